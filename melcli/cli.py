@@ -1,0 +1,528 @@
+"""The ``melcli`` command: click only.
+
+This layer parses options, calls the library, prints, and turns library
+exceptions into click errors. Human-facing text goes to stderr; stdout carries
+only what an option asks for (``melcli info``'s table or JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .audio import probe
+from .discover import DEFAULT_EXTENSIONS, find_audio, normalize_extensions, plan
+from .errors import MelcliError, ParameterError
+from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
+from .pipeline import default_jobs, make_runner, run_plan
+from .report import Result, Status, display_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# ---------------------------------------------------------------- value types
+class _NumberOr(click.ParamType):  # type: ignore[type-arg]
+    """A number, or one of a few words (``native``, ``max``, ``none``)."""
+
+    def __init__(self, words: dict[str, Any], number: type = float) -> None:
+        self.words = words
+        self.number = number
+        kinds = "an integer" if number is int else "a number"
+        self.name = " or ".join([kinds, *(repr(w) for w in words)])
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if not isinstance(value, str):
+            return value
+        key = value.strip().lower()
+        if key in self.words:
+            return self.words[key]
+        try:
+            return self.number(value)
+        except ValueError:
+            self.fail(f"{value!r} is not {self.name}", param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "|".join(["NUMBER" if self.number is float else "INT", *self.words])
+
+
+SAMPLE_RATE = _NumberOr({"native": None}, number=int)
+REF = _NumberOr({"max": "max"})
+OPTIONAL_FLOAT = _NumberOr({"none": None})
+NORM = _NumberOr({"slaney": "slaney", "none": None})
+
+
+# ----------------------------------------------------------- option bundles
+def selection_options(fn: F) -> F:
+    """``--ext``, ``--include``, ``--exclude``: which files to take."""
+    options = [
+        click.option(
+            "--ext",
+            "extensions",
+            multiple=True,
+            metavar="EXT[,EXT...]",
+            help="Audio extensions to look for in folders, case-insensitive "
+            "(repeat or comma-separate). [default: "
+            + ",".join(sorted(DEFAULT_EXTENSIONS))
+            + "]",
+        ),
+        click.option(
+            "--include",
+            multiple=True,
+            metavar="GLOB",
+            help="Only take files whose path relative to SRC matches GLOB "
+            "(fnmatch; '*' also matches '/'; repeatable).",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="GLOB",
+            help="Pass over files whose path relative to SRC matches GLOB "
+            "(repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def pipeline_options(fn: F) -> F:
+    """Every setting of :class:`MelParams`, with librosa's names and defaults."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--sr",
+            type=SAMPLE_RATE,
+            default=str(d.sr),
+            show_default=True,
+            help="Target sampling rate in Hz; 'native' keeps each file's rate.",
+        ),
+        click.option(
+            "--mono/--no-mono",
+            default=d.mono,
+            show_default=True,
+            help="Average the channels. --no-mono keeps them: arrays become "
+            "(channels, n_mels, frames).",
+        ),
+        click.option(
+            "--offset",
+            type=float,
+            default=d.offset,
+            show_default=True,
+            help="Start reading this many seconds into each file.",
+        ),
+        click.option(
+            "--duration",
+            type=float,
+            default=None,
+            help="Read at most this many seconds of each file.",
+        ),
+        click.option(
+            "--res-type",
+            type=click.Choice(RES_TYPES),
+            default=d.res_type,
+            show_default=True,
+            help="Resampler, as in librosa.resample.",
+        ),
+        click.option(
+            "--n-fft", type=int, default=d.n_fft, show_default=True, help="FFT size."
+        ),
+        click.option(
+            "--hop-length",
+            type=int,
+            default=None,
+            help="Samples between frames. [default: win-length // 4]",
+        ),
+        click.option(
+            "--win-length",
+            type=int,
+            default=None,
+            help="Window length, at most n-fft. [default: n-fft]",
+        ),
+        click.option(
+            "--window",
+            type=click.Choice(WINDOWS),
+            default=d.window,
+            show_default=True,
+            help="Window function.",
+        ),
+        click.option(
+            "--center/--no-center",
+            default=d.center,
+            show_default=True,
+            help="Pad so that frame t is centred at t * hop-length.",
+        ),
+        click.option(
+            "--pad-mode",
+            type=click.Choice(PAD_MODES),
+            default=d.pad_mode,
+            show_default=True,
+            help="Padding used with --center.",
+        ),
+        click.option(
+            "--power",
+            type=float,
+            default=d.power,
+            show_default=True,
+            help="Exponent of the magnitude: 2 for power, 1 for magnitude.",
+        ),
+        click.option(
+            "--n-mels",
+            type=int,
+            default=d.n_mels,
+            show_default=True,
+            help="Number of mel bands.",
+        ),
+        click.option(
+            "--fmin",
+            type=float,
+            default=d.fmin,
+            show_default=True,
+            help="Lowest frequency of the mel filterbank, in Hz.",
+        ),
+        click.option(
+            "--fmax",
+            type=OPTIONAL_FLOAT,
+            default=None,
+            help="Highest frequency of the mel filterbank, in Hz. [default: sr / 2]",
+        ),
+        click.option(
+            "--htk/--slaney-mel",
+            "htk",
+            default=d.htk,
+            show_default=True,
+            help="Use the HTK mel formula instead of Slaney's.",
+        ),
+        click.option(
+            "--norm",
+            type=NORM,
+            default=str(d.norm),
+            show_default=True,
+            help="Mel filter normalisation: 'slaney' (equal area), 'none', or a "
+            "p-norm order.",
+        ),
+        click.option(
+            "--ref",
+            type=REF,
+            default=str(d.ref),
+            show_default=True,
+            help="Power that maps to 0 dB: 'max' (the file's peak, all channels "
+            "together) or a number.",
+        ),
+        click.option(
+            "--amin",
+            type=float,
+            default=d.amin,
+            show_default=True,
+            help="Floor on power before the logarithm.",
+        ),
+        click.option(
+            "--top-db",
+            type=OPTIONAL_FLOAT,
+            default=str(d.top_db),
+            show_default=True,
+            help="Clamp at this many dB below the peak; 'none' disables.",
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(DTYPES),
+            default=d.dtype,
+            show_default=True,
+            help="Type of the arrays written.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+_PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
+
+
+def _params_from(kwargs: dict[str, Any]) -> MelParams:
+    """Build and validate the settings, as a usage error naming the option."""
+    settings = {name: kwargs.pop(name) for name in _PARAM_NAMES}
+    try:
+        return MelParams(**settings).validate()
+    except ParameterError as exc:
+        hint = f"--{exc.param.replace('_', '-')}" if exc.param else None
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def _extensions(values: tuple[str, ...]) -> frozenset[str]:
+    if not values:
+        return DEFAULT_EXTENSIONS
+    return normalize_extensions(e for value in values for e in value.split(","))
+
+
+# ----------------------------------------------------------------- commands
+def _version_message() -> str:
+    try:
+        librosa_version = metadata.version("librosa")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        librosa_version = "not installed"
+    return (
+        f"melcli {__version__} (librosa {librosa_version}, "
+        f"Python {platform.python_version()})"
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__, "-V", "--version", message=_version_message(), prog_name="melcli"
+)
+def cli() -> None:
+    """Turn folders of audio into log-mel spectrograms for machine learning.
+
+    With default options every array equals the plain librosa chain:
+    librosa.load(sr=22050) -> librosa.feature.melspectrogram ->
+    librosa.power_to_db(ref=np.max).
+    """
+
+
+@cli.command()
+@click.argument(
+    "src",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+)
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder; the input tree is mirrored into it.",
+)
+@click.option("--png", is_flag=True, help="Also write a PNG render of each array.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes; 1 runs in this process. [default: number of CPUs]",
+)
+@selection_options
+@pipeline_options
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also list every file written and every path passed over, with why.",
+)
+def mel(
+    src: tuple[Path, ...],
+    out: Path,
+    png: bool,
+    jobs: int | None,
+    extensions: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
+    **settings: Any,
+) -> None:
+    """Write one log-mel spectrogram .npy per audio file under SRC into OUT.
+
+    SRC are audio files and folders. Folders are walked recursively in sorted
+    order, hidden files and folders are passed over, and the tree is mirrored:
+    SRC/dogs/bark1.wav becomes OUT/dogs/bark1.npy (and OUT/dogs/bark1.png with
+    --png). A file given directly becomes OUT/<stem>.npy.
+
+    Arrays are float32, shaped (n_mels, frames), or (channels, n_mels, frames)
+    with --no-mono. Exit status: 0 all written, 1 some file failed, 2 usage
+    error.
+    """
+    params = _params_from(settings)
+    _check_out(src, out)
+    the_plan = plan(
+        src,
+        out,
+        extensions=_extensions(extensions),
+        include=include,
+        exclude=exclude,
+        png=png,
+    )
+    total = len(the_plan.jobs) + len(the_plan.problems)
+    console = _Console(total=total, quiet=quiet, verbose=verbose)
+    try:
+        report = run_plan(
+            the_plan,
+            params=params,
+            runner=make_runner(jobs if jobs is not None else default_jobs(), total),
+            on_result=console.on_result,
+        )
+    finally:
+        console.close()
+    if not quiet:
+        if total == 0:
+            click.echo("warning: no audio files found", err=True)
+        click.echo(report.summary(), err=True)
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument(
+    "src",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+)
+@selection_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def info(
+    src: tuple[Path, ...],
+    extensions: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Show format, encoding, rate, channels and length of the audio under SRC.
+
+    A table on stdout, or with --json one object per line with the keys path,
+    format, subtype, samplerate, channels, frames and duration (seconds).
+    Unreadable files are reported on stderr; the exit status is then 1.
+    """
+    found = find_audio(
+        src, extensions=_extensions(extensions), include=include, exclude=exclude
+    )
+    failed = 0
+    for problem in found.problems:
+        _error(problem.path, problem.reason)
+        failed += 1
+    rows: list[dict[str, Any]] = []
+    for path, _rel in found.files:
+        try:
+            header = probe(path)
+        except MelcliError as exc:
+            _error(path, str(exc))
+            failed += 1
+            continue
+        row = {
+            "path": os.fsdecode(path),
+            "format": header.format,
+            "subtype": header.subtype,
+            "samplerate": header.samplerate,
+            "channels": header.channels,
+            "frames": header.frames,
+            "duration": round(header.duration, 6),
+        }
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            rows.append(row)
+    if not as_json:
+        _print_table(rows)
+    sys.exit(1 if failed else 0)
+
+
+# ------------------------------------------------------------------ helpers
+def _check_out(src: tuple[Path, ...], out: Path) -> None:
+    out_real = os.path.realpath(out)
+    for s in src:
+        if s.is_dir() and os.path.realpath(s) == out_real:
+            raise click.BadParameter(
+                f"{display_path(out)} is also an input folder; choose another "
+                "output folder",
+                param_hint="'-o' / '--out'",
+            )
+
+
+def _error(path: Path, reason: str) -> None:
+    click.echo(f"error: {display_path(path)}: {reason}", err=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Console:
+    """Progress bar on a terminal, plain lines elsewhere; all on stderr."""
+
+    def __init__(self, *, total: int, quiet: bool, verbose: bool) -> None:
+        from tqdm import tqdm
+
+        self.quiet = quiet
+        self.verbose = verbose and not quiet
+        self._write = tqdm.write
+        self.bar = tqdm(
+            total=total,
+            unit="file",
+            file=sys.stderr,
+            disable=quiet or not sys.stderr.isatty(),
+            dynamic_ncols=True,
+        )
+
+    def echo(self, line: str) -> None:
+        self._write(line, file=sys.stderr)
+
+    def on_result(self, result: Result) -> None:
+        path = display_path(result.src)
+        if result.status is Status.SKIPPED:
+            if self.verbose:
+                self.echo(f"skipped {path}: {result.reason}")
+            return
+        self.bar.update(1)
+        if not self.quiet:
+            for warning in result.warnings:
+                self.echo(f"warning: {path}: {_one_line(warning)}")
+        if result.status is Status.FAILED:
+            self.echo(f"error: {path}: {_one_line(result.reason)}")
+        elif self.verbose:
+            outputs = ", ".join(display_path(p) for p in result.outputs)
+            self.echo(f"wrote {outputs}")
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    headers = ["path", "format", "subtype", "sr", "channels", "frames", "duration"]
+    table = [
+        [
+            display_path(r["path"]),
+            r["format"],
+            r["subtype"],
+            str(r["samplerate"]),
+            str(r["channels"]),
+            str(r["frames"]),
+            f"{r['duration']:.3f} s",
+        ]
+        for r in rows
+    ]
+    widths = [
+        max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)
+    ]
+    numeric = {3, 4, 5, 6}
+
+    def fmt(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    click.echo(fmt(headers))
+    for row in table:
+        click.echo(fmt(row))
+
+
+def main() -> None:
+    """Entry point of the ``melcli`` console script."""
+    try:
+        cli(prog_name="melcli")
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

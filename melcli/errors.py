@@ -1,0 +1,37 @@
+"""Exceptions raised by melcli.
+
+Every exception melcli raises on purpose derives from :class:`MelcliError`, and
+its message is one line a user can act on: it names the parameter or the file
+and says what is wrong, in words.
+"""
+
+from __future__ import annotations
+
+
+class MelcliError(Exception):
+    """Base class of every error melcli raises on purpose."""
+
+
+class ParameterError(MelcliError, ValueError):
+    """A setting is invalid: the message names it and echoes its value.
+
+    Examples
+    --------
+    >>> raise ParameterError("hop_length=0 must be a positive integer")
+    Traceback (most recent call last):
+    ...
+    melcli.errors.ParameterError: hop_length=0 must be a positive integer
+    """
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        #: The name of the offending setting (a :class:`MelParams` field).
+        self.param = param
+
+
+class UsageError(MelcliError):
+    """The command as a whole cannot run (missing input, output inside input...)."""
+
+
+class AudioError(MelcliError):
+    """One input file cannot be turned into a spectrogram; the batch goes on."""

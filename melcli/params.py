@@ -1,0 +1,272 @@
+"""The settings of the pipeline, with librosa's names and defaults.
+
+:class:`MelParams` is one frozen dataclass passed to every stage and to every
+worker. Its field names are the keyword arguments of ``librosa.load``,
+``librosa.feature.melspectrogram`` and ``librosa.power_to_db``, and its
+defaults are theirs, so that ``MelParams()`` reproduces the plain librosa chain::
+
+    y, sr = librosa.load(path, sr=22050, mono=True)
+    S = librosa.feature.melspectrogram(y=y, sr=sr)
+    S_db = librosa.power_to_db(S, ref=np.max)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .errors import ParameterError
+
+#: Bumped whenever the bytes melcli writes for the same settings change.
+OUTPUT_FORMAT_VERSION = 1
+
+#: Resamplers that work with melcli's dependencies (soxr ships with librosa).
+RES_TYPES = (
+    "soxr_vhq",
+    "soxr_hq",
+    "soxr_mq",
+    "soxr_lq",
+    "soxr_qq",
+    "polyphase",
+    "fft",
+    "scipy",
+)
+
+#: Windows of ``scipy.signal.get_window`` that take no extra parameter.
+WINDOWS = (
+    "hann",
+    "hamming",
+    "blackman",
+    "blackmanharris",
+    "bartlett",
+    "barthann",
+    "bohman",
+    "boxcar",
+    "cosine",
+    "flattop",
+    "nuttall",
+    "parzen",
+    "triang",
+)
+
+#: ``numpy.pad`` modes that ``librosa.stft`` accepts (and that are deterministic).
+PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
+
+DTYPES = ("float32", "float16")
+
+Dtype = Literal["float32", "float16"]
+
+
+@dataclass(frozen=True)
+class MelParams:
+    """Every setting that changes the numbers melcli writes.
+
+    Parameters
+    ----------
+    sr : int or None
+        Target sampling rate in Hz; ``None`` keeps each file's own rate.
+    mono : bool
+        Average the channels before anything else.
+    offset : float
+        Start reading this many seconds into the file.
+    duration : float or None
+        Read at most this many seconds.
+    res_type : str
+        Resampler, as in ``librosa.resample``.
+    n_fft, hop_length, win_length, window, center, pad_mode, power
+        As in ``librosa.stft`` / ``librosa.feature.melspectrogram``.
+        ``hop_length=None`` means ``win_length // 4``; ``win_length=None``
+        means ``n_fft``.
+    n_mels, fmin, fmax, htk, norm
+        As in ``librosa.filters.mel``; ``fmax=None`` means ``sr / 2``.
+    ref : float or "max"
+        Reference power for 0 dB; ``"max"`` is ``np.max`` of the whole file's
+        spectrogram (all channels together, see :func:`melcli.transform.power_to_db`).
+    amin : float
+        Floor applied to the power before the logarithm.
+    top_db : float or None
+        Clamp at this many dB below the peak; ``None`` disables.
+    dtype : {"float32", "float16"}
+        Type of the arrays written.
+    """
+
+    sr: int | None = 22050
+    mono: bool = True
+    offset: float = 0.0
+    duration: float | None = None
+    res_type: str = "soxr_hq"
+    n_fft: int = 2048
+    hop_length: int | None = None
+    win_length: int | None = None
+    window: str = "hann"
+    center: bool = True
+    pad_mode: str = "constant"
+    power: float = 2.0
+    n_mels: int = 128
+    fmin: float = 0.0
+    fmax: float | None = None
+    htk: bool = False
+    norm: str | float | None = "slaney"
+    ref: float | str = "max"
+    amin: float = 1e-10
+    top_db: float | None = 80.0
+    dtype: Dtype = "float32"
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def effective_win_length(self) -> int:
+        """The window length in samples (``n_fft`` when unset)."""
+        return self.n_fft if self.win_length is None else self.win_length
+
+    @property
+    def effective_hop_length(self) -> int:
+        """The hop in samples (``win_length // 4`` when unset, as librosa does)."""
+        if self.hop_length is None:
+            return self.effective_win_length // 4
+        return self.hop_length
+
+    def effective_fmax(self, sr: float) -> float:
+        """Return the top of the mel filterbank for a signal at ``sr`` Hz."""
+        return sr / 2.0 if self.fmax is None else float(self.fmax)
+
+    # --------------------------------------------------------------- validation
+    def validate(self) -> MelParams:
+        """Check every setting and return ``self``.
+
+        Raises
+        ------
+        ParameterError
+            Naming the first invalid setting and echoing its value.
+        """
+        if self.sr is not None:
+            _positive_int("sr", self.sr)
+        _non_negative("offset", self.offset)
+        if self.duration is not None:
+            _positive("duration", self.duration)
+        _choice("res_type", self.res_type, RES_TYPES)
+        _positive_int("n_fft", self.n_fft)
+        if self.win_length is not None:
+            _positive_int("win_length", self.win_length)
+            if self.win_length > self.n_fft:
+                raise ParameterError(
+                    f"win_length={self.win_length} must be at most n_fft={self.n_fft}",
+                    param="win_length",
+                )
+        if self.hop_length is not None:
+            _positive_int("hop_length", self.hop_length)
+        if self.effective_hop_length < 1:
+            raise ParameterError(
+                f"hop_length=None gives win_length // 4 = 0 for "
+                f"win_length={self.effective_win_length}; set hop_length",
+                param="hop_length",
+            )
+        _choice("window", self.window, WINDOWS)
+        _choice("pad_mode", self.pad_mode, PAD_MODES)
+        _positive("power", self.power)
+        _positive_int("n_mels", self.n_mels)
+        _non_negative("fmin", self.fmin)
+        if self.fmax is not None:
+            _positive("fmax", self.fmax)
+            if self.fmin >= self.fmax:
+                raise ParameterError(
+                    f"fmin={self.fmin:g} must be below fmax={self.fmax:g}",
+                    param="fmin",
+                )
+        if self.sr is not None:
+            self.check_sr(self.sr)
+        if isinstance(self.norm, str):
+            if self.norm != "slaney":
+                raise ParameterError(
+                    f"norm={self.norm!r} must be 'slaney', None or a number",
+                    param="norm",
+                )
+        elif self.norm is not None:
+            _finite("norm", self.norm)
+        if isinstance(self.ref, str):
+            if self.ref != "max":
+                raise ParameterError(
+                    f"ref={self.ref!r} must be 'max' or a positive number",
+                    param="ref",
+                )
+        else:
+            _positive("ref", self.ref)
+        _positive("amin", self.amin)
+        if self.top_db is not None:
+            _non_negative("top_db", self.top_db)
+        _choice("dtype", self.dtype, DTYPES)
+        return self
+
+    def check_sr(self, sr: float) -> None:
+        """Check the settings that depend on the signal's rate ``sr``.
+
+        Raises
+        ------
+        ParameterError
+            If ``fmax`` or ``fmin`` lies above the Nyquist frequency ``sr / 2``.
+        """
+        nyquist = sr / 2.0
+        if self.fmax is not None and self.fmax > nyquist:
+            raise ParameterError(
+                f"fmax={self.fmax:g} must be at most the Nyquist frequency "
+                f"{nyquist:g} Hz (sr={sr:g})",
+                param="fmax",
+            )
+        if self.fmin >= self.effective_fmax(sr):
+            raise ParameterError(
+                f"fmin={self.fmin:g} must be below fmax={self.effective_fmax(sr):g} "
+                f"(sr={sr:g})",
+                param="fmin",
+            )
+
+    # ------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """Return the settings as a JSON-ready dict, in field order."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> MelParams:
+        """Return a copy with ``changes`` applied (not validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def fingerprint(self) -> str:
+        """Return a short hash of everything that changes the written bytes."""
+        payload = {"format": OUTPUT_FORMAT_VERSION, **self.to_dict()}
+        blob = json.dumps(payload, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------- helpers
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _finite(name: str, value: object) -> None:
+    if not _is_number(value) or not math.isfinite(value):  # type: ignore[arg-type]
+        raise ParameterError(f"{name}={value!r} must be a finite number", param=name)
+
+
+def _positive(name: str, value: object) -> None:
+    _finite(name, value)
+    if value <= 0:  # type: ignore[operator]
+        raise ParameterError(f"{name}={value!r} must be positive", param=name)
+
+
+def _non_negative(name: str, value: object) -> None:
+    _finite(name, value)
+    if value < 0:  # type: ignore[operator]
+        raise ParameterError(f"{name}={value!r} must not be negative", param=name)
+
+
+def _positive_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ParameterError(f"{name}={value!r} must be a positive integer", param=name)
+
+
+def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ParameterError(
+            f"{name}={value!r} must be one of {', '.join(choices)}", param=name
+        )

@@ -1,0 +1,361 @@
+"""The per-file pipeline and the runners that apply it to a batch.
+
+:func:`process_one` is pure with respect to the batch: it takes one
+:class:`~melcli.discover.Job` and the settings, writes that job's outputs and
+returns a :class:`~melcli.report.Result`; it never raises for a bad file. It is
+picklable, so any runner with a ``map``-like interface can drive it: in process
+(:class:`SerialRunner`), in a local process pool (:class:`ProcessRunner`), or a
+distributed engine later.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import functools
+import itertools
+import multiprocessing
+import os
+import time
+import warnings
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Protocol, TypeVar
+
+import numpy as np
+
+from . import audio, transform
+from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
+from .errors import MelcliError
+from .params import MelParams
+from .report import Report, Result, Status
+from .write import save_npy
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# ------------------------------------------------------------------ one file
+def mel_spectrogram(
+    source: str | os.PathLike[str] | np.ndarray,
+    *,
+    sr: int | None = None,
+    params: MelParams | None = None,
+) -> np.ndarray:
+    """Compute the log-mel spectrogram of a file or a waveform.
+
+    Parameters
+    ----------
+    source : path-like or np.ndarray [shape=(n,) or (channels, n)]
+        An audio file, or samples.
+    sr : int or None
+        The sampling rate of ``source`` when it is an array (required then).
+    params : MelParams or None
+        The settings; ``MelParams()`` (librosa's defaults) when omitted.
+
+    Returns
+    -------
+    S_db : np.ndarray [shape=(n_mels, t), or (channels, n_mels, t) when not mono]
+
+    Examples
+    --------
+    >>> import numpy as np, melcli
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype(np.float32)
+    >>> melcli.mel_spectrogram(y, sr=22050).shape
+    (128, 44)
+    """
+    params = (params or MelParams()).validate()
+    if isinstance(source, np.ndarray):
+        if sr is None:
+            raise MelcliError("sr is required when source is an array")
+        y = np.asarray(source, dtype=np.float32)
+        if params.mono and y.ndim == 2:
+            y = audio.to_mono(y.T)
+        elif not params.mono and y.ndim == 1:
+            y = y[np.newaxis]
+        if params.sr is not None and params.sr != sr:
+            y = audio.resample(
+                y, orig_sr=sr, target_sr=params.sr, res_type=params.res_type
+            )
+            sr = params.sr
+    else:
+        wave = audio.load(source, params)
+        y, sr = wave.y, wave.sr
+    params.check_sr(sr)
+    return transform.mel_spectrogram_db(y, sr=sr, params=params)
+
+
+def process_one(job: Job, *, params: MelParams) -> Result:
+    """Turn one input into its outputs; report failures instead of raising.
+
+    Parameters
+    ----------
+    job : Job
+        The input and its output paths.
+    params : MelParams
+        Validated settings.
+
+    Returns
+    -------
+    Result
+        ``WRITTEN`` with the array's shape and the source's header facts, or
+        ``FAILED`` with the cause in words. Warnings raised while processing
+        this file are attached to its result.
+    """
+    timings: dict[str, float] = {}
+    info = None
+    shape: tuple[int, ...] = ()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            t0 = time.perf_counter()
+            wave = audio.load(job.src, params)
+            info = wave.info
+            t1 = time.perf_counter()
+            timings["load"] = t1 - t0
+            params.check_sr(wave.sr)
+            S_db = transform.mel_spectrogram_db(wave.y, sr=wave.sr, params=params)
+            shape = S_db.shape
+            if not np.isfinite(S_db).all():
+                raise MelcliError(
+                    "spectrogram is not finite (sample values too large?)"
+                )
+            t2 = time.perf_counter()
+            timings["transform"] = t2 - t1
+            save_npy(job.npy, S_db)
+            t3 = time.perf_counter()
+            timings["write"] = t3 - t2
+            if job.png is not None:
+                from .render import render_png
+
+                try:
+                    render_png(job.png, S_db, sr=wave.sr, params=params, title=job.rel)
+                except BaseException:
+                    # A failed file leaves no outputs behind, not half a pair.
+                    job.npy.unlink(missing_ok=True)
+                    raise
+                timings["render"] = time.perf_counter() - t3
+            status, reason = Status.WRITTEN, ""
+        except MelcliError as exc:
+            status, reason = Status.FAILED, str(exc)
+        except Exception as exc:  # a bad file must not stop the batch
+            status, reason = Status.FAILED, _describe_unexpected(exc)
+    return Result(
+        src=job.src,
+        status=status,
+        reason=reason,
+        warnings=tuple(dict.fromkeys(str(w.message) for w in caught)),
+        outputs=job.outputs if status is Status.WRITTEN else (),
+        shape=tuple(shape),
+        samplerate=info.samplerate if info else 0,
+        channels=info.channels if info else 0,
+        duration=info.duration if info else 0.0,
+        timings=timings,
+    )
+
+
+def _describe_unexpected(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot write output: {exc.strerror.lower()}"
+    if type(exc).__module__.startswith("librosa"):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# ------------------------------------------------------------------- runners
+class Runner(Protocol):
+    """Applies a picklable function to items and yields outcomes as they finish."""
+
+    def run(
+        self, fn: Callable[[T], R], items: Iterable[T]
+    ) -> Iterator[tuple[T, R | BaseException]]:
+        """Yield ``(item, fn(item))``, or ``(item, exception)`` if running it failed."""
+        ...
+
+
+class SerialRunner:
+    """Runs everything in this process, in order (``-j 1``)."""
+
+    def run(
+        self, fn: Callable[[T], R], items: Iterable[T]
+    ) -> Iterator[tuple[T, R | BaseException]]:
+        """Yield ``(item, fn(item))`` one by one."""
+        for item in items:
+            try:
+                yield item, fn(item)
+            except Exception as exc:
+                yield item, exc
+
+
+class ProcessRunner:
+    """Runs items in a pool of ``jobs`` worker processes.
+
+    Workers are forked from a server process that has already imported the
+    pipeline's heavy dependencies, so the 1-2 s librosa import is paid once,
+    not once per worker. At most a few items per worker are in flight, which
+    keeps memory flat on huge batches. If a worker dies (killed, out of
+    memory), the items it held fail and the pool is replaced.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(1, jobs)
+
+    def run(
+        self, fn: Callable[[T], R], items: Iterable[T]
+    ) -> Iterator[tuple[T, R | BaseException]]:
+        """Yield ``(item, outcome)`` in completion order."""
+        pending = iter(items)
+        broken = True
+        while broken:
+            executor = self._executor()
+            try:
+                broken = yield from self._drain(executor, fn, pending)
+            finally:
+                executor.shutdown(wait=True, cancel_futures=True)
+
+    def _drain(
+        self, executor: cf.Executor, fn: Callable[[T], R], pending: Iterator[T]
+    ) -> Generator[tuple[T, R | BaseException], None, bool]:
+        """Run ``pending`` on ``executor``; return True if the pool broke."""
+        window = 4 * self.jobs
+        in_flight: dict[cf.Future[R], T] = {}
+        broken = False
+        while True:
+            if not broken:
+                for item in itertools.islice(pending, window - len(in_flight)):
+                    in_flight[executor.submit(fn, item)] = item
+            if not in_flight:
+                return broken
+            done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                item = in_flight.pop(future)
+                try:
+                    yield item, future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    yield (
+                        item,
+                        MelcliError("worker process died (killed or out of memory)"),
+                    )
+                except Exception as exc:
+                    yield item, exc
+
+    def _executor(self) -> cf.ProcessPoolExecutor:
+        context = multiprocessing.get_context(_start_method())
+        if isinstance(context, multiprocessing.context.ForkServerContext):
+            context.set_forkserver_preload(["melcli._preload"])
+        return cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+
+
+def _start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def default_jobs() -> int:
+    """Return the number of CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def make_runner(jobs: int | None, n_items: int) -> Runner:
+    """Choose a runner: a pool only when there is more than one file and job."""
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs <= 1 or n_items <= 1:
+        return SerialRunner()
+    return ProcessRunner(min(jobs, n_items))
+
+
+# --------------------------------------------------------------------- batch
+def run_plan(
+    the_plan: Plan,
+    *,
+    params: MelParams,
+    runner: Runner,
+    on_result: Callable[[Result], None] | None = None,
+) -> Report:
+    """Process every job of ``the_plan`` and return the report.
+
+    Files that failed or were passed over during discovery are reported first;
+    then each job's result is reported as it finishes (``on_result`` sees it).
+    """
+    report = Report()
+
+    def record(result: Result) -> None:
+        report.add(result)
+        if on_result is not None:
+            on_result(result)
+
+    for skipped in the_plan.skipped:
+        record(Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason))
+    for problem in the_plan.problems:
+        record(Result(src=problem.path, status=Status.FAILED, reason=problem.reason))
+    work = functools.partial(process_one, params=params)
+    for job, outcome in runner.run(work, the_plan.jobs):
+        if isinstance(outcome, BaseException):
+            outcome = Result(
+                src=job.src,
+                status=Status.FAILED,
+                reason=str(outcome) or _describe_unexpected(outcome),
+            )
+        record(outcome)
+    return report
+
+
+def run(
+    sources: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    params: MelParams | None = None,
+    png: bool = False,
+    jobs: int | None = None,
+    extensions: Iterable[str] = DEFAULT_EXTENSIONS,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    on_result: Callable[[Result], None] | None = None,
+) -> Report:
+    """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
+
+    Parameters
+    ----------
+    sources : sequence of path-like
+        Audio files and folders (walked recursively).
+    out : path-like
+        The output folder; the input tree is mirrored into it.
+    params : MelParams or None
+        The settings; librosa's defaults when omitted.
+    png : bool
+        Also write a PNG render next to each array.
+    jobs : int or None
+        Worker processes; ``None`` uses every CPU, 1 runs in this process.
+    extensions, include, exclude
+        Which files to take; see :func:`melcli.discover.plan`.
+    on_result : callable or None
+        Called with each :class:`Result` as it comes in.
+
+    Returns
+    -------
+    Report
+        Every file's result; ``report.exit_code`` is 1 if any failed.
+    """
+    params = (params or MelParams()).validate()
+    the_plan = plan(
+        sources, out, extensions=extensions, include=include, exclude=exclude, png=png
+    )
+    runner = make_runner(jobs, len(the_plan.jobs))
+    return run_plan(the_plan, params=params, runner=runner, on_result=on_result)
+
+
+__all__ = [
+    "ProcessRunner",
+    "Runner",
+    "SerialRunner",
+    "default_jobs",
+    "make_runner",
+    "mel_spectrogram",
+    "process_one",
+    "run",
+    "run_plan",
+]

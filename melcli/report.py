@@ -1,0 +1,111 @@
+"""Outcomes of a run: per-file results, the summary line and the exit code."""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Status(enum.Enum):
+    """The one state every input ends in."""
+
+    WRITTEN = "written"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to one input file.
+
+    Attributes
+    ----------
+    src : Path
+        The input.
+    status : Status
+        Its final state.
+    reason : str
+        Why it failed or was skipped, in words; empty when written.
+    warnings : tuple of str
+        Soft problems met while processing it (e.g. a signal shorter than n_fft).
+    outputs : tuple of Path
+        Files written for it.
+    shape : tuple of int
+        Shape of the array written.
+    samplerate, channels : int
+        The source's native rate and channel count.
+    duration : float
+        The source's length in seconds.
+    timings : dict
+        Seconds spent per pipeline stage.
+    """
+
+    src: Path
+    status: Status
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
+    outputs: tuple[Path, ...] = ()
+    shape: tuple[int, ...] = ()
+    samplerate: int = 0
+    channels: int = 0
+    duration: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """Counts outcomes as results come in, and turns them into an exit code."""
+
+    results: list[Result] = field(default_factory=list)
+
+    def add(self, result: Result) -> None:
+        """Record one file's result."""
+        self.results.append(result)
+
+    def count(self, status: Status) -> int:
+        """How many files ended in ``status``."""
+        return sum(1 for r in self.results if r.status is status)
+
+    @property
+    def failures(self) -> list[Result]:
+        """The failed results, in the order they came in."""
+        return [r for r in self.results if r.status is Status.FAILED]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed, 1 otherwise."""
+        return 1 if self.count(Status.FAILED) else 0
+
+    def summary(self) -> str:
+        """One line, e.g. ``12 written, 3 skipped, 1 failed.``."""
+        parts = [f"{self.count(Status.WRITTEN)} written"]
+        if skipped := self.count(Status.SKIPPED):
+            parts.append(f"{skipped} skipped")
+        if failed := self.count(Status.FAILED):
+            parts.append(f"{failed} failed")
+        return ", ".join(parts) + "."
+
+
+_ESCAPED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def display_path(path: str | Path) -> str:
+    r"""Return ``path`` fit for one log line.
+
+    Control, format (bidi overrides, zero-width) and line-separator characters
+    are shown as escapes, so a file name cannot forge or reorder log lines;
+    undecodable bytes (``surrogateescape``) are shown as ``\\xNN``.
+    """
+    text = str(path)
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif unicodedata.category(ch) in _ESCAPED_CATEGORIES or ch == "\\":
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)

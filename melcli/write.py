@@ -1,0 +1,62 @@
+"""Atomic output: a final name only ever holds a complete file.
+
+Every output is written to a temporary file in its target folder and renamed
+over the final name with :func:`os.replace`, which is atomic on POSIX and
+Windows. A crash leaves at most a hidden ``.NAME.*.melcli-tmp`` file behind,
+never a truncated ``NAME``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+#: Suffix of the temporary files melcli writes (and may clean up).
+TEMP_SUFFIX = ".melcli-tmp"
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Create ``path`` atomically with the bytes ``write(fileobj)`` produces.
+
+    Parent folders are created as needed. If ``write`` raises, the temporary
+    file is removed and the exception propagates; ``path`` is untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def save_npy(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` in ``.npy`` format, atomically.
+
+    Writing through a file object keeps :func:`numpy.save` from appending
+    ``.npy`` to the temporary name.
+    """
+    atomic_write(path, lambda f: np.save(f, array, allow_pickle=False))
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable only by their owner; outputs get the usual
+# permissions instead. Read once: umask is process-wide state.
+_UMASK = _read_umask()
