@@ -73,7 +73,7 @@ def selection_options(fn: F) -> F:
             metavar="EXT[,EXT...]",
             help="Audio extensions to look for in folders, case-insensitive "
             "(repeat or comma-separate). [default: "
-            + ",".join(sorted(DEFAULT_EXTENSIONS))
+            + ", ".join(sorted(DEFAULT_EXTENSIONS))
             + "]",
         ),
         click.option(
@@ -340,9 +340,10 @@ def mel(
     SRC/dogs/bark1.wav becomes OUT/dogs/bark1.npy (and OUT/dogs/bark1.png with
     --png). A file given directly becomes OUT/<stem>.npy.
 
-    Arrays are float32, shaped (n_mels, frames), or (channels, n_mels, frames)
-    with --no-mono. Exit status: 0 all written, 1 some file failed, 2 usage
-    error.
+    Arrays are float32 (n_mels, frames); --no-mono keeps the channels:
+    (channels, n_mels, frames).
+
+    Exit status: 0 all written, 1 some file failed, 2 usage error.
     """
     params = _params_from(settings)
     _check_out(src, out)

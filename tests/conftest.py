@@ -1,0 +1,71 @@
+"""Shared fixtures: deterministic test audio made at test time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_AUDIO = REPO / "sample_audio"
+SAMPLE_FILES = sorted(
+    p for p in SAMPLE_AUDIO.rglob("*") if p.suffix in {".wav", ".flac", ".ogg", ".mp3"}
+)
+
+
+def tone(
+    freq: float = 440.0,
+    *,
+    sr: int = 22050,
+    seconds: float = 1.0,
+    channels: int = 1,
+    amplitude: float = 0.5,
+) -> np.ndarray:
+    """A sine tone, shape (n,) or (n, channels); channel c is scaled by 1/(c+1)."""
+    t = np.arange(int(sr * seconds)) / sr
+    y = (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    if channels == 1:
+        return y
+    return np.stack([y / (c + 1) for c in range(channels)], axis=1)
+
+
+def noise(*, sr: int = 22050, seconds: float = 1.0, seed: int = 0) -> np.ndarray:
+    """Deterministic white noise in [-0.5, 0.5)."""
+    rng = np.random.default_rng(seed)
+    return (rng.random(int(sr * seconds)) - 0.5).astype(np.float32)
+
+
+WriteAudio = Callable[..., Path]
+
+
+@pytest.fixture
+def write_audio(tmp_path: Path) -> WriteAudio:
+    """Write samples to ``tmp_path / rel`` with soundfile; return the path."""
+
+    def write(
+        rel: str,
+        data: np.ndarray | None = None,
+        *,
+        sr: int = 22050,
+        subtype: str | None = None,
+        root: Path | None = None,
+    ) -> Path:
+        path = (root or tmp_path / "audio") / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, tone(sr=sr) if data is None else data, sr, subtype=subtype)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def dataset(write_audio: WriteAudio, tmp_path: Path) -> Path:
+    """A small class-folder dataset: 2 classes, WAV and FLAC, mono and stereo."""
+    write_audio("dogs/bark1.wav", noise(seed=1))
+    write_audio("dogs/bark2.flac", noise(seed=2), sr=16000)
+    write_audio("birds/tweet.wav", tone(3000.0, sr=44100, channels=2), sr=44100)
+    write_audio("birds/deep/chirp.flac", tone(1000.0))
+    return tmp_path / "audio"
