@@ -184,8 +184,7 @@ def plan(
     )
     result = Plan(skipped=found.skipped, problems=found.problems)
     candidates = [_job(path, rel, out_dir, png) for path, rel in found.files]
-    # The same file reached twice the same way is one job.
-    result.jobs = _drop_collisions(list(dict.fromkeys(candidates)), result)
+    result.jobs = _drop_collisions(_unique(candidates), result)
     return result
 
 
@@ -198,56 +197,80 @@ def _job(src: Path, rel: str, out_dir: Path, png: bool) -> Job:
 def _walk(
     root: Path, out_real: str | None, exts: frozenset[str], result: Found
 ) -> Iterator[tuple[Path, str]]:
-    """Yield ``(path, relative posix path)`` of audio files below ``root``, sorted.
+    """Yield ``(path, relative posix path)`` of audio files below ``root``.
 
-    Symlinks to files are followed; symlinks to folders are followed unless
-    they lead back to a folder already being walked (a loop).
+    The order is sorted, name by name down the tree (a folder's entries
+    interleave files and subfolders by name). Symlinks to files are followed;
+    symlinks to folders are followed unless they lead back to a folder already
+    being walked (a loop).
     """
     root_real = os.path.realpath(root)
     if root_real == out_real:
+        result.skipped.append(Skipped(root, "output folder"))
         return
-    stack: list[tuple[Path, str, frozenset[str]]] = [(root, "", frozenset({root_real}))]
-    while stack:
-        folder, prefix, ancestors = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            reason = (exc.strerror or type(exc).__name__).lower()
-            result.problems.append(Problem(folder, f"cannot read folder: {reason}"))
+    yield from _walk_folder(root, "", frozenset({root_real}), out_real, exts, result)
+
+
+def _walk_folder(
+    folder: Path,
+    prefix: str,
+    ancestors: frozenset[str],
+    out_real: str | None,
+    exts: frozenset[str],
+    result: Found,
+) -> Iterator[tuple[Path, str]]:
+    try:
+        with os.scandir(folder) as it:
+            names = sorted(entry.name for entry in it)
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        result.problems.append(Problem(folder, f"cannot read folder: {reason}"))
+        return
+    for name in names:
+        path = folder / name
+        rel = f"{prefix}{name}"
+        if name.startswith("."):
+            result.skipped.append(Skipped(path, "hidden"))
             continue
-        subfolders: list[tuple[Path, str, frozenset[str]]] = []
-        for entry in entries:
-            path = folder / entry.name
-            rel = f"{prefix}{entry.name}"
-            if entry.name.startswith("."):
-                result.skipped.append(Skipped(path, "hidden"))
-                continue
-            try:
-                st = os.stat(path)
-            except OSError:
-                if entry.is_symlink():
-                    result.skipped.append(Skipped(path, "dangling symlink"))
-                else:
-                    result.problems.append(Problem(path, "cannot stat"))
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                real = os.path.realpath(path)
-                if real == out_real:
-                    result.skipped.append(Skipped(path, "output folder"))
-                elif real in ancestors:
-                    result.skipped.append(Skipped(path, "symlink loop"))
-                else:
-                    subfolders.append((path, f"{rel}/", ancestors | {real}))
-            elif Path(entry.name).suffix[1:].lower() not in exts:
-                result.skipped.append(Skipped(path, "not an audio extension"))
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            if path.is_symlink():
+                result.skipped.append(Skipped(path, "dangling symlink"))
             else:
-                yield path, rel
-        # Reversed onto the stack so that folders come out in sorted order.
-        stack.extend(reversed(subfolders))
+                reason = (exc.strerror or type(exc).__name__).lower()
+                result.problems.append(Problem(path, f"cannot stat: {reason}"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            real = os.path.realpath(path)
+            if real == out_real:
+                result.skipped.append(Skipped(path, "output folder"))
+            elif real in ancestors:
+                result.skipped.append(Skipped(path, "symlink loop"))
+            else:
+                yield from _walk_folder(
+                    path, f"{rel}/", ancestors | {real}, out_real, exts, result
+                )
+        elif Path(name).suffix[1:].lower() not in exts:
+            result.skipped.append(Skipped(path, "not an audio extension"))
+        else:
+            yield path, rel
+
+
+def _unique(jobs: list[Job]) -> list[Job]:
+    """Drop repeats of a job: the same file, reached twice, for the same output."""
+    seen: set[tuple[str, Path]] = set()
+    unique = []
+    for job in jobs:
+        key = (os.path.realpath(job.src), job.npy)
+        if key not in seen:
+            seen.add(key)
+            unique.append(job)
+    return unique
 
 
 def _drop_collisions(candidates: list[Job], result: Plan) -> list[Job]:
+    """Move jobs whose outputs clash to ``result.problems``, each naming the other."""
     by_output: dict[Path, list[Job]] = defaultdict(list)
     for job in candidates:
         for output in job.outputs:
@@ -264,6 +287,21 @@ def _drop_collisions(candidates: list[Job], result: Plan) -> list[Job]:
         if os.path.realpath(output) in sources:
             for job in jobs:
                 bad.setdefault(job, f"output {output} would overwrite an input")
-    for job, reason in bad.items():
-        result.problems.append(Problem(job.src, reason))
+        # OUT/a.npy cannot be a file for a.wav and a folder for a.npy/b.wav.
+        for parent in output.parents:
+            for other in by_output.get(parent, ()):
+                for job in jobs:
+                    bad.setdefault(
+                        job,
+                        f"output {output} needs {parent} to be a folder, "
+                        f"but {other.src} writes it as a file",
+                    )
+                bad.setdefault(
+                    other,
+                    f"output {parent} is also the folder of {output} "
+                    f"(from {jobs[0].src})",
+                )
+    for job in candidates:
+        if job in bad:
+            result.problems.append(Problem(job.src, bad[job]))
     return [j for j in candidates if j not in bad]

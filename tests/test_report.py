@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import os
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from melcli.report import Report, Result, Status, display_path
+
+
+def report_of(*statuses: Status) -> Report:
+    report = Report()
+    for i, status in enumerate(statuses):
+        report.add(Result(src=Path(f"{i}.wav"), status=status))
+    return report
+
+
+W, S, F = Status.WRITTEN, Status.SKIPPED, Status.FAILED
+
+
+# ------------------------------------------------------------------ Report
+def test_counts_each_status() -> None:
+    report = report_of(W, F, S, W, F, F)
+    assert report.count(W) == 2
+    assert report.count(S) == 1
+    assert report.count(F) == 3
+
+
+def test_failures_keep_the_order_they_came_in() -> None:
+    report = Report()
+    report.add(Result(src=Path("b.wav"), status=F, reason="not audio"))
+    report.add(Result(src=Path("c.wav"), status=W))
+    report.add(Result(src=Path("a.wav"), status=F, reason="empty"))
+    assert [(r.src, r.reason) for r in report.failures] == [
+        (Path("b.wav"), "not audio"),
+        (Path("a.wav"), "empty"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "summary", "exit_code"),
+    [
+        ((), "0 written.", 0),
+        ((W, W, W), "3 written.", 0),
+        ((W, S, W, F), "2 written, 1 skipped, 1 failed.", 1),
+        ((S, S), "0 written, 2 skipped.", 0),
+        ((F,), "0 written, 1 failed.", 1),
+        ((W, F, F), "1 written, 2 failed.", 1),
+    ],
+)
+def test_summary_and_exit_code(
+    statuses: tuple[Status, ...], summary: str, exit_code: int
+) -> None:
+    report = report_of(*statuses)
+    assert report.summary() == summary
+    assert report.exit_code == exit_code
+
+
+def test_status_values_are_the_words_shown() -> None:
+    assert [s.value for s in Status] == ["written", "failed", "skipped"]
+
+
+# ------------------------------------------------------------ display_path
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("a\nb.wav", "a\\nb.wav"),
+        ("a\rb.wav", "a\\rb.wav"),
+        ("a\tb.wav", "a\\tb.wav"),
+        ("\x1b[31mred.wav", "\\x1b[31mred.wav"),
+        ("a\x7fb.wav", "a\\x7fb.wav"),
+        ("evil\u202evaw.exe", "evil\\u202evaw.exe"),
+        ("a\u200bb.wav", "a\\u200bb.wav"),
+        ("a\u2028b.wav", "a\\u2028b.wav"),
+        ("a\u2029b.wav", "a\\u2029b.wav"),
+        ("a\\b.wav", "a\\\\b.wav"),
+        (os.fsdecode(b"a\xffb.wav"), "a\\xffb.wav"),
+        (os.fsdecode(b"caf\xe9 \x80.wav"), "caf\\xe9 \\x80.wav"),
+    ],
+)
+def test_display_path_escapes(name: str, shown: str) -> None:
+    assert display_path(name) == shown
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Müller_声.wav", "dogs/bark 1.wav", "-rf.wav", "🐶.flac", "naïve/ñ.wav", ""],
+)
+def test_display_path_leaves_ordinary_text_alone(name: str) -> None:
+    assert display_path(name) == name
+
+
+def test_display_path_accepts_a_path() -> None:
+    assert display_path(Path("dogs") / "a\nb.wav") == "dogs/a\\nb.wav"
+
+
+def test_a_literal_backslash_x_is_told_apart_from_an_undecodable_byte() -> None:
+    literal = display_path("a\\xffb.wav")
+    byte = display_path(os.fsdecode(b"a\xffb.wav"))
+    assert literal == "a\\\\xffb.wav"
+    assert byte == "a\\xffb.wav"
+
+
+def _assert_fit_for_one_line(shown: str) -> None:
+    shown.encode("utf-8")  # strict: no surrogates left
+    assert len(shown.splitlines()) <= 1
+    assert not [
+        ch for ch in shown if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp", "Cs"}
+    ]
+
+
+@given(st.text())
+def test_any_text_displays_on_one_clean_line(text: str) -> None:
+    _assert_fit_for_one_line(display_path(text))
+
+
+@given(st.binary())
+def test_any_file_name_bytes_display_on_one_clean_line(raw: bytes) -> None:
+    _assert_fit_for_one_line(display_path(os.fsdecode(raw)))
