@@ -9,9 +9,15 @@ averaged for mono, resampled with ``librosa.resample``'s conventions.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import stat
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,13 +86,18 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     """
     _check_readable(path)
     try:
-        with sf.SoundFile(os.fspath(path)) as f:
+        with _native_stderr(), sf.SoundFile(os.fsencode(path)) as f:
             return _info_of(f)
     except sf.SoundFileError as exc:
         raise AudioError(_describe_soundfile_error(exc)) from None
 
 
-def load(path: str | os.PathLike[str], params: MelParams) -> Waveform:
+def load(
+    path: str | os.PathLike[str],
+    params: MelParams,
+    *,
+    timings: dict[str, float] | None = None,
+) -> Waveform:
     """Decode ``path``, mix and resample it as ``librosa.load`` would.
 
     Parameters
@@ -95,6 +106,9 @@ def load(path: str | os.PathLike[str], params: MelParams) -> Waveform:
         The audio file.
     params : MelParams
         Uses ``sr``, ``mono``, ``offset``, ``duration`` and ``res_type``.
+    timings : dict or None
+        If given, seconds spent in ``"decode"``, ``"mix"`` and ``"resample"``
+        are stored in it.
 
     Returns
     -------
@@ -107,9 +121,11 @@ def load(path: str | os.PathLike[str], params: MelParams) -> Waveform:
     AudioError
         For unreadable, non-audio, empty or non-finite input.
     """
+    clock = time.perf_counter
+    t0 = clock()
     _check_readable(path)
     try:
-        with sf.SoundFile(os.fspath(path)) as f:
+        with _native_stderr() as notes, sf.SoundFile(os.fsencode(path)) as f:
             info = _info_of(f)
             if info.samplerate <= 0 or info.channels <= 0:
                 raise AudioError(
@@ -130,15 +146,22 @@ def load(path: str | os.PathLike[str], params: MelParams) -> Waveform:
     except sf.SoundFileError as exc:
         raise AudioError(_describe_soundfile_error(exc)) from None
 
+    if notes:
+        more = f" (and {len(notes) - 1} more notes)" if len(notes) > 1 else ""
+        warnings.warn(f"decoder: {notes[0]}{more}", stacklevel=2)
     if data.shape[0] == 0:
         raise AudioError("no audio samples (0 frames)")
     _check_finite(data)
+    t1 = clock()
 
     y = to_mono(data) if params.mono else np.ascontiguousarray(data.T)
+    t2 = clock()
     sr = info.samplerate
     if params.sr is not None and params.sr != sr:
         y = resample(y, orig_sr=sr, target_sr=params.sr, res_type=params.res_type)
         sr = params.sr
+    if timings is not None:
+        timings.update(decode=t1 - t0, mix=t2 - t1, resample=clock() - t2)
     return Waveform(y=y, sr=sr, info=info)
 
 
@@ -205,6 +228,35 @@ def _fix_length(y: np.ndarray, size: int) -> np.ndarray:
     return y
 
 
+@contextlib.contextmanager
+def _native_stderr() -> Iterator[list[str]]:
+    """Collect what C decoders print on file descriptor 2 while decoding.
+
+    libmpg123 writes notes such as ``Illegal Audio-MPEG-Header`` straight to
+    fd 2, which would break melcli's one-line-per-file output. They are
+    captured here and returned, to be attached to the file they came from.
+    (fd 2 is process-wide: do not decode from several threads at once.)
+    """
+    notes: list[str] = []
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 at all
+        yield notes
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield notes
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", "replace")
+            notes.extend(" ".join(line.split()) for line in text.splitlines())
+            notes[:] = [n for n in notes if n]
+
+
 def _info_of(f: sf.SoundFile) -> AudioInfo:
     return AudioInfo(
         format=str(f.format),
@@ -258,6 +310,10 @@ def _describe_soundfile_error(exc: sf.SoundFileError) -> str:
     lowered = text.lower()
     if "format not recognised" in lowered or "unknown format" in lowered:
         return "not an audio file (format not recognised)"
+    if "is not a regular file" in lowered:
+        # libsndfile's message when a decoder (mpg123) found no audio in a file
+        # that _check_readable has already shown to be a readable regular file.
+        return "not an audio file (no decodable audio found)"
     if not text:
         return f"cannot decode ({type(exc).__name__})"
     return f"cannot decode: {text[0].lower()}{text[1:]}"

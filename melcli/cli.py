@@ -420,7 +420,10 @@ def info(
             "duration": round(header.duration, 6),
         }
         if as_json:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            # A name that is not valid UTF-8 is written with \udcXX escapes,
+            # which json.loads and os.fsencode turn back into its bytes.
+            ascii_only = not _is_utf8(os.fsdecode(path))
+            click.echo(json.dumps(row, ensure_ascii=ascii_only))
         else:
             rows.append(row)
     if not as_json:
@@ -438,6 +441,14 @@ def _check_out(src: tuple[Path, ...], out: Path) -> None:
                 "output folder",
                 param_hint="'-o' / '--out'",
             )
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _error(path: Path, reason: str) -> None:

@@ -1,0 +1,615 @@
+"""The ``melcli`` command, through click's CliRunner and as a real process."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner, Result
+from conftest import WriteAudio, noise, tone
+
+import melcli
+from melcli.cli import cli
+
+TEMP_MARK = ".melcli-tmp"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DATASET_FILES = (
+    "birds/deep/chirp.flac",
+    "birds/tweet.wav",
+    "dogs/bark1.wav",
+    "dogs/bark2.flac",
+)
+
+
+# ------------------------------------------------------------------ helpers
+def invoke(*args: object) -> Result:
+    """Run ``melcli ARGS`` in process; unexpected exceptions propagate."""
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def stderr_lines(result: Result) -> list[str]:
+    return result.stderr.splitlines()
+
+
+def npy_for(out: Path, rel: str) -> Path:
+    return out / Path(rel).with_suffix(".npy")
+
+
+def files_under(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def resampled_length(path: Path, sr: int = 22050) -> int:
+    """Samples after resampling to ``sr``, as librosa's ``fix=True`` sizes them."""
+    info = sf.info(path)
+    return math.ceil(info.frames * sr / info.samplerate)
+
+
+def centered_frames(n: int, hop_length: int) -> int:
+    return 1 + n // hop_length
+
+
+def melcli_command() -> list[str]:
+    script = Path(sys.executable).with_name("melcli")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
+
+
+def run_process(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*melcli_command(), *(str(a) for a in args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def bad_batch(write_audio: WriteAudio, tmp_path: Path) -> Path:
+    """Two good files and three bad ones: random bytes, an HTML page, 0 bytes."""
+    write_audio("good1.wav", tone(440.0))
+    write_audio("sub/good2.flac", noise(seed=3))
+    root = tmp_path / "audio"
+    rng = np.random.default_rng(42)
+    (root / "bad.wav").write_bytes(rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    (root / "page.mp3").write_text(
+        "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
+        "<body><h1>Not Found</h1></body></html>\n",
+        encoding="utf-8",
+    )
+    (root / "empty.flac").write_bytes(b"")
+    return root
+
+
+BAD_NAMES = ("bad.wav", "page.mp3", "empty.flac")
+GOOD_RELS = ("good1.wav", "sub/good2.flac")
+
+
+def error_lines(result: Result) -> list[str]:
+    return [line for line in stderr_lines(result) if line.startswith("error: ")]
+
+
+def reason_for(result: Result, path: Path) -> str:
+    prefix = f"error: {path}: "
+    matches = [line for line in stderr_lines(result) if line.startswith(prefix)]
+    assert len(matches) == 1, (prefix, result.stderr)
+    return matches[0][len(prefix) :]
+
+
+# ------------------------------------------------------------ help, version
+def test_version_names_program_and_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert "melcli" in result.stdout
+    assert melcli.__version__ in result.stdout
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--help",), ("mel", "info")),
+        (("-h",), ("mel", "info")),
+        (("mel", "--help"), ("--out", "--png", "--jobs", "--n-mels", "--no-mono")),
+        (("info", "--help"), ("--json", "--ext", "--include", "--exclude")),
+    ],
+)
+def test_help_exits_zero_and_lists_commands_or_options(
+    args: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage:")
+    for word in expected:
+        assert word in result.stdout
+    assert result.stderr == ""
+
+
+# ------------------------------------------------------------ mel: success
+def test_mel_writes_one_float32_array_per_file_mirroring_tree(
+    dataset: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = invoke("mel", dataset, "-o", out, "-j", "1")
+
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert stderr_lines(result)[-1] == f"{len(DATASET_FILES)} written."
+    assert files_under(out) == {
+        Path(r).with_suffix(".npy").as_posix() for r in DATASET_FILES
+    }
+    for rel in DATASET_FILES:
+        S_db = np.load(npy_for(out, rel))
+        frames = centered_frames(resampled_length(dataset / rel), 512)
+        assert S_db.dtype == np.float32
+        assert S_db.shape == (128, frames)
+        assert np.isfinite(S_db).all()
+
+
+@pytest.mark.parametrize(
+    ("rel", "freq"), [("birds/tweet.wav", 3000.0), ("birds/deep/chirp.flac", 1000.0)]
+)
+def test_mel_output_belongs_to_its_input(
+    dataset: Path, tmp_path: Path, rel: str, freq: float
+) -> None:
+    """Each array carries its own tone: the loudest mel band sits at its frequency."""
+    import librosa
+
+    out = tmp_path / "out"
+    assert invoke("mel", dataset, "-o", out, "-j", "1").exit_code == 0
+    S_db = np.load(npy_for(out, rel))
+    centres = librosa.mel_frequencies(n_mels=128 + 2, fmax=22050 / 2)[1:-1]
+    peak = centres[np.argmax(S_db.mean(axis=1))]
+    assert peak == pytest.approx(freq, rel=0.08)
+
+
+def test_mel_png_writes_valid_png_next_to_each_array(
+    dataset: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = invoke("mel", dataset, "-o", out, "-j", "1", "--png")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    for rel in DATASET_FILES:
+        assert npy_for(out, rel).is_file()
+        png = out / Path(rel).with_suffix(".png")
+        assert png.read_bytes()[:8] == PNG_SIGNATURE
+    assert not [p for p in out.rglob("*") if TEMP_MARK in p.name]
+
+
+def test_mel_parallel_matches_serial_byte_for_byte(
+    dataset: Path, tmp_path: Path
+) -> None:
+    serial, parallel = tmp_path / "j1", tmp_path / "j2"
+    r1 = invoke("mel", dataset, "-o", serial, "-j", "1")
+    r2 = invoke("mel", dataset, "-o", parallel, "-j", "2")
+
+    assert (r1.exit_code, r2.exit_code) == (0, 0)
+    assert stderr_lines(r2)[-1] == f"{len(DATASET_FILES)} written."
+    assert files_under(serial) == files_under(parallel)
+    assert len(files_under(serial)) == len(DATASET_FILES)
+    for rel in files_under(serial):
+        assert (serial / rel).read_bytes() == (parallel / rel).read_bytes(), rel
+
+
+def test_mel_file_given_directly_maps_to_its_stem(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    src = write_audio("deep/down/clip.wav")
+    out = tmp_path / "out"
+    result = invoke("mel", src, "-o", out, "-j", "1")
+    assert result.exit_code == 0
+    assert files_under(out) == {"clip.npy"}
+
+
+# ---------------------------------------------------------- mel: bad files
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_mel_bad_files_fail_alone(bad_batch: Path, tmp_path: Path, jobs: str) -> None:
+    out = tmp_path / "out"
+    result = invoke("mel", bad_batch, "-o", out, "-j", jobs)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert len(error_lines(result)) == len(BAD_NAMES)
+    for name in BAD_NAMES:
+        reason = reason_for(result, bad_batch / name)
+        assert re.search(r"[a-z]{3,} [a-z]{2,}", reason), reason  # words
+        assert name not in reason  # the path is said once, before the reason
+        assert "Traceback" not in reason
+    assert reason_for(result, bad_batch / "empty.flac").startswith("empty file")
+    assert "not an audio file" in reason_for(result, bad_batch / "bad.wav")
+    assert (
+        stderr_lines(result)[-1]
+        == f"{len(GOOD_RELS)} written, {len(BAD_NAMES)} failed."
+    )
+    assert files_under(out) == {
+        Path(r).with_suffix(".npy").as_posix() for r in GOOD_RELS
+    }
+    assert not [p for p in out.rglob("*") if TEMP_MARK in p.name]
+
+
+def test_mel_html_named_mp3_reason_does_not_claim_file_is_missing(
+    bad_batch: Path, tmp_path: Path
+) -> None:
+    result = invoke("mel", bad_batch, "-o", tmp_path / "out", "-j", "1")
+    reason = reason_for(result, bad_batch / "page.mp3")
+    assert "not exist" not in reason
+    assert "pipe" not in reason
+    assert "not an audio file" in reason or "cannot decode" in reason
+
+
+def test_mel_quiet_still_prints_errors(bad_batch: Path, tmp_path: Path) -> None:
+    result = invoke("mel", bad_batch, "-o", tmp_path / "out", "-j", "1", "-q")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert stderr_lines(result) == error_lines(result)
+    assert len(error_lines(result)) == len(BAD_NAMES)
+
+
+def test_mel_collision_fails_both_and_names_the_other(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    a_wav = write_audio("a.wav")
+    a_flac = write_audio("a.flac", noise())
+    write_audio("b.wav")
+    out = tmp_path / "out"
+    result = invoke("mel", tmp_path / "audio", "-o", out, "-j", "1")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert len(error_lines(result)) == 2
+    assert str(a_flac) in reason_for(result, a_wav)
+    assert str(a_wav) in reason_for(result, a_flac)
+    assert files_under(out) == {"b.npy"}
+    assert stderr_lines(result)[-1] == "1 written, 2 failed."
+
+
+def test_mel_shorter_than_n_fft_writes_and_warns(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    src = write_audio("short.wav", tone(seconds=500 / 22050))
+    assert sf.info(src).frames == 500
+    out = tmp_path / "out"
+    result = invoke("mel", src, "-o", out, "-j", "1")
+
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    warnings = [
+        line for line in stderr_lines(result) if line.startswith(f"warning: {src}: ")
+    ]
+    assert len(warnings) == 1
+    assert len(warnings[0]) > len(f"warning: {src}: ")
+    assert stderr_lines(result)[-1] == "1 written."
+    assert np.load(out / "short.npy").shape == (128, centered_frames(500, 512))
+
+
+# ------------------------------------------------------------- usage errors
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (("--win-length", "4096", "--n-fft", "2048"), "--win-length"),
+        (("--n-mels", "0"), "--n-mels"),
+        (("--fmax", "20000"), "--fmax"),
+        (("--sr", "abc"), "--sr"),
+        (("--hop-length", "0"), "--hop-length"),
+    ],
+)
+def test_mel_bad_option_is_usage_error_naming_it(
+    dataset: Path, tmp_path: Path, options: tuple[str, ...], named: str
+) -> None:
+    out = tmp_path / "out"
+    result = invoke("mel", dataset, "-o", out, *options)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert named in result.stderr
+    assert not out.exists()
+
+
+def test_mel_fmax_above_nyquist_message_says_nyquist(
+    dataset: Path, tmp_path: Path
+) -> None:
+    result = invoke("mel", dataset, "-o", tmp_path / "out", "--fmax", "20000")
+    assert result.exit_code == 2
+    assert "nyquist" in result.stderr.lower()
+    assert str(22050 // 2) in result.stderr
+
+
+def test_mel_missing_source_is_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no_such_folder"
+    out = tmp_path / "out"
+    result = invoke("mel", missing, "-o", out)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert str(missing) in result.stderr
+    assert not out.exists()
+
+
+def test_mel_without_out_is_usage_error(dataset: Path, tmp_path: Path) -> None:
+    result = invoke("mel", dataset)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "--out" in result.stderr
+    assert not [p for p in tmp_path.rglob("*.npy")]
+
+
+@pytest.mark.parametrize("spelling", ["same", "dot", "symlink"])
+def test_mel_out_equal_to_source_is_usage_error(
+    dataset: Path, tmp_path: Path, spelling: str
+) -> None:
+    before = files_under(dataset)
+    if spelling == "same":
+        out = dataset
+    elif spelling == "dot":
+        out = dataset / "dogs" / ".."
+    else:
+        out = tmp_path / "link"
+        out.symlink_to(dataset, target_is_directory=True)
+    result = invoke("mel", dataset, "-o", out)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "--out" in result.stderr
+    assert files_under(dataset) == before
+
+
+# ----------------------------------------------------------- mel: settings
+def test_mel_no_mono_keeps_channels(write_audio: WriteAudio, tmp_path: Path) -> None:
+    write_audio("stereo.wav", tone(channels=2))
+    write_audio("mono.wav", tone())
+    out = tmp_path / "out"
+    result = invoke("mel", tmp_path / "audio", "-o", out, "-j", "1", "--no-mono")
+
+    assert result.exit_code == 0
+    frames = centered_frames(22050, 512)
+    assert np.load(out / "stereo.npy").shape == (2, 128, frames)
+    assert np.load(out / "mono.npy").shape == (1, 128, frames)
+
+
+def test_mel_dtype_float16(write_audio: WriteAudio, tmp_path: Path) -> None:
+    src = write_audio("x.wav")
+    out = tmp_path / "out"
+    result = invoke("mel", src, "-o", out, "-j", "1", "--dtype", "float16")
+
+    assert result.exit_code == 0
+    S_db = np.load(out / "x.npy")
+    assert S_db.dtype == np.float16
+    assert np.isfinite(S_db).all()
+
+
+@pytest.mark.parametrize(("sr", "seconds"), [(22050, 1.0), (16000, 0.5), (44100, 0.3)])
+def test_mel_n_mels_and_hop_length_set_shape(
+    write_audio: WriteAudio, tmp_path: Path, sr: int, seconds: float
+) -> None:
+    src = write_audio("x.wav", tone(sr=sr, seconds=seconds), sr=sr)
+    out = tmp_path / "out"
+    result = invoke(
+        "mel", src, "-o", out, "-j", "1", "--n-mels", "64", "--hop-length", "256"
+    )
+
+    assert result.exit_code == 0
+    n = math.ceil(int(sr * seconds) * 22050 / sr)
+    assert np.load(out / "x.npy").shape == (64, 1 + n // 256)
+
+
+def test_mel_quiet_prints_nothing_on_success(dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke("mel", dataset, "-o", out, "-j", "1", "-q")
+
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr == ""
+    assert len(files_under(out)) == len(DATASET_FILES)
+
+
+def test_mel_verbose_lists_written_and_skipped(dataset: Path, tmp_path: Path) -> None:
+    readme = dataset / "README.txt"
+    readme.write_text("not audio\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("mel", dataset, "-o", out, "-j", "1", "-v")
+
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    lines = stderr_lines(result)
+    wrote = {line for line in lines if line.startswith("wrote ")}
+    assert wrote == {f"wrote {npy_for(out, rel)}" for rel in DATASET_FILES}
+    skipped = [line for line in lines if line.startswith(f"skipped {readme}: ")]
+    assert len(skipped) == 1
+    assert "extension" in skipped[0]
+    assert lines[-1] == f"{len(DATASET_FILES)} written, 1 skipped."
+
+
+def test_mel_verbose_lists_png_too(write_audio: WriteAudio, tmp_path: Path) -> None:
+    src = write_audio("x.wav")
+    out = tmp_path / "out"
+    result = invoke("mel", src, "-o", out, "-j", "1", "-v", "--png")
+    assert result.exit_code == 0
+    assert f"wrote {out / 'x.npy'}, {out / 'x.png'}" in stderr_lines(result)
+
+
+# --------------------------------------------------------------- selection
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (("--ext", "wav"), ("birds/tweet.wav", "dogs/bark1.wav")),
+        (("--ext", ".FLAC"), ("birds/deep/chirp.flac", "dogs/bark2.flac")),
+        (("--ext", "wav,flac"), DATASET_FILES),
+        (("--include", "dogs/*"), ("dogs/bark1.wav", "dogs/bark2.flac")),
+        (("--exclude", "dogs/*"), ("birds/deep/chirp.flac", "birds/tweet.wav")),
+        (("--include", "birds/*", "--exclude", "*.flac"), ("birds/tweet.wav",)),
+        (
+            ("--include", "*.wav", "--include", "*/deep/*"),
+            ("birds/deep/chirp.flac", "birds/tweet.wav", "dogs/bark1.wav"),
+        ),
+    ],
+)
+def test_mel_selection_options(
+    dataset: Path, tmp_path: Path, options: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    out = tmp_path / "out"
+    result = invoke("mel", dataset, "-o", out, "-j", "1", *options)
+
+    assert result.exit_code == 0
+    assert files_under(out) == {
+        Path(r).with_suffix(".npy").as_posix() for r in expected
+    }
+    assert stderr_lines(result)[-1].startswith(f"{len(expected)} written")
+
+
+# --------------------------------------------------------------------- info
+def test_info_table(dataset: Path) -> None:
+    result = invoke("info", dataset)
+
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    header, *rows = result.stdout.splitlines()
+    for column in ("path", "format", "subtype", "sr", "channels", "frames", "duration"):
+        assert column in header.split()
+    assert len(rows) == len(DATASET_FILES)
+    by_path = {row.split()[0]: row.split() for row in rows}
+    for rel in DATASET_FILES:
+        path = dataset / rel
+        expected = sf.info(path)
+        cells = by_path[str(path)]
+        assert cells[1] == expected.format
+        assert cells[2] == expected.subtype
+        assert int(cells[3]) == expected.samplerate
+        assert int(cells[4]) == expected.channels
+        assert int(cells[5]) == expected.frames
+        assert float(cells[6]) == pytest.approx(expected.duration, abs=1e-3)
+
+
+def test_info_json(dataset: Path) -> None:
+    result = invoke("info", dataset, "--json")
+
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(row["path"] for row in rows) == [
+        str(dataset / r) for r in DATASET_FILES
+    ]
+    for row in rows:
+        assert set(row) == {
+            "path",
+            "format",
+            "subtype",
+            "samplerate",
+            "channels",
+            "frames",
+            "duration",
+        }
+        expected = sf.info(row["path"])
+        assert row["format"] == expected.format
+        assert row["subtype"] == expected.subtype
+        assert row["samplerate"] == expected.samplerate
+        assert row["channels"] == expected.channels
+        assert row["frames"] == expected.frames
+        assert row["duration"] == pytest.approx(expected.duration, abs=1e-6)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_info_bad_file_reports_error_and_keeps_good_rows(
+    bad_batch: Path, as_json: bool
+) -> None:
+    result = invoke("info", bad_batch, *(["--json"] if as_json else []))
+
+    assert result.exit_code == 1
+    assert len(error_lines(result)) == len(BAD_NAMES)
+    assert stderr_lines(result) == error_lines(result)
+    for name in BAD_NAMES:
+        assert reason_for(result, bad_batch / name)
+    if as_json:
+        paths = [json.loads(line)["path"] for line in result.stdout.splitlines()]
+    else:
+        paths = [row.split()[0] for row in result.stdout.splitlines()[1:]]
+    assert sorted(paths) == [str(bad_batch / r) for r in GOOD_RELS]
+
+
+# -------------------------------------------------------- non-UTF-8 names
+@pytest.fixture
+def non_utf8_folder(write_audio: WriteAudio, tmp_path: Path) -> Path:
+    """A folder holding ok.wav and a valid WAV whose name is not UTF-8."""
+    ok = write_audio("ok.wav")
+    raw = os.fsencode(ok.parent) + b"/b\xffd.wav"
+    try:
+        os.link(os.fsencode(ok), raw)
+    except OSError:  # pragma: no cover - e.g. macOS rejects such names
+        pytest.skip("file system does not take non-UTF-8 names")
+    return ok.parent
+
+
+def test_info_non_utf8_file_name(non_utf8_folder: Path) -> None:
+    result = invoke("info", non_utf8_folder, "--json")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_mel_non_utf8_file_name(non_utf8_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke("mel", non_utf8_folder, "-o", out, "-j", "1")
+    assert result.exit_code == 0, result.stderr
+    assert len(list(out.glob("*.npy"))) == 2
+
+
+# ----------------------------------------------------------- real process
+def test_python_m_melcli_version() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "melcli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "melcli" in proc.stdout
+    assert melcli.__version__ in proc.stdout
+
+
+def test_import_melcli_pulls_in_neither_matplotlib_nor_click() -> None:
+    code = (
+        "import melcli, sys; print('matplotlib' in sys.modules, 'click' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False"]
+
+
+def test_process_stderr_not_a_terminal_has_no_progress_bar(
+    dataset: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    proc = run_process("mel", dataset, "-o", out, "-j", "1", "-v")
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert "\r" not in proc.stderr
+    assert "\x1b" not in proc.stderr
+    assert proc.stderr.splitlines()[-1] == f"{len(DATASET_FILES)} written."
+    assert len(files_under(out)) == len(DATASET_FILES)
+
+
+def test_process_stderr_has_only_melcli_lines(bad_batch: Path, tmp_path: Path) -> None:
+    proc = run_process("mel", bad_batch, "-o", tmp_path / "out", "-j", "1")
+
+    assert proc.returncode == 1
+    *lines, summary = proc.stderr.splitlines()
+    assert summary == f"{len(GOOD_RELS)} written, {len(BAD_NAMES)} failed."
+    assert len(lines) == len(BAD_NAMES)
+    assert all(line.startswith("error: ") for line in lines), proc.stderr

@@ -1,0 +1,266 @@
+"""PNG renders: melcli.render.render_png directly and through ``melcli mel --png``.
+
+PNGs are never compared pixel by pixel (fonts differ between machines): the
+tests check the file is a valid PNG of about the expected size, and that the
+figure drawn maps back to the array (values, colour limits, axis extents,
+labels).
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import WriteAudio, tone
+from matplotlib.collections import QuadMesh
+from matplotlib.figure import Figure
+
+from melcli.cli import cli
+from melcli.params import MelParams
+from melcli.pipeline import mel_spectrogram
+from melcli.render import render_png
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TEMP_MARK = ".melcli-tmp"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Return (width, height) from the IHDR chunk, checking the PNG framing."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert (length, kind) == (13, b"IHDR")
+    width, height = struct.unpack(">II", data[16:24])
+    assert data[-8:-4] == b"IEND"
+    return width, height
+
+
+def tone_db(*, channels: int = 1, params: MelParams | None = None) -> np.ndarray:
+    y = tone(1000.0, seconds=0.5, channels=channels)
+    if channels > 1:
+        y = y.T
+    return mel_spectrogram(y, sr=22050, params=params or MelParams(mono=channels == 1))
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """Figures passed to savefig, after they have really been saved (drawn)."""
+    figures: list[Figure] = []
+    savefig = Figure.savefig
+
+    def capture(self: Figure, *args: Any, **kwargs: Any) -> None:
+        savefig(self, *args, **kwargs)
+        figures.append(self)
+
+    monkeypatch.setattr(Figure, "savefig", capture)
+    return figures
+
+
+# ------------------------------------------------------------------- file
+def test_writes_valid_png_of_expected_size(tmp_path: Path) -> None:
+    from matplotlib.image import imread
+
+    path = tmp_path / "x.png"
+    render_png(path, tone_db(), sr=22050, params=MelParams(), title="x.wav")
+
+    width, height = png_size(path)
+    assert 900 <= width <= 1100
+    assert 300 <= height <= 500
+    pixels = imread(path)
+    assert pixels.shape[:2] == (height, width)
+    assert pixels.shape[2] in (3, 4)
+    assert np.ptp(pixels[..., :3]) > 0  # not a blank canvas
+
+
+def test_leaves_no_temp_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.png"
+    render_png(path, tone_db(), sr=22050, params=MelParams(), title="x.wav")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.png"]
+
+
+def test_creates_parent_folders(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "x.png"
+    render_png(path, tone_db(), sr=22050, params=MelParams(), title="x.wav")
+    png_size(path)
+
+
+def test_failed_save_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "x.png"
+
+    def broken(self: Figure, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        render_png(path, tone_db(), sr=22050, params=MelParams(), title="x.wav")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_replaces_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.png"
+    path.write_bytes(b"old")
+    render_png(path, tone_db(), sr=22050, params=MelParams(), title="x.wav")
+    png_size(path)
+    assert not [p for p in tmp_path.iterdir() if TEMP_MARK in p.name]
+
+
+def test_multichannel_is_taller_than_mono(tmp_path: Path) -> None:
+    mono, stereo = tmp_path / "mono.png", tmp_path / "stereo.png"
+    S_mono = tone_db()
+    S_stereo = tone_db(channels=2)
+    assert S_stereo.shape == (2, *S_mono.shape)
+    render_png(mono, S_mono, sr=22050, params=MelParams(), title="m")
+    render_png(stereo, S_stereo, sr=22050, params=MelParams(mono=False), title="s")
+
+    (w_mono, h_mono), (w_stereo, h_stereo) = png_size(mono), png_size(stereo)
+    assert w_stereo == w_mono
+    assert h_stereo > h_mono * 1.3
+
+
+@pytest.mark.parametrize(
+    "S_db",
+    [
+        np.zeros((128, 20), np.float32),
+        np.full((128, 20), -80.0, np.float32),
+        np.full((2, 128, 20), -80.0, np.float32),
+        np.zeros((128, 1), np.float32),
+        np.linspace(-80, 0, 128 * 20).reshape(128, 20).astype(np.float16),
+    ],
+    ids=["zeros", "floor", "stereo-floor", "one-frame", "float16"],
+)
+def test_degenerate_arrays_render(tmp_path: Path, S_db: np.ndarray) -> None:
+    path = tmp_path / "x.png"
+    render_png(
+        path, S_db, sr=22050, params=MelParams(mono=S_db.ndim == 2), title="quiet"
+    )
+    width, height = png_size(path)
+    assert width > 0
+    assert height > 0
+
+
+# ----------------------------------------------------------------- figure
+def test_figure_has_title_axis_labels_and_db_colorbar(
+    tmp_path: Path, captured: list[Figure]
+) -> None:
+    render_png(
+        tmp_path / "x.png", tone_db(), sr=22050, params=MelParams(), title="dogs/a.wav"
+    )
+
+    (fig,) = captured
+    mesh = fig.axes[0].collections[0]
+    ax = mesh.axes
+    assert ax.get_title() == "dogs/a.wav"
+    assert "Time" in ax.get_xlabel()
+    assert "Hz" in ax.get_ylabel()
+    colorbar = mesh.colorbar
+    assert colorbar is not None
+    assert colorbar.ax in fig.axes
+    assert colorbar.ax is not ax
+    ticks = [t.get_text() for t in colorbar.ax.get_yticklabels() if t.get_text()]
+    assert ticks
+    assert all("dB" in t for t in ticks)
+
+
+def test_image_maps_back_to_the_array(tmp_path: Path, captured: list[Figure]) -> None:
+    S_db = tone_db()
+    render_png(tmp_path / "x.png", S_db, sr=22050, params=MelParams(), title="x")
+
+    (fig,) = captured
+    mesh = fig.axes[0].collections[0]
+    image = np.asarray(mesh.get_array()).reshape(S_db.shape)
+    np.testing.assert_array_equal(image, S_db)
+    assert mesh.get_clim() == pytest.approx((S_db.min(), S_db.max()))
+
+
+@pytest.mark.parametrize(
+    ("sr", "params"),
+    [
+        (22050, MelParams()),
+        (22050, MelParams(hop_length=256)),
+        (16000, MelParams(sr=16000, fmax=4000.0, n_mels=64, n_fft=1024)),
+    ],
+    ids=["defaults", "hop256", "sr16k-fmax4k"],
+)
+def test_axes_use_the_arrays_settings(
+    tmp_path: Path, captured: list[Figure], sr: int, params: MelParams
+) -> None:
+    """Time spans frames * hop / sr seconds; frequency tops out at fmax."""
+    frames = 50
+    S_db = np.linspace(-80.0, 0.0, params.n_mels * frames, dtype=np.float32)
+    S_db = S_db.reshape(params.n_mels, frames)
+    render_png(tmp_path / "x.png", S_db, sr=sr, params=params, title="x")
+
+    (fig,) = captured
+    ax = fig.axes[0].collections[0].axes
+    left, right = ax.get_xlim()
+    seconds = frames * params.effective_hop_length / sr
+    assert right - left == pytest.approx(seconds, rel=0.02)
+    assert ax.get_ylim()[1] == pytest.approx(params.effective_fmax(sr), rel=0.05)
+
+
+def test_multichannel_panels_share_labels_and_colour_scale(
+    tmp_path: Path, captured: list[Figure]
+) -> None:
+    S_db = tone_db(channels=2)
+    render_png(
+        tmp_path / "x.png", S_db, sr=22050, params=MelParams(mono=False), title="st"
+    )
+
+    (fig,) = captured
+    colorbar = fig.axes[0].collections[0].colorbar
+    assert colorbar is not None
+    panels = [ax for ax in fig.axes if ax is not colorbar.ax]
+    meshes = [c for ax in panels for c in ax.collections if isinstance(c, QuadMesh)]
+    assert len(meshes) == 2
+    top, bottom = (m.axes for m in meshes)
+    assert top.get_title() == "st"
+    assert bottom.get_title() == ""
+    assert "Time" in bottom.get_xlabel()
+    for channel, mesh in enumerate(meshes):
+        assert "Hz" in mesh.axes.get_ylabel()
+        assert mesh.get_clim() == pytest.approx((S_db.min(), S_db.max()))
+        np.testing.assert_array_equal(
+            np.asarray(mesh.get_array()).reshape(S_db[channel].shape), S_db[channel]
+        )
+
+
+# -------------------------------------------------------------- via CLI
+def test_cli_png_titles_each_render_with_its_relative_path(
+    write_audio: WriteAudio, tmp_path: Path, captured: list[Figure]
+) -> None:
+    write_audio("dogs/bark.wav")
+    write_audio("cats/meow.flac")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        ["mel", str(tmp_path / "audio"), "-o", str(out), "-j", "1", "--png"],
+        catch_exceptions=False,
+    )
+
+    assert result.exit_code == 0, result.stderr
+    titles = {fig.axes[0].get_title() for fig in captured}
+    assert titles == {"dogs/bark.wav", "cats/meow.flac"}
+    for rel in ("dogs/bark.png", "cats/meow.png"):
+        width, height = png_size(out / rel)
+        assert 900 <= width <= 1100
+        assert 300 <= height <= 500
+
+
+def test_cli_png_no_mono_stereo_is_taller(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    write_audio("mono.wav", tone())
+    write_audio("stereo.wav", tone(channels=2))
+    out = tmp_path / "out"
+    args = ["mel", str(tmp_path / "audio"), "-o", str(out), "-j", "1", "--png"]
+    result = CliRunner().invoke(cli, [*args, "--no-mono"], catch_exceptions=False)
+
+    assert result.exit_code == 0, result.stderr
+    assert png_size(out / "stereo.png")[1] > png_size(out / "mono.png")[1]
+    assert not [p for p in out.rglob("*") if TEMP_MARK in p.name]
