@@ -1,16 +1,16 @@
 """Imported once by the worker pool's fork server, so workers start warm.
 
-Forked workers inherit these modules instead of importing them again; the
-first librosa call in a fresh process otherwise costs 1-2 s of imports.
+Forked workers inherit these modules instead of importing them again. With the
+default settings the pipeline needs neither librosa nor scipy (their import
+costs 1-2 s), so they are not preloaded: only what every file uses.
 """
 
 # ruff: noqa: F401
 from __future__ import annotations
 
-import librosa.core
-import librosa.feature
-import librosa.filters
+import numpy
 import soundfile
 import soxr
+import threadpoolctl
 
 from . import pipeline

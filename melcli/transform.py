@@ -1,21 +1,123 @@
 """Spectrogram → mel → decibels: the transform stage of the pipeline.
 
-Each step is a function with librosa's arguments, so that the chain reads like
-the librosa one it reproduces::
+Each step is a function with librosa's arguments and librosa's arithmetic, so
+that the chain reads like the librosa one it reproduces::
 
-    S = spectrogram(y, params=params)            # |STFT| ** power
-    M = mel_basis(sr, params=params)             # librosa.filters.mel
-    S_mel = M @ S
+    S_mel = mel_power(y, sr=sr, params=params)   # librosa.feature.melspectrogram
     S_db = power_to_db(S_mel, ref=..., amin=..., top_db=...)
+
+The STFT is computed block by block of frames and projected onto the mel
+filterbank straight away, so the full linear spectrogram (ten times the size of
+the mel one) never exists in memory. It uses numpy's FFT on float64 frames, as
+``librosa.stft`` does (a float64 window times float32 samples), and neither
+librosa nor scipy is imported for the default settings: their import costs
+more than a whole file's work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from .errors import AudioError
 from .params import MelParams
+
+#: Frames per STFT block: bounds the temporary arrays to a few MB.
+BLOCK_FRAMES = 512
+
+
+# ------------------------------------------------------------------- windows
+@functools.lru_cache(maxsize=8)
+def stft_window(window: str, win_length: int, n_fft: int) -> np.ndarray:
+    """Return the periodic analysis window, zero-padded to ``n_fft`` and centred.
+
+    As ``librosa.filters.get_window(window, win_length, fftbins=True)`` followed
+    by ``librosa.util.pad_center(..., size=n_fft)``. The Hann window is computed
+    here; others come from :func:`scipy.signal.get_window`.
+
+    Returns
+    -------
+    w : np.ndarray [shape=(n_fft,)], float64, read-only
+    """
+    if window == "hann":
+        n = np.arange(win_length)
+        w = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / win_length)
+    else:
+        from scipy.signal import get_window
+
+        w = get_window(window, win_length, fftbins=True)
+    lpad = (n_fft - win_length) // 2
+    out = np.zeros(n_fft)
+    out[lpad : lpad + win_length] = w
+    out.setflags(write=False)
+    return out
+
+
+# ---------------------------------------------------------------------- STFT
+def _frames_source(y: np.ndarray, params: MelParams) -> np.ndarray:
+    """Pad ``y`` for centred frames, warning as librosa does on short input."""
+    n_fft = params.n_fft
+    n = y.shape[-1]
+    if params.center:
+        if n_fft > n:
+            warnings.warn(
+                f"n_fft={n_fft} is too large for input signal of length={n}",
+                stacklevel=3,
+            )
+        pad = [(0, 0)] * (y.ndim - 1) + [(n_fft // 2, n_fft // 2)]
+        padded: np.ndarray = np.pad(y, pad, mode=params.pad_mode)  # type: ignore[call-overload]
+        return padded
+    if n_fft > n:
+        raise AudioError(
+            f"signal of {n} samples is shorter than n_fft={n_fft} "
+            "(use --center, or a smaller --n-fft)"
+        )
+    return y
+
+
+def n_frames(n_samples: int, params: MelParams) -> int:
+    """Return the number of STFT frames for a signal of ``n_samples`` samples.
+
+    ``1 + (n + 2 * (n_fft // 2) - n_fft) // hop_length`` with ``center`` (that
+    is ``1 + n // hop_length`` for an even ``n_fft``), else
+    ``1 + (n - n_fft) // hop_length``.
+    """
+    hop = params.effective_hop_length
+    padded = n_samples + 2 * (params.n_fft // 2) if params.center else n_samples
+    return 1 + (padded - params.n_fft) // hop
+
+
+def _power_blocks(
+    y: np.ndarray, params: MelParams
+) -> tuple[Callable[[int, int], np.ndarray], int]:
+    """Return ``(block, t)``, the STFT power by blocks and the number of frames.
+
+    ``block(start, stop)`` is ``|STFT| ** power`` of frames ``start..stop``,
+    shaped ``(..., stop - start, 1 + n_fft // 2)`` (frames first).
+    """
+    x = _frames_source(y, params)
+    frames = np.lib.stride_tricks.sliding_window_view(x, params.n_fft, axis=-1)
+    frames = frames[..., :: params.effective_hop_length, :]
+    window = stft_window(params.window, params.effective_win_length, params.n_fft)
+    power = params.power
+
+    def block(start: int, stop: int) -> np.ndarray:
+        D = np.fft.rfft(frames[..., start:stop, :] * window, axis=-1)
+        D = D.astype(np.complex64)  # librosa's STFT dtype for float32 input
+        if power == 2.0:
+            S = np.square(D.real)
+            S += np.square(D.imag)
+            return S
+        S = np.abs(D)
+        return S if power == 1.0 else S**power
+
+    return block, frames.shape[-2]
 
 
 def spectrogram(y: np.ndarray, *, params: MelParams) -> np.ndarray:
@@ -32,19 +134,57 @@ def spectrogram(y: np.ndarray, *, params: MelParams) -> np.ndarray:
     -------
     S : np.ndarray [shape=(..., 1 + n_fft // 2, t)], float32
     """
-    import librosa
+    block, t = _power_blocks(y, params)
+    return np.ascontiguousarray(np.swapaxes(block(0, t), -1, -2))
 
-    D = librosa.stft(
-        y,
-        n_fft=params.n_fft,
-        hop_length=params.effective_hop_length,
-        win_length=params.effective_win_length,
-        window=params.window,
-        center=params.center,
-        pad_mode=params.pad_mode,  # type: ignore[arg-type]
+
+# ----------------------------------------------------------------------- mel
+def hz_to_mel(frequencies: np.ndarray | float, *, htk: bool = False) -> np.ndarray:
+    """Convert Hz to mels, as ``librosa.hz_to_mel`` (Slaney's formula by default)."""
+    f = np.asanyarray(frequencies, dtype=np.float64)
+    if htk:
+        result: np.ndarray = 2595.0 * np.log10(1.0 + f / 700.0)
+        return result
+    f_sp = 200.0 / 3
+    mels = f / f_sp
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    log_t = f >= min_log_hz
+    mels = np.where(
+        log_t,
+        min_log_mel + np.log(np.maximum(f, min_log_hz) / min_log_hz) / logstep,
+        mels,
     )
-    S: np.ndarray = np.abs(D) ** params.power
-    return S
+    return mels
+
+
+def mel_to_hz(mels: np.ndarray | float, *, htk: bool = False) -> np.ndarray:
+    """Convert mels to Hz, as ``librosa.mel_to_hz``."""
+    m = np.asanyarray(mels, dtype=np.float64)
+    if htk:
+        result: np.ndarray = 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+        return result
+    f_sp = 200.0 / 3
+    freqs = f_sp * m
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    return np.where(
+        m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), freqs
+    )
+
+
+def mel_frequencies(
+    n_mels: int, *, fmin: float, fmax: float, htk: bool = False
+) -> np.ndarray:
+    """Return ``n_mels`` frequencies evenly spaced in mels, as librosa does."""
+    mels = np.linspace(
+        float(hz_to_mel(fmin, htk=htk)),
+        float(hz_to_mel(fmax, htk=htk)),
+        n_mels,
+    )
+    return mel_to_hz(mels, htk=htk)
 
 
 @functools.lru_cache(maxsize=16)
@@ -57,17 +197,33 @@ def _mel_basis(
     htk: bool,
     norm: str | float | None,
 ) -> np.ndarray:
-    import librosa
+    if norm is not None and not isinstance(norm, str):
+        # A p-norm: librosa.util.normalize has subtleties (inf, thresholds)
+        # not worth repeating for a rarely used setting.
+        import librosa
 
-    M: np.ndarray = librosa.filters.mel(
-        sr=sr,
-        n_fft=n_fft,
-        n_mels=n_mels,
-        fmin=fmin,
-        fmax=fmax,
-        htk=htk,
-        norm=norm,  # type: ignore[arg-type]
-    )
+        M: np.ndarray = librosa.filters.mel(
+            sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm
+        )
+    else:
+        fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
+        mel_f = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)
+        fdiff = np.diff(mel_f)
+        ramps = np.subtract.outer(mel_f, fftfreqs)
+        lower = -ramps[:-2] / fdiff[:-1, np.newaxis]
+        upper = ramps[2:] / fdiff[1:, np.newaxis]
+        M = np.maximum(0, np.minimum(lower, upper)).astype(np.float32)
+        if norm == "slaney":
+            enorm = 2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels])
+            M *= enorm[:, np.newaxis]
+        if not np.all((mel_f[:-2] == 0) | (M.max(axis=1) > 0)):
+            warnings.warn(
+                "Empty filters detected in mel frequency basis. "
+                "Some channels will produce empty responses. "
+                "Try increasing your sampling rate (and fmax) or "
+                "reducing n_mels.",
+                stacklevel=4,
+            )
     M.setflags(write=False)
     return M
 
@@ -91,6 +247,73 @@ def mel_basis(sr: float, *, params: MelParams) -> np.ndarray:
     )
 
 
+@functools.cache
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    """Run the mel products on one BLAS thread.
+
+    A multi-threaded float32 matrix product rounds differently depending on the
+    thread count, so the arrays would depend on the machine and on how many
+    workers share it. One thread makes them reproducible, and is faster for
+    these small products anyway, especially with N workers on N cores.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
+
+
+def mel_power(
+    y: np.ndarray,
+    *,
+    sr: float,
+    params: MelParams,
+    timings: dict[str, float] | None = None,
+) -> np.ndarray:
+    """Return the mel power spectrogram, as ``librosa.feature.melspectrogram``.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (channels, n)], float32
+        Waveform at ``sr``.
+    sr : float
+        Its sampling rate.
+    params : MelParams
+        The settings.
+    timings : dict or None
+        If given, seconds spent in ``"stft"`` and ``"mel"`` are added to it.
+
+    Returns
+    -------
+    S_mel : np.ndarray [shape=(..., n_mels, t)], float32
+    """
+    M_T = mel_basis(sr, params=params).T
+    block, t_total = _power_blocks(y, params)
+    # Frames-first output: each block's product lands in contiguous rows.
+    out = np.empty((*y.shape[:-1], t_total, params.n_mels), dtype=np.float32)
+    clock = time.perf_counter
+    t_stft = t_mel = 0.0
+    with _one_blas_thread():
+        for start in range(0, t_total, BLOCK_FRAMES):
+            stop = min(start + BLOCK_FRAMES, t_total)
+            t0 = clock()
+            S = block(start, stop)
+            t1 = clock()
+            np.matmul(S, M_T, out=out[..., start:stop, :])
+            t_mel += clock() - t1
+            t_stft += t1 - t0
+    t0 = clock()
+    S_mel = np.ascontiguousarray(np.swapaxes(out, -1, -2))
+    t_mel += clock() - t0
+    if timings is not None:
+        timings["stft"] = timings.get("stft", 0.0) + t_stft
+        timings["mel"] = timings.get("mel", 0.0) + t_mel
+    return S_mel
+
+
+# ------------------------------------------------------------------------ dB
 def power_to_db(
     S: np.ndarray,
     *,
@@ -127,11 +350,17 @@ def power_to_db(
     S_db: np.ndarray = 10.0 * np.log10(np.maximum(amin, S))
     S_db -= 10.0 * np.log10(np.maximum(amin, ref_value))
     if top_db is not None:
-        S_db = np.maximum(S_db, S_db.max() - top_db)
+        np.maximum(S_db, S_db.max() - top_db, out=S_db)
     return S_db
 
 
-def mel_spectrogram_db(y: np.ndarray, *, sr: int, params: MelParams) -> np.ndarray:
+def mel_spectrogram_db(
+    y: np.ndarray,
+    *,
+    sr: int,
+    params: MelParams,
+    timings: dict[str, float] | None = None,
+) -> np.ndarray:
     """Run the whole transform: STFT power → mel → dB, cast to ``params.dtype``.
 
     Parameters
@@ -142,13 +371,31 @@ def mel_spectrogram_db(y: np.ndarray, *, sr: int, params: MelParams) -> np.ndarr
         Its sampling rate.
     params : MelParams
         The settings.
+    timings : dict or None
+        If given, seconds per stage (``stft``, ``mel``, ``db``) are added to it.
 
     Returns
     -------
     S_db : np.ndarray [shape=(n_mels, t) or (channels, n_mels, t)]
     """
-    S = spectrogram(y, params=params)
-    S_mel = mel_basis(sr, params=params) @ S
+    S_mel = mel_power(y, sr=sr, params=params, timings=timings)
+    t0 = time.perf_counter()
     S_db = power_to_db(S_mel, ref=params.ref, amin=params.amin, top_db=params.top_db)
     out: np.ndarray = S_db.astype(params.dtype, copy=False)
+    if timings is not None:
+        timings["db"] = timings.get("db", 0.0) + time.perf_counter() - t0
     return out
+
+
+__all__ = [
+    "hz_to_mel",
+    "mel_basis",
+    "mel_frequencies",
+    "mel_power",
+    "mel_spectrogram_db",
+    "mel_to_hz",
+    "n_frames",
+    "power_to_db",
+    "spectrogram",
+    "stft_window",
+]
