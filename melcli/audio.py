@@ -92,37 +92,29 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         raise AudioError(_describe_soundfile_error(exc)) from None
 
 
-def load(
-    path: str | os.PathLike[str],
-    params: MelParams,
-    *,
-    timings: dict[str, float] | None = None,
-) -> Waveform:
-    """Decode ``path``, mix and resample it as ``librosa.load`` would.
+class TooLong(Exception):
+    """Raised by :func:`load` with ``max_seconds`` for a file to stream instead."""
 
-    Parameters
-    ----------
-    path : path-like
-        The audio file.
-    params : MelParams
-        Uses ``sr``, ``mono``, ``offset``, ``duration`` and ``res_type``.
-    timings : dict or None
-        If given, seconds spent in ``"decode"``, ``"mix"`` and ``"resample"``
-        are stored in it.
+    def __init__(self, info: AudioInfo) -> None:
+        super().__init__(f"{info.duration:.0f} s")
+        self.info = info
 
-    Returns
-    -------
-    Waveform
-        ``y`` has shape ``(n,)`` when ``params.mono`` is true, else
-        ``(channels, n)`` (also for a one-channel file).
+
+@contextlib.contextmanager
+def open_audio(
+    path: str | os.PathLike[str], params: MelParams
+) -> Iterator[tuple[sf.SoundFile, AudioInfo, list[str]]]:
+    """Open ``path`` for decoding, positioned at ``params.offset``.
+
+    Yields ``(soundfile, header, notes)``; ``notes`` fills, when the block
+    exits, with whatever the C decoder printed on stderr meanwhile.
 
     Raises
     ------
     AudioError
-        For unreadable, non-audio, empty or non-finite input.
+        For unreadable or non-audio files, impossible headers, or an offset
+        past the end; libsndfile's errors while reading are translated too.
     """
-    clock = time.perf_counter
-    t0 = clock()
     _check_readable(path)
     try:
         with _native_stderr() as notes, sf.SoundFile(os.fsencode(path)) as f:
@@ -139,19 +131,64 @@ def load(
                 )
             if start:
                 f.seek(start)
-            frames = -1
-            if params.duration is not None:
-                frames = int(params.duration * info.samplerate)
-            data = f.read(frames=frames, dtype="float32", always_2d=True)
+            yield f, info, notes
     except sf.SoundFileError as exc:
         raise AudioError(_describe_soundfile_error(exc)) from None
 
-    if notes:
-        more = f" (and {len(notes) - 1} more notes)" if len(notes) > 1 else ""
-        warnings.warn(f"decoder: {notes[0]}{more}", stacklevel=2)
+
+def frames_to_read(info: AudioInfo, params: MelParams) -> int:
+    """Return how many frames ``params.duration`` asks for (-1: to the end)."""
+    if params.duration is None:
+        return -1
+    return int(params.duration * info.samplerate)
+
+
+def load(
+    path: str | os.PathLike[str],
+    params: MelParams,
+    *,
+    timings: dict[str, float] | None = None,
+    max_seconds: float | None = None,
+) -> Waveform:
+    """Decode ``path``, mix and resample it as ``librosa.load`` would.
+
+    Parameters
+    ----------
+    path : path-like
+        The audio file.
+    params : MelParams
+        Uses ``sr``, ``mono``, ``offset``, ``duration`` and ``res_type``.
+    timings : dict or None
+        If given, seconds spent in ``"decode"``, ``"mix"`` and ``"resample"``
+        are stored in it.
+    max_seconds : float or None
+        Raise :class:`TooLong` instead of decoding more than this many seconds.
+
+    Returns
+    -------
+    Waveform
+        ``y`` has shape ``(n,)`` when ``params.mono`` is true, else
+        ``(channels, n)`` (also for a one-channel file).
+
+    Raises
+    ------
+    AudioError
+        For unreadable, non-audio, empty or non-finite input.
+    """
+    clock = time.perf_counter
+    t0 = clock()
+    with open_audio(path, params) as (f, info, notes):
+        frames = frames_to_read(info, params)
+        if max_seconds is not None:
+            available = info.frames - int(params.offset * info.samplerate)
+            wanted = available if frames < 0 else min(frames, available)
+            if wanted > max_seconds * info.samplerate:
+                raise TooLong(info)
+        data = f.read(frames=frames, dtype="float32", always_2d=True)
+    warn_notes(notes)
     if data.shape[0] == 0:
         raise AudioError("no audio samples (0 frames)")
-    _check_finite(data)
+    check_finite(data)
     t1 = clock()
 
     y = to_mono(data) if params.mono else np.ascontiguousarray(data.T)
@@ -163,6 +200,13 @@ def load(
     if timings is not None:
         timings.update(decode=t1 - t0, mix=t2 - t1, resample=clock() - t2)
     return Waveform(y=y, sr=sr, info=info)
+
+
+def warn_notes(notes: list[str]) -> None:
+    """Attach what the decoder printed to the current file, as one warning."""
+    if notes:
+        more = f" (and {len(notes) - 1} more notes)" if len(notes) > 1 else ""
+        warnings.warn(f"decoder: {notes[0]}{more}", stacklevel=3)
 
 
 def to_mono(data: np.ndarray) -> np.ndarray:
@@ -292,7 +336,8 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
         raise AudioError(_describe_os_error(exc)) from None
 
 
-def _check_finite(data: np.ndarray) -> None:
+def check_finite(data: np.ndarray) -> None:
+    """Raise :class:`AudioError` counting NaN and Inf samples, if there are any."""
     if np.isfinite(data).all():
         return
     n_nan = int(np.isnan(data).sum())

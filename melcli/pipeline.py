@@ -23,7 +23,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from . import audio, transform
+from . import audio, stream, transform
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .errors import MelcliError
 from .params import MelParams
@@ -107,26 +107,36 @@ def process_one(job: Job, *, params: MelParams) -> Result:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            wave = audio.load(job.src, params, timings=timings)
-            info = wave.info
-            params.check_sr(wave.sr)
-            S_db = transform.mel_spectrogram_db(
-                wave.y, sr=wave.sr, params=params, timings=timings
-            )
-            shape = S_db.shape
-            if not np.isfinite(S_db).all():
-                raise MelcliError(
-                    "spectrogram is not finite (sample values too large?)"
+            try:
+                limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
+                wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
+            except audio.TooLong:
+                streamed = stream.stream_to_npy(
+                    job.src, job.npy, params=params, timings=timings
                 )
-            t0 = time.perf_counter()
-            save_npy(job.npy, S_db)
+                info, shape = streamed.info, streamed.shape
+                S_db = np.load(job.npy, mmap_mode="r")
+                sr = streamed.sr
+            else:
+                info, sr = wave.info, wave.sr
+                params.check_sr(sr)
+                S_db = transform.mel_spectrogram_db(
+                    wave.y, sr=sr, params=params, timings=timings
+                )
+                shape = S_db.shape
+                if not np.isfinite(S_db).all():
+                    raise MelcliError(
+                        "spectrogram is not finite (sample values too large?)"
+                    )
+                t0 = time.perf_counter()
+                save_npy(job.npy, S_db)
+                timings["write"] = time.perf_counter() - t0
             t1 = time.perf_counter()
-            timings["write"] = t1 - t0
             if job.png is not None:
                 from .render import render_png
 
                 try:
-                    render_png(job.png, S_db, sr=wave.sr, params=params, title=job.rel)
+                    render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
                 except BaseException:
                     # A failed file leaves no outputs behind, not half a pair.
                     job.npy.unlink(missing_ok=True)

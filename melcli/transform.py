@@ -105,19 +105,37 @@ def _power_blocks(
     frames = np.lib.stride_tricks.sliding_window_view(x, params.n_fft, axis=-1)
     frames = frames[..., :: params.effective_hop_length, :]
     window = stft_window(params.window, params.effective_win_length, params.n_fft)
-    power = params.power
 
     def block(start: int, stop: int) -> np.ndarray:
-        D = np.fft.rfft(frames[..., start:stop, :] * window, axis=-1)
-        D = D.astype(np.complex64)  # librosa's STFT dtype for float32 input
-        if power == 2.0:
-            S = np.square(D.real)
-            S += np.square(D.imag)
-            return S
-        S = np.abs(D)
-        return S if power == 1.0 else S**power
+        return frames_power(frames[..., start:stop, :], window, params.power)
 
     return block, frames.shape[-2]
+
+
+def frames_power(frames: np.ndarray, window: np.ndarray, power: float) -> np.ndarray:
+    """Return ``|rfft(frames * window)| ** power`` as librosa computes it.
+
+    Parameters
+    ----------
+    frames : np.ndarray [shape=(..., k, n_fft)], float32
+        Frames of the (padded) signal.
+    window : np.ndarray [shape=(n_fft,)], float64
+        From :func:`stft_window`.
+    power : float
+        Exponent of the magnitude.
+
+    Returns
+    -------
+    S : np.ndarray [shape=(..., k, 1 + n_fft // 2)], float32
+    """
+    D = np.fft.rfft(frames * window, axis=-1)
+    D = D.astype(np.complex64)  # librosa's STFT dtype for float32 input
+    if power == 2.0:
+        S: np.ndarray = np.square(D.real)
+        S += np.square(D.imag)
+        return S
+    S = np.abs(D)
+    return S if power == 1.0 else S**power
 
 
 def spectrogram(y: np.ndarray, *, params: MelParams) -> np.ndarray:
@@ -254,7 +272,7 @@ def _blas_controller() -> Any:
     return ThreadpoolController()
 
 
-def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
     """Run the mel products on one BLAS thread.
 
     A multi-threaded float32 matrix product rounds differently depending on the
@@ -295,7 +313,7 @@ def mel_power(
     out = np.empty((*y.shape[:-1], t_total, params.n_mels), dtype=np.float32)
     clock = time.perf_counter
     t_stft = t_mel = 0.0
-    with _one_blas_thread():
+    with one_blas_thread():
         for start in range(0, t_total, BLOCK_FRAMES):
             stop = min(start + BLOCK_FRAMES, t_total)
             t0 = clock()

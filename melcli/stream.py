@@ -1,0 +1,337 @@
+"""The bounded-memory path for long files: the same pipeline, block by block.
+
+A 60-minute stereo 44.1 kHz file is 1.3 GB as float32 samples; decoding it
+whole, as ``librosa.load`` does, needs several GB. Here the file is decoded in
+blocks, each block is mixed, resampled (soxr's streaming resampler, which gives
+the same samples as its one-shot call), framed and projected onto the mel
+basis, and only mel power frames are kept, on disk. A second pass turns them
+into decibels (which needs the whole file's peak, hence two passes) and writes
+the final ``.npy``. Memory stays flat whatever the file's length.
+
+The numbers equal the in-memory path's (tests compare them); only the order of
+work differs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import audio, transform
+from .errors import AudioError
+from .params import MelParams
+from .write import TEMP_SUFFIX, atomic_write
+
+#: Files longer than this (in seconds, after --offset/--duration) are streamed.
+STREAM_SECONDS = 600.0
+#: Samples decoded per block (about 6 s at 44.1 kHz).
+DECODE_BLOCK = 1 << 18
+#: Frames converted to dB and written per chunk in the second pass.
+DB_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """What streaming a file produced: the array's shape and the source facts."""
+
+    shape: tuple[int, ...]
+    sr: int
+    info: audio.AudioInfo
+
+
+def can_stream(params: MelParams) -> bool:
+    """Return whether these settings can take the streaming path.
+
+    Only the soxr resamplers stream; with the others, long files run in memory.
+    """
+    return params.res_type.startswith("soxr")
+
+
+def stream_to_npy(
+    path: str | os.PathLike[str],
+    npy: Path,
+    *,
+    params: MelParams,
+    timings: dict[str, float] | None = None,
+) -> Streamed:
+    """Compute the log-mel spectrogram of ``path`` block by block into ``npy``.
+
+    Parameters
+    ----------
+    path : path-like
+        The audio file.
+    npy : Path
+        The output, written atomically.
+    params : MelParams
+        Validated settings.
+    timings : dict or None
+        If given, seconds per stage are added to it.
+
+    Returns
+    -------
+    Streamed
+        The shape written, the rate it was computed at, and the file's header.
+
+    Raises
+    ------
+    AudioError
+        As :func:`melcli.audio.load`.
+    """
+    t = timings if timings is not None else {}
+    npy.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=npy.parent, suffix=TEMP_SUFFIX) as power_file:
+        info, sr, n_frames_total, peak = _mel_power_to_file(path, power_file, params, t)
+        channels = info.channels if not params.mono else 1
+        rows = params.n_mels * (1 if params.mono else channels)
+        shape: tuple[int, ...] = (params.n_mels, n_frames_total)
+        if not params.mono:
+            shape = (channels, params.n_mels, n_frames_total)
+        t0 = time.perf_counter()
+        _write_db(power_file, npy, shape, rows, peak, params)
+        t["db_write"] = t.get("db_write", 0.0) + time.perf_counter() - t0
+    return Streamed(shape=shape, sr=sr, info=info)
+
+
+# ------------------------------------------------------------- first pass
+def _mel_power_to_file(
+    path: str | os.PathLike[str],
+    out: object,
+    params: MelParams,
+    t: dict[str, float],
+) -> tuple[audio.AudioInfo, int, int, float]:
+    """Decode → mix → resample → frame → mel; append frames to ``out``.
+
+    ``out`` receives float32 mel power, frames first: each frame is
+    ``channels * n_mels`` values. Returns the header, the rate, the number of
+    frames and the peak power.
+    """
+    import soxr
+
+    clock = time.perf_counter
+    write = out.write  # type: ignore[attr-defined]
+    peak = 0.0
+    n_frames = 0
+    with audio.open_audio(path, params) as (f, info, notes):
+        remaining = audio.frames_to_read(info, params)  # -1: to the end
+        channels_out = 1 if params.mono else info.channels
+        sr = info.samplerate if params.sr is None else params.sr
+        params.check_sr(sr)
+        resampler = None
+        if sr != info.samplerate:
+            resampler = soxr.ResampleStream(
+                info.samplerate,
+                sr,
+                channels_out,
+                dtype="float32",
+                quality=params.res_type,
+            )
+        framer = _Framer(params, channels_out)
+        M_T = transform.mel_basis(sr, params=params).T
+        n_in = 0
+        done = False
+        while not done:
+            t0 = clock()
+            want = DECODE_BLOCK if remaining < 0 else min(DECODE_BLOCK, remaining)
+            block = f.read(frames=want, dtype="float32", always_2d=True)
+            audio.check_finite(block)
+            n_in += len(block)
+            if remaining >= 0:
+                remaining -= len(block)
+            done = len(block) < want or remaining == 0
+            t1 = clock()
+            y = audio.to_mono(block) if params.mono else block
+            t2 = clock()
+            if resampler is not None:
+                y = resampler.resample_chunk(y, last=done)
+                if done:  # librosa's fix_length: exactly ceil(n * sr / sr_native)
+                    total = math.ceil(n_in * sr / info.samplerate)
+                    y = _fix_total(y, framer.n_fed, total)
+            t3 = clock()
+            y = y[np.newaxis] if y.ndim == 1 else np.ascontiguousarray(y.T)
+            with transform.one_blas_thread():
+                for S in framer.feed(y, last=done):
+                    t4 = clock()
+                    mel = np.matmul(S, M_T)  # (channels, frames, n_mels)
+                    frames_first = np.ascontiguousarray(np.swapaxes(mel, 0, 1))
+                    peak = max(peak, float(frames_first.max(initial=0.0)))
+                    write(frames_first.tobytes())
+                    n_frames += frames_first.shape[0]
+                    t["mel"] = t.get("mel", 0.0) + clock() - t4
+            t["decode"] = t.get("decode", 0.0) + t1 - t0
+            t["mix"] = t.get("mix", 0.0) + t2 - t1
+            t["resample"] = t.get("resample", 0.0) + t3 - t2
+            t["stft"] = t.get("stft", 0.0) + framer.pop_seconds()
+        if n_in == 0:
+            raise AudioError("no audio samples (0 frames)")
+    if not math.isfinite(peak):
+        raise AudioError("spectrogram is not finite (sample values too large?)")
+    audio.warn_notes(notes)
+    return info, sr, n_frames, peak
+
+
+def _fix_total(y: np.ndarray, fed: int, total: int) -> np.ndarray:
+    """Trim or zero-pad the last resampled chunk so the stream has ``total`` samples."""
+    want = total - fed
+    if len(y) >= want:
+        return y[:want]
+    pad = np.zeros((want - len(y), *y.shape[1:]), dtype=y.dtype)
+    return np.concatenate([y, pad])
+
+
+class _Framer:
+    """Cuts a stream of samples into STFT frames, padding as ``center`` does.
+
+    Works in padded coordinates: frame ``k`` covers ``P[k*hop : k*hop + n_fft]``
+    of the padded signal ``P``. A history of ``n_fft`` samples is kept so that
+    the right-hand padding (reflect, edge...) sees the same samples it would
+    see on the whole signal.
+    """
+
+    def __init__(self, params: MelParams, channels: int) -> None:
+        self.params = params
+        self.n_fft = params.n_fft
+        self.hop = params.effective_hop_length
+        self.pad = self.n_fft // 2 if params.center else 0
+        self.window = transform.stft_window(
+            params.window, params.effective_win_length, params.n_fft
+        )
+        self.buf = np.empty((channels, 0), dtype=np.float32)
+        self.base = 0  # padded index of buf[..., 0]
+        self.next_k = 0
+        self.started = False
+        self.n_fed = 0  # resampled samples received
+        self.seconds = 0.0
+
+    def pop_seconds(self) -> float:
+        s, self.seconds = self.seconds, 0.0
+        return s
+
+    def feed(self, y: np.ndarray, *, last: bool) -> list[np.ndarray]:
+        """Add samples ``y`` [shape=(channels, n)]; return power blocks ready."""
+        t0 = time.perf_counter()
+        self.n_fed += y.shape[-1]
+        self.buf = np.concatenate([self.buf, y], axis=-1) if self.buf.size else y
+        if not self.started and (self.buf.shape[-1] >= self.n_fft or last):
+            self._start()
+        if last and self.started:
+            self._finish()
+        blocks = self._frames() if self.started else []
+        self.seconds += time.perf_counter() - t0
+        return blocks
+
+    def _start(self) -> None:
+        self.started = True
+        if self.pad:
+            n = self.buf.shape[-1]
+            if n == 0:
+                raise AudioError("no audio samples (0 frames)")
+            if self.n_fft > n:
+                warnings.warn(
+                    f"n_fft={self.n_fft} is too large for input signal of length={n}",
+                    stacklevel=4,
+                )
+            padded = np.pad(
+                self.buf,
+                [(0, 0), (self.pad, 0)],
+                mode=self.params.pad_mode,  # type: ignore[call-overload]
+            )
+            self.buf = padded
+
+    def _finish(self) -> None:
+        if self.pad:
+            self.buf = np.pad(
+                self.buf,
+                [(0, 0), (0, self.pad)],
+                mode=self.params.pad_mode,  # type: ignore[call-overload]
+            )
+        elif self.buf.shape[-1] + self.base < self.n_fft:
+            raise AudioError(
+                f"signal of {self.n_fed} samples is shorter than n_fft={self.n_fft} "
+                "(use --center, or a smaller --n-fft)"
+            )
+
+    def _frames(self) -> list[np.ndarray]:
+        end = self.base + self.buf.shape[-1]
+        k_stop = (end - self.n_fft) // self.hop + 1 if end >= self.n_fft else 0
+        blocks = []
+        while self.next_k < k_stop:
+            k1 = min(self.next_k + transform.BLOCK_FRAMES, k_stop)
+            a = self.next_k * self.hop - self.base
+            b = (k1 - 1) * self.hop + self.n_fft - self.base
+            frames = np.lib.stride_tricks.sliding_window_view(
+                self.buf[..., a:b], self.n_fft, axis=-1
+            )[..., :: self.hop, :]
+            blocks.append(
+                transform.frames_power(frames, self.window, self.params.power)
+            )
+            self.next_k = k1
+        # Keep n_fft samples of history (or from the next frame, if earlier).
+        keep_from = min(self.next_k * self.hop, end - self.n_fft)
+        drop = max(0, keep_from - self.base)
+        if drop:
+            self.buf = self.buf[..., drop:].copy()
+            self.base += drop
+        return blocks
+
+
+# ------------------------------------------------------------- second pass
+def _write_db(
+    power_file: object,
+    npy: Path,
+    shape: tuple[int, ...],
+    rows: int,
+    peak: float,
+    params: MelParams,
+) -> None:
+    """Turn the frames-first mel power file into the C-order dB ``.npy``.
+
+    dB needs the whole file's peak (``ref="max"`` and ``top_db``): the same
+    formula as :func:`melcli.transform.power_to_db`, applied chunk by chunk.
+    Each chunk's rows are written at their offsets in the final file.
+    """
+    f_in = power_file
+    f_in.seek(0)  # type: ignore[attr-defined]
+    n_frames = shape[-1]
+    dtype = np.dtype(params.dtype)
+    amin = params.amin
+    ref_value = np.float32(peak) if params.ref == "max" else np.abs(float(params.ref))
+    ref_db = 10.0 * np.log10(np.maximum(amin, ref_value))
+    floor = None
+    if params.top_db is not None:
+        top = np.float32(10.0 * np.log10(np.maximum(amin, np.float32(peak)))) - ref_db
+        floor = top - params.top_db
+
+    def write(f: object) -> None:
+        header = {
+            "descr": np.lib.format.dtype_to_descr(dtype),
+            "fortran_order": False,
+            "shape": shape,
+        }
+        np.lib.format.write_array_header_1_0(f, header)  # type: ignore[arg-type]
+        offset = f.tell()  # type: ignore[attr-defined]
+        f.truncate(offset + rows * n_frames * dtype.itemsize)  # type: ignore[attr-defined]
+        fd = f.fileno()  # type: ignore[attr-defined]
+        for start in range(0, n_frames, DB_CHUNK):
+            count = min(DB_CHUNK, n_frames - start)
+            raw = f_in.read(count * rows * 4)  # type: ignore[attr-defined]
+            S = np.frombuffer(raw, dtype=np.float32).reshape(count, rows)
+            S_db = 10.0 * np.log10(np.maximum(amin, S))
+            S_db -= ref_db
+            if floor is not None:
+                np.maximum(S_db, floor, out=S_db)
+            block = np.ascontiguousarray(S_db.T.astype(dtype))
+            for row in range(rows):
+                os.pwrite(
+                    fd,
+                    block[row].tobytes(),
+                    offset + (row * n_frames + start) * dtype.itemsize,
+                )
+
+    atomic_write(npy, write)  # type: ignore[arg-type]
