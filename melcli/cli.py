@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import sys
 from collections.abc import Callable
 from importlib import metadata
@@ -20,11 +21,13 @@ import click
 
 from . import __version__
 from .audio import probe
-from .discover import DEFAULT_EXTENSIONS, find_audio, normalize_extensions, plan
+from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
 from .errors import MelcliError, ParameterError
+from .manifest import Manifest
+from .outdir import OutputLock, remove_leftovers
 from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
-from .pipeline import default_jobs, make_runner, run_plan
-from .report import Result, Status, display_path
+from .pipeline import decide, default_jobs, make_runner, run_plan
+from .report import Report, Result, Status, display_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -291,18 +294,12 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument(
-    "src",
-    nargs=-1,
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-)
+@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-o",
     "--out",
-    required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder; the input tree is mirrored into it.",
+    help="Output folder; the input tree is mirrored into it.  [required]",
 )
 @click.option("--png", is_flag=True, help="Also write a PNG render of each array.")
 @click.option(
@@ -314,6 +311,42 @@ def cli() -> None:
 )
 @selection_options
 @pipeline_options
+@click.option(
+    "--force", is_flag=True, help="Rebuild everything, even what is up to date."
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List on stdout what would be built and why; write nothing.",
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Delete outputs whose input is gone (they are reported as stale otherwise).",
+)
+@click.option(
+    "--fail-fast", is_flag=True, help="Stop at the first file that fails (exit 1)."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a machine-readable summary of the run on stdout.",
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, param, value: _load_config(ctx, value),
+    help="Read option defaults from this TOML file. [default: the [tool.melcli] "
+    "table of ./pyproject.toml, if any]",
+)
+@click.option(
+    "--print-config",
+    is_flag=True,
+    help="Print the effective settings, and where each comes from, then exit.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option(
     "-v",
@@ -321,14 +354,23 @@ def cli() -> None:
     is_flag=True,
     help="Also list every file written and every path passed over, with why.",
 )
+@click.pass_context
 def mel(
+    ctx: click.Context,
+    /,
     src: tuple[Path, ...],
-    out: Path,
+    out: Path | None,
     png: bool,
     jobs: int | None,
     extensions: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    force: bool,
+    dry_run: bool,
+    prune: bool,
+    fail_fast: bool,
+    as_json: bool,
+    print_config: bool,
     quiet: bool,
     verbose: bool,
     **settings: Any,
@@ -343,9 +385,22 @@ def mel(
     Arrays are float32 (n_mels, frames); --no-mono keeps the channels:
     (channels, n_mels, frames).
 
-    Exit status: 0 all written, 1 some file failed, 2 usage error.
+    Runs are incremental: OUT/manifest.jsonl records each input's fingerprint
+    and settings, and a run rebuilds only what changed. Every option can also
+    come from MELCLI_<OPTION> environment variables (MELCLI_N_MELS=64) or a
+    config file; the command line wins, then the environment, then the file.
+
+    Exit status: 0 all written or up to date, 1 some file failed, 2 usage
+    error or OUT locked by another run, 130/143 interrupted.
     """
     params = _params_from(settings)
+    if print_config:
+        _print_config(ctx)
+        return
+    if not src:
+        raise click.UsageError("Missing argument 'SRC...'.")
+    if out is None:
+        raise click.UsageError("Missing option '-o' / '--out'.")
     _check_out(src, out)
     the_plan = plan(
         src,
@@ -355,22 +410,204 @@ def mel(
         exclude=exclude,
         png=png,
     )
+    if dry_run:
+        _dry_run(the_plan, out, params=params, force=force, quiet=quiet)
+        return
+    try:
+        with OutputLock(out):
+            report = _build(
+                the_plan,
+                out,
+                params=params,
+                jobs=jobs,
+                force=force,
+                prune=prune,
+                fail_fast=fail_fast,
+                quiet=quiet,
+                verbose=verbose,
+            )
+    except MelcliError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=True))
+    sys.exit(report.exit_code)
+
+
+class _Interrupted(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise _Interrupted(signum)
+
+
+def _build(
+    the_plan: Plan,
+    out: Path,
+    *,
+    params: MelParams,
+    jobs: int | None,
+    force: bool,
+    prune: bool,
+    fail_fast: bool,
+    quiet: bool,
+    verbose: bool,
+) -> Report:
+    """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
+    manifest = Manifest.load(out)
+    if manifest.recovered:
+        # The last run did not finish: a killed worker may have left temp files.
+        for leftover in remove_leftovers(out):
+            if verbose:
+                click.echo(f"removed leftover {display_path(leftover)}", err=True)
     total = len(the_plan.jobs) + len(the_plan.problems)
     console = _Console(total=total, quiet=quiet, verbose=verbose)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         report = run_plan(
             the_plan,
             params=params,
             runner=make_runner(jobs if jobs is not None else default_jobs(), total),
+            manifest=manifest,
+            force=force,
+            prune=prune,
+            fail_fast=fail_fast,
             on_result=console.on_result,
         )
+    except KeyboardInterrupt as exc:
+        report = getattr(exc, "report", None) or Report(interrupted_by=signal.SIGINT)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         console.close()
-    if not quiet:
+    if verbose:
+        for path in report.pruned:
+            click.echo(f"removed stale {display_path(path)}", err=True)
+        for path in report.stale:
+            click.echo(f"stale {display_path(path)}: its input is gone", err=True)
+    if not quiet or report.interrupted_by is not None:
         if total == 0:
             click.echo("warning: no audio files found", err=True)
         click.echo(report.summary(), err=True)
-    sys.exit(report.exit_code)
+    return report
+
+
+def _dry_run(
+    the_plan: Plan, out: Path, *, params: MelParams, force: bool, quiet: bool
+) -> None:
+    """List what a run would build and why, on stdout; write nothing."""
+    manifest = Manifest.load(out) if out.is_dir() else None
+    build = decide(the_plan, manifest, params=params, force=force)
+    for task in build.tasks:
+        reason = build.reasons.get(task.job.src, "new")
+        click.echo(f"would build {display_path(task.job.src)}: {reason}")
+    for key in build.stale:
+        click.echo(f"stale {display_path(out / key)}: its input is gone")
+    for problem in the_plan.problems:
+        _error(problem.path, problem.reason)
+    if not quiet:
+        click.echo(
+            f"{len(build.tasks)} to build, {len(build.up_to_date)} up to date "
+            "(dry run: nothing written).",
+            err=True,
+        )
+
+
+# --------------------------------------------------------------- config
+def _option_keys(command: click.Command) -> dict[str, str]:
+    """Map config keys (long option names, - or _) to parameter names."""
+    keys = {}
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.name in _NOT_CONFIGURABLE:
+            continue
+        long_names = [o for o in param.opts if o.startswith("--")]
+        assert param.name is not None
+        for name in [*long_names, f"--{param.name}"]:
+            key = name[2:]
+            keys[key] = param.name
+            keys[key.replace("-", "_")] = param.name
+    return keys
+
+
+_NOT_CONFIGURABLE = {"config", "print_config", "dry_run", "help"}
+
+
+def _load_config(ctx: click.Context, path: Path | None) -> None:
+    """Read the config file into ``ctx.default_map``, rejecting unknown keys."""
+    source = path
+    table: dict[str, Any] = {}
+    if path is not None:
+        data = _read_toml(path)
+        table = data.get("tool", {}).get("melcli", data) if "tool" in data else data
+    else:
+        pyproject = Path("pyproject.toml")
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("melcli", {})
+            source = pyproject
+    if not table:
+        return
+    keys = _option_keys(ctx.command)
+    defaults = {}
+    for key, value in table.items():
+        if key not in keys:
+            raise click.BadParameter(
+                f"unknown key {key!r} in {source}", param_hint="'--config'"
+            )
+        defaults[keys[key]] = value
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    ctx.meta["melcli.config"] = source
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise click.BadParameter(f"{path}: {exc}", param_hint="'--config'") from None
+
+
+def _print_config(ctx: click.Context) -> None:
+    """Print every configurable setting as TOML, with where its value comes from."""
+    from click.core import ParameterSource
+
+    origin = {
+        ParameterSource.COMMANDLINE: "command line",
+        ParameterSource.ENVIRONMENT: "environment",
+        ParameterSource.DEFAULT_MAP: f"config {ctx.meta.get('melcli.config')}",
+        ParameterSource.DEFAULT: "default",
+    }
+    click.echo("[tool.melcli]")
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.name in _NOT_CONFIGURABLE:
+            continue
+        if param.name in ("print_config", "quiet", "verbose") or param.name is None:
+            continue
+        value = ctx.params.get(param.name)
+        source = ctx.get_parameter_source(param.name)
+        where = origin.get(source, "default") if source else "default"
+        key = param.name if param.name != "extensions" else "ext"
+        click.echo(f"{key} = {_toml_value(param, value)}  # {where}")
+
+
+def _toml_value(param: click.Parameter, value: Any) -> str:
+    if value is None:
+        words = getattr(param.type, "words", {})
+        word = next((w for w, v in words.items() if v is None), None)
+        return json.dumps(word) if word else '"" # unset'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return json.dumps([os.fsdecode(v) if isinstance(v, Path) else v for v in value])
+    if isinstance(value, Path):
+        return json.dumps(os.fsdecode(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value)
 
 
 @cli.command()
@@ -529,6 +766,18 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     click.echo(fmt(headers))
     for row in table:
         click.echo(fmt(row))
+
+
+def _add_envvars(command: click.Command) -> None:
+    """Let each option of ``command`` come from ``MELCLI_<NAME>`` (MELCLI_N_MELS)."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name not in _NOT_CONFIGURABLE:
+            assert param.name is not None
+            name = "EXT" if param.name == "extensions" else param.name.upper()
+            param.envvar = f"MELCLI_{name}"
+
+
+_add_envvars(mel)
 
 
 def main() -> None:

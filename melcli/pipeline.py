@@ -11,14 +11,18 @@ distributed engine later.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import functools
 import itertools
 import multiprocessing
 import os
+import signal
 import time
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -26,6 +30,7 @@ import numpy as np
 from . import audio, stream, transform
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .errors import MelcliError
+from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
 from .report import Report, Result, Status
 from .write import save_npy
@@ -103,6 +108,7 @@ def process_one(job: Job, *, params: MelParams) -> Result:
     """
     timings: dict[str, float] = {}
     info = None
+    sr = 0
     shape: tuple[int, ...] = ()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -157,6 +163,7 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         samplerate=info.samplerate if info else 0,
         channels=info.channels if info else 0,
         duration=info.duration if info else 0.0,
+        sr=sr if status is Status.WRITTEN else 0,
         timings=timings,
     )
 
@@ -203,6 +210,11 @@ class ProcessRunner:
     not once per worker. At most a few items per worker are in flight, which
     keeps memory flat on huge batches. If a worker dies (killed, out of
     memory), the items it held fail and the pool is replaced.
+
+    When the consumer stops early (an interrupt, ``--fail-fast``), the
+    workers are terminated rather than awaited: each turns SIGTERM into
+    ``SystemExit``, so the file it was writing is cleaned up on the way out.
+    Workers ignore SIGINT; the parent decides.
     """
 
     def __init__(self, jobs: int) -> None:
@@ -218,6 +230,9 @@ class ProcessRunner:
             executor = self._executor()
             try:
                 broken = yield from self._drain(executor, fn, pending)
+            except BaseException:  # interrupted, or the consumer stopped
+                _terminate_workers(executor)
+                raise
             finally:
                 executor.shutdown(wait=True, cancel_futures=True)
 
@@ -252,7 +267,27 @@ class ProcessRunner:
         context = multiprocessing.get_context(_start_method())
         if isinstance(context, multiprocessing.context.ForkServerContext):
             context.set_forkserver_preload(["melcli._preload"])
-        return cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+        return cf.ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=context, initializer=_init_worker
+        )
+
+
+def _init_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _terminate_workers(executor: cf.ProcessPoolExecutor) -> None:
+    # concurrent.futures has no public way to stop running tasks; its process
+    # table is private, hence getattr with a fallback.
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()
 
 
 def _start_method() -> str:
@@ -277,22 +312,129 @@ def make_runner(jobs: int | None, n_items: int) -> Runner:
 
 
 # --------------------------------------------------------------------- batch
+@dataclass(frozen=True)
+class Task:
+    """One unit of work for a runner: a whole job, or only its PNG."""
+
+    job: Job
+    render_only: bool = False
+    #: For ``render_only``: the rate the existing array was computed at.
+    sr: int = 0
+
+
+def process_task(task: Task, *, params: MelParams) -> Result:
+    """Run ``task`` (picklable entry point for the runners)."""
+    if task.render_only:
+        return render_one(task.job, params=params, sr=task.sr)
+    return process_one(task.job, params=params)
+
+
+def render_one(job: Job, *, params: MelParams, sr: int) -> Result:
+    """Render the PNG of an array that is already up to date."""
+    assert job.png is not None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            from .render import render_png
+
+            S_db = np.load(job.npy, mmap_mode="r")
+            render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
+            status, reason = Status.WRITTEN, ""
+        except MelcliError as exc:
+            status, reason = Status.FAILED, str(exc)
+        except Exception as exc:
+            status, reason = Status.FAILED, _describe_unexpected(exc)
+    return Result(
+        src=job.src,
+        status=status,
+        reason=reason,
+        warnings=tuple(dict.fromkeys(str(w.message) for w in caught)),
+        outputs=(job.png,) if status is Status.WRITTEN else (),
+        sr=sr,
+    )
+
+
+@dataclass
+class BuildPlan:
+    """What an incremental run will do, decided against the manifest."""
+
+    tasks: list[Task] = field(default_factory=list)
+    #: Why each task's job is (re)built, by source path.
+    reasons: dict[Path, str] = field(default_factory=dict)
+    up_to_date: list[Job] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+
+def decide(
+    the_plan: Plan,
+    manifest: Manifest | None,
+    *,
+    params: MelParams,
+    force: bool = False,
+) -> BuildPlan:
+    """Split the jobs into what must be built, what only needs its PNG, and the rest."""
+    build = BuildPlan()
+    settings = params.fingerprint()
+    keys = set()
+    for job in the_plan.jobs:
+        if manifest is None:
+            build.tasks.append(Task(job))
+            continue
+        key = relative_key(job.npy, manifest.out)
+        keys.add(key)
+        why = (
+            "forced"
+            if force
+            else manifest.why_rebuild(key, src=job.src, settings=settings)
+        )
+        if why is not None:
+            build.tasks.append(Task(job))
+            build.reasons[job.src] = why
+        elif job.png is not None and not manifest.png_up_to_date(
+            key, relative_key(job.png, manifest.out)
+        ):
+            sr = int(manifest.entries[key].get("sr", 0))
+            build.tasks.append(Task(job, render_only=True, sr=sr))
+            build.reasons[job.src] = "PNG missing"
+        else:
+            build.up_to_date.append(job)
+    if manifest is not None:
+        build.stale = manifest.stale(keys)
+    return build
+
+
 def run_plan(
     the_plan: Plan,
     *,
     params: MelParams,
     runner: Runner,
+    manifest: Manifest | None = None,
+    force: bool = False,
+    prune: bool = False,
+    fail_fast: bool = False,
     on_result: Callable[[Result], None] | None = None,
 ) -> Report:
-    """Process every job of ``the_plan`` and return the report.
+    """Process the jobs of ``the_plan`` that need it and return the report.
 
-    Files that failed or were passed over during discovery are reported first;
-    then each job's result is reported as it finishes (``on_result`` sees it).
+    Files that failed or were passed over during discovery are reported first,
+    then up-to-date files, then each job's result as it finishes
+    (``on_result`` sees each). With a ``manifest``, only what changed is
+    rebuilt and every result is recorded; the manifest is committed even when
+    the run is interrupted (KeyboardInterrupt propagates afterwards, with the
+    report on the exception as ``exc.report``).
     """
+    started = time.perf_counter()
     report = Report()
+    settings = params.fingerprint()
+    build = decide(the_plan, manifest, params=params, force=force)
+    inputs = {task.job.src: stamp_of(task.job.src) for task in build.tasks}
 
-    def record(result: Result) -> None:
+    def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
+        if manifest is not None:
+            manifest.record(
+                _entry(result, job, manifest, settings, inputs.get(result.src))
+            )
         if on_result is not None:
             on_result(result)
 
@@ -300,16 +442,114 @@ def run_plan(
         record(Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason))
     for problem in the_plan.problems:
         record(Result(src=problem.path, status=Status.FAILED, reason=problem.reason))
-    work = functools.partial(process_one, params=params)
-    for job, outcome in runner.run(work, the_plan.jobs):
-        if isinstance(outcome, BaseException):
-            outcome = Result(
-                src=job.src,
-                status=Status.FAILED,
-                reason=str(outcome) or _describe_unexpected(outcome),
-            )
-        record(outcome)
+    for job in build.up_to_date:
+        assert manifest is not None
+        record(_up_to_date_result(job, manifest), job)
+    if manifest is not None:
+        stale_paths = [manifest.out / k for k in build.stale]
+        if prune:
+            for key in build.stale:
+                report.pruned.extend(manifest.prune(key))
+        else:
+            report.stale = stale_paths
+    work = functools.partial(process_task, params=params)
+    try:
+        for task, outcome in runner.run(work, build.tasks):
+            if isinstance(outcome, BaseException):
+                outcome = Result(
+                    src=task.job.src,
+                    status=Status.FAILED,
+                    reason=str(outcome) or _describe_unexpected(outcome),
+                )
+            if task.render_only and outcome.status is Status.WRITTEN:
+                outcome = _with_npy(outcome, task.job, manifest)
+            record(outcome, task.job)
+            if fail_fast and outcome.status is Status.FAILED:
+                break
+    except KeyboardInterrupt as exc:
+        report.interrupted_by = getattr(exc, "signum", signal.SIGINT)
+        exc.report = report  # type: ignore[attr-defined]
+        raise
+    finally:
+        report.elapsed = time.perf_counter() - started
+        if manifest is not None:
+            manifest.commit()
     return report
+
+
+def stamp_of(path: Path) -> list[int] | None:
+    """Return the input fingerprint recorded in the manifest (size and mtime)."""
+    return file_stamp(path)
+
+
+def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
+    entry = manifest.entries[relative_key(job.npy, manifest.out)]
+    return Result(
+        src=job.src,
+        status=Status.UP_TO_DATE,
+        outputs=tuple(manifest.out / name for name in entry.get("stamps", {})),
+        shape=tuple(entry.get("shape", ())),
+        samplerate=entry.get("samplerate", 0),
+        channels=entry.get("channels", 0),
+        duration=entry.get("duration", 0.0),
+        sr=entry.get("sr", 0),
+    )
+
+
+def _with_npy(result: Result, job: Job, manifest: Manifest | None) -> Result:
+    """Complete a PNG-only result with its (unchanged) array's facts."""
+    if manifest is None:
+        return result
+    previous = _up_to_date_result(job, manifest)
+    return dataclasses.replace(
+        previous,
+        status=Status.WRITTEN,
+        warnings=result.warnings,
+        outputs=(job.npy, *result.outputs),
+    )
+
+
+def _entry(
+    result: Result,
+    job: Job | None,
+    manifest: Manifest,
+    settings: str,
+    input_stamp: list[int] | None,
+) -> dict[str, object]:
+    """Return the manifest line for ``result``."""
+    if job is None:
+        key = f"src:{os.fsdecode(result.src)}"
+        return {
+            "key": key,
+            "source_path": os.fsdecode(result.src),
+            "status": result.status.value,
+            "error": result.reason,
+        }
+    key = relative_key(job.npy, manifest.out)
+    previous = manifest.entries.get(key, {})
+    if result.status is Status.UP_TO_DATE:
+        return {**previous, "status": result.status.value, "error": ""}
+    written = result.status is Status.WRITTEN
+    outputs = [relative_key(p, manifest.out) for p in result.outputs] if written else []
+    return {
+        "key": key,
+        "source": job.rel,
+        "source_path": os.fsdecode(job.src),
+        "status": result.status.value,
+        "error": result.reason,
+        "warnings": list(result.warnings),
+        "npy": key if written else None,
+        "png": relative_key(job.png, manifest.out) if written and job.png else None,
+        "stamps": {name: file_stamp(manifest.out / name) for name in outputs},
+        "input": input_stamp if input_stamp is not None else file_stamp(job.src),
+        "settings": settings,
+        "samplerate": result.samplerate,
+        "channels": result.channels,
+        "duration": round(result.duration, 6),
+        "shape": list(result.shape),
+        "sr": result.sr,
+        **versions(),
+    }
 
 
 def run(

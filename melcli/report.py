@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ class Status(enum.Enum):
     """The one state every input ends in."""
 
     WRITTEN = "written"
+    UP_TO_DATE = "up-to-date"
     FAILED = "failed"
     SKIPPED = "skipped"
 
@@ -36,6 +38,8 @@ class Result:
         Shape of the array written.
     samplerate, channels : int
         The source's native rate and channel count.
+    sr : int
+        The rate the array was computed at.
     duration : float
         The source's length in seconds.
     timings : dict
@@ -50,6 +54,7 @@ class Result:
     shape: tuple[int, ...] = ()
     samplerate: int = 0
     channels: int = 0
+    sr: int = 0
     duration: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -59,6 +64,12 @@ class Report:
     """Counts outcomes as results come in, and turns them into an exit code."""
 
     results: list[Result] = field(default_factory=list)
+    #: Outputs whose input is gone (see ``--prune``), and those removed.
+    stale: list[Path] = field(default_factory=list)
+    pruned: list[Path] = field(default_factory=list)
+    #: The signal that stopped the run early, if any (2 SIGINT, 15 SIGTERM).
+    interrupted_by: int | None = None
+    elapsed: float = 0.0
 
     def add(self, result: Result) -> None:
         """Record one file's result."""
@@ -75,17 +86,45 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 when nothing failed, 1 otherwise."""
+        """128 + signal when interrupted, else 1 if anything failed, else 0."""
+        if self.interrupted_by is not None:
+            return 128 + self.interrupted_by
         return 1 if self.count(Status.FAILED) else 0
 
     def summary(self) -> str:
-        """One line, e.g. ``12 written, 3 skipped, 1 failed.``."""
+        """One line, e.g. ``12 written, 40 up to date, 3 skipped, 1 failed.``."""
         parts = [f"{self.count(Status.WRITTEN)} written"]
+        if up_to_date := self.count(Status.UP_TO_DATE):
+            parts.append(f"{up_to_date} up to date")
         if skipped := self.count(Status.SKIPPED):
             parts.append(f"{skipped} skipped")
         if failed := self.count(Status.FAILED):
             parts.append(f"{failed} failed")
-        return ", ".join(parts) + "."
+        if self.pruned:
+            parts.append(f"{len(self.pruned)} stale outputs removed")
+        elif self.stale:
+            parts.append(f"{len(self.stale)} stale outputs (--prune removes them)")
+        line = ", ".join(parts) + "."
+        if self.interrupted_by is not None:
+            line = f"interrupted: {line} Run again to finish."
+        return line
+
+    def to_json(self) -> dict[str, object]:
+        """Return the run summary for ``--json``: counts, failures, elapsed seconds."""
+        return {
+            "written": self.count(Status.WRITTEN),
+            "up_to_date": self.count(Status.UP_TO_DATE),
+            "skipped": self.count(Status.SKIPPED),
+            "failed": self.count(Status.FAILED),
+            "stale": [os.fsdecode(p) for p in self.stale],
+            "pruned": [os.fsdecode(p) for p in self.pruned],
+            "failures": [
+                {"path": os.fsdecode(r.src), "reason": r.reason} for r in self.failures
+            ],
+            "interrupted": self.interrupted_by is not None,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "exit_code": self.exit_code,
+        }
 
 
 _ESCAPED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}

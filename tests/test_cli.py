@@ -43,8 +43,16 @@ def npy_for(out: Path, rel: str) -> Path:
     return out / Path(rel).with_suffix(".npy")
 
 
+BOOKKEEPING = {"manifest.jsonl", ".melcli.lock"}
+
+
 def files_under(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    """Output files under ``root``, without the run's manifest and lock."""
+    return {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).as_posix() not in BOOKKEEPING
+    }
 
 
 def resampled_length(path: Path, sr: int = 22050) -> int:

@@ -60,7 +60,7 @@ def test_summary_and_exit_code(
 
 
 def test_status_values_are_the_words_shown() -> None:
-    assert [s.value for s in Status] == ["written", "failed", "skipped"]
+    assert [s.value for s in Status] == ["written", "up-to-date", "failed", "skipped"]
 
 
 # ------------------------------------------------------------ display_path

@@ -1,0 +1,187 @@
+r"""``OUT/manifest.jsonl``: what each input became, and whether it is up to date.
+
+One JSON object per input, sorted by key, rewritten atomically at the end of a
+run. During a run every result is also appended (and flushed) to a journal,
+``OUT/.melcli-journal.jsonl``; a run that is killed leaves the journal behind,
+and the next run folds it in, so nothing that was finished is redone and the
+manifest is never torn. Names that are not valid UTF-8 are stored with
+``\\udcXX`` escapes (``json.loads`` then ``os.fsencode`` give the bytes back).
+
+An input is up to date when its entry says it was written with the same
+settings fingerprint, the input still has the recorded size and mtime, and
+every recorded output still exists with its recorded size and mtime.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .write import atomic_write
+
+MANIFEST_NAME = "manifest.jsonl"
+JOURNAL_NAME = ".melcli-journal.jsonl"
+
+Entry = dict[str, Any]
+
+
+def file_stamp(path: Path) -> list[int] | None:
+    """Return ``[size, mtime_ns]`` of ``path``, or None if it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def relative_key(path: Path, out: Path) -> str:
+    """Return ``path`` relative to ``out``, with POSIX separators."""
+    return Path(os.path.relpath(path, out)).as_posix()
+
+
+@functools.cache
+def versions() -> dict[str, str]:
+    """Return the melcli and librosa versions recorded with each entry."""
+    from . import __version__
+
+    try:
+        librosa_version = metadata.version("librosa")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        librosa_version = "unknown"
+    return {"melcli": __version__, "librosa": librosa_version}
+
+
+@dataclass
+class Manifest:
+    """The manifest of one output folder, with its journal.
+
+    Attributes
+    ----------
+    out : Path
+        The output folder.
+    entries : dict
+        Entry per key (the ``.npy`` path relative to OUT, or ``src:PATH`` for
+        an input that produced no output).
+    recovered : bool
+        True when a journal from an interrupted run was found and folded in.
+    """
+
+    out: Path
+    entries: dict[str, Entry] = field(default_factory=dict)
+    recovered: bool = False
+    _journal: BinaryIO | None = None
+
+    @property
+    def path(self) -> Path:
+        r"""``OUT/manifest.jsonl``."""
+        return self.out / MANIFEST_NAME
+
+    @property
+    def journal_path(self) -> Path:
+        """``OUT/.melcli-journal.jsonl``."""
+        return self.out / JOURNAL_NAME
+
+    @classmethod
+    def load(cls, out: Path) -> Manifest:
+        """Read ``OUT``'s manifest and any journal an interrupted run left."""
+        manifest = cls(out=out)
+        for line in _read_lines(manifest.path):
+            manifest.entries[line["key"]] = line
+        journal = _read_lines(manifest.journal_path)
+        for line in journal:
+            manifest.entries[line["key"]] = line
+        manifest.recovered = manifest.journal_path.exists()
+        return manifest
+
+    def record(self, entry: Entry) -> None:
+        """Store ``entry`` and append it to the journal at once."""
+        self.entries[entry["key"]] = entry
+        if self._journal is None:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._journal = open(self.journal_path, "ab")  # noqa: SIM115
+        self._journal.write(_dumps(entry) + b"\n")
+        self._journal.flush()
+
+    def commit(self) -> None:
+        """Write the manifest atomically and drop the journal."""
+        lines = b"".join(_dumps(self.entries[k]) + b"\n" for k in sorted(self.entries))
+        self.out.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path, lambda f: _write_all(f, lines))
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        self.journal_path.unlink(missing_ok=True)
+
+    def why_rebuild(self, key: str, *, src: Path, settings: str) -> str | None:
+        """Return why the array under ``key`` must be (re)built, or None if not.
+
+        Reasons: ``new``, ``failed last time``, ``settings changed``,
+        ``input changed``, ``output missing or changed``.
+        """
+        entry = self.entries.get(key)
+        if not entry:
+            return "new"
+        if entry.get("status") not in ("written", "up-to-date"):
+            return "failed last time"
+        if entry.get("settings") != settings:
+            return "settings changed"
+        if entry.get("input") != file_stamp(src):
+            return "input changed"
+        npy = entry.get("npy")
+        if not npy or entry.get("stamps", {}).get(npy) != file_stamp(self.out / npy):
+            return "output missing or changed"
+        return None
+
+    def png_up_to_date(self, key: str, png: str) -> bool:
+        """Return whether ``key``'s PNG exists as it was recorded."""
+        stamp = self.entries.get(key, {}).get("stamps", {}).get(png)
+        return stamp is not None and stamp == file_stamp(self.out / png)
+
+    def stale(self, keys: set[str]) -> list[str]:
+        """Keys of entries with outputs whose input is not among ``keys``."""
+        return sorted(
+            k for k, e in self.entries.items() if k not in keys and e.get("stamps")
+        )
+
+    def prune(self, key: str) -> list[Path]:
+        """Delete the outputs of ``key`` and forget it; return what was removed."""
+        entry = self.entries.pop(key)
+        removed = []
+        for name in entry.get("stamps", {}):
+            path = self.out / name
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(path)
+        return removed
+
+
+def _write_all(f: BinaryIO, data: bytes) -> None:
+    f.write(data)
+
+
+def _dumps(entry: Entry) -> bytes:
+    return json.dumps(entry, ensure_ascii=True, sort_keys=True).encode("ascii")
+
+
+def _read_lines(path: Path) -> list[Entry]:
+    """Parse a JSON-lines file; a torn last line (a killed writer) is dropped."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in raw.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+            entries.append(entry)
+    return entries

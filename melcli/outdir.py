@@ -1,0 +1,78 @@
+"""The output folder as shared state: one writer at a time, no leftovers.
+
+A run holds an exclusive lock on ``OUT/.melcli.lock`` while it writes; a second
+run on the same OUT fails at once instead of interleaving with it. A run that
+was killed (even with SIGKILL) can leave hidden ``.NAME.*.melcli-tmp`` files;
+the next run removes them before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+
+from .errors import UsageError
+from .write import TEMP_SUFFIX
+
+LOCK_NAME = ".melcli.lock"
+
+
+class OutputLock:
+    """Exclusive, non-blocking lock on an output folder (a context manager).
+
+    Raises
+    ------
+    UsageError
+        On entry, if another process holds the lock.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / LOCK_NAME
+        self._fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no locking
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise UsageError(
+                f"another melcli run (pid {holder}) is writing to {self.path.parent}; "
+                "wait for it to finish"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock
+            self._fd = None
+
+
+def remove_leftovers(out: Path) -> list[Path]:
+    """Delete temporary files a killed run left under ``out``; return them."""
+    removed = []
+    for folder, _dirs, files in os.walk(out):
+        for name in files:
+            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+                path = Path(folder) / name
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                removed.append(path)
+    return removed
