@@ -471,7 +471,11 @@ def _build(
         report = run_plan(
             the_plan,
             params=params,
-            runner=make_runner(jobs if jobs is not None else default_jobs(), total),
+            runner=make_runner(
+                jobs if jobs is not None else default_jobs(),
+                total,
+                png=any(job.png is not None for job in the_plan.jobs),
+            ),
             manifest=manifest,
             force=force,
             prune=prune,

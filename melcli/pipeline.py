@@ -217,8 +217,9 @@ class ProcessRunner:
     Workers ignore SIGINT; the parent decides.
     """
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, *, preload: Sequence[str] = ("melcli._preload",)):
         self.jobs = max(1, jobs)
+        self.preload = list(preload)
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -266,7 +267,7 @@ class ProcessRunner:
     def _executor(self) -> cf.ProcessPoolExecutor:
         context = multiprocessing.get_context(_start_method())
         if isinstance(context, multiprocessing.context.ForkServerContext):
-            context.set_forkserver_preload(["melcli._preload"])
+            context.set_forkserver_preload(self.preload)
         return cf.ProcessPoolExecutor(
             max_workers=self.jobs, mp_context=context, initializer=_init_worker
         )
@@ -303,12 +304,20 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def make_runner(jobs: int | None, n_items: int) -> Runner:
-    """Choose a runner: a pool only when there is more than one file and job."""
+def make_runner(jobs: int | None, n_items: int, *, png: bool = False) -> Runner:
+    """Choose a runner: a pool only when there is more than one file and job.
+
+    With ``png``, the workers' fork server also preloads matplotlib, so that
+    each worker does not import it again.
+    """
     jobs = default_jobs() if jobs is None else jobs
     if jobs <= 1 or n_items <= 1:
         return SerialRunner()
-    return ProcessRunner(min(jobs, n_items))
+    preload = [
+        "melcli._preload",
+        *(["melcli.render", "matplotlib.backends.backend_agg"] * png),
+    ]
+    return ProcessRunner(min(jobs, n_items), preload=preload)
 
 
 # --------------------------------------------------------------------- batch
