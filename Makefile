@@ -9,6 +9,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.melcli-installed
+LINT_PATHS := melcli tests sample_audio $(wildcard bench)
 
 .PHONY: demo test lint docs bench clean
 
@@ -27,8 +28,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check melcli tests bench sample_audio
-	$(BIN)/ruff format --check melcli tests bench sample_audio
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 	$(BIN)/cog --check README.md
 
