@@ -475,6 +475,7 @@ def _build(
                 jobs if jobs is not None else default_jobs(),
                 total,
                 png=any(job.png is not None for job in the_plan.jobs),
+                params=params,
             ),
             manifest=manifest,
             force=force,
@@ -706,6 +707,8 @@ class _Console:
     def __init__(self, *, total: int, quiet: bool, verbose: bool) -> None:
         from tqdm import tqdm
 
+        # No monitor thread: worker processes may be forked after this.
+        tqdm.monitor_interval = 0
         self.quiet = quiet
         self.verbose = verbose and not quiet
         self._write = tqdm.write

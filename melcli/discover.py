@@ -259,13 +259,18 @@ def _walk_folder(
 
 def _unique(jobs: list[Job]) -> list[Job]:
     """Drop repeats of a job: the same file, reached twice, for the same output."""
+    first: dict[Path, Job] = {}
     seen: set[tuple[str, Path]] = set()
     unique = []
     for job in jobs:
-        key = (os.path.realpath(job.src), job.npy)
-        if key not in seen:
+        other = first.setdefault(job.npy, job)
+        if other is not job:  # resolve links only when two jobs share an output
+            seen.add((os.path.realpath(other.src), other.npy))
+            key = (os.path.realpath(job.src), job.npy)
+            if key in seen:
+                continue
             seen.add(key)
-            unique.append(job)
+        unique.append(job)
     return unique
 
 
@@ -275,7 +280,8 @@ def _drop_collisions(candidates: list[Job], result: Plan) -> list[Job]:
     for job in candidates:
         for output in job.outputs:
             by_output[output].append(job)
-    sources = {os.path.realpath(j.src) for j in candidates}
+    source_suffixes = {j.src.suffix.lower() for j in candidates}
+    sources: set[str] | None = None
     bad: dict[Job, str] = {}
     for output, jobs in by_output.items():
         if len(jobs) > 1:
@@ -284,7 +290,13 @@ def _drop_collisions(candidates: list[Job], result: Plan) -> list[Job]:
                 bad.setdefault(
                     job, f"output {output} would also be written by {others}"
                 )
-        if os.path.realpath(output) in sources:
+        if output.suffix.lower() in source_suffixes:
+            if sources is None:
+                sources = {os.path.realpath(j.src) for j in candidates}
+            clash = os.path.realpath(output) in sources
+        else:
+            clash = False
+        if clash:
             for job in jobs:
                 bad.setdefault(job, f"output {output} would overwrite an input")
         # OUT/a.npy cannot be a file for a.wav and a folder for a.npy/b.wav.

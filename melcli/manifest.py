@@ -41,7 +41,10 @@ def file_stamp(path: Path) -> list[int] | None:
 
 def relative_key(path: Path, out: Path) -> str:
     """Return ``path`` relative to ``out``, with POSIX separators."""
-    return Path(os.path.relpath(path, out)).as_posix()
+    try:
+        return path.relative_to(out).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(path, out)).as_posix()
 
 
 @functools.cache

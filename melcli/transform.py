@@ -28,8 +28,11 @@ import numpy as np
 from .errors import AudioError
 from .params import MelParams
 
-#: Frames per STFT block: bounds the temporary arrays to a few MB.
-BLOCK_FRAMES = 512
+#: Frames per FFT block: its temporaries (about 1 MB each) stay in cache.
+BLOCK_FRAMES = 64
+#: Frames of power spectrum projected on the mel basis at once (8 MB at the
+#: default n_fft): few, large matrix products.
+MEL_CHUNK_FRAMES = 2048
 
 
 # ------------------------------------------------------------------- windows
@@ -313,13 +316,20 @@ def mel_power(
     out = np.empty((*y.shape[:-1], t_total, params.n_mels), dtype=np.float32)
     clock = time.perf_counter
     t_stft = t_mel = 0.0
+    n_bins = 1 + params.n_fft // 2
+    chunk = min(MEL_CHUNK_FRAMES, t_total)
+    power = np.empty((*y.shape[:-1], chunk, n_bins), dtype=np.float32)
     with one_blas_thread():
-        for start in range(0, t_total, BLOCK_FRAMES):
-            stop = min(start + BLOCK_FRAMES, t_total)
+        for c0 in range(0, t_total, chunk):
+            c1 = min(c0 + chunk, t_total)
             t0 = clock()
-            S = block(start, stop)
+            # Small FFT blocks stay in cache; one large product per chunk
+            # keeps the matrix multiply efficient.
+            for start in range(c0, c1, BLOCK_FRAMES):
+                stop = min(start + BLOCK_FRAMES, c1)
+                power[..., start - c0 : stop - c0, :] = block(start, stop)
             t1 = clock()
-            np.matmul(S, M_T, out=out[..., start:stop, :])
+            np.matmul(power[..., : c1 - c0, :], M_T, out=out[..., c0:c1, :])
             t_mel += clock() - t1
             t_stft += t1 - t0
     t0 = clock()

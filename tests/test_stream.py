@@ -24,6 +24,7 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stream, "DECODE_BLOCK", 7919)
     monkeypatch.setattr(stream, "DB_CHUNK", 97)
     monkeypatch.setattr(tf, "BLOCK_FRAMES", 61)
+    monkeypatch.setattr(tf, "MEL_CHUNK_FRAMES", 150)
 
 
 @pytest.fixture
