@@ -1,0 +1,1281 @@
+"""melcli's benchmark: melcli against the hand-written librosa loop, side by side.
+
+    python bench/bench.py [--quick] [--only a,b,c,d,e,p] [--json PATH] ...
+
+Workloads (see bench/README.md):
+
+    a  throughput: N 10-second stereo 44.1 kHz WAV files in class folders
+    b  the same with PNG renders, on a subset
+    c  start-up: one 1-second file, start to finish
+    d  one long file (60 minutes): peak memory and accuracy
+    e  scaling: -j 1 against every CPU, and N/2 against N files
+    p  melcli's per-stage profile, in process
+
+Every contender is a whole process (imports included, as a user pays them),
+run into a fresh temporary output folder; contenders alternate within each
+round and the report gives medians and ratios. The test audio is generated
+deterministically into a cache folder (``bench/.data/``) on first use.
+
+The report (machine facts, tables, target checks) goes to stdout; progress goes
+to stderr. Exit status: 0 when every selected workload ran and melcli's arrays
+agree with the baseline's, 1 otherwise. Missed performance targets are shown
+as FAIL in the table but do not change the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+BASELINE_SCRIPT = BENCH_DIR / "baseline.py"
+DEFAULT_DATA = BENCH_DIR / ".data"
+
+# ------------------------------------------------------------------ test audio
+#: Bump when the generated signals change: the cache is then rebuilt beside the old.
+DATA_VERSION = 1
+SEED = 20_240_501
+SR = 44_100
+CHANNELS = 2
+CLIP_SECONDS = 10
+CLASSES = ("birds", "dogs", "engines", "music", "rain", "speech")
+LONG_BLOCK_SECONDS = 10
+
+# --------------------------------------------------------------------- targets
+TOLERANCE_DB = 1e-3
+TARGET_SEQUENTIAL = 4.0  # (a) baseline / melcli
+TARGET_JOBLIB = 3.0  # (a) baseline-joblib / melcli
+TARGET_PNG = 5.0  # (b) baseline-png / melcli-png
+TARGET_STARTUP = 0.40  # (c) melcli / baseline, at most
+TARGET_RSS_MB = 400.0  # (d) melcli -j 1 peak RSS, MB = 10**6 bytes
+TARGET_PARALLEL_EFFICIENCY = 0.9  # (e) -j all / -j 1 >= 0.9 x CPUs (1.8 on 2)
+TARGET_LINEARITY = (0.9, 1.1)  # (e) t(N) / t(N/2), relative to the ideal 2.0
+
+WORKLOADS = ("a", "b", "c", "d", "e", "p")
+
+#: Sizes by default, and with --quick (options given explicitly win over both).
+FULL: dict[str, Any] = {
+    "files": 300,
+    "png_files": 100,
+    "profile_files": 30,
+    "rounds": 3,
+    "startup_rounds": 7,
+    "long_minutes": 60.0,
+}
+QUICK: dict[str, Any] = {
+    "files": 6,
+    "png_files": 3,
+    "profile_files": 3,
+    "rounds": 1,
+    "startup_rounds": 1,
+    "long_minutes": 1.0,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """What to run, from the command line."""
+
+    data: Path
+    files: int
+    png_files: int
+    profile_files: int
+    rounds: int
+    startup_rounds: int
+    long_minutes: float
+    workloads: tuple[str, ...]
+    skip_long: bool
+    skip_reference: bool
+    json_path: Path | None
+    quick: bool
+
+
+# ================================================================== test audio
+def synthesize(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Return ``n`` frames of stereo test audio, float32, shape ``(n, 2)``.
+
+    A quiet pink-ish background with tones (harmonics and vibrato), chirps and
+    band-limited noise bursts scattered over it, each panned somewhere in the
+    stereo field, scaled to a random peak between -20 and -3 dBFS.
+    """
+    mix = _background(rng, n)
+    seconds = n / SR
+    for make, per_10s in ((_tone, 4), (_chirp, 2), (_noise_burst, 7)):
+        for _ in range(rng.poisson(per_10s * seconds / 10) + 1):
+            _place(mix, rng, make(rng))
+    peak = float(np.max(np.abs(mix))) or 1.0
+    gain = 10 ** (rng.uniform(-20, -3) / 20) / peak
+    return (mix * gain).astype(np.float32)
+
+
+def _background(rng: np.random.Generator, n: int) -> np.ndarray:
+    spectrum = np.fft.rfft(rng.standard_normal((CHANNELS, n)), axis=-1)
+    spectrum /= np.sqrt(np.arange(spectrum.shape[-1]) + 1.0)
+    noise = np.fft.irfft(spectrum, n=n, axis=-1).T
+    return 0.02 * noise / (np.max(np.abs(noise)) or 1.0)
+
+
+def _place(mix: np.ndarray, rng: np.random.Generator, event: np.ndarray) -> None:
+    """Add a mono ``event`` at a random start and pan, cut at the end of ``mix``."""
+    start = int(rng.integers(0, mix.shape[0]))
+    stop = min(mix.shape[0], start + event.shape[0])
+    angle = rng.uniform(0, np.pi / 2)
+    gains = np.array([np.cos(angle), np.sin(angle)]) * rng.uniform(0.2, 1.0)
+    mix[start:stop] += event[: stop - start, np.newaxis] * gains
+
+
+def _tone(rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(int(rng.uniform(0.3, 4.0) * SR)) / SR
+    f0 = math.exp(rng.uniform(math.log(80), math.log(2000)))
+    vibrato = 1 + 0.01 * np.sin(2 * np.pi * rng.uniform(3, 7) * t)
+    phase = 2 * np.pi * f0 * np.cumsum(vibrato) / SR
+    y = sum(np.sin(k * phase) / k for k in range(1, int(rng.integers(1, 6)) + 1))
+    attack = np.minimum(1.0, t / rng.uniform(0.01, 0.1))
+    return np.asarray(y * attack * np.exp(-t * rng.uniform(0.2, 3.0)))
+
+
+def _chirp(rng: np.random.Generator) -> np.ndarray:
+    duration = rng.uniform(0.2, 2.0)
+    t = np.arange(int(duration * SR)) / SR
+    f0, f1 = np.exp(rng.uniform(math.log(200), math.log(8000), size=2))
+    rate = math.log(f1 / f0) / duration
+    if abs(rate) < 1e-6:
+        phase = 2 * np.pi * f0 * t
+    else:
+        phase = 2 * np.pi * f0 * np.expm1(rate * t) / rate
+    return np.asarray(np.sin(phase) * np.hanning(t.size))
+
+
+def _noise_burst(rng: np.random.Generator) -> np.ndarray:
+    n = int(rng.uniform(0.02, 0.6) * SR)
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1 / SR)
+    low = math.exp(rng.uniform(math.log(100), math.log(6000)))
+    spectrum[(freqs < low) | (freqs > low * rng.uniform(1.5, 8.0))] = 0
+    y = np.fft.irfft(spectrum, n=n)
+    y /= np.max(np.abs(y)) or 1.0
+    return y * np.exp(-np.arange(n) / (n * rng.uniform(0.1, 0.5)))
+
+
+def _rng(stream: int, index: int) -> np.random.Generator:
+    """A generator that depends only on (stream, index): files are reproducible."""
+    return np.random.default_rng([SEED, stream, index])
+
+
+class Dataset:
+    """The generated test audio under ``root``, made on first use and then reused.
+
+    Every file is written under a hidden temporary name and renamed into place,
+    so a file that exists is complete; one with the wrong length is remade.
+    ``clip_set(n)`` is a folder holding the first ``n`` clips (hard links into
+    a shared pool), so the same clips serve every workload and size.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.base = root / f"v{DATA_VERSION}"
+
+    def clip_set(self, n: int) -> Path:
+        """A folder with the first ``n`` clips in class sub-folders."""
+        self._mark_ignored()
+        self._make_clips(n)
+        view = self.base / "sets" / f"n{n}"
+        for index in range(n):
+            clip = self.base / "clips" / _clip_rel(index)
+            linked = view / _clip_rel(index)
+            if not (linked.exists() and os.path.samefile(clip, linked)):
+                linked.parent.mkdir(parents=True, exist_ok=True)
+                linked.unlink(missing_ok=True)
+                _link_or_copy(clip, linked)
+        return view
+
+    def one_second(self) -> Path:
+        """One 1-second stereo 44.1 kHz WAV."""
+        self._mark_ignored()
+        path = self.base / "single" / "one_second.wav"
+        if not _is_complete(path, SR):
+            _write_wav(path, synthesize(_rng(1, 0), SR))
+            _flush_to_disk()
+        return path
+
+    def long_file(self, minutes: float) -> Path:
+        """One ``minutes``-long stereo 44.1 kHz WAV, written block by block."""
+        self._mark_ignored()
+        frames = round(minutes * 60 * SR)
+        path = self.base / "long" / f"long_{minutes:g}min.wav"
+        if not _is_complete(path, frames):
+            log(f"generating a {minutes:g}-minute file: {path}")
+            _write_long_wav(path, frames)
+            _flush_to_disk()
+        return path
+
+    def _make_clips(self, n: int) -> None:
+        """Make whichever of the first ``n`` clips are missing or incomplete."""
+        frames = CLIP_SECONDS * SR
+        pool = self.base / "clips"
+        missing = [i for i in range(n) if not _is_complete(pool / _clip_rel(i), frames)]
+        if missing:
+            log(f"generating {len(missing)} clips in {pool}")
+        for index in missing:
+            _write_wav(pool / _clip_rel(index), synthesize(_rng(0, index), frames))
+        if missing:
+            _flush_to_disk()
+
+    def _mark_ignored(self) -> None:
+        """Keep the cache out of git wherever it lives (as .pytest_cache does)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        marker = self.root / ".gitignore"
+        if not marker.exists():
+            marker.write_text("# generated by bench/bench.py\n*\n")
+
+
+def _clip_rel(index: int) -> Path:
+    return Path(CLASSES[index % len(CLASSES)]) / f"clip_{index:04d}.wav"
+
+
+def _is_complete(path: Path, frames: int) -> bool:
+    try:
+        info = sf.info(str(path))
+    except (OSError, RuntimeError):  # missing or unreadable: remake it
+        return False
+    return (info.frames, info.channels, info.samplerate) == (frames, CHANNELS, SR)
+
+
+def _temp_name(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".{path.name}.tmp")
+
+
+def _write_wav(path: Path, data: np.ndarray) -> None:
+    temp = _temp_name(path)
+    sf.write(str(temp), data, SR, format="WAV", subtype="PCM_16")
+    os.replace(temp, path)
+
+
+def _write_long_wav(path: Path, frames: int) -> None:
+    """Write block by block, so generating even an hour takes little memory."""
+    temp = _temp_name(path)
+    block = LONG_BLOCK_SECONDS * SR
+    with sf.SoundFile(
+        str(temp), "w", SR, CHANNELS, format="WAV", subtype="PCM_16"
+    ) as f:
+        for index, start in enumerate(range(0, frames, block)):
+            f.write(synthesize(_rng(2, index), min(block, frames - start)))
+    os.replace(temp, path)
+
+
+def _flush_to_disk() -> None:
+    """Finish writing new data now, so the write-back does not slow a measurement."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # no hard links on this file system
+        shutil.copyfile(src, dst)
+
+
+def warm_page_cache(src: Path) -> None:
+    """Read the inputs once, so no contender pays for the first disk read."""
+    paths = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file())
+    for path in paths:
+        with path.open("rb") as f:
+            while f.read(1 << 22):
+                pass
+
+
+# ============================================================ running processes
+@dataclass(frozen=True)
+class ProcessRun:
+    """One whole-process run: wall time and peak resident memory."""
+
+    seconds: float
+    peak_rss_bytes: int
+
+
+class BenchError(Exception):
+    """A contender failed or the benchmark could not run a workload."""
+
+
+def _subprocess_env() -> dict[str, str]:
+    # The same non-interactive matplotlib backend for everyone, display or not.
+    return {**os.environ, "MPLBACKEND": "Agg"}
+
+
+def run_process(argv: Sequence[str]) -> ProcessRun:
+    """Run ``argv`` to completion and measure its wall time and peak RSS.
+
+    Peak RSS comes from ``os.wait4``, which returns the resource usage of that
+    one child: its ``ru_maxrss`` is the largest resident set of the child and of
+    any descendants it waited for (a maximum over processes, not a sum). This
+    is exact for single-process runs such as ``melcli -j 1`` and the sequential
+    baseline, and, unlike ``getrusage(RUSAGE_CHILDREN)`` in this process, it is
+    not polluted by earlier children. With a worker pool it is at most the
+    largest single process, not the pool's total: workers that the measured
+    process does not reap itself (a forkserver's, say) are not counted.
+    """
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            list(argv),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=_subprocess_env(),
+        )
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            stderr.seek(0)
+            tail = stderr.read().decode(errors="replace").strip()[-2000:]
+            raise BenchError(f"exit status {proc.returncode}: {' '.join(argv)}\n{tail}")
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    scale = 1 if sys.platform == "darwin" else 1024
+    return ProcessRun(seconds=seconds, peak_rss_bytes=usage.ru_maxrss * scale)
+
+
+def melcli_command() -> list[str]:
+    """The ``melcli`` console script next to this Python, else ``python -m``."""
+    script = Path(sys.executable).with_name("melcli")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
+
+
+Command = Callable[[Path], list[str]]
+
+
+def melcli_mel(src: Path, *options: str) -> Command:
+    """``melcli mel SRC -o OUT [options]``, given OUT."""
+    return lambda out: [*melcli_command(), "mel", str(src), "-o", str(out), *options]
+
+
+def baseline(src: Path, *options: str) -> Command:
+    """``python bench/baseline.py SRC OUT [options]``, given OUT."""
+    return lambda out: [
+        sys.executable,
+        str(BASELINE_SCRIPT),
+        str(src),
+        str(out),
+        *options,
+    ]
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A named command, run into a fresh output folder each time."""
+
+    name: str
+    command: Command
+
+
+@dataclass
+class Timings:
+    """Every run of one contender."""
+
+    runs: list[ProcessRun] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> list[float]:
+        return [run.seconds for run in self.runs]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(run.peak_rss_bytes for run in self.runs) / 1e6
+
+    def as_json(self, *, files: int, audio_seconds: float) -> dict[str, Any]:
+        return {
+            "seconds": self.seconds,
+            "median_seconds": self.median,
+            "min_seconds": min(self.seconds),
+            "max_seconds": max(self.seconds),
+            "peak_rss_mb": self.peak_rss_mb,
+            "files_per_second": files / self.median,
+            "realtime_factor": audio_seconds / self.median,
+        }
+
+
+def new_output(name: str) -> Path:
+    """A new empty output folder in the temporary directory."""
+    return Path(tempfile.mkdtemp(prefix=f"melcli-bench-{name}-"))
+
+
+def remove(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def fresh_output(name: str) -> Iterator[Path]:
+    """A new empty output folder, removed afterwards."""
+    out = new_output(name)
+    try:
+        yield out
+    finally:
+        remove(out)
+
+
+def race(
+    contenders: Sequence[Contender],
+    rounds: int,
+    *,
+    verify: Callable[[dict[str, Path]], Sanity] | None = None,
+) -> tuple[dict[str, Timings], Sanity | None]:
+    """Run every contender ``rounds`` times, alternating, each into a fresh folder.
+
+    The order rotates from round to round, so no contender always runs first
+    (or right after the heaviest one). ``verify`` is called once, with the
+    first round's output folders, before they are removed; later rounds remove
+    each output folder as soon as its run ends.
+    """
+    timings = {c.name: Timings() for c in contenders}
+    sanity = None
+    for round_index in range(rounds):
+        shift = round_index % len(contenders)
+        keep = verify is not None and sanity is None
+        folders: dict[str, Path] = {}
+        try:
+            for contender in [*contenders[shift:], *contenders[:shift]]:
+                out = folders[contender.name] = new_output(contender.name)
+                run = run_process(contender.command(out))
+                timings[contender.name].runs.append(run)
+                log(
+                    f"  round {round_index + 1}/{rounds} {contender.name}: "
+                    f"{run.seconds:.2f} s"
+                )
+                if not keep:
+                    remove(folders.pop(contender.name))
+            if verify is not None and keep:
+                sanity = verify(folders)
+        finally:
+            for out in folders.values():
+                remove(out)
+    return timings, sanity
+
+
+# ===================================================================== sanity
+@dataclass(frozen=True)
+class Sanity:
+    """Whether two contenders wrote the same arrays (a few files compared)."""
+
+    label: str
+    compared: int
+    max_abs_diff_db: float
+    counts: dict[str, int]
+    expected: int
+
+    @property
+    def agree(self) -> bool:
+        complete = all(n == self.expected for n in self.counts.values())
+        return complete and self.compared > 0 and self.max_abs_diff_db <= TOLERANCE_DB
+
+    def line(self) -> str:
+        if all(n == self.expected for n in self.counts.values()):
+            counts = f"each wrote all {self.expected} outputs"
+        else:
+            written = ", ".join(f"{name} {n}" for name, n in self.counts.items())
+            counts = f"outputs written: {written} (expected {self.expected} each)"
+        verdict = "OK" if self.agree else "MISMATCH"
+        return (
+            f"sanity: {self.label} on {plural(self.compared, 'file')}: max |diff| "
+            f"{self.max_abs_diff_db:.1e} dB (limit {TOLERANCE_DB:g} dB); "
+            f"{counts}: {verdict}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "compared": self.compared,
+            "max_abs_diff_db": self.max_abs_diff_db,
+            "counts": self.counts,
+            "expected": self.expected,
+            "agree": self.agree,
+        }
+
+
+def comparer(
+    first: str,
+    second: str,
+    *,
+    expected: int,
+    suffixes: Sequence[str] = (".npy",),
+    label: str | None = None,
+) -> Callable[[dict[str, Path]], Sanity]:
+    """Compare ``first``'s and ``second``'s arrays on up to 3 files, spread out."""
+
+    def verify(folders: dict[str, Path]) -> Sanity:
+        a, b = folders[first], folders[second]
+        counts = {
+            f"{name} {suffix}": _count(folders[name], suffix)
+            for name in (first, second)
+            for suffix in suffixes
+        }
+        common = sorted(
+            {p.relative_to(a) for p in a.rglob("*.npy")}
+            & {p.relative_to(b) for p in b.rglob("*.npy")}
+        )
+        picked = common[:: max(1, len(common) // 3)][:3]
+        diff = max((max_abs_diff(a / rel, b / rel) for rel in picked), default=0.0)
+        return Sanity(
+            label=label or f"{first} vs {second}",
+            compared=len(picked),
+            max_abs_diff_db=diff,
+            counts=counts,
+            expected=expected,
+        )
+
+    return verify
+
+
+def _count(folder: Path, suffix: str) -> int:
+    return sum(1 for _ in folder.rglob(f"*{suffix}"))
+
+
+def max_abs_diff(a: Path | np.ndarray, b: Path | np.ndarray) -> float:
+    """Largest absolute difference in dB; infinite when the shapes differ."""
+    x = np.load(a) if isinstance(a, Path) else a
+    y = np.load(b) if isinstance(b, Path) else b
+    if x.shape != y.shape:
+        return math.inf
+    return float(np.max(np.abs(x.astype(np.float64) - y), initial=0.0))
+
+
+# ================================================================== workloads
+@dataclass(frozen=True)
+class Check:
+    """One measure against its target."""
+
+    workload: str
+    measure: str
+    value: float
+    shown: str
+    target: str
+    passed: bool | None  # None: not applicable here
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "n/a"}[self.passed]
+
+
+@dataclass
+class Outcome:
+    """What one workload measured: JSON data, the checks and the printed lines."""
+
+    data: dict[str, Any]
+    checks: list[Check]
+    lines: list[str]
+    sanity: Sanity | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def spread_notes(timings: dict[str, Timings], limit: float = 0.25) -> list[str]:
+    """Warn about contenders whose runs varied a lot: something else was running."""
+    notes = []
+    for name, t in timings.items():
+        spread = (max(t.seconds) - min(t.seconds)) / t.median
+        if spread > limit:
+            notes.append(
+                f"warning: {name}: runs varied by {spread:.0%} of the median "
+                "(a busy machine?); trust the ratios less"
+            )
+    return notes
+
+
+def ratio_check(workload: str, measure: str, value: float, *, at_least: float) -> Check:
+    return Check(
+        workload,
+        measure,
+        value,
+        f"{value:.2f}x",
+        f">= {at_least:g}x",
+        value >= at_least,
+    )
+
+
+def throughput(cfg: Config, dataset: Dataset) -> Outcome:
+    """(a) N clips: melcli against the sequential and the joblib baseline."""
+    src = dataset.clip_set(cfg.files)
+    warm_page_cache(src)
+    contenders = [
+        Contender("baseline", baseline(src)),
+        Contender("baseline-joblib", baseline(src, "--joblib")),
+        Contender("melcli", melcli_mel(src)),
+    ]
+    timings, sanity = race(
+        contenders,
+        cfg.rounds,
+        verify=comparer("melcli", "baseline", expected=cfg.files),
+    )
+    title = (
+        f"(a) throughput: {cfg.files} files x {CLIP_SECONDS} s stereo 44.1 kHz "
+        f"16-bit WAV, {len(CLASSES)} class folders, {plural(cfg.rounds, 'round')}"
+    )
+    outcome = batch_outcome(title, timings, files=cfg.files, sanity=sanity)
+    ratios = outcome.data["ratios"]
+    outcome.checks = [
+        ratio_check(
+            "a", "baseline / melcli", ratios["baseline"], at_least=TARGET_SEQUENTIAL
+        ),
+        ratio_check(
+            "a",
+            "baseline-joblib / melcli",
+            ratios["baseline-joblib"],
+            at_least=TARGET_JOBLIB,
+        ),
+    ]
+    return outcome
+
+
+def with_png(cfg: Config, dataset: Dataset) -> Outcome:
+    """(b) A subset of the clips, arrays and PNG renders."""
+    src = dataset.clip_set(cfg.png_files)
+    warm_page_cache(src)
+    contenders = [
+        Contender("baseline-png", baseline(src, "--png")),
+        Contender("melcli-png", melcli_mel(src, "--png")),
+    ]
+    timings, sanity = race(
+        contenders,
+        cfg.rounds,
+        verify=comparer(
+            "melcli-png",
+            "baseline-png",
+            expected=cfg.png_files,
+            suffixes=(".npy", ".png"),
+        ),
+    )
+    title = (
+        f"(b) with --png: the first {cfg.png_files} of the (a) files, "
+        f"{plural(cfg.rounds, 'round')}"
+    )
+    outcome = batch_outcome(
+        title, timings, files=cfg.png_files, sanity=sanity, reference="melcli-png"
+    )
+    value = outcome.data["ratios"]["baseline-png"]
+    outcome.checks = [
+        ratio_check("b", "baseline-png / melcli-png", value, at_least=TARGET_PNG)
+    ]
+    return outcome
+
+
+def batch_outcome(
+    title: str,
+    timings: dict[str, Timings],
+    *,
+    files: int,
+    sanity: Sanity | None,
+    reference: str = "melcli",
+) -> Outcome:
+    """Tabulate a race over ``files`` clips: medians, files/s, x real time, ratios."""
+    audio_seconds = files * CLIP_SECONDS
+    melcli_median = timings[reference].median
+    rows = [
+        [
+            name,
+            f"{t.median:.2f}",
+            f"{min(t.seconds):.2f}-{max(t.seconds):.2f}",
+            f"{files / t.median:.1f}",
+            f"{audio_seconds / t.median:.0f}",
+            f"{t.median / melcli_median:.2f}x",
+        ]
+        for name, t in timings.items()
+    ]
+    header = ["contender", "median s", "min-max s", "files/s", "x real time"]
+    lines = [title, *table([*header, f"time / {reference}"], rows)]
+    ratios = {
+        name: t.median / melcli_median
+        for name, t in timings.items()
+        if name != reference
+    }
+    data = {
+        "files": files,
+        "audio_seconds": audio_seconds,
+        "rounds": len(timings[reference].runs),
+        "contenders": {
+            name: t.as_json(files=files, audio_seconds=audio_seconds)
+            for name, t in timings.items()
+        },
+        "ratios": ratios,
+        "sanity": sanity.as_json() if sanity else None,
+    }
+    notes = spread_notes(timings)
+    return Outcome(data=data, checks=[], lines=lines, sanity=sanity, notes=notes)
+
+
+def startup(cfg: Config, dataset: Dataset) -> Outcome:
+    """(c) One 1-second file, whole process start to finish."""
+    src = dataset.one_second()
+    warm_page_cache(src)
+    contenders = [
+        Contender("baseline", baseline(src)),
+        Contender("melcli", melcli_mel(src)),
+    ]
+    timings, sanity = race(
+        contenders,
+        cfg.startup_rounds,
+        verify=comparer("melcli", "baseline", expected=1),
+    )
+    share = timings["melcli"].median / timings["baseline"].median
+    rows = [
+        [name, f"{t.median:.3f}", f"{min(t.seconds):.3f}-{max(t.seconds):.3f}"]
+        for name, t in timings.items()
+    ]
+    lines = [
+        "(c) one 1-second stereo 44.1 kHz file, whole process start to finish, "
+        f"{plural(cfg.startup_rounds, 'round')}",
+        *table(["contender", "median s", "min-max s"], rows),
+        f"melcli takes {share:.0%} of the baseline's time "
+        f"(baseline / melcli = {1 / share:.2f}x)",
+    ]
+    data = {
+        "audio_seconds": 1.0,
+        "rounds": cfg.startup_rounds,
+        "contenders": {
+            name: t.as_json(files=1, audio_seconds=1.0) for name, t in timings.items()
+        },
+        "melcli_share_of_baseline": share,
+        "ratios": {"baseline": 1 / share},
+        "sanity": sanity.as_json() if sanity else None,
+    }
+    check = Check(
+        "c",
+        "melcli time / baseline time",
+        share,
+        f"{share:.0%}",
+        f"<= {TARGET_STARTUP:.0%}",
+        share <= TARGET_STARTUP,
+    )
+    notes = spread_notes(timings)
+    return Outcome(data=data, checks=[check], lines=lines, sanity=sanity, notes=notes)
+
+
+def long_file(cfg: Config, dataset: Dataset) -> Outcome:
+    """(d) One long file: peak RSS of melcli -j 1 and the baseline, and accuracy."""
+    src = dataset.long_file(cfg.long_minutes)
+    warm_page_cache(src)
+    audio_seconds = cfg.long_minutes * 60
+    array = f"{src.stem}.npy"
+    with fresh_output("melcli") as melcli_out, fresh_output("baseline") as base_out:
+        log("  melcli -j 1 ...")
+        melcli_run = run_process(melcli_mel(src, "-j", "1")(melcli_out))
+        log(f"  melcli -j 1: {melcli_run.seconds:.1f} s")
+        log("  baseline ...")
+        base_run = run_process(baseline(src)(base_out))
+        log(f"  baseline: {base_run.seconds:.1f} s")
+        melcli_array = np.load(melcli_out / array)
+        vs_baseline = max_abs_diff(melcli_array, base_out / array)
+        vs_reference = None
+        if not cfg.skip_reference:
+            log("  whole-file reference in process (several GB) ...")
+            vs_reference = max_abs_diff(melcli_array, whole_file_reference(src))
+    runs = {"melcli -j 1": melcli_run, "baseline": base_run}
+    rows = [
+        [
+            name,
+            f"{run.seconds:.1f}",
+            f"{run.peak_rss_bytes / 1e6:.0f}",
+            f"{audio_seconds / run.seconds:.0f}",
+        ]
+        for name, run in runs.items()
+    ]
+    lines = [
+        f"(d) one {cfg.long_minutes:g}-minute stereo 44.1 kHz 16-bit WAV "
+        f"({src.stat().st_size / 1e6:.0f} MB), 1 run each",
+        *table(["contender", "wall s", "peak RSS MB", "x real time"], rows),
+    ]
+    if vs_reference is not None:
+        lines.append(f"max |melcli - whole-file reference| = {vs_reference:.2e} dB")
+    melcli_mb = melcli_run.peak_rss_bytes / 1e6
+    checks = [
+        Check(
+            "d",
+            "melcli -j 1 peak RSS",
+            melcli_mb,
+            f"{melcli_mb:.0f} MB",
+            f"<= {TARGET_RSS_MB:g} MB",
+            melcli_mb <= TARGET_RSS_MB,
+        ),
+        diff_check("max |melcli - reference|", vs_reference),
+        diff_check("max |melcli - baseline|", vs_baseline),
+    ]
+    data = {
+        "minutes": cfg.long_minutes,
+        "file_mb": src.stat().st_size / 1e6,
+        "contenders": {
+            name: {
+                "seconds": run.seconds,
+                "peak_rss_mb": run.peak_rss_bytes / 1e6,
+                "realtime_factor": audio_seconds / run.seconds,
+            }
+            for name, run in runs.items()
+        },
+        "max_abs_diff_db_vs_reference": vs_reference,
+        "max_abs_diff_db_vs_baseline": vs_baseline,
+    }
+    sanity = Sanity(
+        label="melcli vs baseline",
+        compared=1,
+        max_abs_diff_db=vs_baseline,
+        counts={"melcli": 1, "baseline": 1},  # both arrays were loaded above
+        expected=1,
+    )
+    return Outcome(data=data, checks=checks, lines=lines, sanity=sanity)
+
+
+def diff_check(measure: str, value: float | None) -> Check:
+    if value is None:
+        return Check("d", measure, math.nan, "skipped", f"<= {TOLERANCE_DB:g} dB", None)
+    return Check(
+        "d",
+        measure,
+        value,
+        f"{value:.1e} dB",
+        f"<= {TOLERANCE_DB:g} dB",
+        value <= TOLERANCE_DB,
+    )
+
+
+def whole_file_reference(path: Path) -> np.ndarray:
+    """melcli's arithmetic on the whole decoded signal at once, in this process."""
+    import melcli
+
+    y, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    return np.asarray(melcli.mel_spectrogram(y.T, sr=sr))
+
+
+def scaling(cfg: Config, dataset: Dataset) -> Outcome:
+    """(e) -j 1 against every CPU on N files; N/2 against N files."""
+    cpus = available_cpus()
+    half = cfg.files // 2
+    src, src_half = dataset.clip_set(cfg.files), dataset.clip_set(half)
+    warm_page_cache(src)
+    one, every, fewer = (
+        f"melcli -j 1, {cfg.files} files",
+        f"melcli -j {cpus}, {cfg.files} files",
+        f"melcli -j {cpus}, {half} files",
+    )
+    contenders = [
+        Contender(one, melcli_mel(src, "-j", "1")),
+        Contender(every, melcli_mel(src)),
+        Contender(fewer, melcli_mel(src_half)),
+    ]
+    label = f"melcli -j {cpus} vs -j 1"
+    timings, sanity = race(
+        contenders,
+        cfg.rounds,
+        verify=comparer(every, one, expected=cfg.files, label=label),
+    )
+    speedup = timings[one].median / timings[every].median
+    growth = timings[every].median / timings[fewer].median
+    ideal = cfg.files / half
+    rows = [
+        [name, f"{t.median:.2f}", f"{min(t.seconds):.2f}-{max(t.seconds):.2f}"]
+        for name, t in timings.items()
+    ]
+    lines = [
+        f"(e) scaling on the (a) files (-j {cpus} = every CPU, the default), "
+        f"{plural(cfg.rounds, 'round')}",
+        *table(["contender", "median s", "min-max s"], rows),
+        f"-j {cpus} / -j 1 speedup = {speedup:.2f}x (ideal {cpus}x); "
+        f"time({cfg.files}) / time({half}) = {growth:.2f} (ideal {ideal:.2f})",
+    ]
+    low, high = (bound * ideal for bound in TARGET_LINEARITY)
+    need = TARGET_PARALLEL_EFFICIENCY * cpus
+    checks = [
+        Check(
+            "e",
+            f"-j {cpus} / -j 1 speedup",
+            speedup,
+            f"{speedup:.2f}x",
+            f">= {need:.1f}x",
+            speedup >= need if cpus > 1 else None,
+        ),
+        Check(
+            "e",
+            f"time({cfg.files} files) / time({half})",
+            growth,
+            f"{growth:.2f}",
+            f"in [{low:.1f}, {high:.1f}]",
+            low <= growth <= high,
+        ),
+    ]
+    data = {
+        "cpus": cpus,
+        "files": cfg.files,
+        "half_files": half,
+        "rounds": cfg.rounds,
+        "contenders": {  # stable keys, whatever N and the CPU count
+            key: timings[name].as_json(files=n, audio_seconds=n * CLIP_SECONDS)
+            | {"label": name}
+            for key, name, n in (
+                ("j1", one, cfg.files),
+                ("all_cpus", every, cfg.files),
+                ("all_cpus_half", fewer, half),
+            )
+        },
+        "speedup": speedup,
+        "time_ratio": growth,
+        "ideal_time_ratio": ideal,
+        "sanity": sanity.as_json() if sanity else None,
+    }
+    notes = spread_notes(timings)
+    return Outcome(data=data, checks=checks, lines=lines, sanity=sanity, notes=notes)
+
+
+def profile(cfg: Config, dataset: Dataset) -> Outcome:
+    """(p) Mean time per file per stage, from ``melcli.run(..., jobs=1)``."""
+    import melcli
+
+    src = dataset.clip_set(cfg.profile_files)
+    warm_page_cache(src)
+    with fresh_output("warmup") as out:  # pay the lazy imports outside the profile
+        melcli.run([dataset.clip_set(1)], out, jobs=1)
+    with fresh_output("profile") as out:
+        report = melcli.run([src], out, jobs=1)
+    timed = [r.timings for r in report.results if r.timings]
+    if not timed:
+        raise BenchError("melcli.run reported no timings")
+    stages = list(dict.fromkeys(key for t in timed for key in t))
+    mean_ms = {s: 1000 * sum(t.get(s, 0.0) for t in timed) / len(timed) for s in stages}
+    total = sum(mean_ms.values())
+    rows = [[s, f"{ms:.1f}", f"{ms / total:.0%}"] for s, ms in mean_ms.items()]
+    rows.append(["total", f"{total:.1f}", "100%"])
+    lines = [
+        f"(p) melcli per-stage profile: melcli.run(jobs=1) on {len(timed)} files "
+        f"of (a), in process, after a warm-up file",
+        *table(["stage", "mean ms/file", "share"], rows),
+    ]
+    data = {"files": len(timed), "mean_ms_per_file": mean_ms, "total_ms": total}
+    return Outcome(data=data, checks=[], lines=lines)
+
+
+def available_cpus() -> int:
+    """CPUs this process may use (melcli's default -j)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# ====================================================================== report
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def say(*lines: str) -> None:
+    print(*lines, sep="\n", flush=True)
+
+
+def table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1
+) -> list[str]:
+    """Align columns: the first ``left`` to the left, the rest to the right."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row: Sequence[str]) -> str:
+        cells = [
+            cell.ljust(width) if i < left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  " + "   ".join(cells).rstrip()
+
+    rule = "  " + "-" * (sum(widths) + 3 * (len(widths) - 1))
+    return [fmt(header), rule, *(fmt(row) for row in rows)]
+
+
+def machine_facts() -> dict[str, Any]:
+    versions = {}
+    for package in ("melcli", "librosa", "numpy", "scipy", "soundfile", "soxr"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    for package in ("numba", "joblib", "matplotlib"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions[package] = importlib.metadata.version(package)
+    return {
+        "cpus": available_cpus(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gib": _memory_gib(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "melcli_commit": _git_commit(),
+        "cpu_busy_at_start": (busy := _cpu_busy()),
+        "warnings": _environment_warnings(busy),
+    }
+
+
+def _cpu_busy(seconds: float = 1.0) -> float | None:
+    """The fraction of CPU time other processes used over ``seconds`` (Linux)."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split()[1:9]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError):  # not Linux
+        return None
+    return 1 - (idle1 - idle0) / max(1, total1 - total0)
+
+
+def _environment_warnings(busy: float | None) -> list[str]:
+    """What about this machine makes the numbers less trustworthy."""
+    warnings = []
+    if busy is not None and busy > 0.1:
+        warnings.append(
+            f"the CPUs were {busy:.0%} busy with other work just before starting: "
+            "times will be noisy (compare the min-max ranges)"
+        )
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        warnings.append(
+            "PYTHONDONTWRITEBYTECODE is set: packages without cached bytecode "
+            "(an editable melcli) are compiled at every start, which adds to (c)"
+        )
+    return warnings
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _memory_gib() -> float | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _git_commit() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "melcli"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}+local changes" if dirty else commit
+
+
+def facts_lines(facts: dict[str, Any]) -> list[str]:
+    memory = facts["memory_gib"]
+    versions = ", ".join(f"{k} {v}" for k, v in facts["versions"].items())
+    return [
+        "melcli benchmark",
+        f"  machine: {facts['cpus']} CPUs usable ({facts['cpu_count']} online), "
+        f"{facts['cpu_model']}, "
+        + (f"{memory:.1f} GiB RAM" if memory else "RAM unknown"),
+        f"  {facts['platform']}, Python {facts['python']}",
+        f"  {versions}",
+        f"  melcli commit: {facts['melcli_commit']}",
+        *(f"  warning: {warning}" for warning in facts["warnings"]),
+    ]
+
+
+def checks_lines(checks: Sequence[Check]) -> list[str]:
+    rows = [
+        [f"({c.workload})", c.measure, c.shown, c.target, c.verdict] for c in checks
+    ]
+    return [
+        "targets (ratios are baseline time / melcli time: higher = melcli faster)",
+        *table(["", "measure", "value", "target", "result"], rows, left=2),
+    ]
+
+
+# ======================================================================== main
+RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
+    "a": throughput,
+    "b": with_png,
+    "c": startup,
+    "d": long_file,
+    "e": scaling,
+    "p": profile,
+}
+
+
+def run_all(cfg: Config) -> int:
+    """Run the selected workloads, print the report, write the JSON; exit status."""
+    facts = machine_facts()
+    say(*facts_lines(facts), "")
+    dataset = Dataset(cfg.data)
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    checks: list[Check] = []
+    sane = True
+    for key in cfg.workloads:
+        if key == "d" and cfg.skip_long:
+            log("(d) skipped: --skip-long")
+            continue
+        log(f"running ({key}) ...")
+        try:
+            outcome = RUNNERS[key](cfg, dataset)
+        except Exception as exc:  # report it, and go on with the other workloads
+            errors[key] = f"{type(exc).__name__}: {exc}"
+            say(f"({key}) FAILED TO RUN: {errors[key]}", "")
+            continue
+        results[key] = outcome.data | {"notes": outcome.notes}
+        checks.extend(outcome.checks)
+        say(*outcome.lines)
+        if outcome.sanity is not None:
+            sane = sane and outcome.sanity.agree
+            say(outcome.sanity.line())
+        say(*outcome.notes, "")
+    if checks:
+        say(*checks_lines(checks))
+    if cfg.json_path is not None:
+        write_json(cfg.json_path, cfg, facts, results, checks, errors)
+    return 0 if sane and not errors else 1
+
+
+def write_json(
+    path: Path,
+    cfg: Config,
+    facts: dict[str, Any],
+    results: dict[str, Any],
+    checks: Sequence[Check],
+    errors: dict[str, str],
+) -> None:
+    document = {
+        "machine": facts,
+        "config": {
+            "files": cfg.files,
+            "png_files": cfg.png_files,
+            "profile_files": cfg.profile_files,
+            "rounds": cfg.rounds,
+            "startup_rounds": cfg.startup_rounds,
+            "long_minutes": cfg.long_minutes,
+            "workloads": list(cfg.workloads),
+            "skip_long": cfg.skip_long,
+            "skip_reference": cfg.skip_reference,
+            "quick": cfg.quick,
+            "data": str(cfg.data),
+        },
+        "workloads": {k: v for k, v in results.items() if k != "p"},
+        "profile": results.get("p"),
+        "checks": [
+            {
+                "workload": c.workload,
+                "measure": c.measure,
+                "value": None if math.isnan(c.value) else c.value,
+                "target": c.target,
+                "passed": c.passed,
+            }
+            for c in checks
+        ],
+        "errors": errors,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    log(f"wrote {path}")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(
+        description="melcli against the hand-written librosa loop, side by side.",
+        epilog="Workloads: a throughput, b with --png, c one 1-second file, "
+        "d one long file (memory, accuracy), e scaling, p per-stage profile.",
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="cache dir")
+    parser.add_argument("--files", type=int, help="clips for (a) and (e) [300]")
+    parser.add_argument("--png-files", type=int, help="clips for (b) [100]")
+    parser.add_argument("--profile-files", type=int, help="clips for (p) [30]")
+    parser.add_argument("--rounds", type=int, help="rounds for (a), (b), (e) [3]")
+    parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
+    parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
+    parser.add_argument(
+        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p]"
+    )
+    parser.add_argument("--skip-long", action="store_true", help="skip (d)")
+    parser.add_argument(
+        "--skip-reference",
+        action="store_true",
+        help="in (d), skip the in-process whole-file reference (several GB)",
+    )
+    parser.add_argument("--json", type=Path, help="also write every measure here")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a tiny version of everything (smoke test); explicit options win",
+    )
+    args = parser.parse_args(argv)
+    values: dict[str, Any] = {
+        key: default if getattr(args, key) is None else getattr(args, key)
+        for key, default in (QUICK if args.quick else FULL).items()
+    }
+    workloads = tuple(
+        w for w in dict.fromkeys(args.only.replace(" ", "").split(",")) if w
+    )
+    unknown = [w for w in workloads if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"--only: unknown workload {', '.join(unknown)}")
+    if values["files"] < 2:
+        parser.error(f"--files={values['files']} must be at least 2")
+    for key in ("png_files", "profile_files", "rounds", "startup_rounds"):
+        if values[key] < 1:
+            parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 1")
+    if values["long_minutes"] <= 0:
+        parser.error(f"--long-minutes={values['long_minutes']} must be positive")
+    return Config(
+        data=args.data.resolve(),
+        workloads=workloads,
+        skip_long=args.skip_long,
+        skip_reference=args.skip_reference,
+        json_path=args.json,
+        quick=args.quick,
+        **values,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_all(parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Smoke test of the benchmark: a tiny run completes and writes sound JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench" / "bench.py"
+
+
+def is_positive(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+def test_quick_bench_runs_and_reports(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    args = ["--quick", "--only", "a,c", "--data", str(tmp_path / "data")]
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), *args, "--json", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "targets" in proc.stdout
+    result = json.loads(report.read_text())
+    assert set(result) >= {"machine", "config", "workloads", "checks", "errors"}
+    assert result["errors"] == {}
+    assert is_positive(result["machine"]["cpus"])
+    assert set(result["workloads"]) == {"a", "c"}
+
+    throughput = result["workloads"]["a"]
+    assert set(throughput["contenders"]) == {"baseline", "baseline-joblib", "melcli"}
+    for contender in throughput["contenders"].values():
+        for key in ("median_seconds", "files_per_second", "realtime_factor"):
+            assert is_positive(contender[key]), key
+        assert is_positive(contender["peak_rss_mb"])
+    assert set(throughput["ratios"]) == {"baseline", "baseline-joblib"}
+    assert all(is_positive(r) for r in throughput["ratios"].values())
+    assert throughput["sanity"]["compared"] > 0
+    assert throughput["sanity"]["max_abs_diff_db"] >= 0
+
+    startup = result["workloads"]["c"]
+    assert set(startup["contenders"]) == {"baseline", "melcli"}
+    assert is_positive(startup["melcli_share_of_baseline"])
+
+    checked = {check["workload"] for check in result["checks"]}
+    assert checked == {"a", "c"}
+    for check in result["checks"]:
+        assert is_positive(check["value"])
+        assert check["passed"] in (True, False)
