@@ -19,6 +19,7 @@ from conftest import WriteAudio, tone
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
+from melcli import render
 from melcli.cli import cli
 from melcli.params import MelParams
 from melcli.pipeline import mel_spectrogram
@@ -48,15 +49,16 @@ def tone_db(*, channels: int = 1, params: MelParams | None = None) -> np.ndarray
 
 @pytest.fixture
 def captured(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
-    """Figures passed to savefig, after they have really been saved (drawn)."""
+    """Figures drawn into PNGs, after they have really been drawn."""
     figures: list[Figure] = []
-    savefig = Figure.savefig
+    draw = render._draw
 
-    def capture(self: Figure, *args: Any, **kwargs: Any) -> None:
-        savefig(self, *args, **kwargs)
-        figures.append(self)
+    def capture(canvas: Any, key: Any) -> Any:
+        image = draw(canvas, key)
+        figures.append(canvas.fig)
+        return image
 
-    monkeypatch.setattr(Figure, "savefig", capture)
+    monkeypatch.setattr(render, "_draw", capture)
     return figures
 
 
@@ -93,10 +95,12 @@ def test_failed_save_leaves_nothing_behind(
 ) -> None:
     path = tmp_path / "x.png"
 
-    def broken(self: Figure, *args: Any, **kwargs: Any) -> None:
+    from PIL import Image
+
+    def broken(self: Any, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Figure, "savefig", broken)
+    monkeypatch.setattr(Image.Image, "save", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         render_png(path, tone_db(), sr=22050, params=MelParams(), title="x.wav")
     assert list(tmp_path.iterdir()) == []
@@ -121,6 +125,31 @@ def test_multichannel_is_taller_than_mono(tmp_path: Path) -> None:
     (w_mono, h_mono), (w_stereo, h_stereo) = png_size(mono), png_size(stereo)
     assert w_stereo == w_mono
     assert h_stereo > h_mono * 1.3
+
+
+def test_colour_scale_without_top_db_is_the_range_in_whole_db() -> None:
+    S_db = np.array([[-41.3, -2.2], [-10.0, -0.4]], dtype=np.float32)
+    assert render.colour_limits(S_db, top_db=None) == (-42.0, 0.0)
+    assert render.colour_limits(S_db, top_db=60.0) == pytest.approx((-60.4, -0.4))
+    assert render.colour_limits(np.zeros((2, 2)), top_db=None) == (-1.0, 0.0)
+
+
+def test_the_image_pixels_follow_the_array(tmp_path: Path) -> None:
+    # Left half loud, right half silent: the PNG's plot area must show it.
+    from PIL import Image
+
+    S_db = np.full((128, 100), -80.0, dtype=np.float32)
+    S_db[:, :50] = 0.0
+    path = tmp_path / "x.png"
+    render_png(path, S_db, sr=22050, params=MelParams(), title="halves")
+    pixels = np.asarray(Image.open(path).convert("L"), dtype=float)
+    fig = render._canvas(1).fig
+    x0, y0, x1, y1 = fig.axes[0].get_window_extent().extents
+    height = pixels.shape[0]
+    row = int(height - (y0 + y1) / 2)
+    left = pixels[row, int(x0) + 5 : int((x0 + x1) / 2) - 5]
+    right = pixels[row, int((x0 + x1) / 2) + 5 : int(x1) - 5]
+    assert left.min() > right.max()  # bright (0 dB) left of dark (-80 dB)
 
 
 @pytest.mark.parametrize(
@@ -175,7 +204,8 @@ def test_image_maps_back_to_the_array(tmp_path: Path, captured: list[Figure]) ->
     mesh = fig.axes[0].images[0]
     image = np.asarray(mesh.get_array()).reshape(S_db.shape)
     np.testing.assert_array_equal(image, S_db)
-    assert mesh.get_clim() == pytest.approx((S_db.min(), S_db.max()))
+    # The colour scale spans top_db below the peak (the default top_db=80).
+    assert mesh.get_clim() == pytest.approx((S_db.max() - 80.0, S_db.max()))
 
 
 @pytest.mark.parametrize(
@@ -227,7 +257,7 @@ def test_multichannel_panels_share_labels_and_colour_scale(
     assert "Time" in bottom.get_xlabel()
     for channel, mesh in enumerate(meshes):
         assert "Hz" in mesh.axes.get_ylabel()
-        assert mesh.get_clim() == pytest.approx((S_db.min(), S_db.max()))
+        assert mesh.get_clim() == pytest.approx((S_db.max() - 80.0, S_db.max()))
         np.testing.assert_array_equal(
             np.asarray(mesh.get_array()).reshape(S_db[channel].shape), S_db[channel]
         )
@@ -237,15 +267,15 @@ def test_multichannel_panels_share_labels_and_colour_scale(
 def test_cli_png_titles_each_render_with_its_relative_path(
     write_audio: WriteAudio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # One figure is reused from file to file: read the title when it is saved.
+    # One figure is reused from file to file: read the title when it is drawn.
     titles: set[str] = set()
-    savefig = Figure.savefig
+    draw = render._draw
 
-    def capture(self: Figure, *args: Any, **kwargs: Any) -> None:
-        titles.add(self.axes[0].get_title())
-        savefig(self, *args, **kwargs)
+    def capture(canvas: Any, key: Any) -> Any:
+        titles.add(canvas.fig.axes[0].get_title())
+        return draw(canvas, key)
 
-    monkeypatch.setattr(Figure, "savefig", capture)
+    monkeypatch.setattr(render, "_draw", capture)
     write_audio("dogs/bark.wav")
     write_audio("cats/meow.flac")
     out = tmp_path / "out"
