@@ -75,6 +75,7 @@ WORKLOADS = ("a", "b", "c", "d", "e", "p")
 #: Sizes by default, and with --quick (options given explicitly win over both).
 FULL: dict[str, Any] = {
     "files": 300,
+    "scale_files": 600,
     "png_files": 100,
     "profile_files": 30,
     "rounds": 3,
@@ -83,6 +84,7 @@ FULL: dict[str, Any] = {
 }
 QUICK: dict[str, Any] = {
     "files": 6,
+    "scale_files": 6,
     "png_files": 3,
     "profile_files": 3,
     "rounds": 1,
@@ -97,6 +99,7 @@ class Config:
 
     data: Path
     files: int
+    scale_files: int
     png_files: int
     profile_files: int
     rounds: int
@@ -870,15 +873,48 @@ def whole_file_reference(path: Path) -> np.ndarray:
     return np.asarray(melcli.mel_spectrogram(y.T, sr=sr))
 
 
+def _busy_loop(n: int) -> None:
+    total = 0
+    for i in range(n):
+        total += i
+
+
+def parallel_ceiling(cpus: int, rounds: int = 3) -> float:
+    """How much faster ``cpus`` processes finish ``cpus`` busy loops than one does.
+
+    A trivially parallel pure-Python loop, no I/O, no shared memory: what the
+    machine gives at best. On a machine whose CPUs are shared with others (or
+    are hyperthreads of one core) it is well below ``cpus``, and no program's
+    speedup can exceed it.
+    """
+    import multiprocessing
+
+    def elapsed(n: int) -> float:
+        start = time.perf_counter()
+        procs = [
+            multiprocessing.Process(target=_busy_loop, args=(5_000_000,))
+            for _ in range(n)
+        ]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        return time.perf_counter() - start
+
+    ratios = [cpus * elapsed(1) / elapsed(cpus) for _ in range(rounds)]
+    return statistics.median(ratios)
+
+
 def scaling(cfg: Config, dataset: Dataset) -> Outcome:
     """(e) -j 1 against every CPU on N files; N/2 against N files."""
     cpus = available_cpus()
-    half = cfg.files // 2
-    src, src_half = dataset.clip_set(cfg.files), dataset.clip_set(half)
+    n_files = cfg.scale_files
+    half = n_files // 2
+    src, src_half = dataset.clip_set(n_files), dataset.clip_set(half)
     warm_page_cache(src)
     one, every, fewer = (
-        f"melcli -j 1, {cfg.files} files",
-        f"melcli -j {cpus}, {cfg.files} files",
+        f"melcli -j 1, {n_files} files",
+        f"melcli -j {cpus}, {n_files} files",
         f"melcli -j {cpus}, {half} files",
     )
     contenders = [
@@ -890,21 +926,31 @@ def scaling(cfg: Config, dataset: Dataset) -> Outcome:
     timings, sanity = race(
         contenders,
         cfg.rounds,
-        verify=comparer(every, one, expected=cfg.files, label=label),
+        verify=comparer(every, one, expected=n_files, label=label),
     )
     speedup = timings[one].median / timings[every].median
     growth = timings[every].median / timings[fewer].median
-    ideal = cfg.files / half
+    ideal = n_files / half
+    # Two points of t(n) = fixed + n * per_file: the run's start-up cost and
+    # the marginal cost of a file, reported beside the raw ratio.
+    per_file = (timings[every].median - timings[fewer].median) / (n_files - half)
+    fixed = timings[every].median - n_files * per_file
+    ceiling = parallel_ceiling(cpus) if cpus > 1 else 1.0
     rows = [
         [name, f"{t.median:.2f}", f"{min(t.seconds):.2f}-{max(t.seconds):.2f}"]
         for name, t in timings.items()
     ]
     lines = [
-        f"(e) scaling on the (a) files (-j {cpus} = every CPU, the default), "
+        f"(e) scaling on the first {n_files} clips "
+        f"(-j {cpus} = every CPU, the default), "
         f"{plural(cfg.rounds, 'round')}",
         *table(["contender", "median s", "min-max s"], rows),
         f"-j {cpus} / -j 1 speedup = {speedup:.2f}x (ideal {cpus}x); "
-        f"time({cfg.files}) / time({half}) = {growth:.2f} (ideal {ideal:.2f})",
+        f"time({n_files}) / time({half}) = {growth:.2f} (ideal {ideal:.2f})",
+        f"fit t = fixed + n x per-file (-j {cpus}): fixed {fixed:.2f} s, "
+        f"per file {per_file * 1000:.2f} ms",
+        f"machine ceiling: {cpus} busy pure-Python processes run {ceiling:.2f}x as "
+        f"fast as one (ideal {cpus}x); no speedup can exceed it",
     ]
     low, high = (bound * ideal for bound in TARGET_LINEARITY)
     need = TARGET_PARALLEL_EFFICIENCY * cpus
@@ -919,7 +965,7 @@ def scaling(cfg: Config, dataset: Dataset) -> Outcome:
         ),
         Check(
             "e",
-            f"time({cfg.files} files) / time({half})",
+            f"time({n_files} files) / time({half})",
             growth,
             f"{growth:.2f}",
             f"in [{low:.1f}, {high:.1f}]",
@@ -928,19 +974,22 @@ def scaling(cfg: Config, dataset: Dataset) -> Outcome:
     ]
     data = {
         "cpus": cpus,
-        "files": cfg.files,
+        "files": n_files,
         "half_files": half,
         "rounds": cfg.rounds,
         "contenders": {  # stable keys, whatever N and the CPU count
             key: timings[name].as_json(files=n, audio_seconds=n * CLIP_SECONDS)
             | {"label": name}
             for key, name, n in (
-                ("j1", one, cfg.files),
-                ("all_cpus", every, cfg.files),
+                ("j1", one, n_files),
+                ("all_cpus", every, n_files),
                 ("all_cpus_half", fewer, half),
             )
         },
         "speedup": speedup,
+        "fixed_seconds": fixed,
+        "parallel_ceiling": ceiling,
+        "per_file_seconds": per_file,
         "time_ratio": growth,
         "ideal_time_ratio": ideal,
         "sanity": sanity.as_json() if sanity else None,
@@ -1223,7 +1272,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         "d one long file (memory, accuracy), e scaling, p per-stage profile.",
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="cache dir")
-    parser.add_argument("--files", type=int, help="clips for (a) and (e) [300]")
+    parser.add_argument("--files", type=int, help="clips for (a) [300]")
+    parser.add_argument(
+        "--scale-files",
+        type=int,
+        help="clips for (e), N against N/2 [600: large enough that a run's fixed "
+        "start-up cost does not hide how the per-file cost grows]",
+    )
     parser.add_argument("--png-files", type=int, help="clips for (b) [100]")
     parser.add_argument("--profile-files", type=int, help="clips for (p) [30]")
     parser.add_argument("--rounds", type=int, help="rounds for (a), (b), (e) [3]")
@@ -1255,8 +1310,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     unknown = [w for w in workloads if w not in WORKLOADS]
     if unknown:
         parser.error(f"--only: unknown workload {', '.join(unknown)}")
-    if values["files"] < 2:
-        parser.error(f"--files={values['files']} must be at least 2")
+    for key in ("files", "scale_files"):
+        if values[key] < 2:
+            parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 2")
     for key in ("png_files", "profile_files", "rounds", "startup_rounds"):
         if values[key] < 1:
             parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 1")
