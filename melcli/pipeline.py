@@ -11,6 +11,7 @@ distributed engine later.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import functools
 import importlib
@@ -112,54 +113,48 @@ def process_one(job: Job, *, params: MelParams) -> Result:
     info = None
     sr = 0
     shape: tuple[int, ...] = ()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _one_file() as outcome:
         try:
-            try:
-                limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
-                wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
-            except audio.TooLong:
-                streamed = stream.stream_to_npy(
-                    job.src, job.npy, params=params, timings=timings
+            limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
+            wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
+        except audio.TooLong:
+            streamed = stream.stream_to_npy(
+                job.src, job.npy, params=params, timings=timings
+            )
+            info, shape = streamed.info, streamed.shape
+            S_db = np.load(job.npy, mmap_mode="r")
+            sr = streamed.sr
+        else:
+            info, sr = wave.info, wave.sr
+            params.check_sr(sr)
+            S_db = transform.mel_spectrogram_db(
+                wave.y, sr=sr, params=params, timings=timings
+            )
+            shape = S_db.shape
+            if not np.isfinite(S_db).all():
+                raise MelcliError(
+                    "spectrogram is not finite (sample values too large?)"
                 )
-                info, shape = streamed.info, streamed.shape
-                S_db = np.load(job.npy, mmap_mode="r")
-                sr = streamed.sr
-            else:
-                info, sr = wave.info, wave.sr
-                params.check_sr(sr)
-                S_db = transform.mel_spectrogram_db(
-                    wave.y, sr=sr, params=params, timings=timings
-                )
-                shape = S_db.shape
-                if not np.isfinite(S_db).all():
-                    raise MelcliError(
-                        "spectrogram is not finite (sample values too large?)"
-                    )
-                t0 = time.perf_counter()
-                save_npy(job.npy, S_db)
-                timings["write"] = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            if job.png is not None:
-                from .render import render_png
+            t0 = time.perf_counter()
+            save_npy(job.npy, S_db)
+            timings["write"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        if job.png is not None:
+            from .render import render_png
 
-                try:
-                    render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
-                except BaseException:
-                    # A failed file leaves no outputs behind, not half a pair.
-                    job.npy.unlink(missing_ok=True)
-                    raise
-                timings["render"] = time.perf_counter() - t1
-            status, reason = Status.WRITTEN, ""
-        except MelcliError as exc:
-            status, reason = Status.FAILED, str(exc)
-        except Exception as exc:  # a bad file must not stop the batch
-            status, reason = Status.FAILED, _describe_unexpected(exc)
+            try:
+                render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
+            except BaseException:
+                # A failed file leaves no outputs behind, not half a pair.
+                job.npy.unlink(missing_ok=True)
+                raise
+            timings["render"] = time.perf_counter() - t1
+    status = outcome.status
     return Result(
         src=job.src,
         status=status,
-        reason=reason,
-        warnings=tuple(dict.fromkeys(str(w.message) for w in caught)),
+        reason=outcome.reason,
+        warnings=outcome.warnings,
         outputs=job.outputs if status is Status.WRITTEN else (),
         shape=tuple(shape),
         samplerate=info.samplerate if info else 0,
@@ -168,6 +163,32 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         sr=sr if status is Status.WRITTEN else 0,
         timings=timings,
     )
+
+
+@dataclass
+class _Outcome:
+    status: Status = Status.WRITTEN
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@contextlib.contextmanager
+def _one_file() -> Iterator[_Outcome]:
+    """Attribute one file's warnings to it, and turn its errors into a reason.
+
+    Any ``Exception`` becomes a ``FAILED`` outcome (a bad file must not stop
+    the batch); ``KeyboardInterrupt`` and ``SystemExit`` go through.
+    """
+    outcome = _Outcome()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield outcome
+        except MelcliError as exc:
+            outcome.status, outcome.reason = Status.FAILED, str(exc)
+        except Exception as exc:
+            outcome.status, outcome.reason = Status.FAILED, _describe_unexpected(exc)
+    outcome.warnings = tuple(dict.fromkeys(str(w.message) for w in caught))
 
 
 def _describe_unexpected(exc: BaseException) -> str:
@@ -382,24 +403,17 @@ def process_task(task: Task, *, params: MelParams) -> Result:
 def render_one(job: Job, *, params: MelParams, sr: int) -> Result:
     """Render the PNG of an array that is already up to date."""
     assert job.png is not None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            from .render import render_png
+    with _one_file() as outcome:
+        from .render import render_png
 
-            S_db = np.load(job.npy, mmap_mode="r")
-            render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
-            status, reason = Status.WRITTEN, ""
-        except MelcliError as exc:
-            status, reason = Status.FAILED, str(exc)
-        except Exception as exc:
-            status, reason = Status.FAILED, _describe_unexpected(exc)
+        S_db = np.load(job.npy, mmap_mode="r")
+        render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
     return Result(
         src=job.src,
-        status=status,
-        reason=reason,
-        warnings=tuple(dict.fromkeys(str(w.message) for w in caught)),
-        outputs=(job.png,) if status is Status.WRITTEN else (),
+        status=outcome.status,
+        reason=outcome.reason,
+        warnings=outcome.warnings,
+        outputs=(job.png,) if outcome.status is Status.WRITTEN else (),
         sr=sr,
     )
 
