@@ -427,10 +427,16 @@ def mel(
                 verbose=verbose,
             )
     except MelcliError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _CannotStart(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=True))
     sys.exit(report.exit_code)
+
+
+class _CannotStart(click.ClickException):
+    """The run could not start (OUT is locked by another run): exit status 2."""
+
+    exit_code = 2
 
 
 class _Interrupted(KeyboardInterrupt):
@@ -538,6 +544,7 @@ def _option_keys(command: click.Command) -> dict[str, str]:
 
 
 _NOT_CONFIGURABLE = {"config", "print_config", "dry_run", "help"}
+_MULTIPLE = {"extensions", "include", "exclude"}
 
 
 def _load_config(ctx: click.Context, path: Path | None) -> None:
@@ -561,7 +568,11 @@ def _load_config(ctx: click.Context, path: Path | None) -> None:
             raise click.BadParameter(
                 f"unknown key {key!r} in {source}", param_hint="'--config'"
             )
-        defaults[keys[key]] = value
+        name = keys[key]
+        if isinstance(value, str) and name in _MULTIPLE:
+            # As on the command line: ext = "wav,flac"; include = "dogs/*".
+            value = value.split(",") if name == "extensions" else [value]
+        defaults[name] = value
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     ctx.meta["melcli.config"] = source
 
@@ -596,14 +607,18 @@ def _print_config(ctx: click.Context) -> None:
         source = ctx.get_parameter_source(param.name)
         where = origin.get(source, "default") if source else "default"
         key = param.name if param.name != "extensions" else "ext"
-        click.echo(f"{key} = {_toml_value(param, value)}  # {where}")
+        shown = _toml_value(param, value)
+        if shown is None:  # unset, with no word for it: keep the line valid TOML
+            click.echo(f"# {key} is unset  # {where}")
+        else:
+            click.echo(f"{key} = {shown}  # {where}")
 
 
-def _toml_value(param: click.Parameter, value: Any) -> str:
+def _toml_value(param: click.Parameter, value: Any) -> str | None:
     if value is None:
         words = getattr(param.type, "words", {})
         word = next((w for w, v in words.items() if v is None), None)
-        return json.dumps(word) if word else '"" # unset'
+        return json.dumps(word) if word else None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple | list):
@@ -735,7 +750,7 @@ class _Console:
                 self.echo(f"warning: {path}: {_one_line(warning)}")
         if result.status is Status.FAILED:
             self.echo(f"error: {path}: {_one_line(result.reason)}")
-        elif self.verbose:
+        elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
             self.echo(f"wrote {outputs}")
 

@@ -101,12 +101,17 @@ class Manifest:
         manifest.recovered = manifest.journal_path.exists()
         return manifest
 
-    def record(self, entry: Entry) -> None:
-        """Store ``entry`` and append it to the journal at once."""
-        self.entries[entry["key"]] = entry
+    def begin(self) -> None:
+        """Open the journal; until :meth:`commit`, it marks a run in progress."""
         if self._journal is None:
             self.out.mkdir(parents=True, exist_ok=True)
             self._journal = open(self.journal_path, "ab")  # noqa: SIM115
+
+    def record(self, entry: Entry) -> None:
+        """Store ``entry`` and append it to the journal at once."""
+        self.entries[entry["key"]] = entry
+        self.begin()
+        assert self._journal is not None
         self._journal.write(_dumps(entry) + b"\n")
         self._journal.flush()
 
@@ -146,10 +151,20 @@ class Manifest:
         return stamp is not None and stamp == file_stamp(self.out / png)
 
     def stale(self, keys: set[str]) -> list[str]:
-        """Keys of entries with outputs whose input is not among ``keys``."""
+        """Return the keys, not among ``keys``, of entries whose input is gone.
+
+        An input merely left out of this run (by ``--include``, ``--ext`` or a
+        narrower SRC) still exists: its entry and outputs are not stale.
+        """
         return sorted(
-            k for k, e in self.entries.items() if k not in keys and e.get("stamps")
+            k
+            for k, e in self.entries.items()
+            if k not in keys and not os.path.lexists(str(e.get("source_path", "")))
         )
+
+    def forget(self, key: str) -> None:
+        """Drop ``key``'s entry (one with no outputs left to delete)."""
+        self.entries.pop(key, None)
 
     def prune(self, key: str) -> list[Path]:
         """Delete the outputs of ``key`` and forget it; return what was removed."""

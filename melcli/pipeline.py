@@ -309,6 +309,8 @@ class ProcessRunner:
 
 
 def _init_worker() -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
@@ -395,9 +397,21 @@ class Task:
 
 def process_task(task: Task, *, params: MelParams) -> Result:
     """Run ``task`` (picklable entry point for the runners)."""
-    if task.render_only:
-        return render_one(task.job, params=params, sr=task.sr)
-    return process_one(task.job, params=params)
+    try:
+        if task.render_only:
+            return render_one(task.job, params=params, sr=task.sr)
+        return process_one(task.job, params=params)
+    except SystemExit:
+        if _IN_WORKER:
+            # SIGTERM from the parent: the file's temporary output was removed
+            # on the way here. Leave now, or concurrent.futures' worker loop
+            # would catch this and start the next queued file.
+            os._exit(128 + signal.SIGTERM)
+        raise
+
+
+#: True in pool workers (set by their initializer).
+_IN_WORKER = False
 
 
 def render_one(job: Job, *, params: MelParams, sr: int) -> Result:
@@ -490,6 +504,8 @@ def run_plan(
     started = time.perf_counter()
     report = Report()
     settings = params.fingerprint()
+    if manifest is not None:
+        manifest.begin()  # from now on, a killed run leaves its journal behind
     build = decide(the_plan, manifest, params=params, force=force)
     inputs = {task.job.src: stamp_of(task.job.src) for task in build.tasks}
 
@@ -510,12 +526,13 @@ def run_plan(
         assert manifest is not None
         record(_up_to_date_result(job, manifest), job)
     if manifest is not None:
-        stale_paths = [manifest.out / k for k in build.stale]
-        if prune:
-            for key in build.stale:
+        for key in build.stale:
+            if not manifest.entries[key].get("stamps"):
+                manifest.forget(key)  # nothing on disk: just forget the input
+            elif prune:
                 report.pruned.extend(manifest.prune(key))
-        else:
-            report.stale = stale_paths
+            else:
+                report.stale.append(manifest.out / key)
     work = functools.partial(process_task, params=params)
     try:
         for task, outcome in runner.run(work, build.tasks):
