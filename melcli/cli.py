@@ -491,6 +491,8 @@ def _build(
         )
     except KeyboardInterrupt as exc:
         report = getattr(exc, "report", None) or Report(interrupted_by=signal.SIGINT)
+        # The workers are gone; one hit twice may not have removed its temp file.
+        remove_leftovers(out)
     finally:
         signal.signal(signal.SIGTERM, previous)
         console.close()

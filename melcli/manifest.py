@@ -159,7 +159,7 @@ class Manifest:
         return sorted(
             k
             for k, e in self.entries.items()
-            if k not in keys and not os.path.lexists(str(e.get("source_path", "")))
+            if k not in keys and not os.path.lexists(_source_of(e))
         )
 
     def forget(self, key: str) -> None:
@@ -178,6 +178,11 @@ class Manifest:
                 continue
             removed.append(path)
         return removed
+
+
+def _source_of(entry: Entry) -> str:
+    """Return the input's absolute path (or its path as reached, in older entries)."""
+    return str(entry.get("source_abs") or entry.get("source_path", ""))
 
 
 def _write_all(f: BinaryIO, data: bytes) -> None:

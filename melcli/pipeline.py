@@ -316,16 +316,32 @@ def _init_worker() -> None:
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    """Stop a worker: unwind a task (removing its temp file), else leave at once.
+
+    Only inside a task is it safe to raise: between tasks the worker may be
+    inside multiprocessing's queue code, where an exception would leave a lock
+    held and the parent waiting forever. Later SIGTERMs are ignored, so that
+    the unwinding itself is not interrupted.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if _IN_TASK:
+        raise SystemExit(128 + signum)
+    os._exit(128 + signum)
 
 
-def _terminate_workers(executor: cf.ProcessPoolExecutor) -> None:
+def _terminate_workers(executor: cf.ProcessPoolExecutor, grace: float = 1.0) -> None:
+    """SIGTERM every worker, and SIGKILL those still alive after ``grace`` s."""
     # concurrent.futures has no public way to stop running tasks; its process
     # table is private, hence getattr with a fallback.
-    processes = getattr(executor, "_processes", None) or {}
-    for process in list(processes.values()):
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
         if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
 
 
 def _start_method() -> str:
@@ -397,6 +413,8 @@ class Task:
 
 def process_task(task: Task, *, params: MelParams) -> Result:
     """Run ``task`` (picklable entry point for the runners)."""
+    global _IN_TASK
+    _IN_TASK = True
     try:
         if task.render_only:
             return render_one(task.job, params=params, sr=task.sr)
@@ -408,10 +426,13 @@ def process_task(task: Task, *, params: MelParams) -> Result:
             # would catch this and start the next queued file.
             os._exit(128 + signal.SIGTERM)
         raise
+    finally:
+        _IN_TASK = False
 
 
-#: True in pool workers (set by their initializer).
+#: True in pool workers (set by their initializer), and while one runs a task.
 _IN_WORKER = False
+_IN_TASK = False
 
 
 def render_one(job: Job, *, params: MelParams, sr: int) -> Result:
@@ -603,6 +624,7 @@ def _entry(
         return {
             "key": key,
             "source_path": os.fsdecode(result.src),
+            "source_abs": os.path.abspath(os.fsdecode(result.src)),
             "status": result.status.value,
             "error": result.reason,
         }
@@ -616,6 +638,7 @@ def _entry(
         "key": key,
         "source": job.rel,
         "source_path": os.fsdecode(job.src),
+        "source_abs": os.path.abspath(os.fsdecode(job.src)),
         "status": result.status.value,
         "error": result.reason,
         "warnings": list(result.warnings),

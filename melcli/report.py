@@ -101,9 +101,11 @@ class Report:
         if failed := self.count(Status.FAILED):
             parts.append(f"{failed} failed")
         if self.pruned:
-            parts.append(f"{len(self.pruned)} stale outputs removed")
+            parts.append(f"{_plural(len(self.pruned), 'stale output')} removed")
         elif self.stale:
-            parts.append(f"{len(self.stale)} stale outputs (--prune removes them)")
+            parts.append(
+                f"{_plural(len(self.stale), 'stale output')} (--prune removes them)"
+            )
         line = ", ".join(parts) + "."
         if self.interrupted_by is not None:
             line = f"interrupted: {line} Run again to finish."
@@ -125,6 +127,10 @@ class Report:
             "elapsed_seconds": round(self.elapsed, 3),
             "exit_code": self.exit_code,
         }
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 _ESCAPED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}

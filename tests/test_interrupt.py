@@ -1,0 +1,442 @@
+"""Stopping a run: SIGINT, SIGTERM, SIGKILL, and two runs on one OUT.
+
+These start ``melcli`` as a real process group (``start_new_session``) on a
+dataset big enough that a run takes a few seconds, stop it part way, and check
+that OUT is left consistent and that the next run finishes the job with the
+same bytes as a run that was never stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+from conftest import tone
+
+from melcli.cli import cli
+
+N_FILES = 24
+#: Settings that make each 10-s file cost a little CPU, so a run lasts seconds.
+SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
+BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-journal.jsonl"}
+TEMP_MARK = ".melcli-tmp"
+EXIT_WITHIN = 3.0  # seconds from the signal to the exit
+HANG = (
+    "the run did not stop in time after the signal (a worker that raised inside "
+    "multiprocessing's queue code can leave a lock held and the parent waiting)"
+)
+
+
+# ------------------------------------------------------------------ helpers
+def melcli_command() -> list[str]:
+    script = Path(sys.executable).with_name("melcli")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("MELCLI_")}
+
+
+class Runs:
+    """Starts melcli processes, each in its own process group, and reaps them."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.started: list[subprocess.Popen[str]] = []
+
+    def start(self, *args: object) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [*melcli_command(), *(str(a) for a in args)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.cwd,
+            env=clean_env(),
+            start_new_session=True,
+        )
+        self.started.append(proc)
+        return proc
+
+    def run(self, *args: object, timeout: float = 120) -> tuple[int, str, str]:
+        proc = self.start(*args)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            raise
+        return proc.returncode, out, err
+
+    def reap(self) -> None:
+        for proc in self.started:
+            if proc.returncode is None:  # not reaped: its group id is still its own
+                kill_group(proc)
+
+
+def kill_group(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL the process group ``proc`` leads (workers too), then reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {condition}")
+        time.sleep(0.01)
+
+
+def stderr_at_exit(proc: subprocess.Popen[str]) -> str:
+    """Wait for ``proc`` to exit, at most EXIT_WITHIN seconds; return its stderr.
+
+    A hang (the run not stopping in time) fails the test.
+    """
+    try:
+        _, err = proc.communicate(timeout=EXIT_WITHIN)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        pytest.fail(HANG)
+    return err
+
+
+def journal_written(out: Path) -> int:
+    """Files the running process has recorded as written (complete lines only)."""
+    try:
+        raw = (out / ".melcli-journal.jsonl").read_bytes()
+    except FileNotFoundError:
+        return 0
+    lines = raw.split(b"\n")[:-1]  # the last piece may be a line being written
+    return sum(json.loads(line).get("status") == "written" for line in lines)
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name not in BOOKKEEPING
+    }
+
+
+def temp_files(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if p.name.endswith(TEMP_MARK)]
+
+
+def manifest_entries(out: Path) -> list[dict[str, object]]:
+    text = (out / "manifest.jsonl").read_text(encoding="ascii")
+    assert text == "" or text.endswith("\n")
+    entries = [json.loads(line) for line in text.splitlines()]
+    assert all(isinstance(e, dict) for e in entries)
+    return entries
+
+
+def counts(summary: str) -> tuple[int, int]:
+    """``(written, up to date)`` from ``"12 written, 28 up to date."``."""
+    written = up_to_date = 0
+    for part in summary.rstrip(".").split(", "):
+        number, _, what = part.partition(" ")
+        if what == "written":
+            written = int(number)
+        elif what == "up to date":
+            up_to_date = int(number)
+        else:
+            raise AssertionError(f"unexpected summary part {part!r} in {summary!r}")
+    return written, up_to_date
+
+
+# ----------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """24 ten-second 44.1 kHz stereo WAVs in 4 class folders (deterministic)."""
+    root = tmp_path_factory.mktemp("interrupt") / "data"
+    rng = np.random.default_rng(2024)
+    for i in range(N_FILES):
+        path = root / f"class{i % 4}" / f"clip{i:02d}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        y = (rng.random((441_000, 2), dtype=np.float32) - 0.5) * 0.5
+        sf.write(path, y, 44100, subtype="PCM_16")
+    return root
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Iterator[Runs]:
+    runs = Runs(tmp_path)
+    yield runs
+    runs.reap()
+
+
+@pytest.fixture(scope="module")
+def reference(data: Path) -> dict[str, bytes]:
+    """The outputs of one uninterrupted run."""
+    out = data.parent / "reference"
+    runs = Runs(data.parent)
+    try:
+        code, _, err = runs.run("mel", data, "-o", out, "-j", "2", *SLOW)
+    finally:
+        runs.reap()
+    assert code == 0, err
+    assert err.splitlines()[-1] == f"{N_FILES} written."
+    result = outputs(out)
+    assert len(result) == N_FILES
+    return result
+
+
+def check_consistent(out: Path, reference: dict[str, bytes]) -> int:
+    """OUT after a stop: no temp files, only whole arrays, a valid manifest.
+
+    Returns the number of files the manifest records as written.
+    """
+    assert temp_files(out) == []
+    present = outputs(out)
+    for rel, content in present.items():
+        assert rel.endswith(".npy"), rel
+        assert np.load(out / rel).shape[0] == 32, rel
+        assert content == reference[rel], f"{rel} differs from an unstopped run"
+    assert not (out / ".melcli-journal.jsonl").exists(), "manifest not committed"
+    written = [e for e in manifest_entries(out) if e["status"] == "written"]
+    for entry in written:
+        npy = out / str(entry["npy"])
+        st = npy.stat()
+        assert entry["stamps"] == {entry["npy"]: [st.st_size, st.st_mtime_ns]}
+    return len(written)
+
+
+def resume_and_compare(
+    runs: Runs, data: Path, out: Path, reference: dict[str, bytes], done: int
+) -> None:
+    """Run again to completion: ``done`` files are up to date, the rest written."""
+    code, _, err = runs.run("mel", data, "-o", out, "-j", "2", *SLOW)
+    assert code == 0, err
+    assert counts(err.splitlines()[-1]) == (N_FILES - done, done)
+    assert temp_files(out) == []
+    assert outputs(out) == reference
+
+
+# ---------------------------------------------------------- SIGINT, SIGTERM
+@pytest.mark.parametrize(
+    ("signum", "to_group"),
+    [
+        (signal.SIGINT, True),  # Ctrl-C in a terminal: the whole group
+        (signal.SIGTERM, False),  # kill PID
+        (signal.SIGTERM, True),  # a service manager stopping the group
+    ],
+    ids=["sigint-group", "sigterm-pid", "sigterm-group"],
+)
+def test_signal_stops_cleanly_and_next_run_finishes(
+    data: Path,
+    reference: dict[str, bytes],
+    runs: Runs,
+    tmp_path: Path,
+    signum: int,
+    to_group: bool,
+) -> None:
+    out = tmp_path / "out"
+    proc = runs.start("mel", data, "-o", out, "-j", "2", *SLOW)
+    wait_for(lambda: journal_written(out) >= 1 or proc.poll() is not None)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    assert list(out.rglob("*.npy"))
+
+    if to_group:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
+    err = stderr_at_exit(proc)
+
+    assert proc.returncode == 128 + signum, err
+    last = err.splitlines()[-1]
+    assert last.startswith("interrupted: "), err
+    assert "Traceback" not in err
+    done = check_consistent(out, reference)
+    assert done >= 1
+    assert last.startswith(f"interrupted: {done} written"), (last, done)
+    assert done < N_FILES
+
+    resume_and_compare(runs, data, out, reference, done)
+
+
+@pytest.fixture
+def slow_files(tmp_path: Path) -> Path:
+    """One short file, then long ones that each keep a worker busy for a while."""
+    root = tmp_path / "slow"
+    root.mkdir()
+    sf.write(root / "a_short.wav", tone(seconds=0.2), 22050, subtype="PCM_16")
+    rng = np.random.default_rng(5)
+    for i in range(6):
+        y = (rng.random(30 * 44100, dtype=np.float32) - 0.5) * 0.5
+        sf.write(root / f"b{i}.wav", y, 44100, subtype="PCM_16")
+    return root
+
+
+def test_no_file_is_started_after_the_signal(slow_files: Path, runs: Runs) -> None:
+    out = slow_files.parent / "out"
+    settings = ("--hop-length", "32", "--n-fft", "4096", "--n-mels", "32")
+    proc = runs.start("mel", slow_files, "-o", out, "-j", "2", *settings)
+    wait_for(lambda: (out / "a_short.npy").exists() or proc.poll() is not None)
+    assert proc.poll() is None
+    at_signal = {p.name for p in out.glob("*.npy")}
+    proc.send_signal(signal.SIGINT)
+    stderr_at_exit(proc)
+
+    assert proc.returncode == 130
+    assert {p.name for p in out.glob("*.npy")} == at_signal
+
+
+#: A pool worker that gets SIGTERM while it is not running a task: in the pool
+#: this is multiprocessing's own code (taking the next item, or sending a result
+#: under the result queue's lock), which catches BaseException and goes on.
+WORKER_BETWEEN_TASKS = """
+import os, signal, time
+from melcli.pipeline import _init_worker
+_init_worker()
+try:
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+except BaseException:
+    os._exit(99)  # the library saw an exception: it may hold a lock by now
+os._exit(0)
+"""
+
+
+def test_worker_sigterm_between_tasks_ends_it_without_raising() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", WORKER_BETWEEN_TASKS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=clean_env(),
+    )
+    assert proc.returncode in (128 + signal.SIGTERM, -signal.SIGTERM), proc.stderr
+
+
+# ------------------------------------------------------------------ SIGKILL
+def test_sigkill_leftovers_are_removed_by_the_next_run(
+    data: Path, reference: dict[str, bytes], runs: Runs, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    proc = runs.start("mel", data, "-o", out, "-j", "2", *SLOW)
+    wait_for(lambda: journal_written(out) >= 2 or proc.poll() is not None)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)  # the parent and its workers
+    proc.communicate(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    journaled = journal_written(out)
+    assert journaled >= 2
+    leftovers = [out / ".x.npy.abc.melcli-tmp", out / "class1" / ".y.npy.k2.melcli-tmp"]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\x93NUMPY half an array")
+
+    code, _, err = runs.run("mel", data, "-o", out, "-j", "2", *SLOW)
+
+    assert code == 0, err
+    written, up_to_date = counts(err.splitlines()[-1])
+    assert written + up_to_date == N_FILES
+    assert up_to_date >= journaled  # what the journal recorded was kept
+    assert temp_files(out) == []
+    assert outputs(out) == reference
+    assert not (out / ".melcli-journal.jsonl").exists()
+    assert len(manifest_entries(out)) == N_FILES
+
+
+def test_journal_exists_before_the_first_result(tmp_path: Path) -> None:
+    # A run killed during its first file must still leave a journal behind,
+    # since the journal is what tells the next run to remove leftovers.
+    from melcli.discover import plan
+    from melcli.manifest import Manifest
+    from melcli.params import MelParams
+    from melcli.pipeline import run_plan
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    sf.write(audio / "x.wav", tone(), 22050)
+    out = tmp_path / "out"
+    manifest = Manifest.load(out)
+    seen: list[bool] = []
+
+    class Spy:
+        def run(self, fn: Any, items: Any) -> Any:
+            for item in items:
+                seen.append(manifest.journal_path.exists())
+                yield item, fn(item)
+
+    run_plan(plan([audio], out), params=MelParams(), runner=Spy(), manifest=manifest)
+    assert seen == [True]
+    assert not manifest.journal_path.exists()  # committed at the end
+
+
+def test_leftovers_of_a_run_killed_in_its_first_file_are_removed(
+    tmp_path: Path,
+) -> None:
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    sf.write(audio / "x.wav", tone(), 22050)
+    # What SIGKILL during the first file leaves: the lock, an empty journal and
+    # a partial array.
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".melcli.lock").write_text("12345")
+    (out / ".melcli-journal.jsonl").write_bytes(b"")
+    leftover = out / ".x.npy.q8z1.melcli-tmp"
+    leftover.write_bytes(b"\x93NUMPY partial")
+
+    result = CliRunner().invoke(cli, ["mel", str(audio), "-o", str(out), "-j", "1"])
+
+    assert result.exit_code == 0, result.stderr
+    assert (out / "x.npy").is_file()
+    assert temp_files(out) == []
+
+
+# ------------------------------------------------------------- concurrency
+def test_second_run_on_same_out_is_refused_at_once(
+    data: Path, reference: dict[str, bytes], runs: Runs, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    first = runs.start("mel", data, "-o", out, "-j", "2", *SLOW)
+    wait_for(lambda: journal_written(out) >= 1 or first.poll() is not None)
+    assert first.poll() is None, "the first run ended too soon"
+
+    code, stdout, err = runs.run("mel", data, "-o", out, "-j", "2", timeout=30)
+
+    assert first.poll() is None, "the second run waited for the first"
+    assert code != 0
+    assert stdout == ""
+    assert "another melcli run" in err
+    assert str(out) in err
+    _, err1 = first.communicate(timeout=120)
+    assert first.returncode == 0, err1
+    assert err1.splitlines()[-1] == f"{N_FILES} written."
+    assert outputs(out) == reference
+    assert temp_files(out) == []
+
+
+def test_locked_out_exits_2(tmp_path: Path) -> None:
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    sf.write(audio / "x.wav", tone(), 22050)
+    out = tmp_path / "out"
+    out.mkdir()
+    fd = os.open(out / ".melcli.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = CliRunner().invoke(cli, ["mel", str(audio), "-o", str(out), "-j", "1"])
+    finally:
+        os.close(fd)
+
+    assert "another melcli run" in result.stderr
+    assert not (out / "x.npy").exists()
+    assert result.exit_code == 2
