@@ -10,6 +10,7 @@ Workloads (see bench/README.md):
     d  one long file (60 minutes): peak memory and accuracy
     e  scaling: -j 1 against every CPU, and N/2 against N files
     p  melcli's per-stage profile, in process
+    r  incremental: an up-to-date re-run against the first run
 
 Every contender is a whole process (imports included, as a user pays them),
 run into a fresh temporary output folder; contenders alternate within each
@@ -70,7 +71,7 @@ TARGET_RSS_MB = 400.0  # (d) melcli -j 1 peak RSS, MB = 10**6 bytes
 TARGET_PARALLEL_EFFICIENCY = 0.9  # (e) -j all / -j 1 >= 0.9 x CPUs (1.8 on 2)
 TARGET_LINEARITY = (0.9, 1.1)  # (e) t(N) / t(N/2), relative to the ideal 2.0
 
-WORKLOADS = ("a", "b", "c", "d", "e", "p")
+WORKLOADS = ("a", "b", "c", "d", "e", "p", "r")
 
 #: Sizes by default, and with --quick (options given explicitly win over both).
 FULL: dict[str, Any] = {
@@ -1178,6 +1179,46 @@ def checks_lines(checks: Sequence[Check]) -> list[str]:
     ]
 
 
+def rerun(cfg: Config, dataset: Dataset) -> Outcome:
+    """(r) An up-to-date re-run against the first run, into the same output."""
+    src = dataset.clip_set(cfg.files)
+    warm_page_cache(src)
+    first, again = Timings(), Timings()
+    for _ in range(cfg.rounds):
+        with fresh_output("rerun") as out:
+            first.runs.append(run_process(melcli_mel(src)(out)))
+            before = {p: p.stat().st_mtime_ns for p in out.rglob("*.npy")}
+            again.runs.append(run_process(melcli_mel(src)(out)))
+            after = {p: p.stat().st_mtime_ns for p in out.rglob("*.npy")}
+            if len(before) != cfg.files or after != before:
+                raise BenchError(
+                    "the re-run rewrote outputs, or the first run missed some"
+                )
+    ratio = first.median / again.median
+    timings = {"first run": first, "re-run, up to date": again}
+    rows = [
+        [name, f"{t.median:.3f}", f"{min(t.seconds):.3f}-{max(t.seconds):.3f}"]
+        for name, t in timings.items()
+    ]
+    lines = [
+        f"(r) incremental: melcli on {cfg.files} files, then again with nothing "
+        f"changed, {plural(cfg.rounds, 'round')}",
+        *table(["run", "median s", "min-max s"], rows),
+        f"the re-run wrote nothing (every .npy mtime unchanged) and took "
+        f"1/{ratio:.1f} of the first run's time",
+    ]
+    checks = [
+        Check("r", "first run / re-run", ratio, f"{ratio:.1f}x", ">= 10x", ratio >= 10)
+    ]
+    data = {
+        "files": cfg.files,
+        "first_run": first.as_json(files=cfg.files, audio_seconds=0.0),
+        "rerun": again.as_json(files=cfg.files, audio_seconds=0.0),
+        "ratio": ratio,
+    }
+    return Outcome(data=data, checks=checks, lines=lines, notes=spread_notes(timings))
+
+
 # ======================================================================== main
 RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "a": throughput,
@@ -1186,6 +1227,7 @@ RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "d": long_file,
     "e": scaling,
     "p": profile,
+    "r": rerun,
 }
 
 
@@ -1269,7 +1311,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser = argparse.ArgumentParser(
         description="melcli against the hand-written librosa loop, side by side.",
         epilog="Workloads: a throughput, b with --png, c one 1-second file, "
-        "d one long file (memory, accuracy), e scaling, p per-stage profile.",
+        "d one long file (memory, accuracy), e scaling, p per-stage profile, r re-run.",
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="cache dir")
     parser.add_argument("--files", type=int, help="clips for (a) [300]")

@@ -13,7 +13,6 @@ import platform
 import signal
 import sys
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -269,7 +268,14 @@ def _extensions(values: tuple[str, ...]) -> frozenset[str]:
 
 
 # ----------------------------------------------------------------- commands
+def _print_version(ctx: click.Context) -> None:
+    click.echo(_version_message())
+    ctx.exit()
+
+
 def _version_message() -> str:
+    from importlib import metadata
+
     try:
         librosa_version = metadata.version("librosa")
     except metadata.PackageNotFoundError:  # pragma: no cover
@@ -281,8 +287,14 @@ def _version_message() -> str:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(
-    __version__, "-V", "--version", message=_version_message(), prog_name="melcli"
+@click.option(
+    "-V",
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, param, value: _print_version(ctx) if value else None,
+    help="Show the version and exit.",
 )
 def cli() -> None:
     """Turn folders of audio into log-mel spectrograms for machine learning.
@@ -722,23 +734,23 @@ class _Console:
     """Progress bar on a terminal, plain lines elsewhere; all on stderr."""
 
     def __init__(self, *, total: int, quiet: bool, verbose: bool) -> None:
-        from tqdm import tqdm
-
-        # No monitor thread: worker processes may be forked after this.
-        tqdm.monitor_interval = 0
         self.quiet = quiet
         self.verbose = verbose and not quiet
-        self._write = tqdm.write
-        self.bar = tqdm(
-            total=total,
-            unit="file",
-            file=sys.stderr,
-            disable=quiet or not sys.stderr.isatty(),
-            dynamic_ncols=True,
-        )
+        self.bar: Any = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm  # 30 ms of import: only when a bar is shown
+
+            # No monitor thread: worker processes may be forked after this.
+            tqdm.monitor_interval = 0
+            self.bar = tqdm(
+                total=total, unit="file", file=sys.stderr, dynamic_ncols=True
+            )
 
     def echo(self, line: str) -> None:
-        self._write(line, file=sys.stderr)
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            click.echo(line, err=True)
 
     def on_result(self, result: Result) -> None:
         path = display_path(result.src)
@@ -746,7 +758,8 @@ class _Console:
             if self.verbose:
                 self.echo(f"skipped {path}: {result.reason}")
             return
-        self.bar.update(1)
+        if self.bar is not None:
+            self.bar.update(1)
         if not self.quiet:
             for warning in result.warnings:
                 self.echo(f"warning: {path}: {_one_line(warning)}")
@@ -757,7 +770,8 @@ class _Console:
             self.echo(f"wrote {outputs}")
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:

@@ -10,23 +10,20 @@ distributed engine later.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import dataclasses
 import functools
 import importlib
 import itertools
-import multiprocessing
 import os
 import signal
 import sys
 import time
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
@@ -37,6 +34,9 @@ from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
 from .report import Report, Result, Status
 from .write import save_npy
+
+if TYPE_CHECKING:  # imported when a pool is used: a no-op re-run does without
+    import concurrent.futures as cf
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -256,6 +256,10 @@ class ProcessRunner:
     ) -> Iterator[tuple[T, R | BaseException]]:
         """Yield ``(item, outcome)`` in completion order."""
         pending = iter(items)
+        first = next(pending, _NOTHING)
+        if first is _NOTHING:  # nothing to do (an up-to-date re-run): no pool at all
+            return
+        pending = itertools.chain([first], pending)  # type: ignore[list-item]
         broken = True
         while broken:
             executor = self._executor()
@@ -271,6 +275,9 @@ class ProcessRunner:
         self, executor: cf.Executor, fn: Callable[[T], R], pending: Iterator[T]
     ) -> Generator[tuple[T, R | BaseException], None, bool]:
         """Run ``pending`` on ``executor``; return True if the pool broke."""
+        import concurrent.futures as cf
+        from concurrent.futures.process import BrokenProcessPool
+
         window = 4 * self.jobs
         in_flight: dict[cf.Future[R], T] = {}
         broken = False
@@ -295,6 +302,9 @@ class ProcessRunner:
                     yield item, exc
 
     def _executor(self) -> cf.ProcessPoolExecutor:
+        import concurrent.futures as cf
+        import multiprocessing
+
         context = multiprocessing.get_context(_start_method())
         if isinstance(context, multiprocessing.context.ForkServerContext):
             context.set_forkserver_preload(self.preload)
@@ -306,6 +316,9 @@ class ProcessRunner:
         return cf.ProcessPoolExecutor(
             max_workers=self.jobs, mp_context=context, initializer=_init_worker
         )
+
+
+_NOTHING = object()
 
 
 def _init_worker() -> None:
@@ -355,6 +368,8 @@ def _start_method() -> str:
     """
     if sys.platform == "linux" and sys.version_info < (3, 12):
         return "fork"
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in methods else "spawn"
 
