@@ -199,10 +199,7 @@ def load(
         check_finite(data)
         y = to_mono(data) if params.mono else np.ascontiguousarray(data.T)
     t2 = clock()
-    sr = info.samplerate
-    if params.sr is not None and params.sr != sr:
-        y = resample(y, orig_sr=sr, target_sr=params.sr, res_type=params.res_type)
-        sr = params.sr
+    y, sr = to_rate(y, info.samplerate, params)
     if timings is not None:
         timings.update(decode=t1 - t0, mix=t2 - t1, resample=clock() - t2)
     return Waveform(y=y, sr=sr, info=info)
@@ -289,6 +286,15 @@ def resample(
             y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type
         )
     return np.ascontiguousarray(y_hat, dtype=np.float32)
+
+
+def to_rate(y: np.ndarray, sr: int, params: MelParams) -> tuple[np.ndarray, int]:
+    """Resample ``y`` from ``sr`` to ``params.sr``, if set; return ``(y, rate)``."""
+    if params.sr is None or params.sr == sr:
+        return y, sr
+    return resample(
+        y, orig_sr=sr, target_sr=params.sr, res_type=params.res_type
+    ), params.sr
 
 
 def _fix_length(y: np.ndarray, size: int) -> np.ndarray:

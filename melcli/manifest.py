@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .write import atomic_write
+from .write import atomic_write, remove_files
 
 MANIFEST_NAME = "manifest.jsonl"
 JOURNAL_NAME = ".melcli-journal.jsonl"
@@ -127,11 +127,14 @@ class Manifest:
             self._journal = None
         self.journal_path.unlink(missing_ok=True)
 
-    def why_rebuild(self, key: str, *, src: Path, settings: str) -> str | None:
+    def why_rebuild(
+        self, key: str, *, input_stamp: list[int] | None, settings: str
+    ) -> str | None:
         """Return why the array under ``key`` must be (re)built, or None if not.
 
-        Reasons: ``new``, ``failed last time``, ``settings changed``,
-        ``input changed``, ``output missing or changed``.
+        ``input_stamp`` is the input's :func:`file_stamp` now. Reasons: ``new``,
+        ``failed last time``, ``settings changed``, ``input changed``,
+        ``output missing or changed``.
         """
         entry = self.entries.get(key)
         if not entry:
@@ -140,7 +143,7 @@ class Manifest:
             return "failed last time"
         if entry.get("settings") != settings:
             return "settings changed"
-        if entry.get("input") != file_stamp(src):
+        if entry.get("input") != input_stamp:
             return "input changed"
         npy = entry.get("npy")
         if not npy or entry.get("stamps", {}).get(npy) != file_stamp(self.out / npy):
@@ -171,15 +174,7 @@ class Manifest:
     def prune(self, key: str) -> list[Path]:
         """Delete the outputs of ``key`` and forget it; return what was removed."""
         entry = self.entries.pop(key)
-        removed = []
-        for name in entry.get("stamps", {}):
-            path = self.out / name
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                continue
-            removed.append(path)
-        return removed
+        return remove_files(self.out / name for name in entry.get("stamps", {}))
 
 
 def _source_of(entry: Entry) -> str:

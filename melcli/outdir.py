@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import UsageError
-from .write import TEMP_SUFFIX
+from .write import TEMP_SUFFIX, remove_files
 
 LOCK_NAME = ".melcli.lock"
 
@@ -65,14 +65,9 @@ class OutputLock:
 
 def remove_leftovers(out: Path) -> list[Path]:
     """Delete temporary files a killed run left under ``out``; return them."""
-    removed = []
-    for folder, _dirs, files in os.walk(out):
-        for name in files:
-            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
-                path = Path(folder) / name
-                try:
-                    path.unlink()
-                except FileNotFoundError:
-                    continue
-                removed.append(path)
-    return removed
+    return remove_files(
+        Path(folder) / name
+        for folder, _dirs, files in os.walk(out)
+        for name in files
+        if name.startswith(".") and name.endswith(TEMP_SUFFIX)
+    )

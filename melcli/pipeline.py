@@ -80,11 +80,7 @@ def mel_spectrogram(
             y = audio.to_mono(y.T)
         elif not params.mono and y.ndim == 1:
             y = y[np.newaxis]
-        if params.sr is not None and params.sr != sr:
-            y = audio.resample(
-                y, orig_sr=sr, target_sr=params.sr, res_type=params.res_type
-            )
-            sr = params.sr
+        y, sr = audio.to_rate(y, sr, params)
     else:
         wave = audio.load(source, params)
         y, sr = wave.y, wave.sr
@@ -230,14 +226,15 @@ class ProcessRunner:
 
     Workers start with the pipeline's modules already imported (forked from
     this process, or from a fork server that preloads them), so imports are
-    paid once, not once per worker. At most a few items per worker are in flight, which
-    keeps memory flat on huge batches. If a worker dies (killed, out of
-    memory), the items it held fail and the pool is replaced.
+    paid once, not once per worker. At most a few items per worker are in
+    flight, which keeps memory flat on huge batches. If a worker dies (killed,
+    out of memory), the items it held fail and the pool is replaced.
 
     When the consumer stops early (an interrupt, ``--fail-fast``), the
-    workers are terminated rather than awaited: each turns SIGTERM into
-    ``SystemExit``, so the file it was writing is cleaned up on the way out.
-    Workers ignore SIGINT; the parent decides.
+    workers are terminated rather than awaited (see :func:`_exit_on_sigterm`:
+    a worker in the middle of a file removes its temp file on the way out),
+    and killed if still alive a second later. Workers ignore SIGINT; the
+    parent decides.
     """
 
     def __init__(
@@ -477,6 +474,8 @@ class BuildPlan:
     reasons: dict[Path, str] = field(default_factory=dict)
     up_to_date: list[Job] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    #: The input stamps the decisions were made on (what the manifest records).
+    inputs: dict[Path, list[int] | None] = field(default_factory=dict)
 
 
 def decide(
@@ -496,10 +495,11 @@ def decide(
             continue
         key = relative_key(job.npy, manifest.out)
         keys.add(key)
+        stamp = build.inputs[job.src] = file_stamp(job.src)
         why = (
             "forced"
             if force
-            else manifest.why_rebuild(key, src=job.src, settings=settings)
+            else manifest.why_rebuild(key, input_stamp=stamp, settings=settings)
         )
         if why is not None:
             build.tasks.append(Task(job))
@@ -543,13 +543,12 @@ def run_plan(
     if manifest is not None:
         manifest.begin()  # from now on, a killed run leaves its journal behind
     build = decide(the_plan, manifest, params=params, force=force)
-    inputs = {task.job.src: stamp_of(task.job.src) for task in build.tasks}
 
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
         if manifest is not None:
             manifest.record(
-                _entry(result, job, manifest, settings, inputs.get(result.src))
+                _entry(result, job, manifest, settings, build.inputs.get(result.src))
             )
         if on_result is not None:
             on_result(result)
@@ -592,11 +591,6 @@ def run_plan(
         if manifest is not None:
             manifest.commit()
     return report
-
-
-def stamp_of(path: Path) -> list[int] | None:
-    """Return the input fingerprint recorded in the manifest (size and mtime)."""
-    return file_stamp(path)
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:

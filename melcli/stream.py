@@ -18,9 +18,9 @@ import math
 import os
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -102,7 +102,7 @@ def stream_to_npy(
 # ------------------------------------------------------------- first pass
 def _mel_power_to_file(
     path: str | os.PathLike[str],
-    out: object,
+    out: BinaryIO,
     params: MelParams,
     t: dict[str, float],
 ) -> tuple[audio.AudioInfo, int, int, float]:
@@ -115,7 +115,7 @@ def _mel_power_to_file(
     import soxr
 
     clock = time.perf_counter
-    write = out.write  # type: ignore[attr-defined]
+    write = out.write
     peak = 0.0
     n_frames = 0
     with audio.open_audio(path, params) as (f, info, notes):
@@ -232,11 +232,7 @@ class _Framer:
             n = self.buf.shape[-1]
             if n == 0:
                 raise AudioError("no audio samples (0 frames)")
-            if self.n_fft > n:
-                warnings.warn(
-                    f"n_fft={self.n_fft} is too large for input signal of length={n}",
-                    stacklevel=4,
-                )
+            transform.check_signal_length(n, self.params, stacklevel=4)
             padded = np.pad(
                 self.buf,
                 [(0, 0), (self.pad, 0)],
@@ -251,11 +247,8 @@ class _Framer:
                 [(0, 0), (0, self.pad)],
                 mode=self.params.pad_mode,  # type: ignore[call-overload]
             )
-        elif self.buf.shape[-1] + self.base < self.n_fft:
-            raise AudioError(
-                f"signal of {self.n_fed} samples is shorter than n_fft={self.n_fft} "
-                "(use --center, or a smaller --n-fft)"
-            )
+        else:
+            transform.check_signal_length(self.n_fed, self.params)
 
     def _frames(self) -> list[np.ndarray]:
         end = self.base + self.buf.shape[-1]
@@ -283,7 +276,7 @@ class _Framer:
 
 # ------------------------------------------------------------- second pass
 def _write_db(
-    power_file: object,
+    power_file: BinaryIO,
     npy: Path,
     shape: tuple[int, ...],
     rows: int,
@@ -296,8 +289,7 @@ def _write_db(
     formula as :func:`melcli.transform.power_to_db`, applied chunk by chunk.
     Each chunk's rows are written at their offsets in the final file.
     """
-    f_in = power_file
-    f_in.seek(0)  # type: ignore[attr-defined]
+    power_file.seek(0)
     n_frames = shape[-1]
     dtype = np.dtype(params.dtype)
     amin = params.amin
@@ -308,19 +300,19 @@ def _write_db(
         top = np.float32(10.0 * np.log10(np.maximum(amin, np.float32(peak)))) - ref_db
         floor = top - params.top_db
 
-    def write(f: object) -> None:
+    def write(f: BinaryIO) -> None:
         header = {
             "descr": np.lib.format.dtype_to_descr(dtype),
             "fortran_order": False,
             "shape": shape,
         }
-        np.lib.format.write_array_header_1_0(f, header)  # type: ignore[arg-type]
-        offset = f.tell()  # type: ignore[attr-defined]
-        f.truncate(offset + rows * n_frames * dtype.itemsize)  # type: ignore[attr-defined]
-        fd = f.fileno()  # type: ignore[attr-defined]
+        np.lib.format.write_array_header_1_0(f, header)
+        offset = f.tell()
+        f.truncate(offset + rows * n_frames * dtype.itemsize)
+        fd = f.fileno()
         for start in range(0, n_frames, DB_CHUNK):
             count = min(DB_CHUNK, n_frames - start)
-            raw = f_in.read(count * rows * 4)  # type: ignore[attr-defined]
+            raw = power_file.read(count * rows * 4)
             S = np.frombuffer(raw, dtype=np.float32).reshape(count, rows)
             S_db = 10.0 * np.log10(np.maximum(amin, S))
             S_db -= ref_db
@@ -334,4 +326,4 @@ def _write_db(
                     offset + (row * n_frames + start) * dtype.itemsize,
                 )
 
-    atomic_write(npy, write)  # type: ignore[arg-type]
+    atomic_write(npy, write)

@@ -63,25 +63,35 @@ def stft_window(window: str, win_length: int, n_fft: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- STFT
-def _frames_source(y: np.ndarray, params: MelParams) -> np.ndarray:
-    """Pad ``y`` for centred frames, warning as librosa does on short input."""
-    n_fft = params.n_fft
-    n = y.shape[-1]
+def check_signal_length(n: int, params: MelParams, *, stacklevel: int = 2) -> None:
+    """Warn, as librosa does, or fail for a signal of ``n`` < ``n_fft`` samples.
+
+    Centred frames are padded, so a short signal still gives frames: librosa's
+    warning is passed on. Uncentred, there is not a single whole frame.
+    """
+    if params.n_fft <= n:
+        return
     if params.center:
-        if n_fft > n:
-            warnings.warn(
-                f"n_fft={n_fft} is too large for input signal of length={n}",
-                stacklevel=3,
-            )
-        pad = [(0, 0)] * (y.ndim - 1) + [(n_fft // 2, n_fft // 2)]
-        padded: np.ndarray = np.pad(y, pad, mode=params.pad_mode)  # type: ignore[call-overload]
-        return padded
-    if n_fft > n:
+        warnings.warn(
+            f"n_fft={params.n_fft} is too large for input signal of length={n}",
+            stacklevel=stacklevel + 1,
+        )
+    else:
         raise AudioError(
-            f"signal of {n} samples is shorter than n_fft={n_fft} "
+            f"signal of {n} samples is shorter than n_fft={params.n_fft} "
             "(use --center, or a smaller --n-fft)"
         )
-    return y
+
+
+def _frames_source(y: np.ndarray, params: MelParams) -> np.ndarray:
+    """Pad ``y`` for centred frames, warning as librosa does on short input."""
+    check_signal_length(y.shape[-1], params, stacklevel=3)
+    if not params.center:
+        return y
+    half = params.n_fft // 2
+    pad = [(0, 0)] * (y.ndim - 1) + [(half, half)]
+    padded: np.ndarray = np.pad(y, pad, mode=params.pad_mode)  # type: ignore[call-overload]
+    return padded
 
 
 def n_frames(n_samples: int, params: MelParams) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,6 +49,16 @@ def save_npy(path: Path, array: np.ndarray) -> None:
     ``.npy`` to the temporary name.
     """
     atomic_write(path, lambda f: np.save(f, array, allow_pickle=False))
+
+
+def remove_files(paths: Iterable[Path]) -> list[Path]:
+    """Delete ``paths``; return those that existed (and are now gone)."""
+    removed = []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def _read_umask() -> int:
