@@ -558,6 +558,14 @@ def _option_keys(command: click.Command) -> dict[str, str]:
 
 
 _NOT_CONFIGURABLE = {"config", "print_config", "dry_run", "help"}
+
+
+def _option_name(param: click.Option) -> str:
+    """Return the option's long name as a config key: ``--n-fft`` -> ``n_fft``."""
+    long_names = [o for o in param.opts if o.startswith("--")]
+    return long_names[0][2:].replace("-", "_") if long_names else str(param.name)
+
+
 _MULTIPLE = {"extensions", "include", "exclude"}
 
 
@@ -615,12 +623,12 @@ def _print_config(ctx: click.Context) -> None:
     for param in ctx.command.params:
         if not isinstance(param, click.Option) or param.name in _NOT_CONFIGURABLE:
             continue
-        if param.name in ("print_config", "quiet", "verbose") or param.name is None:
+        if param.name in ("quiet", "verbose") or param.name is None:
             continue
         value = ctx.params.get(param.name)
         source = ctx.get_parameter_source(param.name)
         where = origin.get(source, "default") if source else "default"
-        key = param.name if param.name != "extensions" else "ext"
+        key = _option_name(param)
         shown = _toml_value(param, value)
         if shown is None:  # unset, with no word for it: keep the line valid TOML
             click.echo(f"# {key} is unset  # {where}")
@@ -810,9 +818,7 @@ def _add_envvars(command: click.Command) -> None:
     """Let each option of ``command`` come from ``MELCLI_<NAME>`` (MELCLI_N_MELS)."""
     for param in command.params:
         if isinstance(param, click.Option) and param.name not in _NOT_CONFIGURABLE:
-            assert param.name is not None
-            name = "EXT" if param.name == "extensions" else param.name.upper()
-            param.envvar = f"MELCLI_{name}"
+            param.envvar = f"MELCLI_{_option_name(param).upper()}"
 
 
 _add_envvars(mel)

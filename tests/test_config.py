@@ -315,3 +315,24 @@ def test_flag_from_environment(
 
     assert result.exit_code == 0, result.stderr
     assert np.load(out / "st.npy").shape == shape
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("MELCLI_JSON", "1"), ("MELCLI_EXT", "flac")]
+)
+def test_environment_variables_are_named_after_the_long_options(
+    clip: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+) -> None:
+    # MELCLI_<OPTION>, as the README says: --json is MELCLI_JSON, --ext MELCLI_EXT.
+    monkeypatch.setenv(variable, value)
+    result = invoke("mel", clip.parent, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    if variable == "MELCLI_JSON":
+        assert json.loads(result.stdout)["written"] == 1
+    else:  # the .wav clip is not taken when only flac is asked for
+        assert result.stdout == ""
+        assert result.stderr.splitlines()[-1] == "0 written, 1 skipped."
