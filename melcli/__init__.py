@@ -15,9 +15,10 @@ Importing melcli imports neither click nor matplotlib.
 from __future__ import annotations
 
 from .audio import AudioInfo, probe
+from .batch import run
 from .errors import AudioError, MelcliError, ParameterError, UsageError
 from .params import MelParams
-from .pipeline import mel_spectrogram, process_one, run
+from .pipeline import mel_spectrogram, process_one
 from .report import Report, Result, Status
 
 __version__ = "0.1.0"

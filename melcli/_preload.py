@@ -13,4 +13,4 @@ import soundfile
 import soxr
 import threadpoolctl
 
-from . import pipeline
+from . import batch, pipeline, runners

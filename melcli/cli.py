@@ -20,13 +20,14 @@ import click
 
 from . import __version__
 from .audio import probe
+from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
 from .errors import MelcliError, ParameterError
 from .manifest import Manifest
 from .outdir import OutputLock, remove_leftovers
 from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
-from .pipeline import decide, default_jobs, make_runner, run_plan
 from .report import Report, Result, Status, display_path
+from .runners import default_jobs, make_runner
 
 F = TypeVar("F", bound=Callable[..., Any])
 

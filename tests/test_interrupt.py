@@ -300,7 +300,7 @@ def test_no_file_is_started_after_the_signal(slow_files: Path, runs: Runs) -> No
 #: under the result queue's lock), which catches BaseException and goes on.
 WORKER_BETWEEN_TASKS = """
 import os, signal, time
-from melcli.pipeline import _init_worker
+from melcli.runners import _init_worker
 _init_worker()
 try:
     os.kill(os.getpid(), signal.SIGTERM)
@@ -356,10 +356,10 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(
 def test_journal_exists_before_the_first_result(tmp_path: Path) -> None:
     # A run killed during its first file must still leave a journal behind,
     # since the journal is what tells the next run to remove leftovers.
+    from melcli.batch import run_plan
     from melcli.discover import plan
     from melcli.manifest import Manifest
     from melcli.params import MelParams
-    from melcli.pipeline import run_plan
 
     audio = tmp_path / "audio"
     audio.mkdir()
