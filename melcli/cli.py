@@ -23,12 +23,12 @@ from .audio import probe
 from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
 from .errors import MelcliError, ParameterError
-from .manifest import Manifest
+from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
 from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
 from .report import Report, Result, Status, display_path
 from .runners import default_jobs, make_runner
-from .storage import FORMATS
+from .storage import FORMATS, webdataset
 from .storage.tarshards import parse_size
 from .storage.webdataset import DEFAULT_SHARD_SIZE, Recorder, SampleStore
 
@@ -479,7 +479,9 @@ def mel(
         png=png,
     )
     if dry_run:
-        _dry_run(the_plan, out, params=params, force=force, quiet=quiet, fmt=fmt)
+        _dry_run(
+            the_plan, out, params=params, force=force, quiet=quiet, fmt=fmt, prune=prune
+        )
         return
     try:
         with OutputLock(out):
@@ -591,6 +593,7 @@ def _dry_run(
     force: bool,
     quiet: bool,
     fmt: str = "npy",
+    prune: bool = False,
 ) -> None:
     """List what a run would build and why, on stdout; write nothing."""
     manifest = Manifest.load(out) if out.is_dir() else None
@@ -599,7 +602,21 @@ def _dry_run(
         reason = build.reasons.get(task.job.src, "new")
         click.echo(f"would build {display_path(task.job.src)}: {reason}")
     for key in build.stale:
-        click.echo(f"stale {display_path(out / key)}: its input is gone")
+        assert manifest is not None
+        shown = (
+            webdataset.sample_path(manifest, key)
+            if webdataset.is_sample(manifest.entries[key])
+            else out / key
+        )
+        click.echo(f"stale {display_path(shown)}: its input is gone")
+    if manifest is not None and (
+        fmt == "webdataset" or webdataset.holds_samples(manifest)
+    ):
+        rebuilt = (relative_key(task.job.npy, out) for task in build.tasks)
+        for line in webdataset.plan_cleanup(
+            manifest, rebuilt=rebuilt, gone=build.stale, prune=prune
+        ):
+            click.echo(line)
     for problem in the_plan.problems:
         _error(problem.path, problem.reason)
     if not quiet:

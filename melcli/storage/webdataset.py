@@ -340,6 +340,32 @@ def holds_samples(manifest: Manifest) -> bool:
     return any(is_sample(e) for e in manifest.entries.values())
 
 
+def plan_cleanup(
+    manifest: Manifest, *, rebuilt: Iterable[str], gone: Iterable[str], prune: bool
+) -> list[str]:
+    """Say which shards a run would delete or rewrite (for ``--dry-run``).
+
+    ``rebuilt`` are the manifest keys the run would rebuild (their copies in
+    shards become superseded), ``gone`` those whose input is gone.
+    """
+    dead = set(rebuilt) | (set(gone) if prune else set())
+    by_shard = samples_by_shard(manifest)
+    lines = []
+    for name in list_shards(manifest.out):
+        mkeys = by_shard.get(name, [])
+        live = [k for k in mkeys if k not in dead]
+        if not live:
+            lines.append(f"would delete {name}: it holds no current sample")
+        elif prune and (
+            len(live) < len(mkeys) or dead_bytes(manifest.out, name, mkeys, manifest)
+        ):
+            lines.append(
+                f"would rewrite {name}: it holds superseded or stale samples "
+                f"({len(live)} to keep)"
+            )
+    return lines
+
+
 def remove_unreferenced(out: Path, manifest: Manifest) -> list[Path]:
     """Delete the shards in ``out`` that no manifest entry points at.
 
@@ -360,6 +386,7 @@ __all__ = [
     "holds_samples",
     "job_key",
     "key_to_path",
+    "plan_cleanup",
     "remove_unreferenced",
     "sample_fields",
     "sample_key",
