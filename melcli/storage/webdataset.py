@@ -140,6 +140,12 @@ class SampleStore:
         self._origin: dict[Path, Job] = {}
         self._pending: dict[str, tuple[Result, Job]] = {}
         self._moving: dict[str, str] = {}
+        self._fingerprint = params.fingerprint()
+        self._settings = {
+            **params.to_dict(),
+            "hop_length": params.effective_hop_length,
+            "win_length": params.effective_win_length,
+        }
 
     # ...................................................... during the run
     def stage(self, task: Task) -> Task:
@@ -200,13 +206,7 @@ class SampleStore:
     def _describe(self, key: str, result: Result, job: Job, npy: Path) -> bytes:
         """Return ``KEY.json``: what the array is and how it was made."""
         array = np.load(npy, mmap_mode="r")
-        params = self.params
-        effective = {
-            **params.to_dict(),
-            "hop_length": params.effective_hop_length,
-            "win_length": params.effective_win_length,
-            "fmax": params.effective_fmax(result.sr),
-        }
+        effective = {**self._settings, "fmax": self.params.effective_fmax(result.sr)}
         meta = {
             "key": key,
             "source": job.rel,
@@ -216,7 +216,7 @@ class SampleStore:
             "duration": round(result.duration, 6),
             "shape": list(array.shape),
             "dtype": str(array.dtype),
-            "settings": params.fingerprint(),
+            "settings": self._fingerprint,
             "params": effective,
             **versions(),
         }
@@ -225,14 +225,16 @@ class SampleStore:
     def _recorded(self, closed: Iterable[ClosedShard]) -> None:
         for shard in closed:
             self.written.add(shard.name)
+            stamp = file_stamp(shard.path)
             for key, placement in shard.samples:
                 pending = self._pending.pop(key, None)
                 if pending is not None:
                     result, job = pending
                     self._replace(relative_key(job.npy, self.out))
-                    self.record(result, job, sample_fields(key, placement, shard))
+                    fields = sample_fields(key, placement, shard, stamp)
+                    self.record(result, job, fields)
                 else:  # a sample copied by compact(): same entry, new place
-                    self._moved(key, placement, shard)
+                    self._moved(key, placement, shard, stamp)
 
     def _replace(self, mkey: str) -> None:
         """Delete the files of an entry written as ``.npy`` before (a format change)."""
@@ -265,13 +267,22 @@ class SampleStore:
             self._moving[entry["sample"]] = mkey
             self._recorded(self.writer.add(entry["sample"], members))
 
-    def _moved(self, key: str, placement: Placement, shard: ClosedShard) -> None:
+    def _moved(
+        self,
+        key: str,
+        placement: Placement,
+        shard: ClosedShard,
+        stamp: list[int] | None,
+    ) -> None:
         mkey = self._moving.pop(key)
         entry = self.manifest.entries[mkey]
-        self.manifest.record({**entry, **sample_fields(key, placement, shard)})
+        fields = sample_fields(key, placement, shard, stamp)
+        self.manifest.record({**entry, **fields})
 
 
-def sample_fields(key: str, placement: Placement, shard: ClosedShard) -> dict[str, Any]:
+def sample_fields(
+    key: str, placement: Placement, shard: ClosedShard, stamp: list[int] | None
+) -> dict[str, Any]:
     """Return a sample's manifest fields: its shard, key and members' offsets."""
     return {
         "format": FORMAT,
@@ -281,7 +292,7 @@ def sample_fields(key: str, placement: Placement, shard: ClosedShard) -> dict[st
         "sample": key,
         "members": placement.members,
         "span": [placement.start, placement.end],
-        "stamps": {shard.name: file_stamp(shard.path)},
+        "stamps": {shard.name: stamp},
     }
 
 
