@@ -175,10 +175,13 @@ def run_plan(
             if samples is not None:
                 staged = task.job
                 if not isinstance(outcome, BaseException):
+                    # Stored and counted together, or not at all (on Ctrl-C).
+                    with webdataset.signals_deferred():
+                        if outcome.status is Status.WRITTEN:
+                            outcome = samples.add(outcome, staged)
+                        if outcome.status is Status.WRITTEN:
+                            report.add(outcome)
                     if outcome.status is Status.WRITTEN:
-                        outcome = samples.add(outcome, staged)
-                    if outcome.status is Status.WRITTEN:
-                        report.add(outcome)
                         if on_result is not None:
                             on_result(outcome)
                         continue  # in the manifest once its shard is closed

@@ -28,7 +28,7 @@ from conftest import WriteAudio, noise, tone
 
 from melcli.cli import cli
 from melcli.params import MelParams
-from melcli.storage.webdataset import key_to_path
+from melcli.storage.webdataset import key_to_path, signals_deferred
 
 FILES = {
     "dogs/bark1.wav": noise(seed=1),
@@ -428,8 +428,9 @@ def _melcli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
 
 
-def test_a_killed_run_leaves_no_torn_shard_and_the_next_run_completes(
-    tmp_path: Path, write_audio: WriteAudio
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_a_stopped_run_leaves_no_torn_shard_and_the_next_run_completes(
+    tmp_path: Path, write_audio: WriteAudio, signum: int
 ) -> None:
     n_files = 16
     for i in range(n_files):
@@ -448,10 +449,27 @@ def test_a_killed_run_leaves_no_torn_shard_and_the_next_run_completes(
         while len(shards(out)) < 2 and proc.poll() is None:
             assert time.monotonic() < deadline, "no shard was closed in time"
             time.sleep(0.01)
-        os.killpg(proc.pid, signal.SIGKILL)
+        if signum == signal.SIGKILL:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            os.kill(proc.pid, signum)  # as a scheduler does: the parent only
+        _, err = proc.communicate(timeout=60)
     finally:
-        proc.communicate()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before the kill"
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    if signum == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL, "the run finished before the kill"
+    else:
+        # A clean stop closes the open shard and records what it holds.
+        assert proc.returncode == 128 + signum, err
+        stopped = err.splitlines()[-1]
+        assert stopped.startswith("interrupted: "), err
+        done = int(stopped.split()[1])
+        entries = (out / "manifest.jsonl").read_text().splitlines()
+        assert len(entries) == done
+        assert len(samples(out)) == done
+        assert temp_files(out) == []
     # Every shard under a final name is a whole tar archive.
     for name in shards(out):
         with tarfile.open(out / name) as tar:
@@ -473,3 +491,25 @@ def test_a_killed_run_leaves_no_torn_shard_and_the_next_run_completes(
     assert mel(audio, ref, *slow).exit_code == 0
     for key, sample in found.items():
         assert sample["npy"] == (ref / f"{key}.npy").read_bytes()
+
+
+def test_signals_wait_until_a_shard_and_its_samples_are_recorded() -> None:
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signum)
+
+    steps = []
+
+    def critical() -> None:
+        with signals_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # the handler runs at once if not held
+            steps.append("finished")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            critical()
+        assert signal.getsignal(signal.SIGTERM) is interrupt
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert steps == ["finished"]

@@ -31,10 +31,13 @@ name at the first dot of its basename: ``dogs/bark.v2.wav`` becomes
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterable
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -99,6 +102,40 @@ def job_key(job: Job, out: Path) -> str:
     """Return the sample key of ``job``: its ``.npy`` path in OUT, escaped."""
     rel = relative_key(job.npy, out)
     return sample_key(rel[: -len(".npy")] if rel.endswith(".npy") else rel)
+
+
+# --------------------------------------------------------------- signals
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done, then act on them.
+
+    Closing a shard and recording its samples must happen together: a
+    KeyboardInterrupt in between would leave samples in a shard that the
+    manifest does not know (and the report counting them). In the main
+    thread, the signals' handlers are swapped for ones that only note the
+    signal; on leaving, the previous handlers are restored and called for
+    what arrived. Elsewhere (no signal handlers there) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[signal.Signals] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {
+        s: signal.signal(s, lambda n, f: arrived.append(signal.Signals(n)))
+        for s in held
+    }
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for signum in dict.fromkeys(arrived):
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 # ------------------------------------------------------------------ store
@@ -197,7 +234,8 @@ class SampleStore:
 
     def close(self) -> None:
         """Close the open shard and record its samples."""
-        self._recorded(self.writer.close())
+        with signals_deferred():
+            self._recorded(self.writer.close())
 
     def abort(self) -> None:
         """Drop the open shard: its samples are rebuilt by the next run."""
@@ -265,7 +303,8 @@ class SampleStore:
                 for suffix, (offset, size) in entry["members"].items()
             ]
             self._moving[entry["sample"]] = mkey
-            self._recorded(self.writer.add(entry["sample"], members))
+            with signals_deferred():
+                self._recorded(self.writer.add(entry["sample"], members))
 
     def _moved(
         self,
@@ -403,4 +442,5 @@ __all__ = [
     "sample_key",
     "sample_path",
     "samples_by_shard",
+    "signals_deferred",
 ]
