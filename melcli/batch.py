@@ -302,7 +302,6 @@ def run(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     on_result: Callable[[Result], None] | None = None,
-    store: Callable[[Recorder], webdataset.SampleStore] | None = None,
 ) -> Report:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
 
