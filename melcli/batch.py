@@ -23,6 +23,9 @@ from .params import MelParams
 from .pipeline import Task, describe_exception, process_task
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
+from .storage import webdataset
+from .storage.webdataset import Recorder
+from .write import remove_files
 
 
 @dataclass
@@ -44,8 +47,13 @@ def decide(
     *,
     params: MelParams,
     force: bool = False,
+    format: str = "npy",
 ) -> BuildPlan:
-    """Split the jobs into what must be built, what only needs its PNG, and the rest."""
+    """Split the jobs into what must be built, what only needs its PNG, and the rest.
+
+    ``format`` is the storage format of the run (``npy`` or ``webdataset``);
+    an input stored in the other format is rebuilt.
+    """
     build = BuildPlan()
     settings = params.fingerprint()
     keys = set()
@@ -59,11 +67,20 @@ def decide(
         why = (
             "forced"
             if force
-            else manifest.why_rebuild(key, input_stamp=stamp, settings=settings)
+            else manifest.why_rebuild(
+                key, input_stamp=stamp, settings=settings, format=format
+            )
         )
         if why is not None:
             build.tasks.append(Task(job))
             build.reasons[job.src] = why
+        elif format == webdataset.FORMAT:
+            if job.png is not None and "png" not in manifest.entries[key]["members"]:
+                # A shard is immutable: a sample gains its PNG by being rewritten.
+                build.tasks.append(Task(job))
+                build.reasons[job.src] = "PNG missing"
+            else:
+                build.up_to_date.append(job)
         elif job.png is not None and not manifest.png_up_to_date(
             key, relative_key(job.png, manifest.out)
         ):
@@ -87,6 +104,7 @@ def run_plan(
     prune: bool = False,
     fail_fast: bool = False,
     on_result: Callable[[Result], None] | None = None,
+    store: Callable[[Recorder], webdataset.SampleStore] | None = None,
 ) -> Report:
     """Process the jobs of ``the_plan`` that need it and return the report.
 
@@ -96,13 +114,19 @@ def run_plan(
     rebuilt and every result is recorded; the manifest is committed even when
     the run is interrupted (KeyboardInterrupt propagates afterwards, with the
     report on the exception as ``exc.report``).
+
+    ``store`` makes the run write tar shards (``--format webdataset``; needs a
+    ``manifest``): it is called with the function that records a sample in
+    the manifest and returns the
+    :class:`~melcli.storage.webdataset.SampleStore` to use.
     """
     started = time.perf_counter()
     report = Report()
     settings = params.fingerprint()
     if manifest is not None:
         manifest.begin()  # from now on, a killed run leaves its journal behind
-    build = decide(the_plan, manifest, params=params, force=force)
+    fmt = "npy" if store is None else webdataset.FORMAT
+    build = decide(the_plan, manifest, params=params, force=force, format=fmt)
 
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
@@ -112,6 +136,17 @@ def run_plan(
             )
         if on_result is not None:
             on_result(result)
+
+    def record_sample(result: Result, job: Job, fields: dict[str, object]) -> None:
+        assert manifest is not None
+        entry = _entry(result, job, manifest, settings, build.inputs.get(result.src))
+        manifest.record({**entry, **fields})
+
+    samples = None
+    if store is not None:
+        assert manifest is not None, "tar shards need a manifest"
+        samples = store(record_sample)
+    had_samples = manifest is not None and webdataset.holds_samples(manifest)
 
     for skipped in the_plan.skipped:
         record(Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason))
@@ -124,13 +159,34 @@ def run_plan(
         for key in build.stale:
             if not manifest.entries[key].get("stamps"):
                 manifest.forget(key)  # nothing on disk: just forget the input
+            elif webdataset.is_sample(manifest.entries[key]):
+                if prune:
+                    report.pruned.extend(webdataset.forget_sample(manifest, key))
+                else:
+                    report.stale.append(webdataset.sample_path(manifest, key))
             elif prune:
                 report.pruned.extend(manifest.prune(key))
             else:
                 report.stale.append(manifest.out / key)
     work = functools.partial(process_task, params=params)
+    tasks = build.tasks if samples is None else map(samples.stage, build.tasks)
     try:
-        for task, outcome in runner.run(work, build.tasks):
+        for task, outcome in runner.run(work, tasks):
+            if samples is not None:
+                staged = task.job
+                if not isinstance(outcome, BaseException):
+                    # Stored and counted together, or not at all (on Ctrl-C).
+                    with webdataset.signals_deferred():
+                        if outcome.status is Status.WRITTEN:
+                            outcome = samples.add(outcome, staged)
+                        if outcome.status is Status.WRITTEN:
+                            report.add(outcome)
+                    if outcome.status is Status.WRITTEN:
+                        if on_result is not None:
+                            on_result(outcome)
+                        continue  # in the manifest once its shard is closed
+                remove_files(staged.outputs)
+                task = dataclasses.replace(task, job=samples.original(staged))
             if isinstance(outcome, BaseException):
                 outcome = Result(
                     src=task.job.src,
@@ -142,11 +198,21 @@ def run_plan(
             record(outcome, task.job)
             if fail_fast and outcome.status is Status.FAILED:
                 break
+        if samples is not None and prune:
+            samples.compact()
     except KeyboardInterrupt as exc:
         report.interrupted_by = getattr(exc, "signum", signal.SIGINT)
         exc.report = report  # type: ignore[attr-defined]
         raise
     finally:
+        if samples is not None:
+            try:
+                samples.close()
+            except BaseException:
+                samples.abort()
+                raise
+        if manifest is not None and (samples is not None or had_samples):
+            webdataset.remove_unreferenced(manifest.out, manifest)
         report.elapsed = time.perf_counter() - started
         if manifest is not None:
             manifest.commit()

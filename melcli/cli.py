@@ -23,11 +23,14 @@ from .audio import probe
 from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
 from .errors import MelcliError, ParameterError
-from .manifest import Manifest
+from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
 from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
 from .report import Report, Result, Status, display_path
 from .runners import default_jobs, make_runner
+from .storage import FORMATS, webdataset
+from .storage.tarshards import parse_size
+from .storage.webdataset import DEFAULT_SHARD_SIZE, Recorder, SampleStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -249,6 +252,56 @@ def pipeline_options(fn: F) -> F:
     return fn
 
 
+def storage_options(fn: F) -> F:
+    """``--format``, ``--shard-size``: one .npy per input, or tar shards."""
+    options = [
+        click.option(
+            "--format",
+            "storage_format",
+            type=click.Choice(FORMATS),
+            default="npy",
+            show_default=True,
+            help="npy: one .npy per input, mirroring SRC. webdataset: samples "
+            "KEY.npy + KEY.json (+ KEY.png) in tar shards OUT/shard-NNNNNN.tar.",
+        ),
+        click.option(
+            "--shard-size",
+            metavar="SIZE",
+            default=DEFAULT_SHARD_SIZE,
+            show_default=True,
+            help="With --format webdataset: the largest a shard may grow, in "
+            "bytes or with a unit (500MB, 64MiB).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _storage_from(kwargs: dict[str, Any]) -> tuple[str, int]:
+    """Pop ``--format`` and ``--shard-size``; return the format and size in bytes."""
+    fmt = kwargs.pop("storage_format")
+    try:
+        return fmt, parse_size(kwargs.pop("shard_size"))
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--shard-size'") from None
+
+
+def _sample_store(
+    manifest: Manifest, *, params: MelParams, fmt: str, shard_size: int
+) -> Callable[[Recorder], SampleStore] | None:
+    """Return what makes the run's shard writer, or None for ``--format npy``."""
+    if fmt != "webdataset":
+        return None
+
+    def make(record: Recorder) -> SampleStore:
+        return SampleStore(
+            manifest, params=params, shard_size=shard_size, record=record
+        )
+
+    return make
+
+
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
 
 
@@ -324,6 +377,7 @@ def cli() -> None:
 )
 @selection_options
 @pipeline_options
+@storage_options
 @click.option(
     "--force", is_flag=True, help="Rebuild everything, even what is up to date."
 )
@@ -407,6 +461,7 @@ def mel(
     error or OUT locked by another run, 130/143 interrupted.
     """
     params = _params_from(settings)
+    fmt, shard_size = _storage_from(settings)
     if print_config:
         _print_config(ctx)
         return
@@ -424,7 +479,9 @@ def mel(
         png=png,
     )
     if dry_run:
-        _dry_run(the_plan, out, params=params, force=force, quiet=quiet)
+        _dry_run(
+            the_plan, out, params=params, force=force, quiet=quiet, fmt=fmt, prune=prune
+        )
         return
     try:
         with OutputLock(out):
@@ -438,6 +495,8 @@ def mel(
                 fail_fast=fail_fast,
                 quiet=quiet,
                 verbose=verbose,
+                fmt=fmt,
+                shard_size=shard_size,
             )
     except MelcliError as exc:
         raise _CannotStart(str(exc)) from None
@@ -475,6 +534,8 @@ def _build(
     fail_fast: bool,
     quiet: bool,
     verbose: bool,
+    fmt: str = "npy",
+    shard_size: int = 0,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = Manifest.load(out)
@@ -501,6 +562,9 @@ def _build(
             prune=prune,
             fail_fast=fail_fast,
             on_result=console.on_result,
+            store=_sample_store(
+                manifest, params=params, fmt=fmt, shard_size=shard_size
+            ),
         )
     except KeyboardInterrupt as exc:
         report = getattr(exc, "report", None) or Report(interrupted_by=signal.SIGINT)
@@ -522,16 +586,37 @@ def _build(
 
 
 def _dry_run(
-    the_plan: Plan, out: Path, *, params: MelParams, force: bool, quiet: bool
+    the_plan: Plan,
+    out: Path,
+    *,
+    params: MelParams,
+    force: bool,
+    quiet: bool,
+    fmt: str = "npy",
+    prune: bool = False,
 ) -> None:
     """List what a run would build and why, on stdout; write nothing."""
     manifest = Manifest.load(out) if out.is_dir() else None
-    build = decide(the_plan, manifest, params=params, force=force)
+    build = decide(the_plan, manifest, params=params, force=force, format=fmt)
     for task in build.tasks:
         reason = build.reasons.get(task.job.src, "new")
         click.echo(f"would build {display_path(task.job.src)}: {reason}")
     for key in build.stale:
-        click.echo(f"stale {display_path(out / key)}: its input is gone")
+        assert manifest is not None
+        shown = (
+            webdataset.sample_path(manifest, key)
+            if webdataset.is_sample(manifest.entries[key])
+            else out / key
+        )
+        click.echo(f"stale {display_path(shown)}: its input is gone")
+    if manifest is not None and (
+        fmt == "webdataset" or webdataset.holds_samples(manifest)
+    ):
+        rebuilt = (relative_key(task.job.npy, out) for task in build.tasks)
+        for line in webdataset.plan_cleanup(
+            manifest, rebuilt=rebuilt, gone=build.stale, prune=prune
+        ):
+            click.echo(line)
     for problem in the_plan.problems:
         _error(problem.path, problem.reason)
     if not quiet:
