@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
 from .pipeline import Task, describe_exception, process_task
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
+from .write import remove_files
 
 
 @dataclass
@@ -45,11 +47,15 @@ def decide(
     params: MelParams,
     force: bool = False,
 ) -> BuildPlan:
-    """Split the jobs into what must be built, what only needs its PNG, and the rest."""
+    """Split the jobs into what must be built, what only needs its PNG, and the rest.
+
+    Jobs are first laid out as ``params`` asks (:func:`melcli.segment.plan_job`:
+    with one file per segment, a job's array is its first segment).
+    """
     build = BuildPlan()
     settings = params.fingerprint()
     keys = set()
-    for job in the_plan.jobs:
+    for job in (segment.plan_job(j, params=params) for j in the_plan.jobs):
         if manifest is None:
             build.tasks.append(Task(job))
             continue
@@ -106,6 +112,8 @@ def run_plan(
 
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
+        if manifest is not None and job is not None:
+            _remove_replaced(result, job, manifest)
         if manifest is not None:
             manifest.record(
                 _entry(result, job, manifest, settings, build.inputs.get(result.src))
@@ -151,6 +159,19 @@ def run_plan(
         if manifest is not None:
             manifest.commit()
     return report
+
+
+def _remove_replaced(result: Result, job: Job, manifest: Manifest) -> None:
+    """Delete the outputs the last run wrote for ``job`` that this one did not.
+
+    A file that now gives fewer segments leaves no ``NAME.NNN.npy`` behind.
+    """
+    if result.status is not Status.WRITTEN:
+        return
+    previous = manifest.entries.get(relative_key(job.npy, manifest.out), {})
+    names = previous.get("stamps", {})
+    if names:
+        remove_files(segment.stale_outputs(names, result.outputs, out=manifest.out))
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
@@ -221,6 +242,7 @@ def _entry(
         "duration": round(result.duration, 6),
         "shape": list(result.shape),
         "sr": result.sr,
+        **({"segments": list(result.segments)} if result.segments else {}),
         **versions(),
     }
 
@@ -262,6 +284,7 @@ def run(
         Every file's result; ``report.exit_code`` is 1 if any failed.
     """
     params = (params or MelParams()).validate()
+    segment.check_png(png, params)
     the_plan = plan(
         sources, out, extensions=extensions, include=include, exclude=exclude, png=png
     )
