@@ -38,6 +38,8 @@ class BuildPlan:
     stale: list[str] = field(default_factory=list)
     #: The input stamps the decisions were made on (what the manifest records).
     inputs: dict[Path, list[int] | None] = field(default_factory=dict)
+    #: The manifest keys of this run's jobs.
+    keys: set[str] = field(default_factory=set)
 
 
 def decide(
@@ -54,7 +56,7 @@ def decide(
     """
     build = BuildPlan()
     settings = params.fingerprint()
-    keys = set()
+    keys = build.keys
     for job in (segment.plan_job(j, params=params) for j in the_plan.jobs):
         if manifest is None:
             build.tasks.append(Task(job))
@@ -113,7 +115,7 @@ def run_plan(
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
         if manifest is not None and job is not None:
-            _remove_replaced(result, job, manifest)
+            _remove_replaced(result, job, manifest, keys=build.keys, params=params)
         if manifest is not None:
             manifest.record(
                 _entry(result, job, manifest, settings, build.inputs.get(result.src))
@@ -161,17 +163,36 @@ def run_plan(
     return report
 
 
-def _remove_replaced(result: Result, job: Job, manifest: Manifest) -> None:
+def _remove_replaced(
+    result: Result,
+    job: Job,
+    manifest: Manifest,
+    *,
+    keys: set[str],
+    params: MelParams,
+) -> None:
     """Delete the outputs the last run wrote for ``job`` that this one did not.
 
-    A file that now gives fewer segments leaves no ``NAME.NNN.npy`` behind.
+    A file that now gives fewer segments leaves no ``NAME.NNN.npy`` behind, and
+    one whose segment layout changed leaves none of its earlier outputs. A
+    file another job of this run writes is never deleted.
     """
     if result.status is not Status.WRITTEN:
         return
-    previous = manifest.entries.get(relative_key(job.npy, manifest.out), {})
-    names = previous.get("stamps", {})
-    if names:
-        remove_files(segment.stale_outputs(names, result.outputs, out=manifest.out))
+    key = relative_key(job.npy, manifest.out)
+    names = manifest.entries.get(key, {}).get("stamps", {})
+    out = manifest.out
+    mine = segment.stale_outputs(names, result.outputs, out=out)
+    remove_files(p for p in mine if relative_key(p, out) not in keys)
+    # The same input under the other layout (a.npy <-> a.000.npy): replaced.
+    other = relative_key(segment.other_layout(job.npy, params=params), out)
+    entry = manifest.entries.get(other)
+    if other in keys or not entry:
+        return
+    if entry.get("source_abs") == os.path.abspath(os.fsdecode(job.src)):
+        manifest.forget(other)
+        claimed = segment.claimed_by(keys, params=params)
+        remove_files(out / n for n in entry.get("stamps", {}) if not claimed(n))
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:

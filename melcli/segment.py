@@ -35,7 +35,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,38 @@ def _unsegmented(first: Path) -> Path:
     suffix = SEGMENT_SUFFIX.format(index=0)
     assert first.name.endswith(suffix)
     return first.with_name(first.name[: -len(suffix)] + ".npy")
+
+
+def other_layout(npy: Path, *, params: MelParams) -> Path:
+    """Return the output the same input has in the other layout.
+
+    ``npy`` is a job's array as :func:`plan_job` lays it out under ``params``:
+    ``OUT/a.000.npy`` (one file per segment) ↔ ``OUT/a.npy`` (one array).
+    """
+    if params.segment is not None and params.segment_layout == "files":
+        return _unsegmented(npy)
+    return segment_path(npy, 0)
+
+
+def claimed_by(keys: set[str], *, params: MelParams) -> Callable[[str], bool]:
+    """Return a test of whether an output name belongs to one of ``keys``' jobs.
+
+    ``keys`` are a run's manifest keys; with one file per segment, a key
+    ``X.000.npy`` also claims ``X.001.npy``, ``X.002.npy``, ...
+    """
+    files = params.segment is not None and params.segment_layout == "files"
+    bases = {k[: -len(".000.npy")] for k in keys if k.endswith(".000.npy")}
+
+    def claimed(name: str) -> bool:
+        if name in keys:
+            return True
+        match = _SEGMENT_NAME.fullmatch(name)
+        return files and match is not None and match.group(1) in bases
+
+    return claimed
+
+
+_SEGMENT_NAME = re.compile(r"(.*)\.\d{3,}\.npy", re.DOTALL)
 
 
 def plan_job(job: Job, *, params: MelParams) -> Job:
@@ -251,7 +284,9 @@ def stale_outputs(
 __all__ = [
     "Segmented",
     "check_png",
+    "claimed_by",
     "n_segments",
+    "other_layout",
     "plan_job",
     "segment_path",
     "sizes",

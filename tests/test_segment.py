@@ -265,3 +265,31 @@ def test_bad_combinations_are_usage_errors(
 def test_python_api_rejects_png_with_segments(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="png"):
         melcli.run([tmp_path], tmp_path / "o", params=MelParams(segment=1.0), png=True)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_changing_the_layout_replaces_the_earlier_outputs(
+    tmp_path: Path, jobs: str
+) -> None:
+    audio = tmp_path / "audio"
+    write(audio / "a.wav", noise(seconds=1.5, seed=4))
+    write(audio / "a.000.wav", noise(seconds=0.5, seed=5))  # its own a.000.npy
+    out = tmp_path / "out"
+    code, _, err = run(str(audio), "-o", str(out), "-j", jobs)
+    assert code == 0, err
+    assert sorted(p.name for p in out.glob("*.npy")) == ["a.000.npy", "a.npy"]
+
+    opts = [str(audio), "-o", str(out), "-j", jobs, "--segment", "1"]
+    code, _, err = run(*opts, "--segment-layout", "files")
+    assert code == 0, err
+    names = sorted(p.name for p in out.glob("*.npy"))
+    assert names == ["a.000.000.npy", "a.000.npy", "a.001.npy"]
+    assert set(manifest(out)) == {"a.000.000.npy", "a.000.npy"}
+
+    code, _, err = run(*opts)  # back to one stacked array per file
+    assert code == 0, err
+    assert sorted(p.name for p in out.glob("*.npy")) == ["a.000.npy", "a.npy"]
+    assert set(manifest(out)) == {"a.000.npy", "a.npy"}
+    assert manifest(out)["a.000.npy"]["source"] == "a.000.wav"
+    result = CliRunner().invoke(cli, ["stats", str(out)])
+    assert "from 2 arrays" in result.stderr
