@@ -48,6 +48,8 @@ def mel_spectrogram(
     Returns
     -------
     S_db : np.ndarray [shape=(n_mels, t), or (channels, n_mels, t) when not mono]
+        With ``params.segment`` set, the segments stacked on a first axis
+        (see :mod:`melcli.segment`).
 
     Examples
     --------
@@ -72,6 +74,11 @@ def mel_spectrogram(
         wave = clip.load(source, params, key=os.path.basename(source))
         y, sr = wave.y, wave.sr
     params.check_sr(sr)
+    if params.segment is not None:  # (n_segments, ...), as segment_layout="stack"
+        blocks = [y[np.newaxis] if y.ndim == 1 else y]
+        return np.stack(
+            [S for _, S in segment.spectrograms(blocks, sr=sr, params=params)]
+        )
     return transform.mel_spectrogram_db(y, sr=sr, params=params)
 
 

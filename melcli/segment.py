@@ -168,6 +168,33 @@ def windows(
         k += 1
 
 
+def spectrograms(
+    blocks: Iterable[np.ndarray],
+    *,
+    sr: int,
+    params: MelParams,
+    timings: dict[str, float] | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(start sample, S_db)`` for each segment of the waveform ``blocks``.
+
+    ``blocks`` are ``(channels, m)`` pieces of the resampled waveform (one
+    channel when ``params.mono``); each ``S_db`` is ``(n_mels, frames)``, or
+    ``(channels, n_mels, frames)`` when not ``params.mono``.
+
+    Raises
+    ------
+    MelcliError
+        For a spectrogram that is not finite.
+    """
+    size, hop = sizes(params, sr)
+    for start, y in windows(blocks, size=size, hop=hop):
+        y = np.ascontiguousarray(y[0] if params.mono else y)
+        S_db = transform.mel_spectrogram_db(y, sr=sr, params=params, timings=timings)
+        if not np.isfinite(S_db).all():
+            raise MelcliError("spectrogram is not finite (sample values too large?)")
+        yield start, S_db
+
+
 @dataclass(frozen=True)
 class Segmented:
     """What :func:`write` produced."""
@@ -227,7 +254,6 @@ def _write_windows(
     info: audio.AudioInfo,
     timings: dict[str, float] | None,
 ) -> Segmented:
-    size, hop = sizes(params, sr)
     files = params.segment_layout == "files"
     base = _unsegmented(job.npy) if files else job.npy
     written: list[Path] = []
@@ -235,15 +261,7 @@ def _write_windows(
     starts: list[float] = []
     shape: tuple[int, ...] = ()
     try:
-        for start, y in windows(blocks, size=size, hop=hop):
-            y = np.ascontiguousarray(y[0] if params.mono else y)
-            S_db = transform.mel_spectrogram_db(
-                y, sr=sr, params=params, timings=timings
-            )
-            if not np.isfinite(S_db).all():
-                raise MelcliError(
-                    "spectrogram is not finite (sample values too large?)"
-                )
+        for start, S_db in spectrograms(blocks, sr=sr, params=params, timings=timings):
             starts.append(round(params.offset + start / sr, 6))
             shape = S_db.shape
             if files:
@@ -290,6 +308,7 @@ __all__ = [
     "plan_job",
     "segment_path",
     "sizes",
+    "spectrograms",
     "stale_outputs",
     "windows",
     "write",

@@ -293,3 +293,35 @@ def test_changing_the_layout_replaces_the_earlier_outputs(
     assert manifest(out)["a.000.npy"]["source"] == "a.000.wav"
     result = CliRunner().invoke(cli, ["stats", str(out)])
     assert "from 2 arrays" in result.stderr
+
+
+def test_python_api_stacks_segments(tmp_path: Path) -> None:
+    y = noise(seconds=1.7, seed=8)
+    src = write(tmp_path / "a.wav", y)
+    params = MelParams(segment=0.5, segment_hop=0.4, n_mels=20)
+    want = expected_stack(y, 22050, params)
+    np.testing.assert_allclose(
+        melcli.mel_spectrogram(y, sr=22050, params=params), want, atol=1e-4
+    )
+    np.testing.assert_allclose(
+        melcli.mel_spectrogram(src, params=params), want, atol=1e-4
+    )
+
+
+def test_segment_settings_are_validated_and_fingerprinted() -> None:
+    with pytest.raises(ParameterError, match="segment_layout='rows' must be one of"):
+        MelParams(segment=1.0, segment_layout="rows").validate()
+    with pytest.raises(ParameterError, match="segment_hop=1e-09 is less than one"):
+        MelParams(segment=1.0, segment_hop=1e-9).validate()
+    base = MelParams()
+    prints = {
+        base.replace(**c).fingerprint()
+        for c in (
+            {"segment": 1.0},
+            {"segment": 2.0},
+            {"segment": 1.0, "segment_hop": 0.5},
+            {"segment": 1.0, "segment_layout": "files"},
+        )
+    }
+    assert len(prints) == 4
+    assert base.fingerprint() not in prints
