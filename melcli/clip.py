@@ -29,6 +29,8 @@ neither on the order of the jobs nor on the number of workers.
 whole: the clip's start is known from the header, and only the samples up to
 the clip's end are decoded and resampled, block by block (soxr's streaming
 resampler gives the one-shot call's samples). Memory is bounded by the clip.
+The window's position is computed from the header's frame count. (With a
+non-soxr ``res_type`` long files are decoded whole, as without clipping.)
 """
 
 from __future__ import annotations
