@@ -8,6 +8,7 @@ The Python API behind the ``melcli`` command::
     S_db = melcli.mel_spectrogram(y, sr=16000, params=melcli.MelParams(n_mels=64))
     report = melcli.run(["audio/"], "features/", png=True)     # a whole batch
     print(report.summary())
+    melcli.write_stats("features/")                            # features/stats.npz
 
 Importing melcli imports neither click nor matplotlib.
 """
@@ -20,6 +21,7 @@ from .errors import AudioError, MelcliError, ParameterError, UsageError
 from .params import MelParams
 from .pipeline import mel_spectrogram, process_one
 from .report import Report, Result, Status
+from .stats import write_stats
 
 __version__ = "0.1.0"
 
@@ -38,4 +40,5 @@ __all__ = [
     "probe",
     "process_one",
     "run",
+    "write_stats",
 ]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
@@ -39,6 +40,8 @@ class BuildPlan:
     stale: list[str] = field(default_factory=list)
     #: The input stamps the decisions were made on (what the manifest records).
     inputs: dict[Path, list[int] | None] = field(default_factory=dict)
+    #: The manifest keys of this run's jobs.
+    keys: set[str] = field(default_factory=set)
 
 
 def decide(
@@ -51,13 +54,15 @@ def decide(
 ) -> BuildPlan:
     """Split the jobs into what must be built, what only needs its PNG, and the rest.
 
+    Jobs are first laid out as ``params`` asks (:func:`melcli.segment.plan_job`:
+    with one file per segment, a job's array is its first segment).
     ``format`` is the storage format of the run (``npy`` or ``webdataset``);
     an input stored in the other format is rebuilt.
     """
     build = BuildPlan()
     settings = params.fingerprint()
-    keys = set()
-    for job in the_plan.jobs:
+    keys = build.keys
+    for job in (segment.plan_job(j, params=params) for j in the_plan.jobs):
         if manifest is None:
             build.tasks.append(Task(job))
             continue
@@ -130,6 +135,8 @@ def run_plan(
 
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
+        if manifest is not None and job is not None:
+            _remove_replaced(result, job, manifest, keys=build.keys, params=params)
         if manifest is not None:
             manifest.record(
                 _entry(result, job, manifest, settings, build.inputs.get(result.src))
@@ -219,6 +226,38 @@ def run_plan(
     return report
 
 
+def _remove_replaced(
+    result: Result,
+    job: Job,
+    manifest: Manifest,
+    *,
+    keys: set[str],
+    params: MelParams,
+) -> None:
+    """Delete the outputs the last run wrote for ``job`` that this one did not.
+
+    A file that now gives fewer segments leaves no ``NAME.NNN.npy`` behind, and
+    one whose segment layout changed leaves none of its earlier outputs. A
+    file another job of this run writes is never deleted.
+    """
+    if result.status is not Status.WRITTEN:
+        return
+    key = relative_key(job.npy, manifest.out)
+    names = manifest.entries.get(key, {}).get("stamps", {})
+    out = manifest.out
+    mine = segment.stale_outputs(names, result.outputs, out=out)
+    remove_files(p for p in mine if relative_key(p, out) not in keys)
+    # The same input under the other layout (a.npy <-> a.000.npy): replaced.
+    other = relative_key(segment.other_layout(job.npy, params=params), out)
+    entry = manifest.entries.get(other)
+    if other in keys or not entry:
+        return
+    if entry.get("source_abs") == os.path.abspath(os.fsdecode(job.src)):
+        manifest.forget(other)
+        claimed = segment.claimed_by(keys, params=params)
+        remove_files(out / n for n in entry.get("stamps", {}) if not claimed(n))
+
+
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
     entry = manifest.entries[relative_key(job.npy, manifest.out)]
     return Result(
@@ -287,6 +326,7 @@ def _entry(
         "duration": round(result.duration, 6),
         "shape": list(result.shape),
         "sr": result.sr,
+        **({"segments": list(result.segments)} if result.segments else {}),
         **versions(),
     }
 
@@ -328,6 +368,7 @@ def run(
         Every file's result; ``report.exit_code`` is 1 if any failed.
     """
     params = (params or MelParams()).validate()
+    segment.check_png(png, params)
     the_plan = plan(
         sources, out, extensions=extensions, include=include, exclude=exclude, png=png
     )

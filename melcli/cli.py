@@ -18,16 +18,26 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
+from . import __version__, segment
 from .audio import probe
 from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
-from .errors import MelcliError, ParameterError
+from .errors import MelcliError, ParameterError, UsageError
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
-from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
+from .params import (
+    CROPS,
+    DTYPES,
+    PAD_MODES,
+    PADS,
+    RES_TYPES,
+    SEGMENT_LAYOUTS,
+    WINDOWS,
+    MelParams,
+)
 from .report import Report, Result, Status, display_path
 from .runners import default_jobs, make_runner
+from .stats import STATS_NAME, DatasetStats, arrays_of, write_stats
 from .storage import FORMATS, webdataset
 from .storage.tarshards import parse_size
 from .storage.webdataset import DEFAULT_SHARD_SIZE, Recorder, SampleStore
@@ -278,6 +288,46 @@ def storage_options(fn: F) -> F:
     return fn
 
 
+def clip_options(fn: F) -> F:
+    """``--clip-duration``, ``--pad``, ``--crop``, ``--seed``: fixed-length clips."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--clip-duration",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Cut or pad every waveform (after resampling) to exactly "
+            "round(SECONDS * sr) samples: every array gets the same shape.",
+        ),
+        click.option(
+            "--pad",
+            type=click.Choice(PADS),
+            default=d.pad,
+            show_default=True,
+            help="How --clip-duration completes a shorter waveform, at its end.",
+        ),
+        click.option(
+            "--crop",
+            type=click.Choice(CROPS),
+            default=d.crop,
+            show_default=True,
+            help="Which part of a longer waveform --clip-duration keeps.",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(min=0),
+            default=d.seed,
+            show_default=True,
+            help="Seed of --crop random; each file's draw depends only on it and "
+            "the file's path relative to SRC.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def _storage_from(kwargs: dict[str, Any]) -> tuple[str, int]:
     """Pop ``--format`` and ``--shard-size``; return the format and size in bytes."""
     fmt = kwargs.pop("storage_format")
@@ -300,6 +350,49 @@ def _sample_store(
         )
 
     return make
+
+
+def segment_options(fn: F) -> F:
+    """``--segment``, ``--segment-hop``, ``--segment-layout``: fixed windows."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--segment",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Cut each file into windows of SECONDS (the last one zero-padded).",
+        ),
+        click.option(
+            "--segment-hop",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Seconds between the starts of windows. [default: --segment]",
+        ),
+        click.option(
+            "--segment-layout",
+            type=click.Choice(SEGMENT_LAYOUTS),
+            default=d.segment_layout,
+            show_default=True,
+            help="'stack': one (n_segments, n_mels, frames) array per file; "
+            "'files': NAME.000.npy, NAME.001.npy, ...",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def stats_option(fn: F) -> F:
+    """``--stats``: write OUT/stats.npz at the end of the run."""
+    return click.option(
+        "--stats",
+        "with_stats",
+        is_flag=True,
+        help="At the end, write per-band mean, std, min, max and frame count of "
+        "the run's arrays to OUT/stats.npz (as `melcli stats OUT`).",
+    )(fn)
 
 
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
@@ -378,6 +471,9 @@ def cli() -> None:
 @selection_options
 @pipeline_options
 @storage_options
+@clip_options
+@segment_options
+@stats_option
 @click.option(
     "--force", is_flag=True, help="Rebuild everything, even what is up to date."
 )
@@ -460,8 +556,13 @@ def mel(
     Exit status: 0 all written or up to date, 1 some file failed, 2 usage
     error or OUT locked by another run, 130/143 interrupted.
     """
+    with_stats = settings.pop("with_stats")
     params = _params_from(settings)
     fmt, shard_size = _storage_from(settings)
+    try:
+        segment.check_png(png, params)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--segment'") from None
     if print_config:
         _print_config(ctx)
         return
@@ -498,11 +599,44 @@ def mel(
                 fmt=fmt,
                 shard_size=shard_size,
             )
+            stats_ok = True
+            if with_stats and report.interrupted_by is None:
+                stats_ok = _run_stats(report, out, quiet=quiet)
     except MelcliError as exc:
         raise _CannotStart(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=True))
-    sys.exit(report.exit_code)
+    sys.exit(report.exit_code or (0 if stats_ok else 1))
+
+
+def _run_stats(report: Report, out: Path, *, quiet: bool) -> bool:
+    """``--stats``: the statistics of this run's arrays; return False on failure."""
+    arrays = [
+        path
+        for result in report.results
+        if result.status in (Status.WRITTEN, Status.UP_TO_DATE)
+        for path in result.outputs
+        if path.suffix == ".npy"
+    ]
+    if not arrays:
+        if not quiet:
+            click.echo(f"warning: no arrays: {STATS_NAME} not written", err=True)
+        return True
+    try:
+        stats = write_stats(out, paths=sorted(arrays))
+    except MelcliError as exc:
+        _error(out / STATS_NAME, str(exc))
+        return False
+    if not quiet:
+        click.echo(_stats_line(stats, out / STATS_NAME), err=True)
+    return True
+
+
+def _stats_line(stats: DatasetStats, dest: Path) -> str:
+    return (
+        f"wrote {display_path(dest)}: {len(stats.mean)} bands, "
+        f"{stats.count} frames from {len(stats.files)} arrays"
+    )
 
 
 class _CannotStart(click.ClickException):
@@ -794,6 +928,48 @@ def info(
     if not as_json:
         _print_table(rows)
     sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Also print count, n_bands, arrays and the per-band values as JSON.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def stats(out: Path, as_json: bool, quiet: bool) -> None:
+    """Write per-band mean, std, min, max and the frame count to OUT/stats.npz.
+
+    OUT is the output folder of `melcli mel`. The arrays counted are those its
+    manifest.jsonl records as written or up to date (without a manifest: every
+    *.npy under OUT). Bands are the second-to-last axis of each array; every
+    other axis (channels, segments, frames) is pooled. std is the population
+    standard deviation. Values are float64, accumulated stably.
+
+    Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
+    """
+    dest = out / STATS_NAME
+    try:
+        with OutputLock(out):
+            result = write_stats(out, paths=arrays_of(out))
+    except UsageError as exc:
+        raise _CannotStart(str(exc)) from None
+    except MelcliError as exc:
+        _error(dest, str(exc))
+        sys.exit(1)
+    if as_json:
+        row = {
+            "path": os.fsdecode(dest),
+            "arrays": len(result.files),
+            "count": result.count,
+            "n_bands": len(result.mean),
+            **{k: getattr(result, k).tolist() for k in ("mean", "std", "min", "max")},
+        }
+        click.echo(json.dumps(row))
+    if not quiet:
+        click.echo(_stats_line(result, dest), err=True)
 
 
 # ------------------------------------------------------------------ helpers

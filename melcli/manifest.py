@@ -158,7 +158,11 @@ class Manifest:
                 return "output missing or changed"
             return None
         npy = entry.get("npy")
-        if not npy or entry.get("stamps", {}).get(npy) != file_stamp(self.out / npy):
+        stamps = entry.get("stamps", {})
+        arrays = [n for n in stamps if n != entry.get("png")]  # segments: several
+        if not npy or npy not in stamps:
+            return "output missing or changed"
+        if any(stamps[n] != file_stamp(self.out / n) for n in arrays):
             return "output missing or changed"
         return None
 

@@ -58,6 +58,13 @@ PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
 
 DTYPES = ("float32", "float16")
 
+#: How a waveform shorter than ``clip_duration`` is completed (see melcli.clip).
+PADS = ("zeros", "repeat", "reflect")
+#: Which part of a waveform longer than ``clip_duration`` is kept.
+CROPS = ("start", "center", "random")
+#: Whether a file's segments go into one stacked array or one file each.
+SEGMENT_LAYOUTS = ("stack", "files")
+
 Dtype = Literal["float32", "float16"]
 
 
@@ -92,6 +99,24 @@ class MelParams:
         Clamp at this many dB below the peak; ``None`` disables.
     dtype : {"float32", "float16"}
         Type of the arrays written.
+    clip_duration : float or None
+        Cut or pad every waveform (after resampling) to exactly
+        ``round(clip_duration * sr)`` samples, so that every array has the same
+        shape; ``None`` keeps each file's length. See :mod:`melcli.clip`.
+    pad : {"zeros", "repeat", "reflect"}
+        How a shorter waveform is completed, at its end.
+    crop : {"start", "center", "random"}
+        Which part of a longer waveform is kept.
+    seed : int
+        Seed of ``crop="random"``; each file's draw depends only on the seed
+        and the file's path relative to its input folder.
+    segment : float or None
+        Cut each waveform into windows of this many seconds instead.
+    segment_hop : float or None
+        Seconds between the starts of windows; ``None`` means ``segment``.
+    segment_layout : {"stack", "files"}
+        One ``(n_segments, n_mels, frames)`` array per file, or one file per
+        segment (``name.000.npy``, ``name.001.npy``, ...).
     """
 
     sr: int | None = 22050
@@ -115,6 +140,13 @@ class MelParams:
     amin: float = 1e-10
     top_db: float | None = 80.0
     dtype: Dtype = "float32"
+    clip_duration: float | None = None
+    pad: str = "zeros"
+    crop: str = "start"
+    seed: int = 0
+    segment: float | None = None
+    segment_hop: float | None = None
+    segment_layout: str = "stack"
 
     # ------------------------------------------------------------------ derived
     @property
@@ -198,7 +230,35 @@ class MelParams:
         if self.top_db is not None:
             _non_negative("top_db", self.top_db)
         _choice("dtype", self.dtype, DTYPES)
+        self._validate_clip_and_segments()
         return self
+
+    def _validate_clip_and_segments(self) -> None:
+        if self.clip_duration is not None:
+            _positive("clip_duration", self.clip_duration)
+        _choice("pad", self.pad, PADS)
+        _choice("crop", self.crop, CROPS)
+        seed = self.seed
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ParameterError(
+                f"seed={self.seed!r} must be a non-negative integer", param="seed"
+            )
+        if self.segment is not None:
+            _positive("segment", self.segment)
+        if self.segment_hop is not None:
+            if self.segment is None:
+                raise ParameterError(
+                    f"segment_hop={self.segment_hop!r} needs segment to be set",
+                    param="segment_hop",
+                )
+            _positive("segment_hop", self.segment_hop)
+        _choice("segment_layout", self.segment_layout, SEGMENT_LAYOUTS)
+        if self.segment is not None and self.clip_duration is not None:
+            raise ParameterError(
+                f"segment={self.segment!r} cannot be combined with clip_duration="
+                f"{self.clip_duration!r}: every segment already has a fixed length",
+                param="segment",
+            )
 
     def check_sr(self, sr: float) -> None:
         """Check the settings that depend on the signal's rate ``sr``.
@@ -221,6 +281,19 @@ class MelParams:
                 f"(sr={sr:g})",
                 param="fmin",
             )
+        self._check_clip_samples(sr)
+
+    def _check_clip_samples(self, sr: float) -> None:
+        """Fail if a clip, segment or hop would be under one sample at ``sr``."""
+        for name in ("clip_duration", "segment", "segment_hop"):
+            seconds = getattr(self, name)
+            if not _is_number(seconds) or not 0 < seconds < math.inf:
+                continue  # unset, or reported by validate()
+            if round(seconds * sr) < 1:
+                raise ParameterError(
+                    f"{name}={seconds!r} is less than one sample at sr={sr:g}",
+                    param=name,
+                )
 
     # ------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:

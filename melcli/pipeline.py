@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import audio, stream, transform
+from . import audio, clip, segment, stream, transform
 from .discover import Job
 from .errors import MelcliError
 from .params import MelParams
@@ -48,6 +48,8 @@ def mel_spectrogram(
     Returns
     -------
     S_db : np.ndarray [shape=(n_mels, t), or (channels, n_mels, t) when not mono]
+        With ``params.segment`` set, the segments stacked on a first axis
+        (see :mod:`melcli.segment`).
 
     Examples
     --------
@@ -66,10 +68,17 @@ def mel_spectrogram(
         elif not params.mono and y.ndim == 1:
             y = y[np.newaxis]
         y, sr = audio.to_rate(y, sr, params)
+        if params.clip_duration is not None:
+            y = clip.clip_waveform(y, sr=sr, params=params)
     else:
-        wave = audio.load(source, params)
+        wave = clip.load(source, params, key=os.path.basename(source))
         y, sr = wave.y, wave.sr
     params.check_sr(sr)
+    if params.segment is not None:  # (n_segments, ...), as segment_layout="stack"
+        blocks = [y[np.newaxis] if y.ndim == 1 else y]
+        return np.stack(
+            [S for _, S in segment.spectrograms(blocks, sr=sr, params=params)]
+        )
     return transform.mel_spectrogram_db(y, sr=sr, params=params)
 
 
@@ -90,6 +99,8 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         ``FAILED`` with the cause in words. Warnings raised while processing
         this file are attached to its result.
     """
+    if params.segment is not None:
+        return process_segmented(job, params=params)
     timings: dict[str, float] = {}
     info = None
     sr = 0
@@ -97,7 +108,9 @@ def process_one(job: Job, *, params: MelParams) -> Result:
     with _one_file() as outcome:
         try:
             limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
-            wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
+            wave = clip.load(
+                job.src, params, key=job.rel, timings=timings, max_seconds=limit
+            )
         except audio.TooLong:
             streamed = stream.stream_to_npy(
                 job.src, job.npy, params=params, timings=timings
@@ -143,6 +156,30 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         duration=info.duration if info else 0.0,
         sr=sr if status is Status.WRITTEN else 0,
         timings=timings,
+    )
+
+
+def process_segmented(job: Job, *, params: MelParams) -> Result:
+    """Cut one input into segments and write them (see :mod:`melcli.segment`)."""
+    timings: dict[str, float] = {}
+    done = None
+    with _one_file() as outcome:
+        done = segment.write(job, params=params, timings=timings)
+    ok = outcome.status is Status.WRITTEN and done is not None
+    info = done.info if done is not None else None
+    return Result(
+        src=job.src,
+        status=outcome.status,
+        reason=outcome.reason,
+        warnings=outcome.warnings,
+        outputs=done.outputs if ok and done else (),
+        shape=done.shape if done else (),
+        samplerate=info.samplerate if info else 0,
+        channels=info.channels if info else 0,
+        duration=info.duration if info else 0.0,
+        sr=done.sr if ok and done else 0,
+        timings=timings,
+        segments=done.starts if done else (),
     )
 
 
@@ -224,6 +261,7 @@ __all__ = [
     "describe_exception",
     "mel_spectrogram",
     "process_one",
+    "process_segmented",
     "process_task",
     "render_one",
 ]

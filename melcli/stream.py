@@ -18,11 +18,13 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import soundfile as sf
 
 from . import audio, transform
 from .errors import AudioError
@@ -112,68 +114,92 @@ def _mel_power_to_file(
     ``channels * n_mels`` values. Returns the header, the rate, the number of
     frames and the peak power.
     """
-    import soxr
-
-    clock = time.perf_counter
     write = out.write
     peak = 0.0
     n_frames = 0
     with audio.open_audio(path, params) as (f, info, notes):
-        remaining = audio.frames_to_read(info, params)  # -1: to the end
         channels_out = 1 if params.mono else info.channels
         sr = info.samplerate if params.sr is None else params.sr
         params.check_sr(sr)
-        resampler = None
-        if sr != info.samplerate:
-            resampler = soxr.ResampleStream(
-                info.samplerate,
-                sr,
-                channels_out,
-                dtype="float32",
-                quality=params.res_type,
-            )
         framer = _Framer(params, channels_out)
         M_T = transform.mel_basis(sr, params=params).T
-        n_in = 0
-        done = False
-        while not done:
-            t0 = clock()
-            want = DECODE_BLOCK if remaining < 0 else min(DECODE_BLOCK, remaining)
-            block = f.read(frames=want, dtype="float32", always_2d=True)
-            audio.check_finite(block)
-            n_in += len(block)
-            if remaining >= 0:
-                remaining -= len(block)
-            done = len(block) < want or remaining == 0
-            t1 = clock()
-            y = audio.to_mono(block) if params.mono else block
-            t2 = clock()
-            if resampler is not None:
-                y = resampler.resample_chunk(y, last=done)
-                if done:  # librosa's fix_length: exactly ceil(n * sr / sr_native)
-                    total = math.ceil(n_in * sr / info.samplerate)
-                    y = _fix_total(y, framer.n_fed, total)
-            t3 = clock()
-            y = y[np.newaxis] if y.ndim == 1 else np.ascontiguousarray(y.T)
+        for y, done in resampled_blocks(f, info, params, sr=sr, timings=t):
             with transform.one_blas_thread():
                 for S in framer.feed(y, last=done):
-                    t4 = clock()
+                    t4 = time.perf_counter()
                     mel = np.matmul(S, M_T)  # (channels, frames, n_mels)
                     frames_first = np.ascontiguousarray(np.swapaxes(mel, 0, 1))
                     peak = max(peak, float(frames_first.max(initial=0.0)))
                     write(frames_first.tobytes())
                     n_frames += frames_first.shape[0]
-                    t["mel"] = t.get("mel", 0.0) + clock() - t4
-            t["decode"] = t.get("decode", 0.0) + t1 - t0
-            t["mix"] = t.get("mix", 0.0) + t2 - t1
-            t["resample"] = t.get("resample", 0.0) + t3 - t2
+                    t["mel"] = t.get("mel", 0.0) + time.perf_counter() - t4
             t["stft"] = t.get("stft", 0.0) + framer.pop_seconds()
-        if n_in == 0:
-            raise AudioError("no audio samples (0 frames)")
     if not math.isfinite(peak):
         raise AudioError("spectrogram is not finite (sample values too large?)")
     audio.warn_notes(notes)
     return info, sr, n_frames, peak
+
+
+def resampled_blocks(
+    f: sf.SoundFile,
+    info: audio.AudioInfo,
+    params: MelParams,
+    *,
+    sr: int,
+    timings: dict[str, float] | None = None,
+) -> Iterator[tuple[np.ndarray, bool]]:
+    """Decode → check → mix → resample an open file, block by block.
+
+    Yields ``(y, last)``: ``y`` [shape=(channels, n)] float32 at ``sr`` (one
+    channel when ``params.mono``), and whether it is the last block. The blocks
+    join into exactly the samples :func:`melcli.audio.load` returns, and
+    ``len(y)`` is ``ceil(n_in * sr / samplerate)`` in total, as librosa's
+    ``fix_length`` makes it. A caller may stop early.
+
+    Raises
+    ------
+    AudioError
+        For non-finite samples, or a file with no samples.
+    """
+    import soxr
+
+    t = timings if timings is not None else {}
+    clock = time.perf_counter
+    remaining = audio.frames_to_read(info, params)  # -1: to the end
+    channels_out = 1 if params.mono else info.channels
+    resampler = None
+    if sr != info.samplerate:
+        resampler = soxr.ResampleStream(
+            info.samplerate, sr, channels_out, dtype="float32", quality=params.res_type
+        )
+    n_in = n_out = 0
+    done = False
+    while not done:
+        t0 = clock()
+        want = DECODE_BLOCK if remaining < 0 else min(DECODE_BLOCK, remaining)
+        block = f.read(frames=want, dtype="float32", always_2d=True)
+        audio.check_finite(block)
+        n_in += len(block)
+        if remaining >= 0:
+            remaining -= len(block)
+        done = len(block) < want or remaining == 0
+        if done and n_in == 0:
+            raise AudioError("no audio samples (0 frames)")
+        t1 = clock()
+        y = audio.to_mono(block) if params.mono else block
+        t2 = clock()
+        if resampler is not None:
+            y = resampler.resample_chunk(y, last=done)
+            if done:  # librosa's fix_length: exactly ceil(n * sr / sr_native)
+                total = math.ceil(n_in * sr / info.samplerate)
+                y = _fix_total(y, n_out, total)
+        t3 = clock()
+        y = y[np.newaxis] if y.ndim == 1 else np.ascontiguousarray(y.T)
+        n_out += y.shape[-1]
+        t["decode"] = t.get("decode", 0.0) + t1 - t0
+        t["mix"] = t.get("mix", 0.0) + t2 - t1
+        t["resample"] = t.get("resample", 0.0) + t3 - t2
+        yield y, done
 
 
 def _fix_total(y: np.ndarray, fed: int, total: int) -> np.ndarray:
