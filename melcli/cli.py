@@ -25,7 +25,8 @@ from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions
 from .errors import MelcliError, ParameterError
 from .manifest import Manifest
 from .outdir import OutputLock, remove_leftovers
-from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
+from .params import DTYPES, KINDS, PAD_MODES, RES_TYPES, SCALES, WINDOWS, MelParams
+from .presets import PRESETS
 from .report import Report, Result, Status, display_path
 from .runners import default_jobs, make_runner
 
@@ -249,7 +250,106 @@ def pipeline_options(fn: F) -> F:
     return fn
 
 
+def feature_options(fn: F) -> F:
+    """``--kind``, ``--n-mfcc``, the scale step, and ``--preset``."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--preset",
+            type=click.Choice(list(PRESETS)),
+            default=None,
+            help="Set every setting a model's front end pins (see 'melcli "
+            "presets'); options given explicitly, in the environment or in a "
+            "config file still win.",
+        ),
+        click.option(
+            "--kind",
+            type=click.Choice(KINDS),
+            default=d.kind,
+            show_default=True,
+            help="mel bands (n_mels, frames); linear STFT bins (1 + n_fft // 2, "
+            "frames); or MFCCs (n_mfcc, frames), the DCT of the scaled mel bands.",
+        ),
+        click.option(
+            "--n-mfcc",
+            type=int,
+            default=d.n_mfcc,
+            show_default=True,
+            help="Number of MFCCs with --kind mfcc.",
+        ),
+        click.option(
+            "--scale",
+            type=click.Choice(SCALES),
+            default=d.scale,
+            show_default=True,
+            help="The log step: db (power_to_db with --ref, --amin, --top-db), "
+            "log or log10 of max(S, amin) (with --clamp), or none.",
+        ),
+        click.option(
+            "--clamp",
+            type=OPTIONAL_FLOAT,
+            default=None,
+            help="With --scale log/log10: clamp at this many units below the "
+            "peak (Whisper: 8).  [default: none]",
+        ),
+        click.option(
+            "--shift",
+            type=float,
+            default=d.shift,
+            show_default=True,
+            help="Last step: (x + shift) / divisor (Whisper: 4 and 4).",
+        ),
+        click.option(
+            "--divisor",
+            type=float,
+            default=d.divisor,
+            show_default=True,
+            help="See --shift.",
+        ),
+        click.option(
+            "--pad-length",
+            type=int,
+            default=None,
+            help="Samples --center pads on each side. [default: n-fft // 2]",
+        ),
+        click.option(
+            "--drop-last-frame/--keep-last-frame",
+            default=d.drop_last_frame,
+            show_default=True,
+            help="Drop the last STFT frame, as Whisper does.",
+        ),
+        click.option(
+            "--stft-eps",
+            type=float,
+            default=d.stft_eps,
+            show_default=True,
+            help="Added to |STFT|^2 before the power (HiFi-GAN: 1e-9).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
+
+
+def _apply_preset(ctx: click.Context, settings: dict[str, Any]) -> None:
+    """Fill in ``settings`` from ``--preset`` where nothing else set them.
+
+    Precedence: command line > environment > config file > preset > defaults.
+    Each value taken from the preset is noted for ``--print-config``.
+    """
+    from click.core import ParameterSource
+
+    name = settings.pop("preset", None)
+    if name is None:
+        return
+    taken = ctx.meta.setdefault("melcli.preset", {})
+    for key, value in PRESETS[name].settings.items():
+        if ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
+            settings[key] = value
+            taken[key] = (name, value)
 
 
 def _params_from(kwargs: dict[str, Any]) -> MelParams:
@@ -324,6 +424,7 @@ def cli() -> None:
 )
 @selection_options
 @pipeline_options
+@feature_options
 @click.option(
     "--force", is_flag=True, help="Rebuild everything, even what is up to date."
 )
@@ -406,6 +507,7 @@ def mel(
     Exit status: 0 all written or up to date, 1 some file failed, 2 usage
     error or OUT locked by another run, 130/143 interrupted.
     """
+    _apply_preset(ctx, settings)
     params = _params_from(settings)
     if print_config:
         _print_config(ctx)
@@ -621,6 +723,7 @@ def _print_config(ctx: click.Context) -> None:
         ParameterSource.DEFAULT: "default",
     }
     click.echo("[tool.melcli]")
+    from_preset = ctx.meta.get("melcli.preset", {})
     for param in ctx.command.params:
         if not isinstance(param, click.Option) or param.name in _NOT_CONFIGURABLE:
             continue
@@ -629,6 +732,9 @@ def _print_config(ctx: click.Context) -> None:
         value = ctx.params.get(param.name)
         source = ctx.get_parameter_source(param.name)
         where = origin.get(source, "default") if source else "default"
+        if param.name in from_preset:
+            preset, value = from_preset[param.name]
+            where = f"preset {preset}"
         key = _option_name(param)
         shown = _toml_value(param, value)
         if shown is None:  # unset, with no word for it: keep the line valid TOML
@@ -651,6 +757,67 @@ def _toml_value(param: click.Parameter, value: Any) -> str | None:
     if isinstance(value, int | float):
         return repr(value)
     return json.dumps(value)
+
+
+@cli.command("presets")
+@click.argument("names", nargs=-1, type=click.Choice(list(PRESETS)))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per preset.")
+def presets_command(names: tuple[str, ...], as_json: bool) -> None:
+    """List the model presets, their settings, and where each comes from.
+
+    For each preset (or only NAMES): the settings it pins, as melcli options;
+    the sources of those facts (repository: file); and whether the tests
+    compare it with the reference code itself or with its documented
+    arithmetic, within 1e-4. Use one with 'melcli mel --preset NAME'.
+    """
+    chosen = [PRESETS[n] for n in names] if names else list(PRESETS.values())
+    for i, preset in enumerate(chosen):
+        if as_json:
+            row = {
+                "name": preset.name,
+                "summary": preset.summary,
+                "settings": dict(preset.settings),
+                "sources": list(preset.sources),
+                "tested": preset.tested,
+                "test": preset.test,
+                "notes": preset.notes,
+            }
+            click.echo(json.dumps(row))
+            continue
+        if i:
+            click.echo("")
+        click.echo(f"{preset.name}: {preset.summary}")
+        options = " ".join(
+            _as_option(key, value) for key, value in preset.settings.items()
+        )
+        _echo_wrapped("settings", options)
+        for source in preset.sources:
+            _echo_wrapped("source", source)
+        _echo_wrapped("tested", f"against the {preset.tested}: {preset.test}")
+        if preset.notes:
+            _echo_wrapped("notes", preset.notes)
+
+
+def _as_option(key: str, value: Any) -> str:
+    """Write one setting as the command-line option that sets it."""
+    flag = key.replace("_", "-")
+    if key == "htk":
+        return "--htk" if value else "--slaney-mel"
+    if key == "drop_last_frame":
+        return "--drop-last-frame" if value else "--keep-last-frame"
+    if isinstance(value, bool):
+        return f"--{flag}" if value else f"--no-{flag}"
+    if value is None:
+        return f"--{flag} none" if key in ("fmax", "top_db", "clamp", "norm") else ""
+    return f"--{flag} {value:g}" if isinstance(value, float) else f"--{flag} {value}"
+
+
+def _echo_wrapped(label: str, text: str) -> None:
+    import textwrap
+
+    lines = textwrap.wrap(" ".join(text.split()), width=78, break_on_hyphens=False)
+    for j, line in enumerate(lines):
+        click.echo(f"  {label + ':' if j == 0 else '':<10}{line}")
 
 
 @cli.command()

@@ -70,7 +70,7 @@ def mel_spectrogram(
         wave = audio.load(source, params)
         y, sr = wave.y, wave.sr
     params.check_sr(sr)
-    return transform.mel_spectrogram_db(y, sr=sr, params=params)
+    return transform.features(y, sr=sr, params=params)
 
 
 def process_one(job: Job, *, params: MelParams) -> Result:
@@ -108,9 +108,7 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         else:
             info, sr = wave.info, wave.sr
             params.check_sr(sr)
-            S_db = transform.mel_spectrogram_db(
-                wave.y, sr=sr, params=params, timings=timings
-            )
+            S_db = transform.features(wave.y, sr=sr, params=params, timings=timings)
             shape = S_db.shape
             if not np.isfinite(S_db).all():
                 raise MelcliError(
