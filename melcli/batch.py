@@ -21,6 +21,7 @@ from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
 from .pipeline import Task, describe_exception, process_task
+from .render import RenderParams
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
 
@@ -44,10 +45,16 @@ def decide(
     *,
     params: MelParams,
     force: bool = False,
+    render: RenderParams | None = None,
 ) -> BuildPlan:
-    """Split the jobs into what must be built, what only needs its PNG, and the rest."""
+    """Split the jobs into what must be built, what only needs its PNG, and the rest.
+
+    A PNG is re-rendered when it is missing or changed, or when it was drawn
+    with other :class:`RenderParams` (style, waveform panel, colormap).
+    """
     build = BuildPlan()
     settings = params.fingerprint()
+    drawn_as = (render or RenderParams()).fingerprint()
     keys = set()
     for job in the_plan.jobs:
         if manifest is None:
@@ -70,11 +77,23 @@ def decide(
             sr = int(manifest.entries[key].get("sr", 0))
             build.tasks.append(Task(job, render_only=True, sr=sr))
             build.reasons[job.src] = "PNG missing"
+        elif job.png is not None and _drawn_as(manifest.entries[key]) != drawn_as:
+            sr = int(manifest.entries[key].get("sr", 0))
+            build.tasks.append(Task(job, render_only=True, sr=sr))
+            build.reasons[job.src] = "PNG style changed"
         else:
             build.up_to_date.append(job)
     if manifest is not None:
         build.stale = manifest.stale(keys)
     return build
+
+
+def _drawn_as(entry: dict[str, object]) -> object:
+    """Return the render fingerprint a manifest entry's PNG was drawn with.
+
+    Entries from before ``--png-style`` existed were drawn as the default figure.
+    """
+    return entry.get("render") or RenderParams().fingerprint()
 
 
 def run_plan(
@@ -87,8 +106,11 @@ def run_plan(
     prune: bool = False,
     fail_fast: bool = False,
     on_result: Callable[[Result], None] | None = None,
+    render: RenderParams | None = None,
 ) -> Report:
     """Process the jobs of ``the_plan`` that need it and return the report.
+
+    ``render`` says how PNGs are drawn (default: the figure).
 
     Files that failed or were passed over during discovery are reported first,
     then up-to-date files, then each job's result as it finishes
@@ -102,14 +124,18 @@ def run_plan(
     settings = params.fingerprint()
     if manifest is not None:
         manifest.begin()  # from now on, a killed run leaves its journal behind
-    build = decide(the_plan, manifest, params=params, force=force)
+    build = decide(the_plan, manifest, params=params, force=force, render=render)
+    drawn_as = (render or RenderParams()).fingerprint()
 
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
         if manifest is not None:
-            manifest.record(
-                _entry(result, job, manifest, settings, build.inputs.get(result.src))
+            entry = _entry(
+                result, job, manifest, settings, build.inputs.get(result.src)
             )
+            if entry.get("png") and result.status is Status.WRITTEN:
+                entry["render"] = drawn_as
+            manifest.record(entry)
         if on_result is not None:
             on_result(result)
 
@@ -128,7 +154,7 @@ def run_plan(
                 report.pruned.extend(manifest.prune(key))
             else:
                 report.stale.append(manifest.out / key)
-    work = functools.partial(process_task, params=params)
+    work = functools.partial(process_task, params=params, render=render)
     try:
         for task, outcome in runner.run(work, build.tasks):
             if isinstance(outcome, BaseException):
@@ -236,6 +262,7 @@ def run(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     on_result: Callable[[Result], None] | None = None,
+    render: RenderParams | None = None,
 ) -> Report:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
 
@@ -255,6 +282,8 @@ def run(
         Which files to take; see :func:`melcli.discover.plan`.
     on_result : callable or None
         Called with each :class:`Result` as it comes in.
+    render : RenderParams or None
+        How PNGs are drawn (style, waveform panel, colormap).
 
     Returns
     -------
@@ -266,7 +295,11 @@ def run(
         sources, out, extensions=extensions, include=include, exclude=exclude, png=png
     )
     runner = make_runner(jobs, len(the_plan.jobs))
-    return run_plan(the_plan, params=params, runner=runner, on_result=on_result)
+    if render is not None:
+        render.validate()
+    return run_plan(
+        the_plan, params=params, runner=runner, on_result=on_result, render=render
+    )
 
 
 __all__ = ["BuildPlan", "decide", "run", "run_plan"]

@@ -27,6 +27,7 @@ from .manifest import Manifest
 from .outdir import OutputLock, remove_leftovers
 from .params import DTYPES, KINDS, PAD_MODES, RES_TYPES, SCALES, WINDOWS, MelParams
 from .presets import PRESETS
+from .render import STYLES, RenderParams
 from .report import Report, Result, Status, display_path
 from .runners import default_jobs, make_runner
 
@@ -331,6 +332,50 @@ def feature_options(fn: F) -> F:
     return fn
 
 
+def image_options(fn: F) -> F:
+    """``--png-style``, ``--waveform``, ``--cmap``: how PNGs are drawn."""
+    options = [
+        click.option(
+            "--png-style",
+            type=click.Choice(STYLES),
+            default="figure",
+            show_default=True,
+            help="figure: axes, labels and colorbar; image: exactly frames x bins "
+            "pixels, low frequencies at the bottom, a fixed value-to-grey mapping "
+            "(16-bit grey by default) that melcli.render.read_image inverts.",
+        ),
+        click.option(
+            "--waveform",
+            is_flag=True,
+            help="With --png-style figure: a waveform panel above the spectrogram.",
+        ),
+        click.option(
+            "--cmap",
+            default=None,
+            metavar="NAME",
+            help="matplotlib colormap. [default: magma for figures, 16-bit gray "
+            "for images]",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _render_from(settings: dict[str, Any]) -> RenderParams:
+    """Build and validate the PNG settings, as a usage error naming the option."""
+    render = RenderParams(
+        style=settings.pop("png_style"),
+        waveform=settings.pop("waveform"),
+        cmap=settings.pop("cmap"),
+    )
+    try:
+        return render.validate()
+    except ParameterError as exc:
+        hint = f"--{(exc.param or '').replace('_', '-')}"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
 
 
@@ -415,6 +460,7 @@ def cli() -> None:
     help="Output folder; the input tree is mirrored into it.  [required]",
 )
 @click.option("--png", is_flag=True, help="Also write a PNG render of each array.")
+@image_options
 @click.option(
     "-j",
     "--jobs",
@@ -508,6 +554,7 @@ def mel(
     error or OUT locked by another run, 130/143 interrupted.
     """
     _apply_preset(ctx, settings)
+    render = _render_from(settings)
     params = _params_from(settings)
     if print_config:
         _print_config(ctx)
@@ -526,7 +573,7 @@ def mel(
         png=png,
     )
     if dry_run:
-        _dry_run(the_plan, out, params=params, force=force, quiet=quiet)
+        _dry_run(the_plan, out, params=params, force=force, quiet=quiet, render=render)
         return
     try:
         with OutputLock(out):
@@ -540,6 +587,7 @@ def mel(
                 fail_fast=fail_fast,
                 quiet=quiet,
                 verbose=verbose,
+                render=render,
             )
     except MelcliError as exc:
         raise _CannotStart(str(exc)) from None
@@ -577,6 +625,7 @@ def _build(
     fail_fast: bool,
     quiet: bool,
     verbose: bool,
+    render: RenderParams | None = None,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = Manifest.load(out)
@@ -603,6 +652,7 @@ def _build(
             prune=prune,
             fail_fast=fail_fast,
             on_result=console.on_result,
+            render=render,
         )
     except KeyboardInterrupt as exc:
         report = getattr(exc, "report", None) or Report(interrupted_by=signal.SIGINT)
@@ -624,11 +674,17 @@ def _build(
 
 
 def _dry_run(
-    the_plan: Plan, out: Path, *, params: MelParams, force: bool, quiet: bool
+    the_plan: Plan,
+    out: Path,
+    *,
+    params: MelParams,
+    force: bool,
+    quiet: bool,
+    render: RenderParams | None = None,
 ) -> None:
     """List what a run would build and why, on stdout; write nothing."""
     manifest = Manifest.load(out) if out.is_dir() else None
-    build = decide(the_plan, manifest, params=params, force=force)
+    build = decide(the_plan, manifest, params=params, force=force, render=render)
     for task in build.tasks:
         reason = build.reasons.get(task.job.src, "new")
         click.echo(f"would build {display_path(task.job.src)}: {reason}")

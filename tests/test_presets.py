@@ -187,13 +187,15 @@ def test_every_preset_validates_and_says_how_it_is_tested() -> None:
     for preset in presets.PRESETS.values():
         preset.params()
         assert preset.tested in (presets.REFERENCE_CODE, presets.DOCUMENTED_ARITHMETIC)
-        assert preset.sources and all(": " in s for s in preset.sources)
+        assert preset.sources
+        assert all(": " in s for s in preset.sources)
 
 
 def test_overrides_win_and_change_the_fingerprint() -> None:
     whisper = melcli.preset_params("whisper")
     more = melcli.preset_params("whisper", n_mels=64)
-    assert more.n_mels == 64 and more.sr == 16000
+    assert more.n_mels == 64
+    assert more.sr == 16000
     assert whisper.fingerprint() != more.fingerprint()
     assert whisper.fingerprint() != MelParams().fingerprint()
 
