@@ -200,7 +200,7 @@ def render_png(
         canvas.wave_ax.set_xlim(0.0, seconds)
         canvas.wave_ax.set_title(title)
     key = (n_panels, seconds, n_mels, fmin, fmax, vmin, vmax, ticks[-1], ylabel)
-    image_rgb = _draw(canvas, key, wave)
+    image_rgb = _draw(canvas, key) if wave is None else _draw(canvas, key, wave)
 
     def write(f: BinaryIO) -> None:
         image_rgb.save(f, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
