@@ -175,8 +175,8 @@ _PRESETS = (
             "Spectrogram(n_fft=window_size, hop_length=hop_size, window='hann', "
             "center=True, pad_mode='reflect'); LogmelFilterBank(sr, n_fft, "
             "n_mels=mel_bins, fmin, fmax, ref=1.0, amin=1e-10, top_db=None))",
-            "qiuqiangkong/audioset_tagging_cnn: scripts/ and README (Cnn14 "
-            "checkpoint: sample_rate 32000, window_size 1024, hop_size 320, "
+            "qiuqiangkong/audioset_tagging_cnn: the Cnn14 32 kHz checkpoint's "
+            "settings (sample_rate 32000, window_size 1024, hop_size 320, "
             "mel_bins 64, fmin 50, fmax 14000)",
             "qiuqiangkong/torchlibrosa: torchlibrosa/stft.py (LogmelFilterBank: "
             "librosa.filters.mel with its defaults, Slaney; power_to_db as "
@@ -284,18 +284,17 @@ _PRESETS = (
             "huggingface/transformers: src/transformers/audio_utils.py "
             "(spectrogram: centred, reflect padding, mel_floor 1e-10, "
             "power_to_db(reference=1.0, min_value=1e-10, db_range=None))",
-            "LAION-AI/CLAP: src/laion_clap/clap_module/model_configs/HTSAT-tiny.json "
-            "(sample_rate 48000, window_size 1024, hop_size 480, mel_bins 64, "
-            "fmin 50, fmax 14000)",
+            "LAION-AI/CLAP: the HTSAT models' audio_cfg (sample_rate 48000, "
+            "window_size 1024, hop_size 480, mel_bins 64, fmin 50, fmax 14000)",
         ),
         tested=REFERENCE_CODE,
         test="transformers.audio_utils mel_filter_bank, window_function and "
         "spectrogram called as ClapFeatureExtractor._np_extract_fbank_features "
         "calls them with its HTK filters (the class itself requires torch)",
         notes="The HTK filters are those of transformers' truncation='fusion' "
-        "path; its 'rand_trunc' path and LAION's own training code use "
-        "librosa's Slaney filters (--slaney-mel --norm slaney). CLAP's "
-        "10-s repeat-padding and fusion crops are left to the user.",
+        "path; its 'rand_trunc' path uses librosa's Slaney filters instead "
+        "(add --slaney-mel --norm slaney). CLAP's 10-s repeat-padding and "
+        "fusion crops are left to the user.",
     ),
 )
 
