@@ -22,6 +22,7 @@ from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
 from .pipeline import Task, describe_exception, process_task
+from .render import RenderParams
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
 from .storage import webdataset
@@ -51,16 +52,20 @@ def decide(
     params: MelParams,
     force: bool = False,
     format: str = "npy",
+    render: RenderParams | None = None,
 ) -> BuildPlan:
     """Split the jobs into what must be built, what only needs its PNG, and the rest.
 
     Jobs are first laid out as ``params`` asks (:func:`melcli.segment.plan_job`:
     with one file per segment, a job's array is its first segment).
     ``format`` is the storage format of the run (``npy`` or ``webdataset``);
-    an input stored in the other format is rebuilt.
+    an input stored in the other format is rebuilt. A PNG is re-rendered when
+    it is missing or changed, or when it was drawn with other
+    :class:`RenderParams` (style, waveform panel, colormap).
     """
     build = BuildPlan()
     settings = params.fingerprint()
+    drawn_as = (render or RenderParams()).fingerprint()
     keys = build.keys
     for job in (segment.plan_job(j, params=params) for j in the_plan.jobs):
         if manifest is None:
@@ -92,11 +97,23 @@ def decide(
             sr = int(manifest.entries[key].get("sr", 0))
             build.tasks.append(Task(job, render_only=True, sr=sr))
             build.reasons[job.src] = "PNG missing"
+        elif job.png is not None and _drawn_as(manifest.entries[key]) != drawn_as:
+            sr = int(manifest.entries[key].get("sr", 0))
+            build.tasks.append(Task(job, render_only=True, sr=sr))
+            build.reasons[job.src] = "PNG style changed"
         else:
             build.up_to_date.append(job)
     if manifest is not None:
         build.stale = manifest.stale(keys)
     return build
+
+
+def _drawn_as(entry: dict[str, object]) -> object:
+    """Return the render fingerprint a manifest entry's PNG was drawn with.
+
+    Entries from before ``--png-style`` existed were drawn as the default figure.
+    """
+    return entry.get("render") or RenderParams().fingerprint()
 
 
 def run_plan(
@@ -110,8 +127,11 @@ def run_plan(
     fail_fast: bool = False,
     on_result: Callable[[Result], None] | None = None,
     store: Callable[[Recorder], webdataset.SampleStore] | None = None,
+    render: RenderParams | None = None,
 ) -> Report:
     """Process the jobs of ``the_plan`` that need it and return the report.
+
+    ``render`` says how PNGs are drawn (default: the figure).
 
     Files that failed or were passed over during discovery are reported first,
     then up-to-date files, then each job's result as it finishes
@@ -131,16 +151,22 @@ def run_plan(
     if manifest is not None:
         manifest.begin()  # from now on, a killed run leaves its journal behind
     fmt = "npy" if store is None else webdataset.FORMAT
-    build = decide(the_plan, manifest, params=params, force=force, format=fmt)
+    build = decide(
+        the_plan, manifest, params=params, force=force, format=fmt, render=render
+    )
+    drawn_as = (render or RenderParams()).fingerprint()
 
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
         if manifest is not None and job is not None:
             _remove_replaced(result, job, manifest, keys=build.keys, params=params)
         if manifest is not None:
-            manifest.record(
-                _entry(result, job, manifest, settings, build.inputs.get(result.src))
+            entry = _entry(
+                result, job, manifest, settings, build.inputs.get(result.src)
             )
+            if entry.get("png") and result.status is Status.WRITTEN:
+                entry["render"] = drawn_as
+            manifest.record(entry)
         if on_result is not None:
             on_result(result)
 
@@ -175,7 +201,7 @@ def run_plan(
                 report.pruned.extend(manifest.prune(key))
             else:
                 report.stale.append(manifest.out / key)
-    work = functools.partial(process_task, params=params)
+    work = functools.partial(process_task, params=params, render=render)
     tasks = build.tasks if samples is None else map(samples.stage, build.tasks)
     try:
         for task, outcome in runner.run(work, tasks):
@@ -342,6 +368,7 @@ def run(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     on_result: Callable[[Result], None] | None = None,
+    render: RenderParams | None = None,
 ) -> Report:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
 
@@ -361,6 +388,8 @@ def run(
         Which files to take; see :func:`melcli.discover.plan`.
     on_result : callable or None
         Called with each :class:`Result` as it comes in.
+    render : RenderParams or None
+        How PNGs are drawn (style, waveform panel, colormap).
 
     Returns
     -------
@@ -373,7 +402,11 @@ def run(
         sources, out, extensions=extensions, include=include, exclude=exclude, png=png
     )
     runner = make_runner(jobs, len(the_plan.jobs))
-    return run_plan(the_plan, params=params, runner=runner, on_result=on_result)
+    if render is not None:
+        render.validate()
+    return run_plan(
+        the_plan, params=params, runner=runner, on_result=on_result, render=render
+    )
 
 
 __all__ = ["BuildPlan", "decide", "run", "run_plan"]

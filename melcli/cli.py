@@ -28,13 +28,17 @@ from .outdir import OutputLock, remove_leftovers
 from .params import (
     CROPS,
     DTYPES,
+    KINDS,
     PAD_MODES,
     PADS,
     RES_TYPES,
+    SCALES,
     SEGMENT_LAYOUTS,
     WINDOWS,
     MelParams,
 )
+from .presets import PRESETS
+from .render import STYLES, RenderParams
 from .report import Report, Result, Status, display_path
 from .runners import default_jobs, make_runner
 from .stats import STATS_NAME, DatasetStats, arrays_of, write_stats
@@ -328,6 +332,87 @@ def clip_options(fn: F) -> F:
     return fn
 
 
+def feature_options(fn: F) -> F:
+    """``--kind``, ``--n-mfcc``, the scale step, and ``--preset``."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--preset",
+            type=click.Choice(list(PRESETS)),
+            default=None,
+            help="Set every setting a model's front end pins (see 'melcli "
+            "presets'); options given explicitly, in the environment or in a "
+            "config file still win.",
+        ),
+        click.option(
+            "--kind",
+            type=click.Choice(KINDS),
+            default=d.kind,
+            show_default=True,
+            help="mel bands (n_mels, frames); linear STFT bins (1 + n_fft // 2, "
+            "frames); or MFCCs (n_mfcc, frames), the DCT of the scaled mel bands.",
+        ),
+        click.option(
+            "--n-mfcc",
+            type=int,
+            default=d.n_mfcc,
+            show_default=True,
+            help="Number of MFCCs with --kind mfcc.",
+        ),
+        click.option(
+            "--scale",
+            type=click.Choice(SCALES),
+            default=d.scale,
+            show_default=True,
+            help="The log step: db (power_to_db with --ref, --amin, --top-db), "
+            "log or log10 of max(S, amin) (with --clamp), or none.",
+        ),
+        click.option(
+            "--clamp",
+            type=OPTIONAL_FLOAT,
+            default=None,
+            help="With --scale log/log10: clamp at this many units below the "
+            "peak (Whisper: 8).  [default: none]",
+        ),
+        click.option(
+            "--shift",
+            type=float,
+            default=d.shift,
+            show_default=True,
+            help="Last step: (x + shift) / divisor (Whisper: 4 and 4).",
+        ),
+        click.option(
+            "--divisor",
+            type=float,
+            default=d.divisor,
+            show_default=True,
+            help="See --shift.",
+        ),
+        click.option(
+            "--pad-length",
+            type=int,
+            default=None,
+            help="Samples --center pads on each side. [default: n-fft // 2]",
+        ),
+        click.option(
+            "--drop-last-frame/--keep-last-frame",
+            default=d.drop_last_frame,
+            show_default=True,
+            help="Drop the last STFT frame, as Whisper does.",
+        ),
+        click.option(
+            "--stft-eps",
+            type=float,
+            default=d.stft_eps,
+            show_default=True,
+            help="Added to |STFT|^2 before the power (HiFi-GAN: 1e-9).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def _storage_from(kwargs: dict[str, Any]) -> tuple[str, int]:
     """Pop ``--format`` and ``--shard-size``; return the format and size in bytes."""
     fmt = kwargs.pop("storage_format")
@@ -395,7 +480,69 @@ def stats_option(fn: F) -> F:
     )(fn)
 
 
+def image_options(fn: F) -> F:
+    """``--png-style``, ``--waveform``, ``--cmap``: how PNGs are drawn."""
+    options = [
+        click.option(
+            "--png-style",
+            type=click.Choice(STYLES),
+            default="figure",
+            show_default=True,
+            help="figure: axes, labels and colorbar; image: exactly frames x bins "
+            "pixels, low frequencies at the bottom, a fixed value-to-grey mapping "
+            "(16-bit grey by default) that melcli.render.read_image inverts.",
+        ),
+        click.option(
+            "--waveform",
+            is_flag=True,
+            help="With --png-style figure: a waveform panel above the spectrogram.",
+        ),
+        click.option(
+            "--cmap",
+            default=None,
+            metavar="NAME",
+            help="matplotlib colormap. [default: magma for figures, 16-bit gray "
+            "for images]",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _render_from(settings: dict[str, Any]) -> RenderParams:
+    """Build and validate the PNG settings, as a usage error naming the option."""
+    render = RenderParams(
+        style=settings.pop("png_style"),
+        waveform=settings.pop("waveform"),
+        cmap=settings.pop("cmap"),
+    )
+    try:
+        return render.validate()
+    except ParameterError as exc:
+        hint = f"--{(exc.param or '').replace('_', '-')}"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
+
+
+def _apply_preset(ctx: click.Context, settings: dict[str, Any]) -> None:
+    """Fill in ``settings`` from ``--preset`` where nothing else set them.
+
+    Precedence: command line > environment > config file > preset > defaults.
+    Each value taken from the preset is noted for ``--print-config``.
+    """
+    from click.core import ParameterSource
+
+    name = settings.pop("preset", None)
+    if name is None:
+        return
+    taken = ctx.meta.setdefault("melcli.preset", {})
+    for key, value in PRESETS[name].settings.items():
+        if ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
+            settings[key] = value
+            taken[key] = (name, value)
 
 
 def _params_from(kwargs: dict[str, Any]) -> MelParams:
@@ -461,6 +608,7 @@ def cli() -> None:
     help="Output folder; the input tree is mirrored into it.  [required]",
 )
 @click.option("--png", is_flag=True, help="Also write a PNG render of each array.")
+@image_options
 @click.option(
     "-j",
     "--jobs",
@@ -474,6 +622,7 @@ def cli() -> None:
 @clip_options
 @segment_options
 @stats_option
+@feature_options
 @click.option(
     "--force", is_flag=True, help="Rebuild everything, even what is up to date."
 )
@@ -557,6 +706,8 @@ def mel(
     error or OUT locked by another run, 130/143 interrupted.
     """
     with_stats = settings.pop("with_stats")
+    _apply_preset(ctx, settings)
+    render = _render_from(settings)
     params = _params_from(settings)
     fmt, shard_size = _storage_from(settings)
     try:
@@ -581,7 +732,14 @@ def mel(
     )
     if dry_run:
         _dry_run(
-            the_plan, out, params=params, force=force, quiet=quiet, fmt=fmt, prune=prune
+            the_plan,
+            out,
+            params=params,
+            force=force,
+            quiet=quiet,
+            fmt=fmt,
+            prune=prune,
+            render=render,
         )
         return
     try:
@@ -598,6 +756,7 @@ def mel(
                 verbose=verbose,
                 fmt=fmt,
                 shard_size=shard_size,
+                render=render,
             )
             stats_ok = True
             if with_stats and report.interrupted_by is None:
@@ -670,6 +829,7 @@ def _build(
     verbose: bool,
     fmt: str = "npy",
     shard_size: int = 0,
+    render: RenderParams | None = None,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = Manifest.load(out)
@@ -699,6 +859,7 @@ def _build(
             store=_sample_store(
                 manifest, params=params, fmt=fmt, shard_size=shard_size
             ),
+            render=render,
         )
     except KeyboardInterrupt as exc:
         report = getattr(exc, "report", None) or Report(interrupted_by=signal.SIGINT)
@@ -728,10 +889,13 @@ def _dry_run(
     quiet: bool,
     fmt: str = "npy",
     prune: bool = False,
+    render: RenderParams | None = None,
 ) -> None:
     """List what a run would build and why, on stdout; write nothing."""
     manifest = Manifest.load(out) if out.is_dir() else None
-    build = decide(the_plan, manifest, params=params, force=force, format=fmt)
+    build = decide(
+        the_plan, manifest, params=params, force=force, format=fmt, render=render
+    )
     for task in build.tasks:
         reason = build.reasons.get(task.job.src, "new")
         click.echo(f"would build {display_path(task.job.src)}: {reason}")
@@ -840,6 +1004,7 @@ def _print_config(ctx: click.Context) -> None:
         ParameterSource.DEFAULT: "default",
     }
     click.echo("[tool.melcli]")
+    from_preset = ctx.meta.get("melcli.preset", {})
     for param in ctx.command.params:
         if not isinstance(param, click.Option) or param.name in _NOT_CONFIGURABLE:
             continue
@@ -848,6 +1013,9 @@ def _print_config(ctx: click.Context) -> None:
         value = ctx.params.get(param.name)
         source = ctx.get_parameter_source(param.name)
         where = origin.get(source, "default") if source else "default"
+        if param.name in from_preset:
+            preset, value = from_preset[param.name]
+            where = f"preset {preset}"
         key = _option_name(param)
         shown = _toml_value(param, value)
         if shown is None:  # unset, with no word for it: keep the line valid TOML
@@ -870,6 +1038,67 @@ def _toml_value(param: click.Parameter, value: Any) -> str | None:
     if isinstance(value, int | float):
         return repr(value)
     return json.dumps(value)
+
+
+@cli.command("presets")
+@click.argument("names", nargs=-1, type=click.Choice(list(PRESETS)))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per preset.")
+def presets_command(names: tuple[str, ...], as_json: bool) -> None:
+    """List the model presets, their settings, and where each comes from.
+
+    For each preset (or only NAMES): the settings it pins, as melcli options;
+    the sources of those facts (repository: file); and whether the tests
+    compare it with the reference code itself or with its documented
+    arithmetic, within 1e-4. Use one with 'melcli mel --preset NAME'.
+    """
+    chosen = [PRESETS[n] for n in names] if names else list(PRESETS.values())
+    for i, preset in enumerate(chosen):
+        if as_json:
+            row = {
+                "name": preset.name,
+                "summary": preset.summary,
+                "settings": dict(preset.settings),
+                "sources": list(preset.sources),
+                "tested": preset.tested,
+                "test": preset.test,
+                "notes": preset.notes,
+            }
+            click.echo(json.dumps(row))
+            continue
+        if i:
+            click.echo("")
+        click.echo(f"{preset.name}: {preset.summary}")
+        options = " ".join(
+            _as_option(key, value) for key, value in preset.settings.items()
+        )
+        _echo_wrapped("settings", options)
+        for source in preset.sources:
+            _echo_wrapped("source", source)
+        _echo_wrapped("tested", f"against the {preset.tested}: {preset.test}")
+        if preset.notes:
+            _echo_wrapped("notes", preset.notes)
+
+
+def _as_option(key: str, value: Any) -> str:
+    """Write one setting as the command-line option that sets it."""
+    flag = key.replace("_", "-")
+    if key == "htk":
+        return "--htk" if value else "--slaney-mel"
+    if key == "drop_last_frame":
+        return "--drop-last-frame" if value else "--keep-last-frame"
+    if isinstance(value, bool):
+        return f"--{flag}" if value else f"--no-{flag}"
+    if value is None:
+        return f"--{flag} none" if key in ("fmax", "top_db", "clamp", "norm") else ""
+    return f"--{flag} {value:g}" if isinstance(value, float) else f"--{flag} {value}"
+
+
+def _echo_wrapped(label: str, text: str) -> None:
+    import textwrap
+
+    lines = textwrap.wrap(" ".join(text.split()), width=78, break_on_hyphens=False)
+    for j, line in enumerate(lines):
+        click.echo(f"  {label + ':' if j == 0 else '':<10}{line}")
 
 
 @cli.command()

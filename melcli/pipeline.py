@@ -15,6 +15,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from .errors import MelcliError
 from .params import MelParams
 from .report import Result, Status
 from .runners import task_scope
+
+if TYPE_CHECKING:
+    from .render import RenderParams
 from .write import save_npy
 
 
@@ -79,10 +83,12 @@ def mel_spectrogram(
         return np.stack(
             [S for _, S in segment.spectrograms(blocks, sr=sr, params=params)]
         )
-    return transform.mel_spectrogram_db(y, sr=sr, params=params)
+    return transform.features(y, sr=sr, params=params)
 
 
-def process_one(job: Job, *, params: MelParams) -> Result:
+def process_one(
+    job: Job, *, params: MelParams, render: RenderParams | None = None
+) -> Result:
     """Turn one input into its outputs; report failures instead of raising.
 
     Parameters
@@ -91,6 +97,8 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         The input and its output paths.
     params : MelParams
         Validated settings.
+    render : RenderParams or None
+        How the PNG (if ``job.png``) is drawn; the default figure when omitted.
 
     Returns
     -------
@@ -121,9 +129,7 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         else:
             info, sr = wave.info, wave.sr
             params.check_sr(sr)
-            S_db = transform.mel_spectrogram_db(
-                wave.y, sr=sr, params=params, timings=timings
-            )
+            S_db = transform.features(wave.y, sr=sr, params=params, timings=timings)
             shape = S_db.shape
             if not np.isfinite(S_db).all():
                 raise MelcliError(
@@ -137,7 +143,15 @@ def process_one(job: Job, *, params: MelParams) -> Result:
             from .render import render_png
 
             try:
-                render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
+                render_png(
+                    job.png,
+                    S_db,
+                    sr=sr,
+                    params=params,
+                    title=job.rel,
+                    render=render,
+                    source=job.src,
+                )
             except BaseException:
                 # A failed file leaves no outputs behind, not half a pair.
                 job.npy.unlink(missing_ok=True)
@@ -230,22 +244,34 @@ class Task:
     sr: int = 0
 
 
-def process_task(task: Task, *, params: MelParams) -> Result:
+def process_task(
+    task: Task, *, params: MelParams, render: RenderParams | None = None
+) -> Result:
     """Run ``task`` (picklable entry point for the runners)."""
     with task_scope():
         if task.render_only:
-            return render_one(task.job, params=params, sr=task.sr)
-        return process_one(task.job, params=params)
+            return render_one(task.job, params=params, sr=task.sr, render=render)
+        return process_one(task.job, params=params, render=render)
 
 
-def render_one(job: Job, *, params: MelParams, sr: int) -> Result:
+def render_one(
+    job: Job, *, params: MelParams, sr: int, render: RenderParams | None = None
+) -> Result:
     """Render the PNG of an array that is already up to date."""
     assert job.png is not None
     with _one_file() as outcome:
         from .render import render_png
 
         S_db = np.load(job.npy, mmap_mode="r")
-        render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
+        render_png(
+            job.png,
+            S_db,
+            sr=sr,
+            params=params,
+            title=job.rel,
+            render=render,
+            source=job.src,
+        )
     return Result(
         src=job.src,
         status=outcome.status,

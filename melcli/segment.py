@@ -189,7 +189,7 @@ def spectrograms(
     size, hop = sizes(params, sr)
     for start, y in windows(blocks, size=size, hop=hop):
         y = np.ascontiguousarray(y[0] if params.mono else y)
-        S_db = transform.mel_spectrogram_db(y, sr=sr, params=params, timings=timings)
+        S_db = transform.features(y, sr=sr, params=params, timings=timings)
         if not np.isfinite(S_db).all():
             raise MelcliError("spectrogram is not finite (sample values too large?)")
         yield start, S_db

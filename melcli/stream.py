@@ -18,7 +18,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -51,9 +51,16 @@ class Streamed:
 def can_stream(params: MelParams) -> bool:
     """Return whether these settings can take the streaming path.
 
-    Only the soxr resamplers stream; with the others, long files run in memory.
+    Only the soxr resamplers stream, and only mel arrays (any scale step)
+    without ``drop_last_frame``; otherwise long files run in memory, whole,
+    with the same numbers (``kind="stft"`` and ``"mfcc"``, Whisper's dropped
+    last frame, or another resampler).
     """
-    return params.res_type.startswith("soxr")
+    return (
+        params.res_type.startswith("soxr")
+        and params.kind == "mel"
+        and not params.drop_last_frame
+    )
 
 
 def stream_to_npy(
@@ -224,7 +231,7 @@ class _Framer:
         self.params = params
         self.n_fft = params.n_fft
         self.hop = params.effective_hop_length
-        self.pad = self.n_fft // 2 if params.center else 0
+        self.pad = params.effective_pad_length
         self.window = transform.stft_window(
             params.window, params.effective_win_length, params.n_fft
         )
@@ -288,7 +295,9 @@ class _Framer:
                 self.buf[..., a:b], self.n_fft, axis=-1
             )[..., :: self.hop, :]
             blocks.append(
-                transform.frames_power(frames, self.window, self.params.power)
+                transform.frames_power(
+                    frames, self.window, self.params.power, eps=self.params.stft_eps
+                )
             )
             self.next_k = k1
         # Keep n_fft samples of history (or from the next frame, if earlier).
@@ -311,20 +320,15 @@ def _write_db(
 ) -> None:
     """Turn the frames-first mel power file into the C-order dB ``.npy``.
 
-    dB needs the whole file's peak (``ref="max"`` and ``top_db``): the same
-    formula as :func:`melcli.transform.power_to_db`, applied chunk by chunk.
-    Each chunk's rows are written at their offsets in the final file.
+    dB needs the whole file's peak (``ref="max"`` and ``top_db``), and so does
+    the log scales' ``clamp``: the same formulas as
+    :func:`melcli.transform.scale`, applied chunk by chunk. Each chunk's rows
+    are written at their offsets in the final file.
     """
     power_file.seek(0)
     n_frames = shape[-1]
     dtype = np.dtype(params.dtype)
-    amin = params.amin
-    ref_value = np.float32(peak) if params.ref == "max" else np.abs(float(params.ref))
-    ref_db = 10.0 * np.log10(np.maximum(amin, ref_value))
-    floor = None
-    if params.top_db is not None:
-        top = np.float32(10.0 * np.log10(np.maximum(amin, np.float32(peak)))) - ref_db
-        floor = top - params.top_db
+    scale_chunk = _chunk_scaler(params, peak)
 
     def write(f: BinaryIO) -> None:
         header = {
@@ -340,10 +344,7 @@ def _write_db(
             count = min(DB_CHUNK, n_frames - start)
             raw = power_file.read(count * rows * 4)
             S = np.frombuffer(raw, dtype=np.float32).reshape(count, rows)
-            S_db = 10.0 * np.log10(np.maximum(amin, S))
-            S_db -= ref_db
-            if floor is not None:
-                np.maximum(S_db, floor, out=S_db)
+            S_db = scale_chunk(S)
             block = np.ascontiguousarray(S_db.T.astype(dtype))
             for row in range(rows):
                 os.pwrite(
@@ -353,3 +354,46 @@ def _write_db(
                 )
 
     atomic_write(npy, write)
+
+
+def _chunk_scaler(params: MelParams, peak: float) -> Callable[[np.ndarray], np.ndarray]:
+    """Return the scale step for chunks of a file whose peak power is ``peak``."""
+    amin = params.amin
+    step: Callable[[np.ndarray], np.ndarray]
+    if params.scale == "db":
+        ref = np.float32(peak) if params.ref == "max" else np.abs(float(params.ref))
+        ref_db = 10.0 * np.log10(np.maximum(amin, ref))
+        floor = None
+        if params.top_db is not None:
+            top = np.float32(10.0 * np.log10(np.maximum(amin, np.float32(peak))))
+            floor = top - ref_db - params.top_db
+
+        def db(S: np.ndarray) -> np.ndarray:
+            S_db: np.ndarray = 10.0 * np.log10(np.maximum(amin, S))
+            S_db -= ref_db
+            if floor is not None:
+                np.maximum(S_db, floor, out=S_db)
+            return S_db
+
+        step = db
+    elif params.scale in ("log", "log10"):
+        log = np.log10 if params.scale == "log10" else np.log
+        log_floor = None
+        if params.clamp is not None:
+            top = log(np.maximum(np.float32(peak), np.float32(amin)))
+            log_floor = top - np.float32(params.clamp)
+
+        def logs(S: np.ndarray) -> np.ndarray:
+            S_log: np.ndarray = log(np.maximum(S, amin))
+            if log_floor is not None:
+                np.maximum(S_log, log_floor, out=S_log)
+            return S_log
+
+        step = logs
+    else:
+        step = np.copy
+
+    def scaled(S: np.ndarray) -> np.ndarray:
+        return transform.affine(step(S), shift=params.shift, divisor=params.divisor)
+
+    return scaled
