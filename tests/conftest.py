@@ -38,6 +38,18 @@ def noise(*, sr: int = 22050, seconds: float = 1.0, seed: int = 0) -> np.ndarray
     return (rng.random(int(sr * seconds)) - 0.5).astype(np.float32)
 
 
+def speechlike(sr: int, seconds: float = 2.5, seed: int = 7) -> np.ndarray:
+    """Harmonics on a gliding pitch, syllable bursts, a pause, a little noise."""
+    t = np.arange(int(sr * seconds)) / sr
+    f0 = 110 + 40 * np.sin(2 * np.pi * 0.9 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    y = sum(np.sin(k * phase) * np.exp(-k / 8) for k in range(1, 30))
+    envelope = np.clip(np.sin(2 * np.pi * 2.5 * t), 0, None) ** 1.5
+    envelope[int(0.5 * len(t)) : int(0.6 * len(t))] = 0.0
+    n = noise(sr=sr, seconds=seconds, seed=seed)[: len(t)]
+    return np.asarray(0.15 * y * envelope + 0.005 * n, dtype=np.float32)
+
+
 WriteAudio = Callable[..., Path]
 
 
