@@ -546,3 +546,29 @@ def test_dry_run_writes_nothing_and_agrees_with_the_run(
     assert again.stdout == ""
     assert f"0 to build, {len(FILES)} up to date" in again.stderr
     assert sorted((p.name, p.stat().st_mtime_ns) for p in out.rglob("*")) == before
+
+
+# ------------------------------------------------ PNG figures and clips
+def test_waveform_panel_shows_the_clip_the_spectrogram_is_of(
+    write_audio: WriteAudio,
+) -> None:
+    from melcli.render import waveform_envelope
+
+    quiet = np.zeros(SR, dtype=np.float32)
+    loud = tone(500.0, sr=SR, seconds=1.0)
+    path = write_audio("middle.wav", np.concatenate([quiet, loud, quiet]), sr=SR)
+    whole, seconds = waveform_envelope(path, MelParams(sr=SR), columns=30)
+    assert seconds == pytest.approx(3.0)
+    assert np.abs(whole[0, :, :10]).max() == 0.0  # the file starts silent
+    # Centre crop: the panel is the loud second, as the spectrogram is.
+    centred = MelParams(sr=SR, clip_duration=1.0, crop="center")
+    envelope, seconds = waveform_envelope(path, centred, columns=30)
+    assert seconds == pytest.approx(1.0)
+    assert (envelope[0, 1] > 0.4).all()
+    assert (envelope[0, 0] < -0.4).all()
+    # Padded to 4 s: the end of the panel is the padding.
+    padded = MelParams(sr=SR, clip_duration=4.0)
+    envelope, seconds = waveform_envelope(path, padded, columns=40)
+    assert seconds == pytest.approx(4.0)
+    assert np.abs(envelope[0, :, 31:]).max() == 0.0
+    assert envelope[0, 1, 12:18].min() > 0.4
