@@ -1176,10 +1176,11 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
     """Write per-band mean, std, min, max and the frame count to OUT/stats.npz.
 
     OUT is the output folder of `melcli mel`. The arrays counted are those its
-    manifest.jsonl records as written or up to date (without a manifest: every
-    *.npy under OUT). Bands are the second-to-last axis of each array; every
-    other axis (channels, segments, frames) is pooled. std is the population
-    standard deviation. Values are float64, accumulated stably.
+    manifest.jsonl records as written or up to date: .npy files, or with
+    --format webdataset the .npy members of the samples in the shards (without a
+    manifest: every *.npy under OUT). Bands are the second-to-last axis of each
+    array; every other axis (channels, segments, frames) is pooled. std is the
+    population standard deviation. Values are float64, accumulated stably.
 
     Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
     """
