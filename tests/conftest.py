@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,3 +82,32 @@ def dataset(write_audio: WriteAudio, tmp_path: Path) -> Path:
     write_audio("birds/tweet.wav", tone(3000.0, sr=44100, channels=2), sr=44100)
     write_audio("birds/deep/chirp.flac", tone(1000.0))
     return tmp_path / "audio"
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No ``MELCLI_*`` variables from the caller's environment; cwd is tmp_path."""
+    for name in list(os.environ):
+        if name.startswith("MELCLI_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def whisper_features(y: np.ndarray, *, n_mels: int) -> np.ndarray:
+    """transformers' WhisperFeatureExtractor on 16-kHz ``y``: [shape=(n_mels, 3000)].
+
+    Built with explicit arguments (nothing is downloaded); it pads or trims
+    ``y`` to 30 s, as Whisper does.
+    """
+    from transformers import WhisperFeatureExtractor
+
+    extractor = WhisperFeatureExtractor(
+        feature_size=n_mels,
+        sampling_rate=16000,
+        hop_length=160,
+        chunk_length=30,
+        n_fft=400,
+    )
+    features = extractor(y, sampling_rate=16000, return_tensors="np")
+    out: np.ndarray = features["input_features"][0]
+    return out
