@@ -244,11 +244,12 @@ def test_switching_the_segment_layout_in_shards_replaces_the_samples(
     ],
     ids=repr,
 )
-def test_stats_of_shards_equal_numpy_over_an_npy_run(
+def test_stats_of_shards_and_files_equal_numpy_over_the_arrays(
     src: Path, tmp_path: Path, options: tuple[str, ...]
 ) -> None:
-    ok(mel(src, tmp_path / "npy", *SMALL, *options))
+    ok(mel(src, tmp_path / "npy", *SMALL, *options, "--stats"))
     arrays = [np.load(p) for p in npy_tree(tmp_path / "npy").values()]
+    assert_stats_of(tmp_path / "npy" / "stats.npz", arrays)
     out = tmp_path / "wds"
     result = ok(mel(src, out, *SMALL, *options, *WDS, "--stats"))
     assert "no arrays" not in result.stderr
