@@ -23,6 +23,7 @@ from .params import MelParams
 from .pipeline import Task, describe_exception, process_task
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
+from .write import remove_temp_files
 
 
 @dataclass
@@ -132,6 +133,8 @@ def run_plan(
     try:
         for task, outcome in runner.run(work, build.tasks):
             if isinstance(outcome, BaseException):
+                # The worker died or was stopped mid-file: drop its temp files.
+                remove_temp_files(task.job.outputs)
                 outcome = Result(
                     src=task.job.src,
                     status=Status.FAILED,
@@ -221,6 +224,7 @@ def _entry(
         "duration": round(result.duration, 6),
         "shape": list(result.shape),
         "sr": result.sr,
+        "silent": result.silent,
         **versions(),
     }
 

@@ -25,9 +25,17 @@ from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions
 from .errors import MelcliError, ParameterError
 from .manifest import Manifest
 from .outdir import OutputLock, remove_leftovers
-from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
+from .params import (
+    DTYPES,
+    NON_FINITE_POLICIES,
+    PAD_MODES,
+    RES_TYPES,
+    TRUNCATED_POLICIES,
+    WINDOWS,
+    MelParams,
+)
 from .report import Report, Result, Status, display_path
-from .runners import default_jobs, make_runner
+from .runners import DEFAULT_TIMEOUT, default_jobs, make_runner
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -249,6 +257,42 @@ def pipeline_options(fn: F) -> F:
     return fn
 
 
+def bad_input_options(fn: F) -> F:
+    """``--truncated``, ``--non-finite``, ``--timeout``: what to do with bad input."""
+    options = [
+        click.option(
+            "--truncated",
+            type=click.Choice(TRUNCATED_POLICIES),
+            default=MelParams.truncated,
+            show_default=True,
+            help="A file whose audio ends before its header says (cut download, "
+            "damaged frames) fails, or with 'keep' is written from what was "
+            "decoded, with a warning saying how much.",
+        ),
+        click.option(
+            "--non-finite",
+            type=click.Choice(NON_FINITE_POLICIES),
+            default=MelParams.non_finite,
+            show_default=True,
+            help="A file with NaN or Inf samples fails, or with 'zero' they are "
+            "replaced by 0, with a warning.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0),
+            default=None,
+            metavar="SECONDS",
+            help="Fail a file still unfinished after SECONDS (its worker process "
+            "is killed and replaced; the run goes on); 0 disables. With -j 1 or a "
+            "single file, setting it runs them in one worker process. [default: "
+            f"{DEFAULT_TIMEOUT:g} with several workers, none with -j 1]",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
 
 
@@ -324,6 +368,7 @@ def cli() -> None:
 )
 @selection_options
 @pipeline_options
+@bad_input_options
 @click.option(
     "--force", is_flag=True, help="Rebuild everything, even what is up to date."
 )
@@ -386,6 +431,7 @@ def mel(
     print_config: bool,
     quiet: bool,
     verbose: bool,
+    timeout: float | None,
     **settings: Any,
 ) -> None:
     """Write one log-mel spectrogram .npy per audio file under SRC into OUT.
@@ -438,6 +484,7 @@ def mel(
                 fail_fast=fail_fast,
                 quiet=quiet,
                 verbose=verbose,
+                timeout=timeout,
             )
     except MelcliError as exc:
         raise _CannotStart(str(exc)) from None
@@ -475,6 +522,7 @@ def _build(
     fail_fast: bool,
     quiet: bool,
     verbose: bool,
+    timeout: float | None = None,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = Manifest.load(out)
@@ -495,6 +543,7 @@ def _build(
                 total,
                 png=any(job.png is not None for job in the_plan.jobs),
                 params=params,
+                timeout=timeout,
             ),
             manifest=manifest,
             force=force,
@@ -732,7 +781,7 @@ def _is_utf8(text: str) -> bool:
 
 
 def _error(path: Path, reason: str) -> None:
-    click.echo(f"error: {display_path(path)}: {reason}", err=True)
+    click.echo(f"error: {display_path(path)}: {display_path(reason)}", err=True)
 
 
 def _one_line(text: str) -> str:
@@ -771,9 +820,9 @@ class _Console:
             self.bar.update(1)
         if not self.quiet:
             for warning in result.warnings:
-                self.echo(f"warning: {path}: {_one_line(warning)}")
+                self.echo(f"warning: {path}: {display_path(_one_line(warning))}")
         if result.status is Status.FAILED:
-            self.echo(f"error: {path}: {_one_line(result.reason)}")
+            self.echo(f"error: {path}: {display_path(_one_line(result.reason))}")
         elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
             self.echo(f"wrote {outputs}")

@@ -58,6 +58,11 @@ PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
 
 DTYPES = ("float32", "float16")
 
+#: ``truncated``: fail, or keep what was decoded (with a warning).
+TRUNCATED_POLICIES = ("fail", "keep")
+#: ``non_finite``: fail, or replace NaN and Inf samples by zeros (with a warning).
+NON_FINITE_POLICIES = ("fail", "zero")
+
 Dtype = Literal["float32", "float16"]
 
 
@@ -92,6 +97,13 @@ class MelParams:
         Clamp at this many dB below the peak; ``None`` disables.
     dtype : {"float32", "float16"}
         Type of the arrays written.
+    truncated : {"fail", "keep"}
+        A stream that ends before its header says (a cut download, a damaged
+        frame) fails, or with ``"keep"`` is written with a warning saying how
+        much was decoded.
+    non_finite : {"fail", "zero"}
+        NaN or Inf samples fail the file (naming their counts), or with
+        ``"zero"`` are replaced by 0, with a warning.
     """
 
     sr: int | None = 22050
@@ -115,6 +127,11 @@ class MelParams:
     amin: float = 1e-10
     top_db: float | None = 80.0
     dtype: Dtype = "float32"
+    #: What to do with a stream that ends before its header says: "fail", or
+    #: "keep" what was decoded, with a warning saying how much.
+    truncated: str = "fail"
+    #: What to do with NaN or Inf samples: "fail", or "zero" (replace by 0).
+    non_finite: str = "fail"
 
     # ------------------------------------------------------------------ derived
     @property
@@ -198,6 +215,8 @@ class MelParams:
         if self.top_db is not None:
             _non_negative("top_db", self.top_db)
         _choice("dtype", self.dtype, DTYPES)
+        _choice("truncated", self.truncated, TRUNCATED_POLICIES)
+        _choice("non_finite", self.non_finite, NON_FINITE_POLICIES)
         return self
 
     def check_sr(self, sr: float) -> None:

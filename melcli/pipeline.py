@@ -108,13 +108,17 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         else:
             info, sr = wave.info, wave.sr
             params.check_sr(sr)
-            S_db = transform.mel_spectrogram_db(
-                wave.y, sr=sr, params=params, timings=timings
-            )
+            # Overflow shows as a non-finite array, reported below in words.
+            with np.errstate(over="ignore", invalid="ignore"):
+                S_db = transform.mel_spectrogram_db(
+                    wave.y, sr=sr, params=params, timings=timings
+                )
             shape = S_db.shape
             if not np.isfinite(S_db).all():
+                peak = float(np.abs(wave.y).max())
                 raise MelcliError(
-                    "spectrogram is not finite (sample values too large?)"
+                    f"sample values too large (peak {peak:.3g}): the power "
+                    "spectrogram overflows"
                 )
             t0 = time.perf_counter()
             save_npy(job.npy, S_db)
@@ -136,6 +140,7 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         status=status,
         reason=outcome.reason,
         warnings=outcome.warnings,
+        silent=outcome.silent and status is Status.WRITTEN,
         outputs=job.outputs if status is Status.WRITTEN else (),
         shape=tuple(shape),
         samplerate=info.samplerate if info else 0,
@@ -151,6 +156,7 @@ class _Outcome:
     status: Status = Status.WRITTEN
     reason: str = ""
     warnings: tuple[str, ...] = ()
+    silent: bool = False
 
 
 @contextlib.contextmanager
@@ -170,6 +176,7 @@ def _one_file() -> Iterator[_Outcome]:
         except Exception as exc:
             outcome.status, outcome.reason = Status.FAILED, describe_exception(exc)
     outcome.warnings = tuple(dict.fromkeys(str(w.message) for w in caught))
+    outcome.silent = any(issubclass(w.category, audio.SilentInput) for w in caught)
 
 
 def describe_exception(exc: BaseException) -> str:

@@ -44,6 +44,8 @@ class Result:
         The source's length in seconds.
     timings : dict
         Seconds spent per pipeline stage.
+    silent : bool
+        The input was digital silence (recorded in the manifest).
     """
 
     src: Path
@@ -57,6 +59,8 @@ class Result:
     sr: int = 0
     duration: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    #: Every decoded sample was zero (the array is constant).
+    silent: bool = False
 
 
 @dataclass

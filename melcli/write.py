@@ -29,7 +29,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX
+        dir=path.parent, prefix=temp_prefix(path), suffix=TEMP_SUFFIX
     )
     try:
         with os.fdopen(fd, "wb") as f:
@@ -40,6 +40,48 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+#: Longest file name most file systems take, in bytes.
+NAME_MAX = 255
+#: Bytes mkstemp adds between the prefix and the suffix.
+_RANDOM_PART = 8
+
+
+def temp_prefix(path: Path) -> str:
+    """Return the hidden prefix of ``path``'s temporary files: ``.NAME.``.
+
+    A long ``NAME`` is cut (at a character boundary) so that the temporary
+    name still fits in :data:`NAME_MAX` bytes: an output whose own name fits
+    can always be written.
+    """
+    budget = NAME_MAX - len(TEMP_SUFFIX) - _RANDOM_PART - 2
+    name = os.fsencode(path.name)
+    if len(name) > budget:
+        name = name[:budget]
+        while name:  # do not end inside a multi-byte character
+            try:
+                name.decode("utf-8")
+                break
+            except UnicodeDecodeError as exc:
+                if exc.start < len(name) - 4:
+                    break  # not UTF-8 anyway: any cut will do
+                name = name[:-1]
+    return f".{os.fsdecode(name)}."
+
+
+def remove_temp_files(paths: Iterable[Path]) -> list[Path]:
+    """Delete the temporary files of ``paths`` (a worker killed while writing them)."""
+    found = []
+    for path in paths:
+        prefix = temp_prefix(path)
+        with contextlib.suppress(OSError):
+            found.extend(
+                path.parent / name
+                for name in os.listdir(path.parent)
+                if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
+            )
+    return remove_files(found)
 
 
 def save_npy(path: Path, array: np.ndarray) -> None:
