@@ -214,9 +214,7 @@ class _CheckedFile:
         if self.at_end:
             return np.empty((0, self.info.channels), dtype=dtype)
         try:
-            block: np.ndarray = self._f.read(
-                frames=frames, dtype=dtype, always_2d=True
-            )
+            block: np.ndarray = self._f.read(frames=frames, dtype=dtype, always_2d=True)
         except sf.SoundFileError as exc:
             reason = _describe_soundfile_error(exc)
             reached = self._tell(default=self.position)
@@ -696,6 +694,8 @@ def _describe_soundfile_error(exc: sf.SoundFileError) -> str:
         # libsndfile's message when a decoder (mpg123) found no audio in a file
         # that _check_readable has already shown to be a readable regular file.
         return "not an audio file (no decodable audio found)"
+    if "sf_info struct incomplete" in lowered:
+        return "invalid header: sample rate or channel count is zero"
     if not text:
         return f"cannot decode ({type(exc).__name__})"
     return f"cannot decode: {text[0].lower()}{text[1:]}"

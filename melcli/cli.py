@@ -258,7 +258,7 @@ def pipeline_options(fn: F) -> F:
 
 
 def bad_input_options(fn: F) -> F:
-    """``--truncated``, ``--non-finite``, ``--timeout``: what to do with bad input."""
+    """Add ``--truncated``, ``--non-finite`` and ``--timeout`` (bad input, hangs)."""
     options = [
         click.option(
             "--truncated",

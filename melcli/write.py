@@ -9,6 +9,7 @@ never a truncated ``NAME``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -36,9 +37,15 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             write(f)
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
+        # numpy reports a short write as "N requested and M written": say why
+        # (before removing the temp file, which frees the space it took).
+        short = isinstance(exc, OSError) and exc.errno is None
+        explained = _short_write(path, exc) if short else None  # type: ignore[arg-type]
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if explained is not None:
+            raise explained from None
         raise
 
 
@@ -72,7 +79,7 @@ def temp_prefix(path: Path) -> str:
 
 def remove_temp_files(paths: Iterable[Path]) -> list[Path]:
     """Delete the temporary files of ``paths`` (a worker killed while writing them)."""
-    found = []
+    found: list[Path] = []
     for path in paths:
         prefix = temp_prefix(path)
         with contextlib.suppress(OSError):
@@ -82,6 +89,17 @@ def remove_temp_files(paths: Iterable[Path]) -> list[Path]:
                 if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
             )
     return remove_files(found)
+
+
+def _short_write(path: Path, exc: OSError) -> OSError:
+    """Say why a write came up short: most often, the disk is full."""
+    try:
+        full = os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        full = False
+    if full:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return OSError(errno.EIO, f"incomplete write ({exc})")
 
 
 def save_npy(path: Path, array: np.ndarray) -> None:
