@@ -575,3 +575,63 @@ def test_case_insensitive_out_fails_both_inputs_naming_each_other(
     assert str(src / "A.wav") in reasons["a.wav"]
     assert str(src / "a.wav") in reasons["A.wav"]
     assert "differ only by case" in reasons["a.wav"]
+
+
+# ------------------------------------------------------- the streaming path
+@pytest.fixture
+def streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every file through the bounded-memory path (files > 1 s)."""
+    from melcli import stream
+
+    monkeypatch.setattr(stream, "STREAM_SECONDS", 1.0)
+
+
+@pytest.mark.usefixtures("streamed")
+def test_streamed_files_get_the_same_policies(tmp_path: Path) -> None:
+    from melcli import MelParams, Status
+    from melcli.discover import Job
+    from melcli.pipeline import process_one
+    from melcli.report import Result
+
+    y = tone(3.0)
+    full = audio_bytes(y, subtype="PCM_16")
+    (tmp_path / "cut.wav").write_bytes(full[: 44 + (len(full) - 44) // 2])
+    nan = y.copy()
+    nan[5000:5007] = np.nan
+    sf.write(tmp_path / "nan.wav", nan, SR, subtype="FLOAT")
+    sf.write(tmp_path / "silent.wav", np.zeros(3 * SR, np.float32), SR)
+
+    def run(name: str, **settings: str) -> Result:
+        job = Job(tmp_path / name, name, tmp_path / "out" / f"{name}.npy")
+        result = process_one(job, params=MelParams(**settings).validate())
+        assert "db_write" in result.timings or result.status is Status.FAILED
+        return result
+
+    cut = run("cut.wav")
+    assert (cut.status, cut.reason) == (
+        Status.FAILED,
+        "truncated: decoded 1.50 s of 3.00 s",
+    )
+    kept = run("cut.wav", truncated="keep")
+    assert kept.status is Status.WRITTEN
+    assert kept.shape == (128, 1 + (len(y) // 2) // 512)
+    nan_result = run("nan.wav")
+    assert nan_result.reason == "non-finite samples: 7 NaN, 0 Inf"
+    silent = run("silent.wav")
+    assert silent.status is Status.WRITTEN
+    assert silent.silent
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "cut.wav.npy",
+        "silent.wav.npy",
+    ]
+
+
+def test_info_describes_m4a_through_ffprobe(tmp_path: Path) -> None:
+    if not ffmpeg_available():
+        pytest.skip("ffmpeg is needed to make and read the MP4 file")
+    make_m4a(tmp_path / "a.m4a")
+    run = melcli("info", tmp_path / "a.m4a", "--json", out=tmp_path)
+    assert run.code == 0, run.stderr
+    row = json.loads(run.stdout)
+    assert (row["format"], row["subtype"], row["samplerate"]) == ("MP4", "AAC", SR)
+    assert row["duration"] == pytest.approx(2.0, abs=0.05)
