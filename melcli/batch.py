@@ -106,11 +106,16 @@ def run_plan(
     build = decide(the_plan, manifest, params=params, force=force)
 
     def record(result: Result, job: Job | None = None) -> None:
+        # The entry first (it stats files): an interrupt arriving meanwhile then
+        # leaves the report and the manifest agreeing on what was done.
+        entry = (
+            _entry(result, job, manifest, settings, build.inputs.get(result.src))
+            if manifest is not None
+            else None
+        )
         report.add(result)
-        if manifest is not None:
-            manifest.record(
-                _entry(result, job, manifest, settings, build.inputs.get(result.src))
-            )
+        if manifest is not None and entry is not None:
+            manifest.record(entry)
         if on_result is not None:
             on_result(result)
 
