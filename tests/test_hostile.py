@@ -84,13 +84,16 @@ def melcli(
     if user is not None:
         if shutil.which("setpriv") is None:
             pytest.skip("setpriv is needed to drop root's privileges")
-        command = [
-            "setpriv",
-            f"--reuid={user}",
-            "--regid=nogroup",
-            "--clear-groups",
-            *command,
-        ]
+        drop = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups"]
+        check = subprocess.run(
+            [*drop, sys.executable, "-c", "import melcli"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if check.returncode != 0:
+            pytest.skip(f"{user} cannot run this Python: {check.stderr.strip()}")
+        command = [*drop, *command]
     proc = subprocess.run(
         command,
         capture_output=True,
