@@ -44,6 +44,8 @@ class Result:
         The source's length in seconds.
     timings : dict
         Seconds spent per pipeline stage.
+    segments : tuple of float
+        With ``segment`` set: each segment's start, in seconds into the file.
     silent : bool
         The input was digital silence (recorded in the manifest).
     """
@@ -59,6 +61,7 @@ class Result:
     sr: int = 0
     duration: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    segments: tuple[float, ...] = ()
     #: Every decoded sample was zero (the array is constant).
     silent: bool = False
 
