@@ -22,13 +22,13 @@ from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
-from .pipeline import Task, describe_exception, process_task
+from .pipeline import Task, describe_exception, process_task, settings_warnings
 from .render import RenderParams
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
 from .storage import webdataset
 from .storage.webdataset import Recorder
-from .write import remove_files
+from .write import remove_files, remove_temp_files
 
 
 @dataclass
@@ -161,6 +161,8 @@ def run_plan(
         the_plan, manifest, params=params, force=force, format=fmt, render=render
     )
     drawn_as = (render or RenderParams()).fingerprint()
+    if build.tasks:  # before any worker starts (they inherit the cached basis)
+        report.warnings.extend(settings_warnings(params))
 
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
@@ -214,6 +216,9 @@ def run_plan(
     tasks = build.tasks if samples is None else map(samples.stage, build.tasks)
     try:
         for task, outcome in runner.run(work, tasks):
+            if isinstance(outcome, BaseException):
+                # The worker died or was stopped mid-file: drop its temp files.
+                remove_temp_files(task.job.outputs)
             if samples is not None:
                 staged = task.job
                 if not isinstance(outcome, BaseException):
@@ -379,6 +384,7 @@ def _entry(
         "shape": list(result.shape),
         "sr": result.sr,
         **({"segments": list(result.segments)} if result.segments else {}),
+        "silent": result.silent,
         **versions(),
     }
 

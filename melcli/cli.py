@@ -29,18 +29,20 @@ from .params import (
     CROPS,
     DTYPES,
     KINDS,
+    NON_FINITE_POLICIES,
     PAD_MODES,
     PADS,
     RES_TYPES,
     SCALES,
     SEGMENT_LAYOUTS,
+    TRUNCATED_POLICIES,
     WINDOWS,
     MelParams,
 )
 from .presets import PRESETS
 from .render import STYLES, RenderParams
 from .report import Report, Result, Status, display_path
-from .runners import default_jobs, make_runner
+from .runners import DEFAULT_TIMEOUT, default_jobs, make_runner
 from .stats import STATS_NAME, DatasetStats, arrays_of, write_stats
 from .storage import FORMATS, webdataset
 from .storage.tarshards import parse_size
@@ -524,6 +526,42 @@ def _render_from(settings: dict[str, Any]) -> RenderParams:
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
+def bad_input_options(fn: F) -> F:
+    """Add ``--truncated``, ``--non-finite`` and ``--timeout`` (bad input, hangs)."""
+    options = [
+        click.option(
+            "--truncated",
+            type=click.Choice(TRUNCATED_POLICIES),
+            default=MelParams.truncated,
+            show_default=True,
+            help="A file whose audio ends before its header says (cut download, "
+            "damaged frames) fails, or with 'keep' is written from what was "
+            "decoded, with a warning saying how much.",
+        ),
+        click.option(
+            "--non-finite",
+            type=click.Choice(NON_FINITE_POLICIES),
+            default=MelParams.non_finite,
+            show_default=True,
+            help="A file with NaN or Inf samples fails, or with 'zero' they are "
+            "replaced by 0, with a warning.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0),
+            default=None,
+            metavar="SECONDS",
+            help="Fail a file still unfinished after SECONDS (its worker process "
+            "is killed and replaced; the run goes on); 0 disables. With -j 1 or a "
+            "single file, setting it runs them in one worker process. [default: "
+            f"{DEFAULT_TIMEOUT:g} with several workers, none with -j 1]",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
 
 
@@ -618,6 +656,7 @@ def cli() -> None:
 )
 @selection_options
 @pipeline_options
+@bad_input_options
 @storage_options
 @clip_options
 @segment_options
@@ -685,6 +724,7 @@ def mel(
     print_config: bool,
     quiet: bool,
     verbose: bool,
+    timeout: float | None,
     **settings: Any,
 ) -> None:
     """Write one log-mel spectrogram .npy per audio file under SRC into OUT.
@@ -757,6 +797,7 @@ def mel(
                 fmt=fmt,
                 shard_size=shard_size,
                 render=render,
+                timeout=timeout,
             )
             stats_ok = True
             if with_stats and report.interrupted_by is None:
@@ -829,6 +870,7 @@ def _build(
     fmt: str = "npy",
     shard_size: int = 0,
     render: RenderParams | None = None,
+    timeout: float | None = None,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = Manifest.load(out)
@@ -849,6 +891,7 @@ def _build(
                 total,
                 png=any(job.png is not None for job in the_plan.jobs),
                 params=params,
+                timeout=timeout,
             ),
             manifest=manifest,
             force=force,
@@ -872,6 +915,9 @@ def _build(
             click.echo(f"removed stale {display_path(path)}", err=True)
         for path in report.stale:
             click.echo(f"stale {display_path(path)}: its input is gone", err=True)
+    if not quiet:
+        for warning in report.warnings:
+            click.echo(f"warning: settings: {_one_line(warning)}", err=True)
     if not quiet or report.interrupted_by is not None:
         if total == 0:
             click.echo("warning: no audio files found", err=True)
@@ -1227,7 +1273,7 @@ def _is_utf8(text: str) -> bool:
 
 
 def _error(path: Path, reason: str) -> None:
-    click.echo(f"error: {display_path(path)}: {reason}", err=True)
+    click.echo(f"error: {display_path(path)}: {display_path(reason)}", err=True)
 
 
 def _one_line(text: str) -> str:
@@ -1266,9 +1312,9 @@ class _Console:
             self.bar.update(1)
         if not self.quiet:
             for warning in result.warnings:
-                self.echo(f"warning: {path}: {_one_line(warning)}")
+                self.echo(f"warning: {path}: {display_path(_one_line(warning))}")
         if result.status is Status.FAILED:
-            self.echo(f"error: {path}: {_one_line(result.reason)}")
+            self.echo(f"error: {path}: {display_path(_one_line(result.reason))}")
         elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
             self.echo(f"wrote {outputs}")

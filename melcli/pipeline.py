@@ -129,11 +129,15 @@ def process_one(
         else:
             info, sr = wave.info, wave.sr
             params.check_sr(sr)
-            S_db = transform.features(wave.y, sr=sr, params=params, timings=timings)
+            # Overflow shows as a non-finite array, reported below in words.
+            with np.errstate(over="ignore", invalid="ignore"):
+                S_db = transform.features(wave.y, sr=sr, params=params, timings=timings)
             shape = S_db.shape
             if not np.isfinite(S_db).all():
+                peak = float(np.abs(wave.y).max())
                 raise MelcliError(
-                    "spectrogram is not finite (sample values too large?)"
+                    f"sample values too large (peak {peak:.3g}): the power "
+                    "spectrogram overflows"
                 )
             t0 = time.perf_counter()
             save_npy(job.npy, S_db)
@@ -164,6 +168,7 @@ def process_one(
         status=status,
         reason=outcome.reason,
         warnings=outcome.warnings,
+        silent=outcome.silent and status is Status.WRITTEN,
         outputs=job.outputs if status is Status.WRITTEN else (),
         shape=tuple(shape),
         samplerate=info.samplerate if info else 0,
@@ -203,6 +208,7 @@ class _Outcome:
     status: Status = Status.WRITTEN
     reason: str = ""
     warnings: tuple[str, ...] = ()
+    silent: bool = False
 
 
 @contextlib.contextmanager
@@ -222,6 +228,7 @@ def _one_file() -> Iterator[_Outcome]:
         except Exception as exc:
             outcome.status, outcome.reason = Status.FAILED, describe_exception(exc)
     outcome.warnings = tuple(dict.fromkeys(str(w.message) for w in caught))
+    outcome.silent = any(issubclass(w.category, audio.SilentInput) for w in caught)
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -232,6 +239,27 @@ def describe_exception(exc: BaseException) -> str:
     if type(exc).__module__.startswith("librosa"):
         return text or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def settings_warnings(params: MelParams) -> list[str]:
+    """Return the warnings that the settings raise whatever the file.
+
+    With a fixed ``sr`` every file shares one mel filterbank, so a problem
+    with it (an empty filter: too many mels for the rate) belongs to the
+    settings, not to whichever file computed it first. Computing it here
+    caches it in this process (and in workers forked from it), so that no
+    file repeats the warning.
+    """
+    if params.sr is None or params.kind == "stft":
+        return []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            params.check_sr(params.sr)
+            transform.mel_basis(params.sr, params=params)
+        except MelcliError:
+            return []  # every file fails with the reason
+    return list(dict.fromkeys(str(w.message) for w in caught))
 
 
 # ---------------------------------------------------------------- one task

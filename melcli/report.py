@@ -46,6 +46,8 @@ class Result:
         Seconds spent per pipeline stage.
     segments : tuple of float
         With ``segment`` set: each segment's start, in seconds into the file.
+    silent : bool
+        The input was digital silence (recorded in the manifest).
     """
 
     src: Path
@@ -60,6 +62,8 @@ class Result:
     duration: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     segments: tuple[float, ...] = ()
+    #: Every decoded sample was zero (the array is constant).
+    silent: bool = False
 
 
 @dataclass
@@ -73,6 +77,8 @@ class Report:
     #: The signal that stopped the run early, if any (2 SIGINT, 15 SIGTERM).
     interrupted_by: int | None = None
     elapsed: float = 0.0
+    #: Warnings about the run's settings rather than any one file.
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
         """Record one file's result."""
@@ -126,6 +132,7 @@ class Report:
             "failures": [
                 {"path": os.fsdecode(r.src), "reason": r.reason} for r in self.failures
             ],
+            "warnings": list(self.warnings),
             "interrupted": self.interrupted_by is not None,
             "elapsed_seconds": round(self.elapsed, 3),
             "exit_code": self.exit_code,
