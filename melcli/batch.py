@@ -232,7 +232,7 @@ def run_plan(
                         if on_result is not None:
                             on_result(outcome)
                         continue  # in the manifest once its shard is closed
-                remove_files(staged.outputs)
+                samples.discard(staged)
                 task = dataclasses.replace(task, job=samples.original(staged))
             if isinstance(outcome, BaseException):
                 outcome = Result(

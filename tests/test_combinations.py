@@ -557,3 +557,31 @@ def test_waveform_panel_shows_the_clip_the_spectrogram_is_of(
     assert seconds == pytest.approx(4.0)
     assert np.abs(envelope[0, :, 31:]).max() == 0.0
     assert envelope[0, 1, 12:18].min() > 0.4
+
+
+def test_a_task_that_did_not_finish_leaves_no_staged_segments(tmp_path: Path) -> None:
+    from melcli.discover import Job
+    from melcli.manifest import Manifest
+    from melcli.pipeline import Task
+    from melcli.storage.webdataset import SampleStore
+
+    out = tmp_path / "out"
+    out.mkdir()
+    params = MelParams(segment=1.0, segment_layout="files")
+    store = SampleStore(
+        Manifest.load(out), params=params, shard_size=10**6, record=print
+    )
+    job = Job(src=tmp_path / "a.wav", rel="a.wav", npy=out / "a.000.npy")
+    staged = store.stage(Task(job)).job
+    assert staged.npy.name == ".stage-0.000.npy.melcli-tmp"
+    ours = [
+        ".stage-0.000.npy.melcli-tmp",
+        ".stage-0.001.npy.melcli-tmp",
+        "..stage-0.002.npy.melcli-tmp.k3j9x2q1.melcli-tmp",  # killed mid-write
+    ]
+    others = [".stage-01.000.npy.melcli-tmp", ".stage-1.000.npy.melcli-tmp", "a.npy"]
+    for name in ours + others:
+        (out / name).write_bytes(b"x")
+    store.discard(staged)
+    assert sorted(p.name for p in out.iterdir()) == sorted(others)
+    assert store.original(staged) == job

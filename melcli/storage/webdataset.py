@@ -53,7 +53,7 @@ from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
 from ..params import MelParams
 from ..pipeline import Task, describe_exception
 from ..report import Result, Status
-from ..write import TEMP_SUFFIX, remove_files
+from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
 from .tarshards import (
     END_OF_ARCHIVE,
     ClosedShard,
@@ -204,6 +204,25 @@ class SampleStore:
         )
         self._origin[staged.npy] = job
         return dataclasses.replace(task, job=staged, render_only=False)
+
+    def discard(self, staged: Job) -> None:
+        """Delete what a task that did not finish left: its staging files.
+
+        With one file per segment, every ``.stage-N.KKK.npy.melcli-tmp`` the
+        worker wrote, and their temporary files (a worker killed mid-write).
+        """
+        paths = list(staged.outputs)
+        if self._segment_files:
+            stem = segment.unsegmented(staged.npy).name[: -len(f".npy{TEMP_SUFFIX}")]
+            with contextlib.suppress(OSError):
+                paths.extend(
+                    self.out / name
+                    for name in os.listdir(self.out)
+                    if name.lstrip(".").startswith(stem.lstrip(".") + ".")
+                    and name.endswith(TEMP_SUFFIX)
+                )
+        remove_temp_files(paths)
+        remove_files(paths)
 
     def original(self, staged: Job) -> Job:
         """Return the job a staged job was made from."""
