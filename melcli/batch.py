@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import segment
+from . import interrupts, segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
@@ -165,16 +165,18 @@ def run_plan(
         report.warnings.extend(settings_warnings(params))
 
     def record(result: Result, job: Job | None = None) -> None:
-        report.add(result)
-        if manifest is not None and job is not None:
-            _remove_replaced(result, job, manifest, keys=build.keys, params=params)
-        if manifest is not None:
-            entry = _entry(
-                result, job, manifest, settings, build.inputs.get(result.src)
-            )
-            if entry.get("png") and result.status is Status.WRITTEN:
-                entry["render"] = drawn_as
-            manifest.record(entry)
+        # Counted and recorded together, or not at all (on Ctrl-C).
+        with interrupts.deferred():
+            report.add(result)
+            if manifest is not None and job is not None:
+                _remove_replaced(result, job, manifest, keys=build.keys, params=params)
+            if manifest is not None:
+                entry = _entry(
+                    result, job, manifest, settings, build.inputs.get(result.src)
+                )
+                if entry.get("png") and result.status is Status.WRITTEN:
+                    entry["render"] = drawn_as
+                manifest.record(entry)
         if on_result is not None:
             on_result(result)
 
@@ -223,7 +225,7 @@ def run_plan(
                 staged = task.job
                 if not isinstance(outcome, BaseException):
                     # Stored and counted together, or not at all (on Ctrl-C).
-                    with webdataset.signals_deferred():
+                    with interrupts.deferred():
                         if outcome.status is Status.WRITTEN:
                             outcome = samples.add(outcome, staged)
                         if outcome.status is Status.WRITTEN:

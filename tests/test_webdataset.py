@@ -27,8 +27,9 @@ from click.testing import CliRunner, Result
 from conftest import WriteAudio, noise, tone
 
 from melcli.cli import cli
+from melcli.interrupts import deferred as signals_deferred
 from melcli.params import MelParams
-from melcli.storage.webdataset import key_to_path, signals_deferred
+from melcli.storage.webdataset import key_to_path
 
 FILES = {
     "dogs/bark1.wav": noise(seed=1),

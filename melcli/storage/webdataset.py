@@ -38,16 +38,14 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import numpy as np
 
-from .. import segment
+from .. import interrupts, segment
 from ..discover import Job
 from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
 from ..params import MelParams
@@ -106,40 +104,6 @@ def job_key(job: Job, out: Path) -> str:
     """Return the sample key of ``job``: its ``.npy`` path in OUT, escaped."""
     rel = relative_key(job.npy, out)
     return sample_key(rel[: -len(".npy")] if rel.endswith(".npy") else rel)
-
-
-# --------------------------------------------------------------- signals
-@contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block is done, then act on them.
-
-    Closing a shard and recording its samples must happen together: a
-    KeyboardInterrupt in between would leave samples in a shard that the
-    manifest does not know (and the report counting them). In the main
-    thread, the signals' handlers are swapped for ones that only note the
-    signal; on leaving, the previous handlers are restored and called for
-    what arrived. Elsewhere (no signal handlers there) this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    arrived: list[signal.Signals] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {
-        s: signal.signal(s, lambda n, f: arrived.append(signal.Signals(n)))
-        for s in held
-    }
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        for signum in dict.fromkeys(arrived):
-            handler = previous[signum]
-            if callable(handler):
-                handler(signum, None)
-            elif handler == signal.SIG_DFL:
-                signal.raise_signal(signum)
 
 
 # ------------------------------------------------------------------ store
@@ -256,7 +220,7 @@ class SampleStore:
 
     def close(self) -> None:
         """Close the open shard and record its samples."""
-        with signals_deferred():
+        with interrupts.deferred():
             self._recorded(self.writer.close())
 
     def abort(self) -> None:
@@ -365,7 +329,7 @@ class SampleStore:
                 for key, members in entry_samples(entry).items()
             ]
             self._moving[entry["sample"]] = mkey
-            with signals_deferred():
+            with interrupts.deferred():
                 self._recorded(self.writer.add_group(group))
 
     def _moved(
@@ -577,5 +541,4 @@ __all__ = [
     "sample_key",
     "sample_path",
     "samples_by_shard",
-    "signals_deferred",
 ]
