@@ -7,6 +7,7 @@ only what an option asks for (``melcli info``'s table or JSON).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -27,7 +28,7 @@ from .manifest import Manifest
 from .outdir import OutputLock, remove_leftovers
 from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
 from .report import Report, Result, Status, display_path
-from .runners import default_jobs, make_runner
+from .runners import Runner, default_jobs, make_runner
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -268,6 +269,24 @@ def _extensions(values: tuple[str, ...]) -> frozenset[str]:
     return normalize_extensions(e for value in values for e in value.split(","))
 
 
+def scale_options(fn: F) -> F:
+    """``--scheduler``: run the per-file work on a Dask cluster."""
+    options = [
+        click.option(
+            "--scheduler",
+            metavar="local|ADDRESS|FILE",
+            default=None,
+            help="Run the per-file work on a Dask cluster: 'local' starts one "
+            "here with -j worker processes; tcp://HOST:PORT (or a scheduler "
+            "file) uses a running one, whose workers must see SRC and OUT at "
+            "the same paths. Needs: pip install 'melcli[dask]'.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 # ----------------------------------------------------------------- commands
 def _print_version(ctx: click.Context) -> None:
     click.echo(_version_message())
@@ -324,6 +343,7 @@ def cli() -> None:
 )
 @selection_options
 @pipeline_options
+@scale_options
 @click.option(
     "--force", is_flag=True, help="Rebuild everything, even what is up to date."
 )
@@ -386,6 +406,7 @@ def mel(
     print_config: bool,
     quiet: bool,
     verbose: bool,
+    scheduler: str | None,
     **settings: Any,
 ) -> None:
     """Write one log-mel spectrogram .npy per audio file under SRC into OUT.
@@ -415,6 +436,8 @@ def mel(
     if out is None:
         raise click.UsageError("Missing option '-o' / '--out'.")
     _check_out(src, out)
+    if scheduler is not None and not dry_run:
+        _require_dask()
     the_plan = plan(
         src,
         out,
@@ -433,6 +456,7 @@ def mel(
                 out,
                 params=params,
                 jobs=jobs,
+                scheduler=scheduler,
                 force=force,
                 prune=prune,
                 fail_fast=fail_fast,
@@ -470,6 +494,7 @@ def _build(
     *,
     params: MelParams,
     jobs: int | None,
+    scheduler: str | None,
     force: bool,
     prune: bool,
     fail_fast: bool,
@@ -490,11 +515,8 @@ def _build(
         report = run_plan(
             the_plan,
             params=params,
-            runner=make_runner(
-                jobs if jobs is not None else default_jobs(),
-                total,
-                png=any(job.png is not None for job in the_plan.jobs),
-                params=params,
+            runner=_runner(
+                the_plan, out, params=params, jobs=jobs, scheduler=scheduler
             ),
             manifest=manifest,
             force=force,
@@ -519,6 +541,39 @@ def _build(
             click.echo("warning: no audio files found", err=True)
         click.echo(report.summary(), err=True)
     return report
+
+
+def _runner(
+    the_plan: Plan,
+    out: Path,
+    *,
+    params: MelParams,
+    jobs: int | None,
+    scheduler: str | None,
+) -> Runner:
+    """Return the local pool, or with ``--scheduler`` a Dask cluster."""
+    jobs = jobs if jobs is not None else default_jobs()
+    if scheduler is not None:
+        from .cluster import make_dask_runner
+
+        return make_dask_runner(
+            scheduler,
+            jobs=jobs,
+            out=out,
+            on_worker_lost=functools.partial(remove_leftovers, out),
+        )
+    png = any(job.png is not None for job in the_plan.jobs)
+    total = len(the_plan.jobs) + len(the_plan.problems)
+    return make_runner(jobs, total, png=png, params=params)
+
+
+def _require_dask() -> None:
+    from .cluster import require_dask
+
+    try:
+        require_dask()
+    except MelcliError as exc:
+        raise _CannotStart(str(exc)) from None
 
 
 def _dry_run(
