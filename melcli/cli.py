@@ -7,19 +7,21 @@ only what an option asks for (``melcli info``'s table or JSON).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import platform
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from . import __version__
+from . import shard as sharding
 from .audio import probe
 from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
@@ -64,6 +66,25 @@ SAMPLE_RATE = _NumberOr({"native": None}, number=int)
 REF = _NumberOr({"max": "max"})
 OPTIONAL_FLOAT = _NumberOr({"none": None})
 NORM = _NumberOr({"slaney": "slaney", "none": None})
+
+
+class _ShardType(click.ParamType):  # type: ignore[type-arg]
+    """``I/N``: shard I of N."""
+
+    name = "I/N"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, sharding.Shard):
+            return value
+        try:
+            return sharding.Shard.parse(str(value))
+        except MelcliError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SHARD = _ShardType()
 
 
 # ----------------------------------------------------------- option bundles
@@ -270,7 +291,7 @@ def _extensions(values: tuple[str, ...]) -> frozenset[str]:
 
 
 def scale_options(fn: F) -> F:
-    """``--scheduler``: run the per-file work on a Dask cluster."""
+    """``--scheduler``, ``--shard``: spread the work over machines."""
     options = [
         click.option(
             "--scheduler",
@@ -280,6 +301,16 @@ def scale_options(fn: F) -> F:
             "here with -j worker processes; tcp://HOST:PORT (or a scheduler "
             "file) uses a running one, whose workers must see SRC and OUT at "
             "the same paths. Needs: pip install 'melcli[dask]'.",
+        ),
+        click.option(
+            "--shard",
+            type=SHARD,
+            metavar="I/N",
+            default=None,
+            help="Process only shard I of N (0 <= I < N): the inputs whose "
+            "relative path hashes to I, so N machines split SRC with no "
+            "coordinator. Each shard keeps OUT/manifest.shard-I-of-N.jsonl; "
+            "'melcli merge OUT' combines them.",
         ),
     ]
     for option in reversed(options):
@@ -407,6 +438,7 @@ def mel(
     quiet: bool,
     verbose: bool,
     scheduler: str | None,
+    shard: sharding.Shard | None,
     **settings: Any,
 ) -> None:
     """Write one log-mel spectrogram .npy per audio file under SRC into OUT.
@@ -446,17 +478,20 @@ def mel(
         exclude=exclude,
         png=png,
     )
+    if shard is not None:
+        the_plan = sharding.select(the_plan, shard)
     if dry_run:
-        _dry_run(the_plan, out, params=params, force=force, quiet=quiet)
+        _dry_run(the_plan, out, params=params, force=force, quiet=quiet, shard=shard)
         return
     try:
-        with OutputLock(out):
+        with _lock(out, shard):
             report = _build(
                 the_plan,
                 out,
                 params=params,
                 jobs=jobs,
                 scheduler=scheduler,
+                shard=shard,
                 force=force,
                 prune=prune,
                 fail_fast=fail_fast,
@@ -495,6 +530,7 @@ def _build(
     params: MelParams,
     jobs: int | None,
     scheduler: str | None,
+    shard: sharding.Shard | None,
     force: bool,
     prune: bool,
     fail_fast: bool,
@@ -502,10 +538,13 @@ def _build(
     verbose: bool,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
-    manifest = Manifest.load(out)
+    manifest = _load_manifest(out, shard)
+    # A shard removes only its own temp files: other shards may be writing.
+    owned = sharding.owned_outputs(the_plan) if shard is not None else None
+    sweep = functools.partial(remove_leftovers, out, owned=owned)
     if manifest.recovered:
         # The last run did not finish: a killed worker may have left temp files.
-        for leftover in remove_leftovers(out):
+        for leftover in sweep():
             if verbose:
                 click.echo(f"removed leftover {display_path(leftover)}", err=True)
     total = len(the_plan.jobs) + len(the_plan.problems)
@@ -516,7 +555,12 @@ def _build(
             the_plan,
             params=params,
             runner=_runner(
-                the_plan, out, params=params, jobs=jobs, scheduler=scheduler
+                the_plan,
+                out,
+                params=params,
+                jobs=jobs,
+                scheduler=scheduler,
+                sweep=sweep,
             ),
             manifest=manifest,
             force=force,
@@ -527,7 +571,7 @@ def _build(
     except KeyboardInterrupt as exc:
         report = getattr(exc, "report", None) or Report(interrupted_by=signal.SIGINT)
         # The workers are gone; one hit twice may not have removed its temp file.
-        remove_leftovers(out)
+        sweep()
     finally:
         signal.signal(signal.SIGTERM, previous)
         console.close()
@@ -550,6 +594,7 @@ def _runner(
     params: MelParams,
     jobs: int | None,
     scheduler: str | None,
+    sweep: Callable[[], object],
 ) -> Runner:
     """Return the local pool, or with ``--scheduler`` a Dask cluster."""
     jobs = jobs if jobs is not None else default_jobs()
@@ -560,7 +605,7 @@ def _runner(
             scheduler,
             jobs=jobs,
             out=out,
-            on_worker_lost=functools.partial(remove_leftovers, out),
+            on_worker_lost=sweep,
         )
     png = any(job.png is not None for job in the_plan.jobs)
     total = len(the_plan.jobs) + len(the_plan.problems)
@@ -576,11 +621,35 @@ def _require_dask() -> None:
         raise _CannotStart(str(exc)) from None
 
 
+@contextlib.contextmanager
+def _lock(out: Path, shard: sharding.Shard | None) -> Iterator[None]:
+    """Lock OUT for a whole run, or share it with the other shards of a run."""
+    if shard is None:
+        with OutputLock(out):
+            yield
+    else:
+        shard_lock = OutputLock(out, name=sharding.lock_name(shard))
+        with OutputLock(out, shared=True), shard_lock:
+            yield
+
+
+def _load_manifest(out: Path, shard: sharding.Shard | None) -> Manifest:
+    if shard is None:
+        return Manifest.load(out)
+    return sharding.ShardManifest.load_part(out, shard)
+
+
 def _dry_run(
-    the_plan: Plan, out: Path, *, params: MelParams, force: bool, quiet: bool
+    the_plan: Plan,
+    out: Path,
+    *,
+    params: MelParams,
+    force: bool,
+    quiet: bool,
+    shard: sharding.Shard | None,
 ) -> None:
     """List what a run would build and why, on stdout; write nothing."""
-    manifest = Manifest.load(out) if out.is_dir() else None
+    manifest = _load_manifest(out, shard) if out.is_dir() else None
     build = decide(the_plan, manifest, params=params, force=force)
     for task in build.tasks:
         reason = build.reasons.get(task.job.src, "new")
@@ -764,6 +833,51 @@ def info(
     if not as_json:
         _print_table(rows)
     sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@selection_options
+def merge(
+    out: Path,
+    src: tuple[Path, ...],
+    extensions: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> None:
+    """Combine the manifests of 'melcli mel --shard I/N' runs into OUT/manifest.jsonl.
+
+    Every shard 0..N-1 must have finished, and no input may be in two shards'
+    manifests; with SRC (and the --ext/--include/--exclude the shards used),
+    the inputs no shard covered are listed too. A later run without --shard
+    then finds everything up to date. The shards' manifests are kept: a shard
+    can be run again and merged again.
+
+    Exit status: 0 every input written or up to date; 1 merged, but some
+    inputs failed or no shard covered them; 2 nothing merged (a shard missing,
+    interrupted or still running, shards of different N, an input in two
+    shards).
+    """
+    try:
+        with OutputLock(out):
+            report = sharding.merge(
+                out,
+                sources=src,
+                extensions=_extensions(extensions),
+                include=include,
+                exclude=exclude,
+            )
+    except MelcliError as exc:
+        raise _CannotStart(str(exc)) from None
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    for path, reason in report.failed:
+        _error(Path(path), f"failed in its shard: {_one_line(reason)}")
+    for missed in report.uncovered:
+        click.echo(f"error: {display_path(missed)}: in no shard", err=True)
+    click.echo(report.summary(), err=True)
+    sys.exit(report.exit_code)
 
 
 # ------------------------------------------------------------------ helpers

@@ -35,7 +35,7 @@ distributed = pytest.importorskip("distributed")
 #: Settings that make each file cost a little CPU, so a run lasts a few seconds.
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
 N_SLOW = 12
-BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-journal.jsonl"}
+BOOKKEEPING = ("manifest", ".melcli")  # manifests, journals, locks
 TEMP_MARK = ".melcli-tmp"
 
 
@@ -73,7 +73,7 @@ def outputs(out: Path) -> dict[str, bytes]:
     return {
         p.relative_to(out).as_posix(): p.read_bytes()
         for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name not in BOOKKEEPING
+        if p.is_file() and not p.name.startswith(BOOKKEEPING)
     }
 
 
@@ -400,3 +400,18 @@ def test_tasks_travel_with_absolute_paths_and_come_back_as_planned(
     )
     assert back.src == job.src
     assert back.outputs == job.outputs
+
+
+def test_a_shard_on_a_cluster(
+    shared_cluster: Any, dataset: Path, tmp_path: Path
+) -> None:
+    local = invoke(dataset, "-o", tmp_path / "local", "--shard", "0/2", "-j", "1")
+    dask = invoke(
+        dataset, "-o", tmp_path / "dask", "--shard", "0/2",
+        "--scheduler", shared_cluster.scheduler_address,
+    )  # fmt: skip
+    assert local.exit_code == dask.exit_code == 0
+    assert dask.stderr == local.stderr
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
+    part = "manifest.shard-0000-of-0002.jsonl"
+    assert (tmp_path / "dask" / part).is_file()
