@@ -319,20 +319,23 @@ def test_runner_keeps_a_bounded_window_and_yields_errors(shared_cluster: Any) ->
 
     def items() -> Iterator[float]:
         nonlocal pulled
-        for i in range(120):
+        for i in range(2000):
             pulled += 1
             yield float(i % 7 - 1)  # -1.0 makes math.sqrt raise
 
     runner = melcli_cluster.DaskRunner(shared_cluster.scheduler_address)
     seen = 0
     outcomes = {}
+    # Two workers of one thread: at most 4 tasks each in flight, of at most
+    # MAX_BATCH items (quick items like these are batched).
+    bound = 8 * melcli_cluster.MAX_BATCH
     for item, outcome in runner.run(math.sqrt, items()):
         seen += 1
-        # Two workers of one thread: at most 4 tasks each in flight.
-        assert pulled - seen <= 8
+        assert pulled - seen <= bound
         outcomes.setdefault(item, outcome)
 
-    assert seen == 120
+    assert seen == 2000
+    assert pulled - seen == 0
     assert isinstance(outcomes[-1.0], ValueError)
     assert outcomes[4.0] == 2.0
 
@@ -415,3 +418,16 @@ def test_a_shard_on_a_cluster(
     assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
     part = "manifest.shard-0000-of-0002.jsonl"
     assert (tmp_path / "dask" / part).is_file()
+
+
+def test_quick_items_are_batched_slow_ones_are_not() -> None:
+    pace = melcli_cluster._Pace()
+    assert pace.batch == 1
+    pace.update([1.5])  # the first item pays the worker's imports
+    assert pace.batch == 1
+    for _ in range(3):
+        pace.update([0.005] * pace.batch)
+    assert pace.batch == int(melcli_cluster.BATCH_SECONDS / 0.005)
+    for _ in range(60):
+        pace.update([2.0] * pace.batch)
+    assert pace.batch == 1
