@@ -774,7 +774,7 @@ def _toml_value(param: click.Parameter, value: Any) -> str | None:
         return json.dumps(os.fsdecode(value))
     if isinstance(value, int | float):
         return repr(value)
-    return json.dumps(value)
+    return json.dumps(value if isinstance(value, str) else str(value))
 
 
 @cli.command()

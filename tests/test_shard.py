@@ -310,3 +310,21 @@ def test_unsharded_journal_survives_a_merge(many: Path, tmp_path: Path) -> None:
     assert merge(out).exit_code == 0
     assert journal.exists()  # the interrupted whole run's records are not lost
     assert os.path.exists(out / "manifest.jsonl")
+
+
+def test_shard_and_scheduler_come_from_config_and_print_back(
+    many: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "melcli.toml"
+    config.write_text('shard = "1/3"\nscheduler = "tcp://head:8786"\n')
+    shown = CliRunner().invoke(
+        cli, ["mel", "--config", str(config), "--print-config"], env={}
+    )
+    assert shown.exit_code == 0, shown.output
+    assert 'shard = "1/3"' in shown.stdout
+    assert 'scheduler = "tcp://head:8786"' in shown.stdout
+
+    config.write_text('shard = "1/3"\n')
+    result = mel(many, "-o", tmp_path / "out", "--config", config, "-j", "1")
+    assert result.exit_code == 0
+    assert part(tmp_path / "out", 1).is_file()
