@@ -17,12 +17,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
 from .pipeline import Task, describe_exception, process_task
+from .render import RenderParams
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
+from .storage import webdataset
+from .storage.webdataset import Recorder
+from .write import remove_files
 
 
 @dataclass
@@ -36,6 +41,8 @@ class BuildPlan:
     stale: list[str] = field(default_factory=list)
     #: The input stamps the decisions were made on (what the manifest records).
     inputs: dict[Path, list[int] | None] = field(default_factory=dict)
+    #: The manifest keys of this run's jobs.
+    keys: set[str] = field(default_factory=set)
 
 
 def decide(
@@ -44,12 +51,23 @@ def decide(
     *,
     params: MelParams,
     force: bool = False,
+    format: str = "npy",
+    render: RenderParams | None = None,
 ) -> BuildPlan:
-    """Split the jobs into what must be built, what only needs its PNG, and the rest."""
+    """Split the jobs into what must be built, what only needs its PNG, and the rest.
+
+    Jobs are first laid out as ``params`` asks (:func:`melcli.segment.plan_job`:
+    with one file per segment, a job's array is its first segment).
+    ``format`` is the storage format of the run (``npy`` or ``webdataset``);
+    an input stored in the other format is rebuilt. A PNG is re-rendered when
+    it is missing or changed, or when it was drawn with other
+    :class:`RenderParams` (style, waveform panel, colormap).
+    """
     build = BuildPlan()
     settings = params.fingerprint()
-    keys = set()
-    for job in the_plan.jobs:
+    drawn_as = (render or RenderParams()).fingerprint()
+    keys = build.keys
+    for job in (segment.plan_job(j, params=params) for j in the_plan.jobs):
         if manifest is None:
             build.tasks.append(Task(job))
             continue
@@ -59,22 +77,43 @@ def decide(
         why = (
             "forced"
             if force
-            else manifest.why_rebuild(key, input_stamp=stamp, settings=settings)
+            else manifest.why_rebuild(
+                key, input_stamp=stamp, settings=settings, format=format
+            )
         )
         if why is not None:
             build.tasks.append(Task(job))
             build.reasons[job.src] = why
+        elif format == webdataset.FORMAT:
+            if job.png is not None and "png" not in manifest.entries[key]["members"]:
+                # A shard is immutable: a sample gains its PNG by being rewritten.
+                build.tasks.append(Task(job))
+                build.reasons[job.src] = "PNG missing"
+            else:
+                build.up_to_date.append(job)
         elif job.png is not None and not manifest.png_up_to_date(
             key, relative_key(job.png, manifest.out)
         ):
             sr = int(manifest.entries[key].get("sr", 0))
             build.tasks.append(Task(job, render_only=True, sr=sr))
             build.reasons[job.src] = "PNG missing"
+        elif job.png is not None and _drawn_as(manifest.entries[key]) != drawn_as:
+            sr = int(manifest.entries[key].get("sr", 0))
+            build.tasks.append(Task(job, render_only=True, sr=sr))
+            build.reasons[job.src] = "PNG style changed"
         else:
             build.up_to_date.append(job)
     if manifest is not None:
         build.stale = manifest.stale(keys)
     return build
+
+
+def _drawn_as(entry: dict[str, object]) -> object:
+    """Return the render fingerprint a manifest entry's PNG was drawn with.
+
+    Entries from before ``--png-style`` existed were drawn as the default figure.
+    """
+    return entry.get("render") or RenderParams().fingerprint()
 
 
 def run_plan(
@@ -87,8 +126,12 @@ def run_plan(
     prune: bool = False,
     fail_fast: bool = False,
     on_result: Callable[[Result], None] | None = None,
+    store: Callable[[Recorder], webdataset.SampleStore] | None = None,
+    render: RenderParams | None = None,
 ) -> Report:
     """Process the jobs of ``the_plan`` that need it and return the report.
+
+    ``render`` says how PNGs are drawn (default: the figure).
 
     Files that failed or were passed over during discovery are reported first,
     then up-to-date files, then each job's result as it finishes
@@ -96,22 +139,47 @@ def run_plan(
     rebuilt and every result is recorded; the manifest is committed even when
     the run is interrupted (KeyboardInterrupt propagates afterwards, with the
     report on the exception as ``exc.report``).
+
+    ``store`` makes the run write tar shards (``--format webdataset``; needs a
+    ``manifest``): it is called with the function that records a sample in
+    the manifest and returns the
+    :class:`~melcli.storage.webdataset.SampleStore` to use.
     """
     started = time.perf_counter()
     report = Report()
     settings = params.fingerprint()
     if manifest is not None:
         manifest.begin()  # from now on, a killed run leaves its journal behind
-    build = decide(the_plan, manifest, params=params, force=force)
+    fmt = "npy" if store is None else webdataset.FORMAT
+    build = decide(
+        the_plan, manifest, params=params, force=force, format=fmt, render=render
+    )
+    drawn_as = (render or RenderParams()).fingerprint()
 
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)
+        if manifest is not None and job is not None:
+            _remove_replaced(result, job, manifest, keys=build.keys, params=params)
         if manifest is not None:
-            manifest.record(
-                _entry(result, job, manifest, settings, build.inputs.get(result.src))
+            entry = _entry(
+                result, job, manifest, settings, build.inputs.get(result.src)
             )
+            if entry.get("png") and result.status is Status.WRITTEN:
+                entry["render"] = drawn_as
+            manifest.record(entry)
         if on_result is not None:
             on_result(result)
+
+    def record_sample(result: Result, job: Job, fields: dict[str, object]) -> None:
+        assert manifest is not None
+        entry = _entry(result, job, manifest, settings, build.inputs.get(result.src))
+        manifest.record({**entry, **fields})
+
+    samples = None
+    if store is not None:
+        assert manifest is not None, "tar shards need a manifest"
+        samples = store(record_sample)
+    had_samples = manifest is not None and webdataset.holds_samples(manifest)
 
     for skipped in the_plan.skipped:
         record(Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason))
@@ -124,13 +192,34 @@ def run_plan(
         for key in build.stale:
             if not manifest.entries[key].get("stamps"):
                 manifest.forget(key)  # nothing on disk: just forget the input
+            elif webdataset.is_sample(manifest.entries[key]):
+                if prune:
+                    report.pruned.extend(webdataset.forget_sample(manifest, key))
+                else:
+                    report.stale.append(webdataset.sample_path(manifest, key))
             elif prune:
                 report.pruned.extend(manifest.prune(key))
             else:
                 report.stale.append(manifest.out / key)
-    work = functools.partial(process_task, params=params)
+    work = functools.partial(process_task, params=params, render=render)
+    tasks = build.tasks if samples is None else map(samples.stage, build.tasks)
     try:
-        for task, outcome in runner.run(work, build.tasks):
+        for task, outcome in runner.run(work, tasks):
+            if samples is not None:
+                staged = task.job
+                if not isinstance(outcome, BaseException):
+                    # Stored and counted together, or not at all (on Ctrl-C).
+                    with webdataset.signals_deferred():
+                        if outcome.status is Status.WRITTEN:
+                            outcome = samples.add(outcome, staged)
+                        if outcome.status is Status.WRITTEN:
+                            report.add(outcome)
+                    if outcome.status is Status.WRITTEN:
+                        if on_result is not None:
+                            on_result(outcome)
+                        continue  # in the manifest once its shard is closed
+                remove_files(staged.outputs)
+                task = dataclasses.replace(task, job=samples.original(staged))
             if isinstance(outcome, BaseException):
                 outcome = Result(
                     src=task.job.src,
@@ -142,15 +231,57 @@ def run_plan(
             record(outcome, task.job)
             if fail_fast and outcome.status is Status.FAILED:
                 break
+        if samples is not None and prune:
+            samples.compact()
     except KeyboardInterrupt as exc:
         report.interrupted_by = getattr(exc, "signum", signal.SIGINT)
         exc.report = report  # type: ignore[attr-defined]
         raise
     finally:
+        if samples is not None:
+            try:
+                samples.close()
+            except BaseException:
+                samples.abort()
+                raise
+        if manifest is not None and (samples is not None or had_samples):
+            webdataset.remove_unreferenced(manifest.out, manifest)
         report.elapsed = time.perf_counter() - started
         if manifest is not None:
             manifest.commit()
     return report
+
+
+def _remove_replaced(
+    result: Result,
+    job: Job,
+    manifest: Manifest,
+    *,
+    keys: set[str],
+    params: MelParams,
+) -> None:
+    """Delete the outputs the last run wrote for ``job`` that this one did not.
+
+    A file that now gives fewer segments leaves no ``NAME.NNN.npy`` behind, and
+    one whose segment layout changed leaves none of its earlier outputs. A
+    file another job of this run writes is never deleted.
+    """
+    if result.status is not Status.WRITTEN:
+        return
+    key = relative_key(job.npy, manifest.out)
+    names = manifest.entries.get(key, {}).get("stamps", {})
+    out = manifest.out
+    mine = segment.stale_outputs(names, result.outputs, out=out)
+    remove_files(p for p in mine if relative_key(p, out) not in keys)
+    # The same input under the other layout (a.npy <-> a.000.npy): replaced.
+    other = relative_key(segment.other_layout(job.npy, params=params), out)
+    entry = manifest.entries.get(other)
+    if other in keys or not entry:
+        return
+    if entry.get("source_abs") == os.path.abspath(os.fsdecode(job.src)):
+        manifest.forget(other)
+        claimed = segment.claimed_by(keys, params=params)
+        remove_files(out / n for n in entry.get("stamps", {}) if not claimed(n))
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
@@ -221,6 +352,7 @@ def _entry(
         "duration": round(result.duration, 6),
         "shape": list(result.shape),
         "sr": result.sr,
+        **({"segments": list(result.segments)} if result.segments else {}),
         **versions(),
     }
 
@@ -236,6 +368,7 @@ def run(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     on_result: Callable[[Result], None] | None = None,
+    render: RenderParams | None = None,
 ) -> Report:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
 
@@ -255,6 +388,8 @@ def run(
         Which files to take; see :func:`melcli.discover.plan`.
     on_result : callable or None
         Called with each :class:`Result` as it comes in.
+    render : RenderParams or None
+        How PNGs are drawn (style, waveform panel, colormap).
 
     Returns
     -------
@@ -262,11 +397,16 @@ def run(
         Every file's result; ``report.exit_code`` is 1 if any failed.
     """
     params = (params or MelParams()).validate()
+    segment.check_png(png, params)
     the_plan = plan(
         sources, out, extensions=extensions, include=include, exclude=exclude, png=png
     )
     runner = make_runner(jobs, len(the_plan.jobs))
-    return run_plan(the_plan, params=params, runner=runner, on_result=on_result)
+    if render is not None:
+        render.validate()
+    return run_plan(
+        the_plan, params=params, runner=runner, on_result=on_result, render=render
+    )
 
 
 __all__ = ["BuildPlan", "decide", "run", "run_plan"]

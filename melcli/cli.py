@@ -20,17 +20,34 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
+from . import __version__, segment
 from . import shard as sharding
 from .audio import probe
 from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
-from .errors import MelcliError, ParameterError
-from .manifest import Manifest
+from .errors import MelcliError, ParameterError, UsageError
+from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
-from .params import DTYPES, PAD_MODES, RES_TYPES, WINDOWS, MelParams
+from .params import (
+    CROPS,
+    DTYPES,
+    KINDS,
+    PAD_MODES,
+    PADS,
+    RES_TYPES,
+    SCALES,
+    SEGMENT_LAYOUTS,
+    WINDOWS,
+    MelParams,
+)
+from .presets import PRESETS
+from .render import STYLES, RenderParams
 from .report import Report, Result, Status, display_path
 from .runners import Runner, default_jobs, make_runner
+from .stats import STATS_NAME, DatasetStats, arrays_of, write_stats
+from .storage import FORMATS, webdataset
+from .storage.tarshards import parse_size
+from .storage.webdataset import DEFAULT_SHARD_SIZE, Recorder, SampleStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -271,7 +288,283 @@ def pipeline_options(fn: F) -> F:
     return fn
 
 
+def storage_options(fn: F) -> F:
+    """``--format``, ``--shard-size``: one .npy per input, or tar shards."""
+    options = [
+        click.option(
+            "--format",
+            "storage_format",
+            type=click.Choice(FORMATS),
+            default="npy",
+            show_default=True,
+            help="npy: one .npy per input, mirroring SRC. webdataset: samples "
+            "KEY.npy + KEY.json (+ KEY.png) in tar shards OUT/shard-NNNNNN.tar.",
+        ),
+        click.option(
+            "--shard-size",
+            metavar="SIZE",
+            default=DEFAULT_SHARD_SIZE,
+            show_default=True,
+            help="With --format webdataset: the largest a shard may grow, in "
+            "bytes or with a unit (500MB, 64MiB).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def clip_options(fn: F) -> F:
+    """``--clip-duration``, ``--pad``, ``--crop``, ``--seed``: fixed-length clips."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--clip-duration",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Cut or pad every waveform (after resampling) to exactly "
+            "round(SECONDS * sr) samples: every array gets the same shape.",
+        ),
+        click.option(
+            "--pad",
+            type=click.Choice(PADS),
+            default=d.pad,
+            show_default=True,
+            help="How --clip-duration completes a shorter waveform, at its end.",
+        ),
+        click.option(
+            "--crop",
+            type=click.Choice(CROPS),
+            default=d.crop,
+            show_default=True,
+            help="Which part of a longer waveform --clip-duration keeps.",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(min=0),
+            default=d.seed,
+            show_default=True,
+            help="Seed of --crop random; each file's draw depends only on it and "
+            "the file's path relative to SRC.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def feature_options(fn: F) -> F:
+    """``--kind``, ``--n-mfcc``, the scale step, and ``--preset``."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--preset",
+            type=click.Choice(list(PRESETS)),
+            default=None,
+            help="Set every setting a model's front end pins (see 'melcli "
+            "presets'); options given explicitly, in the environment or in a "
+            "config file still win.",
+        ),
+        click.option(
+            "--kind",
+            type=click.Choice(KINDS),
+            default=d.kind,
+            show_default=True,
+            help="mel bands (n_mels, frames); linear STFT bins (1 + n_fft // 2, "
+            "frames); or MFCCs (n_mfcc, frames), the DCT of the scaled mel bands.",
+        ),
+        click.option(
+            "--n-mfcc",
+            type=int,
+            default=d.n_mfcc,
+            show_default=True,
+            help="Number of MFCCs with --kind mfcc.",
+        ),
+        click.option(
+            "--scale",
+            type=click.Choice(SCALES),
+            default=d.scale,
+            show_default=True,
+            help="The log step: db (power_to_db with --ref, --amin, --top-db), "
+            "log or log10 of max(S, amin) (with --clamp), or none.",
+        ),
+        click.option(
+            "--clamp",
+            type=OPTIONAL_FLOAT,
+            default=None,
+            help="With --scale log/log10: clamp at this many units below the "
+            "peak (Whisper: 8).  [default: none]",
+        ),
+        click.option(
+            "--shift",
+            type=float,
+            default=d.shift,
+            show_default=True,
+            help="Last step: (x + shift) / divisor (Whisper: 4 and 4).",
+        ),
+        click.option(
+            "--divisor",
+            type=float,
+            default=d.divisor,
+            show_default=True,
+            help="See --shift.",
+        ),
+        click.option(
+            "--pad-length",
+            type=int,
+            default=None,
+            help="Samples --center pads on each side. [default: n-fft // 2]",
+        ),
+        click.option(
+            "--drop-last-frame/--keep-last-frame",
+            default=d.drop_last_frame,
+            show_default=True,
+            help="Drop the last STFT frame, as Whisper does.",
+        ),
+        click.option(
+            "--stft-eps",
+            type=float,
+            default=d.stft_eps,
+            show_default=True,
+            help="Added to |STFT|^2 before the power (HiFi-GAN: 1e-9).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _storage_from(kwargs: dict[str, Any]) -> tuple[str, int]:
+    """Pop ``--format`` and ``--shard-size``; return the format and size in bytes."""
+    fmt = kwargs.pop("storage_format")
+    try:
+        return fmt, parse_size(kwargs.pop("shard_size"))
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--shard-size'") from None
+
+
+def _sample_store(
+    manifest: Manifest, *, params: MelParams, fmt: str, shard_size: int
+) -> Callable[[Recorder], SampleStore] | None:
+    """Return what makes the run's shard writer, or None for ``--format npy``."""
+    if fmt != "webdataset":
+        return None
+
+    def make(record: Recorder) -> SampleStore:
+        return SampleStore(
+            manifest, params=params, shard_size=shard_size, record=record
+        )
+
+    return make
+
+
+def segment_options(fn: F) -> F:
+    """``--segment``, ``--segment-hop``, ``--segment-layout``: fixed windows."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--segment",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Cut each file into windows of SECONDS (the last one zero-padded).",
+        ),
+        click.option(
+            "--segment-hop",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Seconds between the starts of windows. [default: --segment]",
+        ),
+        click.option(
+            "--segment-layout",
+            type=click.Choice(SEGMENT_LAYOUTS),
+            default=d.segment_layout,
+            show_default=True,
+            help="'stack': one (n_segments, n_mels, frames) array per file; "
+            "'files': NAME.000.npy, NAME.001.npy, ...",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def stats_option(fn: F) -> F:
+    """``--stats``: write OUT/stats.npz at the end of the run."""
+    return click.option(
+        "--stats",
+        "with_stats",
+        is_flag=True,
+        help="At the end, write per-band mean, std, min, max and frame count of "
+        "the run's arrays to OUT/stats.npz (as `melcli stats OUT`).",
+    )(fn)
+
+
+def image_options(fn: F) -> F:
+    """``--png-style``, ``--waveform``, ``--cmap``: how PNGs are drawn."""
+    options = [
+        click.option(
+            "--png-style",
+            type=click.Choice(STYLES),
+            default="figure",
+            show_default=True,
+            help="figure: axes, labels and colorbar; image: exactly frames x bins "
+            "pixels, low frequencies at the bottom, a fixed value-to-grey mapping "
+            "(16-bit grey by default) that melcli.render.read_image inverts.",
+        ),
+        click.option(
+            "--waveform",
+            is_flag=True,
+            help="With --png-style figure: a waveform panel above the spectrogram.",
+        ),
+        click.option(
+            "--cmap",
+            default=None,
+            metavar="NAME",
+            help="matplotlib colormap. [default: magma for figures, 16-bit gray "
+            "for images]",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _render_from(settings: dict[str, Any]) -> RenderParams:
+    """Build and validate the PNG settings, as a usage error naming the option."""
+    render = RenderParams(
+        style=settings.pop("png_style"),
+        waveform=settings.pop("waveform"),
+        cmap=settings.pop("cmap"),
+    )
+    try:
+        return render.validate()
+    except ParameterError as exc:
+        hint = f"--{(exc.param or '').replace('_', '-')}"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
+
+
+def _apply_preset(ctx: click.Context, settings: dict[str, Any]) -> None:
+    """Fill in ``settings`` from ``--preset`` where nothing else set them.
+
+    Precedence: command line > environment > config file > preset > defaults.
+    Each value taken from the preset is noted for ``--print-config``.
+    """
+    from click.core import ParameterSource
+
+    name = settings.pop("preset", None)
+    if name is None:
+        return
+    taken = ctx.meta.setdefault("melcli.preset", {})
+    for key, value in PRESETS[name].settings.items():
+        if ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
+            settings[key] = value
+            taken[key] = (name, value)
 
 
 def _params_from(kwargs: dict[str, Any]) -> MelParams:
@@ -310,7 +603,7 @@ def scale_options(fn: F) -> F:
             help="Process only shard I of N (0 <= I < N): the inputs whose "
             "relative path hashes to I, so N machines split SRC with no "
             "coordinator. Each shard keeps OUT/manifest.shard-I-of-N.jsonl; "
-            "'melcli merge OUT' combines them.",
+            "'melcli merge OUT' combines them. Not with --format webdataset.",
         ),
     ]
     for option in reversed(options):
@@ -365,6 +658,7 @@ def cli() -> None:
     help="Output folder; the input tree is mirrored into it.  [required]",
 )
 @click.option("--png", is_flag=True, help="Also write a PNG render of each array.")
+@image_options
 @click.option(
     "-j",
     "--jobs",
@@ -375,6 +669,11 @@ def cli() -> None:
 @selection_options
 @pipeline_options
 @scale_options
+@storage_options
+@clip_options
+@segment_options
+@stats_option
+@feature_options
 @click.option(
     "--force", is_flag=True, help="Rebuild everything, even what is up to date."
 )
@@ -459,7 +758,15 @@ def mel(
     Exit status: 0 all written or up to date, 1 some file failed, 2 usage
     error or OUT locked by another run, 130/143 interrupted.
     """
+    with_stats = settings.pop("with_stats")
+    _apply_preset(ctx, settings)
+    render = _render_from(settings)
     params = _params_from(settings)
+    fmt, shard_size = _storage_from(settings)
+    try:
+        segment.check_png(png, params)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--segment'") from None
     if print_config:
         _print_config(ctx)
         return
@@ -468,6 +775,14 @@ def mel(
     if out is None:
         raise click.UsageError("Missing option '-o' / '--out'.")
     _check_out(src, out)
+    if shard is not None and fmt == webdataset.FORMAT:
+        # Concurrent shards would pick the same tar names, and each would
+        # delete the tars its own manifest part does not list.
+        raise click.BadParameter(
+            "cannot be combined with --format webdataset (the shards would "
+            "share tar names); give each shard its own OUT instead",
+            param_hint="'--shard'",
+        )
     if scheduler is not None and not dry_run:
         _require_dask()
     the_plan = plan(
@@ -481,7 +796,17 @@ def mel(
     if shard is not None:
         the_plan = sharding.select(the_plan, shard)
     if dry_run:
-        _dry_run(the_plan, out, params=params, force=force, quiet=quiet, shard=shard)
+        _dry_run(
+            the_plan,
+            out,
+            params=params,
+            force=force,
+            quiet=quiet,
+            fmt=fmt,
+            prune=prune,
+            render=render,
+            shard=shard,
+        )
         return
     try:
         with _lock(out, shard):
@@ -497,12 +822,48 @@ def mel(
                 fail_fast=fail_fast,
                 quiet=quiet,
                 verbose=verbose,
+                fmt=fmt,
+                shard_size=shard_size,
+                render=render,
             )
+            stats_ok = True
+            if with_stats and report.interrupted_by is None:
+                stats_ok = _run_stats(report, out, quiet=quiet)
     except MelcliError as exc:
         raise _CannotStart(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=True))
-    sys.exit(report.exit_code)
+    sys.exit(report.exit_code or (0 if stats_ok else 1))
+
+
+def _run_stats(report: Report, out: Path, *, quiet: bool) -> bool:
+    """``--stats``: the statistics of this run's arrays; return False on failure."""
+    arrays = [
+        path
+        for result in report.results
+        if result.status in (Status.WRITTEN, Status.UP_TO_DATE)
+        for path in result.outputs
+        if path.suffix == ".npy"
+    ]
+    if not arrays:
+        if not quiet:
+            click.echo(f"warning: no arrays: {STATS_NAME} not written", err=True)
+        return True
+    try:
+        stats = write_stats(out, paths=sorted(arrays))
+    except MelcliError as exc:
+        _error(out / STATS_NAME, str(exc))
+        return False
+    if not quiet:
+        click.echo(_stats_line(stats, out / STATS_NAME), err=True)
+    return True
+
+
+def _stats_line(stats: DatasetStats, dest: Path) -> str:
+    return (
+        f"wrote {display_path(dest)}: {len(stats.mean)} bands, "
+        f"{stats.count} frames from {len(stats.files)} arrays"
+    )
 
 
 class _CannotStart(click.ClickException):
@@ -536,6 +897,9 @@ def _build(
     fail_fast: bool,
     quiet: bool,
     verbose: bool,
+    fmt: str = "npy",
+    shard_size: int = 0,
+    render: RenderParams | None = None,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = _load_manifest(out, shard)
@@ -549,25 +913,27 @@ def _build(
                 click.echo(f"removed leftover {display_path(leftover)}", err=True)
     total = len(the_plan.jobs) + len(the_plan.problems)
     console = _Console(total=total, quiet=quiet, verbose=verbose)
+    runner = _runner(the_plan, out, params=params, jobs=jobs, scheduler=scheduler)
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         report = run_plan(
             the_plan,
             params=params,
-            runner=_runner(
-                the_plan,
-                out,
-                params=params,
-                jobs=jobs,
-                scheduler=scheduler,
-                sweep=sweep,
-            ),
+            runner=runner,
             manifest=manifest,
             force=force,
             prune=prune,
             fail_fast=fail_fast,
             on_result=console.on_result,
+            store=_sample_store(
+                manifest, params=params, fmt=fmt, shard_size=shard_size
+            ),
+            render=render,
         )
+        if getattr(runner, "lost_workers", False):
+            # A Dask worker died mid-file: its temp files are left. (Only now:
+            # until the run ends, tar shards are being written under temp names.)
+            sweep()
     except KeyboardInterrupt as exc:
         report = getattr(exc, "report", None) or Report(interrupted_by=signal.SIGINT)
         # The workers are gone; one hit twice may not have removed its temp file.
@@ -594,19 +960,13 @@ def _runner(
     params: MelParams,
     jobs: int | None,
     scheduler: str | None,
-    sweep: Callable[[], object],
 ) -> Runner:
     """Return the local pool, or with ``--scheduler`` a Dask cluster."""
     jobs = jobs if jobs is not None else default_jobs()
     if scheduler is not None:
         from .cluster import make_dask_runner
 
-        return make_dask_runner(
-            scheduler,
-            jobs=jobs,
-            out=out,
-            on_worker_lost=sweep,
-        )
+        return make_dask_runner(scheduler, jobs=jobs, out=out)
     png = any(job.png is not None for job in the_plan.jobs)
     total = len(the_plan.jobs) + len(the_plan.problems)
     return make_runner(jobs, total, png=png, params=params)
@@ -646,16 +1006,35 @@ def _dry_run(
     params: MelParams,
     force: bool,
     quiet: bool,
-    shard: sharding.Shard | None,
+    fmt: str = "npy",
+    prune: bool = False,
+    render: RenderParams | None = None,
+    shard: sharding.Shard | None = None,
 ) -> None:
     """List what a run would build and why, on stdout; write nothing."""
     manifest = _load_manifest(out, shard) if out.is_dir() else None
-    build = decide(the_plan, manifest, params=params, force=force)
+    build = decide(
+        the_plan, manifest, params=params, force=force, format=fmt, render=render
+    )
     for task in build.tasks:
         reason = build.reasons.get(task.job.src, "new")
         click.echo(f"would build {display_path(task.job.src)}: {reason}")
     for key in build.stale:
-        click.echo(f"stale {display_path(out / key)}: its input is gone")
+        assert manifest is not None
+        shown = (
+            webdataset.sample_path(manifest, key)
+            if webdataset.is_sample(manifest.entries[key])
+            else out / key
+        )
+        click.echo(f"stale {display_path(shown)}: its input is gone")
+    if manifest is not None and (
+        fmt == "webdataset" or webdataset.holds_samples(manifest)
+    ):
+        rebuilt = (relative_key(task.job.npy, out) for task in build.tasks)
+        for line in webdataset.plan_cleanup(
+            manifest, rebuilt=rebuilt, gone=build.stale, prune=prune
+        ):
+            click.echo(line)
     for problem in the_plan.problems:
         _error(problem.path, problem.reason)
     if not quiet:
@@ -745,6 +1124,7 @@ def _print_config(ctx: click.Context) -> None:
         ParameterSource.DEFAULT: "default",
     }
     click.echo("[tool.melcli]")
+    from_preset = ctx.meta.get("melcli.preset", {})
     for param in ctx.command.params:
         if not isinstance(param, click.Option) or param.name in _NOT_CONFIGURABLE:
             continue
@@ -753,6 +1133,9 @@ def _print_config(ctx: click.Context) -> None:
         value = ctx.params.get(param.name)
         source = ctx.get_parameter_source(param.name)
         where = origin.get(source, "default") if source else "default"
+        if param.name in from_preset:
+            preset, value = from_preset[param.name]
+            where = f"preset {preset}"
         key = _option_name(param)
         shown = _toml_value(param, value)
         if shown is None:  # unset, with no word for it: keep the line valid TOML
@@ -775,6 +1158,67 @@ def _toml_value(param: click.Parameter, value: Any) -> str | None:
     if isinstance(value, int | float):
         return repr(value)
     return json.dumps(value if isinstance(value, str) else str(value))
+
+
+@cli.command("presets")
+@click.argument("names", nargs=-1, type=click.Choice(list(PRESETS)))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per preset.")
+def presets_command(names: tuple[str, ...], as_json: bool) -> None:
+    """List the model presets, their settings, and where each comes from.
+
+    For each preset (or only NAMES): the settings it pins, as melcli options;
+    the sources of those facts (repository: file); and whether the tests
+    compare it with the reference code itself or with its documented
+    arithmetic, within 1e-4. Use one with 'melcli mel --preset NAME'.
+    """
+    chosen = [PRESETS[n] for n in names] if names else list(PRESETS.values())
+    for i, preset in enumerate(chosen):
+        if as_json:
+            row = {
+                "name": preset.name,
+                "summary": preset.summary,
+                "settings": dict(preset.settings),
+                "sources": list(preset.sources),
+                "tested": preset.tested,
+                "test": preset.test,
+                "notes": preset.notes,
+            }
+            click.echo(json.dumps(row))
+            continue
+        if i:
+            click.echo("")
+        click.echo(f"{preset.name}: {preset.summary}")
+        options = " ".join(
+            _as_option(key, value) for key, value in preset.settings.items()
+        )
+        _echo_wrapped("settings", options)
+        for source in preset.sources:
+            _echo_wrapped("source", source)
+        _echo_wrapped("tested", f"against the {preset.tested}: {preset.test}")
+        if preset.notes:
+            _echo_wrapped("notes", preset.notes)
+
+
+def _as_option(key: str, value: Any) -> str:
+    """Write one setting as the command-line option that sets it."""
+    flag = key.replace("_", "-")
+    if key == "htk":
+        return "--htk" if value else "--slaney-mel"
+    if key == "drop_last_frame":
+        return "--drop-last-frame" if value else "--keep-last-frame"
+    if isinstance(value, bool):
+        return f"--{flag}" if value else f"--no-{flag}"
+    if value is None:
+        return f"--{flag} none" if key in ("fmax", "top_db", "clamp", "norm") else ""
+    return f"--{flag} {value:g}" if isinstance(value, float) else f"--{flag} {value}"
+
+
+def _echo_wrapped(label: str, text: str) -> None:
+    import textwrap
+
+    lines = textwrap.wrap(" ".join(text.split()), width=78, break_on_hyphens=False)
+    for j, line in enumerate(lines):
+        click.echo(f"  {label + ':' if j == 0 else '':<10}{line}")
 
 
 @cli.command()
@@ -833,6 +1277,48 @@ def info(
     if not as_json:
         _print_table(rows)
     sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Also print count, n_bands, arrays and the per-band values as JSON.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def stats(out: Path, as_json: bool, quiet: bool) -> None:
+    """Write per-band mean, std, min, max and the frame count to OUT/stats.npz.
+
+    OUT is the output folder of `melcli mel`. The arrays counted are those its
+    manifest.jsonl records as written or up to date (without a manifest: every
+    *.npy under OUT). Bands are the second-to-last axis of each array; every
+    other axis (channels, segments, frames) is pooled. std is the population
+    standard deviation. Values are float64, accumulated stably.
+
+    Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
+    """
+    dest = out / STATS_NAME
+    try:
+        with OutputLock(out):
+            result = write_stats(out, paths=arrays_of(out))
+    except UsageError as exc:
+        raise _CannotStart(str(exc)) from None
+    except MelcliError as exc:
+        _error(dest, str(exc))
+        sys.exit(1)
+    if as_json:
+        row = {
+            "path": os.fsdecode(dest),
+            "arrays": len(result.files),
+            "count": result.count,
+            "n_bands": len(result.mean),
+            **{k: getattr(result, k).tolist() for k in ("mean", "std", "min", "max")},
+        }
+        click.echo(json.dumps(row))
+    if not quiet:
+        click.echo(_stats_line(result, dest), err=True)
 
 
 @cli.command()

@@ -12,8 +12,8 @@ with it; the scheduler runs them again elsewhere, up to its
 ``distributed.scheduler.allowed-failures`` setting (3 by default), after which
 the file fails with a clear reason. Outputs are written atomically (a temp file
 renamed over the final name), so a task cut short leaves no partial output
-under a final name; the temporary files such a worker leaves behind are swept
-up at the end of the run (``on_worker_lost``).
+under a final name; the run learns from :attr:`DaskRunner.lost_workers` that
+such a worker may have left temporary files to sweep up.
 
 Dask is an optional dependency (``pip install 'melcli[dask]'``): it is imported
 only when a run uses it.
@@ -100,9 +100,12 @@ class DaskRunner:
     shared_paths : sequence of Path
         Folders every worker must see at the same path (checked when the run
         starts, with the workers' melcli and librosa versions).
-    on_worker_lost : callable or None
-        Called once at the end of a run during which a worker was removed
-        while it was running tasks.
+
+    Attributes
+    ----------
+    lost_workers : bool
+        Set at the end of a run during which a worker left the cluster while
+        it was running tasks (its temporary files may be left).
     """
 
     def __init__(
@@ -113,14 +116,13 @@ class DaskRunner:
         prepare: Callable[[Any], Any] | None = None,
         restore: Callable[[Any, Any], Any] | None = None,
         shared_paths: Sequence[Path] = (),
-        on_worker_lost: Callable[[], object] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.jobs = max(1, jobs)
         self.prepare = prepare
         self.restore = restore
         self.shared_paths = [os.path.abspath(p) for p in shared_paths]
-        self.on_worker_lost = on_worker_lost
+        self.lost_workers = False
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -135,8 +137,7 @@ class DaskRunner:
             mark = _event_count(client)
             _check_workers(client, self.shared_paths)
             yield from self._drain(client, fn, pending)
-            if self.on_worker_lost is not None and _workers_lost(client, mark):
-                self.on_worker_lost()
+            self.lost_workers = _workers_lost(client, mark)
 
     def _drain(
         self, client: Client, fn: Callable[[T], R], pending: Iterator[T]
@@ -377,7 +378,6 @@ def make_dask_runner(
     *,
     jobs: int,
     out: Path,
-    on_worker_lost: Callable[[], object] | None = None,
 ) -> DaskRunner:
     """Return the runner of ``melcli mel --scheduler``, for tasks writing into ``out``.
 
@@ -393,7 +393,6 @@ def make_dask_runner(
         prepare=absolute_task,
         restore=local_result,
         shared_paths=[out],
-        on_worker_lost=on_worker_lost,
     )
 
 

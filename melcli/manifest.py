@@ -130,13 +130,19 @@ class Manifest:
         self.journal_path.unlink(missing_ok=True)
 
     def why_rebuild(
-        self, key: str, *, input_stamp: list[int] | None, settings: str
+        self,
+        key: str,
+        *,
+        input_stamp: list[int] | None,
+        settings: str,
+        format: str = "npy",
     ) -> str | None:
         """Return why the array under ``key`` must be (re)built, or None if not.
 
-        ``input_stamp`` is the input's :func:`file_stamp` now. Reasons: ``new``,
-        ``failed last time``, ``settings changed``, ``input changed``,
-        ``output missing or changed``.
+        ``input_stamp`` is the input's :func:`file_stamp` now; ``format`` the
+        storage format of this run (``npy`` or ``webdataset``). Reasons:
+        ``new``, ``failed last time``, ``settings changed``, ``format changed``,
+        ``input changed``, ``output missing or changed``.
         """
         entry = self.entries.get(key)
         if not entry:
@@ -145,10 +151,20 @@ class Manifest:
             return "failed last time"
         if entry.get("settings") != settings:
             return "settings changed"
+        if entry.get("format", "npy") != format:
+            return "format changed"
         if entry.get("input") != input_stamp:
             return "input changed"
+        if shard := entry.get("shard"):  # a sample in a tar shard (webdataset)
+            if entry.get("stamps", {}).get(shard) != file_stamp(self.out / shard):
+                return "output missing or changed"
+            return None
         npy = entry.get("npy")
-        if not npy or entry.get("stamps", {}).get(npy) != file_stamp(self.out / npy):
+        stamps = entry.get("stamps", {})
+        arrays = [n for n in stamps if n != entry.get("png")]  # segments: several
+        if not npy or npy not in stamps:
+            return "output missing or changed"
+        if any(stamps[n] != file_stamp(self.out / n) for n in arrays):
             return "output missing or changed"
         return None
 

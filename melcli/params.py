@@ -58,6 +58,17 @@ PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
 
 DTYPES = ("float32", "float16")
 
+#: How a waveform shorter than ``clip_duration`` is completed (see melcli.clip).
+PADS = ("zeros", "repeat", "reflect")
+#: Which part of a waveform longer than ``clip_duration`` is kept.
+CROPS = ("start", "center", "random")
+#: Whether a file's segments go into one stacked array or one file each.
+SEGMENT_LAYOUTS = ("stack", "files")
+#: What the array holds: mel bands, linear STFT bins, or MFCCs.
+KINDS = ("mel", "stft", "mfcc")
+#: The log/scale step: decibels (``power_to_db``), natural log, log10, or none.
+SCALES = ("db", "log", "log10", "none")
+
 Dtype = Literal["float32", "float16"]
 
 
@@ -92,6 +103,48 @@ class MelParams:
         Clamp at this many dB below the peak; ``None`` disables.
     dtype : {"float32", "float16"}
         Type of the arrays written.
+    clip_duration : float or None
+        Cut or pad every waveform (after resampling) to exactly
+        ``round(clip_duration * sr)`` samples, so that every array has the same
+        shape; ``None`` keeps each file's length. See :mod:`melcli.clip`.
+    pad : {"zeros", "repeat", "reflect"}
+        How a shorter waveform is completed, at its end.
+    crop : {"start", "center", "random"}
+        Which part of a longer waveform is kept.
+    seed : int
+        Seed of ``crop="random"``; each file's draw depends only on the seed
+        and the file's path relative to its input folder.
+    segment : float or None
+        Cut each waveform into windows of this many seconds instead.
+    segment_hop : float or None
+        Seconds between the starts of windows; ``None`` means ``segment``.
+    segment_layout : {"stack", "files"}
+        One ``(n_segments, n_mels, frames)`` array per file, or one file per
+        segment (``name.000.npy``, ``name.001.npy``, ...).
+    kind : {"mel", "stft", "mfcc"}
+        What the array holds: ``(n_mels, t)`` mel bands, ``(1 + n_fft // 2, t)``
+        linear STFT bins (``|STFT| ** power``), or ``(n_mfcc, t)`` MFCCs (the
+        DCT-II, orthonormal, of the scaled mel bands, as ``librosa.feature.mfcc``).
+    n_mfcc : int
+        Number of MFCCs kept with ``kind="mfcc"``; at most ``n_mels``.
+    scale : {"db", "log", "log10", "none"}
+        The log/scale step. ``"db"`` is ``power_to_db`` with ``ref``, ``amin``
+        and ``top_db``; ``"log"`` and ``"log10"`` are ``log(max(S, amin))``
+        (natural or base 10) with ``clamp``; ``"none"`` keeps ``S`` as is.
+    clamp : float or None
+        With ``scale="log"`` or ``"log10"``: clamp at this many units below the
+        file's peak (Whisper: 8.0 with log10); ``None`` disables. The dB scale
+        uses ``top_db`` instead.
+    shift, divisor : float
+        Last, ``(x + shift) / divisor`` (Whisper: 4.0 and 4.0); any scale.
+    pad_length : int or None
+        With ``center``: samples of padding on each side; ``None`` means
+        ``n_fft // 2`` (librosa). HiFi-GAN pads ``(n_fft - hop_length) // 2``.
+    drop_last_frame : bool
+        Drop the last STFT frame before anything else (Whisper does).
+    stft_eps : float
+        Added to ``|STFT| ** 2`` before the exponent ``power / 2``: HiFi-GAN's
+        magnitude is ``sqrt(re ** 2 + im ** 2 + 1e-9)``. 0 is librosa's.
     """
 
     sr: int | None = 22050
@@ -115,6 +168,23 @@ class MelParams:
     amin: float = 1e-10
     top_db: float | None = 80.0
     dtype: Dtype = "float32"
+    clip_duration: float | None = None
+    pad: str = "zeros"
+    crop: str = "start"
+    seed: int = 0
+    segment: float | None = None
+    segment_hop: float | None = None
+    segment_layout: str = "stack"
+    # The log/scale step and the kind of spectrogram (issue 6).
+    kind: str = "mel"
+    n_mfcc: int = 20
+    scale: str = "db"
+    clamp: float | None = None
+    shift: float = 0.0
+    divisor: float = 1.0
+    pad_length: int | None = None
+    drop_last_frame: bool = False
+    stft_eps: float = 0.0
 
     # ------------------------------------------------------------------ derived
     @property
@@ -128,6 +198,20 @@ class MelParams:
         if self.hop_length is None:
             return self.effective_win_length // 4
         return self.hop_length
+
+    @property
+    def effective_pad_length(self) -> int:
+        """Samples padded on each side of the signal (0 without ``center``)."""
+        if not self.center:
+            return 0
+        return self.n_fft // 2 if self.pad_length is None else self.pad_length
+
+    @property
+    def n_bins(self) -> int:
+        """Rows of the array: ``n_mels``, ``1 + n_fft // 2`` or ``n_mfcc``."""
+        if self.kind == "stft":
+            return 1 + self.n_fft // 2
+        return self.n_mfcc if self.kind == "mfcc" else self.n_mels
 
     def effective_fmax(self, sr: float) -> float:
         """Return the top of the mel filterbank for a signal at ``sr`` Hz."""
@@ -198,7 +282,85 @@ class MelParams:
         if self.top_db is not None:
             _non_negative("top_db", self.top_db)
         _choice("dtype", self.dtype, DTYPES)
+        self._validate_clip_and_segments()
+        self._validate_feature()
         return self
+
+    def _validate_clip_and_segments(self) -> None:
+        """Check the fixed-length clip and the segment settings."""
+        if self.clip_duration is not None:
+            _positive("clip_duration", self.clip_duration)
+        _choice("pad", self.pad, PADS)
+        _choice("crop", self.crop, CROPS)
+        seed = self.seed
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ParameterError(
+                f"seed={self.seed!r} must be a non-negative integer", param="seed"
+            )
+        if self.segment is not None:
+            _positive("segment", self.segment)
+        if self.segment_hop is not None:
+            if self.segment is None:
+                raise ParameterError(
+                    f"segment_hop={self.segment_hop!r} needs segment to be set",
+                    param="segment_hop",
+                )
+            _positive("segment_hop", self.segment_hop)
+        _choice("segment_layout", self.segment_layout, SEGMENT_LAYOUTS)
+        if self.segment is not None and self.clip_duration is not None:
+            raise ParameterError(
+                f"segment={self.segment!r} cannot be combined with clip_duration="
+                f"{self.clip_duration!r}: every segment already has a fixed length",
+                param="segment",
+            )
+
+    def _validate_feature(self) -> None:
+        """Check ``kind``, ``n_mfcc``, the scale step and the framing extras."""
+        _choice("kind", self.kind, KINDS)
+        _positive_int("n_mfcc", self.n_mfcc)
+        if self.kind == "mfcc" and self.n_mfcc > self.n_mels:
+            raise ParameterError(
+                f"n_mfcc={self.n_mfcc} must be at most n_mels={self.n_mels}",
+                param="n_mfcc",
+            )
+        _choice("scale", self.scale, SCALES)
+        if self.kind == "mfcc" and self.scale == "none":
+            raise ParameterError(
+                "scale='none' cannot be used with kind='mfcc' (MFCCs are the DCT "
+                "of log energies)",
+                param="scale",
+            )
+        if self.clamp is not None:
+            _non_negative("clamp", self.clamp)
+            if self.scale not in ("log", "log10"):
+                raise ParameterError(
+                    f"clamp={self.clamp!r} applies to scale 'log' or 'log10' only "
+                    f"(scale={self.scale!r}; the dB scale uses top_db)",
+                    param="clamp",
+                )
+        _non_negative("stft_eps", self.stft_eps)
+        _finite("shift", self.shift)
+        _finite("divisor", self.divisor)
+        if self.divisor == 0:
+            raise ParameterError(
+                f"divisor={self.divisor!r} must not be zero", param="divisor"
+            )
+        if self.pad_length is not None:
+            if (
+                isinstance(self.pad_length, bool)
+                or not isinstance(self.pad_length, int)
+                or self.pad_length < 0
+            ):
+                raise ParameterError(
+                    f"pad_length={self.pad_length!r} must be a non-negative integer",
+                    param="pad_length",
+                )
+            if not self.center:
+                raise ParameterError(
+                    f"pad_length={self.pad_length} needs center=True "
+                    "(it is the padding --center adds)",
+                    param="pad_length",
+                )
 
     def check_sr(self, sr: float) -> None:
         """Check the settings that depend on the signal's rate ``sr``.
@@ -208,6 +370,8 @@ class MelParams:
         ParameterError
             If ``fmax`` or ``fmin`` lies above the Nyquist frequency ``sr / 2``.
         """
+        if self.kind == "stft":
+            return  # no filterbank
         nyquist = sr / 2.0
         if self.fmax is not None and self.fmax > nyquist:
             raise ParameterError(
@@ -221,6 +385,19 @@ class MelParams:
                 f"(sr={sr:g})",
                 param="fmin",
             )
+        self._check_clip_samples(sr)
+
+    def _check_clip_samples(self, sr: float) -> None:
+        """Fail if a clip, segment or hop would be under one sample at ``sr``."""
+        for name in ("clip_duration", "segment", "segment_hop"):
+            seconds = getattr(self, name)
+            if not _is_number(seconds) or not 0 < seconds < math.inf:
+                continue  # unset, or reported by validate()
+            if round(seconds * sr) < 1:
+                raise ParameterError(
+                    f"{name}={seconds!r} is less than one sample at sr={sr:g}",
+                    param=name,
+                )
 
     # ------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:

@@ -15,15 +15,19 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import audio, stream, transform
+from . import audio, clip, segment, stream, transform
 from .discover import Job
 from .errors import MelcliError
 from .params import MelParams
 from .report import Result, Status
 from .runners import task_scope
+
+if TYPE_CHECKING:
+    from .render import RenderParams
 from .write import save_npy
 
 
@@ -48,6 +52,8 @@ def mel_spectrogram(
     Returns
     -------
     S_db : np.ndarray [shape=(n_mels, t), or (channels, n_mels, t) when not mono]
+        With ``params.segment`` set, the segments stacked on a first axis
+        (see :mod:`melcli.segment`).
 
     Examples
     --------
@@ -66,14 +72,23 @@ def mel_spectrogram(
         elif not params.mono and y.ndim == 1:
             y = y[np.newaxis]
         y, sr = audio.to_rate(y, sr, params)
+        if params.clip_duration is not None:
+            y = clip.clip_waveform(y, sr=sr, params=params)
     else:
-        wave = audio.load(source, params)
+        wave = clip.load(source, params, key=os.path.basename(source))
         y, sr = wave.y, wave.sr
     params.check_sr(sr)
-    return transform.mel_spectrogram_db(y, sr=sr, params=params)
+    if params.segment is not None:  # (n_segments, ...), as segment_layout="stack"
+        blocks = [y[np.newaxis] if y.ndim == 1 else y]
+        return np.stack(
+            [S for _, S in segment.spectrograms(blocks, sr=sr, params=params)]
+        )
+    return transform.features(y, sr=sr, params=params)
 
 
-def process_one(job: Job, *, params: MelParams) -> Result:
+def process_one(
+    job: Job, *, params: MelParams, render: RenderParams | None = None
+) -> Result:
     """Turn one input into its outputs; report failures instead of raising.
 
     Parameters
@@ -82,6 +97,8 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         The input and its output paths.
     params : MelParams
         Validated settings.
+    render : RenderParams or None
+        How the PNG (if ``job.png``) is drawn; the default figure when omitted.
 
     Returns
     -------
@@ -90,6 +107,8 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         ``FAILED`` with the cause in words. Warnings raised while processing
         this file are attached to its result.
     """
+    if params.segment is not None:
+        return process_segmented(job, params=params)
     timings: dict[str, float] = {}
     info = None
     sr = 0
@@ -97,7 +116,9 @@ def process_one(job: Job, *, params: MelParams) -> Result:
     with _one_file() as outcome:
         try:
             limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
-            wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
+            wave = clip.load(
+                job.src, params, key=job.rel, timings=timings, max_seconds=limit
+            )
         except audio.TooLong:
             streamed = stream.stream_to_npy(
                 job.src, job.npy, params=params, timings=timings
@@ -108,9 +129,7 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         else:
             info, sr = wave.info, wave.sr
             params.check_sr(sr)
-            S_db = transform.mel_spectrogram_db(
-                wave.y, sr=sr, params=params, timings=timings
-            )
+            S_db = transform.features(wave.y, sr=sr, params=params, timings=timings)
             shape = S_db.shape
             if not np.isfinite(S_db).all():
                 raise MelcliError(
@@ -124,7 +143,15 @@ def process_one(job: Job, *, params: MelParams) -> Result:
             from .render import render_png
 
             try:
-                render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
+                render_png(
+                    job.png,
+                    S_db,
+                    sr=sr,
+                    params=params,
+                    title=job.rel,
+                    render=render,
+                    source=job.src,
+                )
             except BaseException:
                 # A failed file leaves no outputs behind, not half a pair.
                 job.npy.unlink(missing_ok=True)
@@ -143,6 +170,30 @@ def process_one(job: Job, *, params: MelParams) -> Result:
         duration=info.duration if info else 0.0,
         sr=sr if status is Status.WRITTEN else 0,
         timings=timings,
+    )
+
+
+def process_segmented(job: Job, *, params: MelParams) -> Result:
+    """Cut one input into segments and write them (see :mod:`melcli.segment`)."""
+    timings: dict[str, float] = {}
+    done = None
+    with _one_file() as outcome:
+        done = segment.write(job, params=params, timings=timings)
+    ok = outcome.status is Status.WRITTEN and done is not None
+    info = done.info if done is not None else None
+    return Result(
+        src=job.src,
+        status=outcome.status,
+        reason=outcome.reason,
+        warnings=outcome.warnings,
+        outputs=done.outputs if ok and done else (),
+        shape=done.shape if done else (),
+        samplerate=info.samplerate if info else 0,
+        channels=info.channels if info else 0,
+        duration=info.duration if info else 0.0,
+        sr=done.sr if ok and done else 0,
+        timings=timings,
+        segments=done.starts if done else (),
     )
 
 
@@ -193,22 +244,34 @@ class Task:
     sr: int = 0
 
 
-def process_task(task: Task, *, params: MelParams) -> Result:
+def process_task(
+    task: Task, *, params: MelParams, render: RenderParams | None = None
+) -> Result:
     """Run ``task`` (picklable entry point for the runners)."""
     with task_scope():
         if task.render_only:
-            return render_one(task.job, params=params, sr=task.sr)
-        return process_one(task.job, params=params)
+            return render_one(task.job, params=params, sr=task.sr, render=render)
+        return process_one(task.job, params=params, render=render)
 
 
-def render_one(job: Job, *, params: MelParams, sr: int) -> Result:
+def render_one(
+    job: Job, *, params: MelParams, sr: int, render: RenderParams | None = None
+) -> Result:
     """Render the PNG of an array that is already up to date."""
     assert job.png is not None
     with _one_file() as outcome:
         from .render import render_png
 
         S_db = np.load(job.npy, mmap_mode="r")
-        render_png(job.png, S_db, sr=sr, params=params, title=job.rel)
+        render_png(
+            job.png,
+            S_db,
+            sr=sr,
+            params=params,
+            title=job.rel,
+            render=render,
+            source=job.src,
+        )
     return Result(
         src=job.src,
         status=outcome.status,
@@ -224,6 +287,7 @@ __all__ = [
     "describe_exception",
     "mel_spectrogram",
     "process_one",
+    "process_segmented",
     "process_task",
     "render_one",
 ]

@@ -16,24 +16,105 @@ then costs one image, one title and the PNG encoding.
 The colour scale is fixed per file: with ``top_db`` it spans
 ``[peak - top_db, peak]`` (so files of a dataset share colours), else the
 data's range rounded out to whole dB.
+
+Two styles (:class:`RenderParams`): ``figure``, the above (optionally with a
+waveform panel on top), and ``image``, one pixel per frame and band and
+nothing else, through a fixed documented value-to-grey mapping
+(:func:`image_range`) so that :func:`read_image` gives the array back within
+one grey level.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from . import audio
+from .errors import ParameterError
 from .params import MelParams
 from .transform import hz_to_mel
 from .write import atomic_write
 
 #: Figure width, and height per channel panel, in inches (at 100 dpi).
 WIDTH, PANEL_HEIGHT, MARGIN_HEIGHT = 10.0, 3.0, 1.0
+#: Height of the --waveform panel, in inches.
+WAVE_HEIGHT = 1.5
+#: Columns of the waveform envelope (min and max per column).
+WAVE_COLUMNS = 1000
 CMAP = "magma"
+#: The image style's default: 16-bit grey.
+IMAGE_CMAP = "gray"
+STYLES = ("figure", "image")
+
+#: The image style's fixed value range per scale, before ``(x + shift) /
+#: divisor``: values outside it are clipped. dB covers 180 dB (0.0027 dB per
+#: 16-bit grey level); ln and log10 cover 1e-12 to about 1e6.
+IMAGE_RANGES = {"db": (-120.0, 60.0), "log": (-28.0, 14.0), "log10": (-12.0, 6.0)}
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    """How PNGs are drawn; changing these re-renders PNGs, never arrays.
+
+    Parameters
+    ----------
+    style : {"figure", "image"}
+        ``figure``: axes, labels, colorbar, title. ``image``: exactly
+        ``frames`` x ``n_bins`` pixels (channels stacked, channel 0 on top),
+        low frequencies at the bottom, values mapped by :func:`image_range`.
+    waveform : bool
+        With ``figure``: a waveform panel above the spectrogram.
+    cmap : str or None
+        A matplotlib colormap name; ``None`` is magma for figures and 16-bit
+        grey for images (any other colormap gives an 8-bit RGB image).
+    """
+
+    style: str = "figure"
+    waveform: bool = False
+    cmap: str | None = None
+
+    def validate(self) -> RenderParams:
+        """Check the style and the colormap name; return ``self``."""
+        if self.style not in STYLES:
+            raise ParameterError(
+                f"png_style={self.style!r} must be one of {', '.join(STYLES)}",
+                param="png_style",
+            )
+        if self.waveform and self.style != "figure":
+            raise ParameterError(
+                "waveform=True needs png_style='figure'", param="waveform"
+            )
+        if self.cmap is not None:
+            from matplotlib import colormaps
+
+            if self.cmap not in colormaps:
+                raise ParameterError(
+                    f"cmap={self.cmap!r} is not a matplotlib colormap "
+                    "(e.g. magma, viridis, gray)",
+                    param="cmap",
+                )
+        return self
+
+    @property
+    def effective_cmap(self) -> str:
+        """The colormap used: ``cmap``, or the style's default."""
+        if self.cmap is not None:
+            return self.cmap
+        return IMAGE_CMAP if self.style == "image" else CMAP
+
+    def fingerprint(self) -> str:
+        """Return a short hash of these settings (recorded with each PNG)."""
+        blob = json.dumps({"render": 1, **asdict(self)}, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
 #: zlib level of the PNG: 1 is several times faster to encode than the
 #: default 6, for files about 15% larger.
 PNG_COMPRESS_LEVEL = 1
@@ -49,6 +130,7 @@ class _Canvas:
     colorbar: Any
     agg: Any
     backgrounds: dict[tuple[Any, ...], Any]
+    wave_ax: Any = None
 
 
 def render_png(
@@ -58,6 +140,8 @@ def render_png(
     sr: int,
     params: MelParams,
     title: str,
+    render: RenderParams | None = None,
+    source: str | os.PathLike[str] | None = None,
 ) -> None:
     """Draw ``S_db`` with time, mel-frequency and dB scales, and save it atomically.
 
@@ -78,15 +162,31 @@ def render_png(
         The settings the array was computed with.
     title : str
         Shown above the (first) panel; usually the input's relative path.
+    render : RenderParams or None
+        Style, waveform panel and colormap; the default figure when omitted.
+    source : path-like or None
+        The audio file, read again for the waveform panel (block by block).
     """
+    render = render or RenderParams()
+    if render.style == "image":
+        write_image(path, S_db, params=params, cmap=render.effective_cmap)
+        return
     panels = S_db[np.newaxis] if S_db.ndim == 2 else S_db
     n_panels, n_mels, frames = panels.shape
-    canvas = _canvas(n_panels)
-    vmin, vmax = colour_limits(panels, top_db=params.top_db)
+    units = _units(params)
+    canvas = _canvas(n_panels, render.waveform, render.effective_cmap, units)
+    top_db = params.top_db if units == "dB" else None
+    vmin, vmax = colour_limits(panels, top_db=top_db)
     seconds = frames * params.effective_hop_length / sr
     fmin = float(params.fmin)
     fmax = params.effective_fmax(sr)
-    ticks, labels = _frequency_ticks(n_mels, fmin, fmax, params.htk)
+    ticks, labels, ylabel = _y_axis(params, n_mels, sr)
+    wave = None
+    if render.waveform:
+        if source is None:
+            raise ValueError("the waveform panel needs the source file")
+        wave = waveform_envelope(source, params)
+        canvas.axes[0].set_xlim(0.0, seconds)
     for channel, (ax, image) in enumerate(zip(canvas.axes, canvas.images, strict=True)):
         image.set_data(panels[channel].astype(np.float32, copy=False))
         image.set_extent((0.0, seconds, 0.0, float(n_mels)))
@@ -94,8 +194,13 @@ def render_png(
         ax.set_xlim(0.0, seconds)
         ax.set_ylim(0.0, float(n_mels))
         ax.set_yticks(ticks, labels)
-        ax.set_title(title if channel == 0 else "")
-    image_rgb = _draw(canvas, (n_panels, seconds, n_mels, fmin, fmax, vmin, vmax))
+        ax.set_ylabel(ylabel if n_panels == 1 else f"{ylabel} (channel {channel})")
+        ax.set_title(title if channel == 0 and wave is None else "")
+    if wave is not None:
+        canvas.wave_ax.set_xlim(0.0, seconds)
+        canvas.wave_ax.set_title(title)
+    key = (n_panels, seconds, n_mels, fmin, fmax, vmin, vmax, ticks[-1], ylabel)
+    image_rgb = _draw(canvas, key) if wave is None else _draw(canvas, key, wave)
 
     def write(f: BinaryIO) -> None:
         image_rgb.save(f, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
@@ -113,49 +218,85 @@ def colour_limits(panels: np.ndarray, *, top_db: float | None) -> tuple[float, f
     return (vmin - 1.0, vmax) if vmin == vmax else (vmin, vmax)
 
 
-def _draw(canvas: _Canvas, key: tuple[Any, ...]) -> Any:
+def _draw(
+    canvas: _Canvas,
+    key: tuple[Any, ...],
+    wave: tuple[np.ndarray, float] | None = None,
+) -> Any:
     """Draw the figure, reusing the background for these limits; return an RGB image."""
     from PIL import Image
 
     agg = canvas.agg
+    axes_titled = list(canvas.axes)
+    if canvas.wave_ax is not None:
+        axes_titled.append(canvas.wave_ax)
     background = canvas.backgrounds.get(key)
     if background is None:
-        titles = [ax.get_title() for ax in canvas.axes]
-        for ax, image in zip(canvas.axes, canvas.images, strict=True):
-            image.set_visible(False)
+        titles = [ax.get_title() for ax in axes_titled]
+        for ax in axes_titled:
             ax.set_title("")
+        for image in canvas.images:
+            image.set_visible(False)
         agg.draw()
         background = agg.copy_from_bbox(canvas.fig.bbox)
         if len(canvas.backgrounds) >= 8:
             canvas.backgrounds.pop(next(iter(canvas.backgrounds)))
         canvas.backgrounds[key] = background
-        for ax, image, title in zip(canvas.axes, canvas.images, titles, strict=True):
+        for image in canvas.images:
             image.set_visible(True)
+        for ax, title in zip(axes_titled, titles, strict=True):
             ax.set_title(title)
     agg.restore_region(background)
     for ax, image in zip(canvas.axes, canvas.images, strict=True):
         ax.draw_artist(image)
         for spine in ax.spines.values():
             ax.draw_artist(spine)
+    for ax in axes_titled:
         ax.draw_artist(ax.title)
+    if wave is not None and canvas.wave_ax is not None:
+        envelope, seconds = wave
+        ax = canvas.wave_ax
+        times = (np.arange(envelope.shape[-1]) + 0.5) * seconds / envelope.shape[-1]
+        for channel in envelope:
+            band = ax.fill_between(
+                times, channel[0], channel[1], color="#1f77b4", alpha=0.6, lw=0
+            )
+            ax.draw_artist(band)
+            band.remove()
     width, height = agg.get_width_height()
     rgba = Image.frombuffer("RGBA", (width, height), agg.buffer_rgba(), "raw")
     return rgba.convert("RGB")
 
 
 @functools.cache
-def _canvas(n_panels: int) -> _Canvas:
+def _canvas(
+    n_panels: int, waveform: bool = False, cmap: str = CMAP, units: str = "dB"
+) -> _Canvas:
     from matplotlib.figure import Figure
 
-    height = MARGIN_HEIGHT + PANEL_HEIGHT * n_panels
+    wave_h = WAVE_HEIGHT + 0.25 if waveform else 0.0
+    height = MARGIN_HEIGHT + PANEL_HEIGHT * n_panels + wave_h
     fig = Figure(figsize=(WIDTH, height), dpi=100)
     # Fixed margins (in inches, converted to figure fractions): a solved
     # layout would cost more than drawing.
     left, right, top, bottom, gap = 0.8, 1.3, 0.4, 0.6, 0.25
-    panel_h = (height - top - bottom - gap * (n_panels - 1)) / n_panels
+    panel_h = (height - wave_h - top - bottom - gap * (n_panels - 1)) / n_panels
+    wave_ax = None
+    if waveform:
+        wave_ax = fig.add_axes(
+            (
+                left / WIDTH,
+                (height - top - WAVE_HEIGHT) / height,
+                1 - (left + right) / WIDTH,
+                WAVE_HEIGHT / height,
+            )
+        )
+        wave_ax.set_ylim(-1.0, 1.0)
+        wave_ax.set_ylabel("Amplitude")
+        wave_ax.tick_params(labelbottom=False)
     axes, images = [], []
     for i in range(n_panels):
-        y0 = height - top - (i + 1) * panel_h - i * gap
+        y0 = height - top - wave_h - (i + 1) * panel_h - i * gap
         ax = fig.add_axes(
             (left / WIDTH, y0 / height, 1 - (left + right) / WIDTH, panel_h / height)
         )
@@ -164,7 +305,7 @@ def _canvas(n_panels: int) -> _Canvas:
             origin="lower",
             aspect="auto",
             interpolation="nearest",
-            cmap=CMAP,
+            cmap=cmap,
         )
         ax.set_ylabel("Hz" if n_panels == 1 else f"Hz (channel {i})")
         if i < n_panels - 1:
@@ -177,10 +318,11 @@ def _canvas(n_panels: int) -> _Canvas:
             1 - (right - 0.2) / WIDTH,
             bottom / height,
             0.2 / WIDTH,
-            1 - (top + bottom) / height,
+            1 - (top + bottom + wave_h) / height,
         )
     )
-    colorbar = fig.colorbar(images[0], cax=cax, format="%+2.0f dB")
+    fmt = "%+2.0f dB" if units == "dB" else "%+.2f"
+    colorbar = fig.colorbar(images[0], cax=cax, format=fmt)
     for image in images[1:]:
         image.colorbar = colorbar
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -192,6 +334,7 @@ def _canvas(n_panels: int) -> _Canvas:
         colorbar=colorbar,
         agg=FigureCanvasAgg(fig),
         backgrounds={},
+        wave_ax=wave_ax,
     )
 
 
@@ -227,3 +370,176 @@ def _frequency_ticks(
     ticks.append(float(n_mels))
     labels.append(f"{fmax:.0f}")
     return ticks, labels
+
+
+def _units(params: MelParams) -> str:
+    """Return the colorbar's unit: dB for dB spectrograms, else none."""
+    return "dB" if params.scale == "db" and params.kind != "mfcc" else ""
+
+
+def _y_axis(
+    params: MelParams, n_bins: int, sr: int
+) -> tuple[list[float], list[str], str]:
+    """Ticks (in rows), their labels and the axis label for the array's kind."""
+    if params.kind == "mfcc":
+        step = 5 if n_bins > 10 else 1
+        rows = list(range(0, n_bins, step))
+        return [r + 0.5 for r in rows], [str(r) for r in rows], "MFCC"
+    if params.kind == "stft":
+        nyquist = sr / 2.0
+        step = next(
+            (s for s in (100, 200, 500, 1000, 2000, 5000, 10000) if nyquist / s <= 8),
+            20000,
+        )
+        hz = np.arange(0.0, nyquist + 1e-9, step)
+        return [float(h / nyquist * n_bins) for h in hz], [f"{h:.0f}" for h in hz], "Hz"
+    fmax = params.effective_fmax(sr)
+    ticks, labels = _frequency_ticks(n_bins, float(params.fmin), fmax, params.htk)
+    return ticks, labels, "Hz"
+
+
+def waveform_envelope(
+    path: str | os.PathLike[str], params: MelParams, *, columns: int = WAVE_COLUMNS
+) -> tuple[np.ndarray, float]:
+    """Return the min/max envelope of ``path``'s samples, and its length in s.
+
+    The file is read block by block (bounded memory, whatever its length),
+    from ``params.offset`` for ``params.duration``, mixed to mono with
+    ``params.mono``, at its own rate.
+
+    Returns
+    -------
+    envelope : np.ndarray [shape=(channels, 2, k)], float32
+        ``envelope[c, 0]`` the minimum and ``envelope[c, 1]`` the maximum of
+        each of ``k <= columns`` equal stretches of samples.
+    seconds : float
+    """
+    with audio.open_audio(path, params) as (f, info, _notes):
+        start = int(params.offset * info.samplerate)
+        want = audio.frames_to_read(info, params)
+        total = info.frames - start if want < 0 else min(want, info.frames - start)
+        total = max(total, 1)
+        per_column = -(-total // columns)
+        k = -(-total // per_column)
+        channels = 1 if params.mono else info.channels
+        low = np.full((channels, k), np.inf, dtype=np.float32)
+        high = np.full((channels, k), -np.inf, dtype=np.float32)
+        done = 0
+        while done < total:
+            block = f.read(
+                frames=min(1 << 18, total - done), dtype="float32", always_2d=True
+            )
+            if not len(block):
+                break
+            y = audio.to_mono(block)[:, np.newaxis] if params.mono else block
+            cols = np.minimum((done + np.arange(len(y))) // per_column, k - 1)
+            starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
+            c = cols[starts]
+            low[:, c] = np.minimum(low[:, c], np.minimum.reduceat(y, starts, axis=0).T)
+            high[:, c] = np.maximum(
+                high[:, c], np.maximum.reduceat(y, starts, axis=0).T
+            )
+            done += len(y)
+    low[~np.isfinite(low)] = 0.0
+    high[~np.isfinite(high)] = 0.0
+    return np.stack([low, high], axis=1), done / info.samplerate
+
+
+# ------------------------------------------------------------------ image
+def image_range(params: MelParams) -> tuple[float, float] | None:
+    """Return the image style's fixed value range, or None if it has none.
+
+    For ``scale`` db, log and log10 (mel and stft kinds) the range is
+    :data:`IMAGE_RANGES` passed through ``(x + shift) / divisor``: the same
+    for every file, so grey levels compare across a dataset. MFCCs and
+    ``scale="none"`` have no natural range: each image then spans its own
+    array's minimum to maximum, recorded in the PNG.
+    """
+    if params.kind == "mfcc" or params.scale not in IMAGE_RANGES:
+        return None
+    lo, hi = ((v + params.shift) / params.divisor for v in IMAGE_RANGES[params.scale])
+    return (min(lo, hi), max(lo, hi))
+
+
+def write_image(
+    path: Path, S: np.ndarray, *, params: MelParams, cmap: str = IMAGE_CMAP
+) -> None:
+    """Write ``S`` as an image of one pixel per frame and band, atomically.
+
+    Width ``frames``, height ``n_bins`` (times the channels, stacked with
+    channel 0 on top); the lowest band is the bottom row. A value ``v`` in the
+    range ``[lo, hi]`` of :func:`image_range` becomes grey level
+    ``round((v - lo) / (hi - lo) * L)``, clipped to ``[0, L]``, with
+    ``L = 65535`` (16-bit grey, ``cmap="gray"``) or ``L = 255`` (8-bit index
+    into another colormap's 256 colours, written as RGB). The range, levels,
+    colormap and channels are stored in PNG text chunks ``melcli:*``;
+    :func:`read_image` inverts the mapping.
+    """
+    from PIL import Image, PngImagePlugin
+
+    panels = S[np.newaxis] if S.ndim == 2 else S
+    rows = np.concatenate([p[::-1] for p in np.asarray(panels, np.float64)], axis=0)
+    limits = image_range(params)
+    if limits is None:
+        lo, hi = float(rows.min()), float(rows.max())
+        hi = hi if hi > lo else lo + 1.0
+    else:
+        lo, hi = limits
+    x = np.clip((rows - lo) / (hi - lo), 0.0, 1.0)
+    info = PngImagePlugin.PngInfo()
+    grey = cmap in ("gray", "grey")
+    levels = 65535 if grey else 255
+    for key, value in {
+        "range": f"{lo!r} {hi!r}",
+        "levels": str(levels),
+        "cmap": cmap,
+        "channels": str(len(panels)),
+    }.items():
+        info.add_text(f"melcli:{key}", value)
+    index = np.rint(x * levels)
+    if grey:
+        image = Image.fromarray(index.astype(np.uint16))
+    else:
+        image = Image.fromarray(_lut(cmap)[index.astype(np.uint8)], mode="RGB")
+
+    def write(f: BinaryIO) -> None:
+        image.save(f, format="PNG", pnginfo=info, compress_level=PNG_COMPRESS_LEVEL)
+
+    atomic_write(path, write)
+
+
+@functools.cache
+def _lut(cmap: str) -> np.ndarray:
+    from matplotlib import colormaps
+
+    rgba = colormaps[cmap](np.arange(256))
+    lut: np.ndarray = np.rint(np.asarray(rgba)[:, :3] * 255).astype(np.uint8)
+    return lut
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Recover the array from a PNG written with ``png_style="image"``.
+
+    Returns
+    -------
+    S : np.ndarray [shape=(n_bins, t) or (channels, n_bins, t)], float64
+        Within one grey level (``(hi - lo) / L``) of the array written, for
+        values inside the range.
+    """
+    from PIL import Image
+
+    with Image.open(os.fspath(path)) as image:
+        text = dict(image.text)  # type: ignore[attr-defined]
+        pixels = np.asarray(image)
+    lo, hi = (float(v) for v in text["melcli:range"].split())
+    levels = int(text["melcli:levels"])
+    channels = int(text["melcli:channels"])
+    if pixels.ndim == 3:  # RGB through a colormap: back to the index
+        lut = _lut(text["melcli:cmap"]).astype(np.int32)
+        distance = ((pixels[..., np.newaxis, :3].astype(np.int32) - lut) ** 2).sum(-1)
+        index = distance.argmin(axis=-1).astype(np.float64)
+    else:
+        index = pixels.astype(np.float64)
+    rows = lo + index / levels * (hi - lo)
+    panels: np.ndarray = rows.reshape(channels, -1, rows.shape[-1])[:, ::-1]
+    return panels[0] if channels == 1 else panels

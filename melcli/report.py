@@ -44,6 +44,8 @@ class Result:
         The source's length in seconds.
     timings : dict
         Seconds spent per pipeline stage.
+    segments : tuple of float
+        With ``segment`` set: each segment's start, in seconds into the file.
     """
 
     src: Path
@@ -57,6 +59,7 @@ class Result:
     sr: int = 0
     duration: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    segments: tuple[float, ...] = ()
 
 
 @dataclass

@@ -31,7 +31,6 @@ from .manifest import (
     Entry,
     Manifest,
     read_entries,
-    relative_key,
     write_entries,
 )
 from .outdir import LOCK_NAME
@@ -259,8 +258,11 @@ def merge(
         the_plan = plan(
             sources, out, extensions=extensions, include=include, exclude=exclude
         )
+        # By input rather than by key: a key also depends on settings the
+        # merge does not know (segment files, storage format).
+        covered = {e.get("source_abs") for e in merged.values()}
         report.uncovered = [
-            job.src for job in the_plan.jobs if relative_key(job.npy, out) not in merged
+            job.src for job in the_plan.jobs if os.path.abspath(job.src) not in covered
         ]
     write_entries(out / MANIFEST_NAME, merged)
     report.written = True

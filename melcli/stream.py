@@ -18,11 +18,13 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import soundfile as sf
 
 from . import audio, transform
 from .errors import AudioError
@@ -49,9 +51,16 @@ class Streamed:
 def can_stream(params: MelParams) -> bool:
     """Return whether these settings can take the streaming path.
 
-    Only the soxr resamplers stream; with the others, long files run in memory.
+    Only the soxr resamplers stream, and only mel arrays (any scale step)
+    without ``drop_last_frame``; otherwise long files run in memory, whole,
+    with the same numbers (``kind="stft"`` and ``"mfcc"``, Whisper's dropped
+    last frame, or another resampler).
     """
-    return params.res_type.startswith("soxr")
+    return (
+        params.res_type.startswith("soxr")
+        and params.kind == "mel"
+        and not params.drop_last_frame
+    )
 
 
 def stream_to_npy(
@@ -112,68 +121,92 @@ def _mel_power_to_file(
     ``channels * n_mels`` values. Returns the header, the rate, the number of
     frames and the peak power.
     """
-    import soxr
-
-    clock = time.perf_counter
     write = out.write
     peak = 0.0
     n_frames = 0
     with audio.open_audio(path, params) as (f, info, notes):
-        remaining = audio.frames_to_read(info, params)  # -1: to the end
         channels_out = 1 if params.mono else info.channels
         sr = info.samplerate if params.sr is None else params.sr
         params.check_sr(sr)
-        resampler = None
-        if sr != info.samplerate:
-            resampler = soxr.ResampleStream(
-                info.samplerate,
-                sr,
-                channels_out,
-                dtype="float32",
-                quality=params.res_type,
-            )
         framer = _Framer(params, channels_out)
         M_T = transform.mel_basis(sr, params=params).T
-        n_in = 0
-        done = False
-        while not done:
-            t0 = clock()
-            want = DECODE_BLOCK if remaining < 0 else min(DECODE_BLOCK, remaining)
-            block = f.read(frames=want, dtype="float32", always_2d=True)
-            audio.check_finite(block)
-            n_in += len(block)
-            if remaining >= 0:
-                remaining -= len(block)
-            done = len(block) < want or remaining == 0
-            t1 = clock()
-            y = audio.to_mono(block) if params.mono else block
-            t2 = clock()
-            if resampler is not None:
-                y = resampler.resample_chunk(y, last=done)
-                if done:  # librosa's fix_length: exactly ceil(n * sr / sr_native)
-                    total = math.ceil(n_in * sr / info.samplerate)
-                    y = _fix_total(y, framer.n_fed, total)
-            t3 = clock()
-            y = y[np.newaxis] if y.ndim == 1 else np.ascontiguousarray(y.T)
+        for y, done in resampled_blocks(f, info, params, sr=sr, timings=t):
             with transform.one_blas_thread():
                 for S in framer.feed(y, last=done):
-                    t4 = clock()
+                    t4 = time.perf_counter()
                     mel = np.matmul(S, M_T)  # (channels, frames, n_mels)
                     frames_first = np.ascontiguousarray(np.swapaxes(mel, 0, 1))
                     peak = max(peak, float(frames_first.max(initial=0.0)))
                     write(frames_first.tobytes())
                     n_frames += frames_first.shape[0]
-                    t["mel"] = t.get("mel", 0.0) + clock() - t4
-            t["decode"] = t.get("decode", 0.0) + t1 - t0
-            t["mix"] = t.get("mix", 0.0) + t2 - t1
-            t["resample"] = t.get("resample", 0.0) + t3 - t2
+                    t["mel"] = t.get("mel", 0.0) + time.perf_counter() - t4
             t["stft"] = t.get("stft", 0.0) + framer.pop_seconds()
-        if n_in == 0:
-            raise AudioError("no audio samples (0 frames)")
     if not math.isfinite(peak):
         raise AudioError("spectrogram is not finite (sample values too large?)")
     audio.warn_notes(notes)
     return info, sr, n_frames, peak
+
+
+def resampled_blocks(
+    f: sf.SoundFile,
+    info: audio.AudioInfo,
+    params: MelParams,
+    *,
+    sr: int,
+    timings: dict[str, float] | None = None,
+) -> Iterator[tuple[np.ndarray, bool]]:
+    """Decode → check → mix → resample an open file, block by block.
+
+    Yields ``(y, last)``: ``y`` [shape=(channels, n)] float32 at ``sr`` (one
+    channel when ``params.mono``), and whether it is the last block. The blocks
+    join into exactly the samples :func:`melcli.audio.load` returns, and
+    ``len(y)`` is ``ceil(n_in * sr / samplerate)`` in total, as librosa's
+    ``fix_length`` makes it. A caller may stop early.
+
+    Raises
+    ------
+    AudioError
+        For non-finite samples, or a file with no samples.
+    """
+    import soxr
+
+    t = timings if timings is not None else {}
+    clock = time.perf_counter
+    remaining = audio.frames_to_read(info, params)  # -1: to the end
+    channels_out = 1 if params.mono else info.channels
+    resampler = None
+    if sr != info.samplerate:
+        resampler = soxr.ResampleStream(
+            info.samplerate, sr, channels_out, dtype="float32", quality=params.res_type
+        )
+    n_in = n_out = 0
+    done = False
+    while not done:
+        t0 = clock()
+        want = DECODE_BLOCK if remaining < 0 else min(DECODE_BLOCK, remaining)
+        block = f.read(frames=want, dtype="float32", always_2d=True)
+        audio.check_finite(block)
+        n_in += len(block)
+        if remaining >= 0:
+            remaining -= len(block)
+        done = len(block) < want or remaining == 0
+        if done and n_in == 0:
+            raise AudioError("no audio samples (0 frames)")
+        t1 = clock()
+        y = audio.to_mono(block) if params.mono else block
+        t2 = clock()
+        if resampler is not None:
+            y = resampler.resample_chunk(y, last=done)
+            if done:  # librosa's fix_length: exactly ceil(n * sr / sr_native)
+                total = math.ceil(n_in * sr / info.samplerate)
+                y = _fix_total(y, n_out, total)
+        t3 = clock()
+        y = y[np.newaxis] if y.ndim == 1 else np.ascontiguousarray(y.T)
+        n_out += y.shape[-1]
+        t["decode"] = t.get("decode", 0.0) + t1 - t0
+        t["mix"] = t.get("mix", 0.0) + t2 - t1
+        t["resample"] = t.get("resample", 0.0) + t3 - t2
+        yield y, done
 
 
 def _fix_total(y: np.ndarray, fed: int, total: int) -> np.ndarray:
@@ -198,7 +231,7 @@ class _Framer:
         self.params = params
         self.n_fft = params.n_fft
         self.hop = params.effective_hop_length
-        self.pad = self.n_fft // 2 if params.center else 0
+        self.pad = params.effective_pad_length
         self.window = transform.stft_window(
             params.window, params.effective_win_length, params.n_fft
         )
@@ -262,7 +295,9 @@ class _Framer:
                 self.buf[..., a:b], self.n_fft, axis=-1
             )[..., :: self.hop, :]
             blocks.append(
-                transform.frames_power(frames, self.window, self.params.power)
+                transform.frames_power(
+                    frames, self.window, self.params.power, eps=self.params.stft_eps
+                )
             )
             self.next_k = k1
         # Keep n_fft samples of history (or from the next frame, if earlier).
@@ -285,20 +320,15 @@ def _write_db(
 ) -> None:
     """Turn the frames-first mel power file into the C-order dB ``.npy``.
 
-    dB needs the whole file's peak (``ref="max"`` and ``top_db``): the same
-    formula as :func:`melcli.transform.power_to_db`, applied chunk by chunk.
-    Each chunk's rows are written at their offsets in the final file.
+    dB needs the whole file's peak (``ref="max"`` and ``top_db``), and so does
+    the log scales' ``clamp``: the same formulas as
+    :func:`melcli.transform.scale`, applied chunk by chunk. Each chunk's rows
+    are written at their offsets in the final file.
     """
     power_file.seek(0)
     n_frames = shape[-1]
     dtype = np.dtype(params.dtype)
-    amin = params.amin
-    ref_value = np.float32(peak) if params.ref == "max" else np.abs(float(params.ref))
-    ref_db = 10.0 * np.log10(np.maximum(amin, ref_value))
-    floor = None
-    if params.top_db is not None:
-        top = np.float32(10.0 * np.log10(np.maximum(amin, np.float32(peak)))) - ref_db
-        floor = top - params.top_db
+    scale_chunk = _chunk_scaler(params, peak)
 
     def write(f: BinaryIO) -> None:
         header = {
@@ -314,10 +344,7 @@ def _write_db(
             count = min(DB_CHUNK, n_frames - start)
             raw = power_file.read(count * rows * 4)
             S = np.frombuffer(raw, dtype=np.float32).reshape(count, rows)
-            S_db = 10.0 * np.log10(np.maximum(amin, S))
-            S_db -= ref_db
-            if floor is not None:
-                np.maximum(S_db, floor, out=S_db)
+            S_db = scale_chunk(S)
             block = np.ascontiguousarray(S_db.T.astype(dtype))
             for row in range(rows):
                 os.pwrite(
@@ -327,3 +354,46 @@ def _write_db(
                 )
 
     atomic_write(npy, write)
+
+
+def _chunk_scaler(params: MelParams, peak: float) -> Callable[[np.ndarray], np.ndarray]:
+    """Return the scale step for chunks of a file whose peak power is ``peak``."""
+    amin = params.amin
+    step: Callable[[np.ndarray], np.ndarray]
+    if params.scale == "db":
+        ref = np.float32(peak) if params.ref == "max" else np.abs(float(params.ref))
+        ref_db = 10.0 * np.log10(np.maximum(amin, ref))
+        floor = None
+        if params.top_db is not None:
+            top = np.float32(10.0 * np.log10(np.maximum(amin, np.float32(peak))))
+            floor = top - ref_db - params.top_db
+
+        def db(S: np.ndarray) -> np.ndarray:
+            S_db: np.ndarray = 10.0 * np.log10(np.maximum(amin, S))
+            S_db -= ref_db
+            if floor is not None:
+                np.maximum(S_db, floor, out=S_db)
+            return S_db
+
+        step = db
+    elif params.scale in ("log", "log10"):
+        log = np.log10 if params.scale == "log10" else np.log
+        log_floor = None
+        if params.clamp is not None:
+            top = log(np.maximum(np.float32(peak), np.float32(amin)))
+            log_floor = top - np.float32(params.clamp)
+
+        def logs(S: np.ndarray) -> np.ndarray:
+            S_log: np.ndarray = log(np.maximum(S, amin))
+            if log_floor is not None:
+                np.maximum(S_log, log_floor, out=S_log)
+            return S_log
+
+        step = logs
+    else:
+        step = np.copy
+
+    def scaled(S: np.ndarray) -> np.ndarray:
+        return transform.affine(step(S), shift=params.shift, divisor=params.divisor)
+
+    return scaled

@@ -1,10 +1,18 @@
-"""Spectrogram → mel → decibels: the transform stage of the pipeline.
+"""Spectrogram → mel → log/scale: the transform stage of the pipeline.
 
 Each step is a function with librosa's arguments and librosa's arithmetic, so
 that the chain reads like the librosa one it reproduces::
 
+    S = spectrogram(y, params=params)            # |librosa.stft| ** power
     S_mel = mel_power(y, sr=sr, params=params)   # librosa.feature.melspectrogram
     S_db = power_to_db(S_mel, ref=..., amin=..., top_db=...)
+    S_log = log_power(S_mel, base=10, amin=..., clamp=...)  # the other scales
+    M = mfcc(S_db, n_mfcc=20)                    # librosa.feature.mfcc's DCT
+
+:func:`features` runs the whole chain the settings choose: the kind of
+spectrogram (``mel``, ``stft``, ``mfcc``), then the scale step (``db``,
+``log``, ``log10``, ``none``) with its floor, clamp and ``(x + shift) /
+divisor``, then the DCT for MFCCs.
 
 The STFT is computed block by block of frames and projected onto the mel
 filterbank straight away, so the full linear spectrogram (ten times the size of
@@ -88,7 +96,7 @@ def _frames_source(y: np.ndarray, params: MelParams) -> np.ndarray:
     check_signal_length(y.shape[-1], params, stacklevel=3)
     if not params.center:
         return y
-    half = params.n_fft // 2
+    half = params.effective_pad_length
     pad = [(0, 0)] * (y.ndim - 1) + [(half, half)]
     padded: np.ndarray = np.pad(y, pad, mode=params.pad_mode)  # type: ignore[call-overload]
     return padded
@@ -97,13 +105,16 @@ def _frames_source(y: np.ndarray, params: MelParams) -> np.ndarray:
 def n_frames(n_samples: int, params: MelParams) -> int:
     """Return the number of STFT frames for a signal of ``n_samples`` samples.
 
-    ``1 + (n + 2 * (n_fft // 2) - n_fft) // hop_length`` with ``center`` (that
-    is ``1 + n // hop_length`` for an even ``n_fft``), else
-    ``1 + (n - n_fft) // hop_length``.
+    ``1 + (n + 2 * pad_length - n_fft) // hop_length`` with ``center``
+    (``pad_length`` is ``n_fft // 2`` by default: that is ``1 + n // hop_length``
+    for an even ``n_fft``), else ``1 + (n - n_fft) // hop_length``; one less
+    with ``drop_last_frame``.
     """
     hop = params.effective_hop_length
-    padded = n_samples + 2 * (params.n_fft // 2) if params.center else n_samples
-    return 1 + (padded - params.n_fft) // hop
+    padded = n_samples + 2 * params.effective_pad_length
+    if padded < params.n_fft:
+        return 0
+    return 1 + (padded - params.n_fft) // hop - int(params.drop_last_frame)
 
 
 def _power_blocks(
@@ -114,19 +125,36 @@ def _power_blocks(
     ``block(start, stop)`` is ``|STFT| ** power`` of frames ``start..stop``,
     shaped ``(..., stop - start, 1 + n_fft // 2)`` (frames first).
     """
+    n = y.shape[-1]
+    # Uncentred and shorter than n_fft: _frames_source says so, as before.
+    if n_frames(n, params) < 1 and (params.center or n >= params.n_fft):
+        raise AudioError(
+            f"signal of {n} samples gives no frame with n_fft="
+            f"{params.n_fft} and pad_length={params.effective_pad_length}"
+            + (", the last frame dropped" if params.drop_last_frame else "")
+        )
     x = _frames_source(y, params)
     frames = np.lib.stride_tricks.sliding_window_view(x, params.n_fft, axis=-1)
     frames = frames[..., :: params.effective_hop_length, :]
+    if params.drop_last_frame:
+        frames = frames[..., :-1, :]
     window = stft_window(params.window, params.effective_win_length, params.n_fft)
 
     def block(start: int, stop: int) -> np.ndarray:
-        return frames_power(frames[..., start:stop, :], window, params.power)
+        return frames_power(
+            frames[..., start:stop, :], window, params.power, eps=params.stft_eps
+        )
 
     return block, frames.shape[-2]
 
 
-def frames_power(frames: np.ndarray, window: np.ndarray, power: float) -> np.ndarray:
+def frames_power(
+    frames: np.ndarray, window: np.ndarray, power: float, *, eps: float = 0.0
+) -> np.ndarray:
     """Return ``|rfft(frames * window)| ** power`` as librosa computes it.
+
+    With ``eps``, ``(|X| ** 2 + eps) ** (power / 2)`` (HiFi-GAN's
+    ``sqrt(re ** 2 + im ** 2 + 1e-9)``).
 
     Parameters
     ----------
@@ -136,6 +164,8 @@ def frames_power(frames: np.ndarray, window: np.ndarray, power: float) -> np.nda
         From :func:`stft_window`.
     power : float
         Exponent of the magnitude.
+    eps : float
+        Added to ``|X| ** 2`` before the exponent; 0 for librosa's arithmetic.
 
     Returns
     -------
@@ -143,6 +173,13 @@ def frames_power(frames: np.ndarray, window: np.ndarray, power: float) -> np.nda
     """
     D = np.fft.rfft(frames * window, axis=-1)
     D = D.astype(np.complex64)  # librosa's STFT dtype for float32 input
+    if eps:
+        P: np.ndarray = np.square(D.real)
+        P += np.square(D.imag)
+        P += np.float32(eps)
+        if power == 2.0:
+            return P
+        return np.sqrt(P) if power == 1.0 else P ** np.float32(power / 2)
     if power == 2.0:
         S: np.ndarray = np.square(D.real)
         S += np.square(D.imag)
@@ -392,14 +429,126 @@ def power_to_db(
     return S_db
 
 
-def mel_spectrogram_db(
+def log_power(
+    S: np.ndarray,
+    *,
+    base: float | None = None,
+    amin: float = 1e-10,
+    clamp: float | None = None,
+) -> np.ndarray:
+    """Return ``log(max(S, amin))``, clamped at ``clamp`` below its maximum.
+
+    Whisper's ``log10(clamp(S, min=1e-10))`` then ``maximum(x, x.max() - 8)``
+    is ``log_power(S, base=10, amin=1e-10, clamp=8.0)``; HiFi-GAN's and
+    Tacotron 2's ``log(clamp(S, min=1e-5))`` is ``log_power(S, amin=1e-5)``.
+
+    Parameters
+    ----------
+    S : np.ndarray [shape=(..., n, t)]
+        Power (or magnitude) spectrogram.
+    base : {None, 10}
+        ``None`` for the natural logarithm, 10 for log10.
+    amin : float
+        Floor on ``S`` before the logarithm.
+    clamp : float or None
+        Clamp the output at ``max - clamp`` (the maximum of the whole array,
+        all channels together); ``None`` disables.
+
+    Returns
+    -------
+    S_log : np.ndarray [shape=(..., n, t)]
+    """
+    floored = np.maximum(S, amin)
+    S_log: np.ndarray = np.log10(floored) if base == 10 else np.log(floored)
+    if clamp is not None:
+        np.maximum(S_log, S_log.max() - clamp, out=S_log)
+    return S_log
+
+
+def scale(S: np.ndarray, *, params: MelParams) -> np.ndarray:
+    """Apply the scale step the settings choose, then ``(x + shift) / divisor``.
+
+    ``params.scale`` is ``"db"`` (:func:`power_to_db` with ``ref``, ``amin``,
+    ``top_db``), ``"log"`` or ``"log10"`` (:func:`log_power` with ``amin`` and
+    ``clamp``), or ``"none"``.
+
+    Returns
+    -------
+    S_scaled : np.ndarray, same shape as ``S``
+    """
+    if params.scale == "db":
+        out = power_to_db(S, ref=params.ref, amin=params.amin, top_db=params.top_db)
+    elif params.scale in ("log", "log10"):
+        base = 10 if params.scale == "log10" else None
+        out = log_power(S, base=base, amin=params.amin, clamp=params.clamp)
+    else:
+        out = np.array(S, copy=True)
+    return affine(out, shift=params.shift, divisor=params.divisor)
+
+
+def affine(x: np.ndarray, *, shift: float, divisor: float) -> np.ndarray:
+    """Return ``(x + shift) / divisor``, or ``x`` itself for ``(0, 1)``."""
+    if shift == 0.0 and divisor == 1.0:
+        return x
+    out: np.ndarray = (x + np.float32(shift)) / np.float32(divisor)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def dct_matrix(n_mfcc: int, n: int) -> np.ndarray:
+    """Return the first ``n_mfcc`` rows of the orthonormal DCT-II of size ``n``.
+
+    ``scipy.fft.dct(x, type=2, norm="ortho")`` is ``dct_matrix(n, n) @ x``:
+    row ``k`` is ``sqrt(2 / n) * cos(pi * k * (2 m + 1) / (2 n))``, and row 0 is
+    scaled by ``1 / sqrt(2)``.
+
+    Returns
+    -------
+    C : np.ndarray [shape=(n_mfcc, n)], float64, read-only
+    """
+    k = np.arange(n_mfcc)[:, np.newaxis]
+    m = np.arange(n)[np.newaxis, :]
+    C: np.ndarray = np.sqrt(2.0 / n) * np.cos(np.pi * k * (2 * m + 1) / (2 * n))
+    C[0] /= np.sqrt(2.0)
+    C.setflags(write=False)
+    return C
+
+
+def mfcc(S_log: np.ndarray, *, n_mfcc: int = 20) -> np.ndarray:
+    """Return MFCCs: the orthonormal DCT-II of log mel bands, as librosa.
+
+    ``librosa.feature.mfcc(S=S_log, n_mfcc=n_mfcc)`` with its defaults
+    (``dct_type=2, norm="ortho", lifter=0``).
+
+    Parameters
+    ----------
+    S_log : np.ndarray [shape=(..., n_mels, t)]
+        Log-scaled mel spectrogram (dB, as librosa uses).
+    n_mfcc : int
+        Number of coefficients kept.
+
+    Returns
+    -------
+    M : np.ndarray [shape=(..., n_mfcc, t)], the dtype of ``S_log``
+    """
+    C = dct_matrix(n_mfcc, S_log.shape[-2])
+    with one_blas_thread():
+        M: np.ndarray = np.matmul(C, S_log)
+    return M.astype(S_log.dtype, copy=False)
+
+
+def features(
     y: np.ndarray,
     *,
     sr: int,
     params: MelParams,
     timings: dict[str, float] | None = None,
 ) -> np.ndarray:
-    """Run the whole transform: STFT power → mel → dB, cast to ``params.dtype``.
+    """Run the whole transform: STFT power → mel → scale (→ DCT), cast to ``dtype``.
+
+    With ``kind="stft"`` there is no mel step; with ``kind="mfcc"`` the DCT
+    follows the scale step. With default settings this is the librosa chain
+    ``melspectrogram`` → ``power_to_db(ref=np.max)``.
 
     Parameters
     ----------
@@ -414,26 +563,46 @@ def mel_spectrogram_db(
 
     Returns
     -------
-    S_db : np.ndarray [shape=(n_mels, t) or (channels, n_mels, t)]
+    S : np.ndarray [shape=(n_bins, t) or (channels, n_bins, t)]
+        ``n_bins`` is ``n_mels``, ``1 + n_fft // 2`` or ``n_mfcc``
+        (:attr:`MelParams.n_bins`).
     """
-    S_mel = mel_power(y, sr=sr, params=params, timings=timings)
+    if params.kind == "stft":
+        t0 = time.perf_counter()
+        S = spectrogram(y, params=params)
+        if timings is not None:
+            timings["stft"] = timings.get("stft", 0.0) + time.perf_counter() - t0
+    else:
+        S = mel_power(y, sr=sr, params=params, timings=timings)
     t0 = time.perf_counter()
-    S_db = power_to_db(S_mel, ref=params.ref, amin=params.amin, top_db=params.top_db)
-    out: np.ndarray = S_db.astype(params.dtype, copy=False)
+    S_scaled = scale(S, params=params)
+    if params.kind == "mfcc":
+        S_scaled = mfcc(S_scaled, n_mfcc=params.n_mfcc)
+    out: np.ndarray = S_scaled.astype(params.dtype, copy=False)
     if timings is not None:
         timings["db"] = timings.get("db", 0.0) + time.perf_counter() - t0
     return out
 
 
+#: The former name of :func:`features` (mel and dB with default settings).
+mel_spectrogram_db = features
+
+
 __all__ = [
+    "affine",
+    "dct_matrix",
+    "features",
     "hz_to_mel",
+    "log_power",
     "mel_basis",
     "mel_frequencies",
     "mel_power",
     "mel_spectrogram_db",
     "mel_to_hz",
+    "mfcc",
     "n_frames",
     "power_to_db",
+    "scale",
     "spectrogram",
     "stft_window",
 ]

@@ -27,19 +27,52 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     Parent folders are created as needed. If ``write`` raises, the temporary
     file is removed and the exception propagates; ``path`` is untouched.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX
-    )
+    target = AtomicFile(path)
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
+        write(target.file)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        target.discard()
         raise
+    target.commit()
+
+
+class AtomicFile:
+    """A file written under a temporary name and renamed to ``path`` when done.
+
+    For outputs written piece by piece over a long time (a tar shard): until
+    :meth:`commit`, ``path`` is untouched and the bytes live in a hidden
+    ``.NAME.*.melcli-tmp`` file in the same folder.
+
+    Parameters
+    ----------
+    path : Path
+        The final name. Parent folders are created as needed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX
+        )
+        self.tmp = Path(tmp)
+        self.file: BinaryIO = os.fdopen(fd, "wb")
+
+    def commit(self) -> None:
+        """Close the file and rename it to its final name."""
+        try:
+            self.file.close()
+            os.chmod(self.tmp, 0o666 & ~_UMASK)
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Close and delete the temporary file; the final name is untouched."""
+        self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
 
 
 def save_npy(path: Path, array: np.ndarray) -> None:

@@ -431,3 +431,31 @@ def test_quick_items_are_batched_slow_ones_are_not() -> None:
     for _ in range(60):
         pace.update([2.0] * pace.batch)
     assert pace.batch == 1
+
+
+def tar_members(out: Path) -> dict[str, bytes]:
+    import tarfile
+
+    members = {}
+    for path in sorted(out.glob("shard-*.tar")):
+        with tarfile.open(path) as tar:
+            for info in tar.getmembers():
+                extracted = tar.extractfile(info)
+                assert extracted is not None
+                members[info.name] = extracted.read()
+    return members
+
+
+def test_webdataset_on_a_cluster_stores_the_same_samples(
+    shared_cluster: Any, dataset: Path, tmp_path: Path
+) -> None:
+    fmt = ("--format", "webdataset")
+    local = invoke(dataset, "-o", tmp_path / "local", *fmt, "-j", "1")
+    address = shared_cluster.scheduler_address
+    dask = invoke(dataset, "-o", tmp_path / "dask", *fmt, "--scheduler", address)
+    assert local.exit_code == dask.exit_code == 0, dask.stderr
+    assert dask.stderr.splitlines()[-1] == local.stderr.splitlines()[-1]
+    samples = tar_members(tmp_path / "dask")
+    assert len(samples) == 8  # KEY.npy and KEY.json for 4 inputs
+    assert samples == tar_members(tmp_path / "local")
+    assert not temp_files(tmp_path / "dask")

@@ -328,3 +328,12 @@ def test_shard_and_scheduler_come_from_config_and_print_back(
     result = mel(many, "-o", tmp_path / "out", "--config", config, "-j", "1")
     assert result.exit_code == 0
     assert part(tmp_path / "out", 1).is_file()
+
+
+def test_shard_with_webdataset_is_refused(many: Path, tmp_path: Path) -> None:
+    result = mel(
+        many, "-o", tmp_path / "out", "--shard", "0/2", "--format", "webdataset"
+    )
+    assert result.exit_code == 2
+    assert "cannot be combined with --format webdataset" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,258 @@
+"""Dataset statistics: per-band mean, std, min, max over every frame of a run.
+
+``melcli stats OUT`` (and ``melcli mel --stats``) reads the arrays of an output
+tree and writes ``OUT/stats.npz``, for a training script to normalise with::
+
+    stats = np.load("features/stats.npz")
+    x = (S_db - stats["mean"][:, None]) / stats["std"][:, None]
+
+**Axis convention.** The band axis of every array is the second to last one,
+``(..., n_mels, frames)``; every other axis is pooled into frames. A mono array
+``(n_mels, t)`` adds ``t`` frames, a multichannel one ``(channels, n_mels, t)``
+adds ``channels * t``, a stack of segments ``(n_segments, n_mels, t)`` adds
+``n_segments * t`` (and ``(n_segments, channels, n_mels, t)`` their product).
+``count`` is that number of frames; ``std`` is the population standard
+deviation (``ddof=0``), as ``np.std`` computes it over the concatenated frames.
+
+**Numerics.** Each array is read in chunks of frames, converted to float64, and
+reduced to its count, mean and sum of squared deviations from that mean; the
+running totals are merged with Chan et al.'s parallel update
+(``delta = mean_b - mean_a; M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``).
+Squares are never summed in float32, and never around zero when the data sit
+far from it, so millions of frames at a large offset keep full precision.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from .errors import MelcliError
+from .manifest import MANIFEST_NAME, Manifest
+from .write import atomic_write
+
+#: The file ``melcli stats OUT`` writes, in OUT.
+STATS_NAME = "stats.npz"
+#: Frames converted to float64 at once (bounds memory for any array size).
+CHUNK_FRAMES = 1 << 16
+
+
+@dataclass
+class RunningStats:
+    """Per-band count, mean, sum of squared deviations, min and max.
+
+    Feed arrays with :meth:`add`; combine two with :meth:`merge`.
+    """
+
+    count: int = 0
+    mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    m2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    min: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    max: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    arrays: int = 0
+
+    @property
+    def n_bands(self) -> int | None:
+        """Bands seen so far (``None`` before the first frame)."""
+        return len(self.mean) if self.count else None
+
+    def add(self, S: np.ndarray) -> None:
+        """Add every frame of ``S`` [shape=(..., n_bands, frames)].
+
+        Raises
+        ------
+        MelcliError
+            If ``S`` has fewer than 2 dimensions, non-finite values, or another
+            number of bands than the arrays before it.
+        """
+        if S.ndim < 2:
+            raise MelcliError(f"array of shape {S.shape} has no (bands, frames) axes")
+        bands = S.reshape(-1, S.shape[-2], S.shape[-1])  # a view for .npy memmaps
+        if self.n_bands is not None and bands.shape[1] != self.n_bands:
+            raise MelcliError(
+                f"array has {bands.shape[1]} bands, the arrays before it {self.n_bands}"
+            )
+        for block in bands:
+            for start in range(0, block.shape[-1], CHUNK_FRAMES):
+                chunk = np.asarray(
+                    block[:, start : start + CHUNK_FRAMES], dtype=np.float64
+                )
+                if not np.isfinite(chunk).all():
+                    raise MelcliError("array holds NaN or Inf values")
+                self.merge(_chunk_stats(chunk))
+        self.arrays += 1
+
+    def merge(self, other: RunningStats) -> None:
+        """Fold ``other``'s frames into these (Chan et al.'s parallel update)."""
+        if other.count == 0:
+            return
+        if self.count == 0:
+            self.count, self.mean, self.m2 = other.count, other.mean, other.m2
+            self.min, self.max = other.min, other.max
+            return
+        n = self.count + other.count
+        delta = other.mean - self.mean
+        self.mean = self.mean + delta * (other.count / n)
+        self.m2 = self.m2 + other.m2 + delta**2 * (self.count * other.count / n)
+        self.min = np.minimum(self.min, other.min)
+        self.max = np.maximum(self.max, other.max)
+        self.count = n
+
+    def result(self) -> dict[str, np.ndarray]:
+        """Return ``mean, std, min, max`` (float64, per band) and ``count``.
+
+        Raises
+        ------
+        MelcliError
+            If no frame was added.
+        """
+        if self.count == 0:
+            raise MelcliError("no arrays to compute statistics over")
+        return {
+            "mean": self.mean,
+            "std": np.sqrt(self.m2 / self.count),
+            "min": self.min,
+            "max": self.max,
+            "count": np.asarray(self.count, dtype=np.int64),
+        }
+
+
+def _chunk_stats(x: np.ndarray) -> RunningStats:
+    """Stats of a float64 ``(bands, frames)`` chunk, two-pass for accuracy."""
+    mean = x.mean(axis=1)
+    dev = x - mean[:, np.newaxis]
+    return RunningStats(
+        count=x.shape[1],
+        mean=mean,
+        m2=np.einsum("ij,ij->i", dev, dev),
+        min=x.min(axis=1),
+        max=x.max(axis=1),
+    )
+
+
+@dataclass
+class DatasetStats:
+    """The statistics of a set of arrays, and which arrays they cover."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    count: int
+    files: list[Path] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        """Write ``mean, std, min, max, count`` to ``path`` (``.npz``), atomically."""
+        count = np.asarray(self.count, dtype=np.int64)
+
+        def write(f: BinaryIO) -> None:
+            np.savez(
+                f, mean=self.mean, std=self.std, min=self.min, max=self.max, count=count
+            )
+
+        atomic_write(path, write)
+
+
+def compute(paths: Iterable[str | os.PathLike[str]]) -> DatasetStats:
+    """Compute per-band statistics over every frame of the ``.npy`` files ``paths``.
+
+    Each file is memory-mapped and read in chunks: memory does not grow with
+    the size of the arrays or their number.
+
+    Raises
+    ------
+    MelcliError
+        Naming the file, if one cannot be read or does not fit the others; or
+        if there is no array at all.
+    """
+    running = RunningStats()
+    files = []
+    for path in paths:
+        path = Path(path)
+        try:
+            S = np.load(path, mmap_mode="r", allow_pickle=False)
+            running.add(S)
+        except (OSError, ValueError, MelcliError) as exc:
+            raise MelcliError(f"{path}: {exc}") from None
+        files.append(path)
+    values = running.result()
+    return DatasetStats(
+        mean=values["mean"],
+        std=values["std"],
+        min=values["min"],
+        max=values["max"],
+        count=int(values["count"]),
+        files=files,
+    )
+
+
+def arrays_of(out: str | os.PathLike[str]) -> list[Path]:
+    """Return the arrays of the output tree ``out``, in sorted order.
+
+    With ``OUT/manifest.jsonl``, the ``.npy`` outputs of its written or
+    up-to-date entries (so leftovers and foreign files do not count);
+    without, every ``*.npy`` below ``out`` outside hidden folders.
+    """
+    out = Path(out)
+    if (out / MANIFEST_NAME).is_file():
+        manifest = Manifest.load(out)
+        return [
+            out / name
+            for _key, entry in sorted(manifest.entries.items())
+            if entry.get("status") in ("written", "up-to-date")
+            for name in sorted(entry.get("stamps", {}))
+            if name.endswith(".npy")
+        ]
+    return sorted(_walk_npy(out))
+
+
+def _walk_npy(out: Path) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(out):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.endswith(".npy") and not name.startswith("."):
+                yield Path(folder) / name
+
+
+def write_stats(
+    out: str | os.PathLike[str],
+    *,
+    paths: Iterable[str | os.PathLike[str]] | None = None,
+    dest: str | os.PathLike[str] | None = None,
+) -> DatasetStats:
+    """Compute the statistics of an output tree and write ``OUT/stats.npz``.
+
+    Parameters
+    ----------
+    out : path-like
+        The output folder of a run.
+    paths : iterable of path-like or None
+        The arrays to cover; :func:`arrays_of` ``out`` when omitted.
+    dest : path-like or None
+        Where to write; ``OUT/stats.npz`` when omitted.
+
+    Returns
+    -------
+    DatasetStats
+        What was written: ``mean``, ``std``, ``min``, ``max`` [shape=(n_mels,)],
+        float64, and ``count``, the number of frames.
+    """
+    out = Path(out)
+    stats = compute(arrays_of(out) if paths is None else paths)
+    stats.save(Path(dest) if dest is not None else out / STATS_NAME)
+    return stats
+
+
+__all__ = [
+    "STATS_NAME",
+    "DatasetStats",
+    "RunningStats",
+    "arrays_of",
+    "compute",
+    "write_stats",
+]

@@ -1,0 +1,353 @@
+"""Size-bounded POSIX tar shards, written atomically, one sample at a time.
+
+A *sample* is a key and a few members (``KEY.npy``, ``KEY.json``, ...) stored
+next to each other, as the WebDataset convention wants: a reader groups
+consecutive members by the part of the name before the first dot of the
+basename. :class:`ShardWriter` appends samples to ``OUT/shard-NNNNNN.tar``
+until the next one would make the file larger than the bound, then closes it
+(renaming the hidden temporary file into place) and opens the next. A killed
+writer leaves at most a hidden ``.shard-NNNNNN.tar.*.melcli-tmp`` file.
+
+Members are copied from files in blocks, so memory stays flat whatever their
+size. The writer returns where each member's bytes start and how long they
+are, so a reader can ``seek`` straight to one sample.
+
+The tar format is POSIX.1-2001 (pax), which GNU/BSD tar, Python's
+:mod:`tarfile` and the ``webdataset`` library read; names longer than 100
+bytes or not ASCII get a pax header, as the standard provides.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tarfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from ..errors import ParameterError
+from ..write import AtomicFile
+
+#: Tar block size (bytes); every header and member is padded to whole blocks.
+BLOCK = tarfile.BLOCKSIZE
+#: An archive ends with two zero blocks. It is not padded further to a whole
+#: 10 KiB record: readers do not need it, and without it a shard's size tells
+#: exactly where its last sample ends (see ``dead_bytes`` in webdataset.py).
+END_OF_ARCHIVE = 2 * BLOCK
+#: The smallest ``--shard-size``: 10 KiB (tar's traditional record size).
+MIN_SHARD_BYTES = tarfile.RECORDSIZE
+
+SHARD_PREFIX = "shard-"
+_SHARD_NAME = re.compile(r"shard-(\d{6,})\.tar")
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+
+
+def parse_size(text: str | int) -> int:
+    """Return the number of bytes in ``text``: ``"1GB"``, ``"512MiB"``, ``"20000"``.
+
+    Decimal units (kB, MB, GB, TB: powers of 1000) and binary ones (KiB, MiB,
+    GiB, TiB: powers of 1024) are accepted, case-insensitively; a bare number
+    is bytes.
+
+    Raises
+    ------
+    ParameterError
+        If ``text`` is not a size, or smaller than :data:`MIN_SHARD_BYTES`.
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _UNITS:
+        raise ParameterError(
+            f"shard_size={text!r} must be a size such as 1GB, 500MB or 64MiB",
+            param="shard_size",
+        )
+    size = int(float(match.group(1)) * _UNITS[unit])
+    if size < MIN_SHARD_BYTES:
+        raise ParameterError(
+            f"shard_size={text!r} must be at least {MIN_SHARD_BYTES} bytes "
+            "(one tar record)",
+            param="shard_size",
+        )
+    return size
+
+
+def shard_name(index: int, *, prefix: str = SHARD_PREFIX) -> str:
+    """Return the file name of shard ``index``: ``shard-000042.tar``."""
+    return f"{prefix}{index:06d}.tar"
+
+
+def list_shards(out: Path) -> list[str]:
+    """Return the names of the shards directly in ``out``, sorted."""
+    try:
+        names = os.listdir(out)
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if _SHARD_NAME.fullmatch(n))
+
+
+def shard_index(name: str) -> int | None:
+    """Return the index in a shard's name, or None if it is not a shard name."""
+    match = _SHARD_NAME.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class Slice:
+    """``size`` bytes of the file ``path`` from ``offset`` (a member of a shard)."""
+
+    path: Path
+    offset: int
+    size: int
+
+
+#: What a member's bytes come from: bytes, a whole file, or part of one.
+Data = bytes | Path | Slice
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one sample landed.
+
+    Attributes
+    ----------
+    shard : str
+        The shard's file name (relative to OUT).
+    start, end : int
+        The byte range of the sample in the shard, tar headers included.
+    members : dict
+        ``{suffix: [offset, size]}``: where each member's bytes are.
+    """
+
+    shard: str
+    start: int
+    end: int
+    members: dict[str, list[int]]
+
+
+@dataclass
+class ClosedShard:
+    """A shard that was closed and renamed into place, with what it holds."""
+
+    name: str
+    path: Path
+    samples: list[tuple[str, Placement]] = field(default_factory=list)
+
+
+class ShardWriter:
+    """Append samples to size-bounded tar shards in ``out``.
+
+    Parameters
+    ----------
+    out : Path
+        The folder the shards go into.
+    max_bytes : int
+        No shard is larger than this, unless a single sample is: such a
+        sample gets a shard of its own.
+    first_index : int
+        Index of the first shard this writer opens; later ones count up.
+    prefix : str
+        Shard names are ``{prefix}{index:06d}.tar``.
+
+    Notes
+    -----
+    Nothing is created until the first sample arrives. :meth:`add` and
+    :meth:`close` return the shards they closed, each under its final name.
+    :meth:`abort` deletes the open shard's temporary file.
+    """
+
+    def __init__(
+        self,
+        out: Path,
+        *,
+        max_bytes: int,
+        first_index: int = 0,
+        prefix: str = SHARD_PREFIX,
+    ) -> None:
+        self.out = out
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+        self.next_index = first_index
+        self.mtime = int(time.time())
+        self._file: AtomicFile | None = None
+        self._open: ClosedShard | None = None
+        self._offset = 0
+
+    def add(self, key: str, members: Sequence[tuple[str, Data]]) -> list[ClosedShard]:
+        """Append the sample ``key`` with ``members`` as ``(suffix, data)`` pairs.
+
+        Returns the shard closed to make room for it, if any. The sample's
+        :class:`Placement` is in the returned (or, later, closing) shard's
+        ``samples``.
+        """
+        headers = [
+            _header(f"{key}.{suffix}", _size(data), self.mtime)
+            for suffix, data in members
+        ]
+        sample_bytes = sum(
+            len(h) + _padded(_size(data))
+            for h, (_, data) in zip(headers, members, strict=True)
+        )
+        closed = []
+        if (
+            self._open is not None
+            and self._open.samples
+            and _archive_size(self._offset + sample_bytes) > self.max_bytes
+        ):
+            closed.append(self._close())
+        f, shard = self._current()
+        start = self._offset
+        placed: dict[str, list[int]] = {}
+        try:
+            for header, (suffix, data) in zip(headers, members, strict=True):
+                f.write(header)
+                size = _size(data)
+                placed[suffix] = [self._offset + len(header), size]
+                _copy(data, f)
+                f.write(b"\0" * (_padded(size) - size))
+                self._offset += len(header) + _padded(size)
+        except BaseException:
+            self._offset = start  # drop the torn sample, keep the earlier ones
+            try:
+                f.seek(start)
+                f.truncate()
+            except OSError:
+                self.abort()
+            raise
+        shard.samples.append((key, Placement(shard.name, start, self._offset, placed)))
+        return closed
+
+    @property
+    def open_shard(self) -> ClosedShard | None:
+        """The shard being written (not yet under its final name), if any."""
+        return self._open
+
+    def close(self) -> list[ClosedShard]:
+        """Close the open shard, if any; return it."""
+        if self._open is None:
+            return []
+        return [self._close()]
+
+    def abort(self) -> None:
+        """Drop the open shard (its temporary file); closed shards stay."""
+        if self._file is not None:
+            self._file.discard()
+        self._file = self._open = None
+
+    def _current(self) -> tuple[BinaryIO, ClosedShard]:
+        if self._file is None or self._open is None:
+            name = shard_name(self.next_index, prefix=self.prefix)
+            self.next_index += 1
+            self._file = AtomicFile(self.out / name)
+            self._open = ClosedShard(name=name, path=self.out / name)
+            self._offset = 0
+        return self._file.file, self._open
+
+    def _close(self) -> ClosedShard:
+        assert self._file is not None
+        assert self._open is not None
+        self._file.file.write(b"\0" * END_OF_ARCHIVE)
+        self._file.commit()
+        closed = self._open
+        self._file = self._open = None
+        return closed
+
+
+def read_member(path: Path, offset: int, size: int) -> bytes:
+    """Return ``size`` bytes of the shard ``path`` from ``offset``."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(size)
+
+
+def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    """Yield ``(name, bytes)`` of each file in the tar ``path``, in order."""
+    with tarfile.open(path, "r:") as tar:
+        for info in tar:
+            extracted = tar.extractfile(info) if info.isfile() else None
+            if extracted is not None:
+                yield info.name, extracted.read()
+
+
+def _header(name: str, size: int, mtime: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mtime = mtime
+    info.mode = 0o644
+    info.type = tarfile.REGTYPE
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def _size(data: Data) -> int:
+    if isinstance(data, bytes):
+        return len(data)
+    if isinstance(data, Slice):
+        return data.size
+    return os.stat(data).st_size
+
+
+def _copy(data: Data, f: BinaryIO) -> None:
+    if isinstance(data, bytes):
+        f.write(data)
+        return
+    path, offset, size = (
+        (data.path, data.offset, data.size)
+        if isinstance(data, Slice)
+        else (data, 0, os.stat(data).st_size)
+    )
+    with open(path, "rb") as src:
+        src.seek(offset)
+        _copy_exact(src, f, size)
+
+
+def _copy_exact(src: BinaryIO, dst: BinaryIO, size: int) -> None:
+    while size > 0:
+        block = src.read(min(size, 1 << 20))
+        if not block:
+            raise OSError(f"{src.name}: ends {size} bytes early")
+        dst.write(block)
+        size -= len(block)
+
+
+def _padded(size: int) -> int:
+    return -(-size // BLOCK) * BLOCK
+
+
+def _archive_size(content: int) -> int:
+    """Return the file size of an archive with ``content`` bytes of members."""
+    return content + END_OF_ARCHIVE
+
+
+__all__ = [
+    "END_OF_ARCHIVE",
+    "MIN_SHARD_BYTES",
+    "ClosedShard",
+    "Data",
+    "Placement",
+    "ShardWriter",
+    "Slice",
+    "iter_members",
+    "list_shards",
+    "parse_size",
+    "read_member",
+    "shard_index",
+    "shard_name",
+]

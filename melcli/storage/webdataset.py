@@ -1,0 +1,446 @@
+r"""``--format webdataset``: samples in tar shards, for millions of inputs.
+
+Each input becomes one *sample* in ``OUT/shard-NNNNNN.tar``: ``KEY.npy`` (the
+array, byte for byte what ``--format npy`` writes), ``KEY.json`` (where it
+came from and how it was made) and, with ``--png``, ``KEY.png``.
+
+How a run uses this module (:func:`melcli.batch.run_plan`):
+
+1. :meth:`SampleStore.stage` points each task's outputs at hidden temporary
+   files in OUT (``.stage-N.npy.melcli-tmp``), which the worker writes as it
+   would write a ``.npy``.
+2. The parent, the only writer of shards, appends a finished task's files to
+   the open shard with :meth:`SampleStore.add` and deletes them; at most a
+   few staged files exist at a time, and no shard is ever held in memory.
+3. When a shard is full (``--shard-size``) or the run ends, it is renamed into
+   place and its samples are recorded in the manifest, with the shard and the
+   offsets of their members.
+
+Shards are immutable once closed. A rebuilt input goes into a new shard and
+the manifest points at the newest copy; the old copy is *superseded*. A shard
+nothing points at is deleted at the end of the run; ``--prune`` also rewrites
+every shard holding superseded or stale samples, so that afterwards each
+input is in the shards exactly once (see the README's "Storage formats").
+
+Keys (:func:`sample_key`) are the output path relative to OUT without its
+extension (``dogs/bark1``), with ``%``, ``.``, control characters and bytes
+that are not UTF-8 written as ``%XX``, since WebDataset splits a member's
+name at the first dot of its basename: ``dogs/bark.v2.wav`` becomes
+``dogs/bark%2Ev2``. :func:`key_to_path` reverses it exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+import numpy as np
+
+from ..discover import Job
+from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
+from ..params import MelParams
+from ..pipeline import Task, describe_exception
+from ..report import Result, Status
+from ..write import TEMP_SUFFIX, remove_files
+from .tarshards import (
+    END_OF_ARCHIVE,
+    ClosedShard,
+    Data,
+    Placement,
+    ShardWriter,
+    Slice,
+    list_shards,
+    shard_index,
+)
+
+FORMAT = "webdataset"
+#: ``--shard-size`` when not given: 1 GB, the upper end of what WebDataset
+#: suggests (shards of 100 MB to 1 GB read efficiently from object stores).
+DEFAULT_SHARD_SIZE = "1GB"
+
+#: Called with each sample once its shard is closed: the result (its outputs
+#: the shard), the job, and the manifest fields of the sample.
+Recorder = Callable[[Result, Job, dict[str, Any]], None]
+
+
+# -------------------------------------------------------------------- keys
+def sample_key(rel: str) -> str:
+    r"""Return the WebDataset key of the output ``rel`` (a path without extension).
+
+    ``%``, ``.``, control characters and undecodable bytes (``\udcXX``) are
+    written ``%XX``; a key starting with ``__`` (which WebDataset reserves
+    for metadata) gets its first ``_`` escaped too. Everything else, ``/``
+    and non-ASCII letters included, is kept.
+    """
+    out = []
+    for ch in rel:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
+            out.append(f"%{code - 0xDC00:02X}")
+        elif ch in "%." or code < 0x20 or code == 0x7F:
+            out.append(f"%{code:02X}")
+        else:
+            out.append(ch)
+    key = "".join(out)
+    return "%5F" + key[1:] if key.startswith("__") else key
+
+
+def key_to_path(key: str) -> str:
+    """Return the path :func:`sample_key` made ``key`` from (``str``, fs-decoded)."""
+    return os.fsdecode(unquote_to_bytes(key))
+
+
+def job_key(job: Job, out: Path) -> str:
+    """Return the sample key of ``job``: its ``.npy`` path in OUT, escaped."""
+    rel = relative_key(job.npy, out)
+    return sample_key(rel[: -len(".npy")] if rel.endswith(".npy") else rel)
+
+
+# --------------------------------------------------------------- signals
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done, then act on them.
+
+    Closing a shard and recording its samples must happen together: a
+    KeyboardInterrupt in between would leave samples in a shard that the
+    manifest does not know (and the report counting them). In the main
+    thread, the signals' handlers are swapped for ones that only note the
+    signal; on leaving, the previous handlers are restored and called for
+    what arrived. Elsewhere (no signal handlers there) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[signal.Signals] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {
+        s: signal.signal(s, lambda n, f: arrived.append(signal.Signals(n)))
+        for s in held
+    }
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for signum in dict.fromkeys(arrived):
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
+
+
+# ------------------------------------------------------------------ store
+class SampleStore:
+    """Turns a run's results into samples in tar shards, and keeps them tidy.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The output folder's manifest (already loaded).
+    params : MelParams
+        The run's settings (written into each sample's JSON).
+    shard_size : int
+        The bound on a shard's size in bytes.
+    record : callable
+        ``record(result, job, fields)`` stores a sample's manifest entry; it
+        is called after the sample's shard is in place.
+    """
+
+    format = FORMAT
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        *,
+        params: MelParams,
+        shard_size: int,
+        record: Recorder,
+    ) -> None:
+        self.manifest = manifest
+        self.out = manifest.out
+        self.params = params
+        self.record = record
+        used = [shard_index(n) for n in list_shards(self.out)]
+        used += [shard_index(str(e.get("shard"))) for e in manifest.entries.values()]
+        first = max((i for i in used if i is not None), default=-1) + 1
+        self.writer = ShardWriter(self.out, max_bytes=shard_size, first_index=first)
+        self.written: set[str] = set()
+        self._origin: dict[Path, Job] = {}
+        self._pending: dict[str, tuple[Result, Job]] = {}
+        self._moving: dict[str, str] = {}
+        self._fingerprint = params.fingerprint()
+        self._settings = {
+            **params.to_dict(),
+            "hop_length": params.effective_hop_length,
+            "win_length": params.effective_win_length,
+        }
+
+    # ...................................................... during the run
+    def stage(self, task: Task) -> Task:
+        """Return ``task`` with its outputs redirected to hidden staging files."""
+        n = len(self._origin)
+        job = task.job
+        staged = dataclasses.replace(
+            job,
+            npy=self.out / f".stage-{n}.npy{TEMP_SUFFIX}",
+            png=self.out / f".stage-{n}.png{TEMP_SUFFIX}" if job.png else None,
+        )
+        self._origin[staged.npy] = job
+        return dataclasses.replace(task, job=staged, render_only=False)
+
+    def original(self, staged: Job) -> Job:
+        """Return the job a staged job was made from."""
+        return self._origin.get(staged.npy, staged)
+
+    def add(self, result: Result, staged: Job) -> Result:
+        """Append the outputs of a finished task as one sample; delete the files.
+
+        Returns ``result`` with the shard as its output, or failed if the
+        shard could not be written (the shard keeps its earlier samples).
+        Samples of any shard closed meanwhile are recorded.
+        """
+        job = self.original(staged)
+        key = job_key(job, self.out)
+        try:
+            members: list[tuple[str, Data]] = [
+                ("npy", staged.npy),
+                ("json", self._describe(key, result, job, staged.npy)),
+            ]
+            if staged.png is not None:
+                members.append(("png", staged.png))
+            self._recorded(self.writer.add(key, members))
+        except OSError as exc:
+            return dataclasses.replace(
+                result,
+                status=Status.FAILED,
+                reason=describe_exception(exc),
+                outputs=(),
+            )
+        finally:
+            remove_files(staged.outputs)
+        assert self.writer.open_shard is not None
+        done = dataclasses.replace(result, outputs=(self.writer.open_shard.path,))
+        self._pending[key] = (done, job)
+        return done
+
+    def close(self) -> None:
+        """Close the open shard and record its samples."""
+        with signals_deferred():
+            self._recorded(self.writer.close())
+
+    def abort(self) -> None:
+        """Drop the open shard: its samples are rebuilt by the next run."""
+        self.writer.abort()
+
+    def _describe(self, key: str, result: Result, job: Job, npy: Path) -> bytes:
+        """Return ``KEY.json``: what the array is and how it was made."""
+        array = np.load(npy, mmap_mode="r")
+        effective = {**self._settings, "fmax": self.params.effective_fmax(result.sr)}
+        meta = {
+            "key": key,
+            "source": job.rel,
+            "sr": result.sr,
+            "samplerate": result.samplerate,
+            "channels": result.channels,
+            "duration": round(result.duration, 6),
+            "shape": list(array.shape),
+            "dtype": str(array.dtype),
+            "settings": self._fingerprint,
+            "params": effective,
+            **versions(),
+        }
+        return json.dumps(meta, ensure_ascii=True, sort_keys=True).encode("ascii")
+
+    def _recorded(self, closed: Iterable[ClosedShard]) -> None:
+        for shard in closed:
+            self.written.add(shard.name)
+            stamp = file_stamp(shard.path)
+            for key, placement in shard.samples:
+                pending = self._pending.pop(key, None)
+                if pending is not None:
+                    result, job = pending
+                    self._replace(relative_key(job.npy, self.out))
+                    fields = sample_fields(key, placement, shard, stamp)
+                    self.record(result, job, fields)
+                else:  # a sample copied by compact(): same entry, new place
+                    self._moved(key, placement, shard, stamp)
+
+    def _replace(self, mkey: str) -> None:
+        """Delete the files of an entry written as ``.npy`` before (a format change)."""
+        previous = self.manifest.entries.get(mkey, {})
+        if previous.get("format", "npy") != FORMAT:
+            remove_files(self.out / name for name in previous.get("stamps", {}))
+
+    # ...................................................... after the run
+    def compact(self) -> None:
+        """Copy the live samples of every shard that holds dead ones into new shards.
+
+        A sample is live when the manifest points at it; superseded copies and
+        pruned inputs are dead. The old shards are left to
+        :func:`remove_unreferenced`, once nothing points at them.
+        """
+        self.close()
+        for name, mkeys in sorted(samples_by_shard(self.manifest).items()):
+            if dead_bytes(self.out, name, mkeys, self.manifest):
+                self._copy_samples(name, mkeys)
+        self.close()
+
+    def _copy_samples(self, name: str, mkeys: list[str]) -> None:
+        path = self.out / name
+        for mkey in mkeys:
+            entry = self.manifest.entries[mkey]
+            members = [
+                (suffix, Slice(path, offset, size))
+                for suffix, (offset, size) in entry["members"].items()
+            ]
+            self._moving[entry["sample"]] = mkey
+            with signals_deferred():
+                self._recorded(self.writer.add(entry["sample"], members))
+
+    def _moved(
+        self,
+        key: str,
+        placement: Placement,
+        shard: ClosedShard,
+        stamp: list[int] | None,
+    ) -> None:
+        mkey = self._moving.pop(key)
+        entry = self.manifest.entries[mkey]
+        fields = sample_fields(key, placement, shard, stamp)
+        self.manifest.record({**entry, **fields})
+
+
+def sample_fields(
+    key: str, placement: Placement, shard: ClosedShard, stamp: list[int] | None
+) -> dict[str, Any]:
+    """Return a sample's manifest fields: its shard, key and members' offsets."""
+    return {
+        "format": FORMAT,
+        "npy": None,
+        "png": None,
+        "shard": shard.name,
+        "sample": key,
+        "members": placement.members,
+        "span": [placement.start, placement.end],
+        "stamps": {shard.name: stamp},
+    }
+
+
+# ----------------------------------------------------- manifest queries
+def is_sample(entry: Entry) -> bool:
+    """Return whether ``entry`` describes a sample in a shard."""
+    return entry.get("format") == FORMAT and bool(entry.get("shard"))
+
+
+def samples_by_shard(manifest: Manifest) -> dict[str, list[str]]:
+    """Return the manifest keys of the samples each shard holds (live ones)."""
+    shards: dict[str, list[str]] = {}
+    for mkey, entry in manifest.entries.items():
+        if is_sample(entry):
+            shards.setdefault(entry["shard"], []).append(mkey)
+    for keys in shards.values():
+        keys.sort(key=lambda k: manifest.entries[k]["span"][0])
+    return shards
+
+
+def dead_bytes(out: Path, name: str, mkeys: list[str], manifest: Manifest) -> int:
+    """Return how many bytes of shard ``name`` hold samples nothing points at.
+
+    Samples are stored back to back and a shard ends with two zero blocks,
+    so the dead bytes are what the live samples' spans do not cover.
+    """
+    try:
+        size = os.stat(out / name).st_size
+    except OSError:
+        return 0
+    live = sum(
+        int(manifest.entries[k]["span"][1]) - int(manifest.entries[k]["span"][0])
+        for k in mkeys
+    )
+    return max(0, size - END_OF_ARCHIVE - live)
+
+
+def sample_path(manifest: Manifest, mkey: str) -> Path:
+    """Return how to show the sample of ``mkey``: ``OUT/shard-000003.tar/KEY.npy``."""
+    entry = manifest.entries[mkey]
+    return manifest.out / str(entry["shard"]) / f"{entry['sample']}.npy"
+
+
+def forget_sample(manifest: Manifest, mkey: str) -> list[Path]:
+    """Forget a sample whose input is gone (``--prune``); return how to show it.
+
+    The bytes stay in the shard until :meth:`SampleStore.compact` rewrites it.
+    """
+    shown = sample_path(manifest, mkey)
+    manifest.forget(mkey)
+    return [shown]
+
+
+def holds_samples(manifest: Manifest) -> bool:
+    """Return whether any entry of ``manifest`` is a sample in a shard."""
+    return any(is_sample(e) for e in manifest.entries.values())
+
+
+def plan_cleanup(
+    manifest: Manifest, *, rebuilt: Iterable[str], gone: Iterable[str], prune: bool
+) -> list[str]:
+    """Say which shards a run would delete or rewrite (for ``--dry-run``).
+
+    ``rebuilt`` are the manifest keys the run would rebuild (their copies in
+    shards become superseded), ``gone`` those whose input is gone.
+    """
+    dead = set(rebuilt) | (set(gone) if prune else set())
+    by_shard = samples_by_shard(manifest)
+    lines = []
+    for name in list_shards(manifest.out):
+        mkeys = by_shard.get(name, [])
+        live = [k for k in mkeys if k not in dead]
+        if not live:
+            lines.append(f"would delete {name}: it holds no current sample")
+        elif prune and (
+            len(live) < len(mkeys) or dead_bytes(manifest.out, name, mkeys, manifest)
+        ):
+            lines.append(
+                f"would rewrite {name}: it holds superseded or stale samples "
+                f"({len(live)} to keep)"
+            )
+    return lines
+
+
+def remove_unreferenced(out: Path, manifest: Manifest) -> list[Path]:
+    """Delete the shards in ``out`` that no manifest entry points at.
+
+    Every ``shard-NNNNNN.tar`` directly in OUT is melcli's: one that holds no
+    current sample (all superseded, pruned, or left by a killed run before
+    its samples were recorded) is deleted.
+    """
+    live = set(samples_by_shard(manifest))
+    return remove_files(out / name for name in list_shards(out) if name not in live)
+
+
+__all__ = [
+    "DEFAULT_SHARD_SIZE",
+    "FORMAT",
+    "SampleStore",
+    "dead_bytes",
+    "forget_sample",
+    "holds_samples",
+    "job_key",
+    "key_to_path",
+    "plan_cleanup",
+    "remove_unreferenced",
+    "sample_fields",
+    "sample_key",
+    "sample_path",
+    "samples_by_shard",
+    "signals_deferred",
+]
