@@ -10,14 +10,16 @@ averaged for mono, resampled with ``librosa.resample``'s conventions.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
+import re
 import stat
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,9 +89,22 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     _check_readable(path)
     try:
         with _native_stderr(), sf.SoundFile(os.fsencode(path)) as f:
-            return _info_of(f)
+            info = _info_of(f)
     except sf.SoundFileError as exc:
-        raise AudioError(_describe_soundfile_error(exc)) from None
+        from . import ffmpeg
+
+        if not ffmpeg.is_mp4_or_aac(path):
+            raise AudioError(_describe_soundfile_error(exc)) from None
+        stream = ffmpeg.probe(path)
+        info = AudioInfo(
+            format=stream.format,
+            subtype=stream.codec,
+            samplerate=stream.samplerate,
+            channels=stream.channels,
+            frames=stream.frames,
+        )
+    check_header(info)
+    return info
 
 
 class TooLong(Exception):
@@ -98,6 +113,191 @@ class TooLong(Exception):
     def __init__(self, info: AudioInfo) -> None:
         super().__init__(f"{info.duration:.0f} s")
         self.info = info
+
+
+#: Native sampling rates outside this range fail before any decoding, in Hz: a
+#: header claiming 1 Hz is damage, not audio, and resampling it to 22050 Hz
+#: would turn an 8 KB file into gigabytes.
+MIN_SAMPLERATE = 1000
+MAX_SAMPLERATE = 1_000_000
+#: More channels than this fail before decoding (a damaged header, or not audio).
+MAX_CHANNELS = 256
+#: Files with more samples than this (all channels) take the streaming path
+#: even when shorter than its time threshold: 64 Mi samples are 256 MB.
+MAX_IN_MEMORY_SAMPLES = 1 << 26
+#: Frames decoded per read; a file is read in blocks so that a header that
+#: claims more than the file holds cannot allocate more than it decodes.
+READ_BLOCK = 1 << 20
+
+
+class SilentInput(UserWarning):
+    """Every decoded sample is zero (digital silence); the array is constant."""
+
+
+class _CheckedFile:
+    """A :class:`soundfile.SoundFile` whose reads are checked as they go.
+
+    Reads are done in blocks (non-seekable streams such as GSM 6.10 included);
+    a decoding error after some audio marks the stream as cut short instead of
+    raising; non-finite samples are replaced by zeros and counted; whether any
+    sample was non-zero is tracked. :meth:`finish` then applies the policies.
+    """
+
+    def __init__(
+        self,
+        f: sf.SoundFile,
+        info: AudioInfo,
+        claimed: int,
+        *,
+        reopen: Callable[[], sf.SoundFile] | None = None,
+    ) -> None:
+        self._f = f
+        #: Opens the file again, to keep what decodes before a decoding error
+        #: (``truncated="keep"``); None: keep nothing after an error.
+        self.reopen = reopen
+        self.stopped_at = 0
+        self.info = info
+        #: Frames the header says the file holds (may exceed ``info.frames``).
+        self.claimed = claimed
+        self.position = f.tell() if f.seekable() else 0
+        self.at_end = False
+        self.error = ""
+        self.n_nan = 0
+        self.n_inf = 0
+        self.n_read = 0
+        self.nonzero = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._f, name)
+
+    def read(
+        self,
+        frames: int = -1,
+        dtype: str = "float64",
+        always_2d: bool = False,
+        **kwargs: object,
+    ) -> np.ndarray:
+        """Read up to ``frames`` frames (-1: to the end), as ``SoundFile.read``."""
+        if kwargs:
+            raise TypeError(f"unsupported arguments: {sorted(kwargs)}")
+        channels = self.info.channels
+        if frames < 0:
+            # Fill what the header announces (bounded: it may lie), then read
+            # on until the decoder says the stream has ended.
+            expected = self.info.frames - self.position if self._f.seekable() else 0
+            cap = MAX_IN_MEMORY_SAMPLES // channels
+            data = self._read_into(min(max(expected, 0), cap), dtype)
+            more = []
+            while not self.at_end:
+                block = self._read_block(READ_BLOCK, dtype)
+                if len(block):
+                    more.append(block)
+            if more:
+                data = np.concatenate([data, *more])
+        else:
+            data = self._read_into(frames, dtype)
+        return data if always_2d or channels > 1 else data[:, 0]
+
+    def _read_into(self, frames: int, dtype: str) -> np.ndarray:
+        """Read up to ``frames`` frames into one array, block by block."""
+        if frames <= READ_BLOCK:
+            return self._read_block(frames, dtype)
+        out = np.empty((frames, self.info.channels), dtype=dtype)
+        n = 0
+        while n < frames and not self.at_end:
+            block = self._read_block(min(READ_BLOCK, frames - n), dtype)
+            out[n : n + len(block)] = block
+            n += len(block)
+        return out[:n]
+
+    def _read_block(self, frames: int, dtype: str) -> np.ndarray:
+        if self.at_end:
+            return np.empty((0, self.info.channels), dtype=dtype)
+        try:
+            block: np.ndarray = self._f.read(frames=frames, dtype=dtype, always_2d=True)
+        except sf.SoundFileError as exc:
+            reason = _describe_soundfile_error(exc)
+            reached = self._tell(default=self.position)
+            if reached <= self.position and self.n_read == 0:
+                raise AudioError(reason) from None
+            self.error = reason.removeprefix("cannot decode: ")
+            self.stopped_at = reached
+            block = self._salvage(frames, dtype)
+            self.at_end = True
+        if len(block) < frames:
+            self.at_end = True
+        if block.dtype.kind == "f" and not np.isfinite(block).all():
+            self.n_nan += int(np.isnan(block).sum())
+            self.n_inf += int(np.isinf(block).sum())
+            block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+        if not self.nonzero and block.any():
+            self.nonzero = True
+        self.n_read += len(block)
+        self.position += len(block)
+        return block
+
+    def _tell(self, *, default: int) -> int:
+        try:
+            return int(self._f.tell()) if self._f.seekable() else default
+        except (sf.SoundFileError, RuntimeError):
+            return default
+
+    def _salvage(self, frames: int, dtype: str) -> np.ndarray:
+        """Re-read, in small steps, what decodes before the error (``keep`` only).
+
+        libsndfile's state after a decoding error is unreliable (even seeking
+        fails), so the file is opened afresh.
+        """
+        empty = np.empty((0, self.info.channels), dtype=dtype)
+        if self.reopen is None:
+            return empty
+        blocks = []
+        step = 4096
+        try:
+            with self.reopen() as f:
+                f.seek(self.position)
+                for _ in range(0, frames, step):
+                    block = f.read(frames=step, dtype=dtype, always_2d=True)
+                    blocks.append(block)
+                    if len(block) < step:
+                        break
+        except (sf.SoundFileError, RuntimeError):
+            pass
+        return np.concatenate(blocks)[:frames] if blocks else empty
+
+    def finish(self, params: MelParams) -> None:
+        """Apply the policies once reading is done: raise or warn.
+
+        Raises
+        ------
+        AudioError
+            For non-finite samples (unless ``params.non_finite == "zero"``),
+            and for a stream that ended before the header said it would
+            (unless ``params.truncated == "keep"``).
+        """
+        if self.n_nan or self.n_inf:
+            counts = f"{self.n_nan} NaN, {self.n_inf} Inf"
+            if params.non_finite != "zero":
+                raise AudioError(f"non-finite samples: {counts}")
+            warnings.warn(f"non-finite samples replaced by 0: {counts}", stacklevel=2)
+        sr = self.info.samplerate
+        short = self.at_end and self.position < self.claimed
+        if self.error or short:
+            decoded, total = self.position / sr, self.claimed / sr
+            if self.error:
+                if self.reopen is None:  # nothing salvaged: say where it broke
+                    decoded = max(self.stopped_at, self.position) / sr
+                what = f"corrupt or truncated: decoding stopped at {decoded:.2f} s"
+                what += f" of {total:.2f} s ({self.error})"
+            else:
+                what = f"truncated: decoded {decoded:.2f} s of {total:.2f} s"
+            if params.truncated != "keep":
+                raise AudioError(what)
+            warnings.warn(f"{what}; kept what was decoded", stacklevel=2)
+        if self.n_read and not self.nonzero:
+            warnings.warn(
+                SilentInput("digital silence: every sample is zero"), stacklevel=2
+            )
 
 
 @contextlib.contextmanager
@@ -109,6 +309,12 @@ def open_audio(
     Yields ``(soundfile, header, notes)``; ``notes`` fills, when the block
     exits, with whatever the C decoder printed on stderr meanwhile.
 
+    The soundfile is checked as it is read: it reads in blocks whatever the
+    header claims, and when the block exits without an error, non-finite
+    samples, a stream cut short and digital silence are dealt with as
+    ``params.non_finite`` and ``params.truncated`` say (see
+    :meth:`_CheckedFile.finish`).
+
     Raises
     ------
     AudioError
@@ -117,11 +323,12 @@ def open_audio(
     """
     _check_readable(path)
     try:
-        with _native_stderr() as notes, sf.SoundFile(os.fsencode(path)) as f:
-            info = _info_of(f)
-            if info.samplerate <= 0 or info.channels <= 0:
+        with _native_stderr() as notes, _open_decoder(path) as (f, info, claimed):
+            check_header(info)
+            if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
                 raise AudioError(
-                    f"invalid header: {info.samplerate} Hz, {info.channels} channels"
+                    "truncated: the stream ends without its end mark, and no "
+                    "audio could be decoded from it"
                 )
             start = int(params.offset * info.samplerate)
             if start and start >= info.frames:
@@ -131,9 +338,85 @@ def open_audio(
                 )
             if start:
                 f.seek(start)
-            yield f, info, notes
+            checked = _CheckedFile(
+                f,
+                info,
+                max(claimed, info.frames),
+                reopen=functools.partial(sf.SoundFile, os.fsencode(path))
+                if params.truncated == "keep"
+                else None,
+            )
+            yield checked, info, notes  # type: ignore[misc]
+            checked.finish(params)
     except sf.SoundFileError as exc:
         raise AudioError(_describe_soundfile_error(exc)) from None
+
+
+@contextlib.contextmanager
+def _open_decoder(
+    path: str | os.PathLike[str],
+) -> Iterator[tuple[sf.SoundFile, AudioInfo, int]]:
+    """Open ``path`` with libsndfile, or through ffmpeg for MP4/AAC content.
+
+    Yields the soundfile, the header, and the frames the header claims.
+    """
+    try:
+        f = sf.SoundFile(os.fsencode(path))
+    except sf.SoundFileError:
+        from . import ffmpeg
+
+        if not ffmpeg.is_mp4_or_aac(path):
+            raise
+        with ffmpeg.decode(path) as (f, stream):
+            info = _info_of(f, format=stream.format, subtype=stream.codec)
+            yield f, info, max(stream.frames, info.frames)
+        return
+    with f:
+        yield f, _info_of(f), _claimed_frames(f)
+
+
+_DATA_CHUNK = re.compile(
+    r"^\s*(?:data|SSND|Data Size)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE
+)
+
+
+def _claimed_frames(f: sf.SoundFile) -> int:
+    """Return the frames the header claims, which libsndfile may have cut down.
+
+    For a WAV, AIFF or AU whose data chunk claims more bytes than the file
+    holds, libsndfile quietly reports the frames that are there; its log
+    keeps both sizes (``data : 132300 (should be 66150)``).
+    """
+    frames = int(f.frames)
+    match = _DATA_CHUNK.search(str(f.extra_info))
+    if match and frames > 0:
+        claimed_bytes, held_bytes = int(match.group(1)), int(match.group(2))
+        if held_bytes > 0 and claimed_bytes > held_bytes:
+            return round(frames * claimed_bytes / held_bytes)
+    return frames
+
+
+def check_header(info: AudioInfo) -> None:
+    """Reject a header whose rate or channel count cannot be real audio.
+
+    Raises
+    ------
+    AudioError
+        ``implausible sample rate: 1 Hz (...)`` and the like.
+    """
+    if info.channels <= 0 or info.samplerate <= 0:
+        raise AudioError(
+            f"invalid header: {info.samplerate} Hz, {info.channels} channels"
+        )
+    if not MIN_SAMPLERATE <= info.samplerate <= MAX_SAMPLERATE:
+        raise AudioError(
+            f"implausible sample rate: {info.samplerate} Hz (melcli takes "
+            f"{MIN_SAMPLERATE} to {MAX_SAMPLERATE} Hz)"
+        )
+    if info.channels > MAX_CHANNELS:
+        raise AudioError(
+            f"implausible channel count: {info.channels} (at most {MAX_CHANNELS})"
+        )
 
 
 def frames_to_read(info: AudioInfo, params: MelParams) -> int:
@@ -173,7 +456,8 @@ def load(
     Raises
     ------
     AudioError
-        For unreadable, non-audio, empty or non-finite input.
+        For unreadable, non-audio, empty, truncated or non-finite input
+        (see :func:`open_audio` for the policies).
     """
     clock = time.perf_counter
     t0 = clock()
@@ -182,7 +466,10 @@ def load(
         if max_seconds is not None:
             available = info.frames - int(params.offset * info.samplerate)
             wanted = available if frames < 0 else min(frames, available)
-            if wanted > max_seconds * info.samplerate:
+            if (
+                wanted > max_seconds * info.samplerate
+                or wanted * info.channels > MAX_IN_MEMORY_SAMPLES
+            ):
                 raise TooLong(info)
         if info.subtype == "PCM_16":
             data = f.read(frames=frames, dtype="int16", always_2d=True)
@@ -196,7 +483,6 @@ def load(
     if data.dtype == np.int16:
         y = _pcm16_to_float(data, mono=params.mono)
     else:
-        check_finite(data)
         y = to_mono(data) if params.mono else np.ascontiguousarray(data.T)
     t2 = clock()
     y, sr = to_rate(y, info.samplerate, params)
@@ -336,10 +622,12 @@ def _native_stderr() -> Iterator[list[str]]:
             notes[:] = [n for n in notes if n]
 
 
-def _info_of(f: sf.SoundFile) -> AudioInfo:
+def _info_of(
+    f: sf.SoundFile, *, format: str | None = None, subtype: str | None = None
+) -> AudioInfo:
     return AudioInfo(
-        format=str(f.format),
-        subtype=str(f.subtype),
+        format=format or str(f.format),
+        subtype=subtype or str(f.subtype),
         samplerate=int(f.samplerate),
         channels=int(f.channels),
         frames=int(f.frames),
@@ -359,7 +647,8 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise AudioError("is a directory, not a file")
     if not stat.S_ISREG(st.st_mode):
-        raise AudioError("not a regular file (device, FIFO or socket)")
+        # Never opened: reading a FIFO would block until someone writes to it.
+        raise AudioError(f"not a regular file ({_file_kind(st.st_mode)})")
     if st.st_size == 0:
         raise AudioError("empty file (0 bytes)")
     try:
@@ -369,6 +658,16 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
         raise AudioError("permission denied") from None
     except OSError as exc:
         raise AudioError(_describe_os_error(exc)) from None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
 
 
 def check_finite(data: np.ndarray) -> None:
@@ -387,6 +686,7 @@ def _describe_os_error(exc: OSError) -> str:
 def _describe_soundfile_error(exc: sf.SoundFileError) -> str:
     """Turn libsndfile's message into a cause in words, without the path."""
     text = str(getattr(exc, "error_string", "") or exc).strip().rstrip(".")
+    text = re.sub(r"^error\s*:\s*", "", text, flags=re.IGNORECASE)
     lowered = text.lower()
     if "format not recognised" in lowered or "unknown format" in lowered:
         return "not an audio file (format not recognised)"
@@ -394,6 +694,8 @@ def _describe_soundfile_error(exc: sf.SoundFileError) -> str:
         # libsndfile's message when a decoder (mpg123) found no audio in a file
         # that _check_readable has already shown to be a readable regular file.
         return "not an audio file (no decodable audio found)"
+    if "sf_info struct incomplete" in lowered:
+        return "invalid header: sample rate or channel count is zero"
     if not text:
         return f"cannot decode ({type(exc).__name__})"
     return f"cannot decode: {text[0].lower()}{text[1:]}"

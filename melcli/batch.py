@@ -27,7 +27,7 @@ from .report import Report, Result, Status
 from .runners import Runner, make_runner
 from .storage import webdataset
 from .storage.webdataset import Recorder
-from .write import remove_files
+from .write import remove_files, remove_temp_files
 
 
 @dataclass
@@ -205,6 +205,9 @@ def run_plan(
     tasks = build.tasks if samples is None else map(samples.stage, build.tasks)
     try:
         for task, outcome in runner.run(work, tasks):
+            if isinstance(outcome, BaseException):
+                # The worker died or was stopped mid-file: drop its temp files.
+                remove_temp_files(task.job.outputs)
             if samples is not None:
                 staged = task.job
                 if not isinstance(outcome, BaseException):
@@ -353,6 +356,7 @@ def _entry(
         "shape": list(result.shape),
         "sr": result.sr,
         **({"segments": list(result.segments)} if result.segments else {}),
+        "silent": result.silent,
         **versions(),
     }
 

@@ -32,18 +32,20 @@ from .params import (
     CROPS,
     DTYPES,
     KINDS,
+    NON_FINITE_POLICIES,
     PAD_MODES,
     PADS,
     RES_TYPES,
     SCALES,
     SEGMENT_LAYOUTS,
+    TRUNCATED_POLICIES,
     WINDOWS,
     MelParams,
 )
 from .presets import PRESETS
 from .render import STYLES, RenderParams
 from .report import Report, Result, Status, display_path
-from .runners import Runner, default_jobs, make_runner
+from .runners import DEFAULT_TIMEOUT, Runner, default_jobs, make_runner
 from .stats import STATS_NAME, DatasetStats, arrays_of, write_stats
 from .storage import FORMATS, webdataset
 from .storage.tarshards import parse_size
@@ -546,6 +548,42 @@ def _render_from(settings: dict[str, Any]) -> RenderParams:
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
+def bad_input_options(fn: F) -> F:
+    """Add ``--truncated``, ``--non-finite`` and ``--timeout`` (bad input, hangs)."""
+    options = [
+        click.option(
+            "--truncated",
+            type=click.Choice(TRUNCATED_POLICIES),
+            default=MelParams.truncated,
+            show_default=True,
+            help="A file whose audio ends before its header says (cut download, "
+            "damaged frames) fails, or with 'keep' is written from what was "
+            "decoded, with a warning saying how much.",
+        ),
+        click.option(
+            "--non-finite",
+            type=click.Choice(NON_FINITE_POLICIES),
+            default=MelParams.non_finite,
+            show_default=True,
+            help="A file with NaN or Inf samples fails, or with 'zero' they are "
+            "replaced by 0, with a warning.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0),
+            default=None,
+            metavar="SECONDS",
+            help="Fail a file still unfinished after SECONDS (its worker process "
+            "is killed and replaced; the run goes on); 0 disables. With -j 1 or a "
+            "single file, setting it runs them in one worker process. [default: "
+            f"{DEFAULT_TIMEOUT:g} with several workers, none with -j 1]",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
 
 
@@ -669,6 +707,7 @@ def cli() -> None:
 @selection_options
 @pipeline_options
 @scale_options
+@bad_input_options
 @storage_options
 @clip_options
 @segment_options
@@ -738,6 +777,7 @@ def mel(
     verbose: bool,
     scheduler: str | None,
     shard: sharding.Shard | None,
+    timeout: float | None,
     **settings: Any,
 ) -> None:
     """Write one log-mel spectrogram .npy per audio file under SRC into OUT.
@@ -783,6 +823,14 @@ def mel(
             "share tar names); give each shard its own OUT instead",
             param_hint="'--shard'",
         )
+    if scheduler is not None and timeout:
+        # Dask cannot stop a task that is running; the scheduler's own
+        # allowed-failures settle files that kill their worker.
+        raise click.BadParameter(
+            "cannot be combined with --scheduler (a Dask task cannot be "
+            "stopped once it runs)",
+            param_hint="'--timeout'",
+        )
     if scheduler is not None and not dry_run:
         _require_dask()
     the_plan = plan(
@@ -825,6 +873,7 @@ def mel(
                 fmt=fmt,
                 shard_size=shard_size,
                 render=render,
+                timeout=timeout,
             )
             stats_ok = True
             if with_stats and report.interrupted_by is None:
@@ -900,6 +949,7 @@ def _build(
     fmt: str = "npy",
     shard_size: int = 0,
     render: RenderParams | None = None,
+    timeout: float | None = None,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = _load_manifest(out, shard)
@@ -913,7 +963,9 @@ def _build(
                 click.echo(f"removed leftover {display_path(leftover)}", err=True)
     total = len(the_plan.jobs) + len(the_plan.problems)
     console = _Console(total=total, quiet=quiet, verbose=verbose)
-    runner = _runner(the_plan, out, params=params, jobs=jobs, scheduler=scheduler)
+    runner = _runner(
+        the_plan, out, params=params, jobs=jobs, scheduler=scheduler, timeout=timeout
+    )
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         report = run_plan(
@@ -960,6 +1012,7 @@ def _runner(
     params: MelParams,
     jobs: int | None,
     scheduler: str | None,
+    timeout: float | None = None,
 ) -> Runner:
     """Return the local pool, or with ``--scheduler`` a Dask cluster."""
     jobs = jobs if jobs is not None else default_jobs()
@@ -969,7 +1022,7 @@ def _runner(
         return make_dask_runner(scheduler, jobs=jobs, out=out)
     png = any(job.png is not None for job in the_plan.jobs)
     total = len(the_plan.jobs) + len(the_plan.problems)
-    return make_runner(jobs, total, png=png, params=params)
+    return make_runner(jobs, total, png=png, params=params, timeout=timeout)
 
 
 def _require_dask() -> None:
@@ -1387,7 +1440,7 @@ def _is_utf8(text: str) -> bool:
 
 
 def _error(path: Path, reason: str) -> None:
-    click.echo(f"error: {display_path(path)}: {reason}", err=True)
+    click.echo(f"error: {display_path(path)}: {display_path(reason)}", err=True)
 
 
 def _one_line(text: str) -> str:
@@ -1426,9 +1479,9 @@ class _Console:
             self.bar.update(1)
         if not self.quiet:
             for warning in result.warnings:
-                self.echo(f"warning: {path}: {_one_line(warning)}")
+                self.echo(f"warning: {path}: {display_path(_one_line(warning))}")
         if result.status is Status.FAILED:
-            self.echo(f"error: {path}: {_one_line(result.reason)}")
+            self.echo(f"error: {path}: {display_path(_one_line(result.reason))}")
         elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
             self.echo(f"wrote {outputs}")

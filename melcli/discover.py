@@ -16,15 +16,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Extensions (lower case, no dot) of what libsndfile decodes.
+#: Extensions (lower case, no dot) of what libsndfile decodes, and of MP4/AAC
+#: audio (decoded through ffmpeg when it is installed, see melcli.ffmpeg).
 DEFAULT_EXTENSIONS: frozenset[str] = frozenset(
     {
+        "aac",
         "aif",
         "aifc",
         "aiff",
         "au",
         "caf",
         "flac",
+        "m4a",
         "mp3",
         "oga",
         "ogg",
@@ -166,11 +169,14 @@ def plan(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     png: bool = False,
+    fold_case: bool | None = None,
 ) -> Plan:
     """Find the audio under ``sources`` and plan the jobs that write into ``out``.
 
     See :func:`find_audio` for the parameters; ``png`` also plans a ``.png``
-    next to each ``.npy``.
+    next to each ``.npy``. ``fold_case`` says whether OUT's file system
+    ignores case (``a.npy`` and ``A.npy`` are then one file); ``None`` finds
+    out with :func:`ignores_case`.
 
     Returns
     -------
@@ -178,14 +184,40 @@ def plan(
         Jobs in sorted order. Jobs whose outputs would collide are not in
         ``jobs``: each is in ``problems`` with a reason naming the other input.
     """
+    if fold_case is None:
+        fold_case = ignores_case(Path(out))
     out_dir = Path(out)
     found = find_audio(
         sources, out=out_dir, extensions=extensions, include=include, exclude=exclude
     )
     result = Plan(skipped=found.skipped, problems=found.problems)
     candidates = [_job(path, rel, out_dir, png) for path, rel in found.files]
-    result.jobs = _drop_collisions(_unique(candidates), result)
+    result.jobs = _drop_collisions(_unique(candidates), result, fold_case=fold_case)
     return result
+
+
+def ignores_case(folder: Path) -> bool:
+    """Return whether file names in ``folder`` are case-insensitive.
+
+    Probed by creating a hidden temporary file in ``folder`` (or its nearest
+    existing parent) and looking it up with its case swapped. False when
+    nothing can be created there (the run will then fail to write anyway).
+    """
+    import tempfile
+
+    probe_in = folder
+    while not probe_in.is_dir() and probe_in != probe_in.parent:
+        probe_in = probe_in.parent
+    try:
+        fd, name = tempfile.mkstemp(prefix=".melcli-case-", dir=probe_in)
+    except OSError:
+        return False
+    try:
+        os.close(fd)
+        head, tail = os.path.split(name)
+        return os.path.exists(os.path.join(head, tail.swapcase()))
+    finally:
+        os.unlink(name)
 
 
 def _job(src: Path, rel: str, out_dir: Path, png: bool) -> Job:
@@ -274,12 +306,23 @@ def _unique(jobs: list[Job]) -> list[Job]:
     return unique
 
 
-def _drop_collisions(candidates: list[Job], result: Plan) -> list[Job]:
-    """Move jobs whose outputs clash to ``result.problems``, each naming the other."""
+def _drop_collisions(
+    candidates: list[Job], result: Plan, *, fold_case: bool = False
+) -> list[Job]:
+    """Move jobs whose outputs clash to ``result.problems``, each naming the other.
+
+    With ``fold_case``, outputs that differ only by case clash too.
+    """
     by_output: dict[Path, list[Job]] = defaultdict(list)
+    spelled: dict[Path, Path] = {}  # folded name -> the spelling first met
+
+    def same(path: Path) -> Path:
+        key = Path(os.fsdecode(path).casefold()) if fold_case else path
+        return spelled.setdefault(key, path)
+
     for job in candidates:
         for output in job.outputs:
-            by_output[output].append(job)
+            by_output[same(output)].append(job)
     source_suffixes = {j.src.suffix.lower() for j in candidates}
     sources: set[str] | None = None
     bad: dict[Job, str] = {}
@@ -287,9 +330,10 @@ def _drop_collisions(candidates: list[Job], result: Plan) -> list[Job]:
         if len(jobs) > 1:
             for job in jobs:
                 others = ", ".join(str(o.src) for o in jobs if o is not job)
-                bad.setdefault(
-                    job, f"output {output} would also be written by {others}"
-                )
+                why = f"output {output} would also be written by {others}"
+                if len({o.npy for o in jobs}) > 1:
+                    why += " (the names differ only by case, and OUT ignores case)"
+                bad.setdefault(job, why)
         if output.suffix.lower() in source_suffixes:
             if sources is None:
                 sources = {os.path.realpath(j.src) for j in candidates}
@@ -301,7 +345,7 @@ def _drop_collisions(candidates: list[Job], result: Plan) -> list[Job]:
                 bad.setdefault(job, f"output {output} would overwrite an input")
         # OUT/a.npy cannot be a file for a.wav and a folder for a.npy/b.wav.
         for parent in output.parents:
-            for other in by_output.get(parent, ()):
+            for other in by_output.get(same(parent), ()):
                 for job in jobs:
                     bad.setdefault(
                         job,

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import UsageError
+from .report import display_path
 from .write import TEMP_SUFFIX, remove_files
 
 LOCK_NAME = ".melcli.lock"
@@ -44,8 +45,14 @@ class OutputLock:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no locking
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            reason = (exc.strerror or type(exc).__name__).lower()
+            raise UsageError(
+                f"cannot write to {display_path(self.path.parent)}: {reason}"
+            ) from None
         try:
             mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
             fcntl.flock(fd, mode | fcntl.LOCK_NB)

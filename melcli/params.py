@@ -68,6 +68,10 @@ SEGMENT_LAYOUTS = ("stack", "files")
 KINDS = ("mel", "stft", "mfcc")
 #: The log/scale step: decibels (``power_to_db``), natural log, log10, or none.
 SCALES = ("db", "log", "log10", "none")
+#: ``truncated``: fail, or keep what was decoded (with a warning).
+TRUNCATED_POLICIES = ("fail", "keep")
+#: ``non_finite``: fail, or replace NaN and Inf samples by zeros (with a warning).
+NON_FINITE_POLICIES = ("fail", "zero")
 
 Dtype = Literal["float32", "float16"]
 
@@ -145,6 +149,13 @@ class MelParams:
     stft_eps : float
         Added to ``|STFT| ** 2`` before the exponent ``power / 2``: HiFi-GAN's
         magnitude is ``sqrt(re ** 2 + im ** 2 + 1e-9)``. 0 is librosa's.
+    truncated : {"fail", "keep"}
+        A stream that ends before its header says (a cut download, a damaged
+        frame) fails, or with ``"keep"`` is written with a warning saying how
+        much was decoded.
+    non_finite : {"fail", "zero"}
+        NaN or Inf samples fail the file (naming their counts), or with
+        ``"zero"`` are replaced by 0, with a warning.
     """
 
     sr: int | None = 22050
@@ -185,6 +196,11 @@ class MelParams:
     pad_length: int | None = None
     drop_last_frame: bool = False
     stft_eps: float = 0.0
+    #: What to do with a stream that ends before its header says: "fail", or
+    #: "keep" what was decoded, with a warning saying how much.
+    truncated: str = "fail"
+    #: What to do with NaN or Inf samples: "fail", or "zero" (replace by 0).
+    non_finite: str = "fail"
 
     # ------------------------------------------------------------------ derived
     @property
@@ -284,6 +300,8 @@ class MelParams:
         _choice("dtype", self.dtype, DTYPES)
         self._validate_clip_and_segments()
         self._validate_feature()
+        _choice("truncated", self.truncated, TRUNCATED_POLICIES)
+        _choice("non_finite", self.non_finite, NON_FINITE_POLICIES)
         return self
 
     def _validate_clip_and_segments(self) -> None:

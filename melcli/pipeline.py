@@ -129,11 +129,15 @@ def process_one(
         else:
             info, sr = wave.info, wave.sr
             params.check_sr(sr)
-            S_db = transform.features(wave.y, sr=sr, params=params, timings=timings)
+            # Overflow shows as a non-finite array, reported below in words.
+            with np.errstate(over="ignore", invalid="ignore"):
+                S_db = transform.features(wave.y, sr=sr, params=params, timings=timings)
             shape = S_db.shape
             if not np.isfinite(S_db).all():
+                peak = float(np.abs(wave.y).max())
                 raise MelcliError(
-                    "spectrogram is not finite (sample values too large?)"
+                    f"sample values too large (peak {peak:.3g}): the power "
+                    "spectrogram overflows"
                 )
             t0 = time.perf_counter()
             save_npy(job.npy, S_db)
@@ -163,6 +167,7 @@ def process_one(
         status=status,
         reason=outcome.reason,
         warnings=outcome.warnings,
+        silent=outcome.silent and status is Status.WRITTEN,
         outputs=job.outputs if status is Status.WRITTEN else (),
         shape=tuple(shape),
         samplerate=info.samplerate if info else 0,
@@ -202,6 +207,7 @@ class _Outcome:
     status: Status = Status.WRITTEN
     reason: str = ""
     warnings: tuple[str, ...] = ()
+    silent: bool = False
 
 
 @contextlib.contextmanager
@@ -221,6 +227,7 @@ def _one_file() -> Iterator[_Outcome]:
         except Exception as exc:
             outcome.status, outcome.reason = Status.FAILED, describe_exception(exc)
     outcome.warnings = tuple(dict.fromkeys(str(w.message) for w in caught))
+    outcome.silent = any(issubclass(w.category, audio.SilentInput) for w in caught)
 
 
 def describe_exception(exc: BaseException) -> str:

@@ -46,6 +46,8 @@ class Result:
         Seconds spent per pipeline stage.
     segments : tuple of float
         With ``segment`` set: each segment's start, in seconds into the file.
+    silent : bool
+        The input was digital silence (recorded in the manifest).
     """
 
     src: Path
@@ -60,6 +62,8 @@ class Result:
     duration: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     segments: tuple[float, ...] = ()
+    #: Every decoded sample was zero (the array is constant).
+    silent: bool = False
 
 
 @dataclass

@@ -12,19 +12,17 @@ import contextlib
 import functools
 import importlib
 import itertools
+import math
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 from . import transform
 from .errors import MelcliError
 from .params import MelParams
-
-if TYPE_CHECKING:  # imported when a pool is used: a no-op re-run does without
-    import concurrent.futures as cf
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,13 +53,19 @@ class SerialRunner:
 
 
 class ProcessRunner:
-    """Runs items in a pool of ``jobs`` worker processes.
+    """Runs items in a pool of ``jobs`` worker processes, one item per worker.
 
     Workers start with the pipeline's modules already imported (forked from
     this process, or from a fork server that preloads them), so imports are
-    paid once, not once per worker. At most a few items per worker are in
-    flight, which keeps memory flat on huge batches. If a worker dies (killed,
-    out of memory), the items it held fail and the pool is replaced.
+    paid once, not once per worker. Each worker holds exactly one item at a
+    time, so the parent always knows which item a worker is working on:
+
+    - a worker that dies (killed, out of memory, crashed in C) fails only the
+      item it held, with the cause; a fresh worker takes its place and the
+      other items are not affected;
+    - with ``timeout``, a worker still on one item after that many seconds is
+      killed (a decoder stuck in C code cannot be interrupted from inside)
+      and replaced; the item fails with ``timed out after N s``.
 
     When the consumer stops early (an interrupt, ``--fail-fast``), the
     workers are terminated rather than awaited (see :func:`_exit_on_sigterm`:
@@ -76,10 +80,12 @@ class ProcessRunner:
         *,
         preload: Sequence[str] = ("melcli._preload",),
         warm_up: Callable[[], None] | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.jobs = max(1, jobs)
         self.preload = list(preload)
         self.warm_up = warm_up
+        self.timeout = timeout if timeout else None
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -90,49 +96,65 @@ class ProcessRunner:
         if first is _NOTHING:  # nothing to do (an up-to-date re-run): no pool at all
             return
         pending = itertools.chain([first], pending)  # type: ignore[list-item]
-        broken = True
-        while broken:
-            executor = self._executor()
-            try:
-                broken = yield from self._drain(executor, fn, pending)
-            except BaseException:  # interrupted, or the consumer stopped
-                _terminate_workers(executor)
-                raise
-            finally:
-                executor.shutdown(wait=True, cancel_futures=True)
+        context = self._context()
+        workers: list[_Worker[T, R]] = []
+        try:
+            yield from self._drain(context, fn, pending, workers)
+        except BaseException:  # interrupted, or the consumer stopped
+            _terminate(workers)
+            raise
+        for worker in workers:
+            worker.stop()
 
     def _drain(
-        self, executor: cf.Executor, fn: Callable[[T], R], pending: Iterator[T]
-    ) -> Generator[tuple[T, R | BaseException], None, bool]:
-        """Run ``pending`` on ``executor``; return True if the pool broke."""
-        import concurrent.futures as cf
-        from concurrent.futures.process import BrokenProcessPool
+        self,
+        context: Any,
+        fn: Callable[[T], R],
+        pending: Iterator[T],
+        workers: list[_Worker[T, R]],
+    ) -> Iterator[tuple[T, R | BaseException]]:
+        from multiprocessing.connection import wait
 
-        window = 4 * self.jobs
-        in_flight: dict[cf.Future[R], T] = {}
-        broken = False
+        exhausted = False
         while True:
-            if not broken:
-                for item in itertools.islice(pending, window - len(in_flight)):
-                    in_flight[executor.submit(fn, item)] = item
-            if not in_flight:
-                return broken
-            done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-            for future in done:
-                item = in_flight.pop(future)
-                try:
-                    yield item, future.result()
-                except BrokenProcessPool:
-                    broken = True
-                    yield (
-                        item,
-                        MelcliError("worker process died (killed or out of memory)"),
+            if not exhausted:
+                idle = [w for w in workers if w.item is _NOTHING]
+                while not exhausted and (idle or len(workers) < self.jobs):
+                    item = next(pending, _NOTHING)
+                    if item is _NOTHING:
+                        exhausted = True
+                        break
+                    if not idle:
+                        idle.append(_Worker(context, fn))
+                        workers.append(idle[-1])
+                    idle.pop().give(item, self.timeout)  # type: ignore[arg-type]
+            busy = [w for w in workers if w.item is not _NOTHING]
+            if not busy:
+                return
+            deadline = min(w.deadline for w in busy)
+            ready = set(
+                wait(
+                    [w.conn for w in busy] + [w.process.sentinel for w in busy],
+                    timeout=None
+                    if deadline == math.inf
+                    else max(0.0, deadline - time.monotonic()),
+                )
+            )
+            for worker in busy:
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    item, outcome = worker.collect()
+                elif worker.deadline <= time.monotonic():
+                    item, outcome = worker.abandon(
+                        f"timed out after {self.timeout:g} s (--timeout); its "
+                        "worker process was stopped"
                     )
-                except Exception as exc:
-                    yield item, exc
+                else:
+                    continue
+                if not worker.alive:
+                    workers.remove(worker)
+                yield item, outcome
 
-    def _executor(self) -> cf.ProcessPoolExecutor:
-        import concurrent.futures as cf
+    def _context(self) -> Any:
         import multiprocessing
 
         context = multiprocessing.get_context(_start_method())
@@ -143,11 +165,121 @@ class ProcessRunner:
                 importlib.import_module(module)
             if self.warm_up is not None:  # ... and computed
                 self.warm_up()
-        return cf.ProcessPoolExecutor(
-            max_workers=self.jobs, mp_context=context, initializer=_init_worker
+        return context
+
+
+class _Worker(Generic[T, R]):
+    """One worker process, its pipe, and the item it holds (if any)."""
+
+    def __init__(self, context: Any, fn: Callable[[T], R]) -> None:
+        self.conn, child = context.Pipe(duplex=True)
+        self.process = context.Process(
+            target=_worker_main, args=(child, fn), daemon=True
         )
+        self.process.start()
+        child.close()
+        self.item: T | object = _NOTHING
+        self.deadline = math.inf
+        self.alive = True
+
+    def give(self, item: T, timeout: float | None) -> None:
+        self.conn.send(item)
+        self.item = item
+        self.deadline = time.monotonic() + timeout if timeout else math.inf
+
+    def _take(self) -> T:
+        item, self.item, self.deadline = self.item, _NOTHING, math.inf
+        return item  # type: ignore[return-value]
+
+    def collect(self) -> tuple[T, R | BaseException]:
+        """Return the item and its outcome, or why the worker died holding it."""
+        try:
+            if self.conn.poll():
+                _ok, value = self.conn.recv()
+                return self._take(), value
+        except (EOFError, OSError):
+            pass
+        self.process.join(1.0)
+        return self.abandon(_death_reason(self.process.exitcode))
+
+    def abandon(self, reason: str) -> tuple[T, BaseException]:
+        """Kill the worker (if still alive); fail its item with ``reason``."""
+        self.alive = False
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(1.0)
+        self.conn.close()
+        return self._take(), MelcliError(reason)
+
+    def stop(self) -> None:
+        """Ask an idle worker to leave, and make sure it has."""
+        with contextlib.suppress(OSError):
+            self.conn.send(_STOP)
+        self.process.join(1.0)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(1.0)
+        self.conn.close()
 
 
+def _death_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        if -exitcode == signal.SIGKILL:
+            return f"worker process died (killed by {name}: out of memory, or killed)"
+        return f"worker process died (killed by {name})"
+    return f"worker process died (exit status {exitcode})"
+
+
+def _worker_main(conn: Any, fn: Callable[[Any], Any]) -> None:
+    """Take one item at a time; send back ``(True, result)`` or ``(False, exc)``.
+
+    It leaves when told to, when its pipe closes, or when its parent is gone.
+    """
+    _init_worker()
+    parent = os.getppid()
+    while True:
+        while not conn.poll(1.0):
+            if os.getppid() != parent:  # orphaned: the run was killed
+                return
+        try:
+            item = conn.recv()
+        except (EOFError, OSError):
+            return
+        if isinstance(item, str) and item == _STOP:
+            return
+        try:
+            outcome: tuple[bool, Any] = (True, fn(item))
+        except Exception as exc:
+            outcome = (False, exc)
+        try:
+            conn.send(outcome)
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # an outcome that cannot be pickled
+            conn.send((False, MelcliError(f"{type(exc).__name__}: {exc}")))
+
+
+def _terminate(workers: Sequence[_Worker[Any, Any]], grace: float = 1.0) -> None:
+    """SIGTERM every worker, and SIGKILL those still alive after ``grace`` s."""
+    processes = [w.process for w in workers]
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
+    for worker in workers:
+        worker.conn.close()
+
+
+_STOP = "melcli-worker-stop"
 _NOTHING = object()
 
 
@@ -170,21 +302,6 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     if _IN_TASK:
         raise SystemExit(128 + signum)
     os._exit(128 + signum)
-
-
-def _terminate_workers(executor: cf.ProcessPoolExecutor, grace: float = 1.0) -> None:
-    """SIGTERM every worker, and SIGKILL those still alive after ``grace`` s."""
-    # concurrent.futures has no public way to stop running tasks; its process
-    # table is private, hence getattr with a fallback.
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    deadline = time.monotonic() + grace
-    for process in processes:
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.is_alive():
-            process.kill()
 
 
 def _start_method() -> str:
@@ -212,28 +329,45 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+#: Seconds a file may take in a pool worker before the worker is killed and
+#: the file fails (``--timeout``). Generous: an hour of audio takes seconds.
+DEFAULT_TIMEOUT = 600.0
+
+
 def make_runner(
     jobs: int | None,
     n_items: int,
     *,
     png: bool = False,
     params: MelParams | None = None,
+    timeout: float | None = None,
 ) -> Runner:
     """Choose a runner: a pool only when there is more than one file and job.
 
     With ``png``, the workers also start with matplotlib imported, so that
     each does not import it again. With ``params``, forked workers start with
     the mel basis and the window already computed.
+
+    ``timeout`` is per item, in seconds: ``None`` means :data:`DEFAULT_TIMEOUT`
+    in a pool and none in this process; ``0`` means none anywhere. A timeout
+    given explicitly also applies to ``-j 1`` and to a single file: they then
+    run in one worker process, since only a separate process can be stopped
+    in the middle of a decoder's C code.
     """
     jobs = default_jobs() if jobs is None else jobs
-    if jobs <= 1 or n_items <= 1:
+    if n_items < 1 or ((jobs <= 1 or n_items <= 1) and not timeout):
         return SerialRunner()
     preload = [
         "melcli._preload",
         *(["melcli.render", "matplotlib.backends.backend_agg"] * png),
     ]
     warm_up = functools.partial(_warm_up, params) if params is not None else None
-    return ProcessRunner(min(jobs, n_items), preload=preload, warm_up=warm_up)
+    return ProcessRunner(
+        max(1, min(jobs, n_items)),
+        preload=preload,
+        warm_up=warm_up,
+        timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+    )
 
 
 def _warm_up(params: MelParams) -> None:
@@ -258,8 +392,8 @@ def task_scope() -> Iterator[None]:
     except SystemExit:
         if _IN_WORKER:
             # SIGTERM from the parent: the task's temporary output was removed
-            # on the way here. Leave now, or concurrent.futures' worker loop
-            # would catch this and start the next queued item.
+            # on the way here. Leave now, or the worker loop would catch this
+            # and wait for the next item.
             os._exit(128 + signal.SIGTERM)
         raise
     finally:
@@ -272,6 +406,7 @@ _IN_TASK = False
 
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "ProcessRunner",
     "Runner",
     "SerialRunner",

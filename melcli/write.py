@@ -9,6 +9,7 @@ never a truncated ``NAME``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -30,8 +31,14 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     target = AtomicFile(path)
     try:
         write(target.file)
-    except BaseException:
+    except BaseException as exc:
+        # numpy reports a short write as "N requested and M written": say why
+        # (before removing the temp file, which frees the space it took).
+        short = isinstance(exc, OSError) and exc.errno is None
+        explained = _short_write(path, exc) if short else None  # type: ignore[arg-type]
         target.discard()
+        if explained is not None:
+            raise explained from None
         raise
     target.commit()
 
@@ -53,7 +60,7 @@ class AtomicFile:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX
+            dir=path.parent, prefix=temp_prefix(path), suffix=TEMP_SUFFIX
         )
         self.tmp = Path(tmp)
         self.file: BinaryIO = os.fdopen(fd, "wb")
@@ -70,9 +77,63 @@ class AtomicFile:
 
     def discard(self) -> None:
         """Close and delete the temporary file; the final name is untouched."""
-        self.file.close()
+        with contextlib.suppress(OSError):  # flushing a full disk fails again
+            self.file.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.tmp)
+
+
+#: Longest file name most file systems take, in bytes.
+NAME_MAX = 255
+#: Bytes mkstemp adds between the prefix and the suffix.
+_RANDOM_PART = 8
+
+
+def temp_prefix(path: Path) -> str:
+    """Return the hidden prefix of ``path``'s temporary files: ``.NAME.``.
+
+    A long ``NAME`` is cut (at a character boundary) so that the temporary
+    name still fits in :data:`NAME_MAX` bytes: an output whose own name fits
+    can always be written.
+    """
+    budget = NAME_MAX - len(TEMP_SUFFIX) - _RANDOM_PART - 2
+    name = os.fsencode(path.name)
+    if len(name) > budget:
+        name = name[:budget]
+        while name:  # do not end inside a multi-byte character
+            try:
+                name.decode("utf-8")
+                break
+            except UnicodeDecodeError as exc:
+                if exc.start < len(name) - 4:
+                    break  # not UTF-8 anyway: any cut will do
+                name = name[:-1]
+    return f".{os.fsdecode(name)}."
+
+
+def remove_temp_files(paths: Iterable[Path]) -> list[Path]:
+    """Delete the temporary files of ``paths`` (a worker killed while writing them)."""
+    found: list[Path] = []
+    for path in paths:
+        prefix = temp_prefix(path)
+        with contextlib.suppress(OSError):
+            found.extend(
+                path.parent / name
+                for name in os.listdir(path.parent)
+                if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
+            )
+    return remove_files(found)
+
+
+def _short_write(path: Path, exc: OSError) -> OSError:
+    """Say why a write came up short: most often, the disk is full."""
+    try:
+        full = os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        full = False
+    if full:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return OSError(errno.EIO, f"incomplete write ({exc})")
 
 
 def save_npy(path: Path, array: np.ndarray) -> None:

@@ -459,3 +459,11 @@ def test_webdataset_on_a_cluster_stores_the_same_samples(
     assert len(samples) == 8  # KEY.npy and KEY.json for 4 inputs
     assert samples == tar_members(tmp_path / "local")
     assert not temp_files(tmp_path / "dask")
+
+
+def test_timeout_is_refused_with_a_scheduler(dataset: Path, tmp_path: Path) -> None:
+    result = invoke(
+        dataset, "-o", tmp_path / "out", "--scheduler", "local", "--timeout", "5"
+    )
+    assert result.exit_code == 2
+    assert "cannot be combined with --scheduler" in result.stderr

@@ -1,0 +1,203 @@
+"""MP4/AAC audio (``.m4a``, ``.aac``) through the ``ffmpeg`` program.
+
+libsndfile does not decode AAC. A file whose *content* is MP4 or ADTS AAC
+(whatever its extension) is decoded by running ``ffmpeg``, when it is on PATH,
+into an anonymous temporary file of 32-bit float samples that the rest of the
+pipeline reads like any other file (so long files still stream in bounded
+memory). When ffmpeg is missing the file fails with a message saying what to
+install. Nothing else ever goes through ffmpeg: a file libsndfile rejects for
+another reason keeps libsndfile's clear error. ffmpeg runs with ``-xerror``,
+so a corrupt or cut stream is a failure, never silently partial audio.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import soundfile as sf
+
+from .errors import AudioError
+
+#: Seconds one ffmpeg or ffprobe call may take before it is killed.
+FFMPEG_TIMEOUT = 600.0
+
+INSTALL_HINT = (
+    "MP4/AAC audio needs ffmpeg, which is not installed "
+    "(install it: apt install ffmpeg, brew install ffmpeg, or conda install ffmpeg)"
+)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """The first audio stream of a file, as ffprobe describes it."""
+
+    format: str
+    codec: str
+    samplerate: int
+    channels: int
+    #: Frames the container announces (0 if it does not say).
+    frames: int
+
+
+def is_mp4_or_aac(path: str | os.PathLike[str]) -> bool:
+    """Return whether ``path`` starts like an MP4 container or an ADTS AAC stream."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    if head[4:8] == b"ftyp":
+        return True
+    # ADTS: 12-bit sync word, then layer 00 (MPEG audio layer bits are non-zero).
+    return len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xF6) == 0xF0
+
+
+def probe(path: str | os.PathLike[str], *, timeout: float = FFMPEG_TIMEOUT) -> Stream:
+    """Describe the first audio stream of ``path`` with ffprobe.
+
+    Raises
+    ------
+    AudioError
+        If ffprobe is missing, fails, times out, or finds no audio stream.
+    """
+    result = _run(
+        [
+            _tool("ffprobe"),
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=codec_name,sample_rate,channels,duration:format=format_name",
+            "-of",
+            "json",
+            os.fsdecode(path),
+        ],
+        timeout=timeout,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        data = json.loads(result.stdout)
+        stream = data["streams"][0]
+        samplerate = int(stream["sample_rate"])
+        channels = int(stream["channels"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise AudioError("not an audio file (ffprobe found no audio stream)") from None
+    try:
+        frames = round(float(stream.get("duration", 0)) * samplerate)
+    except (TypeError, ValueError):
+        frames = 0
+    container = str(data.get("format", {}).get("format_name", ""))
+    return Stream(
+        format="MP4" if "mp4" in container else container.upper() or "AAC",
+        codec=str(stream.get("codec_name", "")).upper(),
+        samplerate=samplerate,
+        channels=channels,
+        frames=max(frames, 0),
+    )
+
+
+@contextlib.contextmanager
+def decode(
+    path: str | os.PathLike[str], *, timeout: float = FFMPEG_TIMEOUT
+) -> Iterator[tuple[sf.SoundFile, Stream]]:
+    """Decode ``path`` with ffmpeg; yield a soundfile over the samples, and the stream.
+
+    The samples are 32-bit float at the stream's own rate and channel count,
+    in an anonymous temporary file that vanishes when the block exits (or the
+    process dies).
+
+    Raises
+    ------
+    AudioError
+        If ffmpeg is missing, reports any error (``-xerror``), times out, or
+        decodes nothing.
+    """
+    stream = probe(path, timeout=timeout)
+    with tempfile.TemporaryFile() as raw:
+        _run(
+            [
+                _tool("ffmpeg"),
+                "-nostdin",
+                "-v",
+                "error",
+                "-xerror",
+                "-i",
+                os.fsdecode(path),
+                "-map",
+                "0:a:0",
+                "-ac",
+                str(stream.channels),
+                "-ar",
+                str(stream.samplerate),
+                "-f",
+                "f32le",
+                "-c:a",
+                "pcm_f32le",
+                "-",
+            ],
+            timeout=timeout,
+            stdout=raw,
+        )
+        raw.seek(0)
+        with sf.SoundFile(
+            raw,
+            format="RAW",
+            subtype="FLOAT",
+            endian="LITTLE",
+            samplerate=stream.samplerate,
+            channels=stream.channels,
+        ) as f:
+            yield f, stream
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise AudioError(INSTALL_HINT)
+    return found
+
+
+def _run(
+    command: list[str], *, timeout: float, stdout: int | IO[bytes]
+) -> subprocess.CompletedProcess[bytes]:
+    """Run an ffmpeg tool; turn its failure into one line naming the cause."""
+    name = os.path.basename(command[0])
+    try:
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise AudioError(f"{name} did not finish within {timeout:g} s") from None
+    except OSError as exc:
+        raise AudioError(f"cannot run {name}: {exc.strerror or exc}") from None
+    errors = [
+        line.strip()
+        for line in result.stderr.decode("utf-8", "replace").splitlines()
+        if line.strip()
+    ]
+    if result.returncode != 0 or errors:
+        detail = (
+            _last_words(errors[-1]) if errors else f"exit status {result.returncode}"
+        )
+        raise AudioError(f"cannot decode ({name}): {detail}")
+    return result
+
+
+def _last_words(line: str) -> str:
+    """Drop the path ffmpeg puts in front of its message (``x.m4a: Invalid data``)."""
+    head, sep, tail = line.rpartition(": ")
+    return tail if sep and head else line
