@@ -21,7 +21,7 @@ from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
-from .pipeline import Task, describe_exception, process_task
+from .pipeline import Task, describe_exception, process_task, settings_warnings
 from .render import RenderParams
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
@@ -155,6 +155,8 @@ def run_plan(
         the_plan, manifest, params=params, force=force, format=fmt, render=render
     )
     drawn_as = (render or RenderParams()).fingerprint()
+    if build.tasks:  # before any worker starts (they inherit the cached basis)
+        report.warnings.extend(settings_warnings(params))
 
     def record(result: Result, job: Job | None = None) -> None:
         report.add(result)

@@ -998,6 +998,9 @@ def _build(
             click.echo(f"removed stale {display_path(path)}", err=True)
         for path in report.stale:
             click.echo(f"stale {display_path(path)}: its input is gone", err=True)
+    if not quiet:
+        for warning in report.warnings:
+            click.echo(f"warning: settings: {_one_line(warning)}", err=True)
     if not quiet or report.interrupted_by is not None:
         if total == 0:
             click.echo("warning: no audio files found", err=True)

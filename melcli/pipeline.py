@@ -240,6 +240,27 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def settings_warnings(params: MelParams) -> list[str]:
+    """Return the warnings that the settings raise whatever the file.
+
+    With a fixed ``sr`` every file shares one mel filterbank, so a problem
+    with it (an empty filter: too many mels for the rate) belongs to the
+    settings, not to whichever file computed it first. Computing it here
+    caches it in this process (and in workers forked from it), so that no
+    file repeats the warning.
+    """
+    if params.sr is None or params.kind == "stft":
+        return []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            params.check_sr(params.sr)
+            transform.mel_basis(params.sr, params=params)
+        except MelcliError:
+            return []  # every file fails with the reason
+    return list(dict.fromkeys(str(w.message) for w in caught))
+
+
 # ---------------------------------------------------------------- one task
 @dataclass(frozen=True)
 class Task:

@@ -77,6 +77,8 @@ class Report:
     #: The signal that stopped the run early, if any (2 SIGINT, 15 SIGTERM).
     interrupted_by: int | None = None
     elapsed: float = 0.0
+    #: Warnings about the run's settings rather than any one file.
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
         """Record one file's result."""
@@ -130,6 +132,7 @@ class Report:
             "failures": [
                 {"path": os.fsdecode(r.src), "reason": r.reason} for r in self.failures
             ],
+            "warnings": list(self.warnings),
             "interrupted": self.interrupted_by is not None,
             "elapsed_seconds": round(self.elapsed, 3),
             "exit_code": self.exit_code,

@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -125,7 +126,7 @@ class ProcessRunner:
                         exhausted = True
                         break
                     if not idle:
-                        idle.append(_Worker(context, fn))
+                        idle.append(_Worker(context, fn, self._worker_warm_up))
                         workers.append(idle[-1])
                     idle.pop().give(item, self.timeout)  # type: ignore[arg-type]
             busy = [w for w in workers if w.item is not _NOTHING]
@@ -164,17 +165,27 @@ class ProcessRunner:
             for module in self.preload:
                 importlib.import_module(module)
             if self.warm_up is not None:  # ... and computed
-                self.warm_up()
+                _quietly(self.warm_up)
         return context
+
+    @property
+    def _worker_warm_up(self) -> Callable[[], None] | None:
+        """What a worker that did not fork from this process computes first."""
+        return None if _start_method() == "fork" else self.warm_up
 
 
 class _Worker(Generic[T, R]):
     """One worker process, its pipe, and the item it holds (if any)."""
 
-    def __init__(self, context: Any, fn: Callable[[T], R]) -> None:
+    def __init__(
+        self,
+        context: Any,
+        fn: Callable[[T], R],
+        warm_up: Callable[[], None] | None = None,
+    ) -> None:
         self.conn, child = context.Pipe(duplex=True)
         self.process = context.Process(
-            target=_worker_main, args=(child, fn), daemon=True
+            target=_worker_main, args=(child, fn, warm_up), daemon=True
         )
         self.process.start()
         child.close()
@@ -234,12 +245,16 @@ def _death_reason(exitcode: int | None) -> str:
     return f"worker process died (exit status {exitcode})"
 
 
-def _worker_main(conn: Any, fn: Callable[[Any], Any]) -> None:
+def _worker_main(
+    conn: Any, fn: Callable[[Any], Any], warm_up: Callable[[], None] | None = None
+) -> None:
     """Take one item at a time; send back ``(True, result)`` or ``(False, exc)``.
 
     It leaves when told to, when its pipe closes, or when its parent is gone.
     """
     _init_worker()
+    if warm_up is not None:
+        _quietly(warm_up)
     parent = os.getppid()
     while True:
         while not conn.poll(1.0):
@@ -368,6 +383,17 @@ def make_runner(
         warm_up=warm_up,
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
     )
+
+
+def _quietly(warm_up: Callable[[], None]) -> None:
+    """Run ``warm_up`` without warnings.
+
+    Its warnings belong to the settings, reported once by the run (see
+    :func:`melcli.pipeline.settings_warnings`), or to a file.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warm_up()
 
 
 def _warm_up(params: MelParams) -> None:

@@ -300,6 +300,38 @@ def test_mel_shorter_than_n_fft_writes_and_warns(
     assert np.load(out / "short.npy").shape == (128, centered_frames(500, 512))
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_mel_settings_warning_is_printed_once_not_pinned_on_a_file(
+    write_audio: WriteAudio, tmp_path: Path, jobs: str
+) -> None:
+    # 128 mels over 65 FFT bins leave some filters empty: a fact about the settings,
+    # the same for every file. A fresh process, so the filterbank is not cached.
+    for name in ("a.wav", "b.wav", "c.wav"):
+        write_audio(name, tone(sr=8000), sr=8000)
+    args = ["mel", tmp_path / "audio", "-o", tmp_path / "out", "-j", jobs]
+    args += ["--sr", "8000", "--n-mels", "128", "--n-fft", "128"]
+    done = subprocess.run(
+        [sys.executable, "-m", "melcli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if "Empty filters" in line] == [
+        next(line for line in lines if line.startswith("warning: settings: Empty"))
+    ]
+    assert lines[-1] == "3 written."
+    again = subprocess.run(
+        [sys.executable, "-m", "melcli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.stderr.splitlines() == ["0 written, 3 up to date."]
+
+
 # ------------------------------------------------------------- usage errors
 @pytest.mark.parametrize(
     ("options", "named"),
