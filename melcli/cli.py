@@ -1022,7 +1022,7 @@ def _runner(
     if scheduler is not None:
         from .cluster import make_dask_runner
 
-        return make_dask_runner(scheduler, jobs=jobs, out=out)
+        return make_dask_runner(scheduler, jobs=jobs, out=out, params=params)
     png = any(job.png is not None for job in the_plan.jobs)
     total = len(the_plan.jobs) + len(the_plan.problems)
     return make_runner(jobs, total, png=png, params=params, timeout=timeout)

@@ -24,18 +24,21 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import functools
 import itertools
 import logging
 import os
 import statistics
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import MelcliError, UsageError
-from .pipeline import Task
+from .params import MelParams
+from .pipeline import Task, settings_warnings
 from .report import Result
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
@@ -100,6 +103,10 @@ class DaskRunner:
     shared_paths : sequence of Path
         Folders every worker must see at the same path (checked when the run
         starts, with the workers' melcli and librosa versions).
+    warm_up : callable or None
+        Run on the worker before each task's items, its warnings ignored: what
+        every item would compute first (cached after the first call), and whose
+        warnings belong to the run, not to the item that happens to come first.
 
     Attributes
     ----------
@@ -116,12 +123,14 @@ class DaskRunner:
         prepare: Callable[[Any], Any] | None = None,
         restore: Callable[[Any, Any], Any] | None = None,
         shared_paths: Sequence[Path] = (),
+        warm_up: Callable[[], object] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.jobs = max(1, jobs)
         self.prepare = prepare
         self.restore = restore
         self.shared_paths = [os.path.abspath(p) for p in shared_paths]
+        self.warm_up = warm_up
         self.lost_workers = False
 
     def run(
@@ -160,7 +169,11 @@ class DaskRunner:
                         break
                     sent = [self.prepare(i) for i in batch] if self.prepare else batch
                     future = client.submit(
-                        _run_batch, fn, sent, key=f"{prefix}-{next(counter)}"
+                        _run_batch,
+                        fn,
+                        sent,
+                        self.warm_up,
+                        key=f"{prefix}-{next(counter)}",
                     )
                     in_flight[future.key] = (future, batch)
                     done.add(future)
@@ -245,9 +258,15 @@ def _local_cluster(workers: int) -> Any:
 
 
 def _run_batch(
-    fn: Callable[[T], R], items: list[T]
+    fn: Callable[[T], R],
+    items: list[T],
+    warm_up: Callable[[], object] | None = None,
 ) -> list[tuple[R | Exception, float]]:
     """On a worker: ``(fn(item) or its exception, seconds)`` for each item."""
+    if warm_up is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warm_up()
     outcomes: list[tuple[R | Exception, float]] = []
     for item in items:
         started = time.perf_counter()
@@ -378,6 +397,7 @@ def make_dask_runner(
     *,
     jobs: int,
     out: Path,
+    params: MelParams | None = None,
 ) -> DaskRunner:
     """Return the runner of ``melcli mel --scheduler``, for tasks writing into ``out``.
 
@@ -393,6 +413,8 @@ def make_dask_runner(
         prepare=absolute_task,
         restore=local_result,
         shared_paths=[out],
+        # The run reports the settings' warnings once (batch.run_plan).
+        warm_up=functools.partial(settings_warnings, params) if params else None,
     )
 
 

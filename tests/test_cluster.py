@@ -467,3 +467,39 @@ def test_timeout_is_refused_with_a_scheduler(dataset: Path, tmp_path: Path) -> N
     )
     assert result.exit_code == 2
     assert "cannot be combined with --scheduler" in result.stderr
+
+
+def test_settings_warning_is_printed_once_as_on_a_local_run(
+    shared_cluster: Any, write_audio: Any, tmp_path: Path
+) -> None:
+    # 128 mels over 65 FFT bins leave filters empty: a warning about the
+    # settings, which no worker may pin on the first file it happens to run.
+    for name in ("a.wav", "b.wav", "c.wav", "d.wav"):
+        write_audio(name, None, sr=8000)
+    settings = ["--sr", "8000", "--n-mels", "128", "--n-fft", "128"]
+    address = shared_cluster.scheduler_address
+
+    def run(out: str, *options: str) -> subprocess.CompletedProcess[str]:
+        # Fresh processes: the filterbank is not cached from an earlier test.
+        return subprocess.run(
+            [
+                *melcli_command(),
+                "mel",
+                str(tmp_path / "audio"),
+                "-o",
+                out,
+                *settings,
+                *options,
+            ],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            check=False,
+            cwd=tmp_path,
+        )
+
+    local = run("local", "-j", "1")
+    dask = run("dask", "--scheduler", address)
+    assert local.returncode == dask.returncode == 0
+    assert "warning: settings: Empty filters" in local.stderr
+    assert dask.stderr == local.stderr
