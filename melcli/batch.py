@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
@@ -85,10 +86,15 @@ def decide(
             build.tasks.append(Task(job))
             build.reasons[job.src] = why
         elif format == webdataset.FORMAT:
-            if job.png is not None and "png" not in manifest.entries[key]["members"]:
-                # A shard is immutable: a sample gains its PNG by being rewritten.
+            # A shard is immutable: a sample gains or changes its PNG by being
+            # rewritten.
+            entry = manifest.entries[key]
+            if job.png is not None and "png" not in entry["members"]:
                 build.tasks.append(Task(job))
                 build.reasons[job.src] = "PNG missing"
+            elif job.png is not None and _drawn_as(entry) != drawn_as:
+                build.tasks.append(Task(job))
+                build.reasons[job.src] = "PNG style changed"
             else:
                 build.up_to_date.append(job)
         elif job.png is not None and not manifest.png_up_to_date(
@@ -172,10 +178,13 @@ def run_plan(
         if on_result is not None:
             on_result(result)
 
-    def record_sample(result: Result, job: Job, fields: dict[str, object]) -> None:
+    def record_sample(result: Result, job: Job, fields: dict[str, Any]) -> None:
         assert manifest is not None
         entry = _entry(result, job, manifest, settings, build.inputs.get(result.src))
+        if "png" in fields["members"]:
+            entry["render"] = drawn_as
         manifest.record({**entry, **fields})
+        _replace_other_layout(job, manifest, keys=build.keys, params=params)
 
     samples = None
     if store is not None:
@@ -223,7 +232,7 @@ def run_plan(
                         if on_result is not None:
                             on_result(outcome)
                         continue  # in the manifest once its shard is closed
-                remove_files(staged.outputs)
+                samples.discard(staged)
                 task = dataclasses.replace(task, job=samples.original(staged))
             if isinstance(outcome, BaseException):
                 outcome = Result(
@@ -274,17 +283,34 @@ def _remove_replaced(
     if result.status is not Status.WRITTEN:
         return
     key = relative_key(job.npy, manifest.out)
-    names = manifest.entries.get(key, {}).get("stamps", {})
+    previous = manifest.entries.get(key, {})
     out = manifest.out
-    mine = segment.stale_outputs(names, result.outputs, out=out)
-    remove_files(p for p in mine if relative_key(p, out) not in keys)
-    # The same input under the other layout (a.npy <-> a.000.npy): replaced.
+    if not webdataset.is_sample(previous):  # shards go once nothing points at them
+        names = previous.get("stamps", {})
+        mine = segment.stale_outputs(names, result.outputs, out=out)
+        remove_files(p for p in mine if relative_key(p, out) not in keys)
+    _replace_other_layout(job, manifest, keys=keys, params=params)
+
+
+def _replace_other_layout(
+    job: Job, manifest: Manifest, *, keys: set[str], params: MelParams
+) -> None:
+    """Forget (and delete) the same input's outputs under the other segment layout.
+
+    ``a.npy`` <-> ``a.000.npy``, ``a.001.npy``, ...: a rebuilt input replaces
+    them. Files are deleted unless another job of this run writes them; a
+    sample in a shard is only forgotten (the shard is cleaned up as a
+    superseded copy is).
+    """
+    out = manifest.out
     other = relative_key(segment.other_layout(job.npy, params=params), out)
     entry = manifest.entries.get(other)
     if other in keys or not entry:
         return
     if entry.get("source_abs") == os.path.abspath(os.fsdecode(job.src)):
         manifest.forget(other)
+        if webdataset.is_sample(entry):
+            return
         claimed = segment.claimed_by(keys, params=params)
         remove_files(out / n for n in entry.get("stamps", {}) if not claimed(n))
 

@@ -886,20 +886,19 @@ def mel(
 
 
 def _run_stats(report: Report, out: Path, *, quiet: bool) -> bool:
-    """``--stats``: the statistics of this run's arrays; return False on failure."""
-    arrays = [
-        path
-        for result in report.results
-        if result.status in (Status.WRITTEN, Status.UP_TO_DATE)
-        for path in result.outputs
-        if path.suffix == ".npy"
-    ]
+    """``--stats``: the statistics of this run's arrays; return False on failure.
+
+    The arrays are read through the manifest (just committed): ``.npy`` files,
+    or with ``--format webdataset`` the ``.npy`` members of the shards.
+    """
+    done = (Status.WRITTEN, Status.UP_TO_DATE)
+    arrays = arrays_of(out, sources=[r.src for r in report.results if r.status in done])
     if not arrays:
         if not quiet:
             click.echo(f"warning: no arrays: {STATS_NAME} not written", err=True)
         return True
     try:
-        stats = write_stats(out, paths=sorted(arrays))
+        stats = write_stats(out, paths=arrays)
     except MelcliError as exc:
         _error(out / STATS_NAME, str(exc))
         return False
@@ -1086,7 +1085,12 @@ def _dry_run(
     if manifest is not None and (
         fmt == "webdataset" or webdataset.holds_samples(manifest)
     ):
-        rebuilt = (relative_key(task.job.npy, out) for task in build.tasks)
+        # A rebuilt input supersedes its sample, and its other segment layout's.
+        rebuilt = [
+            relative_key(npy, out)
+            for task in build.tasks
+            for npy in (task.job.npy, segment.other_layout(task.job.npy, params=params))
+        ]
         for line in webdataset.plan_cleanup(
             manifest, rebuilt=rebuilt, gone=build.stale, prune=prune
         ):
@@ -1348,10 +1352,11 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
     """Write per-band mean, std, min, max and the frame count to OUT/stats.npz.
 
     OUT is the output folder of `melcli mel`. The arrays counted are those its
-    manifest.jsonl records as written or up to date (without a manifest: every
-    *.npy under OUT). Bands are the second-to-last axis of each array; every
-    other axis (channels, segments, frames) is pooled. std is the population
-    standard deviation. Values are float64, accumulated stably.
+    manifest.jsonl records as written or up to date: .npy files, or with
+    --format webdataset the .npy members of the samples in the shards (without a
+    manifest: every *.npy under OUT). Bands are the second-to-last axis of each
+    array; every other axis (channels, segments, frames) is pooled. std is the
+    population standard deviation. Values are float64, accumulated stably.
 
     Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
     """

@@ -5,9 +5,12 @@ With ``clip_duration`` set, the waveform of each file is made exactly
 (``sr`` the rate the spectrogram is computed at) and before the spectrogram,
 so every array has the same shape::
 
-    frames = 1 + (clip_samples + 2 * (n_fft // 2) - n_fft) // hop_length   # center
-           = 1 + clip_samples // hop_length                     # center, even n_fft
+    frames = 1 + (clip_samples + 2 * pad_length - n_fft) // hop_length  # center
+           = 1 + clip_samples // hop_length     # the same, even n_fft, default pad
     frames = 1 + (clip_samples - n_fft) // hop_length           # --no-center
+
+``pad_length`` is ``n_fft // 2`` unless set; with ``drop_last_frame`` there is
+one frame less (Whisper: 3000 frames for 30 s). :func:`clip_frames` computes it.
 
 - A longer waveform is cropped (``crop``): its ``start``, its ``center``
   (starting at ``(n - clip_samples) // 2``), or a ``random`` window.
@@ -42,7 +45,7 @@ import os
 
 import numpy as np
 
-from . import audio, stream
+from . import audio, stream, transform
 from .errors import AudioError
 from .params import MelParams
 
@@ -54,12 +57,12 @@ def clip_samples(params: MelParams, sr: float) -> int:
 
 
 def clip_frames(params: MelParams, sr: float) -> int:
-    """Return the number of frames of every clip's spectrogram at ``sr``."""
-    n = clip_samples(params, sr)
-    hop = params.effective_hop_length
-    if params.center:
-        return 1 + (n + 2 * (params.n_fft // 2) - params.n_fft) // hop
-    return 1 + (n - params.n_fft) // hop
+    """Return the number of frames of every clip's spectrogram at ``sr``.
+
+    The module notes' formula: :func:`melcli.transform.n_frames` of
+    ``clip_samples`` (``pad_length`` and ``drop_last_frame`` included).
+    """
+    return transform.n_frames(clip_samples(params, sr), params)
 
 
 def clip_rng(seed: int, key: str) -> np.random.Generator:
@@ -150,7 +153,7 @@ def load(
     """
     if params.clip_duration is None:
         return audio.load(path, params, timings=timings, max_seconds=max_seconds)
-    limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
+    limit = stream.STREAM_SECONDS if stream.can_stream_waveform(params) else None
     try:
         wave = audio.load(path, params, timings=timings, max_seconds=limit)
     except audio.TooLong:

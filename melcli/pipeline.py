@@ -155,6 +155,7 @@ def process_one(
                     title=job.rel,
                     render=render,
                     source=job.src,
+                    key=job.rel,
                 )
             except BaseException:
                 # A failed file leaves no outputs behind, not half a pair.
@@ -299,6 +300,7 @@ def render_one(
             title=job.rel,
             render=render,
             source=job.src,
+            key=job.rel,
         )
     return Result(
         src=job.src,

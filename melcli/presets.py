@@ -114,7 +114,8 @@ _WHISPER_SOURCES = (
 _WHISPER_NOTES = (
     "Whisper pads or trims the audio to 30 s (3000 frames) before the "
     "spectrogram, so the clamp's peak is that of the 30-s window; melcli "
-    "transforms the whole file (pad or trim it to 30 s for the exact model input). "
+    "transforms the whole file unless told: add --clip-duration 30 for the exact "
+    "model input (tested from the command line against the same extractor). "
     "Whisper resamples with ffmpeg; melcli with --res-type."
 )
 

@@ -30,6 +30,7 @@ import functools
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -142,6 +143,7 @@ def render_png(
     title: str,
     render: RenderParams | None = None,
     source: str | os.PathLike[str] | None = None,
+    key: str = "",
 ) -> None:
     """Draw ``S_db`` with time, mel-frequency and dB scales, and save it atomically.
 
@@ -166,6 +168,9 @@ def render_png(
         Style, waveform panel and colormap; the default figure when omitted.
     source : path-like or None
         The audio file, read again for the waveform panel (block by block).
+    key : str
+        The file's path relative to its input folder: with ``clip_duration``
+        and ``crop="random"``, which window the waveform panel shows.
     """
     render = render or RenderParams()
     if render.style == "image":
@@ -185,7 +190,7 @@ def render_png(
     if render.waveform:
         if source is None:
             raise ValueError("the waveform panel needs the source file")
-        wave = waveform_envelope(source, params)
+        wave = waveform_envelope(source, params, key=key)
         canvas.axes[0].set_xlim(0.0, seconds)
     for channel, (ax, image) in enumerate(zip(canvas.axes, canvas.images, strict=True)):
         image.set_data(panels[channel].astype(np.float32, copy=False))
@@ -199,8 +204,8 @@ def render_png(
     if wave is not None:
         canvas.wave_ax.set_xlim(0.0, seconds)
         canvas.wave_ax.set_title(title)
-    key = (n_panels, seconds, n_mels, fmin, fmax, vmin, vmax, ticks[-1], ylabel)
-    image_rgb = _draw(canvas, key) if wave is None else _draw(canvas, key, wave)
+    limits = (n_panels, seconds, n_mels, fmin, fmax, vmin, vmax, ticks[-1], ylabel)
+    image_rgb = _draw(canvas, limits) if wave is None else _draw(canvas, limits, wave)
 
     def write(f: BinaryIO) -> None:
         image_rgb.save(f, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
@@ -399,13 +404,20 @@ def _y_axis(
 
 
 def waveform_envelope(
-    path: str | os.PathLike[str], params: MelParams, *, columns: int = WAVE_COLUMNS
+    path: str | os.PathLike[str],
+    params: MelParams,
+    *,
+    columns: int = WAVE_COLUMNS,
+    key: str = "",
 ) -> tuple[np.ndarray, float]:
     """Return the min/max envelope of ``path``'s samples, and its length in s.
 
     The file is read block by block (bounded memory, whatever its length),
     from ``params.offset`` for ``params.duration``, mixed to mono with
-    ``params.mono``, at its own rate.
+    ``params.mono``, at its own rate. With ``params.clip_duration``, the
+    envelope is that of the clip the spectrogram was computed from (resampled,
+    cropped and padded as :func:`melcli.clip.load` makes it, ``key`` choosing
+    a random crop), so that the panel lines up with the spectrogram.
 
     Returns
     -------
@@ -414,35 +426,55 @@ def waveform_envelope(
         each of ``k <= columns`` equal stretches of samples.
     seconds : float
     """
+    if params.clip_duration is not None:
+        from . import clip
+
+        wave = clip.load(path, params, key=key)
+        y = np.atleast_2d(wave.y).T  # (n, channels)
+        return _envelope([y], len(y), y.shape[1], columns), len(y) / wave.sr
     with audio.open_audio(path, params) as (f, info, _notes):
         start = int(params.offset * info.samplerate)
         want = audio.frames_to_read(info, params)
         total = info.frames - start if want < 0 else min(want, info.frames - start)
         total = max(total, 1)
-        per_column = -(-total // columns)
-        k = -(-total // per_column)
         channels = 1 if params.mono else info.channels
-        low = np.full((channels, k), np.inf, dtype=np.float32)
-        high = np.full((channels, k), -np.inf, dtype=np.float32)
-        done = 0
-        while done < total:
-            block = f.read(
-                frames=min(1 << 18, total - done), dtype="float32", always_2d=True
-            )
-            if not len(block):
-                break
-            y = audio.to_mono(block)[:, np.newaxis] if params.mono else block
-            cols = np.minimum((done + np.arange(len(y))) // per_column, k - 1)
-            starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
-            c = cols[starts]
-            low[:, c] = np.minimum(low[:, c], np.minimum.reduceat(y, starts, axis=0).T)
-            high[:, c] = np.maximum(
-                high[:, c], np.maximum.reduceat(y, starts, axis=0).T
-            )
-            done += len(y)
+        done = [0]
+
+        def blocks() -> Iterator[np.ndarray]:
+            while done[0] < total:
+                block = f.read(
+                    frames=min(1 << 18, total - done[0]),
+                    dtype="float32",
+                    always_2d=True,
+                )
+                if not len(block):
+                    return
+                done[0] += len(block)
+                yield audio.to_mono(block)[:, np.newaxis] if params.mono else block
+
+        envelope = _envelope(blocks(), total, channels, columns)
+    return envelope, done[0] / info.samplerate
+
+
+def _envelope(
+    blocks: Iterable[np.ndarray], total: int, channels: int, columns: int
+) -> np.ndarray:
+    """Return min/max of ``columns`` stretches of ``total`` samples [shape=(n, c)]."""
+    per_column = -(-total // columns)
+    k = -(-total // per_column)
+    low = np.full((channels, k), np.inf, dtype=np.float32)
+    high = np.full((channels, k), -np.inf, dtype=np.float32)
+    done = 0
+    for y in blocks:
+        cols = np.minimum((done + np.arange(len(y))) // per_column, k - 1)
+        starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
+        c = cols[starts]
+        low[:, c] = np.minimum(low[:, c], np.minimum.reduceat(y, starts, axis=0).T)
+        high[:, c] = np.maximum(high[:, c], np.maximum.reduceat(y, starts, axis=0).T)
+        done += len(y)
     low[~np.isfinite(low)] = 0.0
     high[~np.isfinite(high)] = 0.0
-    return np.stack([low, high], axis=1), done / info.samplerate
+    return np.stack([low, high], axis=1)
 
 
 # ------------------------------------------------------------------ image

@@ -46,7 +46,7 @@ from . import audio, stream, transform
 from .discover import Job
 from .errors import MelcliError, ParameterError
 from .params import MelParams
-from .write import remove_files, save_npy
+from .write import TEMP_SUFFIX, remove_files, save_npy
 
 #: How segment ``k`` of ``NAME.npy`` is named: ``NAME.000.npy``.
 SEGMENT_SUFFIX = ".{index:03d}.npy"
@@ -57,16 +57,27 @@ def segment_path(npy: Path, index: int) -> Path:
 
     ``OUT/a.npy`` → ``OUT/a.000.npy``, ``OUT/a.001.npy``, ... (``.npy`` is
     replaced; other suffixes are kept: ``take.2.npy`` → ``take.2.000.npy``).
+    A staging file keeps its temporary suffix last:
+    ``.stage-3.npy.melcli-tmp`` → ``.stage-3.000.npy.melcli-tmp``.
     """
-    stem = npy.name[: -len(".npy")] if npy.name.endswith(".npy") else npy.name
-    return npy.with_name(stem + SEGMENT_SUFFIX.format(index=index))
+    name, temp = _split_temp(npy.name)
+    stem = name[: -len(".npy")] if name.endswith(".npy") else name
+    return npy.with_name(stem + SEGMENT_SUFFIX.format(index=index) + temp)
 
 
-def _unsegmented(first: Path) -> Path:
+def unsegmented(first: Path) -> Path:
     """Invert ``segment_path(npy, 0)``: ``OUT/a.000.npy`` → ``OUT/a.npy``."""
     suffix = SEGMENT_SUFFIX.format(index=0)
-    assert first.name.endswith(suffix)
-    return first.with_name(first.name[: -len(suffix)] + ".npy")
+    name, temp = _split_temp(first.name)
+    assert name.endswith(suffix), first
+    return first.with_name(name[: -len(suffix)] + ".npy" + temp)
+
+
+def _split_temp(name: str) -> tuple[str, str]:
+    """Split a staging file's temporary suffix off its name (see webdataset.py)."""
+    if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+        return name[: -len(TEMP_SUFFIX)], TEMP_SUFFIX
+    return name, ""
 
 
 def other_layout(npy: Path, *, params: MelParams) -> Path:
@@ -75,9 +86,14 @@ def other_layout(npy: Path, *, params: MelParams) -> Path:
     ``npy`` is a job's array as :func:`plan_job` lays it out under ``params``:
     ``OUT/a.000.npy`` (one file per segment) ↔ ``OUT/a.npy`` (one array).
     """
-    if params.segment is not None and params.segment_layout == "files":
-        return _unsegmented(npy)
+    if files_layout(params):
+        return unsegmented(npy)
     return segment_path(npy, 0)
+
+
+def files_layout(params: MelParams) -> bool:
+    """Return whether ``params`` write one file per segment."""
+    return params.segment is not None and params.segment_layout == "files"
 
 
 def claimed_by(keys: set[str], *, params: MelParams) -> Callable[[str], bool]:
@@ -86,7 +102,7 @@ def claimed_by(keys: set[str], *, params: MelParams) -> Callable[[str], bool]:
     ``keys`` are a run's manifest keys; with one file per segment, a key
     ``X.000.npy`` also claims ``X.001.npy``, ``X.002.npy``, ...
     """
-    files = params.segment is not None and params.segment_layout == "files"
+    files = files_layout(params)
     bases = {k[: -len(".000.npy")] for k in keys if k.endswith(".000.npy")}
 
     def claimed(name: str) -> bool:
@@ -109,7 +125,7 @@ def plan_job(job: Job, *, params: MelParams) -> Job:
     ``NAME.npy`` when planning, are the same: ``a.wav`` and ``a.flac`` would
     both write ``a.000.npy``, ``a.001.npy``, ...)
     """
-    if params.segment is None or params.segment_layout != "files":
+    if not files_layout(params):
         return job
     return dataclasses.replace(job, npy=segment_path(job.npy, 0))
 
@@ -217,15 +233,16 @@ def write(
     """Decode ``job.src``, cut it into segments and write them.
 
     Files up to :data:`melcli.stream.STREAM_SECONDS` are decoded whole (as
-    :func:`melcli.audio.load` does); longer ones block by block. Nothing is
-    left under a final name if this raises.
+    :func:`melcli.audio.load` does); longer ones block by block (with the soxr
+    resamplers, whatever the kind of spectrogram: each segment is computed in
+    memory). Nothing is left under a final name if this raises.
 
     Raises
     ------
     MelcliError
         As :func:`melcli.audio.load`, or for a non-finite spectrogram.
     """
-    limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
+    limit = stream.STREAM_SECONDS if stream.can_stream_waveform(params) else None
     try:
         wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
     except audio.TooLong:
@@ -255,7 +272,7 @@ def _write_windows(
     timings: dict[str, float] | None,
 ) -> Segmented:
     files = params.segment_layout == "files"
-    base = _unsegmented(job.npy) if files else job.npy
+    base = unsegmented(job.npy) if files else job.npy
     written: list[Path] = []
     stack: list[np.ndarray] = []
     starts: list[float] = []
@@ -303,6 +320,7 @@ __all__ = [
     "Segmented",
     "check_png",
     "claimed_by",
+    "files_layout",
     "n_segments",
     "other_layout",
     "plan_job",
@@ -310,6 +328,7 @@ __all__ = [
     "sizes",
     "spectrograms",
     "stale_outputs",
+    "unsegmented",
     "windows",
     "write",
 ]

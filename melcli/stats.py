@@ -34,7 +34,12 @@ import numpy as np
 
 from .errors import MelcliError
 from .manifest import MANIFEST_NAME, Manifest
+from .storage import webdataset
+from .storage.tarshards import Slice
 from .write import atomic_write
+
+#: An array to read: a ``.npy`` file, or an ``.npy`` member of a tar shard.
+ArraySource = Path | Slice
 
 #: The file ``melcli stats OUT`` writes, in OUT.
 STATS_NAME = "stats.npz"
@@ -144,7 +149,8 @@ class DatasetStats:
     min: np.ndarray
     max: np.ndarray
     count: int
-    files: list[Path] = field(default_factory=list)
+    #: The arrays read: ``.npy`` files, or members of shards.
+    files: list[ArraySource] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
         """Write ``mean, std, min, max, count`` to ``path`` (``.npz``), atomically."""
@@ -158,11 +164,13 @@ class DatasetStats:
         atomic_write(path, write)
 
 
-def compute(paths: Iterable[str | os.PathLike[str]]) -> DatasetStats:
-    """Compute per-band statistics over every frame of the ``.npy`` files ``paths``.
+def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
+    """Compute per-band statistics over every frame of the arrays ``paths``.
 
-    Each file is memory-mapped and read in chunks: memory does not grow with
-    the size of the arrays or their number.
+    ``paths`` are ``.npy`` files, or ``.npy`` members of tar shards given as
+    :class:`~melcli.storage.tarshards.Slice` (:func:`arrays_of` lists those of
+    a ``--format webdataset`` output). Each array is memory-mapped and read in
+    chunks: memory does not grow with the size of the arrays or their number.
 
     Raises
     ------
@@ -171,15 +179,18 @@ def compute(paths: Iterable[str | os.PathLike[str]]) -> DatasetStats:
         if there is no array at all.
     """
     running = RunningStats()
-    files = []
+    files: list[ArraySource] = []
     for path in paths:
-        path = Path(path)
+        source = path if isinstance(path, Slice) else Path(path)
         try:
-            S = np.load(path, mmap_mode="r", allow_pickle=False)
+            if isinstance(source, Slice):
+                S = webdataset.read_npy(source)
+            else:
+                S = np.load(source, mmap_mode="r", allow_pickle=False)
             running.add(S)
         except (OSError, ValueError, MelcliError) as exc:
-            raise MelcliError(f"{path}: {exc}") from None
-        files.append(path)
+            raise MelcliError(f"{source}: {exc}") from None
+        files.append(source)
     values = running.result()
     return DatasetStats(
         mean=values["mean"],
@@ -191,24 +202,43 @@ def compute(paths: Iterable[str | os.PathLike[str]]) -> DatasetStats:
     )
 
 
-def arrays_of(out: str | os.PathLike[str]) -> list[Path]:
+def arrays_of(
+    out: str | os.PathLike[str],
+    *,
+    sources: Iterable[str | os.PathLike[str]] | None = None,
+) -> list[ArraySource]:
     """Return the arrays of the output tree ``out``, in sorted order.
 
-    With ``OUT/manifest.jsonl``, the ``.npy`` outputs of its written or
-    up-to-date entries (so leftovers and foreign files do not count);
-    without, every ``*.npy`` below ``out`` outside hidden folders.
+    With ``OUT/manifest.jsonl``, the arrays of its written or up-to-date
+    entries (so leftovers and foreign files do not count): ``.npy`` files, or
+    for ``--format webdataset`` the ``.npy`` members of the samples in the
+    shards. Without a manifest, every ``*.npy`` below ``out`` outside hidden
+    folders.
+
+    ``sources``, if given, keeps only the entries of these inputs (``melcli
+    mel --stats``: the run's own); it needs the manifest.
     """
     out = Path(out)
-    if (out / MANIFEST_NAME).is_file():
-        manifest = Manifest.load(out)
-        return [
-            out / name
-            for _key, entry in sorted(manifest.entries.items())
-            if entry.get("status") in ("written", "up-to-date")
-            for name in sorted(entry.get("stamps", {}))
-            if name.endswith(".npy")
-        ]
-    return sorted(_walk_npy(out))
+    arrays: list[ArraySource] = []
+    if not (out / MANIFEST_NAME).is_file():
+        if sources is None:
+            arrays.extend(sorted(_walk_npy(out)))
+        return arrays
+    manifest = Manifest.load(out)
+    wanted = None
+    if sources is not None:
+        wanted = {os.path.abspath(os.fsdecode(s)) for s in sources}
+    for key, entry in sorted(manifest.entries.items()):
+        if entry.get("status") not in ("written", "up-to-date"):
+            continue
+        if wanted is not None and entry.get("source_abs") not in wanted:
+            continue
+        if webdataset.is_sample(entry):
+            arrays.extend(webdataset.npy_members(manifest, key))
+        else:
+            names = sorted(entry.get("stamps", {}))
+            arrays.extend(out / name for name in names if name.endswith(".npy"))
+    return arrays
 
 
 def _walk_npy(out: Path) -> Iterator[Path]:
@@ -222,7 +252,7 @@ def _walk_npy(out: Path) -> Iterator[Path]:
 def write_stats(
     out: str | os.PathLike[str],
     *,
-    paths: Iterable[str | os.PathLike[str]] | None = None,
+    paths: Iterable[str | os.PathLike[str] | Slice] | None = None,
     dest: str | os.PathLike[str] | None = None,
 ) -> DatasetStats:
     """Compute the statistics of an output tree and write ``OUT/stats.npz``.
@@ -231,7 +261,7 @@ def write_stats(
     ----------
     out : path-like
         The output folder of a run.
-    paths : iterable of path-like or None
+    paths : iterable of path-like or Slice, or None
         The arrays to cover; :func:`arrays_of` ``out`` when omitted.
     dest : path-like or None
         Where to write; ``OUT/stats.npz`` when omitted.
@@ -250,6 +280,7 @@ def write_stats(
 
 __all__ = [
     "STATS_NAME",
+    "ArraySource",
     "DatasetStats",
     "RunningStats",
     "arrays_of",

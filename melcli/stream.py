@@ -57,10 +57,21 @@ def can_stream(params: MelParams) -> bool:
     last frame, or another resampler).
     """
     return (
-        params.res_type.startswith("soxr")
+        can_stream_waveform(params)
         and params.kind == "mel"
         and not params.drop_last_frame
     )
+
+
+def can_stream_waveform(params: MelParams) -> bool:
+    """Return whether a long file's waveform can be read block by block.
+
+    True for the soxr resamplers, whatever the rest of the settings: the
+    clip (:mod:`melcli.clip`) and segment (:mod:`melcli.segment`) paths only
+    need the resampled samples in order, and compute each spectrogram in
+    memory, so they stream for every ``kind`` and with ``drop_last_frame``.
+    """
+    return params.res_type.startswith("soxr")
 
 
 def stream_to_npy(

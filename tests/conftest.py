@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +39,18 @@ def noise(*, sr: int = 22050, seconds: float = 1.0, seed: int = 0) -> np.ndarray
     return (rng.random(int(sr * seconds)) - 0.5).astype(np.float32)
 
 
+def speechlike(sr: int, seconds: float = 2.5, seed: int = 7) -> np.ndarray:
+    """Harmonics on a gliding pitch, syllable bursts, a pause, a little noise."""
+    t = np.arange(int(sr * seconds)) / sr
+    f0 = 110 + 40 * np.sin(2 * np.pi * 0.9 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    y = sum(np.sin(k * phase) * np.exp(-k / 8) for k in range(1, 30))
+    envelope = np.clip(np.sin(2 * np.pi * 2.5 * t), 0, None) ** 1.5
+    envelope[int(0.5 * len(t)) : int(0.6 * len(t))] = 0.0
+    n = noise(sr=sr, seconds=seconds, seed=seed)[: len(t)]
+    return np.asarray(0.15 * y * envelope + 0.005 * n, dtype=np.float32)
+
+
 WriteAudio = Callable[..., Path]
 
 
@@ -69,3 +82,32 @@ def dataset(write_audio: WriteAudio, tmp_path: Path) -> Path:
     write_audio("birds/tweet.wav", tone(3000.0, sr=44100, channels=2), sr=44100)
     write_audio("birds/deep/chirp.flac", tone(1000.0))
     return tmp_path / "audio"
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No ``MELCLI_*`` variables from the caller's environment; cwd is tmp_path."""
+    for name in list(os.environ):
+        if name.startswith("MELCLI_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def whisper_features(y: np.ndarray, *, n_mels: int) -> np.ndarray:
+    """transformers' WhisperFeatureExtractor on 16-kHz ``y``: [shape=(n_mels, 3000)].
+
+    Built with explicit arguments (nothing is downloaded); it pads or trims
+    ``y`` to 30 s, as Whisper does.
+    """
+    from transformers import WhisperFeatureExtractor
+
+    extractor = WhisperFeatureExtractor(
+        feature_size=n_mels,
+        sampling_rate=16000,
+        hop_length=160,
+        chunk_length=30,
+        n_fft=400,
+    )
+    features = extractor(y, sampling_rate=16000, return_tensors="np")
+    out: np.ndarray = features["input_features"][0]
+    return out

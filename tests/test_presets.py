@@ -16,7 +16,7 @@ from pathlib import Path
 import librosa
 import numpy as np
 import pytest
-from conftest import SAMPLE_AUDIO, noise
+from conftest import SAMPLE_AUDIO, speechlike, whisper_features
 
 import melcli
 from melcli import MelParams, ParameterError, presets
@@ -25,18 +25,6 @@ TOLERANCE = 1e-4  # absolute, in each preset's output units
 
 SPEECH = sorted((SAMPLE_AUDIO / "speech").iterdir())
 SPEECH = [p for p in SPEECH if p.suffix in {".wav", ".flac", ".mp3"}]
-
-
-def speechlike(sr: int, seconds: float = 2.5, seed: int = 7) -> np.ndarray:
-    """Harmonics on a gliding pitch, syllable bursts, a pause, a little noise."""
-    t = np.arange(int(sr * seconds)) / sr
-    f0 = 110 + 40 * np.sin(2 * np.pi * 0.9 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / sr
-    y = sum(np.sin(k * phase) * np.exp(-k / 8) for k in range(1, 30))
-    envelope = np.clip(np.sin(2 * np.pi * 2.5 * t), 0, None) ** 1.5
-    envelope[int(0.5 * len(t)) : int(0.6 * len(t))] = 0.0
-    n = noise(sr=sr, seconds=seconds, seed=seed)[: len(t)]
-    return np.asarray(0.15 * y * envelope + 0.005 * n, dtype=np.float32)
 
 
 def signals(sr: int) -> dict[str, Callable[[], np.ndarray]]:
@@ -68,20 +56,10 @@ def ours(name: str, y: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(("name", "n_mels"), [("whisper", 80), ("whisper-v3", 128)])
 @pytest.mark.parametrize("signal", list(signals(16000)))
 def test_whisper_matches_transformers(name: str, n_mels: int, signal: str) -> None:
-    from transformers import WhisperFeatureExtractor
-
     y = signals(16000)[signal]()
     y30 = np.zeros(30 * 16000, dtype=np.float32)  # Whisper's 30-s window
     y30[: len(y)] = y
-    extractor = WhisperFeatureExtractor(
-        feature_size=n_mels,
-        sampling_rate=16000,
-        hop_length=160,
-        chunk_length=30,
-        n_fft=400,
-    )
-    features = extractor(y, sampling_rate=16000, return_tensors="np")
-    expected = features["input_features"][0]
+    expected = whisper_features(y, n_mels=n_mels)
     actual = ours(name, y30)
     assert actual.shape == (n_mels, 3000)
     assert_close(actual, expected)

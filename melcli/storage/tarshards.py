@@ -112,11 +112,18 @@ def shard_index(name: str) -> int | None:
 
 @dataclass(frozen=True)
 class Slice:
-    """``size`` bytes of the file ``path`` from ``offset`` (a member of a shard)."""
+    """``size`` bytes of the file ``path`` from ``offset`` (a member of a shard).
+
+    ``name``, if given, is the member's name in the shard (for messages).
+    """
 
     path: Path
     offset: int
     size: int
+    name: str = ""
+
+    def __str__(self) -> str:
+        return os.fspath(self.path / self.name) if self.name else os.fspath(self.path)
 
 
 #: What a member's bytes come from: bytes, a whole file, or part of one.
@@ -132,15 +139,21 @@ class Placement:
     shard : str
         The shard's file name (relative to OUT).
     start, end : int
-        The byte range of the sample in the shard, tar headers included.
+        The byte range of the sample in the shard, tar headers included (of
+        all the samples, for a group written by :meth:`ShardWriter.add_group`).
     members : dict
-        ``{suffix: [offset, size]}``: where each member's bytes are.
+        ``{suffix: [offset, size]}``: where each member's bytes are (of the
+        group's first sample).
+    group : dict
+        For a group: ``{key: members}`` of each of its samples, in order;
+        empty for a single sample.
     """
 
     shard: str
     start: int
     end: int
     members: dict[str, list[int]]
+    group: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -198,13 +211,28 @@ class ShardWriter:
         :class:`Placement` is in the returned (or, later, closing) shard's
         ``samples``.
         """
+        return self.add_group([(key, members)])
+
+    def add_group(
+        self, samples: Sequence[tuple[str, Sequence[tuple[str, Data]]]]
+    ) -> list[ClosedShard]:
+        """Append several samples back to back in one shard, as one unit.
+
+        ``samples`` are ``(key, members)`` pairs, as :meth:`add` takes them
+        (the segments of one input, each a sample of its own). They land in
+        the same shard, or not at all; their :class:`Placement` is listed
+        under the first key, with every sample's members in ``group``.
+        """
+        named = [
+            (key, suffix, data) for key, members in samples for suffix, data in members
+        ]
         headers = [
             _header(f"{key}.{suffix}", _size(data), self.mtime)
-            for suffix, data in members
+            for key, suffix, data in named
         ]
         sample_bytes = sum(
             len(h) + _padded(_size(data))
-            for h, (_, data) in zip(headers, members, strict=True)
+            for h, (_, _, data) in zip(headers, named, strict=True)
         )
         closed = []
         if (
@@ -215,12 +243,13 @@ class ShardWriter:
             closed.append(self._close())
         f, shard = self._current()
         start = self._offset
-        placed: dict[str, list[int]] = {}
+        placed: dict[str, dict[str, list[int]]] = {key: {} for key, _ in samples}
+        assert len(placed) == len(samples), "a group's keys must differ"
         try:
-            for header, (suffix, data) in zip(headers, members, strict=True):
+            for header, (key, suffix, data) in zip(headers, named, strict=True):
                 f.write(header)
                 size = _size(data)
-                placed[suffix] = [self._offset + len(header), size]
+                placed[key][suffix] = [self._offset + len(header), size]
                 _copy(data, f)
                 f.write(b"\0" * (_padded(size) - size))
                 self._offset += len(header) + _padded(size)
@@ -232,7 +261,10 @@ class ShardWriter:
             except OSError:
                 self.abort()
             raise
-        shard.samples.append((key, Placement(shard.name, start, self._offset, placed)))
+        first = samples[0][0]
+        group = placed if len(samples) > 1 else {}
+        placement = Placement(shard.name, start, self._offset, placed[first], group)
+        shard.samples.append((first, placement))
         return closed
 
     @property

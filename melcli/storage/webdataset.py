@@ -2,7 +2,10 @@ r"""``--format webdataset``: samples in tar shards, for millions of inputs.
 
 Each input becomes one *sample* in ``OUT/shard-NNNNNN.tar``: ``KEY.npy`` (the
 array, byte for byte what ``--format npy`` writes), ``KEY.json`` (where it
-came from and how it was made) and, with ``--png``, ``KEY.png``.
+came from and how it was made) and, with ``--png``, ``KEY.png``. With one file
+per segment (``segment_layout="files"``) each segment is a sample of its own,
+keyed as its ``NAME.000.npy`` would be (``NAME%2E000``); an input's segments
+are stored back to back in one shard and recorded in one manifest entry.
 
 How a run uses this module (:func:`melcli.batch.run_plan`):
 
@@ -44,12 +47,13 @@ from urllib.parse import unquote_to_bytes
 
 import numpy as np
 
+from .. import segment
 from ..discover import Job
 from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
 from ..params import MelParams
 from ..pipeline import Task, describe_exception
 from ..report import Result, Status
-from ..write import TEMP_SUFFIX, remove_files
+from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
 from .tarshards import (
     END_OF_ARCHIVE,
     ClosedShard,
@@ -173,6 +177,7 @@ class SampleStore:
         used += [shard_index(str(e.get("shard"))) for e in manifest.entries.values()]
         first = max((i for i in used if i is not None), default=-1) + 1
         self.writer = ShardWriter(self.out, max_bytes=shard_size, first_index=first)
+        self._segment_files = segment.files_layout(params)
         self.written: set[str] = set()
         self._origin: dict[Path, Job] = {}
         self._pending: dict[str, tuple[Result, Job]] = {}
@@ -189,13 +194,35 @@ class SampleStore:
         """Return ``task`` with its outputs redirected to hidden staging files."""
         n = len(self._origin)
         job = task.job
+        npy = self.out / f".stage-{n}.npy{TEMP_SUFFIX}"
+        if self._segment_files:  # segments .stage-N.000.npy.melcli-tmp, ...
+            npy = segment.segment_path(npy, 0)
         staged = dataclasses.replace(
             job,
-            npy=self.out / f".stage-{n}.npy{TEMP_SUFFIX}",
+            npy=npy,
             png=self.out / f".stage-{n}.png{TEMP_SUFFIX}" if job.png else None,
         )
         self._origin[staged.npy] = job
         return dataclasses.replace(task, job=staged, render_only=False)
+
+    def discard(self, staged: Job) -> None:
+        """Delete what a task that did not finish left: its staging files.
+
+        With one file per segment, every ``.stage-N.KKK.npy.melcli-tmp`` the
+        worker wrote, and their temporary files (a worker killed mid-write).
+        """
+        paths = list(staged.outputs)
+        if self._segment_files:
+            stem = segment.unsegmented(staged.npy).name[: -len(f".npy{TEMP_SUFFIX}")]
+            with contextlib.suppress(OSError):
+                paths.extend(
+                    self.out / name
+                    for name in os.listdir(self.out)
+                    if name.lstrip(".").startswith(stem.lstrip(".") + ".")
+                    and name.endswith(TEMP_SUFFIX)
+                )
+        remove_temp_files(paths)
+        remove_files(paths)
 
     def original(self, staged: Job) -> Job:
         """Return the job a staged job was made from."""
@@ -209,15 +236,10 @@ class SampleStore:
         Samples of any shard closed meanwhile are recorded.
         """
         job = self.original(staged)
-        key = job_key(job, self.out)
         try:
-            members: list[tuple[str, Data]] = [
-                ("npy", staged.npy),
-                ("json", self._describe(key, result, job, staged.npy)),
-            ]
-            if staged.png is not None:
-                members.append(("png", staged.png))
-            self._recorded(self.writer.add(key, members))
+            samples = self._samples(result, job, staged)
+            key = samples[0][0]
+            self._recorded(self.writer.add_group(samples))
         except OSError as exc:
             return dataclasses.replace(
                 result,
@@ -226,7 +248,7 @@ class SampleStore:
                 outputs=(),
             )
         finally:
-            remove_files(staged.outputs)
+            remove_files(dict.fromkeys((*staged.outputs, *result.outputs)))
         assert self.writer.open_shard is not None
         done = dataclasses.replace(result, outputs=(self.writer.open_shard.path,))
         self._pending[key] = (done, job)
@@ -241,8 +263,39 @@ class SampleStore:
         """Drop the open shard: its samples are rebuilt by the next run."""
         self.writer.abort()
 
-    def _describe(self, key: str, result: Result, job: Job, npy: Path) -> bytes:
-        """Return ``KEY.json``: what the array is and how it was made."""
+    def _samples(
+        self, result: Result, job: Job, staged: Job
+    ) -> list[tuple[str, list[tuple[str, Data]]]]:
+        """Return the samples of a finished task: one, or one per segment."""
+        if not self._segment_files:
+            key = job_key(job, self.out)
+            members: list[tuple[str, Data]] = [
+                ("npy", staged.npy),
+                ("json", self._describe(key, result, job, staged.npy)),
+            ]
+            if staged.png is not None:
+                members.append(("png", staged.png))
+            return [(key, members)]
+        # The worker wrote .stage-N.000.npy.melcli-tmp, .stage-N.001..., in order.
+        base = segment.unsegmented(job.npy)
+        samples: list[tuple[str, list[tuple[str, Data]]]] = []
+        for k, npy in enumerate(result.outputs):
+            where = {"segment": k, "start": result.segments[k]}
+            key = job_key(
+                dataclasses.replace(job, npy=segment.segment_path(base, k)), self.out
+            )
+            meta = self._describe(key, result, job, npy, **where)
+            samples.append((key, [("npy", npy), ("json", meta)]))
+        return samples
+
+    def _describe(
+        self, key: str, result: Result, job: Job, npy: Path, **extra: object
+    ) -> bytes:
+        """Return ``KEY.json``: what the array is and how it was made.
+
+        With segments, also their start times (``segments``, of a stack) or
+        this segment's index and start (``segment``, ``start``), in seconds.
+        """
         array = np.load(npy, mmap_mode="r")
         effective = {**self._settings, "fmax": self.params.effective_fmax(result.sr)}
         meta = {
@@ -257,7 +310,10 @@ class SampleStore:
             "settings": self._fingerprint,
             "params": effective,
             **versions(),
+            **extra,
         }
+        if result.segments and not extra:
+            meta["segments"] = list(result.segments)
         return json.dumps(meta, ensure_ascii=True, sort_keys=True).encode("ascii")
 
     def _recorded(self, closed: Iterable[ClosedShard]) -> None:
@@ -298,13 +354,19 @@ class SampleStore:
         path = self.out / name
         for mkey in mkeys:
             entry = self.manifest.entries[mkey]
-            members = [
-                (suffix, Slice(path, offset, size))
-                for suffix, (offset, size) in entry["members"].items()
+            group: list[tuple[str, list[tuple[str, Data]]]] = [
+                (
+                    key,
+                    [
+                        (suffix, Slice(path, offset, size))
+                        for suffix, (offset, size) in members.items()
+                    ],
+                )
+                for key, members in entry_samples(entry).items()
             ]
             self._moving[entry["sample"]] = mkey
             with signals_deferred():
-                self._recorded(self.writer.add(entry["sample"], members))
+                self._recorded(self.writer.add_group(group))
 
     def _moved(
         self,
@@ -314,7 +376,8 @@ class SampleStore:
         stamp: list[int] | None,
     ) -> None:
         mkey = self._moving.pop(key)
-        entry = self.manifest.entries[mkey]
+        entry = dict(self.manifest.entries[mkey])
+        entry.pop("samples", None)
         fields = sample_fields(key, placement, shard, stamp)
         self.manifest.record({**entry, **fields})
 
@@ -322,7 +385,12 @@ class SampleStore:
 def sample_fields(
     key: str, placement: Placement, shard: ClosedShard, stamp: list[int] | None
 ) -> dict[str, Any]:
-    """Return a sample's manifest fields: its shard, key and members' offsets."""
+    """Return a sample's manifest fields: its shard, key and members' offsets.
+
+    For a group (the segments of one input, one sample each), ``sample`` and
+    ``members`` are the first sample's, ``samples`` maps every key to its
+    members, and ``span`` covers them all.
+    """
     return {
         "format": FORMAT,
         "npy": None,
@@ -330,6 +398,7 @@ def sample_fields(
         "shard": shard.name,
         "sample": key,
         "members": placement.members,
+        **({"samples": placement.group} if placement.group else {}),
         "span": [placement.start, placement.end],
         "stamps": {shard.name: stamp},
     }
@@ -339,6 +408,69 @@ def sample_fields(
 def is_sample(entry: Entry) -> bool:
     """Return whether ``entry`` describes a sample in a shard."""
     return entry.get("format") == FORMAT and bool(entry.get("shard"))
+
+
+def entry_samples(entry: Entry) -> dict[str, dict[str, list[int]]]:
+    """Return ``{key: {suffix: [offset, size]}}`` of every sample of ``entry``.
+
+    One sample per input, or (one file per segment) one per segment.
+    """
+    group: dict[str, dict[str, list[int]]] | None = entry.get("samples")
+    return group or {str(entry["sample"]): entry["members"]}
+
+
+def npy_members(manifest: Manifest, mkey: str) -> list[Slice]:
+    """Return where the arrays of the entry ``mkey`` are: ``.npy`` members."""
+    entry = manifest.entries[mkey]
+    shard = manifest.out / str(entry["shard"])
+    return [
+        Slice(shard, members["npy"][0], members["npy"][1], name=f"{key}.npy")
+        for key, members in entry_samples(entry).items()
+        if "npy" in members
+    ]
+
+
+def read_npy(member: Slice) -> np.ndarray:
+    """Memory-map the ``.npy`` file stored as ``member`` of a shard.
+
+    The npy header is parsed at the member's offset; the data that follows is
+    mapped read-only, without copying (a zero-size array is returned as is).
+
+    Raises
+    ------
+    ValueError
+        If the member is not an ``.npy`` file, holds Python objects, or its
+        size disagrees with its header.
+    """
+    fmt = np.lib.format
+    with open(member.path, "rb") as f:
+        f.seek(member.offset)
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+        data = f.tell()
+    if dtype.hasobject:
+        raise ValueError("the array holds Python objects")
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if data - member.offset + nbytes != member.size:
+        raise ValueError(
+            f"member of {member.size} bytes does not hold a {shape} {dtype} array"
+        )
+    if nbytes == 0:
+        return np.empty(shape, dtype=dtype)
+    mapped: np.ndarray = np.memmap(
+        member.path,
+        dtype=dtype,
+        mode="r",
+        offset=data,
+        shape=tuple(shape),
+        order="F" if fortran else "C",
+    )
+    return mapped
 
 
 def samples_by_shard(manifest: Manifest) -> dict[str, list[str]]:
@@ -432,11 +564,14 @@ __all__ = [
     "FORMAT",
     "SampleStore",
     "dead_bytes",
+    "entry_samples",
     "forget_sample",
     "holds_samples",
     "job_key",
     "key_to_path",
+    "npy_members",
     "plan_cleanup",
+    "read_npy",
     "remove_unreferenced",
     "sample_fields",
     "sample_key",
