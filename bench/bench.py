@@ -11,6 +11,7 @@ Workloads (see bench/README.md):
     e  scaling: -j 1 against every CPU, and N/2 against N files
     p  melcli's per-stage profile, in process
     r  incremental: an up-to-date re-run against the first run
+    k  cluster: --scheduler local (Dask, 1 and 2 workers) against the local pool
 
 Every contender is a whole process (imports included, as a user pays them),
 run into a fresh temporary output folder; contenders alternate within each
@@ -70,8 +71,9 @@ TARGET_STARTUP = 0.40  # (c) melcli / baseline, at most
 TARGET_RSS_MB = 400.0  # (d) melcli -j 1 peak RSS, MB = 10**6 bytes
 TARGET_PARALLEL_EFFICIENCY = 0.9  # (e) -j all / -j 1 >= 0.9 x CPUs (1.8 on 2)
 TARGET_LINEARITY = (0.9, 1.1)  # (e) t(N) / t(N/2), relative to the ideal 2.0
+TARGET_CLUSTER = 0.8  # (k) Dask throughput / local pool throughput, at least
 
-WORKLOADS = ("a", "b", "c", "d", "e", "p", "r")
+WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k")
 
 #: Sizes by default, and with --quick (options given explicitly win over both).
 FULL: dict[str, Any] = {
@@ -1219,6 +1221,125 @@ def rerun(cfg: Config, dataset: Dataset) -> Outcome:
     return Outcome(data=data, checks=checks, lines=lines, notes=spread_notes(timings))
 
 
+def cluster(cfg: Config, dataset: Dataset) -> Outcome:
+    """(k) ``--scheduler local``: a Dask LocalCluster against the local pool.
+
+    Both on N and N/2 files, so that each run's time splits into a fixed part
+    (start-up: the pool's fork, the cluster's scheduler and worker processes)
+    and a cost per file, whose difference is Dask's overhead per file.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise BenchError("(k) needs Dask: pip install 'melcli[dask]'") from exc
+    workers = 2
+    n_files = cfg.scale_files
+    half = n_files // 2
+    src, src_half = dataset.clip_set(n_files), dataset.clip_set(half)
+    warm_page_cache(src)
+    dask = ("--scheduler", "local")
+    names = {
+        "pool": f"pool -j {workers}, {n_files} files",
+        "pool_half": f"pool -j {workers}, {half} files",
+        "dask1": f"dask 1 worker, {n_files} files",
+        "dask": f"dask {workers} workers, {n_files} files",
+        "dask_half": f"dask {workers} workers, {half} files",
+    }
+    contenders = [
+        Contender(names["pool"], melcli_mel(src, "-j", str(workers))),
+        Contender(names["pool_half"], melcli_mel(src_half, "-j", str(workers))),
+        Contender(names["dask1"], melcli_mel(src, *dask, "-j", "1")),
+        Contender(names["dask"], melcli_mel(src, *dask, "-j", str(workers))),
+        Contender(names["dask_half"], melcli_mel(src_half, *dask, "-j", str(workers))),
+    ]
+    timings, sanity = race(
+        contenders,
+        cfg.rounds,
+        verify=comparer(
+            names["dask"], names["pool"], expected=n_files, label="dask vs pool"
+        ),
+    )
+    t = {key: timings[name].median for key, name in names.items()}
+    whole = t["pool"] / t["dask"]  # files/s of the Dask run / files/s of the pool's
+    pool_per_file = (t["pool"] - t["pool_half"]) / (n_files - half)
+    dask_per_file = (t["dask"] - t["dask_half"]) / (n_files - half)
+    pool_fixed = t["pool"] - n_files * pool_per_file
+    dask_fixed = t["dask"] - n_files * dask_per_file
+    marginal = pool_per_file / dask_per_file if dask_per_file > 0 else math.nan
+    workers_speedup = t["dask1"] / t["dask"]
+    # On a busy machine the fastest run of each is the least disturbed one.
+    fastest = min(timings[names["pool"]].seconds) / min(timings[names["dask"]].seconds)
+    rows = [
+        [
+            name,
+            f"{timings[name].median:.2f}",
+            f"{min(timings[name].seconds):.2f}-{max(timings[name].seconds):.2f}",
+            f"{(n_files if 'half' not in key else half) / timings[name].median:.1f}",
+        ]
+        for key, name in names.items()
+    ]
+    lines = [
+        f"(k) cluster: melcli --scheduler local (a Dask LocalCluster started by the "
+        f"run) against the local pool, {n_files} and {half} clips, "
+        f"{plural(cfg.rounds, 'round')}",
+        *table(["contender", "median s", "min-max s", "files/s"], rows),
+        f"fit t = fixed + n x per-file: pool fixed {pool_fixed:.2f} s, "
+        f"{pool_per_file * 1000:.2f} ms/file; dask fixed {dask_fixed:.2f} s, "
+        f"{dask_per_file * 1000:.2f} ms/file",
+        f"Dask's overhead: {(dask_fixed - pool_fixed):.2f} s per run (cluster "
+        f"start-up), {(dask_per_file - pool_per_file) * 1000:.2f} ms per file",
+        f"throughput, dask / pool: whole run of {n_files} files {whole:.0%} "
+        f"(fastest runs: {fastest:.0%}); per file, start-up aside {marginal:.0%}",
+        f"dask {workers} workers / 1 worker speedup = {workers_speedup:.2f}x "
+        f"(ideal {workers}x)",
+    ]
+    checks = [
+        Check(
+            "k",
+            f"dask / pool throughput, {n_files} files",
+            whole,
+            f"{whole:.0%}",
+            f">= {TARGET_CLUSTER:.0%}",
+            whole >= TARGET_CLUSTER,
+        ),
+        Check(
+            "k",
+            "dask / pool throughput per file",
+            marginal,
+            f"{marginal:.0%}",
+            f">= {TARGET_CLUSTER:.0%}",
+            marginal >= TARGET_CLUSTER if not math.isnan(marginal) else None,
+        ),
+    ]
+    data = {
+        "workers": workers,
+        "files": n_files,
+        "half_files": half,
+        "rounds": cfg.rounds,
+        "contenders": {
+            key: timings[name].as_json(
+                files=n_files if "half" not in key else half,
+                audio_seconds=(n_files if "half" not in key else half) * CLIP_SECONDS,
+            )
+            | {"label": name}
+            for key, name in names.items()
+        },
+        "throughput_ratio": whole,
+        "throughput_ratio_fastest_runs": fastest,
+        "per_file_throughput_ratio": None if math.isnan(marginal) else marginal,
+        "pool_fixed_seconds": pool_fixed,
+        "pool_per_file_seconds": pool_per_file,
+        "dask_fixed_seconds": dask_fixed,
+        "dask_per_file_seconds": dask_per_file,
+        "overhead_per_file_seconds": dask_per_file - pool_per_file,
+        "overhead_per_run_seconds": dask_fixed - pool_fixed,
+        "workers_speedup": workers_speedup,
+        "sanity": sanity.as_json() if sanity else None,
+    }
+    notes = spread_notes(timings)
+    return Outcome(data=data, checks=checks, lines=lines, sanity=sanity, notes=notes)
+
+
 # ======================================================================== main
 RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "a": throughput,
@@ -1228,6 +1349,7 @@ RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "e": scaling,
     "p": profile,
     "r": rerun,
+    "k": cluster,
 }
 
 
@@ -1311,15 +1433,16 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser = argparse.ArgumentParser(
         description="melcli against the hand-written librosa loop, side by side.",
         epilog="Workloads: a throughput, b with --png, c one 1-second file, "
-        "d one long file (memory, accuracy), e scaling, p per-stage profile, r re-run.",
+        "d one long file (memory, accuracy), e scaling, p per-stage profile, r re-run, "
+        "k Dask cluster against the local pool.",
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="cache dir")
     parser.add_argument("--files", type=int, help="clips for (a) [300]")
     parser.add_argument(
         "--scale-files",
         type=int,
-        help="clips for (e), N against N/2 [600: large enough that a run's fixed "
-        "start-up cost does not hide how the per-file cost grows]",
+        help="clips for (e) and (k), N against N/2 [600: large enough that a "
+        "run's fixed start-up cost does not hide how the per-file cost grows]",
     )
     parser.add_argument("--png-files", type=int, help="clips for (b) [100]")
     parser.add_argument("--profile-files", type=int, help="clips for (p) [30]")
@@ -1327,7 +1450,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
     parser.add_argument(
-        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p]"
+        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k]"
     )
     parser.add_argument("--skip-long", action="store_true", help="skip (d)")
     parser.add_argument(

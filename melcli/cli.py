@@ -7,18 +7,21 @@ only what an option asks for (``melcli info``'s table or JSON).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import platform
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from . import __version__, segment
+from . import shard as sharding
 from .audio import probe
 from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
@@ -42,7 +45,7 @@ from .params import (
 from .presets import PRESETS
 from .render import STYLES, RenderParams
 from .report import Report, Result, Status, display_path
-from .runners import DEFAULT_TIMEOUT, default_jobs, make_runner
+from .runners import DEFAULT_TIMEOUT, Runner, default_jobs, make_runner
 from .stats import STATS_NAME, DatasetStats, arrays_of, write_stats
 from .storage import FORMATS, webdataset
 from .storage.tarshards import parse_size
@@ -82,6 +85,25 @@ SAMPLE_RATE = _NumberOr({"native": None}, number=int)
 REF = _NumberOr({"max": "max"})
 OPTIONAL_FLOAT = _NumberOr({"none": None})
 NORM = _NumberOr({"slaney": "slaney", "none": None})
+
+
+class _ShardType(click.ParamType):  # type: ignore[type-arg]
+    """``I/N``: shard I of N."""
+
+    name = "I/N"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, sharding.Shard):
+            return value
+        try:
+            return sharding.Shard.parse(str(value))
+        except MelcliError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SHARD = _ShardType()
 
 
 # ----------------------------------------------------------- option bundles
@@ -599,6 +621,34 @@ def _extensions(values: tuple[str, ...]) -> frozenset[str]:
     return normalize_extensions(e for value in values for e in value.split(","))
 
 
+def scale_options(fn: F) -> F:
+    """``--scheduler``, ``--shard``: spread the work over machines."""
+    options = [
+        click.option(
+            "--scheduler",
+            metavar="local|ADDRESS|FILE",
+            default=None,
+            help="Run the per-file work on a Dask cluster: 'local' starts one "
+            "here with -j worker processes; tcp://HOST:PORT (or a scheduler "
+            "file) uses a running one, whose workers must see SRC and OUT at "
+            "the same paths. Needs: pip install 'melcli[dask]'.",
+        ),
+        click.option(
+            "--shard",
+            type=SHARD,
+            metavar="I/N",
+            default=None,
+            help="Process only shard I of N (0 <= I < N): the inputs whose "
+            "relative path hashes to I, so N machines split SRC with no "
+            "coordinator. Each shard keeps OUT/manifest.shard-I-of-N.jsonl; "
+            "'melcli merge OUT' combines them. Not with --format webdataset.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 # ----------------------------------------------------------------- commands
 def _print_version(ctx: click.Context) -> None:
     click.echo(_version_message())
@@ -656,6 +706,7 @@ def cli() -> None:
 )
 @selection_options
 @pipeline_options
+@scale_options
 @bad_input_options
 @storage_options
 @clip_options
@@ -724,6 +775,8 @@ def mel(
     print_config: bool,
     quiet: bool,
     verbose: bool,
+    scheduler: str | None,
+    shard: sharding.Shard | None,
     timeout: float | None,
     **settings: Any,
 ) -> None:
@@ -762,6 +815,24 @@ def mel(
     if out is None:
         raise click.UsageError("Missing option '-o' / '--out'.")
     _check_out(src, out)
+    if shard is not None and fmt == webdataset.FORMAT:
+        # Concurrent shards would pick the same tar names, and each would
+        # delete the tars its own manifest part does not list.
+        raise click.BadParameter(
+            "cannot be combined with --format webdataset (the shards would "
+            "share tar names); give each shard its own OUT instead",
+            param_hint="'--shard'",
+        )
+    if scheduler is not None and timeout:
+        # Dask cannot stop a task that is running; the scheduler's own
+        # allowed-failures settle files that kill their worker.
+        raise click.BadParameter(
+            "cannot be combined with --scheduler (a Dask task cannot be "
+            "stopped once it runs)",
+            param_hint="'--timeout'",
+        )
+    if scheduler is not None and not dry_run:
+        _require_dask()
     the_plan = plan(
         src,
         out,
@@ -770,6 +841,8 @@ def mel(
         exclude=exclude,
         png=png,
     )
+    if shard is not None:
+        the_plan = sharding.select(the_plan, shard)
     if dry_run:
         _dry_run(
             the_plan,
@@ -780,15 +853,18 @@ def mel(
             fmt=fmt,
             prune=prune,
             render=render,
+            shard=shard,
         )
         return
     try:
-        with OutputLock(out):
+        with _lock(out, shard):
             report = _build(
                 the_plan,
                 out,
                 params=params,
                 jobs=jobs,
+                scheduler=scheduler,
+                shard=shard,
                 force=force,
                 prune=prune,
                 fail_fast=fail_fast,
@@ -862,6 +938,8 @@ def _build(
     *,
     params: MelParams,
     jobs: int | None,
+    scheduler: str | None,
+    shard: sharding.Shard | None,
     force: bool,
     prune: bool,
     fail_fast: bool,
@@ -873,26 +951,26 @@ def _build(
     timeout: float | None = None,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
-    manifest = Manifest.load(out)
+    manifest = _load_manifest(out, shard)
+    # A shard removes only its own temp files: other shards may be writing.
+    owned = sharding.owned_outputs(the_plan) if shard is not None else None
+    sweep = functools.partial(remove_leftovers, out, owned=owned)
     if manifest.recovered:
         # The last run did not finish: a killed worker may have left temp files.
-        for leftover in remove_leftovers(out):
+        for leftover in sweep():
             if verbose:
                 click.echo(f"removed leftover {display_path(leftover)}", err=True)
     total = len(the_plan.jobs) + len(the_plan.problems)
     console = _Console(total=total, quiet=quiet, verbose=verbose)
+    runner = _runner(
+        the_plan, out, params=params, jobs=jobs, scheduler=scheduler, timeout=timeout
+    )
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         report = run_plan(
             the_plan,
             params=params,
-            runner=make_runner(
-                jobs if jobs is not None else default_jobs(),
-                total,
-                png=any(job.png is not None for job in the_plan.jobs),
-                params=params,
-                timeout=timeout,
-            ),
+            runner=runner,
             manifest=manifest,
             force=force,
             prune=prune,
@@ -903,10 +981,14 @@ def _build(
             ),
             render=render,
         )
+        if getattr(runner, "lost_workers", False):
+            # A Dask worker died mid-file: its temp files are left. (Only now:
+            # until the run ends, tar shards are being written under temp names.)
+            sweep()
     except KeyboardInterrupt as exc:
         report = getattr(exc, "report", None) or Report(interrupted_by=signal.SIGINT)
         # The workers are gone; one hit twice may not have removed its temp file.
-        remove_leftovers(out)
+        sweep()
     finally:
         signal.signal(signal.SIGTERM, previous)
         console.close()
@@ -925,6 +1007,53 @@ def _build(
     return report
 
 
+def _runner(
+    the_plan: Plan,
+    out: Path,
+    *,
+    params: MelParams,
+    jobs: int | None,
+    scheduler: str | None,
+    timeout: float | None = None,
+) -> Runner:
+    """Return the local pool, or with ``--scheduler`` a Dask cluster."""
+    jobs = jobs if jobs is not None else default_jobs()
+    if scheduler is not None:
+        from .cluster import make_dask_runner
+
+        return make_dask_runner(scheduler, jobs=jobs, out=out, params=params)
+    png = any(job.png is not None for job in the_plan.jobs)
+    total = len(the_plan.jobs) + len(the_plan.problems)
+    return make_runner(jobs, total, png=png, params=params, timeout=timeout)
+
+
+def _require_dask() -> None:
+    from .cluster import require_dask
+
+    try:
+        require_dask()
+    except MelcliError as exc:
+        raise _CannotStart(str(exc)) from None
+
+
+@contextlib.contextmanager
+def _lock(out: Path, shard: sharding.Shard | None) -> Iterator[None]:
+    """Lock OUT for a whole run, or share it with the other shards of a run."""
+    if shard is None:
+        with OutputLock(out):
+            yield
+    else:
+        shard_lock = OutputLock(out, name=sharding.lock_name(shard))
+        with OutputLock(out, shared=True), shard_lock:
+            yield
+
+
+def _load_manifest(out: Path, shard: sharding.Shard | None) -> Manifest:
+    if shard is None:
+        return Manifest.load(out)
+    return sharding.ShardManifest.load_part(out, shard)
+
+
 def _dry_run(
     the_plan: Plan,
     out: Path,
@@ -935,9 +1064,10 @@ def _dry_run(
     fmt: str = "npy",
     prune: bool = False,
     render: RenderParams | None = None,
+    shard: sharding.Shard | None = None,
 ) -> None:
     """List what a run would build and why, on stdout; write nothing."""
-    manifest = Manifest.load(out) if out.is_dir() else None
+    manifest = _load_manifest(out, shard) if out.is_dir() else None
     build = decide(
         the_plan, manifest, params=params, force=force, format=fmt, render=render
     )
@@ -1087,7 +1217,7 @@ def _toml_value(param: click.Parameter, value: Any) -> str | None:
         return json.dumps(os.fsdecode(value))
     if isinstance(value, int | float):
         return repr(value)
-    return json.dumps(value)
+    return json.dumps(value if isinstance(value, str) else str(value))
 
 
 @cli.command("presets")
@@ -1250,6 +1380,51 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
         click.echo(json.dumps(row))
     if not quiet:
         click.echo(_stats_line(result, dest), err=True)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@selection_options
+def merge(
+    out: Path,
+    src: tuple[Path, ...],
+    extensions: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> None:
+    """Combine the manifests of 'melcli mel --shard I/N' runs into OUT/manifest.jsonl.
+
+    Every shard 0..N-1 must have finished, and no input may be in two shards'
+    manifests; with SRC (and the --ext/--include/--exclude the shards used),
+    the inputs no shard covered are listed too. A later run without --shard
+    then finds everything up to date. The shards' manifests are kept: a shard
+    can be run again and merged again.
+
+    Exit status: 0 every input written or up to date; 1 merged, but some
+    inputs failed or no shard covered them; 2 nothing merged (a shard missing,
+    interrupted or still running, shards of different N, an input in two
+    shards).
+    """
+    try:
+        with OutputLock(out):
+            report = sharding.merge(
+                out,
+                sources=src,
+                extensions=_extensions(extensions),
+                include=include,
+                exclude=exclude,
+            )
+    except MelcliError as exc:
+        raise _CannotStart(str(exc)) from None
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    for path, reason in report.failed:
+        _error(Path(path), f"failed in its shard: {_one_line(reason)}")
+    for missed in report.uncovered:
+        click.echo(f"error: {display_path(missed)}: in no shard", err=True)
+    click.echo(report.summary(), err=True)
+    sys.exit(report.exit_code)
 
 
 # ------------------------------------------------------------------ helpers

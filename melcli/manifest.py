@@ -19,7 +19,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Self
 
 from .write import atomic_write, remove_files
 
@@ -92,9 +92,12 @@ class Manifest:
         return self.out / JOURNAL_NAME
 
     @classmethod
-    def load(cls, out: Path) -> Manifest:
-        """Read ``OUT``'s manifest and any journal an interrupted run left."""
-        manifest = cls(out=out)
+    def load(cls, out: Path, **fields: Any) -> Self:
+        """Read ``OUT``'s manifest and any journal an interrupted run left.
+
+        ``fields`` go to the constructor (a subclass's own, such as a shard's).
+        """
+        manifest = cls(out=out, **fields)
         for line in _read_lines(manifest.path):
             manifest.entries[line["key"]] = line
         journal = _read_lines(manifest.journal_path)
@@ -119,9 +122,8 @@ class Manifest:
 
     def commit(self) -> None:
         """Write the manifest atomically and drop the journal."""
-        lines = b"".join(_dumps(self.entries[k]) + b"\n" for k in sorted(self.entries))
         self.out.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.path, lambda f: _write_all(f, lines))
+        write_entries(self.path, self.entries)
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -191,6 +193,17 @@ class Manifest:
         """Delete the outputs of ``key`` and forget it; return what was removed."""
         entry = self.entries.pop(key)
         return remove_files(self.out / name for name in entry.get("stamps", {}))
+
+
+def write_entries(path: Path, entries: dict[str, Entry]) -> None:
+    """Write ``entries`` to ``path`` atomically, one JSON line each, sorted by key."""
+    lines = b"".join(_dumps(entries[k]) + b"\n" for k in sorted(entries))
+    atomic_write(path, lambda f: _write_all(f, lines))
+
+
+def read_entries(path: Path) -> list[Entry]:
+    """Return the entries of a manifest file (none if it does not exist)."""
+    return _read_lines(path)
 
 
 def _source_of(entry: Entry) -> str:

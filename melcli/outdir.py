@@ -9,6 +9,7 @@ the next run removes them before it starts.
 from __future__ import annotations
 
 import os
+from collections.abc import Container
 from pathlib import Path
 from types import TracebackType
 
@@ -22,14 +23,21 @@ LOCK_NAME = ".melcli.lock"
 class OutputLock:
     """Exclusive, non-blocking lock on an output folder (a context manager).
 
+    With ``shared``, the lock is shared: any number of shared holders (the
+    ``--shard`` runs, each also holding its own exclusive ``name``) exclude an
+    exclusive holder (a whole run, ``melcli merge``), and the other way round.
+
     Raises
     ------
     UsageError
         On entry, if another process holds the lock.
     """
 
-    def __init__(self, out: Path) -> None:
-        self.path = out / LOCK_NAME
+    def __init__(
+        self, out: Path, *, name: str = LOCK_NAME, shared: bool = False
+    ) -> None:
+        self.path = out / name
+        self.shared = shared
         self._fd: int | None = None
 
     def __enter__(self) -> OutputLock:
@@ -46,7 +54,8 @@ class OutputLock:
                 f"cannot write to {display_path(self.path.parent)}: {reason}"
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
             os.close(fd)
@@ -54,8 +63,9 @@ class OutputLock:
                 f"another melcli run (pid {holder}) is writing to {self.path.parent}; "
                 "wait for it to finish"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        if not self.shared:  # shared holders leave the last exclusive one's pid
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
         self._fd = fd
         return self
 
@@ -70,11 +80,23 @@ class OutputLock:
             self._fd = None
 
 
-def remove_leftovers(out: Path) -> list[Path]:
-    """Delete temporary files a killed run left under ``out``; return them."""
+def remove_leftovers(out: Path, *, owned: Container[Path] | None = None) -> list[Path]:
+    """Delete temporary files a killed run left under ``out``; return them.
+
+    With ``owned``, only the temporary files of those final paths (a shard's
+    outputs: other shards may be writing theirs at the same time).
+    """
     return remove_files(
         Path(folder) / name
         for folder, _dirs, files in os.walk(out)
         for name in files
-        if name.startswith(".") and name.endswith(TEMP_SUFFIX)
+        if name.startswith(".")
+        and name.endswith(TEMP_SUFFIX)
+        and (owned is None or Path(folder) / final_name(name) in owned)
     )
+
+
+def final_name(temp_name: str) -> str:
+    """Return the name a temporary file was to become: ``.a.npy.x1y2.melcli-tmp``."""
+    # atomic_write names it "." + name + "." + random letters (no dot) + suffix.
+    return temp_name[1 : -len(TEMP_SUFFIX)].rpartition(".")[0]

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench" / "bench.py"
 
@@ -56,3 +58,37 @@ def test_quick_bench_runs_and_reports(tmp_path: Path) -> None:
     for check in result["checks"]:
         assert is_positive(check["value"])
         assert check["passed"] in (True, False)
+
+
+def test_quick_cluster_bench_reports_dask_against_the_pool(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    report = tmp_path / "r.json"
+    args = ["--quick", "--only", "k", "--data", str(tmp_path / "data")]
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), *args, "--json", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(report.read_text())
+    assert result["errors"] == {}
+    cluster = result["workloads"]["k"]
+    assert set(cluster["contenders"]) == {
+        "pool",
+        "pool_half",
+        "dask1",
+        "dask",
+        "dask_half",
+    }
+    for contender in cluster["contenders"].values():
+        assert is_positive(contender["median_seconds"])
+    assert is_positive(cluster["throughput_ratio"])
+    assert is_positive(cluster["workers_speedup"])
+    # The Dask run wrote the same arrays as the pool.
+    assert cluster["sanity"]["agree"] is True
+    assert cluster["sanity"]["max_abs_diff_db"] == 0
+    measures = {c["measure"] for c in result["checks"] if c["workload"] == "k"}
+    assert len(measures) == 2

@@ -1,0 +1,428 @@
+"""Run the per-file work on a ``dask.distributed`` cluster (``--scheduler``).
+
+:class:`DaskRunner` is a :class:`~melcli.runners.Runner`: the parent process
+still plans the run, owns the manifest and prints the progress, exactly as
+with the local pool; only the calls ``fn(item)`` run on the cluster's workers.
+Workers read the inputs and write the outputs themselves, at the paths the
+parent planned, made absolute: every worker must see SRC and OUT at the same
+paths as the parent (a shared file system).
+
+A worker that dies (killed, out of memory, its machine gone) takes its tasks
+with it; the scheduler runs them again elsewhere, up to its
+``distributed.scheduler.allowed-failures`` setting (3 by default), after which
+the file fails with a clear reason. Outputs are written atomically (a temp file
+renamed over the final name), so a task cut short leaves no partial output
+under a final name; the run learns from :attr:`DaskRunner.lost_workers` that
+such a worker may have left temporary files to sweep up.
+
+Dask is an optional dependency (``pip install 'melcli[dask]'``): it is imported
+only when a run uses it.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import functools
+import itertools
+import logging
+import os
+import statistics
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import MelcliError, UsageError
+from .params import MelParams
+from .pipeline import Task, settings_warnings
+from .report import Result
+
+if TYPE_CHECKING:  # pragma: no cover - only for type checkers
+    from distributed import Client
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: ``--scheduler`` value that starts a cluster on this machine.
+LOCAL = "local"
+#: Seconds to wait for the scheduler to answer when connecting.
+CONNECT_TIMEOUT = 30.0
+#: Tasks in flight per worker thread: enough to keep every worker busy while
+#: results travel back, few enough that millions of files are not all
+#: submitted (and held by the scheduler) at once.
+TASKS_PER_THREAD = 4
+#: A task carries several items when they are quick: Dask spends a few
+#: milliseconds on each task (scheduling, messages, bookkeeping), as much as a
+#: short file takes. Items go in batches of about this many seconds of work...
+BATCH_SECONDS = 0.25
+#: ... and at most this many (a lost worker's batch is computed again).
+MAX_BATCH = 64
+#: How often (seconds) the window follows a cluster that grows or shrinks.
+RESIZE_EVERY = 2.0
+
+INSTALL_HINT = "pip install 'melcli[dask]'"
+
+
+def require_dask() -> None:
+    """Raise :class:`UsageError` saying what to install if Dask is missing."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "--scheduler needs dask.distributed, which is not installed: "
+            + INSTALL_HINT
+        ) from None
+
+
+class DaskRunner:
+    """Runs items on a ``dask.distributed`` cluster, a bounded window at a time.
+
+    The first tasks carry one item each; then items are batched so that a task
+    holds about :data:`BATCH_SECONDS` of work (measured on the workers), which
+    keeps Dask's per-task cost small beside the work. Outcomes are still
+    yielded item by item.
+
+    Parameters
+    ----------
+    scheduler : str
+        ``"local"`` to start a ``LocalCluster`` on 127.0.0.1 for this run, the
+        address of a running scheduler (``tcp://HOST:PORT``), or the path of
+        a scheduler file (``dask scheduler --scheduler-file``).
+    jobs : int
+        Worker processes of a local cluster (one thread each); the size of a
+        remote cluster is its own.
+    prepare : callable or None
+        Applied to each item in this process before it is sent to a worker.
+    restore : callable or None
+        ``restore(item, outcome)`` turns a worker's result back into this
+        process's terms.
+    shared_paths : sequence of Path
+        Folders every worker must see at the same path (checked when the run
+        starts, with the workers' melcli and librosa versions).
+    warm_up : callable or None
+        Run on the worker before each task's items, its warnings ignored: what
+        every item would compute first (cached after the first call), and whose
+        warnings belong to the run, not to the item that happens to come first.
+
+    Attributes
+    ----------
+    lost_workers : bool
+        Set at the end of a run during which a worker left the cluster while
+        it was running tasks (its temporary files may be left).
+    """
+
+    def __init__(
+        self,
+        scheduler: str,
+        *,
+        jobs: int = 1,
+        prepare: Callable[[Any], Any] | None = None,
+        restore: Callable[[Any, Any], Any] | None = None,
+        shared_paths: Sequence[Path] = (),
+        warm_up: Callable[[], object] | None = None,
+    ) -> None:
+        self.scheduler = scheduler
+        self.jobs = max(1, jobs)
+        self.prepare = prepare
+        self.restore = restore
+        self.shared_paths = [os.path.abspath(p) for p in shared_paths]
+        self.warm_up = warm_up
+        self.lost_workers = False
+
+    def run(
+        self, fn: Callable[[T], R], items: Iterable[T]
+    ) -> Iterator[tuple[T, R | BaseException]]:
+        """Yield ``(item, outcome)`` in completion order."""
+        pending = iter(items)
+        first = next(pending, _NOTHING)
+        if first is _NOTHING:  # nothing to do: no cluster at all
+            return
+        pending = itertools.chain([first], pending)  # type: ignore[list-item]
+        with self._client() as client:
+            mark = _event_count(client)
+            _check_workers(client, self.shared_paths)
+            yield from self._drain(client, fn, pending)
+            self.lost_workers = _workers_lost(client, mark)
+
+    def _drain(
+        self, client: Client, fn: Callable[[T], R], pending: Iterator[T]
+    ) -> Generator[tuple[T, R | BaseException], None, None]:
+        from distributed import as_completed
+
+        done = as_completed(loop=client.loop)
+        in_flight: dict[Any, tuple[Any, list[T]]] = {}
+        prefix = f"melcli-{uuid.uuid4().hex[:12]}"
+        counter = itertools.count()
+        window, resized = _window(client), time.monotonic()
+        pace = _Pace()
+        try:
+            while True:
+                if time.monotonic() - resized > RESIZE_EVERY:
+                    window, resized = _window(client), time.monotonic()
+                while len(in_flight) < window:
+                    batch = list(itertools.islice(pending, pace.batch))
+                    if not batch:
+                        break
+                    sent = [self.prepare(i) for i in batch] if self.prepare else batch
+                    future = client.submit(
+                        _run_batch,
+                        fn,
+                        sent,
+                        self.warm_up,
+                        key=f"{prefix}-{next(counter)}",
+                    )
+                    in_flight[future.key] = (future, batch)
+                    done.add(future)
+                if not in_flight:
+                    return
+                future = next(done)
+                _, batch = in_flight.pop(future.key)
+                outcomes = _outcomes(future, len(batch))
+                future.release()
+                pace.update(seconds for _, seconds in outcomes)
+                for item, (outcome, _) in zip(batch, outcomes, strict=True):
+                    if self.restore is not None and not isinstance(
+                        outcome, BaseException
+                    ):
+                        outcome = self.restore(item, outcome)
+                    yield item, outcome
+        except BaseException:  # interrupted, or the consumer stopped
+            futures = [future for future, _ in in_flight.values()]
+            with contextlib.suppress(Exception):
+                client.cancel(futures, force=True)
+            raise
+
+    @contextlib.contextmanager
+    def _client(self) -> Iterator[Client]:
+        """Connect to the scheduler (or start a local cluster); close on exit."""
+        from distributed import Client
+
+        cluster = None
+        try:
+            if self.scheduler == LOCAL:
+                cluster = _local_cluster(self.jobs)
+                client = Client(cluster, set_as_default=False)
+            elif self.scheduler.endswith(".json") and os.path.isfile(self.scheduler):
+                client = Client(
+                    scheduler_file=self.scheduler,
+                    timeout=CONNECT_TIMEOUT,
+                    set_as_default=False,
+                )
+            else:
+                client = Client(
+                    self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False
+                )
+        except (OSError, TimeoutError, ValueError) as exc:
+            if cluster is not None:
+                cluster.close()
+            raise UsageError(
+                f"cannot reach the Dask scheduler at {self.scheduler}: {exc}"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+_NOTHING = object()
+
+
+def _local_cluster(workers: int) -> Any:
+    """Start a ``LocalCluster`` of ``workers`` one-thread processes on 127.0.0.1."""
+    import dask
+    from distributed import LocalCluster
+
+    # Dask sets MALLOC_TRIM_THRESHOLD_=65536 in its workers to hand memory back
+    # to the OS sooner; every large numpy buffer then costs fresh pages, and
+    # melcli's STFT took twice as long (measured side by side). An explicit
+    # MALLOC_TRIM_THRESHOLD_ in the environment still wins.
+    unset = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(unset):
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            # No dashboard; its HTTP server (health checks) on a free port.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.ERROR,
+            preload=["melcli._dask_worker"],
+        )
+
+
+def _run_batch(
+    fn: Callable[[T], R],
+    items: list[T],
+    warm_up: Callable[[], object] | None = None,
+) -> list[tuple[R | Exception, float]]:
+    """On a worker: ``(fn(item) or its exception, seconds)`` for each item."""
+    if warm_up is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warm_up()
+    outcomes: list[tuple[R | Exception, float]] = []
+    for item in items:
+        started = time.perf_counter()
+        try:
+            outcome: R | Exception = fn(item)
+        except Exception as exc:
+            outcome = exc
+        outcomes.append((outcome, time.perf_counter() - started))
+    return outcomes
+
+
+def _outcomes(future: Any, n: int) -> list[tuple[Any, float]]:
+    """Return a batch's outcomes, or the exception that stands for each."""
+    from distributed import KilledWorker
+
+    try:
+        return list(future.result())
+    except KilledWorker:
+        error: Exception = MelcliError(
+            "every Dask worker that ran it died (killed or out of memory)"
+        )
+    except Exception as exc:
+        if type(exc).__name__ == "CancelledError":
+            error = MelcliError("cancelled by the Dask scheduler")
+        else:
+            error = exc
+    return [(error, 0.0)] * n
+
+
+class _Pace:
+    """How many items a task carries: about BATCH_SECONDS of recent work.
+
+    The time per item is the median of the last items measured, so that the
+    first items (which pay a worker's imports) do not weigh for long.
+    """
+
+    def __init__(self) -> None:
+        self.batch = 1
+        self._recent: collections.deque[float] = collections.deque(maxlen=256)
+
+    def update(self, seconds: Iterable[float]) -> None:
+        self._recent.extend(seconds)
+        if self._recent:
+            typical = statistics.median(self._recent)
+            wanted = int(BATCH_SECONDS / typical) if typical > 0 else MAX_BATCH
+            self.batch = max(1, min(MAX_BATCH, wanted))
+
+
+def _window(client: Client) -> int:
+    """Tasks to keep in flight: a few per worker thread the cluster has now."""
+    threads = int(sum(client.nthreads().values()))
+    return TASKS_PER_THREAD * max(1, threads)
+
+
+def _event_count(client: Client) -> int:
+    return len(client.get_events("all"))
+
+
+def _workers_lost(client: Client, mark: int) -> bool:
+    """Return whether a worker running tasks left the cluster since ``mark``."""
+    events = list(client.get_events("all"))[mark:]
+    return any(
+        msg.get("action") == "remove-worker" and msg.get("processing-tasks")
+        for _, msg in events
+        if isinstance(msg, dict)
+    )
+
+
+def _check_workers(client: Client, paths: Sequence[str]) -> None:
+    """Fail early if a worker lacks melcli, runs another version, or lacks a path."""
+    from .manifest import versions
+
+    try:
+        facts = client.run(_worker_facts, list(paths))
+    except Exception as exc:
+        raise UsageError(
+            f"a Dask worker cannot run melcli ({type(exc).__name__}: {exc}); "
+            "install the same melcli on every worker"
+        ) from None
+    here = versions()
+    for worker, (theirs, missing) in sorted(facts.items()):
+        if theirs != here:
+            raise UsageError(
+                f"Dask worker {worker} runs melcli {theirs['melcli']} with librosa "
+                f"{theirs['librosa']}, this process melcli {here['melcli']} with "
+                f"librosa {here['librosa']}: install the same versions everywhere"
+            )
+        if missing:
+            raise UsageError(
+                f"Dask worker {worker} does not see {missing[0]}: workers must "
+                "share the file system with this process, at the same paths"
+            )
+
+
+def _worker_facts(paths: list[str]) -> tuple[dict[str, str], list[str]]:
+    """On a worker: its melcli/librosa versions and which ``paths`` it lacks."""
+    from .manifest import versions
+
+    return versions(), [p for p in paths if not os.path.isdir(p)]
+
+
+# ---------------------------------------------------------- melcli's tasks
+def absolute_task(task: Task) -> Task:
+    """Return ``task`` with absolute paths, as a worker elsewhere needs them."""
+    job = task.job
+    absolute = dataclasses.replace(
+        job,
+        src=Path(os.path.abspath(job.src)),
+        npy=Path(os.path.abspath(job.npy)),
+        png=Path(os.path.abspath(job.png)) if job.png is not None else None,
+    )
+    return dataclasses.replace(task, job=absolute)
+
+
+def local_result(task: Task, result: Result) -> Result:
+    """Give a worker's result the paths of ``task`` as this process planned them."""
+    job = task.job
+    planned = {Path(os.path.abspath(p)): p for p in (job.src, *job.outputs)}
+    return dataclasses.replace(
+        result,
+        src=job.src,
+        outputs=tuple(planned.get(p, p) for p in result.outputs),
+    )
+
+
+def make_dask_runner(
+    scheduler: str,
+    *,
+    jobs: int,
+    out: Path,
+    params: MelParams | None = None,
+) -> DaskRunner:
+    """Return the runner of ``melcli mel --scheduler``, for tasks writing into ``out``.
+
+    Raises
+    ------
+    UsageError
+        If Dask is not installed.
+    """
+    require_dask()
+    return DaskRunner(
+        scheduler,
+        jobs=jobs,
+        prepare=absolute_task,
+        restore=local_result,
+        shared_paths=[out],
+        # The run reports the settings' warnings once (batch.run_plan).
+        warm_up=functools.partial(settings_warnings, params) if params else None,
+    )
+
+
+__all__ = [
+    "LOCAL",
+    "DaskRunner",
+    "absolute_task",
+    "local_result",
+    "make_dask_runner",
+    "require_dask",
+]

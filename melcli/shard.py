@@ -1,0 +1,304 @@
+"""``--shard I/N``: split a dataset across machines with no coordinator.
+
+Shard ``I`` of ``N`` takes the inputs whose name hashes to ``I``: the BLAKE2b
+digest of the input's path relative to its SRC argument, modulo ``N``. The
+choice depends on nothing but that name, so every machine makes the same one
+without talking to the others, and adding or removing a file moves no other
+file to another shard.
+
+Each shard keeps its own manifest part, ``OUT/manifest.shard-IIII-of-NNNN.jsonl``
+(with its own journal and lock), so the N shards of a Slurm array job or a
+Kubernetes indexed job can write into one OUT at the same time. A shard sees
+only its own inputs: it neither rebuilds, reports as stale nor prunes another
+shard's. :func:`merge` then combines the parts into ``OUT/manifest.jsonl``, the
+manifest a later unsharded run reads, and checks that every input is accounted
+for exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .discover import DEFAULT_EXTENSIONS, Plan, plan
+from .errors import UsageError
+from .manifest import (
+    MANIFEST_NAME,
+    Entry,
+    Manifest,
+    read_entries,
+    write_entries,
+)
+from .outdir import LOCK_NAME
+
+_PART = re.compile(r"manifest\.shard-(\d+)-of-(\d+)\.jsonl")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` of ``count`` (``0 <= index < count``)."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """Read ``"I/N"``, e.g. ``"3/10"`` or ``$SLURM_ARRAY_TASK_ID/$N``.
+
+        Raises
+        ------
+        UsageError
+            If ``text`` is not two integers with ``0 <= I < N``.
+        """
+        index, _, count = text.partition("/")
+        try:
+            shard = cls(int(index), int(count))
+        except ValueError:
+            shard = None
+        if shard is None or not 0 <= shard.index < shard.count:
+            raise UsageError(
+                f"shard={text!r} must be I/N with 0 <= I < N, e.g. 0/4 ... 3/4"
+            )
+        return shard
+
+    @property
+    def tag(self) -> str:
+        """``shard-0003-of-0010``: names this shard's manifest part, journal, lock."""
+        width = max(4, len(str(self.count)))
+        return f"shard-{self.index:0{width}d}-of-{self.count:0{width}d}"
+
+    def owns(self, name: str) -> bool:
+        """Return whether the input called ``name`` belongs to this shard."""
+        return shard_of(name, self.count) == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def shard_of(name: str, count: int) -> int:
+    """Return the shard (of ``count``) of the input called ``name``.
+
+    Examples
+    --------
+    >>> shard_of("dogs/bark1.wav", 1)
+    0
+    """
+    raw = name.encode("utf-8", "surrogateescape")
+    digest = hashlib.blake2b(raw, digest_size=8).digest()
+    return int.from_bytes(digest, "big") % count
+
+
+def select(the_plan: Plan, shard: Shard) -> Plan:
+    """Return the part of ``the_plan`` that is ``shard``'s business.
+
+    Jobs go by their path relative to SRC (:attr:`Job.rel`); paths passed
+    over or failing before any work go by their path as reached.
+    """
+    return Plan(
+        jobs=[job for job in the_plan.jobs if shard.owns(job.rel)],
+        skipped=[s for s in the_plan.skipped if shard.owns(os.fsdecode(s.path))],
+        problems=[p for p in the_plan.problems if shard.owns(os.fsdecode(p.path))],
+    )
+
+
+def entry_name(entry: Entry) -> str:
+    """Return the name a manifest entry's input is sharded by."""
+    return str(entry.get("source") or entry.get("source_path", ""))
+
+
+@dataclass
+class ShardManifest(Manifest):
+    """One shard's manifest part, with its own journal.
+
+    Loaded with :meth:`load_part`: the part, then the entries of this shard in
+    ``OUT/manifest.jsonl`` the part does not have (a shard run after an
+    unsharded one, or after the parts were merged and removed, starts from what
+    is already built).
+    """
+
+    shard: Shard = field(default_factory=lambda: Shard(0, 1))
+
+    @property
+    def path(self) -> Path:
+        """``OUT/manifest.shard-IIII-of-NNNN.jsonl``."""
+        return self.out / f"manifest.{self.shard.tag}.jsonl"
+
+    @property
+    def journal_path(self) -> Path:
+        """``OUT/.melcli-journal.shard-IIII-of-NNNN.jsonl``."""
+        return self.out / f".melcli-journal.{self.shard.tag}.jsonl"
+
+    @classmethod
+    def load_part(cls, out: Path, shard: Shard) -> ShardManifest:
+        """Read ``shard``'s part (and journal), completed from the whole manifest."""
+        manifest = cls.load(out, shard=shard)
+        for entry in read_entries(out / MANIFEST_NAME):
+            if entry["key"] not in manifest.entries and shard.owns(entry_name(entry)):
+                manifest.entries[entry["key"]] = entry
+        return manifest
+
+
+def lock_name(shard: Shard) -> str:
+    """Return the lock file only ``shard``'s run holds (all share ``.melcli.lock``)."""
+    return f"{LOCK_NAME[: -len('.lock')]}.{shard.tag}.lock"
+
+
+# ------------------------------------------------------------------ merge
+@dataclass
+class MergeReport:
+    """What :func:`merge` found; ``exit_code`` says whether OUT is complete."""
+
+    shards: int = 0
+    entries: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    #: Why the parts cannot be merged (nothing is written then).
+    errors: list[str] = field(default_factory=list)
+    #: Inputs that failed in their shard (path, reason).
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    #: Given SRC: inputs no shard covered.
+    uncovered: list[Path] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """2 if nothing was merged, 1 if inputs failed or went uncovered, else 0."""
+        if self.errors:
+            return 2
+        return 1 if self.failed or self.uncovered else 0
+
+    def summary(self) -> str:
+        """One line, e.g. ``merged 4 shards: 120 inputs (118 written, 2 failed).``."""
+        if self.errors:
+            return "nothing merged: the manifest parts do not fit together."
+        detail = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
+        line = f"merged {self.shards} shards: {self.entries} inputs ({detail})."
+        if self.uncovered:
+            line += f" In no shard: {len(self.uncovered)} of the inputs under SRC."
+        return line
+
+
+def merge(
+    out: Path,
+    *,
+    sources: Sequence[str | os.PathLike[str]] = (),
+    extensions: Iterable[str] = DEFAULT_EXTENSIONS,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> MergeReport:
+    """Combine the shards' manifest parts under ``out`` into ``out/manifest.jsonl``.
+
+    Every shard ``0 .. N-1`` of one ``N`` must have a finished part (no
+    journal left), and no input may be in two parts; otherwise nothing is
+    written. With ``sources`` (and the selection the shards ran with), the
+    inputs found there that no part covers are listed. The parts are kept: a
+    shard can be run again and the parts merged again. A journal of an
+    interrupted unsharded run is left alone (the next run folds it in).
+
+    Call it holding ``out``'s exclusive lock: no shard may be running.
+    """
+    report = MergeReport()
+    parts: dict[int, Path] = {}
+    counts: set[int] = set()
+    for path in sorted(out.glob("manifest.shard-*-of-*.jsonl")):
+        match = _PART.fullmatch(path.name)
+        if match:
+            parts[int(match[1])] = path
+            counts.add(int(match[2]))
+    if not parts:
+        report.errors.append(f"no manifest parts (manifest.shard-*.jsonl) in {out}")
+        return report
+    if len(counts) > 1:
+        report.errors.append(
+            "manifest parts of different shard counts ("
+            + ", ".join(map(str, sorted(counts)))
+            + "): remove those of the runs you do not want"
+        )
+        return report
+    (count,) = counts
+    report.shards = count
+    missing = [i for i in range(count) if i not in parts]
+    if missing:
+        report.errors.append(
+            f"no manifest part for shard {_ranges(missing)} of {count}: "
+            "run them, then merge"
+        )
+    merged: dict[str, Entry] = {}
+    owner: dict[str, int] = {}
+    for index, path in sorted(parts.items()):
+        shard = Shard(index, count)
+        if ShardManifest(out=out, shard=shard).journal_path.exists():
+            report.errors.append(
+                f"shard {shard} was interrupted (its journal is left): "
+                "run it again, then merge"
+            )
+        for entry in read_entries(path):
+            key = entry["key"]
+            if key in owner and owner[key] != index:
+                report.errors.append(
+                    f"{key} is in the parts of shards {owner[key]} and {index} "
+                    f"of {count}"
+                )
+            owner[key] = index
+            merged[key] = entry
+    if report.errors:
+        return report
+    report.entries = len(merged)
+    for entry in merged.values():
+        status = str(entry.get("status", "?"))
+        report.counts[status] = report.counts.get(status, 0) + 1
+        if status == "failed":
+            report.failed.append(
+                (str(entry.get("source_path", entry["key"])), entry.get("error", ""))
+            )
+    if sources:
+        the_plan = plan(
+            sources, out, extensions=extensions, include=include, exclude=exclude
+        )
+        # By input rather than by key: a key also depends on settings the
+        # merge does not know (segment files, storage format).
+        covered = {e.get("source_abs") for e in merged.values()}
+        report.uncovered = [
+            job.src for job in the_plan.jobs if os.path.abspath(job.src) not in covered
+        ]
+    write_entries(out / MANIFEST_NAME, merged)
+    report.written = True
+    return report
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and spans[-1][1] == n - 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def with_shard(the_plan: Plan, shard: Shard | None) -> Plan:
+    """Return ``the_plan``, or its part for ``shard`` when one is given."""
+    return the_plan if shard is None else select(the_plan, shard)
+
+
+def owned_outputs(the_plan: Plan) -> set[Path]:
+    """Every output path of the plan's jobs (what a shard may sweep temp files of)."""
+    return {output for job in the_plan.jobs for output in job.outputs}
+
+
+__all__ = [
+    "MergeReport",
+    "Shard",
+    "ShardManifest",
+    "entry_name",
+    "lock_name",
+    "merge",
+    "owned_outputs",
+    "select",
+    "shard_of",
+    "with_shard",
+]

@@ -1,0 +1,505 @@
+"""``--scheduler``: the per-file work on a real Dask cluster.
+
+Each test compares against a run of the local pool: same bytes, same summary,
+same manifest (but for output timestamps), same exit code. The clusters are
+real ``LocalCluster``\\ s with two worker processes on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from melcli import cluster as melcli_cluster
+from melcli.cli import cli
+from melcli.errors import UsageError
+from melcli.manifest import versions
+
+distributed = pytest.importorskip("distributed")
+
+#: Settings that make each file cost a little CPU, so a run lasts a few seconds.
+SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
+N_SLOW = 12
+BOOKKEEPING = ("manifest", ".melcli")  # manifests, journals, locks
+TEMP_MARK = ".melcli-tmp"
+
+
+# ------------------------------------------------------------------ helpers
+def start_cluster() -> Any:
+    return distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        # No dashboard; its HTTP server (health checks) on a free port.
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.ERROR,
+    )
+
+
+def melcli_command() -> list[str]:
+    script = Path(sys.executable).with_name("melcli")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("MELCLI_")}
+
+
+def invoke(*args: object) -> Any:
+    result = CliRunner().invoke(
+        cli, ["mel", *(str(a) for a in args)], env={}, catch_exceptions=False
+    )
+    return result
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and not p.name.startswith(BOOKKEEPING)
+    }
+
+
+def temp_files(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if p.name.endswith(TEMP_MARK)]
+
+
+def manifest(out: Path) -> dict[str, dict[str, Any]]:
+    lines = (out / "manifest.jsonl").read_text(encoding="ascii").splitlines()
+    return {e["key"]: e for e in map(json.loads, lines)}
+
+
+def comparable(entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Entries without the outputs' mtimes (two runs write at different times)."""
+    return {
+        key: {
+            **{k: v for k, v in e.items() if k != "stamps"},
+            "sizes": {name: s[0] for name, s in (e.get("stamps") or {}).items()},
+        }
+        for key, e in entries.items()
+    }
+
+
+def sorted_lines(text: str) -> list[str]:
+    """Message lines in a fixed order (a cluster finishes files in any order)."""
+    lines = text.splitlines()
+    return sorted(lines[:-1]) + lines[-1:]
+
+
+def wait_for(condition: Any, *, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {condition}")
+        time.sleep(0.02)
+
+
+# ----------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def shared_cluster() -> Iterator[Any]:
+    """One running cluster for the tests that only connect to it."""
+    cluster = start_cluster()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def mixed(tmp_path: Path, dataset: Path) -> Path:
+    """The conftest dataset plus a file that fails and one that is skipped."""
+    (dataset / "dogs" / "broken.wav").write_bytes(b"RIFF\0\0\0\0WAVEjunk")
+    (dataset / "notes.txt").write_text("not audio")
+    return dataset
+
+
+@pytest.fixture(scope="module")
+def slow_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Files that take a moment each, so a worker can be killed mid-run."""
+    root = tmp_path_factory.mktemp("cluster") / "slow"
+    rng = np.random.default_rng(7)
+    for i in range(N_SLOW):
+        path = root / f"part{i % 2}" / f"clip{i:02d}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        y = (rng.random((220_500, 2), dtype=np.float32) - 0.5) * 0.5
+        sf.write(path, y, 44100, subtype="PCM_16")
+    return root
+
+
+@pytest.fixture(scope="module")
+def slow_reference(slow_data: Path) -> dict[str, bytes]:
+    out = slow_data.parent / "reference"
+    proc = subprocess.run(
+        [*melcli_command(), "mel", slow_data, "-o", out, "-j", "2", *SLOW],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return outputs(out)
+
+
+# -------------------------------------------------------------------- tests
+def test_local_cluster_matches_local_run(mixed: Path, tmp_path: Path) -> None:
+    local = invoke(mixed, "-o", tmp_path / "local", "-j", "1", "--png")
+    dask = invoke(
+        mixed, "-o", tmp_path / "dask", "--scheduler", "local", "-j", "2", "--png"
+    )
+
+    assert local.exit_code == dask.exit_code == 1  # broken.wav fails in both
+    assert sorted_lines(dask.stderr) == sorted_lines(local.stderr)
+    assert "error: " in local.stderr
+    assert local.stderr.splitlines()[-1] == "4 written, 1 skipped, 1 failed."
+    ours = outputs(tmp_path / "dask")
+    assert ours == outputs(tmp_path / "local")
+    assert len(ours) == 8  # 4 arrays, 4 PNGs
+    assert comparable(manifest(tmp_path / "dask")) == comparable(
+        manifest(tmp_path / "local")
+    )
+    assert not temp_files(tmp_path / "dask")
+
+    again = invoke(mixed, "-o", tmp_path / "dask", "--scheduler", "local", "-j", "2")
+    assert again.exit_code == 1
+    # Only the broken file is tried again; the rest is up to date.
+    assert again.stderr.splitlines()[-1] == (
+        "0 written, 4 up to date, 1 skipped, 1 failed."
+    )
+
+
+def test_running_cluster_by_address_with_relative_paths(
+    shared_cluster: Any, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    local = invoke("audio", "-o", "local", "-j", "1", "--json", "-v")
+    dask = invoke(
+        "audio", "-o", "dask", "--scheduler", shared_cluster.scheduler_address,
+        "--json", "-v",
+    )  # fmt: skip
+
+    assert local.exit_code == dask.exit_code == 0
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
+    # -v names each output as planned (relative), not as the workers saw it.
+    assert sorted_lines(dask.stderr) == sorted_lines(
+        local.stderr.replace("local/", "dask/")
+    )
+    summary, expected = json.loads(dask.stdout), json.loads(local.stdout)
+    del summary["elapsed_seconds"], expected["elapsed_seconds"]
+    assert summary == expected
+    assert comparable(manifest(tmp_path / "dask")) == comparable(
+        manifest(tmp_path / "local")
+    )
+
+
+def test_scheduler_file(shared_cluster: Any, dataset: Path, tmp_path: Path) -> None:
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler_file.write_text(json.dumps({"address": shared_cluster.scheduler_address}))
+
+    result = invoke(dataset, "-o", tmp_path / "out", "--scheduler", scheduler_file)
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "4 written."
+
+
+def test_worker_killed_mid_run_is_replaced_and_the_run_completes(
+    slow_data: Path, slow_reference: dict[str, bytes], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    # What a worker killed in the middle of a file leaves: the run removes it.
+    out.mkdir()
+    (out / ".clip00.npy.k1ll3d00.melcli-tmp").write_bytes(b"partial")
+    cluster = start_cluster()
+    client = distributed.Client(cluster, set_as_default=False)
+    address = cluster.scheduler_address
+    proc = subprocess.Popen(
+        [*melcli_command(), "mel", slow_data, "-o", out, *SLOW, "--scheduler", address],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        # Kill a worker while it is running one of our files.
+        wait_for(lambda: any(client.processing().values()))
+        wait_for(lambda: any(out.rglob("*.npy")))
+        busy = [w for w, keys in client.processing().items() if keys]
+        pids = client.run(os.getpid)
+        victim = pids[busy[0]]
+        os.kill(victim, signal.SIGKILL)
+        _, err = proc.communicate(timeout=120)
+        survivors = client.run(os.getpid)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            proc.communicate()
+        client.close()
+        cluster.close()
+
+    assert victim not in survivors.values()
+    assert proc.returncode == 0, err
+    assert err.splitlines()[-1] == f"{N_SLOW} written."
+    assert outputs(out) == slow_reference
+    assert not temp_files(out)
+    assert all(e["status"] == "written" for e in manifest(out).values())
+
+
+def test_ctrl_c_cancels_and_closes_the_local_cluster(
+    slow_data: Path, slow_reference: dict[str, bytes], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["mel", slow_data, "-o", out, "--scheduler", "local", "-j", "2", *SLOW]
+    proc = subprocess.Popen(
+        [*melcli_command(), *map(str, args)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: any(out.rglob("*.npy")))
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: workers too
+        _, err = proc.communicate(timeout=30)
+        # The workers are gone with the parent: nothing of the group is left.
+        wait_for(lambda: not _group_alive(proc.pid), timeout=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("interrupted: ")
+    assert not temp_files(out)
+    finished = outputs(out)
+    assert 0 < len(finished) < N_SLOW
+    assert all(slow_reference[name] == data for name, data in finished.items())
+
+    rerun = subprocess.run(
+        [*melcli_command(), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert outputs(out) == slow_reference
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still counts for kill(); it is gone once reaped.
+    ps = subprocess.run(
+        ["ps", "-o", "stat=", "-g", str(pgid)], capture_output=True, text=True
+    )
+    return any(not s.startswith("Z") for s in ps.stdout.split())
+
+
+def test_runner_keeps_a_bounded_window_and_yields_errors(shared_cluster: Any) -> None:
+    pulled = 0
+
+    def items() -> Iterator[float]:
+        nonlocal pulled
+        for i in range(2000):
+            pulled += 1
+            yield float(i % 7 - 1)  # -1.0 makes math.sqrt raise
+
+    runner = melcli_cluster.DaskRunner(shared_cluster.scheduler_address)
+    seen = 0
+    outcomes = {}
+    # Two workers of one thread: at most 4 tasks each in flight, of at most
+    # MAX_BATCH items (quick items like these are batched).
+    bound = 8 * melcli_cluster.MAX_BATCH
+    for item, outcome in runner.run(math.sqrt, items()):
+        seen += 1
+        assert pulled - seen <= bound
+        outcomes.setdefault(item, outcome)
+
+    assert seen == 2000
+    assert pulled - seen == 0
+    assert isinstance(outcomes[-1.0], ValueError)
+    assert outcomes[4.0] == 2.0
+
+
+def test_no_items_no_cluster() -> None:
+    runner = melcli_cluster.DaskRunner("tcp://127.0.0.1:9")  # nothing listens
+    assert list(runner.run(math.sqrt, [])) == []
+
+
+def test_unreachable_scheduler_exits_2(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(melcli_cluster, "CONNECT_TIMEOUT", 1.0)
+    result = invoke(dataset, "-o", tmp_path / "out", "--scheduler", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
+
+
+def test_without_dask_the_option_says_what_to_install(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    result = invoke(dataset, "-o", tmp_path / "out", "--scheduler", "local")
+    assert result.exit_code == 2
+    assert "pip install 'melcli[dask]'" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+class FakeClient:
+    def __init__(self, facts: dict[str, Any]) -> None:
+        self.facts = facts
+
+    def run(self, fn: Any, *args: Any) -> dict[str, Any]:
+        return self.facts
+
+
+def test_worker_without_the_shared_folder_is_refused() -> None:
+    client = FakeClient({"tcp://w:1": (versions(), ["/data/out"])})
+    with pytest.raises(UsageError, match="does not see /data/out: workers must share"):
+        melcli_cluster._check_workers(client, ["/data/out"])  # type: ignore[arg-type]
+
+
+def test_worker_with_other_versions_is_refused() -> None:
+    other = {**versions(), "melcli": "0.0.1"}
+    client = FakeClient({"tcp://w:1": (other, [])})
+    with pytest.raises(UsageError, match=r"runs melcli 0\.0\.1"):
+        melcli_cluster._check_workers(client, [])  # type: ignore[arg-type]
+
+
+def test_tasks_travel_with_absolute_paths_and_come_back_as_planned(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from melcli.discover import plan
+    from melcli.pipeline import Task
+    from melcli.report import Result, Status
+
+    monkeypatch.chdir(dataset.parent)
+    job = plan(["audio"], "out", png=True).jobs[0]
+    task = Task(job)
+    sent = melcli_cluster.absolute_task(task)
+    assert all(p.is_absolute() for p in (sent.job.src, *sent.job.outputs))
+    back = melcli_cluster.local_result(
+        task,
+        Result(src=sent.job.src, status=Status.WRITTEN, outputs=sent.job.outputs),
+    )
+    assert back.src == job.src
+    assert back.outputs == job.outputs
+
+
+def test_a_shard_on_a_cluster(
+    shared_cluster: Any, dataset: Path, tmp_path: Path
+) -> None:
+    local = invoke(dataset, "-o", tmp_path / "local", "--shard", "0/2", "-j", "1")
+    dask = invoke(
+        dataset, "-o", tmp_path / "dask", "--shard", "0/2",
+        "--scheduler", shared_cluster.scheduler_address,
+    )  # fmt: skip
+    assert local.exit_code == dask.exit_code == 0
+    assert dask.stderr == local.stderr
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
+    part = "manifest.shard-0000-of-0002.jsonl"
+    assert (tmp_path / "dask" / part).is_file()
+
+
+def test_quick_items_are_batched_slow_ones_are_not() -> None:
+    pace = melcli_cluster._Pace()
+    assert pace.batch == 1
+    pace.update([1.5])  # the first item pays the worker's imports
+    assert pace.batch == 1
+    for _ in range(3):
+        pace.update([0.005] * pace.batch)
+    assert pace.batch == int(melcli_cluster.BATCH_SECONDS / 0.005)
+    for _ in range(60):
+        pace.update([2.0] * pace.batch)
+    assert pace.batch == 1
+
+
+def tar_members(out: Path) -> dict[str, bytes]:
+    import tarfile
+
+    members = {}
+    for path in sorted(out.glob("shard-*.tar")):
+        with tarfile.open(path) as tar:
+            for info in tar.getmembers():
+                extracted = tar.extractfile(info)
+                assert extracted is not None
+                members[info.name] = extracted.read()
+    return members
+
+
+def test_webdataset_on_a_cluster_stores_the_same_samples(
+    shared_cluster: Any, dataset: Path, tmp_path: Path
+) -> None:
+    fmt = ("--format", "webdataset")
+    local = invoke(dataset, "-o", tmp_path / "local", *fmt, "-j", "1")
+    address = shared_cluster.scheduler_address
+    dask = invoke(dataset, "-o", tmp_path / "dask", *fmt, "--scheduler", address)
+    assert local.exit_code == dask.exit_code == 0, dask.stderr
+    assert dask.stderr.splitlines()[-1] == local.stderr.splitlines()[-1]
+    samples = tar_members(tmp_path / "dask")
+    assert len(samples) == 8  # KEY.npy and KEY.json for 4 inputs
+    assert samples == tar_members(tmp_path / "local")
+    assert not temp_files(tmp_path / "dask")
+
+
+def test_timeout_is_refused_with_a_scheduler(dataset: Path, tmp_path: Path) -> None:
+    result = invoke(
+        dataset, "-o", tmp_path / "out", "--scheduler", "local", "--timeout", "5"
+    )
+    assert result.exit_code == 2
+    assert "cannot be combined with --scheduler" in result.stderr
+
+
+def test_settings_warning_is_printed_once_as_on_a_local_run(
+    shared_cluster: Any, write_audio: Any, tmp_path: Path
+) -> None:
+    # 128 mels over 65 FFT bins leave filters empty: a warning about the
+    # settings, which no worker may pin on the first file it happens to run.
+    for name in ("a.wav", "b.wav", "c.wav", "d.wav"):
+        write_audio(name, None, sr=8000)
+    settings = ["--sr", "8000", "--n-mels", "128", "--n-fft", "128"]
+    address = shared_cluster.scheduler_address
+
+    def run(out: str, *options: str) -> subprocess.CompletedProcess[str]:
+        # Fresh processes: the filterbank is not cached from an earlier test.
+        return subprocess.run(
+            [
+                *melcli_command(),
+                "mel",
+                str(tmp_path / "audio"),
+                "-o",
+                out,
+                *settings,
+                *options,
+            ],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            check=False,
+            cwd=tmp_path,
+        )
+
+    local = run("local", "-j", "1")
+    dask = run("dask", "--scheduler", address)
+    assert local.returncode == dask.returncode == 0
+    assert "warning: settings: Empty filters" in local.stderr
+    assert dask.stderr == local.stderr
