@@ -382,13 +382,27 @@ def absolute_task(task: Task) -> Task:
 
 
 def local_result(task: Task, result: Result) -> Result:
-    """Give a worker's result the paths of ``task`` as this process planned them."""
+    """Give a worker's result the paths of ``task`` as this process planned them.
+
+    Outputs the plan does not name (segments ``NAME.001.npy``, ... next to
+    ``NAME.000.npy``) are put in their planned folder too: the run compares
+    them with the names of its earlier outputs.
+    """
     job = task.job
     planned = {Path(os.path.abspath(p)): p for p in (job.src, *job.outputs)}
+    folders = {p.parent: planned_path.parent for p, planned_path in planned.items()}
+
+    def planned_as(path: Path) -> Path:
+        if path in planned:
+            return planned[path]
+        if path.parent in folders:
+            return folders[path.parent] / path.name
+        return path
+
     return dataclasses.replace(
         result,
         src=job.src,
-        outputs=tuple(planned.get(p, p) for p in result.outputs),
+        outputs=tuple(planned_as(p) for p in result.outputs),
     )
 
 

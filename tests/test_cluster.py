@@ -8,6 +8,7 @@ real ``LocalCluster``\\ s with two worker processes on 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -403,6 +404,54 @@ def test_tasks_travel_with_absolute_paths_and_come_back_as_planned(
     )
     assert back.src == job.src
     assert back.outputs == job.outputs
+
+
+def test_segment_files_come_back_in_their_planned_folder(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from melcli.discover import plan
+    from melcli.pipeline import Task
+    from melcli.report import Result, Status
+    from melcli.segment import segment_path
+
+    monkeypatch.chdir(dataset.parent)
+    job = plan(["audio"], "out").jobs[0]
+    first = segment_path(job.npy, 0)
+    task = Task(dataclasses.replace(job, npy=first))
+    sent = melcli_cluster.absolute_task(task)
+    # The worker writes NAME.000.npy, NAME.001.npy, ...: only the first is planned.
+    written = tuple(
+        segment_path(sent.job.npy.with_name(job.npy.name), k) for k in (0, 1)
+    )
+    back = melcli_cluster.local_result(
+        task, Result(src=sent.job.src, status=Status.WRITTEN, outputs=written)
+    )
+    assert back.outputs == (first, segment_path(job.npy, 1))
+
+
+def test_segment_files_on_a_cluster_survive_a_rebuild(
+    shared_cluster: Any, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A relative OUT: the workers see it absolute, the run compares the
+    # outputs with the (relative) names of the last run's.
+    monkeypatch.chdir(tmp_path)
+    segments = ("--segment", "0.3", "--segment-layout", "files", "-v")
+    address = shared_cluster.scheduler_address
+    local = invoke("audio", "-o", "local", "-j", "1", *segments)
+    first = invoke("audio", "-o", "dask", "--scheduler", address, *segments)
+    assert local.exit_code == first.exit_code == 0, first.stderr
+    expected = outputs(tmp_path / "local")
+    assert sum(name.endswith(".001.npy") for name in expected) >= 2
+    assert outputs(tmp_path / "dask") == expected
+
+    again = invoke("audio", "-o", "dask", "--scheduler", address, "--force", *segments)
+    assert again.exit_code == 0, again.stderr
+    assert outputs(tmp_path / "dask") == expected
+    assert sorted_lines(again.stderr) == sorted_lines(
+        local.stderr.replace("local/", "dask/")
+    )
+    rerun = invoke("audio", "-o", "dask", "--scheduler", address, *segments)
+    assert rerun.stderr.splitlines()[-1] == "0 written, 4 up to date."
 
 
 def test_a_shard_on_a_cluster(
