@@ -7,6 +7,7 @@ real ``LocalCluster``\\ s with two worker processes on 127.0.0.1.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import json
@@ -371,6 +372,36 @@ class FakeClient:
 
     def run(self, fn: Any, *args: Any) -> dict[str, Any]:
         return self.facts
+
+
+class EventLog:
+    """The scheduler's "all" events: only the last ``maxlen`` are kept."""
+
+    def __init__(self, maxlen: int = 1000) -> None:
+        self.events: collections.deque[tuple[float, Any]] = collections.deque(
+            ((float(t), {"action": "add-client"}) for t in range(maxlen)),
+            maxlen=maxlen,
+        )
+
+    def get_events(self, topic: str) -> tuple[tuple[float, Any], ...]:
+        assert topic == "all"
+        return tuple(self.events)
+
+
+def test_a_lost_worker_is_seen_on_a_cluster_with_a_full_event_log() -> None:
+    log = EventLog()
+    mark = melcli_cluster._event_mark(log)  # type: ignore[arg-type]
+    assert not melcli_cluster._workers_lost(log, mark)  # type: ignore[arg-type]
+    # Idle workers leaving do not count; one running tasks does.
+    log.events.append((1000.5, {"action": "remove-worker", "processing-tasks": []}))
+    assert not melcli_cluster._workers_lost(log, mark)  # type: ignore[arg-type]
+    lost = {"action": "remove-worker", "processing-tasks": ["melcli-1"]}
+    log.events.append((1001.0, lost))
+    assert melcli_cluster._workers_lost(log, mark)  # type: ignore[arg-type]
+    # A worker lost in an earlier run does not count in a later one.
+    later = melcli_cluster._event_mark(log)  # type: ignore[arg-type]
+    log.events.append((1002.0, {"action": "add-client"}))
+    assert not melcli_cluster._workers_lost(log, later)  # type: ignore[arg-type]
 
 
 def test_worker_without_the_shared_folder_is_refused() -> None:
