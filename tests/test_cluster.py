@@ -583,3 +583,24 @@ def test_settings_warning_is_printed_once_as_on_a_local_run(
     assert local.returncode == dask.returncode == 0
     assert "warning: settings: Empty filters" in local.stderr
     assert dask.stderr == local.stderr
+
+
+def _worker_listens(dask_worker: Any) -> list[str]:
+    return [dask_worker.address, f"tcp://{dask_worker.http_server.address}:0"]
+
+
+def test_scheduler_local_listens_on_loopback_only() -> None:
+    cluster = melcli_cluster._local_cluster(2)
+    try:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            addresses = [cluster.scheduler_address]
+            addresses.append(f"tcp://{cluster.scheduler.http_server.address}:0")
+            for listens in client.run(_worker_listens).values():
+                addresses.extend(listens)
+            nannies = [w.address for w in cluster.workers.values()]
+    finally:
+        cluster.close()
+    assert len(addresses) == 6
+    assert len(nannies) == 2
+    for address in [*addresses, *nannies]:
+        assert address.startswith("tcp://127.0.0.1:"), address
