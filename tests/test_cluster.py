@@ -356,16 +356,6 @@ def test_unreachable_scheduler_exits_2(
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
 
 
-def test_without_dask_the_option_says_what_to_install(
-    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
-    result = invoke(dataset, "-o", tmp_path / "out", "--scheduler", "local")
-    assert result.exit_code == 2
-    assert "pip install 'melcli[dask]'" in result.stderr
-    assert not (tmp_path / "out").exists()
-
-
 class FakeClient:
     def __init__(self, facts: dict[str, Any]) -> None:
         self.facts = facts
