@@ -641,7 +641,8 @@ def scale_options(fn: F) -> F:
             help="Process only shard I of N (0 <= I < N): the inputs whose "
             "relative path hashes to I, so N machines split SRC with no "
             "coordinator. Each shard keeps OUT/manifest.shard-I-of-N.jsonl; "
-            "'melcli merge OUT' combines them. Not with --format webdataset.",
+            "'melcli merge OUT' combines them. Not with --format webdataset "
+            "or --stats.",
         ),
     ]
     for option in reversed(options):
@@ -821,6 +822,14 @@ def mel(
         raise click.BadParameter(
             "cannot be combined with --format webdataset (the shards would "
             "share tar names); give each shard its own OUT instead",
+            param_hint="'--shard'",
+        )
+    if shard is not None and with_stats:
+        # A shard's own arrays are 1/N of the dataset, and N shards would
+        # overwrite one OUT/stats.npz in turn.
+        raise click.BadParameter(
+            "cannot be combined with --stats (a shard sees 1/N of the arrays); "
+            "run 'melcli stats OUT' after 'melcli merge OUT'",
             param_hint="'--shard'",
         )
     if scheduler is not None and timeout:

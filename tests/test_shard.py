@@ -337,3 +337,18 @@ def test_shard_with_webdataset_is_refused(many: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "cannot be combined with --format webdataset" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_shard_with_stats_is_refused(many: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_all_shards(many, out)
+    assert merge(out).exit_code == 0
+    result = mel(many, "-o", out, "--shard", f"0/{N}", "--stats", "-j", "1")
+    assert result.exit_code == 2
+    assert "cannot be combined with --stats" in result.stderr
+    assert "melcli stats OUT" in result.stderr
+    assert not (out / "stats.npz").exists()
+    # After the merge, the statistics of the whole dataset.
+    stats = CliRunner().invoke(cli, ["stats", str(out)], env={})
+    assert stats.exit_code == 0, stats.stderr
+    assert "from 12 arrays" in stats.stderr
