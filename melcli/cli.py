@@ -853,17 +853,20 @@ def mel(
     if shard is not None:
         the_plan = sharding.select(the_plan, shard)
     if dry_run:
-        _dry_run(
-            the_plan,
-            out,
-            params=params,
-            force=force,
-            quiet=quiet,
-            fmt=fmt,
-            prune=prune,
-            render=render,
-            shard=shard,
-        )
+        try:
+            _dry_run(
+                the_plan,
+                out,
+                params=params,
+                force=force,
+                quiet=quiet,
+                fmt=fmt,
+                prune=prune,
+                render=render,
+                shard=shard,
+            )
+        except MelcliError as exc:
+            raise _CannotStart(str(exc)) from None
         return
     try:
         with _lock(out, shard):

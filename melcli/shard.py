@@ -34,6 +34,8 @@ from .manifest import (
     write_entries,
 )
 from .outdir import LOCK_NAME
+from .report import display_path
+from .storage.webdataset import is_sample
 
 _PART = re.compile(r"manifest\.shard-(\d+)-of-(\d+)\.jsonl")
 
@@ -134,9 +136,23 @@ class ShardManifest(Manifest):
 
     @classmethod
     def load_part(cls, out: Path, shard: Shard) -> ShardManifest:
-        """Read ``shard``'s part (and journal), completed from the whole manifest."""
+        """Read ``shard``'s part (and journal), completed from the whole manifest.
+
+        Raises
+        ------
+        UsageError
+            If ``OUT/manifest.jsonl`` records samples in tar shards (``--format
+            webdataset``): those tars hold every shard's samples, and a shard
+            would delete the ones its own part does not point at.
+        """
         manifest = cls.load(out, shard=shard)
         for entry in read_entries(out / MANIFEST_NAME):
+            if is_sample(entry):
+                raise UsageError(
+                    f"{display_path(out)} holds --format webdataset samples, which "
+                    "--shard cannot change: convert it with one run without "
+                    "--shard, or give the shards another OUT"
+                )
             if entry["key"] not in manifest.entries and shard.owns(entry_name(entry)):
                 manifest.entries[entry["key"]] = entry
         return manifest

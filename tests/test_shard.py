@@ -352,3 +352,23 @@ def test_shard_with_stats_is_refused(many: Path, tmp_path: Path) -> None:
     stats = CliRunner().invoke(cli, ["stats", str(out)], env={})
     assert stats.exit_code == 0, stats.stderr
     assert "from 12 arrays" in stats.stderr
+
+
+def test_shard_in_an_out_of_webdataset_samples_is_refused(
+    many: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    whole = mel(many, "-o", out, "--format", "webdataset", "-j", "1")
+    assert whole.exit_code == 0, whole.stderr
+    before = {p.name: p.read_bytes() for p in out.glob("shard-*.tar")}
+    assert before
+    for extra in ((), ("--dry-run",)):
+        result = mel(many, "-o", out, "--shard", f"0/{N}", "-j", "1", *extra)
+        assert result.exit_code == 2, result.stderr
+        assert "holds --format webdataset samples" in result.stderr
+        assert "Traceback" not in result.stderr
+    # The tars hold every shard's samples: none was deleted or changed.
+    assert {p.name: p.read_bytes() for p in out.glob("shard-*.tar")} == before
+    assert not list(out.rglob("*.npy"))
+    again = mel(many, "-o", out, "--format", "webdataset", "-j", "1")
+    assert last_line(again) == "0 written, 12 up to date."
