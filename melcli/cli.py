@@ -965,7 +965,9 @@ def _build(
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = _load_manifest(out, shard)
     # A shard removes only its own temp files: other shards may be writing.
-    owned = sharding.owned_outputs(the_plan) if shard is not None else None
+    owned = (
+        sharding.owned_outputs(the_plan, params=params) if shard is not None else None
+    )
     sweep = functools.partial(remove_leftovers, out, owned=owned)
     if manifest.recovered:
         # The last run did not finish: a killed worker may have left temp files.

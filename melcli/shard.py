@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import segment
 from .discover import DEFAULT_EXTENSIONS, Plan, plan
 from .errors import UsageError
 from .manifest import (
@@ -34,6 +35,7 @@ from .manifest import (
     write_entries,
 )
 from .outdir import LOCK_NAME
+from .params import MelParams
 from .report import display_path
 from .storage.webdataset import is_sample
 
@@ -301,9 +303,32 @@ def with_shard(the_plan: Plan, shard: Shard | None) -> Plan:
     return the_plan if shard is None else select(the_plan, shard)
 
 
-def owned_outputs(the_plan: Plan) -> set[Path]:
-    """Every output path of the plan's jobs (what a shard may sweep temp files of)."""
-    return {output for job in the_plan.jobs for output in job.outputs}
+def owned_outputs(the_plan: Plan, *, params: MelParams) -> Container[Path]:
+    """Every output path of the plan's jobs (what a shard may sweep temp files of).
+
+    With one file per segment, a job's outputs are ``NAME.000.npy``,
+    ``NAME.001.npy``, ... of its planned ``NAME.npy``.
+    """
+    outputs = {output for job in the_plan.jobs for output in job.outputs}
+    return _Segments(outputs) if segment.files_layout(params) else outputs
+
+
+class _Segments:
+    """The segment files ``NAME.NNN.npy`` of a set of planned ``NAME.npy``."""
+
+    def __init__(self, planned: set[Path]) -> None:
+        self.planned = planned
+
+    def __contains__(self, path: object) -> bool:
+        match = _SEGMENT_FILE.fullmatch(getattr(path, "name", ""))
+        return (
+            isinstance(path, Path)
+            and match is not None
+            and path.with_name(match[1] + ".npy") in self.planned
+        )
+
+
+_SEGMENT_FILE = re.compile(r"(.+)\.\d{3,}\.npy")
 
 
 __all__ = [

@@ -372,3 +372,24 @@ def test_shard_in_an_out_of_webdataset_samples_is_refused(
     assert not list(out.rglob("*.npy"))
     again = mel(many, "-o", out, "--format", "webdataset", "-j", "1")
     assert last_line(again) == "0 written, 12 up to date."
+
+
+def test_a_shard_sweeps_its_own_segment_temp_files(many: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    segments = ("--segment", "0.1", "--segment-layout", "files")
+    run_all_shards(many, out, *segments)
+    mine = next(rel for rel in sorted(_rels(many)) if owner(rel) == 0)
+    theirs = next(rel for rel in sorted(_rels(many)) if owner(rel) == 1)
+    temp = {}
+    for rel in (mine, theirs):
+        npy = out / f"{rel[:-4]}.001.npy"
+        assert npy.exists()  # a segment file: not a name the plan knows
+        temp[rel] = npy.with_name(f".{npy.name}.abcd1234.melcli-tmp")
+        temp[rel].write_bytes(b"partial")
+    # Shard 0 was killed while writing a segment: its next run sweeps.
+    (out / f".melcli-journal.{Shard(0, N).tag}.jsonl").write_bytes(b"")
+
+    result = mel(many, "-o", out, "--shard", f"0/{N}", "-j", "1", *segments)
+    assert result.exit_code == 0, result.stderr
+    assert not temp[mine].exists()
+    assert temp[theirs].exists()  # shard 1 may be writing it right now
