@@ -215,6 +215,7 @@ def test_shards_share_out_but_exclude_whole_runs_and_merge(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
+    (out / ".melcli.lock").write_text("999999")  # a whole run that has finished
     # Shard 0 is running (it holds the shared lock and its own).
     with OutputLock(out, shared=True), OutputLock(out, name=lock_name(Shard(0, N))):
         other = mel(many, "-o", out, "--shard", f"1/{N}", "-j", "1")
@@ -225,6 +226,9 @@ def test_shards_share_out_but_exclude_whole_runs_and_merge(
     for refused in (same, whole, merged):
         assert refused.exit_code == 2
         assert "another melcli run" in refused.stderr
+    # The pid in .melcli.lock is the last whole run's: not named when shards run.
+    assert f"another melcli run (--shard runs) is writing to {out}" in whole.stderr
+    assert f"another melcli run (--shard runs) is writing to {out}" in merged.stderr
 
 
 def test_a_shard_sweeps_only_its_own_temp_files(many: Path, tmp_path: Path) -> None:
