@@ -45,7 +45,13 @@ from .params import (
 from .presets import PRESETS
 from .render import STYLES, RenderParams
 from .report import Report, Result, Status, display_path
-from .runners import DEFAULT_TIMEOUT, Runner, default_jobs, make_runner
+from .runners import (
+    DEFAULT_TIMEOUT,
+    Runner,
+    default_jobs,
+    make_runner,
+    tune_allocator,
+)
 from .stats import STATS_NAME, DatasetStats, arrays_of, write_stats
 from .storage import FORMATS, webdataset
 from .storage.tarshards import parse_size
@@ -1543,6 +1549,7 @@ _add_envvars(mel)
 
 def main() -> None:
     """Entry point of the ``melcli`` console script."""
+    tune_allocator()
     try:
         cli(prog_name="melcli")
     except KeyboardInterrupt:

@@ -344,6 +344,47 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+#: glibc malloc settings for melcli's processes: big temporaries (the STFT
+#: works on blocks of a few MB) come from the heap and stay there for the
+#: next file, instead of being mapped fresh from the kernel, zero-filled page
+#: by page, and returned, once per block. Measured with ``make bench``'s clips,
+#: side by side: sys time per run halved and the whole run about 9% faster,
+#: at the same peak RSS. Arrays larger than the threshold are still mapped
+#: and returned at once, so memory stays bounded (see bench workload (d)).
+MALLOC_SETTINGS = {
+    "MALLOC_MMAP_THRESHOLD_": 64 << 20,
+    "MALLOC_TRIM_THRESHOLD_": 256 << 20,
+}
+_MALLOPT = {"MALLOC_MMAP_THRESHOLD_": -3, "MALLOC_TRIM_THRESHOLD_": -1}
+
+
+def tune_allocator() -> bool:
+    """Apply :data:`MALLOC_SETTINGS` to this process and the ones it starts.
+
+    For the command line only: a library does not change its host's
+    allocator. Workers forked from this process inherit the settings; a fork
+    server or spawned workers read them from the environment. Does nothing
+    (and returns False) off glibc, or where the user set them already.
+    """
+    import ctypes
+    import platform
+
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    if any(name in os.environ for name in MALLOC_SETTINGS):
+        return False  # the user's choice wins (Dask sets one, for instance)
+    try:
+        libc = ctypes.CDLL(None)
+        for name, value in MALLOC_SETTINGS.items():
+            if libc.mallopt(_MALLOPT[name], value) != 1:
+                return False
+    except (OSError, AttributeError):
+        return False
+    for name, value in MALLOC_SETTINGS.items():
+        os.environ[name] = str(value)
+    return True
+
+
 #: Seconds a file may take in a pool worker before the worker is killed and
 #: the file fails (``--timeout``). Generous: an hour of audio takes seconds.
 DEFAULT_TIMEOUT = 600.0
@@ -439,4 +480,5 @@ __all__ = [
     "default_jobs",
     "make_runner",
     "task_scope",
+    "tune_allocator",
 ]
