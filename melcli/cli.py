@@ -500,7 +500,8 @@ def stats_option(fn: F) -> F:
         "with_stats",
         is_flag=True,
         help="At the end, write per-band mean, std, min, max and frame count of "
-        "the run's arrays to OUT/stats.npz (as `melcli stats OUT`).",
+        "the run's arrays to OUT/stats.npz (as `melcli stats OUT`). Not with "
+        "--shard: run `melcli stats OUT` after `melcli merge OUT`.",
     )(fn)
 
 
@@ -822,6 +823,15 @@ def mel(
             "cannot be combined with --format webdataset (the shards would "
             "share tar names); give each shard its own OUT instead",
             param_hint="'--shard'",
+        )
+    if shard is not None and with_stats:
+        # Each shard would overwrite OUT/stats.npz with the statistics of its
+        # own part only, and its manifest part is not OUT/manifest.jsonl yet.
+        raise click.BadParameter(
+            "cannot be combined with --shard (each shard would write "
+            "OUT/stats.npz for its own part only); run 'melcli stats OUT' "
+            "after 'melcli merge OUT'",
+            param_hint="'--stats'",
         )
     if scheduler is not None and timeout:
         # Dask cannot stop a task that is running; the scheduler's own

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import WriteAudio, noise, tone
@@ -337,3 +338,28 @@ def test_shard_with_webdataset_is_refused(many: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "cannot be combined with --format webdataset" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_stats_with_a_shard_is_refused_and_work_after_the_merge(
+    many: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    # Each shard would write OUT/stats.npz for its own part only.
+    result = mel(many, "-o", out, "--shard", "0/3", "--stats", "-j", "1")
+    assert result.exit_code == 2
+    assert "Invalid value for '--stats': cannot be combined with --shard" in (
+        result.stderr
+    )
+    assert not out.exists()
+    run_all_shards(many, out)
+    assert merge(out, many).exit_code == 0
+    result = CliRunner().invoke(cli, ["stats", str(out)], env={})
+    assert result.exit_code == 0, result.stderr
+    frames = np.concatenate(
+        [np.load(p) for p in sorted(out.rglob("*.npy"))], axis=1
+    ).astype(np.float64)
+    assert frames.shape[0] == 128
+    with np.load(out / "stats.npz") as saved:
+        assert int(saved["count"]) == frames.shape[1]
+        np.testing.assert_allclose(saved["mean"], frames.mean(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(saved["std"], frames.std(axis=1), rtol=1e-9)
