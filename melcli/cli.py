@@ -90,6 +90,7 @@ class _NumberOr(click.ParamType):  # type: ignore[type-arg]
 SAMPLE_RATE = _NumberOr({"native": None}, number=int)
 REF = _NumberOr({"max": "max"})
 OPTIONAL_FLOAT = _NumberOr({"none": None})
+OPTIONAL_INT = _NumberOr({"none": None}, number=int)
 NORM = _NumberOr({"slaney": "slaney", "none": None})
 
 
@@ -420,9 +421,10 @@ def feature_options(fn: F) -> F:
         ),
         click.option(
             "--pad-length",
-            type=int,
+            type=OPTIONAL_INT,
             default=None,
-            help="Samples --center pads on each side. [default: n-fft // 2]",
+            help="Samples --center pads on each side; none: n-fft // 2 (librosa). "
+            "[default: none]",
         ),
         click.option(
             "--drop-last-frame/--keep-last-frame",
@@ -506,7 +508,8 @@ def stats_option(fn: F) -> F:
         "with_stats",
         is_flag=True,
         help="At the end, write per-band mean, std, min, max and frame count of "
-        "the run's arrays to OUT/stats.npz (as `melcli stats OUT`).",
+        "the run's arrays to OUT/stats.npz (as `melcli stats OUT`). Not with "
+        "--shard: run `melcli stats OUT` after `melcli merge OUT`.",
     )(fn)
 
 
@@ -611,14 +614,25 @@ def _apply_preset(ctx: click.Context, settings: dict[str, Any]) -> None:
             taken[key] = (name, value)
 
 
-def _params_from(kwargs: dict[str, Any]) -> MelParams:
-    """Build and validate the settings, as a usage error naming the option."""
+def _params_from(
+    kwargs: dict[str, Any], *, from_preset: dict[str, tuple[str, Any]] | None = None
+) -> MelParams:
+    """Build and validate the settings, as a usage error naming the option.
+
+    ``from_preset`` maps the settings a ``--preset`` filled in to ``(preset,
+    value)``: when one of them is the bad setting (an explicit option that
+    does not fit the rest of the preset), the message says so.
+    """
     settings = {name: kwargs.pop(name) for name in _PARAM_NAMES}
     try:
         return MelParams(**settings).validate()
     except ParameterError as exc:
         hint = f"--{exc.param.replace('_', '-')}" if exc.param else None
-        raise click.BadParameter(str(exc), param_hint=hint) from None
+        message = str(exc)
+        preset = (from_preset or {}).get(exc.param or "")
+        if preset is not None:
+            message += f" ({hint} comes from --preset {preset[0]}; set it too)"
+        raise click.BadParameter(message, param_hint=hint) from None
 
 
 def _extensions(values: tuple[str, ...]) -> frozenset[str]:
@@ -808,7 +822,7 @@ def mel(
     with_stats = settings.pop("with_stats")
     _apply_preset(ctx, settings)
     render = _render_from(settings)
-    params = _params_from(settings)
+    params = _params_from(settings, from_preset=ctx.meta.get("melcli.preset"))
     fmt, shard_size = _storage_from(settings)
     try:
         segment.check_png(png, params)

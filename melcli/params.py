@@ -386,8 +386,11 @@ class MelParams:
         Raises
         ------
         ParameterError
-            If ``fmax`` or ``fmin`` lies above the Nyquist frequency ``sr / 2``.
+            If ``fmax`` or ``fmin`` lies above the Nyquist frequency ``sr / 2``,
+            or a clip, segment or segment hop is under one sample at ``sr``.
         """
+        # For every kind: a hop of 0 samples would cut windows forever.
+        self._check_clip_samples(sr)
         if self.kind == "stft":
             return  # no filterbank
         nyquist = sr / 2.0
@@ -403,7 +406,6 @@ class MelParams:
                 f"(sr={sr:g})",
                 param="fmin",
             )
-        self._check_clip_samples(sr)
 
     def _check_clip_samples(self, sr: float) -> None:
         """Fail if a clip, segment or hop would be under one sample at ``sr``."""

@@ -549,6 +549,22 @@ def _lut(cmap: str) -> np.ndarray:
     return lut
 
 
+def _colour_index(rgb: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """Return, per pixel of ``rgb`` [shape=(h, w, 3)], its nearest ``lut`` index.
+
+    The nearest colour is looked up once per distinct colour of the image (at
+    most 256 in an image :func:`write_image` made), not once per pixel: memory
+    stays a few times the image's, whatever its size. Ties go to the lower index.
+    """
+    codes = rgb.astype(np.int64) @ np.array([1 << 16, 1 << 8, 1], dtype=np.int64)
+    unique, inverse = np.unique(codes, return_inverse=True)
+    colours = np.stack([unique >> 16, (unique >> 8) & 255, unique & 255], axis=-1)
+    distance = ((colours[:, np.newaxis, :] - lut.astype(np.int64)) ** 2).sum(-1)
+    nearest = distance.argmin(axis=-1).astype(np.float64)
+    index: np.ndarray = nearest[inverse.reshape(codes.shape)]
+    return index
+
+
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Recover the array from a PNG written with ``png_style="image"``.
 
@@ -567,9 +583,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     levels = int(text["melcli:levels"])
     channels = int(text["melcli:channels"])
     if pixels.ndim == 3:  # RGB through a colormap: back to the index
-        lut = _lut(text["melcli:cmap"]).astype(np.int32)
-        distance = ((pixels[..., np.newaxis, :3].astype(np.int32) - lut) ** 2).sum(-1)
-        index = distance.argmin(axis=-1).astype(np.float64)
+        index = _colour_index(pixels[..., :3], _lut(text["melcli:cmap"]))
     else:
         index = pixels.astype(np.float64)
     rows = lo + index / levels * (hi - lo)

@@ -102,6 +102,40 @@ def test_explicit_options_beat_the_preset(clip: Path, tmp_path: Path) -> None:
     assert S.shape[1] == 1 + int(1.5 * 16000) // 160 - 1  # the rest is Whisper's
 
 
+@pytest.mark.parametrize(
+    ("options", "text", "fix"),
+    [
+        (
+            ("--preset", "whisper", "--scale", "db"),
+            "(--clamp comes from --preset whisper; set it too)",
+            ("--clamp", "none"),
+        ),
+        (
+            ("--preset", "hifigan", "--no-center"),
+            "(--pad-length comes from --preset hifigan; set it too)",
+            ("--pad-length", "none"),
+        ),
+    ],
+)
+def test_an_option_the_rest_of_the_preset_rejects_says_what_to_set(
+    clip: Path,
+    tmp_path: Path,
+    options: tuple[str, ...],
+    text: str,
+    fix: tuple[str, ...],
+) -> None:
+    result = invoke("mel", clip, "-o", tmp_path / "out", *options)
+    assert result.exit_code == 2
+    assert text in result.stderr
+    S = build(clip, tmp_path / "fixed", *options, *fix)
+    name = options[1]
+    overrides = {"scale": "db", "clamp": None} if name == "whisper" else {}
+    if name == "hifigan":
+        overrides = {"center": False, "pad_length": None}
+    params = melcli.preset_params(name, **overrides)
+    np.testing.assert_array_equal(S, melcli.mel_spectrogram(clip, params=params))
+
+
 def test_preset_from_the_environment(clip: Path, tmp_path: Path) -> None:
     S = build(clip, tmp_path / "out", env={"MELCLI_PRESET": "panns"})
     assert S.shape == (64, 1 + int(1.5 * 32000) // 320)

@@ -585,3 +585,46 @@ def test_a_task_that_did_not_finish_leaves_no_staged_segments(tmp_path: Path) ->
     store.discard(staged)
     assert sorted(p.name for p in out.iterdir()) == sorted(others)
     assert store.original(staged) == job
+
+
+# ------------------------------------------------------- the Python API
+def test_python_api_runs_the_features_as_the_command_line_does(
+    src: Path, tmp_path: Path
+) -> None:
+    """melcli.run with a preset, clips, the image style; segments; write_stats."""
+    from melcli.render import RenderParams
+
+    out = tmp_path / "api"
+    params = melcli.preset_params("whisper", clip_duration=1.0, crop="center")
+    render = RenderParams(style="image")
+    report = melcli.run([src], out, params=params, png=True, jobs=1, render=render)
+    assert report.exit_code == 0, report.summary()
+    cli_out = tmp_path / "cli"
+    ok(mel(src, cli_out, "--preset", "whisper", "--clip-duration", "1",
+           "--crop", "center", "--png", "--png-style", "image"))  # fmt: skip
+    for rel in FILES:
+        stem = rel[: -len(".wav")]
+        got = np.load(out / f"{stem}.npy")
+        assert got.shape == (80, clip.clip_frames(params, SR))
+        np.testing.assert_array_equal(got, np.load(cli_out / f"{stem}.npy"))
+        # The image is the array, within one grey level of Whisper's range.
+        lo, hi = (-12 + 4) / 4, (6 + 4) / 4
+        level = (hi - lo) / 65535
+        assert np.abs(read_image(out / f"{stem}.png") - got).max() <= level
+    stats = melcli.write_stats(out)
+    assert_stats_of(out / "stats.npz", [np.load(p) for p in sorted(out.rglob("*.npy"))])
+    assert stats.count == len(FILES) * clip.clip_frames(params, SR)
+
+    segs = tmp_path / "segs"
+    seg_params = MelParams(sr=SR, n_mels=24, n_fft=512, segment=0.5, segment_hop=0.4)
+    report = melcli.run([src], segs, params=seg_params, jobs=1)
+    assert report.exit_code == 0, report.summary()
+    by_src = {r.src.relative_to(src).as_posix(): r for r in report.results}
+    for rel, y in FILES.items():
+        n = len(y)
+        size, hop = round(0.5 * SR), round(0.4 * SR)
+        count = 1 + -(-max(0, n - size) // hop)  # README: hop <= size
+        assert by_src[rel].segments == tuple(
+            round(k * hop / SR, 6) for k in range(count)
+        )
+        assert np.load(segs / rel.replace(".wav", ".npy")).shape[0] == count

@@ -127,6 +127,25 @@ def test_colormap_image_round_trips_within_one_of_256_levels(
     assert np.abs(back - S).max() <= (hi - lo) / 255
 
 
+def test_reading_a_colormap_image_takes_memory_of_the_image_size(
+    tmp_path: Path,
+) -> None:
+    import tracemalloc
+
+    S = np.random.default_rng(4).uniform(-110, 50, (128, 600)).astype(np.float32)
+    write_image(tmp_path / "x.png", S, params=MelParams(), cmap="magma")
+    tracemalloc.start()
+    try:
+        back = read_image(tmp_path / "x.png")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    lo, hi = IMAGE_RANGES["db"]
+    assert np.abs(back - S).max() <= (hi - lo) / 255
+    # Not a distance to each of the 256 colours per pixel (3 kB a pixel).
+    assert peak < 100 * S.size
+
+
 # ------------------------------------------------------------ figure style
 def test_waveform_panel_makes_the_figure_taller(
     tmp_path: Path, write_audio: WriteAudio

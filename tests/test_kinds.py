@@ -107,6 +107,26 @@ def test_stft_kind_ignores_the_filterbank_limits() -> None:
     p.check_sr(8000)  # no filterbank, so no Nyquist limit on fmax
 
 
+@pytest.mark.parametrize(
+    ("changes", "param"),
+    [
+        ({"segment": 1.0, "segment_hop": 1e-9}, "segment_hop"),
+        ({"segment": 1e-9}, "segment"),
+        ({"clip_duration": 1e-9}, "clip_duration"),
+    ],
+)
+def test_stft_kind_still_rejects_windows_under_one_sample(
+    changes: dict[str, float], param: str
+) -> None:
+    # A segment hop of 0 samples would cut windows forever.
+    with pytest.raises(ParameterError, match="less than one sample") as info:
+        MelParams(kind="stft", **changes).validate()  # type: ignore[arg-type]
+    assert info.value.param == param
+    native = MelParams(kind="stft", sr=None, **changes).validate()  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="less than one sample"):
+        native.check_sr(8000)  # each file's own rate, when it is known
+
+
 # --------------------------------------------------------------------- mfcc
 @pytest.mark.parametrize("signal", list(SIGNALS))
 @pytest.mark.parametrize("n_mfcc", [20, 13, 40])

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import WriteAudio, noise, tone
@@ -397,3 +398,28 @@ def test_a_shard_sweeps_its_own_segment_temp_files(many: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.stderr
     assert not temp[mine].exists()
     assert temp[theirs].exists()  # shard 1 may be writing it right now
+
+
+def test_stats_with_a_shard_is_refused_and_work_after_the_merge(
+    many: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    # Each shard would write OUT/stats.npz for its own part only.
+    result = mel(many, "-o", out, "--shard", "0/3", "--stats", "-j", "1")
+    assert result.exit_code == 2
+    assert "Invalid value for '--shard': cannot be combined with --stats" in (
+        result.stderr
+    )
+    assert not out.exists()
+    run_all_shards(many, out)
+    assert merge(out, many).exit_code == 0
+    result = CliRunner().invoke(cli, ["stats", str(out)], env={})
+    assert result.exit_code == 0, result.stderr
+    frames = np.concatenate(
+        [np.load(p) for p in sorted(out.rglob("*.npy"))], axis=1
+    ).astype(np.float64)
+    assert frames.shape[0] == 128
+    with np.load(out / "stats.npz") as saved:
+        assert int(saved["count"]) == frames.shape[1]
+        np.testing.assert_allclose(saved["mean"], frames.mean(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(saved["std"], frames.std(axis=1), rtol=1e-9)
