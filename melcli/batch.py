@@ -154,6 +154,7 @@ def run_plan(
     started = time.perf_counter()
     report = Report()
     settings = params.fingerprint()
+    changed = params.changed()  # with settings: the effective settings
     if manifest is not None:
         manifest.begin()  # from now on, a killed run leaves its journal behind
     fmt = "npy" if store is None else webdataset.FORMAT
@@ -172,7 +173,12 @@ def run_plan(
                 _remove_replaced(result, job, manifest, keys=build.keys, params=params)
             if manifest is not None:
                 entry = _entry(
-                    result, job, manifest, settings, build.inputs.get(result.src)
+                    result,
+                    job,
+                    manifest,
+                    settings,
+                    build.inputs.get(result.src),
+                    changed=changed,
                 )
                 if entry.get("png") and result.status is Status.WRITTEN:
                     entry["render"] = drawn_as
@@ -182,7 +188,14 @@ def run_plan(
 
     def record_sample(result: Result, job: Job, fields: dict[str, Any]) -> None:
         assert manifest is not None
-        entry = _entry(result, job, manifest, settings, build.inputs.get(result.src))
+        entry = _entry(
+            result,
+            job,
+            manifest,
+            settings,
+            build.inputs.get(result.src),
+            changed=changed,
+        )
         if "png" in fields["members"]:
             entry["render"] = drawn_as
         manifest.record({**entry, **fields})
@@ -350,8 +363,14 @@ def _entry(
     manifest: Manifest,
     settings: str,
     input_stamp: list[int] | None,
+    *,
+    changed: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """Return the manifest line for ``result``."""
+    """Return the manifest line for ``result``.
+
+    ``settings`` is the settings' fingerprint; ``changed`` the settings that
+    differ from the defaults (:meth:`MelParams.changed`).
+    """
     if job is None:
         key = f"src:{os.fsdecode(result.src)}"
         return {
@@ -380,6 +399,7 @@ def _entry(
         "stamps": {name: file_stamp(manifest.out / name) for name in outputs},
         "input": input_stamp if input_stamp is not None else file_stamp(job.src),
         "settings": settings,
+        "params": changed or {},
         "samplerate": result.samplerate,
         "channels": result.channels,
         "duration": round(result.duration, 6),

@@ -424,6 +424,16 @@ class MelParams:
         """Return the settings as a JSON-ready dict, in field order."""
         return dataclasses.asdict(self)
 
+    def changed(self) -> dict[str, Any]:
+        """Return the settings that differ from the defaults, JSON-ready.
+
+        With melcli's version, this is every effective setting:
+        ``MelParams(**p.changed()) == p``. The manifest records it for each
+        entry (a few bytes for default settings).
+        """
+        default = MelParams().to_dict()
+        return {k: v for k, v in self.to_dict().items() if v != default[k]}
+
     def replace(self, **changes: Any) -> MelParams:
         """Return a copy with ``changes`` applied (not validated)."""
         return dataclasses.replace(self, **changes)

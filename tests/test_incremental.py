@@ -638,3 +638,26 @@ def test_installed_version_of_a_missing_package_is_unknown() -> None:
     from melcli.manifest import installed_version
 
     assert installed_version("no_such_package_melcli") == "unknown"
+
+
+def test_manifest_records_the_effective_settings(dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["mel", str(dataset), "-o", str(out), "-j", "1"]
+    result = CliRunner().invoke(cli, [*args, "--preset", "whisper", "--n-mels", "64"])
+    assert result.exit_code == 0, result.stderr
+    entries = [
+        json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()
+    ]
+    written = [e for e in entries if e["status"] == "written"]
+    assert written
+    for entry in written:
+        params = melcli.MelParams(**entry["params"])
+        assert params.fingerprint() == entry["settings"]
+        assert (params.sr, params.n_fft, params.n_mels) == (16000, 400, 64)
+        assert (params.scale, params.drop_last_frame) == ("log10", True)
+    again = CliRunner().invoke(cli, args)  # defaults: nothing differs
+    assert again.exit_code == 0, again.stderr
+    entries = [
+        json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()
+    ]
+    assert all(e["params"] == {} for e in entries if e["status"] == "written")
