@@ -379,19 +379,27 @@ _DATA_CHUNK = re.compile(
     r"^\s*(?:data|SSND|Data Size)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE
 )
 
+#: Data sizes from this many bytes up are placeholders, not claims: a program
+#: writing WAV to a pipe cannot seek back to fill in the size, and writes
+#: 0xFFFFFFFF (ffmpeg), 0x7FFFFF00 (arecord) or 0x7FFFF000 (sox) instead. Such
+#: a file holds all its audio; only a cut file that claimed 2 GiB or more goes
+#: undetected.
+UNKNOWN_DATA_SIZE = 0x7FFFF000
+
 
 def _claimed_frames(f: sf.SoundFile) -> int:
     """Return the frames the header claims, which libsndfile may have cut down.
 
     For a WAV, AIFF or AU whose data chunk claims more bytes than the file
     holds, libsndfile quietly reports the frames that are there; its log
-    keeps both sizes (``data : 132300 (should be 66150)``).
+    keeps both sizes (``data : 132300 (should be 66150)``). A placeholder
+    size (:data:`UNKNOWN_DATA_SIZE`) claims nothing.
     """
     frames = int(f.frames)
     match = _DATA_CHUNK.search(str(f.extra_info))
     if match and frames > 0:
         claimed_bytes, held_bytes = int(match.group(1)), int(match.group(2))
-        if held_bytes > 0 and claimed_bytes > held_bytes:
+        if held_bytes > 0 and held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
             return round(frames * claimed_bytes / held_bytes)
     return frames
 
