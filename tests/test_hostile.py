@@ -629,6 +629,49 @@ def test_streamed_files_get_the_same_policies(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("streaming", [False, True], ids=["in_memory", "streamed"])
+def test_overflow_fails_and_writes_nothing_on_either_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streaming: bool
+) -> None:
+    from melcli import MelParams, Status, stream
+    from melcli.discover import Job
+    from melcli.pipeline import process_one
+
+    if streaming:
+        monkeypatch.setattr(stream, "STREAM_SECONDS", 1.0)
+    huge = tone(3.0) * np.float32(3e38)
+    sf.write(tmp_path / "huge.wav", huge, SR, subtype="FLOAT")
+    noise = np.random.default_rng(3).random(3 * SR).astype(np.float32) * 32 - 16
+    sf.write(tmp_path / "loud.wav", noise, SR, subtype="FLOAT")
+    out = tmp_path / "out"
+
+    def run(name: str, params: MelParams) -> tuple[Status, str, tuple[str, ...]]:
+        job = Job(tmp_path / name, name, out / f"{name}.npy")
+        result = process_one(job, params=params.validate())
+        return result.status, result.reason, result.warnings
+
+    status, reason, warnings = run("huge.wav", MelParams())
+    assert status is Status.FAILED
+    assert re.fullmatch(
+        r"sample values too large( \(peak 1\.5e\+38\))?: the power spectrogram "
+        r"overflows",
+        reason,
+    )
+    assert warnings == ()  # numpy's overflow warnings are the reason, in words
+    # Power fits float32 but not float16 (largest 65504).
+    power16 = MelParams(scale="none", norm=None, dtype="float16")
+    status, reason, warnings = run("loud.wav", power16)
+    assert (status, reason, warnings) == (
+        Status.FAILED,
+        "spectrogram values beyond the range of float16 (largest 65504; "
+        "--dtype float16)",
+        (),
+    )
+    assert run("loud.wav", MelParams(scale="none", norm=None))[0] is Status.WRITTEN
+    assert sorted(p.name for p in out.iterdir()) == ["loud.wav.npy"]
+    assert np.isfinite(np.load(out / "loud.wav.npy")).all()
+
+
 def test_info_describes_m4a_through_ffprobe(tmp_path: Path) -> None:
     if not ffmpeg_available():
         pytest.skip("ffmpeg is needed to make and read the MP4 file")
