@@ -65,8 +65,9 @@ class ProcessRunner:
       item it held, with the cause; a fresh worker takes its place and the
       other items are not affected;
     - with ``timeout``, a worker still on one item after that many seconds is
-      killed (a decoder stuck in C code cannot be interrupted from inside)
-      and replaced; the item fails with ``timed out after N s``.
+      stopped (SIGTERM, and SIGKILL a second later: a decoder stuck in C code
+      cannot be interrupted from inside) and replaced; the item fails with
+      ``timed out after N s``.
 
     When the consumer stops early (an interrupt, ``--fail-fast``), the
     workers are terminated rather than awaited (see :func:`_exit_on_sigterm`:
@@ -147,7 +148,8 @@ class ProcessRunner:
                 elif worker.deadline <= time.monotonic():
                     item, outcome = worker.abandon(
                         f"timed out after {self.timeout:g} s (--timeout); its "
-                        "worker process was stopped"
+                        "worker process was stopped",
+                        grace=_GRACE,
                     )
                 else:
                     continue
@@ -213,9 +215,18 @@ class _Worker(Generic[T, R]):
         self.process.join(1.0)
         return self.abandon(_death_reason(self.process.exitcode))
 
-    def abandon(self, reason: str) -> tuple[T, BaseException]:
-        """Kill the worker (if still alive); fail its item with ``reason``."""
+    def abandon(self, reason: str, *, grace: float = 0.0) -> tuple[T, BaseException]:
+        """Stop the worker (if still alive); fail its item with ``reason``.
+
+        With ``grace``, the worker is first sent SIGTERM, so that a task
+        waiting in Python unwinds (killing a program it runs, such as ffmpeg,
+        which SIGKILL would leave running) and is killed only if still alive
+        ``grace`` seconds later (stuck in C code).
+        """
         self.alive = False
+        if grace and self.process.is_alive():
+            self.process.terminate()
+            self.process.join(grace)
         if self.process.is_alive():
             self.process.kill()
         self.process.join(1.0)
@@ -278,7 +289,11 @@ def _worker_main(
             conn.send((False, MelcliError(f"{type(exc).__name__}: {exc}")))
 
 
-def _terminate(workers: Sequence[_Worker[Any, Any]], grace: float = 1.0) -> None:
+#: Seconds a worker sent SIGTERM has to leave before it is sent SIGKILL.
+_GRACE = 1.0
+
+
+def _terminate(workers: Sequence[_Worker[Any, Any]], grace: float = _GRACE) -> None:
     """SIGTERM every worker, and SIGKILL those still alive after ``grace`` s."""
     processes = [w.process for w in workers]
     for process in processes:

@@ -10,10 +10,12 @@ an output folder that cannot be written) drive real subprocesses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -509,6 +511,44 @@ def test_a_hang_times_out_and_a_killed_worker_fails_only_its_file(
     for good in goods:
         npy = Path(good).with_suffix(".npy")
         assert (out / npy).read_bytes() == (tmp_path / "alone" / npy).read_bytes()
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def test_a_timeout_also_stops_the_program_the_worker_runs(tmp_path: Path) -> None:
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to see the processes")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "ffprobe.pid"
+    hanging = bin_dir / "ffprobe"  # an ffprobe that never answers
+    hanging.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n")
+    hanging.chmod(0o755)
+    src = tmp_path / "src"
+    src.mkdir()
+    sf.write(src / "good.wav", tone(0.3), SR)
+    (src / "a.m4a").write_bytes(b"\0\0\0\x20ftypM4A " + bytes(2000))  # MP4 by content
+    out = tmp_path / "out"
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    run = melcli(
+        "mel", src, "-o", out, "--timeout", "2", env=clean_env(PATH=path), out=out
+    )
+    assert run.code == 1, run.stderr
+    error_line(run, src / "a.m4a", r"^timed out after 2 s \(--timeout\)")
+    pid = int(pid_file.read_text())
+    try:
+        assert not _running(pid), "ffprobe outlived the worker that ran it"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert outputs_of(out) == {"good.npy"}
 
 
 def _mount_tmpfs(path: Path, size: str) -> bool:
