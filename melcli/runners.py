@@ -19,7 +19,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from . import transform
 from .errors import MelcliError
@@ -126,10 +126,7 @@ class ProcessRunner:
                     if item is _NOTHING:
                         exhausted = True
                         break
-                    if not idle:
-                        idle.append(_Worker(context, fn, self._worker_warm_up))
-                        workers.append(idle[-1])
-                    idle.pop().give(item, self.timeout)  # type: ignore[arg-type]
+                    self._hand_out(cast(T, item), idle, workers, context, fn)
             busy = [w for w in workers if w.item is not _NOTHING]
             if not busy:
                 return
@@ -156,6 +153,34 @@ class ProcessRunner:
                 if not worker.alive:
                     workers.remove(worker)
                 yield item, outcome
+
+    def _hand_out(
+        self,
+        item: T,
+        idle: list[_Worker[T, R]],
+        workers: list[_Worker[T, R]],
+        context: Any,
+        fn: Callable[[T], R],
+    ) -> None:
+        """Give ``item`` to an idle worker, or to a new one.
+
+        An idle worker that has died since its last item (killed: its pipe
+        is broken) is replaced; the item goes to the next one.
+        """
+        while True:
+            fresh = not idle
+            if fresh:
+                idle.append(_Worker(context, fn, self._worker_warm_up))
+                workers.append(idle[-1])
+            worker = idle.pop()
+            try:
+                worker.give(item, self.timeout)
+                return
+            except OSError:
+                if fresh:  # a worker that cannot even start: give up
+                    raise
+                workers.remove(worker)
+                worker.stop()
 
     def _context(self) -> Any:
         import multiprocessing
