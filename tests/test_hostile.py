@@ -357,6 +357,46 @@ def test_awkward_names_are_written_and_errors_escaped(tmp_path: Path) -> None:
     assert_clean(out)
 
 
+def test_a_path_longer_than_path_max_is_reported_and_the_rest_goes_on(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    sf.write(src / "ok.wav", tone(0.3), SR)
+    # 21 folders of 200 bytes: deeper than any path the kernel takes (4096).
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        for _ in range(21):
+            os.mkdir("d" * 200, dir_fd=fd)
+            inner = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        os.close(os.open("deep.wav", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
+    out = tmp_path / "out"
+    run = melcli("mel", src, "-o", out, out=out)
+    assert run.code == 1, run.stderr
+    errors = [line for line in run.lines if line.startswith("error: ")]
+    assert len(errors) == 1, run.stderr
+    assert errors[0].startswith(f"error: {src}/{'d' * 200}/")
+    assert errors[0].endswith(": cannot stat: file name too long")
+    assert run.lines[-1] == "1 written, 1 failed."
+    assert outputs_of(out) == {"ok.npy"}
+
+
+def test_links_that_lead_to_each_other_are_a_loop(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.wav").symlink_to(src / "b.wav")
+    (src / "b.wav").symlink_to(src / "a.wav")
+    found = plan([src], tmp_path / "out")
+    assert [(s.path.name, s.reason) for s in found.skipped] == [
+        ("a.wav", "symlink loop"),
+        ("b.wav", "symlink loop"),
+    ]
+
+
 def test_temp_names_of_a_255_byte_output_fit() -> None:
     name = "é" * 125 + ".npy"  # 254 bytes
     prefix = temp_prefix(Path(name))
