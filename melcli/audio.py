@@ -88,7 +88,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     """
     _check_readable(path)
     try:
-        with _native_stderr(), sf.SoundFile(os.fsencode(path)) as f:
+        with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
     except sf.SoundFileError as exc:
         from . import ffmpeg
@@ -342,7 +342,7 @@ def open_audio(
                 f,
                 info,
                 max(claimed, info.frames),
-                reopen=functools.partial(sf.SoundFile, os.fsencode(path))
+                reopen=functools.partial(open_soundfile, path)
                 if params.truncated == "keep"
                 else None,
             )
@@ -350,6 +350,25 @@ def open_audio(
             checked.finish(params)
     except sf.SoundFileError as exc:
         raise AudioError(_describe_soundfile_error(exc)) from None
+
+
+#: libsndfile refuses a path this long or longer ("Supplied filename too
+#: long"); such a file is opened by descriptor instead (the kernel takes 4096).
+SNDFILE_PATH_MAX = 1024
+
+
+def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
+    """Open ``path`` for reading with libsndfile, however long the path is."""
+    name = os.fsencode(path)
+    if len(name) < SNDFILE_PATH_MAX:
+        return sf.SoundFile(name)
+    fd = os.open(name, os.O_RDONLY)
+    try:
+        return sf.SoundFile(fd, closefd=True)
+    except BaseException:
+        with contextlib.suppress(OSError):  # libsndfile may have closed it
+            os.close(fd)
+        raise
 
 
 @contextlib.contextmanager
@@ -361,7 +380,7 @@ def _open_decoder(
     Yields the soundfile, the header, and the frames the header claims.
     """
     try:
-        f = sf.SoundFile(os.fsencode(path))
+        f = open_soundfile(path)
     except sf.SoundFileError:
         from . import ffmpeg
 

@@ -385,6 +385,21 @@ def test_a_path_longer_than_path_max_is_reported_and_the_rest_goes_on(
     assert outputs_of(out) == {"ok.npy"}
 
 
+def test_a_path_too_long_for_libsndfile_is_decoded(tmp_path: Path) -> None:
+    """libsndfile takes paths up to 1 KB; the kernel, 4 KB."""
+    src = tmp_path / "src"
+    deep = src.joinpath(*["d" * 200] * 10)
+    deep.mkdir(parents=True)
+    data = audio_bytes(tone(0.5))
+    (deep / "deep.wav").write_bytes(data)
+    (src / "short.wav").write_bytes(data)
+    out = tmp_path / "out"
+    run = melcli("mel", src, "-o", out, out=out)
+    assert run.code == 0, run.stderr
+    rel = deep.relative_to(src) / "deep.npy"
+    assert (out / rel).read_bytes() == (out / "short.npy").read_bytes()
+
+
 def test_links_that_lead_to_each_other_are_a_loop(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
