@@ -144,8 +144,12 @@ def _mp3_trailing_garbage() -> bytes:
 
 
 def make_m4a(path: Path, *, cut: float | None = None) -> None:
-    """Write 2 s of AAC in an MP4 container with ffmpeg (``cut``: keep that part)."""
+    """Write 2 s of AAC with ffmpeg (``cut``: keep that part).
+
+    In an MP4 container, or as a bare ADTS stream when ``path`` ends in ``.aac``.
+    """
     wav = path.with_suffix(".src.wav")
+    tmp = path.with_suffix(".tmp" + path.suffix)
     sf.write(wav, tone(2.0), SR)
     subprocess.run(
         [
@@ -160,12 +164,11 @@ def make_m4a(path: Path, *, cut: float | None = None) -> None:
             "aac",
             "-b:a",
             "64k",
-            str(path.with_suffix(".tmp.m4a")),
+            str(tmp),
         ],
         check=True,
     )
     wav.unlink()
-    tmp = path.with_suffix(".tmp.m4a")
     data = tmp.read_bytes()
     tmp.unlink()
     path.write_bytes(data if cut is None else _cut(data, cut))
@@ -371,6 +374,7 @@ def corpus() -> list[Case]:
         ),
         Case("mp3_named.wav", _write(audio_bytes(tone(), format="MP3")), "written"),
         Case("aac.m4a", make_m4a, "written", needs="ffmpeg"),
+        Case("adts.aac", make_m4a, "written", needs="ffmpeg"),
         Case(
             "cut_m4a.m4a",
             lambda p: make_m4a(p, cut=0.5),

@@ -577,32 +577,54 @@ def _running(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
-def test_a_timeout_also_stops_the_program_the_worker_runs(tmp_path: Path) -> None:
-    if not Path("/proc/self/stat").exists():
-        pytest.skip("needs /proc to see the processes")
+@pytest.fixture
+def hanging_ffprobe(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A PATH whose ffprobe never answers; the file its pid is written to."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     pid_file = tmp_path / "ffprobe.pid"
-    hanging = bin_dir / "ffprobe"  # an ffprobe that never answers
+    hanging = bin_dir / "ffprobe"
     hanging.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n")
     hanging.chmod(0o755)
+    yield f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", pid_file
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_ffprobe_that_hangs_is_stopped_after_its_timeout(
+    hanging_ffprobe: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from melcli import ffmpeg
+    from melcli.errors import AudioError
+
+    path, pid_file = hanging_ffprobe
+    monkeypatch.setenv("PATH", path)
+    m4a = tmp_path / "a.m4a"
+    m4a.write_bytes(b"\0\0\0\x20ftypM4A " + bytes(2000))
+    with pytest.raises(AudioError, match=r"^ffprobe did not finish within 0\.5 s$"):
+        ffmpeg.probe(m4a, timeout=0.5)
+    assert not _running(int(pid_file.read_text()))
+
+
+def test_a_timeout_also_stops_the_program_the_worker_runs(
+    hanging_ffprobe: tuple[str, Path], tmp_path: Path
+) -> None:
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to see the processes")
+    path, pid_file = hanging_ffprobe
     src = tmp_path / "src"
     src.mkdir()
     sf.write(src / "good.wav", tone(0.3), SR)
     (src / "a.m4a").write_bytes(b"\0\0\0\x20ftypM4A " + bytes(2000))  # MP4 by content
     out = tmp_path / "out"
-    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     run = melcli(
         "mel", src, "-o", out, "--timeout", "2", env=clean_env(PATH=path), out=out
     )
     assert run.code == 1, run.stderr
     error_line(run, src / "a.m4a", r"^timed out after 2 s \(--timeout\)")
     pid = int(pid_file.read_text())
-    try:
-        assert not _running(pid), "ffprobe outlived the worker that ran it"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    assert not _running(pid), "ffprobe outlived the worker that ran it"
     assert outputs_of(out) == {"good.npy"}
 
 
