@@ -205,6 +205,7 @@ def process_segmented(job: Job, *, params: MelParams) -> Result:
         status=outcome.status,
         reason=outcome.reason,
         warnings=outcome.warnings,
+        silent=outcome.silent and ok,
         outputs=done.outputs if ok and done else (),
         shape=done.shape if done else (),
         samplerate=info.samplerate if info else 0,
