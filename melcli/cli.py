@@ -45,7 +45,13 @@ from .params import (
 from .presets import PRESETS
 from .render import STYLES, RenderParams
 from .report import Report, Result, Status, display_path
-from .runners import DEFAULT_TIMEOUT, Runner, default_jobs, make_runner
+from .runners import (
+    DEFAULT_TIMEOUT,
+    Runner,
+    default_jobs,
+    make_runner,
+    tune_allocator,
+)
 from .stats import STATS_NAME, DatasetStats, arrays_of, write_stats
 from .storage import FORMATS, webdataset
 from .storage.tarshards import parse_size
@@ -1478,18 +1484,23 @@ class _Console:
             click.echo(line, err=True)
 
     def on_result(self, result: Result) -> None:
-        path = display_path(result.src)
         if result.status is Status.SKIPPED:
             if self.verbose:
-                self.echo(f"skipped {path}: {result.reason}")
+                self.echo(f"skipped {display_path(result.src)}: {result.reason}")
             return
         if self.bar is not None:
             self.bar.update(1)
         if not self.quiet:
             for warning in result.warnings:
-                self.echo(f"warning: {path}: {display_path(_one_line(warning))}")
+                self.echo(
+                    f"warning: {display_path(result.src)}: "
+                    f"{display_path(_one_line(warning))}"
+                )
         if result.status is Status.FAILED:
-            self.echo(f"error: {path}: {display_path(_one_line(result.reason))}")
+            self.echo(
+                f"error: {display_path(result.src)}: "
+                f"{display_path(_one_line(result.reason))}"
+            )
         elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
             self.echo(f"wrote {outputs}")
@@ -1543,6 +1554,7 @@ _add_envvars(mel)
 
 def main() -> None:
     """Entry point of the ``melcli`` console script."""
+    tune_allocator()
     try:
         cli(prog_name="melcli")
     except KeyboardInterrupt:

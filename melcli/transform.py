@@ -36,8 +36,12 @@ import numpy as np
 from .errors import AudioError
 from .params import MelParams
 
-#: Frames per FFT block: its temporaries (about 1 MB each) stay in cache.
-BLOCK_FRAMES = 64
+#: Frames per FFT block: its float64 temporaries (512 KB each at the default
+#: n_fft) stay in cache, and under glibc's default allocator settings they
+#: are reused from the heap rather than mapped afresh for every block (with
+#: 64 frames, 1 MB each, the transform took 4.9 ms per bench clip instead of
+#: 4.0 ms, measured side by side in one process).
+BLOCK_FRAMES = 32
 #: Frames of power spectrum projected on the mel basis at once (8 MB at the
 #: default n_fft): few, large matrix products.
 MEL_CHUNK_FRAMES = 2048

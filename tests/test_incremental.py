@@ -625,3 +625,16 @@ def test_fail_fast_stops_at_the_first_failure(tmp_path: Path) -> None:
     result = mel(audio, out, "--json")
     assert len(error_lines(result)) == len(bad)
     assert json.loads(result.stdout)["written"] == 3
+
+
+@pytest.mark.parametrize("name", ["librosa", "numpy", "soundfile", "click"])
+def test_installed_version_agrees_with_importlib_metadata(name: str) -> None:
+    from melcli.manifest import installed_version
+
+    assert installed_version(name) == metadata.version(name)
+
+
+def test_installed_version_of_a_missing_package_is_unknown() -> None:
+    from melcli.manifest import installed_version
+
+    assert installed_version("no_such_package_melcli") == "unknown"
