@@ -388,7 +388,10 @@ def _open_decoder(
             raise
         with ffmpeg.decode(path) as (f, stream):
             info = _info_of(f, format=stream.format, subtype=stream.codec)
-            yield f, info, max(stream.frames, info.frames)
+            # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
+            # from the bitrate (a cut ADTS stream fails in ffmpeg, -xerror).
+            claimed = stream.frames if stream.format == "MP4" else 0
+            yield f, info, max(claimed, info.frames)
         return
     with f:
         yield f, _info_of(f), _claimed_frames(f)
