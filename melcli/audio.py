@@ -184,9 +184,14 @@ class _CheckedFile:
         if frames < 0:
             # Fill what the header announces (bounded: it may lie), then read
             # on until the decoder says the stream has ended.
-            expected = self.info.frames - self.position if self._f.seekable() else 0
+            seekable = self._f.seekable()
+            expected = self.info.frames - self.position if seekable else 0
             cap = MAX_IN_MEMORY_SAMPLES // channels
             data = self._read_into(min(max(expected, 0), cap), dtype)
+            if seekable and len(data) == expected:
+                # soundfile never reads a seekable file past its frame count:
+                # another read would return nothing.
+                self.at_end = True
             more = []
             while not self.at_end:
                 block = self._read_block(READ_BLOCK, dtype)
