@@ -647,7 +647,8 @@ def scale_options(fn: F) -> F:
             help="Process only shard I of N (0 <= I < N): the inputs whose "
             "relative path hashes to I, so N machines split SRC with no "
             "coordinator. Each shard keeps OUT/manifest.shard-I-of-N.jsonl; "
-            "'melcli merge OUT' combines them. Not with --format webdataset.",
+            "'melcli merge OUT' combines them. Not with --format webdataset "
+            "or --stats.",
         ),
     ]
     for option in reversed(options):
@@ -829,6 +830,14 @@ def mel(
             "share tar names); give each shard its own OUT instead",
             param_hint="'--shard'",
         )
+    if shard is not None and with_stats:
+        # A shard's own arrays are 1/N of the dataset, and N shards would
+        # overwrite one OUT/stats.npz in turn.
+        raise click.BadParameter(
+            "cannot be combined with --stats (a shard sees 1/N of the arrays); "
+            "run 'melcli stats OUT' after 'melcli merge OUT'",
+            param_hint="'--shard'",
+        )
     if scheduler is not None and timeout:
         # Dask cannot stop a task that is running; the scheduler's own
         # allowed-failures settle files that kill their worker.
@@ -850,17 +859,20 @@ def mel(
     if shard is not None:
         the_plan = sharding.select(the_plan, shard)
     if dry_run:
-        _dry_run(
-            the_plan,
-            out,
-            params=params,
-            force=force,
-            quiet=quiet,
-            fmt=fmt,
-            prune=prune,
-            render=render,
-            shard=shard,
-        )
+        try:
+            _dry_run(
+                the_plan,
+                out,
+                params=params,
+                force=force,
+                quiet=quiet,
+                fmt=fmt,
+                prune=prune,
+                render=render,
+                shard=shard,
+            )
+        except MelcliError as exc:
+            raise _CannotStart(str(exc)) from None
         return
     try:
         with _lock(out, shard):
@@ -959,7 +971,9 @@ def _build(
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = _load_manifest(out, shard)
     # A shard removes only its own temp files: other shards may be writing.
-    owned = sharding.owned_outputs(the_plan) if shard is not None else None
+    owned = (
+        sharding.owned_outputs(the_plan, params=params) if shard is not None else None
+    )
     sweep = functools.partial(remove_leftovers, out, owned=owned)
     if manifest.recovered:
         # The last run did not finish: a killed worker may have left temp files.

@@ -27,6 +27,7 @@ import dataclasses
 import functools
 import itertools
 import logging
+import math
 import os
 import statistics
 import time
@@ -143,7 +144,7 @@ class DaskRunner:
             return
         pending = itertools.chain([first], pending)  # type: ignore[list-item]
         with self._client() as client:
-            mark = _event_count(client)
+            mark = _event_mark(client)
             _check_workers(client, self.shared_paths)
             yield from self._drain(client, fn, pending)
             self.lost_workers = _workers_lost(client, mark)
@@ -321,17 +322,23 @@ def _window(client: Client) -> int:
     return TASKS_PER_THREAD * max(1, threads)
 
 
-def _event_count(client: Client) -> int:
-    return len(client.get_events("all"))
+def _event_mark(client: Client) -> float:
+    """Return the scheduler's time of its latest event (``-inf`` if none).
+
+    A time, not a count: the scheduler keeps only its last events (1000 by
+    default, ``distributed.admin.low-level-log-length``), so on a cluster that
+    has run for a while the count stays the same as events come and go.
+    """
+    events = client.get_events("all")
+    return float(events[-1][0]) if events else -math.inf
 
 
-def _workers_lost(client: Client, mark: int) -> bool:
-    """Return whether a worker running tasks left the cluster since ``mark``."""
-    events = list(client.get_events("all"))[mark:]
+def _workers_lost(client: Client, mark: float) -> bool:
+    """Return whether a worker running tasks left the cluster after ``mark``."""
     return any(
         msg.get("action") == "remove-worker" and msg.get("processing-tasks")
-        for _, msg in events
-        if isinstance(msg, dict)
+        for when, msg in client.get_events("all")
+        if when > mark and isinstance(msg, dict)
     )
 
 
@@ -382,13 +389,27 @@ def absolute_task(task: Task) -> Task:
 
 
 def local_result(task: Task, result: Result) -> Result:
-    """Give a worker's result the paths of ``task`` as this process planned them."""
+    """Give a worker's result the paths of ``task`` as this process planned them.
+
+    Outputs the plan does not name (segments ``NAME.001.npy``, ... next to
+    ``NAME.000.npy``) are put in their planned folder too: the run compares
+    them with the names of its earlier outputs.
+    """
     job = task.job
     planned = {Path(os.path.abspath(p)): p for p in (job.src, *job.outputs)}
+    folders = {p.parent: planned_path.parent for p, planned_path in planned.items()}
+
+    def planned_as(path: Path) -> Path:
+        if path in planned:
+            return planned[path]
+        if path.parent in folders:
+            return folders[path.parent] / path.name
+        return path
+
     return dataclasses.replace(
         result,
         src=job.src,
-        outputs=tuple(planned.get(p, p) for p in result.outputs),
+        outputs=tuple(planned_as(p) for p in result.outputs),
     )
 
 

@@ -57,10 +57,10 @@ class OutputLock:
             mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            holder = _holder(fd, shared=self.shared)
             os.close(fd)
             raise UsageError(
-                f"another melcli run (pid {holder}) is writing to {self.path.parent}; "
+                f"another melcli run ({holder}) is writing to {self.path.parent}; "
                 "wait for it to finish"
             ) from None
         if not self.shared:  # shared holders leave the last exclusive one's pid
@@ -78,6 +78,27 @@ class OutputLock:
         if self._fd is not None:
             os.close(self._fd)  # closing releases the lock
             self._fd = None
+
+
+def _holder(fd: int, *, shared: bool) -> str:
+    """Say who holds the lock on ``fd``: ``pid N``, or ``--shard runs``.
+
+    The pid in the file is the last exclusive holder's; shared holders (the
+    ``--shard`` runs) do not write theirs, so when only they hold the lock the
+    pid in the file is stale.
+    """
+    import fcntl
+
+    if not shared:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass
+        else:  # only shared holders: shards
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return "--shard runs"
+    pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
+    return f"pid {pid}"
 
 
 def remove_leftovers(out: Path, *, owned: Container[Path] | None = None) -> list[Path]:

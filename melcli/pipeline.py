@@ -141,19 +141,8 @@ def process_one(
             timings["write"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         if job.png is not None:
-            from .render import render_png
-
             try:
-                render_png(
-                    job.png,
-                    S_db,
-                    sr=sr,
-                    params=params,
-                    title=job.rel,
-                    render=render,
-                    source=job.src,
-                    key=job.rel,
-                )
+                _render(job, S_db, sr=sr, params=params, render=render)
             except BaseException:
                 # A failed file leaves no outputs behind, not half a pair.
                 job.npy.unlink(missing_ok=True)
@@ -297,25 +286,38 @@ def process_task(
         return process_one(task.job, params=params, render=render)
 
 
+def _render(
+    job: Job,
+    S_db: np.ndarray,
+    *,
+    sr: int,
+    params: MelParams,
+    render: RenderParams | None,
+) -> None:
+    """Draw ``job``'s PNG of ``S_db``, titled with its path under SRC."""
+    from .render import render_png
+
+    assert job.png is not None
+    render_png(
+        job.png,
+        S_db,
+        sr=sr,
+        params=params,
+        title=job.rel,
+        render=render,
+        source=job.src,
+        key=job.rel,
+    )
+
+
 def render_one(
     job: Job, *, params: MelParams, sr: int, render: RenderParams | None = None
 ) -> Result:
     """Render the PNG of an array that is already up to date."""
     assert job.png is not None
     with _one_file() as outcome:
-        from .render import render_png
-
         S_db = np.load(job.npy, mmap_mode="r")
-        render_png(
-            job.png,
-            S_db,
-            sr=sr,
-            params=params,
-            title=job.rel,
-            render=render,
-            source=job.src,
-            key=job.rel,
-        )
+        _render(job, S_db, sr=sr, params=params, render=render)
     return Result(
         src=job.src,
         status=outcome.status,

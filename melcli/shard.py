@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import segment
 from .discover import DEFAULT_EXTENSIONS, Plan, plan
 from .errors import UsageError
 from .manifest import (
@@ -34,6 +35,9 @@ from .manifest import (
     write_entries,
 )
 from .outdir import LOCK_NAME
+from .params import MelParams
+from .report import display_path
+from .storage.webdataset import is_sample
 
 _PART = re.compile(r"manifest\.shard-(\d+)-of-(\d+)\.jsonl")
 
@@ -134,9 +138,23 @@ class ShardManifest(Manifest):
 
     @classmethod
     def load_part(cls, out: Path, shard: Shard) -> ShardManifest:
-        """Read ``shard``'s part (and journal), completed from the whole manifest."""
+        """Read ``shard``'s part (and journal), completed from the whole manifest.
+
+        Raises
+        ------
+        UsageError
+            If ``OUT/manifest.jsonl`` records samples in tar shards (``--format
+            webdataset``): those tars hold every shard's samples, and a shard
+            would delete the ones its own part does not point at.
+        """
         manifest = cls.load(out, shard=shard)
         for entry in read_entries(out / MANIFEST_NAME):
+            if is_sample(entry):
+                raise UsageError(
+                    f"{display_path(out)} holds --format webdataset samples, which "
+                    "--shard cannot change: convert it with one run without "
+                    "--shard, or give the shards another OUT"
+                )
             if entry["key"] not in manifest.entries and shard.owns(entry_name(entry)):
                 manifest.entries[entry["key"]] = entry
         return manifest
@@ -285,9 +303,32 @@ def with_shard(the_plan: Plan, shard: Shard | None) -> Plan:
     return the_plan if shard is None else select(the_plan, shard)
 
 
-def owned_outputs(the_plan: Plan) -> set[Path]:
-    """Every output path of the plan's jobs (what a shard may sweep temp files of)."""
-    return {output for job in the_plan.jobs for output in job.outputs}
+def owned_outputs(the_plan: Plan, *, params: MelParams) -> Container[Path]:
+    """Every output path of the plan's jobs (what a shard may sweep temp files of).
+
+    With one file per segment, a job's outputs are ``NAME.000.npy``,
+    ``NAME.001.npy``, ... of its planned ``NAME.npy``.
+    """
+    outputs = {output for job in the_plan.jobs for output in job.outputs}
+    return _Segments(outputs) if segment.files_layout(params) else outputs
+
+
+class _Segments:
+    """The segment files ``NAME.NNN.npy`` of a set of planned ``NAME.npy``."""
+
+    def __init__(self, planned: set[Path]) -> None:
+        self.planned = planned
+
+    def __contains__(self, path: object) -> bool:
+        match = _SEGMENT_FILE.fullmatch(getattr(path, "name", ""))
+        return (
+            isinstance(path, Path)
+            and match is not None
+            and path.with_name(match[1] + ".npy") in self.planned
+        )
+
+
+_SEGMENT_FILE = re.compile(r"(.+)\.\d{3,}\.npy")
 
 
 __all__ = [

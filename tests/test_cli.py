@@ -653,3 +653,21 @@ def test_process_stderr_has_only_melcli_lines(bad_batch: Path, tmp_path: Path) -
     assert summary == f"{len(GOOD_RELS)} written, {len(BAD_NAMES)} failed."
     assert len(lines) == len(BAD_NAMES)
     assert all(line.startswith("error: ") for line in lines), proc.stderr
+
+
+def test_scheduler_without_dask_says_what_to_install(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Here, not in test_cluster.py (skipped without Dask): it must also pass
+    # where Dask is really missing. With Dask installed, its import is made
+    # to fail.
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    result = CliRunner().invoke(
+        cli, ["mel", str(dataset), "-o", str(tmp_path / "out"), "--scheduler", "local"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        "--scheduler needs dask.distributed, which is not installed: "
+        "pip install 'melcli[dask]'"
+    )
+    assert not (tmp_path / "out").exists()

@@ -7,7 +7,9 @@ real ``LocalCluster``\\ s with two worker processes on 127.0.0.1.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -354,22 +356,42 @@ def test_unreachable_scheduler_exits_2(
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
 
 
-def test_without_dask_the_option_says_what_to_install(
-    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
-    result = invoke(dataset, "-o", tmp_path / "out", "--scheduler", "local")
-    assert result.exit_code == 2
-    assert "pip install 'melcli[dask]'" in result.stderr
-    assert not (tmp_path / "out").exists()
-
-
 class FakeClient:
     def __init__(self, facts: dict[str, Any]) -> None:
         self.facts = facts
 
     def run(self, fn: Any, *args: Any) -> dict[str, Any]:
         return self.facts
+
+
+class EventLog:
+    """The scheduler's "all" events: only the last ``maxlen`` are kept."""
+
+    def __init__(self, maxlen: int = 1000) -> None:
+        self.events: collections.deque[tuple[float, Any]] = collections.deque(
+            ((float(t), {"action": "add-client"}) for t in range(maxlen)),
+            maxlen=maxlen,
+        )
+
+    def get_events(self, topic: str) -> tuple[tuple[float, Any], ...]:
+        assert topic == "all"
+        return tuple(self.events)
+
+
+def test_a_lost_worker_is_seen_on_a_cluster_with_a_full_event_log() -> None:
+    log = EventLog()
+    mark = melcli_cluster._event_mark(log)  # type: ignore[arg-type]
+    assert not melcli_cluster._workers_lost(log, mark)  # type: ignore[arg-type]
+    # Idle workers leaving do not count; one running tasks does.
+    log.events.append((1000.5, {"action": "remove-worker", "processing-tasks": []}))
+    assert not melcli_cluster._workers_lost(log, mark)  # type: ignore[arg-type]
+    lost = {"action": "remove-worker", "processing-tasks": ["melcli-1"]}
+    log.events.append((1001.0, lost))
+    assert melcli_cluster._workers_lost(log, mark)  # type: ignore[arg-type]
+    # A worker lost in an earlier run does not count in a later one.
+    later = melcli_cluster._event_mark(log)  # type: ignore[arg-type]
+    log.events.append((1002.0, {"action": "add-client"}))
+    assert not melcli_cluster._workers_lost(log, later)  # type: ignore[arg-type]
 
 
 def test_worker_without_the_shared_folder_is_refused() -> None:
@@ -403,6 +425,54 @@ def test_tasks_travel_with_absolute_paths_and_come_back_as_planned(
     )
     assert back.src == job.src
     assert back.outputs == job.outputs
+
+
+def test_segment_files_come_back_in_their_planned_folder(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from melcli.discover import plan
+    from melcli.pipeline import Task
+    from melcli.report import Result, Status
+    from melcli.segment import segment_path
+
+    monkeypatch.chdir(dataset.parent)
+    job = plan(["audio"], "out").jobs[0]
+    first = segment_path(job.npy, 0)
+    task = Task(dataclasses.replace(job, npy=first))
+    sent = melcli_cluster.absolute_task(task)
+    # The worker writes NAME.000.npy, NAME.001.npy, ...: only the first is planned.
+    written = tuple(
+        segment_path(sent.job.npy.with_name(job.npy.name), k) for k in (0, 1)
+    )
+    back = melcli_cluster.local_result(
+        task, Result(src=sent.job.src, status=Status.WRITTEN, outputs=written)
+    )
+    assert back.outputs == (first, segment_path(job.npy, 1))
+
+
+def test_segment_files_on_a_cluster_survive_a_rebuild(
+    shared_cluster: Any, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A relative OUT: the workers see it absolute, the run compares the
+    # outputs with the (relative) names of the last run's.
+    monkeypatch.chdir(tmp_path)
+    segments = ("--segment", "0.3", "--segment-layout", "files", "-v")
+    address = shared_cluster.scheduler_address
+    local = invoke("audio", "-o", "local", "-j", "1", *segments)
+    first = invoke("audio", "-o", "dask", "--scheduler", address, *segments)
+    assert local.exit_code == first.exit_code == 0, first.stderr
+    expected = outputs(tmp_path / "local")
+    assert sum(name.endswith(".001.npy") for name in expected) >= 2
+    assert outputs(tmp_path / "dask") == expected
+
+    again = invoke("audio", "-o", "dask", "--scheduler", address, "--force", *segments)
+    assert again.exit_code == 0, again.stderr
+    assert outputs(tmp_path / "dask") == expected
+    assert sorted_lines(again.stderr) == sorted_lines(
+        local.stderr.replace("local/", "dask/")
+    )
+    rerun = invoke("audio", "-o", "dask", "--scheduler", address, *segments)
+    assert rerun.stderr.splitlines()[-1] == "0 written, 4 up to date."
 
 
 def test_a_shard_on_a_cluster(
@@ -503,3 +573,24 @@ def test_settings_warning_is_printed_once_as_on_a_local_run(
     assert local.returncode == dask.returncode == 0
     assert "warning: settings: Empty filters" in local.stderr
     assert dask.stderr == local.stderr
+
+
+def _worker_listens(dask_worker: Any) -> list[str]:
+    return [dask_worker.address, f"tcp://{dask_worker.http_server.address}:0"]
+
+
+def test_scheduler_local_listens_on_loopback_only() -> None:
+    cluster = melcli_cluster._local_cluster(2)
+    try:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            addresses = [cluster.scheduler_address]
+            addresses.append(f"tcp://{cluster.scheduler.http_server.address}:0")
+            for listens in client.run(_worker_listens).values():
+                addresses.extend(listens)
+            nannies = [w.address for w in cluster.workers.values()]
+    finally:
+        cluster.close()
+    assert len(addresses) == 6
+    assert len(nannies) == 2
+    for address in [*addresses, *nannies]:
+        assert address.startswith("tcp://127.0.0.1:"), address

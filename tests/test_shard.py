@@ -215,6 +215,7 @@ def test_shards_share_out_but_exclude_whole_runs_and_merge(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
+    (out / ".melcli.lock").write_text("999999")  # a whole run that has finished
     # Shard 0 is running (it holds the shared lock and its own).
     with OutputLock(out, shared=True), OutputLock(out, name=lock_name(Shard(0, N))):
         other = mel(many, "-o", out, "--shard", f"1/{N}", "-j", "1")
@@ -225,6 +226,9 @@ def test_shards_share_out_but_exclude_whole_runs_and_merge(
     for refused in (same, whole, merged):
         assert refused.exit_code == 2
         assert "another melcli run" in refused.stderr
+    # The pid in .melcli.lock is the last whole run's: not named when shards run.
+    assert f"another melcli run (--shard runs) is writing to {out}" in whole.stderr
+    assert f"another melcli run (--shard runs) is writing to {out}" in merged.stderr
 
 
 def test_a_shard_sweeps_only_its_own_temp_files(many: Path, tmp_path: Path) -> None:
@@ -337,3 +341,59 @@ def test_shard_with_webdataset_is_refused(many: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "cannot be combined with --format webdataset" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_shard_with_stats_is_refused(many: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_all_shards(many, out)
+    assert merge(out).exit_code == 0
+    result = mel(many, "-o", out, "--shard", f"0/{N}", "--stats", "-j", "1")
+    assert result.exit_code == 2
+    assert "cannot be combined with --stats" in result.stderr
+    assert "melcli stats OUT" in result.stderr
+    assert not (out / "stats.npz").exists()
+    # After the merge, the statistics of the whole dataset.
+    stats = CliRunner().invoke(cli, ["stats", str(out)], env={})
+    assert stats.exit_code == 0, stats.stderr
+    assert "from 12 arrays" in stats.stderr
+
+
+def test_shard_in_an_out_of_webdataset_samples_is_refused(
+    many: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    whole = mel(many, "-o", out, "--format", "webdataset", "-j", "1")
+    assert whole.exit_code == 0, whole.stderr
+    before = {p.name: p.read_bytes() for p in out.glob("shard-*.tar")}
+    assert before
+    for extra in ((), ("--dry-run",)):
+        result = mel(many, "-o", out, "--shard", f"0/{N}", "-j", "1", *extra)
+        assert result.exit_code == 2, result.stderr
+        assert "holds --format webdataset samples" in result.stderr
+        assert "Traceback" not in result.stderr
+    # The tars hold every shard's samples: none was deleted or changed.
+    assert {p.name: p.read_bytes() for p in out.glob("shard-*.tar")} == before
+    assert not list(out.rglob("*.npy"))
+    again = mel(many, "-o", out, "--format", "webdataset", "-j", "1")
+    assert last_line(again) == "0 written, 12 up to date."
+
+
+def test_a_shard_sweeps_its_own_segment_temp_files(many: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    segments = ("--segment", "0.1", "--segment-layout", "files")
+    run_all_shards(many, out, *segments)
+    mine = next(rel for rel in sorted(_rels(many)) if owner(rel) == 0)
+    theirs = next(rel for rel in sorted(_rels(many)) if owner(rel) == 1)
+    temp = {}
+    for rel in (mine, theirs):
+        npy = out / f"{rel[:-4]}.001.npy"
+        assert npy.exists()  # a segment file: not a name the plan knows
+        temp[rel] = npy.with_name(f".{npy.name}.abcd1234.melcli-tmp")
+        temp[rel].write_bytes(b"partial")
+    # Shard 0 was killed while writing a segment: its next run sweeps.
+    (out / f".melcli-journal.{Shard(0, N).tag}.jsonl").write_bytes(b"")
+
+    result = mel(many, "-o", out, "--shard", f"0/{N}", "-j", "1", *segments)
+    assert result.exit_code == 0, result.stderr
+    assert not temp[mine].exists()
+    assert temp[theirs].exists()  # shard 1 may be writing it right now
