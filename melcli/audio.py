@@ -88,7 +88,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     """
     _check_readable(path)
     try:
-        with _native_stderr(), sf.SoundFile(os.fsencode(path)) as f:
+        with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
     except sf.SoundFileError as exc:
         from . import ffmpeg
@@ -184,9 +184,14 @@ class _CheckedFile:
         if frames < 0:
             # Fill what the header announces (bounded: it may lie), then read
             # on until the decoder says the stream has ended.
-            expected = self.info.frames - self.position if self._f.seekable() else 0
+            seekable = self._f.seekable()
+            expected = self.info.frames - self.position if seekable else 0
             cap = MAX_IN_MEMORY_SAMPLES // channels
             data = self._read_into(min(max(expected, 0), cap), dtype)
+            if seekable and len(data) == expected:
+                # soundfile never reads a seekable file past its frame count:
+                # another read would return nothing.
+                self.at_end = True
             more = []
             while not self.at_end:
                 block = self._read_block(READ_BLOCK, dtype)
@@ -342,7 +347,7 @@ def open_audio(
                 f,
                 info,
                 max(claimed, info.frames),
-                reopen=functools.partial(sf.SoundFile, os.fsencode(path))
+                reopen=functools.partial(open_soundfile, path)
                 if params.truncated == "keep"
                 else None,
             )
@@ -350,6 +355,25 @@ def open_audio(
             checked.finish(params)
     except sf.SoundFileError as exc:
         raise AudioError(_describe_soundfile_error(exc)) from None
+
+
+#: libsndfile refuses a path this long or longer ("Supplied filename too
+#: long"); such a file is opened by descriptor instead (the kernel takes 4096).
+SNDFILE_PATH_MAX = 1024
+
+
+def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
+    """Open ``path`` for reading with libsndfile, however long the path is."""
+    name = os.fsencode(path)
+    if len(name) < SNDFILE_PATH_MAX:
+        return sf.SoundFile(name)
+    fd = os.open(name, os.O_RDONLY)
+    try:
+        return sf.SoundFile(fd, closefd=True)
+    except BaseException:
+        with contextlib.suppress(OSError):  # libsndfile may have closed it
+            os.close(fd)
+        raise
 
 
 @contextlib.contextmanager
@@ -361,7 +385,7 @@ def _open_decoder(
     Yields the soundfile, the header, and the frames the header claims.
     """
     try:
-        f = sf.SoundFile(os.fsencode(path))
+        f = open_soundfile(path)
     except sf.SoundFileError:
         from . import ffmpeg
 
@@ -369,7 +393,10 @@ def _open_decoder(
             raise
         with ffmpeg.decode(path) as (f, stream):
             info = _info_of(f, format=stream.format, subtype=stream.codec)
-            yield f, info, max(stream.frames, info.frames)
+            # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
+            # from the bitrate (a cut ADTS stream fails in ffmpeg, -xerror).
+            claimed = stream.frames if stream.format == "MP4" else 0
+            yield f, info, max(claimed, info.frames)
         return
     with f:
         yield f, _info_of(f), _claimed_frames(f)
@@ -379,19 +406,27 @@ _DATA_CHUNK = re.compile(
     r"^\s*(?:data|SSND|Data Size)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE
 )
 
+#: Data sizes from this many bytes up are placeholders, not claims: a program
+#: writing WAV to a pipe cannot seek back to fill in the size, and writes
+#: 0xFFFFFFFF (ffmpeg), 0x7FFFFF00 (arecord) or 0x7FFFF000 (sox) instead. Such
+#: a file holds all its audio; only a cut file that claimed 2 GiB or more goes
+#: undetected.
+UNKNOWN_DATA_SIZE = 0x7FFFF000
+
 
 def _claimed_frames(f: sf.SoundFile) -> int:
     """Return the frames the header claims, which libsndfile may have cut down.
 
     For a WAV, AIFF or AU whose data chunk claims more bytes than the file
     holds, libsndfile quietly reports the frames that are there; its log
-    keeps both sizes (``data : 132300 (should be 66150)``).
+    keeps both sizes (``data : 132300 (should be 66150)``). A placeholder
+    size (:data:`UNKNOWN_DATA_SIZE`) claims nothing.
     """
     frames = int(f.frames)
     match = _DATA_CHUNK.search(str(f.extra_info))
     if match and frames > 0:
         claimed_bytes, held_bytes = int(match.group(1)), int(match.group(2))
-        if held_bytes > 0 and claimed_bytes > held_bytes:
+        if held_bytes > 0 and held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
             return round(frames * claimed_bytes / held_bytes)
     return frames
 

@@ -8,6 +8,7 @@ Every path passed over is recorded with the reason, so ``--verbose`` can say why
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import stat
@@ -267,9 +268,11 @@ def _walk_folder(
         try:
             st = os.stat(path)
         except OSError as exc:
-            if path.is_symlink():
+            if exc.errno == errno.ELOOP:  # links that lead to each other
+                result.skipped.append(Skipped(path, "symlink loop"))
+            elif _is_symlink(path):
                 result.skipped.append(Skipped(path, "dangling symlink"))
-            else:
+            else:  # a path longer than PATH_MAX, an I/O error...
                 reason = (exc.strerror or type(exc).__name__).lower()
                 result.problems.append(Problem(path, f"cannot stat: {reason}"))
             continue
@@ -287,6 +290,13 @@ def _walk_folder(
             result.skipped.append(Skipped(path, "not an audio extension"))
         else:
             yield path, rel
+
+
+def _is_symlink(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:  # ENAMETOOLONG and the like: not known to be a link
+        return False
 
 
 def _unique(jobs: list[Job]) -> list[Job]:

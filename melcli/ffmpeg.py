@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -198,6 +199,12 @@ def _run(
 
 
 def _last_words(line: str) -> str:
-    """Drop the path ffmpeg puts in front of its message (``x.m4a: Invalid data``)."""
+    """Drop what ffmpeg puts in front of its message.
+
+    The path (``x.m4a: Invalid data``) or the decoder and its address
+    (``[aac @ 0x55ee9c934a40] Input buffer exhausted``).
+    """
     head, sep, tail = line.rpartition(": ")
-    return tail if sep and head else line
+    if sep and head:
+        return tail
+    return re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*", "", line)

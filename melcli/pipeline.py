@@ -10,6 +10,7 @@ returns a :class:`~melcli.report.Result`; it never raises for a bad file.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 import warnings
@@ -134,11 +135,7 @@ def process_one(
                 S_db = transform.features(wave.y, sr=sr, params=params, timings=timings)
             shape = S_db.shape
             if not np.isfinite(S_db).all():
-                peak = float(np.abs(wave.y).max())
-                raise MelcliError(
-                    f"sample values too large (peak {peak:.3g}): the power "
-                    "spectrogram overflows"
-                )
+                raise MelcliError(_overflow(wave.y, S_db, sr=sr, params=params))
             t0 = time.perf_counter()
             save_npy(job.npy, S_db)
             timings["write"] = time.perf_counter() - t0
@@ -168,6 +165,22 @@ def process_one(
     )
 
 
+def _overflow(y: np.ndarray, S: np.ndarray, *, sr: int, params: MelParams) -> str:
+    """Say why the spectrogram ``S`` of ``y`` is not finite.
+
+    Either the power overflows float32 (the samples are absurdly large), or
+    only the cast to a narrower ``dtype`` does (the features are computed
+    again in float32 to tell: a failure, so the cost does not matter).
+    """
+    if S.dtype != np.float32:
+        wide = dataclasses.replace(params, dtype="float32")
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(transform.features(y, sr=sr, params=wide)).all():
+                return transform.out_of_range(S.dtype)
+    peak = float(np.abs(y).max())
+    return f"sample values too large (peak {peak:.3g}): the power spectrogram overflows"
+
+
 def process_segmented(job: Job, *, params: MelParams) -> Result:
     """Cut one input into segments and write them (see :mod:`melcli.segment`)."""
     timings: dict[str, float] = {}
@@ -181,6 +194,7 @@ def process_segmented(job: Job, *, params: MelParams) -> Result:
         status=outcome.status,
         reason=outcome.reason,
         warnings=outcome.warnings,
+        silent=outcome.silent and ok,
         outputs=done.outputs if ok and done else (),
         shape=done.shape if done else (),
         samplerate=info.samplerate if info else 0,

@@ -67,8 +67,11 @@ class ProcessRunner:
       item it was working on, with the cause; a fresh worker takes its place,
       and the items it held but had not started run elsewhere;
     - with ``timeout``, a worker still on one item after that many seconds is
-      killed (a decoder stuck in C code cannot be interrupted from inside)
-      and replaced; the item fails with ``timed out after N s``.
+      stopped (SIGTERM, and SIGKILL a second later: a decoder stuck in C code
+      cannot be interrupted from inside) and replaced; the item fails with
+      ``timed out after N s``;
+    - a worker found dead when it is given an item (killed between two
+      looks) is settled like one that died: the item goes elsewhere.
 
     When the consumer stops early (an interrupt, ``--fail-fast``), the
     workers are terminated rather than awaited (see :func:`_exit_on_sigterm`:
@@ -124,7 +127,8 @@ class ProcessRunner:
             # Every worker holds up to DEPTH items: the one it works on, and the
             # next, already in its pipe, so that it never waits for this process.
             while True:
-                free = min(workers, key=lambda w: len(w.items), default=None)
+                live = [w for w in workers if w.alive]
+                free = min(live, key=lambda w: len(w.items), default=None)
                 full = free is None or len(free.items) >= DEPTH
                 if full and len(workers) >= self.jobs:
                     break
@@ -136,10 +140,21 @@ class ProcessRunner:
                 if item is _NOTHING:
                     exhausted = True
                     break
-                if free is None or (free.items and len(workers) < self.jobs):
+                fresh = free is None or (free.items and len(workers) < self.jobs)
+                if fresh:
                     free = _Worker(context, fn, self._worker_warm_up, self.timeout)
                     workers.append(free)
-                free.give(item)  # type: ignore[arg-type]
+                assert free is not None
+                try:
+                    free.give(item)  # type: ignore[arg-type]
+                except OSError:  # its pipe is broken: killed since last seen
+                    if fresh:  # a worker that cannot even start: give up
+                        raise
+                    retry.appendleft(item)  # type: ignore[arg-type]
+                    free.alive = False  # what it holds is settled below
+                    if not free.items:
+                        workers.remove(free)
+                        free.stop()
             busy = [w for w in workers if w.items]
             if not busy:
                 return
@@ -158,7 +173,8 @@ class ProcessRunner:
                 elif worker.deadline <= time.monotonic():
                     item, outcome = worker.abandon(
                         f"timed out after {self.timeout:g} s (--timeout); its "
-                        "worker process was stopped"
+                        "worker process was stopped",
+                        grace=_GRACE,
                     )
                 else:
                     continue
@@ -243,12 +259,19 @@ class _Worker(Generic[T, R]):
         self.process.join(1.0)
         return self.abandon(_death_reason(self.process.exitcode))
 
-    def abandon(self, reason: str) -> tuple[T, BaseException]:
-        """Kill the worker (if still alive); fail its first item with ``reason``.
+    def abandon(self, reason: str, *, grace: float = 0.0) -> tuple[T, BaseException]:
+        """Stop the worker (if still alive); fail its first item with ``reason``.
 
-        The items it held but had not started stay in :attr:`items`.
+        The items it held but had not started stay in :attr:`items`. With
+        ``grace``, the worker is first sent SIGTERM, so that a task waiting in
+        Python unwinds (killing a program it runs, such as ffmpeg, which
+        SIGKILL would leave running), and is killed only if still alive
+        ``grace`` seconds later (stuck in C code).
         """
         self.alive = False
+        if grace and self.process.is_alive():
+            self.process.terminate()
+            self.process.join(grace)
         if self.process.is_alive():
             self.process.kill()
         self.process.join(1.0)
@@ -311,7 +334,11 @@ def _worker_main(
             conn.send((False, MelcliError(f"{type(exc).__name__}: {exc}")))
 
 
-def _terminate(workers: Sequence[_Worker[Any, Any]], grace: float = 1.0) -> None:
+#: Seconds a worker sent SIGTERM has to leave before it is sent SIGKILL.
+_GRACE = 1.0
+
+
+def _terminate(workers: Sequence[_Worker[Any, Any]], grace: float = _GRACE) -> None:
     """SIGTERM every worker, and SIGKILL those still alive after ``grace`` s."""
     processes = [w.process for w in workers]
     for process in processes:

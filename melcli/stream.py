@@ -142,18 +142,23 @@ def _mel_power_to_file(
         framer = _Framer(params, channels_out)
         M_T = transform.mel_basis(sr, params=params).T
         for y, done in resampled_blocks(f, info, params, sr=sr, timings=t):
-            with transform.one_blas_thread():
+            # Overflow shows as inf or NaN power, reported below in words.
+            quiet = np.errstate(over="ignore", invalid="ignore")
+            with transform.one_blas_thread(), quiet:
                 for S in framer.feed(y, last=done):
                     t4 = time.perf_counter()
                     mel = np.matmul(S, M_T)  # (channels, frames, n_mels)
                     frames_first = np.ascontiguousarray(np.swapaxes(mel, 0, 1))
-                    peak = max(peak, float(frames_first.max(initial=0.0)))
+                    block_peak = float(frames_first.max(initial=0.0))  # NaN if any
+                    if not math.isfinite(block_peak):
+                        raise AudioError(
+                            "sample values too large: the power spectrogram overflows"
+                        )
+                    peak = max(peak, block_peak)
                     write(frames_first.tobytes())
                     n_frames += frames_first.shape[0]
                     t["mel"] = t.get("mel", 0.0) + time.perf_counter() - t4
             t["stft"] = t.get("stft", 0.0) + framer.pop_seconds()
-    if not math.isfinite(peak):
-        raise AudioError("spectrogram is not finite (sample values too large?)")
     audio.warn_notes(notes)
     return info, sr, n_frames, peak
 
@@ -355,8 +360,11 @@ def _write_db(
             count = min(DB_CHUNK, n_frames - start)
             raw = power_file.read(count * rows * 4)
             S = np.frombuffer(raw, dtype=np.float32).reshape(count, rows)
-            S_db = scale_chunk(S)
-            block = np.ascontiguousarray(S_db.T.astype(dtype))
+            with np.errstate(over="ignore"):
+                S_db = scale_chunk(S)
+                block = np.ascontiguousarray(S_db.T.astype(dtype))
+            if not np.isfinite(block).all():
+                raise AudioError(transform.out_of_range(dtype))
             for row in range(rows):
                 os.pwrite(
                     fd,

@@ -588,6 +588,15 @@ def features(
     return out
 
 
+def out_of_range(dtype: str | np.dtype[Any]) -> str:
+    """Say that a spectrogram does not fit ``dtype`` (``--dtype float16``)."""
+    name = np.dtype(dtype).name
+    return (
+        f"spectrogram values beyond the range of {name} "
+        f"(largest {np.finfo(name).max:.6g}; --dtype {name})"
+    )
+
+
 #: The former name of :func:`features` (mel and dB with default settings).
 mel_spectrogram_db = features
 

@@ -144,8 +144,12 @@ def _mp3_trailing_garbage() -> bytes:
 
 
 def make_m4a(path: Path, *, cut: float | None = None) -> None:
-    """Write 2 s of AAC in an MP4 container with ffmpeg (``cut``: keep that part)."""
+    """Write 2 s of AAC with ffmpeg (``cut``: keep that part).
+
+    In an MP4 container, or as a bare ADTS stream when ``path`` ends in ``.aac``.
+    """
     wav = path.with_suffix(".src.wav")
+    tmp = path.with_suffix(".tmp" + path.suffix)
     sf.write(wav, tone(2.0), SR)
     subprocess.run(
         [
@@ -160,12 +164,11 @@ def make_m4a(path: Path, *, cut: float | None = None) -> None:
             "aac",
             "-b:a",
             "64k",
-            str(path.with_suffix(".tmp.m4a")),
+            str(tmp),
         ],
         check=True,
     )
     wav.unlink()
-    tmp = path.with_suffix(".tmp.m4a")
     data = tmp.read_bytes()
     tmp.unlink()
     path.write_bytes(data if cut is None else _cut(data, cut))
@@ -249,6 +252,12 @@ def corpus() -> list[Case]:
             _write(wav_header(data_bytes=len(full)) + full[: len(full) // 2]),
             "failed",
             r"^truncated: decoded 1\.50 s of 3\.00 s",
+        ),
+        Case(
+            # Written to a pipe: the sizes are placeholders, every sample is there.
+            "piped.wav",
+            _write(wav_header(data_bytes=0xFFFFFFFF, riff_bytes=0xFFFFFFFF) + full),
+            "written",
         ),
         Case(
             "cut_flac.flac",
@@ -354,6 +363,7 @@ def corpus() -> list[Case]:
         Case("ms_adpcm.wav", _sf(tone(), subtype="MS_ADPCM"), "written"),
         Case("gsm.wav", _sf(tone(0.5, sr=8000), 8000, subtype="GSM610"), "written"),
         Case("bigendian.aiff", _sf(tone(), format="AIFF"), "written"),
+        Case("rifx.wav", _sf(tone(), format="WAV", endian="BIG"), "written"),
         Case("pcm.au", _sf(tone(), format="AU"), "written"),
         Case("apple.caf", _sf(tone(), format="CAF"), "written"),
         Case("pcm24_flac.flac", _sf(tone(), subtype="PCM_24"), "written"),
@@ -364,6 +374,15 @@ def corpus() -> list[Case]:
         ),
         Case("mp3_named.wav", _write(audio_bytes(tone(), format="MP3")), "written"),
         Case("aac.m4a", make_m4a, "written", needs="ffmpeg"),
+        Case("adts.aac", make_m4a, "written", needs="ffmpeg"),
+        Case(
+            "cut_adts.aac",
+            lambda p: make_m4a(p, cut=0.5),
+            "failed",
+            # ffmpeg's own words, without the decoder's address in front.
+            r"^cannot decode \(ffmpeg\): (?!\[)(?!.*0x[0-9a-f]{6})",
+            needs="ffmpeg",
+        ),
         Case(
             "cut_m4a.m4a",
             lambda p: make_m4a(p, cut=0.5),

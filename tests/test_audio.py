@@ -44,3 +44,37 @@ def test_non_finite_float_samples_are_counted(tmp_path: Path) -> None:
     sf.write(path, y, 8000, subtype="FLOAT")
     with pytest.raises(audio.AudioError, match=r"^non-finite samples: 3 NaN, 2 Inf$"):
         audio.load(path, MelParams(sr=None))
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [0xFFFFFFFF, 0x7FFFFF00, 0x7FFFF000],
+    ids=["ffmpeg", "arecord", "sox"],
+)
+def test_wav_written_to_a_pipe_is_whole_not_truncated(
+    tmp_path: Path, placeholder: int
+) -> None:
+    """Programs writing WAV to a pipe put a placeholder where the sizes go."""
+    y = (0.5 * np.sin(np.arange(20000) / 7)).astype(np.float32)
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, y, 16000, subtype="PCM_16")
+    data = bytearray(whole.read_bytes())
+    assert data[36:40] == b"data"
+    data[4:8] = data[40:44] = placeholder.to_bytes(4, "little")
+    piped = tmp_path / "piped.wav"
+    piped.write_bytes(bytes(data))
+
+    got = audio.load(piped, MelParams(sr=None))
+
+    np.testing.assert_array_equal(got.y, audio.load(whole, MelParams(sr=None)).y)
+
+
+def test_wav_claiming_twice_its_data_is_truncated(tmp_path: Path) -> None:
+    y = (0.5 * np.sin(np.arange(20000) / 7)).astype(np.float32)
+    path = tmp_path / "cut.wav"
+    sf.write(path, y, 16000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[40:44] = (2 * 2 * len(y)).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(audio.AudioError, match=r"^truncated: decoded 1\.25 s of 2\.50"):
+        audio.load(path, MelParams(sr=None))

@@ -10,10 +10,12 @@ an output folder that cannot be written) drive real subprocesses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -355,6 +357,61 @@ def test_awkward_names_are_written_and_errors_escaped(tmp_path: Path) -> None:
     assert_clean(out)
 
 
+def test_a_path_longer_than_path_max_is_reported_and_the_rest_goes_on(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    sf.write(src / "ok.wav", tone(0.3), SR)
+    # 21 folders of 200 bytes: deeper than any path the kernel takes (4096).
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        for _ in range(21):
+            os.mkdir("d" * 200, dir_fd=fd)
+            inner = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        os.close(os.open("deep.wav", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
+    out = tmp_path / "out"
+    run = melcli("mel", src, "-o", out, out=out)
+    assert run.code == 1, run.stderr
+    errors = [line for line in run.lines if line.startswith("error: ")]
+    assert len(errors) == 1, run.stderr
+    assert errors[0].startswith(f"error: {src}/{'d' * 200}/")
+    assert errors[0].endswith(": cannot stat: file name too long")
+    assert run.lines[-1] == "1 written, 1 failed."
+    assert outputs_of(out) == {"ok.npy"}
+
+
+def test_a_path_too_long_for_libsndfile_is_decoded(tmp_path: Path) -> None:
+    """libsndfile takes paths up to 1 KB; the kernel, 4 KB."""
+    src = tmp_path / "src"
+    deep = src.joinpath(*["d" * 200] * 10)
+    deep.mkdir(parents=True)
+    data = audio_bytes(tone(0.5))
+    (deep / "deep.wav").write_bytes(data)
+    (src / "short.wav").write_bytes(data)
+    out = tmp_path / "out"
+    run = melcli("mel", src, "-o", out, out=out)
+    assert run.code == 0, run.stderr
+    rel = deep.relative_to(src) / "deep.npy"
+    assert (out / rel).read_bytes() == (out / "short.npy").read_bytes()
+
+
+def test_links_that_lead_to_each_other_are_a_loop(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.wav").symlink_to(src / "b.wav")
+    (src / "b.wav").symlink_to(src / "a.wav")
+    found = plan([src], tmp_path / "out")
+    assert [(s.path.name, s.reason) for s in found.skipped] == [
+        ("a.wav", "symlink loop"),
+        ("b.wav", "symlink loop"),
+    ]
+
+
 def test_temp_names_of_a_255_byte_output_fit() -> None:
     name = "é" * 125 + ".npy"  # 254 bytes
     prefix = temp_prefix(Path(name))
@@ -511,6 +568,66 @@ def test_a_hang_times_out_and_a_killed_worker_fails_only_its_file(
         assert (out / npy).read_bytes() == (tmp_path / "alone" / npy).read_bytes()
 
 
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.fixture
+def hanging_ffprobe(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A PATH whose ffprobe never answers; the file its pid is written to."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "ffprobe.pid"
+    hanging = bin_dir / "ffprobe"
+    hanging.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n")
+    hanging.chmod(0o755)
+    yield f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", pid_file
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_ffprobe_that_hangs_is_stopped_after_its_timeout(
+    hanging_ffprobe: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from melcli import ffmpeg
+    from melcli.errors import AudioError
+
+    path, pid_file = hanging_ffprobe
+    monkeypatch.setenv("PATH", path)
+    m4a = tmp_path / "a.m4a"
+    m4a.write_bytes(b"\0\0\0\x20ftypM4A " + bytes(2000))
+    with pytest.raises(AudioError, match=r"^ffprobe did not finish within 0\.5 s$"):
+        ffmpeg.probe(m4a, timeout=0.5)
+    assert not _running(int(pid_file.read_text()))
+
+
+def test_a_timeout_also_stops_the_program_the_worker_runs(
+    hanging_ffprobe: tuple[str, Path], tmp_path: Path
+) -> None:
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to see the processes")
+    path, pid_file = hanging_ffprobe
+    src = tmp_path / "src"
+    src.mkdir()
+    sf.write(src / "good.wav", tone(0.3), SR)
+    (src / "a.m4a").write_bytes(b"\0\0\0\x20ftypM4A " + bytes(2000))  # MP4 by content
+    out = tmp_path / "out"
+    run = melcli(
+        "mel", src, "-o", out, "--timeout", "2", env=clean_env(PATH=path), out=out
+    )
+    assert run.code == 1, run.stderr
+    error_line(run, src / "a.m4a", r"^timed out after 2 s \(--timeout\)")
+    pid = int(pid_file.read_text())
+    assert not _running(pid), "ffprobe outlived the worker that ran it"
+    assert outputs_of(out) == {"good.npy"}
+
+
 def _mount_tmpfs(path: Path, size: str) -> bool:
     if shutil.which("mount") is None or os.geteuid() != 0:
         return False
@@ -627,6 +744,49 @@ def test_streamed_files_get_the_same_policies(tmp_path: Path) -> None:
         "cut.wav.npy",
         "silent.wav.npy",
     ]
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["in_memory", "streamed"])
+def test_overflow_fails_and_writes_nothing_on_either_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streaming: bool
+) -> None:
+    from melcli import MelParams, Status, stream
+    from melcli.discover import Job
+    from melcli.pipeline import process_one
+
+    if streaming:
+        monkeypatch.setattr(stream, "STREAM_SECONDS", 1.0)
+    huge = tone(3.0) * np.float32(3e38)
+    sf.write(tmp_path / "huge.wav", huge, SR, subtype="FLOAT")
+    noise = np.random.default_rng(3).random(3 * SR).astype(np.float32) * 32 - 16
+    sf.write(tmp_path / "loud.wav", noise, SR, subtype="FLOAT")
+    out = tmp_path / "out"
+
+    def run(name: str, params: MelParams) -> tuple[Status, str, tuple[str, ...]]:
+        job = Job(tmp_path / name, name, out / f"{name}.npy")
+        result = process_one(job, params=params.validate())
+        return result.status, result.reason, result.warnings
+
+    status, reason, warnings = run("huge.wav", MelParams())
+    assert status is Status.FAILED
+    assert re.fullmatch(
+        r"sample values too large( \(peak 1\.5e\+38\))?: the power spectrogram "
+        r"overflows",
+        reason,
+    )
+    assert warnings == ()  # numpy's overflow warnings are the reason, in words
+    # Power fits float32 but not float16 (largest 65504).
+    power16 = MelParams(scale="none", norm=None, dtype="float16")
+    status, reason, warnings = run("loud.wav", power16)
+    assert (status, reason, warnings) == (
+        Status.FAILED,
+        "spectrogram values beyond the range of float16 (largest 65504; "
+        "--dtype float16)",
+        (),
+    )
+    assert run("loud.wav", MelParams(scale="none", norm=None))[0] is Status.WRITTEN
+    assert sorted(p.name for p in out.iterdir()) == ["loud.wav.npy"]
+    assert np.isfinite(np.load(out / "loud.wav.npy")).all()
 
 
 def test_info_describes_m4a_through_ffprobe(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ import platform
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -67,3 +69,23 @@ def test_pool_fails_only_the_item_a_worker_dies_or_hangs_on() -> None:
     assert ok == {0: 0, 1: 10, 3: 30, 5: 50, 6: 60}
     assert str(got[2]).startswith("worker process died (killed by SIGKILL")
     assert str(got[4]).startswith("timed out after 1 s")
+
+
+def _return_then_die(item: str) -> str:
+    """Return ``item``; for ``"dies-idle"``, SIGKILL this worker soon after."""
+    if item == "dies-idle":
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    return item
+
+
+def _with_a_pause(items: list[str], seconds: float) -> Iterator[str]:
+    for item in items:
+        yield item
+        time.sleep(seconds)  # the next item comes after the worker has died
+
+
+def test_a_worker_found_dead_when_given_an_item_is_replaced() -> None:
+    runner = ProcessRunner(1, preload=())
+    items = _with_a_pause(["dies-idle", "next", "last"], 1.0)
+    outcomes = dict(runner.run(_return_then_die, items))
+    assert outcomes == {"dies-idle": "dies-idle", "next": "next", "last": "last"}

@@ -325,3 +325,19 @@ def test_segment_settings_are_validated_and_fingerprinted() -> None:
     }
     assert len(prints) == 4
     assert base.fingerprint() not in prints
+
+
+@pytest.mark.parametrize("layout", ["stack", "files"])
+def test_digital_silence_is_flagged_in_the_manifest(
+    tmp_path: Path, layout: str
+) -> None:
+    audio = tmp_path / "audio"
+    write(audio / "quiet.wav", np.zeros(22050, np.float32))
+    write(audio / "sound.wav", noise(seconds=1.0))
+    out = tmp_path / "out"
+    code, _, err = run(str(audio), "-o", str(out), "--segment", "0.5",
+                       "--segment-layout", layout)  # fmt: skip
+    assert code == 0, err
+    assert "digital silence: every sample is zero" in err
+    silent = {e["source"]: e["silent"] for e in manifest(out).values()}
+    assert silent == {"quiet.wav": True, "sound.wav": False}

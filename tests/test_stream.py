@@ -106,3 +106,32 @@ def test_short_files_stay_in_memory(tmp_path: Path) -> None:
     result = process_one(job, params=MelParams())
     assert result.status is Status.WRITTEN
     assert "db_write" not in result.timings
+
+
+def test_memory_does_not_grow_with_the_length_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hours-long files in bounded memory: numpy's allocations, traced."""
+    import tracemalloc
+
+    monkeypatch.setattr(stream, "STREAM_SECONDS", 1.0)
+    monkeypatch.setattr(stream, "DECODE_BLOCK", 1 << 14)
+    monkeypatch.setattr(stream, "DB_CHUNK", 256)
+    sr = 22050
+    params = MelParams().validate()
+    lengths = {"warm-up": 5.0, "1 min": 60.0, "4 min": 240.0}
+    peaks = {}
+    for name, seconds in lengths.items():
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, noise(sr=sr, seconds=seconds, seed=1) * 0.5, sr, "PCM_16")
+        job = Job(path, path.name, tmp_path / "out" / f"{name}.npy")
+        tracemalloc.start()
+        try:
+            result = process_one(job, params=params)
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert result.status is Status.WRITTEN, result.reason
+    samples_of_4_min = 240 * sr * 4  # float32 bytes, what loading it whole takes
+    assert peaks["4 min"] < samples_of_4_min / 8
+    assert peaks["4 min"] < 1.25 * peaks["1 min"]
