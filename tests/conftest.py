@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+
+from melcli import MelParams
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_AUDIO = REPO / "sample_audio"
@@ -86,11 +89,14 @@ def dataset(write_audio: WriteAudio, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No ``MELCLI_*`` variables from the caller's environment; cwd is tmp_path."""
+    """No ``MELCLI_*`` variables from the caller's environment, and a current
+    folder of its own (``tmp_path / "cwd"``, with no pyproject.toml)."""
     for name in list(os.environ):
         if name.startswith("MELCLI_"):
             monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
 
 
 def whisper_features(y: np.ndarray, *, n_mels: int) -> np.ndarray:
@@ -111,3 +117,47 @@ def whisper_features(y: np.ndarray, *, n_mels: int) -> np.ndarray:
     features = extractor(y, sampling_rate=16000, return_tensors="np")
     out: np.ndarray = features["input_features"][0]
     return out
+
+
+def librosa_melspectrogram(y: np.ndarray, p: MelParams, sr: int = 22050) -> np.ndarray:
+    """The reference mel power: ``librosa.feature.melspectrogram`` with ``p``."""
+    import librosa
+
+    return np.asarray(
+        librosa.feature.melspectrogram(
+            y=y,
+            sr=sr,
+            n_fft=p.n_fft,
+            hop_length=p.hop_length,
+            win_length=p.win_length,
+            window=p.window,
+            center=p.center,
+            pad_mode=p.pad_mode,
+            power=p.power,
+            n_mels=p.n_mels,
+            fmin=p.fmin,
+            fmax=p.fmax,
+            htk=p.htk,
+            norm=p.norm,
+        )
+    )
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float = 60) -> None:
+    """Poll ``condition`` until it is true; fail the test after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {condition}")
+        time.sleep(0.01)
+
+
+def noise_clips(root: Path, *, n: int, frames: int, folders: int, seed: int) -> Path:
+    """Write ``n`` stereo 44.1 kHz 16-bit noise WAVs in ``folders`` class folders."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        path = root / f"class{i % folders}" / f"clip{i:02d}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        y = (rng.random((frames, 2), dtype=np.float32) - 0.5) * 0.5
+        sf.write(path, y, 44100, subtype="PCM_16")
+    return root

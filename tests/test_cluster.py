@@ -17,15 +17,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-import soundfile as sf
 from click.testing import CliRunner
+from conftest import noise_clips, wait_for
 
 from melcli import cluster as melcli_cluster
 from melcli.cli import cli
@@ -105,14 +103,6 @@ def sorted_lines(text: str) -> list[str]:
     return sorted(lines[:-1]) + lines[-1:]
 
 
-def wait_for(condition: Any, *, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {condition}")
-        time.sleep(0.02)
-
-
 # ----------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def shared_cluster() -> Iterator[Any]:
@@ -134,13 +124,7 @@ def mixed(tmp_path: Path, dataset: Path) -> Path:
 def slow_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Files that take a moment each, so a worker can be killed mid-run."""
     root = tmp_path_factory.mktemp("cluster") / "slow"
-    rng = np.random.default_rng(7)
-    for i in range(N_SLOW):
-        path = root / f"part{i % 2}" / f"clip{i:02d}.wav"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        y = (rng.random((220_500, 2), dtype=np.float32) - 0.5) * 0.5
-        sf.write(path, y, 44100, subtype="PCM_16")
-    return root
+    return noise_clips(root, n=N_SLOW, frames=220_500, folders=2, seed=7)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from pathlib import Path
 
@@ -18,15 +17,7 @@ from melcli.cli import cli
 FRAMES = 1 + 22050 // 512  # a 1-s file at the default sr and hop_length
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No MELCLI_* variables, and a current folder without a pyproject.toml."""
-    for name in list(os.environ):
-        if name.startswith("MELCLI_"):
-            monkeypatch.delenv(name)
-    work = tmp_path / "cwd"
-    work.mkdir()
-    monkeypatch.chdir(work)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def invoke(*args: object) -> Result:

@@ -56,13 +56,7 @@ JSON_KEYS = {
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No MELCLI_* variables and no ./pyproject.toml from the caller's setup."""
-    for name in list(os.environ):
-        if name.startswith("MELCLI_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 # ------------------------------------------------------------------ helpers
@@ -367,7 +361,7 @@ def test_prune_keeps_outputs_of_inputs_left_out_by_a_filter(
 def test_prune_keeps_outputs_of_existing_inputs_when_run_from_elsewhere(
     dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert Path.cwd() == tmp_path
+    monkeypatch.chdir(tmp_path)  # the relative paths below start here
     first = invoke("mel", "audio", "-o", "out", "-j", "1")  # relative paths
     assert first.exit_code == 0, first.stderr
     out = tmp_path / "out"

@@ -15,8 +15,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-from conftest import tone
+from conftest import noise_clips, tone, wait_for
 
 from melcli.cli import cli
 
@@ -93,14 +92,6 @@ def kill_group(proc: subprocess.Popen[str]) -> None:
     proc.communicate()
 
 
-def wait_for(condition: Callable[[], bool], *, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {condition}")
-        time.sleep(0.01)
-
-
 def stderr_at_exit(proc: subprocess.Popen[str]) -> str:
     """Wait for ``proc`` to exit, at most EXIT_WITHIN seconds; return its stderr.
 
@@ -163,13 +154,7 @@ def counts(summary: str) -> tuple[int, int]:
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """24 ten-second 44.1 kHz stereo WAVs in 4 class folders (deterministic)."""
     root = tmp_path_factory.mktemp("interrupt") / "data"
-    rng = np.random.default_rng(2024)
-    for i in range(N_FILES):
-        path = root / f"class{i % 4}" / f"clip{i:02d}.wav"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        y = (rng.random((441_000, 2), dtype=np.float32) - 0.5) * 0.5
-        sf.write(path, y, 44100, subtype="PCM_16")
-    return root
+    return noise_clips(root, n=N_FILES, frames=441_000, folders=4, seed=2024)
 
 
 @pytest.fixture

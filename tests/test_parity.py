@@ -19,7 +19,7 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import SAMPLE_FILES, WriteAudio, noise, tone
+from conftest import SAMPLE_FILES, WriteAudio, librosa_melspectrogram, noise, tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,22 +41,7 @@ def librosa_chain(path: Path, p: MelParams) -> np.ndarray:
         duration=p.duration,
         res_type=p.res_type,
     )
-    S = librosa.feature.melspectrogram(
-        y=y,
-        sr=sr,
-        n_fft=p.n_fft,
-        hop_length=p.hop_length,
-        win_length=p.win_length,
-        window=p.window,
-        center=p.center,
-        pad_mode=p.pad_mode,
-        power=p.power,
-        n_mels=p.n_mels,
-        fmin=p.fmin,
-        fmax=p.fmax,
-        htk=p.htk,
-        norm=p.norm,
-    )
+    S = librosa_melspectrogram(y, p, sr=int(sr))
     if S.ndim == 2:
         return librosa.power_to_db(
             S, ref=np.max if p.ref == "max" else p.ref, amin=p.amin, top_db=p.top_db
