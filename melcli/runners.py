@@ -194,7 +194,7 @@ class ProcessRunner:
             for module in self.preload:
                 importlib.import_module(module)
             if self.warm_up is not None:  # ... and computed
-                _quietly(self.warm_up)
+                self.warm_up()
         return context
 
     @property
@@ -310,7 +310,7 @@ def _worker_main(
     """
     _init_worker()
     if warm_up is not None:
-        _quietly(warm_up)
+        warm_up()
     parent = os.getppid()
     while True:
         while not conn.poll(1.0):
@@ -490,22 +490,17 @@ def make_runner(
     )
 
 
-def _quietly(warm_up: Callable[[], None]) -> None:
-    """Run ``warm_up`` without warnings.
+def _warm_up(params: MelParams) -> None:
+    """Compute once, before forking, what every worker would compute first.
 
-    Its warnings belong to the settings, reported once by the run (see
-    :func:`melcli.pipeline.settings_warnings`), or to a file.
+    Quietly: a warning about the settings (an empty mel filter) is the run's
+    to report, once (:func:`melcli.pipeline.settings_warnings`).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        warm_up()
-
-
-def _warm_up(params: MelParams) -> None:
-    """Compute once, before forking, what every worker would compute first."""
-    transform.stft_window(params.window, params.effective_win_length, params.n_fft)
-    if params.sr is not None:
-        transform.mel_basis(params.sr, params=params)
+        transform.stft_window(params.window, params.effective_win_length, params.n_fft)
+        if params.sr is not None:
+            transform.mel_basis(params.sr, params=params)
     with transform.one_blas_thread():
         pass
 
