@@ -20,6 +20,7 @@ from typing import Any
 
 from . import interrupts, segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
+from .errors import MelcliError
 from .manifest import Manifest, file_stamp, relative_key, versions
 from .params import MelParams
 from .pipeline import Task, describe_exception, process_task, settings_warnings
@@ -163,7 +164,7 @@ def run_plan(
     )
     drawn_as = (render or RenderParams()).fingerprint()
     if build.tasks:  # before any worker starts (they inherit the cached basis)
-        report.warnings.extend(settings_warnings(params))
+        report.warnings.extend(f"settings: {w}" for w in settings_warnings(params))
 
     def record(result: Result, job: Job | None = None) -> None:
         # Counted and recorded together, or not at all (on Ctrl-C).
@@ -277,7 +278,12 @@ def run_plan(
             webdataset.remove_unreferenced(manifest.out, manifest)
         report.elapsed = time.perf_counter() - started
         if manifest is not None:
-            manifest.commit()
+            try:
+                manifest.commit()
+            except MelcliError as exc:  # a full disk: the journal stays
+                report.errors.append(str(exc))
+            if manifest.journal_error:
+                report.warnings.append(manifest.journal_error)
     return report
 
 

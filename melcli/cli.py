@@ -1033,7 +1033,9 @@ def _build(
             click.echo(f"stale {display_path(path)}: its input is gone", err=True)
     if not quiet:
         for warning in report.warnings:
-            click.echo(f"warning: settings: {_one_line(warning)}", err=True)
+            click.echo(f"warning: {display_path(_one_line(warning))}", err=True)
+    for error in report.errors:
+        click.echo(f"error: {display_path(_one_line(error))}", err=True)
     if not quiet or report.interrupted_by is not None:
         if total == 0:
             click.echo("warning: no audio files found", err=True)

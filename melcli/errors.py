@@ -12,6 +12,11 @@ class MelcliError(Exception):
     """Base class of every error melcli raises on purpose."""
 
 
+def os_reason(exc: OSError) -> str:
+    """Return the cause of ``exc`` in words: ``no space left on device``."""
+    return (exc.strerror or type(exc).__name__).lower()
+
+
 class ParameterError(MelcliError, ValueError):
     """A setting is invalid: the message names it and echoes its value.
 

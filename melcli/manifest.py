@@ -14,6 +14,7 @@ every recorded output still exists with its recorded size and mtime.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
+from .errors import MelcliError, os_reason
 from .write import atomic_write, remove_files
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -94,11 +96,15 @@ class Manifest:
         an input that produced no output).
     recovered : bool
         True when a journal from an interrupted run was found and folded in.
+    journal_error : str
+        Why the journal could not be written (a full disk), if it could not:
+        the run goes on, its entries kept in memory for :meth:`commit`.
     """
 
     out: Path
     entries: dict[str, Entry] = field(default_factory=dict)
     recovered: bool = False
+    journal_error: str = ""
     _journal: BinaryIO | None = None
 
     @property
@@ -133,17 +139,43 @@ class Manifest:
             self._journal = open(self.journal_path, "ab")  # noqa: SIM115
 
     def record(self, entry: Entry) -> None:
-        """Store ``entry`` and append it to the journal at once."""
+        """Store ``entry`` and append it to the journal at once.
+
+        If the journal cannot be written (a full disk), :attr:`journal_error`
+        says why and the journal is left as it is (a torn last line is
+        dropped when read): a run killed later rebuilds what it lacks.
+        """
         self.entries[entry["key"]] = entry
+        if self.journal_error:
+            return
         self.begin()
         assert self._journal is not None
-        self._journal.write(_dumps(entry) + b"\n")
-        self._journal.flush()
+        try:
+            self._journal.write(_dumps(entry) + b"\n")
+            self._journal.flush()
+        except OSError as exc:
+            self.journal_error = (
+                f"cannot write {self.journal_path}: {os_reason(exc)}; if this run "
+                "is killed, the next one rebuilds what it wrote"
+            )
+            with contextlib.suppress(OSError):
+                self._journal.close()
+            self._journal = None
 
     def commit(self) -> None:
-        """Write the manifest atomically and drop the journal."""
+        """Write the manifest atomically and drop the journal.
+
+        Raises
+        ------
+        MelcliError
+            When the manifest cannot be written (a full disk); the journal,
+            and the previous manifest, are then left in place.
+        """
         self.out.mkdir(parents=True, exist_ok=True)
-        write_entries(self.path, self.entries)
+        try:
+            write_entries(self.path, self.entries)
+        except OSError as exc:
+            raise MelcliError(f"cannot write {self.path}: {os_reason(exc)}") from None
         if self._journal is not None:
             self._journal.close()
             self._journal = None

@@ -77,8 +77,10 @@ class Report:
     #: The signal that stopped the run early, if any (2 SIGINT, 15 SIGTERM).
     interrupted_by: int | None = None
     elapsed: float = 0.0
-    #: Warnings about the run's settings rather than any one file.
+    #: Warnings about the run rather than any one file (``settings: ...``).
     warnings: list[str] = field(default_factory=list)
+    #: Failures of the run rather than of a file (the manifest not written).
+    errors: list[str] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
         """Record one file's result."""
@@ -98,7 +100,7 @@ class Report:
         """128 + signal when interrupted, else 1 if anything failed, else 0."""
         if self.interrupted_by is not None:
             return 128 + self.interrupted_by
-        return 1 if self.count(Status.FAILED) else 0
+        return 1 if self.count(Status.FAILED) or self.errors else 0
 
     def summary(self) -> str:
         """One line, e.g. ``12 written, 40 up to date, 3 skipped, 1 failed.``."""
@@ -133,6 +135,7 @@ class Report:
                 {"path": os.fsdecode(r.src), "reason": r.reason} for r in self.failures
             ],
             "warnings": list(self.warnings),
+            "errors": list(self.errors),
             "interrupted": self.interrupted_by is not None,
             "elapsed_seconds": round(self.elapsed, 3),
             "exit_code": self.exit_code,
