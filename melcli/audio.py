@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
-from .errors import AudioError
+from .errors import AudioError, os_reason
 from .params import MelParams
 
 
@@ -678,7 +678,7 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
     except PermissionError:
         raise AudioError("permission denied") from None
     except OSError as exc:
-        raise AudioError(_describe_os_error(exc)) from None
+        raise AudioError(os_reason(exc)) from None
     if stat.S_ISDIR(st.st_mode):
         raise AudioError("is a directory, not a file")
     if not stat.S_ISREG(st.st_mode):
@@ -692,7 +692,7 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
     except PermissionError:
         raise AudioError("permission denied") from None
     except OSError as exc:
-        raise AudioError(_describe_os_error(exc)) from None
+        raise AudioError(os_reason(exc)) from None
 
 
 def _file_kind(mode: int) -> str:
@@ -712,10 +712,6 @@ def check_finite(data: np.ndarray) -> None:
     n_nan = int(np.isnan(data).sum())
     n_inf = int(np.isinf(data).sum())
     raise AudioError(f"non-finite samples: {n_nan} NaN, {n_inf} Inf")
-
-
-def _describe_os_error(exc: OSError) -> str:
-    return (exc.strerror or type(exc).__name__).lower()
 
 
 def _describe_soundfile_error(exc: sf.SoundFileError) -> str:

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import os_reason
+
 #: Extensions (lower case, no dot) of what libsndfile decodes, and of MP4/AAC
 #: audio (decoded through ffmpeg when it is installed, see melcli.ffmpeg).
 DEFAULT_EXTENSIONS: frozenset[str] = frozenset(
@@ -256,7 +258,7 @@ def _walk_folder(
         with os.scandir(folder) as it:
             names = sorted(entry.name for entry in it)
     except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
+        reason = os_reason(exc)
         result.problems.append(Problem(folder, f"cannot read folder: {reason}"))
         return
     for name in names:
@@ -273,7 +275,7 @@ def _walk_folder(
             elif _is_symlink(path):
                 result.skipped.append(Skipped(path, "dangling symlink"))
             else:  # a path longer than PATH_MAX, an I/O error...
-                reason = (exc.strerror or type(exc).__name__).lower()
+                reason = os_reason(exc)
                 result.problems.append(Problem(path, f"cannot stat: {reason}"))
             continue
         if stat.S_ISDIR(st.st_mode):

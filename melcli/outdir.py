@@ -13,7 +13,7 @@ from collections.abc import Container
 from pathlib import Path
 from types import TracebackType
 
-from .errors import UsageError
+from .errors import UsageError, os_reason
 from .report import display_path
 from .write import TEMP_SUFFIX, remove_files
 
@@ -49,7 +49,7 @@ class OutputLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            reason = (exc.strerror or type(exc).__name__).lower()
+            reason = os_reason(exc)
             raise UsageError(
                 f"cannot write to {display_path(self.path.parent)}: {reason}"
             ) from None
