@@ -861,6 +861,10 @@ def mel(
             param_hint="'--timeout'",
         )
     if scheduler is not None and not dry_run:
+        from . import cluster
+
+        if scheduler == cluster.LOCAL:  # its workers import, meanwhile
+            cluster.start_fork_server()
         _require_dask()
     the_plan = plan(
         src,

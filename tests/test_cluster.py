@@ -578,3 +578,21 @@ def test_scheduler_local_listens_on_loopback_only() -> None:
     assert len(nannies) == 2
     for address in [*addresses, *nannies]:
         assert address.startswith("tcp://127.0.0.1:"), address
+
+
+def _start_facts() -> int:
+    """On a worker: its parent's pid."""
+    return os.getppid()
+
+
+def test_scheduler_local_forks_workers_from_a_preloaded_server() -> None:
+    """Workers come from the fork server (not spawned by this process)."""
+    cluster = melcli_cluster._local_cluster(2)
+    try:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            facts = client.run(_start_facts)
+    finally:
+        cluster.close()
+    assert len(facts) == 2
+    for parent in facts.values():
+        assert parent != os.getpid()  # spawned by a nanny in this process otherwise
