@@ -291,7 +291,11 @@ def _local_cluster(workers: int) -> Any:
             dashboard_address=None,
             # No dashboard; its HTTP server (health checks) on a free port.
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            silence_logs=logging.ERROR,
+            # Only melcli speaks to the user: a file that fails is one line of
+            # its own. Dask's errors would add tracebacks, such as a heartbeat
+            # that meets the scheduler closing at the end of a run
+            # (dask/distributed#7105), though nothing went wrong.
+            silence_logs=logging.CRITICAL,
             preload=["melcli._dask_worker"],
         )
 

@@ -580,13 +580,14 @@ def test_scheduler_local_listens_on_loopback_only() -> None:
         assert address.startswith("tcp://127.0.0.1:"), address
 
 
-def _start_facts() -> int:
-    """On a worker: its parent's pid."""
-    return os.getppid()
+def _start_facts() -> tuple[int, list[int]]:
+    """On a worker: its parent's pid and the levels of Dask's log handlers."""
+    handlers = logging.getLogger("distributed").handlers
+    return os.getppid(), [h.level for h in handlers]
 
 
 def test_scheduler_local_forks_workers_from_a_preloaded_server() -> None:
-    """Workers come from the fork server (not spawned by this process)."""
+    """Workers come from the fork server (not spawned by this process), quiet."""
     cluster = melcli_cluster._local_cluster(2)
     try:
         with distributed.Client(cluster, set_as_default=False) as client:
@@ -594,5 +595,7 @@ def test_scheduler_local_forks_workers_from_a_preloaded_server() -> None:
     finally:
         cluster.close()
     assert len(facts) == 2
-    for parent in facts.values():
+    for parent, levels in facts.values():
         assert parent != os.getpid()  # spawned by a nanny in this process otherwise
+        assert levels
+        assert all(level >= logging.CRITICAL for level in levels)
