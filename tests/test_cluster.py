@@ -580,10 +580,12 @@ def test_scheduler_local_listens_on_loopback_only() -> None:
         assert address.startswith("tcp://127.0.0.1:"), address
 
 
-def _start_facts() -> tuple[int, list[int]]:
-    """On a worker: its parent's pid and the levels of Dask's log handlers."""
+def _start_facts() -> tuple[int, bool, list[int]]:
+    """On a worker: its parent's pid, whether it has ``melcli._preload``
+    imported (nothing but a preload imports it: not this module, which a worker
+    imports to run this function), and the levels of Dask's log handlers."""
     handlers = logging.getLogger("distributed").handlers
-    return os.getppid(), [h.level for h in handlers]
+    return os.getppid(), "melcli._preload" in sys.modules, [h.level for h in handlers]
 
 
 def test_scheduler_local_forks_workers_from_a_preloaded_server() -> None:
@@ -595,7 +597,8 @@ def test_scheduler_local_forks_workers_from_a_preloaded_server() -> None:
     finally:
         cluster.close()
     assert len(facts) == 2
-    for parent, levels in facts.values():
+    for parent, preloaded, levels in facts.values():
         assert parent != os.getpid()  # spawned by a nanny in this process otherwise
+        assert preloaded
         assert levels
         assert all(level >= logging.CRITICAL for level in levels)
