@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from melcli import MelParams
+from melcli import MelParams, ParameterError
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_AUDIO = REPO / "sample_audio"
@@ -161,3 +161,13 @@ def noise_clips(root: Path, *, n: int, frames: int, folders: int, seed: int) -> 
         y = (rng.random((frames, 2), dtype=np.float32) - 0.5) * 0.5
         sf.write(path, y, 44100, subtype="PCM_16")
     return root
+
+
+def assert_names_the_parameter(
+    changes: dict[str, object], param: str, text: str
+) -> None:
+    """``MelParams(**changes).validate()`` fails on ``param``, saying ``text``."""
+    with pytest.raises(ParameterError) as info:
+        MelParams(**changes).validate()  # type: ignore[arg-type]
+    assert info.value.param == param
+    assert text in str(info.value)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import assert_names_the_parameter
 
 from melcli import MelParams, ParameterError
 
@@ -56,10 +57,7 @@ def test_hop_defaults_to_a_quarter_of_the_window() -> None:
 def test_invalid_settings_name_the_parameter(
     changes: dict[str, object], param: str, text: str
 ) -> None:
-    with pytest.raises(ParameterError) as info:
-        MelParams(**changes).validate()  # type: ignore[arg-type]
-    assert info.value.param == param
-    assert text in str(info.value)
+    assert_names_the_parameter(changes, param, text)
 
 
 def test_native_rate_checks_nyquist_per_file() -> None:
