@@ -15,7 +15,7 @@ import os
 import platform
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -115,6 +115,13 @@ SHARD = _ShardType()
 
 
 # ----------------------------------------------------------- option bundles
+def _with_options(fn: F, options: Sequence[Callable[[Any], Any]]) -> F:
+    """Decorate ``fn`` with ``options``, listed in the order --help shows them."""
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def selection_options(fn: F) -> F:
     """``--ext``, ``--include``, ``--exclude``: which files to take."""
     options = [
@@ -143,9 +150,7 @@ def selection_options(fn: F) -> F:
             "(repeatable).",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _with_options(fn, options)
 
 
 def pipeline_options(fn: F) -> F:
@@ -293,9 +298,7 @@ def pipeline_options(fn: F) -> F:
             help="Type of the arrays written.",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _with_options(fn, options)
 
 
 def storage_options(fn: F) -> F:
@@ -319,9 +322,7 @@ def storage_options(fn: F) -> F:
             "bytes or with a unit (500MB, 64MiB).",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _with_options(fn, options)
 
 
 def clip_options(fn: F) -> F:
@@ -359,9 +360,7 @@ def clip_options(fn: F) -> F:
             "the file's path relative to SRC.",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _with_options(fn, options)
 
 
 def feature_options(fn: F) -> F:
@@ -441,9 +440,7 @@ def feature_options(fn: F) -> F:
             help="Added to |STFT|^2 before the power (HiFi-GAN: 1e-9).",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _with_options(fn, options)
 
 
 def _storage_from(kwargs: dict[str, Any]) -> tuple[str, int]:
@@ -497,9 +494,7 @@ def segment_options(fn: F) -> F:
             "'files': NAME.000.npy, NAME.001.npy, ...",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _with_options(fn, options)
 
 
 def stats_option(fn: F) -> F:
@@ -539,9 +534,7 @@ def image_options(fn: F) -> F:
             "for images]",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _with_options(fn, options)
 
 
 def _render_from(settings: dict[str, Any]) -> RenderParams:
@@ -589,9 +582,7 @@ def bad_input_options(fn: F) -> F:
             f"{DEFAULT_TIMEOUT:g} with several workers, none with -j 1]",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _with_options(fn, options)
 
 
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
@@ -666,9 +657,7 @@ def scale_options(fn: F) -> F:
             "or --stats.",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _with_options(fn, options)
 
 
 # ----------------------------------------------------------------- commands
