@@ -166,6 +166,11 @@ def run_plan(
     if build.tasks:  # before any worker starts (they inherit the cached basis)
         report.warnings.extend(f"settings: {w}" for w in settings_warnings(params))
 
+    def entry_of(result: Result, job: Job | None) -> dict[str, object]:
+        assert manifest is not None
+        stamp = build.inputs.get(result.src)
+        return _entry(result, job, manifest, settings, stamp, changed=changed)
+
     def record(result: Result, job: Job | None = None) -> None:
         # Counted and recorded together, or not at all (on Ctrl-C).
         with interrupts.deferred():
@@ -173,14 +178,7 @@ def run_plan(
             if manifest is not None and job is not None:
                 _remove_replaced(result, job, manifest, keys=build.keys, params=params)
             if manifest is not None:
-                entry = _entry(
-                    result,
-                    job,
-                    manifest,
-                    settings,
-                    build.inputs.get(result.src),
-                    changed=changed,
-                )
+                entry = entry_of(result, job)
                 if entry.get("png") and result.status is Status.WRITTEN:
                     entry["render"] = drawn_as
                 manifest.record(entry)
@@ -189,14 +187,7 @@ def run_plan(
 
     def record_sample(result: Result, job: Job, fields: dict[str, Any]) -> None:
         assert manifest is not None
-        entry = _entry(
-            result,
-            job,
-            manifest,
-            settings,
-            build.inputs.get(result.src),
-            changed=changed,
-        )
+        entry = entry_of(result, job)
         if "png" in fields["members"]:
             entry["render"] = drawn_as
         manifest.record({**entry, **fields})
