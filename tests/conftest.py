@@ -143,6 +143,19 @@ def librosa_melspectrogram(y: np.ndarray, p: MelParams, sr: int = 22050) -> np.n
     )
 
 
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stream everything over 1 s, in odd-sized blocks, to cross many boundaries."""
+    from melcli import stream
+    from melcli import transform as tf
+
+    monkeypatch.setattr(stream, "STREAM_SECONDS", 1.0)
+    monkeypatch.setattr(stream, "DECODE_BLOCK", 7919)
+    monkeypatch.setattr(stream, "DB_CHUNK", 97)
+    monkeypatch.setattr(tf, "BLOCK_FRAMES", 61)
+    monkeypatch.setattr(tf, "MEL_CHUNK_FRAMES", 150)
+
+
 def wait_for(condition: Callable[[], object], *, timeout: float = 60) -> None:
     """Poll ``condition`` until it is true; fail the test after ``timeout`` s."""
     deadline = time.monotonic() + timeout

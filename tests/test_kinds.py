@@ -308,14 +308,6 @@ def test_fingerprint_follows_the_new_settings() -> None:
 
 # ------------------------------------------------------------ long files
 @pytest.fixture
-def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stream, "STREAM_SECONDS", 1.0)
-    monkeypatch.setattr(stream, "DECODE_BLOCK", 7919)
-    monkeypatch.setattr(stream, "DB_CHUNK", 97)
-    monkeypatch.setattr(tf, "BLOCK_FRAMES", 61)
-
-
-@pytest.fixture
 def long_file(write_audio: Any) -> Path:
     y = tone(330.0, sr=44100, seconds=4.0) + noise(sr=44100, seconds=4.0) * 0.1
     y[44100:60000] *= 0.001

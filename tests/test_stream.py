@@ -12,19 +12,8 @@ from conftest import noise, tone
 
 import melcli
 from melcli import MelParams, Status, stream
-from melcli import transform as tf
 from melcli.discover import Job
 from melcli.pipeline import process_one
-
-
-@pytest.fixture
-def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stream everything over 1 s, in odd-sized blocks, to cross many boundaries."""
-    monkeypatch.setattr(stream, "STREAM_SECONDS", 1.0)
-    monkeypatch.setattr(stream, "DECODE_BLOCK", 7919)
-    monkeypatch.setattr(stream, "DB_CHUNK", 97)
-    monkeypatch.setattr(tf, "BLOCK_FRAMES", 61)
-    monkeypatch.setattr(tf, "MEL_CHUNK_FRAMES", 150)
 
 
 @pytest.fixture
