@@ -13,7 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from melcli.runners import MALLOC_SETTINGS, ProcessRunner
+from melcli.runners import (
+    COLLECT_EVERY,
+    DEPTH,
+    MALLOC_SETTINGS,
+    MAX_DEPTH,
+    ProcessRunner,
+    _Pace,
+)
 
 PROBE = (
     "import os; from melcli.runners import tune_allocator; "
@@ -59,8 +66,9 @@ def _work(x: int) -> int:
 
 
 def test_pool_fails_only_the_item_a_worker_dies_or_hangs_on() -> None:
-    # One worker, which holds the next item in its pipe while it works: that
-    # item has not started when the worker dies, so it runs on a fresh one.
+    # One worker, which holds the next items in its pipe while it works:
+    # they have not started when the worker dies, so they run on a fresh one.
+    # The items are short, so their outcomes are collected in batches.
     runner = ProcessRunner(1, preload=[], timeout=1.0)
     got = dict(runner.run(_work, range(7)))
 
@@ -89,3 +97,43 @@ def test_a_worker_found_dead_when_given_an_item_is_replaced() -> None:
     items = _with_a_pause(["dies-idle", "next", "last"], 1.0)
     outcomes = dict(runner.run(_return_then_die, items))
     assert outcomes == {"dies-idle": "dies-idle", "next": "next", "last": "last"}
+
+
+def _same(x: int) -> int:
+    return x
+
+
+def test_short_items_are_collected_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Items far shorter than COLLECT_EVERY: this process sleeps between
+    # collections instead of waking for each outcome, and each worker holds
+    # enough items to last the nap. One by one, 2 workers holding 2 items
+    # each would take at least 300 / 4 waits.
+    import multiprocessing.connection
+
+    waits = []  # the runner's waits: on its workers' sentinels (and pipes)
+    real_wait = multiprocessing.connection.wait
+
+    def counted_wait(objects: list[object], timeout: float | None = None) -> object:
+        if any(isinstance(o, int) for o in objects):
+            waits.append(timeout)
+        return real_wait(objects, timeout)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(multiprocessing.connection, "wait", counted_wait)
+    outcomes = list(ProcessRunner(2, preload=()).run(_same, range(300)))
+    assert sorted(outcomes) == [(i, i) for i in range(300)]
+    assert len(waits) < 300 / 8
+
+
+def test_pace_batches_only_short_items() -> None:
+    pace = _Pace()
+    assert (pace.nap(), pace.depth()) == (0.0, DEPTH)  # nothing known yet
+    for _ in range(10):
+        pace.add(0.005)
+    assert pace.nap() == COLLECT_EVERY
+    # Besides the item it runs, a worker holds at least a nap's worth.
+    assert (pace.depth() - 1) * 0.005 >= COLLECT_EVERY
+    pace.add(5.0)  # a long item: one by one again, as each finishes
+    assert (pace.nap(), pace.depth()) == (0.0, DEPTH)
+    for _ in range(50):
+        pace.add(1e-6)
+    assert (pace.nap(), pace.depth()) == (COLLECT_EVERY, MAX_DEPTH)
