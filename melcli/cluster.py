@@ -278,7 +278,10 @@ def _local_cluster(workers: int) -> Any:
     # explicit MALLOC_TRIM_THRESHOLD_ in the environment still wins. (Workers
     # forked from the fork server have the environment it started with.)
     settings: dict[str, Any] = {
-        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        # Each worker's statistical profiler samples its stack every 10 ms,
+        # holding the GIL, for a dashboard this cluster does not have.
+        "distributed.worker.profile.enabled": False,
     }
     if start_fork_server():
         settings["distributed.worker.multiprocessing-method"] = "forkserver"

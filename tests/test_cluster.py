@@ -31,6 +31,7 @@ from melcli.errors import UsageError
 from melcli.manifest import versions
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 
 #: Settings that make each file cost a little CPU, so a run lasts a few seconds.
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
@@ -580,16 +581,23 @@ def test_scheduler_local_listens_on_loopback_only() -> None:
         assert address.startswith("tcp://127.0.0.1:"), address
 
 
-def _start_facts() -> tuple[int, bool, list[int]]:
+def _start_facts() -> tuple[int, bool, list[int], bool]:
     """On a worker: its parent's pid, whether it has ``melcli._preload``
     imported (nothing but a preload imports it: not this module, which a worker
-    imports to run this function), and the levels of Dask's log handlers."""
+    imports to run this function), the levels of Dask's log handlers, and
+    whether its statistical profiler is on."""
     handlers = logging.getLogger("distributed").handlers
-    return os.getppid(), "melcli._preload" in sys.modules, [h.level for h in handlers]
+    return (
+        os.getppid(),
+        "melcli._preload" in sys.modules,
+        [h.level for h in handlers],
+        dask.config.get("distributed.worker.profile.enabled"),
+    )
 
 
 def test_scheduler_local_forks_workers_from_a_preloaded_server() -> None:
-    """Workers come from the fork server (not spawned by this process), quiet."""
+    """Workers come from the fork server (not spawned by this process), quiet,
+    without the profiler that feeds a dashboard."""
     cluster = melcli_cluster._local_cluster(2)
     try:
         with distributed.Client(cluster, set_as_default=False) as client:
@@ -597,8 +605,9 @@ def test_scheduler_local_forks_workers_from_a_preloaded_server() -> None:
     finally:
         cluster.close()
     assert len(facts) == 2
-    for parent, preloaded, levels in facts.values():
+    for parent, preloaded, levels, profiled in facts.values():
         assert parent != os.getpid()  # spawned by a nanny in this process otherwise
         assert preloaded
         assert levels
         assert all(level >= logging.CRITICAL for level in levels)
+        assert profiled is False
