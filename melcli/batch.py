@@ -181,7 +181,10 @@ def run_plan(
                 entry = entry_of(result, job)
                 if entry.get("png") and result.status is Status.WRITTEN:
                     entry["render"] = drawn_as
-                manifest.record(entry)
+                # An up-to-date entry is the manifest's own, with a new status:
+                # nothing that a run killed later would need to know.
+                up_to_date = result.status is Status.UP_TO_DATE
+                manifest.record(entry, journal=not up_to_date)
         if on_result is not None:
             on_result(result)
 
@@ -199,13 +202,16 @@ def run_plan(
         samples = store(record_sample)
     had_samples = manifest is not None and webdataset.holds_samples(manifest)
 
-    for skipped in the_plan.skipped:
-        record(Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason))
-    for problem in the_plan.problems:
-        record(Result(src=problem.path, status=Status.FAILED, reason=problem.reason))
-    for job in build.up_to_date:
-        assert manifest is not None
-        record(_up_to_date_result(job, manifest), job)
+    with interrupts.deferred():  # one hold for them all: a re-run records thousands
+        for skipped in the_plan.skipped:
+            reason = skipped.reason
+            record(Result(src=skipped.path, status=Status.SKIPPED, reason=reason))
+        for problem in the_plan.problems:
+            reason = problem.reason
+            record(Result(src=problem.path, status=Status.FAILED, reason=reason))
+        for job in build.up_to_date:
+            assert manifest is not None
+            record(_up_to_date_result(job, manifest), job)
     if manifest is not None:
         for key in build.stale:
             if not manifest.entries[key].get("stamps"):

@@ -23,9 +23,11 @@ def deferred() -> Iterator[None]:
     or samples in a shard the manifest does not know. In the main thread, the
     signals' handlers are swapped for ones that only note the signal; on
     leaving, the previous handlers are restored and called for what arrived.
-    Elsewhere (no signal handlers there) this does nothing.
+    Elsewhere (no signal handlers there), and inside another such block (whose
+    end acts on them), this does nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
+    global _holding
+    if _holding or threading.current_thread() is not threading.main_thread():
         yield
         return
     arrived: list[signal.Signals] = []
@@ -34,9 +36,11 @@ def deferred() -> Iterator[None]:
         s: signal.signal(s, lambda n, f: arrived.append(signal.Signals(n)))
         for s in held
     }
+    _holding = True
     try:
         yield
     finally:
+        _holding = False
         for s, handler in previous.items():
             signal.signal(s, handler)
         for signum in dict.fromkeys(arrived):
@@ -46,5 +50,8 @@ def deferred() -> Iterator[None]:
             elif handler == signal.SIG_DFL:
                 signal.raise_signal(signum)
 
+
+#: Whether a :func:`deferred` block is running (in the main thread).
+_holding = False
 
 __all__ = ["deferred"]

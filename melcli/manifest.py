@@ -138,15 +138,15 @@ class Manifest:
             self.out.mkdir(parents=True, exist_ok=True)
             self._journal = open(self.journal_path, "ab")  # noqa: SIM115
 
-    def record(self, entry: Entry) -> None:
-        """Store ``entry`` and append it to the journal at once.
+    def record(self, entry: Entry, *, journal: bool = True) -> None:
+        """Store ``entry`` and (unless ``journal`` is False) append it to the journal.
 
         If the journal cannot be written (a full disk), :attr:`journal_error`
         says why and the journal is left as it is (a torn last line is
         dropped when read): a run killed later rebuilds what it lacks.
         """
         self.entries[entry["key"]] = entry
-        if self.journal_error:
+        if self.journal_error or not journal:
             return
         self.begin()
         assert self._journal is not None

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -362,6 +363,69 @@ def test_journal_exists_before_the_first_result(tmp_path: Path) -> None:
     run_plan(plan([audio], out), params=MelParams(), runner=Spy(), manifest=manifest)
     assert seen == [True]
     assert not manifest.journal_path.exists()  # committed at the end
+
+
+def test_up_to_date_files_are_not_journaled(tmp_path: Path) -> None:
+    # Their entries are the manifest's own (only the status changes): a run
+    # killed during a re-run needs no line for them.
+    from melcli.batch import run_plan
+    from melcli.discover import plan
+    from melcli.manifest import Manifest
+    from melcli.params import MelParams
+    from melcli.runners import SerialRunner
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("a", "b"):
+        sf.write(audio / f"{name}.wav", tone(), 22050)
+    (audio / "c.wav").write_bytes(b"not audio")
+    out = tmp_path / "out"
+
+    def journal_when_recorded(manifest: Manifest) -> list[bytes]:
+        seen: list[bytes] = []
+        run_plan(
+            plan([audio], out),
+            params=MelParams(),
+            runner=SerialRunner(),
+            manifest=manifest,
+            on_result=lambda result: seen.append(manifest.journal_path.read_bytes()),
+        )
+        return seen
+
+    first = journal_when_recorded(Manifest.load(out))
+    assert len(first) == 3
+    assert first[-1].count(b"\n") == 3  # two written, one failed
+    again = Manifest.load(out)
+    seen = journal_when_recorded(again)
+    assert len(seen) == 3
+    assert seen[-1].count(b"\n") == 1  # only the file that failed, again
+    statuses = sorted(entry["status"] for entry in again.entries.values())
+    assert statuses == ["failed", "up-to-date", "up-to-date"]
+
+
+def test_a_signal_in_a_nested_hold_waits_for_the_outer_one() -> None:
+    from melcli.interrupts import deferred
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signum)
+
+    steps = []
+
+    def nested() -> None:
+        with deferred():
+            with deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)  # the handler runs at once if not held
+            steps.append("inner block done")  # still held by the outer block
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            nested()
+        assert signal.getsignal(signal.SIGTERM) is interrupt
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert steps == ["inner block done"]
 
 
 def test_leftovers_of_a_run_killed_in_its_first_file_are_removed(
