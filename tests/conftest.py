@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -184,3 +185,19 @@ def assert_names_the_parameter(
         MelParams(**changes).validate()  # type: ignore[arg-type]
     assert info.value.param == param
     assert text in str(info.value)
+
+
+def interrupted_by_sigterm(block: Callable[[], None]) -> None:
+    """Run ``block``, which sends this process SIGTERM, with SIGTERM raising
+    KeyboardInterrupt: check that it is raised and that the handler is back."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signum)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            block()
+        assert signal.getsignal(signal.SIGTERM) is interrupt
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-from conftest import noise_clips, tone, wait_for
+from conftest import interrupted_by_sigterm, noise_clips, tone, wait_for
 
 from melcli.cli import cli
 
@@ -406,9 +406,6 @@ def test_up_to_date_files_are_not_journaled(tmp_path: Path) -> None:
 def test_a_signal_in_a_nested_hold_waits_for_the_outer_one() -> None:
     from melcli.interrupts import deferred
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(signum)
-
     steps = []
 
     def nested() -> None:
@@ -418,13 +415,7 @@ def test_a_signal_in_a_nested_hold_waits_for_the_outer_one() -> None:
                 time.sleep(0.05)  # the handler runs at once if not held
             steps.append("inner block done")  # still held by the outer block
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            nested()
-        assert signal.getsignal(signal.SIGTERM) is interrupt
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    interrupted_by_sigterm(nested)
     assert steps == ["inner block done"]
 
 

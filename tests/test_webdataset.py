@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from conftest import WriteAudio, noise, tone
+from conftest import WriteAudio, interrupted_by_sigterm, noise, tone
 
 from melcli.cli import cli
 from melcli.interrupts import deferred as signals_deferred
@@ -490,9 +490,6 @@ def test_a_stopped_run_leaves_no_torn_shard_and_the_next_run_completes(
 
 
 def test_signals_wait_until_a_shard_and_its_samples_are_recorded() -> None:
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(signum)
-
     steps = []
 
     def critical() -> None:
@@ -501,11 +498,5 @@ def test_signals_wait_until_a_shard_and_its_samples_are_recorded() -> None:
             time.sleep(0.05)  # the handler runs at once if not held
             steps.append("finished")
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            critical()
-        assert signal.getsignal(signal.SIGTERM) is interrupt
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    interrupted_by_sigterm(critical)
     assert steps == ["finished"]
