@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,16 +203,6 @@ def run_plan(
         samples = store(record_sample)
     had_samples = manifest is not None and webdataset.holds_samples(manifest)
 
-    with interrupts.deferred():  # one hold for them all: a re-run records thousands
-        for skipped in the_plan.skipped:
-            reason = skipped.reason
-            record(Result(src=skipped.path, status=Status.SKIPPED, reason=reason))
-        for problem in the_plan.problems:
-            reason = problem.reason
-            record(Result(src=problem.path, status=Status.FAILED, reason=reason))
-        for job in build.up_to_date:
-            assert manifest is not None
-            record(_up_to_date_result(job, manifest), job)
     if manifest is not None:
         for key in build.stale:
             if not manifest.entries[key].get("stamps"):
@@ -227,7 +218,12 @@ def run_plan(
                 report.stale.append(manifest.out / key)
     work = functools.partial(process_task, params=params, render=render)
     tasks = build.tasks if samples is None else map(samples.stage, build.tasks)
+    known = _known_results(the_plan, build.up_to_date, manifest)
     try:
+        while chunk := list(itertools.islice(known, HOLD_EVERY)):
+            with interrupts.deferred():  # one hold per chunk, not per file
+                for result, job in chunk:
+                    record(result, job)
         for task, outcome in runner.run(work, tasks):
             if isinstance(outcome, BaseException):
                 # The worker died or was stopped mid-file: drop its temp files.
@@ -331,6 +327,31 @@ def _replace_other_layout(
             return
         claimed = segment.claimed_by(keys, params=params)
         remove_files(out / n for n in entry.get("stamps", {}) if not claimed(n))
+
+
+#: Files recorded under one signal hold before a run's first task: a re-run
+#: records thousands, and a hold costs four ``signal()`` calls; Ctrl-C still
+#: acts within a few milliseconds.
+HOLD_EVERY = 256
+
+
+def _known_results(
+    the_plan: Plan, up_to_date: Sequence[Job], manifest: Manifest | None
+) -> Iterator[tuple[Result, Job | None]]:
+    """Yield the results known before any task runs: skipped, failed, up to date."""
+    for skipped in the_plan.skipped:
+        yield (
+            Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason),
+            None,
+        )
+    for problem in the_plan.problems:
+        yield (
+            Result(src=problem.path, status=Status.FAILED, reason=problem.reason),
+            None,
+        )
+    for job in up_to_date:
+        assert manifest is not None
+        yield _up_to_date_result(job, manifest), job
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:

@@ -403,6 +403,53 @@ def test_up_to_date_files_are_not_journaled(tmp_path: Path) -> None:
     assert statuses == ["failed", "up-to-date", "up-to-date"]
 
 
+def test_a_re_run_acts_on_a_signal_within_a_chunk_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Files known before any task runs (up to date here) are recorded a chunk
+    # at a time under one signal hold: a signal waits for its chunk, no more.
+    from melcli import batch
+    from melcli.discover import plan
+    from melcli.manifest import Manifest
+    from melcli.params import MelParams
+    from melcli.report import Status
+    from melcli.runners import SerialRunner
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for i in range(5):
+        sf.write(audio / f"{i}.wav", tone(), 22050)
+    out = tmp_path / "out"
+    seen: list[Path] = []
+
+    def on_result(result: Any) -> None:
+        seen.append(result.src)
+        if len(seen) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def run(on_result: Any = None) -> None:
+        try:
+            batch.run_plan(
+                plan([audio], out),
+                params=MelParams(),
+                runner=SerialRunner(),
+                manifest=Manifest.load(out),
+                on_result=on_result,
+            )
+        except KeyboardInterrupt as exc:
+            reports.append(exc.report)  # type: ignore[attr-defined]
+            raise
+
+    reports: list[Any] = []
+    run()
+    monkeypatch.setattr(batch, "HOLD_EVERY", 2)
+    interrupted_by_sigterm(lambda: run(on_result))
+    assert len(seen) == 2
+    # As at any other point of a run: what was counted is in the manifest.
+    assert reports[0].count(Status.UP_TO_DATE) == 2
+    assert not (out / ".melcli-journal.jsonl").exists()
+
+
 def test_a_signal_in_a_nested_hold_waits_for_the_outer_one() -> None:
     from melcli.interrupts import deferred
 
