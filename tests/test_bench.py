@@ -19,20 +19,25 @@ def is_positive(value: Any) -> bool:
     return isinstance(value, int | float) and math.isfinite(value) and value > 0
 
 
-def test_quick_bench_runs_and_reports(tmp_path: Path) -> None:
+def quick_bench(tmp_path: Path, only: str, *, timeout: float) -> tuple[str, Any]:
+    """Run ``bench.py --quick --only ONLY``; return its output and its JSON."""
     report = tmp_path / "r.json"
-    args = ["--quick", "--only", "a,c", "--data", str(tmp_path / "data")]
+    args = ["--quick", "--only", only, "--data", str(tmp_path / "data")]
     proc = subprocess.run(
         [sys.executable, str(BENCH), *args, "--json", str(report)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
-
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "targets" in proc.stdout
-    result = json.loads(report.read_text())
+    return proc.stdout, json.loads(report.read_text())
+
+
+def test_quick_bench_runs_and_reports(tmp_path: Path) -> None:
+    stdout, result = quick_bench(tmp_path, "a,c", timeout=120)
+
+    assert "targets" in stdout
     assert set(result) >= {"machine", "config", "workloads", "checks", "errors"}
     assert result["errors"] == {}
     assert is_positive(result["machine"]["cpus"])
@@ -62,18 +67,8 @@ def test_quick_bench_runs_and_reports(tmp_path: Path) -> None:
 
 def test_quick_cluster_bench_reports_dask_against_the_pool(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    report = tmp_path / "r.json"
-    args = ["--quick", "--only", "k", "--data", str(tmp_path / "data")]
-    proc = subprocess.run(
-        [sys.executable, str(BENCH), *args, "--json", str(report)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    _, result = quick_bench(tmp_path, "k", timeout=180)
 
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    result = json.loads(report.read_text())
     assert result["errors"] == {}
     cluster = result["workloads"]["k"]
     assert set(cluster["contenders"]) == {
