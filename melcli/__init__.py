@@ -11,21 +11,51 @@ The Python API behind the ``melcli`` command::
     print(report.summary())
     melcli.write_stats("features/")                            # features/stats.npz
 
-Importing melcli imports neither click nor matplotlib.
+Importing melcli imports neither click nor matplotlib, and numpy only when a
+name that needs it is first used (the command line's up-to-date re-runs never
+need it).
 """
 
 from __future__ import annotations
 
-from .audio import AudioInfo, probe
-from .batch import run
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import AudioError, MelcliError, ParameterError, UsageError
 from .params import MelParams
-from .pipeline import mel_spectrogram, process_one
 from .presets import preset_params
 from .report import Report, Result, Status
-from .stats import write_stats
+
+if TYPE_CHECKING:
+    from .audio import AudioInfo, probe
+    from .batch import run
+    from .pipeline import mel_spectrogram, process_one
+    from .stats import write_stats
 
 __version__ = "0.1.0"
+
+#: Public names imported on first use: their modules import numpy.
+_LAZY = {
+    "AudioInfo": "audio",
+    "probe": "audio",
+    "run": "batch",
+    "mel_spectrogram": "pipeline",
+    "process_one": "pipeline",
+    "write_stats": "stats",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'melcli' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # once: later lookups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "AudioError",

@@ -20,12 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from . import interrupts, segment
-from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
-from .errors import MelcliError
+from .discover import DEFAULT_EXTENSIONS, Job, Plan, Task, plan
+from .errors import MelcliError, describe_exception
 from .manifest import Manifest, file_stamp, relative_key, versions
-from .params import MelParams
-from .pipeline import Task, describe_exception, process_task, settings_warnings
-from .render import RenderParams
+from .params import MelParams, RenderParams
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
 from .storage import webdataset
@@ -165,6 +163,8 @@ def run_plan(
     )
     drawn_as = (render or RenderParams()).fingerprint()
     if build.tasks:  # before any worker starts (they inherit the cached basis)
+        from .pipeline import settings_warnings  # numpy: only when there is work
+
         report.warnings.extend(f"settings: {w}" for w in settings_warnings(params))
 
     def entry_of(result: Result, job: Job | None) -> dict[str, object]:
@@ -216,7 +216,7 @@ def run_plan(
                 report.pruned.extend(manifest.prune(key))
             else:
                 report.stale.append(manifest.out / key)
-    work = functools.partial(process_task, params=params, render=render)
+    work = functools.partial(_process_task, params=params, render=render)
     tasks = build.tasks if samples is None else map(samples.stage, build.tasks)
     known = _known_results(the_plan, build.up_to_date, manifest)
     try:
@@ -278,6 +278,19 @@ def run_plan(
             if manifest.journal_error:
                 report.warnings.append(manifest.journal_error)
     return report
+
+
+def _process_task(
+    task: Task, *, params: MelParams, render: RenderParams | None
+) -> Result:
+    """Run ``task``: :func:`melcli.pipeline.process_task`, imported on first use.
+
+    The pipeline imports numpy, soundfile and soxr, about half of an
+    up-to-date re-run's time; a run with nothing to build never needs them.
+    """
+    from .pipeline import process_task
+
+    return process_task(task, params=params, render=render)
 
 
 def _remove_replaced(

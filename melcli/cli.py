@@ -17,13 +17,12 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import __version__, segment
 from . import shard as sharding
-from .audio import probe
 from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
 from .errors import MelcliError, ParameterError, UsageError
@@ -39,12 +38,13 @@ from .params import (
     RES_TYPES,
     SCALES,
     SEGMENT_LAYOUTS,
+    STYLES,
     TRUNCATED_POLICIES,
     WINDOWS,
     MelParams,
+    RenderParams,
 )
 from .presets import PRESETS
-from .render import STYLES, RenderParams
 from .report import Report, Result, Status, display_path
 from .runners import (
     DEFAULT_TIMEOUT,
@@ -53,10 +53,16 @@ from .runners import (
     make_runner,
     tune_allocator,
 )
-from .stats import STATS_NAME, DatasetStats, arrays_of, write_stats
 from .storage import FORMATS, webdataset
 from .storage.tarshards import parse_size
 from .storage.webdataset import DEFAULT_SHARD_SIZE, Recorder, SampleStore
+
+# numpy, soundfile and the DSP modules are imported only where something is
+# computed (melcli.batch imports the pipeline when a run has work; `info` and
+# `stats` import theirs): an up-to-date re-run, --help and --version never
+# load them, which halves the time they take.
+if TYPE_CHECKING:
+    from .stats import DatasetStats
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -917,6 +923,8 @@ def _run_stats(report: Report, out: Path, *, quiet: bool) -> bool:
     The arrays are read through the manifest (just committed): ``.npy`` files,
     or with ``--format webdataset`` the ``.npy`` members of the shards.
     """
+    from .stats import STATS_NAME, arrays_of, write_stats
+
     done = (Status.WRITTEN, Status.UP_TO_DATE)
     arrays = arrays_of(out, sources=[r.src for r in report.results if r.status in done])
     if not arrays:
@@ -1333,6 +1341,8 @@ def info(
     format, subtype, samplerate, channels, frames and duration (seconds).
     Unreadable files are reported on stderr; the exit status is then 1.
     """
+    from .audio import probe
+
     found = find_audio(
         src, extensions=_extensions(extensions), include=include, exclude=exclude
     )
@@ -1390,6 +1400,8 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
 
     Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
     """
+    from .stats import STATS_NAME, arrays_of, write_stats
+
     dest = out / STATS_NAME
     try:
         with OutputLock(out):

@@ -36,9 +36,10 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .discover import Task
 from .errors import MelcliError, UsageError
 from .params import MelParams
-from .pipeline import Task, settings_warnings
+from .pipeline import settings_warnings
 from .report import Result
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers

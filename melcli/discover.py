@@ -72,6 +72,16 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Task:
+    """One unit of work for a runner: a whole job, or only its PNG."""
+
+    job: Job
+    render_only: bool = False
+    #: For ``render_only``: the rate the existing array was computed at.
+    sr: int = 0
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A path that is not processed, and why (shown under ``--verbose``)."""
 

@@ -17,6 +17,16 @@ def os_reason(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
+def describe_exception(exc: BaseException) -> str:
+    """Say in one line what went wrong, for an error melcli did not anticipate."""
+    text = str(exc).strip()
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot write output: {exc.strerror.lower()}"
+    if type(exc).__module__.startswith("librosa"):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class ParameterError(MelcliError, ValueError):
     """A setting is invalid: the message names it and echoes its value.
 

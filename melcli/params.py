@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from .errors import ParameterError
@@ -442,6 +442,69 @@ class MelParams:
         """Return a short hash of everything that changes the written bytes."""
         payload = {"format": OUTPUT_FORMAT_VERSION, **self.to_dict()}
         blob = json.dumps(payload, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------- renders
+#: The figure's colormap, and the image style's default (16-bit grey).
+CMAP, IMAGE_CMAP = "magma", "gray"
+#: How PNGs are drawn (``--png-style``): see :mod:`melcli.render`.
+STYLES = ("figure", "image")
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    """How PNGs are drawn; changing these re-renders PNGs, never arrays.
+
+    Parameters
+    ----------
+    style : {"figure", "image"}
+        ``figure``: axes, labels, colorbar, title. ``image``: exactly
+        ``frames`` x ``n_bins`` pixels (channels stacked, channel 0 on top),
+        low frequencies at the bottom, values mapped by :func:`image_range`.
+    waveform : bool
+        With ``figure``: a waveform panel above the spectrogram.
+    cmap : str or None
+        A matplotlib colormap name; ``None`` is magma for figures and 16-bit
+        grey for images (any other colormap gives an 8-bit RGB image).
+    """
+
+    style: str = "figure"
+    waveform: bool = False
+    cmap: str | None = None
+
+    def validate(self) -> RenderParams:
+        """Check the style and the colormap name; return ``self``."""
+        if self.style not in STYLES:
+            raise ParameterError(
+                f"png_style={self.style!r} must be one of {', '.join(STYLES)}",
+                param="png_style",
+            )
+        if self.waveform and self.style != "figure":
+            raise ParameterError(
+                "waveform=True needs png_style='figure'", param="waveform"
+            )
+        if self.cmap is not None:
+            from matplotlib import colormaps
+
+            if self.cmap not in colormaps:
+                raise ParameterError(
+                    f"cmap={self.cmap!r} is not a matplotlib colormap "
+                    "(e.g. magma, viridis, gray)",
+                    param="cmap",
+                )
+        return self
+
+    @property
+    def effective_cmap(self) -> str:
+        """The colormap used: ``cmap``, or the style's default."""
+        if self.cmap is not None:
+            return self.cmap
+        return IMAGE_CMAP if self.style == "image" else CMAP
+
+    def fingerprint(self) -> str:
+        """Return a short hash of these settings (recorded with each PNG)."""
+        blob = json.dumps({"render": 1, **asdict(self)}, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

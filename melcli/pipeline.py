@@ -16,19 +16,15 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import audio, clip, segment, stream, transform
-from .discover import Job
-from .errors import MelcliError
-from .params import MelParams
+from .discover import Job, Task
+from .errors import MelcliError, describe_exception
+from .params import MelParams, RenderParams
 from .report import Result, Status
 from .runners import task_scope
-
-if TYPE_CHECKING:
-    from .render import RenderParams
 from .write import save_npy
 
 
@@ -234,16 +230,6 @@ def _one_file() -> Iterator[_Outcome]:
     outcome.silent = any(issubclass(w.category, audio.SilentInput) for w in caught)
 
 
-def describe_exception(exc: BaseException) -> str:
-    """Say in one line what went wrong, for an error melcli did not anticipate."""
-    text = str(exc).strip()
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"cannot write output: {exc.strerror.lower()}"
-    if type(exc).__module__.startswith("librosa"):
-        return text or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def settings_warnings(params: MelParams) -> list[str]:
     """Return the warnings that the settings raise whatever the file.
 
@@ -266,16 +252,6 @@ def settings_warnings(params: MelParams) -> list[str]:
 
 
 # ---------------------------------------------------------------- one task
-@dataclass(frozen=True)
-class Task:
-    """One unit of work for a runner: a whole job, or only its PNG."""
-
-    job: Job
-    render_only: bool = False
-    #: For ``render_only``: the rate the existing array was computed at.
-    sr: int = 0
-
-
 def process_task(
     task: Task, *, params: MelParams, render: RenderParams | None = None
 ) -> Result:
@@ -329,8 +305,6 @@ def render_one(
 
 
 __all__ = [
-    "Task",
-    "describe_exception",
     "mel_spectrogram",
     "process_one",
     "process_segmented",

@@ -27,19 +27,16 @@ one grey level.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from . import audio
-from .errors import ParameterError
-from .params import MelParams
+from .params import CMAP, IMAGE_CMAP, MelParams, RenderParams
 from .transform import hz_to_mel
 from .write import atomic_write
 
@@ -49,71 +46,11 @@ WIDTH, PANEL_HEIGHT, MARGIN_HEIGHT = 10.0, 3.0, 1.0
 WAVE_HEIGHT = 1.5
 #: Columns of the waveform envelope (min and max per column).
 WAVE_COLUMNS = 1000
-CMAP = "magma"
-#: The image style's default: 16-bit grey.
-IMAGE_CMAP = "gray"
-STYLES = ("figure", "image")
 
 #: The image style's fixed value range per scale, before ``(x + shift) /
 #: divisor``: values outside it are clipped. dB covers 180 dB (0.0027 dB per
 #: 16-bit grey level); ln and log10 cover 1e-12 to about 1e6.
 IMAGE_RANGES = {"db": (-120.0, 60.0), "log": (-28.0, 14.0), "log10": (-12.0, 6.0)}
-
-
-@dataclass(frozen=True)
-class RenderParams:
-    """How PNGs are drawn; changing these re-renders PNGs, never arrays.
-
-    Parameters
-    ----------
-    style : {"figure", "image"}
-        ``figure``: axes, labels, colorbar, title. ``image``: exactly
-        ``frames`` x ``n_bins`` pixels (channels stacked, channel 0 on top),
-        low frequencies at the bottom, values mapped by :func:`image_range`.
-    waveform : bool
-        With ``figure``: a waveform panel above the spectrogram.
-    cmap : str or None
-        A matplotlib colormap name; ``None`` is magma for figures and 16-bit
-        grey for images (any other colormap gives an 8-bit RGB image).
-    """
-
-    style: str = "figure"
-    waveform: bool = False
-    cmap: str | None = None
-
-    def validate(self) -> RenderParams:
-        """Check the style and the colormap name; return ``self``."""
-        if self.style not in STYLES:
-            raise ParameterError(
-                f"png_style={self.style!r} must be one of {', '.join(STYLES)}",
-                param="png_style",
-            )
-        if self.waveform and self.style != "figure":
-            raise ParameterError(
-                "waveform=True needs png_style='figure'", param="waveform"
-            )
-        if self.cmap is not None:
-            from matplotlib import colormaps
-
-            if self.cmap not in colormaps:
-                raise ParameterError(
-                    f"cmap={self.cmap!r} is not a matplotlib colormap "
-                    "(e.g. magma, viridis, gray)",
-                    param="cmap",
-                )
-        return self
-
-    @property
-    def effective_cmap(self) -> str:
-        """The colormap used: ``cmap``, or the style's default."""
-        if self.cmap is not None:
-            return self.cmap
-        return IMAGE_CMAP if self.style == "image" else CMAP
-
-    def fingerprint(self) -> str:
-        """Return a short hash of these settings (recorded with each PNG)."""
-        blob = json.dumps({"render": 1, **asdict(self)}, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
 
 
 #: zlib level of the PNG: 1 is several times faster to encode than the

@@ -22,7 +22,6 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from . import transform
 from .errors import MelcliError
 from .params import MelParams
 
@@ -568,6 +567,8 @@ def _warm_up(params: MelParams) -> None:
     Quietly: a warning about the settings (an empty mel filter) is the run's
     to report, once (:func:`melcli.pipeline.settings_warnings`).
     """
+    from . import transform
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         transform.stft_window(params.window, params.effective_win_length, params.n_fft)

@@ -39,14 +39,21 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from . import audio, stream, transform
 from .discover import Job
 from .errors import MelcliError, ParameterError
 from .params import MelParams
 from .write import TEMP_SUFFIX, remove_files, save_npy
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from . import audio
+
+# Naming and planning segments (most of this module) needs neither numpy nor
+# the decoders: the functions that cut and compute import them, so that
+# planning a run (an up-to-date re-run) never loads them.
 
 #: How segment ``k`` of ``NAME.npy`` is named: ``NAME.000.npy``.
 SEGMENT_SUFFIX = ".{index:03d}.npy"
@@ -159,6 +166,8 @@ def windows(
     Windows are ``(channels, size)``; the policy for the end is in the module
     notes. Only about ``size + hop`` samples are held at a time.
     """
+    import numpy as np
+
     buf: np.ndarray | None = None
     base = 0  # sample index of buf[..., 0]
     k = 0
@@ -202,6 +211,10 @@ def spectrograms(
     MelcliError
         For a spectrogram that is not finite.
     """
+    import numpy as np
+
+    from . import transform
+
     size, hop = sizes(params, sr)
     for start, y in windows(blocks, size=size, hop=hop):
         y = np.ascontiguousarray(y[0] if params.mono else y)
@@ -242,6 +255,10 @@ def write(
     MelcliError
         As :func:`melcli.audio.load`, or for a non-finite spectrogram.
     """
+    import numpy as np
+
+    from . import audio, stream
+
     limit = stream.STREAM_SECONDS if stream.can_stream_waveform(params) else None
     try:
         wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
@@ -271,6 +288,8 @@ def _write_windows(
     info: audio.AudioInfo,
     timings: dict[str, float] | None,
 ) -> Segmented:
+    import numpy as np
+
     files = params.segment_layout == "files"
     base = unsegmented(job.npy) if files else job.npy
     written: list[Path] = []

@@ -14,9 +14,10 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import numpy as np
+if TYPE_CHECKING:  # imported by save_npy: planning a run never loads numpy
+    import numpy as np
 
 #: Suffix of the temporary files melcli writes (and may clean up).
 TEMP_SUFFIX = ".melcli-tmp"
@@ -142,6 +143,8 @@ def save_npy(path: Path, array: np.ndarray) -> None:
     Writing through a file object keeps :func:`numpy.save` from appending
     ``.npy`` to the temporary name.
     """
+    import numpy as np
+
     atomic_write(path, lambda f: np.save(f, array, allow_pickle=False))
 
 

@@ -395,8 +395,7 @@ def test_worker_with_other_versions_is_refused() -> None:
 def test_tasks_travel_with_absolute_paths_and_come_back_as_planned(
     dataset: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from melcli.discover import plan
-    from melcli.pipeline import Task
+    from melcli.discover import Task, plan
     from melcli.report import Result, Status
 
     monkeypatch.chdir(dataset.parent)
@@ -415,8 +414,7 @@ def test_tasks_travel_with_absolute_paths_and_come_back_as_planned(
 def test_segment_files_come_back_in_their_planned_folder(
     dataset: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from melcli.discover import plan
-    from melcli.pipeline import Task
+    from melcli.discover import Task, plan
     from melcli.report import Result, Status
     from melcli.segment import segment_path
 

@@ -560,9 +560,8 @@ def test_waveform_panel_shows_the_clip_the_spectrogram_is_of(
 
 
 def test_a_task_that_did_not_finish_leaves_no_staged_segments(tmp_path: Path) -> None:
-    from melcli.discover import Job
+    from melcli.discover import Job, Task
     from melcli.manifest import Manifest
-    from melcli.pipeline import Task
     from melcli.storage.webdataset import SampleStore
 
     out = tmp_path / "out"

@@ -40,16 +40,14 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
-import numpy as np
-
 from .. import interrupts, segment
-from ..discover import Job
+from ..discover import Job, Task
+from ..errors import describe_exception
 from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
 from ..params import MelParams
-from ..pipeline import Task, describe_exception
 from ..report import Result, Status
 from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
 from .tarshards import (
@@ -62,6 +60,9 @@ from .tarshards import (
     list_shards,
     shard_index,
 )
+
+if TYPE_CHECKING:  # imported where arrays are read: planning never loads numpy
+    import numpy as np
 
 FORMAT = "webdataset"
 #: ``--shard-size`` when not given: 1 GB, the upper end of what WebDataset
@@ -260,6 +261,8 @@ class SampleStore:
         With segments, also their start times (``segments``, of a stack) or
         this segment's index and start (``segment``, ``start``), in seconds.
         """
+        import numpy as np
+
         array = np.load(npy, mmap_mode="r")
         effective = {**self._settings, "fmax": self.params.effective_fmax(result.sr)}
         meta = {
@@ -406,6 +409,8 @@ def read_npy(member: Slice) -> np.ndarray:
         If the member is not an ``.npy`` file, holds Python objects, or its
         size disagrees with its header.
     """
+    import numpy as np
+
     fmt = np.lib.format
     with open(member.path, "rb") as f:
         f.seek(member.offset)
