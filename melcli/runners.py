@@ -15,6 +15,7 @@ import importlib
 import itertools
 import math
 import os
+import select
 import signal
 import sys
 import time
@@ -174,7 +175,7 @@ class ProcessRunner:
                         sentinels, timeout=nap if timeout is None else min(nap, timeout)
                     )
                 )
-                ready.update(w.conn for w in busy if w.conn.poll())
+                ready.update(w.conn for w in busy if w.has_message())
             else:
                 ready = set(wait([w.conn for w in busy] + sentinels, timeout=timeout))
             for worker in busy:
@@ -237,6 +238,11 @@ class _Worker(Generic[T, R]):
         )
         self.process.start()
         child.close()
+        # Connection.poll() builds a selector at every call (about 10 us); a
+        # result is looked for twice, so a poll object is kept (where there is one).
+        self._incoming = select.poll() if hasattr(select, "poll") else None
+        if self._incoming is not None:
+            self._incoming.register(self.conn.fileno(), select.POLLIN)
         self.items: collections.deque[T] = collections.deque()
         self.timeout = timeout
         self.pace = pace
@@ -257,6 +263,12 @@ class _Worker(Generic[T, R]):
         else:
             self.deadline = math.inf
 
+    def has_message(self) -> bool:
+        """Whether a result (or the end of the pipe) is waiting to be read."""
+        if self._incoming is None:
+            return bool(self.conn.poll())
+        return bool(self._incoming.poll(0))
+
     def _take(self) -> T:
         item = self.items.popleft()
         self._start_clock()
@@ -265,7 +277,7 @@ class _Worker(Generic[T, R]):
     def collect(self) -> tuple[T, R | BaseException]:
         """Return the item and its outcome, or why the worker died holding it."""
         try:
-            if self.conn.poll():
+            if self.has_message():
                 _ok, value, seconds = self.conn.recv()
                 if self.pace is not None:
                     self.pace.add(seconds)
@@ -278,7 +290,7 @@ class _Worker(Generic[T, R]):
     def collect_all(self) -> list[tuple[T, R | BaseException]]:
         """Collect every outcome the worker has sent (at least one: it is ready)."""
         outcomes = [self.collect()]
-        while self.alive and self.items and self.conn.poll():
+        while self.alive and self.items and self.has_message():
             outcomes.append(self.collect())
         return outcomes
 
