@@ -8,7 +8,7 @@ Workloads (see bench/README.md):
     b  the same with PNG renders, on a subset
     c  start-up: one 1-second file, start to finish
     d  one long file (60 minutes): peak memory and accuracy
-    e  scaling: -j 1 against every CPU, and N/2 against N files
+    e  scaling: -j 1 against every CPU, and N/2 against N files; the workload ceiling
     p  melcli's per-stage profile, in process
     r  incremental: an up-to-date re-run against the first run
     k  cluster: --scheduler local (Dask, 1 and 2 workers) against the local pool
@@ -33,6 +33,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -200,12 +201,12 @@ class Dataset:
         self.root = root
         self.base = root / f"v{DATA_VERSION}"
 
-    def clip_set(self, n: int) -> Path:
-        """A folder with the first ``n`` clips in class sub-folders."""
+    def clip_set(self, n: int, *, start: int = 0) -> Path:
+        """A folder with ``n`` clips (the first, or from ``start``) in class folders."""
         self._mark_ignored()
-        self._make_clips(n)
-        view = self.base / "sets" / f"n{n}"
-        for index in range(n):
+        self._make_clips(start + n)
+        view = self.base / "sets" / (f"n{n}" if start == 0 else f"n{n}-from{start}")
+        for index in range(start, start + n):
             clip = self.base / "clips" / _clip_rel(index)
             linked = view / _clip_rel(index)
             if not (linked.exists() and os.path.samefile(clip, linked)):
@@ -378,6 +379,24 @@ Command = Callable[[Path], list[str]]
 def melcli_mel(src: Path, *options: str) -> Command:
     """``melcli mel SRC -o OUT [options]``, given OUT."""
     return lambda out: [*melcli_command(), "mel", str(src), "-o", str(out), *options]
+
+
+def at_once(commands: Sequence[Command]) -> Command:
+    """Run ``commands`` together, each into its own folder under OUT.
+
+    Through ``sh`` (its start-up is about a millisecond); the exit status is
+    non-zero if any of them failed.
+    """
+
+    def command(out: Path) -> list[str]:
+        starts = [
+            f"{shlex.join(make(out / f'part{i}'))} & p{i}=$!"
+            for i, make in enumerate(commands)
+        ]
+        waits = [f"wait $p{i} || s=1" for i in range(len(commands))]
+        return ["sh", "-c", "; ".join([*starts, "s=0", *waits, "exit $s"])]
+
+    return command
 
 
 def baseline(src: Path, *options: str) -> Command:
@@ -909,7 +928,11 @@ def parallel_ceiling(cpus: int, rounds: int = 3) -> float:
 
 
 def scaling(cfg: Config, dataset: Dataset) -> Outcome:
-    """(e) -j 1 against every CPU on N files; N/2 against N files."""
+    """(e) -j 1 against every CPU on N files; N/2 against N files.
+
+    Also against one independent ``-j 1`` run per CPU on 1/CPUs of the files
+    each, started together: the speedup this workload can reach on the machine.
+    """
     cpus = available_cpus()
     n_files = cfg.scale_files
     half = n_files // 2
@@ -925,6 +948,17 @@ def scaling(cfg: Config, dataset: Dataset) -> Outcome:
         Contender(every, melcli_mel(src)),
         Contender(fewer, melcli_mel(src_half)),
     ]
+    # This workload's own ceiling: one independent -j 1 run per CPU, each on
+    # its share of the files, started together. They share nothing but the
+    # machine (caches, memory bandwidth), so no pool can beat them.
+    share = n_files // cpus
+    apart = f"{cpus} x melcli -j 1 at once, {share} files each"
+    if cpus > 1 and share > 0:
+        parts = [dataset.clip_set(share, start=i * share) for i in range(cpus)]
+        for part in parts[1:]:
+            warm_page_cache(part)
+        runs = [melcli_mel(part, "-j", "1") for part in parts]
+        contenders.append(Contender(apart, at_once(runs)))
     label = f"melcli -j {cpus} vs -j 1"
     timings, sanity = race(
         contenders,
@@ -939,6 +973,12 @@ def scaling(cfg: Config, dataset: Dataset) -> Outcome:
     per_file = (timings[every].median - timings[fewer].median) / (n_files - half)
     fixed = timings[every].median - n_files * per_file
     ceiling = parallel_ceiling(cpus) if cpus > 1 else 1.0
+    # -j 1's time for the files the independent runs did, over theirs.
+    apart_speedup = (
+        timings[one].median * (share * cpus / n_files) / timings[apart].median
+        if apart in timings
+        else None
+    )
     rows = [
         [name, f"{t.median:.2f}", f"{min(t.seconds):.2f}-{max(t.seconds):.2f}"]
         for name, t in timings.items()
@@ -955,6 +995,12 @@ def scaling(cfg: Config, dataset: Dataset) -> Outcome:
         f"machine ceiling: {cpus} busy pure-Python processes run {ceiling:.2f}x as "
         f"fast as one (ideal {cpus}x); no speedup can exceed it",
     ]
+    if apart_speedup is not None:
+        lines.append(
+            f"workload ceiling: {cpus} independent -j 1 runs at once did -j 1's work "
+            f"{apart_speedup:.2f}x as fast; -j {cpus} reaches "
+            f"{speedup / apart_speedup:.0%} of that"
+        )
     low, high = (bound * ideal for bound in TARGET_LINEARITY)
     need = TARGET_PARALLEL_EFFICIENCY * cpus
     checks = [
@@ -987,11 +1033,14 @@ def scaling(cfg: Config, dataset: Dataset) -> Outcome:
                 ("j1", one, n_files),
                 ("all_cpus", every, n_files),
                 ("all_cpus_half", fewer, half),
+                ("independent_j1", apart, share * cpus),
             )
+            if name in timings
         },
         "speedup": speedup,
         "fixed_seconds": fixed,
         "parallel_ceiling": ceiling,
+        "independent_runs_speedup": apart_speedup,
         "per_file_seconds": per_file,
         "time_ratio": growth,
         "ideal_time_ratio": ideal,
