@@ -60,7 +60,7 @@ from .storage.webdataset import DEFAULT_SHARD_SIZE, Recorder, SampleStore
 # numpy, soundfile and the DSP modules are imported only where something is
 # computed (melcli.batch imports the pipeline when a run has work; `info` and
 # `stats` import theirs): an up-to-date re-run, --help and --version never
-# load them, which halves the time they take.
+# load them, and take about 40% less time (110 ms -> 70 ms, measured).
 if TYPE_CHECKING:
     from .stats import DatasetStats
 
