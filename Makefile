@@ -4,6 +4,10 @@
 #   make lint   ruff, mypy, and a check that the README's --help text is current
 #   make docs   regenerate the README's --help text
 #   make bench  the benchmark (not part of make test)
+#   make tools  the system programs some tests use (sox, ffmpeg, lame, flac,
+#               vorbis-tools, opus-tools, espeak-ng, chromium), from apt when
+#               missing; make test runs it; tests needing a tool that could not
+#               be installed skip, naming it
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,7 +15,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.melcli-installed
 LINT_PATHS := melcli tests sample_audio $(wildcard bench)
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test lint docs bench clean tools
+
+# Debian package per command the tests use. Installed only where missing, as
+# root with apt-get; anywhere else this says what is missing and goes on (the
+# tests that need it skip with the reason).
+TOOLS := sox:sox ffmpeg:ffmpeg lame:lame flac:flac oggenc:vorbis-tools \
+	opusenc:opus-tools espeak-ng:espeak-ng chromium:chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "melcli needs Python >= 3.11; run: make PYTHON=python3.11 ...")'
@@ -24,7 +34,21 @@ demo: $(STAMP)
 	$(BIN)/melcli mel sample_audio -o out/demo --png
 	@echo "Arrays and PNGs are in out/demo/."
 
-test: $(STAMP)
+tools:
+	@missing=""; for pair in $(TOOLS); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing libsox-fmt-all >/dev/null \
+			|| echo "warning: could not install$$missing; the tests that need them skip"; \
+	else \
+		echo "warning: missing$$missing (not root, or no apt-get); the tests that need them skip"; \
+	fi
+
+test: $(STAMP) tools
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
