@@ -1,8 +1,8 @@
 # melcli: every set-up step a fresh clone needs is here.
 #   make demo   create .venv, install melcli, convert sample_audio/ into out/demo/
 #   make test   create .venv if needed, install the dev extras, run the tests
-#   make lint   ruff, mypy, and a check that the README's --help text is current
-#   make docs   regenerate the README's --help text
+#   make lint   ruff, mypy, and a check that the --help text in the docs is current
+#   make docs   regenerate the --help text (cog) in README.md and docs/
 #   make bench  the benchmark (not part of make test)
 #   make tools  the system programs some tests use (sox, ffmpeg, lame, flac,
 #               vorbis-tools, opus-tools, espeak-ng, chromium), from apt when
@@ -14,6 +14,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.melcli-installed
 LINT_PATHS := melcli tests sample_audio $(wildcard bench)
+# The files that hold cog blocks (the generated --help text).
+COG_FILES := README.md $(wildcard docs/*.md)
 
 .PHONY: demo test lint docs bench clean tools
 
@@ -55,10 +57,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
-	$(BIN)/cog --check README.md
+	$(BIN)/cog --check $(COG_FILES)
 
 docs: $(STAMP)
-	$(BIN)/cog -r README.md
+	$(BIN)/cog -r $(COG_FILES)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py

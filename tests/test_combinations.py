@@ -622,7 +622,7 @@ def test_python_api_runs_the_features_as_the_command_line_does(
     for rel, y in FILES.items():
         n = len(y)
         size, hop = round(0.5 * SR), round(0.4 * SR)
-        count = 1 + -(-max(0, n - size) // hop)  # README: hop <= size
+        count = 1 + -(-max(0, n - size) // hop)  # docs/segments.md: hop <= size
         assert by_src[rel].segments == tuple(
             round(k * hop / SR, 6) for k in range(count)
         )

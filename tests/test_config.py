@@ -318,7 +318,8 @@ def test_environment_variables_are_named_after_the_long_options(
     variable: str,
     value: str,
 ) -> None:
-    # MELCLI_<OPTION>, as the README says: --json is MELCLI_JSON, --ext MELCLI_EXT.
+    # MELCLI_<OPTION>, as docs/configuration.md says: --json is MELCLI_JSON,
+    # --ext MELCLI_EXT.
     monkeypatch.setenv(variable, value)
     result = invoke("mel", clip.parent, "-o", tmp_path / "out")
     assert result.exit_code == 0, result.stderr

@@ -23,7 +23,7 @@ Shards are immutable once closed. A rebuilt input goes into a new shard and
 the manifest points at the newest copy; the old copy is *superseded*. A shard
 nothing points at is deleted at the end of the run; ``--prune`` also rewrites
 every shard holding superseded or stale samples, so that afterwards each
-input is in the shards exactly once (see the README's "Storage formats").
+input is in the shards exactly once (see docs/webdataset.md).
 
 Keys (:func:`sample_key`) are the output path relative to OUT without its
 extension (``dogs/bark1``), with ``%``, ``.``, control characters and bytes
