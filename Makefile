@@ -1,8 +1,11 @@
 # melcli: every set-up step a fresh clone needs is here.
 #   make demo   create .venv, install melcli, convert sample_audio/ into out/demo/
 #   make test   create .venv if needed, install the dev extras, run the tests
-#   make lint   ruff, mypy, and a check that the --help text in the docs is current
+#   make lint   ruff, mypy, a check that the --help text in the docs is current,
+#               and make docs-build
 #   make docs   regenerate the --help text (cog) in README.md and docs/
+#   make docs-build  build docs/ into build/docs/ with mkdocs --strict (fails on
+#               a broken link between pages)
 #   make bench  the benchmark (not part of make test)
 #   make tools  the system programs some tests use (sox, ffmpeg, lame, flac,
 #               vorbis-tools, opus-tools, espeak-ng, chromium), from apt when
@@ -17,7 +20,7 @@ LINT_PATHS := melcli tests sample_audio $(wildcard bench)
 # The files that hold cog blocks (the generated --help text).
 COG_FILES := README.md $(wildcard docs/*.md)
 
-.PHONY: demo test lint docs bench clean tools
+.PHONY: demo test lint docs docs-build bench clean tools
 
 # Debian package per command the tests use. Installed only where missing, as
 # root with apt-get; anywhere else this says what is missing and goes on (the
@@ -58,9 +61,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 	$(BIN)/cog --check $(COG_FILES)
+	$(MAKE) docs-build
 
 docs: $(STAMP)
 	$(BIN)/cog -r $(COG_FILES)
+
+docs-build: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
