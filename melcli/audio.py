@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
+from . import containers
+from .containers import Claim
 from .errors import AudioError, os_reason
 from .params import MelParams
 
@@ -147,7 +149,7 @@ class _CheckedFile:
         self,
         f: sf.SoundFile,
         info: AudioInfo,
-        claimed: int,
+        claim: Claim,
         *,
         reopen: Callable[[], sf.SoundFile] | None = None,
     ) -> None:
@@ -157,8 +159,10 @@ class _CheckedFile:
         self.reopen = reopen
         self.stopped_at = 0
         self.info = info
-        #: Frames the header says the file holds (may exceed ``info.frames``).
-        self.claimed = claimed
+        #: What the container says about its length (see melcli.containers).
+        self.claim = claim
+        #: Frames the header says the file holds (may differ from ``info.frames``).
+        self.claimed = info.frames if claim.frames is None else claim.frames
         self.position = f.tell() if f.seekable() else 0
         self.at_end = False
         self.error = ""
@@ -285,17 +289,8 @@ class _CheckedFile:
             if params.non_finite != "zero":
                 raise AudioError(f"non-finite samples: {counts}")
             warnings.warn(f"non-finite samples replaced by 0: {counts}", stacklevel=2)
-        sr = self.info.samplerate
-        short = self.at_end and self.position < self.claimed
-        if self.error or short:
-            decoded, total = self.position / sr, self.claimed / sr
-            if self.error:
-                if self.reopen is None:  # nothing salvaged: say where it broke
-                    decoded = max(self.stopped_at, self.position) / sr
-                what = f"corrupt or truncated: decoding stopped at {decoded:.2f} s"
-                what += f" of {total:.2f} s ({self.error})"
-            else:
-                what = f"truncated: decoded {decoded:.2f} s of {total:.2f} s"
+        what = self._truncation()
+        if what:
             if params.truncated != "keep":
                 raise AudioError(what)
             warnings.warn(f"{what}; kept what was decoded", stacklevel=2)
@@ -303,6 +298,28 @@ class _CheckedFile:
             warnings.warn(
                 SilentInput("digital silence: every sample is zero"), stacklevel=2
             )
+
+    def _truncation(self) -> str:
+        """Say how the stream was cut short, or return "" if it was not."""
+        sr = self.info.samplerate
+        total = self.claimed / sr
+        if self.error:
+            decoded = self.position
+            if self.reopen is None:  # nothing salvaged: say where it broke
+                decoded = max(self.stopped_at, self.position)
+            return (
+                f"corrupt or truncated: decoding stopped at {decoded / sr:.2f} s"
+                f" of {total:.2f} s ({self.error})"
+            )
+        # Read to the end, or only the start (a clip, a duration): then a data
+        # size's shortfall is still known from the header.
+        held = self.position if self.at_end else self.info.frames
+        known = self.at_end or self.claim.sized
+        if known and held < self.claimed - self.claim.tolerance:
+            return f"truncated: decoded {held / sr:.2f} s of {total:.2f} s"
+        if self.claim.cut:
+            return f"truncated: decoded {held / sr:.2f} s, then {self.claim.cut}"
+        return ""
 
 
 @contextlib.contextmanager
@@ -328,7 +345,7 @@ def open_audio(
     """
     _check_readable(path)
     try:
-        with _native_stderr() as notes, _open_decoder(path) as (f, info, claimed):
+        with _native_stderr() as notes, _open_decoder(path) as (f, info, claim):
             check_header(info)
             if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
                 raise AudioError(
@@ -346,7 +363,7 @@ def open_audio(
             checked = _CheckedFile(
                 f,
                 info,
-                max(claimed, info.frames),
+                claim,
                 reopen=functools.partial(open_soundfile, path)
                 if params.truncated == "keep"
                 else None,
@@ -379,10 +396,10 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
 @contextlib.contextmanager
 def _open_decoder(
     path: str | os.PathLike[str],
-) -> Iterator[tuple[sf.SoundFile, AudioInfo, int]]:
+) -> Iterator[tuple[sf.SoundFile, AudioInfo, Claim]]:
     """Open ``path`` with libsndfile, or through ffmpeg for MP4/AAC content.
 
-    Yields the soundfile, the header, and the frames the header claims.
+    Yields the soundfile, the header, and what the container claims.
     """
     try:
         f = open_soundfile(path)
@@ -396,10 +413,15 @@ def _open_decoder(
             # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
             # from the bitrate (a cut ADTS stream fails in ffmpeg, -xerror).
             claimed = stream.frames if stream.format == "MP4" else 0
-            yield f, info, max(claimed, info.frames)
+            yield f, info, Claim(frames=max(claimed, info.frames))
         return
     with f:
-        yield f, _info_of(f), _claimed_frames(f)
+        info = _info_of(f)
+        if info.format in containers.JUDGED:
+            claim = containers.claim(path, format=info.format, frames=info.frames)
+        else:
+            claim = _claimed_frames(f)
+        yield f, info, claim
 
 
 _DATA_CHUNK = re.compile(
@@ -414,7 +436,7 @@ _DATA_CHUNK = re.compile(
 UNKNOWN_DATA_SIZE = 0x7FFFF000
 
 
-def _claimed_frames(f: sf.SoundFile) -> int:
+def _claimed_frames(f: sf.SoundFile) -> Claim:
     """Return the frames the header claims, which libsndfile may have cut down.
 
     For a WAV, AIFF or AU whose data chunk claims more bytes than the file
@@ -427,8 +449,8 @@ def _claimed_frames(f: sf.SoundFile) -> int:
     if match and frames > 0:
         claimed_bytes, held_bytes = int(match.group(1)), int(match.group(2))
         if held_bytes > 0 and held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
-            return round(frames * claimed_bytes / held_bytes)
-    return frames
+            return Claim(frames=round(frames * claimed_bytes / held_bytes), sized=True)
+    return Claim(frames=frames)
 
 
 def check_header(info: AudioInfo) -> None:

@@ -1,0 +1,295 @@
+"""Whether a file holds all the audio its container announces, from its own bytes.
+
+libsndfile's frame count is not always a claim to check decoding against:
+
+- **Ogg** (Vorbis, Opus): the count comes from the granule position of the
+  last page present, so a cut file announces exactly what it still holds. A
+  whole stream ends with a complete page carrying the end-of-stream flag
+  (RFC 3533); a cut one does not. The last page is found by reading the
+  file's tail (a page is at most 65 307 bytes).
+- **W64, RF64**: libsndfile reports the frames present, and the header's
+  data size only in a log whose wording varies between versions. The data
+  chunk's size is read here (RF64: from the ``ds64`` chunk).
+- **MP3** (MPEG-1, 2 and 2.5, layers I to III): without a Xing/Info header the
+  count is an estimate from the file's size, which can exceed what decodes
+  by a frame or more (the padding bit varies from frame to frame), so valid
+  files looked cut. The frames are walked here from header to header: a
+  last frame running past the end of the file, or fewer frames than the
+  Xing/Info header lists, means the file was cut; the frames present (less
+  the encoder delay and padding of a LAME tag) are what a correct decoder
+  gives, and that is the claim.
+
+Other formats (WAV, AIFF, AU, CAF, FLAC) are left to :mod:`melcli.audio`,
+which reads the claims libsndfile makes for them; no byte is read here for
+them, so the common path costs nothing.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+from dataclasses import dataclass
+from typing import BinaryIO
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a container says about its length.
+
+    Attributes
+    ----------
+    frames : int or None
+        Frames the container claims (None: take libsndfile's count).
+    cut : str
+        Why the stream is known to be cut short, in words ("" if not known to
+        be): ``the Ogg stream ends without its end-of-stream page``.
+    tolerance : int
+        Frames a decoder may fall short of ``frames`` on a whole file.
+    sized : bool
+        Whether libsndfile's count is the frames present and ``frames`` the
+        header's data size: then a shortfall is known without decoding to
+        the end (a clip or ``duration`` that reads only the start).
+    """
+
+    frames: int | None = None
+    cut: str = ""
+    tolerance: int = 0
+    sized: bool = False
+
+
+def claim(path: str | os.PathLike[str], *, format: str, frames: int) -> Claim:
+    """Return what the container of ``path`` claims (see the module notes).
+
+    Parameters
+    ----------
+    path : path-like
+        The file, already opened by libsndfile as ``format``.
+    format : str
+        libsndfile's major format (``"OGG"``, ``"W64"``, ``"MP3"``...).
+    frames : int
+        libsndfile's frame count for it.
+    """
+    judge = _JUDGES.get(format)
+    if judge is None:
+        return Claim()
+    try:
+        with open(path, "rb") as f:
+            return judge(f, frames)
+    except (OSError, ValueError, struct.error):
+        return Claim()  # unreadable here: libsndfile's own checks still apply
+
+
+# ------------------------------------------------------------------- Ogg
+#: The largest Ogg page: a 27-byte header, 255 lacing values, 255 * 255 bytes.
+_OGG_MAX_PAGE = 27 + 255 + 255 * 255
+_OGG_EOS = 0x04
+
+
+def _ogg(f: BinaryIO, frames: int) -> Claim:
+    """Judge an Ogg file by its last page (RFC 3533, section 6)."""
+    size = f.seek(0, os.SEEK_END)
+    start = max(0, size - 2 * _OGG_MAX_PAGE)
+    f.seek(start)
+    tail: bytes = f.read()
+    at = len(tail)
+    while (at := tail.rfind(b"OggS", 0, at)) >= 0:
+        header = tail[at : at + 27]
+        if header[4:5] not in (b"", b"\x00") or header[5:6] > b"\x07":
+            continue  # not a page header (version 0, three flag bits)
+        if len(header) < 27:
+            return Claim(cut="the Ogg stream ends in the middle of a page")
+        n_segments = header[26]
+        lacing = tail[at + 27 : at + 27 + n_segments]
+        end = at + 27 + n_segments + sum(lacing)
+        if len(lacing) < n_segments or end > len(tail):
+            return Claim(cut="the Ogg stream ends in the middle of a page")
+        if not header[5] & _OGG_EOS:
+            return Claim(cut="the Ogg stream ends without its end-of-stream page")
+        return Claim()
+    return Claim()  # no page in the tail: junk after the stream, not a cut
+
+
+# ------------------------------------------------------------ W64, RF64
+#: Sizes from this many bytes up are placeholders ("unknown"), not claims.
+_UNKNOWN_SIZE = 1 << 62
+
+
+def _data_claim(frames: int, data_offset: int, claimed_bytes: int, size: int) -> Claim:
+    """Scale libsndfile's ``frames`` (the bytes present) to the bytes claimed."""
+    held = size - data_offset
+    if frames <= 0 or held <= 0 or not held < claimed_bytes < _UNKNOWN_SIZE:
+        return Claim()
+    return Claim(frames=round(frames * claimed_bytes / held), sized=True)
+
+
+def _w64(f: BinaryIO, frames: int) -> Claim:
+    """Find the ``data`` chunk of a Sony Wave64 file: 16-byte GUIDs, 64-bit sizes."""
+    size = os.fstat(f.fileno()).st_size
+    offset = 40  # riff GUID, riff size, wave GUID
+    for _ in range(64):
+        f.seek(offset)
+        chunk: bytes = f.read(24)
+        if len(chunk) < 24:
+            break
+        (chunk_size,) = struct.unpack_from("<Q", chunk, 16)
+        if chunk[:4] == b"data":
+            return _data_claim(frames, offset + 24, chunk_size - 24, size)
+        if chunk_size < 24:
+            break
+        offset += (chunk_size + 7) & ~7
+    return Claim()
+
+
+def _rf64(f: BinaryIO, frames: int) -> Claim:
+    """Read an RF64/BW64 file's data size, from its ``ds64`` chunk when 0xFFFFFFFF."""
+    size = os.fstat(f.fileno()).st_size
+    head: bytes = f.read(1 << 16)
+    if head[:4] not in (b"RF64", b"BW64") or head[12:16] != b"ds64":
+        return Claim()
+    (ds64_data,) = struct.unpack_from("<Q", head, 28)
+    offset = 12
+    while offset + 8 <= len(head):
+        chunk_id = head[offset : offset + 4]
+        (chunk_size,) = struct.unpack_from("<I", head, offset + 4)
+        if chunk_id == b"data":
+            claimed = ds64_data if chunk_size == 0xFFFFFFFF else chunk_size
+            return _data_claim(frames, offset + 8, claimed, size)
+        offset += 8 + chunk_size + (chunk_size & 1)
+    return Claim()
+
+
+# ------------------------------------------------------------------- MP3
+_KBPS = {
+    (1, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (1, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (1, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (2, 1): (32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (2, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_KBPS[(2, 3)] = _KBPS[(2, 2)]
+#: Sampling rates by the header's version bits: MPEG-1, MPEG-2, MPEG-2.5.
+_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """One MPEG audio frame header."""
+
+    stream: int  # version, layer and rate bits: equal on every frame of a stream
+    length: int  # bytes, header included
+    samples: int  # samples per channel
+    side_info: int  # bytes of layer III side information after the header
+
+
+def _frame(b: bytes) -> _Frame | None:
+    """Parse a 4-byte MPEG audio frame header (ISO 11172-3, 13818-3, MPEG-2.5)."""
+    if len(b) < 4 or b[0] != 0xFF or b[1] & 0xE0 != 0xE0:
+        return None
+    version, layer_bits = (b[1] >> 3) & 3, (b[1] >> 1) & 3
+    index, rate_index, padding = b[2] >> 4, (b[2] >> 2) & 3, (b[2] >> 1) & 1
+    if version == 1 or layer_bits == 0 or index in (0, 15) or rate_index == 3:
+        return None  # reserved values, or free format (not walked)
+    layer, mpeg1 = 4 - layer_bits, version == 3
+    bitrate = _KBPS[(1 if mpeg1 else 2, layer)][index - 1] * 1000
+    rate = _RATES[version][rate_index]
+    mono = b[3] >> 6 == 3
+    if layer == 1:
+        length, samples = (12 * bitrate // rate + padding) * 4, 384
+    elif layer == 2 or mpeg1:
+        length, samples = 144 * bitrate // rate + padding, 1152
+    else:
+        length, samples = 72 * bitrate // rate + padding, 576
+    side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    return _Frame((b[1] & 0x1E) << 8 | b[2] & 0x0C, length, samples, side_info)
+
+
+def _skip_id3v2(data: mmap.mmap) -> int:
+    """Return where the audio starts, after any ID3v2 tags."""
+    pos = 0
+    while data[pos : pos + 3] == b"ID3" and len(data) >= pos + 10:
+        s = data[pos + 6 : pos + 10]
+        pos += 10 + (s[0] << 21 | s[1] << 14 | s[2] << 7 | s[3])
+        pos += 10 if data[pos - 5] & 0x10 else 0  # footer present
+    return pos
+
+
+def _sync(data: mmap.mmap, pos: int, stream: int | None) -> tuple[int, _Frame | None]:
+    """Find the next frame confirmed by the one after it (or ending the file)."""
+    end = len(data)
+    while (pos := data.find(b"\xff", pos)) >= 0 and pos + 4 <= end:
+        frame = _frame(data[pos : pos + 4])
+        if frame is not None and stream in (None, frame.stream):
+            after = pos + frame.length
+            following = _frame(data[after : after + 4])
+            if after == end or (following and following.stream == frame.stream):
+                return pos, frame
+        pos += 1
+    return end, None
+
+
+def _partial_header(rest: bytes, stream: int) -> bool:
+    """Return whether the file's last 1 to 3 bytes start a frame of ``stream``."""
+    if not 0 < len(rest) < 4 or rest[0] != 0xFF:
+        return False
+    return len(rest) < 2 or rest[1] & 0x1E == stream >> 8
+
+
+def _xing(data: mmap.mmap, pos: int, frame: _Frame) -> tuple[int, int] | None:
+    """Return ``(frames, delay + padding)`` from a Xing/Info (and LAME) header."""
+    at = pos + 4 + frame.side_info
+    if data[at : at + 4] not in (b"Xing", b"Info"):
+        return None
+    (flags,) = struct.unpack(">I", data[at + 4 : at + 8])
+    if not flags & 1:
+        return None
+    (count,) = struct.unpack(">I", data[at + 8 : at + 12])
+    lame = at + 8 + 4 * (flags & 1) + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1)
+    lame += 4 * (flags >> 3 & 1)
+    trim = 0
+    if data[lame : lame + 4] in (b"LAME", b"Lavf", b"Lavc", b"L3.9"):
+        x = data[lame + 21 : lame + 24]
+        trim = (x[0] << 4 | x[1] >> 4) + ((x[1] & 15) << 8 | x[2])
+    return count, trim
+
+
+def _mp3(f: BinaryIO, frames: int) -> Claim:
+    """Walk an MPEG audio stream frame by frame (see the module notes)."""
+    fileno = f.fileno()
+    if os.fstat(fileno).st_size == 0:
+        return Claim()
+    with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as data:
+        end = len(data)
+        pos, first = _sync(data, _skip_id3v2(data), None)
+        if first is None:
+            return Claim()
+        xing = _xing(data, pos, first)
+        n, cut = 0, ""
+        frame: _Frame | None = first
+        while frame is not None:
+            after = pos + frame.length
+            if after > end:
+                cut = "the last MPEG frame is cut off"
+                break
+            n += 1
+            pos = after
+            frame = _frame(data[pos : pos + 4])
+            if frame is None or frame.stream != first.stream:
+                if _partial_header(data[pos : pos + 4], first.stream):
+                    cut = "the last MPEG frame is cut off"
+                    break
+                pos, frame = _sync(data, pos, first.stream)  # junk, then more?
+    # A decoder gives every whole frame (a Xing/Info frame carries no audio),
+    # less the delay and padding a LAME tag records; one frame of tolerance.
+    spf = first.samples
+    if xing is None:
+        return Claim(frames=n * spf, cut=cut, tolerance=spf)
+    count, trim = xing
+    if n - 1 < count and not cut:
+        cut = f"the file holds {n - 1} of the {count} MPEG frames its header lists"
+    return Claim(frames=count * spf - trim, cut=cut, tolerance=spf)
+
+
+_JUDGES = {"OGG": _ogg, "W64": _w64, "RF64": _rf64, "MP3": _mp3}
+#: The formats judged here; libsndfile's own claims serve for the others.
+JUDGED = frozenset(_JUDGES)
