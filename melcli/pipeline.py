@@ -10,7 +10,6 @@ returns a :class:`~melcli.report.Result`; it never raises for a bad file.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import time
 import warnings
@@ -127,11 +126,13 @@ def process_one(
             info, sr = wave.info, wave.sr
             params.check_sr(sr)
             # Overflow shows as a non-finite array, reported below in words.
-            with np.errstate(over="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                 S_db = transform.features(wave.y, sr=sr, params=params, timings=timings)
             shape = S_db.shape
             if not np.isfinite(S_db).all():
-                raise MelcliError(_overflow(wave.y, S_db, sr=sr, params=params))
+                raise MelcliError(
+                    transform.why_not_finite(wave.y, sr=sr, params=params)
+                )
             t0 = time.perf_counter()
             save_npy(job.npy, S_db)
             timings["write"] = time.perf_counter() - t0
@@ -159,22 +160,6 @@ def process_one(
         sr=sr if status is Status.WRITTEN else 0,
         timings=timings,
     )
-
-
-def _overflow(y: np.ndarray, S: np.ndarray, *, sr: int, params: MelParams) -> str:
-    """Say why the spectrogram ``S`` of ``y`` is not finite.
-
-    Either the power overflows float32 (the samples are absurdly large), or
-    only the cast to a narrower ``dtype`` does (the features are computed
-    again in float32 to tell: a failure, so the cost does not matter).
-    """
-    if S.dtype != np.float32:
-        wide = dataclasses.replace(params, dtype="float32")
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(transform.features(y, sr=sr, params=wide)).all():
-                return transform.out_of_range(S.dtype)
-    peak = float(np.abs(y).max())
-    return f"sample values too large (peak {peak:.3g}): the power spectrogram overflows"
 
 
 def process_segmented(job: Job, *, params: MelParams) -> Result:

@@ -218,9 +218,11 @@ def spectrograms(
     size, hop = sizes(params, sr)
     for start, y in windows(blocks, size=size, hop=hop):
         y = np.ascontiguousarray(y[0] if params.mono else y)
-        S_db = transform.features(y, sr=sr, params=params, timings=timings)
+        # Overflow, or the log of zero, shows as a non-finite array: said in words.
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            S_db = transform.features(y, sr=sr, params=params, timings=timings)
         if not np.isfinite(S_db).all():
-            raise MelcliError("spectrogram is not finite (sample values too large?)")
+            raise MelcliError(transform.why_not_finite(y, sr=sr, params=params))
         yield start, S_db
 
 
@@ -263,13 +265,21 @@ def write(
     try:
         wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
     except audio.TooLong:
-        with audio.open_audio(job.src, params) as (f, info, notes):
-            sr = info.samplerate if params.sr is None else params.sr
-            params.check_sr(sr)
-            blocks = (y for y, _ in stream.resampled_blocks(f, info, params, sr=sr))
-            done = _write_windows(
-                job, blocks, sr=sr, params=params, info=info, timings=timings
-            )
+        done = None
+        try:
+            with audio.open_audio(job.src, params) as (f, info, notes):
+                sr = info.samplerate if params.sr is None else params.sr
+                params.check_sr(sr)
+                blocks = (y for y, _ in stream.resampled_blocks(f, info, params, sr=sr))
+                done = _write_windows(
+                    job, blocks, sr=sr, params=params, info=info, timings=timings
+                )
+        except BaseException:
+            # The file is judged when reading ends (cut short, non-finite):
+            # segments written before that go.
+            if done is not None:
+                remove_files(done.outputs)
+            raise
         audio.warn_notes(notes)
         return done
     params.check_sr(wave.sr)

@@ -151,9 +151,7 @@ def _mel_power_to_file(
                     frames_first = np.ascontiguousarray(np.swapaxes(mel, 0, 1))
                     block_peak = float(frames_first.max(initial=0.0))  # NaN if any
                     if not math.isfinite(block_peak):
-                        raise AudioError(
-                            "sample values too large: the power spectrogram overflows"
-                        )
+                        raise AudioError(transform.too_loud())
                     peak = max(peak, block_peak)
                     write(frames_first.tobytes())
                     n_frames += frames_first.shape[0]
@@ -360,10 +358,12 @@ def _write_db(
             count = min(DB_CHUNK, n_frames - start)
             raw = power_file.read(count * rows * 4)
             S = np.frombuffer(raw, dtype=np.float32).reshape(count, rows)
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                 S_db = scale_chunk(S)
                 block = np.ascontiguousarray(S_db.T.astype(dtype))
             if not np.isfinite(block).all():
+                if not np.isfinite(S_db).all():
+                    raise AudioError(transform.scale_not_finite(params))
                 raise AudioError(transform.out_of_range(dtype))
             for row in range(rows):
                 os.pwrite(

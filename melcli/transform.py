@@ -597,6 +597,57 @@ def out_of_range(dtype: str | np.dtype[Any]) -> str:
     )
 
 
+def too_loud(peak: float | None = None) -> str:
+    """Say that the power spectrogram overflows float32 (samples near 1e19 and up)."""
+    what = (
+        "sample values too large"
+        if peak is None
+        else f"sample values too large (peak {peak:.3g})"
+    )
+    return f"{what}: the power spectrogram overflows"
+
+
+def scale_not_finite(params: MelParams) -> str:
+    """Say why the scale step gave -inf or NaN from a finite power spectrogram.
+
+    The one way there is a floor ``amin`` that float32, the type the
+    spectrogram is computed in, rounds to 0: the logarithm of a zero power
+    (silence, or the zero padding of a clip) is then -inf.
+    """
+    tiny = float(np.finfo(np.float32).smallest_subnormal)
+    if np.float32(params.amin) == 0:
+        return (
+            f"amin={params.amin:g} is 0 in float32, the type the spectrogram is "
+            f"computed in (smallest positive {tiny:.2g}): the logarithm of a zero "
+            "power is -inf; use --amin 1e-38 or more"
+        )
+    return f"the {params.scale} scale step is not finite (amin={params.amin:g})"
+
+
+def why_not_finite(y: np.ndarray, *, sr: int, params: MelParams) -> str:
+    """Say which step made the features of ``y`` non-finite, in words.
+
+    Called once a result is known not to be finite (a failure: the cost does
+    not matter). The steps are run again and checked in turn: the power
+    spectrogram overflowing float32 (:func:`too_loud`), the scale step
+    (:func:`scale_not_finite`), or only the cast to ``dtype``
+    (:func:`out_of_range`).
+    """
+    with np.errstate(all="ignore"):
+        if params.kind == "stft":
+            S = spectrogram(y, params=params)
+        else:
+            S = mel_power(y, sr=sr, params=params)
+        if not np.isfinite(S).all():
+            return too_loud(float(np.abs(y).max()))
+        S_scaled = scale(S, params=params)
+        if params.kind == "mfcc":
+            S_scaled = mfcc(S_scaled, n_mfcc=params.n_mfcc)
+    if not np.isfinite(S_scaled).all():
+        return scale_not_finite(params)
+    return out_of_range(params.dtype)
+
+
 #: The former name of :func:`features` (mel and dB with default settings).
 mel_spectrogram_db = features
 
