@@ -109,6 +109,10 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     return info
 
 
+class TooShort(AudioError):
+    """The file is shorter than ``params.min_duration``: skipped, not failed."""
+
+
 class TooLong(Exception):
     """Raised by :func:`load` with ``max_seconds`` for a file to stream instead."""
 
@@ -342,11 +346,14 @@ def open_audio(
     AudioError
         For unreadable or non-audio files, impossible headers, or an offset
         past the end; libsndfile's errors while reading are translated too.
+        :class:`TooShort` (a subclass) for a file shorter than
+        ``params.min_duration``.
     """
     _check_readable(path)
     try:
         with _native_stderr() as notes, _open_decoder(path) as (f, info, claim):
             check_header(info)
+            check_min_duration(info, params)
             if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
                 raise AudioError(
                     "truncated: the stream ends without its end mark, and no "
@@ -473,6 +480,15 @@ def check_header(info: AudioInfo) -> None:
     if info.channels > MAX_CHANNELS:
         raise AudioError(
             f"implausible channel count: {info.channels} (at most {MAX_CHANNELS})"
+        )
+
+
+def check_min_duration(info: AudioInfo, params: MelParams) -> None:
+    """Raise :class:`TooShort` for a file shorter than ``params.min_duration``."""
+    if params.min_duration is not None and info.duration < params.min_duration:
+        raise TooShort(
+            f"shorter than min_duration={params.min_duration:g} s "
+            f"({info.duration:.3g} s)"
         )
 
 

@@ -558,7 +558,7 @@ def _render_from(settings: dict[str, Any]) -> RenderParams:
 
 
 def bad_input_options(fn: F) -> F:
-    """Add ``--truncated``, ``--non-finite`` and ``--timeout`` (bad input, hangs)."""
+    """Add ``--truncated``, ``--non-finite``, ``--min-duration``, ``--timeout``."""
     options = [
         click.option(
             "--truncated",
@@ -576,6 +576,15 @@ def bad_input_options(fn: F) -> F:
             show_default=True,
             help="A file with NaN or Inf samples fails, or with 'zero' they are "
             "replaced by 0, with a warning.",
+        ),
+        click.option(
+            "--min-duration",
+            type=click.FloatRange(min=0),
+            default=MelParams.min_duration,
+            metavar="SECONDS",
+            help="Skip files shorter than SECONDS (as their header says, before "
+            "--offset/--duration), naming each under --verbose; skipped files "
+            "are counted but do not make the exit status 1.",
         ),
         click.option(
             "--timeout",
@@ -996,7 +1005,7 @@ def _build(
         for leftover in sweep():
             if verbose:
                 click.echo(f"removed leftover {display_path(leftover)}", err=True)
-    total = len(the_plan.jobs) + len(the_plan.problems)
+    total = len(the_plan.jobs) + len(the_plan.problems) + len(the_plan.skipped)
     console = _Console(total=total, quiet=quiet, verbose=verbose)
     runner = _runner(
         the_plan, out, params=params, jobs=jobs, scheduler=scheduler, timeout=timeout
@@ -1520,12 +1529,12 @@ class _Console:
             click.echo(line, err=True)
 
     def on_result(self, result: Result) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
         if result.status is Status.SKIPPED:
             if self.verbose:
                 self.echo(f"skipped {display_path(result.src)}: {result.reason}")
             return
-        if self.bar is not None:
-            self.bar.update(1)
         if not self.quiet:
             for warning in result.warnings:
                 self.echo(

@@ -156,6 +156,13 @@ class MelParams:
     non_finite : {"fail", "zero"}
         NaN or Inf samples fail the file (naming their counts), or with
         ``"zero"`` are replaced by 0, with a warning.
+    min_duration : float or None
+        Skip files shorter than this many seconds (their length as the header
+        gives it, before ``offset``, ``duration`` and clipping), with the
+        reason; ``None`` takes every length. A skipped file is counted and
+        recorded but does not make the run fail: it is the user's selection,
+        not a fault. Part of the fingerprint, like every setting: changing it
+        rebuilds OUT, so that no array it should now exclude stays up to date.
     """
 
     sr: int | None = 22050
@@ -201,6 +208,8 @@ class MelParams:
     truncated: str = "fail"
     #: What to do with NaN or Inf samples: "fail", or "zero" (replace by 0).
     non_finite: str = "fail"
+    #: Skip files shorter than this many seconds (None: take every length).
+    min_duration: float | None = None
 
     # ------------------------------------------------------------------ derived
     @property
@@ -302,6 +311,8 @@ class MelParams:
         self._validate_feature()
         _choice("truncated", self.truncated, TRUNCATED_POLICIES)
         _choice("non_finite", self.non_finite, NON_FINITE_POLICIES)
+        if self.min_duration is not None:
+            _non_negative("min_duration", self.min_duration)
         return self
 
     def _validate_clip_and_segments(self) -> None:

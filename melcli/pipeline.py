@@ -200,13 +200,16 @@ def _one_file() -> Iterator[_Outcome]:
     """Attribute one file's warnings to it, and turn its errors into a reason.
 
     Any ``Exception`` becomes a ``FAILED`` outcome (a bad file must not stop
-    the batch); ``KeyboardInterrupt`` and ``SystemExit`` go through.
+    the batch), except a file shorter than ``min_duration``: ``SKIPPED``.
+    ``KeyboardInterrupt`` and ``SystemExit`` go through.
     """
     outcome = _Outcome()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             yield outcome
+        except audio.TooShort as exc:
+            outcome.status, outcome.reason = Status.SKIPPED, str(exc)
         except MelcliError as exc:
             outcome.status, outcome.reason = Status.FAILED, str(exc)
         except Exception as exc:
