@@ -143,6 +143,18 @@ def _mp3_trailing_garbage() -> bytes:
     return audio_bytes(tone(1.0), format="MP3") + rng.bytes(3000)
 
 
+def _lame(options: list[str], *, sr: int) -> Callable[[Path], None]:
+    """Encode 1.57 s of tone with the ``lame`` command and ``options``."""
+
+    def make(path: Path) -> None:
+        wav = path.with_suffix(".src.wav")
+        sf.write(wav, tone(1.57, sr=sr), sr, subtype="PCM_16")
+        subprocess.run(["lame", "--quiet", *options, str(wav), str(path)], check=True)
+        wav.unlink()
+
+    return make
+
+
 def make_m4a(path: Path, *, cut: float | None = None) -> None:
     """Write 2 s of AAC with ffmpeg (``cut``: keep that part).
 
@@ -277,6 +289,47 @@ def corpus() -> list[Case]:
             _write(_cut(audio_bytes(tone(3.0), format="MP3"), 0.5)),
             "failed",
             r"^truncated: decoded 1\.\d\d s of 3\.00 s$",
+        ),
+        # Containers whose frame count is no claim (see melcli/containers.py).
+        Case(
+            "cut_late_ogg.ogg",
+            _write(_cut(audio_bytes(tone(10.0), format="OGG"), 0.9)),
+            "failed",
+            r"^truncated: decoded 7\.\d\d s, then the Ogg stream ends in the middle "
+            r"of a page$",
+        ),
+        Case(
+            "cut_opus.opus",
+            _write(
+                _cut(
+                    audio_bytes(
+                        tone(3.0, sr=48000), sr=48000, format="OGG", subtype="OPUS"
+                    ),
+                    0.6,
+                )
+            ),
+            "failed",
+            r"^truncated: decoded \d\.\d\d s, then the Ogg stream ends",
+        ),
+        Case(
+            "cut_w64.w64",
+            _write(_cut(audio_bytes(tone(3.0), format="W64"), 0.5)),
+            "failed",
+            r"^truncated: decoded 1\.50 s of 3\.00 s$",
+        ),
+        Case(
+            "cut_rf64.rf64",
+            _write(_cut(audio_bytes(tone(3.0), format="RF64"), 0.5)),
+            "failed",
+            r"^truncated: decoded 1\.50 s of 3\.00 s$",
+        ),
+        Case(
+            # MPEG-2 mono without a Xing header: libsndfile's count is an
+            # estimate beyond what decodes; the file is whole.
+            "mpeg2_mono.mp3",
+            _lame(["-m", "m"], sr=22050),
+            "written",
+            needs="lame",
         ),
         Case(
             "damaged.flac",
