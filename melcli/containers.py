@@ -26,6 +26,7 @@ them, so the common path costs nothing.
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import struct
@@ -182,6 +183,7 @@ class _Frame:
     side_info: int  # bytes of layer III side information after the header
 
 
+@functools.lru_cache(maxsize=1024)  # a stream repeats a few headers many times
 def _frame(b: bytes) -> _Frame | None:
     """Parse a 4-byte MPEG audio frame header (ISO 11172-3, 13818-3, MPEG-2.5)."""
     if len(b) < 4 or b[0] != 0xFF or b[1] & 0xE0 != 0xE0:
