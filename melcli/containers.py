@@ -17,7 +17,9 @@ libsndfile's frame count is not always a claim to check decoding against:
   last frame running past the end of the file, or fewer frames than the
   Xing/Info header lists, means the file was cut; the frames present (less
   the encoder delay and padding of a LAME tag) are what a correct decoder
-  gives, and that is the claim.
+  gives, and that is the claim, within one frame. A stream with no such
+  header cut exactly between two frames is a whole, shorter stream: nothing
+  can tell.
 
 Other formats (WAV, AIFF, AU, CAF, FLAC) are left to :mod:`melcli.audio`,
 which reads the claims libsndfile makes for them; no byte is read here for
@@ -287,7 +289,9 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     if xing is None:
         return Claim(frames=n * spf, cut=cut, tolerance=spf)
     count, trim = xing
-    if n - 1 < count and not cut:
+    # LAME, ffmpeg and libsndfile count the frames after the Xing/Info frame;
+    # one frame of slack for an encoder that counts that frame too.
+    if n < count and not cut:
         cut = f"the file holds {n - 1} of the {count} MPEG frames its header lists"
     return Claim(frames=count * spf - trim, cut=cut, tolerance=spf)
 
