@@ -22,7 +22,9 @@ from typing import Any
 from . import interrupts, segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, Task, plan
 from .errors import MelcliError, describe_exception
+from .filelist import FileList, read_list
 from .manifest import Manifest, file_stamp, relative_key, versions
+from .outdir import OutputLock
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
@@ -68,11 +70,13 @@ def decide(
     settings = params.fingerprint()
     drawn_as = (render or RenderParams()).fingerprint()
     keys = build.keys
+    elsewhere = _Elsewhere(manifest) if manifest is not None else None
     for job in (segment.plan_job(j, params=params) for j in the_plan.jobs):
         if manifest is None:
             build.tasks.append(Task(job))
             continue
-        key = relative_key(job.npy, manifest.out)
+        out = manifest.out
+        key = relative_key(job.npy, out)
         keys.add(key)
         stamp = build.inputs[job.src] = file_stamp(job.src)
         why = (
@@ -82,6 +86,15 @@ def decide(
                 key, input_stamp=stamp, settings=settings, format=format
             )
         )
+        if why == "new" and elsewhere is not None:
+            other = relative_key(segment.other_layout(job.npy, params=params), out)
+            was = [
+                k
+                for k in elsewhere(job.src)
+                if k not in (key, other) and manifest.entries[k].get("stamps")
+            ]
+            if was:  # e.g. several SRC folders, before they had subfolders
+                why = f"new place in OUT (was {', '.join(was)})"
         if why is not None:
             build.tasks.append(Task(job))
             build.reasons[job.src] = why
@@ -162,6 +175,7 @@ def run_plan(
         the_plan, manifest, params=params, force=force, format=fmt, render=render
     )
     drawn_as = (render or RenderParams()).fingerprint()
+    elsewhere = _Elsewhere(manifest) if manifest is not None else None
     if build.tasks:  # before any worker starts (they inherit the cached basis)
         from .pipeline import settings_warnings  # numpy: only when there is work
 
@@ -176,8 +190,8 @@ def run_plan(
         # Counted and recorded together, or not at all (on Ctrl-C).
         with interrupts.deferred():
             report.add(result)
-            if manifest is not None and job is not None:
-                _remove_replaced(result, job, manifest, keys=build.keys, params=params)
+            if elsewhere is not None and job is not None:
+                _remove_replaced(result, job, elsewhere, keys=build.keys, params=params)
             if manifest is not None:
                 entry = entry_of(result, job)
                 if entry.get("png") and result.status is Status.WRITTEN:
@@ -195,7 +209,8 @@ def run_plan(
         if "png" in fields["members"]:
             entry["render"] = drawn_as
         manifest.record({**entry, **fields})
-        _replace_other_layout(job, manifest, keys=build.keys, params=params)
+        assert elsewhere is not None
+        _replace_other_places(job, elsewhere, keys=build.keys, params=params)
 
     samples = None
     if store is not None:
@@ -296,7 +311,7 @@ def _process_task(
 def _remove_replaced(
     result: Result,
     job: Job,
-    manifest: Manifest,
+    elsewhere: _Elsewhere,
     *,
     keys: set[str],
     params: MelParams,
@@ -304,11 +319,12 @@ def _remove_replaced(
     """Delete the outputs the last run wrote for ``job`` that this one did not.
 
     A file that now gives fewer segments leaves no ``NAME.NNN.npy`` behind, and
-    one whose segment layout changed leaves none of its earlier outputs. A
-    file another job of this run writes is never deleted.
+    one whose segment layout or place in OUT changed leaves none of its
+    earlier outputs. A file another job of this run writes is never deleted.
     """
     if result.status is not Status.WRITTEN:
         return
+    manifest = elsewhere.manifest
     key = relative_key(job.npy, manifest.out)
     previous = manifest.entries.get(key, {})
     out = manifest.out
@@ -316,29 +332,58 @@ def _remove_replaced(
         names = previous.get("stamps", {})
         mine = segment.stale_outputs(names, result.outputs, out=out)
         remove_files(p for p in mine if relative_key(p, out) not in keys)
-    _replace_other_layout(job, manifest, keys=keys, params=params)
+    _replace_other_places(job, elsewhere, keys=keys, params=params)
 
 
-def _replace_other_layout(
-    job: Job, manifest: Manifest, *, keys: set[str], params: MelParams
+class _Elsewhere:
+    """The manifest keys of each input (by absolute path), indexed on first use.
+
+    An input has one place in OUT; an entry of the same input under another
+    key is an earlier place: its other segment layout (``a.npy`` <->
+    ``a.000.npy``), or where it went before its SRC folder got a subfolder of
+    its own.
+    """
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self._index: dict[str, list[str]] | None = None
+
+    def __call__(self, src: Path) -> list[str]:
+        """Return the keys whose entries are of ``src`` now."""
+        if self._index is None:
+            self._index = {}
+            for key, entry in self.manifest.entries.items():
+                self._index.setdefault(str(entry.get("source_abs")), []).append(key)
+        source = os.path.abspath(os.fsdecode(src))
+        return [
+            k
+            for k in self._index.get(source, ())
+            if self.manifest.entries.get(k, {}).get("source_abs") == source
+        ]
+
+
+def _replace_other_places(
+    job: Job, elsewhere: _Elsewhere, *, keys: set[str], params: MelParams
 ) -> None:
-    """Forget (and delete) the same input's outputs under the other segment layout.
+    """Forget (and delete) the same input's outputs at its earlier places in OUT.
 
-    ``a.npy`` <-> ``a.000.npy``, ``a.001.npy``, ...: a rebuilt input replaces
+    Its other segment layout (``a.npy`` <-> ``a.000.npy``, ``a.001.npy``...),
+    or where it was written before its place changed: a rebuilt input replaces
     them. Files are deleted unless another job of this run writes them; a
     sample in a shard is only forgotten (the shard is cleaned up as a
     superseded copy is).
     """
+    manifest = elsewhere.manifest
     out = manifest.out
-    other = relative_key(segment.other_layout(job.npy, params=params), out)
-    entry = manifest.entries.get(other)
-    if other in keys or not entry:
-        return
-    if entry.get("source_abs") == os.path.abspath(os.fsdecode(job.src)):
+    claimed = None
+    for other in elsewhere(job.src):
+        if other in keys:
+            continue
+        entry = manifest.entries[other]
         manifest.forget(other)
         if webdataset.is_sample(entry):
-            return
-        claimed = segment.claimed_by(keys, params=params)
+            continue
+        claimed = claimed or segment.claimed_by(keys, params=params)
         remove_files(out / n for n in entry.get("stamps", {}) if not claimed(n))
 
 
@@ -420,7 +465,9 @@ def _entry(
     key = relative_key(job.npy, manifest.out)
     previous = manifest.entries.get(key, {})
     if result.status is Status.UP_TO_DATE:
-        return {**previous, "status": result.status.value, "error": ""}
+        entry = {**previous, "status": result.status.value, "error": ""}
+        entry.pop("meta", None)
+        return {**entry, **_meta(job)}
     written = result.status is Status.WRITTEN
     outputs = [relative_key(p, manifest.out) for p in result.outputs] if written else []
     return {
@@ -444,8 +491,14 @@ def _entry(
         "sr": result.sr,
         **({"segments": list(result.segments)} if result.segments else {}),
         "silent": result.silent,
+        **_meta(job),
         **versions(),
     }
+
+
+def _meta(job: Job) -> dict[str, object]:
+    """``{"meta": {column: value}}`` for a job from a table, else nothing."""
+    return {"meta": dict(job.meta)} if job.meta else {}
 
 
 def run(
@@ -460,13 +513,24 @@ def run(
     exclude: Sequence[str] = (),
     on_result: Callable[[Result], None] | None = None,
     render: RenderParams | None = None,
+    files_from: str | os.PathLike[str] | FileList | None = None,
+    path_column: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    prune: bool = False,
 ) -> Report:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
+
+    Like the command, the run is incremental and locks ``out``: its
+    ``manifest.jsonl`` records every input, and a second run rebuilds only
+    what changed.
 
     Parameters
     ----------
     sources : sequence of path-like
-        Audio files and folders (walked recursively).
+        Audio files and folders (walked recursively). With two or more
+        folders, each is mirrored into a subfolder of ``out`` named after it
+        (:func:`melcli.discover.subtrees`).
     out : path-like
         The output folder; the input tree is mirrored into it.
     params : MelParams or None
@@ -481,23 +545,58 @@ def run(
         Called with each :class:`Result` as it comes in.
     render : RenderParams or None
         How PNGs are drawn (style, waveform panel, colormap).
+    files_from : path-like, ``"-"``, FileList or None
+        A list of inputs too (``--files-from``): a text file with one path a
+        line, or a CSV/TSV table whose other columns are stored as each
+        input's ``meta``; or rows already read
+        (:func:`melcli.filelist.rows_of`).
+    path_column, root
+        The table's path column, and the folder its paths are relative to
+        (see :func:`melcli.filelist.read_list`).
+    force : bool
+        Rebuild everything, even what is up to date.
+    prune : bool
+        Delete outputs whose input is gone.
 
     Returns
     -------
     Report
         Every file's result; ``report.exit_code`` is 1 if any failed.
+
+    Raises
+    ------
+    UsageError
+        If ``out`` is locked by another run, or the list cannot be read.
     """
     params = (params or MelParams()).validate()
     segment.check_png(png, params)
-    the_plan = plan(
-        sources, out, extensions=extensions, include=include, exclude=exclude, png=png
-    )
-    runner = make_runner(jobs, len(the_plan.jobs))
     if render is not None:
         render.validate()
-    return run_plan(
-        the_plan, params=params, runner=runner, on_result=on_result, render=render
+    listed = files_from
+    if files_from is not None and not isinstance(files_from, FileList):
+        listed = read_list(files_from, path_column=path_column, root=root)
+    assert listed is None or isinstance(listed, FileList)
+    the_plan = plan(
+        sources,
+        out,
+        extensions=extensions,
+        include=include,
+        exclude=exclude,
+        png=png,
+        listed=listed,
     )
+    runner = make_runner(jobs, len(the_plan.jobs))
+    with OutputLock(Path(out)):
+        return run_plan(
+            the_plan,
+            params=params,
+            runner=runner,
+            manifest=Manifest.load(Path(out)),
+            force=force,
+            prune=prune,
+            on_result=on_result,
+            render=render,
+        )
 
 
 __all__ = ["BuildPlan", "decide", "run", "run_plan"]

@@ -26,6 +26,7 @@ from . import shard as sharding
 from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
 from .errors import MelcliError, ParameterError, UsageError
+from .filelist import read_list
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
 from .params import (
@@ -45,7 +46,7 @@ from .params import (
     RenderParams,
 )
 from .presets import PRESETS
-from .report import Report, Result, Status, display_path
+from .report import PROGRESS_INTERVAL, Progress, Report, Result, Status, display_path
 from .runners import (
     DEFAULT_TIMEOUT,
     Runner,
@@ -154,6 +155,34 @@ def selection_options(fn: F) -> F:
             metavar="GLOB",
             help="Pass over files whose path relative to SRC matches GLOB "
             "(repeatable).",
+        ),
+    ]
+    return _with_options(fn, options)
+
+
+def list_options(fn: F) -> F:
+    """``--files-from``, ``--path-column``, ``--root``: inputs listed in a file."""
+    options = [
+        click.option(
+            "--files-from",
+            metavar="FILE",
+            help="Also take the files listed in FILE ('-': standard input): one "
+            "path a line, or a CSV/TSV table with a header (.csv/.tsv, or with "
+            "--path-column) whose other columns go into each input's manifest "
+            "entry as 'meta'. Outputs mirror the paths relative to --root.",
+        ),
+        click.option(
+            "--path-column",
+            metavar="NAME",
+            help="The table column holding the paths. [default: 'path', else "
+            "the one column named like filename, file, audio...]",
+        ),
+        click.option(
+            "--root",
+            "list_root",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="The folder the listed paths are relative to, and mirrored "
+            "from. [default: the folder of FILE; for '-' the current folder]",
         ),
     ]
     return _with_options(fn, options)
@@ -731,6 +760,7 @@ def cli() -> None:
     help="Worker processes; 1 runs in this process. [default: number of CPUs]",
 )
 @selection_options
+@list_options
 @pipeline_options
 @scale_options
 @bad_input_options
@@ -782,6 +812,15 @@ def cli() -> None:
     is_flag=True,
     help="Also list every file written and every path passed over, with why.",
 )
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0),
+    default=PROGRESS_INTERVAL,
+    show_default=True,
+    metavar="SECONDS",
+    help="When stderr is not a terminal (CI logs), print a progress line this "
+    "often: done/total, files/s, elapsed, time left; 0 turns it off.",
+)
 @click.pass_context
 def mel(
     ctx: click.Context,
@@ -801,6 +840,10 @@ def mel(
     print_config: bool,
     quiet: bool,
     verbose: bool,
+    progress_interval: float,
+    files_from: str | None,
+    path_column: str | None,
+    list_root: Path | None,
     scheduler: str | None,
     shard: sharding.Shard | None,
     timeout: float | None,
@@ -811,7 +854,10 @@ def mel(
     SRC are audio files and folders. Folders are walked recursively in sorted
     order, hidden files and folders are passed over, and the tree is mirrored:
     SRC/dogs/bark1.wav becomes OUT/dogs/bark1.npy (and OUT/dogs/bark1.png with
-    --png). A file given directly becomes OUT/<stem>.npy.
+    --png). With two or more SRC folders, each is mirrored into a subfolder
+    named after it (OUT/Pirate/..., OUT/Robot/...). A file given directly
+    becomes OUT/<stem>.npy; a file listed with --files-from mirrors its path
+    relative to --root.
 
     Arrays are float32 (n_mels, frames); --no-mono keeps the channels:
     (channels, n_mels, frames).
@@ -836,11 +882,15 @@ def mel(
     if print_config:
         _print_config(ctx)
         return
-    if not src:
-        raise click.UsageError("Missing argument 'SRC...'.")
+    if not src and files_from is None:
+        raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
     if out is None:
         raise click.UsageError("Missing option '-o' / '--out'.")
     _check_out(src, out)
+    if files_from is None and (path_column is not None or list_root is not None):
+        raise click.BadParameter(
+            "needs --files-from", param_hint="'--path-column' / '--root'"
+        )
     if shard is not None and fmt == webdataset.FORMAT:
         # Concurrent shards would pick the same tar names, and each would
         # delete the tars its own manifest part does not list.
@@ -871,6 +921,12 @@ def mel(
         if scheduler == cluster.LOCAL:  # its workers import, meanwhile
             cluster.start_fork_server()
         _require_dask()
+    listed = None
+    if files_from is not None:
+        try:
+            listed = read_list(files_from, path_column=path_column, root=list_root)
+        except UsageError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--files-from'") from None
     the_plan = plan(
         src,
         out,
@@ -878,6 +934,7 @@ def mel(
         include=include,
         exclude=exclude,
         png=png,
+        listed=listed,
     )
     if shard is not None:
         the_plan = sharding.select(the_plan, shard)
@@ -915,6 +972,7 @@ def mel(
                 shard_size=shard_size,
                 render=render,
                 timeout=timeout,
+                progress_interval=progress_interval,
             )
             stats_ok = True
             if with_stats and report.interrupted_by is None:
@@ -992,6 +1050,7 @@ def _build(
     shard_size: int = 0,
     render: RenderParams | None = None,
     timeout: float | None = None,
+    progress_interval: float = 0.0,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
     manifest = _load_manifest(out, shard)
@@ -1006,7 +1065,9 @@ def _build(
             if verbose:
                 click.echo(f"removed leftover {display_path(leftover)}", err=True)
     total = len(the_plan.jobs) + len(the_plan.problems) + len(the_plan.skipped)
-    console = _Console(total=total, quiet=quiet, verbose=verbose)
+    console = _Console(
+        total=total, quiet=quiet, verbose=verbose, progress_interval=progress_interval
+    )
     runner = _runner(
         the_plan, out, params=params, jobs=jobs, scheduler=scheduler, timeout=timeout
     )
@@ -1051,6 +1112,15 @@ def _build(
         if total == 0:
             click.echo("warning: no audio files found", err=True)
         click.echo(report.summary(), err=True)
+    if not quiet and console.scattered and report.failures:
+        # In a long log the errors are far apart: all of them once more.
+        failures = sorted(report.failures, key=lambda r: os.fsencode(r.src))
+        click.echo(f"{len(failures)} failed, by path:", err=True)
+        for r in failures:
+            click.echo(
+                f"  {display_path(r.src)}: {display_path(_one_line(r.reason))}",
+                err=True,
+            )
     return report
 
 
@@ -1507,12 +1577,29 @@ def _one_line(text: str) -> str:
 
 
 class _Console:
-    """Progress bar on a terminal, plain lines elsewhere; all on stderr."""
+    """Progress bar on a terminal, plain lines elsewhere; all on stderr.
 
-    def __init__(self, *, total: int, quiet: bool, verbose: bool) -> None:
+    Elsewhere (a CI log), a :class:`Progress` line every ``progress_interval``
+    seconds. ``scattered`` tells whether anything but errors was printed
+    among them (progress, warnings, ``--verbose``): then the run ends with a
+    recap of the failures.
+    """
+
+    def __init__(
+        self,
+        *,
+        total: int,
+        quiet: bool,
+        verbose: bool,
+        progress_interval: float = 0.0,
+    ) -> None:
         self.quiet = quiet
         self.verbose = verbose and not quiet
         self.bar: Any = None
+        self.progress: Progress | None = None
+        self.scattered = self.verbose
+        if not quiet and not sys.stderr.isatty() and progress_interval > 0:
+            self.progress = Progress(total=total, interval=progress_interval)
         if not quiet and sys.stderr.isatty():
             from tqdm import tqdm  # 30 ms of import: only when a bar is shown
 
@@ -1536,6 +1623,7 @@ class _Console:
                 self.echo(f"skipped {display_path(result.src)}: {result.reason}")
             return
         if not self.quiet:
+            self.scattered = self.scattered or bool(result.warnings)
             for warning in result.warnings:
                 self.echo(
                     f"warning: {display_path(result.src)}: "
@@ -1549,6 +1637,9 @@ class _Console:
         elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
             self.echo(f"wrote {outputs}")
+        if self.progress is not None and (line := self.progress.update()):
+            self.scattered = True
+            self.echo(line)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -1,13 +1,19 @@
 """Find the audio files under the inputs and plan one job per file.
 
 A directory given as input is walked recursively in sorted order and mirrored
-into the output folder: ``SRC/dogs/bark1.wav`` → ``OUT/dogs/bark1.npy``. A file
-given directly maps to ``OUT/<stem>.npy`` and is taken whatever its extension.
-Every path passed over is recorded with the reason, so ``--verbose`` can say why.
+into the output folder: ``SRC/dogs/bark1.wav`` → ``OUT/dogs/bark1.npy``. With
+two or more input folders, each is mirrored into a subfolder of its own named
+after it (:func:`subtrees`): ``data/Pirate`` and ``data/Robot`` give
+``OUT/Pirate/...`` and ``OUT/Robot/...``. A file given directly maps to
+``OUT/<stem>.npy`` and is taken whatever its extension; a file listed with
+``--files-from`` (:mod:`melcli.filelist`) to its path relative to the list's
+root. Every path passed over is recorded with the reason, so ``--verbose`` can
+say why.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fnmatch
 import os
@@ -16,8 +22,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import os_reason
+
+if TYPE_CHECKING:
+    from .filelist import FileList
 
 #: Extensions (lower case, no dot) of what libsndfile decodes, and of MP4/AAC
 #: audio (decoded through ffmpeg when it is installed, see melcli.ffmpeg).
@@ -58,12 +68,16 @@ class Job:
         Where its array goes.
     png : Path or None
         Where its render goes, if one is asked for.
+    meta : tuple of (str, str)
+        The columns of its row in a ``--files-from`` table (stored in its
+        manifest entry as ``meta``).
     """
 
     src: Path
     rel: str
     npy: Path
     png: Path | None = None
+    meta: tuple[tuple[str, str], ...] = ()
 
     @property
     def outputs(self) -> tuple[Path, ...]:
@@ -118,6 +132,8 @@ class Found:
     files: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: Per file: the input folder it was found in (None: given directly).
+    folder_of: list[Path | None] = field(default_factory=list)
 
 
 def find_audio(
@@ -155,13 +171,10 @@ def find_audio(
     found = Found()
 
     def keep(rel: str, path: Path) -> bool:
-        if include and not any(fnmatch.fnmatchcase(rel, p) for p in include):
-            found.skipped.append(Skipped(path, "does not match --include"))
-            return False
-        if any(fnmatch.fnmatchcase(rel, p) for p in exclude):
-            found.skipped.append(Skipped(path, "matches --exclude"))
-            return False
-        return True
+        passed_over = _passed_over(rel, path, include, exclude)
+        if passed_over is not None:
+            found.skipped.append(passed_over)
+        return passed_over is None
 
     for source in sources:
         src = Path(source)
@@ -169,9 +182,60 @@ def find_audio(
             for path, rel in _walk(src, out_real, exts, found):
                 if keep(rel, path):
                     found.files.append((path, rel))
+                    found.folder_of.append(src)
         elif keep(src.name, src):
             found.files.append((src, src.name))
+            found.folder_of.append(None)
     return found
+
+
+def _passed_over(
+    rel: str, path: Path, include: Sequence[str], exclude: Sequence[str]
+) -> Skipped | None:
+    """Return why ``include``/``exclude`` pass over ``rel``, or None to take it."""
+    if include and not any(fnmatch.fnmatchcase(rel, p) for p in include):
+        return Skipped(path, "does not match --include")
+    if any(fnmatch.fnmatchcase(rel, p) for p in exclude):
+        return Skipped(path, "matches --exclude")
+    return None
+
+
+def subtrees(folders: Sequence[str | os.PathLike[str]]) -> dict[str, str]:
+    """Return the subfolder of OUT each input folder is mirrored into.
+
+    One folder (however often, and however spelled) is mirrored into OUT
+    itself: ``{folder: ""}``. Two or more each get the shortest tail of their
+    absolute path that no other has: ``data/Pirate`` and ``data/Robot`` go to
+    ``Pirate/`` and ``Robot/``, ``a/voices`` and ``b/voices`` to
+    ``a/voices/`` and ``b/voices/``. Keys are the folders as given
+    (``os.fspath``), values end with ``/`` (or are empty).
+    """
+    real: dict[str, str] = {}
+    for folder in folders:
+        real.setdefault(os.path.realpath(folder), os.fspath(folder))
+    if len(real) < 2:
+        return {os.fspath(f): "" for f in folders}
+    parts = {r: _parts(given) for r, given in real.items()}
+    longest = max(len(p) for p in parts.values())
+    tail: dict[str, str] = {}
+    for r, mine in parts.items():
+        for k in range(1, longest + 1):
+            name = "/".join(mine[-k:])
+            if all(p[-k:] != mine[-k:] for o, p in parts.items() if o != r):
+                break
+        tail[r] = name
+    used: dict[str, int] = {}
+    for r in sorted(tail, key=lambda r: real[r]):  # identical tails: name~2, ...
+        n = used[tail[r]] = used.get(tail[r], 0) + 1
+        if n > 1:
+            tail[r] = f"{tail[r]}~{n}"
+    return {os.fspath(f): f"{tail[os.path.realpath(f)]}/" for f in folders}
+
+
+def _parts(folder: str) -> list[str]:
+    """Return the names of the folders down to ``folder`` (``/``: ``root``)."""
+    names = [p for p in Path(os.path.abspath(folder)).parts[1:] if p]
+    return names or ["root"]
 
 
 def plan(
@@ -183,13 +247,19 @@ def plan(
     exclude: Sequence[str] = (),
     png: bool = False,
     fold_case: bool | None = None,
+    listed: FileList | None = None,
 ) -> Plan:
     """Find the audio under ``sources`` and plan the jobs that write into ``out``.
 
     See :func:`find_audio` for the parameters; ``png`` also plans a ``.png``
     next to each ``.npy``. ``fold_case`` says whether OUT's file system
     ignores case (``a.npy`` and ``A.npy`` are then one file); ``None`` finds
-    out with :func:`ignores_case`.
+    out with :func:`ignores_case`. With two or more input folders, each is
+    mirrored into its own subfolder of OUT (:func:`subtrees`).
+
+    ``listed`` adds the files of a list (:func:`melcli.filelist.read_list`),
+    each mirrored from the list's root and carrying its row as ``meta``;
+    ``include`` and ``exclude`` apply to their paths relative to that root.
 
     Returns
     -------
@@ -204,7 +274,21 @@ def plan(
         sources, out=out_dir, extensions=extensions, include=include, exclude=exclude
     )
     result = Plan(skipped=found.skipped, problems=found.problems)
-    candidates = [_job(path, rel, out_dir, png) for path, rel in found.files]
+    under = subtrees([f for f in sources if os.path.isdir(f)])
+    candidates = [
+        _job(path, under[os.fspath(folder)] + rel if folder else rel, out_dir, png)
+        for (path, rel), folder in zip(found.files, found.folder_of, strict=True)
+    ]
+    if listed is not None:
+        result.skipped.extend(listed.skipped)
+        result.problems.extend(listed.problems)
+        for item in listed.files:
+            passed_over = _passed_over(item.rel, item.path, include, exclude)
+            if passed_over is not None:
+                result.skipped.append(passed_over)
+            else:
+                job = _job(item.path, item.rel, out_dir, png)
+                candidates.append(dataclasses.replace(job, meta=item.meta))
     result.jobs = _drop_collisions(_unique(candidates), result, fold_case=fold_case)
     return result
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import os
+import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,6 +142,66 @@ class Report:
             "elapsed_seconds": round(self.elapsed, 3),
             "exit_code": self.exit_code,
         }
+
+
+#: Seconds between two progress lines in a log (``--progress-interval``).
+PROGRESS_INTERVAL = 10.0
+
+
+class Progress:
+    """Progress lines for a log: at most one every ``interval`` seconds.
+
+    Call :meth:`update` once per finished file; it returns the line to print
+    when ``interval`` seconds have passed since the last one (or the start),
+    else None. ``clock`` is :func:`time.monotonic` (replaceable in tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        total: int,
+        interval: float = PROGRESS_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.total = total
+        self.interval = interval
+        self.clock = clock
+        self.done = 0
+        self.started = clock()
+        self._next = self.started + interval
+
+    def update(self, n: int = 1) -> str | None:
+        """Count ``n`` more files done; return a progress line when one is due."""
+        self.done += n
+        now = self.clock()
+        if now < self._next:
+            return None
+        self._next = now + self.interval
+        return self.line(now)
+
+    def line(self, now: float) -> str:
+        """Return ``progress: 40/158 files (25%), 3.2 files/s, 12s elapsed, ...``."""
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.done / elapsed
+        percent = f" ({100 * self.done // self.total}%)" if self.total else ""
+        parts = [
+            f"progress: {self.done}/{self.total} files{percent}",
+            f"{rate:.1f} files/s",
+            f"{_duration(elapsed)} elapsed",
+        ]
+        if rate > 0 and self.done < self.total:
+            parts.append(f"about {_duration((self.total - self.done) / rate)} left")
+        return ", ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    """``42s``, ``3m05s``, ``2h07m``."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 def _plural(n: int, noun: str) -> str:

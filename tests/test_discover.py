@@ -16,6 +16,7 @@ from melcli.discover import (
     find_audio,
     normalize_extensions,
     plan,
+    subtrees,
 )
 
 
@@ -90,7 +91,7 @@ def test_file_given_directly_maps_to_out_stem_whatever_its_extension(
     assert result.problems == []
 
 
-def test_several_sources_are_each_mirrored_from_their_own_root(
+def test_several_folders_each_get_a_subfolder_files_go_to_the_root(
     tmp_path: Path,
 ) -> None:
     a = touch(tmp_path / "a", "dogs/x.wav")
@@ -99,10 +100,56 @@ def test_several_sources_are_each_mirrored_from_their_own_root(
     out = tmp_path / "out"
     result = plan([a, b, c], out)
     assert [(j.src, j.rel, j.npy) for j in result.jobs] == [
-        (a / "dogs/x.wav", "dogs/x.wav", out / "dogs/x.npy"),
-        (b / "cats/y.wav", "cats/y.wav", out / "cats/y.npy"),
+        (a / "dogs/x.wav", "a/dogs/x.wav", out / "a/dogs/x.npy"),
+        (b / "cats/y.wav", "b/cats/y.wav", out / "b/cats/y.npy"),
         (c, "c.flac", out / "c.npy"),
     ]
+
+
+def test_one_folder_next_to_files_is_mirrored_into_out_itself(
+    tmp_path: Path,
+) -> None:
+    a = touch(tmp_path / "a", "dogs/x.wav")
+    c = touch(tmp_path / "loose", "c.flac") / "c.flac"
+    out = tmp_path / "out"
+    assert npys(plan([a, c, a], out).jobs, out) == ["dogs/x.npy", "c.npy"]
+
+
+def test_folders_with_overlapping_names_write_every_file(tmp_path: Path) -> None:
+    pirate = touch(tmp_path / "voices/Pirate", "hello.wav", "sub/bye.wav")
+    robot = touch(tmp_path / "voices/Robot", "hello.wav", "sub/bye.wav")
+    out = tmp_path / "out"
+    result = plan([pirate, robot], out)
+    assert result.problems == []
+    assert npys(result.jobs, out) == [
+        "Pirate/hello.npy",
+        "Pirate/sub/bye.npy",
+        "Robot/hello.npy",
+        "Robot/sub/bye.npy",
+    ]
+
+
+def test_folders_sharing_a_base_name_are_told_apart_by_their_parents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    touch(tmp_path / "x/a/voices", "v.wav")
+    touch(tmp_path / "y/b/voices", "v.wav")
+    touch(tmp_path / "x/b/voices", "v.wav")
+    monkeypatch.chdir(tmp_path)
+    assert subtrees(["x/a/voices", "y/b/voices", "x/b/voices", "x/a/voices/"]) == {
+        "x/a/voices": "a/voices/",
+        "y/b/voices": "y/b/voices/",
+        "x/b/voices": "x/b/voices/",
+        "x/a/voices/": "a/voices/",
+    }
+    result = plan([Path("x/a/voices"), Path("y/b/voices")], "out")
+    assert npys(result.jobs, Path("out")) == ["a/voices/v.npy", "b/voices/v.npy"]
+    # A folder named like the current one: its absolute path names it.
+    monkeypatch.chdir(tmp_path / "x/a/voices")
+    assert subtrees([".", "../../b/voices"]) == {
+        ".": "a/voices/",
+        "../../b/voices": "b/voices/",
+    }
 
 
 def test_the_same_file_reached_twice_the_same_way_is_one_job(

@@ -1,0 +1,304 @@
+"""``--files-from``: the inputs of a run listed in a file, with their columns.
+
+A list is plain text, one path per line, or a table with a header line (CSV,
+or TSV when the header holds a tab), the path in one column and anything else
+(labels, folds, speaker ids) in the others. Relative paths resolve against a
+root folder (by default the list's own folder, or the current one for
+standard input), and outputs mirror the paths relative to that root:
+``audio/dog/1.wav`` listed in ``meta.csv`` with root ``audio`` becomes
+``OUT/dog/1.npy``. The other columns of a row become the input's ``meta``,
+stored in its manifest entry.
+
+A listed path that does not exist, lies outside the root or has no path cell
+is a :class:`~melcli.discover.Problem` naming the list and the line; a path
+listed more than once is taken once and reported once (a
+:class:`~melcli.discover.Skipped`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from .discover import Problem, Skipped
+from .errors import UsageError, os_reason
+
+#: Names a table's path column is recognised by when ``path`` is not among
+#: the columns (and exactly one of these is), case-insensitively.
+PATH_COLUMNS = (
+    "path",
+    "filename",
+    "file_name",
+    "filepath",
+    "file_path",
+    "file",
+    "fname",
+    "audio",
+    "audio_path",
+    "audio_file",
+    "wav",
+    "slice_file_name",
+)
+
+#: The list is a table when its name ends with one of these (or when a path
+#: column is named).
+TABLE_SUFFIXES = (".csv", ".tsv")
+
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One input of a list.
+
+    Attributes
+    ----------
+    path : Path
+        The file, resolved against the root.
+    rel : str
+        Its path relative to the root (POSIX separators): where its outputs go.
+    meta : tuple of (str, str)
+        The row's other columns, in the header's order (empty for plain text).
+    line : int
+        The line of the list it is on (1 is the first line).
+    """
+
+    path: Path
+    rel: str
+    meta: tuple[tuple[str, str], ...] = ()
+    line: int = 0
+
+
+@dataclass
+class FileList:
+    """The inputs of a list, with what was wrong with it, line by line."""
+
+    name: str
+    root: Path
+    files: list[Listed] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    #: The header of a table (empty for plain text).
+    columns: tuple[str, ...] = ()
+
+
+def read_list(
+    source: str | os.PathLike[str] | TextIO,
+    *,
+    path_column: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    table: bool | None = None,
+) -> FileList:
+    """Read the inputs listed in ``source``.
+
+    Parameters
+    ----------
+    source : path-like, ``"-"`` or text stream
+        The list: a file, ``"-"`` for standard input, or an open text stream.
+    path_column : str or None
+        The column of a table that holds the paths. ``None``: ``path``, or
+        else the one column named like a file (:data:`PATH_COLUMNS`).
+    root : path-like or None
+        What relative paths are relative to, and what outputs mirror from.
+        ``None``: the list's folder (the current folder for a stream).
+    table : bool or None
+        Whether the list is a table with a header; ``None`` decides from the
+        name (``.csv``, ``.tsv``) or from ``path_column`` being given.
+
+    Raises
+    ------
+    UsageError
+        If the list cannot be read, or the path column is not in the header.
+    """
+    if isinstance(source, str | os.PathLike) and os.fspath(source) != STDIN:
+        name = os.fspath(source)
+        default_root = os.path.dirname(name) or os.curdir
+        try:
+            raw = Path(name).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {name}: {os_reason(exc)}") from None
+        text = _decode(raw)
+    else:
+        stream = sys.stdin if not hasattr(source, "read") else source
+        name = "<stdin>" if stream is sys.stdin else getattr(stream, "name", "<list>")
+        default_root = os.curdir
+        text = _read_stream(stream)  # type: ignore[arg-type]
+    if table is None:
+        table = path_column is not None or name.lower().endswith(TABLE_SUFFIXES)
+    base = Path(root if root is not None else default_root)
+    if table:
+        header, rows = _table(text, name)
+        column = _path_column(header, path_column, name)
+        listed = [
+            (line, row.get(column) or "", _meta(row, header, column))
+            for line, row in rows
+        ]
+        return from_rows(listed, root=base, name=name, columns=tuple(header))
+    lines = [
+        (n, line, ())
+        for n, line in enumerate(text.splitlines(), start=1)
+        if line.strip()
+    ]
+    return from_rows(lines, root=base, name=name)
+
+
+def from_rows(
+    rows: Iterable[tuple[int, str, Sequence[tuple[str, str]]]],
+    *,
+    root: str | os.PathLike[str],
+    name: str = "<list>",
+    columns: tuple[str, ...] = (),
+) -> FileList:
+    """Resolve ``(line, path, meta)`` rows against ``root`` and check each.
+
+    This is :func:`read_list` after parsing, for rows a program already has.
+    """
+    root_path = Path(root)
+    root_abs = os.path.abspath(root_path)
+    result = FileList(name=name, root=root_path, columns=columns)
+    first: dict[str, Listed] = {}
+    repeats: dict[str, list[int]] = {}
+    for line, text, meta in rows:
+        where = f"line {line} of {name}"
+        if not text:
+            result.problems.append(Problem(Path(name), f"{where}: no path"))
+            continue
+        joined = os.path.join(root_path, text)  # an absolute text stays as it is
+        full = os.path.normpath(os.path.abspath(joined))
+        rel = os.path.relpath(full, root_abs)
+        path = Path(os.path.normpath(joined))
+        if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir:
+            result.problems.append(
+                Problem(path, f"{where}: not inside the root folder {root_path}")
+            )
+            continue
+        if full in first:
+            repeats.setdefault(full, [first[full].line]).append(line)
+            continue
+        reason = _not_a_file(path)
+        if reason:
+            result.problems.append(Problem(path, f"{where}: {reason}"))
+            continue
+        listed = Listed(path, Path(rel).as_posix(), tuple(meta), line)
+        first[full] = listed
+        result.files.append(listed)
+    for full, lines in repeats.items():
+        shown = ", ".join(map(str, lines))
+        result.skipped.append(
+            Skipped(
+                first[full].path,
+                f"listed {len(lines)} times in {name} (lines {shown}); taken once",
+            )
+        )
+    return result
+
+
+def rows_of(
+    rows: Iterable[Mapping[str, object]],
+    *,
+    path_column: str = "path",
+    root: str | os.PathLike[str] = os.curdir,
+    name: str = "<rows>",
+) -> FileList:
+    """Return the :class:`FileList` of dict rows (``csv.DictReader``, pandas).
+
+    ``row[path_column]`` is the path; every other key becomes ``meta``, its
+    value as a string.
+    """
+    listed = []
+    for n, row in enumerate(rows, start=1):
+        meta = tuple(
+            (str(k), "" if v is None else str(v))
+            for k, v in row.items()
+            if k != path_column
+        )
+        listed.append((n, str(row.get(path_column) or ""), meta))
+    return from_rows(listed, root=root, name=name)
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 (a BOM dropped); bytes that are not UTF-8 kept as escapes."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _read_stream(stream: TextIO) -> str:
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        return _decode(buffer.read())
+    return stream.read().removeprefix("\ufeff")
+
+
+def _table(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Return the header and ``(line, row)`` of each non-empty row."""
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UsageError(f"{name} is empty: a table needs a header line") from None
+    except csv.Error as exc:
+        raise UsageError(f"{name}: cannot read its header: {exc}") from None
+    header = [h.strip() for h in header]
+    rows = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            padded = cells + [""] * (len(header) - len(cells))
+            rows.append((reader.line_num, dict(zip(header, padded, strict=False))))
+    except csv.Error as exc:
+        raise UsageError(f"line {reader.line_num} of {name}: {exc}") from None
+    return header, rows
+
+
+def _path_column(header: list[str], wanted: str | None, name: str) -> str:
+    if wanted is not None:
+        if wanted in header:
+            return wanted
+        raise UsageError(
+            f"{name} has no column {wanted!r}; its columns: {', '.join(header)}"
+        )
+    if "path" in header:
+        return "path"
+    known = [h for h in header if h.lower() in PATH_COLUMNS]
+    if len(known) == 1:
+        return known[0]
+    if known:
+        raise UsageError(
+            f"{name}: several columns could hold the paths ({', '.join(known)}); "
+            "choose one with --path-column"
+        )
+    raise UsageError(
+        f"{name} has no path column; name it with --path-column (its columns: "
+        f"{', '.join(header)})"
+    )
+
+
+def _meta(
+    row: dict[str, str], header: list[str], column: str
+) -> tuple[tuple[str, str], ...]:
+    return tuple((h, row.get(h) or "") for h in header if h != column and h)
+
+
+def _not_a_file(path: Path) -> str:
+    """Return why ``path`` cannot be an input, or "" if it can."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return os_reason(exc)
+    if stat.S_ISDIR(st.st_mode):
+        return "is a folder, not a file"
+    return ""
+
+
+__all__ = ["PATH_COLUMNS", "FileList", "Listed", "from_rows", "read_list", "rows_of"]
