@@ -1,0 +1,285 @@
+"""Read an output folder in a training loop: :class:`SpectrogramDataset`.
+
+A map-style dataset over the arrays of a ``melcli mel`` run, read through its
+``manifest.jsonl``: ``.npy`` files, or the ``.npy`` members of the tar shards
+of ``--format webdataset`` (memory-mapped at the offsets the manifest
+records). It needs only numpy, and is a PyTorch ``Dataset`` as it is (it has
+``__len__`` and ``__getitem__``)::
+
+    from torch.utils.data import DataLoader
+    from melcli.data import SpectrogramDataset
+
+    ds = SpectrogramDataset("features/", label_column="category", frames=216)
+    for x, info in DataLoader(ds, batch_size=32, shuffle=True):
+        ...  # x: (32, n_mels, 216); info["label"]: (32,)
+
+OUT is not trusted: only entries whose outputs lie inside OUT are used, and a
+manifest naming a path outside it is rejected when the dataset is made.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import MelcliError, ParameterError
+from .manifest import MANIFEST_NAME, Manifest
+from .stats import STATS_NAME
+from .storage import webdataset
+from .storage.tarshards import Slice
+
+#: How a longer array is cut to ``frames`` (``crop=``).
+CROPS = ("start", "center", "random")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One array of the dataset and what is known about it."""
+
+    #: The ``.npy`` file, or the member of a shard.
+    array: Path | Slice
+    #: The array's path relative to OUT (a shard member: as its ``.npy`` would be).
+    path: str
+    #: The input's path relative to its SRC folder or list root.
+    source: str
+    meta: dict[str, str]
+    label_name: str
+
+
+class SpectrogramDataset:
+    """The arrays of an output folder, with their labels.
+
+    ``ds[i]`` is ``(x, info)``: ``x`` the array (float32, a copy), ``info`` a
+    dict with ``path`` (the array's path relative to OUT), ``source`` (the
+    input's path relative to its SRC or list root), ``meta`` (its row of a
+    ``--files-from`` table, strings), ``class`` (the class name, ``""`` when
+    it has none) and ``label`` (its index in :attr:`classes`, -1 when none).
+
+    Parameters
+    ----------
+    out : path-like
+        The output folder of ``melcli mel`` (with its ``manifest.jsonl``).
+    label_column : str or None
+        Take each item's class from this ``meta`` column. ``None``: from the
+        first folder of its source path (``dogs/bark1.wav`` -> ``dogs``);
+        a file at the top has no class.
+    classes : sequence of str or None
+        The class list, in label order. ``None``: the classes found, sorted
+        (numerically when every one is an integer), so labels are stable
+        whatever the order of the files.
+    normalize : bool or path-like
+        Standardise each band with the mean and std of ``OUT/stats.npz``
+        (``melcli stats OUT``), or of the ``stats.npz`` given.
+    frames : int or None
+        Cut or pad every array to this many frames (the last axis), so that
+        items batch together.
+    crop : {"start", "center", "random"}
+        Which frames a longer array keeps.
+    pad_value : float or None
+        What a shorter array is padded with; ``None``: its own minimum (the
+        dB floor), or 0 (the mean) with ``normalize``.
+    seed : int or None
+        Seed of ``crop="random"``.
+
+    Raises
+    ------
+    MelcliError
+        If OUT has no manifest, a manifest entry names a path outside OUT,
+        or an item has no ``label_column`` value or one not in ``classes``.
+    ParameterError
+        For a bad ``frames`` or ``crop``.
+    """
+
+    def __init__(
+        self,
+        out: str | os.PathLike[str],
+        *,
+        label_column: str | None = None,
+        classes: Sequence[str] | None = None,
+        normalize: bool | str | os.PathLike[str] = False,
+        frames: int | None = None,
+        crop: str = "start",
+        pad_value: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if frames is not None and (isinstance(frames, bool) or frames < 1):
+            raise ParameterError(
+                f"frames={frames!r} must be a positive integer", param="frames"
+            )
+        if crop not in CROPS:
+            raise ParameterError(
+                f"crop={crop!r} must be one of {', '.join(CROPS)}", param="crop"
+            )
+        self.out = Path(out)
+        self.frames = frames
+        self.crop = crop
+        self.pad_value = pad_value
+        self.rng = np.random.default_rng(seed)
+        self.items = _items(self.out, label_column)
+        found = {item.label_name for item in self.items if item.label_name}
+        if classes is None:
+            self.classes = _sorted_classes(found)
+        else:
+            self.classes = list(classes)
+            unknown = sorted(found - set(self.classes))
+            if unknown:
+                raise MelcliError(
+                    f"classes not in the list given: {', '.join(unknown[:5])}"
+                )
+        self._label = {name: i for i, name in enumerate(self.classes)}
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        if normalize is not False:
+            stats = self.out / STATS_NAME if normalize is True else Path(normalize)
+            self.mean, self.std = _load_stats(stats)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, Any]]:
+        item = self.items[index]
+        try:
+            if isinstance(item.array, Slice):
+                mapped = webdataset.read_npy(item.array)
+            else:
+                mapped = np.load(item.array, mmap_mode="r", allow_pickle=False)
+            x = np.array(mapped, dtype=np.float32)
+        except (OSError, ValueError) as exc:
+            raise MelcliError(f"{item.array}: {exc}") from None
+        if self.mean is not None and self.std is not None:
+            if x.ndim < 2 or x.shape[-2] != len(self.mean):
+                raise MelcliError(
+                    f"{self.out / item.path}: shape {x.shape} does not have the "
+                    f"{len(self.mean)} bands of {STATS_NAME}"
+                )
+            x = (x - self.mean[:, None]) / self.std[:, None]
+        if self.frames is not None:
+            x = self._fit(x)
+        info = {
+            "path": item.path,
+            "source": item.source,
+            "meta": dict(item.meta),
+            "class": item.label_name,
+            "label": self._label.get(item.label_name, -1),
+        }
+        return x, info
+
+    @property
+    def labels(self) -> list[int]:
+        """Every item's label, in order (-1: no class), without reading arrays."""
+        return [self._label.get(item.label_name, -1) for item in self.items]
+
+    def _fit(self, x: np.ndarray) -> np.ndarray:
+        """Cut or pad the last axis of ``x`` to :attr:`frames`."""
+        assert self.frames is not None
+        n = x.shape[-1]
+        if n > self.frames:
+            if self.crop == "start":
+                start = 0
+            elif self.crop == "center":
+                start = (n - self.frames) // 2
+            else:
+                start = int(self.rng.integers(0, n - self.frames + 1))
+            return np.ascontiguousarray(x[..., start : start + self.frames])
+        if n < self.frames:
+            fill = self.pad_value
+            if fill is None:
+                normalized = self.mean is not None
+                fill = 0.0 if normalized or x.size == 0 else float(x.min())
+            pad = [(0, 0)] * (x.ndim - 1) + [(0, self.frames - n)]
+            return np.pad(x, pad, constant_values=fill)
+        return x
+
+
+def _items(out: Path, label_column: str | None) -> list[Item]:
+    """Return every array the manifest of ``out`` records as written, by path."""
+    if not (out / MANIFEST_NAME).is_file():
+        raise MelcliError(f"{out} has no {MANIFEST_NAME}: not the output of a run")
+    manifest = Manifest.load(out)
+    items = []
+    for key, entry in sorted(manifest.entries.items()):
+        if entry.get("status") not in ("written", "up-to-date"):
+            continue
+        source = str(entry.get("source", ""))
+        meta = entry.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise MelcliError(f"{out / MANIFEST_NAME}: {key}: meta is not a table")
+        meta = {str(k): str(v) for k, v in meta.items()}
+        if label_column is None:
+            first, sep, _ = source.partition("/")
+            label = first if sep else ""
+        elif label_column in meta:
+            label = meta[label_column]
+        else:
+            raise MelcliError(
+                f"{source or key} has no column {label_column!r} in its meta "
+                f"(it has: {', '.join(meta) or 'none'})"
+            )
+        for array, path in _arrays(out, manifest, key):
+            items.append(Item(array, path, source, meta, label))
+    return items
+
+
+def _arrays(out: Path, manifest: Manifest, key: str) -> list[tuple[Path | Slice, str]]:
+    """Return the arrays of entry ``key``, each confined to OUT."""
+    entry = manifest.entries[key]
+    if webdataset.is_sample(entry):
+        _inside(out, str(entry["shard"]), key)
+        try:
+            members = webdataset.npy_members(manifest, key)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            members = []
+        if not members or not all(_whole(m.offset) and _whole(m.size) for m in members):
+            raise MelcliError(f"{out / MANIFEST_NAME}: entry {key!r}: bad members")
+        return [(m, webdataset.key_to_path(m.name)) for m in members]
+    names = sorted(str(n) for n in entry.get("stamps", {}) if str(n).endswith(".npy"))
+    return [(_inside(out, name, key), name) for name in names]
+
+
+def _inside(out: Path, name: str, key: str) -> Path:
+    """Return ``out / name``, or raise if it is not a file name inside OUT."""
+    path = out / name
+    real_out = os.path.realpath(out)
+    if (
+        os.path.isabs(name)
+        or os.path.commonpath([real_out, os.path.realpath(path)]) != real_out
+    ):
+        raise MelcliError(
+            f"{out / MANIFEST_NAME}: entry {key!r} names {name!r}, outside {out}"
+        )
+    return path
+
+
+def _whole(n: object) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and n >= 0
+
+
+def _sorted_classes(names: set[str]) -> list[str]:
+    """Sort class names, as numbers when every one is an integer."""
+    try:
+        return sorted(names, key=int)
+    except ValueError:
+        return sorted(names)
+
+
+def _load_stats(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``mean`` and ``std`` (float32) of a ``stats.npz``."""
+    try:
+        with np.load(path, allow_pickle=False) as stats:
+            mean = np.asarray(stats["mean"], dtype=np.float64)
+            std = np.asarray(stats["std"], dtype=np.float64)
+    except (OSError, ValueError, KeyError) as exc:
+        raise MelcliError(f"cannot read {path}: {exc}; run 'melcli stats'") from None
+    if mean.ndim != 1 or mean.shape != std.shape:
+        raise MelcliError(f"{path}: mean and std are not one value per band")
+    tiny = np.finfo(np.float32).tiny
+    std = np.where(np.isfinite(std) & (std > tiny), std, 1.0)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+__all__ = ["CROPS", "Item", "SpectrogramDataset"]
