@@ -1399,32 +1399,52 @@ def _echo_wrapped(label: str, text: str) -> None:
 
 
 @cli.command()
-@click.argument(
-    "src",
-    nargs=-1,
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-)
+@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @selection_options
+@list_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Print the totals a dataset card needs instead of one row per file.",
+)
 def info(
     src: tuple[Path, ...],
     extensions: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    files_from: str | None,
+    path_column: str | None,
+    list_root: Path | None,
     as_json: bool,
+    summary: bool,
 ) -> None:
     """Show format, encoding, rate, channels and length of the audio under SRC.
 
     A table on stdout, or with --json one object per line with the keys path,
     format, subtype, samplerate, channels, frames and duration (seconds).
+
+    With --summary, totals instead: files, hours, files per sample rate,
+    channel count and format, the shortest and the longest file (with --json,
+    one object with the keys files, unreadable, seconds, hours, samplerates,
+    channels, formats, shortest and longest).
+
     Unreadable files are reported on stderr; the exit status is then 1.
     """
     from .audio import probe
 
+    if not src and files_from is None:
+        raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
     found = find_audio(
         src, extensions=_extensions(extensions), include=include, exclude=exclude
     )
+    if files_from is not None:
+        try:
+            listed = read_list(files_from, path_column=path_column, root=list_root)
+        except UsageError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--files-from'") from None
+        found.problems.extend(listed.problems)
+        found.files.extend((f.path, f.rel) for f in listed.files)
     failed = 0
     for problem in found.problems:
         _error(problem.path, problem.reason)
@@ -1446,16 +1466,75 @@ def info(
             "frames": header.frames,
             "duration": round(header.duration, 6),
         }
-        if as_json:
+        if as_json and not summary:
             # A name that is not valid UTF-8 is written with \udcXX escapes,
             # which json.loads and os.fsencode turn back into its bytes.
             ascii_only = not _is_utf8(os.fsdecode(path))
             click.echo(json.dumps(row, ensure_ascii=ascii_only))
         else:
             rows.append(row)
-    if not as_json:
+    if summary:
+        totals = _summary(rows, unreadable=failed)
+        if as_json:
+            click.echo(json.dumps(totals, ensure_ascii=True))
+        else:
+            _print_summary(totals)
+    elif not as_json:
         _print_table(rows)
     sys.exit(1 if failed else 0)
+
+
+def _summary(rows: list[dict[str, Any]], *, unreadable: int) -> dict[str, Any]:
+    """Totals of ``info`` rows: what a dataset card says about its audio."""
+    from collections import Counter
+
+    def counts(key: str) -> dict[str, int]:
+        found = Counter(str(r[key]) for r in rows)
+        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    seconds = sum(r["duration"] for r in rows)
+    by_length = sorted(rows, key=lambda r: (r["duration"], os.fsencode(r["path"])))
+
+    def one(r: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if r is None else {"path": r["path"], "duration": r["duration"]}
+
+    return {
+        "files": len(rows),
+        "unreadable": unreadable,
+        "seconds": round(seconds, 3),
+        "hours": round(seconds / 3600, 4),
+        "samplerates": counts("samplerate"),
+        "channels": counts("channels"),
+        "formats": counts("format"),
+        "subtypes": counts("subtype"),
+        "shortest": one(by_length[0] if rows else None),
+        "longest": one(by_length[-1] if rows else None),
+    }
+
+
+def _print_summary(totals: dict[str, Any]) -> None:
+    def listing(counts: dict[str, int], unit: str = "") -> str:
+        return ", ".join(f"{k}{unit}: {n}" for k, n in counts.items()) or "-"
+
+    seconds = totals["seconds"]
+    files = f"{totals['files']}"
+    if totals["unreadable"]:
+        files += f" ({totals['unreadable']} unreadable, not counted)"
+    lines = [
+        ("files", files),
+        ("duration", f"{totals['hours']:.2f} h ({seconds:.1f} s)"),
+        ("sample rates", listing(totals["samplerates"], " Hz")),
+        ("channels", listing(totals["channels"])),
+        ("formats", listing(totals["formats"])),
+        ("encodings", listing(totals["subtypes"])),
+    ]
+    for end in ("shortest", "longest"):
+        if totals[end] is not None:
+            r = totals[end]
+            lines.append((end, f"{r['duration']:.3f} s  {display_path(r['path'])}"))
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        click.echo(f"{label.ljust(width)}  {value}")
 
 
 @cli.command()

@@ -735,3 +735,129 @@ def test_scheduler_without_dask_says_what_to_install(
         "pip install 'melcli[dask]'"
     )
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------- several SRC, CI logs
+def test_two_folders_with_the_same_names_each_get_a_subfolder(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    voices = tmp_path / "data/voices"
+    for name in ("Pirate", "Robot"):
+        for i, rel in enumerate(("hello.wav", "sub/bye.wav", "yes.flac")):
+            write_audio(rel, noise(seed=i, seconds=0.3), root=voices / name)
+    out = tmp_path / "out"
+    result = invoke("mel", voices / "Pirate", voices / "Robot", "-o", out, "-j", "1")
+    assert result.exit_code == 0, result.stderr
+    assert stderr_lines(result)[-1] == "6 written."
+    assert files_under(out) == {
+        f"{name}/{rel}"
+        for name in ("Pirate", "Robot")
+        for rel in ("hello.npy", "sub/bye.npy", "yes.npy")
+    }
+    np.testing.assert_array_equal(
+        np.load(out / "Pirate/sub/bye.npy"), np.load(out / "Robot/sub/bye.npy")
+    )
+    again = invoke("mel", voices / "Pirate", voices / "Robot", "-o", out, "-j", "1")
+    assert stderr_lines(again)[-1] == "0 written, 6 up to date."
+
+
+def test_an_out_from_before_subfolders_moves_its_outputs_on_the_next_run(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    # Written by a run that merged both folders into OUT's root (as before
+    # each SRC folder had a subfolder): simulated by one run per folder.
+    a = write_audio("a.wav", root=tmp_path / "src/one")
+    b = write_audio("b.wav", noise(), root=tmp_path / "src/two")
+    out = tmp_path / "out"
+    assert invoke("mel", tmp_path / "src/one", "-o", out, "-j", "1").exit_code == 0
+    assert invoke("mel", tmp_path / "src/two", "-o", out, "-j", "1").exit_code == 0
+    assert files_under(out) == {"a.npy", "b.npy"}
+
+    both = (tmp_path / "src/one", tmp_path / "src/two")
+    dry = invoke("mel", *both, "-o", out, "--dry-run")
+    assert dry.stdout.splitlines() == [
+        f"would build {a}: new place in OUT (was a.npy)",
+        f"would build {b}: new place in OUT (was b.npy)",
+    ]
+    assert files_under(out) == {"a.npy", "b.npy"}
+
+    moved = invoke("mel", *both, "-o", out, "-j", "1")
+    assert moved.exit_code == 0, moved.stderr
+    assert stderr_lines(moved)[-1] == "2 written."
+    assert files_under(out) == {"one/a.npy", "two/b.npy"}
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    keys = [json.loads(line)["key"] for line in lines]
+    assert keys == ["one/a.npy", "two/b.npy"]
+
+
+def test_ci_log_progress_lines_and_a_sorted_recap_of_the_failures(
+    bad_batch: Path, tmp_path: Path
+) -> None:
+    result = invoke(
+        "mel", bad_batch, "-o", tmp_path / "out", "-j", "1",
+        "--progress-interval", "0.000001",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    lines = stderr_lines(result)
+    progress = [line for line in lines if line.startswith("progress: ")]
+    total = len(BAD_NAMES) + len(GOOD_RELS)
+    assert len(progress) == total  # every file is past so short an interval
+    assert progress[-1].startswith(f"progress: {total}/{total} files (100%), ")
+    assert re.fullmatch(
+        r"progress: 1/5 files \(20%\), [\d.]+ files/s, \d+s elapsed, about \d+s left",
+        progress[0],
+    )
+    summary = lines.index("2 written, 3 failed.")
+    assert lines[summary + 1] == "3 failed, by path:"
+    recap = lines[summary + 2 :]
+    assert recap == sorted(recap)
+    assert [line.split(": ")[0].strip() for line in recap] == [
+        str(bad_batch / name) for name in sorted(BAD_NAMES)
+    ]
+    for line in recap:  # the reasons are those given when each failed
+        path, _, reason = line.strip().partition(": ")
+        assert reason_for(result, Path(path)) == reason
+
+    quiet_log = invoke(
+        "mel", bad_batch, "-o", tmp_path / "out2", "-j", "1",
+        "--progress-interval", "0",
+    )  # fmt: skip
+    assert not [x for x in stderr_lines(quiet_log) if x.startswith("progress")]
+    assert stderr_lines(quiet_log)[-1] == "2 written, 3 failed."  # no recap
+
+
+def test_info_summary_totals_for_a_dataset_card(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    write_audio("a.wav", tone(sr=16000, seconds=1.5), sr=16000)
+    write_audio("b/c.flac", tone(sr=44100, seconds=0.5, channels=2), sr=44100)
+    write_audio("b/d.wav", tone(sr=16000, seconds=3.0), sr=16000)
+    (tmp_path / "audio/broken.wav").write_bytes(b"nope" * 10)
+    result = invoke("info", tmp_path / "audio", "--summary", "--json")
+    assert result.exit_code == 1
+    totals = json.loads(result.stdout)
+    audio = tmp_path / "audio"
+    assert totals == {
+        "files": 3,
+        "unreadable": 1,
+        "seconds": 5.0,
+        "hours": round(5 / 3600, 4),
+        "samplerates": {"16000": 2, "44100": 1},
+        "channels": {"1": 2, "2": 1},
+        "formats": {"WAV": 2, "FLAC": 1},
+        "subtypes": {"PCM_16": 3},
+        "shortest": {"path": str(audio / "b/c.flac"), "duration": 0.5},
+        "longest": {"path": str(audio / "b/d.wav"), "duration": 3.0},
+    }
+    assert stderr_lines(result)[0].startswith(f"error: {audio / 'broken.wav'}: ")
+    text = invoke("info", tmp_path / "audio", "--summary")
+    assert text.stdout.splitlines() == [
+        "files         3 (1 unreadable, not counted)",
+        "duration      0.00 h (5.0 s)",
+        "sample rates  16000 Hz: 2, 44100 Hz: 1",
+        "channels      1: 2, 2: 1",
+        "formats       WAV: 2, FLAC: 1",
+        "encodings     PCM_16: 3",
+        f"shortest      0.500 s  {audio / 'b/c.flac'}",
+        f"longest       3.000 s  {audio / 'b/d.wav'}",
+    ]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from melcli.report import Report, Result, Status, display_path
+from melcli.report import Progress, Report, Result, Status, display_path
 
 
 def report_of(*statuses: Status) -> Report:
@@ -120,3 +120,35 @@ def test_any_text_displays_on_one_clean_line(text: str) -> None:
 @given(st.binary())
 def test_any_file_name_bytes_display_on_one_clean_line(raw: bytes) -> None:
     _assert_fit_for_one_line(display_path(os.fsdecode(raw)))
+
+
+# ---------------------------------------------------------------- Progress
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_lines_come_at_the_interval_with_rate_and_time_left() -> None:
+    clock = FakeClock()
+    progress = Progress(total=100, interval=10.0, clock=clock)
+    lines = []
+    for _ in range(60):  # one file every 0.5 s
+        clock.now += 0.5
+        lines.append(progress.update())
+    shown = [(i, line) for i, line in enumerate(lines) if line is not None]
+    assert [i for i, _ in shown] == [19, 39, 59]  # at 10 s, 20 s, 30 s
+    assert shown[0][1] == (
+        "progress: 20/100 files (20%), 2.0 files/s, 10s elapsed, about 40s left"
+    )
+    assert shown[2][1] == (
+        "progress: 60/100 files (60%), 2.0 files/s, 30s elapsed, about 20s left"
+    )
+    clock.now += 3600
+    assert progress.update(40) == (
+        "progress: 100/100 files (100%), 0.0 files/s, 1h00m elapsed"
+    )
+    clock.now += 5
+    assert progress.update(0) is None  # the next one is due 10 s after the last
