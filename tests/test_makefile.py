@@ -25,15 +25,36 @@ features/manifest.jsonl: $(shell find audio -type f)
 \t$(MELCLI) mel audio -o features
 """
 
-#: A stamp written only when melcli succeeds, and the folders as prerequisites
-#: too (a folder's mtime changes when a file in it is added or deleted).
+#: The README's pattern: a stamp written only when melcli succeeds, remade when
+#: anything under audio/ is newer than it (a file, or a folder whose mtime
+#: moved as a file in it was added, renamed or deleted). make never sees a
+#: file name, so any name works. The new stamp is made before melcli runs: a
+#: file changed during the run is newer than it, and rebuilt next time.
 STAMP_TARGET = """\
+MELCLI ?= melcli
+
+ifneq ($(shell find audio -newer features/.done -print -quit 2>/dev/null)$(wildcard features/.done),features/.done)
+.PHONY: features/.done
+endif
+
+features/.done:
+\t@mkdir -p $(@D) && touch $@.new
+\t$(MELCLI) mel audio -o features --prune
+\tmv $@.new $@
+"""
+
+#: The pattern the README showed before: make splits find's output at
+#: spaces, so a file name with a space breaks it.
+SPLITTING_TARGET = """\
 MELCLI ?= melcli
 
 features/.done: $(shell find audio)
 \t$(MELCLI) mel audio -o features --prune
 \ttouch $@
 """
+
+#: Names make would split, expand or take as a rule: spaces, a colon, $, #.
+ODD_INPUTS = ("dogs/bark 1.wav", "dogs/bark:2 $x.wav", "birds & bees/tweet #1.wav")
 
 INPUTS = ("dogs/bark1.wav", "dogs/bark2.wav", "birds/tweet.wav")
 
@@ -79,14 +100,24 @@ def melcli_ran(result: subprocess.CompletedProcess[str]) -> bool:
     return melcli_path() in result.stdout
 
 
+def write_inputs(root: Path, rels: tuple[str, ...]) -> Path:
+    for i, rel in enumerate(rels):
+        path = root / "audio" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, noise(seed=i, seconds=0.5), 22050)
+    return root
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """audio/ with three small WAVs in two class folders."""
-    for i, rel in enumerate(INPUTS):
-        path = tmp_path / "audio" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(path, noise(seed=i, seconds=0.5), 22050)
-    return tmp_path
+    return write_inputs(tmp_path, INPUTS)
+
+
+@pytest.fixture
+def odd_project(tmp_path: Path) -> Path:
+    """audio/ with three WAVs whose names make would mangle."""
+    return write_inputs(tmp_path, ODD_INPUTS)
 
 
 def with_makefile(project: Path, text: str) -> Path:
@@ -171,9 +202,50 @@ def test_manifest_as_target_hides_a_failure_hence_the_readme_stamp(
 
 
 # --------------------------------------------- a stamp target (recommended)
-def test_stamp_target_retries_failures_and_follows_deletions(project: Path) -> None:
-    with_makefile(project, STAMP_TARGET)
-    broken = project / "audio/dogs/broken.wav"
+def test_the_old_pattern_breaks_on_a_name_with_a_space(odd_project: Path) -> None:
+    with_makefile(odd_project, SPLITTING_TARGET)
+    result = make(odd_project)
+    assert result.returncode == 2  # make's own error: melcli never ran
+    assert "***" in result.stderr
+    assert not melcli_ran(result)
+
+
+def test_stamp_target_builds_once_then_follows_changes(odd_project: Path) -> None:
+    with_makefile(odd_project, STAMP_TARGET)
+    assert make(odd_project, "-q").returncode == 1
+    first = make(odd_project)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.splitlines()[-1] == f"{len(ODD_INPUTS)} written."
+    assert set(npy_mtimes(odd_project)) == {
+        str(Path(r).with_suffix(".npy")) for r in ODD_INPUTS
+    }
+    assert make(odd_project, "-q").returncode == 0
+    second = make(odd_project)
+    assert not melcli_ran(second)
+    assert "is up to date" in second.stdout
+
+    touch_now(odd_project / "audio/dogs/bark:2 $x.wav")
+    assert make(odd_project, "-q").returncode == 1
+    touched = make(odd_project)
+    assert touched.returncode == 0, touched.stderr
+    assert touched.stderr.splitlines()[-1] == (
+        f"1 written, {len(ODD_INPUTS) - 1} up to date."
+    )
+    assert statuses(odd_project)["dogs/bark:2 $x.npy"] == "written"
+
+    time.sleep(0.05)
+    sf.write(odd_project / "audio/birds & bees/new one.wav", tone(seconds=0.5), 22050)
+    added = make(odd_project)
+    assert added.returncode == 0, added.stderr
+    assert added.stderr.splitlines()[-1] == f"1 written, {len(ODD_INPUTS)} up to date."
+    assert make(odd_project, "-q").returncode == 0
+
+
+def test_stamp_target_retries_failures_and_follows_deletions(
+    odd_project: Path,
+) -> None:
+    project = with_makefile(odd_project, STAMP_TARGET)
+    broken = project / "audio/dogs/broken file.wav"
     broken.write_bytes(b"no audio here" * 100)
 
     first = make(project)
@@ -182,23 +254,23 @@ def test_stamp_target_retries_failures_and_follows_deletions(project: Path) -> N
     again = make(project)
     assert again.returncode != 0
     assert melcli_ran(again)
-    assert again.stderr.count("error: audio/dogs/broken.wav: ") == 1
-    assert f"0 written, {len(INPUTS)} up to date, 1 failed." in again.stderr
+    assert again.stderr.count("error: audio/dogs/broken file.wav: ") == 1
+    assert f"0 written, {len(ODD_INPUTS)} up to date, 1 failed." in again.stderr
 
     sf.write(broken, tone(seconds=0.5), 22050)
     fixed = make(project)
     assert fixed.returncode == 0, fixed.stderr
-    assert f"1 written, {len(INPUTS)} up to date." in fixed.stderr
+    assert f"1 written, {len(ODD_INPUTS)} up to date." in fixed.stderr
     assert make(project, "-q").returncode == 0
     before = npy_mtimes(project)
 
     time.sleep(0.05)
-    (project / "audio/dogs/bark1.wav").unlink()
+    (project / "audio/dogs/bark 1.wav").unlink()
     assert make(project, "-q").returncode == 1
     pruned = make(project)
 
     assert pruned.returncode == 0, pruned.stderr
     assert "1 stale output removed" in pruned.stderr
-    del before["dogs/bark1.npy"]
+    del before["dogs/bark 1.npy"]
     assert npy_mtimes(project) == before
     assert make(project, "-q").returncode == 0
