@@ -26,6 +26,7 @@ import melcli
 from melcli import audio, clip, segment, stream
 from melcli import transform as tf
 from melcli.cli import cli
+from melcli.data import SpectrogramDataset
 from melcli.params import MelParams
 from melcli.render import read_image
 from melcli.storage.tarshards import Slice
@@ -627,3 +628,101 @@ def test_python_api_runs_the_features_as_the_command_line_does(
             round(k * hop / SR, 6) for k in range(count)
         )
         assert np.load(segs / rel.replace(".wav", ".npy")).shape[0] == count
+
+
+# ------------------------------------------------ --files-from with the rest
+def write_table(src: Path, rows: dict[str, str], name: str = "meta.csv") -> Path:
+    """A table beside ``src``: one row per file, its class in 'category'."""
+    table = src.parent / name
+    lines = ["filename,category,fold"]
+    lines += [
+        f"{rel},{category},{i % 2}" for i, (rel, category) in enumerate(rows.items())
+    ]
+    table.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return table
+
+
+CATEGORIES = {
+    "dogs/bark1.wav": "dog",
+    "dogs/bark.v2.wav": "dog",
+    "birds/tweet.wav": "bird",
+}
+
+
+def listed(table: Path, src: Path, out: Path, *options: object) -> Result:
+    args = ["mel", "--files-from", table, "--root", src, "-o", out, "-j", "1", *SMALL]
+    argv = [str(a) for a in (*args, *options)]
+    return CliRunner().invoke(cli, argv, catch_exceptions=False)
+
+
+@pytest.mark.parametrize("fmt", ["npy", "webdataset"])
+def test_files_from_reruns_prunes_and_keeps_meta_current(
+    src: Path, tmp_path: Path, fmt: str
+) -> None:
+    table = write_table(src, CATEGORIES)
+    out = tmp_path / "out"
+    storage = WDS if fmt == "webdataset" else ()
+    first = ok(listed(table, src, out, *storage))
+    assert first.stderr.splitlines()[-1] == "3 written."
+    folder_run = tmp_path / "folder"
+    ok(mel(src, folder_run, *SMALL))
+    for entry in manifest(out).values():
+        assert entry["meta"]["category"] == CATEGORIES[entry["source"]]
+        assert set(entry["meta"]) == {"category", "fold"}
+    for x, info in SpectrogramDataset(out, label_column="category"):
+        reference = np.load(folder_run / info["path"])
+        np.testing.assert_array_equal(x, reference)
+        assert info["class"] == CATEGORIES[info["source"]]
+
+    # A re-run: up to date; a corrected label is taken without a rebuild.
+    fixed = {**CATEGORIES, "dogs/bark.v2.wav": "wolf"}
+    write_table(src, fixed)
+    again = ok(listed(table, src, out, *storage))
+    assert again.stderr.splitlines()[-1] == "0 written, 3 up to date."
+    got = {e["source"]: e["meta"]["category"] for e in manifest(out).values()}
+    assert got == fixed
+
+    # A file changed, one gone (its row too): rebuilt, and pruned.
+    sf.write(src / "birds/tweet.wav", tone(500.0, sr=SR, seconds=0.4), SR)
+    (src / "dogs/bark1.wav").unlink()
+    del fixed["dogs/bark1.wav"]
+    write_table(src, fixed)
+    pruned = ok(listed(table, src, out, *storage, "--prune"))
+    assert pruned.stderr.splitlines()[-1] == (
+        "1 written, 1 up to date, 1 stale output removed."
+    )
+    assert sorted(e["source"] for e in manifest(out).values()) == sorted(fixed)
+    ds = SpectrogramDataset(out, label_column="category")
+    assert sorted(info["source"] for _, info in ds) == sorted(fixed)
+    assert ds.classes == ["bird", "wolf"]
+
+
+def test_files_from_shards_merge_into_one_manifest_with_meta(
+    src: Path, tmp_path: Path
+) -> None:
+    table = write_table(src, CATEGORIES)
+    out = tmp_path / "out"
+    counts = []
+    for i in range(2):
+        result = ok(listed(table, src, out, "--shard", f"{i}/2"))
+        counts.append(int(result.stderr.splitlines()[-1].split()[0]))
+    assert sum(counts) == len(CATEGORIES)
+    merged = CliRunner().invoke(cli, ["merge", str(out)], catch_exceptions=False)
+    assert merged.exit_code == 0, merged.stderr
+    entries = manifest(out)
+    assert {e["source"]: e["meta"]["category"] for e in entries.values()} == CATEGORIES
+    whole = ok(listed(table, src, out))
+    assert whole.stderr.splitlines()[-1] == "0 written, 3 up to date."
+
+
+def test_files_from_on_a_local_dask_cluster(src: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    table = write_table(src, CATEGORIES)
+    local = ok(listed(table, src, tmp_path / "local"))
+    dask = ok(listed(table, src, tmp_path / "dask", "--scheduler", "local"))
+    assert dask.stderr.splitlines()[-1] == local.stderr.splitlines()[-1] == "3 written."
+    for key, entry in manifest(tmp_path / "dask").items():
+        assert entry["meta"] == manifest(tmp_path / "local")[key]["meta"]
+        np.testing.assert_array_equal(
+            np.load(tmp_path / "dask" / key), np.load(tmp_path / "local" / key)
+        )

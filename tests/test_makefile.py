@@ -32,12 +32,15 @@ features/manifest.jsonl: $(shell find audio -type f)
 #: file changed during the run is newer than it, and rebuilt next time.
 STAMP_TARGET = """\
 MELCLI ?= melcli
+STAMP := features/.done
 
-ifneq ($(shell find audio -newer features/.done -print -quit 2>/dev/null)$(wildcard features/.done),features/.done)
-.PHONY: features/.done
+# Out of date when the stamp is missing or anything under audio/ is newer.
+NEWER := $(shell find audio -newer $(STAMP) -print -quit 2>/dev/null)
+ifneq ($(NEWER)$(wildcard $(STAMP)),$(STAMP))
+.PHONY: $(STAMP)
 endif
 
-features/.done:
+$(STAMP):
 \t@mkdir -p $(@D) && touch $@.new
 \t$(MELCLI) mel audio -o features --prune
 \tmv $@.new $@
