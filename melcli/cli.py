@@ -1112,7 +1112,7 @@ def _build(
         if total == 0:
             click.echo("warning: no audio files found", err=True)
         click.echo(report.summary(), err=True)
-    if not quiet and console.scattered and report.failures:
+    if not quiet and console.progressed and report.failures:
         # In a long log the errors are far apart: all of them once more.
         failures = sorted(report.failures, key=lambda r: os.fsencode(r.src))
         click.echo(f"{len(failures)} failed, by path:", err=True)
@@ -1659,9 +1659,8 @@ class _Console:
     """Progress bar on a terminal, plain lines elsewhere; all on stderr.
 
     Elsewhere (a CI log), a :class:`Progress` line every ``progress_interval``
-    seconds. ``scattered`` tells whether anything but errors was printed
-    among them (progress, warnings, ``--verbose``): then the run ends with a
-    recap of the failures.
+    seconds as files finish. ``progressed`` tells whether any was printed: a
+    log that long ends with a recap of the failures.
     """
 
     def __init__(
@@ -1676,7 +1675,7 @@ class _Console:
         self.verbose = verbose and not quiet
         self.bar: Any = None
         self.progress: Progress | None = None
-        self.scattered = self.verbose
+        self.progressed = False
         if not quiet and not sys.stderr.isatty() and progress_interval > 0:
             self.progress = Progress(total=total, interval=progress_interval)
         if not quiet and sys.stderr.isatty():
@@ -1702,7 +1701,6 @@ class _Console:
                 self.echo(f"skipped {display_path(result.src)}: {result.reason}")
             return
         if not self.quiet:
-            self.scattered = self.scattered or bool(result.warnings)
             for warning in result.warnings:
                 self.echo(
                     f"warning: {display_path(result.src)}: "
@@ -1717,7 +1715,7 @@ class _Console:
             outputs = ", ".join(display_path(p) for p in result.outputs)
             self.echo(f"wrote {outputs}")
         if self.progress is not None and (line := self.progress.update()):
-            self.scattered = True
+            self.progressed = True
             self.echo(line)
 
     def close(self) -> None:
