@@ -181,6 +181,7 @@ def list_options(fn: F) -> F:
             "--root",
             "list_root",
             type=click.Path(file_okay=False, path_type=Path),
+            metavar="DIR",
             help="The folder the listed paths are relative to, and mirrored "
             "from. [default: the folder of FILE; for '-' the current folder]",
         ),
@@ -1427,7 +1428,7 @@ def info(
     With --summary, totals instead: files, hours, files per sample rate,
     channel count and format, the shortest and the longest file (with --json,
     one object with the keys files, unreadable, seconds, hours, samplerates,
-    channels, formats, shortest and longest).
+    channels, formats, subtypes, shortest and longest).
 
     Unreadable files are reported on stderr; the exit status is then 1.
     """

@@ -84,7 +84,10 @@ class SpectrogramDataset:
         What a shorter array is padded with; ``None``: its own minimum (the
         dB floor), or 0 (the mean) with ``normalize``.
     seed : int or None
-        Seed of ``crop="random"``.
+        Seed of ``crop="random"``. ``None``: fresh entropy in each process,
+        so DataLoader workers crop differently; with a seed, each worker
+        starts from the same state (reproducible, but the workers repeat
+        each other's crops).
 
     Raises
     ------
@@ -119,7 +122,8 @@ class SpectrogramDataset:
         self.frames = frames
         self.crop = crop
         self.pad_value = pad_value
-        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self._rng: tuple[int, np.random.Generator] | None = None
         self.items = _items(self.out, label_column)
         found = {item.label_name for item in self.items if item.label_name}
         if classes is None:
@@ -174,6 +178,12 @@ class SpectrogramDataset:
         """Every item's label, in order (-1: no class), without reading arrays."""
         return [self._label.get(item.label_name, -1) for item in self.items]
 
+    def _generator(self) -> np.random.Generator:
+        """Return the random generator of this process (a forked worker: its own)."""
+        if self._rng is None or (self.seed is None and self._rng[0] != os.getpid()):
+            self._rng = (os.getpid(), np.random.default_rng(self.seed))
+        return self._rng[1]
+
     def _fit(self, x: np.ndarray) -> np.ndarray:
         """Cut or pad the last axis of ``x`` to :attr:`frames`."""
         assert self.frames is not None
@@ -184,7 +194,7 @@ class SpectrogramDataset:
             elif self.crop == "center":
                 start = (n - self.frames) // 2
             else:
-                start = int(self.rng.integers(0, n - self.frames + 1))
+                start = int(self._generator().integers(0, n - self.frames + 1))
             return np.ascontiguousarray(x[..., start : start + self.frames])
         if n < self.frames:
             fill = self.pad_value
