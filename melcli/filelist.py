@@ -141,9 +141,10 @@ def read_list(
             for line, row in rows
         ]
         return from_rows(listed, root=base, name=name, columns=tuple(header))
+    # Only \n ends a line (str.splitlines would also split a name at \x0c...).
     lines = [
-        (n, line, ())
-        for n, line in enumerate(text.splitlines(), start=1)
+        (n, line.removesuffix("\r"), ())
+        for n, line in enumerate(text.split("\n"), start=1)
         if line.strip()
     ]
     return from_rows(lines, root=base, name=name)

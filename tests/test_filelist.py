@@ -21,14 +21,15 @@ def touch(root: Path, *rels: str) -> Path:
 
 
 def test_a_text_list_resolves_against_its_own_folder(tmp_path: Path) -> None:
-    touch(tmp_path / "data", "a.wav", "sub/b c.wav", "sub/d.flac")
+    touch(tmp_path / "data", "a.wav", "sub/b c.wav", "sub/d.flac", "e\x0cf.wav")
     listing = tmp_path / "data/list.txt"
-    listing.write_text("a.wav\n\nsub/b c.wav\n./sub/../sub/d.flac\r\n")
+    listing.write_bytes(b"a.wav\n\nsub/b c.wav\n./sub/../sub/d.flac\r\ne\x0cf.wav")
     got = read_list(listing)
     assert [(f.rel, f.line, f.meta) for f in got.files] == [
         ("a.wav", 1, ()),
         ("sub/b c.wav", 3, ()),
         ("sub/d.flac", 4, ()),
+        ("e\x0cf.wav", 5, ()),
     ]
     assert got.files[1].path == tmp_path / "data/sub/b c.wav"
     assert got.problems == []
