@@ -26,7 +26,7 @@ from . import shard as sharding
 from .batch import decide, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
 from .errors import MelcliError, ParameterError, UsageError
-from .filelist import read_list
+from .filelist import FileList, read_list
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
 from .params import (
@@ -922,12 +922,7 @@ def mel(
         if scheduler == cluster.LOCAL:  # its workers import, meanwhile
             cluster.start_fork_server()
         _require_dask()
-    listed = None
-    if files_from is not None:
-        try:
-            listed = read_list(files_from, path_column=path_column, root=list_root)
-        except UsageError as exc:
-            raise click.BadParameter(str(exc), param_hint="'--files-from'") from None
+    listed = _read_listed(files_from, path_column, list_root)
     the_plan = plan(
         src,
         out,
@@ -1439,11 +1434,8 @@ def info(
     found = find_audio(
         src, extensions=_extensions(extensions), include=include, exclude=exclude
     )
-    if files_from is not None:
-        try:
-            listed = read_list(files_from, path_column=path_column, root=list_root)
-        except UsageError as exc:
-            raise click.BadParameter(str(exc), param_hint="'--files-from'") from None
+    listed = _read_listed(files_from, path_column, list_root)
+    if listed is not None:
         found.problems.extend(listed.problems)
         found.files.extend((f.path, f.rel) for f in listed.files)
     failed = 0
@@ -1629,6 +1621,18 @@ def merge(
 
 
 # ------------------------------------------------------------------ helpers
+def _read_listed(
+    files_from: str | None, path_column: str | None, root: Path | None
+) -> FileList | None:
+    """Read ``--files-from`` (None without it); a bad list is a usage error."""
+    if files_from is None:
+        return None
+    try:
+        return read_list(files_from, path_column=path_column, root=root)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--files-from'") from None
+
+
 def _check_out(src: tuple[Path, ...], out: Path) -> None:
     out_real = os.path.realpath(out)
     for s in src:
