@@ -13,7 +13,6 @@ say why.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import fnmatch
 import os
@@ -287,8 +286,7 @@ def plan(
             if passed_over is not None:
                 result.skipped.append(passed_over)
             else:
-                job = _job(item.path, item.rel, out_dir, png)
-                candidates.append(dataclasses.replace(job, meta=item.meta))
+                candidates.append(_job(item.path, item.rel, out_dir, png, item.meta))
     result.jobs = _drop_collisions(_unique(candidates), result, fold_case=fold_case)
     return result
 
@@ -317,10 +315,17 @@ def ignores_case(folder: Path) -> bool:
         os.unlink(name)
 
 
-def _job(src: Path, rel: str, out_dir: Path, png: bool) -> Job:
+def _job(
+    src: Path,
+    rel: str,
+    out_dir: Path,
+    png: bool,
+    meta: tuple[tuple[str, str], ...] = (),
+) -> Job:
     stem = Path(rel).with_suffix("") if Path(rel).suffix else Path(rel)
     npy = out_dir / f"{stem}.npy"
-    return Job(src=src, rel=rel, npy=npy, png=out_dir / f"{stem}.png" if png else None)
+    png_path = out_dir / f"{stem}.png" if png else None
+    return Job(src=src, rel=rel, npy=npy, png=png_path, meta=meta)
 
 
 def _walk(

@@ -162,7 +162,7 @@ def from_rows(
     This is :func:`read_list` after parsing, for rows a program already has.
     """
     root_path = Path(root)
-    root_abs = os.path.abspath(root_path)
+    inside = os.path.join(os.path.abspath(root_path), "")  # with a trailing /
     result = FileList(name=name, root=root_path, columns=columns)
     first: dict[str, Listed] = {}
     repeats: dict[str, list[int]] = {}
@@ -172,14 +172,14 @@ def from_rows(
             result.problems.append(Problem(Path(name), f"{where}: no path"))
             continue
         joined = os.path.join(root_path, text)  # an absolute text stays as it is
-        full = os.path.normpath(os.path.abspath(joined))
-        rel = os.path.relpath(full, root_abs)
+        full = os.path.abspath(joined)  # normalised too
         path = Path(os.path.normpath(joined))
-        if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir:
+        if not full.startswith(inside):
             result.problems.append(
                 Problem(path, f"{where}: not inside the root folder {root_path}")
             )
             continue
+        rel = full[len(inside) :].replace(os.sep, "/")
         if full in first:
             repeats.setdefault(full, [first[full].line]).append(line)
             continue
@@ -187,7 +187,7 @@ def from_rows(
         if reason:
             result.problems.append(Problem(path, f"{where}: {reason}"))
             continue
-        listed = Listed(path, Path(rel).as_posix(), tuple(meta), line)
+        listed = Listed(path, rel, tuple(meta), line)
         first[full] = listed
         result.files.append(listed)
     for full, lines in repeats.items():
