@@ -1628,9 +1628,17 @@ def _read_listed(
     if files_from is None:
         return None
     try:
-        return read_list(files_from, path_column=path_column, root=root)
+        listed = read_list(files_from, path_column=path_column, root=root)
     except UsageError as exc:
         raise click.BadParameter(str(exc), param_hint="'--files-from'") from None
+    if listed.problems and not listed.files:
+        click.echo(
+            f"warning: no file listed in {display_path(listed.name)} was found; "
+            f"its paths are taken relative to {display_path(listed.root)} "
+            "(--root)",
+            err=True,
+        )
+    return listed
 
 
 def _check_out(src: tuple[Path, ...], out: Path) -> None:

@@ -861,3 +861,30 @@ def test_info_summary_totals_for_a_dataset_card(
         f"shortest      0.500 s  {audio / 'b/c.flac'}",
         f"longest       3.000 s  {audio / 'b/d.wav'}",
     ]
+
+
+def test_files_from_with_the_wrong_root_says_where_it_looked(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    write_audio("dogs/a.wav")
+    table = tmp_path / "meta/list.csv"
+    table.parent.mkdir()
+    table.write_text("filename,label\ndogs/a.wav,dog\n")
+    out = tmp_path / "out"
+    wrong = invoke("mel", "--files-from", table, "-o", out, "-j", "1")
+    assert wrong.exit_code == 1
+    assert stderr_lines(wrong) == [
+        f"warning: no file listed in {table} was found; its paths are taken "
+        f"relative to {table.parent} (--root)",
+        f"error: {table.parent / 'dogs/a.wav'}: line 2 of {table}: "
+        "no such file or directory",
+        "0 written, 1 failed.",
+    ]
+    right = invoke(
+        "mel", "--files-from", table, "--root", tmp_path / "audio", "-o", out, "-j", "1"
+    )
+    assert right.exit_code == 0, right.stderr
+    assert files_under(out) == {"dogs/a.npy"}
+    usage = invoke("mel", tmp_path / "audio", "--root", tmp_path, "-o", out)
+    assert usage.exit_code == 2
+    assert "needs --files-from" in usage.stderr
