@@ -99,10 +99,13 @@ def decide(
             build.tasks.append(Task(job))
             build.reasons[job.src] = why
         elif format == webdataset.FORMAT:
-            # A shard is immutable: a sample gains or changes its PNG by being
-            # rewritten.
+            # A shard is immutable: a sample gains or changes its PNG, or the
+            # table row in its KEY.json, by being rewritten.
             entry = manifest.entries[key]
-            if job.png is not None and "png" not in entry["members"]:
+            if (entry.get("meta") or {}) != dict(job.meta):
+                build.tasks.append(Task(job))
+                build.reasons[job.src] = "meta changed"
+            elif job.png is not None and "png" not in entry["members"]:
                 build.tasks.append(Task(job))
                 build.reasons[job.src] = "PNG missing"
             elif job.png is not None and _drawn_as(entry) != drawn_as:

@@ -635,9 +635,7 @@ def write_table(src: Path, rows: dict[str, str], name: str = "meta.csv") -> Path
     """A table beside ``src``: one row per file, its class in 'category'."""
     table = src.parent / name
     lines = ["filename,category,fold"]
-    lines += [
-        f"{rel},{category},{i % 2}" for i, (rel, category) in enumerate(rows.items())
-    ]
+    lines += [f"{rel},{category},{1 + len(rel) % 5}" for rel, category in rows.items()]
     table.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return table
 
@@ -674,13 +672,28 @@ def test_files_from_reruns_prunes_and_keeps_meta_current(
         np.testing.assert_array_equal(x, reference)
         assert info["class"] == CATEGORIES[info["source"]]
 
-    # A re-run: up to date; a corrected label is taken without a rebuild.
+    # A re-run: up to date. A corrected label goes into the manifest; a
+    # shard's KEY.json holds it too, so that sample is rewritten.
+    assert ok(listed(table, src, out, *storage)).stderr.splitlines()[-1] == (
+        "0 written, 3 up to date."
+    )
     fixed = {**CATEGORIES, "dogs/bark.v2.wav": "wolf"}
     write_table(src, fixed)
     again = ok(listed(table, src, out, *storage))
-    assert again.stderr.splitlines()[-1] == "0 written, 3 up to date."
+    rewritten = 1 if fmt == "webdataset" else 0
+    assert again.stderr.splitlines()[-1] == (
+        f"{rewritten} written, {3 - rewritten} up to date."
+    )
     got = {e["source"]: e["meta"]["category"] for e in manifest(out).values()}
     assert got == fixed
+    if fmt == "webdataset":  # the KEY.json each entry points at (not a stale copy)
+        for entry in manifest(out).values():
+            offset, size = entry["members"]["json"]
+            with open(out / entry["shard"], "rb") as f:
+                f.seek(offset)
+                described = json.loads(f.read(size))
+            assert described["meta"] == entry["meta"]
+            assert described["meta"]["category"] == fixed[entry["source"]]
 
     # A file changed, one gone (its row too): rebuilt, and pruned.
     sf.write(src / "birds/tweet.wav", tone(500.0, sr=SR, seconds=0.4), SR)

@@ -276,6 +276,7 @@ class SampleStore:
             "dtype": str(array.dtype),
             "settings": self._fingerprint,
             "params": effective,
+            **({"meta": dict(job.meta)} if job.meta else {}),
             **versions(),
             **extra,
         }
