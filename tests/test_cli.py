@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -888,3 +889,27 @@ def test_files_from_with_the_wrong_root_says_where_it_looked(
     usage = invoke("mel", tmp_path / "audio", "--root", tmp_path, "-o", out)
     assert usage.exit_code == 2
     assert "needs --files-from" in usage.stderr
+
+
+def test_files_from_standard_input_in_a_real_pipeline(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    write_audio("dogs/bark 1.wav", noise(seed=1, seconds=0.3))
+    write_audio("cats/meow.wav", noise(seed=2, seconds=0.3))
+    (tmp_path / "audio/notes.txt").write_text("not audio")
+    melcli_bin = shlex.join(melcli_command())
+    proc = subprocess.run(
+        ["sh", "-c", f"find audio -name '*.wav' | {melcli_bin} mel --files-from - "
+         "-o out -j 1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[-1] == "2 written."
+    assert files_under(tmp_path / "out") == {
+        "audio/dogs/bark 1.npy",
+        "audio/cats/meow.npy",
+    }
