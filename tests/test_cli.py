@@ -851,6 +851,13 @@ def test_info_summary_totals_for_a_dataset_card(
         "longest": {"path": str(audio / "b/d.wav"), "duration": 3.0},
     }
     assert stderr_lines(result)[0].startswith(f"error: {audio / 'broken.wav'}: ")
+    listing = tmp_path / "list.txt"
+    listing.write_text("b/c.flac\na.wav\n")
+    listed = invoke(
+        "info", "--files-from", listing, "--root", audio, "--summary", "--json"
+    )
+    assert listed.exit_code == 0, listed.stderr
+    assert json.loads(listed.stdout)["seconds"] == 2.0
     text = invoke("info", tmp_path / "audio", "--summary")
     assert text.stdout.splitlines() == [
         "files         3 (1 unreadable, not counted)",

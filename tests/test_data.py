@@ -265,3 +265,19 @@ def test_a_torch_dataloader_batches_it(lengths: Path) -> None:
     assert x.dtype == torch.float32
     assert info["label"].tolist() == [0, 1, 2]
     assert info["class"] == ["c0", "c1", "c2"]
+
+
+@pytest.mark.parametrize("storage", [(), ("--format", "webdataset")])
+def test_each_segment_file_is_an_item(tmp_path: Path, storage: tuple[str, ...]) -> None:
+    path = tmp_path / "audio/dogs/long.wav"
+    path.parent.mkdir(parents=True)
+    sf.write(path, noise(sr=SR, seconds=1.3), SR)
+    out = tmp_path / "out"
+    ok(mel(tmp_path / "audio", "-o", out, "--segment", "0.5",
+           "--segment-layout", "files", *storage))  # fmt: skip
+    ds = SpectrogramDataset(out)
+    paths = [info["path"] for _, info in ds]
+    assert paths == ["dogs/long.000.npy", "dogs/long.001.npy", "dogs/long.002.npy"]
+    assert ds.labels == [0, 0, 0]
+    assert {info["source"] for _, info in ds} == {"dogs/long.wav"}
+    assert len({x.tobytes() for x, _ in ds}) == 3  # three different windows
