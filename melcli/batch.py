@@ -575,10 +575,11 @@ def run(
     segment.check_png(png, params)
     if render is not None:
         render.validate()
-    listed = files_from
-    if files_from is not None and not isinstance(files_from, FileList):
-        listed = read_list(files_from, path_column=path_column, root=root)
-    assert listed is None or isinstance(listed, FileList)
+    listed = (
+        files_from
+        if files_from is None or isinstance(files_from, FileList)
+        else read_list(files_from, path_column=path_column, root=root)
+    )
     the_plan = plan(
         sources,
         out,

@@ -892,6 +892,7 @@ def mel(
         raise click.BadParameter(
             "needs --files-from", param_hint="'--path-column' / '--root'"
         )
+    listed = _read_listed(files_from, path_column, list_root)
     if shard is not None and fmt == webdataset.FORMAT:
         # Concurrent shards would pick the same tar names, and each would
         # delete the tars its own manifest part does not list.
@@ -922,7 +923,6 @@ def mel(
         if scheduler == cluster.LOCAL:  # its workers import, meanwhile
             cluster.start_fork_server()
         _require_dask()
-    listed = _read_listed(files_from, path_column, list_root)
     the_plan = plan(
         src,
         out,
