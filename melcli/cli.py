@@ -1707,6 +1707,12 @@ class _Console:
             click.echo(line, err=True)
 
     def on_result(self, result: Result) -> None:
+        self._show(result)
+        if self.progress is not None and (line := self.progress.update()):
+            self.progressed = True
+            self.echo(line)
+
+    def _show(self, result: Result) -> None:
         if self.bar is not None:
             self.bar.update(1)
         if result.status is Status.SKIPPED:
@@ -1727,9 +1733,6 @@ class _Console:
         elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
             self.echo(f"wrote {outputs}")
-        if self.progress is not None and (line := self.progress.update()):
-            self.progressed = True
-            self.echo(line)
 
     def close(self) -> None:
         if self.bar is not None:
