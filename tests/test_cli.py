@@ -794,6 +794,7 @@ def test_an_out_from_before_subfolders_moves_its_outputs_on_the_next_run(
 def test_ci_log_progress_lines_and_a_sorted_recap_of_the_failures(
     bad_batch: Path, tmp_path: Path
 ) -> None:
+    (bad_batch / "notes.txt").write_text("passed over, and counted")
     result = invoke(
         "mel", bad_batch, "-o", tmp_path / "out", "-j", "1",
         "--progress-interval", "0.000001",
@@ -801,14 +802,14 @@ def test_ci_log_progress_lines_and_a_sorted_recap_of_the_failures(
     assert result.exit_code == 1
     lines = stderr_lines(result)
     progress = [line for line in lines if line.startswith("progress: ")]
-    total = len(BAD_NAMES) + len(GOOD_RELS)
+    total = len(BAD_NAMES) + len(GOOD_RELS) + 1
     assert len(progress) == total  # every file is past so short an interval
     assert progress[-1].startswith(f"progress: {total}/{total} files (100%), ")
     assert re.fullmatch(
-        r"progress: 1/5 files \(20%\), [\d.]+ files/s, \d+s elapsed, about \d+s left",
+        r"progress: 1/6 files \(16%\), [\d.]+ files/s, \d+s elapsed, about \d+s left",
         progress[0],
     )
-    summary = lines.index("2 written, 3 failed.")
+    summary = lines.index("2 written, 1 skipped, 3 failed.")
     assert lines[summary + 1] == "3 failed, by path:"
     recap = lines[summary + 2 :]
     assert recap == sorted(recap)
@@ -824,7 +825,7 @@ def test_ci_log_progress_lines_and_a_sorted_recap_of_the_failures(
         "--progress-interval", "0",
     )  # fmt: skip
     assert not [x for x in stderr_lines(quiet_log) if x.startswith("progress")]
-    assert stderr_lines(quiet_log)[-1] == "2 written, 3 failed."  # no recap
+    assert stderr_lines(quiet_log)[-1] == "2 written, 1 skipped, 3 failed."  # no recap
 
 
 def test_info_summary_totals_for_a_dataset_card(
