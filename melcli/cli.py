@@ -1430,11 +1430,12 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
             if not quiet:
                 for warning in chosen.warnings:
                     click.echo(f"warning: {display_path(warning)}", err=True)
-                if chosen.other_settings:
+                if n := chosen.other_settings:
                     click.echo(
-                        f"warning: left out the arrays of {chosen.other_settings} "
-                        "inputs made with other settings than the latest ones "
-                        "('melcli mel ... --prune' deletes them)",
+                        f"warning: left out the arrays of {n} "
+                        f"input{'s' if n > 1 else ''} made with other settings "
+                        "than the latest ones ('melcli mel ... --prune' deletes "
+                        "them)",
                         err=True,
                     )
             result = write_stats(out, paths=chosen.arrays)

@@ -148,7 +148,8 @@ class Manifest:
         manifest = cls(out=out, **fields)
         for path in (manifest.path, manifest.journal_path):
             manifest.entries.update(manifest.read(path))
-        manifest.recovered = os.path.isfile(manifest.journal_path)
+        journal = manifest.journal_path
+        manifest.recovered = os.path.isfile(journal) and not os.path.islink(journal)
         return manifest
 
     def read(self, path: Path) -> dict[str, Entry]:
@@ -341,8 +342,12 @@ def _reason(exc: OSError) -> str:
 
 
 # ------------------------------------------------------------------ schema
+#: Sizes, offsets and times fit in 63 bits.
+_LIMIT = 1 << 63
+
+
 def _is_int(value: object) -> bool:
-    return type(value) is int and 0 <= value < 1 << 63
+    return type(value) is int and 0 <= value < _LIMIT
 
 
 def _is_number(value: object) -> bool:
@@ -350,7 +355,11 @@ def _is_number(value: object) -> bool:
 
 
 def _is_stamp(value: object) -> bool:
-    return isinstance(value, list) and len(value) == 2 and all(map(_is_int, value))
+    """``[size, mtime_ns]``, ``[offset, size]``, ``[start, end]``."""
+    if type(value) is not list or len(value) != 2:
+        return False
+    a, b = value
+    return type(a) is int and type(b) is int and 0 <= a < _LIMIT and 0 <= b < _LIMIT
 
 
 def _is_text(value: object) -> bool:
@@ -383,18 +392,24 @@ def _list_of(check: Callable[[object], bool]) -> Callable[[object], bool]:
     return lambda value: isinstance(value, list) and all(map(check, value))
 
 
-#: The type of each field the code reads from an entry (absent is fine, unless
-#: :func:`entry_problem` says otherwise).
-_FIELDS: dict[str, Callable[[object], bool]] = {
+_NONE = type(None)
+
+#: Each field the code reads: the JSON types its value may have (checked
+#: inline: an up-to-date re-run validates every entry, and a call per field
+#: would cost as much as parsing the line), or a check.
+_SCHEMA: dict[str, tuple[type, ...] | Callable[[object], bool]] = {
     **dict.fromkeys(
         ("status", "error", "settings", "format", "render", "melcli", "librosa"),
-        _optional(lambda v: isinstance(v, str)),
+        (str, _NONE),
     ),
+    "duration": (int, float),
+    "params": (dict,),
+    "silent": (bool,),
     **dict.fromkeys(("source", "source_path", "source_abs"), _optional(_is_text)),
     "npy": _optional(safe_name),
     "png": _optional(safe_name),
     "stamps": lambda v: (
-        isinstance(v, dict)
+        type(v) is dict
         and all(safe_name(k) and (s is None or _is_stamp(s)) for k, s in v.items())
     ),
     "input": _optional(_is_stamp),
@@ -402,11 +417,8 @@ _FIELDS: dict[str, Callable[[object], bool]] = {
     "sr": _is_int,
     "samplerate": _is_int,
     "channels": _is_int,
-    "duration": _is_number,
     "segments": _list_of(_is_number),
     "warnings": _list_of(lambda v: isinstance(v, str)),
-    "params": lambda v: isinstance(v, dict),
-    "silent": lambda v: isinstance(v, bool),
     "shard": _optional(lambda v: isinstance(v, str) and shard_index(v) is not None),
     "sample": _is_sample_key,
     "members": _is_members,
@@ -428,15 +440,22 @@ def entry_problem(entry: object) -> str | None:
     do not pass), and every name of a file in OUT (``key``, ``npy``, ``png``,
     the ``stamps``, ``shard``, sample keys) is :func:`~melcli.outdir.safe_name`.
     A sample in a shard has its ``sample``, ``members`` and ``span``, each
-    member inside the span.
+    member inside the span. Returns the name of the first field that fails.
     """
-    if not isinstance(entry, dict):
+    if type(entry) is not dict:
         return "not a JSON object"
+    fields: dict[str, object] = entry
     key = entry.get("key")
     if not isinstance(key, str) or not (key.startswith("src:") or safe_name(key)):
         return "key"
-    for name, check in _FIELDS.items():
-        if name in entry and not check(entry[name]):
+    for name, value in fields.items():
+        spec = _SCHEMA.get(name)
+        if spec is None:
+            continue
+        if type(spec) is tuple:
+            if type(value) not in spec:
+                return name
+        elif not spec(value):  # type: ignore[operator]
             return name
     if entry.get("format") == "webdataset" and entry.get("shard"):
         for name in ("sample", "members", "span"):

@@ -59,11 +59,11 @@ def safe_name(name: object) -> bool:
     ``../victim``, ``/etc/passwd``, ``a//b`` and ``a/./b`` are not. (Symbolic
     links are :class:`OutDir`'s business.)
     """
-    if not isinstance(name, str) or not name or name[0] == "/" or "\0" in name:
+    if type(name) is not str or "\0" in name:
         return False
-    if "." not in name and "//" not in name and not name.endswith("/"):
-        return True  # the common case, without splitting
-    return all(part not in ("", ".", "..") for part in name.split("/"))
+    # An empty, "." or ".." component, a leading "/" (absolute) or a trailing one.
+    wrapped = f"/{name}/"
+    return "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped
 
 
 class OutDir:
@@ -170,11 +170,11 @@ def read_regular(path: Path) -> bytes | None:
         return None
     except OSError as exc:
         if os.path.islink(path):
-            raise OSError(f"{path} is a symbolic link, not a file") from None
+            raise OSError("a symbolic link, not a file") from None
         raise exc
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path} is not a regular file")
+            raise OSError("not a regular file")
         return f.read()
 
 
@@ -188,7 +188,7 @@ def open_append(path: Path) -> int:
     fd = os.open(path, flags, 0o644)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise OSError(f"{path} is not a regular file")
+        raise OSError("not a regular file")
     return fd
 
 

@@ -32,7 +32,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import MelcliError
+from .errors import MelcliError, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest
 from .storage import webdataset
 from .storage.tarshards import Slice
@@ -300,11 +300,17 @@ def _latest_settings(entries: Iterable[Entry]) -> object:
 
 
 def _walk_npy(out: Path) -> Iterator[Path]:
+    """Yield every ``*.npy`` file below ``out`` that is not hidden nor a link.
+
+    Folders that are symbolic links are not walked either: nothing is read
+    from outside OUT.
+    """
     for folder, dirs, files in os.walk(out):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            if name.endswith(".npy") and not name.startswith("."):
-                yield Path(folder) / name
+            path = os.path.join(folder, name)
+            if name.endswith(".npy") and name[0] != "." and not os.path.islink(path):
+                yield Path(path)
 
 
 def write_stats(
@@ -332,7 +338,11 @@ def write_stats(
     """
     out = Path(out)
     stats = compute(arrays_of(out) if paths is None else paths)
-    stats.save(Path(dest) if dest is not None else out / STATS_NAME)
+    target = Path(dest) if dest is not None else out / STATS_NAME
+    try:
+        stats.save(target)
+    except OSError as exc:  # a folder in its place, a full disk
+        raise MelcliError(f"cannot write {target}: {os_reason(exc)}") from None
     return stats
 
 
