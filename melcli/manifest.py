@@ -362,6 +362,14 @@ def _is_stamp(value: object) -> bool:
     return type(a) is int and type(b) is int and 0 <= a < _LIMIT and 0 <= b < _LIMIT
 
 
+def _are_stamps(stamps: dict[object, object]) -> bool:
+    """``{name in OUT: [size, mtime_ns] or null}``."""
+    for name, stamp in stamps.items():
+        if not safe_name(name) or not (stamp is None or _is_stamp(stamp)):
+            return False
+    return True
+
+
 def _is_text(value: object) -> bool:
     return isinstance(value, str) and "\0" not in value
 
@@ -408,10 +416,7 @@ _SCHEMA: dict[str, tuple[type, ...] | Callable[[object], bool]] = {
     **dict.fromkeys(("source", "source_path", "source_abs"), _optional(_is_text)),
     "npy": _optional(safe_name),
     "png": _optional(safe_name),
-    "stamps": lambda v: (
-        type(v) is dict
-        and all(safe_name(k) and (s is None or _is_stamp(s)) for k, s in v.items())
-    ),
+    "stamps": lambda v: type(v) is dict and _are_stamps(v),
     "input": _optional(_is_stamp),
     "shape": _list_of(_is_int),
     "sr": _is_int,

@@ -59,11 +59,13 @@ def safe_name(name: object) -> bool:
     ``../victim``, ``/etc/passwd``, ``a//b`` and ``a/./b`` are not. (Symbolic
     links are :class:`OutDir`'s business.)
     """
-    if type(name) is not str or "\0" in name:
+    if type(name) is not str or not name or name[0] == "/" or name[-1] == "/":
+        return False  # absolute, or an empty last component
+    if "//" in name or "\0" in name:
         return False
-    # An empty, "." or ".." component, a leading "/" (absolute) or a trailing one.
-    wrapped = f"/{name}/"
-    return "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped
+    if name[0] != "." and "/." not in name:
+        return True  # no component starts with a dot: the common case
+    return all(part not in (".", "..") for part in name.split("/"))
 
 
 class OutDir:
