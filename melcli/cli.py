@@ -1107,13 +1107,7 @@ def _dry_run(
     """List what a run would build and why, on stdout; write nothing."""
     manifest = _load_manifest(out, shard) if out.is_dir() else None
     build = decide(
-        the_plan,
-        manifest,
-        params=params,
-        force=force,
-        format=fmt,
-        render=render,
-        out=out,
+        the_plan, manifest, params=params, force=force, format=fmt, render=render
     )
     for task in build.tasks:
         reason = build.reasons.get(task.job.src, "new")

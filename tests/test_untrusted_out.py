@@ -487,12 +487,17 @@ def test_sample_spans_beyond_their_shard_are_not_copied(
 
 
 # --------------------------------------------------------------- --shard
+def sharded(src: Path, out: Path) -> Path:
+    """OUT after ``--shard 0/2`` and ``--shard 1/2`` runs."""
+    for i in range(2):
+        assert mel(src, out, "--shard", f"{i}/2").exit_code == 0
+    return out
+
+
 def test_crafted_manifest_parts_are_validated_by_shards_and_merge(
     src: Path, tmp_path: Path, victim: Path
 ) -> None:
-    out = tmp_path / "out"
-    for i in range(2):
-        assert mel(src, out, "--shard", f"{i}/2").exit_code == 0
+    out = sharded(src, tmp_path / "out")
     before = state(victim)
     part = ShardManifest(out=out, shard=Shard(0, 2)).path
     lines = entries(out, part.name)
@@ -513,9 +518,7 @@ def test_crafted_manifest_parts_are_validated_by_shards_and_merge(
 def test_merge_refuses_a_part_that_is_a_link(
     src: Path, tmp_path: Path, victim: Path
 ) -> None:
-    out = tmp_path / "out"
-    for i in range(2):
-        assert mel(src, out, "--shard", f"{i}/2").exit_code == 0
+    out = sharded(src, tmp_path / "out")
     part = ShardManifest(out=out, shard=Shard(1, 2)).path
     part.unlink()
     part.symlink_to(victim / "p1")
