@@ -741,7 +741,8 @@ def cli() -> None:
 @click.option(
     "--prune",
     is_flag=True,
-    help="Delete outputs whose input is gone (they are reported as stale otherwise).",
+    help="Delete outputs whose input is gone (reported as stale otherwise), and "
+    "outputs of inputs this run leaves out that were made with other settings.",
 )
 @click.option(
     "--fail-fast", is_flag=True, help="Stop at the first file that fails (exit 1)."
