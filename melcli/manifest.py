@@ -375,12 +375,16 @@ def _is_text(value: object) -> bool:
 
 
 def _is_sample_key(value: object) -> bool:
-    """Return whether ``value`` is a key as ``sample_key`` writes it (no dot)."""
+    """Return whether ``value`` is a key as ``sample_key`` writes it.
+
+    A safe name with no dot and no control character (both escaped as ``%XX``):
+    a tar member ``KEY.npy`` made from it stays where a reader expects it.
+    """
     return (
         isinstance(value, str)
         and safe_name(value)
         and "." not in value
-        and value.isprintable()
+        and not any(ch < " " or ch == "\x7f" for ch in value)
     )
 
 

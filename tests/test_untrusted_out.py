@@ -718,6 +718,14 @@ def test_random_entry_mutations_never_traceback_nor_touch_outside(
 
 
 def test_every_entry_melcli_writes_passes_validation(src: Path, tmp_path: Path) -> None:
+    """And is up to date on the next run: validation drops nothing melcli wrote.
+
+    With odd names too: control, bidi, zero-width characters, a byte that is
+    not UTF-8, ``%`` and dots (which sample keys escape).
+    """
+    write_wav(src / "empty.wav", seconds=0)  # a failed entry too
+    odd = src / "odd" / "a.b\u200d\u202e\n\t%\udcff c.wav"
+    os.rename(write_wav(src / "odd" / "tmp.wav"), odd)
     for k, options in enumerate(
         [
             (),
@@ -735,11 +743,15 @@ def test_every_entry_melcli_writes_passes_validation(src: Path, tmp_path: Path) 
         ]
     ):
         out = tmp_path / f"out{k}"
-        write_wav(src / "empty.wav", seconds=0)  # a failed entry too
+        if "--png" in options:  # the render of a non-UTF-8 title fails (render.py)
+            options = (*options, "--exclude", "odd/*")
         mel(src, out, *options)
         lines = entries(out)
-        assert lines, options
         assert [e for e in lines if entry_problem(e) is not None] == [], options
+        written = sum(e["status"] == "written" for e in lines)
+        assert written == len(INPUTS) + ("--png" not in options), options
+        again = mel(src, out, *options).stderr.splitlines()[-1]
+        assert again.startswith(f"0 written, {written} up to date"), options
 
 
 def test_stats_without_a_manifest_does_not_follow_links(
