@@ -605,8 +605,8 @@ def test_a_run_leaving_arrays_of_other_settings_says_so(
         "warning: left out the arrays of 1 input made with other settings than "
         "the latest ones ('melcli mel ... --prune' deletes them)"
     ]
-    saved = np.load(out / STATS_NAME)
-    assert saved["mean"].shape == (128,)
+    with np.load(out / STATS_NAME) as saved:
+        assert saved["mean"].shape == (128,)
 
     dry = mel(src, out, "--include", "dogs/*", "--prune", "--dry-run")
     assert dry.stdout.splitlines() == [
@@ -636,7 +636,8 @@ def test_stats_counts_the_latest_settings_of_samples(src: Path, tmp_path: Path) 
     result = invoke("stats", out)
 
     assert result.exit_code == 0, result.stderr
-    assert np.load(out / STATS_NAME)["mean"].shape == (128,)
+    with np.load(out / STATS_NAME) as saved:
+        assert saved["mean"].shape == (128,)
     assert "left out the arrays of 2 inputs" in result.stderr
 
 
