@@ -25,6 +25,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -411,9 +412,9 @@ _NONE = type(None)
 #: would cost as much as parsing the line), or a check.
 _SCHEMA: dict[str, tuple[type, ...] | Callable[[object], bool]] = {
     **dict.fromkeys(
-        ("status", "error", "settings", "format", "render", "melcli", "librosa"),
-        (str, _NONE),
+        ("status", "error", "settings", "render", "melcli", "librosa"), (str, _NONE)
     ),
+    "format": lambda v: v in (None, "npy", "webdataset"),
     "duration": (int, float),
     "params": (dict,),
     "silent": (bool,),
@@ -466,17 +467,48 @@ def entry_problem(entry: object) -> str | None:
                 return name
         elif not spec(value):  # type: ignore[operator]
             return name
-    if entry.get("format") == "webdataset" and entry.get("shard"):
-        for name in ("sample", "members", "span"):
-            if name not in entry:
-                return name
-        start, end = entry["span"]
-        groups = entry.get("samples") or {"": entry["members"]}
-        for members in groups.values():
-            for offset, size in members.values():
-                if offset < start or offset + size > end:
-                    return "members"
+    stamps = entry.get("stamps") or {}
+    if entry.get("format") != "webdataset":  # an input's own files
+        if entry.get("shard") is not None:
+            return "shard"
+        if not all(_own_output(key, name) for name in stamps):
+            return "stamps"
+        return None
+    # A sample in a shard: stamps the shard, its members inside its span.
+    for name in ("shard", "sample", "members", "span"):
+        if not entry.get(name):
+            return name
+    if any(name != entry["shard"] for name in stamps):
+        return "stamps"
+    start, end = entry["span"]
+    groups = entry.get("samples") or {"": entry["members"]}
+    for members in groups.values():
+        for offset, size in members.values():
+            if offset < start or offset + size > end:
+                return "members"
     return None
+
+
+_SEGMENT = re.compile(r"\.\d{3,}\.npy")
+
+
+def _own_output(key: str, name: str) -> bool:
+    """Return whether ``name`` can be an output of the input whose key is ``key``.
+
+    ``a.npy`` writes ``a.npy`` and ``a.png``; with one file per segment,
+    ``a.000.npy`` writes ``a.000.npy``, ``a.001.npy``, ... So a crafted entry
+    cannot make a run delete another input's outputs, or melcli's own files.
+    """
+    if name == key:
+        return True
+    if name == key.removesuffix(".npy") + ".png":
+        return True
+    stem = key.removesuffix(".000.npy")
+    return (
+        stem != key
+        and name.startswith(stem)
+        and _SEGMENT.fullmatch(name, len(stem)) is not None
+    )
 
 
 def _source_of(entry: Entry) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -231,12 +232,15 @@ def test_stamps_through_a_symlinked_folder_in_out_are_not_deleted(
     (out / "old" / "z.npy").write_bytes(b"z")
     before = state(victim)
     gone = str(tmp_path / "gone.wav")
-    stamps = {"old/z.npy": [1, 1], "link/p1": [len(SECRET), 1]}
-    crafted = dict(lines[0], key="old/z.npy", npy="old/z.npy", stamps=stamps)
-    write_lines(out / MANIFEST_NAME, [*lines, dict(crafted, source_abs=gone)])
+    crafted = [
+        dict(lines[0], key=name, npy=name, stamps={name: [1, 1]}, source_abs=gone)
+        for name in ("old/z.npy", "link/v.npy")  # inside OUT; through the link
+    ]
+    write_lines(out / MANIFEST_NAME, lines + crafted)
 
     result = mel(src, out, "--dry-run", "--prune")
     assert f"stale {out / 'old' / 'z.npy'}: its input is gone" in result.stdout
+    assert f"stale {out / 'link' / 'v.npy'}: its input is gone" in result.stdout
     result = mel(src, out, "--prune")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[-1].endswith("1 stale output removed.")
@@ -263,6 +267,8 @@ def test_stamps_through_a_symlinked_folder_in_out_are_not_deleted(
         ("segments", {}),
         ("warnings", [1]),
         ("duration", None),
+        ("format", "../victim/p1"),
+        ("shard", "shard-000000.tar"),  # on an npy entry
     ],
 )
 def test_wrong_types_are_dropped_with_one_warning(
@@ -284,6 +290,25 @@ def test_wrong_types_are_dropped_with_one_warning(
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[-1] == "3 written."
     assert invoke("stats", out).exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["dogs/a.npy", "shard-000000.tar", MANIFEST_NAME])
+def test_an_entry_cannot_delete_what_is_not_its_own(
+    src: Path, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / "out"
+    lines = built(src, out)
+    (out / name).touch(exist_ok=True)
+    cats = next(e for e in lines if e["key"] == "cats/c.npy")
+    cats["stamps"][name] = [0, 1]  # another input's array, or melcli's own file
+    cats["settings"] = "0" * 16
+    write_lines(out / MANIFEST_NAME, lines)
+
+    result = mel(src, out, "--include", "cats/*")
+
+    assert result.exit_code == 0, result.stderr
+    assert "dropped 1 invalid entry" in result.stderr
+    assert (out / name).exists()
 
 
 def test_huge_deep_and_non_object_lines_are_dropped(src: Path, tmp_path: Path) -> None:
@@ -697,21 +722,26 @@ def mutations(draw: st.DrawFn) -> list[tuple[int, str, object]]:
 def test_random_entry_mutations_never_traceback_nor_touch_outside(
     src: Path, tmp_path: Path, victim: Path, fmt: str, changes: list[Any]
 ) -> None:
+    pristine = tmp_path / f"pristine-{fmt}"
+    if not pristine.exists():
+        built(src, pristine, "--format", fmt)
+        (pristine / "link").symlink_to(victim)
+    # Each example starts from the same OUT, up to date (mtimes kept): the
+    # mutated entries go down the up-to-date paths too.
     out = tmp_path / f"out-{fmt}"
-    if not (out / MANIFEST_NAME).exists():
-        built(src, out, "--format", fmt)
-        (out / "link").symlink_to(victim)
-        (out / "pristine.jsonl").write_bytes((out / MANIFEST_NAME).read_bytes())
-    lines = entries(out, "pristine.jsonl")
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(pristine, out, symlinks=True)
+    lines = entries(out)
     for index, field, value in changes:
         lines[index][field] = value
     write_lines(out / MANIFEST_NAME, lines)
     before = state(victim)
 
-    for options in [("--dry-run", "--prune"), ("--prune",), ("--n-mels", "64")]:
-        result = mel(src, out, "--format", fmt, *options)
-        assert result.exit_code == 0, result.stderr
-    assert invoke("stats", out).exit_code in (0, 1)
+    assert mel(src, out, "--format", fmt, "--dry-run", "--prune").exit_code == 0
+    assert invoke("stats", out).exit_code in (0, 1)  # 1: an array it cannot read
+    assert mel(src, out, "--format", fmt, "--prune").exit_code == 0
+    assert invoke("stats", out).exit_code == 0
+    assert mel(src, out, "--format", fmt, "--n-mels", "64").exit_code == 0
 
     assert state(victim) == before
     assert secret_copied_into(out) == []
