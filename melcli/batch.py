@@ -24,13 +24,13 @@ from .discover import DEFAULT_EXTENSIONS, Job, Plan, Task, plan
 from .errors import MelcliError, describe_exception
 from .filelist import FileList, read_list
 from .manifest import Manifest, file_stamp, relative_key, versions
-from .outdir import OutputLock
+from .outdir import OutDir, OutputLock
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status
 from .runners import Runner, make_runner
 from .storage import webdataset
 from .storage.webdataset import Recorder
-from .write import remove_files, remove_temp_files
+from .write import remove_temp_files
 
 
 @dataclass
@@ -46,6 +46,12 @@ class BuildPlan:
     inputs: dict[Path, list[int] | None] = field(default_factory=dict)
     #: The manifest keys of this run's jobs.
     keys: set[str] = field(default_factory=set)
+    #: Jobs that fail before any work, and why: an output folder that leads
+    #: outside OUT (a symbolic link).
+    refused: list[tuple[Job, str]] = field(default_factory=list)
+    #: Keys of the entries, of inputs this run leaves out (``--include``, a
+    #: narrower SRC), whose outputs were made with other settings.
+    other_settings: list[str] = field(default_factory=list)
 
 
 def decide(
@@ -56,6 +62,7 @@ def decide(
     force: bool = False,
     format: str = "npy",
     render: RenderParams | None = None,
+    out: Path | None = None,
 ) -> BuildPlan:
     """Split the jobs into what must be built, what only needs its PNG, and the rest.
 
@@ -65,6 +72,9 @@ def decide(
     an input stored in the other format is rebuilt. A PNG is re-rendered when
     it is missing or changed, or when it was drawn with other
     :class:`RenderParams` (style, waveform panel, colormap).
+
+    A job to build whose output folder leads outside OUT (``out``, or the
+    manifest's) through a symbolic link is refused (:attr:`BuildPlan.refused`).
     """
     build = BuildPlan()
     settings = params.fingerprint()
@@ -127,7 +137,69 @@ def decide(
             build.up_to_date.append(job)
     if manifest is not None:
         build.stale = manifest.stale(keys)
+        build.other_settings = _other_settings(the_plan, manifest, build, settings)
+    outdir = manifest.outdir if manifest is not None else None
+    if outdir is None and out is not None:
+        outdir = OutDir(out)
+    if outdir is not None and format != webdataset.FORMAT:
+        build.tasks = [t for t in build.tasks if not _refuse(t.job, outdir, build)]
     return build
+
+
+def _refuse(job: Job, outdir: OutDir, build: BuildPlan) -> bool:
+    """Refuse ``job`` if a folder it writes into leads outside OUT; say why."""
+    for output in job.outputs:
+        folder = relative_key(output, outdir.out).rpartition("/")[0]
+        problem = outdir.folder_problem(folder)
+        if problem is not None:
+            build.refused.append((job, f"cannot write output: {problem}"))
+            return True
+    return False
+
+
+def _other_settings(
+    the_plan: Plan, manifest: Manifest, build: BuildPlan, settings: str
+) -> list[str]:
+    """Return the keys of outputs made with other settings that the run leaves in place.
+
+    Those of inputs this run leaves out; not those of stale inputs (reported
+    as such), nor this run's own inputs (rebuilt, or replaced when their
+    segment layout changed).
+    """
+    skip = build.keys.union(build.stale)
+    found = [
+        k
+        for k, e in manifest.entries.items()
+        if k not in skip
+        and e.get("stamps")
+        and e.get("status") in ("written", "up-to-date")
+        and e.get("settings") != settings
+    ]
+    if not found:
+        return found
+    mine = {os.path.abspath(job.src) for job in the_plan.jobs}
+    return sorted(k for k in found if manifest.entries[k].get("source_abs") not in mine)
+
+
+def other_settings_warning(count: int, out: Path) -> str:
+    """Say that ``count`` inputs left out of a run keep outputs of other settings."""
+    inputs = "input" if count == 1 else "inputs"
+    return (
+        f"{out} holds the outputs of {count} {inputs} made with other settings than "
+        "this run's (inputs this run leaves out); they are kept, and 'melcli "
+        "stats' counts only the latest settings: use --prune to delete them, or "
+        "a new OUT"
+    )
+
+
+def _prune(manifest: Manifest, key: str) -> list[Path]:
+    """Forget ``key`` and delete its outputs; return how to show them.
+
+    A sample's bytes go when its shard is compacted.
+    """
+    if webdataset.is_sample(manifest.entries[key]):
+        return webdataset.forget_sample(manifest, key)
+    return manifest.prune(key)
 
 
 def _drawn_as(entry: dict[str, object]) -> object:
@@ -150,10 +222,12 @@ def run_plan(
     on_result: Callable[[Result], None] | None = None,
     store: Callable[[Recorder], webdataset.SampleStore] | None = None,
     render: RenderParams | None = None,
+    out: Path | None = None,
 ) -> Report:
     """Process the jobs of ``the_plan`` that need it and return the report.
 
-    ``render`` says how PNGs are drawn (default: the figure).
+    ``render`` says how PNGs are drawn (default: the figure). ``out``, the
+    output folder, is where outputs are confined to (without a manifest).
 
     Files that failed or were passed over during discovery are reported first,
     then up-to-date files, then each job's result as it finishes
@@ -175,7 +249,13 @@ def run_plan(
         manifest.begin()  # from now on, a killed run leaves its journal behind
     fmt = "npy" if store is None else webdataset.FORMAT
     build = decide(
-        the_plan, manifest, params=params, force=force, format=fmt, render=render
+        the_plan,
+        manifest,
+        params=params,
+        force=force,
+        format=fmt,
+        render=render,
+        out=out,
     )
     drawn_as = (render or RenderParams()).fingerprint()
     elsewhere = _Elsewhere(manifest) if manifest is not None else None
@@ -222,21 +302,31 @@ def run_plan(
     had_samples = manifest is not None and webdataset.holds_samples(manifest)
 
     if manifest is not None:
+        report.warnings.extend(manifest.problems)
         for key in build.stale:
             if not manifest.entries[key].get("stamps"):
                 manifest.forget(key)  # nothing on disk: just forget the input
-            elif webdataset.is_sample(manifest.entries[key]):
-                if prune:
-                    report.pruned.extend(webdataset.forget_sample(manifest, key))
-                else:
-                    report.stale.append(webdataset.sample_path(manifest, key))
             elif prune:
-                report.pruned.extend(manifest.prune(key))
+                report.pruned.extend(_prune(manifest, key))
+            elif webdataset.is_sample(manifest.entries[key]):
+                report.stale.append(webdataset.sample_path(manifest, key))
             else:
                 report.stale.append(manifest.out / key)
+        if prune:
+            for key in build.other_settings:
+                report.pruned.extend(_prune(manifest, key))
+        elif build.other_settings:
+            count = len(build.other_settings)
+            report.warnings.append(other_settings_warning(count, manifest.out))
     work = functools.partial(_process_task, params=params, render=render)
     tasks = build.tasks if samples is None else map(samples.stage, build.tasks)
-    known = _known_results(the_plan, build.up_to_date, manifest)
+    known = itertools.chain(
+        _known_results(the_plan, build.up_to_date, manifest),
+        (
+            (Result(src=job.src, status=Status.FAILED, reason=why), job)
+            for job, why in build.refused
+        ),
+    )
     try:
         while chunk := list(itertools.islice(known, HOLD_EVERY)):
             with interrupts.deferred():  # one hold per chunk, not per file
@@ -332,9 +422,9 @@ def _remove_replaced(
     previous = manifest.entries.get(key, {})
     out = manifest.out
     if not webdataset.is_sample(previous):  # shards go once nothing points at them
+        now = {relative_key(p, out) for p in result.outputs}
         names = previous.get("stamps", {})
-        mine = segment.stale_outputs(names, result.outputs, out=out)
-        remove_files(p for p in mine if relative_key(p, out) not in keys)
+        manifest.outdir.remove(n for n in names if n not in now and n not in keys)
     _replace_other_places(job, elsewhere, keys=keys, params=params)
 
 
@@ -377,7 +467,6 @@ def _replace_other_places(
     superseded copy is).
     """
     manifest = elsewhere.manifest
-    out = manifest.out
     claimed = None
     for other in elsewhere(job.src):
         if other in keys:
@@ -387,7 +476,7 @@ def _replace_other_places(
         if webdataset.is_sample(entry):
             continue
         claimed = claimed or segment.claimed_by(keys, params=params)
-        remove_files(out / n for n in entry.get("stamps", {}) if not claimed(n))
+        manifest.outdir.remove(n for n in entry.get("stamps", {}) if not claimed(n))
 
 
 #: Files recorded under one signal hold before a run's first task: a re-run
@@ -483,7 +572,7 @@ def _entry(
         "warnings": list(result.warnings),
         "npy": key if written else None,
         "png": relative_key(job.png, manifest.out) if written and job.png else None,
-        "stamps": {name: file_stamp(manifest.out / name) for name in outputs},
+        "stamps": {name: manifest.outdir.stamp(name) for name in outputs},
         "input": input_stamp if input_stamp is not None else file_stamp(job.src),
         "settings": settings,
         "params": changed or {},
@@ -600,6 +689,7 @@ def run(
             prune=prune,
             on_result=on_result,
             render=render,
+            out=Path(out),
         )
 
 

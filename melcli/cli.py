@@ -23,7 +23,7 @@ import click
 
 from . import __version__, segment
 from . import shard as sharding
-from .batch import decide, run_plan
+from .batch import decide, other_settings_warning, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
 from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
@@ -781,7 +781,8 @@ def cli() -> None:
 @click.option(
     "--prune",
     is_flag=True,
-    help="Delete outputs whose input is gone (they are reported as stale otherwise).",
+    help="Delete outputs whose input is gone (reported as stale otherwise), and "
+    "outputs of inputs this run leaves out that were made with other settings.",
 )
 @click.option(
     "--fail-fast", is_flag=True, help="Stop at the first file that fails (exit 1)."
@@ -1189,12 +1190,7 @@ def _dry_run(
         click.echo(f"would build {display_path(task.job.src)}: {reason}")
     for key in build.stale:
         assert manifest is not None
-        shown = (
-            webdataset.sample_path(manifest, key)
-            if webdataset.is_sample(manifest.entries[key])
-            else out / key
-        )
-        click.echo(f"stale {display_path(shown)}: its input is gone")
+        click.echo(f"stale {display_path(_shown(manifest, key))}: its input is gone")
     if manifest is not None and (
         fmt == "webdataset" or webdataset.holds_samples(manifest)
     ):
@@ -1210,12 +1206,32 @@ def _dry_run(
             click.echo(line)
     for problem in the_plan.problems:
         _error(problem.path, problem.reason)
+    for job, why in build.refused:
+        _error(job.src, why)
+    if manifest is not None and not quiet:
+        warnings = list(manifest.problems)
+        if build.other_settings and not prune:
+            count = len(build.other_settings)
+            warnings.append(other_settings_warning(count, out))
+        for warning in warnings:
+            click.echo(f"warning: {display_path(warning)}", err=True)
+    if manifest is not None and build.other_settings and prune:
+        for key in build.other_settings:
+            shown = display_path(_shown(manifest, key))
+            click.echo(f"would delete {shown}: made with other settings")
     if not quiet:
         click.echo(
             f"{len(build.tasks)} to build, {len(build.up_to_date)} up to date "
             "(dry run: nothing written).",
             err=True,
         )
+
+
+def _shown(manifest: Manifest, key: str) -> Path:
+    """Return how to show the output of ``key``: a ``.npy``, or a sample."""
+    if webdataset.is_sample(manifest.entries[key]):
+        return webdataset.sample_path(manifest, key)
+    return manifest.out / key
 
 
 # --------------------------------------------------------------- config
@@ -1551,12 +1567,24 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
 
     Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
     """
-    from .stats import STATS_NAME, arrays_of, write_stats
+    from .stats import STATS_NAME, select_arrays, write_stats
 
     dest = out / STATS_NAME
     try:
         with OutputLock(out):
-            result = write_stats(out, paths=arrays_of(out))
+            chosen = select_arrays(out)
+            if not quiet:
+                for warning in chosen.warnings:
+                    click.echo(f"warning: {display_path(warning)}", err=True)
+                if n := chosen.other_settings:
+                    click.echo(
+                        f"warning: left out the arrays of {n} "
+                        f"input{'s' if n > 1 else ''} made with other settings "
+                        "than the latest ones ('melcli mel ... --prune' deletes "
+                        "them)",
+                        err=True,
+                    )
+            result = write_stats(out, paths=chosen.arrays)
     except UsageError as exc:
         raise _CannotStart(str(exc)) from None
     except MelcliError as exc:
@@ -1610,8 +1638,10 @@ def merge(
             )
     except MelcliError as exc:
         raise _CannotStart(str(exc)) from None
+    for warning in report.warnings:
+        click.echo(f"warning: {display_path(warning)}", err=True)
     for error in report.errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {display_path(error)}", err=True)
     for path, reason in report.failed:
         _error(Path(path), f"failed in its shard: {_one_line(reason)}")
     for missed in report.uncovered:

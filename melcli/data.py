@@ -211,6 +211,15 @@ def _items(out: Path, label_column: str | None) -> list[Item]:
     if not (out / MANIFEST_NAME).is_file():
         raise MelcliError(f"{out} has no {MANIFEST_NAME}: not the output of a run")
     manifest = Manifest.load(out)
+    if manifest.problems:
+        # A training set silently missing items is worse than an error: the
+        # loader dropped entries (wrong types, paths outside OUT).
+        raise MelcliError(
+            "; ".join(
+                p.replace("their inputs are rebuilt", "run 'melcli mel' again")
+                for p in manifest.problems
+            )
+        )
     items = []
     for key, entry in sorted(manifest.entries.items()):
         if entry.get("status") not in ("written", "up-to-date"):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import os_reason
+from .outdir import reserved
 
 if TYPE_CHECKING:
     from .filelist import FileList
@@ -264,7 +265,9 @@ def plan(
     -------
     Plan
         Jobs in sorted order. Jobs whose outputs would collide are not in
-        ``jobs``: each is in ``problems`` with a reason naming the other input.
+        ``jobs``: each is in ``problems`` with a reason naming the other input;
+        so are those whose outputs would be under a name melcli keeps for its
+        own files in OUT (:func:`melcli.outdir.reserved`).
     """
     if fold_case is None:
         fold_case = ignores_case(Path(out))
@@ -287,8 +290,37 @@ def plan(
                 result.skipped.append(passed_over)
             else:
                 candidates.append(_job(item.path, item.rel, out_dir, png, item.meta))
+    candidates = _drop_reserved(candidates, out_dir, result, fold_case=fold_case)
     result.jobs = _drop_collisions(_unique(candidates), result, fold_case=fold_case)
     return result
+
+
+def _drop_reserved(
+    candidates: list[Job], out_dir: Path, result: Plan, *, fold_case: bool
+) -> list[Job]:
+    """Move jobs whose outputs would be under one of melcli's own names to problems.
+
+    ``SRC/manifest.jsonl/a.wav`` would make ``OUT/manifest.jsonl`` a folder,
+    and every later run fail. Only the top of OUT is melcli's.
+    """
+    prefix = os.path.join(os.fspath(out_dir), "")
+    kept = []
+    for job in candidates:
+        text = os.fspath(job.npy)
+        rel = text[len(prefix) :] if text.startswith(prefix) else ""
+        top, sep, _ = rel.partition(os.sep)
+        if sep and reserved(top, fold_case=fold_case):
+            result.problems.append(
+                Problem(
+                    job.src,
+                    f"its output would be inside {out_dir / top}, a name melcli "
+                    "keeps for its own files in OUT: rename the folder, or leave "
+                    f"it out with --exclude '{top}/*'",
+                )
+            )
+        else:
+            kept.append(job)
+    return kept
 
 
 def ignores_case(folder: Path) -> bool:

@@ -10,6 +10,13 @@ manifest is never torn. Names that are not valid UTF-8 are stored with
 An input is up to date when its entry says it was written with the same
 settings fingerprint, the input still has the recorded size and mtime, and
 every recorded output still exists with its recorded size and mtime.
+
+OUT may be a cache or a shared folder: its manifest, journal and manifest
+parts are untrusted. Every line is checked on load (:func:`entry_problem`:
+the type of each field the code reads, and every name in it confined to OUT);
+a line that fails is dropped, counted in :attr:`Manifest.problems` (one
+warning per file), and its input is rebuilt. A manifest or journal that is
+not a regular file (a link, a folder) is not read.
 """
 
 from __future__ import annotations
@@ -18,12 +25,16 @@ import contextlib
 import functools
 import json
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
 from .errors import MelcliError, os_reason
-from .write import atomic_write, remove_files
+from .outdir import OutDir, open_append, read_regular, safe_name
+from .storage.tarshards import shard_index
+from .write import atomic_write
 
 MANIFEST_NAME = "manifest.jsonl"
 JOURNAL_NAME = ".melcli-journal.jsonl"
@@ -99,13 +110,25 @@ class Manifest:
     journal_error : str
         Why the journal could not be written (a full disk), if it could not:
         the run goes on, its entries kept in memory for :meth:`commit`.
+    problems : list of str
+        One warning per file read that held invalid lines (dropped: their
+        inputs are rebuilt) or could not be read.
     """
 
     out: Path
     entries: dict[str, Entry] = field(default_factory=dict)
     recovered: bool = False
     journal_error: str = ""
+    problems: list[str] = field(default_factory=list)
     _journal: BinaryIO | None = None
+    _outdir: OutDir | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def outdir(self) -> OutDir:
+        """OUT, confining every name read from the entries (cached for the run)."""
+        if self._outdir is None:
+            self._outdir = OutDir(self.out)
+        return self._outdir
 
     @property
     def path(self) -> Path:
@@ -124,19 +147,38 @@ class Manifest:
         ``fields`` go to the constructor (a subclass's own, such as a shard's).
         """
         manifest = cls(out=out, **fields)
-        for line in _read_lines(manifest.path):
-            manifest.entries[line["key"]] = line
-        journal = _read_lines(manifest.journal_path)
-        for line in journal:
-            manifest.entries[line["key"]] = line
-        manifest.recovered = manifest.journal_path.exists()
+        for path in (manifest.path, manifest.journal_path):
+            manifest.entries.update(manifest.read(path))
+        journal = manifest.journal_path
+        manifest.recovered = os.path.isfile(journal) and not os.path.islink(journal)
         return manifest
 
+    def read(self, path: Path) -> dict[str, Entry]:
+        """Return the valid entries of the manifest file ``path``, by key.
+
+        What is dropped (invalid lines, a file that is not a regular file) is
+        said in one line of :attr:`problems`.
+        """
+        entries, problem = read_valid(path)
+        if problem:
+            self.problems.append(problem)
+        return {entry["key"]: entry for entry in entries}
+
     def begin(self) -> None:
-        """Open the journal; until :meth:`commit`, it marks a run in progress."""
-        if self._journal is None:
+        """Open the journal; until :meth:`commit`, it marks a run in progress.
+
+        If it cannot be opened (OUT holds a link or a folder in its place),
+        :attr:`journal_error` says so and the run goes on without it.
+        """
+        if self._journal is None and not self.journal_error:
             self.out.mkdir(parents=True, exist_ok=True)
-            self._journal = open(self.journal_path, "ab")  # noqa: SIM115
+            try:
+                self._journal = os.fdopen(open_append(self.journal_path), "ab")
+            except OSError as exc:
+                self.journal_error = (
+                    f"cannot write {self.journal_path}: {_reason(exc)}; if this "
+                    "run is killed, the next one rebuilds what it wrote"
+                )
 
     def record(self, entry: Entry, *, journal: bool = True) -> None:
         """Store ``entry`` and (unless ``journal`` is False) append it to the journal.
@@ -149,7 +191,8 @@ class Manifest:
         if self.journal_error or not journal:
             return
         self.begin()
-        assert self._journal is not None
+        if self._journal is None:
+            return
         try:
             self._journal.write(_dumps(entry) + b"\n")
             self._journal.flush()
@@ -179,7 +222,8 @@ class Manifest:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
-        self.journal_path.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            self.journal_path.unlink()
 
     def why_rebuild(
         self,
@@ -207,8 +251,9 @@ class Manifest:
             return "format changed"
         if entry.get("input") != input_stamp:
             return "input changed"
+        stamp = self.outdir.stamp
         if shard := entry.get("shard"):  # a sample in a tar shard (webdataset)
-            if entry.get("stamps", {}).get(shard) != file_stamp(self.out / shard):
+            if entry.get("stamps", {}).get(shard) != stamp(shard):
                 return "output missing or changed"
             return None
         npy = entry.get("npy")
@@ -216,14 +261,14 @@ class Manifest:
         arrays = [n for n in stamps if n != entry.get("png")]  # segments: several
         if not npy or npy not in stamps:
             return "output missing or changed"
-        if any(stamps[n] != file_stamp(self.out / n) for n in arrays):
+        if any(stamps[n] != stamp(n) for n in arrays):
             return "output missing or changed"
         return None
 
     def png_up_to_date(self, key: str, png: str) -> bool:
         """Return whether ``key``'s PNG exists as it was recorded."""
-        stamp = self.entries.get(key, {}).get("stamps", {}).get(png)
-        return stamp is not None and stamp == file_stamp(self.out / png)
+        recorded = self.entries.get(key, {}).get("stamps", {}).get(png)
+        return recorded is not None and recorded == self.outdir.stamp(png)
 
     def stale(self, keys: set[str]) -> list[str]:
         """Return the keys, not among ``keys``, of entries whose input is gone.
@@ -244,7 +289,7 @@ class Manifest:
     def prune(self, key: str) -> list[Path]:
         """Delete the outputs of ``key`` and forget it; return what was removed."""
         entry = self.entries.pop(key)
-        return remove_files(self.out / name for name in entry.get("stamps", {}))
+        return self.outdir.remove(entry.get("stamps", {}))
 
 
 def write_entries(path: Path, entries: dict[str, Entry]) -> None:
@@ -253,9 +298,217 @@ def write_entries(path: Path, entries: dict[str, Entry]) -> None:
     atomic_write(path, lambda f: _write_all(f, lines))
 
 
-def read_entries(path: Path) -> list[Entry]:
-    """Return the entries of a manifest file (none if it does not exist)."""
-    return _read_lines(path)
+def read_valid(path: Path) -> tuple[list[Entry], str]:
+    """Return the valid entries of a manifest file, and what was dropped, if any.
+
+    The second item is one line naming ``path`` and how many entries were
+    dropped (wrong types, names outside OUT, lines that are not JSON
+    objects), or why the file was not read; empty when all is well. A torn
+    last line (a killed writer's) is dropped without a word.
+    """
+    try:
+        raw = read_regular(path)
+    except OSError as exc:
+        return [], f"{path}: not read ({_reason(exc)}); its inputs are rebuilt"
+    if raw is None:
+        return [], ""
+    entries = []
+    dropped = 0
+    lines = raw.split(b"\n")
+    for n, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except (ValueError, RecursionError):
+            if n < len(lines) - 1:  # not the last line, torn by a killed writer
+                dropped += 1
+            continue
+        if entry_problem(entry) is None:
+            entries.append(entry)
+        else:
+            dropped += 1
+    if not dropped:
+        return entries, ""
+    noun = "entry" if dropped == 1 else "entries"
+    return entries, (
+        f"{path}: dropped {dropped} invalid {noun} (not a JSON object of the "
+        "expected fields and types, or naming a file outside OUT); their inputs "
+        "are rebuilt"
+    )
+
+
+def _reason(exc: OSError) -> str:
+    return os_reason(exc) if exc.strerror else str(exc)
+
+
+# ------------------------------------------------------------------ schema
+#: Sizes, offsets and times fit in 63 bits.
+_LIMIT = 1 << 63
+
+
+def _is_int(value: object) -> bool:
+    return type(value) is int and 0 <= value < _LIMIT
+
+
+def _is_number(value: object) -> bool:
+    return type(value) in (int, float)
+
+
+def _is_stamp(value: object) -> bool:
+    """``[size, mtime_ns]``, ``[offset, size]``, ``[start, end]``."""
+    if type(value) is not list or len(value) != 2:
+        return False
+    a, b = value
+    return type(a) is int and type(b) is int and 0 <= a < _LIMIT and 0 <= b < _LIMIT
+
+
+def _are_stamps(stamps: dict[object, object]) -> bool:
+    """``{name in OUT: [size, mtime_ns] or null}``."""
+    for name, stamp in stamps.items():
+        if not safe_name(name) or not (stamp is None or _is_stamp(stamp)):
+            return False
+    return True
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and "\0" not in value
+
+
+def _is_sample_key(value: object) -> bool:
+    """Return whether ``value`` is a key as ``sample_key`` writes it.
+
+    A safe name with no dot and no control character (both escaped as ``%XX``):
+    a tar member ``KEY.npy`` made from it stays where a reader expects it.
+    """
+    return (
+        isinstance(value, str)
+        and safe_name(value)
+        and "." not in value
+        and not any(ch < " " or ch == "\x7f" for ch in value)
+    )
+
+
+def _is_members(value: object) -> bool:
+    """``{suffix: [offset, size]}``, suffixes such as ``npy``."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and k.isalnum() and k.isascii() and _is_stamp(v)
+        for k, v in value.items()
+    )
+
+
+def _optional(check: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: value is None or check(value)
+
+
+def _list_of(check: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: isinstance(value, list) and all(map(check, value))
+
+
+_NONE = type(None)
+
+#: Each field the code reads: the JSON types its value may have (checked
+#: inline: an up-to-date re-run validates every entry, and a call per field
+#: would cost as much as parsing the line), or a check.
+_SCHEMA: dict[str, tuple[type, ...] | Callable[[object], bool]] = {
+    **dict.fromkeys(
+        ("status", "error", "settings", "render", "melcli", "librosa"), (str, _NONE)
+    ),
+    "format": lambda v: v in (None, "npy", "webdataset"),
+    "duration": (int, float),
+    "params": (dict,),
+    "silent": (bool,),
+    **dict.fromkeys(("source", "source_path", "source_abs"), _optional(_is_text)),
+    "npy": _optional(safe_name),
+    "png": _optional(safe_name),
+    "stamps": lambda v: type(v) is dict and _are_stamps(v),
+    "input": _optional(_is_stamp),
+    "shape": _list_of(_is_int),
+    "sr": _is_int,
+    "samplerate": _is_int,
+    "channels": _is_int,
+    "segments": _list_of(_is_number),
+    "warnings": _list_of(lambda v: isinstance(v, str)),
+    "shard": _optional(lambda v: isinstance(v, str) and shard_index(v) is not None),
+    "sample": _is_sample_key,
+    "members": _is_members,
+    "samples": _optional(
+        lambda v: (
+            isinstance(v, dict)
+            and all(_is_sample_key(k) and _is_members(m) for k, m in v.items())
+        )
+    ),
+    "span": lambda v: _is_stamp(v) and v[0] <= v[1],  # type: ignore[index]
+}
+
+
+def entry_problem(entry: object) -> str | None:
+    """Say what is wrong with a manifest line, or return None if it can be used.
+
+    The one place that checks an entry read from OUT: every field the code
+    reads has its type (``"stamps": 0``, ``"span": true`` or ``"shape": -1``
+    do not pass), and every name of a file in OUT (``key``, ``npy``, ``png``,
+    the ``stamps``, ``shard``, sample keys) is :func:`~melcli.outdir.safe_name`.
+    A sample in a shard has its ``sample``, ``members`` and ``span``, each
+    member inside the span. Returns the name of the first field that fails.
+    """
+    if type(entry) is not dict:
+        return "not a JSON object"
+    fields: dict[str, object] = entry
+    key = entry.get("key")
+    if not isinstance(key, str) or not (key.startswith("src:") or safe_name(key)):
+        return "key"
+    for name, value in fields.items():
+        spec = _SCHEMA.get(name)
+        if spec is None:
+            continue
+        if type(spec) is tuple:
+            if type(value) not in spec:
+                return name
+        elif not spec(value):  # type: ignore[operator]
+            return name
+    stamps = entry.get("stamps") or {}
+    if entry.get("format") != "webdataset":  # an input's own files
+        if entry.get("shard") is not None:
+            return "shard"
+        if not all(_own_output(key, name) for name in stamps):
+            return "stamps"
+        return None
+    # A sample in a shard: stamps the shard, its members inside its span.
+    for name in ("shard", "sample", "members", "span"):
+        if not entry.get(name):
+            return name
+    if any(name != entry["shard"] for name in stamps):
+        return "stamps"
+    start, end = entry["span"]
+    groups = entry.get("samples") or {"": entry["members"]}
+    for members in groups.values():
+        for offset, size in members.values():
+            if offset < start or offset + size > end:
+                return "members"
+    return None
+
+
+_SEGMENT = re.compile(r"\.\d{3,}\.npy")
+
+
+def _own_output(key: str, name: str) -> bool:
+    """Return whether ``name`` can be an output of the input whose key is ``key``.
+
+    ``a.npy`` writes ``a.npy`` and ``a.png``; with one file per segment,
+    ``a.000.npy`` writes ``a.000.npy``, ``a.001.npy``, ... So a crafted entry
+    cannot make a run delete another input's outputs, or melcli's own files.
+    """
+    if name == key:
+        return True
+    if name == key.removesuffix(".npy") + ".png":
+        return True
+    stem = key.removesuffix(".000.npy")
+    return (
+        stem != key
+        and name.startswith(stem)
+        and _SEGMENT.fullmatch(name, len(stem)) is not None
+    )
 
 
 def _source_of(entry: Entry) -> str:
@@ -269,20 +522,3 @@ def _write_all(f: BinaryIO, data: bytes) -> None:
 
 def _dumps(entry: Entry) -> bytes:
     return json.dumps(entry, ensure_ascii=True, sort_keys=True).encode("ascii")
-
-
-def _read_lines(path: Path) -> list[Entry]:
-    """Parse a JSON-lines file; a torn last line (a killed writer) is dropped."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    entries = []
-    for line in raw.splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("key"), str):
-            entries.append(entry)
-    return entries

@@ -4,12 +4,22 @@ A run holds an exclusive lock on ``OUT/.melcli.lock`` while it writes; a second
 run on the same OUT fails at once instead of interleaving with it. A run that
 was killed (even with SIGKILL) can leave hidden ``.NAME.*.melcli-tmp`` files;
 the next run removes them before it starts.
+
+OUT is also untrusted input: a CI cache or a shared folder may hold a stale,
+corrupt or crafted manifest, and symbolic links. :class:`OutDir` confines
+every path read from OUT's state to OUT: a name is used only if it is
+relative, has no ``..`` (nor ``.`` or empty) component, and its folder
+resolves inside OUT; a file is read only if it is a regular file (a link
+in its place is not followed). Names at the top of OUT that melcli keeps for
+its own files are :func:`reserved`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Container
+import re
+import stat
+from collections.abc import Container, Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -18,6 +28,170 @@ from .report import display_path
 from .write import TEMP_SUFFIX, remove_files
 
 LOCK_NAME = ".melcli.lock"
+
+#: Names at the top of OUT that melcli keeps for its own files: the manifest,
+#: the statistics, the gallery, tar shards, the ``--shard`` runs' manifest
+#: parts, and (hidden) the journals and locks. ``manifest.py``, ``stats.py``
+#: and ``storage/tarshards.py`` name them; ``tests/test_untrusted_out.py``
+#: checks the two lists agree.
+_RESERVED = re.compile(
+    r"manifest\.jsonl|stats\.npz|gallery|shard-\d{6,}\.tar"
+    r"|manifest\.shard-\d+-of-\d+\.jsonl|\.melcli.*",
+    re.DOTALL,
+)
+
+
+def reserved(name: str, *, fold_case: bool = False) -> bool:
+    """Return whether ``name``, at the top of OUT, is one of melcli's own files.
+
+    With ``fold_case`` (OUT ignores case), ``Manifest.JSONL`` is reserved too.
+    """
+    if fold_case:
+        return _RESERVED.fullmatch(name.casefold()) is not None
+    return _RESERVED.fullmatch(name) is not None
+
+
+def safe_name(name: object) -> bool:
+    """Return whether ``name`` is a path that stays inside the folder it is under.
+
+    A non-empty ``str``, relative, with ``/`` separators, and no component
+    that is empty, ``.`` or ``..``, and no NUL: ``dogs/bark1.npy`` is safe,
+    ``../victim``, ``/etc/passwd``, ``a//b`` and ``a/./b`` are not. (Symbolic
+    links are :class:`OutDir`'s business.)
+    """
+    if type(name) is not str or not name or name[0] == "/" or name[-1] == "/":
+        return False  # absolute, or an empty last component
+    if "//" in name or "\0" in name:
+        return False
+    if name[0] != "." and "/." not in name:
+        return True  # no component starts with a dot: the common case
+    return all(part not in (".", "..") for part in name.split("/"))
+
+
+class OutDir:
+    """OUT as the root that every name read from its state must stay under.
+
+    Folder checks are cached (a run checks each folder once); create one per
+    run. Every method takes a name relative to OUT, as the manifest records
+    it, and refuses one that is not :func:`safe_name` or whose folder
+    resolves (through symbolic links) outside OUT.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._real: str | None = None
+        self._folders: dict[str, str | None] = {}
+
+    def folder_problem(self, folder: str) -> str | None:
+        """Say why ``folder`` is not inside OUT, or return None if it is.
+
+        ``folder`` is relative to OUT (``""`` for OUT itself). Only a symbolic
+        link (in ``folder`` or above it) can lead outside, since names are
+        checked with :func:`safe_name` first.
+        """
+        try:
+            return self._folders[folder]
+        except KeyError:
+            pass
+        if self._real is None:
+            self._real = os.path.realpath(self.out)
+        problem = None
+        if folder:
+            real = os.path.realpath(os.path.join(self.out, folder))
+            if not (real + os.sep).startswith(self._real.rstrip(os.sep) + os.sep):
+                shown = os.path.join(os.fspath(self.out), folder)
+                problem = (
+                    f"{shown} leads outside the output folder (a symbolic link, "
+                    f"to {real}); melcli writes only inside OUT"
+                )
+        self._folders[folder] = problem
+        return problem
+
+    def path(self, name: object) -> Path | None:
+        """Return ``OUT/name``, or None if ``name`` does not stay inside OUT."""
+        if not safe_name(name):
+            return None
+        assert isinstance(name, str)
+        if self.folder_problem(name.rpartition("/")[0]) is not None:
+            return None
+        return self.out / name
+
+    def stamp(self, name: object) -> list[int] | None:
+        """Return ``[size, mtime_ns]`` of the regular file ``OUT/name``, or None.
+
+        None also when ``name`` is not inside OUT, or is not a regular file (a
+        link in its place is not followed).
+        """
+        path = self.path(name)
+        if path is None:
+            return None
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return [st.st_size, st.st_mtime_ns]
+
+    def file(self, name: object) -> Path | None:
+        """Return ``OUT/name`` if it is a regular file inside OUT, else None."""
+        if self.stamp(name) is None:
+            return None
+        assert isinstance(name, str)
+        return self.out / name
+
+    def remove(self, names: Iterable[object]) -> list[Path]:
+        """Delete the files ``OUT/name`` of ``names``; return those removed.
+
+        Names not inside OUT, and folders, are left alone; a symbolic link is
+        removed itself (its target is not touched).
+        """
+        paths = []
+        for name in names:
+            path = self.path(name)
+            if path is None:
+                continue
+            try:
+                if stat.S_ISDIR(os.lstat(path).st_mode):
+                    continue
+            except OSError:
+                continue
+            paths.append(path)
+        return remove_files(paths)
+
+
+def read_regular(path: Path) -> bytes | None:
+    """Return the bytes of the regular file ``path``; None if there is none.
+
+    A symbolic link, folder, FIFO or device in its place is not read (nor
+    followed, nor waited on): it raises ``OSError`` saying what it is.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise OSError("a symbolic link, not a file") from None
+        raise exc
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+        return f.read()
+
+
+def open_append(path: Path) -> int:
+    """Open the regular file ``path`` to append (created if missing); return the fd.
+
+    A symbolic link in its place is not followed, and a FIFO is not waited on:
+    ``OSError`` instead.
+    """
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    fd = os.open(path, flags, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError("not a regular file")
+    return fd
 
 
 class OutputLock:
@@ -47,9 +221,12 @@ class OutputLock:
             return self
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # Not through a symbolic link: the pid is written into the file.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
             reason = os_reason(exc)
+            if os.path.islink(self.path):
+                reason = f"{self.path.name} is a symbolic link (remove it)"
             raise UsageError(
                 f"cannot write to {display_path(self.path.parent)}: {reason}"
             ) from None

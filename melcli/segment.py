@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -333,18 +332,6 @@ def _write_windows(
     )
 
 
-def stale_outputs(
-    previous: Iterable[str], current: Iterable[Path], *, out: Path
-) -> list[Path]:
-    """Return the earlier outputs (names relative to ``out``) not written again.
-
-    When a file now gives fewer segments, its extra ``NAME.NNN.npy`` from the
-    last run are no longer its outputs and are deleted.
-    """
-    now = {os.path.normpath(p) for p in current}
-    return [out / name for name in previous if os.path.normpath(out / name) not in now]
-
-
 __all__ = [
     "Segmented",
     "check_png",
@@ -356,7 +343,6 @@ __all__ = [
     "segment_path",
     "sizes",
     "spectrograms",
-    "stale_outputs",
     "unsegmented",
     "windows",
     "write",

@@ -26,12 +26,12 @@ from pathlib import Path
 
 from . import segment
 from .discover import DEFAULT_EXTENSIONS, Plan, plan
-from .errors import UsageError
+from .errors import UsageError, os_reason
 from .manifest import (
     MANIFEST_NAME,
     Entry,
     Manifest,
-    read_entries,
+    read_valid,
     write_entries,
 )
 from .outdir import LOCK_NAME
@@ -148,7 +148,7 @@ class ShardManifest(Manifest):
             would delete the ones its own part does not point at.
         """
         manifest = cls.load(out, shard=shard)
-        for entry in read_entries(out / MANIFEST_NAME):
+        for entry in manifest.read(out / MANIFEST_NAME).values():
             if is_sample(entry):
                 raise UsageError(
                     f"{display_path(out)} holds --format webdataset samples, which "
@@ -177,6 +177,8 @@ class MergeReport:
     errors: list[str] = field(default_factory=list)
     #: Inputs that failed in their shard (path, reason).
     failed: list[tuple[str, str]] = field(default_factory=list)
+    #: Entries dropped from the parts (invalid: their inputs are rebuilt).
+    warnings: list[str] = field(default_factory=list)
     #: Given SRC: inputs no shard covered.
     uncovered: list[Path] = field(default_factory=list)
     written: bool = False
@@ -223,7 +225,9 @@ def merge(
     counts: set[int] = set()
     for path in sorted(out.glob("manifest.shard-*-of-*.jsonl")):
         match = _PART.fullmatch(path.name)
-        if match:
+        if match and (path.is_symlink() or not path.is_file()):
+            report.errors.append(f"{path} is not a regular file: remove it")
+        elif match:
             parts[int(match[1])] = path
             counts.add(int(match[2]))
     if not parts:
@@ -253,7 +257,10 @@ def merge(
                 f"shard {shard} was interrupted (its journal is left): "
                 "run it again, then merge"
             )
-        for entry in read_entries(path):
+        entries, problem = read_valid(path)
+        if problem:
+            report.warnings.append(problem)
+        for entry in entries:
             key = entry["key"]
             if key in owner and owner[key] != index:
                 report.errors.append(
@@ -282,7 +289,11 @@ def merge(
         report.uncovered = [
             job.src for job in the_plan.jobs if os.path.abspath(job.src) not in covered
         ]
-    write_entries(out / MANIFEST_NAME, merged)
+    try:
+        write_entries(out / MANIFEST_NAME, merged)
+    except OSError as exc:
+        report.errors.append(f"cannot write {out / MANIFEST_NAME}: {os_reason(exc)}")
+        return report
     report.written = True
     return report
 

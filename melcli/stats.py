@@ -32,8 +32,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import MelcliError
-from .manifest import MANIFEST_NAME, Manifest
+from .errors import MelcliError, os_reason
+from .manifest import MANIFEST_NAME, Entry, Manifest
 from .storage import webdataset
 from .storage.tarshards import Slice
 from .write import atomic_write
@@ -202,6 +202,17 @@ def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
     )
 
 
+@dataclass
+class Selection:
+    """The arrays :func:`select_arrays` chose, and what it left out."""
+
+    arrays: list[ArraySource] = field(default_factory=list)
+    #: Inputs whose arrays were made with other settings than the latest.
+    other_settings: int = 0
+    #: What was wrong with the manifest (entries dropped), one line each.
+    warnings: list[str] = field(default_factory=list)
+
+
 def arrays_of(
     out: str | os.PathLike[str],
     *,
@@ -210,43 +221,96 @@ def arrays_of(
     """Return the arrays of the output tree ``out``, in sorted order.
 
     With ``OUT/manifest.jsonl``, the arrays of its written or up-to-date
-    entries (so leftovers and foreign files do not count): ``.npy`` files, or
-    for ``--format webdataset`` the ``.npy`` members of the samples in the
+    entries made with the latest settings (so leftovers, foreign files and
+    arrays of earlier settings do not count): ``.npy`` files, or for
+    ``--format webdataset`` the ``.npy`` members of the samples in the
     shards. Without a manifest, every ``*.npy`` below ``out`` outside hidden
-    folders.
+    folders. See :func:`select_arrays`.
 
     ``sources``, if given, keeps only the entries of these inputs (``melcli
     mel --stats``: the run's own); it needs the manifest.
     """
+    return select_arrays(out, sources=sources).arrays
+
+
+def select_arrays(
+    out: str | os.PathLike[str],
+    *,
+    sources: Iterable[str | os.PathLike[str]] | None = None,
+) -> Selection:
+    """Choose the arrays of ``out`` to compute statistics over (:func:`arrays_of`).
+
+    One OUT may hold arrays of several settings (a run with other settings
+    and ``--include`` leaves the arrays of the inputs it leaves out): the
+    *latest* settings are those of the most recently written array, and only
+    the arrays made with them are chosen; the others are counted.
+
+    Raises
+    ------
+    MelcliError
+        If an array the manifest records is not a regular file inside OUT.
+    """
     out = Path(out)
-    arrays: list[ArraySource] = []
-    if not (out / MANIFEST_NAME).is_file():
+    chosen = Selection()
+    if not os.path.lexists(out / MANIFEST_NAME):
         if sources is None:
-            arrays.extend(sorted(_walk_npy(out)))
-        return arrays
+            chosen.arrays.extend(sorted(_walk_npy(out)))
+        return chosen
     manifest = Manifest.load(out)
+    chosen.warnings = manifest.problems
     wanted = None
     if sources is not None:
         wanted = {os.path.abspath(os.fsdecode(s)) for s in sources}
-    for key, entry in sorted(manifest.entries.items()):
-        if entry.get("status") not in ("written", "up-to-date"):
+    entries = {
+        key: entry
+        for key, entry in manifest.entries.items()
+        if entry.get("status") in ("written", "up-to-date")
+        and (wanted is None or entry.get("source_abs") in wanted)
+    }
+    latest = _latest_settings(entries.values())
+    for key, entry in sorted(entries.items()):
+        if entry.get("settings") != latest:
+            chosen.other_settings += 1
             continue
-        if wanted is not None and entry.get("source_abs") not in wanted:
-            continue
-        if webdataset.is_sample(entry):
-            arrays.extend(webdataset.npy_members(manifest, key))
+        sample = webdataset.is_sample(entry)
+        files = [entry["shard"]] if sample else sorted(entry.get("stamps", {}))
+        files = [n for n in files if sample or n.endswith(".npy")]
+        for name in files:
+            if manifest.outdir.file(name) is None:
+                raise MelcliError(
+                    f"{out / name}: missing, or not a regular file inside OUT (a "
+                    "link?): run 'melcli mel' again to rebuild it"
+                )
+        if sample:
+            chosen.arrays.extend(webdataset.npy_members(manifest, key))
         else:
-            names = sorted(entry.get("stamps", {}))
-            arrays.extend(out / name for name in names if name.endswith(".npy"))
-    return arrays
+            chosen.arrays.extend(out / name for name in files)
+    return chosen
+
+
+def _latest_settings(entries: Iterable[Entry]) -> object:
+    """Return the settings fingerprint of the most recently written output."""
+    newest: dict[object, int] = {}
+    for entry in entries:
+        settings = entry.get("settings")
+        for stamp in entry.get("stamps", {}).values():
+            if stamp is not None:
+                newest[settings] = max(newest.get(settings, -1), stamp[1])
+    return max(newest, key=newest.__getitem__, default=None)
 
 
 def _walk_npy(out: Path) -> Iterator[Path]:
+    """Yield every ``*.npy`` file below ``out`` that is not hidden nor a link.
+
+    Folders that are symbolic links are not walked either: nothing is read
+    from outside OUT.
+    """
     for folder, dirs, files in os.walk(out):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            if name.endswith(".npy") and not name.startswith("."):
-                yield Path(folder) / name
+            path = os.path.join(folder, name)
+            if name.endswith(".npy") and name[0] != "." and not os.path.islink(path):
+                yield Path(path)
 
 
 def write_stats(
@@ -274,7 +338,11 @@ def write_stats(
     """
     out = Path(out)
     stats = compute(arrays_of(out) if paths is None else paths)
-    stats.save(Path(dest) if dest is not None else out / STATS_NAME)
+    target = Path(dest) if dest is not None else out / STATS_NAME
+    try:
+        stats.save(target)
+    except OSError as exc:  # a folder in its place, a full disk
+        raise MelcliError(f"cannot write {target}: {os_reason(exc)}") from None
     return stats
 
 
@@ -283,7 +351,9 @@ __all__ = [
     "ArraySource",
     "DatasetStats",
     "RunningStats",
+    "Selection",
     "arrays_of",
     "compute",
+    "select_arrays",
     "write_stats",
 ]

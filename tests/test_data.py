@@ -225,7 +225,7 @@ def test_a_manifest_naming_paths_outside_out_is_refused(
     entries = [json.loads(line) for line in manifest.read_text().splitlines()]
     entries[0]["stamps"] = {"../secret.npy": [1, 1]}
     manifest.write_text("".join(json.dumps(e) + "\n" for e in entries))
-    with pytest.raises(MelcliError, match="outside"):
+    with pytest.raises(MelcliError, match=r"dropped 1 invalid entry.*outside OUT"):
         SpectrogramDataset(lengths)
     (lengths / "link.npy").symlink_to(secret)
     entries[0]["stamps"] = {"link.npy": [1, 1]}
@@ -246,7 +246,7 @@ def test_crafted_shard_members_are_refused(esc50: Path, tmp_path: Path) -> None:
     entries = [json.loads(line) for line in manifest.read_text().splitlines()]
     entries[0]["members"]["npy"] = ["0", 10]
     manifest.write_text("".join(json.dumps(e) + "\n" for e in entries))
-    with pytest.raises(MelcliError, match="bad members"):
+    with pytest.raises(MelcliError, match="dropped 1 invalid entry"):
         SpectrogramDataset(out)
     entries[0]["members"]["npy"] = [0, 10]  # the tar header, not an array
     manifest.write_text("".join(json.dumps(e) + "\n" for e in entries))

@@ -302,7 +302,7 @@ class SampleStore:
         """Delete the files of an entry written as ``.npy`` before (a format change)."""
         previous = self.manifest.entries.get(mkey, {})
         if previous.get("format", "npy") != FORMAT:
-            remove_files(self.out / name for name in previous.get("stamps", {}))
+            self.manifest.outdir.remove(previous.get("stamps", {}))
 
     # ...................................................... after the run
     def compact(self) -> None:
@@ -320,8 +320,12 @@ class SampleStore:
 
     def _copy_samples(self, name: str, mkeys: list[str]) -> None:
         path = self.out / name
+        size = (self.manifest.outdir.stamp(name) or [0])[0]
         for mkey in mkeys:
             entry = self.manifest.entries[mkey]
+            if entry["span"][1] > size:  # not in this shard: rebuilt next run
+                self.manifest.forget(mkey)
+                continue
             group: list[tuple[str, list[tuple[str, Data]]]] = [
                 (
                     key,
@@ -460,10 +464,10 @@ def dead_bytes(out: Path, name: str, mkeys: list[str], manifest: Manifest) -> in
     Samples are stored back to back and a shard ends with two zero blocks,
     so the dead bytes are what the live samples' spans do not cover.
     """
-    try:
-        size = os.stat(out / name).st_size
-    except OSError:
+    stamp = manifest.outdir.stamp(name)  # a regular file in OUT, or no shard
+    if stamp is None:
         return 0
+    size = stamp[0]
     live = sum(
         int(manifest.entries[k]["span"][1]) - int(manifest.entries[k]["span"][0])
         for k in mkeys
@@ -526,7 +530,7 @@ def remove_unreferenced(out: Path, manifest: Manifest) -> list[Path]:
     its samples were recorded) is deleted.
     """
     live = set(samples_by_shard(manifest))
-    return remove_files(out / name for name in list_shards(out) if name not in live)
+    return manifest.outdir.remove(n for n in list_shards(out) if n not in live)
 
 
 __all__ = [
