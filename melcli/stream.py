@@ -140,15 +140,18 @@ def _mel_power_to_file(
         sr = info.samplerate if params.sr is None else params.sr
         params.check_sr(sr)
         framer = _Framer(params, channels_out)
-        M_T = transform.mel_basis(sr, params=params).T
+        transform.mel_basis(sr, params=params)  # warns as the in-memory path
+        bands = transform.mel_bands(sr, params=params)
         for y, done in resampled_blocks(f, info, params, sr=sr, timings=t):
             # Overflow shows as inf or NaN power, reported below in words.
             quiet = np.errstate(over="ignore", invalid="ignore")
             with transform.one_blas_thread(), quiet:
-                for S in framer.feed(y, last=done):
+                for S in framer.feed(y, last=done):  # (channels, bins, frames)
                     t4 = time.perf_counter()
-                    mel = np.matmul(S, M_T)  # (channels, frames, n_mels)
-                    frames_first = np.ascontiguousarray(np.swapaxes(mel, 0, 1))
+                    mel = np.empty((*S.shape[:-2], params.n_mels, S.shape[-1]), S.dtype)
+                    bands.apply(S, mel)
+                    # (frames, channels, n_mels): each frame's values together.
+                    frames_first = np.ascontiguousarray(mel.transpose(2, 0, 1))
                     block_peak = float(frames_first.max(initial=0.0))  # NaN if any
                     if not math.isfinite(block_peak):
                         raise AudioError(transform.too_loud())
@@ -245,6 +248,7 @@ class _Framer:
         self.params = params
         self.n_fft = params.n_fft
         self.hop = params.effective_hop_length
+        self.block = transform.block_frames(params.n_fft)
         self.pad = params.effective_pad_length
         self.window = transform.stft_window(
             params.window, params.effective_win_length, params.n_fft
@@ -261,7 +265,10 @@ class _Framer:
         return s
 
     def feed(self, y: np.ndarray, *, last: bool) -> list[np.ndarray]:
-        """Add samples ``y`` [shape=(channels, n)]; return power blocks ready."""
+        """Add samples ``y`` [shape=(channels, n)]; return power blocks ready.
+
+        Each block is shaped ``(channels, 1 + n_fft // 2, frames)``.
+        """
         t0 = time.perf_counter()
         self.n_fed += y.shape[-1]
         self.buf = np.concatenate([self.buf, y], axis=-1) if self.buf.size else y
@@ -302,7 +309,7 @@ class _Framer:
         k_stop = (end - self.n_fft) // self.hop + 1 if end >= self.n_fft else 0
         blocks = []
         while self.next_k < k_stop:
-            k1 = min(self.next_k + transform.BLOCK_FRAMES, k_stop)
+            k1 = min(self.next_k + self.block, k_stop)
             a = self.next_k * self.hop - self.base
             b = (k1 - 1) * self.hop + self.n_fft - self.base
             frames = np.lib.stride_tricks.sliding_window_view(
@@ -310,7 +317,11 @@ class _Framer:
             )[..., :: self.hop, :]
             blocks.append(
                 transform.frames_power(
-                    frames, self.window, self.params.power, eps=self.params.stft_eps
+                    frames,
+                    self.window,
+                    self.params.power,
+                    eps=self.params.stft_eps,
+                    bins_first=True,
                 )
             )
             self.next_k = k1

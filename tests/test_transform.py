@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
+from typing import Any
 
 import librosa
 import numpy as np
@@ -159,3 +161,33 @@ def test_default_pipeline_imports_neither_librosa_nor_scipy(tmp_path) -> None:  
         check=True,
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"sr": 16000, "n_fft": 400, "hop_length": 160, "n_mels": 80},
+        {"htk": True, "fmin": 50.0, "fmax": 8000.0, "norm": None},
+        {"n_fft": 512, "n_mels": 256},  # empty filters: their rows stay zero
+    ],
+)
+def test_mel_bands_equal_the_dense_product(settings: dict[str, Any]) -> None:
+    p = MelParams(**settings)
+    sr = p.sr or 22050
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the empty filters
+        M = tf.mel_basis(sr, params=p)
+        bands = tf.mel_bands(sr, params=p)
+    S = np.random.default_rng(5).random((2, M.shape[1], 37), dtype=np.float32)
+    out = np.full((2, M.shape[0], 37), np.nan, dtype=np.float32)
+    bands.apply(S, out)
+    np.testing.assert_allclose(out, M @ S, rtol=1e-5, atol=1e-7)
+    # Every filter has a span shorter than the spectrum: the zeros are skipped.
+    assert all(w.size < M.shape[1] for _, _, w in bands.bands)
+
+
+def test_fft_blocks_are_sized_by_bytes() -> None:
+    assert tf.block_frames(2048) == tf.BLOCK_BYTES // (8 * 2048)
+    assert tf.block_frames(400) > tf.block_frames(2048)
+    assert tf.block_frames(1 << 30) == 1
