@@ -12,6 +12,7 @@ Workloads (see bench/README.md):
     p  melcli's per-stage profile, in process
     r  incremental: an up-to-date re-run against the first run
     k  cluster: --scheduler local (Dask, 1 and 2 workers) against the local pool
+    f  the floor: melcli -j 1 per file against each stage alone (bench/floor.py)
 
 Every contender is a whole process (imports included, as a user pays them),
 run into a fresh temporary output folder; contenders alternate within each
@@ -74,7 +75,7 @@ TARGET_PARALLEL_EFFICIENCY = 0.9  # (e) -j all / -j 1 >= 0.9 x CPUs (1.8 on 2)
 TARGET_LINEARITY = (0.9, 1.1)  # (e) t(N) / t(N/2), relative to the ideal 2.0
 TARGET_CLUSTER = 0.8  # (k) Dask throughput / local pool throughput, at least
 
-WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k")
+WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k", "f")
 
 #: Sizes by default, and with --quick (options given explicitly win over both).
 FULL: dict[str, Any] = {
@@ -85,6 +86,9 @@ FULL: dict[str, Any] = {
     "rounds": 3,
     "startup_rounds": 7,
     "long_minutes": 60.0,
+    "floor_files": 120,
+    "short_files": 600,
+    "floor_reps": 3,
 }
 QUICK: dict[str, Any] = {
     "files": 6,
@@ -94,6 +98,9 @@ QUICK: dict[str, Any] = {
     "rounds": 1,
     "startup_rounds": 1,
     "long_minutes": 1.0,
+    "floor_files": 4,
+    "short_files": 6,
+    "floor_reps": 1,
 }
 
 
@@ -109,6 +116,9 @@ class Config:
     rounds: int
     startup_rounds: int
     long_minutes: float
+    floor_files: int
+    short_files: int
+    floor_reps: int
     workloads: tuple[str, ...]
     skip_long: bool
     skip_reference: bool
@@ -1388,6 +1398,13 @@ def cluster(cfg: Config, dataset: Dataset) -> Outcome:
     return Outcome(data=data, checks=checks, lines=lines, sanity=sanity, notes=notes)
 
 
+def _floor(cfg: Config, dataset: Dataset) -> Outcome:
+    """(f) the floor, in bench/floor.py (which imports this file as ``bench``)."""
+    import floor
+
+    return floor.floor(cfg, dataset)
+
+
 # ======================================================================== main
 RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "a": throughput,
@@ -1398,6 +1415,7 @@ RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "p": profile,
     "r": rerun,
     "k": cluster,
+    "f": _floor,
 }
 
 
@@ -1452,6 +1470,8 @@ def write_json(
             "rounds": cfg.rounds,
             "startup_rounds": cfg.startup_rounds,
             "long_minutes": cfg.long_minutes,
+            "floor_files": cfg.floor_files,
+            "short_files": cfg.short_files,
             "workloads": list(cfg.workloads),
             "skip_long": cfg.skip_long,
             "skip_reference": cfg.skip_reference,
@@ -1482,7 +1502,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         description="melcli against the hand-written librosa loop, side by side.",
         epilog="Workloads: a throughput, b with --png, c one 1-second file, "
         "d one long file (memory, accuracy), e scaling, p per-stage profile, r re-run, "
-        "k Dask cluster against the local pool.",
+        "k Dask cluster against the local pool, f the floor (bench/floor.py).",
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="cache dir")
     parser.add_argument("--files", type=int, help="clips for (a) [300]")
@@ -1497,8 +1517,15 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--rounds", type=int, help="rounds for (a), (b), (e) [3]")
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
+    parser.add_argument("--floor-files", type=int, help="10-s clips for (f) [120]")
     parser.add_argument(
-        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k]"
+        "--short-files", type=int, help="5-s 16 kHz files for (f) [600]"
+    )
+    parser.add_argument(
+        "--floor-reps", type=int, help="repetitions of each stage in (f) [3]"
+    )
+    parser.add_argument(
+        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k,f]"
     )
     parser.add_argument("--skip-long", action="store_true", help="skip (d)")
     parser.add_argument(
@@ -1523,10 +1550,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     unknown = [w for w in workloads if w not in WORKLOADS]
     if unknown:
         parser.error(f"--only: unknown workload {', '.join(unknown)}")
-    for key in ("files", "scale_files"):
+    for key in ("files", "scale_files", "floor_files", "short_files"):
         if values[key] < 2:
             parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 2")
-    for key in ("png_files", "profile_files", "rounds", "startup_rounds"):
+    for key in ("png_files", "profile_files", "rounds", "startup_rounds", "floor_reps"):
         if values[key] < 1:
             parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 1")
     if values["long_minutes"] <= 0:
@@ -1547,4 +1574,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # bench/floor.py imports this file as ``bench``: one module, not two.
+    sys.modules.setdefault("bench", sys.modules[__name__])
     sys.exit(main())

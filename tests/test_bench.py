@@ -87,3 +87,31 @@ def test_quick_cluster_bench_reports_dask_against_the_pool(tmp_path: Path) -> No
     assert cluster["sanity"]["max_abs_diff_db"] == 0
     measures = {c["measure"] for c in result["checks"] if c["workload"] == "k"}
     assert len(measures) == 2
+
+
+def test_quick_floor_bench_reports_every_workload(tmp_path: Path) -> None:
+    stdout, result = quick_bench(tmp_path, "f", timeout=600)
+
+    assert result["errors"] == {}
+    floor = result["workloads"]["f"]
+    assert set(floor["workloads"]) == {"wav", "flac", "ogg", "mp3", "whisper"}
+    for name, w in floor["workloads"].items():
+        stages = w["floor_ms_per_file"]
+        assert set(stages) == {
+            "decode",
+            "mix",
+            "resample",
+            "stft",
+            "mel",
+            "scale",
+            "save",
+        }, name
+        assert all(v >= 0 for v in stages.values())
+        assert is_positive(w["floor_ms"])
+        assert math.isclose(w["floor_ms"], sum(stages.values()))
+    checks = [c for c in result["checks"] if c["workload"] == "f"]
+    measures = {c["measure"] for c in checks}
+    assert "wav: -j 1 / floor" in measures
+    assert "whisper: -j 1 / floor" in measures
+    assert {"flac", "ogg", "mp3"} <= {m.split(":")[0] for m in measures}
+    assert "(f) the floor" in stdout
