@@ -22,14 +22,14 @@ librosa nor scipy is imported for the default settings: their import costs
 more than a whole file's work.
 
 Two things differ from librosa in the order of work, not in the numbers. The
-power spectrum is kept bins-first (the FFT runs along the frame's axis of a
-transposed view), so that each mel filter's product reads contiguous rows and
-writes its band's row of the output directly. And the filterbank is applied
-as bands (:class:`MelBands`): each triangular filter is non-zero on a short
-span of bins, so one small product per filter over its span does the dense
-product's work without multiplying the zeros (at the default settings 98 % of
-the matrix). Only the order of float32 additions changes (about 1e-7 of a
-band's value).
+power spectrum is kept bins-first (each FFT block's power is copied,
+transposed, into the chunk the mel step reads), so that each mel filter's
+product reads contiguous rows and writes its band's row of the output
+directly. And the filterbank is applied as bands (:class:`MelBands`): each
+triangular filter is non-zero on a short span of bins, so one small product
+per filter over its span does the dense product's work without multiplying
+the zeros (98 % of the matrix at the default settings). Only the order of
+float32 additions changes (about 1e-7 of a band's value).
 
 A float32 FFT was considered and not taken: numpy's float32 ``rfft`` is
 no faster than its float64 one, and scipy's faster float32 FFT costs more to
@@ -192,8 +192,8 @@ def frames_power(
 
     With ``eps``, ``(|X| ** 2 + eps) ** (power / 2)`` (HiFi-GAN's
     ``sqrt(re ** 2 + im ** 2 + 1e-9)``). With ``bins_first``, the result is
-    shaped ``(..., 1 + n_fft // 2, k)``: the same numbers, laid out for
-    :meth:`MelBands.apply`.
+    a ``(..., 1 + n_fft // 2, k)`` view of the same numbers, for
+    :meth:`MelBands.apply` (copied bins-first into its chunk by the caller).
 
     Parameters
     ----------
@@ -211,10 +211,16 @@ def frames_power(
     S : np.ndarray [shape=(..., k, 1 + n_fft // 2)], float32
         Or ``(..., 1 + n_fft // 2, k)`` with ``bins_first``.
     """
-    if bins_first:
-        D = np.fft.rfft(np.swapaxes(frames, -1, -2) * window[:, np.newaxis], axis=-2)
-    else:
-        D = np.fft.rfft(frames * window, axis=-1)
+    S = _frames_power(frames, window, power, eps)
+    # The FFT runs along each frame's contiguous samples either way: a
+    # transposed FFT reads the frames' view across its strides, which is slower.
+    return np.swapaxes(S, -1, -2) if bins_first else S
+
+
+def _frames_power(
+    frames: np.ndarray, window: np.ndarray, power: float, eps: float
+) -> np.ndarray:
+    D = np.fft.rfft(frames * window, axis=-1)
     D = D.astype(np.complex64)  # librosa's STFT dtype for float32 input
     if eps:
         P: np.ndarray = np.square(D.real)
