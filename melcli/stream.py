@@ -8,8 +8,10 @@ basis, and only mel power frames are kept, on disk. A second pass turns them
 into decibels (which needs the whole file's peak, hence two passes) and writes
 the final ``.npy``. Memory stays flat whatever the file's length.
 
-The numbers equal the in-memory path's (tests compare them); only the order of
-work differs.
+The numbers equal the in-memory path's to float32 rounding (tests compare
+them): only the order of work differs. The mel products run on each block as
+it comes here, on larger chunks of frames in memory, and a product's rounding
+depends on its shape (a few 1e-6 dB).
 """
 
 from __future__ import annotations

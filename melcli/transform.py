@@ -43,7 +43,7 @@ import contextlib
 import functools
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -61,9 +61,15 @@ BLOCK_BYTES = 1 << 19
 #: Frames per FFT block instead of :data:`BLOCK_BYTES` (tests set it, to cross
 #: many block boundaries); ``None`` sizes blocks by bytes.
 BLOCK_FRAMES: int | None = None
-#: Frames of power spectrum projected on the mel basis at once (8 MB at the
-#: default n_fft): few, large matrix products.
-MEL_CHUNK_FRAMES = 2048
+#: Bytes of float32 power spectrum projected on the mel bands at once (per
+#: channel): few products per file, one per filter and chunk (a 10-s file at
+#: the defaults is one chunk). The streaming path projects its blocks as they
+#: come instead, to keep its memory flat: its numbers differ from these by
+#: float32 rounding only (a product's rounding depends on its shape).
+MEL_CHUNK_BYTES = 1 << 23
+#: Frames per chunk instead of :data:`MEL_CHUNK_BYTES` (tests set it);
+#: ``None`` sizes chunks by bytes.
+MEL_CHUNK_FRAMES: int | None = None
 
 
 # ------------------------------------------------------------------- windows
@@ -418,6 +424,73 @@ def mel_bands(sr: float, *, params: MelParams) -> MelBands:
     return _mel_bands(*_basis_key(sr, params))
 
 
+def mel_chunks(
+    blocks: Iterable[np.ndarray],
+    bands: MelBands,
+    *,
+    frames: int | None = None,
+    timings: dict[str, float] | None = None,
+) -> Iterator[np.ndarray]:
+    """Project power blocks on the mel bands, a chunk of frames at a time.
+
+    The blocks are copied into a chunk of frames, and each full chunk (and the
+    last, shorter one) is projected at once: few products, each large enough
+    to run efficiently.
+
+    Parameters
+    ----------
+    blocks : iterable of np.ndarray [shape=(..., n_bins, k)], float32
+        Consecutive frames of power spectrum, bins first (views are fine).
+    bands : MelBands
+        The filterbank (:func:`mel_bands`).
+    frames : int or None
+        The number of frames, if known: a shorter signal gets a smaller buffer.
+    timings : dict or None
+        If given, seconds spent in the products are added to ``"mel"``.
+
+    Yields
+    ------
+    S_mel : np.ndarray [shape=(..., n_mels, c)], float32
+        A new array per chunk.
+    """
+    power: np.ndarray | None = None
+    size = 0
+    filled = 0
+    spent = 0.0
+    for S in blocks:
+        if power is None:
+            size = MEL_CHUNK_FRAMES or max(1, MEL_CHUNK_BYTES // (4 * S.shape[-2]))
+            size = size if frames is None else min(size, frames)
+            power = np.empty((*S.shape[:-1], size), dtype=np.float32)
+        done = 0
+        while done < S.shape[-1]:
+            take = min(size - filled, S.shape[-1] - done)
+            power[..., filled : filled + take] = S[..., done : done + take]
+            filled += take
+            done += take
+            if filled == size:
+                t0 = time.perf_counter()
+                out = _project(power, bands)
+                spent += time.perf_counter() - t0
+                filled = 0
+                yield out
+    if power is not None and filled:
+        t0 = time.perf_counter()
+        out = _project(power[..., :filled], bands)
+        spent += time.perf_counter() - t0
+        yield out
+    if timings is not None:
+        timings["mel"] = timings.get("mel", 0.0) + spent
+
+
+def _project(power: np.ndarray, bands: MelBands) -> np.ndarray:
+    out = np.empty((*power.shape[:-2], bands.n_mels, power.shape[-1]), np.float32)
+    # Overflow shows as inf or NaN, which the callers report in words.
+    with np.errstate(over="ignore", invalid="ignore"):
+        bands.apply(power, out)
+    return out
+
+
 @functools.cache
 def _blas_controller() -> Any:
     from threadpoolctl import ThreadpoolController
@@ -463,27 +536,23 @@ def mel_power(
     mel_basis(sr, params=params)  # its warnings point where they always did
     bands = mel_bands(sr, params=params)
     block, t_total = _power_blocks(y, params)
-    out = np.empty((*y.shape[:-1], params.n_mels, t_total), dtype=np.float32)
-    clock = time.perf_counter
-    t_stft = t_mel = 0.0
-    n_bins = 1 + params.n_fft // 2
-    chunk = min(MEL_CHUNK_FRAMES, t_total)
-    power = np.empty((*y.shape[:-1], n_bins, chunk), dtype=np.float32)
     step = block_frames(params.n_fft)
+    starts = range(0, t_total, step)
+    clock = time.perf_counter
+    t0 = clock()
+    spent: dict[str, float] = {}
     with one_blas_thread():
-        for c0 in range(0, t_total, chunk):
-            c1 = min(c0 + chunk, t_total)
-            t0 = clock()
-            # Small FFT blocks stay in cache; the mel bands' products, one per
-            # filter, run once per chunk so that their count per file is small.
-            for start in range(c0, c1, step):
-                stop = min(start + step, c1)
-                power[..., start - c0 : stop - c0] = block(start, stop)
-            t1 = clock()
-            bands.apply(power[..., : c1 - c0], out[..., c0:c1])
-            t_mel += clock() - t1
-            t_stft += t1 - t0
-    S_mel = out
+        chunks = list(
+            mel_chunks(
+                (block(start, min(start + step, t_total)) for start in starts),
+                bands,
+                frames=t_total,
+                timings=spent,
+            )
+        )
+    S_mel = chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=-1)
+    t_mel = spent.get("mel", 0.0)
+    t_stft = clock() - t0 - t_mel
     if timings is not None:
         timings["stft"] = timings.get("stft", 0.0) + t_stft
         timings["mel"] = timings.get("mel", 0.0) + t_mel
@@ -760,6 +829,7 @@ __all__ = [
     "log_power",
     "mel_bands",
     "mel_basis",
+    "mel_chunks",
     "mel_frequencies",
     "mel_power",
     "mel_spectrogram_db",
