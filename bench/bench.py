@@ -329,6 +329,8 @@ class ProcessRun:
 
     seconds: float
     peak_rss_bytes: int
+    #: user + system CPU time of the process and the children it waited for.
+    cpu_seconds: float = 0.0
 
 
 class BenchError(Exception):
@@ -374,7 +376,11 @@ def run_process(argv: Sequence[str]) -> ProcessRun:
             raise BenchError(f"exit status {proc.returncode}: {' '.join(argv)}\n{tail}")
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     scale = 1 if sys.platform == "darwin" else 1024
-    return ProcessRun(seconds=seconds, peak_rss_bytes=usage.ru_maxrss * scale)
+    return ProcessRun(
+        seconds=seconds,
+        peak_rss_bytes=usage.ru_maxrss * scale,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+    )
 
 
 def melcli_command() -> list[str]:

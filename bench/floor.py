@@ -7,8 +7,12 @@ computes it (float64 FFT frames, a dense mel product), timed per file, the
 least of a few repetitions kept; their sum per file is the floor: what a
 program doing nothing but that arithmetic pays. melcli runs as a whole process,
 ``-j 1`` on N and on N/2 files: the difference over N/2 is its cost per file
-with the run's start-up set aside. Their ratio says how much melcli spends on
-anything else (decode checks, bookkeeping, atomic writes, the pool).
+with the run's start-up set aside. Both sides are measured in CPU time (user +
+system, of the process and its children): on a shared machine, other work
+delays a run far more than it slows the run's own work, so CPU time compares
+the two sides where wall time would compare the machine's load at two
+moments. Their ratio says how much melcli spends on anything else (decode
+checks, bookkeeping, atomic writes).
 
 The workloads: the 10-s stereo 44.1 kHz WAV clips of (a) with default
 settings; the same clips as FLAC, Ogg Vorbis and MP3 (there, the decoder
@@ -181,9 +185,14 @@ class Stages:
         return data
 
     def mix(self, data: np.ndarray) -> np.ndarray:
-        if data.shape[1] == 1:
-            return data[:, 0]
-        return np.asarray(data.sum(axis=1, dtype=np.float32) / data.shape[1])
+        """``librosa.to_mono``'s mean, summed column by column (numpy's reduction
+        across a row of two interleaved channels is several times slower)."""
+        y = data[:, 0].copy()
+        if data.shape[1] > 1:
+            for c in range(1, data.shape[1]):
+                y += data[:, c]
+            y /= np.float32(data.shape[1])
+        return y
 
     def resample(self, y: np.ndarray) -> np.ndarray:
         if self.sr == self.sr_in:
@@ -237,7 +246,7 @@ class Stages:
 def floor_per_file(
     files: list[Path], options: tuple[str, ...], *, reps: int
 ) -> dict[str, float]:
-    """Mean over files of each stage's least time (of ``reps``), in seconds."""
+    """Mean over files of each stage's least CPU time (of ``reps``), in seconds."""
     from threadpoolctl import threadpool_limits
 
     params = _settings(options)
@@ -261,9 +270,9 @@ def floor_per_file(
                 for name, step in steps:
                     best = float("inf")
                     for _ in range(reps):
-                        t0 = time.perf_counter()
+                        t0 = time.process_time()
                         result = step(value)
-                        best = min(best, time.perf_counter() - t0)
+                        best = min(best, time.process_time() - t0)
                     if index:
                         totals[name] = totals.get(name, 0.0) + best
                     value = result
@@ -277,7 +286,9 @@ def floor(cfg: h.Config, dataset: h.Dataset) -> h.Outcome:
     lines = [
         f"(f) the floor: each stage alone (librosa's arithmetic, in process, the "
         f"least of {cfg.floor_reps}) against melcli -j 1 per file (whole runs on N "
-        f"and N/2 files: start-up set aside), {h.plural(cfg.rounds, 'round')}"
+        f"and N/2 files: start-up set aside), {h.plural(cfg.rounds, 'round')}; "
+        "CPU time for both (a busy machine delays a run more than it slows its "
+        "work); -j 2 / -j 1 in wall time, whole runs on N files"
     ]
     rows, checks, notes = [], [], []
     data: dict[str, Any] = {"cpus": cpus, "rounds": cfg.rounds, "workloads": {}}
@@ -298,7 +309,7 @@ def floor(cfg: h.Config, dataset: h.Dataset) -> h.Outcome:
                 h.Contender("j2", h.melcli_mel(w.src, "-j", "2", *w.options))
             )
         timings, _ = h.race(contenders, cfg.rounds)
-        per_file = (timings["j1"].median - timings["j1-half"].median) / (w.files - half)
+        per_file = (_cpu(timings["j1"]) - _cpu(timings["j1-half"])) / (w.files - half)
         fitted = per_file > 0
         ratio = per_file / floor_s if fitted else float("nan")
         decoder_ratio = per_file / stage_s["decode"] if fitted else float("nan")
@@ -364,6 +375,11 @@ def floor(cfg: h.Config, dataset: h.Dataset) -> h.Outcome:
     lines += [*h.table(header, rows)]
     lines += [f"  {w.name}: {w.title}" for w in rows_of]
     return h.Outcome(data=data, checks=checks, lines=lines, notes=notes)
+
+
+def _cpu(t: h.Timings) -> float:
+    """The median CPU time of a contender's runs (user + system), in seconds."""
+    return float(np.median([run.cpu_seconds for run in t.runs]))
 
 
 def _at_most(measure: str, value: float, target: float) -> h.Check:
