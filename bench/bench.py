@@ -1520,7 +1520,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     )
     parser.add_argument("--png-files", type=int, help="clips for (b) [100]")
     parser.add_argument("--profile-files", type=int, help="clips for (p) [30]")
-    parser.add_argument("--rounds", type=int, help="rounds for (a), (b), (e) [3]")
+    parser.add_argument("--rounds", type=int, help="rounds for (a), (b), (e), (f) [3]")
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
     parser.add_argument("--floor-files", type=int, help="10-s clips for (f) [120]")
