@@ -551,7 +551,9 @@ def features(
     """Run the whole transform: STFT power → mel → scale (→ DCT), cast to ``dtype``.
 
     With ``kind="stft"`` there is no mel step; with ``kind="mfcc"`` the DCT
-    follows the scale step. With default settings this is the librosa chain
+    follows the scale step; ``kind="fbank"`` is Kaldi's filterbank and the
+    steps after it (:func:`melcli.fbank.fbank`, :func:`melcli.fbank.finish`).
+    With default settings this is the librosa chain
     ``melspectrogram`` → ``power_to_db(ref=np.max)``.
 
     Parameters
@@ -571,6 +573,17 @@ def features(
         ``n_bins`` is ``n_mels``, ``1 + n_fft // 2`` or ``n_mfcc``
         (:attr:`MelParams.n_bins`).
     """
+    if params.kind == "fbank":
+        from . import fbank
+
+        with one_blas_thread():
+            F = fbank.fbank(y, sr=sr, params=params, timings=timings)
+        t0 = time.perf_counter()
+        F = fbank.finish(F, params)
+        out_fbank: np.ndarray = F.astype(params.dtype, copy=False)
+        if timings is not None:
+            timings["db"] = timings.get("db", 0.0) + time.perf_counter() - t0
+        return out_fbank
     if params.kind == "stft":
         t0 = time.perf_counter()
         S = spectrogram(y, params=params)
