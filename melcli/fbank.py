@@ -279,7 +279,7 @@ class FrameComputer:
         S += np.square(X.imag)
         if not p.use_power:
             np.sqrt(S, out=S)
-        mel = S @ self.M_T
+        mel: np.ndarray = S @ self.M_T
         if p.use_log_fbank:
             mel = np.log(np.maximum(mel, EPS))
         if energy is not None:
@@ -353,7 +353,7 @@ def cmvn_stats(
 
 
 def normalise(F: np.ndarray, params: MelParams) -> np.ndarray:
-    """Apply ``cmvn`` over the frames of ``F`` [shape=(..., n, t)], then the affine step.
+    """Apply ``cmvn`` over the frames of ``F`` [shape=(..., n, t)], then the affine.
 
     The statistics are those of the whole utterance (every frame, in float64):
     Speech2Text's ``utterance_cmvn`` (``ddof=0``, no epsilon) and
@@ -452,7 +452,9 @@ def stream_frames(
             pending.append(y)
             whole = np.concatenate(pending, axis=-1)
             if last:  # a short signal, whole in memory
-                F = compute(frames_view(whole, sr=sr, params=params)[..., :max_frames, :])
+                F = compute(
+                    frames_view(whole, sr=sr, params=params)[..., :max_frames, :]
+                )
                 yield F
                 return
             if whole.shape[-1] < length + left:

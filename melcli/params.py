@@ -162,8 +162,10 @@ class MelParams:
         ``kind="fbank"``: standard deviation of Gaussian noise added to each
         frame (Kaldi's ``--dither``), drawn from a generator seeded with
         ``seed``; 0 (the default here) adds none, so outputs are reproducible.
-    preemphasis_coefficient, remove_dc_offset, window_type, round_to_power_of_two, snip_edges
+    preemphasis_coefficient, remove_dc_offset, window_type
         ``kind="fbank"``: Kaldi's frame processing options, as named there.
+    round_to_power_of_two, snip_edges
+        ``kind="fbank"``: likewise.
     num_mel_bins, low_freq, high_freq
         ``kind="fbank"``: Kaldi's mel filters; ``high_freq <= 0`` is an
         offset from the Nyquist frequency (0: Nyquist).
@@ -490,7 +492,11 @@ class MelParams:
         _non_negative("cmvn_eps", self.cmvn_eps)
         _positive_int("frame_stack", self.frame_stack)
         if self.kind != "fbank":
-            for name, default in (("num_frames", None), ("cmvn", "none"), ("frame_stack", 1)):
+            for name, default in (
+                ("num_frames", None),
+                ("cmvn", "none"),
+                ("frame_stack", 1),
+            ):
                 if getattr(self, name) != default:
                     raise ParameterError(
                         f"{name}={getattr(self, name)!r} needs kind='fbank' "

@@ -388,8 +388,7 @@ _FBANK_PRESETS = (
     ),
     Preset(
         name="speech2text",
-        summary="Speech2Text (S2T): 80 Kaldi bins, utterance mean/variance "
-        "normalised",
+        summary="Speech2Text (S2T): 80 Kaldi bins, utterance mean/variance normalised",
         settings=_settings(
             **{
                 **_KALDI_16K,

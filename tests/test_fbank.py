@@ -87,7 +87,9 @@ def assert_close_to_float32_kaldi(
     span = FLOAT32_RESOLUTION if power else FLOAT32_RESOLUTION / 2
     resolved = expected >= expected.max(axis=0, keepdims=True) - span
     assert resolved.mean() > 0.5
-    np.testing.assert_allclose(actual[resolved], expected[resolved], rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        actual[resolved], expected[resolved], rtol=0, atol=TOLERANCE
+    )
     np.testing.assert_allclose(actual, expected, rtol=0, atol=NOISE_TOLERANCE)
 
 
@@ -112,7 +114,9 @@ def ours(y: np.ndarray, params: MelParams) -> np.ndarray:
 @pytest.mark.parametrize("signal", list(SIGNALS))
 def test_default_fbank_is_kaldi_native_fbank_default(signal: str) -> None:
     y = SIGNALS[signal]()
-    assert_close_to_float32_kaldi(ours(y, MelParams(kind="fbank", sr=SR)), kaldi_native(y))
+    assert_close_to_float32_kaldi(
+        ours(y, MelParams(kind="fbank", sr=SR)), kaldi_native(y)
+    )
 
 
 OPTIONS = [
@@ -136,7 +140,11 @@ OPTIONS = [
     ),
     (
         {"num_mel_bins": 64, "low_freq": 60.0, "high_freq": -400.0},
-        {"mel_opts.num_bins": 64, "mel_opts.low_freq": 60.0, "mel_opts.high_freq": -400.0},
+        {
+            "mel_opts.num_bins": 64,
+            "mel_opts.low_freq": 60.0,
+            "mel_opts.high_freq": -400.0,
+        },
     ),
     ({"high_freq": 7000.0}, {"mel_opts.high_freq": 7000.0}),
     ({"use_energy": True}, {"use_energy": True}),
@@ -156,7 +164,9 @@ def test_each_kaldi_option_matches_kaldi_native_fbank(
     y = SIGNALS[signal]()
     actual = ours(y, MelParams(kind="fbank", sr=SR, **options))
     expected = kaldi_native(y, **knf_options)
-    assert_close_to_float32_kaldi(actual, expected, power=options.get("use_power", True))
+    assert_close_to_float32_kaldi(
+        actual, expected, power=options.get("use_power", True)
+    )
 
 
 @pytest.mark.parametrize("signal", list(SIGNALS))
@@ -309,16 +319,19 @@ def test_extractor_defaults_are_the_presets() -> None:
         p = melcli.preset_params(name)
         assert extractor.num_mel_bins == p.num_mel_bins
         assert extractor.sampling_rate == p.sr
-    assert SeamlessM4TFeatureExtractor().stride == melcli.preset_params(
-        "seamless-m4t"
-    ).frame_stack
+    assert (
+        SeamlessM4TFeatureExtractor().stride
+        == melcli.preset_params("seamless-m4t").frame_stack
+    )
 
 
 # ------------------------------------------------------------------ steps
 def test_num_frames_pads_with_zero_frames_then_normalises() -> None:
     y = speechlike(SR, seconds=1.0)
     plain = ours(y, MelParams(kind="fbank", sr=SR))
-    padded = ours(y, MelParams(kind="fbank", sr=SR, num_frames=200, shift=1.0, divisor=2.0))
+    padded = ours(
+        y, MelParams(kind="fbank", sr=SR, num_frames=200, shift=1.0, divisor=2.0)
+    )
     assert padded.shape == (23, 200)
     np.testing.assert_allclose(padded[:, : plain.shape[1]], (plain + 1) / 2, atol=1e-6)
     assert (padded[:, plain.shape[1] :] == 0.5).all()
@@ -389,7 +402,9 @@ def test_multichannel_fbank_is_each_channel_alone() -> None:
         ({"num_frames": 0}, "num_frames"),
     ],
 )
-def test_bad_fbank_settings_name_the_parameter(changes: dict[str, Any], param: str) -> None:
+def test_bad_fbank_settings_name_the_parameter(
+    changes: dict[str, Any], param: str
+) -> None:
     with pytest.raises(ParameterError) as info:
         MelParams(kind="fbank", sr=SR, **changes).validate()
     assert info.value.param == param
@@ -420,9 +435,13 @@ def _blocks(y: np.ndarray, sizes: list[int]) -> list[tuple[np.ndarray, bool]]:
 
 @pytest.mark.parametrize("snip_edges", [True, False])
 @pytest.mark.parametrize("sizes", [[5000, 3, 777, 40000], [100, 100, 100, 100000], [1]])
-def test_stream_frames_equal_the_whole_signal(snip_edges: bool, sizes: list[int]) -> None:
+def test_stream_frames_equal_the_whole_signal(
+    snip_edges: bool, sizes: list[int]
+) -> None:
     y = speechlike(SR, seconds=3.0)
-    p = MelParams(kind="fbank", sr=SR, snip_edges=snip_edges, dither=0.5, use_energy=True)
+    p = MelParams(
+        kind="fbank", sr=SR, snip_edges=snip_edges, dither=0.5, use_energy=True
+    )
     whole = fbank.fbank(y, sr=SR, params=p)
     parts = list(fbank.stream_frames(_blocks(y, sizes), sr=SR, params=p))
     streamed = np.concatenate(parts, axis=1)[0].T
@@ -449,3 +468,76 @@ def test_fbank_streams_long_files_with_the_in_memory_numbers(
     actual = np.load(job.npy)
     assert actual.shape == expected.shape
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5)
+
+
+# ------------------------------------------------------------ command line
+@pytest.mark.usefixtures("isolated")
+def test_command_kind_fbank_with_no_other_option_is_kaldi_native_default(
+    tmp_path: Path,
+) -> None:
+    import soundfile as sf
+    from click.testing import CliRunner
+
+    from melcli.cli import cli
+
+    y = speechlike(SR)
+    src = tmp_path / "in" / "a.wav"
+    src.parent.mkdir()
+    sf.write(src, y, SR, subtype="FLOAT")
+    out = tmp_path / "out"
+    args = [
+        "mel",
+        str(src),
+        "-o",
+        str(out),
+        "-j",
+        "1",
+        "--kind",
+        "fbank",
+        "--sr",
+        "16000",
+    ]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert_close_to_float32_kaldi(np.load(out / "a.npy"), kaldi_native(y))
+
+
+@pytest.mark.usefixtures("isolated")
+def test_presets_command_lists_the_fbank_presets_with_sources() -> None:
+    from click.testing import CliRunner
+
+    from melcli.cli import cli
+
+    result = CliRunner().invoke(cli, ["presets", "ast", "seamless-m4t"])
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "ast: Audio Spectrogram Transformer" in text
+    assert "--kind fbank" in text
+    assert "--window-type hanning" in text
+    assert "--num-mel-bins 128" in text
+    assert "--num-frames 1024" in text
+    assert "--frame-stack 2" in text
+    assert "--cmvn mean-var" in text
+    assert "feature_extraction_seamless_m4t.py" in text
+    assert "num_mel_bins too large" in " ".join(text.split())
+
+
+@pytest.mark.usefixtures("isolated")
+@pytest.mark.filterwarnings("ignore:1 of 128 Kaldi mel filters")
+def test_preset_ast_from_the_command_line_is_the_reference(tmp_path: Path) -> None:
+    import soundfile as sf
+    from click.testing import CliRunner
+
+    from melcli.cli import cli
+
+    y = speechlike(SR)
+    src = tmp_path / "a.wav"
+    sf.write(src, y, SR, subtype="FLOAT")
+    out = tmp_path / "out"
+    args = ["mel", str(src), "-o", str(out), "-j", "1", "--preset", "ast"]
+    fbank._filters.cache_clear()  # the warning comes with the filters' making
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert "1 of 128 Kaldi mel filters hold no FFT bin" in result.stderr
+    expected = _quiet(lambda: ast_reference(y))
+    assert_close(np.load(out / "a.npy"), expected)
