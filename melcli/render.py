@@ -431,9 +431,9 @@ def image_range(params: MelParams) -> tuple[float, float] | None:
 
     For ``scale`` db, log and log10 (mel and stft kinds) the range is
     :data:`IMAGE_RANGES` passed through ``(x + shift) / divisor``: the same
-    for every file, so grey levels compare across a dataset. MFCCs and
-    ``scale="none"`` (and Kaldi filterbanks) have no natural range: each image then spans its own
-    array's minimum to maximum, recorded in the PNG.
+    for every file, so grey levels compare across a dataset. MFCCs, Kaldi
+    filterbanks and ``scale="none"`` have no natural range: each image then
+    spans its own array's minimum to maximum, recorded in the PNG.
     """
     if params.kind in ("mfcc", "fbank") or params.scale not in IMAGE_RANGES:
         return None

@@ -8,6 +8,10 @@ basis, and only mel power frames are kept, on disk. A second pass turns them
 into decibels (which needs the whole file's peak, hence two passes) and writes
 the final ``.npy``. Memory stays flat whatever the file's length.
 
+Kaldi filterbanks (``kind="fbank"``) take the same road: their frames go to
+the temporary file, with each bin's sums for ``cmvn``, and the second pass
+normalises, stacks and writes them (:func:`_stream_fbank`).
+
 The numbers equal the in-memory path's (tests compare them); only the order of
 work differs.
 """

@@ -448,16 +448,32 @@ def test_stream_frames_equal_the_whole_signal(
     np.testing.assert_array_equal(streamed, whole)
 
 
-@pytest.mark.parametrize("preset", ["speech2text", "seamless-m4t", "ast", "wenet"])
+STEREO = MelParams(
+    kind="fbank",
+    sr=SR,
+    mono=False,
+    use_energy=True,
+    cmvn="mean-var",
+    cmvn_ddof=1,
+    frame_stack=3,
+    snip_edges=False,
+)
+
+
+@pytest.mark.parametrize(
+    "preset", ["speech2text", "seamless-m4t", "ast", "wenet", "stereo"]
+)
 def test_fbank_streams_long_files_with_the_in_memory_numbers(
     preset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import soundfile as sf
 
     y = _long()
+    params = STEREO if preset == "stereo" else melcli.preset_params(preset)
+    if preset == "stereo":
+        y = np.stack([y, 0.3 * y[::-1]])
     src = tmp_path / "long.wav"
-    sf.write(src, y, SR, subtype="FLOAT")
-    params = melcli.preset_params(preset)
+    sf.write(src, y.T, SR, subtype="FLOAT")
     assert stream.can_stream(params)
     expected = _quiet(lambda: ours(y, params))
     monkeypatch.setattr(stream, "STREAM_SECONDS", 5.0)  # 13 s streams
