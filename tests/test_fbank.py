@@ -557,3 +557,33 @@ def test_preset_ast_from_the_command_line_is_the_reference(tmp_path: Path) -> No
     assert "1 of 128 Kaldi mel filters hold no FFT bin" in result.stderr
     expected = _quiet(lambda: ast_reference(y))
     assert_close(np.load(out / "a.npy"), expected)
+
+
+def test_every_fbank_setting_changes_the_fingerprint() -> None:
+    base = MelParams(kind="fbank", sr=SR)
+    changes: list[dict[str, Any]] = [
+        {"frame_length": 20.0},
+        {"frame_shift": 12.0},
+        {"dither": 1.0},
+        {"preemphasis_coefficient": 0.9},
+        {"remove_dc_offset": False},
+        {"window_type": "hamming"},
+        {"round_to_power_of_two": False},
+        {"snip_edges": False},
+        {"num_mel_bins": 40},
+        {"low_freq": 30.0},
+        {"high_freq": -400.0},
+        {"use_energy": True},
+        {"energy_floor": 1.0},
+        {"use_log_fbank": False},
+        {"use_power": False},
+        {"waveform_scale": 32768.0},
+        {"num_frames": 100},
+        {"cmvn": "mean"},
+        {"cmvn_ddof": 1},
+        {"cmvn_eps": 1e-7},
+        {"frame_stack": 2},
+    ]
+    prints = {base.replace(**c).validate().fingerprint() for c in changes}
+    assert len(prints) == len(changes)
+    assert base.fingerprint() not in prints
