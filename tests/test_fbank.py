@@ -169,16 +169,17 @@ def test_each_kaldi_option_matches_kaldi_native_fbank(
     )
 
 
-@pytest.mark.parametrize("signal", list(SIGNALS))
-def test_default_fbank_is_the_float64_kaldi_arithmetic_of_transformers(
-    signal: str,
-) -> None:
+def transformers_kaldi(y: np.ndarray, *, bins: int, window: str) -> np.ndarray:
+    """transformers' float64 numpy port of Kaldi's fbank at 16 kHz, (bins, frames).
+
+    ``spectrogram`` and the Kaldi ``mel_filter_bank`` as the Speech2Text,
+    SeamlessM4T and AST extractors call them (window of 400, hop 160, FFT 512).
+    """
     from transformers.audio_utils import mel_filter_bank, spectrogram, window_function
 
-    y = SIGNALS[signal]()
     filters = mel_filter_bank(
         num_frequency_bins=257,
-        num_mel_filters=23,
+        num_mel_filters=bins,
         min_frequency=20,
         max_frequency=SR // 2,
         sampling_rate=SR,
@@ -186,9 +187,9 @@ def test_default_fbank_is_the_float64_kaldi_arithmetic_of_transformers(
         mel_scale="kaldi",
         triangularize_in_mel_space=True,
     )
-    expected = spectrogram(
+    out: np.ndarray = spectrogram(
         y,
-        window_function(400, "povey", periodic=False),
+        window_function(400, window, periodic=False),
         frame_length=400,
         hop_length=160,
         fft_length=512,
@@ -197,9 +198,18 @@ def test_default_fbank_is_the_float64_kaldi_arithmetic_of_transformers(
         preemphasis=0.97,
         mel_filters=filters,
         log_mel="log",
-        mel_floor=fbank.EPS,
+        mel_floor=1.192092955078125e-07,
         remove_dc_offset=True,
     )
+    return out
+
+
+@pytest.mark.parametrize("signal", list(SIGNALS))
+def test_default_fbank_is_the_float64_kaldi_arithmetic_of_transformers(
+    signal: str,
+) -> None:
+    y = SIGNALS[signal]()
+    expected = transformers_kaldi(y, bins=23, window="povey")
     assert_close(ours(y, MelParams(kind="fbank", sr=SR)), expected)
 
 
@@ -261,32 +271,7 @@ def test_seamless_m4t_matches_transformers(signal: str) -> None:
 
 def ast_reference(y: np.ndarray) -> np.ndarray:
     """ASTFeatureExtractor's numpy path, step by step (the class needs torch)."""
-    from transformers.audio_utils import mel_filter_bank, spectrogram, window_function
-
-    filters = mel_filter_bank(
-        num_frequency_bins=257,
-        num_mel_filters=128,
-        min_frequency=20,
-        max_frequency=SR // 2,
-        sampling_rate=SR,
-        norm=None,
-        mel_scale="kaldi",
-        triangularize_in_mel_space=True,
-    )
-    fb = spectrogram(
-        y,
-        window_function(400, "hann", periodic=False),
-        frame_length=400,
-        hop_length=160,
-        fft_length=512,
-        power=2.0,
-        center=False,
-        preemphasis=0.97,
-        mel_filters=filters,
-        log_mel="log",
-        mel_floor=1.192092955078125e-07,
-        remove_dc_offset=True,
-    ).T
+    fb = transformers_kaldi(y, bins=128, window="hann").T  # symmetric Hann
     fb = np.pad(fb, ((0, max(0, 1024 - len(fb))), (0, 0)))[:1024]
     return ((fb - (-4.2677393)) / (4.5689974 * 2)).T
 
