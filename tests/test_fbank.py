@@ -286,6 +286,22 @@ def test_ast_matches_its_extractors_numpy_path(signal: str) -> None:
     assert_close(actual, expected)
 
 
+@pytest.mark.filterwarnings("ignore:1 of 128 Kaldi mel filters")
+def test_ast_extractor_itself_where_it_runs_without_torch() -> None:
+    """transformers 5 refuses to build ASTFeatureExtractor without torch (hence
+    the step-by-step reference above); where it builds, it is the reference."""
+    from transformers import ASTFeatureExtractor
+
+    try:
+        extractor = ASTFeatureExtractor()
+    except ImportError as exc:
+        assert "PyTorch" in str(exc)
+        return
+    y = _long()
+    out = _quiet(lambda: extractor(y, sampling_rate=SR, return_tensors="np"))
+    assert_close(ours(y, melcli.preset_params("ast")), out["input_values"][0].T)
+
+
 @pytest.mark.parametrize("signal", ["speechlike", "long"])
 def test_wenet_matches_kaldi_native_fbank(signal: str) -> None:
     y = SIGNALS[signal]()
