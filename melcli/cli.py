@@ -1525,7 +1525,10 @@ def _as_option(key: str, value: Any) -> str:
     if value is None:
         nullable = ("fmax", "top_db", "clamp", "norm", "num_frames")
         return f"--{flag} none" if key in nullable else ""
-    return f"--{flag} {value:g}" if isinstance(value, float) else f"--{flag} {value}"
+    if isinstance(value, float):  # as short as it reads back exactly
+        short = f"{value:g}"
+        return f"--{flag} {short if float(short) == value else repr(value)}"
+    return f"--{flag} {value}"
 
 
 def _echo_wrapped(label: str, text: str) -> None:
