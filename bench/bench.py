@@ -1426,12 +1426,23 @@ def fbank_baseline(mode: str, src: Path, dest: Callable[[Path], Path]) -> Comman
     ]
 
 
-def resolved_diff(a: np.ndarray, b: np.ndarray) -> float:
-    """Largest |a - b| over the log-filterbank bins float32 resolves in ``b``."""
+def resolved_diff(a_path: Path, b_path: Path, chunk: int = 8192) -> float:
+    """Largest |a - b| over the log-filterbank bins float32 resolves in ``b``.
+
+    Memory-mapped, a chunk of frames at a time: this process stays small,
+    and every later child starts with its peak RSS as its own.
+    """
+    a = np.load(a_path, mmap_mode="r")
+    b = np.load(b_path, mmap_mode="r")
     if a.shape != b.shape:
         return math.inf
-    resolved = b >= b.max(axis=-2, keepdims=True) - FLOAT32_RESOLUTION
-    return float(np.max(np.abs(a[resolved].astype(np.float64) - b[resolved])))
+    worst = 0.0
+    for start in range(0, a.shape[-1], chunk):
+        x = np.asarray(a[..., start : start + chunk], dtype=np.float64)
+        y = np.asarray(b[..., start : start + chunk], dtype=np.float64)
+        resolved = y >= y.max(axis=-2, keepdims=True) - FLOAT32_RESOLUTION
+        worst = max(worst, float(np.max(np.abs(x - y)[resolved], initial=0.0)))
+    return worst
 
 
 def fbank_long_file(cfg: Config, dataset: Dataset) -> Outcome:
@@ -1446,11 +1457,12 @@ def fbank_long_file(cfg: Config, dataset: Dataset) -> Outcome:
         Contender("knf-stream", fbank_baseline("knf-stream", src, lambda o: o / array)),
     ]
     diffs: dict[str, float] = {}
-    kept: dict[str, np.ndarray] = {}
+    kept = new_output("fbank-kept")  # melcli's array, for the reference at the end
 
     def verify(folders: dict[str, Path]) -> Sanity:
-        ours = kept["melcli"] = np.load(folders[contenders[0].name] / array)
-        diffs["knf"] = resolved_diff(ours, np.load(folders["knf-stream"] / array))
+        ours = folders[contenders[0].name] / array
+        diffs["knf"] = resolved_diff(ours, folders["knf-stream"] / array)
+        shutil.copy(ours, kept / array)
         return Sanity(
             label="melcli vs knf-stream, on the bins float32 resolves",
             compared=1,
@@ -1461,12 +1473,16 @@ def fbank_long_file(cfg: Config, dataset: Dataset) -> Outcome:
             unit="",
         )
 
-    timings, sanity = race(contenders, cfg.rounds, verify=verify)
-    # After every run: a child starts with this process's peak RSS as its own
-    # (600 MB for both contenders once, after the reference), so it comes last.
-    if not cfg.skip_reference:
-        log("  whole-file reference in process (several GB) ...")
-        diffs["reference"] = max_abs_diff(kept["melcli"], whole_fbank_reference(src))
+    try:
+        timings, sanity = race(contenders, cfg.rounds, verify=verify)
+        # Last: a child starts with this process's peak RSS as its own (both
+        # contenders showed 600 MB once, when the reference came first).
+        if not cfg.skip_reference:
+            log("  whole-file reference in process (several GB) ...")
+            reference = whole_fbank_reference(src)
+            diffs["reference"] = max_abs_diff(kept / array, reference)
+    finally:
+        remove(kept)
     ours = timings[contenders[0].name]
     speed = timings["knf-stream"].median / ours.median
     rows = [
