@@ -646,6 +646,8 @@ def why_not_finite(y: np.ndarray, *, sr: int, params: MelParams) -> str:
     (:func:`scale_not_finite`), or only the cast to ``dtype``
     (:func:`out_of_range`).
     """
+    if params.kind == "fbank":
+        return _why_fbank_not_finite(y, sr=sr, params=params)
     with np.errstate(all="ignore"):
         if params.kind == "stft":
             S = spectrogram(y, params=params)
@@ -658,6 +660,20 @@ def why_not_finite(y: np.ndarray, *, sr: int, params: MelParams) -> str:
             S_scaled = mfcc(S_scaled, n_mfcc=params.n_mfcc)
     if not np.isfinite(S_scaled).all():
         return scale_not_finite(params)
+    return out_of_range(params.dtype)
+
+
+def _why_fbank_not_finite(y: np.ndarray, *, sr: int, params: MelParams) -> str:
+    """:func:`why_not_finite` for ``kind="fbank"``: the filterbank, or what follows."""
+    from . import fbank
+
+    with np.errstate(all="ignore"), one_blas_thread():
+        F = fbank.fbank(y, sr=sr, params=params)
+        if not np.isfinite(F).all():
+            return too_loud(float(np.abs(y).max() * params.waveform_scale))
+        F = fbank.finish(F, params)
+    if not np.isfinite(F).all():
+        return "the steps after the filterbank are not finite (--cmvn, --divisor)"
     return out_of_range(params.dtype)
 
 

@@ -594,3 +594,16 @@ def test_every_fbank_setting_changes_the_fingerprint() -> None:
     prints = {base.replace(**c).validate().fingerprint() for c in changes}
     assert len(prints) == len(changes)
     assert base.fingerprint() not in prints
+
+
+def test_an_overflowing_linear_filterbank_fails_in_words(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    src = tmp_path / "loud.wav"
+    sf.write(src, 1e21 * speechlike(SR), SR, subtype="FLOAT")
+    job = Job(src=src, rel="loud.wav", npy=tmp_path / "out" / "loud.npy", png=None)
+    p = MelParams(kind="fbank", sr=SR, use_log_fbank=False, remove_dc_offset=False)
+    result = process_one(job, params=p)
+    assert result.status is Status.FAILED
+    assert "sample values too large" in result.reason
+    assert not job.npy.exists()
