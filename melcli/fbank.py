@@ -180,11 +180,13 @@ def _filters(
     M[:, -1] = 0.0
     empty = np.flatnonzero(~(M > 0).any(axis=1))
     if len(empty):
+        one = len(empty) == 1
         warnings.warn(
-            f"{len(empty)} of {num_mel_bins} Kaldi mel filters hold no FFT bin "
-            f"(bins {', '.join(str(b) for b in empty)}: narrower than "
-            f"{sr / n_fft:g} Hz): their rows are log(eps), as torchaudio computes "
-            "them (Kaldi stops: 'You may have set num_mel_bins too large')",
+            f"{len(empty)} of {num_mel_bins} Kaldi mel filters "
+            f"{'holds' if one else 'hold'} no FFT bin ({'bin' if one else 'bins'} "
+            f"{', '.join(str(b) for b in empty)}: narrower than {sr / n_fft:g} Hz): "
+            f"{'its row is' if one else 'their rows are'} log(eps), as torchaudio "
+            "computes it (Kaldi stops: 'You may have set num_mel_bins too large')",
             stacklevel=4,
         )
     M.setflags(write=False)
