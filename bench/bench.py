@@ -1,6 +1,6 @@
 """melcli's benchmark: melcli against the hand-written librosa loop, side by side.
 
-    python bench/bench.py [--quick] [--only a,b,c,d,e,p] [--json PATH] ...
+    python bench/bench.py [--quick] [--only a,b,c,d,e,p,r,k,f,g] [--json PATH] ...
 
 Workloads (see bench/README.md):
 
@@ -13,6 +13,9 @@ Workloads (see bench/README.md):
     r  incremental: an up-to-date re-run against the first run
     k  cluster: --scheduler local (Dask, 1 and 2 workers) against the local pool
     f  the floor: melcli -j 1 per file against each stage alone (bench/floor.py)
+    h  --kind fbank on the long file: peak memory, accuracy, and time against
+       kaldi-native-fbank streaming the same file
+    i  --preset ast throughput against a loop over AST's extractor (numpy path)
 
 Every contender is a whole process (imports included, as a user pays them),
 run into a fresh temporary output folder; contenders alternate within each
@@ -52,6 +55,7 @@ import soundfile as sf
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 BASELINE_SCRIPT = BENCH_DIR / "baseline.py"
+FBANK_BASELINE_SCRIPT = BENCH_DIR / "fbank_baseline.py"
 DEFAULT_DATA = BENCH_DIR / ".data"
 
 # ------------------------------------------------------------------ test audio
@@ -74,8 +78,19 @@ TARGET_RSS_MB = 400.0  # (d) melcli -j 1 peak RSS, MB = 10**6 bytes
 TARGET_PARALLEL_EFFICIENCY = 0.9  # (e) -j all / -j 1 >= 0.9 x CPUs (1.8 on 2)
 TARGET_LINEARITY = (0.9, 1.1)  # (e) t(N) / t(N/2), relative to the ideal 2.0
 TARGET_CLUSTER = 0.8  # (k) Dask throughput / local pool throughput, at least
+TARGET_FBANK_SPEED = 1.0  # (h) knf-stream time / melcli time, at least
+TARGET_AST = 3.0  # (i) ast-loop time / melcli --preset ast time, at least
+#: (h) kaldi-native-fbank computes in float32: bins under a millionth of their
+#: frame's peak hold its rounding noise (tests/test_fbank.py), and are left out.
+FLOAT32_RESOLUTION = math.log(1e6)
+#: (h) Above that, its float32 FFT still differs from the float64 arithmetic
+#: (melcli's and transformers', which agree within 1e-6) by up to 3.7e-4 on
+#: tonal frames of the bench clips (measured): the limit against knf.
+KNF_TOLERANCE = 1e-3
+#: (i) melcli against the float64 AST reference, in AST's normalised units.
+FBANK_TOLERANCE = 1e-4
 
-WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k", "f")
+WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k", "f", "h", "i")
 
 #: Sizes by default, and with --quick (options given explicitly win over both).
 FULL: dict[str, Any] = {
@@ -531,11 +546,14 @@ class Sanity:
     max_abs_diff_db: float
     counts: dict[str, int]
     expected: int
+    #: The largest difference allowed, in ``unit`` (log filterbanks: none).
+    limit: float = TOLERANCE_DB
+    unit: str = "dB"
 
     @property
     def agree(self) -> bool:
         complete = all(n == self.expected for n in self.counts.values())
-        return complete and self.compared > 0 and self.max_abs_diff_db <= TOLERANCE_DB
+        return complete and self.compared > 0 and self.max_abs_diff_db <= self.limit
 
     def line(self) -> str:
         if all(n == self.expected for n in self.counts.values()):
@@ -544,9 +562,10 @@ class Sanity:
             written = ", ".join(f"{name} {n}" for name, n in self.counts.items())
             counts = f"outputs written: {written} (expected {self.expected} each)"
         verdict = "OK" if self.agree else "MISMATCH"
+        unit = f" {self.unit}" if self.unit else ""
         return (
             f"sanity: {self.label} on {plural(self.compared, 'file')}: max |diff| "
-            f"{self.max_abs_diff_db:.1e} dB (limit {TOLERANCE_DB:g} dB); "
+            f"{self.max_abs_diff_db:.1e}{unit} (limit {self.limit:g}{unit}); "
             f"{counts}: {verdict}"
         )
 
@@ -557,6 +576,8 @@ class Sanity:
             "max_abs_diff_db": self.max_abs_diff_db,
             "counts": self.counts,
             "expected": self.expected,
+            "limit": self.limit,
+            "unit": self.unit,
             "agree": self.agree,
         }
 
@@ -568,6 +589,8 @@ def comparer(
     expected: int,
     suffixes: Sequence[str] = (".npy",),
     label: str | None = None,
+    limit: float = TOLERANCE_DB,
+    unit: str = "dB",
 ) -> Callable[[dict[str, Path]], Sanity]:
     """Compare ``first``'s and ``second``'s arrays on up to 3 files, spread out."""
 
@@ -590,6 +613,8 @@ def comparer(
             max_abs_diff_db=diff,
             counts=counts,
             expected=expected,
+            limit=limit,
+            unit=unit,
         )
 
     return verify
@@ -1412,6 +1437,169 @@ def _floor(cfg: Config, dataset: Dataset) -> Outcome:
 
 
 # ======================================================================== main
+# ============================================================ Kaldi fbank
+def fbank_baseline(mode: str, src: Path, dest: Callable[[Path], Path]) -> Command:
+    """``python bench/fbank_baseline.py MODE SRC DEST``, given OUT."""
+    return lambda out: [
+        sys.executable,
+        str(FBANK_BASELINE_SCRIPT),
+        mode,
+        str(src),
+        str(dest(out)),
+    ]
+
+
+def resolved_diff(a_path: Path, b_path: Path, chunk: int = 8192) -> float:
+    """Largest |a - b| over the log-filterbank bins float32 resolves in ``b``.
+
+    Memory-mapped, a chunk of frames at a time: this process stays small,
+    and every later child starts with its peak RSS as its own.
+    """
+    a = np.load(a_path, mmap_mode="r")
+    b = np.load(b_path, mmap_mode="r")
+    if a.shape != b.shape:
+        return math.inf
+    worst = 0.0
+    for start in range(0, a.shape[-1], chunk):
+        x = np.asarray(a[..., start : start + chunk], dtype=np.float64)
+        y = np.asarray(b[..., start : start + chunk], dtype=np.float64)
+        resolved = y >= y.max(axis=-2, keepdims=True) - FLOAT32_RESOLUTION
+        worst = max(worst, float(np.max(np.abs(x - y)[resolved], initial=0.0)))
+    return worst
+
+
+def fbank_long_file(cfg: Config, dataset: Dataset) -> Outcome:
+    """(h) --kind fbank on the long file: peak RSS, accuracy, time against knf."""
+    src = dataset.long_file(cfg.long_minutes)
+    warm_page_cache(src)
+    audio_seconds = cfg.long_minutes * 60
+    array = f"{src.stem}.npy"
+    options = ("--kind", "fbank", "--sr", "16000", "-j", "1")
+    contenders = [
+        Contender("melcli --kind fbank -j 1", melcli_mel(src, *options)),
+        Contender("knf-stream", fbank_baseline("knf-stream", src, lambda o: o / array)),
+    ]
+    diffs: dict[str, float] = {}
+    kept = new_output("fbank-kept")  # melcli's array, for the reference at the end
+
+    def verify(folders: dict[str, Path]) -> Sanity:
+        ours = folders[contenders[0].name] / array
+        diffs["knf"] = resolved_diff(ours, folders["knf-stream"] / array)
+        shutil.copy(ours, kept / array)
+        return Sanity(
+            label="melcli vs knf-stream, on the bins float32 resolves",
+            compared=1,
+            max_abs_diff_db=diffs["knf"],
+            counts={"melcli": 1, "knf-stream": 1},
+            expected=1,
+            limit=KNF_TOLERANCE,
+            unit="",
+        )
+
+    try:
+        timings, sanity = race(contenders, cfg.rounds, verify=verify)
+        # Last: a child starts with this process's peak RSS as its own (both
+        # contenders showed 600 MB once, when the reference came first).
+        if not cfg.skip_reference:
+            log("  whole-file reference in process (several GB) ...")
+            reference = whole_fbank_reference(src)
+            diffs["reference"] = max_abs_diff(kept / array, reference)
+    finally:
+        remove(kept)
+    ours = timings[contenders[0].name]
+    speed = timings["knf-stream"].median / ours.median
+    rows = [
+        [
+            name,
+            f"{t.median:.1f}",
+            f"{t.peak_rss_mb:.0f}",
+            f"{audio_seconds / t.median:.0f}",
+        ]
+        for name, t in timings.items()
+    ]
+    lines = [
+        f"(h) --kind fbank --sr 16000 on one {cfg.long_minutes:g}-minute stereo "
+        f"44.1 kHz WAV, {plural(cfg.rounds, 'round')}",
+        *table(["contender", "median s", "peak RSS MB", "x real time"], rows),
+        f"knf-stream / melcli = {speed:.2f}x; max |melcli - knf| = "
+        f"{diffs.get('knf', math.nan):.1e} on the bins float32 resolves",
+    ]
+    if "reference" in diffs:
+        lines.append(f"max |melcli - whole-file reference| = {diffs['reference']:.1e}")
+    mb = ours.peak_rss_mb
+    checks = [
+        Check(
+            "h",
+            "melcli fbank peak RSS",
+            mb,
+            f"{mb:.0f} MB",
+            f"<= {TARGET_RSS_MB:g} MB",
+            mb <= TARGET_RSS_MB,
+        ),
+        ratio_check("h", "knf-stream / melcli", speed, at_least=TARGET_FBANK_SPEED),
+    ]
+    data = {
+        "minutes": cfg.long_minutes,
+        "contenders": {
+            name: t.as_json(files=1, audio_seconds=audio_seconds)
+            for name, t in timings.items()
+        },
+        "ratios": {"knf-stream": speed},
+        "max_abs_diff_vs_knf_resolved": diffs.get("knf"),
+        "max_abs_diff_vs_reference": diffs.get("reference"),
+        "sanity": sanity.as_json() if sanity else None,
+    }
+    notes = spread_notes(timings)
+    return Outcome(data=data, checks=checks, lines=lines, sanity=sanity, notes=notes)
+
+
+def whole_fbank_reference(path: Path) -> np.ndarray:
+    """melcli's fbank arithmetic on the whole decoded signal, in this process."""
+    import melcli
+
+    y, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    params = melcli.MelParams(kind="fbank", sr=16000)
+    return np.asarray(melcli.mel_spectrogram(y.T, sr=sr, params=params))
+
+
+def ast_throughput(cfg: Config, dataset: Dataset) -> Outcome:
+    """(i) --preset ast against a loop over AST's extractor, numpy path."""
+    src = dataset.clip_set(cfg.files)
+    warm_page_cache(src)
+    contenders = [
+        Contender("ast-loop", fbank_baseline("ast-loop", src, lambda out: out)),
+        Contender("melcli-ast", melcli_mel(src, "--preset", "ast")),
+        Contender("melcli-ast -j 1", melcli_mel(src, "--preset", "ast", "-j", "1")),
+    ]
+    timings, sanity = race(
+        contenders,
+        cfg.rounds,
+        verify=comparer(
+            "melcli-ast",
+            "ast-loop",
+            expected=cfg.files,
+            label="melcli --preset ast vs ast-loop",
+            limit=FBANK_TOLERANCE,
+            unit="",
+        ),
+    )
+    title = (
+        f"(i) --preset ast: {cfg.files} files x {CLIP_SECONDS} s stereo 44.1 kHz, "
+        f"{plural(cfg.rounds, 'round')}; ast-loop is ASTFeatureExtractor's numpy "
+        "path step by step (the class needs torch in transformers 5)"
+    )
+    outcome = batch_outcome(
+        title, timings, files=cfg.files, sanity=sanity, reference="melcli-ast"
+    )
+    ratios = outcome.data["ratios"]
+    outcome.checks = [
+        ratio_check(
+            "i", "ast-loop / melcli-ast", ratios["ast-loop"], at_least=TARGET_AST
+        )
+    ]
+    return outcome
+
+
 RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "a": throughput,
     "b": with_png,
@@ -1422,6 +1610,8 @@ RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "r": rerun,
     "k": cluster,
     "f": _floor,
+    "h": fbank_long_file,
+    "i": ast_throughput,
 }
 
 
@@ -1435,8 +1625,8 @@ def run_all(cfg: Config) -> int:
     checks: list[Check] = []
     sane = True
     for key in cfg.workloads:
-        if key == "d" and cfg.skip_long:
-            log("(d) skipped: --skip-long")
+        if key in ("d", "h") and cfg.skip_long:
+            log(f"({key}) skipped: --skip-long")
             continue
         log(f"running ({key}) ...")
         try:
@@ -1508,7 +1698,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         description="melcli against the hand-written librosa loop, side by side.",
         epilog="Workloads: a throughput, b with --png, c one 1-second file, "
         "d one long file (memory, accuracy), e scaling, p per-stage profile, r re-run, "
-        "k Dask cluster against the local pool, f the floor (bench/floor.py).",
+        "k Dask cluster against the local pool, f the floor (bench/floor.py), "
+        "h --kind fbank on the long file, i --preset ast against AST's extractor loop.",
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="cache dir")
     parser.add_argument("--files", type=int, help="clips for (a) [300]")
@@ -1520,7 +1711,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     )
     parser.add_argument("--png-files", type=int, help="clips for (b) [100]")
     parser.add_argument("--profile-files", type=int, help="clips for (p) [30]")
-    parser.add_argument("--rounds", type=int, help="rounds for (a), (b), (e), (f) [3]")
+    parser.add_argument(
+        "--rounds", type=int, help="rounds for (a), (b), (e), (f), (h), (i) [3]"
+    )
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
     parser.add_argument("--floor-files", type=int, help="10-s clips for (f) [120]")
@@ -1531,13 +1724,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         "--floor-reps", type=int, help="repetitions of each stage in (f) [3]"
     )
     parser.add_argument(
-        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k,f]"
+        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k,f,h,i]"
     )
-    parser.add_argument("--skip-long", action="store_true", help="skip (d)")
+    parser.add_argument("--skip-long", action="store_true", help="skip (d) and (h)")
     parser.add_argument(
         "--skip-reference",
         action="store_true",
-        help="in (d), skip the in-process whole-file reference (several GB)",
+        help="in (d) and (h), skip the in-process whole-file reference (several GB)",
     )
     parser.add_argument("--json", type=Path, help="also write every measure here")
     parser.add_argument(

@@ -30,6 +30,7 @@ from .filelist import FileList, read_list
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
 from .params import (
+    CMVN_MODES,
     CROPS,
     DTYPES,
     KINDS,
@@ -41,6 +42,7 @@ from .params import (
     SEGMENT_LAYOUTS,
     STYLES,
     TRUNCATED_POLICIES,
+    WINDOW_TYPES,
     WINDOWS,
     MelParams,
     RenderParams,
@@ -417,7 +419,9 @@ def feature_options(fn: F) -> F:
             default=d.kind,
             show_default=True,
             help="mel bands (n_mels, frames); linear STFT bins (1 + n_fft // 2, "
-            "frames); or MFCCs (n_mfcc, frames), the DCT of the scaled mel bands.",
+            "frames); MFCCs (n_mfcc, frames), the DCT of the scaled mel bands; or "
+            "Kaldi's filterbank (num_mel_bins, frames), with the --kind fbank "
+            "options below instead of the STFT, mel and scale ones.",
         ),
         click.option(
             "--n-mfcc",
@@ -474,6 +478,126 @@ def feature_options(fn: F) -> F:
             default=d.stft_eps,
             show_default=True,
             help="Added to |STFT|^2 before the power (HiFi-GAN: 1e-9).",
+        ),
+    ]
+    return _with_options(fn, options)
+
+
+def fbank_options(fn: F) -> F:
+    """Kaldi's filterbank options (``--kind fbank``), under Kaldi's names."""
+    d = MelParams()
+
+    def flag(name: str, default: bool, text: str) -> Callable[[Any], Any]:
+        return click.option(
+            f"--{name}/--no-{name}", default=default, show_default=True, help=text
+        )
+
+    def number(name: str, default: Any, text: str, kind: Any = float) -> Any:
+        return click.option(
+            f"--{name}", type=kind, default=default, show_default=True, help=text
+        )
+
+    options = [
+        number("frame-length", d.frame_length, "--kind fbank: frame length in ms."),
+        number("frame-shift", d.frame_shift, "--kind fbank: frame shift in ms."),
+        number(
+            "dither",
+            d.dither,
+            "--kind fbank: Gaussian noise of this standard deviation added to "
+            "each frame, seeded by --seed (Kaldi's default is 1 on 16-bit "
+            "samples; 0 keeps outputs reproducible).",
+        ),
+        number(
+            "preemphasis-coefficient",
+            d.preemphasis_coefficient,
+            "--kind fbank: x[i] -= c * x[i-1] in each frame.",
+        ),
+        flag(
+            "remove-dc-offset",
+            d.remove_dc_offset,
+            "--kind fbank: subtract each frame's mean.",
+        ),
+        click.option(
+            "--window-type",
+            type=click.Choice(WINDOW_TYPES),
+            default=d.window_type,
+            show_default=True,
+            help="--kind fbank: Kaldi's window; hanning is symmetric (Kaldi, "
+            "torchaudio), hann periodic (kaldi-native-fbank).",
+        ),
+        flag(
+            "round-to-power-of-two",
+            d.round_to_power_of_two,
+            "--kind fbank: zero-pad each frame to a power of two for the FFT.",
+        ),
+        flag(
+            "snip-edges",
+            d.snip_edges,
+            "--kind fbank: only whole frames; --no-snip-edges centres frame i "
+            "on (i + 1/2) * shift and mirrors the signal at its edges.",
+        ),
+        number("num-mel-bins", d.num_mel_bins, "--kind fbank: mel filters.", kind=int),
+        number("low-freq", d.low_freq, "--kind fbank: lowest filter edge in Hz."),
+        number(
+            "high-freq",
+            d.high_freq,
+            "--kind fbank: highest filter edge in Hz; 0 or negative: an offset "
+            "from the Nyquist frequency.",
+        ),
+        flag(
+            "use-energy",
+            d.use_energy,
+            "--kind fbank: add the frame's log energy as row 0.",
+        ),
+        number(
+            "energy-floor",
+            d.energy_floor,
+            "--kind fbank: floor of the energy (not its log); 0 for none.",
+        ),
+        flag(
+            "use-log-fbank",
+            d.use_log_fbank,
+            "--kind fbank: log(max(x, float32 eps)) of the filter outputs.",
+        ),
+        flag(
+            "use-power",
+            d.use_power,
+            "--kind fbank: filter |X|^2; --no-use-power filters |X|.",
+        ),
+        number(
+            "waveform-scale",
+            d.waveform_scale,
+            "--kind fbank: multiply the samples first (32768: Kaldi's 16-bit "
+            "range, as Speech2Text and WeNet).",
+        ),
+        click.option(
+            "--num-frames",
+            type=OPTIONAL_INT,
+            default=None,
+            help="--kind fbank: pad with zero frames or cut to this many frames, "
+            "right after the filterbank (AST: 1024).  [default: none]",
+        ),
+        click.option(
+            "--cmvn",
+            type=click.Choice(CMVN_MODES),
+            default=d.cmvn,
+            show_default=True,
+            help="--kind fbank: per bin, over the file's frames: mean subtracts "
+            "the mean; mean-var also divides by sqrt(var + --cmvn-eps).",
+        ),
+        number(
+            "cmvn-ddof",
+            d.cmvn_ddof,
+            "--kind fbank: 0 or 1, the variance's delta degrees of freedom.",
+            kind=int,
+        ),
+        number("cmvn-eps", d.cmvn_eps, "--kind fbank: added to the variance."),
+        number(
+            "frame-stack",
+            d.frame_stack,
+            "--kind fbank: last, stack this many consecutive frames into one "
+            "(SeamlessM4T: 2), padding with zero frames to a multiple.",
+            kind=int,
         ),
     ]
     return _with_options(fn, options)
@@ -770,6 +894,7 @@ def cli() -> None:
 @segment_options
 @stats_option
 @feature_options
+@fbank_options
 @click.option(
     "--force", is_flag=True, help="Rebuild everything, even what is up to date."
 )
@@ -1398,8 +1523,12 @@ def _as_option(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return f"--{flag}" if value else f"--no-{flag}"
     if value is None:
-        return f"--{flag} none" if key in ("fmax", "top_db", "clamp", "norm") else ""
-    return f"--{flag} {value:g}" if isinstance(value, float) else f"--{flag} {value}"
+        nullable = ("fmax", "top_db", "clamp", "norm", "num_frames")
+        return f"--{flag} none" if key in nullable else ""
+    if isinstance(value, float):  # as short as it reads back exactly
+        short = f"{value:g}"
+        return f"--{flag} {short if float(short) == value else repr(value)}"
+    return f"--{flag} {value}"
 
 
 def _echo_wrapped(label: str, text: str) -> None:

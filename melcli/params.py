@@ -64,8 +64,13 @@ PADS = ("zeros", "repeat", "reflect")
 CROPS = ("start", "center", "random")
 #: Whether a file's segments go into one stacked array or one file each.
 SEGMENT_LAYOUTS = ("stack", "files")
-#: What the array holds: mel bands, linear STFT bins, or MFCCs.
-KINDS = ("mel", "stft", "mfcc")
+#: What the array holds: mel bands, linear STFT bins, MFCCs, or Kaldi's filterbank.
+KINDS = ("mel", "stft", "mfcc", "fbank")
+#: Kaldi's windows (``--window-type``): ``hanning`` is symmetric (Kaldi's and
+#: torchaudio's), ``hann`` periodic (kaldi-native-fbank's); see melcli.fbank.
+WINDOW_TYPES = ("povey", "hamming", "hanning", "hann", "rectangular", "blackman")
+#: Per-bin normalisation over the utterance, after the filterbank.
+CMVN_MODES = ("none", "mean", "mean-var")
 #: The log/scale step: decibels (``power_to_db``), natural log, log10, or none.
 SCALES = ("db", "log", "log10", "none")
 #: ``truncated``: fail, or keep what was decoded (with a warning).
@@ -125,10 +130,12 @@ class MelParams:
     segment_layout : {"stack", "files"}
         One ``(n_segments, n_mels, frames)`` array per file, or one file per
         segment (``name.000.npy``, ``name.001.npy``, ...).
-    kind : {"mel", "stft", "mfcc"}
+    kind : {"mel", "stft", "mfcc", "fbank"}
         What the array holds: ``(n_mels, t)`` mel bands, ``(1 + n_fft // 2, t)``
-        linear STFT bins (``|STFT| ** power``), or ``(n_mfcc, t)`` MFCCs (the
-        DCT-II, orthonormal, of the scaled mel bands, as ``librosa.feature.mfcc``).
+        linear STFT bins (``|STFT| ** power``), ``(n_mfcc, t)`` MFCCs (the
+        DCT-II, orthonormal, of the scaled mel bands, as ``librosa.feature.mfcc``),
+        or Kaldi's filterbank ``(n_bins, t)`` (:mod:`melcli.fbank`), which takes
+        its own options below instead of the STFT, mel and scale settings.
     n_mfcc : int
         Number of MFCCs kept with ``kind="mfcc"``; at most ``n_mels``.
     scale : {"db", "log", "log10", "none"}
@@ -149,6 +156,35 @@ class MelParams:
     stft_eps : float
         Added to ``|STFT| ** 2`` before the exponent ``power / 2``: HiFi-GAN's
         magnitude is ``sqrt(re ** 2 + im ** 2 + 1e-9)``. 0 is librosa's.
+    frame_length, frame_shift : float
+        ``kind="fbank"``: Kaldi's frame length and shift, in milliseconds.
+    dither : float
+        ``kind="fbank"``: standard deviation of Gaussian noise added to each
+        frame (Kaldi's ``--dither``), drawn from a generator seeded with
+        ``seed``; 0 (the default here) adds none, so outputs are reproducible.
+    preemphasis_coefficient, remove_dc_offset, window_type
+        ``kind="fbank"``: Kaldi's frame processing options, as named there.
+    round_to_power_of_two, snip_edges
+        ``kind="fbank"``: likewise.
+    num_mel_bins, low_freq, high_freq
+        ``kind="fbank"``: Kaldi's mel filters; ``high_freq <= 0`` is an
+        offset from the Nyquist frequency (0: Nyquist).
+    use_energy, energy_floor, use_log_fbank, use_power
+        ``kind="fbank"``: Kaldi's options of the same names; the log energy,
+        when used, is row 0.
+    waveform_scale : float
+        ``kind="fbank"``: samples are multiplied by this first (Speech2Text
+        and SeamlessM4T use 32768, Kaldi's 16-bit range).
+    num_frames : int or None
+        ``kind="fbank"``: pad with zero frames or cut to this many frames,
+        right after the filterbank (AST: 1024).
+    cmvn : {"none", "mean", "mean-var"}
+        ``kind="fbank"``: normalise each bin over the utterance's frames,
+        with ``cmvn_ddof`` and ``cmvn_eps`` in the variance
+        ``sqrt(var + eps)``.
+    frame_stack : int
+        ``kind="fbank"``: last, stack this many consecutive frames into one
+        (SeamlessM4T: 2), padding with zero frames to a multiple.
     truncated : {"fail", "keep"}
         A stream that ends before its header says (a cut download, a damaged
         frame) fails, or with ``"keep"`` is written with a warning saying how
@@ -203,6 +239,29 @@ class MelParams:
     pad_length: int | None = None
     drop_last_frame: bool = False
     stft_eps: float = 0.0
+    # Kaldi's filterbank, kind="fbank" (issue 18): Kaldi's names and defaults,
+    # except dither (0: reproducible).
+    frame_length: float = 25.0
+    frame_shift: float = 10.0
+    dither: float = 0.0
+    preemphasis_coefficient: float = 0.97
+    remove_dc_offset: bool = True
+    window_type: str = "povey"
+    round_to_power_of_two: bool = True
+    snip_edges: bool = True
+    num_mel_bins: int = 23
+    low_freq: float = 20.0
+    high_freq: float = 0.0
+    use_energy: bool = False
+    energy_floor: float = 0.0
+    use_log_fbank: bool = True
+    use_power: bool = True
+    waveform_scale: float = 1.0
+    num_frames: int | None = None
+    cmvn: str = "none"
+    cmvn_ddof: int = 0
+    cmvn_eps: float = 0.0
+    frame_stack: int = 1
     #: What to do with a stream that ends before its header says: "fail", or
     #: "keep" what was decoded, with a warning saying how much.
     truncated: str = "fail"
@@ -233,7 +292,14 @@ class MelParams:
 
     @property
     def n_bins(self) -> int:
-        """Rows of the array: ``n_mels``, ``1 + n_fft // 2`` or ``n_mfcc``."""
+        """Rows of the array: ``n_mels``, ``1 + n_fft // 2``, ``n_mfcc``, or fbank's.
+
+        For ``kind="fbank"``: ``num_mel_bins`` (plus one with ``use_energy``),
+        times ``frame_stack``.
+        """
+        if self.kind == "fbank":
+            rows = self.num_mel_bins + int(self.use_energy)
+            return rows * self.frame_stack
         if self.kind == "stft":
             return 1 + self.n_fft // 2
         return self.n_mfcc if self.kind == "mfcc" else self.n_mels
@@ -309,6 +375,7 @@ class MelParams:
         _choice("dtype", self.dtype, DTYPES)
         self._validate_clip_and_segments()
         self._validate_feature()
+        self._validate_fbank()
         _choice("truncated", self.truncated, TRUNCATED_POLICIES)
         _choice("non_finite", self.non_finite, NON_FINITE_POLICIES)
         if self.min_duration is not None:
@@ -391,6 +458,72 @@ class MelParams:
                     param="pad_length",
                 )
 
+    def _validate_fbank(self) -> None:
+        """Check Kaldi's filterbank options and the steps after it."""
+        _positive("frame_length", self.frame_length)
+        _positive("frame_shift", self.frame_shift)
+        _non_negative("dither", self.dither)
+        _non_negative("preemphasis_coefficient", self.preemphasis_coefficient)
+        if self.preemphasis_coefficient > 1:
+            raise ParameterError(
+                f"preemphasis_coefficient={self.preemphasis_coefficient!r} must be "
+                "at most 1",
+                param="preemphasis_coefficient",
+            )
+        _choice("window_type", self.window_type, WINDOW_TYPES)
+        _positive_int("num_mel_bins", self.num_mel_bins)
+        _non_negative("low_freq", self.low_freq)
+        _finite("high_freq", self.high_freq)
+        if 0 < self.high_freq <= self.low_freq:
+            raise ParameterError(
+                f"low_freq={self.low_freq:g} must be below high_freq="
+                f"{self.high_freq:g}",
+                param="low_freq",
+            )
+        _non_negative("energy_floor", self.energy_floor)
+        _positive("waveform_scale", self.waveform_scale)
+        if self.num_frames is not None:
+            _positive_int("num_frames", self.num_frames)
+        _choice("cmvn", self.cmvn, CMVN_MODES)
+        if self.cmvn_ddof not in (0, 1) or isinstance(self.cmvn_ddof, bool):
+            raise ParameterError(
+                f"cmvn_ddof={self.cmvn_ddof!r} must be 0 or 1", param="cmvn_ddof"
+            )
+        _non_negative("cmvn_eps", self.cmvn_eps)
+        _positive_int("frame_stack", self.frame_stack)
+        if self.kind != "fbank":
+            for name, default in (
+                ("num_frames", None),
+                ("cmvn", "none"),
+                ("frame_stack", 1),
+            ):
+                if getattr(self, name) != default:
+                    raise ParameterError(
+                        f"{name}={getattr(self, name)!r} needs kind='fbank' "
+                        f"(kind={self.kind!r})",
+                        param=name,
+                    )
+
+    def _check_fbank_sr(self, sr: float) -> None:
+        """Fail if Kaldi's frames or filters do not fit a signal at ``sr``."""
+        for name in ("frame_length", "frame_shift"):
+            ms = getattr(self, name)
+            if _is_number(ms) and int(sr * 0.001 * ms) < 1:
+                raise ParameterError(
+                    f"{name}={ms:g} ms is less than one sample at sr={sr:g}",
+                    param=name,
+                )
+        nyquist = sr / 2.0
+        high = self.high_freq if self.high_freq > 0 else nyquist + self.high_freq
+        if not 0 <= self.low_freq < high <= nyquist:
+            raise ParameterError(
+                f"low_freq={self.low_freq:g} and high_freq={self.high_freq:g} "
+                f"(that is {high:g} Hz) must satisfy 0 <= low_freq < high_freq <= "
+                f"the Nyquist frequency {nyquist:g} Hz (sr={sr:g}; a negative "
+                "high_freq is an offset from Nyquist)",
+                param="high_freq" if high > nyquist or high <= 0 else "low_freq",
+            )
+
     def check_sr(self, sr: float) -> None:
         """Check the settings that depend on the signal's rate ``sr``.
 
@@ -402,6 +535,9 @@ class MelParams:
         """
         # For every kind: a hop of 0 samples would cut windows forever.
         self._check_clip_samples(sr)
+        if self.kind == "fbank":
+            self._check_fbank_sr(sr)
+            return  # Kaldi's filters, not fmin/fmax
         if self.kind == "stft":
             return  # no filterbank
         nyquist = sr / 2.0

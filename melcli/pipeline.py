@@ -221,8 +221,9 @@ def _one_file() -> Iterator[_Outcome]:
 def settings_warnings(params: MelParams) -> list[str]:
     """Return the warnings that the settings raise whatever the file.
 
-    With a fixed ``sr`` every file shares one mel filterbank, so a problem
-    with it (an empty filter: too many mels for the rate) belongs to the
+    With a fixed ``sr`` every file shares one mel filterbank (Kaldi's, for
+    ``kind="fbank"``), so a problem with it (an empty filter: too many mels
+    for the rate) belongs to the
     settings, not to whichever file computed it first. Computing it here
     caches it in this process (and in workers forked from it), so that no
     file repeats the warning.
@@ -233,7 +234,12 @@ def settings_warnings(params: MelParams) -> list[str]:
         warnings.simplefilter("always")
         try:
             params.check_sr(params.sr)
-            transform.mel_basis(params.sr, params=params)
+            if params.kind == "fbank":
+                from . import fbank
+
+                fbank.filters(params.sr, params=params)
+            else:
+                transform.mel_basis(params.sr, params=params)
         except MelcliError:
             return []  # every file fails with the reason
     return list(dict.fromkeys(str(w.message) for w in caught))

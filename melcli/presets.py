@@ -299,8 +299,176 @@ _PRESETS = (
     ),
 )
 
+
+#: Kaldi's filterbank as torchaudio.compliance.kaldi.fbank's defaults set it,
+#: at 16 kHz, mono (the model families below each change a few of these).
+_KALDI_16K = {
+    "sr": 16000,
+    "mono": True,
+    "kind": "fbank",
+    "frame_length": 25.0,
+    "frame_shift": 10.0,
+    "dither": 0.0,
+    "preemphasis_coefficient": 0.97,
+    "remove_dc_offset": True,
+    "window_type": "povey",
+    "round_to_power_of_two": True,
+    "snip_edges": True,
+    "low_freq": 20.0,
+    "high_freq": 0.0,
+    "use_energy": False,
+    "energy_floor": 0.0,
+    "use_log_fbank": True,
+    "use_power": True,
+    "waveform_scale": 1.0,
+    "num_frames": None,
+    "cmvn": "none",
+    "cmvn_ddof": 0,
+    "cmvn_eps": 0.0,
+    "frame_stack": 1,
+    "shift": 0.0,
+    "divisor": 1.0,
+}
+
+#: AudioSet's mean and standard deviation of AST's filterbank (AST divides
+#: by twice the standard deviation).
+AST_MEAN, AST_STD = -4.2677393, 4.5689974
+
+_TRANSFORMERS_KALDI_NUMPY = (
+    "huggingface/transformers: src/transformers/audio_utils.py (spectrogram "
+    "with center=False, remove_dc_offset, preemphasis, fft_length 512, "
+    "log_mel='log', mel_floor 1.192092955078125e-07; mel_filter_bank with "
+    "mel_scale='kaldi', triangularize_in_mel_space=True)"
+)
+
+_FBANK_PRESETS = (
+    Preset(
+        name="ast",
+        summary="Audio Spectrogram Transformer (AudioSet): 128 Kaldi bins, 1024 "
+        "frames, AudioSet-normalised",
+        settings=_settings(
+            **{
+                **_KALDI_16K,
+                "window_type": "hanning",
+                "num_mel_bins": 128,
+                "num_frames": 1024,
+                "shift": -AST_MEAN,
+                "divisor": 2 * AST_STD,
+            }
+        ),
+        sources=(
+            "huggingface/transformers: src/transformers/models/"
+            "audio_spectrogram_transformer/feature_extraction_audio_spectrogram_"
+            "transformer.py (ASTFeatureExtractor: ta_kaldi.fbank(waveform, "
+            "sample_frequency=16000, window_type='hanning', num_mel_bins=128), "
+            "the float waveform unscaled; max_length 1024: zero frames appended "
+            "or frames cut; normalize: (x - (-4.2677393)) / (4.5689974 * 2))",
+            "pytorch/audio: src/torchaudio/compliance/kaldi.py (fbank's "
+            "defaults: frame_length 25, frame_shift 10, dither 0, preemphasis "
+            "0.97, remove_dc_offset, round_to_power_of_two, snip_edges, low_freq "
+            "20, high_freq 0, use_log_fbank, use_power, floor float32 eps; "
+            "'hanning' is torch.hann_window(periodic=False))",
+            "YuanGongND/ast: src/dataloader.py (the same fbank call, "
+            "target_length 1024, AudioSet norm_mean -4.2677393, norm_std "
+            "4.5689974)",
+        ),
+        tested=REFERENCE_CODE,
+        test="transformers.audio_utils spectrogram, window_function(400, "
+        "'hann', periodic=False) and the Kaldi mel_filter_bank called as "
+        "ASTFeatureExtractor's numpy path calls them, then its padding and "
+        "normalisation (the class itself requires torch)",
+        notes="128 filters over 257 FFT bins at 16 kHz make the lowest filters "
+        "narrower than the 31.25-Hz bin spacing, and one of them (row 3) holds "
+        "no bin at all. Kaldi and kaldi-native-fbank stop "
+        "there ('You may have set num_mel_bins too large'); torchaudio, which "
+        "AST was trained with, writes log(float32 eps) = -15.94 in those rows, "
+        "and so does melcli (with a warning naming them). AST's own repository "
+        "also subtracts the waveform's mean first; transformers does not, "
+        "and neither does this preset.",
+    ),
+    Preset(
+        name="speech2text",
+        summary="Speech2Text (S2T): 80 Kaldi bins, utterance mean/variance normalised",
+        settings=_settings(
+            **{
+                **_KALDI_16K,
+                "num_mel_bins": 80,
+                "waveform_scale": 32768.0,
+                "cmvn": "mean-var",
+            }
+        ),
+        sources=(
+            "huggingface/transformers: src/transformers/models/speech_to_text/"
+            "feature_extraction_speech_to_text.py (Speech2TextFeatureExtractor: "
+            "waveform * 2**15; povey window of 400, hop 160, 80 bins from 20 Hz "
+            "to sr // 2; utterance_cmvn: x - mean, then / std, numpy's std "
+            "(ddof 0), no epsilon)",
+            _TRANSFORMERS_KALDI_NUMPY,
+        ),
+        tested=REFERENCE_CODE,
+        test="transformers.Speech2TextFeatureExtractor(), numpy path (torchaudio "
+        "absent), one utterance, no padding",
+        notes="A bin with zero variance (digital silence) is left centred at 0 "
+        "where the reference divides by zero.",
+    ),
+    Preset(
+        name="seamless-m4t",
+        summary="SeamlessM4T / w2v-BERT 2.0: 80 Kaldi bins normalised per bin, "
+        "2 frames stacked into 160 rows",
+        settings=_settings(
+            **{
+                **_KALDI_16K,
+                "num_mel_bins": 80,
+                "waveform_scale": 32768.0,
+                "cmvn": "mean-var",
+                "cmvn_ddof": 1,
+                "cmvn_eps": 1e-7,
+                "frame_stack": 2,
+            }
+        ),
+        sources=(
+            "huggingface/transformers: src/transformers/models/seamless_m4t/"
+            "feature_extraction_seamless_m4t.py (SeamlessM4TFeatureExtractor: "
+            "waveform * 2**15; povey window of 400, hop 160, 80 bins from 20 Hz "
+            "to sr // 2; do_normalize_per_mel_bins: (x - mean) / sqrt(var(ddof=1) "
+            "+ 1e-7); pad_to_multiple_of 2 with 0.0; stride 2: (frames // 2, 160))",
+            _TRANSFORMERS_KALDI_NUMPY,
+        ),
+        tested=REFERENCE_CODE,
+        test="transformers.SeamlessM4TFeatureExtractor(), numpy code path, one "
+        "utterance",
+        notes="Row r < 80 of a stacked frame j is bin r of frame 2j, row 80 + r "
+        "bin r of frame 2j + 1: the transpose of the model's (frames // 2, 160). "
+        "For stereo input the extractor keeps the first channel; melcli "
+        "averages the channels (--mono).",
+    ),
+    Preset(
+        name="wenet",
+        summary="WeNet recipes (Conformer/U2++, inference): 80 Kaldi bins of "
+        "16-bit-range samples",
+        settings=_settings(
+            **{**_KALDI_16K, "num_mel_bins": 80, "waveform_scale": 32768.0}
+        ),
+        sources=(
+            "wenet-e2e/wenet: wenet/dataset/processor.py (compute_fbank: "
+            "waveform * (1 << 15); kaldi.fbank(num_mel_bins, frame_length, "
+            "frame_shift, dither, energy_floor=0.0, sample_frequency))",
+            "wenet-e2e/wenet: examples/librispeech/s0/conf/*.yaml (fbank_conf: "
+            "num_mel_bins 80, frame_length 25, frame_shift 10; dither is for "
+            "training only)",
+        ),
+        tested=REFERENCE_CODE,
+        test="kaldi_native_fbank.OnlineFbank with the same options (dither 0) "
+        "on the samples times 32768",
+        notes="Global CMVN is per model (global_cmvn file) and is left to the "
+        "model; training adds dither (--dither 0.1 or 1.0 --seed N).",
+    ),
+)
+
 #: Every preset, by name.
-PRESETS: Mapping[str, Preset] = MappingProxyType({p.name: p for p in _PRESETS})
+PRESETS: Mapping[str, Preset] = MappingProxyType(
+    {p.name: p for p in (*_PRESETS, *_FBANK_PRESETS)}
+)
 
 
 def get(name: str) -> Preset:

@@ -119,7 +119,7 @@ def render_png(
     canvas = _canvas(n_panels, render.waveform, render.effective_cmap, units)
     top_db = params.top_db if units == "dB" else None
     vmin, vmax = colour_limits(panels, top_db=top_db)
-    seconds = frames * params.effective_hop_length / sr
+    seconds = frames * _frame_seconds(params, sr)
     fmin = float(params.fmin)
     fmax = params.effective_fmax(sr)
     ticks, labels, ylabel = _y_axis(params, n_mels, sr)
@@ -316,17 +316,28 @@ def _frequency_ticks(
 
 def _units(params: MelParams) -> str:
     """Return the colorbar's unit: dB for dB spectrograms, else none."""
-    return "dB" if params.scale == "db" and params.kind != "mfcc" else ""
+    return "dB" if params.scale == "db" and params.kind in ("mel", "stft") else ""
+
+
+def _frame_seconds(params: MelParams, sr: int) -> float:
+    """Seconds between frames (a stacked fbank frame spans ``frame_stack``)."""
+    if params.kind == "fbank":
+        shift = int(sr * 0.001 * params.frame_shift)  # Kaldi's, in samples
+        return shift * params.frame_stack / sr
+    return params.effective_hop_length / sr
 
 
 def _y_axis(
     params: MelParams, n_bins: int, sr: int
 ) -> tuple[list[float], list[str], str]:
     """Ticks (in rows), their labels and the axis label for the array's kind."""
-    if params.kind == "mfcc":
+    if params.kind in ("mfcc", "fbank"):
         step = 5 if n_bins > 10 else 1
+        if n_bins > 50:
+            step = 10 if n_bins <= 100 else 20
         rows = list(range(0, n_bins, step))
-        return [r + 0.5 for r in rows], [str(r) for r in rows], "MFCC"
+        label = "MFCC" if params.kind == "mfcc" else "Kaldi fbank row"
+        return [r + 0.5 for r in rows], [str(r) for r in rows], label
     if params.kind == "stft":
         nyquist = sr / 2.0
         step = next(
@@ -420,11 +431,11 @@ def image_range(params: MelParams) -> tuple[float, float] | None:
 
     For ``scale`` db, log and log10 (mel and stft kinds) the range is
     :data:`IMAGE_RANGES` passed through ``(x + shift) / divisor``: the same
-    for every file, so grey levels compare across a dataset. MFCCs and
-    ``scale="none"`` have no natural range: each image then spans its own
-    array's minimum to maximum, recorded in the PNG.
+    for every file, so grey levels compare across a dataset. MFCCs, Kaldi
+    filterbanks and ``scale="none"`` have no natural range: each image then
+    spans its own array's minimum to maximum, recorded in the PNG.
     """
-    if params.kind == "mfcc" or params.scale not in IMAGE_RANGES:
+    if params.kind in ("mfcc", "fbank") or params.scale not in IMAGE_RANGES:
         return None
     lo, hi = ((v + params.shift) / params.divisor for v in IMAGE_RANGES[params.scale])
     return (min(lo, hi), max(lo, hi))

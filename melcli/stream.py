@@ -8,6 +8,10 @@ basis, and only mel power frames are kept, on disk. A second pass turns them
 into decibels (which needs the whole file's peak, hence two passes) and writes
 the final ``.npy``. Memory stays flat whatever the file's length.
 
+Kaldi filterbanks (``kind="fbank"``) take the same road: their frames go to
+the temporary file, with each bin's sums for ``cmvn``, and the second pass
+normalises, stacks and writes them (:func:`_stream_fbank`).
+
 The numbers equal the in-memory path's to float32 rounding (tests compare
 them): only the order of work differs. The mel products run on each block as
 it comes here, on larger chunks of frames in memory, and a product's rounding
@@ -20,10 +24,10 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import soundfile as sf
@@ -54,14 +58,15 @@ def can_stream(params: MelParams) -> bool:
     """Return whether these settings can take the streaming path.
 
     Only the soxr resamplers stream, and only mel arrays (any scale step)
-    without ``drop_last_frame``; otherwise long files run in memory, whole,
-    with the same numbers (``kind="stft"`` and ``"mfcc"``, Whisper's dropped
-    last frame, or another resampler).
+    without ``drop_last_frame`` and Kaldi filterbanks (``kind="fbank"``, with
+    every step after it); otherwise long files run in memory, whole, with the
+    same numbers (``kind="stft"`` and ``"mfcc"``, Whisper's dropped last
+    frame, or another resampler).
     """
-    return (
-        can_stream_waveform(params)
-        and params.kind == "mel"
-        and not params.drop_last_frame
+    if not can_stream_waveform(params):
+        return False
+    return params.kind == "fbank" or (
+        params.kind == "mel" and not params.drop_last_frame
     )
 
 
@@ -108,6 +113,8 @@ def stream_to_npy(
     """
     t = timings if timings is not None else {}
     npy.parent.mkdir(parents=True, exist_ok=True)
+    if params.kind == "fbank":
+        return _stream_fbank(path, npy, params, t)
     with tempfile.TemporaryFile(dir=npy.parent, suffix=TEMP_SUFFIX) as power_file:
         info, sr, n_frames_total, peak = _mel_power_to_file(path, power_file, params, t)
         channels = info.channels if not params.mono else 1
@@ -336,6 +343,102 @@ class _Framer:
         return blocks
 
 
+# ------------------------------------------------------------ Kaldi fbank
+def _stream_fbank(
+    path: str | os.PathLike[str], npy: Path, params: MelParams, t: dict[str, float]
+) -> Streamed:
+    """Kaldi's filterbank of a long file, in two passes through a temp file.
+
+    The first pass writes the filterbank frames (frames first) and sums each
+    bin for ``cmvn``; the second applies :func:`melcli.fbank.finish`'s steps
+    chunk by chunk (``num_frames``, ``cmvn``, the affine step, ``frame_stack``)
+    and writes the ``(bands, frames)`` array.
+    """
+    from . import fbank
+
+    with tempfile.TemporaryFile(dir=npy.parent, suffix=TEMP_SUFFIX) as frames_file:
+        with audio.open_audio(path, params) as (f, info, notes):
+            channels = 1 if params.mono else info.channels
+            sr = info.samplerate if params.sr is None else params.sr
+            params.check_sr(sr)
+            blocks = resampled_blocks(f, info, params, sr=sr, timings=t)
+            n_rows = params.num_mel_bins + int(params.use_energy)
+            total = np.zeros((channels, n_rows))
+            total_sq = np.zeros((channels, n_rows))
+            n = 0
+            t0 = time.perf_counter()
+            quiet = np.errstate(over="ignore", invalid="ignore")
+            with transform.one_blas_thread(), quiet:
+                for F in fbank.stream_frames(
+                    blocks, sr=sr, params=params, max_frames=params.num_frames
+                ):
+                    if not np.isfinite(F).all():
+                        raise AudioError(
+                            "sample values too large: the filterbank overflows"
+                        )
+                    frames_first = np.ascontiguousarray(np.swapaxes(F, 0, 1))
+                    wide = frames_first.astype(np.float64)
+                    total += wide.sum(axis=0)
+                    total_sq += np.einsum("kcr,kcr->cr", wide, wide)
+                    frames_file.write(frames_first.tobytes())
+                    n += frames_first.shape[0]
+            for _ in blocks:  # num_frames reached: still check the whole file
+                pass
+            t["fbank"] = t.get("fbank", 0.0) + time.perf_counter() - t0
+        audio.warn_notes(notes)
+        t0 = time.perf_counter()
+        shape = _write_fbank(frames_file, npy, params, channels, n, total, total_sq)
+        t["db_write"] = t.get("db_write", 0.0) + time.perf_counter() - t0
+    return Streamed(shape=shape, sr=sr, info=info)
+
+
+def _write_fbank(
+    frames_file: BinaryIO,
+    npy: Path,
+    params: MelParams,
+    channels: int,
+    n: int,
+    total: np.ndarray,
+    total_sq: np.ndarray,
+) -> tuple[int, ...]:
+    """Second pass of :func:`_stream_fbank`; return the shape written."""
+    from . import fbank
+
+    n_rows = total.shape[-1]
+    n_fit = n if params.num_frames is None else params.num_frames
+    stack = params.frame_stack
+    n_out = -(-n_fit // stack)
+    shape: tuple[int, ...] = (n_rows * stack, n_out)
+    if not params.mono:
+        shape = (channels, *shape)
+    if params.cmvn != "none":  # padding frames are zeros: they add nothing
+        mean, scale = fbank.cmvn_stats(total, total_sq, n_fit, params)
+    frames_file.seek(0)
+    chunk = DB_CHUNK - DB_CHUNK % stack  # whole stacks in each chunk
+
+    def chunks() -> Iterator[np.ndarray]:
+        for start in range(0, n_fit, chunk):
+            count = min(chunk, n_fit - start)
+            stored = max(0, min(count, n - start))
+            raw = frames_file.read(stored * channels * n_rows * 4)
+            F: np.ndarray = np.zeros((count, channels, n_rows), dtype=np.float32)
+            F[:stored] = np.frombuffer(raw, dtype=np.float32).reshape(
+                stored, channels, n_rows
+            )
+            if params.cmvn != "none":
+                F = ((F - mean) / scale).astype(np.float32)
+            F = transform.affine(F, shift=params.shift, divisor=params.divisor)
+            k = -(-count // stack)
+            if k * stack > count:
+                F = np.concatenate([F, np.zeros_like(F[: k * stack - count])])
+            # (k, stack, channels, rows) -> (k, channels, stack * rows)
+            F = F.reshape(k, stack, channels, n_rows).transpose(0, 2, 1, 3)
+            yield F.reshape(k, channels * stack * n_rows)
+
+    _write_frames_first(npy, shape, np.dtype(params.dtype), chunks())
+    return shape
+
+
 # ------------------------------------------------------------- second pass
 def _write_db(
     power_file: BinaryIO,
@@ -349,13 +452,39 @@ def _write_db(
 
     dB needs the whole file's peak (``ref="max"`` and ``top_db``), and so does
     the log scales' ``clamp``: the same formulas as
-    :func:`melcli.transform.scale`, applied chunk by chunk. Each chunk's rows
-    are written at their offsets in the final file.
+    :func:`melcli.transform.scale`, applied chunk by chunk.
     """
     power_file.seek(0)
     n_frames = shape[-1]
-    dtype = np.dtype(params.dtype)
     scale_chunk = _chunk_scaler(params, peak)
+
+    def chunks() -> Iterator[np.ndarray]:
+        for start in range(0, n_frames, DB_CHUNK):
+            count = min(DB_CHUNK, n_frames - start)
+            raw = power_file.read(count * rows * 4)
+            S = np.frombuffer(raw, dtype=np.float32).reshape(count, rows)
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                S_db = scale_chunk(S)
+            if not np.isfinite(S_db).all():
+                raise AudioError(transform.scale_not_finite(params))
+            yield S_db
+
+    _write_frames_first(npy, shape, np.dtype(params.dtype), chunks())
+
+
+def _write_frames_first(
+    npy: Path,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    chunks: Iterable[np.ndarray],
+) -> None:
+    """Write frames-first chunks [shape=(k, rows)] as the C-order ``.npy`` ``shape``.
+
+    ``shape`` is ``(..., n_bins, frames)`` with ``rows`` = the product of all
+    but its last axis; each chunk's rows are written at their offsets in the
+    final file, atomically.
+    """
+    n_frames = shape[-1]
 
     def write(f: BinaryIO) -> None:
         header = {
@@ -365,25 +494,22 @@ def _write_db(
         }
         np.lib.format.write_array_header_1_0(f, header)
         offset = f.tell()
-        f.truncate(offset + rows * n_frames * dtype.itemsize)
+        f.truncate(offset + math.prod(shape) * dtype.itemsize)
         fd = f.fileno()
-        for start in range(0, n_frames, DB_CHUNK):
-            count = min(DB_CHUNK, n_frames - start)
-            raw = power_file.read(count * rows * 4)
-            S = np.frombuffer(raw, dtype=np.float32).reshape(count, rows)
-            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-                S_db = scale_chunk(S)
-                block = np.ascontiguousarray(S_db.T.astype(dtype))
+        start = 0
+        for chunk in chunks:
+            with np.errstate(over="ignore"):
+                block = np.ascontiguousarray(chunk.T.astype(dtype))
             if not np.isfinite(block).all():
-                if not np.isfinite(S_db).all():
-                    raise AudioError(transform.scale_not_finite(params))
                 raise AudioError(transform.out_of_range(dtype))
-            for row in range(rows):
+            for row in range(block.shape[0]):
                 os.pwrite(
                     fd,
                     block[row].tobytes(),
                     offset + (row * n_frames + start) * dtype.itemsize,
                 )
+            start += block.shape[1]
+        assert start == n_frames, (start, n_frames)
 
     atomic_write(npy, write)
 

@@ -718,7 +718,9 @@ def features(
     """Run the whole transform: STFT power → mel → scale (→ DCT), cast to ``dtype``.
 
     With ``kind="stft"`` there is no mel step; with ``kind="mfcc"`` the DCT
-    follows the scale step. With default settings this is the librosa chain
+    follows the scale step; ``kind="fbank"`` is Kaldi's filterbank and the
+    steps after it (:func:`melcli.fbank.fbank`, :func:`melcli.fbank.finish`).
+    With default settings this is the librosa chain
     ``melspectrogram`` → ``power_to_db(ref=np.max)``.
 
     Parameters
@@ -738,6 +740,17 @@ def features(
         ``n_bins`` is ``n_mels``, ``1 + n_fft // 2`` or ``n_mfcc``
         (:attr:`MelParams.n_bins`).
     """
+    if params.kind == "fbank":
+        from . import fbank
+
+        with one_blas_thread():
+            F = fbank.fbank(y, sr=sr, params=params, timings=timings)
+        t0 = time.perf_counter()
+        F = fbank.finish(F, params)
+        out_fbank: np.ndarray = F.astype(params.dtype, copy=False)
+        if timings is not None:
+            timings["db"] = timings.get("db", 0.0) + time.perf_counter() - t0
+        return out_fbank
     if params.kind == "stft":
         t0 = time.perf_counter()
         S = spectrogram(y, params=params)
@@ -800,6 +813,8 @@ def why_not_finite(y: np.ndarray, *, sr: int, params: MelParams) -> str:
     (:func:`scale_not_finite`), or only the cast to ``dtype``
     (:func:`out_of_range`).
     """
+    if params.kind == "fbank":
+        return _why_fbank_not_finite(y, sr=sr, params=params)
     with np.errstate(all="ignore"):
         if params.kind == "stft":
             S = spectrogram(y, params=params)
@@ -812,6 +827,20 @@ def why_not_finite(y: np.ndarray, *, sr: int, params: MelParams) -> str:
             S_scaled = mfcc(S_scaled, n_mfcc=params.n_mfcc)
     if not np.isfinite(S_scaled).all():
         return scale_not_finite(params)
+    return out_of_range(params.dtype)
+
+
+def _why_fbank_not_finite(y: np.ndarray, *, sr: int, params: MelParams) -> str:
+    """:func:`why_not_finite` for ``kind="fbank"``: the filterbank, or what follows."""
+    from . import fbank
+
+    with np.errstate(all="ignore"), one_blas_thread():
+        F = fbank.fbank(y, sr=sr, params=params)
+        if not np.isfinite(F).all():
+            return too_loud(float(np.abs(y).max() * params.waveform_scale))
+        F = fbank.finish(F, params)
+    if not np.isfinite(F).all():
+        return "the steps after the filterbank are not finite (--cmvn, --divisor)"
     return out_of_range(params.dtype)
 
 

@@ -115,3 +115,28 @@ def test_quick_floor_bench_reports_every_workload(tmp_path: Path) -> None:
     assert "whisper: -j 1 / floor" in measures
     assert {"flac", "ogg", "mp3"} <= {m.split(":")[0] for m in measures}
     assert "(f) the floor" in stdout
+
+
+def test_quick_fbank_bench_reports_memory_speed_and_agreement(tmp_path: Path) -> None:
+    pytest.importorskip("kaldi_native_fbank")
+    _, result = quick_bench(tmp_path, "h,i", timeout=240)
+
+    assert result["errors"] == {}
+    long_file = result["workloads"]["h"]
+    assert set(long_file["contenders"]) == {"melcli --kind fbank -j 1", "knf-stream"}
+    assert is_positive(
+        long_file["contenders"]["melcli --kind fbank -j 1"]["peak_rss_mb"]
+    )
+    assert is_positive(long_file["ratios"]["knf-stream"])
+    assert long_file["sanity"]["agree"] is True
+    assert long_file["max_abs_diff_vs_reference"] == 0  # streamed = whole, exactly
+    ast = result["workloads"]["i"]
+    assert set(ast["contenders"]) == {"ast-loop", "melcli-ast", "melcli-ast -j 1"}
+    assert ast["sanity"]["agree"] is True
+    assert ast["sanity"]["max_abs_diff_db"] <= 1e-4
+    measures = {c["measure"] for c in result["checks"]}
+    assert {
+        "melcli fbank peak RSS",
+        "knf-stream / melcli",
+        "ast-loop / melcli-ast",
+    } <= measures
