@@ -18,7 +18,8 @@ The colour scale is fixed per file: with ``top_db`` (or ``clamp``) it spans
 data's range rounded out to whole units; for MFCCs, the range of c1 and up,
 so that coefficient 0 (ten times larger) does not flatten the others. The
 colorbar names what its colours measure (:func:`colour_label`), and a file
-shorter than one analysis frame says so on its panel.
+shorter than one analysis frame, or whose array is one value throughout
+(digital silence), says so on its panel.
 
 Two styles (:class:`RenderParams`): ``figure``, the above (optionally with a
 waveform panel on top), and ``image``, one pixel per frame and band and
@@ -124,7 +125,7 @@ def render_png(
     label = colour_label(params)
     canvas = _canvas(n_panels, render.waveform, render.effective_cmap, label)
     vmin, vmax = _colour_limits_for(panels, params)
-    note = short_note(frames, params)
+    note = short_note(frames, params) or constant_note(panels)
     seconds = frames * params.effective_hop_length / sr
     fmin = float(params.fmin)
     fmax = params.effective_fmax(sr)
@@ -237,6 +238,18 @@ def short_note(frames: int, params: MelParams) -> str:
         f"shorter than one frame (n_fft = {params.n_fft} samples): "
         f"{frames} padded frame{'s' if frames != 1 else ''}, no picture of its sound"
     )
+
+
+def constant_note(panels: np.ndarray) -> str:
+    """Return what a figure says of an array with one value throughout, or "".
+
+    A file of digital silence (or any constant signal) gives one value, drawn
+    as a box of the colorbar's top colour: it would read as loud.
+    """
+    low, high = float(np.min(panels)), float(np.max(panels))
+    if low != high:
+        return ""
+    return f"every value is {low:g}: digital silence or a constant signal"
 
 
 def _draw(

@@ -386,7 +386,8 @@ def test_a_file_shorter_than_one_frame_says_so(
 
     params = MelParams()
     short = np.zeros((128, 1), np.float32)
-    longer = np.zeros((128, 40), np.float32)
+    bands = np.linspace(-80.0, 0.0, 128, dtype=np.float32)[:, np.newaxis]
+    longer = np.repeat(bands, 40, axis=1)  # each row one colour
     for name, S in (("short", short), ("long", longer)):
         render_png(tmp_path / f"{name}.png", S, sr=22050, params=params, title=name)
         note = captured[-1].axes[0].texts[0].get_text()
@@ -400,3 +401,14 @@ def test_a_file_shorter_than_one_frame_says_so(
         height = pixels.shape[0]
         middle = pixels[int(height - (y0 + y1) / 2), int(x0) + 2 : int(x1) - 2]
         assert (np.ptp(middle) > 100) == ink  # text across the solid box
+
+
+def test_a_constant_array_says_so(tmp_path: Path, captured: list[Figure]) -> None:
+    params = MelParams()
+    render_png(
+        tmp_path / "x.png", np.zeros((128, 40), np.float32), sr=22050, params=params,
+        title="silence",
+    )  # fmt: skip
+    assert "digital silence" in captured[-1].axes[0].texts[0].get_text()
+    render_png(tmp_path / "y.png", tone_db(), sr=22050, params=params, title="tone")
+    assert captured[-1].axes[0].texts[0].get_text() == ""

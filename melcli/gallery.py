@@ -1,0 +1,570 @@
+"""``OUT/gallery/index.html``: a static page to look at and listen to a dataset.
+
+:func:`build_gallery` reads OUT's manifest (:class:`melcli.manifest.Manifest`)
+and writes, under ``OUT/gallery/``, files a browser opens from disk (no server,
+no network):
+
+- ``index.html``: the page and a summary (counts per status and per group);
+  everything per input is in the data pages;
+- ``data/page-NNNNN.js``: :data:`PAGE_SIZE` inputs each, sorted by group then
+  name; ``data/problems-NNNNN.js``: the failed and skipped inputs with their
+  reasons. The page loads them with ``<script>`` elements (``fetch`` is not
+  allowed on ``file://``), one at a time, as it shows or searches them: its
+  first load is the same size whatever the dataset's;
+- ``thumbs/``: a small spectrogram picture per input whose run drew no PNG
+  (``--format webdataset`` arrays are read from their shards through the
+  manifest's offsets) and a waveform strip per input. Each is named by a hash
+  of what it shows (the array's or the audio's recorded size and mtime), so a
+  re-run draws only what changed, and files no input uses any more are removed.
+
+Everything in OUT is untrusted: names and reasons reach the page as JSON with
+``<``, ``>`` and ``&`` escaped, and the page sets them as text, never as
+markup; every path read is confined to OUT (a path leaving it is treated as a
+missing output); links are relative and percent-encoded.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import posixpath
+import re
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import quote
+
+from ._gallery_page import PAGE_TEMPLATE
+from .errors import MelcliError, describe_exception, os_reason
+from .manifest import MANIFEST_NAME, Entry, Manifest
+from .report import display_path
+from .write import atomic_write
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: The gallery's folder under OUT.
+GALLERY_DIR = "gallery"
+#: Inputs per page of cards (and per data file): with the run's figures (about
+#: 70 kB each) a page's pictures stay under 2 MB.
+PAGE_SIZE = 24
+#: Failed and skipped inputs per data file.
+PROBLEMS_PAGE_SIZE = 500
+#: Groups listed in the page itself; more are counted, not listed.
+MAX_GROUPS = 2000
+#: Bump when thumbnails are drawn differently: the old ones are then redrawn.
+THUMB_VERSION = 1
+#: The widest a spectrogram thumbnail gets, in pixels (frames are max-pooled).
+THUMB_WIDTH = 320
+#: Size of a waveform strip, in pixels.
+WAVE_WIDTH, WAVE_HEIGHT = 320, 48
+#: Colour of the waveform strip (RGB).
+WAVE_COLOUR = (31, 119, 180)
+#: ``group_by`` value that groups by the input's folder.
+FOLDER = "folder"
+#: The ``meta`` column grouped by when ``group_by`` is not given and entries have it.
+DEFAULT_LABEL = "label"
+
+_OK = ("written", "up-to-date")
+_DATA_NAME = re.compile(r"(page|problems)-\d{5}\.js")
+_THUMB_NAME = re.compile(r"[sw]-[0-9a-f]{24}\.png")
+
+
+@dataclass
+class GalleryReport:
+    """What :func:`build_gallery` made.
+
+    Attributes
+    ----------
+    index : Path
+        ``OUT/gallery/index.html``.
+    inputs, problems, groups, pages : int
+        Inputs shown as cards, failed and skipped inputs listed, groups, and
+        data pages of cards.
+    drawn, reused, removed : int
+        Thumbnails and waveform strips drawn by this build, kept from an
+        earlier one, and deleted as no input uses them any more.
+    notes : list of str
+        Inputs whose picture or waveform could not be made, and why (the page
+        says so on their card too).
+    """
+
+    index: Path
+    inputs: int = 0
+    problems: int = 0
+    groups: int = 0
+    pages: int = 0
+    drawn: int = 0
+    reused: int = 0
+    removed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+#: Called with (done, total) as inputs are processed.
+Progress = Callable[[int, int], None]
+
+
+def build_gallery(
+    out: str | os.PathLike[str],
+    *,
+    group_by: str | None = None,
+    waveforms: bool = True,
+    page_size: int = PAGE_SIZE,
+    progress: Progress | None = None,
+) -> GalleryReport:
+    """Write ``OUT/gallery/index.html`` and its files for the run in ``out``.
+
+    Parameters
+    ----------
+    out : path-like
+        A folder ``melcli mel`` wrote (it holds ``manifest.jsonl``).
+    group_by : str or None
+        ``"folder"``: group inputs by their folder under SRC. Any other value:
+        by that column of the entries' ``meta`` labels (``--files-from``);
+        entries without it form the group ``(no COLUMN)``. None: by the
+        ``label`` column when entries have one, else by folder.
+    waveforms : bool
+        Draw a waveform strip per input, from its source file (read once, then
+        kept until the file changes).
+    page_size : int
+        Inputs per page.
+    progress : callable or None
+        Called with ``(done, total)`` after each input.
+
+    Returns
+    -------
+    GalleryReport
+
+    Raises
+    ------
+    MelcliError
+        If ``out`` has no manifest, or ``OUT/gallery`` leads out of OUT or
+        cannot be written.
+    """
+    if page_size < 1:
+        raise MelcliError(f"page_size={page_size!r} must be a positive integer")
+    root = Path(out)
+    if not (root / MANIFEST_NAME).is_file():
+        raise MelcliError(f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)")
+    manifest = Manifest.load(root)
+    gallery = _gallery_dir(root)
+    entries = sorted(manifest.entries.values(), key=lambda e: str(e["key"]))
+    column = _grouping(entries, group_by)
+    cards = [e for e in entries if e.get("status") in _OK]
+    problems = [e for e in entries if e.get("status") not in _OK]
+    cards.sort(key=lambda e: (_group_of(e, column), _name_of(e)))
+    report = GalleryReport(index=gallery / "index.html")
+    maker = _Maker(root, gallery, waveforms=waveforms, report=report)
+    records = []
+    for done, entry in enumerate(cards, 1):
+        records.append(maker.card(entry, _group_of(entry, column)))
+        if progress is not None:
+            progress(done, len(cards))
+    groups = _groups(records)
+    pages = [records[i : i + page_size] for i in range(0, len(records), page_size)]
+    problem_pages = [
+        [_problem(e) for e in problems[i : i + PROBLEMS_PAGE_SIZE]]
+        for i in range(0, len(problems), PROBLEMS_PAGE_SIZE)
+    ]
+    written = {
+        *_write_pages(gallery, "page", pages),
+        *_write_pages(gallery, "problems", problem_pages),
+    }
+    summary = _summary(
+        root, entries, records, groups, column, page_size, len(pages), problems
+    )
+    summary["problemPages"] = len(problem_pages)
+    page = PAGE_TEMPLATE.replace("/*MELCLI_DATA*/", _script_json(summary))
+    atomic_write(report.index, lambda f: _write_text(f, page))
+    report.removed = _remove_unused(gallery / "data", written, _DATA_NAME)
+    report.removed += _remove_unused(gallery / "thumbs", maker.used, _THUMB_NAME)
+    report.inputs, report.problems = len(records), len(problems)
+    report.groups, report.pages = len(groups), len(pages)
+    return report
+
+
+# ---------------------------------------------------------------- grouping
+def _grouping(entries: list[Entry], group_by: str | None) -> str:
+    """Return the ``meta`` column to group by, or :data:`FOLDER`."""
+    if group_by is not None:
+        return group_by
+    has_label = any(
+        isinstance(e.get("meta"), dict) and DEFAULT_LABEL in e["meta"] for e in entries
+    )
+    return DEFAULT_LABEL if has_label else FOLDER
+
+
+def _group_of(entry: Entry, column: str) -> str:
+    if column == FOLDER:
+        folder = posixpath.dirname(_name_of(entry))
+        return _text(folder) if folder else "(top folder)"
+    meta = entry.get("meta")
+    value = meta.get(column) if isinstance(meta, dict) else None
+    return f"(no {column})" if value is None else _text(value)
+
+
+def _name_of(entry: Entry) -> str:
+    """Return the input's path under SRC (the manifest key for older entries)."""
+    source = entry.get("source")
+    if isinstance(source, str) and source:
+        return source
+    key = str(entry["key"])
+    return key[len("src:") :] if key.startswith("src:") else key
+
+
+def _groups(records: list[dict[str, Any]]) -> list[list[Any]]:
+    """``[name, count, first index]`` per group, in page order."""
+    groups: list[list[Any]] = []
+    for index, record in enumerate(records):
+        if not groups or groups[-1][0] != record["g"]:
+            groups.append([record["g"], 0, index])
+        groups[-1][1] += 1
+    return groups
+
+
+# ------------------------------------------------------------------- cards
+class _Maker:
+    """Makes each input's card: its pictures, links and facts."""
+
+    def __init__(
+        self, out: Path, gallery: Path, *, waveforms: bool, report: GalleryReport
+    ) -> None:
+        self.out = out
+        self.real_out = os.path.realpath(out)
+        self.gallery = gallery
+        self.waveforms = waveforms
+        self.report = report
+        self.used: set[str] = set()
+        self.real_gallery = os.path.realpath(gallery)
+
+    def card(self, entry: Entry, group: str) -> dict[str, Any]:
+        name = _name_of(entry)
+        record: dict[str, Any] = {
+            "n": _text(name),
+            "g": group,
+            "d": _number(entry.get("duration")),
+            "s": [int(x) for x in _list(entry.get("shape")) if _is_int(x)],
+            "sr": _number(entry.get("sr")),
+            "w": [_text(w) for w in _list(entry.get("warnings"))],
+            "z": entry.get("silent") is True,
+        }
+        notes: list[str] = []
+        png = self._inside(entry.get("png"))
+        if png is not None and os.path.isfile(png):
+            record["f"] = self._url(png)  # the run's own figure
+        spec = self._spectrogram(entry, png, notes)
+        if spec:
+            record["i"] = spec
+        source = _source(entry)
+        if source is not None and os.path.isfile(source):
+            record["a"] = self._url(source)
+            if self.waveforms:
+                wave = self._waveform(entry, source, notes)
+                if wave:
+                    record["v"] = wave
+        else:
+            notes.append("source file not found")
+        if notes:
+            record["x"] = notes
+            self.report.notes.extend(f"{name}: {n}" for n in notes)
+        return record
+
+    # -- pictures
+    def _spectrogram(self, entry: Entry, png: str | None, notes: list[str]) -> str:
+        """Return the card's picture: the run's PNG, or a thumbnail of the array."""
+        if png is not None and os.path.isfile(png):
+            return self._url(png)
+        where = self._array_location(entry)
+        if where is None:
+            notes.append("no picture: the array is missing")
+            return ""
+        identity, load = where
+        name = f"s-{_digest('spec', THUMB_VERSION, identity)}.png"
+        return self._thumb(name, lambda: _spectrogram_png(load()), notes, "picture")
+
+    def _waveform(self, entry: Entry, source: str, notes: list[str]) -> str:
+        stamp = entry.get("input")
+        name = f"w-{_digest('wave', THUMB_VERSION, source, stamp)}.png"
+        return self._thumb(name, lambda: _waveform_png(source), notes, "waveform")
+
+    def _thumb(
+        self,
+        name: str,
+        draw: Callable[[], Any],
+        notes: list[str],
+        what: str,
+    ) -> str:
+        path = self.gallery / "thumbs" / name
+        self.used.add(name)
+        if path.is_file():
+            self.report.reused += 1
+            return f"thumbs/{name}"
+        try:
+            image = draw()
+        except (OSError, ValueError, MelcliError) as exc:
+            self.used.discard(name)
+            reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            notes.append(f"no {what}: {reason or describe_exception(exc)}")
+            return ""
+
+        def write(f: BinaryIO) -> None:
+            image.save(f, format="PNG", compress_level=1)
+
+        atomic_write(path, write)
+        self.report.drawn += 1
+        return f"thumbs/{name}"
+
+    def _array_location(self, entry: Entry) -> tuple[Any, Callable[[], Any]] | None:
+        """Return (identity, loader) of the entry's (first) array, or None."""
+        from .storage import webdataset
+
+        if webdataset.is_sample(entry):
+            shard = self._inside(entry.get("shard"))
+            if shard is None or not os.path.isfile(shard):
+                return None
+            try:
+                samples = webdataset.entry_samples(entry)
+                first = next(iter(samples.values()))["npy"]
+                offset, size = int(first[0]), int(first[1])
+            except (KeyError, TypeError, ValueError, IndexError, StopIteration):
+                return None
+            from .storage.tarshards import Slice
+
+            member = Slice(Path(shard), offset, size)
+            stamp = entry.get("stamps", {}).get(entry.get("shard"))
+            return (shard, offset, size, stamp), lambda: webdataset.read_npy(member)
+        npy = self._inside(entry.get("npy"))
+        if npy is None or not os.path.isfile(npy):
+            return None
+        stamps = entry.get("stamps")
+        stamp = stamps.get(entry.get("npy")) if isinstance(stamps, dict) else None
+        return (npy, stamp), lambda: _load_npy(npy)
+
+    # -- paths
+    def _inside(self, rel: object) -> str | None:
+        """Return ``OUT/rel`` if ``rel`` is a relative path that stays in OUT."""
+        if not isinstance(rel, str) or not rel or "\0" in rel or os.path.isabs(rel):
+            return None
+        path = os.path.join(self.out, rel)
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, self.real_out]) != self.real_out:
+            return None
+        if os.path.commonpath([real, self.real_gallery]) == self.real_gallery:
+            return None  # the gallery's own files are not inputs' outputs
+        return path
+
+    def _url(self, path: str) -> str:
+        """Return a percent-encoded link to ``path`` relative to the gallery."""
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(self.gallery))
+        return quote(rel.replace(os.sep, "/"), safe="/")
+
+
+def _source(entry: Entry) -> str | None:
+    for name in ("source_abs", "source_path"):
+        value = entry.get(name)
+        if isinstance(value, str) and value and "\0" not in value:
+            return value
+    return None
+
+
+def _problem(entry: Entry) -> dict[str, Any]:
+    return {
+        "n": _text(_name_of(entry)),
+        "t": _text(entry.get("status", "unknown")),
+        "r": _text(entry.get("error", "")),
+    }
+
+
+# -------------------------------------------------------------- drawing
+def _load_npy(path: str) -> np.ndarray:
+    import numpy as np
+
+    array: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
+    return array
+
+
+def _spectrogram_png(S: np.ndarray) -> Any:
+    """Draw ``S`` [shape=(n_bins, t) or (k, n_bins, t)] as a small magma image.
+
+    Low bins at the bottom; stacked channels or segments (at most 4) one above
+    the other; frames max-pooled to at most :data:`THUMB_WIDTH` columns; the
+    colours span the 2nd percentile to the maximum (MFCC's c0 or a few
+    outliers then do not flatten the rest).
+    """
+    import numpy as np
+    from PIL import Image
+
+    from .render import _lut
+
+    S = np.asarray(S)
+    if S.dtype.kind not in "fiu" or S.ndim not in (2, 3) or 0 in S.shape:
+        raise ValueError(f"not a spectrogram: a {S.shape} {S.dtype} array")
+    panels = S[np.newaxis] if S.ndim == 2 else S[:4]
+    rows = np.concatenate([p[::-1] for p in panels], axis=0).astype(np.float32)
+    frames = rows.shape[1]
+    step = -(-frames // THUMB_WIDTH)
+    if step > 1:
+        padded = np.full(
+            (rows.shape[0], step * -(-frames // step)), -np.inf, rows.dtype
+        )
+        padded[:, :frames] = rows
+        rows = padded.reshape(rows.shape[0], -1, step).max(axis=-1)
+    finite = rows[np.isfinite(rows)]
+    if not finite.size:
+        raise ValueError("the array holds no finite value")
+    lo, hi = float(np.percentile(finite, 2)), float(finite.max())
+    hi = hi if hi > lo else lo + 1.0
+    index = np.clip((np.nan_to_num(rows, nan=lo) - lo) / (hi - lo), 0, 1) * 255
+    return Image.fromarray(_lut("magma")[np.rint(index).astype(np.uint8)], mode="RGB")
+
+
+def _waveform_png(source: str) -> Any:
+    """Draw the min/max envelope of ``source`` (mono mix, whole file) as a strip."""
+    import numpy as np
+    from PIL import Image
+
+    from .params import MelParams
+    from .render import waveform_envelope
+
+    with warnings.catch_warnings():  # the run already recorded what they say
+        warnings.simplefilter("ignore")
+        envelope, _ = waveform_envelope(source, MelParams(), columns=WAVE_WIDTH)
+    low, high = np.clip(envelope[0], -1.0, 1.0)  # the mono mix
+    half = (WAVE_HEIGHT - 1) / 2
+    top = np.rint(half - high * half).astype(int)
+    bottom = np.rint(half - low * half).astype(int)
+    rows = np.arange(WAVE_HEIGHT)[:, np.newaxis]
+    ink = (rows >= top) & (rows <= bottom)
+    ink[int(half)] = True  # the zero line, so silence still shows
+    pixels = np.full((WAVE_HEIGHT, len(top), 3), 255, np.uint8)
+    pixels[ink] = WAVE_COLOUR
+    return Image.fromarray(pixels, mode="RGB")
+
+
+# ------------------------------------------------------------------ output
+def _gallery_dir(out: Path) -> Path:
+    """Create ``OUT/gallery`` (and its folders), refusing one that leads out of OUT."""
+    gallery = out / GALLERY_DIR
+    real_out = os.path.realpath(out)
+    for path in (gallery, gallery / "data", gallery / "thumbs"):
+        if os.path.islink(path):
+            raise MelcliError(f"{path} is a symbolic link; remove it first")
+        try:
+            path.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise MelcliError(f"cannot create {path}: {os_reason(exc)}") from None
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, real_out]) != real_out or not path.is_dir():
+            raise MelcliError(f"{path} is not a folder inside {out}")
+    return gallery
+
+
+def _write_pages(
+    gallery: Path, kind: str, pages: list[list[dict[str, Any]]]
+) -> Iterable[str]:
+    for number, items in enumerate(pages):
+        name = f"{kind}-{number:05d}.js"
+        text = f"melcliPage({json.dumps(kind)},{number},{_script_json(items)});\n"
+        write = functools.partial(_write_all, data=text.encode("utf-8"))
+        atomic_write(gallery / "data" / name, write)
+        yield name
+
+
+def _remove_unused(folder: Path, used: set[str], pattern: re.Pattern[str]) -> int:
+    """Delete files of ``folder`` named like ``pattern`` that are not in ``used``."""
+    removed = 0
+    for name in os.listdir(folder):
+        if pattern.fullmatch(name) and name not in used:
+            try:
+                os.unlink(folder / name)
+            except OSError:
+                continue
+            removed += 1
+    return removed
+
+
+def _summary(
+    out: Path,
+    entries: list[Entry],
+    records: list[dict[str, Any]],
+    groups: list[list[Any]],
+    column: str,
+    page_size: int,
+    pages: int,
+    problems: list[Entry],
+) -> dict[str, Any]:
+    statuses: dict[str, int] = {}
+    for entry in entries:
+        status = _text(entry.get("status", "unknown"))
+        statuses[status] = statuses.get(status, 0) + 1
+    reasons: dict[str, int] = {}
+    for entry in problems:
+        reason = _text(entry.get("error", "")) or "(no reason recorded)"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return {
+        "title": _text(os.path.basename(os.path.abspath(out))),
+        "inputs": len(records),
+        "statuses": statuses,
+        "silent": sum(1 for r in records if r["z"]),
+        "warned": sum(1 for r in records if r["w"]),
+        "groupBy": column,
+        "groups": groups[:MAX_GROUPS],
+        "groupCount": len(groups),
+        "pageSize": page_size,
+        "pages": pages,
+        "problems": len(problems),
+        "reasons": sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:50],
+    }
+
+
+# ----------------------------------------------------------------- helpers
+def _script_json(value: object) -> str:
+    """JSON that is safe inside ``<script>``: no ``<``, ``>`` or ``&`` left."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _write_text(f: BinaryIO, text: str) -> None:
+    f.write(text.encode("utf-8"))
+
+
+def _write_all(f: BinaryIO, data: bytes) -> None:
+    f.write(data)
+
+
+def _digest(*parts: object) -> str:
+    blob = json.dumps([str(p) for p in parts]).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+def _text(value: object) -> str:
+    r"""Return a manifest value as display text (whatever type a crafted file holds).
+
+    As in melcli's log lines (:func:`melcli.report.display_path`), control and
+    format characters (bidi overrides, zero-width) are shown as escapes, so a
+    name cannot reorder what the page shows; undecodable bytes as ``\xNN``.
+    """
+    text = value if isinstance(value, str) else json.dumps(value)
+    return display_path(text[:2000])
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        return number if number == number and abs(number) != float("inf") else None
+    return None
+
+
+__all__ = ["GALLERY_DIR", "GalleryReport", "build_gallery"]
