@@ -12,6 +12,7 @@ Workloads (see bench/README.md):
     p  melcli's per-stage profile, in process
     r  incremental: an up-to-date re-run against the first run
     k  cluster: --scheduler local (Dask, 1 and 2 workers) against the local pool
+    g  gallery: `melcli gallery` on a large output (20 000 short clips) against the run
 
 Every contender is a whole process (imports included, as a user pays them),
 run into a fresh temporary output folder; contenders alternate within each
@@ -73,8 +74,14 @@ TARGET_RSS_MB = 400.0  # (d) melcli -j 1 peak RSS, MB = 10**6 bytes
 TARGET_PARALLEL_EFFICIENCY = 0.9  # (e) -j all / -j 1 >= 0.9 x CPUs (1.8 on 2)
 TARGET_LINEARITY = (0.9, 1.1)  # (e) t(N) / t(N/2), relative to the ideal 2.0
 TARGET_CLUSTER = 0.8  # (k) Dask throughput / local pool throughput, at least
+TARGET_GALLERY = 0.1  # (g) gallery build / the run it shows, at most
+TARGET_FIRST_PAGE_MB = 2.0  # (g) index.html + first data page + its pictures, MB
+#: (g) Distinct 1-second clips, hard-linked under many names: a large output
+#: without gigabytes of audio (each name is still decoded and written).
+GALLERY_DISTINCT = 200
+GALLERY_SR = 16_000
 
-WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k")
+WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k", "g")
 
 #: Sizes by default, and with --quick (options given explicitly win over both).
 FULL: dict[str, Any] = {
@@ -85,6 +92,7 @@ FULL: dict[str, Any] = {
     "rounds": 3,
     "startup_rounds": 7,
     "long_minutes": 60.0,
+    "gallery_files": 20_000,
 }
 QUICK: dict[str, Any] = {
     "files": 6,
@@ -94,6 +102,7 @@ QUICK: dict[str, Any] = {
     "rounds": 1,
     "startup_rounds": 1,
     "long_minutes": 1.0,
+    "gallery_files": 60,
 }
 
 
@@ -109,6 +118,7 @@ class Config:
     rounds: int
     startup_rounds: int
     long_minutes: float
+    gallery_files: int
     workloads: tuple[str, ...]
     skip_long: bool
     skip_reference: bool
@@ -235,6 +245,30 @@ class Dataset:
             _flush_to_disk()
         return path
 
+    def short_set(self, n: int) -> Path:
+        """A folder of ``n`` 1-second mono 16 kHz WAVs in class folders.
+
+        :data:`GALLERY_DISTINCT` distinct clips, hard-linked under ``n`` names.
+        """
+        self._mark_ignored()
+        pool = self.base / "short"
+        for index in range(GALLERY_DISTINCT):
+            path = pool / f"short_{index:03d}.wav"
+            if not _is_complete(path, GALLERY_SR, channels=1, sr=GALLERY_SR):
+                mono = synthesize(_rng(2, index), GALLERY_SR).mean(axis=1)
+                _write_wav(path, mono.astype(np.float32)[:, np.newaxis], GALLERY_SR)
+        view = self.base / "sets" / f"short{n}"
+        for index in range(n):
+            rel = Path(CLASSES[index % len(CLASSES)]) / f"short_{index:05d}.wav"
+            clip = pool / f"short_{index % GALLERY_DISTINCT:03d}.wav"
+            linked = view / rel
+            if not (linked.exists() and os.path.samefile(clip, linked)):
+                linked.parent.mkdir(parents=True, exist_ok=True)
+                linked.unlink(missing_ok=True)
+                _link_or_copy(clip, linked)
+        _flush_to_disk()
+        return view
+
     def _make_clips(self, n: int) -> None:
         """Make whichever of the first ``n`` clips are missing or incomplete."""
         frames = CLIP_SECONDS * SR
@@ -259,12 +293,14 @@ def _clip_rel(index: int) -> Path:
     return Path(CLASSES[index % len(CLASSES)]) / f"clip_{index:04d}.wav"
 
 
-def _is_complete(path: Path, frames: int) -> bool:
+def _is_complete(
+    path: Path, frames: int, *, channels: int = CHANNELS, sr: int = SR
+) -> bool:
     try:
         info = sf.info(str(path))
     except (OSError, RuntimeError):  # missing or unreadable: remake it
         return False
-    return (info.frames, info.channels, info.samplerate) == (frames, CHANNELS, SR)
+    return (info.frames, info.channels, info.samplerate) == (frames, channels, sr)
 
 
 def _temp_name(path: Path) -> Path:
@@ -272,9 +308,9 @@ def _temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 
 
-def _write_wav(path: Path, data: np.ndarray) -> None:
+def _write_wav(path: Path, data: np.ndarray, sr: int = SR) -> None:
     temp = _temp_name(path)
-    sf.write(str(temp), data, SR, format="WAV", subtype="PCM_16")
+    sf.write(str(temp), data, sr, format="WAV", subtype="PCM_16")
     os.replace(temp, path)
 
 
@@ -1389,6 +1425,86 @@ def cluster(cfg: Config, dataset: Dataset) -> Outcome:
 
 
 # ======================================================================== main
+def gallery(cfg: Config, dataset: Dataset) -> Outcome:
+    """(g) ``melcli gallery`` on a large output, against the run that made it."""
+    src = dataset.short_set(cfg.gallery_files)
+    warm_page_cache(src)
+    with fresh_output("gallery") as out:
+        log(f"(g) melcli mel on {cfg.gallery_files} files")
+        the_run = run_process(melcli_mel(src)(out))
+        gallery_command = [*melcli_command(), "gallery", str(out), "-q"]
+        log("(g) melcli gallery, then again with nothing changed")
+        first = run_process(gallery_command)
+        again = run_process(gallery_command)
+        weight = first_page_bytes(out / "gallery")
+        pages = len(list((out / "gallery" / "data").glob("page-*.js")))
+    ratio = first.seconds / the_run.seconds
+    rows = [
+        ["melcli mel (the run)", f"{the_run.seconds:.1f}", "1"],
+        ["melcli gallery", f"{first.seconds:.1f}", f"{ratio:.3f}"],
+        [
+            "melcli gallery, up to date",
+            f"{again.seconds:.1f}",
+            f"{again.seconds / the_run.seconds:.3f}",
+        ],
+    ]
+    mb = weight / 1e6
+    lines = [
+        f"(g) gallery: {cfg.gallery_files} inputs (1-second mono 16 kHz WAVs, "
+        f"{GALLERY_DISTINCT} distinct), one round",
+        *table(["command", "seconds", "/ run"], rows),
+        f"first page: {mb:.2f} MB (index.html, the first of {pages} data pages, "
+        "and every picture that page shows)",
+    ]
+    checks = [
+        Check(
+            "g",
+            "gallery / run",
+            ratio,
+            f"{ratio:.3f}",
+            f"<= {TARGET_GALLERY:g}",
+            ratio <= TARGET_GALLERY,
+        ),
+        Check(
+            "g",
+            "first page MB",
+            mb,
+            f"{mb:.2f}",
+            f"<= {TARGET_FIRST_PAGE_MB:g}",
+            mb <= TARGET_FIRST_PAGE_MB,
+        ),
+    ]
+    data = {
+        "files": cfg.gallery_files,
+        "run_seconds": the_run.seconds,
+        "gallery_seconds": first.seconds,
+        "gallery_again_seconds": again.seconds,
+        "ratio": ratio,
+        "first_page_bytes": weight,
+        "pages": pages,
+    }
+    return Outcome(data=data, checks=checks, lines=lines)
+
+
+def first_page_bytes(gallery_dir: Path) -> int:
+    """Bytes a browser loads for the gallery's first page, if it loads every picture.
+
+    index.html, the first data page of inputs and of failures, and each picture
+    and waveform the first page links to (lazy loading would load fewer).
+    """
+    import re
+
+    data = gallery_dir / "data"
+    files = [gallery_dir / "index.html"]
+    files += [
+        p for p in (data / "page-00000.js", data / "problems-00000.js") if p.exists()
+    ]
+    page = (data / "page-00000.js").read_text()
+    for url in re.findall(r'"[iv]":"([^"]+)"', page):
+        files.append(gallery_dir / url)
+    return sum(p.stat().st_size for p in files)
+
+
 RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "a": throughput,
     "b": with_png,
@@ -1398,6 +1514,7 @@ RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "p": profile,
     "r": rerun,
     "k": cluster,
+    "g": gallery,
 }
 
 
@@ -1452,6 +1569,7 @@ def write_json(
             "rounds": cfg.rounds,
             "startup_rounds": cfg.startup_rounds,
             "long_minutes": cfg.long_minutes,
+            "gallery_files": cfg.gallery_files,
             "workloads": list(cfg.workloads),
             "skip_long": cfg.skip_long,
             "skip_reference": cfg.skip_reference,
@@ -1482,7 +1600,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         description="melcli against the hand-written librosa loop, side by side.",
         epilog="Workloads: a throughput, b with --png, c one 1-second file, "
         "d one long file (memory, accuracy), e scaling, p per-stage profile, r re-run, "
-        "k Dask cluster against the local pool.",
+        "k Dask cluster against the local pool, g gallery of a large output.",
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="cache dir")
     parser.add_argument("--files", type=int, help="clips for (a) [300]")
@@ -1498,7 +1616,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
     parser.add_argument(
-        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k]"
+        "--gallery-files", type=int, help="1-second clips for (g) [20000]"
+    )
+    parser.add_argument(
+        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k,g]"
     )
     parser.add_argument("--skip-long", action="store_true", help="skip (d)")
     parser.add_argument(
@@ -1526,7 +1647,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     for key in ("files", "scale_files"):
         if values[key] < 2:
             parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 2")
-    for key in ("png_files", "profile_files", "rounds", "startup_rounds"):
+    for key in (
+        "png_files",
+        "profile_files",
+        "rounds",
+        "startup_rounds",
+        "gallery_files",
+    ):
         if values[key] < 1:
             parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 1")
     if values["long_minutes"] <= 0:

@@ -8,7 +8,8 @@ every element with ``createElement`` and sets names, reasons and warnings as
 Data pages (``data/page-NNNNN.js``) call ``melcliPage(kind, number, items)``;
 they are loaded with ``<script>`` elements, which work from ``file://``.
 An item is ``{n: name, g: group, d: seconds, s: shape, sr: rate, w: warnings,
-z: silent, i: picture, f: the run's figure, a: audio, v: waveform, x: notes}``.
+z: silent, f: the run's figure, i/r/k: the page's thumbnails and this input's
+row of k, a: audio, v: waveform envelope (base64), x: notes}``.
 """
 
 # The page is HTML, CSS and JavaScript kept as written, not Python lines.
@@ -40,9 +41,9 @@ main { flex: 1; padding: 10px; min-width: 0; }
 .card { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 8px; min-width: 0; }
 .card.silent { border-color: #b58900; }
 .card.warned { border-left: 4px solid #d33682; }
-.card img.spec { width: 100%; height: 150px; object-fit: fill; image-rendering: pixelated; background: #000; display: block; }
+.card .spec { width: 100%; height: 150px; background: #000 no-repeat; image-rendering: pixelated; display: block; }
 .card img.spec.figure { object-fit: contain; image-rendering: auto; background: #fff; }
-.card img.wave { width: 100%; height: 40px; display: block; margin-top: 4px; }
+.card canvas.wave { width: 100%; height: 40px; display: block; margin-top: 4px; }
 .card audio { width: 100%; margin-top: 4px; }
 .name { font-weight: 600; overflow-wrap: anywhere; unicode-bidi: isolate; }
 .facts { color: #555; }
@@ -115,31 +116,56 @@ main { flex: 1; padding: 10px; min-width: 0; }
     if (item.sr) parts.push(item.sr + " Hz");
     return parts.join(" \u00b7 ");
   }
+  const SPRITE = /^thumbs\/p-[0-9a-f]{24}\.png$/;
+  function drawWave(canvas, text) {
+    // (min, max) per column as signed bytes, -127..127 for -1..1.
+    const bytes = atob(text);
+    const n = bytes.length / 2;
+    const g = canvas.getContext("2d");
+    const h = canvas.height / 2;
+    const w = canvas.width / n;
+    const signed = (k) => { const b = bytes.charCodeAt(k); return b > 127 ? b - 256 : b; };
+    g.fillStyle = "#1f77b4";
+    g.fillRect(0, h - 0.5, canvas.width, 1);
+    for (let i = 0; i < n; i++) {
+      const top = h - (signed(2 * i + 1) / 127) * h;
+      const bottom = h - (signed(2 * i) / 127) * h;
+      g.fillRect(i * w, top, Math.max(w, 1), Math.max(bottom - top, 1));
+    }
+  }
   function card(item) {
     const node = el("article", "card");
     node.dataset.name = item.n;
     if (item.z) node.classList.add("silent");
     if (item.w.length) node.classList.add("warned");
-    if (item.i) {
-      const img = el("img", item.f ? "spec figure" : "spec");
+    if (item.f) {
+      const img = el("img", "spec figure");
       img.loading = "lazy";
       img.alt = "spectrogram of " + item.n;
-      img.src = item.i;
-      if (item.f) {
-        const link = el("a");
-        link.href = item.f;
-        link.target = "_blank";
-        link.rel = "noopener";
-        link.title = "the run's figure";
-        link.appendChild(img);
-        node.appendChild(link);
-      } else node.appendChild(img);
+      img.src = item.f;
+      const link = el("a");
+      link.href = item.f;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.title = "the run's figure";
+      link.appendChild(img);
+      node.appendChild(link);
+    } else if (item.i && SPRITE.test(item.i)) {
+      // One row of the page's thumbnail picture.
+      const cell = el("div", "spec sprite");
+      cell.setAttribute("role", "img");
+      cell.setAttribute("aria-label", "spectrogram of " + item.n);
+      cell.style.backgroundImage = "url(\"" + item.i + "\")";
+      cell.style.backgroundSize = "100% " + item.k * 100 + "%";
+      cell.style.backgroundPosition = "0 " + (item.k > 1 ? (item.r / (item.k - 1)) * 100 : 0) + "%";
+      node.appendChild(cell);
     }
     if (item.v) {
-      const wave = el("img", "wave");
-      wave.loading = "lazy";
-      wave.alt = "waveform of " + item.n;
-      wave.src = item.v;
+      const wave = el("canvas", "wave");
+      wave.width = 320;
+      wave.height = 40;
+      wave.setAttribute("aria-label", "waveform of " + item.n);
+      drawWave(wave, item.v);
       node.appendChild(wave);
     }
     if (item.a) {

@@ -8,6 +8,7 @@ and nothing from a crafted manifest escapes into markup or out of OUT.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -22,7 +23,7 @@ from conftest import WriteAudio, noise, tone
 
 from melcli.cli import cli
 from melcli.errors import MelcliError
-from melcli.gallery import build_gallery
+from melcli.gallery import CELL_HEIGHT, CELL_WIDTH, WAVE_COLUMNS, build_gallery
 from melcli.report import display_path
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -99,8 +100,12 @@ def test_gallery_lists_every_input_with_its_facts_and_links(
     assert target(gallery, meow["a"]) == src / "cats/meow.wav"
     assert not os.path.isabs(meow["a"])
     for item in items.values():
-        for key in ("i", "a", "v"):
+        for key in ("i", "a"):
             assert target(gallery, item[key]).is_file(), (item["n"], key)
+        assert len(base64.b64decode(item["v"])) == 2 * WAVE_COLUMNS  # (min, max)
+    wave = np.frombuffer(base64.b64decode(items["dogs/growl.flac"]["v"]), np.int8)
+    assert wave.reshape(-1, 2)[:, 1].max() == 64  # the 0.5 tone's peak: 0.5 * 127
+    assert wave.reshape(-1, 2)[:, 0].min() == -64
     assert items["quiet/silence.wav"]["z"] is True
     assert items["dogs/bark.wav"]["z"] is False
     (problem,) = pages(gallery, "problems")
@@ -120,21 +125,27 @@ def test_thumbnails_are_drawn_from_arrays_and_kept_until_they_change(
     run(src, out)  # no --png: the gallery draws its own pictures
     first = build_gallery(out)
     assert (first.inputs, first.drawn, first.reused) == (4, 8, 0)  # 4 + 4 waves
-    thumbs = sorted((out / "gallery" / "thumbs").iterdir())
-    assert len(thumbs) == 8
+    (sprite,) = (out / "gallery" / "thumbs").iterdir()  # one picture per page
     from PIL import Image
 
-    item = next(i for i in pages(out / "gallery") if i["n"] == "dogs/growl.flac")
-    with Image.open(target(out / "gallery", item["i"])) as image:
-        assert image.size == (np.load(out / "dogs/growl.npy").shape[1], 128)
-        assert np.ptp(np.asarray(image)) > 100  # a picture, not a blank
+    items = pages(out / "gallery")
+    assert {target(out / "gallery", i["i"]) for i in items} == {sprite}
+    assert sorted(i["r"] for i in items) == [0, 1, 2, 3]
+    assert {i["k"] for i in items} == {4}
+    with Image.open(sprite) as image:
+        assert image.size == (CELL_WIDTH, 4 * CELL_HEIGHT)
+        pixels = np.asarray(image)
+    for item in items:  # each row a picture, not a blank
+        row = pixels[item["r"] * CELL_HEIGHT : (item["r"] + 1) * CELL_HEIGHT]
+        assert np.ptp(row) > 100 or item["z"], item["n"]
     again = build_gallery(out)
     assert (again.drawn, again.reused, again.removed) == (0, 8, 0)
     write_audio("dogs/growl.flac", tone(300.0, seconds=1.5))
     run(src, out)
     changed = build_gallery(out)
-    assert (changed.drawn, changed.reused, changed.removed) == (2, 6, 2)
-    assert len(list((out / "gallery" / "thumbs").iterdir())) == 8
+    # The page with growl.flac drawn again (4 rows), its waveform read again.
+    assert (changed.drawn, changed.reused, changed.removed) == (5, 3, 1)
+    assert len(list((out / "gallery" / "thumbs").iterdir())) == 1
 
 
 def test_no_waveforms_reads_no_source(src: Path, tmp_path: Path) -> None:
@@ -155,6 +166,7 @@ def test_webdataset_arrays_are_read_from_their_shards(
     assert (report.inputs, report.drawn, report.notes) == (4, 4, [])
     for item in pages(out / "gallery"):
         assert target(out / "gallery", item["i"]).is_file()
+        assert "f" not in item
 
 
 def test_pages_keep_the_first_load_the_same_size(src: Path, tmp_path: Path) -> None:

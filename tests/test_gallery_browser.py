@@ -34,8 +34,12 @@ HOSTILE = '<img src=x onerror="alert(1)"><b>bold "quoted" \'single\' \u202eevil.
 
 
 @pytest.fixture(scope="module")
-def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """OUT/gallery of a run over sample_audio/ and some awkward inputs."""
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """OUT/gallery of runs over sample_audio/ and some awkward inputs.
+
+    ``figures``: the run drew PNGs, the page shows them; ``thumbnails``: it
+    did not, the gallery drew its own pictures.
+    """
     import soundfile as sf
 
     root = tmp_path_factory.mktemp("gallery")
@@ -45,13 +49,22 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sf.write(src / "odd" / HOSTILE, tone(), 22050)
     sf.write(src / "odd" / "silence.wav", np.zeros(11025, np.float32), 22050)
     (src / "odd" / "broken.wav").write_bytes(b"RIFF\x00\x00garbage")
-    out = root / "out"
     runner = CliRunner()
-    result = runner.invoke(cli, ["mel", str(src), "-o", str(out), "--png", "-j", "1"])
-    assert result.exit_code == 1, result.stderr  # broken.wav fails
-    result = runner.invoke(cli, ["gallery", str(out)])
-    assert result.exit_code == 0, result.stderr
-    return out / "gallery"
+    galleries = {}
+    for name, options in (("figures", ["--png"]), ("thumbnails", [])):
+        out = root / name
+        args = ["mel", str(src), "-o", str(out), "-j", "1", *options]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 1, result.stderr  # broken.wav fails
+        result = runner.invoke(cli, ["gallery", str(out)])
+        assert result.exit_code == 0, result.stderr
+        galleries[name] = out / "gallery"
+    return galleries
+
+
+@pytest.fixture(scope="module")
+def gallery(runs: dict[str, Path]) -> Path:
+    return runs["figures"]
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +87,21 @@ def set_value(browser: Browser, element: str, value: str, event: str) -> None:
     )
 
 
+@pytest.mark.parametrize("kind", ["figures", "thumbnails"])
 def test_page_loads_without_errors_and_every_link_resolves(
-    gallery: Path, browser: Browser
+    runs: dict[str, Path], browser: Browser, kind: str
 ) -> None:
-    browser.open((gallery / "index.html").as_uri())
+    browser.open((runs[kind] / "index.html").as_uri())
     browser.wait_for(f"{CARDS} === 10", what="10 cards")
     # Load every picture and audio file the page links to, lazy or not.
     failed = browser.js(
         """(async () => {
           const urls = [...document.querySelectorAll('img')].map((i) => i.src);
+          const sprites = [...document.querySelectorAll('.sprite')].map(
+            (d) => getComputedStyle(d).backgroundImage.slice(5, -2));
           const audio = [...document.querySelectorAll('audio')].map((a) => a.src);
           const bad = [];
-          await Promise.all(urls.map((u) => new Promise((ok) => {
+          await Promise.all([...urls, ...sprites].map((u) => new Promise((ok) => {
             const i = new Image();
             i.onload = () => { if (!i.naturalWidth) bad.push(u); ok(); };
             i.onerror = () => { bad.push(u); ok(); };
@@ -98,12 +114,21 @@ def test_page_loads_without_errors_and_every_link_resolves(
             a.onerror = () => { bad.push(u + ' ' + a.error.message); ok(); };
             a.src = u;
           })));
-          return {bad, images: urls.length, audio: audio.length};
+          const waves = [...document.querySelectorAll('canvas.wave')].filter((c) => {
+            const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            return px.some((v, k) => k % 4 === 3 && v > 0);  // something drawn
+          });
+          return {bad, images: urls.length, sprites: sprites.length,
+                  audio: audio.length, waves: waves.length};
         })()"""
     )
     assert failed["bad"] == []
-    assert failed["images"] == 20  # a picture and a waveform per input
+    if kind == "figures":
+        assert (failed["images"], failed["sprites"]) == (10, 0)  # the run's PNGs
+    else:
+        assert (failed["images"], failed["sprites"]) == (0, 10)  # one sprite's rows
     assert failed["audio"] == 10
+    assert failed["waves"] == 10
     assert browser.errors == []
 
 
