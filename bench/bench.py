@@ -12,7 +12,7 @@ Workloads (see bench/README.md):
     p  melcli's per-stage profile, in process
     r  incremental: an up-to-date re-run against the first run
     k  cluster: --scheduler local (Dask, 1 and 2 workers) against the local pool
-    g  gallery: `melcli gallery` on a large output (20 000 short clips) against the run
+    g  gallery: `melcli gallery` on a large output (20 000 clips) against the run
 
 Every contender is a whole process (imports included, as a user pays them),
 run into a fresh temporary output folder; contenders alternate within each
@@ -76,10 +76,8 @@ TARGET_LINEARITY = (0.9, 1.1)  # (e) t(N) / t(N/2), relative to the ideal 2.0
 TARGET_CLUSTER = 0.8  # (k) Dask throughput / local pool throughput, at least
 TARGET_GALLERY = 0.1  # (g) gallery build / the run it shows, at most
 TARGET_FIRST_PAGE_MB = 2.0  # (g) index.html + first data page + its pictures, MB
-#: (g) Distinct 1-second clips, hard-linked under many names: a large output
-#: without gigabytes of audio (each name is still decoded and written).
-GALLERY_DISTINCT = 200
-GALLERY_SR = 16_000
+#: (g) Distinct clips, hard-linked under many names.
+GALLERY_DISTINCT = 120
 
 WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k", "g")
 
@@ -245,28 +243,23 @@ class Dataset:
             _flush_to_disk()
         return path
 
-    def short_set(self, n: int) -> Path:
-        """A folder of ``n`` 1-second mono 16 kHz WAVs in class folders.
+    def linked_set(self, n: int) -> Path:
+        """A folder of ``n`` clips in class folders: hard links to a few distinct.
 
-        :data:`GALLERY_DISTINCT` distinct clips, hard-linked under ``n`` names.
+        :data:`GALLERY_DISTINCT` clips (the first of the pool), each under many
+        names: a large output without gigabytes of audio (each name is still
+        decoded and written by the run, and read by the gallery).
         """
         self._mark_ignored()
-        pool = self.base / "short"
-        for index in range(GALLERY_DISTINCT):
-            path = pool / f"short_{index:03d}.wav"
-            if not _is_complete(path, GALLERY_SR, channels=1, sr=GALLERY_SR):
-                mono = synthesize(_rng(2, index), GALLERY_SR).mean(axis=1)
-                _write_wav(path, mono.astype(np.float32)[:, np.newaxis], GALLERY_SR)
-        view = self.base / "sets" / f"short{n}"
+        self._make_clips(GALLERY_DISTINCT)
+        view = self.base / "sets" / f"linked{n}"
         for index in range(n):
-            rel = Path(CLASSES[index % len(CLASSES)]) / f"short_{index:05d}.wav"
-            clip = pool / f"short_{index % GALLERY_DISTINCT:03d}.wav"
-            linked = view / rel
+            clip = self.base / "clips" / _clip_rel(index % GALLERY_DISTINCT)
+            linked = view / _clip_rel(index).parent / f"clip_{index:05d}.wav"
             if not (linked.exists() and os.path.samefile(clip, linked)):
                 linked.parent.mkdir(parents=True, exist_ok=True)
                 linked.unlink(missing_ok=True)
                 _link_or_copy(clip, linked)
-        _flush_to_disk()
         return view
 
     def _make_clips(self, n: int) -> None:
@@ -293,14 +286,12 @@ def _clip_rel(index: int) -> Path:
     return Path(CLASSES[index % len(CLASSES)]) / f"clip_{index:04d}.wav"
 
 
-def _is_complete(
-    path: Path, frames: int, *, channels: int = CHANNELS, sr: int = SR
-) -> bool:
+def _is_complete(path: Path, frames: int) -> bool:
     try:
         info = sf.info(str(path))
     except (OSError, RuntimeError):  # missing or unreadable: remake it
         return False
-    return (info.frames, info.channels, info.samplerate) == (frames, channels, sr)
+    return (info.frames, info.channels, info.samplerate) == (frames, CHANNELS, SR)
 
 
 def _temp_name(path: Path) -> Path:
@@ -308,9 +299,9 @@ def _temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 
 
-def _write_wav(path: Path, data: np.ndarray, sr: int = SR) -> None:
+def _write_wav(path: Path, data: np.ndarray) -> None:
     temp = _temp_name(path)
-    sf.write(str(temp), data, sr, format="WAV", subtype="PCM_16")
+    sf.write(str(temp), data, SR, format="WAV", subtype="PCM_16")
     os.replace(temp, path)
 
 
@@ -1427,13 +1418,15 @@ def cluster(cfg: Config, dataset: Dataset) -> Outcome:
 # ======================================================================== main
 def gallery(cfg: Config, dataset: Dataset) -> Outcome:
     """(g) ``melcli gallery`` on a large output, against the run that made it."""
-    src = dataset.short_set(cfg.gallery_files)
+    src = dataset.linked_set(cfg.gallery_files)
     warm_page_cache(src)
     with fresh_output("gallery") as out:
         log(f"(g) melcli mel on {cfg.gallery_files} files")
         the_run = run_process(melcli_mel(src)(out))
         gallery_command = [*melcli_command(), "gallery", str(out), "-q"]
-        log("(g) melcli gallery, then again with nothing changed")
+        log("(g) melcli gallery --no-waveforms; with them; then again, unchanged")
+        bare = run_process([*gallery_command, "--no-waveforms"])
+        remove(out / "gallery")
         first = run_process(gallery_command)
         again = run_process(gallery_command)
         weight = first_page_bytes(out / "gallery")
@@ -1441,6 +1434,11 @@ def gallery(cfg: Config, dataset: Dataset) -> Outcome:
     ratio = first.seconds / the_run.seconds
     rows = [
         ["melcli mel (the run)", f"{the_run.seconds:.1f}", "1"],
+        [
+            "melcli gallery --no-waveforms",
+            f"{bare.seconds:.1f}",
+            f"{bare.seconds / the_run.seconds:.3f}",
+        ],
         ["melcli gallery", f"{first.seconds:.1f}", f"{ratio:.3f}"],
         [
             "melcli gallery, up to date",
@@ -1450,8 +1448,8 @@ def gallery(cfg: Config, dataset: Dataset) -> Outcome:
     ]
     mb = weight / 1e6
     lines = [
-        f"(g) gallery: {cfg.gallery_files} inputs (1-second mono 16 kHz WAVs, "
-        f"{GALLERY_DISTINCT} distinct), one round",
+        f"(g) gallery: {cfg.gallery_files} inputs (the {CLIP_SECONDS}-second "
+        f"clips of (a), {GALLERY_DISTINCT} distinct), one round",
         *table(["command", "seconds", "/ run"], rows),
         f"first page: {mb:.2f} MB (index.html, the first of {pages} data pages, "
         "and every picture that page shows)",
@@ -1478,6 +1476,7 @@ def gallery(cfg: Config, dataset: Dataset) -> Outcome:
         "files": cfg.gallery_files,
         "run_seconds": the_run.seconds,
         "gallery_seconds": first.seconds,
+        "gallery_no_waveforms_seconds": bare.seconds,
         "gallery_again_seconds": again.seconds,
         "ratio": ratio,
         "first_page_bytes": weight,
@@ -1490,7 +1489,7 @@ def first_page_bytes(gallery_dir: Path) -> int:
     """Bytes a browser loads for the gallery's first page, if it loads every picture.
 
     index.html, the first data page of inputs and of failures, and each picture
-    and waveform the first page links to (lazy loading would load fewer).
+    the first page links to (lazy loading would load fewer).
     """
     import re
 
@@ -1500,8 +1499,8 @@ def first_page_bytes(gallery_dir: Path) -> int:
         p for p in (data / "page-00000.js", data / "problems-00000.js") if p.exists()
     ]
     page = (data / "page-00000.js").read_text()
-    for url in re.findall(r'"[iv]":"([^"]+)"', page):
-        files.append(gallery_dir / url)
+    for url in sorted(set(re.findall(r'"i":"([^"]+)"', page))):
+        files.append(gallery_dir / url)  # waveforms are data in the page itself
     return sum(p.stat().st_size for p in files)
 
 
@@ -1615,9 +1614,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--rounds", type=int, help="rounds for (a), (b), (e) [3]")
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
-    parser.add_argument(
-        "--gallery-files", type=int, help="1-second clips for (g) [20000]"
-    )
+    parser.add_argument("--gallery-files", type=int, help="clips for (g) [20000]")
     parser.add_argument(
         "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k,g]"
     )

@@ -319,6 +319,8 @@ class _Maker:
         import numpy as np
         from PIL import Image
 
+        from .render import _lut
+
         cells = []
         failed = False
         for card in cards:
@@ -329,9 +331,10 @@ class _Maker:
             except (OSError, ValueError, MelcliError) as exc:
                 reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
                 card.notes.append(f"no picture: {reason or describe_exception(exc)}")
-                cells.append(np.zeros((CELL_HEIGHT, CELL_WIDTH, 3), np.uint8))
+                cells.append(np.zeros((CELL_HEIGHT, CELL_WIDTH), np.uint8))
                 failed = True
-        image = Image.fromarray(np.concatenate(cells, axis=0), mode="RGB")
+        image = Image.fromarray(np.concatenate(cells, axis=0), mode="P")
+        image.putpalette(_lut("magma").tobytes())
 
         def write(f: BinaryIO) -> None:
             image.save(f, format="PNG", compress_level=1)
@@ -459,7 +462,10 @@ def _load_npy(path: str) -> np.ndarray:
 
 
 def _thumbnail(S: np.ndarray) -> np.ndarray:
-    """Draw ``S`` [shape=(n_bins, t) or (k, n_bins, t)] as one sprite cell (RGB).
+    """Draw ``S`` [shape=(n_bins, t) or (k, n_bins, t)] as one sprite cell.
+
+    Returns indices into the 256 colours of magma (the sprite is a palette
+    PNG: a third of the bytes to encode of RGB).
 
     Low bins at the bottom; stacked channels or segments (at most 4) one above
     the other; scaled (nearest) to :data:`CELL_WIDTH` x :data:`CELL_HEIGHT`,
@@ -468,8 +474,6 @@ def _thumbnail(S: np.ndarray) -> np.ndarray:
     then do not flatten the rest).
     """
     import numpy as np
-
-    from .render import _lut
 
     S = np.asarray(S)
     if S.dtype.kind not in "fiu" or S.ndim not in (2, 3) or 0 in S.shape:
@@ -487,49 +491,85 @@ def _thumbnail(S: np.ndarray) -> np.ndarray:
     finite = rows[np.isfinite(rows)]
     if not finite.size:
         raise ValueError("the array holds no finite value")
-    lo, hi = float(np.percentile(finite, 2)), float(finite.max())
+    k = finite.size // 50  # the 2nd percentile (partition: no full sort)
+    lo, hi = float(np.partition(finite, k)[k]), float(finite.max())
     hi = hi if hi > lo else lo + 1.0
     y = np.arange(CELL_HEIGHT) * rows.shape[0] // CELL_HEIGHT
     x = np.arange(CELL_WIDTH) * rows.shape[1] // CELL_WIDTH
-    cell = np.nan_to_num(rows[np.ix_(y, x)], nan=lo)
-    index = np.rint(np.clip((cell - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
-    rgb: np.ndarray = _lut("magma")[index]
-    return rgb
+    cell = rows[y[:, np.newaxis], x]
+    cell[np.isnan(cell)] = lo
+    scaled = np.clip((cell - lo) * (255 / (hi - lo)) + 0.5, 0, 255)
+    index: np.ndarray = scaled.astype(np.uint8)
+    return index
 
 
 def _wave_data(source: str) -> str:
-    """Return the min/max envelope of ``source`` (mono mix) for the page.
+    """Return the min/max envelope of ``source``, all channels together, for the page.
 
     :data:`WAVE_COLUMNS` columns of (min, max), each as a signed byte
     (-127..127 for -1..1), base64-encoded: the page draws it on a canvas.
-    Read with soundfile block by block; other formats through
-    :func:`melcli.render.waveform_envelope` (ffmpeg where melcli uses it).
+    Read with soundfile block by block (memory bounded by the block, whatever
+    the length); other formats through :func:`melcli.render.waveform_envelope`
+    (ffmpeg where melcli uses it).
     """
     import base64
 
     import numpy as np
 
-    from .render import _envelope, waveform_envelope
-
     try:
-        import soundfile as sf
-
-        with sf.SoundFile(source) as f:
-            total = max(f.frames, 1)
-            blocks = (
-                b.mean(axis=1, keepdims=True)
-                for b in f.blocks(blocksize=1 << 16, dtype="float32", always_2d=True)
-            )
-            envelope = _envelope(blocks, total, 1, WAVE_COLUMNS)
+        envelope = _soundfile_envelope(source, WAVE_COLUMNS)
     except RuntimeError:  # soundfile's errors: not a format libsndfile reads
         from .params import MelParams
+        from .render import waveform_envelope
 
         with warnings.catch_warnings():  # the run already recorded what they say
             warnings.simplefilter("ignore")
-            envelope, _ = waveform_envelope(source, MelParams(), columns=WAVE_COLUMNS)
-    pairs = np.clip(envelope[0].T, -1.0, 1.0)  # (columns, 2): min, max
+            wave, _ = waveform_envelope(source, MelParams(), columns=WAVE_COLUMNS)
+        envelope = wave[0].T
+    pairs = np.clip(envelope, -1.0, 1.0)  # (columns, 2): min, max
     data = np.rint(pairs * 127).astype(np.int8).tobytes()
     return base64.b64encode(data).decode("ascii")
+
+
+def _soundfile_envelope(source: str, columns: int) -> np.ndarray:
+    """Return (min, max) over all channels of ``columns`` stretches [shape=(k, 2)].
+
+    Each stretch is ``ceil(frames / columns)`` frames (the last one shorter).
+    The file is read block by block into one buffer, whole stretches at a
+    time, each reduced by a reshape; 8- and 16-bit PCM as 16-bit integers (no
+    conversion: the read costs a copy), the rest as float32. Channels are
+    combined element by element (a reduction along a 2-long axis is some ten
+    times slower in numpy).
+    """
+    import numpy as np
+    import soundfile as sf
+
+    with sf.SoundFile(source) as f:
+        pcm = f.subtype in ("PCM_16", "PCM_S8", "PCM_U8")
+        dtype, scale = ("int16", 1 / 32768) if pcm else ("float32", 1.0)
+        per = -(-max(f.frames, 1) // columns)
+        k = -(-max(f.frames, 1) // per)
+        envelope = np.zeros((k, 2), np.float32)
+        buffer = np.empty((per * max(1, (1 << 18) // per), f.channels), dtype)
+        column = 0
+        while column < k:  # (more frames than the header said are not read)
+            n = len(f.read(len(buffer), dtype=dtype, always_2d=True, out=buffer))
+            if n == 0:
+                break
+            block = buffer[:n]
+            lo, hi = block[:, 0], block[:, 0]
+            for channel in range(1, block.shape[1]):
+                lo = np.minimum(lo, block[:, channel])
+                hi = np.maximum(hi, block[:, channel])
+            m = min(-(-n // per), k - column)
+            if m * per > n:  # the last, shorter stretch: repeat its last value
+                lo = np.concatenate([lo, np.repeat(lo[-1:], m * per - n)])
+                hi = np.concatenate([hi, np.repeat(hi[-1:], m * per - n)])
+            rows = slice(column, column + m)
+            envelope[rows, 0] = lo[: m * per].reshape(m, per).min(axis=1) * scale
+            envelope[rows, 1] = hi[: m * per].reshape(m, per).max(axis=1) * scale
+            column += m
+    return envelope
 
 
 # ------------------------------------------------------------------ output

@@ -290,3 +290,26 @@ def test_gallery_of_a_folder_without_manifest_says_so(tmp_path: Path) -> None:
         result.stderr
     )
     assert not (tmp_path / "gallery").exists()
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])
+@pytest.mark.parametrize("frames", [1000, 300_001])  # one block, several
+def test_waveform_envelope_is_the_min_and_max_of_each_stretch(
+    write_audio: WriteAudio, subtype: str, frames: int
+) -> None:
+    from melcli.gallery import _soundfile_envelope
+
+    rng = np.random.default_rng(frames)
+    y = (rng.random((frames, 2)) - 0.5).astype(np.float32)
+    y[frames // 3, 1] = 0.9  # a peak in one channel only
+    src = write_audio("a.wav", y, subtype=subtype)
+    import soundfile as sf
+
+    stored = sf.read(src, dtype="float32")[0]  # as quantised in the file
+    envelope = _soundfile_envelope(str(src), 160)
+    per = -(-frames // 160)
+    expected = [
+        (stored[i : i + per].min(), stored[i : i + per].max())
+        for i in range(0, frames, per)
+    ]
+    np.testing.assert_allclose(envelope, np.array(expected), atol=1e-6)
