@@ -103,22 +103,23 @@ def test_mel_help_ends_with_examples_that_parse() -> None:
 
 
 # ------------------------------------------------------------ completion
-def complete(words: str, cword: int, shell: str = "bash") -> list[str]:
-    env = {
-        **os.environ,
-        "_MELCLI_COMPLETE": f"{shell}_complete",
-        "COMP_WORDS": words,
-        "COMP_CWORD": str(cword),
-    }
+def melcli_with(**env: str) -> str:
+    """Run ``python -m melcli`` with ``env`` added; return its stdout."""
     result = subprocess.run(
         [sys.executable, "-m", "melcli"],
-        env=env,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    return result.stdout.splitlines()
+    return result.stdout
+
+
+def complete(words: str, cword: int, shell: str = "bash") -> list[str]:
+    return melcli_with(
+        _MELCLI_COMPLETE=f"{shell}_complete", COMP_WORDS=words, COMP_CWORD=str(cword)
+    ).splitlines()
 
 
 def test_bash_completion_answers_commands_options_and_choices() -> None:
@@ -140,14 +141,6 @@ def test_zsh_completion_answers_with_help_text() -> None:
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_scripts_are_generated(shell: str) -> None:
-    env = {**os.environ, "_MELCLI_COMPLETE": f"{shell}_source"}
-    result = subprocess.run(
-        [sys.executable, "-m", "melcli"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert "_MELCLI_COMPLETE" in result.stdout
-    assert "melcli" in result.stdout
+    script = melcli_with(_MELCLI_COMPLETE=f"{shell}_source")
+    assert "_MELCLI_COMPLETE" in script
+    assert "melcli" in script
