@@ -134,8 +134,8 @@ def build_gallery(
         entries without it form the group ``(no COLUMN)``. None: by the
         ``label`` column when entries have one, else by folder.
     waveforms : bool
-        Draw a waveform strip per input, from its source file (read once, then
-        kept until the file changes).
+        Show each input's waveform envelope, read from its source file (once,
+        then kept in ``cache.json`` until the file changes).
     page_size : int
         Inputs per page.
     progress : callable or None
