@@ -1806,8 +1806,17 @@ def merge(
     help="Draw each input's waveform (reads every source file once; kept "
     "until the file changes).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes drawing pages; 1 draws in this process. [default: number of CPUs]",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def gallery(out: Path, group_by: str | None, waveforms: bool, quiet: bool) -> None:
+def gallery(
+    out: Path, group_by: str | None, waveforms: bool, jobs: int | None, quiet: bool
+) -> None:
     """Write OUT/gallery/index.html: look at and listen to the run's inputs.
 
     A static page (open it from disk; no server, no network) with, per input,
@@ -1824,7 +1833,7 @@ def gallery(out: Path, group_by: str | None, waveforms: bool, quiet: bool) -> No
     from .gallery import build_gallery
 
     try:
-        report = build_gallery(out, group_by=group_by, waveforms=waveforms)
+        report = build_gallery(out, group_by=group_by, waveforms=waveforms, jobs=jobs)
     except MelcliError as exc:
         click.echo(f"error: {display_path(str(exc))}", err=True)
         sys.exit(1)

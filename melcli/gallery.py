@@ -31,11 +31,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import posixpath
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -45,6 +46,7 @@ from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest
 from .report import display_path
+from .runners import default_jobs
 from .write import atomic_write
 
 if TYPE_CHECKING:
@@ -120,6 +122,7 @@ def build_gallery(
     group_by: str | None = None,
     waveforms: bool = True,
     page_size: int = PAGE_SIZE,
+    jobs: int | None = None,
     progress: Progress | None = None,
 ) -> GalleryReport:
     """Write ``OUT/gallery/index.html`` and its files for the run in ``out``.
@@ -138,6 +141,9 @@ def build_gallery(
         then kept in ``cache.json`` until the file changes).
     page_size : int
         Inputs per page.
+    jobs : int or None
+        Processes drawing pages (forked, where the system has ``fork``);
+        None: every CPU this process may use.
     progress : callable or None
         Called with ``(done, total)`` after each input.
 
@@ -164,14 +170,22 @@ def build_gallery(
     problems = [e for e in entries if e.get("status") not in _OK]
     cards.sort(key=lambda e: (_group_of(e, column), _name_of(e)))
     report = GalleryReport(index=gallery / "index.html")
-    maker = _Maker(root, gallery, waveforms=waveforms, report=report)
+    maker = _Maker(root, gallery, waveforms=waveforms)
+    chunks = [cards[i : i + page_size] for i in range(0, len(cards), page_size)]
+    labels = [[_group_of(e, column) for e in chunk] for chunk in chunks]
     pages: list[list[dict[str, Any]]] = []
-    for start in range(0, len(cards), page_size):
-        chunk = cards[start : start + page_size]
-        pages.append(maker.page([maker.card(e, _group_of(e, column)) for e in chunk]))
-        if progress is not None:
-            progress(start + len(chunk), len(cards))
-    maker.finish()
+    used: set[str] = set()
+    waves: dict[str, str] = {}
+    jobs = default_jobs() if jobs is None else jobs
+    for page in _make_pages(maker, chunks, labels, jobs=jobs, progress=progress):
+        pages.append(page.records)
+        used |= page.used
+        waves.update(page.waves)
+        report.drawn += page.drawn
+        report.reused += page.reused
+        report.notes.extend(page.notes)
+    blob = _script_json({"version": THUMB_VERSION, "waves": waves}).encode("ascii")
+    atomic_write(gallery / CACHE_NAME, functools.partial(_write_all, data=blob))
     records = [record for page in pages for record in page]
     groups = _groups(records)
     problem_pages = [
@@ -186,10 +200,10 @@ def build_gallery(
         root, entries, records, groups, column, page_size, len(pages), problems
     )
     summary["problemPages"] = len(problem_pages)
-    page = PAGE_TEMPLATE.replace("/*MELCLI_DATA*/", _script_json(summary))
-    atomic_write(report.index, lambda f: _write_text(f, page))
+    html = PAGE_TEMPLATE.replace("/*MELCLI_DATA*/", _script_json(summary))
+    atomic_write(report.index, lambda f: _write_text(f, html))
     report.removed = _remove_unused(gallery / "data", written, _DATA_NAME)
-    report.removed += _remove_unused(gallery / "thumbs", maker.used, _THUMB_NAME)
+    report.removed += _remove_unused(gallery / "thumbs", used, _THUMB_NAME)
     report.inputs, report.problems = len(records), len(problems)
     report.groups, report.pages = len(groups), len(pages)
     return report
@@ -245,18 +259,14 @@ class _Maker:
     source and recorded size and mtime.
     """
 
-    def __init__(
-        self, out: Path, gallery: Path, *, waveforms: bool, report: GalleryReport
-    ) -> None:
+    def __init__(self, out: Path, gallery: Path, *, waveforms: bool) -> None:
         self.out = out
         self.real_out = os.path.realpath(out)
         self.gallery = gallery
         self.real_gallery = os.path.realpath(gallery)
         self.waveforms = waveforms
-        self.report = report
-        self.used: set[str] = set()
         self.waves_before = _read_cache(gallery / CACHE_NAME)
-        self.waves: dict[str, str] = {}
+        self.done = _PageDone()
 
     def card(self, entry: Entry, group: str) -> _Card:
         name = _name_of(entry)
@@ -286,33 +296,28 @@ class _Maker:
             card.notes.append("source file not found")
         return card
 
-    def page(self, cards: list[_Card]) -> list[dict[str, Any]]:
-        """Draw (or keep) the page's thumbnails; return the page's records."""
+    def page(self, entries: list[Entry], groups: list[str]) -> _PageDone:
+        """Make one page's cards and thumbnails; return them and what it took."""
+        self.done = _PageDone()
+        cards = [self.card(e, g) for e, g in zip(entries, groups, strict=True)]
         drawn = [c for c in cards if c.array is not None]
         if drawn:
             identities = [c.array[0] for c in drawn if c.array is not None]
             name = f"p-{_digest('sprite', THUMB_VERSION, identities)}.png"
             path = self.gallery / "thumbs" / name
             if path.is_file():
-                self.report.reused += len(drawn)
+                self.done.reused += len(drawn)
             else:
                 self._sprite(path, drawn)
-            self.used.add(name)
+            self.done.used.add(name)
             for row, card in enumerate(drawn):
                 card.record.update(i=f"thumbs/{name}", r=row, k=len(drawn))
         for card in cards:
             if card.notes:
                 card.record["x"] = card.notes
-                self.report.notes.extend(f"{card.name}: {n}" for n in card.notes)
-        return [c.record for c in cards]
-
-    def finish(self) -> None:
-        """Write the waveform cache: the envelopes this build used."""
-        blob = _script_json({"version": THUMB_VERSION, "waves": self.waves})
-        atomic_write(
-            self.gallery / CACHE_NAME,
-            functools.partial(_write_all, data=blob.encode("ascii")),
-        )
+                self.done.notes.extend(f"{card.name}: {n}" for n in card.notes)
+        self.done.records = [c.record for c in cards]
+        return self.done
 
     # -- pictures
     def _sprite(self, path: Path, cards: list[_Card]) -> None:
@@ -327,7 +332,7 @@ class _Maker:
             assert card.array is not None
             try:
                 cells.append(_thumbnail(card.array[1]()))
-                self.report.drawn += 1
+                self.done.drawn += 1
             except (OSError, ValueError, MelcliError) as exc:
                 reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
                 card.notes.append(f"no picture: {reason or describe_exception(exc)}")
@@ -343,7 +348,7 @@ class _Maker:
             path = path.with_name(f"p-{_digest('failed', path.name)}.png")
         atomic_write(path, write)
         if failed:
-            self.used.add(path.name)
+            self.done.used.add(path.name)
             for card in cards:
                 card.record["i"] = f"thumbs/{path.name}"
 
@@ -351,7 +356,7 @@ class _Maker:
         key = _digest("wave", THUMB_VERSION, source, stamp)
         wave = self.waves_before.get(key)
         if wave is not None:
-            self.report.reused += 1
+            self.done.reused += 1
         else:
             try:
                 wave = _wave_data(source)
@@ -359,8 +364,8 @@ class _Maker:
                 reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
                 card.notes.append(f"no waveform: {reason or describe_exception(exc)}")
                 return
-            self.report.drawn += 1
-        self.waves[key] = wave
+            self.done.drawn += 1
+        self.done.waves[key] = wave
         card.record["v"] = wave
 
     def _array_location(self, entry: Entry) -> tuple[Any, Callable[[], Any]] | None:
@@ -407,6 +412,71 @@ class _Maker:
         """Return a percent-encoded link to ``path`` relative to the gallery."""
         rel = os.path.relpath(os.path.abspath(path), os.path.abspath(self.gallery))
         return quote(rel.replace(os.sep, "/"), safe="/")
+
+
+@dataclass
+class _PageDone:
+    """One page: its records, and the files, envelopes and counts it took."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+    waves: dict[str, str] = field(default_factory=dict)
+    drawn: int = 0
+    reused: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+#: What the worker processes of :func:`_make_pages` work on (inherited by fork).
+_WORK: tuple[_Maker, list[list[Entry]], list[list[str]]] | None = None
+
+
+def _page_job(index: int) -> _PageDone:
+    assert _WORK is not None
+    maker, chunks, groups = _WORK
+    return maker.page(chunks[index], groups[index])
+
+
+def _make_pages(
+    maker: _Maker,
+    chunks: list[list[Entry]],
+    groups: list[list[str]],
+    *,
+    jobs: int,
+    progress: Progress | None,
+) -> Iterator[_PageDone]:
+    """Yield each page made, in order: in ``jobs`` forked processes if several.
+
+    Pages are independent (each its own picture); the workers inherit the
+    entries and the waveform cache by ``fork`` rather than pickling them.
+    """
+    global _WORK
+    done = 0
+    total = sum(len(c) for c in chunks)
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(chunks) < 2 * jobs or not fork:
+        pages: Iterable[_PageDone] = (
+            maker.page(c, g) for c, g in zip(chunks, groups, strict=True)
+        )
+        for page in pages:
+            done += len(page.records)
+            if progress is not None:
+                progress(done, total)
+            yield page
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    _WORK = (maker, chunks, groups)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            size = max(1, len(chunks) // (jobs * 8))
+            for page in pool.map(_page_job, range(len(chunks)), chunksize=size):
+                done += len(page.records)
+                if progress is not None:
+                    progress(done, total)
+                yield page
+    finally:
+        _WORK = None
 
 
 @dataclass

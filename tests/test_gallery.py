@@ -313,3 +313,36 @@ def test_waveform_envelope_is_the_min_and_max_of_each_stretch(
         for i in range(0, frames, per)
     ]
     np.testing.assert_allclose(envelope, np.array(expected), atol=1e-6)
+
+
+def test_pages_drawn_in_several_processes_are_the_same(
+    src: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(src, out)
+    made = {}
+    for jobs in (1, 2):
+        report = build_gallery(out, page_size=1, jobs=jobs)  # 4 pages: 2 workers
+        assert (report.pages, report.drawn, report.notes) == (
+            4,
+            8 if jobs == 1 else 0,
+            [],
+        )
+        gallery = out / "gallery"
+        made[jobs] = {
+            p.relative_to(gallery): p.read_bytes()
+            for p in sorted(gallery.rglob("*"))
+            if p.is_file()
+        }
+    assert made[1] == made[2]  # the second build kept everything the first drew
+    import shutil
+
+    shutil.rmtree(out / "gallery")
+    report = build_gallery(out, page_size=1, jobs=2)
+    assert (report.drawn, report.reused) == (8, 0)
+    fresh = {
+        p.relative_to(out / "gallery"): p.read_bytes()
+        for p in sorted((out / "gallery").rglob("*"))
+        if p.is_file()
+    }
+    assert fresh == made[1]
