@@ -167,6 +167,7 @@ _OPTION_HEADINGS = {
     "print_config": RUN_CONTROL,
     "quiet": RUN_CONTROL,
     "verbose": RUN_CONTROL,
+    "progress_interval": RUN_CONTROL,
 }
 _COMMON_ORDER = [k for k, v in _OPTION_HEADINGS.items() if v == COMMON_OPTIONS]
 
