@@ -346,3 +346,20 @@ def test_pages_drawn_in_several_processes_are_the_same(
         if p.is_file()
     }
     assert fresh == made[1]
+
+
+def test_inputs_listed_with_labels_are_grouped_by_label(
+    src: Path, tmp_path: Path
+) -> None:
+    table = src / "list.csv"
+    table.write_text(
+        "path,label\ndogs/bark.wav,bark\ndogs/growl.flac,growl\ncats/meow.wav,meow\n"
+    )
+    out = tmp_path / "out"
+    result = invoke("mel", "--files-from", table, "-o", out, "-j", "1")
+    assert result.exit_code == 0, result.stderr
+    result = invoke("gallery", out, "--no-waveforms")
+    assert result.exit_code == 0, result.stderr
+    data = summary(out / "gallery")
+    assert data["groupBy"] == "label"
+    assert [g[:2] for g in data["groups"]] == [["bark", 1], ["growl", 1], ["meow", 1]]
