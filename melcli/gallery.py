@@ -169,7 +169,7 @@ def build_gallery(
     cards = [e for e in entries if e.get("status") in _OK]
     problems = [e for e in entries if e.get("status") not in _OK]
     cards.sort(key=lambda e: (_group_of(e, column), _name_of(e)))
-    report = GalleryReport(index=gallery / "index.html")
+    report = GalleryReport(index=gallery / "index.html", notes=list(manifest.problems))
     maker = _Maker(root, gallery, waveforms=waveforms)
     chunks = [cards[i : i + page_size] for i in range(0, len(cards), page_size)]
     labels = [[_group_of(e, column) for e in chunk] for chunk in chunks]
