@@ -16,6 +16,7 @@ Workloads (see bench/README.md):
     h  --kind fbank on the long file: peak memory, accuracy, and time against
        kaldi-native-fbank streaming the same file
     i  --preset ast throughput against a loop over AST's extractor (numpy path)
+    g  gallery: `melcli gallery` on a large output (20 000 clips) against the run
 
 Every contender is a whole process (imports included, as a user pays them),
 run into a fresh temporary output folder; contenders alternate within each
@@ -90,7 +91,12 @@ KNF_TOLERANCE = 1e-3
 #: (i) melcli against the float64 AST reference, in AST's normalised units.
 FBANK_TOLERANCE = 1e-4
 
-WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k", "f", "h", "i")
+TARGET_GALLERY = 0.1  # (g) gallery build / the run it shows, at most
+TARGET_FIRST_PAGE_MB = 2.0  # (g) index.html + first data page + its pictures, MB
+#: (g) Distinct clips, hard-linked under many names.
+GALLERY_DISTINCT = 120
+
+WORKLOADS = ("a", "b", "c", "d", "e", "p", "r", "k", "f", "g", "h", "i")
 
 #: Sizes by default, and with --quick (options given explicitly win over both).
 FULL: dict[str, Any] = {
@@ -104,6 +110,7 @@ FULL: dict[str, Any] = {
     "floor_files": 120,
     "short_files": 600,
     "floor_reps": 3,
+    "gallery_files": 20_000,
 }
 QUICK: dict[str, Any] = {
     "files": 6,
@@ -116,6 +123,7 @@ QUICK: dict[str, Any] = {
     "floor_files": 4,
     "short_files": 6,
     "floor_reps": 1,
+    "gallery_files": 60,
 }
 
 
@@ -134,6 +142,7 @@ class Config:
     floor_files: int
     short_files: int
     floor_reps: int
+    gallery_files: int
     workloads: tuple[str, ...]
     skip_long: bool
     skip_reference: bool
@@ -259,6 +268,25 @@ class Dataset:
             _write_long_wav(path, frames)
             _flush_to_disk()
         return path
+
+    def linked_set(self, n: int) -> Path:
+        """A folder of ``n`` clips in class folders: hard links to a few distinct.
+
+        :data:`GALLERY_DISTINCT` clips (the first of the pool), each under many
+        names: a large output without gigabytes of audio (each name is still
+        decoded and written by the run, and read by the gallery).
+        """
+        self._mark_ignored()
+        self._make_clips(GALLERY_DISTINCT)
+        view = self.base / "sets" / f"linked{n}"
+        for index in range(n):
+            clip = self.base / "clips" / _clip_rel(index % GALLERY_DISTINCT)
+            linked = view / _clip_rel(index).parent / f"clip_{index:05d}.wav"
+            if not (linked.exists() and os.path.samefile(clip, linked)):
+                linked.parent.mkdir(parents=True, exist_ok=True)
+                linked.unlink(missing_ok=True)
+                _link_or_copy(clip, linked)
+        return view
 
     def _make_clips(self, n: int) -> None:
         """Make whichever of the first ``n`` clips are missing or incomplete."""
@@ -1600,6 +1628,94 @@ def ast_throughput(cfg: Config, dataset: Dataset) -> Outcome:
     return outcome
 
 
+def gallery(cfg: Config, dataset: Dataset) -> Outcome:
+    """(g) ``melcli gallery`` on a large output, against the run that made it."""
+    src = dataset.linked_set(cfg.gallery_files)
+    warm_page_cache(src)
+    with fresh_output("gallery") as out:
+        log(f"(g) melcli mel on {cfg.gallery_files} files")
+        the_run = run_process(melcli_mel(src)(out))
+        gallery_command = [*melcli_command(), "gallery", str(out), "-q"]
+        log("(g) melcli gallery --no-waveforms; with them; then again, unchanged")
+        bare = run_process([*gallery_command, "--no-waveforms"])
+        remove(out / "gallery")
+        first = run_process(gallery_command)
+        again = run_process(gallery_command)
+        weight = first_page_bytes(out / "gallery")
+        pages = len(list((out / "gallery" / "data").glob("page-*.js")))
+    ratio = first.seconds / the_run.seconds
+    rows = [
+        ["melcli mel (the run)", f"{the_run.seconds:.1f}", "1"],
+        [
+            "melcli gallery --no-waveforms",
+            f"{bare.seconds:.1f}",
+            f"{bare.seconds / the_run.seconds:.3f}",
+        ],
+        ["melcli gallery", f"{first.seconds:.1f}", f"{ratio:.3f}"],
+        [
+            "melcli gallery, up to date",
+            f"{again.seconds:.1f}",
+            f"{again.seconds / the_run.seconds:.3f}",
+        ],
+    ]
+    mb = weight / 1e6
+    lines = [
+        f"(g) gallery: {cfg.gallery_files} inputs (the {CLIP_SECONDS}-second "
+        f"clips of (a), {GALLERY_DISTINCT} distinct), one round",
+        *table(["command", "seconds", "/ run"], rows),
+        f"first page: {mb:.2f} MB (index.html, the first of {pages} data pages, "
+        "and every picture that page shows)",
+    ]
+    checks = [
+        Check(
+            "g",
+            "gallery / run",
+            ratio,
+            f"{ratio:.3f}",
+            f"<= {TARGET_GALLERY:g}",
+            ratio <= TARGET_GALLERY,
+        ),
+        Check(
+            "g",
+            "first page MB",
+            mb,
+            f"{mb:.2f}",
+            f"<= {TARGET_FIRST_PAGE_MB:g}",
+            mb <= TARGET_FIRST_PAGE_MB,
+        ),
+    ]
+    data = {
+        "files": cfg.gallery_files,
+        "run_seconds": the_run.seconds,
+        "gallery_seconds": first.seconds,
+        "gallery_no_waveforms_seconds": bare.seconds,
+        "gallery_again_seconds": again.seconds,
+        "ratio": ratio,
+        "first_page_bytes": weight,
+        "pages": pages,
+    }
+    return Outcome(data=data, checks=checks, lines=lines)
+
+
+def first_page_bytes(gallery_dir: Path) -> int:
+    """Bytes a browser loads for the gallery's first page, if it loads every picture.
+
+    index.html, the first data page of inputs and of failures, and each picture
+    the first page links to (lazy loading would load fewer).
+    """
+    import re
+
+    data = gallery_dir / "data"
+    files = [gallery_dir / "index.html"]
+    files += [
+        p for p in (data / "page-00000.js", data / "problems-00000.js") if p.exists()
+    ]
+    page = (data / "page-00000.js").read_text()
+    for url in sorted(set(re.findall(r'"i":"([^"]+)"', page))):
+        files.append(gallery_dir / url)  # waveforms are data in the page itself
+    return sum(p.stat().st_size for p in files)
+
+
 RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "a": throughput,
     "b": with_png,
@@ -1612,6 +1728,7 @@ RUNNERS: dict[str, Callable[[Config, Dataset], Outcome]] = {
     "f": _floor,
     "h": fbank_long_file,
     "i": ast_throughput,
+    "g": gallery,
 }
 
 
@@ -1668,6 +1785,7 @@ def write_json(
             "long_minutes": cfg.long_minutes,
             "floor_files": cfg.floor_files,
             "short_files": cfg.short_files,
+            "gallery_files": cfg.gallery_files,
             "workloads": list(cfg.workloads),
             "skip_long": cfg.skip_long,
             "skip_reference": cfg.skip_reference,
@@ -1699,7 +1817,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         epilog="Workloads: a throughput, b with --png, c one 1-second file, "
         "d one long file (memory, accuracy), e scaling, p per-stage profile, r re-run, "
         "k Dask cluster against the local pool, f the floor (bench/floor.py), "
-        "h --kind fbank on the long file, i --preset ast against AST's extractor loop.",
+        "g gallery of a large output, h --kind fbank on the long file, "
+        "i --preset ast against AST's extractor loop.",
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="cache dir")
     parser.add_argument("--files", type=int, help="clips for (a) [300]")
@@ -1717,6 +1836,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
     parser.add_argument("--floor-files", type=int, help="10-s clips for (f) [120]")
+    parser.add_argument("--gallery-files", type=int, help="clips for (g) [20000]")
     parser.add_argument(
         "--short-files", type=int, help="5-s 16 kHz files for (f) [600]"
     )
@@ -1724,7 +1844,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         "--floor-reps", type=int, help="repetitions of each stage in (f) [3]"
     )
     parser.add_argument(
-        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k,f,h,i]"
+        "--only", default=",".join(WORKLOADS), help="e.g. a,c [a,b,c,d,e,p,r,k,f,g,h,i]"
     )
     parser.add_argument("--skip-long", action="store_true", help="skip (d) and (h)")
     parser.add_argument(
@@ -1752,7 +1872,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     for key in ("files", "scale_files", "floor_files", "short_files"):
         if values[key] < 2:
             parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 2")
-    for key in ("png_files", "profile_files", "rounds", "startup_rounds", "floor_reps"):
+    for key in (
+        "png_files",
+        "profile_files",
+        "rounds",
+        "startup_rounds",
+        "floor_reps",
+        "gallery_files",
+    ):
         if values[key] < 1:
             parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 1")
     if values["long_minutes"] <= 0:

@@ -10,6 +10,7 @@ The Python API behind the ``melcli`` command::
     report = melcli.run(["audio/"], "features/", png=True)     # a whole batch
     print(report.summary())
     melcli.write_stats("features/")                            # features/stats.npz
+    melcli.build_gallery("features/")          # features/gallery/index.html
 
 Importing melcli imports neither click nor matplotlib, and numpy only when a
 name that needs it is first used (the command line's up-to-date re-runs never
@@ -29,6 +30,7 @@ from .report import Report, Result, Status
 if TYPE_CHECKING:
     from .audio import AudioInfo, probe
     from .batch import run
+    from .gallery import build_gallery
     from .pipeline import mel_spectrogram, process_one
     from .stats import write_stats
 
@@ -39,6 +41,7 @@ _LAZY = {
     "AudioInfo": "audio",
     "probe": "audio",
     "run": "batch",
+    "build_gallery": "gallery",
     "mel_spectrogram": "pipeline",
     "process_one": "pipeline",
     "write_stats": "stats",
@@ -68,6 +71,7 @@ __all__ = [
     "Status",
     "UsageError",
     "__version__",
+    "build_gallery",
     "mel_spectrogram",
     "preset_params",
     "probe",

@@ -123,6 +123,138 @@ class _ShardType(click.ParamType):  # type: ignore[type-arg]
 SHARD = _ShardType()
 
 
+# -------------------------------------------------------------- help layout
+#: The headings of ``melcli mel --help``, in order. Each option bundle below
+#: names its heading (``@_help_group``); options declared on the command itself
+#: are placed by :data:`_OPTION_HEADINGS`; an option in neither (a new one)
+#: lands under :data:`OTHER_OPTIONS`, still shown.
+COMMON_OPTIONS = "Common options"
+INPUT_SELECTION = "Input selection"
+PIPELINE = "Pipeline (librosa's settings)"
+FEATURES = "Features and scale"
+FBANK = "Kaldi filterbank (--kind fbank)"
+CLIPS = "Fixed-length clips and segments"
+OUTPUT = "Output"
+BAD_INPUT = "Bad input"
+SCALE_OUT = "Scale-out"
+RUN_CONTROL = "Run control"
+OTHER_OPTIONS = "Other options"
+HELP_HEADINGS = (
+    COMMON_OPTIONS,
+    INPUT_SELECTION,
+    PIPELINE,
+    FEATURES,
+    FBANK,
+    CLIPS,
+    OUTPUT,
+    BAD_INPUT,
+    SCALE_OUT,
+    RUN_CONTROL,
+    OTHER_OPTIONS,
+)
+
+#: Headings by option name: the common options first (in this order), and the
+#: options declared on ``mel`` itself. These win over a bundle's heading.
+_OPTION_HEADINGS = {
+    "out": COMMON_OPTIONS,
+    "preset": COMMON_OPTIONS,
+    "png": COMMON_OPTIONS,
+    "clip_duration": COMMON_OPTIONS,
+    "jobs": COMMON_OPTIONS,
+    "force": COMMON_OPTIONS,
+    "dry_run": COMMON_OPTIONS,
+    "with_stats": OUTPUT,
+    "prune": RUN_CONTROL,
+    "fail_fast": RUN_CONTROL,
+    "as_json": RUN_CONTROL,
+    "config": RUN_CONTROL,
+    "print_config": RUN_CONTROL,
+    "quiet": RUN_CONTROL,
+    "verbose": RUN_CONTROL,
+    "progress_interval": RUN_CONTROL,
+}
+_COMMON_ORDER = [k for k, v in _OPTION_HEADINGS.items() if v == COMMON_OPTIONS]
+
+#: The heading an option bundle gave each option it added.
+_BUNDLE_HEADINGS: dict[int, str] = {}
+
+#: ``melcli mel --help`` ends with these: (command, what it does).
+MEL_EXAMPLES = (
+    ("melcli mel audio/ -o features/", "arrays with librosa's defaults"),
+    ("melcli mel audio/ -o features/ --png -j 4", "arrays and PNGs, on 4 processes"),
+    ("melcli mel audio/ -o features/ --dry-run", "what a run would build, and why"),
+    (
+        "melcli mel audio/ -o whisper/ --preset whisper --clip-duration 30",
+        "Whisper's model input",
+    ),
+    ("melcli gallery features/", "a page to look at and listen to the result"),
+)
+
+
+def _help_group(heading: str) -> Callable[[F], F]:
+    """Place the options an option bundle adds under ``heading`` in ``--help``."""
+
+    def mark(bundle: F) -> F:
+        @functools.wraps(bundle)
+        def with_heading(fn: Any) -> Any:
+            before = len(getattr(fn, "__click_params__", ()))
+            fn = bundle(fn)
+            for param in getattr(fn, "__click_params__", [])[before:]:
+                _BUNDLE_HEADINGS.setdefault(id(param), heading)
+            return fn
+
+        return with_heading  # type: ignore[return-value]
+
+    return mark
+
+
+def help_heading(param: click.Parameter) -> str:
+    """Return the ``--help`` heading of ``param`` (:data:`OTHER_OPTIONS` if none)."""
+    named = _OPTION_HEADINGS.get(param.name or "")
+    return named or _BUNDLE_HEADINGS.get(id(param), OTHER_OPTIONS)
+
+
+class _GroupedHelp(click.Command):
+    """A command whose ``--help`` lists options under headings, then examples."""
+
+    def __init__(
+        self, *args: Any, examples: Sequence[tuple[str, str]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.examples = tuple(examples)
+
+    def format_options(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        sections: dict[str, list[tuple[int, tuple[str, str]]]] = {}
+        help_option = self.get_help_option(ctx)
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None or not isinstance(param, click.Option):
+                continue
+            heading = RUN_CONTROL if param is help_option else help_heading(param)
+            rank = _COMMON_ORDER.index(param.name) if param.name in _COMMON_ORDER else 0
+            sections.setdefault(heading, []).append((rank, record))
+        for heading in sorted(sections, key=_heading_rank):
+            rows = [row for _, row in sorted(sections[heading], key=lambda r: r[0])]
+            with formatter.section(heading):
+                formatter.write_dl(rows)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if not self.examples:
+            return
+        with formatter.section("Examples"):
+            indent = " " * formatter.current_indent
+            for command, what in self.examples:
+                formatter.write(f"{indent}# {what}\n{indent}{command}\n")
+
+
+def _heading_rank(heading: str) -> int:
+    return (
+        HELP_HEADINGS.index(heading) if heading in HELP_HEADINGS else len(HELP_HEADINGS)
+    )
+
+
 # ----------------------------------------------------------- option bundles
 def _with_options(fn: F, options: Sequence[Callable[[Any], Any]]) -> F:
     """Decorate ``fn`` with ``options``, listed in the order --help shows them."""
@@ -131,6 +263,7 @@ def _with_options(fn: F, options: Sequence[Callable[[Any], Any]]) -> F:
     return fn
 
 
+@_help_group(INPUT_SELECTION)
 def selection_options(fn: F) -> F:
     """``--ext``, ``--include``, ``--exclude``: which files to take."""
     options = [
@@ -162,6 +295,7 @@ def selection_options(fn: F) -> F:
     return _with_options(fn, options)
 
 
+@_help_group(INPUT_SELECTION)
 def list_options(fn: F) -> F:
     """``--files-from``, ``--path-column``, ``--root``: inputs listed in a file."""
     options = [
@@ -191,6 +325,7 @@ def list_options(fn: F) -> F:
     return _with_options(fn, options)
 
 
+@_help_group(PIPELINE)
 def pipeline_options(fn: F) -> F:
     """Every setting of :class:`MelParams`, with librosa's names and defaults."""
     d = MelParams()
@@ -339,6 +474,7 @@ def pipeline_options(fn: F) -> F:
     return _with_options(fn, options)
 
 
+@_help_group(OUTPUT)
 def storage_options(fn: F) -> F:
     """``--format``, ``--shard-size``: one .npy per input, or tar shards."""
     options = [
@@ -363,6 +499,7 @@ def storage_options(fn: F) -> F:
     return _with_options(fn, options)
 
 
+@_help_group(CLIPS)
 def clip_options(fn: F) -> F:
     """``--clip-duration``, ``--pad``, ``--crop``, ``--seed``: fixed-length clips."""
     d = MelParams()
@@ -401,6 +538,7 @@ def clip_options(fn: F) -> F:
     return _with_options(fn, options)
 
 
+@_help_group(FEATURES)
 def feature_options(fn: F) -> F:
     """``--kind``, ``--n-mfcc``, the scale step, and ``--preset``."""
     d = MelParams()
@@ -483,6 +621,7 @@ def feature_options(fn: F) -> F:
     return _with_options(fn, options)
 
 
+@_help_group(FBANK)
 def fbank_options(fn: F) -> F:
     """Kaldi's filterbank options (``--kind fbank``), under Kaldi's names."""
     d = MelParams()
@@ -627,6 +766,7 @@ def _sample_store(
     return make
 
 
+@_help_group(CLIPS)
 def segment_options(fn: F) -> F:
     """``--segment``, ``--segment-hop``, ``--segment-layout``: fixed windows."""
     d = MelParams()
@@ -669,6 +809,7 @@ def stats_option(fn: F) -> F:
     )(fn)
 
 
+@_help_group(OUTPUT)
 def image_options(fn: F) -> F:
     """``--png-style``, ``--waveform``, ``--cmap``: how PNGs are drawn."""
     options = [
@@ -711,6 +852,7 @@ def _render_from(settings: dict[str, Any]) -> RenderParams:
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
+@_help_group(BAD_INPUT)
 def bad_input_options(fn: F) -> F:
     """Add ``--truncated``, ``--non-finite``, ``--min-duration``, ``--timeout``."""
     options = [
@@ -802,6 +944,7 @@ def _extensions(values: tuple[str, ...]) -> frozenset[str]:
     return normalize_extensions(e for value in values for e in value.split(","))
 
 
+@_help_group(SCALE_OUT)
 def scale_options(fn: F) -> F:
     """``--scheduler``, ``--shard``: spread the work over machines."""
     options = [
@@ -867,7 +1010,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(cls=_GroupedHelp, examples=MEL_EXAMPLES)
 @click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-o",
@@ -1777,6 +1920,65 @@ def merge(
         click.echo(f"error: {display_path(missed)}: in no shard", err=True)
     click.echo(report.summary(), err=True)
     sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--group-by",
+    metavar="folder|COLUMN",
+    default=None,
+    help="Group inputs by their folder, or by this column of the manifest's "
+    "meta labels (--files-from). [default: the 'label' column if the entries "
+    "have one, else folder]",
+)
+@click.option(
+    "--waveforms/--no-waveforms",
+    default=True,
+    show_default=True,
+    help="Draw each input's waveform (reads every source file once; kept "
+    "until the file changes).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes drawing pages; 1 draws in this process. [default: number of CPUs]",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def gallery(
+    out: Path, group_by: str | None, waveforms: bool, jobs: int | None, quiet: bool
+) -> None:
+    """Write OUT/gallery/index.html: look at and listen to the run's inputs.
+
+    A static page (open it from disk; no server, no network) with, per input,
+    its spectrogram (the run's PNG, or a small picture of its array), its
+    waveform, an audio player for its source file, its duration, shape and
+    warnings; grouped, with counts per group, a filter box, silent inputs
+    flagged, and the failed and skipped inputs with their reasons. Inputs are
+    shown a page at a time: the page weighs the same for 100 files or 100 000.
+    A re-run draws only the pictures of what changed.
+
+    Exit status: 0 written, 1 no manifest in OUT or OUT/gallery not writable,
+    2 usage error.
+    """
+    from .gallery import build_gallery
+
+    try:
+        report = build_gallery(out, group_by=group_by, waveforms=waveforms, jobs=jobs)
+    except MelcliError as exc:
+        click.echo(f"error: {display_path(str(exc))}", err=True)
+        sys.exit(1)
+    if not quiet:
+        for note in report.notes:
+            click.echo(f"note: {display_path(_one_line(note))}", err=True)
+        click.echo(
+            f"{display_path(report.index)}: {report.inputs} inputs in "
+            f"{report.groups} groups, {report.problems} failed or skipped; "
+            f"{report.drawn} pictures drawn, {report.reused} kept.",
+            err=True,
+        )
 
 
 # ------------------------------------------------------------------ helpers

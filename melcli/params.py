@@ -650,8 +650,13 @@ class RenderParams:
         return IMAGE_CMAP if self.style == "image" else CMAP
 
     def fingerprint(self) -> str:
-        """Return a short hash of these settings (recorded with each PNG)."""
-        blob = json.dumps({"render": 1, **asdict(self)}, sort_keys=True).encode()
+        """Return a short hash of these settings (recorded with each PNG).
+
+        The leading version changes with the drawing itself (2: the image
+        style's range follows the settings, figures label their colorbar), so
+        PNGs drawn the old way are drawn again.
+        """
+        blob = json.dumps({"render": 2, **asdict(self)}, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

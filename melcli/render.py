@@ -13,15 +13,20 @@ So everything but the image and the title - axes, ticks, labels, colorbar - is
 drawn once per distinct set of axis limits and kept as a background; a file
 then costs one image, one title and the PNG encoding.
 
-The colour scale is fixed per file: with ``top_db`` it spans
+The colour scale is fixed per file: with ``top_db`` (or ``clamp``) it spans
 ``[peak - top_db, peak]`` (so files of a dataset share colours), else the
-data's range rounded out to whole dB.
+data's range rounded out to whole units; for MFCCs, the range of c1 and up,
+so that coefficient 0 (ten times larger) does not flatten the others. The
+colorbar names what its colours measure (:func:`colour_label`), and a file
+shorter than one analysis frame, or whose array is one value throughout
+(digital silence), says so on its panel.
 
 Two styles (:class:`RenderParams`): ``figure``, the above (optionally with a
 waveform panel on top), and ``image``, one pixel per frame and band and
-nothing else, through a fixed documented value-to-grey mapping
-(:func:`image_range`) so that :func:`read_image` gives the array back within
-one grey level.
+nothing else, through a documented value-to-grey mapping fixed by the
+settings (:func:`image_range`: ``[-top_db, 0]`` dB with ``ref="max"``) so
+that grey levels compare across files and :func:`read_image` gives the array
+back within one grey level.
 """
 
 from __future__ import annotations
@@ -48,8 +53,9 @@ WAVE_HEIGHT = 1.5
 WAVE_COLUMNS = 1000
 
 #: The image style's fixed value range per scale, before ``(x + shift) /
-#: divisor``: values outside it are clipped. dB covers 180 dB (0.0027 dB per
-#: 16-bit grey level); ln and log10 cover 1e-12 to about 1e6.
+#: divisor``, where the settings do not fix a narrower one (see
+#: :func:`image_range`): values outside it are clipped. dB covers 180 dB
+#: (0.0027 dB per 16-bit grey level); ln and log10 cover 1e-12 to about 1e6.
 IMAGE_RANGES = {"db": (-120.0, 60.0), "log": (-28.0, 14.0), "log10": (-12.0, 6.0)}
 
 
@@ -65,6 +71,7 @@ class _Canvas:
     fig: Any
     axes: list[Any]
     images: list[Any]
+    notes: list[Any]
     colorbar: Any
     agg: Any
     backgrounds: dict[tuple[Any, ...], Any]
@@ -115,10 +122,10 @@ def render_png(
         return
     panels = S_db[np.newaxis] if S_db.ndim == 2 else S_db
     n_panels, n_mels, frames = panels.shape
-    units = _units(params)
-    canvas = _canvas(n_panels, render.waveform, render.effective_cmap, units)
-    top_db = params.top_db if units == "dB" else None
-    vmin, vmax = colour_limits(panels, top_db=top_db)
+    label = colour_label(params)
+    canvas = _canvas(n_panels, render.waveform, render.effective_cmap, label)
+    vmin, vmax = _colour_limits_for(panels, params)
+    note = short_note(frames, params) or constant_note(panels)
     seconds = frames * _frame_seconds(params, sr)
     fmin = float(params.fmin)
     fmax = params.effective_fmax(sr)
@@ -130,6 +137,7 @@ def render_png(
         wave = waveform_envelope(source, params, key=key)
         canvas.axes[0].set_xlim(0.0, seconds)
     for channel, (ax, image) in enumerate(zip(canvas.axes, canvas.images, strict=True)):
+        canvas.notes[channel].set_text(note)
         image.set_data(panels[channel].astype(np.float32, copy=False))
         image.set_extent((0.0, seconds, 0.0, float(n_mels)))
         image.set_clim(vmin, vmax)
@@ -151,13 +159,112 @@ def render_png(
 
 
 def colour_limits(panels: np.ndarray, *, top_db: float | None) -> tuple[float, float]:
-    """Return the colour scale: ``[peak - top_db, peak]``, or the range in whole dB."""
+    """Return the colour scale: ``[peak - top_db, peak]``, or the range rounded out."""
     vmax = float(np.max(panels))
     if top_db is not None and top_db > 0:
         return vmax - float(top_db), vmax
     vmin = float(np.floor(np.min(panels)))
     vmax = float(np.ceil(vmax))
     return (vmin - 1.0, vmax) if vmin == vmax else (vmin, vmax)
+
+
+def _colour_limits_for(panels: np.ndarray, params: MelParams) -> tuple[float, float]:
+    """Return the colour scale of ``panels`` [shape=(channels, n_bins, t)].
+
+    MFCCs: the range of c1 and up (c0, the log energy, is some ten times
+    larger and would leave the others one flat colour; it is drawn clipped).
+    dB with ``top_db``, log and log10 with ``clamp``: ``[peak - span, peak]``,
+    the span passed through the final ``/ divisor``.
+    """
+    if params.kind == "mfcc":
+        rest = panels[:, 1:] if panels.shape[1] > 1 else panels
+        return colour_limits(rest, top_db=None)
+    if params.kind == "fbank":  # its own log step: no top_db, no clamp
+        return colour_limits(panels, top_db=None)
+    span = params.top_db if params.scale == "db" else params.clamp
+    if params.scale not in ("db", "log", "log10") or not span:
+        return colour_limits(panels, top_db=None)
+    return colour_limits(panels, top_db=float(span) / abs(params.divisor))
+
+
+def colour_label(params: MelParams) -> str:
+    """Return what the colours of a figure measure: the colorbar's label.
+
+    The quantity (mel or STFT power or magnitude), its scale (dB and its
+    reference, ln, log10, linear), any ``(x + shift) / divisor``, the preset
+    whose scale step this is (``whisper``); for MFCCs, that c0 is clipped.
+    """
+    if params.kind == "mfcc":
+        return "MFCC value (range of c1+; c0 clipped)"
+    if params.kind == "fbank":
+        return _fbank_label(params)
+    quantity = {2.0: "power", 1.0: "magnitude"}.get(
+        float(params.power), f"|X|^{params.power:g}"
+    )
+    if params.scale == "db":
+        ref = "peak" if params.ref == "max" else f"{params.ref:g}"
+        text = f"dB re {ref}"
+    elif params.scale in ("log", "log10"):
+        text = f"{'ln' if params.scale == 'log' else 'log10'}({quantity})"
+    else:
+        text = f"{quantity} (linear)"
+    if params.shift or params.divisor != 1:
+        text = f"({text} + {params.shift:g}) / {params.divisor:g}"
+    preset = _scale_preset(params)
+    return f"{text}, {preset} scale" if preset else text
+
+
+def _fbank_label(params: MelParams) -> str:
+    """Return the colorbar's label of a Kaldi filterbank figure."""
+    quantity = f"filterbank {'power' if params.use_power else 'magnitude'}"
+    text = f"ln({quantity})" if params.use_log_fbank else f"{quantity} (linear)"
+    if params.cmvn != "none":
+        text = f"{text}, {params.cmvn} normalised per bin"
+    if params.shift or params.divisor != 1:
+        text = f"({text} + {params.shift:g}) / {params.divisor:g}"
+    return text
+
+
+def _scale_preset(params: MelParams) -> str:
+    """Return the preset whose log step (scale, clamp, shift, divisor) this is."""
+    from .presets import PRESETS
+
+    fields = ("scale", "clamp", "shift", "divisor")
+    if not params.shift and params.divisor == 1:
+        return ""  # a plain scale needs no preset's name
+    for name, preset in PRESETS.items():
+        if all(
+            k in preset.settings and preset.settings[k] == getattr(params, k)
+            for k in fields
+        ):
+            return name.split("-")[0].capitalize()
+    return ""
+
+
+def short_note(frames: int, params: MelParams) -> str:
+    """Return what a figure says of an input shorter than one frame, or "".
+
+    ``frames * hop_length <= n_fft`` means the input had fewer than ``n_fft``
+    samples: its few frames are mostly padding, not a picture of its sound.
+    """
+    if frames * params.effective_hop_length > params.n_fft:
+        return ""
+    return (
+        f"shorter than one frame (n_fft = {params.n_fft} samples): "
+        f"{frames} padded frame{'s' if frames != 1 else ''}, no picture of its sound"
+    )
+
+
+def constant_note(panels: np.ndarray) -> str:
+    """Return what a figure says of an array with one value throughout, or "".
+
+    A file of digital silence (or any constant signal) gives one value, drawn
+    as a box of the colorbar's top colour: it would read as loud.
+    """
+    low, high = float(np.min(panels)), float(np.max(panels))
+    if low != high:
+        return ""
+    return f"every value is {low:g}: digital silence or a constant signal"
 
 
 def _draw(
@@ -179,6 +286,8 @@ def _draw(
             ax.set_title("")
         for image in canvas.images:
             image.set_visible(False)
+        for note in canvas.notes:
+            note.set_visible(False)
         agg.draw()
         background = agg.copy_from_bbox(canvas.fig.bbox)
         if len(canvas.backgrounds) >= 8:
@@ -189,10 +298,14 @@ def _draw(
         for ax, title in zip(axes_titled, titles, strict=True):
             ax.set_title(title)
     agg.restore_region(background)
-    for ax, image in zip(canvas.axes, canvas.images, strict=True):
+    for ax, image, note in zip(canvas.axes, canvas.images, canvas.notes, strict=True):
         ax.draw_artist(image)
         for spine in ax.spines.values():
             ax.draw_artist(spine)
+        if note.get_text():
+            note.set_visible(True)
+            ax.draw_artist(note)
+            note.set_visible(False)
     for ax in axes_titled:
         ax.draw_artist(ax.title)
     if wave is not None and canvas.wave_ax is not None:
@@ -212,7 +325,7 @@ def _draw(
 
 @functools.cache
 def _canvas(
-    n_panels: int, waveform: bool = False, cmap: str = CMAP, units: str = "dB"
+    n_panels: int, waveform: bool = False, cmap: str = CMAP, label: str = "dB re peak"
 ) -> _Canvas:
     from matplotlib.figure import Figure
 
@@ -236,7 +349,7 @@ def _canvas(
         wave_ax.set_ylim(-1.0, 1.0)
         wave_ax.set_ylabel("Amplitude")
         wave_ax.tick_params(labelbottom=False)
-    axes, images = [], []
+    axes, images, notes = [], [], []
     for i in range(n_panels):
         y0 = height - top - wave_h - (i + 1) * panel_h - i * gap
         ax = fig.add_axes(
@@ -252,8 +365,19 @@ def _canvas(
         ax.set_ylabel("Hz" if n_panels == 1 else f"Hz (channel {i})")
         if i < n_panels - 1:
             ax.tick_params(labelbottom=False)
+        note = ax.text(
+            0.5,
+            0.5,
+            "",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            visible=False,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
+        )
         axes.append(ax)
         images.append(image)
+        notes.append(note)
     axes[-1].set_xlabel("Time (s)")
     cax = fig.add_axes(
         (
@@ -263,8 +387,9 @@ def _canvas(
             1 - (top + bottom + wave_h) / height,
         )
     )
-    fmt = "%+2.0f dB" if units == "dB" else "%+.2f"
+    fmt = "%+2.0f dB" if label.startswith("dB") else "%+.3g"
     colorbar = fig.colorbar(images[0], cax=cax, format=fmt)
+    colorbar.set_label(label, fontsize=9)
     for image in images[1:]:
         image.colorbar = colorbar
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -273,6 +398,7 @@ def _canvas(
         fig=fig,
         axes=axes,
         images=images,
+        notes=notes,
         colorbar=colorbar,
         agg=FigureCanvasAgg(fig),
         backgrounds={},
@@ -312,11 +438,6 @@ def _frequency_ticks(
     ticks.append(float(n_mels))
     labels.append(f"{fmax:.0f}")
     return ticks, labels
-
-
-def _units(params: MelParams) -> str:
-    """Return the colorbar's unit: dB for dB spectrograms, else none."""
-    return "dB" if params.scale == "db" and params.kind in ("mel", "stft") else ""
 
 
 def _frame_seconds(params: MelParams, sr: int) -> float:
@@ -429,15 +550,22 @@ def _envelope(
 def image_range(params: MelParams) -> tuple[float, float] | None:
     """Return the image style's fixed value range, or None if it has none.
 
-    For ``scale`` db, log and log10 (mel and stft kinds) the range is
-    :data:`IMAGE_RANGES` passed through ``(x + shift) / divisor``: the same
-    for every file, so grey levels compare across a dataset. MFCCs, Kaldi
+    Where the settings fix the range, it is that range, so that a default run
+    uses the whole grey scale: ``scale="db"`` with ``ref="max"`` puts every
+    file's peak at 0 dB and, with ``top_db``, nothing below ``-top_db``; the
+    range is then ``[-top_db, 0]`` (``[-120, 0]`` without ``top_db``).
+    Otherwise (a numeric ``ref``, log and log10) it is :data:`IMAGE_RANGES`.
+    Either is passed through ``(x + shift) / divisor``, and is the same for
+    every file of a run, so grey levels compare across a dataset. MFCCs, Kaldi
     filterbanks and ``scale="none"`` have no natural range: each image then
-    spans its own array's minimum to maximum, recorded in the PNG.
+    spans its own array's minimum to maximum. The range is recorded in the PNG.
     """
     if params.kind in ("mfcc", "fbank") or params.scale not in IMAGE_RANGES:
         return None
-    lo, hi = ((v + params.shift) / params.divisor for v in IMAGE_RANGES[params.scale])
+    natural = IMAGE_RANGES[params.scale]
+    if params.scale == "db" and params.ref == "max":
+        natural = (-float(params.top_db), 0.0) if params.top_db else (natural[0], 0.0)
+    lo, hi = ((v + params.shift) / params.divisor for v in natural)
     return (min(lo, hi), max(lo, hi))
 
 

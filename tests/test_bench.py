@@ -140,3 +140,23 @@ def test_quick_fbank_bench_reports_memory_speed_and_agreement(tmp_path: Path) ->
         "knf-stream / melcli",
         "ast-loop / melcli-ast",
     } <= measures
+
+
+def test_quick_gallery_bench_reports_the_build_against_the_run(tmp_path: Path) -> None:
+    _, result = quick_bench(tmp_path, "g", timeout=600)
+
+    assert result["errors"] == {}
+    gallery = result["workloads"]["g"]
+    assert gallery["files"] == 60
+    for key in (
+        "run_seconds",
+        "gallery_seconds",
+        "gallery_no_waveforms_seconds",
+        "gallery_again_seconds",
+        "ratio",
+    ):
+        assert is_positive(gallery[key]), key
+    assert gallery["pages"] == 3  # 60 inputs, 24 a page
+    assert 10_000 < gallery["first_page_bytes"] < 2_000_000
+    measures = {c["measure"] for c in result["checks"] if c["workload"] == "g"}
+    assert measures == {"gallery / run", "first page MB"}

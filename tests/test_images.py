@@ -73,7 +73,7 @@ def test_image_round_trip_within_one_grey_level(
 
 
 def test_image_mapping_is_the_documented_one(tmp_path: Path) -> None:
-    p = MelParams()
+    p = MelParams(ref=1.0)  # a numeric reference: no range the settings fix
     S = np.array([[-120.0, -60.0, 0.0, 60.0, 100.0], [-200.0, -80.0, -40.0, -1.0, 0.5]])
     S = S.astype(np.float32)
     write_image(tmp_path / "x.png", S, params=p)
@@ -87,10 +87,55 @@ def test_image_mapping_is_the_documented_one(tmp_path: Path) -> None:
     assert grey[1, 3] == 65535  # +60 dB
 
 
+def test_default_mapping_is_minus_top_db_to_zero(tmp_path: Path) -> None:
+    S = np.array([[-80.0, -60.0, -40.0, -20.0, 0.0], [-90.0, -79.5, -0.25, 0, 0]])
+    write_image(tmp_path / "x.png", S.astype(np.float32), params=MelParams())
+    with Image.open(tmp_path / "x.png") as image:
+        grey = np.asarray(image).astype(int)
+    formula = np.rint((np.clip(S, -80, 0) + 80) / 80 * 65535).astype(int)
+    np.testing.assert_array_equal(grey, formula[::-1])
+    assert grey[1].tolist() == [0, 16384, 32768, 49151, 65535]
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, (-80.0, 0.0)),
+        ({"top_db": 60.0}, (-60.0, 0.0)),
+        ({"top_db": None}, (-120.0, 0.0)),
+        ({"ref": 1.0}, (-120.0, 60.0)),
+        ({"ref": 1.0, "top_db": None}, (-120.0, 60.0)),
+        ({"kind": "stft"}, (-80.0, 0.0)),
+        ({"shift": 80.0, "divisor": 80.0}, (0.0, 1.0)),
+        ({"scale": "log10"}, (-12.0, 6.0)),
+    ],
+)
+def test_image_range_follows_the_settings(
+    options: dict[str, object], expected: tuple[float, float]
+) -> None:
+    assert image_range(MelParams(**options).validate()) == expected  # type: ignore[arg-type]
+
+
 def test_image_range_follows_shift_and_divisor() -> None:
     whisper = melcli.preset_params("whisper")
     assert image_range(whisper) == ((-12 + 4) / 4, (6 + 4) / 4)
     assert image_range(MelParams(kind="mfcc")) is None
+
+
+def test_image_of_a_default_run_spans_its_value_range(tmp_path: Path) -> None:
+    # The complaint: a default run's image used 44% of the grey scale.
+    from conftest import SAMPLE_AUDIO
+
+    src = SAMPLE_AUDIO / "speech" / "quick_brown_fox.wav"
+    out = tmp_path / "out"
+    result = invoke("mel", src, "-o", out, "--png", "--png-style", "image", "-j", "1")
+    assert result.exit_code == 0, result.stderr
+    with Image.open(out / "quick_brown_fox.png") as image:
+        grey = np.asarray(image).astype(np.float64)
+    assert (grey.max() - grey.min()) / 65535 >= 0.9
+    back = read_image(out / "quick_brown_fox.png")
+    array = np.load(out / "quick_brown_fox.npy")
+    np.testing.assert_allclose(back, array, atol=80 / 65535)
 
 
 def test_low_frequencies_are_at_the_bottom(tmp_path: Path) -> None:
@@ -125,7 +170,7 @@ def test_reading_a_colormap_image_takes_memory_of_the_image_size(
     import tracemalloc
 
     S = np.random.default_rng(4).uniform(-110, 50, (128, 600)).astype(np.float32)
-    write_image(tmp_path / "x.png", S, params=MelParams(), cmap="magma")
+    write_image(tmp_path / "x.png", S, params=MelParams(ref=1.0), cmap="magma")
     tracemalloc.start()
     try:
         back = read_image(tmp_path / "x.png")
@@ -202,7 +247,7 @@ def test_changing_the_png_style_re_renders_only_pngs(
     assert result.exit_code == 0
     assert os.stat(out / "a.npy").st_mtime_ns == npy_stamp  # array kept
     back = read_image(out / "a.png")
-    np.testing.assert_allclose(back, np.load(out / "a.npy"), atol=180 / 65535)
+    np.testing.assert_allclose(back, np.load(out / "a.npy"), atol=80 / 65535)
     again = invoke("mel", src, "-o", out, "--png", "--png-style", "image", "-j", "1")
     assert "1 up to date" in again.stderr
     for options in (("--cmap", "viridis"), ("--waveform",)):

@@ -305,3 +305,110 @@ def test_cli_png_no_mono_stereo_is_taller(
     assert result.exit_code == 0, result.stderr
     assert png_size(out / "stereo.png")[1] > png_size(out / "mono.png")[1]
     assert not [p for p in out.rglob("*") if TEMP_MARK in p.name]
+
+
+# ------------------------------------------------- figures that read well
+def colorbar_label(fig: Figure) -> str:
+    colorbar = fig.axes[0].images[0].colorbar
+    assert colorbar is not None
+    return str(colorbar.ax.get_ylabel())
+
+
+@pytest.mark.parametrize(
+    ("params", "label"),
+    [
+        (MelParams(), "dB re peak"),
+        (MelParams(ref=1.0), "dB re 1"),
+        (MelParams(kind="stft"), "dB re peak"),
+        (MelParams(scale="log"), "ln(power)"),
+        (MelParams(scale="log", power=1.0), "ln(magnitude)"),
+        (MelParams(scale="log10"), "log10(power)"),
+        (MelParams(scale="none"), "power (linear)"),
+        (MelParams(kind="mfcc"), "MFCC value"),
+    ],
+    ids=["db", "db-ref1", "stft", "log", "log-magnitude", "log10", "none", "mfcc"],
+)
+def test_every_colorbar_says_what_its_colours_measure(
+    tmp_path: Path, captured: list[Figure], params: MelParams, label: str
+) -> None:
+    S = mel_spectrogram(tone(1000.0, seconds=0.5), sr=22050, params=params)
+    render_png(tmp_path / "x.png", S, sr=22050, params=params, title="x")
+    (fig,) = captured
+    assert label in colorbar_label(fig)
+
+
+def test_whisper_colorbar_names_the_scale_and_its_range(
+    tmp_path: Path, captured: list[Figure]
+) -> None:
+    import melcli
+
+    params = melcli.preset_params("whisper")
+    S = mel_spectrogram(tone(1000.0, seconds=0.5), sr=22050, params=params)
+    render_png(tmp_path / "x.png", S, sr=16000, params=params, title="x")
+    (fig,) = captured
+    assert colorbar_label(fig) == "(log10(power) + 4) / 4, Whisper scale"
+    mesh = fig.axes[0].images[0]
+    # The clamp (8 log10 units, / 4) is the colour range, as top_db is for dB.
+    assert mesh.get_clim() == pytest.approx((S.max() - 2.0, S.max()))
+
+
+def test_mfcc_figure_scales_colours_to_c1_and_up(
+    tmp_path: Path, captured: list[Figure]
+) -> None:
+    from conftest import SAMPLE_AUDIO
+
+    params = MelParams(kind="mfcc", n_mfcc=20)
+    src = SAMPLE_AUDIO / "speech" / "quick_brown_fox.wav"
+    S = mel_spectrogram(src, params=params)
+    render_png(tmp_path / "x.png", S, sr=22050, params=params, title="x")
+    (fig,) = captured
+    vmin, vmax = fig.axes[0].images[0].get_clim()
+    rest = S[1:]
+    # c1..c19 fill the colour range; c0 (far below) is left out of it.
+    assert (rest.max() - rest.min()) / (vmax - vmin) >= 0.9
+    assert S[0].min() < vmin
+    # ... and the PNG shows them: many grey levels in the c1..c19 rows.
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(tmp_path / "x.png").convert("L"), dtype=float)
+    x0, y0, x1, y1 = fig.axes[0].get_window_extent().extents
+    height = pixels.shape[0]
+    band = (y1 - y0) / 20
+    top, bottom = int(height - y1) + 2, int(height - (y0 + band)) - 2  # c1..c19
+    area = pixels[top:bottom, int(x0) + 2 : int(x1) - 2]
+    assert np.ptp(area) > 150  # from near black to near white, not one colour
+
+
+def test_a_file_shorter_than_one_frame_says_so(
+    tmp_path: Path, captured: list[Figure]
+) -> None:
+    from PIL import Image
+
+    params = MelParams()
+    short = np.zeros((128, 1), np.float32)
+    bands = np.linspace(-80.0, 0.0, 128, dtype=np.float32)[:, np.newaxis]
+    longer = np.repeat(bands, 40, axis=1)  # each row one colour
+    for name, S in (("short", short), ("long", longer)):
+        render_png(tmp_path / f"{name}.png", S, sr=22050, params=params, title=name)
+        note = captured[-1].axes[0].texts[0].get_text()
+        assert ("shorter than one frame" in note) == (name == "short")
+    assert render.short_note(4, params) != ""  # 4 * 512 <= 2048
+    assert render.short_note(5, params) == ""
+    fig = captured[-1]
+    x0, y0, x1, y1 = fig.axes[0].get_window_extent().extents
+    for name, ink in (("short", True), ("long", False)):
+        pixels = np.asarray(Image.open(tmp_path / f"{name}.png").convert("L"))
+        height = pixels.shape[0]
+        middle = pixels[int(height - (y0 + y1) / 2), int(x0) + 2 : int(x1) - 2]
+        assert (np.ptp(middle) > 100) == ink  # text across the solid box
+
+
+def test_a_constant_array_says_so(tmp_path: Path, captured: list[Figure]) -> None:
+    params = MelParams()
+    render_png(
+        tmp_path / "x.png", np.zeros((128, 40), np.float32), sr=22050, params=params,
+        title="silence",
+    )  # fmt: skip
+    assert "digital silence" in captured[-1].axes[0].texts[0].get_text()
+    render_png(tmp_path / "y.png", tone_db(), sr=22050, params=params, title="tone")
+    assert captured[-1].axes[0].texts[0].get_text() == ""

@@ -1,0 +1,767 @@
+"""``OUT/gallery/index.html``: a static page to look at and listen to a dataset.
+
+:func:`build_gallery` reads OUT's manifest (:class:`melcli.manifest.Manifest`)
+and writes, under ``OUT/gallery/``, files a browser opens from disk (no server,
+no network):
+
+- ``index.html``: the page and a summary (counts per status and per group);
+  everything per input is in the data pages;
+- ``data/page-NNNNN.js``: :data:`PAGE_SIZE` inputs each, sorted by group then
+  name; ``data/problems-NNNNN.js``: the failed and skipped inputs with their
+  reasons. The page loads them with ``<script>`` elements (``fetch`` is not
+  allowed on ``file://``), one at a time, as it shows or searches them: its
+  first load is the same size whatever the dataset's;
+- ``thumbs/p-HASH.png``: for each page, the spectrogram thumbnails of its
+  inputs whose run drew no PNG, one row each (``--format webdataset`` arrays
+  are read from their shards through the manifest's offsets). Named by a hash
+  of what the rows show (each array's recorded size and mtime), so a re-run
+  draws only the pages that changed; files no page uses any more are removed;
+- waveforms: each input's min/max envelope, read from its source file, is in
+  the data pages (drawn on a canvas); ``cache.json`` keeps them by source and
+  recorded size and mtime, so a re-run reads only the sources that changed.
+
+Everything in OUT is untrusted: names and reasons reach the page as JSON with
+``<``, ``>`` and ``&`` escaped, and the page sets them as text, never as
+markup; every path read is confined to OUT (a path leaving it is treated as a
+missing output); links are relative and percent-encoded.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import multiprocessing
+import os
+import posixpath
+import re
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import quote
+
+from ._gallery_page import PAGE_TEMPLATE
+from .errors import MelcliError, describe_exception, os_reason
+from .manifest import MANIFEST_NAME, Entry, Manifest
+from .report import display_path
+from .runners import default_jobs
+from .write import atomic_write
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: The gallery's folder under OUT.
+GALLERY_DIR = "gallery"
+#: Inputs per page of cards (and per data file): with the run's figures (about
+#: 70 kB each) a page's pictures stay under 2 MB.
+PAGE_SIZE = 24
+#: Failed and skipped inputs per data file.
+PROBLEMS_PAGE_SIZE = 500
+#: Groups listed in the page itself; more are counted, not listed.
+MAX_GROUPS = 2000
+#: Bump when thumbnails are drawn differently: the old ones are then redrawn.
+THUMB_VERSION = 1
+#: Size of a spectrogram thumbnail (one row of a page's sprite), in pixels.
+CELL_WIDTH, CELL_HEIGHT = 200, 80
+#: Columns of a waveform envelope.
+WAVE_COLUMNS = 160
+#: The waveform envelopes of the last build, by source and its size and mtime.
+CACHE_NAME = "cache.json"
+#: ``group_by`` value that groups by the input's folder.
+FOLDER = "folder"
+#: The ``meta`` column grouped by when ``group_by`` is not given and entries have it.
+DEFAULT_LABEL = "label"
+
+_OK = ("written", "up-to-date")
+_DATA_NAME = re.compile(r"(page|problems)-\d{5}\.js")
+_THUMB_NAME = re.compile(r"p-[0-9a-f]{24}\.png")
+_WAVE_TEXT = re.compile(r"[A-Za-z0-9+/]{1,1000}={0,2}")
+
+
+@dataclass
+class GalleryReport:
+    """What :func:`build_gallery` made.
+
+    Attributes
+    ----------
+    index : Path
+        ``OUT/gallery/index.html``.
+    inputs, problems, groups, pages : int
+        Inputs shown as cards, failed and skipped inputs listed, groups, and
+        data pages of cards.
+    drawn, reused : int
+        Thumbnails drawn and waveforms read by this build, and those kept
+        from an earlier one.
+    removed : int
+        Files of an earlier build no page uses any more, deleted.
+    notes : list of str
+        Inputs whose picture or waveform could not be made, and why (the page
+        says so on their card too).
+    """
+
+    index: Path
+    inputs: int = 0
+    problems: int = 0
+    groups: int = 0
+    pages: int = 0
+    drawn: int = 0
+    reused: int = 0
+    removed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+#: Called with (done, total) as inputs are processed.
+Progress = Callable[[int, int], None]
+
+
+def build_gallery(
+    out: str | os.PathLike[str],
+    *,
+    group_by: str | None = None,
+    waveforms: bool = True,
+    page_size: int = PAGE_SIZE,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> GalleryReport:
+    """Write ``OUT/gallery/index.html`` and its files for the run in ``out``.
+
+    Parameters
+    ----------
+    out : path-like
+        A folder ``melcli mel`` wrote (it holds ``manifest.jsonl``).
+    group_by : str or None
+        ``"folder"``: group inputs by their folder under SRC. Any other value:
+        by that column of the entries' ``meta`` labels (``--files-from``);
+        entries without it form the group ``(no COLUMN)``. None: by the
+        ``label`` column when entries have one, else by folder.
+    waveforms : bool
+        Show each input's waveform envelope, read from its source file (once,
+        then kept in ``cache.json`` until the file changes).
+    page_size : int
+        Inputs per page.
+    jobs : int or None
+        Processes drawing pages (forked, where the system has ``fork``);
+        None: every CPU this process may use.
+    progress : callable or None
+        Called with ``(done, total)`` after each input.
+
+    Returns
+    -------
+    GalleryReport
+
+    Raises
+    ------
+    MelcliError
+        If ``out`` has no manifest, or ``OUT/gallery`` leads out of OUT or
+        cannot be written.
+    """
+    if page_size < 1:
+        raise MelcliError(f"page_size={page_size!r} must be a positive integer")
+    root = Path(out)
+    if not (root / MANIFEST_NAME).is_file():
+        raise MelcliError(f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)")
+    manifest = Manifest.load(root)
+    gallery = _gallery_dir(root)
+    entries = sorted(manifest.entries.values(), key=lambda e: str(e["key"]))
+    column = _grouping(entries, group_by)
+    cards = [e for e in entries if e.get("status") in _OK]
+    problems = [e for e in entries if e.get("status") not in _OK]
+    cards.sort(key=lambda e: (_group_of(e, column), _name_of(e)))
+    report = GalleryReport(index=gallery / "index.html", notes=list(manifest.problems))
+    maker = _Maker(root, gallery, waveforms=waveforms)
+    chunks = [cards[i : i + page_size] for i in range(0, len(cards), page_size)]
+    labels = [[_group_of(e, column) for e in chunk] for chunk in chunks]
+    pages: list[list[dict[str, Any]]] = []
+    used: set[str] = set()
+    waves: dict[str, str] = {}
+    jobs = default_jobs() if jobs is None else jobs
+    for page in _make_pages(maker, chunks, labels, jobs=jobs, progress=progress):
+        pages.append(page.records)
+        used |= page.used
+        waves.update(page.waves)
+        report.drawn += page.drawn
+        report.reused += page.reused
+        report.notes.extend(page.notes)
+    blob = _script_json({"version": THUMB_VERSION, "waves": waves}).encode("ascii")
+    atomic_write(gallery / CACHE_NAME, functools.partial(_write_all, data=blob))
+    records = [record for page in pages for record in page]
+    groups = _groups(records)
+    problem_pages = [
+        [_problem(e) for e in problems[i : i + PROBLEMS_PAGE_SIZE]]
+        for i in range(0, len(problems), PROBLEMS_PAGE_SIZE)
+    ]
+    written = {
+        *_write_pages(gallery, "page", pages),
+        *_write_pages(gallery, "problems", problem_pages),
+    }
+    summary = _summary(
+        root, entries, records, groups, column, page_size, len(pages), problems
+    )
+    summary["problemPages"] = len(problem_pages)
+    html = PAGE_TEMPLATE.replace("/*MELCLI_DATA*/", _script_json(summary))
+    atomic_write(report.index, lambda f: _write_text(f, html))
+    report.removed = _remove_unused(gallery / "data", written, _DATA_NAME)
+    report.removed += _remove_unused(gallery / "thumbs", used, _THUMB_NAME)
+    report.inputs, report.problems = len(records), len(problems)
+    report.groups, report.pages = len(groups), len(pages)
+    return report
+
+
+# ---------------------------------------------------------------- grouping
+def _grouping(entries: list[Entry], group_by: str | None) -> str:
+    """Return the ``meta`` column to group by, or :data:`FOLDER`."""
+    if group_by is not None:
+        return group_by
+    has_label = any(
+        isinstance(e.get("meta"), dict) and DEFAULT_LABEL in e["meta"] for e in entries
+    )
+    return DEFAULT_LABEL if has_label else FOLDER
+
+
+def _group_of(entry: Entry, column: str) -> str:
+    if column == FOLDER:
+        folder = posixpath.dirname(_name_of(entry))
+        return _text(folder) if folder else "(top folder)"
+    meta = entry.get("meta")
+    value = meta.get(column) if isinstance(meta, dict) else None
+    return f"(no {column})" if value is None else _text(value)
+
+
+def _name_of(entry: Entry) -> str:
+    """Return the input's path under SRC (the manifest key for older entries)."""
+    source = entry.get("source")
+    if isinstance(source, str) and source:
+        return source
+    key = str(entry["key"])
+    return key[len("src:") :] if key.startswith("src:") else key
+
+
+def _groups(records: list[dict[str, Any]]) -> list[list[Any]]:
+    """``[name, count, first index]`` per group, in page order."""
+    groups: list[list[Any]] = []
+    for index, record in enumerate(records):
+        if not groups or groups[-1][0] != record["g"]:
+            groups.append([record["g"], 0, index])
+        groups[-1][1] += 1
+    return groups
+
+
+# ------------------------------------------------------------------- cards
+class _Maker:
+    """Makes each input's card: its facts, links, picture and waveform.
+
+    Thumbnails are drawn a page at a time into one picture per page (a
+    sprite, one row per input), named by a hash of what its rows show: a
+    page's pictures cost one file, and an unchanged page is not drawn again.
+    Waveform envelopes go into the data pages, kept in ``cache.json`` by
+    source and recorded size and mtime.
+    """
+
+    def __init__(self, out: Path, gallery: Path, *, waveforms: bool) -> None:
+        self.out = out
+        self.real_out = os.path.realpath(out)
+        self.gallery = gallery
+        self.real_gallery = os.path.realpath(gallery)
+        self.waveforms = waveforms
+        self.waves_before = _read_cache(gallery / CACHE_NAME)
+        self.done = _PageDone()
+
+    def card(self, entry: Entry, group: str) -> _Card:
+        name = _name_of(entry)
+        record: dict[str, Any] = {
+            "n": _text(name),
+            "g": group,
+            "d": _number(entry.get("duration")),
+            "s": [int(x) for x in _list(entry.get("shape")) if _is_int(x)],
+            "sr": _number(entry.get("sr")),
+            "w": [_text(w) for w in _list(entry.get("warnings"))],
+            "z": entry.get("silent") is True,
+        }
+        card = _Card(record=record, name=name)
+        png = self._inside(entry.get("png"))
+        if png is not None and os.path.isfile(png):
+            record["i"] = record["f"] = self._url(png)  # the run's own figure
+        else:
+            card.array = self._array_location(entry)
+            if card.array is None:
+                card.notes.append("no picture: the array is missing")
+        source = _source(entry)
+        if source is not None and os.path.isfile(source):
+            record["a"] = self._url(source)
+            if self.waveforms:
+                self._waveform(card, source, entry.get("input"))
+        else:
+            card.notes.append("source file not found")
+        return card
+
+    def page(self, entries: list[Entry], groups: list[str]) -> _PageDone:
+        """Make one page's cards and thumbnails; return them and what it took."""
+        self.done = _PageDone()
+        cards = [self.card(e, g) for e, g in zip(entries, groups, strict=True)]
+        drawn = [c for c in cards if c.array is not None]
+        if drawn:
+            identities = [c.array[0] for c in drawn if c.array is not None]
+            name = f"p-{_digest('sprite', THUMB_VERSION, identities)}.png"
+            path = self.gallery / "thumbs" / name
+            if path.is_file():
+                self.done.reused += len(drawn)
+            else:
+                self._sprite(path, drawn)
+            self.done.used.add(name)
+            for row, card in enumerate(drawn):
+                card.record.update(i=f"thumbs/{name}", r=row, k=len(drawn))
+        for card in cards:
+            if card.notes:
+                card.record["x"] = card.notes
+                self.done.notes.extend(f"{card.name}: {n}" for n in card.notes)
+        self.done.records = [c.record for c in cards]
+        return self.done
+
+    # -- pictures
+    def _sprite(self, path: Path, cards: list[_Card]) -> None:
+        import numpy as np
+        from PIL import Image
+
+        from .render import _lut
+
+        cells = []
+        failed = False
+        for card in cards:
+            assert card.array is not None
+            try:
+                cells.append(_thumbnail(card.array[1]()))
+                self.done.drawn += 1
+            except (OSError, ValueError, MelcliError) as exc:
+                reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+                card.notes.append(f"no picture: {reason or describe_exception(exc)}")
+                cells.append(np.zeros((CELL_HEIGHT, CELL_WIDTH), np.uint8))
+                failed = True
+        image = Image.fromarray(np.concatenate(cells, axis=0), mode="P")
+        image.putpalette(_lut("magma").tobytes())
+
+        def write(f: BinaryIO) -> None:
+            image.save(f, format="PNG", compress_level=1)
+
+        if failed:  # drawn again next time, so that the notes are too
+            path = path.with_name(f"p-{_digest('failed', path.name)}.png")
+        atomic_write(path, write)
+        if failed:
+            self.done.used.add(path.name)
+            for card in cards:
+                card.record["i"] = f"thumbs/{path.name}"
+
+    def _waveform(self, card: _Card, source: str, stamp: object) -> None:
+        key = _digest("wave", THUMB_VERSION, source, stamp)
+        wave = self.waves_before.get(key)
+        if wave is not None:
+            self.done.reused += 1
+        else:
+            try:
+                wave = _wave_data(source)
+            except (OSError, ValueError, MelcliError) as exc:
+                reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+                card.notes.append(f"no waveform: {reason or describe_exception(exc)}")
+                return
+            self.done.drawn += 1
+        self.done.waves[key] = wave
+        card.record["v"] = wave
+
+    def _array_location(self, entry: Entry) -> tuple[Any, Callable[[], Any]] | None:
+        """Return (identity, loader) of the entry's (first) array, or None."""
+        from .storage import webdataset
+
+        if webdataset.is_sample(entry):
+            shard = self._inside(entry.get("shard"))
+            if shard is None or not os.path.isfile(shard):
+                return None
+            try:
+                samples = webdataset.entry_samples(entry)
+                first = next(iter(samples.values()))["npy"]
+                offset, size = int(first[0]), int(first[1])
+            except (KeyError, TypeError, ValueError, IndexError, StopIteration):
+                return None
+            from .storage.tarshards import Slice
+
+            member = Slice(Path(shard), offset, size)
+            stamps = entry.get("stamps")
+            stamp = stamps.get(entry["shard"]) if isinstance(stamps, dict) else None
+            return (shard, offset, size, stamp), lambda: webdataset.read_npy(member)
+        npy = self._inside(entry.get("npy"))
+        if npy is None or not os.path.isfile(npy):
+            return None
+        stamps = entry.get("stamps")
+        stamp = stamps.get(entry.get("npy")) if isinstance(stamps, dict) else None
+        return (npy, stamp), lambda: _load_npy(npy)
+
+    # -- paths
+    def _inside(self, rel: object) -> str | None:
+        """Return ``OUT/rel`` if ``rel`` is a relative path that stays in OUT."""
+        if not isinstance(rel, str) or not rel or "\0" in rel or os.path.isabs(rel):
+            return None
+        path = os.path.join(self.out, rel)
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, self.real_out]) != self.real_out:
+            return None
+        if os.path.commonpath([real, self.real_gallery]) == self.real_gallery:
+            return None  # the gallery's own files are not inputs' outputs
+        return path
+
+    def _url(self, path: str) -> str:
+        """Return a percent-encoded link to ``path`` relative to the gallery."""
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(self.gallery))
+        return quote(rel.replace(os.sep, "/"), safe="/")
+
+
+@dataclass
+class _PageDone:
+    """One page: its records, and the files, envelopes and counts it took."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+    waves: dict[str, str] = field(default_factory=dict)
+    drawn: int = 0
+    reused: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+#: What the worker processes of :func:`_make_pages` work on (inherited by fork).
+_WORK: tuple[_Maker, list[list[Entry]], list[list[str]]] | None = None
+
+
+def _page_job(index: int) -> _PageDone:
+    assert _WORK is not None
+    maker, chunks, groups = _WORK
+    return maker.page(chunks[index], groups[index])
+
+
+def _make_pages(
+    maker: _Maker,
+    chunks: list[list[Entry]],
+    groups: list[list[str]],
+    *,
+    jobs: int,
+    progress: Progress | None,
+) -> Iterator[_PageDone]:
+    """Yield each page made, in order: in ``jobs`` forked processes if several.
+
+    Pages are independent (each its own picture); the workers inherit the
+    entries and the waveform cache by ``fork`` rather than pickling them.
+    """
+    global _WORK
+    done = 0
+    total = sum(len(c) for c in chunks)
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(chunks) < 2 * jobs or not fork:
+        pages: Iterable[_PageDone] = (
+            maker.page(c, g) for c, g in zip(chunks, groups, strict=True)
+        )
+        for page in pages:
+            done += len(page.records)
+            if progress is not None:
+                progress(done, total)
+            yield page
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    _WORK = (maker, chunks, groups)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            size = max(1, len(chunks) // (jobs * 8))
+            for page in pool.map(_page_job, range(len(chunks)), chunksize=size):
+                done += len(page.records)
+                if progress is not None:
+                    progress(done, total)
+                yield page
+    finally:
+        _WORK = None
+
+
+@dataclass
+class _Card:
+    """One input's record for the page, and what is left to draw for it."""
+
+    record: dict[str, Any]
+    name: str
+    array: tuple[Any, Callable[[], Any]] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_cache(path: Path) -> dict[str, str]:
+    """Return the waveform envelopes an earlier build kept (none if unreadable)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != THUMB_VERSION:
+        return {}
+    waves = data.get("waves")
+    if not isinstance(waves, dict):
+        return {}
+    return {
+        k: v for k, v in waves.items() if isinstance(v, str) and _WAVE_TEXT.fullmatch(v)
+    }
+
+
+def _source(entry: Entry) -> str | None:
+    for name in ("source_abs", "source_path"):
+        value = entry.get(name)
+        if isinstance(value, str) and value and "\0" not in value:
+            return value
+    return None
+
+
+def _problem(entry: Entry) -> dict[str, Any]:
+    return {
+        "n": _text(_name_of(entry)),
+        "t": _text(entry.get("status", "unknown")),
+        "r": _text(entry.get("error", "")),
+    }
+
+
+# -------------------------------------------------------------- drawing
+def _load_npy(path: str) -> np.ndarray:
+    """Load an array (memory-mapped when large: a thumbnail needs little of it)."""
+    import numpy as np
+
+    large = os.path.getsize(path) > 1 << 24
+    array: np.ndarray = np.load(path, mmap_mode="r" if large else None)
+    return array
+
+
+def _thumbnail(S: np.ndarray) -> np.ndarray:
+    """Draw ``S`` [shape=(n_bins, t) or (k, n_bins, t)] as one sprite cell.
+
+    Returns indices into the 256 colours of magma (the sprite is a palette
+    PNG: a third of the bytes to encode of RGB).
+
+    Low bins at the bottom; stacked channels or segments (at most 4) one above
+    the other; scaled (nearest) to :data:`CELL_WIDTH` x :data:`CELL_HEIGHT`,
+    frames max-pooled first when there are more than columns; magma colours
+    spanning the 2nd percentile to the maximum (MFCC's c0 or a few outliers
+    then do not flatten the rest).
+    """
+    import numpy as np
+
+    S = np.asarray(S)
+    if S.dtype.kind not in "fiu" or S.ndim not in (2, 3) or 0 in S.shape:
+        raise ValueError(f"not a spectrogram: a {S.shape} {S.dtype} array")
+    panels = S[np.newaxis] if S.ndim == 2 else S[:4]
+    rows = np.concatenate([p[::-1] for p in panels], axis=0).astype(np.float32)
+    frames = rows.shape[1]
+    step = -(-frames // CELL_WIDTH)
+    if step > 1:
+        padded = np.full(
+            (rows.shape[0], step * -(-frames // step)), -np.inf, rows.dtype
+        )
+        padded[:, :frames] = rows
+        rows = padded.reshape(rows.shape[0], -1, step).max(axis=-1)
+    finite = rows[np.isfinite(rows)]
+    if not finite.size:
+        raise ValueError("the array holds no finite value")
+    k = finite.size // 50  # the 2nd percentile (partition: no full sort)
+    lo, hi = float(np.partition(finite, k)[k]), float(finite.max())
+    hi = hi if hi > lo else lo + 1.0
+    y = np.arange(CELL_HEIGHT) * rows.shape[0] // CELL_HEIGHT
+    x = np.arange(CELL_WIDTH) * rows.shape[1] // CELL_WIDTH
+    cell = rows[y[:, np.newaxis], x]
+    cell[np.isnan(cell)] = lo
+    scaled = np.clip((cell - lo) * (255 / (hi - lo)) + 0.5, 0, 255)
+    index: np.ndarray = scaled.astype(np.uint8)
+    return index
+
+
+def _wave_data(source: str) -> str:
+    """Return the min/max envelope of ``source``, all channels together, for the page.
+
+    :data:`WAVE_COLUMNS` columns of (min, max), each as a signed byte
+    (-127..127 for -1..1), base64-encoded: the page draws it on a canvas.
+    Read with soundfile block by block (memory bounded by the block, whatever
+    the length); other formats through :func:`melcli.render.waveform_envelope`
+    (ffmpeg where melcli uses it).
+    """
+    import base64
+
+    import numpy as np
+
+    try:
+        envelope = _soundfile_envelope(source, WAVE_COLUMNS)
+    except RuntimeError:  # soundfile's errors: not a format libsndfile reads
+        from .params import MelParams
+        from .render import waveform_envelope
+
+        with warnings.catch_warnings():  # the run already recorded what they say
+            warnings.simplefilter("ignore")
+            wave, _ = waveform_envelope(source, MelParams(), columns=WAVE_COLUMNS)
+        envelope = wave[0].T
+    pairs = np.clip(envelope, -1.0, 1.0)  # (columns, 2): min, max
+    data = np.rint(pairs * 127).astype(np.int8).tobytes()
+    return base64.b64encode(data).decode("ascii")
+
+
+def _soundfile_envelope(source: str, columns: int) -> np.ndarray:
+    """Return (min, max) over all channels of ``columns`` stretches [shape=(k, 2)].
+
+    Each stretch is ``ceil(frames / columns)`` frames (the last one shorter).
+    The file is read block by block into one buffer, whole stretches at a
+    time, each reduced by a reshape; 8- and 16-bit PCM as 16-bit integers (no
+    conversion: the read costs a copy), the rest as float32. Channels are
+    combined element by element (a reduction along a 2-long axis is some ten
+    times slower in numpy).
+    """
+    import numpy as np
+    import soundfile as sf
+
+    with sf.SoundFile(source) as f:
+        pcm = f.subtype in ("PCM_16", "PCM_S8", "PCM_U8")
+        dtype, scale = ("int16", 1 / 32768) if pcm else ("float32", 1.0)
+        per = -(-max(f.frames, 1) // columns)
+        k = -(-max(f.frames, 1) // per)
+        envelope = np.zeros((k, 2), np.float32)
+        buffer = np.empty((per * max(1, (1 << 18) // per), f.channels), dtype)
+        column = 0
+        while column < k:  # (more frames than the header said are not read)
+            n = len(f.read(len(buffer), dtype=dtype, always_2d=True, out=buffer))
+            if n == 0:
+                break
+            block = buffer[:n]
+            lo, hi = block[:, 0], block[:, 0]
+            for channel in range(1, block.shape[1]):
+                lo = np.minimum(lo, block[:, channel])
+                hi = np.maximum(hi, block[:, channel])
+            m = min(-(-n // per), k - column)
+            if m * per > n:  # the last, shorter stretch: repeat its last value
+                lo = np.concatenate([lo, np.repeat(lo[-1:], m * per - n)])
+                hi = np.concatenate([hi, np.repeat(hi[-1:], m * per - n)])
+            rows = slice(column, column + m)
+            envelope[rows, 0] = lo[: m * per].reshape(m, per).min(axis=1) * scale
+            envelope[rows, 1] = hi[: m * per].reshape(m, per).max(axis=1) * scale
+            column += m
+    return envelope
+
+
+# ------------------------------------------------------------------ output
+def _gallery_dir(out: Path) -> Path:
+    """Create ``OUT/gallery`` (and its folders), refusing one that leads out of OUT."""
+    gallery = out / GALLERY_DIR
+    real_out = os.path.realpath(out)
+    for path in (gallery, gallery / "data", gallery / "thumbs"):
+        if os.path.islink(path):
+            raise MelcliError(f"{path} is a symbolic link; remove it first")
+        try:
+            path.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise MelcliError(f"cannot create {path}: {os_reason(exc)}") from None
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, real_out]) != real_out or not path.is_dir():
+            raise MelcliError(f"{path} is not a folder inside {out}")
+    return gallery
+
+
+def _write_pages(
+    gallery: Path, kind: str, pages: list[list[dict[str, Any]]]
+) -> Iterable[str]:
+    for number, items in enumerate(pages):
+        name = f"{kind}-{number:05d}.js"
+        text = f"melcliPage({json.dumps(kind)},{number},{_script_json(items)});\n"
+        write = functools.partial(_write_all, data=text.encode("utf-8"))
+        atomic_write(gallery / "data" / name, write)
+        yield name
+
+
+def _remove_unused(folder: Path, used: set[str], pattern: re.Pattern[str]) -> int:
+    """Delete files of ``folder`` named like ``pattern`` that are not in ``used``."""
+    removed = 0
+    for name in os.listdir(folder):
+        if pattern.fullmatch(name) and name not in used:
+            try:
+                os.unlink(folder / name)
+            except OSError:
+                continue
+            removed += 1
+    return removed
+
+
+def _summary(
+    out: Path,
+    entries: list[Entry],
+    records: list[dict[str, Any]],
+    groups: list[list[Any]],
+    column: str,
+    page_size: int,
+    pages: int,
+    problems: list[Entry],
+) -> dict[str, Any]:
+    statuses: dict[str, int] = {}
+    for entry in entries:
+        status = _text(entry.get("status", "unknown"))
+        statuses[status] = statuses.get(status, 0) + 1
+    reasons: dict[str, int] = {}
+    for entry in problems:
+        reason = _text(entry.get("error", "")) or "(no reason recorded)"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return {
+        "title": _text(os.path.basename(os.path.abspath(out))),
+        "inputs": len(records),
+        "statuses": statuses,
+        "silent": sum(1 for r in records if r["z"]),
+        "warned": sum(1 for r in records if r["w"]),
+        "groupBy": column,
+        "groups": groups[:MAX_GROUPS],
+        "groupCount": len(groups),
+        "pageSize": page_size,
+        "pages": pages,
+        "problems": len(problems),
+        "reasons": sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:50],
+    }
+
+
+# ----------------------------------------------------------------- helpers
+def _script_json(value: object) -> str:
+    """JSON that is safe inside ``<script>``: no ``<``, ``>`` or ``&`` left."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _write_text(f: BinaryIO, text: str) -> None:
+    f.write(text.encode("utf-8"))
+
+
+def _write_all(f: BinaryIO, data: bytes) -> None:
+    f.write(data)
+
+
+def _digest(*parts: object) -> str:
+    blob = json.dumps([str(p) for p in parts]).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+def _text(value: object) -> str:
+    r"""Return a manifest value as display text (whatever type a crafted file holds).
+
+    As in melcli's log lines (:func:`melcli.report.display_path`), control and
+    format characters (bidi overrides, zero-width) are shown as escapes, so a
+    name cannot reorder what the page shows; undecodable bytes as ``\xNN``.
+    """
+    text = value if isinstance(value, str) else json.dumps(value)
+    return display_path(text[:2000])
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        return number if number == number and abs(number) != float("inf") else None
+    return None
+
+
+__all__ = ["GALLERY_DIR", "GalleryReport", "build_gallery"]

@@ -1,0 +1,369 @@
+"""``melcli gallery OUT`` and melcli.gallery.build_gallery: files, links, safety.
+
+The page itself runs in a real browser in tests/test_gallery_browser.py; here
+the files it is made of are checked: the data pages hold every input once, the
+links resolve inside OUT or to the sources, re-runs draw only what changed,
+and nothing from a crafted manifest escapes into markup or out of OUT.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+from conftest import WriteAudio, noise, tone
+
+from melcli.cli import cli
+from melcli.errors import MelcliError
+from melcli.gallery import CELL_HEIGHT, CELL_WIDTH, WAVE_COLUMNS, build_gallery
+from melcli.report import display_path
+
+pytestmark = pytest.mark.usefixtures("isolated")
+
+
+def invoke(*args: object) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def run(src: Path, out: Path, *options: str) -> None:
+    result = invoke("mel", src, "-o", out, "-j", "1", *options)
+    assert result.exit_code in (0, 1), result.stderr
+
+
+def pages(gallery: Path, kind: str = "page") -> list[dict[str, Any]]:
+    """Every item of the data pages of ``kind``, in order."""
+    items: list[dict[str, Any]] = []
+    pattern = re.compile(r"melcliPage\(\"(\w+)\",(\d+),(.*)\);\n", re.S)
+    for path in sorted((gallery / "data").glob(f"{kind}-*.js")):
+        match = pattern.fullmatch(path.read_text())
+        assert match is not None, path
+        assert match.group(1) == kind
+        items.extend(json.loads(match.group(3)))
+    return items
+
+
+def summary(gallery: Path) -> dict[str, Any]:
+    html = (gallery / "index.html").read_text()
+    match = re.search(
+        r'<script id="melcli-data" type="application/json">(.*?)</script>', html, re.S
+    )
+    assert match is not None
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+def target(gallery: Path, url: str) -> Path:
+    """The file a relative link of the page points at."""
+    return Path(os.path.normpath(gallery / unquote(url)))
+
+
+@pytest.fixture
+def src(write_audio: WriteAudio, tmp_path: Path) -> Path:
+    write_audio("dogs/bark.wav", noise(seed=1))
+    write_audio("dogs/growl.flac", tone(200.0))
+    write_audio("cats/meow.wav", tone(700.0, seconds=0.5))
+    write_audio("quiet/silence.wav", np.zeros(22050, np.float32))
+    broken = tmp_path / "audio" / "cats" / "broken.wav"
+    broken.write_bytes(b"RIFF not really a wave file")
+    return tmp_path / "audio"
+
+
+def test_gallery_lists_every_input_with_its_facts_and_links(
+    src: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(src, out, "--png")
+    result = invoke("gallery", out)
+    assert result.exit_code == 0, result.stderr
+    gallery = out / "gallery"
+    assert "4 inputs in 3 groups, 1 failed or skipped" in result.stderr
+    items = {item["n"]: item for item in pages(gallery)}
+    assert sorted(items) == [
+        "cats/meow.wav",
+        "dogs/bark.wav",
+        "dogs/growl.flac",
+        "quiet/silence.wav",
+    ]
+    meow = items["cats/meow.wav"]
+    assert meow["g"] == "cats"
+    assert meow["d"] == pytest.approx(0.5)
+    assert meow["s"] == list(np.load(out / "cats/meow.npy").shape)
+    assert target(gallery, meow["i"]) == out / "cats/meow.png"  # the run's PNG
+    assert target(gallery, meow["a"]) == src / "cats/meow.wav"
+    assert not os.path.isabs(meow["a"])
+    for item in items.values():
+        for key in ("i", "a"):
+            assert target(gallery, item[key]).is_file(), (item["n"], key)
+        assert len(base64.b64decode(item["v"])) == 2 * WAVE_COLUMNS  # (min, max)
+    wave = np.frombuffer(base64.b64decode(items["dogs/growl.flac"]["v"]), np.int8)
+    assert wave.reshape(-1, 2)[:, 1].max() == 64  # the 0.5 tone's peak: 0.5 * 127
+    assert wave.reshape(-1, 2)[:, 0].min() == -64
+    assert items["quiet/silence.wav"]["z"] is True
+    assert items["dogs/bark.wav"]["z"] is False
+    (problem,) = pages(gallery, "problems")
+    assert problem["n"] == "cats/broken.wav"
+    assert problem["t"] == "failed"
+    assert "not an audio file" in problem["r"]
+    data = summary(gallery)
+    assert [g[:2] for g in data["groups"]] == [["cats", 1], ["dogs", 2], ["quiet", 1]]
+    assert data["statuses"] == {"failed": 1, "written": 4}
+    assert data["silent"] == 1
+
+
+def test_thumbnails_are_drawn_from_arrays_and_kept_until_they_change(
+    src: Path, tmp_path: Path, write_audio: WriteAudio
+) -> None:
+    out = tmp_path / "out"
+    run(src, out)  # no --png: the gallery draws its own pictures
+    first = build_gallery(out)
+    assert (first.inputs, first.drawn, first.reused) == (4, 8, 0)  # 4 + 4 waves
+    (sprite,) = (out / "gallery" / "thumbs").iterdir()  # one picture per page
+    from PIL import Image
+
+    items = pages(out / "gallery")
+    assert {target(out / "gallery", i["i"]) for i in items} == {sprite}
+    assert sorted(i["r"] for i in items) == [0, 1, 2, 3]
+    assert {i["k"] for i in items} == {4}
+    with Image.open(sprite) as image:
+        assert image.size == (CELL_WIDTH, 4 * CELL_HEIGHT)
+        pixels = np.asarray(image)
+    for item in items:  # each row a picture, not a blank
+        row = pixels[item["r"] * CELL_HEIGHT : (item["r"] + 1) * CELL_HEIGHT]
+        assert np.ptp(row) > 100 or item["z"], item["n"]
+    again = build_gallery(out)
+    assert (again.drawn, again.reused, again.removed) == (0, 8, 0)
+    write_audio("dogs/growl.flac", tone(300.0, seconds=1.5))
+    run(src, out)
+    changed = build_gallery(out)
+    # The page with growl.flac drawn again (4 rows), its waveform read again.
+    assert (changed.drawn, changed.reused, changed.removed) == (5, 3, 1)
+    assert len(list((out / "gallery" / "thumbs").iterdir())) == 1
+
+
+def test_no_waveforms_reads_no_source(src: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(src, out, "--png")
+    result = invoke("gallery", out, "--no-waveforms")
+    assert result.exit_code == 0, result.stderr
+    assert all("v" not in item for item in pages(out / "gallery"))
+    assert "0 pictures drawn" in result.stderr
+
+
+def test_webdataset_arrays_are_read_from_their_shards(
+    src: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "wds"
+    run(src, out, "--format", "webdataset")
+    report = build_gallery(out, waveforms=False)
+    assert (report.inputs, report.drawn, report.notes) == (4, 4, [])
+    for item in pages(out / "gallery"):
+        assert target(out / "gallery", item["i"]).is_file()
+        assert "f" not in item
+
+
+def test_pages_keep_the_first_load_the_same_size(src: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(src, out)
+    entries = [
+        json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()
+    ]
+    written = next(e for e in entries if e.get("npy") == "dogs/bark.npy")
+    sizes = {}
+    for n in (30, 600):
+        many = [  # each its own (missing) array: the page weight is the point
+            {
+                **written,
+                "key": f"dogs/x{i:04d}.npy",
+                "npy": f"dogs/x{i:04d}.npy",
+                "stamps": {},
+                "source": f"dogs/x{i:04d}.wav",
+            }
+            for i in range(n)
+        ]
+        lines = "".join(json.dumps(e) + "\n" for e in many)
+        (out / "manifest.jsonl").write_text(lines)
+        report = build_gallery(out, waveforms=False, page_size=24)
+        assert report.pages == -(-n // 24)
+        gallery = out / "gallery"
+        first = [gallery / "index.html", gallery / "data" / "page-00000.js"]
+        sizes[n] = sum(p.stat().st_size for p in first)
+        assert len(pages(gallery)) == n
+        assert len(list((gallery / "data").glob("page-*.js"))) == report.pages
+    assert abs(sizes[600] - sizes[30]) < 200  # the counts' digits, no more
+
+
+def test_grouping_by_a_meta_column(src: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(src, out)
+    path = out / "manifest.jsonl"
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    labels = {
+        "dogs/bark.npy": "bark",
+        "dogs/growl.npy": "growl",
+        "cats/meow.npy": "meow",
+    }
+    for entry in entries:
+        if entry["key"] in labels:
+            entry["meta"] = {"label": labels[entry["key"]], "speaker": "ann"}
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    build_gallery(out, waveforms=False)  # 'label' by default, when present
+    groups = summary(out / "gallery")["groups"]
+    assert [g[:2] for g in groups] == [
+        ["(no label)", 1],
+        ["bark", 1],
+        ["growl", 1],
+        ["meow", 1],
+    ]
+    assert invoke("gallery", out, "--group-by", "speaker").exit_code == 0
+    assert [g[:2] for g in summary(out / "gallery")["groups"]] == [
+        ["(no speaker)", 1],
+        ["ann", 3],
+    ]
+    assert invoke("gallery", out, "--group-by", "folder").exit_code == 0
+    assert summary(out / "gallery")["groupBy"] == "folder"
+
+
+def test_crafted_manifest_stays_text_and_inside_out(src: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(src, out)
+    secret = tmp_path / "secret.npy"
+    np.save(secret, np.ones((4, 4), np.float32))
+    (out / "link.npy").symlink_to(secret)  # a name in OUT that leads out of it
+    hostile = '</script><img src=x onerror="alert(1)">\u202e\'"&amp;.wav'
+    path = out / "manifest.jsonl"
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    entries += [
+        {"key": "a.npy", "status": "written", "npy": "link.npy", "source": hostile},
+        {"key": "c.npy", "status": "written", "npy": "gallery/index.html"},
+        {"key": "d.npy", "status": "written", "warnings": [hostile]},
+        {"key": "src:e", "status": "failed", "error": hostile},
+        # The manifest module drops these on load; the gallery says so.
+        {"key": "b.npy", "status": "written", "npy": "../secret.npy"},
+        {"key": "f.npy", "status": "written", "png": "/etc/passwd"},
+        {"key": "g.npy", "status": "written", "shape": "<b>"},
+    ]
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    report = build_gallery(out, waveforms=False)
+    assert report.inputs == 7
+    assert any("dropped 3 invalid entries" in n for n in report.notes)
+    gallery = out / "gallery"
+    html = (gallery / "index.html").read_text()
+    assert "<" not in html.split('type="application/json">')[1].split("</script>")[0]
+    for file in (gallery / "data").iterdir():
+        assert "<" not in file.read_text()  # escaped as \u003c, so no markup
+    items = {item["n"]: item for item in pages(gallery)}
+    shown = hostile.replace("\u202e", "\\u202e")  # as in log lines
+    assert shown == display_path(hostile)
+    assert items[shown]["w"] == []
+    assert "i" not in items[shown]  # link.npy leads out of OUT: not read
+    assert "i" not in items["c.npy"]  # the gallery's own files are no array
+    assert items["d.npy"]["w"] == [shown]
+    problems = {item["n"]: item for item in pages(gallery, "problems")}
+    assert problems["e"]["r"] == shown
+    assert any("array is missing" in n for n in report.notes)
+
+
+def test_gallery_folder_leading_out_of_out_is_refused(
+    src: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(src, out)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "gallery").symlink_to(elsewhere)
+    with pytest.raises(MelcliError, match="symbolic link"):
+        build_gallery(out)
+    assert list(elsewhere.iterdir()) == []
+    result = invoke("gallery", out)
+    assert result.exit_code == 1
+    assert "symbolic link" in result.stderr
+
+
+def test_gallery_of_a_folder_without_manifest_says_so(tmp_path: Path) -> None:
+    result = invoke("gallery", tmp_path)
+    assert result.exit_code == 1
+    assert f"error: {tmp_path}: no manifest.jsonl (run 'melcli mel' into it)" in (
+        result.stderr
+    )
+    assert not (tmp_path / "gallery").exists()
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])
+@pytest.mark.parametrize("frames", [1000, 300_001])  # one block, several
+def test_waveform_envelope_is_the_min_and_max_of_each_stretch(
+    write_audio: WriteAudio, subtype: str, frames: int
+) -> None:
+    from melcli.gallery import _soundfile_envelope
+
+    rng = np.random.default_rng(frames)
+    y = (rng.random((frames, 2)) - 0.5).astype(np.float32)
+    y[frames // 3, 1] = 0.9  # a peak in one channel only
+    src = write_audio("a.wav", y, subtype=subtype)
+    import soundfile as sf
+
+    stored = sf.read(src, dtype="float32")[0]  # as quantised in the file
+    envelope = _soundfile_envelope(str(src), 160)
+    per = -(-frames // 160)
+    expected = [
+        (stored[i : i + per].min(), stored[i : i + per].max())
+        for i in range(0, frames, per)
+    ]
+    np.testing.assert_allclose(envelope, np.array(expected), atol=1e-6)
+
+
+def test_pages_drawn_in_several_processes_are_the_same(
+    src: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(src, out)
+    made = {}
+    for jobs in (1, 2):
+        report = build_gallery(out, page_size=1, jobs=jobs)  # 4 pages: 2 workers
+        assert (report.pages, report.drawn, report.notes) == (
+            4,
+            8 if jobs == 1 else 0,
+            [],
+        )
+        gallery = out / "gallery"
+        made[jobs] = {
+            p.relative_to(gallery): p.read_bytes()
+            for p in sorted(gallery.rglob("*"))
+            if p.is_file()
+        }
+    assert made[1] == made[2]  # the second build kept everything the first drew
+    import shutil
+
+    shutil.rmtree(out / "gallery")
+    report = build_gallery(out, page_size=1, jobs=2)
+    assert (report.drawn, report.reused) == (8, 0)
+    fresh = {
+        p.relative_to(out / "gallery"): p.read_bytes()
+        for p in sorted((out / "gallery").rglob("*"))
+        if p.is_file()
+    }
+    assert fresh == made[1]
+
+
+def test_inputs_listed_with_labels_are_grouped_by_label(
+    src: Path, tmp_path: Path
+) -> None:
+    table = src / "list.csv"
+    table.write_text(
+        "path,label\ndogs/bark.wav,bark\ndogs/growl.flac,growl\ncats/meow.wav,meow\n"
+    )
+    out = tmp_path / "out"
+    result = invoke("mel", "--files-from", table, "-o", out, "-j", "1")
+    assert result.exit_code == 0, result.stderr
+    result = invoke("gallery", out, "--no-waveforms")
+    assert result.exit_code == 0, result.stderr
+    data = summary(out / "gallery")
+    assert data["groupBy"] == "label"
+    assert [g[:2] for g in data["groups"]] == [["bark", 1], ["growl", 1], ["meow", 1]]
