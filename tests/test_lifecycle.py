@@ -81,15 +81,18 @@ def arrays(out: Path) -> set[str]:
     return {p.relative_to(out).as_posix() for p in out.rglob("*.npy")}
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid``."""
-    found = []
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, and by them, and so on."""
+    parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as f:
-                if int(f.read().rpartition(")")[2].split()[1]) == pid:
-                    found.append(int(entry))
-    return found
+                parents[int(entry)] = int(f.read().rpartition(")")[2].split()[1])
+    found = [pid]
+    for child, parent in sorted(parents.items()):  # parents start first
+        if parent in found:
+            found.append(child)
+    return found[1:]
 
 
 def _signals_blocked() -> None:
@@ -207,11 +210,18 @@ def test_kill_9_of_melcli_frees_out_at_once(clips: Path, runs: Runs) -> None:
         kill_trial(runs, clips, runs.cwd / f"out{trial}")
 
 
-def kill_trial(runs: Runs, clips: Path, out: Path) -> None:
+def test_kill_9_of_melcli_with_a_local_dask_cluster(clips: Path, runs: Runs) -> None:
+    # Its workers are forked from a fork server, not from melcli, and Dask
+    # ends them when the process that started them is gone.
+    pytest.importorskip("distributed")
+    kill_trial(runs, clips, runs.cwd / "out", "--scheduler", "local")
+
+
+def kill_trial(runs: Runs, clips: Path, out: Path, *options: str) -> None:
     long_settings = ("--hop-length", "16", "--n-fft", "8192", "--n-mels", "32")
-    proc = runs.start("mel", clips, "-o", out, "-j", "2", *long_settings)
-    assert poll(lambda: journal_written(out) or proc.poll() is not None, 60)
-    workers = children(proc.pid)
+    proc = runs.start("mel", clips, "-o", out, "-j", "2", *long_settings, *options)
+    assert poll(lambda: journal_written(out) or proc.poll() is not None, 120)
+    workers = descendants(proc.pid)
     assert proc.poll() is None, "the run ended before it could be killed"
     assert workers
     proc.kill()  # the main process only
@@ -221,6 +231,7 @@ def kill_trial(runs: Runs, clips: Path, out: Path) -> None:
     assert poll(lambda: lock_is_free(out), GONE_WITHIN)
     assert poll(lambda: not any(map(alive, workers)), GONE_WITHIN)
     assert arrays(out) == at_kill, "an output appeared after the run was killed"
+    proc.communicate(timeout=30)  # its pipes: closed by now
     # The next run cleans up and finishes.
     code, _, err = runs.run("mel", clips, "-o", out, "-j", "2", "-q", *SLOW)
     assert code == 0, err
