@@ -19,9 +19,13 @@ need it).
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+# Not from typing, whose import is most of this module's time: the command
+# takes Ctrl-C in hand only once this package is imported (see __main__).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .audio import AudioInfo, probe
     from .batch import run
     from .errors import AudioError, MelcliError, ParameterError, UsageError

@@ -15,8 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
-from collections.abc import Iterator
+import sys
+
+# Only what the interpreter has imported at start-up (not typing, nor
+# threading): the command imports this module first, to take Ctrl-C in hand
+# (see melcli.__main__).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @contextlib.contextmanager
@@ -33,7 +39,11 @@ def deferred() -> Iterator[None]:
     end acts on them), this does nothing.
     """
     global _holding
-    if _holding or threading.current_thread() is not threading.main_thread():
+    threading = sys.modules.get("threading")  # none: only the main thread
+    if _holding or (
+        threading is not None
+        and threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
     arrived: list[signal.Signals] = []

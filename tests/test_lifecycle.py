@@ -268,7 +268,8 @@ def test_signals_at_random_moments_end_with_their_status(
         out = runs.cwd / f"out{trial}"
         signum = rng.choice([signal.SIGINT, signal.SIGTERM])
         twice = trial % 2 == 1
-        proc = start_blocked(out, clips, "-j", "2", *SLOW)
+        stats = ("--stats",) * (trial % 3 == 0)  # the signal may come as it runs
+        proc = start_blocked(out, clips, "-j", "2", *SLOW, *stats)
         runs.started.append(proc)
         time.sleep(rng.uniform(0.0, 4.0))
         send = os.killpg if signum == signal.SIGINT else os.kill
@@ -283,7 +284,7 @@ def test_signals_at_random_moments_end_with_their_status(
             kill_group(proc)
             pytest.fail(f"trial {trial}: no exit after the signal")
         if proc.returncode == 0:  # it had finished before the signal
-            assert err.splitlines()[-1] == "8 written.", err
+            assert "8 written." in err.splitlines(), err
             continue
         check_stopped(out, proc.returncode, err, signum)
 
