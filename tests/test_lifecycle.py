@@ -99,7 +99,7 @@ def _signals_blocked() -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGTERM])
 
 
-def start_blocked(out: Path, *args: object) -> subprocess.Popen[str]:
+def start_blocked(runs: Runs, out: Path, *args: object) -> subprocess.Popen[str]:
     """Start ``melcli mel`` with SIGINT and SIGTERM blocked until it takes them.
 
     The first milliseconds are CPython's own start-up (site, .pth files),
@@ -107,16 +107,7 @@ def start_blocked(out: Path, *args: object) -> subprocess.Popen[str]:
     handling: started this way, a signal sent then waits until melcli's
     handlers are in place (it unblocks them), as if it arrived at that moment.
     """
-    return subprocess.Popen(
-        [*melcli_command(), "mel", *(str(a) for a in args), "-o", str(out)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(),
-        start_new_session=True,
-        preexec_fn=_signals_blocked,
-    )
+    return runs.start("mel", *args, "-o", out, preexec_fn=_signals_blocked)
 
 
 @pytest.fixture(scope="module")
@@ -269,8 +260,7 @@ def test_signals_at_random_moments_end_with_their_status(
         signum = rng.choice([signal.SIGINT, signal.SIGTERM])
         twice = trial % 2 == 1
         stats = ("--stats",) * (trial % 3 == 0)  # the signal may come as it runs
-        proc = start_blocked(out, clips, "-j", "2", *SLOW, *stats)
-        runs.started.append(proc)
+        proc = start_blocked(runs, out, clips, "-j", "2", *SLOW, *stats)
         time.sleep(rng.uniform(0.0, 4.0))
         send = os.killpg if signum == signal.SIGINT else os.kill
         with contextlib.suppress(ProcessLookupError):
@@ -341,8 +331,7 @@ def test_a_signal_during_start_up(clips: Path, runs: Runs) -> None:
     for trial in range(12):
         out = runs.cwd / f"out{trial}"
         signum = signal.SIGINT if trial % 2 else signal.SIGTERM
-        proc = start_blocked(out, clips, "-j", "2", *SLOW)
-        runs.started.append(proc)
+        proc = start_blocked(runs, out, clips, "-j", "2", *SLOW)
         time.sleep(rng.uniform(0.0, 0.4))
         os.killpg(proc.pid, signum)
         try:
