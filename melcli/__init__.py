@@ -20,24 +20,38 @@ need it).
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
-from .errors import AudioError, MelcliError, ParameterError, UsageError
-from .params import MelParams
-from .presets import preset_params
-from .report import Report, Result, Status
-
+# Not from typing, whose import is most of this module's time: the command
+# takes Ctrl-C in hand only once this package is imported (see __main__).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .audio import AudioInfo, probe
     from .batch import run
+    from .errors import AudioError, MelcliError, ParameterError, UsageError
     from .gallery import build_gallery
+    from .params import MelParams
     from .pipeline import mel_spectrogram, process_one
+    from .presets import preset_params
+    from .report import Report, Result, Status
     from .stats import write_stats
 
 __version__ = "0.1.0"
 
-#: Public names imported on first use: their modules import numpy.
+#: Public names imported on first use: some modules import numpy, and the
+#: ``melcli`` command starts (and takes Ctrl-C in hand, see ``__main__``)
+#: before it imports any of them.
 _LAZY = {
+    "AudioError": "errors",
+    "MelcliError": "errors",
+    "ParameterError": "errors",
+    "UsageError": "errors",
+    "MelParams": "params",
+    "preset_params": "presets",
+    "Report": "report",
+    "Result": "report",
+    "Status": "report",
     "AudioInfo": "audio",
     "probe": "audio",
     "run": "batch",

@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import itertools
 import os
-import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from .report import Report, Result, Status
 from .runners import Runner, make_runner
 from .storage import webdataset
 from .storage.webdataset import Recorder
-from .write import remove_temp_files
+from .write import remove_files, remove_temp_files
 
 
 @dataclass
@@ -242,11 +241,10 @@ def run_plan(
     :class:`~melcli.storage.webdataset.SampleStore` to use.
     """
     started = time.perf_counter()
+    started_ns = time.time_ns()
     report = Report()
     settings = params.fingerprint()
     changed = params.changed()  # with settings: the effective settings
-    if manifest is not None:
-        manifest.begin()  # from now on, a killed run leaves its journal behind
     fmt = "npy" if store is None else webdataset.FORMAT
     build = decide(
         the_plan,
@@ -327,65 +325,173 @@ def run_plan(
             for job, why in build.refused
         ),
     )
+    handed = HandedOut()
+    outcomes: Iterator[tuple[Task, Result | BaseException]] | None = None
+
+    def take(task: Task, outcome: Result | BaseException) -> Result:
+        """Count and record one task's outcome; return its result."""
+        if isinstance(outcome, BaseException):
+            # The worker died or was stopped mid-file: drop its temp files.
+            remove_temp_files(task.job.outputs)
+        if samples is not None:
+            staged = task.job
+            if not isinstance(outcome, BaseException):
+                # Stored and counted together, or not at all (on Ctrl-C).
+                with interrupts.deferred():
+                    if outcome.status is Status.WRITTEN:
+                        outcome = samples.add(outcome, staged)
+                    if outcome.status is Status.WRITTEN:
+                        report.add(outcome)
+                        handed.settle(task)
+                if outcome.status is Status.WRITTEN:
+                    if on_result is not None:
+                        on_result(outcome)
+                    return outcome  # in the manifest once its shard is closed
+            samples.discard(staged)
+            handed.settle(task)
+            task = dataclasses.replace(task, job=samples.original(staged))
+        if isinstance(outcome, BaseException):
+            outcome = Result(
+                src=task.job.src,
+                status=Status.FAILED,
+                reason=str(outcome) or describe_exception(outcome),
+            )
+        if task.render_only and outcome.status is Status.WRITTEN:
+            outcome = _with_npy(outcome, task.job, manifest)
+        record(outcome, task.job)
+        handed.settle(task)
+        return outcome
+
+    if manifest is not None:
+        # From now on, a killed run leaves its journal behind, and an
+        # interrupted one commits the manifest. (Until now nothing was written,
+        # only stale outputs pruned, which the next run prunes again: a signal
+        # while planning leaves no journal to recover from.)
+        manifest.begin()
     try:
         while chunk := list(itertools.islice(known, HOLD_EVERY)):
             with interrupts.deferred():  # one hold per chunk, not per file
                 for result, job in chunk:
                     record(result, job)
-        for task, outcome in runner.run(work, tasks):
-            if isinstance(outcome, BaseException):
-                # The worker died or was stopped mid-file: drop its temp files.
-                remove_temp_files(task.job.outputs)
-            if samples is not None:
-                staged = task.job
-                if not isinstance(outcome, BaseException):
-                    # Stored and counted together, or not at all (on Ctrl-C).
-                    with interrupts.deferred():
-                        if outcome.status is Status.WRITTEN:
-                            outcome = samples.add(outcome, staged)
-                        if outcome.status is Status.WRITTEN:
-                            report.add(outcome)
-                    if outcome.status is Status.WRITTEN:
-                        if on_result is not None:
-                            on_result(outcome)
-                        continue  # in the manifest once its shard is closed
-                samples.discard(staged)
-                task = dataclasses.replace(task, job=samples.original(staged))
-            if isinstance(outcome, BaseException):
-                outcome = Result(
-                    src=task.job.src,
-                    status=Status.FAILED,
-                    reason=str(outcome) or describe_exception(outcome),
-                )
-            if task.render_only and outcome.status is Status.WRITTEN:
-                outcome = _with_npy(outcome, task.job, manifest)
-            record(outcome, task.job)
-            if fail_fast and outcome.status is Status.FAILED:
+        outcomes = runner.run(work, handed.track(tasks))
+        for task, outcome in outcomes:
+            result = take(task, outcome)
+            if fail_fast and result.status is Status.FAILED:
                 break
         if samples is not None and prune:
             samples.compact()
     except KeyboardInterrupt as exc:
-        report.interrupted_by = getattr(exc, "signum", signal.SIGINT)
-        exc.report = report  # type: ignore[attr-defined]
+        _interrupted(report, exc)
         raise
     finally:
-        if samples is not None:
-            try:
-                samples.close()
-            except BaseException:
-                samples.abort()
-                raise
-        if manifest is not None and (samples is not None or had_samples):
-            webdataset.remove_unreferenced(manifest.out, manifest)
-        report.elapsed = time.perf_counter() - started
-        if manifest is not None:
-            try:
-                manifest.commit()
-            except MelcliError as exc:  # a full disk: the journal stays
-                report.errors.append(str(exc))
-            if manifest.journal_error:
-                report.warnings.append(manifest.journal_error)
+        try:
+            # Whatever arrives now (a second Ctrl-C too), this runs to its end.
+            with interrupts.deferred():
+                if outcomes is not None:
+                    close = getattr(outcomes, "close", None)
+                    if close is not None:
+                        close()  # its workers are stopped: nothing more is written
+                    # What they finished before that is recorded, as usual.
+                    for task, outcome in getattr(runner, "late", ()):
+                        take(task, outcome)
+                _remove_unsettled(
+                    handed.pending(),
+                    manifest,
+                    params=params,
+                    samples=samples,
+                    since_ns=started_ns,
+                )
+                report.warnings.extend(getattr(runner, "notes", ()))
+                if samples is not None:
+                    try:
+                        samples.close()
+                    except BaseException:
+                        samples.abort()
+                        raise
+                if manifest is not None and (samples is not None or had_samples):
+                    webdataset.remove_unreferenced(manifest.out, manifest)
+                report.elapsed = time.perf_counter() - started
+                if manifest is not None:
+                    try:
+                        manifest.commit()
+                    except MelcliError as exc:  # a full disk: the journal stays
+                        report.errors.append(str(exc))
+                    if manifest.journal_error:
+                        report.warnings.append(manifest.journal_error)
+        except KeyboardInterrupt as exc:  # one that arrived during the clean-up
+            _interrupted(report, exc)
+            raise
     return report
+
+
+def _interrupted(report: Report, exc: KeyboardInterrupt) -> None:
+    """Mark ``report`` as interrupted by ``exc``'s signal, and attach it to ``exc``."""
+    report.interrupted_by = interrupts.signal_number(exc)
+    exc.report = report  # type: ignore[attr-defined]
+
+
+class HandedOut:
+    """The tasks a runner has taken and whose outcome is not recorded yet.
+
+    When a run stops part way, their workers are stopped, and whatever they
+    finished is deleted (see :func:`_remove_unsettled`): every output is
+    either recorded or gone.
+    """
+
+    def __init__(self) -> None:
+        self._out: dict[int, Task] = {}
+
+    def track(self, tasks: Iterable[Task]) -> Iterator[Task]:
+        """Yield ``tasks``, noting each as handed out."""
+        for task in tasks:
+            self._out[id(task)] = task
+            yield task
+
+    def settle(self, task: Task) -> None:
+        """Note that ``task``'s outcome is recorded."""
+        self._out.pop(id(task), None)
+
+    def pending(self) -> list[Task]:
+        """Return the tasks handed out and not settled."""
+        return list(self._out.values())
+
+
+def _remove_unsettled(
+    tasks: Iterable[Task],
+    manifest: Manifest | None,
+    *,
+    params: MelParams,
+    samples: webdataset.SampleStore | None,
+    since_ns: int,
+) -> None:
+    """Delete what tasks whose outcome was never recorded left behind.
+
+    A worker may have finished a file (or some of its segments, or its array
+    but not its PNG) just as the run was stopped: such an output is neither
+    counted nor in the manifest, and ``--prune`` would never remove it. Kept
+    are only the files the manifest records as they are (a PNG-only task's
+    array), or without a manifest, those older than the run.
+    """
+    for task in tasks:
+        job = task.job
+        if samples is not None:
+            samples.discard(job)
+            continue
+        outputs = [*job.outputs, *segment.more_segments(job.npy, params=params)]
+        remove_temp_files(outputs)
+        if manifest is None:
+            remove_files(
+                p for p in outputs if (st := file_stamp(p)) and st[1] >= since_ns
+            )
+            continue
+        previous = manifest.entries.get(relative_key(job.npy, manifest.out))
+        recorded = previous.get("stamps") if isinstance(previous, dict) else None
+        if not isinstance(recorded, dict):
+            recorded = {}
+        names = [relative_key(p, manifest.out) for p in outputs]
+        manifest.outdir.remove(
+            n for n in names if recorded.get(n) != manifest.outdir.stamp(n)
+        )
 
 
 def _process_task(
@@ -693,4 +799,4 @@ def run(
         )
 
 
-__all__ = ["BuildPlan", "decide", "run", "run_plan"]
+__all__ = ["BuildPlan", "HandedOut", "decide", "run", "run_plan"]

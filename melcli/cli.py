@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from . import __version__, segment
+from . import __version__, interrupts, segment
 from . import shard as sharding
 from .batch import decide, other_settings_warning, run_plan
 from .discover import DEFAULT_EXTENSIONS, Plan, find_audio, normalize_extensions, plan
@@ -1286,18 +1286,6 @@ class _CannotStart(click.ClickException):
     exit_code = 2
 
 
-class _Interrupted(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_interrupted(signum: int, frame: object) -> None:
-    raise _Interrupted(signum)
-
-
 def _build(
     the_plan: Plan,
     out: Path,
@@ -1336,33 +1324,54 @@ def _build(
     runner = _runner(
         the_plan, out, params=params, jobs=jobs, scheduler=scheduler, timeout=timeout
     )
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
-        report = run_plan(
-            the_plan,
-            params=params,
-            runner=runner,
-            manifest=manifest,
-            force=force,
-            prune=prune,
-            fail_fast=fail_fast,
-            on_result=console.on_result,
-            store=_sample_store(
-                manifest, params=params, fmt=fmt, shard_size=shard_size
-            ),
-            render=render,
-        )
-        if getattr(runner, "lost_workers", False):
-            # A Dask worker died mid-file: its temp files are left. (Only now:
-            # until the run ends, tar shards are being written under temp names.)
-            sweep()
+        with _sigterm_interrupts():
+            report = run_plan(
+                the_plan,
+                params=params,
+                runner=runner,
+                manifest=manifest,
+                force=force,
+                prune=prune,
+                fail_fast=fail_fast,
+                on_result=console.on_result,
+                store=_sample_store(
+                    manifest, params=params, fmt=fmt, shard_size=shard_size
+                ),
+                render=render,
+            )
+            if getattr(runner, "lost_workers", False):
+                # A Dask worker died mid-file: its temp files are left. (Only now:
+                # until the run ends, tar shards are being written under temp names.)
+                sweep()
     except KeyboardInterrupt as exc:
-        report = getattr(exc, "report", None) or Report(interrupted_by=signal.SIGINT)
+        report = getattr(exc, "report", None) or Report(
+            interrupted_by=interrupts.signal_number(exc)
+        )
         # The workers are gone; one hit twice may not have removed its temp file.
-        sweep()
+        with interrupts.deferred():
+            sweep()
     finally:
-        signal.signal(signal.SIGTERM, previous)
         console.close()
+    # The summary is printed whole; a signal meanwhile acts after it.
+    with interrupts.deferred():
+        _print_outcome(
+            report,
+            total=total,
+            quiet=quiet,
+            verbose=verbose,
+            recap=console.progressed,
+        )
+    return report
+
+
+def _print_outcome(
+    report: Report, *, total: int, quiet: bool, verbose: bool, recap: bool
+) -> None:
+    """Print what a run did: removed and stale outputs, warnings, the summary.
+
+    With ``recap`` (progress lines were shown), the failures again, by path.
+    """
     if verbose:
         for path in report.pruned:
             click.echo(f"removed stale {display_path(path)}", err=True)
@@ -1377,7 +1386,7 @@ def _build(
         if total == 0:
             click.echo("warning: no audio files found", err=True)
         click.echo(report.summary(), err=True)
-    if not quiet and console.progressed and report.failures:
+    if not quiet and recap and report.failures:
         # In a long log the errors are far apart: all of them once more.
         failures = sorted(report.failures, key=lambda r: os.fsencode(r.src))
         click.echo(f"{len(failures)} failed, by path:", err=True)
@@ -1386,7 +1395,23 @@ def _build(
                 f"  {display_path(r.src)}: {display_path(_one_line(r.reason))}",
                 err=True,
             )
-    return report
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Let SIGTERM stop a run as Ctrl-C does, unless its handler is set already.
+
+    (:func:`main` sets both for the whole command; this is for ``cli`` called
+    from Python, as tests do.)
+    """
+    if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupts.raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _runner(
@@ -2143,15 +2168,59 @@ _add_envvars(mel)
 
 
 def main() -> None:
-    """Entry point of the ``melcli`` console script."""
+    """Run the ``melcli`` command and exit with its status.
+
+    SIGINT and SIGTERM stop it wherever they arrive (see
+    :func:`melcli.interrupts.stop_on_signals`; :func:`melcli.__main__.main`
+    sets that up before this module is even imported): what finished is
+    recorded, and the exit status is 130 or 143, also when the signal comes
+    after the run, while the summary is printed.
+    """
+    try:
+        try:
+            interrupts.stop_on_signals()
+            code = _run_command()
+        finally:
+            interrupts.note_signals()  # from here on a signal changes the status
+    except KeyboardInterrupt as exc:
+        click.echo("interrupted", err=True)
+        code = 128 + interrupts.signal_number(exc)
+    # The process ends here: spare it the garbage collector's last pass over
+    # every object it made. With Dask loaded (--scheduler local) that pass
+    # took 60-80 ms of each run (measured); the system reclaims it all.
+    gc.freeze()
+    _exit(code)
+
+
+def _run_command() -> int:
+    """Run click without its own Ctrl-C handling (``Aborted!``, exit 1)."""
     tune_allocator()
     try:
-        cli(prog_name="melcli")
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    finally:
-        # The process ends here: spare it the garbage collector's last pass
-        # over every object it made. With Dask loaded (--scheduler local) that
-        # pass took 60-80 ms of each run (measured); the system reclaims it all.
-        gc.freeze()
+        try:
+            cli.main(prog_name="melcli", standalone_mode=False)
+        except click.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                raise exc.__context__ from None
+            click.echo("Aborted!", err=True)
+            return 1
+        except click.ClickException as exc:
+            exc.show()
+            return exc.exit_code
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        click.echo(exc.code, err=True)
+        return 1
+    return 0
+
+
+def _exit(code: int) -> None:
+    """Exit with ``code``, or 128 + the signal if one arrived unanswered."""
+    signum = interrupts.block_for_exit()
+    if signum is not None and code != 128 + signum:
+        with contextlib.suppress(OSError):
+            click.echo("interrupted", err=True)
+        code = 128 + signum
+    with contextlib.suppress(OSError):  # stdout closed early (| head)
+        sys.stdout.flush()
+    sys.exit(code)

@@ -133,6 +133,8 @@ class DaskRunner:
         self.shared_paths = [os.path.abspath(p) for p in shared_paths]
         self.warm_up = warm_up
         self.lost_workers = False
+        #: Outcomes of batches that had finished when the run stopped early.
+        self.late: list[tuple[Any, Any]] = []
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -143,6 +145,7 @@ class DaskRunner:
         if first is _NOTHING:  # nothing to do: no cluster at all
             return
         pending = itertools.chain([first], pending)  # type: ignore[list-item]
+        self.late = []
         with self._client() as client:
             mark = _event_mark(client)
             _check_workers(client, self.shared_paths)
@@ -192,10 +195,35 @@ class DaskRunner:
                         outcome = self.restore(item, outcome)
                     yield item, outcome
         except BaseException:  # interrupted, or the consumer stopped
+            self.late = self._finished(in_flight.values())
             futures = [future for future, _ in in_flight.values()]
             with contextlib.suppress(Exception):
                 client.cancel(futures, force=True)
             raise
+
+    def _finished(
+        self, in_flight: Iterable[tuple[Any, list[T]]]
+    ) -> list[tuple[T, Any]]:
+        """Return the outcomes of the batches that had finished, not yet taken.
+
+        Their files are written: the run records them rather than deleting
+        them (see :func:`melcli.batch.run_plan`).
+        """
+        late: list[tuple[T, Any]] = []
+        deadline = time.monotonic() + LATE_WITHIN
+        for future, batch in in_flight:
+            if future.status != "finished":
+                continue
+            try:
+                timeout = max(0.1, deadline - time.monotonic())
+                outcomes = list(future.result(timeout=timeout))
+            except Exception:
+                continue
+            for item, (outcome, _) in zip(batch, outcomes, strict=False):
+                if self.restore is not None and not isinstance(outcome, BaseException):
+                    outcome = self.restore(item, outcome)
+                late.append((item, outcome))
+        return late
 
     @contextlib.contextmanager
     def _client(self) -> Iterator[Client]:
@@ -232,6 +260,8 @@ class DaskRunner:
 
 
 _NOTHING = object()
+#: Seconds a stopped run waits for the outcomes of batches already finished.
+LATE_WITHIN = 5.0
 
 
 #: What the local cluster's worker processes start with (see

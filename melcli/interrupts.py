@@ -1,16 +1,28 @@
-"""Hold Ctrl-C and SIGTERM while a few statements that belong together run.
+"""Ctrl-C and SIGTERM: hold them while a few statements that belong together run.
 
 A run records each result twice, in the report and in the manifest, and a
 shard is closed and recorded as one step; an interrupt in between would make
 them disagree (a file counted as written that the manifest does not know).
+:func:`deferred` holds the signals over such a block.
+
+The command line goes further (:func:`stop_on_signals`): the first SIGINT or
+SIGTERM raises :class:`Interrupted` (a KeyboardInterrupt that knows its
+signal), and every later one is only noted, so that a second Ctrl-C a few
+milliseconds after the first cannot cut the clean-up short.
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
-import threading
-from collections.abc import Iterator
+import sys
+
+# Only what the interpreter has imported at start-up (not typing, nor
+# threading): the command imports this module first, to take Ctrl-C in hand
+# (see melcli.__main__).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @contextlib.contextmanager
@@ -27,7 +39,11 @@ def deferred() -> Iterator[None]:
     end acts on them), this does nothing.
     """
     global _holding
-    if _holding or threading.current_thread() is not threading.main_thread():
+    threading = sys.modules.get("threading")  # none: only the main thread
+    if _holding or (
+        threading is not None
+        and threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
     arrived: list[signal.Signals] = []
@@ -54,4 +70,125 @@ def deferred() -> Iterator[None]:
 #: Whether a :func:`deferred` block is running (in the main thread).
 _holding = False
 
-__all__ = ["deferred"]
+#: The signals a run stops on.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt.
+
+    Attributes
+    ----------
+    signum : int
+        The signal: the exit status is ``128 + signum`` (130, 143).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def signal_number(exc: BaseException) -> int:
+    """Return the signal behind a KeyboardInterrupt: its own, else SIGINT."""
+    return int(getattr(exc, "signum", signal.SIGINT))
+
+
+def raise_interrupted(signum: int, frame: object) -> None:
+    """Raise :class:`Interrupted` for ``signum`` (a signal handler)."""
+    raise Interrupted(signum)
+
+
+def stop_on_signals() -> None:
+    """Make the first SIGINT or SIGTERM raise :class:`Interrupted`; note the rest.
+
+    For the command line, as the first thing it does: from then on, whenever
+    a signal arrives (while modules are imported, OUT is planned, files are
+    built, the manifest is written), the command stops through the same path
+    and exits with ``128 + signum``. Once one has arrived the process is
+    stopping, and later ones are only noted (see :func:`first_signal`): the
+    clean-up (stopping workers, recording what finished, committing the
+    manifest) is short and bounded, and a second Ctrl-C must not leave it half
+    done. The signals are also unblocked, in case this process inherited them
+    blocked. Calling it again changes nothing.
+    """
+    if _arrived or signal.getsignal(signal.SIGINT) is _stop:
+        return
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def note_signals() -> None:
+    """Only note SIGINT and SIGTERM from now on (a command that is about to exit)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _note)
+
+
+def first_signal() -> int | None:
+    """Return the first signal :func:`stop_on_signals` saw, if any."""
+    return _arrived[0] if _arrived else None
+
+
+def block_for_exit() -> int | None:
+    """Block SIGINT and SIGTERM for good; return the first that arrived, if any.
+
+    For a command about to exit, everything recorded and printed: a signal
+    arriving while the interpreter shuts down (which puts the default
+    handlers back) would kill it, or leave a traceback. Those that arrived
+    and were only noted, or are pending, decide the exit status.
+    """
+    pending: set[int] = set()
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        pending = {int(s) for s in signal.sigpending()} & set(STOP_SIGNALS)
+    first = first_signal()
+    if first is None and pending:
+        first = min(pending)  # SIGINT before SIGTERM: which came first is unknown
+    return first
+
+
+def _stop(signum: int, frame: object) -> None:
+    _note(signum, frame)
+    note_signals()
+    raise Interrupted(signum)
+
+
+def _note(signum: int, frame: object) -> None:
+    _arrived.append(signum)
+
+
+#: The signals that arrived since :func:`stop_on_signals`, in order.
+_arrived: list[int] = []
+
+
+@contextlib.contextmanager
+def signals_blocked() -> Iterator[None]:
+    """Block SIGINT and SIGTERM in this thread while the block runs.
+
+    Around starting a worker process: a child forked meanwhile starts with
+    them blocked, and takes them (as pending) only once it has its own
+    handlers; this process takes those that arrived when the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+__all__ = [
+    "STOP_SIGNALS",
+    "Interrupted",
+    "block_for_exit",
+    "deferred",
+    "first_signal",
+    "note_signals",
+    "raise_interrupted",
+    "signal_number",
+    "signals_blocked",
+    "stop_on_signals",
+]

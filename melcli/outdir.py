@@ -16,6 +16,7 @@ its own files are :func:`reserved`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -244,6 +245,7 @@ class OutputLock:
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
         self._fd = fd
+        _HELD.add(fd)
         return self
 
     def __exit__(
@@ -253,8 +255,30 @@ class OutputLock:
         tb: TracebackType | None,
     ) -> None:
         if self._fd is not None:
+            _HELD.discard(self._fd)
             os.close(self._fd)  # closing releases the lock
             self._fd = None
+
+
+#: The descriptors of the locks this process holds.
+_HELD: set[int] = set()
+
+
+def _release_in_child() -> None:
+    """Close the locks' descriptors in a process forked from this one.
+
+    A lock belongs to the open file, which a forked child shares: a worker
+    left running after its run was killed would hold OUT's lock for as long
+    as it lives. (A child started with exec does not get them at all.)
+    """
+    for fd in _HELD:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_release_in_child)
 
 
 def _holder(fd: int, *, shared: bool) -> str:

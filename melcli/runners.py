@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import functools
 import importlib
 import itertools
@@ -18,11 +19,13 @@ import os
 import select
 import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
+from . import interrupts, write
 from .errors import MelcliError
 from .params import MelParams
 
@@ -42,6 +45,10 @@ class Runner(Protocol):
 
 class SerialRunner:
     """Runs everything in this process, in order (``-j 1``)."""
+
+    def __init__(self, *, notes: Sequence[str] = ()) -> None:
+        #: What the run should be told (a pool that did not fit, see make_runner).
+        self.notes = list(notes)
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -92,6 +99,12 @@ class ProcessRunner:
         self.preload = list(preload)
         self.warm_up = warm_up
         self.timeout = timeout if timeout else None
+        #: What the run should be told about the pool (fewer workers than asked).
+        self.notes: list[str] = []
+        #: The outcomes that had come in, not yet taken, when the consumer
+        #: stopped (an interrupt): what the workers finished before they were
+        #: stopped. Set when :meth:`run` ends early.
+        self.late: list[tuple[Any, Any]] = []
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -104,10 +117,14 @@ class ProcessRunner:
         pending = itertools.chain([first], pending)  # type: ignore[list-item]
         context = self._context()
         workers: list[_Worker[T, R]] = []
+        came: collections.deque[tuple[T, R | BaseException]] = collections.deque()
+        self.late = []
         try:
-            yield from self._drain(context, fn, pending, workers)
+            yield from self._drain(context, fn, pending, workers, came)
         except BaseException:  # interrupted, or the consumer stopped
-            _terminate(workers)
+            with interrupts.deferred():  # a second Ctrl-C must not leave some
+                self.late.extend(came)
+                self.late.extend(_terminate(workers))
             raise
         for worker in workers:
             worker.stop()
@@ -118,6 +135,7 @@ class ProcessRunner:
         fn: Callable[[T], R],
         pending: Iterator[T],
         workers: list[_Worker[T, R]],
+        came: collections.deque[tuple[T, R | BaseException]],
     ) -> Iterator[tuple[T, R | BaseException]]:
         from multiprocessing.connection import wait
 
@@ -145,9 +163,18 @@ class ProcessRunner:
                     break
                 fresh = free is None or (free.items and len(workers) < self.jobs)
                 if fresh:
-                    free = _Worker(
-                        context, fn, self._worker_warm_up, self.timeout, pace
-                    )
+                    try:
+                        free = _Worker(
+                            context, fn, self._worker_warm_up, self.timeout, pace
+                        )
+                    except OSError as exc:
+                        if exc.errno not in _NO_MORE_FILES or not live:
+                            raise _cannot_start(exc) from None
+                        # Out of file descriptors: go on with the workers there are.
+                        self.notes.append(_fewer_workers(self.jobs, len(live), exc))
+                        self.jobs = len(live)
+                        retry.appendleft(item)  # type: ignore[arg-type]
+                        break
                     workers.append(free)
                 assert free is not None
                 try:
@@ -195,7 +222,9 @@ class ProcessRunner:
                     workers.remove(worker)
                     retry.extend(worker.items)  # not started: not its fault
                     worker.items.clear()
-                yield from outcomes
+                came.extend(outcomes)
+                while came:  # those not yet taken when the run stops are late
+                    yield came.popleft()
 
     def _context(self) -> Any:
         import multiprocessing
@@ -233,11 +262,29 @@ class _Worker(Generic[T, R]):
         pace: _Pace | None = None,
     ) -> None:
         self.conn, child = context.Pipe(duplex=True)
+        forked = context.get_start_method() == "fork"
+        # A worker checks that the process that started it is its parent: this
+        # one (fork, spawn), or the fork server, which is gone once this is.
+        parent = os.getpid() if context.get_start_method() != "forkserver" else None
+        # The kernel kills it when its parent *thread* ends: only where that
+        # thread lasts as long as the process (a fork server has one thread).
+        on_death = not forked or threading.current_thread() is threading.main_thread()
         self.process = context.Process(
-            target=_worker_main, args=(child, fn, warm_up), daemon=True
+            target=_worker_main,
+            args=(child, fn, warm_up, parent, on_death),
+            daemon=True,
         )
-        self.process.start()
-        child.close()
+        try:
+            # Forked with Ctrl-C and SIGTERM blocked: it takes them once it
+            # has its own handlers (a KeyboardInterrupt before that would
+            # print a traceback from multiprocessing's start-up code).
+            with interrupts.signals_blocked():
+                self.process.start()
+        except BaseException:
+            self.conn.close()
+            raise
+        finally:
+            child.close()
         # Connection.poll() builds a selector at every call (about 10 us); a
         # result is looked for twice, so a poll object is kept (where there is one).
         self._incoming = select.poll() if hasattr(select, "poll") else None
@@ -324,6 +371,68 @@ class _Worker(Generic[T, R]):
         self.conn.close()
 
 
+#: What running out of file descriptors looks like (the process's, the system's).
+_NO_MORE_FILES = (errno.EMFILE, errno.ENFILE)
+#: File descriptors this process keeps per worker: its pipe, and the two ends
+#: of the pipe that tells it the worker has ended.
+FDS_PER_WORKER = 3
+#: File descriptors left free besides: a forked worker starts with all of this
+#: process's, then opens its own (its input, a temporary output, a PNG's font,
+#: an ffmpeg pipe or two); this process opens the journal, the manifest, a shard.
+FDS_SPARE = 16
+
+
+def workers_for_open_files(jobs: int) -> int:
+    """Return how many workers (at most ``jobs``) fit under the open-file limit.
+
+    The soft ``RLIMIT_NOFILE`` (``ulimit -n``) less what is open now and
+    :data:`FDS_SPARE`, over :data:`FDS_PER_WORKER`; 0 when not even one fits.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return jobs
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    in_use = _open_files()
+    if soft == resource.RLIM_INFINITY or in_use is None:
+        return jobs
+    return max(0, min(jobs, (soft - in_use - FDS_SPARE) // FDS_PER_WORKER))
+
+
+def _open_files() -> int | None:
+    """Count this process's open file descriptors (None where it cannot tell)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return len(os.listdir(folder)) - 1  # less the one listing it
+        except OSError as exc:
+            if exc.errno in _NO_MORE_FILES:
+                return sys.maxsize // 2  # none left at all
+    return None
+
+
+def _fewer_workers(asked: int, jobs: int, exc: OSError | None = None) -> str:
+    """Say that ``jobs`` workers run, not ``asked``, for lack of file descriptors."""
+    how = f"{jobs} worker process{'es' * (jobs != 1)}" if jobs else "this process"
+    if exc is not None:
+        why = f"out of file descriptors ({os.strerror(exc.errno or 0)})"
+    else:
+        try:
+            import resource
+
+            limit = f" ({resource.getrlimit(resource.RLIMIT_NOFILE)[0]})"
+        except ImportError:  # pragma: no cover - not POSIX
+            limit = ""
+        why = f"the limit on open files{limit} leaves no room for more (ulimit -n)"
+    return f"-j {asked}: running in {how}: {why}"
+
+
+def _cannot_start(exc: OSError) -> MelcliError:
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    if exc.errno in _NO_MORE_FILES:
+        reason += " (the limit on open files, ulimit -n: run with fewer -j)"
+    return MelcliError(f"cannot start a worker process: {reason}")
+
+
 def _death_reason(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         try:
@@ -337,16 +446,22 @@ def _death_reason(exitcode: int | None) -> str:
 
 
 def _worker_main(
-    conn: Any, fn: Callable[[Any], Any], warm_up: Callable[[], None] | None = None
+    conn: Any,
+    fn: Callable[[Any], Any],
+    warm_up: Callable[[], None] | None = None,
+    parent: int | None = None,
+    on_death: bool = True,
 ) -> None:
     """Take one item at a time; send back ``(ok, result or exception, seconds)``.
 
-    It leaves when told to, when its pipe closes, or when its parent is gone.
+    It leaves when told to, when its pipe closes, or when its parent is gone
+    (see :func:`_die_with_parent`; ``parent`` is the pid it expects as its
+    parent, None for whatever it has now).
     """
     _init_worker()
+    parent = _die_with_parent(parent, kernel=on_death)
     if warm_up is not None:
         warm_up()
-    parent = os.getppid()
     while True:
         while not conn.poll(1.0):
             if os.getppid() != parent:  # orphaned: the run was killed
@@ -375,8 +490,14 @@ def _worker_main(
 _GRACE = 1.0
 
 
-def _terminate(workers: Sequence[_Worker[Any, Any]], grace: float = _GRACE) -> None:
-    """SIGTERM every worker, and SIGKILL those still alive after ``grace`` s."""
+def _terminate(
+    workers: Sequence[_Worker[T, R]], grace: float = _GRACE
+) -> list[tuple[T, R | BaseException]]:
+    """SIGTERM every worker, and SIGKILL those still alive after ``grace`` s.
+
+    Returns the outcomes they had sent and that were not read yet: a file a
+    worker finished just before it was stopped.
+    """
     processes = [w.process for w in workers]
     for process in processes:
         if process.is_alive():
@@ -387,8 +508,14 @@ def _terminate(workers: Sequence[_Worker[Any, Any]], grace: float = _GRACE) -> N
         if process.is_alive():
             process.kill()
             process.join(1.0)
+    sent: list[tuple[T, R | BaseException]] = []
     for worker in workers:
+        with contextlib.suppress(Exception):  # the end of a message cut short
+            while worker.items and worker.has_message():
+                _ok, value, _seconds = worker.conn.recv()
+                sent.append((worker.items.popleft(), value))
         worker.conn.close()
+    return sent
 
 
 _STOP = "melcli-worker-stop"
@@ -450,6 +577,93 @@ def _init_worker() -> None:
     _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if hasattr(signal, "pthread_sigmask"):  # started with them blocked
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, interrupts.STOP_SIGNALS)
+
+
+def _die_with_parent(parent: int | None, *, kernel: bool = True) -> int:
+    """Make this worker end when its parent does; return the parent's pid.
+
+    A run killed with SIGKILL cannot stop its workers: one left running would
+    go on with its file for as long as it takes (forever if it hangs: only the
+    parent enforces ``--timeout``) and write it after the run is gone. With
+    ``kernel`` (on Linux), the kernel sends this worker SIGKILL when its
+    parent ends (``PR_SET_PDEATHSIG``); a temporary file it leaves is removed
+    by the next run. Elsewhere a thread checks every
+    :data:`PARENT_CHECK_EVERY` s that the parent is still there, and else
+    stops the task as SIGTERM does (removing its temporary file). Either way,
+    an output is never renamed into place once the parent is gone.
+    """
+    if parent is None:
+        _release_fork_server()
+    expected = os.getppid() if parent is None else parent
+    watched = kernel and _set_parent_death_signal(signal.SIGKILL)
+
+    def orphaned() -> bool:
+        return os.getppid() != expected
+
+    if orphaned():  # it died before the kernel was told to watch it
+        os._exit(128 + signal.SIGKILL)
+    write.set_commit_check(_leave_if(orphaned))
+    if not watched:
+        threading.Thread(
+            target=_watch_parent, args=(orphaned,), daemon=True, name="melcli-parent"
+        ).start()
+    return expected
+
+
+def _release_fork_server() -> None:
+    """Let the fork server this worker came from end when the run does.
+
+    A fork server leaves when the last holder of its "alive" pipe is gone;
+    multiprocessing hands that pipe to every process it forks, so that they
+    may start processes too. Pool workers start none: holding it, they would
+    keep the server (their parent) alive after the run was killed, and with
+    it themselves.
+    """
+    from multiprocessing import forkserver
+
+    server: Any = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    """Ask Linux to send this process ``signum`` when its parent ends."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+#: Seconds between two checks that a worker's parent is alive (where the
+#: kernel cannot be asked to do it).
+PARENT_CHECK_EVERY = 0.5
+
+
+def _leave_if(orphaned: Callable[[], bool]) -> Callable[[], None]:
+    def check() -> None:
+        if orphaned():
+            raise SystemExit(128 + signal.SIGTERM)  # unwinds; see task_scope
+
+    return check
+
+
+def _watch_parent(orphaned: Callable[[], bool]) -> None:
+    while not orphaned():
+        time.sleep(PARENT_CHECK_EVERY)
+    os.kill(os.getpid(), signal.SIGTERM)  # unwind the task, as the parent would
+    time.sleep(_GRACE)
+    os._exit(128 + signal.SIGKILL)  # stuck in C code
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -560,17 +774,25 @@ def make_runner(
     jobs = default_jobs() if jobs is None else jobs
     if n_items < 1 or ((jobs <= 1 or n_items <= 1) and not timeout):
         return SerialRunner()
+    asked = max(1, min(jobs, n_items))
+    fit = workers_for_open_files(asked)
+    note = _fewer_workers(asked, fit) if fit < asked else None
+    if fit == 0:
+        return SerialRunner(notes=[note] if note else [])
     preload = [
         "melcli._preload",
         *(["melcli.render", "matplotlib.backends.backend_agg"] * png),
     ]
     warm_up = functools.partial(_warm_up, params) if params is not None else None
-    return ProcessRunner(
-        max(1, min(jobs, n_items)),
+    runner = ProcessRunner(
+        fit,
         preload=preload,
         warm_up=warm_up,
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
     )
+    if note:
+        runner.notes.append(note)
+    return runner
 
 
 def _warm_up(params: MelParams) -> None:

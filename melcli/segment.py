@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -121,6 +122,29 @@ def claimed_by(keys: set[str], *, params: MelParams) -> Callable[[str], bool]:
 
 
 _SEGMENT_NAME = re.compile(r"(.*)\.\d{3,}\.npy", re.DOTALL)
+
+
+def more_segments(npy: Path, *, params: MelParams) -> list[Path]:
+    """Return the segments after the first that exist for a job's array ``npy``.
+
+    With one file per segment, ``npy`` is ``NAME.000.npy`` (see
+    :func:`plan_job`): this lists ``NAME.001.npy``, ``NAME.002.npy``, ...
+    in its folder. Without, there are none.
+    """
+    if not files_layout(params):
+        return []
+    base = unsegmented(npy).name[: -len(".npy")]
+    try:
+        names = os.listdir(npy.parent)
+    except OSError:
+        return []
+    return [
+        npy.parent / name
+        for name in names
+        if name != npy.name
+        and (match := _SEGMENT_NAME.fullmatch(name)) is not None
+        and match.group(1) == base
+    ]
 
 
 def plan_job(job: Job, *, params: MelParams) -> Job:
@@ -337,6 +361,7 @@ __all__ = [
     "check_png",
     "claimed_by",
     "files_layout",
+    "more_segments",
     "n_segments",
     "other_layout",
     "plan_job",

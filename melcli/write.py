@@ -71,6 +71,8 @@ class AtomicFile:
         try:
             self.file.close()
             os.chmod(self.tmp, 0o666 & ~_UMASK)
+            if _commit_check is not None:
+                _commit_check()
             os.replace(self.tmp, self.path)
         except BaseException:
             self.discard()
@@ -82,6 +84,20 @@ class AtomicFile:
             self.file.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.tmp)
+
+
+def set_commit_check(check: Callable[[], None] | None) -> None:
+    """Call ``check`` just before each output of this process takes its final name.
+
+    If it raises, the temporary file is deleted and the exception propagates:
+    a pool worker whose run is gone does not leave an output behind it
+    (:mod:`melcli.runners`).
+    """
+    global _commit_check
+    _commit_check = check
+
+
+_commit_check: Callable[[], None] | None = None
 
 
 #: Longest file name most file systems take, in bytes.

@@ -260,7 +260,9 @@ def test_ctrl_c_cancels_and_closes_the_local_cluster(
         start_new_session=True,
     )
     try:
-        wait_for(lambda: any(out.rglob("*.npy")))
+        journal = out / ".melcli-journal.jsonl"
+        # A file done and recorded (a line of the journal).
+        wait_for(lambda: journal.exists() and b"\n" in journal.read_bytes())
         os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: workers too
         _, err = proc.communicate(timeout=30)
         # The workers are gone with the parent: nothing of the group is left.
@@ -277,6 +279,9 @@ def test_ctrl_c_cancels_and_closes_the_local_cluster(
     finished = outputs(out)
     assert 0 < len(finished) < N_SLOW
     assert all(slow_reference[name] == data for name, data in finished.items())
+    # What a worker finished as the signal came is recorded, or else deleted.
+    recorded = {k for k, e in manifest(out).items() if e["status"] == "written"}
+    assert set(finished) == recorded
 
     rerun = subprocess.run(
         [*melcli_command(), *map(str, args)],

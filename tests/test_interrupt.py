@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,9 @@ class Runs:
         self.cwd = cwd
         self.started: list[subprocess.Popen[str]] = []
 
-    def start(self, *args: object) -> subprocess.Popen[str]:
+    def start(
+        self, *args: object, preexec_fn: Callable[[], None] | None = None
+    ) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
             [*melcli_command(), *(str(a) for a in args)],
             stdin=subprocess.DEVNULL,
@@ -67,6 +69,7 @@ class Runs:
             cwd=self.cwd,
             env=clean_env(),
             start_new_session=True,
+            preexec_fn=preexec_fn,
         )
         self.started.append(proc)
         return proc

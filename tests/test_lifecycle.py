@@ -1,0 +1,420 @@
+"""Worker processes and signals at any moment: kill -9, two Ctrl-C, no descriptors.
+
+Each test repeats its scenario several times: these are races, and one lucky
+trial proves little. Every time limit is sized for a loaded 2-core machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import noise_clips
+from test_interrupt import Runs, clean_env, journal_written, kill_group, melcli_command
+
+#: Settings that make each 4-s clip cost a little CPU: a run of 8 takes seconds.
+SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
+#: Seconds a stopped or orphaned process may take to be gone, on a busy machine.
+GONE_WITHIN = 15.0
+
+
+# ------------------------------------------------------------------ helpers
+def lock_is_free(out: Path) -> bool:
+    """Whether OUT's lock can be taken now (and release it at once)."""
+    try:
+        fd = os.open(out / ".melcli.lock", os.O_RDWR)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def poll(condition: object, timeout: float) -> bool:
+    """Poll ``condition()`` every 50 ms for up to ``timeout`` s; return the last."""
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie that no one reaps has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def written_in_manifest(out: Path) -> set[str]:
+    """The outputs the manifest records (every name in every entry's stamps)."""
+    path = out / "manifest.jsonl"
+    if not path.exists():
+        return set()
+    names: set[str] = set()
+    for line in path.read_text(encoding="ascii").splitlines():
+        entry = json.loads(line)
+        if entry.get("status") in ("written", "up-to-date"):
+            names.update(entry["stamps"])
+    return names
+
+
+def arrays(out: Path) -> set[str]:
+    return {p.relative_to(out).as_posix() for p in out.rglob("*.npy")}
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, and by them, and so on."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as f:
+                parents[int(entry)] = int(f.read().rpartition(")")[2].split()[1])
+    found = [pid]
+    for child, parent in sorted(parents.items()):  # parents start first
+        if parent in found:
+            found.append(child)
+    return found[1:]
+
+
+def _signals_blocked() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGTERM])
+
+
+def start_blocked(runs: Runs, out: Path, *args: object) -> subprocess.Popen[str]:
+    """Start ``melcli mel`` with SIGINT and SIGTERM blocked until it takes them.
+
+    The first milliseconds are CPython's own start-up (site, .pth files),
+    before any melcli code runs, where a signal gets Python's default
+    handling: started this way, a signal sent then waits until melcli's
+    handlers are in place (it unblocks them), as if it arrived at that moment.
+    """
+    return runs.start("mel", *args, "-o", out, preexec_fn=_signals_blocked)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """8 four-second stereo WAVs in 2 folders."""
+    root = tmp_path_factory.mktemp("lifecycle") / "clips"
+    return noise_clips(root, n=8, frames=4 * 44100, folders=2, seed=14)
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Runs:
+    runs = Runs(tmp_path)
+    yield runs  # type: ignore[misc]
+    runs.reap()
+
+
+# ------------------------------------------------------------------ kill -9
+#: A run of two pool workers under OUT's lock, as ``melcli mel`` holds it:
+#: each writes ``started-N`` (its pid), then, after ``seconds`` (busy) or never
+#: (hung), an output. Its parent is killed with SIGKILL meanwhile.
+ORPHAN_SCRIPT = """
+import sys, time, os
+from pathlib import Path
+from melcli import runners
+from melcli.outdir import OutputLock
+from melcli.write import atomic_write
+
+OUT = Path(sys.argv[1])
+SECONDS = float(sys.argv[2])  # 0: hung
+runners._start_method = lambda: sys.argv[3]
+
+def work(i):
+    with runners.task_scope():
+        (OUT / f"started-{{i}}").write_text(str(os.getpid()))
+        if SECONDS:
+            time.sleep(SECONDS)
+        else:
+            while True:
+                time.sleep(1)
+        atomic_write(OUT / f"late-{{i}}.npy", lambda f: f.write(b"late"))
+    return i
+
+if __name__ == "__main__":
+    with OutputLock(OUT):
+        for _ in runners.ProcessRunner(2, preload=[]).run(work, range(2)):
+            pass
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_kill_9_leaves_no_worker_holding_the_lock_or_writing(
+    tmp_path: Path, method: str
+) -> None:
+    script = tmp_path / "orphans.py"
+    script.write_text(textwrap.dedent(ORPHAN_SCRIPT).format())
+    for trial, seconds in enumerate([20.0, 0.0, 20.0, 0.0]):  # busy, hung, ...
+        orphan_trial(script, tmp_path / f"out{trial}", seconds, method)
+
+
+def orphan_trial(script: Path, out: Path, seconds: float, method: str) -> None:
+    out.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(out), str(seconds), method],
+        env=clean_env(),
+        start_new_session=True,
+    )
+    try:
+        started = [out / "started-0", out / "started-1"]
+        assert poll(lambda: all(p.exists() for p in started), 60)
+        assert poll(lambda: all(p.read_text() for p in started), 10)
+        workers = [int(p.read_text()) for p in started]
+        assert not lock_is_free(out)  # the run holds it
+        proc.kill()  # the parent only, as the OOM killer or kill -9 PID would
+        proc.wait(timeout=30)
+
+        assert poll(lambda: lock_is_free(out), GONE_WITHIN), (
+            f"an orphaned worker holds the lock ({'busy' if seconds else 'hung'})"
+        )
+        assert poll(lambda: not any(map(alive, workers)), GONE_WITHIN), (
+            "a worker outlived its parent"
+        )
+        assert not list(out.glob("late-*")), "a worker wrote after the run died"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def test_kill_9_of_melcli_frees_out_at_once(clips: Path, runs: Runs) -> None:
+    for trial in range(2):
+        kill_trial(runs, clips, runs.cwd / f"out{trial}")
+
+
+def test_kill_9_of_melcli_with_a_local_dask_cluster(clips: Path, runs: Runs) -> None:
+    # Its workers are forked from a fork server, not from melcli, and Dask
+    # ends them when the process that started them is gone.
+    pytest.importorskip("distributed")
+    kill_trial(runs, clips, runs.cwd / "out", "--scheduler", "local")
+
+
+def kill_trial(runs: Runs, clips: Path, out: Path, *options: str) -> None:
+    long_settings = ("--hop-length", "16", "--n-fft", "8192", "--n-mels", "32")
+    proc = runs.start("mel", clips, "-o", out, "-j", "2", *long_settings, *options)
+    assert poll(lambda: journal_written(out) or proc.poll() is not None, 120)
+    workers = descendants(proc.pid)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    assert workers
+    proc.kill()  # the main process only
+    proc.wait(timeout=30)  # not its pipes, which its workers hold too
+    at_kill = arrays(out)
+
+    assert poll(lambda: lock_is_free(out), GONE_WITHIN)
+    assert poll(lambda: not any(map(alive, workers)), GONE_WITHIN)
+    assert arrays(out) == at_kill, "an output appeared after the run was killed"
+    proc.communicate(timeout=30)  # its pipes: closed by now
+    # The next run cleans up and finishes (at the default settings: quicker).
+    code, _, err = runs.run("mel", clips, "-o", out, "-j", "2", "-q")
+    assert code == 0, err
+    assert arrays(out) == written_in_manifest(out)
+
+
+# --------------------------------------------------------- signals any time
+def check_stopped(out: Path, code: int, err: str, signum: int) -> None:
+    """What any stop must leave: the signal's status, one clean story, no orphans."""
+    assert code == 128 + signum, (code, err)
+    assert "Traceback" not in err, err
+    assert "Aborted!" not in err, err
+    assert "interrupted" in err.splitlines()[-1], err
+    assert not list(out.rglob("*.melcli-tmp")), err
+    assert arrays(out) <= written_in_manifest(out), (
+        "a complete array is in neither the manifest nor the summary",
+        err,
+    )
+    assert not (out / ".melcli-journal.jsonl").exists(), "manifest not committed"
+    if (out / "manifest.jsonl").exists():
+        last = err.splitlines()[-1]
+        written = sum(
+            json.loads(line)["status"] == "written"
+            for line in (out / "manifest.jsonl").read_text().splitlines()
+        )
+        if last.startswith("interrupted: "):
+            assert last.startswith(f"interrupted: {written} written"), (last, written)
+
+
+def test_signals_at_random_moments_end_with_their_status(
+    clips: Path, runs: Runs
+) -> None:
+    rng = random.Random(1414)
+    for trial in range(10):
+        out = runs.cwd / f"out{trial}"
+        signum = rng.choice([signal.SIGINT, signal.SIGTERM])
+        twice = trial % 2 == 1
+        stats = ("--stats",) * (trial % 3 == 0)  # the signal may come as it runs
+        proc = start_blocked(runs, out, clips, "-j", "2", *SLOW, *stats)
+        time.sleep(rng.uniform(0.0, 4.0))
+        send = os.killpg if signum == signal.SIGINT else os.kill
+        with contextlib.suppress(ProcessLookupError):
+            send(proc.pid, signum)
+            if twice:
+                time.sleep(rng.uniform(0.001, 0.03))
+                send(proc.pid, signum)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            pytest.fail(f"trial {trial}: no exit after the signal")
+        if proc.returncode == 0:  # it had finished before the signal
+            assert "8 written." in err.splitlines(), err
+            continue
+        check_stopped(out, proc.returncode, err, signum)
+
+
+def test_a_signal_while_the_manifest_is_committed(
+    clips: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run is done; the signal comes as the manifest is written.
+    from melcli import batch
+    from melcli.discover import plan
+    from melcli.manifest import Manifest
+    from melcli.params import MelParams
+    from melcli.runners import SerialRunner
+
+    real_commit = Manifest.commit
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        out = tmp_path / f"out{signum}"
+
+        def commit(self: Manifest, signum: int = signum) -> None:
+            os.kill(os.getpid(), signum)
+            time.sleep(0.05)  # the handler runs now, unless held
+            real_commit(self)
+
+        monkeypatch.setattr(Manifest, "commit", commit)
+        previous = signal.signal(signal.SIGTERM, _raise_with_signum)
+        try:
+            with pytest.raises(KeyboardInterrupt) as caught:
+                batch.run_plan(
+                    plan([clips], out),
+                    params=MelParams(n_mels=32),
+                    runner=SerialRunner(),
+                    manifest=Manifest.load(out),
+                )
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        report = caught.value.report  # type: ignore[attr-defined]
+        assert report.interrupted_by == signum
+        assert report.summary().startswith("interrupted: 8 written")
+        assert not (out / ".melcli-journal.jsonl").exists()
+        assert arrays(out) == written_in_manifest(out)
+        assert len(arrays(out)) == 8
+
+
+def _raise_with_signum(signum: int, frame: object) -> None:
+    from melcli.interrupts import Interrupted
+
+    raise Interrupted(signum)
+
+
+def test_a_signal_during_start_up(clips: Path, runs: Runs) -> None:
+    # Right after the start (see start_blocked), while melcli imports click
+    # and the pipeline, or plans the run.
+    rng = random.Random(7)
+    for trial in range(12):
+        out = runs.cwd / f"out{trial}"
+        signum = signal.SIGINT if trial % 2 else signal.SIGTERM
+        proc = start_blocked(runs, out, clips, "-j", "2", *SLOW)
+        time.sleep(rng.uniform(0.0, 0.4))
+        os.killpg(proc.pid, signum)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            pytest.fail(f"trial {trial}: no exit after the signal")
+        check_stopped(out, proc.returncode, err, signum)
+
+
+# ------------------------------------------------------- out of descriptors
+def _few_descriptors() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+
+
+def test_few_file_descriptors_lower_the_parallelism(
+    clips: Path, tmp_path: Path
+) -> None:
+    for trial in range(3):
+        out = tmp_path / f"out{trial}"
+        proc = subprocess.run(
+            [*melcli_command(), "mel", str(clips), "-o", str(out), "-j", "8"],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            preexec_fn=_few_descriptors,
+            timeout=300,
+            check=False,
+        )
+        err = proc.stderr
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+        assert "-j 8: running in" in err, err
+        assert "ulimit -n" in err, err
+        assert err.splitlines()[-1] == "8 written.", err
+        assert arrays(out) == written_in_manifest(out)
+        assert len(arrays(out)) == 8
+
+
+def test_running_out_of_descriptors_mid_run_keeps_what_finished(
+    tmp_path: Path,
+) -> None:
+    # The limit drops after the pool was sized (another part of the program
+    # opened files): the pool goes on with the workers it has.
+    script = tmp_path / "emfile.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, resource, sys
+            from melcli import runners
+
+            def work(i):
+                return i * i
+
+            def items():
+                for i in range(40):
+                    if i == 2:  # two workers started: no room for more
+                        n = len(os.listdir("/proc/self/fd"))
+                        resource.setrlimit(resource.RLIMIT_NOFILE, (n + 2, n + 2))
+                    yield i
+
+            if __name__ == "__main__":
+                runner = runners.ProcessRunner(8, preload=[])
+                done = []
+                for item, outcome in runner.run(work, items()):
+                    done.append(outcome)
+                assert sorted(done) == [i * i for i in range(40)], done
+                print(len(done), runner.jobs, runner.notes)
+            """
+        )
+    )
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        count, jobs, notes = proc.stdout.split(" ", 2)
+        assert count == "40"
+        assert 1 <= int(jobs) < 8
+        assert "out of file descriptors" in notes
