@@ -458,6 +458,7 @@ def _worker_main(
     (see :func:`_die_with_parent`; ``parent`` is the pid it expects as its
     parent, None for whatever it has now).
     """
+    global _COMMITTED
     _init_worker()
     parent = _die_with_parent(parent, kernel=on_death)
     if warm_up is not None:
@@ -472,6 +473,7 @@ def _worker_main(
             return
         if isinstance(item, str) and item == _STOP:
             return
+        _COMMITTED = False
         started = time.perf_counter()
         try:
             outcome: tuple[bool, Any] = (True, fn(item))
@@ -484,6 +486,8 @@ def _worker_main(
             return
         except Exception as exc:  # an outcome that cannot be pickled
             conn.send((False, MelcliError(f"{type(exc).__name__}: {exc}"), seconds))
+        if _STOP_AFTER_SEND:  # SIGTERM came once an output was in place
+            os._exit(128 + signal.SIGTERM)
 
 
 #: Seconds a worker sent SIGTERM has to leave before it is sent SIGKILL.
@@ -652,8 +656,10 @@ PARENT_CHECK_EVERY = 0.5
 
 def _leave_if(orphaned: Callable[[], bool]) -> Callable[[], None]:
     def check() -> None:
+        global _COMMITTED
         if orphaned():
             raise SystemExit(128 + signal.SIGTERM)  # unwinds; see task_scope
+        _COMMITTED = True  # an output of this task takes its final name now
 
     return check
 
@@ -673,8 +679,17 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     inside multiprocessing's queue code, where an exception would leave a lock
     held and the parent waiting forever. Later SIGTERMs are ignored, so that
     the unwinding itself is not interrupted.
+
+    Once the task has put an output in place, it is finished and its result
+    sent before the worker leaves (see :func:`_worker_main`): the parent
+    records what it finished instead of deleting it as unsettled. A task that
+    takes longer than the parent's grace period is killed all the same.
     """
+    global _STOP_AFTER_SEND
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if _COMMITTED:
+        _STOP_AFTER_SEND = True
+        return
     if _IN_TASK:
         raise SystemExit(128 + signum)
     os._exit(128 + signum)
@@ -836,6 +851,10 @@ def task_scope() -> Iterator[None]:
 #: True in pool workers (set by their initializer), and while one runs a task.
 _IN_WORKER = False
 _IN_TASK = False
+#: In a worker: the current task has put an output in its final place, so a
+#: SIGTERM waits until its result is sent (:func:`_exit_on_sigterm`).
+_COMMITTED = False
+_STOP_AFTER_SEND = False
 
 
 __all__ = [

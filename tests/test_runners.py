@@ -145,3 +145,33 @@ def test_pace_batches_only_short_items() -> None:
     for _ in range(50):
         pace.add(1e-6)
     assert (pace.nap(), pace.depth()) == (COLLECT_EVERY, MAX_DEPTH)
+
+
+def _finish_then_get_sigterm(path: str) -> str:
+    """A task that puts its output in place, then is sent SIGTERM (a Ctrl-C's)."""
+    from pathlib import Path
+
+    from melcli.runners import task_scope
+    from melcli.write import atomic_write
+
+    with task_scope():
+        atomic_write(Path(path), lambda f: f.write(b"done"))
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)  # the signal is handled by now
+        return path
+
+
+def test_a_worker_stopped_after_its_output_is_in_place_sends_its_result(
+    tmp_path: object,
+) -> None:
+    # Stopping a run sends its workers SIGTERM. One that has already renamed
+    # its output into place must still report it, or the run deletes a
+    # finished file as one it never heard of.
+    from pathlib import Path
+
+    target = Path(str(tmp_path)) / "a.npy"
+    outcomes = list(
+        ProcessRunner(1, preload=[]).run(_finish_then_get_sigterm, [str(target)])
+    )
+    assert outcomes == [(str(target), str(target))]
+    assert target.read_bytes() == b"done"
