@@ -42,6 +42,7 @@ import numpy as np
 
 from . import audio
 from .params import CMAP, IMAGE_CMAP, MelParams, RenderParams
+from .report import display_path
 from .transform import hz_to_mel
 from .write import atomic_write
 
@@ -76,6 +77,18 @@ class _Canvas:
     agg: Any
     backgrounds: dict[tuple[Any, ...], Any]
     wave_ax: Any = None
+
+
+def title_text(name: str) -> str:
+    r"""Return a file name as a figure can show it, character for character.
+
+    Bytes that are not UTF-8 (``surrogateescape``) and control characters are
+    shown as escapes (:func:`melcli.report.display_path`; the font has no glyph
+    for them), and ``$`` is escaped so that matplotlib does not read
+    ``$...$`` as mathematical text (``$\foo$.wav`` would fail to draw).
+    """
+    shown = "\\".join(display_path(part) for part in name.split("\\"))
+    return shown.replace("$", r"\$")
 
 
 def render_png(
@@ -122,6 +135,7 @@ def render_png(
         return
     panels = S_db[np.newaxis] if S_db.ndim == 2 else S_db
     n_panels, n_mels, frames = panels.shape
+    title = title_text(title)
     label = colour_label(params)
     canvas = _canvas(n_panels, render.waveform, render.effective_cmap, label)
     vmin, vmax = _colour_limits_for(panels, params)

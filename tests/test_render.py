@@ -196,6 +196,25 @@ def test_figure_has_title_axis_labels_and_db_colorbar(
     assert all("dB" in t for t in ticks)
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("caf\udcc3\udca9\udcff.wav", "caf\\xc3\\xa9\\xff.wav"),  # not UTF-8
+        ("$\\foo$ 100$.wav", "\\$\\foo\\$ 100\\$.wav"),  # not mathtext
+        ("a\tb\u202e.wav", "a\\tb\\u202e.wav"),  # no glyph, no reordering
+    ],
+)
+def test_any_file_name_can_be_a_title(
+    tmp_path: Path, captured: list[Figure], name: str, shown: str
+) -> None:
+    png = tmp_path / "x.png"
+    render_png(png, tone_db(), sr=22050, params=MelParams(), title=name)
+
+    assert png_size(png)[0] > 0
+    (fig,) = captured
+    assert fig.axes[0].get_title() == shown
+
+
 def test_image_maps_back_to_the_array(tmp_path: Path, captured: list[Figure]) -> None:
     S_db = tone_db()
     render_png(tmp_path / "x.png", S_db, sr=22050, params=MelParams(), title="x")
