@@ -519,9 +519,12 @@ def _remove_replaced(
 
     A file that now gives fewer segments leaves no ``NAME.NNN.npy`` behind, and
     one whose segment layout or place in OUT changed leaves none of its
-    earlier outputs. A file another job of this run writes is never deleted.
+    earlier outputs. An input rebuilt because it (or the settings) changed,
+    that now fails or is skipped, leaves none either: its old arrays describe
+    audio or settings that are gone, and nothing would record them. A file
+    another job of this run writes is never deleted.
     """
-    if result.status is not Status.WRITTEN:
+    if result.status is Status.UP_TO_DATE:
         return
     manifest = elsewhere.manifest
     key = relative_key(job.npy, manifest.out)
@@ -529,8 +532,13 @@ def _remove_replaced(
     out = manifest.out
     if not webdataset.is_sample(previous):  # shards go once nothing points at them
         now = {relative_key(p, out) for p in result.outputs}
+        own: set[str] = set()  # its own names are free now: it wrote nothing
+        if result.status is not Status.WRITTEN:
+            own = {relative_key(p, out) for p in job.outputs}
         names = previous.get("stamps", {})
-        manifest.outdir.remove(n for n in names if n not in now and n not in keys)
+        manifest.outdir.remove(
+            n for n in names if n not in now and (n not in keys or n in own)
+        )
     _replace_other_places(job, elsewhere, keys=keys, params=params)
 
 

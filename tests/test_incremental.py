@@ -545,6 +545,39 @@ def test_failed_file_is_recorded_and_retried(
     assert np.load(out / "x.npy").shape[0] == 128
 
 
+@pytest.mark.parametrize(
+    ("change", "options", "ending"),
+    [
+        ("garbage", (), "1 failed."),
+        ("short", ("--min-duration", "0.5"), "1 skipped."),
+    ],
+)
+def test_an_input_that_now_fails_or_is_skipped_leaves_no_old_outputs(
+    dataset: Path, tmp_path: Path, change: str, options: tuple[str, ...], ending: str
+) -> None:
+    # Its old array and PNG describe audio that is gone; kept, they would be
+    # files in OUT that no manifest entry records and --prune never removes.
+    out = tmp_path / "out"
+    assert mel(dataset, out, "--png", *options).exit_code == 0
+    rel = "dogs/bark1.wav"
+    before = snapshot(out)
+    if change == "garbage":
+        (dataset / rel).write_bytes(b"RIFF but no audio" * 50)
+    else:
+        sf.write(dataset / rel, tone(440.0, seconds=0.1), 22050)
+    touch_later(dataset / rel)
+
+    result = mel(dataset, out, "--png", *options)
+
+    assert summary(result).endswith(ending), result.stderr
+    after = snapshot(out)
+    gone = {npy_rel(rel), Path(rel).with_suffix(".png").as_posix()}
+    assert gone <= before.keys()
+    assert after.keys() == before.keys() - gone
+    assert all(after[k] == before[k] for k in after)
+    assert manifest(out)[npy_rel(rel)]["status"] == ending.split()[1].rstrip(".")
+
+
 def test_non_utf8_name_round_trips_through_the_manifest(
     write_audio: WriteAudio, tmp_path: Path
 ) -> None:
