@@ -19,7 +19,7 @@ settings; the same clips as FLAC, Ogg Vorbis and MP3 (there, the decoder
 alone is the other yardstick); and many 5-s mono 16 kHz WAV files with
 ``--preset whisper``. Each also runs ``-j 2`` on the N files, against ``-j 1``.
 
-It lives beside ``bench.py`` and uses its harness (``import bench``).
+It uses the benchmark's harness (``bench/harness.py``) and data (``bench/data.py``).
 """
 
 from __future__ import annotations
@@ -34,8 +34,30 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
-
-import bench as h
+from data import (
+    CLIP_SECONDS,
+    Dataset,
+    _clip_rel,
+    _rng,
+    _temp_name,
+    synthesize,
+    warm_page_cache,
+)
+from harness import (
+    Check,
+    Config,
+    Contender,
+    Outcome,
+    Timings,
+    available_cpus,
+    log,
+    melcli_mel,
+    plural,
+    race,
+    ratio_check,
+    spread_notes,
+    table,
+)
 
 #: Targets of issue 19: melcli -j 1 per file over the floor, at most.
 TARGET_WAV = 1.15
@@ -66,11 +88,11 @@ class Workload:
     files: int
     options: tuple[str, ...]
     compressed: bool
-    seconds: float = h.CLIP_SECONDS
+    seconds: float = CLIP_SECONDS
 
 
 # ================================================================== test audio
-def compressed_set(dataset: h.Dataset, n: int, fmt: str, subtype: str) -> Path:
+def compressed_set(dataset: Dataset, n: int, fmt: str, subtype: str) -> Path:
     """The first ``n`` clips of (a), encoded as ``fmt``, in their class folders."""
     wav = dataset.clip_set(n)
     ext = fmt.lower()
@@ -80,31 +102,31 @@ def compressed_set(dataset: h.Dataset, n: int, fmt: str, subtype: str) -> Path:
         if target.exists():  # written under a temporary name: complete
             continue
         data, sr = sf.read(str(path), dtype="float32")
-        temp = h._temp_name(target).with_suffix(f".tmp.{ext}")
+        temp = _temp_name(target).with_suffix(f".tmp.{ext}")
         sf.write(str(temp), data, sr, format=fmt, subtype=subtype)
         os.replace(temp, target)
     return root
 
 
-def short_set(dataset: h.Dataset, n: int) -> Path:
-    """``n`` 5-s mono 16 kHz 16-bit WAV files (signals as :func:`bench.synthesize`)."""
+def short_set(dataset: Dataset, n: int) -> Path:
+    """``n`` 5-s mono 16 kHz 16-bit WAV files (signals as :func:`data.synthesize`)."""
     root = dataset.base / "short" / f"n{n}"
     frames = SHORT_SECONDS * SHORT_SR
     for index in range(n):
-        path = root / h._clip_rel(index)
+        path = root / _clip_rel(index)
         try:
             complete = sf.info(str(path)).frames == frames
         except (OSError, RuntimeError):
             complete = False
         if not complete:
-            mono = h.synthesize(h._rng(3, index), frames).mean(axis=1)
-            temp = h._temp_name(path)
+            mono = synthesize(_rng(3, index), frames).mean(axis=1)
+            temp = _temp_name(path)
             sf.write(str(temp), mono, SHORT_SR, format="WAV", subtype="PCM_16")
             os.replace(temp, path)
     return root
 
 
-def workloads(cfg: h.Config, dataset: h.Dataset) -> list[Workload]:
+def workloads(cfg: Config, dataset: Dataset) -> list[Workload]:
     n, short = cfg.floor_files, cfg.short_files
     wav = Workload(
         "wav",
@@ -280,13 +302,13 @@ def floor_per_file(
 
 
 # ==================================================================== workload
-def floor(cfg: h.Config, dataset: h.Dataset) -> h.Outcome:
+def floor(cfg: Config, dataset: Dataset) -> Outcome:
     """(f) Per workload: the floor, melcli -j 1's cost per file, and -j 2."""
-    cpus = h.available_cpus()
+    cpus = available_cpus()
     lines = [
         f"(f) the floor: each stage alone (librosa's arithmetic, in process, the "
         f"least of {cfg.floor_reps}) against melcli -j 1 per file (whole runs on N "
-        f"and N/2 files: start-up set aside), {h.plural(cfg.rounds, 'round')}; "
+        f"and N/2 files: start-up set aside), {plural(cfg.rounds, 'round')}; "
         "CPU time for both (a busy machine delays a run more than it slows its "
         "work); -j 2 / -j 1 in wall time, whole runs on N files"
     ]
@@ -294,21 +316,19 @@ def floor(cfg: h.Config, dataset: h.Dataset) -> h.Outcome:
     data: dict[str, Any] = {"cpus": cpus, "rounds": cfg.rounds, "workloads": {}}
     rows_of = workloads(cfg, dataset)
     for w in rows_of:
-        h.log(f"  (f) {w.name} ...")
-        h.warm_page_cache(w.src)
+        log(f"  (f) {w.name} ...")
+        warm_page_cache(w.src)
         files = sorted(p for p in w.src.rglob("*") if p.is_file())
         stage_s = floor_per_file(files, w.options, reps=cfg.floor_reps)
         floor_s = sum(stage_s.values())
         half = w.files // 2
         contenders = [
-            h.Contender("j1", h.melcli_mel(w.src, "-j", "1", *w.options)),
-            h.Contender("j1-half", h.melcli_mel(w.half, "-j", "1", *w.options)),
+            Contender("j1", melcli_mel(w.src, "-j", "1", *w.options)),
+            Contender("j1-half", melcli_mel(w.half, "-j", "1", *w.options)),
         ]
         if cpus > 1:
-            contenders.append(
-                h.Contender("j2", h.melcli_mel(w.src, "-j", "2", *w.options))
-            )
-        timings, _ = h.race(contenders, cfg.rounds)
+            contenders.append(Contender("j2", melcli_mel(w.src, "-j", "2", *w.options)))
+        timings, _ = race(contenders, cfg.rounds)
         per_file = (_cpu(timings["j1"]) - _cpu(timings["j1-half"])) / (w.files - half)
         fitted = per_file > 0
         ratio = per_file / floor_s if fitted else float("nan")
@@ -342,11 +362,11 @@ def floor(cfg: h.Config, dataset: h.Dataset) -> h.Outcome:
             checks.append(_at_most(f"{w.name}: -j 1 / floor", ratio, target))
         if speedup is not None:
             checks.append(
-                h.ratio_check(
+                ratio_check(
                     "f", f"{w.name}: -j 2 / -j 1", speedup, at_least=TARGET_TWO_WORKERS
                 )
             )
-        notes.extend(h.spread_notes({f"{w.name} {k}": t for k, t in timings.items()}))
+        notes.extend(spread_notes({f"{w.name} {k}": t for k, t in timings.items()}))
         data["workloads"][w.name] = {
             "title": w.title,
             "files": w.files,
@@ -372,19 +392,19 @@ def floor(cfg: h.Config, dataset: h.Dataset) -> h.Outcome:
         "/ decode",
         "-j 2 / -j 1",
     ]
-    lines += [*h.table(header, rows)]
+    lines += [*table(header, rows)]
     lines += [f"  {w.name}: {w.title}" for w in rows_of]
-    return h.Outcome(data=data, checks=checks, lines=lines, notes=notes)
+    return Outcome(data=data, checks=checks, lines=lines, notes=notes)
 
 
-def _cpu(t: h.Timings) -> float:
+def _cpu(t: Timings) -> float:
     """The median CPU time of a contender's runs (user + system), in seconds."""
     return float(np.median([run.cpu_seconds for run in t.runs]))
 
 
-def _at_most(measure: str, value: float, target: float) -> h.Check:
+def _at_most(measure: str, value: float, target: float) -> Check:
     known = not np.isnan(value)
-    return h.Check(
+    return Check(
         "f",
         measure,
         value,

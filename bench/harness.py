@@ -1,0 +1,437 @@
+r"""The benchmark's harness: whole-process runs, races, sanity checks, targets.
+
+Every contender runs as a whole process into a fresh output folder;
+:func:`race` alternates the contenders round by round; :func:`comparer`
+checks that two contenders wrote the same arrays; a workload returns an
+:class:`Outcome` of JSON data, :class:`Check`\ s against its targets and the
+lines of its table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+BASELINE_SCRIPT = BENCH_DIR / "baseline.py"
+FBANK_BASELINE_SCRIPT = BENCH_DIR / "fbank_baseline.py"
+#: Arrays agree when no value differs by more (dB).
+TOLERANCE_DB = 1e-3
+#: (d) and (h): melcli -j 1 peak RSS on the long file, MB = 10**6 bytes.
+TARGET_RSS_MB = 400.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """What to run, from the command line."""
+
+    data: Path
+    files: int
+    scale_files: int
+    png_files: int
+    profile_files: int
+    rounds: int
+    startup_rounds: int
+    long_minutes: float
+    floor_files: int
+    short_files: int
+    floor_reps: int
+    gallery_files: int
+    workloads: tuple[str, ...]
+    skip_long: bool
+    skip_reference: bool
+    json_path: Path | None
+    quick: bool
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """One whole-process run: wall time and peak resident memory."""
+
+    seconds: float
+    peak_rss_bytes: int
+    #: user + system CPU time of the process and the children it waited for.
+    cpu_seconds: float = 0.0
+
+
+class BenchError(Exception):
+    """A contender failed or the benchmark could not run a workload."""
+
+
+def _subprocess_env() -> dict[str, str]:
+    # The same non-interactive matplotlib backend for everyone, display or not.
+    return {**os.environ, "MPLBACKEND": "Agg"}
+
+
+def run_process(argv: Sequence[str]) -> ProcessRun:
+    """Run ``argv`` to completion and measure its wall time and peak RSS.
+
+    Peak RSS comes from ``os.wait4``, which returns the resource usage of that
+    one child: its ``ru_maxrss`` is the largest resident set of the child and of
+    any descendants it waited for (a maximum over processes, not a sum). This
+    is exact for single-process runs such as ``melcli -j 1`` and the sequential
+    baseline, and, unlike ``getrusage(RUSAGE_CHILDREN)`` in this process, it is
+    not polluted by earlier children. With a worker pool it is at most the
+    largest single process, not the pool's total: workers that the measured
+    process does not reap itself (a forkserver's, say) are not counted.
+    """
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            list(argv),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=_subprocess_env(),
+        )
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            stderr.seek(0)
+            tail = stderr.read().decode(errors="replace").strip()[-2000:]
+            raise BenchError(f"exit status {proc.returncode}: {' '.join(argv)}\n{tail}")
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    scale = 1 if sys.platform == "darwin" else 1024
+    return ProcessRun(
+        seconds=seconds,
+        peak_rss_bytes=usage.ru_maxrss * scale,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+    )
+
+
+def melcli_command() -> list[str]:
+    """The ``melcli`` console script next to this Python, else ``python -m``."""
+    script = Path(sys.executable).with_name("melcli")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
+
+
+Command = Callable[[Path], list[str]]
+
+
+def melcli_mel(src: Path, *options: str) -> Command:
+    """``melcli mel SRC -o OUT [options]``, given OUT."""
+    return lambda out: [*melcli_command(), "mel", str(src), "-o", str(out), *options]
+
+
+def at_once(commands: Sequence[Command]) -> Command:
+    """Run ``commands`` together, each into its own folder under OUT.
+
+    Through ``sh`` (its start-up is about a millisecond); the exit status is
+    non-zero if any of them failed.
+    """
+
+    def command(out: Path) -> list[str]:
+        starts = [
+            f"{shlex.join(make(out / f'part{i}'))} & p{i}=$!"
+            for i, make in enumerate(commands)
+        ]
+        waits = [f"wait $p{i} || s=1" for i in range(len(commands))]
+        return ["sh", "-c", "; ".join([*starts, "s=0", *waits, "exit $s"])]
+
+    return command
+
+
+def baseline(src: Path, *options: str) -> Command:
+    """``python bench/baseline.py SRC OUT [options]``, given OUT."""
+    return lambda out: [
+        sys.executable,
+        str(BASELINE_SCRIPT),
+        str(src),
+        str(out),
+        *options,
+    ]
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A named command, run into a fresh output folder each time."""
+
+    name: str
+    command: Command
+
+
+@dataclass
+class Timings:
+    """Every run of one contender."""
+
+    runs: list[ProcessRun] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> list[float]:
+        return [run.seconds for run in self.runs]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(run.peak_rss_bytes for run in self.runs) / 1e6
+
+    def as_json(self, *, files: int, audio_seconds: float) -> dict[str, Any]:
+        return {
+            "seconds": self.seconds,
+            "median_seconds": self.median,
+            "min_seconds": min(self.seconds),
+            "max_seconds": max(self.seconds),
+            "peak_rss_mb": self.peak_rss_mb,
+            "files_per_second": files / self.median,
+            "realtime_factor": audio_seconds / self.median,
+        }
+
+
+def new_output(name: str) -> Path:
+    """A new empty output folder in the temporary directory."""
+    return Path(tempfile.mkdtemp(prefix=f"melcli-bench-{name}-"))
+
+
+def remove(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def fresh_output(name: str) -> Iterator[Path]:
+    """A new empty output folder, removed afterwards."""
+    out = new_output(name)
+    try:
+        yield out
+    finally:
+        remove(out)
+
+
+def race(
+    contenders: Sequence[Contender],
+    rounds: int,
+    *,
+    verify: Callable[[dict[str, Path]], Sanity] | None = None,
+) -> tuple[dict[str, Timings], Sanity | None]:
+    """Run every contender ``rounds`` times, alternating, each into a fresh folder.
+
+    The order rotates from round to round, so no contender always runs first
+    (or right after the heaviest one). ``verify`` is called once, with the
+    first round's output folders, before they are removed; later rounds remove
+    each output folder as soon as its run ends.
+    """
+    timings = {c.name: Timings() for c in contenders}
+    sanity = None
+    for round_index in range(rounds):
+        shift = round_index % len(contenders)
+        keep = verify is not None and sanity is None
+        folders: dict[str, Path] = {}
+        try:
+            for contender in [*contenders[shift:], *contenders[:shift]]:
+                out = folders[contender.name] = new_output(contender.name)
+                run = run_process(contender.command(out))
+                timings[contender.name].runs.append(run)
+                log(
+                    f"  round {round_index + 1}/{rounds} {contender.name}: "
+                    f"{run.seconds:.2f} s"
+                )
+                if not keep:
+                    remove(folders.pop(contender.name))
+            if verify is not None and keep:
+                sanity = verify(folders)
+        finally:
+            for out in folders.values():
+                remove(out)
+    return timings, sanity
+
+
+@dataclass(frozen=True)
+class Sanity:
+    """Whether two contenders wrote the same arrays (a few files compared)."""
+
+    label: str
+    compared: int
+    max_abs_diff_db: float
+    counts: dict[str, int]
+    expected: int
+    #: The largest difference allowed, in ``unit`` (log filterbanks: none).
+    limit: float = TOLERANCE_DB
+    unit: str = "dB"
+
+    @property
+    def agree(self) -> bool:
+        complete = all(n == self.expected for n in self.counts.values())
+        return complete and self.compared > 0 and self.max_abs_diff_db <= self.limit
+
+    def line(self) -> str:
+        if all(n == self.expected for n in self.counts.values()):
+            counts = f"each wrote all {self.expected} outputs"
+        else:
+            written = ", ".join(f"{name} {n}" for name, n in self.counts.items())
+            counts = f"outputs written: {written} (expected {self.expected} each)"
+        verdict = "OK" if self.agree else "MISMATCH"
+        unit = f" {self.unit}" if self.unit else ""
+        return (
+            f"sanity: {self.label} on {plural(self.compared, 'file')}: max |diff| "
+            f"{self.max_abs_diff_db:.1e}{unit} (limit {self.limit:g}{unit}); "
+            f"{counts}: {verdict}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "compared": self.compared,
+            "max_abs_diff_db": self.max_abs_diff_db,
+            "counts": self.counts,
+            "expected": self.expected,
+            "limit": self.limit,
+            "unit": self.unit,
+            "agree": self.agree,
+        }
+
+
+def comparer(
+    first: str,
+    second: str,
+    *,
+    expected: int,
+    suffixes: Sequence[str] = (".npy",),
+    label: str | None = None,
+    limit: float = TOLERANCE_DB,
+    unit: str = "dB",
+) -> Callable[[dict[str, Path]], Sanity]:
+    """Compare ``first``'s and ``second``'s arrays on up to 3 files, spread out."""
+
+    def verify(folders: dict[str, Path]) -> Sanity:
+        a, b = folders[first], folders[second]
+        counts = {
+            f"{name} {suffix}": _count(folders[name], suffix)
+            for name in (first, second)
+            for suffix in suffixes
+        }
+        common = sorted(
+            {p.relative_to(a) for p in a.rglob("*.npy")}
+            & {p.relative_to(b) for p in b.rglob("*.npy")}
+        )
+        picked = common[:: max(1, len(common) // 3)][:3]
+        diff = max((max_abs_diff(a / rel, b / rel) for rel in picked), default=0.0)
+        return Sanity(
+            label=label or f"{first} vs {second}",
+            compared=len(picked),
+            max_abs_diff_db=diff,
+            counts=counts,
+            expected=expected,
+            limit=limit,
+            unit=unit,
+        )
+
+    return verify
+
+
+def _count(folder: Path, suffix: str) -> int:
+    return sum(1 for _ in folder.rglob(f"*{suffix}"))
+
+
+def max_abs_diff(a: Path | np.ndarray, b: Path | np.ndarray) -> float:
+    """Largest absolute difference in dB; infinite when the shapes differ."""
+    x = np.load(a) if isinstance(a, Path) else a
+    y = np.load(b) if isinstance(b, Path) else b
+    if x.shape != y.shape:
+        return math.inf
+    return float(np.max(np.abs(x.astype(np.float64) - y), initial=0.0))
+
+
+@dataclass(frozen=True)
+class Check:
+    """One measure against its target."""
+
+    workload: str
+    measure: str
+    value: float
+    shown: str
+    target: str
+    passed: bool | None  # None: not applicable here
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "n/a"}[self.passed]
+
+
+@dataclass
+class Outcome:
+    """What one workload measured: JSON data, the checks and the printed lines."""
+
+    data: dict[str, Any]
+    checks: list[Check]
+    lines: list[str]
+    sanity: Sanity | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def spread_notes(timings: dict[str, Timings], limit: float = 0.25) -> list[str]:
+    """Warn about contenders whose runs varied a lot: something else was running."""
+    notes = []
+    for name, t in timings.items():
+        spread = (max(t.seconds) - min(t.seconds)) / t.median
+        if spread > limit:
+            notes.append(
+                f"warning: {name}: runs varied by {spread:.0%} of the median "
+                "(a busy machine?); trust the ratios less"
+            )
+    return notes
+
+
+def ratio_check(workload: str, measure: str, value: float, *, at_least: float) -> Check:
+    return Check(
+        workload,
+        measure,
+        value,
+        f"{value:.2f}x",
+        f">= {at_least:g}x",
+        value >= at_least,
+    )
+
+
+def available_cpus() -> int:
+    """CPUs this process may use (melcli's default -j)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1
+) -> list[str]:
+    """Align columns: the first ``left`` to the left, the rest to the right."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row: Sequence[str]) -> str:
+        cells = [
+            cell.ljust(width) if i < left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  " + "   ".join(cells).rstrip()
+
+    rule = "  " + "-" * (sum(widths) + 3 * (len(widths) - 1))
+    return [fmt(header), rule, *(fmt(row) for row in rows)]
