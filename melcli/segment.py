@@ -115,10 +115,19 @@ def claimed_by(keys: set[str], *, params: MelParams) -> Callable[[str], bool]:
     def claimed(name: str) -> bool:
         if name in keys:
             return True
-        match = _SEGMENT_NAME.fullmatch(name)
-        return files and match is not None and match.group(1) in bases
+        return files and segment_base(name) in bases
 
     return claimed
+
+
+def segment_base(name: str) -> str | None:
+    """Return ``NAME`` of a segment file name ``NAME.000.npy``, or None if not one.
+
+    The index has three digits or more (``NAME.1000.npy`` follows
+    ``NAME.999.npy``); ``NAME`` is any text, even empty or with newlines.
+    """
+    match = _SEGMENT_NAME.fullmatch(name)
+    return None if match is None else match[1]
 
 
 _SEGMENT_NAME = re.compile(r"(.*)\.\d{3,}\.npy", re.DOTALL)
@@ -141,9 +150,7 @@ def more_segments(npy: Path, *, params: MelParams) -> list[Path]:
     return [
         npy.parent / name
         for name in names
-        if name != npy.name
-        and (match := _SEGMENT_NAME.fullmatch(name)) is not None
-        and match.group(1) == base
+        if name != npy.name and segment_base(name) == base
     ]
 
 
@@ -285,9 +292,8 @@ def write(
     from . import audio, stream
 
     limit = stream.STREAM_SECONDS if stream.can_stream_waveform(params) else None
-    try:
-        wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
-    except audio.TooLong:
+    wave = audio.load(job.src, params, timings=timings, max_seconds=limit)
+    if wave is None:  # too long to decode whole: block by block
         done = None
         try:
             with audio.open_audio(job.src, params) as (f, info, notes):

@@ -331,15 +331,10 @@ class _Segments:
         self.planned = planned
 
     def __contains__(self, path: object) -> bool:
-        match = _SEGMENT_FILE.fullmatch(getattr(path, "name", ""))
-        return (
-            isinstance(path, Path)
-            and match is not None
-            and path.with_name(match[1] + ".npy") in self.planned
-        )
-
-
-_SEGMENT_FILE = re.compile(r"(.+)\.\d{3,}\.npy")
+        if not isinstance(path, Path):
+            return False
+        base = segment.segment_base(path.name)
+        return base is not None and path.with_name(base + ".npy") in self.planned
 
 
 __all__ = [
