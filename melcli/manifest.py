@@ -25,7 +25,6 @@ import contextlib
 import functools
 import json
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any, BinaryIO, Self
 
 from .errors import MelcliError, os_reason
 from .outdir import OutDir, open_append, read_regular, safe_name
+from .segment import segment_base
 from .storage.tarshards import shard_index
 from .write import atomic_write
 
@@ -55,7 +55,7 @@ def relative_key(path: Path, out: Path) -> str:
     """Return ``path`` relative to ``out``, with POSIX separators."""
     prefix = os.path.join(os.fspath(out), "")
     text = os.fspath(path)
-    if text.startswith(prefix):  # the usual case, and 20x faster than relpath
+    if text.startswith(prefix):  # the usual case, and far cheaper than relpath
         return text[len(prefix) :].replace(os.sep, "/")
     return Path(os.path.relpath(path, out)).as_posix()
 
@@ -73,8 +73,9 @@ def installed_version(name: str) -> str:
 
     As ``importlib.metadata.version``, read from the name of the package's
     ``NAME-VERSION.dist-info`` folder next to it when there is exactly one:
-    importing ``importlib.metadata`` (email, zipfile, csv...) costs about
-    30 ms, a fifth of a one-file run. Other layouts go through it.
+    importing ``importlib.metadata`` (email, zipfile, csv...) is a large
+    share of a one-file run (bench/README.md, "Figures behind the code").
+    Other layouts go through it.
     """
     import importlib.util
 
@@ -489,9 +490,6 @@ def entry_problem(entry: object) -> str | None:
     return None
 
 
-_SEGMENT = re.compile(r"\.\d{3,}\.npy")
-
-
 def _own_output(key: str, name: str) -> bool:
     """Return whether ``name`` can be an output of the input whose key is ``key``.
 
@@ -504,11 +502,7 @@ def _own_output(key: str, name: str) -> bool:
     if name == key.removesuffix(".npy") + ".png":
         return True
     stem = key.removesuffix(".000.npy")
-    return (
-        stem != key
-        and name.startswith(stem)
-        and _SEGMENT.fullmatch(name, len(stem)) is not None
-    )
+    return stem != key and segment_base(name) == stem
 
 
 def _source_of(entry: Entry) -> str:
