@@ -41,6 +41,7 @@ from .errors import MelcliError, UsageError
 from .params import MelParams
 from .pipeline import settings_warnings
 from .report import Result
+from .runners import _NOTHING
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from distributed import Client
@@ -162,7 +163,7 @@ class DaskRunner:
         prefix = f"melcli-{uuid.uuid4().hex[:12]}"
         counter = itertools.count()
         window, resized = _window(client), time.monotonic()
-        pace = _Pace()
+        pace = _BatchSize()
         try:
             while True:
                 if time.monotonic() - resized > RESIZE_EVERY:
@@ -259,7 +260,6 @@ class DaskRunner:
                 cluster.close()
 
 
-_NOTHING = object()
 #: Seconds a stopped run waits for the outcomes of batches already finished.
 LATE_WITHIN = 5.0
 
@@ -277,8 +277,8 @@ def start_fork_server() -> bool:
     ("spawn"), which imports Dask and then melcli's pipeline again. Workers
     forked from a fork server that has imported them already start at once;
     and the server, started before this process imports Dask, imports them on
-    another core meanwhile. Measured side by side on ``make bench`` (k)'s 600
-    clips with 2 workers (medians of 5 runs): 3.10 s a run instead of 3.36 s.
+    another core meanwhile: a shorter run, measured side by side with
+    ``make bench`` (k) (figures: bench/README.md, "Figures behind the code").
 
     Returns whether there is a fork server (not on Windows, nor without
     Dask). Starting it again does nothing: a server already running keeps its
@@ -305,7 +305,8 @@ def _local_cluster(workers: int) -> Any:
 
     # Dask sets MALLOC_TRIM_THRESHOLD_=65536 in the workers it spawns, to hand
     # memory back to the OS sooner; every large numpy buffer then costs fresh
-    # pages, and melcli's STFT took twice as long (measured side by side). An
+    # pages, and melcli's STFT took much longer (measured side by side; the
+    # figure is in bench/README.md, "Figures behind the code"). An
     # explicit MALLOC_TRIM_THRESHOLD_ in the environment still wins. (Workers
     # forked from the fork server have the environment it started with.)
     settings: dict[str, Any] = {
@@ -371,8 +372,10 @@ def _outcomes(future: Any, n: int) -> list[tuple[Any, float]]:
     return [(error, 0.0)] * n
 
 
-class _Pace:
+class _BatchSize:
     """How many items a task carries: about BATCH_SECONDS of recent work.
+
+    (The local pool paces its workers differently: :class:`melcli.runners._Pace`.)
 
     The time per item is the median of the last items measured, so that the
     first items (which pay a worker's imports) do not weigh for long.

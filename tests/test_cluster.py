@@ -479,7 +479,7 @@ def test_a_shard_on_a_cluster(
 
 
 def test_quick_items_are_batched_slow_ones_are_not() -> None:
-    pace = melcli_cluster._Pace()
+    pace = melcli_cluster._BatchSize()
     assert pace.batch == 1
     pace.update([1.5])  # the first item pays the worker's imports
     assert pace.batch == 1
