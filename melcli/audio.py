@@ -21,6 +21,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import soundfile as sf
@@ -111,14 +112,6 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
 
 class TooShort(AudioError):
     """The file is shorter than ``params.min_duration``: skipped, not failed."""
-
-
-class TooLong(Exception):
-    """Raised by :func:`load` with ``max_seconds`` for a file to stream instead."""
-
-    def __init__(self, info: AudioInfo) -> None:
-        super().__init__(f"{info.duration:.0f} s")
-        self.info = info
 
 
 #: Native sampling rates outside this range fail before any decoding, in Hz: a
@@ -499,13 +492,29 @@ def frames_to_read(info: AudioInfo, params: MelParams) -> int:
     return int(params.duration * info.samplerate)
 
 
+@overload
+def load(
+    path: str | os.PathLike[str],
+    params: MelParams,
+    *,
+    timings: dict[str, float] | None = None,
+    max_seconds: None = None,
+) -> Waveform: ...
+@overload
+def load(
+    path: str | os.PathLike[str],
+    params: MelParams,
+    *,
+    timings: dict[str, float] | None = None,
+    max_seconds: float | None,
+) -> Waveform | None: ...
 def load(
     path: str | os.PathLike[str],
     params: MelParams,
     *,
     timings: dict[str, float] | None = None,
     max_seconds: float | None = None,
-) -> Waveform:
+) -> Waveform | None:
     """Decode ``path``, mix and resample it as ``librosa.load`` would.
 
     Parameters
@@ -518,13 +527,15 @@ def load(
         If given, seconds spent in ``"decode"``, ``"mix"`` and ``"resample"``
         are stored in it.
     max_seconds : float or None
-        Raise :class:`TooLong` instead of decoding more than this many seconds.
+        Decode nothing and return None for a file longer than this many
+        seconds (or too large to hold): the caller streams it instead.
 
     Returns
     -------
-    Waveform
+    Waveform or None
         ``y`` has shape ``(n,)`` when ``params.mono`` is true, else
-        ``(channels, n)`` (also for a one-channel file).
+        ``(channels, n)`` (also for a one-channel file). None only with
+        ``max_seconds``, for a file longer than that.
 
     Raises
     ------
@@ -543,7 +554,7 @@ def load(
                 wanted > max_seconds * info.samplerate
                 or wanted * info.channels > MAX_IN_MEMORY_SAMPLES
             ):
-                raise TooLong(info)
+                return None
         if info.subtype == "PCM_16":
             data = f.read(frames=frames, dtype="int16", always_2d=True)
         else:

@@ -42,6 +42,7 @@ import dataclasses
 import hashlib
 import math
 import os
+from typing import overload
 
 import numpy as np
 
@@ -136,6 +137,24 @@ def clip_waveform(
     return pad_to(y[..., start : start + size], size, pad=params.pad)
 
 
+@overload
+def load(
+    path: str | os.PathLike[str],
+    params: MelParams,
+    *,
+    key: str,
+    timings: dict[str, float] | None = None,
+    max_seconds: None = None,
+) -> audio.Waveform: ...
+@overload
+def load(
+    path: str | os.PathLike[str],
+    params: MelParams,
+    *,
+    key: str,
+    timings: dict[str, float] | None = None,
+    max_seconds: float | None,
+) -> audio.Waveform | None: ...
 def load(
     path: str | os.PathLike[str],
     params: MelParams,
@@ -143,20 +162,19 @@ def load(
     key: str,
     timings: dict[str, float] | None = None,
     max_seconds: float | None = None,
-) -> audio.Waveform:
+) -> audio.Waveform | None:
     """Load ``path`` as :func:`melcli.audio.load` does, then clip it if asked.
 
-    Without ``clip_duration`` this is :func:`melcli.audio.load` itself (and may
-    raise :class:`~melcli.audio.TooLong` for the streaming path). With it, the
-    result is the clipped waveform whatever the file's length: a long file is
-    read only up to the clip's end, in blocks.
+    Without ``clip_duration`` this is :func:`melcli.audio.load` itself (and
+    returns None for a file over ``max_seconds``: the streaming path). With
+    it, the result is the clipped waveform whatever the file's length: a long
+    file is read only up to the clip's end, in blocks.
     """
     if params.clip_duration is None:
         return audio.load(path, params, timings=timings, max_seconds=max_seconds)
     limit = stream.STREAM_SECONDS if stream.can_stream_waveform(params) else None
-    try:
-        wave = audio.load(path, params, timings=timings, max_seconds=limit)
-    except audio.TooLong:
+    wave = audio.load(path, params, timings=timings, max_seconds=limit)
+    if wave is None:  # too long to decode whole: read up to the clip's end
         return _load_window(path, params, key=key)
     y = clip_waveform(wave.y, sr=wave.sr, params=params, key=key)
     return dataclasses.replace(wave, y=y)

@@ -110,12 +110,11 @@ def process_one(
     sr = 0
     shape: tuple[int, ...] = ()
     with _one_file() as outcome:
-        try:
-            limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
-            wave = clip.load(
-                job.src, params, key=job.rel, timings=timings, max_seconds=limit
-            )
-        except audio.TooLong:
+        limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
+        wave = clip.load(
+            job.src, params, key=job.rel, timings=timings, max_seconds=limit
+        )
+        if wave is None:  # too long to decode whole: streamed block by block
             streamed = stream.stream_to_npy(
                 job.src, job.npy, params=params, timings=timings
             )
