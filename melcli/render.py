@@ -60,8 +60,8 @@ WAVE_COLUMNS = 1000
 IMAGE_RANGES = {"db": (-120.0, 60.0), "log": (-28.0, 14.0), "log10": (-12.0, 6.0)}
 
 
-#: zlib level of the PNG: 1 is several times faster to encode than the
-#: default 6, for files about 15% larger.
+#: zlib level of the PNG: 1 encodes much faster than the default 6, for
+#: slightly larger files (bench/README.md, "Figures behind the code").
 PNG_COMPRESS_LEVEL = 1
 
 

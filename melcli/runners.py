@@ -285,8 +285,8 @@ class _Worker(Generic[T, R]):
             raise
         finally:
             child.close()
-        # Connection.poll() builds a selector at every call (about 10 us); a
-        # result is looked for twice, so a poll object is kept (where there is one).
+        # Connection.poll() builds a selector at every call; a result is
+        # looked for twice, so a poll object is kept (where there is one).
         self._incoming = select.poll() if hasattr(select, "poll") else None
         if self._incoming is not None:
             self._incoming.register(self.conn.fileno(), select.POLLIN)
@@ -524,8 +524,8 @@ def _terminate(
 
 _STOP = "melcli-worker-stop"
 #: Items a worker holds at once (see :class:`_Worker`): with 2, the next is
-#: already in its pipe when it finishes one. Measured side by side on bench
-#: (a)'s 300 clips at -j 2: 1.31 s with 1, 1.26 s with 2.
+#: already in its pipe when it finishes one (measured side by side: see
+#: bench/README.md, "Figures behind the code").
 DEPTH = 2
 #: Seconds between two collections of outcomes when items are shorter (see
 #: :class:`_Pace`).
@@ -540,13 +540,13 @@ class _Pace:
 
     Every outcome wakes this process, and with every CPU busy running
     workers, each wake-up takes a CPU from one of them, with caches that the
-    worker has just filled with its own data: with 10-second clips (about
-    7 ms each) that costs about 0.3 ms per item. So when items take less than
-    :data:`COLLECT_EVERY` (a moving average of what workers report), this
-    process sleeps that long (waking at once if a worker dies), then takes
-    every outcome that has come, and each worker holds enough items to last
-    the nap. Longer items are collected one by one, as they finish, with
-    :data:`DEPTH` items per worker.
+    worker has just filled with its own data: a cost that matters when items
+    are short (figures: bench/README.md, "Figures behind the code"). So when
+    items take less than :data:`COLLECT_EVERY` (a moving average of what
+    workers report), this process sleeps that long (waking at once if a
+    worker dies), then takes every outcome that has come, and each worker
+    holds enough items to last the nap. Longer items are collected one by
+    one, as they finish, with :data:`DEPTH` items per worker.
     """
 
     def __init__(self) -> None:
@@ -700,9 +700,10 @@ def _start_method() -> str:
 
     Forking from this process, which has already imported numpy, soundfile and
     melcli, starts a worker in milliseconds; a fork server first starts a new
-    interpreter and imports them again (about 0.1 s more per run, measured
-    side by side). Python 3.12 deprecates fork() in a process with threads
-    (numpy's BLAS pool counts), so from 3.12 on the fork server is used.
+    interpreter and imports them again (a cost per run: bench/README.md,
+    "Figures behind the code"). Python 3.12 deprecates fork() in a process
+    with threads (numpy's BLAS pool counts), so from 3.12 on the fork server
+    is used.
     """
     if sys.platform == "linux" and sys.version_info < (3, 12):
         return "fork"
@@ -723,9 +724,9 @@ def default_jobs() -> int:
 #: glibc malloc settings for melcli's processes: big temporaries (the STFT
 #: works on blocks of a few MB) come from the heap and stay there for the
 #: next file, instead of being mapped fresh from the kernel, zero-filled page
-#: by page, and returned, once per block. Measured with ``make bench``'s clips,
-#: side by side: sys time per run halved and the whole run about 9% faster,
-#: at the same peak RSS. Arrays larger than the threshold are still mapped
+#: by page, and returned, once per block: less system time and a faster run
+#: at the same peak RSS (measured side by side: bench/README.md, "Figures
+#: behind the code"). Arrays larger than the threshold are still mapped
 #: and returned at once, so memory stays bounded (see bench workload (d)).
 MALLOC_SETTINGS = {
     "MALLOC_MMAP_THRESHOLD_": 64 << 20,
