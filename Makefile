@@ -1,6 +1,9 @@
 # melcli: every set-up step a fresh clone needs is here.
 #   make demo   create .venv, install melcli, convert sample_audio/ into out/demo/
 #   make test   create .venv if needed, install the dev extras, run the tests
+#   make test-fast  the tests to run after each change: all but those marked
+#               slow (whole-run signal races, Dask clusters, Chromium, make,
+#               the bench smoke tests); about a minute on a quiet 2-core machine
 #   make lint   ruff, mypy, a check that the --help text in the docs is current,
 #               and make docs-build
 #   make docs   regenerate the --help text (cog) in README.md and docs/
@@ -20,7 +23,7 @@ LINT_PATHS := melcli tests sample_audio $(wildcard bench)
 # The files that hold cog blocks (the generated --help text).
 COG_FILES := README.md $(wildcard docs/*.md)
 
-.PHONY: demo test lint docs docs-build bench clean tools
+.PHONY: demo test test-fast lint docs docs-build bench clean tools
 
 # Debian package per command the tests use. Installed only where missing, as
 # root with apt-get; anywhere else this says what is missing and goes on (the
@@ -55,6 +58,9 @@ tools:
 
 test: $(STAMP) tools
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) tools
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+#: Slow or timing-sensitive: left out of ``make test-fast`` (see conftest.py).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench" / "bench.py"
 

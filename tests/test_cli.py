@@ -679,6 +679,7 @@ def modules_after(*args: object) -> list[str]:
     [(), ("--png",), ("--format", "webdataset"), ("--segment", "0.5")],
     ids=["npy", "png", "webdataset", "segment"],
 )
+@pytest.mark.slow
 def test_an_up_to_date_re_run_loads_no_audio_stack(
     dataset: Path, tmp_path: Path, options: tuple[str, ...]
 ) -> None:

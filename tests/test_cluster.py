@@ -32,6 +32,8 @@ from melcli.manifest import versions
 
 distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")
+#: Slow or timing-sensitive: left out of ``make test-fast`` (see conftest.py).
+pytestmark = pytest.mark.slow
 
 #: Settings that make each file cost a little CPU, so a run lasts a few seconds.
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")

@@ -410,6 +410,7 @@ def test_clip_shapes_count_drop_last_frame_and_pad_length() -> None:
 
 # -------------------------------------------------- Whisper, end to end
 @pytest.mark.parametrize(("name", "n_mels"), [("whisper", 80), ("whisper-v3", 128)])
+@pytest.mark.slow
 def test_whisper_preset_with_30_s_clips_is_whisper_from_the_cli(
     tmp_path: Path, name: str, n_mels: int
 ) -> None:
@@ -461,6 +462,7 @@ def long_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ],
     ids=["clip-stft", "clip-whisper", "segment-mfcc"],
 )
+@pytest.mark.slow
 def test_long_files_stream_and_give_the_in_memory_answer(
     long_file: Path,
     tmp_path: Path,
@@ -517,6 +519,7 @@ def test_long_files_stream_and_give_the_in_memory_answer(
     ],
     ids=repr,
 )
+@pytest.mark.slow
 def test_dry_run_writes_nothing_and_agrees_with_the_run(
     src: Path, tmp_path: Path, options: tuple[str, ...]
 ) -> None:

@@ -123,6 +123,7 @@ FORMATS: dict[str, Callable[[Path], None]] = {
 
 
 @pytest.mark.parametrize("ext", sorted(FORMATS))
+@pytest.mark.slow
 def test_every_cut_of_every_format_fails_or_is_kept_with_a_warning(
     tmp_path: Path, ext: str
 ) -> None:
@@ -238,6 +239,7 @@ def test_valid_mp3s_are_written_with_ffmpegs_length(mp3s: list[Path]) -> None:
         )
 
 
+@pytest.mark.slow
 def test_cut_mp3s_fail_unless_cut_between_frames_of_a_headerless_stream(
     mp3s: list[Path], tmp_path: Path
 ) -> None:

@@ -112,6 +112,7 @@ def ours(y: np.ndarray, params: MelParams) -> np.ndarray:
 
 # ------------------------------------------------------- kaldi-native-fbank
 @pytest.mark.parametrize("signal", list(SIGNALS))
+@pytest.mark.slow
 def test_default_fbank_is_kaldi_native_fbank_default(signal: str) -> None:
     y = SIGNALS[signal]()
     assert_close_to_float32_kaldi(
@@ -472,6 +473,7 @@ STEREO = MelParams(
 @pytest.mark.parametrize(
     "preset", ["speech2text", "seamless-m4t", "ast", "wenet", "stereo"]
 )
+@pytest.mark.slow
 def test_fbank_streams_long_files_with_the_in_memory_numbers(
     preset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,7 +22,9 @@ from conftest import SAMPLE_AUDIO, tone
 
 from melcli.cli import cli
 
+#: Slow (Chromium): left out of ``make test-fast`` (see conftest.py).
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.usefixtures("isolated"),
     pytest.mark.skipif(
         CHROMIUM is None,

@@ -122,6 +122,7 @@ def complete(words: str, cword: int, shell: str = "bash") -> list[str]:
     ).splitlines()
 
 
+@pytest.mark.slow
 def test_bash_completion_answers_commands_options_and_choices() -> None:
     assert complete("melcli me", 1) == ["plain,mel", "plain,merge"]
     assert "plain,gallery" in complete("melcli ", 1)
@@ -141,6 +142,7 @@ def test_zsh_completion_answers_with_help_text() -> None:
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.slow
 def test_completion_scripts_are_generated(shell: str) -> None:
     script = melcli_with(_MELCLI_COMPLETE=f"{shell}_source")
     assert "_MELCLI_COMPLETE" in script

@@ -183,6 +183,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.rel for c in CASES])
+@pytest.mark.slow
 def test_each_case_ends_in_its_state_with_its_message(batch: Batch, case: Case) -> None:
     entry = batch.manifest.get(case.rel) or batch.manifest.get(
         str(batch.src / case.rel)
@@ -274,6 +275,7 @@ def test_truncated_keep_writes_what_decoded_with_a_warning(tmp_path: Path) -> No
     assert kept.shape[1] == 1 + (len(y) // 2) // 512
 
 
+@pytest.mark.slow
 def test_non_finite_zero_repairs_and_says_how_many(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -293,6 +295,7 @@ def test_non_finite_zero_repairs_and_says_how_many(tmp_path: Path) -> None:
     np.testing.assert_array_equal(np.load(out / "bad.npy"), np.load(out / "fixed.npy"))
 
 
+@pytest.mark.slow
 def test_m4a_without_ffmpeg_says_what_to_install(tmp_path: Path) -> None:
     if not ffmpeg_available():
         pytest.skip("ffmpeg is needed to make the MP4 file")
@@ -333,6 +336,7 @@ AWKWARD = [
 ]
 
 
+@pytest.mark.slow
 def test_awkward_names_are_written_and_errors_escaped(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -357,6 +361,7 @@ def test_awkward_names_are_written_and_errors_escaped(tmp_path: Path) -> None:
     assert_clean(out)
 
 
+@pytest.mark.slow
 def test_a_path_longer_than_path_max_is_reported_and_the_rest_goes_on(
     tmp_path: Path,
 ) -> None:
@@ -385,6 +390,7 @@ def test_a_path_longer_than_path_max_is_reported_and_the_rest_goes_on(
     assert outputs_of(out) == {"ok.npy"}
 
 
+@pytest.mark.slow
 def test_a_path_too_long_for_libsndfile_is_decoded(tmp_path: Path) -> None:
     """libsndfile takes paths up to 1 KB; the kernel, 4 KB."""
     src = tmp_path / "src"
@@ -457,6 +463,7 @@ def shared_tmp() -> Iterator[Path]:
     shutil.rmtree(path)
 
 
+@pytest.mark.slow
 def test_unreadable_file_and_folder_are_reported_as_nobody(shared_tmp: Path) -> None:
     src = shared_tmp / "src"
     (src / "locked").mkdir(parents=True)
@@ -528,6 +535,7 @@ def faulty(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
 
 
 @pytest.mark.parametrize("jobs", ["2", "1"])
+@pytest.mark.slow
 def test_a_hang_times_out_and_a_killed_worker_fails_only_its_file(
     faulty: tuple[Path, dict[str, str], list[str]], tmp_path: Path, jobs: str
 ) -> None:
@@ -607,6 +615,7 @@ def test_ffprobe_that_hangs_is_stopped_after_its_timeout(
     assert not _running(int(pid_file.read_text()))
 
 
+@pytest.mark.slow
 def test_a_timeout_also_stops_the_program_the_worker_runs(
     hanging_ffprobe: tuple[str, Path], tmp_path: Path
 ) -> None:
@@ -639,6 +648,7 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
     return proc.returncode == 0
 
 
+@pytest.mark.slow
 def test_disk_full_fails_files_cleanly_and_ends_with_a_summary(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -675,6 +685,7 @@ def test_disk_full_fails_files_cleanly_and_ends_with_a_summary(tmp_path: Path) -
         subprocess.run(["umount", str(out)], check=False)
 
 
+@pytest.mark.slow
 def test_manifest_on_a_full_disk_is_one_line_and_the_next_run_recovers(
     tmp_path: Path,
 ) -> None:

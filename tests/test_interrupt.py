@@ -28,6 +28,9 @@ from conftest import interrupted_by_sigterm, noise_clips, tone, wait_for
 
 from melcli.cli import cli
 
+#: Slow or timing-sensitive: left out of ``make test-fast`` (see conftest.py).
+pytestmark = pytest.mark.slow
+
 N_FILES = 24
 #: Settings that make each 10-s file cost a little CPU, so a run lasts seconds.
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")

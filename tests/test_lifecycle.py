@@ -23,6 +23,9 @@ import pytest
 from conftest import noise_clips
 from test_interrupt import Runs, clean_env, journal_written, kill_group, melcli_command
 
+#: Slow or timing-sensitive: left out of ``make test-fast`` (see conftest.py).
+pytestmark = pytest.mark.slow
+
 #: Settings that make each 4-s clip cost a little CPU: a run of 8 takes seconds.
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
 #: Seconds a stopped or orphaned process may take to be gone, on a busy machine.

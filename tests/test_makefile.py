@@ -15,7 +15,11 @@ import pytest
 import soundfile as sf
 from conftest import noise, tone
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+#: Slow (whole make runs, mtime steps): left out of ``make test-fast``.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("make") is None, reason="needs make"),
+]
 
 #: The pattern the brief asks for: the manifest is the target.
 MANIFEST_TARGET = """\

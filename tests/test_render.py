@@ -347,6 +347,7 @@ def colorbar_label(fig: Figure) -> str:
     ],
     ids=["db", "db-ref1", "stft", "log", "log-magnitude", "log10", "none", "mfcc"],
 )
+@pytest.mark.slow
 def test_every_colorbar_says_what_its_colours_measure(
     tmp_path: Path, captured: list[Figure], params: MelParams, label: str
 ) -> None:

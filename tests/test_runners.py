@@ -66,6 +66,7 @@ def _work(x: int) -> int:
 
 
 @pytest.mark.parametrize("poll", ["select.poll", "no select.poll"])
+@pytest.mark.slow
 def test_pool_fails_only_the_item_a_worker_dies_or_hangs_on(
     poll: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -100,6 +101,7 @@ def _with_a_pause(items: list[str], seconds: float) -> Iterator[str]:
         time.sleep(seconds)  # the next item comes after the worker has died
 
 
+@pytest.mark.slow
 def test_a_worker_found_dead_when_given_an_item_is_replaced() -> None:
     runner = ProcessRunner(1, preload=())
     items = _with_a_pause(["dies-idle", "next", "last"], 1.0)

@@ -97,6 +97,7 @@ def test_short_files_stay_in_memory(tmp_path: Path) -> None:
     assert "db_write" not in result.timings
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_the_length_of_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -719,6 +719,7 @@ def mutations(draw: st.DrawFn) -> list[tuple[int, str, object]]:
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(changes=mutations())
+@pytest.mark.slow
 def test_random_entry_mutations_never_traceback_nor_touch_outside(
     src: Path, tmp_path: Path, victim: Path, fmt: str, changes: list[Any]
 ) -> None:
@@ -748,6 +749,7 @@ def test_random_entry_mutations_never_traceback_nor_touch_outside(
     assert all(entry_problem(e) is None for e in entries(out))
 
 
+@pytest.mark.slow
 def test_every_entry_melcli_writes_passes_validation(src: Path, tmp_path: Path) -> None:
     """And is up to date on the next run: validation drops nothing melcli wrote.
 

@@ -205,6 +205,7 @@ def test_shards_stay_under_the_size_bound(
 
 # webdataset 1.0 leaves the last shard's file for the garbage collector.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.slow
 def test_the_webdataset_library_reads_every_sample(audio: Path, tmp_path: Path) -> None:
     wds = pytest.importorskip("webdataset")
     out = tmp_path / "wds"
@@ -425,6 +426,7 @@ def _melcli() -> list[str]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.slow
 def test_a_stopped_run_leaves_no_torn_shard_and_the_next_run_completes(
     tmp_path: Path, write_audio: WriteAudio, signum: int
 ) -> None:

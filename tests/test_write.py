@@ -122,6 +122,7 @@ def test_the_final_name_never_holds_a_partial_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)]
 )
+@pytest.mark.slow
 def test_output_permissions_follow_the_umask(
     tmp_path: Path, umask: int, mode: int
 ) -> None:
