@@ -16,6 +16,28 @@ from melcli import MelParams, ParameterError
 
 REPO = Path(__file__).resolve().parent.parent
 
+# ------------------------------------------------------------------ time limits
+# The limits of the tests that guard against a hang, in one place. Such a limit
+# only ends a test that would otherwise wait forever (a run that never ends, a
+# condition that never comes); it never measures speed (``make bench`` does).
+# A busy machine must not trip one: each is sized for a 2-core machine at load
+# 8 (several engineers' test runs at once), where what takes 1 s on a quiet
+# machine takes 5-10 s, starting Python and melcli's imports several seconds,
+# and a process may wait seconds for a CPU. A hang still fails, only later.
+
+#: A whole melcli run (a subprocess), or a condition a run brings about (a file
+#: written, a journal line): a few seconds on a quiet machine.
+RUN_LIMIT = 300.0
+#: A process told to stop (a signal, SIGKILL, an orphaned worker) to be gone.
+STOP_LIMIT = 60.0
+#: A ``bench/bench.py --quick`` run (dozens of whole melcli runs): one or two
+#: minutes on a quiet machine, and it ran past 120 s at load 15.
+BENCH_LIMIT = 1200.0
+#: Slow or timing-sensitive tests (whole runs stopped by signals, Dask
+#: clusters, Chromium, make, the bench smoke tests, anything that takes
+#: seconds) are marked ``@pytest.mark.slow``: ``make test-fast`` leaves them
+#: out, ``make test`` runs them.
+
 #: No progress lines in the tests' own runs: on a loaded machine a run can last
 #: past the interval, and add lines where a test expects exact output. Tests
 #: of the progress lines pass --progress-interval.
@@ -163,7 +185,7 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tf, "MEL_CHUNK_FRAMES", 150)
 
 
-def wait_for(condition: Callable[[], object], *, timeout: float = 60) -> None:
+def wait_for(condition: Callable[[], object], *, timeout: float = RUN_LIMIT) -> None:
     """Poll ``condition`` until it is true; fail the test after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while not condition():

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BENCH_LIMIT
 
 #: Slow or timing-sensitive: left out of ``make test-fast`` (see conftest.py).
 pytestmark = pytest.mark.slow
@@ -38,7 +39,7 @@ def quick_bench(tmp_path: Path, only: str, *, timeout: float) -> tuple[str, Any]
 
 
 def test_quick_bench_runs_and_reports(tmp_path: Path) -> None:
-    stdout, result = quick_bench(tmp_path, "a,c", timeout=120)
+    stdout, result = quick_bench(tmp_path, "a,c", timeout=BENCH_LIMIT)
 
     assert "targets" in stdout
     assert set(result) >= {"machine", "config", "workloads", "checks", "errors"}
@@ -70,7 +71,7 @@ def test_quick_bench_runs_and_reports(tmp_path: Path) -> None:
 
 def test_quick_cluster_bench_reports_dask_against_the_pool(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    _, result = quick_bench(tmp_path, "k", timeout=180)
+    _, result = quick_bench(tmp_path, "k", timeout=BENCH_LIMIT)
 
     assert result["errors"] == {}
     cluster = result["workloads"]["k"]
@@ -93,7 +94,7 @@ def test_quick_cluster_bench_reports_dask_against_the_pool(tmp_path: Path) -> No
 
 
 def test_quick_floor_bench_reports_every_workload(tmp_path: Path) -> None:
-    stdout, result = quick_bench(tmp_path, "f", timeout=600)
+    stdout, result = quick_bench(tmp_path, "f", timeout=BENCH_LIMIT)
 
     assert result["errors"] == {}
     floor = result["workloads"]["f"]
@@ -122,7 +123,7 @@ def test_quick_floor_bench_reports_every_workload(tmp_path: Path) -> None:
 
 def test_quick_fbank_bench_reports_memory_speed_and_agreement(tmp_path: Path) -> None:
     pytest.importorskip("kaldi_native_fbank")
-    _, result = quick_bench(tmp_path, "h,i", timeout=240)
+    _, result = quick_bench(tmp_path, "h,i", timeout=BENCH_LIMIT)
 
     assert result["errors"] == {}
     long_file = result["workloads"]["h"]
@@ -146,7 +147,7 @@ def test_quick_fbank_bench_reports_memory_speed_and_agreement(tmp_path: Path) ->
 
 
 def test_quick_gallery_bench_reports_the_build_against_the_run(tmp_path: Path) -> None:
-    _, result = quick_bench(tmp_path, "g", timeout=600)
+    _, result = quick_bench(tmp_path, "g", timeout=BENCH_LIMIT)
 
     assert result["errors"] == {}
     gallery = result["workloads"]["g"]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner, Result
-from conftest import WriteAudio, noise, tone
+from conftest import RUN_LIMIT, WriteAudio, noise, tone
 
 import melcli
 from melcli.cli import cli
@@ -76,7 +76,7 @@ def run_process(*args: object) -> subprocess.CompletedProcess[str]:
         [*melcli_command(), *(str(a) for a in args)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
         check=False,
     )
 
@@ -609,7 +609,7 @@ def test_python_m_melcli_version() -> None:
         [sys.executable, "-m", "melcli", "--version"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=RUN_LIMIT,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -626,7 +626,7 @@ def test_import_melcli_pulls_in_neither_matplotlib_nor_click_nor_numpy() -> None
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=RUN_LIMIT,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -667,7 +667,7 @@ def modules_after(*args: object) -> list[str]:
         [sys.executable, "-c", _MAIN_THEN_MODULES, *(str(a) for a in args)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
         check=False,
     )
     assert proc.stdout, proc.stderr
@@ -913,7 +913,7 @@ def test_files_from_standard_input_in_a_real_pipeline(
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
         check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import noise_clips, wait_for
+from conftest import RUN_LIMIT, STOP_LIMIT, noise_clips, wait_for
 
 from melcli import cluster as melcli_cluster
 from melcli.cli import cli
@@ -230,7 +230,7 @@ def test_worker_killed_mid_run_is_replaced_and_the_run_completes(
         pids = client.run(os.getpid)
         victim = pids[busy[0]]
         os.kill(victim, signal.SIGKILL)
-        _, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=RUN_LIMIT)
         survivors = client.run(os.getpid)
     finally:
         if proc.returncode is None:
@@ -266,9 +266,9 @@ def test_ctrl_c_cancels_and_closes_the_local_cluster(
         # A file done and recorded (a line of the journal).
         wait_for(lambda: journal.exists() and b"\n" in journal.read_bytes())
         os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: workers too
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=STOP_LIMIT)
         # The workers are gone with the parent: nothing of the group is left.
-        wait_for(lambda: not _group_alive(proc.pid), timeout=10)
+        wait_for(lambda: not _group_alive(proc.pid), timeout=STOP_LIMIT)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -10,6 +10,7 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
+from conftest import RUN_LIMIT
 
 from melcli import cli as cli_module
 from melcli.cli import HELP_HEADINGS, OTHER_OPTIONS, cli, help_heading, mel
@@ -110,7 +111,7 @@ def melcli_with(**env: str) -> str:
         env={**os.environ, **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
         check=True,
     )
     return result.stdout

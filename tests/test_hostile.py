@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import RUN_LIMIT
 from hostile_corpus import (
     SR,
     Case,
@@ -80,7 +81,7 @@ def melcli(
     out: Path,
     env: dict[str, str] | None = None,
     user: str | None = None,
-    timeout: float = 300,
+    timeout: float = RUN_LIMIT,
 ) -> Run:
     command = [*melcli_command(), *(os.fsdecode(a) for a in args)]
     if user is not None:
@@ -552,7 +553,7 @@ def test_a_hang_times_out_and_a_killed_worker_fails_only_its_file(
         "4",
         env=env,
         out=out,
-        timeout=120,
+        timeout=RUN_LIMIT,
     )
     assert run.code == 1, run.stderr
     error_line(run, src / "hang.wav", r"^timed out after 4 s \(--timeout\)")

@@ -24,7 +24,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-from conftest import interrupted_by_sigterm, noise_clips, tone, wait_for
+from conftest import (
+    RUN_LIMIT,
+    STOP_LIMIT,
+    interrupted_by_sigterm,
+    noise_clips,
+    tone,
+    wait_for,
+)
 
 from melcli.cli import cli
 
@@ -36,7 +43,6 @@ N_FILES = 24
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
 BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-journal.jsonl"}
 TEMP_MARK = ".melcli-tmp"
-EXIT_WITHIN = 3.0  # seconds from the signal to the exit
 HANG = (
     "the run did not stop in time after the signal (a worker that raised inside "
     "multiprocessing's queue code can leave a lock held and the parent waiting)"
@@ -77,7 +83,7 @@ class Runs:
         self.started.append(proc)
         return proc
 
-    def run(self, *args: object, timeout: float = 120) -> tuple[int, str, str]:
+    def run(self, *args: object, timeout: float = RUN_LIMIT) -> tuple[int, str, str]:
         proc = self.start(*args)
         try:
             out, err = proc.communicate(timeout=timeout)
@@ -100,12 +106,12 @@ def kill_group(proc: subprocess.Popen[str]) -> None:
 
 
 def stderr_at_exit(proc: subprocess.Popen[str]) -> str:
-    """Wait for ``proc`` to exit, at most EXIT_WITHIN seconds; return its stderr.
+    """Wait for ``proc`` to exit, at most STOP_LIMIT seconds; return its stderr.
 
     A hang (the run not stopping in time) fails the test.
     """
     try:
-        _, err = proc.communicate(timeout=EXIT_WITHIN)
+        _, err = proc.communicate(timeout=STOP_LIMIT)
     except subprocess.TimeoutExpired:
         kill_group(proc)
         pytest.fail(HANG)
@@ -308,7 +314,7 @@ def test_worker_sigterm_between_tasks_ends_it_without_raising() -> None:
         [sys.executable, "-c", WORKER_BETWEEN_TASKS],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=RUN_LIMIT,
         check=False,
         env=clean_env(),
     )
@@ -324,7 +330,7 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(
     wait_for(lambda: journal_written(out) >= 2 or proc.poll() is not None)
     assert proc.poll() is None, "the run ended before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)  # the parent and its workers
-    proc.communicate(timeout=10)
+    proc.communicate(timeout=STOP_LIMIT)
     assert proc.returncode == -signal.SIGKILL
     journaled = journal_written(out)
     assert journaled >= 2
@@ -503,14 +509,14 @@ def test_second_run_on_same_out_is_refused_at_once(
     wait_for(lambda: journal_written(out) >= 1 or first.poll() is not None)
     assert first.poll() is None, "the first run ended too soon"
 
-    code, stdout, err = runs.run("mel", data, "-o", out, "-j", "2", timeout=30)
+    code, stdout, err = runs.run("mel", data, "-o", out, "-j", "2", timeout=STOP_LIMIT)
 
     assert first.poll() is None, "the second run waited for the first"
     assert code != 0
     assert stdout == ""
     assert "another melcli run" in err
     assert str(out) in err
-    _, err1 = first.communicate(timeout=120)
+    _, err1 = first.communicate(timeout=RUN_LIMIT)
     assert first.returncode == 0, err1
     assert err1.splitlines()[-1] == f"{N_FILES} written."
     assert outputs(out) == reference

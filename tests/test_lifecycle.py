@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import noise_clips
+from conftest import RUN_LIMIT, STOP_LIMIT, noise_clips
 from test_interrupt import Runs, clean_env, journal_written, kill_group, melcli_command
 
 #: Slow or timing-sensitive: left out of ``make test-fast`` (see conftest.py).
@@ -28,8 +28,6 @@ pytestmark = pytest.mark.slow
 
 #: Settings that make each 4-s clip cost a little CPU: a run of 8 takes seconds.
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
-#: Seconds a stopped or orphaned process may take to be gone, on a busy machine.
-GONE_WITHIN = 15.0
 
 
 # ------------------------------------------------------------------ helpers
@@ -179,24 +177,24 @@ def orphan_trial(script: Path, out: Path, seconds: float, method: str) -> None:
     )
     try:
         started = [out / "started-0", out / "started-1"]
-        assert poll(lambda: all(p.exists() for p in started), 60)
-        assert poll(lambda: all(p.read_text() for p in started), 10)
+        assert poll(lambda: all(p.exists() for p in started), RUN_LIMIT)
+        assert poll(lambda: all(p.read_text() for p in started), STOP_LIMIT)
         workers = [int(p.read_text()) for p in started]
         assert not lock_is_free(out)  # the run holds it
         proc.kill()  # the parent only, as the OOM killer or kill -9 PID would
-        proc.wait(timeout=30)
+        proc.wait(timeout=STOP_LIMIT)
 
-        assert poll(lambda: lock_is_free(out), GONE_WITHIN), (
+        assert poll(lambda: lock_is_free(out), STOP_LIMIT), (
             f"an orphaned worker holds the lock ({'busy' if seconds else 'hung'})"
         )
-        assert poll(lambda: not any(map(alive, workers)), GONE_WITHIN), (
+        assert poll(lambda: not any(map(alive, workers)), STOP_LIMIT), (
             "a worker outlived its parent"
         )
         assert not list(out.glob("late-*")), "a worker wrote after the run died"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        proc.wait(timeout=STOP_LIMIT)
 
 
 def test_kill_9_of_melcli_frees_out_at_once(clips: Path, runs: Runs) -> None:
@@ -214,18 +212,18 @@ def test_kill_9_of_melcli_with_a_local_dask_cluster(clips: Path, runs: Runs) -> 
 def kill_trial(runs: Runs, clips: Path, out: Path, *options: str) -> None:
     long_settings = ("--hop-length", "16", "--n-fft", "8192", "--n-mels", "32")
     proc = runs.start("mel", clips, "-o", out, "-j", "2", *long_settings, *options)
-    assert poll(lambda: journal_written(out) or proc.poll() is not None, 120)
+    assert poll(lambda: journal_written(out) or proc.poll() is not None, RUN_LIMIT)
     workers = descendants(proc.pid)
     assert proc.poll() is None, "the run ended before it could be killed"
     assert workers
     proc.kill()  # the main process only
-    proc.wait(timeout=30)  # not its pipes, which its workers hold too
+    proc.wait(timeout=STOP_LIMIT)  # not its pipes, which its workers hold too
     at_kill = arrays(out)
 
-    assert poll(lambda: lock_is_free(out), GONE_WITHIN)
-    assert poll(lambda: not any(map(alive, workers)), GONE_WITHIN)
+    assert poll(lambda: lock_is_free(out), STOP_LIMIT)
+    assert poll(lambda: not any(map(alive, workers)), STOP_LIMIT)
     assert arrays(out) == at_kill, "an output appeared after the run was killed"
-    proc.communicate(timeout=30)  # its pipes: closed by now
+    proc.communicate(timeout=STOP_LIMIT)  # its pipes: closed by now
     # The next run cleans up and finishes (at the default settings: quicker).
     code, _, err = runs.run("mel", clips, "-o", out, "-j", "2", "-q")
     assert code == 0, err
@@ -273,7 +271,7 @@ def test_signals_at_random_moments_end_with_their_status(
                 time.sleep(rng.uniform(0.001, 0.03))
                 send(proc.pid, signum)
         try:
-            _, err = proc.communicate(timeout=60)
+            _, err = proc.communicate(timeout=STOP_LIMIT)
         except subprocess.TimeoutExpired:
             kill_group(proc)
             pytest.fail(f"trial {trial}: no exit after the signal")
@@ -339,7 +337,7 @@ def test_a_signal_during_start_up(clips: Path, runs: Runs) -> None:
         time.sleep(rng.uniform(0.0, 0.4))
         os.killpg(proc.pid, signum)
         try:
-            _, err = proc.communicate(timeout=60)
+            _, err = proc.communicate(timeout=STOP_LIMIT)
         except subprocess.TimeoutExpired:
             kill_group(proc)
             pytest.fail(f"trial {trial}: no exit after the signal")
@@ -362,7 +360,7 @@ def test_few_file_descriptors_lower_the_parallelism(
             text=True,
             env=clean_env(),
             preexec_fn=_few_descriptors,
-            timeout=300,
+            timeout=RUN_LIMIT,
             check=False,
         )
         err = proc.stderr
@@ -413,7 +411,7 @@ def test_running_out_of_descriptors_mid_run_keeps_what_finished(
             capture_output=True,
             text=True,
             env=clean_env(),
-            timeout=120,
+            timeout=RUN_LIMIT,
             check=False,
         )
         assert proc.returncode == 0, proc.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import noise, tone
+from conftest import RUN_LIMIT, noise, tone
 
 #: Slow (whole make runs, mtime steps): left out of ``make test-fast``.
 pytestmark = [
@@ -80,7 +80,7 @@ def make(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
         check=False,
         env=env,
     )

@@ -24,7 +24,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from conftest import WriteAudio, interrupted_by_sigterm, noise, tone
+from conftest import (
+    RUN_LIMIT,
+    STOP_LIMIT,
+    WriteAudio,
+    interrupted_by_sigterm,
+    noise,
+    tone,
+)
 
 from melcli.cli import cli
 from melcli.interrupts import deferred as signals_deferred
@@ -443,7 +450,7 @@ def test_a_stopped_run_leaves_no_torn_shard_and_the_next_run_completes(
         cmd, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + RUN_LIMIT
         while len(shards(out)) < 2 and proc.poll() is None:
             assert time.monotonic() < deadline, "no shard was closed in time"
             time.sleep(0.01)
@@ -451,7 +458,7 @@ def test_a_stopped_run_leaves_no_torn_shard_and_the_next_run_completes(
             os.killpg(proc.pid, signal.SIGKILL)
         else:
             os.kill(proc.pid, signum)  # as a scheduler does: the parent only
-        _, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=STOP_LIMIT)
     finally:
         if proc.returncode is None:
             os.killpg(proc.pid, signal.SIGKILL)
