@@ -38,6 +38,13 @@ BENCH_LIMIT = 1200.0
 #: seconds) are marked ``@pytest.mark.slow``: ``make test-fast`` leaves them
 #: out, ``make test`` runs them.
 
+# A shell starts a background job (``make test &``, a CI step run with ``&``)
+# with SIGINT ignored, and Python then leaves it ignored: the tests would see
+# Ctrl-C do nothing, in this process and in every melcli process they start
+# (an ignored signal stays ignored across exec), where a user's terminal
+# delivers it. They test a terminal's Ctrl-C, whatever started pytest.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 #: No progress lines in the tests' own runs: on a loaded machine a run can last
 #: past the interval, and add lines where a test expects exact output. Tests
 #: of the progress lines pass --progress-interval.
