@@ -685,6 +685,9 @@ def _native_stderr() -> Iterator[list[str]]:
     fd 2, which would break melcli's one-line-per-file output. They are
     captured here and returned, to be attached to the file they came from.
     (fd 2 is process-wide: do not decode from several threads at once.)
+
+    The capture goes to one temporary file per process, kept open and emptied
+    after each use: creating one per file cost more than decoding a short one.
     """
     notes: list[str] = []
     sys.stderr.flush()
@@ -693,17 +696,44 @@ def _native_stderr() -> Iterator[list[str]]:
     except OSError:  # no fd 2 at all
         yield notes
         return
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield notes
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            text = capture.read().decode("utf-8", "replace")
+    try:
+        capture = _capture_fd()
+    except OSError:
+        os.close(saved)
+        raise
+    start = os.lseek(capture, 0, os.SEEK_END)  # nested: after the outer's notes
+    os.dup2(capture, 2)
+    try:
+        yield notes
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        end = os.lseek(capture, 0, os.SEEK_END)
+        if end > start:
+            text = os.pread(capture, end - start, start).decode("utf-8", "replace")
+            os.ftruncate(capture, start)
+            os.lseek(capture, start, os.SEEK_SET)
             notes.extend(" ".join(line.split()) for line in text.splitlines())
             notes[:] = [n for n in notes if n]
+
+
+#: This process's capture file for :func:`_native_stderr`: (pid, descriptor).
+#: A forked worker inherits its parent's, whose offset the two would share:
+#: it opens its own.
+_CAPTURE: tuple[int, int] | None = None
+
+
+def _capture_fd() -> int:
+    global _CAPTURE
+    pid = os.getpid()
+    if _CAPTURE is None or _CAPTURE[0] != pid:
+        if _CAPTURE is not None:  # the parent's copy
+            with contextlib.suppress(OSError):
+                os.close(_CAPTURE[1])
+        with tempfile.TemporaryFile() as f:  # unnamed: nothing to clean up
+            fd = os.dup(f.fileno())
+        _CAPTURE = (pid, fd)
+    return _CAPTURE[1]
 
 
 def _info_of(

@@ -219,6 +219,8 @@ def display_path(path: str | Path) -> str:
     undecodable bytes (``surrogateescape``) are shown as ``\\xNN``.
     """
     text = str(path)
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text  # the usual name: nothing to escape (and no per-letter look)
     out = []
     for ch in text:
         code = ord(ch)

@@ -67,8 +67,9 @@ class ProcessRunner:
     Workers start with the pipeline's modules already imported (forked from
     this process, or from a fork server that preloads them), so imports are
     paid once, not once per worker. A worker holds a few items (see
-    :class:`_Pace`), which it runs in order, so the parent always knows which
-    item a worker is working on (the first it holds):
+    :class:`_Pace`; several short ones travel in one message), which it runs
+    in order, sending each outcome as it finishes, so the parent always knows
+    which item a worker is working on (the first it holds):
 
     - a worker that dies (killed, out of memory, crashed in C) fails only the
       item it was working on, with the cause; a fresh worker takes its place,
@@ -177,16 +178,25 @@ class ProcessRunner:
                         break
                     workers.append(free)
                 assert free is not None
+                free.give(item)  # type: ignore[arg-type]
+            # What each worker was given goes in one message: with short
+            # items, several at once.
+            lost = False
+            for worker in [w for w in workers if w.unsent]:
+                items = list(worker.unsent)
                 try:
-                    free.give(item)  # type: ignore[arg-type]
+                    worker.send()
                 except OSError:  # its pipe is broken: killed since last seen
-                    if fresh:  # a worker that cannot even start: give up
+                    if not worker.started:  # a worker that cannot even start
                         raise
-                    retry.appendleft(item)  # type: ignore[arg-type]
-                    free.alive = False  # what it holds is settled below
-                    if not free.items:
-                        workers.remove(free)
-                        free.stop()
+                    retry.extendleft(reversed(items))
+                    lost = True
+                    worker.alive = False  # what it holds is settled below
+                    if not worker.items:
+                        workers.remove(worker)
+                        worker.stop()
+            if lost:
+                continue  # give them to the others, or to a fresh worker
             busy = [w for w in workers if w.items]
             if not busy:
                 return
@@ -291,6 +301,10 @@ class _Worker(Generic[T, R]):
         if self._incoming is not None:
             self._incoming.register(self.conn.fileno(), select.POLLIN)
         self.items: collections.deque[T] = collections.deque()
+        #: Items given, not yet sent (see :meth:`send`).
+        self.unsent: list[T] = []
+        #: Whether a message has reached the worker's pipe.
+        self.started = False
         self.timeout = timeout
         self.pace = pace
         #: When the first item's time is up.
@@ -298,10 +312,30 @@ class _Worker(Generic[T, R]):
         self.alive = True
 
     def give(self, item: T) -> None:
-        self.conn.send(item)
+        """Hold ``item``: it goes to the worker with the others at :meth:`send`."""
         self.items.append(item)
+        self.unsent.append(item)
         if len(self.items) == 1:
             self._start_clock()
+
+    def send(self) -> None:
+        """Send the items given since the last call, in one message.
+
+        Raises
+        ------
+        OSError
+            The pipe is broken (the worker is gone); the items are no longer
+            held.
+        """
+        items, self.unsent = self.unsent, []
+        try:
+            self.conn.send(items)
+        except OSError:
+            for _ in items:
+                self.items.pop()
+            self._start_clock()
+            raise
+        self.started = True
 
     def _start_clock(self) -> None:
         """Start the first item's clock: it starts now, as far as can be told."""
@@ -452,11 +486,12 @@ def _worker_main(
     parent: int | None = None,
     on_death: bool = True,
 ) -> None:
-    """Take one item at a time; send back ``(ok, result or exception, seconds)``.
+    """Run the items of each message in order; send each one's outcome back.
 
-    It leaves when told to, when its pipe closes, or when its parent is gone
-    (see :func:`_die_with_parent`; ``parent`` is the pid it expects as its
-    parent, None for whatever it has now).
+    An outcome is ``(ok, result or exception, seconds)``, sent as soon as the
+    item is done. The worker leaves when told to, when its pipe closes, or
+    when its parent is gone (see :func:`_die_with_parent`; ``parent`` is the
+    pid it expects as its parent, None for whatever it has now).
     """
     global _COMMITTED
     _init_worker()
@@ -468,26 +503,30 @@ def _worker_main(
             if os.getppid() != parent:  # orphaned: the run was killed
                 return
         try:
-            item = conn.recv()
+            items = conn.recv()
         except (EOFError, OSError):
             return
-        if isinstance(item, str) and item == _STOP:
+        if isinstance(items, str) and items == _STOP:
             return
-        _COMMITTED = False
-        started = time.perf_counter()
-        try:
-            outcome: tuple[bool, Any] = (True, fn(item))
-        except Exception as exc:
-            outcome = (False, exc)
-        seconds = time.perf_counter() - started
-        try:
-            conn.send((*outcome, seconds))
-        except (EOFError, OSError):
-            return
-        except Exception as exc:  # an outcome that cannot be pickled
-            conn.send((False, MelcliError(f"{type(exc).__name__}: {exc}"), seconds))
-        if _STOP_AFTER_SEND:  # SIGTERM came once an output was in place
-            os._exit(128 + signal.SIGTERM)
+        for item in items:  # one result message each, as it finishes
+            started = time.perf_counter()
+            try:
+                outcome: tuple[bool, Any] = (True, fn(item))
+            except Exception as exc:
+                outcome = (False, exc)
+            seconds = time.perf_counter() - started
+            try:
+                conn.send((*outcome, seconds))
+            except (EOFError, OSError):
+                return
+            except Exception as exc:  # an outcome that cannot be pickled
+                error = MelcliError(f"{type(exc).__name__}: {exc}")
+                conn.send((False, error, seconds))
+            # From here a SIGTERM stops this worker at once: the result it
+            # waited for (see _exit_on_sigterm) is sent.
+            _COMMITTED = False
+            if _STOP_AFTER_SEND:  # SIGTERM came once an output was in place
+                os._exit(128 + signal.SIGTERM)
 
 
 #: Seconds a worker sent SIGTERM has to leave before it is sent SIGKILL.

@@ -70,6 +70,13 @@ MEL_CHUNK_BYTES = 1 << 23
 #: Frames per chunk instead of :data:`MEL_CHUNK_BYTES` (tests set it);
 #: ``None`` sizes chunks by bytes.
 MEL_CHUNK_FRAMES: int | None = None
+#: Chunks of power spectrum up to this many bytes (float32, per channel) are
+#: projected with one dense product instead of one per filter: a call per
+#: filter costs about 2 us whatever its size, so for a few frames the dense
+#: product's wasted work on zeros is cheaper. Measured (one BLAS thread): at
+#: n_fft 2048, 128 mels, 64 frames dense 0.19 ms, bands 0.29 ms, at 128 frames
+#: 0.36 ms against 0.29; at n_fft 400, 80 mels, 500 frames 0.17 against 0.22.
+DENSE_MEL_BYTES = 400_000
 
 
 # ------------------------------------------------------------------- windows
@@ -381,7 +388,8 @@ class MelBands:
     span: a triangular filter covers a few bins, so the dense product spends
     nearly all its work on zeros. The span runs from a filter's first non-zero
     weight to its last, zeros between them included, so any filterbank (a
-    p-norm one from librosa, say) gives the dense product's numbers.
+    p-norm one from librosa, say) gives the dense product's numbers. A chunk
+    of a few frames (:data:`DENSE_MEL_BYTES`) takes the dense product itself.
 
     Parameters
     ----------
@@ -391,6 +399,7 @@ class MelBands:
 
     def __init__(self, M: np.ndarray) -> None:
         self.n_mels = M.shape[0]
+        self.M = np.ascontiguousarray(M, dtype=np.float32)
         self.bands: list[tuple[int, int, np.ndarray]] = []
         for m, row in enumerate(M):
             nonzero = np.flatnonzero(row)
@@ -408,6 +417,9 @@ class MelBands:
         out : np.ndarray [shape=(..., n_mels, k)], float32
             May be a view (a slice of frames of a larger array).
         """
+        if S.shape[-1] * S.shape[-2] * 4 <= DENSE_MEL_BYTES:
+            np.matmul(self.M, S, out=out)  # a few frames: see DENSE_MEL_BYTES
+            return
         if len(self.bands) < self.n_mels:
             out[...] = 0.0
         for m, lo, w in self.bands:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +79,50 @@ def test_wav_claiming_twice_its_data_is_truncated(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(audio.AudioError, match=r"^truncated: decoded 1\.25 s of 2\.50"):
         audio.load(path, MelParams(sr=None))
+
+
+def test_decoder_notes_on_fd_2_go_to_the_file_that_printed_them() -> None:
+    # What a C decoder prints on fd 2 (libmpg123 does) is caught per file:
+    # each file gets its own notes only, and fd 2 is the terminal's again after.
+
+    terminal = os.fstat(2)
+    with audio._native_stderr() as first:
+        os.write(2, b"Note: Illegal Audio-MPEG-Header  0x00000000\n")
+        with audio._native_stderr() as inner:  # nested: only its own
+            os.write(2, b"inner note\n")
+        os.write(2, b"\n  second   line \n")
+    with audio._native_stderr() as second:
+        pass
+    with audio._native_stderr() as third:
+        os.write(2, b"third\n")
+
+    assert first == ["Note: Illegal Audio-MPEG-Header 0x00000000", "second line"]
+    assert inner == ["inner note"]
+    assert second == []
+    assert third == ["third"]
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (terminal.st_dev, terminal.st_ino)
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_forked_process_catches_its_notes_in_a_file_of_its_own() -> None:
+    with audio._native_stderr():  # the parent's capture file exists
+        pass
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: catch a note while the parent catches its own
+        try:
+            os.close(read)
+            with audio._native_stderr() as notes:
+                os.write(2, b"child\n")
+            os.write(write, "|".join(notes).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with audio._native_stderr() as mine:
+        os.write(2, b"parent\n")
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as f:
+        theirs = f.read().decode()
+    assert mine == ["parent"]
+    assert theirs == "child"

@@ -93,6 +93,15 @@ def test_display_path_leaves_ordinary_text_alone(name: str) -> None:
     assert display_path(name) == name
 
 
+def test_display_path_escapes_exactly_the_ascii_controls_and_the_backslash() -> None:
+    # Plain ASCII names skip the per-letter look: none of them may slip through.
+    for code in range(128):
+        ch = chr(code)
+        escaped = code < 0x20 or code == 0x7F or ch == "\\"
+        middle = ch.encode("unicode_escape").decode("ascii") if escaped else ch
+        assert display_path(f"a{ch}b.wav") == f"a{middle}b.wav", repr(ch)
+
+
 def test_display_path_accepts_a_path() -> None:
     assert display_path(Path("dogs") / "a\nb.wav") == "dogs/a\\nb.wav"
 

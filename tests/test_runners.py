@@ -167,6 +167,40 @@ def test_short_items_are_collected_in_batches(monkeypatch: pytest.MonkeyPatch) -
     assert len(waits) < 300 / 8
 
 
+def _dies_on_30(x: int) -> int:
+    if x == 30:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def test_short_items_travel_several_to_a_message_and_a_death_fails_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Short items are given to a worker several at once; it still reports
+    # each as it finishes, so when it dies, only the item it was on fails and
+    # the ones that came with it run on a fresh worker.
+    from melcli import runners
+
+    sent: list[list[int]] = []
+    real_send = runners._Worker.send
+
+    def send(self: runners._Worker[int, int]) -> None:
+        sent.append(list(self.unsent))
+        real_send(self)
+
+    monkeypatch.setattr(runners._Worker, "send", send)
+    got = dict(ProcessRunner(1, preload=()).run(_dies_on_30, range(200)))
+
+    assert sorted(got) == list(range(200))
+    assert str(got.pop(30)).startswith("worker process died (killed by SIGKILL")
+    assert got == {i: i for i in range(200) if i != 30}
+    assert len(sent) < 200 / 4  # several items a message
+    # Those that came with 30 (if any did: timing decides) were sent again.
+    at = next(i for i, batch in enumerate(sent) if 30 in batch)
+    came_after = sent[at][sent[at].index(30) + 1 :]
+    assert set(came_after) <= {x for batch in sent[at + 1 :] for x in batch}
+
+
 def test_pace_batches_only_short_items() -> None:
     pace = _Pace()
     assert (pace.nap(), pace.depth()) == (0.0, DEPTH)  # nothing known yet

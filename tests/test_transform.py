@@ -172,15 +172,18 @@ def test_default_pipeline_imports_neither_librosa_nor_scipy(tmp_path) -> None:  
         {"n_fft": 512, "n_mels": 256},  # empty filters: their rows stay zero
     ],
 )
-def test_mel_bands_equal_the_dense_product(settings: dict[str, Any]) -> None:
+@pytest.mark.parametrize("frames", [3, 37, 1000])  # dense, and by bands
+def test_mel_bands_equal_the_dense_product(
+    settings: dict[str, Any], frames: int
+) -> None:
     p = MelParams(**settings)
     sr = p.sr or 22050
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the empty filters
         M = tf.mel_basis(sr, params=p)
         bands = tf.mel_bands(sr, params=p)
-    S = np.random.default_rng(5).random((2, M.shape[1], 37), dtype=np.float32)
-    out = np.full((2, M.shape[0], 37), np.nan, dtype=np.float32)
+    S = np.random.default_rng(5).random((2, M.shape[1], frames), dtype=np.float32)
+    out = np.full((2, M.shape[0], frames), np.nan, dtype=np.float32)
     bands.apply(S, out)
     np.testing.assert_allclose(out, M @ S, rtol=1e-5, atol=1e-7)
     # Every filter has a span shorter than the spectrum: the zeros are skipped.
