@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import WriteAudio, noise, tone
 
-from melcli.cli import cli
 from melcli import waveform
+from melcli.cli import cli
 from melcli.errors import MelcliError
 from melcli.gallery import CELL_HEIGHT, CELL_WIDTH, WAVE_COLUMNS, build_gallery
 from melcli.report import display_path
