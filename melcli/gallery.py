@@ -19,7 +19,7 @@ no network):
 - waveforms: each input's min/max envelope is in the data pages (drawn on a
   canvas), with its peak and RMS level: the run recorded them in the
   manifest (:mod:`melcli.waveform`). For an entry without them (an OUT from
-  an older melcli, a file too long for memory, a segmented input) the
+  an older melcli, a file too long for memory) the
   envelope is read from the source file, and ``cache.json`` keeps it by
   source and recorded size and mtime, so a re-run reads only the sources
   that changed.

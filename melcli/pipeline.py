@@ -187,6 +187,7 @@ def process_segmented(job: Job, *, params: MelParams) -> Result:
         sr=done.sr if ok and done else 0,
         timings=timings,
         segments=done.starts if done else (),
+        wave=done.wave if ok and done else None,
     )
 
 

@@ -158,6 +158,18 @@ def test_the_run_records_the_wave_of_what_it_computed(
     assert recorded["c.npy"]["silent"] is True
 
 
+def test_a_segmented_input_records_the_whole_inputs_wave(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    write_audio("a.wav", tone(440.0, seconds=3.0, amplitude=0.25))
+    src, out = tmp_path / "audio", tmp_path / "out"
+    mel(src, out, "--segment", "1")
+    (entry,) = entries(out).values()
+    assert len(entry["segments"]) == 3
+    assert entry["wave"]["peak"] == pytest.approx(0.25, abs=1e-3)
+    assert len(entry["wave"]["env"]) == 2 * waveform.COLUMNS
+
+
 def test_the_wave_stays_through_re_runs(
     write_audio: WriteAudio, tmp_path: Path
 ) -> None:
