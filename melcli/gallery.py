@@ -19,10 +19,9 @@ no network):
 - waveforms: each input's min/max envelope is in the data pages (drawn on a
   canvas), with its peak and RMS level: the run recorded them in the
   manifest (:mod:`melcli.waveform`). For an entry without them (an OUT from
-  an older melcli, a file too long for memory) the
-  envelope is read from the source file, and ``cache.json`` keeps it by
-  source and recorded size and mtime, so a re-run reads only the sources
-  that changed.
+  an older melcli, a file too long for memory) the envelope is read from the
+  source file, and ``cache.json`` keeps it by source and recorded size and
+  mtime, so a re-run reads only the sources that changed.
 
 Everything in OUT is untrusted: names and reasons reach the page as JSON with
 ``<``, ``>`` and ``&`` escaped, and the page sets them as text, never as

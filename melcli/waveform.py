@@ -3,8 +3,9 @@
 The run computes :func:`summarize` from the samples it already holds and
 records it in the input's manifest entry as ``"wave"``; ``melcli gallery``
 draws it, and decodes the source file only for an entry without one (an OUT
-written by an older melcli, a file too long to hold in memory). The samples are those the spectrogram was computed from: after
-mixing, resampling, ``offset``/``duration`` and ``clip_duration``.
+written by an older melcli, a file too long to hold in memory). The samples
+are those the spectrogram was computed from: after mixing, resampling,
+``offset``/``duration`` and ``clip_duration``.
 
 The ``"wave"`` field::
 
