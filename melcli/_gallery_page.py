@@ -8,8 +8,9 @@ every element with ``createElement`` and sets names, reasons and warnings as
 Data pages (``data/page-NNNNN.js``) call ``melcliPage(kind, number, items)``;
 they are loaded with ``<script>`` elements, which work from ``file://``.
 An item is ``{n: name, g: group, d: seconds, s: shape, sr: rate, w: warnings,
-z: silent, f: the run's figure, i/r/k: the page's thumbnails and this input's
-row of k, a: audio, v: waveform envelope (base64), x: notes}``.
+z: silent, pk/rm: peak and RMS level in dBFS (null: silence), c: clipped,
+f: the run's figure, i/r/k: the page's thumbnails and this input's row of k,
+a: audio, v: waveform envelope (:mod:`melcli.waveform`'s text), x: notes}``.
 """
 
 # The page is HTML, CSS and JavaScript kept as written, not Python lines.
@@ -49,6 +50,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
 .facts { color: #555; }
 .group { color: #777; font-size: 12px; unicode-bidi: isolate; }
 .badge { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 8px; background: #b58900; color: #fff; margin-right: 4px; }
+.badge.clipped { background: #cb4b16; }
 .warnings, .notes { margin: 4px 0 0; padding-left: 18px; color: #a0265f; overflow-wrap: anywhere; }
 .notes { color: #666; }
 .pager { margin: 12px 0; display: flex; gap: 10px; align-items: center; }
@@ -63,7 +65,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
 <div id="summary"></div>
 <div id="controls">
 <input id="filter" type="search" placeholder="Filter by name, folder or warning" aria-label="Filter">
-<label>Show <select id="show"><option value="all">all inputs</option><option value="warned">with warnings</option><option value="silent">silent</option></select></label>
+<label>Show <select id="show"><option value="all">all inputs</option><option value="warned">with warnings</option><option value="silent">silent</option><option value="clipped">clipped</option></select></label>
 <span id="status" role="status"></span>
 </div>
 </header>
@@ -114,22 +116,26 @@ main { flex: 1; padding: 10px; min-width: 0; }
     if (item.d !== null && item.d !== undefined) parts.push(item.d.toFixed(2) + " s");
     if (item.s && item.s.length) parts.push(item.s.join(" \u00d7 "));
     if (item.sr) parts.push(item.sr + " Hz");
+    const db = (v) => (v === null ? "-\u221e" : v.toFixed(1)) + " dBFS";
+    if (item.pk !== undefined) parts.push("peak " + db(item.pk) + ", RMS " + db(item.rm));
     return parts.join(" \u00b7 ");
   }
   const SPRITE = /^thumbs\/p-[0-9a-f]{24}\.png$/;
+  // (min, max) per column, one character each: its place here - 32 is the
+  // level, -31..31 for -1..1 (melcli.waveform); anything else counts as 0.
+  const LEVELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   function drawWave(canvas, text) {
-    // (min, max) per column as signed bytes, -127..127 for -1..1.
-    const bytes = atob(text);
-    const n = bytes.length / 2;
+    const n = Math.floor(text.length / 2);
+    if (!n) return;
     const g = canvas.getContext("2d");
     const h = canvas.height / 2;
     const w = canvas.width / n;
-    const signed = (k) => { const b = bytes.charCodeAt(k); return b > 127 ? b - 256 : b; };
+    const level = (k) => { const v = LEVELS.indexOf(text[k]); return v < 1 ? 0 : (v - 32) / 31; };
     g.fillStyle = "#1f77b4";
     g.fillRect(0, h - 0.5, canvas.width, 1);
     for (let i = 0; i < n; i++) {
-      const top = h - (signed(2 * i + 1) / 127) * h;
-      const bottom = h - (signed(2 * i) / 127) * h;
+      const top = h - level(2 * i + 1) * h;
+      const bottom = h - level(2 * i) * h;
       g.fillRect(i * w, top, Math.max(w, 1), Math.max(bottom - top, 1));
     }
   }
@@ -137,6 +143,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
     const node = el("article", "card");
     node.dataset.name = item.n;
     if (item.z) node.classList.add("silent");
+    if (item.c) node.classList.add("clipped");
     if (item.w.length) node.classList.add("warned");
     if (item.f) {
       const img = el("img", "spec figure");
@@ -183,6 +190,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
     node.appendChild(group);
     const line = el("div", "facts");
     if (item.z) line.appendChild(el("span", "badge", "silent"));
+    if (item.c) line.appendChild(el("span", "badge clipped", "clipped"));
     line.appendChild(document.createTextNode(facts(item)));
     node.appendChild(line);
     if (item.w.length) {
@@ -207,6 +215,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
   function matches(item) {
     if (view.show === "warned" && !item.w.length) return false;
     if (view.show === "silent" && !item.z) return false;
+    if (view.show === "clipped" && !item.c) return false;
     if (!view.text) return true;
     const hay = (item.n + "\n" + item.g + "\n" + item.w.join("\n")).toLowerCase();
     return hay.indexOf(view.text) >= 0;
@@ -309,6 +318,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
   const counts = [el("span", "", G.inputs + " inputs shown")];
   Object.keys(G.statuses).sort().forEach((s) => counts.push(el("span", "", G.statuses[s] + " " + s)));
   counts.push(el("span", "", G.silent + " silent"));
+  counts.push(el("span", "", G.clipped + " clipped"));
   counts.push(el("span", "", G.warned + " with warnings"));
   counts.push(el("span", "", G.groupCount + " groups by " + G.groupBy));
   $("summary").replaceChildren(...counts);

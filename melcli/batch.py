@@ -629,6 +629,7 @@ def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
         channels=entry.get("channels", 0),
         duration=entry.get("duration", 0.0),
         sr=entry.get("sr", 0),
+        wave=entry.get("wave"),
     )
 
 
@@ -697,6 +698,7 @@ def _entry(
         "sr": result.sr,
         **({"segments": list(result.segments)} if result.segments else {}),
         "silent": result.silent,
+        **({"wave": result.wave} if result.wave else {}),
         **_meta(job),
         **versions(),
     }

@@ -34,6 +34,7 @@ from .errors import MelcliError, os_reason
 from .outdir import OutDir, open_append, read_regular, safe_name
 from .segment import segment_base
 from .storage.tarshards import shard_index
+from .waveform import is_wave
 from .write import atomic_write
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -440,6 +441,7 @@ _SCHEMA: dict[str, tuple[type, ...] | Callable[[object], bool]] = {
         )
     ),
     "span": lambda v: _is_stamp(v) and v[0] <= v[1],  # type: ignore[index]
+    "wave": is_wave,
 }
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import audio, clip, segment, stream, transform
+from . import audio, clip, segment, stream, transform, waveform
 from .discover import Job, Task
 from .errors import MelcliError, describe_exception
 from .params import MelParams, RenderParams
@@ -109,6 +109,7 @@ def process_one(
     info = None
     sr = 0
     shape: tuple[int, ...] = ()
+    glance = None  # the waveform at a glance, for the gallery
     with _one_file() as outcome:
         limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
         wave = clip.load(
@@ -135,6 +136,7 @@ def process_one(
             t0 = time.perf_counter()
             save_npy(job.npy, S_db)
             timings["write"] = time.perf_counter() - t0
+            glance = waveform.summarize(wave.y)
         t1 = time.perf_counter()
         if job.png is not None:
             try:
@@ -158,6 +160,7 @@ def process_one(
         duration=info.duration if info else 0.0,
         sr=sr if status is Status.WRITTEN else 0,
         timings=timings,
+        wave=glance if status is Status.WRITTEN else None,
     )
 
 
@@ -183,6 +186,7 @@ def process_segmented(job: Job, *, params: MelParams) -> Result:
         sr=done.sr if ok and done else 0,
         timings=timings,
         segments=done.starts if done else (),
+        wave=done.wave if ok and done else None,
     )
 
 

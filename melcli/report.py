@@ -50,6 +50,9 @@ class Result:
         With ``segment`` set: each segment's start, in seconds into the file.
     silent : bool
         The input was digital silence (recorded in the manifest).
+    wave : dict or None
+        Its waveform at a glance (:func:`melcli.waveform.summarize`), recorded
+        in the manifest for ``melcli gallery``; None when not computed.
     """
 
     src: Path
@@ -66,6 +69,7 @@ class Result:
     segments: tuple[float, ...] = ()
     #: Every decoded sample was zero (the array is constant).
     silent: bool = False
+    wave: dict[str, object] | None = None
 
 
 @dataclass

@@ -267,6 +267,9 @@ class Segmented:
     starts: tuple[float, ...]
     info: audio.AudioInfo
     sr: int
+    #: The whole input's waveform at a glance (:func:`melcli.waveform.summarize`),
+    #: when it was held in memory.
+    wave: dict[str, object] | None = None
 
 
 def write(
@@ -313,9 +316,12 @@ def write(
         return done
     params.check_sr(wave.sr)
     y = wave.y[np.newaxis] if wave.y.ndim == 1 else wave.y
-    return _write_windows(
+    done = _write_windows(
         job, [y], sr=wave.sr, params=params, info=wave.info, timings=timings
     )
+    from .waveform import summarize
+
+    return dataclasses.replace(done, wave=summarize(wave.y))
 
 
 def _write_windows(

@@ -8,7 +8,6 @@ and nothing from a crafted manifest escapes into markup or out of OUT.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -21,6 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import WriteAudio, noise, tone
 
+from melcli import waveform
 from melcli.cli import cli
 from melcli.errors import MelcliError
 from melcli.gallery import CELL_HEIGHT, CELL_WIDTH, WAVE_COLUMNS, build_gallery
@@ -102,10 +102,14 @@ def test_gallery_lists_every_input_with_its_facts_and_links(
     for item in items.values():
         for key in ("i", "a"):
             assert target(gallery, item[key]).is_file(), (item["n"], key)
-        assert len(base64.b64decode(item["v"])) == 2 * WAVE_COLUMNS  # (min, max)
-    wave = np.frombuffer(base64.b64decode(items["dogs/growl.flac"]["v"]), np.int8)
-    assert wave.reshape(-1, 2)[:, 1].max() == 64  # the 0.5 tone's peak: 0.5 * 127
-    assert wave.reshape(-1, 2)[:, 0].min() == -64
+        assert len(item["v"]) == 2 * WAVE_COLUMNS  # (min, max), as the run recorded
+    wave = waveform.decode(items["dogs/growl.flac"]["v"]) * waveform.LEVELS
+    assert wave[:, 1].max() == 16  # the 0.5 tone's peak: round(0.5 * 31)
+    assert wave[:, 0].min() == -16
+    assert items["dogs/growl.flac"]["pk"] == pytest.approx(-6.0, abs=0.1)  # dBFS
+    assert items["dogs/growl.flac"]["rm"] == pytest.approx(-9.0, abs=0.1)  # sine
+    assert items["quiet/silence.wav"]["pk"] is None  # -inf dBFS
+    assert not any(item["c"] for item in items.values())
     assert items["quiet/silence.wav"]["z"] is True
     assert items["dogs/bark.wav"]["z"] is False
     (problem,) = pages(gallery, "problems")
@@ -124,7 +128,8 @@ def test_thumbnails_are_drawn_from_arrays_and_kept_until_they_change(
     out = tmp_path / "out"
     run(src, out)  # no --png: the gallery draws its own pictures
     first = build_gallery(out)
-    assert (first.inputs, first.drawn, first.reused) == (4, 8, 0)  # 4 + 4 waves
+    # The waveforms are the run's: no source is read.
+    assert (first.inputs, first.drawn, first.reused) == (4, 4, 0)
     (sprite,) = (out / "gallery" / "thumbs").iterdir()  # one picture per page
     from PIL import Image
 
@@ -139,12 +144,12 @@ def test_thumbnails_are_drawn_from_arrays_and_kept_until_they_change(
         row = pixels[item["r"] * CELL_HEIGHT : (item["r"] + 1) * CELL_HEIGHT]
         assert np.ptp(row) > 100 or item["z"], item["n"]
     again = build_gallery(out)
-    assert (again.drawn, again.reused, again.removed) == (0, 8, 0)
+    assert (again.drawn, again.reused, again.removed) == (0, 4, 0)
     write_audio("dogs/growl.flac", tone(300.0, seconds=1.5))
     run(src, out)
     changed = build_gallery(out)
-    # The page with growl.flac drawn again (4 rows), its waveform read again.
-    assert (changed.drawn, changed.reused, changed.removed) == (5, 3, 1)
+    # The page with growl.flac drawn again (4 rows), the old picture removed.
+    assert (changed.drawn, changed.reused, changed.removed) == (4, 0, 1)
     assert len(list((out / "gallery" / "thumbs").iterdir())) == 1
 
 
@@ -329,7 +334,7 @@ def test_pages_drawn_in_several_processes_are_the_same(
         report = build_gallery(out, page_size=1, jobs=jobs)  # 4 pages: 2 workers
         assert (report.pages, report.drawn, report.notes) == (
             4,
-            8 if jobs == 1 else 0,
+            4 if jobs == 1 else 0,
             [],
         )
         gallery = out / "gallery"
@@ -343,7 +348,7 @@ def test_pages_drawn_in_several_processes_are_the_same(
 
     shutil.rmtree(out / "gallery")
     report = build_gallery(out, page_size=1, jobs=2)
-    assert (report.drawn, report.reused) == (8, 0)
+    assert (report.drawn, report.reused) == (4, 0)
     fresh = {
         p.relative_to(out / "gallery"): p.read_bytes()
         for p in sorted((out / "gallery").rglob("*"))
@@ -367,3 +372,64 @@ def test_inputs_listed_with_labels_are_grouped_by_label(
     data = summary(out / "gallery")
     assert data["groupBy"] == "label"
     assert [g[:2] for g in data["groups"]] == [["bark", 1], ["growl", 1], ["meow", 1]]
+
+
+def test_waveforms_the_run_recorded_are_used_without_reading_sources(
+    src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    run(src, out)
+    recorded = {
+        e["source"]: e["wave"]
+        for e in map(json.loads, (out / "manifest.jsonl").read_text().splitlines())
+        if "wave" in e
+    }
+    assert len(recorded) == 4
+
+    def no_reading(source: str) -> str:
+        raise AssertionError(f"{source} read")
+
+    monkeypatch.setattr("melcli.gallery._wave_data", no_reading)
+    report = build_gallery(out)
+    assert report.notes == []
+    items = {item["n"]: item for item in pages(out / "gallery")}
+    for name, wave in recorded.items():
+        assert items[name]["v"] == wave["env"]
+    cache = json.loads((out / "gallery" / "cache.json").read_text())
+    assert cache["waves"] == {}  # nothing read, nothing kept
+
+
+def test_older_outputs_without_waveforms_read_the_sources_once(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    # 22016 samples: 128 stretches of 172, alike in the recorded and read envelopes.
+    write_audio("a/noise.wav", noise(seed=5)[:22016])
+    write_audio("a/tone.flac", tone(300.0)[:22016])
+    src, out = tmp_path / "audio", tmp_path / "out"
+    run(src, out)
+    path = out / "manifest.jsonl"
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    recorded = {e["source"]: e.pop("wave") for e in entries}
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries))  # an older OUT
+    first = build_gallery(out)
+    assert (first.drawn, first.reused) == (2 + 2, 0)  # 2 pictures, 2 waveforms read
+    items = {item["n"]: item for item in pages(out / "gallery")}
+    for name, wave in recorded.items():
+        read = waveform.decode(items[name]["v"])
+        np.testing.assert_allclose(read, waveform.decode(wave["env"]), atol=0.04)
+        assert "pk" not in items[name]  # levels: only what the run recorded
+    again = build_gallery(out)
+    assert (again.drawn, again.reused) == (0, 2 + 2)  # kept in cache.json
+    assert [i["v"] for i in pages(out / "gallery")] == [i["v"] for i in items.values()]
+
+
+def test_clipped_inputs_are_flagged(write_audio: WriteAudio, tmp_path: Path) -> None:
+    write_audio("loud.wav", np.clip(tone(440.0, amplitude=3.0), -1, 1))
+    write_audio("fine.wav", tone(440.0))
+    src, out = tmp_path / "audio", tmp_path / "out"
+    run(src, out)
+    build_gallery(out)
+    items = {item["n"]: item for item in pages(out / "gallery")}
+    assert (items["loud.wav"]["c"], items["fine.wav"]["c"]) == (True, False)
+    assert items["loud.wav"]["pk"] == pytest.approx(0.0, abs=0.1)
+    assert summary(out / "gallery")["clipped"] == 1
