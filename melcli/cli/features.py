@@ -30,7 +30,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 def pipeline_options(fn: F) -> F:
     """Every setting of :class:`MelParams`, with librosa's names and defaults."""
     d = MelParams()
-    options = [
+    return _with_options(fn, [*_load_options(d), *_stft_options(d), *_mel_options(d)])
+
+
+def _load_options(d: MelParams) -> list[Callable[[Any], Any]]:
+    """Return the decoding options: rate, channels, part of each file, resampler."""
+    return [
         click.option(
             "--sr",
             type=SAMPLE_RATE,
@@ -65,6 +70,12 @@ def pipeline_options(fn: F) -> F:
             show_default=True,
             help="Resampler, as in librosa.resample.",
         ),
+    ]
+
+
+def _stft_options(d: MelParams) -> list[Callable[[Any], Any]]:
+    """Return the STFT options: size, hop, window, padding and power."""
+    return [
         click.option(
             "--n-fft", type=int, default=d.n_fft, show_default=True, help="FFT size."
         ),
@@ -107,6 +118,12 @@ def pipeline_options(fn: F) -> F:
             show_default=True,
             help="Exponent of the magnitude: 2 for power, 1 for magnitude.",
         ),
+    ]
+
+
+def _mel_options(d: MelParams) -> list[Callable[[Any], Any]]:
+    """Return the mel filterbank, dB step and array type options."""
+    return [
         click.option(
             "--n-mels",
             type=int,
@@ -172,7 +189,6 @@ def pipeline_options(fn: F) -> F:
             help="Type of the arrays written.",
         ),
     ]
-    return _with_options(fn, options)
 
 
 @_help_group(FEATURES)
@@ -262,33 +278,39 @@ def feature_options(fn: F) -> F:
 def fbank_options(fn: F) -> F:
     """Kaldi's filterbank options (``--kind fbank``), under Kaldi's names."""
     d = MelParams()
+    return _with_options(fn, [*_frame_options(d), *_filterbank_options(d)])
 
-    def flag(name: str, default: bool, text: str) -> Callable[[Any], Any]:
-        return click.option(
-            f"--{name}/--no-{name}", default=default, show_default=True, help=text
-        )
 
-    def number(name: str, default: Any, text: str, kind: Any = float) -> Any:
-        return click.option(
-            f"--{name}", type=kind, default=default, show_default=True, help=text
-        )
+def _flag(name: str, default: bool, text: str) -> Callable[[Any], Any]:
+    return click.option(
+        f"--{name}/--no-{name}", default=default, show_default=True, help=text
+    )
 
-    options = [
-        number("frame-length", d.frame_length, "--kind fbank: frame length in ms."),
-        number("frame-shift", d.frame_shift, "--kind fbank: frame shift in ms."),
-        number(
+
+def _number(name: str, default: Any, text: str, kind: Any = float) -> Any:
+    return click.option(
+        f"--{name}", type=kind, default=default, show_default=True, help=text
+    )
+
+
+def _frame_options(d: MelParams) -> list[Callable[[Any], Any]]:
+    """Return the ``--kind fbank`` framing options (dither, window, FFT size)."""
+    return [
+        _number("frame-length", d.frame_length, "--kind fbank: frame length in ms."),
+        _number("frame-shift", d.frame_shift, "--kind fbank: frame shift in ms."),
+        _number(
             "dither",
             d.dither,
             "--kind fbank: Gaussian noise of this standard deviation added to "
             "each frame, seeded by --seed (Kaldi's default is 1 on 16-bit "
             "samples; 0 keeps outputs reproducible).",
         ),
-        number(
+        _number(
             "preemphasis-coefficient",
             d.preemphasis_coefficient,
             "--kind fbank: x[i] -= c * x[i-1] in each frame.",
         ),
-        flag(
+        _flag(
             "remove-dc-offset",
             d.remove_dc_offset,
             "--kind fbank: subtract each frame's mean.",
@@ -301,46 +323,52 @@ def fbank_options(fn: F) -> F:
             help="--kind fbank: Kaldi's window; hanning is symmetric (Kaldi, "
             "torchaudio), hann periodic (kaldi-native-fbank).",
         ),
-        flag(
+        _flag(
             "round-to-power-of-two",
             d.round_to_power_of_two,
             "--kind fbank: zero-pad each frame to a power of two for the FFT.",
         ),
-        flag(
+        _flag(
             "snip-edges",
             d.snip_edges,
             "--kind fbank: only whole frames; --no-snip-edges centres frame i "
             "on (i + 1/2) * shift and mirrors the signal at its edges.",
         ),
-        number("num-mel-bins", d.num_mel_bins, "--kind fbank: mel filters.", kind=int),
-        number("low-freq", d.low_freq, "--kind fbank: lowest filter edge in Hz."),
-        number(
+    ]
+
+
+def _filterbank_options(d: MelParams) -> list[Callable[[Any], Any]]:
+    """Return the ``--kind fbank`` filter, energy, log, CMVN and stacking options."""
+    return [
+        _number("num-mel-bins", d.num_mel_bins, "--kind fbank: mel filters.", kind=int),
+        _number("low-freq", d.low_freq, "--kind fbank: lowest filter edge in Hz."),
+        _number(
             "high-freq",
             d.high_freq,
             "--kind fbank: highest filter edge in Hz; 0 or negative: an offset "
             "from the Nyquist frequency.",
         ),
-        flag(
+        _flag(
             "use-energy",
             d.use_energy,
             "--kind fbank: add the frame's log energy as row 0.",
         ),
-        number(
+        _number(
             "energy-floor",
             d.energy_floor,
             "--kind fbank: floor of the energy (not its log); 0 for none.",
         ),
-        flag(
+        _flag(
             "use-log-fbank",
             d.use_log_fbank,
             "--kind fbank: log(max(x, float32 eps)) of the filter outputs.",
         ),
-        flag(
+        _flag(
             "use-power",
             d.use_power,
             "--kind fbank: filter |X|^2; --no-use-power filters |X|.",
         ),
-        number(
+        _number(
             "waveform-scale",
             d.waveform_scale,
             "--kind fbank: multiply the samples first (32768: Kaldi's 16-bit "
@@ -361,14 +389,14 @@ def fbank_options(fn: F) -> F:
             help="--kind fbank: per bin, over the file's frames: mean subtracts "
             "the mean; mean-var also divides by sqrt(var + --cmvn-eps).",
         ),
-        number(
+        _number(
             "cmvn-ddof",
             d.cmvn_ddof,
             "--kind fbank: 0 or 1, the variance's delta degrees of freedom.",
             kind=int,
         ),
-        number("cmvn-eps", d.cmvn_eps, "--kind fbank: added to the variance."),
-        number(
+        _number("cmvn-eps", d.cmvn_eps, "--kind fbank: added to the variance."),
+        _number(
             "frame-stack",
             d.frame_stack,
             "--kind fbank: last, stack this many consecutive frames into one "
@@ -376,4 +404,3 @@ def fbank_options(fn: F) -> F:
             kind=int,
         ),
     ]
-    return _with_options(fn, options)

@@ -16,7 +16,6 @@ import click
 from ..errors import MelcliError
 from ..report import PROGRESS_INTERVAL
 from ..session import Inputs, run_session
-from ..shard import Shard
 from .config import _add_envvars, _load_config, _print_config
 from .console import Console, print_dry_run, print_stats
 from .features import fbank_options, feature_options, pipeline_options
@@ -26,12 +25,12 @@ from .options import (
     _apply_preset,
     _check_inputs,
     _check_png,
+    _check_run_options,
     _extensions,
     _params_from,
     _read_listed,
     _render_from,
     _run_options,
-    _storage_from,
     bad_input_options,
     clip_options,
     format_options,
@@ -132,14 +131,10 @@ def mel(
     src: tuple[Path, ...],
     out: Path | None,
     png: bool,
-    jobs: int | None,
     extensions: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
-    force: bool,
     dry_run: bool,
-    prune: bool,
-    fail_fast: bool,
     as_json: bool,
     print_config: bool,
     quiet: bool,
@@ -148,10 +143,7 @@ def mel(
     files_from: str | None,
     path_column: str | None,
     list_root: Path | None,
-    scheduler: str | None,
-    shard: Shard | None,
-    timeout: float | None,
-    **settings: Any,
+    **values: Any,
 ) -> None:
     """Write one log-mel spectrogram .npy per audio file under SRC into OUT.
 
@@ -174,11 +166,10 @@ def mel(
     Exit status: 0 all written or up to date, 1 some file failed, 2 usage
     error or OUT locked by another run, 130/143 interrupted.
     """
-    with_stats = settings.pop("with_stats")
-    _apply_preset(ctx, settings)
-    render = _render_from(settings)
-    params = _params_from(settings, from_preset=ctx.meta.get("melcli.preset"))
-    storage_format, shard_size = _storage_from(settings)
+    _apply_preset(ctx, values)
+    render = _render_from(values)
+    params = _params_from(values, from_preset=ctx.meta.get("melcli.preset"))
+    options = _run_options(values, dry_run=dry_run)
     _check_png(png, params)
     if print_config:
         _print_config(ctx)
@@ -186,19 +177,7 @@ def mel(
     _check_inputs(src, out, files_from, path_column=path_column, root=list_root)
     assert out is not None
     listed = _read_listed(files_from, path_column, list_root)
-    options = _run_options(
-        jobs=jobs,
-        scheduler=scheduler,
-        shard=shard,
-        timeout=timeout,
-        storage_format=storage_format,
-        shard_size=shard_size,
-        force=force,
-        prune=prune,
-        fail_fast=fail_fast,
-        dry_run=dry_run,
-        stats=with_stats,
-    )
+    _check_run_options(options)
     inputs = Inputs(src, listed, _extensions(extensions), include, exclude)
     console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
     try:

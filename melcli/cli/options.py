@@ -327,15 +327,6 @@ def scale_options(fn: F) -> F:
     return _with_options(fn, options)
 
 
-def _storage_from(kwargs: dict[str, Any]) -> tuple[str, int]:
-    """Pop ``--format`` and ``--shard-size``; return the format and size in bytes."""
-    storage_format = kwargs.pop("storage_format")
-    try:
-        return storage_format, parse_size(kwargs.pop("shard_size"))
-    except ParameterError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--shard-size'") from None
-
-
 def _check_png(png: bool, params: MelParams) -> None:
     """``--png`` with segments in files is a usage error naming ``--segment``."""
     from ..segment import check_png
@@ -369,10 +360,29 @@ def _check_inputs(
         )
 
 
-def _run_options(**options: Any) -> RunOptions:
-    """Return the run's options, as a usage error naming the one that conflicts."""
+#: The options of ``mel`` that say how the run goes (:class:`RunOptions`).
+_RUN_OPTIONS = ("jobs", "scheduler", "shard", "timeout", "force", "prune", "fail_fast")
+
+
+def _run_options(values: dict[str, Any], *, dry_run: bool) -> RunOptions:
+    """Pop the run's options from ``values``; ``--shard-size`` read in bytes."""
     try:
-        return RunOptions(**options).validate()
+        shard_size = parse_size(values.pop("shard_size"))
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--shard-size'") from None
+    return RunOptions(
+        **{name: values.pop(name) for name in _RUN_OPTIONS},
+        storage_format=values.pop("storage_format"),
+        shard_size=shard_size,
+        dry_run=dry_run,
+        stats=values.pop("with_stats"),
+    )
+
+
+def _check_run_options(options: RunOptions) -> None:
+    """Raise a usage error naming the option that does not fit the others."""
+    try:
+        options.validate()
     except ParameterError as exc:
         hint = f"'--{(exc.param or '').replace('_', '-')}'"
         raise click.BadParameter(str(exc), param_hint=hint) from None
