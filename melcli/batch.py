@@ -28,8 +28,7 @@ from .outdir import OutDir
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status
 from .runners import Runner, late_outcomes, runner_notes
-from .storage import webdataset
-from .storage.webdataset import Recorder
+from .storage import Storage, storage_for, storage_of, storages_in, webdataset
 from .write import remove_temp_files
 
 
@@ -197,9 +196,7 @@ def _prune(manifest: Manifest, key: str) -> list[Path]:
 
     A sample's bytes go when its shard is compacted.
     """
-    if webdataset.is_sample(manifest.entries[key]):
-        return webdataset.forget_sample(manifest, key)
-    return manifest.prune(key)
+    return storage_of(manifest.entries[key]).forget(manifest, key)
 
 
 def _drawn_as(entry: dict[str, object]) -> object:
@@ -238,7 +235,7 @@ def run_plan(
     prune: bool = False,
     fail_fast: bool = False,
     on_result: Callable[[Result], None] | None = None,
-    store: Callable[[Recorder], webdataset.SampleStore] | None = None,
+    storage: Storage | None = None,
     render: RenderParams | None = None,
 ) -> Report:
     """Process the jobs of ``the_plan`` that need it and return the report.
@@ -252,9 +249,8 @@ def run_plan(
     then up-to-date files, then each job's result as it finishes
     (``on_result`` sees each).
 
-    ``store`` makes the run write tar shards (``--format webdataset``): it is
-    called with the function that records a sample in the manifest and
-    returns the :class:`~melcli.storage.webdataset.SampleStore` to use.
+    ``storage`` is where the results go (:func:`melcli.storage.storage_for`;
+    default: one ``.npy`` per input).
 
     Raises
     ------
@@ -268,7 +264,7 @@ def run_plan(
         manifest=manifest,
         force=force,
         on_result=on_result,
-        store=store,
+        storage=storage or storage_for("npy"),
         render=render,
     )
     run.settle_stale(prune=prune)
@@ -286,7 +282,7 @@ class _Run:
         manifest: Manifest,
         force: bool,
         on_result: Callable[[Result], None] | None,
-        store: Callable[[Recorder], webdataset.SampleStore] | None,
+        storage: Storage,
         render: RenderParams | None,
     ) -> None:
         self.started = time.perf_counter()
@@ -297,13 +293,12 @@ class _Run:
         self.on_result = on_result
         self.settings = params.fingerprint()
         self.changed = params.changed()  # with settings: the effective settings
-        storage_format = "npy" if store is None else webdataset.FORMAT
         self.build = decide(
             the_plan,
             manifest,
             params=params,
             force=force,
-            format=storage_format,
+            format=storage.name,
             render=render,
         )
         self.drawn_as = (render or RenderParams()).fingerprint()
@@ -315,8 +310,9 @@ class _Run:
             self.report.warnings.extend(
                 f"settings: {w}" for w in settings_warnings(params)
             )
-        self.had_samples = webdataset.holds_samples(manifest)
-        self.samples = store(self.record_sample) if store is not None else None
+        # What the run leaves to tidy: its own format's, and earlier runs'.
+        self.storages = {s.name: s for s in (*storages_in(manifest), storage)}
+        self.writer = storage.writer(manifest, params=params, record=self.record_sample)
 
     # ------------------------------------------------------------- stages
     def settle_stale(self, *, prune: bool) -> None:
@@ -331,10 +327,9 @@ class _Run:
                 manifest.forget(key)  # nothing on disk: just forget the input
             elif prune:
                 report.pruned.extend(_prune(manifest, key))
-            elif webdataset.is_sample(manifest.entries[key]):
-                report.stale.append(webdataset.sample_path(manifest, key))
             else:
-                report.stale.append(manifest.out / key)
+                entry = manifest.entries[key]
+                report.stale.append(storage_of(entry).shown(manifest, key))
         if prune:
             for key in self.build.other_settings:
                 report.pruned.extend(_prune(manifest, key))
@@ -360,8 +355,8 @@ class _Run:
                     result = self.take(task, outcome)
                     if fail_fast and result.status is Status.FAILED:
                         break
-                if self.samples is not None and prune:
-                    self.samples.compact()
+                if prune:
+                    self.writer.compact()
             finally:
                 # Whatever arrives now (a second Ctrl-C too), this runs to its end.
                 with interrupts.deferred():
@@ -393,9 +388,7 @@ class _Run:
     ) -> Iterator[tuple[Task, Result | BaseException]]:
         """Hand the tasks to ``runner``; return its outcomes as they come."""
         work = functools.partial(_process_task, params=self.params, render=self.render)
-        tasks: Iterable[Task] = self.build.tasks
-        if self.samples is not None:
-            tasks = map(self.samples.stage, tasks)
+        tasks = map(self.writer.stage, self.build.tasks)
         return runner.run(work, self.handed.track(tasks))
 
     def finish(
@@ -412,18 +405,20 @@ class _Run:
             # What they finished before that is recorded, as usual.
             for task, outcome in late_outcomes(runner):
                 self.take(task, outcome)
-        _remove_unsettled(
-            self.handed.pending(), manifest, params=self.params, samples=self.samples
-        )
+        # A worker may have finished a file (or some of its segments, or its
+        # array but not its PNG) just as the run was stopped: such an output
+        # is neither counted nor in the manifest, and --prune would never
+        # remove it.
+        for task in self.handed.pending():
+            self.writer.unsettled(task.job)
         report.warnings.extend(runner_notes(runner))
-        if self.samples is not None:
-            try:
-                self.samples.close()
-            except BaseException:
-                self.samples.abort()
-                raise
-        if self.samples is not None or self.had_samples:
-            webdataset.remove_unreferenced(manifest.out, manifest)
+        try:
+            self.writer.close()
+        except BaseException:
+            self.writer.abort()
+            raise
+        for storage in self.storages.values():
+            storage.tidy(manifest)
         report.elapsed = time.perf_counter() - self.started
         try:
             manifest.commit()
@@ -463,7 +458,7 @@ class _Run:
             self.on_result(result)
 
     def record_sample(self, result: Result, job: Job, fields: dict[str, Any]) -> None:
-        """Record a sample once its shard is closed (the store's recorder)."""
+        """Record a result the writer kept for later (a sample: once in place)."""
         entry = self.entry_of(result, job)
         if "png" in fields["members"]:
             entry["render"] = self.drawn_as
@@ -477,11 +472,11 @@ class _Run:
         if isinstance(outcome, BaseException):
             # The worker died or was stopped mid-file: drop its temp files.
             remove_temp_files(task.job.outputs)
-        if self.samples is not None:
-            stored = self.store_sample(task, outcome)
+        if self.writer.records_later:
+            stored = self.store_for_later(task, outcome)
             if stored is not None:
-                return stored  # in the manifest once its shard is closed
-            task = dataclasses.replace(task, job=self.samples.original(task.job))
+                return stored  # in the manifest once the writer says
+            task = dataclasses.replace(task, job=self.writer.original(task.job))
         if isinstance(outcome, BaseException):
             outcome = Result(
                 src=task.job.src,
@@ -494,20 +489,19 @@ class _Run:
         self.handed.settle(task)
         return outcome
 
-    def store_sample(
+    def store_for_later(
         self, task: Task, outcome: Result | BaseException
     ) -> Result | None:
-        """Add a written sample to the shards and count it; None if not written.
+        """Store a written result with the writer and count it; None if not stored.
 
-        A task whose sample is not stored is discarded from the store.
+        What a task whose result is not stored left is discarded.
         """
-        assert self.samples is not None
         staged = task.job
         if not isinstance(outcome, BaseException):
             # Stored and counted together, or not at all (on Ctrl-C).
             with interrupts.deferred():
                 if outcome.status is Status.WRITTEN:
-                    outcome = self.samples.add(outcome, staged)
+                    outcome = self.writer.store(outcome, staged)
                 if outcome.status is Status.WRITTEN:
                     self.report.add(outcome)
                     self.handed.settle(task)
@@ -515,7 +509,7 @@ class _Run:
                 if self.on_result is not None:
                     self.on_result(outcome)
                 return outcome
-        self.samples.discard(staged)
+        self.writer.discard(staged)
         self.handed.settle(task)
         return None
 
@@ -544,38 +538,6 @@ class HandedOut:
     def pending(self) -> list[Task]:
         """Return the tasks handed out and not settled."""
         return list(self._out.values())
-
-
-def _remove_unsettled(
-    tasks: Iterable[Task],
-    manifest: Manifest,
-    *,
-    params: MelParams,
-    samples: webdataset.SampleStore | None,
-) -> None:
-    """Delete what tasks whose outcome was never recorded left behind.
-
-    A worker may have finished a file (or some of its segments, or its array
-    but not its PNG) just as the run was stopped: such an output is neither
-    counted nor in the manifest, and ``--prune`` would never remove it. Kept
-    are only the files the manifest records as they are (a PNG-only task's
-    array).
-    """
-    for task in tasks:
-        job = task.job
-        if samples is not None:
-            samples.discard(job)
-            continue
-        outputs = [*job.outputs, *segment.more_segments(job.npy, params=params)]
-        remove_temp_files(outputs)
-        previous = manifest.entries.get(relative_key(job.npy, manifest.out))
-        recorded = previous.get("stamps") if isinstance(previous, dict) else None
-        if not isinstance(recorded, dict):
-            recorded = {}
-        names = [relative_key(p, manifest.out) for p in outputs]
-        manifest.outdir.remove(
-            n for n in names if recorded.get(n) != manifest.outdir.stamp(n)
-        )
 
 
 def _process_task(
@@ -614,15 +576,13 @@ def _remove_replaced(
     key = relative_key(job.npy, manifest.out)
     previous = manifest.entries.get(key, {})
     out = manifest.out
-    if not webdataset.is_sample(previous):  # shards go once nothing points at them
-        now = {relative_key(p, out) for p in result.outputs}
-        own: set[str] = set()  # its own names are free now: it wrote nothing
-        if result.status is not Status.WRITTEN:
-            own = {relative_key(p, out) for p in job.outputs}
-        names = previous.get("stamps", {})
-        manifest.outdir.remove(
-            n for n in names if n not in now and (n not in keys or n in own)
-        )
+    now = {relative_key(p, out) for p in result.outputs}
+    own: set[str] = set()  # its own names are free now: it wrote nothing
+    if result.status is not Status.WRITTEN:
+        own = {relative_key(p, out) for p in job.outputs}
+    storage_of(previous).remove_replaced(
+        manifest, previous, lambda n: n in now or (n in keys and n not in own)
+    )
     _replace_other_places(job, elsewhere, keys=keys, params=params)
 
 
@@ -665,16 +625,19 @@ def _replace_other_places(
     superseded copy is).
     """
     manifest = elsewhere.manifest
-    claimed = None
+    claimed: Callable[[str], bool] | None = None
+
+    def keep(name: str) -> bool:  # what another job of this run writes
+        nonlocal claimed
+        claimed = claimed or segment.claimed_by(keys, params=params)
+        return claimed(name)
+
     for other in elsewhere(job.src):
         if other in keys:
             continue
         entry = manifest.entries[other]
         manifest.forget(other)
-        if webdataset.is_sample(entry):
-            continue
-        claimed = claimed or segment.claimed_by(keys, params=params)
-        manifest.outdir.remove(n for n in entry.get("stamps", {}) if not claimed(n))
+        storage_of(entry).remove_replaced(manifest, entry, keep)
 
 
 #: Files recorded under one signal hold before a run's first task: a re-run

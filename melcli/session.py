@@ -35,9 +35,9 @@ from .outdir import OutputLock, remove_leftovers
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path
 from .runners import DEFAULT_TIMEOUT, Runner, default_jobs, make_runner, tune_allocator
-from .storage import FORMATS, webdataset
+from .storage import FORMATS, Storage, storage_for, storage_of, storages_in
 from .storage.tarshards import parse_size
-from .storage.webdataset import DEFAULT_SHARD_SIZE, Recorder, SampleStore
+from .storage.webdataset import DEFAULT_SHARD_SIZE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -117,13 +117,8 @@ class RunOptions:
 
         The error's ``param`` is the option to blame (``shard``, ``timeout``).
         """
-        if self.storage_format not in FORMATS:
-            raise ParameterError(
-                f"storage_format={self.storage_format!r} must be one of "
-                + ", ".join(FORMATS),
-                param="storage_format",
-            )
-        if self.shard is not None and self.storage_format == webdataset.FORMAT:
+        storage_for(self.storage_format)  # one of FORMATS
+        if self.shard is not None and self.storage_format == "webdataset":
             # Concurrent shards would pick the same tar names, and each would
             # delete the tars its own manifest part does not list.
             raise ParameterError(
@@ -364,7 +359,7 @@ def _build(
                 prune=options.prune,
                 fail_fast=options.fail_fast,
                 on_result=events.result,
-                store=_sample_store(manifest, params=params, options=options),
+                storage=_storage(options),
                 render=render,
             )
             if runner.lost_workers:
@@ -419,19 +414,9 @@ def _runner(
     return make_runner(jobs, total, png=png, params=params, timeout=options.timeout)
 
 
-def _sample_store(
-    manifest: Manifest, *, params: MelParams, options: RunOptions
-) -> Callable[[Recorder], SampleStore] | None:
-    """Return what makes the run's shard writer, or None for ``npy``."""
-    if options.storage_format != webdataset.FORMAT:
-        return None
-
-    def make(record: Recorder) -> SampleStore:
-        return SampleStore(
-            manifest, params=params, shard_size=options.shard_size, record=record
-        )
-
-    return make
+def _storage(options: RunOptions) -> Storage:
+    """Return the run's storage format (``npy``, or tar shards of a size)."""
+    return storage_for(options.storage_format, shard_size=options.shard_size)
 
 
 def _write_stats(report: Report, out: Path) -> StatsOutcome:
@@ -498,26 +483,29 @@ def dry_run(
 def _shard_cleanup(
     build: BuildPlan, manifest: Manifest, *, params: MelParams, options: RunOptions
 ) -> list[str]:
-    """Return the tar shards a run would delete or rewrite, a line each."""
-    samples = options.storage_format == webdataset.FORMAT
-    if not samples and not webdataset.holds_samples(manifest):
-        return []
-    # A rebuilt input supersedes its sample, and its other segment layout's.
-    rebuilt = [
+    """Return what a run would delete or rewrite at its end, a line each.
+
+    In the run's storage format, and in those of the outputs OUT holds.
+    """
+    storages = {s.name: s for s in (*storages_in(manifest), _storage(options))}
+    # A rebuilt input supersedes its output, and its other segment layout's.
+    rebuilt = (  # read only by a format that has something to tidy
         relative_key(npy, manifest.out)
         for task in build.tasks
         for npy in (task.job.npy, segment.other_layout(task.job.npy, params=params))
-    ]
-    return webdataset.plan_cleanup(
-        manifest, rebuilt=rebuilt, gone=build.stale, prune=options.prune
     )
+    return [
+        line
+        for storage in storages.values()
+        for line in storage.plan_tidy(
+            manifest, rebuilt=rebuilt, gone=build.stale, prune=options.prune
+        )
+    ]
 
 
 def _shown(manifest: Manifest, key: str) -> Path:
     """Return how to show the output of ``key``: a ``.npy``, or a sample."""
-    if webdataset.is_sample(manifest.entries[key]):
-        return webdataset.sample_path(manifest, key)
-    return manifest.out / key
+    return storage_of(manifest.entries[key]).shown(manifest, key)
 
 
 class _OnResult(Events):
