@@ -291,8 +291,8 @@ class _Run:
         self.manifest = manifest
         self.render = render
         self.on_result = on_result
-        self.settings = params.fingerprint()
-        self.changed = params.changed()  # with settings: the effective settings
+        self.fingerprint = params.fingerprint()
+        self.changed = params.changed()  # with the fingerprint: the effective settings
         self.build = decide(
             the_plan,
             manifest,
@@ -431,7 +431,7 @@ class _Run:
     def entry_of(self, result: Result, job: Job | None) -> dict[str, object]:
         stamp = self.build.inputs.get(result.src)
         return _entry(
-            result, job, self.manifest, self.settings, stamp, changed=self.changed
+            result, job, self.manifest, self.fingerprint, stamp, changed=self.changed
         )
 
     def record(self, result: Result, job: Job | None = None) -> None:
@@ -693,14 +693,14 @@ def _entry(
     result: Result,
     job: Job | None,
     manifest: Manifest,
-    settings: str,
+    fingerprint: str,
     input_stamp: list[int] | None,
     *,
     changed: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Return the manifest line for ``result``.
 
-    ``settings`` is the settings' fingerprint; ``changed`` the settings that
+    ``fingerprint`` is the settings' fingerprint; ``changed`` the settings that
     differ from the defaults (:meth:`MelParams.changed`).
     """
     if job is None:
@@ -732,7 +732,7 @@ def _entry(
         "png": relative_key(job.png, manifest.out) if written and job.png else None,
         "stamps": {name: manifest.outdir.stamp(name) for name in outputs},
         "input": input_stamp if input_stamp is not None else file_stamp(job.src),
-        "settings": settings,
+        "settings": fingerprint,
         "params": changed or {},
         "samplerate": result.samplerate,
         "channels": result.channels,

@@ -175,15 +175,15 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     ]
     numeric = {3, 4, 5, 6}
 
-    def fmt(cells: list[str]) -> str:
+    def line(cells: list[str]) -> str:
         return "  ".join(
             c.rjust(w) if i in numeric else c.ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    click.echo(fmt(headers))
+    click.echo(line(headers))
     for row in table:
-        click.echo(fmt(row))
+        click.echo(line(row))
 
 
 def _is_utf8(text: str) -> bool:

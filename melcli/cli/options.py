@@ -388,12 +388,12 @@ def _check_run_options(options: RunOptions) -> None:
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
-def _render_from(settings: dict[str, Any]) -> RenderParams:
+def _render_from(values: dict[str, Any]) -> RenderParams:
     """Build and validate the PNG settings, as a usage error naming the option."""
     render = RenderParams(
-        style=settings.pop("png_style"),
-        waveform=settings.pop("waveform"),
-        cmap=settings.pop("cmap"),
+        style=values.pop("png_style"),
+        waveform=values.pop("waveform"),
+        cmap=values.pop("cmap"),
     )
     try:
         return render.validate()
@@ -405,26 +405,26 @@ def _render_from(settings: dict[str, Any]) -> RenderParams:
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
 
 
-def _apply_preset(ctx: click.Context, settings: dict[str, Any]) -> None:
-    """Fill in ``settings`` from ``--preset`` where nothing else set them.
+def _apply_preset(ctx: click.Context, values: dict[str, Any]) -> None:
+    """Fill in ``values`` (the options) from ``--preset`` where nothing else set them.
 
     Precedence: command line > environment > config file > preset > defaults.
     Each value taken from the preset is noted for ``--print-config``.
     """
     from click.core import ParameterSource
 
-    name = settings.pop("preset", None)
+    name = values.pop("preset", None)
     if name is None:
         return
     taken = ctx.meta.setdefault("melcli.preset", {})
     for key, value in PRESETS[name].settings.items():
         if ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
-            settings[key] = value
+            values[key] = value
             taken[key] = (name, value)
 
 
 def _params_from(
-    kwargs: dict[str, Any], *, from_preset: dict[str, tuple[str, Any]] | None = None
+    values: dict[str, Any], *, from_preset: dict[str, tuple[str, Any]] | None = None
 ) -> MelParams:
     """Build and validate the settings, as a usage error naming the option.
 
@@ -432,9 +432,9 @@ def _params_from(
     value)``: when one of them is the bad setting (an explicit option that
     does not fit the rest of the preset), the message says so.
     """
-    settings = {name: kwargs.pop(name) for name in _PARAM_NAMES}
+    fields = {name: values.pop(name) for name in _PARAM_NAMES}
     try:
-        return MelParams(**settings).validate()
+        return MelParams(**fields).validate()
     except ParameterError as exc:
         hint = f"--{exc.param.replace('_', '-')}" if exc.param else None
         message = str(exc)

@@ -122,7 +122,6 @@ class SampleStore:
         is called after the sample's shard is in place.
     """
 
-    format = FORMAT
     #: A sample is recorded once its shard is closed (:class:`Writer`).
     records_later = True
 
