@@ -59,7 +59,7 @@ def decide(
     *,
     params: MelParams,
     force: bool = False,
-    format: str = "npy",
+    storage_format: str = "npy",
     render: RenderParams | None = None,
     out: Path | None = None,
 ) -> BuildPlan:
@@ -67,7 +67,7 @@ def decide(
 
     Jobs are first laid out as ``params`` asks (:func:`melcli.segment.plan_job`:
     with one file per segment, a job's array is its first segment).
-    ``format`` is the storage format of the run (``npy`` or ``webdataset``);
+    ``storage_format`` is the storage format of the run (``npy`` or ``webdataset``);
     an input stored in the other format is rebuilt. A PNG is re-rendered when
     it is missing or changed, or when it was drawn with other
     :class:`RenderParams` (style, waveform panel, colormap).
@@ -92,7 +92,7 @@ def decide(
             "forced"
             if force
             else manifest.why_rebuild(
-                key, input_stamp=stamp, settings=settings, format=format
+                key, input_stamp=stamp, settings=settings, format=storage_format
             )
         )
         if why == "new" and elsewhere is not None:
@@ -107,7 +107,7 @@ def decide(
         if why is not None:
             build.tasks.append(Task(job))
             build.reasons[job.src] = why
-        elif format == webdataset.FORMAT:
+        elif storage_format == webdataset.FORMAT:
             # A shard is immutable: a sample gains or changes its PNG, or the
             # table row in its KEY.json, by being rewritten.
             entry = manifest.entries[key]
@@ -140,7 +140,7 @@ def decide(
     outdir = manifest.outdir if manifest is not None else None
     if outdir is None and out is not None:
         outdir = OutDir(out)
-    if outdir is not None and format != webdataset.FORMAT:
+    if outdir is not None and storage_format != webdataset.FORMAT:
         build.tasks = [t for t in build.tasks if not _refuse(t.job, outdir, build)]
     return build
 
@@ -298,7 +298,7 @@ class _Run:
             manifest,
             params=params,
             force=force,
-            format=storage.name,
+            storage_format=storage.name,
             render=render,
         )
         self.drawn_as = (render or RenderParams()).fingerprint()

@@ -458,7 +458,7 @@ def dry_run(
         manifest,
         params=params,
         force=options.force,
-        format=options.storage_format,
+        storage_format=options.storage_format,
         render=render,
     )
     shown = functools.partial(_shown, manifest)
