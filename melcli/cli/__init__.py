@@ -21,15 +21,18 @@ from __future__ import annotations
 
 from . import gallery, info, merge, presets, stats  # noqa: F401  (their commands)
 from .group import cli
-from .help import HELP_HEADINGS, OTHER_OPTIONS, _GroupedHelp, help_heading
+from .help import HELP_HEADINGS, OTHER_OPTIONS, GroupedHelp, help_heading
 from .main import main
 from .mel import mel
 from .options import selection_options
 
+#: The name this class had when the command was one module.
+_GroupedHelp = GroupedHelp
+
 __all__ = [
     "HELP_HEADINGS",
     "OTHER_OPTIONS",
-    "_GroupedHelp",
+    "GroupedHelp",
     "cli",
     "help_heading",
     "main",

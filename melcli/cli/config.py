@@ -37,7 +37,7 @@ def _option_name(param: click.Option) -> str:
 _MULTIPLE = {"extensions", "include", "exclude"}
 
 
-def _load_config(ctx: click.Context, path: Path | None) -> None:
+def load_config(ctx: click.Context, path: Path | None) -> None:
     """Read the config file into ``ctx.default_map``, rejecting unknown keys."""
     source = path
     table: dict[str, Any] = {}
@@ -77,7 +77,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise click.BadParameter(f"{path}: {exc}", param_hint="'--config'") from None
 
 
-def _print_config(ctx: click.Context) -> None:
+def print_effective_config(ctx: click.Context) -> None:
     """Print every configurable setting as TOML, with where its value comes from."""
     from click.core import ParameterSource
 
@@ -124,7 +124,7 @@ def _toml_value(param: click.Parameter, value: Any) -> str | None:
     return json.dumps(value if isinstance(value, str) else str(value))
 
 
-def _add_envvars(command: click.Command) -> None:
+def add_envvars(command: click.Command) -> None:
     """Let each option of ``command`` come from ``MELCLI_<NAME>`` (MELCLI_N_MELS)."""
     for param in command.params:
         if isinstance(param, click.Option) and param.name not in _NOT_CONFIGURABLE:

@@ -20,15 +20,18 @@ if TYPE_CHECKING:
     from ..stats import DatasetStats
 
 
-def _error(path: Path, reason: str) -> None:
+def echo_error(path: Path, reason: str) -> None:
+    """Print ``error: PATH: REASON`` on stderr."""
     click.echo(f"error: {display_path(path)}: {display_path(reason)}", err=True)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """Return ``text`` on one line, its runs of whitespace made single spaces."""
     return " ".join(text.split())
 
 
-def _stats_line(stats: DatasetStats, dest: Path) -> str:
+def stats_line(stats: DatasetStats, dest: Path) -> str:
+    """Say what was written to ``dest``: bands, frames and arrays."""
     return (
         f"wrote {display_path(dest)}: {len(stats.mean)} bands, "
         f"{stats.count} frames from {len(stats.files)} arrays"
@@ -100,12 +103,12 @@ class Console(Events):
             for warning in result.warnings:
                 self.echo(
                     f"warning: {display_path(result.src)}: "
-                    f"{display_path(_one_line(warning))}"
+                    f"{display_path(one_line(warning))}"
                 )
         if result.status is Status.FAILED:
             self.echo(
                 f"error: {display_path(result.src)}: "
-                f"{display_path(_one_line(result.reason))}"
+                f"{display_path(one_line(result.reason))}"
             )
         elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
@@ -143,9 +146,9 @@ def print_outcome(
             click.echo(f"stale {display_path(path)}: its input is gone", err=True)
     if not quiet:
         for warning in report.warnings:
-            click.echo(f"warning: {display_path(_one_line(warning))}", err=True)
+            click.echo(f"warning: {display_path(one_line(warning))}", err=True)
     for error in report.errors:
-        click.echo(f"error: {display_path(_one_line(error))}", err=True)
+        click.echo(f"error: {display_path(one_line(error))}", err=True)
     if not quiet or report.interrupted_by is not None:
         if total == 0:
             click.echo("warning: no audio files found", err=True)
@@ -156,7 +159,7 @@ def print_outcome(
         click.echo(f"{len(failures)} failed, by path:", err=True)
         for r in failures:
             click.echo(
-                f"  {display_path(r.src)}: {display_path(_one_line(r.reason))}",
+                f"  {display_path(r.src)}: {display_path(one_line(r.reason))}",
                 err=True,
             )
 
@@ -166,12 +169,12 @@ def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
     if outcome is None:
         return
     if outcome.error is not None:
-        _error(outcome.path, outcome.error)
+        echo_error(outcome.path, outcome.error)
     elif outcome.stats is None:
         if not quiet:
             click.echo(f"warning: no arrays: {outcome.path.name} not written", err=True)
     elif not quiet:
-        click.echo(_stats_line(outcome.stats, outcome.path), err=True)
+        click.echo(stats_line(outcome.stats, outcome.path), err=True)
 
 
 def print_dry_run(plan: DryRun, *, quiet: bool) -> None:
@@ -183,7 +186,7 @@ def print_dry_run(plan: DryRun, *, quiet: bool) -> None:
     for line in plan.shards:
         click.echo(line)
     for path, reason in plan.errors:
-        _error(path, reason)
+        echo_error(path, reason)
     if not quiet:
         for warning in plan.warnings:
             click.echo(f"warning: {display_path(warning)}", err=True)

@@ -19,18 +19,18 @@ from ..params import (
     MelParams,
 )
 from ..presets import PRESETS
-from .help import FBANK, FEATURES, PIPELINE, _help_group
-from .options import _with_options
+from .help import FBANK, FEATURES, PIPELINE, help_group
+from .options import with_options
 from .types import NORM, OPTIONAL_FLOAT, OPTIONAL_INT, REF, SAMPLE_RATE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@_help_group(PIPELINE)
+@help_group(PIPELINE)
 def pipeline_options(fn: F) -> F:
     """Every setting of :class:`MelParams`, with librosa's names and defaults."""
     d = MelParams()
-    return _with_options(fn, [*_load_options(d), *_stft_options(d), *_mel_options(d)])
+    return with_options(fn, [*_load_options(d), *_stft_options(d), *_mel_options(d)])
 
 
 def _load_options(d: MelParams) -> list[Callable[[Any], Any]]:
@@ -191,7 +191,7 @@ def _mel_options(d: MelParams) -> list[Callable[[Any], Any]]:
     ]
 
 
-@_help_group(FEATURES)
+@help_group(FEATURES)
 def feature_options(fn: F) -> F:
     """``--kind``, ``--n-mfcc``, the scale step, and ``--preset``."""
     d = MelParams()
@@ -271,14 +271,14 @@ def feature_options(fn: F) -> F:
             help="Added to |STFT|^2 before the power (HiFi-GAN: 1e-9).",
         ),
     ]
-    return _with_options(fn, options)
+    return with_options(fn, options)
 
 
-@_help_group(FBANK)
+@help_group(FBANK)
 def fbank_options(fn: F) -> F:
     """Kaldi's filterbank options (``--kind fbank``), under Kaldi's names."""
     d = MelParams()
-    return _with_options(fn, [*_frame_options(d), *_filterbank_options(d)])
+    return with_options(fn, [*_frame_options(d), *_filterbank_options(d)])
 
 
 def _flag(name: str, default: bool, text: str) -> Callable[[Any], Any]:

@@ -9,7 +9,7 @@ import click
 
 from ..errors import MelcliError
 from ..report import display_path
-from .console import _one_line
+from .console import one_line
 from .group import cli
 
 
@@ -63,7 +63,7 @@ def gallery(
         sys.exit(1)
     if not quiet:
         for note in report.notes:
-            click.echo(f"note: {display_path(_one_line(note))}", err=True)
+            click.echo(f"note: {display_path(one_line(note))}", err=True)
         click.echo(
             f"{display_path(report.index)}: {report.inputs} inputs in "
             f"{report.groups} groups, {report.problems} failed or skipped; "

@@ -46,7 +46,7 @@ def cli() -> None:
     """
 
 
-class _CannotStart(click.ClickException):
+class CannotStart(click.ClickException):
     """The run could not start (OUT is locked by another run): exit status 2."""
 
     exit_code = 2

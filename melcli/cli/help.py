@@ -12,7 +12,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 #: The headings of ``melcli mel --help``, in order. Each option bundle below
-#: names its heading (``@_help_group``); options declared on the command itself
+#: names its heading (``@help_group``); options declared on the command itself
 #: are placed by :data:`_OPTION_HEADINGS`; an option in neither (a new one)
 #: lands under :data:`OTHER_OPTIONS`, still shown.
 COMMON_OPTIONS = "Common options"
@@ -78,7 +78,7 @@ MEL_EXAMPLES = (
 )
 
 
-def _help_group(heading: str) -> Callable[[F], F]:
+def help_group(heading: str) -> Callable[[F], F]:
     """Place the options an option bundle adds under ``heading`` in ``--help``."""
 
     def mark(bundle: F) -> F:
@@ -101,7 +101,7 @@ def help_heading(param: click.Parameter) -> str:
     return named or _BUNDLE_HEADINGS.get(id(param), OTHER_OPTIONS)
 
 
-class _GroupedHelp(click.Command):
+class GroupedHelp(click.Command):
     """A command whose ``--help`` lists options under headings, then examples."""
 
     def __init__(
@@ -113,6 +113,7 @@ class _GroupedHelp(click.Command):
     def format_options(
         self, ctx: click.Context, formatter: click.HelpFormatter
     ) -> None:
+        """Write the options under their headings, in :data:`HELP_HEADINGS` order."""
         sections: dict[str, list[tuple[int, tuple[str, str]]]] = {}
         help_option = self.get_help_option(ctx)
         for param in self.get_params(ctx):
@@ -128,6 +129,7 @@ class _GroupedHelp(click.Command):
                 formatter.write_dl(rows)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the examples, each under a comment saying what it does."""
         if not self.examples:
             return
         with formatter.section("Examples"):

@@ -13,9 +13,9 @@ import click
 from ..discover import find_audio
 from ..errors import MelcliError
 from ..report import display_path
-from .console import _error
+from .console import echo_error
 from .group import cli
-from .options import _extensions, _read_listed, list_options, selection_options
+from .options import chosen_extensions, list_options, read_listed, selection_options
 
 
 @cli.command()
@@ -56,22 +56,22 @@ def info(
     if not src and files_from is None:
         raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
     found = find_audio(
-        src, extensions=_extensions(extensions), include=include, exclude=exclude
+        src, extensions=chosen_extensions(extensions), include=include, exclude=exclude
     )
-    listed = _read_listed(files_from, path_column, list_root)
+    listed = read_listed(files_from, path_column, list_root)
     if listed is not None:
         found.problems.extend(listed.problems)
         found.files.extend((f.path, f.rel) for f in listed.files)
     failed = 0
     for problem in found.problems:
-        _error(problem.path, problem.reason)
+        echo_error(problem.path, problem.reason)
         failed += 1
     rows: list[dict[str, Any]] = []
     for path, _rel in found.files:
         try:
             header = probe(path)
         except MelcliError as exc:
-            _error(path, str(exc))
+            echo_error(path, str(exc))
             failed += 1
             continue
         row = {

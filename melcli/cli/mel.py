@@ -16,26 +16,26 @@ import click
 from ..errors import MelcliError
 from ..report import PROGRESS_INTERVAL
 from ..session import Inputs, run_session
-from .config import _add_envvars, _load_config, _print_config
+from .config import add_envvars, load_config, print_effective_config
 from .console import Console, print_dry_run, print_stats
 from .features import fbank_options, feature_options, pipeline_options
-from .group import _CannotStart, cli
-from .help import MEL_EXAMPLES, _GroupedHelp
+from .group import CannotStart, cli
+from .help import MEL_EXAMPLES, GroupedHelp
 from .options import (
-    _apply_preset,
-    _check_inputs,
-    _check_png,
-    _check_run_options,
-    _extensions,
-    _params_from,
-    _read_listed,
-    _render_from,
-    _run_options,
+    apply_preset,
     bad_input_options,
+    check_inputs,
+    check_png_option,
+    check_run_options,
+    chosen_extensions,
     clip_options,
     format_options,
     image_options,
     list_options,
+    params_from,
+    read_listed,
+    render_from,
+    run_options,
     scale_options,
     segment_options,
     selection_options,
@@ -43,7 +43,7 @@ from .options import (
 )
 
 
-@cli.command(cls=_GroupedHelp, examples=MEL_EXAMPLES)
+@cli.command(cls=GroupedHelp, examples=MEL_EXAMPLES)
 @click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-o",
@@ -99,7 +99,7 @@ from .options import (
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     is_eager=True,
     expose_value=False,
-    callback=lambda ctx, param, value: _load_config(ctx, value),
+    callback=lambda ctx, param, value: load_config(ctx, value),
     help="Read option defaults from this TOML file. [default: the [tool.melcli] "
     "table of ./pyproject.toml, if any]",
 )
@@ -166,19 +166,19 @@ def mel(
     Exit status: 0 all written or up to date, 1 some file failed, 2 usage
     error or OUT locked by another run, 130/143 interrupted.
     """
-    _apply_preset(ctx, values)
-    render = _render_from(values)
-    params = _params_from(values, from_preset=ctx.meta.get("melcli.preset"))
-    options = _run_options(values, dry_run=dry_run)
-    _check_png(png, params)
+    apply_preset(ctx, values)
+    render = render_from(values)
+    params = params_from(values, from_preset=ctx.meta.get("melcli.preset"))
+    options = run_options(values, dry_run=dry_run)
+    check_png_option(png, params)
     if print_config:
-        _print_config(ctx)
+        print_effective_config(ctx)
         return
-    _check_inputs(src, out, files_from, path_column=path_column, root=list_root)
+    check_inputs(src, out, files_from, path_column=path_column, root=list_root)
     assert out is not None
-    listed = _read_listed(files_from, path_column, list_root)
-    _check_run_options(options)
-    inputs = Inputs(src, listed, _extensions(extensions), include, exclude)
+    listed = read_listed(files_from, path_column, list_root)
+    check_run_options(options)
+    inputs = Inputs(src, listed, chosen_extensions(extensions), include, exclude)
     console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
     try:
         outcome = run_session(
@@ -191,7 +191,7 @@ def mel(
             events=console,
         )
     except MelcliError as exc:
-        raise _CannotStart(str(exc)) from None
+        raise CannotStart(str(exc)) from None
     finally:
         console.close()
     if outcome.dry_run is not None:
@@ -203,4 +203,4 @@ def mel(
     sys.exit(outcome.exit_code)
 
 
-_add_envvars(mel)
+add_envvars(mel)

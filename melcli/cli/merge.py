@@ -11,9 +11,9 @@ from .. import shard as sharding
 from ..errors import MelcliError
 from ..report import display_path
 from ..session import locked
-from .console import _error, _one_line
-from .group import _CannotStart, cli
-from .options import _extensions, selection_options
+from .console import echo_error, one_line
+from .group import CannotStart, cli
+from .options import chosen_extensions, selection_options
 
 
 @cli.command()
@@ -45,18 +45,18 @@ def merge(
             report = sharding.merge(
                 out,
                 sources=src,
-                extensions=_extensions(extensions),
+                extensions=chosen_extensions(extensions),
                 include=include,
                 exclude=exclude,
             )
     except MelcliError as exc:
-        raise _CannotStart(str(exc)) from None
+        raise CannotStart(str(exc)) from None
     for warning in report.warnings:
         click.echo(f"warning: {display_path(warning)}", err=True)
     for error in report.errors:
         click.echo(f"error: {display_path(error)}", err=True)
     for path, reason in report.failed:
-        _error(Path(path), f"failed in its shard: {_one_line(reason)}")
+        echo_error(Path(path), f"failed in its shard: {one_line(reason)}")
     for missed in report.uncovered:
         click.echo(f"error: {display_path(missed)}: in no shard", err=True)
     click.echo(report.summary(), err=True)

@@ -43,21 +43,21 @@ from .help import (
     INPUT_SELECTION,
     OUTPUT,
     SCALE_OUT,
-    _help_group,
+    help_group,
 )
 from .types import SHARD
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _with_options(fn: F, options: Sequence[Callable[[Any], Any]]) -> F:
+def with_options(fn: F, options: Sequence[Callable[[Any], Any]]) -> F:
     """Decorate ``fn`` with ``options``, listed in the order --help shows them."""
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-@_help_group(INPUT_SELECTION)
+@help_group(INPUT_SELECTION)
 def selection_options(fn: F) -> F:
     """``--ext``, ``--include``, ``--exclude``: which files to take."""
     options = [
@@ -86,10 +86,10 @@ def selection_options(fn: F) -> F:
             "(repeatable).",
         ),
     ]
-    return _with_options(fn, options)
+    return with_options(fn, options)
 
 
-@_help_group(INPUT_SELECTION)
+@help_group(INPUT_SELECTION)
 def list_options(fn: F) -> F:
     """``--files-from``, ``--path-column``, ``--root``: inputs listed in a file."""
     options = [
@@ -116,10 +116,10 @@ def list_options(fn: F) -> F:
             "from. [default: the folder of FILE; for '-' the current folder]",
         ),
     ]
-    return _with_options(fn, options)
+    return with_options(fn, options)
 
 
-@_help_group(OUTPUT)
+@help_group(OUTPUT)
 def format_options(fn: F) -> F:
     """``--format``, ``--shard-size``: one .npy per input, or tar shards."""
     options = [
@@ -141,10 +141,10 @@ def format_options(fn: F) -> F:
             "bytes or with a unit (500MB, 64MiB).",
         ),
     ]
-    return _with_options(fn, options)
+    return with_options(fn, options)
 
 
-@_help_group(CLIPS)
+@help_group(CLIPS)
 def clip_options(fn: F) -> F:
     """``--clip-duration``, ``--pad``, ``--crop``, ``--seed``: fixed-length clips."""
     d = MelParams()
@@ -180,10 +180,10 @@ def clip_options(fn: F) -> F:
             "the file's path relative to SRC.",
         ),
     ]
-    return _with_options(fn, options)
+    return with_options(fn, options)
 
 
-@_help_group(CLIPS)
+@help_group(CLIPS)
 def segment_options(fn: F) -> F:
     """``--segment``, ``--segment-hop``, ``--segment-layout``: fixed windows."""
     d = MelParams()
@@ -211,7 +211,7 @@ def segment_options(fn: F) -> F:
             "'files': NAME.000.npy, NAME.001.npy, ...",
         ),
     ]
-    return _with_options(fn, options)
+    return with_options(fn, options)
 
 
 def stats_option(fn: F) -> F:
@@ -226,7 +226,7 @@ def stats_option(fn: F) -> F:
     )(fn)
 
 
-@_help_group(OUTPUT)
+@help_group(OUTPUT)
 def image_options(fn: F) -> F:
     """``--png-style``, ``--waveform``, ``--cmap``: how PNGs are drawn."""
     options = [
@@ -252,10 +252,10 @@ def image_options(fn: F) -> F:
             "for images]",
         ),
     ]
-    return _with_options(fn, options)
+    return with_options(fn, options)
 
 
-@_help_group(BAD_INPUT)
+@help_group(BAD_INPUT)
 def bad_input_options(fn: F) -> F:
     """Add ``--truncated``, ``--non-finite``, ``--min-duration``, ``--timeout``."""
     options = [
@@ -296,10 +296,10 @@ def bad_input_options(fn: F) -> F:
             f"{DEFAULT_TIMEOUT:g} with several workers, none with -j 1]",
         ),
     ]
-    return _with_options(fn, options)
+    return with_options(fn, options)
 
 
-@_help_group(SCALE_OUT)
+@help_group(SCALE_OUT)
 def scale_options(fn: F) -> F:
     """``--scheduler``, ``--shard``: spread the work over machines."""
     options = [
@@ -324,10 +324,10 @@ def scale_options(fn: F) -> F:
             "or --stats.",
         ),
     ]
-    return _with_options(fn, options)
+    return with_options(fn, options)
 
 
-def _check_png(png: bool, params: MelParams) -> None:
+def check_png_option(png: bool, params: MelParams) -> None:
     """``--png`` with segments in files is a usage error naming ``--segment``."""
     from ..segment import check_png
 
@@ -337,7 +337,7 @@ def _check_png(png: bool, params: MelParams) -> None:
         raise click.BadParameter(str(exc), param_hint="'--segment'") from None
 
 
-def _check_inputs(
+def check_inputs(
     src: tuple[Path, ...],
     out: Path | None,
     files_from: str | None,
@@ -364,7 +364,7 @@ def _check_inputs(
 _RUN_OPTIONS = ("jobs", "scheduler", "shard", "timeout", "force", "prune", "fail_fast")
 
 
-def _run_options(values: dict[str, Any], *, dry_run: bool) -> RunOptions:
+def run_options(values: dict[str, Any], *, dry_run: bool) -> RunOptions:
     """Pop the run's options from ``values``; ``--shard-size`` read in bytes."""
     try:
         shard_size = parse_size(values.pop("shard_size"))
@@ -379,7 +379,7 @@ def _run_options(values: dict[str, Any], *, dry_run: bool) -> RunOptions:
     )
 
 
-def _check_run_options(options: RunOptions) -> None:
+def check_run_options(options: RunOptions) -> None:
     """Raise a usage error naming the option that does not fit the others."""
     try:
         options.validate()
@@ -388,7 +388,7 @@ def _check_run_options(options: RunOptions) -> None:
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
-def _render_from(values: dict[str, Any]) -> RenderParams:
+def render_from(values: dict[str, Any]) -> RenderParams:
     """Build and validate the PNG settings, as a usage error naming the option."""
     render = RenderParams(
         style=values.pop("png_style"),
@@ -405,7 +405,7 @@ def _render_from(values: dict[str, Any]) -> RenderParams:
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
 
 
-def _apply_preset(ctx: click.Context, values: dict[str, Any]) -> None:
+def apply_preset(ctx: click.Context, values: dict[str, Any]) -> None:
     """Fill in ``values`` (the options) from ``--preset`` where nothing else set them.
 
     Precedence: command line > environment > config file > preset > defaults.
@@ -423,7 +423,7 @@ def _apply_preset(ctx: click.Context, values: dict[str, Any]) -> None:
             taken[key] = (name, value)
 
 
-def _params_from(
+def params_from(
     values: dict[str, Any], *, from_preset: dict[str, tuple[str, Any]] | None = None
 ) -> MelParams:
     """Build and validate the settings, as a usage error naming the option.
@@ -444,13 +444,14 @@ def _params_from(
         raise click.BadParameter(message, param_hint=hint) from None
 
 
-def _extensions(values: tuple[str, ...]) -> frozenset[str]:
+def chosen_extensions(values: tuple[str, ...]) -> frozenset[str]:
+    """Return the ``--ext`` values (repeated or comma-separated), or the default."""
     if not values:
         return DEFAULT_EXTENSIONS
     return normalize_extensions(e for value in values for e in value.split(","))
 
 
-def _read_listed(
+def read_listed(
     files_from: str | None, path_column: str | None, root: Path | None
 ) -> FileList | None:
     """Read ``--files-from`` (None without it); a bad list is a usage error."""

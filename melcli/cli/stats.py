@@ -12,8 +12,8 @@ import click
 from ..errors import MelcliError, UsageError
 from ..report import display_path
 from ..session import locked
-from .console import _error, _stats_line
-from .group import _CannotStart, cli
+from .console import echo_error, stats_line
+from .group import CannotStart, cli
 
 
 @cli.command()
@@ -56,9 +56,9 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
                     )
             result = write_stats(out, paths=chosen.arrays)
     except UsageError as exc:
-        raise _CannotStart(str(exc)) from None
+        raise CannotStart(str(exc)) from None
     except MelcliError as exc:
-        _error(dest, str(exc))
+        echo_error(dest, str(exc))
         sys.exit(1)
     if as_json:
         row = {
@@ -70,4 +70,4 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
         }
         click.echo(json.dumps(row))
     if not quiet:
-        click.echo(_stats_line(result, dest), err=True)
+        click.echo(stats_line(result, dest), err=True)
