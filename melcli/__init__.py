@@ -8,7 +8,7 @@ The Python API behind the ``melcli`` command::
     S_db = melcli.mel_spectrogram(y, sr=16000, params=melcli.MelParams(n_mels=64))
     X = melcli.mel_spectrogram(y, sr=16000, params=melcli.preset_params("whisper"))
     report = melcli.run(["audio/"], "features/", png=True)     # a whole batch
-    print(report.summary())
+    print(report.summary())      # a second call: "0 written, 8 up to date."
     melcli.write_stats("features/")                            # features/stats.npz
     melcli.build_gallery("features/")          # features/gallery/index.html
 
@@ -28,13 +28,14 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .audio import AudioInfo, probe
-    from .batch import run
+    from .batch import RunInterrupted
     from .errors import AudioError, MelcliError, ParameterError, UsageError
     from .gallery import build_gallery
     from .params import MelParams
     from .pipeline import mel_spectrogram, process_one
     from .presets import preset_params
     from .report import Report, Result, Status
+    from .session import run
     from .stats import write_stats
 
 __version__ = "0.1.0"
@@ -54,7 +55,8 @@ _LAZY = {
     "Status": "report",
     "AudioInfo": "audio",
     "probe": "audio",
-    "run": "batch",
+    "run": "session",
+    "RunInterrupted": "batch",
     "build_gallery": "gallery",
     "mel_spectrogram": "pipeline",
     "process_one": "pipeline",
@@ -82,6 +84,7 @@ __all__ = [
     "ParameterError",
     "Report",
     "Result",
+    "RunInterrupted",
     "Status",
     "UsageError",
     "__version__",

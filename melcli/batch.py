@@ -3,7 +3,8 @@
 :func:`decide` compares the planned jobs with ``OUT/manifest.jsonl``;
 :func:`run_plan` hands the work to a runner, records every result in the
 report and the manifest, and commits the manifest even when interrupted.
-:func:`run` is the Python API's one-call version of ``melcli mel``.
+The whole run around it (lock, manifest, runner, storage, statistics) is
+:mod:`melcli.session`'s.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import functools
 import itertools
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,17 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from . import interrupts, segment
-from .discover import DEFAULT_EXTENSIONS, Job, Plan, Task, plan
+from .discover import Job, Plan, Task
 from .errors import MelcliError, describe_exception
-from .filelist import FileList, read_list
 from .manifest import Manifest, file_stamp, relative_key, versions
-from .outdir import OutDir, OutputLock
+from .outdir import OutDir
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status
-from .runners import Runner, make_runner
-from .storage import webdataset
-from .storage.webdataset import Recorder
-from .write import remove_files, remove_temp_files
+from .runners import Runner, late_outcomes, runner_notes
+from .storage import Storage, storage_for, storage_of, storages_in, webdataset
+from .write import remove_temp_files
 
 
 @dataclass
@@ -59,7 +59,7 @@ def decide(
     *,
     params: MelParams,
     force: bool = False,
-    format: str = "npy",
+    storage_format: str = "npy",
     render: RenderParams | None = None,
     out: Path | None = None,
 ) -> BuildPlan:
@@ -67,7 +67,7 @@ def decide(
 
     Jobs are first laid out as ``params`` asks (:func:`melcli.segment.plan_job`:
     with one file per segment, a job's array is its first segment).
-    ``format`` is the storage format of the run (``npy`` or ``webdataset``);
+    ``storage_format`` is the storage format of the run (``npy`` or ``webdataset``);
     an input stored in the other format is rebuilt. A PNG is re-rendered when
     it is missing or changed, or when it was drawn with other
     :class:`RenderParams` (style, waveform panel, colormap).
@@ -92,7 +92,7 @@ def decide(
             "forced"
             if force
             else manifest.why_rebuild(
-                key, input_stamp=stamp, settings=settings, format=format
+                key, input_stamp=stamp, settings=settings, format=storage_format
             )
         )
         if why == "new" and elsewhere is not None:
@@ -107,7 +107,7 @@ def decide(
         if why is not None:
             build.tasks.append(Task(job))
             build.reasons[job.src] = why
-        elif format == webdataset.FORMAT:
+        elif storage_format == webdataset.FORMAT:
             # A shard is immutable: a sample gains or changes its PNG, or the
             # table row in its KEY.json, by being rewritten.
             entry = manifest.entries[key]
@@ -140,7 +140,7 @@ def decide(
     outdir = manifest.outdir if manifest is not None else None
     if outdir is None and out is not None:
         outdir = OutDir(out)
-    if outdir is not None and format != webdataset.FORMAT:
+    if outdir is not None and storage_format != webdataset.FORMAT:
         build.tasks = [t for t in build.tasks if not _refuse(t.job, outdir, build)]
     return build
 
@@ -196,9 +196,7 @@ def _prune(manifest: Manifest, key: str) -> list[Path]:
 
     A sample's bytes go when its shard is compacted.
     """
-    if webdataset.is_sample(manifest.entries[key]):
-        return webdataset.forget_sample(manifest, key)
-    return manifest.prune(key)
+    return storage_of(manifest.entries[key]).forget(manifest, key)
 
 
 def _drawn_as(entry: dict[str, object]) -> object:
@@ -209,147 +207,276 @@ def _drawn_as(entry: dict[str, object]) -> object:
     return entry.get("render") or RenderParams().fingerprint()
 
 
+class RunInterrupted(interrupts.Interrupted):
+    """A run stopped by SIGINT or SIGTERM, once what had finished was recorded.
+
+    A :class:`KeyboardInterrupt` (as Ctrl-C raises) that carries the run's
+    report.
+
+    Attributes
+    ----------
+    report : Report
+        What the run did before it stopped (``report.interrupted_by`` is the
+        signal).
+    """
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(report.interrupted_by or signal.SIGINT)
+        self.report = report
+
+
 def run_plan(
     the_plan: Plan,
     *,
     params: MelParams,
     runner: Runner,
-    manifest: Manifest | None = None,
+    manifest: Manifest,
     force: bool = False,
     prune: bool = False,
     fail_fast: bool = False,
     on_result: Callable[[Result], None] | None = None,
-    store: Callable[[Recorder], webdataset.SampleStore] | None = None,
+    storage: Storage | None = None,
     render: RenderParams | None = None,
-    out: Path | None = None,
 ) -> Report:
     """Process the jobs of ``the_plan`` that need it and return the report.
 
-    ``render`` says how PNGs are drawn (default: the figure). ``out``, the
-    output folder, is where outputs are confined to (without a manifest).
+    ``render`` says how PNGs are drawn (default: the figure). ``manifest`` is
+    OUT's (:meth:`Manifest.load`), or an empty one (``Manifest(out=OUT)``)
+    where nothing was kept: only what changed is rebuilt, and every result is
+    recorded in it and committed, even when the run is interrupted.
 
     Files that failed or were passed over during discovery are reported first,
     then up-to-date files, then each job's result as it finishes
-    (``on_result`` sees each). With a ``manifest``, only what changed is
-    rebuilt and every result is recorded; the manifest is committed even when
-    the run is interrupted (KeyboardInterrupt propagates afterwards, with the
-    report on the exception as ``exc.report``).
+    (``on_result`` sees each).
 
-    ``store`` makes the run write tar shards (``--format webdataset``; needs a
-    ``manifest``): it is called with the function that records a sample in
-    the manifest and returns the
-    :class:`~melcli.storage.webdataset.SampleStore` to use.
+    ``storage`` is where the results go (:func:`melcli.storage.storage_for`;
+    default: one ``.npy`` per input).
+
+    Raises
+    ------
+    RunInterrupted
+        On SIGINT or SIGTERM, once every finished output is recorded (or
+        deleted) and the manifest committed; its ``report`` says what was done.
     """
-    started = time.perf_counter()
-    started_ns = time.time_ns()
-    report = Report()
-    settings = params.fingerprint()
-    changed = params.changed()  # with settings: the effective settings
-    fmt = "npy" if store is None else webdataset.FORMAT
-    build = decide(
+    run = _Run(
         the_plan,
-        manifest,
         params=params,
+        manifest=manifest,
         force=force,
-        format=fmt,
+        on_result=on_result,
+        storage=storage or storage_for("npy"),
         render=render,
-        out=out,
     )
-    drawn_as = (render or RenderParams()).fingerprint()
-    elsewhere = _Elsewhere(manifest) if manifest is not None else None
-    if build.tasks:  # before any worker starts (they inherit the cached basis)
-        from .pipeline import settings_warnings  # numpy: only when there is work
+    run.settle_stale(prune=prune)
+    return run.execute(the_plan, runner, prune=prune, fail_fast=fail_fast)
 
-        report.warnings.extend(f"settings: {w}" for w in settings_warnings(params))
 
-    def entry_of(result: Result, job: Job | None) -> dict[str, object]:
-        assert manifest is not None
-        stamp = build.inputs.get(result.src)
-        return _entry(result, job, manifest, settings, stamp, changed=changed)
+class _Run:
+    """One :func:`run_plan`, in named stages: decide, settle the stale, run, finish."""
 
-    def record(result: Result, job: Job | None = None) -> None:
-        # Counted and recorded together, or not at all (on Ctrl-C).
-        with interrupts.deferred():
-            report.add(result)
-            if elsewhere is not None and job is not None:
-                _remove_replaced(result, job, elsewhere, keys=build.keys, params=params)
-            if manifest is not None:
-                entry = entry_of(result, job)
-                if entry.get("png") and result.status is Status.WRITTEN:
-                    entry["render"] = drawn_as
-                # An up-to-date entry is the manifest's own, with a new status:
-                # nothing that a run killed later would need to know.
-                up_to_date = result.status is Status.UP_TO_DATE
-                manifest.record(entry, journal=not up_to_date)
-        if on_result is not None:
-            on_result(result)
+    def __init__(
+        self,
+        the_plan: Plan,
+        *,
+        params: MelParams,
+        manifest: Manifest,
+        force: bool,
+        on_result: Callable[[Result], None] | None,
+        storage: Storage,
+        render: RenderParams | None,
+    ) -> None:
+        self.started = time.perf_counter()
+        self.report = Report()
+        self.params = params
+        self.manifest = manifest
+        self.render = render
+        self.on_result = on_result
+        self.fingerprint = params.fingerprint()
+        self.changed = params.changed()  # with the fingerprint: the effective settings
+        self.build = decide(
+            the_plan,
+            manifest,
+            params=params,
+            force=force,
+            storage_format=storage.name,
+            render=render,
+        )
+        self.drawn_as = (render or RenderParams()).fingerprint()
+        self.elsewhere = _Elsewhere(manifest)
+        self.handed = HandedOut()
+        if self.build.tasks:  # before any worker starts (they inherit the basis)
+            from .pipeline import settings_warnings  # numpy: only when there is work
 
-    def record_sample(result: Result, job: Job, fields: dict[str, Any]) -> None:
-        assert manifest is not None
-        entry = entry_of(result, job)
-        if "png" in fields["members"]:
-            entry["render"] = drawn_as
-        manifest.record({**entry, **fields})
-        assert elsewhere is not None
-        _replace_other_places(job, elsewhere, keys=build.keys, params=params)
+            self.report.warnings.extend(
+                f"settings: {w}" for w in settings_warnings(params)
+            )
+        # What the run leaves to tidy: its own format's, and earlier runs'.
+        self.storages = {s.name: s for s in (*storages_in(manifest), storage)}
+        self.writer = storage.writer(manifest, params=params, record=self.record_sample)
 
-    samples = None
-    if store is not None:
-        assert manifest is not None, "tar shards need a manifest"
-        samples = store(record_sample)
-    had_samples = manifest is not None and webdataset.holds_samples(manifest)
+    # ------------------------------------------------------------- stages
+    def settle_stale(self, *, prune: bool) -> None:
+        """Report (or with ``prune`` delete) the outputs of inputs that are gone.
 
-    if manifest is not None:
+        And those of inputs left out that were made with other settings.
+        """
+        manifest, report = self.manifest, self.report
         report.warnings.extend(manifest.problems)
-        for key in build.stale:
+        for key in self.build.stale:
             if not manifest.entries[key].get("stamps"):
                 manifest.forget(key)  # nothing on disk: just forget the input
             elif prune:
                 report.pruned.extend(_prune(manifest, key))
-            elif webdataset.is_sample(manifest.entries[key]):
-                report.stale.append(webdataset.sample_path(manifest, key))
             else:
-                report.stale.append(manifest.out / key)
+                entry = manifest.entries[key]
+                report.stale.append(storage_of(entry).shown(manifest, key))
         if prune:
-            for key in build.other_settings:
+            for key in self.build.other_settings:
                 report.pruned.extend(_prune(manifest, key))
-        elif build.other_settings:
-            count = len(build.other_settings)
+        elif self.build.other_settings:
+            count = len(self.build.other_settings)
             report.warnings.append(other_settings_warning(count, manifest.out))
-    work = functools.partial(_process_task, params=params, render=render)
-    tasks = build.tasks if samples is None else map(samples.stage, build.tasks)
-    known = itertools.chain(
-        _known_results(the_plan, build.up_to_date, manifest),
-        (
-            (Result(src=job.src, status=Status.FAILED, reason=why), job)
-            for job, why in build.refused
-        ),
-    )
-    handed = HandedOut()
-    outcomes: Iterator[tuple[Task, Result | BaseException]] | None = None
 
-    def take(task: Task, outcome: Result | BaseException) -> Result:
+    def execute(
+        self, the_plan: Plan, runner: Runner, *, prune: bool, fail_fast: bool
+    ) -> Report:
+        """Record what is known, run the tasks, then finish whatever happens."""
+        # From now on, a killed run leaves its journal behind, and an
+        # interrupted one commits the manifest. (Until now nothing was written,
+        # only stale outputs pruned, which the next run prunes again: a signal
+        # while planning leaves no journal to recover from.)
+        self.manifest.begin()
+        outcomes: Iterator[tuple[Task, Result | BaseException]] | None = None
+        try:
+            try:
+                self.record_known(the_plan)
+                outcomes = self.run_tasks(runner)
+                for task, outcome in outcomes:
+                    result = self.take(task, outcome)
+                    if fail_fast and result.status is Status.FAILED:
+                        break
+                if prune:
+                    self.writer.compact()
+            finally:
+                # Whatever arrives now (a second Ctrl-C too), this runs to its end.
+                with interrupts.deferred():
+                    self.finish(runner, outcomes)
+        except RunInterrupted:
+            raise
+        except KeyboardInterrupt as exc:  # during the run, or its clean-up
+            self.report.interrupted_by = interrupts.signal_number(exc)
+            raise RunInterrupted(self.report) from exc
+        return self.report
+
+    def record_known(self, the_plan: Plan) -> None:
+        """Record the results known before any task runs, a chunk per signal hold."""
+        build = self.build
+        known = itertools.chain(
+            _known_results(the_plan, build.up_to_date, self.manifest),
+            (
+                (Result(src=job.src, status=Status.FAILED, reason=why), job)
+                for job, why in build.refused
+            ),
+        )
+        while chunk := list(itertools.islice(known, HOLD_EVERY)):
+            with interrupts.deferred():  # one hold per chunk, not per file
+                for result, job in chunk:
+                    self.record(result, job)
+
+    def run_tasks(
+        self, runner: Runner
+    ) -> Iterator[tuple[Task, Result | BaseException]]:
+        """Hand the tasks to ``runner``; return its outcomes as they come."""
+        work = functools.partial(_process_task, params=self.params, render=self.render)
+        tasks = map(self.writer.stage, self.build.tasks)
+        return runner.run(work, self.handed.track(tasks))
+
+    def finish(
+        self,
+        runner: Runner,
+        outcomes: Iterator[tuple[Task, Result | BaseException]] | None,
+    ) -> None:
+        """Stop the workers, settle every output, close the shards, commit."""
+        manifest, report = self.manifest, self.report
+        if outcomes is not None:
+            close = getattr(outcomes, "close", None)  # a generator's, or none
+            if close is not None:
+                close()  # its workers are stopped: nothing more is written
+            # What they finished before that is recorded, as usual.
+            for task, outcome in late_outcomes(runner):
+                self.take(task, outcome)
+        # A worker may have finished a file (or some of its segments, or its
+        # array but not its PNG) just as the run was stopped: such an output
+        # is neither counted nor in the manifest, and --prune would never
+        # remove it.
+        for task in self.handed.pending():
+            self.writer.unsettled(task.job)
+        report.warnings.extend(runner_notes(runner))
+        try:
+            self.writer.close()
+        except BaseException:
+            self.writer.abort()
+            raise
+        for storage in self.storages.values():
+            storage.tidy(manifest)
+        report.elapsed = time.perf_counter() - self.started
+        try:
+            manifest.commit()
+        except MelcliError as exc:  # a full disk: the journal stays
+            report.errors.append(str(exc))
+        if manifest.journal_error:
+            report.warnings.append(manifest.journal_error)
+
+    # ------------------------------------------------------------ results
+    def entry_of(self, result: Result, job: Job | None) -> dict[str, object]:
+        stamp = self.build.inputs.get(result.src)
+        return _entry(
+            result, job, self.manifest, self.fingerprint, stamp, changed=self.changed
+        )
+
+    def record(self, result: Result, job: Job | None = None) -> None:
+        """Count ``result`` and record it in the manifest; tell ``on_result``."""
+        # Counted and recorded together, or not at all (on Ctrl-C).
+        with interrupts.deferred():
+            self.report.add(result)
+            if job is not None:
+                _remove_replaced(
+                    result,
+                    job,
+                    self.elsewhere,
+                    keys=self.build.keys,
+                    params=self.params,
+                )
+            entry = self.entry_of(result, job)
+            if entry.get("png") and result.status is Status.WRITTEN:
+                entry["render"] = self.drawn_as
+            # An up-to-date entry is the manifest's own, with a new status:
+            # nothing that a run killed later would need to know.
+            up_to_date = result.status is Status.UP_TO_DATE
+            self.manifest.record(entry, journal=not up_to_date)
+        if self.on_result is not None:
+            self.on_result(result)
+
+    def record_sample(self, result: Result, job: Job, fields: dict[str, Any]) -> None:
+        """Record a result the writer kept for later (a sample: once in place)."""
+        entry = self.entry_of(result, job)
+        if "png" in fields["members"]:
+            entry["render"] = self.drawn_as
+        self.manifest.record({**entry, **fields})
+        _replace_other_places(
+            job, self.elsewhere, keys=self.build.keys, params=self.params
+        )
+
+    def take(self, task: Task, outcome: Result | BaseException) -> Result:
         """Count and record one task's outcome; return its result."""
         if isinstance(outcome, BaseException):
             # The worker died or was stopped mid-file: drop its temp files.
             remove_temp_files(task.job.outputs)
-        if samples is not None:
-            staged = task.job
-            if not isinstance(outcome, BaseException):
-                # Stored and counted together, or not at all (on Ctrl-C).
-                with interrupts.deferred():
-                    if outcome.status is Status.WRITTEN:
-                        outcome = samples.add(outcome, staged)
-                    if outcome.status is Status.WRITTEN:
-                        report.add(outcome)
-                        handed.settle(task)
-                if outcome.status is Status.WRITTEN:
-                    if on_result is not None:
-                        on_result(outcome)
-                    return outcome  # in the manifest once its shard is closed
-            samples.discard(staged)
-            handed.settle(task)
-            task = dataclasses.replace(task, job=samples.original(staged))
+        if self.writer.records_later:
+            stored = self.store_for_later(task, outcome)
+            if stored is not None:
+                return stored  # in the manifest once the writer says
+            task = dataclasses.replace(task, job=self.writer.original(task.job))
         if isinstance(outcome, BaseException):
             outcome = Result(
                 src=task.job.src,
@@ -357,77 +484,34 @@ def run_plan(
                 reason=str(outcome) or describe_exception(outcome),
             )
         if task.render_only and outcome.status is Status.WRITTEN:
-            outcome = _with_npy(outcome, task.job, manifest)
-        record(outcome, task.job)
-        handed.settle(task)
+            outcome = _with_npy(outcome, task.job, self.manifest)
+        self.record(outcome, task.job)
+        self.handed.settle(task)
         return outcome
 
-    if manifest is not None:
-        # From now on, a killed run leaves its journal behind, and an
-        # interrupted one commits the manifest. (Until now nothing was written,
-        # only stale outputs pruned, which the next run prunes again: a signal
-        # while planning leaves no journal to recover from.)
-        manifest.begin()
-    try:
-        while chunk := list(itertools.islice(known, HOLD_EVERY)):
-            with interrupts.deferred():  # one hold per chunk, not per file
-                for result, job in chunk:
-                    record(result, job)
-        outcomes = runner.run(work, handed.track(tasks))
-        for task, outcome in outcomes:
-            result = take(task, outcome)
-            if fail_fast and result.status is Status.FAILED:
-                break
-        if samples is not None and prune:
-            samples.compact()
-    except KeyboardInterrupt as exc:
-        _interrupted(report, exc)
-        raise
-    finally:
-        try:
-            # Whatever arrives now (a second Ctrl-C too), this runs to its end.
+    def store_for_later(
+        self, task: Task, outcome: Result | BaseException
+    ) -> Result | None:
+        """Store a written result with the writer and count it; None if not stored.
+
+        What a task whose result is not stored left is discarded.
+        """
+        staged = task.job
+        if not isinstance(outcome, BaseException):
+            # Stored and counted together, or not at all (on Ctrl-C).
             with interrupts.deferred():
-                if outcomes is not None:
-                    close = getattr(outcomes, "close", None)
-                    if close is not None:
-                        close()  # its workers are stopped: nothing more is written
-                    # What they finished before that is recorded, as usual.
-                    for task, outcome in getattr(runner, "late", ()):
-                        take(task, outcome)
-                _remove_unsettled(
-                    handed.pending(),
-                    manifest,
-                    params=params,
-                    samples=samples,
-                    since_ns=started_ns,
-                )
-                report.warnings.extend(getattr(runner, "notes", ()))
-                if samples is not None:
-                    try:
-                        samples.close()
-                    except BaseException:
-                        samples.abort()
-                        raise
-                if manifest is not None and (samples is not None or had_samples):
-                    webdataset.remove_unreferenced(manifest.out, manifest)
-                report.elapsed = time.perf_counter() - started
-                if manifest is not None:
-                    try:
-                        manifest.commit()
-                    except MelcliError as exc:  # a full disk: the journal stays
-                        report.errors.append(str(exc))
-                    if manifest.journal_error:
-                        report.warnings.append(manifest.journal_error)
-        except KeyboardInterrupt as exc:  # one that arrived during the clean-up
-            _interrupted(report, exc)
-            raise
-    return report
-
-
-def _interrupted(report: Report, exc: KeyboardInterrupt) -> None:
-    """Mark ``report`` as interrupted by ``exc``'s signal, and attach it to ``exc``."""
-    report.interrupted_by = interrupts.signal_number(exc)
-    exc.report = report  # type: ignore[attr-defined]
+                if outcome.status is Status.WRITTEN:
+                    outcome = self.writer.store(outcome, staged)
+                if outcome.status is Status.WRITTEN:
+                    self.report.add(outcome)
+                    self.handed.settle(task)
+            if outcome.status is Status.WRITTEN:
+                if self.on_result is not None:
+                    self.on_result(outcome)
+                return outcome
+        self.writer.discard(staged)
+        self.handed.settle(task)
+        return None
 
 
 class HandedOut:
@@ -454,44 +538,6 @@ class HandedOut:
     def pending(self) -> list[Task]:
         """Return the tasks handed out and not settled."""
         return list(self._out.values())
-
-
-def _remove_unsettled(
-    tasks: Iterable[Task],
-    manifest: Manifest | None,
-    *,
-    params: MelParams,
-    samples: webdataset.SampleStore | None,
-    since_ns: int,
-) -> None:
-    """Delete what tasks whose outcome was never recorded left behind.
-
-    A worker may have finished a file (or some of its segments, or its array
-    but not its PNG) just as the run was stopped: such an output is neither
-    counted nor in the manifest, and ``--prune`` would never remove it. Kept
-    are only the files the manifest records as they are (a PNG-only task's
-    array), or without a manifest, those older than the run.
-    """
-    for task in tasks:
-        job = task.job
-        if samples is not None:
-            samples.discard(job)
-            continue
-        outputs = [*job.outputs, *segment.more_segments(job.npy, params=params)]
-        remove_temp_files(outputs)
-        if manifest is None:
-            remove_files(
-                p for p in outputs if (st := file_stamp(p)) and st[1] >= since_ns
-            )
-            continue
-        previous = manifest.entries.get(relative_key(job.npy, manifest.out))
-        recorded = previous.get("stamps") if isinstance(previous, dict) else None
-        if not isinstance(recorded, dict):
-            recorded = {}
-        names = [relative_key(p, manifest.out) for p in outputs]
-        manifest.outdir.remove(
-            n for n in names if recorded.get(n) != manifest.outdir.stamp(n)
-        )
 
 
 def _process_task(
@@ -530,15 +576,13 @@ def _remove_replaced(
     key = relative_key(job.npy, manifest.out)
     previous = manifest.entries.get(key, {})
     out = manifest.out
-    if not webdataset.is_sample(previous):  # shards go once nothing points at them
-        now = {relative_key(p, out) for p in result.outputs}
-        own: set[str] = set()  # its own names are free now: it wrote nothing
-        if result.status is not Status.WRITTEN:
-            own = {relative_key(p, out) for p in job.outputs}
-        names = previous.get("stamps", {})
-        manifest.outdir.remove(
-            n for n in names if n not in now and (n not in keys or n in own)
-        )
+    now = {relative_key(p, out) for p in result.outputs}
+    own: set[str] = set()  # its own names are free now: it wrote nothing
+    if result.status is not Status.WRITTEN:
+        own = {relative_key(p, out) for p in job.outputs}
+    storage_of(previous).remove_replaced(
+        manifest, previous, lambda n: n in now or (n in keys and n not in own)
+    )
     _replace_other_places(job, elsewhere, keys=keys, params=params)
 
 
@@ -581,16 +625,19 @@ def _replace_other_places(
     superseded copy is).
     """
     manifest = elsewhere.manifest
-    claimed = None
+    claimed: Callable[[str], bool] | None = None
+
+    def keep(name: str) -> bool:  # what another job of this run writes
+        nonlocal claimed
+        claimed = claimed or segment.claimed_by(keys, params=params)
+        return claimed(name)
+
     for other in elsewhere(job.src):
         if other in keys:
             continue
         entry = manifest.entries[other]
         manifest.forget(other)
-        if webdataset.is_sample(entry):
-            continue
-        claimed = claimed or segment.claimed_by(keys, params=params)
-        manifest.outdir.remove(n for n in entry.get("stamps", {}) if not claimed(n))
+        storage_of(entry).remove_replaced(manifest, entry, keep)
 
 
 #: Files recorded under one signal hold before a run's first task: a re-run
@@ -600,7 +647,7 @@ HOLD_EVERY = 256
 
 
 def _known_results(
-    the_plan: Plan, up_to_date: Sequence[Job], manifest: Manifest | None
+    the_plan: Plan, up_to_date: Sequence[Job], manifest: Manifest
 ) -> Iterator[tuple[Result, Job | None]]:
     """Yield the results known before any task runs: skipped, failed, up to date."""
     for skipped in the_plan.skipped:
@@ -614,7 +661,6 @@ def _known_results(
             None,
         )
     for job in up_to_date:
-        assert manifest is not None
         yield _up_to_date_result(job, manifest), job
 
 
@@ -633,10 +679,8 @@ def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
     )
 
 
-def _with_npy(result: Result, job: Job, manifest: Manifest | None) -> Result:
+def _with_npy(result: Result, job: Job, manifest: Manifest) -> Result:
     """Complete a PNG-only result with its (unchanged) array's facts."""
-    if manifest is None:
-        return result
     previous = _up_to_date_result(job, manifest)
     return dataclasses.replace(
         previous,
@@ -650,14 +694,14 @@ def _entry(
     result: Result,
     job: Job | None,
     manifest: Manifest,
-    settings: str,
+    fingerprint: str,
     input_stamp: list[int] | None,
     *,
     changed: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Return the manifest line for ``result``.
 
-    ``settings`` is the settings' fingerprint; ``changed`` the settings that
+    ``fingerprint`` is the settings' fingerprint; ``changed`` the settings that
     differ from the defaults (:meth:`MelParams.changed`).
     """
     if job is None:
@@ -689,7 +733,7 @@ def _entry(
         "png": relative_key(job.png, manifest.out) if written and job.png else None,
         "stamps": {name: manifest.outdir.stamp(name) for name in outputs},
         "input": input_stamp if input_stamp is not None else file_stamp(job.src),
-        "settings": settings,
+        "settings": fingerprint,
         "params": changed or {},
         "samplerate": result.samplerate,
         "channels": result.channels,
@@ -709,104 +753,13 @@ def _meta(job: Job) -> dict[str, object]:
     return {"meta": dict(job.meta)} if job.meta else {}
 
 
-def run(
-    sources: Sequence[str | os.PathLike[str]],
-    out: str | os.PathLike[str],
-    *,
-    params: MelParams | None = None,
-    png: bool = False,
-    jobs: int | None = None,
-    extensions: Iterable[str] = DEFAULT_EXTENSIONS,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    on_result: Callable[[Result], None] | None = None,
-    render: RenderParams | None = None,
-    files_from: str | os.PathLike[str] | FileList | None = None,
-    path_column: str | None = None,
-    root: str | os.PathLike[str] | None = None,
-    force: bool = False,
-    prune: bool = False,
-) -> Report:
-    """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
+def __getattr__(name: str) -> Any:
+    # melcli.batch.run, as before: the run engine's (melcli.session) one call.
+    if name == "run":
+        from .session import run
 
-    Like the command, the run is incremental and locks ``out``: its
-    ``manifest.jsonl`` records every input, and a second run rebuilds only
-    what changed.
-
-    Parameters
-    ----------
-    sources : sequence of path-like
-        Audio files and folders (walked recursively). With two or more
-        folders, each is mirrored into a subfolder of ``out`` named after it
-        (:func:`melcli.discover.subtrees`).
-    out : path-like
-        The output folder; the input tree is mirrored into it.
-    params : MelParams or None
-        The settings; librosa's defaults when omitted.
-    png : bool
-        Also write a PNG render next to each array.
-    jobs : int or None
-        Worker processes; ``None`` uses every CPU, 1 runs in this process.
-    extensions, include, exclude
-        Which files to take; see :func:`melcli.discover.plan`.
-    on_result : callable or None
-        Called with each :class:`Result` as it comes in.
-    render : RenderParams or None
-        How PNGs are drawn (style, waveform panel, colormap).
-    files_from : path-like, ``"-"``, FileList or None
-        A list of inputs too (``--files-from``): a text file with one path a
-        line, or a CSV/TSV table whose other columns are stored as each
-        input's ``meta``; or rows already read
-        (:func:`melcli.filelist.rows_of`).
-    path_column, root
-        The table's path column, and the folder its paths are relative to
-        (see :func:`melcli.filelist.read_list`).
-    force : bool
-        Rebuild everything, even what is up to date.
-    prune : bool
-        Delete outputs whose input is gone.
-
-    Returns
-    -------
-    Report
-        Every file's result; ``report.exit_code`` is 1 if any failed.
-
-    Raises
-    ------
-    UsageError
-        If ``out`` is locked by another run, or the list cannot be read.
-    """
-    params = (params or MelParams()).validate()
-    segment.check_png(png, params)
-    if render is not None:
-        render.validate()
-    listed = (
-        files_from
-        if files_from is None or isinstance(files_from, FileList)
-        else read_list(files_from, path_column=path_column, root=root)
-    )
-    the_plan = plan(
-        sources,
-        out,
-        extensions=extensions,
-        include=include,
-        exclude=exclude,
-        png=png,
-        listed=listed,
-    )
-    runner = make_runner(jobs, len(the_plan.jobs))
-    with OutputLock(Path(out)):
-        return run_plan(
-            the_plan,
-            params=params,
-            runner=runner,
-            manifest=Manifest.load(Path(out)),
-            force=force,
-            prune=prune,
-            on_result=on_result,
-            render=render,
-            out=Path(out),
-        )
+        return run
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["BuildPlan", "HandedOut", "decide", "run", "run_plan"]
+__all__ = ["BuildPlan", "HandedOut", "RunInterrupted", "decide", "run_plan"]

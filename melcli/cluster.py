@@ -136,6 +136,7 @@ class DaskRunner:
         self.lost_workers = False
         #: Outcomes of batches that had finished when the run stopped early.
         self.late: list[tuple[Any, Any]] = []
+        self.notes: list[str] = []
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]

@@ -34,7 +34,28 @@ R = TypeVar("R")
 
 
 class Runner(Protocol):
-    """Applies a picklable function to items and yields outcomes as they finish."""
+    """Applies a picklable function to items and yields outcomes as they finish.
+
+    Besides :meth:`run`, a runner tells the run three things, read when the
+    run ends (a runner with only :meth:`run` has none of them to tell):
+
+    Attributes
+    ----------
+    notes : list of str
+        What the run should be told about the runner (fewer workers than
+        asked, because of the open-file limit).
+    late : list of (item, outcome)
+        The outcomes that had come in, not yet taken, when the consumer
+        stopped (an interrupt): what the workers finished before they were
+        stopped. Set when :meth:`run` ends early.
+    lost_workers : bool
+        A worker was lost while it ran an item: its temporary files may be
+        left (a Dask worker that left its cluster).
+    """
+
+    notes: list[str]
+    late: list[tuple[Any, Any]]
+    lost_workers: bool
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -49,6 +70,8 @@ class SerialRunner:
     def __init__(self, *, notes: Sequence[str] = ()) -> None:
         #: What the run should be told (a pool that did not fit, see make_runner).
         self.notes = list(notes)
+        self.late: list[tuple[Any, Any]] = []  # nothing runs elsewhere
+        self.lost_workers = False
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -106,6 +129,8 @@ class ProcessRunner:
         #: stopped (an interrupt): what the workers finished before they were
         #: stopped. Set when :meth:`run` ends early.
         self.late: list[tuple[Any, Any]] = []
+        #: A dead worker's temp files are removed by the pool itself.
+        self.lost_workers = False
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -804,6 +829,16 @@ def tune_allocator() -> bool:
 #: Seconds a file may take in a pool worker before the worker is killed and
 #: the file fails (``--timeout``). Generous: an hour of audio takes seconds.
 DEFAULT_TIMEOUT = 600.0
+
+
+def late_outcomes(runner: Runner) -> list[tuple[Any, Any]]:
+    """Return :attr:`Runner.late`; none for a runner that has only ``run``."""
+    return list(getattr(runner, "late", ()))
+
+
+def runner_notes(runner: Runner) -> list[str]:
+    """Return :attr:`Runner.notes`; none for a runner that has only ``run``."""
+    return list(getattr(runner, "notes", ()))
 
 
 def make_runner(

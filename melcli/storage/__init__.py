@@ -1,14 +1,202 @@
-"""Output storage formats.
+"""Output storage formats, behind one small protocol.
 
 ``npy`` (the default) writes one ``.npy`` per input into a tree mirroring the
-input (:mod:`melcli.write`). ``webdataset`` packs the same arrays into
+input (:mod:`melcli.storage.npy`). ``webdataset`` packs the same arrays into
 size-bounded tar shards (:mod:`melcli.storage.webdataset`, on top of
 :mod:`melcli.storage.tarshards`).
+
+A format is a :class:`Storage`: where a run's results go (its
+:class:`Writer`), how a rebuilt or pruned input's earlier outputs go away, how
+an output is shown, and what a run leaves to tidy. The run
+(:func:`melcli.batch.run_plan`) and the engine (:mod:`melcli.session`) only
+call these; a third format is a new module and one line of :data:`_FORMATS`.
 """
 
 from __future__ import annotations
 
-#: The values of ``--format``.
-FORMATS = ("npy", "webdataset")
+import functools
+import importlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["FORMATS"]
+from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from ..discover import Job, Task
+    from ..manifest import Entry, Manifest
+    from ..params import MelParams
+    from ..report import Result
+
+#: Called with a stored result once it may be recorded in the manifest: the
+#: result, the job, and the manifest fields the format adds (none for npy).
+Recorder = Callable[["Result", "Job", dict[str, Any]], None]
+
+#: The modules of the formats, by ``--format`` value, the default first; each
+#: defines ``STORAGE``, which takes ``shard_size`` and returns its
+#: :class:`Storage`.
+_FORMATS = {
+    "npy": "melcli.storage.npy",
+    "webdataset": "melcli.storage.webdataset",
+}
+
+#: The values of ``--format``.
+FORMATS = tuple(_FORMATS)
+
+
+class Writer(Protocol):
+    """Where one run's results go, made by :meth:`Storage.writer`.
+
+    Attributes
+    ----------
+    records_later : bool
+        Whether a stored result is recorded in the manifest later, through
+        the writer's :data:`Recorder` (a sample, once its shard is closed),
+        rather than by the run as soon as it is stored.
+    """
+
+    records_later: bool
+
+    def stage(self, task: Task) -> Task:
+        """Return ``task`` with its outputs where the worker should write them."""
+        ...
+
+    def store(self, result: Result, staged: Job) -> Result:
+        """Keep a written result; return it (failed if it could not be kept)."""
+        ...
+
+    def original(self, staged: Job) -> Job:
+        """Return the job a staged job was made from."""
+        ...
+
+    def discard(self, staged: Job) -> None:
+        """Delete what a task whose result is not kept left behind."""
+        ...
+
+    def unsettled(self, staged: Job) -> None:
+        """Delete what a task the run stopped before recording may have written."""
+        ...
+
+    def compact(self) -> None:
+        """``--prune``: leave no superseded copy behind (rewrite what holds one)."""
+        ...
+
+    def close(self) -> None:
+        """Put the last results in place and record them."""
+        ...
+
+    def abort(self) -> None:
+        """Drop what is not in place yet (the next run rebuilds it)."""
+        ...
+
+
+class Storage(Protocol):
+    """One storage format: a run's writer, and what it does with the outputs.
+
+    Attributes
+    ----------
+    name : str
+        The ``--format`` value (what the manifest's entries record).
+    """
+
+    name: str
+
+    def holds(self, entry: Entry) -> bool:
+        """Return whether a manifest entry's outputs are in this format."""
+        ...
+
+    def writer(
+        self, manifest: Manifest, *, params: MelParams, record: Recorder
+    ) -> Writer:
+        """Return the writer of a run into ``manifest``'s OUT."""
+        ...
+
+    def shown(self, manifest: Manifest, key: str) -> Path:
+        """Return how to show the output of the entry ``key`` (a path)."""
+        ...
+
+    def forget(self, manifest: Manifest, key: str) -> list[Path]:
+        """Forget the entry ``key`` (``--prune``); return how to show its outputs."""
+        ...
+
+    def remove_replaced(
+        self, manifest: Manifest, entry: Entry, keep: Callable[[str], bool]
+    ) -> None:
+        """Delete the outputs of ``entry`` that a rebuilt input replaces.
+
+        ``keep(name)`` says which files (relative to OUT) stay: those another
+        job of the run writes, and the rebuilt input's own new ones.
+        """
+        ...
+
+    def tidy(self, manifest: Manifest) -> None:
+        """At the end of a run, delete what nothing in the manifest points at."""
+        ...
+
+    def plan_tidy(
+        self,
+        manifest: Manifest,
+        *,
+        rebuilt: Iterable[str],
+        gone: Iterable[str],
+        prune: bool,
+    ) -> list[str]:
+        """Say what :meth:`tidy` would delete or rewrite (``--dry-run``)."""
+        ...
+
+
+@functools.cache
+def storage_for(name: str, *, shard_size: int = 0) -> Storage:
+    """Return the storage format ``name`` (``npy``, ``webdataset``).
+
+    ``shard_size`` bounds a tar shard's size in bytes (``webdataset``; 0: the
+    default).
+
+    Raises
+    ------
+    ParameterError
+        If there is no such format.
+    """
+    if name not in _FORMATS:
+        raise ParameterError(
+            f"storage_format={name!r} must be one of {', '.join(FORMATS)}",
+            param="storage_format",
+        )
+    module = importlib.import_module(_FORMATS[name])
+    storage: Storage = module.STORAGE(shard_size=shard_size)
+    return storage
+
+
+def storage_of(entry: Entry) -> Storage:
+    """Return the storage format a manifest entry's outputs are in (else npy)."""
+    return _storage_of(entry, [storage_for(name) for name in FORMATS])
+
+
+def _storage_of(entry: Entry, storages: list[Storage]) -> Storage:
+    for storage in storages[1:]:
+        if storage.holds(entry):
+            return storage
+    return storages[0]
+
+
+def storages_in(manifest: Manifest) -> list[Storage]:
+    """Return the storage formats of the outputs ``manifest`` records."""
+    storages = [storage_for(name) for name in FORMATS]
+    found: dict[str, Storage] = {}
+    for entry in manifest.entries.values():
+        storage = _storage_of(entry, storages)
+        found.setdefault(storage.name, storage)
+        if len(found) == len(storages):
+            break
+    return list(found.values())
+
+
+__all__ = [
+    "FORMATS",
+    "Recorder",
+    "Storage",
+    "Writer",
+    "storage_for",
+    "storage_of",
+    "storages_in",
+]

@@ -50,6 +50,7 @@ from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
 from ..params import MelParams
 from ..report import Result, Status
 from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
+from . import Recorder
 from .tarshards import (
     END_OF_ARCHIVE,
     ClosedShard,
@@ -58,6 +59,7 @@ from .tarshards import (
     ShardWriter,
     Slice,
     list_shards,
+    parse_size,
     shard_index,
 )
 
@@ -68,10 +70,6 @@ FORMAT = "webdataset"
 #: ``--shard-size`` when not given: 1 GB, the upper end of what WebDataset
 #: suggests (shards of 100 MB to 1 GB read efficiently from object stores).
 DEFAULT_SHARD_SIZE = "1GB"
-
-#: Called with each sample once its shard is closed: the result (its outputs
-#: the shard), the job, and the manifest fields of the sample.
-Recorder = Callable[[Result, Job, dict[str, Any]], None]
 
 
 # -------------------------------------------------------------------- keys
@@ -124,7 +122,8 @@ class SampleStore:
         is called after the sample's shard is in place.
     """
 
-    format = FORMAT
+    #: A sample is recorded once its shard is closed (:class:`Writer`).
+    records_later = True
 
     def __init__(
         self,
@@ -192,6 +191,14 @@ class SampleStore:
     def original(self, staged: Job) -> Job:
         """Return the job a staged job was made from."""
         return self._origin.get(staged.npy, staged)
+
+    def unsettled(self, staged: Job) -> None:
+        """Delete the staging files of a task the run stopped before recording."""
+        self.discard(staged)
+
+    def store(self, result: Result, staged: Job) -> Result:
+        """Add a written result as a sample (:meth:`add`)."""
+        return self.add(result, staged)
 
     def add(self, result: Result, staged: Job) -> Result:
         """Append the outputs of a finished task as one sample; delete the files.
@@ -533,10 +540,66 @@ def remove_unreferenced(out: Path, manifest: Manifest) -> list[Path]:
     return manifest.outdir.remove(n for n in list_shards(out) if n not in live)
 
 
+class WebDatasetStorage:
+    """Samples in tar shards (:class:`~melcli.storage.Storage`).
+
+    ``shard_size`` bounds a shard's size in bytes (0: :data:`DEFAULT_SHARD_SIZE`).
+    """
+
+    name = FORMAT
+
+    def __init__(self, *, shard_size: int = 0) -> None:
+        self.shard_size = shard_size or parse_size(DEFAULT_SHARD_SIZE)
+
+    def holds(self, entry: Entry) -> bool:
+        """Return whether ``entry`` is a sample in a shard."""
+        return is_sample(entry)
+
+    def writer(
+        self, manifest: Manifest, *, params: MelParams, record: Recorder
+    ) -> SampleStore:
+        """Return the run's shard writer."""
+        return SampleStore(
+            manifest, params=params, shard_size=self.shard_size, record=record
+        )
+
+    def shown(self, manifest: Manifest, key: str) -> Path:
+        """Return ``OUT/shard-NNNNNN.tar/KEY.npy``."""
+        return sample_path(manifest, key)
+
+    def forget(self, manifest: Manifest, key: str) -> list[Path]:
+        """Forget a sample (:func:`forget_sample`)."""
+        return forget_sample(manifest, key)
+
+    def remove_replaced(
+        self, manifest: Manifest, entry: Entry, keep: Callable[[str], bool]
+    ) -> None:
+        """Do nothing: a superseded sample's shard goes when nothing points at it."""
+
+    def tidy(self, manifest: Manifest) -> None:
+        """Delete the shards nothing points at (:func:`remove_unreferenced`)."""
+        remove_unreferenced(manifest.out, manifest)
+
+    def plan_tidy(
+        self,
+        manifest: Manifest,
+        *,
+        rebuilt: Iterable[str],
+        gone: Iterable[str],
+        prune: bool,
+    ) -> list[str]:
+        """Say which shards a run would delete or rewrite (:func:`plan_cleanup`)."""
+        return plan_cleanup(manifest, rebuilt=rebuilt, gone=gone, prune=prune)
+
+
+STORAGE = WebDatasetStorage
+
 __all__ = [
     "DEFAULT_SHARD_SIZE",
     "FORMAT",
+    "STORAGE",
     "SampleStore",
+    "WebDatasetStorage",
     "dead_bytes",
     "entry_samples",
     "forget_sample",

@@ -1,0 +1,200 @@
+"""What ``melcli mel`` shows while it runs and after: all on stderr.
+
+A progress bar on a terminal, progress lines in a log; each file's warnings
+and errors as they come; the summary; and a dry run's plan (on stdout).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..report import Progress, Report, Result, Status, display_path
+from ..session import DryRun, Events, StatsOutcome
+
+if TYPE_CHECKING:
+    from ..stats import DatasetStats
+
+
+def echo_error(path: Path, reason: str) -> None:
+    """Print ``error: PATH: REASON`` on stderr."""
+    click.echo(f"error: {display_path(path)}: {display_path(reason)}", err=True)
+
+
+def one_line(text: str) -> str:
+    """Return ``text`` on one line, its runs of whitespace made single spaces."""
+    return " ".join(text.split())
+
+
+def stats_line(stats: DatasetStats, dest: Path) -> str:
+    """Say what was written to ``dest``: bands, frames and arrays."""
+    return (
+        f"wrote {display_path(dest)}: {len(stats.mean)} bands, "
+        f"{stats.count} frames from {len(stats.files)} arrays"
+    )
+
+
+class Console(Events):
+    """Progress bar on a terminal, plain lines elsewhere; all on stderr.
+
+    Elsewhere (a CI log), a :class:`Progress` line every ``progress_interval``
+    seconds as files finish. ``progressed`` tells whether any was printed: a
+    log that long ends with a recap of the failures.
+    """
+
+    def __init__(
+        self, *, quiet: bool, verbose: bool, progress_interval: float = 0.0
+    ) -> None:
+        self.quiet = quiet
+        self.asked_verbose = verbose
+        self.verbose = verbose and not quiet
+        self.progress_interval = progress_interval
+        self.total = 0
+        self.bar: Any = None
+        self.progress: Progress | None = None
+        self.progressed = False
+
+    def removed_leftover(self, path: Path) -> None:
+        """Under ``--verbose``, name a temp file a killed run left."""
+        if self.asked_verbose:
+            click.echo(f"removed leftover {display_path(path)}", err=True)
+
+    def started(self, total: int) -> None:
+        """Start the progress bar, or the progress lines of a log."""
+        self.total = total
+        interval = self.progress_interval
+        if not self.quiet and not sys.stderr.isatty() and interval > 0:
+            self.progress = Progress(total=total, interval=interval)
+        if not self.quiet and sys.stderr.isatty():
+            from tqdm import tqdm  # 30 ms of import: only when a bar is shown
+
+            # No monitor thread: worker processes may be forked after this.
+            tqdm.monitor_interval = 0
+            self.bar = tqdm(
+                total=total, unit="file", file=sys.stderr, dynamic_ncols=True
+            )
+
+    def echo(self, line: str) -> None:
+        """Print ``line`` on stderr, above the bar if there is one."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            click.echo(line, err=True)
+
+    def result(self, result: Result) -> None:
+        """Show one file's outcome, and the progress."""
+        self._show(result)
+        if self.progress is not None and (line := self.progress.update()):
+            self.progressed = True
+            self.echo(line)
+
+    def _show(self, result: Result) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+        if result.status is Status.SKIPPED:
+            if self.verbose:
+                self.echo(f"skipped {display_path(result.src)}: {result.reason}")
+            return
+        if not self.quiet:
+            for warning in result.warnings:
+                self.echo(
+                    f"warning: {display_path(result.src)}: "
+                    f"{display_path(one_line(warning))}"
+                )
+        if result.status is Status.FAILED:
+            self.echo(
+                f"error: {display_path(result.src)}: "
+                f"{display_path(one_line(result.reason))}"
+            )
+        elif self.verbose and result.status is Status.WRITTEN:
+            outputs = ", ".join(display_path(p) for p in result.outputs)
+            self.echo(f"wrote {outputs}")
+
+    def finished(self, report: Report) -> None:
+        """Close the bar; print the removed and stale outputs, and the summary."""
+        self.close()
+        print_outcome(
+            report,
+            total=self.total,
+            quiet=self.quiet,
+            verbose=self.asked_verbose,
+            recap=self.progressed,
+        )
+
+    def close(self) -> None:
+        """Close the bar, if there is one."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def print_outcome(
+    report: Report, *, total: int, quiet: bool, verbose: bool, recap: bool
+) -> None:
+    """Print what a run did: removed and stale outputs, warnings, the summary.
+
+    With ``recap`` (progress lines were shown), the failures again, by path.
+    """
+    if verbose:
+        for path in report.pruned:
+            click.echo(f"removed stale {display_path(path)}", err=True)
+        for path in report.stale:
+            click.echo(f"stale {display_path(path)}: its input is gone", err=True)
+    if not quiet:
+        for warning in report.warnings:
+            click.echo(f"warning: {display_path(one_line(warning))}", err=True)
+    for error in report.errors:
+        click.echo(f"error: {display_path(one_line(error))}", err=True)
+    if not quiet or report.interrupted_by is not None:
+        if total == 0:
+            click.echo("warning: no audio files found", err=True)
+        click.echo(report.summary(), err=True)
+    if not quiet and recap and report.failures:
+        # In a long log the errors are far apart: all of them once more.
+        failures = sorted(report.failures, key=lambda r: os.fsencode(r.src))
+        click.echo(f"{len(failures)} failed, by path:", err=True)
+        for r in failures:
+            click.echo(
+                f"  {display_path(r.src)}: {display_path(one_line(r.reason))}",
+                err=True,
+            )
+
+
+def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
+    """``--stats``: say where the statistics went, or why they did not."""
+    if outcome is None:
+        return
+    if outcome.error is not None:
+        echo_error(outcome.path, outcome.error)
+    elif outcome.stats is None:
+        if not quiet:
+            click.echo(f"warning: no arrays: {outcome.path.name} not written", err=True)
+    elif not quiet:
+        click.echo(stats_line(outcome.stats, outcome.path), err=True)
+
+
+def print_dry_run(plan: DryRun, *, quiet: bool) -> None:
+    """List on stdout what a run would build and delete, and why."""
+    for src, reason in plan.builds:
+        click.echo(f"would build {display_path(src)}: {reason}")
+    for path in plan.stale:
+        click.echo(f"stale {display_path(path)}: its input is gone")
+    for line in plan.shards:
+        click.echo(line)
+    for path, reason in plan.errors:
+        echo_error(path, reason)
+    if not quiet:
+        for warning in plan.warnings:
+            click.echo(f"warning: {display_path(warning)}", err=True)
+    for path in plan.deletes:
+        click.echo(f"would delete {display_path(path)}: made with other settings")
+    if not quiet:
+        click.echo(
+            f"{len(plan.builds)} to build, {plan.up_to_date} up to date "
+            "(dry run: nothing written).",
+            err=True,
+        )

@@ -1,0 +1,194 @@
+"""``melcli info``: the format, encoding, rate, channels and length of audio files."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..discover import find_audio
+from ..errors import MelcliError
+from ..report import display_path
+from .console import echo_error
+from .group import cli
+from .options import chosen_extensions, list_options, read_listed, selection_options
+
+
+@cli.command()
+@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@selection_options
+@list_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Print the totals a dataset card needs instead of one row per file.",
+)
+def info(
+    src: tuple[Path, ...],
+    extensions: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    files_from: str | None,
+    path_column: str | None,
+    list_root: Path | None,
+    as_json: bool,
+    summary: bool,
+) -> None:
+    """Show format, encoding, rate, channels and length of the audio under SRC.
+
+    A table on stdout, or with --json one object per line with the keys path,
+    format, subtype, samplerate, channels, frames and duration (seconds).
+
+    With --summary, totals instead: files, hours, files per sample rate,
+    channel count and format, the shortest and the longest file (with --json,
+    one object with the keys files, unreadable, seconds, hours, samplerates,
+    channels, formats, subtypes, shortest and longest).
+
+    Unreadable files are reported on stderr; the exit status is then 1.
+    """
+    from ..audio import probe
+
+    if not src and files_from is None:
+        raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
+    found = find_audio(
+        src, extensions=chosen_extensions(extensions), include=include, exclude=exclude
+    )
+    listed = read_listed(files_from, path_column, list_root)
+    if listed is not None:
+        found.problems.extend(listed.problems)
+        found.files.extend((f.path, f.rel) for f in listed.files)
+    failed = 0
+    for problem in found.problems:
+        echo_error(problem.path, problem.reason)
+        failed += 1
+    rows: list[dict[str, Any]] = []
+    for path, _rel in found.files:
+        try:
+            header = probe(path)
+        except MelcliError as exc:
+            echo_error(path, str(exc))
+            failed += 1
+            continue
+        row = {
+            "path": os.fsdecode(path),
+            "format": header.format,
+            "subtype": header.subtype,
+            "samplerate": header.samplerate,
+            "channels": header.channels,
+            "frames": header.frames,
+            "duration": round(header.duration, 6),
+        }
+        if as_json and not summary:
+            # A name that is not valid UTF-8 is written with \udcXX escapes,
+            # which json.loads and os.fsencode turn back into its bytes.
+            ascii_only = not _is_utf8(os.fsdecode(path))
+            click.echo(json.dumps(row, ensure_ascii=ascii_only))
+        else:
+            rows.append(row)
+    if summary:
+        totals = _summary(rows, unreadable=failed)
+        if as_json:
+            click.echo(json.dumps(totals, ensure_ascii=True))
+        else:
+            _print_summary(totals)
+    elif not as_json:
+        _print_table(rows)
+    sys.exit(1 if failed else 0)
+
+
+def _summary(rows: list[dict[str, Any]], *, unreadable: int) -> dict[str, Any]:
+    """Totals of ``info`` rows: what a dataset card says about its audio."""
+    from collections import Counter
+
+    def counts(key: str) -> dict[str, int]:
+        found = Counter(str(r[key]) for r in rows)
+        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    seconds = sum(r["duration"] for r in rows)
+    by_length = sorted(rows, key=lambda r: (r["duration"], os.fsencode(r["path"])))
+
+    def one(r: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if r is None else {"path": r["path"], "duration": r["duration"]}
+
+    return {
+        "files": len(rows),
+        "unreadable": unreadable,
+        "seconds": round(seconds, 3),
+        "hours": round(seconds / 3600, 4),
+        "samplerates": counts("samplerate"),
+        "channels": counts("channels"),
+        "formats": counts("format"),
+        "subtypes": counts("subtype"),
+        "shortest": one(by_length[0] if rows else None),
+        "longest": one(by_length[-1] if rows else None),
+    }
+
+
+def _print_summary(totals: dict[str, Any]) -> None:
+    def listing(counts: dict[str, int], unit: str = "") -> str:
+        return ", ".join(f"{k}{unit}: {n}" for k, n in counts.items()) or "-"
+
+    seconds = totals["seconds"]
+    files = f"{totals['files']}"
+    if totals["unreadable"]:
+        files += f" ({totals['unreadable']} unreadable, not counted)"
+    lines = [
+        ("files", files),
+        ("duration", f"{totals['hours']:.2f} h ({seconds:.1f} s)"),
+        ("sample rates", listing(totals["samplerates"], " Hz")),
+        ("channels", listing(totals["channels"])),
+        ("formats", listing(totals["formats"])),
+        ("encodings", listing(totals["subtypes"])),
+    ]
+    for end in ("shortest", "longest"):
+        if totals[end] is not None:
+            r = totals[end]
+            lines.append((end, f"{r['duration']:.3f} s  {display_path(r['path'])}"))
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        click.echo(f"{label.ljust(width)}  {value}")
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    headers = ["path", "format", "subtype", "sr", "channels", "frames", "duration"]
+    table = [
+        [
+            display_path(r["path"]),
+            r["format"],
+            r["subtype"],
+            str(r["samplerate"]),
+            str(r["channels"]),
+            str(r["frames"]),
+            f"{r['duration']:.3f} s",
+        ]
+        for r in rows
+    ]
+    widths = [
+        max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)
+    ]
+    numeric = {3, 4, 5, 6}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    click.echo(line(headers))
+    for row in table:
+        click.echo(line(row))
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,206 @@
+"""``melcli mel``: convert audio files into spectrograms, incrementally.
+
+The command parses its options into the library's objects, hands the run to
+:func:`melcli.session.run_session` and prints what it reports.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import MelcliError
+from ..report import PROGRESS_INTERVAL
+from ..session import Inputs, run_session
+from .config import add_envvars, load_config, print_effective_config
+from .console import Console, print_dry_run, print_stats
+from .features import fbank_options, feature_options, pipeline_options
+from .group import CannotStart, cli
+from .help import MEL_EXAMPLES, GroupedHelp
+from .options import (
+    apply_preset,
+    bad_input_options,
+    check_inputs,
+    check_png_option,
+    check_run_options,
+    chosen_extensions,
+    clip_options,
+    format_options,
+    image_options,
+    list_options,
+    params_from,
+    read_listed,
+    render_from,
+    run_options,
+    scale_options,
+    segment_options,
+    selection_options,
+    stats_option,
+)
+
+
+@cli.command(cls=GroupedHelp, examples=MEL_EXAMPLES)
+@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder; the input tree is mirrored into it.  [required]",
+)
+@click.option("--png", is_flag=True, help="Also write a PNG render of each array.")
+@image_options
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes; 1 runs in this process. [default: number of CPUs]",
+)
+@selection_options
+@list_options
+@pipeline_options
+@scale_options
+@bad_input_options
+@format_options
+@clip_options
+@segment_options
+@stats_option
+@feature_options
+@fbank_options
+@click.option(
+    "--force", is_flag=True, help="Rebuild everything, even what is up to date."
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List on stdout what would be built and why; write nothing.",
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Delete outputs whose input is gone (reported as stale otherwise), and "
+    "outputs of inputs this run leaves out that were made with other settings.",
+)
+@click.option(
+    "--fail-fast", is_flag=True, help="Stop at the first file that fails (exit 1)."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a machine-readable summary of the run on stdout.",
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, param, value: load_config(ctx, value),
+    help="Read option defaults from this TOML file. [default: the [tool.melcli] "
+    "table of ./pyproject.toml, if any]",
+)
+@click.option(
+    "--print-config",
+    is_flag=True,
+    help="Print the effective settings, and where each comes from, then exit.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also list every file written and every path passed over, with why.",
+)
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0),
+    default=PROGRESS_INTERVAL,
+    show_default=True,
+    metavar="SECONDS",
+    help="When stderr is not a terminal (CI logs), print a progress line this "
+    "often: done/total, files/s, elapsed, time left; 0 turns it off.",
+)
+@click.pass_context
+def mel(
+    ctx: click.Context,
+    /,
+    src: tuple[Path, ...],
+    out: Path | None,
+    png: bool,
+    extensions: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    dry_run: bool,
+    as_json: bool,
+    print_config: bool,
+    quiet: bool,
+    verbose: bool,
+    progress_interval: float,
+    files_from: str | None,
+    path_column: str | None,
+    list_root: Path | None,
+    **values: Any,
+) -> None:
+    """Write one log-mel spectrogram .npy per audio file under SRC into OUT.
+
+    SRC are audio files and folders. Folders are walked recursively in sorted
+    order, hidden files and folders are passed over, and the tree is mirrored:
+    SRC/dogs/bark1.wav becomes OUT/dogs/bark1.npy (and OUT/dogs/bark1.png with
+    --png). With two or more SRC folders, each is mirrored into a subfolder
+    named after it (OUT/Pirate/..., OUT/Robot/...). A file given directly
+    becomes OUT/<stem>.npy; a file listed with --files-from mirrors its path
+    relative to --root.
+
+    Arrays are float32 (n_mels, frames); --no-mono keeps the channels:
+    (channels, n_mels, frames).
+
+    Runs are incremental: OUT/manifest.jsonl records each input's fingerprint
+    and settings, and a run rebuilds only what changed. Every option can also
+    come from MELCLI_<OPTION> environment variables (MELCLI_N_MELS=64) or a
+    config file; the command line wins, then the environment, then the file.
+
+    Exit status: 0 all written or up to date, 1 some file failed, 2 usage
+    error or OUT locked by another run, 130/143 interrupted.
+    """
+    apply_preset(ctx, values)
+    render = render_from(values)
+    params = params_from(values, from_preset=ctx.meta.get("melcli.preset"))
+    options = run_options(values, dry_run=dry_run)
+    check_png_option(png, params)
+    if print_config:
+        print_effective_config(ctx)
+        return
+    check_inputs(src, out, files_from, path_column=path_column, root=list_root)
+    assert out is not None
+    listed = read_listed(files_from, path_column, list_root)
+    check_run_options(options)
+    inputs = Inputs(src, listed, chosen_extensions(extensions), include, exclude)
+    console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
+    try:
+        outcome = run_session(
+            inputs,
+            out,
+            params=params,
+            render=render,
+            png=png,
+            options=options,
+            events=console,
+        )
+    except MelcliError as exc:
+        raise CannotStart(str(exc)) from None
+    finally:
+        console.close()
+    if outcome.dry_run is not None:
+        print_dry_run(outcome.dry_run, quiet=quiet)
+        return
+    print_stats(outcome.stats, quiet=quiet)
+    if as_json and outcome.report is not None:
+        click.echo(json.dumps(outcome.report.to_json(), ensure_ascii=True))
+    sys.exit(outcome.exit_code)
+
+
+add_envvars(mel)

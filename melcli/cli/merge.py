@@ -1,0 +1,63 @@
+"""``melcli merge``: combine the manifests of ``--shard I/N`` runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import shard as sharding
+from ..errors import MelcliError
+from ..report import display_path
+from ..session import locked
+from .console import echo_error, one_line
+from .group import CannotStart, cli
+from .options import chosen_extensions, selection_options
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@selection_options
+def merge(
+    out: Path,
+    src: tuple[Path, ...],
+    extensions: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> None:
+    """Combine the manifests of 'melcli mel --shard I/N' runs into OUT/manifest.jsonl.
+
+    Every shard 0..N-1 must have finished, and no input may be in two shards'
+    manifests; with SRC (and the --ext/--include/--exclude the shards used),
+    the inputs no shard covered are listed too. A later run without --shard
+    then finds everything up to date. The shards' manifests are kept: a shard
+    can be run again and merged again.
+
+    Exit status: 0 every input written or up to date; 1 merged, but some
+    inputs failed or no shard covered them; 2 nothing merged (a shard missing,
+    interrupted or still running, shards of different N, an input in two
+    shards).
+    """
+    try:
+        with locked(out):
+            report = sharding.merge(
+                out,
+                sources=src,
+                extensions=chosen_extensions(extensions),
+                include=include,
+                exclude=exclude,
+            )
+    except MelcliError as exc:
+        raise CannotStart(str(exc)) from None
+    for warning in report.warnings:
+        click.echo(f"warning: {display_path(warning)}", err=True)
+    for error in report.errors:
+        click.echo(f"error: {display_path(error)}", err=True)
+    for path, reason in report.failed:
+        echo_error(Path(path), f"failed in its shard: {one_line(reason)}")
+    for missed in report.uncovered:
+        click.echo(f"error: {display_path(missed)}: in no shard", err=True)
+    click.echo(report.summary(), err=True)
+    sys.exit(report.exit_code)

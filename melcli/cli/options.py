@@ -1,0 +1,471 @@
+"""The option bundles of ``melcli mel`` (and ``info``, ``merge``), and their values.
+
+A bundle is a plain decorator that adds a few options under one ``--help``
+heading; the functions after them turn the parsed values into the library's
+objects (:class:`MelParams`, :class:`RenderParams`, a file list), raising
+click's usage errors that name the option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..discover import DEFAULT_EXTENSIONS, normalize_extensions
+from ..errors import ParameterError, UsageError
+from ..filelist import FileList, read_list
+from ..params import (
+    CROPS,
+    NON_FINITE_POLICIES,
+    PADS,
+    SEGMENT_LAYOUTS,
+    STYLES,
+    TRUNCATED_POLICIES,
+    MelParams,
+    RenderParams,
+)
+from ..presets import PRESETS
+from ..report import display_path
+from ..session import (
+    DEFAULT_SHARD_SIZE,
+    DEFAULT_TIMEOUT,
+    FORMATS,
+    RunOptions,
+    check_out,
+    parse_size,
+)
+from .help import (
+    BAD_INPUT,
+    CLIPS,
+    INPUT_SELECTION,
+    OUTPUT,
+    SCALE_OUT,
+    help_group,
+)
+from .types import SHARD
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_options(fn: F, options: Sequence[Callable[[Any], Any]]) -> F:
+    """Decorate ``fn`` with ``options``, listed in the order --help shows them."""
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@help_group(INPUT_SELECTION)
+def selection_options(fn: F) -> F:
+    """``--ext``, ``--include``, ``--exclude``: which files to take."""
+    options = [
+        click.option(
+            "--ext",
+            "extensions",
+            multiple=True,
+            metavar="EXT[,EXT...]",
+            help="Audio extensions to look for in folders, case-insensitive "
+            "(repeat or comma-separate). [default: "
+            + ", ".join(sorted(DEFAULT_EXTENSIONS))
+            + "]",
+        ),
+        click.option(
+            "--include",
+            multiple=True,
+            metavar="GLOB",
+            help="Only take files whose path relative to SRC matches GLOB "
+            "(fnmatch; '*' also matches '/'; repeatable).",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="GLOB",
+            help="Pass over files whose path relative to SRC matches GLOB "
+            "(repeatable).",
+        ),
+    ]
+    return with_options(fn, options)
+
+
+@help_group(INPUT_SELECTION)
+def list_options(fn: F) -> F:
+    """``--files-from``, ``--path-column``, ``--root``: inputs listed in a file."""
+    options = [
+        click.option(
+            "--files-from",
+            metavar="FILE",
+            help="Also take the files listed in FILE ('-': standard input): one "
+            "path a line, or a CSV/TSV table with a header (.csv/.tsv, or with "
+            "--path-column) whose other columns go into each input's manifest "
+            "entry as 'meta'. Outputs mirror the paths relative to --root.",
+        ),
+        click.option(
+            "--path-column",
+            metavar="NAME",
+            help="The table column holding the paths. [default: 'path', else "
+            "the one column named like filename, file, audio...]",
+        ),
+        click.option(
+            "--root",
+            "list_root",
+            type=click.Path(file_okay=False, path_type=Path),
+            metavar="DIR",
+            help="The folder the listed paths are relative to, and mirrored "
+            "from. [default: the folder of FILE; for '-' the current folder]",
+        ),
+    ]
+    return with_options(fn, options)
+
+
+@help_group(OUTPUT)
+def format_options(fn: F) -> F:
+    """``--format``, ``--shard-size``: one .npy per input, or tar shards."""
+    options = [
+        click.option(
+            "--format",
+            "storage_format",
+            type=click.Choice(FORMATS),
+            default="npy",
+            show_default=True,
+            help="npy: one .npy per input, mirroring SRC. webdataset: samples "
+            "KEY.npy + KEY.json (+ KEY.png) in tar shards OUT/shard-NNNNNN.tar.",
+        ),
+        click.option(
+            "--shard-size",
+            metavar="SIZE",
+            default=DEFAULT_SHARD_SIZE,
+            show_default=True,
+            help="With --format webdataset: the largest a shard may grow, in "
+            "bytes or with a unit (500MB, 64MiB).",
+        ),
+    ]
+    return with_options(fn, options)
+
+
+@help_group(CLIPS)
+def clip_options(fn: F) -> F:
+    """``--clip-duration``, ``--pad``, ``--crop``, ``--seed``: fixed-length clips."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--clip-duration",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Cut or pad every waveform (after resampling) to exactly "
+            "round(SECONDS * sr) samples: every array gets the same shape.",
+        ),
+        click.option(
+            "--pad",
+            type=click.Choice(PADS),
+            default=d.pad,
+            show_default=True,
+            help="How --clip-duration completes a shorter waveform, at its end.",
+        ),
+        click.option(
+            "--crop",
+            type=click.Choice(CROPS),
+            default=d.crop,
+            show_default=True,
+            help="Which part of a longer waveform --clip-duration keeps.",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(min=0),
+            default=d.seed,
+            show_default=True,
+            help="Seed of --crop random; each file's draw depends only on it and "
+            "the file's path relative to SRC.",
+        ),
+    ]
+    return with_options(fn, options)
+
+
+@help_group(CLIPS)
+def segment_options(fn: F) -> F:
+    """``--segment``, ``--segment-hop``, ``--segment-layout``: fixed windows."""
+    d = MelParams()
+    options = [
+        click.option(
+            "--segment",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Cut each file into windows of SECONDS (the last one zero-padded).",
+        ),
+        click.option(
+            "--segment-hop",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Seconds between the starts of windows. [default: --segment]",
+        ),
+        click.option(
+            "--segment-layout",
+            type=click.Choice(SEGMENT_LAYOUTS),
+            default=d.segment_layout,
+            show_default=True,
+            help="'stack': one (n_segments, n_mels, frames) array per file; "
+            "'files': NAME.000.npy, NAME.001.npy, ...",
+        ),
+    ]
+    return with_options(fn, options)
+
+
+def stats_option(fn: F) -> F:
+    """``--stats``: write OUT/stats.npz at the end of the run."""
+    return click.option(
+        "--stats",
+        "with_stats",
+        is_flag=True,
+        help="At the end, write per-band mean, std, min, max and frame count of "
+        "the run's arrays to OUT/stats.npz (as `melcli stats OUT`). Not with "
+        "--shard: run `melcli stats OUT` after `melcli merge OUT`.",
+    )(fn)
+
+
+@help_group(OUTPUT)
+def image_options(fn: F) -> F:
+    """``--png-style``, ``--waveform``, ``--cmap``: how PNGs are drawn."""
+    options = [
+        click.option(
+            "--png-style",
+            type=click.Choice(STYLES),
+            default="figure",
+            show_default=True,
+            help="figure: axes, labels and colorbar; image: exactly frames x bins "
+            "pixels, low frequencies at the bottom, a fixed value-to-grey mapping "
+            "(16-bit grey by default) that melcli.render.read_image inverts.",
+        ),
+        click.option(
+            "--waveform",
+            is_flag=True,
+            help="With --png-style figure: a waveform panel above the spectrogram.",
+        ),
+        click.option(
+            "--cmap",
+            default=None,
+            metavar="NAME",
+            help="matplotlib colormap. [default: magma for figures, 16-bit gray "
+            "for images]",
+        ),
+    ]
+    return with_options(fn, options)
+
+
+@help_group(BAD_INPUT)
+def bad_input_options(fn: F) -> F:
+    """Add ``--truncated``, ``--non-finite``, ``--min-duration``, ``--timeout``."""
+    options = [
+        click.option(
+            "--truncated",
+            type=click.Choice(TRUNCATED_POLICIES),
+            default=MelParams.truncated,
+            show_default=True,
+            help="A file whose audio ends before its header says (cut download, "
+            "damaged frames) fails, or with 'keep' is written from what was "
+            "decoded, with a warning saying how much.",
+        ),
+        click.option(
+            "--non-finite",
+            type=click.Choice(NON_FINITE_POLICIES),
+            default=MelParams.non_finite,
+            show_default=True,
+            help="A file with NaN or Inf samples fails, or with 'zero' they are "
+            "replaced by 0, with a warning.",
+        ),
+        click.option(
+            "--min-duration",
+            type=click.FloatRange(min=0),
+            default=MelParams.min_duration,
+            metavar="SECONDS",
+            help="Skip files shorter than SECONDS (as their header says, before "
+            "--offset/--duration), naming each under --verbose; skipped files "
+            "are counted but do not make the exit status 1.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0),
+            default=None,
+            metavar="SECONDS",
+            help="Fail a file still unfinished after SECONDS (its worker process "
+            "is killed and replaced; the run goes on); 0 disables. With -j 1 or a "
+            "single file, setting it runs them in one worker process. [default: "
+            f"{DEFAULT_TIMEOUT:g} with several workers, none with -j 1]",
+        ),
+    ]
+    return with_options(fn, options)
+
+
+@help_group(SCALE_OUT)
+def scale_options(fn: F) -> F:
+    """``--scheduler``, ``--shard``: spread the work over machines."""
+    options = [
+        click.option(
+            "--scheduler",
+            metavar="local|ADDRESS|FILE",
+            default=None,
+            help="Run the per-file work on a Dask cluster: 'local' starts one "
+            "here with -j worker processes; tcp://HOST:PORT (or a scheduler "
+            "file) uses a running one, whose workers must see SRC and OUT at "
+            "the same paths. Needs: pip install 'melcli[dask]'.",
+        ),
+        click.option(
+            "--shard",
+            type=SHARD,
+            metavar="I/N",
+            default=None,
+            help="Process only shard I of N (0 <= I < N): the inputs whose "
+            "relative path hashes to I, so N machines split SRC with no "
+            "coordinator. Each shard keeps OUT/manifest.shard-I-of-N.jsonl; "
+            "'melcli merge OUT' combines them. Not with --format webdataset "
+            "or --stats.",
+        ),
+    ]
+    return with_options(fn, options)
+
+
+def check_png_option(png: bool, params: MelParams) -> None:
+    """``--png`` with segments in files is a usage error naming ``--segment``."""
+    from ..segment import check_png
+
+    try:
+        check_png(png, params)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--segment'") from None
+
+
+def check_inputs(
+    src: tuple[Path, ...],
+    out: Path | None,
+    files_from: str | None,
+    *,
+    path_column: str | None,
+    root: Path | None,
+) -> None:
+    """Say what is missing or wrong in SRC, ``-o`` and ``--files-from``."""
+    if not src and files_from is None:
+        raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
+    if out is None:
+        raise click.UsageError("Missing option '-o' / '--out'.")
+    try:
+        check_out(src, out)
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
+    if files_from is None and (path_column is not None or root is not None):
+        raise click.BadParameter(
+            "needs --files-from", param_hint="'--path-column' / '--root'"
+        )
+
+
+#: The options of ``mel`` that say how the run goes (:class:`RunOptions`).
+_RUN_OPTIONS = ("jobs", "scheduler", "shard", "timeout", "force", "prune", "fail_fast")
+
+
+def run_options(values: dict[str, Any], *, dry_run: bool) -> RunOptions:
+    """Pop the run's options from ``values``; ``--shard-size`` read in bytes."""
+    try:
+        shard_size = parse_size(values.pop("shard_size"))
+    except ParameterError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--shard-size'") from None
+    return RunOptions(
+        **{name: values.pop(name) for name in _RUN_OPTIONS},
+        storage_format=values.pop("storage_format"),
+        shard_size=shard_size,
+        dry_run=dry_run,
+        stats=values.pop("with_stats"),
+    )
+
+
+def check_run_options(options: RunOptions) -> None:
+    """Raise a usage error naming the option that does not fit the others."""
+    try:
+        options.validate()
+    except ParameterError as exc:
+        hint = f"'--{(exc.param or '').replace('_', '-')}'"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def render_from(values: dict[str, Any]) -> RenderParams:
+    """Build and validate the PNG settings, as a usage error naming the option."""
+    render = RenderParams(
+        style=values.pop("png_style"),
+        waveform=values.pop("waveform"),
+        cmap=values.pop("cmap"),
+    )
+    try:
+        return render.validate()
+    except ParameterError as exc:
+        hint = f"--{(exc.param or '').replace('_', '-')}"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+_PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
+
+
+def apply_preset(ctx: click.Context, values: dict[str, Any]) -> None:
+    """Fill in ``values`` (the options) from ``--preset`` where nothing else set them.
+
+    Precedence: command line > environment > config file > preset > defaults.
+    Each value taken from the preset is noted for ``--print-config``.
+    """
+    from click.core import ParameterSource
+
+    name = values.pop("preset", None)
+    if name is None:
+        return
+    taken = ctx.meta.setdefault("melcli.preset", {})
+    for key, value in PRESETS[name].settings.items():
+        if ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
+            values[key] = value
+            taken[key] = (name, value)
+
+
+def params_from(
+    values: dict[str, Any], *, from_preset: dict[str, tuple[str, Any]] | None = None
+) -> MelParams:
+    """Build and validate the settings, as a usage error naming the option.
+
+    ``from_preset`` maps the settings a ``--preset`` filled in to ``(preset,
+    value)``: when one of them is the bad setting (an explicit option that
+    does not fit the rest of the preset), the message says so.
+    """
+    fields = {name: values.pop(name) for name in _PARAM_NAMES}
+    try:
+        return MelParams(**fields).validate()
+    except ParameterError as exc:
+        hint = f"--{exc.param.replace('_', '-')}" if exc.param else None
+        message = str(exc)
+        preset = (from_preset or {}).get(exc.param or "")
+        if preset is not None:
+            message += f" ({hint} comes from --preset {preset[0]}; set it too)"
+        raise click.BadParameter(message, param_hint=hint) from None
+
+
+def chosen_extensions(values: tuple[str, ...]) -> frozenset[str]:
+    """Return the ``--ext`` values (repeated or comma-separated), or the default."""
+    if not values:
+        return DEFAULT_EXTENSIONS
+    return normalize_extensions(e for value in values for e in value.split(","))
+
+
+def read_listed(
+    files_from: str | None, path_column: str | None, root: Path | None
+) -> FileList | None:
+    """Read ``--files-from`` (None without it); a bad list is a usage error."""
+    if files_from is None:
+        return None
+    try:
+        listed = read_list(files_from, path_column=path_column, root=root)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--files-from'") from None
+    if listed.problems and not listed.files:
+        click.echo(
+            f"warning: no file listed in {display_path(listed.name)} was found; "
+            f"its paths are taken relative to {display_path(listed.root)} "
+            "(--root)",
+            err=True,
+        )
+    return listed

@@ -1,0 +1,73 @@
+"""``melcli stats``: per-band statistics of a run's arrays."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import MelcliError, UsageError
+from ..report import display_path
+from ..session import locked
+from .console import echo_error, stats_line
+from .group import CannotStart, cli
+
+
+@cli.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Also print count, n_bands, arrays and the per-band values as JSON.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def stats(out: Path, as_json: bool, quiet: bool) -> None:
+    """Write per-band mean, std, min, max and the frame count to OUT/stats.npz.
+
+    OUT is the output folder of `melcli mel`. The arrays counted are those its
+    manifest.jsonl records as written or up to date: .npy files, or with
+    --format webdataset the .npy members of the samples in the shards (without a
+    manifest: every *.npy under OUT). Bands are the second-to-last axis of each
+    array; every other axis (channels, segments, frames) is pooled. std is the
+    population standard deviation. Values are float64, accumulated stably.
+
+    Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
+    """
+    from ..stats import STATS_NAME, select_arrays, write_stats
+
+    dest = out / STATS_NAME
+    try:
+        with locked(out):
+            chosen = select_arrays(out)
+            if not quiet:
+                for warning in chosen.warnings:
+                    click.echo(f"warning: {display_path(warning)}", err=True)
+                if n := chosen.other_settings:
+                    click.echo(
+                        f"warning: left out the arrays of {n} "
+                        f"input{'s' if n > 1 else ''} made with other settings "
+                        "than the latest ones ('melcli mel ... --prune' deletes "
+                        "them)",
+                        err=True,
+                    )
+            result = write_stats(out, paths=chosen.arrays)
+    except UsageError as exc:
+        raise CannotStart(str(exc)) from None
+    except MelcliError as exc:
+        echo_error(dest, str(exc))
+        sys.exit(1)
+    if as_json:
+        row = {
+            "path": os.fsdecode(dest),
+            "arrays": len(result.files),
+            "count": result.count,
+            "n_bands": len(result.mean),
+            **{k: getattr(result, k).tolist() for k in ("mean", "std", "min", "max")},
+        }
+        click.echo(json.dumps(row))
+    if not quiet:
+        click.echo(stats_line(result, dest), err=True)

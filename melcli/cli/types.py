@@ -1,0 +1,62 @@
+"""Option value types: a number or a word, and ``I/N`` shards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .. import shard as sharding
+from ..errors import MelcliError
+
+
+class _NumberOr(click.ParamType):  # type: ignore[type-arg]
+    """A number, or one of a few words (``native``, ``max``, ``none``)."""
+
+    def __init__(self, words: dict[str, Any], number: type = float) -> None:
+        self.words = words
+        self.number = number
+        kinds = "an integer" if number is int else "a number"
+        self.name = " or ".join([kinds, *(repr(w) for w in words)])
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if not isinstance(value, str):
+            return value
+        key = value.strip().lower()
+        if key in self.words:
+            return self.words[key]
+        try:
+            return self.number(value)
+        except ValueError:
+            self.fail(f"{value!r} is not {self.name}", param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "|".join(["NUMBER" if self.number is float else "INT", *self.words])
+
+
+SAMPLE_RATE = _NumberOr({"native": None}, number=int)
+REF = _NumberOr({"max": "max"})
+OPTIONAL_FLOAT = _NumberOr({"none": None})
+OPTIONAL_INT = _NumberOr({"none": None}, number=int)
+NORM = _NumberOr({"slaney": "slaney", "none": None})
+
+
+class _ShardType(click.ParamType):  # type: ignore[type-arg]
+    """``I/N``: shard I of N."""
+
+    name = "I/N"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        if isinstance(value, sharding.Shard):
+            return value
+        try:
+            return sharding.Shard.parse(str(value))
+        except MelcliError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SHARD = _ShardType()

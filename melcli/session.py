@@ -1,0 +1,654 @@
+"""The run engine: one call does a whole ``melcli mel`` run.
+
+:func:`run_session` takes the inputs, OUT, the pipeline's settings and the
+run's options, and does everything a run needs, in order: it checks the
+options, plans the jobs, locks OUT, loads the manifest and recovers from an
+interrupted run, chooses a runner (a pool, or a Dask cluster), hands the work
+to :func:`melcli.batch.run_plan` with the storage format's writer, turns
+SIGINT/SIGTERM into a clean stop, and writes the statistics. It prints
+nothing: it tells how the run goes through :class:`Events` and returns an
+:class:`Outcome` (with ``dry_run``, a :class:`DryRun`: what would be built).
+
+:func:`run` is the Python API's one call (``melcli.run``); the ``melcli mel``
+command parses its options, calls :func:`run_session` and prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import interrupts, segment
+from . import shard as sharding
+from .batch import BuildPlan, RunInterrupted, decide, other_settings_warning, run_plan
+from .discover import DEFAULT_EXTENSIONS, Plan, plan
+from .errors import MelcliError, ParameterError
+from .filelist import FileList, read_list
+from .manifest import Manifest, relative_key
+from .outdir import OutputLock, remove_leftovers
+from .params import MelParams, RenderParams
+from .report import Report, Result, Status, display_path
+from .runners import DEFAULT_TIMEOUT, Runner, default_jobs, make_runner, tune_allocator
+from .storage import FORMATS, Storage, storage_for, storage_of, storages_in
+from .storage.tarshards import parse_size
+from .storage.webdataset import DEFAULT_SHARD_SIZE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .stats import DatasetStats
+
+
+class Inputs:
+    """What a run takes: SRC files and folders, and files listed in a table.
+
+    ``extensions``, ``include`` and ``exclude`` choose the files of the
+    folders (see :func:`melcli.discover.plan`); ``listed`` are the inputs of
+    ``--files-from`` (:func:`melcli.filelist.read_list`).
+    """
+
+    def __init__(
+        self,
+        sources: Iterable[str | os.PathLike[str]] = (),
+        listed: FileList | None = None,
+        extensions: Iterable[str] = DEFAULT_EXTENSIONS,
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+    ) -> None:
+        self.sources = tuple(Path(s) for s in sources)
+        self.listed = listed
+        self.extensions = frozenset(extensions)
+        self.include = tuple(include)
+        self.exclude = tuple(exclude)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run goes: the options of ``melcli mel`` that are not settings.
+
+    Attributes
+    ----------
+    jobs : int or None
+        Worker processes; ``None`` uses every CPU, 1 runs in this process.
+    scheduler : str or None
+        ``"local"``, or the address (or scheduler file) of a Dask cluster to
+        run the per-file work on (``--scheduler``; needs ``melcli[dask]``).
+    shard : Shard or None
+        Process only shard I of N (``--shard I/N``); the shards' manifests
+        are combined by :func:`melcli.shard.merge`.
+    timeout : float or None
+        Seconds a file may take in a worker (``--timeout``); 0 disables.
+    storage_format : str
+        ``"npy"`` (one ``.npy`` per input) or ``"webdataset"`` (tar shards).
+    shard_size : int
+        With ``"webdataset"``: the largest a tar shard may grow, in bytes.
+    force : bool
+        Rebuild everything, even what is up to date.
+    prune : bool
+        Delete outputs whose input is gone, and outputs of inputs left out
+        that were made with other settings.
+    fail_fast : bool
+        Stop at the first file that fails.
+    dry_run : bool
+        Write nothing; say what would be built (:class:`DryRun`).
+    stats : bool
+        At the end, write ``OUT/stats.npz`` over the run's arrays.
+    """
+
+    jobs: int | None = None
+    scheduler: str | None = None
+    shard: sharding.Shard | None = None
+    timeout: float | None = None
+    storage_format: str = "npy"
+    shard_size: int = parse_size(DEFAULT_SHARD_SIZE)
+    force: bool = False
+    prune: bool = False
+    fail_fast: bool = False
+    dry_run: bool = False
+    stats: bool = False
+
+    def validate(self) -> RunOptions:
+        """Return the options, or raise :class:`ParameterError` naming one.
+
+        The error's ``param`` is the option to blame (``shard``, ``timeout``).
+        """
+        storage_for(self.storage_format)  # one of FORMATS
+        if self.shard is not None and self.storage_format == "webdataset":
+            # Concurrent shards would pick the same tar names, and each would
+            # delete the tars its own manifest part does not list.
+            raise ParameterError(
+                "cannot be combined with --format webdataset (the shards would "
+                "share tar names); give each shard its own OUT instead",
+                param="shard",
+            )
+        if self.shard is not None and self.stats:
+            # A shard's own arrays are 1/N of the dataset, and N shards would
+            # overwrite one OUT/stats.npz in turn.
+            raise ParameterError(
+                "cannot be combined with --stats (a shard sees 1/N of the "
+                "arrays); run 'melcli stats OUT' after 'melcli merge OUT'",
+                param="shard",
+            )
+        if self.scheduler is not None and self.timeout:
+            # Dask cannot stop a task that is running; the scheduler's own
+            # allowed-failures settle files that kill their worker.
+            raise ParameterError(
+                "cannot be combined with --scheduler (a Dask task cannot be "
+                "stopped once it runs)",
+                param="timeout",
+            )
+        return self
+
+
+class Events:
+    """What a run tells as it goes: override the methods you need.
+
+    Each does nothing here. :meth:`finished` runs with SIGINT and SIGTERM
+    held (a summary is printed whole; a signal meanwhile acts after it).
+    """
+
+    def removed_leftover(self, path: Path) -> None:
+        """Tell that a temp file an interrupted run left was deleted."""
+
+    def started(self, total: int) -> None:
+        """Tell that the run starts: ``total`` inputs (jobs, problems, skipped)."""
+
+    def result(self, result: Result) -> None:
+        """One input's result is in (and recorded)."""
+
+    def finished(self, report: Report) -> None:
+        """Tell that the run is over (also when interrupted); statistics come next."""
+
+
+@dataclass
+class DryRun:
+    """What a run would do (``--dry-run``); nothing was written.
+
+    Paths are shown as a run reports them: an output, or a sample of a shard.
+    """
+
+    #: Each input that would be built, and why.
+    builds: list[tuple[Path, str]] = field(default_factory=list)
+    #: Outputs whose input is gone.
+    stale: list[Path] = field(default_factory=list)
+    #: The tar shards a run would delete or rewrite, one line each.
+    shards: list[str] = field(default_factory=list)
+    #: Inputs that would fail before any work, and why.
+    errors: list[tuple[Path, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: Outputs ``--prune`` would delete: made with other settings.
+    deletes: list[Path] = field(default_factory=list)
+    up_to_date: int = 0
+
+
+@dataclass
+class StatsOutcome:
+    """``--stats``: the statistics written to ``path``, or why not."""
+
+    path: Path
+    stats: DatasetStats | None = None
+    #: Why they could not be written (the run then ends with status 1).
+    error: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What :func:`run_session` did: a run's report, or a dry run's plan."""
+
+    report: Report | None = None
+    dry_run: DryRun | None = None
+    stats: StatsOutcome | None = None
+    #: The inputs of the run (jobs, problems and skipped files).
+    total: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        """The report's status; 1 if the statistics could not be written."""
+        code = self.report.exit_code if self.report is not None else 0
+        failed = self.stats is not None and self.stats.error is not None
+        return code or (1 if failed else 0)
+
+
+def check_out(sources: Iterable[Path], out: Path) -> None:
+    """Raise :class:`ParameterError` (``param="out"``) if OUT is an input folder."""
+    out_real = os.path.realpath(out)
+    for source in sources:
+        if source.is_dir() and os.path.realpath(source) == out_real:
+            raise ParameterError(
+                f"{display_path(out)} is also an input folder; choose another "
+                "output folder",
+                param="out",
+            )
+
+
+def run_session(
+    inputs: Inputs,
+    out: Path,
+    *,
+    params: MelParams,
+    render: RenderParams | None = None,
+    png: bool = False,
+    options: RunOptions = RunOptions(),
+    events: Events | None = None,
+) -> Outcome:
+    """Do a whole run: convert ``inputs`` into ``out``, incrementally.
+
+    ``params`` and ``render`` must be validated. With ``options.dry_run``,
+    nothing is written and :attr:`Outcome.dry_run` says what would be.
+
+    Raises
+    ------
+    ParameterError
+        If the options do not go together (see :meth:`RunOptions.validate`).
+    MelcliError
+        If the run cannot start: OUT is locked by another run, or Dask is
+        missing for ``scheduler``.
+    """
+    options.validate()
+    events = events or Events()
+    check_out(inputs.sources, out)
+    if options.scheduler is not None and not options.dry_run:
+        _prepare_cluster(options.scheduler)
+    the_plan = sharding.with_shard(_plan(inputs, out, png=png), options.shard)
+    if options.dry_run:
+        found = dry_run(the_plan, out, params=params, render=render, options=options)
+        return Outcome(dry_run=found, total=_total(the_plan))
+    with _lock(out, options.shard):
+        report = _build(
+            the_plan, out, params=params, render=render, options=options, events=events
+        )
+        stats = None
+        if options.stats and report.interrupted_by is None:
+            stats = _write_stats(report, out)
+    return Outcome(report=report, stats=stats, total=_total(the_plan))
+
+
+def _plan(inputs: Inputs, out: Path, *, png: bool) -> Plan:
+    return plan(
+        inputs.sources,
+        out,
+        extensions=inputs.extensions,
+        include=inputs.include,
+        exclude=inputs.exclude,
+        png=png,
+        listed=inputs.listed,
+    )
+
+
+def _total(the_plan: Plan) -> int:
+    return len(the_plan.jobs) + len(the_plan.problems) + len(the_plan.skipped)
+
+
+def _prepare_cluster(scheduler: str) -> None:
+    """Start the local cluster's fork server early; check that Dask is there."""
+    from . import cluster
+
+    if scheduler == cluster.LOCAL:  # its workers import, meanwhile
+        cluster.start_fork_server()
+    cluster.require_dask()
+
+
+@contextlib.contextmanager
+def _lock(out: Path, shard: sharding.Shard | None) -> Iterator[None]:
+    """Lock OUT for a whole run, or share it with the other shards of a run."""
+    if shard is None:
+        with OutputLock(out):
+            yield
+    else:
+        shard_lock = OutputLock(out, name=sharding.lock_name(shard))
+        with OutputLock(out, shared=True), shard_lock:
+            yield
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold OUT's lock, as a whole run does (``melcli stats``, ``merge``).
+
+    Raises
+    ------
+    UsageError
+        If another run holds it.
+    """
+    with OutputLock(out):
+        yield
+
+
+def _load_manifest(out: Path, shard: sharding.Shard | None) -> Manifest:
+    if shard is None:
+        return Manifest.load(out)
+    return sharding.ShardManifest.load_part(out, shard)
+
+
+def _build(
+    the_plan: Plan,
+    out: Path,
+    *,
+    params: MelParams,
+    render: RenderParams | None,
+    options: RunOptions,
+    events: Events,
+) -> Report:
+    """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
+    manifest = _load_manifest(out, options.shard)
+    # A shard removes only its own temp files: other shards may be writing.
+    owned = (
+        sharding.owned_outputs(the_plan, params=params)
+        if options.shard is not None
+        else None
+    )
+    sweep = functools.partial(remove_leftovers, out, owned=owned)
+    if manifest.recovered:
+        # The last run did not finish: a killed worker may have left temp files.
+        for leftover in sweep():
+            events.removed_leftover(leftover)
+    events.started(_total(the_plan))
+    runner = _runner(the_plan, out, params=params, options=options)
+    try:
+        with _sigterm_interrupts():
+            report = run_plan(
+                the_plan,
+                params=params,
+                runner=runner,
+                manifest=manifest,
+                force=options.force,
+                prune=options.prune,
+                fail_fast=options.fail_fast,
+                on_result=events.result,
+                storage=_storage(options),
+                render=render,
+            )
+            if runner.lost_workers:
+                # A Dask worker died mid-file: its temp files are left. (Only now:
+                # until the run ends, tar shards are being written under temp names.)
+                sweep()
+    except KeyboardInterrupt as exc:
+        report = (
+            exc.report
+            if isinstance(exc, RunInterrupted)
+            else Report(interrupted_by=interrupts.signal_number(exc))
+        )
+        # The workers are gone; one hit twice may not have removed its temp file.
+        with interrupts.deferred():
+            sweep()
+    # The summary is told whole; a signal meanwhile acts after it.
+    with interrupts.deferred():
+        events.finished(report)
+    return report
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Let SIGTERM stop a run as Ctrl-C does, unless its handler is set already.
+
+    (The command sets both for its whole life, see
+    :func:`melcli.interrupts.stop_on_signals`; this is for a run started from
+    Python. Only the main thread can set a handler.)
+    """
+    in_main = threading.current_thread() is threading.main_thread()
+    if not in_main or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupts.raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _runner(
+    the_plan: Plan, out: Path, *, params: MelParams, options: RunOptions
+) -> Runner:
+    """Return the local pool, or with a scheduler a Dask cluster."""
+    jobs = options.jobs if options.jobs is not None else default_jobs()
+    if options.scheduler is not None:
+        from .cluster import make_dask_runner
+
+        return make_dask_runner(options.scheduler, jobs=jobs, out=out, params=params)
+    png = any(job.png is not None for job in the_plan.jobs)
+    total = len(the_plan.jobs) + len(the_plan.problems)
+    return make_runner(jobs, total, png=png, params=params, timeout=options.timeout)
+
+
+def _storage(options: RunOptions) -> Storage:
+    """Return the run's storage format (``npy``, or tar shards of a size)."""
+    return storage_for(options.storage_format, shard_size=options.shard_size)
+
+
+def _write_stats(report: Report, out: Path) -> StatsOutcome:
+    """``--stats``: the statistics of this run's arrays.
+
+    The arrays are read through the manifest (just committed): ``.npy`` files,
+    or with ``--format webdataset`` the ``.npy`` members of the shards.
+    """
+    from .stats import STATS_NAME, arrays_of, write_stats
+
+    outcome = StatsOutcome(path=out / STATS_NAME)
+    done = (Status.WRITTEN, Status.UP_TO_DATE)
+    arrays = arrays_of(out, sources=[r.src for r in report.results if r.status in done])
+    if not arrays:
+        return outcome
+    try:
+        outcome.stats = write_stats(out, paths=arrays)
+    except MelcliError as exc:
+        outcome.error = str(exc)
+    return outcome
+
+
+def dry_run(
+    the_plan: Plan,
+    out: Path,
+    *,
+    params: MelParams,
+    render: RenderParams | None = None,
+    options: RunOptions = RunOptions(),
+) -> DryRun:
+    """Say what a run of ``the_plan`` would build and delete, and why; write nothing.
+
+    Without OUT, against an empty manifest: everything is new.
+    """
+    kept = out.is_dir()
+    manifest = _load_manifest(out, options.shard) if kept else Manifest(out=out)
+    build = decide(
+        the_plan,
+        manifest,
+        params=params,
+        force=options.force,
+        storage_format=options.storage_format,
+        render=render,
+    )
+    shown = functools.partial(_shown, manifest)
+    found = DryRun(
+        builds=[(t.job.src, build.reasons.get(t.job.src, "new")) for t in build.tasks],
+        stale=[shown(key) for key in build.stale],
+        shards=_shard_cleanup(build, manifest, params=params, options=options),
+        errors=[(p.path, p.reason) for p in the_plan.problems]
+        + [(job.src, why) for job, why in build.refused],
+        up_to_date=len(build.up_to_date),
+    )
+    if kept:
+        found.warnings = list(manifest.problems)
+        if build.other_settings and options.prune:
+            found.deletes = [shown(key) for key in build.other_settings]
+        elif build.other_settings:
+            count = len(build.other_settings)
+            found.warnings.append(other_settings_warning(count, out))
+    return found
+
+
+def _shard_cleanup(
+    build: BuildPlan, manifest: Manifest, *, params: MelParams, options: RunOptions
+) -> list[str]:
+    """Return what a run would delete or rewrite at its end, a line each.
+
+    In the run's storage format, and in those of the outputs OUT holds.
+    """
+    storages = {s.name: s for s in (*storages_in(manifest), _storage(options))}
+    # A rebuilt input supersedes its output, and its other segment layout's.
+    rebuilt = (  # read only by a format that has something to tidy
+        relative_key(npy, manifest.out)
+        for task in build.tasks
+        for npy in (task.job.npy, segment.other_layout(task.job.npy, params=params))
+    )
+    return [
+        line
+        for storage in storages.values()
+        for line in storage.plan_tidy(
+            manifest, rebuilt=rebuilt, gone=build.stale, prune=options.prune
+        )
+    ]
+
+
+def _shown(manifest: Manifest, key: str) -> Path:
+    """Return how to show the output of ``key``: a ``.npy``, or a sample."""
+    return storage_of(manifest.entries[key]).shown(manifest, key)
+
+
+class _OnResult(Events):
+    """Events that only pass each result on (``melcli.run(on_result=...)``)."""
+
+    def __init__(self, on_result: Callable[[Result], None] | None) -> None:
+        self.on_result = on_result
+
+    def result(self, result: Result) -> None:
+        if self.on_result is not None:
+            self.on_result(result)
+
+
+def run(
+    sources: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    params: MelParams | None = None,
+    png: bool = False,
+    render: RenderParams | None = None,
+    jobs: int | None = None,
+    extensions: Iterable[str] = DEFAULT_EXTENSIONS,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    files_from: str | os.PathLike[str] | FileList | None = None,
+    path_column: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    scheduler: str | None = None,
+    shard: str | sharding.Shard | None = None,
+    timeout: float | None = None,
+    storage_format: str = "npy",
+    shard_size: int | str = DEFAULT_SHARD_SIZE,
+    force: bool = False,
+    prune: bool = False,
+    fail_fast: bool = False,
+    stats: bool = False,
+    on_result: Callable[[Result], None] | None = None,
+) -> Report:
+    """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
+
+    As the command does, the run is incremental and locks ``out``: its
+    ``manifest.jsonl`` records every input, and a second run rebuilds only
+    what changed (the rest is reported up to date).
+
+    Parameters
+    ----------
+    sources : sequence of path-like
+        Audio files and folders (walked recursively). With two or more
+        folders, each is mirrored into a subfolder of ``out`` named after it
+        (:func:`melcli.discover.subtrees`).
+    out : path-like
+        The output folder; the input tree is mirrored into it.
+    params, png, render
+        The settings (librosa's defaults when omitted); whether to write a
+        PNG next to each array too, and how it is drawn.
+    extensions, include, exclude
+        Which files to take; see :func:`melcli.discover.plan`.
+    files_from, path_column, root
+        A list of inputs too (``--files-from``), its path column and the
+        folder its paths are relative to (:func:`melcli.filelist.read_list`);
+        or a :class:`~melcli.filelist.FileList` already read.
+    jobs, scheduler, shard, timeout, storage_format, shard_size, force, prune
+        How the run goes: see :class:`RunOptions` (``shard`` may also be
+        ``"I/N"``, ``shard_size`` ``"500MB"``); and ``fail_fast``.
+    stats : bool
+        At the end, write ``OUT/stats.npz`` over the run's arrays; if it
+        cannot be written, the reason is in ``report.errors``.
+    on_result : callable or None
+        Called with each :class:`Result` as it comes in.
+
+    Returns
+    -------
+    Report
+        Every file's result; ``report.exit_code`` is 1 if any failed.
+
+    Raises
+    ------
+    ParameterError
+        If a setting or option is invalid, or options do not go together.
+    UsageError
+        If ``out`` is locked by another run, or the list cannot be read.
+    RunInterrupted
+        On SIGINT (Ctrl-C) or SIGTERM, once what finished is recorded; a
+        :class:`KeyboardInterrupt` whose ``report`` says what was done.
+    """
+    params = (params or MelParams()).validate()
+    segment.check_png(png, params)
+    render = render.validate() if render is not None else None
+    if files_from is not None and not isinstance(files_from, FileList):
+        files_from = read_list(files_from, path_column=path_column, root=root)
+    options = RunOptions(
+        jobs=jobs,
+        scheduler=scheduler,
+        shard=sharding.Shard.parse(shard) if isinstance(shard, str) else shard,
+        timeout=timeout,
+        storage_format=storage_format,
+        shard_size=parse_size(shard_size),
+        force=force,
+        prune=prune,
+        fail_fast=fail_fast,
+        stats=stats,
+    )
+    inputs = Inputs(sources, files_from, extensions, include, exclude)
+    outcome = run_session(
+        inputs,
+        Path(out),
+        params=params,
+        render=render,
+        png=png,
+        options=options,
+        events=_OnResult(on_result),
+    )
+    return _reported(outcome)
+
+
+def _reported(outcome: Outcome) -> Report:
+    """Return the run's report; raise :class:`RunInterrupted` if a signal stopped it."""
+    report = outcome.report
+    assert report is not None
+    if outcome.stats is not None and outcome.stats.error is not None:
+        report.errors.append(f"{outcome.stats.path}: {outcome.stats.error}")
+    if report.interrupted_by is not None:
+        raise RunInterrupted(report)
+    return report
+
+
+#: Also offered here, for the command line: what it configures, the library
+#: does not (see :func:`melcli.runners.tune_allocator`).
+__all__ = [
+    "DEFAULT_SHARD_SIZE",
+    "DEFAULT_TIMEOUT",
+    "FORMATS",
+    "DryRun",
+    "Events",
+    "Inputs",
+    "Outcome",
+    "RunOptions",
+    "StatsOutcome",
+    "check_out",
+    "dry_run",
+    "locked",
+    "parse_size",
+    "run",
+    "run_session",
+    "tune_allocator",
+]

@@ -1,0 +1,128 @@
+"""``--format npy``: one ``.npy`` (and ``.png``) per input, mirroring SRC.
+
+Workers write each output in place, atomically (:mod:`melcli.write`): the
+run has nothing to stage, close or compact, and records each result as it
+comes. An output replaced by a rebuild, or pruned, is a file to delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .. import segment
+from ..discover import Job, Task
+from ..manifest import Entry, Manifest, relative_key
+from ..params import MelParams
+from ..report import Result
+from ..write import remove_temp_files
+from . import Recorder
+
+FORMAT = "npy"
+
+
+class FileWriter:
+    """Results written in place by the workers: nothing to move."""
+
+    records_later = False
+
+    def __init__(self, manifest: Manifest, *, params: MelParams) -> None:
+        self.manifest = manifest
+        self.params = params
+
+    def stage(self, task: Task) -> Task:
+        """Return ``task``: its worker writes its outputs where they belong."""
+        return task
+
+    def store(self, result: Result, staged: Job) -> Result:
+        """Return ``result``: its files are in place already."""
+        return result
+
+    def original(self, staged: Job) -> Job:
+        """Return ``staged``, which is the job itself."""
+        return staged
+
+    def discard(self, staged: Job) -> None:
+        """Do nothing: a worker that failed a file removed what it wrote."""
+
+    def unsettled(self, staged: Job) -> None:
+        """Delete the outputs of ``staged`` that differ from what the manifest has.
+
+        Kept are only the files the manifest records as they are (a PNG-only
+        task's array).
+        """
+        manifest = self.manifest
+        outputs = [
+            *staged.outputs,
+            *segment.more_segments(staged.npy, params=self.params),
+        ]
+        remove_temp_files(outputs)
+        previous = manifest.entries.get(relative_key(staged.npy, manifest.out))
+        recorded = previous.get("stamps") if isinstance(previous, dict) else None
+        if not isinstance(recorded, dict):
+            recorded = {}
+        names = [relative_key(p, manifest.out) for p in outputs]
+        manifest.outdir.remove(
+            n for n in names if recorded.get(n) != manifest.outdir.stamp(n)
+        )
+
+    def compact(self) -> None:
+        """Do nothing: pruned files were deleted as they were pruned."""
+
+    def close(self) -> None:
+        """Do nothing: every result was recorded as it came."""
+
+    def abort(self) -> None:
+        """Do nothing: there is nothing held back."""
+
+
+class NpyStorage:
+    """One ``.npy`` per input (:class:`~melcli.storage.Storage`)."""
+
+    name = FORMAT
+
+    def __init__(self, *, shard_size: int = 0) -> None:
+        del shard_size  # files have no shards
+
+    def holds(self, entry: Entry) -> bool:
+        """Return whether ``entry``'s outputs are files (not samples)."""
+        return bool(entry.get("format", FORMAT) == FORMAT)
+
+    def writer(
+        self, manifest: Manifest, *, params: MelParams, record: Recorder
+    ) -> FileWriter:
+        """Return the writer of a run: the workers write in place."""
+        return FileWriter(manifest, params=params)
+
+    def shown(self, manifest: Manifest, key: str) -> Path:
+        """Return the output file of ``key``."""
+        return manifest.out / key
+
+    def forget(self, manifest: Manifest, key: str) -> list[Path]:
+        """Delete the outputs of ``key`` and forget it; return them."""
+        return manifest.prune(key)
+
+    def remove_replaced(
+        self, manifest: Manifest, entry: Entry, keep: Callable[[str], bool]
+    ) -> None:
+        """Delete the files of ``entry`` that ``keep`` does not keep."""
+        manifest.outdir.remove(n for n in entry.get("stamps", {}) if not keep(n))
+
+    def tidy(self, manifest: Manifest) -> None:
+        """Do nothing: every file is deleted when its entry goes."""
+
+    def plan_tidy(
+        self,
+        manifest: Manifest,
+        *,
+        rebuilt: Iterable[str],
+        gone: Iterable[str],
+        prune: bool,
+    ) -> list[str]:
+        """Return nothing: :meth:`tidy` deletes nothing."""
+        return []
+
+
+STORAGE = NpyStorage
+
+__all__ = ["FORMAT", "STORAGE", "FileWriter", "NpyStorage"]
