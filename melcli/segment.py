@@ -32,7 +32,6 @@ held whole.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import re
@@ -157,7 +156,7 @@ def plan_job(job: Job, *, params: MelParams) -> Job:
     """
     if not files_layout(params):
         return job
-    return dataclasses.replace(job, npy=segment_path(job.npy, 0))
+    return job.replace(npy=segment_path(job.npy, 0))
 
 
 def check_png(png: bool, params: MelParams) -> None:
