@@ -26,11 +26,12 @@ import functools
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
+from . import manifest_db
 from .errors import MelcliError, os_reason
 from .outdir import OutDir, open_append, read_regular, safe_name
 from .storage.tarshards import shard_index
@@ -42,7 +43,62 @@ JOURNAL_NAME = ".melcli-journal.jsonl"
 Entry = dict[str, Any]
 
 
-def file_stamp(path: Path) -> list[int] | None:
+class Entries(dict[str, Entry]):
+    """The entries by key, noting the keys set or removed since they were read.
+
+    So :meth:`Manifest.commit` writes only what changed. An entry set equal
+    to the one held is no change. Entries are replaced, never changed in
+    place (copy one with ``dict(entry)`` to change it).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.changed: set[str] = set()
+        self.update(*args, **kwargs)
+
+    def load(self, entries: dict[str, Entry]) -> None:
+        """Hold ``entries`` as they are stored (not changes)."""
+        super().update(entries)
+
+    def __setitem__(self, key: str, value: Entry) -> None:
+        if self.get(key) != value:
+            self.changed.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.changed.add(key)
+
+    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+        """Remove ``key`` and return its entry (or ``default``)."""
+        if key in self:
+            self.changed.add(key)
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Entry]:
+        """Remove and return the last entry."""
+        key, value = super().popitem()
+        self.changed.add(key)
+        return key, value
+
+    def setdefault(self, key: str, default: Entry | None = None) -> Entry:  # type: ignore[override]
+        """Return ``key``'s entry, setting it to ``default`` if missing."""
+        if key not in self:
+            self[key] = default if default is not None else {}
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Set every entry of a mapping (or pairs) and of ``kwargs``."""
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        self.changed.update(self)
+        super().clear()
+
+
+def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
     """Return ``[size, mtime_ns]`` of ``path``, or None if it cannot be read."""
     try:
         st = os.stat(path)
@@ -51,7 +107,7 @@ def file_stamp(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
-def relative_key(path: Path, out: Path) -> str:
+def relative_key(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> str:
     """Return ``path`` relative to ``out``, with POSIX separators."""
     prefix = os.path.join(os.fspath(out), "")
     text = os.fspath(path)
@@ -116,12 +172,21 @@ class Manifest:
     """
 
     out: Path
-    entries: dict[str, Entry] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=Entries)
     recovered: bool = False
     journal_error: str = ""
     problems: list[str] = field(default_factory=list)
     _journal: BinaryIO | None = None
     _outdir: OutDir | None = field(default=None, repr=False, compare=False)
+    #: Whether the store must be written whole (it was not read: missing,
+    #: unusable, or older than ``manifest.jsonl``); else only what changed.
+    _rewrite: bool = field(default=True, repr=False, compare=False)
+    #: Whether ``manifest.jsonl`` is missing or not the store's view.
+    _view_stale: bool = field(default=True, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.entries, Entries):
+            self.entries = Entries(self.entries)
 
     @property
     def outdir(self) -> OutDir:
@@ -140,18 +205,57 @@ class Manifest:
         """``OUT/.melcli-journal.jsonl``."""
         return self.out / JOURNAL_NAME
 
+    @property
+    def store_path(self) -> Path | None:
+        """``OUT/.melcli-manifest.db``; None for a manifest kept as JSON lines only."""
+        if self.path != self.out / MANIFEST_NAME:
+            return None  # a shard's part
+        return self.out / manifest_db.STORE_NAME
+
     @classmethod
     def load(cls, out: Path, **fields: Any) -> Self:
         """Read ``OUT``'s manifest and any journal an interrupted run left.
 
         ``fields`` go to the constructor (a subclass's own, such as a shard's).
+        The entries come from the store (:mod:`melcli.manifest_db`) unless
+        ``manifest.jsonl`` is not its view (then from that file).
         """
         manifest = cls(out=out, **fields)
-        for path in (manifest.path, manifest.journal_path):
-            manifest.entries.update(manifest.read(path))
+        stored = manifest._read_store()
+        if stored is None:
+            stored = manifest.read(manifest.path)
+        assert isinstance(manifest.entries, Entries)
+        manifest.entries.load(stored)
+        manifest.entries.update(manifest.read(manifest.journal_path))
         journal = manifest.journal_path
         manifest.recovered = os.path.isfile(journal) and not os.path.islink(journal)
         return manifest
+
+    def _read_store(self) -> dict[str, Entry] | None:
+        """Return the entries of the store, or None to read ``manifest.jsonl``.
+
+        A store that cannot be used is said in :attr:`problems`.
+        """
+        store_path = self.store_path
+        if store_path is None or not os.path.lexists(store_path):
+            return None
+        view = manifest_db.file_id(self.path)
+        try:
+            with manifest_db.Store(store_path) as store:
+                if view is not None and view != store.state("view"):
+                    return None  # written since by another: merge, an older melcli
+                entries, dropped = _valid(store.entries(), torn_last=False)
+        except manifest_db.StoreError as exc:
+            self.problems.append(
+                f"{store_path}: not read ({exc}); {MANIFEST_NAME} is read instead, "
+                "and the store rebuilt"
+            )
+            return None
+        if dropped:
+            self.problems.append(_dropped(store_path, dropped))
+        self._rewrite = False
+        self._view_stale = view is None
+        return {entry["key"]: entry for entry in entries}
 
     def read(self, path: Path) -> dict[str, Entry]:
         """Return the valid entries of the manifest file ``path``, by key.
@@ -216,14 +320,53 @@ class Manifest:
         """
         self.out.mkdir(parents=True, exist_ok=True)
         try:
-            write_entries(self.path, self.entries)
+            if self.store_path is None:
+                write_entries(self.path, self.entries)
+            else:
+                self._write_store(self.store_path)
         except OSError as exc:
             raise MelcliError(f"cannot write {self.path}: {os_reason(exc)}") from None
+        except manifest_db.StoreError as exc:
+            raise MelcliError(f"cannot write {self.path}: {exc}") from None
         if self._journal is not None:
             self._journal.close()
             self._journal = None
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             self.journal_path.unlink()
+
+    def _write_store(self, store_path: Path) -> None:
+        """Write the entries that changed to the store, and its view if needed.
+
+        Nothing is written when nothing changed. The view is written inside
+        the store's transaction: a run killed in between leaves a view the
+        store does not know, which the next run reads.
+        """
+        entries = self.entries
+        assert isinstance(entries, Entries)
+        if not (entries.changed or self._rewrite or self._view_stale):
+            return
+        keys = entries if self._rewrite else entries.changed
+        put = [(k, _dumps(entries[k])) for k in keys if k in entries]
+        drop = [k for k in keys if k not in entries]
+
+        def view(store: manifest_db.Store) -> dict[str, str]:
+            lines = store.entries()
+            atomic_write(self.path, lambda f: f.writelines(x + b"\n" for x in lines))
+            return {"view": manifest_db.file_id(self.path) or ""}
+
+        if self._rewrite:
+            store = manifest_db.rebuild(store_path)
+            try:
+                store.write(put, then=view)
+            except BaseException:
+                manifest_db.discard(store)
+                raise
+            manifest_db.swap(store, store_path)
+        else:
+            with manifest_db.Store(store_path) as store:
+                store.write(put, drop=drop, then=view)
+        entries.changed.clear()
+        self._rewrite = self._view_stale = False
 
     def why_rebuild(
         self,
@@ -312,26 +455,41 @@ def read_valid(path: Path) -> tuple[list[Entry], str]:
         return [], f"{path}: not read ({_reason(exc)}); its inputs are rebuilt"
     if raw is None:
         return [], ""
+    entries, dropped = _valid(raw.split(b"\n"), torn_last=True)
+    return entries, _dropped(path, dropped) if dropped else ""
+
+
+def _valid(lines: Iterable[bytes], *, torn_last: bool) -> tuple[list[Entry], int]:
+    """Return the valid entries among JSON ``lines``, and how many were dropped.
+
+    With ``torn_last``, a last line that is not JSON is dropped without
+    counting (a killed writer's).
+    """
     entries = []
     dropped = 0
-    lines = raw.split(b"\n")
-    for n, line in enumerate(lines):
+    torn = False
+    for line in lines:
+        if torn:  # the line that failed was not the last one
+            dropped += 1
+            torn = False
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
         except (ValueError, RecursionError):
-            if n < len(lines) - 1:  # not the last line, torn by a killed writer
-                dropped += 1
+            torn = torn_last
+            dropped += not torn_last
             continue
         if entry_problem(entry) is None:
             entries.append(entry)
         else:
             dropped += 1
-    if not dropped:
-        return entries, ""
+    return entries, dropped
+
+
+def _dropped(path: Path, dropped: int) -> str:
     noun = "entry" if dropped == 1 else "entries"
-    return entries, (
+    return (
         f"{path}: dropped {dropped} invalid {noun} (not a JSON object of the "
         "expected fields and types, or naming a file outside OUT); their inputs "
         "are rebuilt"

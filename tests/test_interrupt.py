@@ -31,7 +31,12 @@ from melcli.cli import cli
 N_FILES = 24
 #: Settings that make each 10-s file cost a little CPU, so a run lasts seconds.
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
-BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-journal.jsonl"}
+BOOKKEEPING = {
+    "manifest.jsonl",
+    ".melcli.lock",
+    ".melcli-journal.jsonl",
+    ".melcli-manifest.db",
+}
 TEMP_MARK = ".melcli-tmp"
 EXIT_WITHIN = 3.0  # seconds from the signal to the exit
 HANG = (
