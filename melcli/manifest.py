@@ -1,7 +1,10 @@
 r"""``OUT/manifest.jsonl``: what each input became, and whether it is up to date.
 
-One JSON object per input, sorted by key, rewritten atomically at the end of a
-run. During a run every result is also appended (and flushed) to a journal,
+One JSON object per input, sorted by key. The entries are kept in a store,
+``OUT/.melcli-manifest.db`` (:mod:`melcli.manifest_db`), of which
+``manifest.jsonl`` is the view: at the end of a run only the entries that
+changed are written, and the view with them (nothing at all when nothing
+changed). During a run every result is also appended (and flushed) to a journal,
 ``OUT/.melcli-journal.jsonl``; a run that is killed leaves the journal behind,
 and the next run folds it in, so nothing that was finished is redone and the
 manifest is never torn. Names that are not valid UTF-8 are stored with
