@@ -505,13 +505,25 @@ def _valid(lines: Iterable[bytes], *, torn_last: bool) -> tuple[list[Entry], int
                 dropped += 1
                 continue
             assert isinstance(entry, dict)
-            for name in _SHARED:
-                value = entry.get(name)
-                if type(value) is str:
-                    entry[name] = shared.setdefault(value, value)
+            _share(entry, shared)
             entries.append(entry)
         chunk = following
     return entries, dropped
+
+
+def _share(entry: Entry, shared: dict[str, str]) -> None:
+    """Hold the strings ``entry`` repeats (of itself, of other entries) once."""
+    for name in _SHARED:
+        value = entry.get(name)
+        if type(value) is str:
+            entry[name] = shared.setdefault(value, value)
+    if entry.get("npy") == entry["key"]:
+        entry["npy"] = entry["key"]
+    if entry.get("source_abs") == entry.get("source_path"):
+        entry["source_abs"] = entry.get("source_path")
+    warnings = entry.get("warnings")
+    if warnings:
+        entry["warnings"] = [shared.setdefault(w, w) for w in warnings]
 
 
 def _parse_all(lines: list[bytes]) -> list[object] | None:
