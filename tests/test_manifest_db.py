@@ -262,3 +262,34 @@ def test_the_python_api_commits_only_what_changed(built: Path) -> None:
             "dogs/bark2.npy",
         }
     )
+
+
+def test_a_commit_cut_between_the_view_and_the_store_loses_nothing(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a kill -9 after manifest.jsonl is renamed, before the store commits."""
+    manifest = Manifest.load(built)
+    entry = dict(manifest.entries["dogs/bark1.npy"], warnings=["changed"])
+    manifest.record(entry, journal=False)
+    real = manifest_db.Store.write
+
+    def cut(self: manifest_db.Store, put: list[tuple[str, bytes]], **kw: object):  # type: ignore[no-untyped-def]
+        then = kw.pop("then")
+
+        def view_then_die(store: manifest_db.Store) -> dict[str, str]:
+            then(store)  # type: ignore[operator]
+            raise KeyboardInterrupt
+
+        return real(self, put, then=view_then_die, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifest_db.Store, "write", cut)
+    with pytest.raises(KeyboardInterrupt):
+        manifest.commit()
+    monkeypatch.undo()
+
+    assert stored(built)["dogs/bark1.npy"]["warnings"] != ["changed"]  # rolled back
+    again = Manifest.load(built)
+    assert again.problems == []
+    assert again.entries["dogs/bark1.npy"]["warnings"] == ["changed"]  # the view's
+    again.commit()
+    assert stored(built) == jsonl(built)
