@@ -355,7 +355,8 @@ class Manifest:
         if not (entries.changed or self._rewrite or self._view_stale):
             return
         keys = entries if self._rewrite else entries.changed
-        put = [(k, _dumps(entries[k])) for k in keys if k in entries]
+        # A generator: the first re-run after a build rewrites every row.
+        put = ((k, _dumps(entries[k])) for k in keys if k in entries)
         drop = [k for k in keys if k not in entries]
 
         def view(store: manifest_db.Store) -> dict[str, str]:

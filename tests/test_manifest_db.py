@@ -104,6 +104,7 @@ def test_a_run_writes_only_the_entries_that_changed(
     def spy(
         self: manifest_db.Store, put: list[tuple[str, bytes]], **kw: object
     ) -> None:
+        put = list(put)
         written.append([key for key, _ in put])
         real(self, put, **kw)  # type: ignore[arg-type]
 
