@@ -60,6 +60,7 @@ FULL: dict[str, Any] = {
     "short_files": 600,
     "floor_reps": 3,
     "gallery_files": 20_000,
+    "scale_sizes": "10000,100000",
 }
 QUICK: dict[str, Any] = {
     "files": 6,
@@ -73,6 +74,7 @@ QUICK: dict[str, Any] = {
     "short_files": 6,
     "floor_reps": 1,
     "gallery_files": 60,
+    "scale_sizes": "200,600",
 }
 
 
@@ -142,6 +144,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         "--floor-reps", type=int, help="repetitions of each stage in (f) [3]"
     )
     parser.add_argument(
+        "--scale-sizes", help="tiny files for (s), comma-separated [10000,100000]"
+    )
+    parser.add_argument(
+        "--scale-vs", type=Path, help="(s): also run the melcli of this checkout"
+    )
+    parser.add_argument(
         "--only",
         default=",".join(WORKLOADS),
         help=f"e.g. a,c [{','.join(WORKLOADS)}]",
@@ -182,6 +190,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     ):
         if values[key] < 1:
             parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 1")
+    sizes = str(values["scale_sizes"]).split(",")
+    values["scale_sizes"] = tuple(sorted({int(n) for n in sizes if n.strip()}))
+    if not values["scale_sizes"] or values["scale_sizes"][0] < 1:
+        parser.error(f"--scale-sizes={args.scale_sizes} must be positive numbers")
     if values["long_minutes"] <= 0:
         parser.error(f"--long-minutes={values['long_minutes']} must be positive")
     return Config(
@@ -191,6 +203,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         skip_reference=args.skip_reference,
         json_path=args.json,
         quick=args.quick,
+        scale_vs=args.scale_vs.resolve() if args.scale_vs else None,
         **values,
     )
 

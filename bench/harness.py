@@ -57,6 +57,9 @@ class Config:
     skip_reference: bool
     json_path: Path | None
     quick: bool
+    #: (s): tiny files per size, and another checkout's melcli to run beside.
+    scale_sizes: tuple[int, ...] = (10_000, 100_000)
+    scale_vs: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -85,9 +85,9 @@ def decide(
             build.tasks.append(Task(job))
             continue
         out = manifest.out
-        key = relative_key(job.npy, out)
+        key = relative_key(job.npy_name, out)
         keys.add(key)
-        stamp = build.inputs[job.src] = file_stamp(job.src)
+        stamp = job.stamp if job.stamp is not None else file_stamp(job.src_name)
         why = (
             "forced"
             if force
@@ -107,6 +107,7 @@ def decide(
         if why is not None:
             build.tasks.append(Task(job))
             build.reasons[job.src] = why
+            build.inputs[job.src] = stamp
         elif storage_format == webdataset.FORMAT:
             # A shard is immutable: a sample gains or changes its PNG, or the
             # table row in its KEY.json, by being rewritten.
@@ -122,13 +123,13 @@ def decide(
                 build.reasons[job.src] = "PNG style changed"
             else:
                 build.up_to_date.append(job)
-        elif job.png is not None and not manifest.png_up_to_date(
-            key, relative_key(job.png, manifest.out)
+        elif job.png_name is not None and not manifest.png_up_to_date(
+            key, relative_key(job.png_name, manifest.out)
         ):
             sr = int(manifest.entries[key].get("sr", 0))
             build.tasks.append(Task(job, render_only=True, sr=sr))
             build.reasons[job.src] = "PNG missing"
-        elif job.png is not None and _drawn_as(manifest.entries[key]) != drawn_as:
+        elif job.png_name is not None and _drawn_as(manifest.entries[key]) != drawn_as:
             sr = int(manifest.entries[key].get("sr", 0))
             build.tasks.append(Task(job, render_only=True, sr=sr))
             build.reasons[job.src] = "PNG style changed"
@@ -176,7 +177,7 @@ def _other_settings(
     ]
     if not found:
         return found
-    mine = {os.path.abspath(job.src) for job in the_plan.jobs}
+    mine = {os.path.abspath(job.src_name) for job in the_plan.jobs}
     return sorted(k for k in found if manifest.entries[k].get("source_abs") not in mine)
 
 
@@ -665,7 +666,7 @@ def _known_results(
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
-    entry = manifest.entries[relative_key(job.npy, manifest.out)]
+    entry = manifest.entries[relative_key(job.npy_name, manifest.out)]
     return Result(
         src=job.src,
         status=Status.UP_TO_DATE,
@@ -713,7 +714,7 @@ def _entry(
             "status": result.status.value,
             "error": result.reason,
         }
-    key = relative_key(job.npy, manifest.out)
+    key = relative_key(job.npy_name, manifest.out)
     previous = manifest.entries.get(key, {})
     if result.status is Status.UP_TO_DATE:
         entry = {**previous, "status": result.status.value, "error": ""}

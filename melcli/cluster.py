@@ -457,8 +457,7 @@ def _worker_facts(paths: list[str]) -> tuple[dict[str, str], list[str]]:
 def absolute_task(task: Task) -> Task:
     """Return ``task`` with absolute paths, as a worker elsewhere needs them."""
     job = task.job
-    absolute = dataclasses.replace(
-        job,
+    absolute = job.replace(
         src=Path(os.path.abspath(job.src)),
         npy=Path(os.path.abspath(job.npy)),
         png=Path(os.path.abspath(job.png)) if job.png is not None else None,

@@ -17,7 +17,6 @@ import errno
 import fnmatch
 import os
 import stat
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,9 +53,12 @@ DEFAULT_EXTENSIONS: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True)
 class Job:
     """One input file and the outputs it maps to.
+
+    Held as strings (a plan may hold millions of jobs, and a pathlib object
+    costs microseconds to make); the :class:`~pathlib.Path` attributes are
+    made on first use.
 
     Attributes
     ----------
@@ -71,18 +73,133 @@ class Job:
     meta : tuple of (str, str)
         The columns of its row in a ``--files-from`` table (stored in its
         manifest entry as ``meta``).
+    src_name, npy_name, png_name : str
+        ``src``, ``npy`` and ``png`` as strings (``png_name`` may be None).
+    stamp : list of int or None
+        The input's ``[size, mtime_ns]`` when it was found (None: not known).
     """
 
-    src: Path
+    __slots__ = ("_paths", "meta", "npy_name", "png_name", "rel", "src_name", "stamp")
+
+    src_name: str
     rel: str
-    npy: Path
-    png: Path | None = None
-    meta: tuple[tuple[str, str], ...] = ()
+    npy_name: str
+    png_name: str | None
+    meta: tuple[tuple[str, str], ...]
+    stamp: list[int] | None
+    _paths: list[Path | None] | None
+
+    def __init__(
+        self,
+        src: str | os.PathLike[str],
+        rel: str,
+        npy: str | os.PathLike[str],
+        png: str | os.PathLike[str] | None = None,
+        meta: tuple[tuple[str, str], ...] = (),
+        *,
+        stamp: list[int] | None = None,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "src_name", os.fspath(src))
+        put(self, "rel", rel)
+        put(self, "npy_name", os.fspath(npy))
+        put(self, "png_name", None if png is None else os.fspath(png))
+        put(self, "meta", tuple(meta))
+        put(self, "stamp", stamp)
+        put(self, "_paths", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Job is immutable: use job.replace({name}=...)")
+
+    def _path(self, i: int) -> Path:
+        if self._paths is None:
+            object.__setattr__(self, "_paths", [None, None, None])
+        paths = self._paths
+        assert paths is not None
+        path = paths[i]
+        if path is None:
+            name = (self.src_name, self.npy_name, self.png_name)[i]
+            assert name is not None
+            path = paths[i] = Path(name)
+        return path
+
+    @property
+    def src(self) -> Path:
+        """The audio file."""
+        return self._path(0)
+
+    @property
+    def npy(self) -> Path:
+        """Where its array goes."""
+        return self._path(1)
+
+    @property
+    def png(self) -> Path | None:
+        """Where its render goes, or None."""
+        return None if self.png_name is None else self._path(2)
 
     @property
     def outputs(self) -> tuple[Path, ...]:
         """Every path this job writes."""
         return (self.npy,) if self.png is None else (self.npy, self.png)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Every path this job writes, as strings."""
+        if self.png_name is None:
+            return (self.npy_name,)
+        return (self.npy_name, self.png_name)
+
+    def replace(self, **changes: object) -> Job:
+        """Return a copy with ``changes`` to some of its fields.
+
+        The input's ``stamp`` is kept unless ``src`` changes.
+        """
+        fields: dict[str, object] = {
+            "src": self.src_name,
+            "rel": self.rel,
+            "npy": self.npy_name,
+            "png": self.png_name,
+            "meta": self.meta,
+            "stamp": None if "src" in changes else self.stamp,
+        }
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise TypeError(f"Job has no field {', '.join(sorted(unknown))}")
+        fields.update(changes)
+        return Job(**fields)  # type: ignore[arg-type]
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.src_name, self.rel, self.npy_name, self.png_name, self.meta)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Job):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Job(src={self.src_name!r}, rel={self.rel!r}, npy={self.npy_name!r}, "
+            f"png={self.png_name!r}, meta={self.meta!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        args = (self.src_name, self.rel, self.npy_name, self.png_name, self.meta)
+        return (_job_of, (*args, self.stamp))
+
+
+def _job_of(
+    src: str,
+    rel: str,
+    npy: str,
+    png: str | None,
+    meta: tuple[tuple[str, str], ...],
+    stamp: list[int] | None,
+) -> Job:
+    return Job(src, rel, npy, png, meta, stamp=stamp)
 
 
 @dataclass(frozen=True)
@@ -166,37 +283,74 @@ def find_audio(
     Found
         ``files`` holds ``(path, path relative to its input)`` pairs.
     """
-    out_real = os.path.realpath(out) if out is not None else None
-    exts = normalize_extensions(extensions)
     found = Found()
-
-    def keep(rel: str, path: Path) -> bool:
-        passed_over = _passed_over(rel, path, include, exclude)
-        if passed_over is not None:
-            found.skipped.append(passed_over)
-        return passed_over is None
-
-    for source in sources:
-        src = Path(source)
-        if src.is_dir():
-            for path, rel in _walk(src, out_real, exts, found):
-                if keep(rel, path):
-                    found.files.append((path, rel))
-                    found.folder_of.append(src)
-        elif keep(src.name, src):
-            found.files.append((src, src.name))
-            found.folder_of.append(None)
+    for path, rel, folder, _ in _find(
+        sources,
+        out=out,
+        extensions=extensions,
+        include=include,
+        exclude=exclude,
+        found=found,
+    ):
+        found.files.append((Path(path), rel))
+        found.folder_of.append(None if folder is None else Path(folder))
     return found
 
 
+#: A file found: its path, its path relative to its input folder, that folder
+#: as given (None: the file was given directly), and its ``[size, mtime_ns]``
+#: (None: given directly, not stat-ed yet).
+_Hit = tuple[str, str, "str | None", "list[int] | None"]
+
+
+def _find(
+    sources: Sequence[str | os.PathLike[str]],
+    *,
+    out: str | os.PathLike[str] | None,
+    extensions: Iterable[str],
+    include: Sequence[str],
+    exclude: Sequence[str],
+    found: Found,
+) -> Iterator[_Hit]:
+    """Yield the audio files under ``sources`` as strings (see :func:`find_audio`).
+
+    What is passed over goes to ``found.skipped`` and ``found.problems``.
+    """
+    out_real = os.path.realpath(out) if out is not None else None
+    exts = normalize_extensions(extensions)
+    for source in sources:
+        given = os.fspath(source)
+        src = os.fspath(Path(given))  # as pathlib spells it: no trailing "/"
+        if os.path.isdir(src):
+            for path, rel, stamp in _walk(src, out_real, exts, found):
+                if keep(rel, path, include, exclude, found):
+                    yield path, rel, given, stamp
+        else:
+            name = os.path.basename(src)
+            if keep(name, src, include, exclude, found):
+                yield src, name, None, None
+
+
+def keep(
+    rel: str, path: str, include: Sequence[str], exclude: Sequence[str], found: Found
+) -> bool:
+    """Return whether ``include``/``exclude`` take ``rel``; note why not if not."""
+    if not include and not exclude:
+        return True
+    passed_over = _passed_over(rel, path, include, exclude)
+    if passed_over is not None:
+        found.skipped.append(passed_over)
+    return passed_over is None
+
+
 def _passed_over(
-    rel: str, path: Path, include: Sequence[str], exclude: Sequence[str]
+    rel: str, path: str | Path, include: Sequence[str], exclude: Sequence[str]
 ) -> Skipped | None:
     """Return why ``include``/``exclude`` pass over ``rel``, or None to take it."""
     if include and not any(fnmatch.fnmatchcase(rel, p) for p in include):
-        return Skipped(path, "does not match --include")
+        return Skipped(Path(path), "does not match --include")
     if any(fnmatch.fnmatchcase(rel, p) for p in exclude):
-        return Skipped(path, "matches --exclude")
+        return Skipped(Path(path), "matches --exclude")
     return None
 
 
@@ -271,16 +425,28 @@ def plan(
     """
     if fold_case is None:
         fold_case = ignores_case(Path(out))
-    out_dir = Path(out)
-    found = find_audio(
-        sources, out=out_dir, extensions=extensions, include=include, exclude=exclude
+    out_dir = os.fspath(Path(out))
+    found = Found()
+    hits = _find(
+        sources,
+        out=out_dir,
+        extensions=extensions,
+        include=include,
+        exclude=exclude,
+        found=found,
     )
-    result = Plan(skipped=found.skipped, problems=found.problems)
     under = subtrees([f for f in sources if os.path.isdir(f)])
     candidates = [
-        _job(path, under[os.fspath(folder)] + rel if folder else rel, out_dir, png)
-        for (path, rel), folder in zip(found.files, found.folder_of, strict=True)
+        _job(
+            path,
+            under[folder] + rel if folder is not None else rel,
+            out_dir,
+            png,
+            stamp=stamp,
+        )
+        for path, rel, folder, stamp in hits
     ]
+    result = Plan(skipped=found.skipped, problems=found.problems)
     if listed is not None:
         result.skipped.extend(listed.skipped)
         result.problems.extend(listed.problems)
@@ -289,31 +455,36 @@ def plan(
             if passed_over is not None:
                 result.skipped.append(passed_over)
             else:
-                candidates.append(_job(item.path, item.rel, out_dir, png, item.meta))
+                rel = _posix(item.rel)
+                candidates.append(
+                    _job(os.fspath(item.path), rel, out_dir, png, item.meta)
+                )
     candidates = _drop_reserved(candidates, out_dir, result, fold_case=fold_case)
-    result.jobs = _drop_collisions(_unique(candidates), result, fold_case=fold_case)
+    result.jobs = _drop_collisions(
+        _unique(candidates), result, out_dir=out_dir, fold_case=fold_case
+    )
     return result
 
 
 def _drop_reserved(
-    candidates: list[Job], out_dir: Path, result: Plan, *, fold_case: bool
+    candidates: list[Job], out_dir: str, result: Plan, *, fold_case: bool
 ) -> list[Job]:
     """Move jobs whose outputs would be under one of melcli's own names to problems.
 
     ``SRC/manifest.jsonl/a.wav`` would make ``OUT/manifest.jsonl`` a folder,
     and every later run fail. Only the top of OUT is melcli's.
     """
-    prefix = os.path.join(os.fspath(out_dir), "")
+    prefix = os.path.join(out_dir, "")
     kept = []
     for job in candidates:
-        text = os.fspath(job.npy)
+        text = job.npy_name
         rel = text[len(prefix) :] if text.startswith(prefix) else ""
         top, sep, _ = rel.partition(os.sep)
         if sep and reserved(top, fold_case=fold_case):
             result.problems.append(
                 Problem(
                     job.src,
-                    f"its output would be inside {out_dir / top}, a name melcli "
+                    f"its output would be inside {Path(out_dir, top)}, a name melcli "
                     "keeps for its own files in OUT: rename the folder, or leave "
                     f"it out with --exclude '{top}/*'",
                 )
@@ -348,84 +519,106 @@ def ignores_case(folder: Path) -> bool:
 
 
 def _job(
-    src: Path,
+    src: str,
     rel: str,
-    out_dir: Path,
+    out_dir: str,
     png: bool,
     meta: tuple[tuple[str, str], ...] = (),
+    *,
+    stamp: list[int] | None = None,
 ) -> Job:
-    stem = Path(rel).with_suffix("") if Path(rel).suffix else Path(rel)
-    npy = out_dir / f"{stem}.npy"
-    png_path = out_dir / f"{stem}.png" if png else None
-    return Job(src=src, rel=rel, npy=npy, png=png_path, meta=meta)
+    """Return the job of ``src``: ``OUT/REL`` with its suffix replaced by ``.npy``."""
+    head, sep, name = rel.rpartition("/")
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:  # as pathlib's suffix: not ".x", nor "x."
+        name = name[:dot]
+    stem = f"{out_dir}/{head}{sep}{name}" if out_dir != "/" else f"/{head}{sep}{name}"
+    return Job(
+        src,
+        rel,
+        f"{stem}.npy",
+        f"{stem}.png" if png else None,
+        meta,
+        stamp=stamp,
+    )
+
+
+def _posix(rel: str) -> str:
+    """``rel`` as pathlib spells it (no ``./``, ``//`` or trailing ``/``)."""
+    if rel.startswith("./") or "//" in rel or "/./" in rel or rel.endswith(("/", "/.")):
+        return Path(rel).as_posix()
+    return rel
 
 
 def _walk(
-    root: Path, out_real: str | None, exts: frozenset[str], result: Found
-) -> Iterator[tuple[Path, str]]:
-    """Yield ``(path, relative posix path)`` of audio files below ``root``.
+    root: str, out_real: str | None, exts: frozenset[str], result: Found
+) -> Iterator[tuple[str, str, list[int]]]:
+    """Yield ``(path, posix path from root, [size, mtime_ns])`` of the audio files.
 
     The order is sorted, name by name down the tree (a folder's entries
     interleave files and subfolders by name). Symlinks to files are followed;
     symlinks to folders are followed unless they lead back to a folder already
-    being walked (a loop).
+    being walked (a loop). Each entry is stat-ed once.
     """
     root_real = os.path.realpath(root)
     if root_real == out_real:
-        result.skipped.append(Skipped(root, "output folder"))
+        result.skipped.append(Skipped(Path(root), "output folder"))
         return
     yield from _walk_folder(root, "", frozenset({root_real}), out_real, exts, result)
 
 
 def _walk_folder(
-    folder: Path,
+    folder: str,
     prefix: str,
     ancestors: frozenset[str],
     out_real: str | None,
     exts: frozenset[str],
     result: Found,
-) -> Iterator[tuple[Path, str]]:
+) -> Iterator[tuple[str, str, list[int]]]:
     try:
         with os.scandir(folder) as it:
             names = sorted(entry.name for entry in it)
     except OSError as exc:
         reason = os_reason(exc)
-        result.problems.append(Problem(folder, f"cannot read folder: {reason}"))
+        result.problems.append(Problem(Path(folder), f"cannot read folder: {reason}"))
         return
+    base = folder if folder.endswith("/") else folder + "/"
+    is_dir = stat.S_ISDIR
     for name in names:
-        path = folder / name
-        rel = f"{prefix}{name}"
-        if name.startswith("."):
-            result.skipped.append(Skipped(path, "hidden"))
+        path = base + name
+        if name[0] == ".":
+            result.skipped.append(Skipped(Path(path), "hidden"))
             continue
         try:
             st = os.stat(path)
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # links that lead to each other
-                result.skipped.append(Skipped(path, "symlink loop"))
+                result.skipped.append(Skipped(Path(path), "symlink loop"))
             elif _is_symlink(path):
-                result.skipped.append(Skipped(path, "dangling symlink"))
+                result.skipped.append(Skipped(Path(path), "dangling symlink"))
             else:  # a path longer than PATH_MAX, an I/O error...
                 reason = os_reason(exc)
-                result.problems.append(Problem(path, f"cannot stat: {reason}"))
+                result.problems.append(Problem(Path(path), f"cannot stat: {reason}"))
             continue
-        if stat.S_ISDIR(st.st_mode):
+        if is_dir(st.st_mode):
             real = os.path.realpath(path)
             if real == out_real:
-                result.skipped.append(Skipped(path, "output folder"))
+                result.skipped.append(Skipped(Path(path), "output folder"))
             elif real in ancestors:
-                result.skipped.append(Skipped(path, "symlink loop"))
+                result.skipped.append(Skipped(Path(path), "symlink loop"))
             else:
                 yield from _walk_folder(
-                    path, f"{rel}/", ancestors | {real}, out_real, exts, result
+                    path, f"{prefix}{name}/", ancestors | {real}, out_real, exts, result
                 )
-        elif Path(name).suffix[1:].lower() not in exts:
-            result.skipped.append(Skipped(path, "not an audio extension"))
+            continue
+        dot = name.rfind(".")
+        if not (0 < dot < len(name) - 1 and name[dot + 1 :].lower() in exts):
+            result.skipped.append(Skipped(Path(path), "not an audio extension"))
         else:
-            yield path, rel
+            yield path, prefix + name, [st.st_size, st.st_mtime_ns]
 
 
-def _is_symlink(path: Path) -> bool:
+def _is_symlink(path: str) -> bool:
     try:
         return stat.S_ISLNK(os.lstat(path).st_mode)
     except OSError:  # ENAMETOOLONG and the like: not known to be a link
@@ -434,14 +627,14 @@ def _is_symlink(path: Path) -> bool:
 
 def _unique(jobs: list[Job]) -> list[Job]:
     """Drop repeats of a job: the same file, reached twice, for the same output."""
-    first: dict[Path, Job] = {}
-    seen: set[tuple[str, Path]] = set()
+    first: dict[str, Job] = {}
+    seen: set[tuple[str, str]] = set()
     unique = []
     for job in jobs:
-        other = first.setdefault(job.npy, job)
+        other = first.setdefault(job.npy_name, job)
         if other is not job:  # resolve links only when two jobs share an output
-            seen.add((os.path.realpath(other.src), other.npy))
-            key = (os.path.realpath(job.src), job.npy)
+            seen.add((os.path.realpath(other.src_name), other.npy_name))
+            key = (os.path.realpath(job.src_name), job.npy_name)
             if key in seen:
                 continue
             seen.add(key)
@@ -450,57 +643,77 @@ def _unique(jobs: list[Job]) -> list[Job]:
 
 
 def _drop_collisions(
-    candidates: list[Job], result: Plan, *, fold_case: bool = False
+    candidates: list[Job], result: Plan, *, out_dir: str, fold_case: bool = False
 ) -> list[Job]:
     """Move jobs whose outputs clash to ``result.problems``, each naming the other.
 
-    With ``fold_case``, outputs that differ only by case clash too.
+    With ``fold_case``, outputs that differ only by case clash too. Outputs
+    are compared as strings (all are ``OUT_DIR/...``, as :func:`_job` spells
+    them).
     """
-    by_output: dict[Path, list[Job]] = defaultdict(list)
-    spelled: dict[Path, Path] = {}  # folded name -> the spelling first met
-
-    def same(path: Path) -> Path:
-        key = Path(os.fsdecode(path).casefold()) if fold_case else path
-        return spelled.setdefault(key, path)
-
+    by_output: dict[str, Job | list[Job]] = {}  # one job, or those that clash
+    spelled: dict[str, str] = {}  # folded name -> the spelling first met
     for job in candidates:
-        for output in job.outputs:
-            by_output[same(output)].append(job)
-    source_suffixes = {j.src.suffix.lower() for j in candidates}
+        for output in job.output_names:
+            key = output.casefold() if fold_case else output
+            if fold_case:
+                spelled.setdefault(key, output)
+            other = by_output.setdefault(key, job)
+            if other is not job:
+                if isinstance(other, Job):
+                    by_output[key] = [other, job]
+                else:
+                    other.append(job)
+    source_suffixes = {_suffix(j.src_name) for j in candidates}
     sources: set[str] | None = None
     bad: dict[Job, str] = {}
-    for output, jobs in by_output.items():
-        if len(jobs) > 1:
-            for job in jobs:
-                others = ", ".join(str(o.src) for o in jobs if o is not job)
-                why = f"output {output} would also be written by {others}"
-                if len({o.npy for o in jobs}) > 1:
+    top = len(out_dir)
+    for job in candidates:
+        for output in job.output_names:
+            key = output.casefold() if fold_case else output
+            jobs = by_output[key]
+            if isinstance(jobs, list):
+                others = ", ".join(o.src_name for o in jobs if o is not job)
+                name = spelled[key] if fold_case else output
+                why = f"output {name} would also be written by {others}"
+                if len({o.npy_name for o in jobs}) > 1:
                     why += " (the names differ only by case, and OUT ignores case)"
                 bad.setdefault(job, why)
-        if output.suffix.lower() in source_suffixes:
-            if sources is None:
-                sources = {os.path.realpath(j.src) for j in candidates}
-            clash = os.path.realpath(output) in sources
-        else:
-            clash = False
-        if clash:
-            for job in jobs:
-                bad.setdefault(job, f"output {output} would overwrite an input")
-        # OUT/a.npy cannot be a file for a.wav and a folder for a.npy/b.wav.
-        for parent in output.parents:
-            for other in by_output.get(same(parent), ()):
-                for job in jobs:
+            if _suffix(output) in source_suffixes:
+                if sources is None:
+                    sources = {os.path.realpath(j.src_name) for j in candidates}
+                if os.path.realpath(output) in sources:
+                    bad.setdefault(job, f"output {output} would overwrite an input")
+            # OUT/a.npy cannot be a file for a.wav and a folder for a.npy/b.wav.
+            parent = output
+            while True:
+                parent = parent.rpartition("/")[0]
+                if len(parent) <= top:
+                    break
+                folder = by_output.get(parent.casefold() if fold_case else parent)
+                if folder is None:
+                    continue
+                for other in folder if isinstance(folder, list) else [folder]:
                     bad.setdefault(
                         job,
                         f"output {output} needs {parent} to be a folder, "
-                        f"but {other.src} writes it as a file",
+                        f"but {other.src_name} writes it as a file",
                     )
-                bad.setdefault(
-                    other,
-                    f"output {parent} is also the folder of {output} "
-                    f"(from {jobs[0].src})",
-                )
+                    bad.setdefault(
+                        other,
+                        f"output {parent} is also the folder of {output} "
+                        f"(from {job.src_name})",
+                    )
+    if not bad:
+        return candidates
     for job in candidates:
         if job in bad:
             result.problems.append(Problem(job.src, bad[job]))
     return [j for j in candidates if j not in bad]
+
+
+def _suffix(path: str) -> str:
+    """Return the lower-cased suffix of ``path``'s last name (pathlib's ``suffix``)."""
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""

@@ -1,7 +1,10 @@
 r"""``OUT/manifest.jsonl``: what each input became, and whether it is up to date.
 
-One JSON object per input, sorted by key, rewritten atomically at the end of a
-run. During a run every result is also appended (and flushed) to a journal,
+One JSON object per input, sorted by key. The entries are kept in a store,
+``OUT/.melcli-manifest.db`` (:mod:`melcli.manifest_db`), of which
+``manifest.jsonl`` is the view: at the end of a run only the entries that
+changed are written, and the view with them (nothing at all when nothing
+changed). During a run every result is also appended (and flushed) to a journal,
 ``OUT/.melcli-journal.jsonl``; a run that is killed leaves the journal behind,
 and the next run folds it in, so nothing that was finished is redone and the
 manifest is never torn. Names that are not valid UTF-8 are stored with
@@ -23,13 +26,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
+from . import manifest_db
 from .errors import MelcliError, os_reason
 from .outdir import OutDir, open_append, read_regular, safe_name
 from .segment import segment_base
@@ -43,7 +48,62 @@ JOURNAL_NAME = ".melcli-journal.jsonl"
 Entry = dict[str, Any]
 
 
-def file_stamp(path: Path) -> list[int] | None:
+class Entries(dict[str, Entry]):
+    """The entries by key, noting the keys set or removed since they were read.
+
+    So :meth:`Manifest.commit` writes only what changed. An entry set equal
+    to the one held is no change. Entries are replaced, never changed in
+    place (copy one with ``dict(entry)`` to change it).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.changed: set[str] = set()
+        self.update(*args, **kwargs)
+
+    def load(self, entries: dict[str, Entry]) -> None:
+        """Hold ``entries`` as they are stored (not changes)."""
+        super().update(entries)
+
+    def __setitem__(self, key: str, value: Entry) -> None:
+        if self.get(key) != value:
+            self.changed.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.changed.add(key)
+
+    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+        """Remove ``key`` and return its entry (or ``default``)."""
+        if key in self:
+            self.changed.add(key)
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Entry]:
+        """Remove and return the last entry."""
+        key, value = super().popitem()
+        self.changed.add(key)
+        return key, value
+
+    def setdefault(self, key: str, default: Entry | None = None) -> Entry:  # type: ignore[override]
+        """Return ``key``'s entry, setting it to ``default`` if missing."""
+        if key not in self:
+            self[key] = default if default is not None else {}
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Set every entry of a mapping (or pairs) and of ``kwargs``."""
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        self.changed.update(self)
+        super().clear()
+
+
+def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
     """Return ``[size, mtime_ns]`` of ``path``, or None if it cannot be read."""
     try:
         st = os.stat(path)
@@ -52,13 +112,18 @@ def file_stamp(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
-def relative_key(path: Path, out: Path) -> str:
+def relative_key(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> str:
     """Return ``path`` relative to ``out``, with POSIX separators."""
-    prefix = os.path.join(os.fspath(out), "")
+    prefix = _prefix(os.fspath(out))
     text = os.fspath(path)
     if text.startswith(prefix):  # the usual case, and far cheaper than relpath
         return text[len(prefix) :].replace(os.sep, "/")
     return Path(os.path.relpath(path, out)).as_posix()
+
+
+@functools.lru_cache(maxsize=16)
+def _prefix(out: str) -> str:
+    return os.path.join(out, "")
 
 
 @functools.cache
@@ -118,12 +183,21 @@ class Manifest:
     """
 
     out: Path
-    entries: dict[str, Entry] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=Entries)
     recovered: bool = False
     journal_error: str = ""
     problems: list[str] = field(default_factory=list)
     _journal: BinaryIO | None = None
     _outdir: OutDir | None = field(default=None, repr=False, compare=False)
+    #: Whether the store must be written whole (it was not read: missing,
+    #: unusable, or older than ``manifest.jsonl``); else only what changed.
+    _rewrite: bool = field(default=True, repr=False, compare=False)
+    #: Whether ``manifest.jsonl`` is missing or not the store's view.
+    _view_stale: bool = field(default=True, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.entries, Entries):
+            self.entries = Entries(self.entries)
 
     @property
     def outdir(self) -> OutDir:
@@ -142,18 +216,57 @@ class Manifest:
         """``OUT/.melcli-journal.jsonl``."""
         return self.out / JOURNAL_NAME
 
+    @property
+    def store_path(self) -> Path | None:
+        """``OUT/.melcli-manifest.db``; None for a manifest kept as JSON lines only."""
+        if self.path != self.out / MANIFEST_NAME:
+            return None  # a shard's part
+        return self.out / manifest_db.STORE_NAME
+
     @classmethod
     def load(cls, out: Path, **fields: Any) -> Self:
         """Read ``OUT``'s manifest and any journal an interrupted run left.
 
         ``fields`` go to the constructor (a subclass's own, such as a shard's).
+        The entries come from the store (:mod:`melcli.manifest_db`) unless
+        ``manifest.jsonl`` is not its view (then from that file).
         """
         manifest = cls(out=out, **fields)
-        for path in (manifest.path, manifest.journal_path):
-            manifest.entries.update(manifest.read(path))
+        stored = manifest._read_store()
+        if stored is None:
+            stored = manifest.read(manifest.path)
+        assert isinstance(manifest.entries, Entries)
+        manifest.entries.load(stored)
+        manifest.entries.update(manifest.read(manifest.journal_path))
         journal = manifest.journal_path
         manifest.recovered = os.path.isfile(journal) and not os.path.islink(journal)
         return manifest
+
+    def _read_store(self) -> dict[str, Entry] | None:
+        """Return the entries of the store, or None to read ``manifest.jsonl``.
+
+        A store that cannot be used is said in :attr:`problems`.
+        """
+        store_path = self.store_path
+        if store_path is None or not os.path.lexists(store_path):
+            return None
+        view = manifest_db.file_id(self.path)
+        try:
+            with manifest_db.Store(store_path) as store:
+                if view is not None and view != store.state("view"):
+                    return None  # written since by another: merge, an older melcli
+                entries, dropped = _valid(store.entries(), torn_last=False)
+        except manifest_db.StoreError as exc:
+            self.problems.append(
+                f"{store_path}: not read ({exc}); {MANIFEST_NAME} is read instead, "
+                "and the store rebuilt"
+            )
+            return None
+        if dropped:
+            self.problems.append(_dropped(store_path, dropped))
+        self._rewrite = False
+        self._view_stale = view is None
+        return {entry["key"]: entry for entry in entries}
 
     def read(self, path: Path) -> dict[str, Entry]:
         """Return the valid entries of the manifest file ``path``, by key.
@@ -218,14 +331,54 @@ class Manifest:
         """
         self.out.mkdir(parents=True, exist_ok=True)
         try:
-            write_entries(self.path, self.entries)
+            if self.store_path is None:
+                write_entries(self.path, self.entries)
+            else:
+                self._write_store(self.store_path)
         except OSError as exc:
             raise MelcliError(f"cannot write {self.path}: {os_reason(exc)}") from None
+        except manifest_db.StoreError as exc:
+            raise MelcliError(f"cannot write {self.path}: {exc}") from None
         if self._journal is not None:
             self._journal.close()
             self._journal = None
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             self.journal_path.unlink()
+
+    def _write_store(self, store_path: Path) -> None:
+        """Write the entries that changed to the store, and its view if needed.
+
+        Nothing is written when nothing changed. The view is written inside
+        the store's transaction: a run killed in between leaves a view the
+        store does not know, which the next run reads.
+        """
+        entries = self.entries
+        assert isinstance(entries, Entries)
+        if not (entries.changed or self._rewrite or self._view_stale):
+            return
+        keys = entries if self._rewrite else entries.changed
+        # A generator: the first re-run after a build rewrites every row.
+        put = ((k, _dumps(entries[k])) for k in keys if k in entries)
+        drop = [k for k in keys if k not in entries]
+
+        def view(store: manifest_db.Store) -> dict[str, str]:
+            lines = store.entries()
+            atomic_write(self.path, lambda f: f.writelines(x + b"\n" for x in lines))
+            return {"view": manifest_db.file_id(self.path) or ""}
+
+        if self._rewrite:
+            store = manifest_db.rebuild(store_path)
+            try:
+                store.write(put, then=view)
+            except BaseException:
+                manifest_db.discard(store)
+                raise
+            manifest_db.swap(store, store_path)
+        else:
+            with manifest_db.Store(store_path) as store:
+                store.write(put, drop=drop, then=view)
+        entries.changed.clear()
+        self._rewrite = self._view_stale = False
 
     def why_rebuild(
         self,
@@ -314,26 +467,83 @@ def read_valid(path: Path) -> tuple[list[Entry], str]:
         return [], f"{path}: not read ({_reason(exc)}); its inputs are rebuilt"
     if raw is None:
         return [], ""
-    entries = []
+    entries, dropped = _valid(raw.split(b"\n"), torn_last=True)
+    return entries, _dropped(path, dropped) if dropped else ""
+
+
+#: Lines parsed in one ``json.loads`` call: its key memo then shares each
+#: field name among the entries of a chunk (a third of an entry's memory).
+_CHUNK = 1024
+#: Fields whose values repeat from entry to entry, held once.
+_SHARED = ("status", "error", "settings", "format", "render", "melcli", "librosa")
+
+
+def _valid(lines: Iterable[bytes], *, torn_last: bool) -> tuple[list[Entry], int]:
+    """Return the valid entries among JSON ``lines``, and how many were dropped.
+
+    With ``torn_last``, a last line that is not JSON is dropped without
+    counting (a killed writer's).
+    """
+    entries: list[Entry] = []
     dropped = 0
-    lines = raw.split(b"\n")
-    for n, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except (ValueError, RecursionError):
-            if n < len(lines) - 1:  # not the last line, torn by a killed writer
+    shared: dict[str, str] = {}
+    it = iter(lines)
+    chunk = list(itertools.islice(it, _CHUNK))
+    while chunk:
+        following = list(itertools.islice(it, _CHUNK))
+        body = [line for line in chunk if line.strip()]
+        parsed = _parse_all(body)
+        if parsed is None:  # some line is not JSON: each alone
+            parsed = []
+            for n, line in enumerate(chunk):
+                if not line.strip():
+                    continue
+                try:
+                    parsed.append(json.loads(line))
+                except (ValueError, RecursionError):
+                    torn = not following and n == len(chunk) - 1
+                    dropped += not (torn_last and torn)
+        for entry in parsed:
+            if entry_problem(entry) is not None:
                 dropped += 1
-            continue
-        if entry_problem(entry) is None:
+                continue
+            assert isinstance(entry, dict)
+            _share(entry, shared)
             entries.append(entry)
-        else:
-            dropped += 1
-    if not dropped:
-        return entries, ""
+        chunk = following
+    return entries, dropped
+
+
+def _share(entry: Entry, shared: dict[str, str]) -> None:
+    """Hold the strings ``entry`` repeats (of itself, of other entries) once."""
+    for name in _SHARED:
+        value = entry.get(name)
+        if type(value) is str:
+            entry[name] = shared.setdefault(value, value)
+    if entry.get("npy") == entry["key"]:
+        entry["npy"] = entry["key"]
+    if entry.get("source_abs") == entry.get("source_path"):
+        entry["source_abs"] = entry.get("source_path")
+    warnings = entry.get("warnings")
+    if warnings:
+        entry["warnings"] = [shared.setdefault(w, w) for w in warnings]
+
+
+def _parse_all(lines: list[bytes]) -> list[object] | None:
+    """Return the JSON value of each line, parsed at once; None if one is not JSON."""
+    if not lines:
+        return []
+    try:
+        values = json.loads(b"[" + b",".join(lines) + b"]")
+    except (ValueError, RecursionError):
+        return None
+    # A line of two values ("{...}, {...}") is not an entry: each alone then.
+    return values if len(values) == len(lines) else None
+
+
+def _dropped(path: Path, dropped: int) -> str:
     noun = "entry" if dropped == 1 else "entries"
-    return entries, (
+    return (
         f"{path}: dropped {dropped} invalid {noun} (not a JSON object of the "
         "expected fields and types, or naming a file outside OUT); their inputs "
         "are rebuilt"
@@ -365,16 +575,36 @@ def _is_stamp(value: object) -> bool:
     return type(a) is int and type(b) is int and 0 <= a < _LIMIT and 0 <= b < _LIMIT
 
 
-def _are_stamps(stamps: dict[object, object]) -> bool:
+def _are_stamps(stamps: object) -> bool:
     """``{name in OUT: [size, mtime_ns] or null}``."""
+    if type(stamps) is not dict:
+        return False
     for name, stamp in stamps.items():
         if not safe_name(name) or not (stamp is None or _is_stamp(stamp)):
             return False
     return True
 
 
-def _is_text(value: object) -> bool:
-    return isinstance(value, str) and "\0" not in value
+def _is_text_or_none(value: object) -> bool:
+    return value is None or (type(value) is str and "\0" not in value)
+
+
+def _is_name_or_none(value: object) -> bool:
+    return value is None or safe_name(value)
+
+
+def _is_stamp_or_none(value: object) -> bool:
+    return value is None or _is_stamp(value)
+
+
+def _are_ints(value: object) -> bool:
+    return type(value) is list and all(
+        type(v) is int and 0 <= v < _LIMIT for v in value
+    )
+
+
+def _are_texts(value: object) -> bool:
+    return type(value) is list and all(type(v) is str for v in value)
 
 
 def _is_sample_key(value: object) -> bool:
@@ -420,17 +650,17 @@ _SCHEMA: dict[str, tuple[type, ...] | Callable[[object], bool]] = {
     "duration": (int, float),
     "params": (dict,),
     "silent": (bool,),
-    **dict.fromkeys(("source", "source_path", "source_abs"), _optional(_is_text)),
-    "npy": _optional(safe_name),
-    "png": _optional(safe_name),
-    "stamps": lambda v: type(v) is dict and _are_stamps(v),
-    "input": _optional(_is_stamp),
-    "shape": _list_of(_is_int),
+    **dict.fromkeys(("source", "source_path", "source_abs"), _is_text_or_none),
+    "npy": _is_name_or_none,
+    "png": _is_name_or_none,
+    "stamps": _are_stamps,
+    "input": _is_stamp_or_none,
+    "shape": _are_ints,
     "sr": _is_int,
     "samplerate": _is_int,
     "channels": _is_int,
     "segments": _list_of(_is_number),
-    "warnings": _list_of(lambda v: isinstance(v, str)),
+    "warnings": _are_texts,
     "shard": _optional(lambda v: isinstance(v, str) and shard_index(v) is not None),
     "sample": _is_sample_key,
     "members": _is_members,
@@ -474,8 +704,9 @@ def entry_problem(entry: object) -> str | None:
     if entry.get("format") != "webdataset":  # an input's own files
         if entry.get("shard") is not None:
             return "shard"
-        if not all(_own_output(key, name) for name in stamps):
-            return "stamps"
+        for name in stamps:
+            if name != key and not _own_output(key, name):
+                return "stamps"
         return None
     # A sample in a shard: stamps the shard, its members inside its span.
     for name in ("shard", "sample", "members", "span"):

@@ -80,6 +80,7 @@ class OutDir:
 
     def __init__(self, out: Path) -> None:
         self.out = out
+        self._prefix = os.path.join(os.fspath(out), "")
         self._real: str | None = None
         self._folders: dict[str, str | None] = {}
 
@@ -123,11 +124,13 @@ class OutDir:
         None also when ``name`` is not inside OUT, or is not a regular file (a
         link in its place is not followed).
         """
-        path = self.path(name)
-        if path is None:
+        if not safe_name(name):
+            return None
+        assert isinstance(name, str)
+        if self.folder_problem(name.rpartition("/")[0]) is not None:
             return None
         try:
-            st = os.lstat(path)
+            st = os.lstat(self._prefix + name)  # a string: no Path per file
         except OSError:
             return None
         if not stat.S_ISREG(st.st_mode):

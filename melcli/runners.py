@@ -163,8 +163,6 @@ class ProcessRunner:
         workers: list[_Worker[T, R]],
         came: collections.deque[tuple[T, R | BaseException]],
     ) -> Iterator[tuple[T, R | BaseException]]:
-        from multiprocessing.connection import wait
-
         retry: collections.deque[T] = collections.deque()
         exhausted = False
         pace = _Pace()
@@ -225,21 +223,7 @@ class ProcessRunner:
             busy = [w for w in workers if w.items]
             if not busy:
                 return
-            deadline = min(w.deadline for w in busy)
-            timeout = (
-                None if deadline == math.inf else max(0.0, deadline - time.monotonic())
-            )
-            sentinels = [w.process.sentinel for w in busy]
-            nap = 0.0 if exhausted else pace.nap()
-            if nap:  # short items: sleep (unless one dies), then take all that came
-                ready = set(
-                    wait(
-                        sentinels, timeout=nap if timeout is None else min(nap, timeout)
-                    )
-                )
-                ready.update(w.conn for w in busy if w.has_message())
-            else:
-                ready = set(wait([w.conn for w in busy] + sentinels, timeout=timeout))
+            ready = _ready(busy, 0.0 if exhausted else pace.nap())
             for worker in busy:
                 if worker.conn in ready or worker.process.sentinel in ready:
                     outcomes = worker.collect_all()
@@ -552,6 +536,26 @@ def _worker_main(
             _COMMITTED = False
             if _STOP_AFTER_SEND:  # SIGTERM came once an output was in place
                 os._exit(128 + signal.SIGTERM)
+
+
+def _ready(busy: Sequence[_Worker[Any, Any]], nap: float) -> set[Any]:
+    """Wait for the busy workers' results (or deaths, or the first deadline).
+
+    With a ``nap`` (short items), sleep that long unless a worker dies, then
+    take every result that came meanwhile.
+    """
+    from multiprocessing.connection import wait
+
+    deadline = min(w.deadline for w in busy)
+    timeout = None if deadline == math.inf else max(0.0, deadline - time.monotonic())
+    sentinels = [w.process.sentinel for w in busy]
+    if nap:
+        ready = set(
+            wait(sentinels, timeout=nap if timeout is None else min(nap, timeout))
+        )
+        ready.update(w.conn for w in busy if w.has_message())
+        return ready
+    return set(wait([w.conn for w in busy] + sentinels, timeout=timeout))
 
 
 #: Seconds a worker sent SIGTERM has to leave before it is sent SIGKILL.

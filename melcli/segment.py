@@ -164,7 +164,7 @@ def plan_job(job: Job, *, params: MelParams) -> Job:
     """
     if not files_layout(params):
         return job
-    return dataclasses.replace(job, npy=segment_path(job.npy, 0))
+    return job.replace(npy=segment_path(job.npy, 0))
 
 
 def check_png(png: bool, params: MelParams) -> None:

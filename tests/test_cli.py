@@ -44,7 +44,7 @@ def npy_for(out: Path, rel: str) -> Path:
     return out / Path(rel).with_suffix(".npy")
 
 
-BOOKKEEPING = {"manifest.jsonl", ".melcli.lock"}
+BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-manifest.db"}
 
 
 def files_under(root: Path) -> set[str]:

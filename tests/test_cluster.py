@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import dataclasses
 import json
 import logging
 import math
@@ -428,7 +427,7 @@ def test_segment_files_come_back_in_their_planned_folder(
     monkeypatch.chdir(dataset.parent)
     job = plan(["audio"], "out").jobs[0]
     first = segment_path(job.npy, 0)
-    task = Task(dataclasses.replace(job, npy=first))
+    task = Task(job.replace(npy=first))
     sent = melcli_cluster.absolute_task(task)
     # The worker writes NAME.000.npy, NAME.001.npy, ...: only the first is planned.
     written = tuple(

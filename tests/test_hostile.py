@@ -41,7 +41,7 @@ from melcli.discover import ignores_case, plan
 from melcli.report import display_path
 from melcli.write import TEMP_SUFFIX, temp_prefix
 
-BOOKKEEPING = {"manifest.jsonl", ".melcli.lock"}
+BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-manifest.db"}
 
 
 # ------------------------------------------------------------------ helpers

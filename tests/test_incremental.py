@@ -25,7 +25,12 @@ DATASET_FILES = (
     "dogs/bark2.flac",
 )
 N = len(DATASET_FILES)
-BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-journal.jsonl"}
+BOOKKEEPING = {
+    "manifest.jsonl",
+    ".melcli.lock",
+    ".melcli-journal.jsonl",
+    ".melcli-manifest.db",
+}
 MANIFEST_KEYS = {
     "key",
     "source",
@@ -610,7 +615,8 @@ def test_torn_journal_line_is_ignored_after_a_killed_run(
     kept = [json.loads(line)["key"] for line in lines[:2]]
     torn = lines[2][: len(lines[2]) // 2]
     (built / ".melcli-journal.jsonl").write_bytes(lines[0] + lines[1] + torn)
-    (built / "manifest.jsonl").unlink()
+    (built / "manifest.jsonl").unlink()  # as a first run killed leaves OUT
+    (built / ".melcli-manifest.db").unlink()
 
     result = mel(dataset, built)
 

@@ -41,7 +41,12 @@ pytestmark = pytest.mark.slow
 N_FILES = 24
 #: Settings that make each 10-s file cost a little CPU, so a run lasts seconds.
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
-BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-journal.jsonl"}
+BOOKKEEPING = {
+    "manifest.jsonl",
+    ".melcli.lock",
+    ".melcli-journal.jsonl",
+    ".melcli-manifest.db",
+}
 TEMP_MARK = ".melcli-tmp"
 HANG = (
     "the run did not stop in time after the signal (a worker that raised inside "

@@ -141,7 +141,7 @@ def test_arrays_are_byte_equal_to_an_npy_run(audio: Path, tmp_path: Path) -> Non
         assert key_to_path(key) == str(Path(rel).with_suffix(""))
     # Only shards and bookkeeping: no .npy tree, no staging files left.
     assert sorted(p.name for p in wds_out.iterdir()) == sorted(
-        [*shards(wds_out), "manifest.jsonl", ".melcli.lock"]
+        [*shards(wds_out), "manifest.jsonl", ".melcli.lock", ".melcli-manifest.db"]
     )
     assert len(shards(wds_out)) > 1
 

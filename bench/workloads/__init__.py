@@ -22,6 +22,7 @@ from workloads import (
     long_file,
     profile,
     rerun,
+    scale,
     scaling,
     startup,
     throughput,
@@ -53,5 +54,6 @@ REGISTRY: tuple[Workload, ...] = (
     Workload("g", "gallery of a large output", gallery.gallery),
     Workload("h", "--kind fbank on the long file", fbank.fbank_long_file, long=True),
     Workload("i", "--preset ast against AST's extractor loop", fbank.ast_throughput),
+    Workload("s", "tiny files by the 10 000: no-op and touch-1 re-runs", scale.scale),
 )
 WORKLOADS: dict[str, Workload] = {w.key: w for w in REGISTRY}

@@ -161,8 +161,7 @@ class SampleStore:
         npy = self.out / f".stage-{n}.npy{TEMP_SUFFIX}"
         if self._segment_files:  # segments .stage-N.000.npy.melcli-tmp, ...
             npy = segment.segment_path(npy, 0)
-        staged = dataclasses.replace(
-            job,
+        staged = job.replace(
             npy=npy,
             png=self.out / f".stage-{n}.png{TEMP_SUFFIX}" if job.png else None,
         )
@@ -253,9 +252,7 @@ class SampleStore:
         samples: list[tuple[str, list[tuple[str, Data]]]] = []
         for k, npy in enumerate(result.outputs):
             where = {"segment": k, "start": result.segments[k]}
-            key = job_key(
-                dataclasses.replace(job, npy=segment.segment_path(base, k)), self.out
-            )
+            key = job_key(job.replace(npy=segment.segment_path(base, k)), self.out)
             meta = self._describe(key, result, job, npy, **where)
             samples.append((key, [("npy", npy), ("json", meta)]))
         return samples

@@ -1,0 +1,292 @@
+r"""``OUT/.melcli-manifest.db``: the manifest's store, updated rather than rewritten.
+
+An SQLite database (the standard library's ``sqlite3``) of one row per entry:
+the entry as the JSON line ``manifest.jsonl`` holds, under its key. A run
+writes only the entries that changed, in one transaction; ``manifest.jsonl``
+is a view of it, written in the same commit whenever something changed, for
+the readers of today's format (CI scripts, ``melcli merge``, older melcli).
+
+The view is the way back in: the store records the ``manifest.jsonl`` it
+wrote (size, mtime, inode). When the file there is another one (written by
+``melcli merge``, an older melcli, a person), it is read instead, and the
+store rewritten from it: an OUT written before the store existed is migrated
+on its first run, nothing rebuilt.
+
+OUT is untrusted. The file is opened only when it is a regular file; its
+schema must be exactly the one created here (no other table, view, index or
+trigger; ``trusted_schema`` is off, no extension is ever loaded, nothing is
+attached); every entry read goes through :func:`melcli.manifest.entry_problem`
+as a line of ``manifest.jsonl`` does. A store that fails any of this is not
+read (one warning) and is rebuilt at the end of the run.
+
+Reading it from another tool::
+
+    sqlite3 OUT/.melcli-manifest.db "SELECT entry FROM entries"    # JSON lines
+    sqlite3 OUT/.melcli-manifest.db \
+        "SELECT key, json_extract(entry, '$.status') FROM entries"
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from .errors import os_reason
+
+STORE_NAME = ".melcli-manifest.db"
+#: Bumped when the schema changes (a store of another version is rebuilt).
+VERSION = 1
+_SCHEMA = (
+    "CREATE TABLE entries (key TEXT PRIMARY KEY NOT NULL, entry TEXT NOT NULL) "
+    "WITHOUT ROWID",
+    "CREATE TABLE state (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) "
+    "WITHOUT ROWID",
+)
+#: What ``sqlite_master`` must hold, exactly.
+_MASTER = sorted(("table", ddl.split()[2], ddl.split()[2], ddl) for ddl in _SCHEMA)
+_TEMP_SUFFIX = ".melcli-tmp"
+
+
+class StoreError(Exception):
+    """The store cannot be used: corrupt, crafted, or not a regular file."""
+
+    @classmethod
+    def of(cls, exc: sqlite3.Error) -> StoreError:
+        """Return the error for SQLite's ``exc``, worded as the OS would."""
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return cls(os.strerror(errno.ENOSPC).lower())
+        return cls(str(exc))
+
+
+def db_key(key: str) -> str:
+    r"""Return ``key`` as the store spells it: JSON-escaped (ASCII), no quotes.
+
+    Names that are not valid UTF-8 hold ``\\udcXX`` escapes, which SQLite
+    cannot store as text; ``dogs/bark1.npy`` stays as it is.
+    """
+    if key.isascii() and '"' not in key and "\\" not in key and key.isprintable():
+        return key
+    return json.dumps(key, ensure_ascii=True)[1:-1]
+
+
+def file_id(path: Path) -> str | None:
+    """Return what tells one ``manifest.jsonl`` from another, or None if none."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+class Store:
+    """One open store (a context manager closing it).
+
+    Raises
+    ------
+    StoreError
+        From every method, when the file is not a store of this version.
+    """
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = path
+        _check_file(path, missing_ok=create)
+        _drop_odd_journal(path)
+        try:
+            self.db = sqlite3.connect(
+                f"file:{_quote(path)}?mode={'rwc' if create else 'rw'}",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+        try:
+            self._harden()
+            if create:
+                self._create()
+            self._check_schema()
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreError.of(exc) from None
+        except StoreError:
+            self.close()
+            raise
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+
+    def _harden(self) -> None:
+        db = self.db
+        db.execute("PRAGMA trusted_schema = OFF")
+        db.execute("PRAGMA cell_size_check = ON")
+        db.execute("PRAGMA mmap_size = 0")
+        # A crafted header may ask for WAL: this store keeps one file.
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.execute("PRAGMA synchronous = FULL")
+
+    def _create(self) -> None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        for ddl in _SCHEMA:
+            db.execute(ddl)
+        db.execute(f"PRAGMA user_version = {VERSION}")
+        db.execute("COMMIT")
+
+    def _check_schema(self) -> None:
+        rows = self.db.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master"
+        ).fetchall()
+        if sorted(rows) != _MASTER:
+            raise StoreError("not the schema melcli writes")
+        (version,) = self.db.execute("PRAGMA user_version").fetchone()
+        if version != VERSION:
+            raise StoreError(f"version {version}, not {VERSION}")
+
+    def entries(self) -> Iterator[bytes]:
+        """Yield the stored entries, JSON text as bytes, in key order."""
+        try:
+            cursor = self.db.execute("SELECT entry FROM entries ORDER BY key")
+            for (text,) in cursor:
+                if type(text) is not str:
+                    raise StoreError("an entry that is not text")
+                yield text.encode("utf-8", "surrogateescape")
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
+    def state(self, name: str) -> str | None:
+        """Return the state value ``name``, or None."""
+        try:
+            row = self.db.execute(
+                "SELECT value FROM state WHERE name = ?", (name,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+        return row[0] if row is not None and type(row[0]) is str else None
+
+    def write(
+        self,
+        put: Iterable[tuple[str, bytes]],
+        *,
+        drop: Iterable[str] = (),
+        state: dict[str, str] | None = None,
+        then: Callable[[Store], dict[str, str]] | None = None,
+    ) -> None:
+        """Store ``put`` (key, JSON line) and delete ``drop`` in one transaction.
+
+        ``then`` runs inside the transaction, after the changes (it sees them),
+        and returns more state to record; if it raises, nothing is changed.
+        """
+        db = self.db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT OR REPLACE INTO entries (key, entry) VALUES (?, ?)",
+                    ((db_key(k), line.decode("ascii")) for k, line in put),
+                )
+                db.executemany(
+                    "DELETE FROM entries WHERE key = ?", ((db_key(k),) for k in drop)
+                )
+                more = then(self) if then is not None else {}
+                db.executemany(
+                    "INSERT OR REPLACE INTO state (name, value) VALUES (?, ?)",
+                    {**(state or {}), **more}.items(),
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
+
+def rebuild(path: Path) -> Store:
+    """Start a new, empty store to replace ``path``'s; :func:`swap` puts it there.
+
+    Made under a temporary name: a store killed half-made is never the one
+    read.
+    """
+    temp = path.with_name(path.name + _TEMP_SUFFIX)
+    _remove(temp)
+    try:
+        return Store(temp, create=True)
+    except BaseException:
+        _remove(temp)
+        raise
+
+
+def _remove(store: Path) -> None:
+    for name in (store, _journal_of(store)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+def discard(store: Store) -> None:
+    """Close ``store`` (made by :func:`rebuild`) and delete it."""
+    store.close()
+    _remove(store.path)
+
+
+def swap(store: Store, path: Path) -> None:
+    """Close ``store`` (made by :func:`rebuild`) and rename it to ``path``."""
+    store.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_journal_of(path))  # a hot journal of the store replaced
+    os.replace(store.path, path)
+
+
+def _check_file(path: Path, *, missing_ok: bool) -> None:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        if missing_ok:
+            return
+        raise StoreError("missing") from None
+    except OSError as exc:
+        raise StoreError(os_reason(exc)) from None
+    if stat.S_ISLNK(st.st_mode):
+        raise StoreError("a symbolic link, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError("not a regular file")
+
+
+def _journal_of(path: Path) -> Path:
+    return path.with_name(path.name + "-journal")
+
+
+def _drop_odd_journal(path: Path) -> None:
+    """Remove a ``-journal`` beside the store that is not a regular file.
+
+    SQLite would follow a symbolic link there when it writes its journal.
+    """
+    journal = _journal_of(path)
+    try:
+        st = os.lstat(journal)
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode):
+        return
+    try:
+        os.unlink(journal)
+    except OSError as exc:
+        raise StoreError(f"{journal} is not a file: {os_reason(exc)}") from None
+
+
+def _quote(path: Path) -> str:
+    from urllib.parse import quote
+
+    return quote(os.path.abspath(path))

@@ -1,0 +1,296 @@
+"""OUT/.melcli-manifest.db: updated, not rewritten; migrated; untrusted."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import WriteAudio
+
+from melcli import manifest_db
+from melcli.cli import cli
+from melcli.manifest import Manifest
+
+pytestmark = pytest.mark.usefixtures("isolated")
+
+STORE = manifest_db.STORE_NAME
+
+
+def mel(src: Path, out: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli, ["mel", str(src), "-o", str(out), "-j", "1", *args], catch_exceptions=False
+    )
+
+
+def summary(result: Result) -> str:
+    return result.stderr.splitlines()[-1]
+
+
+def warnings(result: Result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("warning")]
+
+
+def outputs(out: Path) -> dict[str, int]:
+    """Every array under ``out``, by name: its mtime (a rebuild changes it)."""
+    return {
+        p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*.npy")
+    }
+
+
+def stored(out: Path) -> dict[str, dict[str, object]]:
+    """The store's entries by key (as JSON escapes spell it in its key column)."""
+    with sqlite3.connect(out / STORE) as db:
+        rows = db.execute("SELECT key, entry FROM entries").fetchall()
+    entries = {e["key"]: e for e in (json.loads(entry) for _, entry in rows)}
+    assert sorted(json.dumps(k)[1:-1] for k in entries) == sorted(k for k, _ in rows)
+    return entries
+
+
+def jsonl(out: Path) -> dict[str, dict[str, object]]:
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    return {e["key"]: e for e in map(json.loads, lines)}
+
+
+@pytest.fixture
+def built(dataset: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    assert mel(dataset, out).exit_code == 0
+    return out
+
+
+def test_the_store_and_its_view_agree(built: Path) -> None:
+    assert stored(built) == jsonl(built)
+    assert len(stored(built)) == 4
+
+
+def test_an_out_of_todays_melcli_is_migrated_with_nothing_rebuilt(
+    dataset: Path, built: Path
+) -> None:
+    """Before the store, OUT held manifest.jsonl alone."""
+    (built / STORE).unlink()
+    before = outputs(built)
+
+    result = mel(dataset, built)
+
+    assert summary(result) == "0 written, 4 up to date."
+    assert warnings(result) == []
+    assert outputs(built) == before
+    assert set(stored(built)) == set(before)
+
+
+def test_a_no_op_writes_neither_the_store_nor_the_view(
+    dataset: Path, built: Path
+) -> None:
+    mel(dataset, built)  # entries become "up-to-date": written once
+    files = [built / STORE, built / "manifest.jsonl"]
+    before = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files]
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files] == before
+
+
+def test_a_run_writes_only_the_entries_that_changed(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mel(dataset, built)
+    written: list[list[str]] = []
+    real = manifest_db.Store.write
+
+    def spy(
+        self: manifest_db.Store, put: list[tuple[str, bytes]], **kw: object
+    ) -> None:
+        put = list(put)
+        written.append([key for key, _ in put])
+        real(self, put, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifest_db.Store, "write", spy)
+    touched = dataset / "dogs" / "bark1.wav"
+    os.utime(
+        touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9)
+    )
+
+    assert summary(mel(dataset, built)) == "1 written, 3 up to date."
+
+    assert written == [["dogs/bark1.npy"]]
+    assert stored(built) == jsonl(built)
+    assert stored(built)["dogs/bark1.npy"]["input"][1] == touched.stat().st_mtime_ns
+
+
+def test_a_view_written_by_another_is_read(dataset: Path, built: Path) -> None:
+    """``melcli merge``, an older melcli or a person rewrote manifest.jsonl."""
+    entries = jsonl(built)
+    del entries["dogs/bark1.npy"]
+    (built / "manifest.jsonl").write_text(
+        "".join(json.dumps(e) + "\n" for e in entries.values())
+    )
+
+    assert summary(mel(dataset, built)) == "1 written, 3 up to date."
+    assert set(stored(built)) == set(jsonl(built)) == set(outputs(built))
+
+
+def test_a_missing_view_is_written_again(dataset: Path, built: Path) -> None:
+    (built / "manifest.jsonl").unlink()
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+    assert stored(built) == jsonl(built)
+
+
+@pytest.mark.parametrize(
+    "craft",
+    [
+        "CREATE TABLE extra (x)",
+        "CREATE VIEW v AS SELECT * FROM entries",
+        "CREATE INDEX i ON entries (entry)",
+        "CREATE TRIGGER t AFTER INSERT ON entries BEGIN DELETE FROM state; END",
+    ],
+)
+def test_a_store_of_another_schema_is_not_read(
+    dataset: Path, built: Path, craft: str
+) -> None:
+    with sqlite3.connect(built / STORE) as db:
+        db.execute(craft)
+    before = outputs(built)
+
+    result = mel(dataset, built)
+
+    assert summary(result) == "0 written, 4 up to date."  # from manifest.jsonl
+    [warning] = warnings(result)
+    assert STORE in warning
+    assert "not the schema melcli writes" in warning
+    assert outputs(built) == before
+    with sqlite3.connect(built / STORE) as db:  # rebuilt as melcli writes it
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert names == {"entries", "state"}
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a database at all" * 100])
+def test_a_corrupt_store_is_one_warning_and_the_run_goes_on(
+    dataset: Path, built: Path, garbage: bytes
+) -> None:
+    (built / STORE).write_bytes(garbage)
+
+    result = mel(dataset, built)
+
+    assert result.exit_code == 0
+    assert summary(result) == "0 written, 4 up to date."
+    assert len(warnings(result)) == 1
+    assert "Traceback" not in result.stderr
+    assert stored(built) == jsonl(built)
+
+
+def test_a_store_linked_elsewhere_is_not_followed(
+    dataset: Path, built: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.db"
+    (built / STORE).rename(victim)
+    (built / STORE).symlink_to(victim)
+    kept = victim.read_bytes()
+
+    result = mel(dataset, built)
+
+    assert summary(result) == "0 written, 4 up to date."
+    [warning] = warnings(result)
+    assert "a symbolic link" in warning
+    assert victim.read_bytes() == kept
+    assert not (built / STORE).is_symlink()
+
+
+def test_a_journal_linked_elsewhere_is_removed_not_written(
+    dataset: Path, built: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep me")
+    (built / f"{STORE}-journal").symlink_to(victim)
+    touched = dataset / "dogs" / "bark1.wav"
+    os.utime(
+        touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9)
+    )
+
+    assert summary(mel(dataset, built)) == "1 written, 3 up to date."
+    assert victim.read_bytes() == b"keep me"
+    assert not os.path.lexists(built / f"{STORE}-journal")
+
+
+def test_invalid_stored_entries_are_dropped_and_rebuilt(
+    dataset: Path, built: Path
+) -> None:
+    with sqlite3.connect(built / STORE) as db:
+        (text,) = db.execute(
+            "SELECT entry FROM entries WHERE key = 'dogs/bark1.npy'"
+        ).fetchone()
+        entry = json.loads(text)
+        entry["stamps"] = {"../../victim": [1, 2]}
+        db.execute(
+            "UPDATE entries SET entry = ? WHERE key = 'dogs/bark1.npy'",
+            (json.dumps(entry),),
+        )
+
+    result = mel(dataset, built)
+
+    assert summary(result) == "1 written, 3 up to date."
+    [warning] = warnings(result)
+    assert "dropped 1 invalid entry" in warning
+
+
+def test_non_utf8_names_are_stored(tmp_path: Path, write_audio: WriteAudio) -> None:
+    plain = write_audio("plain.wav")
+    raw = os.fsencode(plain.parent) + b"/caf\xe9.wav"
+    os.link(plain, raw)
+    out = tmp_path / "out"
+    assert summary(mel(plain.parent, out)) == "2 written."
+    assert summary(mel(plain.parent, out)) == "0 written, 2 up to date."
+    assert set(stored(out)) == set(jsonl(out)) == {"plain.npy", "caf\udce9.npy"}
+
+
+def test_the_python_api_commits_only_what_changed(built: Path) -> None:
+    manifest = Manifest.load(built)
+    entry = dict(manifest.entries["dogs/bark1.npy"])
+    manifest.entries["dogs/bark1.npy"] = dict(entry)  # equal: no change
+    assert not manifest.entries.changed  # type: ignore[attr-defined]
+    manifest.forget("birds/tweet.npy")
+    manifest.commit()
+    assert (
+        set(stored(built))
+        == set(jsonl(built))
+        == {
+            "birds/deep/chirp.npy",
+            "dogs/bark1.npy",
+            "dogs/bark2.npy",
+        }
+    )
+
+
+def test_a_commit_cut_between_the_view_and_the_store_loses_nothing(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a kill -9 after manifest.jsonl is renamed, before the store commits."""
+    manifest = Manifest.load(built)
+    entry = dict(manifest.entries["dogs/bark1.npy"], warnings=["changed"])
+    manifest.record(entry, journal=False)
+    real = manifest_db.Store.write
+
+    def cut(self: manifest_db.Store, put: list[tuple[str, bytes]], **kw: object):  # type: ignore[no-untyped-def]
+        then = kw.pop("then")
+
+        def view_then_die(store: manifest_db.Store) -> dict[str, str]:
+            then(store)  # type: ignore[operator]
+            raise KeyboardInterrupt
+
+        return real(self, put, then=view_then_die, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifest_db.Store, "write", cut)
+    with pytest.raises(KeyboardInterrupt):
+        manifest.commit()
+    monkeypatch.undo()
+
+    assert stored(built)["dogs/bark1.npy"]["warnings"] != ["changed"]  # rolled back
+    again = Manifest.load(built)
+    assert again.problems == []
+    assert again.entries["dogs/bark1.npy"]["warnings"] == ["changed"]  # the view's
+    again.commit()
+    assert stored(built) == jsonl(built)
