@@ -280,6 +280,7 @@ class _Worker(Generic[T, R]):
         timeout: float | None = None,
         pace: _Pace | None = None,
     ) -> None:
+        _room_to_start()
         self.conn, child = context.Pipe(duplex=True)
         forked = context.get_start_method() == "fork"
         # A worker checks that the process that started it is its parent: this
@@ -423,6 +424,28 @@ FDS_PER_WORKER = 3
 #: process's, then opens its own (its input, a temporary output, a PNG's font,
 #: an ffmpeg pipe or two); this process opens the journal, the manifest, a shard.
 FDS_SPARE = 16
+
+
+#: File descriptors a worker's start has open at once, at most: its pipe, and
+#: (with a fork server) the socket and the two pipes of the hand-over.
+FDS_TO_START = 12
+
+
+def _room_to_start() -> None:
+    """Raise ``OSError(EMFILE)`` unless a worker's start has the descriptors it needs.
+
+    A start that runs out half-way is not a clean failure everywhere: the fork
+    server (Python 3.12's default) dies when a client hangs up during its
+    hand-over, and every worker it started dies with it. So the room is taken
+    before the start begins, and given back.
+    """
+    held: list[int] = []
+    try:
+        for _ in range(FDS_TO_START):
+            held.append(os.open(os.devnull, os.O_RDONLY))
+    finally:
+        for fd in held:
+            os.close(fd)
 
 
 def workers_for_open_files(jobs: int) -> int:
