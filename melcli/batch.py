@@ -27,7 +27,7 @@ from .manifest import Manifest, file_stamp, relative_key, versions
 from .outdir import OutDir
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status
-from .runners import Runner, late_outcomes, runner_notes
+from .runners import Runner
 from .storage import Storage, storage_for, storage_of, storages_in, webdataset
 from .write import remove_temp_files
 
@@ -403,16 +403,19 @@ class _Run:
             close = getattr(outcomes, "close", None)  # a generator's, or none
             if close is not None:
                 close()  # its workers are stopped: nothing more is written
-            # What they finished before that is recorded, as usual.
-            for task, outcome in late_outcomes(runner):
-                self.take(task, outcome)
+            # What they finished before that is recorded, as usual (the
+            # runner may give back the last outcome it handed on: recorded
+            # already, unless the signal came before it was).
+            for task, outcome in runner.late:
+                if self.handed.holds(task):
+                    self.take(task, outcome)
         # A worker may have finished a file (or some of its segments, or its
         # array but not its PNG) just as the run was stopped: such an output
         # is neither counted nor in the manifest, and --prune would never
         # remove it.
         for task in self.handed.pending():
             self.writer.unsettled(task.job)
-        report.warnings.extend(runner_notes(runner))
+        report.warnings.extend(runner.notes)
         try:
             self.writer.close()
         except BaseException:
@@ -435,10 +438,17 @@ class _Run:
             result, job, self.manifest, self.fingerprint, stamp, changed=self.changed
         )
 
-    def record(self, result: Result, job: Job | None = None) -> None:
-        """Count ``result`` and record it in the manifest; tell ``on_result``."""
-        # Counted and recorded together, or not at all (on Ctrl-C).
+    def record(
+        self, result: Result, job: Job | None = None, task: Task | None = None
+    ) -> None:
+        """Count ``result`` and record it in the manifest; tell ``on_result``.
+
+        ``task``, whose outcome it is, is settled with it.
+        """
+        # Counted, recorded and settled together, or not at all (on Ctrl-C).
         with interrupts.deferred():
+            if task is not None:
+                self.handed.settle(task)
             self.report.add(result)
             if job is not None:
                 _remove_replaced(
@@ -486,8 +496,7 @@ class _Run:
             )
         if task.render_only and outcome.status is Status.WRITTEN:
             outcome = _with_npy(outcome, task.job, self.manifest)
-        self.record(outcome, task.job)
-        self.handed.settle(task)
+        self.record(outcome, task.job, task)
         return outcome
 
     def store_for_later(
@@ -535,6 +544,10 @@ class HandedOut:
     def settle(self, task: Task) -> None:
         """Note that ``task``'s outcome is recorded."""
         self._out.pop(id(task), None)
+
+    def holds(self, task: Task) -> bool:
+        """Whether ``task`` is handed out and not settled."""
+        return id(task) in self._out
 
     def pending(self) -> list[Task]:
         """Return the tasks handed out and not settled."""

@@ -165,6 +165,9 @@ class DaskRunner:
         counter = itertools.count()
         window, resized = _window(client), time.monotonic()
         pace = _BatchSize()
+        # A finished batch's outcomes, not yet taken; the one handed on stays
+        # until the consumer asks for the next (see melcli.runners.Runner.late).
+        came: collections.deque[tuple[T, R | BaseException]] = collections.deque()
         try:
             while True:
                 if time.monotonic() - resized > RESIZE_EVERY:
@@ -195,9 +198,12 @@ class DaskRunner:
                         outcome, BaseException
                     ):
                         outcome = self.restore(item, outcome)
-                    yield item, outcome
+                    came.append((item, outcome))
+                while came:
+                    yield came[0]
+                    came.popleft()
         except BaseException:  # interrupted, or the consumer stopped
-            self.late = self._finished(in_flight.values())
+            self.late = [*came, *self._finished(in_flight.values())]
             futures = [future for future, _ in in_flight.values()]
             with contextlib.suppress(Exception):
                 client.cancel(futures, force=True)

@@ -45,9 +45,12 @@ class Runner(Protocol):
         What the run should be told about the runner (fewer workers than
         asked, because of the open-file limit).
     late : list of (item, outcome)
-        The outcomes that had come in, not yet taken, when the consumer
-        stopped (an interrupt): what the workers finished before they were
-        stopped. Set when :meth:`run` ends early.
+        Set when :meth:`run` ends early (an interrupt, or the consumer
+        stopped): the outcomes the workers finished that the consumer may not
+        have recorded. Those that had come in and were not yet taken, and the
+        last one handed on, which stays here until the consumer asks for the
+        next: a signal may come after the consumer got it and before it
+        recorded it. The consumer takes those it has not recorded.
     lost_workers : bool
         A worker was lost while it ran an item: its temporary files may be
         left (a Dask worker that left its cluster).
@@ -77,11 +80,16 @@ class SerialRunner:
         self, fn: Callable[[T], R], items: Iterable[T]
     ) -> Iterator[tuple[T, R | BaseException]]:
         """Yield ``(item, fn(item))`` one by one."""
+        self.late = []
         for item in items:
+            outcome: R | BaseException
             try:
-                yield item, fn(item)
+                outcome = fn(item)
             except Exception as exc:
-                yield item, exc
+                outcome = exc
+            self.late = [(item, outcome)]  # until the consumer asks for the next
+            yield item, outcome
+            self.late = []
 
 
 class ProcessRunner:
@@ -125,9 +133,8 @@ class ProcessRunner:
         self.timeout = timeout if timeout else None
         #: What the run should be told about the pool (fewer workers than asked).
         self.notes: list[str] = []
-        #: The outcomes that had come in, not yet taken, when the consumer
-        #: stopped (an interrupt): what the workers finished before they were
-        #: stopped. Set when :meth:`run` ends early.
+        #: What the workers finished that the consumer may not have recorded,
+        #: when :meth:`run` ends early (see :class:`Runner`).
         self.late: list[tuple[Any, Any]] = []
         #: A dead worker's temp files are removed by the pool itself.
         self.lost_workers = False
@@ -242,8 +249,11 @@ class ProcessRunner:
                     retry.extend(worker.items)  # not started: not its fault
                     worker.items.clear()
                 came.extend(outcomes)
-                while came:  # those not yet taken when the run stops are late
-                    yield came.popleft()
+                # Those not yet taken when the run stops are late, and so is
+                # the one handed on until the consumer asks for the next.
+                while came:
+                    yield came[0]
+                    came.popleft()
 
     def _context(self) -> Any:
         import multiprocessing
@@ -856,16 +866,6 @@ def tune_allocator() -> bool:
 #: Seconds a file may take in a pool worker before the worker is killed and
 #: the file fails (``--timeout``). Generous: an hour of audio takes seconds.
 DEFAULT_TIMEOUT = 600.0
-
-
-def late_outcomes(runner: Runner) -> list[tuple[Any, Any]]:
-    """Return :attr:`Runner.late`; none for a runner that has only ``run``."""
-    return list(getattr(runner, "late", ()))
-
-
-def runner_notes(runner: Runner) -> list[str]:
-    """Return :attr:`Runner.notes`; none for a runner that has only ``run``."""
-    return list(getattr(runner, "notes", ()))
 
 
 def make_runner(

@@ -356,6 +356,65 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(
     assert len(manifest_entries(out)) == N_FILES
 
 
+class _TakenWithACtrlC(tuple):  # type: ignore[type-arg]
+    """An outcome whose unpacking by the consumer is where Ctrl-C comes."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_signal_as_an_outcome_is_taken_loses_no_finished_file(
+    tmp_path: Path, jobs: int
+) -> None:
+    # The runner has handed the first outcome on; Ctrl-C comes before the
+    # run records it. Its file is written: it must end recorded, not deleted
+    # as never heard of.
+    from melcli.batch import RunInterrupted, run_plan
+    from melcli.discover import plan
+    from melcli.manifest import Manifest
+    from melcli.params import MelParams
+    from melcli.runners import ProcessRunner, SerialRunner
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("a", "b", "c"):
+        sf.write(audio / f"{name}.wav", tone(), 22050)
+    out = tmp_path / "out"
+    inner = SerialRunner() if jobs == 1 else ProcessRunner(jobs, preload=())
+
+    class CtrlCOnTheFirst:
+        def __init__(self) -> None:
+            self.notes: list[str] = []
+            self.lost_workers = False
+
+        @property
+        def late(self) -> list[Any]:
+            return inner.late
+
+        def run(self, fn: Any, items: Any) -> Any:
+            outcomes = inner.run(fn, items)
+            try:
+                yield _TakenWithACtrlC(next(outcomes))
+            finally:
+                outcomes.close()
+
+    manifest = Manifest.load(out)
+    with pytest.raises(RunInterrupted) as stopped:
+        run_plan(
+            plan([audio], out),
+            params=MelParams(),
+            runner=CtrlCOnTheFirst(),
+            manifest=manifest,
+        )
+    written = sorted(p.name for p in out.glob("*.npy"))
+    assert written  # the first outcome's file, at least
+    from melcli.report import Status
+
+    assert stopped.value.report.count(Status.WRITTEN) == len(written)
+    assert sorted(Manifest.load(out).entries) == written
+
+
 def test_journal_exists_before_the_first_result(tmp_path: Path) -> None:
     # A run killed during its first file must still leave a journal behind,
     # since the journal is what tells the next run to remove leftovers.
@@ -372,6 +431,11 @@ def test_journal_exists_before_the_first_result(tmp_path: Path) -> None:
     seen: list[bool] = []
 
     class Spy:
+        def __init__(self) -> None:
+            self.notes: list[str] = []
+            self.late: list[Any] = []
+            self.lost_workers = False
+
         def run(self, fn: Any, items: Any) -> Any:
             for item in items:
                 seen.append(manifest.journal_path.exists())

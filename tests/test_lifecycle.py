@@ -414,7 +414,7 @@ def test_running_out_of_descriptors_mid_run_keeps_what_finished(
                     assert sorted(done) == [i * i for i in range(40)], (room, done)
                     assert 2 <= runner.jobs <= 8, (room, runner.jobs)
                     if runner.jobs < 8:
-                        assert "out of file descriptors" in runner.notes[0], runner.notes
+                        assert "out of file descriptors" in runner.notes[0], room
                     print(room, runner.jobs)
             """
         )

@@ -124,17 +124,12 @@ def _record_with_a_signal(
         recorded.append(item)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known race, not fixed yet: an outcome taken from the pool and not "
-    "yet recorded when Ctrl-C comes is neither recorded nor late, so "
-    "batch._remove_unsettled deletes its finished file",
-)
 def test_an_outcome_handed_on_is_not_lost_to_a_signal() -> None:
     # The consumer records each outcome as it gets it. A Ctrl-C that comes
     # just then must not lose the outcome (its finished file would be
-    # deleted as never heard of): either the consumer records it, or the
-    # runner gives it back as late. Never both.
+    # deleted as never heard of): the runner gives it back as late, and the
+    # consumer, which knows what it recorded, takes it then. Every other
+    # late outcome is one the consumer never got.
     runner = ProcessRunner(2, preload=())
     handed: list[int] = []
     recorded: list[int] = []
