@@ -27,8 +27,8 @@ from .group import cli
     "--waveforms/--no-waveforms",
     default=True,
     show_default=True,
-    help="Draw each input's waveform (reads every source file once; kept "
-    "until the file changes).",
+    help="Draw each input's waveform, from the levels the run recorded (an "
+    "older OUT without them: read from each source once, kept until it changes).",
 )
 @click.option(
     "-j",
