@@ -10,6 +10,7 @@ averaged for mono, resampled with ``librosa.resample``'s conventions.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import math
 import os
@@ -249,26 +250,33 @@ class _CheckedFile:
             return default
 
     def _salvage(self, frames: int, dtype: str) -> np.ndarray:
-        """Re-read, in small steps, what decodes before the error (``keep`` only).
+        """Re-read, in ever smaller steps, what decodes before the error (``keep``).
 
         libsndfile's state after a decoding error is unreliable (even seeking
-        fails), so the file is opened afresh.
+        fails), so the file is opened afresh. A step that fails is tried again
+        from where the last good one ended, an eighth as long, down to single
+        frames: what is kept reaches where the decoder stopped, the point the
+        failure's message names.
         """
         empty = np.empty((0, self.info.channels), dtype=dtype)
         if self.reopen is None:
             return empty
         blocks = []
-        step = 4096
-        try:
-            with self.reopen() as f:
-                f.seek(self.position)
-                for _ in range(0, frames, step):
-                    block = f.read(frames=step, dtype=dtype, always_2d=True)
-                    blocks.append(block)
-                    if len(block) < step:
-                        break
-        except (sf.SoundFileError, RuntimeError):
-            pass
+        got = 0
+        step = SALVAGE_STEP
+        while got < frames and step:
+            try:
+                with self.reopen() as f:
+                    f.seek(self.position + got)
+                    while got < frames:
+                        want = min(step, frames - got)
+                        block = f.read(frames=want, dtype=dtype, always_2d=True)
+                        blocks.append(block)
+                        got += len(block)
+                        if len(block) < want:  # the end of what the file holds
+                            return np.concatenate(blocks)
+            except (sf.SoundFileError, RuntimeError):
+                step //= 8
         return np.concatenate(blocks)[:frames] if blocks else empty
 
     def finish(self, params: MelParams) -> None:
@@ -291,6 +299,8 @@ class _CheckedFile:
             if params.truncated != "keep":
                 raise AudioError(what)
             warnings.warn(f"{what}; kept what was decoded", stacklevel=2)
+            if self.at_end:  # the file's length is what it holds, not its claim
+                self.info = dataclasses.replace(self.info, frames=self.position)
         if self.n_read and not self.nonzero:
             warnings.warn(
                 SilentInput("digital silence: every sample is zero"), stacklevel=2
@@ -300,10 +310,8 @@ class _CheckedFile:
         """Say how the stream was cut short, or return "" if it was not."""
         sr = self.info.samplerate
         total = self.claimed / sr
-        if self.error:
-            decoded = self.position
-            if self.reopen is None:  # nothing salvaged: say where it broke
-                decoded = max(self.stopped_at, self.position)
+        if self.error:  # where it broke: the same whether salvaged or not
+            decoded = max(self.stopped_at, self.position)
             return (
                 f"corrupt or truncated: decoding stopped at {decoded / sr:.2f} s"
                 f" of {total:.2f} s ({self.error})"
@@ -427,6 +435,10 @@ def _open_decoder(
 _DATA_CHUNK = re.compile(
     r"^\s*(?:data|SSND|Data Size)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE
 )
+
+#: Frames re-read at a time when keeping what decodes before an error (an
+#: eighth of that, and so on, near the error: see ``_CheckedFile._salvage``).
+SALVAGE_STEP = 4096
 
 #: Data sizes from this many bytes up are placeholders, not claims: a program
 #: writing WAV to a pipe cannot seek back to fill in the size, and writes
@@ -559,6 +571,7 @@ def load(
             data = f.read(frames=frames, dtype="int16", always_2d=True)
         else:
             data = f.read(frames=frames, dtype="float32", always_2d=True)
+    info = held_info(f, info)
     warn_notes(notes)
     if data.shape[0] == 0:
         raise AudioError("no audio samples (0 frames)")
@@ -573,6 +586,15 @@ def load(
     if timings is not None:
         timings.update(decode=t1 - t0, mix=t2 - t1, resample=clock() - t2)
     return Waveform(y=y, sr=sr, info=info)
+
+
+def held_info(f: sf.SoundFile, info: AudioInfo) -> AudioInfo:
+    """Return the header facts of a file :func:`open_audio` has read.
+
+    With ``truncated="keep"``, a stream cut short is as long as what it
+    held, not as its header claims.
+    """
+    return f.info if isinstance(f, _CheckedFile) else info
 
 
 def warn_notes(notes: list[str]) -> None:

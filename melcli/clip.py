@@ -206,6 +206,7 @@ def _load_window(
             position += y.shape[-1]
             if position >= stop:
                 break
+    info = audio.held_info(f, info)
     audio.warn_notes(notes)
     if not kept:  # the header promised more samples than the file holds
         raise AudioError(f"fewer samples than the header says ({info.frames})")

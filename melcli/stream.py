@@ -170,7 +170,7 @@ def _mel_power_to_file(
                     t["mel"] = t.get("mel", 0.0) + time.perf_counter() - t4
             t["stft"] = t.get("stft", 0.0) + framer.pop_seconds()
     audio.warn_notes(notes)
-    return info, sr, n_frames, peak
+    return audio.held_info(f, info), sr, n_frames, peak
 
 
 def resampled_blocks(
@@ -385,6 +385,7 @@ def _stream_fbank(
             for _ in blocks:  # num_frames reached: still check the whole file
                 pass
             t["fbank"] = t.get("fbank", 0.0) + time.perf_counter() - t0
+        info = audio.held_info(f, info)
         audio.warn_notes(notes)
         t0 = time.perf_counter()
         shape = _write_fbank(frames_file, npy, params, channels, n, total, total_sq)

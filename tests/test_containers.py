@@ -41,6 +41,8 @@ CUT_REASON = re.compile(
     r"|truncated: the stream ends without its end mark"
     r"|cannot decode|not an audio file|no audio samples)"
 )
+#: The first length a message names, in seconds.
+SECONDS = re.compile(r"(\d+\.\d\d) s")
 #: What a kept cut file's warning says: how much was decoded.
 KEPT = re.compile(
     r"(truncated: decoded|decoding stopped at) \d+\.\d\d s.*; kept what was decoded$"
@@ -81,7 +83,9 @@ def assert_cut_is_caught(path: Path, *, whole: int) -> None:
         load(path, FAIL)
     assert CUT_REASON.search(str(failed.value)), (path.name, str(failed.value))
     try:
-        n, caught = load(path, KEEP)
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always")
+            wave = audio.load(path, KEEP)
     except audio.AudioError as exc:  # nothing decodable at all
         reason = str(exc)
     else:
@@ -89,9 +93,20 @@ def assert_cut_is_caught(path: Path, *, whole: int) -> None:
     if reason:
         assert CUT_REASON.search(reason), (path.name, reason)
         return
+    caught = [str(w.message) for w in recorded]
     kept = [m for w in caught if (m := KEPT.search(w))]
     assert kept, (path.name, caught)
+    n = wave.y.shape[-1]
     assert n < whole, f"{path.name}: kept {n} samples of a {whole}-sample file"
+    # One account of the cut: the failure and the warning name the same
+    # point, what is kept reaches it, and the file's length is what it held.
+    said = SECONDS.search(str(failed.value))
+    warned = SECONDS.search(kept[0].group(0))
+    assert said is not None, str(failed.value)
+    assert warned is not None, kept[0]
+    assert warned.group(1) == said.group(1), (path.name, str(failed.value), kept[0])
+    assert abs(n / wave.sr - float(said.group(1))) <= 0.005, (path.name, n, said)
+    assert wave.info.duration == n / wave.sr, (path.name, wave.info)
 
 
 # ------------------------------------------------------------------ the sweep
@@ -411,6 +426,16 @@ def test_command_line_fails_cut_files_and_keeps_them_when_asked(tmp_path: Path) 
     assert kept.exit_code == 0, kept.stderr
     assert kept.stderr.count("; kept what was decoded") == 2, kept.stderr
     assert np.load(out / "rf64_cut.npy").shape == (128, 1 + round(3.2 * SR) // 512)
+    # The manifest gives a kept file's length as what it held, as the warning did.
+    durations = {
+        e["key"]: e["duration"]
+        for e in map(json.loads, (out / "manifest.jsonl").read_text().splitlines())
+    }
+    assert durations["rf64_cut.npy"] == pytest.approx(3.2, abs=1e-3)
+    said = re.search(r"ogg_cut\.ogg: truncated: decoded (\d\.\d\d) s", kept.stderr)
+    assert said is not None, kept.stderr
+    assert durations["ogg_cut.npy"] == pytest.approx(float(said.group(1)), abs=5e-3)
+    assert durations["ogg_whole.npy"] == pytest.approx(4.0)
 
 
 # -------------------------------------------------------------- min_duration
