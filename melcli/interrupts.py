@@ -187,10 +187,37 @@ def signals_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+@contextlib.contextmanager
+def ctrl_c_ignored_by_new_programs() -> Iterator[None]:
+    """Ignore SIGINT while the block starts programs, inside :func:`signals_blocked`.
+
+    A program started meanwhile (a fork server) inherits the ignored SIGINT,
+    and Python keeps it ignored: a Ctrl-C while it imports its modules cannot
+    print a traceback from it. This process loses nothing: a signal that
+    comes while it is blocked stays pending (on Linux even while ignored),
+    and one pending already, which ignoring it would discard, is raised
+    again; both are taken when the block of :func:`signals_blocked` ends.
+    """
+    threading = sys.modules.get("threading")
+    main = threading is None or threading.current_thread() is threading.main_thread()
+    if not main:
+        yield  # only the main thread sets handlers
+        return
+    pending = signal.SIGINT in signal.sigpending()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pending and signal.SIGINT not in signal.sigpending():
+            signal.raise_signal(signal.SIGINT)
+
+
 __all__ = [
     "STOP_SIGNALS",
     "Interrupted",
     "block_for_exit",
+    "ctrl_c_ignored_by_new_programs",
     "deferred",
     "first_signal",
     "note_signals",

@@ -308,7 +308,11 @@ class _Worker(Generic[T, R]):
             # Forked with Ctrl-C and SIGTERM blocked: it takes them once it
             # has its own handlers (a KeyboardInterrupt before that would
             # print a traceback from multiprocessing's start-up code).
-            with interrupts.signals_blocked():
+            # A fork server started now ignores Ctrl-C from the start (it
+            # would print a traceback if one came while it imports).
+            server = context.get_start_method() == "forkserver"
+            quiet = interrupts.ctrl_c_ignored_by_new_programs
+            with interrupts.signals_blocked(), quiet() if server else _NO_CHANGE:
                 self.process.start()
         except BaseException:
             self.conn.close()
@@ -424,6 +428,8 @@ class _Worker(Generic[T, R]):
             self.process.join(1.0)
         self.conn.close()
 
+
+_NO_CHANGE = contextlib.nullcontext()
 
 #: What running out of file descriptors looks like (the process's, the system's).
 _NO_MORE_FILES = (errno.EMFILE, errno.ENFILE)

@@ -374,6 +374,56 @@ def test_few_file_descriptors_lower_the_parallelism(
         assert len(arrays(out)) == 8
 
 
+def test_a_ctrl_c_while_the_fork_server_imports_prints_no_traceback(
+    tmp_path: Path,
+) -> None:
+    # A Ctrl-C at a terminal goes to the whole process group, the fork server
+    # too, which may still be importing the pipeline's modules (Python 3.12's
+    # start method). It must not print a traceback there: the run decides.
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no forkserver start method here")
+    (tmp_path / "slow_import.py").write_text("import time\ntime.sleep(3)\n")
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, signal, sys, threading, time
+            from multiprocessing import forkserver
+            from melcli import runners
+
+            runners._start_method = lambda: "forkserver"
+
+            def work(i):
+                return i * i
+
+            def ctrl_c_at_the_server():
+                while getattr(forkserver._forkserver, "_forkserver_pid", None) is None:
+                    time.sleep(0.01)
+                time.sleep(0.5)  # importing slow_import now
+                os.kill(forkserver._forkserver._forkserver_pid, signal.SIGINT)
+
+            if __name__ == "__main__":
+                threading.Thread(target=ctrl_c_at_the_server, daemon=True).start()
+                runner = runners.ProcessRunner(2, preload=["slow_import"])
+                done = sorted(outcome for _, outcome in runner.run(work, range(8)))
+                assert done == [i * i for i in range(8)], done
+                print("done")
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={**clean_env(), "PYTHONPATH": str(tmp_path)},
+        timeout=RUN_LIMIT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "done\n"
+    assert "Traceback" not in proc.stderr, proc.stderr
+
+
 @pytest.mark.parametrize("method", ["fork", "forkserver"])
 def test_running_out_of_descriptors_mid_run_keeps_what_finished(
     tmp_path: Path, method: str
