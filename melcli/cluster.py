@@ -36,6 +36,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import interrupts
 from .discover import Task
 from .errors import MelcliError, UsageError
 from .params import MelParams
@@ -301,7 +302,9 @@ def start_fork_server() -> bool:
     multiprocessing.get_context("forkserver").set_forkserver_preload(
         list(WORKER_PRELOAD)
     )
-    forkserver.ensure_running()
+    # Started with Ctrl-C ignored, as the pool's (see melcli.runners._Worker).
+    with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
+        forkserver.ensure_running()
     return True
 
 
