@@ -185,6 +185,23 @@ class DryRun:
     deletes: list[Path] = field(default_factory=list)
     up_to_date: int = 0
 
+    def to_json(self) -> dict[str, object]:
+        """Return the plan for ``--dry-run --json``, in the plan's order."""
+
+        def by_path(pairs: list[tuple[Path, str]]) -> list[dict[str, str]]:
+            return [{"path": os.fsdecode(p), "reason": why} for p, why in pairs]
+
+        return {
+            "dry_run": True,
+            "build": by_path(self.builds),
+            "up_to_date": self.up_to_date,
+            "stale": [os.fsdecode(p) for p in self.stale],
+            "delete": [os.fsdecode(p) for p in self.deletes],
+            "shards": list(self.shards),
+            "failures": by_path(self.errors),
+            "warnings": list(self.warnings),
+        }
+
 
 @dataclass
 class StatsOutcome:

@@ -6,6 +6,7 @@ and errors as they come; the summary; and a dry run's plan (on stdout).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -177,21 +178,30 @@ def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
         click.echo(stats_line(outcome.stats, outcome.path), err=True)
 
 
-def print_dry_run(plan: DryRun, *, quiet: bool) -> None:
-    """List on stdout what a run would build and delete, and why."""
+def print_dry_run(plan: DryRun, *, quiet: bool, as_json: bool = False) -> None:
+    """List on stdout what a run would build and delete, and why.
+
+    With ``as_json`` the plan goes to stdout as one JSON object, and the
+    lines to stderr.
+    """
+    err = as_json
     for src, reason in plan.builds:
-        click.echo(f"would build {display_path(src)}: {reason}")
+        click.echo(f"would build {display_path(src)}: {reason}", err=err)
     for path in plan.stale:
-        click.echo(f"stale {display_path(path)}: its input is gone")
+        click.echo(f"stale {display_path(path)}: its input is gone", err=err)
     for line in plan.shards:
-        click.echo(line)
+        click.echo(line, err=err)
     for path, reason in plan.errors:
         echo_error(path, reason)
     if not quiet:
         for warning in plan.warnings:
             click.echo(f"warning: {display_path(warning)}", err=True)
     for path in plan.deletes:
-        click.echo(f"would delete {display_path(path)}: made with other settings")
+        click.echo(
+            f"would delete {display_path(path)}: made with other settings", err=err
+        )
+    if as_json:
+        click.echo(json.dumps(plan.to_json(), ensure_ascii=True))
     if not quiet:
         click.echo(
             f"{len(plan.builds)} to build, {plan.up_to_date} up to date "

@@ -77,7 +77,8 @@ from .options import (
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="List on stdout what would be built and why; write nothing.",
+    help="List on stdout what would be built and why; write nothing. With "
+    "--json, the plan is one JSON object on stdout and the list goes to stderr.",
 )
 @click.option(
     "--prune",
@@ -92,7 +93,8 @@ from .options import (
     "--json",
     "as_json",
     is_flag=True,
-    help="Print a machine-readable summary of the run on stdout.",
+    help="Print a machine-readable summary of the run on stdout (with "
+    "--dry-run: the plan).",
 )
 @click.option(
     "--config",
@@ -195,7 +197,7 @@ def mel(
     finally:
         console.close()
     if outcome.dry_run is not None:
-        print_dry_run(outcome.dry_run, quiet=quiet)
+        print_dry_run(outcome.dry_run, quiet=quiet, as_json=as_json)
         return
     print_stats(outcome.stats, quiet=quiet)
     if as_json and outcome.report is not None:
