@@ -355,6 +355,7 @@ class _Run:
                 for task, outcome in outcomes:
                     result = self.take(task, outcome)
                     if fail_fast and result.status is Status.FAILED:
+                        self.report.stopped_early = True
                         break
                 if prune:
                     self.writer.compact()
@@ -367,6 +368,9 @@ class _Run:
         except KeyboardInterrupt as exc:  # during the run, or its clean-up
             self.report.interrupted_by = interrupts.signal_number(exc)
             raise RunInterrupted(self.report) from exc
+        if self.report.stopped_early:
+            planned = len(the_plan.jobs) + len(the_plan.problems) + len(the_plan.skipped)
+            self.report.not_tried = planned - len(self.report.results)
         return self.report
 
     def record_known(self, the_plan: Plan) -> None:

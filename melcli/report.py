@@ -87,6 +87,9 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     #: Failures of the run rather than of a file (the manifest not written).
     errors: list[str] = field(default_factory=list)
+    #: ``fail_fast`` stopped the run at a failure, leaving ``not_tried`` inputs.
+    stopped_early: bool = False
+    not_tried: int = 0
 
     def add(self, result: Result) -> None:
         """Record one file's result."""
@@ -123,7 +126,11 @@ class Report:
             parts.append(
                 f"{_plural(len(self.stale), 'stale output')} (--prune removes them)"
             )
+        if self.stopped_early:
+            parts.append(f"{self.not_tried} not tried")
         line = ", ".join(parts) + "."
+        if self.stopped_early:
+            line = f"stopped at the first failure (--fail-fast): {line}"
         if self.interrupted_by is not None:
             line = f"interrupted: {line} Run again to finish."
         return line
@@ -143,6 +150,8 @@ class Report:
             "warnings": list(self.warnings),
             "errors": list(self.errors),
             "interrupted": self.interrupted_by is not None,
+            "stopped_early": self.stopped_early,
+            "not_tried": self.not_tried,
             "elapsed_seconds": round(self.elapsed, 3),
             "exit_code": self.exit_code,
         }

@@ -57,3 +57,28 @@ def test_dry_run_json_is_the_plan_on_stdout(mixed: Path, tmp_path: Path) -> None
 def test_dry_run_without_json_lists_on_stdout(mixed: Path, tmp_path: Path) -> None:
     result = invoke("mel", mixed, "-o", tmp_path / "out", "--dry-run")
     assert result.stdout.startswith("would build ")
+
+
+# ------------------------------------------------------------- 2 fail fast
+def test_fail_fast_says_it_stopped_and_what_was_not_tried(
+    mixed: Path, tmp_path: Path
+) -> None:
+    result = invoke(
+        "mel", mixed, "-o", tmp_path / "out", "--fail-fast", "-j", "1", "--json"
+    )
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary["stopped_early"] is True
+    assert summary["written"] == 1 and summary["failed"] == 1
+    assert summary["not_tried"] == 8  # c.wav ... j.wav
+    assert result.stderr.splitlines()[-1] == (
+        "stopped at the first failure (--fail-fast): 1 written, 1 failed, "
+        "8 not tried."
+    )
+
+
+def test_a_whole_run_is_not_stopped_early(mixed: Path, tmp_path: Path) -> None:
+    result = invoke("mel", mixed, "-o", tmp_path / "out", "-j", "1", "--json")
+    summary = json.loads(result.stdout)
+    assert summary["stopped_early"] is False and summary["not_tried"] == 0
+    assert result.stderr.splitlines()[-1] == "9 written, 1 failed."
