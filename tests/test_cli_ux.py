@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import WriteAudio, noise
+from conftest import RUN_LIMIT, WriteAudio, noise
 
 from melcli.cli import cli
 
@@ -82,3 +85,52 @@ def test_a_whole_run_is_not_stopped_early(mixed: Path, tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     assert summary["stopped_early"] is False and summary["not_tried"] == 0
     assert result.stderr.splitlines()[-1] == "9 written, 1 failed."
+
+
+# ------------------------------------------------------------- 3 closed pipe
+def _melcli_with_closed_stdout(*args: object) -> subprocess.CompletedProcess[str]:
+    """Run melcli as a process whose stdout's reader is already gone."""
+    script = Path(sys.executable).with_name("melcli")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
+    read, write = os.pipe()
+    os.close(read)  # every write to stdout fails with EPIPE
+    try:
+        return subprocess.run(
+            [*command, *(str(a) for a in args)],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=RUN_LIMIT,
+            check=False,
+        )
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("presets",),
+        ("presets", "--json"),
+        ("info", "{audio}"),
+        ("--version",),
+        ("--help",),
+        ("mel", "--help"),
+    ],
+)
+def test_a_closed_stdout_ends_quietly_with_141(
+    args: tuple[str, ...], mixed: Path
+) -> None:
+    done = _melcli_with_closed_stdout(*(a.format(audio=mixed) for a in args))
+    assert done.returncode == 141
+    assert done.stderr.count("error:") == (1 if "info" in args else 0)
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+
+
+def test_mel_json_to_a_closed_stdout(mixed: Path, tmp_path: Path) -> None:
+    done = _melcli_with_closed_stdout(
+        "mel", mixed / "a.wav", "-o", tmp_path / "out", "--json", "-j", "1"
+    )
+    assert done.returncode == 141
+    assert done.stderr.splitlines() == ["1 written."]
+    assert (tmp_path / "out" / "a.npy").is_file()
