@@ -369,7 +369,8 @@ class _Run:
             self.report.interrupted_by = interrupts.signal_number(exc)
             raise RunInterrupted(self.report) from exc
         if self.report.stopped_early:
-            planned = len(the_plan.jobs) + len(the_plan.problems) + len(the_plan.skipped)
+            plan = the_plan
+            planned = len(plan.jobs) + len(plan.problems) + len(plan.skipped)
             self.report.not_tried = planned - len(self.report.results)
         return self.report
 
