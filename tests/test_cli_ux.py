@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,8 @@ def test_dry_run_json_is_the_plan_on_stdout(mixed: Path, tmp_path: Path) -> None
         "c.flac",
         "c.wav",
     ]
-    assert plan["stale"] == [] and plan["delete"] == []
+    assert plan["stale"] == []
+    assert plan["delete"] == []
     # The human lines are still there, on stderr.
     assert "would build" in result.stderr
     assert not (out / "d.npy").exists()
@@ -72,18 +74,19 @@ def test_fail_fast_says_it_stopped_and_what_was_not_tried(
     assert result.exit_code == 1
     summary = json.loads(result.stdout)
     assert summary["stopped_early"] is True
-    assert summary["written"] == 1 and summary["failed"] == 1
+    assert summary["written"] == 1
+    assert summary["failed"] == 1
     assert summary["not_tried"] == 8  # c.wav ... j.wav
     assert result.stderr.splitlines()[-1] == (
-        "stopped at the first failure (--fail-fast): 1 written, 1 failed, "
-        "8 not tried."
+        "stopped at the first failure (--fail-fast): 1 written, 1 failed, 8 not tried."
     )
 
 
 def test_a_whole_run_is_not_stopped_early(mixed: Path, tmp_path: Path) -> None:
     result = invoke("mel", mixed, "-o", tmp_path / "out", "-j", "1", "--json")
     summary = json.loads(result.stdout)
-    assert summary["stopped_early"] is False and summary["not_tried"] == 0
+    assert summary["stopped_early"] is False
+    assert summary["not_tried"] == 0
     assert result.stderr.splitlines()[-1] == "9 written, 1 failed."
 
 
@@ -124,7 +127,8 @@ def test_a_closed_stdout_ends_quietly_with_141(
     done = _melcli_with_closed_stdout(*(a.format(audio=mixed) for a in args))
     assert done.returncode == 141
     assert done.stderr.count("error:") == (1 if "info" in args else 0)
-    assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Exception" not in done.stderr
 
 
 def test_mel_json_to_a_closed_stdout(mixed: Path, tmp_path: Path) -> None:
@@ -134,3 +138,89 @@ def test_mel_json_to_a_closed_stdout(mixed: Path, tmp_path: Path) -> None:
     assert done.returncode == 141
     assert done.stderr.splitlines() == ["1 written."]
     assert (tmp_path / "out" / "a.npy").is_file()
+
+
+# ------------------------------------------------------- 4 options and --kind
+def _warnings(result: Result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if "does not apply" in line]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("--kind", "fbank", "--sr", "16000", "--n-mels", "64"),
+            ["warning: --n-mels does not apply to --kind fbank; use --num-mel-bins"],
+        ),
+        (
+            ("--kind", "stft", "--n-mels", "64", "--fmax", "4000"),
+            [
+                "warning: --n-mels does not apply to --kind stft "
+                "(only to --kind mel, mfcc)",
+                "warning: --fmax does not apply to --kind stft "
+                "(only to --kind mel, mfcc)",
+            ],
+        ),
+        (
+            ("--frame-length", "50"),
+            [
+                "warning: --frame-length does not apply to --kind mel; "
+                "use --win-length (in samples)"
+            ],
+        ),
+        (
+            ("--n-mfcc", "40", "--no-center"),
+            ["warning: --n-mfcc does not apply to --kind mel (only to --kind mfcc)"],
+        ),
+        (
+            ("--kind", "fbank", "--sr", "16000", "--no-center"),
+            [
+                "warning: --no-center does not apply to --kind fbank "
+                "(only to --kind mel, stft, mfcc)"
+            ],
+        ),
+        (("--kind", "mfcc", "--n-mfcc", "13", "--n-mels", "40"), []),
+        (("--preset", "ast"), []),  # a preset's settings are not the user's
+    ],
+)
+def test_an_option_the_kind_does_not_read_is_named(
+    args: tuple[str, ...], expected: list[str], mixed: Path, tmp_path: Path
+) -> None:
+    result = invoke("mel", mixed / "a.wav", "-o", tmp_path / "out", *args)
+    assert result.exit_code == 0, result.stderr
+    assert _warnings(result) == expected
+
+
+def test_options_from_the_environment_and_config_are_checked_too(
+    mixed: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "melcli.toml"
+    config.write_text("fmin = 30.0\n")
+    result = invoke(
+        "mel", mixed / "a.wav", "-o", tmp_path / "out", "--kind", "fbank",
+        "--sr", "16000", "--config", config,
+        env={"MELCLI_N_MELS": "64"},
+    )  # fmt: skip
+    assert _warnings(result) == [
+        "warning: --n-mels does not apply to --kind fbank; use --num-mel-bins",
+        "warning: --fmin does not apply to --kind fbank; use --low-freq",
+    ]
+
+
+def test_the_docs_table_of_kinds_is_the_code_s() -> None:
+    from melcli.cli.applies import APPLIES
+
+    text = (Path(__file__).parents[1] / "docs" / "kinds.md").read_text()
+    section = text.split("## Which options each kind reads")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
+    kinds = ["mel", "stft", "mfcc", "fbank"]
+    seen = set()
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        names = re.findall(r"`--([a-z0-9-]+)`", cells[0])
+        for name in (n.replace("-", "_") for n in names):
+            seen.add(name)
+            marks = zip(kinds, cells[1:], strict=True)
+            shown = {k for k, mark in marks if mark == "yes"}
+            assert shown == {k for k in kinds if name in APPLIES[k]}, name
+    assert seen == set().union(*APPLIES.values())

@@ -16,6 +16,7 @@ import click
 from ..errors import MelcliError
 from ..report import PROGRESS_INTERVAL
 from ..session import Inputs, run_session
+from .applies import warn_inapplicable
 from .config import add_envvars, load_config, print_effective_config
 from .console import Console, print_dry_run, print_stats
 from .features import fbank_options, feature_options, pipeline_options
@@ -170,6 +171,7 @@ def mel(
     closed early (| head).
     """
     apply_preset(ctx, values)
+    warn_inapplicable(ctx, values)
     render = render_from(values)
     params = params_from(values, from_preset=ctx.meta.get("melcli.preset"))
     options = run_options(values, dry_run=dry_run)
