@@ -224,3 +224,48 @@ def test_the_docs_table_of_kinds_is_the_code_s() -> None:
             shown = {k for k, mark in marks if mark == "yes"}
             assert shown == {k for k in kinds if name in APPLIES[k]}, name
     assert seen == set().union(*APPLIES.values())
+
+
+# ------------------------------------------------------- 5 MELCLI_* variables
+def test_an_unknown_variable_is_warned_about(mixed: Path, tmp_path: Path) -> None:
+    env = {"MELCLI_BOGUS": "1", "MELCLI_NMELS": "64"}
+    result = invoke("mel", mixed / "a.wav", "-o", tmp_path / "out", env=env)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[:2] == [
+        "warning: MELCLI_BOGUS is set but names no option of melcli mel; it is ignored",
+        "warning: MELCLI_NMELS is set but names no option of melcli mel "
+        "(did you mean MELCLI_N_MELS?); it is ignored",
+    ]
+
+
+def test_known_variables_are_not_warned_about(mixed: Path, tmp_path: Path) -> None:
+    env = {"MELCLI_N_MELS": "64", "MELCLI_JOBS": "1"}
+    result = invoke("mel", mixed / "a.wav", "-o", tmp_path / "out", env=env)
+    assert result.stderr == "1 written.\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "'--n-mels' (from MELCLI_N_MELS): 'abc' is not a valid integer."),
+        ("0", "--n-mels (from MELCLI_N_MELS): n_mels=0 must be a positive integer"),
+    ],
+)
+def test_a_bad_value_names_its_variable(
+    value: str, message: str, mixed: Path, tmp_path: Path
+) -> None:
+    env = {"MELCLI_N_MELS": value}
+    result = CliRunner().invoke(
+        cli, ["mel", str(mixed / "a.wav"), "-o", str(tmp_path / "out")], env=env
+    )
+    # The message is completed by melcli.cli.main; as a process:
+    done = subprocess.run(
+        [sys.executable, "-m", "melcli", "mel", mixed / "a.wav", "-o", tmp_path / "o"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=RUN_LIMIT,
+        check=False,
+    )
+    assert result.exit_code == done.returncode == 2
+    assert done.stderr.splitlines()[-1] == f"Error: Invalid value for {message}"

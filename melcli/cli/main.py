@@ -11,6 +11,7 @@ import click
 
 from .. import interrupts
 from ..session import tune_allocator
+from .config import name_the_source
 from .group import ClosedPipe, cli
 
 #: The exit status of a command whose stdout was closed early (``| head``):
@@ -55,6 +56,8 @@ def _run_command() -> int:
             click.echo("Aborted!", err=True)
             return 1
         except click.ClickException as exc:
+            if isinstance(exc, click.BadParameter):
+                name_the_source(exc)
             exc.show()
             return exc.exit_code
         except ClosedPipe:

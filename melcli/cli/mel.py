@@ -17,7 +17,12 @@ from ..errors import MelcliError
 from ..report import PROGRESS_INTERVAL
 from ..session import Inputs, run_session
 from .applies import warn_inapplicable
-from .config import add_envvars, load_config, print_effective_config
+from .config import (
+    add_envvars,
+    load_config,
+    print_effective_config,
+    warn_unknown_envvars,
+)
 from .console import Console, print_dry_run, print_stats
 from .features import fbank_options, feature_options, pipeline_options
 from .group import CannotStart, cli
@@ -170,6 +175,7 @@ def mel(
     error or OUT locked by another run, 130/143 interrupted, 141 stdout
     closed early (| head).
     """
+    warn_unknown_envvars(ctx.command)
     apply_preset(ctx, values)
     warn_inapplicable(ctx, values)
     render = render_from(values)

@@ -37,6 +37,7 @@ from ..session import (
     check_out,
     parse_size,
 )
+from .config import option_hint
 from .help import (
     BAD_INPUT,
     CLIPS,
@@ -384,7 +385,7 @@ def check_run_options(options: RunOptions) -> None:
     try:
         options.validate()
     except ParameterError as exc:
-        hint = f"'--{(exc.param or '').replace('_', '-')}'"
+        hint = f"'{option_hint(exc.param or '')}'"
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
@@ -398,7 +399,7 @@ def render_from(values: dict[str, Any]) -> RenderParams:
     try:
         return render.validate()
     except ParameterError as exc:
-        hint = f"--{(exc.param or '').replace('_', '-')}"
+        hint = option_hint(exc.param or "")
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
@@ -436,11 +437,12 @@ def params_from(
     try:
         return MelParams(**fields).validate()
     except ParameterError as exc:
-        hint = f"--{exc.param.replace('_', '-')}" if exc.param else None
+        hint = option_hint(exc.param) if exc.param else None
         message = str(exc)
         preset = (from_preset or {}).get(exc.param or "")
         if preset is not None:
-            message += f" ({hint} comes from --preset {preset[0]}; set it too)"
+            flag = f"--{(exc.param or '').replace('_', '-')}"
+            message += f" ({flag} comes from --preset {preset[0]}; set it too)"
         raise click.BadParameter(message, param_hint=hint) from None
 
 
