@@ -121,10 +121,10 @@ class Report:
         if failed := self.count(Status.FAILED):
             parts.append(f"{failed} failed")
         if self.pruned:
-            parts.append(f"{_plural(len(self.pruned), 'stale output')} removed")
+            parts.append(f"{plural(len(self.pruned), 'stale output')} removed")
         elif self.stale:
             parts.append(
-                f"{_plural(len(self.stale), 'stale output')} (--prune removes them)"
+                f"{plural(len(self.stale), 'stale output')} (--prune removes them)"
             )
         if self.stopped_early:
             parts.append(f"{self.not_tried} not tried")
@@ -217,7 +217,8 @@ def _duration(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
-def _plural(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
+    """``1 input``, ``3 inputs``."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
