@@ -158,6 +158,9 @@ class Events:
     def started(self, total: int) -> None:
         """Tell that the run starts: ``total`` inputs (jobs, problems, skipped)."""
 
+    def sharded(self, shard: sharding.Shard, total: int) -> None:
+        """With a shard: ``total`` inputs in all shards, before this one's are taken."""
+
     def result(self, result: Result) -> None:
         """One input's result is in (and recorded)."""
 
@@ -271,7 +274,10 @@ def run_session(
     check_out(inputs.sources, out)
     if options.scheduler is not None and not options.dry_run:
         _prepare_cluster(options.scheduler)
-    the_plan = sharding.with_shard(_plan(inputs, out, png=png), options.shard)
+    whole = _plan(inputs, out, png=png)
+    the_plan = sharding.with_shard(whole, options.shard)
+    if options.shard is not None:
+        events.sharded(options.shard, _total(whole))
     if options.dry_run:
         found = dry_run(the_plan, out, params=params, render=render, options=options)
         return Outcome(dry_run=found, total=_total(the_plan))

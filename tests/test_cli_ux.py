@@ -269,3 +269,32 @@ def test_a_bad_value_names_its_variable(
     )
     assert result.exit_code == done.returncode == 2
     assert done.stderr.splitlines()[-1] == f"Error: Invalid value for {message}"
+
+
+# ------------------------------------------------------------- 7 empty shard
+def test_an_empty_shard_says_so(mixed: Path, tmp_path: Path) -> None:
+    from melcli.discover import plan
+    from melcli.shard import shard_of
+
+    rels = [job.rel for job in plan([mixed], tmp_path / "out").jobs]
+    empty = next(i for i in range(50) if all(shard_of(r, 50) != i for r in rels))
+    result = invoke("mel", mixed, "-o", tmp_path / "out", "--shard", f"{empty}/50")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"warning: no input falls in shard {empty}/50 (10 inputs in all)",
+        "0 written.",
+    ]
+
+
+def test_nothing_found_is_still_said(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = invoke("mel", tmp_path / "empty", "-o", tmp_path / "out")
+    assert result.stderr.splitlines()[0] == "warning: no audio files found"
+
+
+def test_shard_help_names_the_manifest_as_written(mixed: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert invoke("mel", mixed, "-o", out, "--shard", "3/10").exit_code in (0, 1)
+    help_text = " ".join(invoke("mel", "--help").stdout.split())
+    (part,) = out.glob("manifest.shard-*.jsonl")
+    assert f"for 3/10 {part.name};" in help_text

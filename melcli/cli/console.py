@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..report import Progress, Report, Result, Status, display_path
+from ..report import Progress, Report, Result, Status, display_path, plural
 from ..session import DryRun, Events, StatsOutcome
 
 if TYPE_CHECKING:
@@ -58,11 +58,17 @@ class Console(Events):
         self.bar: Any = None
         self.progress: Progress | None = None
         self.progressed = False
+        #: With --shard: the shard, and the inputs of all shards.
+        self.shard: tuple[object, int] | None = None
 
     def removed_leftover(self, path: Path) -> None:
         """Under ``--verbose``, name a temp file a killed run left."""
         if self.asked_verbose:
             click.echo(f"removed leftover {display_path(path)}", err=True)
+
+    def sharded(self, shard: object, total: int) -> None:
+        """Note the shard and the inputs of all shards (to explain an empty one)."""
+        self.shard = (shard, total)
 
     def started(self, total: int) -> None:
         """Start the progress bar, or the progress lines of a log."""
@@ -124,7 +130,15 @@ class Console(Events):
             quiet=self.quiet,
             verbose=self.asked_verbose,
             recap=self.progressed,
+            nothing=self.why_nothing(),
         )
+
+    def why_nothing(self) -> str:
+        """Say why a run has no input: none found, or none in its shard."""
+        if self.shard is not None and self.shard[1]:
+            shard, total = self.shard
+            return f"no input falls in shard {shard} ({plural(total, 'input')} in all)"
+        return "no audio files found"
 
     def close(self) -> None:
         """Close the bar, if there is one."""
@@ -134,7 +148,13 @@ class Console(Events):
 
 
 def print_outcome(
-    report: Report, *, total: int, quiet: bool, verbose: bool, recap: bool
+    report: Report,
+    *,
+    total: int,
+    quiet: bool,
+    verbose: bool,
+    recap: bool,
+    nothing: str = "no audio files found",
 ) -> None:
     """Print what a run did: removed and stale outputs, warnings, the summary.
 
@@ -152,7 +172,7 @@ def print_outcome(
         click.echo(f"error: {display_path(one_line(error))}", err=True)
     if not quiet or report.interrupted_by is not None:
         if total == 0:
-            click.echo("warning: no audio files found", err=True)
+            click.echo(f"warning: {nothing}", err=True)
         click.echo(report.summary(), err=True)
     if not quiet and recap and report.failures:
         # In a long log the errors are far apart: all of them once more.

@@ -320,9 +320,9 @@ def scale_options(fn: F) -> F:
             default=None,
             help="Process only shard I of N (0 <= I < N): the inputs whose "
             "relative path hashes to I, so N machines split SRC with no "
-            "coordinator. Each shard keeps OUT/manifest.shard-I-of-N.jsonl; "
-            "'melcli merge OUT' combines them. Not with --format webdataset "
-            "or --stats.",
+            "coordinator. Each shard keeps its manifest in OUT, for 3/10 "
+            "manifest.shard-0003-of-0010.jsonl; 'melcli merge OUT' combines "
+            "them. Not with --format webdataset or --stats.",
         ),
     ]
     return with_options(fn, options)
