@@ -298,3 +298,24 @@ def test_shard_help_names_the_manifest_as_written(mixed: Path, tmp_path: Path) -
     help_text = " ".join(invoke("mel", "--help").stdout.split())
     (part,) = out.glob("manifest.shard-*.jsonl")
     assert f"for 3/10 {part.name};" in help_text
+
+
+# ------------------------------------------------------ 8 --include took none
+def test_include_that_takes_nothing_says_how_paths_are_matched(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    write_audio("dogs/bark.wav", noise(seconds=0.3))
+    src = tmp_path / "audio"
+    out = tmp_path / "out"
+    pattern = f"{src.name}/dogs/*"
+    result = invoke("mel", src, "-o", out, "--include", pattern, "--json")
+    assert result.stderr.splitlines() == [
+        f"warning: --include '{pattern}' took none of 1 file found: patterns "
+        "are matched against each path relative to its SRC "
+        f"({src / 'dogs' / 'bark.wav'} is dogs/bark.wav)",
+        "0 written, 1 skipped.",
+    ]
+    assert len(json.loads(result.stdout)["warnings"]) == 1
+    # The pattern as the hint says: no warning.
+    result = invoke("mel", src, "-o", out, "--include", "dogs/*")
+    assert result.stderr == "1 written.\n"

@@ -48,8 +48,17 @@ class Console(Events):
     """
 
     def __init__(
-        self, *, quiet: bool, verbose: bool, progress_interval: float = 0.0
+        self,
+        *,
+        quiet: bool,
+        verbose: bool,
+        progress_interval: float = 0.0,
+        include: tuple[str, ...] = (),
+        sources: tuple[Path, ...] = (),
     ) -> None:
+        #: --include's patterns and the SRC they apply to (for a hint).
+        self.include = include
+        self.sources = sources
         self.quiet = quiet
         self.asked_verbose = verbose
         self.verbose = verbose and not quiet
@@ -124,6 +133,8 @@ class Console(Events):
     def finished(self, report: Report) -> None:
         """Close the bar; print the removed and stale outputs, and the summary."""
         self.close()
+        if hint := include_hint(report, self.include, self.sources):
+            report.warnings.append(hint)
         print_outcome(
             report,
             total=self.total,
@@ -145,6 +156,35 @@ class Console(Events):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+#: The reason of an input --include passes over (melcli.discover).
+NOT_INCLUDED = "does not match --include"
+
+
+def include_hint(
+    report: Report, include: tuple[str, ...], sources: tuple[Path, ...]
+) -> str | None:
+    """When ``include`` passed over every input, say what its patterns match.
+
+    They are matched against each path relative to its SRC: ``audio/dogs/*``
+    matches nothing under SRC ``audio``.
+    """
+    passed = [r.src for r in report.results if r.reason == NOT_INCLUDED]
+    others = [r for r in report.results if r.status is not Status.SKIPPED]
+    if not include or not passed or others:
+        return None
+    patterns = " ".join(repr(p) for p in include)
+    hint = (
+        f"--include {patterns} took none of {plural(len(passed), 'file')} found: "
+        "patterns are matched against each path relative to its SRC"
+    )
+    example = passed[0]
+    for src in sources:
+        if src.is_dir() and example.is_relative_to(src):
+            rel = example.relative_to(src).as_posix()
+            return f"{hint} ({display_path(example)} is {display_path(rel)})"
+    return hint
 
 
 def print_outcome(

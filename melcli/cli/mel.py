@@ -191,6 +191,7 @@ def mel(
     check_run_options(options)
     inputs = Inputs(src, listed, chosen_extensions(extensions), include, exclude)
     console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
+    console.include, console.sources = include, src  # for a hint if none is taken
     try:
         outcome = run_session(
             inputs,
