@@ -319,3 +319,35 @@ def test_include_that_takes_nothing_says_how_paths_are_matched(
     # The pattern as the hint says: no warning.
     result = invoke("mel", src, "-o", out, "--include", "dogs/*")
     assert result.stderr == "1 written.\n"
+
+
+# ------------------------------------------------------- 9 merge and stats
+def test_merge_with_no_parts_says_it_once(tmp_path: Path) -> None:
+    (tmp_path / "fso").mkdir()
+    result = invoke("merge", tmp_path / "fso")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: no manifest parts (manifest.shard-*.jsonl) in {tmp_path / 'fso'}: "
+        "nothing to merge (run 'melcli mel --shard I/N' into it first)"
+    ]
+
+
+def test_stats_with_no_arrays_names_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = invoke("stats", tmp_path / "empty")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'empty'}: no arrays to compute statistics over "
+        "(stats.npz not written)"
+    ]
+
+
+def test_stats_names_a_bad_array_once(tmp_path: Path) -> None:
+    import numpy as np
+
+    (tmp_path / "out").mkdir()
+    np.save(tmp_path / "out" / "a.npy", np.full((4, 5), np.nan, np.float32))
+    result = invoke("stats", tmp_path / "out")
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'out' / 'a.npy'}: array holds NaN or Inf values"
+    ]
