@@ -351,3 +351,26 @@ def test_stats_names_a_bad_array_once(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"error: {tmp_path / 'out' / 'a.npy'}: array holds NaN or Inf values"
     ]
+
+
+# ------------------------------------------------- 10 presets NAME, info help
+def test_an_unknown_preset_is_named_with_the_list() -> None:
+    from melcli.presets import PRESETS
+
+    result = invoke("presets", "foo")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0].endswith(" presets [OPTIONS] [NAME]...")
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for 'NAME': 'foo' is not a preset; the presets are: "
+        + ", ".join(PRESETS)
+    )
+    assert invoke("presets", "ast").stdout.startswith("ast: ")
+
+
+def test_info_help_says_what_info_does_with_a_list() -> None:
+    info_help = " ".join(invoke("info", "--help").stdout.split())
+    assert "Outputs mirror" not in info_help
+    assert "'meta'" not in info_help
+    assert "the other columns are not shown" in info_help
+    mel_help = " ".join(invoke("mel", "--help").stdout.split())
+    assert "Outputs mirror the paths relative to --root." in mel_help

@@ -90,34 +90,47 @@ def selection_options(fn: F) -> F:
     return with_options(fn, options)
 
 
-@help_group(INPUT_SELECTION)
-def list_options(fn: F) -> F:
-    """``--files-from``, ``--path-column``, ``--root``: inputs listed in a file."""
-    options = [
-        click.option(
-            "--files-from",
-            metavar="FILE",
-            help="Also take the files listed in FILE ('-': standard input): one "
-            "path a line, or a CSV/TSV table with a header (.csv/.tsv, or with "
-            "--path-column) whose other columns go into each input's manifest "
-            "entry as 'meta'. Outputs mirror the paths relative to --root.",
-        ),
-        click.option(
-            "--path-column",
-            metavar="NAME",
-            help="The table column holding the paths. [default: 'path', else "
-            "the one column named like filename, file, audio...]",
-        ),
-        click.option(
-            "--root",
-            "list_root",
-            type=click.Path(file_okay=False, path_type=Path),
-            metavar="DIR",
-            help="The folder the listed paths are relative to, and mirrored "
-            "from. [default: the folder of FILE; for '-' the current folder]",
-        ),
-    ]
-    return with_options(fn, options)
+def _list_options(*, table: str, root: str) -> Callable[[F], F]:
+    """Make the ``--files-from`` bundle, saying what the command does with the list."""
+
+    @help_group(INPUT_SELECTION)
+    def bundle(fn: F) -> F:
+        options = [
+            click.option(
+                "--files-from",
+                metavar="FILE",
+                help="Also take the files listed in FILE ('-': standard input): "
+                "one path a line, or a CSV/TSV table with a header (.csv/.tsv, or "
+                f"with --path-column){table}",
+            ),
+            click.option(
+                "--path-column",
+                metavar="NAME",
+                help="The table column holding the paths. [default: 'path', else "
+                "the one column named like filename, file, audio...]",
+            ),
+            click.option(
+                "--root",
+                "list_root",
+                type=click.Path(file_okay=False, path_type=Path),
+                metavar="DIR",
+                help=f"The folder the listed paths are relative to{root}. "
+                "[default: the folder of FILE; for '-' the current folder]",
+            ),
+        ]
+        return with_options(fn, options)
+
+    return bundle
+
+
+#: ``mel``'s: the other columns become labels, outputs mirror the paths.
+list_options = _list_options(
+    table=" whose other columns go into each input's manifest entry as 'meta'. "
+    "Outputs mirror the paths relative to --root.",
+    root=", and mirrored from",
+)
+#: ``info``'s: it only reads the files (a table's other columns are not shown).
+info_list_options = _list_options(table="; the other columns are not shown.", root="")
 
 
 @help_group(OUTPUT)
