@@ -327,13 +327,13 @@ class _Run:
             if not manifest.entries[key].get("stamps"):
                 manifest.forget(key)  # nothing on disk: just forget the input
             elif prune:
-                report.pruned.extend(_prune(manifest, key))
+                report.prune(_prune(manifest, key))
             else:
                 entry = manifest.entries[key]
                 report.stale.append(storage_of(entry).shown(manifest, key))
         if prune:
             for key in self.build.other_settings:
-                report.pruned.extend(_prune(manifest, key))
+                report.prune(_prune(manifest, key))
         elif self.build.other_settings:
             count = len(self.build.other_settings)
             report.warnings.append(other_settings_warning(count, manifest.out))

@@ -77,9 +77,11 @@ class Report:
     """Counts outcomes as results come in, and turns them into an exit code."""
 
     results: list[Result] = field(default_factory=list)
-    #: Outputs whose input is gone (see ``--prune``), and those removed.
+    #: Outputs whose input is gone (see ``--prune``), one shown per input, and
+    #: those removed (every file), of ``pruned_inputs`` inputs.
     stale: list[Path] = field(default_factory=list)
     pruned: list[Path] = field(default_factory=list)
+    pruned_inputs: int = 0
     #: The signal that stopped the run early, if any (2 SIGINT, 15 SIGTERM).
     interrupted_by: int | None = None
     elapsed: float = 0.0
@@ -94,6 +96,11 @@ class Report:
     def add(self, result: Result) -> None:
         """Record one file's result."""
         self.results.append(result)
+
+    def prune(self, removed: list[Path]) -> None:
+        """Record the outputs of one input removed by ``--prune`` (if any was)."""
+        self.pruned.extend(removed)
+        self.pruned_inputs += 1 if removed else 0
 
     def count(self, status: Status) -> int:
         """How many files ended in ``status``."""
@@ -120,8 +127,9 @@ class Report:
             parts.append(f"{skipped} skipped")
         if failed := self.count(Status.FAILED):
             parts.append(f"{failed} failed")
-        if self.pruned:
-            parts.append(f"{plural(len(self.pruned), 'stale output')} removed")
+        # Counted by input, with --prune or not (an input's .npy and .png: 1).
+        if self.pruned_inputs:
+            parts.append(f"{plural(self.pruned_inputs, 'stale output')} removed")
         elif self.stale:
             parts.append(
                 f"{plural(len(self.stale), 'stale output')} (--prune removes them)"
@@ -144,8 +152,9 @@ class Report:
             "failed": self.count(Status.FAILED),
             "stale": [os.fsdecode(p) for p in self.stale],
             "pruned": [os.fsdecode(p) for p in self.pruned],
-            "failures": [
-                {"path": os.fsdecode(r.src), "reason": r.reason} for r in self.failures
+            "failures": [  # by path: the same for the same run, whatever -j
+                {"path": os.fsdecode(r.src), "reason": r.reason}
+                for r in sorted(self.failures, key=lambda r: os.fsencode(r.src))
             ],
             "warnings": list(self.warnings),
             "errors": list(self.errors),

@@ -374,3 +374,36 @@ def test_info_help_says_what_info_does_with_a_list() -> None:
     assert "the other columns are not shown" in info_help
     mel_help = " ".join(invoke("mel", "--help").stdout.split())
     assert "Outputs mirror the paths relative to --root." in mel_help
+
+
+# ------------------------------------------------- 11 deterministic summaries
+def test_json_failures_are_sorted_by_path() -> None:
+    from melcli.report import Report, Result, Status
+
+    report = Report()
+    for name in ("c.wav", "a.wav", "b.wav"):  # as workers finished them
+        report.add(Result(src=Path(name), status=Status.FAILED, reason="bad"))
+    paths = [f["path"] for f in report.to_json()["failures"]]  # type: ignore[union-attr]
+    assert paths == ["a.wav", "b.wav", "c.wav"]
+
+
+def test_stale_outputs_are_counted_by_input_with_or_without_prune(
+    mixed: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert invoke("mel", mixed, "-o", out, "--png", "-j", "1").exit_code == 1
+    (mixed / "c.wav").unlink()
+    (mixed / "d.wav").unlink()
+    kept = invoke("mel", mixed, "-o", out, "--png", "-j", "1")
+    assert "2 stale outputs (--prune removes them)." in kept.stderr
+    pruned = invoke("mel", mixed, "-o", out, "--png", "-j", "1", "--prune", "--json")
+    assert pruned.stderr.splitlines()[-1].endswith(", 2 stale outputs removed.")
+    assert len(json.loads(pruned.stdout)["pruned"]) == 4  # .npy and .png each
+
+
+def test_print_config_shows_the_default_extensions() -> None:
+    from melcli.discover import DEFAULT_EXTENSIONS
+
+    shown = invoke("mel", "--print-config").stdout
+    (line,) = [x for x in shown.splitlines() if x.startswith("ext = ")]
+    assert line == f"ext = {json.dumps(sorted(DEFAULT_EXTENSIONS))}  # default"

@@ -37,6 +37,16 @@ def _option_name(param: click.Option) -> str:
 _MULTIPLE = {"extensions", "include", "exclude"}
 
 
+def _default_extensions() -> list[str]:
+    from ..discover import DEFAULT_EXTENSIONS
+
+    return sorted(DEFAULT_EXTENSIONS)
+
+
+#: Options whose empty value stands for a default list (--print-config shows it).
+_EMPTY_MEANS = {"extensions": _default_extensions}
+
+
 def load_config(ctx: click.Context, path: Path | None) -> None:
     """Read the config file into ``ctx.default_map``, rejecting unknown keys."""
     source = path
@@ -101,6 +111,8 @@ def print_effective_config(ctx: click.Context) -> None:
             preset, value = from_preset[param.name]
             where = f"preset {preset}"
         key = _option_name(param)
+        if param.name in _EMPTY_MEANS and not value:
+            value = _EMPTY_MEANS[param.name]()  # what the run takes
         shown = _toml_value(param, value)
         if shown is None:  # unset, with no word for it: keep the line valid TOML
             click.echo(f"# {key} is unset  # {where}")
