@@ -407,3 +407,38 @@ def test_print_config_shows_the_default_extensions() -> None:
     shown = invoke("mel", "--print-config").stdout
     (line,) = [x for x in shown.splitlines() if x.startswith("ext = ")]
     assert line == f"ext = {json.dumps(sorted(DEFAULT_EXTENSIONS))}  # default"
+
+
+# ------------------------------------------------- 12 options, not parameters
+def test_segment_with_png_names_the_options(mixed: Path, tmp_path: Path) -> None:
+    result = invoke("mel", mixed, "-o", tmp_path / "out", "--segment", "2", "--png")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--segment': --segment 2.0 cannot be combined "
+        "with --png"
+    )
+
+
+def test_min_duration_skips_name_the_option(mixed: Path, tmp_path: Path) -> None:
+    import melcli
+
+    args = ("mel", mixed / "a.wav", "-o", tmp_path / "out", "--min-duration", "1.2")
+    result = invoke(*args, "-v")
+    assert result.stderr.splitlines()[0] == (
+        f"skipped {mixed / 'a.wav'}: shorter than --min-duration 1.2 s (0.3 s)"
+    )
+    # The Python API keeps its parameter's name.
+    report = melcli.run(
+        [mixed / "a.wav"], tmp_path / "api", params=melcli.MelParams(min_duration=1.2)
+    )
+    assert report.results[0].reason == "shorter than min_duration=1.2 s (0.3 s)"
+
+
+def test_as_options_leaves_other_names_alone() -> None:
+    from melcli.cli.console import as_options
+
+    text = "n_fft=2048 is too large for input signal of length=441"
+    assert (
+        as_options(text) == "--n-fft 2048 is too large for input signal of length=441"
+    )
+    assert as_options("kind='fbank' needs x") == "--kind fbank needs x"

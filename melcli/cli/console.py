@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..params import MelParams
 from ..report import Progress, Report, Result, Status, display_path, plural
 from ..session import DryRun, Events, StatsOutcome
 
@@ -29,6 +31,30 @@ def echo_error(path: Path, reason: str) -> None:
 def one_line(text: str) -> str:
     """Return ``text`` on one line, its runs of whitespace made single spaces."""
     return " ".join(text.split())
+
+
+#: ``name=value`` in the library's messages, for a setting that is an option.
+_SETTING = re.compile(r"\b([a-z][a-z0-9_]*)=('[^']*'|[^\s,;:)]+)")
+#: The settings that are options of the same name (dashes for underscores).
+_OPTIONS = frozenset((*MelParams.__dataclass_fields__, "png"))
+
+
+def as_options(text: str) -> str:
+    """Name settings as the command line spells them, in a library message.
+
+    ``segment=2.0 cannot be combined with png=True`` becomes ``--segment 2.0
+    cannot be combined with --png``; ``min_duration=1.2 s``, ``--min-duration
+    1.2 s``. The Python API keeps its parameter names.
+    """
+
+    def option(match: re.Match[str]) -> str:
+        name, value = match[1], match[2]
+        if name not in _OPTIONS:
+            return match[0]
+        flag = f"--{name.replace('_', '-')}"
+        return flag if value == "True" else f"{flag} {value.strip(chr(39))}"
+
+    return _SETTING.sub(option, text)
 
 
 def stats_line(stats: DatasetStats, dest: Path) -> str:
@@ -113,7 +139,8 @@ class Console(Events):
             self.bar.update(1)
         if result.status is Status.SKIPPED:
             if self.verbose:
-                self.echo(f"skipped {display_path(result.src)}: {result.reason}")
+                reason = as_options(result.reason)
+                self.echo(f"skipped {display_path(result.src)}: {reason}")
             return
         if not self.quiet:
             for warning in result.warnings:
@@ -124,7 +151,7 @@ class Console(Events):
         if result.status is Status.FAILED:
             self.echo(
                 f"error: {display_path(result.src)}: "
-                f"{display_path(one_line(result.reason))}"
+                f"{display_path(one_line(as_options(result.reason)))}"
             )
         elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
@@ -220,7 +247,8 @@ def print_outcome(
         click.echo(f"{len(failures)} failed, by path:", err=True)
         for r in failures:
             click.echo(
-                f"  {display_path(r.src)}: {display_path(one_line(r.reason))}",
+                f"  {display_path(r.src)}: "
+                f"{display_path(one_line(as_options(r.reason)))}",
                 err=True,
             )
 

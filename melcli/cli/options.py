@@ -344,11 +344,14 @@ def scale_options(fn: F) -> F:
 def check_png_option(png: bool, params: MelParams) -> None:
     """``--png`` with segments in files is a usage error naming ``--segment``."""
     from ..segment import check_png
+    from .console import as_options
 
     try:
         check_png(png, params)
     except ParameterError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--segment'") from None
+        raise click.BadParameter(
+            as_options(str(exc)), param_hint="'--segment'"
+        ) from None
 
 
 def check_inputs(
