@@ -212,7 +212,9 @@ class RunInterrupted(interrupts.Interrupted):
     """A run stopped by SIGINT or SIGTERM, once what had finished was recorded.
 
     A :class:`KeyboardInterrupt` (as Ctrl-C raises) that carries the run's
-    report.
+    report; ``str()`` of it is the report's summary line. Uncaught, Python
+    exits with status 1 (it gives 130 to ``KeyboardInterrupt`` itself only): a
+    script that wants the command's 130/143 exits with ``report.exit_code``.
 
     Attributes
     ----------
@@ -224,6 +226,10 @@ class RunInterrupted(interrupts.Interrupted):
     def __init__(self, report: Report) -> None:
         super().__init__(report.interrupted_by or signal.SIGINT)
         self.report = report
+
+    def __str__(self) -> str:
+        """Return the run's summary line (``interrupted: 3 written. ...``)."""
+        return self.report.summary()
 
 
 def run_plan(

@@ -442,3 +442,38 @@ def test_as_options_leaves_other_names_alone() -> None:
         as_options(text) == "--n-fft 2048 is too large for input signal of length=441"
     )
     assert as_options("kind='fbank' needs x") == "--kind fbank needs x"
+
+
+# ------------------------------------------------------- 13 RunInterrupted
+def test_run_interrupted_says_the_summary() -> None:
+    import signal
+
+    import melcli
+    from melcli.report import Report, Result, Status
+
+    report = Report(interrupted_by=signal.SIGTERM)
+    report.add(Result(src=Path("a.wav"), status=Status.WRITTEN))
+    exc = melcli.RunInterrupted(report)
+    assert str(exc) == "interrupted: 1 written. Run again to finish."
+    assert isinstance(exc, KeyboardInterrupt)  # caught as Ctrl-C is
+    assert report.exit_code == 143
+
+
+def test_an_uncaught_run_interrupted_shows_its_summary(tmp_path: Path) -> None:
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import melcli\n"
+        "from melcli.report import Report\n"
+        "raise melcli.RunInterrupted(Report(interrupted_by=2))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, script],
+        capture_output=True,
+        text=True,
+        timeout=RUN_LIMIT,
+        check=False,
+    )
+    assert done.stderr.splitlines()[-1] == (
+        "melcli.batch.RunInterrupted: interrupted: 0 written. Run again to finish."
+    )
+    assert done.returncode != 0
