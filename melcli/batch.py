@@ -212,7 +212,9 @@ class RunInterrupted(interrupts.Interrupted):
     """A run stopped by SIGINT or SIGTERM, once what had finished was recorded.
 
     A :class:`KeyboardInterrupt` (as Ctrl-C raises) that carries the run's
-    report.
+    report; ``str()`` of it is the report's summary line. Uncaught, Python
+    exits with status 1 (it gives 130 to ``KeyboardInterrupt`` itself only): a
+    script that wants the command's 130/143 exits with ``report.exit_code``.
 
     Attributes
     ----------
@@ -224,6 +226,10 @@ class RunInterrupted(interrupts.Interrupted):
     def __init__(self, report: Report) -> None:
         super().__init__(report.interrupted_by or signal.SIGINT)
         self.report = report
+
+    def __str__(self) -> str:
+        """Return the run's summary line (``interrupted: 3 written. ...``)."""
+        return self.report.summary()
 
 
 def run_plan(
@@ -327,13 +333,13 @@ class _Run:
             if not manifest.entries[key].get("stamps"):
                 manifest.forget(key)  # nothing on disk: just forget the input
             elif prune:
-                report.pruned.extend(_prune(manifest, key))
+                report.prune(_prune(manifest, key))
             else:
                 entry = manifest.entries[key]
                 report.stale.append(storage_of(entry).shown(manifest, key))
         if prune:
             for key in self.build.other_settings:
-                report.pruned.extend(_prune(manifest, key))
+                report.prune(_prune(manifest, key))
         elif self.build.other_settings:
             count = len(self.build.other_settings)
             report.warnings.append(other_settings_warning(count, manifest.out))
@@ -355,6 +361,7 @@ class _Run:
                 for task, outcome in outcomes:
                     result = self.take(task, outcome)
                     if fail_fast and result.status is Status.FAILED:
+                        self.report.stopped_early = True
                         break
                 if prune:
                     self.writer.compact()
@@ -367,6 +374,10 @@ class _Run:
         except KeyboardInterrupt as exc:  # during the run, or its clean-up
             self.report.interrupted_by = interrupts.signal_number(exc)
             raise RunInterrupted(self.report) from exc
+        if self.report.stopped_early:
+            plan = the_plan
+            planned = len(plan.jobs) + len(plan.problems) + len(plan.skipped)
+            self.report.not_tried = planned - len(self.report.results)
         return self.report
 
     def record_known(self, the_plan: Plan) -> None:

@@ -47,7 +47,7 @@ from urllib.parse import quote
 
 from . import waveform
 from ._gallery_page import PAGE_TEMPLATE
-from .errors import MelcliError, describe_exception, os_reason
+from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest
 from .report import display_path
 from .runners import default_jobs
@@ -98,6 +98,8 @@ class GalleryReport:
         Thumbnails drawn and waveforms read from sources by this build, and
         those kept from an earlier one (waveforms the run recorded are in
         neither).
+    from_run : int
+        Inputs shown with the PNG the run drew (``--png``): nothing to draw.
     removed : int
         Files of an earlier build no page uses any more, deleted.
     notes : list of str
@@ -112,6 +114,7 @@ class GalleryReport:
     pages: int = 0
     drawn: int = 0
     reused: int = 0
+    from_run: int = 0
     removed: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -161,6 +164,9 @@ def build_gallery(
     MelcliError
         If ``out`` has no manifest, or ``OUT/gallery`` leads out of OUT or
         cannot be written.
+    ParameterError
+        If ``group_by`` is a column no entry's ``meta`` has (the message lists
+        those there are); nothing is written.
     """
     if page_size < 1:
         raise MelcliError(f"page_size={page_size!r} must be a positive integer")
@@ -168,9 +174,9 @@ def build_gallery(
     if not (root / MANIFEST_NAME).is_file():
         raise MelcliError(f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)")
     manifest = Manifest.load(root)
-    gallery = _gallery_dir(root)
     entries = sorted(manifest.entries.values(), key=lambda e: str(e["key"]))
     column = _grouping(entries, group_by)
+    gallery = _gallery_dir(root)
     cards = [e for e in entries if e.get("status") in _OK]
     problems = [e for e in entries if e.get("status") not in _OK]
     cards.sort(key=lambda e: (_group_of(e, column), _name_of(e)))
@@ -211,13 +217,29 @@ def build_gallery(
     report.removed += _remove_unused(gallery / "thumbs", used, _THUMB_NAME)
     report.inputs, report.problems = len(records), len(problems)
     report.groups, report.pages = len(groups), len(pages)
+    report.from_run = sum(1 for record in records if "f" in record)
     return report
 
 
 # ---------------------------------------------------------------- grouping
 def _grouping(entries: list[Entry], group_by: str | None) -> str:
-    """Return the ``meta`` column to group by, or :data:`FOLDER`."""
+    """Return the ``meta`` column to group by, or :data:`FOLDER`.
+
+    Raises :class:`ParameterError` (``param="group_by"``) for a column no
+    entry has, naming those there are.
+    """
+    if group_by == FOLDER:
+        return group_by
     if group_by is not None:
+        metas = [e["meta"] for e in entries if isinstance(e.get("meta"), dict)]
+        columns = sorted({str(column) for meta in metas for column in meta})
+        if group_by not in columns:
+            choices = ", ".join(repr(c) for c in [FOLDER, *columns])
+            raise ParameterError(
+                f"group_by={group_by!r} is not a column of the manifest's meta "
+                f"labels; choose one of {choices}",
+                param="group_by",
+            )
         return group_by
     has_label = any(
         isinstance(e.get("meta"), dict) and DEFAULT_LABEL in e["meta"] for e in entries

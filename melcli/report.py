@@ -77,9 +77,11 @@ class Report:
     """Counts outcomes as results come in, and turns them into an exit code."""
 
     results: list[Result] = field(default_factory=list)
-    #: Outputs whose input is gone (see ``--prune``), and those removed.
+    #: Outputs whose input is gone (see ``--prune``), one shown per input, and
+    #: those removed (every file), of ``pruned_inputs`` inputs.
     stale: list[Path] = field(default_factory=list)
     pruned: list[Path] = field(default_factory=list)
+    pruned_inputs: int = 0
     #: The signal that stopped the run early, if any (2 SIGINT, 15 SIGTERM).
     interrupted_by: int | None = None
     elapsed: float = 0.0
@@ -87,10 +89,18 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     #: Failures of the run rather than of a file (the manifest not written).
     errors: list[str] = field(default_factory=list)
+    #: ``fail_fast`` stopped the run at a failure, leaving ``not_tried`` inputs.
+    stopped_early: bool = False
+    not_tried: int = 0
 
     def add(self, result: Result) -> None:
         """Record one file's result."""
         self.results.append(result)
+
+    def prune(self, removed: list[Path]) -> None:
+        """Record the outputs of one input removed by ``--prune`` (if any was)."""
+        self.pruned.extend(removed)
+        self.pruned_inputs += 1 if removed else 0
 
     def count(self, status: Status) -> int:
         """How many files ended in ``status``."""
@@ -117,13 +127,18 @@ class Report:
             parts.append(f"{skipped} skipped")
         if failed := self.count(Status.FAILED):
             parts.append(f"{failed} failed")
-        if self.pruned:
-            parts.append(f"{_plural(len(self.pruned), 'stale output')} removed")
+        # Counted by input, with --prune or not (an input's .npy and .png: 1).
+        if self.pruned_inputs:
+            parts.append(f"{plural(self.pruned_inputs, 'stale output')} removed")
         elif self.stale:
             parts.append(
-                f"{_plural(len(self.stale), 'stale output')} (--prune removes them)"
+                f"{plural(len(self.stale), 'stale output')} (--prune removes them)"
             )
+        if self.stopped_early:
+            parts.append(f"{self.not_tried} not tried")
         line = ", ".join(parts) + "."
+        if self.stopped_early:
+            line = f"stopped at the first failure (--fail-fast): {line}"
         if self.interrupted_by is not None:
             line = f"interrupted: {line} Run again to finish."
         return line
@@ -137,12 +152,15 @@ class Report:
             "failed": self.count(Status.FAILED),
             "stale": [os.fsdecode(p) for p in self.stale],
             "pruned": [os.fsdecode(p) for p in self.pruned],
-            "failures": [
-                {"path": os.fsdecode(r.src), "reason": r.reason} for r in self.failures
+            "failures": [  # by path: the same for the same run, whatever -j
+                {"path": os.fsdecode(r.src), "reason": r.reason}
+                for r in sorted(self.failures, key=lambda r: os.fsencode(r.src))
             ],
             "warnings": list(self.warnings),
             "errors": list(self.errors),
             "interrupted": self.interrupted_by is not None,
+            "stopped_early": self.stopped_early,
+            "not_tried": self.not_tried,
             "elapsed_seconds": round(self.elapsed, 3),
             "exit_code": self.exit_code,
         }
@@ -208,7 +226,8 @@ def _duration(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
-def _plural(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
+    """``1 input``, ``3 inputs``."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 

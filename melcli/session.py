@@ -158,6 +158,9 @@ class Events:
     def started(self, total: int) -> None:
         """Tell that the run starts: ``total`` inputs (jobs, problems, skipped)."""
 
+    def sharded(self, shard: sharding.Shard, total: int) -> None:
+        """With a shard: ``total`` inputs in all shards, before this one's are taken."""
+
     def result(self, result: Result) -> None:
         """One input's result is in (and recorded)."""
 
@@ -184,6 +187,23 @@ class DryRun:
     #: Outputs ``--prune`` would delete: made with other settings.
     deletes: list[Path] = field(default_factory=list)
     up_to_date: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        """Return the plan for ``--dry-run --json``, in the plan's order."""
+
+        def by_path(pairs: list[tuple[Path, str]]) -> list[dict[str, str]]:
+            return [{"path": os.fsdecode(p), "reason": why} for p, why in pairs]
+
+        return {
+            "dry_run": True,
+            "build": by_path(self.builds),
+            "up_to_date": self.up_to_date,
+            "stale": [os.fsdecode(p) for p in self.stale],
+            "delete": [os.fsdecode(p) for p in self.deletes],
+            "shards": list(self.shards),
+            "failures": by_path(self.errors),
+            "warnings": list(self.warnings),
+        }
 
 
 @dataclass
@@ -254,7 +274,10 @@ def run_session(
     check_out(inputs.sources, out)
     if options.scheduler is not None and not options.dry_run:
         _prepare_cluster(options.scheduler)
-    the_plan = sharding.with_shard(_plan(inputs, out, png=png), options.shard)
+    whole = _plan(inputs, out, png=png)
+    the_plan = sharding.with_shard(whole, options.shard)
+    if options.shard is not None:
+        events.sharded(options.shard, _total(whole))
     if options.dry_run:
         found = dry_run(the_plan, out, params=params, render=render, options=options)
         return Outcome(dry_run=found, total=_total(the_plan))

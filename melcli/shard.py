@@ -181,6 +181,9 @@ class MergeReport:
     warnings: list[str] = field(default_factory=list)
     #: Given SRC: inputs no shard covered.
     uncovered: list[Path] = field(default_factory=list)
+    #: Manifest parts found, and whether they fit together.
+    parts: int = 0
+    fit: bool = False
     written: bool = False
 
     @property
@@ -192,8 +195,12 @@ class MergeReport:
 
     def summary(self) -> str:
         """One line, e.g. ``merged 4 shards: 120 inputs (118 written, 2 failed).``."""
-        if self.errors:
+        if self.errors and self.fit:  # but the manifest could not be written
+            return "nothing merged."
+        if self.errors and self.parts:
             return "nothing merged: the manifest parts do not fit together."
+        if self.errors:
+            return "nothing merged: no manifest parts."
         detail = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
         line = f"merged {self.shards} shards: {self.entries} inputs ({detail})."
         if self.uncovered:
@@ -230,8 +237,12 @@ def merge(
         elif match:
             parts[int(match[1])] = path
             counts.add(int(match[2]))
+    report.parts = len(parts)
     if not parts:
-        report.errors.append(f"no manifest parts (manifest.shard-*.jsonl) in {out}")
+        report.errors.append(
+            f"no manifest parts (manifest.shard-*.jsonl) in {out}: nothing to merge "
+            "(run 'melcli mel --shard I/N' into it first)"
+        )
         return report
     if len(counts) > 1:
         report.errors.append(
@@ -271,6 +282,7 @@ def merge(
             merged[key] = entry
     if report.errors:
         return report
+    report.fit = True
     report.entries = len(merged)
     for entry in merged.values():
         status = str(entry.get("status", "?"))

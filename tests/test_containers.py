@@ -491,7 +491,8 @@ def test_min_duration_from_the_command_line_and_the_environment(tmp_path: Path) 
     assert entries["short.npy"]["error"].startswith("shorter than min_duration=0.5 s")
     assert entries["long.npy"]["status"] == "written"
     assert re.search(
-        r"skipped .*short\.wav: shorter than min_duration=0\.5 s \(0\.2 s\)", run.stderr
+        r"skipped .*short\.wav: shorter than --min-duration 0\.5 s \(0\.2 s\)",
+        run.stderr,
     )
     env = runner.invoke(
         cli,

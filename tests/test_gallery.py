@@ -159,7 +159,8 @@ def test_no_waveforms_reads_no_source(src: Path, tmp_path: Path) -> None:
     result = invoke("gallery", out, "--no-waveforms")
     assert result.exit_code == 0, result.stderr
     assert all("v" not in item for item in pages(out / "gallery"))
-    assert "0 pictures drawn" in result.stderr
+    # The run's PNGs are shown: none to draw, and the summary says where from.
+    assert "; 4 pictures from the run.\n" in result.stderr
 
 
 def test_webdataset_arrays_are_read_from_their_shards(
@@ -433,3 +434,35 @@ def test_clipped_inputs_are_flagged(write_audio: WriteAudio, tmp_path: Path) -> 
     assert (items["loud.wav"]["c"], items["fine.wav"]["c"]) == (True, False)
     assert items["loud.wav"]["pk"] == pytest.approx(0.0, abs=0.1)
     assert summary(out / "gallery")["clipped"] == 1
+
+
+def test_group_by_a_column_no_entry_has_is_a_usage_error(
+    src: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(src, out)
+    result = invoke("gallery", out, "--group-by", "nope")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--group-by': 'nope' is not a column of the "
+        "manifest's meta labels; choose one of 'folder'"
+    )
+    assert not (out / "gallery").exists()
+
+
+def test_group_by_lists_the_meta_columns(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    write_audio("a.wav", noise(seed=1))
+    listing = tmp_path / "meta.csv"
+    listing.write_text("path,speaker,split\naudio/a.wav,ann,train\n")
+    out = tmp_path / "out"
+    assert invoke("mel", "--files-from", listing, "-o", out, "-j", "1").exit_code == 0
+    with pytest.raises(MelcliError, match="choose one of 'folder', 'speaker', 'split'"):
+        build_gallery(out, group_by="nope")
+    result = invoke("gallery", out, "--group-by", "speaker")
+    assert result.exit_code == 0, result.stderr
+    # One of each: no "1 inputs in 1 groups".
+    assert ": 1 input in 1 group, 0 failed or skipped; 1 picture drawn, 0 kept." in (
+        result.stderr
+    )

@@ -652,7 +652,11 @@ def test_fail_fast_stops_at_the_first_failure(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["failed"] == 1
     assert data["written"] == 0
-    assert summary(result) == "0 written, 1 failed."
+    assert data["stopped_early"] is True
+    assert data["not_tried"] == 7
+    assert summary(result) == (
+        "stopped at the first failure (--fail-fast): 0 written, 1 failed, 7 not tried."
+    )
     assert not list(out.rglob("*.npy"))
     # Without --fail-fast every file is tried.
     result = mel(audio, out, "--json")

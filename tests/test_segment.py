@@ -246,7 +246,7 @@ def test_stack_manifest_records_starts(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "text"),
     [
-        (["--segment", "1", "--png"], "cannot be combined with png"),
+        (["--segment", "1", "--png"], "--segment 1.0 cannot be combined with --png"),
         (["--segment", "1", "--clip-duration", "2"], "cannot be combined with clip"),
         (["--segment-hop", "1"], "segment_hop=1.0 needs segment to be set"),
         (["--segment", "0"], "segment=0.0 must be positive"),

@@ -810,6 +810,5 @@ def test_stats_npz_that_is_a_folder_fails_cleanly(src: Path, tmp_path: Path) -> 
     result = invoke("stats", out)
 
     assert result.exit_code == 1
-    assert f"error: {out / STATS_NAME}: cannot write {out / STATS_NAME}" in (
-        result.stderr
-    )
+    # Named once: the message names the file.
+    assert f"error: cannot write {out / STATS_NAME}: " in result.stderr

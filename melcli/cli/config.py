@@ -37,6 +37,16 @@ def _option_name(param: click.Option) -> str:
 _MULTIPLE = {"extensions", "include", "exclude"}
 
 
+def _default_extensions() -> list[str]:
+    from ..discover import DEFAULT_EXTENSIONS
+
+    return sorted(DEFAULT_EXTENSIONS)
+
+
+#: Options whose empty value stands for a default list (--print-config shows it).
+_EMPTY_MEANS = {"extensions": _default_extensions}
+
+
 def load_config(ctx: click.Context, path: Path | None) -> None:
     """Read the config file into ``ctx.default_map``, rejecting unknown keys."""
     source = path
@@ -101,6 +111,8 @@ def print_effective_config(ctx: click.Context) -> None:
             preset, value = from_preset[param.name]
             where = f"preset {preset}"
         key = _option_name(param)
+        if param.name in _EMPTY_MEANS and not value:
+            value = _EMPTY_MEANS[param.name]()  # what the run takes
         shown = _toml_value(param, value)
         if shown is None:  # unset, with no word for it: keep the line valid TOML
             click.echo(f"# {key} is unset  # {where}")
@@ -129,3 +141,70 @@ def add_envvars(command: click.Command) -> None:
     for param in command.params:
         if isinstance(param, click.Option) and param.name not in _NOT_CONFIGURABLE:
             param.envvar = f"MELCLI_{_option_name(param).upper()}"
+
+
+ENV_PREFIX = "MELCLI_"
+
+
+def warn_unknown_envvars(command: click.Command) -> None:
+    """Warn about each ``MELCLI_*`` variable that names no option of ``command``.
+
+    A warning, not an error: other tools may use the prefix too. The closest
+    real name is suggested (MELCLI_NMELS: MELCLI_N_MELS).
+    """
+    import difflib
+
+    known = [p.envvar for p in command.params if isinstance(p.envvar, str)]
+    suffixes = [k.removeprefix(ENV_PREFIX) for k in known]
+    for name in sorted(os.environ):
+        if not name.startswith(ENV_PREFIX) or name in known:
+            continue
+        suffix = name.removeprefix(ENV_PREFIX)
+        close = difflib.get_close_matches(suffix, suffixes, n=1, cutoff=0.75)
+        hint = f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else ""
+        click.echo(
+            f"warning: {name} is set but names no option of melcli "
+            f"{command.name}{hint}; it is ignored",
+            err=True,
+        )
+
+
+def name_the_source(exc: click.BadParameter) -> None:
+    """Say in ``exc`` where a bad value came from, when not the command line.
+
+    ``Invalid value for '--n-mels' (from MELCLI_N_MELS): 'abc' is not a
+    valid integer.`` (or ``(from config pyproject.toml)``).
+    """
+    if exc.ctx is None or exc.param is None or exc.param.name is None:
+        return
+    where = value_source(exc.ctx, exc.param)
+    if where is not None:
+        hint = exc.param_hint or exc.param.get_error_hint(exc.ctx)
+        exc.param_hint = f"{hint} (from {where})"
+
+
+def option_hint(name: str) -> str:
+    """``--n-mels``, with ``(from MELCLI_N_MELS)`` when its value came from there.
+
+    ``name`` is the parameter's name (``n_mels``); for the errors found once
+    the options are parsed, in the command being run.
+    """
+    hint = f"--{name.replace('_', '-')}"
+    ctx = click.get_current_context(silent=True)
+    param = None
+    if ctx is not None:
+        param = next((p for p in ctx.command.params if p.name == name), None)
+    where = value_source(ctx, param) if ctx and param else None
+    return hint if where is None else f"{hint} (from {where})"
+
+
+def value_source(ctx: click.Context, param: click.Parameter) -> str | None:
+    """Return ``MELCLI_X`` or ``config FILE`` when the value came from there."""
+    from click.core import ParameterSource
+
+    source = ctx.get_parameter_source(param.name or "")
+    if source is ParameterSource.ENVIRONMENT and isinstance(param.envvar, str):
+        return param.envvar
+    if source is ParameterSource.DEFAULT_MAP:
+        return f"config {ctx.meta.get('melcli.config')}"
+    return None

@@ -6,14 +6,17 @@ and errors as they come; the summary; and a dry run's plan (on stdout).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..report import Progress, Report, Result, Status, display_path
+from ..params import MelParams
+from ..report import Progress, Report, Result, Status, display_path, plural
 from ..session import DryRun, Events, StatsOutcome
 
 if TYPE_CHECKING:
@@ -28,6 +31,30 @@ def echo_error(path: Path, reason: str) -> None:
 def one_line(text: str) -> str:
     """Return ``text`` on one line, its runs of whitespace made single spaces."""
     return " ".join(text.split())
+
+
+#: ``name=value`` in the library's messages, for a setting that is an option.
+_SETTING = re.compile(r"\b([a-z][a-z0-9_]*)=('[^']*'|[^\s,;:)]+)")
+#: The settings that are options of the same name (dashes for underscores).
+_OPTIONS = frozenset((*MelParams.__dataclass_fields__, "png"))
+
+
+def as_options(text: str) -> str:
+    """Name settings as the command line spells them, in a library message.
+
+    ``segment=2.0 cannot be combined with png=True`` becomes ``--segment 2.0
+    cannot be combined with --png``; ``min_duration=1.2 s``, ``--min-duration
+    1.2 s``. The Python API keeps its parameter names.
+    """
+
+    def option(match: re.Match[str]) -> str:
+        name, value = match[1], match[2]
+        if name not in _OPTIONS:
+            return match[0]
+        flag = f"--{name.replace('_', '-')}"
+        return flag if value == "True" else f"{flag} {value.strip(chr(39))}"
+
+    return _SETTING.sub(option, text)
 
 
 def stats_line(stats: DatasetStats, dest: Path) -> str:
@@ -47,8 +74,17 @@ class Console(Events):
     """
 
     def __init__(
-        self, *, quiet: bool, verbose: bool, progress_interval: float = 0.0
+        self,
+        *,
+        quiet: bool,
+        verbose: bool,
+        progress_interval: float = 0.0,
+        include: tuple[str, ...] = (),
+        sources: tuple[Path, ...] = (),
     ) -> None:
+        #: --include's patterns and the SRC they apply to (for a hint).
+        self.include = include
+        self.sources = sources
         self.quiet = quiet
         self.asked_verbose = verbose
         self.verbose = verbose and not quiet
@@ -57,11 +93,17 @@ class Console(Events):
         self.bar: Any = None
         self.progress: Progress | None = None
         self.progressed = False
+        #: With --shard: the shard, and the inputs of all shards.
+        self.shard: tuple[object, int] | None = None
 
     def removed_leftover(self, path: Path) -> None:
         """Under ``--verbose``, name a temp file a killed run left."""
         if self.asked_verbose:
             click.echo(f"removed leftover {display_path(path)}", err=True)
+
+    def sharded(self, shard: object, total: int) -> None:
+        """Note the shard and the inputs of all shards (to explain an empty one)."""
+        self.shard = (shard, total)
 
     def started(self, total: int) -> None:
         """Start the progress bar, or the progress lines of a log."""
@@ -97,7 +139,8 @@ class Console(Events):
             self.bar.update(1)
         if result.status is Status.SKIPPED:
             if self.verbose:
-                self.echo(f"skipped {display_path(result.src)}: {result.reason}")
+                reason = as_options(result.reason)
+                self.echo(f"skipped {display_path(result.src)}: {reason}")
             return
         if not self.quiet:
             for warning in result.warnings:
@@ -108,7 +151,7 @@ class Console(Events):
         if result.status is Status.FAILED:
             self.echo(
                 f"error: {display_path(result.src)}: "
-                f"{display_path(one_line(result.reason))}"
+                f"{display_path(one_line(as_options(result.reason)))}"
             )
         elif self.verbose and result.status is Status.WRITTEN:
             outputs = ", ".join(display_path(p) for p in result.outputs)
@@ -117,13 +160,23 @@ class Console(Events):
     def finished(self, report: Report) -> None:
         """Close the bar; print the removed and stale outputs, and the summary."""
         self.close()
+        if hint := include_hint(report, self.include, self.sources):
+            report.warnings.append(hint)
         print_outcome(
             report,
             total=self.total,
             quiet=self.quiet,
             verbose=self.asked_verbose,
             recap=self.progressed,
+            nothing=self.why_nothing(),
         )
+
+    def why_nothing(self) -> str:
+        """Say why a run has no input: none found, or none in its shard."""
+        if self.shard is not None and self.shard[1]:
+            shard, total = self.shard
+            return f"no input falls in shard {shard} ({plural(total, 'input')} in all)"
+        return "no audio files found"
 
     def close(self) -> None:
         """Close the bar, if there is one."""
@@ -132,8 +185,43 @@ class Console(Events):
             self.bar = None
 
 
+#: The reason of an input --include passes over (melcli.discover).
+NOT_INCLUDED = "does not match --include"
+
+
+def include_hint(
+    report: Report, include: tuple[str, ...], sources: tuple[Path, ...]
+) -> str | None:
+    """When ``include`` passed over every input, say what its patterns match.
+
+    They are matched against each path relative to its SRC: ``audio/dogs/*``
+    matches nothing under SRC ``audio``.
+    """
+    passed = [r.src for r in report.results if r.reason == NOT_INCLUDED]
+    others = [r for r in report.results if r.status is not Status.SKIPPED]
+    if not include or not passed or others:
+        return None
+    patterns = " ".join(repr(p) for p in include)
+    hint = (
+        f"--include {patterns} took none of {plural(len(passed), 'file')} found: "
+        "patterns are matched against each path relative to its SRC"
+    )
+    example = passed[0]
+    for src in sources:
+        if src.is_dir() and example.is_relative_to(src):
+            rel = example.relative_to(src).as_posix()
+            return f"{hint} ({display_path(example)} is {display_path(rel)})"
+    return hint
+
+
 def print_outcome(
-    report: Report, *, total: int, quiet: bool, verbose: bool, recap: bool
+    report: Report,
+    *,
+    total: int,
+    quiet: bool,
+    verbose: bool,
+    recap: bool,
+    nothing: str = "no audio files found",
 ) -> None:
     """Print what a run did: removed and stale outputs, warnings, the summary.
 
@@ -151,7 +239,7 @@ def print_outcome(
         click.echo(f"error: {display_path(one_line(error))}", err=True)
     if not quiet or report.interrupted_by is not None:
         if total == 0:
-            click.echo("warning: no audio files found", err=True)
+            click.echo(f"warning: {nothing}", err=True)
         click.echo(report.summary(), err=True)
     if not quiet and recap and report.failures:
         # In a long log the errors are far apart: all of them once more.
@@ -159,7 +247,8 @@ def print_outcome(
         click.echo(f"{len(failures)} failed, by path:", err=True)
         for r in failures:
             click.echo(
-                f"  {display_path(r.src)}: {display_path(one_line(r.reason))}",
+                f"  {display_path(r.src)}: "
+                f"{display_path(one_line(as_options(r.reason)))}",
                 err=True,
             )
 
@@ -177,21 +266,30 @@ def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
         click.echo(stats_line(outcome.stats, outcome.path), err=True)
 
 
-def print_dry_run(plan: DryRun, *, quiet: bool) -> None:
-    """List on stdout what a run would build and delete, and why."""
+def print_dry_run(plan: DryRun, *, quiet: bool, as_json: bool = False) -> None:
+    """List on stdout what a run would build and delete, and why.
+
+    With ``as_json`` the plan goes to stdout as one JSON object, and the
+    lines to stderr.
+    """
+    err = as_json
     for src, reason in plan.builds:
-        click.echo(f"would build {display_path(src)}: {reason}")
+        click.echo(f"would build {display_path(src)}: {reason}", err=err)
     for path in plan.stale:
-        click.echo(f"stale {display_path(path)}: its input is gone")
+        click.echo(f"stale {display_path(path)}: its input is gone", err=err)
     for line in plan.shards:
-        click.echo(line)
+        click.echo(line, err=err)
     for path, reason in plan.errors:
         echo_error(path, reason)
     if not quiet:
         for warning in plan.warnings:
             click.echo(f"warning: {display_path(warning)}", err=True)
     for path in plan.deletes:
-        click.echo(f"would delete {display_path(path)}: made with other settings")
+        click.echo(
+            f"would delete {display_path(path)}: made with other settings", err=err
+        )
+    if as_json:
+        click.echo(json.dumps(plan.to_json(), ensure_ascii=True))
     if not quiet:
         click.echo(
             f"{len(plan.builds)} to build, {plan.up_to_date} up to date "

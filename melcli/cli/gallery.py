@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import MelcliError
-from ..report import display_path
+if TYPE_CHECKING:
+    from ..gallery import GalleryReport
+
+from ..errors import MelcliError, ParameterError
+from ..report import display_path, plural
 from .console import one_line
 from .group import cli
 
@@ -58,15 +62,32 @@ def gallery(
 
     try:
         report = build_gallery(out, group_by=group_by, waveforms=waveforms, jobs=jobs)
+    except ParameterError as exc:
+        message = str(exc).replace("group_by=", "", 1)
+        raise click.BadParameter(message, param_hint="'--group-by'") from None
     except MelcliError as exc:
         click.echo(f"error: {display_path(str(exc))}", err=True)
         sys.exit(1)
     if not quiet:
         for note in report.notes:
             click.echo(f"note: {display_path(one_line(note))}", err=True)
-        click.echo(
-            f"{display_path(report.index)}: {report.inputs} inputs in "
-            f"{report.groups} groups, {report.problems} failed or skipped; "
-            f"{report.drawn} pictures drawn, {report.reused} kept.",
-            err=True,
+        click.echo(f"{display_path(report.index)}: {summary(report)}", err=True)
+
+
+def summary(report: GalleryReport) -> str:
+    """Say what the gallery shows and how its pictures were made, on one line."""
+    line = (
+        f"{plural(report.inputs, 'input')} in {plural(report.groups, 'group')}, "
+        f"{report.problems} failed or skipped; "
+    )
+    pictures = []
+    if report.from_run:
+        pictures.append(f"{plural(report.from_run, 'picture')} from the run")
+    if report.drawn or report.reused or not report.from_run:
+        drawn = (
+            f"{report.drawn} drawn"
+            if pictures
+            else (f"{plural(report.drawn, 'picture')} drawn")
         )
+        pictures.append(f"{drawn}, {report.reused} kept")
+    return line + ", ".join(pictures) + "."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from typing import Any
 
 import click
 
@@ -27,7 +28,34 @@ def _version_message() -> str:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ClosedPipe(Exception):
+    """Stdout was closed by its reader (``melcli presets | head -1``).
+
+    Not an :class:`OSError`, which click would turn into exit status 1.
+    """
+
+
+class _Group(click.Group):
+    """The command group; a closed stdout becomes :class:`ClosedPipe`.
+
+    While the options are parsed (``--version``, ``--help``) and while the
+    command runs.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            raise ClosedPipe from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise ClosedPipe from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-V",
     "--version",

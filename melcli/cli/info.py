@@ -15,13 +15,18 @@ from ..errors import MelcliError
 from ..report import display_path
 from .console import echo_error
 from .group import cli
-from .options import chosen_extensions, list_options, read_listed, selection_options
+from .options import (
+    chosen_extensions,
+    info_list_options,
+    read_listed,
+    selection_options,
+)
 
 
 @cli.command()
 @click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @selection_options
-@list_options
+@info_list_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option(
     "--summary",

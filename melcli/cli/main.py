@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import sys
 
 import click
 
 from .. import interrupts
 from ..session import tune_allocator
-from .group import cli
+from .config import name_the_source
+from .group import ClosedPipe, cli
+
+#: The exit status of a command whose stdout was closed early (``| head``):
+#: that of a process killed by SIGPIPE, as a shell reports it (128 + 13).
+CLOSED_PIPE = 141
 
 
 def main() -> None:
@@ -50,8 +56,13 @@ def _run_command() -> int:
             click.echo("Aborted!", err=True)
             return 1
         except click.ClickException as exc:
+            if isinstance(exc, click.BadParameter):
+                name_the_source(exc)
             exc.show()
             return exc.exit_code
+        except ClosedPipe:
+            _drop_stdout()
+            return CLOSED_PIPE
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
@@ -67,6 +78,22 @@ def _exit(code: int) -> None:
         with contextlib.suppress(OSError):
             click.echo("interrupted", err=True)
         code = 128 + signum
-    with contextlib.suppress(OSError):  # stdout closed early (| head)
+    try:
         sys.stdout.flush()
+    except BrokenPipeError:  # stdout closed early (| head)
+        _drop_stdout()
+        code = CLOSED_PIPE if code == 0 else code
+    except OSError:
+        pass
     sys.exit(code)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: what is left in its buffer goes nowhere.
+
+    So that Python's own flush at exit does not fail again (and print).
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -16,7 +16,13 @@ import click
 from ..errors import MelcliError
 from ..report import PROGRESS_INTERVAL
 from ..session import Inputs, run_session
-from .config import add_envvars, load_config, print_effective_config
+from .applies import warn_inapplicable
+from .config import (
+    add_envvars,
+    load_config,
+    print_effective_config,
+    warn_unknown_envvars,
+)
 from .console import Console, print_dry_run, print_stats
 from .features import fbank_options, feature_options, pipeline_options
 from .group import CannotStart, cli
@@ -77,7 +83,8 @@ from .options import (
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="List on stdout what would be built and why; write nothing.",
+    help="List on stdout what would be built and why; write nothing. With "
+    "--json, the plan is one JSON object on stdout and the list goes to stderr.",
 )
 @click.option(
     "--prune",
@@ -92,7 +99,8 @@ from .options import (
     "--json",
     "as_json",
     is_flag=True,
-    help="Print a machine-readable summary of the run on stdout.",
+    help="Print a machine-readable summary of the run on stdout (with "
+    "--dry-run: the plan).",
 )
 @click.option(
     "--config",
@@ -164,9 +172,12 @@ def mel(
     config file; the command line wins, then the environment, then the file.
 
     Exit status: 0 all written or up to date, 1 some file failed, 2 usage
-    error or OUT locked by another run, 130/143 interrupted.
+    error or OUT locked by another run, 130/143 interrupted, 141 stdout
+    closed early (| head).
     """
+    warn_unknown_envvars(ctx.command)
     apply_preset(ctx, values)
+    warn_inapplicable(ctx, values)
     render = render_from(values)
     params = params_from(values, from_preset=ctx.meta.get("melcli.preset"))
     options = run_options(values, dry_run=dry_run)
@@ -180,6 +191,7 @@ def mel(
     check_run_options(options)
     inputs = Inputs(src, listed, chosen_extensions(extensions), include, exclude)
     console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
+    console.include, console.sources = include, src  # for a hint if none is taken
     try:
         outcome = run_session(
             inputs,
@@ -195,7 +207,7 @@ def mel(
     finally:
         console.close()
     if outcome.dry_run is not None:
-        print_dry_run(outcome.dry_run, quiet=quiet)
+        print_dry_run(outcome.dry_run, quiet=quiet, as_json=as_json)
         return
     print_stats(outcome.stats, quiet=quiet)
     if as_json and outcome.report is not None:

@@ -59,5 +59,6 @@ def merge(
         echo_error(Path(path), f"failed in its shard: {one_line(reason)}")
     for missed in report.uncovered:
         click.echo(f"error: {display_path(missed)}: in no shard", err=True)
-    click.echo(report.summary(), err=True)
+    if report.parts or not report.errors:  # else the error said it all
+        click.echo(report.summary(), err=True)
     sys.exit(report.exit_code)

@@ -37,6 +37,7 @@ from ..session import (
     check_out,
     parse_size,
 )
+from .config import option_hint
 from .help import (
     BAD_INPUT,
     CLIPS,
@@ -89,34 +90,47 @@ def selection_options(fn: F) -> F:
     return with_options(fn, options)
 
 
-@help_group(INPUT_SELECTION)
-def list_options(fn: F) -> F:
-    """``--files-from``, ``--path-column``, ``--root``: inputs listed in a file."""
-    options = [
-        click.option(
-            "--files-from",
-            metavar="FILE",
-            help="Also take the files listed in FILE ('-': standard input): one "
-            "path a line, or a CSV/TSV table with a header (.csv/.tsv, or with "
-            "--path-column) whose other columns go into each input's manifest "
-            "entry as 'meta'. Outputs mirror the paths relative to --root.",
-        ),
-        click.option(
-            "--path-column",
-            metavar="NAME",
-            help="The table column holding the paths. [default: 'path', else "
-            "the one column named like filename, file, audio...]",
-        ),
-        click.option(
-            "--root",
-            "list_root",
-            type=click.Path(file_okay=False, path_type=Path),
-            metavar="DIR",
-            help="The folder the listed paths are relative to, and mirrored "
-            "from. [default: the folder of FILE; for '-' the current folder]",
-        ),
-    ]
-    return with_options(fn, options)
+def _list_options(*, table: str, root: str) -> Callable[[F], F]:
+    """Make the ``--files-from`` bundle, saying what the command does with the list."""
+
+    @help_group(INPUT_SELECTION)
+    def bundle(fn: F) -> F:
+        options = [
+            click.option(
+                "--files-from",
+                metavar="FILE",
+                help="Also take the files listed in FILE ('-': standard input): "
+                "one path a line, or a CSV/TSV table with a header (.csv/.tsv, or "
+                f"with --path-column){table}",
+            ),
+            click.option(
+                "--path-column",
+                metavar="NAME",
+                help="The table column holding the paths. [default: 'path', else "
+                "the one column named like filename, file, audio...]",
+            ),
+            click.option(
+                "--root",
+                "list_root",
+                type=click.Path(file_okay=False, path_type=Path),
+                metavar="DIR",
+                help=f"The folder the listed paths are relative to{root}. "
+                "[default: the folder of FILE; for '-' the current folder]",
+            ),
+        ]
+        return with_options(fn, options)
+
+    return bundle
+
+
+#: ``mel``'s: the other columns become labels, outputs mirror the paths.
+list_options = _list_options(
+    table=" whose other columns go into each input's manifest entry as 'meta'. "
+    "Outputs mirror the paths relative to --root.",
+    root=", and mirrored from",
+)
+#: ``info``'s: it only reads the files (a table's other columns are not shown).
+info_list_options = _list_options(table="; the other columns are not shown.", root="")
 
 
 @help_group(OUTPUT)
@@ -319,9 +333,9 @@ def scale_options(fn: F) -> F:
             default=None,
             help="Process only shard I of N (0 <= I < N): the inputs whose "
             "relative path hashes to I, so N machines split SRC with no "
-            "coordinator. Each shard keeps OUT/manifest.shard-I-of-N.jsonl; "
-            "'melcli merge OUT' combines them. Not with --format webdataset "
-            "or --stats.",
+            "coordinator. Each shard keeps its manifest in OUT, for 3/10 "
+            "manifest.shard-0003-of-0010.jsonl; 'melcli merge OUT' combines "
+            "them. Not with --format webdataset or --stats.",
         ),
     ]
     return with_options(fn, options)
@@ -330,11 +344,14 @@ def scale_options(fn: F) -> F:
 def check_png_option(png: bool, params: MelParams) -> None:
     """``--png`` with segments in files is a usage error naming ``--segment``."""
     from ..segment import check_png
+    from .console import as_options
 
     try:
         check_png(png, params)
     except ParameterError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--segment'") from None
+        raise click.BadParameter(
+            as_options(str(exc)), param_hint="'--segment'"
+        ) from None
 
 
 def check_inputs(
@@ -384,7 +401,7 @@ def check_run_options(options: RunOptions) -> None:
     try:
         options.validate()
     except ParameterError as exc:
-        hint = f"'--{(exc.param or '').replace('_', '-')}'"
+        hint = f"'{option_hint(exc.param or '')}'"
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
@@ -398,7 +415,7 @@ def render_from(values: dict[str, Any]) -> RenderParams:
     try:
         return render.validate()
     except ParameterError as exc:
-        hint = f"--{(exc.param or '').replace('_', '-')}"
+        hint = option_hint(exc.param or "")
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
@@ -436,11 +453,12 @@ def params_from(
     try:
         return MelParams(**fields).validate()
     except ParameterError as exc:
-        hint = f"--{exc.param.replace('_', '-')}" if exc.param else None
+        hint = option_hint(exc.param) if exc.param else None
         message = str(exc)
         preset = (from_preset or {}).get(exc.param or "")
         if preset is not None:
-            message += f" ({hint} comes from --preset {preset[0]}; set it too)"
+            flag = f"--{(exc.param or '').replace('_', '-')}"
+            message += f" ({flag} comes from --preset {preset[0]}; set it too)"
         raise click.BadParameter(message, param_hint=hint) from None
 
 

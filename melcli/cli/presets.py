@@ -11,8 +11,25 @@ from ..presets import PRESETS
 from .group import cli
 
 
+class PresetName(click.Choice):  # type: ignore[type-arg]
+    """A preset's name; anything else is an error listing them all."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        """Return ``value`` if it names a preset, else fail listing them."""
+        if value in PRESETS:
+            return value
+        raise click.BadParameter(
+            f"{value!r} is not a preset; the presets are: {', '.join(PRESETS)}",
+            ctx=ctx,
+            param=param,
+            param_hint="'NAME'",
+        )
+
+
 @cli.command("presets")
-@click.argument("names", nargs=-1, type=click.Choice(list(PRESETS)))
+@click.argument("names", nargs=-1, type=PresetName(list(PRESETS)), metavar="[NAME]...")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per preset.")
 def presets_command(names: tuple[str, ...], as_json: bool) -> None:
     """List the model presets, their settings, and where each comes from.

@@ -58,7 +58,12 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
     except UsageError as exc:
         raise CannotStart(str(exc)) from None
     except MelcliError as exc:
-        echo_error(dest, str(exc))
+        # Name OUT, unless the message names a file in it (an array, stats.npz).
+        message = str(exc)
+        if os.fsdecode(out) in message:
+            click.echo(f"error: {display_path(message)}", err=True)
+        else:
+            echo_error(out, f"{message} ({STATS_NAME} not written)")
         sys.exit(1)
     if as_json:
         row = {
