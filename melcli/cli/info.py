@@ -54,6 +54,10 @@ def info(
     one object with the keys files, unreadable, seconds, hours, samplerates,
     channels, formats, subtypes, shortest and longest).
 
+    The lengths are what the headers say, read without decoding: a file cut
+    short shows the length it claims (or 0 where the header leaves it to the
+    end of the stream); `melcli mel` decodes it and fails it as truncated.
+
     Unreadable files are reported on stderr; the exit status is then 1.
     """
     from ..audio import probe
