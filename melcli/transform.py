@@ -139,10 +139,30 @@ def _frames_source(y: np.ndarray, params: MelParams) -> np.ndarray:
     check_signal_length(y.shape[-1], params, stacklevel=3)
     if not params.center:
         return y
-    half = params.effective_pad_length
-    pad = [(0, 0)] * (y.ndim - 1) + [(half, half)]
-    padded: np.ndarray = np.pad(y, pad, mode=params.pad_mode)  # type: ignore[call-overload]
-    return padded
+    return pad_centred(y, params.effective_pad_length, params.pad_mode)
+
+
+def pad_centred(y: np.ndarray, half: int, mode: str) -> np.ndarray:
+    """Pad the last axis of ``y`` by ``half`` samples each side, as ``np.pad``.
+
+    The usual cases (``reflect`` or ``constant``, a signal longer than the
+    padding) are copied here: ``np.pad`` takes twice as long for them (about
+    20 us of a 5-s file's 1 ms transform), the same bits either way.
+    """
+    n = y.shape[-1]
+    if mode not in ("reflect", "constant") or not 0 < half < n - 1:
+        pad = [(0, 0)] * (y.ndim - 1) + [(half, half)]
+        padded: np.ndarray = np.pad(y, pad, mode=mode)  # type: ignore[call-overload]
+        return padded
+    x = np.empty((*y.shape[:-1], n + 2 * half), dtype=y.dtype)
+    x[..., half : half + n] = y
+    if mode == "constant":
+        x[..., :half] = 0
+        x[..., half + n :] = 0
+    else:
+        x[..., :half] = y[..., half:0:-1]
+        x[..., half + n :] = y[..., n - 2 : n - 2 - half : -1]
+    return x
 
 
 def block_frames(n_fft: int) -> int:

@@ -199,3 +199,15 @@ def test_fft_blocks_are_sized_by_bytes() -> None:
     assert tf.block_frames(2048) == tf.BLOCK_BYTES // (8 * 2048)
     assert tf.block_frames(400) > tf.block_frames(2048)
     assert tf.block_frames(1 << 30) == 1
+
+
+@pytest.mark.parametrize("mode", ["reflect", "constant", "edge"])
+@pytest.mark.parametrize("shape", [(1,), (2,), (3,), (5,), (2, 7), (3, 1000)])
+def test_centred_padding_is_np_pad(shape: tuple[int, ...], mode: str) -> None:
+    y = np.random.default_rng(len(shape)).random(shape, dtype=np.float32)
+    for half in range(12):
+        pad = [(0, 0)] * (y.ndim - 1) + [(half, half)]
+        expected = np.pad(y, pad, mode=mode)
+        padded = tf.pad_centred(y, half, mode)
+        assert padded.dtype == expected.dtype
+        np.testing.assert_array_equal(padded, expected)
