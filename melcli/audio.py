@@ -653,7 +653,10 @@ def _pcm16_to_float(data: np.ndarray, *, mono: bool) -> np.ndarray:
         total = both << 16
         total >>= 16
         total += both >> 16
-        return np.multiply(total, np.float32(0.5 / 32768.0), dtype=np.float32)
+        mixed: np.ndarray = np.multiply(
+            total, np.float32(0.5 / 32768.0), dtype=np.float32
+        )
+        return mixed
     if channels == 1:
         y = data[:, 0].astype(np.float32)
         y *= scale

@@ -437,7 +437,7 @@ class MelBands:
     def __init__(self, M: np.ndarray) -> None:
         self.n_mels = M.shape[0]
         self.M = np.ascontiguousarray(M, dtype=np.float32)
-        spans = []  # [first_mel, stop_mel, first_bin, stop_bin, weights]
+        spans: list[list[int]] = []  # [mel, stop mel, bin, stop bin, weights]
         for m, row in enumerate(self.M):
             nonzero = np.flatnonzero(row)
             if not nonzero.size:  # an empty filter's row stays zero
