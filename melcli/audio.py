@@ -233,11 +233,19 @@ class _CheckedFile:
             self.at_end = True
         if len(block) < frames:
             self.at_end = True
-        if block.dtype.kind == "f" and not np.isfinite(block).all():
-            self.n_nan += int(np.isnan(block).sum())
-            self.n_inf += int(np.isinf(block).sum())
-            block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
-        if not self.nonzero and block.any():
+        if block.dtype.kind == "f" and len(block):
+            # The extremes say both whether every sample is finite (NaN and
+            # Inf carry through) and whether any is not zero: two passes
+            # without temporaries, half the time of isfinite().all() and any().
+            lo, hi = float(block.min()), float(block.max())
+            if math.isfinite(lo) and math.isfinite(hi):
+                self.nonzero = self.nonzero or lo != 0.0 or hi != 0.0
+            else:
+                self.n_nan += int(np.isnan(block).sum())
+                self.n_inf += int(np.isinf(block).sum())
+                block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+                self.nonzero = self.nonzero or bool(block.any())
+        elif not self.nonzero and block.any():
             self.nonzero = True
         self.n_read += len(block)
         self.position += len(block)
@@ -622,8 +630,8 @@ def to_mono(data: np.ndarray) -> np.ndarray:
     channels = data.shape[1]
     if channels == 1:
         return data[:, 0].copy()
-    y = data[:, 0].copy()
-    for c in range(1, channels):
+    y: np.ndarray = np.add(data[:, 0], data[:, 1])  # no copy of the first
+    for c in range(2, channels):
         y += data[:, c]
     y /= np.float32(channels)
     return y
@@ -642,13 +650,31 @@ def _pcm16_to_float(data: np.ndarray, *, mono: bool) -> np.ndarray:
         y = data.T.astype(np.float32)
         y *= scale
         return y
+    channels = data.shape[1]
+    if channels == 2 and sys.byteorder == "little" and data.flags.c_contiguous:
+        # Each frame's two samples read as one int32 (the first channel in
+        # its low half): two shifts split and sign-extend them, over
+        # contiguous memory. Reading each channel across the interleaved
+        # frames took twice as long. Dividing by 2 is part of the (exact)
+        # power-of-two scale.
+        both = data.view(np.int32).reshape(-1)
+        total = both << 16
+        total >>= 16
+        total += both >> 16
+        mixed: np.ndarray = np.multiply(
+            total, np.float32(0.5 / 32768.0), dtype=np.float32
+        )
+        return mixed
+    if channels == 1:
+        y = data[:, 0].astype(np.float32)
+        y *= scale
+        return y
     total = data[:, 0].astype(np.int32)
-    for c in range(1, data.shape[1]):
+    for c in range(1, channels):
         total += data[:, c]
     y = total.astype(np.float32)
     y *= scale
-    if data.shape[1] > 1:
-        y /= np.float32(data.shape[1])
+    y /= np.float32(channels)
     return y
 
 

@@ -172,7 +172,7 @@ def test_default_pipeline_imports_neither_librosa_nor_scipy(tmp_path) -> None:  
         {"n_fft": 512, "n_mels": 256},  # empty filters: their rows stay zero
     ],
 )
-@pytest.mark.parametrize("frames", [3, 37, 1000])  # dense, and by bands
+@pytest.mark.parametrize("frames", [3, 37, 1000])  # dense, and by blocks
 def test_mel_bands_equal_the_dense_product(
     settings: dict[str, Any], frames: int
 ) -> None:
@@ -186,11 +186,28 @@ def test_mel_bands_equal_the_dense_product(
     out = np.full((2, M.shape[0], frames), np.nan, dtype=np.float32)
     bands.apply(S, out)
     np.testing.assert_allclose(out, M @ S, rtol=1e-5, atol=1e-7)
-    # Every filter has a span shorter than the spectrum: the zeros are skipped.
-    assert all(w.size < M.shape[1] for _, _, w in bands.bands)
+    # The blocks cover every non-empty filter once, each over fewer bins
+    # than the spectrum: most zeros are skipped.
+    rows = [m for m, _, W in bands.blocks for m in range(m, m + W.shape[0])]
+    assert rows == sorted(set(rows))
+    assert set(rows) == set(np.flatnonzero(M.any(axis=1)))
+    assert all(W.shape[1] < M.shape[1] for _, _, W in bands.blocks)
+    assert len(bands.blocks) < len(rows)
 
 
 def test_fft_blocks_are_sized_by_bytes() -> None:
     assert tf.block_frames(2048) == tf.BLOCK_BYTES // (8 * 2048)
     assert tf.block_frames(400) > tf.block_frames(2048)
     assert tf.block_frames(1 << 30) == 1
+
+
+@pytest.mark.parametrize("mode", ["reflect", "constant", "edge"])
+@pytest.mark.parametrize("shape", [(1,), (2,), (3,), (5,), (2, 7), (3, 1000)])
+def test_centred_padding_is_np_pad(shape: tuple[int, ...], mode: str) -> None:
+    y = np.random.default_rng(len(shape)).random(shape, dtype=np.float32)
+    for half in range(12):
+        pad = [(0, 0)] * (y.ndim - 1) + [(half, half)]
+        expected = np.pad(y, pad, mode=mode)
+        padded = tf.pad_centred(y, half, mode)
+        assert padded.dtype == expected.dtype
+        np.testing.assert_array_equal(padded, expected)

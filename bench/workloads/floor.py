@@ -62,7 +62,11 @@ from harness import (
 #: Targets of issue 19: melcli -j 1 per file over the floor, at most.
 TARGET_WAV = 1.15
 TARGET_SHORT = 1.5
-#: Compressed formats: melcli -j 1 per file over the decoder alone, at most.
+#: Compressed formats: melcli -j 1 per file over the decoder alone, at most
+#: (issue 19 as written). The floor itself is 1.4-1.9x the decoder alone on
+#: these clips (the rest of the chain costs what it costs on a WAV), so this
+#: cannot pass; bench/README.md has the figures. The bound that can hold is
+#: the WAV one, over the floor, checked beside it.
 TARGET_DECODER = 1.1
 #: -j 2 over -j 1 on the same N files (whole runs), at least.
 TARGET_TWO_WORKERS = 1.8
@@ -357,6 +361,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
                     f"{w.name}: -j 1 / decoder alone", decoder_ratio, TARGET_DECODER
                 )
             )
+            checks.append(_at_most(f"{w.name}: -j 1 / floor", ratio, TARGET_WAV))
         else:
             target = TARGET_SHORT if w.name == "whisper" else TARGET_WAV
             checks.append(_at_most(f"{w.name}: -j 1 / floor", ratio, target))
