@@ -56,10 +56,15 @@ tools:
 		echo "warning: missing$$missing (not root, or no apt-get); the tests that need them skip"; \
 	fi
 
+# The tests start many melcli processes. Where PYTHONDONTWRITEBYTECODE is
+# set, each would compile the package's source again (pip compiles an
+# installed package, not an editable one): compile it once, first.
 test: $(STAMP) tools
+	$(BIN)/python -m compileall -q melcli
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP) tools
+	$(BIN)/python -m compileall -q melcli
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)

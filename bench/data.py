@@ -154,10 +154,11 @@ class Dataset:
 
         :data:`GALLERY_DISTINCT` clips (the first of the pool), each under many
         names: a large output without gigabytes of audio (each name is still
-        decoded and written by the run, and read by the gallery).
+        decoded and written by the run, and read by the gallery). Only the
+        clips it links are made (fewer than that many names link fewer).
         """
         self._mark_ignored()
-        self._make_clips(GALLERY_DISTINCT)
+        self._make_clips(min(n, GALLERY_DISTINCT))
         view = self.base / "sets" / f"linked{n}"
         for index in range(n):
             clip = self.base / "clips" / _clip_rel(index % GALLERY_DISTINCT)

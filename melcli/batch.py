@@ -778,13 +778,4 @@ def _meta(job: Job) -> dict[str, object]:
     return {"meta": dict(job.meta)} if job.meta else {}
 
 
-def __getattr__(name: str) -> Any:
-    # melcli.batch.run, as before: the run engine's (melcli.session) one call.
-    if name == "run":
-        from .session import run
-
-        return run
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = ["BuildPlan", "HandedOut", "RunInterrupted", "decide", "run_plan"]

@@ -23,10 +23,19 @@ def is_positive(value: Any) -> bool:
     return isinstance(value, int | float) and math.isfinite(value) and value > 0
 
 
-def quick_bench(tmp_path: Path, only: str, *, timeout: float) -> tuple[str, Any]:
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of generated audio for every quick run, as ``bench/.data/`` is
+    for the real ones: each clip is made once, by the first workload to use it."""
+    return tmp_path_factory.mktemp("bench") / "data"
+
+
+def quick_bench(
+    tmp_path: Path, data: Path, only: str, *, timeout: float
+) -> tuple[str, Any]:
     """Run ``bench.py --quick --only ONLY``; return its output and its JSON."""
     report = tmp_path / "r.json"
-    args = ["--quick", "--only", only, "--data", str(tmp_path / "data")]
+    args = ["--quick", "--only", only, "--data", str(data)]
     proc = subprocess.run(
         [sys.executable, str(BENCH), *args, "--json", str(report)],
         capture_output=True,
@@ -38,8 +47,8 @@ def quick_bench(tmp_path: Path, only: str, *, timeout: float) -> tuple[str, Any]
     return proc.stdout, json.loads(report.read_text())
 
 
-def test_quick_bench_runs_and_reports(tmp_path: Path) -> None:
-    stdout, result = quick_bench(tmp_path, "a,c", timeout=BENCH_LIMIT)
+def test_quick_bench_runs_and_reports(tmp_path: Path, data: Path) -> None:
+    stdout, result = quick_bench(tmp_path, data, "a,c", timeout=BENCH_LIMIT)
 
     assert "targets" in stdout
     assert set(result) >= {"machine", "config", "workloads", "checks", "errors"}
@@ -69,9 +78,11 @@ def test_quick_bench_runs_and_reports(tmp_path: Path) -> None:
         assert check["passed"] in (True, False)
 
 
-def test_quick_cluster_bench_reports_dask_against_the_pool(tmp_path: Path) -> None:
+def test_quick_cluster_bench_reports_dask_against_the_pool(
+    tmp_path: Path, data: Path
+) -> None:
     pytest.importorskip("distributed")
-    _, result = quick_bench(tmp_path, "k", timeout=BENCH_LIMIT)
+    _, result = quick_bench(tmp_path, data, "k", timeout=BENCH_LIMIT)
 
     assert result["errors"] == {}
     cluster = result["workloads"]["k"]
@@ -93,8 +104,8 @@ def test_quick_cluster_bench_reports_dask_against_the_pool(tmp_path: Path) -> No
     assert len(measures) == 2
 
 
-def test_quick_floor_bench_reports_every_workload(tmp_path: Path) -> None:
-    stdout, result = quick_bench(tmp_path, "f", timeout=BENCH_LIMIT)
+def test_quick_floor_bench_reports_every_workload(tmp_path: Path, data: Path) -> None:
+    stdout, result = quick_bench(tmp_path, data, "f", timeout=BENCH_LIMIT)
 
     assert result["errors"] == {}
     floor = result["workloads"]["f"]
@@ -122,9 +133,11 @@ def test_quick_floor_bench_reports_every_workload(tmp_path: Path) -> None:
     assert "(f) the floor" in stdout
 
 
-def test_quick_fbank_bench_reports_memory_speed_and_agreement(tmp_path: Path) -> None:
+def test_quick_fbank_bench_reports_memory_speed_and_agreement(
+    tmp_path: Path, data: Path
+) -> None:
     pytest.importorskip("kaldi_native_fbank")
-    _, result = quick_bench(tmp_path, "h,i", timeout=BENCH_LIMIT)
+    _, result = quick_bench(tmp_path, data, "h,i", timeout=BENCH_LIMIT)
 
     assert result["errors"] == {}
     long_file = result["workloads"]["h"]
@@ -147,8 +160,10 @@ def test_quick_fbank_bench_reports_memory_speed_and_agreement(tmp_path: Path) ->
     } <= measures
 
 
-def test_quick_gallery_bench_reports_the_build_against_the_run(tmp_path: Path) -> None:
-    _, result = quick_bench(tmp_path, "g", timeout=BENCH_LIMIT)
+def test_quick_gallery_bench_reports_the_build_against_the_run(
+    tmp_path: Path, data: Path
+) -> None:
+    _, result = quick_bench(tmp_path, data, "g", timeout=BENCH_LIMIT)
 
     assert result["errors"] == {}
     gallery = result["workloads"]["g"]

@@ -636,7 +636,7 @@ def test_import_melcli_pulls_in_neither_matplotlib_nor_click_nor_numpy() -> None
 def test_melcli_names_that_need_numpy_load_on_first_use() -> None:
     assert "run" in dir(melcli)
     assert "mel_spectrogram" in melcli.__all__
-    assert melcli.run is melcli.batch.run
+    assert melcli.run is melcli.session.run
     from melcli import mel_spectrogram, probe
 
     assert mel_spectrogram is melcli.pipeline.mel_spectrogram

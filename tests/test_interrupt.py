@@ -1,9 +1,9 @@
 """Stopping a run: SIGINT, SIGTERM, SIGKILL, and two runs on one OUT.
 
 These start ``melcli`` as a real process group (``start_new_session``) on a
-dataset big enough that a run takes a few seconds, stop it part way, and check
-that OUT is left consistent and that the next run finishes the job with the
-same bytes as a run that was never stopped.
+dataset big enough that a run lasts a dozen rounds of files, stop it part way,
+and check that OUT is left consistent and that the next run finishes the job
+with the same bytes as a run that was never stopped.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ from melcli.cli import cli
 pytestmark = pytest.mark.slow
 
 N_FILES = 24
-#: Settings that make each 10-s file cost a little CPU, so a run lasts seconds.
+#: Settings that make each 5-s file cost a little CPU: a run of 24 lasts a
+#: second or two on a quiet machine, about 12 rounds of two files, so a test
+#: that waits for the first file has many rounds left in which to stop it.
 SLOW = ("--hop-length", "64", "--n-fft", "8192", "--n-mels", "32")
 BOOKKEEPING = {
     "manifest.jsonl",
@@ -170,9 +172,9 @@ def counts(summary: str) -> tuple[int, int]:
 # ----------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """24 ten-second 44.1 kHz stereo WAVs in 4 class folders (deterministic)."""
+    """24 five-second 44.1 kHz stereo WAVs in 4 class folders (deterministic)."""
     root = tmp_path_factory.mktemp("interrupt") / "data"
-    return noise_clips(root, n=N_FILES, frames=441_000, folders=4, seed=2024)
+    return noise_clips(root, n=N_FILES, frames=220_500, folders=4, seed=2024)
 
 
 @pytest.fixture
@@ -577,10 +579,18 @@ def test_second_run_on_same_out_is_refused_at_once(
     first = runs.start("mel", data, "-o", out, "-j", "2", *SLOW)
     wait_for(lambda: journal_written(out) >= 1 or first.poll() is not None)
     assert first.poll() is None, "the first run ended too soon"
+    # Held still (its workers too) with OUT locked, however long the second
+    # run takes to start on a busy machine: a second run that waited for the
+    # lock would wait forever, and time out.
+    os.killpg(first.pid, signal.SIGSTOP)
+    try:
+        code, stdout, err = runs.run(
+            "mel", data, "-o", out, "-j", "2", timeout=STOP_LIMIT
+        )
+        assert first.poll() is None
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
 
-    code, stdout, err = runs.run("mel", data, "-o", out, "-j", "2", timeout=STOP_LIMIT)
-
-    assert first.poll() is None, "the second run waited for the first"
     assert code != 0
     assert stdout == ""
     assert "another melcli run" in err

@@ -2,12 +2,14 @@
 
 No function in melcli/ over 100 lines; melcli/cli/ a package of files of at
 most 600 lines, whose ``mel`` command body is at most 60 lines, and which
-imports none of the modules the run engine (melcli.session) stands for.
+imports none of the modules the run engine (melcli.session) stands for; no
+module beneath the engine imports it back.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -66,3 +68,39 @@ def test_the_cli_imports_no_run_internals() -> None:
         if internals.search(line)
     ]
     assert found == []
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The modules ``path`` (in melcli/) imports, at any depth of its code."""
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = module.removesuffix(".__init__").split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, one level up a dot
+                parent = package[: len(package) + 1 - node.level]
+                base = ".".join([*parent, *([node.module] if node.module else [])])
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_nothing_beneath_the_engine_imports_it() -> None:
+    # Dependencies point one way: the command and melcli.run (the package's
+    # lazy name) call the engine (melcli.session), which calls batch, runners,
+    # storage, manifest. None of those imports the engine back, not even in a
+    # function (melcli.batch once did, for a melcli.batch.run alias).
+    importers = {
+        path.relative_to(PACKAGE.parent).as_posix()
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "melcli.session" in imported_modules(path)
+    }
+    assert {"melcli/__init__.py", "melcli/cli/mel.py"} <= importers
+    beneath = {p for p in importers if not p.startswith("melcli/cli/")}
+    assert beneath == {"melcli/__init__.py"}
+    assert not hasattr(importlib.import_module("melcli.batch"), "run")

@@ -263,14 +263,19 @@ def test_signals_at_random_moments_end_with_their_status(
         signum = rng.choice([signal.SIGINT, signal.SIGTERM])
         twice = trial % 2 == 1
         stats = ("--stats",) * (trial % 3 == 0)  # the signal may come as it runs
+        moment = rng.uniform(0.0, 4.0)
+        gap = rng.uniform(0.001, 0.03) if twice else 0.0
         proc = start_blocked(runs, out, clips, "-j", "2", *SLOW, *stats)
-        time.sleep(rng.uniform(0.0, 4.0))
+        # Until the moment comes, or the run ends first (nothing to wait for).
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=moment)
         send = os.killpg if signum == signal.SIGINT else os.kill
         with contextlib.suppress(ProcessLookupError):
-            send(proc.pid, signum)
-            if twice:
-                time.sleep(rng.uniform(0.001, 0.03))
+            if proc.returncode is None:  # not reaped: its pid is still its own
                 send(proc.pid, signum)
+                if twice:
+                    time.sleep(gap)
+                    send(proc.pid, signum)
         try:
             _, err = proc.communicate(timeout=STOP_LIMIT)
         except subprocess.TimeoutExpired:

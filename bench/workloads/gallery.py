@@ -65,7 +65,8 @@ def gallery(cfg: Config, dataset: Dataset) -> Outcome:
     mb = weight / 1e6
     lines = [
         f"(g) gallery: {cfg.gallery_files} inputs (the {CLIP_SECONDS}-second "
-        f"clips of (a), {GALLERY_DISTINCT} distinct), one round",
+        f"clips of (a), {min(cfg.gallery_files, GALLERY_DISTINCT)} distinct), "
+        "one round",
         *table(["command", "seconds", "/ run"], rows),
         f"first page: {mb:.2f} MB (index.html, the first of {pages} data pages, "
         "and every picture that page shows)",
