@@ -23,7 +23,7 @@ from typing import Any
 from . import interrupts, segment
 from .discover import Job, Plan, Task
 from .errors import MelcliError, describe_exception
-from .manifest import Manifest, file_stamp, relative_key, versions
+from .manifest import Entry, Manifest, file_stamp, relative_key, versions
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status
 from .runners import Runner
@@ -50,6 +50,9 @@ class BuildPlan:
     #: Keys of the entries, of inputs this run leaves out (``--include``, a
     #: narrower SRC), whose outputs were made with other settings.
     other_settings: list[str] = field(default_factory=list)
+    #: Keys of the up-to-date inputs whose entry changes all the same: its
+    #: status (``written`` before) or its table row (``meta``).
+    refresh: set[str] = field(default_factory=set)
 
 
 def decide(
@@ -102,6 +105,8 @@ def decide(
             redo = storage.redo(manifest, key, job, drawn_as=drawn_as)
             if redo is None:
                 build.up_to_date.append(job)
+                if _refresh(manifest.entries.facts(key), job):
+                    build.refresh.add(key)
                 continue
             why, render_only = redo
             if render_only:
@@ -116,6 +121,15 @@ def decide(
     build.stale = manifest.stale(keys)
     build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
+
+
+def _refresh(facts: Entry | None, job: Job) -> bool:
+    """Return whether an up-to-date input's entry changes: status, or table row."""
+    if facts is None:
+        return False
+    return facts.get("status") != "up-to-date" or (facts.get("meta") or {}) != dict(
+        job.meta
+    )
 
 
 def _new_place(
@@ -381,16 +395,17 @@ class _Run:
         its ``meta``. Called with signals held.
         """
         manifest = self.manifest
-        key = relative_key(job.npy_name, manifest.out)
         result = Result(src=job.src, status=Status.UP_TO_DATE)
         self.report.add(result)
-        facts = manifest.entries.facts(key) or {}
-        if (facts.get("meta") or {}) != dict(job.meta):
-            entry = {**manifest.entries[key], "status": result.status.value}
-            entry.pop("meta", None)
-            manifest.record({**entry, "error": "", **_meta(job)}, journal=False)
-        else:
-            manifest.entries.mark_up_to_date(key, facts)
+        key = relative_key(job.npy_name, manifest.out)
+        if key in self.build.refresh:  # else its entry stays as it is
+            facts = manifest.entries.facts(key) or {}
+            if (facts.get("meta") or {}) == dict(job.meta):
+                manifest.entries.mark_up_to_date(key, facts)
+            else:
+                entry = {**manifest.entries[key], "status": result.status.value}
+                entry.pop("meta", None)
+                manifest.record({**entry, "error": "", **_meta(job)}, journal=False)
         if self.on_result is not None:
             self.on_result(result)
 

@@ -100,6 +100,8 @@ class Entries(MutableMapping[str, Entry]):
         self._flipped: set[str] = set()
         self._read_one: Reader | None = None
         self._read_all: Callable[[], Iterable[tuple[str, Entry | None]]] | None = None
+        #: The facts last asked for (cleared by any change).
+        self._last: tuple[str | None, Entry | None] = (None, None)
         self.changed: set[str] = set()
         self.update(*args, **kwargs)
 
@@ -142,6 +144,7 @@ class Entries(MutableMapping[str, Entry]):
             self.changed.add(key)
         self._held[key] = value
         self._flipped.discard(key)
+        self._last = (None, None)
 
     def __delitem__(self, key: str) -> None:
         if key not in self:
@@ -149,6 +152,7 @@ class Entries(MutableMapping[str, Entry]):
         self._held.pop(key, None)
         self._facts.pop(key, None)
         self._flipped.discard(key)
+        self._last = (None, None)
         self.changed.add(key)
 
     def __contains__(self, key: object) -> bool:
@@ -189,6 +193,7 @@ class Entries(MutableMapping[str, Entry]):
         self._held.clear()
         self._facts.clear()
         self._flipped.clear()
+        self._last = (None, None)
 
     # ------------------------------------------------------------- facts
     def facts(self, key: str) -> Entry | None:
@@ -200,6 +205,9 @@ class Entries(MutableMapping[str, Entry]):
         entry = self._held.get(key)
         if entry is not None:
             return entry
+        last_key, last = self._last
+        if last_key == key:  # deciding on one input asks several times
+            return last
         text = self._facts.get(key)
         if text is None:
             return None
@@ -207,6 +215,7 @@ class Entries(MutableMapping[str, Entry]):
         facts = {n: v for n, v in zip(FACTS, values, strict=True) if v is not None}
         if key in self._flipped:
             facts["status"] = "up-to-date"
+        self._last = key, facts
         return facts
 
     def kinds(self) -> Iterator[Entry]:
@@ -239,6 +248,7 @@ class Entries(MutableMapping[str, Entry]):
             facts = facts if facts is not None else self.facts(key)
             if facts is not None and facts.get("status") != "up-to-date":
                 self._flipped.add(key)
+                self._last = (None, None)
 
     def to_write(self) -> set[str]:
         """Return the keys to write (or delete) at the commit: changed ones."""
