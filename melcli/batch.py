@@ -642,8 +642,8 @@ class _Elsewhere:
         """Return the keys whose entries are of ``src`` now."""
         if self._index is None:
             self._index = {}
-            for key, entry in self.manifest.entries.items():
-                self._index.setdefault(str(entry.get("source_abs")), []).append(key)
+            for key, source in self.manifest.entries.sources():
+                self._index.setdefault(str(source), []).append(key)
         source = os.path.abspath(os.fsdecode(src))
         return [
             k

@@ -100,6 +100,7 @@ class Entries(MutableMapping[str, Entry]):
         self._flipped: set[str] = set()
         self._read_one: Reader | None = None
         self._read_all: Callable[[], Iterable[tuple[str, Entry | None]]] | None = None
+        self._read_sources: Callable[[], Iterable[tuple[object, object]]] | None = None
         #: The facts last asked for (cleared by any change).
         self._last: tuple[str | None, Entry | None] = (None, None)
         self.changed: set[str] = set()
@@ -115,11 +116,13 @@ class Entries(MutableMapping[str, Entry]):
         *,
         read_one: Reader,
         read_all: Callable[[], Iterable[tuple[str, Entry | None]]],
+        read_sources: Callable[[], Iterable[tuple[object, object]]],
     ) -> None:
         """Hold stored entries by their facts; ``read_one``, ``read_all`` read them."""
         self._facts.update(facts)
         self._read_one = read_one
         self._read_all = read_all
+        self._read_sources = read_sources
 
     # ------------------------------------------------------------ mapping
     def __getitem__(self, key: str) -> Entry:
@@ -217,6 +220,19 @@ class Entries(MutableMapping[str, Entry]):
             facts["status"] = "up-to-date"
         self._last = key, facts
         return facts
+
+    def sources(self) -> Iterator[tuple[str, object]]:
+        """Yield each entry's key and ``source_abs`` (the input), reading none whole.
+
+        As stored: a caller checks an entry it then uses (by reading it).
+        """
+        for key, entry in self._held.items():
+            yield key, entry.get("source_abs")
+        if self._read_sources is not None:
+            held, facts = self._held, self._facts
+            for stored, source in self._read_sources():
+                if isinstance(stored, str) and stored in facts and stored not in held:
+                    yield stored, source
 
     def kinds(self) -> Iterator[Entry]:
         """Yield the entries held whole, and the facts of one held by its facts.
@@ -427,7 +443,9 @@ class Manifest:
         # OUT's lock; a closed connection would check the schema again).
         reader = _StoreReader(store, self.problems)
         self.entries.load(whole)
-        self.entries.load_facts(facts, read_one=reader.one, read_all=reader.all)
+        self.entries.load_facts(
+            facts, read_one=reader.one, read_all=reader.all, read_sources=reader.sources
+        )
         self._rewrite = False
         self._view_stale = view is None
         return True
@@ -764,6 +782,13 @@ class _StoreReader:
             return entries[0]
         self.problems.append(_dropped(self.store.path, 1))
         return None
+
+    def sources(self) -> Iterator[tuple[object, object]]:
+        """Yield every stored entry's key and ``source_abs``, as stored."""
+        try:
+            yield from self.store.sources()
+        except manifest_db.StoreError:
+            return
 
     def all(self) -> Iterator[tuple[str, Entry | None]]:
         """Yield every stored entry that can be used, by key."""

@@ -191,6 +191,17 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError.of(exc) from None
 
+    def sources(self) -> Iterator[tuple[object, object]]:
+        """Yield each stored entry's ``key`` and ``source_abs``, unchecked."""
+        sql = (
+            "SELECT json_extract(entry, '$.key'), json_extract(entry, '$.source_abs') "
+            "FROM entries WHERE typeof(entry) = 'text' AND json_valid(entry)"
+        )
+        try:
+            yield from self.db.execute(sql).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
     def entry(self, key: str) -> bytes | None:
         """Return the stored entry ``key`` (JSON text as bytes), or None."""
         try:

@@ -294,3 +294,104 @@ def test_a_commit_cut_between_the_view_and_the_store_loses_nothing(
     assert again.entries["dogs/bark1.npy"]["warnings"] == ["changed"]  # the view's
     again.commit()
     assert stored(built) == jsonl(built)
+
+
+class ReadsWhole:
+    """Counts the stored entries read whole (one by one, or all at once)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.one: list[str] = []
+        self.all = 0
+        real_entry, real_entries = manifest_db.Store.entry, manifest_db.Store.entries
+
+        def entry(store: manifest_db.Store, key: str) -> bytes | None:
+            self.one.append(key)
+            return real_entry(store, key)
+
+        def entries(store: manifest_db.Store):  # type: ignore[no-untyped-def]
+            self.all += 1
+            return real_entries(store)
+
+        monkeypatch.setattr(manifest_db.Store, "entry", entry)
+        monkeypatch.setattr(manifest_db.Store, "entries", entries)
+
+
+def test_a_no_op_reads_no_entry_whole(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mel(dataset, built)  # entries become "up-to-date"
+    reads = ReadsWhole(monkeypatch)
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    assert (reads.one, reads.all) == ([], 0)
+
+
+def test_a_touched_input_reads_its_own_entry_whole(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mel(dataset, built)
+    reads = ReadsWhole(monkeypatch)
+    touched = dataset / "dogs" / "bark1.wav"
+    os.utime(
+        touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9)
+    )
+
+    assert summary(mel(dataset, built)) == "1 written, 3 up to date."
+
+    assert set(reads.one) == {"dogs/bark1.npy"}
+    assert reads.all == 1  # the view, written from the store
+
+
+def test_the_first_no_op_after_a_build_writes_only_the_status(
+    dataset: Path, built: Path
+) -> None:
+    before = stored(built)
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    after = stored(built)
+    assert {e["status"] for e in after.values()} == {"up-to-date"}
+    for key, entry in after.items():
+        assert {**entry, "status": "written"} == before[key]
+    assert after == jsonl(built)
+
+
+def test_an_entry_read_whole_when_used_is_checked_then(
+    dataset: Path, built: Path
+) -> None:
+    """A field that does not decide a rebuild is checked when the entry is read."""
+    with sqlite3.connect(built / STORE) as db:
+        (text,) = db.execute(
+            "SELECT entry FROM entries WHERE key = 'dogs/bark1.npy'"
+        ).fetchone()
+        db.execute(
+            "UPDATE entries SET entry = ? WHERE key = 'dogs/bark1.npy'",
+            (json.dumps({**json.loads(text), "shape": -1}),),
+        )
+    manifest = Manifest.load(built)
+    assert manifest.problems == []
+
+    entry = manifest.entries["dogs/bark1.npy"]
+
+    assert entry["status"] == "failed"  # read as an input to build again
+    assert "shape" not in entry
+    [problem] = manifest.problems
+    assert "dropped 1 invalid entry" in problem
+
+
+def test_entries_held_by_their_facts_are_a_mapping(built: Path) -> None:
+    manifest = Manifest.load(built)
+    entries = manifest.entries
+    assert len(entries) == 4
+    assert "dogs/bark1.npy" in entries
+    assert "dogs/none.npy" not in entries
+    assert sorted(entries) == sorted(jsonl(built))
+    facts = entries.facts("dogs/bark1.npy")
+    assert facts is not None
+    assert facts["stamps"] == jsonl(built)["dogs/bark1.npy"]["stamps"]
+    assert "wave" not in facts  # the rest is read when used
+    assert entries == jsonl(built)
+    del entries["birds/tweet.npy"]
+    assert len(entries) == 3
+    assert entries.changed == {"birds/tweet.npy"}
