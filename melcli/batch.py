@@ -395,7 +395,8 @@ class _Run:
         its ``meta``. Called with signals held.
         """
         manifest = self.manifest
-        result = Result(src=job.src, status=Status.UP_TO_DATE)
+        # Its own Path: job.src would keep one (and its cache) in the job too.
+        result = Result(src=Path(job.src_name), status=Status.UP_TO_DATE)
         self.report.add(result)
         key = relative_key(job.npy_name, manifest.out)
         if key in self.build.refresh:  # else its entry stays as it is

@@ -19,7 +19,9 @@ parts are untrusted. Every line is checked on load (:func:`entry_problem`:
 the type of each field the code reads, and every name in it confined to OUT);
 a line that fails is dropped, counted in :attr:`Manifest.problems` (one
 warning per file), and its input is rebuilt. A manifest or journal that is
-not a regular file (a link, a folder) is not read.
+not a regular file (a link, a folder) is not read. From the store, only the
+fields that decide a rebuild (:data:`FACTS`) are read and checked on load;
+an entry is read whole, and checked, when it is used (:class:`Entries`).
 """
 
 from __future__ import annotations
@@ -135,12 +137,30 @@ class Entries(MutableMapping[str, Entry]):
         return entry
 
     def _hold(self, key: str, entry: Entry | None) -> Entry:
-        if entry is None:  # crafted or changed since: its input is rebuilt
-            entry = {"key": key, "status": "failed", "error": "invalid entry"}
-        elif key in self._flipped:
-            entry["status"] = "up-to-date"
-        self._held[key] = entry
+        entry = self._held[key] = self._whole(key, entry)
         return entry
+
+    def _whole(self, key: str, entry: Entry | None) -> Entry:
+        """Return a stored entry read whole, as this run has it."""
+        if entry is None:  # crafted or changed since: its input is rebuilt
+            return {"key": key, "status": "failed", "error": "invalid entry"}
+        if key in self._flipped:
+            entry["status"] = "up-to-date"
+        return entry
+
+    def line(self, key: str) -> bytes:
+        """Return the entry ``key`` as a JSON line (without its newline).
+
+        A stored entry is read for it, not held: a commit after a build
+        writes every entry's new status, and need not hold them all.
+        """
+        entry = self._held.get(key)
+        if entry is None:
+            if key not in self._facts:
+                raise KeyError(key)
+            assert self._read_one is not None
+            entry = self._whole(key, self._read_one(key))
+        return _dumps(entry)
 
     def __setitem__(self, key: str, value: Entry) -> None:
         if self.get(key) != value:
@@ -540,7 +560,7 @@ class Manifest:
             return
         keys = entries if self._rewrite else changed
         # A generator: the first re-run after a build rewrites every row.
-        put = ((k, _dumps(entries[k])) for k in keys if k in entries)
+        put = ((k, entries.line(k)) for k in keys if k in entries)
         drop = [k for k in keys if k not in entries]
 
         def view(store: manifest_db.Store) -> dict[str, str]:

@@ -16,8 +16,9 @@ OUT is untrusted. The file is opened only when it is a regular file; its
 schema must be exactly the one created here (no other table, view, index or
 trigger; ``trusted_schema`` is off, no extension is ever loaded, nothing is
 attached); every entry read goes through :func:`melcli.manifest.entry_problem`
-as a line of ``manifest.jsonl`` does. A store that fails any of this is not
-read (one warning) and is rebuilt at the end of the run.
+as a line of ``manifest.jsonl`` does (its facts, :meth:`Store.facts`, when
+the store is opened; the whole entry when it is used). A store that fails
+any of this is not read (one warning) and is rebuilt at the end of the run.
 
 Reading it from another tool::
 
