@@ -665,9 +665,13 @@ def _drop_collisions(
                 else:
                     other.append(job)
     source_suffixes = {_suffix(j.src_name) for j in candidates}
+    # Outputs end in .npy or .png (see _job): only then can one be an input.
+    may_overwrite = not source_suffixes.isdisjoint({".npy", ".png"})
     sources: set[str] | None = None
     bad: dict[Job, str] = {}
     top = len(out_dir)
+    #: Folders of outputs that are no output themselves, nor any folder above.
+    clear: set[str] = set()
     for job in candidates:
         for output in job.output_names:
             key = output.casefold() if fold_case else output
@@ -679,20 +683,24 @@ def _drop_collisions(
                 if len({o.npy_name for o in jobs}) > 1:
                     why += " (the names differ only by case, and OUT ignores case)"
                 bad.setdefault(job, why)
-            if _suffix(output) in source_suffixes:
+            if may_overwrite and _suffix(output) in source_suffixes:
                 if sources is None:
                     sources = {os.path.realpath(j.src_name) for j in candidates}
                 if os.path.realpath(output) in sources:
                     bad.setdefault(job, f"output {output} would overwrite an input")
             # OUT/a.npy cannot be a file for a.wav and a folder for a.npy/b.wav.
             parent = output
+            passed: list[str] = []
             while True:
                 parent = parent.rpartition("/")[0]
-                if len(parent) <= top:
+                if len(parent) <= top or parent in clear:
+                    clear.update(passed)  # and so every folder below it
                     break
                 folder = by_output.get(parent.casefold() if fold_case else parent)
                 if folder is None:
+                    passed.append(parent)
                     continue
+                passed = []  # not clear: nor any folder below it
                 for other in folder if isinstance(folder, list) else [folder]:
                     bad.setdefault(
                         job,
