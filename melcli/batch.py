@@ -140,13 +140,12 @@ def _new_place(
     E.g. several SRC folders, before they had subfolders of their own.
     """
     manifest = elsewhere.manifest
-    if not manifest.entries:
-        return None  # nothing to look through (a first run)
+    places = elsewhere(job.src_name)
+    if not places:
+        return None  # the usual case, and every input of a first run
     other = relative_key(segment.other_layout(job.npy, params=params), manifest.out)
     was = [
-        k
-        for k in elsewhere(job.src)
-        if k not in (key, other) and manifest.entries[k].get("stamps")
+        k for k in places if k not in (key, other) and manifest.entries[k].get("stamps")
     ]
     return f"new place in OUT (was {', '.join(was)})" if was else None
 
@@ -639,12 +638,14 @@ class _Elsewhere:
         self.manifest = manifest
         self._index: dict[str, list[str]] | None = None
 
-    def __call__(self, src: Path) -> list[str]:
+    def __call__(self, src: str | os.PathLike[str]) -> list[str]:
         """Return the keys whose entries are of ``src`` now."""
         if self._index is None:
             self._index = {}
             for key, source in self.manifest.entries.sources():
                 self._index.setdefault(str(source), []).append(key)
+        if not self._index:
+            return []  # a first run
         source = os.path.abspath(os.fsdecode(src))
         return [
             k
@@ -672,7 +673,7 @@ def _replace_other_places(
         claimed = claimed or segment.claimed_by(keys, params=params)
         return claimed(name)
 
-    for other in elsewhere(job.src):
+    for other in elsewhere(job.src_name):
         if other in keys:
             continue
         entry = manifest.entries[other]

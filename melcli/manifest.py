@@ -189,6 +189,9 @@ class Entries(MutableMapping[str, Entry]):
     def __len__(self) -> int:
         return len(self._facts) + sum(1 for k in self._held if k not in self._facts)
 
+    def __bool__(self) -> bool:
+        return bool(self._facts) or bool(self._held)
+
     def items(self) -> ItemsView[str, Entry]:  # type: ignore[override]
         """Every entry, by key (those held by their facts are read, all at once)."""
         self._read_everything()
