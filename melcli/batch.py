@@ -338,8 +338,11 @@ class _Run:
         # From now on, a killed run leaves its journal behind, and an
         # interrupted one commits the manifest. (Until now nothing was written,
         # only stale outputs pruned, which the next run prunes again: a signal
-        # while planning leaves no journal to recover from.)
-        self.manifest.begin()
+        # while planning leaves no journal to recover from.) A run with no
+        # task writes no file but the manifest: its journal is opened only if
+        # it records something worth journaling, so a no-op writes nothing.
+        if self.build.tasks:
+            self.manifest.begin()
         outcomes: Iterator[tuple[Task, Result | BaseException]] | None = None
         try:
             try:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import os_reason
-from .outdir import reserved
+from .outdir import LOCK_NAME, reserved
 
 if TYPE_CHECKING:
     from .filelist import FileList
@@ -497,12 +497,18 @@ def _drop_reserved(
 def ignores_case(folder: Path) -> bool:
     """Return whether file names in ``folder`` are case-insensitive.
 
-    Probed by creating a hidden temporary file in ``folder`` (or its nearest
-    existing parent) and looking it up with its case swapped. False when
-    nothing can be created there (the run will then fail to write anyway).
+    Probed by looking up a file of ``folder`` with its case swapped: one melcli
+    keeps there (so a re-run writes nothing), else a hidden temporary file
+    created in ``folder`` (or its nearest existing parent). False when nothing
+    can be created there (the run will then fail to write anyway).
     """
     import tempfile
 
+    for name in (LOCK_NAME, "manifest.jsonl"):
+        known = os.path.join(folder, name)
+        if os.path.isfile(known) and not os.path.islink(known):
+            other = os.path.join(folder, name.swapcase())
+            return os.path.exists(other) and os.path.samefile(known, other)
     probe_in = folder
     while not probe_in.is_dir() and probe_in != probe_in.parent:
         probe_in = probe_in.parent

@@ -94,6 +94,16 @@ def test_a_no_op_writes_neither_the_store_nor_the_view(
     assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files] == before
 
 
+def test_a_no_op_leaves_out_as_it_was(dataset: Path, built: Path) -> None:
+    """Not even a journal made and deleted: OUT's folder is not changed."""
+    mel(dataset, built)
+    before = built.stat().st_mtime_ns
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    assert built.stat().st_mtime_ns == before
+
+
 def test_a_run_writes_only_the_entries_that_changed(
     dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
