@@ -148,18 +148,22 @@ class Entries(MutableMapping[str, Entry]):
             entry["status"] = "up-to-date"
         return entry
 
-    def line(self, key: str) -> bytes:
+    def line(self, key: str) -> bytes | None:
         """Return the entry ``key`` as a JSON line (without its newline).
 
         A stored entry is read for it, not held: a commit after a build
-        writes every entry's new status, and need not hold them all.
+        writes every entry's new status, and need not hold them all. None
+        when it cannot be read now: the stored one stays.
         """
         entry = self._held.get(key)
         if entry is None:
             if key not in self._facts:
                 raise KeyError(key)
             assert self._read_one is not None
-            entry = self._whole(key, self._read_one(key))
+            stored = self._read_one(key)
+            if stored is None:
+                return None
+            entry = self._whole(key, stored)
         return _dumps(entry)
 
     def __setitem__(self, key: str, value: Entry) -> None:
@@ -390,6 +394,8 @@ class Manifest:
     _rewrite: bool = field(default=True, repr=False, compare=False)
     #: Whether ``manifest.jsonl`` is missing or not the store's view.
     _view_stale: bool = field(default=True, repr=False, compare=False)
+    #: Reads the entries held by their facts (None: all are held whole).
+    _reader: _StoreReader | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.entries, Entries):
@@ -464,7 +470,7 @@ class Manifest:
             self.problems.append(_dropped(store_path, dropped))
         # Kept open: the entries are read from it when used (the run holds
         # OUT's lock; a closed connection would check the schema again).
-        reader = _StoreReader(store, self.problems)
+        reader = self._reader = _StoreReader(store, self.problems)
         self.entries.load(whole)
         self.entries.load_facts(
             facts, read_one=reader.one, read_all=reader.all, read_sources=reader.sources
@@ -563,7 +569,8 @@ class Manifest:
             return
         keys = entries if self._rewrite else changed
         # A generator: the first re-run after a build rewrites every row.
-        put = ((k, entries.line(k)) for k in keys if k in entries)
+        lines = ((k, entries.line(k)) for k in keys if k in entries)
+        put = ((k, line) for k, line in lines if line is not None)
         drop = [k for k in keys if k not in entries]
 
         def view(store: manifest_db.Store) -> dict[str, str]:
@@ -580,9 +587,26 @@ class Manifest:
                 raise
             manifest_db.swap(store, store_path)
         else:
-            with manifest_db.Store(store_path) as store:
+            with manifest_db.Store(store_path) as store, self._reading(store):
                 store.write(put, drop=drop, then=view)
         entries.written()
+
+    @contextlib.contextmanager
+    def _reading(self, store: manifest_db.Store) -> Iterator[None]:
+        """Read entries through ``store`` (being written) for a while.
+
+        Another connection could not read once this one's transaction holds
+        the file's exclusive lock (SQLite does, when its cache spills).
+        """
+        reader = self._reader
+        if reader is None:
+            yield
+            return
+        was, reader.store = reader.store, store
+        try:
+            yield
+        finally:
+            reader.store = was
         self._rewrite = self._view_stale = False
 
     def why_rebuild(

@@ -405,3 +405,35 @@ def test_entries_held_by_their_facts_are_a_mapping(built: Path) -> None:
     del entries["birds/tweet.npy"]
     assert len(entries) == 3
     assert entries.changed == {"birds/tweet.npy"}
+
+
+def test_a_commit_larger_than_sqlites_cache_reads_what_it_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status of every entry changes (the first re-run after a build).
+
+    SQLite spills a large transaction to the file, under an exclusive lock:
+    the entries it writes must then be read through the same connection.
+    """
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(  # a lock waited for fails at once, not in 5 s
+        sqlite3, "connect", lambda *a, **kw: real_connect(*a, **kw, timeout=0.01)
+    )
+    keys = [f"d/{i:05d}.npy" for i in range(1500)]
+    first = Manifest(out=tmp_path)
+    for key in keys:  # about 3 MB: more than SQLite's 2 MB page cache
+        first.record(
+            {"key": key, "status": "written", "warnings": ["x" * 2000]},
+            journal=False,
+        )
+    first.commit()
+
+    again = Manifest.load(tmp_path)
+    for key in keys:
+        again.entries.mark_up_to_date(key)
+    again.commit()
+
+    assert again.problems == []
+    statuses = {e["status"] for e in stored(tmp_path).values()}
+    assert statuses == {"up-to-date"}
+    assert stored(tmp_path) == jsonl(tmp_path)
