@@ -50,6 +50,18 @@ def stored(out: Path) -> dict[str, dict[str, object]]:
     return entries
 
 
+def craft(out: Path, key: str, **fields: object) -> None:
+    """Change some ``fields`` of the stored entry ``key``, behind melcli's back."""
+    with sqlite3.connect(out / STORE) as db:
+        (text,) = db.execute(
+            "SELECT entry FROM entries WHERE key = ?", (key,)
+        ).fetchone()
+        db.execute(
+            "UPDATE entries SET entry = ? WHERE key = ?",
+            (json.dumps({**json.loads(text), **fields}), key),
+        )
+
+
 def jsonl(out: Path) -> dict[str, dict[str, object]]:
     lines = (out / "manifest.jsonl").read_text().splitlines()
     return {e["key"]: e for e in map(json.loads, lines)}
@@ -229,16 +241,7 @@ def test_a_journal_linked_elsewhere_is_removed_not_written(
 def test_invalid_stored_entries_are_dropped_and_rebuilt(
     dataset: Path, built: Path
 ) -> None:
-    with sqlite3.connect(built / STORE) as db:
-        (text,) = db.execute(
-            "SELECT entry FROM entries WHERE key = 'dogs/bark1.npy'"
-        ).fetchone()
-        entry = json.loads(text)
-        entry["stamps"] = {"../../victim": [1, 2]}
-        db.execute(
-            "UPDATE entries SET entry = ? WHERE key = 'dogs/bark1.npy'",
-            (json.dumps(entry),),
-        )
+    craft(built, "dogs/bark1.npy", stamps={"../../victim": [1, 2]})
 
     result = mel(dataset, built)
 
@@ -371,14 +374,7 @@ def test_an_entry_read_whole_when_used_is_checked_then(
     dataset: Path, built: Path
 ) -> None:
     """A field that does not decide a rebuild is checked when the entry is read."""
-    with sqlite3.connect(built / STORE) as db:
-        (text,) = db.execute(
-            "SELECT entry FROM entries WHERE key = 'dogs/bark1.npy'"
-        ).fetchone()
-        db.execute(
-            "UPDATE entries SET entry = ? WHERE key = 'dogs/bark1.npy'",
-            (json.dumps({**json.loads(text), "shape": -1}),),
-        )
+    craft(built, "dogs/bark1.npy", shape=-1)
     manifest = Manifest.load(built)
     assert manifest.problems == []
 
