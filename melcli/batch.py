@@ -89,6 +89,15 @@ def decide(
         key = relative_key(job.npy_name, out)
         keys.add(key)
         stamp = job.stamp if job.stamp is not None else file_stamp(job.src_name)
+        if not (force or job.png_name or job.meta):  # the usual re-run's input
+            status = manifest.unchanged(
+                key, input_stamp=stamp, settings=settings, format=storage.name
+            )
+            if status is not None:
+                build.up_to_date.append(job)
+                if status != "up-to-date":
+                    build.refresh.add(key)
+                continue
         why = (
             "forced"
             if force

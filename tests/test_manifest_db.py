@@ -13,7 +13,8 @@ from conftest import WriteAudio
 
 from melcli import manifest_db
 from melcli.cli import cli
-from melcli.manifest import Manifest
+from melcli.manifest import Manifest, file_stamp
+from melcli.params import MelParams
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -433,3 +434,37 @@ def test_a_commit_larger_than_sqlites_cache_reads_what_it_writes(
     statuses = {e["status"] for e in stored(tmp_path).values()}
     assert statuses == {"up-to-date"}
     assert stored(tmp_path) == jsonl(tmp_path)
+
+
+def test_an_unchanged_input_is_told_without_parsing_its_entry(
+    dataset: Path, built: Path
+) -> None:
+    """The fast answer agrees with why_rebuild, and defers to it when unsure."""
+    settings = MelParams().fingerprint()
+    manifest = Manifest.load(built)
+    sources = {key: e["source_abs"] for key, e in jsonl(built).items()}
+
+    def both(key: str) -> tuple[str | None, str | None]:
+        stamp = file_stamp(sources[key])
+        return (
+            manifest.unchanged(key, input_stamp=stamp, settings=settings),
+            manifest.why_rebuild(key, input_stamp=stamp, settings=settings),
+        )
+
+    assert {both(key) for key in sources} == {("written", None)}
+    touched = dataset / "dogs" / "bark1.wav"
+    os.utime(
+        touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9)
+    )
+    assert both("dogs/bark1.npy") == (None, "input changed")
+    assert (
+        manifest.unchanged("dogs/bark2.npy", input_stamp=[1, 2], settings="x") is None
+    )
+    assert manifest.unchanged("nothing.npy", input_stamp=[1, 2], settings="x") is None
+    stamp = file_stamp(sources["dogs/bark2.npy"])
+    assert (
+        manifest.unchanged(
+            "dogs/bark2.npy", input_stamp=stamp, settings=settings, format="webdataset"
+        )
+        is None
+    )
