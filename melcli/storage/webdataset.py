@@ -341,7 +341,9 @@ class SampleStore:
                 )
                 for key, members in entry_samples(entry).items()
             ]
-            self._moving[entry["sample"]] = mkey
+            # Placed under the group's first key (a crafted entry's "sample"
+            # need not be among its "samples").
+            self._moving[group[0][0]] = mkey
             with interrupts.deferred():
                 self._recorded(self.writer.add_group(group))
 
