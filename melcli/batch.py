@@ -93,7 +93,8 @@ def decide(
             status = manifest.unchanged(
                 key, input_stamp=stamp, settings=settings, format=storage.name
             )
-            if status is not None:
+            # The format may still want something (npy: nothing, without a PNG).
+            if status and not storage.redo(manifest, key, job, drawn_as=drawn_as):
                 build.up_to_date.append(job)
                 if status != "up-to-date":
                     build.refresh.add(key)
