@@ -31,6 +31,7 @@ import functools
 import itertools
 import json
 import os
+import re
 from collections.abc import (
     Callable,
     ItemsView,
@@ -809,6 +810,28 @@ def _parse_all(lines: list[bytes]) -> list[object] | None:
     return values if len(values) == len(lines) else None
 
 
+#: The facts of one ``.npy`` with no PNG nor table row, as SQLite writes them:
+#: a key that JSON spells as it is, a status and settings, the input's stamp,
+#: the array's (under the key), the array itself: the usual entry.
+_PLAIN = re.compile(
+    r'\["([ !#-\[\]-~]+)","([^"\\]*)","([^"\\]*)",null,'
+    r"\[([0-9]{1,19}),([0-9]{1,19})\],"
+    r'\{"\1":\[([0-9]{1,19}),([0-9]{1,19})\]\},"\1",null,null,null,null\]'
+)
+
+
+def _plain(column: str, text: str) -> bool:
+    """Return whether ``text`` is the facts of a usual, valid entry under ``column``.
+
+    As :func:`entry_problem` would find, without parsing: the key is a safe
+    name (and its own column), every number is below 2**63.
+    """
+    match = _PLAIN.fullmatch(text)
+    if match is None or match[1] != column or not safe_name(column):
+        return False
+    return all(len(n) < 19 or n <= "9223372036854775807" for n in match.groups()[3:])
+
+
 def _valid_facts(
     rows: Iterable[tuple[str, str | None, str | None]],
 ) -> tuple[dict[str, str], dict[str, Entry], int]:
@@ -823,6 +846,11 @@ def _valid_facts(
     dropped = 0
     it = iter(rows)
     while chunk := list(itertools.islice(it, _CHUNK)):
+        plain = [(k, t) for k, t, full in chunk if t and full is None and _plain(k, t)]
+        facts.update(plain)  # the usual entry, checked by its shape alone
+        if len(plain) == len(chunk):
+            continue
+        chunk = [row for row in chunk if row[0] not in facts]
         texts = [text for _, text, full in chunk if text is not None and full is None]
         whole += [
             full.encode("utf-8", "surrogateescape") for _, _, full in chunk if full

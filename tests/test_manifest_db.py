@@ -468,3 +468,26 @@ def test_an_unchanged_input_is_told_without_parsing_its_entry(
         )
         is None
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "key", "mtime", "plain"),
+    [
+        ("d/a.npy", "d/a.npy", 2**63 - 1, True),
+        ("d/a.npy", "d/a.npy", 2**63, False),  # entry_problem: not below 2**63
+        ("../a.npy", "../a.npy", 1, False),  # not a safe name
+        ("d/b.npy", "d/a.npy", 1, False),  # stored under another key
+    ],
+)
+def test_the_usual_facts_are_checked_by_their_shape_as_entry_problem_would(
+    column: str, key: str, mtime: int, plain: bool
+) -> None:
+    from melcli.manifest import FACTS, _plain, entry_problem
+
+    values = [key, "written", "f00d", None, [1, mtime], {key: [2, 3]}, key]
+    text = json.dumps(values + [None] * 4, separators=(",", ":"))
+    fields = {
+        n: v for n, v in zip(FACTS, json.loads(text), strict=True) if v is not None
+    }
+    assert _plain(column, text) is plain
+    assert (entry_problem(fields) is None and column == key) is plain
