@@ -597,6 +597,7 @@ class Manifest:
             with manifest_db.Store(store_path) as store, self._reading(store):
                 store.write(put, drop=drop, then=view)
         entries.written()
+        self._rewrite = self._view_stale = False
 
     @contextlib.contextmanager
     def _reading(self, store: manifest_db.Store) -> Iterator[None]:
@@ -614,7 +615,6 @@ class Manifest:
             yield
         finally:
             reader.store = was
-        self._rewrite = self._view_stale = False
 
     def unchanged(
         self,

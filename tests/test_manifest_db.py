@@ -491,3 +491,25 @@ def test_the_usual_facts_are_checked_by_their_shape_as_entry_problem_would(
     }
     assert _plain(column, text) is plain
     assert (entry_problem(fields) is None and column == key) is plain
+
+
+def test_a_second_commit_writes_only_what_changed_since_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = Manifest(out=tmp_path)
+    manifest.record({"key": "a.npy", "status": "written"}, journal=False)
+    manifest.commit()  # the first: the whole store, made anew
+    written: list[list[str]] = []
+    real = manifest_db.Store.write
+
+    def spy(self: manifest_db.Store, put: list[tuple[str, bytes]], **kw: object):  # type: ignore[no-untyped-def]
+        put = list(put)
+        written.append([key for key, _ in put])
+        return real(self, put, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifest_db.Store, "write", spy)
+    manifest.record({"key": "b.npy", "status": "written"}, journal=False)
+    manifest.commit()
+
+    assert written == [["b.npy"]]
+    assert set(stored(tmp_path)) == set(jsonl(tmp_path)) == {"a.npy", "b.npy"}
