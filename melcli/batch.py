@@ -15,7 +15,7 @@ import itertools
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,11 @@ from typing import Any
 from . import interrupts, segment
 from .discover import Job, Plan, Task
 from .errors import MelcliError, describe_exception
-from .manifest import Manifest, file_stamp, relative_key, versions
-from .outdir import OutDir
+from .manifest import Entry, Manifest, file_stamp, relative_key, versions
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status
 from .runners import Runner
-from .storage import Storage, storage_for, storage_of, storages_in, webdataset
+from .storage import Storage, storage_for, storage_of, storages_in
 from .write import remove_temp_files
 
 
@@ -51,110 +50,114 @@ class BuildPlan:
     #: Keys of the entries, of inputs this run leaves out (``--include``, a
     #: narrower SRC), whose outputs were made with other settings.
     other_settings: list[str] = field(default_factory=list)
+    #: Keys of the up-to-date inputs whose entry changes all the same: its
+    #: status (``written`` before) or its table row (``meta``).
+    refresh: set[str] = field(default_factory=set)
 
 
 def decide(
     the_plan: Plan,
-    manifest: Manifest | None,
+    manifest: Manifest,
     *,
     params: MelParams,
     force: bool = False,
-    storage_format: str = "npy",
+    storage: Storage | None = None,
     render: RenderParams | None = None,
-    out: Path | None = None,
 ) -> BuildPlan:
     """Split the jobs into what must be built, what only needs its PNG, and the rest.
 
     Jobs are first laid out as ``params`` asks (:func:`melcli.segment.plan_job`:
     with one file per segment, a job's array is its first segment).
-    ``storage_format`` is the storage format of the run (``npy`` or ``webdataset``);
-    an input stored in the other format is rebuilt. A PNG is re-rendered when
-    it is missing or changed, or when it was drawn with other
-    :class:`RenderParams` (style, waveform panel, colormap).
+    ``manifest`` is OUT's, or an empty one (``Manifest(out=OUT)``): then
+    everything is new. ``storage`` is the run's format (default: ``npy``);
+    an input stored in another format is rebuilt, and what an input whose
+    array is up to date still needs (a PNG missing, or drawn with other
+    :class:`RenderParams`) is the format's to say (:meth:`Storage.redo`).
 
-    A job to build whose output folder leads outside OUT (``out``, or the
-    manifest's) through a symbolic link is refused (:attr:`BuildPlan.refused`).
+    A job to build whose outputs cannot be written into OUT (a folder on
+    their way leads outside it through a symbolic link) is refused
+    (:attr:`BuildPlan.refused`).
     """
+    storage = storage or storage_for("npy")
     build = BuildPlan()
     settings = params.fingerprint()
     drawn_as = (render or RenderParams()).fingerprint()
     keys = build.keys
-    elsewhere = _Elsewhere(manifest) if manifest is not None else None
+    out = manifest.out
+    elsewhere = _Elsewhere(manifest)
     for job in (segment.plan_job(j, params=params) for j in the_plan.jobs):
-        if manifest is None:
-            build.tasks.append(Task(job))
-            continue
-        out = manifest.out
         key = relative_key(job.npy_name, out)
         keys.add(key)
         stamp = job.stamp if job.stamp is not None else file_stamp(job.src_name)
+        if not (force or job.png_name or job.meta):  # the usual re-run's input
+            status = manifest.unchanged(
+                key, input_stamp=stamp, settings=settings, format=storage.name
+            )
+            # The format may still want something (npy: nothing, without a PNG).
+            if status and not storage.redo(manifest, key, job, drawn_as=drawn_as):
+                build.up_to_date.append(job)
+                if status != "up-to-date":
+                    build.refresh.add(key)
+                continue
         why = (
             "forced"
             if force
             else manifest.why_rebuild(
-                key, input_stamp=stamp, settings=settings, format=storage_format
+                key, input_stamp=stamp, settings=settings, format=storage.name
             )
         )
-        if why == "new" and elsewhere is not None:
-            other = relative_key(segment.other_layout(job.npy, params=params), out)
-            was = [
-                k
-                for k in elsewhere(job.src)
-                if k not in (key, other) and manifest.entries[k].get("stamps")
-            ]
-            if was:  # e.g. several SRC folders, before they had subfolders
-                why = f"new place in OUT (was {', '.join(was)})"
+        if why == "new":
+            why = _new_place(job, key, elsewhere, params=params) or why
+        task = Task(job)
         if why is not None:
-            build.tasks.append(Task(job))
-            build.reasons[job.src] = why
             build.inputs[job.src] = stamp
-        elif storage_format == webdataset.FORMAT:
-            # A shard is immutable: a sample gains or changes its PNG, or the
-            # table row in its KEY.json, by being rewritten.
-            entry = manifest.entries[key]
-            if (entry.get("meta") or {}) != dict(job.meta):
-                build.tasks.append(Task(job))
-                build.reasons[job.src] = "meta changed"
-            elif job.png is not None and "png" not in entry["members"]:
-                build.tasks.append(Task(job))
-                build.reasons[job.src] = "PNG missing"
-            elif job.png is not None and _drawn_as(entry) != drawn_as:
-                build.tasks.append(Task(job))
-                build.reasons[job.src] = "PNG style changed"
-            else:
-                build.up_to_date.append(job)
-        elif job.png_name is not None and not manifest.png_up_to_date(
-            key, relative_key(job.png_name, manifest.out)
-        ):
-            sr = int(manifest.entries[key].get("sr", 0))
-            build.tasks.append(Task(job, render_only=True, sr=sr))
-            build.reasons[job.src] = "PNG missing"
-        elif job.png_name is not None and _drawn_as(manifest.entries[key]) != drawn_as:
-            sr = int(manifest.entries[key].get("sr", 0))
-            build.tasks.append(Task(job, render_only=True, sr=sr))
-            build.reasons[job.src] = "PNG style changed"
         else:
-            build.up_to_date.append(job)
-    if manifest is not None:
-        build.stale = manifest.stale(keys)
-        build.other_settings = _other_settings(the_plan, manifest, build, settings)
-    outdir = manifest.outdir if manifest is not None else None
-    if outdir is None and out is not None:
-        outdir = OutDir(out)
-    if outdir is not None and storage_format != webdataset.FORMAT:
-        build.tasks = [t for t in build.tasks if not _refuse(t.job, outdir, build)]
+            redo = storage.redo(manifest, key, job, drawn_as=drawn_as)
+            if redo is None:
+                build.up_to_date.append(job)
+                if _refresh(manifest.entries.facts(key), job):
+                    build.refresh.add(key)
+                continue
+            why, render_only = redo
+            if render_only:
+                sr = int(manifest.entries[key].get("sr", 0))
+                task = Task(job, render_only=True, sr=sr)
+        problem = storage.folder_problem(job, manifest.outdir)
+        if problem is not None:
+            build.refused.append((job, f"cannot write output: {problem}"))
+            continue
+        build.tasks.append(task)
+        build.reasons[job.src] = why
+    build.stale = manifest.stale(keys)
+    build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
 
 
-def _refuse(job: Job, outdir: OutDir, build: BuildPlan) -> bool:
-    """Refuse ``job`` if a folder it writes into leads outside OUT; say why."""
-    for output in job.outputs:
-        folder = relative_key(output, outdir.out).rpartition("/")[0]
-        problem = outdir.folder_problem(folder)
-        if problem is not None:
-            build.refused.append((job, f"cannot write output: {problem}"))
-            return True
-    return False
+def _refresh(facts: Entry | None, job: Job) -> bool:
+    """Return whether an up-to-date input's entry changes: status, or table row."""
+    if facts is None:
+        return False
+    return facts.get("status") != "up-to-date" or (facts.get("meta") or {}) != dict(
+        job.meta
+    )
+
+
+def _new_place(
+    job: Job, key: str, elsewhere: _Elsewhere, *, params: MelParams
+) -> str | None:
+    """Say where a new input's outputs were before, if it had others in OUT.
+
+    E.g. several SRC folders, before they had subfolders of their own.
+    """
+    manifest = elsewhere.manifest
+    places = elsewhere(job.src_name)
+    if not places:
+        return None  # the usual case, and every input of a first run
+    other = relative_key(segment.other_layout(job.npy, params=params), manifest.out)
+    was = [
+        k for k in places if k not in (key, other) and manifest.entries[k].get("stamps")
+    ]
+    return f"new place in OUT (was {', '.join(was)})" if was else None
 
 
 def _other_settings(
@@ -167,10 +170,12 @@ def _other_settings(
     segment layout changed).
     """
     skip = build.keys.union(build.stale)
+    entries = manifest.entries
     found = [
         k
-        for k, e in manifest.entries.items()
+        for k in entries
         if k not in skip
+        and (e := entries.facts(k))  # not read whole
         and e.get("stamps")
         and e.get("status") in ("written", "up-to-date")
         and e.get("settings") != settings
@@ -198,14 +203,6 @@ def _prune(manifest: Manifest, key: str) -> list[Path]:
     A sample's bytes go when its shard is compacted.
     """
     return storage_of(manifest.entries[key]).forget(manifest, key)
-
-
-def _drawn_as(entry: dict[str, object]) -> object:
-    """Return the render fingerprint a manifest entry's PNG was drawn with.
-
-    Entries from before ``--png-style`` existed were drawn as the default figure.
-    """
-    return entry.get("render") or RenderParams().fingerprint()
 
 
 class RunInterrupted(interrupts.Interrupted):
@@ -305,7 +302,7 @@ class _Run:
             manifest,
             params=params,
             force=force,
-            storage_format=storage.name,
+            storage=storage,
             render=render,
         )
         self.drawn_as = (render or RenderParams()).fingerprint()
@@ -351,8 +348,11 @@ class _Run:
         # From now on, a killed run leaves its journal behind, and an
         # interrupted one commits the manifest. (Until now nothing was written,
         # only stale outputs pruned, which the next run prunes again: a signal
-        # while planning leaves no journal to recover from.)
-        self.manifest.begin()
+        # while planning leaves no journal to recover from.) A run with no
+        # task writes no file but the manifest: its journal is opened only if
+        # it records something worth journaling, so a no-op writes nothing.
+        if self.build.tasks:
+            self.manifest.begin()
         outcomes: Iterator[tuple[Task, Result | BaseException]] | None = None
         try:
             try:
@@ -383,8 +383,9 @@ class _Run:
     def record_known(self, the_plan: Plan) -> None:
         """Record the results known before any task runs, a chunk per signal hold."""
         build = self.build
-        known = itertools.chain(
-            _known_results(the_plan, build.up_to_date, self.manifest),
+        known: Iterator[tuple[Result | None, Job | None]] = itertools.chain(
+            _known_results(the_plan),
+            ((None, job) for job in build.up_to_date),
             (
                 (Result(src=job.src, status=Status.FAILED, reason=why), job)
                 for job, why in build.refused
@@ -393,7 +394,33 @@ class _Run:
         while chunk := list(itertools.islice(known, HOLD_EVERY)):
             with interrupts.deferred():  # one hold per chunk, not per file
                 for result, job in chunk:
-                    self.record(result, job)
+                    if result is not None:
+                        self.record(result, job)
+                    elif job is not None:
+                        self.record_up_to_date(job)
+
+    def record_up_to_date(self, job: Job) -> None:
+        """Count an up-to-date input and note it in the manifest; tell ``on_result``.
+
+        Its entry is not read whole, nor journaled: only its status changes
+        (``up-to-date``), or with a table row that changed (``--files-from``),
+        its ``meta``. Called with signals held.
+        """
+        manifest = self.manifest
+        # Its own Path: job.src would keep one (and its cache) in the job too.
+        result = Result(src=Path(job.src_name), status=Status.UP_TO_DATE)
+        self.report.add(result)
+        key = relative_key(job.npy_name, manifest.out)
+        if key in self.build.refresh:  # else its entry stays as it is
+            facts = manifest.entries.facts(key) or {}
+            if (facts.get("meta") or {}) == dict(job.meta):
+                manifest.entries.mark_up_to_date(key, facts)
+            else:
+                entry = {**manifest.entries[key], "status": result.status.value}
+                entry.pop("meta", None)
+                manifest.record({**entry, "error": "", **_meta(job)}, journal=False)
+        if self.on_result is not None:
+            self.on_result(result)
 
     def run_tasks(
         self, runner: Runner
@@ -624,12 +651,14 @@ class _Elsewhere:
         self.manifest = manifest
         self._index: dict[str, list[str]] | None = None
 
-    def __call__(self, src: Path) -> list[str]:
+    def __call__(self, src: str | os.PathLike[str]) -> list[str]:
         """Return the keys whose entries are of ``src`` now."""
         if self._index is None:
             self._index = {}
-            for key, entry in self.manifest.entries.items():
-                self._index.setdefault(str(entry.get("source_abs")), []).append(key)
+            for key, source in self.manifest.entries.sources():
+                self._index.setdefault(str(source), []).append(key)
+        if not self._index:
+            return []  # a first run
         source = os.path.abspath(os.fsdecode(src))
         return [
             k
@@ -657,7 +686,7 @@ def _replace_other_places(
         claimed = claimed or segment.claimed_by(keys, params=params)
         return claimed(name)
 
-    for other in elsewhere(job.src):
+    for other in elsewhere(job.src_name):
         if other in keys:
             continue
         entry = manifest.entries[other]
@@ -671,10 +700,8 @@ def _replace_other_places(
 HOLD_EVERY = 256
 
 
-def _known_results(
-    the_plan: Plan, up_to_date: Sequence[Job], manifest: Manifest
-) -> Iterator[tuple[Result, Job | None]]:
-    """Yield the results known before any task runs: skipped, failed, up to date."""
+def _known_results(the_plan: Plan) -> Iterator[tuple[Result, None]]:
+    """Yield the results known from discovery: skipped, failed."""
     for skipped in the_plan.skipped:
         yield (
             Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason),
@@ -685,8 +712,6 @@ def _known_results(
             Result(src=problem.path, status=Status.FAILED, reason=problem.reason),
             None,
         )
-    for job in up_to_date:
-        yield _up_to_date_result(job, manifest), job
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:

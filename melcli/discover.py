@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import os_reason
-from .outdir import reserved
+from .outdir import LOCK_NAME, reserved
 
 if TYPE_CHECKING:
     from .filelist import FileList
@@ -497,12 +497,18 @@ def _drop_reserved(
 def ignores_case(folder: Path) -> bool:
     """Return whether file names in ``folder`` are case-insensitive.
 
-    Probed by creating a hidden temporary file in ``folder`` (or its nearest
-    existing parent) and looking it up with its case swapped. False when
-    nothing can be created there (the run will then fail to write anyway).
+    Probed by looking up a file of ``folder`` with its case swapped: one melcli
+    keeps there (so a re-run writes nothing), else a hidden temporary file
+    created in ``folder`` (or its nearest existing parent). False when nothing
+    can be created there (the run will then fail to write anyway).
     """
     import tempfile
 
+    for name in (LOCK_NAME, "manifest.jsonl"):
+        known = os.path.join(folder, name)
+        if os.path.isfile(known) and not os.path.islink(known):
+            other = os.path.join(folder, name.swapcase())
+            return os.path.exists(other) and os.path.samefile(known, other)
     probe_in = folder
     while not probe_in.is_dir() and probe_in != probe_in.parent:
         probe_in = probe_in.parent
@@ -665,9 +671,13 @@ def _drop_collisions(
                 else:
                     other.append(job)
     source_suffixes = {_suffix(j.src_name) for j in candidates}
+    # Outputs end in .npy or .png (see _job): only then can one be an input.
+    may_overwrite = not source_suffixes.isdisjoint({".npy", ".png"})
     sources: set[str] | None = None
     bad: dict[Job, str] = {}
     top = len(out_dir)
+    #: Folders of outputs that are no output themselves, nor any folder above.
+    clear: set[str] = set()
     for job in candidates:
         for output in job.output_names:
             key = output.casefold() if fold_case else output
@@ -679,20 +689,24 @@ def _drop_collisions(
                 if len({o.npy_name for o in jobs}) > 1:
                     why += " (the names differ only by case, and OUT ignores case)"
                 bad.setdefault(job, why)
-            if _suffix(output) in source_suffixes:
+            if may_overwrite and _suffix(output) in source_suffixes:
                 if sources is None:
                     sources = {os.path.realpath(j.src_name) for j in candidates}
                 if os.path.realpath(output) in sources:
                     bad.setdefault(job, f"output {output} would overwrite an input")
             # OUT/a.npy cannot be a file for a.wav and a folder for a.npy/b.wav.
             parent = output
+            passed: list[str] = []
             while True:
                 parent = parent.rpartition("/")[0]
-                if len(parent) <= top:
+                if len(parent) <= top or parent in clear:
+                    clear.update(passed)  # and so every folder below it
                     break
                 folder = by_output.get(parent.casefold() if fold_case else parent)
                 if folder is None:
+                    passed.append(parent)
                     continue
+                passed = []  # not clear: nor any folder below it
                 for other in folder if isinstance(folder, list) else [folder]:
                     bad.setdefault(
                         job,

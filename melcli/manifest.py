@@ -19,7 +19,9 @@ parts are untrusted. Every line is checked on load (:func:`entry_problem`:
 the type of each field the code reads, and every name in it confined to OUT);
 a line that fails is dropped, counted in :attr:`Manifest.problems` (one
 warning per file), and its input is rebuilt. A manifest or journal that is
-not a regular file (a link, a folder) is not read.
+not a regular file (a link, a folder) is not read. From the store, only the
+fields that decide a rebuild (:data:`FACTS`) are read and checked on load;
+an entry is read whole, and checked, when it is used (:class:`Entries`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,16 @@ import functools
 import itertools
 import json
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Self
@@ -48,59 +59,255 @@ JOURNAL_NAME = ".melcli-journal.jsonl"
 Entry = dict[str, Any]
 
 
-class Entries(dict[str, Entry]):
+#: The fields of an entry that decide whether its input is up to date, read
+#: from the store for every entry (:meth:`Entries.facts`); the rest of an
+#: entry is read when it is used.
+FACTS = (
+    "key",
+    "status",
+    "settings",
+    "format",
+    "input",
+    "stamps",
+    "npy",
+    "png",
+    "shard",
+    "render",
+    "meta",
+)
+
+#: Reads one stored entry, by key: the entry, or None if it cannot be used.
+Reader = Callable[[str], "Entry | None"]
+
+
+class Entries(MutableMapping[str, Entry]):
     """The entries by key, noting the keys set or removed since they were read.
 
     So :meth:`Manifest.commit` writes only what changed. An entry set equal
     to the one held is no change. Entries are replaced, never changed in
     place (copy one with ``dict(entry)`` to change it).
+
+    Entries read from the store are held as their :data:`FACTS` alone (a
+    short JSON text each, checked when read) until one is used: a re-run
+    with nothing to do parses no whole entry, and holds a few hundred bytes
+    per input. An entry is read whole on first use (and checked then, as
+    any line is; one that fails reads as a failed input, rebuilt), or all at
+    once by :meth:`items` and :meth:`values`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__()
+        self._held: dict[str, Entry] = {}
+        #: Stored entries by key, as the JSON array of their FACTS.
+        self._facts: dict[str, str] = {}
+        #: Stored entries whose status is now "up-to-date" (were "written").
+        self._flipped: set[str] = set()
+        self._read_one: Reader | None = None
+        self._read_all: Callable[[], Iterable[tuple[str, Entry | None]]] | None = None
+        self._read_sources: Callable[[], Iterable[tuple[object, object]]] | None = None
+        #: The facts last asked for (cleared by any change).
+        self._last: tuple[str | None, Entry | None] = (None, None)
         self.changed: set[str] = set()
         self.update(*args, **kwargs)
 
     def load(self, entries: dict[str, Entry]) -> None:
         """Hold ``entries`` as they are stored (not changes)."""
-        super().update(entries)
+        self._held.update(entries)
+
+    def load_facts(
+        self,
+        facts: dict[str, str],
+        *,
+        read_one: Reader,
+        read_all: Callable[[], Iterable[tuple[str, Entry | None]]],
+        read_sources: Callable[[], Iterable[tuple[object, object]]],
+    ) -> None:
+        """Hold stored entries by their facts; ``read_one``, ``read_all`` read them."""
+        self._facts.update(facts)
+        self._read_one = read_one
+        self._read_all = read_all
+        self._read_sources = read_sources
+
+    # ------------------------------------------------------------ mapping
+    def __getitem__(self, key: str) -> Entry:
+        entry = self._held.get(key)
+        if entry is None:
+            if key not in self._facts:
+                raise KeyError(key)
+            assert self._read_one is not None
+            entry = self._hold(key, self._read_one(key))
+        return entry
+
+    def _hold(self, key: str, entry: Entry | None) -> Entry:
+        entry = self._held[key] = self._whole(key, entry)
+        return entry
+
+    def _whole(self, key: str, entry: Entry | None) -> Entry:
+        """Return a stored entry read whole, as this run has it."""
+        if entry is None:  # crafted or changed since: its input is rebuilt
+            return {"key": key, "status": "failed", "error": "invalid entry"}
+        if key in self._flipped:
+            entry["status"] = "up-to-date"
+        return entry
+
+    def line(self, key: str) -> bytes | None:
+        """Return the entry ``key`` as a JSON line (without its newline).
+
+        A stored entry is read for it, not held: a commit after a build
+        writes every entry's new status, and need not hold them all. None
+        when it cannot be read now: the stored one stays.
+        """
+        entry = self._held.get(key)
+        if entry is None:
+            if key not in self._facts:
+                raise KeyError(key)
+            assert self._read_one is not None
+            stored = self._read_one(key)
+            if stored is None:
+                return None
+            entry = self._whole(key, stored)
+        return _dumps(entry)
 
     def __setitem__(self, key: str, value: Entry) -> None:
         if self.get(key) != value:
             self.changed.add(key)
-        super().__setitem__(key, value)
+        self._held[key] = value
+        self._flipped.discard(key)
+        self._last = (None, None)
 
     def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        self.changed.add(key)
-
-    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
-        """Remove ``key`` and return its entry (or ``default``)."""
-        if key in self:
-            self.changed.add(key)
-        return super().pop(key, *default)
-
-    def popitem(self) -> tuple[str, Entry]:
-        """Remove and return the last entry."""
-        key, value = super().popitem()
-        self.changed.add(key)
-        return key, value
-
-    def setdefault(self, key: str, default: Entry | None = None) -> Entry:  # type: ignore[override]
-        """Return ``key``'s entry, setting it to ``default`` if missing."""
         if key not in self:
-            self[key] = default if default is not None else {}
-        return self[key]
+            raise KeyError(key)
+        self._held.pop(key, None)
+        self._facts.pop(key, None)
+        self._flipped.discard(key)
+        self._last = (None, None)
+        self.changed.add(key)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        """Set every entry of a mapping (or pairs) and of ``kwargs``."""
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
+    def __contains__(self, key: object) -> bool:
+        return key in self._held or key in self._facts
+
+    def __iter__(self) -> Iterator[str]:
+        facts = self._facts
+        yield from facts
+        yield from (k for k in self._held if k not in facts)
+
+    def __len__(self) -> int:
+        return len(self._facts) + sum(1 for k in self._held if k not in self._facts)
+
+    def __bool__(self) -> bool:
+        return bool(self._facts) or bool(self._held)
+
+    def items(self) -> ItemsView[str, Entry]:  # type: ignore[override]
+        """Every entry, by key (those held by their facts are read, all at once)."""
+        self._read_everything()
+        return super().items()
+
+    def values(self) -> ValuesView[Entry]:  # type: ignore[override]
+        """Every entry (those held by their facts are read, all at once)."""
+        self._read_everything()
+        return super().values()
+
+    def _read_everything(self) -> None:
+        if self._read_all is None or all(k in self._held for k in self._facts):
+            return
+        for key, entry in self._read_all():
+            if key in self._facts and key not in self._held:
+                self._hold(key, entry)
+        assert self._read_one is not None
+        for key in self._facts:  # not read with the others: alone, and said
+            if key not in self._held:
+                self._hold(key, self._read_one(key))
 
     def clear(self) -> None:
         """Remove every entry."""
         self.changed.update(self)
-        super().clear()
+        self._held.clear()
+        self._facts.clear()
+        self._flipped.clear()
+        self._last = (None, None)
+
+    # ------------------------------------------------------------- facts
+    def facts(self, key: str) -> Entry | None:
+        """Return the fields of ``key``'s entry that decide what to rebuild.
+
+        At least the :data:`FACTS` (the whole entry, if it is held); None if
+        there is no such entry.
+        """
+        entry = self._held.get(key)
+        if entry is not None:
+            return entry
+        last_key, last = self._last
+        if last_key == key:  # deciding on one input asks several times
+            return last
+        text = self._facts.get(key)
+        if text is None:
+            return None
+        values = json.loads(text)
+        facts = {n: v for n, v in zip(FACTS, values, strict=True) if v is not None}
+        if key in self._flipped:
+            facts["status"] = "up-to-date"
+        self._last = key, facts
+        return facts
+
+    def sources(self) -> Iterator[tuple[str, object]]:
+        """Yield each entry's key and ``source_abs`` (the input), reading none whole.
+
+        As stored: a caller checks an entry it then uses (by reading it).
+        """
+        for key, entry in self._held.items():
+            yield key, entry.get("source_abs")
+        if self._read_sources is not None:
+            held, facts = self._held, self._facts
+            for stored, source in self._read_sources():
+                if isinstance(stored, str) and stored in facts and stored not in held:
+                    yield stored, source
+
+    def facts_text(self, key: str) -> str | None:
+        """Return the facts of ``key``'s entry as stored (JSON), if held so."""
+        if key in self._held or key in self._flipped:
+            return None
+        return self._facts.get(key)
+
+    def kinds(self) -> Iterator[Entry]:
+        """Yield the entries held whole, and the facts of one held by its facts.
+
+        Enough to tell the storage formats of all: an entry with a ``format``
+        is held whole (see :func:`_valid_facts`), those held by their facts
+        have none (``npy``).
+        """
+        yield from self._held.values()
+        for key in self._facts:
+            if key not in self._held:
+                facts = self.facts(key)
+                if facts is not None:
+                    yield facts
+                return
+
+    def mark_up_to_date(self, key: str, facts: Entry | None = None) -> None:
+        """Record that ``key``'s input was found up to date by this run.
+
+        Its status becomes ``up-to-date`` (from ``written``); nothing else
+        of it changes, and it is not read whole. ``facts`` are its
+        :meth:`facts`, if the caller has them.
+        """
+        entry = self._held.get(key)
+        if entry is not None:
+            if entry.get("status") != "up-to-date" or entry.get("error"):
+                self[key] = {**entry, "status": "up-to-date", "error": ""}
+        elif key in self._facts:
+            facts = facts if facts is not None else self.facts(key)
+            if facts is not None and facts.get("status") != "up-to-date":
+                self._flipped.add(key)
+                self._last = (None, None)
+
+    def to_write(self) -> set[str]:
+        """Return the keys to write (or delete) at the commit: changed ones."""
+        return self.changed | self._flipped
+
+    def written(self) -> None:
+        """Note that what changed is stored."""
+        self.changed.clear()
+        self._flipped.clear()
 
 
 def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
@@ -169,9 +376,9 @@ class Manifest:
     ----------
     out : Path
         The output folder.
-    entries : dict
+    entries : Entries
         Entry per key (the ``.npy`` path relative to OUT, or ``src:PATH`` for
-        an input that produced no output).
+        an input that produced no output); a dict may be given.
     recovered : bool
         True when a journal from an interrupted run was found and folded in.
     journal_error : str
@@ -183,7 +390,7 @@ class Manifest:
     """
 
     out: Path
-    entries: dict[str, Entry] = field(default_factory=Entries)
+    entries: Entries = field(default_factory=Entries)
     recovered: bool = False
     journal_error: str = ""
     problems: list[str] = field(default_factory=list)
@@ -194,6 +401,8 @@ class Manifest:
     _rewrite: bool = field(default=True, repr=False, compare=False)
     #: Whether ``manifest.jsonl`` is missing or not the store's view.
     _view_stale: bool = field(default=True, repr=False, compare=False)
+    #: Reads the entries held by their facts (None: all are held whole).
+    _reader: _StoreReader | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.entries, Entries):
@@ -232,41 +441,50 @@ class Manifest:
         ``manifest.jsonl`` is not its view (then from that file).
         """
         manifest = cls(out=out, **fields)
-        stored = manifest._read_store()
-        if stored is None:
-            stored = manifest.read(manifest.path)
-        assert isinstance(manifest.entries, Entries)
-        manifest.entries.load(stored)
+        if not manifest._read_store():
+            manifest.entries.load(manifest.read(manifest.path))
         manifest.entries.update(manifest.read(manifest.journal_path))
         journal = manifest.journal_path
         manifest.recovered = os.path.isfile(journal) and not os.path.islink(journal)
         return manifest
 
-    def _read_store(self) -> dict[str, Entry] | None:
-        """Return the entries of the store, or None to read ``manifest.jsonl``.
+    def _read_store(self) -> bool:
+        """Hold the store's entries by their facts; False to read ``manifest.jsonl``.
 
-        A store that cannot be used is said in :attr:`problems`.
+        Every entry's facts are checked now (:func:`entry_problem`, on those
+        fields); the rest of an entry when it is read whole. A store that
+        cannot be used is said in :attr:`problems`.
         """
         store_path = self.store_path
         if store_path is None or not os.path.lexists(store_path):
-            return None
+            return False
         view = manifest_db.file_id(self.path)
         try:
-            with manifest_db.Store(store_path) as store:
-                if view is not None and view != store.state("view"):
-                    return None  # written since by another: merge, an older melcli
-                entries, dropped = _valid(store.entries(), torn_last=False)
+            store = manifest_db.Store(store_path)
         except manifest_db.StoreError as exc:
-            self.problems.append(
-                f"{store_path}: not read ({exc}); {MANIFEST_NAME} is read instead, "
-                "and the store rebuilt"
-            )
-            return None
+            self.problems.append(_not_read(store_path, exc))
+            return False
+        try:
+            if view is not None and view != store.state("view"):
+                store.close()
+                return False  # written since by another: merge, an older melcli
+            facts, whole, dropped = _valid_facts(store.facts(FACTS))
+        except manifest_db.StoreError as exc:
+            store.close()
+            self.problems.append(_not_read(store_path, exc))
+            return False
         if dropped:
             self.problems.append(_dropped(store_path, dropped))
+        # Kept open: the entries are read from it when used (the run holds
+        # OUT's lock; a closed connection would check the schema again).
+        reader = self._reader = _StoreReader(store, self.problems)
+        self.entries.load(whole)
+        self.entries.load_facts(
+            facts, read_one=reader.one, read_all=reader.all, read_sources=reader.sources
+        )
         self._rewrite = False
         self._view_stale = view is None
-        return {entry["key"]: entry for entry in entries}
+        return True
 
     def read(self, path: Path) -> dict[str, Entry]:
         """Return the valid entries of the manifest file ``path``, by key.
@@ -353,12 +571,13 @@ class Manifest:
         store does not know, which the next run reads.
         """
         entries = self.entries
-        assert isinstance(entries, Entries)
-        if not (entries.changed or self._rewrite or self._view_stale):
+        changed = entries.to_write()
+        if not (changed or self._rewrite or self._view_stale):
             return
-        keys = entries if self._rewrite else entries.changed
+        keys = entries if self._rewrite else changed
         # A generator: the first re-run after a build rewrites every row.
-        put = ((k, _dumps(entries[k])) for k in keys if k in entries)
+        lines = ((k, entries.line(k)) for k in keys if k in entries)
+        put = ((k, line) for k, line in lines if line is not None)
         drop = [k for k in keys if k not in entries]
 
         def view(store: manifest_db.Store) -> dict[str, str]:
@@ -375,10 +594,58 @@ class Manifest:
                 raise
             manifest_db.swap(store, store_path)
         else:
-            with manifest_db.Store(store_path) as store:
+            with manifest_db.Store(store_path) as store, self._reading(store):
                 store.write(put, drop=drop, then=view)
-        entries.changed.clear()
+        entries.written()
         self._rewrite = self._view_stale = False
+
+    @contextlib.contextmanager
+    def _reading(self, store: manifest_db.Store) -> Iterator[None]:
+        """Read entries through ``store`` (being written) for a while.
+
+        Another connection could not read once this one's transaction holds
+        the file's exclusive lock (SQLite does, when its cache spills).
+        """
+        reader = self._reader
+        if reader is None:
+            yield
+            return
+        was, reader.store = reader.store, store
+        try:
+            yield
+        finally:
+            reader.store = was
+
+    def unchanged(
+        self,
+        key: str,
+        *,
+        input_stamp: list[int] | None,
+        settings: str,
+        format: str = "npy",
+    ) -> str | None:
+        """Return the status of an input found up to date without parsing its entry.
+
+        When the facts of ``key``'s entry are, to the byte, those of one
+        ``.npy`` with no PNG and no table row, made with ``settings`` from an
+        input of ``input_stamp``, and the array still has its stamp: the
+        usual input of a re-run. None otherwise (ask :meth:`why_rebuild`).
+        """
+        text = self.entries.facts_text(key)
+        if text is None or format != "npy" or input_stamp is None:
+            return None
+        stamp = self.outdir.stamp(key)
+        if stamp is None:
+            return None
+        size, mtime = input_stamp
+        tail = (
+            f'"{settings}",null,[{size},{mtime}],{{"{key}":[{stamp[0]},{stamp[1]}]}},'
+            f'"{key}",null,null,null,null]'
+        )
+        for status in ("up-to-date", "written"):
+            if text == f'["{key}","{status}",{tail}':
+                return status
+        return None
 
     def why_rebuild(
         self,
@@ -395,7 +662,7 @@ class Manifest:
         ``new``, ``failed last time``, ``settings changed``, ``format changed``,
         ``input changed``, ``output missing or changed``.
         """
-        entry = self.entries.get(key)
+        entry = self.entries.facts(key)
         if not entry:
             return "new"
         if entry.get("status") not in ("written", "up-to-date"):
@@ -422,7 +689,7 @@ class Manifest:
 
     def png_up_to_date(self, key: str, png: str) -> bool:
         """Return whether ``key``'s PNG exists as it was recorded."""
-        recorded = self.entries.get(key, {}).get("stamps", {}).get(png)
+        recorded = (self.entries.facts(key) or {}).get("stamps", {}).get(png)
         return recorded is not None and recorded == self.outdir.stamp(png)
 
     def stale(self, keys: set[str]) -> list[str]:
@@ -431,15 +698,17 @@ class Manifest:
         An input merely left out of this run (by ``--include``, ``--ext`` or a
         narrower SRC) still exists: its entry and outputs are not stale.
         """
+        entries = self.entries  # read whole: only those left out of the run
         return sorted(
             k
-            for k, e in self.entries.items()
-            if k not in keys and not os.path.lexists(_source_of(e))
+            for k in entries
+            if k not in keys and not os.path.lexists(_source_of(entries[k]))
         )
 
     def forget(self, key: str) -> None:
         """Drop ``key``'s entry (one with no outputs left to delete)."""
-        self.entries.pop(key, None)
+        if key in self.entries:
+            del self.entries[key]
 
     def prune(self, key: str) -> list[Path]:
         """Delete the outputs of ``key`` and forget it; return what was removed."""
@@ -447,7 +716,7 @@ class Manifest:
         return self.outdir.remove(entry.get("stamps", {}))
 
 
-def write_entries(path: Path, entries: dict[str, Entry]) -> None:
+def write_entries(path: Path, entries: Mapping[str, Entry]) -> None:
     """Write ``entries`` to ``path`` atomically, one JSON line each, sorted by key."""
     lines = b"".join(_dumps(entries[k]) + b"\n" for k in sorted(entries))
     atomic_write(path, lambda f: _write_all(f, lines))
@@ -539,6 +808,115 @@ def _parse_all(lines: list[bytes]) -> list[object] | None:
         return None
     # A line of two values ("{...}, {...}") is not an entry: each alone then.
     return values if len(values) == len(lines) else None
+
+
+#: The facts of one ``.npy`` with no PNG nor table row, as SQLite writes them:
+#: a key that JSON spells as it is, a status and settings, the input's stamp,
+#: the array's (under the key), the array itself: the usual entry.
+_PLAIN = re.compile(
+    r'\["([ !#-\[\]-~]+)","([^"\\]*)","([^"\\]*)",null,'
+    r"\[([0-9]{1,19}),([0-9]{1,19})\],"
+    r'\{"\1":\[([0-9]{1,19}),([0-9]{1,19})\]\},"\1",null,null,null,null\]'
+)
+
+
+def _plain(column: str, text: str) -> bool:
+    """Return whether ``text`` is the facts of a usual, valid entry under ``column``.
+
+    As :func:`entry_problem` would find, without parsing: the key is a safe
+    name (and its own column), every number is below 2**63.
+    """
+    match = _PLAIN.fullmatch(text)
+    if match is None or match[1] != column or not safe_name(column):
+        return False
+    return all(len(n) < 19 or n <= "9223372036854775807" for n in match.groups()[3:])
+
+
+def _valid_facts(
+    rows: Iterable[tuple[str, str | None, str | None]],
+) -> tuple[dict[str, str], dict[str, Entry], int]:
+    """Check the facts of stored entries (:meth:`manifest_db.Store.facts`).
+
+    Return the facts kept by key, the entries read whole (samples in shards),
+    and how many were dropped: not JSON objects, or failing
+    :func:`entry_problem` on their facts, or stored under another key.
+    """
+    facts: dict[str, str] = {}
+    whole: list[bytes] = []
+    dropped = 0
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, _CHUNK)):
+        plain = [(k, t) for k, t, full in chunk if t and full is None and _plain(k, t)]
+        facts.update(plain)  # the usual entry, checked by its shape alone
+        if len(plain) == len(chunk):
+            continue
+        chunk = [row for row in chunk if row[0] not in facts]
+        texts = [text for _, text, full in chunk if text is not None and full is None]
+        whole += [
+            full.encode("utf-8", "surrogateescape") for _, _, full in chunk if full
+        ]
+        dropped += sum(1 for _, text, _ in chunk if text is None)
+        values = json.loads("[" + ",".join(texts) + "]") if texts else []
+        pairs = (
+            (key, text)
+            for key, text, full in chunk
+            if text is not None and full is None
+        )
+        for (column, text), value in zip(pairs, values, strict=True):
+            fields = {n: v for n, v in zip(FACTS, value, strict=True) if v is not None}
+            key = fields.get("key")
+            if entry_problem(fields) is not None or not isinstance(key, str):
+                dropped += 1
+                continue
+            if manifest_db.db_key(key) != column:
+                dropped += 1
+                continue
+            facts[key] = text
+    entries, bad = _valid(whole, torn_last=False)
+    return facts, {entry["key"]: entry for entry in entries}, dropped + bad
+
+
+class _StoreReader:
+    """Reads stored entries whole when they are used, checking each."""
+
+    def __init__(self, store: manifest_db.Store, problems: list[str]) -> None:
+        self.store = store
+        self.problems = problems
+
+    def one(self, key: str) -> Entry | None:
+        """Return the entry ``key``, or None (said in the problems) if unusable."""
+        try:
+            text = self.store.entry(key)
+        except manifest_db.StoreError:
+            text = None
+        entries, _ = _valid([text] if text is not None else [], torn_last=False)
+        if len(entries) == 1 and entries[0]["key"] == key:
+            return entries[0]
+        self.problems.append(_dropped(self.store.path, 1))
+        return None
+
+    def sources(self) -> Iterator[tuple[object, object]]:
+        """Yield every stored entry's key and ``source_abs``, as stored."""
+        try:
+            yield from self.store.sources()
+        except manifest_db.StoreError:
+            return
+
+    def all(self) -> Iterator[tuple[str, Entry | None]]:
+        """Yield every stored entry that can be used, by key."""
+        try:  # what is dropped was said when the facts were read
+            entries, _ = _valid(self.store.entries(), torn_last=False)
+        except manifest_db.StoreError:
+            return  # each is then read alone
+        for entry in entries:
+            yield entry["key"], entry
+
+
+def _not_read(path: Path, exc: Exception) -> str:
+    return (
+        f"{path}: not read ({exc}); {MANIFEST_NAME} is read instead, and the "
+        "store rebuilt"
+    )
 
 
 def _dropped(path: Path, dropped: int) -> str:

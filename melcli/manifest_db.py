@@ -16,8 +16,9 @@ OUT is untrusted. The file is opened only when it is a regular file; its
 schema must be exactly the one created here (no other table, view, index or
 trigger; ``trusted_schema`` is off, no extension is ever loaded, nothing is
 attached); every entry read goes through :func:`melcli.manifest.entry_problem`
-as a line of ``manifest.jsonl`` does. A store that fails any of this is not
-read (one warning) and is rebuilt at the end of the run.
+as a line of ``manifest.jsonl`` does (its facts, :meth:`Store.facts`, when
+the store is opened; the whole entry when it is used). A store that fails
+any of this is not read (one warning) and is rebuilt at the end of the run.
 
 Reading it from another tool::
 
@@ -166,6 +167,54 @@ class Store:
                 yield text.encode("utf-8", "surrogateescape")
         except sqlite3.Error as exc:
             raise StoreError.of(exc) from None
+
+    def facts(
+        self, fields: Iterable[str]
+    ) -> Iterator[tuple[str, str | None, str | None]]:
+        """Yield each stored entry's key, ``fields`` and maybe its text, by key.
+
+        The fields are one JSON array, SQLite's ``json_extract`` of each (null
+        where missing); None when the entry is not JSON text. The whole entry
+        comes along when it has a ``format`` (a sample in a shard, read whole).
+        """
+        paths = ", ".join(f"'$.{name}'" for name in fields)
+        sql = (
+            "SELECT key, CASE WHEN ok THEN json_extract(entry, "
+            f"{paths}) END, CASE WHEN ok AND json_extract(entry, '$.format') "
+            "IS NOT NULL THEN entry END FROM (SELECT key, entry, typeof(entry) = "
+            "'text' AND json_valid(entry) AS ok FROM entries) ORDER BY key"
+        )
+        try:
+            for key, facts, whole in self.db.execute(sql):
+                if type(key) is not str:
+                    raise StoreError("a key that is not text")
+                yield key, facts, whole
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
+    def sources(self) -> Iterator[tuple[object, object]]:
+        """Yield each stored entry's ``key`` and ``source_abs``, unchecked."""
+        sql = (
+            "SELECT json_extract(entry, '$.key'), json_extract(entry, '$.source_abs') "
+            "FROM entries WHERE typeof(entry) = 'text' AND json_valid(entry)"
+        )
+        try:
+            yield from self.db.execute(sql).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
+    def entry(self, key: str) -> bytes | None:
+        """Return the stored entry ``key`` (JSON text as bytes), or None."""
+        try:
+            rows = self.db.execute(
+                "SELECT entry FROM entries WHERE key = ?", (db_key(key),)
+            ).fetchall()  # all: the statement is done, no lock held
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+        if len(rows) != 1 or type(rows[0][0]) is not str:
+            return None
+        text: str = rows[0][0]
+        return text.encode("utf-8", "surrogateescape")
 
     def state(self, name: str) -> str | None:
         """Return the state value ``name``, or None."""

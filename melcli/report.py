@@ -20,7 +20,7 @@ class Status(enum.Enum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a re-run holds one per input: no __dict__
 class Result:
     """What happened to one input file.
 

@@ -481,7 +481,7 @@ def dry_run(
         manifest,
         params=params,
         force=options.force,
-        storage_format=options.storage_format,
+        storage=_storage(options),
         render=render,
     )
     shown = functools.partial(_shown, manifest)

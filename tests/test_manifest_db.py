@@ -13,7 +13,8 @@ from conftest import WriteAudio
 
 from melcli import manifest_db
 from melcli.cli import cli
-from melcli.manifest import Manifest
+from melcli.manifest import Manifest, file_stamp
+from melcli.params import MelParams
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -48,6 +49,18 @@ def stored(out: Path) -> dict[str, dict[str, object]]:
     entries = {e["key"]: e for e in (json.loads(entry) for _, entry in rows)}
     assert sorted(json.dumps(k)[1:-1] for k in entries) == sorted(k for k, _ in rows)
     return entries
+
+
+def craft(out: Path, key: str, **fields: object) -> None:
+    """Change some ``fields`` of the stored entry ``key``, behind melcli's back."""
+    with sqlite3.connect(out / STORE) as db:
+        (text,) = db.execute(
+            "SELECT entry FROM entries WHERE key = ?", (key,)
+        ).fetchone()
+        db.execute(
+            "UPDATE entries SET entry = ? WHERE key = ?",
+            (json.dumps({**json.loads(text), **fields}), key),
+        )
 
 
 def jsonl(out: Path) -> dict[str, dict[str, object]]:
@@ -92,6 +105,16 @@ def test_a_no_op_writes_neither_the_store_nor_the_view(
     assert summary(mel(dataset, built)) == "0 written, 4 up to date."
 
     assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files] == before
+
+
+def test_a_no_op_leaves_out_as_it_was(dataset: Path, built: Path) -> None:
+    """Not even a journal made and deleted: OUT's folder is not changed."""
+    mel(dataset, built)
+    before = built.stat().st_mtime_ns
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    assert built.stat().st_mtime_ns == before
 
 
 def test_a_run_writes_only_the_entries_that_changed(
@@ -219,16 +242,7 @@ def test_a_journal_linked_elsewhere_is_removed_not_written(
 def test_invalid_stored_entries_are_dropped_and_rebuilt(
     dataset: Path, built: Path
 ) -> None:
-    with sqlite3.connect(built / STORE) as db:
-        (text,) = db.execute(
-            "SELECT entry FROM entries WHERE key = 'dogs/bark1.npy'"
-        ).fetchone()
-        entry = json.loads(text)
-        entry["stamps"] = {"../../victim": [1, 2]}
-        db.execute(
-            "UPDATE entries SET entry = ? WHERE key = 'dogs/bark1.npy'",
-            (json.dumps(entry),),
-        )
+    craft(built, "dogs/bark1.npy", stamps={"../../victim": [1, 2]})
 
     result = mel(dataset, built)
 
@@ -294,3 +308,208 @@ def test_a_commit_cut_between_the_view_and_the_store_loses_nothing(
     assert again.entries["dogs/bark1.npy"]["warnings"] == ["changed"]  # the view's
     again.commit()
     assert stored(built) == jsonl(built)
+
+
+class ReadsWhole:
+    """Counts the stored entries read whole (one by one, or all at once)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.one: list[str] = []
+        self.all = 0
+        real_entry, real_entries = manifest_db.Store.entry, manifest_db.Store.entries
+
+        def entry(store: manifest_db.Store, key: str) -> bytes | None:
+            self.one.append(key)
+            return real_entry(store, key)
+
+        def entries(store: manifest_db.Store):  # type: ignore[no-untyped-def]
+            self.all += 1
+            return real_entries(store)
+
+        monkeypatch.setattr(manifest_db.Store, "entry", entry)
+        monkeypatch.setattr(manifest_db.Store, "entries", entries)
+
+
+def test_a_no_op_reads_no_entry_whole(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mel(dataset, built)  # entries become "up-to-date"
+    reads = ReadsWhole(monkeypatch)
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    assert (reads.one, reads.all) == ([], 0)
+
+
+def test_a_touched_input_reads_its_own_entry_whole(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mel(dataset, built)
+    reads = ReadsWhole(monkeypatch)
+    touched = dataset / "dogs" / "bark1.wav"
+    os.utime(
+        touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9)
+    )
+
+    assert summary(mel(dataset, built)) == "1 written, 3 up to date."
+
+    assert set(reads.one) == {"dogs/bark1.npy"}
+    assert reads.all == 1  # the view, written from the store
+
+
+def test_the_first_no_op_after_a_build_writes_only_the_status(
+    dataset: Path, built: Path
+) -> None:
+    before = stored(built)
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    after = stored(built)
+    assert {e["status"] for e in after.values()} == {"up-to-date"}
+    for key, entry in after.items():
+        assert {**entry, "status": "written"} == before[key]
+    assert after == jsonl(built)
+
+
+def test_an_entry_read_whole_when_used_is_checked_then(
+    dataset: Path, built: Path
+) -> None:
+    """A field that does not decide a rebuild is checked when the entry is read."""
+    craft(built, "dogs/bark1.npy", shape=-1)
+    manifest = Manifest.load(built)
+    assert manifest.problems == []
+
+    entry = manifest.entries["dogs/bark1.npy"]
+
+    assert entry["status"] == "failed"  # read as an input to build again
+    assert "shape" not in entry
+    [problem] = manifest.problems
+    assert "dropped 1 invalid entry" in problem
+
+
+def test_entries_held_by_their_facts_are_a_mapping(built: Path) -> None:
+    manifest = Manifest.load(built)
+    entries = manifest.entries
+    assert len(entries) == 4
+    assert "dogs/bark1.npy" in entries
+    assert "dogs/none.npy" not in entries
+    assert sorted(entries) == sorted(jsonl(built))
+    facts = entries.facts("dogs/bark1.npy")
+    assert facts is not None
+    assert facts["stamps"] == jsonl(built)["dogs/bark1.npy"]["stamps"]
+    assert "wave" not in facts  # the rest is read when used
+    assert entries == jsonl(built)
+    del entries["birds/tweet.npy"]
+    assert len(entries) == 3
+    assert entries.changed == {"birds/tweet.npy"}
+
+
+def test_a_commit_larger_than_sqlites_cache_reads_what_it_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status of every entry changes (the first re-run after a build).
+
+    SQLite spills a large transaction to the file, under an exclusive lock:
+    the entries it writes must then be read through the same connection.
+    """
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(  # a lock waited for fails at once, not in 5 s
+        sqlite3, "connect", lambda *a, **kw: real_connect(*a, **kw, timeout=0.01)
+    )
+    keys = [f"d/{i:05d}.npy" for i in range(1500)]
+    first = Manifest(out=tmp_path)
+    for key in keys:  # about 3 MB: more than SQLite's 2 MB page cache
+        first.record(
+            {"key": key, "status": "written", "warnings": ["x" * 2000]},
+            journal=False,
+        )
+    first.commit()
+
+    again = Manifest.load(tmp_path)
+    for key in keys:
+        again.entries.mark_up_to_date(key)
+    again.commit()
+
+    assert again.problems == []
+    statuses = {e["status"] for e in stored(tmp_path).values()}
+    assert statuses == {"up-to-date"}
+    assert stored(tmp_path) == jsonl(tmp_path)
+
+
+def test_an_unchanged_input_is_told_without_parsing_its_entry(
+    dataset: Path, built: Path
+) -> None:
+    """The fast answer agrees with why_rebuild, and defers to it when unsure."""
+    settings = MelParams().fingerprint()
+    manifest = Manifest.load(built)
+    sources = {key: e["source_abs"] for key, e in jsonl(built).items()}
+
+    def both(key: str) -> tuple[str | None, str | None]:
+        stamp = file_stamp(sources[key])
+        return (
+            manifest.unchanged(key, input_stamp=stamp, settings=settings),
+            manifest.why_rebuild(key, input_stamp=stamp, settings=settings),
+        )
+
+    assert {both(key) for key in sources} == {("written", None)}
+    touched = dataset / "dogs" / "bark1.wav"
+    os.utime(
+        touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9)
+    )
+    assert both("dogs/bark1.npy") == (None, "input changed")
+    assert (
+        manifest.unchanged("dogs/bark2.npy", input_stamp=[1, 2], settings="x") is None
+    )
+    assert manifest.unchanged("nothing.npy", input_stamp=[1, 2], settings="x") is None
+    stamp = file_stamp(sources["dogs/bark2.npy"])
+    assert (
+        manifest.unchanged(
+            "dogs/bark2.npy", input_stamp=stamp, settings=settings, format="webdataset"
+        )
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "key", "mtime", "plain"),
+    [
+        ("d/a.npy", "d/a.npy", 2**63 - 1, True),
+        ("d/a.npy", "d/a.npy", 2**63, False),  # entry_problem: not below 2**63
+        ("../a.npy", "../a.npy", 1, False),  # not a safe name
+        ("d/b.npy", "d/a.npy", 1, False),  # stored under another key
+    ],
+)
+def test_the_usual_facts_are_checked_by_their_shape_as_entry_problem_would(
+    column: str, key: str, mtime: int, plain: bool
+) -> None:
+    from melcli.manifest import FACTS, _plain, entry_problem
+
+    values = [key, "written", "f00d", None, [1, mtime], {key: [2, 3]}, key]
+    text = json.dumps(values + [None] * 4, separators=(",", ":"))
+    fields = {
+        n: v for n, v in zip(FACTS, json.loads(text), strict=True) if v is not None
+    }
+    assert _plain(column, text) is plain
+    assert (entry_problem(fields) is None and column == key) is plain
+
+
+def test_a_second_commit_writes_only_what_changed_since_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = Manifest(out=tmp_path)
+    manifest.record({"key": "a.npy", "status": "written"}, journal=False)
+    manifest.commit()  # the first: the whole store, made anew
+    written: list[list[str]] = []
+    real = manifest_db.Store.write
+
+    def spy(self: manifest_db.Store, put: list[tuple[str, bytes]], **kw: object):  # type: ignore[no-untyped-def]
+        put = list(put)
+        written.append([key for key, _ in put])
+        return real(self, put, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifest_db.Store, "write", spy)
+    manifest.record({"key": "b.npy", "status": "written"}, journal=False)
+    manifest.commit()
+
+    assert written == [["b.npy"]]
+    assert set(stored(tmp_path)) == set(jsonl(tmp_path)) == {"a.npy", "b.npy"}

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
+import melcli
+from melcli.batch import decide
+from melcli.discover import Job, plan
 from melcli.errors import ParameterError
 from melcli.manifest import Manifest
+from melcli.outdir import OutDir
+from melcli.params import MelParams
 from melcli.storage import FORMATS, storage_for, storage_of, storages_in
+from melcli.storage.npy import NpyStorage
 
 
 def test_every_format_is_a_storage_of_its_name() -> None:
@@ -53,3 +59,48 @@ def test_shown_and_forgotten_as_their_format_says(tmp_path: Path) -> None:
     npy.forget(manifest, "a.npy")
     assert not (tmp_path / "a.npy").exists()
     assert manifest.entries == {}
+
+
+class Checked(NpyStorage):
+    """npy, whose up-to-date inputs its own rule sends back to work."""
+
+    def redo(
+        self, manifest: Manifest, key: str, job: Job, *, drawn_as: str
+    ) -> tuple[str, bool] | None:
+        return ("the format says so", False) if "bark1" in key else None
+
+    def folder_problem(self, job: Job, outdir: OutDir) -> str | None:
+        return "no room" if "bark2" in job.npy_name else None
+
+
+def test_decide_asks_the_storage_what_an_up_to_date_input_needs(
+    dataset: Path, tmp_path: Path
+) -> None:
+    """A format is a module of its own: the run does not branch on its name."""
+    out = tmp_path / "out"
+    assert melcli.run([dataset], out, jobs=1).exit_code == 0
+    the_plan = plan([dataset], out)
+
+    build = decide(the_plan, Manifest.load(out), params=MelParams(), storage=Checked())
+
+    assert {t.job.src.name: build.reasons[t.job.src] for t in build.tasks} == {
+        "bark1.wav": "the format says so"
+    }
+    assert len(build.up_to_date) == 3
+    assert build.refused == []  # bark2 is up to date: nothing to write
+    forced = decide(
+        the_plan, Manifest.load(out), params=MelParams(), force=True, storage=Checked()
+    )
+    assert [(j.src.name, why) for j, why in forced.refused] == [
+        ("bark2.flac", "cannot write output: no room")
+    ]
+
+
+def test_decide_with_an_empty_manifest_builds_everything(
+    dataset: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "never-written"
+    build = decide(plan([dataset], out), Manifest(out=out), params=MelParams())
+    assert len(build.tasks) == 4
+    assert set(build.reasons.values()) == {"new"}
+    assert not out.exists()

@@ -5,7 +5,8 @@ input (:mod:`melcli.storage.npy`). ``webdataset`` packs the same arrays into
 size-bounded tar shards (:mod:`melcli.storage.webdataset`, on top of
 :mod:`melcli.storage.tarshards`).
 
-A format is a :class:`Storage`: where a run's results go (its
+A format is a :class:`Storage`: what an input whose array is up to date
+still needs (its PNG, its table row), where a run's results go (its
 :class:`Writer`), how a rebuilt or pruned input's earlier outputs go away, how
 an output is shown, and what a run leaves to tidy. The run
 (:func:`melcli.batch.run_plan`) and the engine (:mod:`melcli.session`) only
@@ -25,12 +26,17 @@ from ..errors import ParameterError
 if TYPE_CHECKING:
     from ..discover import Job, Task
     from ..manifest import Entry, Manifest
+    from ..outdir import OutDir
     from ..params import MelParams
     from ..report import Result
 
 #: Called with a stored result once it may be recorded in the manifest: the
 #: result, the job, and the manifest fields the format adds (none for npy).
 Recorder = Callable[["Result", "Job", dict[str, Any]], None]
+
+#: What an input whose array is up to date still needs: why, and whether
+#: drawing its PNG is all (else it is built again).
+Redo = tuple[str, bool]
 
 #: The modules of the formats, by ``--format`` value, the default first; each
 #: defines ``STORAGE``, which takes ``shard_size`` and returns its
@@ -105,6 +111,26 @@ class Storage(Protocol):
         """Return whether a manifest entry's outputs are in this format."""
         ...
 
+    def redo(
+        self, manifest: Manifest, key: str, job: Job, *, drawn_as: str
+    ) -> Redo | None:
+        """Say what the input of ``job`` still needs, its array being up to date.
+
+        ``key`` is its manifest entry's; ``drawn_as`` the run's
+        :meth:`~melcli.params.RenderParams.fingerprint`. None: nothing, the
+        input is up to date. Decided on the entry's facts
+        (:meth:`melcli.manifest.Entries.facts`), so that a re-run reads no
+        whole entry.
+        """
+        ...
+
+    def folder_problem(self, job: Job, outdir: OutDir) -> str | None:
+        """Say why ``job``'s outputs cannot be written into OUT, or None.
+
+        Such as a folder on their way that is a symbolic link leading out.
+        """
+        ...
+
     def writer(
         self, manifest: Manifest, *, params: MelParams, record: Recorder
     ) -> Writer:
@@ -167,6 +193,16 @@ def storage_for(name: str, *, shard_size: int = 0) -> Storage:
     return storage
 
 
+def drawn_with(entry: Entry) -> object:
+    """Return the render fingerprint a manifest entry's PNG was drawn with.
+
+    Entries from before ``--png-style`` existed were drawn as the default figure.
+    """
+    from ..params import RenderParams
+
+    return entry.get("render") or RenderParams().fingerprint()
+
+
 def storage_of(entry: Entry) -> Storage:
     """Return the storage format a manifest entry's outputs are in (else npy)."""
     return _storage_of(entry, [storage_for(name) for name in FORMATS])
@@ -183,7 +219,7 @@ def storages_in(manifest: Manifest) -> list[Storage]:
     """Return the storage formats of the outputs ``manifest`` records."""
     storages = [storage_for(name) for name in FORMATS]
     found: dict[str, Storage] = {}
-    for entry in manifest.entries.values():
+    for entry in manifest.entries.kinds():  # no entry is read whole
         storage = _storage_of(entry, storages)
         found.setdefault(storage.name, storage)
         if len(found) == len(storages):
@@ -194,8 +230,10 @@ def storages_in(manifest: Manifest) -> list[Storage]:
 __all__ = [
     "FORMATS",
     "Recorder",
+    "Redo",
     "Storage",
     "Writer",
+    "drawn_with",
     "storage_for",
     "storage_of",
     "storages_in",

@@ -13,10 +13,11 @@ from pathlib import Path
 from .. import segment
 from ..discover import Job, Task
 from ..manifest import Entry, Manifest, relative_key
+from ..outdir import OutDir
 from ..params import MelParams
 from ..report import Result
 from ..write import remove_temp_files
-from . import Recorder
+from . import Recorder, Redo, drawn_with
 
 FORMAT = "npy"
 
@@ -87,6 +88,27 @@ class NpyStorage:
     def holds(self, entry: Entry) -> bool:
         """Return whether ``entry``'s outputs are files (not samples)."""
         return bool(entry.get("format", FORMAT) == FORMAT)
+
+    def redo(
+        self, manifest: Manifest, key: str, job: Job, *, drawn_as: str
+    ) -> Redo | None:
+        """Draw the PNG again when it is missing or changed, or of another style."""
+        if job.png_name is None:
+            return None
+        if not manifest.png_up_to_date(key, relative_key(job.png_name, manifest.out)):
+            return "PNG missing", True
+        if drawn_with(manifest.entries.facts(key) or {}) != drawn_as:
+            return "PNG style changed", True
+        return None
+
+    def folder_problem(self, job: Job, outdir: OutDir) -> str | None:
+        """Say which folder of ``job``'s outputs leads outside OUT, if one does."""
+        for output in job.output_names:
+            folder = relative_key(output, outdir.out).rpartition("/")[0]
+            problem = outdir.folder_problem(folder)
+            if problem is not None:
+                return problem
+        return None
 
     def writer(
         self, manifest: Manifest, *, params: MelParams, record: Recorder

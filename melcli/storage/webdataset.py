@@ -47,10 +47,11 @@ from .. import interrupts, segment
 from ..discover import Job, Task
 from ..errors import describe_exception
 from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
+from ..outdir import OutDir
 from ..params import MelParams
 from ..report import Result, Status
 from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
-from . import Recorder
+from . import Recorder, Redo, drawn_with
 from .tarshards import (
     END_OF_ARCHIVE,
     ClosedShard,
@@ -340,7 +341,9 @@ class SampleStore:
                 )
                 for key, members in entry_samples(entry).items()
             ]
-            self._moving[entry["sample"]] = mkey
+            # Placed under the group's first key (a crafted entry's "sample"
+            # need not be among its "samples").
+            self._moving[group[0][0]] = mkey
             with interrupts.deferred():
                 self._recorded(self.writer.add_group(group))
 
@@ -551,6 +554,27 @@ class WebDatasetStorage:
     def holds(self, entry: Entry) -> bool:
         """Return whether ``entry`` is a sample in a shard."""
         return is_sample(entry)
+
+    def redo(
+        self, manifest: Manifest, key: str, job: Job, *, drawn_as: str
+    ) -> Redo | None:
+        """Say why a sample must be written anew: its PNG or its table row changed.
+
+        A shard is immutable: a sample gains or changes its PNG, or the table
+        row of a ``--files-from`` input (in its ``KEY.json``), by being rewritten.
+        """
+        entry = manifest.entries.facts(key) or {}
+        if (entry.get("meta") or {}) != dict(job.meta):
+            return "meta changed", False
+        if job.png_name is not None and "png" not in entry.get("members", {}):
+            return "PNG missing", False
+        if job.png_name is not None and drawn_with(entry) != drawn_as:
+            return "PNG style changed", False
+        return None
+
+    def folder_problem(self, job: Job, outdir: OutDir) -> str | None:
+        """Return None: samples go into shards at OUT's top."""
+        return None
 
     def writer(
         self, manifest: Manifest, *, params: MelParams, record: Recorder
