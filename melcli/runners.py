@@ -301,7 +301,7 @@ class _Worker(Generic[T, R]):
         on_death = not forked or threading.current_thread() is threading.main_thread()
         self.process = context.Process(
             target=_worker_main,
-            args=(child, fn, warm_up, parent, on_death),
+            args=(child, fn, warm_up, parent, on_death, os.getpid()),
             daemon=True,
         )
         try:
@@ -533,22 +533,24 @@ def _worker_main(
     warm_up: Callable[[], None] | None = None,
     parent: int | None = None,
     on_death: bool = True,
+    run: int | None = None,
 ) -> None:
     """Run the items of each message in order; send each one's outcome back.
 
     An outcome is ``(ok, result or exception, seconds)``, sent as soon as the
     item is done. The worker leaves when told to, when its pipe closes, or
     when its parent is gone (see :func:`_die_with_parent`; ``parent`` is the
-    pid it expects as its parent, None for whatever it has now).
+    pid it expects as its parent, None for whatever it has now; ``run`` the
+    pid of the run that started it).
     """
     global _COMMITTED
     _init_worker()
-    parent = _die_with_parent(parent, kernel=on_death)
+    orphaned = _die_with_parent(parent, kernel=on_death, run=run)
     if warm_up is not None:
         warm_up()
     while True:
         while not conn.poll(1.0):
-            if os.getppid() != parent:  # orphaned: the run was killed
+            if orphaned():  # the run was killed
                 return
         try:
             items = conn.recv()
@@ -692,8 +694,10 @@ def _init_worker() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, interrupts.STOP_SIGNALS)
 
 
-def _die_with_parent(parent: int | None, *, kernel: bool = True) -> int:
-    """Make this worker end when its parent does; return the parent's pid.
+def _die_with_parent(
+    parent: int | None, *, kernel: bool = True, run: int | None = None
+) -> Callable[[], bool]:
+    """Make this worker end when its parent does; return whether it has.
 
     A run killed with SIGKILL cannot stop its workers: one left running would
     go on with its file for as long as it takes (forever if it hangs: only the
@@ -704,14 +708,20 @@ def _die_with_parent(parent: int | None, *, kernel: bool = True) -> int:
     :data:`PARENT_CHECK_EVERY` s that the parent is still there, and else
     stops the task as SIGTERM does (removing its temporary file). Either way,
     an output is never renamed into place once the parent is gone.
+
+    A worker forked by a fork server (``parent`` None) has that server as its
+    parent, which outlives the run by as long as it takes to shut down: it
+    also watches the run itself (``run``), where Linux gives a pidfd for it.
     """
+    run_ended = None
     if parent is None:
         _release_fork_server()
+        run_ended = _watch_process(run)
     expected = os.getppid() if parent is None else parent
     watched = kernel and _set_parent_death_signal(signal.SIGKILL)
 
     def orphaned() -> bool:
-        return os.getppid() != expected
+        return os.getppid() != expected or (run_ended is not None and run_ended())
 
     if orphaned():  # it died before the kernel was told to watch it
         os._exit(128 + signal.SIGKILL)
@@ -720,7 +730,26 @@ def _die_with_parent(parent: int | None, *, kernel: bool = True) -> int:
         threading.Thread(
             target=_watch_parent, args=(orphaned,), daemon=True, name="melcli-parent"
         ).start()
-    return expected
+    return orphaned
+
+
+def _watch_process(pid: int | None) -> Callable[[], bool] | None:
+    """Return whether process ``pid`` has ended, or None where that cannot be told.
+
+    Through a pidfd (Linux 5.3 on): readable once the process has ended,
+    reaped or not, and never mistaken for a new process with the same pid.
+    """
+    if pid is None or not hasattr(os, "pidfd_open"):
+        return None
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return lambda: True  # gone already
+    except OSError:  # an older kernel
+        return None
+    ended = select.poll()
+    ended.register(fd, select.POLLIN)
+    return lambda: bool(ended.poll(0))
 
 
 def _release_fork_server() -> None:

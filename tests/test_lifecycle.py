@@ -429,6 +429,63 @@ def test_a_ctrl_c_while_the_fork_server_imports_prints_no_traceback(
     assert "Traceback" not in proc.stderr, proc.stderr
 
 
+def test_a_fork_server_worker_writes_nothing_once_its_run_is_killed(
+    tmp_path: Path,
+) -> None:
+    # The fork server outlives a run killed with SIGKILL by as long as it takes
+    # to shut down (here 5 s: the imports of a real run take a while to
+    # unwind); its worker must not put an output in place meanwhile.
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no forkserver start method here")
+    (tmp_path / "slow_exit.py").write_text(
+        "import atexit, time\natexit.register(time.sleep, 5)\n"
+    )
+    go, out = tmp_path / "go", tmp_path / "out.bin"
+    script = tmp_path / "killed.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import os, sys, time
+            from pathlib import Path
+            from melcli import runners, write
+
+            runners._start_method = lambda: "forkserver"
+
+            def work(i):
+                print("started", flush=True)
+                while not os.path.exists({str(go)!r}):
+                    time.sleep(0.01)
+                write.atomic_write(Path({str(out)!r}), lambda f: f.write(b"x"))
+                return i
+
+            if __name__ == "__main__":
+                runner = runners.ProcessRunner(1, preload=["slow_exit"])
+                for _ in runner.run(work, [1]):
+                    pass
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**clean_env(), "PYTHONPATH": str(tmp_path)},
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "started\n"  # the task waits for "go"
+        proc.kill()
+        proc.wait(timeout=STOP_LIMIT)
+        go.touch()
+        time.sleep(2)  # the worker's file would be in place by now
+        assert not out.exists(), "an output appeared after the run was killed"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+
+
 @pytest.mark.parametrize("method", ["fork", "forkserver"])
 def test_running_out_of_descriptors_mid_run_keeps_what_finished(
     tmp_path: Path, method: str
