@@ -103,6 +103,11 @@ class Runs:
         for proc in self.started:
             if proc.returncode is None:  # not reaped: its group id is still its own
                 kill_group(proc)
+            # A test that failed before reading them leaves its pipes open: a
+            # ResourceWarning later would fail whichever test is running then.
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
 
 
 def kill_group(proc: subprocess.Popen[str]) -> None:
