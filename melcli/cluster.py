@@ -190,16 +190,19 @@ class DaskRunner:
                 if not in_flight:
                     return
                 future = next(done)
-                _, batch = in_flight.pop(future.key)
-                outcomes = _outcomes(future, len(batch))
-                future.release()
-                pace.update(seconds for _, seconds in outcomes)
-                for item, (outcome, _) in zip(batch, outcomes, strict=True):
-                    if self.restore is not None and not isinstance(
-                        outcome, BaseException
-                    ):
-                        outcome = self.restore(item, outcome)
-                    came.append((item, outcome))
+                # A finished batch is in `in_flight` or in `came`, never in
+                # neither (a signal in between would lose its files).
+                with interrupts.deferred():
+                    _, batch = in_flight.pop(future.key)
+                    outcomes = _outcomes(future, len(batch))
+                    future.release()
+                    pace.update(seconds for _, seconds in outcomes)
+                    for item, (outcome, _) in zip(batch, outcomes, strict=True):
+                        if self.restore is not None and not isinstance(
+                            outcome, BaseException
+                        ):
+                            outcome = self.restore(item, outcome)
+                        came.append((item, outcome))
                 while came:
                     yield came[0]
                     came.popleft()
@@ -275,7 +278,13 @@ LATE_WITHIN = 5.0
 #: What the local cluster's worker processes start with (see
 #: :func:`start_fork_server`): Dask, the pipeline, and melcli's command line,
 #: which a worker would otherwise import again as its parent's main module.
-WORKER_PRELOAD = ("distributed", "melcli._preload", "melcli.cli", "melcli._dask_worker")
+WORKER_PRELOAD = (
+    "melcli._quiet_server",
+    "distributed",
+    "melcli._preload",
+    "melcli.cli",
+    "melcli._dask_worker",
+)
 
 
 def start_fork_server() -> bool:

@@ -14,6 +14,7 @@ milliseconds after the first cannot cut the clean-up short.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 
@@ -197,11 +198,13 @@ def ctrl_c_ignored_by_new_programs() -> Iterator[None]:
     comes while it is blocked stays pending (on Linux even while ignored),
     and one pending already, which ignoring it would discard, is raised
     again; both are taken when the block of :func:`signals_blocked` ends.
+
+    Only in a process of one thread: another thread (numpy's BLAS pool) does
+    not block the signal, takes it, and an ignored signal is discarded there.
+    Elsewhere this does nothing (see melcli._quiet_server for what is left).
     """
-    threading = sys.modules.get("threading")
-    main = threading is None or threading.current_thread() is threading.main_thread()
-    if not main:
-        yield  # only the main thread sets handlers
+    if not _one_thread():
+        yield
         return
     pending = signal.SIGINT in signal.sigpending()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -211,6 +214,14 @@ def ctrl_c_ignored_by_new_programs() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         if pending and signal.SIGINT not in signal.sigpending():
             signal.raise_signal(signal.SIGINT)
+
+
+def _one_thread() -> bool:
+    """Whether this process runs a single thread (as the kernel counts them)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # not Linux: cannot tell
+        return False
 
 
 __all__ = [

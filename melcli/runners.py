@@ -232,23 +232,33 @@ class ProcessRunner:
                 return
             ready = _ready(busy, 0.0 if exhausted else pace.nap())
             for worker in busy:
+                timed_out = False
                 if worker.conn in ready or worker.process.sentinel in ready:
-                    outcomes = worker.collect_all()
+                    pass
                 elif worker.deadline <= time.monotonic():
-                    outcomes = [
-                        worker.abandon(
-                            f"timed out after {self.timeout:g} s (--timeout); its "
-                            "worker process was stopped",
-                            grace=_GRACE,
-                        )
-                    ]
+                    timed_out = True
                 else:
                     continue
-                if not worker.alive:
-                    workers.remove(worker)
-                    retry.extend(worker.items)  # not started: not its fault
-                    worker.items.clear()
-                came.extend(outcomes)
+                # An outcome read from its pipe is kept in `came`, or not read
+                # at all: a signal in between would lose it (and the run would
+                # delete its file as never heard of).
+                outcomes: list[tuple[T, R | BaseException]]
+                with interrupts.deferred():
+                    if timed_out:
+                        outcomes = [
+                            worker.abandon(
+                                f"timed out after {self.timeout:g} s (--timeout); "
+                                "its worker process was stopped",
+                                grace=_GRACE,
+                            )
+                        ]
+                    else:
+                        outcomes = worker.collect_all()
+                    if not worker.alive:
+                        workers.remove(worker)
+                        retry.extend(worker.items)  # not started: not its fault
+                        worker.items.clear()
+                    came.extend(outcomes)
                 # Those not yet taken when the run stops are late, and so is
                 # the one handed on until the consumer asks for the next.
                 while came:
@@ -260,7 +270,7 @@ class ProcessRunner:
 
         context = multiprocessing.get_context(_start_method())
         if isinstance(context, multiprocessing.context.ForkServerContext):
-            context.set_forkserver_preload(self.preload)
+            context.set_forkserver_preload(["melcli._quiet_server", *self.preload])
         else:  # forked workers inherit what this process has imported...
             for module in self.preload:
                 importlib.import_module(module)

@@ -141,6 +141,34 @@ def test_an_outcome_handed_on_is_not_lost_to_a_signal() -> None:
     assert handed[0] in recorded or handed[0] in late
 
 
+def test_a_signal_as_an_outcome_is_read_from_the_pipe_loses_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ctrl-C comes after an outcome was read from its worker's pipe and before
+    # the runner kept it: it must still be handed on, or given back as late.
+    from melcli import runners
+
+    real_take = runners._Worker._take
+    fired: list[bool] = []
+
+    def take(self: runners._Worker[int, int]) -> int:
+        if not fired:
+            fired.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs now, unless held
+        return real_take(self)
+
+    monkeypatch.setattr(runners._Worker, "_take", take)
+    runner = ProcessRunner(1, preload=())
+    handed: list[tuple[int, int]] = []
+    with pytest.raises(KeyboardInterrupt):
+        handed.extend(runner.run(_same, range(4)))
+    assert fired
+    got = handed + runner.late
+    assert 0 in [item for item, _ in got]
+    assert all(outcome == item for item, outcome in got), got  # each its own
+
+
 def test_short_items_are_collected_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     # Items far shorter than COLLECT_EVERY: this process sleeps between
     # collections instead of waking for each outcome, and each worker holds
