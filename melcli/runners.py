@@ -265,6 +265,23 @@ class ProcessRunner:
                     yield came[0]
                     came.popleft()
 
+    def start_server(self) -> None:
+        """Start the fork server the workers will come from, if they come from one.
+
+        Started at the first worker otherwise, by when this process has
+        imported numpy and has other threads: then a Ctrl-C during the
+        server's start-up cannot be kept from it (see
+        :func:`melcli.interrupts.ctrl_c_ignored_by_new_programs`). Started
+        early, its imports also overlap this process's planning.
+        """
+        if _start_method() != "forkserver":
+            return
+        from multiprocessing import forkserver
+
+        self._context()  # its preload list
+        with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
+            forkserver.ensure_running()
+
     def _context(self) -> Any:
         import multiprocessing
 

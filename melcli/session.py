@@ -34,7 +34,14 @@ from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path
-from .runners import DEFAULT_TIMEOUT, Runner, default_jobs, make_runner, tune_allocator
+from .runners import (
+    DEFAULT_TIMEOUT,
+    ProcessRunner,
+    Runner,
+    default_jobs,
+    make_runner,
+    tune_allocator,
+)
 from .storage import FORMATS, Storage, storage_for, storage_of, storages_in
 from .storage.tarshards import parse_size
 from .storage.webdataset import DEFAULT_SHARD_SIZE
@@ -434,7 +441,10 @@ def _runner(
         return make_dask_runner(options.scheduler, jobs=jobs, out=out, params=params)
     png = any(job.png is not None for job in the_plan.jobs)
     total = len(the_plan.jobs) + len(the_plan.problems)
-    return make_runner(jobs, total, png=png, params=params, timeout=options.timeout)
+    runner = make_runner(jobs, total, png=png, params=params, timeout=options.timeout)
+    if isinstance(runner, ProcessRunner) and the_plan.jobs:
+        runner.start_server()  # now, while this process has one thread
+    return runner
 
 
 def _storage(options: RunOptions) -> Storage:
