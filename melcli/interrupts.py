@@ -203,8 +203,8 @@ def ctrl_c_ignored_by_new_programs() -> Iterator[None]:
     not block the signal, takes it, and an ignored signal is discarded there.
     Elsewhere this does nothing (see melcli._quiet_server for what is left).
     """
-    if not _one_thread():
-        yield
+    if not _one_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield  # (None: a handler set outside Python, which could not be put back)
         return
     pending = signal.SIGINT in signal.sigpending()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -245,13 +245,7 @@ class ProcessRunner:
                 outcomes: list[tuple[T, R | BaseException]]
                 with interrupts.deferred():
                     if timed_out:
-                        outcomes = [
-                            worker.abandon(
-                                f"timed out after {self.timeout:g} s (--timeout); "
-                                "its worker process was stopped",
-                                grace=_GRACE,
-                            )
-                        ]
+                        outcomes = [self._time_out(worker)]
                     else:
                         outcomes = worker.collect_all()
                     if not worker.alive:
@@ -264,6 +258,14 @@ class ProcessRunner:
                 while came:
                     yield came[0]
                     came.popleft()
+
+    def _time_out(self, worker: _Worker[T, R]) -> tuple[T, BaseException]:
+        """Stop ``worker``, still on its first item after ``timeout``; fail the item."""
+        return worker.abandon(
+            f"timed out after {self.timeout:g} s (--timeout); its worker process "
+            "was stopped",
+            grace=_GRACE,
+        )
 
     def start_server(self) -> None:
         """Start the fork server the workers will come from, if they come from one.
