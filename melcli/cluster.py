@@ -42,7 +42,7 @@ from .errors import MelcliError, UsageError
 from .params import MelParams
 from .pipeline import settings_warnings
 from .report import Result
-from .runners import _NOTHING
+from .runners import _NOTHING, launch_fork_server
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from distributed import Client
@@ -279,7 +279,6 @@ LATE_WITHIN = 5.0
 #: :func:`start_fork_server`): Dask, the pipeline, and melcli's command line,
 #: which a worker would otherwise import again as its parent's main module.
 WORKER_PRELOAD = (
-    "melcli._quiet_server",
     "distributed",
     "melcli._preload",
     "melcli.cli",
@@ -303,17 +302,11 @@ def start_fork_server() -> bool:
     """
     import importlib.util
     import multiprocessing
-    from multiprocessing import forkserver
 
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" not in methods or importlib.util.find_spec("distributed") is None:
         return False
-    multiprocessing.get_context("forkserver").set_forkserver_preload(
-        list(WORKER_PRELOAD)
-    )
-    # Started with Ctrl-C ignored, as the pool's (see melcli.runners._Worker).
-    with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
-        forkserver.ensure_running()
+    launch_fork_server(WORKER_PRELOAD)
     return True
 
 

@@ -276,20 +276,15 @@ class ProcessRunner:
         :func:`melcli.interrupts.ctrl_c_ignored_by_new_programs`). Started
         early, its imports also overlap this process's planning.
         """
-        if _start_method() != "forkserver":
-            return
-        from multiprocessing import forkserver
-
-        self._context()  # its preload list
-        with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
-            forkserver.ensure_running()
+        if _start_method() == "forkserver":
+            launch_fork_server(self.preload)
 
     def _context(self) -> Any:
         import multiprocessing
 
         context = multiprocessing.get_context(_start_method())
         if isinstance(context, multiprocessing.context.ForkServerContext):
-            context.set_forkserver_preload(["melcli._quiet_server", *self.preload])
+            context.set_forkserver_preload(_server_preload(self.preload))
         else:  # forked workers inherit what this process has imported...
             for module in self.preload:
                 importlib.import_module(module)
@@ -459,6 +454,29 @@ class _Worker(Generic[T, R]):
 
 
 _NO_CHANGE = contextlib.nullcontext()
+
+
+def launch_fork_server(preload: Sequence[str]) -> None:
+    """Start the fork server workers come from, importing ``preload``.
+
+    With Ctrl-C ignored from its start where this process allows it (see
+    :func:`melcli.interrupts.ctrl_c_ignored_by_new_programs`), and from its
+    first import on in any case (melcli._quiet_server). A server already
+    running is left as it is, with its own preload list.
+    """
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_server_preload(preload))
+    with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
+        forkserver.ensure_running()
+
+
+def _server_preload(preload: Sequence[str]) -> list[str]:
+    """Return a fork server's imports: melcli._quiet_server first, then ``preload``."""
+    return ["melcli._quiet_server", *preload]
+
 
 #: What running out of file descriptors looks like (the process's, the system's).
 _NO_MORE_FILES = (errno.EMFILE, errno.ENFILE)
