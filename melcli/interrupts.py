@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - not CPython
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Any
 
 
 @contextlib.contextmanager
@@ -123,12 +124,26 @@ def stop_on_signals() -> None:
         return
     for signum in STOP_SIGNALS:
         signal.signal(signum, _stop)
+    global _answering
+    _answering = True
+    if sys.unraisablehook is not _unraisable:
+        _unraisable.previous = sys.unraisablehook  # type: ignore[attr-defined]
+        sys.unraisablehook = _unraisable
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def note_signals() -> None:
     """Only note SIGINT and SIGTERM from now on (a command that is about to exit)."""
+    global _answering, _unanswered
+    _only_note()
+    _answering = False
+    _unanswered = None  # its status is decided by first_signal()
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _only_note() -> None:
     for signum in STOP_SIGNALS:
         signal.signal(signum, _note)
 
@@ -158,7 +173,7 @@ def block_for_exit() -> int | None:
 
 def _stop(signum: int, frame: object) -> None:
     _note(signum, frame)
-    note_signals()
+    _only_note()
     raise Interrupted(signum)
 
 
@@ -168,6 +183,59 @@ def _note(signum: int, frame: object) -> None:
 
 #: The signals that arrived since :func:`stop_on_signals`, in order.
 _arrived: list[int] = []
+
+#: Whether a dropped :class:`Interrupted` is raised again: from
+#: :func:`stop_on_signals` to :func:`note_signals`.
+_answering = False
+#: The signal whose :class:`Interrupted` was dropped, until it is raised again.
+_unanswered: int | None = None
+
+#: How long :func:`_answer_later` waits before raising (seconds): long enough
+#: for the code that dropped the exception to return, short for a person.
+ANSWER_AFTER = 0.002
+
+
+def _unraisable(unraisable: Any) -> None:
+    """``sys.unraisablehook``: take the :class:`Interrupted` Python drops.
+
+    Anything else goes to the hook this one replaced.
+    """
+    if _answering and isinstance(unraisable.exc_value, Interrupted):
+        _answer_later(unraisable.exc_value.signum)
+    else:
+        _unraisable.previous(unraisable)  # type: ignore[attr-defined]
+
+
+_unraisable.previous = sys.__unraisablehook__  # type: ignore[attr-defined]
+
+
+def _answer_later(signum: int) -> None:
+    """Raise :class:`Interrupted` for ``signum`` again, a moment from now.
+
+    Where Python drops an exception (a weakref callback, a ``__del__``, the
+    garbage collector), the handler's exception is printed and forgotten,
+    and the run would go on to its end. A timer's signal raises it again from
+    wherever the program is then; if that is such a place too, once more.
+    """
+    global _unanswered
+    if not hasattr(signal, "setitimer"):  # pragma: no cover - not POSIX
+        return
+    _unanswered = signum
+    signal.signal(signal.SIGALRM, _answer)
+    signal.setitimer(signal.ITIMER_REAL, ANSWER_AFTER)
+
+
+def _answer(alarm: int, frame: object) -> None:
+    global _unanswered
+    signum = _unanswered
+    if signum is None:
+        return
+    held = _holding or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    if held:  # a block that must run whole: at its end, then
+        signal.setitimer(signal.ITIMER_REAL, ANSWER_AFTER)
+        return
+    _unanswered = None
+    raise Interrupted(signum)
 
 
 @contextlib.contextmanager
