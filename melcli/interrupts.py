@@ -160,6 +160,12 @@ def block_for_exit() -> int | None:
     arriving while the interpreter shuts down (which puts the default
     handlers back) would kill it, or leave a traceback. Those that arrived
     and were only noted, or are pending, decide the exit status.
+
+    Blocking covers this thread only: a signal sent to the process can be
+    taken by any other (numpy's BLAS threads), where the default handler put
+    back at shut-down would kill the process (seen: status -2 after the
+    summary). So the signals are then ignored, which Python leaves as it is
+    at shut-down (it puts back only the handlers it set itself).
     """
     pending: set[int] = set()
     if hasattr(signal, "pthread_sigmask"):
@@ -168,6 +174,9 @@ def block_for_exit() -> int | None:
     first = first_signal()
     if first is None and pending:
         first = min(pending)  # SIGINT before SIGTERM: which came first is unknown
+    note_signals()  # no more raising (nor raising again: see _answer_later)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     return first
 
 

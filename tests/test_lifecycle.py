@@ -458,6 +458,44 @@ def test_a_dropped_signal_is_raised_again_outside_held_blocks(tmp_path: Path) ->
     ), proc.stdout
 
 
+#: A command at its exit (melcli.interrupts.block_for_exit), while another
+#: thread (a stand-in for numpy's BLAS threads) does not block the signals.
+AT_EXIT_SCRIPT = """
+import os, signal, threading, time
+from melcli import interrupts
+
+interrupts.stop_on_signals()
+threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+try:
+    os.kill(os.getpid(), signal.SIGTERM)  # the command stops...
+    time.sleep(5)
+except KeyboardInterrupt:
+    pass  # ...and exits
+os.kill(os.getpid(), signal.SIGINT)  # noted: the status stays SIGTERM's
+print(interrupts.block_for_exit())
+# Python puts the default handler back at shut-down for a handler it set
+# itself (a function), not for an ignored signal: ignored, a signal the
+# other thread takes then cannot kill the process.
+print(*(signal.getsignal(s) is signal.SIG_IGN for s in interrupts.STOP_SIGNALS))
+"""
+
+
+def test_signals_at_exit_cannot_kill_the_command(tmp_path: Path) -> None:
+    # Seen: a second Ctrl-C after the summary, status -2 instead of 130.
+    script = tmp_path / "at_exit.py"
+    script.write_text(AT_EXIT_SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, script],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=RUN_LIMIT,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == f"{int(signal.SIGTERM)}\nTrue True\n"
+
+
 # ------------------------------------------------------- out of descriptors
 def _few_descriptors() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
