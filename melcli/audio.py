@@ -30,6 +30,7 @@ import soundfile as sf
 from . import containers
 from .containers import Claim
 from .errors import AudioError, os_reason
+from .outdir import file_kind
 from .params import MelParams
 
 
@@ -810,7 +811,7 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
         raise AudioError("is a directory, not a file")
     if not stat.S_ISREG(st.st_mode):
         # Never opened: reading a FIFO would block until someone writes to it.
-        raise AudioError(f"not a regular file ({_file_kind(st.st_mode)})")
+        raise AudioError(f"not a regular file ({file_kind(st.st_mode)})")
     if st.st_size == 0:
         raise AudioError("empty file (0 bytes)")
     try:
@@ -820,16 +821,6 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
         raise AudioError("permission denied") from None
     except OSError as exc:
         raise AudioError(os_reason(exc)) from None
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "a special file"
 
 
 def check_finite(data: np.ndarray) -> None:

@@ -49,6 +49,7 @@ from . import waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest
+from .outdir import load_npy
 from .report import display_path
 from .runners import default_jobs
 from .write import atomic_write
@@ -575,12 +576,8 @@ def _problem(entry: Entry) -> dict[str, Any]:
 
 # -------------------------------------------------------------- drawing
 def _load_npy(path: str) -> np.ndarray:
-    """Load an array (memory-mapped when large: a thumbnail needs little of it)."""
-    import numpy as np
-
-    large = os.path.getsize(path) > 1 << 24
-    array: np.ndarray = np.load(path, mmap_mode="r" if large else None)
-    return array
+    """Memory-map an array (a thumbnail needs little of it), its header checked."""
+    return load_npy(path)
 
 
 def _thumbnail(S: np.ndarray) -> np.ndarray:

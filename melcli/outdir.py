@@ -23,10 +23,14 @@ import stat
 from collections.abc import Container, Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Literal
 
 from .errors import UsageError, os_reason
 from .report import display_path
 from .write import TEMP_SUFFIX, remove_files
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LOCK_NAME = ".melcli.lock"
 
@@ -164,6 +168,17 @@ class OutDir:
         return remove_files(paths)
 
 
+def file_kind(mode: int) -> str:
+    """Name what a file that is not a regular file or folder is: ``a FIFO``."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
 def read_regular(path: Path) -> bytes | None:
     """Return the bytes of the regular file ``path``; None if there is none.
 
@@ -182,6 +197,67 @@ def read_regular(path: Path) -> bytes | None:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError("not a regular file")
         return f.read()
+
+
+def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
+    """Memory-map the ``.npy`` array in the regular file ``path``, read-only.
+
+    The file may be stale, corrupt or crafted: its header is checked against
+    its size before anything is mapped (a header claiming terabytes is not
+    allocated), an array of Python objects is refused, and a link, FIFO or
+    folder in its place is not followed nor waited on.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be opened, or is not a regular file.
+    ValueError
+        If it is not an ``.npy`` file, holds Python objects, or its size
+        disagrees with its header; the message says which.
+    """
+    import numpy as np
+
+    fmt = np.lib.format
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
+        try:
+            version = fmt.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = fmt.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = fmt.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+        except (ValueError, SyntaxError, EOFError) as exc:
+            raise ValueError(f"not a readable .npy file ({exc})") from None
+        if dtype.hasobject:
+            raise ValueError("not a spectrogram: the array holds Python objects")
+        data = f.tell()
+        nbytes = dtype.itemsize
+        for n in shape:
+            nbytes *= n
+        if data + nbytes != st.st_size:
+            raise ValueError(
+                f"a file of {st.st_size} bytes cannot hold the "
+                f"{tuple(shape)} {dtype} array its header announces"
+            )
+        order: Literal["C", "F"] = "F" if fortran else "C"
+        array: np.ndarray
+        if nbytes <= _READ_WHOLE:  # small: one read costs less than a mapping
+            whole = np.frombuffer(bytearray(f.read(nbytes)), dtype=dtype)
+            array = whole.reshape(tuple(shape), order=order)
+        else:
+            array = np.memmap(
+                f, dtype=dtype, mode="r", offset=data, shape=tuple(shape), order=order
+            )
+        return array
+
+
+#: Arrays up to this many bytes are read by :func:`load_npy`, larger mapped.
+_READ_WHOLE = 1 << 24
 
 
 def open_append(path: Path) -> int:
@@ -223,17 +299,7 @@ class OutputLock:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no locking
             return self
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Not through a symbolic link: the pid is written into the file.
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        except OSError as exc:
-            reason = os_reason(exc)
-            if os.path.islink(self.path):
-                reason = f"{self.path.name} is a symbolic link (remove it)"
-            raise UsageError(
-                f"cannot write to {display_path(self.path.parent)}: {reason}"
-            ) from None
+        fd = self._open()
         try:
             mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
@@ -250,6 +316,37 @@ class OutputLock:
         self._fd = fd
         _HELD.add(fd)
         return self
+
+    def _open(self) -> int:
+        """Open the lock file: a regular file, never a link, FIFO or folder."""
+        # Not through a symbolic link (the pid is written into the file), and
+        # not waiting on a FIFO put in its place.
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+        reason = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            reason = os_reason(exc)
+            try:
+                mode: int | None = os.lstat(self.path).st_mode
+            except OSError:
+                mode = None
+        else:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISREG(mode):
+                return fd
+            os.close(fd)
+        if mode is not None and stat.S_ISLNK(mode):
+            reason = f"{self.path.name} is a symbolic link (remove it)"
+        elif mode is not None and stat.S_ISDIR(mode):
+            reason = f"{self.path.name} is a folder, not a file (remove it)"
+        elif mode is not None and not stat.S_ISREG(mode):
+            what = file_kind(mode)
+            reason = f"{self.path.name} is not a regular file ({what}; remove it)"
+        raise UsageError(
+            f"cannot write to {display_path(self.path.parent)}: {reason}"
+        ) from None
 
     def __exit__(
         self,

@@ -15,12 +15,14 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from . import audio, clip, segment, stream, transform, waveform
 from .discover import Job, Task
 from .errors import MelcliError, describe_exception
+from .outdir import load_npy
 from .params import MelParams, RenderParams
 from .report import Result, Status
 from .runners import task_scope
@@ -259,6 +261,26 @@ def process_task(
         return process_one(task.job, params=params, render=render)
 
 
+def _existing_array(npy: Path, *, params: MelParams) -> np.ndarray | None:
+    """Return the up-to-date array at ``npy``, or None if it is not one.
+
+    OUT may be stale or crafted, and a size and time can be kept while the
+    bytes change: an array whose header does not fit its file, of another
+    type or rank than ``params`` make, empty, or not finite is no output of
+    this run's settings (see :func:`melcli.outdir.load_npy`).
+    """
+    try:
+        S_db = load_npy(npy)
+    except (OSError, ValueError):
+        return None
+    rank = 2 if params.mono else 3
+    if S_db.dtype != np.dtype(params.dtype) or S_db.ndim != rank or not S_db.size:
+        return None
+    if not np.isfinite(S_db).all():
+        return None
+    return S_db
+
+
 def _render(
     job: Job,
     S_db: np.ndarray,
@@ -288,8 +310,10 @@ def render_one(
 ) -> Result:
     """Render the PNG of an array that is already up to date."""
     assert job.png is not None
+    S_db = _existing_array(job.npy, params=params)
+    if S_db is None:  # not the array this run would write: made again
+        return process_one(job, params=params, render=render)
     with _one_file() as outcome:
-        S_db = np.load(job.npy, mmap_mode="r")
         _render(job, S_db, sr=sr, params=params, render=render)
     return Result(
         src=job.src,
