@@ -47,6 +47,7 @@ from .options import (
     selection_options,
     stats_option,
 )
+from .types import SECONDS
 
 
 @cli.command(cls=GroupedHelp, examples=MEL_EXAMPLES)
@@ -125,7 +126,7 @@ from .options import (
 )
 @click.option(
     "--progress-interval",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     default=PROGRESS_INTERVAL,
     show_default=True,
     metavar="SECONDS",

@@ -46,7 +46,7 @@ from .help import (
     SCALE_OUT,
     help_group,
 )
-from .types import SHARD
+from .types import SECONDS, SHARD
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -301,7 +301,7 @@ def bad_input_options(fn: F) -> F:
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0),
+            type=SECONDS,
             default=None,
             metavar="SECONDS",
             help="Fail a file still unfinished after SECONDS (its worker process "

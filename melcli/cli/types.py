@@ -1,7 +1,8 @@
-"""Option value types: a number or a word, and ``I/N`` shards."""
+"""Option value types: a number or a word, seconds, and ``I/N`` shards."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import click
@@ -41,6 +42,37 @@ REF = _NumberOr({"max": "max"})
 OPTIONAL_FLOAT = _NumberOr({"none": None})
 OPTIONAL_INT = _NumberOr({"none": None}, number=int)
 NORM = _NumberOr({"slaney": "slaney", "none": None})
+
+
+class _Seconds(click.ParamType):  # type: ignore[type-arg]
+    """A length of time in seconds: a finite number from 0 to :data:`MAX_SECONDS`.
+
+    NaN, infinity and numbers too large for the system's clocks are usage
+    errors (a timer of ``1e300`` s cannot be waited on).
+    """
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not (math.isfinite(seconds) and 0 <= seconds <= MAX_SECONDS):
+            self.fail(
+                f"{value} is not a number of seconds from 0 to {MAX_SECONDS:g}",
+                param,
+                ctx,
+            )
+        return seconds
+
+
+#: The longest time an option takes (about 31 years): beyond the system's
+#: timers' range (some 292 years in nanoseconds) with room to spare.
+MAX_SECONDS = 1e9
+SECONDS = _Seconds()
 
 
 class _ShardType(click.ParamType):  # type: ignore[type-arg]
