@@ -445,9 +445,13 @@ class _Maker:
         return path
 
     def _url(self, path: str) -> str:
-        """Return a percent-encoded link to ``path`` relative to the gallery."""
+        """Return a percent-encoded link to ``path`` relative to the gallery.
+
+        The name's own bytes are encoded (``os.fsencode``): a name that is not
+        valid UTF-8 links to its file as well (``caf%E9.wav``).
+        """
         rel = os.path.relpath(os.path.abspath(path), os.path.abspath(self.gallery))
-        return quote(rel.replace(os.sep, "/"), safe="/")
+        return quote(os.fsencode(rel.replace(os.sep, "/")), safe="/")
 
 
 @dataclass
