@@ -179,6 +179,20 @@ def file_kind(mode: int) -> str:
     return "a special file"
 
 
+def _not_a_folder(path: Path) -> str:
+    """Say what ``path``, which exists and is no folder, is instead."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        return os_reason(exc)
+    if stat.S_ISLNK(mode):
+        target = os.readlink(path)
+        return f"a symbolic link to {display_path(target)}, which is not a folder"
+    if stat.S_ISREG(mode):
+        return "a file, not a folder"
+    return f"not a folder ({file_kind(mode)})"
+
+
 def read_regular(path: Path) -> bytes | None:
     """Return the bytes of the regular file ``path``; None if there is none.
 
@@ -323,8 +337,16 @@ class OutputLock:
         # not waiting on a FIFO put in its place.
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
         reason = None
+        folder = self.path.parent
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # OUT is there, and no folder
+            raise UsageError(
+                f"cannot write to {display_path(folder)}: {_not_a_folder(folder)}"
+            ) from None
+        except OSError:
+            pass  # said by the open below
+        try:
             fd = os.open(self.path, flags, 0o644)
         except OSError as exc:
             reason = os_reason(exc)

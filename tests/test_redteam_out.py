@@ -73,6 +73,32 @@ def test_a_lock_that_is_no_regular_file_stops_the_run_in_words(
         melcli.run([src], out)
 
 
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("fifo", "not a folder (a FIFO)"),
+        ("dangling", "a symbolic link to {target}, which is not a folder"),
+    ],
+)
+def test_out_that_is_no_folder_says_what_it_is(
+    src: Path, tmp_path: Path, kind: str, words: str
+) -> None:
+    out = tmp_path / "out"
+    target = tmp_path / "gone"
+    if kind == "fifo":
+        os.mkfifo(out)
+    else:
+        out.symlink_to(target)
+
+    result = invoke("mel", src, "-o", out, "-j", "1")
+
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: cannot write to {out}: {words.format(target=target)}"
+    )
+    assert not target.exists()
+
+
 # ------------------------------------------------------- arrays in OUT
 def _npy_bytes(header: str, size: int) -> bytes:
     """An ``.npy`` file of ``size`` bytes whose header is ``header``."""
