@@ -441,9 +441,16 @@ def _open_decoder(
         yield f, info, claim
 
 
+#: libsndfile's log of a data size cut down to what the file holds, as
+#: ``(claimed bytes, bytes held)``: WAV's ``data``, AIFF's ``SSND``, CAF's
+#: ``Data Size``, 8SVX/16SV's ``BODY``; Psion WVE's own wording.
 _DATA_CHUNK = re.compile(
-    r"^\s*(?:data|SSND|Data Size)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE
+    r"^\s*(?:data|SSND|Data Size|BODY)\s*:\s*(\d+)\s*\(should be (\d+)\)"
+    r"|^\s*Data length (\d+) should be (\d+)",
+    re.MULTILINE,
 )
+#: The frame count an Akai MPC 2000 header gives (libsndfile reports those held).
+_MPC2K_FRAMES = re.compile(r"^\s*Frames\s*:\s*(\d+)", re.MULTILINE)
 
 #: Frames re-read at a time when keeping what decodes before an error (an
 #: eighth of that, and so on, near the error: see ``_CheckedFile._salvage``).
@@ -466,11 +473,15 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
     size (:data:`UNKNOWN_DATA_SIZE`) claims nothing.
     """
     frames = int(f.frames)
-    match = _DATA_CHUNK.search(str(f.extra_info))
+    log = str(f.extra_info)
+    match = _DATA_CHUNK.search(log)
     if match and frames > 0:
-        claimed_bytes, held_bytes = int(match.group(1)), int(match.group(2))
+        claimed, held = match.group(1, 2) if match.group(1) else match.group(3, 4)
+        claimed_bytes, held_bytes = int(claimed), int(held)
         if held_bytes > 0 and held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
             return Claim(frames=round(frames * claimed_bytes / held_bytes), sized=True)
+    if f.format == "MPC2K" and (match := _MPC2K_FRAMES.search(log)):
+        return Claim(frames=max(frames, int(match.group(1))), sized=True)
     return Claim(frames=frames)
 
 

@@ -21,6 +21,9 @@ libsndfile's frame count is not always a claim to check decoding against:
   header cut exactly between two frames is a whole, shorter stream: nothing
   can tell.
 
+- **NIST SPHERE**: the text header's ``sample_count``, which libsndfile does
+  not compare with the data present.
+
 Other formats (WAV, AIFF, AU, CAF, FLAC) are left to :mod:`melcli.audio`,
 which reads the claims libsndfile makes for them; no byte is read here for
 them, so the common path costs nothing.
@@ -296,6 +299,23 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     return Claim(frames=count * spf - trim, cut=cut, tolerance=spf)
 
 
-_JUDGES = {"OGG": _ogg, "W64": _w64, "RF64": _rf64, "MP3": _mp3}
+# ------------------------------------------------------------------ NIST
+def _nist(f: BinaryIO, frames: int) -> Claim:
+    """Read ``sample_count`` (frames) from a NIST SPHERE text header.
+
+    libsndfile reports the frames the file holds and logs no claim: a cut
+    file would look whole.
+    """
+    head = f.read(1024)
+    if not head.startswith(b"NIST_1A"):
+        return Claim()
+    for line in head.split(b"\n"):
+        words = line.split()
+        if len(words) == 3 and words[:2] == [b"sample_count", b"-i"]:
+            return Claim(frames=max(frames, int(words[2])), sized=True)
+    return Claim()
+
+
+_JUDGES = {"OGG": _ogg, "W64": _w64, "RF64": _rf64, "MP3": _mp3, "NIST": _nist}
 #: The formats judged here; libsndfile's own claims serve for the others.
 JUDGED = frozenset(_JUDGES)
