@@ -23,7 +23,7 @@ import stat
 from collections.abc import Container, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from .errors import UsageError, os_reason
 from .report import display_path
@@ -213,6 +213,39 @@ def read_regular(path: Path) -> bytes | None:
         return f.read()
 
 
+def npy_header(f: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
+    """Read the ``.npy`` header at ``f``'s position, leaving ``f`` at the data.
+
+    Returns ``(shape, fortran_order, dtype, nbytes)``; ``nbytes``, the size
+    of the data the header announces, is computed exactly (a crafted shape
+    cannot wrap it round to a plausible size).
+
+    Raises
+    ------
+    ValueError
+        If there is no ``.npy`` header, or the array holds Python objects.
+    """
+    import numpy as np
+
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, SyntaxError, EOFError) as exc:
+        raise ValueError(f"not a readable .npy file ({exc})") from None
+    if dtype.hasobject:
+        raise ValueError("the array holds Python objects")
+    nbytes = dtype.itemsize
+    for n in shape:
+        nbytes *= n
+    return tuple(shape), bool(fortran), dtype, nbytes
+
+
 def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
     """Memory-map the ``.npy`` array in the regular file ``path``, read-only.
 
@@ -231,28 +264,13 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
     """
     import numpy as np
 
-    fmt = np.lib.format
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
-        try:
-            version = fmt.read_magic(f)
-            if version == (1, 0):
-                shape, fortran, dtype = fmt.read_array_header_1_0(f)
-            elif version == (2, 0):
-                shape, fortran, dtype = fmt.read_array_header_2_0(f)
-            else:
-                raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, SyntaxError, EOFError) as exc:
-            raise ValueError(f"not a readable .npy file ({exc})") from None
-        if dtype.hasobject:
-            raise ValueError("not a spectrogram: the array holds Python objects")
+        shape, fortran, dtype, nbytes = npy_header(f)
         data = f.tell()
-        nbytes = dtype.itemsize
-        for n in shape:
-            nbytes *= n
         if data + nbytes != st.st_size:
             raise ValueError(
                 f"a file of {st.st_size} bytes cannot hold the "

@@ -47,7 +47,7 @@ from .. import interrupts, segment
 from ..discover import Job, Task
 from ..errors import describe_exception
 from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
-from ..outdir import OutDir
+from ..outdir import OutDir, npy_header
 from ..params import MelParams
 from ..report import Result, Status
 from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
@@ -423,20 +423,10 @@ def read_npy(member: Slice) -> np.ndarray:
     """
     import numpy as np
 
-    fmt = np.lib.format
     with open(member.path, "rb") as f:
         f.seek(member.offset)
-        version = fmt.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = fmt.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = fmt.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
+        shape, fortran, dtype, nbytes = npy_header(f)
         data = f.tell()
-    if dtype.hasobject:
-        raise ValueError("the array holds Python objects")
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if data - member.offset + nbytes != member.size:
         raise ValueError(
             f"member of {member.size} bytes does not hold a {shape} {dtype} array"
