@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, TypedDict, Unpack, overload
 
 from . import interrupts, segment
 from . import shard as sharding
@@ -125,6 +126,7 @@ class RunOptions:
         The error's ``param`` is the option to blame (``shard``, ``timeout``).
         """
         storage_for(self.storage_format)  # one of FORMATS
+        _check_seconds(self.timeout)
         if self.shard is not None and self.storage_format == "webdataset":
             # Concurrent shards would pick the same tar names, and each would
             # delete the tars its own manifest part does not list.
@@ -150,6 +152,27 @@ class RunOptions:
                 param="timeout",
             )
         return self
+
+
+#: The longest ``timeout`` (seconds): about 31 years, far below what the
+#: pool's clock can hold.
+MAX_TIMEOUT = 1e9
+
+
+def _check_seconds(timeout: object) -> None:
+    """Raise :class:`ParameterError` unless ``timeout`` is None or 0..MAX_TIMEOUT s."""
+    if timeout is None:
+        return
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 <= timeout <= MAX_TIMEOUT  # NaN too
+    ):
+        raise ParameterError(
+            f"timeout={timeout!r} must be a number of seconds from 0 to "
+            f"{MAX_TIMEOUT:g} (0: no limit)",
+            param="timeout",
+        )
 
 
 class Events:
@@ -552,6 +575,51 @@ class _OnResult(Events):
             self.on_result(result)
 
 
+class RunArguments(TypedDict, total=False):
+    """The keyword arguments of :func:`run`, but ``dry_run`` (for its types)."""
+
+    params: MelParams | None
+    png: bool
+    render: RenderParams | None
+    jobs: int | None
+    extensions: Iterable[str]
+    include: Sequence[str]
+    exclude: Sequence[str]
+    files_from: str | os.PathLike[str] | FileList | None
+    path_column: str | None
+    root: str | os.PathLike[str] | None
+    scheduler: str | None
+    shard: str | sharding.Shard | None
+    timeout: float | None
+    storage_format: str
+    shard_size: int | str
+    force: bool
+    prune: bool
+    fail_fast: bool
+    stats: bool
+    on_result: Callable[[Result], None] | None
+
+
+@overload
+def run(
+    sources: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    dry_run: Literal[False] = False,
+    **kwargs: Unpack[RunArguments],
+) -> Report: ...
+
+
+@overload
+def run(
+    sources: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    dry_run: Literal[True],
+    **kwargs: Unpack[RunArguments],
+) -> DryRun: ...
+
+
 def run(
     sources: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
@@ -576,7 +644,8 @@ def run(
     fail_fast: bool = False,
     stats: bool = False,
     on_result: Callable[[Result], None] | None = None,
-) -> Report:
+    dry_run: bool = False,
+) -> Report | DryRun:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
 
     As the command does, the run is incremental and locks ``out``: its
@@ -608,11 +677,17 @@ def run(
         cannot be written, the reason is in ``report.errors``.
     on_result : callable or None
         Called with each :class:`Result` as it comes in.
+    dry_run : bool
+        Write nothing (``--dry-run``): return what the run would build and
+        delete, and why, instead of running it.
 
     Returns
     -------
     Report
         Every file's result; ``report.exit_code`` is 1 if any failed.
+    DryRun
+        With ``dry_run``: the plan (``.builds``, ``.stale``, ``.deletes``,
+        ``.errors``, ``.up_to_date``; ``.to_json()`` as ``--dry-run --json``).
 
     Raises
     ------
@@ -639,6 +714,7 @@ def run(
         force=force,
         prune=prune,
         fail_fast=fail_fast,
+        dry_run=dry_run,
         stats=stats,
     )
     inputs = Inputs(sources, files_from, extensions, include, exclude)
@@ -651,6 +727,8 @@ def run(
         options=options,
         events=_OnResult(on_result),
     )
+    if outcome.dry_run is not None:
+        return outcome.dry_run
     return _reported(outcome)
 
 
@@ -675,6 +753,7 @@ __all__ = [
     "Events",
     "Inputs",
     "Outcome",
+    "RunArguments",
     "RunOptions",
     "StatsOutcome",
     "check_out",

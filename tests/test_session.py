@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -178,3 +179,30 @@ def test_a_dry_run_returns_what_would_be_built(tmp_path: Path) -> None:
     assert again.dry_run is not None
     assert len(again.dry_run.builds) == N_SAMPLES
     assert {why for _, why in again.dry_run.builds} == {"settings changed"}
+
+
+def test_melcli_run_dry_run_returns_the_plan_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    plan = melcli.run([SAMPLE_AUDIO], out, dry_run=True)
+    assert isinstance(plan, melcli.session.DryRun)
+    assert sorted(src for src, _ in plan.builds) == SAMPLE_FILES
+    assert not out.exists()
+    melcli.run([SAMPLE_AUDIO], out, jobs=1)
+    again = melcli.run([SAMPLE_AUDIO], out, dry_run=True)
+    assert (again.builds, again.up_to_date) == ([], N_SAMPLES)
+    # As the command prints it with --dry-run --json.
+    result = CliRunner().invoke(
+        cli, ["mel", str(SAMPLE_AUDIO), "-o", str(out), "--dry-run", "--json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == again.to_json()
+
+
+@pytest.mark.parametrize("timeout", [-1.0, float("nan"), 1e300, "5", True])
+def test_a_timeout_that_is_not_seconds_names_the_option(
+    tmp_path: Path, timeout: object
+) -> None:
+    with pytest.raises(melcli.ParameterError) as caught:
+        melcli.run([SAMPLE_AUDIO], tmp_path / "o", jobs=2, timeout=timeout)  # type: ignore[arg-type]
+    assert caught.value.param == "timeout"
+    assert not (tmp_path / "o").exists()
