@@ -648,16 +648,14 @@ def run(
 ) -> Report | DryRun:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
 
-    As the command does, the run is incremental and locks ``out``: its
-    ``manifest.jsonl`` records every input, and a second run rebuilds only
-    what changed (the rest is reported up to date).
+    Incremental, and locking ``out``, as the command: a second run rebuilds
+    only what changed (the rest is reported up to date).
 
     Parameters
     ----------
     sources : sequence of path-like
-        Audio files and folders (walked recursively). With two or more
-        folders, each is mirrored into a subfolder of ``out`` named after it
-        (:func:`melcli.discover.subtrees`).
+        Audio files and folders (walked recursively); two or more folders are
+        each mirrored into a subfolder of ``out`` (:func:`melcli.discover.subtrees`).
     out : path-like
         The output folder; the input tree is mirrored into it.
     params, png, render
@@ -666,28 +664,23 @@ def run(
     extensions, include, exclude
         Which files to take; see :func:`melcli.discover.plan`.
     files_from, path_column, root
-        A list of inputs too (``--files-from``), its path column and the
-        folder its paths are relative to (:func:`melcli.filelist.read_list`);
-        or a :class:`~melcli.filelist.FileList` already read.
-    jobs, scheduler, shard, timeout, storage_format, shard_size, force, prune
+        A list of inputs too (``--files-from``, read by
+        :func:`melcli.filelist.read_list`), or a :class:`~melcli.filelist.FileList`.
+    jobs, scheduler, shard, timeout, storage_format, shard_size, force, prune, fail_fast
         How the run goes: see :class:`RunOptions` (``shard`` may also be
-        ``"I/N"``, ``shard_size`` ``"500MB"``); and ``fail_fast``.
+        ``"I/N"``, ``shard_size`` ``"500MB"``).
     stats : bool
-        At the end, write ``OUT/stats.npz`` over the run's arrays; if it
-        cannot be written, the reason is in ``report.errors``.
+        At the end, write ``OUT/stats.npz``; an error doing so is in ``report.errors``.
     on_result : callable or None
         Called with each :class:`Result` as it comes in.
     dry_run : bool
-        Write nothing (``--dry-run``): return what the run would build and
-        delete, and why, instead of running it.
+        Write nothing (``--dry-run``); return a :class:`DryRun` instead.
 
     Returns
     -------
-    Report
-        Every file's result; ``report.exit_code`` is 1 if any failed.
-    DryRun
-        With ``dry_run``: the plan (``.builds``, ``.stale``, ``.deletes``,
-        ``.errors``, ``.up_to_date``; ``.to_json()`` as ``--dry-run --json``).
+    Report or DryRun
+        Every file's result (``report.exit_code`` is 1 if any failed); with
+        ``dry_run``, what a run would build and delete, and why.
 
     Raises
     ------
@@ -696,7 +689,7 @@ def run(
     UsageError
         If ``out`` is locked by another run, or the list cannot be read.
     RunInterrupted
-        On SIGINT (Ctrl-C) or SIGTERM, once what finished is recorded; a
+        On SIGINT (Ctrl-C) or SIGTERM, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
     params = (params or MelParams()).validate()
@@ -717,9 +710,8 @@ def run(
         dry_run=dry_run,
         stats=stats,
     )
-    inputs = Inputs(sources, files_from, extensions, include, exclude)
     outcome = run_session(
-        inputs,
+        Inputs(sources, files_from, extensions, include, exclude),
         Path(out),
         params=params,
         render=render,
@@ -727,9 +719,7 @@ def run(
         options=options,
         events=_OnResult(on_result),
     )
-    if outcome.dry_run is not None:
-        return outcome.dry_run
-    return _reported(outcome)
+    return outcome.dry_run or _reported(outcome)
 
 
 def _reported(outcome: Outcome) -> Report:
