@@ -59,13 +59,21 @@ tools:
 # The tests start many melcli processes. Where PYTHONDONTWRITEBYTECODE is
 # set, each would compile the package's source again (pip compiles an
 # installed package, not an editable one): compile it once, first.
+#
+# The tests run in TEST_JOBS processes (pytest-xdist), a test module at a time
+# each: a module's tests run in order, in one process, and share its module
+# fixtures. tests/conftest.py hands out the longest modules first.
+# TEST_JOBS=0 runs them all in pytest's own process.
+TEST_JOBS ?= 2
+XDIST := -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
+
 test: $(STAMP) tools
 	$(BIN)/python -m compileall -q melcli
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-fast: $(STAMP) tools
 	$(BIN)/python -m compileall -q melcli
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
