@@ -1,6 +1,7 @@
 # melcli: every set-up step a fresh clone needs is here.
 #   make demo   create .venv, install melcli, convert sample_audio/ into out/demo/
 #   make test   create .venv if needed, install the dev extras, run the tests
+#               (in TEST_JOBS=2 processes; TEST_JOBS=0: in one)
 #   make test-fast  the tests to run after each change: all but those marked
 #               slow (whole-run signal races, Dask clusters, Chromium, make,
 #               the bench smoke tests); about a minute on a quiet 2-core machine
