@@ -1,6 +1,7 @@
 # melcli: every set-up step a fresh clone needs is here.
 #   make demo   create .venv, install melcli, convert sample_audio/ into out/demo/
 #   make test   create .venv if needed, install the dev extras, run the tests
+#               (in TEST_JOBS=2 processes; TEST_JOBS=0: in one)
 #   make test-fast  the tests to run after each change: all but those marked
 #               slow (whole-run signal races, Dask clusters, Chromium, make,
 #               the bench smoke tests); about a minute on a quiet 2-core machine
@@ -59,13 +60,21 @@ tools:
 # The tests start many melcli processes. Where PYTHONDONTWRITEBYTECODE is
 # set, each would compile the package's source again (pip compiles an
 # installed package, not an editable one): compile it once, first.
+#
+# The tests run in TEST_JOBS processes (pytest-xdist), a test module at a time
+# each: a module's tests run in order, in one process, and share its module
+# fixtures. tests/conftest.py hands out the longest modules first.
+# TEST_JOBS=0 runs them all in pytest's own process.
+TEST_JOBS ?= 2
+XDIST := -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
+
 test: $(STAMP) tools
 	$(BIN)/python -m compileall -q melcli
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-fast: $(STAMP) tools
 	$(BIN)/python -m compileall -q melcli
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)

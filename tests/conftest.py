@@ -50,6 +50,33 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 #: of the progress lines pass --progress-interval.
 QUIET_LOGS = ("MELCLI_PROGRESS_INTERVAL", "0")
 os.environ[QUIET_LOGS[0]] = QUIET_LOGS[1]
+#: The modules that take longest, longest first. ``make test`` runs the tests
+#: in two processes, a module at a time each (pytest-xdist's ``--dist loadfile``
+#: with ``--no-loadscope-reorder``: modules are handed out in collection order):
+#: these go first, so the many short modules fill in after them and the two
+#: processes finish together, not one idle while the other runs a long module
+#: it took last. Measured with ``pytest --durations``; a stale list only costs
+#: time.
+LONGEST_FIRST = (
+    "test_bench.py",
+    "test_scale.py",
+    "test_interrupt.py",
+    "test_cluster.py",
+    "test_lifecycle.py",
+    "test_hostile.py",
+    "test_containers.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, collect :data:`LONGEST_FIRST` first (the same order
+    in every worker); a run in one process keeps the usual order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 SAMPLE_AUDIO = REPO / "sample_audio"
 SAMPLE_FILES = sorted(
     p for p in SAMPLE_AUDIO.rglob("*") if p.suffix in {".wav", ".flac", ".ogg", ".mp3"}
