@@ -810,14 +810,20 @@ def _parse_all(lines: list[bytes]) -> list[object] | None:
     return values if len(values) == len(lines) else None
 
 
+def _plain_facts(number: str) -> re.Pattern[str]:
+    return re.compile(
+        r'\["([ !#-\[\]-~]+)","([^"\\]*)","([^"\\]*)",null,'
+        rf"\[({number}),({number})\],"
+        rf'\{{"\1":\[({number}),({number})\]\}},"\1",null,null,null,null\]'
+    )
+
+
 #: The facts of one ``.npy`` with no PNG nor table row, as SQLite writes them:
 #: a key that JSON spells as it is, a status and settings, the input's stamp,
 #: the array's (under the key), the array itself: the usual entry.
-_PLAIN = re.compile(
-    r'\["([ !#-\[\]-~]+)","([^"\\]*)","([^"\\]*)",null,'
-    r"\[([0-9]{1,19}),([0-9]{1,19})\],"
-    r'\{"\1":\[([0-9]{1,19}),([0-9]{1,19})\]\},"\1",null,null,null,null\]'
-)
+_PLAIN = _plain_facts("[0-9]{1,19}")
+#: The same, of numbers that are below 2**63 by their shape (below 9 * 10**18).
+_PLAIN_SHORT = _plain_facts("[0-8]?[0-9]{1,18}")
 
 
 def _plain(column: str, text: str) -> bool:
@@ -826,10 +832,14 @@ def _plain(column: str, text: str) -> bool:
     As :func:`entry_problem` would find, without parsing: the key is a safe
     name (and its own column), every number is below 2**63.
     """
-    match = _PLAIN.fullmatch(text)
-    if match is None or match[1] != column or not safe_name(column):
-        return False
-    return all(len(n) < 19 or n <= "9223372036854775807" for n in match.groups()[3:])
+    match = _PLAIN_SHORT.fullmatch(text)
+    if match is None:  # a number of 19 digits from 9: compared
+        match = _PLAIN.fullmatch(text)
+        if match is None or not all(
+            len(n) < 19 or n <= "9223372036854775807" for n in match.groups()[3:]
+        ):
+            return False
+    return match[1] == column and safe_name(column)
 
 
 def _valid_facts(
