@@ -195,7 +195,7 @@ class Events:
         """One input's result is in (and recorded)."""
 
     def up_to_date(self, sources: Sequence[str]) -> None:
-        """Some inputs, by path, are up to date (and recorded).
+        """Tell that some inputs, by path, are up to date (and recorded).
 
         Here, :meth:`result` is told of each; a re-run of many inputs is
         cheaper when this is overridden to take them all at once.
