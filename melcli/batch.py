@@ -85,7 +85,10 @@ def decide(
     keys = build.keys
     out = manifest.out
     elsewhere = _Elsewhere(manifest)
-    for job in (segment.plan_job(j, params=params) for j in the_plan.jobs):
+    jobs: Iterable[Job] = the_plan.jobs
+    if segment.files_layout(params):
+        jobs = (segment.plan_job(j, params=params) for j in jobs)
+    for job in jobs:
         key = relative_key(job.npy_name, out)
         keys.add(key)
         stamp = job.stamp if job.stamp is not None else file_stamp(job.src_name)
