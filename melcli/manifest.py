@@ -304,6 +304,10 @@ class Entries(MutableMapping[str, Entry]):
         """Return the keys to write (or delete) at the commit: changed ones."""
         return self.changed | self._flipped
 
+    def flipped(self) -> set[str]:
+        """Return the keys whose only change is their status, to ``up-to-date``."""
+        return self._flipped - self.changed
+
     def written(self) -> None:
         """Note that what changed is stored."""
         self.changed.clear()
@@ -574,10 +578,17 @@ class Manifest:
         changed = entries.to_write()
         if not (changed or self._rewrite or self._view_stale):
             return
-        keys = entries if self._rewrite else changed
-        # A generator: the first re-run after a build rewrites every row.
-        lines = ((k, entries.line(k)) for k in keys if k in entries)
-        put = ((k, line) for k, line in lines if line is not None)
+        # The first re-run after a build changes every status: in place, in
+        # the store (Store.write's flip), not read and written whole.
+        flip = set() if self._rewrite else entries.flipped()
+        keys = entries if self._rewrite else changed - flip
+
+        def lines(keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+            for key in keys:
+                line = entries.line(key) if key in entries else None
+                if line is not None:  # else the stored one stays
+                    yield key, line
+
         drop = [k for k in keys if k not in entries]
 
         def view(store: manifest_db.Store) -> dict[str, str]:
@@ -588,14 +599,14 @@ class Manifest:
         if self._rewrite:
             store = manifest_db.rebuild(store_path)
             try:
-                store.write(put, then=view)
+                store.write(lines(keys), then=view)
             except BaseException:
                 manifest_db.discard(store)
                 raise
             manifest_db.swap(store, store_path)
         else:
             with manifest_db.Store(store_path) as store, self._reading(store):
-                store.write(put, drop=drop, then=view)
+                store.write(lines(keys), drop=drop, flip=flip, rewrite=lines, then=view)
         entries.written()
         self._rewrite = self._view_stale = False
 

@@ -371,6 +371,40 @@ def test_the_first_no_op_after_a_build_writes_only_the_status(
     assert after == jsonl(built)
 
 
+def test_the_first_no_op_after_a_build_reads_no_entry_but_for_the_view(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each status is changed in the store's text, in place."""
+    reads = ReadsWhole(monkeypatch)
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    assert (reads.one, reads.all) == ([], 1)  # the view, written from the store
+    assert {e["status"] for e in stored(built).values()} == {"up-to-date"}
+
+
+def test_an_entry_not_spelled_as_melcli_writes_it_gets_its_new_status_too(
+    dataset: Path, built: Path
+) -> None:
+    """Its text (here without spaces) has no status to change in place."""
+    with sqlite3.connect(built / STORE) as db:
+        (text,) = db.execute(
+            "SELECT entry FROM entries WHERE key = 'dogs/bark1.npy'"
+        ).fetchone()
+        tight = json.dumps(json.loads(text), separators=(",", ":"))
+        db.execute(
+            "UPDATE entries SET entry = ? WHERE key = 'dogs/bark1.npy'", (tight,)
+        )
+    before = stored(built)
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    after = stored(built)
+    for key, entry in after.items():
+        assert entry == {**before[key], "status": "up-to-date"}
+    assert after == jsonl(built)
+
+
 def test_an_entry_read_whole_when_used_is_checked_then(
     dataset: Path, built: Path
 ) -> None:
