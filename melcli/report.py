@@ -129,7 +129,7 @@ class Report:
         """Return the results of ``status``, in the order they came in."""
         if status is Status.UP_TO_DATE and self._compact:
             return [r for r in self.results if r.status is status]
-        return [r for r in self._items if type(r) is not str and r.status is status]
+        return [r for r in self._items if isinstance(r, Result) and r.status is status]
 
     def prune(self, removed: list[Path]) -> None:
         """Record the outputs of one input removed by ``--prune`` (if any was)."""
@@ -139,8 +139,8 @@ class Report:
     def count(self, status: Status) -> int:
         """How many files ended in ``status``."""
         compact = self._compact if status is Status.UP_TO_DATE else 0
-        return compact + sum(
-            1 for r in self._items if type(r) is not str and r.status is status
+        return compact + len(
+            [r for r in self._items if isinstance(r, Result) and r.status is status]
         )
 
     @property

@@ -405,6 +405,22 @@ def test_an_entry_not_spelled_as_melcli_writes_it_gets_its_new_status_too(
     assert after == jsonl(built)
 
 
+def test_facts_too_varied_to_pack_are_held_as_their_text(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Packed facts name a status and settings by index, of a few thousand."""
+    from melcli import manifest
+
+    monkeypatch.setattr(manifest, "_PACKED_NAMES", 1)  # the settings: one too many
+    loaded = Manifest.load(built)
+    assert loaded.entries.plain_facts("dogs/bark1.npy") is None
+    facts = loaded.entries.facts("dogs/bark1.npy")
+    assert facts is not None
+    assert facts["stamps"] == jsonl(built)["dogs/bark1.npy"]["stamps"]
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+
 def test_an_entry_read_whole_when_used_is_checked_then(
     dataset: Path, built: Path
 ) -> None:
@@ -431,6 +447,8 @@ def test_entries_held_by_their_facts_are_a_mapping(built: Path) -> None:
     facts = entries.facts("dogs/bark1.npy")
     assert facts is not None
     assert facts["stamps"] == jsonl(built)["dogs/bark1.npy"]["stamps"]
+    assert facts["input"] == jsonl(built)["dogs/bark1.npy"]["input"]
+    assert (facts["status"], facts["npy"]) == ("written", "dogs/bark1.npy")
     assert "wave" not in facts  # the rest is read when used
     assert entries == jsonl(built)
     del entries["birds/tweet.npy"]
