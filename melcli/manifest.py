@@ -284,15 +284,22 @@ class Entries(MutableMapping[str, Entry]):
         The text itself when there are too many statuses or settings to name.
         """
         index, names = self._index, self._names
-        status, settings = plain[2], plain[3]
-        for name in (status, settings):
-            if name not in index:
-                if len(names) == _PACKED_NAMES:
-                    return plain[0]
-                index[name] = len(names)
-                names.append(name)
-        numbers = (int(plain[n]) for n in range(4, 8))
-        return _PACKED.pack(index[status], index[settings], *numbers)
+        status, settings, size, mtime, array_size, array_mtime = plain.groups()[1:]
+        if status not in index or settings not in index:  # once per name
+            for name in (status, settings):
+                if name not in index:
+                    if len(names) == _PACKED_NAMES:
+                        return plain[0]
+                    index[name] = len(names)
+                    names.append(name)
+        return _PACKED.pack(
+            index[status],
+            index[settings],
+            int(size),
+            int(mtime),
+            int(array_size),
+            int(array_mtime),
+        )
 
     def _unpack(self, packed: bytes) -> tuple[Any, ...]:
         status, settings, *numbers = _PACKED.unpack(packed)
