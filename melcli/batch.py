@@ -397,10 +397,10 @@ class _Run:
                 for result in chunk:
                     self.record(result)
         for jobs in _chunks(build.up_to_date):
-            with interrupts.deferred():
+            with interrupts.deferred():  # counted, recorded and told together
                 for job in jobs:
                     self.record_up_to_date(job)
-            self.tell_up_to_date([job.src_name for job in jobs])
+                self.tell_up_to_date([job.src_name for job in jobs])
         refused = (
             (Result(src=job.src, status=Status.FAILED, reason=why), job)
             for job, why in build.refused
@@ -416,7 +416,7 @@ class _Run:
         No result is made for it (:meth:`Report.add_up_to_date`), its entry
         is not read whole, nor journaled: only its status changes
         (``up-to-date``), or with a table row that changed (``--files-from``),
-        its ``meta``. Called with signals held; :meth:`tell_up_to_date` tells.
+        its ``meta``. Called with signals held, as :meth:`tell_up_to_date` is.
         """
         self.report.add_up_to_date(job.src_name)
         refresh = self.build.refresh
