@@ -282,32 +282,39 @@ class Store:
         whose entry is not so (nor changed): a caller writes them whole. Call
         it inside a transaction.
         """
-        odd: list[str] = []
-        it = iter(keys)
-        while chunk := list(itertools.islice(it, _FLIP_CHUNK)):
-            stored = [db_key(k) for k in chunk]
-            marks = ",".join("?" * len(stored))
-            once = (
-                "typeof(entry) = 'text' AND "
-                "length(entry) - length(replace(entry, ?, '')) = ?"
+        keys = list(keys)
+        db = self.db
+        once = (
+            "typeof(entry) = 'text' AND "
+            "length(replace(entry, ?, '')) = length(entry) - ?"
+        )
+        try:
+            before = db.total_changes
+            db.executemany(
+                "UPDATE entries SET entry = replace(entry, ?, ?) "
+                f"WHERE key = ? AND {once}",
+                ((WRITTEN, UP_TO_DATE, db_key(k), WRITTEN, len(WRITTEN)) for k in keys),
             )
-            pattern = (WRITTEN, len(WRITTEN))
-            try:
-                plain = {
+            if db.total_changes - before == len(keys):
+                return []  # the usual case: each was changed
+            odd: list[str] = []  # not changed: no new status in their text
+            it = iter(keys)
+            while chunk := list(itertools.islice(it, _FLIP_CHUNK)):
+                stored = [db_key(k) for k in chunk]
+                marks = ",".join("?" * len(stored))
+                changed = {
                     k
-                    for (k,) in self.db.execute(
-                        f"SELECT key FROM entries WHERE key IN ({marks}) AND {once}",
-                        (*stored, *pattern),
+                    for (k,) in db.execute(
+                        f"SELECT key FROM entries WHERE key IN ({marks}) AND "
+                        "typeof(entry) = 'text' AND instr(entry, ?) > 0",
+                        (*stored, UP_TO_DATE),
                     )
                 }
-                self.db.execute(
-                    "UPDATE entries SET entry = replace(entry, ?, ?) "
-                    f"WHERE key IN ({marks}) AND {once}",
-                    (WRITTEN, UP_TO_DATE, *stored, *pattern),
-                )
-            except sqlite3.Error as exc:
-                raise StoreError.of(exc) from None
-            odd += [k for k, s in zip(chunk, stored, strict=True) if s not in plain]
+                odd += [
+                    k for k, s in zip(chunk, stored, strict=True) if s not in changed
+                ]
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
         return odd
 
 
@@ -316,7 +323,7 @@ class Store:
 #: what it becomes when the entry's input is found up to date.
 WRITTEN = '"status": "written", "warnings": ['
 UP_TO_DATE = '"status": "up-to-date", "warnings": ['
-#: Entries changed by one statement (below SQLite's 32 766 parameters).
+#: Entries looked up by one statement (below SQLite's 32 766 parameters).
 _FLIP_CHUNK = 500
 
 
