@@ -15,17 +15,17 @@ import itertools
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import interrupts, segment
 from .discover import Job, Plan, Task
 from .errors import MelcliError, describe_exception
 from .manifest import Entry, Manifest, file_stamp, relative_key, versions
 from .params import MelParams, RenderParams
-from .report import Report, Result, Status
+from .report import Report, Result, Status, up_to_date_result
 from .runners import Runner
 from .storage import Storage, storage_for, storage_of, storages_in
 from .write import remove_temp_files
@@ -85,7 +85,10 @@ def decide(
     keys = build.keys
     out = manifest.out
     elsewhere = _Elsewhere(manifest)
-    for job in (segment.plan_job(j, params=params) for j in the_plan.jobs):
+    jobs: Iterable[Job] = the_plan.jobs
+    if segment.files_layout(params):
+        jobs = (segment.plan_job(j, params=params) for j in jobs)
+    for job in jobs:
         key = relative_key(job.npy_name, out)
         keys.add(key)
         stamp = job.stamp if job.stamp is not None else file_stamp(job.src_name)
@@ -241,6 +244,7 @@ def run_plan(
     on_result: Callable[[Result], None] | None = None,
     storage: Storage | None = None,
     render: RenderParams | None = None,
+    on_up_to_date: Callable[[Sequence[str]], None] | None = None,
 ) -> Report:
     """Process the jobs of ``the_plan`` that need it and return the report.
 
@@ -251,7 +255,9 @@ def run_plan(
 
     Files that failed or were passed over during discovery are reported first,
     then up-to-date files, then each job's result as it finishes
-    (``on_result`` sees each).
+    (``on_result`` sees each; with ``on_up_to_date``, that is told of the
+    up-to-date inputs instead, by path, a batch at a time: no result is made
+    for each).
 
     ``storage`` is where the results go (:func:`melcli.storage.storage_for`;
     default: one ``.npy`` per input).
@@ -268,6 +274,7 @@ def run_plan(
         manifest=manifest,
         force=force,
         on_result=on_result,
+        on_up_to_date=on_up_to_date,
         storage=storage or storage_for("npy"),
         render=render,
     )
@@ -288,6 +295,7 @@ class _Run:
         on_result: Callable[[Result], None] | None,
         storage: Storage,
         render: RenderParams | None,
+        on_up_to_date: Callable[[Sequence[str]], None] | None = None,
     ) -> None:
         self.started = time.perf_counter()
         self.report = Report()
@@ -295,6 +303,7 @@ class _Run:
         self.manifest = manifest
         self.render = render
         self.on_result = on_result
+        self.on_up_to_date = on_up_to_date
         self.fingerprint = params.fingerprint()
         self.changed = params.changed()  # with the fingerprint: the effective settings
         self.build = decide(
@@ -377,50 +386,60 @@ class _Run:
         if self.report.stopped_early:
             plan = the_plan
             planned = len(plan.jobs) + len(plan.problems) + len(plan.skipped)
-            self.report.not_tried = planned - len(self.report.results)
+            self.report.not_tried = planned - self.report.n_results
         return self.report
 
     def record_known(self, the_plan: Plan) -> None:
         """Record the results known before any task runs, a chunk per signal hold."""
         build = self.build
-        known: Iterator[tuple[Result | None, Job | None]] = itertools.chain(
-            _known_results(the_plan),
-            ((None, job) for job in build.up_to_date),
-            (
-                (Result(src=job.src, status=Status.FAILED, reason=why), job)
-                for job, why in build.refused
-            ),
-        )
-        while chunk := list(itertools.islice(known, HOLD_EVERY)):
+        for chunk in _chunks(_known_results(the_plan)):
             with interrupts.deferred():  # one hold per chunk, not per file
-                for result, job in chunk:
-                    if result is not None:
-                        self.record(result, job)
-                    elif job is not None:
-                        self.record_up_to_date(job)
+                for result in chunk:
+                    self.record(result)
+        for jobs in _chunks(build.up_to_date):
+            with interrupts.deferred():  # counted, recorded and told together
+                for job in jobs:
+                    self.record_up_to_date(job)
+                self.tell_up_to_date([job.src_name for job in jobs])
+        refused = (
+            (Result(src=job.src, status=Status.FAILED, reason=why), job)
+            for job, why in build.refused
+        )
+        for pairs in _chunks(refused):
+            with interrupts.deferred():
+                for result, job in pairs:
+                    self.record(result, job)
 
     def record_up_to_date(self, job: Job) -> None:
-        """Count an up-to-date input and note it in the manifest; tell ``on_result``.
+        """Count an up-to-date input and note it in the manifest.
 
-        Its entry is not read whole, nor journaled: only its status changes
+        No result is made for it (:meth:`Report.add_up_to_date`), its entry
+        is not read whole, nor journaled: only its status changes
         (``up-to-date``), or with a table row that changed (``--files-from``),
-        its ``meta``. Called with signals held.
+        its ``meta``. Called with signals held, as :meth:`tell_up_to_date` is.
         """
+        self.report.add_up_to_date(job.src_name)
+        refresh = self.build.refresh
+        if not refresh:  # the usual re-run: its entry stays as it is
+            return
         manifest = self.manifest
-        # Its own Path: job.src would keep one (and its cache) in the job too.
-        result = Result(src=Path(job.src_name), status=Status.UP_TO_DATE)
-        self.report.add(result)
         key = relative_key(job.npy_name, manifest.out)
-        if key in self.build.refresh:  # else its entry stays as it is
+        if key in refresh:
             facts = manifest.entries.facts(key) or {}
             if (facts.get("meta") or {}) == dict(job.meta):
                 manifest.entries.mark_up_to_date(key, facts)
             else:
-                entry = {**manifest.entries[key], "status": result.status.value}
+                entry = {**manifest.entries[key], "status": Status.UP_TO_DATE.value}
                 entry.pop("meta", None)
                 manifest.record({**entry, "error": "", **_meta(job)}, journal=False)
-        if self.on_result is not None:
-            self.on_result(result)
+
+    def tell_up_to_date(self, sources: list[str]) -> None:
+        """Tell ``on_up_to_date`` of up-to-date inputs, else ``on_result`` of each."""
+        if self.on_up_to_date is not None:
+            self.on_up_to_date(sources)
+        elif self.on_result is not None:
+            for src in sources:
+                self.on_result(up_to_date_result(src))
 
     def run_tasks(
         self, runner: Runner
@@ -699,19 +718,22 @@ def _replace_other_places(
 #: acts within a few milliseconds.
 HOLD_EVERY = 256
 
+T = TypeVar("T")
 
-def _known_results(the_plan: Plan) -> Iterator[tuple[Result, None]]:
+
+def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
+    """Yield ``items`` in lists of :data:`HOLD_EVERY`."""
+    it = iter(items)
+    while chunk := list(itertools.islice(it, HOLD_EVERY)):
+        yield chunk
+
+
+def _known_results(the_plan: Plan) -> Iterator[Result]:
     """Yield the results known from discovery: skipped, failed."""
     for skipped in the_plan.skipped:
-        yield (
-            Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason),
-            None,
-        )
+        yield Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason)
     for problem in the_plan.problems:
-        yield (
-            Result(src=problem.path, status=Status.FAILED, reason=problem.reason),
-            None,
-        )
+        yield Result(src=problem.path, status=Status.FAILED, reason=problem.reason)
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:

@@ -475,6 +475,11 @@ def _drop_reserved(
     and every later run fail. Only the top of OUT is melcli's.
     """
     prefix = os.path.join(out_dir, "")
+    start = len(prefix)
+    # The usual plan: no output under a reserved name (each top folder looked at once).
+    tops = {job.npy_name[start:].partition(os.sep)[0] for job in candidates}
+    if not any(reserved(top, fold_case=fold_case) for top in tops):
+        return candidates
     kept = []
     for job in candidates:
         text = job.npy_name
@@ -534,11 +539,10 @@ def _job(
     stamp: list[int] | None = None,
 ) -> Job:
     """Return the job of ``src``: ``OUT/REL`` with its suffix replaced by ``.npy``."""
-    head, sep, name = rel.rpartition("/")
-    dot = name.rfind(".")
-    if 0 < dot < len(name) - 1:  # as pathlib's suffix: not ".x", nor "x."
-        name = name[:dot]
-    stem = f"{out_dir}/{head}{sep}{name}" if out_dir != "/" else f"/{head}{sep}{name}"
+    dot = rel.rfind(".")
+    # As pathlib's suffix: of the last name, not ".x", nor "x."
+    stem = rel[:dot] if rel.rfind("/") + 1 < dot < len(rel) - 1 else rel
+    stem = f"{out_dir}/{stem}" if out_dir != "/" else f"/{stem}"
     return Job(
         src,
         rel,
@@ -657,6 +661,11 @@ def _drop_collisions(
     are compared as strings (all are ``OUT_DIR/...``, as :func:`_job` spells
     them).
     """
+    may_overwrite = any(
+        job.src_name[-4:].lower() in (".npy", ".png") for job in candidates
+    )
+    if not may_overwrite and _all_clear(candidates, top=len(out_dir), fold=fold_case):
+        return candidates
     by_output: dict[str, Job | list[Job]] = {}  # one job, or those that clash
     spelled: dict[str, str] = {}  # folded name -> the spelling first met
     for job in candidates:
@@ -670,9 +679,9 @@ def _drop_collisions(
                     by_output[key] = [other, job]
                 else:
                     other.append(job)
-    source_suffixes = {_suffix(j.src_name) for j in candidates}
-    # Outputs end in .npy or .png (see _job): only then can one be an input.
-    may_overwrite = not source_suffixes.isdisjoint({".npy", ".png"})
+    source_suffixes = (
+        {_suffix(j.src_name) for j in candidates} if may_overwrite else set()
+    )
     sources: set[str] | None = None
     bad: dict[Job, str] = {}
     top = len(out_dir)
@@ -724,6 +733,27 @@ def _drop_collisions(
         if job in bad:
             result.problems.append(Problem(job.src, bad[job]))
     return [j for j in candidates if j not in bad]
+
+
+def _all_clear(candidates: list[Job], *, top: int, fold: bool) -> bool:
+    """Return whether no two outputs are one, and none is another's folder.
+
+    Looked at on the names all at once (the usual plan, quickly); False sends
+    the plan through :func:`_drop_collisions`' look at each job. ``top`` is
+    the length of OUT's name: the folders of OUT and above are no output.
+    """
+    outputs = [name for job in candidates for name in job.output_names]
+    names = {name.casefold() for name in outputs} if fold else set(outputs)
+    if len(names) < len(outputs):
+        return False
+    folders: set[str] = set()
+    for folder in {name.rpartition("/")[0] for name in outputs}:
+        while len(folder) > top and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    if fold:
+        folders = {folder.casefold() for folder in folders}
+    return folders.isdisjoint(names)
 
 
 def _suffix(path: str) -> str:

@@ -32,6 +32,7 @@ import itertools
 import json
 import os
 import re
+import struct
 from collections.abc import (
     Callable,
     ItemsView,
@@ -97,8 +98,12 @@ class Entries(MutableMapping[str, Entry]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._held: dict[str, Entry] = {}
-        #: Stored entries by key, as the JSON array of their FACTS.
-        self._facts: dict[str, str] = {}
+        #: Stored entries by key, as the JSON array of their FACTS; or, for
+        #: the usual entry, packed (:meth:`pack`: a few bytes, not 200).
+        self._facts: dict[str, str | bytes] = {}
+        #: The statuses and settings the packed facts name, by index.
+        self._names: list[str] = []
+        self._index: dict[str, int] = {}
         #: Stored entries whose status is now "up-to-date" (were "written").
         self._flipped: set[str] = set()
         self._read_one: Reader | None = None
@@ -115,7 +120,7 @@ class Entries(MutableMapping[str, Entry]):
 
     def load_facts(
         self,
-        facts: dict[str, str],
+        facts: dict[str, str | bytes],
         *,
         read_one: Reader,
         read_all: Callable[[], Iterable[tuple[str, Entry | None]]],
@@ -242,8 +247,19 @@ class Entries(MutableMapping[str, Entry]):
         text = self._facts.get(key)
         if text is None:
             return None
-        values = json.loads(text)
-        facts = {n: v for n, v in zip(FACTS, values, strict=True) if v is not None}
+        if type(text) is bytes:
+            status, settings, *stamps = self._unpack(text)
+            facts = {
+                "key": key,
+                "status": status,
+                "settings": settings,
+                "input": stamps[:2],
+                "stamps": {key: stamps[2:]},
+                "npy": key,
+            }
+        else:
+            values = json.loads(text)
+            facts = {n: v for n, v in zip(FACTS, values, strict=True) if v is not None}
         if key in self._flipped:
             facts["status"] = "up-to-date"
         self._last = key, facts
@@ -262,11 +278,45 @@ class Entries(MutableMapping[str, Entry]):
                 if isinstance(stored, str) and stored in facts and stored not in held:
                     yield stored, source
 
-    def facts_text(self, key: str) -> str | None:
-        """Return the facts of ``key``'s entry as stored (JSON), if held so."""
-        if key in self._held or key in self._flipped:
+    def pack(self, plain: re.Match[str]) -> bytes | str:
+        """Return the usual facts (matched by :data:`_PLAIN`) packed, to hold.
+
+        The text itself when there are too many statuses or settings to name.
+        """
+        index, names = self._index, self._names
+        status, settings, size, mtime, array_size, array_mtime = plain.groups()[1:]
+        if status not in index or settings not in index:  # once per name
+            for name in (status, settings):
+                if name not in index:
+                    if len(names) == _PACKED_NAMES:
+                        return plain[0]
+                    index[name] = len(names)
+                    names.append(name)
+        return _PACKED.pack(
+            index[status],
+            index[settings],
+            int(size),
+            int(mtime),
+            int(array_size),
+            int(array_mtime),
+        )
+
+    def _unpack(self, packed: bytes) -> tuple[Any, ...]:
+        status, settings, *numbers = _PACKED.unpack(packed)
+        return (self._names[status], self._names[settings], *numbers)
+
+    def plain_facts(self, key: str) -> tuple[Any, ...] | None:
+        """Return the facts of ``key``'s entry if it is the usual one, as stored.
+
+        ``(status, settings, size, mtime_ns, array size, array mtime_ns)``:
+        the facts of one ``.npy`` with no PNG and no table row, from the
+        input of that stamp (:data:`_PLAIN`); None for any other entry, or
+        one held whole or changed by this run.
+        """
+        packed = self._facts.get(key)
+        if type(packed) is not bytes or key in self._held or key in self._flipped:
             return None
-        return self._facts.get(key)
+        return self._unpack(packed)
 
     def kinds(self) -> Iterator[Entry]:
         """Yield the entries held whole, and the facts of one held by its facts.
@@ -303,6 +353,10 @@ class Entries(MutableMapping[str, Entry]):
     def to_write(self) -> set[str]:
         """Return the keys to write (or delete) at the commit: changed ones."""
         return self.changed | self._flipped
+
+    def flipped(self) -> set[str]:
+        """Return the keys whose only change is their status, to ``up-to-date``."""
+        return self._flipped - self.changed
 
     def written(self) -> None:
         """Note that what changed is stored."""
@@ -468,7 +522,9 @@ class Manifest:
             if view is not None and view != store.state("view"):
                 store.close()
                 return False  # written since by another: merge, an older melcli
-            facts, whole, dropped = _valid_facts(store.facts(FACTS))
+            facts, whole, dropped = _valid_facts(
+                store.facts(FACTS), pack=self.entries.pack
+            )
         except manifest_db.StoreError as exc:
             store.close()
             self.problems.append(_not_read(store_path, exc))
@@ -574,10 +630,17 @@ class Manifest:
         changed = entries.to_write()
         if not (changed or self._rewrite or self._view_stale):
             return
-        keys = entries if self._rewrite else changed
-        # A generator: the first re-run after a build rewrites every row.
-        lines = ((k, entries.line(k)) for k in keys if k in entries)
-        put = ((k, line) for k, line in lines if line is not None)
+        # The first re-run after a build changes every status: in place, in
+        # the store (Store.write's flip), not read and written whole.
+        flip = set() if self._rewrite else entries.flipped()
+        keys = entries if self._rewrite else changed - flip
+
+        def lines(keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+            for key in keys:
+                line = entries.line(key) if key in entries else None
+                if line is not None:  # else the stored one stays
+                    yield key, line
+
         drop = [k for k in keys if k not in entries]
 
         def view(store: manifest_db.Store) -> dict[str, str]:
@@ -588,14 +651,14 @@ class Manifest:
         if self._rewrite:
             store = manifest_db.rebuild(store_path)
             try:
-                store.write(put, then=view)
+                store.write(lines(keys), then=view)
             except BaseException:
                 manifest_db.discard(store)
                 raise
             manifest_db.swap(store, store_path)
         else:
             with manifest_db.Store(store_path) as store, self._reading(store):
-                store.write(put, drop=drop, then=view)
+                store.write(lines(keys), drop=drop, flip=flip, rewrite=lines, then=view)
         entries.written()
         self._rewrite = self._view_stale = False
 
@@ -631,21 +694,18 @@ class Manifest:
         input of ``input_stamp``, and the array still has its stamp: the
         usual input of a re-run. None otherwise (ask :meth:`why_rebuild`).
         """
-        text = self.entries.facts_text(key)
-        if text is None or format != "npy" or input_stamp is None:
+        facts = self.entries.plain_facts(key)
+        if facts is None or format != "npy" or input_stamp is None:
+            return None
+        status, made_with, size, mtime, array_size, array_mtime = facts
+        if status not in ("up-to-date", "written") or made_with != settings:
+            return None
+        if size != input_stamp[0] or mtime != input_stamp[1]:
             return None
         stamp = self.outdir.stamp(key)
-        if stamp is None:
+        if stamp is None or stamp[0] != array_size or stamp[1] != array_mtime:
             return None
-        size, mtime = input_stamp
-        tail = (
-            f'"{settings}",null,[{size},{mtime}],{{"{key}":[{stamp[0]},{stamp[1]}]}},'
-            f'"{key}",null,null,null,null]'
-        )
-        for status in ("up-to-date", "written"):
-            if text == f'["{key}","{status}",{tail}':
-                return status
-        return None
+        return str(status)
 
     def why_rebuild(
         self,
@@ -740,6 +800,11 @@ def read_valid(path: Path) -> tuple[list[Entry], str]:
     return entries, _dropped(path, dropped) if dropped else ""
 
 
+#: The usual facts, packed: the indexes of their status and settings (in
+#: :class:`Entries`' list of names), the input's stamp, the array's.
+_PACKED = struct.Struct("<HH4q")
+_PACKED_NAMES = 1 << 16
+
 #: Lines parsed in one ``json.loads`` call: its key memo then shares each
 #: field name among the entries of a chunk (a third of an entry's memory).
 _CHUNK = 1024
@@ -810,14 +875,20 @@ def _parse_all(lines: list[bytes]) -> list[object] | None:
     return values if len(values) == len(lines) else None
 
 
+def _plain_facts(number: str) -> re.Pattern[str]:
+    return re.compile(
+        r'\["([ !#-\[\]-~]+)","([^"\\]*)","([^"\\]*)",null,'
+        rf"\[({number}),({number})\],"
+        rf'\{{"\1":\[({number}),({number})\]\}},"\1",null,null,null,null\]'
+    )
+
+
 #: The facts of one ``.npy`` with no PNG nor table row, as SQLite writes them:
 #: a key that JSON spells as it is, a status and settings, the input's stamp,
 #: the array's (under the key), the array itself: the usual entry.
-_PLAIN = re.compile(
-    r'\["([ !#-\[\]-~]+)","([^"\\]*)","([^"\\]*)",null,'
-    r"\[([0-9]{1,19}),([0-9]{1,19})\],"
-    r'\{"\1":\[([0-9]{1,19}),([0-9]{1,19})\]\},"\1",null,null,null,null\]'
-)
+_PLAIN = _plain_facts("[0-9]{1,19}")
+#: The same, of numbers that are below 2**63 by their shape (below 9 * 10**18).
+_PLAIN_SHORT = _plain_facts("[0-8]?[0-9]{1,18}")
 
 
 def _plain(column: str, text: str) -> bool:
@@ -826,27 +897,42 @@ def _plain(column: str, text: str) -> bool:
     As :func:`entry_problem` would find, without parsing: the key is a safe
     name (and its own column), every number is below 2**63.
     """
-    match = _PLAIN.fullmatch(text)
-    if match is None or match[1] != column or not safe_name(column):
-        return False
-    return all(len(n) < 19 or n <= "9223372036854775807" for n in match.groups()[3:])
+    return _plain_match(column, text) is not None
+
+
+def _plain_match(column: str, text: str) -> re.Match[str] | None:
+    """Return the match of :data:`_PLAIN` if :func:`_plain` holds, else None."""
+    match = _PLAIN_SHORT.fullmatch(text)
+    if match is None:  # a number of 19 digits from 9: compared
+        match = _PLAIN.fullmatch(text)
+        if match is None or not all(
+            len(n) < 19 or n <= "9223372036854775807" for n in match.groups()[3:]
+        ):
+            return None
+    return match if match[1] == column and safe_name(column) else None
 
 
 def _valid_facts(
     rows: Iterable[tuple[str, str | None, str | None]],
-) -> tuple[dict[str, str], dict[str, Entry], int]:
+    *,
+    pack: Callable[[re.Match[str]], str | bytes] = lambda plain: plain[0],
+) -> tuple[dict[str, str | bytes], dict[str, Entry], int]:
     """Check the facts of stored entries (:meth:`manifest_db.Store.facts`).
 
-    Return the facts kept by key, the entries read whole (samples in shards),
-    and how many were dropped: not JSON objects, or failing
-    :func:`entry_problem` on their facts, or stored under another key.
+    Return the facts kept by key (the usual ones as ``pack`` holds them),
+    the entries read whole (samples in shards), and how many were dropped:
+    not JSON objects, or failing :func:`entry_problem` on their facts, or
+    stored under another key.
     """
-    facts: dict[str, str] = {}
+    facts: dict[str, str | bytes] = {}
     whole: list[bytes] = []
     dropped = 0
     it = iter(rows)
     while chunk := list(itertools.islice(it, _CHUNK)):
-        plain = [(k, t) for k, t, full in chunk if t and full is None and _plain(k, t)]
+        matches = [
+            (k, _plain_match(k, t)) for k, t, full in chunk if t and full is None
+        ]
+        plain = [(k, pack(m)) for k, m in matches if m is not None]
         facts.update(plain)  # the usual entry, checked by its shape alone
         if len(plain) == len(chunk):
             continue

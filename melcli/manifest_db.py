@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import os
 import sqlite3
@@ -231,25 +232,30 @@ class Store:
         put: Iterable[tuple[str, bytes]],
         *,
         drop: Iterable[str] = (),
+        flip: Iterable[str] = (),
+        rewrite: Callable[[list[str]], Iterable[tuple[str, bytes]]] | None = None,
         state: dict[str, str] | None = None,
         then: Callable[[Store], dict[str, str]] | None = None,
     ) -> None:
         """Store ``put`` (key, JSON line) and delete ``drop`` in one transaction.
 
-        ``then`` runs inside the transaction, after the changes (it sees them),
-        and returns more state to record; if it raises, nothing is changed.
+        The entries ``flip`` change their status from ``written`` to
+        ``up-to-date``, in place (:meth:`flip_status`); those that cannot be
+        changed so are stored as ``rewrite(keys)`` gives them. ``then`` runs
+        inside the transaction, after the changes (it sees them), and returns
+        more state to record; if it raises, nothing is changed.
         """
         db = self.db
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.executemany(
-                    "INSERT OR REPLACE INTO entries (key, entry) VALUES (?, ?)",
-                    ((db_key(k), line.decode("ascii")) for k, line in put),
-                )
+                self._put(put)
                 db.executemany(
                     "DELETE FROM entries WHERE key = ?", ((db_key(k),) for k in drop)
                 )
+                odd = self.flip_status(flip)
+                if odd and rewrite is not None:
+                    self._put(rewrite(odd))
                 more = then(self) if then is not None else {}
                 db.executemany(
                     "INSERT OR REPLACE INTO state (name, value) VALUES (?, ?)",
@@ -261,6 +267,64 @@ class Store:
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError.of(exc) from None
+
+    def _put(self, put: Iterable[tuple[str, bytes]]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO entries (key, entry) VALUES (?, ?)",
+            ((db_key(k), line.decode("ascii")) for k, line in put),
+        )
+
+    def flip_status(self, keys: Iterable[str]) -> list[str]:
+        """Change the status of the entries ``keys`` from written to up-to-date.
+
+        In place, with no entry read: an entry as melcli writes it (sorted
+        keys, :data:`WRITTEN` once) has that text replaced. Returns the keys
+        whose entry is not so (nor changed): a caller writes them whole. Call
+        it inside a transaction.
+        """
+        keys = list(keys)
+        db = self.db
+        once = (
+            "typeof(entry) = 'text' AND "
+            "length(replace(entry, ?, '')) = length(entry) - ?"
+        )
+        try:
+            before = db.total_changes
+            db.executemany(
+                "UPDATE entries SET entry = replace(entry, ?, ?) "
+                f"WHERE key = ? AND {once}",
+                ((WRITTEN, UP_TO_DATE, db_key(k), WRITTEN, len(WRITTEN)) for k in keys),
+            )
+            if db.total_changes - before == len(keys):
+                return []  # the usual case: each was changed
+            odd: list[str] = []  # not changed: no new status in their text
+            it = iter(keys)
+            while chunk := list(itertools.islice(it, _FLIP_CHUNK)):
+                stored = [db_key(k) for k in chunk]
+                marks = ",".join("?" * len(stored))
+                changed = {
+                    k
+                    for (k,) in db.execute(
+                        f"SELECT key FROM entries WHERE key IN ({marks}) AND "
+                        "typeof(entry) = 'text' AND instr(entry, ?) > 0",
+                        (*stored, UP_TO_DATE),
+                    )
+                }
+                odd += [
+                    k for k, s in zip(chunk, stored, strict=True) if s not in changed
+                ]
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+        return odd
+
+
+#: The status of an entry as melcli writes it (``json.dumps``, sorted keys:
+#: ``warnings``, a list, always comes next), found once in its text; and
+#: what it becomes when the entry's input is found up to date.
+WRITTEN = '"status": "written", "warnings": ['
+UP_TO_DATE = '"status": "up-to-date", "warnings": ['
+#: Entries looked up by one statement (below SQLite's 32 766 parameters).
+_FLIP_CHUNK = 500
 
 
 def rebuild(path: Path) -> Store:

@@ -74,9 +74,16 @@ class Result:
 
 @dataclass
 class Report:
-    """Counts outcomes as results come in, and turns them into an exit code."""
+    """Counts outcomes as results come in, and turns them into an exit code.
 
-    results: list[Result] = field(default_factory=list)
+    An up-to-date input is held as its path alone (a string: a re-run may
+    have millions) until :attr:`results` is asked for.
+    """
+
+    #: Every result in the order it came in; a string is an up-to-date input.
+    _items: list[Result | str] = field(default_factory=list, init=False, repr=False)
+    #: How many of ``_items`` are strings.
+    _compact: int = field(default=0, init=False, repr=False)
     #: Outputs whose input is gone (see ``--prune``), one shown per input, and
     #: those removed (every file), of ``pruned_inputs`` inputs.
     stale: list[Path] = field(default_factory=list)
@@ -93,9 +100,36 @@ class Report:
     stopped_early: bool = False
     not_tried: int = 0
 
+    @property
+    def results(self) -> list[Result]:
+        """Every file's result, in the order they came in."""
+        items = self._items
+        if self._compact:
+            for i, item in enumerate(items):
+                if type(item) is str:
+                    items[i] = up_to_date_result(item)
+            self._compact = 0
+        return items  # type: ignore[return-value]  # Results only, now
+
+    @property
+    def n_results(self) -> int:
+        """How many files have a result (without making the up-to-date ones')."""
+        return len(self._items)
+
     def add(self, result: Result) -> None:
         """Record one file's result."""
-        self.results.append(result)
+        self._items.append(result)
+
+    def add_up_to_date(self, src: str) -> None:
+        """Record that the input ``src`` is up to date (its result made if asked)."""
+        self._items.append(src)
+        self._compact += 1
+
+    def with_status(self, status: Status) -> list[Result]:
+        """Return the results of ``status``, in the order they came in."""
+        if status is Status.UP_TO_DATE and self._compact:
+            return [r for r in self.results if r.status is status]
+        return [r for r in self._items if isinstance(r, Result) and r.status is status]
 
     def prune(self, removed: list[Path]) -> None:
         """Record the outputs of one input removed by ``--prune`` (if any was)."""
@@ -104,12 +138,15 @@ class Report:
 
     def count(self, status: Status) -> int:
         """How many files ended in ``status``."""
-        return sum(1 for r in self.results if r.status is status)
+        compact = self._compact if status is Status.UP_TO_DATE else 0
+        return compact + len(
+            [r for r in self._items if isinstance(r, Result) and r.status is status]
+        )
 
     @property
     def failures(self) -> list[Result]:
         """The failed results, in the order they came in."""
-        return [r for r in self.results if r.status is Status.FAILED]
+        return self.with_status(Status.FAILED)
 
     @property
     def exit_code(self) -> int:
@@ -164,6 +201,11 @@ class Report:
             "elapsed_seconds": round(self.elapsed, 3),
             "exit_code": self.exit_code,
         }
+
+
+def up_to_date_result(src: str | os.PathLike[str]) -> Result:
+    """Return the result of an input found up to date."""
+    return Result(src=Path(src), status=Status.UP_TO_DATE)
 
 
 #: Seconds between two progress lines in a log (``--progress-interval``).

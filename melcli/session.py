@@ -34,7 +34,7 @@ from .filelist import FileList, read_list
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
 from .params import MelParams, RenderParams
-from .report import Report, Result, Status, display_path
+from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import (
     DEFAULT_TIMEOUT,
     ProcessRunner,
@@ -193,6 +193,15 @@ class Events:
 
     def result(self, result: Result) -> None:
         """One input's result is in (and recorded)."""
+
+    def up_to_date(self, sources: Sequence[str]) -> None:
+        """Tell that some inputs, by path, are up to date (and recorded).
+
+        Here, :meth:`result` is told of each; a re-run of many inputs is
+        cheaper when this is overridden to take them all at once.
+        """
+        for src in sources:
+            self.result(up_to_date_result(src))
 
     def finished(self, report: Report) -> None:
         """Tell that the run is over (also when interrupted); statistics come next."""
@@ -412,6 +421,7 @@ def _build(
                 prune=options.prune,
                 fail_fast=options.fail_fast,
                 on_result=events.result,
+                on_up_to_date=events.up_to_date,
                 storage=_storage(options),
                 render=render,
             )

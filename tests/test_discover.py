@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from melcli.discover import (
@@ -573,3 +573,37 @@ def test_every_output_is_inside_out(trees: list[list[str]]) -> None:
         _assert_outputs_inside(result.jobs, out)
         outputs = [o for j in result.jobs for o in j.outputs]
         assert len(outputs) == len(set(outputs))
+
+
+_NAMES = st.sampled_from(["a", "A", "a.wav", "A.WAV", "a.npy", "A.Npy", "b", "b.png"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rels=st.lists(
+        st.lists(_NAMES, min_size=1, max_size=3).map("/".join), unique=True, max_size=6
+    ),
+    fold_case=st.booleans(),
+    png=st.booleans(),
+)
+@example(rels=["a.wav", "A.Npy/b"], fold_case=True, png=False)  # a folder, by case
+def test_outputs_told_clear_all_at_once_as_when_looked_at_one_by_one(
+    rels: list[str], fold_case: bool, png: bool
+) -> None:
+    """The quick look at all names agrees with the look at each job."""
+    from melcli import discover
+
+    jobs = [discover._job(f"/src/{rel}", rel, "/out", png) for rel in rels]
+    clear = discover._all_clear(jobs, top=len("/out"), fold=fold_case)
+    one_by_one = discover.Plan()
+    real = discover._all_clear
+    try:
+        discover._all_clear = lambda *args, **kwargs: False  # type: ignore[assignment]
+        kept = discover._drop_collisions(
+            jobs, one_by_one, out_dir="/out", fold_case=fold_case
+        )
+    finally:
+        discover._all_clear = real
+
+    assert clear == (not one_by_one.problems)
+    assert clear == (kept == jobs)

@@ -371,6 +371,56 @@ def test_the_first_no_op_after_a_build_writes_only_the_status(
     assert after == jsonl(built)
 
 
+def test_the_first_no_op_after_a_build_reads_no_entry_but_for_the_view(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each status is changed in the store's text, in place."""
+    reads = ReadsWhole(monkeypatch)
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    assert (reads.one, reads.all) == ([], 1)  # the view, written from the store
+    assert {e["status"] for e in stored(built).values()} == {"up-to-date"}
+
+
+def test_an_entry_not_spelled_as_melcli_writes_it_gets_its_new_status_too(
+    dataset: Path, built: Path
+) -> None:
+    """Its text (here without spaces) has no status to change in place."""
+    with sqlite3.connect(built / STORE) as db:
+        (text,) = db.execute(
+            "SELECT entry FROM entries WHERE key = 'dogs/bark1.npy'"
+        ).fetchone()
+        tight = json.dumps(json.loads(text), separators=(",", ":"))
+        db.execute(
+            "UPDATE entries SET entry = ? WHERE key = 'dogs/bark1.npy'", (tight,)
+        )
+    before = stored(built)
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+    after = stored(built)
+    for key, entry in after.items():
+        assert entry == {**before[key], "status": "up-to-date"}
+    assert after == jsonl(built)
+
+
+def test_facts_too_varied_to_pack_are_held_as_their_text(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Packed facts name a status and settings by index, of a few thousand."""
+    from melcli import manifest
+
+    monkeypatch.setattr(manifest, "_PACKED_NAMES", 1)  # the settings: one too many
+    loaded = Manifest.load(built)
+    assert loaded.entries.plain_facts("dogs/bark1.npy") is None
+    facts = loaded.entries.facts("dogs/bark1.npy")
+    assert facts is not None
+    assert facts["stamps"] == jsonl(built)["dogs/bark1.npy"]["stamps"]
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+
+
 def test_an_entry_read_whole_when_used_is_checked_then(
     dataset: Path, built: Path
 ) -> None:
@@ -397,6 +447,8 @@ def test_entries_held_by_their_facts_are_a_mapping(built: Path) -> None:
     facts = entries.facts("dogs/bark1.npy")
     assert facts is not None
     assert facts["stamps"] == jsonl(built)["dogs/bark1.npy"]["stamps"]
+    assert facts["input"] == jsonl(built)["dogs/bark1.npy"]["input"]
+    assert (facts["status"], facts["npy"]) == ("written", "dogs/bark1.npy")
     assert "wave" not in facts  # the rest is read when used
     assert entries == jsonl(built)
     del entries["birds/tweet.npy"]

@@ -40,6 +40,35 @@ def test_failures_keep_the_order_they_came_in() -> None:
     ]
 
 
+def test_up_to_date_inputs_are_held_as_paths_until_the_results_are_asked_for() -> None:
+    report = Report()
+    report.add(Result(src=Path("a.wav"), status=S, reason="hidden"))
+    for name in ("b.wav", "c.wav"):
+        report.add_up_to_date(name)
+    report.add(Result(src=Path("d.wav"), status=F, reason="empty"))
+
+    assert report.count(Status.UP_TO_DATE) == 2
+    assert report.n_results == 4
+    assert report.summary() == "0 written, 2 up to date, 1 skipped, 1 failed."
+    assert [r.src for r in report.failures] == [Path("d.wav")]
+    assert report.with_status(S)[0].reason == "hidden"
+
+    results = report.results
+
+    assert [(r.src, r.status) for r in results] == [
+        (Path("a.wav"), S),
+        (Path("b.wav"), Status.UP_TO_DATE),
+        (Path("c.wav"), Status.UP_TO_DATE),
+        (Path("d.wav"), F),
+    ]
+    assert report.results is results  # made once
+    assert report.count(Status.UP_TO_DATE) == 2
+    assert [r.src for r in report.with_status(Status.UP_TO_DATE)] == [
+        Path("b.wav"),
+        Path("c.wav"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("statuses", "summary", "exit_code"),
     [

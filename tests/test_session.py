@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import SAMPLE_AUDIO, SAMPLE_FILES
 
 import melcli
-from melcli import MelParams, Status, UsageError
+from melcli import MelParams, Result, Status, UsageError
 from melcli.cli import cli
 from melcli.session import Events, Inputs, RunOptions, run_session
 
@@ -41,6 +41,22 @@ def test_a_second_call_finds_everything_up_to_date(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["mel", str(SAMPLE_AUDIO), "-o", str(out)])
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[-1] == second.summary()
+
+
+def test_on_result_sees_each_up_to_date_input(tmp_path: Path) -> None:
+    """An up-to-date input is held as its path; a caller still gets its result."""
+    out = tmp_path / "out"
+    melcli.run([SAMPLE_AUDIO], out, jobs=1)
+    seen: list[Result] = []
+
+    again = melcli.run([SAMPLE_AUDIO], out, jobs=1, on_result=seen.append)
+
+    fresh = [r for r in seen if r.status is Status.UP_TO_DATE]
+    assert sorted(r.src for r in fresh) == SAMPLE_FILES
+    assert all(type(r.src) is type(SAMPLE_AUDIO) for r in fresh)  # a Path, as ever
+    assert [(r.src, r.status) for r in again.results] == [
+        (r.src, r.status) for r in seen
+    ]
 
 
 def test_a_concurrent_call_fails_as_the_command_does(tmp_path: Path) -> None:

@@ -69,7 +69,9 @@ class Side:
 
     def command(self, src: Path, out: Path) -> list[str]:
         env = ["env", f"PYTHONPATH={self.pythonpath}"] if self.pythonpath else []
-        argv = [sys.executable, "-m", "melcli", "mel", str(src), "-o", str(out)]
+        # -P: "-m" would put the current folder first on sys.path, and a bench
+        # run from a checkout would import its melcli on both sides.
+        argv = [sys.executable, "-P", "-m", "melcli", "mel", str(src), "-o", str(out)]
         return [*env, *argv, "-j", "2"]
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +135,14 @@ class Console(Events):
             self.progressed = True
             self.echo(line)
 
+    def up_to_date(self, sources: Sequence[str]) -> None:
+        """Count inputs found up to date (nothing to show of each), and the progress."""
+        if self.bar is not None:
+            self.bar.update(len(sources))
+        if self.progress is not None and (line := self.progress.update(len(sources))):
+            self.progressed = True
+            self.echo(line)
+
     def _show(self, result: Result) -> None:
         if self.bar is not None:
             self.bar.update(1)
@@ -197,9 +206,11 @@ def include_hint(
     They are matched against each path relative to its SRC: ``audio/dogs/*``
     matches nothing under SRC ``audio``.
     """
-    passed = [r.src for r in report.results if r.reason == NOT_INCLUDED]
-    others = [r for r in report.results if r.status is not Status.SKIPPED]
-    if not include or not passed or others:
+    if not include:
+        return None
+    skipped = report.with_status(Status.SKIPPED)
+    passed = [r.src for r in skipped if r.reason == NOT_INCLUDED]
+    if not passed or len(skipped) < report.n_results:  # some were taken
         return None
     patterns = " ".join(repr(p) for p in include)
     hint = (
