@@ -126,10 +126,13 @@ class ProcessRunner:
         preload: Sequence[str] = ("melcli._preload",),
         warm_up: Callable[[], None] | None = None,
         timeout: float | None = None,
+        setup: Callable[[], None] | None = None,
     ) -> None:
         self.jobs = max(1, jobs)
         self.preload = list(preload)
         self.warm_up = warm_up
+        #: What every worker runs first, in its own process (never in this one).
+        self.setup = setup
         self.timeout = timeout if timeout else None
         #: What the run should be told about the pool (fewer workers than asked).
         self.notes: list[str] = []
@@ -303,8 +306,16 @@ class ProcessRunner:
 
     @property
     def _worker_warm_up(self) -> Callable[[], None] | None:
-        """What a worker that did not fork from this process computes first."""
-        return None if _start_method() == "fork" else self.warm_up
+        """What a worker runs first: the warm-up, unless forked, and the setup."""
+        warm_up = None if _start_method() == "fork" else self.warm_up
+        if warm_up is None or self.setup is None:
+            return warm_up or self.setup
+        return functools.partial(_in_turn, (warm_up, self.setup))
+
+
+def _in_turn(calls: Sequence[Callable[[], None]]) -> None:
+    for call in calls:
+        call()
 
 
 class _Worker(Generic[T, R]):
@@ -1019,6 +1030,7 @@ def make_runner(
         preload=preload,
         warm_up=warm_up,
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+        setup=_keep_one_blas_thread,
     )
     if note:
         runner.notes.append(note)
@@ -1040,6 +1052,17 @@ def _warm_up(params: MelParams) -> None:
             transform.mel_basis(params.sr, params=params)
     with transform.one_blas_thread():
         pass
+
+
+def _keep_one_blas_thread() -> None:
+    """Run BLAS on one thread for the rest of this worker's life.
+
+    As every file would (:func:`melcli.transform.one_blas_thread`), at once:
+    setting and restoring the limit around each file cost ~0.1 ms.
+    """
+    from . import transform
+
+    transform.keep_one_blas_thread()
 
 
 @contextlib.contextmanager
