@@ -644,16 +644,16 @@ def _remove_replaced(
     if result.status is Status.UP_TO_DATE:
         return
     manifest = elsewhere.manifest
-    key = relative_key(job.npy, manifest.out)
-    previous = manifest.entries.get(key, {})
     out = manifest.out
-    now = {relative_key(p, out) for p in result.outputs}
-    own: set[str] = set()  # its own names are free now: it wrote nothing
-    if result.status is not Status.WRITTEN:
-        own = {relative_key(p, out) for p in job.outputs}
-    storage_of(previous).remove_replaced(
-        manifest, previous, lambda n: n in now or (n in keys and n not in own)
-    )
+    previous = manifest.entries.get(relative_key(job.npy_name, out))
+    if previous:  # else nothing of it was there (a first run): nothing to delete
+        now = {relative_key(p, out) for p in result.outputs}
+        own: set[str] = set()  # its own names are free now: it wrote nothing
+        if result.status is not Status.WRITTEN:
+            own = {relative_key(p, out) for p in job.output_names}
+        storage_of(previous).remove_replaced(
+            manifest, previous, lambda n: n in now or (n in keys and n not in own)
+        )
     _replace_other_places(job, elsewhere, keys=keys, params=params)
 
 

@@ -71,6 +71,42 @@ class Result:
     silent: bool = False
     wave: dict[str, object] | None = None
 
+    def __reduce__(self) -> tuple[Callable[..., Result], tuple[object, ...]]:
+        """Pickle as plain values (paths as strings, the status as its value).
+
+        A pool worker sends one result per file: as a dataclass of Paths
+        and an Enum, it took this process twice as long to unpickle.
+        """
+        return _result, (
+            os.fspath(self.src),
+            self.status.value,
+            self.reason,
+            self.warnings,
+            tuple(os.fspath(p) for p in self.outputs),
+            self.shape,
+            self.samplerate,
+            self.channels,
+            self.sr,
+            self.duration,
+            self.timings,
+            self.segments,
+            self.silent,
+            self.wave,
+        )
+
+
+def _result(
+    src: str,
+    status: str,
+    reason: str,
+    warnings: tuple[str, ...],
+    outputs: tuple[str, ...],
+    *rest: object,
+) -> Result:
+    """Rebuild a pickled :class:`Result` (see :meth:`Result.__reduce__`)."""
+    paths = tuple(Path(p) for p in outputs)
+    return Result(Path(src), Status(status), reason, warnings, paths, *rest)  # type: ignore[arg-type]
+
 
 @dataclass
 class Report:

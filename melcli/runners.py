@@ -126,10 +126,13 @@ class ProcessRunner:
         preload: Sequence[str] = ("melcli._preload",),
         warm_up: Callable[[], None] | None = None,
         timeout: float | None = None,
+        setup: Callable[[], None] | None = None,
     ) -> None:
         self.jobs = max(1, jobs)
         self.preload = list(preload)
         self.warm_up = warm_up
+        #: What every worker runs first, in its own process (never in this one).
+        self.setup = setup
         self.timeout = timeout if timeout else None
         #: What the run should be told about the pool (fewer workers than asked).
         self.notes: list[str] = []
@@ -170,67 +173,22 @@ class ProcessRunner:
         workers: list[_Worker[T, R]],
         came: collections.deque[tuple[T, R | BaseException]],
     ) -> Iterator[tuple[T, R | BaseException]]:
-        retry: collections.deque[T] = collections.deque()
-        exhausted = False
+        supply = _Supply(pending)
         pace = _Pace()
         while True:
-            # Every worker holds up to pace.depth() items: the one it works on,
-            # and the next ones, already in its pipe, so that it never waits
-            # for this process.
-            depth = pace.depth()
-            while True:
-                live = [w for w in workers if w.alive]
-                free = min(live, key=lambda w: len(w.items), default=None)
-                full = free is None or len(free.items) >= depth
-                if full and len(workers) >= self.jobs:
-                    break
-                item: T | object = _NOTHING
-                if retry:
-                    item = retry.popleft()
-                elif not exhausted:
-                    item = next(pending, _NOTHING)
-                if item is _NOTHING:
-                    exhausted = True
-                    break
-                fresh = free is None or (free.items and len(workers) < self.jobs)
-                if fresh:
-                    try:
-                        free = _Worker(
-                            context, fn, self._worker_warm_up, self.timeout, pace
-                        )
-                    except OSError as exc:
-                        if exc.errno not in _NO_MORE_FILES or not live:
-                            raise _cannot_start(exc) from None
-                        # Out of file descriptors: go on with the workers there are.
-                        self.notes.append(_fewer_workers(self.jobs, len(live), exc))
-                        self.jobs = len(live)
-                        retry.appendleft(item)  # type: ignore[arg-type]
-                        break
-                    workers.append(free)
-                assert free is not None
-                free.give(item)  # type: ignore[arg-type]
-            # What each worker was given goes in one message: with short
-            # items, several at once.
-            lost = False
-            for worker in [w for w in workers if w.unsent]:
-                items = list(worker.unsent)
-                try:
-                    worker.send()
-                except OSError:  # its pipe is broken: killed since last seen
-                    if not worker.started:  # a worker that cannot even start
-                        raise
-                    retry.extendleft(reversed(items))
-                    lost = True
-                    worker.alive = False  # what it holds is settled below
-                    if not worker.items:
-                        workers.remove(worker)
-                        worker.stop()
-            if lost:
-                continue  # give them to the others, or to a fresh worker
+            # The workers get their next items before the outcomes that came
+            # are handed on: while the consumer records them, they work.
+            if self._hand_out(context, fn, supply, workers, pace):
+                continue  # a worker was lost: give its items to the others
+            # Those not yet taken when the run stops are late, and so is
+            # the one handed on until the consumer asks for the next.
+            while came:
+                yield came[0]
+                came.popleft()
             busy = [w for w in workers if w.items]
             if not busy:
                 return
-            ready = _ready(busy, 0.0 if exhausted else pace.nap())
+            ready = _ready(busy, 0.0 if supply.exhausted else pace.nap())
             for worker in busy:
                 timed_out = False
                 if worker.conn in ready or worker.process.sentinel in ready:
@@ -250,14 +208,68 @@ class ProcessRunner:
                         outcomes = worker.collect_all()
                     if not worker.alive:
                         workers.remove(worker)
-                        retry.extend(worker.items)  # not started: not its fault
+                        supply.retry.extend(worker.items)  # not started: not its fault
                         worker.items.clear()
                     came.extend(outcomes)
-                # Those not yet taken when the run stops are late, and so is
-                # the one handed on until the consumer asks for the next.
-                while came:
-                    yield came[0]
-                    came.popleft()
+
+    def _hand_out(
+        self,
+        context: Any,
+        fn: Callable[[T], R],
+        supply: _Supply[T],
+        workers: list[_Worker[T, R]],
+        pace: _Pace,
+    ) -> bool:
+        """Give each worker up to ``pace.depth()`` items and send them.
+
+        Returns whether a worker was lost (its items go to the others).
+
+        Each worker holds the item it works on and the next ones, already in
+        its pipe, so that it never waits for this process. What a worker is
+        given goes in one message: with short items, several at once.
+        """
+        depth = pace.depth()
+        while True:
+            live = [w for w in workers if w.alive]
+            free = min(live, key=lambda w: len(w.items), default=None)
+            full = free is None or len(free.items) >= depth
+            if full and len(workers) >= self.jobs:
+                break
+            item = supply.next()
+            if item is _NOTHING:
+                break
+            fresh = free is None or (free.items and len(workers) < self.jobs)
+            if fresh:
+                try:
+                    free = _Worker(
+                        context, fn, self._worker_warm_up, self.timeout, pace
+                    )
+                except OSError as exc:
+                    if exc.errno not in _NO_MORE_FILES or not live:
+                        raise _cannot_start(exc) from None
+                    # Out of file descriptors: go on with the workers there are.
+                    self.notes.append(_fewer_workers(self.jobs, len(live), exc))
+                    self.jobs = len(live)
+                    supply.retry.appendleft(item)  # type: ignore[arg-type]
+                    break
+                workers.append(free)
+            assert free is not None
+            free.give(item)  # type: ignore[arg-type]
+        lost = False
+        for worker in [w for w in workers if w.unsent]:
+            items = list(worker.unsent)
+            try:
+                worker.send()
+            except OSError:  # its pipe is broken: killed since last seen
+                if not worker.started:  # a worker that cannot even start
+                    raise
+                supply.retry.extendleft(reversed(items))
+                lost = True
+                worker.alive = False  # what it holds is settled below
+                if not worker.items:
+                    workers.remove(worker)
+                    worker.stop()
+        return lost
 
     def _time_out(self, worker: _Worker[T, R]) -> tuple[T, BaseException]:
         """Stop ``worker``, still on its first item after ``timeout``; fail the item."""
@@ -294,8 +306,16 @@ class ProcessRunner:
 
     @property
     def _worker_warm_up(self) -> Callable[[], None] | None:
-        """What a worker that did not fork from this process computes first."""
-        return None if _start_method() == "fork" else self.warm_up
+        """What a worker runs first: the warm-up, unless forked, and the setup."""
+        warm_up = None if _start_method() == "fork" else self.warm_up
+        if warm_up is None or self.setup is None:
+            return warm_up or self.setup
+        return functools.partial(_in_turn, (warm_up, self.setup))
+
+
+def _in_turn(calls: Sequence[Callable[[], None]]) -> None:
+    for call in calls:
+        call()
 
 
 class _Worker(Generic[T, R]):
@@ -691,6 +711,28 @@ MAX_DEPTH = 16
 _NOTHING = object()
 
 
+class _Supply(Generic[T]):
+    """The items still to give: those given back (a lost worker's), then the rest."""
+
+    def __init__(self, pending: Iterator[T]) -> None:
+        self.pending = pending
+        #: Items to give again first (a lost worker's, not started).
+        self.retry: collections.deque[T] = collections.deque()
+        #: Whether ``pending`` has no more items.
+        self.exhausted = False
+
+    def next(self) -> T | object:
+        """Return the next item to give, or ``_NOTHING``."""
+        if self.retry:
+            return self.retry.popleft()
+        if not self.exhausted:
+            item = next(self.pending, _NOTHING)
+            if item is not _NOTHING:
+                return item
+        self.exhausted = True
+        return _NOTHING
+
+
 class _Pace:
     """How long items take, and so how often to collect them and how many to give.
 
@@ -988,6 +1030,7 @@ def make_runner(
         preload=preload,
         warm_up=warm_up,
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+        setup=_keep_one_blas_thread,
     )
     if note:
         runner.notes.append(note)
@@ -1009,6 +1052,17 @@ def _warm_up(params: MelParams) -> None:
             transform.mel_basis(params.sr, params=params)
     with transform.one_blas_thread():
         pass
+
+
+def _keep_one_blas_thread() -> None:
+    """Run BLAS on one thread for the rest of this worker's life.
+
+    As every file would (:func:`melcli.transform.one_blas_thread`), at once:
+    setting and restoring the limit around each file cost ~0.1 ms.
+    """
+    from . import transform
+
+    transform.keep_one_blas_thread()
 
 
 @contextlib.contextmanager

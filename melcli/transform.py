@@ -569,7 +569,25 @@ def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
     workers share it. One thread makes them reproducible, and is faster for
     these small products anyway, especially with N workers on N cores.
     """
+    if _ONE_THREAD_FOR_GOOD:
+        return contextlib.nullcontext()
     return _blas_controller().limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
+
+
+def keep_one_blas_thread() -> None:
+    """Limit BLAS to one thread for the rest of this process's life.
+
+    For melcli's own pool workers (:mod:`melcli.runners`), where
+    :func:`one_blas_thread` then has nothing left to do for each file; never in
+    a library's host process.
+    """
+    global _ONE_THREAD_FOR_GOOD
+    _blas_controller().limit(limits=1, user_api="blas")  # never restored
+    _ONE_THREAD_FOR_GOOD = True
+
+
+#: Set by :func:`keep_one_blas_thread`.
+_ONE_THREAD_FOR_GOOD = False
 
 
 def mel_power(

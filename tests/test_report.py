@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
 import unicodedata
 from pathlib import Path
 
@@ -190,3 +192,31 @@ def test_progress_lines_come_at_the_interval_with_rate_and_time_left() -> None:
     )
     clock.now += 5
     assert progress.update(0) is None  # the next one is due 10 s after the last
+
+
+def test_a_result_survives_pickling_with_every_field() -> None:
+    # Workers send results through a pipe; Result pickles as plain values.
+    result = Result(
+        src=Path("in/a.wav"),
+        status=Status.SKIPPED,
+        reason="too short",
+        warnings=("w",),
+        outputs=(Path("out/a.000.npy"), Path("out/a.001.npy")),
+        shape=(128, 3),
+        samplerate=16000,
+        channels=2,
+        sr=22050,
+        duration=1.5,
+        timings={"decode": 0.25},
+        segments=(0.0, 1.0),
+        silent=True,
+        wave={"peak": 0.5},
+    )
+    defaults = Result(src=Path("x"), status=Status.WRITTEN)
+    for f in dataclasses.fields(Result):  # none left at its default here
+        assert getattr(result, f.name) != getattr(defaults, f.name), f.name
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result
+    assert isinstance(back.src, Path)
+    assert all(isinstance(p, Path) for p in back.outputs)
+    assert back.status is Status.SKIPPED

@@ -20,6 +20,7 @@ from melcli.runners import (
     MAX_DEPTH,
     ProcessRunner,
     _Pace,
+    make_runner,
 )
 
 PROBE = (
@@ -111,6 +112,31 @@ def test_a_worker_found_dead_when_given_an_item_is_replaced() -> None:
 
 def _same(x: int) -> int:
     return x
+
+
+def _blas_threads(_: int) -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    from melcli import transform
+
+    with transform.one_blas_thread():  # nothing to do in a worker: set for good
+        inside = [
+            i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"
+        ]
+    return [int(transform._ONE_THREAD_FOR_GOOD), *inside]
+
+
+def test_pool_workers_keep_blas_on_one_thread_and_this_process_does_not() -> None:
+    from melcli import transform
+    from melcli.params import MelParams
+
+    runner = make_runner(2, 4, params=MelParams(), timeout=60)
+    assert isinstance(runner, ProcessRunner)
+    outcomes = [outcome for _, outcome in runner.run(_blas_threads, range(4))]
+    assert len(outcomes) == 4
+    assert all(o[0] == 1 for o in outcomes), outcomes  # set in each worker
+    assert all(o[1:] and set(o[1:]) == {1} for o in outcomes), outcomes
+    assert not transform._ONE_THREAD_FOR_GOOD  # the host's BLAS is its own
 
 
 def _record_with_a_signal(
