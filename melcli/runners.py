@@ -485,10 +485,15 @@ def launch_fork_server(preload: Sequence[str]) -> None:
     running is left as it is, with its own preload list.
     """
     import multiprocessing
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_server_preload(preload))
+    # The fork server starts multiprocessing's resource tracker first, and
+    # that start unblocks SIGINT and SIGTERM on its way out (it puts back no
+    # earlier mask): inside the block below, a Ctrl-C would then come in while
+    # ignored, and be lost. Started before the block, it is left running.
+    resource_tracker.ensure_running()
     with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
         forkserver.ensure_running()
 
