@@ -355,8 +355,15 @@ def discard(store: Store) -> None:
 
 
 def swap(store: Store, path: Path) -> None:
-    """Close ``store`` (made by :func:`rebuild`) and rename it to ``path``."""
+    """Close ``store`` (made by :func:`rebuild`) and rename it to ``path``.
+
+    Raises :class:`StoreError` if a folder is in ``path``'s place (OUT is
+    untrusted: it is not melcli's to delete), and deletes ``store``.
+    """
     store.close()
+    if os.path.isdir(path) and not os.path.islink(path):
+        _remove(store.path)
+        raise StoreError("is a folder, not a file (remove it)")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(_journal_of(path))  # a hot journal of the store replaced
     os.replace(store.path, path)

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from melcli.cli import cli
 from melcli.manifest import JOURNAL_NAME, MANIFEST_NAME, entry_problem
+from melcli.manifest_db import STORE_NAME
 from melcli.outdir import LOCK_NAME, OutDir, reserved, safe_name
 from melcli.shard import Shard, ShardManifest, lock_name
 from melcli.stats import STATS_NAME
@@ -812,3 +813,24 @@ def test_stats_npz_that_is_a_folder_fails_cleanly(src: Path, tmp_path: Path) -> 
     assert result.exit_code == 1
     # Named once: the message names the file.
     assert f"error: cannot write {out / STATS_NAME}: " in result.stderr
+
+
+def test_a_folder_in_the_stores_place_is_named_and_left_alone(
+    src: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert mel(src, out).exit_code == 0
+    store = out / STORE_NAME
+    store.unlink()
+    (store / "kept").mkdir(parents=True)  # not melcli's to delete
+
+    result = mel(src, out)
+
+    assert result.exit_code == 1
+    assert f"error: cannot write {store}: is a folder, not a file" in result.stderr
+    assert (store / "kept").is_dir()
+    assert not [p for p in out.iterdir() if "tmp" in p.name], list(out.iterdir())
+    shutil.rmtree(store)
+    result = mel(src, out)
+    assert result.exit_code == 0, result.stderr
+    assert store.is_file()
