@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .errors import MelcliError, ParameterError
-from .manifest import MANIFEST_NAME, Manifest
+from .manifest import MANIFEST_NAME, Manifest, read_only_problem
 from .stats import STATS_NAME
 from .storage import webdataset
 from .storage.tarshards import Slice
@@ -214,12 +214,7 @@ def _items(out: Path, label_column: str | None) -> list[Item]:
     if manifest.problems:
         # A training set silently missing items is worse than an error: the
         # loader dropped entries (wrong types, paths outside OUT).
-        raise MelcliError(
-            "; ".join(
-                p.replace("their inputs are rebuilt", "run 'melcli mel' again")
-                for p in manifest.problems
-            )
-        )
+        raise MelcliError("; ".join(map(read_only_problem, manifest.problems)))
     items = []
     for key, entry in sorted(manifest.entries.items()):
         if entry.get("status") not in ("written", "up-to-date"):

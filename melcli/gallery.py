@@ -48,7 +48,7 @@ from urllib.parse import quote
 from . import waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
-from .manifest import MANIFEST_NAME, Entry, Manifest
+from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
 from .outdir import load_npy
 from .report import display_path
 from .runners import default_jobs
@@ -181,7 +181,10 @@ def build_gallery(
     cards = [e for e in entries if e.get("status") in _OK]
     problems = [e for e in entries if e.get("status") not in _OK]
     cards.sort(key=lambda e: (_group_of(e, column), _name_of(e)))
-    report = GalleryReport(index=gallery / "index.html", notes=list(manifest.problems))
+    report = GalleryReport(
+        index=gallery / "index.html",
+        notes=[read_only_problem(p) for p in manifest.problems],
+    )
     maker = _Maker(root, gallery, waveforms=waveforms)
     chunks = [cards[i : i + page_size] for i in range(0, len(cards), page_size)]
     labels = [[_group_of(e, column) for e in chunk] for chunk in chunks]

@@ -1006,6 +1006,19 @@ def _not_read(path: Path, exc: Exception) -> str:
     )
 
 
+#: How a problem's message ends where it was found by a run, which rebuilds.
+_REBUILT = re.compile(r"; (its|their) inputs are rebuilt$")
+
+
+def read_only_problem(problem: str) -> str:
+    """Say ``problem`` (one of :attr:`Manifest.problems`) as a command that only reads.
+
+    ``melcli stats``, ``gallery`` and the data loader rebuild nothing: their
+    words for what a run would do.
+    """
+    return _REBUILT.sub(r"; run 'melcli mel' again to rebuild \1 inputs", problem)
+
+
 def _dropped(path: Path, dropped: int) -> str:
     noun = "entry" if dropped == 1 else "entries"
     return (

@@ -33,7 +33,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .errors import MelcliError, os_reason
-from .manifest import MANIFEST_NAME, Entry, Manifest
+from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
 from .storage import webdataset
 from .storage.tarshards import Slice
 from .write import atomic_write
@@ -257,7 +257,7 @@ def select_arrays(
             chosen.arrays.extend(sorted(_walk_npy(out)))
         return chosen
     manifest = Manifest.load(out)
-    chosen.warnings = manifest.problems
+    chosen.warnings = [read_only_problem(p) for p in manifest.problems]
     wanted = None
     if sources is not None:
         wanted = {os.path.abspath(os.fsdecode(s)) for s in sources}

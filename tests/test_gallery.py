@@ -260,6 +260,12 @@ def test_crafted_manifest_stays_text_and_inside_out(src: Path, tmp_path: Path) -
     report = build_gallery(out, waveforms=False)
     assert report.inputs == 7
     assert any("dropped 3 invalid entries" in n for n in report.notes)
+    # The gallery rebuilds nothing: it says what would.
+    assert any(
+        n.endswith("run 'melcli mel' again to rebuild their inputs")
+        for n in report.notes
+    )
+    assert not any("inputs are rebuilt" in n for n in report.notes)
     gallery = out / "gallery"
     html = (gallery / "index.html").read_text()
     assert "<" not in html.split('type="application/json">')[1].split("</script>")[0]

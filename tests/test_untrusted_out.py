@@ -287,6 +287,10 @@ def test_wrong_types_are_dropped_with_one_warning(
     assert "dropped 3 invalid entries" in result.stderr
     stats = invoke("stats", out)
     assert stats.exit_code == 1  # no valid entry: no arrays
+    # stats rebuilds nothing: it says what would.
+    assert "dropped 3 invalid entries" in stats.stderr
+    assert "run 'melcli mel' again to rebuild their inputs" in stats.stderr
+    assert "inputs are rebuilt" not in stats.stderr
     result = mel(src, out, "--prune")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[-1] == "3 written."
