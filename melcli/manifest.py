@@ -612,8 +612,7 @@ class Manifest:
         except OSError as exc:
             raise MelcliError(f"cannot write {self.path}: {os_reason(exc)}") from None
         except manifest_db.StoreError as exc:
-            store = self.store_path or self.path
-            raise MelcliError(f"cannot write {store}: {exc}") from None
+            raise MelcliError(f"cannot write {self.path}: {exc}") from None
         if self._journal is not None:
             self._journal.close()
             self._journal = None

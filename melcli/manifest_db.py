@@ -363,7 +363,7 @@ def swap(store: Store, path: Path) -> None:
     store.close()
     if os.path.isdir(path) and not os.path.islink(path):
         _remove(store.path)
-        raise StoreError("is a folder, not a file (remove it)")
+        raise StoreError(f"{path.name} is a folder, not a file (remove it)")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(_journal_of(path))  # a hot journal of the store replaced
     os.replace(store.path, path)

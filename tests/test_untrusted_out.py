@@ -831,7 +831,10 @@ def test_a_folder_in_the_stores_place_is_named_and_left_alone(
     result = mel(src, out)
 
     assert result.exit_code == 1
-    assert f"error: cannot write {store}: is a folder, not a file" in result.stderr
+    assert (
+        f"error: cannot write {out / MANIFEST_NAME}: {STORE_NAME} is a folder, "
+        "not a file (remove it)"
+    ) in result.stderr
     assert (store / "kept").is_dir()
     assert not [p for p in out.iterdir() if "tmp" in p.name], list(out.iterdir())
     shutil.rmtree(store)
