@@ -112,6 +112,22 @@ def start_blocked(runs: Runs, out: Path, *args: object) -> subprocess.Popen[str]
     return runs.start("mel", *args, "-o", out, preexec_fn=_signals_blocked)
 
 
+def run_script(
+    tmp_path: Path, text: str, *args: object
+) -> subprocess.CompletedProcess[str]:
+    """Run the Python program ``text`` with ``args``; return what it did."""
+    script = tmp_path / "script.py"
+    script.write_text(text)
+    return subprocess.run(
+        [sys.executable, script, *(str(a) for a in args)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=RUN_LIMIT,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """8 four-second stereo WAVs in 2 folders."""
@@ -388,17 +404,9 @@ main()
 def test_a_signal_python_drops_still_stops_the_run(
     clips: Path, tmp_path: Path, signum: int
 ) -> None:
-    script = tmp_path / "dropped.py"
-    script.write_text(DROPPED_SIGNAL_SCRIPT)
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, script, str(int(signum)), clips, "-o", out, "-j", "1"],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        timeout=RUN_LIMIT,
-        check=False,
-    )
+    args = (int(signum), clips, "-o", out, "-j", "1")
+    proc = run_script(tmp_path, DROPPED_SIGNAL_SCRIPT, *args)
     check_stopped(out, proc.returncode, proc.stderr, signum)
     assert "Exception ignored" not in proc.stderr, proc.stderr
     # Stopped at once, not after the whole run (-j 1: one file at a time).
@@ -439,16 +447,7 @@ except KeyboardInterrupt as exc:
 
 
 def test_a_dropped_signal_is_raised_again_outside_held_blocks(tmp_path: Path) -> None:
-    script = tmp_path / "held.py"
-    script.write_text(DROPPED_BEFORE_A_HOLD_SCRIPT)
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        timeout=RUN_LIMIT,
-        check=False,
-    )
+    proc = run_script(tmp_path, DROPPED_BEFORE_A_HOLD_SCRIPT)
     assert proc.stderr == ""
     # Raised before the hold began (a loaded machine: the timer came first),
     # or once it ended; never inside it.
@@ -482,16 +481,7 @@ print(*(signal.getsignal(s) is signal.SIG_IGN for s in interrupts.STOP_SIGNALS))
 
 def test_signals_at_exit_cannot_kill_the_command(tmp_path: Path) -> None:
     # Seen: a second Ctrl-C after the summary, status -2 instead of 130.
-    script = tmp_path / "at_exit.py"
-    script.write_text(AT_EXIT_SCRIPT)
-    proc = subprocess.run(
-        [sys.executable, script],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        timeout=RUN_LIMIT,
-        check=False,
-    )
+    proc = run_script(tmp_path, AT_EXIT_SCRIPT)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == f"{int(signal.SIGTERM)}\nTrue True\n"
 
@@ -604,16 +594,7 @@ def test_a_ctrl_c_as_the_fork_server_starts_is_not_lost(tmp_path: Path) -> None:
     # (seen: a run at 0.2 s went on to "8 written.", status 0).
     if "forkserver" not in multiprocessing.get_all_start_methods():
         pytest.skip("no forkserver start method here")
-    script = tmp_path / "ctrl_c_at_start.py"
-    script.write_text(CTRL_C_AS_THE_SERVER_STARTS)
-    proc = subprocess.run(
-        [sys.executable, script],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        timeout=RUN_LIMIT,
-        check=False,
-    )
+    proc = run_script(tmp_path, CTRL_C_AS_THE_SERVER_STARTS)
     assert proc.stdout == f"raised {int(signal.SIGINT)}\n", proc.stderr
 
 
