@@ -355,6 +355,8 @@ class _Worker(Generic[T, R]):
             # A fork server started now ignores Ctrl-C from the start (it
             # would print a traceback if one came while it imports).
             server = context.get_start_method() == "forkserver"
+            if server:
+                _start_resource_tracker()
             quiet = interrupts.ctrl_c_ignored_by_new_programs
             with interrupts.signals_blocked(), quiet() if server else _NO_CHANGE:
                 self.process.start()
@@ -485,17 +487,27 @@ def launch_fork_server(preload: Sequence[str]) -> None:
     running is left as it is, with its own preload list.
     """
     import multiprocessing
-    from multiprocessing import forkserver, resource_tracker
+    from multiprocessing import forkserver
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_server_preload(preload))
-    # The fork server starts multiprocessing's resource tracker first, and
-    # that start unblocks SIGINT and SIGTERM on its way out (it puts back no
-    # earlier mask): inside the block below, a Ctrl-C would then come in while
-    # ignored, and be lost. Started before the block, it is left running.
-    resource_tracker.ensure_running()
+    _start_resource_tracker()
     with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
         forkserver.ensure_running()
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker, if it is not running.
+
+    A fork server starts it first, and that start unblocks SIGINT and SIGTERM
+    on its way out (it puts back no earlier mask): inside the moment a fork
+    server is started with them blocked and Ctrl-C ignored, a Ctrl-C would
+    then come in while ignored, and be lost. Started before, it is left
+    running (a look costs microseconds).
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
 
 
 def _server_preload(preload: Sequence[str]) -> list[str]:

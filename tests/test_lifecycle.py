@@ -598,6 +598,44 @@ def test_a_ctrl_c_as_the_fork_server_starts_is_not_lost(tmp_path: Path) -> None:
     assert proc.stdout == f"raised {int(signal.SIGINT)}\n", proc.stderr
 
 
+#: The same, with the fork server started by the pool's first worker.
+CTRL_C_AS_THE_FIRST_WORKER_STARTS = """
+import os, signal
+from multiprocessing import forkserver
+from melcli import interrupts, runners
+
+runners._start_method = lambda: "forkserver"
+real = forkserver.ForkServer.ensure_running
+sent = []
+
+def ensure_running(self):
+    real(self)
+    if not sent:
+        sent.append(True)
+        os.kill(os.getpid(), signal.SIGINT)
+
+def work(i):
+    return i
+
+if __name__ == "__main__":
+    interrupts.stop_on_signals()
+    forkserver.ForkServer.ensure_running = ensure_running
+    try:
+        print(*(outcome for _, outcome in runners.ProcessRunner(1).run(work, [7])))
+    except KeyboardInterrupt as exc:
+        print("raised", interrupts.signal_number(exc))
+"""
+
+
+def test_a_ctrl_c_as_the_first_worker_starts_the_server_is_not_lost(
+    tmp_path: Path,
+) -> None:
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no forkserver start method here")
+    proc = run_script(tmp_path, CTRL_C_AS_THE_FIRST_WORKER_STARTS)
+    assert proc.stdout == f"raised {int(signal.SIGINT)}\n", proc.stderr
+
+
 def test_a_fork_server_worker_writes_nothing_once_its_run_is_killed(
     tmp_path: Path,
 ) -> None:
