@@ -582,7 +582,11 @@ def keep_one_blas_thread() -> None:
     a library's host process.
     """
     global _ONE_THREAD_FOR_GOOD
-    _blas_controller().limit(limits=1, user_api="blas")  # never restored
+    from threadpoolctl import ThreadpoolController
+
+    # A fresh look, not _blas_controller's: a forked worker inherits the one
+    # its parent made, which knows only the libraries loaded back then.
+    ThreadpoolController().limit(limits=1, user_api="blas")  # never restored
     _ONE_THREAD_FOR_GOOD = True
 
 

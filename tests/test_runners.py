@@ -130,6 +130,11 @@ def test_pool_workers_keep_blas_on_one_thread_and_this_process_does_not() -> Non
     from melcli import transform
     from melcli.params import MelParams
 
+    # This process looked at its BLAS libraries before another one was loaded
+    # (scipy's own OpenBLAS): a forked worker must still find and limit it.
+    transform._blas_controller()
+    import scipy.linalg  # noqa: F401
+
     runner = make_runner(2, 4, params=MelParams(), timeout=60)
     assert isinstance(runner, ProcessRunner)
     outcomes = [outcome for _, outcome in runner.run(_blas_threads, range(4))]
