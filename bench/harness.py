@@ -10,6 +10,7 @@ lines of its table.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import shlex
@@ -18,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,19 +88,47 @@ def run_process(argv: Sequence[str]) -> ProcessRun:
     one child: its ``ru_maxrss`` is the largest resident set of the child and of
     any descendants it waited for (a maximum over processes, not a sum). This
     is exact for single-process runs such as ``melcli -j 1`` and the sequential
-    baseline, and, unlike ``getrusage(RUSAGE_CHILDREN)`` in this process, it is
-    not polluted by earlier children. With a worker pool it is at most the
-    largest single process, not the pool's total: workers that the measured
-    process does not reap itself (a forkserver's, say) are not counted.
+    baseline. With a worker pool it is at most the largest single process, not
+    the pool's total: workers that the measured process does not reap itself
+    (a forkserver's, say) are not counted.
+
+    The child is started by a small process of its own (:data:`_SPAWNER`), not
+    by this one: Linux gives a child's ``ru_maxrss`` at least the peak of the
+    memory it was started from (vfork, then exec), and this process grows to
+    GBs (the in-process references of (d) and (h)), which every later child
+    then reported as its own peak.
     """
-    with tempfile.TemporaryFile() as stderr:
+    spawner = _spawner()
+    assert spawner.stdin is not None
+    assert spawner.stdout is not None
+    try:
+        spawner.stdin.write(json.dumps([list(argv), _subprocess_env()]) + "\n")
+        spawner.stdin.flush()
+        answer = spawner.stdout.readline()
+    except BaseException:
+        _stop_spawner()
+        raise
+    if not answer:
+        _stop_spawner()
+        raise BenchError(f"the spawner ended: {' '.join(argv)}")
+    seconds, code, maxrss, cpu, tail = json.loads(answer)
+    if code != 0:
+        raise BenchError(f"exit status {code}: {' '.join(argv)}\n{tail}")
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    scale = 1 if sys.platform == "darwin" else 1024
+    return ProcessRun(seconds=seconds, peak_rss_bytes=maxrss * scale, cpu_seconds=cpu)
+
+
+#: The program that starts each measured command for :func:`run_process`: it
+#: reads ``[argv, env]`` lines, runs each to completion, and answers with
+#: ``[seconds, exit status, ru_maxrss, cpu seconds, stderr's tail]``.
+_SPAWNER = """
+import json, os, subprocess, sys, tempfile, time
+for line in sys.stdin:
+    argv, env = json.loads(line)
+    with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            list(argv),
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env=_subprocess_env(),
-        )
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=env)
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
@@ -108,18 +136,36 @@ def run_process(argv: Sequence[str]) -> ProcessRun:
             proc.wait()
             raise
         seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            stderr.seek(0)
-            tail = stderr.read().decode(errors="replace").strip()[-2000:]
-            raise BenchError(f"exit status {proc.returncode}: {' '.join(argv)}\n{tail}")
-    # ru_maxrss is in KiB on Linux, in bytes on macOS.
-    scale = 1 if sys.platform == "darwin" else 1024
-    return ProcessRun(
-        seconds=seconds,
-        peak_rss_bytes=usage.ru_maxrss * scale,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
-    )
+        code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read().decode(errors="replace").strip()[-2000:] if code else ""
+    cpu = usage.ru_utime + usage.ru_stime
+    print(json.dumps([seconds, code, usage.ru_maxrss, cpu, tail]), flush=True)
+"""
+
+_spawners: list[subprocess.Popen[str]] = []
+
+
+def _spawner() -> subprocess.Popen[str]:
+    """Return the running spawner, started on first use."""
+    if not _spawners or _spawners[0].poll() is not None:
+        _spawners[:] = [
+            subprocess.Popen(
+                [sys.executable, "-S", "-c", _SPAWNER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        ]
+    return _spawners[0]
+
+
+def _stop_spawner() -> None:
+    """Stop the spawner and what it runs (an interrupted or broken run)."""
+    for spawner in _spawners:
+        spawner.kill()
+        spawner.wait()
+    _spawners.clear()
 
 
 def melcli_command() -> list[str]:
