@@ -6,7 +6,7 @@ import enum
 import os
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,6 +135,32 @@ class Report:
     #: ``fail_fast`` stopped the run at a failure, leaving ``not_tried`` inputs.
     stopped_early: bool = False
     not_tried: int = 0
+
+    def __init__(
+        self,
+        results: Iterable[Result] = (),
+        stale: list[Path] | None = None,
+        pruned: list[Path] | None = None,
+        pruned_inputs: int = 0,
+        interrupted_by: int | None = None,
+        elapsed: float = 0.0,
+        warnings: list[str] | None = None,
+        errors: list[str] | None = None,
+        stopped_early: bool = False,
+        not_tried: int = 0,
+    ) -> None:
+        """Start a report, empty or with ``results`` (as it always took them)."""
+        self._items = list(results)
+        self._compact = 0
+        self.stale = [] if stale is None else stale
+        self.pruned = [] if pruned is None else pruned
+        self.pruned_inputs = pruned_inputs
+        self.interrupted_by = interrupted_by
+        self.elapsed = elapsed
+        self.warnings = [] if warnings is None else warnings
+        self.errors = [] if errors is None else errors
+        self.stopped_early = stopped_early
+        self.not_tried = not_tried
 
     @property
     def results(self) -> list[Result]:

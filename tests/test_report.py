@@ -220,3 +220,14 @@ def test_a_result_survives_pickling_with_every_field() -> None:
     assert isinstance(back.src, Path)
     assert all(isinstance(p, Path) for p in back.outputs)
     assert back.status is Status.SKIPPED
+
+
+def test_a_report_can_be_made_with_results_as_before() -> None:
+    done = Result(src=Path("a.wav"), status=Status.WRITTEN)
+    failed = Result(src=Path("b.wav"), status=Status.FAILED, reason="cut")
+    report = Report(results=[done, failed], elapsed=1.5)
+    assert report.results == [done, failed]
+    assert report.failures == [failed]
+    assert report.exit_code == 1
+    assert Report([done]).count(Status.WRITTEN) == 1  # positional, as before
+    assert Report().results == []
