@@ -154,23 +154,23 @@ class RunOptions:
         return self
 
 
-#: The longest ``timeout`` (seconds): about 31 years, far below what the
-#: pool's clock can hold.
-MAX_TIMEOUT = 1e9
+#: The longest time an option takes (about 31 years): beyond the system's
+#: timers' range (some 292 years in nanoseconds) with room to spare.
+MAX_SECONDS = 1e9
 
 
 def _check_seconds(timeout: object) -> None:
-    """Raise :class:`ParameterError` unless ``timeout`` is None or 0..MAX_TIMEOUT s."""
+    """Raise :class:`ParameterError` unless ``timeout`` is None or 0..MAX_SECONDS s."""
     if timeout is None:
         return
     if (
         isinstance(timeout, bool)
         or not isinstance(timeout, int | float)
-        or not 0 <= timeout <= MAX_TIMEOUT  # NaN too
+        or not 0 <= timeout <= MAX_SECONDS  # NaN too
     ):
         raise ParameterError(
             f"timeout={timeout!r} must be a number of seconds from 0 to "
-            f"{MAX_TIMEOUT:g} (0: no limit)",
+            f"{MAX_SECONDS:g} (0: no limit)",
             param="timeout",
         )
 

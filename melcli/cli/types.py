@@ -9,6 +9,7 @@ import click
 
 from .. import shard as sharding
 from ..errors import MelcliError
+from ..session import MAX_SECONDS
 
 
 class _NumberOr(click.ParamType):  # type: ignore[type-arg]
@@ -69,9 +70,6 @@ class _Seconds(click.ParamType):  # type: ignore[type-arg]
         return seconds
 
 
-#: The longest time an option takes (about 31 years): beyond the system's
-#: timers' range (some 292 years in nanoseconds) with room to spare.
-MAX_SECONDS = 1e9
 SECONDS = _Seconds()
 
 
