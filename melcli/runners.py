@@ -298,10 +298,14 @@ class ProcessRunner:
         if isinstance(context, multiprocessing.context.ForkServerContext):
             context.set_forkserver_preload(_server_preload(self.preload))
         else:  # forked workers inherit what this process has imported...
-            for module in self.preload:
-                importlib.import_module(module)
-            if self.warm_up is not None:  # ... and computed
-                self.warm_up()
+            # ... with Ctrl-C held: a signal's exception raised inside a C++
+            # extension's module set-up (soxr's, nanobind) aborts the process
+            # (seen: status -6, "terminate called ... python_error").
+            with interrupts.deferred():
+                for module in self.preload:
+                    importlib.import_module(module)
+                if self.warm_up is not None:  # ... and computed
+                    self.warm_up()
         return context
 
     @property
