@@ -44,7 +44,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO, Self, cast
 
 from . import manifest_db
 from .errors import MelcliError, os_reason
@@ -99,11 +99,8 @@ class Entries(MutableMapping[str, Entry]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._held: dict[str, Entry] = {}
         #: Stored entries by key, as the JSON array of their FACTS; or, for
-        #: the usual entry, packed (:meth:`pack`: a few bytes, not 200).
+        #: the usual entry, packed (:func:`lean_facts`: 60 bytes, not 200).
         self._facts: dict[str, str | bytes] = {}
-        #: The statuses and settings the packed facts name, by index.
-        self._names: list[str] = []
-        self._index: dict[str, int] = {}
         #: Stored entries whose status is now "up-to-date" (were "written").
         self._flipped: set[str] = set()
         self._read_one: Reader | None = None
@@ -154,12 +151,13 @@ class Entries(MutableMapping[str, Entry]):
             entry["status"] = "up-to-date"
         return entry
 
-    def line(self, key: str) -> bytes | None:
-        """Return the entry ``key`` as a JSON line (without its newline).
+    def put(self, key: str) -> tuple[bytes, bytes] | None:
+        """Return the entry ``key`` as a JSON line (no newline), and its facts packed.
 
-        A stored entry is read for it, not held: a commit after a build
-        writes every entry's new status, and need not hold them all. None
-        when it cannot be read now: the stored one stays.
+        The facts as :func:`lean_facts` packs them (empty: not the usual
+        entry). A stored entry is read for it, not held: a commit after a
+        build writes every entry's new status, and need not hold them all.
+        None when it cannot be read now: the stored one stays.
         """
         entry = self._held.get(key)
         if entry is None:
@@ -170,7 +168,7 @@ class Entries(MutableMapping[str, Entry]):
             if stored is None:
                 return None
             entry = self._whole(key, stored)
-        return _dumps(entry)
+        return _dumps(entry), lean_facts(entry)
 
     def __setitem__(self, key: str, value: Entry) -> None:
         if self.get(key) != value:
@@ -248,7 +246,7 @@ class Entries(MutableMapping[str, Entry]):
         if text is None:
             return None
         if type(text) is bytes:
-            status, settings, *stamps = self._unpack(text)
+            status, settings, *stamps = _unpack(text)
             facts = {
                 "key": key,
                 "status": status,
@@ -278,33 +276,6 @@ class Entries(MutableMapping[str, Entry]):
                 if isinstance(stored, str) and stored in facts and stored not in held:
                     yield stored, source
 
-    def pack(self, plain: re.Match[str]) -> bytes | str:
-        """Return the usual facts (matched by :data:`_PLAIN`) packed, to hold.
-
-        The text itself when there are too many statuses or settings to name.
-        """
-        index, names = self._index, self._names
-        status, settings, size, mtime, array_size, array_mtime = plain.groups()[1:]
-        if status not in index or settings not in index:  # once per name
-            for name in (status, settings):
-                if name not in index:
-                    if len(names) == _PACKED_NAMES:
-                        return plain[0]
-                    index[name] = len(names)
-                    names.append(name)
-        return _PACKED.pack(
-            index[status],
-            index[settings],
-            int(size),
-            int(mtime),
-            int(array_size),
-            int(array_mtime),
-        )
-
-    def _unpack(self, packed: bytes) -> tuple[Any, ...]:
-        status, settings, *numbers = _PACKED.unpack(packed)
-        return (self._names[status], self._names[settings], *numbers)
-
     def plain_facts(self, key: str) -> tuple[Any, ...] | None:
         """Return the facts of ``key``'s entry if it is the usual one, as stored.
 
@@ -313,10 +284,27 @@ class Entries(MutableMapping[str, Entry]):
         input of that stamp (:data:`_PLAIN`); None for any other entry, or
         one held whole or changed by this run.
         """
+        packed = self.packed(key)
+        return None if packed is None else _unpack(packed)
+
+    def packed(self, key: str) -> bytes | None:
+        """Return the packed facts of ``key``'s entry (:func:`lean_facts`), if so held.
+
+        None for any other entry, or one held whole or changed by this run.
+        """
         packed = self._facts.get(key)
         if type(packed) is not bytes or key in self._held or key in self._flipped:
             return None
-        return self._unpack(packed)
+        return packed
+
+    def flips(self) -> Iterator[tuple[str, bytes]]:
+        """Yield each key of :meth:`flipped` and its packed facts, now up to date.
+
+        An empty value for an entry whose facts are not packed.
+        """
+        for key in self.flipped():
+            packed = self._facts.get(key)
+            yield key, _repacked(packed, "up-to-date") if type(packed) is bytes else b""
 
     def kinds(self) -> Iterator[Entry]:
         """Yield the entries held whole, and the facts of one held by its facts.
@@ -522,9 +510,7 @@ class Manifest:
             if view is not None and view != store.state("view"):
                 store.close()
                 return False  # written since by another: merge, an older melcli
-            facts, whole, dropped = _valid_facts(
-                store.facts(FACTS), pack=self.entries.pack
-            )
+            facts, whole, dropped = _read_facts(store)
         except manifest_db.StoreError as exc:
             store.close()
             self.problems.append(_not_read(store_path, exc))
@@ -538,7 +524,7 @@ class Manifest:
         self.entries.load_facts(
             facts, read_one=reader.one, read_all=reader.all, read_sources=reader.sources
         )
-        self._rewrite = False
+        self._rewrite = store.version != manifest_db.VERSION  # an older store
         self._view_stale = view is None
         return True
 
@@ -632,14 +618,14 @@ class Manifest:
             return
         # The first re-run after a build changes every status: in place, in
         # the store (Store.write's flip), not read and written whole.
-        flip = set() if self._rewrite else entries.flipped()
-        keys = entries if self._rewrite else changed - flip
+        flip = [] if self._rewrite else list(entries.flips())
+        keys = entries if self._rewrite else changed - {k for k, _ in flip}
 
-        def lines(keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        def lines(keys: Iterable[str]) -> Iterator[tuple[str, bytes, bytes]]:
             for key in keys:
-                line = entries.line(key) if key in entries else None
-                if line is not None:  # else the stored one stays
-                    yield key, line
+                put = entries.put(key) if key in entries else None
+                if put is not None:  # else the stored one stays
+                    yield key, *put
 
         drop = [k for k in keys if k not in entries]
 
@@ -694,18 +680,19 @@ class Manifest:
         input of ``input_stamp``, and the array still has its stamp: the
         usual input of a re-run. None otherwise (ask :meth:`why_rebuild`).
         """
-        facts = self.entries.plain_facts(key)
-        if facts is None or format != "npy" or input_stamp is None:
+        packed = self.entries.packed(key)
+        if packed is None or format != "npy" or input_stamp is None:
             return None
-        status, made_with, size, mtime, array_size, array_mtime = facts
-        if status not in ("up-to-date", "written") or made_with != settings:
+        status = _built(settings).get(packed[_LEAN.size :])
+        if status is None:  # failed last time, or other settings
             return None
+        size, mtime, array_size, array_mtime = _LEAN.unpack_from(packed)
         if size != input_stamp[0] or mtime != input_stamp[1]:
             return None
         stamp = self.outdir.stamp(key)
         if stamp is None or stamp[0] != array_size or stamp[1] != array_mtime:
             return None
-        return str(status)
+        return status
 
     def why_rebuild(
         self,
@@ -800,10 +787,66 @@ def read_valid(path: Path) -> tuple[list[Entry], str]:
     return entries, _dropped(path, dropped) if dropped else ""
 
 
-#: The usual facts, packed: the indexes of their status and settings (in
-#: :class:`Entries`' list of names), the input's stamp, the array's.
-_PACKED = struct.Struct("<HH4q")
-_PACKED_NAMES = 1 << 16
+#: The usual facts, packed (:func:`lean_facts`): the input's stamp and the
+#: array's, then ``status NUL settings`` in UTF-8.
+_LEAN = struct.Struct("<4q")
+#: Fields no usual entry has (the array alone: no PNG, no table row...).
+_NOT_USUAL = ("format", "png", "shard", "render", "meta")
+
+
+def lean_facts(entry: Entry) -> bytes:
+    """Return the facts of ``entry`` packed, if it is the usual one; else ``b""``.
+
+    The usual entry: one ``.npy`` under its own key, its input's and its
+    stamps, no PNG, no table row, no shard; the key a safe name that JSON
+    spells as it is (:data:`_PLAIN`). What the store's ``facts`` table holds,
+    and what a run holds per such entry (a bytes object of some 60 bytes).
+    """
+    key, status, settings = entry.get("key"), entry.get("status"), entry.get("settings")
+    stamps = entry.get("stamps")
+    if not (
+        type(key) is str
+        and type(status) is str
+        and type(settings) is str
+        and entry.get("npy") == key
+        and type(stamps) is dict
+        and len(stamps) == 1
+        and _is_stamp(stamps.get(key))
+        and _is_stamp(entry.get("input"))
+        and all(entry.get(name) is None for name in _NOT_USUAL)
+        and _PLAIN_TEXT.fullmatch(f"{status}\0{settings}")
+        and manifest_db.db_key(key) == key
+        and safe_name(key)
+    ):
+        return b""
+    return _pack(status, settings, *entry["input"], *stamps[key])
+
+
+@functools.lru_cache(maxsize=8)
+def _built(settings: str) -> dict[bytes, str]:
+    """Return the packed tails of an entry built with ``settings``, to its status."""
+    return {f"{s}\0{settings}".encode(): s for s in ("up-to-date", "written")}
+
+
+def _pack(status: str, settings: str, *numbers: int) -> bytes:
+    return _LEAN.pack(*numbers) + f"{status}\0{settings}".encode()
+
+
+def _unpack(packed: bytes) -> tuple[Any, ...]:
+    """Return ``(status, settings, size, mtime, array size, array mtime)``."""
+    status, _, settings = packed[_LEAN.size :].decode(errors="replace").partition("\0")
+    return (status, settings, *_LEAN.unpack_from(packed))
+
+
+def _repacked(packed: bytes, status: str) -> bytes:
+    """Return ``packed`` facts with another status."""
+    settings = packed[_LEAN.size :].partition(b"\0")[2]
+    return packed[: _LEAN.size] + status.encode() + b"\0" + settings
+
+
+#: A status and a settings fingerprint that JSON spells as they are (ASCII),
+#: NUL between.
+_PLAIN_TEXT = re.compile(r"[ !#-\[\]-~]*\x00[ !#-\[\]-~]*")
 
 #: Lines parsed in one ``json.loads`` call: its key memo then shares each
 #: field name among the entries of a chunk (a third of an entry's memory).
@@ -912,10 +955,36 @@ def _plain_match(column: str, text: str) -> re.Match[str] | None:
     return match if match[1] == column and safe_name(column) else None
 
 
+def _read_facts(
+    store: manifest_db.Store,
+) -> tuple[dict[str, str | bytes], dict[str, Entry], int]:
+    """Read the facts of every stored entry (see :func:`_valid_facts`).
+
+    The usual ones packed, as the store's ``facts`` table holds them (one
+    query of a small table); the others from the entries' JSON. A store of
+    version 1 has no such table: every entry's facts from its JSON.
+    """
+    if store.version == 1:
+        return _valid_facts(store.facts(FACTS))
+    packed, others = store.packed()
+    facts = cast(dict[str, str | bytes], packed)
+    if not others:
+        return facts, {}, 0
+    more, whole, dropped = _valid_facts(store.facts(FACTS, others=True))
+    facts.update(more)
+    return facts, whole, dropped
+
+
+def _pack_match(plain: re.Match[str]) -> bytes:
+    """Return the usual facts matched by :data:`_PLAIN`, packed (:func:`lean_facts`)."""
+    status, settings, *numbers = plain.groups()[1:]
+    return _pack(status, settings, *map(int, numbers))
+
+
 def _valid_facts(
     rows: Iterable[tuple[str, str | None, str | None]],
     *,
-    pack: Callable[[re.Match[str]], str | bytes] = lambda plain: plain[0],
+    pack: Callable[[re.Match[str]], str | bytes] = _pack_match,
 ) -> tuple[dict[str, str | bytes], dict[str, Entry], int]:
     """Check the facts of stored entries (:meth:`manifest_db.Store.facts`).
 

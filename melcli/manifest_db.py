@@ -1,16 +1,27 @@
 r"""``OUT/.melcli-manifest.db``: the manifest's store, updated rather than rewritten.
 
 An SQLite database (the standard library's ``sqlite3``) of one row per entry:
-the entry as the JSON line ``manifest.jsonl`` holds, under its key. A run
-writes only the entries that changed, in one transaction; ``manifest.jsonl``
-is a view of it, written in the same commit whenever something changed, for
-the readers of today's format (CI scripts, ``melcli merge``, older melcli).
+the entry as the JSON line ``manifest.jsonl`` holds, under its key (table
+``entries``); and beside it, per entry, the few facts a re-run decides on
+(table ``facts``): for the usual entry (one ``.npy``, no PNG, no table row)
+the input's and the array's ``[size, mtime_ns]``, its status and settings,
+packed in a few dozen bytes (:func:`melcli.manifest.lean_facts`); for any other
+entry an empty value (its facts are then read from its JSON). A re-run with
+nothing to do reads that small table in one query, not the entries. A run
+writes only the entries that changed, both tables in one transaction;
+``manifest.jsonl`` is a view of it, written in the same commit whenever
+something changed, for the readers of today's format (CI scripts,
+``melcli merge``, older melcli).
 
 The view is the way back in: the store records the ``manifest.jsonl`` it
 wrote (size, mtime, inode). When the file there is another one (written by
 ``melcli merge``, an older melcli, a person), it is read instead, and the
 store rewritten from it: an OUT written before the store existed is migrated
 on its first run, nothing rebuilt.
+
+A store of version 1 (``entries`` and ``state`` only, melcli before the
+``facts`` table) is read as it is, and rewritten whole at the end of that
+run: nothing is rebuilt, and nothing is said.
 
 OUT is untrusted. The file is opened only when it is a regular file; its
 schema must be exactly the one created here (no other table, view, index or
@@ -19,6 +30,10 @@ attached); every entry read goes through :func:`melcli.manifest.entry_problem`
 as a line of ``manifest.jsonl`` does (its facts, :meth:`Store.facts`, when
 the store is opened; the whole entry when it is used). A store that fails
 any of this is not read (one warning) and is rebuilt at the end of the run.
+The packed facts are only ever looked up by a key the run itself made, and
+compared with what the run finds on disk: a crafted value can only make an
+input look changed (rebuilt); a name from the store is used only through
+:class:`melcli.outdir.OutDir`, or once its entry is read whole and checked.
 
 Reading it from another tool::
 
@@ -42,16 +57,32 @@ from pathlib import Path
 from .errors import os_reason
 
 STORE_NAME = ".melcli-manifest.db"
-#: Bumped when the schema changes (a store of another version is rebuilt).
-VERSION = 1
-_SCHEMA = (
+#: Bumped when the schema changes (a store of another version is rebuilt;
+#: one of version 1 is read, then rewritten).
+VERSION = 2
+_ENTRIES = (
     "CREATE TABLE entries (key TEXT PRIMARY KEY NOT NULL, entry TEXT NOT NULL) "
-    "WITHOUT ROWID",
-    "CREATE TABLE state (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) "
-    "WITHOUT ROWID",
+    "WITHOUT ROWID"
 )
-#: What ``sqlite_master`` must hold, exactly.
-_MASTER = sorted(("table", ddl.split()[2], ddl.split()[2], ddl) for ddl in _SCHEMA)
+_FACTS = (
+    "CREATE TABLE facts (key TEXT PRIMARY KEY NOT NULL, facts BLOB NOT NULL) "
+    "WITHOUT ROWID"
+)
+_STATE = (
+    "CREATE TABLE state (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) "
+    "WITHOUT ROWID"
+)
+_SCHEMA = (_ENTRIES, _FACTS, _STATE)
+
+
+def _master(schema: Iterable[str]) -> list[tuple[str, str, str, str]]:
+    return sorted(("table", ddl.split()[2], ddl.split()[2], ddl) for ddl in schema)
+
+
+#: What ``sqlite_master`` must hold, exactly, by version.
+_MASTER = {VERSION: _master(_SCHEMA), 1: _master((_ENTRIES, _STATE))}
+#: A row of ``facts`` that holds the usual facts (else: read the entry's JSON).
+_PACKED = "typeof(key) = 'text' AND typeof(facts) = 'blob' AND length(facts) > 32"
 _TEMP_SUFFIX = ".melcli-tmp"
 
 
@@ -152,11 +183,13 @@ class Store:
         rows = self.db.execute(
             "SELECT type, name, tbl_name, sql FROM sqlite_master"
         ).fetchall()
-        if sorted(rows) != _MASTER:
-            raise StoreError("not the schema melcli writes")
         (version,) = self.db.execute("PRAGMA user_version").fetchone()
-        if version != VERSION:
+        if version not in _MASTER:
             raise StoreError(f"version {version}, not {VERSION}")
+        if sorted(rows) != _MASTER[version]:
+            raise StoreError("not the schema melcli writes")
+        #: The schema's version: 1 has no ``facts`` (read, then rewritten).
+        self.version: int = version
 
     def entries(self) -> Iterator[bytes]:
         """Yield the stored entries, JSON text as bytes, in key order."""
@@ -169,21 +202,45 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError.of(exc) from None
 
+    def packed(self) -> tuple[dict[str, bytes], int]:
+        """Return the usual facts packed (``facts`` rows), by key; and how many else.
+
+        The others (an entry of other facts, or a row not as melcli writes
+        it) are read from the entries' JSON: :meth:`facts` with ``others``.
+        """
+        try:
+            packed = dict(
+                self.db.execute(f"SELECT key, facts FROM facts WHERE {_PACKED}")
+            )
+            (others,) = self.db.execute(
+                f"SELECT count(*) FROM facts WHERE NOT ({_PACKED})"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+        return packed, others
+
     def facts(
-        self, fields: Iterable[str]
+        self, fields: Iterable[str], *, others: bool = False
     ) -> Iterator[tuple[str, str | None, str | None]]:
         """Yield each stored entry's key, ``fields`` and maybe its text, by key.
 
         The fields are one JSON array, SQLite's ``json_extract`` of each (null
         where missing); None when the entry is not JSON text. The whole entry
         comes along when it has a ``format`` (a sample in a shard, read whole).
+        With ``others``: only the entries whose facts are not packed
+        (:meth:`packed`).
         """
         paths = ", ".join(f"'$.{name}'" for name in fields)
+        only = (
+            f"WHERE key IN (SELECT key FROM facts WHERE NOT ({_PACKED}))"
+            if others
+            else ""
+        )
         sql = (
             "SELECT key, CASE WHEN ok THEN json_extract(entry, "
             f"{paths}) END, CASE WHEN ok AND json_extract(entry, '$.format') "
             "IS NOT NULL THEN entry END FROM (SELECT key, entry, typeof(entry) = "
-            "'text' AND json_valid(entry) AS ok FROM entries) ORDER BY key"
+            f"'text' AND json_valid(entry) AS ok FROM entries {only}) ORDER BY key"
         )
         try:
             for key, facts, whole in self.db.execute(sql):
@@ -229,31 +286,35 @@ class Store:
 
     def write(
         self,
-        put: Iterable[tuple[str, bytes]],
+        put: Iterable[tuple[str, bytes, bytes]],
         *,
         drop: Iterable[str] = (),
-        flip: Iterable[str] = (),
-        rewrite: Callable[[list[str]], Iterable[tuple[str, bytes]]] | None = None,
+        flip: Iterable[tuple[str, bytes]] = (),
+        rewrite: Callable[[list[str]], Iterable[tuple[str, bytes, bytes]]]
+        | None = None,
         state: dict[str, str] | None = None,
         then: Callable[[Store], dict[str, str]] | None = None,
     ) -> None:
-        """Store ``put`` (key, JSON line) and delete ``drop`` in one transaction.
+        """Store ``put`` (key, JSON line, packed facts) and delete ``drop``, at once.
 
-        The entries ``flip`` change their status from ``written`` to
-        ``up-to-date``, in place (:meth:`flip_status`); those that cannot be
-        changed so are stored as ``rewrite(keys)`` gives them. ``then`` runs
-        inside the transaction, after the changes (it sees them), and returns
-        more state to record; if it raises, nothing is changed.
+        In one transaction. The entries ``flip`` (key, new packed facts)
+        change their status from ``written`` to ``up-to-date``, in place
+        (:meth:`flip_status`); those that cannot be changed so are stored as
+        ``rewrite(keys)`` gives them. ``then`` runs inside the transaction,
+        after the changes (it sees them), and returns more state to record;
+        if it raises, nothing is changed.
         """
         db = self.db
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
                 self._put(put)
-                db.executemany(
-                    "DELETE FROM entries WHERE key = ?", ((db_key(k),) for k in drop)
-                )
-                odd = self.flip_status(flip)
+                dropped = [(db_key(k),) for k in drop]
+                db.executemany("DELETE FROM entries WHERE key = ?", dropped)
+                db.executemany("DELETE FROM facts WHERE key = ?", dropped)
+                flip = list(flip)
+                self._put_facts((k, packed) for k, packed in flip)
+                odd = self.flip_status(k for k, _ in flip)
                 if odd and rewrite is not None:
                     self._put(rewrite(odd))
                 more = then(self) if then is not None else {}
@@ -268,10 +329,19 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError.of(exc) from None
 
-    def _put(self, put: Iterable[tuple[str, bytes]]) -> None:
+    def _put(self, put: Iterable[tuple[str, bytes, bytes]]) -> None:
+        it = iter(put)
+        while chunk := list(itertools.islice(it, _FLIP_CHUNK)):  # streamed
+            self.db.executemany(
+                "INSERT OR REPLACE INTO entries (key, entry) VALUES (?, ?)",
+                ((db_key(k), line.decode("ascii")) for k, line, _ in chunk),
+            )
+            self._put_facts((k, packed) for k, _, packed in chunk)
+
+    def _put_facts(self, facts: Iterable[tuple[str, bytes]]) -> None:
         self.db.executemany(
-            "INSERT OR REPLACE INTO entries (key, entry) VALUES (?, ?)",
-            ((db_key(k), line.decode("ascii")) for k, line in put),
+            "INSERT OR REPLACE INTO facts (key, facts) VALUES (?, ?)",
+            ((db_key(k), packed) for k, packed in facts),
         )
 
     def flip_status(self, keys: Iterable[str]) -> list[str]:

@@ -13,7 +13,7 @@ from conftest import WriteAudio
 
 from melcli import manifest_db
 from melcli.cli import cli
-from melcli.manifest import Manifest, file_stamp
+from melcli.manifest import Manifest, file_stamp, lean_facts
 from melcli.params import MelParams
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -52,15 +52,19 @@ def stored(out: Path) -> dict[str, dict[str, object]]:
 
 
 def craft(out: Path, key: str, **fields: object) -> None:
-    """Change some ``fields`` of the stored entry ``key``, behind melcli's back."""
+    """Change some ``fields`` of the stored entry ``key``, behind melcli's back.
+
+    Its packed facts too, as melcli would pack them.
+    """
     with sqlite3.connect(out / STORE) as db:
         (text,) = db.execute(
             "SELECT entry FROM entries WHERE key = ?", (key,)
         ).fetchone()
+        entry = {**json.loads(text), **fields}
         db.execute(
-            "UPDATE entries SET entry = ? WHERE key = ?",
-            (json.dumps({**json.loads(text), **fields}), key),
+            "UPDATE entries SET entry = ? WHERE key = ?", (json.dumps(entry), key)
         )
+        db.execute("UPDATE facts SET facts = ? WHERE key = ?", (lean_facts(entry), key))
 
 
 def jsonl(out: Path) -> dict[str, dict[str, object]]:
@@ -125,10 +129,10 @@ def test_a_run_writes_only_the_entries_that_changed(
     real = manifest_db.Store.write
 
     def spy(
-        self: manifest_db.Store, put: list[tuple[str, bytes]], **kw: object
+        self: manifest_db.Store, put: list[tuple[str, bytes, bytes]], **kw: object
     ) -> None:
         put = list(put)
-        written.append([key for key, _ in put])
+        written.append([key for key, *_ in put])
         real(self, put, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(manifest_db.Store, "write", spy)
@@ -187,7 +191,7 @@ def test_a_store_of_another_schema_is_not_read(
     assert outputs(built) == before
     with sqlite3.connect(built / STORE) as db:  # rebuilt as melcli writes it
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    assert names == {"entries", "state"}
+    assert names == {"entries", "facts", "state"}
     assert summary(mel(dataset, built)) == "0 written, 4 up to date."
 
 
@@ -288,7 +292,7 @@ def test_a_commit_cut_between_the_view_and_the_store_loses_nothing(
     manifest.record(entry, journal=False)
     real = manifest_db.Store.write
 
-    def cut(self: manifest_db.Store, put: list[tuple[str, bytes]], **kw: object):  # type: ignore[no-untyped-def]
+    def cut(self: manifest_db.Store, put: list[tuple[str, bytes, bytes]], **kw: object):  # type: ignore[no-untyped-def]
         then = kw.pop("then")
 
         def view_then_die(store: manifest_db.Store) -> dict[str, str]:
@@ -405,16 +409,24 @@ def test_an_entry_not_spelled_as_melcli_writes_it_gets_its_new_status_too(
     assert after == jsonl(built)
 
 
-def test_facts_too_varied_to_pack_are_held_as_their_text(
-    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("row", [b"", b"short", "text", None])
+def test_facts_not_packed_are_read_from_the_entry(
+    dataset: Path, built: Path, row: object
 ) -> None:
-    """Packed facts name a status and settings by index, of a few thousand."""
-    from melcli import manifest
-
-    monkeypatch.setattr(manifest, "_PACKED_NAMES", 1)  # the settings: one too many
+    """An entry of other facts (empty), or a row not as melcli writes it."""
+    clean = Manifest.load(built).entries.facts("dogs/bark1.npy")
+    with sqlite3.connect(built / STORE) as db:
+        if row is None:
+            db.execute("UPDATE facts SET key = 'gone' WHERE key = 'dogs/bark1.npy'")
+            db.execute("INSERT INTO facts VALUES ('dogs/bark1.npy', x'')")
+        else:
+            db.execute(
+                "UPDATE facts SET facts = ? WHERE key = 'dogs/bark1.npy'", (row,)
+            )
     loaded = Manifest.load(built)
-    assert loaded.entries.plain_facts("dogs/bark1.npy") is None
+    assert loaded.problems == []
     facts = loaded.entries.facts("dogs/bark1.npy")
+    assert facts == clean
     assert facts is not None
     assert facts["stamps"] == jsonl(built)["dogs/bark1.npy"]["stamps"]
 
@@ -554,9 +566,9 @@ def test_a_second_commit_writes_only_what_changed_since_the_first(
     written: list[list[str]] = []
     real = manifest_db.Store.write
 
-    def spy(self: manifest_db.Store, put: list[tuple[str, bytes]], **kw: object):  # type: ignore[no-untyped-def]
+    def spy(self: manifest_db.Store, put: list[tuple[str, bytes, bytes]], **kw: object):  # type: ignore[no-untyped-def]
         put = list(put)
-        written.append([key for key, _ in put])
+        written.append([key for key, *_ in put])
         return real(self, put, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(manifest_db.Store, "write", spy)
@@ -565,3 +577,97 @@ def test_a_second_commit_writes_only_what_changed_since_the_first(
 
     assert written == [["b.npy"]]
     assert set(stored(tmp_path)) == set(jsonl(tmp_path)) == {"a.npy", "b.npy"}
+
+
+def to_version_1(out: Path) -> None:
+    """Make OUT's store as melcli wrote it before the ``facts`` table."""
+    with sqlite3.connect(out / STORE) as db:
+        db.execute("DROP TABLE facts")
+        db.execute("PRAGMA user_version = 1")
+
+
+def test_a_store_of_version_1_is_read_then_rewritten_with_nothing_rebuilt(
+    dataset: Path, built: Path
+) -> None:
+    mel(dataset, built)  # entries become "up-to-date"
+    to_version_1(built)
+    before, entries = outputs(built), stored(built)
+
+    result = mel(dataset, built)
+
+    assert summary(result) == "0 written, 4 up to date."
+    assert warnings(result) == []
+    assert outputs(built) == before
+    assert stored(built) == entries == jsonl(built)
+    with sqlite3.connect(built / STORE) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (manifest_db.VERSION,)
+        packed = dict(db.execute("SELECT key, facts FROM facts"))
+    assert packed == {key: lean_facts(entry) for key, entry in entries.items()}
+    assert all(packed.values())  # the usual entries, all of them
+
+
+def test_a_no_op_reads_the_packed_facts_not_the_entries(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mel(dataset, built)
+    asked: list[object] = []
+    real = manifest_db.Store.facts
+
+    def facts(store: manifest_db.Store, fields: object, **kw: object):  # type: ignore[no-untyped-def]
+        asked.append(fields)
+        return real(store, fields, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifest_db.Store, "facts", facts)
+
+    assert summary(mel(dataset, built)) == "0 written, 4 up to date."
+    assert asked == []
+
+
+def test_packed_facts_are_kept_with_their_entries(dataset: Path, built: Path) -> None:
+    """Written, flipped, rebuilt, dropped: each entry's packed facts follow it."""
+
+    def agree() -> None:
+        with sqlite3.connect(built / STORE) as db:
+            packed = dict(db.execute("SELECT key, facts FROM facts"))
+        assert packed == {k: lean_facts(e) for k, e in stored(built).items()}
+
+    agree()  # written
+    mel(dataset, built)
+    agree()  # each status flipped to up-to-date
+    touched = dataset / "dogs" / "bark1.wav"
+    os.utime(
+        touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9)
+    )
+    (dataset / "dogs" / "bark2.flac").unlink()
+    assert summary(mel(dataset, built, "--prune")) == (
+        "1 written, 2 up to date, 1 stale output removed."
+    )
+    agree()  # one rebuilt, one dropped
+    assert "dogs/bark2.npy" not in stored(built)
+    mel(dataset, built, "--png")
+    agree()  # entries with a PNG: not the usual facts, held as their JSON
+    assert {lean_facts(e) for e in stored(built).values()} == {b""}
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        b"\xff" * 32 + b"written\x00" + MelParams().fingerprint().encode(),
+        b"\x00" * 32 + b"up-to-date\x00" + MelParams().fingerprint().encode(),
+        b"\x01" * 40,
+    ],
+)
+def test_crafted_packed_facts_can_only_make_an_input_rebuilt(
+    dataset: Path, built: Path, crafted: bytes
+) -> None:
+    with sqlite3.connect(built / STORE) as db:
+        db.execute(
+            "UPDATE facts SET facts = ? WHERE key = 'dogs/bark1.npy'", (crafted,)
+        )
+        db.execute("INSERT INTO facts VALUES ('../../victim.npy', ?)", (crafted,))
+
+    result = mel(dataset, built)
+
+    assert summary(result) == "1 written, 3 up to date."
+    assert stored(built) == jsonl(built)
+    assert "../../victim.npy" not in stored(built)
