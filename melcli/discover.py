@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import operator
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
@@ -53,12 +54,13 @@ DEFAULT_EXTENSIONS: frozenset[str] = frozenset(
 )
 
 
-class Job:
+class Job(tuple):  # type: ignore[type-arg]
     """One input file and the outputs it maps to.
 
-    Held as strings (a plan may hold millions of jobs, and a pathlib object
-    costs microseconds to make); the :class:`~pathlib.Path` attributes are
-    made on first use.
+    Held as strings, in a tuple (a plan may hold millions of jobs, and a
+    pathlib object, or an object of attributes, costs microseconds to make):
+    immutable, :meth:`replace` makes a changed copy. The
+    :class:`~pathlib.Path` attributes are made when asked for.
 
     Attributes
     ----------
@@ -79,7 +81,7 @@ class Job:
         The input's ``[size, mtime_ns]`` when it was found (None: not known).
     """
 
-    __slots__ = ("_paths", "meta", "npy_name", "png_name", "rel", "src_name", "stamp")
+    __slots__ = ()
 
     src_name: str
     rel: str
@@ -87,10 +89,9 @@ class Job:
     png_name: str | None
     meta: tuple[tuple[str, str], ...]
     stamp: list[int] | None
-    _paths: list[Path | None] | None
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         src: str | os.PathLike[str],
         rel: str,
         npy: str | os.PathLike[str],
@@ -98,57 +99,38 @@ class Job:
         meta: tuple[tuple[str, str], ...] = (),
         *,
         stamp: list[int] | None = None,
-    ) -> None:
-        put = object.__setattr__
-        put(self, "src_name", os.fspath(src))
-        put(self, "rel", rel)
-        put(self, "npy_name", os.fspath(npy))
-        put(self, "png_name", None if png is None else os.fspath(png))
-        put(self, "meta", tuple(meta))
-        put(self, "stamp", stamp)
-        put(self, "_paths", None)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Job is immutable: use job.replace({name}=...)")
-
-    def _path(self, i: int) -> Path:
-        if self._paths is None:
-            object.__setattr__(self, "_paths", [None, None, None])
-        paths = self._paths
-        assert paths is not None
-        path = paths[i]
-        if path is None:
-            name = (self.src_name, self.npy_name, self.png_name)[i]
-            assert name is not None
-            path = paths[i] = Path(name)
-        return path
+    ) -> Job:
+        """Make the job of ``src`` (see the attributes)."""
+        png_name = None if png is None else os.fspath(png)
+        fields = (os.fspath(src), rel, os.fspath(npy), png_name, tuple(meta), stamp)
+        return tuple.__new__(cls, fields)
 
     @property
     def src(self) -> Path:
         """The audio file."""
-        return self._path(0)
+        return Path(self[0])
 
     @property
     def npy(self) -> Path:
         """Where its array goes."""
-        return self._path(1)
+        return Path(self[2])
 
     @property
     def png(self) -> Path | None:
         """Where its render goes, or None."""
-        return None if self.png_name is None else self._path(2)
+        return None if self[3] is None else Path(self[3])
 
     @property
     def outputs(self) -> tuple[Path, ...]:
         """Every path this job writes."""
-        return (self.npy,) if self.png is None else (self.npy, self.png)
+        return tuple(Path(name) for name in self.output_names)
 
     @property
     def output_names(self) -> tuple[str, ...]:
         """Every path this job writes, as strings."""
-        if self.png_name is None:
-            return (self.npy_name,)
-        return (self.npy_name, self.png_name)
+        if self[3] is None:
+            return (self[2],)
+        return (self[2], self[3])
 
     def replace(self, **changes: object) -> Job:
         """Return a copy with ``changes`` to some of its fields.
@@ -170,15 +152,19 @@ class Job:
         return Job(**fields)  # type: ignore[arg-type]
 
     def _key(self) -> tuple[object, ...]:
-        return (self.src_name, self.rel, self.npy_name, self.png_name, self.meta)
+        return self[:5]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Job):
             return NotImplemented
-        return self._key() == other._key()
+        return self[:5] == other[:5]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self[:5])
 
     def __repr__(self) -> str:
         return (
@@ -187,8 +173,13 @@ class Job:
         )
 
     def __reduce__(self) -> tuple[object, ...]:
-        args = (self.src_name, self.rel, self.npy_name, self.png_name, self.meta)
-        return (_job_of, (*args, self.stamp))
+        return (_job_of, tuple(self))
+
+
+_FIELDS = ("src_name", "rel", "npy_name", "png_name", "meta", "stamp")
+for _i, _name in enumerate(_FIELDS):  # read-only: a tuple's items
+    setattr(Job, _name, property(operator.itemgetter(_i)))
+del _i, _name
 
 
 def _job_of(
