@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import interrupts, segment
-from .discover import Job, Plan, Task
+from .discover import Job, Plan, Task, collector_paused
 from .errors import MelcliError, describe_exception
 from .manifest import Entry, Manifest, file_stamp, relative_key, versions
 from .params import MelParams, RenderParams
@@ -78,7 +78,26 @@ def decide(
     their way leads outside it through a symbolic link) is refused
     (:attr:`BuildPlan.refused`).
     """
-    storage = storage or storage_for("npy")
+    with collector_paused():  # a few objects per input, none in a cycle
+        return _decide(
+            the_plan,
+            manifest,
+            params=params,
+            force=force,
+            storage=storage or storage_for("npy"),
+            render=render,
+        )
+
+
+def _decide(
+    the_plan: Plan,
+    manifest: Manifest,
+    *,
+    params: MelParams,
+    force: bool,
+    storage: Storage,
+    render: RenderParams | None,
+) -> BuildPlan:
     build = BuildPlan()
     settings = params.fingerprint()
     drawn_as = (render or RenderParams()).fingerprint()
@@ -88,14 +107,19 @@ def decide(
     jobs: Iterable[Job] = the_plan.jobs
     if segment.files_layout(params):
         jobs = (segment.plan_job(j, params=params) for j in jobs)
+    unchanged = manifest.unchanged_test(settings=settings, format=storage.name)
+    prefix = os.path.join(os.fspath(out), "")
+    start = len(prefix)
     for job in jobs:
-        key = relative_key(job.npy_name, out)
+        npy = job.npy_name
+        if npy.startswith(prefix) and os.sep == "/":  # relative_key, the usual way
+            key = npy[start:]
+        else:
+            key = relative_key(npy, out)
         keys.add(key)
         stamp = job.stamp if job.stamp is not None else file_stamp(job.src_name)
         if not (force or job.png_name or job.meta):  # the usual re-run's input
-            status = manifest.unchanged(
-                key, input_stamp=stamp, settings=settings, format=storage.name
-            )
+            status = unchanged(key, stamp)
             # The format may still want something (npy: nothing, without a PNG).
             if status and not storage.redo(manifest, key, job, drawn_as=drawn_as):
                 build.up_to_date.append(job)

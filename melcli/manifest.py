@@ -680,19 +680,39 @@ class Manifest:
         input of ``input_stamp``, and the array still has its stamp: the
         usual input of a re-run. None otherwise (ask :meth:`why_rebuild`).
         """
-        packed = self.entries.packed(key)
-        if packed is None or format != "npy" or input_stamp is None:
-            return None
-        status = _built(settings).get(packed[_LEAN.size :])
-        if status is None:  # failed last time, or other settings
-            return None
-        size, mtime, array_size, array_mtime = _LEAN.unpack_from(packed)
-        if size != input_stamp[0] or mtime != input_stamp[1]:
-            return None
-        stamp = self.outdir.stamp(key)
-        if stamp is None or stamp[0] != array_size or stamp[1] != array_mtime:
-            return None
-        return status
+        return self.unchanged_test(settings=settings, format=format)(key, input_stamp)
+
+    def unchanged_test(
+        self, *, settings: str, format: str = "npy"
+    ) -> Callable[[str, list[int] | None], str | None]:
+        """Return :meth:`unchanged` for ``settings`` and ``format``, as a function.
+
+        ``test(key, input_stamp)``: what it looks up is bound once, for it
+        is asked of every input of a re-run.
+        """
+        if format != "npy":
+            return lambda key, input_stamp: None
+        entries = self.entries
+        facts, held, flipped = entries._facts, entries._held, entries._flipped
+        built, tail, unpack = _built(settings), _LEAN.size, _LEAN.unpack_from
+        stamp_of = self.outdir.stamp
+
+        def test(key: str, input_stamp: list[int] | None) -> str | None:
+            packed = facts.get(key)
+            if type(packed) is not bytes or key in held or key in flipped:
+                return None
+            status = built.get(packed[tail:])
+            if status is None or input_stamp is None:  # failed, other settings
+                return None
+            size, mtime, array_size, array_mtime = unpack(packed)
+            if size != input_stamp[0] or mtime != input_stamp[1]:
+                return None
+            stamp = stamp_of(key)
+            if stamp is None or stamp[0] != array_size or stamp[1] != array_mtime:
+                return None
+            return status
+
+        return test
 
     def why_rebuild(
         self,

@@ -28,7 +28,7 @@ from typing import Literal, TypedDict, Unpack, overload
 from . import interrupts, segment
 from . import shard as sharding
 from .batch import BuildPlan, RunInterrupted, decide, other_settings_warning, run_plan
-from .discover import DEFAULT_EXTENSIONS, Plan, plan
+from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, plan
 from .errors import MelcliError, ParameterError
 from .filelist import FileList, read_list
 from .manifest import Manifest, relative_key
@@ -331,15 +331,16 @@ def run_session(
 
 
 def _plan(inputs: Inputs, out: Path, *, png: bool) -> Plan:
-    return plan(
-        inputs.sources,
-        out,
-        extensions=inputs.extensions,
-        include=inputs.include,
-        exclude=inputs.exclude,
-        png=png,
-        listed=inputs.listed,
-    )
+    with collector_paused():
+        return plan(
+            inputs.sources,
+            out,
+            extensions=inputs.extensions,
+            include=inputs.include,
+            exclude=inputs.exclude,
+            png=png,
+            listed=inputs.listed,
+        )
 
 
 def _total(the_plan: Plan) -> int:
