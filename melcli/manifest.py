@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Self, cast
 
-from . import manifest_db
+from . import manifest_db, manifest_view
 from .errors import MelcliError, os_reason
 from .outdir import OutDir, open_append, read_regular, safe_name
 from .segment import segment_base
@@ -296,6 +296,10 @@ class Entries(MutableMapping[str, Entry]):
         if type(packed) is not bytes or key in self._held or key in self._flipped:
             return None
         return packed
+
+    def was_stored(self, key: str) -> bool:
+        """Return whether ``key``'s entry was read from the store (and is still)."""
+        return key in self._facts
 
     def flips(self) -> Iterator[tuple[str, bytes]]:
         """Yield each key of :meth:`flipped` and its packed facts, now up to date.
@@ -628,10 +632,24 @@ class Manifest:
                     yield key, *put
 
         drop = [k for k in keys if k not in entries]
+        # A few entries changed, all of them in the view: their lines are
+        # written over (manifest_view), not the whole file.
+        patch = (
+            not (self._rewrite or self._view_stale or drop)
+            and manifest_view.worth_patching(len(changed), len(entries))
+            and all(entries.was_stored(key) for key in changed)
+        )
 
         def view(store: manifest_db.Store) -> dict[str, str]:
-            lines = store.entries()
-            atomic_write(self.path, lambda f: f.writelines(x + b"\n" for x in lines))
+            if patch:
+                read = [(k, store.entry(k)) for k in sorted(changed)]
+                lines = [(k, line) for k, line in read if line is not None]
+                known = store.state("view")
+                if known and len(lines) == len(read):
+                    patched = manifest_view.patch(self.path, lines, known)
+                    if patched is not None:
+                        return {"view": patched}
+            manifest_view.write_whole(self.path, store.entries())
             return {"view": manifest_db.file_id(self.path) or ""}
 
         if self._rewrite:

@@ -114,6 +114,11 @@ def file_id(path: Path) -> str | None:
         st = os.lstat(path)
     except OSError:
         return None
+    return stat_id(st)
+
+
+def stat_id(st: os.stat_result) -> str:
+    """Return :func:`file_id` of the file whose status is ``st``."""
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
