@@ -334,10 +334,12 @@ def _find(
         given = os.fspath(source)
         src = os.fspath(Path(given))  # as pathlib spells it: no trailing "/"
         if os.path.isdir(src):
-            files = _walk(src, out_real, exts, found, given)
-            if include or exclude:
-                files = [f for f in files if keep(f[1], f[0], include, exclude, found)]
-            yield from files
+            for files in _walk(src, out_real, exts, found, given):
+                if include or exclude:
+                    files = [
+                        f for f in files if keep(f[1], f[0], include, exclude, found)
+                    ]
+                yield from files
         else:
             name = os.path.basename(src)
             if keep(name, src, include, exclude, found):
@@ -581,24 +583,25 @@ def _walk(
     exts: frozenset[str],
     result: Found,
     given: str | None = None,
-) -> list[_Hit]:
-    """Return ``(path, posix path from root, given, [size, mtime_ns])`` of the audio.
+) -> Iterator[list[_Hit]]:
+    """Yield ``(path, posix path from root, given, [size, mtime_ns])`` of the audio.
 
+    A list at a time (the files of a folder up to its next subfolder): a
+    file found is one append, not a value passed up through a generator per
+    folder; and a tree is not held twice (as files found, and as jobs).
     ``given`` is ``root`` as the user gave it. The order is sorted, name by
     name down the tree (a folder's entries interleave files and subfolders
     by name). Symlinks to files are followed; symlinks to folders are
     followed unless they lead back to a folder already being walked (a
-    loop). Each entry is stat-ed once. A list, not a generator: a file found
-    is one append, not a value passed up through a generator per folder.
+    loop). Each entry is stat-ed once.
     """
-    hits: list[_Hit] = []
     root_real = os.path.realpath(root)
     if root_real == out_real:
         result.skipped.append(Skipped(Path(root), "output folder"))
-        return hits
-    walk = _Walk(out_real, exts, result, given, hits)
-    walk.folder(root, "", frozenset({root_real}))
-    return hits
+        return
+    yield from _Walk(out_real, exts, result, given).folder(
+        root, "", frozenset({root_real})
+    )
 
 
 @dataclass
@@ -609,9 +612,10 @@ class _Walk:
     exts: frozenset[str]
     result: Found
     given: str | None
-    hits: list[_Hit]
 
-    def folder(self, folder: str, prefix: str, ancestors: frozenset[str]) -> None:
+    def folder(
+        self, folder: str, prefix: str, ancestors: frozenset[str]
+    ) -> Iterator[list[_Hit]]:
         """Walk ``folder`` (``prefix`` from the root) and the folders below it."""
         try:
             with os.scandir(folder) as it:
@@ -622,15 +626,16 @@ class _Walk:
                 Problem(Path(folder), f"cannot read folder: {reason}")
             )
             return
-        self.names(folder, names, prefix, ancestors)
+        yield from self.names(folder, names, prefix, ancestors)
 
     def names(
         self, folder: str, names: list[str], prefix: str, ancestors: frozenset[str]
-    ) -> None:
+    ) -> Iterator[list[_Hit]]:
         """Take the entries ``names`` of ``folder``, in order."""
         result, out_real = self.result, self.out_real
         exts, given = self.exts, self.given
-        add = self.hits.append
+        hits: list[_Hit] = []
+        add = hits.append
         base = folder if folder.endswith("/") else folder + "/"
         is_dir = stat.S_ISDIR
         for name in names:
@@ -658,13 +663,19 @@ class _Walk:
                 elif real in ancestors:
                     result.skipped.append(Skipped(Path(path), "symlink loop"))
                 else:
-                    self.folder(path, f"{prefix}{name}/", ancestors | {real})
+                    if hits:
+                        yield hits
+                        hits = []
+                        add = hits.append
+                    yield from self.folder(path, f"{prefix}{name}/", ancestors | {real})
                 continue
             dot = name.rfind(".")
             if not (0 < dot < len(name) - 1 and name[dot + 1 :].lower() in exts):
                 result.skipped.append(Skipped(Path(path), "not an audio extension"))
             else:
                 add((path, prefix + name, given, [st.st_size, st.st_mtime_ns]))
+        if hits:
+            yield hits
 
 
 def _is_symlink(path: str) -> bool:
