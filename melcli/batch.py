@@ -124,22 +124,23 @@ def _decide(
     key_of = _key_of(out)
     build = BuildPlan(make_keys=lambda: {key_of(job.npy_name) for job in planned()})
     unchanged = manifest.unchanged_test(settings=settings, format=storage.name)
-    entries = manifest.entries
+    entries, up_to_date, redo = manifest.entries, build.up_to_date, storage.redo
     known = 0  # of the entries, how many are this run's inputs
     for job in planned():
         src, _, npy, png, meta, stamp = job  # its fields at once, not one call each
         key = key_of(npy)
-        known += key in entries
         if stamp is None:
             stamp = file_stamp(src)
         if not (force or png or meta):  # the usual re-run's input
             status = unchanged(key, stamp)
             # The format may still want something (npy: nothing, without a PNG).
-            if status and not storage.redo(manifest, key, job, drawn_as=drawn_as):
-                build.up_to_date.append(job)
+            if status and not redo(manifest, key, job, drawn_as=drawn_as):
+                up_to_date.append(job)
+                known += 1
                 if status != "up-to-date":
                     build.refresh.add(key)
                 continue
+        known += key in entries
         why = (
             "forced"
             if force
