@@ -124,7 +124,7 @@ def _decide(
     key_of = _key_of(out)
     build = BuildPlan(make_keys=lambda: {key_of(job.npy_name) for job in planned()})
     unchanged = manifest.unchanged_test(settings=settings, format=storage.name)
-    entries, up_to_date, redo = manifest.entries, build.up_to_date, storage.redo
+    entries, up_to_date, wants = manifest.entries, build.up_to_date, storage.redo
     known = 0  # of the entries, how many are this run's inputs
     for job in planned():
         src, _, npy, png, meta, stamp = job  # its fields at once, not one call each
@@ -134,7 +134,7 @@ def _decide(
         if not (force or png or meta):  # the usual re-run's input
             status = unchanged(key, stamp)
             # The format may still want something (npy: nothing, without a PNG).
-            if status and not redo(manifest, key, job, drawn_as=drawn_as):
+            if status and not wants(manifest, key, job, drawn_as=drawn_as):
                 up_to_date.append(job)
                 known += 1
                 if status != "up-to-date":
