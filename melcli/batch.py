@@ -708,6 +708,10 @@ def _remove_replaced(
         storage_of(previous).remove_replaced(
             manifest, previous, lambda n: n in now or (n in keys and n not in own)
         )
+        if previous.get("source_abs") == os.path.abspath(job.src_name):
+            # Rebuilt where it was: its earlier places were replaced when it
+            # came here (and finding them reads every entry's source).
+            return
     _replace_other_places(job, elsewhere, keys=keys, params=params)
 
 

@@ -671,3 +671,29 @@ def test_crafted_packed_facts_can_only_make_an_input_rebuilt(
     assert summary(result) == "1 written, 3 up to date."
     assert stored(built) == jsonl(built)
     assert "../../victim.npy" not in stored(built)
+
+
+def test_a_touched_input_rebuilt_in_its_place_reads_no_other_entry(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its earlier places (found by every entry's source) were replaced before."""
+    mel(dataset, built)
+    reads = ReadsWhole(monkeypatch)
+    asked: list[int] = []
+    real = manifest_db.Store.sources
+
+    def sources(store: manifest_db.Store):  # type: ignore[no-untyped-def]
+        asked.append(1)
+        return real(store)
+
+    monkeypatch.setattr(manifest_db.Store, "sources", sources)
+    touched = dataset / "dogs" / "bark1.wav"
+    os.utime(
+        touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9)
+    )
+
+    assert summary(mel(dataset, built)) == "1 written, 3 up to date."
+
+    assert asked == []
+    assert set(reads.one) == {"dogs/bark1.npy"}
+    assert stored(built) == jsonl(built)
