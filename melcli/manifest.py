@@ -301,14 +301,13 @@ class Entries(MutableMapping[str, Entry]):
         """Return whether ``key``'s entry was read from the store (and is still)."""
         return key in self._facts
 
-    def flips(self) -> Iterator[tuple[str, bytes]]:
-        """Yield each key of :meth:`flipped` and its packed facts, now up to date.
+    def flipped_facts(self, key: str) -> bytes:
+        """Return the packed facts of ``key``, one of :meth:`flipped`, now up to date.
 
-        An empty value for an entry whose facts are not packed.
+        Empty for an entry whose facts are not packed.
         """
-        for key in self.flipped():
-            packed = self._facts.get(key)
-            yield key, _repacked(packed, "up-to-date") if type(packed) is bytes else b""
+        packed = self._facts.get(key)
+        return _repacked(packed, "up-to-date") if type(packed) is bytes else b""
 
     def kinds(self) -> Iterator[Entry]:
         """Yield the entries held whole, and the facts of one held by its facts.
@@ -622,8 +621,8 @@ class Manifest:
             return
         # The first re-run after a build changes every status: in place, in
         # the store (Store.write's flip), not read and written whole.
-        flip = [] if self._rewrite else list(entries.flips())
-        keys = entries if self._rewrite else changed - {k for k, _ in flip}
+        flip = set() if self._rewrite else entries.flipped()
+        keys = entries if self._rewrite else changed - flip
 
         def lines(keys: Iterable[str]) -> Iterator[tuple[str, bytes, bytes]]:
             for key in keys:
@@ -662,7 +661,14 @@ class Manifest:
             manifest_db.swap(store, store_path)
         else:
             with manifest_db.Store(store_path) as store, self._reading(store):
-                store.write(lines(keys), drop=drop, flip=flip, rewrite=lines, then=view)
+                store.write(
+                    lines(keys),
+                    drop=drop,
+                    flip=flip,
+                    flipped=entries.flipped_facts,
+                    rewrite=lines,
+                    then=view,
+                )
         entries.written()
         self._rewrite = self._view_stale = False
 

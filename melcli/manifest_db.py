@@ -294,7 +294,8 @@ class Store:
         put: Iterable[tuple[str, bytes, bytes]],
         *,
         drop: Iterable[str] = (),
-        flip: Iterable[tuple[str, bytes]] = (),
+        flip: Iterable[str] = (),
+        flipped: Callable[[str], bytes] = lambda key: b"",
         rewrite: Callable[[list[str]], Iterable[tuple[str, bytes, bytes]]]
         | None = None,
         state: dict[str, str] | None = None,
@@ -302,12 +303,12 @@ class Store:
     ) -> None:
         """Store ``put`` (key, JSON line, packed facts) and delete ``drop``, at once.
 
-        In one transaction. The entries ``flip`` (key, new packed facts)
-        change their status from ``written`` to ``up-to-date``, in place
-        (:meth:`flip_status`); those that cannot be changed so are stored as
-        ``rewrite(keys)`` gives them. ``then`` runs inside the transaction,
-        after the changes (it sees them), and returns more state to record;
-        if it raises, nothing is changed.
+        In one transaction. The entries ``flip`` change their status from
+        ``written`` to ``up-to-date``, in place (:meth:`flip_status`), their
+        packed facts becoming ``flipped(key)``; those that cannot be changed
+        so are stored as ``rewrite(keys)`` gives them. ``then`` runs inside
+        the transaction, after the changes (it sees them), and returns more
+        state to record; if it raises, nothing is changed.
         """
         db = self.db
         try:
@@ -318,8 +319,8 @@ class Store:
                 db.executemany("DELETE FROM entries WHERE key = ?", dropped)
                 db.executemany("DELETE FROM facts WHERE key = ?", dropped)
                 flip = list(flip)
-                self._put_facts((k, packed) for k, packed in flip)
-                odd = self.flip_status(k for k, _ in flip)
+                self._put_facts((k, flipped(k)) for k in flip)
+                odd = self.flip_status(flip)
                 if odd and rewrite is not None:
                     self._put(rewrite(odd))
                 more = then(self) if then is not None else {}
