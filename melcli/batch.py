@@ -479,6 +479,7 @@ class _Run:
         manifest = self.manifest
         key = relative_key(job.npy_name, manifest.out)
         if key in refresh:
+            refresh.discard(key)  # told once: one copy of each key kept, not two
             facts = manifest.entries.facts(key) or {}
             if (facts.get("meta") or {}) == dict(job.meta):
                 manifest.entries.mark_up_to_date(key, facts)

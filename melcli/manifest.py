@@ -342,12 +342,19 @@ class Entries(MutableMapping[str, Entry]):
                 self._last = (None, None)
 
     def to_write(self) -> set[str]:
-        """Return the keys to write (or delete) at the commit: changed ones."""
-        return self.changed | self._flipped
+        """Return the keys to write (or delete) at the commit: changed ones.
+
+        Not to be changed (it may be the set held).
+        """
+        return self.changed | self._flipped if self.changed else self._flipped
 
     def flipped(self) -> set[str]:
-        """Return the keys whose only change is their status, to ``up-to-date``."""
-        return self._flipped - self.changed
+        """Return the keys whose only change is their status, to ``up-to-date``.
+
+        Not to be changed (it may be the set held: the first re-run after a
+        build flips every input, and two more sets of them cost memory).
+        """
+        return self._flipped - self.changed if self.changed else self._flipped
 
     def written(self) -> None:
         """Note that what changed is stored."""
