@@ -187,7 +187,7 @@ def test_each_line_is_found_by_its_key(tmp_path: Path, n: int) -> None:
     manifest_view.write_whole(
         path,
         (
-            json.dumps({"key": k, "pad": "x" * (i % 5000)}).encode()
+            json.dumps({"key": k, "pad": "x" * (i * 37 % 9000)}).encode()
             for i, k in enumerate(keys)
         ),
     )
