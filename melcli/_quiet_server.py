@@ -10,6 +10,12 @@ first instruction (see melcli.interrupts.ctrl_c_ignored_by_new_programs).
 The run decides what a Ctrl-C does; the workers ignore it too.
 """
 
+import os
 import signal
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+# Its workers run BLAS on one thread (melcli.runners._keep_one_blas_thread).
+# Loaded so, before numpy, OpenBLAS starts no thread server here nor in the
+# workers: a server started in a worker spins for 0.04-0.1 s of CPU.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -155,15 +155,16 @@ class ProcessRunner:
         workers: list[_Worker[T, R]] = []
         came: collections.deque[tuple[T, R | BaseException]] = collections.deque()
         self.late = []
-        try:
-            yield from self._drain(context, fn, pending, workers, came)
-        except BaseException:  # interrupted, or the consumer stopped
-            with interrupts.deferred():  # a second Ctrl-C must not leave some
-                self.late.extend(came)
-                self.late.extend(_terminate(workers))
-            raise
-        for worker in workers:
-            worker.stop()
+        with _blas_held_for_forks(context.get_start_method()):
+            try:
+                yield from self._drain(context, fn, pending, workers, came)
+            except BaseException:  # interrupted, or the consumer stopped
+                with interrupts.deferred():  # a second Ctrl-C must not leave some
+                    self.late.extend(came)
+                    self.late.extend(_terminate(workers))
+                raise
+            for worker in workers:
+                worker.stop()
 
     def _drain(
         self,
@@ -315,6 +316,35 @@ class ProcessRunner:
         if warm_up is None or self.setup is None:
             return warm_up or self.setup
         return functools.partial(_in_turn, (warm_up, self.setup))
+
+
+@contextlib.contextmanager
+def _blas_held_for_forks(method: str) -> Iterator[None]:
+    """Hold this process's BLAS at one thread while it forks workers.
+
+    A worker runs BLAS on one thread (:func:`_keep_one_blas_thread`). Told so
+    in the worker, OpenBLAS starts its thread server there (a fork stops it),
+    and the server's thread spins for work it never gets: 0.04-0.1 s of CPU
+    per worker, taken from the workers while they start (bench/README.md,
+    "Figures behind the code"). A worker forked with the limit already set
+    starts no thread. The limit is this process's own again once the pool is
+    done. (A fork server starts with one BLAS thread: melcli._quiet_server.)
+    """
+    if method != "fork":
+        yield
+        return
+    from . import transform
+
+    held = [
+        (library, library.num_threads) for library in transform.blas_above_one_thread()
+    ]
+    try:
+        for library, _threads in held:
+            library.set_num_threads(1)
+        yield
+    finally:
+        for library, threads in held:
+            library.set_num_threads(threads)
 
 
 def _in_turn(calls: Sequence[Callable[[], None]]) -> None:

@@ -582,12 +582,30 @@ def keep_one_blas_thread() -> None:
     a library's host process.
     """
     global _ONE_THREAD_FOR_GOOD
+    # Only those above one: told "one thread" when its thread server is not
+    # running (a worker forked from a process that held it at one), OpenBLAS
+    # starts the server, whose thread spins for work it never gets, 0.04-0.1 s
+    # of CPU taken from the other workers.
+    for library in blas_above_one_thread():
+        library.set_num_threads(1)  # never restored
+    _ONE_THREAD_FOR_GOOD = True
+
+
+def blas_above_one_thread() -> list[Any]:
+    """Return this process's BLAS libraries set to more than one thread.
+
+    threadpoolctl's controllers of them (``num_threads``,
+    ``set_num_threads``), from a fresh look, not :func:`_blas_controller`'s:
+    a forked worker inherits the one its parent made, which knows only the
+    libraries loaded back then.
+    """
     from threadpoolctl import ThreadpoolController
 
-    # A fresh look, not _blas_controller's: a forked worker inherits the one
-    # its parent made, which knows only the libraries loaded back then.
-    ThreadpoolController().limit(limits=1, user_api="blas")  # never restored
-    _ONE_THREAD_FOR_GOOD = True
+    return [
+        library
+        for library in ThreadpoolController().lib_controllers
+        if library.user_api == "blas" and library.num_threads > 1
+    ]
 
 
 #: Set by :func:`keep_one_blas_thread`.

@@ -144,6 +144,36 @@ def test_pool_workers_keep_blas_on_one_thread_and_this_process_does_not() -> Non
     assert not transform._ONE_THREAD_FOR_GOOD  # the host's BLAS is its own
 
 
+def _threads_after_a_product(_: int) -> int:
+    import numpy as np
+
+    a = np.ones((80, 201), np.float32)
+    np.matmul(a, a.T)  # on BLAS, as the mel product
+    return len(os.listdir("/proc/self/task"))
+
+
+def _host_blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc (Linux)")
+def test_pool_workers_start_no_blas_thread() -> None:
+    # A worker told "one BLAS thread" at its start used to start OpenBLAS's
+    # thread server for it (a second thread, spinning for 0.04-0.1 s of CPU).
+    from melcli.params import MelParams
+
+    host = _host_blas_threads()
+    runner = make_runner(2, 4, params=MelParams(), timeout=60)
+    assert isinstance(runner, ProcessRunner)
+    outcomes = [
+        outcome for _, outcome in runner.run(_threads_after_a_product, range(4))
+    ]
+    assert outcomes == [1, 1, 1, 1]  # only the worker's own thread
+    assert _host_blas_threads() == host  # held for the forks only
+
+
 def _record_with_a_signal(
     runner: ProcessRunner, handed: list[int], recorded: list[int]
 ) -> None:
