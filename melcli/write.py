@@ -204,12 +204,13 @@ def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
     fortran = array.flags.f_contiguous and not array.flags.c_contiguous
     order: Literal["C", "F"] = "F" if fortran else "C"
     header = _npy_header(array.dtype, array.shape, fortran)
+    parts: list[bytes | memoryview]
     if array.nbytes <= _ONE_WRITE:
         parts = [header + array.tobytes(order=order)]
     elif array.flags.c_contiguous or fortran:  # the array's memory as it is
-        parts = [header, memoryview(array.reshape(-1, order=order).view(np.uint8))]
+        parts = [header, array.reshape(-1, order=order).view(np.uint8).data]
     else:
-        parts = [header, memoryview(array.tobytes(order=order))]
+        parts = [header, array.tobytes(order=order)]
     fd, tmp = _create_temp(path)
     try:
         try:
