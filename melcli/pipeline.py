@@ -115,7 +115,7 @@ def process_one(
     with _one_file() as outcome:
         limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
         wave = clip.load(
-            job.src, params, key=job.rel, timings=timings, max_seconds=limit
+            job.src_name, params, key=job.rel, timings=timings, max_seconds=limit
         )
         if wave is None:  # too long to decode whole: streamed block by block
             streamed = stream.stream_to_npy(
@@ -136,7 +136,7 @@ def process_one(
                     transform.why_not_finite(wave.y, sr=sr, params=params)
                 )
             t0 = time.perf_counter()
-            save_npy(job.npy, S_db)
+            save_npy(job.npy_name, S_db)
             timings["write"] = time.perf_counter() - t0
             glance = waveform.summarize(wave.y)
         t1 = time.perf_counter()

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import io
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 if TYPE_CHECKING:  # imported by save_npy: planning a run never loads numpy
     import numpy as np
@@ -58,27 +60,8 @@ class AtomicFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        folder = path.parent
-        prefix = temp_prefix(path)
-        # Cheaper than tempfile.mkstemp (a third of a small output's cost), and
-        # the folder is made only when the file cannot be created without it.
-        made = False
-        while True:
-            random_part = os.urandom(_RANDOM_PART // 2).hex()
-            self.tmp = folder / f"{prefix}{random_part}{TEMP_SUFFIX}"
-            try:
-                # With the usual permissions (0o666 less the umask), as the
-                # final file should have: nothing to change at commit.
-                fd = os.open(self.tmp, _CREATE, 0o666)
-            except FileExistsError:  # 1 in 4 billion: draw another name
-                continue
-            except FileNotFoundError:  # the first output in its folder
-                if made:
-                    raise
-                folder.mkdir(parents=True, exist_ok=True)
-                made = True
-                continue
-            break
+        fd, tmp = _create_temp(path)
+        self.tmp = Path(tmp)
         self.file: BinaryIO = os.fdopen(fd, "wb")
 
     def commit(self) -> None:
@@ -98,6 +81,31 @@ class AtomicFile:
             self.file.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.tmp)
+
+
+def _create_temp(path: str | os.PathLike[str]) -> tuple[int, str]:
+    """Create the hidden temporary file of ``path`` in its folder; return (fd, name).
+
+    Parent folders are created as needed.
+    """
+    folder = os.path.dirname(path)
+    prefix = os.path.join(folder, temp_prefix(path))
+    # Cheaper than tempfile.mkstemp (a third of a small output's cost), and
+    # the folder is made only when the file cannot be created without it.
+    made = False
+    while True:
+        tmp = f"{prefix}{os.urandom(_RANDOM_PART // 2).hex()}{TEMP_SUFFIX}"
+        try:
+            # With the usual permissions (0o666 less the umask), as the
+            # final file should have: nothing to change at commit.
+            return os.open(tmp, _CREATE, 0o666), tmp
+        except FileExistsError:  # 1 in 4 billion: draw another name
+            continue
+        except FileNotFoundError:  # the first output in its folder
+            if made:
+                raise
+            os.makedirs(folder, exist_ok=True)
+            made = True
 
 
 def set_commit_check(check: Callable[[], None] | None) -> None:
@@ -130,7 +138,7 @@ _CREATE = (
 )
 
 
-def temp_prefix(path: Path) -> str:
+def temp_prefix(path: str | os.PathLike[str]) -> str:
     """Return the hidden prefix of ``path``'s temporary files: ``.NAME.``.
 
     A long ``NAME`` is cut (at a character boundary) so that the temporary
@@ -138,7 +146,7 @@ def temp_prefix(path: Path) -> str:
     can always be written.
     """
     budget = NAME_MAX - len(TEMP_SUFFIX) - _RANDOM_PART - 2
-    name = os.fsencode(path.name)
+    name = os.fsencode(os.path.basename(path))
     if len(name) > budget:
         name = name[:budget]
         while name:  # do not end inside a multi-byte character
@@ -177,15 +185,80 @@ def _short_write(path: Path, exc: OSError) -> OSError:
     return OSError(errno.EIO, f"incomplete write ({exc})")
 
 
-def save_npy(path: Path, array: np.ndarray) -> None:
+def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
     """Write ``array`` to ``path`` in ``.npy`` format, atomically.
 
-    Writing through a file object keeps :func:`numpy.save` from appending
-    ``.npy`` to the temporary name.
+    The bytes are those of :func:`numpy.save` (``allow_pickle=False``). An
+    array of numbers is written by one system call (two when large) on a bare
+    descriptor: a spectrogram of a short clip is a few kilobytes, and going
+    through a file object and ``ndarray.tofile`` cost several times the write
+    itself. Any other array goes through :func:`numpy.save` on a file object,
+    which also keeps it from appending ``.npy`` to the temporary name.
     """
     import numpy as np
 
-    atomic_write(path, lambda f: np.save(f, array, allow_pickle=False))
+    if array.dtype.kind not in _NUMBERS:  # objects (refused), text, records
+        atomic_write(Path(path), lambda f: np.save(f, array, allow_pickle=False))
+        return
+    # numpy's rule: Fortran order only for an array that is not C-ordered too.
+    fortran = array.flags.f_contiguous and not array.flags.c_contiguous
+    order: Literal["C", "F"] = "F" if fortran else "C"
+    header = _npy_header(array.dtype, array.shape, fortran)
+    parts: list[bytes | memoryview]
+    if array.nbytes <= _ONE_WRITE:
+        parts = [header + array.tobytes(order=order)]
+    elif array.flags.c_contiguous or fortran:  # the array's memory as it is
+        parts = [header, array.reshape(-1, order=order).view(np.uint8).data]
+    else:
+        parts = [header, array.tobytes(order=order)]
+    fd, tmp = _create_temp(path)
+    try:
+        try:
+            for part in parts:
+                _write_all(fd, part)
+        finally:
+            os.close(fd)
+        if _commit_check is not None:
+            _commit_check()
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+#: The kinds of dtype whose ``.npy`` bytes :func:`save_npy` writes itself:
+#: booleans and numbers.
+_NUMBERS = "biufc"
+#: Arrays up to this many bytes are joined to their header and written at once.
+_ONE_WRITE = 1 << 20
+
+
+@functools.lru_cache(maxsize=256)
+def _npy_header(dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool) -> bytes:
+    """Return the ``.npy`` header :func:`numpy.save` writes for such an array."""
+    import numpy as np
+
+    fmt = np.lib.format
+    header = {
+        "descr": fmt.dtype_to_descr(dtype),
+        "fortran_order": fortran,
+        "shape": shape,
+    }
+    buffer = io.BytesIO()
+    try:
+        fmt.write_array_header_1_0(buffer, header)
+    except ValueError:  # a header of over 64 KiB: numpy's version 2.0
+        buffer = io.BytesIO()
+        fmt.write_array_header_2_0(buffer, header)
+    return buffer.getvalue()
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write all of ``data`` to ``fd`` (a write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def remove_files(paths: Iterable[Path]) -> list[Path]:

@@ -126,3 +126,34 @@ def test_a_forked_process_catches_its_notes_in_a_file_of_its_own() -> None:
         theirs = f.read().decode()
     assert mine == ["parent"]
     assert theirs == "child"
+
+
+@pytest.mark.parametrize("res_type", ["soxr_hq", "soxr_vhq", "soxr_qq"])
+@pytest.mark.parametrize(
+    ("orig_sr", "target_sr"), [(16000, 22050), (44100, 22050), (8000, 16000)]
+)
+def test_resample_equals_librosa_at_every_length_and_in_turn(
+    res_type: str, orig_sr: int, target_sr: int
+) -> None:
+    # Tiny files are resampled one after the other in a worker: each call
+    # must give librosa's numbers whatever came before it (no state kept),
+    # from a single sample up, mono and multichannel.
+    librosa = pytest.importorskip("librosa")
+    rng = np.random.default_rng(orig_sr + target_sr)
+    for n in (1, 2, 7, 800, 1103, 16001, 800):
+        for shape in ((n,), (2, n)):
+            y = rng.standard_normal(shape).astype(np.float32)
+            ours = audio.resample(
+                y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type
+            )
+            theirs = librosa.resample(
+                y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type
+            )
+            assert ours.dtype == np.float32
+            assert ours.flags.c_contiguous
+            assert (
+                ours.shape
+                == theirs.shape
+                == (*shape[:-1], -(-n * target_sr // orig_sr))
+            )
+            np.testing.assert_array_equal(ours, theirs)

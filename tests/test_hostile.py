@@ -491,6 +491,7 @@ def test_unreadable_file_and_folder_are_reported_as_nobody(shared_tmp: Path) -> 
 #: oom* start writing their output and then SIGKILL their own process.
 FAULT_HOOKS = """
 import os, signal, time
+from pathlib import Path
 import soundfile
 import melcli.pipeline
 import melcli.write
@@ -509,12 +510,12 @@ soundfile.SoundFile.__init__ = _hooked_open
 _save = melcli.write.save_npy
 
 def _hooked_save(path, array):
-    if path.name.startswith("oom"):
+    if os.path.basename(path).startswith("oom"):
         def half_then_die(f):
             f.write(b"\\x93NUMPY" + bytes(1000))
             f.flush()
             os.kill(os.getpid(), signal.SIGKILL)
-        melcli.write.atomic_write(path, half_then_die)
+        melcli.write.atomic_write(Path(path), half_then_die)
     return _save(path, array)
 
 melcli.write.save_npy = melcli.pipeline.save_npy = _hooked_save

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -36,6 +37,112 @@ def test_save_npy_keeps_a_strided_transposed_array(tmp_path: Path) -> None:
         np.load(tmp_path / "a.npy"),
         [[0, 6, 12, 18], [2, 8, 14, 20], [4, 10, 16, 22]],
     )
+
+
+def _arrays() -> list[np.ndarray]:
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((4, 6, 5)).astype(np.float32)
+    return [
+        base,  # C order
+        np.asfortranarray(base),  # Fortran order: written so
+        base[:, ::2, 1:].transpose(2, 0, 1),  # neither: written in C order
+        base[0, 0],  # one axis: both orders at once
+        base.astype(">f8"),  # not this machine's byte order
+        base.astype(np.float16)[..., :1],
+        np.array(3.5, np.float64),  # no axes
+        np.zeros((0, 128), np.float32),  # no elements
+        (base > 0),
+        base.astype(np.complex64),
+        np.arange(-5, 5, dtype=np.int16).reshape(2, 5),
+        # Over the single-write size: header and data written apart.
+        np.asfortranarray(rng.standard_normal((600, 900))),
+        rng.standard_normal((700, 800))[:, ::2],
+        np.array(["a", "bc"]),  # not numbers: through numpy.save itself
+        np.zeros(3, dtype=[("x", "<f4"), ("y", "<i2")]),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_arrays())))
+def test_save_npy_writes_the_bytes_numpy_save_writes(
+    tmp_path: Path, index: int
+) -> None:
+    array = _arrays()[index]
+    reference = tmp_path / "reference.npy"
+    np.save(reference, array, allow_pickle=False)
+
+    save_npy(tmp_path / "out" / "a.npy", array)
+
+    assert (tmp_path / "out" / "a.npy").read_bytes() == reference.read_bytes()
+    assert os.listdir(tmp_path / "out") == ["a.npy"]
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "a.npy"), array)
+
+
+def test_save_npy_takes_a_string_path(tmp_path: Path) -> None:
+    save_npy(str(tmp_path / "d" / "a.npy"), np.ones((2, 3), np.float32))
+    np.testing.assert_array_equal(np.load(tmp_path / "d" / "a.npy"), np.ones((2, 3)))
+    assert os.listdir(tmp_path / "d") == ["a.npy"]
+
+
+def test_save_npy_over_a_folder_fails_and_leaves_no_temp_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.npy").mkdir()
+    with pytest.raises(IsADirectoryError):
+        save_npy(tmp_path / "a.npy", np.zeros(3, np.float32))
+    assert os.listdir(tmp_path) == ["a.npy"]
+
+
+def test_save_npy_leaves_no_temp_file_when_stopped_before_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import melcli.write
+
+    path = tmp_path / "a.npy"
+    path.write_bytes(b"old contents")
+
+    def stop() -> None:
+        raise SystemExit(143)  # a worker whose run is gone (see runners)
+
+    monkeypatch.setattr(melcli.write, "_commit_check", stop)
+    with pytest.raises(SystemExit):
+        save_npy(path, np.zeros(3, np.float32))
+    assert path.read_bytes() == b"old contents"
+    assert os.listdir(tmp_path) == ["a.npy"]
+
+
+def test_save_npy_writes_on_after_a_short_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write = os.write
+    calls = []
+
+    def short(fd: int, data: bytes) -> int:
+        calls.append(len(data))
+        return write(fd, bytes(data)[:100])  # a system call may take only part
+
+    monkeypatch.setattr(os, "write", short)
+    array = np.arange(1000, dtype=np.float32).reshape(10, 100)
+    save_npy(tmp_path / "a.npy", array)
+    monkeypatch.undo()
+    assert len(calls) > 40
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), array)
+
+
+def test_save_npy_on_a_full_disk_keeps_the_old_file_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.npy"
+    path.write_bytes(b"old contents")
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OSError, match="No space left"):
+        save_npy(path, np.zeros(3, np.float32))
+    monkeypatch.undo()
+    assert path.read_bytes() == b"old contents"
+    assert os.listdir(tmp_path) == ["a.npy"]
 
 
 def test_save_npy_leaves_only_the_named_file(tmp_path: Path) -> None:
