@@ -124,6 +124,8 @@ def read_list(
             raw = Path(name).read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read {name}: {os_reason(exc)}") from None
+        except ValueError:  # a NUL in the name
+            raise UsageError(f"cannot read {name!r}: a NUL byte in its name") from None
         text = _decode(raw)
     else:
         stream = sys.stdin if not hasattr(source, "read") else source
@@ -170,6 +172,10 @@ def from_rows(
         where = f"line {line} of {name}"
         if not text:
             result.problems.append(Problem(Path(name), f"{where}: no path"))
+            continue
+        if "\0" in text:  # no file can have such a name (os.stat would raise)
+            shown = Path(text.replace("\0", "\N{SYMBOL FOR NULL}"))
+            result.problems.append(Problem(shown, f"{where}: the path holds a NUL byte"))
             continue
         joined = os.path.join(root_path, text)  # an absolute text stays as it is
         full = os.path.abspath(joined)  # normalised too
@@ -250,6 +256,13 @@ def _table(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, s
     except csv.Error as exc:
         raise UsageError(f"{name}: cannot read its header: {exc}") from None
     header = [h.strip() for h in header]
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        # A row is read as {column: cell}: one of the cells would be lost.
+        raise UsageError(
+            f"{name}: its header names the column{'s' if len(twice) > 1 else ''} "
+            f"{', '.join(map(repr, twice))} more than once; rename one"
+        )
     rows = []
     try:
         for cells in reader:
