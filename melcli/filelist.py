@@ -174,8 +174,8 @@ def from_rows(
             result.problems.append(Problem(Path(name), f"{where}: no path"))
             continue
         if "\0" in text:  # no file can have such a name (os.stat would raise)
-            shown = Path(text.replace("\0", "\N{SYMBOL FOR NULL}"))
-            result.problems.append(Problem(shown, f"{where}: the path holds a NUL byte"))
+            odd = Path(text.replace("\0", "\N{SYMBOL FOR NULL}"))
+            result.problems.append(Problem(odd, f"{where}: the path holds a NUL byte"))
             continue
         joined = os.path.join(root_path, text)  # an absolute text stays as it is
         full = os.path.abspath(joined)  # normalised too

@@ -108,6 +108,4 @@ def test_a_header_with_distinct_columns_keeps_every_cell(
         b'\xef\xbb\xbf"filename","category","fold"\r\n"a.wav","dog, big","1"\r\n'
     )
     listed = read_list(listing, root=audio)
-    assert [f.meta for f in listed.files] == [
-        (("category", "dog, big"), ("fold", "1"))
-    ]
+    assert [f.meta for f in listed.files] == [(("category", "dog, big"), ("fold", "1"))]
