@@ -30,7 +30,7 @@ import melcli
 from melcli import write
 from melcli.cli import cli
 from melcli.shard import merge
-from melcli.storage.tarshards import END_OF_ARCHIVE, ShardLost, ShardWriter
+from melcli.storage.tarshards import END_OF_ARCHIVE, ShardLost, ShardWriter, Slice
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -135,15 +135,18 @@ def test_a_failed_sample_leaves_the_earlier_ones_whole_on_disk(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    writer = ShardWriter(out, max_bytes=1 << 20)
+    writer = ShardWriter(out, max_bytes=1 << 30)
     writer.add("a", [("npy", b"x" * 700)])
     (tmp,) = out.iterdir()
     # After each sample the file on disk is a whole archive already.
     with tarfile.open(tmp) as tar:
         assert tar.getnames() == ["a.npy"]
-    missing = tmp_path / "gone.bin"
-    with pytest.raises(FileNotFoundError, match=r"gone\.bin"):
-        writer.add("b", [("npy", b"y" * 10), ("bin", missing)])
+    # A member of 2 MiB (copied in blocks) whose file ends early: the sample
+    # is torn part way through its bytes.
+    short = tmp_path / "short.bin"
+    short.write_bytes(b"s" * (3 << 19))
+    with pytest.raises(OSError, match="ends 524288 bytes early"):
+        writer.add("b", [("json", b"{}"), ("bin", Slice(short, 0, 2 << 20))])
     with tarfile.open(tmp) as tar:
         assert tar.getnames() == ["a.npy"]
     writer.add("c", [("npy", b"z" * 10)])

@@ -38,6 +38,9 @@ BLOCK = tarfile.BLOCKSIZE
 #: 10 KiB record: readers do not need it, and without it a shard's size tells
 #: exactly where its last sample ends (see ``dead_bytes`` in webdataset.py).
 END_OF_ARCHIVE = 2 * BLOCK
+#: Members up to this size are read whole and written with their header in
+#: one call; larger ones are copied in blocks (memory stays flat).
+_INLINE = 1 << 20
 #: The smallest ``--shard-size``: 10 KiB (tar's traditional record size).
 MIN_SHARD_BYTES = tarfile.RECORDSIZE
 
@@ -259,17 +262,24 @@ class ShardWriter:
         placed: dict[str, dict[str, list[int]]] = {key: {} for key, _ in samples}
         assert len(placed) == len(samples), "a group's keys must differ"
         try:
+            pieces: list[bytes] = []  # small members go out in one write
             for header, (key, suffix, data) in zip(headers, named, strict=True):
                 size = _size(data)
                 placed[key][suffix] = [self._offset + len(header), size]
-                _write_all(f, header)
-                _copy(data, f)
-                _write_all(f, b"\0" * (_padded(size) - size))
+                pieces.append(header)
+                if size <= _INLINE:
+                    pieces.append(_bytes_of(data, size))
+                else:
+                    _write_all(f, b"".join(pieces))
+                    pieces.clear()
+                    _copy(data, f, size)
+                pieces.append(b"\0" * (_padded(size) - size))
                 self._offset += len(header) + _padded(size)
             # The end of the archive follows each sample on disk: a sample is
             # whole in the file before it counts, and closing the shard writes
             # nothing (a full disk cannot fail it). The next sample overwrites it.
-            _write_all(f, b"\0" * END_OF_ARCHIVE)
+            pieces.append(b"\0" * END_OF_ARCHIVE)
+            _write_all(f, b"".join(pieces))
             f.seek(self._offset)
         except BaseException as exc:
             self._offset = start  # drop the torn sample, keep the earlier ones
@@ -389,15 +399,25 @@ def _write_all(f: RawIOBase, data: bytes) -> None:
         view = view[written:]
 
 
-def _copy(data: Data, f: RawIOBase) -> None:
+def _bytes_of(data: Data, size: int) -> bytes:
+    """Return the ``size`` bytes of a member (the size its tar header says)."""
+    if isinstance(data, bytes):
+        return data
+    path, offset = (data.path, data.offset) if isinstance(data, Slice) else (data, 0)
+    with open(path, "rb") as src:
+        src.seek(offset)
+        block = src.read(size)
+    if len(block) < size:
+        raise OSError(f"{path}: ends {size - len(block)} bytes early")
+    return block
+
+
+def _copy(data: Data, f: RawIOBase, size: int) -> None:
+    """Copy the ``size`` bytes of a large member to ``f`` in blocks."""
     if isinstance(data, bytes):
         _write_all(f, data)
         return
-    path, offset, size = (
-        (data.path, data.offset, data.size)
-        if isinstance(data, Slice)
-        else (data, 0, os.stat(data).st_size)
-    )
+    path, offset = (data.path, data.offset) if isinstance(data, Slice) else (data, 0)
     with open(path, "rb") as src:
         src.seek(offset)
         _copy_exact(src, f, size)
