@@ -156,3 +156,34 @@ def test_a_failed_sample_leaves_the_earlier_ones_whole_on_disk(
     assert closed.path.stat().st_size % 512 == 0
     with open(closed.path, "rb") as f:
         assert f.read()[-END_OF_ARCHIVE:] == bytes(END_OF_ARCHIVE)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="batch.take records the worker's written result when the shard "
+    "writer fails the sample (store_for_later returns None): for the integrator",
+)
+def test_a_sample_the_shard_writer_fails_is_counted_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(3):
+        sf.write(src / f"{k}.wav", tone(300.0 + 50 * k, sr=8000, seconds=0.2), 8000)
+    calls = []
+    add_group = ShardWriter.add_group
+
+    def full_once(self: ShardWriter, samples: list) -> list:  # type: ignore[type-arg]
+        calls.append(samples[0][0])
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return add_group(self, samples)
+
+    monkeypatch.setattr(ShardWriter, "add_group", full_once)
+    out = tmp_path / "out"
+    report = melcli.run([src], out, jobs=1, storage_format="webdataset")
+    assert report.count(melcli.Status.WRITTEN) == 2
+    assert [f.reason for f in report.failures] == [
+        "cannot write output: no space left on device"
+    ]
+    assert not list(out.glob("*.npy"))
