@@ -21,6 +21,7 @@ from conftest import tone
 
 import melcli
 from melcli.cli import cli
+from melcli.data import SpectrogramDataset
 from melcli.errors import UsageError
 from melcli.filelist import read_list
 
@@ -109,3 +110,63 @@ def test_a_header_with_distinct_columns_keeps_every_cell(
     )
     listed = read_list(listing, root=audio)
     assert [f.meta for f in listed.files] == [(("category", "dog, big"), ("fold", "1"))]
+
+
+# ------------------------------------------- UrbanSound8K: a path template
+@pytest.fixture
+def urbansound(tmp_path: Path) -> Path:
+    """UrbanSound8K's layout: audio/fold{fold}/{slice_file_name}, the CSV apart."""
+    root = tmp_path / "UrbanSound8K"
+    rows = [("100-3-0-0.wav", "1", "dog_bark"), ("200-1-0-0.wav", "2", "car_horn")]
+    for name, fold, _ in rows:
+        path = root / "audio" / f"fold{fold}" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, tone(440.0, sr=8000, seconds=0.3), 8000)
+    meta = root / "metadata" / "UrbanSound8K.csv"
+    meta.parent.mkdir()
+    lines = ["slice_file_name,fsID,fold,class"]
+    lines += [f"{name},{name[:3]},{fold},{label}" for name, fold, label in rows]
+    meta.write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_a_path_template_finds_files_in_their_fold_folders(
+    urbansound: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = invoke(
+        "mel",
+        "--files-from",
+        urbansound / "metadata" / "UrbanSound8K.csv",
+        "--path-column",
+        "fold{fold}/{slice_file_name}",
+        "--root",
+        urbansound / "audio",
+        "-o",
+        out,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (out / "fold1" / "100-3-0-0.npy").is_file()
+    assert (out / "fold2" / "200-1-0-0.npy").is_file()
+    ds = SpectrogramDataset(out, label_column="class")
+    assert ds.classes == ["car_horn", "dog_bark"]
+    assert [item.meta["slice_file_name"] for item in ds.items] == [
+        "100-3-0-0.wav",
+        "200-1-0-0.wav",
+    ]
+
+
+def test_a_template_naming_no_column_is_a_usage_error(urbansound: Path) -> None:
+    meta = urbansound / "metadata" / "UrbanSound8K.csv"
+    with pytest.raises(UsageError, match=r"has no column 'folds' \(in --path-column"):
+        read_list(meta, path_column="fold{folds}/{slice_file_name}")
+
+
+def test_a_row_with_an_empty_templated_cell_has_no_path(urbansound: Path) -> None:
+    meta = urbansound / "metadata" / "UrbanSound8K.csv"
+    meta.write_text(meta.read_text() + "300-1-0-0.wav,300,,car_horn\n")
+    listed = read_list(
+        meta, path_column="fold{fold}/{slice_file_name}", root=urbansound / "audio"
+    )
+    assert len(listed.files) == 2
+    assert [p.reason for p in listed.problems] == [f"line 4 of {meta}: no path"]

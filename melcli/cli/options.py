@@ -106,8 +106,9 @@ def _list_options(*, table: str, root: str) -> Callable[[F], F]:
             click.option(
                 "--path-column",
                 metavar="NAME",
-                help="The table column holding the paths. [default: 'path', else "
-                "the one column named like filename, file, audio...]",
+                help="The table column holding the paths, or a template naming "
+                "columns in braces: 'fold{fold}/{slice_file_name}'. [default: "
+                "'path', else the one column named like filename, file, audio...]",
             ),
             click.option(
                 "--root",
