@@ -34,7 +34,7 @@ from .manifest import (
     read_valid,
     write_entries,
 )
-from .outdir import LOCK_NAME
+from .outdir import LOCK_NAME, OutputLock
 from .params import MelParams
 from .report import display_path
 from .storage.webdataset import is_sample
@@ -225,8 +225,31 @@ def merge(
     shard can be run again and the parts merged again. A journal of an
     interrupted unsharded run is left alone (the next run folds it in).
 
-    Call it holding ``out``'s exclusive lock: no shard may be running.
+    It holds ``out``'s exclusive lock meanwhile, as ``melcli merge`` does.
+
+    Raises
+    ------
+    UsageError
+        If a run (a shard) is writing to ``out``.
     """
+    with OutputLock(out):
+        return _merge(
+            out,
+            sources=sources,
+            extensions=extensions,
+            include=include,
+            exclude=exclude,
+        )
+
+
+def _merge(
+    out: Path,
+    *,
+    sources: Sequence[str | os.PathLike[str]],
+    extensions: Iterable[str],
+    include: Sequence[str],
+    exclude: Sequence[str],
+) -> MergeReport:
     report = MergeReport()
     found: dict[tuple[int, int], Path] = {}
     for path in sorted(out.glob("manifest.shard-*-of-*.jsonl")):

@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import MelcliError, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import load_npy
+from .outdir import OutputLock, load_npy
 from .storage import webdataset
 from .storage.tarshards import Slice
 from .write import atomic_write
@@ -347,6 +347,9 @@ def write_stats(
     dest : path-like or None
         Where to write; ``OUT/stats.npz`` when omitted.
 
+    Without ``paths``, OUT's lock is held meanwhile, as ``melcli stats``
+    holds it: a run writing to OUT makes it raise ``UsageError``.
+
     Returns
     -------
     DatasetStats
@@ -354,7 +357,18 @@ def write_stats(
         float64, and ``count``, the number of frames.
     """
     out = Path(out)
-    stats = compute(arrays_of(out) if paths is None else paths)
+    if paths is None:  # OUT's own arrays: read while no run changes them
+        with OutputLock(out):
+            return _write_stats(out, arrays_of(out), dest)
+    return _write_stats(out, paths, dest)
+
+
+def _write_stats(
+    out: Path,
+    paths: Iterable[str | os.PathLike[str] | Slice],
+    dest: str | os.PathLike[str] | None,
+) -> DatasetStats:
+    stats = compute(paths)
     target = Path(dest) if dest is not None else out / STATS_NAME
     try:
         stats.save(target)

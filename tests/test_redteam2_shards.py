@@ -29,6 +29,8 @@ from conftest import tone
 import melcli
 from melcli import write
 from melcli.cli import cli
+from melcli.errors import UsageError
+from melcli.outdir import OutputLock
 from melcli.shard import merge
 from melcli.storage.tarshards import END_OF_ARCHIVE, ShardLost, ShardWriter, Slice
 
@@ -187,3 +189,23 @@ def test_a_sample_the_shard_writer_fails_is_counted_failed(
         "cannot write output: no space left on device"
     ]
     assert not list(out.glob("*.npy"))
+
+
+# ------------------------------------------- the API holds OUT's lock too
+def test_merge_from_python_holds_the_lock_as_the_command_does(sharded: Path) -> None:
+    with OutputLock(sharded), pytest.raises(UsageError, match="another melcli run"):
+        melcli.merge(sharded)
+    assert not (sharded / "manifest.jsonl").exists()
+    report = melcli.merge(sharded)
+    assert report.exit_code == 0
+    assert report.summary() == "merged 2 shards: 4 inputs (4 written)."
+
+
+def test_write_stats_from_python_holds_the_lock_as_the_command_does(
+    sharded: Path,
+) -> None:
+    assert melcli.merge(sharded).exit_code == 0
+    with OutputLock(sharded), pytest.raises(UsageError, match="another melcli run"):
+        melcli.write_stats(sharded)
+    assert not (sharded / "stats.npz").exists()
+    assert melcli.write_stats(sharded).count > 0
