@@ -170,3 +170,14 @@ def test_a_row_with_an_empty_templated_cell_has_no_path(urbansound: Path) -> Non
     )
     assert len(listed.files) == 2
     assert [p.reason for p in listed.problems] == [f"line 4 of {meta}: no path"]
+
+
+def test_a_header_quoted_in_an_error_cannot_forge_the_terminal(
+    audio: Path, tmp_path: Path
+) -> None:
+    listing = tmp_path / "meta.csv"
+    listing.write_bytes(b"na\x1b[31mme\xff,x\na.wav,1\n")
+    result = invoke("mel", "--files-from", listing, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "(its columns: na\\x1b[31mme\\xff, x)" in result.stderr
+    assert "\x1b" not in result.stderr

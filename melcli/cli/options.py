@@ -478,8 +478,10 @@ def read_listed(
         return None
     try:
         listed = read_list(files_from, path_column=path_column, root=root)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--files-from'") from None
+    except UsageError as exc:  # it may quote the list's header: escaped
+        raise click.BadParameter(
+            display_path(str(exc)), param_hint="'--files-from'"
+        ) from None
     if listed.problems and not listed.files:
         click.echo(
             f"warning: no file listed in {display_path(listed.name)} was found; "
