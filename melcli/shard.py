@@ -251,26 +251,7 @@ def _merge(
     exclude: Sequence[str],
 ) -> MergeReport:
     report = MergeReport()
-    found: dict[tuple[int, int], Path] = {}
-    for path in sorted(out.glob("manifest.shard-*-of-*.jsonl")):
-        match = _PART.fullmatch(path.name)
-        if not match:
-            continue
-        # The names are OUT's, so untrusted: melcli writes I < N, one name each.
-        index, count = int(match[1]), int(match[2])
-        if path.is_symlink() or not path.is_file():
-            report.errors.append(f"{path} is not a regular file: remove it")
-        elif index >= count:
-            report.errors.append(
-                f"{path} names shard {index} of {count}, which no run writes: remove it"
-            )
-        elif (index, count) in found:
-            report.errors.append(
-                f"{found[index, count]} and {path} are both shard {index} of "
-                f"{count}: remove the one you do not want"
-            )
-        else:
-            found[index, count] = path
+    found = _find_parts(out, report)
     parts = {index: path for (index, _), path in found.items()}
     counts = {count for _, count in found}
     report.parts = len(parts)
@@ -345,6 +326,35 @@ def _merge(
         return report
     report.written = True
     return report
+
+
+def _find_parts(out: Path, report: MergeReport) -> dict[tuple[int, int], Path]:
+    """Return the manifest parts in ``out`` by ``(index, count)``.
+
+    Their names are OUT's, so untrusted: melcli writes ``I < N``, one name
+    each; a part that is no regular file, numbered past its count or found
+    under two names is an error in ``report``.
+    """
+    found: dict[tuple[int, int], Path] = {}
+    for path in sorted(out.glob("manifest.shard-*-of-*.jsonl")):
+        match = _PART.fullmatch(path.name)
+        if not match:
+            continue
+        index, count = int(match[1]), int(match[2])
+        if path.is_symlink() or not path.is_file():
+            report.errors.append(f"{path} is not a regular file: remove it")
+        elif index >= count:
+            report.errors.append(
+                f"{path} names shard {index} of {count}, which no run writes: remove it"
+            )
+        elif (index, count) in found:
+            report.errors.append(
+                f"{found[index, count]} and {path} are both shard {index} of "
+                f"{count}: remove the one you do not want"
+            )
+        else:
+            found[index, count] = path
+    return found
 
 
 def _missing(present: list[int], count: int, *, shown: int = 10) -> str:
