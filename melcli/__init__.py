@@ -10,6 +10,7 @@ The Python API behind the ``melcli`` command::
     report = melcli.run(["audio/"], "features/", png=True)     # a whole batch
     print(report.summary())      # a second call: "0 written, 8 up to date."
     melcli.write_stats("features/")                            # features/stats.npz
+    melcli.merge("features/")     # after --shard I/N runs, as 'melcli merge'
     melcli.build_gallery("features/")          # features/gallery/index.html
 
 Importing melcli imports neither click nor matplotlib, and numpy only when a
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .presets import preset_params
     from .report import Report, Result, Status
     from .session import run
+    from .shard import merge
     from .stats import write_stats
 
 __version__ = "0.1.0"
@@ -61,6 +63,7 @@ _LAZY = {
     "mel_spectrogram": "pipeline",
     "process_one": "pipeline",
     "write_stats": "stats",
+    "merge": "shard",
 }
 
 
@@ -90,6 +93,7 @@ __all__ = [
     "__version__",
     "build_gallery",
     "mel_spectrogram",
+    "merge",
     "preset_params",
     "probe",
     "process_one",

@@ -23,6 +23,14 @@ libsndfile's frame count is not always a claim to check decoding against:
 
 - **NIST SPHERE**: the text header's ``sample_count``, which libsndfile does
   not compare with the data present.
+- **AVR**: the header's frame count, which libsndfile cuts down to the frames
+  present.
+- **VOC, MAT4, MAT5**: the blocks (data elements, matrices) are walked from
+  length to length: one running past the end of the file means it was cut.
+  libsndfile decodes what is there without a word.
+
+IRCAM, PAF, PVF and XI headers hold no length at all (the data runs to the
+end of the file): a file of theirs cut short cannot be told from a shorter one.
 
 Other formats (WAV, AIFF, AU, CAF, FLAC) are left to :mod:`melcli.audio`,
 which reads the claims libsndfile makes for them; no byte is read here for
@@ -316,6 +324,139 @@ def _nist(f: BinaryIO, frames: int) -> Claim:
     return Claim()
 
 
-_JUDGES = {"OGG": _ogg, "W64": _w64, "RF64": _rf64, "MP3": _mp3, "NIST": _nist}
+# ------------------------------------------------- AVR, VOC, MAT4, MAT5
+#: Blocks or elements walked at most in a VOC or MAT file before giving up
+#: (a whole file has a few; a crafted one must not make the walk long).
+_MAX_BLOCKS = 10_000
+
+
+def _avr(f: BinaryIO, frames: int) -> Claim:
+    """Read the frame count of an Audio Visual Research header (big-endian).
+
+    libsndfile reports the frames the file holds: a cut file would look whole.
+    """
+    head = f.read(30)
+    if len(head) < 30 or not head.startswith(b"2BIT"):
+        return Claim()
+    (claimed,) = struct.unpack_from(">I", head, 26)
+    return Claim(frames=max(frames, claimed), sized=True)
+
+
+def _voc(f: BinaryIO, frames: int) -> Claim:
+    """Walk the blocks of a Creative Voice file: the last must end in the file.
+
+    Each block but the terminator (type 0) has a 24-bit length; libsndfile
+    reports the frames present and only logs that the file "seems truncated".
+    """
+    head = f.read(26)
+    if len(head) < 26 or not head.startswith(b"Creative Voice File\x1a"):
+        return Claim()
+    size = os.fstat(f.fileno()).st_size
+    (pos,) = struct.unpack_from("<H", head, 20)
+    for _ in range(_MAX_BLOCKS):
+        f.seek(pos)
+        block = f.read(4)
+        if len(block) < 4 or block[0] not in _VOC_BLOCKS:
+            # The end, the terminator, or bytes after a block whose length
+            # its writer got wrong (sox's are 8 bytes short): no claim.
+            return Claim()
+        pos += 4 + int.from_bytes(block[1:4], "little")
+        if pos > size:
+            return Claim(cut="the last VOC block is cut off")
+    return Claim()
+
+
+#: The VOC block types that have a length (0 is the terminator).
+_VOC_BLOCKS = frozenset(range(1, 10))
+
+
+#: Bytes per value of a MAT4 matrix, by the precision digit of its type.
+_MAT4_SIZES = {0: 8, 1: 4, 2: 4, 3: 2, 4: 2, 5: 1}
+
+
+def _mat4(f: BinaryIO, frames: int) -> Claim:
+    """Walk the matrices of a MATLAB v4 file: the last must end in the file."""
+    size = os.fstat(f.fileno()).st_size
+    pos = 0
+    for _ in range(_MAX_BLOCKS):
+        if pos >= size:
+            return Claim()
+        f.seek(pos)
+        header = f.read(20)
+        if len(header) < 20:
+            return Claim(cut="the last MAT-file matrix is cut off")
+        fields = struct.unpack("<5i", header)
+        if not 0 <= fields[0] < 5000:  # the type's first digit: 1 = big-endian
+            fields = struct.unpack(">5i", header)
+        kind, rows, cols, imaginary, name = fields
+        width = _MAT4_SIZES.get(kind // 10 % 10)
+        if width is None or min(rows, cols, name) < 0:
+            return Claim()  # not a matrix header: not a claim either
+        pos += 20 + name + rows * cols * width * (2 if imaginary else 1)
+        if pos > size:
+            return Claim(cut="the last MAT-file matrix is cut off")
+    return Claim()
+
+
+def _mat5(f: BinaryIO, frames: int) -> Claim:
+    """Walk the data elements of a MATLAB v5 file: the last must end in the file."""
+    head = f.read(128)
+    if len(head) < 128:
+        return Claim()
+    order = {b"IM": "<", b"MI": ">"}.get(head[126:128])
+    if order is None:
+        return Claim()
+    size = os.fstat(f.fileno()).st_size
+    pos = 128
+    for _ in range(_MAX_BLOCKS):
+        if pos >= size:
+            return Claim()
+        f.seek(pos)
+        tag = f.read(8)
+        if len(tag) < 8:
+            return Claim(cut="the last MAT-file data element is cut off")
+        kind, length = struct.unpack(order + "II", tag)
+        if kind >> 16:  # a small element: tag and data in 8 bytes
+            pos += 8
+            continue
+        end = pos + 8 + length
+        # libsndfile's matrix claims 8 bytes more than its parts hold: the
+        # parts of a matrix (the samples are the last) are judged instead.
+        inner = (
+            _mat5_parts(f, pos + 8, min(end, size), size, order) if kind == 14 else ""
+        )
+        if inner or end > size + (8 if kind == 14 else 0):
+            return Claim(cut="the last MAT-file data element is cut off")
+        pos += 8 + -(-length // 8) * 8  # elements are padded to 8 bytes
+    return Claim()
+
+
+def _mat5_parts(f: BinaryIO, pos: int, end: int, size: int, order: str) -> str:
+    """Return "cut" if a part of a MAT5 matrix runs past the file's end."""
+    for _ in range(_MAX_BLOCKS):
+        if pos + 8 > end:
+            return ""
+        f.seek(pos)
+        kind, length = struct.unpack(order + "II", f.read(8))
+        if kind >> 16:
+            pos += 8
+            continue
+        if pos + 8 + length > size:
+            return "cut"
+        pos += 8 + -(-length // 8) * 8
+    return ""
+
+
+_JUDGES = {
+    "OGG": _ogg,
+    "W64": _w64,
+    "RF64": _rf64,
+    "MP3": _mp3,
+    "NIST": _nist,
+    "AVR": _avr,
+    "VOC": _voc,
+    "MAT4": _mat4,
+    "MAT5": _mat5,
+}
 #: The formats judged here; libsndfile's own claims serve for the others.
 JUDGED = frozenset(_JUDGES)

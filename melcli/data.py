@@ -19,7 +19,10 @@ manifest naming a path outside it is rejected when the dataset is made.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MelcliError, ParameterError
+from .errors import MelcliError, ParameterError, os_reason
 from .manifest import MANIFEST_NAME, Manifest, read_only_problem
+from .outdir import file_kind, load_npy
 from .stats import STATS_NAME
 from .storage import webdataset
 from .storage.tarshards import Slice
@@ -139,8 +143,11 @@ class SpectrogramDataset:
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         if normalize is not False:
-            stats = self.out / STATS_NAME if normalize is True else Path(normalize)
-            self.mean, self.std = _load_stats(stats)
+            # OUT's own file: a link in OUT is not followed.
+            if normalize is True:
+                self.mean, self.std = _load_stats(self.out / STATS_NAME, follow=False)
+            else:
+                self.mean, self.std = _load_stats(Path(normalize))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -150,10 +157,15 @@ class SpectrogramDataset:
         try:
             if isinstance(item.array, Slice):
                 mapped = webdataset.read_npy(item.array)
-            else:
-                mapped = np.load(item.array, mmap_mode="r", allow_pickle=False)
+            else:  # a FIFO or a crafted header in OUT: refused, not waited on
+                mapped = load_npy(item.array)
+            if mapped.dtype.kind not in "fiub":
+                raise ValueError(f"array of dtype {mapped.dtype}, not real numbers")
             x = np.array(mapped, dtype=np.float32)
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            reason = exc.strerror.lower() if exc.strerror else str(exc)
+            raise MelcliError(f"{item.array}: {reason}") from None
+        except ValueError as exc:
             raise MelcliError(f"{item.array}: {exc}") from None
         if self.mean is not None and self.std is not None:
             if x.ndim < 2 or x.shape[-2] != len(self.mean):
@@ -269,6 +281,14 @@ def _inside(out: Path, name: str, key: str) -> Path:
     return path
 
 
+def _real(values: object) -> np.ndarray:
+    """Return ``values`` as float64; raise ValueError unless real numbers."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "fiub":
+        raise ValueError(f"dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
 def _whole(n: object) -> bool:
     return isinstance(n, int) and not isinstance(n, bool) and n >= 0
 
@@ -281,16 +301,34 @@ def _sorted_classes(names: set[str]) -> list[str]:
         return sorted(names)
 
 
-def _load_stats(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``mean`` and ``std`` (float32) of a ``stats.npz``."""
+def _load_stats(path: Path, *, follow: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``mean`` and ``std`` (float32) of a ``stats.npz``.
+
+    Only a regular file is read (a FIFO is not waited on); with ``follow``
+    false, a symbolic link is not followed either.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
     try:
-        with np.load(path, allow_pickle=False) as stats:
-            mean = np.asarray(stats["mean"], dtype=np.float64)
-            std = np.asarray(stats["std"], dtype=np.float64)
-    except (OSError, ValueError, KeyError) as exc:
-        raise MelcliError(f"cannot read {path}: {exc}; run 'melcli stats'") from None
+        with os.fdopen(os.open(path, flags), "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise MelcliError(f"cannot read {path}: {file_kind(mode)}, not a file")
+            with np.load(f, allow_pickle=False) as stats:
+                mean = _real(stats["mean"])
+                std = _real(stats["std"])
+    except OSError as exc:
+        reason = "a symbolic link" if exc.errno == errno.ELOOP else os_reason(exc)
+        raise MelcliError(f"cannot read {path}: {reason}; run 'melcli stats'") from None
+    except (ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
+        # TypeError, AttributeError: an .npy file, not an .npz archive
+        raise MelcliError(
+            f"cannot read {path}: not the stats.npz of 'melcli stats' (with "
+            "arrays mean and std); run 'melcli stats'"
+        ) from None
     if mean.ndim != 1 or mean.shape != std.shape:
         raise MelcliError(f"{path}: mean and std are not one value per band")
+    if not np.isfinite(mean).all():
+        raise MelcliError(f"{path}: mean holds NaN or Inf values; run 'melcli stats'")
     tiny = np.finfo(np.float32).tiny
     std = np.where(np.isfinite(std) & (std > tiny), std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32)

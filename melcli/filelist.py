@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -104,7 +105,10 @@ def read_list(
         The list: a file, ``"-"`` for standard input, or an open text stream.
     path_column : str or None
         The column of a table that holds the paths. ``None``: ``path``, or
-        else the one column named like a file (:data:`PATH_COLUMNS`).
+        else the one column named like a file (:data:`PATH_COLUMNS`). A
+        template naming columns in braces makes each path from its row:
+        ``"fold{fold}/{slice_file_name}"`` (UrbanSound8K's layout); every
+        column then goes into ``meta``.
     root : path-like or None
         What relative paths are relative to, and what outputs mirror from.
         ``None``: the list's folder (the current folder for a stream).
@@ -124,6 +128,8 @@ def read_list(
             raw = Path(name).read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read {name}: {os_reason(exc)}") from None
+        except ValueError:  # a NUL in the name
+            raise UsageError(f"cannot read {name!r}: a NUL byte in its name") from None
         text = _decode(raw)
     else:
         stream = sys.stdin if not hasattr(source, "read") else source
@@ -135,6 +141,13 @@ def read_list(
     base = Path(root if root is not None else default_root)
     if table:
         header, rows = _table(text, name)
+        if path_column is not None and _FIELD.search(path_column):
+            fields = _template_fields(path_column, header, name)
+            listed = [
+                (line, _fill(path_column, row, fields), _meta(row, header, ""))
+                for line, row in rows
+            ]
+            return from_rows(listed, root=base, name=name, columns=tuple(header))
         column = _path_column(header, path_column, name)
         listed = [
             (line, row.get(column) or "", _meta(row, header, column))
@@ -170,6 +183,10 @@ def from_rows(
         where = f"line {line} of {name}"
         if not text:
             result.problems.append(Problem(Path(name), f"{where}: no path"))
+            continue
+        if "\0" in text:  # no file can have such a name (os.stat would raise)
+            odd = Path(text.replace("\0", "\N{SYMBOL FOR NULL}"))
+            result.problems.append(Problem(odd, f"{where}: the path holds a NUL byte"))
             continue
         joined = os.path.join(root_path, text)  # an absolute text stays as it is
         full = os.path.abspath(joined)  # normalised too
@@ -250,6 +267,13 @@ def _table(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, s
     except csv.Error as exc:
         raise UsageError(f"{name}: cannot read its header: {exc}") from None
     header = [h.strip() for h in header]
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        # A row is read as {column: cell}: one of the cells would be lost.
+        raise UsageError(
+            f"{name}: its header names the column{'s' if len(twice) > 1 else ''} "
+            f"{', '.join(map(repr, twice))} more than once; rename one"
+        )
     rows = []
     try:
         for cells in reader:
@@ -283,6 +307,32 @@ def _path_column(header: list[str], wanted: str | None, name: str) -> str:
         f"{name} has no path column; name it with --path-column (its columns: "
         f"{', '.join(header)})"
     )
+
+
+#: A ``{column}`` of a path template (``fold{fold}/{slice_file_name}``).
+_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+def _template_fields(template: str, header: list[str], name: str) -> list[str]:
+    """Return the columns ``template`` names; raise if one is not in the header."""
+    fields = _FIELD.findall(template)
+    unknown = [f for f in fields if f not in header]
+    if unknown:
+        raise UsageError(
+            f"{name} has no column {unknown[0]!r} (in --path-column "
+            f"{template!r}); its columns: {', '.join(header)}"
+        )
+    return fields
+
+
+def _fill(template: str, row: dict[str, str], fields: list[str]) -> str:
+    """Return ``template`` with each ``{column}`` replaced by the row's cell.
+
+    An empty cell makes no path (the line fails as having none).
+    """
+    if any(not row.get(f) for f in fields):
+        return ""
+    return _FIELD.sub(lambda m: row[m.group(1)], template)
 
 
 def _meta(

@@ -57,6 +57,11 @@ WINDOWS = (
 PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
 
 DTYPES = ("float32", "float16")
+#: The largest ``n_fft`` and ``n_mels``: past them the mel basis alone takes
+#: gigabytes (``n_fft=10**11`` asked numpy for 373 GiB), and no model's front
+#: end comes near (65536 samples is 1.5 s at 44.1 kHz; 2048 mel bands).
+MAX_N_FFT = 1 << 16
+MAX_N_MELS = 2048
 
 #: How a waveform shorter than ``clip_duration`` is completed (see melcli.clip).
 PADS = ("zeros", "repeat", "reflect")
@@ -323,7 +328,7 @@ class MelParams:
         if self.duration is not None:
             _positive("duration", self.duration)
         _choice("res_type", self.res_type, RES_TYPES)
-        _positive_int("n_fft", self.n_fft)
+        _positive_int("n_fft", self.n_fft, at_most=MAX_N_FFT)
         if self.win_length is not None:
             _positive_int("win_length", self.win_length)
             if self.win_length > self.n_fft:
@@ -342,7 +347,7 @@ class MelParams:
         _choice("window", self.window, WINDOWS)
         _choice("pad_mode", self.pad_mode, PAD_MODES)
         _positive("power", self.power)
-        _positive_int("n_mels", self.n_mels)
+        _positive_int("n_mels", self.n_mels, at_most=MAX_N_MELS)
         _non_negative("fmin", self.fmin)
         if self.fmax is not None:
             _positive("fmax", self.fmax)
@@ -682,9 +687,11 @@ def _non_negative(name: str, value: object) -> None:
         raise ParameterError(f"{name}={value!r} must not be negative", param=name)
 
 
-def _positive_int(name: str, value: object) -> None:
+def _positive_int(name: str, value: object, *, at_most: int | None = None) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ParameterError(f"{name}={value!r} must be a positive integer", param=name)
+    if at_most is not None and value > at_most:
+        raise ParameterError(f"{name}={value!r} must be at most {at_most}", param=name)
 
 
 def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:

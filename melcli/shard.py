@@ -34,7 +34,7 @@ from .manifest import (
     read_valid,
     write_entries,
 )
-from .outdir import LOCK_NAME
+from .outdir import LOCK_NAME, OutputLock
 from .params import MelParams
 from .report import display_path
 from .storage.webdataset import is_sample
@@ -225,24 +225,43 @@ def merge(
     shard can be run again and the parts merged again. A journal of an
     interrupted unsharded run is left alone (the next run folds it in).
 
-    Call it holding ``out``'s exclusive lock: no shard may be running.
+    It holds ``out``'s exclusive lock meanwhile, as ``melcli merge`` does.
+
+    Raises
+    ------
+    UsageError
+        If a run (a shard) is writing to ``out``.
     """
+    with OutputLock(out):
+        return _merge(
+            out,
+            sources=sources,
+            extensions=extensions,
+            include=include,
+            exclude=exclude,
+        )
+
+
+def _merge(
+    out: Path,
+    *,
+    sources: Sequence[str | os.PathLike[str]],
+    extensions: Iterable[str],
+    include: Sequence[str],
+    exclude: Sequence[str],
+) -> MergeReport:
     report = MergeReport()
-    parts: dict[int, Path] = {}
-    counts: set[int] = set()
-    for path in sorted(out.glob("manifest.shard-*-of-*.jsonl")):
-        match = _PART.fullmatch(path.name)
-        if match and (path.is_symlink() or not path.is_file()):
-            report.errors.append(f"{path} is not a regular file: remove it")
-        elif match:
-            parts[int(match[1])] = path
-            counts.add(int(match[2]))
+    found = _find_parts(out, report)
+    parts = {index: path for (index, _), path in found.items()}
+    counts = {count for _, count in found}
     report.parts = len(parts)
     if not parts:
         report.errors.append(
             f"no manifest parts (manifest.shard-*.jsonl) in {out}: nothing to merge "
             "(run 'melcli mel --shard I/N' into it first)"
         )
+        return report
+    if report.errors:
         return report
     if len(counts) > 1:
         report.errors.append(
@@ -253,11 +272,10 @@ def merge(
         return report
     (count,) = counts
     report.shards = count
-    missing = [i for i in range(count) if i not in parts]
+    missing = _missing(sorted(parts), count)
     if missing:
         report.errors.append(
-            f"no manifest part for shard {_ranges(missing)} of {count}: "
-            "run them, then merge"
+            f"no manifest part for shard {missing} of {count}: run them, then merge"
         )
     merged: dict[str, Entry] = {}
     owner: dict[str, int] = {}
@@ -310,15 +328,50 @@ def merge(
     return report
 
 
-def _ranges(numbers: list[int]) -> str:
-    """``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
-    spans: list[list[int]] = []
-    for n in numbers:
-        if spans and spans[-1][1] == n - 1:
-            spans[-1][1] = n
+def _find_parts(out: Path, report: MergeReport) -> dict[tuple[int, int], Path]:
+    """Return the manifest parts in ``out`` by ``(index, count)``.
+
+    Their names are OUT's, so untrusted: melcli writes ``I < N``, one name
+    each; a part that is no regular file, numbered past its count or found
+    under two names is an error in ``report``.
+    """
+    found: dict[tuple[int, int], Path] = {}
+    for path in sorted(out.glob("manifest.shard-*-of-*.jsonl")):
+        match = _PART.fullmatch(path.name)
+        if not match:
+            continue
+        index, count = int(match[1]), int(match[2])
+        if path.is_symlink() or not path.is_file():
+            report.errors.append(f"{path} is not a regular file: remove it")
+        elif index >= count:
+            report.errors.append(
+                f"{path} names shard {index} of {count}, which no run writes: remove it"
+            )
+        elif (index, count) in found:
+            report.errors.append(
+                f"{found[index, count]} and {path} are both shard {index} of "
+                f"{count}: remove the one you do not want"
+            )
         else:
-            spans.append([n, n])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+            found[index, count] = path
+    return found
+
+
+def _missing(present: list[int], count: int, *, shown: int = 10) -> str:
+    """Name the numbers below ``count`` not in the sorted ``present``.
+
+    ``[0, 4, 8], 10`` -> ``"1-3, 5-7, 9"``. The work is in the parts found,
+    not in ``count`` (a crafted part name may claim 10**12 shards); after
+    ``shown`` spans the rest is counted.
+    """
+    spans: list[tuple[int, int]] = []
+    for low, high in zip([-1, *present], [*present, count], strict=True):
+        if high - low > 1:
+            spans.append((low + 1, high - 1))
+    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans[:shown])
+    if len(spans) > shown:
+        text += f" and {len(spans) - shown} more ranges"
+    return text
 
 
 def with_shard(the_plan: Plan, shard: Shard | None) -> Plan:

@@ -24,7 +24,10 @@ far from it, so millions of frames at a large offset keep full precision.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +37,7 @@ import numpy as np
 
 from .errors import MelcliError, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
+from .outdir import OutputLock, load_npy
 from .storage import webdataset
 from .storage.tarshards import Slice
 from .write import atomic_write
@@ -77,6 +81,8 @@ class RunningStats:
         """
         if S.ndim < 2:
             raise MelcliError(f"array of shape {S.shape} has no (bands, frames) axes")
+        if S.dtype.kind not in "fiub":  # complex, text, records, dates...
+            raise MelcliError(f"array of dtype {S.dtype} does not hold real numbers")
         bands = S.reshape(-1, S.shape[-2], S.shape[-1])  # a view for .npy memmaps
         if self.n_bands is not None and bands.shape[1] != self.n_bands:
             raise MelcliError(
@@ -185,10 +191,12 @@ def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
         try:
             if isinstance(source, Slice):
                 S = webdataset.read_npy(source)
-            else:
-                S = np.load(source, mmap_mode="r", allow_pickle=False)
+            else:  # a FIFO or a crafted header in OUT: refused, not waited on
+                S = load_npy(source)
             running.add(S)
-        except (OSError, ValueError, MelcliError) as exc:
+        except OSError as exc:
+            raise MelcliError(f"{source}: {_os_problem(exc)}") from None
+        except (ValueError, MelcliError) as exc:
             raise MelcliError(f"{source}: {exc}") from None
         files.append(source)
     values = running.result()
@@ -200,6 +208,13 @@ def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
         count=int(values["count"]),
         files=files,
     )
+
+
+def _os_problem(exc: OSError) -> str:
+    """Say why an array could not be opened: ``a symbolic link, not a file``."""
+    if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+        return "a symbolic link, not a file"
+    return os_reason(exc) if exc.errno is not None else str(exc)
 
 
 @dataclass
@@ -308,9 +323,11 @@ def _walk_npy(out: Path) -> Iterator[Path]:
     for folder, dirs, files in os.walk(out):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            path = os.path.join(folder, name)
-            if name.endswith(".npy") and name[0] != "." and not os.path.islink(path):
-                yield Path(path)
+            if name.endswith(".npy") and name[0] != ".":
+                path = os.path.join(folder, name)
+                with contextlib.suppress(OSError):  # gone meanwhile
+                    if stat.S_ISREG(os.lstat(path).st_mode):  # no link, FIFO...
+                        yield Path(path)
 
 
 def write_stats(
@@ -330,6 +347,9 @@ def write_stats(
     dest : path-like or None
         Where to write; ``OUT/stats.npz`` when omitted.
 
+    Without ``paths``, OUT's lock is held meanwhile, as ``melcli stats``
+    holds it: a run writing to OUT makes it raise ``UsageError``.
+
     Returns
     -------
     DatasetStats
@@ -337,7 +357,18 @@ def write_stats(
         float64, and ``count``, the number of frames.
     """
     out = Path(out)
-    stats = compute(arrays_of(out) if paths is None else paths)
+    if paths is None:  # OUT's own arrays: read while no run changes them
+        with OutputLock(out):
+            return _write_stats(out, arrays_of(out), dest)
+    return _write_stats(out, paths, dest)
+
+
+def _write_stats(
+    out: Path,
+    paths: Iterable[str | os.PathLike[str] | Slice],
+    dest: str | os.PathLike[str] | None,
+) -> DatasetStats:
+    stats = compute(paths)
     target = Path(dest) if dest is not None else out / STATS_NAME
     try:
         stats.save(target)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,8 @@ def load_config(ctx: click.Context, path: Path | None) -> None:
     if not table:
         return
     keys = _option_keys(ctx.command)
+    flags = {p.name for p in ctx.command.params if getattr(p, "is_flag", False)}
+    lists = {p.name for p in ctx.command.params if p.multiple or p.nargs != 1}
     defaults = {}
     for key, value in table.items():
         if key not in keys:
@@ -72,18 +76,62 @@ def load_config(ctx: click.Context, path: Path | None) -> None:
         if isinstance(value, str) and name in _MULTIPLE:
             # As on the command line: ext = "wav,flac"; include = "dogs/*".
             value = value.split(",") if name == "extensions" else [value]
-        defaults[name] = value
+        kind = "flag" if name in flags else "list" if name in lists else ""
+        defaults[name] = _as_given(value, key, source, kind=kind)
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     ctx.meta["melcli.config"] = source
+
+
+def _as_given(value: Any, key: str, source: Path | None, *, kind: str) -> Any:
+    """Return a config value as click should see it, or refuse a table.
+
+    ``kind`` is ``"flag"``, ``"list"`` (an option taking several values) or
+    ``""``. A TOML value click would turn into a traceback instead of a
+    message is passed on as the text it stands for (``inf``, ``nan``;
+    ``true`` for an option that is no flag), so the option's own check words
+    the error, as for the same text in a ``MELCLI_*`` variable.
+    """
+    if isinstance(value, list) and kind == "list":
+        if any(isinstance(v, list | dict) for v in value):
+            raise click.BadParameter(
+                f"{key} in {source} holds a list or table, not plain values",
+                param_hint="'--config'",
+            )
+        return [_as_given(v, key, source, kind="") for v in value]
+    if isinstance(value, dict | list):
+        raise click.BadParameter(
+            f"{key} in {source} is a {'table' if isinstance(value, dict) else 'list'}"
+            ", not a value",
+            param_hint="'--config'",
+        )
+    if isinstance(value, bool):
+        return value if kind == "flag" else str(value).lower()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, int | float | str):
+        return value
+    return str(value)  # a TOML date or time: as written
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     import tomllib
 
     try:
-        with open(path, "rb") as f:
+        # Non-blocking: a FIFO named as the config file is read, not waited on.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise click.BadParameter(
+                    f"{path}: not a regular file", param_hint="'--config'"
+                )
             return tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise click.BadParameter(f"{path}: {reason}", param_hint="'--config'") from None
+    except UnicodeDecodeError:
+        raise click.BadParameter(
+            f"{path}: not UTF-8 text, as TOML must be", param_hint="'--config'"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
         raise click.BadParameter(f"{path}: {exc}", param_hint="'--config'") from None
 
 

@@ -10,7 +10,6 @@ import click
 from .. import shard as sharding
 from ..errors import MelcliError
 from ..report import display_path
-from ..session import locked
 from .console import echo_error, one_line
 from .group import CannotStart, cli
 from .options import chosen_extensions, selection_options
@@ -41,14 +40,13 @@ def merge(
     shards).
     """
     try:
-        with locked(out):
-            report = sharding.merge(
-                out,
-                sources=src,
-                extensions=chosen_extensions(extensions),
-                include=include,
-                exclude=exclude,
-            )
+        report = sharding.merge(
+            out,
+            sources=src,
+            extensions=chosen_extensions(extensions),
+            include=include,
+            exclude=exclude,
+        )
     except MelcliError as exc:
         raise CannotStart(str(exc)) from None
     for warning in report.warnings:

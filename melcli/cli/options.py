@@ -106,8 +106,9 @@ def _list_options(*, table: str, root: str) -> Callable[[F], F]:
             click.option(
                 "--path-column",
                 metavar="NAME",
-                help="The table column holding the paths. [default: 'path', else "
-                "the one column named like filename, file, audio...]",
+                help="The table column holding the paths, or a template naming "
+                "columns in braces: 'fold{fold}/{slice_file_name}'. [default: "
+                "'path', else the one column named like filename, file, audio...]",
             ),
             click.option(
                 "--root",
@@ -477,8 +478,10 @@ def read_listed(
         return None
     try:
         listed = read_list(files_from, path_column=path_column, root=root)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--files-from'") from None
+    except UsageError as exc:  # it may quote the list's header: escaped
+        raise click.BadParameter(
+            display_path(str(exc)), param_hint="'--files-from'"
+        ) from None
     if listed.problems and not listed.files:
         click.echo(
             f"warning: no file listed in {display_path(listed.name)} was found; "

@@ -25,6 +25,7 @@ import tarfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from io import RawIOBase
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,6 +38,9 @@ BLOCK = tarfile.BLOCKSIZE
 #: 10 KiB record: readers do not need it, and without it a shard's size tells
 #: exactly where its last sample ends (see ``dead_bytes`` in webdataset.py).
 END_OF_ARCHIVE = 2 * BLOCK
+#: Members up to this size are read whole and written with their header in
+#: one call; larger ones are copied in blocks (memory stays flat).
+_INLINE = 1 << 20
 #: The smallest ``--shard-size``: 10 KiB (tar's traditional record size).
 MIN_SHARD_BYTES = tarfile.RECORDSIZE
 
@@ -165,6 +169,18 @@ class ClosedShard:
     samples: list[tuple[str, Placement]] = field(default_factory=list)
 
 
+class ShardLost(OSError):
+    """A shard could not be written, and the samples it held with it.
+
+    ``shard`` is the shard that was being written (not in OUT); the error
+    number and message are those of the cause (``ENOSPC``...).
+    """
+
+    def __init__(self, shard: ClosedShard, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.shard = shard
+
+
 class ShardWriter:
     """Append samples to size-bounded tar shards in ``out``.
 
@@ -246,20 +262,37 @@ class ShardWriter:
         placed: dict[str, dict[str, list[int]]] = {key: {} for key, _ in samples}
         assert len(placed) == len(samples), "a group's keys must differ"
         try:
+            pieces: list[bytes] = []  # small members go out in one write
             for header, (key, suffix, data) in zip(headers, named, strict=True):
-                f.write(header)
                 size = _size(data)
                 placed[key][suffix] = [self._offset + len(header), size]
-                _copy(data, f)
-                f.write(b"\0" * (_padded(size) - size))
+                pieces.append(header)
+                if size <= _INLINE:
+                    pieces.append(_bytes_of(data, size))
+                else:
+                    _write_all(f, b"".join(pieces))
+                    pieces.clear()
+                    _copy(data, f, size)
+                pieces.append(b"\0" * (_padded(size) - size))
                 self._offset += len(header) + _padded(size)
-        except BaseException:
+            # The end of the archive follows each sample on disk: a sample is
+            # whole in the file before it counts, and closing the shard writes
+            # nothing (a full disk cannot fail it). The next sample overwrites it.
+            pieces.append(b"\0" * END_OF_ARCHIVE)
+            _write_all(f, b"".join(pieces))
+            f.seek(self._offset)
+        except BaseException as exc:
             self._offset = start  # drop the torn sample, keep the earlier ones
-            try:
+            try:  # over blocks the file holds already: no new space needed
                 f.seek(start)
+                _write_all(f, b"\0" * END_OF_ARCHIVE)
                 f.truncate()
-            except OSError:
+                f.seek(start)
+            except OSError:  # the earlier samples go too
+                lost = shard
                 self.abort()
+                if isinstance(exc, OSError):
+                    raise ShardLost(lost, exc) from None
             raise
         first = samples[0][0]
         group = placed if len(samples) > 1 else {}
@@ -284,22 +317,42 @@ class ShardWriter:
             self._file.discard()
         self._file = self._open = None
 
-    def _current(self) -> tuple[BinaryIO, ClosedShard]:
+    def _current(self) -> tuple[RawIOBase, ClosedShard]:
+        """Return the open shard, opening one if none is; unbuffered.
+
+        Unbuffered, so that a write that failed (a full disk) is not retried
+        by a later flush: what :meth:`add_group` wrote is on disk or failed.
+        """
         if self._file is None or self._open is None:
             name = shard_name(self.next_index, prefix=self.prefix)
             self.next_index += 1
             self._file = AtomicFile(self.out / name)
             self._open = ClosedShard(name=name, path=self.out / name)
             self._offset = 0
-        return self._file.file, self._open
+        raw: RawIOBase = self._file.file.raw  # type: ignore[attr-defined]
+        return raw, self._open
 
     def _close(self) -> ClosedShard:
-        assert self._file is not None
-        assert self._open is not None
-        self._file.file.write(b"\0" * END_OF_ARCHIVE)
-        self._file.commit()
-        closed = self._open
-        self._file = self._open = None
+        """Finish the open shard and rename it into place.
+
+        Raises
+        ------
+        ShardLost
+            If it cannot be written (a full disk): its temporary file is
+            deleted, and the writer is ready to open the next shard.
+        """
+        file, closed = self._file, self._open
+        assert file is not None
+        assert closed is not None
+        self._file = self._open = None  # whatever happens, this one is done
+        try:  # the end of the archive is written already (see add_group)
+            file.commit()
+        except OSError as exc:
+            file.discard()
+            raise ShardLost(closed, exc) from None
+        except BaseException:
+            file.discard()
+            raise
         return closed
 
 
@@ -336,26 +389,46 @@ def _size(data: Data) -> int:
     return os.stat(data).st_size
 
 
-def _copy(data: Data, f: BinaryIO) -> None:
+def _write_all(f: RawIOBase, data: bytes) -> None:
+    """Write all of ``data`` to the unbuffered ``f`` (which may write less)."""
+    view = memoryview(data)
+    while view:
+        written = f.write(view)
+        if not written:  # None: would block (not on a regular file)
+            raise OSError(f"cannot write to {getattr(f, 'name', 'a shard')}")
+        view = view[written:]
+
+
+def _bytes_of(data: Data, size: int) -> bytes:
+    """Return the ``size`` bytes of a member (the size its tar header says)."""
     if isinstance(data, bytes):
-        f.write(data)
+        return data
+    path, offset = (data.path, data.offset) if isinstance(data, Slice) else (data, 0)
+    with open(path, "rb") as src:
+        src.seek(offset)
+        block = src.read(size)
+    if len(block) < size:
+        raise OSError(f"{path}: ends {size - len(block)} bytes early")
+    return block
+
+
+def _copy(data: Data, f: RawIOBase, size: int) -> None:
+    """Copy the ``size`` bytes of a large member to ``f`` in blocks."""
+    if isinstance(data, bytes):
+        _write_all(f, data)
         return
-    path, offset, size = (
-        (data.path, data.offset, data.size)
-        if isinstance(data, Slice)
-        else (data, 0, os.stat(data).st_size)
-    )
+    path, offset = (data.path, data.offset) if isinstance(data, Slice) else (data, 0)
     with open(path, "rb") as src:
         src.seek(offset)
         _copy_exact(src, f, size)
 
 
-def _copy_exact(src: BinaryIO, dst: BinaryIO, size: int) -> None:
+def _copy_exact(src: BinaryIO, dst: RawIOBase, size: int) -> None:
     while size > 0:
         block = src.read(min(size, 1 << 20))
         if not block:
             raise OSError(f"{src.name}: ends {size} bytes early")
-        dst.write(block)
+        _write_all(dst, block)
         size -= len(block)
 
 
@@ -374,6 +447,7 @@ __all__ = [
     "ClosedShard",
     "Data",
     "Placement",
+    "ShardLost",
     "ShardWriter",
     "Slice",
     "iter_members",

@@ -38,6 +38,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,9 +46,9 @@ from urllib.parse import unquote_to_bytes
 
 from .. import interrupts, segment
 from ..discover import Job, Task
-from ..errors import describe_exception
+from ..errors import describe_exception, os_reason
 from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
-from ..outdir import OutDir, npy_header
+from ..outdir import OutDir, file_kind, npy_header
 from ..params import MelParams
 from ..report import Result, Status
 from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
@@ -57,6 +58,7 @@ from .tarshards import (
     ClosedShard,
     Data,
     Placement,
+    ShardLost,
     ShardWriter,
     Slice,
     list_shards,
@@ -147,6 +149,8 @@ class SampleStore:
         self._origin: dict[Path, Job] = {}
         self._pending: dict[str, tuple[Result, Job]] = {}
         self._moving: dict[str, str] = {}
+        #: Results counted as written whose shard could not be written, and why.
+        self.lost: list[tuple[Result, str]] = []
         self._fingerprint = params.fingerprint()
         self._settings = {
             **params.to_dict(),
@@ -213,6 +217,8 @@ class SampleStore:
             key = samples[0][0]
             self._recorded(self.writer.add_group(samples))
         except OSError as exc:
+            if isinstance(exc, ShardLost):
+                self._lost(exc)
             return dataclasses.replace(
                 result,
                 status=Status.FAILED,
@@ -229,7 +235,23 @@ class SampleStore:
     def close(self) -> None:
         """Close the open shard and record its samples."""
         with interrupts.deferred():
-            self._recorded(self.writer.close())
+            try:
+                self._recorded(self.writer.close())
+            except ShardLost as exc:
+                self._lost(exc)
+
+    def _lost(self, exc: ShardLost) -> None:
+        """Forget the samples of a shard that could not be written.
+
+        Nothing is recorded for them, so the next run builds them again; a
+        copy made by :meth:`compact` leaves its entry at its old place. Each
+        lost result is kept in :attr:`lost` with the reason.
+        """
+        for key, _ in exc.shard.samples:
+            pending = self._pending.pop(key, None)
+            if pending is not None:
+                self.lost.append((pending[0], f"{exc.shard.name}: {os_reason(exc)}"))
+            self._moving.pop(key, None)
 
     def abort(self) -> None:
         """Drop the open shard: its samples are rebuilt by the next run."""
@@ -345,7 +367,13 @@ class SampleStore:
             # need not be among its "samples").
             self._moving[group[0][0]] = mkey
             with interrupts.deferred():
-                self._recorded(self.writer.add_group(group))
+                try:
+                    self._recorded(self.writer.add_group(group))
+                except OSError as exc:  # a full disk: the old shard stays
+                    self._moving.pop(group[0][0], None)
+                    if isinstance(exc, ShardLost):
+                        self._lost(exc)
+                    return
 
     def _moved(
         self,
@@ -423,7 +451,18 @@ def read_npy(member: Slice) -> np.ndarray:
     """
     import numpy as np
 
-    with open(member.path, "rb") as f:
+    # The shard is OUT's: a FIFO, device or link in its place is refused, not
+    # waited on nor followed; a member past its end (a cut shard) is refused.
+    fd = os.open(member.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
+        if member.offset + member.size > st.st_size:
+            raise ValueError(
+                f"the shard ends at byte {st.st_size}, before the member's end "
+                f"(byte {member.offset + member.size}): cut short?"
+            )
         f.seek(member.offset)
         shape, fortran, dtype, nbytes = npy_header(f)
         data = f.tell()
