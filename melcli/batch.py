@@ -597,8 +597,9 @@ class _Run:
             remove_temp_files(task.job.outputs)
         if self.writer.records_later:
             stored = self.store_for_later(task, outcome)
-            if stored is not None:
+            if stored is not None and stored.status is Status.WRITTEN:
                 return stored  # in the manifest once the writer says
+            outcome = stored or outcome  # failed by the writer, or not written
             task = dataclasses.replace(task, job=self.writer.original(task.job))
         if isinstance(outcome, BaseException):
             outcome = Result(
@@ -614,7 +615,10 @@ class _Run:
     def store_for_later(
         self, task: Task, outcome: Result | BaseException
     ) -> Result | None:
-        """Store a written result with the writer and count it; None if not stored.
+        """Store a written result with the writer and count it.
+
+        Returns the stored result; a failure (the worker's, or the writer's:
+        a full disk) for :meth:`take` to record; None otherwise.
 
         What a task whose result is not stored left is discarded.
         """
@@ -633,6 +637,8 @@ class _Run:
                 return outcome
         self.writer.discard(staged)
         self.handed.settle(task)
+        if isinstance(outcome, Result) and outcome.status is Status.FAILED:
+            return outcome  # take() records it, not the worker's "written"
         return None
 
 

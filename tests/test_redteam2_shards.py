@@ -160,11 +160,6 @@ def test_a_failed_sample_leaves_the_earlier_ones_whole_on_disk(
         assert f.read()[-END_OF_ARCHIVE:] == bytes(END_OF_ARCHIVE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="batch.take records the worker's written result when the shard "
-    "writer fails the sample (store_for_later returns None): for the integrator",
-)
 def test_a_sample_the_shard_writer_fails_is_counted_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
