@@ -18,10 +18,13 @@ no network):
   draws only the pages that changed; files no page uses any more are removed;
 - waveforms: each input's min/max envelope is in the data pages (drawn on a
   canvas), with its peak and RMS level: the run recorded them in the
-  manifest (:mod:`melcli.waveform`). For an entry without them (an OUT from
-  an older melcli, a file too long for memory) the envelope is read from the
-  source file, and ``cache.json`` keeps it by source and recorded size and
-  mtime, so a re-run reads only the sources that changed.
+  manifest (:mod:`melcli.waveform`). An entry without them (an OUT from an
+  older melcli, a file too long for memory) has no waveform, unless
+  ``read_sources`` is set: then the envelope is read from the source file
+  the manifest names, and ``cache.json`` keeps it by source and recorded size
+  and mtime, so a re-run reads only the sources that changed. Not by default:
+  the manifest is untrusted, and a crafted one could name any file on the
+  machine (its envelope would be copied into OUT).
 
 Everything in OUT is untrusted: names and reasons reach the page as JSON with
 ``<``, ``>`` and ``&`` escaped, and the page sets them as text, never as
@@ -106,6 +109,9 @@ class GalleryReport:
     notes : list of str
         Inputs whose picture or waveform could not be made, and why (the page
         says so on their card too).
+    unrecorded : int
+        Inputs shown without a waveform because the run recorded none and
+        ``read_sources`` was not set.
     """
 
     index: Path
@@ -118,6 +124,7 @@ class GalleryReport:
     from_run: int = 0
     removed: int = 0
     notes: list[str] = field(default_factory=list)
+    unrecorded: int = 0
 
 
 #: Called with (done, total) as inputs are processed.
@@ -129,6 +136,7 @@ def build_gallery(
     *,
     group_by: str | None = None,
     waveforms: bool = True,
+    read_sources: bool = False,
     page_size: int = PAGE_SIZE,
     jobs: int | None = None,
     progress: Progress | None = None,
@@ -145,9 +153,12 @@ def build_gallery(
         entries without it form the group ``(no COLUMN)``. None: by the
         ``label`` column when entries have one, else by folder.
     waveforms : bool
-        Show each input's waveform envelope: the one the run recorded, else
-        read from its source file (once, then kept in ``cache.json`` until
-        the file changes).
+        Show each input's waveform envelope, the one the run recorded.
+    read_sources : bool
+        For an input the run recorded no envelope of (an older OUT, a file
+        too long to hold), read it from the source file the manifest names
+        (once, then kept in ``cache.json`` until the file changes). Only for
+        an OUT you trust: the manifest names the files read.
     page_size : int
         Inputs per page.
     jobs : int or None
@@ -185,7 +196,7 @@ def build_gallery(
         index=gallery / "index.html",
         notes=[read_only_problem(p) for p in manifest.problems],
     )
-    maker = _Maker(root, gallery, waveforms=waveforms)
+    maker = _Maker(root, gallery, waveforms=waveforms, read_sources=read_sources)
     chunks = [cards[i : i + page_size] for i in range(0, len(cards), page_size)]
     labels = [[_group_of(e, column) for e in chunk] for chunk in chunks]
     pages: list[list[dict[str, Any]]] = []
@@ -198,6 +209,7 @@ def build_gallery(
         waves.update(page.waves)
         report.drawn += page.drawn
         report.reused += page.reused
+        report.unrecorded += page.unrecorded
         report.notes.extend(page.notes)
     blob = _script_json({"version": THUMB_VERSION, "waves": waves}).encode("ascii")
     atomic_write(gallery / CACHE_NAME, functools.partial(_write_all, data=blob))
@@ -290,12 +302,15 @@ class _Maker:
     source and recorded size and mtime.
     """
 
-    def __init__(self, out: Path, gallery: Path, *, waveforms: bool) -> None:
+    def __init__(
+        self, out: Path, gallery: Path, *, waveforms: bool, read_sources: bool
+    ) -> None:
         self.out = out
         self.real_out = os.path.realpath(out)
         self.gallery = gallery
         self.real_gallery = os.path.realpath(gallery)
         self.waveforms = waveforms
+        self.read_sources = read_sources
         self.waves_before = _read_cache(gallery / CACHE_NAME)
         self.done = _PageDone()
 
@@ -327,10 +342,12 @@ class _Maker:
         source = _source(entry)
         if source is not None and os.path.isfile(source):
             record["a"] = self._url(source)
-            if self.waveforms and wave is None:
+            if self.waveforms and wave is None and self.read_sources:
                 self._waveform(card, source, entry.get("input"))
         else:
             card.notes.append("source file not found")
+        if self.waveforms and wave is None and not self.read_sources:
+            self.done.unrecorded += 1
         return card
 
     def page(self, entries: list[Entry], groups: list[str]) -> _PageDone:
@@ -466,6 +483,7 @@ class _PageDone:
     waves: dict[str, str] = field(default_factory=dict)
     drawn: int = 0
     reused: int = 0
+    unrecorded: int = 0
     notes: list[str] = field(default_factory=list)
 
 

@@ -418,16 +418,49 @@ def test_older_outputs_without_waveforms_read_the_sources_once(
     entries = [json.loads(line) for line in path.read_text().splitlines()]
     recorded = {e["source"]: e.pop("wave") for e in entries}
     path.write_text("".join(json.dumps(e) + "\n" for e in entries))  # an older OUT
-    first = build_gallery(out)
+    first = build_gallery(out, read_sources=True)
     assert (first.drawn, first.reused) == (2 + 2, 0)  # 2 pictures, 2 waveforms read
+    assert first.unrecorded == 0
     items = {item["n"]: item for item in pages(out / "gallery")}
     for name, wave in recorded.items():
         read = waveform.decode(items[name]["v"])
         np.testing.assert_allclose(read, waveform.decode(wave["env"]), atol=0.04)
         assert "pk" not in items[name]  # levels: only what the run recorded
-    again = build_gallery(out)
+    again = build_gallery(out, read_sources=True)
     assert (again.drawn, again.reused) == (0, 2 + 2)  # kept in cache.json
     assert [i["v"] for i in pages(out / "gallery")] == [i["v"] for i in items.values()]
+
+
+def test_sources_a_manifest_names_are_not_read_unless_asked(
+    write_audio: WriteAudio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A crafted (or older) manifest without "wave" names a file outside OUT:
+    # by default its samples are not read, nor copied into OUT's pages.
+    write_audio("a/tone.wav", tone(300.0))
+    secret = write_audio("secret.wav", noise(seed=9), root=tmp_path / "elsewhere")
+    src, out = tmp_path / "audio", tmp_path / "out"
+    run(src, out)
+    path = out / "manifest.jsonl"
+    (entry,) = [json.loads(line) for line in path.read_text().splitlines()]
+    del entry["wave"]
+    entry["source"] = entry["source_abs"] = str(secret)
+    path.write_text(json.dumps(entry) + "\n")
+    read: list[str] = []
+    monkeypatch.setattr("melcli.gallery._wave_data", lambda s: read.append(s) or "")
+
+    report = build_gallery(out)
+    assert read == []
+    assert report.unrecorded == 1
+    assert all("v" not in item for item in pages(out / "gallery"))
+    result = invoke("gallery", out)
+    assert result.exit_code == 0, result.stderr
+    assert "1 input shown without a waveform" in result.stderr
+    assert "--read-sources" in result.stderr
+    assert read == []
+
+    report = build_gallery(out, read_sources=True)
+    assert read == [str(secret)]
+    assert report.unrecorded == 0
 
 
 def test_clipped_inputs_are_flagged(write_audio: WriteAudio, tmp_path: Path) -> None:

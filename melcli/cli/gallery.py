@@ -31,8 +31,14 @@ from .group import cli
     "--waveforms/--no-waveforms",
     default=True,
     show_default=True,
-    help="Draw each input's waveform, from the levels the run recorded (an "
-    "older OUT without them: read from each source once, kept until it changes).",
+    help="Draw each input's waveform, from the levels the run recorded.",
+)
+@click.option(
+    "--read-sources",
+    is_flag=True,
+    help="For inputs the run recorded no waveform of (an OUT from an older "
+    "melcli, files too long to hold), read it from the source files the "
+    "manifest names, once (kept until they change). Only for an OUT you trust.",
 )
 @click.option(
     "-j",
@@ -43,7 +49,12 @@ from .group import cli
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def gallery(
-    out: Path, group_by: str | None, waveforms: bool, jobs: int | None, quiet: bool
+    out: Path,
+    group_by: str | None,
+    waveforms: bool,
+    read_sources: bool,
+    jobs: int | None,
+    quiet: bool,
 ) -> None:
     """Write OUT/gallery/index.html: look at and listen to the run's inputs.
 
@@ -61,7 +72,13 @@ def gallery(
     from ..gallery import build_gallery
 
     try:
-        report = build_gallery(out, group_by=group_by, waveforms=waveforms, jobs=jobs)
+        report = build_gallery(
+            out,
+            group_by=group_by,
+            waveforms=waveforms,
+            read_sources=read_sources,
+            jobs=jobs,
+        )
     except ParameterError as exc:
         message = str(exc).replace("group_by=", "", 1)
         raise click.BadParameter(message, param_hint="'--group-by'") from None
@@ -71,6 +88,14 @@ def gallery(
     if not quiet:
         for note in report.notes:
             click.echo(f"note: {display_path(one_line(note))}", err=True)
+        if report.unrecorded:
+            click.echo(
+                f"note: {plural(report.unrecorded, 'input')} shown without a "
+                "waveform: the run recorded none (an OUT from an older melcli, "
+                "or files too long to hold); --read-sources reads them from the "
+                "source files the manifest names",
+                err=True,
+            )
         click.echo(f"{display_path(report.index)}: {summary(report)}", err=True)
 
 
