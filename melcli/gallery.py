@@ -152,13 +152,11 @@ def build_gallery(
         by that column of the entries' ``meta`` labels (``--files-from``);
         entries without it form the group ``(no COLUMN)``. None: by the
         ``label`` column when entries have one, else by folder.
-    waveforms : bool
-        Show each input's waveform envelope, the one the run recorded.
-    read_sources : bool
-        For an input the run recorded no envelope of (an older OUT, a file
-        too long to hold), read it from the source file the manifest names
-        (once, then kept in ``cache.json`` until the file changes). Only for
-        an OUT you trust: the manifest names the files read.
+    waveforms, read_sources : bool
+        Show each input's waveform envelope, the one the run recorded; with
+        ``read_sources``, for an input without one (an older OUT, a file too
+        long to hold), read from the source file the manifest names (kept in
+        ``cache.json``). Only for an OUT you trust: the manifest names them.
     page_size : int
         Inputs per page.
     jobs : int or None
@@ -174,11 +172,9 @@ def build_gallery(
     Raises
     ------
     MelcliError
-        If ``out`` has no manifest, or ``OUT/gallery`` leads out of OUT or
-        cannot be written.
+        If ``out`` has no manifest, or ``OUT/gallery`` is outside OUT or unwritable.
     ParameterError
-        If ``group_by`` is a column no entry's ``meta`` has (the message lists
-        those there are); nothing is written.
+        If no entry's ``meta`` has the column ``group_by`` (nothing is written).
     """
     if page_size < 1:
         raise MelcliError(f"page_size={page_size!r} must be a positive integer")
