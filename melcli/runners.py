@@ -70,9 +70,13 @@ class Runner(Protocol):
 class SerialRunner:
     """Runs everything in this process, in order (``-j 1``)."""
 
-    def __init__(self, *, notes: Sequence[str] = ()) -> None:
+    def __init__(
+        self, *, notes: Sequence[str] = (), preload: Sequence[str] = ()
+    ) -> None:
         #: What the run should be told (a pool that did not fit, see make_runner).
         self.notes = list(notes)
+        #: Modules imported before the first item, with Ctrl-C held (below).
+        self.preload = list(preload)
         self.late: list[tuple[Any, Any]] = []  # nothing runs elsewhere
         self.lost_workers = False
 
@@ -81,6 +85,13 @@ class SerialRunner:
     ) -> Iterator[tuple[T, R | BaseException]]:
         """Yield ``(item, fn(item))`` one by one."""
         self.late = []
+        # The first item would import these (soxr's module set-up among them)
+        # with signals live: a signal's exception raised inside a C++
+        # extension's set-up aborts the process (nanobind: status -6). So they
+        # are imported here, with Ctrl-C held until they are done.
+        with interrupts.deferred():
+            for module in self.preload:
+                importlib.import_module(module)
         for item in items:
             outcome: R | BaseException
             try:
@@ -1064,17 +1075,19 @@ def make_runner(
     in the middle of a decoder's C code.
     """
     jobs = default_jobs() if jobs is None else jobs
-    if n_items < 1 or ((jobs <= 1 or n_items <= 1) and not timeout):
-        return SerialRunner()
-    asked = max(1, min(jobs, n_items))
-    fit = workers_for_open_files(asked)
-    note = _fewer_workers(asked, fit) if fit < asked else None
-    if fit == 0:
-        return SerialRunner(notes=[note] if note else [])
     preload = [
         "melcli._preload",
         *(["melcli.render", "matplotlib.backends.backend_agg"] * png),
     ]
+    if n_items < 1:
+        return SerialRunner()
+    if (jobs <= 1 or n_items <= 1) and not timeout:
+        return SerialRunner(preload=preload)
+    asked = max(1, min(jobs, n_items))
+    fit = workers_for_open_files(asked)
+    note = _fewer_workers(asked, fit) if fit < asked else None
+    if fit == 0:
+        return SerialRunner(notes=[note] if note else [], preload=preload)
     warm_up = functools.partial(_warm_up, params) if params is not None else None
     runner = ProcessRunner(
         fit,

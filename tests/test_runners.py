@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from melcli.runners import (
     MALLOC_SETTINGS,
     MAX_DEPTH,
     ProcessRunner,
+    SerialRunner,
     _Pace,
     make_runner,
 )
@@ -328,3 +330,24 @@ def test_a_worker_stopped_after_its_output_is_in_place_sends_its_result(
     )
     assert outcomes == [(str(target), str(target))]
     assert target.read_bytes() == b"done"
+
+
+def test_a_serial_run_imports_its_preload_with_ctrl_c_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Ctrl-C inside a C++ extension's module set-up (soxr's) aborts the
+    # process, so -j 1 imports what the first file would, with it held. Here a
+    # module sends itself SIGINT mid-import: the import must end, then stop.
+    (tmp_path / "melcli_test_slow_import.py").write_text(
+        "import os, signal\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "for _ in range(1000):\n"
+        "    pass\n"
+        "FINISHED = True\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "melcli_test_slow_import", raising=False)
+    runner = SerialRunner(preload=["melcli_test_slow_import"])
+    with pytest.raises(KeyboardInterrupt):
+        list(runner.run(lambda x: x, [1, 2]))
+    assert sys.modules["melcli_test_slow_import"].FINISHED is True
