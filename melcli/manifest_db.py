@@ -328,10 +328,13 @@ class Store:
                     "INSERT OR REPLACE INTO state (name, value) VALUES (?, ?)",
                     {**(state or {}), **more}.items(),
                 )
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk): a second
+                # ROLLBACK would fail and hide the cause.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError.of(exc) from None
 

@@ -13,6 +13,7 @@ from conftest import WriteAudio
 
 from melcli import manifest_db
 from melcli.cli import cli
+from melcli.errors import MelcliError
 from melcli.manifest import Manifest, file_stamp, lean_facts
 from melcli.params import MelParams
 
@@ -697,3 +698,34 @@ def test_a_touched_input_rebuilt_in_its_place_reads_no_other_entry(
     assert asked == []
     assert set(reads.one) == {"dogs/bark1.npy"}
     assert stored(built) == jsonl(built)
+
+
+def test_a_full_disk_while_storing_is_said_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite may roll a transaction back itself on SQLITE_FULL: the store's own
+    # ROLLBACK then failed ("no transaction is active") and hid the cause.
+    first = Manifest(out=tmp_path)
+    first.record({"key": "a.npy", "status": "written"}, journal=False)
+    first.commit()
+    real_connect = sqlite3.connect
+
+    def full(*args: object, **kwargs: object) -> sqlite3.Connection:
+        db = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+        db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", full)
+    again = Manifest.load(tmp_path)
+    for i in range(2000):
+        again.record(
+            {"key": f"d/{i:05d}.npy", "status": "written", "warnings": ["x" * 500]},
+            journal=False,
+        )
+    with pytest.raises(MelcliError) as caught:
+        again.commit()
+    assert "no space left on device" in str(caught.value)
+    assert "rollback" not in str(caught.value)
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
+    assert set(stored(tmp_path)) == {"a.npy"}  # the store as it was
