@@ -85,14 +85,17 @@ class SerialRunner:
     ) -> Iterator[tuple[T, R | BaseException]]:
         """Yield ``(item, fn(item))`` one by one."""
         self.late = []
-        # The first item would import these (soxr's module set-up among them)
-        # with signals live: a signal's exception raised inside a C++
-        # extension's set-up aborts the process (nanobind: status -6). So they
-        # are imported here, with Ctrl-C held until they are done.
-        with interrupts.deferred():
-            for module in self.preload:
-                importlib.import_module(module)
+        preload = self.preload
         for item in items:
+            # The first item would import these (soxr's module set-up among
+            # them) with signals live: a signal's exception raised inside a C++
+            # extension's set-up aborts the process (nanobind: status -6). So
+            # they are imported first, with Ctrl-C held until they are done;
+            # only once there is an item (an up-to-date run needs none).
+            with interrupts.deferred():
+                for module in preload:
+                    importlib.import_module(module)
+            preload = []
             outcome: R | BaseException
             try:
                 outcome = fn(item)
