@@ -60,7 +60,8 @@ def patch(path: Path, lines: Sequence[tuple[str, bytes]], view_id: str) -> str |
     """Write each ``(key, JSON line)`` over ``key``'s line of the view, in place.
 
     Only when the file at ``path`` is still the view ``view_id`` names (a
-    regular file, not followed if a link) and every key has a line there
+    regular file, not followed if a link, with no other name: a hard link's
+    may be outside OUT) and every key has a line there
     with room for its new one; else nothing is written and None returned
     (write it whole). Returns the view's new id.
     """
@@ -71,6 +72,8 @@ def patch(path: Path, lines: Sequence[tuple[str, bytes]], view_id: str) -> str |
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or stat_id(st) != view_id:
+            return None
+        if st.st_nlink != 1:  # a hard link: its other names may be outside OUT
             return None
         places = []
         for key, line in lines:

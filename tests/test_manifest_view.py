@@ -146,6 +146,23 @@ def test_a_view_linked_elsewhere_is_not_written_through(
     assert view(built) == stored(built)
 
 
+def test_a_view_hard_linked_elsewhere_is_not_written_through(
+    dataset: Path, built: Path, tmp_path: Path
+) -> None:
+    # The same inode under another name (outside OUT): lines written in place
+    # would change that file too. The view is written whole instead.
+    victim = tmp_path / "victim.jsonl"
+    os.link(built / VIEW, victim)
+    kept = victim.read_bytes()
+    touch(dataset / "dogs" / "bark1.wav")
+
+    mel(dataset, built)
+
+    assert victim.read_bytes() == kept
+    assert (built / VIEW).stat().st_ino != victim.stat().st_ino
+    assert view(built) == stored(built)
+
+
 def test_a_commit_cut_after_the_lines_before_the_store_loses_nothing(
     dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
