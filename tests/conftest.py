@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from click.testing import CliRunner, Result
 
 from melcli import MelParams, ParameterError
+from melcli.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,6 +83,13 @@ SAMPLE_AUDIO = REPO / "sample_audio"
 SAMPLE_FILES = sorted(
     p for p in SAMPLE_AUDIO.rglob("*") if p.suffix in {".wav", ".flac", ".ogg", ".mp3"}
 )
+
+
+def invoke(*args: object) -> Result:
+    """Run ``melcli ARGS`` in this process; it must print no traceback."""
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert "Traceback" not in result.stderr
+    return result
 
 
 def tone(

@@ -17,20 +17,12 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from click.testing import CliRunner, Result
-from conftest import tone
+from conftest import invoke, tone
 
 from melcli import MelParams, ParameterError
-from melcli.cli import cli
 from melcli.params import MAX_N_FFT, MAX_N_MELS
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def invoke(*args: object) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    assert "Traceback" not in result.stderr
-    return result
 
 
 @pytest.fixture

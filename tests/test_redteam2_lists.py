@@ -16,22 +16,14 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from click.testing import CliRunner, Result
-from conftest import tone
+from conftest import invoke, tone
 
 import melcli
-from melcli.cli import cli
 from melcli.data import SpectrogramDataset
 from melcli.errors import UsageError
 from melcli.filelist import read_list
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def invoke(*args: object) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    assert "Traceback" not in result.stderr
-    return result
 
 
 @pytest.fixture

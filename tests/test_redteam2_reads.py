@@ -21,23 +21,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner, Result
-from conftest import RUN_LIMIT, tone
+from conftest import RUN_LIMIT, invoke, tone
 
 import melcli
-from melcli.cli import cli
 from melcli.data import SpectrogramDataset
 from melcli.errors import MelcliError
 from melcli.manifest import Manifest
 from melcli.storage.webdataset import npy_members, read_npy
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def invoke(*args: object) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    assert "Traceback" not in result.stderr
-    return result
 
 
 @pytest.fixture

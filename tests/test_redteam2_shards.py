@@ -23,24 +23,16 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from click.testing import CliRunner, Result
-from conftest import tone
+from conftest import invoke, tone
 
 import melcli
 from melcli import write
-from melcli.cli import cli
 from melcli.errors import UsageError
 from melcli.outdir import OutputLock
 from melcli.shard import merge
 from melcli.storage.tarshards import END_OF_ARCHIVE, ShardLost, ShardWriter, Slice
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def invoke(*args: object) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    assert "Traceback" not in result.stderr
-    return result
 
 
 @pytest.fixture

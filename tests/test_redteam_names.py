@@ -14,21 +14,12 @@ from urllib.parse import unquote_to_bytes
 
 import pytest
 import soundfile as sf
-from click.testing import CliRunner, Result
-from conftest import tone
+from conftest import invoke, tone
 from test_gallery import pages
-
-from melcli.cli import cli
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
 NAMES = (b"caf\xe9.wav", b"\xff\xfe.wav", b"plain.wav")
-
-
-def invoke(*args: object) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    assert "Traceback" not in result.stderr
-    return result
 
 
 @pytest.mark.parametrize("options", [["--png"], ["--format", "webdataset"]])

@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner, Result
-from conftest import tone
+from click.testing import Result
+from conftest import invoke, tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from melcli.cli import cli
 from melcli.manifest import JOURNAL_NAME, MANIFEST_NAME, entry_problem
 from melcli.manifest_db import STORE_NAME
 from melcli.outdir import LOCK_NAME, OutDir, reserved, safe_name
@@ -40,12 +39,6 @@ INPUTS = ("dogs/a.wav", "dogs/b.wav", "cats/c.wav")
 
 
 # ------------------------------------------------------------------ helpers
-def invoke(*args: object) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    assert "Traceback" not in result.stderr
-    return result
-
-
 def mel(src: Path, out: Path, *options: object) -> Result:
     return invoke("mel", src, "-o", out, "-j", "1", *options)
 
