@@ -533,6 +533,12 @@ class _Run:
         except BaseException:
             self.writer.abort()
             raise
+        for kept, reason in self.writer.lost:  # counted written; not in OUT
+            lost = dataclasses.replace(
+                kept, status=Status.FAILED, reason=reason, outputs=()
+            )
+            report.replace(kept, lost)
+            report.errors.append(f"{lost.src}: {reason}")  # told written before
         for storage in self.storages.values():
             storage.tidy(manifest)
         report.elapsed = time.perf_counter() - self.started

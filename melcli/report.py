@@ -182,6 +182,15 @@ class Report:
         """Record one file's result."""
         self._items.append(result)
 
+    def replace(self, result: Result, new: Result) -> None:
+        """Put ``new`` in the place of ``result`` (the same object), counted instead."""
+        items = self._items
+        for i, item in enumerate(items):
+            if item is result:
+                items[i] = new
+                return
+        raise ValueError(f"{result.src}: no such result")
+
     def add_up_to_date(self, src: str) -> None:
         """Record that the input ``src`` is up to date (its result made if asked)."""
         self._items.append(src)

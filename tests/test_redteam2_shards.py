@@ -196,3 +196,34 @@ def test_write_stats_from_python_holds_the_lock_as_the_command_does(
         melcli.write_stats(sharded)
     assert not (sharded / "stats.npz").exists()
     assert melcli.write_stats(sharded).count > 0
+
+
+def test_samples_of_a_shard_lost_at_its_close_are_counted_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each sample was counted written when stored; the shard holding them could
+    # not be put in place at the end of the run (a full disk at its commit).
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(3):
+        sf.write(src / f"{k}.wav", tone(300.0 + 50 * k, sr=8000, seconds=0.2), 8000)
+    real_commit = write.AtomicFile.commit
+
+    def full(self: write.AtomicFile) -> None:
+        if self.path.suffix == ".tar":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_commit(self)
+
+    monkeypatch.setattr(write.AtomicFile, "commit", full)
+    out = tmp_path / "out"
+    report = melcli.run([src], out, jobs=1, storage_format="webdataset")
+    assert report.count(melcli.Status.WRITTEN) == 0
+    assert [f.reason for f in report.failures] == [
+        "cannot write output: shard-000000.tar: no space left on device"
+    ] * 3
+    assert len(report.errors) == 3  # said once more: they were told written
+    assert report.exit_code == 1
+    assert not list(out.glob("*.tar"))
+    monkeypatch.undo()
+    again = melcli.run([src], out, jobs=1, storage_format="webdataset")
+    assert again.count(melcli.Status.WRITTEN) == 3  # nothing recorded: rebuilt

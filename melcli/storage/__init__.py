@@ -59,9 +59,13 @@ class Writer(Protocol):
         Whether a stored result is recorded in the manifest later, through
         the writer's :data:`Recorder` (a sample, once its shard is closed),
         rather than by the run as soon as it is stored.
+    lost : list of (Result, str)
+        Results :meth:`store` returned as kept whose output was lost after
+        (a shard that could not be written), each with the reason.
     """
 
     records_later: bool
+    lost: list[tuple[Result, str]]
 
     def stage(self, task: Task) -> Task:
         """Return ``task`` with its outputs where the worker should write them."""

@@ -30,6 +30,7 @@ class FileWriter:
     def __init__(self, manifest: Manifest, *, params: MelParams) -> None:
         self.manifest = manifest
         self.params = params
+        self.lost: list[tuple[Result, str]] = []  # a file in place stays
 
     def stage(self, task: Task) -> Task:
         """Return ``task``: its worker writes its outputs where they belong."""

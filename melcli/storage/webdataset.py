@@ -250,7 +250,8 @@ class SampleStore:
         for key, _ in exc.shard.samples:
             pending = self._pending.pop(key, None)
             if pending is not None:
-                self.lost.append((pending[0], f"{exc.shard.name}: {os_reason(exc)}"))
+                reason = f"cannot write output: {exc.shard.name}: {os_reason(exc)}"
+                self.lost.append((pending[0], reason))
             self._moving.pop(key, None)
 
     def abort(self) -> None:
