@@ -44,6 +44,9 @@ _INLINE = 1 << 20
 #: The smallest ``--shard-size``: 10 KiB (tar's traditional record size).
 MIN_SHARD_BYTES = tarfile.RECORDSIZE
 
+#: Members of this size and more have theirs in a pax header only.
+_USTAR_SIZE_LIMIT = 8**11
+
 SHARD_PREFIX = "shard-"
 _SHARD_NAME = re.compile(r"shard-(\d{6,})\.tar")
 
@@ -363,6 +366,25 @@ def read_member(path: Path, offset: int, size: int) -> bytes:
         return f.read(size)
 
 
+def member_header_ok(block: bytes, name: str, size: int) -> bool:
+    """Return whether ``block`` is the header :class:`ShardWriter` wrote for a member.
+
+    ``block`` is the 512 bytes just before the member's data: a regular
+    file's header naming ``name`` (as ASCII, cut to 100 bytes when a pax
+    header holds the whole name), of ``size`` bytes, its checksum right.
+    Compared as the bytes :mod:`tarfile` writes (a few microseconds, where
+    parsing every field costs ten times that).
+    """
+    if len(block) != BLOCK or block[156] != 0x30:  # "0": a regular file
+        return False
+    if block[:100] != name.encode("ascii", "replace")[:100].ljust(100, b"\0"):
+        return False
+    if size < _USTAR_SIZE_LIMIT and block[124:136] != b"%011o\0" % size:
+        return False
+    checksum = sum(block) - sum(block[148:156]) + 8 * 0x20
+    return block[148:156] == b"%06o\0 " % checksum
+
+
 def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
     """Yield ``(name, bytes)`` of each file in the tar ``path``, in order."""
     with tarfile.open(path, "r:") as tar:
@@ -452,6 +474,7 @@ __all__ = [
     "Slice",
     "iter_members",
     "list_shards",
+    "member_header_ok",
     "parse_size",
     "read_member",
     "shard_index",

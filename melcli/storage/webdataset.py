@@ -54,6 +54,7 @@ from ..report import Result, Status
 from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
 from . import Recorder, Redo, drawn_with
 from .tarshards import (
+    BLOCK,
     END_OF_ARCHIVE,
     ClosedShard,
     Data,
@@ -62,6 +63,7 @@ from .tarshards import (
     ShardWriter,
     Slice,
     list_shards,
+    member_header_ok,
     parse_size,
     shard_index,
 )
@@ -73,6 +75,8 @@ FORMAT = "webdataset"
 #: ``--shard-size`` when not given: 1 GB, the upper end of what WebDataset
 #: suggests (shards of 100 MB to 1 GB read efficiently from object stores).
 DEFAULT_SHARD_SIZE = "1GB"
+#: How every ``.npy`` file starts.
+NPY_MAGIC = b"\x93NUMPY"
 
 
 # -------------------------------------------------------------------- keys
@@ -484,6 +488,42 @@ def read_npy(member: Slice) -> np.ndarray:
     return mapped
 
 
+def sample_intact(manifest: Manifest, mkey: str) -> bool:
+    """Return whether the shard holds the samples of ``mkey`` where recorded.
+
+    A shard whose size and modification time are as recorded is taken to be
+    the one written (as ``make`` takes a file), but a file of that size and
+    time can still have other bytes: a shard copied over from another OUT, or
+    one zeroed or damaged in place. Each member's tar header is checked where
+    the manifest puts it (right name, size and checksum), and each array
+    starts as an ``.npy`` does: a read of a block per member, from a file
+    the run has just ``stat``-ed. A change inside an array's bytes is not
+    seen (that would mean reading every shard on every run).
+    """
+    entry = manifest.entries[mkey]
+    path = os.path.join(manifest.out, entry["shard"])  # a string: no Path per sample
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        for key, members in entry_samples(entry).items():
+            for suffix, (offset, size) in members.items():
+                if offset < BLOCK:
+                    return False
+                peek = len(NPY_MAGIC) if suffix == "npy" and size else 0
+                block = os.pread(fd, BLOCK + peek, offset - BLOCK)
+                if not member_header_ok(block[:BLOCK], f"{key}.{suffix}", size):
+                    return False
+                if block[BLOCK:] != NPY_MAGIC[:peek]:
+                    return False
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
 def samples_by_shard(manifest: Manifest) -> dict[str, list[str]]:
     """Return the manifest keys of the samples each shard holds (live ones)."""
     shards: dict[str, list[str]] = {}
@@ -600,6 +640,8 @@ class WebDatasetStorage:
             return "PNG missing", False
         if job.png_name is not None and drawn_with(entry) != drawn_as:
             return "PNG style changed", False
+        if not sample_intact(manifest, key):
+            return "output missing or changed", False
         return None
 
     def folder_problem(self, job: Job, outdir: OutDir) -> str | None:
@@ -662,6 +704,7 @@ __all__ = [
     "read_npy",
     "remove_unreferenced",
     "sample_fields",
+    "sample_intact",
     "sample_key",
     "sample_path",
     "samples_by_shard",
