@@ -66,12 +66,53 @@ def stats_line(stats: DatasetStats, dest: Path) -> str:
     )
 
 
+#: How many files a warning of one kind is shown for, before the rest are
+#: counted and said in one line at the end (all of them under --verbose).
+WARNINGS_SHOWN = 3
+#: Numbers in a warning: what differs between files warned the same way.
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+class FoldedWarnings:
+    """Warnings of one kind beyond the first few: counted, said once at the end.
+
+    A warning's kind is its text with the numbers left out: ``n_fft=2048 is
+    too large for input signal of length=441`` and ``...length=1102`` are of
+    one kind, so 100 000 short files give three such lines and a count, not
+    100 000 lines. Each file's warnings stay in the report and the manifest.
+    """
+
+    def __init__(self, shown: int = WARNINGS_SHOWN) -> None:
+        self.shown = shown
+        self._seen: dict[str, int] = {}
+        self._example: dict[str, str] = {}
+
+    def show(self, warning: str) -> bool:
+        """Count ``warning``; return whether it is among the first of its kind."""
+        kind = _NUMBER.sub("#", warning)
+        n = self._seen[kind] = self._seen.get(kind, 0) + 1
+        self._example.setdefault(kind, warning)
+        return n <= self.shown
+
+    def lines(self) -> list[str]:
+        """Say, per kind, how many more files were warned so (one line each)."""
+        return [
+            f"{plural(n - self.shown, 'more file')} warned the same way "
+            f"(such as: {self._example[kind]}); -v lists each, and the manifest "
+            "records every file's warnings"
+            for kind, n in self._seen.items()
+            if n > self.shown
+        ]
+
+
 class Console(Events):
     """Progress bar on a terminal, plain lines elsewhere; all on stderr.
 
     Elsewhere (a CI log), a :class:`Progress` line every ``progress_interval``
     seconds as files finish. ``progressed`` tells whether any was printed: a
-    log that long ends with a recap of the failures.
+    log that long ends with a recap of the failures. A kind of warning is
+    shown for the first few files only, then counted (:class:`FoldedWarnings`),
+    unless ``verbose``.
     """
 
     def __init__(
@@ -96,6 +137,7 @@ class Console(Events):
         self.progressed = False
         #: With --shard: the shard, and the inputs of all shards.
         self.shard: tuple[object, int] | None = None
+        self.folded = FoldedWarnings()
 
     def removed_leftover(self, path: Path) -> None:
         """Under ``--verbose``, name a temp file a killed run left."""
@@ -153,6 +195,8 @@ class Console(Events):
             return
         if not self.quiet:
             for warning in result.warnings:
+                if not (self.folded.show(one_line(warning)) or self.verbose):
+                    continue
                 self.echo(
                     f"warning: {display_path(result.src)}: "
                     f"{display_path(one_line(warning))}"
@@ -178,6 +222,7 @@ class Console(Events):
             verbose=self.asked_verbose,
             recap=self.progressed,
             nothing=self.why_nothing(),
+            folded=() if self.verbose else self.folded.lines(),
         )
 
     def why_nothing(self) -> str:
@@ -233,10 +278,13 @@ def print_outcome(
     verbose: bool,
     recap: bool,
     nothing: str = "no audio files found",
+    folded: Sequence[str] = (),
 ) -> None:
     """Print what a run did: removed and stale outputs, warnings, the summary.
 
     With ``recap`` (progress lines were shown), the failures again, by path.
+    ``folded`` says how many files' warnings were not shown
+    (:meth:`FoldedWarnings.lines`).
     """
     if verbose:
         for path in report.pruned:
@@ -244,7 +292,7 @@ def print_outcome(
         for path in report.stale:
             click.echo(f"stale {display_path(path)}: its input is gone", err=True)
     if not quiet:
-        for warning in report.warnings:
+        for warning in (*folded, *report.warnings):
             click.echo(f"warning: {display_path(one_line(warning))}", err=True)
     for error in report.errors:
         click.echo(f"error: {display_path(one_line(error))}", err=True)

@@ -122,7 +122,9 @@ from .types import SECONDS
     "-v",
     "--verbose",
     is_flag=True,
-    help="Also list every file written and every path passed over, with why.",
+    help="Also list every file written and every path passed over, with why, "
+    "and every file's warnings (without it, a kind of warning is shown for "
+    "three files, then counted).",
 )
 @click.option(
     "--progress-interval",

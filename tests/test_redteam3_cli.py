@@ -1,0 +1,77 @@
+"""The command as the redteam3 trial ran it.
+
+- a short file with the defaults warns ``n_fft=2048 is too large...`` (as
+  librosa does): one line per file, so 100 000 lines for a dataset of short
+  clips. Now a kind of warning (its words, whatever the numbers) is shown for
+  three files and the rest are counted in one line; ``-v`` shows each, and
+  the report and the manifest keep every file's warnings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from conftest import invoke, tone
+
+pytestmark = pytest.mark.usefixtures("isolated")
+
+NFFT = "n_fft=2048 is too large for input signal of length="
+
+
+@pytest.fixture
+def short_clips(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(6):  # 0.05 s and up: fewer samples than n_fft=2048
+        sf.write(src / f"{k}.wav", tone(440.0, sr=22050, seconds=0.05 + k / 200), 22050)
+    return src
+
+
+def test_a_warning_many_files_share_is_shown_for_three_then_counted(
+    short_clips: Path, tmp_path: Path
+) -> None:
+    result = invoke("mel", short_clips, "-o", tmp_path / "out")
+    assert result.exit_code == 0
+    src = re.escape(str(short_clips))
+    lines = result.stderr.splitlines()
+    shown = [line for line in lines if NFFT in line and "more files" not in line]
+    assert len(shown) == 3  # in the order the files finish
+    assert all(re.fullmatch(rf"warning: {src}/[0-5]\.wav: {NFFT}\d+", x) for x in shown)
+    folded = [line for line in lines if "more files" in line]
+    assert len(folded) == 1
+    assert re.fullmatch(
+        rf"warning: 3 more files warned the same way \(such as: {NFFT}\d+\); "
+        r"-v lists each, and the manifest records every file's warnings",
+        folded[0],
+    )
+    manifest = [
+        json.loads(line)
+        for line in (tmp_path / "out/manifest.jsonl").read_text().split("\n")
+        if line
+    ]
+    assert sum(NFFT in w for e in manifest for w in e["warnings"]) == 6
+
+
+def test_verbose_shows_every_files_warning(short_clips: Path, tmp_path: Path) -> None:
+    result = invoke("mel", short_clips, "-o", tmp_path / "out", "-v")
+    assert result.stderr.count(NFFT) == 6
+    assert "more files" not in result.stderr
+
+
+def test_warnings_of_other_kinds_are_counted_apart(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(5):
+        sf.write(src / f"s{k}.wav", tone(440.0, sr=22050, seconds=0.05), 22050)
+        sf.write(src / f"z{k}.wav", tone(440.0, sr=22050, seconds=1.0) * 0, 22050)
+    result = invoke("mel", src, "-o", tmp_path / "out")
+    folded = [line for line in result.stderr.splitlines() if "more files" in line]
+    assert len(folded) == 2
+    assert all(
+        line.startswith("warning: 2 more files warned the same way") for line in folded
+    )
+    assert result.stderr.count("digital silence") == 4  # three files and the count
