@@ -141,7 +141,11 @@ def read_list(
     base = Path(root if root is not None else default_root)
     if table:
         header, rows = _table(text, name)
-        if path_column is not None and _FIELD.search(path_column):
+        if (
+            path_column is not None
+            and path_column not in header
+            and _FIELD.search(path_column)
+        ):
             fields = _template_fields(path_column, header, name)
             listed = [
                 (line, _fill(path_column, row, fields), _meta(row, header, ""))
@@ -314,8 +318,17 @@ _FIELD = re.compile(r"\{([^{}]+)\}")
 
 
 def _template_fields(template: str, header: list[str], name: str) -> list[str]:
-    """Return the columns ``template`` names; raise if one is not in the header."""
+    """Return the columns ``template`` names.
+
+    Raises :class:`UsageError` if one is not in the header, or a brace has no
+    pair (``fold{fold/{name}`` would look for a folder named ``fold{fold``).
+    """
     fields = _FIELD.findall(template)
+    if "{" in (rest := _FIELD.sub("", template)) or "}" in rest:
+        raise UsageError(
+            f"--path-column {template!r}: a brace without its pair; a template "
+            "names each column in braces, as in 'fold{fold}/{slice_file_name}'"
+        )
     unknown = [f for f in fields if f not in header]
     if unknown:
         raise UsageError(
