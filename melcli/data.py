@@ -128,7 +128,7 @@ class SpectrogramDataset:
         self.pad_value = pad_value
         self.seed = seed
         self._rng: tuple[int, np.random.Generator] | None = None
-        self.items = _items(self.out, label_column)
+        self.items, settings = _items(self.out, label_column)
         found = {item.label_name for item in self.items if item.label_name}
         if classes is None:
             self.classes = _sorted_classes(found)
@@ -144,10 +144,15 @@ class SpectrogramDataset:
         self.std: np.ndarray | None = None
         if normalize is not False:
             # OUT's own file: a link in OUT is not followed.
-            if normalize is True:
-                self.mean, self.std = _load_stats(self.out / STATS_NAME, follow=False)
-            else:
-                self.mean, self.std = _load_stats(Path(normalize))
+            path = self.out / STATS_NAME if normalize is True else Path(normalize)
+            self.mean, self.std, made_with = _load_stats(
+                path, follow=normalize is not True
+            )
+            if made_with is not None and settings and made_with not in settings:
+                raise MelcliError(
+                    f"{path}: computed from arrays made with other settings than "
+                    f"those of {self.out} (stale: run 'melcli stats {self.out}')"
+                )
 
     def __len__(self) -> int:
         return len(self.items)
@@ -218,8 +223,15 @@ class SpectrogramDataset:
         return x
 
 
-def _items(out: Path, label_column: str | None) -> list[Item]:
-    """Return every array the manifest of ``out`` records as written, by path."""
+def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
+    """Return every array the manifest of ``out`` records as written, by path.
+
+    And the settings fingerprint they were made with, when the manifest says.
+
+    Raises :class:`MelcliError` if they were made with several settings: such
+    arrays do not belong in one training set (a run with other settings over
+    some of the inputs; ``--prune`` deletes the rest).
+    """
     if not (out / MANIFEST_NAME).is_file():
         raise MelcliError(f"{out} has no {MANIFEST_NAME}: not the output of a run")
     manifest = Manifest.load(out)
@@ -228,9 +240,13 @@ def _items(out: Path, label_column: str | None) -> list[Item]:
         # loader dropped entries (wrong types, paths outside OUT).
         raise MelcliError("; ".join(map(read_only_problem, manifest.problems)))
     items = []
+    settings: dict[str, int] = {}
     for key, entry in sorted(manifest.entries.items()):
         if entry.get("status") not in ("written", "up-to-date"):
             continue
+        made_with = entry.get("settings")
+        if isinstance(made_with, str):
+            settings[made_with] = settings.get(made_with, 0) + 1
         source = str(entry.get("source", ""))
         meta = entry.get("meta") or {}
         if not isinstance(meta, dict):
@@ -248,7 +264,14 @@ def _items(out: Path, label_column: str | None) -> list[Item]:
             )
         for array, path in _arrays(out, manifest, key):
             items.append(Item(array, path, source, meta, label))
-    return items
+    if len(settings) > 1:
+        counts = ", ".join(str(n) for n in sorted(settings.values(), reverse=True))
+        raise MelcliError(
+            f"{out}: its arrays were made with {len(settings)} different settings "
+            f"({counts} inputs); run 'melcli mel' over every input with one set "
+            "of settings, and --prune to delete the others"
+        )
+    return items, set(settings)
 
 
 def _arrays(out: Path, manifest: Manifest, key: str) -> list[tuple[Path | Slice, str]]:
@@ -301,11 +324,14 @@ def _sorted_classes(names: set[str]) -> list[str]:
         return sorted(names)
 
 
-def _load_stats(path: Path, *, follow: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``mean`` and ``std`` (float32) of a ``stats.npz``.
+def _load_stats(
+    path: Path, *, follow: bool = True
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Return ``mean`` and ``std`` (float32) of a ``stats.npz``, and its settings.
 
-    Only a regular file is read (a FIFO is not waited on); with ``follow``
-    false, a symbolic link is not followed either.
+    The settings fingerprint of the arrays it was computed from, if it says
+    (``melcli stats`` writes it). Only a regular file is read (a FIFO is not
+    waited on); with ``follow`` false, a symbolic link is not followed either.
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
     try:
@@ -316,6 +342,7 @@ def _load_stats(path: Path, *, follow: bool = True) -> tuple[np.ndarray, np.ndar
             with np.load(f, allow_pickle=False) as stats:
                 mean = _real(stats["mean"])
                 std = _real(stats["std"])
+                made_with = _settings_of(stats)
     except OSError as exc:
         reason = "a symbolic link" if exc.errno == errno.ELOOP else os_reason(exc)
         raise MelcliError(f"cannot read {path}: {reason}; run 'melcli stats'") from None
@@ -331,7 +358,17 @@ def _load_stats(path: Path, *, follow: bool = True) -> tuple[np.ndarray, np.ndar
         raise MelcliError(f"{path}: mean holds NaN or Inf values; run 'melcli stats'")
     tiny = np.finfo(np.float32).tiny
     std = np.where(np.isfinite(std) & (std > tiny), std, 1.0)
-    return mean.astype(np.float32), std.astype(np.float32)
+    return mean.astype(np.float32), std.astype(np.float32), made_with
+
+
+def _settings_of(stats: Any) -> str | None:
+    """Return the ``settings`` a ``stats.npz`` holds: one short string, or None."""
+    if "settings" not in stats.files:
+        return None  # an older melcli's
+    value = stats["settings"]
+    if value.dtype.kind != "U" or value.shape != () or len(str(value)) > 64:
+        raise ValueError("settings is not one fingerprint")
+    return str(value)
 
 
 __all__ = ["CROPS", "Item", "SpectrogramDataset"]

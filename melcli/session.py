@@ -492,12 +492,14 @@ def _write_stats(report: Report, out: Path) -> StatsOutcome:
     The arrays are read through the manifest (just committed): ``.npy`` files,
     or with ``--format webdataset`` the ``.npy`` members of the shards.
     """
-    from .stats import STATS_NAME, arrays_of, write_stats
+    from .stats import STATS_NAME, select_arrays, write_stats
 
     outcome = StatsOutcome(path=out / STATS_NAME)
     done = (Status.WRITTEN, Status.UP_TO_DATE)
-    arrays = arrays_of(out, sources=[r.src for r in report.results if r.status in done])
-    if not arrays:
+    arrays = select_arrays(
+        out, sources=[r.src for r in report.results if r.status in done]
+    )
+    if not arrays.arrays:
         return outcome
     try:
         outcome.stats = write_stats(out, paths=arrays)

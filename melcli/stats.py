@@ -31,7 +31,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -157,15 +157,27 @@ class DatasetStats:
     count: int
     #: The arrays read: ``.npy`` files, or members of shards.
     files: list[ArraySource] = field(default_factory=list)
+    #: The settings fingerprint the arrays were made with (as in the
+    #: manifest), when known: a reader can tell statistics of other settings.
+    settings: str | None = None
 
     def save(self, path: Path) -> None:
-        """Write ``mean, std, min, max, count`` to ``path`` (``.npz``), atomically."""
-        count = np.asarray(self.count, dtype=np.int64)
+        """Write ``mean, std, min, max, count`` (and ``settings``) to ``path``.
+
+        An ``.npz`` file, written atomically; ``settings`` only when known.
+        """
+        arrays: dict[str, Any] = {
+            "mean": self.mean,
+            "std": self.std,
+            "min": self.min,
+            "max": self.max,
+            "count": np.asarray(self.count, dtype=np.int64),
+        }
+        if self.settings is not None:
+            arrays["settings"] = np.asarray(self.settings)
 
         def write(f: BinaryIO) -> None:
-            np.savez(
-                f, mean=self.mean, std=self.std, min=self.min, max=self.max, count=count
-            )
+            np.savez(f, **arrays)
 
         atomic_write(path, write)
 
@@ -226,6 +238,8 @@ class Selection:
     other_settings: int = 0
     #: What was wrong with the manifest (entries dropped), one line each.
     warnings: list[str] = field(default_factory=list)
+    #: The settings fingerprint of the arrays chosen (None without a manifest).
+    settings: str | None = None
 
 
 def arrays_of(
@@ -283,6 +297,7 @@ def select_arrays(
         and (wanted is None or entry.get("source_abs") in wanted)
     }
     latest = _latest_settings(entries.values())
+    chosen.settings = latest if isinstance(latest, str) else None
     for key, entry in sorted(entries.items()):
         if entry.get("settings") != latest:
             chosen.other_settings += 1
@@ -333,7 +348,7 @@ def _walk_npy(out: Path) -> Iterator[Path]:
 def write_stats(
     out: str | os.PathLike[str],
     *,
-    paths: Iterable[str | os.PathLike[str] | Slice] | None = None,
+    paths: Iterable[str | os.PathLike[str] | Slice] | Selection | None = None,
     dest: str | os.PathLike[str] | None = None,
 ) -> DatasetStats:
     """Compute the statistics of an output tree and write ``OUT/stats.npz``.
@@ -342,8 +357,10 @@ def write_stats(
     ----------
     out : path-like
         The output folder of a run.
-    paths : iterable of path-like or Slice, or None
-        The arrays to cover; :func:`arrays_of` ``out`` when omitted.
+    paths : iterable of path-like or Slice, Selection, or None
+        The arrays to cover; :func:`arrays_of` ``out`` when omitted. A
+        :class:`Selection` (:func:`select_arrays`) also gives their settings,
+        written with the statistics (``settings``), as they are when omitted.
     dest : path-like or None
         Where to write; ``OUT/stats.npz`` when omitted.
 
@@ -359,16 +376,20 @@ def write_stats(
     out = Path(out)
     if paths is None:  # OUT's own arrays: read while no run changes them
         with OutputLock(out):
-            return _write_stats(out, arrays_of(out), dest)
+            return _write_stats(out, select_arrays(out), dest)
     return _write_stats(out, paths, dest)
 
 
 def _write_stats(
     out: Path,
-    paths: Iterable[str | os.PathLike[str] | Slice],
+    paths: Iterable[str | os.PathLike[str] | Slice] | Selection,
     dest: str | os.PathLike[str] | None,
 ) -> DatasetStats:
-    stats = compute(paths)
+    if isinstance(paths, Selection):
+        stats = compute(paths.arrays)
+        stats.settings = paths.settings
+    else:
+        stats = compute(paths)
     target = Path(dest) if dest is not None else out / STATS_NAME
     try:
         stats.save(target)

@@ -54,7 +54,7 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
                         "them)",
                         err=True,
                     )
-            result = write_stats(out, paths=chosen.arrays)
+            result = write_stats(out, paths=chosen)
     except UsageError as exc:
         raise CannotStart(str(exc)) from None
     except MelcliError as exc:
