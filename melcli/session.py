@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypedDict, Unpack, overload
+from typing import Any, Literal, TypedDict, Unpack, overload
 
 from . import interrupts, segment
 from . import shard as sharding
@@ -62,17 +62,35 @@ class Inputs:
 
     def __init__(
         self,
-        sources: Iterable[str | os.PathLike[str]] = (),
+        sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str] = (),
         listed: FileList | None = None,
-        extensions: Iterable[str] = DEFAULT_EXTENSIONS,
-        include: Iterable[str] = (),
-        exclude: Iterable[str] = (),
+        extensions: Iterable[str] | str = DEFAULT_EXTENSIONS,
+        include: Iterable[str] | str = (),
+        exclude: Iterable[str] | str = (),
     ) -> None:
-        self.sources = tuple(Path(s) for s in sources)
+        self.sources = tuple(Path(s) for s in _one_or_many(sources))
         self.listed = listed
-        self.extensions = frozenset(extensions)
-        self.include = tuple(include)
-        self.exclude = tuple(exclude)
+        self.extensions = frozenset(_one_or_many(extensions, sep=","))
+        self.include = tuple(_one_or_many(include))
+        self.exclude = tuple(_one_or_many(exclude))
+
+
+def _one_or_many(
+    values: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    *,
+    sep: str | None = None,
+) -> Iterable[Any]:
+    """Take one path or pattern alone as one, not as its characters.
+
+    ``run("audio/", ...)`` or ``exclude="*_noisy.wav"`` would otherwise be
+    iterated letter by letter (``"*"`` then excludes every file). With
+    ``sep``, a string is a list (``"wav,flac"``, as ``--ext`` takes it).
+    """
+    if isinstance(values, str):
+        return values.split(sep) if sep else [values]
+    if isinstance(values, os.PathLike):
+        return [values]
+    return values
 
 
 @dataclass(frozen=True)
@@ -595,9 +613,9 @@ class RunArguments(TypedDict, total=False):
     png: bool
     render: RenderParams | None
     jobs: int | None
-    extensions: Iterable[str]
-    include: Sequence[str]
-    exclude: Sequence[str]
+    extensions: Iterable[str] | str
+    include: Sequence[str] | str
+    exclude: Sequence[str] | str
     files_from: str | os.PathLike[str] | FileList | None
     path_column: str | None
     root: str | os.PathLike[str] | None
@@ -615,7 +633,7 @@ class RunArguments(TypedDict, total=False):
 
 @overload
 def run(
-    sources: Sequence[str | os.PathLike[str]],
+    sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
     dry_run: Literal[False] = False,
@@ -625,7 +643,7 @@ def run(
 
 @overload
 def run(
-    sources: Sequence[str | os.PathLike[str]],
+    sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
     dry_run: Literal[True],
@@ -634,16 +652,16 @@ def run(
 
 
 def run(
-    sources: Sequence[str | os.PathLike[str]],
+    sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
     params: MelParams | None = None,
     png: bool = False,
     render: RenderParams | None = None,
     jobs: int | None = None,
-    extensions: Iterable[str] = DEFAULT_EXTENSIONS,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
+    extensions: Iterable[str] | str = DEFAULT_EXTENSIONS,
+    include: Sequence[str] | str = (),
+    exclude: Sequence[str] | str = (),
     files_from: str | os.PathLike[str] | FileList | None = None,
     path_column: str | None = None,
     root: str | os.PathLike[str] | None = None,
@@ -666,7 +684,7 @@ def run(
 
     Parameters
     ----------
-    sources : sequence of path-like
+    sources : sequence of path-like, or one path-like
         Audio files and folders (walked recursively); two or more folders are
         each mirrored into a subfolder of ``out`` (:func:`melcli.discover.subtrees`).
     out : path-like
@@ -675,7 +693,9 @@ def run(
         The settings (librosa's defaults when omitted); whether to write a
         PNG next to each array too, and how it is drawn.
     extensions, include, exclude
-        Which files to take; see :func:`melcli.discover.plan`.
+        Which files to take; see :func:`melcli.discover.plan`. A string is one
+        pattern (``exclude="*_noisy.wav"``); ``extensions`` may be
+        ``"wav,flac"``, as ``--ext`` takes it.
     files_from, path_column, root
         A list of inputs too (``--files-from``, read by
         :func:`melcli.filelist.read_list`), or a :class:`~melcli.filelist.FileList`.
