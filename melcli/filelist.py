@@ -183,6 +183,7 @@ def from_rows(
     result = FileList(name=name, root=root_path, columns=columns)
     first: dict[str, Listed] = {}
     repeats: dict[str, list[int]] = {}
+    differ: dict[str, set[str]] = {}  # the columns whose cells differ
     for line, text, meta in rows:
         where = f"line {line} of {name}"
         if not text:
@@ -203,6 +204,10 @@ def from_rows(
         rel = full[len(inside) :].replace(os.sep, "/")
         if full in first:
             repeats.setdefault(full, [first[full].line]).append(line)
+            if tuple(meta) != first[full].meta:
+                cells = dict(first[full].meta)
+                changed = {c for c, v in meta if cells.get(c) != v}
+                differ.setdefault(full, set()).update(changed)
             continue
         reason = _not_a_file(path)
         if reason:
@@ -211,15 +216,39 @@ def from_rows(
         listed = Listed(path, rel, tuple(meta), line)
         first[full] = listed
         result.files.append(listed)
+    _repeated(result, first, repeats, differ)
+    return result
+
+
+def _repeated(
+    result: FileList,
+    first: dict[str, Listed],
+    repeats: dict[str, list[int]],
+    differ: dict[str, set[str]],
+) -> None:
+    """Say which files were listed more than once, on which lines.
+
+    Taken once (``skipped``: the other lines) when their rows are the same;
+    failed when they differ (``differ``: the columns), as a clip with two
+    labels: which row is right is not melcli's to guess.
+    """
+    if differ:
+        result.files = [
+            f for f in result.files if os.path.abspath(f.path) not in differ
+        ]
+    name = result.name
     for full, lines in repeats.items():
         shown = ", ".join(map(str, lines))
-        result.skipped.append(
-            Skipped(
-                first[full].path,
-                f"listed {len(lines)} times in {name} (lines {shown}); taken once",
+        if full in differ:
+            columns = ", ".join(sorted(differ[full]))
+            reason = (
+                f"listed {len(lines)} times in {name} with different rows "
+                f"(lines {shown}, which differ in {columns}): keep one row per file"
             )
-        )
-    return result
+            result.problems.append(Problem(first[full].path, reason))
+        else:
+            reason = f"listed {len(lines)} times in {name} (lines {shown}); taken once"
+            result.skipped.append(Skipped(first[full].path, reason))
 
 
 def rows_of(

@@ -5,7 +5,12 @@
   missing from a folder named ``fold{fold``. Now it is a usage error naming
   the brace;
 - a column whose name holds braces could not be named by ``--path-column``:
-  it was taken as a template of a column that does not exist.
+  it was taken as a template of a column that does not exist;
+- a file listed twice with different rows (two labels for one clip) was
+  taken once with the first row's label, said only under ``-v`` (as
+  "skipped"): a label conflict resolved silently. It now fails, naming the
+  lines and the columns; a file listed twice with the same row is still
+  taken once.
 """
 
 from __future__ import annotations
@@ -77,3 +82,30 @@ def test_a_column_named_with_braces_is_that_column(tmp_path: Path) -> None:
     table.write_text("{file},label\na.wav,x\n")
     listed = read_list(table, path_column="{file}")
     assert [(f.rel, dict(f.meta)) for f in listed.files] == [("a.wav", {"label": "x"})]
+
+
+def test_a_file_listed_twice_with_different_labels_fails(tmp_path: Path) -> None:
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, tone(seconds=0.2), 22050)
+    table = tmp_path / "meta.csv"
+    table.write_text("filename,fold,category\na.wav,1,dog\nb.wav,1,cat\na.wav,1,bird\n")
+    result = invoke("mel", "--files-from", table, "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"error: {tmp_path / 'a.wav'}: listed 2 times in {table} with different rows "
+        "(lines 2, 4, which differ in category): keep one row per file"
+    )
+    assert not (tmp_path / "out/a.npy").exists()
+    assert (tmp_path / "out/b.npy").is_file()
+
+
+def test_a_file_listed_twice_with_the_same_row_is_taken_once(tmp_path: Path) -> None:
+    sf.write(tmp_path / "a.wav", tone(seconds=0.2), 22050)
+    table = tmp_path / "meta.csv"
+    table.write_text("filename,category\na.wav,dog\na.wav,dog\n")
+    listed = read_list(table)
+    assert [f.rel for f in listed.files] == ["a.wav"]
+    assert not listed.problems
+    assert [s.reason for s in listed.skipped] == [
+        f"listed 2 times in {table} (lines 2, 3); taken once"
+    ]
