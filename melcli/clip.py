@@ -176,6 +176,7 @@ def load(
     wave = audio.load(path, params, timings=timings, max_seconds=limit)
     if wave is None:  # too long to decode whole: read up to the clip's end
         return _load_window(path, params, key=key)
+    params.check_sr(wave.sr)  # a clip of petabytes (--sr native) is not padded to
     y = clip_waveform(wave.y, sr=wave.sr, params=params, key=key)
     return dataclasses.replace(wave, y=y)
 
@@ -186,6 +187,7 @@ def _load_window(
     """Decode and resample a long file only up to its clip's end."""
     with audio.open_audio(path, params) as (f, info, notes):
         sr = info.samplerate if params.sr is None else params.sr
+        params.check_sr(sr)
         wanted = info.frames - int(params.offset * info.samplerate)
         frames = audio.frames_to_read(info, params)
         if frames >= 0:

@@ -62,6 +62,9 @@ DTYPES = ("float32", "float16")
 #: end comes near (65536 samples is 1.5 s at 44.1 kHz; 2048 mel bands).
 MAX_N_FFT = 1 << 16
 MAX_N_MELS = 2048
+#: The most samples a clip or a segment may hold (about 27 hours at 22050 Hz):
+#: a length of 1e12 s asked numpy for petabytes, file after file.
+MAX_CLIP_SAMPLES = 1 << 31
 
 #: How a waveform shorter than ``clip_duration`` is completed (see melcli.clip).
 PADS = ("zeros", "repeat", "reflect")
@@ -560,7 +563,11 @@ class MelParams:
             )
 
     def _check_clip_samples(self, sr: float) -> None:
-        """Fail if a clip, segment or hop would be under one sample at ``sr``."""
+        """Fail if a clip, segment or hop would be under one sample at ``sr``.
+
+        Or if a clip or a segment would hold more than :data:`MAX_CLIP_SAMPLES`
+        (a hop may be as long as it likes: it only spaces the segments).
+        """
         for name in ("clip_duration", "segment", "segment_hop"):
             seconds = getattr(self, name)
             if not _is_number(seconds) or not 0 < seconds < math.inf:
@@ -568,6 +575,12 @@ class MelParams:
             if round(seconds * sr) < 1:
                 raise ParameterError(
                     f"{name}={seconds!r} is less than one sample at sr={sr:g}",
+                    param=name,
+                )
+            if name != "segment_hop" and seconds * sr > MAX_CLIP_SAMPLES:
+                raise ParameterError(
+                    f"{name}={seconds:g} s is more than {MAX_CLIP_SAMPLES} samples "
+                    f"at {sr:g} Hz (at most {MAX_CLIP_SAMPLES / sr:.0f} s)",
                     param=name,
                 )
 

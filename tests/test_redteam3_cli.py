@@ -4,7 +4,10 @@
   librosa does): one line per file, so 100 000 lines for a dataset of short
   clips. Now a kind of warning (its words, whatever the numbers) is shown for
   three files and the rest are counted in one line; ``-v`` shows each, and
-  the report and the manifest keep every file's warnings.
+  the report and the manifest keep every file's warnings;
+- ``--clip-duration 1e12`` (or ``--segment 1e12``) failed every file with
+  ``MemoryError: Unable to allocate 78.3 PiB``; now a usage error (with
+  ``--sr native``, each file fails saying so before anything is allocated).
 """
 
 from __future__ import annotations
@@ -75,3 +78,29 @@ def test_warnings_of_other_kinds_are_counted_apart(tmp_path: Path) -> None:
         line.startswith("warning: 2 more files warned the same way") for line in folded
     )
     assert result.stderr.count("digital silence") == 4  # three files and the count
+
+
+@pytest.mark.parametrize("option", ["--clip-duration", "--segment"])
+def test_a_clip_of_petabytes_is_a_usage_error(
+    short_clips: Path, tmp_path: Path, option: str
+) -> None:
+    result = invoke("mel", short_clips, "-o", tmp_path / "out", option, "1e12")
+    assert result.exit_code == 2
+    assert (
+        f"{option.lstrip('-').replace('-', '_')}=1e+12 s is more than 2147483648 "
+        "samples at 22050 Hz (at most 97392 s)"
+    ) in result.stderr
+    assert "MemoryError" not in result.stderr
+
+
+def test_a_clip_of_petabytes_at_the_files_own_rate_fails_each_file(
+    short_clips: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = invoke(
+        "mel", short_clips / "0.wav", "-o", out, "--clip-duration", "1e12",
+        "--sr", "native", "-j", "1",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "is more than 2147483648 samples at 22050 Hz" in result.stderr
+    assert "MemoryError" not in result.stderr
