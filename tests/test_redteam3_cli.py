@@ -104,3 +104,17 @@ def test_a_clip_of_petabytes_at_the_files_own_rate_fails_each_file(
     assert result.exit_code == 1
     assert "is more than 2147483648 samples at 22050 Hz" in result.stderr
     assert "MemoryError" not in result.stderr
+
+
+def test_a_file_counts_once_per_kind_of_warning() -> None:
+    from melcli.cli.console import FoldedWarnings
+
+    folded = FoldedWarnings(shown=1)
+    notes = ["decoder note at 1.5 s", "decoder note at 2.5 s"]
+    assert folded.shown_of(notes) == notes  # the first file: all of its notes
+    assert folded.shown_of(notes) == []
+    assert folded.shown_of(["decoder note at 9 s"]) == []
+    assert folded.lines() == [
+        "2 more files warned the same way (such as: decoder note at 1.5 s); -v "
+        "lists each, and the manifest records every file's warnings"
+    ]

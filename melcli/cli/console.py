@@ -87,12 +87,22 @@ class FoldedWarnings:
         self._seen: dict[str, int] = {}
         self._example: dict[str, str] = {}
 
-    def show(self, warning: str) -> bool:
-        """Count ``warning``; return whether it is among the first of its kind."""
-        kind = _NUMBER.sub("#", warning)
-        n = self._seen[kind] = self._seen.get(kind, 0) + 1
-        self._example.setdefault(kind, warning)
-        return n <= self.shown
+    def shown_of(self, warnings: Sequence[str]) -> list[str]:
+        """Count one file's ``warnings``; return those among the first of their kind.
+
+        A file counts once per kind, however many such warnings it has.
+        """
+        kinds = [_NUMBER.sub("#", w) for w in warnings]
+        for kind, warning in zip(kinds, warnings, strict=True):
+            if kind not in self._example:
+                self._example[kind] = warning
+        for kind in dict.fromkeys(kinds):
+            self._seen[kind] = self._seen.get(kind, 0) + 1
+        return [
+            w
+            for k, w in zip(kinds, warnings, strict=True)
+            if self._seen[k] <= self.shown
+        ]
 
     def lines(self) -> list[str]:
         """Say, per kind, how many more files were warned so (one line each)."""
@@ -193,13 +203,12 @@ class Console(Events):
                 reason = as_options(result.reason)
                 self.echo(f"skipped {display_path(result.src)}: {reason}")
             return
-        if not self.quiet:
-            for warning in result.warnings:
-                if not (self.folded.show(one_line(warning)) or self.verbose):
-                    continue
+        if result.warnings and not self.quiet:
+            warnings = [one_line(w) for w in result.warnings]
+            shown = self.folded.shown_of(warnings)
+            for warning in warnings if self.verbose else shown:
                 self.echo(
-                    f"warning: {display_path(result.src)}: "
-                    f"{display_path(one_line(warning))}"
+                    f"warning: {display_path(result.src)}: {display_path(warning)}"
                 )
         if result.status is Status.FAILED:
             self.echo(
