@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import MelcliError, ParameterError, os_reason
 from .manifest import MANIFEST_NAME, Manifest, read_only_problem
-from .outdir import file_kind, load_npy
+from .outdir import file_kind, load_npy, npy_header
 from .stats import STATS_NAME
 from .storage import webdataset
 from .storage.tarshards import Slice
@@ -304,6 +304,25 @@ def _inside(out: Path, name: str, key: str) -> Path:
     return path
 
 
+#: The most bands a ``stats.npz`` may hold: an STFT of the largest n_fft.
+MAX_BANDS = (1 << 16) // 2 + 1
+
+
+def _check_bands(archive: zipfile.ZipFile, name: str, path: Path) -> None:
+    """Refuse a ``stats.npz`` array that is not one value per band, from its header.
+
+    A crafted archive can claim billions of values in a few kilobytes
+    (compressed zeros): numpy would allocate all of it to read the array.
+    """
+    with archive.open(f"{name}.npy") as member:
+        shape = npy_header(member)[0]  # type: ignore[arg-type]
+    if len(shape) != 1 or not 0 < shape[0] <= MAX_BANDS:
+        raise MelcliError(
+            f"{path}: {name} of shape {shape} is not one value per band "
+            f"(at most {MAX_BANDS}); run 'melcli stats'"
+        )
+
+
 def _real(values: object) -> np.ndarray:
     """Return ``values`` as float64; raise ValueError unless real numbers."""
     array = np.asarray(values)
@@ -340,6 +359,8 @@ def _load_stats(
             if not stat.S_ISREG(mode):
                 raise MelcliError(f"cannot read {path}: {file_kind(mode)}, not a file")
             with np.load(f, allow_pickle=False) as stats:
+                for name in ("mean", "std"):  # before numpy allocates their claim
+                    _check_bands(stats.zip, name, path)
                 mean = _real(stats["mean"])
                 std = _real(stats["std"])
                 made_with = _settings_of(stats)
@@ -365,10 +386,11 @@ def _settings_of(stats: Any) -> str | None:
     """Return the ``settings`` a ``stats.npz`` holds: one short string, or None."""
     if "settings" not in stats.files:
         return None  # an older melcli's
-    value = stats["settings"]
-    if value.dtype.kind != "U" or value.shape != () or len(str(value)) > 64:
+    with stats.zip.open("settings.npy") as member:  # its claim, before reading it
+        shape, _, dtype, nbytes = npy_header(member)
+    if dtype.kind != "U" or shape != () or nbytes > 256:
         raise ValueError("settings is not one fingerprint")
-    return str(value)
+    return str(stats["settings"])
 
 
 __all__ = ["CROPS", "Item", "SpectrogramDataset"]

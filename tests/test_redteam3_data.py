@@ -7,11 +7,15 @@
   fingerprint, and the dataset refuses statistics of other settings;
 - ``SpectrogramDataset`` took the arrays of every entry, whatever their
   settings (a run over some inputs with other settings leaves the rest):
-  one training set silently mixed two front ends. Now that is an error.
+  one training set silently mixed two front ends. Now that is an error;
+- a crafted ``stats.npz`` of a few kilobytes (compressed zeros) claiming
+  millions of "bands" was read whole: numpy allocated its claim (428 MB of
+  memory from a 777 kB file). The arrays' headers are now checked first.
 """
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +84,21 @@ def test_a_dataset_of_arrays_made_with_two_settings_is_refused(
     melcli.run([src], out, jobs=1, include=["dogs/*"], params=MelParams(top_db=40.0))
     with pytest.raises(MelcliError, match=r"2 different settings.*--prune"):
         SpectrogramDataset(out)
+
+
+def test_a_stats_npz_claiming_millions_of_bands_is_refused_unread(
+    src: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    melcli.run([src], out, jobs=1, stats=True)
+    n = 10_000_000  # 80 MB each once read; about 80 kB compressed
+    with zipfile.ZipFile(out / "stats.npz", "w", zipfile.ZIP_DEFLATED) as z:
+        for name in ("mean", "std"):
+            with z.open(f"{name}.npy", "w", force_zip64=True) as f:
+                header = {"descr": "<f8", "fortran_order": False, "shape": (n,)}
+                np.lib.format.write_array_header_1_0(f, header)
+                for _ in range(8 * n // (1 << 20)):
+                    f.write(bytes(1 << 20))
+    assert (out / "stats.npz").stat().st_size < 2_000_000
+    with pytest.raises(MelcliError, match=r"shape \(10000000,\) is not one value"):
+        SpectrogramDataset(out, normalize=True)
