@@ -7,12 +7,16 @@
   the report and the manifest keep every file's warnings;
 - ``--clip-duration 1e12`` (or ``--segment 1e12``) failed every file with
   ``MemoryError: Unable to allocate 78.3 PiB``; now a usage error (with
-  ``--sr native``, each file fails saying so before anything is allocated).
+  ``--sr native``, each file fails saying so before anything is allocated);
+- ``melcli gallery`` on a full disk ended in a traceback (``OSError: [Errno
+  28]`` from a picture being saved); now one line and exit status 1.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 from pathlib import Path
 
@@ -118,3 +122,22 @@ def test_a_file_counts_once_per_kind_of_warning() -> None:
         "2 more files warned the same way (such as: decoder note at 1.5 s); -v "
         "lists each, and the manifest records every file's warnings"
     ]
+
+
+def test_the_gallery_on_a_full_disk_is_one_line(
+    short_clips: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from melcli import gallery
+
+    out = tmp_path / "out"
+    assert invoke("mel", short_clips, "-o", out, "-q").exit_code == 0
+
+    def full(path: object, write: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(gallery, "atomic_write", full)
+    result = invoke("gallery", out, "-j", "1")  # no traceback (invoke checks)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: cannot write {out / 'gallery'}: no space left on device\n"
+    )

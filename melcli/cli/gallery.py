@@ -11,7 +11,7 @@ import click
 if TYPE_CHECKING:
     from ..gallery import GalleryReport
 
-from ..errors import MelcliError, ParameterError
+from ..errors import MelcliError, ParameterError, os_reason
 from ..report import display_path, plural
 from .console import one_line
 from .group import cli
@@ -66,8 +66,8 @@ def gallery(
     shown a page at a time: the page weighs the same for 100 files or 100 000.
     A re-run draws only the pictures of what changed.
 
-    Exit status: 0 written, 1 no manifest in OUT or OUT/gallery not writable,
-    2 usage error.
+    Exit status: 0 written, 1 no manifest in OUT, or OUT/gallery not writable
+    (a full disk), 2 usage error.
     """
     from ..gallery import build_gallery
 
@@ -84,6 +84,12 @@ def gallery(
         raise click.BadParameter(message, param_hint="'--group-by'") from None
     except MelcliError as exc:
         click.echo(f"error: {display_path(str(exc))}", err=True)
+        sys.exit(1)
+    except OSError as exc:  # a picture or page not written: a full disk...
+        where = exc.filename or out / "gallery"
+        click.echo(
+            f"error: cannot write {display_path(where)}: {os_reason(exc)}", err=True
+        )
         sys.exit(1)
     if not quiet:
         for note in report.notes:
