@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 from pathlib import Path
 
@@ -38,12 +39,10 @@ def test_the_run_after_a_full_disk_finds_no_invalid_entry_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = _inputs(tmp_path, 4)
-    add_group = ShardWriter.add_group
-    calls = []
+    add_group, calls = ShardWriter.add_group, itertools.count()
 
     def full_after_one(self: ShardWriter, samples: list) -> list:  # type: ignore[type-arg]
-        calls.append(samples[0][0])
-        if len(calls) > 1:
+        if next(calls):  # the first sample fits, no other
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return add_group(self, samples)
 
