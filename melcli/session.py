@@ -679,8 +679,7 @@ def run(
 ) -> Report | DryRun:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
 
-    Incremental, and locking ``out``, as the command: a second run rebuilds
-    only what changed (the rest is reported up to date).
+    Incremental (a second run rebuilds only what changed) and locking ``out``.
 
     Parameters
     ----------
@@ -693,12 +692,11 @@ def run(
         The settings (librosa's defaults when omitted); whether to write a
         PNG next to each array too, and how it is drawn.
     extensions, include, exclude
-        Which files to take; see :func:`melcli.discover.plan`. A string is one
-        pattern (``exclude="*_noisy.wav"``); ``extensions`` may be
-        ``"wav,flac"``, as ``--ext`` takes it.
+        Which files to take (:func:`melcli.discover.plan`); a string is one
+        pattern, ``extensions`` ``"wav,flac"`` as ``--ext`` takes it.
     files_from, path_column, root
-        A list of inputs too (``--files-from``, read by
-        :func:`melcli.filelist.read_list`), or a :class:`~melcli.filelist.FileList`.
+        A list of inputs too (``--files-from``, :func:`melcli.filelist.read_list`),
+        or a :class:`~melcli.filelist.FileList`.
     jobs, scheduler, shard, timeout, storage_format, shard_size, force, prune, fail_fast
         How the run goes: see :class:`RunOptions` (``shard`` may also be
         ``"I/N"``, ``shard_size`` ``"500MB"``).
