@@ -343,8 +343,11 @@ class OutputLock:
                 "wait for it to finish"
             ) from None
         if not self.shared:  # shared holders leave the last exclusive one's pid
-            os.ftruncate(fd, 0)
-            os.write(fd, str(os.getpid()).encode())
+            # Only for the message another run shows: a full disk (ENOSPC,
+            # EDQUOT) leaves the file empty, "another melcli run" alone.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
         self._fd = fd
         _HELD.add(fd)
         return self
