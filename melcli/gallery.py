@@ -52,7 +52,7 @@ from . import waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import load_npy
+from .outdir import OutputLock, load_npy
 from .report import display_path
 from .runners import default_jobs
 from .write import atomic_write
@@ -173,6 +173,9 @@ def build_gallery(
     ------
     MelcliError
         If ``out`` has no manifest, or ``OUT/gallery`` is outside OUT or unwritable.
+    UsageError
+        If a run is writing to ``out`` (OUT's lock is held meanwhile, as
+        ``melcli stats`` holds it).
     ParameterError
         If no entry's ``meta`` has the column ``group_by`` (nothing is written).
     """
@@ -181,6 +184,28 @@ def build_gallery(
     root = Path(out)
     if not (root / MANIFEST_NAME).is_file():
         raise MelcliError(f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)")
+    with OutputLock(root):  # no run changes OUT's arrays while they are drawn
+        return _build(
+            root,
+            group_by=group_by,
+            waveforms=waveforms,
+            read_sources=read_sources,
+            page_size=page_size,
+            jobs=jobs,
+            progress=progress,
+        )
+
+
+def _build(
+    root: Path,
+    *,
+    group_by: str | None,
+    waveforms: bool,
+    read_sources: bool,
+    page_size: int,
+    jobs: int | None,
+    progress: Progress | None,
+) -> GalleryReport:
     manifest = Manifest.load(root)
     entries = sorted(manifest.entries.values(), key=lambda e: str(e["key"]))
     column = _grouping(entries, group_by)

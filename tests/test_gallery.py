@@ -505,3 +505,21 @@ def test_group_by_lists_the_meta_columns(
     assert ": 1 input in 1 group, 0 failed or skipped; 1 picture drawn, 0 kept." in (
         result.stderr
     )
+
+
+def test_no_gallery_is_made_while_a_run_writes_to_out(
+    src: Path, tmp_path: Path
+) -> None:
+    from melcli.errors import UsageError
+    from melcli.outdir import OutputLock
+
+    out = tmp_path / "out"
+    run(src, out)
+    with OutputLock(out):  # as a run holds it
+        with pytest.raises(UsageError, match="another melcli run"):
+            build_gallery(out, jobs=1)
+        result = invoke("gallery", str(out), "-j", "1")
+    assert result.exit_code == 2, result.output
+    assert "another melcli run" in result.stderr
+    assert not (out / "gallery").exists()
+    assert build_gallery(out, jobs=1).inputs  # and once the run is done

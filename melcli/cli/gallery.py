@@ -11,10 +11,10 @@ import click
 if TYPE_CHECKING:
     from ..gallery import GalleryReport
 
-from ..errors import MelcliError, ParameterError, os_reason
+from ..errors import MelcliError, ParameterError, UsageError, os_reason
 from ..report import display_path, plural
 from .console import one_line
-from .group import cli
+from .group import CannotStart, cli
 
 
 @cli.command()
@@ -67,7 +67,7 @@ def gallery(
     A re-run draws only the pictures of what changed.
 
     Exit status: 0 written, 1 no manifest in OUT, or OUT/gallery not writable
-    (a full disk), 2 usage error.
+    (a full disk), 2 usage error or a run writing to OUT.
     """
     from ..gallery import build_gallery
 
@@ -82,6 +82,8 @@ def gallery(
     except ParameterError as exc:
         message = str(exc).replace("group_by=", "", 1)
         raise click.BadParameter(message, param_hint="'--group-by'") from None
+    except UsageError as exc:  # a run holds OUT
+        raise CannotStart(str(exc)) from None
     except MelcliError as exc:
         click.echo(f"error: {display_path(str(exc))}", err=True)
         sys.exit(1)
