@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 import os
 import signal
 import threading
@@ -145,6 +146,13 @@ class RunOptions:
         """
         storage_for(self.storage_format)  # one of FORMATS
         _check_seconds(self.timeout)
+        if self.jobs is not None and _count(self.jobs) < 1:
+            # As --jobs refuses it: 0 or -1 do not mean "every CPU" here.
+            raise ParameterError(
+                f"jobs={self.jobs!r} must be a whole number of at least 1 "
+                "(None: one per CPU)",
+                param="jobs",
+            )
         if self.shard is not None and self.storage_format == "webdataset":
             # Concurrent shards would pick the same tar names, and each would
             # delete the tars its own manifest part does not list.
@@ -170,6 +178,16 @@ class RunOptions:
                 param="timeout",
             )
         return self
+
+
+def _count(value: object) -> int:
+    """``value`` as a whole number (a numpy integer too); 0 for anything else."""
+    if isinstance(value, bool):
+        return 0
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return 0
 
 
 #: The longest time an option takes (about 31 years): beyond the system's

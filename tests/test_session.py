@@ -222,3 +222,19 @@ def test_a_timeout_that_is_not_seconds_names_the_option(
         melcli.run([SAMPLE_AUDIO], tmp_path / "o", jobs=2, timeout=timeout)  # type: ignore[arg-type]
     assert caught.value.param == "timeout"
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, "2", True])
+def test_jobs_that_are_not_a_count_of_workers_name_the_option(
+    tmp_path: Path, jobs: object
+) -> None:
+    # As --jobs refuses them; 0 and -1 ran as if jobs were 1 (found by redteam3).
+    with pytest.raises(melcli.ParameterError) as caught:
+        melcli.run([SAMPLE_AUDIO], tmp_path / "o", jobs=jobs)  # type: ignore[arg-type]
+    assert caught.value.param == "jobs"
+    assert not (tmp_path / "o").exists()
+
+
+def test_jobs_may_be_a_numpy_integer(tmp_path: Path) -> None:
+    report = melcli.run([SAMPLE_AUDIO], tmp_path / "o", jobs=np.int64(1))
+    assert report.count(melcli.Status.WRITTEN) == 8
