@@ -609,9 +609,10 @@ class Manifest:
             raise MelcliError(f"cannot write {self.path}: {os_reason(exc)}") from None
         except manifest_db.StoreError as exc:
             raise MelcliError(f"cannot write {self.path}: {exc}") from None
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
+        finally:  # the journal stays on disk when the manifest is not written
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             self.journal_path.unlink()
 
