@@ -532,10 +532,14 @@ def _write_stats(report: Report, out: Path) -> StatsOutcome:
 
     outcome = StatsOutcome(path=out / STATS_NAME)
     done = (Status.WRITTEN, Status.UP_TO_DATE)
-    arrays = select_arrays(
-        out, sources=[r.src for r in report.results if r.status in done]
-    )
+    sources = [r.src for r in report.results if r.status in done]
+    arrays = select_arrays(out, sources=sources)
     if not arrays.arrays:
+        if sources:  # made, but not recorded: the manifest was not written
+            outcome.error = (
+                "not written: the manifest does not record this run's arrays "
+                "(it could not be written)"
+            )
         return outcome
     try:
         outcome.stats = write_stats(out, paths=arrays)

@@ -64,3 +64,26 @@ def test_a_run_and_stats_on_a_full_disk_are_lines_not_tracebacks(
     result = invoke("stats", out)
     assert result.exit_code == 0, result.stderr
     assert (out / "stats.npz").is_file()
+
+
+def test_stats_say_the_manifest_was_not_written_not_no_arrays(
+    tmp_path: Path, dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The arrays fit, the manifest did not: --stats said "no arrays".
+    from melcli import manifest
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(manifest.Manifest, "_write_store", full)
+    monkeypatch.setattr(manifest, "write_entries", full)
+    out = tmp_path / "out"
+    result = invoke("mel", dataset, "-o", out, "--stats")
+    assert result.exit_code == 1
+    assert list(out.rglob("*.npy"))
+    assert "no arrays" not in result.stderr
+    assert (
+        f"error: {out / 'stats.npz'}: not written: the manifest does not record "
+        "this run's arrays (it could not be written)\n"
+    ) in result.stderr
+    assert not (out / "stats.npz").exists()
