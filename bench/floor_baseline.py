@@ -17,7 +17,9 @@ difference over N/2: start-up and imports set aside), so that the two sides
 are measured at the same moments, by the same clock. (f) also imports
 :class:`Stages` to time each stage alone, in its own process.
 
-Like melcli's command line, it keeps glibc from mapping each FFT block's
+(f) passes ``--filters``: the window and mel filterbank, computed by librosa
+in its own process, so that this one does not import librosa. Like melcli's
+command line, it keeps glibc from mapping each FFT block's
 temporaries afresh (:func:`melcli.runners.tune_allocator`): a program that
 did not would pay page faults, not arithmetic.
 """
@@ -44,16 +46,25 @@ class Stages:
     """Each stage of one settings' chain, as the least arithmetic librosa does.
 
     Only the numbers come from melcli (its settings); the work is written here.
+    The analysis window and the mel filterbank are librosa's, or ``filters``
+    (``window``, ``M``) computed by librosa in another process: importing
+    librosa costs over a second, whose noise would swamp a short run's
+    difference over N/2.
     """
 
-    def __init__(self, params: Any, sr_in: int) -> None:
-        import librosa
-
+    def __init__(
+        self, params: Any, sr_in: int, filters: dict[str, np.ndarray] | None = None
+    ) -> None:
         self.p = params
         self.sr = params.sr or sr_in
         self.sr_in = sr_in
         hop = params.effective_hop_length
         self.hop = hop
+        if filters is not None:
+            self.window, self.M = filters["window"], filters["M"]
+            return
+        import librosa
+
         win = librosa.filters.get_window(
             params.window, params.effective_win_length, fftbins=True
         )
@@ -136,6 +147,9 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="a folder of audio files")
     parser.add_argument("out", type=Path, help="output folder (tree mirrored)")
     parser.add_argument("--preset", help="a melcli preset's settings")
+    parser.add_argument(
+        "--filters", type=Path, help="an .npz of the window and mel filterbank"
+    )
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
@@ -146,7 +160,9 @@ def main() -> None:
     files = sorted(p for p in args.data.rglob("*") if p.is_file())
     if not files:
         raise SystemExit(f"no files under {args.data}")
-    stages = Stages(settings_of(options), sf.info(str(files[0])).samplerate)
+    filters = dict(np.load(args.filters)) if args.filters else None
+    sr_in = sf.info(str(files[0])).samplerate
+    stages = Stages(settings_of(options), sr_in, filters)
     with threadpool_limits(1, "blas"):
         for path in files:
             target = args.out / path.relative_to(args.data).with_suffix(".npy")

@@ -185,20 +185,30 @@ def workloads(cfg: Config, dataset: Dataset) -> list[Workload]:
 FLOOR_SCRIPT = BENCH_DIR / "floor_baseline.py"
 
 
-def floor_baseline(src: Path, options: tuple[str, ...]) -> Command:
-    """``python bench/floor_baseline.py SRC OUT [--preset NAME]``, given OUT."""
+def floor_baseline(src: Path, options: tuple[str, ...], filters: Path) -> Command:
+    """``python bench/floor_baseline.py SRC OUT [--preset NAME] --filters NPZ``."""
     preset = list(options[options.index("--preset") :][:2]) if options else []
-    return lambda out: [sys.executable, str(FLOOR_SCRIPT), str(src), str(out), *preset]
+    return lambda out: [
+        sys.executable,
+        str(FLOOR_SCRIPT),
+        str(src),
+        str(out),
+        *preset,
+        "--filters",
+        str(filters),
+    ]
 
 
-def floor_per_file(
-    files: list[Path], options: tuple[str, ...], *, reps: int
-) -> dict[str, float]:
+def save_filters(stages: Stages, path: Path) -> Path:
+    """Write ``stages``' window and mel filterbank for :func:`floor_baseline`."""
+    np.savez(path, window=stages.window, M=stages.M)
+    return path
+
+
+def floor_per_file(files: list[Path], stages: Stages, *, reps: int) -> dict[str, float]:
     """Mean over files of each stage's least CPU time (of ``reps``), in seconds."""
     from threadpoolctl import threadpool_limits
 
-    params = settings_of(options)
-    stages = Stages(params, sf.info(str(files[0])).samplerate)
     totals: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="melcli-floor-") as tmp:
         out = Path(tmp) / "x.npy"
@@ -247,12 +257,15 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         log(f"  (f) {w.name} ...")
         warm_page_cache(w.src)
         files = sorted(p for p in w.src.rglob("*") if p.is_file())
-        stage_s = floor_per_file(files, w.options, reps=cfg.floor_reps)
+        stages = Stages(settings_of(w.options), sf.info(str(files[0])).samplerate)
+        stage_s = floor_per_file(files, stages, reps=cfg.floor_reps)
         floor_s = sum(stage_s.values())
         half = w.files // 2
+        folder = tempfile.TemporaryDirectory(prefix="melcli-floor-")
+        filters = save_filters(stages, Path(folder.name) / "filters.npz")
         contenders = [
-            Contender("floor", floor_baseline(w.src, w.options)),
-            Contender("floor-half", floor_baseline(w.half, w.options)),
+            Contender("floor", floor_baseline(w.src, w.options, filters)),
+            Contender("floor-half", floor_baseline(w.half, w.options, filters)),
             Contender("j1", melcli_mel(w.src, "-j", "1", *w.options)),
             Contender("j1-half", melcli_mel(w.half, "-j", "1", *w.options)),
         ]
@@ -261,7 +274,8 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
                 Contender("j2", melcli_mel(w.src, "-j", "2", *w.options)),
                 Contender("j2-half", melcli_mel(w.half, "-j", "2", *w.options)),
             ]
-        timings, _ = race(contenders, cfg.rounds)
+        with folder:
+            timings, _ = race(contenders, cfg.rounds)
         per_file = _per_file(timings, "j1", w.files - half)
         floor_run = _per_file(timings, "floor", w.files - half)
         fitted = per_file > 0
