@@ -124,6 +124,10 @@ def test_quick_floor_bench_reports_every_workload(tmp_path: Path, data: Path) ->
         assert all(v >= 0 for v in stages.values())
         assert is_positive(w["floor_ms"])
         assert math.isclose(w["floor_ms"], sum(stages.values()))
+        # The floor as a program, raced beside melcli on the same files.
+        assert {"floor", "floor-half", "j1", "j1-half"} <= set(w["contenders"])
+        assert "floor_run_ms_per_file" in w
+        assert "melcli_over_stages" in w
     checks = [c for c in result["checks"] if c["workload"] == "f"]
     measures = {c["measure"] for c in checks}
     assert "wav: -j 1 / floor" in measures

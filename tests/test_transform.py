@@ -186,6 +186,13 @@ def test_mel_bands_equal_the_dense_product(
     out = np.full((2, M.shape[0], frames), np.nan, dtype=np.float32)
     bands.apply(S, out)
     np.testing.assert_allclose(out, M @ S, rtol=1e-5, atol=1e-7)
+    # The same on the power spectrum frames first, as the FFT writes it.
+    P = np.ascontiguousarray(np.swapaxes(S, -1, -2))
+    out_frames = np.full((2, frames, M.shape[0]), np.nan, dtype=np.float32)
+    bands.apply_frames(P, out_frames)
+    np.testing.assert_allclose(
+        np.swapaxes(out_frames, -1, -2), M @ S, rtol=1e-5, atol=1e-7
+    )
     # The blocks cover every non-empty filter once, each over fewer bins
     # than the spectrum: most zeros are skipped.
     rows = [m for m, _, W in bands.blocks for m in range(m, m + W.shape[0])]

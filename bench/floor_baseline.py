@@ -1,0 +1,176 @@
+"""(f)'s floor as a program: each stage of the chain once per file, nothing else.
+
+    python bench/floor_baseline.py DATA OUT [--preset NAME]
+
+For every file under DATA (sorted), the stages melcli's chain runs, each
+written with plain numpy, soxr and soundfile as librosa computes it (float64
+FFT frames, a dense mel product, one BLAS thread): decode (soundfile), mix,
+soxr resample, STFT power, mel, scale (dB, or the preset's log10, clamp and
+affine step), ``np.save`` into OUT (the tree mirrored). No checks, no
+bookkeeping, no atomic writes: what a program doing nothing but that
+arithmetic pays. Only the settings come from melcli (``MelParams()``, or the
+preset's).
+
+(f) runs it as a whole process, beside melcli's runs, on the same N and N/2
+files, and takes its cost per file the way it takes melcli's (CPU time, the
+difference over N/2: start-up and imports set aside), so that the two sides
+are measured at the same moments, by the same clock. (f) also imports
+:class:`Stages` to time each stage alone, in its own process.
+
+(f) passes ``--filters``: the window and mel filterbank, computed by librosa
+in its own process, so that this one does not import librosa. Like melcli's
+command line, it keeps glibc from mapping each FFT block's
+temporaries afresh (:func:`melcli.runners.tune_allocator`): a program that
+did not would pay page faults, not arithmetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+
+def settings_of(options: tuple[str, ...]) -> Any:
+    import melcli
+
+    if "--preset" in options:
+        return melcli.preset_params(options[options.index("--preset") + 1])
+    return melcli.MelParams()
+
+
+class Stages:
+    """Each stage of one settings' chain, as the least arithmetic librosa does.
+
+    Only the numbers come from melcli (its settings); the work is written here.
+    The analysis window and the mel filterbank are librosa's, or ``filters``
+    (``window``, ``M``) computed by librosa in another process: importing
+    librosa costs over a second, whose noise would swamp a short run's
+    difference over N/2.
+    """
+
+    def __init__(
+        self, params: Any, sr_in: int, filters: dict[str, np.ndarray] | None = None
+    ) -> None:
+        self.p = params
+        self.sr = params.sr or sr_in
+        self.sr_in = sr_in
+        hop = params.effective_hop_length
+        self.hop = hop
+        if filters is not None:
+            self.window, self.M = filters["window"], filters["M"]
+            return
+        import librosa
+
+        win = librosa.filters.get_window(
+            params.window, params.effective_win_length, fftbins=True
+        )
+        self.window = librosa.util.pad_center(win, size=params.n_fft)
+        self.M = librosa.filters.mel(
+            sr=self.sr,
+            n_fft=params.n_fft,
+            n_mels=params.n_mels,
+            fmin=params.fmin,
+            fmax=params.effective_fmax(self.sr),
+            htk=params.htk,
+            norm=params.norm,
+        )
+
+    def decode(self, path: Path) -> np.ndarray:
+        data, _ = sf.read(str(path), dtype="float32", always_2d=True)
+        return data
+
+    def mix(self, data: np.ndarray) -> np.ndarray:
+        """``librosa.to_mono``'s mean, summed column by column (numpy's reduction
+        across a row of two interleaved channels is several times slower)."""
+        y = data[:, 0].copy()
+        if data.shape[1] > 1:
+            for c in range(1, data.shape[1]):
+                y += data[:, c]
+            y /= np.float32(data.shape[1])
+        return y
+
+    def resample(self, y: np.ndarray) -> np.ndarray:
+        if self.sr == self.sr_in:
+            return y
+        import soxr
+
+        return np.asarray(
+            soxr.resample(y, self.sr_in, self.sr, quality=self.p.res_type)
+        )
+
+    def stft(self, y: np.ndarray) -> np.ndarray:
+        """Power, frames first, in blocks of 512 KB of float64 frames."""
+        n_fft = self.p.n_fft
+        x = np.pad(y, n_fft // 2, mode=self.p.pad_mode) if self.p.center else y
+        frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[:: self.hop]
+        if self.p.drop_last_frame:
+            frames = frames[:-1]
+        out = np.empty((frames.shape[0], 1 + n_fft // 2), dtype=np.float32)
+        step = max(1, (1 << 19) // (8 * n_fft))
+        for start in range(0, frames.shape[0], step):
+            D = np.fft.rfft(frames[start : start + step] * self.window, axis=-1)
+            D = D.astype(np.complex64)
+            S = np.square(D.real)
+            S += np.square(D.imag)
+            out[start : start + step] = S
+        return out
+
+    def mel(self, S: np.ndarray) -> np.ndarray:
+        return np.asarray(self.M @ S.T)
+
+    def scale(self, S: np.ndarray) -> np.ndarray:
+        p = self.p
+        if p.scale == "db":
+            out = 10.0 * np.log10(np.maximum(p.amin, S))
+            out -= 10.0 * np.log10(max(p.amin, float(S.max())))
+            if p.top_db is not None:
+                np.maximum(out, out.max() - p.top_db, out=out)
+        else:
+            out = np.log10(np.maximum(S, p.amin))
+            if p.clamp is not None:
+                np.maximum(out, out.max() - p.clamp, out=out)
+        if p.shift or p.divisor != 1.0:
+            out = (out + np.float32(p.shift)) / np.float32(p.divisor)
+        return np.asarray(out, dtype=np.float32)
+
+    def save(self, S: np.ndarray, path: Path) -> None:
+        with path.open("wb") as f:
+            np.save(f, S, allow_pickle=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="a folder of audio files")
+    parser.add_argument("out", type=Path, help="output folder (tree mirrored)")
+    parser.add_argument("--preset", help="a melcli preset's settings")
+    parser.add_argument(
+        "--filters", type=Path, help="an .npz of the window and mel filterbank"
+    )
+    args = parser.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    from melcli.runners import tune_allocator
+
+    tune_allocator()
+    options = ("--preset", args.preset) if args.preset else ()
+    files = sorted(p for p in args.data.rglob("*") if p.is_file())
+    if not files:
+        raise SystemExit(f"no files under {args.data}")
+    filters = dict(np.load(args.filters)) if args.filters else None
+    sr_in = sf.info(str(files[0])).samplerate
+    stages = Stages(settings_of(options), sr_in, filters)
+    with threadpool_limits(1, "blas"):
+        for path in files:
+            target = args.out / path.relative_to(args.data).with_suffix(".npy")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            y = stages.resample(stages.mix(stages.decode(path)))
+            S = stages.scale(stages.mel(stages.stft(y)))
+            stages.save(S, target)
+
+
+if __name__ == "__main__":
+    main()
