@@ -17,8 +17,11 @@ beforehand, each stage the least of a few repetitions, while melcli's runs
 took the median of whole runs later, moved the ratio with the load between
 those moments and with the asymmetry of the two statistics (one noisy run
 gave Whisper 2.07x, a quieter one 1.22x). Those per-stage least times are
-still measured, in this process, and shown beside (``stages ms``): where the
-time goes, and the decoder alone, the compressed formats' other yardstick.
+still measured, in this process (``stages ms``): where the time goes, and the
+decoder alone, the compressed formats' other yardstick. Their sum is the
+issue's floor (the least each stage needs) and melcli's ratio to it
+(``/ stages``) is what is checked; the floor program does librosa's float64
+arithmetic, which melcli beats on WAV, so ``/ floor`` is shown, not checked.
 
 The workloads: the 10-s stereo 44.1 kHz WAV clips of (a) with default
 settings; the same clips as FLAC, Ogg Vorbis and MP3 (there, the decoder
@@ -306,7 +309,10 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
             target = TARGET_DECODER
         else:
             target = TARGET_SHORT if w.name == "whisper" else TARGET_WAV
-        checks.append(_at_most(f"{w.name}: -j 1 / floor", ratio, target))
+        # The issue's floor: the least each stage needs (the per-stage least
+        # times); the floor program raced beside is shown, not checked: on WAV
+        # it does librosa's float64 arithmetic, which melcli beats.
+        checks.append(_at_most(f"{w.name}: -j 1 / floor", stages_ratio, target))
         if speedup is not None:
             checks.append(
                 ratio_check(
