@@ -903,14 +903,20 @@ def out_of_range(dtype: str | np.dtype[Any]) -> str:
     )
 
 
-def too_loud(peak: float | None = None) -> str:
-    """Say that the power spectrogram overflows float32 (samples near 1e19 and up)."""
+def too_loud(
+    peak: float | None = None, *, step: str = "the power spectrogram overflows"
+) -> str:
+    """Say that the power spectrogram overflows float32 (samples near 1e19 and up).
+
+    Or the ``step`` that overflowed: resampling, for samples near float32's
+    largest value (3.4e38).
+    """
     what = (
         "sample values too large"
         if peak is None
         else f"sample values too large (peak {peak:.3g})"
     )
-    return f"{what}: the power spectrogram overflows"
+    return f"{what}: {step}"
 
 
 def scale_not_finite(params: MelParams) -> str:
@@ -942,6 +948,10 @@ def why_not_finite(y: np.ndarray, *, sr: int, params: MelParams) -> str:
     if params.kind == "fbank":
         return _why_fbank_not_finite(y, sr=sr, params=params)
     with np.errstate(all="ignore"):
+        if not np.isfinite(y).all():  # finite when decoded: resampling overflowed
+            finite = np.abs(y[np.isfinite(y)])
+            peak = float(finite.max()) if finite.size else None
+            return too_loud(peak, step="resampling overflows float32")
         if params.kind == "stft":
             S = spectrogram(y, params=params)
         else:

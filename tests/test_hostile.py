@@ -861,3 +861,21 @@ def test_info_describes_m4a_through_ffprobe(tmp_path: Path) -> None:
     row = json.loads(run.stdout)
     assert (row["format"], row["subtype"], row["samplerate"]) == ("MP4", "AAC", SR)
     assert row["duration"] == pytest.approx(2.0, abs=0.05)
+
+
+def test_samples_that_resampling_overflows_are_said_as_such(tmp_path: Path) -> None:
+    # Finite float64 samples near float32's largest value: the resampler's
+    # output is not finite, and the reason said "(peak nan)" (found by redteam3).
+    from melcli import MelParams, Status
+    from melcli.discover import Job
+    from melcli.pipeline import process_one
+
+    y = np.sin(np.arange(8000) / 5) * 3e38
+    sf.write(tmp_path / "near_max.wav", y, 8000, subtype="DOUBLE")
+    job = Job(tmp_path / "near_max.wav", "near_max.wav", tmp_path / "out.npy")
+    result = process_one(job, params=MelParams().validate())
+    assert result.status is Status.FAILED
+    assert result.reason == ("sample values too large: resampling overflows float32"), (
+        result.reason
+    )
+    assert not (tmp_path / "out.npy").exists()
