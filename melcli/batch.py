@@ -490,11 +490,12 @@ class _Run:
                 for result in chunk:
                     self.record(result)
         flips = itertools.chain(build.flips, itertools.repeat(0))  # one per job
-        for jobs in _chunks(build.up_to_date):
-            with interrupts.deferred():  # counted, recorded and told together
-                for job, flip in zip(jobs, flips, strict=False):
-                    self.record_up_to_date(job, flip=flip)
-                self.tell_up_to_date([job.src_name for job in jobs])
+        with collector_paused():  # a list a chunk: the plan is not looked at again
+            for jobs in _chunks(build.up_to_date):
+                with interrupts.deferred():  # counted, recorded and told together
+                    for job, flip in zip(jobs, flips, strict=False):
+                        self.record_up_to_date(job, flip=flip)
+                    self.tell_up_to_date([job.src_name for job in jobs])
         refused = (
             (Result(src=job.src, status=Status.FAILED, reason=why), job)
             for job, why in build.refused
