@@ -327,25 +327,26 @@ def _find(
     exclude: Sequence[str],
     found: Found,
     png: bool = False,
+    mirrored: bool = False,
 ) -> Generator[tuple[list[Job], str | None], None, None]:
     """Yield the jobs of the audio files under ``sources`` (see :func:`find_audio`).
 
     A list at a time, with the input folder its files were found in as given
-    (None: files given directly). Each job's ``rel`` starts with its folder's
-    subfolder of OUT (:func:`subtrees`), and its outputs are in OUT (in ``""``
-    without ``out``). What is passed over goes to ``found.skipped`` and
-    ``found.problems``.
+    (None: files given directly). With ``mirrored``, each job's ``rel``
+    starts with its folder's subfolder of OUT (:func:`subtrees`), as its
+    outputs do (in OUT; in ``""`` without ``out``). What is passed over goes
+    to ``found.skipped`` and ``found.problems``.
     """
     out_real = os.path.realpath(out) if out is not None else None
     out_dir = os.fspath(Path(out)) if out is not None else ""
     base = "" if out is None else (f"{out_dir}/" if out_dir != "/" else "/")
     exts = normalize_extensions(extensions)
-    under = subtrees([f for f in sources if os.path.isdir(f)])
+    under = subtrees([f for f in sources if os.path.isdir(f)]) if mirrored else {}
     for source in sources:
         given = os.fspath(source)
         src = os.fspath(Path(given))  # as pathlib spells it: no trailing "/"
         if os.path.isdir(src):
-            mirror = under[given]
+            mirror = under.get(given, "")
             at = len(mirror)
             walk = _Walk(out_real, exts, found, base + mirror, mirror, png)
             for files in walk.top(src):
@@ -471,6 +472,7 @@ def plan(
         exclude=exclude,
         found=found,
         png=png,
+        mirrored=True,
     ):
         if jobs:
             candidates += jobs

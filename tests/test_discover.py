@@ -661,3 +661,19 @@ def test_the_walk_holds_no_folder_open_once_done(tmp_path: Path) -> None:
     assert set(os.listdir("/proc/self/fd")) != fds
     walk.close()
     assert set(os.listdir("/proc/self/fd")) == fds
+
+
+def test_files_found_are_relative_to_their_own_input_folder(tmp_path: Path) -> None:
+    """Not to the subfolder of OUT a plan mirrors them into."""
+    one = touch(tmp_path / "one", "a.wav", "x/b.wav")
+    two = touch(tmp_path / "two", "c.wav")
+
+    found = find_audio([one, two], out=tmp_path / "out")
+
+    assert [rel for _, rel in found.files] == ["a.wav", "x/b.wav", "c.wav"]
+    assert found.folder_of == [one, one, two]
+    assert [j.rel for j in plan([one, two], tmp_path / "out").jobs] == [
+        "one/a.wav",
+        "one/x/b.wav",
+        "two/c.wav",
+    ]
