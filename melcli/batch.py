@@ -138,6 +138,7 @@ def _decide(
         manifest,
         elsewhere,
         params=params,
+        settings=settings,
         force=force,
         storage=storage,
         drawn_as=drawn_as,
@@ -173,6 +174,7 @@ def _decide_other(
     stamp: list[int] | None,
     *,
     params: MelParams,
+    settings: str,
     force: bool,
     storage: Storage,
     drawn_as: str,
@@ -180,9 +182,8 @@ def _decide_other(
     """Decide on an input that is not the usual up-to-date one (see :func:`decide`).
 
     It is built, has only its PNG drawn, is refused, or is up to date after all
-    (its entry read).
+    (its entry read). ``settings`` is the fingerprint of ``params``.
     """
-    settings = params.fingerprint()
     why = (
         "forced"
         if force
