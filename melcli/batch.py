@@ -39,6 +39,10 @@ class BuildPlan:
     #: Why each task's job is (re)built, by source path.
     reasons: dict[Path, str] = field(default_factory=dict)
     up_to_date: list[Job] = field(default_factory=list)
+    #: Per up-to-date job: 1 if its entry's status changes from ``written``
+    #: (the usual entry, found so without reading it), else 0. A byte each,
+    #: not a set of keys: the first re-run after a build flips every input.
+    flips: bytearray = field(default_factory=bytearray)
     stale: list[str] = field(default_factory=list)
     #: The input stamps the decisions were made on (what the manifest records).
     inputs: dict[Path, list[int] | None] = field(default_factory=dict)
@@ -50,8 +54,8 @@ class BuildPlan:
     #: Keys of the entries, of inputs this run leaves out (``--include``, a
     #: narrower SRC), whose outputs were made with other settings.
     other_settings: list[str] = field(default_factory=list)
-    #: Keys of the up-to-date inputs whose entry changes all the same: its
-    #: status (``written`` before) or its table row (``meta``).
+    #: Keys of the other up-to-date inputs whose entry changes all the same:
+    #: its status (``written`` before) or its table row (``meta``).
     refresh: set[str] = field(default_factory=set)
     _keys: set[str] | None = field(default=None, repr=False)
 
@@ -123,57 +127,93 @@ def _decide(
 
     key_of = _key_of(out)
     build = BuildPlan(make_keys=lambda: {key_of(job.npy_name) for job in planned()})
-    unchanged = manifest.unchanged_test(settings=settings, format=storage.name)
-    entries, up_to_date, wants = manifest.entries, build.up_to_date, storage.redo
+    # key_of inlined for the usual output (a call less per input).
+    prefix = os.path.join(os.fspath(out), "") if os.sep == "/" else "\0"
+    start = len(prefix)
+    entries, up_to_date, flips = manifest.entries, build.up_to_date, build.flips
+    wants = storage.redo
+    other = functools.partial(
+        _decide_other,
+        build,
+        manifest,
+        elsewhere,
+        params=params,
+        settings=settings,
+        force=force,
+        storage=storage,
+        drawn_as=drawn_as,
+    )
     known = 0  # of the entries, how many are this run's inputs
-    for job in planned():
-        src, _, npy, png, meta, stamp = job  # its fields at once, not one call each
-        key = key_of(npy)
-        if stamp is None:
-            stamp = file_stamp(src)
-        if not (force or png or meta):  # the usual re-run's input
-            status = unchanged(key, stamp)
-            # The format may still want something (npy: nothing, without a PNG).
-            if status and not wants(manifest, key, job, drawn_as=drawn_as):
-                up_to_date.append(job)
-                known += 1
-                if status != "up-to-date":
-                    build.refresh.add(key)
-                continue
-        known += key in entries
-        why = (
-            "forced"
-            if force
-            else manifest.why_rebuild(
-                key, input_stamp=stamp, settings=settings, format=storage.name
-            )
-        )
-        if why == "new":
-            why = _new_place(job, key, elsewhere, params=params) or why
-        task = Task(job)
-        if why is not None:
-            build.inputs[job.src] = stamp
-        else:
-            redo = storage.redo(manifest, key, job, drawn_as=drawn_as)
-            if redo is None:
-                build.up_to_date.append(job)
-                if _refresh(manifest.entries.facts(key), job):
-                    build.refresh.add(key)
-                continue
-            why, render_only = redo
-            if render_only:
-                sr = int(manifest.entries[key].get("sr", 0))
-                task = Task(job, render_only=True, sr=sr)
-        problem = storage.folder_problem(job, manifest.outdir)
-        if problem is not None:
-            build.refused.append((job, f"cannot write output: {problem}"))
-            continue
-        build.tasks.append(task)
-        build.reasons[job.src] = why
+    with manifest.unchanged_test(settings=settings, format=storage.name) as unchanged:
+        for job in planned():
+            src, _, npy, png, meta, size, mtime = job  # at once, not a call each
+            key = npy[start:] if npy.startswith(prefix) else relative_key(npy, out)
+            stamp = file_stamp(src) if size is None else [size, mtime]
+            if not (force or png or meta):  # the usual re-run's input
+                status = unchanged(key, stamp)
+                # The format may still want something (npy: nothing, without a PNG).
+                if status and not wants(manifest, key, job, drawn_as=drawn_as):
+                    up_to_date.append(job)
+                    flips.append(status != "up-to-date")
+                    known += 1
+                    continue
+            known += key in entries
+            other(job, key, stamp)
     if known < len(entries):  # some entry is of an input left out, or gone
         build.stale = manifest.stale(build.keys)
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
+
+
+def _decide_other(
+    build: BuildPlan,
+    manifest: Manifest,
+    elsewhere: _Elsewhere,
+    job: Job,
+    key: str,
+    stamp: list[int] | None,
+    *,
+    params: MelParams,
+    settings: str,
+    force: bool,
+    storage: Storage,
+    drawn_as: str,
+) -> None:
+    """Decide on an input that is not the usual up-to-date one (see :func:`decide`).
+
+    It is built, has only its PNG drawn, is refused, or is up to date after all
+    (its entry read). ``settings`` is the fingerprint of ``params``.
+    """
+    why = (
+        "forced"
+        if force
+        else manifest.why_rebuild(
+            key, input_stamp=stamp, settings=settings, format=storage.name
+        )
+    )
+    if why == "new":
+        why = _new_place(job, key, elsewhere, params=params) or why
+    task = Task(job)
+    if why is not None:
+        build.inputs[job.src] = stamp
+    else:
+        redo = storage.redo(manifest, key, job, drawn_as=drawn_as)
+        if redo is None:
+            build.up_to_date.append(job)
+            build.flips.append(False)
+            if _refresh(manifest.entries.facts(key), job):
+                build.refresh.add(key)
+            return
+        why, render_only = redo
+        if render_only:
+            sr = int(manifest.entries[key].get("sr", 0))
+            task = Task(job, render_only=True, sr=sr)
+    problem = storage.folder_problem(job, manifest.outdir)
+    if problem is not None:
+        build.refused.append((job, f"cannot write output: {problem}"))
+        return
+    build.tasks.append(task)
+    build.reasons[job.src] = why
 
 
 def _key_of(out: Path) -> Callable[[str], str]:
@@ -450,11 +490,13 @@ class _Run:
             with interrupts.deferred():  # one hold per chunk, not per file
                 for result in chunk:
                     self.record(result)
-        for jobs in _chunks(build.up_to_date):
-            with interrupts.deferred():  # counted, recorded and told together
-                for job in jobs:
-                    self.record_up_to_date(job)
-                self.tell_up_to_date([job.src_name for job in jobs])
+        flips = itertools.chain(build.flips, itertools.repeat(0))  # one per job
+        with collector_paused():  # a list a chunk: the plan is not looked at again
+            for jobs in _chunks(build.up_to_date):
+                with interrupts.deferred():  # counted, recorded and told together
+                    for job, flip in zip(jobs, flips, strict=False):
+                        self.record_up_to_date(job, flip=flip)
+                    self.tell_up_to_date([job.src_name for job in jobs])
         refused = (
             (Result(src=job.src, status=Status.FAILED, reason=why), job)
             for job, why in build.refused
@@ -464,15 +506,20 @@ class _Run:
                 for result, job in pairs:
                     self.record(result, job)
 
-    def record_up_to_date(self, job: Job) -> None:
+    def record_up_to_date(self, job: Job, *, flip: bool | int = False) -> None:
         """Count an up-to-date input and note it in the manifest.
 
         No result is made for it (:meth:`Report.add_up_to_date`), its entry
         is not read whole, nor journaled: only its status changes
-        (``up-to-date``), or with a table row that changed (``--files-from``),
-        its ``meta``. Called with signals held, as :meth:`tell_up_to_date` is.
+        (``up-to-date``: with ``flip``, one of :attr:`BuildPlan.flips`), or
+        with a table row that changed (``--files-from``), its ``meta``.
+        Called with signals held, as :meth:`tell_up_to_date` is.
         """
         self.report.add_up_to_date(job.src_name)
+        if flip:
+            key = relative_key(job.npy_name, self.manifest.out)
+            self.manifest.entries.mark_up_to_date(key)
+            return
         refresh = self.build.refresh
         if not refresh:  # the usual re-run: its entry stays as it is
             return

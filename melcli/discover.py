@@ -20,7 +20,7 @@ import gc
 import operator
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,7 +62,9 @@ class Job(tuple):  # type: ignore[type-arg]
     Held as strings, in a tuple (a plan may hold millions of jobs, and a
     pathlib object, or an object of attributes, costs microseconds to make):
     immutable, :meth:`replace` makes a changed copy. The
-    :class:`~pathlib.Path` attributes are made when asked for.
+    :class:`~pathlib.Path` attributes, and ``stamp``, are made when asked
+    for (the input's size and mtime are two items of the tuple, not a list
+    of their own: some 80 bytes less per input).
 
     Attributes
     ----------
@@ -90,7 +92,6 @@ class Job(tuple):  # type: ignore[type-arg]
     npy_name: str
     png_name: str | None
     meta: tuple[tuple[str, str], ...]
-    stamp: list[int] | None
 
     def __new__(
         cls,
@@ -104,8 +105,14 @@ class Job(tuple):  # type: ignore[type-arg]
     ) -> Job:
         """Make the job of ``src`` (see the attributes)."""
         png_name = None if png is None else os.fspath(png)
-        fields = (os.fspath(src), rel, os.fspath(npy), png_name, tuple(meta), stamp)
-        return tuple.__new__(cls, fields)
+        size, mtime = (None, None) if stamp is None else stamp
+        fields = (os.fspath(src), rel, os.fspath(npy), png_name, tuple(meta))
+        return tuple.__new__(cls, (*fields, size, mtime))
+
+    @property
+    def stamp(self) -> list[int] | None:
+        """The input's ``[size, mtime_ns]`` when it was found (None: not known)."""
+        return None if self[5] is None else [self[5], self[6]]
 
     @property
     def src(self) -> Path:
@@ -178,7 +185,7 @@ class Job(tuple):  # type: ignore[type-arg]
         return (_job_of, tuple(self))
 
 
-_FIELDS = ("src_name", "rel", "npy_name", "png_name", "meta", "stamp")
+_FIELDS = ("src_name", "rel", "npy_name", "png_name", "meta")
 for _i, _name in enumerate(_FIELDS):  # read-only: a tuple's items
     setattr(Job, _name, property(operator.itemgetter(_i)))
 del _i, _name
@@ -190,8 +197,10 @@ def _job_of(
     npy: str,
     png: str | None,
     meta: tuple[tuple[str, str], ...],
-    stamp: list[int] | None,
+    size: int | None = None,
+    mtime: int | None = None,
 ) -> Job:
+    stamp = None if size is None or mtime is None else [size, mtime]
     return Job(src, rel, npy, png, meta, stamp=stamp)
 
 
@@ -296,7 +305,7 @@ def find_audio(
         ``files`` holds ``(path, path relative to its input)`` pairs.
     """
     found = Found()
-    for path, rel, folder, _ in _find(
+    for jobs, folder in _find(
         sources,
         out=out,
         extensions=extensions,
@@ -304,15 +313,9 @@ def find_audio(
         exclude=exclude,
         found=found,
     ):
-        found.files.append((Path(path), rel))
-        found.folder_of.append(None if folder is None else Path(folder))
+        found.files += [(Path(job[0]), job[1]) for job in jobs]
+        found.folder_of += [None if folder is None else Path(folder)] * len(jobs)
     return found
-
-
-#: A file found: its path, its path relative to its input folder, that folder
-#: as given (None: the file was given directly), and its ``[size, mtime_ns]``
-#: (None: given directly, not stat-ed yet).
-_Hit = tuple[str, str, "str | None", "list[int] | None"]
 
 
 def _find(
@@ -323,27 +326,41 @@ def _find(
     include: Sequence[str],
     exclude: Sequence[str],
     found: Found,
-) -> Iterator[_Hit]:
-    """Yield the audio files under ``sources`` as strings (see :func:`find_audio`).
+    png: bool = False,
+    mirrored: bool = False,
+) -> Generator[tuple[list[Job], str | None], None, None]:
+    """Yield the jobs of the audio files under ``sources`` (see :func:`find_audio`).
 
-    What is passed over goes to ``found.skipped`` and ``found.problems``.
+    A list at a time, with the input folder its files were found in as given
+    (None: files given directly). With ``mirrored``, each job's ``rel``
+    starts with its folder's subfolder of OUT (:func:`subtrees`), as its
+    outputs do (in OUT; in ``""`` without ``out``). What is passed over goes
+    to ``found.skipped`` and ``found.problems``.
     """
     out_real = os.path.realpath(out) if out is not None else None
+    out_dir = os.fspath(Path(out)) if out is not None else ""
+    base = "" if out is None else (f"{out_dir}/" if out_dir != "/" else "/")
     exts = normalize_extensions(extensions)
+    under = subtrees([f for f in sources if os.path.isdir(f)]) if mirrored else {}
     for source in sources:
         given = os.fspath(source)
         src = os.fspath(Path(given))  # as pathlib spells it: no trailing "/"
         if os.path.isdir(src):
-            for files in _walk(src, out_real, exts, found, given):
+            mirror = under.get(given, "")
+            at = len(mirror)
+            walk = _Walk(out_real, exts, found, base + mirror, mirror, png)
+            for files in walk.top(src):
                 if include or exclude:
                     files = [
-                        f for f in files if keep(f[1], f[0], include, exclude, found)
+                        f
+                        for f in files
+                        if keep(f[1][at:], f[0], include, exclude, found)
                     ]
-                yield from files
+                yield files, given
         else:
             name = os.path.basename(src)
             if keep(name, src, include, exclude, found):
-                yield src, name, None, None
+                yield [_job(src, name, out_dir, png)], None
 
 
 def keep(
@@ -442,16 +459,25 @@ def plan(
         fold_case = ignores_case(Path(out))
     out_dir = os.fspath(Path(out))
     found = Found()
-    hits = _find(
+    candidates = []
+    #: The folders of the outputs (a list found shares one), and whether an
+    #: output may be an input (a ``.npy`` or ``.png`` taken as audio).
+    folders: set[str] = set()
+    may_overwrite = not normalize_extensions(extensions).isdisjoint(("npy", "png"))
+    for jobs, folder in _find(
         sources,
         out=out_dir,
         extensions=extensions,
         include=include,
         exclude=exclude,
         found=found,
-    )
-    under = subtrees([f for f in sources if os.path.isdir(f)])
-    candidates = _jobs(hits, under, out_dir, png=png)
+        png=png,
+        mirrored=True,
+    ):
+        if jobs:
+            candidates += jobs
+            folders.add(jobs[0][2].rpartition("/")[0])
+            may_overwrite = may_overwrite or (folder is None and _is_output(jobs[0]))
     result = Plan(skipped=found.skipped, problems=found.problems)
     if listed is not None:
         result.skipped.extend(listed.skipped)
@@ -462,28 +488,51 @@ def plan(
                 result.skipped.append(passed_over)
             else:
                 rel = _posix(item.rel)
-                candidates.append(
-                    _job(os.fspath(item.path), rel, out_dir, png, item.meta)
-                )
-    candidates = _drop_reserved(candidates, out_dir, result, fold_case=fold_case)
+                job = _job(os.fspath(item.path), rel, out_dir, png, item.meta)
+                candidates.append(job)
+                folders.add(job[2].rpartition("/")[0])
+                may_overwrite = may_overwrite or _is_output(job)
+    candidates = _drop_reserved(
+        candidates, out_dir, result, fold_case=fold_case, folders=folders
+    )
+    top = len(out_dir)
+    if not may_overwrite and _all_clear(
+        candidates, top=top, fold=fold_case, folders=folders
+    ):
+        result.jobs = candidates  # the usual plan: nothing to drop, no repeat
+        return result
     result.jobs = _drop_collisions(
         _unique(candidates), result, out_dir=out_dir, fold_case=fold_case
     )
     return result
 
 
+def _is_output(job: Job) -> bool:
+    """Return whether ``job``'s input is named as an output is (``.npy``, ``.png``)."""
+    return job[0][-4:].lower() in (".npy", ".png")
+
+
 def _drop_reserved(
-    candidates: list[Job], out_dir: str, result: Plan, *, fold_case: bool
+    candidates: list[Job],
+    out_dir: str,
+    result: Plan,
+    *,
+    fold_case: bool,
+    folders: set[str] | None = None,
 ) -> list[Job]:
     """Move jobs whose outputs would be under one of melcli's own names to problems.
 
     ``SRC/manifest.jsonl/a.wav`` would make ``OUT/manifest.jsonl`` a folder,
-    and every later run fail. Only the top of OUT is melcli's.
+    and every later run fail. Only the top of OUT is melcli's. ``folders``
+    holds (at least) the folders of the outputs, if known.
     """
     prefix = os.path.join(out_dir, "")
     start = len(prefix)
     # The usual plan: no output under a reserved name (each top folder looked at once).
-    tops = {job.npy_name[start:].partition(os.sep)[0] for job in candidates}
+    if folders is not None:
+        tops = {f"{f}/"[start:].partition(os.sep)[0] for f in folders}
+    else:
+        tops = {job.npy_name[start:].partition(os.sep)[0] for job in candidates}
     if not any(reserved(top, fold_case=fold_case) for top in tops):
         return candidates
     kept = []
@@ -541,33 +590,13 @@ def _job(
     out_dir: str,
     png: bool,
     meta: tuple[tuple[str, str], ...] = (),
-    *,
-    stamp: list[int] | None = None,
 ) -> Job:
     """Return the job of ``src``: ``OUT/REL`` with its suffix replaced by ``.npy``."""
-    [job] = _jobs([(src, rel, None, stamp)], {}, out_dir, png=png)
-    return job.replace(meta=meta) if meta else job
-
-
-def _jobs(
-    hits: Iterable[_Hit], under: dict[str, str], out_dir: str, *, png: bool
-) -> list[Job]:
-    """Return the job of each file found, as :func:`_job` makes it (inlined).
-
-    A re-run plans every input of the tree: a call less per file.
-    """
     base = f"{out_dir}/" if out_dir != "/" else "/"
-    new = tuple.__new__
-    jobs = []
-    for path, rel, folder, stamp in hits:
-        if folder is not None:
-            rel = under[folder] + rel
-        dot = rel.rfind(".")
-        # As pathlib's suffix: of the last name, not ".x", nor "x."
-        stem = base + (rel[:dot] if rel.rfind("/") + 1 < dot < len(rel) - 1 else rel)
-        drawn = f"{stem}.png" if png else None
-        jobs.append(new(Job, (path, rel, f"{stem}.npy", drawn, (), stamp)))
-    return jobs
+    dot = rel.rfind(".")
+    # As pathlib's suffix: of the last name, not ".x", nor "x."
+    stem = base + (rel[:dot] if rel.rfind("/") + 1 < dot < len(rel) - 1 else rel)
+    return Job(src, rel, f"{stem}.npy", f"{stem}.png" if png else None, meta)
 
 
 def _posix(rel: str) -> str:
@@ -577,46 +606,46 @@ def _posix(rel: str) -> str:
     return rel
 
 
-def _walk(
-    root: str,
-    out_real: str | None,
-    exts: frozenset[str],
-    result: Found,
-    given: str | None = None,
-) -> Iterator[list[_Hit]]:
-    """Yield ``(path, posix path from root, given, [size, mtime_ns])`` of the audio.
-
-    A list at a time (the files of a folder up to its next subfolder): a
-    file found is one append, not a value passed up through a generator per
-    folder; and a tree is not held twice (as files found, and as jobs).
-    ``given`` is ``root`` as the user gave it. The order is sorted, name by
-    name down the tree (a folder's entries interleave files and subfolders
-    by name). Symlinks to files are followed; symlinks to folders are
-    followed unless they lead back to a folder already being walked (a
-    loop). Each entry is stat-ed once.
-    """
-    root_real = os.path.realpath(root)
-    if root_real == out_real:
-        result.skipped.append(Skipped(Path(root), "output folder"))
-        return
-    yield from _Walk(out_real, exts, result, given).folder(
-        root, "", frozenset({root_real})
-    )
-
-
 @dataclass
 class _Walk:
-    """One walk of :func:`_walk`: what every folder of it shares."""
+    """One walk of an input folder: what every folder of it shares."""
 
     out_real: str | None
     exts: frozenset[str]
     result: Found
-    given: str | None
+    #: Where the folder is mirrored: ``OUT/`` and its subfolder of OUT.
+    out_base: str
+    #: That subfolder of OUT (``""``, or ending with ``/``).
+    mirror: str
+    png: bool
+
+    def top(self, root: str) -> Iterator[list[Job]]:
+        """Yield the jobs of the audio files under ``root``, a list at a time.
+
+        A list is the files of a folder up to its next subfolder: a file
+        found is one append, not a value passed up through a generator per
+        folder. The order is sorted, name by name down the tree (a folder's
+        entries interleave files and subfolders by name). Symlinks to files
+        are followed; symlinks to folders are followed unless they lead back
+        to a folder already being walked (a loop). Each entry is stat-ed
+        once; a job's ``stamp`` is what that found.
+        """
+        root_real = os.path.realpath(root)
+        if root_real == self.out_real:
+            self.result.skipped.append(Skipped(Path(root), "output folder"))
+            return
+        yield from self.folder(root, "", frozenset({root_real}))
 
     def folder(
         self, folder: str, prefix: str, ancestors: frozenset[str]
-    ) -> Iterator[list[_Hit]]:
-        """Walk ``folder`` (``prefix`` from the root) and the folders below it."""
+    ) -> Iterator[list[Job]]:
+        """Walk ``folder`` (``prefix`` from the root) and the folders below it.
+
+        Its entries are looked up by name in the folder, held open while it
+        is walked (a shorter lookup than each one's whole path), where the
+        system can and every entry's path is short enough to be used (so
+        what is found is what can be read by its path); else by their paths.
+        """
         try:
             with os.scandir(folder) as it:
                 names = sorted(entry.name for entry in it)
@@ -626,25 +655,38 @@ class _Walk:
                 Problem(Path(folder), f"cannot read folder: {reason}")
             )
             return
-        yield from self.names(folder, names, prefix, ancestors)
+        fd = -1
+        if _DIR_FD and short_enough(folder):
+            with contextlib.suppress(OSError):  # read: its entries by path, then
+                fd = os.open(folder, _FOLDER_FLAGS)
+        try:
+            yield from self.names(folder, names, prefix, ancestors, fd)
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
     def names(
-        self, folder: str, names: list[str], prefix: str, ancestors: frozenset[str]
-    ) -> Iterator[list[_Hit]]:
-        """Take the entries ``names`` of ``folder``, in order."""
-        result, out_real = self.result, self.out_real
-        exts, given = self.exts, self.given
-        hits: list[_Hit] = []
-        add = hits.append
+        self,
+        folder: str,
+        names: list[str],
+        prefix: str,
+        ancestors: frozenset[str],
+        fd: int = -1,
+    ) -> Iterator[list[Job]]:
+        """Take the entries ``names`` of ``folder`` (open as ``fd``, or -1)."""
+        result, out_real, exts, png = self.result, self.out_real, self.exts, self.png
+        rel_base, out_base = self.mirror + prefix, self.out_base + prefix
+        hits: list[Job] = []
+        add, new = hits.append, tuple.__new__
         base = folder if folder.endswith("/") else folder + "/"
-        is_dir = stat.S_ISDIR
+        is_dir, os_stat = stat.S_ISDIR, os.stat
         for name in names:
             path = base + name
             if name[0] == ".":
                 result.skipped.append(Skipped(Path(path), "hidden"))
                 continue
             try:
-                st = os.stat(path)
+                st = os_stat(name, dir_fd=fd) if fd >= 0 else os_stat(path)
             except OSError as exc:
                 if exc.errno == errno.ELOOP:  # links that lead to each other
                     result.skipped.append(Skipped(Path(path), "symlink loop"))
@@ -672,10 +714,42 @@ class _Walk:
             dot = name.rfind(".")
             if not (0 < dot < len(name) - 1 and name[dot + 1 :].lower() in exts):
                 result.skipped.append(Skipped(Path(path), "not an audio extension"))
-            else:
-                add((path, prefix + name, given, [st.st_size, st.st_mtime_ns]))
+            else:  # its job, as _job makes it (inlined: a call less per file)
+                stem = out_base + name[:dot]
+                drawn = f"{stem}.png" if png else None
+                npy = f"{stem}.npy"
+                size, mtime = st.st_size, st.st_mtime_ns
+                add(new(Job, (path, rel_base + name, npy, drawn, (), size, mtime)))
         if hits:
             yield hits
+
+
+#: Whether a folder's entries can be looked up relative to it (Linux, macOS...).
+_DIR_FD = os.stat in os.supports_dir_fd and os.open in os.supports_dir_fd
+_FOLDER_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _path_max() -> int:
+    try:
+        return os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 1024
+
+
+#: The longest path the system takes (Linux: 4096 bytes, its NUL included),
+#: and the longest name of a folder's entry.
+PATH_MAX, NAME_MAX = _path_max(), 255
+
+
+def short_enough(folder: str | os.PathLike[str]) -> bool:
+    """Return whether the path of every entry of ``folder`` is short enough to use.
+
+    Whether an entry looked up by its name in the open folder is also one
+    the system finds by its whole path (a deeper one fails, by path).
+    """
+    return len(os.fsencode(folder)) + 1 + NAME_MAX < PATH_MAX
 
 
 def _is_symlink(path: str) -> bool:
@@ -785,26 +859,31 @@ def _drop_collisions(
     return [j for j in candidates if j not in bad]
 
 
-def _all_clear(candidates: list[Job], *, top: int, fold: bool) -> bool:
+def _all_clear(
+    candidates: list[Job], *, top: int, fold: bool, folders: set[str] | None = None
+) -> bool:
     """Return whether no two outputs are one, and none is another's folder.
 
     Looked at on the names all at once (the usual plan, quickly); False sends
     the plan through :func:`_drop_collisions`' look at each job. ``top`` is
     the length of OUT's name: the folders of OUT and above are no output.
+    ``folders`` holds (at least) the folders of the outputs, if known.
     """
     outputs = [job[2] for job in candidates]  # npy_name, png_name: no call each
     outputs += [job[3] for job in candidates if job[3] is not None]
     names = {name.casefold() for name in outputs} if fold else set(outputs)
     if len(names) < len(outputs):
         return False
-    folders: set[str] = set()
-    for folder in {name.rpartition("/")[0] for name in outputs}:
-        while len(folder) > top and folder not in folders:
-            folders.add(folder)
+    if folders is None:
+        folders = {name.rpartition("/")[0] for name in outputs}
+    above: set[str] = set()
+    for folder in folders:
+        while len(folder) > top and folder not in above:
+            above.add(folder)
             folder = folder.rpartition("/")[0]
     if fold:
-        folders = {folder.casefold() for folder in folders}
-    return folders.isdisjoint(names)
+        above = {folder.casefold() for folder in above}
+    return above.isdisjoint(names)
 
 
 def _suffix(path: str) -> str:

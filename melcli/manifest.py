@@ -32,6 +32,7 @@ import itertools
 import json
 import os
 import re
+import stat
 import struct
 from collections.abc import (
     Callable,
@@ -47,6 +48,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Self, cast
 
 from . import manifest_db, manifest_view
+from .discover import short_enough
 from .errors import MelcliError, os_reason
 from .outdir import OutDir, open_append, read_regular, safe_name
 from .segment import segment_base
@@ -100,8 +102,14 @@ class Entries(MutableMapping[str, Entry]):
         self._held: dict[str, Entry] = {}
         #: Stored entries by key, as the JSON array of their FACTS; or, for
         #: the usual entry, packed (:func:`lean_facts`: 60 bytes, not 200).
-        self._facts: dict[str, str | bytes] = {}
-        #: Stored entries whose status is now "up-to-date" (were "written").
+        #: Packed facts whose status this run changed to "up-to-date" (from
+        #: "written") are held as a ``bytearray`` of the new facts: the first
+        #: re-run after a build flips every input, and a set of their keys
+        #: would cost a hundred bytes more per input.
+        self._facts: dict[str, str | bytes | bytearray] = {}
+        #: How many of those there are.
+        self._flips = 0
+        #: Other stored entries whose status is now "up-to-date" (were "written").
         self._flipped: set[str] = set()
         self._read_one: Reader | None = None
         self._read_all: Callable[[], Iterable[tuple[str, Entry | None]]] | None = None
@@ -147,7 +155,7 @@ class Entries(MutableMapping[str, Entry]):
         """Return a stored entry read whole, as this run has it."""
         if entry is None:  # crafted or changed since: its input is rebuilt
             return {"key": key, "status": "failed", "error": "invalid entry"}
-        if key in self._flipped:
+        if key in self._flipped or type(self._facts.get(key)) is bytearray:
             entry["status"] = "up-to-date"
         return entry
 
@@ -181,7 +189,8 @@ class Entries(MutableMapping[str, Entry]):
         if key not in self:
             raise KeyError(key)
         self._held.pop(key, None)
-        self._facts.pop(key, None)
+        if type(self._facts.pop(key, None)) is bytearray:
+            self._flips -= 1
         self._flipped.discard(key)
         self._last = (None, None)
         self.changed.add(key)
@@ -226,6 +235,7 @@ class Entries(MutableMapping[str, Entry]):
         self.changed.update(self)
         self._held.clear()
         self._facts.clear()
+        self._flips = 0
         self._flipped.clear()
         self._last = (None, None)
 
@@ -245,7 +255,7 @@ class Entries(MutableMapping[str, Entry]):
         text = self._facts.get(key)
         if text is None:
             return None
-        if type(text) is bytes:
+        if type(text) is bytes or type(text) is bytearray:  # flipped: up to date
             status, settings, *stamps = _unpack(text)
             facts = {
                 "key": key,
@@ -307,6 +317,8 @@ class Entries(MutableMapping[str, Entry]):
         Empty for an entry whose facts are not packed.
         """
         packed = self._facts.get(key)
+        if type(packed) is bytearray:
+            return bytes(packed)
         return _repacked(packed, "up-to-date") if type(packed) is bytes else b""
 
     def kinds(self) -> Iterator[Entry]:
@@ -337,29 +349,42 @@ class Entries(MutableMapping[str, Entry]):
                 self[key] = {**entry, "status": "up-to-date", "error": ""}
         elif key in self._facts:
             facts = facts if facts is not None else self.facts(key)
-            if facts is not None and facts.get("status") != "up-to-date":
+            if facts is None or facts.get("status") == "up-to-date":
+                return
+            packed = self._facts[key]
+            if type(packed) is bytes:  # the new facts in its place: no key held twice
+                self._facts[key] = bytearray(_repacked(packed, "up-to-date"))
+                self._flips += 1
+            else:
                 self._flipped.add(key)
-                self._last = (None, None)
+            self._last = (None, None)
 
-    def to_write(self) -> set[str]:
-        """Return the keys to write (or delete) at the commit: changed ones.
-
-        Not to be changed (it may be the set held).
-        """
-        return self.changed | self._flipped if self.changed else self._flipped
-
-    def flipped(self) -> set[str]:
+    def flipped(self) -> list[str]:
         """Return the keys whose only change is their status, to ``up-to-date``.
 
-        Not to be changed (it may be the set held: the first re-run after a
-        build flips every input, and two more sets of them cost memory).
+        A list (the first re-run after a build flips every input: a set of
+        them would cost memory), of keys not in :attr:`changed`.
         """
-        return self._flipped - self.changed if self.changed else self._flipped
+        changed = self.changed
+        flipped = [k for k in self._flipped if k not in changed]
+        if self._flips:
+            flipped += [
+                k
+                for k, v in self._facts.items()
+                if type(v) is bytearray and k not in changed
+            ]
+        return flipped
 
     def written(self) -> None:
         """Note that what changed is stored."""
         self.changed.clear()
         self._flipped.clear()
+        if self._flips:  # stored now: the new facts are the stored ones
+            facts = self._facts
+            for key, packed in facts.items():  # values replaced, no key added
+                if isinstance(packed, bytearray):
+                    facts[key] = bytes(packed)
+            self._flips = 0
 
 
 def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
@@ -624,13 +649,14 @@ class Manifest:
         store does not know, which the next run reads.
         """
         entries = self.entries
-        changed = entries.to_write()
-        if not (changed or self._rewrite or self._view_stale):
-            return
         # The first re-run after a build changes every status: in place, in
         # the store (Store.write's flip), not read and written whole.
-        flip = set() if self._rewrite else entries.flipped()
-        keys = entries if self._rewrite else changed - flip
+        flip = entries.flipped()
+        if not (entries.changed or flip or self._rewrite or self._view_stale):
+            return
+        flip = [] if self._rewrite else flip
+        keys = entries if self._rewrite else set(entries.changed)
+        count = len(entries.changed) + len(flip)  # entries changed
 
         def lines(keys: Iterable[str]) -> Iterator[tuple[str, bytes, bytes]]:
             for key in keys:
@@ -643,13 +669,13 @@ class Manifest:
         # written over (manifest_view), not the whole file.
         patch = (
             not (self._rewrite or self._view_stale or drop)
-            and manifest_view.worth_patching(len(changed), len(entries))
-            and all(entries.was_stored(key) for key in changed)
+            and manifest_view.worth_patching(count, len(entries))
+            and all(entries.was_stored(key) for key in entries.changed)
         )
 
         def view(store: manifest_db.Store) -> dict[str, str]:
             if patch:
-                read = [(k, store.entry(k)) for k in sorted(changed)]
+                read = [(k, store.entry(k)) for k in sorted({*keys, *flip})]
                 lines = [(k, line) for k, line in read if line is not None]
                 known = store.state("view")
                 if known and len(lines) == len(read):
@@ -712,22 +738,29 @@ class Manifest:
         input of ``input_stamp``, and the array still has its stamp: the
         usual input of a re-run. None otherwise (ask :meth:`why_rebuild`).
         """
-        return self.unchanged_test(settings=settings, format=format)(key, input_stamp)
+        with self.unchanged_test(settings=settings, format=format) as test:
+            return test(key, input_stamp)
 
+    @contextlib.contextmanager
     def unchanged_test(
         self, *, settings: str, format: str = "npy"
-    ) -> Callable[[str, list[int] | None], str | None]:
-        """Return :meth:`unchanged` for ``settings`` and ``format``, as a function.
+    ) -> Iterator[Callable[[str, list[int] | None], str | None]]:
+        """Give :meth:`unchanged` for ``settings`` and ``format``, as a function.
 
         ``test(key, input_stamp)``: what it looks up is bound once, for it
-        is asked of every input of a re-run.
+        is asked of every input of a re-run. The array is looked up in its
+        folder, opened once for the inputs of that folder (a plan keeps them
+        together): a shorter lookup per file than its whole path. The folder
+        is closed when the ``with`` block ends.
         """
         if format != "npy":
-            return lambda key, input_stamp: None
+            yield lambda key, input_stamp: None
+            return
         entries = self.entries
         facts, held, flipped = entries._facts, entries._held, entries._flipped
         built, tail, unpack = _built(settings), _LEAN.size, _LEAN.unpack_from
-        stamp_of = self.outdir.stamp
+        folder_of = _FolderOf(self.outdir)
+        is_file, os_stat, stamp_of = stat.S_ISREG, os.stat, self.outdir.stamp
 
         def test(key: str, input_stamp: list[int] | None) -> str | None:
             packed = facts.get(key)
@@ -739,12 +772,22 @@ class Manifest:
             size, mtime, array_size, array_mtime = unpack(packed)
             if size != input_stamp[0] or mtime != input_stamp[1]:
                 return None
-            stamp = stamp_of(key)
-            if stamp is None or stamp[0] != array_size or stamp[1] != array_mtime:
+            folder, _, name = key.rpartition("/")
+            fd = folder_of.fd if folder == folder_of.name else folder_of.open(folder)
+            if fd < 0:  # not a folder inside OUT, or no lookup by folder here
+                return status if stamp_of(key) == [array_size, array_mtime] else None
+            try:  # a name alone (no "/"): a file of that folder, or none
+                st = os_stat(name, dir_fd=fd, follow_symlinks=False)
+            except (OSError, ValueError):
                 return None
-            return status
+            if st.st_size != array_size or st.st_mtime_ns != array_mtime:
+                return None
+            return status if is_file(st.st_mode) else None
 
-        return test
+        try:
+            yield test
+        finally:
+            folder_of.close()
 
     def why_rebuild(
         self,
@@ -813,6 +856,51 @@ class Manifest:
         """Delete the outputs of ``key`` and forget it; return what was removed."""
         entry = self.entries.pop(key)
         return self.outdir.remove(entry.get("stamps", {}))
+
+
+class _FolderOf:
+    """One folder of OUT held open, to look files up in it by their names.
+
+    Opened only once it is a safe name that :meth:`OutDir.folder_problem`
+    finds inside OUT; none is open (:attr:`fd` below 0) for any other, or
+    where the system cannot look a name up relative to a folder (then
+    :meth:`OutDir.stamp` looks up each file). One folder at a time: a tree of
+    many folders holds one descriptor.
+    """
+
+    def __init__(self, outdir: OutDir) -> None:
+        self.outdir = outdir
+        self.name: str | None = None
+        self.fd = -1
+
+    def open(self, folder: str) -> int:
+        """Hold ``folder`` (relative to OUT) open instead; return its descriptor."""
+        self.close()
+        self.name = folder
+        if not _DIR_FD or (folder and not safe_name(folder)):
+            return self.fd
+        if self.outdir.folder_problem(folder) is not None:
+            return self.fd
+        path = os.path.join(self.outdir.out, folder) if folder else self.outdir.out
+        if not short_enough(path):  # found by name, but not by its path
+            return self.fd
+        flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+        with contextlib.suppress(OSError):  # missing: its files are too
+            self.fd = os.open(path, flags)
+        return self.fd
+
+    def close(self) -> None:
+        """Close the folder held open, if one is."""
+        if self.fd >= 0:
+            os.close(self.fd)
+        self.name, self.fd = None, -1
+
+
+#: Whether files can be looked up relative to an open folder, links not followed.
+_DIR_FD = {
+    os.stat,
+    os.open,
+} <= os.supports_dir_fd and os.stat in os.supports_follow_symlinks
 
 
 def write_entries(path: Path, entries: Mapping[str, Entry]) -> None:
@@ -884,7 +972,7 @@ def _pack(status: str, settings: str, *numbers: int) -> bytes:
     return _LEAN.pack(*numbers) + f"{status}\0{settings}".encode()
 
 
-def _unpack(packed: bytes) -> tuple[Any, ...]:
+def _unpack(packed: bytes | bytearray) -> tuple[Any, ...]:
     """Return ``(status, settings, size, mtime, array size, array mtime)``."""
     status, _, settings = packed[_LEAN.size :].decode(errors="replace").partition("\0")
     return (status, settings, *_LEAN.unpack_from(packed))

@@ -200,6 +200,8 @@ class Report:
         """Return the results of ``status``, in the order they came in."""
         if status is Status.UP_TO_DATE and self._compact:
             return [r for r in self.results if r.status is status]
+        if self._compact == len(self._items):  # a no-op: up-to-date paths only
+            return []
         return [r for r in self._items if isinstance(r, Result) and r.status is status]
 
     def prune(self, removed: list[Path]) -> None:
@@ -210,6 +212,8 @@ class Report:
     def count(self, status: Status) -> int:
         """How many files ended in ``status``."""
         compact = self._compact if status is Status.UP_TO_DATE else 0
+        if self._compact == len(self._items):  # a no-op: up-to-date paths only
+            return compact
         return compact + len(
             [r for r in self._items if isinstance(r, Result) and r.status is status]
         )

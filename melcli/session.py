@@ -433,7 +433,8 @@ def _build(
     events: Events,
 ) -> Report:
     """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
-    manifest = _load_manifest(out, options.shard)
+    with collector_paused():  # the plan's objects are not looked at again
+        manifest = _load_manifest(out, options.shard)
     # A shard removes only its own temp files: other shards may be writing.
     owned = (
         sharding.owned_outputs(the_plan, params=params)

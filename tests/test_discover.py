@@ -9,7 +9,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from melcli import discover
 from melcli.discover import (
+    DEFAULT_EXTENSIONS,
+    Found,
     Job,
     Problem,
     Skipped,
@@ -607,3 +610,70 @@ def test_outputs_told_clear_all_at_once_as_when_looked_at_one_by_one(
 
     assert clear == (not one_by_one.problems)
     assert clear == (kept == jobs)
+
+
+# ----------------------------------------------------- lookups in a folder
+def test_entries_looked_up_in_their_open_folder_are_those_found_by_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk stats names in the folder it holds open: the same plan as by path."""
+    src = touch(tmp_path / "src", "a.wav", ".hidden.wav", "notes.txt", "d/b.flac")
+    (src / "d" / "e").mkdir()
+    touch(src / "d" / "e", "c.wav")
+    (src / "link.wav").symlink_to(src / "a.wav")
+    (src / "dangling.wav").symlink_to(src / "gone.wav")
+    (src / "loop.wav").symlink_to(src / "loop.wav")
+    (src / "d" / "back").symlink_to(src)  # a folder loop
+    (src / "d" / "e" / "c.wav").write_bytes(b"12345")
+
+    def planned(by_folder: bool) -> tuple[object, ...]:
+        monkeypatch.setattr(discover, "_DIR_FD", by_folder)
+        found = plan([src], tmp_path / "out")
+        jobs = [(tuple(job), job.stamp) for job in found.jobs]
+        return jobs, found.skipped, found.problems
+
+    assert discover._DIR_FD  # this system looks names up in a folder
+    by_folder, by_path = planned(True), planned(False)
+    assert by_folder == by_path
+    jobs = by_folder[0]
+    assert isinstance(jobs, list)
+    assert [job[0][1] for job in jobs] == ["a.wav", "d/b.flac", "d/e/c.wav", "link.wav"]
+    assert jobs[2][1] == [5, (src / "d" / "e" / "c.wav").stat().st_mtime_ns]
+
+
+def test_the_walk_holds_no_folder_open_once_done(tmp_path: Path) -> None:
+    src = touch(tmp_path / "src", "a/1.wav", "a/b/2.wav", "c/3.wav")
+    fds = set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    if fds is None:
+        pytest.skip("no /proc/self/fd to count open files")
+    found = find_audio([src], include=["a/*"])
+    assert len(found.files) == 2
+    assert plan([src], tmp_path / "out").jobs
+    walk = discover._find(
+        [src],
+        out=None,
+        extensions=DEFAULT_EXTENSIONS,
+        include=(),
+        exclude=(),
+        found=Found(),
+    )
+    assert next(walk)[0]  # a walk left part way, two folders deep
+    assert set(os.listdir("/proc/self/fd")) != fds
+    walk.close()
+    assert set(os.listdir("/proc/self/fd")) == fds
+
+
+def test_files_found_are_relative_to_their_own_input_folder(tmp_path: Path) -> None:
+    """Not to the subfolder of OUT a plan mirrors them into."""
+    one = touch(tmp_path / "one", "a.wav", "x/b.wav")
+    two = touch(tmp_path / "two", "c.wav")
+
+    found = find_audio([one, two], out=tmp_path / "out")
+
+    assert [rel for _, rel in found.files] == ["a.wav", "x/b.wav", "c.wav"]
+    assert found.folder_of == [one, one, two]
+    assert [j.rel for j in plan([one, two], tmp_path / "out").jobs] == [
+        "one/a.wav",
+        "one/x/b.wav",
+        "two/c.wav",
+    ]

@@ -729,3 +729,63 @@ def test_a_full_disk_while_storing_is_said_as_such(
     assert "rollback" not in str(caught.value)
     monkeypatch.setattr(sqlite3, "connect", real_connect)
     assert set(stored(tmp_path)) == {"a.npy"}  # the store as it was
+
+
+@pytest.mark.parametrize(
+    "change", ["none", "deleted", "touched", "link", "folder-link", "folder-gone"]
+)
+def test_an_array_looked_up_in_its_open_folder_is_checked_as_by_path(
+    dataset: Path, built: Path, tmp_path: Path, change: str
+) -> None:
+    """Found up to date only if the array is still a regular file, as recorded."""
+    settings = MelParams().fingerprint()
+    npy = built / "dogs" / "bark1.npy"
+    copy = tmp_path / "elsewhere" / "dogs"
+    copy.mkdir(parents=True)
+    for array in (built / "dogs").iterdir():  # the same bytes and times
+        os.link(array, copy / array.name)
+    if change == "deleted":
+        npy.unlink()
+    elif change == "touched":
+        st = npy.stat()
+        os.utime(npy, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    elif change == "link":
+        npy.unlink()
+        npy.symlink_to(copy / "bark1.npy")
+    elif change == "folder-link":  # a folder of OUT leading outside it
+        os.rename(built / "dogs", tmp_path / "moved")
+        (built / "dogs").symlink_to(copy)
+    elif change == "folder-gone":
+        os.rename(built / "dogs", tmp_path / "moved")
+    manifest = Manifest.load(built)
+    stamp = file_stamp(dataset / "dogs" / "bark1.wav")
+
+    with manifest.unchanged_test(settings=settings) as test:
+        found = [test(key, stamp) for key in ("birds/tweet.npy", "dogs/bark1.npy")]
+
+    assert found[0] is None  # another input's stamp
+    assert found[1] == ("written" if change == "none" else None)
+    assert manifest.why_rebuild(
+        "dogs/bark1.npy", input_stamp=stamp, settings=settings
+    ) == (None if change == "none" else "output missing or changed")
+
+
+def test_statuses_changed_by_a_re_run_are_held_in_place_of_their_facts(
+    built: Path,
+) -> None:
+    """The first re-run after a build flips every status: no set of keys is kept."""
+    manifest = Manifest.load(built)
+    keys = sorted(jsonl(built))
+    for key in keys:
+        manifest.entries.mark_up_to_date(key)
+
+    assert manifest.entries._flipped == set()  # not a key each, held again
+    assert sorted(manifest.entries.flipped()) == keys
+    assert {manifest.entries.facts(k)["status"] for k in keys} == {"up-to-date"}
+    assert all(manifest.entries.packed(k) is None for k in keys)
+    manifest.commit()
+    assert manifest.entries.flipped() == []
+    assert {e["status"] for e in stored(built).values()} == {"up-to-date"}
+    assert stored(built) == jsonl(built)
+    again = Manifest.load(built)
+    assert {again.entries.plain_facts(k)[0] for k in keys} == {"up-to-date"}

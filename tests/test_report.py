@@ -4,6 +4,7 @@ import dataclasses
 import os
 import pickle
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,24 @@ def test_up_to_date_inputs_are_held_as_paths_until_the_results_are_asked_for() -
         Path("b.wav"),
         Path("c.wav"),
     ]
+
+
+def test_a_no_op_report_is_summed_up_without_a_look_at_each_input() -> None:
+    """A re-run of 100 000 up-to-date inputs counts them, not scans them five times."""
+
+    class Unscanned(list[Result | str]):
+        def __iter__(self) -> Iterator[Result | str]:
+            raise AssertionError("each input looked at")
+
+    report = Report()
+    for name in ("a.wav", "b.wav"):
+        report.add_up_to_date(name)
+    report._items = Unscanned(report._items)
+
+    assert report.summary() == "0 written, 2 up to date."
+    assert report.exit_code == 0
+    assert (report.failures, report.with_status(S)) == ([], [])
+    assert report.count(Status.UP_TO_DATE) == 2
 
 
 @pytest.mark.parametrize(
