@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import os_reason
+from .errors import UsageError, os_reason
 from .outdir import LOCK_NAME, reserved
 
 if TYPE_CHECKING:
@@ -341,7 +341,9 @@ def _find(
     out_dir = os.fspath(Path(out)) if out is not None else ""
     base = "" if out is None else (f"{out_dir}/" if out_dir != "/" else "/")
     exts = normalize_extensions(extensions)
-    under = subtrees([f for f in sources if os.path.isdir(f)]) if mirrored else {}
+    folders = [f for f in sources if os.path.isdir(f)]
+    _refuse_nested(sources, folders)
+    under = subtrees(folders) if mirrored else {}
     for source in sources:
         given = os.fspath(source)
         src = os.fspath(Path(given))  # as pathlib spells it: no trailing "/"
@@ -361,6 +363,39 @@ def _find(
             name = os.path.basename(src)
             if keep(name, src, include, exclude, found):
                 yield [_job(src, name, out_dir, png)], None
+
+
+def _refuse_nested(
+    sources: Sequence[str | os.PathLike[str]], folders: Sequence[str | os.PathLike[str]]
+) -> None:
+    """Raise :class:`UsageError` if an input is inside an input folder.
+
+    Its files would be converted twice: once in each folder's mirror, or as a
+    file given alone (at OUT's top) and in its folder's mirror. The same
+    folder or file given twice (however spelled) is taken once, as is a file
+    at the top of the one folder given (its output is the one the folder's
+    walk plans: :func:`_unique` drops the repeat).
+    """
+    if not folders:
+        return
+    real = {os.path.realpath(f): f for f in reversed(folders)}  # first spelling
+    for source in sources:
+        given = os.fspath(source)
+        if os.path.isdir(given):
+            place = os.path.realpath(given)
+        else:  # a link to a file is its own input: only its folder is resolved
+            head, name = os.path.split(os.path.abspath(given))
+            place = os.path.join(os.path.realpath(head), name)
+            if len(real) == 1 and os.path.dirname(place) in real:
+                continue
+        above, parent = place, os.path.dirname(place)
+        while parent != above:  # up to the root, whose parent is itself
+            if parent in real:
+                raise UsageError(
+                    f"{given} is inside {os.fspath(real[parent])}, also given: its "
+                    "files would be converted twice; give only one of them"
+                )
+            above, parent = parent, os.path.dirname(parent)
 
 
 def keep(

@@ -21,6 +21,7 @@ from melcli.discover import (
     plan,
     subtrees,
 )
+from melcli.errors import UsageError
 
 
 def touch(root: Path, *rels: str) -> Path:
@@ -677,3 +678,50 @@ def test_files_found_are_relative_to_their_own_input_folder(tmp_path: Path) -> N
         "one/x/b.wav",
         "two/c.wav",
     ]
+
+
+@pytest.mark.parametrize(
+    ("sources", "inner", "outer"),
+    [
+        (["nest", "nest/sub"], "nest/sub", "nest"),
+        (["nest/sub/deeper", "nest"], "nest/sub/deeper", "nest"),
+        (["nest", "link"], "link", "nest"),  # a link to a folder inside nest
+        (["nest", "nest/sub/deeper/a.wav"], "nest/sub/deeper/a.wav", "nest"),
+        (["link/deeper/a.wav", "nest"], "link/deeper/a.wav", "nest"),
+        (
+            ["nest/sub", "x", "nest/sub/deeper/a.wav"],
+            "nest/sub/deeper/a.wav",
+            "nest/sub",
+        ),
+    ],
+)
+def test_a_folder_inside_another_given_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sources: list[str],
+    inner: str,
+    outer: str,
+) -> None:
+    # Its files were converted twice, once in each folder's mirror (redteam3).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nest" / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / "nest" / "sub" / "deeper" / "a.wav").touch()
+    (tmp_path / "link").symlink_to(tmp_path / "nest" / "sub")
+    (tmp_path / "x").mkdir()
+    with pytest.raises(UsageError, match=f"^{inner} is inside {outer}, also given"):
+        plan(sources, tmp_path / "out")
+
+
+def test_one_folder_or_file_given_twice_is_taken_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nest" / "sub").mkdir(parents=True)
+    (tmp_path / "nest" / "a.wav").touch()
+    (tmp_path / "nest" / "sub" / "b.wav").touch()
+    jobs = plan(["nest", "./nest/"], tmp_path / "out").jobs
+    assert sorted(job.rel for job in jobs) == ["a.wav", "sub/b.wav"]
+    jobs = plan(["nest/a.wav", "nest/sub/../a.wav"], tmp_path / "out").jobs
+    assert [job.rel for job in jobs] == ["a.wav"]
+    jobs = plan(["nest", "nest/a.wav"], tmp_path / "out").jobs  # the same output
+    assert sorted(job.rel for job in jobs) == ["a.wav", "sub/b.wav"]
