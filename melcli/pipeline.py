@@ -307,13 +307,15 @@ def load_ahead(
     are resampled as the channels of one signal (:func:`audio.resample_many`:
     the same numbers as one by one).
 
-    Only what loads exactly as :func:`process_one` would load it alone is
-    kept: a task that is not a small input's whole array (``stamp`` at most
-    :data:`AHEAD_MAX_BYTES`), an input that fails or warns while loading, and
-    every task when ``params`` clip, segment or resample otherwise than soxr,
-    are left out, for :func:`process_one` to load (and fail, or warn, as the
-    file's own). ``started(i)`` is called before ``tasks[i]`` is opened: if a
-    decoder crashes the process, that one is to blame.
+    Inputs already at ``params.sr`` gain nothing: loading stops at the first
+    one (the others are likely alike). Only what loads exactly as
+    :func:`process_one` would load it alone is kept: a task that is not a
+    small input's whole array (``stamp`` at most :data:`AHEAD_MAX_BYTES`), an
+    input that fails or warns while loading, and every task when ``params``
+    clip, segment or resample otherwise than soxr, are left out, for
+    :func:`process_one` to load (and fail, or warn, as the file's own).
+    ``started(i)`` is called before ``tasks[i]`` is opened: if a decoder
+    crashes the process, that one is to blame.
 
     Returns
     -------
@@ -352,6 +354,8 @@ def load_ahead(
                 continue
             if wave is not None and len(caught) == before:
                 loaded[task.job.src_name] = Ahead(wave, timings)
+                if wave.sr == params.sr:
+                    break  # at the rate asked for: nothing to gain ahead
     return _resampled(loaded, params=params)
 
 
