@@ -882,11 +882,12 @@ def _entry(
         return {**entry, **_meta(job)}
     written = result.status is Status.WRITTEN
     outputs = [relative_key(p, manifest.out) for p in result.outputs] if written else []
+    source = os.fsdecode(job.src)
     return {
         "key": key,
         "source": job.rel,
-        "source_path": os.fsdecode(job.src),
-        "source_abs": os.path.abspath(os.fsdecode(job.src)),
+        "source_path": source,
+        "source_abs": os.path.abspath(source),
         "status": result.status.value,
         "error": result.reason,
         "warnings": list(result.warnings),
