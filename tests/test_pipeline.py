@@ -122,3 +122,35 @@ def test_a_pool_run_of_tiny_files_matches_a_serial_one(tmp_path: Path) -> None:
     for npy in sorted((tmp_path / "serial").rglob("*.npy")):
         twin = tmp_path / "pool" / npy.relative_to(tmp_path / "serial")
         np.testing.assert_array_equal(np.load(twin), np.load(npy))
+
+
+def test_a_worker_killed_while_loading_ahead_fails_that_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A decoder that kills its worker while the worker loads a message's
+    # files ahead: that file fails with the cause, the files that came with
+    # it are written by a fresh worker, and nothing of the killer is left.
+    from melcli import audio, runners
+
+    if runners._start_method() != "fork":
+        pytest.skip("the workers must inherit this test's decoder (fork only)")
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(150):
+        _tiny(src / f"f{i:03d}.wav", i)
+    real_load = audio.load
+
+    def load(path: object, params: MelParams, **kw: object) -> object:
+        if str(path).endswith("f075.wav") and kw.get("resampled") is False:
+            os.kill(os.getpid(), 9)
+        return real_load(path, params, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audio, "load", load)
+    report = melcli.run([src], tmp_path / "out", jobs=2)
+
+    failed = [r for r in report.results if r.status is Status.FAILED]
+    assert [r.src.name for r in failed] == ["f075.wav"]
+    assert failed[0].reason.startswith("worker process died (killed by SIGKILL")
+    written = sorted(p.name for p in (tmp_path / "out").glob("*.npy"))
+    assert written == [f"f{i:03d}.npy" for i in range(150) if i != 75]
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".f")]
