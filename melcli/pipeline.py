@@ -287,10 +287,15 @@ class Ahead:
     timings: dict[str, float]
 
 
-#: Inputs of at most this many bytes are loaded ahead by :func:`load_ahead`:
-#: what several of them hold at once stays small, and above it, designing
-#: the resampler's filter is no longer much of a file's cost.
+#: Inputs of at most this many bytes, and this many seconds, are loaded
+#: ahead by :func:`load_ahead`: above that, designing the resampler's filter
+#: is no longer much of a file's cost. (A small compressed file can hold
+#: minutes: the length is checked from its header before it is decoded.)
 AHEAD_MAX_BYTES = 1 << 20
+AHEAD_MAX_SECONDS = 10.0
+#: Decoded samples (all channels) held ahead at once, at most: 32 MB of
+#: float32, before resampling.
+AHEAD_MAX_SAMPLES = 1 << 23
 
 
 def load_ahead(
@@ -308,12 +313,13 @@ def load_ahead(
     the same numbers as one by one).
 
     Inputs already at ``params.sr`` gain nothing: loading stops at the first
-    one (the others are likely alike). Only what loads exactly as
-    :func:`process_one` would load it alone is kept: a task that is not a
-    small input's whole array (``stamp`` at most :data:`AHEAD_MAX_BYTES`), an
-    input that fails or warns while loading, and every task when ``params``
-    clip, segment or resample otherwise than soxr, are left out, for
-    :func:`process_one` to load (and fail, or warn, as the file's own).
+    one (the others are likely alike), and once :data:`AHEAD_MAX_SAMPLES` are
+    held. Only what loads exactly as :func:`process_one` would load it alone
+    is kept: a task that is not a small input's whole array (``stamp`` at
+    most :data:`AHEAD_MAX_BYTES`, and at most :data:`AHEAD_MAX_SECONDS`
+    long), an input that fails or warns while loading, and every task when
+    ``params`` clip, segment or resample otherwise than soxr, are left out,
+    for :func:`process_one` to load (and fail, or warn, as the file's own).
     ``started(i)`` is called before ``tasks[i]`` is opened: if a decoder
     crashes the process, that one is to blame.
 
@@ -330,14 +336,16 @@ def load_ahead(
         or not params.res_type.startswith("soxr")
     ):
         return {}
-    limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
     loaded: dict[str, Ahead] = {}
+    held = 0  # samples
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for i, task in enumerate(tasks):
             stamp = task.job.stamp
             if task.render_only or not stamp or stamp[0] > AHEAD_MAX_BYTES:
                 continue
+            if held >= AHEAD_MAX_SAMPLES:
+                break
             if started is not None:
                 started(i)
             timings: dict[str, float] = {}
@@ -347,13 +355,14 @@ def load_ahead(
                     task.job.src_name,
                     params,
                     timings=timings,
-                    max_seconds=limit,
+                    max_seconds=AHEAD_MAX_SECONDS,  # longer: None, not decoded
                     resampled=False,
                 )
             except Exception:
                 continue
             if wave is not None and len(caught) == before:
                 loaded[task.job.src_name] = Ahead(wave, timings)
+                held += wave.y.size
                 if wave.sr == params.sr:
                     break  # at the rate asked for: nothing to gain ahead
     return _resampled(loaded, params=params)

@@ -97,8 +97,15 @@ def test_nothing_is_loaded_ahead_for_one_task_large_inputs_or_clipping(
     unknown = [Task(Job(s, s.name, tmp_path / "x.npy")) for s in srcs]  # no stamp
     assert load_ahead(unknown, params=params) == {}
     assert len(load_ahead(tasks, params=params)) == 3
-    monkeypatch.setattr(pipeline, "AHEAD_MAX_BYTES", srcs[0].stat().st_size - 1)
-    assert load_ahead(tasks, params=params) == {}
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "AHEAD_MAX_BYTES", srcs[0].stat().st_size - 1)
+        assert load_ahead(tasks, params=params) == {}
+    with monkeypatch.context() as patch:  # 0.05 s each: longer than that
+        patch.setattr(pipeline, "AHEAD_MAX_SECONDS", 0.04)
+        assert load_ahead(tasks, params=params) == {}
+    with monkeypatch.context() as patch:  # 800 samples each: two reach it
+        patch.setattr(pipeline, "AHEAD_MAX_SAMPLES", 1000)
+        assert len(load_ahead(tasks, params=params)) == 2
 
 
 def test_a_pool_run_of_tiny_files_matches_a_serial_one(tmp_path: Path) -> None:
