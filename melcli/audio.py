@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -531,6 +531,7 @@ def load(
     *,
     timings: dict[str, float] | None = None,
     max_seconds: None = None,
+    resampled: bool = True,
 ) -> Waveform: ...
 @overload
 def load(
@@ -539,6 +540,7 @@ def load(
     *,
     timings: dict[str, float] | None = None,
     max_seconds: float | None,
+    resampled: bool = True,
 ) -> Waveform | None: ...
 def load(
     path: str | os.PathLike[str],
@@ -546,6 +548,7 @@ def load(
     *,
     timings: dict[str, float] | None = None,
     max_seconds: float | None = None,
+    resampled: bool = True,
 ) -> Waveform | None:
     """Decode ``path``, mix and resample it as ``librosa.load`` would.
 
@@ -561,6 +564,9 @@ def load(
     max_seconds : float or None
         Decode nothing and return None for a file longer than this many
         seconds (or too large to hold): the caller streams it instead.
+    resampled : bool
+        False: leave the samples at the file's own rate (``Waveform.sr``),
+        for the caller to resample with others (:func:`resample_many`).
 
     Returns
     -------
@@ -602,6 +608,10 @@ def load(
     else:
         y = to_mono(data) if params.mono else np.ascontiguousarray(data.T)
     t2 = clock()
+    if not resampled:
+        if timings is not None:
+            timings.update(decode=t1 - t0, mix=t2 - t1)
+        return Waveform(y=y, sr=info.samplerate, info=info)
     y, sr = to_rate(y, info.samplerate, params)
     if timings is not None:
         timings.update(decode=t1 - t0, mix=t2 - t1, resample=clock() - t2)
@@ -721,6 +731,50 @@ def resample(
             y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type
         )
     return np.ascontiguousarray(y_hat, dtype=np.float32)
+
+
+def resample_many(
+    ys: Sequence[np.ndarray], *, orig_sr: int, target_sr: int, res_type: str
+) -> list[np.ndarray]:
+    """Resample waveforms of one length and shape in one soxr call.
+
+    The same numbers as :func:`resample` on each, bit for bit: soxr treats
+    channels independently, with one filter, so the waveforms go in as the
+    channels of one signal. Designing that filter is most of the cost for a
+    short clip (about 0.25 ms for 0.05 s at 16 kHz), paid here once for all
+    of them.
+
+    Parameters
+    ----------
+    ys : sequence of np.ndarray [shape=(n,) or (channels, n)], float32
+        Of one shape.
+    orig_sr, target_sr : int
+        Their rate, and the rate wanted.
+    res_type : str
+        A soxr quality (``"soxr_hq"``...); others are resampled one by one.
+    """
+    if len(ys) < 2 or orig_sr == target_sr or not res_type.startswith("soxr"):
+        return [
+            resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type)
+            for y in ys
+        ]
+    import soxr
+
+    shape = ys[0].shape
+    n = shape[-1]
+    n_out = math.ceil(n * float(target_sr) / orig_sr)
+    # (n, every channel of every waveform), as soxr takes them.
+    block = np.concatenate([y.reshape(-1, n).T for y in ys], axis=1)
+    out = _fix_length(
+        soxr.resample(block, orig_sr, target_sr, quality=res_type).T, n_out
+    )
+    per = out.shape[0] // len(ys)
+    return [
+        np.ascontiguousarray(out[i * per : (i + 1) * per], dtype=np.float32).reshape(
+            (*shape[:-1], n_out)
+        )
+        for i in range(len(ys))
+    ]
 
 
 def to_rate(y: np.ndarray, sr: int, params: MelParams) -> tuple[np.ndarray, int]:

@@ -10,7 +10,6 @@ The whole run around it (lock, manifest, runner, storage, statistics) is
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import os
 import signal
@@ -547,7 +546,7 @@ class _Run:
         self, runner: Runner
     ) -> Iterator[tuple[Task, Result | BaseException]]:
         """Hand the tasks to ``runner``; return its outcomes as they come."""
-        work = functools.partial(_process_task, params=self.params, render=self.render)
+        work = _TaskWork(self.params, self.render)
         tasks = map(self.writer.stage, self.build.tasks)
         return runner.run(work, self.handed.track(tasks))
 
@@ -725,17 +724,36 @@ class HandedOut:
         return list(self._out.values())
 
 
-def _process_task(
-    task: Task, *, params: MelParams, render: RenderParams | None
-) -> Result:
-    """Run ``task``: :func:`melcli.pipeline.process_task`, imported on first use.
+class _TaskWork:
+    """Runs a task: :func:`melcli.pipeline.process_task`, imported on first use.
 
     The pipeline imports numpy, soundfile and soxr, about half of an
     up-to-date re-run's time; a run with nothing to build never needs them.
-    """
-    from .pipeline import process_task
 
-    return process_task(task, params=params, render=render)
+    A pool worker given several tasks at once first calls :meth:`prepare`
+    (see :class:`melcli.runners.ProcessRunner`): small inputs are loaded
+    ahead, together (:func:`melcli.pipeline.load_ahead`).
+    """
+
+    def __init__(self, params: MelParams, render: RenderParams | None) -> None:
+        self.params = params
+        self.render = render
+        self.ahead: dict[str, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"params": self.params, "render": self.render, "ahead": {}}
+
+    def __call__(self, task: Task) -> Result:
+        from .pipeline import process_task
+
+        ahead = self.ahead.pop(task.job.src_name, None) if self.ahead else None
+        return process_task(task, params=self.params, render=self.render, ahead=ahead)
+
+    def prepare(self, tasks: Sequence[Task], started: Callable[[int], None]) -> None:
+        """Load the small inputs of ``tasks`` ahead; ``started(i)``: on ``tasks[i]``."""
+        from .pipeline import load_ahead
+
+        self.ahead = load_ahead(tasks, params=self.params, started=started)
 
 
 def _remove_replaced(
@@ -911,11 +929,12 @@ def _entry(
         return {**entry, **_meta(job)}
     written = result.status is Status.WRITTEN
     outputs = [relative_key(p, manifest.out) for p in result.outputs] if written else []
+    source = os.fsdecode(job.src)
     return {
         "key": key,
         "source": job.rel,
-        "source_path": os.fsdecode(job.src),
-        "source_abs": os.path.abspath(os.fsdecode(job.src)),
+        "source_path": source,
+        "source_abs": os.path.abspath(source),
         "status": result.status.value,
         "error": result.reason,
         "warnings": list(result.warnings),

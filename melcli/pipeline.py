@@ -10,10 +10,11 @@ returns a :class:`~melcli.report.Result`; it never raises for a bad file.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,11 @@ def mel_spectrogram(
 
 
 def process_one(
-    job: Job, *, params: MelParams, render: RenderParams | None = None
+    job: Job,
+    *,
+    params: MelParams,
+    render: RenderParams | None = None,
+    ahead: Ahead | None = None,
 ) -> Result:
     """Turn one input into its outputs; report failures instead of raising.
 
@@ -97,6 +102,8 @@ def process_one(
         Validated settings.
     render : RenderParams or None
         How the PNG (if ``job.png``) is drawn; the default figure when omitted.
+    ahead : Ahead or None
+        ``job``'s waveform, already loaded by :func:`load_ahead`.
 
     Returns
     -------
@@ -107,16 +114,19 @@ def process_one(
     """
     if params.segment is not None:
         return process_segmented(job, params=params)
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = {} if ahead is None else dict(ahead.timings)
     info = None
     sr = 0
     shape: tuple[int, ...] = ()
     glance = None  # the waveform at a glance, for the gallery
     with _one_file() as outcome:
-        limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
-        wave = clip.load(
-            job.src_name, params, key=job.rel, timings=timings, max_seconds=limit
-        )
+        if ahead is not None:
+            wave: audio.Waveform | None = ahead.wave
+        else:
+            limit = stream.STREAM_SECONDS if stream.can_stream(params) else None
+            wave = clip.load(
+                job.src_name, params, key=job.rel, timings=timings, max_seconds=limit
+            )
         if wave is None:  # too long to decode whole: streamed block by block
             streamed = stream.stream_to_npy(
                 job.src, job.npy, params=params, timings=timings
@@ -252,13 +262,134 @@ def settings_warnings(params: MelParams) -> list[str]:
 
 # ---------------------------------------------------------------- one task
 def process_task(
-    task: Task, *, params: MelParams, render: RenderParams | None = None
+    task: Task,
+    *,
+    params: MelParams,
+    render: RenderParams | None = None,
+    ahead: Ahead | None = None,
 ) -> Result:
-    """Run ``task`` (picklable entry point for the runners)."""
+    """Run ``task`` (picklable entry point for the runners).
+
+    ``ahead`` is its waveform if :func:`load_ahead` loaded it.
+    """
     with task_scope():
         if task.render_only:
             return render_one(task.job, params=params, sr=task.sr, render=render)
-        return process_one(task.job, params=params, render=render)
+        return process_one(task.job, params=params, render=render, ahead=ahead)
+
+
+# ------------------------------------------------------------ several tasks
+@dataclass(frozen=True)
+class Ahead:
+    """A task's waveform, loaded (and resampled) before its turn, and what it took."""
+
+    wave: audio.Waveform
+    timings: dict[str, float]
+
+
+#: Inputs of at most this many bytes, and this many seconds, are loaded
+#: ahead by :func:`load_ahead`: above that, designing the resampler's filter
+#: is no longer much of a file's cost. (A small compressed file can hold
+#: minutes: the length is checked from its header before it is decoded.)
+AHEAD_MAX_BYTES = 1 << 20
+AHEAD_MAX_SECONDS = 10.0
+#: Decoded samples (all channels) held ahead at once, at most: 32 MB of
+#: float32, before resampling.
+AHEAD_MAX_SAMPLES = 1 << 23
+
+
+def load_ahead(
+    tasks: Sequence[Task],
+    *,
+    params: MelParams,
+    started: Callable[[int], None] | None = None,
+) -> dict[str, Ahead]:
+    """Load the waveforms of small inputs, resampling those of one shape together.
+
+    What a worker does with the tasks of one message before it runs them:
+    soxr designs one filter for a call, which is most of the cost of
+    resampling a short clip, so inputs of one length, channel count and rate
+    are resampled as the channels of one signal (:func:`audio.resample_many`:
+    the same numbers as one by one).
+
+    Inputs already at ``params.sr`` gain nothing: loading stops at the first
+    one (the others are likely alike), and once :data:`AHEAD_MAX_SAMPLES` are
+    held. Only what loads exactly as :func:`process_one` would load it alone
+    is kept: a task that is not a small input's whole array (``stamp`` at
+    most :data:`AHEAD_MAX_BYTES`, and at most :data:`AHEAD_MAX_SECONDS`
+    long), an input that fails or warns while loading, and every task when
+    ``params`` clip, segment or resample otherwise than soxr, are left out,
+    for :func:`process_one` to load (and fail, or warn, as the file's own).
+    ``started(i)`` is called before ``tasks[i]`` is opened: if a decoder
+    crashes the process, that one is to blame.
+
+    Returns
+    -------
+    dict of str to Ahead
+        By ``task.job.src_name``.
+    """
+    if (
+        len(tasks) < 2
+        or params.sr is None
+        or params.segment is not None
+        or params.clip_duration is not None
+        or not params.res_type.startswith("soxr")
+    ):
+        return {}
+    loaded: dict[str, Ahead] = {}
+    held = 0  # samples
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i, task in enumerate(tasks):
+            stamp = task.job.stamp
+            if task.render_only or not stamp or stamp[0] > AHEAD_MAX_BYTES:
+                continue
+            if held >= AHEAD_MAX_SAMPLES:
+                break
+            if started is not None:
+                started(i)
+            timings: dict[str, float] = {}
+            before = len(caught)
+            try:
+                wave = audio.load(
+                    task.job.src_name,
+                    params,
+                    timings=timings,
+                    max_seconds=AHEAD_MAX_SECONDS,  # longer: None, not decoded
+                    resampled=False,
+                )
+            except Exception:
+                continue
+            if wave is not None and len(caught) == before:
+                loaded[task.job.src_name] = Ahead(wave, timings)
+                held += wave.y.size
+                if wave.sr == params.sr:
+                    break  # at the rate asked for: nothing to gain ahead
+    return _resampled(loaded, params=params)
+
+
+def _resampled(loaded: dict[str, Ahead], *, params: MelParams) -> dict[str, Ahead]:
+    """Resample the waveforms of each shape and rate in one call."""
+    assert params.sr is not None
+    groups: dict[tuple[int, tuple[int, ...]], list[str]] = {}
+    for name, ahead in loaded.items():
+        groups.setdefault((ahead.wave.sr, ahead.wave.y.shape), []).append(name)
+    for (rate, _shape), names in groups.items():
+        t0 = time.perf_counter()
+        ys = audio.resample_many(
+            [loaded[name].wave.y for name in names],
+            orig_sr=rate,
+            target_sr=params.sr,
+            res_type=params.res_type,
+        )
+        share = (time.perf_counter() - t0) / len(names)
+        for name, y in zip(names, ys, strict=True):
+            ahead = loaded[name]
+            ahead.timings["resample"] = share
+            loaded[name] = Ahead(
+                dataclasses.replace(ahead.wave, y=y, sr=params.sr), ahead.timings
+            )
+    return loaded
 
 
 def _existing_array(npy: Path, *, params: MelParams) -> np.ndarray | None:
@@ -326,6 +457,8 @@ def render_one(
 
 
 __all__ = [
+    "Ahead",
+    "load_ahead",
     "mel_spectrogram",
     "process_one",
     "process_segmented",

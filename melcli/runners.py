@@ -114,7 +114,9 @@ class ProcessRunner:
     paid once, not once per worker. A worker holds a few items (see
     :class:`_Pace`; several short ones travel in one message), which it runs
     in order, sending each outcome as it finishes, so the parent always knows
-    which item a worker is working on (the first it holds):
+    which item a worker is working on (the first it holds, or while it works
+    ahead on a message's items, the one it has marked: see
+    :func:`_worker_main`):
 
     - a worker that dies (killed, out of memory, crashed in C) fails only the
       item it was working on, with the cause; a fresh worker takes its place,
@@ -371,7 +373,8 @@ class _Worker(Generic[T, R]):
 
     The worker runs its items one after the other, so the first is the one
     it is working on: if the worker dies or times out, that item is the one
-    to blame; the others have not started.
+    to blame; the others have not started. (While it works ahead on several,
+    :attr:`mark` says which: see :meth:`_blamed`.)
     """
 
     def __init__(
@@ -391,9 +394,13 @@ class _Worker(Generic[T, R]):
         # The kernel kills it when its parent *thread* ends: only where that
         # thread lasts as long as the process (a fork server has one thread).
         on_death = not forked or threading.current_thread() is threading.main_thread()
+        #: Which item the worker is on, counted from its first (see _worker_main).
+        self.mark = context.RawValue("q", -1)
+        #: Outcomes taken from it so far: its first held item is this one.
+        self.taken = 0
         self.process = context.Process(
             target=_worker_main,
-            args=(child, fn, warm_up, parent, on_death, os.getpid()),
+            args=(child, fn, warm_up, parent, on_death, os.getpid(), self.mark),
             daemon=True,
         )
         try:
@@ -470,8 +477,23 @@ class _Worker(Generic[T, R]):
 
     def _take(self) -> T:
         item = self.items.popleft()
+        self.taken += 1
         self._start_clock()
         return item
+
+    def _blamed(self) -> T:
+        """Remove and return the item the worker was on when it died or timed out.
+
+        Its first item, unless it was loading later ones ahead (see
+        :func:`_worker_main`): then the one it had opened. Those before it
+        have written nothing, and stay held, to run elsewhere.
+        """
+        k = self.mark.value - self.taken
+        if 0 < k < len(self.items):
+            item = self.items[k]
+            del self.items[k]
+            return item
+        return self._take()
 
     def collect(self) -> tuple[T, R | BaseException]:
         """Return the item and its outcome, or why the worker died holding it."""
@@ -510,7 +532,7 @@ class _Worker(Generic[T, R]):
             self.process.kill()
         self.process.join(1.0)
         self.conn.close()
-        return self._take(), MelcliError(reason)
+        return self._blamed(), MelcliError(reason)
 
     def stop(self) -> None:
         """Ask an idle worker to leave, and make sure it has."""
@@ -666,6 +688,7 @@ def _worker_main(
     parent: int | None = None,
     on_death: bool = True,
     run: int | None = None,
+    mark: Any = None,
 ) -> None:
     """Run the items of each message in order; send each one's outcome back.
 
@@ -674,12 +697,27 @@ def _worker_main(
     when its parent is gone (see :func:`_die_with_parent`; ``parent`` is the
     pid it expects as its parent, None for whatever it has now; ``run`` the
     pid of the run that started it).
+
+    A ``fn`` with a ``prepare(items, started)`` method is first given a
+    message's items together, to work ahead on them (several small files
+    resampled in one call); it calls ``started(i)`` as it opens ``items[i]``.
+    ``mark`` (shared with the parent) holds the number of the item the worker
+    is on, counted from its first: if it dies or hangs while working ahead,
+    the parent blames that item, not the first it holds (which has written
+    nothing yet: it runs elsewhere).
     """
     global _COMMITTED
     _init_worker()
     orphaned = _die_with_parent(parent, kernel=on_death, run=run)
     if warm_up is not None:
         warm_up()
+    prepare = getattr(fn, "prepare", None)
+    received = 0  # items in the messages before this one
+
+    def started(i: int) -> None:
+        if mark is not None:
+            mark.value = base + i
+
     while True:
         while not conn.poll(1.0):
             if orphaned():  # the run was killed
@@ -690,13 +728,21 @@ def _worker_main(
             return
         if isinstance(items, str) and items == _STOP:
             return
-        for item in items:  # one result message each, as it finishes
-            started = time.perf_counter()
+        base, received = received, received + len(items)
+        ahead = 0.0  # seconds spent ahead, shared among the items
+        if prepare is not None and len(items) > 1:
+            began = time.perf_counter()
+            with contextlib.suppress(Exception):  # then each item loads alone
+                prepare(items, started)
+            ahead = (time.perf_counter() - began) / len(items)
+        for i, item in enumerate(items):  # one result message each, as it finishes
+            started(i)
+            began = time.perf_counter()
             try:
                 outcome: tuple[bool, Any] = (True, fn(item))
             except Exception as exc:
                 outcome = (False, exc)
-            seconds = time.perf_counter() - started
+            seconds = time.perf_counter() - began + ahead
             try:
                 conn.send((*outcome, seconds))
             except (EOFError, OSError):
@@ -772,7 +818,12 @@ DEPTH = 2
 #: :class:`_Pace`).
 COLLECT_EVERY = 0.02
 #: The most items a worker holds when items are short.
-MAX_DEPTH = 16
+MAX_DEPTH = 64
+#: Naps' worth of items a worker holds when items are short: what a nap
+#: takes, and as long again for this process to record what came meanwhile
+#: and hand out more. With one nap's worth, a worker on tiny files ran dry
+#: every nap (bench/README.md, "Figures behind the code").
+AHEAD_NAPS = 2
 _NOTHING = object()
 
 
@@ -808,8 +859,8 @@ class _Pace:
     items take less than :data:`COLLECT_EVERY` (a moving average of what
     workers report), this process sleeps that long (waking at once if a
     worker dies), then takes every outcome that has come, and each worker
-    holds enough items to last the nap. Longer items are collected one by
-    one, as they finish, with :data:`DEPTH` items per worker.
+    holds enough items to last :data:`AHEAD_NAPS` naps. Longer items are
+    collected one by one, as they finish, with :data:`DEPTH` items per worker.
     """
 
     def __init__(self) -> None:
@@ -832,11 +883,12 @@ class _Pace:
         return COLLECT_EVERY if self.short() else 0.0
 
     def depth(self) -> int:
-        """How many items a worker holds: the one it runs and enough to last a nap."""
+        """How many items a worker holds: the one it runs and enough to last naps."""
         if not self.short():
             return DEPTH
         assert self.seconds is not None
-        return min(MAX_DEPTH, 2 + math.ceil(COLLECT_EVERY / max(self.seconds, 1e-6)))
+        naps = AHEAD_NAPS * COLLECT_EVERY / max(self.seconds, 1e-6)
+        return min(MAX_DEPTH, 2 + math.ceil(naps))
 
 
 def _init_worker() -> None:

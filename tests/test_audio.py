@@ -157,3 +157,30 @@ def test_resample_equals_librosa_at_every_length_and_in_turn(
                 == (*shape[:-1], -(-n * target_sr // orig_sr))
             )
             np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("n", [1, 800, 801, 4410])
+@pytest.mark.parametrize(("orig_sr", "target_sr"), [(16000, 22050), (48000, 16000)])
+@pytest.mark.parametrize("channels", [None, 2])
+@pytest.mark.parametrize("res_type", ["soxr_hq", "soxr_vhq"])
+def test_resample_many_equals_resampling_one_by_one(
+    n: int, orig_sr: int, target_sr: int, channels: int | None, res_type: str
+) -> None:
+    # The waveforms go through soxr as the channels of one signal: the very
+    # numbers of one call each (what a worker given several files does).
+    rng = np.random.default_rng(n)
+    shape = (n,) if channels is None else (channels, n)
+    ys = [(0.3 * rng.standard_normal(shape)).astype(np.float32) for _ in range(9)]
+
+    many = audio.resample_many(
+        ys, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type
+    )
+
+    assert len(many) == len(ys)
+    for y, got in zip(ys, many, strict=True):
+        one = audio.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type)
+        assert got.dtype == one.dtype == np.float32
+        assert got.flags.c_contiguous
+        np.testing.assert_array_equal(got, one)
+    if n > 1:  # and not all the same numbers (a mix-up of channels would show)
+        assert not np.array_equal(many[0], many[1])

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -351,3 +351,38 @@ def test_a_serial_run_imports_its_preload_with_ctrl_c_held(
     with pytest.raises(KeyboardInterrupt):
         list(runner.run(lambda x: x, [1, 2]))
     assert sys.modules["melcli_test_slow_import"].FINISHED is True
+
+
+class _DiesAhead:
+    """Works ahead on a message's items, and dies while on item 2."""
+
+    def prepare(self, items: list[int], started: Callable[[int], None]) -> None:
+        for i, item in enumerate(items):
+            started(i)
+            if item == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    def __call__(self, item: int) -> int:
+        return item
+
+
+def test_a_worker_that_dies_working_ahead_blames_the_item_it_was_on() -> None:
+    # Items 0 and 1 were loaded ahead and had written nothing: they stay
+    # held, to run elsewhere; only 2 fails, and 3 had not started.
+    import multiprocessing
+
+    from melcli import runners
+
+    context = multiprocessing.get_context(runners._start_method())
+    worker = runners._Worker(context, _DiesAhead())
+    for item in range(4):
+        worker.give(item)
+    worker.send()
+    worker.process.join(60)
+
+    item, outcome = worker.collect()
+
+    assert item == 2
+    assert str(outcome).startswith("worker process died (killed by SIGKILL")
+    assert list(worker.items) == [0, 1, 3]
+    assert not worker.alive
