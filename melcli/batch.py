@@ -10,6 +10,7 @@ The whole run around it (lock, manifest, runner, storage, statistics) is
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import os
 import signal
