@@ -161,6 +161,9 @@ class DaskRunner:
         from distributed import as_completed
 
         done = as_completed(loop=client.loop)
+        # A local cluster's workers see this process: they write nothing
+        # more once it is gone (killed: nobody would record their files).
+        run = os.getpid() if self.scheduler == LOCAL else None
         in_flight: dict[Any, tuple[Any, list[T]]] = {}
         prefix = f"melcli-{uuid.uuid4().hex[:12]}"
         counter = itertools.count()
@@ -183,6 +186,7 @@ class DaskRunner:
                         fn,
                         sent,
                         self.warm_up,
+                        run,
                         key=f"{prefix}-{next(counter)}",
                     )
                     in_flight[future.key] = (future, batch)
@@ -351,10 +355,17 @@ def _run_batch(
     fn: Callable[[T], R],
     items: list[T],
     warm_up: Callable[[], object] | None = None,
+    run: int | None = None,
 ) -> list[tuple[R | Exception, float]]:
-    """On a worker: ``(fn(item) or its exception, seconds)`` for each item."""
+    """On a worker: ``(fn(item) or its exception, seconds)`` for each item.
+
+    ``run``: the pid of the run, on this machine (a local cluster). Once that
+    process has ended, no output takes its final name (:func:`_watch_run`).
+    """
     if warm_up is not None:
         warm_up()  # settings_warnings: its warnings are recorded, not shown
+    if run is not None:
+        _watch_run(run)
     outcomes: list[tuple[R | Exception, float]] = []
     for item in items:
         started = time.perf_counter()
@@ -364,6 +375,40 @@ def _run_batch(
             outcome = exc
         outcomes.append((outcome, time.perf_counter() - started))
     return outcomes
+
+
+class RunGone(MelcliError):
+    """The run that gave a local cluster's worker its task has ended."""
+
+
+#: The run this worker process checks before each output's final name.
+_watched: int | None = None
+
+
+def _watch_run(run: int) -> None:
+    """Refuse, from now on in this worker, to commit an output once ``run`` ended.
+
+    A local cluster's workers outlive a run killed with SIGKILL for a moment
+    (until Dask notices); a file finished meanwhile would appear in OUT with
+    no manifest entry. The pool's workers do the same check
+    (:func:`melcli.runners._die_with_parent`).
+    """
+    global _watched
+    if _watched == run:
+        return
+    from . import write
+    from .runners import _watch_process
+
+    ended = _watch_process(run)
+    if ended is None:  # no pidfd here: the run cannot be watched
+        return
+
+    def check() -> None:
+        if ended():
+            raise RunGone(f"the run (pid {run}) has ended")
+
+    write.set_commit_check(check)
+    _watched = run
 
 
 def _outcomes(future: Any, n: int) -> list[tuple[Any, float]]:

@@ -615,3 +615,30 @@ def test_scheduler_local_forks_workers_from_a_preloaded_server() -> None:
         assert levels
         assert all(level >= logging.CRITICAL for level in levels)
         assert profiled is False
+
+
+def test_a_local_workers_outputs_take_no_final_name_once_the_run_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker of --scheduler local outlives a run killed with SIGKILL for a
+    # moment: a file it finished then appeared in OUT with no manifest entry
+    # (test_lifecycle's kill -9 trial, once under load on 3.12).
+    from melcli import write
+
+    if not hasattr(os, "pidfd_open"):
+        pytest.skip("needs os.pidfd_open (Linux) to watch the run")
+    monkeypatch.setattr(melcli_cluster, "_watched", None)
+    monkeypatch.setattr(write, "_commit_check", None)
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()
+
+    def save(path: Path) -> str:
+        write.atomic_write(path, lambda f: f.write(b"array"))
+        return "written"
+
+    alive = melcli_cluster._run_batch(save, [tmp_path / "a.npy"], None, os.getpid())
+    assert alive[0][0] == "written"
+    monkeypatch.setattr(melcli_cluster, "_watched", None)
+    outcomes = melcli_cluster._run_batch(save, [tmp_path / "b.npy"], None, gone.pid)
+    assert isinstance(outcomes[0][0], melcli_cluster.RunGone), outcomes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy"]  # no temp file
