@@ -300,6 +300,9 @@ class _CheckedFile:
         """
         if self.n_nan or self.n_inf:
             counts = f"{self.n_nan} NaN, {self.n_inf} Inf"
+            if self.n_inf and self.info.subtype == "DOUBLE":
+                # Read as float32: finite values beyond its range become Inf.
+                counts += " (or float64 values beyond float32's range, ±3.4e38)"
             if params.non_finite != "zero":
                 raise AudioError(f"non-finite samples: {counts}")
             warnings.warn(f"non-finite samples replaced by 0: {counts}", stacklevel=2)

@@ -879,3 +879,20 @@ def test_samples_that_resampling_overflows_are_said_as_such(tmp_path: Path) -> N
         result.reason
     )
     assert not (tmp_path / "out.npy").exists()
+
+
+def test_float64_samples_beyond_float32_are_not_only_called_inf(tmp_path: Path) -> None:
+    # Read as float32, finite doubles of 1e300 are Inf: "0 NaN, 4000 Inf" alone
+    # said the file held Inf (found by redteam3).
+    from melcli import MelParams, Status
+    from melcli.discover import Job
+    from melcli.pipeline import process_one
+
+    sf.write(tmp_path / "huge.wav", np.full(4000, 1e300), 8000, subtype="DOUBLE")
+    job = Job(tmp_path / "huge.wav", "huge.wav", tmp_path / "out.npy")
+    result = process_one(job, params=MelParams().validate())
+    assert (result.status, result.reason) == (
+        Status.FAILED,
+        "non-finite samples: 0 NaN, 4000 Inf (or float64 values beyond float32's "
+        "range, ±3.4e38)",
+    )
