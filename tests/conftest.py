@@ -129,6 +129,23 @@ def speechlike(sr: int, seconds: float = 2.5, seed: int = 7) -> np.ndarray:
 WriteAudio = Callable[..., Path]
 
 
+def short_tones(root: Path, n: int = 3) -> Path:
+    """Write ``0.wav`` ... (``n`` 0.2-s tones at 8 kHz) into a new folder ``root``."""
+    root.mkdir()
+    for k in range(n):
+        sf.write(root / f"{k}.wav", tone(300.0 + 50 * k, sr=8000, seconds=0.2), 8000)
+    return root
+
+
+def two_classes(root: Path) -> Path:
+    """Write ``dogs/a.wav`` and ``cats/c.wav`` (0.3-s tones, 8 kHz) under ``root``."""
+    for k, rel in enumerate(("dogs/a.wav", "cats/c.wav")):
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, tone(300.0 + 100 * k, sr=8000, seconds=0.3), 8000)
+    return root
+
+
 @pytest.fixture
 def write_audio(tmp_path: Path) -> WriteAudio:
     """Write samples to ``tmp_path / rel`` with soundfile; return the path."""

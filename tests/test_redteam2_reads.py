@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
-from conftest import RUN_LIMIT, invoke, tone
+from conftest import RUN_LIMIT, invoke, two_classes
 
 import melcli
 from melcli.data import SpectrogramDataset
@@ -34,12 +33,7 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 @pytest.fixture
 def src(tmp_path: Path) -> Path:
-    root = tmp_path / "src"
-    for k, rel in enumerate(("dogs/a.wav", "cats/c.wav")):
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(path, tone(300.0 + 100 * k, sr=8000, seconds=0.3), 8000)
-    return root
+    return two_classes(tmp_path / "src")
 
 
 def in_child(code: str) -> subprocess.CompletedProcess[str]:
@@ -51,6 +45,25 @@ def in_child(code: str) -> subprocess.CompletedProcess[str]:
         timeout=RUN_LIMIT,
         check=False,
     )
+
+
+def error_in_child(out: Path, statement: str) -> str:
+    """Run ``statement`` in a fresh Python; return ``TYPE MESSAGE`` of what it raised.
+
+    ``""`` if it raised nothing. It may use ``out`` (OUT's path, as a string)
+    and ``SpectrogramDataset``.
+    """
+    code = (
+        "from melcli.data import SpectrogramDataset\n"
+        f"out = {str(out)!r}\n"
+        "try:\n"
+        f"    {statement}\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    child = in_child(code)
+    assert child.returncode == 0, child.stderr
+    return child.stdout
 
 
 # ------------------------------------------------------------ FIFOs in OUT
@@ -72,18 +85,11 @@ def test_the_dataset_refuses_a_fifo_in_place_of_its_array(
     melcli.run([src], out, jobs=1)
     (out / "dogs" / "a.npy").unlink()
     os.mkfifo(out / "dogs" / "a.npy")
-    code = (
-        "from melcli.data import SpectrogramDataset\n"
-        f"ds = SpectrogramDataset({str(out)!r})\n"
-        "try:\n"
-        "    [ds[i] for i in range(len(ds))]\n"
-        "except Exception as exc:\n"
-        "    print(type(exc).__name__, exc)\n"
+    error = error_in_child(
+        out, "ds = SpectrogramDataset(out); [ds[i] for i in range(len(ds))]"
     )
-    child = in_child(code)
-    assert child.returncode == 0, child.stderr
-    assert "MelcliError" in child.stdout
-    assert "a.npy: not a regular file (a FIFO)" in child.stdout
+    assert "MelcliError" in error
+    assert "a.npy: not a regular file (a FIFO)" in error
 
 
 def test_the_dataset_refuses_a_fifo_in_place_of_its_shard(
@@ -93,18 +99,9 @@ def test_the_dataset_refuses_a_fifo_in_place_of_its_shard(
     melcli.run([src], out, jobs=1, storage_format="webdataset")
     (out / "shard-000000.tar").unlink()
     os.mkfifo(out / "shard-000000.tar")
-    code = (
-        "from melcli.data import SpectrogramDataset\n"
-        f"ds = SpectrogramDataset({str(out)!r})\n"
-        "try:\n"
-        "    ds[0]\n"
-        "except Exception as exc:\n"
-        "    print(type(exc).__name__, exc)\n"
-    )
-    child = in_child(code)
-    assert child.returncode == 0, child.stderr
-    assert "shard-000000.tar" in child.stdout
-    assert "not a regular file (a FIFO)" in child.stdout
+    error = error_in_child(out, "SpectrogramDataset(out)[0]")
+    assert "shard-000000.tar" in error
+    assert "not a regular file (a FIFO)" in error
 
 
 def test_normalize_refuses_a_fifo_or_a_link_as_stats_npz(
@@ -113,16 +110,8 @@ def test_normalize_refuses_a_fifo_or_a_link_as_stats_npz(
     out = tmp_path / "out"
     melcli.run([src], out, jobs=1)
     os.mkfifo(out / "stats.npz")
-    code = (
-        "from melcli.data import SpectrogramDataset\n"
-        "try:\n"
-        f"    SpectrogramDataset({str(out)!r}, normalize=True)\n"
-        "except Exception as exc:\n"
-        "    print(type(exc).__name__, exc)\n"
-    )
-    child = in_child(code)
-    assert child.returncode == 0, child.stderr
-    assert f"MelcliError cannot read {out / 'stats.npz'}: a FIFO" in child.stdout
+    error = error_in_child(out, "SpectrogramDataset(out, normalize=True)")
+    assert f"MelcliError cannot read {out / 'stats.npz'}: a FIFO" in error
     # A link in OUT leading out is not followed.
     (out / "stats.npz").unlink()
     outside = tmp_path / "elsewhere.npz"

@@ -22,8 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-import soundfile as sf
-from conftest import invoke, tone
+from conftest import invoke, short_tones
 
 import melcli
 from melcli import write
@@ -37,10 +36,7 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 @pytest.fixture
 def sharded(tmp_path: Path) -> Path:
-    src = tmp_path / "src"
-    src.mkdir()
-    for k in range(4):
-        sf.write(src / f"{k}.wav", tone(300.0 + 50 * k, sr=8000, seconds=0.2), 8000)
+    src = short_tones(tmp_path / "src", 4)
     out = tmp_path / "out"
     for index in range(2):
         melcli.run([src], out, jobs=1, shard=f"{index}/2")
@@ -155,10 +151,7 @@ def test_a_failed_sample_leaves_the_earlier_ones_whole_on_disk(
 def test_a_sample_the_shard_writer_fails_is_counted_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    for k in range(3):
-        sf.write(src / f"{k}.wav", tone(300.0 + 50 * k, sr=8000, seconds=0.2), 8000)
+    src = short_tones(tmp_path / "src")
     calls = []
     add_group = ShardWriter.add_group
 
@@ -203,10 +196,7 @@ def test_samples_of_a_shard_lost_at_its_close_are_counted_failed(
 ) -> None:
     # Each sample was counted written when stored; the shard holding them could
     # not be put in place at the end of the run (a full disk at its commit).
-    src = tmp_path / "src"
-    src.mkdir()
-    for k in range(3):
-        sf.write(src / f"{k}.wav", tone(300.0 + 50 * k, sr=8000, seconds=0.2), 8000)
+    src = short_tones(tmp_path / "src")
     real_commit = write.AtomicFile.commit
 
     def full(self: write.AtomicFile) -> None:

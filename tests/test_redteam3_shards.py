@@ -18,8 +18,7 @@ import os
 from pathlib import Path
 
 import pytest
-import soundfile as sf
-from conftest import tone
+from conftest import short_tones
 
 import melcli
 from melcli.storage.tarshards import ShardWriter
@@ -27,18 +26,10 @@ from melcli.storage.tarshards import ShardWriter
 pytestmark = pytest.mark.usefixtures("isolated")
 
 
-def _inputs(tmp_path: Path, n: int = 3) -> Path:
-    src = tmp_path / "src"
-    src.mkdir()
-    for k in range(n):
-        sf.write(src / f"{k}.wav", tone(300.0 + 50 * k, sr=8000, seconds=0.2), 8000)
-    return src
-
-
 def test_the_run_after_a_full_disk_finds_no_invalid_entry_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    src = _inputs(tmp_path, 4)
+    src = short_tones(tmp_path / "src", 4)
     add_group, calls = ShardWriter.add_group, itertools.count()
 
     def full_after_one(self: ShardWriter, samples: list) -> list:  # type: ignore[type-arg]
@@ -66,7 +57,7 @@ def _zero(path: Path, at: int, n: int) -> None:
 
 
 def test_a_shard_damaged_in_place_with_its_time_kept_is_rebuilt(tmp_path: Path) -> None:
-    src = _inputs(tmp_path)
+    src = short_tones(tmp_path / "src")
     out = tmp_path / "out"
     assert melcli.run([src], out, jobs=1, storage_format="webdataset").exit_code == 0
     shard = out / "shard-000000.tar"
@@ -82,7 +73,7 @@ def test_a_shard_damaged_in_place_with_its_time_kept_is_rebuilt(tmp_path: Path) 
 
 
 def test_another_shard_of_the_same_size_and_time_is_not_taken(tmp_path: Path) -> None:
-    src = _inputs(tmp_path)
+    src = short_tones(tmp_path / "src")
     out = tmp_path / "out"
     melcli.run([src], out, jobs=1, storage_format="webdataset")
     shard = out / "shard-000000.tar"

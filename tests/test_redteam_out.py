@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
-from conftest import invoke, tone
+from conftest import invoke, two_classes
 
 import melcli
 from melcli.outdir import LOCK_NAME
@@ -28,12 +27,7 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 @pytest.fixture
 def src(tmp_path: Path) -> Path:
-    root = tmp_path / "src"
-    for k, rel in enumerate(("dogs/a.wav", "cats/c.wav")):
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(path, tone(300.0 + 100 * k, sr=8000, seconds=0.3), 8000)
-    return root
+    return two_classes(tmp_path / "src")
 
 
 # ------------------------------------------------------------------ the lock
