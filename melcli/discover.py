@@ -378,12 +378,13 @@ def _refuse_nested(
     """
     if not folders:
         return
-    real = {os.path.realpath(f): f for f in reversed(folders)}  # first spelling
+    places = {os.fspath(f): os.path.realpath(f) for f in folders}
+    # Each folder under the first of its spellings given.
+    real = {place: given for given, place in reversed(places.items())}
     for source in sources:
         given = os.fspath(source)
-        if os.path.isdir(given):
-            place = os.path.realpath(given)
-        else:  # a link to a file is its own input: only its folder is resolved
+        place = places.get(given)
+        if place is None:  # a file; a link to one is its own input: not resolved
             head, name = os.path.split(os.path.abspath(given))
             place = os.path.join(os.path.realpath(head), name)
             if len(real) == 1 and os.path.dirname(place) in real:
@@ -392,7 +393,7 @@ def _refuse_nested(
         while parent != above:  # up to the root, whose parent is itself
             if parent in real:
                 raise UsageError(
-                    f"{given} is inside {os.fspath(real[parent])}, also given: its "
+                    f"{given} is inside {real[parent]}, also given: its "
                     "files would be converted twice; give only one of them"
                 )
             above, parent = parent, os.path.dirname(parent)
