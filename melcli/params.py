@@ -437,9 +437,10 @@ class MelParams:
         if self.clamp is not None:
             _non_negative("clamp", self.clamp)
             if self.scale not in ("log", "log10"):
+                why = "; the dB scale uses top_db" if self.scale == "db" else ""
                 raise ParameterError(
                     f"clamp={self.clamp!r} applies to scale 'log' or 'log10' only "
-                    f"(scale={self.scale!r}; the dB scale uses top_db)",
+                    f"(scale={self.scale!r}{why})",
                     param="clamp",
                 )
         _non_negative("stft_eps", self.stft_eps)
