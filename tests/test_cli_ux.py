@@ -64,6 +64,25 @@ def test_dry_run_without_json_lists_on_stdout(mixed: Path, tmp_path: Path) -> No
     assert result.stdout.startswith("would build ")
 
 
+def test_dry_run_calls_stale_only_outputs_there_are(
+    mixed: Path, tmp_path: Path
+) -> None:
+    """A deleted input that had failed left no output: neither run calls it stale."""
+    out = tmp_path / "out"
+    assert invoke("mel", mixed, "-o", out, "-j", "1").exit_code == 1  # b.wav
+    (mixed / "b.wav").unlink()
+    (mixed / "c.wav").unlink()  # written: its c.npy is stale
+    plan = invoke("mel", mixed, "-o", out, "--dry-run", "--json")
+    assert plan.exit_code == 0, plan.stderr
+    assert json.loads(plan.stdout)["stale"] == [str(out / "c.npy")]
+    assert plan.stderr.splitlines() == [
+        f"stale {out / 'c.npy'}: its input is gone",
+        "0 to build, 8 up to date (dry run: nothing written).",
+    ]
+    run = invoke("mel", mixed, "-o", out, "--json")
+    assert json.loads(run.stdout)["stale"] == [str(out / "c.npy")]
+
+
 # ------------------------------------------------------------- 2 fail fast
 def test_fail_fast_says_it_stopped_and_what_was_not_tried(
     mixed: Path, tmp_path: Path
