@@ -13,7 +13,7 @@ import click
 from ..discover import find_audio
 from ..errors import MelcliError
 from ..report import display_path
-from .console import echo_error
+from .console import echo_error, wrong_root_hint
 from .group import cli
 from .options import (
     chosen_extensions,
@@ -75,6 +75,8 @@ def info(
     for problem in found.problems:
         echo_error(problem.path, problem.reason)
         failed += 1
+    if hint := wrong_root_hint(listed):
+        click.echo(f"warning: {display_path(hint)}", err=True)
     rows: list[dict[str, Any]] = []
     for path, _rel in found.files:
         try:

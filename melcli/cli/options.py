@@ -514,11 +514,4 @@ def read_listed(
         raise click.BadParameter(
             display_path(str(exc)), param_hint="'--files-from'"
         ) from None
-    if listed.problems and not listed.files:
-        click.echo(
-            f"warning: no file listed in {display_path(listed.name)} was found; "
-            f"its paths are taken relative to {display_path(listed.root)} "
-            "(--root)",
-            err=True,
-        )
     return listed
