@@ -340,6 +340,22 @@ def test_include_that_takes_nothing_says_how_paths_are_matched(
     assert result.stderr == "1 written.\n"
 
 
+def test_include_hint_escapes_a_name_once(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    """A backslash in a name is shown as every other line shows it: doubled once."""
+    write_audio("a\\b/bark.wav", noise(seconds=0.3))
+    src = tmp_path / "audio"
+    result = invoke("mel", src, "-o", tmp_path / "out", "--include", "x\\*")
+    assert result.stderr.splitlines()[0] == (
+        "warning: --include 'x\\\\*' took none of 1 file found: patterns are "
+        "matched against each path relative to its SRC "
+        f"({src}/a\\\\b/bark.wav is a\\\\b/bark.wav)"
+    )
+    written = invoke("mel", src, "-o", tmp_path / "out", "-v")
+    assert f"wrote {tmp_path}/out/a\\\\b/bark.npy" in written.stderr.splitlines()
+
+
 # ------------------------------------------------------- 9 merge and stats
 def test_merge_with_no_parts_says_it_once(tmp_path: Path) -> None:
     (tmp_path / "fso").mkdir()

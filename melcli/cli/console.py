@@ -285,7 +285,8 @@ def include_hint(
     passed = [r.src for r in skipped if r.reason == NOT_INCLUDED]
     if not passed or len(skipped) < report.n_results:  # some were taken
         return None
-    patterns = " ".join(repr(p) for p in include)
+    # As written: the line is escaped once, where it is printed.
+    patterns = " ".join(f"'{p}'" for p in include)
     hint = (
         f"--include {patterns} took none of {plural(len(passed), 'file')} found: "
         "patterns are matched against each path relative to its SRC"
@@ -294,7 +295,7 @@ def include_hint(
     for src in sources:
         if src.is_dir() and example.is_relative_to(src):
             rel = example.relative_to(src).as_posix()
-            return f"{hint} ({display_path(example)} is {display_path(rel)})"
+            return f"{hint} ({os.fsdecode(example)} is {rel})"
     return hint
 
 
