@@ -17,6 +17,7 @@ for exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -232,7 +233,10 @@ def merge(
     UsageError
         If a run (a shard) is writing to ``out``.
     """
-    with OutputLock(out):
+    # A folder with no part is said so without its lock, whose file would be
+    # left in a folder melcli never wrote (melcli merge audio/).
+    unlocked = not _find_parts(out, MergeReport())
+    with contextlib.nullcontext() if unlocked else OutputLock(out):
         return _merge(
             out,
             sources=sources,

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import RUN_LIMIT, WriteAudio, noise
 
+import melcli
 from melcli.cli import cli
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -375,6 +376,26 @@ def test_stats_with_no_arrays_names_the_folder(tmp_path: Path) -> None:
         f"error: {tmp_path / 'empty'}: no arrays to compute statistics over "
         "(stats.npz not written)"
     ]
+
+
+def test_stats_and_merge_of_an_audio_folder_leave_no_lock_file_in_it(
+    mixed: Path,
+) -> None:
+    """SRC given for OUT: each says why it did nothing, and leaves SRC as it was."""
+    before = sorted(p.name for p in mixed.iterdir())
+    stats = invoke("stats", mixed)
+    assert (stats.exit_code, stats.stderr) == (
+        1,
+        f"error: {mixed}: no arrays to compute statistics over "
+        "(stats.npz not written)\n",
+    )
+    assert invoke("merge", mixed).exit_code == 2
+    with pytest.raises(melcli.MelcliError, match="no arrays to compute statistics"):
+        melcli.write_stats(mixed)
+    assert sorted(p.name for p in mixed.iterdir()) == before  # no .melcli.lock
+    # A run into it afterwards passes over nothing but its own inputs.
+    run = invoke("mel", mixed, "-o", mixed.parent / "out", "--json")
+    assert json.loads(run.stdout)["skipped"] == 0
 
 
 def test_stats_names_a_bad_array_once(tmp_path: Path) -> None:
