@@ -398,6 +398,22 @@ def test_stats_and_merge_of_an_audio_folder_leave_no_lock_file_in_it(
     assert json.loads(run.stdout)["skipped"] == 0
 
 
+def test_fmax_above_a_files_nyquist_with_sr_native_names_the_files_rate(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    write_audio("low.wav", noise(seconds=0.3), sr=16000)
+    write_audio("high.wav", noise(seconds=0.3), sr=44100)
+    src = tmp_path / "audio"
+    options = ("--sr", "native", "--fmax", "10000", "-j", "1")
+    result = invoke("mel", src, "-o", tmp_path / "out", *options)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {src / 'low.wav'}: --fmax 10000 must be at most the Nyquist "
+        "frequency 8000 Hz (the file's rate, 16000 Hz)",
+        "1 written, 1 failed.",
+    ]
+
+
 def test_stats_names_a_bad_array_once(tmp_path: Path) -> None:
     import numpy as np
 
