@@ -278,8 +278,10 @@ def _merge(
     report.shards = count
     missing = _missing(sorted(parts), count)
     if missing:
+        them = "it" if missing.isdigit() else "them"
         report.errors.append(
-            f"no manifest part for shard {missing} of {count}: run them, then merge"
+            f"no manifest part for shard {missing} of {count}: run {them} "
+            f"('melcli mel ... --shard I/{count}' into {out}), then merge"
         )
     merged: dict[str, Entry] = {}
     owner: dict[str, int] = {}

@@ -368,6 +368,18 @@ def test_merge_with_no_parts_says_it_once(tmp_path: Path) -> None:
     ]
 
 
+def test_merge_with_one_shard_missing_says_how_to_run_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.shard-0000-of-0002.jsonl").write_text("")
+    result = invoke("merge", out)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"error: no manifest part for shard 1 of 2: run it ('melcli mel ... "
+        f"--shard I/2' into {out}), then merge"
+    )
+
+
 def test_stats_with_no_arrays_names_the_folder(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = invoke("stats", tmp_path / "empty")
