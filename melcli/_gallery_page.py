@@ -317,7 +317,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
   }
   $("title").textContent = G.title;
   const counts = [el("span", "", plural(G.inputs, "input", "inputs") + " shown")];
-  Object.keys(G.statuses).sort().forEach((s) => counts.push(el("span", "", G.statuses[s] + " " + s)));
+  Object.keys(G.statuses).sort().forEach((s) => counts.push(el("span", "", G.statuses[s] + " " + s.replace(/-/g, " "))));
   counts.push(el("span", "", G.silent + " silent"));
   counts.push(el("span", "", G.clipped + " clipped"));
   counts.push(el("span", "", G.warned + " with warnings"));
