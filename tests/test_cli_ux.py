@@ -227,6 +227,48 @@ def test_options_from_the_environment_and_config_are_checked_too(
     ]
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--waveform",), ["warning: --waveform does nothing without --png"]),
+        (
+            ("--png-style", "image", "--cmap", "magma"),
+            [
+                "warning: --png-style does nothing without --png",
+                "warning: --cmap does nothing without --png",
+            ],
+        ),
+        (
+            ("--shard-size", "2GB"),
+            ["warning: --shard-size does nothing without --format webdataset"],
+        ),
+        (
+            ("--crop", "random", "--pad", "repeat"),
+            [
+                "warning: --pad does nothing without --clip-duration",
+                "warning: --crop does nothing without --clip-duration",
+            ],
+        ),
+        (
+            ("--segment-layout", "files"),
+            ["warning: --segment-layout does nothing without --segment"],
+        ),
+        (("--png", "--waveform", "--cmap", "magma"), []),
+        (("--clip-duration", "1", "--crop", "center"), []),
+        (("--format", "webdataset", "--shard-size", "2GB"), []),
+        (("--segment", "1", "--segment-layout", "files"), []),
+    ],
+)
+def test_an_option_that_needs_another_says_so_without_it(
+    args: tuple[str, ...], expected: list[str], mixed: Path, tmp_path: Path
+) -> None:
+    """``--waveform`` with no --png drew nothing and said nothing."""
+    result = invoke("mel", mixed / "a.wav", "-o", tmp_path / "out", *args)
+    assert result.exit_code == 0, result.stderr
+    found = [line for line in result.stderr.splitlines() if "does nothing" in line]
+    assert found == expected
+
+
 def test_the_docs_table_of_kinds_is_the_code_s() -> None:
     from melcli.cli.applies import APPLIES
 
