@@ -41,7 +41,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/melcli mel sample_audio -o out/demo --png
-	@echo "Arrays and PNGs are in out/demo/."
+	@echo "Arrays and PNGs are in out/demo/. To look at them and listen to the inputs:"
+	@echo "  $(BIN)/melcli gallery out/demo   # then open out/demo/gallery/index.html"
 
 tools:
 	@missing=""; for pair in $(TOOLS); do \

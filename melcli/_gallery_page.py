@@ -83,6 +83,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
 (function () {
   const G = JSON.parse(document.getElementById("melcli-data").textContent);
   const $ = (id) => document.getElementById(id);
+  const plural = (n, one, many) => n + " " + (n === 1 ? one : many);
   const pending = {};
   const loaded = {};
   window.melcliPage = function (kind, number, items) {
@@ -250,7 +251,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
         if (token !== view.token) return;
         const pages = Math.max(1, Math.ceil((end - start) / G.pageSize));
         show(items, "page " + (view.page + 1) + " of " + pages, view.page > 0, to < end);
-        $("status").textContent = (end - start) + " inputs";
+        $("status").textContent = plural(end - start, "input", "inputs");
         return;
       }
       // Filtered: scan the data pages in order, keep one screen of matches.
@@ -269,7 +270,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
       }
       const more = found.length > G.pageSize;
       show(found.slice(0, G.pageSize), "matches " + (skip + 1) + "\u2013" + (skip + Math.min(found.length, G.pageSize)), view.page > 0, more);
-      $("status").textContent = (more ? "more than " + (skip + G.pageSize) : String(skip + found.length)) + " matching inputs (searched " + (index - start) + " of " + (end - start) + ")";
+      $("status").textContent = (more ? "more than " + (skip + G.pageSize) + " matching inputs" : plural(skip + found.length, "matching input", "matching inputs")) + " (searched " + (index - start) + " of " + (end - start) + ")";
     } catch (err) {
       $("status").textContent = String(err.message || err);
     }
@@ -315,12 +316,12 @@ main { flex: 1; padding: 10px; min-width: 0; }
     $("more-problems").hidden = problemPage >= G.problemPages;
   }
   $("title").textContent = G.title;
-  const counts = [el("span", "", G.inputs + " inputs shown")];
-  Object.keys(G.statuses).sort().forEach((s) => counts.push(el("span", "", G.statuses[s] + " " + s)));
+  const counts = [el("span", "", plural(G.inputs, "input", "inputs") + " shown")];
+  Object.keys(G.statuses).sort().forEach((s) => counts.push(el("span", "", G.statuses[s] + " " + s.replace(/-/g, " "))));
   counts.push(el("span", "", G.silent + " silent"));
   counts.push(el("span", "", G.clipped + " clipped"));
   counts.push(el("span", "", G.warned + " with warnings"));
-  counts.push(el("span", "", G.groupCount + " groups by " + G.groupBy));
+  counts.push(el("span", "", plural(G.groupCount, "group", "groups") + " by " + G.groupBy));
   $("summary").replaceChildren(...counts);
   $("reasons").textContent = G.reasons.map((r) => r[1] + " \u00d7 " + r[0]).join("; ");
   $("problems").hidden = G.problems === 0;

@@ -251,7 +251,12 @@ class DaskRunner:
             if self.scheduler == LOCAL:
                 cluster = _local_cluster(self.jobs)
                 client = Client(cluster, set_as_default=False)
-            elif self.scheduler.endswith(".json") and os.path.isfile(self.scheduler):
+            elif self.scheduler.endswith(".json"):
+                if not os.path.isfile(self.scheduler):
+                    raise UsageError(
+                        f"--scheduler {self.scheduler}: no such scheduler file "
+                        "(give 'local', tcp://HOST:PORT or a Dask scheduler file)"
+                    )
                 client = Client(
                     scheduler_file=self.scheduler,
                     timeout=CONNECT_TIMEOUT,

@@ -197,8 +197,10 @@ def from_rows(
         full = os.path.abspath(joined)  # normalised too
         path = Path(os.path.normpath(joined))
         if not full.startswith(inside):
-            result.problems.append(
-                Problem(path, f"{where}: not inside the root folder {root_path}")
+            result.problems.append(  # as listed: audio/../x.wav, not x.wav
+                Problem(
+                    Path(joined), f"{where}: not inside the root folder {root_path}"
+                )
             )
             continue
         rel = full[len(inside) :].replace(os.sep, "/")

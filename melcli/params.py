@@ -437,9 +437,10 @@ class MelParams:
         if self.clamp is not None:
             _non_negative("clamp", self.clamp)
             if self.scale not in ("log", "log10"):
+                why = "; the dB scale uses top_db" if self.scale == "db" else ""
                 raise ParameterError(
                     f"clamp={self.clamp!r} applies to scale 'log' or 'log10' only "
-                    f"(scale={self.scale!r}; the dB scale uses top_db)",
+                    f"(scale={self.scale!r}{why})",
                     param="clamp",
                 )
         _non_negative("stft_eps", self.stft_eps)
@@ -518,7 +519,7 @@ class MelParams:
             ms = getattr(self, name)
             if _is_number(ms) and int(sr * 0.001 * ms) < 1:
                 raise ParameterError(
-                    f"{name}={ms:g} ms is less than one sample at sr={sr:g}",
+                    f"{name}={ms:g} ms is less than one sample at {self._rate(sr)}",
                     param=name,
                 )
         nyquist = sr / 2.0
@@ -527,10 +528,14 @@ class MelParams:
             raise ParameterError(
                 f"low_freq={self.low_freq:g} and high_freq={self.high_freq:g} "
                 f"(that is {high:g} Hz) must satisfy 0 <= low_freq < high_freq <= "
-                f"the Nyquist frequency {nyquist:g} Hz (sr={sr:g}; a negative "
+                f"the Nyquist frequency {nyquist:g} Hz ({self._rate(sr)}; a negative "
                 "high_freq is an offset from Nyquist)",
                 param="high_freq" if high > nyquist or high <= 0 else "low_freq",
             )
+
+    def _rate(self, sr: float) -> str:
+        """``sr=16000``, or with ``sr`` native, the file's own rate in words."""
+        return f"sr={sr:g}" if self.sr is not None else f"the file's rate, {sr:g} Hz"
 
     def check_sr(self, sr: float) -> None:
         """Check the settings that depend on the signal's rate ``sr``.
@@ -552,13 +557,13 @@ class MelParams:
         if self.fmax is not None and self.fmax > nyquist:
             raise ParameterError(
                 f"fmax={self.fmax:g} must be at most the Nyquist frequency "
-                f"{nyquist:g} Hz (sr={sr:g})",
+                f"{nyquist:g} Hz ({self._rate(sr)})",
                 param="fmax",
             )
         if self.fmin >= self.effective_fmax(sr):
             raise ParameterError(
                 f"fmin={self.fmin:g} must be below fmax={self.effective_fmax(sr):g} "
-                f"(sr={sr:g})",
+                f"({self._rate(sr)})",
                 param="fmin",
             )
 
@@ -574,7 +579,7 @@ class MelParams:
                 continue  # unset, or reported by validate()
             if round(seconds * sr) < 1:
                 raise ParameterError(
-                    f"{name}={seconds!r} is less than one sample at sr={sr:g}",
+                    f"{name}={seconds!r} is less than one sample at {self._rate(sr)}",
                     param=name,
                 )
             if name != "segment_hop" and seconds * sr > MAX_CLIP_SAMPLES:

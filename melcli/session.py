@@ -574,7 +574,10 @@ def dry_run(
     shown = functools.partial(_shown, manifest)
     found = DryRun(
         builds=[(t.job.src, build.reasons.get(t.job.src, "new")) for t in build.tasks],
-        stale=[shown(key) for key in build.stale],
+        # An input gone that had failed left nothing: the run just forgets it.
+        stale=[
+            shown(key) for key in build.stale if manifest.entries[key].get("stamps")
+        ],
         shards=_shard_cleanup(build, manifest, params=params, options=options),
         errors=[(p.path, p.reason) for p in the_plan.problems]
         + [(job.src, why) for job, why in build.refused],

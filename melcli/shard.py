@@ -17,6 +17,7 @@ for exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -232,7 +233,10 @@ def merge(
     UsageError
         If a run (a shard) is writing to ``out``.
     """
-    with OutputLock(out):
+    # A folder with no part is said so without its lock, whose file would be
+    # left in a folder melcli never wrote (melcli merge audio/).
+    unlocked = not _find_parts(out, MergeReport())
+    with contextlib.nullcontext() if unlocked else OutputLock(out):
         return _merge(
             out,
             sources=sources,
@@ -274,8 +278,10 @@ def _merge(
     report.shards = count
     missing = _missing(sorted(parts), count)
     if missing:
+        them = "it" if missing.isdigit() else "them"
         report.errors.append(
-            f"no manifest part for shard {missing} of {count}: run them, then merge"
+            f"no manifest part for shard {missing} of {count}: run {them} "
+            f"('melcli mel ... --shard I/{count}' into {out}), then merge"
         )
     merged: dict[str, Entry] = {}
     owner: dict[str, int] = {}

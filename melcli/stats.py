@@ -123,7 +123,7 @@ class RunningStats:
             If no frame was added.
         """
         if self.count == 0:
-            raise MelcliError("no arrays to compute statistics over")
+            raise MelcliError(NO_ARRAYS)
         return {
             "mean": self.mean,
             "std": np.sqrt(self.m2 / self.count),
@@ -329,6 +329,27 @@ def _latest_settings(entries: Iterable[Entry]) -> object:
     return max(newest, key=newest.__getitem__, default=None)
 
 
+#: Why no statistics were computed.
+NO_ARRAYS = "no arrays to compute statistics over"
+
+
+def require_output(out: str | os.PathLike[str]) -> None:
+    """Check that ``out`` holds a manifest or an array, before locking it.
+
+    A folder that holds neither is no run's OUT (``melcli stats audio/``, SRC
+    given for OUT): it fails here, so that its lock file is not left in a
+    folder melcli never wrote.
+
+    Raises
+    ------
+    MelcliError
+        If ``out`` holds neither.
+    """
+    out = Path(out)
+    if not os.path.lexists(out / MANIFEST_NAME) and next(_walk_npy(out), None) is None:
+        raise MelcliError(NO_ARRAYS)
+
+
 def _walk_npy(out: Path) -> Iterator[Path]:
     """Yield every ``*.npy`` file below ``out`` that is not hidden nor a link.
 
@@ -375,6 +396,7 @@ def write_stats(
     """
     out = Path(out)
     if paths is None:  # OUT's own arrays: read while no run changes them
+        require_output(out)
         with OutputLock(out):
             return _write_stats(out, select_arrays(out), dest)
     return _write_stats(out, paths, dest)

@@ -883,13 +883,27 @@ def test_files_from_with_the_wrong_root_says_where_it_looked(
     out = tmp_path / "out"
     wrong = invoke("mel", "--files-from", table, "-o", out, "-j", "1")
     assert wrong.exit_code == 1
-    assert stderr_lines(wrong) == [
+    hint = (
         f"warning: no file listed in {table} was found; its paths are taken "
-        f"relative to {table.parent} (--root)",
+        f"relative to {table.parent}: give --root the folder that holds them"
+    )
+    # Last, before the summary: a long list's first lines are far above.
+    assert stderr_lines(wrong) == [
         f"error: {table.parent / 'dogs/a.wav'}: line 2 of {table}: "
         "no such file or directory",
+        hint,
         "0 written, 1 failed.",
     ]
+    summary = invoke("mel", "--files-from", table, "-o", out, "--json").stdout
+    assert json.loads(summary)["warnings"] == [hint.removeprefix("warning: ")]
+    plan = invoke("mel", "--files-from", table, "-o", out, "--dry-run")
+    assert stderr_lines(plan)[-2:] == [
+        hint,
+        "0 to build, 0 up to date (dry run: nothing written).",
+    ]
+    info = invoke("info", "--files-from", table)
+    assert info.exit_code == 1
+    assert stderr_lines(info)[-1] == hint
     right = invoke(
         "mel", "--files-from", table, "--root", tmp_path / "audio", "-o", out, "-j", "1"
     )

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import RUN_LIMIT, WriteAudio, noise
 
+import melcli
 from melcli.cli import cli
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -62,6 +63,25 @@ def test_dry_run_json_is_the_plan_on_stdout(mixed: Path, tmp_path: Path) -> None
 def test_dry_run_without_json_lists_on_stdout(mixed: Path, tmp_path: Path) -> None:
     result = invoke("mel", mixed, "-o", tmp_path / "out", "--dry-run")
     assert result.stdout.startswith("would build ")
+
+
+def test_dry_run_calls_stale_only_outputs_there_are(
+    mixed: Path, tmp_path: Path
+) -> None:
+    """A deleted input that had failed left no output: neither run calls it stale."""
+    out = tmp_path / "out"
+    assert invoke("mel", mixed, "-o", out, "-j", "1").exit_code == 1  # b.wav
+    (mixed / "b.wav").unlink()
+    (mixed / "c.wav").unlink()  # written: its c.npy is stale
+    plan = invoke("mel", mixed, "-o", out, "--dry-run", "--json")
+    assert plan.exit_code == 0, plan.stderr
+    assert json.loads(plan.stdout)["stale"] == [str(out / "c.npy")]
+    assert plan.stderr.splitlines() == [
+        f"stale {out / 'c.npy'}: its input is gone",
+        "0 to build, 8 up to date (dry run: nothing written).",
+    ]
+    run = invoke("mel", mixed, "-o", out, "--json")
+    assert json.loads(run.stdout)["stale"] == [str(out / "c.npy")]
 
 
 # ------------------------------------------------------------- 2 fail fast
@@ -207,6 +227,48 @@ def test_options_from_the_environment_and_config_are_checked_too(
     ]
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--waveform",), ["warning: --waveform does nothing without --png"]),
+        (
+            ("--png-style", "image", "--cmap", "magma"),
+            [
+                "warning: --png-style does nothing without --png",
+                "warning: --cmap does nothing without --png",
+            ],
+        ),
+        (
+            ("--shard-size", "2GB"),
+            ["warning: --shard-size does nothing without --format webdataset"],
+        ),
+        (
+            ("--crop", "random", "--pad", "repeat"),
+            [
+                "warning: --pad does nothing without --clip-duration",
+                "warning: --crop does nothing without --clip-duration",
+            ],
+        ),
+        (
+            ("--segment-layout", "files"),
+            ["warning: --segment-layout does nothing without --segment"],
+        ),
+        (("--png", "--waveform", "--cmap", "magma"), []),
+        (("--clip-duration", "1", "--crop", "center"), []),
+        (("--format", "webdataset", "--shard-size", "2GB"), []),
+        (("--segment", "1", "--segment-layout", "files"), []),
+    ],
+)
+def test_an_option_that_needs_another_says_so_without_it(
+    args: tuple[str, ...], expected: list[str], mixed: Path, tmp_path: Path
+) -> None:
+    """``--waveform`` with no --png drew nothing and said nothing."""
+    result = invoke("mel", mixed / "a.wav", "-o", tmp_path / "out", *args)
+    assert result.exit_code == 0, result.stderr
+    found = [line for line in result.stderr.splitlines() if "does nothing" in line]
+    assert found == expected
+
+
 def test_the_docs_table_of_kinds_is_the_code_s() -> None:
     from melcli.cli.applies import APPLIES
 
@@ -321,6 +383,22 @@ def test_include_that_takes_nothing_says_how_paths_are_matched(
     assert result.stderr == "1 written.\n"
 
 
+def test_include_hint_escapes_a_name_once(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    """A backslash in a name is shown as every other line shows it: doubled once."""
+    write_audio("a\\b/bark.wav", noise(seconds=0.3))
+    src = tmp_path / "audio"
+    result = invoke("mel", src, "-o", tmp_path / "out", "--include", "x\\*")
+    assert result.stderr.splitlines()[0] == (
+        "warning: --include 'x\\\\*' took none of 1 file found: patterns are "
+        "matched against each path relative to its SRC "
+        f"({src}/a\\\\b/bark.wav is a\\\\b/bark.wav)"
+    )
+    written = invoke("mel", src, "-o", tmp_path / "out", "-v")
+    assert f"wrote {tmp_path}/out/a\\\\b/bark.npy" in written.stderr.splitlines()
+
+
 # ------------------------------------------------------- 9 merge and stats
 def test_merge_with_no_parts_says_it_once(tmp_path: Path) -> None:
     (tmp_path / "fso").mkdir()
@@ -332,6 +410,18 @@ def test_merge_with_no_parts_says_it_once(tmp_path: Path) -> None:
     ]
 
 
+def test_merge_with_one_shard_missing_says_how_to_run_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.shard-0000-of-0002.jsonl").write_text("")
+    result = invoke("merge", out)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"error: no manifest part for shard 1 of 2: run it ('melcli mel ... "
+        f"--shard I/2' into {out}), then merge"
+    )
+
+
 def test_stats_with_no_arrays_names_the_folder(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = invoke("stats", tmp_path / "empty")
@@ -339,6 +429,42 @@ def test_stats_with_no_arrays_names_the_folder(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"error: {tmp_path / 'empty'}: no arrays to compute statistics over "
         "(stats.npz not written)"
+    ]
+
+
+def test_stats_and_merge_of_an_audio_folder_leave_no_lock_file_in_it(
+    mixed: Path,
+) -> None:
+    """SRC given for OUT: each says why it did nothing, and leaves SRC as it was."""
+    before = sorted(p.name for p in mixed.iterdir())
+    stats = invoke("stats", mixed)
+    assert (stats.exit_code, stats.stderr) == (
+        1,
+        f"error: {mixed}: no arrays to compute statistics over "
+        "(stats.npz not written)\n",
+    )
+    assert invoke("merge", mixed).exit_code == 2
+    with pytest.raises(melcli.MelcliError, match="no arrays to compute statistics"):
+        melcli.write_stats(mixed)
+    assert sorted(p.name for p in mixed.iterdir()) == before  # no .melcli.lock
+    # A run into it afterwards passes over nothing but its own inputs.
+    run = invoke("mel", mixed, "-o", mixed.parent / "out", "--json")
+    assert json.loads(run.stdout)["skipped"] == 0
+
+
+def test_fmax_above_a_files_nyquist_with_sr_native_names_the_files_rate(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    write_audio("low.wav", noise(seconds=0.3), sr=16000)
+    write_audio("high.wav", noise(seconds=0.3), sr=44100)
+    src = tmp_path / "audio"
+    options = ("--sr", "native", "--fmax", "10000", "-j", "1")
+    result = invoke("mel", src, "-o", tmp_path / "out", *options)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {src / 'low.wav'}: --fmax 10000 must be at most the Nyquist "
+        "frequency 8000 Hz (the file's rate, 16000 Hz)",
+        "1 written, 1 failed.",
     ]
 
 

@@ -347,6 +347,19 @@ def test_unreachable_scheduler_exits_2(
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
 
 
+def test_a_missing_scheduler_file_is_named_as_such(
+    dataset: Path, tmp_path: Path
+) -> None:
+    """Not Dask's 'missing port number in address': the file is not there."""
+    where = tmp_path / "scheduler.json"
+    result = invoke(dataset, "-o", tmp_path / "out", "--scheduler", where)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: --scheduler {where}: no such scheduler file (give 'local', "
+        "tcp://HOST:PORT or a Dask scheduler file)"
+    )
+
+
 class FakeClient:
     def __init__(self, facts: dict[str, Any]) -> None:
         self.facts = facts

@@ -91,6 +91,8 @@ def test_missing_outside_and_empty_rows_are_problems_naming_the_line(
         f"line 6 of {table}: is a folder, not a file",
     ]
     assert got.problems[0].path == tmp_path / "root/gone.wav"
+    # As listed, so that the line's own text is seen: not outside.wav alone.
+    assert got.problems[1].path == tmp_path / "root/../outside.wav"
 
 
 def test_a_file_listed_twice_is_taken_once_and_reported_once(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from browser import CHROMIUM, Browser
 from click.testing import CliRunner
-from conftest import SAMPLE_AUDIO, tone
+from conftest import SAMPLE_AUDIO, WriteAudio, tone
 
 from melcli.cli import cli
 
@@ -204,3 +204,38 @@ def test_screenshot_is_not_blank(
     assert len(colours) > 1000  # spectrograms, not a blank or a message
     dark = (pixels.sum(axis=-1) < 150).mean()
     assert 0.05 < dark < 0.9  # pictures on a light page
+
+
+def test_counts_of_one_are_singular(
+    tmp_path: Path, browser: Browser, write_audio: WriteAudio
+) -> None:
+    """A one-input run says '1 input shown', '1 group by folder', '1 input'.
+
+    And its status in words, as the command's summary says it: 'up to date'.
+    """
+    write_audio("dogs/bark.wav", tone())
+    out = tmp_path / "out"
+    runner = CliRunner()
+    for _ in range(2):  # the second finds it up to date
+        run = runner.invoke(cli, ["mel", str(tmp_path / "audio"), "-o", str(out)])
+        assert run.exit_code == 0
+    assert runner.invoke(cli, ["gallery", str(out)]).exit_code == 0
+    browser.open((out / "gallery" / "index.html").as_uri())
+    browser.wait_for(f"{CARDS} === 1")
+    summary = browser.js(
+        "[...document.querySelectorAll('#summary span')].map(s => s.textContent)"
+    )
+    assert summary == [
+        "1 input shown",
+        "1 up to date",
+        "0 silent",
+        "0 clipped",
+        "0 with warnings",
+        "1 group by folder",
+    ]
+    assert browser.js("document.getElementById('status').textContent") == "1 input"
+    set_value(browser, "filter", "bark", "input")
+    browser.wait_for(
+        "document.getElementById('status').textContent.startsWith('1 matching input ')"
+    )
+    assert browser.errors == []

@@ -273,7 +273,17 @@ def test_too_short_for_a_single_frame_fails_clearly() -> None:
             "n_mfcc=200 must be at most n_mels=128",
         ),
         ({"kind": "mfcc", "scale": "none"}, "scale", "scale='none' cannot be used"),
-        ({"clamp": 8.0}, "clamp", "clamp=8.0 applies to scale 'log' or 'log10'"),
+        (
+            {"clamp": 8.0},
+            "clamp",
+            "clamp=8.0 applies to scale 'log' or 'log10' only (scale='db'; the dB "
+            "scale uses top_db)",
+        ),
+        (  # top_db is no part of a linear scale
+            {"scale": "none", "clamp": 8.0},
+            "clamp",
+            "clamp=8.0 applies to scale 'log' or 'log10' only (scale='none')",
+        ),
         ({"scale": "log", "clamp": -1.0}, "clamp", "clamp=-1.0 must not be negative"),
         ({"divisor": 0.0}, "divisor", "divisor=0.0 must not be zero"),
         ({"shift": float("inf")}, "shift", "shift=inf must be a finite number"),

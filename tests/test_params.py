@@ -63,8 +63,16 @@ def test_invalid_settings_name_the_parameter(
 def test_native_rate_checks_nyquist_per_file() -> None:
     p = MelParams(sr=None, fmax=10000.0).validate()
     p.check_sr(44100)
-    with pytest.raises(ParameterError, match="Nyquist frequency 8000 Hz"):
+    with pytest.raises(ParameterError) as info:
         p.check_sr(16000)
+    # The file's rate, not an sr=16000 the user never set (--sr native).
+    assert str(info.value) == (
+        "fmax=10000 must be at most the Nyquist frequency 8000 Hz "
+        "(the file's rate, 16000 Hz)"
+    )
+    with pytest.raises(ParameterError) as info:
+        MelParams(sr=16000, fmax=10000.0).validate()
+    assert str(info.value).endswith("8000 Hz (sr=16000)")
 
 
 def test_fingerprint_follows_every_setting() -> None:

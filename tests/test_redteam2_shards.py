@@ -56,7 +56,8 @@ def test_a_part_claiming_a_huge_shard_count_is_answered_at_once(
     assert report.exit_code == 2
     assert report.errors == [
         "no manifest part for shard 1-999999999999998 of 999999999999999: "
-        "run them, then merge"
+        f"run them ('melcli mel ... --shard I/999999999999999' into {out}), "
+        "then merge"
     ]
 
 
@@ -67,7 +68,10 @@ def test_many_missing_shards_are_shown_as_a_few_ranges(tmp_path: Path) -> None:
         (out / f"manifest.shard-{index:04d}-of-0040.jsonl").write_text("")
     (error,) = merge(out).errors
     assert error.startswith("no manifest part for shard 1, 3, 5, 7, 9, 11, 13,")
-    assert error.endswith(" and 10 more ranges of 40: run them, then merge")
+    assert error.endswith(
+        f" and 10 more ranges of 40: run them ('melcli mel ... --shard I/40' "
+        f"into {out}), then merge"
+    )
 
 
 def test_a_part_numbered_past_its_count_is_an_error(sharded: Path) -> None:

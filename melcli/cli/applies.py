@@ -9,6 +9,7 @@ the same table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -99,8 +100,25 @@ def inapplicable(kind: str, names: list[str]) -> list[tuple[str, str | None]]:
     return found
 
 
+#: Options that do something only with another one: the other, as given, and
+#: whether the run has it (from the settings by option name).
+_NEEDS: dict[str, tuple[str, Callable[[dict[str, Any]], bool]]] = {
+    "waveform": ("--png", lambda v: bool(v["png"])),
+    "png_style": ("--png", lambda v: bool(v["png"])),
+    "cmap": ("--png", lambda v: bool(v["png"])),
+    "shard_size": ("--format webdataset", lambda v: v["storage_format"] != "npy"),
+    "pad": ("--clip-duration", lambda v: v["clip_duration"] is not None),
+    "crop": ("--clip-duration", lambda v: v["clip_duration"] is not None),
+    "segment_layout": ("--segment", lambda v: v["segment"] is not None),
+}
+
+
 def warn_inapplicable(ctx: click.Context, values: dict[str, Any]) -> None:
-    """Warn once per option set explicitly that ``values["kind"]`` does not read."""
+    """Warn once per option set explicitly that the run does not read.
+
+    Those ``values["kind"]`` does not read, and those that need another
+    option the run does not have (``--waveform`` without ``--png``).
+    """
     from click.core import ParameterSource
 
     explicit = (
@@ -111,6 +129,13 @@ def warn_inapplicable(ctx: click.Context, values: dict[str, Any]) -> None:
     kind = values["kind"]
     options = {p.name: p for p in ctx.command.params if isinstance(p, click.Option)}
     chosen = [n for n in options if ctx.get_parameter_source(n) in explicit]
+    settings = {**ctx.params, **values}  # with a preset's
+    for name in chosen:
+        if name in _NEEDS and not _NEEDS[name][1](settings):
+            said = _option_as_given(options[name], settings.get(name))
+            click.echo(
+                f"warning: {said} does nothing without {_NEEDS[name][0]}", err=True
+            )
     for name, other in inapplicable(kind, chosen):
         said = _option_as_given(options[name], values.get(name))
         if other is None:

@@ -21,6 +21,7 @@ from ..report import Progress, Report, Result, Status, display_path, plural
 from ..session import DryRun, Events, StatsOutcome
 
 if TYPE_CHECKING:
+    from ..filelist import FileList
     from ..stats import DatasetStats
 
 
@@ -147,7 +148,24 @@ class Console(Events):
         self.progressed = False
         #: With --shard: the shard, and the inputs of all shards.
         self.shard: tuple[object, int] | None = None
+        #: Warnings about the run, said last, before the summary.
+        self.notes: list[str] = []
         self.folded = FoldedWarnings()
+
+    def expect(
+        self,
+        include: tuple[str, ...],
+        sources: tuple[Path, ...],
+        listed: FileList | None,
+    ) -> None:
+        """Note what the run was asked to take, for the hints said at its end.
+
+        ``--include`` patterns that take nothing (:func:`include_hint`); a list
+        none of whose files was found (:func:`wrong_root_hint`).
+        """
+        self.include, self.sources = include, sources
+        if hint := wrong_root_hint(listed):
+            self.notes.append(hint)
 
     def removed_leftover(self, path: Path) -> None:
         """Under ``--verbose``, name a temp file a killed run left."""
@@ -222,6 +240,7 @@ class Console(Events):
     def finished(self, report: Report) -> None:
         """Close the bar; print the removed and stale outputs, and the summary."""
         self.close()
+        report.warnings.extend(self.notes)
         if hint := include_hint(report, self.include, self.sources):
             report.warnings.append(hint)
         print_outcome(
@@ -266,7 +285,8 @@ def include_hint(
     passed = [r.src for r in skipped if r.reason == NOT_INCLUDED]
     if not passed or len(skipped) < report.n_results:  # some were taken
         return None
-    patterns = " ".join(repr(p) for p in include)
+    # As written: the line is escaped once, where it is printed.
+    patterns = " ".join(f"'{p}'" for p in include)
     hint = (
         f"--include {patterns} took none of {plural(len(passed), 'file')} found: "
         "patterns are matched against each path relative to its SRC"
@@ -275,8 +295,24 @@ def include_hint(
     for src in sources:
         if src.is_dir() and example.is_relative_to(src):
             rel = example.relative_to(src).as_posix()
-            return f"{hint} ({display_path(example)} is {display_path(rel)})"
+            return f"{hint} ({os.fsdecode(example)} is {rel})"
     return hint
+
+
+def wrong_root_hint(listed: FileList | None) -> str | None:
+    """When no file the list names was found, say where they were looked for.
+
+    The usual cause is a table kept apart from its audio (ESC-50's
+    ``meta/esc50.csv`` and ``audio/``) given without ``--root``. Said after
+    the line per missing file, where a long list's first lines are far away.
+    """
+    if listed is None or not listed.problems or listed.files:
+        return None
+    return (
+        f"no file listed in {listed.name} was found; its paths are taken "
+        f"relative to {os.fsdecode(listed.root)}: give --root the folder that "
+        "holds them"
+    )
 
 
 def print_outcome(
@@ -334,12 +370,15 @@ def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
         click.echo(stats_line(outcome.stats, outcome.path), err=True)
 
 
-def print_dry_run(plan: DryRun, *, quiet: bool, as_json: bool = False) -> None:
+def print_dry_run(
+    plan: DryRun, notes: Sequence[str] = (), *, quiet: bool, as_json: bool = False
+) -> None:
     """List on stdout what a run would build and delete, and why.
 
     With ``as_json`` the plan goes to stdout as one JSON object, and the
-    lines to stderr.
+    lines to stderr. ``notes`` are warnings about the run (:attr:`Console.notes`).
     """
+    plan.warnings.extend(notes)
     err = as_json
     for src, reason in plan.builds:
         click.echo(f"would build {display_path(src)}: {reason}", err=err)

@@ -13,7 +13,7 @@ import click
 from ..discover import find_audio
 from ..errors import MelcliError
 from ..report import display_path
-from .console import echo_error
+from .console import echo_error, wrong_root_hint
 from .group import cli
 from .options import (
     chosen_extensions,
@@ -55,8 +55,9 @@ def info(
     channels, formats, subtypes, shortest and longest).
 
     The lengths are what the headers say, read without decoding: a file cut
-    short shows the length it claims (or 0 where the header leaves it to the
-    end of the stream); `melcli mel` decodes it and fails it as truncated.
+    short may show the length it claims (a FLAC file does; a WAV file shows the
+    data it holds), or 0 where the header leaves it to the end of the stream;
+    `melcli mel` decodes it and fails it as truncated.
 
     Unreadable files are reported on stderr; the exit status is then 1.
     """
@@ -75,6 +76,8 @@ def info(
     for problem in found.problems:
         echo_error(problem.path, problem.reason)
         failed += 1
+    if hint := wrong_root_hint(listed):
+        click.echo(f"warning: {display_path(hint)}", err=True)
     rows: list[dict[str, Any]] = []
     for path, _rel in found.files:
         try:

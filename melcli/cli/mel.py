@@ -194,7 +194,7 @@ def mel(
     check_run_options(options)
     inputs = Inputs(src, listed, chosen_extensions(extensions), include, exclude)
     console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
-    console.include, console.sources = include, src  # for a hint if none is taken
+    console.expect(include, src, listed)  # for hints: none taken, none found
     try:
         outcome = run_session(
             inputs,
@@ -210,7 +210,7 @@ def mel(
     finally:
         console.close()
     if outcome.dry_run is not None:
-        print_dry_run(outcome.dry_run, quiet=quiet, as_json=as_json)
+        print_dry_run(outcome.dry_run, console.notes, quiet=quiet, as_json=as_json)
         return
     print_stats(outcome.stats, quiet=quiet)
     if as_json and outcome.report is not None:

@@ -458,9 +458,41 @@ def params_from(
         message = str(exc)
         preset = (from_preset or {}).get(exc.param or "")
         if preset is not None:
-            flag = f"--{(exc.param or '').replace('_', '-')}"
-            message += f" ({flag} comes from --preset {preset[0]}; set it too)"
+            message += " " + preset_clash(exc.param or "", *preset)
         raise click.BadParameter(message, param_hint=hint) from None
+
+
+def preset_clash(name: str, preset: str, value: Any) -> str:
+    """Say that the bad setting ``name`` came from ``preset``, and what to give.
+
+    ``(--clamp 8 comes from --preset whisper; set --clamp too, such as --clamp
+    none)``: the suggestion is the option's own default, what it is without
+    the preset.
+    """
+    flag = f"--{name.replace('_', '-')}"
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    text = f"({flag} {shown} comes from --preset {preset}; set {flag} too"
+    ctx = click.get_current_context(silent=True)
+    param = (
+        next((p for p in ctx.command.params if p.name == name), None) if ctx else None
+    )
+    if isinstance(param, click.Option) and (default := _as_given(param)):
+        text += f", such as {default}"
+    return text + ")"
+
+
+def _as_given(option: click.Option) -> str | None:
+    """``option``'s default as it is written on the command line, if it has one."""
+    default = option.default
+    if option.is_flag and option.secondary_opts:
+        return option.opts[-1] if default else option.secondary_opts[0]
+    if default is None:
+        kind = option.type
+        words = kind.choices if isinstance(kind, click.Choice) else ()
+        takes_none = "none" in getattr(kind, "words", words)
+        return f"{option.opts[-1]} none" if takes_none else None
+    shown = f"{default:g}" if isinstance(default, float) else str(default)
+    return f"{option.opts[-1]} {shown}"
 
 
 def chosen_extensions(values: tuple[str, ...]) -> frozenset[str]:
@@ -482,11 +514,4 @@ def read_listed(
         raise click.BadParameter(
             display_path(str(exc)), param_hint="'--files-from'"
         ) from None
-    if listed.problems and not listed.files:
-        click.echo(
-            f"warning: no file listed in {display_path(listed.name)} was found; "
-            f"its paths are taken relative to {display_path(listed.root)} "
-            "(--root)",
-            err=True,
-        )
     return listed

@@ -34,7 +34,7 @@ class PresetName(click.Choice):  # type: ignore[type-arg]
 def presets_command(names: tuple[str, ...], as_json: bool) -> None:
     """List the model presets, their settings, and where each comes from.
 
-    For each preset (or only NAMES): the settings it pins, as melcli options;
+    For each preset (or each NAME given): the settings it pins, as melcli options;
     the sources of those facts (repository: file); and whether the tests
     compare it with the reference code itself or with its documented
     arithmetic, within 1e-4. Use one with 'melcli mel --preset NAME'.

@@ -37,10 +37,11 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
 
     Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
     """
-    from ..stats import STATS_NAME, select_arrays, write_stats
+    from ..stats import STATS_NAME, require_output, select_arrays, write_stats
 
     dest = out / STATS_NAME
     try:
+        require_output(out)
         with locked(out):
             chosen = select_arrays(out)
             if not quiet:
