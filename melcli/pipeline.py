@@ -257,7 +257,21 @@ def settings_warnings(params: MelParams) -> list[str]:
                 transform.mel_basis(params.sr, params=params)
         except MelcliError:
             return []  # every file fails with the reason
+    if _a_presets_own(params):
+        return []  # the filters are cached: no file warns either
     return list(dict.fromkeys(str(w.message) for w in caught))
+
+
+def _a_presets_own(params: MelParams) -> bool:
+    """Whether ``params`` are exactly one preset's, quirks documented.
+
+    A preset reproduces its model's extractor, which warns about nothing:
+    AST's empty Kaldi filter is the model's own, said in its notes
+    (``melcli presets ast``), and a warning on every run could not be acted on.
+    """
+    from .presets import PRESETS
+
+    return any(params == preset.params() for preset in PRESETS.values())
 
 
 # ---------------------------------------------------------------- one task

@@ -382,7 +382,8 @@ _FBANK_PRESETS = (
         "no bin at all. Kaldi and kaldi-native-fbank stop "
         "there ('You may have set num_mel_bins too large'); torchaudio, which "
         "AST was trained with, writes log(float32 eps) = -15.94 in those rows, "
-        "and so does melcli (with a warning naming them). AST's own repository "
+        "and so does melcli (without a warning: the row is the model's own; "
+        "the same filters chosen without the preset get one). AST's own repository "
         "also subtracts the waveform's mean first; transformers does not, "
         "and neither does this preset.",
     ),
