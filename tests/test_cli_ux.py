@@ -211,6 +211,32 @@ def test_an_option_the_kind_does_not_read_is_named(
     assert _warnings(result) == expected
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("--preset", "whisper", "--kind", "fbank"),
+            "warning: --kind fbank does not read --preset whisper's --n-fft, "
+            "--hop-length, --n-mels, --win-length and 14 more: the output is not "
+            "whisper's",
+        ),
+        (
+            ("--preset", "whisper", "--kind", "stft"),
+            "warning: --kind stft does not read --preset whisper's --n-mels, "
+            "--fmin, --fmax, --slaney-mel and 1 more: the output is not whisper's",
+        ),
+        (("--preset", "whisper", "--kind", "mfcc"), None),  # reads every one
+    ],
+)
+def test_a_kind_that_leaves_out_a_presets_settings_says_so(
+    args: tuple[str, ...], expected: str | None, mixed: Path, tmp_path: Path
+) -> None:
+    result = invoke("mel", mixed / "a.wav", "-o", tmp_path / "out", *args)
+    assert result.exit_code == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "does not read" in line]
+    assert said == ([expected] if expected else [])
+
+
 def test_options_from_the_environment_and_config_are_checked_too(
     mixed: Path, tmp_path: Path
 ) -> None:

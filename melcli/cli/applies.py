@@ -144,6 +144,31 @@ def warn_inapplicable(ctx: click.Context, values: dict[str, Any]) -> None:
         else:
             advice = f"; use --{other.replace('_', '-')}{_UNITS.get(other, '')}"
         click.echo(f"warning: {said} does not apply to --kind {kind}{advice}", err=True)
+    _warn_preset_dropped(ctx, kind, options)
+
+
+def _warn_preset_dropped(
+    ctx: click.Context, kind: str, options: dict[str, click.Option]
+) -> None:
+    """Warn when ``--kind`` leaves out settings a ``--preset`` filled in.
+
+    ``--preset whisper --kind fbank`` would otherwise give Kaldi's 23 bins
+    with nothing said: none of Whisper's settings reach a filterbank.
+    """
+    taken: dict[str, tuple[str, Any]] = ctx.meta.get("melcli.preset", {})
+    dropped = [name for name, _ in inapplicable(kind, list(taken))]
+    if not dropped:
+        return
+    preset = taken[dropped[0]][0]
+    shown = [_option_as_given(options[n], taken[n][1]) for n in dropped]
+    listed = ", ".join(shown[:4]) + (
+        f" and {len(shown) - 4} more" if len(shown) > 4 else ""
+    )
+    click.echo(
+        f"warning: --kind {kind} does not read --preset {preset}'s {listed}: "
+        f"the output is not {preset}'s",
+        err=True,
+    )
 
 
 def _option_as_given(param: click.Option, value: Any) -> str:
