@@ -460,6 +460,8 @@ def _check_file(path: Path, *, missing_ok: bool) -> None:
         raise StoreError("a symbolic link, not a file")
     if not stat.S_ISREG(st.st_mode):
         raise StoreError("not a regular file")
+    if st.st_nlink > 1:  # SQLite writes in place: through the other names too
+        raise StoreError("a hard link, whose other names may be outside OUT")
 
 
 def _journal_of(path: Path) -> Path:

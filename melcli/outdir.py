@@ -295,14 +295,18 @@ _READ_WHOLE = 1 << 24
 def open_append(path: Path) -> int:
     """Open the regular file ``path`` to append (created if missing); return the fd.
 
-    A symbolic link in its place is not followed, and a FIFO is not waited on:
-    ``OSError`` instead.
+    A symbolic link in its place is not followed, a FIFO is not waited on, and
+    a hard link is not written through: ``OSError`` instead.
     """
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
     fd = os.open(path, flags, 0o644)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         raise OSError("not a regular file")
+    if st.st_nlink > 1:  # appending writes to every name, maybe outside OUT
+        os.close(fd)
+        raise OSError("a hard link, whose other names may be outside OUT")
     return fd
 
 
@@ -342,7 +346,9 @@ class OutputLock:
                 f"another melcli run ({holder}) is writing to {self.path.parent}; "
                 "wait for it to finish"
             ) from None
-        if not self.shared:  # shared holders leave the last exclusive one's pid
+        # Shared holders leave the last exclusive one's pid. A hard link's
+        # other names may be outside OUT: the pid is not written over them.
+        if not self.shared and os.fstat(fd).st_nlink == 1:
             # Only for the message another run shows: a full disk (ENOSPC,
             # EDQUOT) leaves the file empty, "another melcli run" alone.
             with contextlib.suppress(OSError):
