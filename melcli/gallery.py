@@ -52,7 +52,7 @@ from . import waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import OutputLock, load_npy
+from .outdir import OutputLock, load_npy, read_regular
 from .report import display_path
 from .runners import default_jobs
 from .write import atomic_write
@@ -572,10 +572,14 @@ class _Card:
 
 
 def _read_cache(path: Path) -> dict[str, str]:
-    """Return the waveform envelopes an earlier build kept (none if unreadable)."""
+    """Return the waveform envelopes an earlier build kept (none if unreadable).
+
+    It is in OUT, untrusted: a link is not followed, a FIFO not waited on, and
+    JSON nested too deep for Python's parser is no cache either.
+    """
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        data = json.loads(read_regular(path) or b"null")
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict) or data.get("version") != THUMB_VERSION:
         return {}

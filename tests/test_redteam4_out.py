@@ -1,22 +1,30 @@
-"""Files melcli writes in place in OUT, put there as hard links to files outside.
+"""Files of OUT melcli writes in place or parses, crafted.
 
-OUT is untrusted (a CI cache, a shared folder). A symbolic link in the place of
-the lock, the journal or the manifest store was refused, but a hard link is a
-regular file: opened in place, it was written through, and its other name may
-be anywhere on the file system. The lock got the run's pid (now locked, not
-written), the journal the
-run's entries, the SQLite store the run's pages:
-each an overwrite of a file outside OUT. Files written whole (a temporary name,
-then a rename) only replace the name in OUT and were never at risk.
+Hard links: OUT is untrusted (a CI cache, a shared folder). A symbolic link in
+the place of the lock, the journal or the manifest store was refused, but a
+hard link is a regular file: opened in place, it was written through, and its
+other names may be anywhere on the file system. The lock got the run's pid
+(now it locks, and keeps no pid), the journal the run's entries, the SQLite
+store the run's pages: each written over a file outside OUT. Files written
+whole (a temporary name, then a rename) only replace the name in OUT.
+
+What melcli parses: JSON nested deeper than Python's parser goes (SQLite's
+JSON functions take 1000 levels) raised RecursionError, a traceback; and the
+gallery's ``cache.json`` was read through links, and waited on as a FIFO.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import invoke, two_classes
+from conftest import RUN_LIMIT, invoke, two_classes
 
 from melcli.manifest import JOURNAL_NAME
 from melcli.manifest_db import STORE_NAME
@@ -91,3 +99,57 @@ def test_a_store_that_is_a_hard_link_is_not_written_through(
     assert stderr.splitlines()[-1] == "1 written, 2 up to date."
     assert mel(src, out)[1].splitlines()[-1] == "0 written, 3 up to date."
     assert os.stat(out / STORE_NAME).st_nlink == 1
+
+
+# ---------------------------------------------- what OUT holds, parsed or read
+def test_a_store_whose_facts_nest_deeper_than_python_parses_drops_that_entry(
+    tmp_path: Path,
+) -> None:
+    """SQLite's JSON takes 1000 levels; Python's parser gave a RecursionError."""
+    src = two_classes(tmp_path / "src")
+    out = tmp_path / "out"
+    assert mel(src, out)[0] == 0
+    with contextlib.closing(sqlite3.connect(out / STORE_NAME)) as db, db:
+        key, entry = db.execute("SELECT key, entry FROM entries LIMIT 1").fetchone()
+        crafted = json.loads(entry)
+        crafted["settings"] = "DEEP"
+        text = json.dumps(crafted).replace('"DEEP"', "[" * 990 + "]" * 990)
+        db.execute("UPDATE entries SET entry = ? WHERE key = ?", (text, key))
+        db.execute("UPDATE facts SET facts = x'00' WHERE key = ?", (key,))
+
+    code, stderr = mel(src, out)
+
+    assert code == 0, stderr
+    assert "dropped 1 invalid entry" in stderr
+    assert stderr.splitlines()[-1] == "1 written, 1 up to date."
+
+
+def test_the_gallery_cache_is_not_waited_on_as_a_fifo(tmp_path: Path) -> None:
+    src = two_classes(tmp_path / "src")
+    out = tmp_path / "out"
+    assert mel(src, out)[0] == 0
+    (out / "gallery").mkdir()
+    os.mkfifo(out / "gallery" / "cache.json")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "melcli", "gallery", out, "-j", "1"],
+        capture_output=True,
+        text=True,
+        timeout=RUN_LIMIT,  # it waited for a writer for ever
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert (out / "gallery" / "cache.json").is_file()
+
+
+def test_a_gallery_cache_nested_too_deep_is_no_cache(tmp_path: Path) -> None:
+    src = two_classes(tmp_path / "src")
+    out = tmp_path / "out"
+    assert mel(src, out)[0] == 0
+    (out / "gallery").mkdir()
+    (out / "gallery" / "cache.json").write_text("[" * 100_000 + "]" * 100_000)
+
+    result = invoke("gallery", out, "-j", "1")
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((out / "gallery" / "cache.json").read_bytes())["waves"] == {}
