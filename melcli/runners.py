@@ -895,6 +895,8 @@ def _init_worker() -> None:
     global _IN_WORKER
     _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if signal.SIGHUP in interrupts.STOP_SIGNALS:  # a closed terminal: as Ctrl-C
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if hasattr(signal, "pthread_sigmask"):  # started with them blocked
         signal.pthread_sigmask(signal.SIG_UNBLOCK, interrupts.STOP_SIGNALS)
