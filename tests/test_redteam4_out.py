@@ -5,8 +5,9 @@ the place of the lock, the journal or the manifest store was refused, but a
 hard link is a regular file: opened in place, it was written through, and its
 other names may be anywhere on the file system. The lock got the run's pid
 (now it locks, and keeps no pid), the journal the run's entries, the SQLite
-store the run's pages: each written over a file outside OUT. Files written
-whole (a temporary name, then a rename) only replace the name in OUT.
+store the run's pages, and an ``-shm`` beside a store whose header asks for
+WAL the WAL index: each written over a file outside OUT. Files written whole
+(a temporary name, then a rename) only replace the name in OUT.
 
 What melcli parses: JSON nested deeper than Python's parser goes (SQLite's
 JSON functions take 1000 levels) raised RecursionError, a traceback; and the
@@ -99,6 +100,31 @@ def test_a_store_that_is_a_hard_link_is_not_written_through(
     assert stderr.splitlines()[-1] == "1 written, 2 up to date."
     assert mel(src, out)[1].splitlines()[-1] == "0 written, 3 up to date."
     assert os.stat(out / STORE_NAME).st_nlink == 1
+
+
+@pytest.mark.parametrize("companion", ["-shm", "-wal", "-journal"])
+def test_files_beside_the_store_that_are_hard_links_are_not_written_through(
+    tmp_path: Path, victim: Path, companion: str
+) -> None:
+    """A store whose header asks for WAL (bytes 18 and 19 at 2): SQLite opens
+    its ``-wal`` and ``-shm`` before any pragma, and wrote the WAL index over
+    the other names of an ``-shm`` hard-linked beside it."""
+    src = two_classes(tmp_path / "src")
+    out = tmp_path / "out"
+    assert mel(src, out)[0] == 0
+    with open(out / STORE_NAME, "r+b") as f:
+        f.seek(18)
+        f.write(b"\x02\x02")
+    outside = victim / "companion"
+    outside.write_bytes(SECRET * 1000)
+    os.link(outside, out / (STORE_NAME + companion))
+
+    code, stderr = mel(src, out)
+
+    assert outside.read_bytes() == SECRET * 1000
+    assert code == 0, stderr
+    assert stderr.splitlines()[-1] == "0 written, 2 up to date."
+    assert not (out / (STORE_NAME + companion)).exists()
 
 
 # ---------------------------------------------- what OUT holds, parsed or read
