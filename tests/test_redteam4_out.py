@@ -10,8 +10,9 @@ WAL the WAL index: each written over a file outside OUT. Files written whole
 (a temporary name, then a rename) only replace the name in OUT.
 
 What melcli parses: JSON nested deeper than Python's parser goes (SQLite's
-JSON functions take 1000 levels) raised RecursionError, a traceback; and the
-gallery's ``cache.json`` was read through links, and waited on as a FIFO.
+JSON functions take 1000 levels) raised RecursionError, a traceback; the
+gallery's ``cache.json`` was read through links, and waited on as a FIFO; and
+an array claiming a billion frames was a MemoryError in the gallery.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import RUN_LIMIT, invoke, two_classes
 
+from melcli import gallery
 from melcli.manifest import JOURNAL_NAME
 from melcli.manifest_db import STORE_NAME
 from melcli.outdir import LOCK_NAME
@@ -179,3 +182,34 @@ def test_a_gallery_cache_nested_too_deep_is_no_cache(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.stderr
     assert json.loads((out / "gallery" / "cache.json").read_bytes())["waves"] == {}
+
+
+def test_the_gallery_draws_an_array_claiming_a_billion_frames_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    """A sparse .npy whose header fits its size (512 GB, no block on disk):
+    the thumbnail took its 80 rows whole, a 298 GiB allocation, MemoryError."""
+    src = two_classes(tmp_path / "src")
+    out = tmp_path / "out"
+    assert mel(src, out)[0] == 0
+    crafted = out / "dogs" / "a.npy"
+    with open(crafted, "r+b") as f:
+        header = {"descr": "<f4", "fortran_order": False, "shape": (128, 10**9)}
+        np.lib.format.write_array_header_1_0(f, header)
+        f.truncate(f.tell() + 128 * 10**9 * 4)
+
+    result = invoke("gallery", out, "-j", "1")
+
+    assert result.exit_code == 0, result.stderr
+    assert "2 pictures drawn" in result.stderr
+
+
+def test_a_long_arrays_thumbnail_still_spans_it() -> None:
+    frames = gallery.THUMB_FRAMES * 3 + 7
+    S = np.broadcast_to(np.linspace(-80.0, 0.0, frames, dtype=np.float32), (64, frames))
+
+    cell = gallery._thumbnail(S)
+
+    assert cell.shape == (gallery.CELL_HEIGHT, gallery.CELL_WIDTH)
+    assert (np.diff(cell.astype(int), axis=1) >= 0).all()  # louder to the right
+    assert cell[:, 0].max() < 30 < 200 < cell[:, -1].min()
