@@ -290,17 +290,22 @@ def ctrl_c_ignored_by_new_programs() -> Iterator[None]:
     not block the signal, takes it, and an ignored signal is discarded there.
     Elsewhere this does nothing (see melcli._quiet_server for what is left).
     """
-    if not _one_thread() or signal.getsignal(signal.SIGINT) is None:
+    # SIGHUP too: a closed terminal's reaches the whole group, and a program
+    # exec'd with a handler of this process would start with it at its default.
+    signums = [s for s in STOP_SIGNALS if s != signal.SIGTERM]
+    if not _one_thread() or any(signal.getsignal(s) is None for s in signums):
         yield  # (None: a handler set outside Python, which could not be put back)
         return
-    pending = signal.SIGINT in signal.sigpending()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pending = set(signal.sigpending())
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in signums}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if pending and signal.SIGINT not in signal.sigpending():
-            signal.raise_signal(signal.SIGINT)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in signums:
+            if signum in pending and signum not in signal.sigpending():
+                signal.raise_signal(signum)
 
 
 def _one_thread() -> bool:

@@ -577,7 +577,10 @@ def _start_resource_tracker() -> None:
     """
     from multiprocessing import resource_tracker
 
-    resource_tracker.ensure_running()
+    # It ignores SIGINT and SIGTERM itself, not a closed terminal's SIGHUP:
+    # started with it ignored, it is not killed with the run's group.
+    with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
+        resource_tracker.ensure_running()
 
 
 def _server_preload(preload: Sequence[str]) -> list[str]:

@@ -4,7 +4,8 @@ Python leaves SIGHUP at its default, which killed melcli where it stood, as
 kill -9 does: no summary, temporary files and the journal left in OUT for the
 next run, arrays on disk that manifest.jsonl did not list. It is now a stop
 signal as SIGTERM is (status 129); the workers ignore it, as they ignore
-Ctrl-C, and the run stops them. Under nohup it stays ignored.
+Ctrl-C, and the run stops them; so do the programs the run starts (the fork
+server, multiprocessing's resource tracker). Under nohup it stays ignored.
 """
 
 from __future__ import annotations
@@ -57,6 +58,27 @@ def test_sighup_stops_cleanly_and_next_run_finishes(
     assert last.startswith(f"interrupted: {done} written"), (last, done)
     assert done < N_FILES
     resume_and_compare(runs, data, out, reference, done)
+
+
+def test_sighup_stops_a_run_on_a_local_dask_cluster_cleanly(
+    data: Path, reference: dict[str, bytes], runs: Runs, tmp_path: Path
+) -> None:
+    """multiprocessing's resource tracker ignores SIGINT and SIGTERM, not SIGHUP:
+    killed with the group, the one started again printed a KeyError traceback
+    for each semaphore it had not seen."""
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    proc = runs.start("mel", data, "-o", out, "-j", "2", "--scheduler", "local", *SLOW)
+    wait_for(lambda: journal_written(out) >= 1 or proc.poll() is not None)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+
+    os.killpg(proc.pid, signal.SIGHUP)
+    err = stderr_at_exit(proc)
+
+    assert proc.returncode == 128 + signal.SIGHUP, err
+    assert "Traceback" not in err, err
+    done = check_consistent(out, reference)
+    assert err.splitlines()[-1].startswith(f"interrupted: {done} written"), err
 
 
 def test_under_nohup_sighup_is_ignored(
