@@ -11,8 +11,9 @@ WAL the WAL index: each written over a file outside OUT. Files written whole
 
 What melcli parses: JSON nested deeper than Python's parser goes (SQLite's
 JSON functions take 1000 levels) raised RecursionError, a traceback; the
-gallery's ``cache.json`` was read through links, and waited on as a FIFO; and
-an array claiming a billion frames was a MemoryError in the gallery.
+gallery's ``cache.json`` was read through links, and waited on as a FIFO; an
+array claiming a billion frames was a MemoryError in the gallery; and a
+sparse manifest claiming gigabytes was read into memory whole.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import pytest
 from conftest import RUN_LIMIT, invoke, two_classes
 
 from melcli import gallery
-from melcli.manifest import JOURNAL_NAME
+from melcli.manifest import JOURNAL_NAME, MANIFEST_NAME
 from melcli.manifest_db import STORE_NAME
 from melcli.outdir import LOCK_NAME
 
@@ -213,3 +214,25 @@ def test_a_long_arrays_thumbnail_still_spans_it() -> None:
     assert cell.shape == (gallery.CELL_HEIGHT, gallery.CELL_WIDTH)
     assert (np.diff(cell.astype(int), axis=1) >= 0).all()  # louder to the right
     assert cell[:, 0].max() < 30 < 200 < cell[:, -1].min()
+
+
+@pytest.mark.parametrize("name", [MANIFEST_NAME, JOURNAL_NAME])
+def test_a_sparse_manifest_claiming_gigabytes_is_not_read_into_memory(
+    tmp_path: Path, name: str
+) -> None:
+    """1 GB of holes, no block on disk: read whole (4 GB of memory, 8 GB
+    with an 8 GB claim: the machine's), then dropped without a word as the
+    torn last line of a killed run."""
+    src = two_classes(tmp_path / "src")
+    out = tmp_path / "out"
+    assert mel(src, out)[0] == 0
+    (out / STORE_NAME).unlink()  # then manifest.jsonl is what is read
+    with open(out / name, "ab") as f:
+        f.truncate(1 << 30)
+
+    code, stderr = mel(src, out)
+
+    assert code == 0, stderr
+    assert f"{name}: not read (a sparse file (with holes)" in stderr
+    summary = "2 written." if name == MANIFEST_NAME else "0 written, 2 up to date."
+    assert stderr.splitlines()[-1] == summary
