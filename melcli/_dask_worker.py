@@ -12,5 +12,7 @@ from typing import Any
 
 
 def dask_setup(worker: Any) -> None:
-    """Ignore SIGINT in this worker process (called by Dask at worker start)."""
+    """Ignore SIGINT and SIGHUP in this worker process (called by Dask at start)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):  # a closed terminal's, sent to the whole group
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)

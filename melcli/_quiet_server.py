@@ -14,6 +14,9 @@ import os
 import signal
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)
+# A closed terminal's SIGHUP reaches the whole group too: the run decides.
+if hasattr(signal, "SIGHUP"):
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 # Its workers run BLAS on one thread (melcli.runners._keep_one_blas_thread).
 # Loaded so, before numpy, OpenBLAS starts no thread server here nor in the

@@ -88,6 +88,9 @@ class FileList:
     problems: list[Problem] = field(default_factory=list)
     #: The header of a table (empty for plain text).
     columns: tuple[str, ...] = ()
+    #: Distinct listed paths found on disk, taken or not (listed twice with
+    #: different rows): none found suggests the wrong ``root``.
+    found: int = 0
 
 
 def read_list(
@@ -218,6 +221,7 @@ def from_rows(
         listed = Listed(path, rel, tuple(meta), line)
         first[full] = listed
         result.files.append(listed)
+    result.found = len(first)
     _repeated(result, first, repeats, differ)
     return result
 

@@ -34,9 +34,11 @@ missing output); links are relative and percent-encoded.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import mmap
 import multiprocessing
 import os
 import posixpath
@@ -52,7 +54,7 @@ from . import waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import OutputLock, load_npy
+from .outdir import OutputLock, load_npy, read_regular
 from .report import display_path
 from .runners import default_jobs
 from .write import atomic_write
@@ -73,6 +75,12 @@ MAX_GROUPS = 2000
 THUMB_VERSION = 2
 #: Size of a spectrogram thumbnail (one row of a page's sprite), in pixels.
 CELL_WIDTH, CELL_HEIGHT = 200, 80
+#: Of an array longer than THUMB_FRAMES, a thumbnail pools CELL_WIDTH evenly
+#: spaced runs of THUMB_RUN frames, not every frame: an array of OUT may claim
+#: a billion frames (a sparse file, its header fitting its size), whose rows
+#: alone would not fit in memory. 79 min at 22050/512.
+THUMB_RUN = 1024
+THUMB_FRAMES = CELL_WIDTH * THUMB_RUN
 #: Columns of a waveform envelope (as the run records them).
 WAVE_COLUMNS = waveform.COLUMNS
 #: The waveform envelopes of the last build, by source and its size and mtime.
@@ -408,7 +416,7 @@ class _Maker:
             try:
                 cells.append(_thumbnail(card.array[1]()))
                 self.done.drawn += 1
-            except (OSError, ValueError, MelcliError) as exc:
+            except (OSError, ValueError, MemoryError, MelcliError) as exc:
                 reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
                 card.notes.append(f"no picture: {reason or describe_exception(exc)}")
                 cells.append(np.zeros((CELL_HEIGHT, CELL_WIDTH), np.uint8))
@@ -572,10 +580,14 @@ class _Card:
 
 
 def _read_cache(path: Path) -> dict[str, str]:
-    """Return the waveform envelopes an earlier build kept (none if unreadable)."""
+    """Return the waveform envelopes an earlier build kept (none if unreadable).
+
+    It is in OUT, untrusted: a link is not followed, a FIFO not waited on, and
+    JSON nested too deep for Python's parser is no cache either.
+    """
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        data = json.loads(read_regular(path) or b"null")
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict) or data.get("version") != THUMB_VERSION:
         return {}
@@ -622,8 +634,17 @@ def _problem(entry: Entry) -> dict[str, Any]:
 
 # -------------------------------------------------------------- drawing
 def _load_npy(path: str) -> np.ndarray:
-    """Memory-map an array (a thumbnail needs little of it), its header checked."""
-    return load_npy(path)
+    """Memory-map an array (a thumbnail needs little of it), its header checked.
+
+    Read at random: the kernel's read-ahead around each of a long array's
+    runs (see :data:`THUMB_RUN`) read 50 s of zeros from a sparse one.
+    """
+    array = load_npy(path)
+    mapping = getattr(array, "_mmap", None)  # np.memmap's (large arrays only)
+    if mapping is not None and hasattr(mmap, "MADV_RANDOM"):
+        with contextlib.suppress(OSError, ValueError):
+            mapping.madvise(mmap.MADV_RANDOM)
+    return array
 
 
 def _thumbnail(S: np.ndarray) -> np.ndarray:
@@ -636,7 +657,8 @@ def _thumbnail(S: np.ndarray) -> np.ndarray:
     the other; scaled (nearest) to :data:`CELL_WIDTH` x :data:`CELL_HEIGHT`,
     frames max-pooled first when there are more than columns; magma colours
     spanning the 2nd percentile to the maximum of the cell's values (MFCC's c0
-    or a few outliers then do not flatten the rest).
+    or a few outliers then do not flatten the rest). Of an array longer than
+    :data:`THUMB_FRAMES`, runs of frames spread along it are pooled, not all.
 
     The cell's rows are picked first (a mel array has more bins than the cell
     has rows), then pooled by element-wise maxima of strided views (numpy
@@ -651,7 +673,15 @@ def _thumbnail(S: np.ndarray) -> np.ndarray:
     panels = S[np.newaxis] if S.ndim == 2 else S[:4]
     count, bins, frames = panels.shape
     y = np.arange(CELL_HEIGHT) * (count * bins) // CELL_HEIGHT  # top row first
-    rows = panels[y // bins, bins - 1 - y % bins].astype(np.float32)
+    if frames > THUMB_FRAMES:  # a run of frames per column, each pooled
+        span = frames - THUMB_RUN
+        starts = [i * span // (CELL_WIDTH - 1) for i in range(CELL_WIDTH)]
+        runs = np.array(starts, np.int64)[:, None] + np.arange(THUMB_RUN)
+        picked = (y // bins)[:, None, None], (bins - 1 - y % bins)[:, None, None]
+        rows = panels[(*picked, runs)].max(axis=2).astype(np.float32)
+        frames = CELL_WIDTH
+    else:
+        rows = panels[y // bins, bins - 1 - y % bins].astype(np.float32)
     step = -(-frames // CELL_WIDTH)
     if step > 1:
         full = frames // step

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block is done, then act on them.
+    """Hold SIGINT, SIGTERM and SIGHUP until the block is done, then act on them.
 
     Counting a result and recording it in the manifest must happen together,
     as must closing a shard and recording its samples: a KeyboardInterrupt in
@@ -54,7 +54,7 @@ def deferred() -> Iterator[None]:
         yield
         return
     arrived: list[signal.Signals] = []
-    held = (signal.SIGINT, signal.SIGTERM)
+    held = STOP_SIGNALS
     # _signal, not signal: its enum conversions made this block cost 15 us, and
     # a run holds the signals twice per file.
     previous = {
@@ -79,17 +79,27 @@ def deferred() -> Iterator[None]:
 #: Whether a :func:`deferred` block is running (in the main thread).
 _holding = False
 
-#: The signals a run stops on.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+def _stop_signals() -> tuple[signal.Signals, ...]:
+    """SIGINT, SIGTERM, and SIGHUP (its terminal closed) unless ignored (nohup)."""
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None or signal.getsignal(hangup) == signal.SIG_IGN:
+        return (signal.SIGINT, signal.SIGTERM)
+    return (signal.SIGINT, signal.SIGTERM, hangup)
+
+
+#: The signals a run stops on: a closed terminal's SIGHUP as SIGTERM, and
+#: nohup's choice kept (this module is imported first: see melcli.__main__).
+STOP_SIGNALS = _stop_signals()
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt.
+    """A stop signal, raised in the main thread like Ctrl-C's KeyboardInterrupt.
 
     Attributes
     ----------
     signum : int
-        The signal: the exit status is ``128 + signum`` (130, 143).
+        The signal: the exit status is ``128 + signum`` (130, 143; SIGHUP 129).
     """
 
     def __init__(self, signum: int) -> None:
@@ -108,7 +118,7 @@ def raise_interrupted(signum: int, frame: object) -> None:
 
 
 def stop_on_signals() -> None:
-    """Make the first SIGINT or SIGTERM raise :class:`Interrupted`; note the rest.
+    """Make the first stop signal raise :class:`Interrupted`; note the rest.
 
     For the command line, as the first thing it does: from then on, whenever
     a signal arrives (while modules are imported, OUT is planned, files are
@@ -134,7 +144,7 @@ def stop_on_signals() -> None:
 
 
 def note_signals() -> None:
-    """Only note SIGINT and SIGTERM from now on (a command that is about to exit)."""
+    """Only note the stop signals from now on (a command that is about to exit)."""
     global _answering, _unanswered
     _only_note()
     _answering = False
@@ -154,7 +164,7 @@ def first_signal() -> int | None:
 
 
 def block_for_exit() -> int | None:
-    """Block SIGINT and SIGTERM for good; return the first that arrived, if any.
+    """Block the stop signals for good; return the first that arrived, if any.
 
     For a command about to exit, everything recorded and printed: a signal
     arriving while the interpreter shuts down (which puts the default
@@ -249,7 +259,7 @@ def _answer(alarm: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def signals_blocked() -> Iterator[None]:
-    """Block SIGINT and SIGTERM in this thread while the block runs.
+    """Block the stop signals in this thread while the block runs.
 
     Around starting a worker process: a child forked meanwhile starts with
     them blocked, and takes them (as pending) only once it has its own
@@ -280,17 +290,22 @@ def ctrl_c_ignored_by_new_programs() -> Iterator[None]:
     not block the signal, takes it, and an ignored signal is discarded there.
     Elsewhere this does nothing (see melcli._quiet_server for what is left).
     """
-    if not _one_thread() or signal.getsignal(signal.SIGINT) is None:
+    # SIGHUP too: a closed terminal's reaches the whole group, and a program
+    # exec'd with a handler of this process would start with it at its default.
+    signums = [s for s in STOP_SIGNALS if s != signal.SIGTERM]
+    if not _one_thread() or any(signal.getsignal(s) is None for s in signums):
         yield  # (None: a handler set outside Python, which could not be put back)
         return
-    pending = signal.SIGINT in signal.sigpending()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pending = set(signal.sigpending())
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in signums}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if pending and signal.SIGINT not in signal.sigpending():
-            signal.raise_signal(signal.SIGINT)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in signums:
+            if signum in pending and signum not in signal.sigpending():
+                signal.raise_signal(signum)
 
 
 def _one_thread() -> bool:

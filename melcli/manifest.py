@@ -1151,13 +1151,16 @@ def _valid_facts(
             full.encode("utf-8", "surrogateescape") for _, _, full in chunk if full
         ]
         dropped += sum(1 for _, text, _ in chunk if text is None)
-        values = json.loads("[" + ",".join(texts) + "]") if texts else []
+        values = _facts_values(texts)
         pairs = (
             (key, text)
             for key, text, full in chunk
             if text is not None and full is None
         )
         for (column, text), value in zip(pairs, values, strict=True):
+            if value is None:  # nested deeper than Python's parser goes
+                dropped += 1
+                continue
             fields = {n: v for n, v in zip(FACTS, value, strict=True) if v is not None}
             key = fields.get("key")
             if entry_problem(fields) is not None or not isinstance(key, str):
@@ -1169,6 +1172,25 @@ def _valid_facts(
             facts[key] = text
     entries, bad = _valid(whole, torn_last=False)
     return facts, {entry["key"]: entry for entry in entries}, dropped + bad
+
+
+def _facts_values(texts: list[str]) -> list[list[object] | None]:
+    """Parse the facts ``texts`` (JSON arrays SQLite checked); None for one too deep.
+
+    SQLite takes JSON nested up to 1000 deep, deeper than Python's parser
+    goes (RecursionError): a crafted store's facts are then parsed each alone,
+    and those Python cannot parse are dropped.
+    """
+    try:
+        return json.loads("[" + ",".join(texts) + "]") if texts else []
+    except (ValueError, RecursionError):
+        values: list[list[object] | None] = []
+        for text in texts:
+            try:
+                values.append(json.loads(text))
+            except (ValueError, RecursionError):
+                values.append(None)
+        return values
 
 
 class _StoreReader:

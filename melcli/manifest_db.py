@@ -460,6 +460,8 @@ def _check_file(path: Path, *, missing_ok: bool) -> None:
         raise StoreError("a symbolic link, not a file")
     if not stat.S_ISREG(st.st_mode):
         raise StoreError("not a regular file")
+    if st.st_nlink > 1:  # SQLite writes in place: through the other names too
+        raise StoreError("a hard link, whose other names may be outside OUT")
 
 
 def _journal_of(path: Path) -> Path:
@@ -467,21 +469,30 @@ def _journal_of(path: Path) -> Path:
 
 
 def _drop_odd_journal(path: Path) -> None:
-    """Remove a ``-journal`` beside the store that is not a regular file.
+    """Remove the files beside the store SQLite would open and write, unless its own.
 
-    SQLite would follow a symbolic link there when it writes its journal.
+    A ``-journal`` that is not a regular file of one name: SQLite would follow
+    a symbolic link there when it writes its journal, and write over a hard
+    link's other names. Any ``-wal`` and ``-shm``: this store never uses WAL,
+    and a crafted header asking for it has SQLite open them before any
+    pragma, and write the WAL index into an ``-shm`` hard-linked there.
     """
     journal = _journal_of(path)
-    try:
-        st = os.lstat(journal)
-    except OSError:
-        return
-    if stat.S_ISREG(st.st_mode):
-        return
-    try:
-        os.unlink(journal)
-    except OSError as exc:
-        raise StoreError(f"{journal} is not a file: {os_reason(exc)}") from None
+    for companion, kept in (
+        (journal, True),
+        (path.with_name(path.name + "-wal"), False),
+        (path.with_name(path.name + "-shm"), False),
+    ):
+        try:
+            st = os.lstat(companion)
+        except OSError:
+            continue
+        if kept and stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+            continue
+        try:
+            os.unlink(companion)
+        except OSError as exc:
+            raise StoreError(f"{companion} is not a file: {os_reason(exc)}") from None
 
 
 def _quote(path: Path) -> str:

@@ -197,7 +197,9 @@ def read_regular(path: Path) -> bytes | None:
     """Return the bytes of the regular file ``path``; None if there is none.
 
     A symbolic link, folder, FIFO or device in its place is not read (nor
-    followed, nor waited on): it raises ``OSError`` saying what it is.
+    followed, nor waited on): it raises ``OSError`` saying what it is. So
+    is a file with holes: melcli writes every byte of its files, and a sparse
+    one can claim terabytes that take no room on disk, then all in memory.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -208,9 +210,24 @@ def read_regular(path: Path) -> bytes | None:
             raise OSError("a symbolic link, not a file") from None
         raise exc
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise OSError("not a regular file")
+        if _has_hole(fd, st.st_size):
+            raise OSError("a sparse file (with holes), not one melcli wrote")
         return f.read()
+
+
+def _has_hole(fd: int, size: int) -> bool:
+    """Whether the file ``fd`` has a hole before its end (False where unknown)."""
+    if not size or not hasattr(os, "SEEK_HOLE"):
+        return False
+    try:
+        return os.lseek(fd, 0, os.SEEK_HOLE) < size
+    except OSError:  # not supported here: no hole known
+        return False
+    finally:
+        os.lseek(fd, 0, os.SEEK_SET)
 
 
 def npy_header(f: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
@@ -295,14 +312,18 @@ _READ_WHOLE = 1 << 24
 def open_append(path: Path) -> int:
     """Open the regular file ``path`` to append (created if missing); return the fd.
 
-    A symbolic link in its place is not followed, and a FIFO is not waited on:
-    ``OSError`` instead.
+    A symbolic link in its place is not followed, a FIFO is not waited on, and
+    a hard link is not written through: ``OSError`` instead.
     """
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
     fd = os.open(path, flags, 0o644)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         raise OSError("not a regular file")
+    if st.st_nlink > 1:  # appending writes to every name, maybe outside OUT
+        os.close(fd)
+        raise OSError("a hard link, whose other names may be outside OUT")
     return fd
 
 
@@ -342,7 +363,9 @@ class OutputLock:
                 f"another melcli run ({holder}) is writing to {self.path.parent}; "
                 "wait for it to finish"
             ) from None
-        if not self.shared:  # shared holders leave the last exclusive one's pid
+        # Shared holders leave the last exclusive one's pid. A hard link's
+        # other names may be outside OUT: the pid is not written over them.
+        if not self.shared and os.fstat(fd).st_nlink == 1:
             # Only for the message another run shows: a full disk (ENOSPC,
             # EDQUOT) leaves the file empty, "another melcli run" alone.
             with contextlib.suppress(OSError):

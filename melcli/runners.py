@@ -577,7 +577,10 @@ def _start_resource_tracker() -> None:
     """
     from multiprocessing import resource_tracker
 
-    resource_tracker.ensure_running()
+    # It ignores SIGINT and SIGTERM itself, not a closed terminal's SIGHUP:
+    # started with it ignored, it is not killed with the run's group.
+    with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
+        resource_tracker.ensure_running()
 
 
 def _server_preload(preload: Sequence[str]) -> list[str]:
@@ -895,6 +898,8 @@ def _init_worker() -> None:
     global _IN_WORKER
     _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if signal.SIGHUP in interrupts.STOP_SIGNALS:  # a closed terminal: as Ctrl-C
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if hasattr(signal, "pthread_sigmask"):  # started with them blocked
         signal.pthread_sigmask(signal.SIG_UNBLOCK, interrupts.STOP_SIGNALS)

@@ -449,7 +449,7 @@ def _build(
     events.started(_total(the_plan))
     runner = _runner(the_plan, out, params=params, options=options)
     try:
-        with _sigterm_interrupts():
+        with _stop_signals_interrupt():
             report = run_plan(
                 the_plan,
                 params=params,
@@ -483,22 +483,26 @@ def _build(
 
 
 @contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """Let SIGTERM stop a run as Ctrl-C does, unless its handler is set already.
+def _stop_signals_interrupt() -> Iterator[None]:
+    """Let SIGTERM and SIGHUP stop a run as Ctrl-C does, unless handled already.
 
-    (The command sets both for its whole life, see
+    (The command sets them all for its whole life, see
     :func:`melcli.interrupts.stop_on_signals`; this is for a run started from
     Python. Only the main thread can set a handler.)
     """
-    in_main = threading.current_thread() is threading.main_thread()
-    if not in_main or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, interrupts.raise_interrupted)
+    previous = {
+        signum: signal.signal(signum, interrupts.raise_interrupted)
+        for signum in interrupts.STOP_SIGNALS
+        if signum != signal.SIGINT and signal.getsignal(signum) == signal.SIG_DFL
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _runner(
@@ -746,7 +750,7 @@ def run(
     UsageError
         If ``out`` is locked by another run, or the list cannot be read.
     RunInterrupted
-        On SIGINT (Ctrl-C) or SIGTERM, once what finished is recorded: a
+        On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
     params = (params or MelParams()).validate()

@@ -133,6 +133,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise click.BadParameter(f"{path}: {exc}", param_hint="'--config'") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise click.BadParameter(
+            f"{path}: nested too deep to read", param_hint="'--config'"
+        ) from None
 
 
 def print_effective_config(ctx: click.Context) -> None:

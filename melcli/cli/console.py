@@ -306,7 +306,7 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     ``meta/esc50.csv`` and ``audio/``) given without ``--root``. Said after
     the line per missing file, where a long list's first lines are far away.
     """
-    if listed is None or not listed.problems or listed.files:
+    if listed is None or not listed.problems or listed.found:
         return None
     return (
         f"no file listed in {listed.name} was found; its paths are taken "

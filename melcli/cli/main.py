@@ -22,10 +22,10 @@ CLOSED_PIPE = 141
 def main() -> None:
     """Run the ``melcli`` command and exit with its status.
 
-    SIGINT and SIGTERM stop it wherever they arrive (see
+    SIGINT, SIGTERM and SIGHUP stop it wherever they arrive (see
     :func:`melcli.interrupts.stop_on_signals`; :func:`melcli.__main__.main`
     sets that up before this module is even imported): what finished is
-    recorded, and the exit status is 130 or 143, also when the signal comes
+    recorded, and the exit status is 130, 143 or 129, also when the signal comes
     after the run, while the summary is printed.
     """
     try:

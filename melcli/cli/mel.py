@@ -175,8 +175,8 @@ def mel(
     config file; the command line wins, then the environment, then the file.
 
     Exit status: 0 all written or up to date, 1 some file failed, 2 usage
-    error or OUT locked by another run, 130/143 interrupted, 141 stdout
-    closed early (| head).
+    error or OUT locked by another run, 130/143/129 interrupted (SIGINT,
+    SIGTERM, SIGHUP), 141 stdout closed early (| head).
     """
     warn_unknown_envvars(ctx.command)
     apply_preset(ctx, values)
