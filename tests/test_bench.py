@@ -128,6 +128,10 @@ def test_quick_floor_bench_reports_every_workload(tmp_path: Path, data: Path) ->
         assert {"floor", "floor-half", "j1", "j1-half"} <= set(w["contenders"])
         assert "floor_run_ms_per_file" in w
         assert "melcli_over_stages" in w
+        # -j 2's CPU per file over -j 1's (None where it could not be fitted).
+        assert "j2_cpu_over_j1" in w
+        ratio = w["j2_cpu_over_j1"]
+        assert ratio is None or is_positive(ratio)
     checks = [c for c in result["checks"] if c["workload"] == "f"]
     measures = {c["measure"] for c in checks}
     assert "wav: -j 1 / floor" in measures

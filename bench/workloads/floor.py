@@ -251,7 +251,9 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "CPU time for both (a busy machine delays a run more than it slows its "
         "work); 'stages ms': each stage timed alone in process, the least of "
         f"{cfg.floor_reps}; -j 2 / -j 1 per file in wall time (whole runs on N and "
-        "N/2 files: start-up set aside)"
+        "N/2 files: start-up set aside), and -j 2's CPU time per file over -j 1's "
+        "(what the pool and two busy workers add; steady when other work takes "
+        "the second CPU, which the wall-time ratio is not)"
     ]
     rows, checks, notes = [], [], []
     data: dict[str, Any] = {"cpus": cpus, "rounds": cfg.rounds, "workloads": {}}
@@ -286,6 +288,14 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         stages_ratio = per_file / floor_s if fitted else float("nan")
         decoder_ratio = per_file / stage_s["decode"] if fitted else float("nan")
         speedup = _speedup(timings) if cpus > 1 else None
+        # CPU time per file at -j 2 over -j 1: what the pool adds (its parent,
+        # pipes, forks) and what two workers sharing caches cost each other.
+        # Unlike the wall-time speedup, other work on the machine barely moves
+        # it: near 1.0 with a low speedup says the second CPU was busy.
+        pool_cpu = None
+        if speedup is not None and fitted:
+            j2_cpu = _per_file(timings, "j2", w.files - half)
+            pool_cpu = j2_cpu / per_file if j2_cpu > 0 else None
         rows.append(
             [
                 w.name,
@@ -298,6 +308,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
                 f"{stages_ratio:.2f}x" if fitted else "n/a",
                 f"{decoder_ratio:.2f}x" if fitted else "n/a",
                 f"{speedup:.2f}x" if speedup is not None else "n/a",
+                f"{pool_cpu:.2f}x" if pool_cpu is not None else "n/a",
             ]
         )
         if not fitted or floor_run <= 0:
@@ -331,6 +342,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
             "melcli_over_stages": stages_ratio if fitted else None,
             "melcli_over_decoder": decoder_ratio if fitted else None,
             "j2_speedup": speedup,
+            "j2_cpu_over_j1": pool_cpu,
             "contenders": {
                 k: t.as_json(files=n, audio_seconds=n * w.seconds)
                 for k, t in timings.items()
@@ -348,6 +360,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "/ stages",
         "/ decode",
         "-j 2 / -j 1",
+        "CPU -j 2 / -j 1",
     ]
     lines += [*table(header, rows)]
     lines += [f"  {w.name}: {w.title}" for w in rows_of]
