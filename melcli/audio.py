@@ -95,6 +95,11 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     try:
         with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
+        if _length_unknown(info):  # counted as decoded (ffprobe does not know)
+            from . import ffmpeg
+
+            with ffmpeg.decode(path, what=UNKNOWN_LENGTH_FLAC) as (raw, _):
+                info = dataclasses.replace(info, frames=int(raw.frames))
     except sf.SoundFileError as exc:
         from . import ffmpeg
 
@@ -421,27 +426,48 @@ def _open_decoder(
 
     Yields the soundfile, the header, and what the container claims.
     """
+    from . import ffmpeg
+
     try:
         f = open_soundfile(path)
     except sf.SoundFileError:
-        from . import ffmpeg
-
         if not ffmpeg.is_mp4_or_aac(path):
             raise
-        with ffmpeg.decode(path) as (f, stream):
-            info = _info_of(f, format=stream.format, subtype=stream.codec)
-            # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
-            # from the bitrate (a cut ADTS stream fails in ffmpeg, -xerror).
-            claimed = stream.frames if stream.format == "MP4" else 0
-            yield f, info, Claim(frames=max(claimed, info.frames))
-        return
-    with f:
-        info = _info_of(f)
-        if info.format in containers.JUDGED:
-            claim = containers.claim(path, format=info.format, frames=info.frames)
-        else:
-            claim = _claimed_frames(f)
-        yield f, info, claim
+        what = ffmpeg.MP4_OR_AAC
+    else:
+        with f:
+            info = _info_of(f)
+            if not _length_unknown(info):
+                if info.format in containers.JUDGED:
+                    claim = containers.claim(
+                        path, format=info.format, frames=info.frames
+                    )
+                else:
+                    claim = _claimed_frames(f)
+                yield f, info, claim
+                return
+        what = UNKNOWN_LENGTH_FLAC
+    with ffmpeg.decode(path, what=what) as (f, stream):
+        info = _info_of(f, format=stream.format, subtype=stream.codec)
+        # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
+        # from the bitrate, and a FLAC of unknown length says nothing (a cut
+        # stream fails in ffmpeg, -xerror, unless cut between two frames).
+        claimed = stream.frames if stream.format == "MP4" else 0
+        yield f, info, Claim(frames=max(claimed, info.frames))
+
+
+#: libsndfile's frame count for a FLAC stream whose header gives no length
+#: (total samples 0: a program writing to a pipe cannot seek back to fill it in).
+SF_COUNT_MAX = (1 << 63) - 1
+#: Such a FLAC is decoded through ffmpeg: soundfile seeks to its position
+#: after every read, and libFLAC refuses to seek to the end of a stream of
+#: unknown length, so the last read fails ("internal psf_fseek() failed").
+UNKNOWN_LENGTH_FLAC = "FLAC of unknown length (its header gives none)"
+
+
+def _length_unknown(info: AudioInfo) -> bool:
+    """Whether ``info`` is a FLAC stream whose header gives no length."""
+    return info.format == "FLAC" and info.frames >= SF_COUNT_MAX
 
 
 #: libsndfile's log of a data size cut down to what the file holds, as

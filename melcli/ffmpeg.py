@@ -31,9 +31,11 @@ from .errors import AudioError
 FFMPEG_TIMEOUT = 600.0
 
 INSTALL_HINT = (
-    "MP4/AAC audio needs ffmpeg, which is not installed "
+    "{what} needs ffmpeg, which is not installed "
     "(install it: apt install ffmpeg, brew install ffmpeg, or conda install ffmpeg)"
 )
+#: What needs ffmpeg, unless the caller says otherwise.
+MP4_OR_AAC = "MP4/AAC audio"
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,15 @@ def is_mp4_or_aac(path: str | os.PathLike[str]) -> bool:
     return len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xF6) == 0xF0
 
 
-def probe(path: str | os.PathLike[str], *, timeout: float = FFMPEG_TIMEOUT) -> Stream:
+def probe(
+    path: str | os.PathLike[str],
+    *,
+    timeout: float = FFMPEG_TIMEOUT,
+    what: str = MP4_OR_AAC,
+) -> Stream:
     """Describe the first audio stream of ``path`` with ffprobe.
+
+    ``what`` names the audio in the message when ffprobe is not installed.
 
     Raises
     ------
@@ -71,7 +80,7 @@ def probe(path: str | os.PathLike[str], *, timeout: float = FFMPEG_TIMEOUT) -> S
     """
     result = _run(
         [
-            _tool("ffprobe"),
+            _tool("ffprobe", what),
             "-v",
             "error",
             "-select_streams",
@@ -108,7 +117,10 @@ def probe(path: str | os.PathLike[str], *, timeout: float = FFMPEG_TIMEOUT) -> S
 
 @contextlib.contextmanager
 def decode(
-    path: str | os.PathLike[str], *, timeout: float = FFMPEG_TIMEOUT
+    path: str | os.PathLike[str],
+    *,
+    timeout: float = FFMPEG_TIMEOUT,
+    what: str = MP4_OR_AAC,
 ) -> Iterator[tuple[sf.SoundFile, Stream]]:
     """Decode ``path`` with ffmpeg; yield a soundfile over the samples, and the stream.
 
@@ -122,11 +134,11 @@ def decode(
         If ffmpeg is missing, reports any error (``-xerror``), times out, or
         decodes nothing.
     """
-    stream = probe(path, timeout=timeout)
+    stream = probe(path, timeout=timeout, what=what)
     with tempfile.TemporaryFile() as raw:
         _run(
             [
-                _tool("ffmpeg"),
+                _tool("ffmpeg", what),
                 "-nostdin",
                 "-v",
                 "error",
@@ -160,10 +172,10 @@ def decode(
             yield f, stream
 
 
-def _tool(name: str) -> str:
+def _tool(name: str, what: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise AudioError(INSTALL_HINT)
+        raise AudioError(INSTALL_HINT.format(what=what))
     return found
 
 
