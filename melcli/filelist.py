@@ -296,6 +296,17 @@ def _read_stream(stream: TextIO) -> str:
 
 def _table(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Return the header and ``(line, row)`` of each non-empty row."""
+    # The csv module refuses a cell over 128 KiB (a long transcript, say): the
+    # table is in memory already, so no cell can hold more than all of it.
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text)))
+    try:
+        return _rows(text, name)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

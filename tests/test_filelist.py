@@ -50,6 +50,19 @@ def test_a_csv_keeps_the_other_columns_as_meta(tmp_path: Path) -> None:
     assert got.columns == ("filename", "fold", "category")
 
 
+def test_a_cell_longer_than_the_csv_modules_limit_is_read(tmp_path: Path) -> None:
+    import csv
+
+    touch(tmp_path / "audio", "a.wav")
+    transcript = "word " * 60_000  # 300 kB: the csv module stops at 128 KiB
+    table = tmp_path / "meta.csv"
+    table.write_text(f'path,text\na.wav,"{transcript}"\n')
+    limit = csv.field_size_limit()
+    got = read_list(table, root=tmp_path / "audio")
+    assert [(f.rel, dict(f.meta)["text"]) for f in got.files] == [("a.wav", transcript)]
+    assert csv.field_size_limit() == limit  # the process's setting is left as it was
+
+
 def test_a_tsv_and_a_named_column(tmp_path: Path) -> None:
     touch(tmp_path, "x.wav")
     table = tmp_path / "utts.tsv"
