@@ -462,8 +462,13 @@ class Stage:
 
     def close(self) -> None:
         """Close the connection (and so delete the file)."""
-        with contextlib.suppress(sqlite3.Error):
-            self.db.close()
+        db = getattr(self, "db", None)  # None: it could not be opened
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _stage_key(key: str) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import pickle
@@ -179,6 +180,16 @@ class Report:
         for result in results:
             self.add(result)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when every result and every other field is (results read back)."""
+        if not isinstance(other, Report):
+            return NotImplemented
+        return self.results == other.results and all(
+            getattr(self, f.name) == getattr(other, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("_items", "_compact")
+        )
+
     def __getstate__(self) -> dict[str, object]:
         """Pickle every result as itself (a spill file is this process's alone)."""
         state = dict(self.__dict__)
@@ -219,11 +230,11 @@ class Report:
     def replace(self, result: Result, new: Result) -> None:
         """Put ``new`` in the place of ``result`` (the same object), counted instead.
 
-        A result written to the spill is found by its value.
+        A result read back from the spill is found by its value.
         """
         items = self._items
         at = next((i for i, item in enumerate(items) if item is result), None)
-        if at is None and self._spill:
+        if at is None:  # read back from the spill: a copy
             items = self.results  # type: ignore[assignment]  # the same list
             at = next((i for i, item in enumerate(items) if item == result), None)
         if at is None:
@@ -341,6 +352,9 @@ class _Spill:
 
     def __bool__(self) -> bool:
         return self._count > 0
+
+    def __del__(self) -> None:
+        self.clear()
 
     def add(self, result: Result) -> bool:
         """Take ``result``; return whether it is held here (False: keep it)."""
