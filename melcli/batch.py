@@ -36,16 +36,19 @@ class BuildPlan:
     """What an incremental run will do, decided against the manifest."""
 
     tasks: list[Task] = field(default_factory=list)
-    #: Why each task's job is (re)built, by source path.
-    reasons: dict[Path, str] = field(default_factory=dict)
+    #: Why each task's job is (re)built, by source path (``Job.src_name``: a
+    #: string the job holds already, not a Path of some 400 bytes per input).
+    reasons: dict[str, str] = field(default_factory=dict)
     up_to_date: list[Job] = field(default_factory=list)
     #: Per up-to-date job: 1 if its entry's status changes from ``written``
     #: (the usual entry, found so without reading it), else 0. A byte each,
     #: not a set of keys: the first re-run after a build flips every input.
     flips: bytearray = field(default_factory=bytearray)
     stale: list[str] = field(default_factory=list)
-    #: The input stamps the decisions were made on (what the manifest records).
-    inputs: dict[Path, list[int] | None] = field(default_factory=dict)
+    #: The input stamps the decisions were made on (what the manifest records),
+    #: by source path, of the jobs to build that do not carry theirs
+    #: (:attr:`Job.stamp`, found by the walk: the usual job); see :meth:`stamp`.
+    inputs: dict[str, list[int] | None] = field(default_factory=dict)
     #: Makes :attr:`keys`, on first use.
     make_keys: Callable[[], set[str]] = set
     #: Jobs that fail before any work, and why: an output folder that leads
@@ -58,6 +61,10 @@ class BuildPlan:
     #: its status (``written`` before) or its table row (``meta``).
     refresh: set[str] = field(default_factory=set)
     _keys: set[str] | None = field(default=None, repr=False)
+
+    def stamp(self, job: Job) -> list[int] | None:
+        """Return the input stamp ``job`` was decided on."""
+        return self.inputs.get(job.src_name, job.stamp)
 
     @property
     def keys(self) -> set[str]:
@@ -195,7 +202,8 @@ def _decide_other(
         why = _new_place(job, key, elsewhere, params=params) or why
     task = Task(job)
     if why is not None:
-        build.inputs[job.src] = stamp
+        if job.stamp != stamp:  # else the job's own (see BuildPlan.stamp)
+            build.inputs[job.src_name] = stamp
     else:
         redo = storage.redo(manifest, key, job, drawn_as=drawn_as)
         if redo is None:
@@ -213,7 +221,7 @@ def _decide_other(
         build.refused.append((job, f"cannot write output: {problem}"))
         return
     build.tasks.append(task)
-    build.reasons[job.src] = why
+    build.reasons[job.src_name] = why
 
 
 def _key_of(out: Path) -> Callable[[str], str]:
@@ -598,7 +606,7 @@ class _Run:
 
     # ------------------------------------------------------------ results
     def entry_of(self, result: Result, job: Job | None) -> dict[str, object]:
-        stamp = self.build.inputs.get(result.src)
+        stamp = self.build.stamp(job) if job is not None else None
         return _entry(
             result, job, self.manifest, self.fingerprint, stamp, changed=self.changed
         )
@@ -620,7 +628,7 @@ class _Run:
                     result,
                     job,
                     self.elsewhere,
-                    keys=self.build.keys,
+                    build=self.build,
                     params=self.params,
                 )
             entry = self.entry_of(result, job)
@@ -639,9 +647,7 @@ class _Run:
         if "png" in fields["members"]:
             entry["render"] = self.drawn_as
         self.manifest.record({**entry, **fields})
-        _replace_other_places(
-            job, self.elsewhere, keys=self.build.keys, params=self.params
-        )
+        _replace_other_places(job, self.elsewhere, build=self.build, params=self.params)
 
     def take(self, task: Task, outcome: Result | BaseException) -> Result:
         """Count and record one task's outcome; return its result."""
@@ -762,7 +768,7 @@ def _remove_replaced(
     job: Job,
     elsewhere: _Elsewhere,
     *,
-    keys: set[str],
+    build: BuildPlan,
     params: MelParams,
 ) -> None:
     """Delete the outputs the last run wrote for ``job`` that this one did not.
@@ -772,7 +778,8 @@ def _remove_replaced(
     earlier outputs. An input rebuilt because it (or the settings) changed,
     that now fails or is skipped, leaves none either: its old arrays describe
     audio or settings that are gone, and nothing would record them. A file
-    another job of this run writes is never deleted.
+    another job of this run writes is never deleted (``build.keys``: made
+    only when there is something to delete, not on a first run).
     """
     if result.status is Status.UP_TO_DATE:
         return
@@ -785,13 +792,15 @@ def _remove_replaced(
         if result.status is not Status.WRITTEN:
             own = {relative_key(p, out) for p in job.output_names}
         storage_of(previous).remove_replaced(
-            manifest, previous, lambda n: n in now or (n in keys and n not in own)
+            manifest,
+            previous,
+            lambda n: n in now or (n in build.keys and n not in own),
         )
         if previous.get("source_abs") == os.path.abspath(job.src_name):
             # Rebuilt where it was: its earlier places were replaced when it
             # came here (and finding them reads every entry's source).
             return
-    _replace_other_places(job, elsewhere, keys=keys, params=params)
+    _replace_other_places(job, elsewhere, build=build, params=params)
 
 
 class _Elsewhere:
@@ -824,7 +833,7 @@ class _Elsewhere:
 
 
 def _replace_other_places(
-    job: Job, elsewhere: _Elsewhere, *, keys: set[str], params: MelParams
+    job: Job, elsewhere: _Elsewhere, *, build: BuildPlan, params: MelParams
 ) -> None:
     """Forget (and delete) the same input's outputs at its earlier places in OUT.
 
@@ -839,11 +848,11 @@ def _replace_other_places(
 
     def keep(name: str) -> bool:  # what another job of this run writes
         nonlocal claimed
-        claimed = claimed or segment.claimed_by(keys, params=params)
+        claimed = claimed or segment.claimed_by(build.keys, params=params)
         return claimed(name)
 
     for other in elsewhere(job.src_name):
-        if other in keys:
+        if other in build.keys:
             continue
         entry = manifest.entries[other]
         manifest.forget(other)

@@ -204,7 +204,7 @@ def _job_of(
     return Job(src, rel, npy, png, meta, stamp=stamp)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per input to build: no __dict__
 class Task:
     """One unit of work for a runner: a whole job, or only its PNG."""
 

@@ -96,6 +96,12 @@ class Entries(MutableMapping[str, Entry]):
     per input. An entry is read whole on first use (and checked then, as
     any line is; one that fails reads as a failed input, rebuilt), or all at
     once by :meth:`items` and :meth:`values`.
+
+    Entries a run sets through :meth:`stage` (its new and rebuilt inputs')
+    wait for the commit out of memory, a batch at a time, in a
+    :class:`~melcli.manifest_db.Stage` (a private temporary database; when
+    it cannot be written, they are held here as before): a first run of
+    millions of inputs holds their keys, not their entries.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -117,6 +123,13 @@ class Entries(MutableMapping[str, Entry]):
         #: The facts last asked for (cleared by any change).
         self._last: tuple[str | None, Entry | None] = (None, None)
         self.changed: set[str] = set()
+        #: Whether :meth:`stage` moves entries out of memory (a store's manifest).
+        self.staging = False
+        self._stage: manifest_db.Stage | None = None
+        #: Keys whose entry is in the stage (unless held: then that is newer).
+        self._staged: set[str] = set()
+        #: Keys set through :meth:`stage` since the last batch went.
+        self._pending: list[str] = []
         self.update(*args, **kwargs)
 
     def load(self, entries: dict[str, Entry]) -> None:
@@ -141,6 +154,8 @@ class Entries(MutableMapping[str, Entry]):
     def __getitem__(self, key: str) -> Entry:
         entry = self._held.get(key)
         if entry is None:
+            if key in self._staged:
+                return cast(Entry, json.loads(self._from_stage(key)[0]))
             if key not in self._facts:
                 raise KeyError(key)
             assert self._read_one is not None
@@ -169,6 +184,8 @@ class Entries(MutableMapping[str, Entry]):
         """
         entry = self._held.get(key)
         if entry is None:
+            if key in self._staged:
+                return self._from_stage(key)
             if key not in self._facts:
                 raise KeyError(key)
             assert self._read_one is not None
@@ -189,6 +206,10 @@ class Entries(MutableMapping[str, Entry]):
         if key not in self:
             raise KeyError(key)
         self._held.pop(key, None)
+        if key in self._staged:
+            self._staged.discard(key)
+            assert self._stage is not None
+            self._stage.drop(key)
         if type(self._facts.pop(key, None)) is bytearray:
             self._flips -= 1
         self._flipped.discard(key)
@@ -196,18 +217,24 @@ class Entries(MutableMapping[str, Entry]):
         self.changed.add(key)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._held or key in self._facts
+        return key in self._held or key in self._facts or key in self._staged
 
     def __iter__(self) -> Iterator[str]:
-        facts = self._facts
+        facts, held = self._facts, self._held
         yield from facts
-        yield from (k for k in self._held if k not in facts)
+        yield from (k for k in held if k not in facts)
+        yield from (k for k in self._staged if k not in facts and k not in held)
 
     def __len__(self) -> int:
-        return len(self._facts) + sum(1 for k in self._held if k not in self._facts)
+        facts, held = self._facts, self._held
+        return (
+            len(facts)
+            + sum(1 for k in held if k not in facts)
+            + sum(1 for k in self._staged if k not in facts and k not in held)
+        )
 
     def __bool__(self) -> bool:
-        return bool(self._facts) or bool(self._held)
+        return bool(self._facts) or bool(self._held) or bool(self._staged)
 
     def items(self) -> ItemsView[str, Entry]:  # type: ignore[override]
         """Every entry, by key (those held by their facts are read, all at once)."""
@@ -220,14 +247,16 @@ class Entries(MutableMapping[str, Entry]):
         return super().values()
 
     def _read_everything(self) -> None:
-        if self._read_all is None or all(k in self._held for k in self._facts):
+        held, staged = self._held, self._staged
+        unread = [k for k in self._facts if k not in held and k not in staged]
+        if self._read_all is None or not unread:
             return
         for key, entry in self._read_all():
-            if key in self._facts and key not in self._held:
+            if key in self._facts and key not in held and key not in staged:
                 self._hold(key, entry)
         assert self._read_one is not None
-        for key in self._facts:  # not read with the others: alone, and said
-            if key not in self._held:
+        for key in unread:  # not read with the others: alone, and said
+            if key not in held:
                 self._hold(key, self._read_one(key))
 
     def clear(self) -> None:
@@ -235,6 +264,7 @@ class Entries(MutableMapping[str, Entry]):
         self.changed.update(self)
         self._held.clear()
         self._facts.clear()
+        self._drop_stage()
         self._flips = 0
         self._flipped.clear()
         self._last = (None, None)
@@ -249,6 +279,8 @@ class Entries(MutableMapping[str, Entry]):
         entry = self._held.get(key)
         if entry is not None:
             return entry
+        if key in self._staged:
+            return self[key]
         last_key, last = self._last
         if last_key == key:  # deciding on one input asks several times
             return last
@@ -280,10 +312,17 @@ class Entries(MutableMapping[str, Entry]):
         """
         for key, entry in self._held.items():
             yield key, entry.get("source_abs")
+        held, facts, staged = self._held, self._facts, self._staged
+        for key in [k for k in staged if k not in held]:
+            yield key, self[key].get("source_abs")
         if self._read_sources is not None:
-            held, facts = self._held, self._facts
             for stored, source in self._read_sources():
-                if isinstance(stored, str) and stored in facts and stored not in held:
+                if (
+                    isinstance(stored, str)
+                    and stored in facts
+                    and stored not in held
+                    and stored not in staged
+                ):
                     yield stored, source
 
     def plain_facts(self, key: str) -> tuple[Any, ...] | None:
@@ -305,7 +344,7 @@ class Entries(MutableMapping[str, Entry]):
         packed = self._facts.get(key)
         if type(packed) is not bytes or key in self._held or key in self._flipped:
             return None
-        return packed
+        return None if key in self._staged else packed
 
     def was_stored(self, key: str) -> bool:
         """Return whether ``key``'s entry was read from the store (and is still)."""
@@ -344,6 +383,8 @@ class Entries(MutableMapping[str, Entry]):
         :meth:`facts`, if the caller has them.
         """
         entry = self._held.get(key)
+        if entry is None and key in self._staged:
+            entry = self[key]
         if entry is not None:
             if entry.get("status") != "up-to-date" or entry.get("error"):
                 self[key] = {**entry, "status": "up-to-date", "error": ""}
@@ -375,8 +416,60 @@ class Entries(MutableMapping[str, Entry]):
             ]
         return flipped
 
+    # ------------------------------------------------------------- stage
+    def stage(self, key: str) -> None:
+        """Let ``key``'s entry, just set, wait for the commit out of memory.
+
+        With :attr:`staging` on, a batch of :data:`STAGE_EVERY` at a time (an
+        entry set again meanwhile goes as it is then). An entry of a sample
+        in a shard stays (those are held whole: see :meth:`kinds`).
+        """
+        if not self.staging or "format" in self._held.get(key, ()):
+            return
+        self._pending.append(key)
+        if len(self._pending) >= STAGE_EVERY:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Move the pending entries to the stage (or, if it fails, keep them)."""
+        held = self._held
+        keys = [k for k in dict.fromkeys(self._pending) if k in held]
+        self._pending = []
+        try:
+            if self._stage is None:
+                self._stage = manifest_db.Stage()
+            self._stage.put((k, _dumps(held[k]), lean_facts(held[k])) for k in keys)
+        except manifest_db.StoreError:
+            self.staging = False  # no room: held here, as before staging was
+            return
+        for key in keys:
+            del held[key]
+            self._staged.add(key)
+        self._last = (None, None)
+
+    def _from_stage(self, key: str) -> tuple[bytes, bytes]:
+        """Return the staged JSON line and packed facts of ``key``."""
+        assert self._stage is not None
+        try:
+            row = self._stage.get(key)
+        except manifest_db.StoreError as exc:
+            raise MelcliError(f"cannot read a manifest entry back: {exc}") from None
+        if row is None:
+            raise KeyError(key)
+        return row
+
+    def _drop_stage(self) -> None:
+        if self._stage is not None:
+            self._stage.close()
+        self._stage = None
+        self._staged = set()
+        self._pending = []
+
     def written(self) -> None:
-        """Note that what changed is stored."""
+        """Note that what changed is stored.
+
+        The staged entries stay where they are (as stored), read from there.
+        """
         self.changed.clear()
         self._flipped.clear()
         if self._flips:  # stored now: the new facts are the stored ones
@@ -385,6 +478,10 @@ class Entries(MutableMapping[str, Entry]):
                 if isinstance(packed, bytearray):
                     facts[key] = bytes(packed)
             self._flips = 0
+
+
+#: Entries set through :meth:`Entries.stage` that go to the stage together.
+STAGE_EVERY = 256
 
 
 def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
@@ -484,6 +581,9 @@ class Manifest:
     def __post_init__(self) -> None:
         if not isinstance(self.entries, Entries):
             self.entries = Entries(self.entries)
+        # What a run records goes to the store at its commit: it need not
+        # wait in memory (a shard's part is written whole from memory).
+        self.entries.staging = self.store_path is not None
 
     @property
     def outdir(self) -> OutDir:
@@ -598,6 +698,8 @@ class Manifest:
         dropped when read): a run killed later rebuilds what it lacks.
         """
         self.entries[entry["key"]] = entry
+        if journal:  # the run's own result: its entry waits out of memory
+            self.entries.stage(entry["key"])
         if self.journal_error or not journal:
             return
         self.begin()

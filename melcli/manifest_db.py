@@ -405,6 +405,77 @@ UP_TO_DATE = '"status": "up-to-date", "warnings": ['
 _FLIP_CHUNK = 500
 
 
+class Stage:
+    """Entries a run changed, waiting for its commit, out of memory.
+
+    A private temporary SQLite database (``sqlite3.connect("")``): SQLite keeps
+    its pages in a small cache, and beyond that in a file of its temporary
+    folder (``SQLITE_TMPDIR``, ``TMPDIR``, ``/var/tmp``...) that has no name
+    and is gone when the connection closes or the process dies, even killed.
+    It is not the store: nothing here is committed anywhere, and a run killed
+    before its commit recovers from its journal, as always.
+
+    Raises
+    ------
+    StoreError
+        From every method, when SQLite cannot (no room in its folder).
+    """
+
+    def __init__(self) -> None:
+        try:
+            self.db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode = OFF")
+            self.db.execute("PRAGMA synchronous = OFF")
+            self.db.execute(
+                "CREATE TABLE staged (key BLOB PRIMARY KEY NOT NULL, line BLOB NOT "
+                "NULL, facts BLOB NOT NULL) WITHOUT ROWID"
+            )
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
+    def put(self, rows: Iterable[tuple[str, bytes, bytes]]) -> None:
+        """Hold ``rows`` (key, JSON line, packed facts), replacing any of their keys."""
+        try:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO staged (key, line, facts) VALUES (?, ?, ?)",
+                ((_stage_key(k), line, facts) for k, line, facts in rows),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
+    def get(self, key: str) -> tuple[bytes, bytes] | None:
+        """Return the JSON line and packed facts held under ``key``, or None."""
+        try:
+            row = self.db.execute(
+                "SELECT line, facts FROM staged WHERE key = ?", (_stage_key(key),)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+        return None if row is None else (bytes(row[0]), bytes(row[1]))
+
+    def drop(self, key: str) -> None:
+        """Forget ``key``."""
+        try:
+            self.db.execute("DELETE FROM staged WHERE key = ?", (_stage_key(key),))
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
+    def close(self) -> None:
+        """Close the connection (and so delete the file)."""
+        db = getattr(self, "db", None)  # None: it could not be opened
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _stage_key(key: str) -> bytes:
+    """``key`` as bytes: a name that is not UTF-8 holds lone surrogates."""
+    return key.encode("utf-8", "surrogatepass")
+
+
 def rebuild(path: Path) -> Store:
     """Start a new, empty store to replace ``path``'s; :func:`swap` puts it there.
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
+import pickle
+import struct
+import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 
 class Status(enum.Enum):
@@ -112,12 +117,20 @@ def _result(
 class Report:
     """Counts outcomes as results come in, and turns them into an exit code.
 
-    An up-to-date input is held as its path alone (a string: a re-run may
-    have millions) until :attr:`results` is asked for.
+    What a run of millions of inputs holds per input is a few bytes, not a
+    :class:`Result`: an up-to-date input is held as its path alone (a string
+    the plan holds already), and a written one goes, a batch at a time, to a
+    temporary file of its own (:class:`_Spill`: anonymous, gone with this
+    report or the process, even one killed). Each comes back as it was when
+    :attr:`results` (or :meth:`with_status`) is asked for. Failed and skipped
+    inputs, and the counts, are held as they are.
     """
 
-    #: Every result in the order it came in; a string is an up-to-date input.
-    _items: list[Result | str] = field(default_factory=list, init=False, repr=False)
+    #: Every result in the order it came in; a string is an up-to-date input,
+    #: :data:`_SPILLED` a written one held by :attr:`_spill`.
+    _items: list[Result | str | object] = field(
+        default_factory=list, init=False, repr=False
+    )
     #: How many of ``_items`` are strings.
     _compact: int = field(default=0, init=False, repr=False)
     #: Outputs whose input is gone (see ``--prune``), one shown per input, and
@@ -150,8 +163,11 @@ class Report:
         not_tried: int = 0,
     ) -> None:
         """Start a report, empty or with ``results`` (as it always took them)."""
-        self._items = list(results)
+        self._items = []
         self._compact = 0
+        #: Results held as they are, by status (the strings are not).
+        self._counts: dict[Status, int] = dict.fromkeys(Status, 0)
+        self._spill = _Spill()
         self.stale = [] if stale is None else stale
         self.pruned = [] if pruned is None else pruned
         self.pruned_inputs = pruned_inputs
@@ -161,16 +177,41 @@ class Report:
         self.errors = [] if errors is None else errors
         self.stopped_early = stopped_early
         self.not_tried = not_tried
+        for result in results:
+            self.add(result)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every result and every other field is (results read back)."""
+        if not isinstance(other, Report):
+            return NotImplemented
+        return self.results == other.results and all(
+            getattr(self, f.name) == getattr(other, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("_items", "_compact")
+        )
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle every result as itself (a spill file is this process's alone)."""
+        state = dict(self.__dict__)
+        state["_items"] = list(self.results)
+        state["_compact"] = 0
+        state["_spill"] = _Spill()
+        return state
 
     @property
     def results(self) -> list[Result]:
         """Every file's result, in the order they came in."""
         items = self._items
-        if self._compact:
+        if self._compact or self._spill:
+            spilled = iter(self._spill)
             for i, item in enumerate(items):
                 if type(item) is str:
                     items[i] = up_to_date_result(item)
+                elif item is _SPILLED:
+                    items[i] = next(spilled)
+            self._counts[Status.UP_TO_DATE] += self._compact
             self._compact = 0
+            self._spill.clear()
         return items  # type: ignore[return-value]  # Results only, now
 
     @property
@@ -180,16 +221,27 @@ class Report:
 
     def add(self, result: Result) -> None:
         """Record one file's result."""
-        self._items.append(result)
+        self._counts[result.status] += 1
+        if result.status is Status.WRITTEN and self._spill.add(result):
+            self._items.append(_SPILLED)
+        else:
+            self._items.append(result)
 
     def replace(self, result: Result, new: Result) -> None:
-        """Put ``new`` in the place of ``result`` (the same object), counted instead."""
+        """Put ``new`` in the place of ``result`` (the same object), counted instead.
+
+        A result read back from the spill is found by its value.
+        """
         items = self._items
-        for i, item in enumerate(items):
-            if item is result:
-                items[i] = new
-                return
-        raise ValueError(f"{result.src}: no such result")
+        at = next((i for i, item in enumerate(items) if item is result), None)
+        if at is None:  # read back from the spill: a copy
+            items = self.results  # type: ignore[assignment]  # the same list
+            at = next((i for i, item in enumerate(items) if item == result), None)
+        if at is None:
+            raise ValueError(f"{result.src}: no such result")
+        items[at] = new
+        self._counts[result.status] -= 1
+        self._counts[new.status] += 1
 
     def add_up_to_date(self, src: str) -> None:
         """Record that the input ``src`` is up to date (its result made if asked)."""
@@ -198,10 +250,12 @@ class Report:
 
     def with_status(self, status: Status) -> list[Result]:
         """Return the results of ``status``, in the order they came in."""
-        if status is Status.UP_TO_DATE and self._compact:
-            return [r for r in self.results if r.status is status]
-        if self._compact == len(self._items):  # a no-op: up-to-date paths only
+        if not self.count(status):  # e.g. a no-op's failures: none to look for
             return []
+        compact = self._compact if status is Status.UP_TO_DATE else 0
+        spilled = status is Status.WRITTEN and self._spill
+        if compact or spilled:
+            return [r for r in self.results if r.status is status]
         return [r for r in self._items if isinstance(r, Result) and r.status is status]
 
     def prune(self, removed: list[Path]) -> None:
@@ -212,11 +266,7 @@ class Report:
     def count(self, status: Status) -> int:
         """How many files ended in ``status``."""
         compact = self._compact if status is Status.UP_TO_DATE else 0
-        if self._compact == len(self._items):  # a no-op: up-to-date paths only
-            return compact
-        return compact + len(
-            [r for r in self._items if isinstance(r, Result) and r.status is status]
-        )
+        return compact + self._counts[status]
 
     @property
     def failures(self) -> list[Result]:
@@ -276,6 +326,80 @@ class Report:
             "elapsed_seconds": round(self.elapsed, 3),
             "exit_code": self.exit_code,
         }
+
+
+#: Written results held in memory before they go to the spill file together.
+SPILL_EVERY = 256
+#: Stands in :attr:`Report._items` for a result in the spill.
+_SPILLED = object()
+
+
+class _Spill:
+    """Results, pickled a batch at a time into an anonymous temporary file.
+
+    Those of the last batch are held until it is full: a report of a few
+    hundred results writes nothing. The file (Python's
+    :func:`tempfile.TemporaryFile`, in the temporary folder, ``TMPDIR``) has
+    no name on Linux, and is closed, and gone, with this object. Where it
+    cannot be written (no room), the results are held in memory instead.
+    """
+
+    def __init__(self) -> None:
+        self._file: BinaryIO | None = None
+        self._held: list[Result] = []
+        self._count = 0
+        self._broken = False
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __del__(self) -> None:
+        self.clear()
+
+    def add(self, result: Result) -> bool:
+        """Take ``result``; return whether it is held here (False: keep it)."""
+        if self._broken:
+            return False
+        self._held.append(result)
+        self._count += 1
+        if len(self._held) >= SPILL_EVERY:
+            self._write()
+        return True
+
+    def _write(self) -> None:
+        data = pickle.dumps(self._held, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            if self._file is None:
+                # Kept open for this report's life: closed by clear(), or with it.
+                self._file = tempfile.TemporaryFile(prefix="melcli-results-")  # noqa: SIM115
+            self._file.write(_SIZE.pack(len(data)))
+            self._file.write(data)
+        except OSError:  # no room: the batches written stay, the rest is held
+            self._broken = True
+            return
+        self._held = []
+
+    def __iter__(self) -> Iterator[Result]:
+        """Yield every result taken, in order (they stay here)."""
+        if self._file is not None:
+            self._file.flush()
+            self._file.seek(0)
+            while header := self._file.read(_SIZE.size):
+                (size,) = _SIZE.unpack(header)
+                yield from pickle.loads(self._file.read(size))
+            self._file.seek(0, os.SEEK_END)
+        yield from self._held
+
+    def clear(self) -> None:
+        """Forget every result taken, and delete the file."""
+        if self._file is not None:
+            self._file.close()
+        self._file = None
+        self._held = []
+        self._count = 0
+
+
+_SIZE = struct.Struct("<Q")
 
 
 def up_to_date_result(src: str | os.PathLike[str]) -> Result:

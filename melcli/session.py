@@ -577,7 +577,9 @@ def dry_run(
     )
     shown = functools.partial(_shown, manifest)
     found = DryRun(
-        builds=[(t.job.src, build.reasons.get(t.job.src, "new")) for t in build.tasks],
+        builds=[
+            (t.job.src, build.reasons.get(t.job.src_name, "new")) for t in build.tasks
+        ],
         # An input gone that had failed left nothing: the run just forgets it.
         stale=[
             shown(key) for key in build.stale if manifest.entries[key].get("stamps")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -789,3 +793,115 @@ def test_statuses_changed_by_a_re_run_are_held_in_place_of_their_facts(
     assert stored(built) == jsonl(built)
     again = Manifest.load(built)
     assert {again.entries.plain_facts(k)[0] for k in keys} == {"up-to-date"}
+
+
+# ------------------------------------------------- a run's entries staged
+def new_entry(i: int, **fields: object) -> dict[str, object]:
+    """A new input's entry, of about the size of a real one."""
+    key = f"d{i % 10}/f{i:05d}.npy"
+    return {
+        "key": key,
+        "status": "written",
+        "error": "",
+        "warnings": [],
+        "npy": key,
+        "png": None,
+        "stamps": {key: [1000 + i, 10**18 + i]},
+        "input": [1600 + i, 10**18 + i],
+        "settings": "ab" * 20,
+        "source": f"d{i % 10}/f{i:05d}.wav",
+        "source_abs": f"/data/audio/d{i % 10}/f{i:05d}.wav",
+        "shape": [128, 3],
+        "wave": {"env": "gh" * 128, "peak": 0.31, "rms": 0.1, "clip": 0.0},
+        **fields,
+    }
+
+
+@pytest.mark.parametrize("first_run", [True, False])
+def test_a_runs_new_entries_wait_for_the_commit_out_of_memory(
+    built: Path, tmp_path: Path, first_run: bool
+) -> None:
+    out = tmp_path / "new" if first_run else built
+    manifest = Manifest.load(out)
+    before = set(manifest.entries)
+    manifest.begin()
+    n = 3000
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        for i in range(n):
+            manifest.record(new_entry(i))
+        grown = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    assert grown < n * 300, f"{grown / n:.0f} bytes an entry"  # ~1.7 kB each, held
+
+    # Still a mapping of every entry, the latest of each.
+    entries = manifest.entries
+    assert len(entries) == n + len(before)
+    assert set(entries) == before | {new_entry(i)["key"] for i in range(n)}
+    assert entries["d7/f00007.npy"] == new_entry(7)
+    assert entries.facts("d7/f00007.npy")["stamps"] == new_entry(7)["stamps"]  # type: ignore[index]
+    manifest.forget("d1/f00001.npy")
+    manifest.record(new_entry(2, status="failed", error="cut short"))
+    assert "d1/f00001.npy" not in entries
+    assert entries["d2/f00002.npy"]["status"] == "failed"
+    manifest.commit()
+
+    keys = before | {new_entry(i)["key"] for i in range(n)} - {"d1/f00001.npy"}
+    assert set(stored(out)) == set(jsonl(out)) == keys
+    assert stored(out) == jsonl(out)
+    assert stored(out)["d2/f00002.npy"] == new_entry(
+        2, status="failed", error="cut short"
+    )
+    assert stored(out)["d9/f02999.npy"] == new_entry(2999)
+    assert not manifest.journal_path.exists()
+    assert manifest.entries["d9/f02999.npy"] == new_entry(2999)  # after the commit too
+
+
+#: Records new entries into OUT's manifest, a batch at a time out of memory,
+#: then dies (SIGKILL) before the commit.
+KILLED_WHILE_STAGING = """
+import os, signal, sys
+from pathlib import Path
+from melcli import manifest as m
+m.STAGE_EVERY = 2
+manifest = m.Manifest.load(Path(sys.argv[1]))
+manifest.begin()
+for i in range(int(sys.argv[2])):
+    key = f"d/f{i:03d}.npy"
+    manifest.record({"key": key, "status": "written", "npy": key, "warnings": []})
+assert len(manifest.entries._staged) >= 4  # they went out of memory
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("first_run", [True, False])
+def test_a_run_killed_with_entries_staged_commits_nothing_and_is_recovered(
+    built: Path, tmp_path: Path, first_run: bool
+) -> None:
+    out = tmp_path / "new" if first_run else built
+    if not first_run:
+        store_before, view_before = stored(out), (out / "manifest.jsonl").read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_WHILE_STAGING, str(out), "5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+    if first_run:  # nothing committed: no store, no view, the journal
+        assert not (out / STORE).exists()
+        assert not (out / "manifest.jsonl").exists()
+    else:  # the store and its view as they were
+        assert stored(out) == store_before
+        assert (out / "manifest.jsonl").read_bytes() == view_before
+    recovered = Manifest.load(out)
+    assert recovered.recovered
+    new = {f"d/f{i:03d}.npy" for i in range(5)}
+    assert new <= set(recovered.entries)
+    recovered.commit()
+    assert new <= set(stored(out)) == set(jsonl(out))
+    assert not (out / ".melcli-journal.jsonl").exists()

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import pickle
+import tempfile
+import tracemalloc
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,3 +253,90 @@ def test_a_report_can_be_made_with_results_as_before() -> None:
     assert report.exit_code == 1
     assert Report([done]).count(Status.WRITTEN) == 1  # positional, as before
     assert Report().results == []
+
+
+# ------------------------------------------------------- written results
+def written(i: int) -> Result:
+    """A written result as a pool worker sends it: its waveform at a glance too."""
+    return Result(
+        src=Path(f"audio/d{i % 100:02d}/f{i:07d}.wav"),
+        status=W,
+        outputs=(Path(f"out/d{i % 100:02d}/f{i:07d}.npy"),),
+        shape=(128, 3),
+        samplerate=16000,
+        channels=1,
+        sr=22050,
+        duration=0.05 + i * 1e-9,
+        timings={"decode": 1e-4 * i, "mel": 2e-4, "db": 1e-5, "write": 3e-5},
+        wave={"env": "gh" * 128, "peak": 0.31, "rms": 0.1, "clip": 0.0},
+    )
+
+
+def test_written_results_are_held_by_a_few_bytes_each_and_come_back_whole() -> None:
+    """A first run of millions of inputs: the report grows by bytes a file, not kB."""
+    n = 3000
+    tracemalloc.start()
+    try:
+        report = Report()
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(n):
+            report.add(written(i))
+            if i % 1000 == 500:
+                report.add(Result(src=Path(f"{i}.wav"), status=F, reason="cut short"))
+                report.add_up_to_date(f"{i}.flac")
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+    assert grown < n * 200, f"{grown / n:.0f} bytes a written result"  # ~1.5 kB each
+    assert (report.count(W), report.count(F), report.count(Status.UP_TO_DATE)) == (
+        n,
+        3,
+        3,
+    )
+    assert report.summary() == f"{n} written, 3 up to date, 3 failed."
+    assert [(r.src.name, r.reason) for r in report.failures] == [
+        (f"{i}.wav", "cut short") for i in (500, 1500, 2500)
+    ]
+    expected: list[Result] = []
+    for i in range(n):
+        expected.append(written(i))
+        if i % 1000 == 500:
+            expected.append(Result(src=Path(f"{i}.wav"), status=F, reason="cut short"))
+            expected.append(Result(src=Path(f"{i}.flac"), status=Status.UP_TO_DATE))
+    assert report.with_status(W) == [r for r in expected if r.status is W]
+    assert report.results == expected
+    assert report.count(W) == n  # counted the same once made
+
+
+def test_a_report_of_written_results_pickles_and_replaces_them_whole() -> None:
+    report = Report([written(i) for i in range(600)])
+    again = pickle.loads(pickle.dumps(report))
+    assert again.results == report.results == [written(i) for i in range(600)]
+
+    other = Report([written(i) for i in range(600)])
+    lost = dataclasses.replace(written(7), status=F, reason="shard lost")
+    other.replace(written(7), lost)  # a copy read back: found by its value
+    other.replace(written(8), dataclasses.replace(written(8), status=F))
+    assert (other.count(W), other.count(F)) == (598, 2)
+    assert other.results[7] == lost
+
+
+def test_written_results_stay_in_memory_where_no_file_can_be_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_room(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_room)
+    report = Report([written(i) for i in range(1000)])
+    assert report.results == [written(i) for i in range(1000)]
+
+
+def test_reports_are_equal_by_their_results() -> None:
+    assert Report([written(i) for i in range(600)]) == Report(
+        [written(i) for i in range(600)]
+    )
+    assert Report([written(i) for i in range(600)]) != Report(
+        [written(i) for i in range(1, 601)]
+    )

@@ -83,7 +83,7 @@ def test_decide_asks_the_storage_what_an_up_to_date_input_needs(
 
     build = decide(the_plan, Manifest.load(out), params=MelParams(), storage=Checked())
 
-    assert {t.job.src.name: build.reasons[t.job.src] for t in build.tasks} == {
+    assert {t.job.src.name: build.reasons[t.job.src_name] for t in build.tasks} == {
         "bark1.wav": "the format says so"
     }
     assert len(build.up_to_date) == 3

@@ -4,9 +4,10 @@ What a Makefile or CI job pays on every run is the no-op re-run, so it is
 measured against the least any tool could pay: a Python ``os.walk`` of the
 input tree with one ``os.stat`` per file (the floor), both whole processes,
 alternating in one run. Per size (10 000 and 100 000 by default): the first
-run (``-j 2``), the no-op re-run with its peak RSS, a re-run after touching
-one file, and the floor. The fit between the two sizes gives the cost per
-file of the no-op in time and memory.
+run (``-j 2``) with its peak RSS, the no-op re-run with its peak RSS, a re-run
+after touching one file, and the floor. The fit between the two sizes gives
+the cost per file of the no-op in time and memory, and of the first run in
+memory: neither may grow by more than 1 kB a file.
 
 The inputs are hard links of one tiny WAV template (at most 50 000 links per
 template: ext4 allows 65 000) in 100 folders, made in a temporary folder and
@@ -37,6 +38,10 @@ TARGET_FLOOR_RATIO = 3.0  # no-op / os.walk + stat, at most
 TARGET_NOOP_RSS_MB = 250.0  # no-op peak RSS, MB, at most
 TARGET_KB_PER_FILE = 1.0  # growth of the no-op's peak RSS per file, kB, at most
 TARGET_FIRST_MS = 0.6  # first run, -j 2, ms per file, at most
+#: The first run's memory, as the no-op's: "memory that does not grow with
+#: the dataset" (its peak RSS at the largest size, and its growth per file).
+TARGET_FIRST_RSS_MB = 250.0
+TARGET_FIRST_KB_PER_FILE = 1.0
 #: Touching one file costs at most the no-op plus that file's work: a whole
 #: run of that one file alone (start-up, a worker, the file), measured beside.
 TARGET_TOUCH_RATIO = 1.1
@@ -240,6 +245,7 @@ def _outcome(
                     f"{s.first[n].median:.2f}",
                     f"{s.first[n].median / n * 1e3:.3f}",
                     f"{_cpu(s.first[n]) / n * 1e3:.3f}",
+                    f"{s.first[n].peak_rss_mb:.0f}",
                     f"{s.noop[n].median:.3f}",
                     f"{s.noop[n].peak_rss_mb:.0f}",
                     f"{s.touch[n].median:.3f}",
@@ -259,18 +265,23 @@ def _outcome(
             span = large - small
             slope_us = (s.noop[large].median - s.noop[small].median) / span * 1e6
             rss_slope = (s.noop[large].peak_rss_mb - s.noop[small].peak_rss_mb) / span
+            first_slope = (
+                s.first[large].peak_rss_mb - s.first[small].peak_rss_mb
+            ) / span
             side["noop_us_per_file"] = slope_us
             side["noop_kb_per_file"] = rss_slope * 1e3
+            side["first_run_kb_per_file"] = first_slope * 1e3
             fits.append(
                 f"{s.name}: no-op fit {slope_us:.1f} us and "
-                f"{rss_slope * 1e3:.2f} kB per file (from {small} to {large} files)"
+                f"{rss_slope * 1e3:.2f} kB per file; first run "
+                f"{first_slope * 1e3:.2f} kB per file (from {small} to {large} files)"
             )
         else:
-            rss_slope = float("nan")
+            rss_slope = first_slope = float("nan")
             fits.append(f"{s.name}: one size only, no fit")
         data["sides"][s.name] = side
         if s is sides[0]:
-            checks += _checks(s, floor, large, rss_slope, alone)
+            checks += _checks(s, floor, large, rss_slope, alone, first_slope)
     floor_fit = (floor[large].median - floor[small].median) / max(large - small, 1)
     data["floor"] = {
         str(n): t.as_json(files=n, audio_seconds=0.0) for n, t in floor.items()
@@ -282,6 +293,7 @@ def _outcome(
         "first s",
         "first ms/file",
         "first CPU ms/file",
+        "first MB",
         "no-op s",
         "no-op MB",
         "touch-1 s",
@@ -317,7 +329,12 @@ def _cpu(timings: h.Timings) -> float:
 
 
 def _checks(
-    s: Side, floor: dict[int, h.Timings], n: int, rss_slope: float, alone: h.Timings
+    s: Side,
+    floor: dict[int, h.Timings],
+    n: int,
+    rss_slope: float,
+    alone: h.Timings,
+    first_slope: float,
 ) -> list[h.Check]:
     ratio = s.noop[n].median / floor[n].median
     rss = s.noop[n].peak_rss_mb
@@ -332,6 +349,18 @@ def _checks(
             f"touch-1 / (no-op + 1 file alone) at {n}", touch, TARGET_TOUCH_RATIO, "x"
         ),
         _at_most(f"first run at {n}, ms/file", first_ms, TARGET_FIRST_MS, ""),
+        _at_most(
+            f"first run peak RSS at {n}, MB",
+            s.first[n].peak_rss_mb,
+            TARGET_FIRST_RSS_MB,
+            "",
+        ),
+        _at_most(
+            "first run RSS per file, kB",
+            first_slope * 1e3,
+            TARGET_FIRST_KB_PER_FILE,
+            "",
+        ),
     ]
 
 
