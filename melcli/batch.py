@@ -25,7 +25,7 @@ from .discover import Job, Plan, Task, collector_paused
 from .errors import MelcliError, describe_exception
 from .manifest import Entry, Manifest, file_stamp, relative_key, versions
 from .params import MelParams, RenderParams
-from .report import Report, Result, Status, up_to_date_result
+from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import Runner
 from .storage import Storage, storage_for, storage_of, storages_in
 from .write import remove_temp_files
@@ -57,6 +57,10 @@ class BuildPlan:
     #: Keys of the entries, of inputs this run leaves out (``--include``, a
     #: narrower SRC), whose outputs were made with other settings.
     other_settings: list[str] = field(default_factory=list)
+    #: ``(key, then, now)`` of the outputs to build whose entry was made from
+    #: another input that is still there (two SRC folders with the same
+    #: names run into one OUT): this run replaces that input's output.
+    taken_over: list[tuple[str, str, str]] = field(default_factory=list)
     #: Keys of the other up-to-date inputs whose entry changes all the same:
     #: its status (``written`` before) or its table row (``meta``).
     refresh: set[str] = field(default_factory=set)
@@ -200,6 +204,9 @@ def _decide_other(
     )
     if why == "new":
         why = _new_place(job, key, elsewhere, params=params) or why
+    elif why is not None and (was := _made_from_another(manifest, key, job)):
+        build.taken_over.append((key, was, job.src_name))
+        why = f"made from another input, {_shown_source(was)}, before"
     task = Task(job)
     if why is not None:
         if job.stamp != stamp:  # else the job's own (see BuildPlan.stamp)
@@ -222,6 +229,43 @@ def _decide_other(
         return
     build.tasks.append(task)
     build.reasons[job.src_name] = why
+
+
+def _made_from_another(manifest: Manifest, key: str, job: Job) -> str | None:
+    """Return the input ``key``'s entry was made from, if not ``job``'s and still there.
+
+    An input that is gone was moved or renamed: its output is simply rebuilt.
+    The same file reached by another path (a link to SRC) is not another input.
+    """
+    source = manifest.entries.get(key, {}).get("source_abs")
+    if not isinstance(source, str) or source == os.path.abspath(job.src_name):
+        return None
+    try:
+        return None if os.path.samefile(source, job.src_name) else source
+    except (OSError, ValueError):  # gone (or a NUL in a crafted entry)
+        return None
+
+
+def taken_over_warning(taken: list[tuple[str, str, str]], out: Path) -> str:
+    """Say that this run replaces outputs made from other inputs, still there."""
+    key, then, now = taken[0]
+    more = len(taken) - 1
+    also = f" (and {more} more {'output' if more == 1 else 'outputs'})" if more else ""
+    return (
+        f"{display_path(out / key)}{also} was made from {_shown_source(then)}, "
+        f"which is still there: this run replaces it with {display_path(now)}'s. "
+        "Folders with files of the same names need one run with all of them "
+        "(each gets a folder in OUT) or an OUT each"
+    )
+
+
+def _shown_source(source: str) -> str:
+    """``source`` (absolute) as a path from here when it is below this folder."""
+    try:
+        here = os.path.join(os.getcwd(), "")
+    except OSError:  # this folder was deleted
+        here = "\0"
+    return display_path(source[len(here) :] if source.startswith(here) else source)
 
 
 def _key_of(out: Path) -> Callable[[str], str]:
@@ -425,6 +469,9 @@ class _Run:
             self.report.warnings.extend(
                 f"settings: {w}" for w in settings_warnings(params)
             )
+        if self.build.taken_over:
+            taken = taken_over_warning(self.build.taken_over, manifest.out)
+            self.report.warnings.append(taken)
         # What the run leaves to tidy: its own format's, and earlier runs'.
         self.storages = {s.name: s for s in (*storages_in(manifest), storage)}
         self.writer = storage.writer(manifest, params=params, record=self.record_sample)

@@ -28,7 +28,14 @@ from typing import Any, Literal, TypedDict, Unpack, overload
 
 from . import interrupts, segment
 from . import shard as sharding
-from .batch import BuildPlan, RunInterrupted, decide, other_settings_warning, run_plan
+from .batch import (
+    BuildPlan,
+    RunInterrupted,
+    decide,
+    other_settings_warning,
+    run_plan,
+    taken_over_warning,
+)
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, plan
 from .errors import MelcliError, ParameterError
 from .filelist import FileList, read_list
@@ -596,6 +603,8 @@ def dry_run(
         elif build.other_settings:
             count = len(build.other_settings)
             found.warnings.append(other_settings_warning(count, out))
+        if build.taken_over:
+            found.warnings.append(taken_over_warning(build.taken_over, out))
     return found
 
 

@@ -698,3 +698,62 @@ def test_manifest_records_the_effective_settings(dataset: Path, tmp_path: Path) 
         json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()
     ]
     assert all(e["params"] == {} for e in entries if e["status"] == "written")
+
+
+# ------------------------------------- two folders of one name into one OUT
+def test_an_output_another_input_made_is_replaced_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import short_tones
+
+    monkeypatch.chdir(tmp_path)
+    short_tones(tmp_path / "a", n=2)
+    short_tones(tmp_path / "b", n=1)
+    (tmp_path / "b" / "0.wav").write_bytes((tmp_path / "a" / "1.wav").read_bytes())
+    runner = CliRunner()
+    first = runner.invoke(cli, ["mel", "a", "-o", "OUT", "-j", "1"])
+    assert first.exit_code == 0, first.stderr
+    dry = runner.invoke(cli, ["mel", "b", "-o", "OUT", "-j", "1", "--dry-run", "-v"])
+    assert "would build b/0.wav: made from another input, a/0.wav, before" in dry.stdout
+    said = (
+        "warning: OUT/0.npy was made from a/0.wav, which is still there: this run "
+        "replaces it with b/0.wav's. Folders with files of the same names need one "
+        "run with all of them (each gets a folder in OUT) or an OUT each"
+    )
+    assert said in dry.stderr
+    second = runner.invoke(cli, ["mel", "b", "-o", "OUT", "-j", "1"])
+    assert second.exit_code == 0, second.stderr
+    assert said in second.stderr
+    assert second.stderr.endswith("1 written.\n")
+    entry = next(
+        json.loads(line) for line in Path("OUT/manifest.jsonl").read_text().splitlines()
+    )
+    assert entry["source_path"] == "b/0.wav"
+    # Up to date now: nothing replaced, nothing said.
+    third = runner.invoke(cli, ["mel", "b", "-o", "OUT", "-j", "1"])
+    assert "warning" not in third.stderr
+
+
+def test_a_moved_input_or_one_reached_through_a_link_is_not_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import short_tones
+
+    monkeypatch.chdir(tmp_path)
+    short_tones(tmp_path / "a", n=1)
+    (tmp_path / "link").symlink_to("a")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["mel", "a", "-o", "OUT", "-j", "1"]).exit_code == 0
+    # The same file by another path, rebuilt for new settings.
+    linked = runner.invoke(
+        cli, ["mel", "link", "-o", "OUT", "-j", "1", "--n-mels", "64"]
+    )
+    assert linked.exit_code == 0, linked.stderr
+    assert "warning" not in linked.stderr
+    # A folder renamed and its file changed: the old input is gone.
+    (tmp_path / "a").rename(tmp_path / "moved")
+    sf.write(tmp_path / "moved" / "0.wav", tone(500.0, sr=8000, seconds=0.2), 8000)
+    moved = runner.invoke(cli, ["mel", "moved", "-o", "OUT", "-j", "1"])
+    assert moved.exit_code == 0, moved.stderr
+    assert "warning" not in moved.stderr
+    assert moved.stderr.endswith("1 written.\n")
