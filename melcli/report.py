@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import errno
 import os
 import pickle
 import struct
@@ -346,6 +347,9 @@ class _Spill:
 
     def __init__(self) -> None:
         self._file: BinaryIO | None = None
+        #: Where the last whole batch ends in the file: one cut short by a
+        #: full disk is not read back (its results are still held).
+        self._end = 0
         self._held: list[Result] = []
         self._count = 0
         self._broken = False
@@ -371,23 +375,29 @@ class _Spill:
         try:
             if self._file is None:
                 # Kept open for this report's life: closed by clear(), or with it.
-                self._file = tempfile.TemporaryFile(prefix="melcli-results-")  # noqa: SIM115
-            self._file.write(_SIZE.pack(len(data)))
-            self._file.write(data)
+                # Unbuffered: no write is left pending to fail later, in a seek.
+                self._file = tempfile.TemporaryFile(  # noqa: SIM115
+                    prefix="melcli-results-", buffering=0
+                )
+            blob = _SIZE.pack(len(data)) + data
+            if self._file.write(blob) != len(blob):
+                raise OSError(errno.ENOSPC, "written in part")
         except OSError:  # no room: the batches written stay, the rest is held
             self._broken = True
             return
+        self._end += _SIZE.size + len(data)
         self._held = []
 
     def __iter__(self) -> Iterator[Result]:
         """Yield every result taken, in order (they stay here)."""
         if self._file is not None:
-            self._file.flush()
             self._file.seek(0)
-            while header := self._file.read(_SIZE.size):
-                (size,) = _SIZE.unpack(header)
+            at = 0
+            while at < self._end:
+                (size,) = _SIZE.unpack(self._file.read(_SIZE.size))
                 yield from pickle.loads(self._file.read(size))
-            self._file.seek(0, os.SEEK_END)
+                at += _SIZE.size + size
+            self._file.seek(self._end)
         yield from self._held
 
     def clear(self) -> None:
@@ -395,6 +405,7 @@ class _Spill:
         if self._file is not None:
             self._file.close()
         self._file = None
+        self._end = 0
         self._held = []
         self._count = 0
 

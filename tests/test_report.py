@@ -333,6 +333,35 @@ def test_written_results_stay_in_memory_where_no_file_can_be_written(
     assert report.results == [written(i) for i in range(1000)]
 
 
+@pytest.mark.parametrize("kept", [0, 1, 100])
+def test_a_batch_the_full_disk_cut_short_is_not_read_back(
+    kept: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up in the second batch: ``kept`` bytes of it land."""
+    make = tempfile.TemporaryFile
+
+    class FillsUp:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self.file = make(*args, **kwargs)
+            self.writes = 0
+
+        def write(self, data: bytes) -> int:
+            self.writes += 1
+            if self.writes == 1:
+                return int(self.file.write(data))
+            if kept == 0:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return int(self.file.write(data[:kept]))  # a short write
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.file, name)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", FillsUp)
+    report = Report([written(i) for i in range(1000)])
+    assert report.results == [written(i) for i in range(1000)]
+    assert report.count(Status.WRITTEN) == 1000
+
+
 def test_reports_are_equal_by_their_results() -> None:
     assert Report([written(i) for i in range(600)]) == Report(
         [written(i) for i in range(600)]
