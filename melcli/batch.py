@@ -237,7 +237,7 @@ def _made_from_another(manifest: Manifest, key: str, job: Job) -> str | None:
     An input that is gone was moved or renamed: its output is simply rebuilt.
     The same file reached by another path (a link to SRC) is not another input.
     """
-    source = manifest.entries.get(key, {}).get("source_abs")
+    source = manifest.entries.source_of(key)
     if not isinstance(source, str) or source == os.path.abspath(job.src_name):
         return None
     try:

@@ -195,6 +195,20 @@ class Entries(MutableMapping[str, Entry]):
             entry = self._whole(key, stored)
         return _dumps(entry), lean_facts(entry)
 
+    def source_of(self, key: str) -> object:
+        """Return ``source_abs`` of ``key``'s entry (None without one), not held.
+
+        For each input a run rebuilds: the run sets its new entry later, and
+        holding every old one meanwhile would cost memory per input.
+        """
+        entry = self._held.get(key)
+        if entry is None:
+            if key in self._staged:
+                entry = json.loads(self._from_stage(key)[0])
+            elif key in self._facts and self._read_one is not None:
+                entry = self._read_one(key)
+        return None if entry is None else entry.get("source_abs")
+
     def __setitem__(self, key: str, value: Entry) -> None:
         if self.get(key) != value:
             self.changed.add(key)

@@ -52,6 +52,17 @@ def test_an_input_gone_is_found_stale(dataset: Path, built: Path) -> None:
     assert "dogs/bark1.npy" not in build.keys
 
 
+def test_inputs_rebuilt_for_new_settings_hold_no_old_entry_whole(
+    dataset: Path, built: Path
+) -> None:
+    manifest = Manifest.load(built)
+    build = decide(plan([dataset], built), manifest, params=MelParams(n_mels=64))
+
+    assert len(build.tasks) == 4
+    assert build.taken_over == []  # each was made from the same input
+    assert manifest.entries._held == {}  # read for their sources, not kept
+
+
 def test_a_job_is_an_immutable_tuple_of_strings() -> None:
     job = Job("a/b.wav", "b.wav", "/o/b.npy", stamp=[1, 2])
     with pytest.raises(AttributeError):
