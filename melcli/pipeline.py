@@ -257,7 +257,7 @@ def settings_warnings(params: MelParams) -> list[str]:
                 transform.mel_basis(params.sr, params=params)
         except MelcliError:
             return []  # every file fails with the reason
-    if _a_presets_own(params):
+    if not caught or _a_presets_own(params):
         return []  # the filters are cached: no file warns either
     return list(dict.fromkeys(str(w.message) for w in caught))
 
