@@ -426,11 +426,11 @@ def _open_decoder(
 
     Yields the soundfile, the header, and what the container claims.
     """
-    from . import ffmpeg
-
     try:
         f = open_soundfile(path)
     except sf.SoundFileError:
+        from . import ffmpeg  # only for what libsndfile cannot read
+
         if not ffmpeg.is_mp4_or_aac(path):
             raise
         what = ffmpeg.MP4_OR_AAC
@@ -447,6 +447,8 @@ def _open_decoder(
                 yield f, info, claim
                 return
         what = UNKNOWN_LENGTH_FLAC
+    from . import ffmpeg
+
     with ffmpeg.decode(path, what=what) as (f, stream):
         info = _info_of(f, format=stream.format, subtype=stream.codec)
         # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
