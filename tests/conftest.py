@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable
+import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -289,3 +291,23 @@ def interrupted_by_sigterm(block: Callable[[], None]) -> None:
         assert signal.getsignal(signal.SIGTERM) is interrupt
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def memory_grown_here(test_file: str) -> Iterator[list[int]]:
+    """Measure the bytes still held when the block ends, allocated from ``test_file``.
+
+    Yields a list that then holds the number. Only allocations with a frame
+    of ``test_file`` on their stack count: another thread's (a Dask loop an
+    earlier test of this process left running) would otherwise be counted too.
+    """
+    tracemalloc.start(16)  # deep enough to reach the test's own frame
+    try:
+        only_here = [tracemalloc.Filter(True, test_file, all_frames=True)]
+        before = tracemalloc.take_snapshot().filter_traces(only_here)
+        grown: list[int] = []
+        yield grown
+        after = tracemalloc.take_snapshot().filter_traces(only_here)
+        grown.append(sum(s.size_diff for s in after.compare_to(before, "filename")))
+    finally:
+        tracemalloc.stop()

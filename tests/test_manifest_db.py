@@ -8,12 +8,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tracemalloc
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import WriteAudio
+from conftest import WriteAudio, memory_grown_here
 
 from melcli import manifest_db
 from melcli.cli import cli
@@ -826,14 +825,10 @@ def test_a_runs_new_entries_wait_for_the_commit_out_of_memory(
     before = set(manifest.entries)
     manifest.begin()
     n = 3000
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
+    with memory_grown_here(__file__) as measured:
         for i in range(n):
             manifest.record(new_entry(i))
-        grown = tracemalloc.get_traced_memory()[0] - start
-    finally:
-        tracemalloc.stop()
+    grown = measured[0]
     assert grown < n * 300, f"{grown / n:.0f} bytes an entry"  # ~1.7 kB each, held
 
     # Still a mapping of every entry, the latest of each.

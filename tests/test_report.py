@@ -5,12 +5,12 @@ import errno
 import os
 import pickle
 import tempfile
-import tracemalloc
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import memory_grown_here
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -275,18 +275,14 @@ def written(i: int) -> Result:
 def test_written_results_are_held_by_a_few_bytes_each_and_come_back_whole() -> None:
     """A first run of millions of inputs: the report grows by bytes a file, not kB."""
     n = 3000
-    tracemalloc.start()
-    try:
-        report = Report()
-        before = tracemalloc.get_traced_memory()[0]
+    report = Report()
+    with memory_grown_here(__file__) as measured:
         for i in range(n):
             report.add(written(i))
             if i % 1000 == 500:
                 report.add(Result(src=Path(f"{i}.wav"), status=F, reason="cut short"))
                 report.add_up_to_date(f"{i}.flac")
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    grown = measured[0]
 
     assert grown < n * 200, f"{grown / n:.0f} bytes a written result"  # ~1.5 kB each
     assert (report.count(W), report.count(F), report.count(Status.UP_TO_DATE)) == (
