@@ -424,7 +424,6 @@ def run_plan(
         storage=storage or storage_for("npy"),
         render=render,
     )
-    run.settle_stale(prune=prune)
     return run.execute(the_plan, runner, prune=prune, fail_fast=fail_fast)
 
 
@@ -488,32 +487,44 @@ class _Run:
             if not manifest.entries[key].get("stamps"):
                 manifest.forget(key)  # nothing on disk: just forget the input
             elif prune:
-                report.prune(_prune(manifest, key))
+                self.prune(key)
             else:
                 entry = manifest.entries[key]
                 report.stale.append(storage_of(entry).shown(manifest, key))
         if prune:
             for key in self.build.other_settings:
-                report.prune(_prune(manifest, key))
+                self.prune(key)
         elif self.build.other_settings:
             count = len(self.build.other_settings)
             report.warnings.append(other_settings_warning(count, manifest.out))
 
+    def prune(self, key: str) -> None:
+        """Delete the outputs of ``key`` and count them, or neither (on Ctrl-C).
+
+        So that an interrupted ``--prune`` says what it had deleted.
+        """
+        with interrupts.deferred():
+            self.report.prune(_prune(self.manifest, key))
+
     def execute(
         self, the_plan: Plan, runner: Runner, *, prune: bool, fail_fast: bool
     ) -> Report:
-        """Record what is known, run the tasks, then finish whatever happens."""
-        # From now on, a killed run leaves its journal behind, and an
-        # interrupted one commits the manifest. (Until now nothing was written,
-        # only stale outputs pruned, which the next run prunes again: a signal
-        # while planning leaves no journal to recover from.) A run with no
-        # task writes no file but the manifest: its journal is opened only if
-        # it records something worth journaling, so a no-op writes nothing.
-        if self.build.tasks:
-            self.manifest.begin()
+        """Settle the stale, record what is known, run the tasks, then finish.
+
+        Whatever happens: an interrupted run (during ``--prune`` too) commits
+        the manifest and reports what it did.
+        """
+        # From now on, a killed run leaves its journal behind. (Until then,
+        # nothing but stale outputs pruned, which the next run prunes again: a
+        # signal while planning leaves no journal to recover from.) A run with
+        # no task writes no file but the manifest: its journal is opened only
+        # if it records something worth journaling, so a no-op writes nothing.
         outcomes: Iterator[tuple[Task, Result | BaseException]] | None = None
         try:
             try:
+                self.settle_stale(prune=prune)
+                if self.build.tasks:
+                    self.manifest.begin()
                 self.record_known(the_plan)
                 outcomes = self.run_tasks(runner)
                 for task, outcome in outcomes:
