@@ -152,7 +152,15 @@ class OutDir:
         """Delete the files ``OUT/name`` of ``names``; return those removed.
 
         Names not inside OUT, and folders, are left alone; a symbolic link is
-        removed itself (its target is not touched).
+        removed itself (its target is not touched). :meth:`removable` says
+        which, deleting nothing.
+        """
+        return remove_files(self.removable(names))
+
+    def removable(self, names: Iterable[object]) -> list[Path]:
+        """Return the files :meth:`remove` would delete of ``names`` (``--dry-run``).
+
+        Those that exist, inside OUT, and are not folders.
         """
         paths = []
         for name in names:
@@ -165,7 +173,7 @@ class OutDir:
             except OSError:
                 continue
             paths.append(path)
-        return remove_files(paths)
+        return paths
 
 
 def file_kind(mode: int) -> str:

@@ -82,3 +82,80 @@ def test_an_interrupted_prune_says_what_it_had_deleted(
     assert again.stderr.splitlines()[-1] == (
         "0 written, 1 up to date, 2 stale outputs removed."
     )
+
+
+def test_a_dry_run_says_exactly_what_the_prune_deletes(
+    src: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert mel(src, out, "--png").exit_code == 0
+    for name in "ab":
+        (src / "dogs" / f"{name}.wav").unlink()
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "v.npy").write_bytes(b"victim")
+    (out / "link").symlink_to(victim)  # a folder leading out: refused
+    (out / "inner").symlink_to(out / "dogs")  # a folder inside OUT: followed
+    (out / "dogs" / "x.npy").write_bytes(b"x")
+    (out / "dogs" / "ln.npy").symlink_to(victim / "v.npy")  # the link goes
+    (out / "dir.npy").mkdir()  # a folder is never deleted
+    elsewhere = tmp_path / "elsewhere"  # an input this run leaves out
+    elsewhere.mkdir()
+    sf.write(elsewhere / "e.wav", tone(), 22050)
+    (out / "e.npy").write_bytes(b"e")
+    (out / "e.png").write_bytes(b"e")
+    lines = entries(out)
+    gone = str(tmp_path / "gone.wav")
+
+    def crafted(key: str, png: str | None = None, **fields: Any) -> dict[str, Any]:
+        names = [key] if png is None else [key, png]
+        stamps = {n: [1, 1] for n in names}
+        return {
+            **lines[0],
+            "key": key,
+            "npy": key,
+            "png": png,
+            "stamps": stamps,
+            "source_abs": gone,
+            **fields,
+        }
+
+    lines += [
+        crafted("link/v.npy"),
+        crafted("inner/x.npy"),
+        crafted("dogs/ln.npy"),
+        crafted("dir.npy"),
+        crafted("missing.npy"),
+        crafted(
+            "e.npy", "e.png", settings="0" * 16, source_abs=str(elsewhere / "e.wav")
+        ),
+    ]
+    (out / MANIFEST_NAME).write_text("".join(json.dumps(e) + "\n" for e in lines))
+
+    dry = mel(src, out, "--prune", "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    plan = json.loads(mel(src, out, "--prune", "--dry-run", "--json").stdout)
+    real = mel(src, out, "--prune", "--json", "-v")
+    assert real.exit_code == 0, real.stderr
+    pruned = json.loads(real.stdout)["pruned"]
+
+    gone_inputs = [
+        out / "dogs" / "a.npy",
+        out / "dogs" / "a.png",
+        out / "dogs" / "b.npy",
+        out / "dogs" / "b.png",
+        out / "dogs" / "ln.npy",
+        out / "inner" / "x.npy",
+    ]
+    other = [out / "e.npy", out / "e.png"]
+    assert plan["delete"] == pruned == [str(p) for p in (*gone_inputs, *other)]
+    assert plan["stale"] == []
+    assert [x for x in dry.stdout.splitlines() if x.startswith("would delete")] == [
+        *(f"would delete {p}: its input is gone" for p in gone_inputs),
+        *(f"would delete {p}: made with other settings" for p in other),
+    ]
+    removed = [x for x in real.stderr.splitlines() if x.startswith("removed")]
+    assert removed == [f"removed stale {p}" for p in (*gone_inputs, *other)]
+    assert (victim / "v.npy").read_bytes() == b"victim"
+    assert (out / "dir.npy").is_dir()
+    assert not (out / "dogs" / "x.npy").exists()

@@ -384,6 +384,8 @@ def print_dry_run(
         click.echo(f"would build {display_path(src)}: {reason}", err=err)
     for path in plan.stale:
         click.echo(f"stale {display_path(path)}: its input is gone", err=err)
+    for path in plan.pruned:
+        click.echo(f"would delete {display_path(path)}: its input is gone", err=err)
     for line in plan.shards:
         click.echo(line, err=err)
     for path, reason in plan.errors:

@@ -149,6 +149,10 @@ class Storage(Protocol):
         """Forget the entry ``key`` (``--prune``); return how to show its outputs."""
         ...
 
+    def forgotten(self, manifest: Manifest, key: str) -> list[Path]:
+        """Return what :meth:`forget` would, doing nothing (``--dry-run --prune``)."""
+        ...
+
     def remove_replaced(
         self, manifest: Manifest, entry: Entry, keep: Callable[[str], bool]
     ) -> None:

@@ -125,6 +125,10 @@ class NpyStorage:
         """Delete the outputs of ``key`` and forget it; return them."""
         return manifest.prune(key)
 
+    def forgotten(self, manifest: Manifest, key: str) -> list[Path]:
+        """Return the files :meth:`forget` would delete: those inside OUT."""
+        return manifest.outdir.removable(manifest.entries[key].get("stamps", {}))
+
     def remove_replaced(
         self, manifest: Manifest, entry: Entry, keep: Callable[[str], bool]
     ) -> None:

@@ -665,6 +665,10 @@ class WebDatasetStorage:
         """Forget a sample (:func:`forget_sample`)."""
         return forget_sample(manifest, key)
 
+    def forgotten(self, manifest: Manifest, key: str) -> list[Path]:
+        """Return how :meth:`forget` would show the sample (its bytes go later)."""
+        return [sample_path(manifest, key)]
+
     def remove_replaced(
         self, manifest: Manifest, entry: Entry, keep: Callable[[str], bool]
     ) -> None:
