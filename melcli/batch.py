@@ -956,13 +956,21 @@ def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
 
 
 def _with_npy(result: Result, job: Job, manifest: Manifest) -> Result:
-    """Complete a PNG-only result with its (unchanged) array's facts."""
+    """Complete a PNG-only result with its (unchanged) array's facts.
+
+    Its outputs name the array, kept as it is (the manifest records it), and
+    ``png_only`` says that only the PNG was written. A result whose array was
+    made again (the one in OUT was not this run's) is returned as it is.
+    """
+    if job.npy in result.outputs:
+        return result
     previous = _up_to_date_result(job, manifest)
     return dataclasses.replace(
         previous,
         status=Status.WRITTEN,
         warnings=result.warnings,
         outputs=(job.npy, *result.outputs),
+        png_only=True,
     )
 
 

@@ -234,8 +234,14 @@ class Console(Events):
                 f"{display_path(one_line(as_options(result.reason)))}"
             )
         elif self.verbose and result.status is Status.WRITTEN:
-            outputs = ", ".join(display_path(p) for p in result.outputs)
-            self.echo(f"wrote {outputs}")
+            if result.png_only:  # the array, up to date, was kept
+                pngs = ", ".join(
+                    display_path(p) for p in result.outputs if p.suffix == ".png"
+                )
+                self.echo(f"wrote {pngs} (its array was up to date)")
+            else:
+                outputs = ", ".join(display_path(p) for p in result.outputs)
+                self.echo(f"wrote {outputs}")
 
     def finished(self, report: Report) -> None:
         """Close the bar; print the removed and stale outputs, and the summary."""
