@@ -554,8 +554,8 @@ class _Run:
         build = self.build
         for chunk in _chunks(_known_results(the_plan)):
             with interrupts.deferred():  # one hold per chunk, not per file
-                for result in chunk:
-                    self.record(result)
+                for result, source in chunk:
+                    self.record(result, source=source)
         flips = itertools.chain(build.flips, itertools.repeat(0))  # one per job
         with collector_paused():  # a list a chunk: the plan is not looked at again
             for jobs in _chunks(build.up_to_date):
@@ -663,18 +663,33 @@ class _Run:
             report.warnings.append(manifest.journal_error)
 
     # ------------------------------------------------------------ results
-    def entry_of(self, result: Result, job: Job | None) -> dict[str, object]:
+    def entry_of(
+        self, result: Result, job: Job | None, source: str | None = None
+    ) -> dict[str, object]:
         stamp = self.build.stamp(job) if job is not None else None
         return _entry(
-            result, job, self.manifest, self.fingerprint, stamp, changed=self.changed
+            result,
+            job,
+            self.manifest,
+            self.fingerprint,
+            stamp,
+            changed=self.changed,
+            source=source,
         )
 
     def record(
-        self, result: Result, job: Job | None = None, task: Task | None = None
+        self,
+        result: Result,
+        job: Job | None = None,
+        task: Task | None = None,
+        *,
+        source: str | None = None,
     ) -> None:
         """Count ``result`` and record it in the manifest; tell ``on_result``.
 
-        ``task``, whose outcome it is, is settled with it.
+        ``task``, whose outcome it is, is settled with it. ``source``: the
+        path relative to SRC of an input with no job (passed over, or failed
+        before any work).
         """
         # Counted, recorded and settled together, or not at all (on Ctrl-C).
         with interrupts.deferred():
@@ -689,7 +704,7 @@ class _Run:
                     build=self.build,
                     params=self.params,
                 )
-            entry = self.entry_of(result, job)
+            entry = self.entry_of(result, job, source)
             if entry.get("png") and result.status is Status.WRITTEN:
                 entry["render"] = self.drawn_as
             # An up-to-date entry is the manifest's own, with a new status:
@@ -932,12 +947,17 @@ def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
         yield chunk
 
 
-def _known_results(the_plan: Plan) -> Iterator[Result]:
-    """Yield the results known from discovery: skipped, failed."""
+def _known_results(the_plan: Plan) -> Iterator[tuple[Result, str | None]]:
+    """Yield the results known from discovery (skipped, failed).
+
+    Each with its path relative to SRC, where known.
+    """
     for skipped in the_plan.skipped:
-        yield Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason)
+        result = Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason)
+        yield result, skipped.rel
     for problem in the_plan.problems:
-        yield Result(src=problem.path, status=Status.FAILED, reason=problem.reason)
+        result = Result(src=problem.path, status=Status.FAILED, reason=problem.reason)
+        yield result, problem.rel
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
@@ -982,16 +1002,19 @@ def _entry(
     input_stamp: list[int] | None,
     *,
     changed: dict[str, object] | None = None,
+    source: str | None = None,
 ) -> dict[str, object]:
     """Return the manifest line for ``result``.
 
     ``fingerprint`` is the settings' fingerprint; ``changed`` the settings that
-    differ from the defaults (:meth:`MelParams.changed`).
+    differ from the defaults (:meth:`MelParams.changed`). ``source`` is the
+    path relative to SRC of an input without ``job``, where known.
     """
     if job is None:
         key = f"src:{os.fsdecode(result.src)}"
         return {
             "key": key,
+            **({"source": source} if source is not None else {}),
             "source_path": os.fsdecode(result.src),
             "source_abs": os.path.abspath(os.fsdecode(result.src)),
             "status": result.status.value,
