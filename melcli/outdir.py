@@ -226,16 +226,50 @@ def read_regular(path: Path) -> bytes | None:
         return f.read()
 
 
-def _has_hole(fd: int, size: int) -> bool:
-    """Whether the file ``fd`` has a hole before its end (False where unknown)."""
-    if not size or not hasattr(os, "SEEK_HOLE"):
+def _has_hole(fd: int, size: int, start: int = 0) -> bool:
+    """Whether the file ``fd`` has a hole between ``start`` and ``size``.
+
+    False where unknown. The file's position is left where it was.
+    """
+    if size <= start or not hasattr(os, "SEEK_HOLE"):
         return False
+    at = os.lseek(fd, 0, os.SEEK_CUR)
     try:
-        return os.lseek(fd, 0, os.SEEK_HOLE) < size
+        return os.lseek(fd, start, os.SEEK_HOLE) < size
     except OSError:  # not supported here: no hole known
         return False
     finally:
-        os.lseek(fd, 0, os.SEEK_SET)
+        os.lseek(fd, at, os.SEEK_SET)
+
+
+def check_not_sparse(fd: int, nbytes: int, start: int) -> None:
+    """Refuse ``nbytes`` of array data at ``start`` in ``fd`` that hold a hole.
+
+    An array read from OUT is untrusted: a crafted header can claim
+    terabytes that a sparse file holds in no block on disk, and reading them
+    would take hours. melcli writes every byte of its arrays, so one of more
+    than :data:`_READ_WHOLE` bytes (read by mapping it) with a hole is not
+    read. (A smaller one is read whole, as any: a file system that makes
+    holes of zeros, such as ZFS with compression, may hold a silent input's
+    array so.)
+
+    Raises
+    ------
+    ValueError
+        Saying that the file is sparse and how much it claims.
+    """
+    if nbytes > _READ_WHOLE and _has_hole(fd, start + nbytes, start):
+        raise ValueError(
+            f"a sparse file (with holes) claiming an array of {_size(nbytes)}: "
+            "not read (melcli writes every byte of its arrays)"
+        )
+
+
+def _size(nbytes: int) -> str:
+    """``4.3 GB``, ``17 MB``: a size for a message."""
+    if nbytes >= 10**9:
+        return f"{nbytes / 1e9:.1f} GB"
+    return f"{nbytes / 1e6:.0f} MB"
 
 
 def npy_header(f: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
@@ -284,8 +318,9 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
     OSError
         If the file cannot be opened, or is not a regular file.
     ValueError
-        If it is not an ``.npy`` file, holds Python objects, or its size
-        disagrees with its header; the message says which.
+        If it is not an ``.npy`` file, holds Python objects, its size
+        disagrees with its header, or it is large and sparse
+        (:func:`check_not_sparse`); the message says which.
     """
     import numpy as np
 
@@ -301,6 +336,7 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
                 f"a file of {st.st_size} bytes cannot hold the "
                 f"{tuple(shape)} {dtype} array its header announces"
             )
+        check_not_sparse(fd, nbytes, data)
         order: Literal["C", "F"] = "F" if fortran else "C"
         array: np.ndarray
         if nbytes <= _READ_WHOLE:  # small: one read costs less than a mapping

@@ -48,7 +48,7 @@ from .. import interrupts, segment
 from ..discover import Job, Task
 from ..errors import describe_exception, os_reason
 from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
-from ..outdir import OutDir, file_kind, npy_header
+from ..outdir import OutDir, check_not_sparse, file_kind, npy_header
 from ..params import MelParams
 from ..report import Result, Status
 from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
@@ -451,8 +451,9 @@ def read_npy(member: Slice) -> np.ndarray:
     Raises
     ------
     ValueError
-        If the member is not an ``.npy`` file, holds Python objects, or its
-        size disagrees with its header.
+        If the member is not an ``.npy`` file, holds Python objects, its
+        size disagrees with its header, or it is large and holds a hole
+        (:func:`melcli.outdir.check_not_sparse`).
     """
     import numpy as np
 
@@ -471,10 +472,11 @@ def read_npy(member: Slice) -> np.ndarray:
         f.seek(member.offset)
         shape, fortran, dtype, nbytes = npy_header(f)
         data = f.tell()
-    if data - member.offset + nbytes != member.size:
-        raise ValueError(
-            f"member of {member.size} bytes does not hold a {shape} {dtype} array"
-        )
+        if data - member.offset + nbytes != member.size:
+            raise ValueError(
+                f"member of {member.size} bytes does not hold a {shape} {dtype} array"
+            )
+        check_not_sparse(fd, nbytes, data)
     if nbytes == 0:
         return np.empty(shape, dtype=dtype)
     mapped: np.ndarray = np.memmap(
