@@ -87,6 +87,8 @@ class OutDir:
         self._prefix = os.path.join(os.fspath(out), "")
         self._real: str | None = None
         self._folders: dict[str, str | None] = {}
+        #: Files :meth:`remove` could not delete, and why (for the run to say).
+        self.failures: list[tuple[Path, str]] = []
 
     def folder_problem(self, folder: str) -> str | None:
         """Say why ``folder`` is not inside OUT, or return None if it is.
@@ -153,9 +155,20 @@ class OutDir:
 
         Names not inside OUT, and folders, are left alone; a symbolic link is
         removed itself (its target is not touched). :meth:`removable` says
-        which, deleting nothing.
+        which, deleting nothing. A file that cannot be deleted (a folder of
+        OUT not writable) is noted in :attr:`failures`, and the rest go on.
         """
-        return remove_files(self.removable(names))
+        removed = []
+        for path in self.removable(names):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                self.failures.append((path, os_reason(exc)))
+                continue
+            removed.append(path)
+        return removed
 
     def removable(self, names: Iterable[object]) -> list[Path]:
         """Return the files :meth:`remove` would delete of ``names`` (``--dry-run``).

@@ -14,7 +14,6 @@ import soundfile as sf
 from click.testing import Result
 from conftest import invoke, tone
 
-from melcli import outdir
 from melcli.manifest import MANIFEST_NAME
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -44,17 +43,17 @@ def test_an_interrupted_prune_says_what_it_had_deleted(
     assert mel(src, out, "--png").exit_code == 0
     for name in "abcd":
         (src / "dogs" / f"{name}.wav").unlink()
-    removing = outdir.remove_files
+    unlink = Path.unlink
     calls = []
 
-    def ctrl_c_on_the_second(paths: Any) -> list[Path]:
+    def ctrl_c_on_the_second(path: Path, missing_ok: bool = False) -> None:
         # A real SIGINT, while the second input's files are being deleted.
-        calls.append(1)
-        if len(calls) == 2:
+        calls.append(path)
+        if len(calls) == 3:
             os.kill(os.getpid(), signal.SIGINT)
-        return removing(paths)
+        unlink(path, missing_ok)
 
-    monkeypatch.setattr(outdir, "remove_files", ctrl_c_on_the_second)
+    monkeypatch.setattr(Path, "unlink", ctrl_c_on_the_second)
     result = mel(src, out, "--prune", "-v")
 
     assert result.exit_code == 130
@@ -72,7 +71,8 @@ def test_an_interrupted_prune_says_what_it_had_deleted(
     keys = {e["key"] for e in entries(out)}
     assert keys == {"dogs/c.npy", "dogs/d.npy", "dogs/keep.npy"}
 
-    monkeypatch.setattr(outdir, "remove_files", removing)
+    assert calls[2] == out / "dogs" / "b.npy"
+    monkeypatch.setattr(Path, "unlink", unlink)
     again = mel(src, out, "--prune", "--json")
     assert again.exit_code == 0, again.stderr
     summary = json.loads(again.stdout)
@@ -159,3 +159,32 @@ def test_a_dry_run_says_exactly_what_the_prune_deletes(
     assert (victim / "v.npy").read_bytes() == b"victim"
     assert (out / "dir.npy").is_dir()
     assert not (out / "dogs" / "x.npy").exists()
+
+
+def test_a_file_the_prune_cannot_delete_is_an_error_and_stays_recorded(
+    src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A folder of OUT that is not writable (root can write any: simulated).
+    out = tmp_path / "out"
+    assert mel(src, out, "--png").exit_code == 0
+    (src / "dogs" / "a.wav").unlink()
+    unlink = Path.unlink
+
+    def refused(path: Path, missing_ok: bool = False) -> None:
+        if path.name == "a.npy":
+            raise PermissionError(13, "Permission denied", str(path))
+        unlink(path, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    result = mel(src, out, "--prune", "-v")
+
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert f"removed stale {out / 'dogs' / 'a.png'}" in lines
+    assert f"error: cannot delete {out / 'dogs' / 'a.npy'}: permission denied" in lines
+    assert "dogs/a.npy" in {e["key"] for e in entries(out)}  # tried again next time
+    monkeypatch.setattr(Path, "unlink", unlink)
+    again = mel(src, out, "--prune")
+    assert again.exit_code == 0, again.stderr
+    assert not (out / "dogs" / "a.npy").exists()
+    assert "dogs/a.npy" not in {e["key"] for e in entries(out)}
