@@ -406,8 +406,11 @@ def print_dry_run(
     if as_json:
         click.echo(json.dumps(plan.to_json(), ensure_ascii=True))
     if not quiet:
-        click.echo(
-            f"{len(plan.builds)} to build, {plan.up_to_date} up to date "
-            "(dry run: nothing written).",
-            err=True,
-        )
+        parts = [f"{len(plan.builds)} to build", f"{plan.up_to_date} up to date"]
+        if deleted := len(plan.pruned) + len(plan.deletes):  # as the run says it
+            parts.append(f"{plural(deleted, 'file')} to delete")
+        elif plan.stale:
+            parts.append(
+                f"{plural(len(plan.stale), 'stale output')} (--prune removes them)"
+            )
+        click.echo(f"{', '.join(parts)} (dry run: nothing written).", err=True)
