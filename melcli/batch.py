@@ -654,6 +654,7 @@ class _Run:
             report.errors.append(f"{lost.src}: {reason}")  # told written before
         for storage in self.storages.values():
             storage.tidy(manifest)
+        report.warnings.extend(self.writer.notes)
         for path, why in manifest.outdir.failures:  # kept, and in the manifest
             report.errors.append(f"cannot delete {os.fsdecode(path)}: {why}")
         report.elapsed = time.perf_counter() - self.started

@@ -271,11 +271,19 @@ def check_not_sparse(fd: int, nbytes: int, start: int) -> None:
     ValueError
         Saying that the file is sparse and how much it claims.
     """
-    if nbytes > _READ_WHOLE and _has_hole(fd, start + nbytes, start):
+    if sparse(fd, start, nbytes):
         raise ValueError(
             f"a sparse file (with holes) claiming an array of {_size(nbytes)}: "
             "not read (melcli writes every byte of its arrays)"
         )
+
+
+def sparse(fd: int, start: int, nbytes: int) -> bool:
+    """Whether ``nbytes`` at ``start`` in ``fd``, more than are read whole, hold a hole.
+
+    The rule of :func:`check_not_sparse`, for what is copied rather than read.
+    """
+    return nbytes > _READ_WHOLE and _has_hole(fd, start + nbytes, start)
 
 
 def _size(nbytes: int) -> str:

@@ -62,10 +62,13 @@ class Writer(Protocol):
     lost : list of (Result, str)
         Results :meth:`store` returned as kept whose output was lost after
         (a shard that could not be written), each with the reason.
+    notes : list of str
+        Warnings about the run (a sample not copied from a crafted shard).
     """
 
     records_later: bool
     lost: list[tuple[Result, str]]
+    notes: list[str]
 
     def stage(self, task: Task) -> Task:
         """Return ``task`` with its outputs where the worker should write them."""

@@ -31,6 +31,7 @@ class FileWriter:
         self.manifest = manifest
         self.params = params
         self.lost: list[tuple[Result, str]] = []  # a file in place stays
+        self.notes: list[str] = []
 
     def stage(self, task: Task) -> Task:
         """Return ``task``: its worker writes its outputs where they belong."""
