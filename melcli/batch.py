@@ -24,6 +24,7 @@ from . import interrupts, segment
 from .discover import Job, Plan, Task, collector_paused
 from .errors import MelcliError, describe_exception
 from .manifest import Entry, Manifest, file_stamp, relative_key, versions
+from .outdir import OutDir
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import Runner
@@ -346,6 +347,14 @@ def other_settings_warning(count: int, out: Path) -> str:
     )
 
 
+def refused_lines(outdir: OutDir) -> list[str]:
+    """Say which files were not deleted because their folder leads out of OUT."""
+    return [
+        f"{outdir.out / name}: not deleted: {why}"
+        for name, why in sorted(outdir.refused.items())
+    ]
+
+
 def _prune(manifest: Manifest, key: str) -> list[Path]:
     """Forget ``key`` and delete its outputs; return how to show them.
 
@@ -655,6 +664,7 @@ class _Run:
         for storage in self.storages.values():
             storage.tidy(manifest)
         report.warnings.extend(self.writer.notes)
+        report.warnings.extend(refused_lines(manifest.outdir))
         for path, why in manifest.outdir.failures:  # kept, and in the manifest
             report.errors.append(f"cannot delete {os.fsdecode(path)}: {why}")
         report.elapsed = time.perf_counter() - self.started

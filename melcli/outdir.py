@@ -89,6 +89,9 @@ class OutDir:
         self._folders: dict[str, str | None] = {}
         #: Files :meth:`remove` could not delete, and why (for the run to say).
         self.failures: list[tuple[Path, str]] = []
+        #: Files :meth:`removable` left alone, their folder leading out of OUT,
+        #: and why (for the run, or the dry run, to say).
+        self.refused: dict[str, str] = {}
 
     def folder_problem(self, folder: str) -> str | None:
         """Say why ``folder`` is not inside OUT, or return None if it is.
@@ -173,12 +176,17 @@ class OutDir:
     def removable(self, names: Iterable[object]) -> list[Path]:
         """Return the files :meth:`remove` would delete of ``names`` (``--dry-run``).
 
-        Those that exist, inside OUT, and are not folders.
+        Those that exist, inside OUT, and are not folders; those whose folder
+        leads out of OUT are noted in :attr:`refused`.
         """
         paths = []
         for name in names:
             path = self.path(name)
             if path is None:
+                if safe_name(name):  # its folder leads outside: say so
+                    assert isinstance(name, str)
+                    folder = name.rpartition("/")[0]
+                    self.refused[name] = self.folder_problem(folder) or ""
                 continue
             try:
                 if stat.S_ISDIR(os.lstat(path).st_mode):

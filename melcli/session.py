@@ -33,6 +33,7 @@ from .batch import (
     RunInterrupted,
     decide,
     other_settings_warning,
+    refused_lines,
     run_plan,
     taken_over_warning,
 )
@@ -605,6 +606,7 @@ def dry_run(
         elif build.other_settings:
             count = len(build.other_settings)
             found.warnings.append(other_settings_warning(count, out))
+        found.warnings.extend(refused_lines(manifest.outdir))  # as the run says
         if build.taken_over:
             found.warnings.append(taken_over_warning(build.taken_over, out))
     return found

@@ -157,6 +157,13 @@ def test_a_dry_run_says_exactly_what_the_prune_deletes(
         *(f"would delete {p}: its input is gone" for p in gone_inputs),
         *(f"would delete {p}: made with other settings" for p in other),
     ]
+    refused = (
+        f"warning: {out / 'link' / 'v.npy'}: not deleted: {out / 'link'} leads "
+        f"outside the output folder (a symbolic link, to {victim}); melcli writes "
+        "only inside OUT"
+    )
+    assert refused in dry.stderr.splitlines()  # said by both
+    assert refused in real.stderr.splitlines()
     removed = [x for x in real.stderr.splitlines() if x.startswith("removed")]
     assert removed == [f"removed stale {p}" for p in (*gone_inputs, *other)]
     assert (victim / "v.npy").read_bytes() == b"victim"
