@@ -24,6 +24,7 @@ from . import interrupts, segment
 from .discover import Job, Plan, Task, collector_paused
 from .errors import MelcliError, describe_exception
 from .manifest import Entry, Manifest, file_stamp, relative_key, versions
+from .outdir import OutDir
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import Runner
@@ -346,6 +347,14 @@ def other_settings_warning(count: int, out: Path) -> str:
     )
 
 
+def refused_lines(outdir: OutDir) -> list[str]:
+    """Say which files were not deleted because their folder leads out of OUT."""
+    return [
+        f"{outdir.out / name}: not deleted: {why}"
+        for name, why in sorted(outdir.refused.items())
+    ]
+
+
 def _prune(manifest: Manifest, key: str) -> list[Path]:
     """Forget ``key`` and delete its outputs; return how to show them.
 
@@ -424,7 +433,6 @@ def run_plan(
         storage=storage or storage_for("npy"),
         render=render,
     )
-    run.settle_stale(prune=prune)
     return run.execute(the_plan, runner, prune=prune, fail_fast=fail_fast)
 
 
@@ -488,32 +496,44 @@ class _Run:
             if not manifest.entries[key].get("stamps"):
                 manifest.forget(key)  # nothing on disk: just forget the input
             elif prune:
-                report.prune(_prune(manifest, key))
+                self.prune(key)
             else:
                 entry = manifest.entries[key]
                 report.stale.append(storage_of(entry).shown(manifest, key))
         if prune:
             for key in self.build.other_settings:
-                report.prune(_prune(manifest, key))
+                self.prune(key)
         elif self.build.other_settings:
             count = len(self.build.other_settings)
             report.warnings.append(other_settings_warning(count, manifest.out))
 
+    def prune(self, key: str) -> None:
+        """Delete the outputs of ``key`` and count them, or neither (on Ctrl-C).
+
+        So that an interrupted ``--prune`` says what it had deleted.
+        """
+        with interrupts.deferred():
+            self.report.prune(_prune(self.manifest, key))
+
     def execute(
         self, the_plan: Plan, runner: Runner, *, prune: bool, fail_fast: bool
     ) -> Report:
-        """Record what is known, run the tasks, then finish whatever happens."""
-        # From now on, a killed run leaves its journal behind, and an
-        # interrupted one commits the manifest. (Until now nothing was written,
-        # only stale outputs pruned, which the next run prunes again: a signal
-        # while planning leaves no journal to recover from.) A run with no
-        # task writes no file but the manifest: its journal is opened only if
-        # it records something worth journaling, so a no-op writes nothing.
-        if self.build.tasks:
-            self.manifest.begin()
+        """Settle the stale, record what is known, run the tasks, then finish.
+
+        Whatever happens: an interrupted run (during ``--prune`` too) commits
+        the manifest and reports what it did.
+        """
+        # From now on, a killed run leaves its journal behind. (Until then,
+        # nothing but stale outputs pruned, which the next run prunes again: a
+        # signal while planning leaves no journal to recover from.) A run with
+        # no task writes no file but the manifest: its journal is opened only
+        # if it records something worth journaling, so a no-op writes nothing.
         outcomes: Iterator[tuple[Task, Result | BaseException]] | None = None
         try:
             try:
+                self.settle_stale(prune=prune)
+                if self.build.tasks:
+                    self.manifest.begin()
                 self.record_known(the_plan)
                 outcomes = self.run_tasks(runner)
                 for task, outcome in outcomes:
@@ -543,8 +563,8 @@ class _Run:
         build = self.build
         for chunk in _chunks(_known_results(the_plan)):
             with interrupts.deferred():  # one hold per chunk, not per file
-                for result in chunk:
-                    self.record(result)
+                for result, source in chunk:
+                    self.record(result, source=source)
         flips = itertools.chain(build.flips, itertools.repeat(0))  # one per job
         with collector_paused():  # a list a chunk: the plan is not looked at again
             for jobs in _chunks(build.up_to_date):
@@ -643,6 +663,10 @@ class _Run:
             report.errors.append(f"{lost.src}: {reason}")  # told written before
         for storage in self.storages.values():
             storage.tidy(manifest)
+        report.warnings.extend(self.writer.notes)
+        report.warnings.extend(refused_lines(manifest.outdir))
+        for path, why in manifest.outdir.failures:  # kept, and in the manifest
+            report.errors.append(f"cannot delete {os.fsdecode(path)}: {why}")
         report.elapsed = time.perf_counter() - self.started
         try:
             manifest.commit()
@@ -652,18 +676,33 @@ class _Run:
             report.warnings.append(manifest.journal_error)
 
     # ------------------------------------------------------------ results
-    def entry_of(self, result: Result, job: Job | None) -> dict[str, object]:
+    def entry_of(
+        self, result: Result, job: Job | None, source: str | None = None
+    ) -> dict[str, object]:
         stamp = self.build.stamp(job) if job is not None else None
         return _entry(
-            result, job, self.manifest, self.fingerprint, stamp, changed=self.changed
+            result,
+            job,
+            self.manifest,
+            self.fingerprint,
+            stamp,
+            changed=self.changed,
+            source=source,
         )
 
     def record(
-        self, result: Result, job: Job | None = None, task: Task | None = None
+        self,
+        result: Result,
+        job: Job | None = None,
+        task: Task | None = None,
+        *,
+        source: str | None = None,
     ) -> None:
         """Count ``result`` and record it in the manifest; tell ``on_result``.
 
-        ``task``, whose outcome it is, is settled with it.
+        ``task``, whose outcome it is, is settled with it. ``source``: the
+        path relative to SRC of an input with no job (passed over, or failed
+        before any work).
         """
         # Counted, recorded and settled together, or not at all (on Ctrl-C).
         with interrupts.deferred():
@@ -678,7 +717,7 @@ class _Run:
                     build=self.build,
                     params=self.params,
                 )
-            entry = self.entry_of(result, job)
+            entry = self.entry_of(result, job, source)
             if entry.get("png") and result.status is Status.WRITTEN:
                 entry["render"] = self.drawn_as
             # An up-to-date entry is the manifest's own, with a new status:
@@ -921,12 +960,17 @@ def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
         yield chunk
 
 
-def _known_results(the_plan: Plan) -> Iterator[Result]:
-    """Yield the results known from discovery: skipped, failed."""
+def _known_results(the_plan: Plan) -> Iterator[tuple[Result, str | None]]:
+    """Yield the results known from discovery (skipped, failed).
+
+    Each with its path relative to SRC, where known.
+    """
     for skipped in the_plan.skipped:
-        yield Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason)
+        result = Result(src=skipped.path, status=Status.SKIPPED, reason=skipped.reason)
+        yield result, skipped.rel
     for problem in the_plan.problems:
-        yield Result(src=problem.path, status=Status.FAILED, reason=problem.reason)
+        result = Result(src=problem.path, status=Status.FAILED, reason=problem.reason)
+        yield result, problem.rel
 
 
 def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
@@ -945,13 +989,21 @@ def _up_to_date_result(job: Job, manifest: Manifest) -> Result:
 
 
 def _with_npy(result: Result, job: Job, manifest: Manifest) -> Result:
-    """Complete a PNG-only result with its (unchanged) array's facts."""
+    """Complete a PNG-only result with its (unchanged) array's facts.
+
+    Its outputs name the array, kept as it is (the manifest records it), and
+    ``png_only`` says that only the PNG was written. A result whose array was
+    made again (the one in OUT was not this run's) is returned as it is.
+    """
+    if job.npy in result.outputs:
+        return result
     previous = _up_to_date_result(job, manifest)
     return dataclasses.replace(
         previous,
         status=Status.WRITTEN,
         warnings=result.warnings,
         outputs=(job.npy, *result.outputs),
+        png_only=True,
     )
 
 
@@ -963,16 +1015,19 @@ def _entry(
     input_stamp: list[int] | None,
     *,
     changed: dict[str, object] | None = None,
+    source: str | None = None,
 ) -> dict[str, object]:
     """Return the manifest line for ``result``.
 
     ``fingerprint`` is the settings' fingerprint; ``changed`` the settings that
-    differ from the defaults (:meth:`MelParams.changed`).
+    differ from the defaults (:meth:`MelParams.changed`). ``source`` is the
+    path relative to SRC of an input without ``job``, where known.
     """
     if job is None:
         key = f"src:{os.fsdecode(result.src)}"
         return {
             "key": key,
+            **({"source": source} if source is not None else {}),
             "source_path": os.fsdecode(result.src),
             "source_abs": os.path.abspath(os.fsdecode(result.src)),
             "status": result.status.value,

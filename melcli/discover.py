@@ -216,18 +216,27 @@ class Task:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A path that is not processed, and why (shown under ``--verbose``)."""
+    """A path that is not processed, and why (shown under ``--verbose``).
+
+    ``rel`` is its path relative to its SRC, as a job's (None where there is
+    none: a SRC folder itself).
+    """
 
     path: Path
     reason: str
+    rel: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A path that fails before any work: unreadable folder, output collision."""
+    """A path that fails before any work: unreadable folder, output collision.
+
+    ``rel`` is its path relative to its SRC, as a job's, where known.
+    """
 
     path: Path
     reason: str
+    rel: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -356,12 +365,12 @@ def _find(
                     files = [
                         f
                         for f in files
-                        if keep(f[1][at:], f[0], include, exclude, found)
+                        if keep(f[1][at:], f[0], include, exclude, found, f[1])
                     ]
                 yield files, given
         else:
             name = os.path.basename(src)
-            if keep(name, src, include, exclude, found):
+            if keep(name, src, include, exclude, found, name):
                 yield [_job(src, name, out_dir, png)], None
 
 
@@ -400,25 +409,38 @@ def _refuse_nested(
 
 
 def keep(
-    rel: str, path: str, include: Sequence[str], exclude: Sequence[str], found: Found
+    rel: str,
+    path: str,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    found: Found,
+    source: str | None = None,
 ) -> bool:
-    """Return whether ``include``/``exclude`` take ``rel``; note why not if not."""
+    """Return whether ``include``/``exclude`` take ``rel``; note why not if not.
+
+    ``source`` is the path relative to SRC its job records (default ``rel``).
+    """
     if not include and not exclude:
         return True
-    passed_over = _passed_over(rel, path, include, exclude)
+    passed_over = _passed_over(rel, path, include, exclude, source)
     if passed_over is not None:
         found.skipped.append(passed_over)
     return passed_over is None
 
 
 def _passed_over(
-    rel: str, path: str | Path, include: Sequence[str], exclude: Sequence[str]
+    rel: str,
+    path: str | Path,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    source: str | None = None,
 ) -> Skipped | None:
     """Return why ``include``/``exclude`` pass over ``rel``, or None to take it."""
+    source = rel if source is None else source
     if include and not any(fnmatch.fnmatchcase(rel, p) for p in include):
-        return Skipped(Path(path), "does not match --include")
+        return Skipped(Path(path), "does not match --include", source)
     if any(fnmatch.fnmatchcase(rel, p) for p in exclude):
-        return Skipped(Path(path), "matches --exclude")
+        return Skipped(Path(path), "matches --exclude", source)
     return None
 
 
@@ -519,7 +541,9 @@ def plan(
         result.skipped.extend(listed.skipped)
         result.problems.extend(listed.problems)
         for item in listed.files:
-            passed_over = _passed_over(item.rel, item.path, include, exclude)
+            passed_over = _passed_over(
+                item.rel, item.path, include, exclude, _posix(item.rel)
+            )
             if passed_over is not None:
                 result.skipped.append(passed_over)
             else:
@@ -583,6 +607,7 @@ def _drop_reserved(
                     f"its output would be inside {Path(out_dir, top)}, a name melcli "
                     "keeps for its own files in OUT: rename the folder, or leave "
                     f"it out with --exclude '{top}/*'",
+                    job.rel,
                 )
             )
         else:
@@ -719,27 +744,28 @@ class _Walk:
         for name in names:
             path = base + name
             if name[0] == ".":
-                result.skipped.append(Skipped(Path(path), "hidden"))
+                result.skipped.append(Skipped(Path(path), "hidden", rel_base + name))
                 continue
             try:
                 st = os_stat(name, dir_fd=fd) if fd >= 0 else os_stat(path)
             except OSError as exc:
+                rel = rel_base + name
                 if exc.errno == errno.ELOOP:  # links that lead to each other
-                    result.skipped.append(Skipped(Path(path), "symlink loop"))
+                    result.skipped.append(Skipped(Path(path), "symlink loop", rel))
                 elif _is_symlink(path):
-                    result.skipped.append(Skipped(Path(path), "dangling symlink"))
+                    result.skipped.append(Skipped(Path(path), "dangling symlink", rel))
                 else:  # a path longer than PATH_MAX, an I/O error...
                     reason = os_reason(exc)
                     result.problems.append(
-                        Problem(Path(path), f"cannot stat: {reason}")
+                        Problem(Path(path), f"cannot stat: {reason}", rel)
                     )
                 continue
             if is_dir(st.st_mode):
-                real = os.path.realpath(path)
+                real, rel = os.path.realpath(path), rel_base + name
                 if real == out_real:
-                    result.skipped.append(Skipped(Path(path), "output folder"))
+                    result.skipped.append(Skipped(Path(path), "output folder", rel))
                 elif real in ancestors:
-                    result.skipped.append(Skipped(Path(path), "symlink loop"))
+                    result.skipped.append(Skipped(Path(path), "symlink loop", rel))
                 else:
                     if hits:
                         yield hits
@@ -749,7 +775,9 @@ class _Walk:
                 continue
             dot = name.rfind(".")
             if not (0 < dot < len(name) - 1 and name[dot + 1 :].lower() in exts):
-                result.skipped.append(Skipped(Path(path), "not an audio extension"))
+                result.skipped.append(
+                    Skipped(Path(path), "not an audio extension", rel_base + name)
+                )
             else:  # its job, as _job makes it (inlined: a call less per file)
                 stem = out_base + name[:dot]
                 drawn = f"{stem}.png" if png else None
@@ -891,7 +919,7 @@ def _drop_collisions(
         return candidates
     for job in candidates:
         if job in bad:
-            result.problems.append(Problem(job.src, bad[job]))
+            result.problems.append(Problem(job.src, bad[job], job.rel))
     return [j for j in candidates if j not in bad]
 
 

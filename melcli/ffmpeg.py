@@ -78,22 +78,24 @@ def probe(
     AudioError
         If ffprobe is missing, fails, times out, or finds no audio stream.
     """
-    result = _run(
-        [
-            _tool("ffprobe", what),
-            "-v",
-            "error",
-            "-select_streams",
-            "a:0",
-            "-show_entries",
-            "stream=codec_name,sample_rate,channels,duration:format=format_name",
-            "-of",
-            "json",
-            os.fsdecode(path),
-        ],
-        timeout=timeout,
-        stdout=subprocess.PIPE,
-    )
+    command = [
+        _tool("ffprobe", what),
+        "-v",
+        "error",
+        "-select_streams",
+        "a:0",
+        "-show_entries",
+        "stream=codec_name,sample_rate,channels,duration:format=format_name",
+        "-of",
+        "json",
+        os.fsdecode(path),
+    ]
+    try:
+        result = _run(command, timeout=timeout, stdout=subprocess.PIPE)
+    except _Failed as exc:  # it starts like MP4 or ADTS (or is FLAC): damaged
+        raise AudioError(
+            f"corrupt or truncated: ffprobe cannot read it ({exc.detail})"
+        ) from None
     try:
         data = json.loads(result.stdout)
         stream = data["streams"][0]
@@ -136,30 +138,34 @@ def decode(
     """
     stream = probe(path, timeout=timeout, what=what)
     with tempfile.TemporaryFile() as raw:
-        _run(
-            [
-                _tool("ffmpeg", what),
-                "-nostdin",
-                "-v",
-                "error",
-                "-xerror",
-                "-i",
-                os.fsdecode(path),
-                "-map",
-                "0:a:0",
-                "-ac",
-                str(stream.channels),
-                "-ar",
-                str(stream.samplerate),
-                "-f",
-                "f32le",
-                "-c:a",
-                "pcm_f32le",
-                "-",
-            ],
-            timeout=timeout,
-            stdout=raw,
-        )
+        try:
+            _run(
+                [
+                    _tool("ffmpeg", what),
+                    "-nostdin",
+                    "-v",
+                    "error",
+                    "-xerror",
+                    "-i",
+                    os.fsdecode(path),
+                    "-map",
+                    "0:a:0",
+                    "-ac",
+                    str(stream.channels),
+                    "-ar",
+                    str(stream.samplerate),
+                    "-f",
+                    "f32le",
+                    "-c:a",
+                    "pcm_f32le",
+                    "-",
+                ],
+                timeout=timeout,
+                stdout=raw,
+            )
+        except _Failed as exc:  # -xerror: it stopped at the first bad frame
+            written = os.fstat(raw.fileno()).st_size
+            raise AudioError(_stopped(stream, written, exc.detail)) from None
         raw.seek(0)
         with sf.SoundFile(
             raw,
@@ -179,10 +185,41 @@ def _tool(name: str, what: str) -> str:
     return found
 
 
+def _stopped(stream: Stream, decoded_bytes: int, detail: str) -> str:
+    """Say that a stream was cut short or damaged, where decoding stopped, and why.
+
+    ``decoded_bytes`` of 32-bit float samples came before ffmpeg stopped; an
+    MP4 says how long it is (ADTS gives only a guess, a FLAC of unknown
+    length nothing), as libsndfile's files do in the same message.
+    """
+    decoded = decoded_bytes / (4 * stream.channels) / stream.samplerate
+    total = stream.frames / stream.samplerate if stream.format == "MP4" else 0
+    of = f" of {total:.2f} s" if total > 0 else ""
+    return (
+        f"corrupt or truncated: decoding stopped at {decoded:.2f} s{of} "
+        f"(ffmpeg: {detail})"
+    )
+
+
+class _Failed(AudioError):
+    """An ffmpeg tool ran and reported an error about the file (``detail``)."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"cannot decode ({name}): {detail}")
+        self.detail = detail
+
+
 def _run(
     command: list[str], *, timeout: float, stdout: int | IO[bytes]
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run an ffmpeg tool; turn its failure into one line naming the cause."""
+    """Run an ffmpeg tool; turn its failure into one line naming the cause.
+
+    Raises
+    ------
+    AudioError
+        If it cannot run or times out; :class:`_Failed` if it reports an
+        error about the file.
+    """
     name = os.path.basename(command[0])
     try:
         result = subprocess.run(
@@ -203,10 +240,13 @@ def _run(
         if line.strip()
     ]
     if result.returncode != 0 or errors:
-        detail = (
-            _last_words(errors[-1]) if errors else f"exit status {result.returncode}"
-        )
-        raise AudioError(f"cannot decode ({name}): {detail}")
+        # The first line says what went wrong, the last what it led to
+        # ("invalid residual; decode_frame() failed").
+        detail = f"exit status {result.returncode}"
+        if errors:
+            said = (_last_words(line) for line in (errors[0], errors[-1]))
+            detail = "; ".join(dict.fromkeys(said))
+        raise _Failed(name, detail)
     return result
 
 

@@ -107,7 +107,10 @@ class GalleryReport:
         Inputs shown as cards, failed and skipped inputs listed, groups, and
         data pages of cards.
     drawn, reused : int
-        Thumbnails drawn and waveforms read from sources by this build, and
+        Pictures (thumbnails of arrays) drawn by this build, and those kept
+        from an earlier one.
+    waves_read, waves_reused : int
+        Waveforms read from the sources by this build (``read_sources``), and
         those kept from an earlier one (waveforms the run recorded are in
         neither).
     from_run : int
@@ -129,6 +132,8 @@ class GalleryReport:
     pages: int = 0
     drawn: int = 0
     reused: int = 0
+    waves_read: int = 0
+    waves_reused: int = 0
     from_run: int = 0
     removed: int = 0
     notes: list[str] = field(default_factory=list)
@@ -238,6 +243,8 @@ def _build(
         waves.update(page.waves)
         report.drawn += page.drawn
         report.reused += page.reused
+        report.waves_read += page.waves_read
+        report.waves_reused += page.waves_reused
         report.unrecorded += page.unrecorded
         report.notes.extend(page.notes)
     blob = _script_json({"version": THUMB_VERSION, "waves": waves}).encode("ascii")
@@ -441,7 +448,7 @@ class _Maker:
         key = _digest("wave", THUMB_VERSION, source, stamp)
         wave = self.waves_before.get(key)
         if wave is not None:
-            self.done.reused += 1
+            self.done.waves_reused += 1
         else:
             try:
                 wave = _wave_data(source)
@@ -449,7 +456,7 @@ class _Maker:
                 reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
                 card.notes.append(f"no waveform: {reason or describe_exception(exc)}")
                 return
-            self.done.drawn += 1
+            self.done.waves_read += 1
         self.done.waves[key] = wave
         card.record["v"] = wave
 
@@ -512,6 +519,8 @@ class _PageDone:
     waves: dict[str, str] = field(default_factory=dict)
     drawn: int = 0
     reused: int = 0
+    waves_read: int = 0
+    waves_reused: int = 0
     unrecorded: int = 0
     notes: list[str] = field(default_factory=list)
 

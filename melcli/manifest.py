@@ -969,9 +969,16 @@ class Manifest:
             del self.entries[key]
 
     def prune(self, key: str) -> list[Path]:
-        """Delete the outputs of ``key`` and forget it; return what was removed."""
-        entry = self.entries.pop(key)
-        return self.outdir.remove(entry.get("stamps", {}))
+        """Delete the outputs of ``key`` and forget it; return what was removed.
+
+        If one cannot be deleted (:attr:`OutDir.failures` says why), ``key``
+        is kept: its outputs are still there, and the next run tries again.
+        """
+        failed = len(self.outdir.failures)
+        removed = self.outdir.remove(self.entries[key].get("stamps", {}))
+        if len(self.outdir.failures) == failed:
+            self.entries.pop(key)
+        return removed
 
 
 class _FolderOf:

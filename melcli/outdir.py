@@ -87,6 +87,11 @@ class OutDir:
         self._prefix = os.path.join(os.fspath(out), "")
         self._real: str | None = None
         self._folders: dict[str, str | None] = {}
+        #: Files :meth:`remove` could not delete, and why (for the run to say).
+        self.failures: list[tuple[Path, str]] = []
+        #: Files :meth:`removable` left alone, their folder leading out of OUT,
+        #: and why (for the run, or the dry run, to say).
+        self.refused: dict[str, str] = {}
 
     def folder_problem(self, folder: str) -> str | None:
         """Say why ``folder`` is not inside OUT, or return None if it is.
@@ -152,12 +157,36 @@ class OutDir:
         """Delete the files ``OUT/name`` of ``names``; return those removed.
 
         Names not inside OUT, and folders, are left alone; a symbolic link is
-        removed itself (its target is not touched).
+        removed itself (its target is not touched). :meth:`removable` says
+        which, deleting nothing. A file that cannot be deleted (a folder of
+        OUT not writable) is noted in :attr:`failures`, and the rest go on.
+        """
+        removed = []
+        for path in self.removable(names):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                self.failures.append((path, os_reason(exc)))
+                continue
+            removed.append(path)
+        return removed
+
+    def removable(self, names: Iterable[object]) -> list[Path]:
+        """Return the files :meth:`remove` would delete of ``names`` (``--dry-run``).
+
+        Those that exist, inside OUT, and are not folders; those whose folder
+        leads out of OUT are noted in :attr:`refused`.
         """
         paths = []
         for name in names:
             path = self.path(name)
             if path is None:
+                if safe_name(name):  # its folder leads outside: say so
+                    assert isinstance(name, str)
+                    folder = name.rpartition("/")[0]
+                    self.refused[name] = self.folder_problem(folder) or ""
                 continue
             try:
                 if stat.S_ISDIR(os.lstat(path).st_mode):
@@ -165,7 +194,7 @@ class OutDir:
             except OSError:
                 continue
             paths.append(path)
-        return remove_files(paths)
+        return paths
 
 
 def file_kind(mode: int) -> str:
@@ -218,16 +247,58 @@ def read_regular(path: Path) -> bytes | None:
         return f.read()
 
 
-def _has_hole(fd: int, size: int) -> bool:
-    """Whether the file ``fd`` has a hole before its end (False where unknown)."""
-    if not size or not hasattr(os, "SEEK_HOLE"):
+def _has_hole(fd: int, size: int, start: int = 0) -> bool:
+    """Whether the file ``fd`` has a hole between ``start`` and ``size``.
+
+    False where unknown. The file's position is left where it was.
+    """
+    if size <= start or not hasattr(os, "SEEK_HOLE"):
         return False
+    at = os.lseek(fd, 0, os.SEEK_CUR)
     try:
-        return os.lseek(fd, 0, os.SEEK_HOLE) < size
+        return os.lseek(fd, start, os.SEEK_HOLE) < size
     except OSError:  # not supported here: no hole known
         return False
     finally:
-        os.lseek(fd, 0, os.SEEK_SET)
+        os.lseek(fd, at, os.SEEK_SET)
+
+
+def check_not_sparse(fd: int, nbytes: int, start: int) -> None:
+    """Refuse ``nbytes`` of array data at ``start`` in ``fd`` that hold a hole.
+
+    An array read from OUT is untrusted: a crafted header can claim
+    terabytes that a sparse file holds in no block on disk, and reading them
+    would take hours. melcli writes every byte of its arrays, so one of more
+    than :data:`_READ_WHOLE` bytes (read by mapping it) with a hole is not
+    read. (A smaller one is read whole, as any: a file system that makes
+    holes of zeros, such as ZFS with compression, may hold a silent input's
+    array so.)
+
+    Raises
+    ------
+    ValueError
+        Saying that the file is sparse and how much it claims.
+    """
+    if sparse(fd, start, nbytes):
+        raise ValueError(
+            f"a sparse file (with holes) claiming an array of {_size(nbytes)}: "
+            "not read (melcli writes every byte of its arrays)"
+        )
+
+
+def sparse(fd: int, start: int, nbytes: int) -> bool:
+    """Whether ``nbytes`` at ``start`` in ``fd``, more than are read whole, hold a hole.
+
+    The rule of :func:`check_not_sparse`, for what is copied rather than read.
+    """
+    return nbytes > _READ_WHOLE and _has_hole(fd, start + nbytes, start)
+
+
+def _size(nbytes: int) -> str:
+    """``4.3 GB``, ``17 MB``: a size for a message."""
+    if nbytes >= 10**9:
+        return f"{nbytes / 1e9:.1f} GB"
+    return f"{nbytes / 1e6:.0f} MB"
 
 
 def npy_header(f: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
@@ -276,8 +347,9 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
     OSError
         If the file cannot be opened, or is not a regular file.
     ValueError
-        If it is not an ``.npy`` file, holds Python objects, or its size
-        disagrees with its header; the message says which.
+        If it is not an ``.npy`` file, holds Python objects, its size
+        disagrees with its header, or it is large and sparse
+        (:func:`check_not_sparse`); the message says which.
     """
     import numpy as np
 
@@ -293,6 +365,7 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
                 f"a file of {st.st_size} bytes cannot hold the "
                 f"{tuple(shape)} {dtype} array its header announces"
             )
+        check_not_sparse(fd, nbytes, data)
         order: Literal["C", "F"] = "F" if fortran else "C"
         array: np.ndarray
         if nbytes <= _READ_WHOLE:  # small: one read costs less than a mapping

@@ -59,6 +59,9 @@ class Result:
     wave : dict or None
         Its waveform at a glance (:func:`melcli.waveform.summarize`), recorded
         in the manifest for ``melcli gallery``; None when not computed.
+    png_only : bool
+        Written, but only its PNG: the array was up to date and kept as it
+        was (``outputs`` still names it, as the manifest does).
     """
 
     src: Path
@@ -76,6 +79,7 @@ class Result:
     #: Every decoded sample was zero (the array is constant).
     silent: bool = False
     wave: dict[str, object] | None = None
+    png_only: bool = False
 
     def __reduce__(self) -> tuple[Callable[..., Result], tuple[object, ...]]:
         """Pickle as plain values (paths as strings, the status as its value).
@@ -98,6 +102,7 @@ class Result:
             self.segments,
             self.silent,
             self.wave,
+            self.png_only,
         )
 
 
@@ -168,6 +173,8 @@ class Report:
         self._compact = 0
         #: Results held as they are, by status (the strings are not).
         self._counts: dict[Status, int] = dict.fromkeys(Status, 0)
+        #: Of the written results, those whose PNG alone was written.
+        self.png_only = 0
         self._spill = _Spill()
         self.stale = [] if stale is None else stale
         self.pruned = [] if pruned is None else pruned
@@ -223,6 +230,7 @@ class Report:
     def add(self, result: Result) -> None:
         """Record one file's result."""
         self._counts[result.status] += 1
+        self.png_only += result.png_only
         if result.status is Status.WRITTEN and self._spill.add(result):
             self._items.append(_SPILLED)
         else:
@@ -243,6 +251,7 @@ class Report:
         items[at] = new
         self._counts[result.status] -= 1
         self._counts[new.status] += 1
+        self.png_only += new.png_only - result.png_only
 
     def add_up_to_date(self, src: str) -> None:
         """Record that the input ``src`` is up to date (its result made if asked)."""
@@ -283,7 +292,7 @@ class Report:
 
     def summary(self) -> str:
         """One line, e.g. ``12 written, 40 up to date, 3 skipped, 1 failed.``."""
-        parts = [f"{self.count(Status.WRITTEN)} written"]
+        parts = [self._written()]
         if up_to_date := self.count(Status.UP_TO_DATE):
             parts.append(f"{up_to_date} up to date")
         if skipped := self.count(Status.SKIPPED):
@@ -306,10 +315,21 @@ class Report:
             line = f"interrupted: {line} Run again to finish."
         return line
 
+    def _written(self) -> str:
+        """``3 written``, and how many of them only their PNG (arrays kept)."""
+        written, only = self.count(Status.WRITTEN), self.png_only
+        if not only:
+            return f"{written} written"
+        what = "its PNG" if only == 1 else "their PNGs"
+        if only == written:
+            return f"{written} written (only {what})"
+        return f"{written} written ({only} of them only {what})"
+
     def to_json(self) -> dict[str, object]:
         """Return the run summary for ``--json``: counts, failures, elapsed seconds."""
         return {
             "written": self.count(Status.WRITTEN),
+            "png_only": self.png_only,
             "up_to_date": self.count(Status.UP_TO_DATE),
             "skipped": self.count(Status.SKIPPED),
             "failed": self.count(Status.FAILED),

@@ -33,6 +33,7 @@ from .batch import (
     RunInterrupted,
     decide,
     other_settings_warning,
+    refused_lines,
     run_plan,
     taken_over_warning,
 )
@@ -259,8 +260,10 @@ class DryRun:
 
     #: Each input that would be built, and why.
     builds: list[tuple[Path, str]] = field(default_factory=list)
-    #: Outputs whose input is gone.
+    #: Outputs whose input is gone (without ``--prune``: kept).
     stale: list[Path] = field(default_factory=list)
+    #: Outputs ``--prune`` would delete: their input is gone.
+    pruned: list[Path] = field(default_factory=list)
     #: The tar shards a run would delete or rewrite, one line each.
     shards: list[str] = field(default_factory=list)
     #: Inputs that would fail before any work, and why.
@@ -281,7 +284,7 @@ class DryRun:
             "build": by_path(self.builds),
             "up_to_date": self.up_to_date,
             "stale": [os.fsdecode(p) for p in self.stale],
-            "delete": [os.fsdecode(p) for p in self.deletes],
+            "delete": [os.fsdecode(p) for p in (*self.pruned, *self.deletes)],
             "shards": list(self.shards),
             "failures": by_path(self.errors),
             "warnings": list(self.warnings),
@@ -582,15 +585,15 @@ def dry_run(
         storage=_storage(options),
         render=render,
     )
-    shown = functools.partial(_shown, manifest)
+    # An input gone that had failed left nothing: the run just forgets it.
+    stale = [key for key in build.stale if manifest.entries[key].get("stamps")]
     found = DryRun(
         builds=[
             (t.job.src, build.reasons.get(t.job.src_name, "new")) for t in build.tasks
         ],
-        # An input gone that had failed left nothing: the run just forgets it.
-        stale=[
-            shown(key) for key in build.stale if manifest.entries[key].get("stamps")
-        ],
+        stale=[] if options.prune else [_shown(manifest, key) for key in stale],
+        # What the prune would delete, as it checks it (inside OUT, no folder).
+        pruned=_forgotten(manifest, stale) if options.prune else [],
         shards=_shard_cleanup(build, manifest, params=params, options=options),
         errors=[(p.path, p.reason) for p in the_plan.problems]
         + [(job.src, why) for job, why in build.refused],
@@ -599,10 +602,11 @@ def dry_run(
     if kept:
         found.warnings = list(manifest.problems)
         if build.other_settings and options.prune:
-            found.deletes = [shown(key) for key in build.other_settings]
+            found.deletes = _forgotten(manifest, build.other_settings)
         elif build.other_settings:
             count = len(build.other_settings)
             found.warnings.append(other_settings_warning(count, out))
+        found.warnings.extend(refused_lines(manifest.outdir))  # as the run says
         if build.taken_over:
             found.warnings.append(taken_over_warning(build.taken_over, out))
     return found
@@ -628,6 +632,15 @@ def _shard_cleanup(
         for line in storage.plan_tidy(
             manifest, rebuilt=rebuilt, gone=build.stale, prune=options.prune
         )
+    ]
+
+
+def _forgotten(manifest: Manifest, keys: Iterable[str]) -> list[Path]:
+    """Return what ``--prune`` would delete of the entries ``keys``, as it shows it."""
+    return [
+        path
+        for key in keys
+        for path in storage_of(manifest.entries[key]).forgotten(manifest, key)
     ]
 
 

@@ -111,7 +111,14 @@ def select(the_plan: Plan, shard: Shard) -> Plan:
 
 
 def entry_name(entry: Entry) -> str:
-    """Return the name a manifest entry's input is sharded by."""
+    """Return the name a manifest entry's input is sharded by.
+
+    As :func:`select` shards it: an input with an output by its path
+    relative to SRC, one without (``src:`` keys: passed over, or failed
+    before any work) by its path as reached.
+    """
+    if str(entry.get("key", "")).startswith("src:"):
+        return str(entry.get("source_path", ""))
     return str(entry.get("source") or entry.get("source_path", ""))
 
 

@@ -432,15 +432,17 @@ def corpus() -> list[Case]:
             "cut_adts.aac",
             lambda p: make_m4a(p, cut=0.5),
             "failed",
-            # ffmpeg's own words, without the decoder's address in front.
-            r"^cannot decode \(ffmpeg\): (?!\[)(?!.*0x[0-9a-f]{6})",
+            # Said plainly, then ffmpeg's own words, without the decoder's
+            # address in front.
+            r"^corrupt or truncated: decoding stopped at \d+\.\d\d s "
+            r"\(ffmpeg: (?!\[)(?!.*0x[0-9a-f]{6})",
             needs="ffmpeg",
         ),
         Case(
             "cut_m4a.m4a",
             lambda p: make_m4a(p, cut=0.5),
             "failed",
-            r"^(truncated|cannot decode)",
+            r"^(truncated|corrupt or truncated)",
             needs="ffmpeg",
         ),
         # ----------------------------------------------------------- file system

@@ -38,6 +38,7 @@ KEEP = MelParams(sr=None, truncated="keep").validate()
 CUT_REASON = re.compile(
     r"^(truncated: decoded \d+\.\d\d s(, then | of )"
     r"|corrupt or truncated: decoding stopped at"
+    r"|corrupt or truncated: ffprobe cannot read it"
     r"|truncated: the stream ends without its end mark"
     r"|cannot decode|not an audio file|no audio samples)"
 )

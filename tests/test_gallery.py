@@ -419,7 +419,8 @@ def test_older_outputs_without_waveforms_read_the_sources_once(
     recorded = {e["source"]: e.pop("wave") for e in entries}
     path.write_text("".join(json.dumps(e) + "\n" for e in entries))  # an older OUT
     first = build_gallery(out, read_sources=True)
-    assert (first.drawn, first.reused) == (2 + 2, 0)  # 2 pictures, 2 waveforms read
+    assert (first.drawn, first.reused) == (2, 0)  # pictures
+    assert (first.waves_read, first.waves_reused) == (2, 0)
     assert first.unrecorded == 0
     items = {item["n"]: item for item in pages(out / "gallery")}
     for name, wave in recorded.items():
@@ -427,7 +428,13 @@ def test_older_outputs_without_waveforms_read_the_sources_once(
         np.testing.assert_allclose(read, waveform.decode(wave["env"]), atol=0.04)
         assert "pk" not in items[name]  # levels: only what the run recorded
     again = build_gallery(out, read_sources=True)
-    assert (again.drawn, again.reused) == (0, 2 + 2)  # kept in cache.json
+    assert (again.drawn, again.reused) == (0, 2)
+    assert (again.waves_read, again.waves_reused) == (0, 2)  # kept in cache.json
+    said = invoke("gallery", out, "--read-sources").stderr.splitlines()[-1]
+    assert said.endswith(
+        ": 2 inputs in 1 group, 0 failed or skipped; 0 pictures drawn, 2 kept; "
+        "0 waveforms read from the sources, 2 kept."
+    )
     assert [i["v"] for i in pages(out / "gallery")] == [i["v"] for i in items.values()]
 
 

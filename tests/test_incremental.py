@@ -274,7 +274,7 @@ def test_adding_png_renders_only_the_pngs(
     result = mel(dataset, out, *settings, "--png")
 
     assert result.exit_code == 0, result.stderr
-    assert summary(result) == f"{N} written."
+    assert summary(result) == f"{N} written (only their PNGs)."
     after = snapshot(out)
     pngs = {Path(r).with_suffix(".png").as_posix() for r in DATASET_FILES}
     assert after.keys() == before.keys() | pngs
@@ -301,7 +301,7 @@ def test_deleted_png_is_rendered_again_alone(dataset: Path, tmp_path: Path) -> N
 
     result = mel(dataset, out, "--png")
 
-    assert summary(result) == f"1 written, {N - 1} up to date."
+    assert summary(result) == f"1 written (only its PNG), {N - 1} up to date."
     after = snapshot(out)
     assert after["dogs/bark1.png"][1] == before["dogs/bark1.png"][1]
     for key in before.keys() - {"dogs/bark1.png"}:

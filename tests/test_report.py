@@ -233,6 +233,7 @@ def test_a_result_survives_pickling_with_every_field() -> None:
         segments=(0.0, 1.0),
         silent=True,
         wave={"peak": 0.5},
+        png_only=True,
     )
     defaults = Result(src=Path("x"), status=Status.WRITTEN)
     for f in dataclasses.fields(Result):  # none left at its default here

@@ -232,9 +232,10 @@ def test_stamps_through_a_symlinked_folder_in_out_are_not_deleted(
     ]
     write_lines(out / MANIFEST_NAME, lines + crafted)
 
-    result = mel(src, out, "--dry-run", "--prune")
-    assert f"stale {out / 'old' / 'z.npy'}: its input is gone" in result.stdout
-    assert f"stale {out / 'link' / 'v.npy'}: its input is gone" in result.stdout
+    result = mel(src, out, "--dry-run", "--prune")  # what the prune does: no more
+    assert result.stdout.splitlines() == [
+        f"would delete {out / 'old' / 'z.npy'}: its input is gone"
+    ]
     result = mel(src, out, "--prune")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[-1].endswith("1 stale output removed.")

@@ -310,7 +310,7 @@ def test_prune_compacts_superseded_and_stale_samples(
     assert Counter(n for _, n, _ in members(out))["birds/tweet.npy"] == 1
     dry = mel(audio, out, *WDS, "--prune", "--dry-run")
     tweet = out / manifest(out)["birds/tweet.npy"]["shard"] / "birds/tweet.npy"
-    assert f"stale {tweet}: its input is gone\n" in dry.stdout
+    assert f"would delete {tweet}: its input is gone\n" in dry.stdout
     rewrites = [line for line in dry.stdout.splitlines() if "would rewrite" in line]
     bark_shard = manifest(out)["dogs/bark1.npy"]["shard"]
     assert len(rewrites) == 2, dry.stdout  # the old bark1's shard, and tweet's

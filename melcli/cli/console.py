@@ -234,8 +234,14 @@ class Console(Events):
                 f"{display_path(one_line(as_options(result.reason)))}"
             )
         elif self.verbose and result.status is Status.WRITTEN:
-            outputs = ", ".join(display_path(p) for p in result.outputs)
-            self.echo(f"wrote {outputs}")
+            if result.png_only:  # the array, up to date, was kept
+                pngs = ", ".join(
+                    display_path(p) for p in result.outputs if p.suffix == ".png"
+                )
+                self.echo(f"wrote {pngs} (its array was up to date)")
+            else:
+                outputs = ", ".join(display_path(p) for p in result.outputs)
+                self.echo(f"wrote {outputs}")
 
     def finished(self, report: Report) -> None:
         """Close the bar; print the removed and stale outputs, and the summary."""
@@ -384,6 +390,8 @@ def print_dry_run(
         click.echo(f"would build {display_path(src)}: {reason}", err=err)
     for path in plan.stale:
         click.echo(f"stale {display_path(path)}: its input is gone", err=err)
+    for path in plan.pruned:
+        click.echo(f"would delete {display_path(path)}: its input is gone", err=err)
     for line in plan.shards:
         click.echo(line, err=err)
     for path, reason in plan.errors:
@@ -398,8 +406,11 @@ def print_dry_run(
     if as_json:
         click.echo(json.dumps(plan.to_json(), ensure_ascii=True))
     if not quiet:
-        click.echo(
-            f"{len(plan.builds)} to build, {plan.up_to_date} up to date "
-            "(dry run: nothing written).",
-            err=True,
-        )
+        parts = [f"{len(plan.builds)} to build", f"{plan.up_to_date} up to date"]
+        if deleted := len(plan.pruned) + len(plan.deletes):  # as the run says it
+            parts.append(f"{plural(deleted, 'file')} to delete")
+        elif plan.stale:
+            parts.append(
+                f"{plural(len(plan.stale), 'stale output')} (--prune removes them)"
+            )
+        click.echo(f"{', '.join(parts)} (dry run: nothing written).", err=True)

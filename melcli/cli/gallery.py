@@ -123,4 +123,8 @@ def summary(report: GalleryReport) -> str:
             else (f"{plural(report.drawn, 'picture')} drawn")
         )
         pictures.append(f"{drawn}, {report.reused} kept")
-    return line + ", ".join(pictures) + "."
+    line += ", ".join(pictures)
+    if report.waves_read or report.waves_reused:  # --read-sources
+        read = plural(report.waves_read, "waveform")
+        line += f"; {read} read from the sources, {report.waves_reused} kept"
+    return line + "."

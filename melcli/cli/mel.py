@@ -84,7 +84,8 @@ from .types import SECONDS
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="List on stdout what would be built and why; write nothing. With "
+    help="List on stdout what would be built (or with --prune deleted) and why; "
+    "write nothing. With "
     "--json, the plan is one JSON object on stdout and the list goes to stderr.",
 )
 @click.option(

@@ -62,10 +62,13 @@ class Writer(Protocol):
     lost : list of (Result, str)
         Results :meth:`store` returned as kept whose output was lost after
         (a shard that could not be written), each with the reason.
+    notes : list of str
+        Warnings about the run (a sample not copied from a crafted shard).
     """
 
     records_later: bool
     lost: list[tuple[Result, str]]
+    notes: list[str]
 
     def stage(self, task: Task) -> Task:
         """Return ``task`` with its outputs where the worker should write them."""
@@ -147,6 +150,10 @@ class Storage(Protocol):
 
     def forget(self, manifest: Manifest, key: str) -> list[Path]:
         """Forget the entry ``key`` (``--prune``); return how to show its outputs."""
+        ...
+
+    def forgotten(self, manifest: Manifest, key: str) -> list[Path]:
+        """Return what :meth:`forget` would, doing nothing (``--dry-run --prune``)."""
         ...
 
     def remove_replaced(

@@ -31,6 +31,7 @@ class FileWriter:
         self.manifest = manifest
         self.params = params
         self.lost: list[tuple[Result, str]] = []  # a file in place stays
+        self.notes: list[str] = []
 
     def stage(self, task: Task) -> Task:
         """Return ``task``: its worker writes its outputs where they belong."""
@@ -124,6 +125,10 @@ class NpyStorage:
     def forget(self, manifest: Manifest, key: str) -> list[Path]:
         """Delete the outputs of ``key`` and forget it; return them."""
         return manifest.prune(key)
+
+    def forgotten(self, manifest: Manifest, key: str) -> list[Path]:
+        """Return the files :meth:`forget` would delete: those inside OUT."""
+        return manifest.outdir.removable(manifest.entries[key].get("stamps", {}))
 
     def remove_replaced(
         self, manifest: Manifest, entry: Entry, keep: Callable[[str], bool]

@@ -48,7 +48,7 @@ from .. import interrupts, segment
 from ..discover import Job, Task
 from ..errors import describe_exception, os_reason
 from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
-from ..outdir import OutDir, file_kind, npy_header
+from ..outdir import OutDir, check_not_sparse, file_kind, npy_header, sparse
 from ..params import MelParams
 from ..report import Result, Status
 from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
@@ -155,6 +155,7 @@ class SampleStore:
         self._moving: dict[str, str] = {}
         #: Results counted as written whose shard could not be written, and why.
         self.lost: list[tuple[Result, str]] = []
+        self.notes: list[str] = []
         self._fingerprint = params.fingerprint()
         self._settings = {
             **params.to_dict(),
@@ -358,6 +359,14 @@ class SampleStore:
             if entry["span"][1] > size:  # not in this shard: rebuilt next run
                 self.manifest.forget(mkey)
                 continue
+            if self._sparse(path, entry["span"]):  # crafted: not copied either
+                self.manifest.forget(mkey)
+                self.notes.append(
+                    f"{path}: the sample of {mkey} lies in a sparse part (with "
+                    "holes): not copied (melcli writes every byte of its shards); "
+                    "its input is rebuilt on the next run"
+                )
+                continue
             group: list[tuple[str, list[tuple[str, Data]]]] = [
                 (
                     key,
@@ -379,6 +388,22 @@ class SampleStore:
                     if isinstance(exc, ShardLost):
                         self._lost(exc)
                     return
+
+    @staticmethod
+    def _sparse(path: Path, span: list[int]) -> bool:
+        """Whether a large sample's bytes, ``span`` of the shard ``path``, hold a hole.
+
+        Copied whole, a crafted one would write gigabytes of zeros into OUT.
+        """
+        start, end = span
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return False  # said when it is copied
+        try:
+            return sparse(fd, start, end - start)
+        finally:
+            os.close(fd)
 
     def _moved(
         self,
@@ -451,8 +476,9 @@ def read_npy(member: Slice) -> np.ndarray:
     Raises
     ------
     ValueError
-        If the member is not an ``.npy`` file, holds Python objects, or its
-        size disagrees with its header.
+        If the member is not an ``.npy`` file, holds Python objects, its
+        size disagrees with its header, or it is large and holds a hole
+        (:func:`melcli.outdir.check_not_sparse`).
     """
     import numpy as np
 
@@ -471,10 +497,11 @@ def read_npy(member: Slice) -> np.ndarray:
         f.seek(member.offset)
         shape, fortran, dtype, nbytes = npy_header(f)
         data = f.tell()
-    if data - member.offset + nbytes != member.size:
-        raise ValueError(
-            f"member of {member.size} bytes does not hold a {shape} {dtype} array"
-        )
+        if data - member.offset + nbytes != member.size:
+            raise ValueError(
+                f"member of {member.size} bytes does not hold a {shape} {dtype} array"
+            )
+        check_not_sparse(fd, nbytes, data)
     if nbytes == 0:
         return np.empty(shape, dtype=dtype)
     mapped: np.ndarray = np.memmap(
@@ -664,6 +691,10 @@ class WebDatasetStorage:
     def forget(self, manifest: Manifest, key: str) -> list[Path]:
         """Forget a sample (:func:`forget_sample`)."""
         return forget_sample(manifest, key)
+
+    def forgotten(self, manifest: Manifest, key: str) -> list[Path]:
+        """Return how :meth:`forget` would show the sample (its bytes go later)."""
+        return [sample_path(manifest, key)]
 
     def remove_replaced(
         self, manifest: Manifest, entry: Entry, keep: Callable[[str], bool]

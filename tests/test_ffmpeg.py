@@ -1,0 +1,71 @@
+"""What goes through ffmpeg (MP4/AAC, FLAC of unknown length) and is cut short
+says so plainly, as a file libsndfile decodes does, with ffmpeg's words after."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from melcli.cli import cli
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
+    reason="ffmpeg is not installed (make tools installs it)",
+)
+
+
+def encode(path: Path, *options: str) -> bytes:
+    """Three seconds of a tone, encoded by ffmpeg with ``options``."""
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+         "sine=frequency=440:duration=3", "-ar", "22050", *options, str(path)],
+        check=True,
+    )  # fmt: skip
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "expected"),
+    [
+        # MP4 with its index first: ffmpeg decodes up to the cut.
+        (
+            "fast.m4a",
+            ("-c:a", "aac", "-movflags", "+faststart"),
+            r"corrupt or truncated: decoding stopped at 1\.\d\d s of 3\.00 s "
+            r"\(ffmpeg: .+\)",
+        ),
+        # MP4 with its index at the end (ffmpeg's default): the index is gone.
+        (
+            "plain.m4a",
+            ("-c:a", "aac"),
+            r"corrupt or truncated: ffprobe cannot read it "
+            r"\(moov atom not found; .+\)",
+        ),
+        # Bare AAC (ADTS): no length to compare with.
+        (
+            "bare.aac",
+            ("-c:a", "aac", "-f", "adts"),
+            r"corrupt or truncated: decoding stopped at 1\.\d\d s \(ffmpeg: .+\)",
+        ),
+    ],
+)
+def test_a_file_cut_short_says_so(
+    tmp_path: Path, name: str, options: tuple[str, ...], expected: str
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    data = encode(tmp_path / name, *options)
+    (src / name).write_bytes(data[: len(data) // 2])
+
+    result = CliRunner().invoke(cli, ["mel", str(src), "-o", str(tmp_path / "out")])
+
+    assert result.exit_code == 1
+    line = result.stderr.splitlines()[0]
+    assert line.startswith(f"error: {src / name}: "), line
+    assert re.fullmatch(expected, line.split(": ", 2)[2]), line
+    assert not list((tmp_path / "out").glob("*.npy"))
