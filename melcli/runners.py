@@ -710,7 +710,7 @@ def _worker_main(
     nothing yet: it runs elsewhere).
     """
     global _COMMITTED
-    _init_worker()
+    init_worker()
     orphaned = _die_with_parent(parent, kernel=on_death, run=run)
     if warm_up is not None:
         warm_up()
@@ -894,7 +894,8 @@ class _Pace:
         return min(MAX_DEPTH, 2 + math.ceil(naps))
 
 
-def _init_worker() -> None:
+def init_worker() -> None:
+    """Set up a worker process: stop signals are its parent's to act on."""
     global _IN_WORKER
     _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
