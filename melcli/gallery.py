@@ -54,7 +54,7 @@ from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import OutputLock, load_npy, read_regular
+from .outdir import OutputLock, load_npy, read_regular, remove_leftovers
 from .report import display_path
 from .write import atomic_write
 
@@ -222,6 +222,7 @@ def _build(
     entries = sorted(manifest.entries.values(), key=lambda e: str(e["key"]))
     column = _grouping(entries, group_by)
     gallery = _gallery_dir(root)
+    remove_leftovers(gallery)  # of a build killed: it holds OUT's lock now
     cards = [e for e in entries if e.get("status") in _OK]
     problems = [e for e in entries if e.get("status") not in _OK]
     cards.sort(key=lambda e: (_group_of(e, column), _name_of(e)))
@@ -570,7 +571,7 @@ def _make_pages(
     # they printed a traceback each. This process stops them when it stops.
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=runners.init_worker
+        jobs, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
     )
     try:
         size = max(1, len(chunks) // (jobs * 8))
@@ -587,6 +588,17 @@ def _make_pages(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _WORK = None
+
+
+def _init_worker(parent: int) -> None:
+    """Set up a page worker: stop signals are the command's, and it dies with it.
+
+    Killed with SIGKILL, the command cannot stop its workers: they waited for
+    pages forever, each holding a copy of the entries. The pictures they
+    leave half written are removed by the next build.
+    """
+    runners.init_worker()
+    runners.end_with_parent(parent)
 
 
 def _stop_workers(pool: Any) -> None:

@@ -983,6 +983,18 @@ def _release_fork_server() -> None:
         server._forkserver_alive_fd = None
 
 
+def end_with_parent(parent: int) -> None:
+    """Make this worker process end (SIGKILL) when ``parent`` does (Linux).
+
+    For pools other than a run's (the gallery's): one whose parent is killed
+    with SIGKILL would otherwise wait for work forever. A temporary file it
+    leaves is its command's to remove.
+    """
+    _set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != parent:  # gone already, before it was asked
+        os._exit(128 + signal.SIGKILL)
+
+
 def _set_parent_death_signal(signum: int) -> bool:
     """Ask Linux to send this process ``signum`` when its parent ends."""
     if not sys.platform.startswith("linux"):

@@ -9,10 +9,16 @@ a page sent the exception back as the page's result. Now the workers ignore
 Ctrl-C and SIGHUP as a run's workers do; the command stops them when it stops
 (SIGTERM: a worker removes the picture it was writing), without waiting for
 the pages they were given.
+
+Killed with SIGKILL, the command left its workers waiting for pages for
+ever (each holding a copy of the entries), and the pictures they were
+writing under temporary names in ``OUT/gallery`` for good. The workers now
+end with the command (Linux), and a build removes what a killed one left.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -24,6 +30,7 @@ import pytest
 from conftest import STOP_LIMIT, short_tones, wait_for
 from test_interrupt import Runs, runs, stderr_at_exit
 
+import melcli
 from melcli import gallery
 
 __all__ = ["runs"]  # a fixture, used by name
@@ -137,3 +144,56 @@ def test_ctrl_c_in_the_gallery_stops_it_cleanly(runs: Runs, tmp_path: Path) -> N
     code, _, err = runs.run("gallery", out, "-j", "2")
     assert code == 0, err
     assert f"{4 * gallery.PAGE_SIZE} inputs" in err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+    reason="needs Linux's /proc/PID/task/TID/children",
+)
+def test_the_workers_of_a_gallery_killed_with_sigkill_end_too(
+    runs: Runs, tmp_path: Path
+) -> None:
+    src = short_tones(tmp_path / "audio", n=4 * gallery.PAGE_SIZE)
+    out = tmp_path / "out"
+    code, _, err = runs.run("mel", src, "-o", out, "-j", "2", "-q")
+    assert code == 0, err
+
+    proc = runs.start("gallery", out, "-j", "2")
+    wait_for(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None)
+    assert proc.poll() is None, "the gallery ended before it could be killed"
+    workers = _children(proc.pid)
+    proc.kill()
+    proc.wait()  # not its pipes: workers left running hold them open
+
+    try:
+        wait_for(lambda: all(_gone(pid) for pid in workers), timeout=STOP_LIMIT)
+    finally:
+        for pid in workers:  # those left waiting for pages for ever
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"  # a zombie: ended, not yet reaped by init
+
+
+def test_a_build_removes_the_pictures_a_killed_one_left(tmp_path: Path) -> None:
+    src = short_tones(tmp_path / "audio", n=2)
+    out = tmp_path / "out"
+    melcli.run(src, out)
+    melcli.build_gallery(out, jobs=1)
+    left = [
+        out / "gallery" / "thumbs" / ".p-0123456789abcdef01234567.png.x1y2.melcli-tmp",
+        out / "gallery" / "data" / ".page-00000.js.x1y2.melcli-tmp",
+    ]
+    for path in left:
+        path.write_bytes(b"half")
+
+    melcli.build_gallery(out, jobs=1)
+
+    assert [p for p in left if p.exists()] == []
