@@ -22,6 +22,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,20 +113,29 @@ def _group_gone(pgid: int) -> bool:
     return False
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
+#: The tests that find a command's workers as its children, in /proc.
+needs_children = pytest.mark.skipif(
     not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
     reason="needs Linux's /proc/PID/task/TID/children",
 )
-def test_ctrl_c_in_the_gallery_stops_it_cleanly(runs: Runs, tmp_path: Path) -> None:
+
+
+def drawing(runs: Runs, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    """Start ``melcli gallery -j 2`` on a new OUT; return it once its pool runs."""
     src = short_tones(tmp_path / "audio", n=4 * gallery.PAGE_SIZE)
     out = tmp_path / "out"
     code, _, err = runs.run("mel", src, "-o", out, "-j", "2", "-q")
     assert code == 0, err
-
     proc = runs.start("gallery", out, "-j", "2")
     wait_for(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None)
-    assert proc.poll() is None, "the gallery ended before it could be interrupted"
+    assert proc.poll() is None, "the gallery ended before its workers started"
+    return proc, out
+
+
+@pytest.mark.slow
+@needs_children
+def test_ctrl_c_in_the_gallery_stops_it_cleanly(runs: Runs, tmp_path: Path) -> None:
+    proc, out = drawing(runs, tmp_path)
     # Hold the command while its workers run out of pages: Ctrl-C then finds
     # them waiting for more (where the traceback came from), or drawing.
     os.kill(proc.pid, signal.SIGSTOP)
@@ -147,21 +157,11 @@ def test_ctrl_c_in_the_gallery_stops_it_cleanly(runs: Runs, tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
-    reason="needs Linux's /proc/PID/task/TID/children",
-)
+@needs_children
 def test_the_workers_of_a_gallery_killed_with_sigkill_end_too(
     runs: Runs, tmp_path: Path
 ) -> None:
-    src = short_tones(tmp_path / "audio", n=4 * gallery.PAGE_SIZE)
-    out = tmp_path / "out"
-    code, _, err = runs.run("mel", src, "-o", out, "-j", "2", "-q")
-    assert code == 0, err
-
-    proc = runs.start("gallery", out, "-j", "2")
-    wait_for(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None)
-    assert proc.poll() is None, "the gallery ended before it could be killed"
+    proc, _ = drawing(runs, tmp_path)
     workers = _children(proc.pid)
     proc.kill()
     proc.wait()  # not its pipes: workers left running hold them open
