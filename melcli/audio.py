@@ -338,7 +338,11 @@ class _CheckedFile:
         held = self.position if self.at_end else self.info.frames
         known = self.at_end or self.claim.sized
         if known and held < self.claimed - self.claim.tolerance:
-            return f"truncated: decoded {held / sr:.2f} s of {total:.2f} s"
+            said = f"truncated: decoded {held / sr:.2f} s of {total:.2f} s"
+            if f"{held / sr:.2f}" == f"{total:.2f}":  # a few samples short
+                missing = self.claimed - held
+                said += f" ({missing} sample frame{'s' * (missing > 1)} missing)"
+            return said
         if self.claim.cut:
             return f"truncated: decoded {held / sr:.2f} s, then {self.claim.cut}"
         return ""
@@ -500,8 +504,9 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
 
     For a WAV, AIFF or AU whose data chunk claims more bytes than the file
     holds, libsndfile quietly reports the frames that are there; its log
-    keeps both sizes (``data : 132300 (should be 66150)``). A placeholder
-    size (:data:`UNKNOWN_DATA_SIZE`) claims nothing.
+    keeps both sizes (``data : 132300 (should be 66150)``). The claim is
+    rounded up: a byte missing is a frame missing. A placeholder size
+    (:data:`UNKNOWN_DATA_SIZE`) claims nothing.
     """
     frames = int(f.frames)
     log = str(f.extra_info)
@@ -510,7 +515,9 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
         claimed, held = match.group(1, 2) if match.group(1) else match.group(3, 4)
         claimed_bytes, held_bytes = int(claimed), int(held)
         if held_bytes > 0 and held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
-            return Claim(frames=round(frames * claimed_bytes / held_bytes), sized=True)
+            # Rounded up: any byte missing is a frame missing (one cut inside
+            # its last frame rounded back to the frames held, and looked whole).
+            return Claim(frames=-(-frames * claimed_bytes // held_bytes), sized=True)
     if f.format == "MPC2K" and (match := _MPC2K_FRAMES.search(log)):
         return Claim(frames=max(frames, int(match.group(1))), sized=True)
     return Claim(frames=frames)

@@ -10,6 +10,8 @@ libsndfile's frame count is not always a claim to check decoding against:
 - **W64, RF64**: libsndfile reports the frames present, and the header's
   data size only in a log whose wording varies between versions. The data
   chunk's size is read here (RF64: from the ``ds64`` chunk).
+- **CAF**: the same, and for ALAC the frames of whole packets only: the
+  packet table (``pakt``) gives the frames of all of them.
 - **MP3** (MPEG-1, 2 and 2.5, layers I to III): without a Xing/Info header the
   count is an estimate from the file's size, which can exceed what decodes
   by a frame or more (the padding bit varies from frame to frame), so valid
@@ -32,7 +34,7 @@ libsndfile's frame count is not always a claim to check decoding against:
 IRCAM, PAF, PVF and XI headers hold no length at all (the data runs to the
 end of the file): a file of theirs cut short cannot be told from a shorter one.
 
-Other formats (WAV, AIFF, AU, CAF, FLAC) are left to :mod:`melcli.audio`,
+Other formats (WAV, AIFF, AU, FLAC) are left to :mod:`melcli.audio`,
 which reads the claims libsndfile makes for them; no byte is read here for
 them, so the common path costs nothing.
 """
@@ -134,7 +136,8 @@ def _data_claim(frames: int, data_offset: int, claimed_bytes: int, size: int) ->
     held = size - data_offset
     if frames <= 0 or held <= 0 or not held < claimed_bytes < _UNKNOWN_SIZE:
         return Claim()
-    return Claim(frames=round(frames * claimed_bytes / held), sized=True)
+    # Rounded up: any byte missing is a frame missing.
+    return Claim(frames=-(-frames * claimed_bytes // held), sized=True)
 
 
 def _w64(f: BinaryIO, frames: int) -> Claim:
@@ -171,6 +174,35 @@ def _rf64(f: BinaryIO, frames: int) -> Claim:
             return _data_claim(frames, offset + 8, claimed, size)
         offset += 8 + chunk_size + (chunk_size & 1)
     return Claim()
+
+
+def _caf(f: BinaryIO, frames: int) -> Claim:
+    """Read a CAF's data size, and its packet table's frame count (ALAC).
+
+    libsndfile reports the frames of the whole packets present: a file cut
+    inside its last ALAC packet (4096 frames), or inside its last PCM frame,
+    looked whole. The ``pakt`` chunk gives the frames of all the packets.
+    """
+    size = os.fstat(f.fileno()).st_size
+    if f.read(8)[:4] != b"caff":
+        return Claim()
+    offset, valid, data = 8, 0, Claim()
+    for _ in range(_MAX_BLOCKS):
+        f.seek(offset)
+        chunk: bytes = f.read(28)
+        if len(chunk) < 12:
+            break
+        (chunk_size,) = struct.unpack_from(">q", chunk, 4)
+        if chunk[:4] == b"pakt" and len(chunk) >= 28:
+            (valid,) = struct.unpack_from(">q", chunk, 20)  # after the packets
+        elif chunk[:4] == b"data" and chunk_size >= 4:  # -1: to the end
+            data = _data_claim(frames, offset + 16, chunk_size - 4, size)
+        if chunk_size < 0:
+            break
+        offset += 12 + chunk_size
+    if frames < valid < _UNKNOWN_SIZE:
+        return Claim(frames=valid, sized=True)
+    return data
 
 
 # ------------------------------------------------------------------- MP3
@@ -451,6 +483,7 @@ _JUDGES = {
     "OGG": _ogg,
     "W64": _w64,
     "RF64": _rf64,
+    "CAF": _caf,
     "MP3": _mp3,
     "NIST": _nist,
     "AVR": _avr,

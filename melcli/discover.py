@@ -766,6 +766,8 @@ class _Walk:
                     result.skipped.append(Skipped(Path(path), "output folder", rel))
                 elif real in ancestors:
                     result.skipped.append(Skipped(Path(path), "symlink loop", rel))
+                elif len(ancestors) > MAX_FOLDER_DEPTH:  # the walk recurses
+                    result.problems.append(Problem(Path(path), TOO_DEEP, rel))
                 else:
                     if hits:
                         yield hits
@@ -787,6 +789,12 @@ class _Walk:
         if hits:
             yield hits
 
+
+#: Folders walked below a SRC folder at most: the walk recurses (two frames a
+#: level), and Python allows 1000 frames. A folder deeper fails with
+#: :data:`TOO_DEEP` instead of the run ending in a RecursionError.
+MAX_FOLDER_DEPTH = 200
+TOO_DEEP = f"cannot read folder: nested more than {MAX_FOLDER_DEPTH} folders deep"
 
 #: Whether a folder's entries can be looked up relative to it (Linux, macOS...).
 _DIR_FD = os.stat in os.supports_dir_fd and os.open in os.supports_dir_fd

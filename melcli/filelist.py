@@ -17,6 +17,7 @@ listed more than once is taken once and reported once (a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -281,7 +282,14 @@ def rows_of(
 
 
 def _decode(raw: bytes) -> str:
-    """UTF-8 (a BOM dropped); bytes that are not UTF-8 kept as escapes."""
+    """UTF-8 (a BOM dropped); bytes that are not UTF-8 kept as escapes.
+
+    A UTF-16 BOM (Excel's "Unicode Text" export, PowerShell's ``>``) means
+    UTF-16: read as UTF-8, every other byte was a NUL, and no column found.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        with contextlib.suppress(UnicodeDecodeError):
+            return raw.decode("utf-16")  # the BOM gives the byte order
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     return raw.decode("utf-8", "surrogateescape")

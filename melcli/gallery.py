@@ -50,13 +50,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
-from . import waveform
+from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import OutputLock, load_npy, read_regular
+from .outdir import OutputLock, load_npy, read_regular, remove_leftovers
 from .report import display_path
-from .runners import default_jobs
 from .write import atomic_write
 
 if TYPE_CHECKING:
@@ -223,6 +222,7 @@ def _build(
     entries = sorted(manifest.entries.values(), key=lambda e: str(e["key"]))
     column = _grouping(entries, group_by)
     gallery = _gallery_dir(root)
+    remove_leftovers(gallery)  # of a build killed: it holds OUT's lock now
     cards = [e for e in entries if e.get("status") in _OK]
     problems = [e for e in entries if e.get("status") not in _OK]
     cards.sort(key=lambda e: (_group_of(e, column), _name_of(e)))
@@ -236,7 +236,7 @@ def _build(
     pages: list[list[dict[str, Any]]] = []
     used: set[str] = set()
     waves: dict[str, str] = {}
-    jobs = default_jobs() if jobs is None else jobs
+    jobs = runners.default_jobs() if jobs is None else jobs
     for page in _make_pages(maker, chunks, labels, jobs=jobs, progress=progress):
         pages.append(page.records)
         used |= page.used
@@ -532,7 +532,8 @@ _WORK: tuple[_Maker, list[list[Entry]], list[list[str]]] | None = None
 def _page_job(index: int) -> _PageDone:
     assert _WORK is not None
     maker, chunks, groups = _WORK
-    return maker.page(chunks[index], groups[index])
+    with runners.task_scope():  # a SIGTERM removes the picture being written
+        return maker.page(chunks[index], groups[index])
 
 
 def _make_pages(
@@ -565,17 +566,53 @@ def _make_pages(
     from concurrent.futures import ProcessPoolExecutor
 
     _WORK = (maker, chunks, groups)
+    # The workers leave Ctrl-C (which a terminal sends to every process of
+    # the group) to this process, as a run's do: with this process's handlers
+    # they printed a traceback each. This process stops them when it stops.
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+    )
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            size = max(1, len(chunks) // (jobs * 8))
-            for page in pool.map(_page_job, range(len(chunks)), chunksize=size):
-                done += len(page.records)
-                if progress is not None:
-                    progress(done, total)
-                yield page
+        size = max(1, len(chunks) // (jobs * 8))
+        with interrupts.signals_blocked():  # forked here: blocked until set up
+            pages = pool.map(_page_job, range(len(chunks)), chunksize=size)
+        for page in pages:
+            done += len(page.records)
+            if progress is not None:
+                progress(done, total)
+            yield page
+    except BaseException:
+        _stop_workers(pool)
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         _WORK = None
+
+
+def _init_worker(parent: int) -> None:
+    """Set up a page worker: stop signals are the command's, and it dies with it.
+
+    Killed with SIGKILL, the command cannot stop its workers: they waited for
+    pages forever, each holding a copy of the entries. The pictures they
+    leave half written are removed by the next build.
+    """
+    runners.init_worker()
+    runners.end_with_parent(parent)
+
+
+def _stop_workers(pool: Any) -> None:
+    """Stop a pool's workers now, not after the pages they have queued.
+
+    SIGTERM: a worker drawing a picture removes its temporary file and leaves.
+    """
+    stop = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if stop is not None:
+        stop()
+        return
+    for process in list((pool._processes or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
 
 
 @dataclass

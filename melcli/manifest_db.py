@@ -510,12 +510,18 @@ def swap(store: Store, path: Path) -> None:
     untrusted: it is not melcli's to delete), and deletes ``store``.
     """
     store.close()
-    if os.path.isdir(path) and not os.path.islink(path):
-        _remove(store.path)
-        raise StoreError(f"{path.name} is a folder, not a file (remove it)")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(_journal_of(path))  # a hot journal of the store replaced
-    os.replace(store.path, path)
+    journal = _journal_of(path)
+    for name in (path, journal):
+        if os.path.isdir(name) and not os.path.islink(name):
+            _remove(store.path)
+            raise StoreError(f"{name.name} is a folder, not a file (remove it)")
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(journal)  # a hot journal of the store replaced
+        os.replace(store.path, path)
+    except BaseException:
+        _remove(store.path)  # no store half made left in OUT
+        raise
 
 
 def _check_file(path: Path, *, missing_ok: bool) -> None:

@@ -20,7 +20,7 @@ import contextlib
 import os
 import re
 import stat
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
@@ -541,6 +541,41 @@ def _holder(fd: int, *, shared: bool) -> str:
     return f"pid {pid}"
 
 
+def walk(
+    top: str | os.PathLike[str], *, hidden: bool = True
+) -> Iterator[tuple[str, list[str]]]:
+    """Yield ``(folder, names of its entries but folders)`` for ``top`` and below.
+
+    As ``os.walk`` goes (top down; links to folders are not followed; a
+    folder that cannot be read is passed over), but without recursion:
+    Python 3.11's ``os.walk`` recurses once per level, so an OUT nested a
+    thousand folders deep (crafted, or a runaway script) ended the command in
+    a RecursionError. With ``hidden=False``, folders named ``.*`` are not
+    walked.
+    """
+    stack = [os.fspath(top)]
+    while stack:
+        folder = stack.pop()
+        names: list[str] = []
+        folders: list[str] = []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        below = entry.is_dir(follow_symlinks=False)
+                    except OSError:
+                        below = False
+                    (folders if below else names).append(entry.name)
+        except OSError:
+            continue
+        yield folder, names
+        stack.extend(
+            os.path.join(folder, name)
+            for name in sorted(folders, reverse=True)
+            if hidden or name[0] != "."
+        )
+
+
 def remove_leftovers(out: Path, *, owned: Container[Path] | None = None) -> list[Path]:
     """Delete temporary files a killed run left under ``out``; return them.
 
@@ -549,7 +584,7 @@ def remove_leftovers(out: Path, *, owned: Container[Path] | None = None) -> list
     """
     return remove_files(
         Path(folder) / name
-        for folder, _dirs, files in os.walk(out)
+        for folder, files in walk(out)
         for name in files
         if name.startswith(".")
         and name.endswith(TEMP_SUFFIX)

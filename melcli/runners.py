@@ -710,7 +710,7 @@ def _worker_main(
     nothing yet: it runs elsewhere).
     """
     global _COMMITTED
-    _init_worker()
+    init_worker()
     orphaned = _die_with_parent(parent, kernel=on_death, run=run)
     if warm_up is not None:
         warm_up()
@@ -894,7 +894,8 @@ class _Pace:
         return min(MAX_DEPTH, 2 + math.ceil(naps))
 
 
-def _init_worker() -> None:
+def init_worker() -> None:
+    """Set up a worker process: stop signals are its parent's to act on."""
     global _IN_WORKER
     _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -980,6 +981,18 @@ def _release_fork_server() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
         server._forkserver_alive_fd = None
+
+
+def end_with_parent(parent: int) -> None:
+    """Make this worker process end (SIGKILL) when ``parent`` does (Linux).
+
+    For pools other than a run's (the gallery's): one whose parent is killed
+    with SIGKILL would otherwise wait for work forever. A temporary file it
+    leaves is its command's to remove.
+    """
+    _set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != parent:  # gone already, before it was asked
+        os._exit(128 + signal.SIGKILL)
 
 
 def _set_parent_death_signal(signum: int) -> bool:

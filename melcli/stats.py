@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import MelcliError, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import OutputLock, load_npy
+from .outdir import OutputLock, load_npy, walk
 from .storage import webdataset
 from .storage.tarshards import Slice
 from .write import atomic_write
@@ -356,8 +356,7 @@ def _walk_npy(out: Path) -> Iterator[Path]:
     Folders that are symbolic links are not walked either: nothing is read
     from outside OUT.
     """
-    for folder, dirs, files in os.walk(out):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    for folder, files in walk(out, hidden=False):
         for name in files:
             if name.endswith(".npy") and name[0] != ".":
                 path = os.path.join(folder, name)

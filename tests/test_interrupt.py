@@ -310,8 +310,8 @@ def test_no_file_is_started_after_the_signal(slow_files: Path, runs: Runs) -> No
 #: under the result queue's lock), which catches BaseException and goes on.
 WORKER_BETWEEN_TASKS = """
 import os, signal, time
-from melcli.runners import _init_worker
-_init_worker()
+from melcli.runners import init_worker
+init_worker()
 try:
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(10)
