@@ -373,6 +373,8 @@ class _Spill:
         self._held: list[Result] = []
         self._count = 0
         self._broken = False
+        #: Why the file could not be written (then results are held), or None.
+        self.problem: str | None = None
 
     def __bool__(self) -> bool:
         return self._count > 0
@@ -402,8 +404,9 @@ class _Spill:
             blob = _SIZE.pack(len(data)) + data
             if self._file.write(blob) != len(blob):
                 raise OSError(errno.ENOSPC, "written in part")
-        except OSError:  # no room: the batches written stay, the rest is held
+        except OSError as exc:  # no room: the batches written stay, the rest is held
             self._broken = True
+            self.problem = f"{type(exc).__name__}: {exc}"
             return
         self._end += _SIZE.size + len(data)
         self._held = []
