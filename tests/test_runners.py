@@ -292,14 +292,31 @@ def test_pace_batches_only_short_items() -> None:
     assert (pace.nap(), pace.depth()) == (0.0, DEPTH)  # nothing known yet
     for _ in range(10):
         pace.add(0.005)
-    assert pace.nap() == COLLECT_EVERY
+    pace.collected()
+    assert 0.0 < pace.nap() <= COLLECT_EVERY
     # Besides the item it runs, a worker holds at least a nap's worth.
     assert (pace.depth() - 1) * 0.005 >= COLLECT_EVERY
     pace.add(5.0)  # a long item: one by one again, as each finishes
     assert (pace.nap(), pace.depth()) == (0.0, DEPTH)
     for _ in range(50):
         pace.add(1e-6)
-    assert (pace.nap(), pace.depth()) == (COLLECT_EVERY, MAX_DEPTH)
+    assert 0.0 < pace.nap() <= COLLECT_EVERY
+    assert pace.depth() == MAX_DEPTH
+
+
+def test_a_nap_counts_the_time_taken_recording_since_the_last_collection() -> None:
+    # The nap ends COLLECT_EVERY after the last collection, not after the
+    # consumer recorded what came: recording a batch of tiny files can take
+    # longer than the items the workers hold (they would sit idle).
+    pace = _Pace()
+    for _ in range(10):
+        pace.add(0.001)
+    pace.collected()
+    assert pace.nap() > COLLECT_EVERY / 2  # just collected: a nap, nearly whole
+    pace.last -= COLLECT_EVERY / 2  # half a nap spent recording
+    assert pace.nap() <= COLLECT_EVERY / 2
+    pace.last -= COLLECT_EVERY  # recording took longer than a nap
+    assert pace.nap() == 0.0  # collect at once
 
 
 def _finish_then_get_sigterm(path: str) -> str:
