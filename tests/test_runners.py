@@ -23,6 +23,7 @@ from melcli.runners import (
     SerialRunner,
     _Pace,
     make_runner,
+    run_batches,
 )
 
 PROBE = (
@@ -251,6 +252,38 @@ def test_short_items_are_collected_in_batches(monkeypatch: pytest.MonkeyPatch) -
     outcomes = list(ProcessRunner(2, preload=()).run(_same, range(300)))
     assert sorted(outcomes) == [(i, i) for i in range(300)]
     assert len(waits) < 300 / 8
+
+
+def test_a_pool_gives_the_outcomes_that_came_together_in_one_list() -> None:
+    # So that the run records a nap's outcomes as one (one signal hold, one
+    # journal write); other runners' outcomes come one to a list.
+    batches = list(run_batches(ProcessRunner(2, preload=()), _same, range(300)))
+    assert sorted(o for batch in batches for o in batch) == [(i, i) for i in range(300)]
+    assert len(batches) < 300 / 8
+    serial = list(run_batches(SerialRunner(), _same, range(5)))
+    assert serial == [[(i, i)] for i in range(5)]
+
+
+def test_closing_the_lists_of_another_runner_closes_its_run() -> None:
+    closed = []
+
+    class OneByOne:
+        def __init__(self) -> None:
+            self.notes: list[str] = []
+            self.late: list[object] = []
+            self.lost_workers = False
+
+        def run(self, fn: Callable[[int], int], items: range) -> Iterator[object]:
+            try:
+                for item in items:
+                    yield item, fn(item)
+            finally:
+                closed.append(True)
+
+    batches = run_batches(OneByOne(), _same, range(5))  # type: ignore[arg-type]
+    assert next(batches) == [(0, 0)]
+    batches.close()
+    assert closed == [True]
 
 
 def _dies_on_30(x: int) -> int:
