@@ -934,7 +934,8 @@ class _Pace:
         A nap ends :data:`COLLECT_EVERY` after the last collection: the time
         this process took to record what it collected is part of it. (A nap
         that began only then left the workers idle once recording took
-        longer than the items they held, measured on tiny files.)
+        longer than the items they held: bench/README.md, "Figures behind
+        the code".)
         """
         if not self.short():
             return 0.0
