@@ -746,9 +746,10 @@ class Manifest:
         """Journal the entries recorded in the block together, written at its end.
 
         A run records the outcomes that came together (a nap's, with tiny
-        files) as one: one write for all their journal lines, not one each.
-        A run killed before the end of the block has journaled none of them
-        (nor anything it left in the buffer): the next run rebuilds them.
+        files) as one: one write for all their journal lines (or a few, for
+        many), not one each. A run killed before the end of the block may
+        have journaled only some of them: the next run rebuilds the others
+        (a torn last line is dropped when read).
         """
         if self._batch:
             yield
