@@ -27,7 +27,7 @@ from .manifest import Entry, Manifest, file_stamp, relative_key, versions
 from .outdir import OutDir
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
-from .runners import Runner
+from .runners import Runner, run_batches
 from .storage import Storage, storage_for, storage_of, storages_in
 from .write import remove_temp_files
 
@@ -471,6 +471,8 @@ class _Run:
         self.drawn_as = (render or RenderParams()).fingerprint()
         self.elsewhere = _Elsewhere(manifest)
         self.handed = HandedOut()
+        #: While a batch is recorded: its results, told once it is.
+        self._told: list[Result] | None = None
         if self.build.tasks:  # before any worker starts (they inherit the basis)
             from .pipeline import settings_warnings  # numpy: only when there is work
 
@@ -528,7 +530,7 @@ class _Run:
         # signal while planning leaves no journal to recover from.) A run with
         # no task writes no file but the manifest: its journal is opened only
         # if it records something worth journaling, so a no-op writes nothing.
-        outcomes: Iterator[tuple[Task, Result | BaseException]] | None = None
+        outcomes: Iterator[list[tuple[Task, Result | BaseException]]] | None = None
         try:
             try:
                 self.settle_stale(prune=prune)
@@ -536,9 +538,8 @@ class _Run:
                     self.manifest.begin()
                 self.record_known(the_plan)
                 outcomes = self.run_tasks(runner)
-                for task, outcome in outcomes:
-                    result = self.take(task, outcome)
-                    if fail_fast and result.status is Status.FAILED:
+                for batch in outcomes:
+                    if self.take_batch(batch, fail_fast=fail_fast):
                         self.report.stopped_early = True
                         break
                 if prune:
@@ -620,16 +621,50 @@ class _Run:
 
     def run_tasks(
         self, runner: Runner
-    ) -> Iterator[tuple[Task, Result | BaseException]]:
-        """Hand the tasks to ``runner``; return its outcomes as they come."""
+    ) -> Iterator[list[tuple[Task, Result | BaseException]]]:
+        """Hand the tasks to ``runner``; return its outcomes as they come, in lists."""
         work = _TaskWork(self.params, self.render)
         tasks = map(self.writer.stage, self.build.tasks)
-        return runner.run(work, self.handed.track(tasks))
+        return run_batches(runner, work, self.handed.track(tasks))
+
+    def take_batch(
+        self, outcomes: list[tuple[Task, Result | BaseException]], *, fail_fast: bool
+    ) -> bool:
+        """Count and record outcomes that came together; tell ``on_result`` after.
+
+        Under one hold of the signals and with one write of the journal, not
+        one per file: tiny files come a hundred to a batch, and this process's
+        work per file is what its workers wait on. Returns whether one failed
+        with ``fail_fast`` (the rest of the batch is left to :meth:`finish`).
+        """
+        told: list[Result] = []
+        self._told = told
+        failed = False
+        try:
+            with interrupts.deferred(), self.manifest.journal_batch():
+                for task, outcome in outcomes:
+                    result = self.take(task, outcome)
+                    if fail_fast and result.status is Status.FAILED:
+                        failed = True
+                        break
+        finally:
+            self._told = None
+            if self.on_result is not None:
+                for result in told:
+                    self.on_result(result)
+        return failed
+
+    def _tell(self, result: Result) -> None:
+        """Tell ``on_result`` of ``result``: now, or once its batch is recorded."""
+        if self._told is not None:
+            self._told.append(result)
+        elif self.on_result is not None:
+            self.on_result(result)
 
     def finish(
         self,
         runner: Runner,
-        outcomes: Iterator[tuple[Task, Result | BaseException]] | None,
+        outcomes: Iterator[list[tuple[Task, Result | BaseException]]] | None,
     ) -> None:
         """Stop the workers, settle every output, close the shards, commit."""
         manifest, report = self.manifest, self.report
@@ -724,8 +759,7 @@ class _Run:
             # nothing that a run killed later would need to know.
             up_to_date = result.status is Status.UP_TO_DATE
             self.manifest.record(entry, journal=not up_to_date)
-        if self.on_result is not None:
-            self.on_result(result)
+        self._tell(result)
 
     def record_sample(self, result: Result, job: Job, fields: dict[str, Any]) -> None:
         """Record a result the writer kept for later (a sample: once in place)."""
@@ -777,8 +811,7 @@ class _Run:
                     self.report.add(outcome)
                     self.handed.settle(task)
             if outcome.status is Status.WRITTEN:
-                if self.on_result is not None:
-                    self.on_result(outcome)
+                self._tell(outcome)
                 return outcome
         self.writer.discard(staged)
         self.handed.settle(task)
@@ -1034,14 +1067,14 @@ def _entry(
             "error": result.reason,
         }
     key = relative_key(job.npy_name, manifest.out)
-    previous = manifest.entries.get(key, {})
     if result.status is Status.UP_TO_DATE:
+        previous = manifest.entries.get(key, {})  # not looked up for the others
         entry = {**previous, "status": result.status.value, "error": ""}
         entry.pop("meta", None)
         return {**entry, **_meta(job)}
     written = result.status is Status.WRITTEN
     outputs = [relative_key(p, manifest.out) for p in result.outputs] if written else []
-    source = os.fsdecode(job.src)
+    source = os.fsdecode(result.src)  # the job's, as a Path already: no new one
     return {
         "key": key,
         "source": job.rel,

@@ -128,8 +128,10 @@ class Entries(MutableMapping[str, Entry]):
         self._stage: manifest_db.Stage | None = None
         #: Keys whose entry is in the stage (unless held: then that is newer).
         self._staged: set[str] = set()
-        #: Keys set through :meth:`stage` since the last batch went.
-        self._pending: list[str] = []
+        #: Keys set through :meth:`stage` since the last batch went, each
+        #: with the entry it was staged as and that entry's JSON line, if
+        #: known (the journal's: an entry is encoded once).
+        self._pending: dict[str, tuple[Entry, bytes | None]] = {}
         self.update(*args, **kwargs)
 
     def load(self, entries: dict[str, Entry]) -> None:
@@ -210,7 +212,7 @@ class Entries(MutableMapping[str, Entry]):
         return None if entry is None else entry.get("source_abs")
 
     def __setitem__(self, key: str, value: Entry) -> None:
-        if self.get(key) != value:
+        if key not in self or self[key] != value:  # a new key raises nothing
             self.changed.add(key)
         self._held[key] = value
         self._flipped.discard(key)
@@ -431,28 +433,37 @@ class Entries(MutableMapping[str, Entry]):
         return flipped
 
     # ------------------------------------------------------------- stage
-    def stage(self, key: str) -> None:
+    def stage(self, key: str, line: bytes | None = None) -> None:
         """Let ``key``'s entry, just set, wait for the commit out of memory.
 
         With :attr:`staging` on, a batch of :data:`STAGE_EVERY` at a time (an
         entry set again meanwhile goes as it is then). An entry of a sample
-        in a shard stays (those are held whole: see :meth:`kinds`).
+        in a shard stays (those are held whole: see :meth:`kinds`). ``line``
+        is the entry as :func:`_dumps` encodes it, if the caller has it.
         """
-        if not self.staging or "format" in self._held.get(key, ()):
+        entry = self._held.get(key)
+        if not self.staging or entry is None or "format" in entry:
             return
-        self._pending.append(key)
+        self._pending.pop(key, None)  # in the order set last
+        self._pending[key] = (entry, line)
         if len(self._pending) >= STAGE_EVERY:
             self._flush()
 
     def _flush(self) -> None:
         """Move the pending entries to the stage (or, if it fails, keep them)."""
         held = self._held
-        keys = [k for k in dict.fromkeys(self._pending) if k in held]
-        self._pending = []
+        rows = []
+        for key, (entry, line) in self._pending.items():
+            now = held.get(key)
+            if now is not None:  # else forgotten since
+                line = line if now is entry else None  # set again: as it is now
+                rows.append((key, line or _dumps(now), lean_facts(now)))
+        self._pending = {}
+        keys = [key for key, _, _ in rows]
         try:
             if self._stage is None:
                 self._stage = manifest_db.Stage()
-            self._stage.put((k, _dumps(held[k]), lean_facts(held[k])) for k in keys)
+            self._stage.put(rows)
         except manifest_db.StoreError:
             self.staging = False  # no room: held here, as before staging was
             return
@@ -477,7 +488,7 @@ class Entries(MutableMapping[str, Entry]):
             self._stage.close()
         self._stage = None
         self._staged = set()
-        self._pending = []
+        self._pending = {}
 
     def written(self) -> None:
         """Note that what changed is stored.
@@ -583,6 +594,8 @@ class Manifest:
     journal_error: str = ""
     problems: list[str] = field(default_factory=list)
     _journal: BinaryIO | None = None
+    #: Inside :meth:`journal_batch`: journal lines wait for its end.
+    _batch: bool = field(default=False, repr=False, compare=False)
     _outdir: OutDir | None = field(default=None, repr=False, compare=False)
     #: Whether the store must be written whole (it was not read: missing,
     #: unusable, or older than ``manifest.jsonl``); else only what changed.
@@ -712,24 +725,56 @@ class Manifest:
         dropped when read): a run killed later rebuilds what it lacks.
         """
         self.entries[entry["key"]] = entry
-        if journal:  # the run's own result: its entry waits out of memory
-            self.entries.stage(entry["key"])
-        if self.journal_error or not journal:
+        if not journal:
+            return
+        line = _dumps(entry)  # once, for the journal and the stage
+        self.entries.stage(entry["key"], line)  # the run's own: out of memory
+        if self.journal_error:
             return
         self.begin()
         if self._journal is None:
             return
         try:
-            self._journal.write(_dumps(entry) + b"\n")
-            self._journal.flush()
+            self._journal.write(line + b"\n")
+            if not self._batch:
+                self._journal.flush()
         except OSError as exc:
-            self.journal_error = (
-                f"cannot write {self.journal_path}: {os_reason(exc)}; if this run "
-                "is killed, the next one rebuilds what it wrote"
-            )
-            with contextlib.suppress(OSError):
-                self._journal.close()
-            self._journal = None
+            self._journal_failed(exc)
+
+    @contextlib.contextmanager
+    def journal_batch(self) -> Iterator[None]:
+        """Journal the entries recorded in the block together, written at its end.
+
+        A run records the outcomes that came together (a nap's, with tiny
+        files) as one: one write for all their journal lines (or a few, for
+        many), not one each. A run killed before the end of the block may
+        have journaled only some of them: the next run rebuilds the others
+        (a torn last line is dropped when read).
+        """
+        if self._batch:
+            yield
+            return
+        self._batch = True
+        try:
+            yield
+        finally:
+            self._batch = False
+            if self._journal is not None:
+                try:
+                    self._journal.flush()
+                except OSError as exc:
+                    self._journal_failed(exc)
+
+    def _journal_failed(self, exc: OSError) -> None:
+        """Stop journaling and say why (a full disk); a torn last line is dropped."""
+        self.journal_error = (
+            f"cannot write {self.journal_path}: {os_reason(exc)}; if this run "
+            "is killed, the next one rebuilds what it wrote"
+        )
+        assert self._journal is not None
+        with contextlib.suppress(OSError):
+            self._journal.close()
+        self._journal = None
 
     def commit(self) -> None:
         """Write the manifest atomically and drop the journal.

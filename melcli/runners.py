@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from . import interrupts, write
@@ -65,6 +65,29 @@ class Runner(Protocol):
     ) -> Iterator[tuple[T, R | BaseException]]:
         """Yield ``(item, fn(item))``, or ``(item, exception)`` if running it failed."""
         ...
+
+
+def run_batches(
+    runner: Runner, fn: Callable[[T], R], items: Iterable[T]
+) -> Generator[list[tuple[T, R | BaseException]], None, None]:
+    """Yield ``runner``'s outcomes in lists: as they were collected, or one by one.
+
+    A runner with a ``run_batches`` method (:class:`ProcessRunner`) gives the
+    outcomes that came together as one list; any other runner's come one to
+    a list. Closing this closes the runner's iterator (its workers stop).
+    """
+    own = getattr(runner, "run_batches", None)
+    if own is not None:
+        yield from own(fn, items)
+        return
+    outcomes = runner.run(fn, items)
+    try:
+        for outcome in outcomes:
+            yield [outcome]
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
 
 
 class SerialRunner:
@@ -162,6 +185,23 @@ class ProcessRunner:
         self, fn: Callable[[T], R], items: Iterable[T]
     ) -> Iterator[tuple[T, R | BaseException]]:
         """Yield ``(item, outcome)`` in completion order."""
+        batches = self.run_batches(fn, items)
+        try:
+            for batch in batches:
+                yield from batch
+        finally:
+            batches.close()  # its workers are stopped now, not when collected
+
+    def run_batches(
+        self, fn: Callable[[T], R], items: Iterable[T]
+    ) -> Generator[list[tuple[T, R | BaseException]], None, None]:
+        """Yield the ``(item, outcome)`` pairs in the lists they were collected in.
+
+        With short items, the outcomes of a nap come together (see
+        :class:`_Pace`): a consumer records them as one, not one by one. The
+        list handed on stays in :attr:`late` until the consumer asks for the
+        next.
+        """
         pending = iter(items)
         first = next(pending, _NOTHING)
         if first is _NOTHING:  # nothing to do (an up-to-date re-run): no pool at all
@@ -189,7 +229,7 @@ class ProcessRunner:
         pending: Iterator[T],
         workers: list[_Worker[T, R]],
         came: collections.deque[tuple[T, R | BaseException]],
-    ) -> Iterator[tuple[T, R | BaseException]]:
+    ) -> Iterator[list[tuple[T, R | BaseException]]]:
         supply = _Supply(pending)
         pace = _Pace()
         while True:
@@ -197,15 +237,16 @@ class ProcessRunner:
             # are handed on: while the consumer records them, they work.
             if self._hand_out(context, fn, supply, workers, pace):
                 continue  # a worker was lost: give its items to the others
-            # Those not yet taken when the run stops are late, and so is
-            # the one handed on until the consumer asks for the next.
-            while came:
-                yield came[0]
-                came.popleft()
+            # What came is late until the consumer asks for more: if the run
+            # stops, the consumer takes those it has not recorded.
+            if came:
+                yield list(came)
+                came.clear()
             busy = [w for w in workers if w.items]
             if not busy:
                 return
             ready = _ready(busy, 0.0 if supply.exhausted else pace.nap())
+            pace.collected()
             for worker in busy:
                 timed_out = False
                 if worker.conn in ready or worker.process.sentinel in ready:
@@ -869,6 +910,12 @@ class _Pace:
     def __init__(self) -> None:
         #: Seconds an item takes: a moving average, None before the first.
         self.seconds: float | None = None
+        #: When outcomes were last collected (time.monotonic()).
+        self.last = -math.inf
+
+    def collected(self) -> None:
+        """Note that the outcomes that came were collected now."""
+        self.last = time.monotonic()
 
     def add(self, seconds: float) -> None:
         """Take one item's time into the average."""
@@ -882,8 +929,18 @@ class _Pace:
         return self.seconds is not None and self.seconds < COLLECT_EVERY
 
     def nap(self) -> float:
-        """Seconds to wait before collecting outcomes (0: as each comes)."""
-        return COLLECT_EVERY if self.short() else 0.0
+        """Seconds to wait before collecting outcomes (0: as each comes).
+
+        A nap ends :data:`COLLECT_EVERY` after the last collection: the time
+        this process took to record what it collected is part of it. (A nap
+        that began only then left the workers idle once recording took
+        longer than the items they held: bench/README.md, "Figures behind
+        the code".)
+        """
+        if not self.short():
+            return 0.0
+        left = self.last + COLLECT_EVERY - time.monotonic()
+        return max(0.0, min(COLLECT_EVERY, left))
 
     def depth(self) -> int:
         """How many items a worker holds: the one it runs and enough to last naps."""
@@ -1239,6 +1296,7 @@ __all__ = [
     "SerialRunner",
     "default_jobs",
     "make_runner",
+    "run_batches",
     "task_scope",
     "tune_allocator",
 ]

@@ -900,3 +900,49 @@ def test_a_run_killed_with_entries_staged_commits_nothing_and_is_recovered(
     recovered.commit()
     assert new <= set(stored(out)) == set(jsonl(out))
     assert not (out / ".melcli-journal.jsonl").exists()
+
+
+def test_a_recorded_entry_is_encoded_once_for_the_journal_and_the_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from melcli import manifest as manifest_module
+
+    encoded: list[object] = []
+    real_dumps = manifest_module._dumps
+
+    def dumps(entry: dict[str, object]) -> bytes:
+        encoded.append(entry["key"])
+        return real_dumps(entry)
+
+    monkeypatch.setattr(manifest_module, "_dumps", dumps)
+    manifest = Manifest.load(tmp_path)
+    manifest.begin()
+    n = 2 * manifest_module.STAGE_EVERY
+    for i in range(n):
+        manifest.record(new_entry(i))
+    # Set again, not journaled, before its batch went: staged as it is now.
+    late = new_entry(n - 1, status="up-to-date")
+    manifest.record(late, journal=False)
+
+    assert len(manifest.entries._staged) >= manifest_module.STAGE_EVERY
+    assert len(encoded) == n  # once each, not again for the stage
+    assert manifest.entries[late["key"]] == late  # type: ignore[index]
+    assert manifest.entries["d3/f00003.npy"] == new_entry(3)  # read back staged
+    manifest.commit()
+    assert stored(tmp_path)[late["key"]] == late  # type: ignore[index]
+    assert stored(tmp_path)["d3/f00003.npy"] == new_entry(3)
+
+
+def test_the_journal_lines_of_a_batch_are_written_at_its_end(tmp_path: Path) -> None:
+    manifest = Manifest.load(tmp_path)
+    manifest.begin()
+    manifest.record(new_entry(0))  # alone: written at once
+    assert manifest.journal_path.read_bytes().count(b"\n") == 1
+    with manifest.journal_batch():
+        for i in range(1, 4):
+            manifest.record(new_entry(i))
+        assert manifest.journal_path.read_bytes().count(b"\n") == 1
+    lines = manifest.journal_path.read_bytes().splitlines()
+    assert [json.loads(line) for line in lines] == [new_entry(i) for i in range(4)]
+    manifest.commit()
+    assert not manifest.journal_path.exists()
