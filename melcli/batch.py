@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import operator
 import os
 import signal
 import time
@@ -565,13 +566,21 @@ class _Run:
             with interrupts.deferred():  # one hold per chunk, not per file
                 for result, source in chunk:
                     self.record(result, source=source)
-        flips = itertools.chain(build.flips, itertools.repeat(0))  # one per job
+        up_to_date, flips = build.up_to_date, build.flips  # a flip per job, or none
+        source_of = operator.itemgetter(0)  # Job.src_name, without a call each
         with collector_paused():  # a list a chunk: the plan is not looked at again
-            for jobs in _chunks(build.up_to_date):
+            for at in range(0, len(up_to_date), HOLD_EVERY):
+                jobs = up_to_date[at : at + HOLD_EVERY]
+                sources = list(map(source_of, jobs))
                 with interrupts.deferred():  # counted, recorded and told together
-                    for job, flip in zip(jobs, flips, strict=False):
-                        self.record_up_to_date(job, flip=flip)
-                    self.tell_up_to_date([job.src_name for job in jobs])
+                    flipped = flips[at : at + HOLD_EVERY]
+                    if build.refresh or flipped.count(0) < len(flipped):
+                        flipped += bytes(len(jobs) - len(flipped))
+                        for job, flip in zip(jobs, flipped, strict=True):
+                            self.record_up_to_date(job, flip=flip)
+                    else:  # the usual re-run: no entry of these changes
+                        self.report.add_all_up_to_date(sources)
+                    self.tell_up_to_date(sources)
         refused = (
             (Result(src=job.src, status=Status.FAILED, reason=why), job)
             for job, why in build.refused
