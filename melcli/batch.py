@@ -29,7 +29,13 @@ from .outdir import OutDir
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import Runner
-from .storage import Storage, storage_for, storage_of, storages_in
+from .storage import (
+    Storage,
+    storage_for,
+    storage_of,
+    storages_in,
+    wants_nothing_for_plain,
+)
 from .write import remove_temp_files
 
 
@@ -144,7 +150,9 @@ def _decide(
     prefix = os.path.join(os.fspath(out), "") if os.sep == "/" else "\0"
     start = len(prefix)
     entries, up_to_date, flips = manifest.entries, build.up_to_date, build.flips
-    wants = storage.redo
+    # What the format may still want of an input up to date (npy: nothing of
+    # one without a PNG or a table row, and is not asked: the usual input).
+    wants = None if wants_nothing_for_plain(storage) else storage.redo
     other = functools.partial(
         _decide_other,
         build,
@@ -164,8 +172,9 @@ def _decide(
             stamp = file_stamp(src) if size is None else [size, mtime]
             if not (force or png or meta):  # the usual re-run's input
                 status = unchanged(key, stamp)
-                # The format may still want something (npy: nothing, without a PNG).
-                if status and not wants(manifest, key, job, drawn_as=drawn_as):
+                if status and (
+                    wants is None or not wants(manifest, key, job, drawn_as=drawn_as)
+                ):
                     up_to_date.append(job)
                     flips.append(status != "up-to-date")
                     known += 1
