@@ -168,7 +168,7 @@ def _decide(
     with manifest.unchanged_test(settings=settings, format=storage.name) as unchanged:
         for job in planned():
             src, _, npy, png, meta, size, mtime = job  # at once, not a call each
-            key = npy[start:] if npy.startswith(prefix) else relative_key(npy, out)
+            key = npy[start:] if npy[:start] == prefix else relative_key(npy, out)
             stamp = file_stamp(src) if size is None else [size, mtime]
             if not (force or png or meta):  # the usual re-run's input
                 status = unchanged(key, stamp)
