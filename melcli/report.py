@@ -259,7 +259,7 @@ class Report:
         self._compact += 1
 
     def add_all_up_to_date(self, sources: Sequence[str]) -> None:
-        """Record that the inputs ``sources`` are up to date, as :meth:`add_up_to_date`."""
+        """Record that the inputs ``sources`` are up to date (each as one is)."""
         self._items += sources
         self._compact += len(sources)
 

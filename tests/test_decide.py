@@ -97,11 +97,15 @@ def test_up_to_date_inputs_are_recorded_whole_chunks_at_a_time(
     )
 
     assert report.count(Status.UP_TO_DATE) == 4
-    assert [r.src.name for r in report.results] == told == [
-        "chirp.flac",
-        "tweet.wav",
-        "bark1.wav",
-        "bark2.flac",
-    ]
+    assert (
+        [r.src.name for r in report.results]
+        == told
+        == [
+            "chirp.flac",
+            "tweet.wav",
+            "bark1.wav",
+            "bark2.flac",
+        ]
+    )
     statuses = {e["key"]: e["status"] for e in Manifest.load(built).entries.values()}
     assert set(statuses.values()) == {"up-to-date"}, statuses
