@@ -265,7 +265,9 @@ __all__ = [
     "Storage",
     "Writer",
     "drawn_with",
+    "nothing_for_plain",
     "storage_for",
     "storage_of",
     "storages_in",
+    "wants_nothing_for_plain",
 ]
