@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import operator
 import os
 import signal
 import time
@@ -28,7 +29,13 @@ from .outdir import OutDir
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import Runner, run_batches
-from .storage import Storage, storage_for, storage_of, storages_in
+from .storage import (
+    Storage,
+    storage_for,
+    storage_of,
+    storages_in,
+    wants_nothing_for_plain,
+)
 from .write import remove_temp_files
 
 
@@ -143,7 +150,9 @@ def _decide(
     prefix = os.path.join(os.fspath(out), "") if os.sep == "/" else "\0"
     start = len(prefix)
     entries, up_to_date, flips = manifest.entries, build.up_to_date, build.flips
-    wants = storage.redo
+    # What the format may still want of an input up to date (npy: nothing of
+    # one without a PNG or a table row, and is not asked: the usual input).
+    wants = None if wants_nothing_for_plain(storage) else storage.redo
     other = functools.partial(
         _decide_other,
         build,
@@ -159,12 +168,13 @@ def _decide(
     with manifest.unchanged_test(settings=settings, format=storage.name) as unchanged:
         for job in planned():
             src, _, npy, png, meta, size, mtime = job  # at once, not a call each
-            key = npy[start:] if npy.startswith(prefix) else relative_key(npy, out)
+            key = npy[start:] if npy[:start] == prefix else relative_key(npy, out)
             stamp = file_stamp(src) if size is None else [size, mtime]
             if not (force or png or meta):  # the usual re-run's input
                 status = unchanged(key, stamp)
-                # The format may still want something (npy: nothing, without a PNG).
-                if status and not wants(manifest, key, job, drawn_as=drawn_as):
+                if status and (
+                    wants is None or not wants(manifest, key, job, drawn_as=drawn_as)
+                ):
                     up_to_date.append(job)
                     flips.append(status != "up-to-date")
                     known += 1
@@ -566,13 +576,21 @@ class _Run:
             with interrupts.deferred():  # one hold per chunk, not per file
                 for result, source in chunk:
                     self.record(result, source=source)
-        flips = itertools.chain(build.flips, itertools.repeat(0))  # one per job
+        up_to_date, flips = build.up_to_date, build.flips  # a flip per job, or none
+        source_of = operator.itemgetter(0)  # Job.src_name, without a call each
         with collector_paused():  # a list a chunk: the plan is not looked at again
-            for jobs in _chunks(build.up_to_date):
+            for at in range(0, len(up_to_date), HOLD_EVERY):
+                jobs = up_to_date[at : at + HOLD_EVERY]
+                sources = list(map(source_of, jobs))
                 with interrupts.deferred():  # counted, recorded and told together
-                    for job, flip in zip(jobs, flips, strict=False):
-                        self.record_up_to_date(job, flip=flip)
-                    self.tell_up_to_date([job.src_name for job in jobs])
+                    flipped = flips[at : at + HOLD_EVERY]
+                    if build.refresh or flipped.count(0) < len(flipped):
+                        flipped += bytes(len(jobs) - len(flipped))
+                        for job, flip in zip(jobs, flipped, strict=True):
+                            self.record_up_to_date(job, flip=flip)
+                    else:  # the usual re-run: no entry of these changes
+                        self.report.add_all_up_to_date(sources)
+                    self.tell_up_to_date(sources)
         refused = (
             (Result(src=job.src, status=Status.FAILED, reason=why), job)
             for job, why in build.refused

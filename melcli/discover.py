@@ -708,8 +708,7 @@ class _Walk:
         what is found is what can be read by its path); else by their paths.
         """
         try:
-            with os.scandir(folder) as it:
-                names = sorted(entry.name for entry in it)
+            names = sorted(os.listdir(folder))  # no object made per entry
         except OSError as exc:
             reason = os_reason(exc)
             self.result.problems.append(
@@ -775,13 +774,14 @@ class _Walk:
                         add = hits.append
                     yield from self.folder(path, f"{prefix}{name}/", ancestors | {real})
                 continue
-            dot = name.rfind(".")
-            if not (0 < dot < len(name) - 1 and name[dot + 1 :].lower() in exts):
+            # Its suffix, as pathlib's: of a name that has more than a suffix.
+            stem, _, ext = name.rpartition(".")
+            if not (stem and (ext in exts or ext.lower() in exts)):
                 result.skipped.append(
                     Skipped(Path(path), "not an audio extension", rel_base + name)
                 )
             else:  # its job, as _job makes it (inlined: a call less per file)
-                stem = out_base + name[:dot]
+                stem = out_base + stem
                 drawn = f"{stem}.png" if png else None
                 npy = f"{stem}.npy"
                 size, mtime = st.st_size, st.st_mtime_ns

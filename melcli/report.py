@@ -11,7 +11,7 @@ import struct
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -257,6 +257,11 @@ class Report:
         """Record that the input ``src`` is up to date (its result made if asked)."""
         self._items.append(src)
         self._compact += 1
+
+    def add_all_up_to_date(self, sources: Sequence[str]) -> None:
+        """Record that the inputs ``sources`` are up to date (each as one is)."""
+        self._items += sources
+        self._compact += len(sources)
 
     def with_status(self, status: Status) -> list[Result]:
         """Return the results of ``status``, in the order they came in."""

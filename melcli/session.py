@@ -524,12 +524,16 @@ def _runner(
         from .cluster import make_dask_runner
 
         return make_dask_runner(options.scheduler, jobs=jobs, out=out, params=params)
-    png = any(job.png is not None for job in the_plan.jobs)
+    png = any(map(_PNG_NAME, the_plan.jobs))  # Job.png_name: no call each
     total = len(the_plan.jobs) + len(the_plan.problems)
     runner = make_runner(jobs, total, png=png, params=params, timeout=options.timeout)
     if isinstance(runner, ProcessRunner) and the_plan.jobs:
         runner.start_server()  # now, while this process has one thread
     return runner
+
+
+#: A job's ``png_name`` (None, or a path): :func:`any` of them, in C.
+_PNG_NAME = operator.itemgetter(3)
 
 
 def _storage(options: RunOptions) -> Storage:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 
 import pytest
 
 import melcli
+from melcli import batch
 from melcli.batch import decide
 from melcli.discover import Job, plan
 from melcli.manifest import Manifest
 from melcli.params import MelParams
+from melcli.report import Status
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -74,3 +77,35 @@ def test_a_job_is_an_immutable_tuple_of_strings() -> None:
     assert job.replace(rel="c.wav").stamp == [1, 2]
     assert job.replace(src="a/c.wav").stamp is None
     assert (job.src, job.npy, job.png) == (Path("a/b.wav"), Path("/o/b.npy"), None)
+
+
+def test_up_to_date_inputs_are_recorded_whole_chunks_at_a_time(
+    dataset: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk of up-to-date inputs with no status to change is counted at once;
+    one whose entries change (written -> up-to-date) has each recorded."""
+    monkeypatch.setattr(batch, "HOLD_EVERY", 2)  # 4 inputs: two chunks
+    melcli.run([dataset], built, jobs=1)  # every "written" becomes "up-to-date"
+    touched = dataset / "dogs" / "bark2.flac"  # in the second chunk
+    st = touched.stat()
+    os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    melcli.run([dataset], built, jobs=1)  # it alone is "written" again
+    told: list[str] = []
+
+    report = melcli.run(
+        [dataset], built, jobs=1, on_result=lambda r: told.append(r.src.name)
+    )
+
+    assert report.count(Status.UP_TO_DATE) == 4
+    assert (
+        [r.src.name for r in report.results]
+        == told
+        == [
+            "chirp.flac",
+            "tweet.wav",
+            "bark1.wav",
+            "bark2.flac",
+        ]
+    )
+    statuses = {e["key"]: e["status"] for e in Manifest.load(built).entries.values()}
+    assert set(statuses.values()) == {"up-to-date"}, statuses

@@ -217,22 +217,13 @@ def test_jobs_follow_sorted_names_not_the_order_on_disk(
     expected = ["B.npy", "a.npy", "b/x.npy", "b/y.npy", "c/z.npy"]
     assert npys(plan([src], out).jobs, out) == expected
 
-    real_scandir = os.scandir
+    real_listdir = os.listdir
 
-    class Reversed:
-        """os.scandir with its entries handed out in reverse order."""
+    def reversed_listdir(path: Path) -> list[str]:
+        """os.listdir with its names handed out in reverse order."""
+        return real_listdir(path)[::-1]
 
-        def __init__(self, path: Path) -> None:
-            with real_scandir(path) as it:
-                self.entries = list(it)[::-1]
-
-        def __enter__(self) -> list[os.DirEntry[str]]:
-            return self.entries
-
-        def __exit__(self, *exc: object) -> None:
-            pass
-
-    monkeypatch.setattr(os, "scandir", Reversed)
+    monkeypatch.setattr(os, "listdir", reversed_listdir)
     assert npys(plan([src], out).jobs, out) == expected
 
 
@@ -389,15 +380,15 @@ def test_unreadable_folder_is_a_problem_even_as_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = touch(tmp_path / "src", "a.wav", "locked/b.wav", "z/c.wav")
-    real_scandir = os.scandir
+    real_listdir = os.listdir
 
-    def scandir(path: Path) -> object:
+    def listdir(path: Path) -> object:
         if Path(path) == src / "locked":
             err = errno.EACCES
             raise PermissionError(err, os.strerror(err), os.fspath(path))
-        return real_scandir(path)
+        return real_listdir(path)
 
-    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "listdir", listdir)
     result = plan([src], tmp_path / "out")
     assert [j.rel for j in result.jobs] == ["a.wav", "z/c.wav"]
     assert result.problems == [

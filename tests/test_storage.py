@@ -13,7 +13,13 @@ from melcli.errors import ParameterError
 from melcli.manifest import Manifest
 from melcli.outdir import OutDir
 from melcli.params import MelParams
-from melcli.storage import FORMATS, storage_for, storage_of, storages_in
+from melcli.storage import (
+    FORMATS,
+    storage_for,
+    storage_of,
+    storages_in,
+    wants_nothing_for_plain,
+)
 from melcli.storage.npy import NpyStorage
 
 
@@ -104,3 +110,21 @@ def test_decide_with_an_empty_manifest_builds_everything(
     assert len(build.tasks) == 4
     assert set(build.reasons.values()) == {"new"}
     assert not out.exists()
+
+
+def test_a_format_not_asked_of_a_plain_job_wants_nothing_of_one(
+    tmp_path: Path,
+) -> None:
+    """npy's redo is marked as wanting nothing of a job with no PNG nor table
+    row (decide then does not ask it); an override of it is asked again."""
+    manifest = Manifest(out=tmp_path)  # no entry at all: a PNG would be missing
+    plain = Job(tmp_path / "a.wav", "a.wav", tmp_path / "a.npy")
+    drawn = plain.replace(png=tmp_path / "a.png")
+
+    assert wants_nothing_for_plain(NpyStorage())
+    assert NpyStorage().redo(manifest, "a.npy", plain, drawn_as="x") is None
+    assert NpyStorage().redo(manifest, "a.npy", drawn, drawn_as="x") is not None
+    assert not wants_nothing_for_plain(Checked())
+    assert not any(
+        wants_nothing_for_plain(storage_for(f)) for f in FORMATS if f != "npy"
+    )

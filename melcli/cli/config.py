@@ -204,13 +204,13 @@ def warn_unknown_envvars(command: click.Command) -> None:
     A warning, not an error: other tools may use the prefix too. The closest
     real name is suggested (MELCLI_NMELS: MELCLI_N_MELS).
     """
-    import difflib
-
     known = [p.envvar for p in command.params if isinstance(p.envvar, str)]
     suffixes = [k.removeprefix(ENV_PREFIX) for k in known]
     for name in sorted(os.environ):
         if not name.startswith(ENV_PREFIX) or name in known:
             continue
+        import difflib  # only for a name to correct: not on every run
+
         suffix = name.removeprefix(ENV_PREFIX)
         close = difflib.get_close_matches(suffix, suffixes, n=1, cutoff=0.75)
         hint = f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else ""

@@ -19,7 +19,7 @@ import functools
 import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..errors import ParameterError
 
@@ -101,6 +101,26 @@ class Writer(Protocol):
     def abort(self) -> None:
         """Drop what is not in place yet (the next run rebuilds it)."""
         ...
+
+
+_Redo = TypeVar("_Redo", bound=Callable[..., Any])
+
+
+def nothing_for_plain(redo: _Redo) -> _Redo:
+    """Mark a format's :meth:`Storage.redo` as wanting nothing of a plain job.
+
+    A job with no PNG and no table row (the usual input of a re-run):
+    :func:`melcli.batch.decide` then does not ask ``redo`` about such an
+    input whose array is up to date, a call less per input. A subclass that
+    overrides ``redo`` is asked again, unless it marks its own.
+    """
+    redo.nothing_for_plain = True  # type: ignore[attr-defined]
+    return redo
+
+
+def wants_nothing_for_plain(storage: Storage) -> bool:
+    """Return whether ``storage``'s ``redo`` is marked :func:`nothing_for_plain`."""
+    return getattr(storage.redo, "nothing_for_plain", False) is True
 
 
 class Storage(Protocol):
@@ -245,7 +265,9 @@ __all__ = [
     "Storage",
     "Writer",
     "drawn_with",
+    "nothing_for_plain",
     "storage_for",
     "storage_of",
     "storages_in",
+    "wants_nothing_for_plain",
 ]

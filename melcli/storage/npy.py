@@ -17,7 +17,7 @@ from ..outdir import OutDir
 from ..params import MelParams
 from ..report import Result
 from ..write import remove_temp_files
-from . import Recorder, Redo, drawn_with
+from . import Recorder, Redo, drawn_with, nothing_for_plain
 
 FORMAT = "npy"
 
@@ -91,6 +91,7 @@ class NpyStorage:
         """Return whether ``entry``'s outputs are files (not samples)."""
         return bool(entry.get("format", FORMAT) == FORMAT)
 
+    @nothing_for_plain
     def redo(
         self, manifest: Manifest, key: str, job: Job, *, drawn_as: str
     ) -> Redo | None:
