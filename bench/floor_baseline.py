@@ -103,14 +103,19 @@ class Stages:
         )
 
     def stft(self, y: np.ndarray) -> np.ndarray:
-        """Power, frames first, in blocks of 512 KB of float64 frames."""
+        """Power, frames first, in blocks of 256 KB of float64 frames.
+
+        melcli's block size, and the floor's fastest too: against 512 KB
+        blocks, 0.90-1.02x (median 0.97x) on a 10-s clip, 0.92-0.97x on a
+        5-s Whisper file (least CPU of 15, five alternating rounds).
+        """
         n_fft = self.p.n_fft
         x = np.pad(y, n_fft // 2, mode=self.p.pad_mode) if self.p.center else y
         frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[:: self.hop]
         if self.p.drop_last_frame:
             frames = frames[:-1]
         out = np.empty((frames.shape[0], 1 + n_fft // 2), dtype=np.float32)
-        step = max(1, (1 << 19) // (8 * n_fft))
+        step = max(1, (1 << 18) // (8 * n_fft))
         for start in range(0, frames.shape[0], step):
             D = np.fft.rfft(frames[start : start + step] * self.window, axis=-1)
             D = D.astype(np.complex64)

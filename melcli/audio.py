@@ -711,19 +711,15 @@ def _pcm16_to_float(data: np.ndarray, *, mono: bool) -> np.ndarray:
         y *= scale
         return y
     channels = data.shape[1]
-    if channels == 2 and sys.byteorder == "little" and data.flags.c_contiguous:
-        # Each frame's two samples read as one int32 (the first channel in
-        # its low half): two shifts split and sign-extend them, over
-        # contiguous memory. Reading each channel across the interleaved
-        # frames took twice as long. Dividing by 2 is part of the (exact)
-        # power-of-two scale.
-        both = data.view(np.int32).reshape(-1)
-        total = both << 16
-        total >>= 16
-        total += both >> 16
-        mixed: np.ndarray = np.multiply(
-            total, np.float32(0.5 / 32768.0), dtype=np.float32
-        )
+    if channels == 2:
+        # The sum of two 16-bit samples is exact in float32 (17 bits), and so
+        # is the scale by 2**-16 (the division by 2 included): cast once over
+        # contiguous memory, then add the two columns. 0.52-0.56 against
+        # 0.65-0.66 ms per 10-s clip for splitting each frame's two samples,
+        # read as one int32, by shifts (least of 100, alternating).
+        both = data.astype(np.float32)
+        mixed: np.ndarray = np.add(both[:, 0], both[:, 1])
+        mixed *= np.float32(0.5 / 32768.0)
         return mixed
     if channels == 1:
         y = data[:, 0].astype(np.float32)

@@ -100,6 +100,38 @@ def test_option_sets_match_librosa(options: str, write_audio: WriteAudio) -> Non
     assert_parity(path, MelParams(**OPTION_SETS[options]))
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        "defaults",
+        "native-rate-small-fft",
+        "speech-16k",
+        "magnitude-fixed-ref",
+        "hamming-uncentred",
+        "reflect-short-window",
+        "keep-channels",
+    ],
+)
+@pytest.mark.parametrize(("block", "chunk"), [(1, 5), (7, 23), (64, 50)])
+def test_power_written_block_by_block_into_mel_chunks_matches_librosa(
+    options: str,
+    block: int,
+    chunk: int,
+    write_audio: WriteAudio,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each FFT block's power is written into the mel chunk in place: blocks
+    # that straddle, divide or outgrow the chunks must still give librosa's.
+    from melcli import transform as tf
+
+    monkeypatch.setattr(tf, "BLOCK_FRAMES", block)
+    monkeypatch.setattr(tf, "MEL_CHUNK_FRAMES", chunk)
+    path = write_audio(
+        "mix.wav", tone(1000.0, sr=44100, seconds=1.5, channels=2), sr=44100
+    )
+    assert_parity(path, MelParams(**OPTION_SETS[options]))
+
+
 def test_mono_and_stereo_sample_files_were_covered() -> None:
     channels = {sf.info(p).channels for p in SAMPLE_FILES}
     rates = {sf.info(p).samplerate for p in SAMPLE_FILES}

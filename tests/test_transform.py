@@ -115,6 +115,36 @@ def test_blocks_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> Non
     )
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"power": 1.0},
+        {"power": 1.5},
+        {"power": 1.0, "stft_eps": 1e-9},
+        {"stft_eps": 1e-6},
+        {"n_fft": 400, "hop_length": 160, "n_mels": 80, "drop_last_frame": True},
+    ],
+)
+@pytest.mark.parametrize("channels", [1, 2])
+def test_power_written_into_mel_chunks_is_the_spectrogram(
+    settings: dict[str, Any], channels: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # mel_power writes each FFT block's power straight into its mel chunk: with
+    # blocks that do not divide the chunks, every frame must land in its place
+    # (the power spectrum from spectrogram(), projected densely, is the yardstick).
+    y = tone(700.0, seconds=2.0) + noise(seconds=2.0) * 0.01
+    y = np.stack([y, tone(3000.0, seconds=2.0)])[:channels].squeeze()
+    p = MelParams(**settings)
+    monkeypatch.setattr(tf, "BLOCK_FRAMES", 7)
+    monkeypatch.setattr(tf, "MEL_CHUNK_FRAMES", 23)
+    S_mel = tf.mel_power(y, sr=22050, params=p)
+    expected = np.matmul(tf.mel_basis(22050, params=p), tf.spectrogram(y, params=p))
+    assert S_mel.shape == expected.shape
+    assert S_mel.shape[-1] == tf.n_frames(y.shape[-1], p)
+    np.testing.assert_allclose(S_mel, expected, rtol=1e-5, atol=1e-7 * expected.max())
+
+
 def test_multichannel_keeps_channels_apart() -> None:
     stereo = np.stack([tone(500.0), np.zeros(22050, dtype=np.float32)])
     S = tf.mel_power(stereo, sr=22050, params=MelParams())
