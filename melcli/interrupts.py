@@ -302,7 +302,11 @@ def ctrl_c_ignored_by_new_programs(*, keep_ctrl_c: bool = False) -> Iterator[Non
         for s in STOP_SIGNALS
         if s != signal.SIGTERM and not (keep_ctrl_c and s == signal.SIGINT)
     ]
-    if not signums or not _one_thread() or any(signal.getsignal(s) is None for s in signums):
+    if (
+        not signums
+        or not _one_thread()
+        or any(signal.getsignal(s) is None for s in signums)
+    ):
         yield  # (None: a handler set outside Python, which could not be put back)
         return
     pending = set(signal.sigpending())
