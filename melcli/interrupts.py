@@ -276,7 +276,7 @@ def signals_blocked() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def ctrl_c_ignored_by_new_programs() -> Iterator[None]:
+def ctrl_c_ignored_by_new_programs(*, keep_ctrl_c: bool = False) -> Iterator[None]:
     """Ignore SIGINT while the block starts programs, inside :func:`signals_blocked`.
 
     A program started meanwhile (a fork server) inherits the ignored SIGINT,
@@ -289,11 +289,24 @@ def ctrl_c_ignored_by_new_programs() -> Iterator[None]:
     Only in a process of one thread: another thread (numpy's BLAS pool) does
     not block the signal, takes it, and an ignored signal is discarded there.
     Elsewhere this does nothing (see melcli._quiet_server for what is left).
+
+    ``keep_ctrl_c``: only SIGHUP is ignored, for a start that unblocks SIGINT
+    on its way out (multiprocessing's resource tracker's: it ignores SIGINT
+    itself). Ignored then, a Ctrl-C that came during the start was discarded
+    when unblocked, and the run went on to its end.
     """
     # SIGHUP too: a closed terminal's reaches the whole group, and a program
     # exec'd with a handler of this process would start with it at its default.
-    signums = [s for s in STOP_SIGNALS if s != signal.SIGTERM]
-    if not _one_thread() or any(signal.getsignal(s) is None for s in signums):
+    signums = [
+        s
+        for s in STOP_SIGNALS
+        if s != signal.SIGTERM and not (keep_ctrl_c and s == signal.SIGINT)
+    ]
+    if (
+        not signums
+        or not _one_thread()
+        or any(signal.getsignal(s) is None for s in signums)
+    ):
         yield  # (None: a handler set outside Python, which could not be put back)
         return
     pending = set(signal.sigpending())

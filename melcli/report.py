@@ -306,7 +306,10 @@ class Report:
             parts.append(f"{failed} failed")
         # Counted by input, with --prune or not (an input's .npy and .png: 1).
         if self.pruned_inputs:
-            parts.append(f"{plural(self.pruned_inputs, 'stale output')} removed")
+            removed = f"{plural(self.pruned_inputs, 'stale output')} removed"
+            if len(self.pruned) != self.pruned_inputs:  # as the dry run counts
+                removed += f" ({plural(len(self.pruned), 'file')})"
+            parts.append(removed)
         elif self.stale:
             parts.append(
                 f"{plural(len(self.stale), 'stale output')} (--prune removes them)"

@@ -619,8 +619,13 @@ def _start_resource_tracker() -> None:
     from multiprocessing import resource_tracker
 
     # It ignores SIGINT and SIGTERM itself, not a closed terminal's SIGHUP:
-    # started with it ignored, it is not killed with the run's group.
-    with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
+    # started with it ignored, it is not killed with the run's group. Ctrl-C
+    # is not ignored here: its start unblocks SIGINT on the way out, which
+    # would discard one that came meanwhile (seen: a run went on to its end).
+    with (
+        interrupts.signals_blocked(),
+        interrupts.ctrl_c_ignored_by_new_programs(keep_ctrl_c=True),
+    ):
         resource_tracker.ensure_running()
 
 

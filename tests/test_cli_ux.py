@@ -550,7 +550,9 @@ def test_stale_outputs_are_counted_by_input_with_or_without_prune(
     kept = invoke("mel", mixed, "-o", out, "--png", "-j", "1")
     assert "2 stale outputs (--prune removes them)." in kept.stderr
     pruned = invoke("mel", mixed, "-o", out, "--png", "-j", "1", "--prune", "--json")
-    assert pruned.stderr.splitlines()[-1].endswith(", 2 stale outputs removed.")
+    assert pruned.stderr.splitlines()[-1].endswith(
+        ", 2 stale outputs removed (4 files)."
+    )
     assert len(json.loads(pruned.stdout)["pruned"]) == 4  # .npy and .png each
 
 

@@ -623,3 +623,49 @@ def test_locked_out_exits_2(tmp_path: Path) -> None:
     assert "another melcli run" in result.stderr
     assert not (out / "x.npy").exists()
     assert result.exit_code == 2
+
+
+TRACKER_START_SCRIPT = """
+import os, signal
+from multiprocessing import resource_tracker
+from melcli import interrupts, runners
+
+seen = []
+signal.signal(signal.SIGINT, lambda n, f: seen.append(n))
+
+def start_as_multiprocessing_does():
+    # Its stop signals blocked while it spawns the tracker, then unblocked
+    # (not put back as they were).
+    both = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, both)
+    try:
+        os.kill(os.getpid(), signal.SIGINT)  # a Ctrl-C meanwhile
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
+
+resource_tracker.ensure_running = start_as_multiprocessing_does
+print(interrupts._one_thread(), flush=True)  # else nothing is ignored: no test
+runners._start_resource_tracker()
+print(seen)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX only")
+def test_a_ctrl_c_while_the_resource_tracker_starts_is_not_lost(
+    tmp_path: Path,
+) -> None:
+    # Seen under load: a Ctrl-C sent while a run started its resource tracker
+    # was discarded (SIGINT ignored when the start unblocked it), and the run
+    # went on to "8 written." with status 0.
+    script = tmp_path / "tracker.py"
+    script.write_text(TRACKER_START_SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, script],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=120,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines() == ["True", f"[{int(signal.SIGINT)}]"]

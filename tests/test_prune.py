@@ -63,7 +63,8 @@ def test_an_interrupted_prune_says_what_it_had_deleted(
         removed
     )
     assert result.stderr.splitlines()[-1] == (
-        "interrupted: 0 written, 2 stale outputs removed. Run again to finish."
+        "interrupted: 0 written, 2 stale outputs removed (4 files). "
+        "Run again to finish."
     )
     assert not any(p.exists() for p in gone)
     assert (out / "dogs" / "c.npy").is_file()
@@ -80,7 +81,7 @@ def test_an_interrupted_prune_says_what_it_had_deleted(
         str(out / "dogs" / f"{n}.{ext}") for n in "cd" for ext in ("npy", "png")
     ]
     assert again.stderr.splitlines()[-1] == (
-        "0 written, 1 up to date, 2 stale outputs removed."
+        "0 written, 1 up to date, 2 stale outputs removed (4 files)."
     )
 
 
