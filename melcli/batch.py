@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-import operator
 import os
 import signal
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import interrupts, segment
-from .discover import Job, Plan, Task, collector_paused
+from .discover import Job, Plan, Task, collector_paused, job_field
 from .errors import MelcliError, describe_exception
 from .manifest import Entry, Manifest, file_stamp, relative_key, versions
 from .outdir import OutDir
@@ -577,7 +576,7 @@ class _Run:
                 for result, source in chunk:
                     self.record(result, source=source)
         up_to_date, flips = build.up_to_date, build.flips  # a flip per job, or none
-        source_of = operator.itemgetter(0)  # Job.src_name, without a call each
+        source_of = job_field("src_name")  # without a Python call each
         with collector_paused():  # a list a chunk: the plan is not looked at again
             for at in range(0, len(up_to_date), HOLD_EVERY):
                 jobs = up_to_date[at : at + HOLD_EVERY]

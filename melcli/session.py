@@ -37,7 +37,7 @@ from .batch import (
     run_plan,
     taken_over_warning,
 )
-from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, plan
+from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
 from .errors import MelcliError, ParameterError
 from .filelist import FileList, read_list
 from .manifest import Manifest, relative_key
@@ -524,16 +524,12 @@ def _runner(
         from .cluster import make_dask_runner
 
         return make_dask_runner(options.scheduler, jobs=jobs, out=out, params=params)
-    png = any(map(_PNG_NAME, the_plan.jobs))  # Job.png_name: no call each
+    png = any(map(job_field("png_name"), the_plan.jobs))  # no call each
     total = len(the_plan.jobs) + len(the_plan.problems)
     runner = make_runner(jobs, total, png=png, params=params, timeout=options.timeout)
     if isinstance(runner, ProcessRunner) and the_plan.jobs:
         runner.start_server()  # now, while this process has one thread
     return runner
-
-
-#: A job's ``png_name`` (None, or a path): :func:`any` of them, in C.
-_PNG_NAME = operator.itemgetter(3)
 
 
 def _storage(options: RunOptions) -> Storage:
