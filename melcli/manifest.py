@@ -759,11 +759,21 @@ class Manifest:
             yield
         finally:
             self._batch = False
-            if self._journal is not None:
-                try:
-                    self._journal.flush()
-                except OSError as exc:
-                    self._journal_failed(exc)
+            self.journal_now()
+
+    def journal_now(self) -> None:
+        """Write the journal lines that wait for their batch's end, now.
+
+        For records of outputs already in place (a closed shard, renamed
+        into its final name): a run killed later in the batch keeps them,
+        rather than leaving a whole shard that nothing records, which the
+        next run would build again and delete.
+        """
+        if self._journal is not None:
+            try:
+                self._journal.flush()
+            except OSError as exc:
+                self._journal_failed(exc)
 
     def _journal_failed(self, exc: OSError) -> None:
         """Stop journaling and say why (a full disk); a torn last line is dropped."""

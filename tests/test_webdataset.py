@@ -19,6 +19,7 @@ import sys
 import tarfile
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,8 @@ from conftest import (
 from melcli.cli import cli
 from melcli.interrupts import deferred as signals_deferred
 from melcli.params import MelParams
-from melcli.storage.webdataset import key_to_path
+from melcli.storage.tarshards import ClosedShard
+from melcli.storage.webdataset import SampleStore, key_to_path
 
 FILES = {
     "dogs/bark1.wav": noise(seed=1),
@@ -496,6 +498,36 @@ def test_a_stopped_run_leaves_no_torn_shard_and_the_next_run_completes(
     assert mel(audio, ref, *slow).exit_code == 0
     for key, sample in found.items():
         assert sample["npy"] == (ref / f"{key}.npy").read_bytes()
+
+
+def test_a_closed_shards_samples_are_journaled_before_the_run_goes_on(
+    audio: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill -9 just after a shard is in place keeps what the shard holds.
+
+    Outcomes are recorded in batches, their journal lines written at the
+    batch's end; a shard's samples must not wait for it (the stopped-run test
+    above saw a whole shard that nothing recorded, so the next run built it
+    again).
+    """
+    journaled: list[bool] = []
+    recorded = SampleStore._recorded
+
+    def check(store: SampleStore, closed: Iterable[ClosedShard]) -> None:
+        closed = list(closed)
+        recorded(store, closed)
+        journal = store.manifest.journal_path.read_bytes()
+        for shard in closed:
+            for key, _ in shard.samples:
+                journaled.append(json.dumps(key).encode() in journal)
+
+    monkeypatch.setattr(SampleStore, "_recorded", check)
+    out = tmp_path / "wds"
+    assert mel(audio, out, *WDS).exit_code == 0
+    assert len(journaled) == len(FILES)
+    # Every shard but the last closes during the run; the last, at its end
+    # (outside any batch).
+    assert all(journaled), journaled
 
 
 def test_signals_wait_until_a_shard_and_its_samples_are_recorded() -> None:

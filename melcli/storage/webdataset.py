@@ -330,6 +330,8 @@ class SampleStore:
                     self.record(result, job, fields)
                 else:  # a sample copied by compact(): same entry, new place
                     self._moved(key, placement, shard, stamp)
+            # The shard is in place: its records must not wait for the batch.
+            self.manifest.journal_now()
 
     def _replace(self, mkey: str) -> None:
         """Delete the files of an entry written as ``.npy`` before (a format change)."""
