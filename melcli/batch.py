@@ -685,6 +685,10 @@ class _Run:
     ) -> None:
         """Stop the workers, settle every output, close the shards, commit."""
         manifest, report = self.manifest, self.report
+        # Told once all is settled and committed: ``on_result`` may raise (a
+        # closed stderr, a caller's callback), and the run is often here
+        # because it did; it must not leave OUT unsettled, as a kill would.
+        told: list[Result] = []
         if outcomes is not None:
             close = getattr(outcomes, "close", None)  # a generator's, or none
             if close is not None:
@@ -692,9 +696,13 @@ class _Run:
             # What they finished before that is recorded, as usual (the
             # runner may give back the last outcome it handed on: recorded
             # already, unless the signal came before it was).
-            for task, outcome in runner.late:
-                if self.handed.holds(task):
-                    self.take(task, outcome)
+            self._told = told
+            try:
+                for task, outcome in runner.late:
+                    if self.handed.holds(task):
+                        self.take(task, outcome)
+            finally:
+                self._told = None
         # A worker may have finished a file (or some of its segments, or its
         # array but not its PNG) just as the run was stopped: such an output
         # is neither counted nor in the manifest, and --prune would never
@@ -726,6 +734,9 @@ class _Run:
             report.errors.append(str(exc))
         if manifest.journal_error:
             report.warnings.append(manifest.journal_error)
+        if self.on_result is not None:
+            for result in told:
+                self.on_result(result)
 
     # ------------------------------------------------------------ results
     def entry_of(
