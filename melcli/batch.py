@@ -364,6 +364,16 @@ def refused_lines(outdir: OutDir) -> list[str]:
     ]
 
 
+def left_in_out(manifest: Manifest, key: str) -> bool:
+    """Return whether any output the entry ``key`` records is still in OUT.
+
+    Those of an input that failed, or deleted since (by hand), are not: its
+    entry is forgotten rather than counted stale, as ``--prune`` would find.
+    """
+    stamps = (manifest.entries.facts(key) or {}).get("stamps")
+    return isinstance(stamps, dict) and manifest.outdir.holds_any(stamps)
+
+
 def _prune(manifest: Manifest, key: str) -> list[Path]:
     """Forget ``key`` and delete its outputs; return how to show them.
 
@@ -504,7 +514,7 @@ class _Run:
         manifest, report = self.manifest, self.report
         report.warnings.extend(manifest.problems)
         for key in self.build.stale:
-            if not manifest.entries[key].get("stamps"):
+            if not left_in_out(manifest, key):
                 manifest.forget(key)  # nothing on disk: just forget the input
             elif prune:
                 self.prune(key)
@@ -515,8 +525,14 @@ class _Run:
             for key in self.build.other_settings:
                 self.prune(key)
         elif self.build.other_settings:
-            count = len(self.build.other_settings)
-            report.warnings.append(other_settings_warning(count, manifest.out))
+            count = 0
+            for key in self.build.other_settings:
+                if left_in_out(manifest, key):
+                    count += 1
+                else:
+                    manifest.forget(key)
+            if count:
+                report.warnings.append(other_settings_warning(count, manifest.out))
 
     def prune(self, key: str) -> None:
         """Delete the outputs of ``key`` and count them, or neither (on Ctrl-C).
