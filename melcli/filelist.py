@@ -115,7 +115,8 @@ def read_list(
         column then goes into ``meta``.
     root : path-like or None
         What relative paths are relative to, and what outputs mirror from.
-        ``None``: the list's folder (the current folder for a stream).
+        ``None``: the list's folder (the current folder for a stream, or a
+        list that is no regular file: a pipe, ``<(find ...)``).
     table : bool or None
         Whether the list is a table with a header; ``None`` decides from the
         name (``.csv``, ``.tsv``) or from ``path_column`` being given.
@@ -129,6 +130,10 @@ def read_list(
         name = os.fspath(source)
         default_root = os.path.dirname(name) or os.curdir
         try:
+            if not stat.S_ISREG(os.stat(name).st_mode):
+                # A pipe, as standard input is (<(find ...) is /dev/fd/63):
+                # its folder says nothing of where the listed files are.
+                default_root = os.curdir
             raw = Path(name).read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read {name}: {os_reason(exc)}") from None
