@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import WriteAudio
+from test_batch import AllAtOnce  # its lists, its attributes
 
 from melcli.batch import run_plan
 from melcli.discover import plan
@@ -26,14 +27,9 @@ from melcli.report import Result
 from melcli.storage import storage_for
 
 
-class OneThenStopped:
+class OneThenStopped(AllAtOnce):
     """A pool whose first outcome comes alone; the others were finished by its
     workers when the run stopped (they are ``late``, as a pool's are)."""
-
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-        self.late: list[Any] = []
-        self.lost_workers = False
 
     def run_batches(
         self, fn: Callable[[Any], Any], items: Iterable[Any]
@@ -45,9 +41,21 @@ class OneThenStopped:
         finally:
             self.late = done  # as a pool gives back what came
 
-    def run(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
-        for batch in self.run_batches(fn, items):
-            yield from batch
+
+def _stopped_run(
+    tmp_path: Path, on_result: Callable[[Result], None], storage_format: str = "npy"
+) -> Path:
+    """Run over ``tmp_path/audio`` into ``tmp_path/out``, stopped as above."""
+    out = tmp_path / "out"
+    run_plan(
+        plan([tmp_path / "audio"], out),
+        params=MelParams(),
+        runner=OneThenStopped(),
+        manifest=Manifest.load(out),
+        on_result=on_result,
+        storage=storage_for(storage_format),
+    )
+    return out
 
 
 def _closed_stderr(result: Result) -> None:
@@ -63,14 +71,7 @@ def test_a_callback_that_raises_still_leaves_out_committed(
     out = tmp_path / "out"
 
     with pytest.raises(BrokenPipeError):
-        run_plan(
-            plan([tmp_path / "audio"], out),
-            params=MelParams(),
-            runner=OneThenStopped(),
-            manifest=Manifest.load(out),
-            on_result=_closed_stderr,
-            storage=storage_for(storage_format),
-        )
+        _stopped_run(tmp_path, _closed_stderr, storage_format)
 
     left = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
     assert left == [".melcli-manifest.db"]  # no journal, no temporary file
@@ -89,7 +90,6 @@ def test_the_results_settled_at_the_end_are_still_told(
     # Once OUT is committed: the caller hears of every file, as before.
     for name in ("a", "b", "c"):
         write_audio(f"{name}.wav")
-    out = tmp_path / "out"
     told: list[str] = []
 
     def on_result(result: Result) -> None:
@@ -98,12 +98,6 @@ def test_the_results_settled_at_the_end_are_still_told(
             raise ValueError("a caller's callback failed")
 
     with pytest.raises(ValueError, match="callback failed"):
-        run_plan(
-            plan([tmp_path / "audio"], out),
-            params=MelParams(),
-            runner=OneThenStopped(),
-            manifest=Manifest.load(out),
-            on_result=on_result,
-        )
+        _stopped_run(tmp_path, on_result)
     assert told == ["a.wav", "b.wav", "c.wav"]
-    assert not Manifest.load(out).journal_path.exists()
+    assert not Manifest.load(tmp_path / "out").journal_path.exists()
