@@ -364,6 +364,16 @@ def refused_lines(outdir: OutDir) -> list[str]:
     ]
 
 
+def left_in_out(manifest: Manifest, key: str) -> bool:
+    """Return whether any output the entry ``key`` records is still in OUT.
+
+    Those of an input that failed, or deleted since (by hand), are not: its
+    entry is forgotten rather than counted stale, as ``--prune`` would find.
+    """
+    stamps = (manifest.entries.facts(key) or {}).get("stamps")
+    return isinstance(stamps, dict) and manifest.outdir.holds_any(stamps)
+
+
 def _prune(manifest: Manifest, key: str) -> list[Path]:
     """Forget ``key`` and delete its outputs; return how to show them.
 
@@ -504,7 +514,7 @@ class _Run:
         manifest, report = self.manifest, self.report
         report.warnings.extend(manifest.problems)
         for key in self.build.stale:
-            if not manifest.entries[key].get("stamps"):
+            if not left_in_out(manifest, key):
                 manifest.forget(key)  # nothing on disk: just forget the input
             elif prune:
                 self.prune(key)
@@ -515,8 +525,14 @@ class _Run:
             for key in self.build.other_settings:
                 self.prune(key)
         elif self.build.other_settings:
-            count = len(self.build.other_settings)
-            report.warnings.append(other_settings_warning(count, manifest.out))
+            count = 0
+            for key in self.build.other_settings:
+                if left_in_out(manifest, key):
+                    count += 1
+                else:
+                    manifest.forget(key)
+            if count:
+                report.warnings.append(other_settings_warning(count, manifest.out))
 
     def prune(self, key: str) -> None:
         """Delete the outputs of ``key`` and count them, or neither (on Ctrl-C).
@@ -685,6 +701,10 @@ class _Run:
     ) -> None:
         """Stop the workers, settle every output, close the shards, commit."""
         manifest, report = self.manifest, self.report
+        # Told once all is settled and committed: ``on_result`` may raise (a
+        # closed stderr, a caller's callback), and the run is often here
+        # because it did; it must not leave OUT unsettled, as a kill would.
+        told: list[Result] = []
         if outcomes is not None:
             close = getattr(outcomes, "close", None)  # a generator's, or none
             if close is not None:
@@ -692,9 +712,13 @@ class _Run:
             # What they finished before that is recorded, as usual (the
             # runner may give back the last outcome it handed on: recorded
             # already, unless the signal came before it was).
-            for task, outcome in runner.late:
-                if self.handed.holds(task):
-                    self.take(task, outcome)
+            self._told = told
+            try:
+                for task, outcome in runner.late:
+                    if self.handed.holds(task):
+                        self.take(task, outcome)
+            finally:
+                self._told = None
         # A worker may have finished a file (or some of its segments, or its
         # array but not its PNG) just as the run was stopped: such an output
         # is neither counted nor in the manifest, and --prune would never
@@ -726,6 +750,9 @@ class _Run:
             report.errors.append(str(exc))
         if manifest.journal_error:
             report.warnings.append(manifest.journal_error)
+        if self.on_result is not None:
+            for result in told:
+                self.on_result(result)
 
     # ------------------------------------------------------------ results
     def entry_of(

@@ -235,13 +235,15 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
     if not (out / MANIFEST_NAME).is_file():
         raise MelcliError(f"{out} has no {MANIFEST_NAME}: not the output of a run")
     manifest = Manifest.load(out)
+    # Read whole first: an entry of the store is checked when it is read.
+    entries = sorted(manifest.entries.items())
     if manifest.problems:
         # A training set silently missing items is worse than an error: the
         # loader dropped entries (wrong types, paths outside OUT).
         raise MelcliError("; ".join(map(read_only_problem, manifest.problems)))
     items = []
     settings: dict[str, int] = {}
-    for key, entry in sorted(manifest.entries.items()):
+    for key, entry in entries:
         if entry.get("status") not in ("written", "up-to-date"):
             continue
         made_with = entry.get("settings")

@@ -115,7 +115,8 @@ def read_list(
         column then goes into ``meta``.
     root : path-like or None
         What relative paths are relative to, and what outputs mirror from.
-        ``None``: the list's folder (the current folder for a stream).
+        ``None``: the list's folder (the current folder for a stream, or a
+        list that is no regular file: a pipe, ``<(find ...)``).
     table : bool or None
         Whether the list is a table with a header; ``None`` decides from the
         name (``.csv``, ``.tsv``) or from ``path_column`` being given.
@@ -129,6 +130,10 @@ def read_list(
         name = os.fspath(source)
         default_root = os.path.dirname(name) or os.curdir
         try:
+            if not stat.S_ISREG(os.stat(name).st_mode):
+                # A pipe, as standard input is (<(find ...) is /dev/fd/63):
+                # its folder says nothing of where the listed files are.
+                default_root = os.curdir
             raw = Path(name).read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read {name}: {os_reason(exc)}") from None
@@ -162,6 +167,9 @@ def read_list(
             for line, row in rows
         ]
         return from_rows(listed, root=base, name=name, columns=tuple(header))
+    if text.endswith("\0"):  # find -print0, git ls-files -z: NUL ends each path
+        paths = [(n, path, ()) for n, path in enumerate(text.split("\0"), start=1)]
+        return from_rows([row for row in paths if row[1]], root=base, name=name)
     # Only \n ends a line (str.splitlines would also split a name at \x0c...).
     lines = [
         (n, line.removesuffix("\r"), ())
@@ -292,6 +300,12 @@ def _decode(raw: bytes) -> str:
             return raw.decode("utf-16")  # the BOM gives the byte order
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    elif len(raw) % 2 == 0 and raw and 0 in raw:  # UTF-16 with no BOM: a NUL
+        half = len(raw) // 2  # every other byte (paths of ASCII or Latin-1)
+        for zeros, encoding in ((raw[1::2], "utf-16-le"), (raw[::2], "utf-16-be")):
+            if zeros.count(0) == half:
+                with contextlib.suppress(UnicodeDecodeError):
+                    return raw.decode(encoding)
     return raw.decode("utf-8", "surrogateescape")
 
 

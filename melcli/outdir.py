@@ -127,6 +127,21 @@ class OutDir:
             return None
         return self.out / name
 
+    def holds_any(self, names: Iterable[object]) -> bool:
+        """Return whether any of ``names`` is still in OUT (links not followed).
+
+        A name whose folder leads outside OUT counts (a prune says why it is
+        not deleted); one that is not a safe name does not.
+        """
+        for name in names:
+            path = self.path(name)
+            if path is None:
+                if safe_name(name):
+                    return True
+            elif os.path.lexists(path):
+                return True
+        return False
+
     def stamp(self, name: object) -> list[int] | None:
         """Return ``[size, mtime_ns]`` of the regular file ``OUT/name``, or None.
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import audio, clip, segment, stream, transform, waveform
 from .discover import Job, Task
-from .errors import MelcliError, describe_exception
+from .errors import MelcliError, ParameterError, describe_exception
 from .outdir import load_npy
 from .params import MelParams, RenderParams
 from .report import Result, Status
@@ -54,6 +54,15 @@ def mel_spectrogram(
         With ``params.segment`` set, the segments stacked on a first axis
         (see :mod:`melcli.segment`).
 
+    Raises
+    ------
+    ParameterError
+        If the array is not of one of those shapes, holds no sample, or a
+        sample that is not finite.
+    MelcliError
+        If the file cannot be read, or the result is not finite (too loud for
+        float32): as ``melcli mel`` fails such a file, in the same words.
+
     Examples
     --------
     >>> import numpy as np, melcli
@@ -66,6 +75,7 @@ def mel_spectrogram(
         if sr is None:
             raise MelcliError("sr is required when source is an array")
         y = np.asarray(source, dtype=np.float32)
+        _check_samples(y)
         if params.mono and y.ndim == 2:
             y = audio.to_mono(y.T)
         elif not params.mono and y.ndim == 1:
@@ -77,12 +87,35 @@ def mel_spectrogram(
         wave = clip.load(source, params, key=os.path.basename(source))
         y, sr = wave.y, wave.sr
     params.check_sr(sr)
-    if params.segment is not None:  # (n_segments, ...), as segment_layout="stack"
-        blocks = [y[np.newaxis] if y.ndim == 1 else y]
-        return np.stack(
-            [S for _, S in segment.spectrograms(blocks, sr=sr, params=params)]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if params.segment is not None:  # (n_segments, ...), as "stack" lays them
+            blocks = [y[np.newaxis] if y.ndim == 1 else y]
+            S_db = np.stack(
+                [S for _, S in segment.spectrograms(blocks, sr=sr, params=params)]
+            )
+        else:
+            S_db = transform.features(y, sr=sr, params=params)
+    if not np.isfinite(S_db).all():  # as process_one fails such a file
+        raise MelcliError(transform.why_not_finite(y, sr=sr, params=params))
+    return S_db
+
+
+def _check_samples(y: np.ndarray) -> None:
+    """Refuse samples :func:`mel_spectrogram` cannot take, in words.
+
+    librosa makes a spectrogram of zeros of an empty signal and one of NaN of
+    a signal holding one: ``melcli mel`` fails such a file, and so does this.
+    """
+    if y.ndim not in (1, 2) or y.shape[-1] == 0:
+        raise ParameterError(
+            f"source of shape {y.shape} must hold samples of shape (n,) or "
+            "(channels, n), n > 0"
         )
-    return transform.features(y, sr=sr, params=params)
+    if not np.isfinite(y).all():
+        raise ParameterError(
+            "source holds samples that are not finite numbers (NaN or infinity, "
+            "as float32)"
+        )
 
 
 def process_one(

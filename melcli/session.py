@@ -32,6 +32,7 @@ from .batch import (
     BuildPlan,
     RunInterrupted,
     decide,
+    left_in_out,
     other_settings_warning,
     refused_lines,
     run_plan,
@@ -585,8 +586,9 @@ def dry_run(
         storage=_storage(options),
         render=render,
     )
-    # An input gone that had failed left nothing: the run just forgets it.
-    stale = [key for key in build.stale if manifest.entries[key].get("stamps")]
+    # An input gone that had failed, or whose outputs were deleted since, left
+    # nothing: the run just forgets it.
+    stale = [key for key in build.stale if left_in_out(manifest, key)]
     found = DryRun(
         builds=[
             (t.job.src, build.reasons.get(t.job.src_name, "new")) for t in build.tasks
@@ -603,9 +605,10 @@ def dry_run(
         found.warnings = list(manifest.problems)
         if build.other_settings and options.prune:
             found.deletes = _forgotten(manifest, build.other_settings)
-        elif build.other_settings:
-            count = len(build.other_settings)
-            found.warnings.append(other_settings_warning(count, out))
+        elif build.other_settings:  # those with outputs left, as the run counts
+            left = functools.partial(left_in_out, manifest)
+            if count := sum(map(left, build.other_settings)):
+                found.warnings.append(other_settings_warning(count, out))
         found.warnings.extend(refused_lines(manifest.outdir))  # as the run says
         if build.taken_over:
             found.warnings.append(taken_over_warning(build.taken_over, out))

@@ -217,7 +217,7 @@ class MergeReport:
 
 
 def merge(
-    out: Path,
+    out: str | os.PathLike[str],
     *,
     sources: Sequence[str | os.PathLike[str]] = (),
     extensions: Iterable[str] = DEFAULT_EXTENSIONS,
@@ -240,12 +240,13 @@ def merge(
     UsageError
         If a run (a shard) is writing to ``out``.
     """
+    folder = Path(out)
     # A folder with no part is said so without its lock, whose file would be
     # left in a folder melcli never wrote (melcli merge audio/).
-    unlocked = not _find_parts(out, MergeReport())
-    with contextlib.nullcontext() if unlocked else OutputLock(out):
+    unlocked = not _find_parts(folder, MergeReport())
+    with contextlib.nullcontext() if unlocked else OutputLock(folder):
         return _merge(
-            out,
+            folder,
             sources=sources,
             extensions=extensions,
             include=include,

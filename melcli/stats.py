@@ -286,7 +286,6 @@ def select_arrays(
             chosen.arrays.extend(sorted(_walk_npy(out)))
         return chosen
     manifest = Manifest.load(out)
-    chosen.warnings = [read_only_problem(p) for p in manifest.problems]
     wanted = None
     if sources is not None:
         wanted = {os.path.abspath(os.fsdecode(s)) for s in sources}
@@ -296,6 +295,8 @@ def select_arrays(
         if entry.get("status") in ("written", "up-to-date")
         and (wanted is None or entry.get("source_abs") in wanted)
     }
+    # Once every entry is read: an entry of the store is checked when it is.
+    chosen.warnings = [read_only_problem(p) for p in manifest.problems]
     latest = _latest_settings(entries.values())
     chosen.settings = latest if isinstance(latest, str) else None
     for key, entry in sorted(entries.items()):

@@ -116,7 +116,8 @@ def _list_options(*, table: str, root: str) -> Callable[[F], F]:
                 type=click.Path(file_okay=False, path_type=Path),
                 metavar="DIR",
                 help=f"The folder the listed paths are relative to{root}. "
-                "[default: the folder of FILE; for '-' the current folder]",
+                "[default: the folder of FILE; for '-' or a pipe the current "
+                "folder]",
             ),
         ]
         return with_options(fn, options)
