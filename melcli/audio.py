@@ -327,6 +327,8 @@ class _CheckedFile:
         """Say how the stream was cut short, or return "" if it was not."""
         sr = self.info.samplerate
         total = self.claimed / sr
+        if self.claim.stopped:  # ffmpeg's account, with the audio before it kept
+            return self.claim.stopped
         if self.error:  # where it broke: the same whether salvaged or not
             decoded = max(self.stopped_at, self.position)
             return (
@@ -373,7 +375,11 @@ def open_audio(
     """
     _check_readable(path)
     try:
-        with _native_stderr() as notes, _open_decoder(path) as (f, info, claim):
+        keep = params.truncated == "keep"
+        with (
+            _native_stderr() as notes,
+            _open_decoder(path, keep=keep) as (f, info, claim),
+        ):
             check_header(info)
             check_min_duration(info, params)
             if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
@@ -393,9 +399,7 @@ def open_audio(
                 f,
                 info,
                 claim,
-                reopen=functools.partial(open_soundfile, path)
-                if params.truncated == "keep"
-                else None,
+                reopen=functools.partial(open_soundfile, path) if keep else None,
             )
             yield checked, info, notes  # type: ignore[misc]
             checked.finish(params)
@@ -424,11 +428,13 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
 
 @contextlib.contextmanager
 def _open_decoder(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str], *, keep: bool = False
 ) -> Iterator[tuple[sf.SoundFile, AudioInfo, Claim]]:
     """Open ``path`` with libsndfile, or through ffmpeg for MP4/AAC content.
 
-    Yields the soundfile, the header, and what the container claims.
+    Yields the soundfile, the header, and what the container claims. With
+    ``keep``, a stream ffmpeg stops decoding yields what decoded before, and
+    the claim says where and why it stopped (``Claim.stopped``).
     """
     try:
         f = open_soundfile(path)
@@ -453,13 +459,13 @@ def _open_decoder(
         what = UNKNOWN_LENGTH_FLAC
     from . import ffmpeg
 
-    with ffmpeg.decode(path, what=what) as (f, stream):
+    with ffmpeg.decode(path, what=what, keep=keep) as (f, stream):
         info = _info_of(f, format=stream.format, subtype=stream.codec)
         # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
         # from the bitrate, and a FLAC of unknown length says nothing (a cut
         # stream fails in ffmpeg, -xerror, unless cut between two frames).
         claimed = stream.frames if stream.format == "MP4" else 0
-        yield f, info, Claim(frames=max(claimed, info.frames))
+        yield f, info, Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
 
 
 #: libsndfile's frame count for a FLAC stream whose header gives no length

@@ -66,12 +66,16 @@ class Claim:
         Whether libsndfile's count is the frames present and ``frames`` the
         header's data size: then a shortfall is known without decoding to
         the end (a clip or ``duration`` that reads only the start).
+    stopped : str
+        The decoder's own account of where and why it stopped before the
+        end, when what it decoded is kept (ffmpeg's, with ``truncated="keep"``).
     """
 
     frames: int | None = None
     cut: str = ""
     tolerance: int = 0
     sized: bool = False
+    stopped: str = ""
 
 
 def claim(path: str | os.PathLike[str], *, format: str, frames: int) -> Claim:
