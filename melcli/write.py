@@ -13,9 +13,12 @@ import errno
 import functools
 import io
 import os
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+
+from .errors import os_reason
 
 if TYPE_CHECKING:  # imported by save_npy: planning a run never loads numpy
     import numpy as np
@@ -160,8 +163,13 @@ def temp_prefix(path: str | os.PathLike[str]) -> str:
     return f".{os.fsdecode(name)}."
 
 
-def remove_temp_files(paths: Iterable[Path]) -> list[Path]:
-    """Delete the temporary files of ``paths`` (a worker killed while writing them)."""
+def remove_temp_files(
+    paths: Iterable[Path], *, failures: list[str] | None = None
+) -> list[Path]:
+    """Delete the temporary files of ``paths`` (a worker killed while writing them).
+
+    ``failures``: as :func:`remove_files`.
+    """
     found: list[Path] = []
     for path in paths:
         prefix = temp_prefix(path)
@@ -171,7 +179,7 @@ def remove_temp_files(paths: Iterable[Path]) -> list[Path]:
                 for name in os.listdir(path.parent)
                 if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
             )
-    return remove_files(found)
+    return remove_files(found, failures=failures)
 
 
 def _short_write(path: Path, exc: OSError) -> OSError:
@@ -261,11 +269,29 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[os.write(fd, view) :]
 
 
-def remove_files(paths: Iterable[Path]) -> list[Path]:
-    """Delete ``paths``; return those that existed (and are now gone)."""
+def remove_files(
+    paths: Iterable[Path], *, failures: list[str] | None = None
+) -> list[Path]:
+    """Delete ``paths``; return those that existed (and are now gone).
+
+    A file that cannot be deleted (its folder in OUT made read-only) is left
+    and the others go on: ``cannot delete PATH: permission denied`` is
+    appended to ``failures``, or, without it, warned (a worker's warnings
+    are its file's). Nothing is raised: a cleanup must not turn into the
+    file's failure, nor stop the batch.
+    """
     removed = []
     for path in paths:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             path.unlink()
-            removed.append(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            said = f"cannot delete {os.fsdecode(path)}: {os_reason(exc)}"
+            if failures is None:
+                warnings.warn(said, stacklevel=2)
+            else:
+                failures.append(said)
+            continue
+        removed.append(path)
     return removed
