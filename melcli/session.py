@@ -162,28 +162,37 @@ class RunOptions:
                 "(None: one per CPU)",
                 param="jobs",
             )
+        # Each message names the option given and the one it clashes with, as
+        # the caller spelled them (the command turns them into --options).
+        shard = (
+            f"shard='{self.shard.index}/{self.shard.count}'"
+            if isinstance(self.shard, sharding.Shard)
+            else f"shard={self.shard!r}"
+        )
         if self.shard is not None and self.storage_format == "webdataset":
             # Concurrent shards would pick the same tar names, and each would
             # delete the tars its own manifest part does not list.
             raise ParameterError(
-                "cannot be combined with --format webdataset (the shards would "
-                "share tar names); give each shard its own OUT instead",
+                f"{shard} cannot be combined with storage_format='webdataset' "
+                "(the shards would share tar names); give each shard its own "
+                "OUT instead",
                 param="shard",
             )
         if self.shard is not None and self.stats:
             # A shard's own arrays are 1/N of the dataset, and N shards would
             # overwrite one OUT/stats.npz in turn.
             raise ParameterError(
-                "cannot be combined with --stats (a shard sees 1/N of the "
-                "arrays); run 'melcli stats OUT' after 'melcli merge OUT'",
+                f"{shard} cannot be combined with stats=True (a shard sees 1/N "
+                "of the arrays); run 'melcli stats OUT' after 'melcli merge OUT'",
                 param="shard",
             )
         if self.scheduler is not None and self.timeout:
             # Dask cannot stop a task that is running; the scheduler's own
             # allowed-failures settle files that kill their worker.
             raise ParameterError(
-                "cannot be combined with --scheduler (a Dask task cannot be "
-                "stopped once it runs)",
+                f"timeout={self.timeout:g} cannot be combined with "
+                f"scheduler={self.scheduler!r} (a Dask task cannot be stopped "
+                "once it runs; leave the timeout out)",
                 param="timeout",
             )
         return self
@@ -788,7 +797,7 @@ def run(
     options = RunOptions(
         jobs=jobs,
         scheduler=scheduler,
-        shard=sharding.Shard.parse(shard) if isinstance(shard, str) else shard,
+        shard=_shard(shard),
         timeout=timeout,
         storage_format=storage_format,
         shard_size=parse_size(shard_size),
@@ -808,6 +817,18 @@ def run(
         events=_OnResult(on_result),
     )
     return outcome.dry_run or _reported(outcome)
+
+
+def _shard(shard: object) -> sharding.Shard | None:
+    """``shard`` as :func:`run` takes it: ``"I/N"``, a :class:`Shard` or None."""
+    if shard is None or isinstance(shard, sharding.Shard):
+        return shard
+    if isinstance(shard, str):
+        return sharding.Shard.parse(shard)
+    raise ParameterError(
+        f"shard={shard!r} must be 'I/N' (such as '3/10') or a melcli.shard.Shard",
+        param="shard",
+    )
 
 
 def _reported(outcome: Outcome) -> Report:
