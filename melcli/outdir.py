@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from .errors import UsageError, os_reason
 from .report import display_path
-from .write import TEMP_SUFFIX, remove_files
+from .write import TEMP_SUFFIX, make_folders, remove_files
 
 if TYPE_CHECKING:
     import numpy as np
@@ -471,7 +471,7 @@ class OutputLock:
         reason = None
         folder = self.path.parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folders(folder)
         except FileExistsError:  # OUT is there, and no folder
             raise UsageError(
                 f"cannot write to {display_path(folder)}: {_not_a_folder(folder)}"

@@ -107,8 +107,38 @@ def _create_temp(path: str | os.PathLike[str]) -> tuple[int, str]:
         except FileNotFoundError:  # the first output in its folder
             if made:
                 raise
-            os.makedirs(folder, exist_ok=True)
+            make_folders(folder)
             made = True
+
+
+def make_folders(folder: str | os.PathLike[str]) -> None:
+    """Create ``folder`` and its missing parents, as ``os.makedirs(exist_ok=True)``.
+
+    Without recursion: ``os.makedirs`` and ``Path.mkdir(parents=True)`` call
+    themselves once per missing parent, and a path a thousand folders deep
+    (a ``--files-from`` line) ends in a RecursionError instead of the folders.
+
+    Raises
+    ------
+    OSError
+        As ``os.mkdir``: ``FileExistsError`` if a part is a file, not a folder.
+    """
+    path = name = os.fsdecode(folder)
+    missing = []
+    while path and not os.path.exists(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    if not missing and not os.path.isdir(name):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), name)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            if not os.path.isdir(path):  # "a/." and "a/" exist once "a" is made
+                raise
 
 
 def set_commit_check(check: Callable[[], None] | None) -> None:
