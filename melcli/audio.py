@@ -104,7 +104,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         from . import ffmpeg
 
         if not ffmpeg.is_mp4_or_aac(path):
-            raise AudioError(_describe_soundfile_error(exc)) from None
+            raise AudioError(_describe_open_error(path, exc)) from None
         stream = ffmpeg.probe(path)
         info = AudioInfo(
             format=stream.format,
@@ -156,8 +156,11 @@ class _CheckedFile:
         claim: Claim,
         *,
         reopen: Callable[[], sf.SoundFile] | None = None,
+        path: str | os.PathLike[str] | None = None,
     ) -> None:
         self._f = f
+        #: The file, to say why a FLAC cut short decodes nothing.
+        self.path = path
         #: Opens the file again, to keep what decodes before a decoding error
         #: (``truncated="keep"``); None: keep nothing after an error.
         self.reopen = reopen
@@ -232,6 +235,13 @@ class _CheckedFile:
             reason = _describe_soundfile_error(exc)
             reached = self._tell(default=self.position)
             if reached <= self.position and self.n_read == 0:
+                if self.claimed > self.position:  # said as any cut file is
+                    sr = self.info.samplerate
+                    raise AudioError(
+                        f"corrupt or truncated: decoding stopped at "
+                        f"{self.position / sr:.2f} s of {self.claimed / sr:.2f} s "
+                        f"({self._cause(reason)})"
+                    ) from None
                 raise AudioError(reason) from None
             self.error = reason.removeprefix("cannot decode: ")
             self.stopped_at = reached
@@ -256,6 +266,14 @@ class _CheckedFile:
         self.n_read += len(block)
         self.position += len(block)
         return block
+
+    def _cause(self, reason: str) -> str:
+        """Why nothing decoded, in words: libsndfile's, unless the FLAC says more."""
+        if self.info.format == "FLAC" and self.path is not None:
+            flac = containers.flac_header(self.path)
+            if flac is not None and flac.cut_in_metadata:
+                return FLAC_CUT_IN_METADATA
+        return reason.removeprefix("cannot decode: ")
 
     def _tell(self, *, default: int) -> int:
         try:
@@ -400,11 +418,39 @@ def open_audio(
                 info,
                 claim,
                 reopen=functools.partial(open_soundfile, path) if keep else None,
+                path=path,
             )
             yield checked, info, notes  # type: ignore[misc]
             checked.finish(params)
     except sf.SoundFileError as exc:
-        raise AudioError(_describe_soundfile_error(exc)) from None
+        raise AudioError(_describe_open_error(path, exc)) from None
+
+
+#: Why a FLAC cut before its first audio frame decodes nothing.
+FLAC_CUT_IN_METADATA = "the file ends inside its metadata, before any audio frame"
+
+
+def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -> str:
+    """Say why libsndfile cannot open ``path``; for a cut FLAC, as a cut file.
+
+    A FLAC cut short before its first frames decode fails in libsndfile's
+    open with ``unknown error in flac decoder`` (or a seek failure): its
+    STREAMINFO still says how long it was, so it is said as every cut file
+    is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
+    """
+    reason = _describe_soundfile_error(exc)
+    flac = containers.flac_header(path)
+    if flac is None or not flac.frames or not flac.samplerate:
+        return reason
+    cause = (
+        FLAC_CUT_IN_METADATA
+        if flac.cut_in_metadata
+        else reason.removeprefix("cannot decode: ")
+    )
+    return (
+        f"corrupt or truncated: decoding stopped at 0.00 s of "
+        f"{flac.frames / flac.samplerate:.2f} s ({cause})"
+    )
 
 
 #: libsndfile refuses a path this long or longer ("Supplied filename too

@@ -497,3 +497,43 @@ _JUDGES = {
 }
 #: The formats judged here; libsndfile's own claims serve for the others.
 JUDGED = frozenset(_JUDGES)
+
+
+@dataclass(frozen=True)
+class FlacHeader:
+    """What a FLAC file's own metadata says, read without libsndfile."""
+
+    samplerate: int
+    #: Frames STREAMINFO announces (0: not known, a stream written to a pipe).
+    frames: int
+    #: Whether the file ends before its metadata does: no audio frame at all.
+    cut_in_metadata: bool
+
+
+def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
+    """Read a FLAC file's STREAMINFO and walk its metadata blocks.
+
+    For saying how much a FLAC that libsndfile cannot open or start to
+    decode claimed to hold (a small cut file). None if ``path`` does not
+    start like FLAC or its STREAMINFO is incomplete.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(42)
+            if len(head) < 42 or head[:4] != b"fLaC" or head[4] & 0x7F != 0:
+                return None
+            bits = int.from_bytes(head[18:26], "big")
+            samplerate = bits >> 44
+            frames = bits & ((1 << 36) - 1)
+            size = os.fstat(f.fileno()).st_size
+            pos, last = 42, bool(head[4] & 0x80)
+            while not last and pos + 4 <= size:
+                f.seek(pos)
+                block = f.read(4)
+                last = bool(block[0] & 0x80)
+                pos += 4 + int.from_bytes(block[1:4], "big")
+    except OSError:
+        return None
+    return FlacHeader(
+        samplerate=samplerate, frames=frames, cut_in_metadata=not last or pos >= size
+    )
