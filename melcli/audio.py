@@ -103,9 +103,10 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     except sf.SoundFileError as exc:
         from . import ffmpeg
 
-        if not ffmpeg.is_mp4_or_aac(path):
+        what = _through_ffmpeg(path)
+        if what is None:
             raise AudioError(_describe_open_error(path, exc)) from None
-        stream = ffmpeg.probe(path)
+        stream = ffmpeg.probe(path, what=what)
         info = AudioInfo(
             format=stream.format,
             subtype=stream.codec,
@@ -487,9 +488,9 @@ def _open_decoder(
     except sf.SoundFileError:
         from . import ffmpeg  # only for what libsndfile cannot read
 
-        if not ffmpeg.is_mp4_or_aac(path):
+        what = _through_ffmpeg(path)
+        if what is None:
             raise
-        what = ffmpeg.MP4_OR_AAC
     else:
         with f:
             info = _info_of(f)
@@ -505,13 +506,33 @@ def _open_decoder(
         what = UNKNOWN_LENGTH_FLAC
     from . import ffmpeg
 
-    with ffmpeg.decode(path, what=what, keep=keep) as (f, stream):
+    strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
+    with ffmpeg.decode(path, what=what, keep=keep, strict=strict) as (f, stream):
         info = _info_of(f, format=stream.format, subtype=stream.codec)
         # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
         # from the bitrate, and a FLAC of unknown length says nothing (a cut
         # stream fails in ffmpeg, -xerror, unless cut between two frames).
         claimed = stream.frames if stream.format == "MP4" else 0
         yield f, info, Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
+
+
+#: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
+UNKNOWN_LENGTH_CAF = "CAF of unknown length (its data size is -1)"
+
+
+def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
+    """Return what ``path`` is, if libsndfile cannot open it and ffmpeg can.
+
+    MP4/AAC content, or a CAF of unknown length; None for anything else
+    (libsndfile's own error stands).
+    """
+    from . import ffmpeg
+
+    if ffmpeg.is_mp4_or_aac(path):
+        return ffmpeg.MP4_OR_AAC
+    if containers.caf_size_unknown(path):
+        return UNKNOWN_LENGTH_CAF
+    return None
 
 
 #: libsndfile's frame count for a FLAC stream whose header gives no length

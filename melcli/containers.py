@@ -537,3 +537,31 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     return FlacHeader(
         samplerate=samplerate, frames=frames, cut_in_metadata=not last or pos >= size
     )
+
+
+def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a CAF whose data chunk's size is -1 ("to the end").
+
+    A program writing CAF to a pipe cannot seek back to fill the size in
+    (``ffmpeg ... -f caf pipe:``); the CAF specification allows -1 for a last
+    data chunk, and libsndfile refuses it ("file is malformed").
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(8)[:4] != b"caff":
+                return False
+            offset = 8
+            for _ in range(_MAX_BLOCKS):
+                f.seek(offset)
+                chunk = f.read(12)
+                if len(chunk) < 12:
+                    return False
+                (chunk_size,) = struct.unpack_from(">q", chunk, 4)
+                if chunk[:4] == b"data":
+                    return bool(chunk_size == -1)
+                if chunk_size < 0:
+                    return False
+                offset += 12 + chunk_size
+    except OSError:
+        return False
+    return False

@@ -5,8 +5,10 @@ libsndfile does not decode AAC. A file whose *content* is MP4 or ADTS AAC
 into an anonymous temporary file of 32-bit float samples that the rest of the
 pipeline reads like any other file (so long files still stream in bounded
 memory). When ffmpeg is missing the file fails with a message saying what to
-install. Nothing else ever goes through ffmpeg: a file libsndfile rejects for
-another reason keeps libsndfile's clear error. ffmpeg runs with ``-xerror``,
+install. Nothing else goes through ffmpeg but two streams written to a pipe
+that libsndfile cannot read (a FLAC whose header gives no length, a CAF whose
+data size is -1): a file libsndfile rejects for another reason keeps
+libsndfile's clear error. ffmpeg runs with ``-xerror``,
 so a corrupt or cut stream is a failure, never silently partial audio; with
 ``keep`` (``--truncated keep``) the audio decoded before the error is kept,
 and the stream says where and why decoding stopped.
@@ -130,6 +132,7 @@ def decode(
     timeout: float = FFMPEG_TIMEOUT,
     what: str = MP4_OR_AAC,
     keep: bool = False,
+    strict: bool = True,
 ) -> Iterator[tuple[sf.SoundFile, Stream]]:
     """Decode ``path`` with ffmpeg; yield a soundfile over the samples, and the stream.
 
@@ -137,6 +140,9 @@ def decode(
     in an anonymous temporary file that vanishes when the block exits (or the
     process dies). With ``keep``, a stream that fails after some audio
     decoded yields that audio, and ``stream.stopped`` says where and why.
+    Without ``strict``, ffmpeg runs without ``-xerror``: for a CAF of unknown
+    length, whose demuxer flags the short last packet at the end of the file
+    as corrupt (its PCM has nothing else to check).
 
     Raises
     ------
@@ -158,7 +164,7 @@ def decode(
                     "-nostdin",
                     "-v",
                     "error",
-                    "-xerror",
+                    *(["-xerror"] if strict else []),
                     "-i",
                     os.fsdecode(path),
                     "-map",
