@@ -89,3 +89,24 @@ def test_the_command_names_the_options_given(
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == message
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_config_key_suggests_the_closest(
+    audio: Path, tmp_path: Path
+) -> None:
+    """As an unknown MELCLI_* variable does (MELCLI_NMELS: MELCLI_N_MELS)."""
+    config = tmp_path / "melcli.toml"
+    config.write_text("nmels = 64\n")
+    result = CliRunner().invoke(
+        cli, ["mel", str(audio), "-o", str(tmp_path / "out"), "--config", str(config)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '--config': unknown key 'nmels' in {config} "
+        "(did you mean 'n-mels'?)"
+    )
+    config.write_text("zzz = 1\n")  # nothing close: no guess
+    result = CliRunner().invoke(
+        cli, ["mel", str(audio), "-o", str(tmp_path / "out"), "--config", str(config)]
+    )
+    assert result.stderr.splitlines()[-1].endswith(f"unknown key 'zzz' in {config}")
