@@ -71,6 +71,8 @@ def mel_spectrogram(
     (128, 44)
     """
     params = (params or MelParams()).validate()
+    if params.sr is not None and _a_presets_own(params):
+        settings_warnings(params)  # its documented quirks, cached without a word
     if isinstance(source, np.ndarray):
         if sr is None:
             raise MelcliError("sr is required when source is an array")
