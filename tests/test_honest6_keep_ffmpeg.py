@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import ffmpeg_tone
 
 from melcli.cli import cli
 
@@ -23,12 +24,7 @@ pytestmark = pytest.mark.skipif(
 
 def cut_in_half(path: Path, *options: str) -> None:
     """Three seconds of a tone, encoded by ffmpeg with ``options``, then cut."""
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-         "sine=frequency=440:duration=3", "-ar", "22050", *options, str(path)],
-        check=True,
-    )  # fmt: skip
-    data = path.read_bytes()
+    data = ffmpeg_tone(path, *options)
     path.write_bytes(data[: len(data) // 2])
 
 
