@@ -110,3 +110,17 @@ def test_an_unknown_config_key_suggests_the_closest(
         cli, ["mel", str(audio), "-o", str(tmp_path / "out"), "--config", str(config)]
     )
     assert result.stderr.splitlines()[-1].endswith(f"unknown key 'zzz' in {config}")
+
+
+def test_a_list_in_the_current_folder_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not "its paths are taken relative to .": the current folder, in words."""
+    monkeypatch.chdir(tmp_path)
+    Path("list.txt").write_text("nowhere/a.wav\n")
+    result = CliRunner().invoke(cli, ["mel", "--files-from", "list.txt", "-o", "out"])
+    assert result.exit_code == 1
+    assert (
+        "warning: no file listed in list.txt was found; its paths are taken relative"
+        " to the current folder: give --root the folder that holds them"
+    ) in result.stderr.splitlines()

@@ -325,10 +325,11 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     """
     if listed is None or not listed.problems or listed.found:
         return None
+    root = os.fsdecode(listed.root)
+    where = "the current folder" if root in ("", ".") else root
     return (
         f"no file listed in {listed.name} was found; its paths are taken "
-        f"relative to {os.fsdecode(listed.root)}: give --root the folder that "
-        "holds them"
+        f"relative to {where}: give --root the folder that holds them"
     )
 
 
