@@ -461,7 +461,9 @@ def _build(
         if options.shard is not None
         else None
     )
-    sweep = functools.partial(remove_leftovers, out, owned=owned)
+    # A temp file that cannot be deleted is said once the run is over.
+    left: list[str] = []
+    sweep = functools.partial(remove_leftovers, out, owned=owned, failures=left)
     if manifest.recovered:
         # The last run did not finish: a killed worker may have left temp files.
         for leftover in sweep():
@@ -496,6 +498,7 @@ def _build(
         # The workers are gone; one hit twice may not have removed its temp file.
         with interrupts.deferred():
             sweep()
+    report.warnings.extend(dict.fromkeys(left))
     # The summary is told whole; a signal meanwhile acts after it.
     with interrupts.deferred():
         events.finished(report)

@@ -106,3 +106,59 @@ def test_a_failed_segment_file_keeps_its_own_reason(
         and line.endswith(": permission denied")
         for line in lines
     ), result.stderr
+
+
+@pytest.fixture
+def temp_undeletable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse to delete melcli's temporary files (a folder of OUT made read-only)."""
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.name.endswith(".melcli-tmp"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        real_unlink(self, missing_ok)
+
+    monkeypatch.setattr(pathlib.Path, "unlink", unlink)
+
+
+def test_a_killed_runs_temp_file_that_cannot_be_deleted(
+    tmp_path: Path, temp_undeletable: None
+) -> None:
+    """The next run sweeps a killed run's temp files: one it cannot delete is a
+    warning at the end, not a Python warning or a traceback."""
+    tones(tmp_path / "audio", 1)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["mel", str(tmp_path / "audio"), "-o", str(out)])
+    (out / ".melcli-journal.jsonl").write_text("")  # as a killed run leaves it
+    leftover = out / ".a0.npy.k1ll3d00.melcli-tmp"
+    leftover.write_bytes(b"\x93NUMPY half an array")
+
+    result = CliRunner().invoke(cli, ["mel", str(tmp_path / "audio"), "-o", str(out)])
+
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "UserWarning" not in result.stderr
+    assert (
+        f"warning: cannot delete {leftover}: permission denied"
+        in result.stderr.splitlines()
+    ), result.stderr
+    assert result.stderr.splitlines()[-1] == "0 written, 1 up to date."
+
+
+def test_a_gallery_temp_file_that_cannot_be_deleted(
+    tmp_path: Path, temp_undeletable: None
+) -> None:
+    tones(tmp_path / "audio", 1)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["mel", str(tmp_path / "audio"), "-o", str(out)])
+    leftover = out / "gallery" / ".index.html.k1ll3d00.melcli-tmp"
+    leftover.parent.mkdir()
+    leftover.write_text("half a page")
+
+    result = CliRunner().invoke(cli, ["gallery", str(out)])
+
+    assert result.exit_code == 0, result.stderr
+    assert "UserWarning" not in result.stderr
+    assert any(
+        line.endswith(f"cannot delete {leftover}: permission denied")
+        for line in result.stderr.splitlines()
+    ), result.stderr
