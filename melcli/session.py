@@ -39,7 +39,7 @@ from .batch import (
     taken_over_warning,
 )
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
-from .errors import MelcliError, ParameterError
+from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
@@ -827,7 +827,10 @@ def _shard(shard: object) -> sharding.Shard | None:
     if shard is None or isinstance(shard, sharding.Shard):
         return shard
     if isinstance(shard, str):
-        return sharding.Shard.parse(shard)
+        try:
+            return sharding.Shard.parse(shard)
+        except UsageError as exc:  # a bad keyword, as any other: ParameterError
+            raise ParameterError(str(exc), param="shard") from None
     raise ParameterError(
         f"shard={shard!r} must be 'I/N' (such as '3/10') or a melcli.shard.Shard",
         param="shard",

@@ -53,6 +53,16 @@ def test_the_api_names_the_options_given(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("shard", ["3/3", "x"])
+def test_a_bad_shard_string_is_a_parameter_error(
+    audio: Path, tmp_path: Path, shard: str
+) -> None:
+    """As every bad keyword of melcli.run: ParameterError, naming it."""
+    with pytest.raises(melcli.ParameterError, match=r"^shard='.*' must be I/N") as e:
+        melcli.run([audio], tmp_path / "out", shard=shard)
+    assert e.value.param == "shard"
+
+
 def test_a_shard_of_the_wrong_type_is_a_parameter_error(
     audio: Path, tmp_path: Path
 ) -> None:
