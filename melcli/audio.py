@@ -103,9 +103,10 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     except sf.SoundFileError as exc:
         from . import ffmpeg
 
-        if not ffmpeg.is_mp4_or_aac(path):
-            raise AudioError(_describe_soundfile_error(exc)) from None
-        stream = ffmpeg.probe(path)
+        what = _through_ffmpeg(path)
+        if what is None:
+            raise AudioError(_describe_open_error(path, exc)) from None
+        stream = ffmpeg.probe(path, what=what)
         info = AudioInfo(
             format=stream.format,
             subtype=stream.codec,
@@ -156,8 +157,11 @@ class _CheckedFile:
         claim: Claim,
         *,
         reopen: Callable[[], sf.SoundFile] | None = None,
+        path: str | os.PathLike[str] | None = None,
     ) -> None:
         self._f = f
+        #: The file, to say why a FLAC cut short decodes nothing.
+        self.path = path
         #: Opens the file again, to keep what decodes before a decoding error
         #: (``truncated="keep"``); None: keep nothing after an error.
         self.reopen = reopen
@@ -232,6 +236,13 @@ class _CheckedFile:
             reason = _describe_soundfile_error(exc)
             reached = self._tell(default=self.position)
             if reached <= self.position and self.n_read == 0:
+                if self.claimed > self.position:  # said as any cut file is
+                    sr = self.info.samplerate
+                    raise AudioError(
+                        f"corrupt or truncated: decoding stopped at "
+                        f"{self.position / sr:.2f} s of {self.claimed / sr:.2f} s "
+                        f"({self._cause(reason)})"
+                    ) from None
                 raise AudioError(reason) from None
             self.error = reason.removeprefix("cannot decode: ")
             self.stopped_at = reached
@@ -256,6 +267,14 @@ class _CheckedFile:
         self.n_read += len(block)
         self.position += len(block)
         return block
+
+    def _cause(self, reason: str) -> str:
+        """Why nothing decoded, in words: libsndfile's, unless the FLAC says more."""
+        if self.info.format == "FLAC" and self.path is not None:
+            flac = containers.flac_header(self.path)
+            if flac is not None and flac.cut_in_metadata:
+                return FLAC_CUT_IN_METADATA
+        return reason.removeprefix("cannot decode: ")
 
     def _tell(self, *, default: int) -> int:
         try:
@@ -327,6 +346,8 @@ class _CheckedFile:
         """Say how the stream was cut short, or return "" if it was not."""
         sr = self.info.samplerate
         total = self.claimed / sr
+        if self.claim.stopped:  # ffmpeg's account, with the audio before it kept
+            return self.claim.stopped
         if self.error:  # where it broke: the same whether salvaged or not
             decoded = max(self.stopped_at, self.position)
             return (
@@ -373,7 +394,11 @@ def open_audio(
     """
     _check_readable(path)
     try:
-        with _native_stderr() as notes, _open_decoder(path) as (f, info, claim):
+        keep = params.truncated == "keep"
+        with (
+            _native_stderr() as notes,
+            _open_decoder(path, keep=keep) as (f, info, claim),
+        ):
             check_header(info)
             check_min_duration(info, params)
             if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
@@ -393,14 +418,40 @@ def open_audio(
                 f,
                 info,
                 claim,
-                reopen=functools.partial(open_soundfile, path)
-                if params.truncated == "keep"
-                else None,
+                reopen=functools.partial(open_soundfile, path) if keep else None,
+                path=path,
             )
             yield checked, info, notes  # type: ignore[misc]
             checked.finish(params)
     except sf.SoundFileError as exc:
-        raise AudioError(_describe_soundfile_error(exc)) from None
+        raise AudioError(_describe_open_error(path, exc)) from None
+
+
+#: Why a FLAC cut before its first audio frame decodes nothing.
+FLAC_CUT_IN_METADATA = "the file ends inside its metadata, before any audio frame"
+
+
+def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -> str:
+    """Say why libsndfile cannot open ``path``; for a cut FLAC, as a cut file.
+
+    A FLAC cut short before its first frames decode fails in libsndfile's
+    open with ``unknown error in flac decoder`` (or a seek failure): its
+    STREAMINFO still says how long it was, so it is said as every cut file
+    is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
+    """
+    reason = _describe_soundfile_error(exc)
+    flac = containers.flac_header(path)
+    if flac is None or not flac.frames or not flac.samplerate:
+        return reason
+    cause = (
+        FLAC_CUT_IN_METADATA
+        if flac.cut_in_metadata
+        else reason.removeprefix("cannot decode: ")
+    )
+    return (
+        f"corrupt or truncated: decoding stopped at 0.00 s of "
+        f"{flac.frames / flac.samplerate:.2f} s ({cause})"
+    )
 
 
 #: libsndfile refuses a path this long or longer ("Supplied filename too
@@ -424,20 +475,22 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
 
 @contextlib.contextmanager
 def _open_decoder(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str], *, keep: bool = False
 ) -> Iterator[tuple[sf.SoundFile, AudioInfo, Claim]]:
     """Open ``path`` with libsndfile, or through ffmpeg for MP4/AAC content.
 
-    Yields the soundfile, the header, and what the container claims.
+    Yields the soundfile, the header, and what the container claims. With
+    ``keep``, a stream ffmpeg stops decoding yields what decoded before, and
+    the claim says where and why it stopped (``Claim.stopped``).
     """
     try:
         f = open_soundfile(path)
     except sf.SoundFileError:
         from . import ffmpeg  # only for what libsndfile cannot read
 
-        if not ffmpeg.is_mp4_or_aac(path):
+        what = _through_ffmpeg(path)
+        if what is None:
             raise
-        what = ffmpeg.MP4_OR_AAC
     else:
         with f:
             info = _info_of(f)
@@ -453,13 +506,33 @@ def _open_decoder(
         what = UNKNOWN_LENGTH_FLAC
     from . import ffmpeg
 
-    with ffmpeg.decode(path, what=what) as (f, stream):
+    strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
+    with ffmpeg.decode(path, what=what, keep=keep, strict=strict) as (f, stream):
         info = _info_of(f, format=stream.format, subtype=stream.codec)
         # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
         # from the bitrate, and a FLAC of unknown length says nothing (a cut
         # stream fails in ffmpeg, -xerror, unless cut between two frames).
         claimed = stream.frames if stream.format == "MP4" else 0
-        yield f, info, Claim(frames=max(claimed, info.frames))
+        yield f, info, Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
+
+
+#: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
+UNKNOWN_LENGTH_CAF = "CAF of unknown length (its data size is -1)"
+
+
+def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
+    """Return what ``path`` is, if libsndfile cannot open it and ffmpeg can.
+
+    MP4/AAC content, or a CAF of unknown length; None for anything else
+    (libsndfile's own error stands).
+    """
+    from . import ffmpeg
+
+    if ffmpeg.is_mp4_or_aac(path):
+        return ffmpeg.MP4_OR_AAC
+    if containers.caf_size_unknown(path):
+        return UNKNOWN_LENGTH_CAF
+    return None
 
 
 #: libsndfile's frame count for a FLAC stream whose header gives no length

@@ -817,7 +817,7 @@ class _Run:
         """Count and record one task's outcome; return its result."""
         if isinstance(outcome, BaseException):
             # The worker died or was stopped mid-file: drop its temp files.
-            remove_temp_files(task.job.outputs)
+            remove_temp_files(task.job.outputs, failures=self.writer.notes)
         if self.writer.records_later:
             stored = self.store_for_later(task, outcome)
             if stored is not None and stored.status is Status.WRITTEN:

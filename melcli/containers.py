@@ -66,12 +66,16 @@ class Claim:
         Whether libsndfile's count is the frames present and ``frames`` the
         header's data size: then a shortfall is known without decoding to
         the end (a clip or ``duration`` that reads only the start).
+    stopped : str
+        The decoder's own account of where and why it stopped before the
+        end, when what it decoded is kept (ffmpeg's, with ``truncated="keep"``).
     """
 
     frames: int | None = None
     cut: str = ""
     tolerance: int = 0
     sized: bool = False
+    stopped: str = ""
 
 
 def claim(path: str | os.PathLike[str], *, format: str, frames: int) -> Claim:
@@ -493,3 +497,71 @@ _JUDGES = {
 }
 #: The formats judged here; libsndfile's own claims serve for the others.
 JUDGED = frozenset(_JUDGES)
+
+
+@dataclass(frozen=True)
+class FlacHeader:
+    """What a FLAC file's own metadata says, read without libsndfile."""
+
+    samplerate: int
+    #: Frames STREAMINFO announces (0: not known, a stream written to a pipe).
+    frames: int
+    #: Whether the file ends before its metadata does: no audio frame at all.
+    cut_in_metadata: bool
+
+
+def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
+    """Read a FLAC file's STREAMINFO and walk its metadata blocks.
+
+    For saying how much a FLAC that libsndfile cannot open or start to
+    decode claimed to hold (a small cut file). None if ``path`` does not
+    start like FLAC or its STREAMINFO is incomplete.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(42)
+            if len(head) < 42 or head[:4] != b"fLaC" or head[4] & 0x7F != 0:
+                return None
+            bits = int.from_bytes(head[18:26], "big")
+            samplerate = bits >> 44
+            frames = bits & ((1 << 36) - 1)
+            size = os.fstat(f.fileno()).st_size
+            pos, last = 42, bool(head[4] & 0x80)
+            while not last and pos + 4 <= size:
+                f.seek(pos)
+                block = f.read(4)
+                last = bool(block[0] & 0x80)
+                pos += 4 + int.from_bytes(block[1:4], "big")
+    except OSError:
+        return None
+    return FlacHeader(
+        samplerate=samplerate, frames=frames, cut_in_metadata=not last or pos >= size
+    )
+
+
+def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a CAF whose data chunk's size is -1 ("to the end").
+
+    A program writing CAF to a pipe cannot seek back to fill the size in
+    (``ffmpeg ... -f caf pipe:``); the CAF specification allows -1 for a last
+    data chunk, and libsndfile refuses it ("file is malformed").
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(8)[:4] != b"caff":
+                return False
+            offset = 8
+            for _ in range(_MAX_BLOCKS):
+                f.seek(offset)
+                chunk = f.read(12)
+                if len(chunk) < 12:
+                    return False
+                (chunk_size,) = struct.unpack_from(">q", chunk, 4)
+                if chunk[:4] == b"data":
+                    return bool(chunk_size == -1)
+                if chunk_size < 0:
+                    return False
+                offset += 12 + chunk_size
+    except OSError:
+        return False
+    return False

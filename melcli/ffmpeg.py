@@ -5,14 +5,19 @@ libsndfile does not decode AAC. A file whose *content* is MP4 or ADTS AAC
 into an anonymous temporary file of 32-bit float samples that the rest of the
 pipeline reads like any other file (so long files still stream in bounded
 memory). When ffmpeg is missing the file fails with a message saying what to
-install. Nothing else ever goes through ffmpeg: a file libsndfile rejects for
-another reason keeps libsndfile's clear error. ffmpeg runs with ``-xerror``,
-so a corrupt or cut stream is a failure, never silently partial audio.
+install. Nothing else goes through ffmpeg but two streams written to a pipe
+that libsndfile cannot read (a FLAC whose header gives no length, a CAF whose
+data size is -1): a file libsndfile rejects for another reason keeps
+libsndfile's clear error. ffmpeg runs with ``-xerror``,
+so a corrupt or cut stream is a failure, never silently partial audio; with
+``keep`` (``--truncated keep``) the audio decoded before the error is kept,
+and the stream says where and why decoding stopped.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -48,6 +53,9 @@ class Stream:
     channels: int
     #: Frames the container announces (0 if it does not say).
     frames: int
+    #: Where and why ffmpeg stopped, when what decoded before an error was
+    #: kept (``decode(keep=True)``); "" when it decoded to the end.
+    stopped: str = ""
 
 
 def is_mp4_or_aac(path: str | os.PathLike[str]) -> bool:
@@ -93,7 +101,7 @@ def probe(
     try:
         result = _run(command, timeout=timeout, stdout=subprocess.PIPE)
     except _Failed as exc:  # it starts like MP4 or ADTS (or is FLAC): damaged
-        raise AudioError(
+        raise Unreadable(
             f"corrupt or truncated: ffprobe cannot read it ({exc.detail})"
         ) from None
     try:
@@ -123,20 +131,31 @@ def decode(
     *,
     timeout: float = FFMPEG_TIMEOUT,
     what: str = MP4_OR_AAC,
+    keep: bool = False,
+    strict: bool = True,
 ) -> Iterator[tuple[sf.SoundFile, Stream]]:
     """Decode ``path`` with ffmpeg; yield a soundfile over the samples, and the stream.
 
     The samples are 32-bit float at the stream's own rate and channel count,
     in an anonymous temporary file that vanishes when the block exits (or the
-    process dies).
+    process dies). With ``keep``, a stream that fails after some audio
+    decoded yields that audio, and ``stream.stopped`` says where and why.
+    Without ``strict``, ffmpeg runs without ``-xerror``: for a CAF of unknown
+    length, whose demuxer flags the short last packet at the end of the file
+    as corrupt (its PCM has nothing else to check).
 
     Raises
     ------
     AudioError
-        If ffmpeg is missing, reports any error (``-xerror``), times out, or
-        decodes nothing.
+        If ffmpeg is missing, reports any error (``-xerror``) and ``keep`` is
+        false or nothing decoded, or times out.
     """
-    stream = probe(path, timeout=timeout, what=what)
+    try:
+        stream = probe(path, timeout=timeout, what=what)
+    except Unreadable as exc:
+        if keep:  # an MP4 cut before its index ("moov"): no audio can be found
+            raise AudioError(f"{exc}; no audio decodes, so none is kept") from None
+        raise
     with tempfile.TemporaryFile() as raw:
         try:
             _run(
@@ -145,7 +164,7 @@ def decode(
                     "-nostdin",
                     "-v",
                     "error",
-                    "-xerror",
+                    *(["-xerror"] if strict else []),
                     "-i",
                     os.fsdecode(path),
                     "-map",
@@ -165,7 +184,14 @@ def decode(
             )
         except _Failed as exc:  # -xerror: it stopped at the first bad frame
             written = os.fstat(raw.fileno()).st_size
-            raise AudioError(_stopped(stream, written, exc.detail)) from None
+            said = _stopped(stream, written, exc.detail)
+            frame = 4 * stream.channels
+            if not keep:
+                raise AudioError(said) from None
+            if written < frame:
+                raise AudioError(f"{said}; no audio decoded, so none is kept") from None
+            raw.truncate(written - written % frame)  # whole sample frames only
+            stream = dataclasses.replace(stream, stopped=said)
         raw.seek(0)
         with sf.SoundFile(
             raw,
@@ -199,6 +225,10 @@ def _stopped(stream: Stream, decoded_bytes: int, detail: str) -> str:
         f"corrupt or truncated: decoding stopped at {decoded:.2f} s{of} "
         f"(ffmpeg: {detail})"
     )
+
+
+class Unreadable(AudioError):
+    """ffprobe cannot read the file: nothing in it can be decoded."""
 
 
 class _Failed(AudioError):

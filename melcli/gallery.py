@@ -222,13 +222,14 @@ def _build(
     entries = sorted(manifest.entries.values(), key=lambda e: str(e["key"]))
     column = _grouping(entries, group_by)
     gallery = _gallery_dir(root)
-    remove_leftovers(gallery)  # of a build killed: it holds OUT's lock now
+    left: list[str] = []  # what cannot be deleted: said as a note
+    remove_leftovers(gallery, failures=left)  # of a build killed: it holds the lock
     cards = [e for e in entries if e.get("status") in _OK]
     problems = [e for e in entries if e.get("status") not in _OK]
     cards.sort(key=lambda e: (_group_of(e, column), _name_of(e)))
     report = GalleryReport(
         index=gallery / "index.html",
-        notes=[read_only_problem(p) for p in manifest.problems],
+        notes=[*(read_only_problem(p) for p in manifest.problems), *left],
     )
     maker = _Maker(root, gallery, waveforms=waveforms, read_sources=read_sources)
     chunks = [cards[i : i + page_size] for i in range(0, len(cards), page_size)]

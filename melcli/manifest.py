@@ -54,7 +54,7 @@ from .outdir import OutDir, open_append, read_regular, safe_name
 from .segment import segment_base
 from .storage.tarshards import shard_index
 from .waveform import is_wave
-from .write import atomic_write
+from .write import atomic_write, make_folders
 
 MANIFEST_NAME = "manifest.jsonl"
 JOURNAL_NAME = ".melcli-journal.jsonl"
@@ -708,7 +708,7 @@ class Manifest:
         :attr:`journal_error` says so and the run goes on without it.
         """
         if self._journal is None and not self.journal_error:
-            self.out.mkdir(parents=True, exist_ok=True)
+            make_folders(self.out)
             try:
                 self._journal = os.fdopen(open_append(self.journal_path), "ab")
             except OSError as exc:
@@ -795,7 +795,7 @@ class Manifest:
             When the manifest cannot be written (a full disk); the journal,
             and the previous manifest, are then left in place.
         """
-        self.out.mkdir(parents=True, exist_ok=True)
+        make_folders(self.out)
         try:
             if self.store_path is None:
                 write_entries(self.path, self.entries)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from .errors import UsageError, os_reason
 from .report import display_path
-from .write import TEMP_SUFFIX, remove_files
+from .write import TEMP_SUFFIX, make_folders, remove_files
 
 if TYPE_CHECKING:
     import numpy as np
@@ -471,7 +471,7 @@ class OutputLock:
         reason = None
         folder = self.path.parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folders(folder)
         except FileExistsError:  # OUT is there, and no folder
             raise UsageError(
                 f"cannot write to {display_path(folder)}: {_not_a_folder(folder)}"
@@ -591,19 +591,28 @@ def walk(
         )
 
 
-def remove_leftovers(out: Path, *, owned: Container[Path] | None = None) -> list[Path]:
+def remove_leftovers(
+    out: Path,
+    *,
+    owned: Container[Path] | None = None,
+    failures: list[str] | None = None,
+) -> list[Path]:
     """Delete temporary files a killed run left under ``out``; return them.
 
     With ``owned``, only the temporary files of those final paths (a shard's
     outputs: other shards may be writing theirs at the same time).
+    ``failures``: as :func:`melcli.write.remove_files`.
     """
     return remove_files(
-        Path(folder) / name
-        for folder, files in walk(out)
-        for name in files
-        if name.startswith(".")
-        and name.endswith(TEMP_SUFFIX)
-        and (owned is None or Path(folder) / final_name(name) in owned)
+        (
+            Path(folder) / name
+            for folder, files in walk(out)
+            for name in files
+            if name.startswith(".")
+            and name.endswith(TEMP_SUFFIX)
+            and (owned is None or Path(folder) / final_name(name) in owned)
+        ),
+        failures=failures,
     )
 
 

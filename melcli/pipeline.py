@@ -71,6 +71,8 @@ def mel_spectrogram(
     (128, 44)
     """
     params = (params or MelParams()).validate()
+    if params.sr is not None and _a_presets_own(params):
+        settings_warnings(params)  # its documented quirks, cached without a word
     if isinstance(source, np.ndarray):
         if sr is None:
             raise MelcliError("sr is required when source is an array")
@@ -185,7 +187,8 @@ def process_one(
         t1 = time.perf_counter()
         if job.png is not None:
             try:
-                _render(job, S_db, sr=sr, params=params, render=render)
+                y = None if wave is None else wave.y  # not decoded again
+                _render(job, S_db, sr=sr, params=params, render=render, y=y)
             except BaseException:
                 # A failed file leaves no outputs behind, not half a pair.
                 job.npy.unlink(missing_ok=True)
@@ -466,8 +469,13 @@ def _render(
     sr: int,
     params: MelParams,
     render: RenderParams | None,
+    y: np.ndarray | None = None,
 ) -> None:
-    """Draw ``job``'s PNG of ``S_db``, titled with its path under SRC."""
+    """Draw ``job``'s PNG of ``S_db``, titled with its path under SRC.
+
+    ``y``: the samples ``S_db`` was computed from, for a waveform panel
+    (without them, the file is decoded again for it).
+    """
     from .render import render_png
 
     assert job.png is not None
@@ -480,6 +488,7 @@ def _render(
         render=render,
         source=job.src,
         key=job.rel,
+        y=y,
     )
 
 

@@ -101,6 +101,7 @@ def render_png(
     render: RenderParams | None = None,
     source: str | os.PathLike[str] | None = None,
     key: str = "",
+    y: np.ndarray | None = None,
 ) -> None:
     """Draw ``S_db`` with time, mel-frequency and dB scales, and save it atomically.
 
@@ -124,10 +125,14 @@ def render_png(
     render : RenderParams or None
         Style, waveform panel and colormap; the default figure when omitted.
     source : path-like or None
-        The audio file, read again for the waveform panel (block by block).
+        The audio file, read again for the waveform panel (block by block),
+        unless ``y`` is given.
     key : str
         The file's path relative to its input folder: with ``clip_duration``
         and ``crop="random"``, which window the waveform panel shows.
+    y : np.ndarray [shape=(n,) or (channels, n)] or None
+        The samples ``S_db`` was computed from, at ``sr``: the waveform panel
+        is drawn from them, and the file is not decoded a second time.
     """
     render = render or RenderParams()
     if render.style == "image":
@@ -146,9 +151,12 @@ def render_png(
     ticks, labels, ylabel = _y_axis(params, n_mels, sr)
     wave = None
     if render.waveform:
-        if source is None:
-            raise ValueError("the waveform panel needs the source file")
-        wave = waveform_envelope(source, params, key=key)
+        if y is not None:
+            wave = samples_envelope(y, sr=sr)
+        elif source is None:
+            raise ValueError("the waveform panel needs the source file or samples")
+        else:
+            wave = waveform_envelope(source, params, key=key)
         canvas.axes[0].set_xlim(0.0, seconds)
     for channel, (ax, image) in enumerate(zip(canvas.axes, canvas.images, strict=True)):
         canvas.notes[channel].set_text(note)
@@ -513,8 +521,7 @@ def waveform_envelope(
         from . import clip
 
         wave = clip.load(path, params, key=key)
-        y = np.atleast_2d(wave.y).T  # (n, channels)
-        return _envelope([y], len(y), y.shape[1], columns), len(y) / wave.sr
+        return samples_envelope(wave.y, sr=wave.sr, columns=columns)
     with audio.open_audio(path, params) as (f, info, _notes):
         start = int(params.offset * info.samplerate)
         want = audio.frames_to_read(info, params)
@@ -537,6 +544,19 @@ def waveform_envelope(
 
         envelope = _envelope(blocks(), total, channels, columns)
     return envelope, done[0] / info.samplerate
+
+
+def samples_envelope(
+    y: np.ndarray, *, sr: int, columns: int = WAVE_COLUMNS
+) -> tuple[np.ndarray, float]:
+    """Return the min/max envelope of decoded samples, and their length in s.
+
+    As :func:`waveform_envelope`, for samples already in memory ``y``
+    [shape=(n,) or (channels, n)] at ``sr``.
+    """
+    frames = np.atleast_2d(y).T  # (n, channels)
+    envelope = _envelope([frames], len(frames), frames.shape[1], columns)
+    return envelope, len(frames) / sr
 
 
 def _envelope(

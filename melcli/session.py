@@ -39,7 +39,7 @@ from .batch import (
     taken_over_warning,
 )
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
-from .errors import MelcliError, ParameterError
+from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers
@@ -162,28 +162,37 @@ class RunOptions:
                 "(None: one per CPU)",
                 param="jobs",
             )
+        # Each message names the option given and the one it clashes with, as
+        # the caller spelled them (the command turns them into --options).
+        shard = (
+            f"shard='{self.shard.index}/{self.shard.count}'"
+            if isinstance(self.shard, sharding.Shard)
+            else f"shard={self.shard!r}"
+        )
         if self.shard is not None and self.storage_format == "webdataset":
             # Concurrent shards would pick the same tar names, and each would
             # delete the tars its own manifest part does not list.
             raise ParameterError(
-                "cannot be combined with --format webdataset (the shards would "
-                "share tar names); give each shard its own OUT instead",
+                f"{shard} cannot be combined with storage_format='webdataset' "
+                "(the shards would share tar names); give each shard its own "
+                "OUT instead",
                 param="shard",
             )
         if self.shard is not None and self.stats:
             # A shard's own arrays are 1/N of the dataset, and N shards would
             # overwrite one OUT/stats.npz in turn.
             raise ParameterError(
-                "cannot be combined with --stats (a shard sees 1/N of the "
-                "arrays); run 'melcli stats OUT' after 'melcli merge OUT'",
+                f"{shard} cannot be combined with stats=True (a shard sees 1/N "
+                "of the arrays); run 'melcli stats OUT' after 'melcli merge OUT'",
                 param="shard",
             )
         if self.scheduler is not None and self.timeout:
             # Dask cannot stop a task that is running; the scheduler's own
             # allowed-failures settle files that kill their worker.
             raise ParameterError(
-                "cannot be combined with --scheduler (a Dask task cannot be "
-                "stopped once it runs)",
+                f"timeout={self.timeout:g} cannot be combined with "
+                f"scheduler={self.scheduler!r} (a Dask task cannot be stopped "
+                "once it runs; leave the timeout out)",
                 param="timeout",
             )
         return self
@@ -452,7 +461,9 @@ def _build(
         if options.shard is not None
         else None
     )
-    sweep = functools.partial(remove_leftovers, out, owned=owned)
+    # A temp file that cannot be deleted is said once the run is over.
+    left: list[str] = []
+    sweep = functools.partial(remove_leftovers, out, owned=owned, failures=left)
     if manifest.recovered:
         # The last run did not finish: a killed worker may have left temp files.
         for leftover in sweep():
@@ -487,6 +498,7 @@ def _build(
         # The workers are gone; one hit twice may not have removed its temp file.
         with interrupts.deferred():
             sweep()
+    report.warnings.extend(dict.fromkeys(left))
     # The summary is told whole; a signal meanwhile acts after it.
     with interrupts.deferred():
         events.finished(report)
@@ -788,7 +800,7 @@ def run(
     options = RunOptions(
         jobs=jobs,
         scheduler=scheduler,
-        shard=sharding.Shard.parse(shard) if isinstance(shard, str) else shard,
+        shard=_shard(shard),
         timeout=timeout,
         storage_format=storage_format,
         shard_size=parse_size(shard_size),
@@ -808,6 +820,21 @@ def run(
         events=_OnResult(on_result),
     )
     return outcome.dry_run or _reported(outcome)
+
+
+def _shard(shard: object) -> sharding.Shard | None:
+    """``shard`` as :func:`run` takes it: ``"I/N"``, a :class:`Shard` or None."""
+    if shard is None or isinstance(shard, sharding.Shard):
+        return shard
+    if isinstance(shard, str):
+        try:
+            return sharding.Shard.parse(shard)
+        except UsageError as exc:  # a bad keyword, as any other: ParameterError
+            raise ParameterError(str(exc), param="shard") from None
+    raise ParameterError(
+        f"shard={shard!r} must be 'I/N' (such as '3/10') or a melcli.shard.Shard",
+        param="shard",
+    )
 
 
 def _reported(outcome: Outcome) -> Report:

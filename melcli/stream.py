@@ -35,7 +35,7 @@ import soundfile as sf
 from . import audio, transform
 from .errors import AudioError
 from .params import MelParams
-from .write import TEMP_SUFFIX, atomic_write
+from .write import TEMP_SUFFIX, atomic_write, make_folders
 
 #: Files longer than this (in seconds, after --offset/--duration) are streamed.
 STREAM_SECONDS = 600.0
@@ -112,7 +112,7 @@ def stream_to_npy(
         As :func:`melcli.audio.load`.
     """
     t = timings if timings is not None else {}
-    npy.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(npy.parent)
     if params.kind == "fbank":
         return _stream_fbank(path, npy, params, t)
     with tempfile.TemporaryFile(dir=npy.parent, suffix=TEMP_SUFFIX) as power_file:

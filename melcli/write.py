@@ -13,9 +13,12 @@ import errno
 import functools
 import io
 import os
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+
+from .errors import os_reason
 
 if TYPE_CHECKING:  # imported by save_npy: planning a run never loads numpy
     import numpy as np
@@ -104,8 +107,38 @@ def _create_temp(path: str | os.PathLike[str]) -> tuple[int, str]:
         except FileNotFoundError:  # the first output in its folder
             if made:
                 raise
-            os.makedirs(folder, exist_ok=True)
+            make_folders(folder)
             made = True
+
+
+def make_folders(folder: str | os.PathLike[str]) -> None:
+    """Create ``folder`` and its missing parents, as ``os.makedirs(exist_ok=True)``.
+
+    Without recursion: ``os.makedirs`` and ``Path.mkdir(parents=True)`` call
+    themselves once per missing parent, and a path a thousand folders deep
+    (a ``--files-from`` line) ends in a RecursionError instead of the folders.
+
+    Raises
+    ------
+    OSError
+        As ``os.mkdir``: ``FileExistsError`` if a part is a file, not a folder.
+    """
+    path = name = os.fsdecode(folder)
+    missing = []
+    while path and not os.path.exists(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    if not missing and not os.path.isdir(name):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), name)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            if not os.path.isdir(path):  # "a/." and "a/" exist once "a" is made
+                raise
 
 
 def set_commit_check(check: Callable[[], None] | None) -> None:
@@ -160,8 +193,13 @@ def temp_prefix(path: str | os.PathLike[str]) -> str:
     return f".{os.fsdecode(name)}."
 
 
-def remove_temp_files(paths: Iterable[Path]) -> list[Path]:
-    """Delete the temporary files of ``paths`` (a worker killed while writing them)."""
+def remove_temp_files(
+    paths: Iterable[Path], *, failures: list[str] | None = None
+) -> list[Path]:
+    """Delete the temporary files of ``paths`` (a worker killed while writing them).
+
+    ``failures``: as :func:`remove_files`.
+    """
     found: list[Path] = []
     for path in paths:
         prefix = temp_prefix(path)
@@ -171,7 +209,7 @@ def remove_temp_files(paths: Iterable[Path]) -> list[Path]:
                 for name in os.listdir(path.parent)
                 if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
             )
-    return remove_files(found)
+    return remove_files(found, failures=failures)
 
 
 def _short_write(path: Path, exc: OSError) -> OSError:
@@ -261,11 +299,29 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[os.write(fd, view) :]
 
 
-def remove_files(paths: Iterable[Path]) -> list[Path]:
-    """Delete ``paths``; return those that existed (and are now gone)."""
+def remove_files(
+    paths: Iterable[Path], *, failures: list[str] | None = None
+) -> list[Path]:
+    """Delete ``paths``; return those that existed (and are now gone).
+
+    A file that cannot be deleted (its folder in OUT made read-only) is left
+    and the others go on: ``cannot delete PATH: permission denied`` is
+    appended to ``failures``, or, without it, warned (a worker's warnings
+    are its file's). Nothing is raised: a cleanup must not turn into the
+    file's failure, nor stop the batch.
+    """
     removed = []
     for path in paths:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             path.unlink()
-            removed.append(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            said = f"cannot delete {os.fsdecode(path)}: {os_reason(exc)}"
+            if failures is None:
+                warnings.warn(said, stacklevel=2)
+            else:
+                failures.append(said)
+            continue
+        removed.append(path)
     return removed

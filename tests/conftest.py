@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -311,3 +312,13 @@ def memory_grown_here(test_file: str) -> Iterator[list[int]]:
         grown.append(sum(s.size_diff for s in after.compare_to(before, "filename")))
     finally:
         tracemalloc.stop()
+
+
+def ffmpeg_tone(path: Path, *options: str) -> bytes:
+    """Three seconds of a 440 Hz tone at 22050 Hz, encoded by ffmpeg (``options``)."""
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+         "sine=frequency=440:duration=3", "-ar", "22050", *options, str(path)],
+        check=True,
+    )  # fmt: skip
+    return path.read_bytes()

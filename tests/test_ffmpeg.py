@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ffmpeg_tone
 
 from melcli.cli import cli
 
@@ -17,16 +17,6 @@ pytestmark = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
     reason="ffmpeg is not installed (make tools installs it)",
 )
-
-
-def encode(path: Path, *options: str) -> bytes:
-    """Three seconds of a tone, encoded by ffmpeg with ``options``."""
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-         "sine=frequency=440:duration=3", "-ar", "22050", *options, str(path)],
-        check=True,
-    )  # fmt: skip
-    return path.read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -59,7 +49,7 @@ def test_a_file_cut_short_says_so(
 ) -> None:
     src = tmp_path / "src"
     src.mkdir()
-    data = encode(tmp_path / name, *options)
+    data = ffmpeg_tone(tmp_path / name, *options)
     (src / name).write_bytes(data[: len(data) // 2])
 
     result = CliRunner().invoke(cli, ["mel", str(src), "-o", str(tmp_path / "out")])

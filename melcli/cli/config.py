@@ -69,8 +69,13 @@ def load_config(ctx: click.Context, path: Path | None) -> None:
     defaults = {}
     for key, value in table.items():
         if key not in keys:
+            import difflib  # only for a key to correct
+
+            spelled = [k for k in keys if "_" not in k]  # n-mels, not n_mels too
+            close = difflib.get_close_matches(key, spelled, n=1, cutoff=0.75)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise click.BadParameter(
-                f"unknown key {key!r} in {source}", param_hint="'--config'"
+                f"unknown key {key!r} in {source}{hint}", param_hint="'--config'"
             )
         name = keys[key]
         if isinstance(value, str) and name in _MULTIPLE:

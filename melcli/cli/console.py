@@ -39,19 +39,30 @@ def one_line(text: str) -> str:
 _SETTING = re.compile(r"\b([a-z][a-z0-9_]*)=('[^']*'|[^\s,;:)]+)")
 #: The settings that are options of the same name (dashes for underscores).
 _OPTIONS = frozenset((*MelParams.__dataclass_fields__, "png"))
+#: The options of a run (``melcli.run``'s keywords), as the command spells them.
+_RUN_OPTIONS = {
+    "scheduler": "scheduler",
+    "shard": "shard",
+    "timeout": "timeout",
+    "stats": "stats",
+    "storage_format": "format",
+}
 
 
-def as_options(text: str) -> str:
+def as_options(text: str, *, run_options: bool = False) -> str:
     """Name settings as the command line spells them, in a library message.
 
     ``segment=2.0 cannot be combined with png=True`` becomes ``--segment 2.0
     cannot be combined with --png``; ``min_duration=1.2 s``, ``--min-duration
-    1.2 s``. The Python API keeps its parameter names.
+    1.2 s``. With ``run_options``, a run's options too (``storage_format=``
+    is ``--format``). The Python API keeps its parameter names.
     """
 
     def option(match: re.Match[str]) -> str:
         name, value = match[1], match[2]
-        if name not in _OPTIONS:
+        if run_options and name in _RUN_OPTIONS:
+            name = _RUN_OPTIONS[name]
+        elif name not in _OPTIONS:
             return match[0]
         flag = f"--{name.replace('_', '-')}"
         return flag if value == "True" else f"{flag} {value.strip(chr(39))}"
@@ -314,10 +325,11 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     """
     if listed is None or not listed.problems or listed.found:
         return None
+    root = os.fsdecode(listed.root)
+    where = "the current folder" if root in ("", ".") else root
     return (
         f"no file listed in {listed.name} was found; its paths are taken "
-        f"relative to {os.fsdecode(listed.root)}: give --root the folder that "
-        "holds them"
+        f"relative to {where}: give --root the folder that holds them"
     )
 
 

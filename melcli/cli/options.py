@@ -399,12 +399,19 @@ def run_options(values: dict[str, Any], *, dry_run: bool) -> RunOptions:
 
 
 def check_run_options(options: RunOptions) -> None:
-    """Raise a usage error naming the option that does not fit the others."""
+    """Raise a usage error naming the option that does not fit the others.
+
+    The library's message names both options as the API spells them
+    (``timeout=30 cannot be combined with scheduler='local'``); here they
+    are the command's (``--timeout 30 cannot be combined with --scheduler
+    local``).
+    """
+    from .console import as_options
+
     try:
         options.validate()
     except ParameterError as exc:
-        hint = f"'{option_hint(exc.param or '')}'"
-        raise click.BadParameter(str(exc), param_hint=hint) from None
+        raise click.UsageError(as_options(str(exc), run_options=True)) from None
 
 
 def render_from(values: dict[str, Any]) -> RenderParams:

@@ -59,7 +59,7 @@ class FileWriter:
             *staged.outputs,
             *segment.more_segments(staged.npy, params=self.params),
         ]
-        remove_temp_files(outputs)
+        remove_temp_files(outputs, failures=self.notes)
         previous = manifest.entries.get(relative_key(staged.npy, manifest.out))
         recorded = previous.get("stamps") if isinstance(previous, dict) else None
         if not isinstance(recorded, dict):

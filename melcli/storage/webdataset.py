@@ -194,8 +194,8 @@ class SampleStore:
                     if name.lstrip(".").startswith(stem.lstrip(".") + ".")
                     and name.endswith(TEMP_SUFFIX)
                 )
-        remove_temp_files(paths)
-        remove_files(paths)
+        remove_temp_files(paths, failures=self.notes)
+        remove_files(paths, failures=self.notes)
 
     def original(self, staged: Job) -> Job:
         """Return the job a staged job was made from."""
@@ -231,9 +231,16 @@ class SampleStore:
                 outputs=(),
             )
         finally:
-            remove_files(dict.fromkeys((*staged.outputs, *result.outputs)))
+            left: list[str] = []
+            remove_files(
+                dict.fromkeys((*staged.outputs, *result.outputs)), failures=left
+            )
         assert self.writer.open_shard is not None
-        done = dataclasses.replace(result, outputs=(self.writer.open_shard.path,))
+        done = dataclasses.replace(
+            result,
+            outputs=(self.writer.open_shard.path,),
+            warnings=(*result.warnings, *left),  # its sample is in the shard
+        )
         self._pending[key] = (done, job)
         return done
 
