@@ -227,8 +227,9 @@ def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
     """Write ``array`` to ``path`` in ``.npy`` format, atomically.
 
     The bytes are those of :func:`numpy.save` (``allow_pickle=False``). An
-    array of numbers is written by one system call (two when large) on a bare
-    descriptor: a spectrogram of a short clip is a few kilobytes, and going
+    array of numbers is written by one system call on a bare descriptor, its
+    header and its own memory gathered by ``os.writev`` (no copy of the
+    array): a spectrogram of a short clip is a few kilobytes, and going
     through a file object and ``ndarray.tofile`` cost several times the write
     itself. Any other array goes through :func:`numpy.save` on a file object,
     which also keeps it from appending ``.npy`` to the temporary name.
@@ -242,18 +243,15 @@ def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
     fortran = array.flags.f_contiguous and not array.flags.c_contiguous
     order: Literal["C", "F"] = "F" if fortran else "C"
     header = _npy_header(array.dtype, array.shape, fortran)
-    parts: list[bytes | memoryview]
-    if array.nbytes <= _ONE_WRITE:
-        parts = [header + array.tobytes(order=order)]
-    elif array.flags.c_contiguous or fortran:  # the array's memory as it is
-        parts = [header, array.reshape(-1, order=order).view(np.uint8).data]
+    body: bytes | memoryview
+    if array.flags.c_contiguous or fortran:  # the array's memory as it is
+        body = array.reshape(-1, order=order).view(np.uint8).data
     else:
-        parts = [header, array.tobytes(order=order)]
+        body = array.tobytes(order=order)
     fd, tmp = _create_temp(path)
     try:
         try:
-            for part in parts:
-                _write_all(fd, part)
+            _write_all(fd, header, body)
         finally:
             os.close(fd)
         if _commit_check is not None:
@@ -268,8 +266,6 @@ def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
 #: The kinds of dtype whose ``.npy`` bytes :func:`save_npy` writes itself:
 #: booleans and numbers.
 _NUMBERS = "biufc"
-#: Arrays up to this many bytes are joined to their header and written at once.
-_ONE_WRITE = 1 << 20
 
 
 @functools.lru_cache(maxsize=256)
@@ -292,11 +288,20 @@ def _npy_header(dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool) -> 
     return buffer.getvalue()
 
 
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    """Write all of ``data`` to ``fd`` (a write may take only part of it)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _write_all(fd: int, *parts: bytes | memoryview) -> None:
+    """Write all of ``parts``, in order, to ``fd``.
+
+    One ``os.writev`` gathers them, so that a header and an array's memory
+    need not be joined (a copy of the array) to go in one system call. A
+    write may take only part of them: the rest is written after it.
+    """
+    views = [memoryview(part).cast("B") for part in parts]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if views:
+            views[0] = views[0][written:]
 
 
 def remove_files(

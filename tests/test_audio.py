@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,25 @@ def test_pcm16_fast_path_equals_float_decoding(
     expected = np.mean(floats.T, axis=0) if mono else floats.T  # librosa.to_mono
     assert wave.y.dtype == np.float32
     np.testing.assert_array_equal(wave.y, expected)
+
+
+@pytest.mark.parametrize("first", [None, 0, 4095, 4096, 70_000], ids=str)
+def test_digital_silence_is_every_sample_zero_wherever_one_is_not(
+    tmp_path: Path, first: int | None
+) -> None:
+    """16-bit samples are looked at from their start first: a file that is
+    silent for a while, then not, is not silence (``first``: the one sample
+    that is not zero)."""
+    samples = np.zeros((80_000, 2), dtype=np.int16)
+    if first is not None:
+        samples[first, 1] = 1
+    path = tmp_path / "x.wav"
+    sf.write(path, samples, 16000, subtype="PCM_16")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        audio.load(path, MelParams(sr=None))
+    silent = [w for w in caught if issubclass(w.category, audio.SilentInput)]
+    assert len(silent) == (first is None)
 
 
 def test_non_finite_float_samples_are_counted(tmp_path: Path) -> None:

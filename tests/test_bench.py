@@ -128,6 +128,11 @@ def test_quick_floor_bench_reports_every_workload(tmp_path: Path, data: Path) ->
         assert {"floor", "floor-half", "j1", "j1-half"} <= set(w["contenders"])
         assert "floor_run_ms_per_file" in w
         assert "melcli_over_stages" in w
+        # The floor program over the stages' sum: what the way of measuring adds.
+        offset = w["floor_over_stages"]
+        assert offset is None or math.isclose(
+            offset, w["floor_run_ms_per_file"] / w["floor_ms"]
+        )
         # -j 2's CPU per file over -j 1's (None where it could not be fitted).
         assert "j2_cpu_over_j1" in w
         ratio = w["j2_cpu_over_j1"]

@@ -116,15 +116,17 @@ def test_save_npy_writes_on_after_a_short_write(
     write = os.write
     calls = []
 
-    def short(fd: int, data: bytes) -> int:
-        calls.append(len(data))
-        return write(fd, bytes(data)[:100])  # a system call may take only part
+    def short(fd: int, buffers: list[memoryview]) -> int:
+        calls.append(sum(len(b) for b in buffers))
+        # A system call may take only part, here across the header's end.
+        return write(fd, b"".join(bytes(b) for b in buffers)[:100])
 
-    monkeypatch.setattr(os, "write", short)
+    monkeypatch.setattr(os, "writev", short)
     array = np.arange(1000, dtype=np.float32).reshape(10, 100)
     save_npy(tmp_path / "a.npy", array)
     monkeypatch.undo()
     assert len(calls) > 40
+    assert calls[1] == calls[0] - 100  # each call goes on where the last stopped
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), array)
 
 
@@ -134,10 +136,10 @@ def test_save_npy_on_a_full_disk_keeps_the_old_file_and_no_temp_file(
     path = tmp_path / "a.npy"
     path.write_bytes(b"old contents")
 
-    def full(fd: int, data: bytes) -> int:
+    def full(fd: int, buffers: list[memoryview]) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(os, "write", full)
+    monkeypatch.setattr(os, "writev", full)
     with pytest.raises(OSError, match="No space left"):
         save_npy(path, np.zeros(3, np.float32))
     monkeypatch.undo()
