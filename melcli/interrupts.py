@@ -244,13 +244,24 @@ def _answer_later(signum: int) -> None:
     signal.setitimer(signal.ITIMER_REAL, ANSWER_AFTER)
 
 
+def _inside_the_hook(frame: Any) -> bool:
+    """Whether ``frame`` runs in :func:`_unraisable`, or in what it called."""
+    while frame is not None:
+        if frame.f_code is _unraisable.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _answer(alarm: int, frame: object) -> None:
     global _unanswered
     signum = _unanswered
     if signum is None:
         return
     held = _holding or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ())
-    if held:  # a block that must run whole: at its end, then
+    # Raised inside the hook (a loaded machine: the timer came before the
+    # hook returned), it would be printed and dropped for good.
+    if held or _inside_the_hook(frame):  # at their end, then
         signal.setitimer(signal.ITIMER_REAL, ANSWER_AFTER)
         return
     _unanswered = None

@@ -457,6 +457,53 @@ def test_a_dropped_signal_is_raised_again_outside_held_blocks(tmp_path: Path) ->
     ), proc.stdout
 
 
+#: A dropped signal whose timer comes while the hook that took it is still
+#: running (a loaded machine): the hook is made slow right after it arms the
+#: timer. Raised in the hook, Python would print it and drop it for good.
+TIMER_IN_THE_HOOK_SCRIPT = """
+import os, signal, time, weakref
+from melcli import interrupts
+
+interrupts.stop_on_signals()
+arm = signal.setitimer
+armed = []
+
+def slow_once(which, seconds, interval=0.0):
+    previous = arm(which, seconds, interval)
+    if seconds and not armed:
+        armed.append(seconds)
+        time.sleep(0.05)  # still in the hook when the timer comes
+    return previous
+
+signal.setitimer = slow_once
+
+class Token:
+    pass
+
+def send_and_wait(ref):
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(2_000_000):
+        pass
+
+try:
+    token = Token()
+    ref = weakref.ref(token, send_and_wait)
+    del token
+    time.sleep(30)
+    print("not raised")
+except KeyboardInterrupt as exc:
+    print("raised", interrupts.signal_number(exc), armed)
+"""
+
+
+def test_a_dropped_signal_whose_timer_comes_inside_the_hook_is_raised(
+    tmp_path: Path,
+) -> None:
+    proc = run_script(tmp_path, TIMER_IN_THE_HOOK_SCRIPT)
+    assert proc.stderr == ""
+    assert proc.stdout == f"raised {int(signal.SIGINT)} [0.002]\n", proc.stdout
+
+
 #: A command at its exit (melcli.interrupts.block_for_exit), while another
 #: thread (a stand-in for numpy's BLAS threads) does not block the signals.
 AT_EXIT_SCRIPT = """
