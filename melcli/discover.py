@@ -715,7 +715,7 @@ class _Walk:
         stack = [(iter(self.folder(root, "", root_real, ancestors)), root_real)]
         while stack:
             for piece in stack[-1][0]:
-                if type(piece) is list:
+                if isinstance(piece, list):
                     yield piece
                 else:  # a subfolder: walked before the rest of this folder
                     path, prefix, real = piece
