@@ -163,9 +163,16 @@ def _decide(
         storage=storage,
         drawn_as=drawn_as,
     )
-    known = 0  # of the entries, how many are this run's inputs
+    known = seen = 0  # of the entries, how many are this run's inputs; jobs seen
+    jobs: Iterable[Job] = planned()
+    sifted = not force and wants is None and storage.name == "npy"
+    if sifted:  # the usual inputs up to date, taken off in one loop
+        jobs = manifest.sift_unchanged(
+            jobs, settings=settings, up_to_date=up_to_date, flips=flips
+        )
     with manifest.unchanged_test(settings=settings, format=storage.name) as unchanged:
-        for job in planned():
+        for job in jobs:
+            seen += 1
             src, _, npy, png, meta, size, mtime = job  # at once, not a call each
             key = npy[start:] if npy[:start] == prefix else relative_key(npy, out)
             stamp = file_stamp(src) if size is None else [size, mtime]
@@ -180,6 +187,8 @@ def _decide(
                     continue
             known += key in entries
             other(job, key, stamp)
+    if sifted:  # those it took off are entries of this run's inputs
+        known += len(the_plan.jobs) - seen
     if known < len(entries):  # some entry is of an input left out, or gone
         build.stale = manifest.stale(build.keys)
         build.other_settings = _other_settings(the_plan, manifest, build, settings)

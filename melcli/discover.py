@@ -701,22 +701,43 @@ class _Walk:
         are followed; symlinks to folders are followed unless they lead back
         to a folder already being walked (a loop). Each entry is stat-ed
         once; a job's ``stamp`` is what that found.
+
+        The walk does not recurse: it keeps a stack of the folders it is in,
+        each as what is left of it, so a tree of any depth is walked (Python
+        allows some 1000 frames). Only one folder is open at a time.
         """
         root_real = os.path.realpath(root)
         if root_real == self.out_real:
             self.result.skipped.append(Skipped(Path(root), "output folder"))
             return
-        yield from self.folder(root, "", frozenset({root_real}))
+        #: The real paths of the folders being walked: a link to one is a loop.
+        ancestors = {root_real}
+        stack = [(iter(self.folder(root, "", root_real, ancestors)), root_real)]
+        while stack:
+            for piece in stack[-1][0]:
+                if isinstance(piece, list):
+                    yield piece
+                else:  # a subfolder: walked before the rest of this folder
+                    path, prefix, real = piece
+                    ancestors.add(real)
+                    below = self.folder(path, prefix, real, ancestors)
+                    stack.append((iter(below), real))
+                    break
+            else:  # this folder is done
+                ancestors.discard(stack.pop()[1])
 
     def folder(
-        self, folder: str, prefix: str, ancestors: frozenset[str]
-    ) -> Iterator[list[Job]]:
-        """Walk ``folder`` (``prefix`` from the root) and the folders below it.
+        self, folder: str, prefix: str, real: str, ancestors: set[str]
+    ) -> list[list[Job] | tuple[str, str, str]]:
+        """Take the entries of ``folder`` (``prefix`` from the root, ``real`` path).
 
-        Its entries are looked up by name in the folder, held open while it
-        is walked (a shorter lookup than each one's whole path), where the
-        system can and every entry's path is short enough to be used (so
-        what is found is what can be read by its path); else by their paths.
+        Returns its pieces in order: lists of jobs, and between them its
+        subfolders to walk, each as ``(path, prefix, real path)``.
+
+        Its entries are looked up by name in the folder, held open while they
+        are (a shorter lookup than each one's whole path), where the system
+        can and every entry's path is short enough to be used (so what is
+        found is what can be read by its path); else by their paths.
         """
         try:
             names = sorted(os.listdir(folder))  # no object made per entry
@@ -725,13 +746,13 @@ class _Walk:
             self.result.problems.append(
                 Problem(Path(folder), f"cannot read folder: {reason}")
             )
-            return
+            return []
         fd = -1
         if _DIR_FD and short_enough(folder):
             with contextlib.suppress(OSError):  # read: its entries by path, then
                 fd = os.open(folder, _FOLDER_FLAGS)
         try:
-            yield from self.names(folder, names, prefix, ancestors, fd)
+            return self.names(folder, names, prefix, real, ancestors, fd)
         finally:
             if fd >= 0:
                 os.close(fd)
@@ -741,12 +762,14 @@ class _Walk:
         folder: str,
         names: list[str],
         prefix: str,
-        ancestors: frozenset[str],
+        real: str,
+        ancestors: set[str],
         fd: int = -1,
-    ) -> Iterator[list[Job]]:
+    ) -> list[list[Job] | tuple[str, str, str]]:
         """Take the entries ``names`` of ``folder`` (open as ``fd``, or -1)."""
         result, out_real, exts, png = self.result, self.out_real, self.exts, self.png
         rel_base, out_base = self.mirror + prefix, self.out_base + prefix
+        pieces: list[list[Job] | tuple[str, str, str]] = []
         hits: list[Job] = []
         add, new = hits.append, tuple.__new__
         base = folder if folder.endswith("/") else folder + "/"
@@ -771,19 +794,17 @@ class _Walk:
                     )
                 continue
             if is_dir(st.st_mode):
-                real, rel = os.path.realpath(path), rel_base + name
-                if real == out_real:
+                below, rel = _real_below(real, name, path, fd), rel_base + name
+                if below == out_real:
                     result.skipped.append(Skipped(Path(path), "output folder", rel))
-                elif real in ancestors:
+                elif below in ancestors:
                     result.skipped.append(Skipped(Path(path), "symlink loop", rel))
-                elif len(ancestors) > MAX_FOLDER_DEPTH:  # the walk recurses
-                    result.problems.append(Problem(Path(path), TOO_DEEP, rel))
                 else:
                     if hits:
-                        yield hits
+                        pieces.append(hits)
                         hits = []
                         add = hits.append
-                    yield from self.folder(path, f"{prefix}{name}/", ancestors | {real})
+                    pieces.append((path, f"{prefix}{name}/", below))
                 continue
             # Its suffix, as pathlib's: of a name that has more than a suffix.
             stem, _, ext = name.rpartition(".")
@@ -798,14 +819,25 @@ class _Walk:
                 size, mtime = st.st_size, st.st_mtime_ns
                 add(new(Job, (path, rel_base + name, npy, drawn, (), size, mtime)))
         if hits:
-            yield hits
+            pieces.append(hits)
+        return pieces
 
 
-#: Folders walked below a SRC folder at most: the walk recurses (two frames a
-#: level), and Python allows 1000 frames. A folder deeper fails with
-#: :data:`TOO_DEEP` instead of the run ending in a RecursionError.
-MAX_FOLDER_DEPTH = 200
-TOO_DEEP = f"cannot read folder: nested more than {MAX_FOLDER_DEPTH} folders deep"
+def _real_below(real: str, name: str, path: str, fd: int) -> str:
+    """Return the real path of the folder ``name`` of the folder whose is ``real``.
+
+    That folder joined with the name, unless the entry is a symbolic link
+    (then resolved): one ``lstat``, not one per folder above it (as
+    ``os.path.realpath`` does), so a deep tree costs no more per level.
+    """
+    try:
+        st = os.lstat(name, dir_fd=fd) if fd >= 0 else os.lstat(path)
+    except OSError:
+        return os.path.realpath(path)
+    if stat.S_ISLNK(st.st_mode):
+        return os.path.realpath(path)
+    return os.path.join(real, name)
+
 
 #: Whether a folder's entries can be looked up relative to it (Linux, macOS...).
 _DIR_FD = os.stat in os.supports_dir_fd and os.open in os.supports_dir_fd

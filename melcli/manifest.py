@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Self, cast
 
 from . import manifest_db, manifest_view
-from .discover import short_enough
+from .discover import Job, short_enough
 from .errors import MelcliError, os_reason
 from .outdir import OutDir, open_append, read_regular, safe_name
 from .segment import segment_base
@@ -957,6 +957,84 @@ class Manifest:
 
         try:
             yield test
+        finally:
+            folder_of.close()
+
+    def sift_unchanged(
+        self,
+        jobs: Iterable[Job],
+        *,
+        settings: str,
+        up_to_date: list[Job],
+        flips: bytearray,
+    ) -> Iterator[Job]:
+        """Take the usual up-to-date inputs out of ``jobs``; yield the others.
+
+        :meth:`unchanged` for every job of a plan (``npy``, nothing forced),
+        in one loop: a job found so goes to ``up_to_date``, and to ``flips``
+        whether its status changes from ``written``; every other job (a PNG,
+        a table row, facts not packed, anything changed) is yielded, in
+        order, for the caller to decide on. The packed facts are compared
+        with the input's and the array's stamps packed alike, not unpacked
+        and compared number by number. The arrays are looked up as
+        :meth:`unchanged_test` does, in their folder held open (a job whose
+        folder cannot be, is yielded).
+        """
+        entries = self.entries
+        facts, held, flipped = entries._facts, entries._held, entries._flipped
+        # The packed facts of an input built with these settings: the stamps,
+        # then one of these (told without a slice made, nor hashed).
+        up, written = (f"{s}\0{settings}".encode() for s in ("up-to-date", "written"))
+        tail, pack = _LEAN.size, _LEAN.pack
+        up_size, written_size = tail + len(up), tail + len(written)
+        prefix = os.path.join(os.fspath(self.out), "") if os.sep == "/" else "\0"
+        start = len(prefix)
+        folder_of = _FolderOf(self.outdir)
+        is_file, os_stat = stat.S_ISREG, os.stat
+        add, flip = up_to_date.append, flips.append
+        # None held whole (the usual re-run; decide reads a few more whole, as
+        # stored: their packed facts say the same).
+        clean = not held and not flipped
+        try:
+            for job in jobs:
+                _, _, npy, png, meta, size, mtime = job  # at once, not a call each
+                key = npy[start:]
+                packed = facts.get(key) if npy[:start] == prefix else None
+                if (
+                    type(packed) is not bytes
+                    or png is not None
+                    or meta
+                    or size is None
+                    or not (clean or (key not in held and key not in flipped))
+                ):
+                    yield job  # not the usual input, or facts not packed
+                    continue
+                if len(packed) == up_size and packed.endswith(up):
+                    written_before = False
+                elif len(packed) == written_size and packed.endswith(written):
+                    written_before = True
+                else:  # failed, or built with other settings
+                    yield job
+                    continue
+                folder, _, name = key.rpartition("/")
+                fd = (
+                    folder_of.fd if folder == folder_of.name else folder_of.open(folder)
+                )
+                if fd < 0:  # not held open: looked up by the caller
+                    yield job
+                    continue
+                try:  # a name alone (no "/"): a file of that folder
+                    st = os_stat(name, dir_fd=fd, follow_symlinks=False)
+                except (OSError, ValueError):  # missing
+                    yield job
+                    continue
+                if packed[:tail] == pack(
+                    size, mtime, st.st_size, st.st_mtime_ns
+                ) and is_file(st.st_mode):
+                    add(job)
+                    flip(written_before)
+                    continue
+                yield job
         finally:
             folder_of.close()
 

@@ -16,8 +16,9 @@ from conftest import WriteAudio, memory_grown_here
 
 from melcli import manifest_db
 from melcli.cli import cli
+from melcli.discover import Job
 from melcli.errors import MelcliError
-from melcli.manifest import Manifest, file_stamp, lean_facts
+from melcli.manifest import Manifest, _pack, file_stamp, lean_facts
 from melcli.params import MelParams
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -771,6 +772,66 @@ def test_an_array_looked_up_in_its_open_folder_is_checked_as_by_path(
     assert manifest.why_rebuild(
         "dogs/bark1.npy", input_stamp=stamp, settings=settings
     ) == (None if change == "none" else "output missing or changed")
+    # A plan's jobs, sifted in one loop, as each is told.
+    jobs = [
+        Job(dataset / f"{n}.wav", f"{n}.wav", built / f"{n}.npy", stamp=stamp)
+        for n in ("birds/tweet", "dogs/bark1")
+    ]
+    up: list[Job] = []
+    flips = bytearray()
+    rest = list(
+        manifest.sift_unchanged(jobs, settings=settings, up_to_date=up, flips=flips)
+    )
+    assert up == (jobs[1:] if change == "none" else [])
+    assert rest == (jobs[:1] if change == "none" else jobs)
+    assert flips == (b"\x01" if change == "none" else b"")  # written, now up to date
+
+
+def test_sifting_takes_only_the_usual_inputs_whose_facts_are_exactly_so(
+    built: Path,
+) -> None:
+    """A status merely ending as melcli's, a PNG, a row, another OUT: the caller's."""
+    settings = MelParams().fingerprint()
+    manifest = Manifest.load(built)
+    entries = jsonl(built)
+    keys = sorted(entries)
+    jobs = [
+        Job(
+            entries[key]["source_abs"],
+            entries[key]["source"],
+            built / key,
+            stamp=file_stamp(entries[key]["source_abs"]),
+        )
+        for key in keys
+    ]
+    facts = manifest.entries._facts
+    numbers = struct_of(facts[keys[0]])
+    facts[keys[0]] = _pack("xup-to-date", settings, *numbers)  # crafted
+    numbers = struct_of(facts[keys[1]])
+    facts[keys[1]] = _pack("up-to-date", settings, *numbers)  # as a re-run leaves
+    others = [
+        jobs[2].replace(png=built / "x.png"),
+        jobs[2].replace(meta=(("label", "dog"),)),
+        jobs[2].replace(npy=built.parent / "other" / keys[2]),
+    ]
+    up: list[Job] = []
+    flips = bytearray()
+
+    rest = list(
+        manifest.sift_unchanged(
+            [*jobs, *others], settings=settings, up_to_date=up, flips=flips
+        )
+    )
+
+    assert rest == [jobs[0], *others]
+    assert up == jobs[1:]
+    assert flips == bytes([0] + [1] * (len(jobs) - 2))
+
+
+def struct_of(packed: bytes | str) -> tuple[int, ...]:
+    """The four stamps' numbers of packed facts."""
+    assert isinstance(packed, bytes)
+    return tuple(int.from_bytes(packed[i : i + 8], "little") for i in range(0, 32, 8))
 
 
 def test_statuses_changed_by_a_re_run_are_held_in_place_of_their_facts(

@@ -9,8 +9,9 @@ in a RecursionError traceback.
   thousand deep (a crafted CI cache, a runaway script) failed every later
   run (the tests lower Python's recursion limit instead);
 - ``melcli stats`` of an OUT without a manifest walks it for arrays;
-- a SRC folder nested deeper than the walk goes now fails that folder, in
-  words, and the rest of the batch goes on.
+- a SRC folder nested a thousand deep is walked and converted (the walk of
+  SRC recursed, and then stopped at 200 levels with a problem); a symbolic
+  link loop down there is passed over as one near the top is.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ from melcli import discover
 from melcli.cli import cli
 from melcli.manifest import JOURNAL_NAME
 
-#: Deeper than a walk that recurses goes in :func:`few_frames`, or than the
-#: walk of SRC goes (two frames a level); shallow enough that shutil.rmtree,
-#: which recurses too, can remove it should a test be stopped half way.
+#: Deeper than a walk that recurses goes in :func:`few_frames`; shallow
+#: enough that shutil.rmtree, which recurses too, can remove it should a test
+#: be stopped half way.
 DEPTH = 600
+#: SRC folders nested this deep are walked (the walk of SRC recursed once, two
+#: frames a level, and stopped at 200 levels).
+SRC_DEPTH = 1000
 
 
 @pytest.fixture
@@ -109,31 +113,36 @@ def test_stats_walks_an_out_without_manifest_however_deep(tmp_path: Path) -> Non
     assert np.allclose(stats.mean, 5 / 8)
 
 
-def test_a_source_folder_nested_too_deep_fails_and_the_rest_goes_on(
-    tmp_path: Path,
-) -> None:
+@pytest.mark.usefixtures("few_frames")
+def test_a_source_folder_a_thousand_deep_is_converted(tmp_path: Path) -> None:
     src = short_tones(tmp_path / "audio", n=1)
-    deep = nest(src, DEPTH)
+    deep = nest(src, SRC_DEPTH)
     with open(deep / "x.wav", "wb") as f:  # libsndfile takes paths up to 1 KB
         sf.write(f, np.zeros(800, np.float32), 8000, format="WAV")
+    out = tmp_path / "out"
 
-    report = melcli.run(src, tmp_path / "out")
-
-    assert (tmp_path / "out" / "0.npy").is_file()
-    assert report.exit_code == 1
-    failed = report.failures
-    assert [r.reason for r in failed] == [discover.TOO_DEEP]
-    assert len(failed[0].src.parts) == len(src.parts) + discover.MAX_FOLDER_DEPTH + 1
-
-
-def test_a_source_folder_at_the_deepest_level_walked_is_converted(
-    tmp_path: Path,
-) -> None:
-    src = short_tones(tmp_path / "audio", n=1)
-    deep = nest(src, discover.MAX_FOLDER_DEPTH)
-    sf.write(deep / "x.wav", np.zeros(800, np.float32), 8000)
-
-    report = melcli.run(src, tmp_path / "out", jobs=1)
+    report = melcli.run(src, out, jobs=1)
 
     assert report.exit_code == 0, report.summary()
     assert report.count(melcli.Status.WRITTEN) == 2
+    deep_out = out.joinpath(*deep.relative_to(src).parts)
+    assert np.load(deep_out / "x.npy").ndim == 2
+    _MADE.append(deep_out)  # removed bottom up, as the inputs are
+    again = melcli.run(src, out, jobs=1)
+    assert again.count(melcli.Status.UP_TO_DATE) == 2, again.summary()
+
+
+@pytest.mark.usefixtures("few_frames")
+def test_a_symlink_loop_deep_in_a_source_folder_is_passed_over(tmp_path: Path) -> None:
+    src = short_tones(tmp_path / "audio", n=1)
+    deep = nest(src, SRC_DEPTH)
+    (deep / "up").symlink_to(src, target_is_directory=True)
+    (deep / "here").symlink_to(deep, target_is_directory=True)
+    (deep / "x.wav").touch()
+
+    found = discover.find_audio([src])
+
+    assert [rel.count("/") for _, rel in found.files] == [0, SRC_DEPTH]
+    loops = [s for s in found.skipped if s.reason == "symlink loop"]
+    assert sorted(s.path.name for s in loops) == ["here", "up"]
+    assert not found.problems
