@@ -286,10 +286,16 @@ class ProcessRunner:
         its pipe, so that it never waits for this process. What a worker is
         given goes in one message: with short items, several at once.
         """
-        depth = pace.depth()
+        depth, low = pace.depth(), pace.low()
         while True:
+            # A worker is given more once it is down to ``low`` items (or is
+            # being given some now), and then up to ``depth``: with short items,
+            # a message of half its depth at least, not the few it finished.
+            hungry = [
+                w for w in workers if w.alive and (w.unsent or len(w.items) <= low)
+            ]
+            free = min(hungry, key=lambda w: len(w.items), default=None)
             live = [w for w in workers if w.alive]
-            free = min(live, key=lambda w: len(w.items), default=None)
             full = free is None or len(free.items) >= depth
             if full and len(workers) >= self.jobs:
                 break
@@ -867,12 +873,13 @@ DEPTH = 2
 #: :class:`_Pace`).
 COLLECT_EVERY = 0.02
 #: The most items a worker holds when items are short.
-MAX_DEPTH = 64
-#: Naps' worth of items a worker holds when items are short: what a nap
-#: takes, and as long again for this process to record what came meanwhile
-#: and hand out more. With one nap's worth, a worker on tiny files ran dry
-#: every nap (bench/README.md, "Figures behind the code").
-AHEAD_NAPS = 2
+MAX_DEPTH = 128
+#: Naps' worth of items a worker holds when items are short, once topped
+#: up; it is topped up when down to half of that (:meth:`_Pace.low`): what a
+#: nap takes, and as long again for this process to record what came
+#: meanwhile and hand out more. With one nap's worth, a worker on tiny files
+#: ran dry every nap (bench/README.md, "Figures behind the code").
+AHEAD_NAPS = 4
 _NOTHING = object()
 
 
@@ -954,6 +961,20 @@ class _Pace:
         assert self.seconds is not None
         naps = AHEAD_NAPS * COLLECT_EVERY / max(self.seconds, 1e-6)
         return min(MAX_DEPTH, 2 + math.ceil(naps))
+
+    def low(self) -> int:
+        """How few items a worker holds before it is given more (up to :meth:`depth`).
+
+        Half its depth with short items: at that point it still holds
+        ``AHEAD_NAPS / 2`` naps' worth, and what it is given comes in one
+        message of at least as many. Topped up at every collection instead,
+        a worker got the few items it had finished since the last one (a
+        third of the messages held 1 to 8 tiny files, each loaded and
+        resampled alone or nearly: bench/README.md, "Figures behind the
+        code"). Longer items: as soon as one is done.
+        """
+        depth = self.depth()
+        return depth // 2 if self.short() else depth - 1
 
 
 def init_worker() -> None:

@@ -337,6 +337,56 @@ def test_pace_batches_only_short_items() -> None:
     assert pace.depth() == MAX_DEPTH
 
 
+def test_a_worker_on_short_items_is_topped_up_at_half_its_depth() -> None:
+    # Topped up at every collection, a worker on tiny files got the few it
+    # had finished since the last one: messages of 1 to 8 items, each loaded
+    # (and resampled) nearly alone. Now it waits until half its depth is left.
+    pace = _Pace()
+    assert pace.low() == DEPTH - 1  # nothing known: given one as soon as one is done
+    for _ in range(10):
+        pace.add(0.001)
+    assert pace.low() == pace.depth() // 2
+    # What is left at that point still lasts at least a nap and a half.
+    assert pace.low() * 0.001 >= 1.5 * COLLECT_EVERY
+    pace.add(5.0)
+    assert pace.low() == DEPTH - 1
+
+
+def _busy_half_a_millisecond(x: int) -> int:
+    end = time.perf_counter() + 0.0005
+    while time.perf_counter() < end:
+        pass
+    return x
+
+
+def test_short_items_are_not_handed_out_a_few_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A consumer that takes a while to record what came (as a run does: the
+    # manifest, the report) used to top the workers up with the one or two
+    # items each had finished meanwhile. A worker is now sent more only once
+    # it is down to half its depth.
+    from melcli import runners
+
+    held_then: list[tuple[int, int]] = []  # (items it still held, its low mark)
+    real_send = runners._Worker.send
+
+    def send(self: runners._Worker[int, int]) -> None:
+        assert self.pace is not None
+        held_then.append((len(self.items) - len(self.unsent), self.pace.low()))
+        real_send(self)
+
+    monkeypatch.setattr(runners._Worker, "send", send)
+    got: dict[int, int] = {}
+    runner = ProcessRunner(2, preload=())
+    for batch in run_batches(runner, _busy_half_a_millisecond, range(1500)):
+        got.update(batch)  # type: ignore[arg-type]
+        time.sleep(0.0008 * len(batch))  # recording them: slower than the workers
+    assert got == {i: i for i in range(1500)}
+    assert all(held <= low for held, low in held_then), held_then
+    assert max(low for _, low in held_then) > 1  # short items were seen as short
+
+
 def test_a_nap_counts_the_time_taken_recording_since_the_last_collection() -> None:
     # The nap ends COLLECT_EVERY after the last collection, not after the
     # consumer recorded what came: recording a batch of tiny files can take
