@@ -373,7 +373,7 @@ def test_short_items_are_not_handed_out_a_few_at_a_time(
 
     def send(self: runners._Worker[int, int]) -> None:
         assert self.pace is not None
-        held_then.append((len(self.items) - len(self.unsent), self.pace.low()))
+        held_then.append((self.left() - len(self.unsent), self.pace.low()))
         real_send(self)
 
     monkeypatch.setattr(runners._Worker, "send", send)
@@ -486,3 +486,62 @@ def test_a_worker_that_dies_working_ahead_blames_the_item_it_was_on() -> None:
     assert str(outcome).startswith("worker process died (killed by SIGKILL")
     assert list(worker.items) == [0, 1, 3]
     assert not worker.alive
+
+
+def test_a_worker_sends_the_outcomes_of_short_items_together() -> None:
+    # One message (and one wake-up of this process) for what a worker did in
+    # a few milliseconds, not one per item.
+    import multiprocessing
+
+    from melcli import runners
+
+    context = multiprocessing.get_context(runners._start_method())
+    worker = runners._Worker(context, _same_int)
+    for item in range(50):
+        worker.give(item)
+    worker.send()
+    try:
+        assert worker.conn.poll(60)
+        time.sleep(0.2)  # all 50 are done by now
+        message = worker.conn.recv()
+        assert [value for _ok, value, _seconds in message] == list(range(50))
+    finally:
+        worker.stop()
+
+
+def _same_int(x: int) -> int:
+    return x
+
+
+def _stuck_on_3(x: int) -> int:
+    from melcli.runners import task_scope
+
+    with task_scope():
+        if x == 3:
+            time.sleep(60)
+        return x
+
+
+def test_a_stopped_worker_sends_what_it_finished_before_the_item_it_was_on() -> None:
+    # Items 0 to 2 were done (their outputs in place) and their outcomes not
+    # sent yet when item 3 was stopped: they are sent before the worker
+    # leaves, and recorded, not deleted as never heard of.
+    import multiprocessing
+
+    from melcli import runners
+
+    context = multiprocessing.get_context(runners._start_method())
+    worker = runners._Worker(context, _stuck_on_3)
+    for item in range(5):
+        worker.give(item)
+    worker.send()
+    deadline = time.monotonic() + 60
+    while worker.mark.value < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # inside item 3's sleep
+
+    sent = runners._terminate([worker])
+
+    assert sent == [(0, 0), (1, 1), (2, 2)]
+    assert list(worker.items) == [3, 4]
+    assert worker.process.exitcode == 128 + signal.SIGTERM
