@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -491,15 +492,7 @@ def test_a_worker_that_dies_working_ahead_blames_the_item_it_was_on() -> None:
 def test_a_worker_sends_the_outcomes_of_short_items_together() -> None:
     # One message (and one wake-up of this process) for what a worker did in
     # a few milliseconds, not one per item.
-    import multiprocessing
-
-    from melcli import runners
-
-    context = multiprocessing.get_context(runners._start_method())
-    worker = runners._Worker(context, _same_int)
-    for item in range(50):
-        worker.give(item)
-    worker.send()
+    worker = _worker_given(_same_int, range(50))
     try:
         assert worker.conn.poll(60)
         time.sleep(0.2)  # all 50 are done by now
@@ -511,6 +504,20 @@ def test_a_worker_sends_the_outcomes_of_short_items_together() -> None:
 
 def _same_int(x: int) -> int:
     return x
+
+
+def _worker_given(fn: Callable[[int], int], items: range) -> Any:
+    """A pool worker (this process's side) sent ``items`` in one message."""
+    import multiprocessing
+
+    from melcli import runners
+
+    context = multiprocessing.get_context(runners._start_method())
+    worker = runners._Worker(context, fn)
+    for item in items:
+        worker.give(item)
+    worker.send()
+    return worker
 
 
 def _stuck_on_3(x: int) -> int:
@@ -526,15 +533,9 @@ def test_a_stopped_worker_sends_what_it_finished_before_the_item_it_was_on() -> 
     # Items 0 to 2 were done (their outputs in place) and their outcomes not
     # sent yet when item 3 was stopped: they are sent before the worker
     # leaves, and recorded, not deleted as never heard of.
-    import multiprocessing
-
     from melcli import runners
 
-    context = multiprocessing.get_context(runners._start_method())
-    worker = runners._Worker(context, _stuck_on_3)
-    for item in range(5):
-        worker.give(item)
-    worker.send()
+    worker = _worker_given(_stuck_on_3, range(5))
     deadline = time.monotonic() + 60
     while worker.mark.value < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
