@@ -491,13 +491,17 @@ def test_a_worker_that_dies_working_ahead_blames_the_item_it_was_on() -> None:
 
 def test_a_worker_sends_the_outcomes_of_short_items_together() -> None:
     # One message (and one wake-up of this process) for what a worker did in
-    # a few milliseconds, not one per item.
+    # a few milliseconds, not one per item. (A busy machine may stop the
+    # worker for longer than that in the middle: then it sends what it has.)
     worker = _worker_given(_same_int, range(50))
     try:
-        assert worker.conn.poll(60)
-        time.sleep(0.2)  # all 50 are done by now
-        message = worker.conn.recv()
-        assert [value for _ok, value, _seconds in message] == list(range(50))
+        values: list[int] = []
+        messages = 0
+        while len(values) < 50 and worker.conn.poll(60):
+            values += [value for _ok, value, _seconds in worker.conn.recv()]
+            messages += 1
+        assert values == list(range(50))
+        assert messages <= 10
     finally:
         worker.stop()
 
