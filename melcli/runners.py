@@ -136,9 +136,9 @@ class ProcessRunner:
     this process, or from a fork server that preloads them), so imports are
     paid once, not once per worker. A worker holds a few items (see
     :class:`_Pace`; several short ones travel in one message), which it runs
-    in order, sending each outcome as it finishes, so the parent always knows
-    which item a worker is working on (the first it holds, or while it works
-    ahead on a message's items, the one it has marked: see
+    in order, sending each outcome as it finishes (those of short items a few
+    milliseconds' worth at a time), and the parent always knows which item a
+    worker is working on (the first it holds, or the one it has marked: see
     :func:`_worker_main`):
 
     - a worker that dies (killed, out of memory, crashed in C) fails only the
@@ -286,11 +286,16 @@ class ProcessRunner:
         its pipe, so that it never waits for this process. What a worker is
         given goes in one message: with short items, several at once.
         """
-        depth = pace.depth()
+        depth, low = pace.depth(), pace.low()
         while True:
+            # A worker is given more once it is down to ``low`` items not
+            # started (or is being given some now), and then up to ``depth``:
+            # with short items, a message of half its depth at least, not the
+            # few it finished.
+            hungry = [w for w in workers if w.alive and (w.unsent or w.left() <= low)]
+            free = min(hungry, key=_Worker.left, default=None)
             live = [w for w in workers if w.alive]
-            free = min(live, key=lambda w: len(w.items), default=None)
-            full = free is None or len(free.items) >= depth
+            full = free is None or free.left() >= depth
             if full and len(workers) >= self.jobs:
                 break
             item = supply.next()
@@ -467,6 +472,9 @@ class _Worker(Generic[T, R]):
         if self._incoming is not None:
             self._incoming.register(self.conn.fileno(), select.POLLIN)
         self.items: collections.deque[T] = collections.deque()
+        #: Outcomes read from the pipe and not collected yet (a message holds
+        #: the outcomes of several items: see :func:`_worker_main`).
+        self._came: collections.deque[tuple[bool, Any, float]] = collections.deque()
         #: Items given, not yet sent (see :meth:`send`).
         self.unsent: list[T] = []
         #: Whether a message has reached the worker's pipe.
@@ -476,6 +484,15 @@ class _Worker(Generic[T, R]):
         #: When the first item's time is up.
         self.deadline = math.inf
         self.alive = True
+
+    def left(self) -> int:
+        """How many of its items the worker has not started (the current one counts).
+
+        Told by its mark, not by the outcomes collected: those of short items
+        come a few milliseconds' worth at a time (see :func:`_worker_main`).
+        """
+        on: int = self.mark.value
+        return len(self.items) - max(0, on - self.taken)
 
     def give(self, item: T) -> None:
         """Hold ``item``: it goes to the worker with the others at :meth:`send`."""
@@ -512,9 +529,23 @@ class _Worker(Generic[T, R]):
 
     def has_message(self) -> bool:
         """Whether a result (or the end of the pipe) is waiting to be read."""
+        if self._came:
+            return True
         if self._incoming is None:
             return bool(self.conn.poll())
         return bool(self._incoming.poll(0))
+
+    def _next(self) -> tuple[bool, Any, float]:
+        """Return the next ``(ok, outcome, seconds)`` the worker sent.
+
+        Raises
+        ------
+        EOFError, OSError
+            The pipe is closed (the worker is gone) or broken.
+        """
+        if not self._came:
+            self._came.extend(self.conn.recv())
+        return self._came.popleft()
 
     def _take(self) -> T:
         item = self.items.popleft()
@@ -525,9 +556,11 @@ class _Worker(Generic[T, R]):
     def _blamed(self) -> T:
         """Remove and return the item the worker was on when it died or timed out.
 
-        Its first item, unless it was loading later ones ahead (see
-        :func:`_worker_main`): then the one it had opened. Those before it
-        have written nothing, and stay held, to run elsewhere.
+        Its first item, unless it was loading later ones ahead or had
+        finished some whose outcomes it had not sent yet (see
+        :func:`_worker_main`): then the one it was on. Those before it stay
+        held, to run elsewhere (one that was finished is written again: its
+        outcome was never recorded).
         """
         k = self.mark.value - self.taken
         if 0 < k < len(self.items):
@@ -540,7 +573,7 @@ class _Worker(Generic[T, R]):
         """Return the item and its outcome, or why the worker died holding it."""
         try:
             if self.has_message():
-                _ok, value, seconds = self.conn.recv()
+                _ok, value, seconds = self._next()
                 if self.pace is not None:
                     self.pace.add(seconds)
                 return self._take(), value
@@ -739,11 +772,14 @@ def _worker_main(
     run: int | None = None,
     mark: Any = None,
 ) -> None:
-    """Run the items of each message in order; send each one's outcome back.
+    """Run the items of each message in order; send their outcomes back.
 
-    An outcome is ``(ok, result or exception, seconds)``, sent as soon as the
-    item is done. The worker leaves when told to, when its pipe closes, or
-    when its parent is gone (see :func:`_die_with_parent`; ``parent`` is the
+    An outcome is ``(ok, result or exception, seconds)``. A message holds a
+    list of them: those finished in :data:`SEND_EVERY` seconds (one, for an
+    item that takes longer), and the last of a message's items with those
+    before it. A worker stopped by SIGTERM sends those it finished first.
+    The worker leaves when told to, when its pipe closes, or when its parent
+    is gone (see :func:`_die_with_parent`; ``parent`` is the
     pid it expects as its parent, None for whatever it has now; ``run`` the
     pid of the run that started it).
 
@@ -755,8 +791,9 @@ def _worker_main(
     the parent blames that item, not the first it holds (which has written
     nothing yet: it runs elsewhere).
     """
-    global _COMMITTED
+    global _COMMITTED, _RESULTS
     init_worker()
+    _RESULTS = conn
     orphaned = _die_with_parent(parent, kernel=on_death, run=run)
     if warm_up is not None:
         warm_up()
@@ -778,32 +815,58 @@ def _worker_main(
         if isinstance(items, str) and items == _STOP:
             return
         base, received = received, received + len(items)
+        sent_at = time.perf_counter()
         ahead = 0.0  # seconds spent ahead, shared among the items
         if prepare is not None and len(items) > 1:
             began = time.perf_counter()
             with contextlib.suppress(Exception):  # then each item loads alone
                 prepare(items, started)
             ahead = (time.perf_counter() - began) / len(items)
-        for i, item in enumerate(items):  # one result message each, as it finishes
+        last = len(items) - 1
+        for i, item in enumerate(items):
             started(i)
             began = time.perf_counter()
             try:
                 outcome: tuple[bool, Any] = (True, fn(item))
             except Exception as exc:
                 outcome = (False, exc)
-            seconds = time.perf_counter() - began + ahead
-            try:
-                conn.send((*outcome, seconds))
-            except (EOFError, OSError):
-                return
-            except Exception as exc:  # an outcome that cannot be pickled
-                error = MelcliError(f"{type(exc).__name__}: {exc}")
-                conn.send((False, error, seconds))
-            # From here a SIGTERM stops this worker at once: the result it
-            # waited for (see _exit_on_sigterm) is sent.
+            done = time.perf_counter()
+            _UNSENT.append((*outcome, done - began + ahead))
+            # From here a SIGTERM waits until what is unsent is sent (see
+            # _exit_on_sigterm), then stops this worker.
             _COMMITTED = False
+            if i == last or _STOP_AFTER_SEND or done - sent_at >= SEND_EVERY:
+                if not _send_unsent(conn):
+                    return
+                sent_at = done
             if _STOP_AFTER_SEND:  # SIGTERM came once an output was in place
                 os._exit(128 + signal.SIGTERM)
+
+
+def _send_unsent(conn: Any) -> bool:
+    """Send the outcomes in :data:`_UNSENT` in one message; False if the pipe is gone.
+
+    An outcome that cannot be pickled is sent as the error that says so.
+    """
+    outcomes = list(_UNSENT)
+    try:
+        try:
+            conn.send(outcomes)
+        except (EOFError, OSError):
+            raise
+        except Exception:  # one cannot be pickled: each alone, that one as why
+            for ok, value, seconds in outcomes:
+                try:
+                    conn.send([(ok, value, seconds)])
+                except (EOFError, OSError):
+                    raise
+                except Exception as exc:
+                    error = MelcliError(f"{type(exc).__name__}: {exc}")
+                    conn.send([(False, error, seconds)])
+    except (EOFError, OSError):
+        return False
+    del _UNSENT[: len(outcomes)]
+    return True
 
 
 def _ready(busy: Sequence[_Worker[Any, Any]], nap: float) -> set[Any]:
@@ -852,7 +915,7 @@ def _terminate(
     for worker in workers:
         with contextlib.suppress(Exception):  # the end of a message cut short
             while worker.items and worker.has_message():
-                _ok, value, _seconds = worker.conn.recv()
+                _ok, value, _seconds = worker._next()
                 sent.append((worker.items.popleft(), value))
         worker.conn.close()
     return sent
@@ -866,13 +929,21 @@ DEPTH = 2
 #: Seconds between two collections of outcomes when items are shorter (see
 #: :class:`_Pace`).
 COLLECT_EVERY = 0.02
+#: Seconds a worker keeps the outcomes of its finished items before it sends
+#: them, together (all of them, at the latest, when the items of a message
+#: are done): a message and a wake-up each, both sides, cost more than a tiny
+#: file's bookkeeping. Half a nap (:data:`COLLECT_EVERY`), so that a nap
+#: finds what was done before it; an item longer than this is sent alone,
+#: as soon as it is done.
+SEND_EVERY = 0.01
 #: The most items a worker holds when items are short.
-MAX_DEPTH = 64
-#: Naps' worth of items a worker holds when items are short: what a nap
-#: takes, and as long again for this process to record what came meanwhile
-#: and hand out more. With one nap's worth, a worker on tiny files ran dry
-#: every nap (bench/README.md, "Figures behind the code").
-AHEAD_NAPS = 2
+MAX_DEPTH = 128
+#: Naps' worth of items a worker holds when items are short, once topped
+#: up; it is topped up when down to half of that (:meth:`_Pace.low`): what a
+#: nap takes, and as long again for this process to record what came
+#: meanwhile and hand out more. With one nap's worth, a worker on tiny files
+#: ran dry every nap (bench/README.md, "Figures behind the code").
+AHEAD_NAPS = 4
 _NOTHING = object()
 
 
@@ -954,6 +1025,20 @@ class _Pace:
         assert self.seconds is not None
         naps = AHEAD_NAPS * COLLECT_EVERY / max(self.seconds, 1e-6)
         return min(MAX_DEPTH, 2 + math.ceil(naps))
+
+    def low(self) -> int:
+        """How few items a worker holds before it is given more (up to :meth:`depth`).
+
+        Half its depth with short items: at that point it still holds
+        ``AHEAD_NAPS / 2`` naps' worth, and what it is given comes in one
+        message of at least as many. Topped up at every collection instead,
+        a worker got the few items it had finished since the last one (a
+        third of the messages held 1 to 8 tiny files, each loaded and
+        resampled alone or nearly: bench/README.md, "Figures behind the
+        code"). Longer items: as soon as one is done.
+        """
+        depth = self.depth()
+        return depth // 2 if self.short() else depth - 1
 
 
 def init_worker() -> None:
@@ -1109,7 +1194,7 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     """
     global _STOP_AFTER_SEND
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if _COMMITTED:
+    if _COMMITTED or (_UNSENT and not _IN_TASK):
         _STOP_AFTER_SEND = True
         return
     if _IN_TASK:
@@ -1278,7 +1363,10 @@ def task_scope() -> Iterator[None]:
         if _IN_WORKER:
             # SIGTERM from the parent: the task's temporary output was removed
             # on the way here. Leave now, or the worker loop would catch this
-            # and wait for the next item.
+            # and wait for the next item; with the outcomes of the tasks
+            # before it, finished and not sent yet.
+            if _UNSENT and _RESULTS is not None:
+                _send_unsent(_RESULTS)
             os._exit(128 + signal.SIGTERM)
         raise
     finally:
@@ -1292,6 +1380,10 @@ _IN_TASK = False
 #: SIGTERM waits until its result is sent (:func:`_exit_on_sigterm`).
 _COMMITTED = False
 _STOP_AFTER_SEND = False
+#: In a worker: the outcomes of the tasks it finished and has not sent yet,
+#: as ``(ok, result or exception, seconds)``, and the pipe they go to.
+_UNSENT: list[tuple[bool, Any, float]] = []
+_RESULTS: Any = None
 
 
 __all__ = [

@@ -28,6 +28,7 @@ is untrusted): a crafted ``env`` is characters of :data:`ALPHABET` only.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import TYPE_CHECKING
@@ -70,11 +71,28 @@ def envelope(y: np.ndarray, *, columns: int = COLUMNS) -> np.ndarray:
 
     y = y.reshape(-1, y.shape[-1])
     n = y.shape[-1]
-    starts = np.arange(min(columns, n)) * n // min(columns, n)
+    starts = _starts(n, min(columns, n))
     out = np.empty((len(starts), 2), np.float32)
-    out[:, 0] = np.minimum.reduceat(y, starts, axis=-1).min(axis=0)
-    out[:, 1] = np.maximum.reduceat(y, starts, axis=-1).max(axis=0)
+    if len(y) == 1:  # one channel: straight into the columns (a third of the time)
+        np.minimum.reduceat(y[0], starts, out=out[:, 0])
+        np.maximum.reduceat(y[0], starts, out=out[:, 1])
+    else:
+        out[:, 0] = np.minimum.reduceat(y, starts, axis=-1).min(axis=0)
+        out[:, 1] = np.maximum.reduceat(y, starts, axis=-1).max(axis=0)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _starts(n: int, columns: int) -> np.ndarray:
+    """Return where each of ``columns`` stretches of ``n`` samples starts.
+
+    Kept: the clips of a dataset are often all of one length.
+    """
+    import numpy as np
+
+    starts = np.arange(columns) * n // columns
+    starts.flags.writeable = False
+    return starts
 
 
 def encode(pairs: np.ndarray) -> str:

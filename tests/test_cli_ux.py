@@ -632,3 +632,23 @@ def test_an_uncaught_run_interrupted_shows_its_summary(tmp_path: Path) -> None:
         "melcli.batch.RunInterrupted: interrupted: 0 written. Run again to finish."
     )
     assert done.returncode != 0
+
+
+def test_warnings_of_one_kind_fold_whether_their_texts_repeat_or_not() -> None:
+    # The kind of a text seen before is remembered (files alike warn alike),
+    # for a few texts only: texts that differ per file cost no memory per file.
+    from melcli.cli.console import KINDS_KEPT, FoldedWarnings
+
+    folded = FoldedWarnings(shown=2)
+    same = ["n_fft=2048 is too large for input signal of length=1103"]
+    assert [folded.shown_of(same) for _ in range(4)] == [same, same, [], []]
+    for n in range(10 * KINDS_KEPT):
+        assert (
+            folded.shown_of([f"n_fft=2048 is too large for input signal of length={n}"])
+            == []
+        )
+        assert len(folded._kind_of) <= KINDS_KEPT
+    assert folded.lines() == [
+        f"{2 + 10 * KINDS_KEPT} more files warned the same way (such as: "
+        f"{same[0]}); -v lists each, and the manifest records every file's warnings"
+    ]

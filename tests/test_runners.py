@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -337,6 +338,56 @@ def test_pace_batches_only_short_items() -> None:
     assert pace.depth() == MAX_DEPTH
 
 
+def test_a_worker_on_short_items_is_topped_up_at_half_its_depth() -> None:
+    # Topped up at every collection, a worker on tiny files got the few it
+    # had finished since the last one: messages of 1 to 8 items, each loaded
+    # (and resampled) nearly alone. Now it waits until half its depth is left.
+    pace = _Pace()
+    assert pace.low() == DEPTH - 1  # nothing known: given one as soon as one is done
+    for _ in range(10):
+        pace.add(0.001)
+    assert pace.low() == pace.depth() // 2
+    # What is left at that point still lasts at least a nap and a half.
+    assert pace.low() * 0.001 >= 1.5 * COLLECT_EVERY
+    pace.add(5.0)
+    assert pace.low() == DEPTH - 1
+
+
+def _busy_half_a_millisecond(x: int) -> int:
+    end = time.perf_counter() + 0.0005
+    while time.perf_counter() < end:
+        pass
+    return x
+
+
+def test_short_items_are_not_handed_out_a_few_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A consumer that takes a while to record what came (as a run does: the
+    # manifest, the report) used to top the workers up with the one or two
+    # items each had finished meanwhile. A worker is now sent more only once
+    # it is down to half its depth.
+    from melcli import runners
+
+    held_then: list[tuple[int, int]] = []  # (items it still held, its low mark)
+    real_send = runners._Worker.send
+
+    def send(self: runners._Worker[int, int]) -> None:
+        assert self.pace is not None
+        held_then.append((self.left() - len(self.unsent), self.pace.low()))
+        real_send(self)
+
+    monkeypatch.setattr(runners._Worker, "send", send)
+    got: dict[int, int] = {}
+    runner = ProcessRunner(2, preload=())
+    for batch in run_batches(runner, _busy_half_a_millisecond, range(1500)):
+        got.update(batch)  # type: ignore[arg-type]
+        time.sleep(0.0008 * len(batch))  # recording them: slower than the workers
+    assert got == {i: i for i in range(1500)}
+    assert all(held <= low for held, low in held_then), held_then
+    assert max(low for _, low in held_then) > 1  # short items were seen as short
+
+
 def test_a_nap_counts_the_time_taken_recording_since_the_last_collection() -> None:
     # The nap ends COLLECT_EVERY after the last collection, not after the
     # consumer recorded what came: recording a batch of tiny files can take
@@ -436,3 +487,66 @@ def test_a_worker_that_dies_working_ahead_blames_the_item_it_was_on() -> None:
     assert str(outcome).startswith("worker process died (killed by SIGKILL")
     assert list(worker.items) == [0, 1, 3]
     assert not worker.alive
+
+
+def test_a_worker_sends_the_outcomes_of_short_items_together() -> None:
+    # One message (and one wake-up of this process) for what a worker did in
+    # a few milliseconds, not one per item. (A busy machine may stop the
+    # worker for longer than that in the middle: then it sends what it has.)
+    worker = _worker_given(_same_int, range(50))
+    try:
+        values: list[int] = []
+        messages = 0
+        while len(values) < 50 and worker.conn.poll(60):
+            values += [value for _ok, value, _seconds in worker.conn.recv()]
+            messages += 1
+        assert values == list(range(50))
+        assert messages <= 10
+    finally:
+        worker.stop()
+
+
+def _same_int(x: int) -> int:
+    return x
+
+
+def _worker_given(fn: Callable[[int], int], items: range) -> Any:
+    """A pool worker (this process's side) sent ``items`` in one message."""
+    import multiprocessing
+
+    from melcli import runners
+
+    context = multiprocessing.get_context(runners._start_method())
+    worker = runners._Worker(context, fn)
+    for item in items:
+        worker.give(item)
+    worker.send()
+    return worker
+
+
+def _stuck_on_3(x: int) -> int:
+    from melcli.runners import task_scope
+
+    with task_scope():
+        if x == 3:
+            time.sleep(60)
+        return x
+
+
+def test_a_stopped_worker_sends_what_it_finished_before_the_item_it_was_on() -> None:
+    # Items 0 to 2 were done (their outputs in place) and their outcomes not
+    # sent yet when item 3 was stopped: they are sent before the worker
+    # leaves, and recorded, not deleted as never heard of.
+    from melcli import runners
+
+    worker = _worker_given(_stuck_on_3, range(5))
+    deadline = time.monotonic() + 60
+    while worker.mark.value < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # inside item 3's sleep
+
+    sent = runners._terminate([worker])
+
+    assert sent == [(0, 0), (1, 1), (2, 2)]
+    assert list(worker.items) == [3, 4]
+    assert worker.process.exitcode == 128 + signal.SIGTERM

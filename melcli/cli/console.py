@@ -81,6 +81,8 @@ def stats_line(stats: DatasetStats, dest: Path) -> str:
 #: How many files a warning of one kind is shown for, before the rest are
 #: counted and said in one line at the end (all of them under --verbose).
 WARNINGS_SHOWN = 3
+#: Warning texts whose kind is kept (see FoldedWarnings._kind).
+KINDS_KEPT = 64
 #: Numbers in a warning: what differs between files warned the same way.
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
@@ -98,13 +100,17 @@ class FoldedWarnings:
         self.shown = shown
         self._seen: dict[str, int] = {}
         self._example: dict[str, str] = {}
+        #: The kind of the warnings seen last, by text: files alike warn alike
+        #: (100 000 clips of one length, one text), and a regex each is most
+        #: of what a file's warning costs here. At most KINDS_KEPT texts.
+        self._kind_of: dict[str, str] = {}
 
     def shown_of(self, warnings: Sequence[str]) -> list[str]:
         """Count one file's ``warnings``; return those among the first of their kind.
 
         A file counts once per kind, however many such warnings it has.
         """
-        kinds = [_NUMBER.sub("#", w) for w in warnings]
+        kinds = [self._kind(w) for w in warnings]
         for kind, warning in zip(kinds, warnings, strict=True):
             if kind not in self._example:
                 self._example[kind] = warning
@@ -115,6 +121,15 @@ class FoldedWarnings:
             for k, w in zip(kinds, warnings, strict=True)
             if self._seen[k] <= self.shown
         ]
+
+    def _kind(self, warning: str) -> str:
+        kind = self._kind_of.get(warning)
+        if kind is None:
+            kind = _NUMBER.sub("#", warning)
+            if len(self._kind_of) >= KINDS_KEPT:
+                self._kind_of.clear()  # texts that differ per file: no memory kept
+            self._kind_of[warning] = kind
+        return kind
 
     def lines(self) -> list[str]:
         """Say, per kind, how many more files were warned so (one line each)."""
