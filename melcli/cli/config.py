@@ -72,7 +72,9 @@ def load_config(ctx: click.Context, path: Path | None) -> None:
             import difflib  # only for a key to correct
 
             spelled = [k for k in keys if "_" not in k]  # n-mels, not n_mels too
-            close = difflib.get_close_matches(key, spelled, n=1, cutoff=0.75)
+            # Compared as spelled there: "n_mel" is as close to it as "n-mel".
+            wanted = key.replace("_", "-")
+            close = difflib.get_close_matches(wanted, spelled, n=1, cutoff=0.75)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise click.BadParameter(
                 f"unknown key {key!r} in {source}{hint}", param_hint="'--config'"
