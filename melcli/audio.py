@@ -446,7 +446,11 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     """
     reason = _describe_soundfile_error(exc)
     flac = containers.flac_header(path)
-    if flac is None or not flac.frames or not flac.samplerate:
+    if flac is None:
+        return reason
+    if not flac.frames or not flac.samplerate:  # its length is not known
+        if flac.cut_in_metadata:
+            return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"
         return reason
     cause = (
         FLAC_CUT_IN_METADATA

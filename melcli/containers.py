@@ -515,23 +515,32 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
 
     For saying how much a FLAC that libsndfile cannot open or start to
     decode claimed to hold (a small cut file). None if ``path`` does not
-    start like FLAC or its STREAMINFO is incomplete.
+    start like FLAC. A file cut inside its STREAMINFO is cut in its metadata,
+    of unknown length (0 frames). At most :data:`_MAX_BLOCKS` blocks are
+    walked: a made-up file of millions of empty blocks is not followed to
+    its end (its metadata is then taken as whole).
     """
     try:
         with open(path, "rb") as f:
             head = f.read(42)
-            if len(head) < 42 or head[:4] != b"fLaC" or head[4] & 0x7F != 0:
+            if head[:4] != b"fLaC" or (len(head) > 4 and head[4] & 0x7F != 0):
                 return None
+            if len(head) < 42:
+                return FlacHeader(samplerate=0, frames=0, cut_in_metadata=True)
             bits = int.from_bytes(head[18:26], "big")
             samplerate = bits >> 44
             frames = bits & ((1 << 36) - 1)
             size = os.fstat(f.fileno()).st_size
             pos, last = 42, bool(head[4] & 0x80)
-            while not last and pos + 4 <= size:
+            for _ in range(_MAX_BLOCKS):
+                if last or pos + 4 > size:
+                    break
                 f.seek(pos)
                 block = f.read(4)
                 last = bool(block[0] & 0x80)
                 pos += 4 + int.from_bytes(block[1:4], "big")
+            else:
+                last, pos = True, 0  # too many blocks to be real: not followed
     except OSError:
         return None
     return FlacHeader(
