@@ -366,18 +366,10 @@ def test_a_signal_during_start_up(clips: Path, runs: Runs) -> None:
         check_stopped(out, proc.returncode, err, signum)
 
 
-#: A run of ``melcli mel ARGS...`` whose second file sends the signal ``SIGNUM``
-#: to the run from inside a weakref callback, where Python prints an exception
-#: ("Exception ignored in ...") and drops it.
-DROPPED_SIGNAL_SCRIPT = """
-import os, signal, sys, weakref
-from melcli import pipeline
-from melcli.__main__ import main
-
-SIGNUM = int(sys.argv[1])
-real_task = pipeline.process_task
-calls = []
-
+#: Sends ``SIGNUM`` to this process from inside a weakref callback on
+#: ``send_and_wait``, where Python prints an exception ("Exception ignored in
+#: ...") and drops it.
+SEND_IN_A_CALLBACK = """
 class Token:
     pass
 
@@ -385,6 +377,24 @@ def send_and_wait(ref):
     os.kill(os.getpid(), SIGNUM)
     for _ in range(2_000_000):  # the handler runs here, inside the callback
         pass
+"""
+
+
+#: A run of ``melcli mel ARGS...`` whose second file sends the signal ``SIGNUM``
+#: to the run from inside a weakref callback, where Python prints an exception
+#: ("Exception ignored in ...") and drops it.
+DROPPED_SIGNAL_SCRIPT = (
+    """
+import os, signal, sys, weakref
+from melcli import pipeline
+from melcli.__main__ import main
+
+SIGNUM = int(sys.argv[1])
+real_task = pipeline.process_task
+calls = []
+"""
+    + SEND_IN_A_CALLBACK
+    + """
 
 def process_task(*args, **kwargs):
     calls.append(1)
@@ -398,6 +408,7 @@ pipeline.process_task = process_task
 sys.argv = ["melcli", "mel", *sys.argv[2:]]
 main()
 """
+)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -416,19 +427,17 @@ def test_a_signal_python_drops_still_stops_the_run(
 
 #: A signal whose exception Python dropped, just before a block that holds
 #: signals (see melcli.interrupts.deferred): raised after the block, not in it.
-DROPPED_BEFORE_A_HOLD_SCRIPT = """
+DROPPED_BEFORE_A_HOLD_SCRIPT = (
+    """
 import os, signal, time, weakref
 from melcli import interrupts
 
 interrupts.stop_on_signals()
 
-class Token:
-    pass
-
-def send_and_wait(ref):
-    os.kill(os.getpid(), signal.SIGINT)
-    for _ in range(2_000_000):
-        pass
+SIGNUM = signal.SIGINT
+"""
+    + SEND_IN_A_CALLBACK
+    + """
 
 where = "before the hold"
 try:
@@ -444,6 +453,7 @@ try:
 except KeyboardInterrupt as exc:
     print("raised", where, interrupts.signal_number(exc))
 """
+)
 
 
 def test_a_dropped_signal_is_raised_again_outside_held_blocks(tmp_path: Path) -> None:
@@ -460,7 +470,8 @@ def test_a_dropped_signal_is_raised_again_outside_held_blocks(tmp_path: Path) ->
 #: A dropped signal whose timer comes while the hook that took it is still
 #: running (a loaded machine): the hook is made slow right after it arms the
 #: timer. Raised in the hook, Python would print it and drop it for good.
-TIMER_IN_THE_HOOK_SCRIPT = """
+TIMER_IN_THE_HOOK_SCRIPT = (
+    """
 import os, signal, time, weakref
 from melcli import interrupts
 
@@ -477,13 +488,10 @@ def slow_once(which, seconds, interval=0.0):
 
 signal.setitimer = slow_once
 
-class Token:
-    pass
-
-def send_and_wait(ref):
-    os.kill(os.getpid(), signal.SIGINT)
-    for _ in range(2_000_000):
-        pass
+SIGNUM = signal.SIGINT
+"""
+    + SEND_IN_A_CALLBACK
+    + """
 
 try:
     token = Token()
@@ -494,6 +502,7 @@ try:
 except KeyboardInterrupt as exc:
     print("raised", interrupts.signal_number(exc), armed)
 """
+)
 
 
 def test_a_dropped_signal_whose_timer_comes_inside_the_hook_is_raised(
