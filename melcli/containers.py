@@ -45,6 +45,7 @@ import functools
 import mmap
 import os
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -188,25 +189,37 @@ def _caf(f: BinaryIO, frames: int) -> Claim:
     looked whole. The ``pakt`` chunk gives the frames of all the packets.
     """
     size = os.fstat(f.fileno()).st_size
-    if f.read(8)[:4] != b"caff":
-        return Claim()
-    offset, valid, data = 8, 0, Claim()
-    for _ in range(_MAX_BLOCKS):
-        f.seek(offset)
-        chunk: bytes = f.read(28)
-        if len(chunk) < 12:
-            break
-        (chunk_size,) = struct.unpack_from(">q", chunk, 4)
+    valid, data = 0, Claim()
+    for offset, chunk, chunk_size in _caf_chunks(f):
         if chunk[:4] == b"pakt" and len(chunk) >= 28:
             (valid,) = struct.unpack_from(">q", chunk, 20)  # after the packets
         elif chunk[:4] == b"data" and chunk_size >= 4:  # -1: to the end
             data = _data_claim(frames, offset + 16, chunk_size - 4, size)
-        if chunk_size < 0:
-            break
-        offset += 12 + chunk_size
     if frames < valid < _UNKNOWN_SIZE:
         return Claim(frames=valid, sized=True)
     return data
+
+
+def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
+    """Yield a CAF's chunks: offset, first 28 bytes (header and start), size.
+
+    Nothing if ``f`` is not a CAF. The walk ends at a chunk whose size is
+    negative (-1: the data runs to the end of the file), at the end of the
+    file, or after :data:`_MAX_BLOCKS` chunks.
+    """
+    if f.read(8)[:4] != b"caff":
+        return
+    offset = 8
+    for _ in range(_MAX_BLOCKS):
+        f.seek(offset)
+        chunk = f.read(28)
+        if len(chunk) < 12:
+            return
+        (chunk_size,) = struct.unpack_from(">q", chunk, 4)
+        yield offset, chunk, chunk_size
+        if chunk_size < 0:
+            return
+        offset += 12 + chunk_size
 
 
 # ------------------------------------------------------------------- MP3
@@ -557,20 +570,9 @@ def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
     """
     try:
         with open(path, "rb") as f:
-            if f.read(8)[:4] != b"caff":
-                return False
-            offset = 8
-            for _ in range(_MAX_BLOCKS):
-                f.seek(offset)
-                chunk = f.read(12)
-                if len(chunk) < 12:
-                    return False
-                (chunk_size,) = struct.unpack_from(">q", chunk, 4)
+            for _, chunk, chunk_size in _caf_chunks(f):
                 if chunk[:4] == b"data":
-                    return bool(chunk_size == -1)
-                if chunk_size < 0:
-                    return False
-                offset += 12 + chunk_size
+                    return chunk_size == -1
     except OSError:
         return False
     return False
