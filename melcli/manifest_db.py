@@ -196,6 +196,52 @@ class Store:
         #: The schema's version: 1 has no ``facts`` (read, then rewritten).
         self.version: int = version
 
+    def changes(self) -> str:
+        """Return SQLite's file change counter of the store, as text ("" if unread).
+
+        Bytes 24-27 of its header: every transaction that writes the file adds
+        one, whoever writes it (the ``sqlite3`` shell, a script). So
+        :meth:`write` records the value its own commit leaves, and a store
+        written since by another program (an entry changed in place, which
+        its packed facts would not show) is told by one read of 4 bytes.
+        """
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags)
+        except OSError:
+            return ""
+        try:
+            header = os.pread(fd, 4, 24)
+        except OSError:
+            return ""
+        finally:
+            os.close(fd)
+        return str(int.from_bytes(header, "big")) if len(header) == 4 else ""
+
+    def intact(self) -> bool:
+        """Return whether melcli's last commit is the last write to the store.
+
+        False when another program wrote it since (see :meth:`changes`), or
+        when no commit recorded it (a store of an older melcli).
+        """
+        changes = self.changes()
+        return bool(changes) and self.state("changes") == changes
+
+    def rows(self) -> Iterator[tuple[str, bytes]]:
+        """Yield each stored entry's key (as stored) and JSON text as bytes.
+
+        Rows whose key or entry is not text are left out.
+        """
+        sql = (
+            "SELECT key, entry FROM entries WHERE typeof(key) = 'text' "
+            "AND typeof(entry) = 'text'"
+        )
+        try:
+            for key, text in self.db.execute(sql):
+                yield key, text.encode("utf-8", "surrogateescape")
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
     def entries(self) -> Iterator[bytes]:
         """Yield the stored entries, JSON text as bytes, in key order."""
         try:
@@ -313,6 +359,9 @@ class Store:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
+                # What the commit leaves in the header: one more (intact()).
+                before = self.changes()
+                after = str((int(before) + 1) % (1 << 32)) if before else ""
                 self._put(put)
                 dropped = [(db_key(k),) for k in drop]
                 db.executemany("DELETE FROM entries WHERE key = ?", dropped)
@@ -325,7 +374,7 @@ class Store:
                 more = then(self) if then is not None else {}
                 db.executemany(
                     "INSERT OR REPLACE INTO state (name, value) VALUES (?, ?)",
-                    {**(state or {}), **more}.items(),
+                    {**(state or {}), **more, "changes": after}.items(),
                 )
                 db.execute("COMMIT")
             except BaseException:
