@@ -227,18 +227,22 @@ class Store:
         changes = self.changes()
         return bool(changes) and self.state("changes") == changes
 
-    def rows(self) -> Iterator[tuple[str, bytes]]:
-        """Yield each stored entry's key (as stored) and JSON text as bytes.
+    def rows(self) -> Iterator[tuple[str | None, bytes]]:
+        """Yield each stored entry's key (as stored) and its JSON text, as bytes.
 
-        Rows whose key or entry is not text are left out.
+        As bytes, not decoded: a row whose text is not UTF-8 is one invalid
+        entry, not a store that cannot be read. The key is None where it is
+        not ASCII text (:func:`db_key` spells every key so), the text empty
+        where the entry is not text.
         """
         sql = (
-            "SELECT key, entry FROM entries WHERE typeof(key) = 'text' "
-            "AND typeof(entry) = 'text'"
+            "SELECT CAST(key AS BLOB), CASE WHEN typeof(entry) = 'text' THEN "
+            "CAST(entry AS BLOB) ELSE x'' END, typeof(key) = 'text' FROM entries"
         )
         try:
-            for key, text in self.db.execute(sql):
-                yield key, text.encode("utf-8", "surrogateescape")
+            for key, text, is_text in self.db.execute(sql):
+                name = key.decode("ascii", "replace") if is_text else "\ufffd"
+                yield (name if name.isascii() else None), text
         except sqlite3.Error as exc:
             raise StoreError.of(exc) from None
 

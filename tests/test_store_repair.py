@@ -104,6 +104,10 @@ DAMAGE = {
     ),
     "not JSON": f"UPDATE entries SET entry = 'garbage' WHERE key = '{KEY}'",
     "not an object": f"UPDATE entries SET entry = '[1, 2]' WHERE key = '{KEY}'",
+    "not UTF-8": (
+        f"UPDATE entries SET entry = CAST(x'7b22ff22' AS TEXT) WHERE key = '{KEY}'"
+    ),
+    "not text": f"UPDATE entries SET entry = x'7b7d' WHERE key = '{KEY}'",
     "its key gone": (
         f"UPDATE entries SET entry = json_remove(entry, '$.key') WHERE key = '{KEY}'"
     ),
@@ -202,6 +206,21 @@ def test_an_entry_added_without_facts_is_dropped(dataset: Path, built: Path) -> 
             "INSERT INTO entries VALUES ('dogs/ghost.npy', ?)", (json.dumps(ghost),)
         )
     db.close()
+
+    result = mel(dataset, built)
+
+    assert summary(result) == "0 written, 4 up to date."
+    [warning] = warnings(result)
+    assert "dropped 1 invalid entry" in warning
+    assert_clean(built, 4)
+
+
+@pytest.mark.parametrize("key", ["CAST(x'ff61' AS TEXT)", "'caf\u00e9.npy'", "7"])
+def test_a_row_under_a_key_melcli_never_writes_is_dropped(
+    dataset: Path, built: Path, key: str
+) -> None:
+    """Keys are stored ASCII (JSON's escapes): one not so is no entry of melcli's."""
+    sql(built, f"INSERT INTO entries VALUES ({key}, '{{}}')")
 
     result = mel(dataset, built)
 
