@@ -602,6 +602,9 @@ class Manifest:
     _rewrite: bool = field(default=True, repr=False, compare=False)
     #: Whether ``manifest.jsonl`` is missing or not the store's view.
     _view_stale: bool = field(default=True, repr=False, compare=False)
+    #: Rows of the store to delete at the commit, by their stored keys: found
+    #: invalid when it was checked (written by another program since).
+    _drop_rows: list[str] | None = field(default=None, repr=False, compare=False)
     #: Reads the entries held by their facts (None: all are held whole).
     _reader: _StoreReader | None = field(default=None, repr=False, compare=False)
 
@@ -675,10 +678,10 @@ class Manifest:
             facts, whole, dropped = _read_facts(store)
             # Written by another program since melcli's last commit: an entry
             # changed in place is not seen in its packed facts; each is checked.
-            intact = store.intact()
+            intact = not dropped and store.intact()
             disagree = 0
             if not intact:
-                dropped, disagree = _check_entries(store, facts, whole)
+                dropped, disagree, self._drop_rows = _check_entries(store, facts, whole)
         except manifest_db.StoreError as exc:
             store.close()
             self.problems.append(_not_read(store_path, exc))
@@ -694,11 +697,10 @@ class Manifest:
         self.entries.load_facts(
             facts, read_one=reader.one, read_all=reader.all, read_sources=reader.sources
         )
-        # An older store, or one not as melcli left it: written whole, clean.
-        self._rewrite = (
-            store.version != manifest_db.VERSION or not intact or dropped > 0
-        )
-        self._view_stale = view is None
+        self._rewrite = store.version != manifest_db.VERSION  # an older store
+        # One not as melcli left it: its bad rows deleted, the view written
+        # whole, and the commit recorded (even with nothing else to write).
+        self._view_stale = view is None or not intact
         return True
 
     def read(self, path: Path) -> dict[str, Entry]:
@@ -880,6 +882,7 @@ class Manifest:
                 store.write(
                     lines(keys),
                     drop=drop,
+                    drop_rows=self._drop_rows,
                     flip=flip,
                     flipped=entries.flipped_facts,
                     rewrite=lines,
@@ -887,6 +890,7 @@ class Manifest:
                 )
         entries.written()
         self._rewrite = self._view_stale = False
+        self._drop_rows = None
 
     @contextlib.contextmanager
     def _reading(self, store: manifest_db.Store) -> Iterator[None]:
@@ -1443,7 +1447,7 @@ def _valid_facts(
 
 def _check_entries(
     store: manifest_db.Store, facts: dict[str, str | bytes], whole: dict[str, Entry]
-) -> tuple[int, int]:
+) -> tuple[int, int, list[str]]:
     """Check every stored entry whole, and against the facts a re-run decides on.
 
     For a store another program wrote since melcli last did
@@ -1453,8 +1457,8 @@ def _check_entries(
     of facts may have no entry. The facts of each such entry are dropped
     from ``facts``, so that its input is rebuilt. Returns how many stored
     entries are not kept (invalid, under another key, without facts or
-    without an entry), and how many valid entries disagreed with their
-    packed facts.
+    without an entry), how many valid entries disagreed with their packed
+    facts, and the stored keys of the rows to delete (those of both).
     """
     kept: set[str] = set()  # keys whose facts a valid entry confirms
     columns = {manifest_db.db_key(key) for key in itertools.chain(facts, whole)}
@@ -1485,7 +1489,8 @@ def _check_entries(
         del facts[key]
     for key in [k for k in whole if k not in kept]:
         del whole[key]
-    return len(columns) - len(kept) - disagree + odd, disagree
+    bad = columns - {manifest_db.db_key(key) for key in kept}
+    return len(bad) - disagree + odd, disagree, sorted(bad)
 
 
 def _parse_one(text: bytes) -> object:

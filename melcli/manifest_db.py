@@ -343,6 +343,7 @@ class Store:
         put: Iterable[tuple[str, bytes, bytes]],
         *,
         drop: Iterable[str] = (),
+        drop_rows: Iterable[str] | None = None,
         flip: Iterable[str] = (),
         flipped: Callable[[str], bytes] = lambda key: b"",
         rewrite: Callable[[list[str]], Iterable[tuple[str, bytes, bytes]]]
@@ -352,7 +353,10 @@ class Store:
     ) -> None:
         """Store ``put`` (key, JSON line, packed facts) and delete ``drop``, at once.
 
-        In one transaction. The entries ``flip`` change their status from
+        In one transaction. ``drop_rows`` are deleted first, by their keys as
+        stored, with every row whose key melcli never writes (not text, or
+        not printable ASCII: :func:`db_key`); for a store found written by
+        another program. The entries ``flip`` change their status from
         ``written`` to ``up-to-date``, in place (:meth:`flip_status`), their
         packed facts becoming ``flipped(key)``; those that cannot be changed
         so are stored as ``rewrite(keys)`` gives them. ``then`` runs inside
@@ -366,6 +370,8 @@ class Store:
                 # What the commit leaves in the header: one more (intact()).
                 before = self.changes()
                 after = str((int(before) + 1) % (1 << 32)) if before else ""
+                if drop_rows is not None:
+                    self._drop_rows(list(drop_rows))
                 self._put(put)
                 dropped = [(db_key(k),) for k in drop]
                 db.executemany("DELETE FROM entries WHERE key = ?", dropped)
@@ -389,6 +395,18 @@ class Store:
                 raise
         except sqlite3.Error as exc:
             raise StoreError.of(exc) from None
+
+    def _drop_rows(self, rows: list[str]) -> None:
+        for table in ("entries", "facts"):
+            self.db.executemany(
+                f"DELETE FROM {table} WHERE key = ?", ((k,) for k in rows)
+            )
+            self.db.execute(
+                f"DELETE FROM {table} WHERE typeof(key) != 'text' OR "
+                "key GLOB '*[^ -~]*'"
+            )
+        # Facts of no entry (what a run reads of them was dropped already).
+        self.db.execute("DELETE FROM facts WHERE key NOT IN (SELECT key FROM entries)")
 
     def _put(self, put: Iterable[tuple[str, bytes, bytes]]) -> None:
         it = iter(put)
