@@ -602,6 +602,9 @@ class Manifest:
     _rewrite: bool = field(default=True, repr=False, compare=False)
     #: Whether ``manifest.jsonl`` is missing or not the store's view.
     _view_stale: bool = field(default=True, repr=False, compare=False)
+    #: Rows of the store to delete at the commit, by their stored keys: found
+    #: invalid when it was checked (written by another program since).
+    _drop_rows: list[str] | None = field(default=None, repr=False, compare=False)
     #: Reads the entries held by their facts (None: all are held whole).
     _reader: _StoreReader | None = field(default=None, repr=False, compare=False)
 
@@ -673,12 +676,20 @@ class Manifest:
                 store.close()
                 return False  # written since by another: merge, an older melcli
             facts, whole, dropped = _read_facts(store)
+            # Written by another program since melcli's last commit: an entry
+            # changed in place is not seen in its packed facts; each is checked.
+            intact = not dropped and store.intact()
+            disagree = 0
+            if not intact:
+                dropped, disagree, self._drop_rows = _check_entries(store, facts, whole)
         except manifest_db.StoreError as exc:
             store.close()
             self.problems.append(_not_read(store_path, exc))
             return False
         if dropped:
             self.problems.append(_dropped(store_path, dropped))
+        if disagree:
+            self.problems.append(_disagreed(store_path, disagree))
         # Kept open: the entries are read from it when used (the run holds
         # OUT's lock; a closed connection would check the schema again).
         reader = self._reader = _StoreReader(store, self.problems)
@@ -687,7 +698,9 @@ class Manifest:
             facts, read_one=reader.one, read_all=reader.all, read_sources=reader.sources
         )
         self._rewrite = store.version != manifest_db.VERSION  # an older store
-        self._view_stale = view is None
+        # One not as melcli left it: its bad rows deleted, the view written
+        # whole, and the commit recorded (even with nothing else to write).
+        self._view_stale = view is None or not intact
         return True
 
     def read(self, path: Path) -> dict[str, Entry]:
@@ -869,6 +882,7 @@ class Manifest:
                 store.write(
                     lines(keys),
                     drop=drop,
+                    drop_rows=self._drop_rows,
                     flip=flip,
                     flipped=entries.flipped_facts,
                     rewrite=lines,
@@ -876,6 +890,7 @@ class Manifest:
                 )
         entries.written()
         self._rewrite = self._view_stale = False
+        self._drop_rows = None
 
     @contextlib.contextmanager
     def _reading(self, store: manifest_db.Store) -> Iterator[None]:
@@ -1430,6 +1445,62 @@ def _valid_facts(
     return facts, {entry["key"]: entry for entry in entries}, dropped + bad
 
 
+def _check_entries(
+    store: manifest_db.Store, facts: dict[str, str | bytes], whole: dict[str, Entry]
+) -> tuple[int, int, list[str]]:
+    """Check every stored entry whole, and against the facts a re-run decides on.
+
+    For a store another program wrote since melcli last did
+    (:meth:`manifest_db.Store.intact`): an entry changed in place may no
+    longer be valid (a field of the wrong type, not JSON), or no longer
+    say what its packed facts say (another status, settings or stamp); a row
+    of facts may have no entry. The facts of each such entry are dropped
+    from ``facts``, so that its input is rebuilt. Returns how many stored
+    entries are not kept (invalid, under another key, without facts or
+    without an entry), how many valid entries disagreed with their packed
+    facts, and the stored keys of the rows to delete (those of both).
+    """
+    kept: set[str] = set()  # keys whose facts a valid entry confirms
+    columns = {manifest_db.db_key(key) for key in itertools.chain(facts, whole)}
+    disagree = odd = 0
+    it = store.rows()
+    while chunk := list(itertools.islice(it, _CHUNK)):
+        values = _parse_all([text for _, text in chunk])
+        if values is None:  # one is not JSON: each alone
+            values = [_parse_one(text) for _, text in chunk]
+        for (column, _), entry in zip(chunk, values, strict=True):
+            if column is None:  # a key melcli never writes: one entry dropped
+                odd += 1
+                continue
+            columns.add(column)
+            if entry_problem(entry) is not None:
+                continue
+            assert isinstance(entry, dict)
+            key = entry["key"]
+            if manifest_db.db_key(key) != column or key in kept:
+                continue
+            packed = facts.get(key)
+            if type(packed) is bytes and lean_facts(entry) != packed:
+                disagree += 1
+                continue
+            if packed is not None or key in whole:
+                kept.add(key)
+    for key in [k for k in facts if k not in kept]:
+        del facts[key]
+    for key in [k for k in whole if k not in kept]:
+        del whole[key]
+    bad = columns - {manifest_db.db_key(key) for key in kept}
+    return len(bad) - disagree + odd, disagree, sorted(bad)
+
+
+def _parse_one(text: bytes) -> object:
+    """Return the JSON value of ``text``, or None if it is not JSON."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _facts_values(texts: list[str]) -> list[list[object] | None]:
     """Parse the facts ``texts`` (JSON arrays SQLite checked); None for one too deep.
 
@@ -1511,6 +1582,16 @@ def _dropped(path: Path, dropped: int) -> str:
         f"{path}: dropped {dropped} invalid {noun} (not a JSON object of the "
         "expected fields and types, or naming a file outside OUT); their inputs "
         "are rebuilt"
+    )
+
+
+def _disagreed(path: Path, count: int) -> str:
+    said = "entry changed by another program no longer agrees"
+    if count != 1:
+        said = "entries changed by another program no longer agree"
+    return (
+        f"{path}: {count} {said} with the facts stored beside them; their "
+        "inputs are rebuilt"
     )
 
 

@@ -196,6 +196,56 @@ class Store:
         #: The schema's version: 1 has no ``facts`` (read, then rewritten).
         self.version: int = version
 
+    def changes(self) -> str:
+        """Return SQLite's file change counter of the store, as text ("" if unread).
+
+        Bytes 24-27 of its header: every transaction that writes the file adds
+        one, whoever writes it (the ``sqlite3`` shell, a script). So
+        :meth:`write` records the value its own commit leaves, and a store
+        written since by another program (an entry changed in place, which
+        its packed facts would not show) is told by one read of 4 bytes.
+        """
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags)
+        except OSError:
+            return ""
+        try:
+            header = os.pread(fd, 4, 24)
+        except OSError:
+            return ""
+        finally:
+            os.close(fd)
+        return str(int.from_bytes(header, "big")) if len(header) == 4 else ""
+
+    def intact(self) -> bool:
+        """Return whether melcli's last commit is the last write to the store.
+
+        False when another program wrote it since (see :meth:`changes`), or
+        when no commit recorded it (a store of an older melcli).
+        """
+        changes = self.changes()
+        return bool(changes) and self.state("changes") == changes
+
+    def rows(self) -> Iterator[tuple[str | None, bytes]]:
+        """Yield each stored entry's key (as stored) and its JSON text, as bytes.
+
+        As bytes, not decoded: a row whose text is not UTF-8 is one invalid
+        entry, not a store that cannot be read. The key is None where it is
+        not ASCII text (:func:`db_key` spells every key so), the text empty
+        where the entry is not text.
+        """
+        sql = (
+            "SELECT CAST(key AS BLOB), CASE WHEN typeof(entry) = 'text' THEN "
+            "CAST(entry AS BLOB) ELSE x'' END, typeof(key) = 'text' FROM entries"
+        )
+        try:
+            for key, text, is_text in self.db.execute(sql):
+                name = key.decode("ascii", "replace") if is_text else "\ufffd"
+                yield (name if name.isascii() else None), text
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
     def entries(self) -> Iterator[bytes]:
         """Yield the stored entries, JSON text as bytes, in key order."""
         try:
@@ -293,6 +343,7 @@ class Store:
         put: Iterable[tuple[str, bytes, bytes]],
         *,
         drop: Iterable[str] = (),
+        drop_rows: Iterable[str] | None = None,
         flip: Iterable[str] = (),
         flipped: Callable[[str], bytes] = lambda key: b"",
         rewrite: Callable[[list[str]], Iterable[tuple[str, bytes, bytes]]]
@@ -302,7 +353,10 @@ class Store:
     ) -> None:
         """Store ``put`` (key, JSON line, packed facts) and delete ``drop``, at once.
 
-        In one transaction. The entries ``flip`` change their status from
+        In one transaction. ``drop_rows`` are deleted first, by their keys as
+        stored, with every row whose key melcli never writes (not text, or
+        not printable ASCII: :func:`db_key`); for a store found written by
+        another program. The entries ``flip`` change their status from
         ``written`` to ``up-to-date``, in place (:meth:`flip_status`), their
         packed facts becoming ``flipped(key)``; those that cannot be changed
         so are stored as ``rewrite(keys)`` gives them. ``then`` runs inside
@@ -313,6 +367,11 @@ class Store:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
+                # What the commit leaves in the header: one more (intact()).
+                before = self.changes()
+                after = str((int(before) + 1) % (1 << 32)) if before else ""
+                if drop_rows is not None:
+                    self._drop_rows(list(drop_rows))
                 self._put(put)
                 dropped = [(db_key(k),) for k in drop]
                 db.executemany("DELETE FROM entries WHERE key = ?", dropped)
@@ -325,7 +384,7 @@ class Store:
                 more = then(self) if then is not None else {}
                 db.executemany(
                     "INSERT OR REPLACE INTO state (name, value) VALUES (?, ?)",
-                    {**(state or {}), **more}.items(),
+                    {**(state or {}), **more, "changes": after}.items(),
                 )
                 db.execute("COMMIT")
             except BaseException:
@@ -336,6 +395,18 @@ class Store:
                 raise
         except sqlite3.Error as exc:
             raise StoreError.of(exc) from None
+
+    def _drop_rows(self, rows: list[str]) -> None:
+        for table in ("entries", "facts"):
+            self.db.executemany(
+                f"DELETE FROM {table} WHERE key = ?", ((k,) for k in rows)
+            )
+            self.db.execute(
+                f"DELETE FROM {table} WHERE typeof(key) != 'text' OR "
+                "key GLOB '*[^ -~]*'"
+            )
+        # Facts of no entry (what a run reads of them was dropped already).
+        self.db.execute("DELETE FROM facts WHERE key NOT IN (SELECT key FROM entries)")
 
     def _put(self, put: Iterable[tuple[str, bytes, bytes]]) -> None:
         it = iter(put)

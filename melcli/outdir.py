@@ -552,8 +552,10 @@ def _holder(fd: int, *, shared: bool) -> str:
         else:  # only shared holders: shards
             fcntl.flock(fd, fcntl.LOCK_UN)
             return "--shard runs"
-    pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
-    return f"pid {pid}"
+    # The file is OUT's, and may be crafted: only a number is said, so that
+    # it cannot forge a line of the message ("9\nerror: ...").
+    pid = os.read(fd, 32).strip()
+    return f"pid {pid.decode() if pid.isdigit() else '?'}"
 
 
 def walk(
