@@ -299,15 +299,21 @@ def settings_warnings(params: MelParams) -> list[str]:
 
 
 def _a_presets_own(params: MelParams) -> bool:
-    """Whether ``params`` are exactly one preset's, quirks documented.
+    """Whether ``params`` hold every setting of one preset, quirks documented.
 
     A preset reproduces its model's extractor, which warns about nothing:
     AST's empty Kaldi filter is the model's own, said in its notes
     (``melcli presets ast``), and a warning on every run could not be acted on.
+    Settings the preset leaves free (``clip_duration``, ``min_duration``,
+    ``dtype``...) do not make it another; one it pins, changed, does.
     """
     from .presets import PRESETS
 
-    return any(params == preset.params() for preset in PRESETS.values())
+    for preset in PRESETS.values():
+        own = preset.params()
+        if all(getattr(params, name) == getattr(own, name) for name in preset.settings):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- one task
