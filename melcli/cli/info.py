@@ -23,7 +23,7 @@ from .options import (
 )
 
 
-@cli.command()
+@cli.command(short_help="Show format, rate, channels and length of audio files.")
 @click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @selection_options
 @info_list_options

@@ -50,7 +50,11 @@ from .options import (
 from .types import SECONDS
 
 
-@cli.command(cls=GroupedHelp, examples=MEL_EXAMPLES)
+@cli.command(
+    cls=GroupedHelp,
+    examples=MEL_EXAMPLES,
+    short_help="Write a log-mel spectrogram .npy per audio file.",
+)
 @click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-o",
