@@ -61,7 +61,8 @@ def mel_spectrogram(
         sample that is not finite.
     MelcliError
         If the file cannot be read, or the result is not finite (too loud for
-        float32): as ``melcli mel`` fails such a file, in the same words.
+        float32): as ``melcli mel`` fails such a file, in the same words, with
+        a note naming the file (``exc.__notes__``, printed in a traceback).
 
     Examples
     --------
@@ -73,6 +74,18 @@ def mel_spectrogram(
     params = (params or MelParams()).validate()
     if params.sr is not None and _a_presets_own(params):
         settings_warnings(params)  # its documented quirks, cached without a word
+    try:
+        return _spectrogram(source, sr=sr, params=params)
+    except MelcliError as exc:
+        if not isinstance(source, np.ndarray):  # the traceback names the file
+            exc.add_note(f"while computing {os.fsdecode(source)}")
+        raise
+
+
+def _spectrogram(
+    source: str | os.PathLike[str] | np.ndarray, *, sr: int | None, params: MelParams
+) -> np.ndarray:
+    """Do :func:`mel_spectrogram`'s work, with its settings validated."""
     if isinstance(source, np.ndarray):
         if sr is None:
             raise MelcliError("sr is required when source is an array")
