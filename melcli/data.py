@@ -265,9 +265,14 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
         elif label_column in meta:
             label = meta[label_column]
         else:
+            has = (
+                f"it has: {', '.join(meta)}"
+                if meta
+                else "it has none: meta holds the other columns of a table given "
+                "to --files-from, files_from= in melcli.run"
+            )
             raise MelcliError(
-                f"{source or key} has no column {label_column!r} in its meta "
-                f"(it has: {', '.join(meta) or 'none'})"
+                f"{source or key} has no column {label_column!r} in its meta ({has})"
             )
         arrays = _arrays(out, manifest, key)
         recorded = _recorded(entry) if len(arrays) == 1 else None

@@ -106,10 +106,16 @@ def frames_view(y: np.ndarray, *, sr: float, params: MelParams) -> np.ndarray:
     length, shift, _ = frame_samples(sr, params)
     n = y.shape[-1]
     t = n_frames(n, length=length, shift=shift, snip_edges=params.snip_edges)
-    if t < 1:
+    if t < 1 and params.snip_edges:
         raise AudioError(
             f"signal of {n} samples is shorter than one frame ({length} samples, "
             f"{params.frame_length:g} ms)"
+        )
+    if t < 1:  # (n + shift // 2) // shift frames
+        raise AudioError(
+            f"signal of {n} samples is shorter than half a frame shift "
+            f"({shift - shift // 2} samples, {params.frame_shift / 2:g} ms), the "
+            "least that makes a frame without snip edges"
         )
     if not params.snip_edges:
         start = shift // 2 - length // 2  # Kaldi's FirstSampleOfFrame(0)

@@ -61,7 +61,8 @@ def mel_spectrogram(
         sample that is not finite.
     MelcliError
         If the file cannot be read, or the result is not finite (too loud for
-        float32): as ``melcli mel`` fails such a file, in the same words.
+        float32): as ``melcli mel`` fails such a file, in the same words, with
+        a note naming the file (``exc.__notes__``, printed in a traceback).
 
     Examples
     --------
@@ -73,6 +74,18 @@ def mel_spectrogram(
     params = (params or MelParams()).validate()
     if params.sr is not None and _a_presets_own(params):
         settings_warnings(params)  # its documented quirks, cached without a word
+    try:
+        return _spectrogram(source, sr=sr, params=params)
+    except MelcliError as exc:
+        if not isinstance(source, np.ndarray):  # the traceback names the file
+            exc.add_note(f"while computing {os.fsdecode(source)}")
+        raise
+
+
+def _spectrogram(
+    source: str | os.PathLike[str] | np.ndarray, *, sr: int | None, params: MelParams
+) -> np.ndarray:
+    """Do :func:`mel_spectrogram`'s work, with its settings validated."""
     if isinstance(source, np.ndarray):
         if sr is None:
             raise MelcliError("sr is required when source is an array")
@@ -299,15 +312,21 @@ def settings_warnings(params: MelParams) -> list[str]:
 
 
 def _a_presets_own(params: MelParams) -> bool:
-    """Whether ``params`` are exactly one preset's, quirks documented.
+    """Whether ``params`` hold every setting of one preset, quirks documented.
 
     A preset reproduces its model's extractor, which warns about nothing:
     AST's empty Kaldi filter is the model's own, said in its notes
     (``melcli presets ast``), and a warning on every run could not be acted on.
+    Settings the preset leaves free (``clip_duration``, ``min_duration``,
+    ``dtype``...) do not make it another; one it pins, changed, does.
     """
     from .presets import PRESETS
 
-    return any(params == preset.params() for preset in PRESETS.values())
+    for preset in PRESETS.values():
+        own = preset.params()
+        if all(getattr(params, name) == getattr(own, name) for name in preset.settings):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- one task

@@ -883,9 +883,11 @@ def test_files_from_with_the_wrong_root_says_where_it_looked(
     out = tmp_path / "out"
     wrong = invoke("mel", "--files-from", table, "-o", out, "-j", "1")
     assert wrong.exit_code == 1
+    # ESC-50's layout, meta/ beside audio/: the hint finds the right root.
     hint = (
         f"warning: no file listed in {table} was found; its paths are taken "
-        f"relative to {table.parent}: give --root the folder that holds them"
+        f"relative to {table.parent}, and they are in {tmp_path / 'audio'}: "
+        f"give --root {tmp_path / 'audio'}"
     )
     # Last, before the summary: a long list's first lines are far above.
     assert stderr_lines(wrong) == [

@@ -139,7 +139,7 @@ def test_bash_completion_answers_commands_options_and_choices() -> None:
 def test_zsh_completion_answers_with_help_text() -> None:
     lines = complete("melcli gal", 1, shell="zsh")
     assert lines[:2] == ["plain", "gallery"]
-    assert lines[2].startswith("Write OUT/gallery/index.html")
+    assert lines[2] == "Write a page to look at and listen to a run's inputs."
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from ..report import display_path
+
 
 def _option_keys(command: click.Command) -> dict[str, str]:
     """Map config keys (long option names, - or _) to parameter names."""
@@ -177,6 +179,54 @@ def print_effective_config(ctx: click.Context) -> None:
             click.echo(f"# {key} is unset  # {where}")
         else:
             click.echo(f"{key} = {shown}  # {where}")
+
+
+def tell_outside_settings(ctx: click.Context, *, verbose: bool) -> None:
+    """Say on stderr what the environment and a config file did to this run.
+
+    Each ``MELCLI_*`` variable that names no option is a warning; with
+    ``verbose``, one line per source names the settings it set
+    (:func:`settings_from_elsewhere`).
+    """
+    warn_unknown_envvars(ctx.command)
+    if verbose:
+        for line in settings_from_elsewhere(ctx):
+            click.echo(display_path(line), err=True)
+
+
+#: Options that change only what is printed: not news in -v's list.
+_OF_THE_MESSAGES = frozenset({"quiet", "verbose", "progress_interval"})
+
+
+def settings_from_elsewhere(ctx: click.Context) -> list[str]:
+    """Say which settings came from a config file or the environment (for -v).
+
+    One line per source, in the order of the options: a ``[tool.melcli]``
+    table in ``./pyproject.toml`` applies without a word otherwise. Those of
+    the messages (``MELCLI_PROGRESS_INTERVAL``) are left out.
+    """
+    from click.core import ParameterSource
+
+    lines: dict[str, list[str]] = {}
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.name is None:
+            continue
+        if param.name in _OF_THE_MESSAGES:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        value = _toml_value(param, ctx.params.get(param.name))
+        if source is ParameterSource.DEFAULT_MAP:
+            where = f"config {ctx.meta.get('melcli.config')}"
+            said = f"{_option_name(param)} = {value}"
+        elif source is ParameterSource.ENVIRONMENT:
+            where = "the environment"
+            said = f"{param.envvar}={os.environ.get(str(param.envvar), '')}"
+        else:
+            continue
+        lines.setdefault(where, []).append(said)
+    return [
+        f"settings from {where}: {', '.join(said)}" for where, said in lines.items()
+    ]
 
 
 def _toml_value(param: click.Parameter, value: Any) -> str | None:

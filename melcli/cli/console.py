@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -335,17 +336,79 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     """When no file the list names was found, say where they were looked for.
 
     The usual cause is a table kept apart from its audio (ESC-50's
-    ``meta/esc50.csv`` and ``audio/``) given without ``--root``. Said after
-    the line per missing file, where a long list's first lines are far away.
+    ``meta/esc50.csv`` and ``audio/``) given without ``--root``, or a table
+    that gives names without their subfolder (UrbanSound8K's ``fold1/`` ...).
+    When a few of the paths are found one folder away (:func:`_found_in`),
+    the hint names that folder or those subfolders. Said after the line per
+    missing file, where a long list's first lines are far away.
     """
     if listed is None or not listed.problems or listed.found:
         return None
     root = os.fsdecode(listed.root)
     where = "the current folder" if root in ("", ".") else root
-    return (
-        f"no file listed in {listed.name} was found; its paths are taken "
-        f"relative to {where}: give --root the folder that holds them"
-    )
+    hint = f"no file listed in {listed.name} was found; its paths are taken "
+    base, holders = _found_in(listed)
+    if len(holders) == 1:
+        (holder,) = holders
+        return (
+            f"{hint}relative to {where}, and they are in {holder}: give --root {holder}"
+        )
+    if holders and base == listed.root:
+        names = ", ".join(sorted(h.name for h in holders)[:HOLDERS_SHOWN])
+        more = ", ..." if len(holders) > HOLDERS_SHOWN else ""
+        return (
+            f"{hint}relative to {where}, and they are in its subfolders "
+            f"{names}{more}: make each path from its row with a --path-column "
+            "template naming the columns, such as 'fold{fold}/{slice_file_name}'"
+        )
+    return f"{hint}relative to {where}: give --root the folder that holds them"
+
+
+#: How many missing paths of a list :func:`wrong_root_hint` looks for, spread
+#: over the list; in at most how many folders.
+PATHS_LOOKED_FOR = 16
+FOLDERS_LOOKED_IN = 1000
+#: How many of the subfolders holding the paths the hint names.
+HOLDERS_SHOWN = 3
+
+
+def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
+    """Return where a list's missing paths are: a folder, and its subfolders.
+
+    A few missing paths spread over the list, each taken relative to the root,
+    are looked for in each subfolder of the root, then of the root's parent.
+    Found in one subfolder, it is the right root (a table at the top of a
+    dataset, its audio in ``audio/``; or beside it, in ``meta/``); in several
+    of the root's, the table gives names without their subfolder. Empty when
+    one of the paths is not found.
+    """
+    root = listed.root
+    step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
+    rels = []
+    for problem in listed.problems[::step][:PATHS_LOOKED_FOR]:
+        rel = os.path.relpath(problem.path, root)
+        if rel.startswith(os.pardir) or os.path.lexists(problem.path):
+            return root, set()  # not a path missing from the root
+        rels.append(rel)
+    for base in dict.fromkeys((root, root.parent)):
+        try:
+            with os.scandir(base) as entries:
+                folders = sorted(
+                    Path(entry.path)
+                    for entry in islice(entries, FOLDERS_LOOKED_IN)
+                    if not entry.name.startswith(".") and entry.is_dir()
+                )
+        except OSError:
+            continue
+        holders = set()
+        for rel in rels:
+            holder = next((d for d in folders if (d / rel).is_file()), None)
+            if holder is None:
+                break
+            holders.add(holder)
+        else:
+            return base, holders
+    return root, set()
 
 
 def print_outcome(

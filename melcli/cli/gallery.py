@@ -17,7 +17,7 @@ from .console import one_line
 from .group import CannotStart, cli
 
 
-@cli.command()
+@cli.command(short_help="Write a page to look at and listen to a run's inputs.")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--group-by",

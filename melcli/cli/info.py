@@ -16,6 +16,7 @@ from ..report import display_path
 from .console import echo_error, wrong_root_hint
 from .group import cli
 from .options import (
+    check_list_options,
     chosen_extensions,
     info_list_options,
     read_listed,
@@ -23,7 +24,7 @@ from .options import (
 )
 
 
-@cli.command()
+@cli.command(short_help="Show format, rate, channels and length of audio files.")
 @click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @selection_options
 @info_list_options
@@ -65,6 +66,7 @@ def info(
 
     if not src and files_from is None:
         raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
+    check_list_options(files_from, path_column=path_column, root=list_root)
     found = find_audio(
         src, extensions=chosen_extensions(extensions), include=include, exclude=exclude
     )

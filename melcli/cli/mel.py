@@ -21,7 +21,7 @@ from .config import (
     add_envvars,
     load_config,
     print_effective_config,
-    warn_unknown_envvars,
+    tell_outside_settings,
 )
 from .console import Console, print_dry_run, print_stats
 from .features import fbank_options, feature_options, pipeline_options
@@ -50,7 +50,11 @@ from .options import (
 from .types import SECONDS
 
 
-@cli.command(cls=GroupedHelp, examples=MEL_EXAMPLES)
+@cli.command(
+    cls=GroupedHelp,
+    examples=MEL_EXAMPLES,
+    short_help="Write a log-mel spectrogram .npy per audio file.",
+)
 @click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-o",
@@ -125,7 +129,8 @@ from .types import SECONDS
     is_flag=True,
     help="Also list every file written and every path passed over, with why, "
     "and every file's warnings (without it, a kind of warning is shown for "
-    "three files, then counted).",
+    "three files, then counted); first, the settings a config file or "
+    "MELCLI_* variable set.",
 )
 @click.option(
     "--progress-interval",
@@ -179,7 +184,7 @@ def mel(
     error or OUT locked by another run, 130/143/129 interrupted (SIGINT,
     SIGTERM, SIGHUP), 141 stdout closed early (| head).
     """
-    warn_unknown_envvars(ctx.command)
+    tell_outside_settings(ctx, verbose=verbose and not quiet)
     apply_preset(ctx, values)
     warn_inapplicable(ctx, values)
     render = render_from(values)

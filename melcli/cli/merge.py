@@ -15,7 +15,7 @@ from .group import CannotStart, cli
 from .options import chosen_extensions, selection_options
 
 
-@cli.command()
+@cli.command(short_help="Combine the manifests of --shard runs into one.")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @selection_options

@@ -373,10 +373,22 @@ def check_inputs(
         check_out(src, out)
     except ParameterError as exc:
         raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
-    if files_from is None and (path_column is not None or root is not None):
-        raise click.BadParameter(
-            "needs --files-from", param_hint="'--path-column' / '--root'"
-        )
+    check_list_options(files_from, path_column=path_column, root=root)
+
+
+def check_list_options(
+    files_from: str | None, *, path_column: str | None, root: Path | None
+) -> None:
+    """Refuse ``--path-column`` or ``--root`` without a list, naming the one given."""
+    if files_from is not None:
+        return
+    given = [
+        f"'{flag}'"
+        for flag, value in (("--path-column", path_column), ("--root", root))
+        if value is not None
+    ]
+    if given:
+        raise click.BadParameter("needs --files-from", param_hint=" / ".join(given))
 
 
 #: The options of ``mel`` that say how the run goes (:class:`RunOptions`).

@@ -28,7 +28,7 @@ class PresetName(click.Choice):  # type: ignore[type-arg]
         )
 
 
-@cli.command("presets")
+@cli.command("presets", short_help="List the model presets and where they come from.")
 @click.argument("names", nargs=-1, type=PresetName(list(PRESETS)), metavar="[NAME]...")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per preset.")
 def presets_command(names: tuple[str, ...], as_json: bool) -> None:

@@ -16,7 +16,7 @@ from .console import echo_error, stats_line
 from .group import CannotStart, cli
 
 
-@cli.command()
+@cli.command(short_help="Write per-band mean, std, min and max to OUT/stats.npz.")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--json",
