@@ -400,10 +400,11 @@ _READ_WHOLE = 1 << 24
 def open_append(path: Path) -> int:
     """Open the regular file ``path`` to append (created if missing); return the fd.
 
-    A symbolic link in its place is not followed, a FIFO is not waited on, and
-    a hard link is not written through: ``OSError`` instead.
+    Open to read too (what is there may be checked). A symbolic link in its
+    place is not followed, a FIFO is not waited on, and a hard link is not
+    written through: ``OSError`` instead.
     """
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
     fd = os.open(path, flags, 0o644)
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
