@@ -87,8 +87,9 @@ class OutDir:
         self._prefix = os.path.join(os.fspath(out), "")
         self._real: str | None = None
         self._folders: dict[str, str | None] = {}
-        #: Files :meth:`remove` could not delete, and why (for the run to say).
-        self.failures: list[tuple[Path, str]] = []
+        #: Files :meth:`remove` could not delete, said as
+        #: :func:`melcli.write.remove_files` says them (for the run to say).
+        self.failures: list[str] = []
         #: Files :meth:`removable` left alone, their folder leading out of OUT,
         #: and why (for the run, or the dry run, to say).
         self.refused: dict[str, str] = {}
@@ -176,17 +177,7 @@ class OutDir:
         which, deleting nothing. A file that cannot be deleted (a folder of
         OUT not writable) is noted in :attr:`failures`, and the rest go on.
         """
-        removed = []
-        for path in self.removable(names):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                self.failures.append((path, os_reason(exc)))
-                continue
-            removed.append(path)
-        return removed
+        return remove_files(self.removable(names), failures=self.failures)
 
     def removable(self, names: Iterable[object]) -> list[Path]:
         """Return the files :meth:`remove` would delete of ``names`` (``--dry-run``).
