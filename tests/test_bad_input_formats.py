@@ -489,3 +489,46 @@ def test_keep_says_when_nothing_decodes(tmp_path: Path) -> None:
         r" it \(moov atom not found; .+\); no audio decodes, so none is kept",
         result.stderr.splitlines()[0],
     ), result.stderr
+
+
+# -----------------------------------------------------------------------------
+# A file damaged in the middle whose decoder fails on the first block read,
+# and then reports no position (libsndfile's MP3 reader says 0): where
+# decoding stopped is found by decoding again, not said as 0.00 s, and
+# ``--truncated keep`` keeps what decodes before the damage.
+
+
+def _damaged_mp3(path: Path) -> float:
+    """Four seconds of a tone as MP3, zeroed in the middle; return its length."""
+    sr = 22050
+    sf.write(path, tone(440.0, sr=sr, seconds=4.0), sr, format="MP3")
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2000] = bytes(2000)
+    path.write_bytes(bytes(data))
+    return 4.0
+
+
+def test_a_file_damaged_in_the_middle_says_where_decoding_stopped(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "damaged.mp3"
+    _damaged_mp3(path)
+    with pytest.raises(AudioError) as caught:
+        audio.load(path, MelParams(sr=None).validate())
+    said = str(caught.value)
+    match = re.match(
+        r"corrupt or truncated: decoding stopped at ([\d.]+) s of 4.00 s", said
+    )
+    assert match, said
+    assert 1.0 < float(match[1]) < 3.0, said  # in the middle, where it is damaged
+
+
+def test_keep_keeps_what_decodes_before_damage_in_the_middle(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.mp3"
+    _damaged_mp3(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wave = audio.load(path, MelParams(sr=None, truncated="keep").validate())
+    assert 1.0 < len(wave.y) / wave.sr < 3.0
+    assert any("kept what was decoded" in str(w.message) for w in caught)
