@@ -11,16 +11,11 @@ from typing import Any
 
 import pytest
 import soundfile as sf
-from click.testing import Result
-from conftest import invoke, tone
+from conftest import mel, tone
 
 from melcli.manifest import MANIFEST_NAME
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def mel(src: Path, out: Path, *options: object) -> Result:
-    return invoke("mel", src, "-o", out, "-j", "1", *options)
 
 
 def entries(out: Path) -> list[dict[str, Any]]:
