@@ -108,7 +108,13 @@ _OGG_EOS = 0x04
 
 
 def _ogg(f: BinaryIO, frames: int) -> Claim:
-    """Judge an Ogg file by its last page (RFC 3533, section 6)."""
+    """Judge an Ogg file by its last page (RFC 3533, section 6).
+
+    A stream whose last page is whole and flagged end-of-stream is judged by
+    that page's granule position too, for Vorbis (its length in frames):
+    libsndfile takes the length from the last page it finds in order, so a
+    file damaged inside decoded to that page and looked whole.
+    """
     size = f.seek(0, os.SEEK_END)
     start = max(0, size - 2 * _OGG_MAX_PAGE)
     f.seek(start)
@@ -127,8 +133,28 @@ def _ogg(f: BinaryIO, frames: int) -> Claim:
             return Claim(cut="the Ogg stream ends in the middle of a page")
         if not header[5] & _OGG_EOS:
             return Claim(cut="the Ogg stream ends without its end-of-stream page")
+        granule, serial = struct.unpack_from("<qI", header, 6)
+        if frames < granule < _UNKNOWN_SIZE and _vorbis_serial(f) == serial:
+            return Claim(frames=granule, sized=True)
         return Claim()
     return Claim()  # no page in the tail: junk after the stream, not a cut
+
+
+def _vorbis_serial(f: BinaryIO) -> int | None:
+    """Return the serial number of the Ogg stream ``f`` starts, if it is Vorbis.
+
+    None for any other codec (Opus, FLAC: libsndfile's lengths for them come
+    from their own headers) or a first page that is not one.
+    """
+    f.seek(0)
+    head = f.read(27 + 255 + 7)
+    if head[:4] != b"OggS" or len(head) < 27:
+        return None
+    start = 27 + head[26]
+    if head[start : start + 7] != b"\x01vorbis":
+        return None
+    serial: int = struct.unpack_from("<I", head, 14)[0]
+    return serial
 
 
 # ------------------------------------------------------------ W64, RF64
