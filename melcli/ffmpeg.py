@@ -101,7 +101,7 @@ def probe(
     ]
     try:
         result = _run(command, timeout=timeout, stdout=subprocess.PIPE)
-    except _Failed as exc:  # it starts like MP4 or ADTS (or is FLAC): damaged
+    except _Failed as exc:  # MP4, ADTS, or a FLAC or CAF of a pipe: damaged
         raise Unreadable(
             f"corrupt or truncated: ffprobe cannot read it ({exc.detail})"
         ) from None

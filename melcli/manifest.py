@@ -212,7 +212,8 @@ class Entries(MutableMapping[str, Entry]):
         return None if entry is None else entry.get("source_abs")
 
     def __setitem__(self, key: str, value: Entry) -> None:
-        if key not in self or self[key] != value:  # a new key raises nothing
+        # (get() would raise and catch a KeyError for every new key)
+        if key not in self or self[key] != value:
             self.changed.add(key)
         self._held[key] = value
         self._flipped.discard(key)
