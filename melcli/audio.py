@@ -533,7 +533,10 @@ def _open_decoder(
             if not _length_unknown(info):
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
-                        path, format=info.format, frames=info.frames
+                        path,
+                        format=info.format,
+                        frames=info.frames,
+                        samplerate=info.samplerate,
                     )
                 else:
                     claim = _claimed_frames(f)
