@@ -22,7 +22,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import overload
+from typing import NoReturn, overload
 
 import numpy as np
 import soundfile as sf
@@ -238,18 +238,21 @@ class _CheckedFile:
             reason = _describe_soundfile_error(exc)
             reached = self._tell(default=self.position)
             if reached <= self.position and self.n_read == 0:
-                if self.claimed > self.position:  # said as any cut file is
-                    sr = self.info.samplerate
-                    raise AudioError(
-                        f"corrupt or truncated: decoding stopped at "
-                        f"{self.position / sr:.2f} s of {self.claimed / sr:.2f} s "
-                        f"({self._cause(reason)})"
-                    ) from None
-                raise AudioError(reason) from None
+                # The decoder says no position after the error (libsndfile's
+                # MP3 reader: 0): decoding again finds where it stops.
+                block = self._salvage(frames, dtype, reopen=self._reopener())
+                if not len(block):
+                    self._nothing_decoded(reason)
+                reached = self.position + len(block)
+            else:
+                block = self._salvage(frames, dtype)
             self.error = reason.removeprefix("cannot decode: ")
             self.stopped_at = reached
-            block = self._salvage(frames, dtype)
             self.at_end = True
+            if self.reopen is None and self.n_read == 0:
+                # Nothing is kept, nor was read before: said now, where it
+                # broke (a reader would say the file held no samples).
+                raise AudioError(self._truncation()) from None
         if len(block) < frames:
             self.at_end = True
         if block.dtype.kind == "f" and len(block):
@@ -273,6 +276,23 @@ class _CheckedFile:
         self.position += len(block)
         return block
 
+    def _nothing_decoded(self, reason: str) -> NoReturn:
+        """Raise the error of a stream of which nothing decodes."""
+        if self.claimed > self.position:  # said as any cut file is
+            sr = self.info.samplerate
+            raise AudioError(
+                f"corrupt or truncated: decoding stopped at "
+                f"{self.position / sr:.2f} s of {self.claimed / sr:.2f} s "
+                f"({self._cause(reason)})"
+            ) from None
+        raise AudioError(reason) from None
+
+    def _reopener(self) -> Callable[[], sf.SoundFile] | None:
+        """Return what opens the file afresh: :attr:`reopen`, or by its path."""
+        if self.reopen is None and self.path is not None:
+            return functools.partial(open_soundfile, self.path)
+        return self.reopen
+
     def _cause(self, reason: str) -> str:
         """Why nothing decoded, in words: libsndfile's, unless the FLAC says more."""
         if self.info.format == "FLAC" and self.path is not None:
@@ -287,24 +307,31 @@ class _CheckedFile:
         except (sf.SoundFileError, RuntimeError):
             return default
 
-    def _salvage(self, frames: int, dtype: str) -> np.ndarray:
+    def _salvage(
+        self,
+        frames: int,
+        dtype: str,
+        reopen: Callable[[], sf.SoundFile] | None = None,
+    ) -> np.ndarray:
         """Re-read, in ever smaller steps, what decodes before the error (``keep``).
 
         libsndfile's state after a decoding error is unreliable (even seeking
         fails), so the file is opened afresh. A step that fails is tried again
         from where the last good one ended, an eighth as long, down to single
         frames: what is kept reaches where the decoder stopped, the point the
-        failure's message names.
+        failure's message names. ``reopen``: instead of :attr:`reopen` (to
+        find where decoding stops when nothing is to be kept).
         """
         empty = np.empty((0, self.info.channels), dtype=dtype)
-        if self.reopen is None:
+        reopen = reopen or self.reopen
+        if reopen is None:
             return empty
         blocks = []
         got = 0
         step = SALVAGE_STEP
         while got < frames and step:
             try:
-                with self.reopen() as f:
+                with reopen() as f:
                     f.seek(self.position + got)
                     while got < frames:
                         want = min(step, frames - got)
@@ -506,7 +533,10 @@ def _open_decoder(
             if not _length_unknown(info):
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
-                        path, format=info.format, frames=info.frames
+                        path,
+                        format=info.format,
+                        frames=info.frames,
+                        samplerate=info.samplerate,
                     )
                 else:
                     claim = _claimed_frames(f)

@@ -750,8 +750,7 @@ class _Run:
             storage.tidy(manifest)
         report.warnings.extend(self.writer.notes)
         report.warnings.extend(refused_lines(manifest.outdir))
-        for path, why in manifest.outdir.failures:  # kept, and in the manifest
-            report.errors.append(f"cannot delete {os.fsdecode(path)}: {why}")
+        report.errors.extend(manifest.outdir.failures)  # kept, in the manifest
         report.elapsed = time.perf_counter() - self.started
         try:
             manifest.commit()

@@ -79,7 +79,9 @@ class Claim:
     stopped: str = ""
 
 
-def claim(path: str | os.PathLike[str], *, format: str, frames: int) -> Claim:
+def claim(
+    path: str | os.PathLike[str], *, format: str, frames: int, samplerate: int = 0
+) -> Claim:
     """Return what the container of ``path`` claims (see the module notes).
 
     Parameters
@@ -90,12 +92,17 @@ def claim(path: str | os.PathLike[str], *, format: str, frames: int) -> Claim:
         libsndfile's major format (``"OGG"``, ``"W64"``, ``"MP3"``...).
     frames : int
         libsndfile's frame count for it.
+    samplerate : int
+        libsndfile's sample rate for it (0: not known). An Opus stream counts
+        its length at 48 kHz whatever the rate it decodes to.
     """
     judge = _JUDGES.get(format)
     if judge is None:
         return Claim()
     try:
         with open(path, "rb") as f:
+            if judge is _ogg:
+                return _ogg(f, frames, samplerate)
             return judge(f, frames)
     except (OSError, ValueError, struct.error):
         return Claim()  # unreadable here: libsndfile's own checks still apply
@@ -107,8 +114,15 @@ _OGG_MAX_PAGE = 27 + 255 + 255 * 255
 _OGG_EOS = 0x04
 
 
-def _ogg(f: BinaryIO, frames: int) -> Claim:
-    """Judge an Ogg file by its last page (RFC 3533, section 6)."""
+def _ogg(f: BinaryIO, frames: int, samplerate: int = 0) -> Claim:
+    """Judge an Ogg file by its last page (RFC 3533, section 6).
+
+    A stream whose last page is whole and flagged end-of-stream is judged by
+    that page's granule position too, its length (Vorbis: in frames; Opus:
+    at 48 kHz, after its pre-skip): libsndfile takes the length from the
+    last page it reaches in order, so a file damaged inside decoded to that
+    page and looked whole.
+    """
     size = f.seek(0, os.SEEK_END)
     start = max(0, size - 2 * _OGG_MAX_PAGE)
     f.seek(start)
@@ -127,8 +141,37 @@ def _ogg(f: BinaryIO, frames: int) -> Claim:
             return Claim(cut="the Ogg stream ends in the middle of a page")
         if not header[5] & _OGG_EOS:
             return Claim(cut="the Ogg stream ends without its end-of-stream page")
+        granule, serial = struct.unpack_from("<qI", header, 6)
+        length = _ogg_length(f, serial, granule, samplerate)
+        if frames < length < _UNKNOWN_SIZE:
+            return Claim(frames=length, sized=True)
         return Claim()
     return Claim()  # no page in the tail: junk after the stream, not a cut
+
+
+def _ogg_length(f: BinaryIO, serial: int, granule: int, samplerate: int) -> int:
+    """Return the frames a last page's ``granule`` gives, at ``samplerate``.
+
+    For the Vorbis or Opus stream ``f`` starts, if that page is of it (its
+    ``serial`` number); 0 for another codec (FLAC: libsndfile's length comes
+    from its own header), or another stream (chained, or multiplexed).
+    """
+    f.seek(0)
+    head = f.read(27 + 255 + 19)
+    if (
+        head[:4] != b"OggS"
+        or len(head) < 27
+        or head[14:18] != serial.to_bytes(4, "little")
+    ):
+        return 0
+    packet = head[27 + head[26] :]
+    if packet[:7] == b"\x01vorbis":
+        return int(granule)
+    if packet[:8] == b"OpusHead" and len(packet) >= 12 and samplerate > 0:
+        (preskip,) = struct.unpack_from("<H", packet, 10)
+        # Rounded down: never more than libsndfile's count for a whole file.
+        return int((granule - preskip) * samplerate // 48000)
+    return 0
 
 
 # ------------------------------------------------------------ W64, RF64

@@ -824,9 +824,10 @@ class _Walk:
 
 
 def _real_below(real: str, name: str, path: str, fd: int) -> str:
-    """Return the real path of the folder ``name`` of the folder whose is ``real``.
+    """Return the real path of the subfolder ``name`` of the folder ``real``.
 
-    That folder joined with the name, unless the entry is a symbolic link
+    ``real`` is that folder's real path (``path`` the subfolder's path as
+    walked): joined with the name, unless the entry is a symbolic link
     (then resolved): one ``lstat``, not one per folder above it (as
     ``os.path.realpath`` does), so a deep tree costs no more per level.
     """

@@ -8,10 +8,11 @@ memory). When ffmpeg is missing the file fails with a message saying what to
 install. Nothing else goes through ffmpeg but two streams written to a pipe
 that libsndfile cannot read (a FLAC whose header gives no length, a CAF whose
 data size is -1): a file libsndfile rejects for another reason keeps
-libsndfile's clear error. ffmpeg runs with ``-xerror``,
-so a corrupt or cut stream is a failure, never silently partial audio; with
-``keep`` (``--truncated keep``) the audio decoded before the error is kept,
-and the stream says where and why decoding stopped.
+libsndfile's clear error. ffmpeg runs with ``-xerror`` (but for the CAF,
+whose short last packet its demuxer calls corrupt: any error it prints still
+fails the file), so a corrupt or cut stream is a failure, never silently
+partial audio; with ``keep`` (``--truncated keep``) the audio decoded before
+the error is kept, and the stream says where and why decoding stopped.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def probe(
     ]
     try:
         result = _run(command, timeout=timeout, stdout=subprocess.PIPE)
-    except _Failed as exc:  # it starts like MP4 or ADTS (or is FLAC): damaged
+    except _Failed as exc:  # MP4, ADTS, or a FLAC or CAF of a pipe: damaged
         raise Unreadable(
             f"corrupt or truncated: ffprobe cannot read it ({exc.detail})"
         ) from None
@@ -182,7 +183,7 @@ def decode(
                 timeout=timeout,
                 stdout=raw,
             )
-        except _Failed as exc:  # -xerror: it stopped at the first bad frame
+        except _Failed as exc:  # it stopped at the first bad frame (-xerror)
             written = os.fstat(raw.fileno()).st_size
             said = _stopped(stream, written, exc.detail)
             frame = 4 * stream.channels

@@ -212,7 +212,8 @@ class Entries(MutableMapping[str, Entry]):
         return None if entry is None else entry.get("source_abs")
 
     def __setitem__(self, key: str, value: Entry) -> None:
-        if key not in self or self[key] != value:  # a new key raises nothing
+        # (get() would raise and catch a KeyError for every new key)
+        if key not in self or self[key] != value:
             self.changed.add(key)
         self._held[key] = value
         self._flipped.discard(key)
@@ -719,11 +720,21 @@ class Manifest:
 
         If it cannot be opened (OUT holds a link or a folder in its place),
         :attr:`journal_error` says so and the run goes on without it.
+
+        A journal a killed run left may end in a torn line (a batch's lines
+        go in more than one write), dropped when read: it is cut off first,
+        so that this run's first line is not glued to it and dropped with it.
         """
         if self._journal is None and not self.journal_error:
             make_folders(self.out)
             try:
-                self._journal = os.fdopen(open_append(self.journal_path), "ab")
+                fd = open_append(self.journal_path)
+                try:
+                    _cut_torn_line(fd)
+                except OSError:
+                    os.close(fd)
+                    raise
+                self._journal = os.fdopen(fd, "ab")
             except OSError as exc:
                 self.journal_error = (
                     f"cannot write {self.journal_path}: {_reason(exc)}; if this "
@@ -1127,6 +1138,20 @@ class Manifest:
         if len(self.outdir.failures) == failed:
             self.entries.pop(key)
         return removed
+
+
+def _cut_torn_line(fd: int) -> None:
+    """Cut what follows the last newline of the file ``fd`` (a torn line) off it."""
+    size = end = os.fstat(fd).st_size
+    while end > 0:
+        start = max(0, end - (1 << 16))
+        newline = os.pread(fd, end - start, start).rfind(b"\n")
+        if newline >= 0:
+            end = start + newline + 1
+            break
+        end = start
+    if end < size:
+        os.ftruncate(fd, end)
 
 
 class _FolderOf:

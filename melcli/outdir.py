@@ -87,8 +87,9 @@ class OutDir:
         self._prefix = os.path.join(os.fspath(out), "")
         self._real: str | None = None
         self._folders: dict[str, str | None] = {}
-        #: Files :meth:`remove` could not delete, and why (for the run to say).
-        self.failures: list[tuple[Path, str]] = []
+        #: Files :meth:`remove` could not delete, said as
+        #: :func:`melcli.write.remove_files` says them (for the run to say).
+        self.failures: list[str] = []
         #: Files :meth:`removable` left alone, their folder leading out of OUT,
         #: and why (for the run, or the dry run, to say).
         self.refused: dict[str, str] = {}
@@ -176,17 +177,7 @@ class OutDir:
         which, deleting nothing. A file that cannot be deleted (a folder of
         OUT not writable) is noted in :attr:`failures`, and the rest go on.
         """
-        removed = []
-        for path in self.removable(names):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                self.failures.append((path, os_reason(exc)))
-                continue
-            removed.append(path)
-        return removed
+        return remove_files(self.removable(names), failures=self.failures)
 
     def removable(self, names: Iterable[object]) -> list[Path]:
         """Return the files :meth:`remove` would delete of ``names`` (``--dry-run``).
@@ -400,10 +391,11 @@ _READ_WHOLE = 1 << 24
 def open_append(path: Path) -> int:
     """Open the regular file ``path`` to append (created if missing); return the fd.
 
-    A symbolic link in its place is not followed, a FIFO is not waited on, and
-    a hard link is not written through: ``OSError`` instead.
+    Open to read too (what is there may be checked). A symbolic link in its
+    place is not followed, a FIFO is not waited on, and a hard link is not
+    written through: ``OSError`` instead.
     """
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
     fd = os.open(path, flags, 0o644)
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):

@@ -102,6 +102,11 @@ def invoke(*args: object) -> Result:
     return result
 
 
+def mel(src: Path, out: Path, *options: object) -> Result:
+    """Run ``melcli mel SRC -o OUT -j 1 OPTIONS`` in this process, as :func:`invoke`."""
+    return invoke("mel", src, "-o", out, "-j", "1", *options)
+
+
 def tone(
     freq: float = 440.0,
     *,

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner, Result
-from conftest import RUN_LIMIT, WriteAudio, noise, tone
+from conftest import RUN_LIMIT, WriteAudio, invoke, noise, tone
 
 import melcli
 from melcli.cli import cli
@@ -31,11 +31,6 @@ DATASET_FILES = (
 
 
 # ------------------------------------------------------------------ helpers
-def invoke(*args: object) -> Result:
-    """Run ``melcli ARGS`` in process; unexpected exceptions propagate."""
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
 def stderr_lines(result: Result) -> list[str]:
     return result.stderr.splitlines()
 

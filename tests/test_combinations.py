@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner, Result
-from conftest import WriteAudio, noise, speechlike, tone, whisper_features
+from conftest import WriteAudio, mel, noise, speechlike, tone, whisper_features
 
 import melcli
 from melcli import audio, clip, segment, stream
@@ -52,11 +52,6 @@ def src(write_audio: WriteAudio, tmp_path: Path) -> Path:
     for rel, y in FILES.items():
         write_audio(rel, y, sr=SR)
     return tmp_path / "audio"
-
-
-def mel(source: Path, out: Path, *options: object) -> Result:
-    args = ["mel", source, "-o", out, "-j", "1", *options]
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def ok(result: Result) -> Result:

@@ -9,19 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner, Result
-from conftest import WriteAudio, noise, tone
+from click.testing import CliRunner
+from conftest import WriteAudio, invoke, noise, tone, two_classes
 
 from melcli.cli import cli
 
-FRAMES = 1 + 22050 // 512  # a 1-s file at the default sr and hop_length
-
-
 pytestmark = pytest.mark.usefixtures("isolated")
 
-
-def invoke(*args: object) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+FRAMES = 1 + 22050 // 512  # a 1-s file at the default sr and hop_length
 
 
 @pytest.fixture
@@ -328,3 +323,50 @@ def test_environment_variables_are_named_after_the_long_options(
     else:  # the .wav clip is not taken when only flac is asked for
         assert result.stdout == ""
         assert result.stderr.splitlines()[-1] == "0 written, 1 skipped."
+
+
+# -----------------------------------------------------------------------------
+# An unknown config key spelled with underscores gets the same hint as one
+# spelled with dashes: both spellings are keys (``n_mels`` and ``n-mels``).
+
+
+@pytest.mark.parametrize(
+    ("key", "hint"),
+    [("n_mel", "n-mels"), ("n-mel", "n-mels"), ("hop_lenth", "hop-length")],
+)
+def test_an_unknown_key_with_underscores_suggests_the_closest(
+    tmp_path: Path, key: str, hint: str
+) -> None:
+    config = tmp_path / "melcli.toml"
+    config.write_text(f"{key} = 64\n")
+    result = CliRunner().invoke(
+        cli,
+        ["mel", str(tmp_path), "-o", str(tmp_path / "out"), "--config", str(config)],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '--config': unknown key {key!r} in {config} "
+        f"(did you mean {hint!r}?)"
+    )
+
+
+# -----------------------------------------------------------------------------
+# The command's own inputs, crafted: a config file nested deeper than tomllib goes.
+#
+# tomllib parses arrays and inline tables recursively: a ``pyproject.toml`` in
+# the current folder holding ``[[[...]]]`` 5000 deep ended every command in a
+# RecursionError traceback, before any option was read.
+
+
+@pytest.mark.parametrize(
+    "value", ["[" * 5000 + "]" * 5000, "{a = " * 5000 + "1" + "}" * 5000]
+)
+def test_a_config_nested_too_deep_is_a_usage_error(tmp_path: Path, value: str) -> None:
+    src = two_classes(tmp_path / "src")
+    Path("pyproject.toml").write_text(f"[tool.melcli]\nn_mels = {value}\n")
+
+    result = invoke("mel", src, "-o", tmp_path / "out")
+
+    assert result.exit_code == 2, result.stderr
+    assert "pyproject.toml: nested too deep to read" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -13,24 +13,19 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
-from conftest import WriteAudio, noise, tone
+import soundfile as sf
+from conftest import WriteAudio, invoke, noise, tone
 
 from melcli import waveform
-from melcli.cli import cli
 from melcli.errors import MelcliError
 from melcli.gallery import CELL_HEIGHT, CELL_WIDTH, WAVE_COLUMNS, build_gallery
 from melcli.report import display_path
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def invoke(*args: object) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def run(src: Path, out: Path, *options: str) -> None:
@@ -530,3 +525,42 @@ def test_no_gallery_is_made_while_a_run_writes_to_out(
     assert "another melcli run" in result.stderr
     assert not (out / "gallery").exists()
     assert build_gallery(out, jobs=1).inputs  # and once the run is done
+
+
+# -----------------------------------------------------------------------------
+# Names that are not valid UTF-8 reach the gallery: its links are the names' bytes.
+#
+# Linux names are bytes; Python holds one that is not UTF-8 with ``\udcXX``
+# escapes, which ``urllib.parse.quote`` cannot encode: ``melcli gallery`` ended
+# with a ``UnicodeEncodeError`` traceback for an OUT holding ``caf\xe9.wav``'s
+# array and PNG, in either storage format.
+
+
+NAMES = (b"caf\xe9.wav", b"\xff\xfe.wav", b"plain.wav")
+
+
+@pytest.mark.parametrize("options", [["--png"], ["--format", "webdataset"]])
+def test_gallery_links_names_that_are_not_utf8(
+    tmp_path: Path, options: list[str]
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for k, name in enumerate(NAMES):
+        path = os.path.join(os.fsencode(src), name)
+        sf.write(path, tone(300.0 + 100 * k, sr=8000, seconds=0.2), 8000, format="WAV")
+    out = tmp_path / "out"
+    assert invoke("mel", src, "-o", out, "-j", "1", *options).exit_code == 0
+
+    result = invoke("gallery", out)
+
+    assert result.exit_code == 0, result.stderr
+    cards = pages(out / "gallery")
+    assert len(cards) == len(NAMES)
+    gallery = os.fsencode(out / "gallery")
+    linked = set()
+    for card in cards:
+        for field in ("a", "f") if "--png" in options else ("a",):
+            target = os.path.join(gallery, unquote_to_bytes(card[field]))
+            assert os.path.isfile(target), (card["n"], card[field])
+        linked.add(os.path.basename(unquote_to_bytes(card["a"])))
+    assert linked == set(NAMES)

@@ -8,13 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
-from conftest import WriteAudio, noise, tone
+from conftest import WriteAudio, invoke, noise, tone
 from PIL import Image
 
 import melcli
 from melcli import MelParams
-from melcli.cli import cli
 from melcli.render import (
     IMAGE_RANGES,
     RenderParams,
@@ -26,10 +24,6 @@ from melcli.render import (
 )
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def invoke(*args: object) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def signal() -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner, Result
-from conftest import WriteAudio, noise, tone
+from conftest import WriteAudio, invoke, mel, noise, tone
 
 import melcli
 from melcli.cli import cli
@@ -65,15 +65,6 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 
 # ------------------------------------------------------------------ helpers
-def invoke(*args: object) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def mel(src: Path, out: Path, *options: object) -> Result:
-    """``melcli mel SRC -o OUT -j 1 OPTIONS`` in process."""
-    return invoke("mel", src, "-o", out, "-j", "1", *options)
-
-
 def summary(result: Result) -> str:
     return result.stderr.splitlines()[-1]
 

@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from conftest import WriteAudio, memory_grown_here
+from click.testing import Result
+from conftest import WriteAudio, mel, memory_grown_here
 
 from melcli import manifest_db
-from melcli.cli import cli
 from melcli.discover import Job
 from melcli.errors import MelcliError
 from melcli.manifest import Manifest, _pack, file_stamp, lean_facts
@@ -24,12 +23,6 @@ from melcli.params import MelParams
 pytestmark = pytest.mark.usefixtures("isolated")
 
 STORE = manifest_db.STORE_NAME
-
-
-def mel(src: Path, out: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli, ["mel", str(src), "-o", str(out), "-j", "1", *args], catch_exceptions=False
-    )
 
 
 def summary(result: Result) -> str:

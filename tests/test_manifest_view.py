@@ -8,21 +8,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from conftest import mel
 
 from melcli import manifest_db, manifest_view
-from melcli.cli import cli
 from melcli.manifest import Manifest
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
 VIEW = "manifest.jsonl"
-
-
-def mel(src: Path, out: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli, ["mel", str(src), "-o", str(out), "-j", "1", *args], catch_exceptions=False
-    )
 
 
 def summary(result: Result) -> str:

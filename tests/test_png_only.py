@@ -12,15 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import invoke, tone
+from conftest import mel, tone
 
 from melcli.manifest import MANIFEST_NAME
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def mel(src: Path, out: Path, *options: object) -> Any:
-    return invoke("mel", src, "-o", out, "-j", "1", *options)
 
 
 def entries(out: Path) -> dict[str, dict[str, Any]]:

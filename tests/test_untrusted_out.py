@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import Result
-from conftest import invoke, tone
+from conftest import invoke, mel, tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -39,10 +39,6 @@ INPUTS = ("dogs/a.wav", "dogs/b.wav", "cats/c.wav")
 
 
 # ------------------------------------------------------------------ helpers
-def mel(src: Path, out: Path, *options: object) -> Result:
-    return invoke("mel", src, "-o", out, "-j", "1", *options)
-
-
 def write_wav(path: Path, seconds: float = 0.2, freq: float = 440.0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, tone(freq, sr=8000, seconds=seconds), 8000)

@@ -24,12 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from conftest import (
     RUN_LIMIT,
     STOP_LIMIT,
     WriteAudio,
     interrupted_by_sigterm,
+    mel,
     noise,
     tone,
 )
@@ -70,11 +71,6 @@ def audio(write_audio: WriteAudio, tmp_path: Path) -> Path:
     for rel, y in FILES.items():
         write_audio(rel, y)
     return tmp_path / "audio"
-
-
-def mel(src: Path, out: Path, *options: object) -> Result:
-    args = ["mel", src, "-o", out, "-j", "1", *options]
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def shards(out: Path) -> list[str]:

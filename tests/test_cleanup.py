@@ -1,6 +1,4 @@
-"""A file melcli cannot delete while cleaning up (a folder of OUT made
-read-only) is one line naming it; the batch goes on, and a file's own failure
-keeps its own reason."""
+"""A file melcli cannot delete while cleaning up is one line naming it."""
 
 from __future__ import annotations
 
@@ -15,6 +13,12 @@ from click.testing import CliRunner
 
 from melcli import segment
 from melcli.cli import cli
+
+# -----------------------------------------------------------------------------
+# A file melcli cannot delete while cleaning up (a folder of OUT made
+# read-only) is one line naming it; the batch goes on, and a file's own failure
+# keeps its own reason.
+
 
 real_unlink = pathlib.Path.unlink
 

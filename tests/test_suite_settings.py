@@ -1,8 +1,11 @@
-"""No unit test measures speed: a busy machine must not fail one (TEAM.md)."""
+"""The test suite's own settings."""
 
 from __future__ import annotations
 
 import hypothesis
+
+# -----------------------------------------------------------------------------
+# No unit test measures speed: a busy machine must not fail one (TEAM.md).
 
 
 def test_property_tests_have_no_deadline() -> None:

@@ -1,15 +1,5 @@
-"""The command as the redteam3 trial ran it.
-
-- a short file with the defaults warns ``n_fft=2048 is too large...`` (as
-  librosa does): one line per file, so 100 000 lines for a dataset of short
-  clips. Now a kind of warning (its words, whatever the numbers) is shown for
-  three files and the rest are counted in one line; ``-v`` shows each, and
-  the report and the manifest keep every file's warnings;
-- ``--clip-duration 1e12`` (or ``--segment 1e12``) failed every file with
-  ``MemoryError: Unable to allocate 78.3 PiB``; now a usage error (with
-  ``--sr native``, each file fails saying so before anything is allocated);
-- ``melcli gallery`` on a full disk ended in a traceback (``OSError: [Errno
-  28]`` from a picture being saved); now one line and exit status 1.
+"""What the command says: warnings shown for a few files then counted, usage
+errors for absurd values, one line for a full disk.
 """
 
 from __future__ import annotations
@@ -25,6 +15,22 @@ import soundfile as sf
 from conftest import invoke, tone
 
 pytestmark = pytest.mark.usefixtures("isolated")
+
+
+# -----------------------------------------------------------------------------
+# The command as the redteam3 trial ran it.
+#
+# - a short file with the defaults warns ``n_fft=2048 is too large...`` (as
+#   librosa does): one line per file, so 100 000 lines for a dataset of short
+#   clips. Now a kind of warning (its words, whatever the numbers) is shown for
+#   three files and the rest are counted in one line; ``-v`` shows each, and
+#   the report and the manifest keep every file's warnings;
+# - ``--clip-duration 1e12`` (or ``--segment 1e12``) failed every file with
+#   ``MemoryError: Unable to allocate 78.3 PiB``; now a usage error (with
+#   ``--sr native``, each file fails saying so before anything is allocated);
+# - ``melcli gallery`` on a full disk ended in a traceback (``OSError: [Errno
+#   28]`` from a picture being saved); now one line and exit status 1.
+
 
 NFFT = "n_fft=2048 is too large for input signal of length="
 
