@@ -1356,8 +1356,12 @@ def task_scope() -> Iterator[None]:
     Wrap the body of the function a pool runs with this.
     """
     global _IN_TASK
-    _IN_TASK = True
     try:
+        _IN_TASK = True
+        if _STOP_AFTER_SEND:
+            # SIGTERM came between two tasks, while the outcomes before this
+            # one waited to be sent: leave before starting it, not after.
+            raise SystemExit(128 + signal.SIGTERM)
         yield
     except SystemExit:
         if _IN_WORKER:

@@ -433,6 +433,42 @@ def test_a_worker_stopped_after_its_output_is_in_place_sends_its_result(
     assert target.read_bytes() == b"done"
 
 
+def _stopped_between_tasks(conn: object, marker: str) -> None:
+    """A worker that SIGTERM reached after one task, before the next began."""
+    from pathlib import Path
+
+    from melcli import runners
+
+    runners._IN_WORKER = True
+    runners._RESULTS = conn
+    runners._UNSENT.append((True, "the task before", 0.0))  # finished, unsent
+    runners._STOP_AFTER_SEND = True  # what _exit_on_sigterm sets there
+    with runners.task_scope():
+        Path(marker).write_text("the next task ran")
+
+
+def test_a_worker_stopped_between_two_tasks_leaves_before_the_next(
+    tmp_path: Path,
+) -> None:
+    # A SIGTERM between two items of one message only sets a flag (the worker
+    # may be in multiprocessing's code): the next task must not run whole
+    # (a long file would hold the stop for the grace period, then lose both
+    # to SIGKILL); the outcome waiting is sent, and the worker leaves.
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    parent_end, child_end = ctx.Pipe()
+    marker = tmp_path / "marker"
+    proc = ctx.Process(target=_stopped_between_tasks, args=(child_end, str(marker)))
+    proc.start()
+    child_end.close()
+    assert parent_end.poll(120), "the worker sent nothing"
+    assert parent_end.recv() == [(True, "the task before", 0.0)]
+    proc.join(120)
+    assert proc.exitcode == 128 + signal.SIGTERM
+    assert not marker.exists()
+
+
 def test_a_serial_run_imports_its_preload_with_ctrl_c_held(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
