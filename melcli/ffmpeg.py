@@ -97,7 +97,7 @@ def probe(
         "stream=codec_name,sample_rate,channels,duration:format=format_name",
         "-of",
         "json",
-        os.fsdecode(path),
+        _input(path),
     ]
     try:
         result = _run(command, timeout=timeout, stdout=subprocess.PIPE)
@@ -167,7 +167,7 @@ def decode(
                     "error",
                     *(["-xerror"] if strict else []),
                     "-i",
-                    os.fsdecode(path),
+                    _input(path),
                     "-map",
                     "0:a:0",
                     "-ac",
@@ -203,6 +203,16 @@ def decode(
             channels=stream.channels,
         ) as f:
             yield f, stream
+
+
+def _input(path: str | os.PathLike[str]) -> str:
+    """Name ``path`` to ffmpeg as a file, whatever its name looks like.
+
+    ffmpeg reads ``pipe:0.m4a`` as standard input, ``concat:a.m4a`` or
+    ``12:30.m4a`` as protocols, and ffprobe ``-take.m4a`` as an option: its
+    ``file:`` protocol takes the rest of the argument as the path, as it is.
+    """
+    return "file:" + os.fsdecode(path)
 
 
 def _tool(name: str, what: str) -> str:
