@@ -552,18 +552,26 @@ def _open_decoder(
         # from the bitrate, and a FLAC of unknown length says nothing (a cut
         # stream fails in ffmpeg, -xerror, unless cut between two frames).
         claimed = stream.frames if stream.format == "MP4" else 0
-        yield f, info, Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
+        claim = Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
+        if what == OGG_FLAC:  # ffmpeg reads a cut one to where it stops
+            claim = dataclasses.replace(
+                containers.ogg_flac_claim(path, frames=info.frames),
+                stopped=stream.stopped,
+            )
+        yield f, info, claim
 
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
 UNKNOWN_LENGTH_CAF = "CAF of unknown length (its data size is -1)"
+#: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
+OGG_FLAC = "FLAC in Ogg"
 
 
 def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
     """Return what ``path`` is, if libsndfile cannot open it and ffmpeg can.
 
-    MP4/AAC content, or a CAF of unknown length; None for anything else
-    (libsndfile's own error stands).
+    MP4/AAC content, a CAF of unknown length, or FLAC in Ogg; None for
+    anything else (libsndfile's own error stands).
     """
     from . import ffmpeg
 
@@ -571,6 +579,8 @@ def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
         return ffmpeg.MP4_OR_AAC
     if containers.caf_size_unknown(path):
         return UNKNOWN_LENGTH_CAF
+    if containers.ogg_flac_header(path) is not None:
+        return OGG_FLAC
     return None
 
 

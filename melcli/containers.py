@@ -604,6 +604,50 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     )
 
 
+def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
+    """Read the STREAMINFO of FLAC in Ogg (``.oga``), None if ``path`` is not that.
+
+    libsndfile 1.2 cannot open Ogg FLAC at all ("unknown error in flac
+    decoder"): melcli decodes it through ffmpeg, which reads a cut stream to
+    where it stops without a word, so the length STREAMINFO announces (0:
+    not said) is the claim. The first packet is byte 0x7F and ``FLAC``, two version
+    bytes, a header count and ``fLaC`` (FLAC 1.1.1 and later), or ``fLaC``
+    itself (the mapping of FLAC 1.1.0); STREAMINFO's block follows.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(27 + 255 + 64)
+    except OSError:
+        return None
+    if head[:4] != b"OggS" or len(head) < 27:
+        return None
+    packet = head[27 + head[26] :]
+    if packet[:5] == b"\x7fFLAC" and packet[9:13] == b"fLaC":
+        info = packet[17:51]
+    elif packet[:4] == b"fLaC":
+        info = packet[8:42]
+    else:
+        return None
+    if len(info) < 18:
+        return FlacHeader(samplerate=0, frames=0, cut_in_metadata=True)
+    bits = int.from_bytes(info[10:18], "big")
+    return FlacHeader(
+        samplerate=bits >> 44, frames=bits & ((1 << 36) - 1), cut_in_metadata=False
+    )
+
+
+def ogg_flac_claim(path: str | os.PathLike[str], *, frames: int) -> Claim:
+    """Return what an Ogg FLAC stream of which ``frames`` decoded claims.
+
+    STREAMINFO's length (when it gives one), and whether the Ogg stream was
+    cut (its last page incomplete, or not flagged end-of-stream).
+    """
+    header = ogg_flac_header(path)
+    cut = claim(path, format="OGG", frames=frames).cut
+    announced = header.frames if header is not None else 0
+    return Claim(frames=max(announced, frames), cut=cut, sized=announced > 0)
+
+
 def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a CAF whose data chunk's size is -1 ("to the end").
 

@@ -5,14 +5,15 @@ libsndfile does not decode AAC. A file whose *content* is MP4 or ADTS AAC
 into an anonymous temporary file of 32-bit float samples that the rest of the
 pipeline reads like any other file (so long files still stream in bounded
 memory). When ffmpeg is missing the file fails with a message saying what to
-install. Nothing else goes through ffmpeg but two streams written to a pipe
-that libsndfile cannot read (a FLAC whose header gives no length, a CAF whose
-data size is -1): a file libsndfile rejects for another reason keeps
-libsndfile's clear error. ffmpeg runs with ``-xerror`` (but for the CAF,
-whose short last packet its demuxer calls corrupt: any error it prints still
-fails the file), so a corrupt or cut stream is a failure, never silently
-partial audio; with ``keep`` (``--truncated keep``) the audio decoded before
-the error is kept, and the stream says where and why decoding stopped.
+install. Nothing else goes through ffmpeg but what libsndfile cannot read:
+two streams written to a pipe (a FLAC whose header gives no length, a CAF
+whose data size is -1) and FLAC in Ogg; a file libsndfile rejects for
+another reason keeps libsndfile's clear error. ffmpeg runs with ``-xerror``
+(but for the CAF, whose short last packet its demuxer calls corrupt: any
+error it prints still fails the file), so a corrupt or cut stream is a
+failure, never silently partial audio; with ``keep`` (``--truncated keep``)
+the audio decoded before the error is kept, and the stream says where and
+why decoding stopped.
 """
 
 from __future__ import annotations
