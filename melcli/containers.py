@@ -104,7 +104,7 @@ def claim(
             if judge is _ogg:
                 return _ogg(f, frames, samplerate)
             return judge(f, frames)
-    except (OSError, ValueError, struct.error):
+    except (OSError, ValueError, IndexError, struct.error):
         return Claim()  # unreadable here: libsndfile's own checks still apply
 
 
@@ -312,12 +312,18 @@ def _frame(b: bytes) -> _Frame | None:
 
 
 def _skip_id3v2(data: mmap.mmap) -> int:
-    """Return where the audio starts, after any ID3v2 tags."""
+    """Return where the audio starts, after any ID3v2 tags.
+
+    A tag's header holds its flags (a footer follows the tag when bit 4 is
+    set) and its size. Past the end of the file when the last tag runs past
+    it (a cut file, or a size that is not "synchsafe", which libmpg123
+    forgives).
+    """
     pos = 0
     while data[pos : pos + 3] == b"ID3" and len(data) >= pos + 10:
-        s = data[pos + 6 : pos + 10]
+        flags, s = data[pos + 5], data[pos + 6 : pos + 10]
         pos += 10 + (s[0] << 21 | s[1] << 14 | s[2] << 7 | s[3])
-        pos += 10 if data[pos - 5] & 0x10 else 0  # footer present
+        pos += 10 if flags & 0x10 else 0  # footer present
     return pos
 
 
