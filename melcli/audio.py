@@ -464,7 +464,11 @@ FLAC_CUT_IN_METADATA = "the file ends inside its metadata, before any audio fram
 
 
 def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -> str:
-    """Say why libsndfile cannot open ``path``; for a cut FLAC, as a cut file.
+    """Say why libsndfile cannot open ``path``; for a cut file, as a cut file.
+
+    An Ogg stream or an MP3 cut before its first audio (see
+    :func:`containers.cut_before_audio`) is said as any cut file is,
+    ``truncated: decoded 0.00 s, then the file ends inside its ID3v2 tag``.
 
     A FLAC cut short before its first frames decode fails in libsndfile's
     open with ``unknown error in flac decoder`` (or a seek failure): its
@@ -474,7 +478,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     reason = _describe_soundfile_error(exc)
     flac = containers.flac_header(path)
     if flac is None:
-        return reason
+        cut = containers.cut_before_audio(path)
+        return f"truncated: decoded 0.00 s, then {cut}" if cut else reason
     if not flac.frames or not flac.samplerate:  # its length is not known
         if flac.cut_in_metadata:
             return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"

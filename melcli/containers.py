@@ -366,6 +366,9 @@ def _xing(data: mmap.mmap, pos: int, frame: _Frame) -> tuple[int, int] | None:
     return count, trim
 
 
+_LAST_CUT = "the last MPEG frame is cut off"
+
+
 def _mp3(f: BinaryIO, frames: int) -> Claim:
     """Walk an MPEG audio stream frame by frame (see the module notes)."""
     fileno = f.fileno()
@@ -382,14 +385,14 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
         while frame is not None:
             after = pos + frame.length
             if after > end:
-                cut = "the last MPEG frame is cut off"
+                cut = _LAST_CUT
                 break
             n += 1
             pos = after
             frame = _frame(data[pos : pos + 4])
             if frame is None or frame.stream != first.stream:
                 if _partial_header(data[pos : pos + 4], first.stream):
-                    cut = "the last MPEG frame is cut off"
+                    cut = _LAST_CUT
                     break
                 pos, frame = _sync(data, pos, first.stream)  # junk, then more?
     # A decoder gives every whole frame (a Xing/Info frame carries no audio),
@@ -652,6 +655,54 @@ def ogg_flac_claim(path: str | os.PathLike[str], *, frames: int) -> Claim:
     cut = claim(path, format="OGG", frames=frames).cut
     announced = header.frames if header is not None else 0
     return Claim(frames=max(announced, frames), cut=cut, sized=announced > 0)
+
+
+def cut_before_audio(path: str | os.PathLike[str]) -> str:
+    """Say how ``path`` was cut before its first audio, if its bytes tell.
+
+    For a file libsndfile cannot open, which calls a cut Ogg stream
+    "malformed" and an MP3 cut inside its ID3v2 tag (cover art can take
+    megabytes) "not a regular file". Ogg: its last page incomplete, or not
+    flagged end-of-stream; MP3: its ID3v2 tags or its first frame running
+    past the end of the file. "" when not known to be cut.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+            if head == b"OggS":
+                return _ogg(f, 0).cut
+            if head[:3] == b"ID3" or _frame(head) is not None:
+                return _mp3_cut_before_audio(f)
+    except (OSError, ValueError, struct.error):
+        pass
+    return ""
+
+
+def _mp3_cut_before_audio(f: BinaryIO) -> str:
+    """Say whether an MPEG audio file ends inside its ID3v2 tags or a frame."""
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        size = len(data)
+        pos = _skip_id3v2(data)
+        if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
+            return "the file ends inside its ID3v2 tag"
+        first = _frame(data[pos : pos + 4])
+        if first is None:
+            return ""
+        whole = 0
+        for _ in range(_MAX_BLOCKS):  # libsndfile opens a stream of a few frames
+            frame = _frame(data[pos : pos + 4])
+            if frame is None or frame.stream != first.stream:
+                if _partial_header(data[pos : pos + 4], first.stream):
+                    break
+                f.seek(0)
+                return _mp3(f, 0).cut  # more after the frames: the full walk says
+            pos += frame.length
+            if pos > size:
+                break
+            whole += 1
+        else:
+            return ""
+    return _LAST_CUT if whole else "the file ends inside its first MPEG frame"
 
 
 def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
