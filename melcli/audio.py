@@ -638,10 +638,14 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
     frames = int(f.frames)
     log = str(f.extra_info)
     match = _DATA_CHUNK.search(log)
-    if match and frames > 0:
+    if match:
         claimed, held = match.group(1, 2) if match.group(1) else match.group(3, 4)
         claimed_bytes, held_bytes = int(claimed), int(held)
-        if held_bytes > 0 and held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
+        if frames <= 0 or held_bytes <= 0:
+            # Cut before its first whole frame or block: what libsndfile
+            # decodes then is nothing, or noise (GSM 6.10: a block of it).
+            containers.check_data_held(held_bytes, claimed_bytes, UNKNOWN_DATA_SIZE)
+        elif held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
             # Rounded up: any byte missing is a frame missing (one cut inside
             # its last frame rounded back to the frames held, and looked whole).
             return Claim(frames=-(-frames * claimed_bytes // held_bytes), sized=True)

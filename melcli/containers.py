@@ -49,6 +49,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from .errors import AudioError
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -179,10 +181,34 @@ def _ogg_length(f: BinaryIO, serial: int, granule: int, samplerate: int) -> int:
 _UNKNOWN_SIZE = 1 << 62
 
 
+def check_data_held(held: int, claimed: int, unknown: int) -> None:
+    """Fail a file that holds no whole frame of the audio data it claims.
+
+    ``held`` of the ``claimed`` bytes of its data chunk are in the file;
+    from ``unknown`` bytes up, a size is a placeholder, not a claim.
+
+    Raises
+    ------
+    AudioError
+        ``truncated: decoded 0.00 s, then the file ends 0 bytes into its
+        audio data chunk of 1625 bytes``.
+    """
+    if 0 <= held < claimed < unknown:
+        raise AudioError(f"truncated: decoded 0.00 s, then {data_cut(held, claimed)}")
+
+
+def data_cut(held: int, claimed: int) -> str:
+    """Say where a file ends in its data chunk: ``held`` of ``claimed`` bytes."""
+    return f"the file ends {held} bytes into its audio data chunk of {claimed} bytes"
+
+
 def _data_claim(frames: int, data_offset: int, claimed_bytes: int, size: int) -> Claim:
     """Scale libsndfile's ``frames`` (the bytes present) to the bytes claimed."""
     held = size - data_offset
-    if frames <= 0 or held <= 0 or not held < claimed_bytes < _UNKNOWN_SIZE:
+    if frames <= 0 or held <= 0:
+        check_data_held(held, claimed_bytes, _UNKNOWN_SIZE)
+        return Claim()
+    if not held < claimed_bytes < _UNKNOWN_SIZE:
         return Claim()
     # Rounded up: any byte missing is a frame missing.
     return Claim(frames=-(-frames * claimed_bytes // held), sized=True)
@@ -232,15 +258,15 @@ def _caf(f: BinaryIO, frames: int) -> Claim:
     looked whole. The ``pakt`` chunk gives the frames of all the packets.
     """
     size = os.fstat(f.fileno()).st_size
-    valid, data = 0, Claim()
+    valid, data = 0, None
     for offset, chunk, chunk_size in _caf_chunks(f):
         if chunk[:4] == b"pakt" and len(chunk) >= 28:
             (valid,) = struct.unpack_from(">q", chunk, 20)  # after the packets
         elif chunk[:4] == b"data" and chunk_size >= 4:  # -1: to the end
-            data = _data_claim(frames, offset + 16, chunk_size - 4, size)
+            data = (offset + 16, chunk_size - 4)
     if frames < valid < _UNKNOWN_SIZE:
         return Claim(frames=valid, sized=True)
-    return data
+    return Claim() if data is None else _data_claim(frames, *data, size)
 
 
 def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
