@@ -690,18 +690,80 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     "malformed" and an MP3 cut inside its ID3v2 tag (cover art can take
     megabytes) "not a regular file". Ogg: its last page incomplete, or not
     flagged end-of-stream; MP3: its ID3v2 tags or its first frame running
-    past the end of the file. "" when not known to be cut.
+    past the end of the file; CAF (libsndfile calls every cut one
+    "malformed"), WAV and AIFF: a chunk running past the end of the file
+    before the audio data is whole. "" when not known to be cut.
     """
     try:
         with open(path, "rb") as f:
-            head = f.read(4)
-            if head == b"OggS":
+            head = f.read(12)
+            if head[:4] == b"OggS":
                 return _ogg(f, 0).cut
-            if head[:3] == b"ID3" or _frame(head) is not None:
+            if head[:4] == b"caff":
+                f.seek(0)
+                return _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4)
+            if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+                chunks = _iff_chunks(f, "<", b"data")
+                return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+                chunks = _iff_chunks(f, ">", b"SSND")
+                return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            if head[:3] == b"ID3" or _frame(head[:4]) is not None:
                 return _mp3_cut_before_audio(f)
-    except (OSError, ValueError, struct.error):
+    except (OSError, ValueError, IndexError, struct.error):
         pass
     return ""
+
+
+def _iff_chunks(
+    f: BinaryIO, order: str, data: bytes
+) -> Iterator[tuple[int, bytes, int]]:
+    """Yield a RIFF or AIFF file's chunks as :func:`_caf_chunks` does a CAF's.
+
+    The audio data chunk (``data``, ``SSND``) is yielded as ``b"data"``;
+    chunks are padded to an even length.
+    """
+    offset = 12
+    for _ in range(_MAX_BLOCKS):
+        f.seek(offset)
+        chunk = f.read(8)
+        if len(chunk) < 8:
+            return
+        (chunk_size,) = struct.unpack_from(order + "I", chunk, 4)
+        yield offset, b"data" if chunk[:4] == data else chunk, chunk_size
+        offset += 8 + chunk_size + (chunk_size & 1)
+
+
+def _chunks_cut(
+    chunks: Iterator[tuple[int, bytes, int]],
+    f: BinaryIO,
+    *,
+    start: int,
+    header: int,
+    skip: int,
+) -> str:
+    """Say where a chunked file ends before its audio data is whole, or "".
+
+    ``chunks`` yields each chunk's offset, first bytes and size, from
+    ``start``; a chunk's own header is ``header`` bytes, and the data chunk's
+    size counts ``skip`` bytes that are not audio (CAF's edit count).
+    """
+    size = os.fstat(f.fileno()).st_size
+    end = start
+    for offset, chunk, chunk_size in chunks:
+        if chunk_size < 0:  # CAF's -1: the data runs to the end of the file
+            return ""
+        end = offset + header + chunk_size
+        if chunk[:4] == b"data":
+            held = size - (offset + header + skip)
+            claimed = chunk_size - skip
+            return data_cut(max(held, 0), claimed) if held < claimed else ""
+        if end > size:
+            name = chunk[:4].decode("latin-1")
+            return f"the file ends inside its {name!r} chunk, before its audio data"
+    if end < size:  # less than a chunk header left
+        return "the file ends inside a chunk header, before its audio data"
+    return "the file ends before its audio data chunk"
 
 
 def _mp3_cut_before_audio(f: BinaryIO) -> str:
