@@ -61,14 +61,25 @@ class Stream:
 
 
 def is_mp4_or_aac(path: str | os.PathLike[str]) -> bool:
-    """Return whether ``path`` starts like an MP4 container or an ADTS AAC stream."""
+    """Return whether ``path`` starts like an MP4 container or an ADTS AAC stream.
+
+    An ADTS stream may follow ID3v2 tags (``ffmpeg -write_id3v2 1``, the
+    audio segments of HTTP live streams, recordings of internet radio).
+    """
     try:
         with open(path, "rb") as f:
             head = f.read(12)
+            if head[4:8] == b"ftyp":
+                return True
+            for _ in range(16):  # tags one after another: a few at most
+                if head[:3] != b"ID3" or len(head) < 10:
+                    break
+                size = head[6] << 21 | head[7] << 14 | head[8] << 7 | head[9]
+                f.seek(size + (10 if head[5] & 0x10 else 0), os.SEEK_CUR)
+                f.seek(-2, os.SEEK_CUR)  # 12 bytes were read, the header is 10
+                head = f.read(12)
     except OSError:
         return False
-    if head[4:8] == b"ftyp":
-        return True
     # ADTS: 12-bit sync word, then layer 00 (MPEG audio layer bits are non-zero).
     return len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xF6) == 0xF0
 
