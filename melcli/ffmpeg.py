@@ -196,6 +196,13 @@ def decode(
                 stdout=raw,
             )
         except _Failed as exc:  # it stopped at the first bad frame (-xerror)
+            room = _NO_ROOM.search(exc.detail)
+            if room:  # the input is not at fault: nothing of it is kept
+                raise AudioError(
+                    f"cannot write the decoded audio to a temporary file in "
+                    f"{tempfile.gettempdir()}: {room.group(0).lower()} (ffmpeg "
+                    f"decodes into it; free some space there, or set TMPDIR)"
+                ) from None
             written = os.fstat(raw.fileno()).st_size
             said = _stopped(stream, written, exc.detail)
             frame = 4 * stream.channels
@@ -225,6 +232,13 @@ def _input(path: str | os.PathLike[str]) -> str:
     ``file:`` protocol takes the rest of the argument as the path, as it is.
     """
     return "file:" + os.fsdecode(path)
+
+
+#: ffmpeg's words when it cannot write the decoded samples (ENOSPC, EDQUOT,
+#: EFBIG): the temporary file's folder is full, not the input damaged.
+_NO_ROOM = re.compile(
+    r"No space left on device|Disk quota exceeded|File too large", re.IGNORECASE
+)
 
 
 def _tool(name: str, what: str) -> str:
