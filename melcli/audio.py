@@ -545,6 +545,10 @@ def _open_decoder(
                     )
                 else:
                     claim = _claimed_frames(f)
+                    if info.subtype.startswith("MPEG_LAYER") and not claim.sized:
+                        # MP3 in a WAV: libsndfile's count is an estimate from
+                        # the data's size, as for a bare MP3; its frames say.
+                        claim = containers.claim(path, format="MP3", frames=info.frames)
                 yield f, info, claim
                 return
         what = UNKNOWN_LENGTH_FLAC
