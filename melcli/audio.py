@@ -579,13 +579,15 @@ OGG_FLAC = "FLAC in Ogg"
 def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
     """Return what ``path`` is, if libsndfile cannot open it and ffmpeg can.
 
-    MP4/AAC content, a CAF of unknown length, or FLAC in Ogg; None for
-    anything else (libsndfile's own error stands).
+    MP4/AAC content, WebM or Matroska, a CAF of unknown length, or FLAC in
+    Ogg; None for anything else (libsndfile's own error stands).
     """
     from . import ffmpeg
 
     if ffmpeg.is_mp4_or_aac(path):
         return ffmpeg.MP4_OR_AAC
+    if ffmpeg.is_matroska(path):
+        return ffmpeg.MATROSKA
     if containers.caf_size_unknown(path):
         return UNKNOWN_LENGTH_CAF
     if containers.ogg_flac_header(path) is not None:

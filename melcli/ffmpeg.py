@@ -5,15 +5,15 @@ libsndfile does not decode AAC. A file whose *content* is MP4 or ADTS AAC
 into an anonymous temporary file of 32-bit float samples that the rest of the
 pipeline reads like any other file (so long files still stream in bounded
 memory). When ffmpeg is missing the file fails with a message saying what to
-install. Nothing else goes through ffmpeg but what libsndfile cannot read:
-two streams written to a pipe (a FLAC whose header gives no length, a CAF
-whose data size is -1) and FLAC in Ogg; a file libsndfile rejects for
-another reason keeps libsndfile's clear error. ffmpeg runs with ``-xerror``
-(but for the CAF, whose short last packet its demuxer calls corrupt: any
-error it prints still fails the file), so a corrupt or cut stream is a
-failure, never silently partial audio; with ``keep`` (``--truncated keep``)
-the audio decoded before the error is kept, and the stream says where and
-why decoding stopped.
+install. WebM and Matroska audio goes the same way. Nothing else goes through
+ffmpeg but what libsndfile cannot read: two streams written to a pipe (a FLAC
+whose header gives no length, a CAF whose data size is -1) and FLAC in Ogg;
+a file libsndfile rejects for another reason keeps libsndfile's clear error.
+ffmpeg runs with ``-xerror`` (but for the CAF, whose short last packet its
+demuxer calls corrupt: any error it prints still fails the file), so a
+corrupt or cut stream is a failure, never silently partial audio; with
+``keep`` (``--truncated keep``) the audio decoded before the error is kept,
+and the stream says where and why decoding stopped.
 """
 
 from __future__ import annotations
@@ -58,6 +58,27 @@ class Stream:
     #: Where and why ffmpeg stopped, when what decoded before an error was
     #: kept (``decode(keep=True)``); "" when it decoded to the end.
     stopped: str = ""
+
+
+def _container_name(format_name: str) -> str:
+    """Return ffprobe's first name for a container, as melcli says formats.
+
+    ``"matroska,webm"`` is ``"MATROSKA"``; no name at all is bare ``"AAC"``.
+    """
+    return format_name.split(",")[0].upper() or "AAC"
+
+
+#: What needs ffmpeg, for WebM and Matroska audio (``.webm``, ``.mka``).
+MATROSKA = "WebM/Matroska audio"
+
+
+def is_matroska(path: str | os.PathLike[str]) -> bool:
+    """Return whether ``path`` starts like a WebM or Matroska file (EBML)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x1a\x45\xdf\xa3"
+    except OSError:
+        return False
 
 
 def is_mp4_or_aac(path: str | os.PathLike[str]) -> bool:
@@ -106,7 +127,7 @@ def probe(
         "-select_streams",
         "a:0",
         "-show_entries",
-        "stream=codec_name,sample_rate,channels,duration:format=format_name",
+        "stream=codec_name,sample_rate,channels,duration:format=format_name,duration",
         "-of",
         "json",
         _input(path),
@@ -124,13 +145,15 @@ def probe(
         channels = int(stream["channels"])
     except (ValueError, KeyError, IndexError, TypeError):
         raise AudioError("not an audio file (ffprobe found no audio stream)") from None
+    container = str(data.get("format", {}).get("format_name", ""))
+    # Matroska gives its duration for the file, not for the stream.
+    duration = stream.get("duration", data.get("format", {}).get("duration", 0))
     try:
-        frames = round(float(stream.get("duration", 0)) * samplerate)
+        frames = round(float(duration) * samplerate)
     except (TypeError, ValueError):
         frames = 0
-    container = str(data.get("format", {}).get("format_name", ""))
     return Stream(
-        format="MP4" if "mp4" in container else container.upper() or "AAC",
+        format="MP4" if "mp4" in container else _container_name(container),
         codec=str(stream.get("codec_name", "")).upper(),
         samplerate=samplerate,
         channels=channels,
