@@ -95,6 +95,9 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     try:
         with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
+            blocks = _gsm_blocks(f, str(f.extra_info))
+            if blocks is not None and blocks[0] < info.frames:
+                info = dataclasses.replace(info, frames=blocks[0])
         if _length_unknown(info):  # counted as decoded (ffprobe does not know)
             from . import ffmpeg
 
@@ -173,6 +176,8 @@ class _CheckedFile:
         self.claim = claim
         #: Frames the header says the file holds (may differ from ``info.frames``).
         self.claimed = info.frames if claim.frames is None else claim.frames
+        #: Frames read at most: what the decoder gives after them is not audio.
+        self.limit = claim.limit
         self.position = f.tell() if f.seekable() else 0
         self.at_end = False
         self.error = ""
@@ -230,6 +235,10 @@ class _CheckedFile:
         return out[:n]
 
     def _read_block(self, frames: int, dtype: str) -> np.ndarray:
+        if self.limit is not None and self.position + frames >= self.limit:
+            frames = self.limit - self.position
+            if frames <= 0:
+                self.at_end = True
         if self.at_end:
             return np.empty((0, self.info.channels), dtype=dtype)
         try:
@@ -549,6 +558,8 @@ def _open_decoder(
                         # MP3 in a WAV: libsndfile's count is an estimate from
                         # the data's size, as for a bare MP3; its frames say.
                         claim = containers.claim(path, format="MP3", frames=info.frames)
+                    if claim.limit is not None:  # noise after the audio
+                        info = dataclasses.replace(info, frames=claim.limit)
                 yield f, info, claim
                 return
         what = UNKNOWN_LENGTH_FLAC
@@ -643,6 +654,10 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
     """
     frames = int(f.frames)
     log = str(f.extra_info)
+    blocks = _gsm_blocks(f, log)
+    limit = None
+    if blocks is not None and blocks[0] < frames:
+        frames = limit = blocks[0]
     match = _DATA_CHUNK.search(log)
     if match:
         claimed, held = match.group(1, 2) if match.group(1) else match.group(3, 4)
@@ -654,10 +669,42 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
         elif held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
             # Rounded up: any byte missing is a frame missing (one cut inside
             # its last frame rounded back to the frames held, and looked whole).
-            return Claim(frames=-(-frames * claimed_bytes // held_bytes), sized=True)
+            claimed_frames = -(-frames * claimed_bytes // held_bytes)
+            if blocks is not None:  # the blocks claimed, not the bytes
+                claimed_frames = max(blocks[1], frames + 1)
+            return Claim(frames=claimed_frames, sized=True, limit=limit)
     if f.format == "MPC2K" and (match := _MPC2K_FRAMES.search(log)):
         return Claim(frames=max(frames, int(match.group(1))), sized=True)
-    return Claim(frames=frames)
+    return Claim(frames=frames, limit=limit)
+
+
+#: libsndfile's log of a WAV's block layout, and of its data chunk's size
+#: (and of the bytes held, when fewer).
+_BLOCK_LAYOUT = re.compile(
+    r"Block Align\s*:\s*(\d+).*?Samples/Block\s*:\s*(\d+)", re.DOTALL
+)
+_DATA_SIZE = re.compile(r"^\s*data\s*:\s*(\d+)(?:\s*\(should be (\d+)\))?", re.M)
+
+
+def _gsm_blocks(f: sf.SoundFile, log: str) -> tuple[int, int] | None:
+    """Count the frames in the whole blocks of a GSM 6.10 WAV's data chunk.
+
+    Returns ``(held, claimed)``: in the blocks the file holds, and in those
+    its data chunk claims; None for another file. libsndfile takes the pad
+    byte after a data chunk of an odd size (an odd number of 65-byte
+    blocks: every other GSM WAV) for the start of one more block, and
+    decodes 320 frames of noise from it, up to full scale; ffmpeg, and the
+    WAV's ``fact`` chunk, end where the blocks do.
+    """
+    if f.format != "WAV" or f.subtype != "GSM610":
+        return None
+    layout, data = _BLOCK_LAYOUT.search(log), _DATA_SIZE.search(log)
+    if layout is None or data is None or int(layout.group(1)) <= 0:
+        return None
+    align, per = int(layout.group(1)), int(layout.group(2))
+    claimed = int(data.group(1))
+    held = int(data.group(2) or claimed)
+    return held // align * per, claimed // align * per
 
 
 def check_header(info: AudioInfo) -> None:

@@ -72,6 +72,9 @@ class Claim:
     stopped : str
         The decoder's own account of where and why it stopped before the
         end, when what it decoded is kept (ffmpeg's, with ``truncated="keep"``).
+    limit : int or None
+        Frames of audio the file holds, when the decoder gives more (noise
+        decoded from a pad byte: see ``melcli.audio``); None: no limit.
     """
 
     frames: int | None = None
@@ -79,6 +82,7 @@ class Claim:
     tolerance: int = 0
     sized: bool = False
     stopped: str = ""
+    limit: int | None = None
 
 
 def claim(
