@@ -441,6 +441,14 @@ def open_audio(
             _open_decoder(path, keep=keep) as (f, info, claim),
         ):
             check_header(info)
+            if (
+                info.frames == 0
+                and info.format != "OGG"  # said below, in its own words
+                and (cut := containers.cut_before_audio(path))
+            ):
+                # A header cut inside its data chunk's own header: no samples,
+                # and not because the file announced none.
+                raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
             check_min_duration(info, params)
             if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
                 raise AudioError(

@@ -85,3 +85,20 @@ def test_the_command_writes_no_noise_for_a_gsm_wav_with_no_data(
             "its audio data chunk of 1625 bytes"
         ) in result.stderr
         assert not (out / "cut.npy").exists()
+
+
+@pytest.mark.parametrize(("fmt", "subtype"), [("WAV", "PCM_16"), ("AIFF", "PCM_16")])
+def test_a_file_cut_inside_its_data_chunks_header_fails_as_cut(
+    tmp_path: Path, fmt: str, subtype: str
+) -> None:
+    # libsndfile opens it with 0 frames, as a file that announced none.
+    path = cut_at_data(tmp_path, fmt, subtype, extra=-3)
+    with pytest.raises(audio.AudioError, match=r"^truncated: decoded 0\.00 s, then "):
+        audio.load(path, MelParams(sr=None).validate())
+
+
+def test_a_whole_file_of_no_samples_still_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.wav"
+    sf.write(path, np.zeros(0, "f4"), SR)
+    with pytest.raises(audio.AudioError, match=r"^no audio samples \(0 frames\)$"):
+        audio.load(path, MelParams(sr=None).validate())
