@@ -95,6 +95,9 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     try:
         with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
+            blocks = _gsm_blocks(f, str(f.extra_info))
+            if blocks is not None and blocks[0] < info.frames:
+                info = dataclasses.replace(info, frames=blocks[0])
         if _length_unknown(info):  # counted as decoded (ffprobe does not know)
             from . import ffmpeg
 
@@ -173,6 +176,8 @@ class _CheckedFile:
         self.claim = claim
         #: Frames the header says the file holds (may differ from ``info.frames``).
         self.claimed = info.frames if claim.frames is None else claim.frames
+        #: Frames read at most: what the decoder gives after them is not audio.
+        self.limit = claim.limit
         self.position = f.tell() if f.seekable() else 0
         self.at_end = False
         self.error = ""
@@ -230,6 +235,10 @@ class _CheckedFile:
         return out[:n]
 
     def _read_block(self, frames: int, dtype: str) -> np.ndarray:
+        if self.limit is not None and self.position + frames >= self.limit:
+            frames = self.limit - self.position
+            if frames <= 0:
+                self.at_end = True
         if self.at_end:
             return np.empty((0, self.info.channels), dtype=dtype)
         try:
@@ -432,6 +441,14 @@ def open_audio(
             _open_decoder(path, keep=keep) as (f, info, claim),
         ):
             check_header(info)
+            if (
+                info.frames == 0
+                and info.format != "OGG"  # said below, in its own words
+                and (cut := containers.cut_before_audio(path))
+            ):
+                # A header cut inside its data chunk's own header: no samples,
+                # and not because the file announced none.
+                raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
             check_min_duration(info, params)
             if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
                 raise AudioError(
@@ -464,7 +481,11 @@ FLAC_CUT_IN_METADATA = "the file ends inside its metadata, before any audio fram
 
 
 def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -> str:
-    """Say why libsndfile cannot open ``path``; for a cut FLAC, as a cut file.
+    """Say why libsndfile cannot open ``path``; for a cut file, as a cut file.
+
+    An Ogg stream or an MP3 cut before its first audio (see
+    :func:`containers.cut_before_audio`) is said as any cut file is,
+    ``truncated: decoded 0.00 s, then the file ends inside its ID3v2 tag``.
 
     A FLAC cut short before its first frames decode fails in libsndfile's
     open with ``unknown error in flac decoder`` (or a seek failure): its
@@ -474,7 +495,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     reason = _describe_soundfile_error(exc)
     flac = containers.flac_header(path)
     if flac is None:
-        return reason
+        cut = containers.cut_before_audio(path)
+        return f"truncated: decoded 0.00 s, then {cut}" if cut else reason
     if not flac.frames or not flac.samplerate:  # its length is not known
         if flac.cut_in_metadata:
             return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"
@@ -540,6 +562,12 @@ def _open_decoder(
                     )
                 else:
                     claim = _claimed_frames(f)
+                    if info.subtype.startswith("MPEG_LAYER") and not claim.sized:
+                        # MP3 in a WAV: libsndfile's count is an estimate from
+                        # the data's size, as for a bare MP3; its frames say.
+                        claim = containers.claim(path, format="MP3", frames=info.frames)
+                    if claim.limit is not None:  # noise after the audio
+                        info = dataclasses.replace(info, frames=claim.limit)
                 yield f, info, claim
                 return
         what = UNKNOWN_LENGTH_FLAC
@@ -552,25 +580,37 @@ def _open_decoder(
         # from the bitrate, and a FLAC of unknown length says nothing (a cut
         # stream fails in ffmpeg, -xerror, unless cut between two frames).
         claimed = stream.frames if stream.format == "MP4" else 0
-        yield f, info, Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
+        claim = Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
+        if what == OGG_FLAC:  # ffmpeg reads a cut one to where it stops
+            claim = dataclasses.replace(
+                containers.ogg_flac_claim(path, frames=info.frames),
+                stopped=stream.stopped,
+            )
+        yield f, info, claim
 
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
 UNKNOWN_LENGTH_CAF = "CAF of unknown length (its data size is -1)"
+#: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
+OGG_FLAC = "FLAC in Ogg"
 
 
 def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
     """Return what ``path`` is, if libsndfile cannot open it and ffmpeg can.
 
-    MP4/AAC content, or a CAF of unknown length; None for anything else
-    (libsndfile's own error stands).
+    MP4/AAC content, WebM or Matroska, a CAF of unknown length, or FLAC in
+    Ogg; None for anything else (libsndfile's own error stands).
     """
     from . import ffmpeg
 
     if ffmpeg.is_mp4_or_aac(path):
         return ffmpeg.MP4_OR_AAC
+    if ffmpeg.is_matroska(path):
+        return ffmpeg.MATROSKA
     if containers.caf_size_unknown(path):
         return UNKNOWN_LENGTH_CAF
+    if containers.ogg_flac_header(path) is not None:
+        return OGG_FLAC
     return None
 
 
@@ -622,17 +662,57 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
     """
     frames = int(f.frames)
     log = str(f.extra_info)
+    blocks = _gsm_blocks(f, log)
+    limit = None
+    if blocks is not None and blocks[0] < frames:
+        frames = limit = blocks[0]
     match = _DATA_CHUNK.search(log)
-    if match and frames > 0:
+    if match:
         claimed, held = match.group(1, 2) if match.group(1) else match.group(3, 4)
         claimed_bytes, held_bytes = int(claimed), int(held)
-        if held_bytes > 0 and held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
+        if frames <= 0 or held_bytes <= 0:
+            # Cut before its first whole frame or block: what libsndfile
+            # decodes then is nothing, or noise (GSM 6.10: a block of it).
+            containers.check_data_held(held_bytes, claimed_bytes, UNKNOWN_DATA_SIZE)
+        elif held_bytes < claimed_bytes < UNKNOWN_DATA_SIZE:
             # Rounded up: any byte missing is a frame missing (one cut inside
             # its last frame rounded back to the frames held, and looked whole).
-            return Claim(frames=-(-frames * claimed_bytes // held_bytes), sized=True)
+            claimed_frames = -(-frames * claimed_bytes // held_bytes)
+            if blocks is not None:  # the blocks claimed, not the bytes
+                claimed_frames = max(blocks[1], frames + 1)
+            return Claim(frames=claimed_frames, sized=True, limit=limit)
     if f.format == "MPC2K" and (match := _MPC2K_FRAMES.search(log)):
         return Claim(frames=max(frames, int(match.group(1))), sized=True)
-    return Claim(frames=frames)
+    return Claim(frames=frames, limit=limit)
+
+
+#: libsndfile's log of a WAV's block layout, and of its data chunk's size
+#: (and of the bytes held, when fewer).
+_BLOCK_LAYOUT = re.compile(
+    r"Block Align\s*:\s*(\d+).*?Samples/Block\s*:\s*(\d+)", re.DOTALL
+)
+_DATA_SIZE = re.compile(r"^\s*data\s*:\s*(\d+)(?:\s*\(should be (\d+)\))?", re.M)
+
+
+def _gsm_blocks(f: sf.SoundFile, log: str) -> tuple[int, int] | None:
+    """Count the frames in the whole blocks of a GSM 6.10 WAV's data chunk.
+
+    Returns ``(held, claimed)``: in the blocks the file holds, and in those
+    its data chunk claims; None for another file. libsndfile takes the pad
+    byte after a data chunk of an odd size (an odd number of 65-byte
+    blocks: every other GSM WAV) for the start of one more block, and
+    decodes 320 frames of noise from it, up to full scale; ffmpeg, and the
+    WAV's ``fact`` chunk, end where the blocks do.
+    """
+    if f.format != "WAV" or f.subtype != "GSM610":
+        return None
+    layout, data = _BLOCK_LAYOUT.search(log), _DATA_SIZE.search(log)
+    if layout is None or data is None or int(layout.group(1)) <= 0:
+        return None
+    align, per = int(layout.group(1)), int(layout.group(2))
+    claimed = int(data.group(1))
+    held = int(data.group(2) or claimed)
+    return held // align * per, claimed // align * per
 
 
 def check_header(info: AudioInfo) -> None:

@@ -49,6 +49,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from .errors import AudioError
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -70,6 +72,9 @@ class Claim:
     stopped : str
         The decoder's own account of where and why it stopped before the
         end, when what it decoded is kept (ffmpeg's, with ``truncated="keep"``).
+    limit : int or None
+        Frames of audio the file holds, when the decoder gives more (noise
+        decoded from a pad byte: see ``melcli.audio``); None: no limit.
     """
 
     frames: int | None = None
@@ -77,6 +82,7 @@ class Claim:
     tolerance: int = 0
     sized: bool = False
     stopped: str = ""
+    limit: int | None = None
 
 
 def claim(
@@ -104,7 +110,7 @@ def claim(
             if judge is _ogg:
                 return _ogg(f, frames, samplerate)
             return judge(f, frames)
-    except (OSError, ValueError, struct.error):
+    except (OSError, ValueError, IndexError, struct.error):
         return Claim()  # unreadable here: libsndfile's own checks still apply
 
 
@@ -179,10 +185,34 @@ def _ogg_length(f: BinaryIO, serial: int, granule: int, samplerate: int) -> int:
 _UNKNOWN_SIZE = 1 << 62
 
 
+def check_data_held(held: int, claimed: int, unknown: int) -> None:
+    """Fail a file that holds no whole frame of the audio data it claims.
+
+    ``held`` of the ``claimed`` bytes of its data chunk are in the file;
+    from ``unknown`` bytes up, a size is a placeholder, not a claim.
+
+    Raises
+    ------
+    AudioError
+        ``truncated: decoded 0.00 s, then the file ends 0 bytes into its
+        audio data chunk of 1625 bytes``.
+    """
+    if 0 <= held < claimed < unknown:
+        raise AudioError(f"truncated: decoded 0.00 s, then {data_cut(held, claimed)}")
+
+
+def data_cut(held: int, claimed: int) -> str:
+    """Say where a file ends in its data chunk: ``held`` of ``claimed`` bytes."""
+    return f"the file ends {held} bytes into its audio data chunk of {claimed} bytes"
+
+
 def _data_claim(frames: int, data_offset: int, claimed_bytes: int, size: int) -> Claim:
     """Scale libsndfile's ``frames`` (the bytes present) to the bytes claimed."""
     held = size - data_offset
-    if frames <= 0 or held <= 0 or not held < claimed_bytes < _UNKNOWN_SIZE:
+    if frames <= 0 or held <= 0:
+        check_data_held(held, claimed_bytes, _UNKNOWN_SIZE)
+        return Claim()
+    if not held < claimed_bytes < _UNKNOWN_SIZE:
         return Claim()
     # Rounded up: any byte missing is a frame missing.
     return Claim(frames=-(-frames * claimed_bytes // held), sized=True)
@@ -232,15 +262,15 @@ def _caf(f: BinaryIO, frames: int) -> Claim:
     looked whole. The ``pakt`` chunk gives the frames of all the packets.
     """
     size = os.fstat(f.fileno()).st_size
-    valid, data = 0, Claim()
+    valid, data = 0, None
     for offset, chunk, chunk_size in _caf_chunks(f):
         if chunk[:4] == b"pakt" and len(chunk) >= 28:
             (valid,) = struct.unpack_from(">q", chunk, 20)  # after the packets
         elif chunk[:4] == b"data" and chunk_size >= 4:  # -1: to the end
-            data = _data_claim(frames, offset + 16, chunk_size - 4, size)
+            data = (offset + 16, chunk_size - 4)
     if frames < valid < _UNKNOWN_SIZE:
         return Claim(frames=valid, sized=True)
-    return data
+    return Claim() if data is None else _data_claim(frames, *data, size)
 
 
 def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
@@ -312,12 +342,18 @@ def _frame(b: bytes) -> _Frame | None:
 
 
 def _skip_id3v2(data: mmap.mmap) -> int:
-    """Return where the audio starts, after any ID3v2 tags."""
+    """Return where the audio starts, after any ID3v2 tags.
+
+    A tag's header holds its flags (a footer follows the tag when bit 4 is
+    set) and its size. Past the end of the file when the last tag runs past
+    it (a cut file, or a size that is not "synchsafe", which libmpg123
+    forgives).
+    """
     pos = 0
     while data[pos : pos + 3] == b"ID3" and len(data) >= pos + 10:
-        s = data[pos + 6 : pos + 10]
+        flags, s = data[pos + 5], data[pos + 6 : pos + 10]
         pos += 10 + (s[0] << 21 | s[1] << 14 | s[2] << 7 | s[3])
-        pos += 10 if data[pos - 5] & 0x10 else 0  # footer present
+        pos += 10 if flags & 0x10 else 0  # footer present
     return pos
 
 
@@ -360,6 +396,9 @@ def _xing(data: mmap.mmap, pos: int, frame: _Frame) -> tuple[int, int] | None:
     return count, trim
 
 
+_LAST_CUT = "the last MPEG frame is cut off"
+
+
 def _mp3(f: BinaryIO, frames: int) -> Claim:
     """Walk an MPEG audio stream frame by frame (see the module notes)."""
     fileno = f.fileno()
@@ -376,14 +415,14 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
         while frame is not None:
             after = pos + frame.length
             if after > end:
-                cut = "the last MPEG frame is cut off"
+                cut = _LAST_CUT
                 break
             n += 1
             pos = after
             frame = _frame(data[pos : pos + 4])
             if frame is None or frame.stream != first.stream:
                 if _partial_header(data[pos : pos + 4], first.stream):
-                    cut = "the last MPEG frame is cut off"
+                    cut = _LAST_CUT
                     break
                 pos, frame = _sync(data, pos, first.stream)  # junk, then more?
     # A decoder gives every whole frame (a Xing/Info frame carries no audio),
@@ -602,6 +641,160 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     return FlacHeader(
         samplerate=samplerate, frames=frames, cut_in_metadata=not last or pos >= size
     )
+
+
+def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
+    """Read the STREAMINFO of FLAC in Ogg (``.oga``), None if ``path`` is not that.
+
+    libsndfile 1.2 cannot open Ogg FLAC at all ("unknown error in flac
+    decoder"): melcli decodes it through ffmpeg, which reads a cut stream to
+    where it stops without a word, so the length STREAMINFO announces (0:
+    not said) is the claim. The first packet is byte 0x7F and ``FLAC``, two version
+    bytes, a header count and ``fLaC`` (FLAC 1.1.1 and later), or ``fLaC``
+    itself (the mapping of FLAC 1.1.0); STREAMINFO's block follows.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(27 + 255 + 64)
+    except OSError:
+        return None
+    if head[:4] != b"OggS" or len(head) < 27:
+        return None
+    packet = head[27 + head[26] :]
+    if packet[:5] == b"\x7fFLAC" and packet[9:13] == b"fLaC":
+        info = packet[17:51]
+    elif packet[:4] == b"fLaC":
+        info = packet[8:42]
+    else:
+        return None
+    if len(info) < 18:
+        return FlacHeader(samplerate=0, frames=0, cut_in_metadata=True)
+    bits = int.from_bytes(info[10:18], "big")
+    return FlacHeader(
+        samplerate=bits >> 44, frames=bits & ((1 << 36) - 1), cut_in_metadata=False
+    )
+
+
+def ogg_flac_claim(path: str | os.PathLike[str], *, frames: int) -> Claim:
+    """Return what an Ogg FLAC stream of which ``frames`` decoded claims.
+
+    STREAMINFO's length (when it gives one), and whether the Ogg stream was
+    cut (its last page incomplete, or not flagged end-of-stream).
+    """
+    header = ogg_flac_header(path)
+    cut = claim(path, format="OGG", frames=frames).cut
+    announced = header.frames if header is not None else 0
+    return Claim(frames=max(announced, frames), cut=cut, sized=announced > 0)
+
+
+def cut_before_audio(path: str | os.PathLike[str]) -> str:
+    """Say how ``path`` was cut before its first audio, if its bytes tell.
+
+    For a file libsndfile cannot open, which calls a cut Ogg stream
+    "malformed" and an MP3 cut inside its ID3v2 tag (cover art can take
+    megabytes) "not a regular file". Ogg: its last page incomplete, or not
+    flagged end-of-stream; MP3: its ID3v2 tags or its first frame running
+    past the end of the file; CAF (libsndfile calls every cut one
+    "malformed"), WAV and AIFF: a chunk running past the end of the file
+    before the audio data is whole. "" when not known to be cut.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if head[:4] == b"OggS":
+                return _ogg(f, 0).cut
+            if head[:4] == b"caff":
+                f.seek(0)
+                return _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4)
+            if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+                chunks = _iff_chunks(f, "<", b"data")
+                return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+                chunks = _iff_chunks(f, ">", b"SSND")
+                return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            if head[:3] == b"ID3" or _frame(head[:4]) is not None:
+                return _mp3_cut_before_audio(f)
+    except (OSError, ValueError, IndexError, struct.error):
+        pass
+    return ""
+
+
+def _iff_chunks(
+    f: BinaryIO, order: str, data: bytes
+) -> Iterator[tuple[int, bytes, int]]:
+    """Yield a RIFF or AIFF file's chunks as :func:`_caf_chunks` does a CAF's.
+
+    The audio data chunk (``data``, ``SSND``) is yielded as ``b"data"``;
+    chunks are padded to an even length.
+    """
+    offset = 12
+    for _ in range(_MAX_BLOCKS):
+        f.seek(offset)
+        chunk = f.read(8)
+        if len(chunk) < 8:
+            return
+        (chunk_size,) = struct.unpack_from(order + "I", chunk, 4)
+        yield offset, b"data" if chunk[:4] == data else chunk, chunk_size
+        offset += 8 + chunk_size + (chunk_size & 1)
+
+
+def _chunks_cut(
+    chunks: Iterator[tuple[int, bytes, int]],
+    f: BinaryIO,
+    *,
+    start: int,
+    header: int,
+    skip: int,
+) -> str:
+    """Say where a chunked file ends before its audio data is whole, or "".
+
+    ``chunks`` yields each chunk's offset, first bytes and size, from
+    ``start``; a chunk's own header is ``header`` bytes, and the data chunk's
+    size counts ``skip`` bytes that are not audio (CAF's edit count).
+    """
+    size = os.fstat(f.fileno()).st_size
+    end = start
+    for offset, chunk, chunk_size in chunks:
+        if chunk_size < 0:  # CAF's -1: the data runs to the end of the file
+            return ""
+        end = offset + header + chunk_size
+        if chunk[:4] == b"data":
+            held = size - (offset + header + skip)
+            claimed = chunk_size - skip
+            return data_cut(max(held, 0), claimed) if held < claimed else ""
+        if end > size:
+            name = chunk[:4].decode("latin-1")
+            return f"the file ends inside its {name!r} chunk, before its audio data"
+    if end < size:  # less than a chunk header left
+        return "the file ends inside a chunk header, before its audio data"
+    return "the file ends before its audio data chunk"
+
+
+def _mp3_cut_before_audio(f: BinaryIO) -> str:
+    """Say whether an MPEG audio file ends inside its ID3v2 tags or a frame."""
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        size = len(data)
+        pos = _skip_id3v2(data)
+        if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
+            return "the file ends inside its ID3v2 tag"
+        first = _frame(data[pos : pos + 4])
+        if first is None:
+            return ""
+        whole = 0
+        for _ in range(_MAX_BLOCKS):  # libsndfile opens a stream of a few frames
+            frame = _frame(data[pos : pos + 4])
+            if frame is None or frame.stream != first.stream:
+                if _partial_header(data[pos : pos + 4], first.stream):
+                    break
+                f.seek(0)
+                return _mp3(f, 0).cut  # more after the frames: the full walk says
+            pos += frame.length
+            if pos > size:
+                break
+            whole += 1
+        else:
+            return ""
+    return _LAST_CUT if whole else "the file ends inside its first MPEG frame"
 
 
 def caf_size_unknown(path: str | os.PathLike[str]) -> bool:

@@ -5,14 +5,15 @@ libsndfile does not decode AAC. A file whose *content* is MP4 or ADTS AAC
 into an anonymous temporary file of 32-bit float samples that the rest of the
 pipeline reads like any other file (so long files still stream in bounded
 memory). When ffmpeg is missing the file fails with a message saying what to
-install. Nothing else goes through ffmpeg but two streams written to a pipe
-that libsndfile cannot read (a FLAC whose header gives no length, a CAF whose
-data size is -1): a file libsndfile rejects for another reason keeps
-libsndfile's clear error. ffmpeg runs with ``-xerror`` (but for the CAF,
-whose short last packet its demuxer calls corrupt: any error it prints still
-fails the file), so a corrupt or cut stream is a failure, never silently
-partial audio; with ``keep`` (``--truncated keep``) the audio decoded before
-the error is kept, and the stream says where and why decoding stopped.
+install. WebM and Matroska audio goes the same way. Nothing else goes through
+ffmpeg but what libsndfile cannot read: two streams written to a pipe (a FLAC
+whose header gives no length, a CAF whose data size is -1) and FLAC in Ogg;
+a file libsndfile rejects for another reason keeps libsndfile's clear error.
+ffmpeg runs with ``-xerror`` (but for the CAF, whose short last packet its
+demuxer calls corrupt: any error it prints still fails the file), so a
+corrupt or cut stream is a failure, never silently partial audio; with
+``keep`` (``--truncated keep``) the audio decoded before the error is kept,
+and the stream says where and why decoding stopped.
 """
 
 from __future__ import annotations
@@ -59,15 +60,47 @@ class Stream:
     stopped: str = ""
 
 
+def _container_name(format_name: str) -> str:
+    """Return ffprobe's first name for a container, as melcli says formats.
+
+    ``"matroska,webm"`` is ``"MATROSKA"``; no name at all is bare ``"AAC"``.
+    """
+    return format_name.split(",")[0].upper() or "AAC"
+
+
+#: What needs ffmpeg, for WebM and Matroska audio (``.webm``, ``.mka``).
+MATROSKA = "WebM/Matroska audio"
+
+
+def is_matroska(path: str | os.PathLike[str]) -> bool:
+    """Return whether ``path`` starts like a WebM or Matroska file (EBML)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x1a\x45\xdf\xa3"
+    except OSError:
+        return False
+
+
 def is_mp4_or_aac(path: str | os.PathLike[str]) -> bool:
-    """Return whether ``path`` starts like an MP4 container or an ADTS AAC stream."""
+    """Return whether ``path`` starts like an MP4 container or an ADTS AAC stream.
+
+    An ADTS stream may follow ID3v2 tags (``ffmpeg -write_id3v2 1``, the
+    audio segments of HTTP live streams, recordings of internet radio).
+    """
     try:
         with open(path, "rb") as f:
             head = f.read(12)
+            if head[4:8] == b"ftyp":
+                return True
+            for _ in range(16):  # tags one after another: a few at most
+                if head[:3] != b"ID3" or len(head) < 10:
+                    break
+                size = head[6] << 21 | head[7] << 14 | head[8] << 7 | head[9]
+                f.seek(size + (10 if head[5] & 0x10 else 0), os.SEEK_CUR)
+                f.seek(-2, os.SEEK_CUR)  # 12 bytes were read, the header is 10
+                head = f.read(12)
     except OSError:
         return False
-    if head[4:8] == b"ftyp":
-        return True
     # ADTS: 12-bit sync word, then layer 00 (MPEG audio layer bits are non-zero).
     return len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xF6) == 0xF0
 
@@ -94,10 +127,10 @@ def probe(
         "-select_streams",
         "a:0",
         "-show_entries",
-        "stream=codec_name,sample_rate,channels,duration:format=format_name",
+        "stream=codec_name,sample_rate,channels,duration:format=format_name,duration",
         "-of",
         "json",
-        os.fsdecode(path),
+        _input(path),
     ]
     try:
         result = _run(command, timeout=timeout, stdout=subprocess.PIPE)
@@ -112,13 +145,15 @@ def probe(
         channels = int(stream["channels"])
     except (ValueError, KeyError, IndexError, TypeError):
         raise AudioError("not an audio file (ffprobe found no audio stream)") from None
+    container = str(data.get("format", {}).get("format_name", ""))
+    # Matroska gives its duration for the file, not for the stream.
+    duration = stream.get("duration", data.get("format", {}).get("duration", 0))
     try:
-        frames = round(float(stream.get("duration", 0)) * samplerate)
+        frames = round(float(duration) * samplerate)
     except (TypeError, ValueError):
         frames = 0
-    container = str(data.get("format", {}).get("format_name", ""))
     return Stream(
-        format="MP4" if "mp4" in container else container.upper() or "AAC",
+        format="MP4" if "mp4" in container else _container_name(container),
         codec=str(stream.get("codec_name", "")).upper(),
         samplerate=samplerate,
         channels=channels,
@@ -167,7 +202,7 @@ def decode(
                     "error",
                     *(["-xerror"] if strict else []),
                     "-i",
-                    os.fsdecode(path),
+                    _input(path),
                     "-map",
                     "0:a:0",
                     "-ac",
@@ -184,6 +219,13 @@ def decode(
                 stdout=raw,
             )
         except _Failed as exc:  # it stopped at the first bad frame (-xerror)
+            room = _NO_ROOM.search(exc.detail)
+            if room:  # the input is not at fault: nothing of it is kept
+                raise AudioError(
+                    f"cannot write the decoded audio to a temporary file in "
+                    f"{tempfile.gettempdir()}: {room.group(0).lower()} (ffmpeg "
+                    f"decodes into it; free some space there, or set TMPDIR)"
+                ) from None
             written = os.fstat(raw.fileno()).st_size
             said = _stopped(stream, written, exc.detail)
             frame = 4 * stream.channels
@@ -203,6 +245,23 @@ def decode(
             channels=stream.channels,
         ) as f:
             yield f, stream
+
+
+def _input(path: str | os.PathLike[str]) -> str:
+    """Name ``path`` to ffmpeg as a file, whatever its name looks like.
+
+    ffmpeg reads ``pipe:0.m4a`` as standard input, ``concat:a.m4a`` or
+    ``12:30.m4a`` as protocols, and ffprobe ``-take.m4a`` as an option: its
+    ``file:`` protocol takes the rest of the argument as the path, as it is.
+    """
+    return "file:" + os.fsdecode(path)
+
+
+#: ffmpeg's words when it cannot write the decoded samples (ENOSPC, EDQUOT,
+#: EFBIG): the temporary file's folder is full, not the input damaged.
+_NO_ROOM = re.compile(
+    r"No space left on device|Disk quota exceeded|File too large", re.IGNORECASE
+)
 
 
 def _tool(name: str, what: str) -> str:

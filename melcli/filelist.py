@@ -347,15 +347,41 @@ def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, st
             f"{', '.join(map(repr, twice))} more than once; rename one"
         )
     rows = []
+    begins = reader.line_num + 1  # the line the next row starts on
+    last: tuple[int, list[str]] = (begins, [])
     try:
         for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            padded = cells + [""] * (len(header) - len(cells))
-            rows.append((reader.line_num, dict(zip(header, padded, strict=False))))
+            last = (begins, cells)
+            if any(c.strip() for c in cells):
+                padded = cells + [""] * (len(header) - len(cells))
+                rows.append((reader.line_num, dict(zip(header, padded, strict=False))))
+            begins = reader.line_num + 1
     except csv.Error as exc:
         raise UsageError(f"line {reader.line_num} of {name}: {exc}") from None
+    if any("\n" in c or "\r" in c for c in last[1]):
+        _check_closed(text, last[0], delimiter, name)
     return header, rows
+
+
+def _check_closed(text: str, line: int, delimiter: str, name: str) -> None:
+    """Raise :class:`UsageError` if the row on ``line`` opens a quote never closed.
+
+    The csv module reads such a row to the end of the list as one cell: the
+    files listed after it would be silently lost in a label. Only the last
+    row can be one (it holds the rest of the list), and only when one of its
+    cells spans lines is it read again, strictly.
+    """
+    lines = io.StringIO(text, newline="").readlines()
+    rest = "".join(lines[line - 1 :])
+    try:
+        list(
+            csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter, strict=True)
+        )
+    except csv.Error:
+        raise UsageError(
+            f"line {line} of {name}: a quote opened on this line is never closed, "
+            "so the rest of the list would be read as one cell; close it"
+        ) from None
 
 
 def _path_column(header: list[str], wanted: str | None, name: str) -> str:
