@@ -634,13 +634,13 @@ def ignores_case(folder: Path) -> bool:
     created in ``folder`` (or its nearest existing parent). False when nothing
     can be created there (the run will then fail to write anyway).
     """
-    import tempfile
-
     for name in (LOCK_NAME, "manifest.jsonl"):
         known = os.path.join(folder, name)
         if os.path.isfile(known) and not os.path.islink(known):
             other = os.path.join(folder, name.swapcase())
             return os.path.exists(other) and os.path.samefile(known, other)
+    import tempfile  # here: a re-run finds its own files above
+
     probe_in = folder
     while not probe_in.is_dir() and probe_in != probe_in.parent:
         probe_in = probe_in.parent

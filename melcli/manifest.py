@@ -399,6 +399,19 @@ class Entries(MutableMapping[str, Entry]):
         of it changes, and it is not read whole. ``facts`` are its
         :meth:`facts`, if the caller has them.
         """
+        packed = self._facts.get(key)
+        if (
+            facts is None
+            and type(packed) is bytes
+            and key not in self._held
+            and key not in self._staged
+            and key not in self._flipped
+        ):  # the usual entry: its status told from its packed facts, not parsed
+            if packed[_LEAN.size :].partition(b"\0")[0] != b"up-to-date":
+                self._facts[key] = bytearray(_repacked(packed, "up-to-date"))
+                self._flips += 1
+                self._last = (None, None)
+            return
         entry = self._held.get(key)
         if entry is None and key in self._staged:
             entry = self[key]

@@ -6,9 +6,7 @@ import dataclasses
 import enum
 import errno
 import os
-import pickle
 import struct
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -401,6 +399,10 @@ class _Spill:
         return True
 
     def _write(self) -> None:
+        # Imported here: a run that writes nothing (a no-op) never spills.
+        import pickle
+        import tempfile
+
         data = pickle.dumps(self._held, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             if self._file is None:
@@ -422,6 +424,8 @@ class _Spill:
     def __iter__(self) -> Iterator[Result]:
         """Yield every result taken, in order (they stay here)."""
         if self._file is not None:
+            import pickle  # imported by _write, which made the file
+
             self._file.seek(0)
             at = 0
             while at < self._end:

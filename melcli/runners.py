@@ -1250,13 +1250,12 @@ def tune_allocator() -> bool:
     server or spawned workers read them from the environment. Does nothing
     (and returns False) off glibc, or where the user set them already.
     """
-    import ctypes
-    import platform
-
-    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+    if sys.platform != "linux" or not _glibc():
         return False
     if any(name in os.environ for name in MALLOC_SETTINGS):
         return False  # the user's choice wins (Dask sets one, for instance)
+    import ctypes  # only where it is used: not off glibc
+
     try:
         libc = ctypes.CDLL(None)
         for name, value in MALLOC_SETTINGS.items():
@@ -1267,6 +1266,19 @@ def tune_allocator() -> bool:
     for name, value in MALLOC_SETTINGS.items():
         os.environ[name] = str(value)
     return True
+
+
+def _glibc() -> bool:
+    """Return whether this process runs on glibc.
+
+    Asked of the C library itself (``confstr``), as ``platform.libc_ver``
+    would find by reading the whole Python executable, on every command.
+    """
+    try:
+        version = os.confstr("CS_GNU_LIBC_VERSION")
+    except (ValueError, OSError, AttributeError):  # not known here: not glibc
+        return False
+    return version is not None and version.startswith("glibc ")
 
 
 #: Seconds a file may take in a pool worker before the worker is killed and

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 from typing import Any
 
 import click
@@ -16,6 +15,7 @@ def _print_version(ctx: click.Context) -> None:
 
 
 def _version_message() -> str:
+    import platform  # here: not on every command
     from importlib import metadata
 
     try:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import tarfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from ..errors import ParameterError
 from ..write import AtomicFile
 
 #: Tar block size (bytes); every header and member is padded to whole blocks.
-BLOCK = tarfile.BLOCKSIZE
+BLOCK = 512  # tarfile.BLOCKSIZE (tarfile is imported where tars are made)
 #: An archive ends with two zero blocks. It is not padded further to a whole
 #: 10 KiB record: readers do not need it, and without it a shard's size tells
 #: exactly where its last sample ends (see ``dead_bytes`` in webdataset.py).
@@ -42,7 +41,7 @@ END_OF_ARCHIVE = 2 * BLOCK
 #: one call; larger ones are copied in blocks (memory stays flat).
 _INLINE = 1 << 20
 #: The smallest ``--shard-size``: 10 KiB (tar's traditional record size).
-MIN_SHARD_BYTES = tarfile.RECORDSIZE
+MIN_SHARD_BYTES = 20 * BLOCK  # tarfile.RECORDSIZE
 
 #: Members of this size and more have theirs in a pax header only.
 _USTAR_SIZE_LIMIT = 8**11
@@ -385,6 +384,8 @@ def member_header_ok(block: bytes, name: str, size: int) -> bool:
 
 def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
     """Yield ``(name, bytes)`` of each file in the tar ``path``, in order."""
+    import tarfile  # here: a run that makes no tar (a no-op) does not import it
+
     with tarfile.open(path, "r:") as tar:
         for info in tar:
             extracted = tar.extractfile(info) if info.isfile() else None
@@ -393,6 +394,8 @@ def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def _header(name: str, size: int, mtime: int) -> bytes:
+    import tarfile  # see iter_members
+
     info = tarfile.TarInfo(name)
     info.size = size
     info.mtime = mtime
