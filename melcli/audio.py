@@ -449,7 +449,10 @@ def open_audio(
                 # A header cut inside its data chunk's own header: no samples,
                 # and not because the file announced none.
                 raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
-            check_min_duration(info, params)
+            # As its header says: a file cut short that claims more is not
+            # skipped as short, it fails as cut (or is kept, with --truncated).
+            claimed = info.frames if claim.frames is None else claim.frames
+            check_min_duration(info, params, claimed=claimed)
             if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
                 raise AudioError(
                     "truncated: the stream ends without its end mark, and no "
@@ -738,12 +741,20 @@ def check_header(info: AudioInfo) -> None:
         )
 
 
-def check_min_duration(info: AudioInfo, params: MelParams) -> None:
-    """Raise :class:`TooShort` for a file shorter than ``params.min_duration``."""
-    if params.min_duration is not None and info.duration < params.min_duration:
+def check_min_duration(info: AudioInfo, params: MelParams, *, claimed: int = 0) -> None:
+    """Raise :class:`TooShort` for a file shorter than ``params.min_duration``.
+
+    ``claimed`` is the frames its header claims, if more than ``info`` holds
+    (a file cut short): the file is as long as it claims.
+    """
+    if params.min_duration is None:
+        return
+    duration = info.duration
+    if claimed > info.frames and info.samplerate > 0:
+        duration = claimed / info.samplerate
+    if duration < params.min_duration:
         raise TooShort(
-            f"shorter than min_duration={params.min_duration:g} s "
-            f"({info.duration:.3g} s)"
+            f"shorter than min_duration={params.min_duration:g} s ({duration:.3g} s)"
         )
 
 

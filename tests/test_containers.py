@@ -471,6 +471,42 @@ def test_files_shorter_than_min_duration_are_skipped_not_failed(tmp_path: Path) 
         assert melcli.mel_spectrogram(src / "three.wav").shape == (128, 1)
 
 
+@pytest.mark.parametrize("ext", ["wav", "flac", "mp3"])
+def test_a_file_cut_short_is_as_long_as_its_header_says_for_min_duration(
+    tmp_path: Path, ext: str
+) -> None:
+    # --min-duration takes a file's length "as its header says": a 2-s file
+    # cut to a quarter is not skipped as a short file (an honest state for a
+    # short one, not for a broken one); it fails as cut, or is kept as such.
+    import melcli
+
+    src = tmp_path / "src"
+    src.mkdir()
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, signal(2.0, SR), SR)
+    if ext != "wav":
+        need("ffmpeg")
+        codec = ["-c:a", "libmp3lame", "-b:a", "64k"] if ext == "mp3" else []
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", whole, *codec, tmp_path / f"whole.{ext}"],
+            check=True,
+        )
+        whole = tmp_path / f"whole.{ext}"
+    cut(whole, 0.25, src / f"cut.{ext}")
+    params = MelParams(min_duration=1.0)
+    report = melcli.run([src], tmp_path / "out", params=params, jobs=1)
+    (result,) = report.results
+    assert result.status is Status.FAILED, result.reason
+    assert "truncated" in (result.reason or ""), result.reason
+    kept = melcli.run(
+        [src],
+        tmp_path / "kept",
+        params=MelParams(min_duration=1.0, truncated="keep"),
+        jobs=1,
+    )
+    assert kept.results[0].status is Status.WRITTEN, kept.results[0].reason
+
+
 def test_min_duration_from_the_command_line_and_the_environment(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
