@@ -286,9 +286,10 @@ def _merge(
     report.shards = count
     missing = _missing(sorted(parts), count)
     if missing:
-        them = "it" if missing.isdigit() else "them"
+        one = missing.isdigit()
         report.errors.append(
-            f"no manifest part for shard {missing} of {count}: run {them} "
+            f"no manifest part for {'shard' if one else 'shards'} {missing} of "
+            f"{count}: run {'it' if one else 'them'} "
             f"('melcli mel ... --shard I/{count}' into {out}), then merge"
         )
     merged: dict[str, Entry] = {}

@@ -61,7 +61,7 @@ def test_a_part_claiming_a_huge_shard_count_is_answered_at_once(
     assert time.monotonic() - started < 60  # was: unbounded time and memory
     assert report.exit_code == 2
     assert report.errors == [
-        "no manifest part for shard 1-999999999999998 of 999999999999999: "
+        "no manifest part for shards 1-999999999999998 of 999999999999999: "
         f"run them ('melcli mel ... --shard I/999999999999999' into {out}), "
         "then merge"
     ]
@@ -73,7 +73,7 @@ def test_many_missing_shards_are_shown_as_a_few_ranges(tmp_path: Path) -> None:
     for index in range(0, 40, 2):
         (out / f"manifest.shard-{index:04d}-of-0040.jsonl").write_text("")
     (error,) = merge(out).errors
-    assert error.startswith("no manifest part for shard 1, 3, 5, 7, 9, 11, 13,")
+    assert error.startswith("no manifest part for shards 1, 3, 5, 7, 9, 11, 13,")
     assert error.endswith(
         f" and 10 more ranges of 40: run them ('melcli mel ... --shard I/40' "
         f"into {out}), then merge"
