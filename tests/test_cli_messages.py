@@ -130,6 +130,19 @@ def test_a_file_counts_once_per_kind_of_warning() -> None:
     ]
 
 
+def test_the_folded_line_quotes_a_file_it_folds_not_one_shown() -> None:
+    from melcli.cli.console import FoldedWarnings
+
+    folded = FoldedWarnings(shown=1)
+    assert folded.shown_of(["decoder note at 1.5 s"]) == ["decoder note at 1.5 s"]
+    assert folded.shown_of(["decoder note at 7 s", "decoder note at 8 s"]) == []
+    assert folded.shown_of(["decoder note at 9 s"]) == []
+    assert folded.lines() == [
+        "2 more files warned the same way (such as: decoder note at 7 s); -v "
+        "lists each, and the manifest records every file's warnings"
+    ]
+
+
 def test_the_gallery_on_a_full_disk_is_one_line(
     short_clips: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

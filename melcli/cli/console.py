@@ -112,11 +112,15 @@ class FoldedWarnings:
         A file counts once per kind, however many such warnings it has.
         """
         kinds = [self._kind(w) for w in warnings]
+        # Per kind, this file's first warning of it: the example of a kind is
+        # that of the first file folded (those shown were read already).
+        first: dict[str, str] = {}
         for kind, warning in zip(kinds, warnings, strict=True):
-            if kind not in self._example:
-                self._example[kind] = warning
-        for kind in dict.fromkeys(kinds):
+            first.setdefault(kind, warning)
+        for kind, warning in first.items():
             self._seen[kind] = self._seen.get(kind, 0) + 1
+            if self._seen[kind] == self.shown + 1:
+                self._example[kind] = warning
         return [
             w
             for k, w in zip(kinds, warnings, strict=True)
