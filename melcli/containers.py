@@ -163,7 +163,7 @@ def _ogg_length(f: BinaryIO, serial: int, granule: int, samplerate: int) -> int:
     from its own header), or another stream (chained, or multiplexed).
     """
     f.seek(0)
-    head = f.read(27 + 255 + 19)
+    head = f.read(27 + 255 + 30)
     if (
         head[:4] != b"OggS"
         or len(head) < 27
@@ -171,13 +171,63 @@ def _ogg_length(f: BinaryIO, serial: int, granule: int, samplerate: int) -> int:
     ):
         return 0
     packet = head[27 + head[26] :]
-    if packet[:7] == b"\x01vorbis":
-        return int(granule)
+    if packet[:7] == b"\x01vorbis" and len(packet) >= 29:
+        # A packet gives at most half the long block (its size: 2 ** the
+        # high nibble of the identification header's byte 28).
+        offset = _ogg_start(f, serial, (1 << (packet[28] >> 4)) // 2)
+        return int(granule - offset)
     if packet[:8] == b"OpusHead" and len(packet) >= 12 and samplerate > 0:
         (preskip,) = struct.unpack_from("<H", packet, 10)
+        offset = _ogg_start(f, serial, 0)
         # Rounded down: never more than libsndfile's count for a whole file.
-        return int((granule - preskip) * samplerate // 48000)
+        return int((granule - offset - preskip) * samplerate // 48000)
     return 0
+
+
+def _ogg_start(f: BinaryIO, serial: int, per_packet: int) -> int:
+    """Return where a stream that does not start at 0 starts, or 0.
+
+    A stream recorded from the middle (an internet radio's) keeps the granule
+    positions it had: its first audio page's is more than the packets ending
+    on it can give (``per_packet`` each at most; 0: Opus, whose packets say
+    their length), and the stream's length is then the last page's less (at
+    least) that. libsndfile counts it so.
+    """
+    offset = 0
+    for _ in range(_MAX_BLOCKS):
+        f.seek(offset)
+        header = f.read(27)
+        if len(header) < 27 or header[:4] != b"OggS":
+            return 0
+        lacing = f.read(header[26])
+        granule, page_serial = struct.unpack_from("<qI", header, 6)
+        if page_serial == serial and granule > 0:
+            if not per_packet:
+                given = _opus_samples(f.read(sum(lacing)), lacing)
+                return granule - given if granule > given else 0
+            ended = sum(1 for value in lacing if value < 255)
+            return granule if granule > ended * per_packet else 0
+        offset += 27 + len(lacing) + sum(lacing)
+    return 0
+
+
+#: An Opus frame's samples at 48 kHz, by its configuration (RFC 6716, 3.1).
+_OPUS_FRAME = [480, 960, 1920, 2880] * 3 + [480, 960] * 2 + [120, 240, 480, 960] * 4
+
+
+def _opus_samples(body: bytes, lacing: bytes) -> int:
+    """Count the samples of the Opus packets that end in a page's ``body``."""
+    total = at = size = 0
+    for value in lacing:
+        size += value
+        if value == 255:
+            continue
+        packet, at, size = body[at : at + size], at + size, 0
+        if packet:
+            code = packet[0] & 3
+            count = 1 if code == 0 else 2 if code < 3 else packet[1:2][0] & 0x3F
+            total += _OPUS_FRAME[packet[0] >> 3] * count
+    return total
 
 
 # ------------------------------------------------------------ W64, RF64

@@ -80,3 +80,19 @@ def test_names_found_nowhere_near_keep_the_plain_hint(
         f"warning: no file listed in {table} was found; its paths are taken "
         f"relative to {table.parent}: give --root the folder that holds them"
     )
+
+
+def test_a_name_too_long_to_look_for_keeps_the_plain_hint(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    # Looking for the names in the subfolders must not fail on one that no
+    # file system takes (ENAMETOOLONG), nor on a folder that cannot be read.
+    write_audio("a.wav", root=tmp_path / "meta/audio")
+    table = tmp_path / "meta/list.csv"
+    table.write_text(f"filename\n{'x' * 300}.wav\na.wav\n")
+    result = invoke("mel", "--files-from", table, "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1, result.stderr
+    assert last_warning(result.stderr) == (
+        f"warning: no file listed in {table} was found; its paths are taken "
+        f"relative to {table.parent}: give --root the folder that holds them"
+    )

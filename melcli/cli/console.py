@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Sequence
 from itertools import islice
@@ -406,13 +407,24 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
             continue
         holders = set()
         for rel in rels:
-            holder = next((d for d in folders if (d / rel).is_file()), None)
+            holder = next((d for d in folders if _is_file(d / rel)), None)
             if holder is None:
                 break
             holders.add(holder)
         else:
             return base, holders
     return root, set()
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False where it cannot be looked up.
+
+    (``Path.is_file`` raises for a name too long, or a folder not readable.)
+    """
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def print_outcome(
