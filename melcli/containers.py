@@ -148,19 +148,22 @@ def _ogg(f: BinaryIO, frames: int, samplerate: int = 0) -> Claim:
         if not header[5] & _OGG_EOS:
             return Claim(cut="the Ogg stream ends without its end-of-stream page")
         granule, serial = struct.unpack_from("<qI", header, 6)
-        length = _ogg_length(f, serial, granule, samplerate)
-        if frames < length < _UNKNOWN_SIZE:
-            return Claim(frames=length, sized=True)
+        length, slack = _ogg_length(f, serial, granule, samplerate)
+        if frames < length - slack and length < _UNKNOWN_SIZE:
+            return Claim(frames=length, tolerance=slack, sized=True)
         return Claim()
     return Claim()  # no page in the tail: junk after the stream, not a cut
 
 
-def _ogg_length(f: BinaryIO, serial: int, granule: int, samplerate: int) -> int:
+def _ogg_length(
+    f: BinaryIO, serial: int, granule: int, samplerate: int
+) -> tuple[int, int]:
     """Return the frames a last page's ``granule`` gives, at ``samplerate``.
 
     For the Vorbis or Opus stream ``f`` starts, if that page is of it (its
     ``serial`` number); 0 for another codec (FLAC: libsndfile's length comes
-    from its own header), or another stream (chained, or multiplexed).
+    from its own header), or another stream (chained, or multiplexed). With
+    the frames a whole stream may hold less than that (see :func:`_ogg_start`).
     """
     f.seek(0)
     head = f.read(27 + 255 + 30)
@@ -169,46 +172,57 @@ def _ogg_length(f: BinaryIO, serial: int, granule: int, samplerate: int) -> int:
         or len(head) < 27
         or head[14:18] != serial.to_bytes(4, "little")
     ):
-        return 0
+        return 0, 0
     packet = head[27 + head[26] :]
     if packet[:7] == b"\x01vorbis" and len(packet) >= 29:
-        # A packet gives at most half the long block (its size: 2 ** the
-        # high nibble of the identification header's byte 28).
-        offset = _ogg_start(f, serial, (1 << (packet[28] >> 4)) // 2)
-        return int(granule - offset)
+        # A packet gives at most half the long block, and (but the first) at
+        # least half the short one: 2 ** the high and low nibbles of the
+        # identification header's byte 28.
+        blocks = (1 << (packet[28] >> 4)) // 2, (1 << (packet[28] & 0x0F)) // 2
+        offset, slack = _ogg_start(f, serial, blocks)
+        return int(granule - offset), slack
     if packet[:8] == b"OpusHead" and len(packet) >= 12 and samplerate > 0:
         (preskip,) = struct.unpack_from("<H", packet, 10)
-        offset = _ogg_start(f, serial, 0)
+        offset, _ = _ogg_start(f, serial, None)
         # Rounded down: never more than libsndfile's count for a whole file.
-        return int((granule - offset - preskip) * samplerate // 48000)
-    return 0
+        return int((granule - offset - preskip) * samplerate // 48000), 0
+    return 0, 0
 
 
-def _ogg_start(f: BinaryIO, serial: int, per_packet: int) -> int:
-    """Return where a stream that does not start at 0 starts, or 0.
+def _ogg_start(
+    f: BinaryIO, serial: int, per_packet: tuple[int, int] | None
+) -> tuple[int, int]:
+    """Return where a stream that does not start at 0 starts, or 0; and a slack.
 
     A stream recorded from the middle (an internet radio's) keeps the granule
     positions it had: its first audio page's is more than the packets ending
-    on it can give (``per_packet`` each at most; 0: Opus, whose packets say
-    their length), and the stream's length is then the last page's less (at
-    least) that. libsndfile counts it so.
+    on it can give (``per_packet``: a Vorbis packet's most and least samples;
+    None: Opus, whose packets say their length), and the stream's length is
+    then the last page's less (at least) that. libsndfile counts it so.
+
+    A Vorbis stream that may start at 0 may also start a little after (less
+    than its first page's samples): the slack is how much, so that a whole
+    stream is never judged cut (damage losing less than that is not seen).
     """
     offset = 0
     for _ in range(_MAX_BLOCKS):
         f.seek(offset)
         header = f.read(27)
         if len(header) < 27 or header[:4] != b"OggS":
-            return 0
+            return 0, 0
         lacing = f.read(header[26])
         granule, page_serial = struct.unpack_from("<qI", header, 6)
         if page_serial == serial and granule > 0:
-            if not per_packet:
+            if per_packet is None:
                 given = _opus_samples(f.read(sum(lacing)), lacing)
-                return granule - given if granule > given else 0
+                return (granule - given if granule > given else 0), 0
+            most, least = per_packet
             ended = sum(1 for value in lacing if value < 255)
-            return granule if granule > ended * per_packet else 0
+            if granule > ended * most:
+                return granule, 0
+            return 0, max(0, granule - max(0, ended - 1) * least)
         offset += 27 + len(lacing) + sum(lacing)
-    return 0
+    return 0, 0
 
 
 #: An Opus frame's samples at 48 kHz, by its configuration (RFC 6716, 3.1).

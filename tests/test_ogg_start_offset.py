@@ -51,6 +51,8 @@ def _shift_granules(path: Path, by: int) -> None:
     ("subtype", "sr", "by"),
     [
         ("VORBIS", 22050, 22050),
+        ("VORBIS", 44100, 500),  # less than a page: cannot be told from 0
+        ("VORBIS", 22050, 1),
         ("VORBIS", 44100, 10 * 44100),
         ("OPUS", 48000, 48000),
         ("OPUS", 16000, 5 * 48000 + 7),
