@@ -102,3 +102,25 @@ def test_a_whole_file_libsndfile_refuses_keeps_its_reason(tmp_path: Path) -> Non
     with pytest.raises(audio.AudioError) as failed:
         audio.load(path, FAIL)
     assert not str(failed.value).startswith("truncated"), str(failed.value)
+
+
+def test_a_file_of_whole_chunks_and_no_audio_data_keeps_libsndfiles_reason(
+    tmp_path: Path,
+) -> None:
+    # A WAV of 'fmt ' and 'LIST' only, and an AIFF whose COMM says 0 frames
+    # with no SSND chunk (the AIFF spec allows it): no chunk is cut, so the
+    # file is not said to be (one cut on a chunk's end looks the same).
+    fmt = struct.pack("<HHIIHH", 1, 1, SR, 2 * SR, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"LIST" + struct.pack("<I", 12) + b"INFO" + bytes(8)
+    wav = tmp_path / "no_data.wav"
+    wav.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    rate = b"\x40\x0b\xfa\x00" + bytes(6)  # 8000.0 as an 80-bit float
+    comm = struct.pack(">hIh", 1, 0, 16) + rate
+    body = b"AIFF" + b"COMM" + struct.pack(">I", len(comm)) + comm
+    aiff = tmp_path / "empty.aiff"
+    aiff.write_bytes(b"FORM" + struct.pack(">I", len(body)) + body)
+    for path in (wav, aiff):
+        with pytest.raises(audio.AudioError) as failed:
+            audio.load(path, FAIL)
+        assert not str(failed.value).startswith("truncated"), str(failed.value)
