@@ -255,7 +255,7 @@ class _CheckedFile:
                 reached = self.position + len(block)
             else:
                 block = self._salvage(frames, dtype)
-            self.error = reason.removeprefix("cannot decode: ")
+            self.error = _cause(reason)
             self.stopped_at = reached
             self.at_end = True
             if self.reopen is None and self.n_read == 0:
@@ -289,10 +289,11 @@ class _CheckedFile:
         """Raise the error of a stream of which nothing decodes."""
         if self.claimed > self.position:  # said as any cut file is
             sr = self.info.samplerate
+            flac = None
+            if self.info.format == "FLAC" and self.path is not None:
+                flac = containers.flac_header(self.path)
             raise AudioError(
-                f"corrupt or truncated: decoding stopped at "
-                f"{self.position / sr:.2f} s of {self.claimed / sr:.2f} s "
-                f"({self._cause(reason)})"
+                _stopped_at(self.position / sr, self.claimed / sr, _cause(reason, flac))
             ) from None
         raise AudioError(reason) from None
 
@@ -301,14 +302,6 @@ class _CheckedFile:
         if self.reopen is None and self.path is not None:
             return functools.partial(open_soundfile, self.path)
         return self.reopen
-
-    def _cause(self, reason: str) -> str:
-        """Why nothing decoded, in words: libsndfile's, unless the FLAC says more."""
-        if self.info.format == "FLAC" and self.path is not None:
-            flac = containers.flac_header(self.path)
-            if flac is not None and flac.cut_in_metadata:
-                return FLAC_CUT_IN_METADATA
-        return reason.removeprefix("cannot decode: ")
 
     def _tell(self, *, default: int) -> int:
         try:
@@ -391,10 +384,7 @@ class _CheckedFile:
             return self.claim.stopped
         if self.error:  # where it broke: the same whether salvaged or not
             decoded = max(self.stopped_at, self.position)
-            return (
-                f"corrupt or truncated: decoding stopped at {decoded / sr:.2f} s"
-                f" of {total:.2f} s ({self.error})"
-            )
+            return _stopped_at(decoded / sr, total, self.error)
         # Read to the end, or only the start (a clip, a duration): then a data
         # size's shortfall is still known from the header.
         held = self.position if self.at_end else self.info.frames
@@ -504,15 +494,22 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         if flac.cut_in_metadata:
             return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"
         return reason
-    cause = (
-        FLAC_CUT_IN_METADATA
-        if flac.cut_in_metadata
-        else reason.removeprefix("cannot decode: ")
-    )
+    return _stopped_at(0.0, flac.frames / flac.samplerate, _cause(reason, flac))
+
+
+def _stopped_at(decoded: float, total: float, cause: str) -> str:
+    """Say where decoding stopped, in seconds, and why."""
     return (
-        f"corrupt or truncated: decoding stopped at 0.00 s of "
-        f"{flac.frames / flac.samplerate:.2f} s ({cause})"
+        f"corrupt or truncated: decoding stopped at {decoded:.2f} s of "
+        f"{total:.2f} s ({cause})"
     )
+
+
+def _cause(reason: str, flac: containers.FlacHeader | None = None) -> str:
+    """Why decoding stopped, in libsndfile's words, unless the FLAC says more."""
+    if flac is not None and flac.cut_in_metadata:
+        return FLAC_CUT_IN_METADATA
+    return reason.removeprefix("cannot decode: ")
 
 
 #: libsndfile refuses a path this long or longer ("Supplied filename too
