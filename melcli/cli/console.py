@@ -148,6 +148,68 @@ class FoldedWarnings:
         ]
 
 
+class FoldedFailures:
+    """The failures of a list none of whose files was found: one cause, said once.
+
+    Each listed path fails (``line 7 of meta.csv: no such file or directory``),
+    but :func:`wrong_root_hint` names the one mistake behind them all, so of
+    2000 such lines a few are shown and the rest counted, per reason (its
+    numbers left out), in one line at the end. Other failures are all shown.
+    """
+
+    #: How to see them all, said after the count.
+    SEE_ALL = "-v lists each, and the manifest records every file's reason"
+
+    def __init__(
+        self,
+        listed: FileList,
+        *,
+        verbose: bool,
+        see_all: str = SEE_ALL,
+        shown: int = WARNINGS_SHOWN,
+    ) -> None:
+        self.name = listed.name
+        self.see_all = see_all
+        self.paths = {p.path for p in listed.problems}
+        self.verbose = verbose
+        self.shown = shown
+        self._seen: dict[str, int] = {}
+        self._example: dict[str, str] = {}
+        #: The failures shown, to list again in a long log's recap.
+        self.shown_paths: set[Path] = set()
+
+    def show(self, path: Path, reason: str) -> bool:
+        """Count a failure; whether to show it (not one of the folded)."""
+        if self.verbose or path not in self.paths:
+            return True
+        kind = _NUMBER.sub("#", reason)
+        self._seen[kind] = self._seen.get(kind, 0) + 1
+        if self._seen[kind] > self.shown:
+            # "line 9 of meta.csv: no such file": the list is named already.
+            self._example.setdefault(kind, reason.replace(f" of {self.name}:", ":", 1))
+            return False
+        self.shown_paths.add(path)
+        return True
+
+    def recapped(self, path: Path) -> bool:
+        """Whether a long log's recap of the failures lists ``path``."""
+        return self.verbose or path not in self.paths or path in self.shown_paths
+
+    def lines(self, see_all: str | None = None) -> list[str]:
+        """Say, per reason, how many more listed files failed so (one line each).
+
+        ``see_all`` says how to see them all, instead of :attr:`see_all`.
+        """
+        see_all = self.see_all if see_all is None else see_all
+        return [
+            f"{plural(n - self.shown, 'more file')} listed in {self.name} failed "
+            f"the same way (such as: {self._example[kind]})"
+            + (f"; {see_all}" if see_all else "")
+            for kind, n in self._seen.items()
+            if n > self.shown
+        ]
+
+
 class Console(Events):
     """Progress bar on a terminal, plain lines elsewhere; all on stderr.
 
@@ -183,6 +245,8 @@ class Console(Events):
         #: Warnings about the run, said last, before the summary.
         self.notes: list[str] = []
         self.folded = FoldedWarnings()
+        #: A list none of whose files was found: its failures, folded.
+        self.folded_failures: FoldedFailures | None = None
 
     def expect(
         self,
@@ -197,7 +261,9 @@ class Console(Events):
         """
         self.include, self.sources = include, sources
         if hint := wrong_root_hint(listed):
+            assert listed is not None
             self.notes.append(hint)
+            self.folded_failures = FoldedFailures(listed, verbose=self.verbose)
 
     def removed_leftover(self, path: Path) -> None:
         """Under ``--verbose``, name a temp file a killed run left."""
@@ -260,7 +326,10 @@ class Console(Events):
                 self.echo(
                     f"warning: {display_path(result.src)}: {display_path(warning)}"
                 )
-        if result.status is Status.FAILED:
+        folded = self.folded_failures
+        if result.status is Status.FAILED and (
+            folded is None or folded.show(result.src, result.reason)
+        ):
             self.echo(
                 f"error: {display_path(result.src)}: "
                 f"{display_path(one_line(as_options(result.reason)))}"
@@ -289,6 +358,7 @@ class Console(Events):
             recap=self.progressed,
             nothing=self.why_nothing(),
             folded=() if self.verbose else self.folded.lines(),
+            folded_failures=self.folded_failures,
         )
 
     def why_nothing(self) -> str:
@@ -436,18 +506,24 @@ def print_outcome(
     recap: bool,
     nothing: str = "no audio files found",
     folded: Sequence[str] = (),
+    folded_failures: FoldedFailures | None = None,
 ) -> None:
     """Print what a run did: removed and stale outputs, warnings, the summary.
 
     With ``recap`` (progress lines were shown), the failures again, by path.
     ``folded`` says how many files' warnings were not shown
-    (:meth:`FoldedWarnings.lines`).
+    (:meth:`FoldedWarnings.lines`); ``folded_failures``, which failures were
+    not, and how many (:class:`FoldedFailures`).
     """
     if verbose:
         for path in report.pruned:
             click.echo(f"removed stale {display_path(path)}", err=True)
         for path in report.stale:
             click.echo(f"stale {display_path(path)}: its input is gone", err=True)
+    # After the failures shown, how many more there were; then the hint.
+    fold_lines = [] if folded_failures is None else folded_failures.lines()
+    for line in fold_lines:
+        click.echo(f"error: {display_path(line)}", err=True)
     if not quiet:
         for warning in (*folded, *report.warnings):
             click.echo(f"warning: {display_path(one_line(warning))}", err=True)
@@ -462,11 +538,14 @@ def print_outcome(
         failures = sorted(report.failures, key=lambda r: os.fsencode(r.src))
         click.echo(f"{len(failures)} failed, by path:", err=True)
         for r in failures:
-            click.echo(
-                f"  {display_path(r.src)}: "
-                f"{display_path(one_line(as_options(r.reason)))}",
-                err=True,
-            )
+            if folded_failures is None or folded_failures.recapped(r.src):
+                click.echo(
+                    f"  {display_path(r.src)}: "
+                    f"{display_path(one_line(as_options(r.reason)))}",
+                    err=True,
+                )
+        for line in fold_lines:
+            click.echo(f"  {display_path(line)}", err=True)
 
 
 def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
@@ -483,12 +562,18 @@ def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
 
 
 def print_dry_run(
-    plan: DryRun, notes: Sequence[str] = (), *, quiet: bool, as_json: bool = False
+    plan: DryRun,
+    notes: Sequence[str] = (),
+    *,
+    quiet: bool,
+    as_json: bool = False,
+    folded_failures: FoldedFailures | None = None,
 ) -> None:
     """List on stdout what a run would build and delete, and why.
 
     With ``as_json`` the plan goes to stdout as one JSON object, and the
-    lines to stderr. ``notes`` are warnings about the run (:attr:`Console.notes`).
+    lines to stderr. ``notes`` are warnings about the run (:attr:`Console.notes`);
+    ``folded_failures``, the failures of a list not found, to fold.
     """
     plan.warnings.extend(notes)
     err = as_json
@@ -501,7 +586,11 @@ def print_dry_run(
     for line in plan.shards:
         click.echo(line, err=err)
     for path, reason in plan.errors:
-        echo_error(path, reason)
+        if folded_failures is None or folded_failures.show(path, reason):
+            echo_error(path, reason)
+    if folded_failures is not None:  # no manifest is written
+        for line in folded_failures.lines(see_all="-v lists each"):
+            click.echo(f"error: {display_path(line)}", err=True)
     if not quiet:
         for warning in plan.warnings:
             click.echo(f"warning: {display_path(warning)}", err=True)

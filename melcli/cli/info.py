@@ -13,7 +13,7 @@ import click
 from ..discover import find_audio
 from ..errors import MelcliError
 from ..report import display_path
-from .console import echo_error, wrong_root_hint
+from .console import FoldedFailures, echo_error, wrong_root_hint
 from .group import cli
 from .options import (
     check_list_options,
@@ -75,10 +75,20 @@ def info(
         found.problems.extend(listed.problems)
         found.files.extend((f.path, f.rel) for f in listed.files)
     failed = 0
+    hint = wrong_root_hint(listed)
+    # A list none of whose files was found: a few of its lines, then a count.
+    folded = (
+        None
+        if hint is None or listed is None
+        else FoldedFailures(listed, verbose=False, see_all="")
+    )
     for problem in found.problems:
-        echo_error(problem.path, problem.reason)
+        if folded is None or folded.show(problem.path, problem.reason):
+            echo_error(problem.path, problem.reason)
         failed += 1
-    if hint := wrong_root_hint(listed):
+    for line in [] if folded is None else folded.lines():
+        click.echo(f"error: {display_path(line)}", err=True)
+    if hint:
         click.echo(f"warning: {display_path(hint)}", err=True)
     rows: list[dict[str, Any]] = []
     for path, _rel in found.files:

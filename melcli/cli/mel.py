@@ -216,7 +216,13 @@ def mel(
     finally:
         console.close()
     if outcome.dry_run is not None:
-        print_dry_run(outcome.dry_run, console.notes, quiet=quiet, as_json=as_json)
+        print_dry_run(
+            outcome.dry_run,
+            console.notes,
+            quiet=quiet,
+            as_json=as_json,
+            folded_failures=console.folded_failures,
+        )
         return
     print_stats(outcome.stats, quiet=quiet)
     if as_json and outcome.report is not None:
