@@ -428,13 +428,21 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
         return (
             f"{hint}relative to {where}, and they are in {holder}: give --root {holder}"
         )
+    template = (
+        "make each path from its row with a --path-column template naming the "
+        "columns, such as 'fold{fold}/{slice_file_name}'"
+    )
+    names = ", ".join(sorted(h.name for h in holders)[:HOLDERS_SHOWN])
+    more = ", ..." if len(holders) > HOLDERS_SHOWN else ""
     if holders and base == listed.root:
-        names = ", ".join(sorted(h.name for h in holders)[:HOLDERS_SHOWN])
-        more = ", ..." if len(holders) > HOLDERS_SHOWN else ""
         return (
             f"{hint}relative to {where}, and they are in its subfolders "
-            f"{names}{more}: make each path from its row with a --path-column "
-            "template naming the columns, such as 'fold{fold}/{slice_file_name}'"
+            f"{names}{more}: {template}"
+        )
+    if holders:
+        return (
+            f"{hint}relative to {where}, and they are in the subfolders "
+            f"{names}{more} of {base}: give --root {base}, and {template}"
         )
     return f"{hint}relative to {where}: give --root the folder that holds them"
 
@@ -443,6 +451,9 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
 #: over the list; in at most how many folders.
 PATHS_LOOKED_FOR = 16
 FOLDERS_LOOKED_IN = 1000
+#: In how many of the folders beside the root (``audio/`` beside ``metadata/``)
+#: the paths are looked for, a level down.
+PARENTS_LOOKED_IN = 16
 #: How many of the subfolders holding the paths the hint names.
 HOLDERS_SHOWN = 3
 
@@ -451,11 +462,13 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
     """Return where a list's missing paths are: a folder, and its subfolders.
 
     A few missing paths spread over the list, each taken relative to the root,
-    are looked for in each subfolder of the root, then of the root's parent.
-    Found in one subfolder, it is the right root (a table at the top of a
-    dataset, its audio in ``audio/``; or beside it, in ``meta/``); in several
-    of the root's, the table gives names without their subfolder. Empty when
-    one of the paths is not found.
+    are looked for in each subfolder of the root, then of the root's parent,
+    then of each folder beside the root. Found in one subfolder, it is the
+    right root (a table at the top of a dataset, its audio in ``audio/``; or
+    beside it, in ``meta/``); in several of one folder's, the table gives
+    names without their subfolder (UrbanSound8K's table, in ``metadata/``,
+    its audio in ``audio/fold1/`` ...). Empty when one of the paths is not
+    found.
     """
     root = listed.root
     step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
@@ -465,16 +478,9 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
         if rel.startswith(os.pardir) or os.path.lexists(problem.path):
             return root, set()  # not a path missing from the root
         rels.append(rel)
-    for base in dict.fromkeys((root, root.parent)):
-        try:
-            with os.scandir(base) as entries:
-                folders = sorted(
-                    Path(entry.path)
-                    for entry in islice(entries, FOLDERS_LOOKED_IN)
-                    if not entry.name.startswith(".") and entry.is_dir()
-                )
-        except OSError:
-            continue
+    beside = _folders_in(root.parent)[:PARENTS_LOOKED_IN]
+    for base in dict.fromkeys((root, root.parent, *beside)):
+        folders = _folders_in(base)
         holders = set()
         for rel in rels:
             holder = next((d for d in folders if _is_file(d / rel)), None)
@@ -484,6 +490,19 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
         else:
             return base, holders
     return root, set()
+
+
+def _folders_in(base: Path) -> list[Path]:
+    """Return the first :data:`FOLDERS_LOOKED_IN` subfolders of ``base`` (sorted)."""
+    try:
+        with os.scandir(base) as entries:
+            return sorted(
+                Path(entry.path)
+                for entry in islice(entries, FOLDERS_LOOKED_IN)
+                if not entry.name.startswith(".") and entry.is_dir()
+            )
+    except OSError:
+        return []
 
 
 def _is_file(path: Path) -> bool:
