@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..params import MelParams
-from ..report import Progress, Report, Result, Status, display_path, plural
+from ..report import (
+    Progress,
+    Report,
+    Result,
+    Status,
+    display_path,
+    plural,
+    stale_note,
+)
 from ..session import DryRun, Events, StatsOutcome
 
 if TYPE_CHECKING:
@@ -624,7 +632,5 @@ def print_dry_run(
         if deleted := len(plan.pruned) + len(plan.deletes):  # as the run says it
             parts.append(f"{plural(deleted, 'file')} to delete")
         elif plan.stale:
-            parts.append(
-                f"{plural(len(plan.stale), 'stale output')} (--prune removes them)"
-            )
+            parts.append(stale_note(len(plan.stale)))
         click.echo(f"{', '.join(parts)} (dry run: nothing written).", err=True)
