@@ -114,6 +114,8 @@ def info(
             click.echo(json.dumps(row, ensure_ascii=ascii_only))
         else:
             rows.append(row)
+    if not rows and not failed:  # as 'melcli mel' says it: not a silent nothing
+        click.echo("warning: no audio files found", err=True)
     if summary:
         totals = _summary(rows, unreadable=failed)
         if as_json:
