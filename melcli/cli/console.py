@@ -422,8 +422,9 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     ``meta/esc50.csv`` and ``audio/``) given without ``--root``, or a table
     that gives names without their subfolder (UrbanSound8K's ``fold1/`` ...).
     When a few of the paths are found one folder away (:func:`_found_in`),
-    the hint names that folder or those subfolders. Said after the line per
-    missing file, where a long list's first lines are far away.
+    the hint names that folder or those subfolders. Said last, before the
+    summary, after the first few missing files and the count of the others
+    (:class:`FoldedFailures`).
     """
     if listed is None or not listed.problems or listed.found:
         return None
