@@ -156,13 +156,21 @@ class FoldedWarnings:
         ]
 
 
-class FoldedFailures:
-    """The failures of a list none of whose files was found: one cause, said once.
+#: A failure caused by the machine, not the file: a decoder not installed
+#: (``MP4/AAC audio needs ffmpeg, which is not installed (install it: ...)``).
+_TOOL_MISSING = re.compile(r"\bneeds [\w.-]+, which is not installed\b")
 
-    Each listed path fails (``line 7 of meta.csv: no such file or directory``),
-    but :func:`wrong_root_hint` names the one mistake behind them all, so of
-    2000 such lines a few are shown and the rest counted, per reason (its
-    numbers left out), in one line at the end. Other failures are all shown.
+
+class FoldedFailures:
+    """Failures that one cause explains, beyond the first few: counted, said once.
+
+    Two such causes: a list none of whose files was found (each listed path
+    fails, ``line 7 of meta.csv: no such file or directory``, and
+    :func:`wrong_root_hint` names the one mistake behind them all), and a
+    decoder that is not installed (every ``.m4a`` of a dataset fails with the
+    same words). Of 2000 such lines a few are shown and the rest counted, per
+    reason (its numbers left out), in one line at the end. Every other
+    failure is shown: a bad file is named, whatever the others.
     """
 
     #: How to see them all, said after the count.
@@ -170,48 +178,58 @@ class FoldedFailures:
 
     def __init__(
         self,
-        listed: FileList,
+        listed: FileList | None = None,
         *,
         verbose: bool,
         see_all: str = SEE_ALL,
         shown: int = WARNINGS_SHOWN,
     ) -> None:
-        self.name = listed.name
+        #: The list whose problems are folded (None: no list, or some found).
+        self.name = "" if listed is None else listed.name
+        self.paths = set() if listed is None else {p.path for p in listed.problems}
         self.see_all = see_all
-        self.paths = {p.path for p in listed.problems}
         self.verbose = verbose
         self.shown = shown
         self._seen: dict[str, int] = {}
         self._example: dict[str, str] = {}
+        self._listed: dict[str, bool] = {}
         #: The failures shown, to list again in a long log's recap.
         self.shown_paths: set[Path] = set()
 
+    def _folds(self, path: Path, reason: str) -> bool:
+        return path in self.paths or bool(_TOOL_MISSING.search(reason))
+
     def show(self, path: Path, reason: str) -> bool:
         """Count a failure; whether to show it (not one of the folded)."""
-        if self.verbose or path not in self.paths:
+        if self.verbose or not self._folds(path, reason):
             return True
         kind = _NUMBER.sub("#", reason)
         self._seen[kind] = self._seen.get(kind, 0) + 1
         if self._seen[kind] > self.shown:
+            listed = path in self.paths
+            self._listed.setdefault(kind, listed)
             # "line 9 of meta.csv: no such file": the list is named already.
-            self._example.setdefault(kind, reason.replace(f" of {self.name}:", ":", 1))
+            if listed:
+                reason = reason.replace(f" of {self.name}:", ":", 1)
+            self._example.setdefault(kind, reason)
             return False
         self.shown_paths.add(path)
         return True
 
-    def recapped(self, path: Path) -> bool:
+    def recapped(self, path: Path, reason: str) -> bool:
         """Whether a long log's recap of the failures lists ``path``."""
-        return self.verbose or path not in self.paths or path in self.shown_paths
+        return self.verbose or not self._folds(path, reason) or path in self.shown_paths
 
     def lines(self, see_all: str | None = None) -> list[str]:
-        """Say, per reason, how many more listed files failed so (one line each).
+        """Say, per reason, how many more files failed so (one line each).
 
         ``see_all`` says how to see them all, instead of :attr:`see_all`.
         """
         see_all = self.see_all if see_all is None else see_all
         return [
-            f"{plural(n - self.shown, 'more file')} listed in {self.name} failed "
-            f"the same way (such as: {self._example[kind]})"
+            f"{plural(n - self.shown, 'more file')}"
+            + (f" listed in {self.name}" if self._listed[kind] else "")
+            + f" failed the same way (such as: {self._example[kind]})"
             + (f"; {see_all}" if see_all else "")
             for kind, n in self._seen.items()
             if n > self.shown
@@ -253,8 +271,9 @@ class Console(Events):
         #: Warnings about the run, said last, before the summary.
         self.notes: list[str] = []
         self.folded = FoldedWarnings()
-        #: A list none of whose files was found: its failures, folded.
-        self.folded_failures: FoldedFailures | None = None
+        #: Failures one cause explains (a list none of whose files was
+        #: found, a decoder not installed): the first few, then a count.
+        self.folded_failures = FoldedFailures(verbose=self.verbose)
 
     def expect(
         self,
@@ -269,7 +288,6 @@ class Console(Events):
         """
         self.include, self.sources = include, sources
         if hint := wrong_root_hint(listed):
-            assert listed is not None
             self.notes.append(hint)
             self.folded_failures = FoldedFailures(listed, verbose=self.verbose)
 
@@ -334,9 +352,8 @@ class Console(Events):
                 self.echo(
                     f"warning: {display_path(result.src)}: {display_path(warning)}"
                 )
-        folded = self.folded_failures
-        if result.status is Status.FAILED and (
-            folded is None or folded.show(result.src, result.reason)
+        if result.status is Status.FAILED and self.folded_failures.show(
+            result.src, result.reason
         ):
             self.echo(
                 f"error: {display_path(result.src)}: "
@@ -566,7 +583,7 @@ def print_outcome(
         failures = sorted(report.failures, key=lambda r: os.fsencode(r.src))
         click.echo(f"{len(failures)} failed, by path:", err=True)
         for r in failures:
-            if folded_failures is None or folded_failures.recapped(r.src):
+            if folded_failures is None or folded_failures.recapped(r.src, r.reason):
                 click.echo(
                     f"  {display_path(r.src)}: "
                     f"{display_path(one_line(as_options(r.reason)))}",

@@ -76,26 +76,24 @@ def info(
         found.files.extend((f.path, f.rel) for f in listed.files)
     failed = 0
     hint = wrong_root_hint(listed)
-    # A list none of whose files was found: a few of its lines, then a count.
-    folded = (
-        None
-        if hint is None or listed is None
-        else FoldedFailures(listed, verbose=False, see_all="")
-    )
+    # A list none of whose files was found, a decoder not installed: a few
+    # of the failures one cause explains, then a count.
+    folded = FoldedFailures(listed if hint else None, verbose=False, see_all="")
     for problem in found.problems:
-        if folded is None or folded.show(problem.path, problem.reason):
+        if folded.show(problem.path, problem.reason):
             echo_error(problem.path, problem.reason)
         failed += 1
-    for line in [] if folded is None else folded.lines():
-        click.echo(f"error: {display_path(line)}", err=True)
     if hint:
+        for line in folded.lines():
+            click.echo(f"error: {display_path(line)}", err=True)
         click.echo(f"warning: {display_path(hint)}", err=True)
     rows: list[dict[str, Any]] = []
     for path, _rel in found.files:
         try:
             header = probe(path)
         except MelcliError as exc:
-            echo_error(path, str(exc))
+            if folded.show(path, str(exc)):
+                echo_error(path, str(exc))
             failed += 1
             continue
         row = {
@@ -114,6 +112,9 @@ def info(
             click.echo(json.dumps(row, ensure_ascii=ascii_only))
         else:
             rows.append(row)
+    if not hint:  # else said above, before the hint
+        for line in folded.lines():
+            click.echo(f"error: {display_path(line)}", err=True)
     if not rows and not failed:  # as 'melcli mel' says it: not a silent nothing
         click.echo("warning: no audio files found", err=True)
     if summary:
