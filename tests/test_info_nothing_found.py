@@ -27,6 +27,7 @@ def test_info_says_no_audio_files_found(tmp_path: Path) -> None:
 
 
 def test_info_with_files_says_nothing_more(tmp_path: Path) -> None:
-    result = invoke("info", SAMPLE_FILES[0])
-    assert result.exit_code == 0
-    assert result.stderr == ""
+    for options in ((), ("--json",), ("--summary",), ("--summary", "--json")):
+        result = invoke("info", SAMPLE_FILES[0], *options)
+        assert result.exit_code == 0
+        assert result.stderr == ""

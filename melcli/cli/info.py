@@ -13,8 +13,9 @@ import click
 from ..discover import find_audio
 from ..errors import MelcliError
 from ..report import display_path
-from .console import FoldedFailures, echo_error, wrong_root_hint
+from .console import FoldedFailures, echo_error
 from .group import cli
+from .hints import wrong_root_hint
 from .options import (
     check_list_options,
     chosen_extensions,
@@ -115,7 +116,7 @@ def info(
     if not hint:  # else said above, before the hint
         for line in folded.lines():
             click.echo(f"error: {display_path(line)}", err=True)
-    if not rows and not failed:  # as 'melcli mel' says it: not a silent nothing
+    if not found.files and not failed:  # as "melcli mel" says it, not silently
         click.echo("warning: no audio files found", err=True)
     if summary:
         totals = _summary(rows, unreadable=failed)
