@@ -139,9 +139,10 @@ class SpectrogramDataset:
             self.classes = list(classes)
             unknown = sorted(found - set(self.classes))
             if unknown:
-                raise MelcliError(
-                    f"classes not in the list given: {', '.join(unknown[:5])}"
-                )
+                shown = ", ".join(unknown[:5])
+                if len(unknown) > 5:  # not cut off without a word
+                    shown += f" and {len(unknown) - 5} more"
+                raise MelcliError(f"classes not in the list given: {shown}")
         self._label = {name: i for i, name in enumerate(self.classes)}
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None

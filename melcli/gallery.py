@@ -54,7 +54,7 @@ from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import OutputLock, load_npy, read_regular, remove_leftovers
+from .outdir import LOCK_NAME, OutputLock, load_npy, read_regular, remove_leftovers
 from .report import display_path
 from .write import atomic_write
 
@@ -195,6 +195,9 @@ def build_gallery(
         raise MelcliError(f"page_size={page_size!r} must be a positive integer")
     root = Path(out)
     if not (root / MANIFEST_NAME).is_file():
+        if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it
+            with OutputLock(root):  # raises UsageError naming that run
+                pass
         raise MelcliError(f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)")
     with OutputLock(root):  # no run changes OUT's arrays while they are drawn
         return _build(

@@ -309,9 +309,7 @@ class Report:
                 removed += f" ({plural(len(self.pruned), 'file')})"
             parts.append(removed)
         elif self.stale:
-            parts.append(
-                f"{plural(len(self.stale), 'stale output')} (--prune removes them)"
-            )
+            parts.append(stale_note(len(self.stale)))
         if self.stopped_early:
             parts.append(f"{self.not_tried} not tried")
         line = ", ".join(parts) + "."
@@ -511,6 +509,12 @@ def _duration(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60}m{s % 60:02d}s"
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def stale_note(n: int) -> str:
+    """``1 stale output (--prune removes it)``, ``2 stale outputs (... them)``."""
+    them = "it" if n == 1 else "them"
+    return f"{plural(n, 'stale output')} (--prune removes {them})"
 
 
 def plural(n: int, noun: str) -> str:

@@ -161,6 +161,14 @@ class DatasetStats:
     #: manifest), when known: a reader can tell statistics of other settings.
     settings: str | None = None
 
+    def __repr__(self) -> str:
+        # Short: the dataclass's own would print every band and every file
+        # (2000 paths for ESC-50) where a notebook shows the value.
+        return (
+            f"DatasetStats({len(self.mean)} bands, {self.count} frames from "
+            f"{len(self.files)} arrays, settings={self.settings!r})"
+        )
+
     def save(self, path: Path) -> None:
         """Write ``mean, std, min, max, count`` (and ``settings``) to ``path``.
 

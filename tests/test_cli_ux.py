@@ -78,7 +78,7 @@ def test_dry_run_calls_stale_only_outputs_there_are(
     assert json.loads(plan.stdout)["stale"] == [str(out / "c.npy")]
     assert plan.stderr.splitlines() == [
         f"stale {out / 'c.npy'}: its input is gone",
-        "0 to build, 8 up to date, 1 stale output (--prune removes them) "
+        "0 to build, 8 up to date, 1 stale output (--prune removes it) "
         "(dry run: nothing written).",
     ]
     run = invoke("mel", mixed, "-o", out, "--json")

@@ -69,7 +69,7 @@ def test_names_all_in_one_subfolder_point_at_that_folder(
 def test_names_found_nowhere_near_keep_the_plain_hint(
     write_audio: WriteAudio, tmp_path: Path
 ) -> None:
-    write_audio("elsewhere/a.wav")
+    write_audio("far/away/elsewhere/a.wav")  # three levels from the table
     (tmp_path / "meta").mkdir()
     (tmp_path / "meta/sub").mkdir()  # a subfolder without the names
     table = tmp_path / "meta/list.csv"

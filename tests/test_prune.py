@@ -236,7 +236,7 @@ def test_an_input_gone_with_its_outputs_is_no_stale_output(
     assert dry.stdout == f"stale {out / 'b.npy'}: its input is gone\n"
     ran = mel(src_with_sub, out, "--png")
     assert ran.stderr.splitlines()[-1] == (
-        "0 written, 1 up to date, 1 stale output (--prune removes them)."
+        "0 written, 1 up to date, 1 stale output (--prune removes it)."
     )
     assert keys(out) == ["b.npy", "c.npy"]  # nothing of a or d is left to tell
     pruned = mel(src_with_sub, out, "--png", "--prune")

@@ -304,7 +304,7 @@ def test_prune_compacts_superseded_and_stale_samples(
     (audio / "birds/tweet.wav").unlink()
     result = mel(audio, out, *WDS)
     assert result.exit_code == 0
-    assert "1 stale output (--prune removes them)" in result.stderr
+    assert "1 stale output (--prune removes it)" in result.stderr
     assert Counter(n for _, n, _ in members(out))["birds/tweet.npy"] == 1
     dry = mel(audio, out, *WDS, "--prune", "--dry-run")
     tweet = out / manifest(out)["birds/tweet.npy"]["shard"] / "birds/tweet.npy"

@@ -9,18 +9,25 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import sys
 from collections.abc import Sequence
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..params import MelParams
-from ..report import Progress, Report, Result, Status, display_path, plural
+from ..report import (
+    Progress,
+    Report,
+    Result,
+    Status,
+    display_path,
+    plural,
+    stale_note,
+)
 from ..session import DryRun, Events, StatsOutcome
+from .hints import include_hint, wrong_root_hint
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -148,6 +155,86 @@ class FoldedWarnings:
         ]
 
 
+#: A failure caused by the machine, not the file: a decoder not installed
+#: (``MP4/AAC audio needs ffmpeg, which is not installed (install it: ...)``).
+_TOOL_MISSING = re.compile(r"\bneeds [\w.-]+, which is not installed\b")
+
+
+class FoldedFailures:
+    """Failures that one cause explains, beyond the first few: counted, said once.
+
+    Two such causes: a list none of whose files was found (each listed path
+    fails, ``line 7 of meta.csv: no such file or directory``, and
+    :func:`wrong_root_hint` names the one mistake behind them all), and a
+    decoder that is not installed (every ``.m4a`` of a dataset fails with the
+    same words). Of 2000 such lines a few are shown and the rest counted, per
+    reason (its numbers left out), in one line at the end. Every other
+    failure is shown: a bad file is named, whatever the others.
+    """
+
+    #: How to see them all, said after the count.
+    SEE_ALL = "-v lists each, and the manifest records every file's reason"
+
+    def __init__(
+        self,
+        listed: FileList | None = None,
+        *,
+        verbose: bool,
+        see_all: str = SEE_ALL,
+        shown: int = WARNINGS_SHOWN,
+    ) -> None:
+        #: The list whose problems are folded (None: no list, or some found).
+        self.name = "" if listed is None else listed.name
+        self.paths = set() if listed is None else {p.path for p in listed.problems}
+        self.see_all = see_all
+        self.verbose = verbose
+        self.shown = shown
+        self._seen: dict[str, int] = {}
+        self._example: dict[str, str] = {}
+        self._listed: dict[str, bool] = {}
+        #: The failures shown, to list again in a long log's recap.
+        self.shown_paths: set[Path] = set()
+
+    def _folds(self, path: Path, reason: str) -> bool:
+        return path in self.paths or bool(_TOOL_MISSING.search(reason))
+
+    def show(self, path: Path, reason: str) -> bool:
+        """Count a failure; whether to show it (not one of the folded)."""
+        if self.verbose or not self._folds(path, reason):
+            return True
+        kind = _NUMBER.sub("#", reason)
+        self._seen[kind] = self._seen.get(kind, 0) + 1
+        if self._seen[kind] > self.shown:
+            listed = path in self.paths
+            self._listed.setdefault(kind, listed)
+            # "line 9 of meta.csv: no such file": the list is named already.
+            if listed:
+                reason = reason.replace(f" of {self.name}:", ":", 1)
+            self._example.setdefault(kind, reason)
+            return False
+        self.shown_paths.add(path)
+        return True
+
+    def recapped(self, path: Path, reason: str) -> bool:
+        """Whether a long log's recap of the failures lists ``path``."""
+        return self.verbose or not self._folds(path, reason) or path in self.shown_paths
+
+    def lines(self, see_all: str | None = None) -> list[str]:
+        """Say, per reason, how many more files failed so (one line each).
+
+        ``see_all`` says how to see them all, instead of :attr:`see_all`.
+        """
+        see_all = self.see_all if see_all is None else see_all
+        return [
+            f"{plural(n - self.shown, 'more file')}"
+            + (f" listed in {self.name}" if self._listed[kind] else "")
+            + f" failed the same way (such as: {self._example[kind]})"
+            + (f"; {see_all}" if see_all else "")
+            for kind, n in self._seen.items()
+            if n > self.shown
+        ]
+
+
 class Console(Events):
     """Progress bar on a terminal, plain lines elsewhere; all on stderr.
 
@@ -183,6 +270,9 @@ class Console(Events):
         #: Warnings about the run, said last, before the summary.
         self.notes: list[str] = []
         self.folded = FoldedWarnings()
+        #: Failures one cause explains (a list none of whose files was
+        #: found, a decoder not installed): the first few, then a count.
+        self.folded_failures = FoldedFailures(verbose=self.verbose)
 
     def expect(
         self,
@@ -198,6 +288,7 @@ class Console(Events):
         self.include, self.sources = include, sources
         if hint := wrong_root_hint(listed):
             self.notes.append(hint)
+            self.folded_failures = FoldedFailures(listed, verbose=self.verbose)
 
     def removed_leftover(self, path: Path) -> None:
         """Under ``--verbose``, name a temp file a killed run left."""
@@ -260,7 +351,9 @@ class Console(Events):
                 self.echo(
                     f"warning: {display_path(result.src)}: {display_path(warning)}"
                 )
-        if result.status is Status.FAILED:
+        if result.status is Status.FAILED and self.folded_failures.show(
+            result.src, result.reason
+        ):
             self.echo(
                 f"error: {display_path(result.src)}: "
                 f"{display_path(one_line(as_options(result.reason)))}"
@@ -289,6 +382,17 @@ class Console(Events):
             recap=self.progressed,
             nothing=self.why_nothing(),
             folded=() if self.verbose else self.folded.lines(),
+            folded_failures=self.folded_failures,
+        )
+
+    def plan(self, plan: DryRun, *, as_json: bool) -> None:
+        """Show a dry run's plan (:func:`print_dry_run`), with this run's notes."""
+        print_dry_run(
+            plan,
+            self.notes,
+            quiet=self.quiet,
+            as_json=as_json,
+            folded_failures=self.folded_failures,
         )
 
     def why_nothing(self) -> str:
@@ -305,128 +409,6 @@ class Console(Events):
             self.bar = None
 
 
-#: The reason of an input --include passes over (melcli.discover).
-NOT_INCLUDED = "does not match --include"
-
-
-def include_hint(
-    report: Report, include: tuple[str, ...], sources: tuple[Path, ...]
-) -> str | None:
-    """When ``include`` passed over every input, say what its patterns match.
-
-    They are matched against each path relative to its SRC: ``audio/dogs/*``
-    matches nothing under SRC ``audio``.
-    """
-    if not include:
-        return None
-    skipped = report.with_status(Status.SKIPPED)
-    passed = [r.src for r in skipped if r.reason == NOT_INCLUDED]
-    if not passed or len(skipped) < report.n_results:  # some were taken
-        return None
-    # As written: the line is escaped once, where it is printed.
-    patterns = " ".join(f"'{p}'" for p in include)
-    hint = (
-        f"--include {patterns} took none of {plural(len(passed), 'file')} found: "
-        "patterns are matched against each path relative to its SRC"
-    )
-    example = passed[0]
-    for src in sources:
-        if src.is_dir() and example.is_relative_to(src):
-            rel = example.relative_to(src).as_posix()
-            return f"{hint} ({os.fsdecode(example)} is {rel})"
-    return hint
-
-
-def wrong_root_hint(listed: FileList | None) -> str | None:
-    """When no file the list names was found, say where they were looked for.
-
-    The usual cause is a table kept apart from its audio (ESC-50's
-    ``meta/esc50.csv`` and ``audio/``) given without ``--root``, or a table
-    that gives names without their subfolder (UrbanSound8K's ``fold1/`` ...).
-    When a few of the paths are found one folder away (:func:`_found_in`),
-    the hint names that folder or those subfolders. Said after the line per
-    missing file, where a long list's first lines are far away.
-    """
-    if listed is None or not listed.problems or listed.found:
-        return None
-    root = os.fsdecode(listed.root)
-    where = "the current folder" if root in ("", ".") else root
-    hint = f"no file listed in {listed.name} was found; its paths are taken "
-    base, holders = _found_in(listed)
-    if len(holders) == 1:
-        (holder,) = holders
-        return (
-            f"{hint}relative to {where}, and they are in {holder}: give --root {holder}"
-        )
-    if holders and base == listed.root:
-        names = ", ".join(sorted(h.name for h in holders)[:HOLDERS_SHOWN])
-        more = ", ..." if len(holders) > HOLDERS_SHOWN else ""
-        return (
-            f"{hint}relative to {where}, and they are in its subfolders "
-            f"{names}{more}: make each path from its row with a --path-column "
-            "template naming the columns, such as 'fold{fold}/{slice_file_name}'"
-        )
-    return f"{hint}relative to {where}: give --root the folder that holds them"
-
-
-#: How many missing paths of a list :func:`wrong_root_hint` looks for, spread
-#: over the list; in at most how many folders.
-PATHS_LOOKED_FOR = 16
-FOLDERS_LOOKED_IN = 1000
-#: How many of the subfolders holding the paths the hint names.
-HOLDERS_SHOWN = 3
-
-
-def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
-    """Return where a list's missing paths are: a folder, and its subfolders.
-
-    A few missing paths spread over the list, each taken relative to the root,
-    are looked for in each subfolder of the root, then of the root's parent.
-    Found in one subfolder, it is the right root (a table at the top of a
-    dataset, its audio in ``audio/``; or beside it, in ``meta/``); in several
-    of the root's, the table gives names without their subfolder. Empty when
-    one of the paths is not found.
-    """
-    root = listed.root
-    step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
-    rels = []
-    for problem in listed.problems[::step][:PATHS_LOOKED_FOR]:
-        rel = os.path.relpath(problem.path, root)
-        if rel.startswith(os.pardir) or os.path.lexists(problem.path):
-            return root, set()  # not a path missing from the root
-        rels.append(rel)
-    for base in dict.fromkeys((root, root.parent)):
-        try:
-            with os.scandir(base) as entries:
-                folders = sorted(
-                    Path(entry.path)
-                    for entry in islice(entries, FOLDERS_LOOKED_IN)
-                    if not entry.name.startswith(".") and entry.is_dir()
-                )
-        except OSError:
-            continue
-        holders = set()
-        for rel in rels:
-            holder = next((d for d in folders if _is_file(d / rel)), None)
-            if holder is None:
-                break
-            holders.add(holder)
-        else:
-            return base, holders
-    return root, set()
-
-
-def _is_file(path: Path) -> bool:
-    """Whether ``path`` is a file; False where it cannot be looked up.
-
-    (``Path.is_file`` raises for a name too long, or a folder not readable.)
-    """
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        return False
-
-
 def print_outcome(
     report: Report,
     *,
@@ -436,18 +418,24 @@ def print_outcome(
     recap: bool,
     nothing: str = "no audio files found",
     folded: Sequence[str] = (),
+    folded_failures: FoldedFailures | None = None,
 ) -> None:
     """Print what a run did: removed and stale outputs, warnings, the summary.
 
     With ``recap`` (progress lines were shown), the failures again, by path.
     ``folded`` says how many files' warnings were not shown
-    (:meth:`FoldedWarnings.lines`).
+    (:meth:`FoldedWarnings.lines`); ``folded_failures``, which failures were
+    not, and how many (:class:`FoldedFailures`).
     """
     if verbose:
         for path in report.pruned:
             click.echo(f"removed stale {display_path(path)}", err=True)
         for path in report.stale:
             click.echo(f"stale {display_path(path)}: its input is gone", err=True)
+    # After the failures shown, how many more there were; then the hint.
+    fold_lines = [] if folded_failures is None else folded_failures.lines()
+    for line in fold_lines:
+        click.echo(f"error: {display_path(line)}", err=True)
     if not quiet:
         for warning in (*folded, *report.warnings):
             click.echo(f"warning: {display_path(one_line(warning))}", err=True)
@@ -462,11 +450,14 @@ def print_outcome(
         failures = sorted(report.failures, key=lambda r: os.fsencode(r.src))
         click.echo(f"{len(failures)} failed, by path:", err=True)
         for r in failures:
-            click.echo(
-                f"  {display_path(r.src)}: "
-                f"{display_path(one_line(as_options(r.reason)))}",
-                err=True,
-            )
+            if folded_failures is None or folded_failures.recapped(r.src, r.reason):
+                click.echo(
+                    f"  {display_path(r.src)}: "
+                    f"{display_path(one_line(as_options(r.reason)))}",
+                    err=True,
+                )
+        for line in fold_lines:
+            click.echo(f"  {display_path(line)}", err=True)
 
 
 def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
@@ -483,12 +474,18 @@ def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
 
 
 def print_dry_run(
-    plan: DryRun, notes: Sequence[str] = (), *, quiet: bool, as_json: bool = False
+    plan: DryRun,
+    notes: Sequence[str] = (),
+    *,
+    quiet: bool,
+    as_json: bool = False,
+    folded_failures: FoldedFailures | None = None,
 ) -> None:
     """List on stdout what a run would build and delete, and why.
 
     With ``as_json`` the plan goes to stdout as one JSON object, and the
-    lines to stderr. ``notes`` are warnings about the run (:attr:`Console.notes`).
+    lines to stderr. ``notes`` are warnings about the run (:attr:`Console.notes`);
+    ``folded_failures``, the failures of a list not found, to fold.
     """
     plan.warnings.extend(notes)
     err = as_json
@@ -501,7 +498,11 @@ def print_dry_run(
     for line in plan.shards:
         click.echo(line, err=err)
     for path, reason in plan.errors:
-        echo_error(path, reason)
+        if folded_failures is None or folded_failures.show(path, reason):
+            echo_error(path, reason)
+    if folded_failures is not None:  # no manifest is written
+        for line in folded_failures.lines(see_all="-v lists each"):
+            click.echo(f"error: {display_path(line)}", err=True)
     if not quiet:
         for warning in plan.warnings:
             click.echo(f"warning: {display_path(warning)}", err=True)
@@ -516,7 +517,5 @@ def print_dry_run(
         if deleted := len(plan.pruned) + len(plan.deletes):  # as the run says it
             parts.append(f"{plural(deleted, 'file')} to delete")
         elif plan.stale:
-            parts.append(
-                f"{plural(len(plan.stale), 'stale output')} (--prune removes them)"
-            )
+            parts.append(stale_note(len(plan.stale)))
         click.echo(f"{', '.join(parts)} (dry run: nothing written).", err=True)

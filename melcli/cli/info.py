@@ -13,8 +13,9 @@ import click
 from ..discover import find_audio
 from ..errors import MelcliError
 from ..report import display_path
-from .console import echo_error, wrong_root_hint
+from .console import FoldedFailures, echo_error
 from .group import cli
+from .hints import wrong_root_hint
 from .options import (
     check_list_options,
     chosen_extensions,
@@ -75,17 +76,25 @@ def info(
         found.problems.extend(listed.problems)
         found.files.extend((f.path, f.rel) for f in listed.files)
     failed = 0
+    hint = wrong_root_hint(listed)
+    # A list none of whose files was found, a decoder not installed: a few
+    # of the failures one cause explains, then a count.
+    folded = FoldedFailures(listed if hint else None, verbose=False, see_all="")
     for problem in found.problems:
-        echo_error(problem.path, problem.reason)
+        if folded.show(problem.path, problem.reason):
+            echo_error(problem.path, problem.reason)
         failed += 1
-    if hint := wrong_root_hint(listed):
+    if hint:
+        for line in folded.lines():
+            click.echo(f"error: {display_path(line)}", err=True)
         click.echo(f"warning: {display_path(hint)}", err=True)
     rows: list[dict[str, Any]] = []
     for path, _rel in found.files:
         try:
             header = probe(path)
         except MelcliError as exc:
-            echo_error(path, str(exc))
+            if folded.show(path, str(exc)):
+                echo_error(path, str(exc))
             failed += 1
             continue
         row = {
@@ -104,6 +113,11 @@ def info(
             click.echo(json.dumps(row, ensure_ascii=ascii_only))
         else:
             rows.append(row)
+    if not hint:  # else said above, before the hint
+        for line in folded.lines():
+            click.echo(f"error: {display_path(line)}", err=True)
+    if not found.files and not failed:  # as "melcli mel" says it, not silently
+        click.echo("warning: no audio files found", err=True)
     if summary:
         totals = _summary(rows, unreadable=failed)
         if as_json:

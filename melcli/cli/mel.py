@@ -23,7 +23,7 @@ from .config import (
     print_effective_config,
     tell_outside_settings,
 )
-from .console import Console, print_dry_run, print_stats
+from .console import Console, print_stats
 from .features import fbank_options, feature_options, pipeline_options
 from .group import CannotStart, cli
 from .help import MEL_EXAMPLES, GroupedHelp
@@ -216,7 +216,7 @@ def mel(
     finally:
         console.close()
     if outcome.dry_run is not None:
-        print_dry_run(outcome.dry_run, console.notes, quiet=quiet, as_json=as_json)
+        console.plan(outcome.dry_run, as_json=as_json)
         return
     print_stats(outcome.stats, quiet=quiet)
     if as_json and outcome.report is not None:

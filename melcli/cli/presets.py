@@ -88,6 +88,12 @@ def _as_option(key: str, value: Any) -> str:
 def _echo_wrapped(label: str, text: str) -> None:
     import textwrap
 
-    lines = textwrap.wrap(" ".join(text.split()), width=78, break_on_hyphens=False)
+    # A source path longer than a line stays whole, to be copied as it is.
+    lines = textwrap.wrap(
+        " ".join(text.split()),
+        width=78,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
     for j, line in enumerate(lines):
         click.echo(f"  {label + ':' if j == 0 else '':<10}{line}")

@@ -258,6 +258,16 @@ def storages_in(manifest: Manifest) -> list[Storage]:
     return list(found.values())
 
 
+def __getattr__(name: str) -> Any:
+    # A format's module the docs name after a plain ``import melcli``
+    # (melcli.storage.webdataset.key_to_path): imported on first use.
+    from importlib.util import find_spec
+
+    if not name.startswith("_") and find_spec(f"{__name__}.{name}"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "FORMATS",
     "Recorder",

@@ -1,0 +1,162 @@
+"""The hints a run gives when it took nothing: why, and what to give instead.
+
+``--include`` patterns that match no file (they are matched against the path
+relative to SRC), and a ``--files-from`` list none of whose files is found (a
+table kept apart from its audio, given without ``--root``; a table of names
+without their subfolder): said once, last, before the summary.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..report import Report, Status, plural
+
+if TYPE_CHECKING:
+    from ..filelist import FileList
+
+
+#: The reason of an input --include passes over (melcli.discover).
+NOT_INCLUDED = "does not match --include"
+
+
+def include_hint(
+    report: Report, include: tuple[str, ...], sources: tuple[Path, ...]
+) -> str | None:
+    """When ``include`` passed over every input, say what its patterns match.
+
+    They are matched against each path relative to its SRC: ``audio/dogs/*``
+    matches nothing under SRC ``audio``.
+    """
+    if not include:
+        return None
+    skipped = report.with_status(Status.SKIPPED)
+    passed = [r.src for r in skipped if r.reason == NOT_INCLUDED]
+    if not passed or len(skipped) < report.n_results:  # some were taken
+        return None
+    # As written: the line is escaped once, where it is printed.
+    patterns = " ".join(f"'{p}'" for p in include)
+    hint = (
+        f"--include {patterns} took none of {plural(len(passed), 'file')} found: "
+        "patterns are matched against each path relative to its SRC"
+    )
+    example = passed[0]
+    for src in sources:
+        if src.is_dir() and example.is_relative_to(src):
+            rel = example.relative_to(src).as_posix()
+            return f"{hint} ({os.fsdecode(example)} is {rel})"
+    return hint
+
+
+def wrong_root_hint(listed: FileList | None) -> str | None:
+    """When no file the list names was found, say where they were looked for.
+
+    The usual cause is a table kept apart from its audio (ESC-50's
+    ``meta/esc50.csv`` and ``audio/``) given without ``--root``, or a table
+    that gives names without their subfolder (UrbanSound8K's ``fold1/`` ...).
+    When a few of the paths are found one folder away (:func:`_found_in`),
+    the hint names that folder or those subfolders. Said last, before the
+    summary, after the first few missing files and the count of the others
+    (:class:`FoldedFailures`).
+    """
+    if listed is None or not listed.problems or listed.found:
+        return None
+    root = os.fsdecode(listed.root)
+    where = "the current folder" if root in ("", ".") else root
+    hint = f"no file listed in {listed.name} was found; its paths are taken "
+    base, holders = _found_in(listed)
+    if len(holders) == 1:
+        (holder,) = holders
+        return (
+            f"{hint}relative to {where}, and they are in {holder}: give --root {holder}"
+        )
+    template = (
+        "make each path from its row with a --path-column template naming the "
+        "columns, such as 'fold{fold}/{slice_file_name}'"
+    )
+    names = ", ".join(sorted(h.name for h in holders)[:HOLDERS_SHOWN])
+    more = ", ..." if len(holders) > HOLDERS_SHOWN else ""
+    if holders and base == listed.root:
+        return (
+            f"{hint}relative to {where}, and they are in its subfolders "
+            f"{names}{more}: {template}"
+        )
+    if holders:
+        return (
+            f"{hint}relative to {where}, and they are in the subfolders "
+            f"{names}{more} of {base}: give --root {base}, and {template}"
+        )
+    return f"{hint}relative to {where}: give --root the folder that holds them"
+
+
+#: How many missing paths of a list :func:`wrong_root_hint` looks for, spread
+#: over the list; in at most how many folders.
+PATHS_LOOKED_FOR = 16
+FOLDERS_LOOKED_IN = 1000
+#: In how many of the folders beside the root (``audio/`` beside ``metadata/``)
+#: the paths are looked for, a level down.
+PARENTS_LOOKED_IN = 16
+#: How many of the subfolders holding the paths the hint names.
+HOLDERS_SHOWN = 3
+
+
+def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
+    """Return where a list's missing paths are: a folder, and its subfolders.
+
+    A few missing paths spread over the list, each taken relative to the root,
+    are looked for in each subfolder of the root, then of the root's parent,
+    then of each folder beside the root. Found in one subfolder, it is the
+    right root (a table at the top of a dataset, its audio in ``audio/``; or
+    beside it, in ``meta/``); in several of one folder's, the table gives
+    names without their subfolder (UrbanSound8K's table, in ``metadata/``,
+    its audio in ``audio/fold1/`` ...). Empty when one of the paths is not
+    found.
+    """
+    root = listed.root
+    step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
+    rels = []
+    for problem in listed.problems[::step][:PATHS_LOOKED_FOR]:
+        rel = os.path.relpath(problem.path, root)
+        if rel.startswith(os.pardir) or os.path.lexists(problem.path):
+            return root, set()  # not a path missing from the root
+        rels.append(rel)
+    beside = _folders_in(root.parent)[:PARENTS_LOOKED_IN]
+    for base in dict.fromkeys((root, root.parent, *beside)):
+        folders = _folders_in(base)
+        holders = set()
+        for rel in rels:
+            holder = next((d for d in folders if _is_file(d / rel)), None)
+            if holder is None:
+                break
+            holders.add(holder)
+        else:
+            return base, holders
+    return root, set()
+
+
+def _folders_in(base: Path) -> list[Path]:
+    """Return the first :data:`FOLDERS_LOOKED_IN` subfolders of ``base`` (sorted)."""
+    try:
+        with os.scandir(base) as entries:
+            return sorted(
+                Path(entry.path)
+                for entry in islice(entries, FOLDERS_LOOKED_IN)
+                if not entry.name.startswith(".") and entry.is_dir()
+            )
+    except OSError:
+        return []
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False where it cannot be looked up.
+
+    (``Path.is_file`` raises for a name too long, or a folder not readable.)
+    """
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
