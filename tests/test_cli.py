@@ -640,58 +640,6 @@ def test_melcli_names_that_need_numpy_load_on_first_use() -> None:
         melcli.nothing  # noqa: B018
 
 
-#: What decoding and computing need; planning a run needs none of it.
-AUDIO_STACK = ("numpy", "soundfile", "soxr", "matplotlib", "scipy", "librosa")
-
-#: Runs ``main()`` with argv, then prints its exit status and which of
-#: AUDIO_STACK the process imported.
-_MAIN_THEN_MODULES = f"""
-import sys
-sys.argv = ["melcli", *sys.argv[1:]]
-from melcli.cli import main
-try:
-    main()
-except SystemExit as exc:
-    print(exc.code, *(m for m in {AUDIO_STACK!r} if m in sys.modules))
-"""
-
-
-def modules_after(*args: object) -> list[str]:
-    """Run melcli with ``args``; return its exit status and the stack it loaded."""
-    proc = subprocess.run(
-        [sys.executable, "-c", _MAIN_THEN_MODULES, *(str(a) for a in args)],
-        capture_output=True,
-        text=True,
-        timeout=RUN_LIMIT,
-        check=False,
-    )
-    assert proc.stdout, proc.stderr
-    return proc.stdout.splitlines()[-1].split()  # after what melcli printed
-
-
-@pytest.mark.parametrize(
-    "options",
-    [(), ("--png",), ("--format", "webdataset"), ("--segment", "0.5")],
-    ids=["npy", "png", "webdataset", "segment"],
-)
-@pytest.mark.slow
-def test_an_up_to_date_re_run_loads_no_audio_stack(
-    dataset: Path, tmp_path: Path, options: tuple[str, ...]
-) -> None:
-    # numpy, soundfile and soxr are about half of an up-to-date re-run's time
-    # (bench (r)); a run that builds nothing does not import them.
-    args = ("mel", dataset, "-o", tmp_path / "out", "-j", "1", "-q", *options)
-    first = modules_after(*args)
-    assert first[0] == "0"
-    assert {"numpy", "soundfile", "soxr"} <= set(first[1:])  # the test can tell
-    assert modules_after(*args) == ["0"]
-
-
-def test_help_and_version_load_no_audio_stack() -> None:
-    assert modules_after("--version") == ["0"]
-    assert modules_after("mel", "--help") == ["0"]
-
-
 def test_process_stderr_not_a_terminal_has_no_progress_bar(
     dataset: Path, tmp_path: Path
 ) -> None:
