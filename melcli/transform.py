@@ -32,7 +32,9 @@ each triangular filter is non-zero on a short span of bins, so a few small
 products over the spans of a few filters each do the dense product's work
 without multiplying most of the zeros (98 % of the matrix at the default
 settings). Only the order of float32 additions changes (about 1e-7 of a band's
-value).
+value). The logarithm of the dB and log10 steps is numpy's vectorised natural
+logarithm times ``1 / ln 10`` (:func:`scaled_log10`): within 4 float32 steps
+of ``np.log10``, which calls the C library once per element (3x slower).
 
 A float32 FFT was considered and not taken: numpy's float32 ``rfft`` is
 no faster than its float64 one, and scipy's pocketfft, twice as fast in
