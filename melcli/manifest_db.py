@@ -125,14 +125,20 @@ def stat_id(st: os.stat_result) -> str:
 class Store:
     """One open store (a context manager closing it).
 
+    With ``synced=False`` SQLite never syncs it to disk (for a store made
+    under a temporary name: :func:`rebuild`).
+
     Raises
     ------
     StoreError
         From every method, when the file is not a store of this version.
     """
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, create: bool = False, synced: bool = True
+    ) -> None:
         self.path = path
+        self.synced = synced
         _check_file(path, missing_ok=create)
         _drop_odd_journal(path)
         try:
@@ -174,7 +180,7 @@ class Store:
         db.execute("PRAGMA mmap_size = 0")
         # A crafted header may ask for WAL: this store keeps one file.
         db.execute("PRAGMA journal_mode = DELETE")
-        db.execute("PRAGMA synchronous = FULL")
+        db.execute(f"PRAGMA synchronous = {'FULL' if self.synced else 'OFF'}")
 
     def _create(self) -> None:
         db = self.db
@@ -551,12 +557,16 @@ def rebuild(path: Path) -> Store:
     """Start a new, empty store to replace ``path``'s; :func:`swap` puts it there.
 
     Made under a temporary name: a store killed half-made is never the one
-    read.
+    read. And not synced to disk: no run reads it before :func:`swap` renames
+    it into place, a process killed before that leaves only a temporary, and
+    the outputs it records are renamed into place unsynced too. Its 8
+    fdatasyncs took 70-150 ms at the end of a first run (issue 19,
+    bench/README.md).
     """
     temp = path.with_name(path.name + _TEMP_SUFFIX)
     _remove(temp)
     try:
-        return Store(temp, create=True)
+        return Store(temp, create=True, synced=False)
     except BaseException:
         _remove(temp)
         raise

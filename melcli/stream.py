@@ -520,15 +520,20 @@ def _chunk_scaler(params: MelParams, peak: float) -> Callable[[np.ndarray], np.n
     amin = params.amin
     step: Callable[[np.ndarray], np.ndarray]
     if params.scale == "db":
-        ref = np.float32(peak) if params.ref == "max" else np.abs(float(params.ref))
-        ref_db = 10.0 * np.log10(np.maximum(amin, ref))
+        # As transform.power_to_db: its logarithm, the peak's dB as the reference.
+        top = transform.scaled_log10(
+            np.maximum(amin, np.array([peak], np.float32)), factor=10.0
+        )[0]
+        if params.ref == "max":
+            ref_db = top
+        else:
+            ref_db = 10.0 * np.log10(np.maximum(amin, np.abs(float(params.ref))))
         floor = None
         if params.top_db is not None:
-            top = np.float32(10.0 * np.log10(np.maximum(amin, np.float32(peak))))
             floor = top - ref_db - params.top_db
 
         def db(S: np.ndarray) -> np.ndarray:
-            S_db: np.ndarray = 10.0 * np.log10(np.maximum(amin, S))
+            S_db = transform.scaled_log10(np.maximum(amin, S), factor=10.0)
             S_db -= ref_db
             if floor is not None:
                 np.maximum(S_db, floor, out=S_db)
@@ -536,14 +541,20 @@ def _chunk_scaler(params: MelParams, peak: float) -> Callable[[np.ndarray], np.n
 
         step = db
     elif params.scale in ("log", "log10"):
-        log = np.log10 if params.scale == "log10" else np.log
+
+        def log(x: np.ndarray) -> np.ndarray:  # as transform.log_power
+            if params.scale == "log10":
+                return transform.scaled_log10(x)
+            ln: np.ndarray = np.log(x, out=x)
+            return ln
+
         log_floor = None
         if params.clamp is not None:
-            top = log(np.maximum(np.float32(peak), np.float32(amin)))
+            top = log(np.maximum(np.array([peak], np.float32), np.float32(amin)))[0]
             log_floor = top - np.float32(params.clamp)
 
         def logs(S: np.ndarray) -> np.ndarray:
-            S_log: np.ndarray = log(np.maximum(S, amin))
+            S_log = log(np.maximum(S, amin))
             if log_floor is not None:
                 np.maximum(S_log, log_floor, out=S_log)
             return S_log
