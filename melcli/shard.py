@@ -290,7 +290,8 @@ def _merge(
         report.errors.append(
             f"no manifest part for {'shard' if one else 'shards'} {missing} of "
             f"{count}: run {'it' if one else 'them'} "
-            f"('melcli mel ... --shard I/{count}' into {out}), then merge"
+            f"('melcli mel ... --shard {missing if one else 'I'}/{count}' "
+            f"into {out}), then merge"
         )
     merged: dict[str, Entry] = {}
     owner: dict[str, int] = {}

@@ -445,7 +445,7 @@ def test_merge_with_one_shard_missing_says_how_to_run_it(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
         f"error: no manifest part for shard 1 of 2: run it ('melcli mel ... "
-        f"--shard I/2' into {out}), then merge"
+        f"--shard 1/2' into {out}), then merge"
     )
 
 
