@@ -32,7 +32,14 @@ import numpy as np
 
 from .errors import MelcliError, ParameterError, os_reason
 from .manifest import MANIFEST_NAME, Manifest, read_only_problem
-from .outdir import file_kind, load_npy, npy_header
+from .outdir import (
+    Recorded,
+    check_recorded,
+    file_kind,
+    load_npy,
+    npy_header,
+    recorded_array,
+)
 from .stats import STATS_NAME
 from .storage import webdataset
 from .storage.tarshards import Slice
@@ -55,7 +62,10 @@ class Item:
     label_name: str
     #: The shape and dtype its manifest entry records, when it records them
     #: (one array per input): an array changed in place since is refused.
-    recorded: tuple[tuple[int, ...], str | None] | None = None
+    recorded: Recorded | None = None
+    #: The settings fingerprint its entry records (``melcli.stats.compute``
+    #: of items writes it with the statistics).
+    settings: str | None = None
 
 
 class SpectrogramDataset:
@@ -171,7 +181,7 @@ class SpectrogramDataset:
             if mapped.dtype.kind not in "fiub":
                 raise ValueError(f"array of dtype {mapped.dtype}, not real numbers")
             if item.recorded is not None:
-                _check_recorded(mapped, item.recorded)
+                check_recorded(mapped, item.recorded)
             x = np.array(mapped, dtype=np.float32)
         except OSError as exc:
             reason = exc.strerror.lower() if exc.strerror else str(exc)
@@ -276,9 +286,19 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
                 f"{source or key} has no column {label_column!r} in its meta ({has})"
             )
         arrays = _arrays(out, manifest, key)
-        recorded = _recorded(entry) if len(arrays) == 1 else None
+        recorded = recorded_array(entry) if len(arrays) == 1 else None
         for array, path in arrays:
-            items.append(Item(array, path, source, meta, label, recorded))
+            items.append(
+                Item(
+                    array,
+                    path,
+                    source,
+                    meta,
+                    label,
+                    recorded,
+                    made_with if isinstance(made_with, str) else None,
+                )
+            )
     if len(settings) > 1:
         counts = ", ".join(str(n) for n in sorted(settings.values(), reverse=True))
         raise MelcliError(
@@ -303,45 +323,6 @@ def _arrays(out: Path, manifest: Manifest, key: str) -> list[tuple[Path | Slice,
         return [(m, webdataset.key_to_path(m.name)) for m in members]
     names = sorted(str(n) for n in entry.get("stamps", {}) if str(n).endswith(".npy"))
     return [(_inside(out, name, key), name) for name in names]
-
-
-def _recorded(entry: dict[str, Any]) -> tuple[tuple[int, ...], str | None] | None:
-    """Return the shape and dtype ``entry`` records of its one array, if it does.
-
-    The dtype is a setting (``--dtype``), recorded in ``params`` when it is
-    not the default; an entry without ``params`` (an older melcli) says none.
-    """
-    shape = entry.get("shape")
-    if not isinstance(shape, list) or not all(_whole(n) for n in shape):
-        return None
-    params = entry.get("params")
-    dtype = None
-    if isinstance(params, dict):
-        try:  # OUT's: a name numpy does not know says nothing
-            dtype = np.dtype(str(params.get("dtype", "float32"))).name
-        except (TypeError, ValueError):
-            dtype = None
-    return tuple(shape), dtype
-
-
-def _check_recorded(
-    array: np.ndarray, recorded: tuple[tuple[int, ...], str | None]
-) -> None:
-    """Raise ValueError if ``array`` is not of the shape and dtype its entry records.
-
-    A size and a time can be kept while the bytes change (a crafted file, a
-    header rewritten): the run, which judges by size and time, does not see
-    it; a reader that reads the array does.
-    """
-    shape, dtype = recorded
-    if array.shape == shape and (dtype is None or array.dtype == np.dtype(dtype)):
-        return
-    expected = f"{shape} {dtype}" if dtype is not None else f"{shape}"
-    raise ValueError(
-        f"holds a {array.shape} {array.dtype} array, not the {expected} array its "
-        "manifest entry records: changed since melcli wrote it (delete it and run "
-        "'melcli mel' again)"
-    )
 
 
 def _inside(out: Path, name: str, key: str) -> Path:

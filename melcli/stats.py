@@ -28,7 +28,7 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import MelcliError, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import OutputLock, load_npy, walk
+from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
 from .storage import webdataset
 from .storage.tarshards import Slice
 from .write import atomic_write
@@ -190,29 +190,52 @@ class DatasetStats:
         atomic_write(path, write)
 
 
-def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
+def compute(
+    paths: Iterable[str | os.PathLike[str] | Slice | Any],
+    *,
+    recorded: Mapping[ArraySource, Recorded] | None = None,
+) -> DatasetStats:
     """Compute per-band statistics over every frame of the arrays ``paths``.
 
     ``paths`` are ``.npy`` files, or ``.npy`` members of tar shards given as
     :class:`~melcli.storage.tarshards.Slice` (:func:`arrays_of` lists those of
-    a ``--format webdataset`` output). Each array is memory-mapped and read in
-    chunks: memory does not grow with the size of the arrays or their number.
+    a ``--format webdataset`` output), or the items of a
+    :class:`~melcli.data.SpectrogramDataset` (``ds.items``, or some of them).
+    Each array is memory-mapped and read in chunks: memory does not grow with
+    the size of the arrays or their number.
+
+    Given items, each array is held to the shape and dtype its manifest entry
+    records, and when the items were all made with one set of settings the
+    result carries its fingerprint (:attr:`DatasetStats.settings`, saved in
+    the ``.npz``): a dataset made with other settings refuses it later
+    (``stale``). ``recorded`` gives the same shapes and dtypes by array, for
+    paths (:func:`select_arrays` finds them).
 
     Raises
     ------
     MelcliError
-        Naming the file, if one cannot be read or does not fit the others; or
-        if there is no array at all.
+        Naming the file, if one cannot be read, is not what its entry records,
+        or does not fit the others; or if there is no array at all.
     """
     running = RunningStats()
     files: list[ArraySource] = []
+    made_with: set[str | None] = set()
     for path in paths:
+        expected = None
+        if hasattr(path, "array") and hasattr(path, "recorded"):  # a dataset item
+            expected = path.recorded
+            made_with.add(getattr(path, "settings", None))
+            path = path.array
         source = path if isinstance(path, Slice) else Path(path)
+        if expected is None and recorded is not None:
+            expected = recorded.get(source)
         try:
             if isinstance(source, Slice):
                 S = webdataset.read_npy(source)
             else:  # a FIFO or a crafted header in OUT: refused, not waited on
                 S = load_npy(source)
+            if expected is not None:
+                check_recorded(S, expected)
             running.add(S)
         except OSError as exc:
             raise MelcliError(f"{source}: {_os_problem(exc)}") from None
@@ -220,6 +243,7 @@ def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
             raise MelcliError(f"{source}: {exc}") from None
         files.append(source)
     values = running.result()
+    settings = next(iter(made_with)) if len(made_with) == 1 else None
     return DatasetStats(
         mean=values["mean"],
         std=values["std"],
@@ -227,6 +251,7 @@ def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
         max=values["max"],
         count=int(values["count"]),
         files=files,
+        settings=settings,
     )
 
 
@@ -248,6 +273,9 @@ class Selection:
     warnings: list[str] = field(default_factory=list)
     #: The settings fingerprint of the arrays chosen (None without a manifest).
     settings: str | None = None
+    #: The shape and dtype the manifest records of each array chosen, where
+    #: it does (one array per input): an array changed in place is refused.
+    recorded: dict[ArraySource, Recorded] = field(default_factory=dict)
 
 
 def arrays_of(
@@ -321,9 +349,13 @@ def select_arrays(
                     "link?): run 'melcli mel' again to rebuild it"
                 )
         if sample:
-            chosen.arrays.extend(webdataset.npy_members(manifest, key))
+            arrays: list[ArraySource] = list(webdataset.npy_members(manifest, key))
         else:
-            chosen.arrays.extend(out / name for name in files)
+            arrays = [out / name for name in files]
+        expected = recorded_array(entry) if len(arrays) == 1 else None
+        if expected is not None:
+            chosen.recorded[arrays[0]] = expected
+        chosen.arrays.extend(arrays)
     return chosen
 
 
@@ -416,7 +448,7 @@ def _write_stats(
     dest: str | os.PathLike[str] | None,
 ) -> DatasetStats:
     if isinstance(paths, Selection):
-        stats = compute(paths.arrays)
+        stats = compute(paths.arrays, recorded=paths.recorded)
         stats.settings = paths.settings
     else:
         stats = compute(paths)
