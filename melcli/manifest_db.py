@@ -86,14 +86,22 @@ _PACKED = "typeof(key) = 'text' AND typeof(facts) = 'blob' AND length(facts) > 3
 _TEMP_SUFFIX = ".melcli-tmp"
 
 
+#: What ``sqlite3`` raises for a store it cannot use. SQLite's message may
+#: quote the file's bytes (``malformed database schema (state) - near
+#: "CR\xe6ATE"``), which Python then fails to decode: UnicodeDecodeError.
+SQLITE_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+
+
 class StoreError(Exception):
     """The store cannot be used: corrupt, crafted, or not a regular file."""
 
     @classmethod
-    def of(cls, exc: sqlite3.Error) -> StoreError:
+    def of(cls, exc: sqlite3.Error | UnicodeDecodeError) -> StoreError:
         """Return the error for SQLite's ``exc``, worded as the OS would."""
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
             return cls(os.strerror(errno.ENOSPC).lower())
+        if isinstance(exc, UnicodeDecodeError):  # SQLite's message, undecoded
+            return cls(bytes(exc.object).decode("utf-8", "replace"))
         return cls(str(exc))
 
 
@@ -148,14 +156,14 @@ class Store:
                 isolation_level=None,
                 check_same_thread=False,
             )
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         try:
             self._harden()
             if create:
                 self._create()
             self._check_schema()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             self.close()
             raise StoreError.of(exc) from None
         except StoreError:
@@ -170,7 +178,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection."""
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*SQLITE_ERRORS):
             self.db.close()
 
     def _harden(self) -> None:
@@ -249,7 +257,7 @@ class Store:
             for key, text, is_text in self.db.execute(sql):
                 name = key.decode("ascii", "replace") if is_text else "\ufffd"
                 yield (name if name.isascii() else None), text
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def entries(self) -> Iterator[bytes]:
@@ -260,7 +268,7 @@ class Store:
                 if type(text) is not str:
                     raise StoreError("an entry that is not text")
                 yield text.encode("utf-8", "surrogateescape")
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def packed(self) -> tuple[dict[str, bytes], int]:
@@ -275,7 +283,7 @@ class Store:
             )
             # The rest (a plain count: no row's value looked at again).
             (rows,) = self.db.execute("SELECT count(*) FROM facts").fetchone()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         return packed, rows - len(packed)
 
@@ -307,7 +315,7 @@ class Store:
                 if type(key) is not str:
                     raise StoreError("a key that is not text")
                 yield key, facts, whole
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def sources(self) -> Iterator[tuple[object, object]]:
@@ -318,7 +326,7 @@ class Store:
         )
         try:
             yield from self.db.execute(sql).fetchall()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def entry(self, key: str) -> bytes | None:
@@ -327,7 +335,7 @@ class Store:
             rows = self.db.execute(
                 "SELECT entry FROM entries WHERE key = ?", (db_key(key),)
             ).fetchall()  # all: the statement is done, no lock held
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         if len(rows) != 1 or type(rows[0][0]) is not str:
             return None
@@ -340,7 +348,7 @@ class Store:
             row = self.db.execute(
                 "SELECT value FROM state WHERE name = ?", (name,)
             ).fetchone()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         return row[0] if row is not None and type(row[0]) is str else None
 
@@ -399,7 +407,7 @@ class Store:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def _drop_rows(self, rows: list[str]) -> None:
@@ -468,7 +476,7 @@ class Store:
                 odd += [
                     k for k, s in zip(chunk, stored, strict=True) if s not in changed
                 ]
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         return odd
 
@@ -507,7 +515,7 @@ class Stage:
                 "CREATE TABLE staged (key BLOB PRIMARY KEY NOT NULL, line BLOB NOT "
                 "NULL, facts BLOB NOT NULL) WITHOUT ROWID"
             )
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def put(self, rows: Iterable[tuple[str, bytes, bytes]]) -> None:
@@ -517,7 +525,7 @@ class Stage:
                 "INSERT OR REPLACE INTO staged (key, line, facts) VALUES (?, ?, ?)",
                 ((_stage_key(k), line, facts) for k, line, facts in rows),
             )
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def get(self, key: str) -> tuple[bytes, bytes] | None:
@@ -526,7 +534,7 @@ class Stage:
             row = self.db.execute(
                 "SELECT line, facts FROM staged WHERE key = ?", (_stage_key(key),)
             ).fetchone()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         return None if row is None else (bytes(row[0]), bytes(row[1]))
 
@@ -534,14 +542,14 @@ class Stage:
         """Forget ``key``."""
         try:
             self.db.execute("DELETE FROM staged WHERE key = ?", (_stage_key(key),))
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def close(self) -> None:
         """Close the connection (and so delete the file)."""
         db = getattr(self, "db", None)  # None: it could not be opened
         if db is not None:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*SQLITE_ERRORS):
                 db.close()
 
     def __del__(self) -> None:
