@@ -572,6 +572,7 @@ def rebuild(path: Path) -> Store:
     bench/README.md).
     """
     temp = path.with_name(path.name + _TEMP_SUFFIX)
+    _refuse_folders(temp)
     _remove(temp)
     try:
         return Store(temp, create=True, synced=False)
@@ -599,18 +600,29 @@ def swap(store: Store, path: Path) -> None:
     untrusted: it is not melcli's to delete), and deletes ``store``.
     """
     store.close()
-    journal = _journal_of(path)
-    for name in (path, journal):
-        if os.path.isdir(name) and not os.path.islink(name):
-            _remove(store.path)
-            raise StoreError(f"{name.name} is a folder, not a file (remove it)")
+    try:
+        _refuse_folders(path)
+    except StoreError:
+        _remove(store.path)
+        raise
     try:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(journal)  # a hot journal of the store replaced
+            os.unlink(_journal_of(path))  # a hot journal of the store replaced
         os.replace(store.path, path)
     except BaseException:
         _remove(store.path)  # no store half made left in OUT
         raise
+
+
+def _refuse_folders(path: Path) -> None:
+    """Raise StoreError if a folder is in the place of the store ``path`` or journal.
+
+    OUT is untrusted: a folder there is not melcli's to delete, and SQLite
+    would fail on it with a message naming neither.
+    """
+    for name in (path, _journal_of(path)):
+        if os.path.isdir(name) and not os.path.islink(name):
+            raise StoreError(f"{name.name} is a folder, not a file (remove it)")
 
 
 def _check_file(path: Path, *, missing_ok: bool) -> None:
