@@ -51,6 +51,7 @@ import json
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -219,27 +220,40 @@ class Store:
         written since by another program (an entry changed in place, which
         its packed facts would not show) is told by one read of 4 bytes.
         """
+        return self._last_write()[0]
+
+    def _last_write(self) -> tuple[str, str]:
+        """Return :meth:`changes` and the store's mtime (ns, as text; "" if unread)."""
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         try:
             fd = os.open(self.path, flags)
         except OSError:
-            return ""
+            return "", ""
         try:
+            mtime = str(os.fstat(fd).st_mtime_ns)
             header = os.pread(fd, 4, 24)
         except OSError:
-            return ""
+            return "", ""
         finally:
             os.close(fd)
-        return str(int.from_bytes(header, "big")) if len(header) == 4 else ""
+        changes = str(int.from_bytes(header, "big")) if len(header) == 4 else ""
+        return changes, mtime
 
     def intact(self) -> bool:
         """Return whether melcli's last commit is the last write to the store.
 
         False when another program wrote it since (see :meth:`changes`), or
-        when no commit recorded it (a store of an older melcli).
+        when no commit recorded it (a store of an older melcli). A program
+        that writes the file's bytes itself (a script, ``dd``, an editor)
+        keeps SQLite's change counter, but not the mtime each commit of
+        melcli sets and records (:meth:`write`).
         """
-        changes = self.changes()
-        return bool(changes) and self.state("changes") == changes
+        changes, mtime = self._last_write()
+        return (
+            bool(changes)
+            and self.state("changes") == changes
+            and self.state("mtime") == mtime
+        )
 
     def rows(self) -> Iterator[tuple[str | None, bytes]]:
         """Yield each stored entry's key (as stored) and its JSON text, as bytes.
@@ -384,6 +398,10 @@ class Store:
                 # What the commit leaves in the header: one more (intact()).
                 before = self.changes()
                 after = str((int(before) + 1) % (1 << 32)) if before else ""
+                # And the mtime it sets after the commit (_stamp): whole even
+                # seconds, which every file system and tar keeps as they are.
+                now = time.time_ns()
+                mtime = now - now % 2_000_000_000
                 if drop_rows is not None:
                     self._drop_rows(list(drop_rows))
                 self._put(put)
@@ -398,9 +416,15 @@ class Store:
                 more = then(self) if then is not None else {}
                 db.executemany(
                     "INSERT OR REPLACE INTO state (name, value) VALUES (?, ?)",
-                    {**(state or {}), **more, "changes": after}.items(),
+                    {
+                        **(state or {}),
+                        **more,
+                        "changes": after,
+                        "mtime": str(mtime),
+                    }.items(),
                 )
                 db.execute("COMMIT")
+                self._stamp(mtime)
             except BaseException:
                 # SQLite may have rolled back already (a full disk): a second
                 # ROLLBACK would fail and hide the cause.
@@ -409,6 +433,15 @@ class Store:
                 raise
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
+
+    def _stamp(self, mtime: int) -> None:
+        """Set the store's mtime to the one its last commit recorded.
+
+        Where it cannot be set (a file of another owner), the next run finds
+        the store not intact and checks every entry: slower, as safe.
+        """
+        with contextlib.suppress(OSError, NotImplementedError):
+            os.utime(self.path, ns=(mtime, mtime), follow_symlinks=False)
 
     def _drop_rows(self, rows: list[str]) -> None:
         for table in ("entries", "facts"):
