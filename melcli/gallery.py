@@ -43,6 +43,7 @@ import multiprocessing
 import os
 import posixpath
 import re
+import stat
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -407,7 +408,7 @@ class _Maker:
             identities = [c.array[0] for c in drawn if c.array is not None]
             name = f"p-{_digest('sprite', THUMB_VERSION, identities)}.png"
             path = self.gallery / "thumbs" / name
-            if path.is_file():
+            if _regular(path):  # a link planted there is drawn over
                 self.done.reused += len(drawn)
             else:
                 self._sprite(path, drawn)
@@ -642,6 +643,14 @@ class _Card:
     name: str
     array: tuple[Any, Callable[[], Any]] | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def _regular(path: Path) -> bool:
+    """Return whether ``path`` is a regular file, not a link to one (nor a FIFO)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _read_cache(path: Path) -> dict[str, str]:
