@@ -184,7 +184,10 @@ class SpectrogramDataset:
                 check_recorded(mapped, item.recorded)
             x = np.array(mapped, dtype=np.float32)
         except OSError as exc:
-            reason = exc.strerror.lower() if exc.strerror else str(exc)
+            if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+                reason = "a symbolic link, not a file (links in OUT are not followed)"
+            else:
+                reason = exc.strerror.lower() if exc.strerror else str(exc)
             raise MelcliError(f"{item.array}: {reason}") from None
         except ValueError as exc:
             raise MelcliError(f"{item.array}: {exc}") from None
