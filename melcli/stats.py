@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import posixpath
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ import numpy as np
 from .errors import MelcliError, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
 from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
+from .segment import segment_base
 from .storage import webdataset
 from .storage.tarshards import Slice
 from .write import atomic_write
@@ -204,12 +206,14 @@ def compute(
     Each array is memory-mapped and read in chunks: memory does not grow with
     the size of the arrays or their number.
 
-    Given items, each array is held to the shape and dtype its manifest entry
-    records, and when the items were all made with one set of settings the
-    result carries its fingerprint (:attr:`DatasetStats.settings`, saved in
-    the ``.npz``): a dataset made with other settings refuses it later
-    (``stale``). ``recorded`` gives the same shapes and dtypes by array, for
-    paths (:func:`select_arrays` finds them).
+    Each array of an output folder (a ``.npy`` file or shard member that its
+    manifest records) is held to the shape and dtype its entry records, and
+    when every array was made with one set of settings the result carries its
+    fingerprint (:attr:`DatasetStats.settings`, saved in the ``.npz``): a
+    dataset made with other settings refuses it later (``stale``). Arrays no
+    manifest records (any ``.npy`` file) leave ``settings`` None.
+    ``recorded`` gives the shapes and dtypes by array instead, and skips the
+    look-up (:func:`select_arrays` finds them, and the settings).
 
     Raises
     ------
@@ -220,15 +224,21 @@ def compute(
     running = RunningStats()
     files: list[ArraySource] = []
     made_with: set[str | None] = set()
+    lookup = _Provenance() if recorded is None else None
     for path in paths:
         expected = None
         if hasattr(path, "array") and hasattr(path, "recorded"):  # a dataset item
             expected = path.recorded
             made_with.add(getattr(path, "settings", None))
             path = path.array
-        source = path if isinstance(path, Slice) else Path(path)
-        if expected is None and recorded is not None:
-            expected = recorded.get(source)
+            source = path if isinstance(path, Slice) else Path(path)
+        else:
+            source = path if isinstance(path, Slice) else Path(path)
+            if recorded is not None:
+                expected = recorded.get(source)
+            elif lookup is not None:
+                made, expected = lookup.of(source)
+                made_with.add(made)
         try:
             if isinstance(source, Slice):
                 S = webdataset.read_npy(source)
@@ -243,7 +253,7 @@ def compute(
             raise MelcliError(f"{source}: {exc}") from None
         files.append(source)
     values = running.result()
-    settings = next(iter(made_with)) if len(made_with) == 1 else None
+    settings = next(iter(made_with)) if len(made_with) == 1 else None  # or None
     return DatasetStats(
         mean=values["mean"],
         std=values["std"],
@@ -253,6 +263,91 @@ def compute(
         files=files,
         settings=settings,
     )
+
+
+class _Provenance:
+    """The manifest entries of arrays given by path: how each was made.
+
+    An array inside an output folder (a folder above it holds a manifest)
+    is looked up in that folder's manifest, loaded once: a ``.npy`` by its
+    path relative to OUT (a segment file by its input's), a shard member by
+    its shard and offset. The manifest is OUT's, untrusted: only what it
+    says of the array (its settings, shape and dtype) is used, to check it.
+    """
+
+    def __init__(self) -> None:
+        self._outs: dict[str, tuple[str, Manifest] | None] = {}
+        self._members: dict[str, dict[tuple[str, int], Entry]] = {}
+
+    def of(self, source: ArraySource) -> tuple[str | None, Recorded | None]:
+        """Return the settings and the recorded shape and dtype of ``source``.
+
+        ``(None, None)`` when no manifest records it.
+        """
+        path = os.path.abspath(source.path if isinstance(source, Slice) else source)
+        found = self._out_of(os.path.dirname(path))
+        if found is None:
+            return None, None
+        out, manifest = found
+        rel = os.path.relpath(path, out).replace(os.sep, "/")
+        try:
+            if isinstance(source, Slice):
+                entry = self._samples(out, manifest).get((rel, source.offset))
+                one = entry is not None and len(webdataset.entry_samples(entry)) == 1
+            else:
+                entry = manifest.entries.get(rel)
+                base = segment_base(os.path.basename(rel))
+                if entry is None and base is not None:
+                    folder = os.path.dirname(rel)
+                    entry = manifest.entries.get(posixpath.join(folder, base + ".npy"))
+                names = entry.get("stamps") if entry is not None else None
+                if not isinstance(names, dict) or rel not in names:
+                    return None, None  # not this array's entry
+                one = sum(1 for n in names if str(n).endswith(".npy")) == 1
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None, None
+        if entry is None or entry.get("status") not in ("written", "up-to-date"):
+            return None, None
+        settings = entry.get("settings")
+        return (
+            settings if isinstance(settings, str) else None,
+            recorded_array(entry) if one else None,
+        )
+
+    def _out_of(self, folder: str) -> tuple[str, Manifest] | None:
+        """Return the output folder at or above ``folder``, and its manifest."""
+        seen = []
+        found: tuple[str, Manifest] | None = None
+        while True:
+            if folder in self._outs:
+                found = self._outs[folder]
+                break
+            seen.append(folder)
+            if os.path.lexists(os.path.join(folder, MANIFEST_NAME)):
+                try:
+                    found = (folder, Manifest.load(Path(folder)))
+                except (OSError, MelcliError):
+                    found = None
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for folder in seen:
+            self._outs[folder] = found
+        return found
+
+    def _samples(self, out: str, manifest: Manifest) -> dict[tuple[str, int], Entry]:
+        """Return the sample entries of ``out`` by (shard, offset of their .npy)."""
+        if out not in self._members:
+            index: dict[tuple[str, int], Entry] = {}
+            for entry in manifest.entries.values():
+                if webdataset.is_sample(entry):
+                    for members in webdataset.entry_samples(entry).values():
+                        if "npy" in members:
+                            index[(str(entry["shard"]), members["npy"][0])] = entry
+            self._members[out] = index
+        return self._members[out]
 
 
 def _os_problem(exc: OSError) -> str:
