@@ -40,7 +40,7 @@ from .outdir import (
     npy_header,
     recorded_array,
 )
-from .stats import STATS_NAME
+from .stats import STATS_NAME, inputs_digest
 from .storage import webdataset
 from .storage.tarshards import Slice
 
@@ -141,7 +141,7 @@ class SpectrogramDataset:
         self.pad_value = pad_value
         self.seed = seed
         self._rng: tuple[int, np.random.Generator] | None = None
-        self.items, settings = _items(self.out, label_column)
+        self.items, settings, inputs = _items(self.out, label_column)
         found = {item.label_name for item in self.items if item.label_name}
         if classes is None:
             self.classes = _sorted_classes(found)
@@ -159,13 +159,21 @@ class SpectrogramDataset:
         if normalize is not False:
             # OUT's own file: a link in OUT is not followed.
             path = self.out / STATS_NAME if normalize is True else Path(normalize)
-            self.mean, self.std, made_with = _load_stats(
+            self.mean, self.std, made_with, made_of = _load_stats(
                 path, follow=normalize is not True
             )
             if made_with is not None and settings and made_with not in settings:
                 raise MelcliError(
                     f"{path}: computed from arrays made with other settings than "
                     f"those of {self.out} (stale: run 'melcli stats {self.out}')"
+                )
+            # OUT's own statistics, of all its arrays: of these inputs? (Those
+            # given by path may be of some of them, a training split.)
+            if normalize is True and made_of is not None and made_of != inputs:
+                raise MelcliError(
+                    f"{path}: computed from other inputs than {self.out} holds now "
+                    "(added, removed or changed since; stale: run "
+                    f"'melcli stats {self.out}')"
                 )
 
     def __len__(self) -> int:
@@ -242,10 +250,11 @@ class SpectrogramDataset:
         return x
 
 
-def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
+def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], str]:
     """Return every array the manifest of ``out`` records as written, by path.
 
-    And the settings fingerprint they were made with, when the manifest says.
+    And the settings fingerprint they were made with, when the manifest says,
+    and :func:`melcli.stats.inputs_digest` of their entries.
 
     Raises :class:`MelcliError` if they were made with several settings: such
     arrays do not belong in one training set (a run with other settings over
@@ -262,9 +271,11 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
         raise MelcliError("; ".join(map(read_only_problem, manifest.problems)))
     items = []
     settings: dict[str, int] = {}
+    done = []
     for key, entry in entries:
         if entry.get("status") not in ("written", "up-to-date"):
             continue
+        done.append(entry)
         made_with = entry.get("settings")
         if isinstance(made_with, str):
             settings[made_with] = settings.get(made_with, 0) + 1
@@ -309,7 +320,7 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
             f"({counts} inputs); run 'melcli mel' over every input with one set "
             "of settings, and --prune to delete the others"
         )
-    return items, set(settings)
+    return items, set(settings), inputs_digest(done)
 
 
 def _arrays(out: Path, manifest: Manifest, key: str) -> list[tuple[Path | Slice, str]]:
@@ -383,12 +394,13 @@ def _sorted_classes(names: set[str]) -> list[str]:
 
 def _load_stats(
     path: Path, *, follow: bool = True
-) -> tuple[np.ndarray, np.ndarray, str | None]:
-    """Return ``mean`` and ``std`` (float32) of a ``stats.npz``, and its settings.
+) -> tuple[np.ndarray, np.ndarray, str | None, str | None]:
+    """Return ``mean`` and ``std`` (float32) of a ``stats.npz``, its settings, inputs.
 
-    The settings fingerprint of the arrays it was computed from, if it says
-    (``melcli stats`` writes it). Only a regular file is read (a FIFO is not
-    waited on); with ``follow`` false, a symbolic link is not followed either.
+    The settings fingerprint of the arrays it was computed from, and the
+    digest of their inputs, if it says (``melcli stats`` writes them). Only a
+    regular file is read (a FIFO is not waited on); with ``follow`` false, a
+    symbolic link is not followed either.
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
     try:
@@ -401,7 +413,8 @@ def _load_stats(
                     _check_bands(stats.zip, name, path)
                 mean = _real(stats["mean"])
                 std = _real(stats["std"])
-                made_with = _settings_of(stats)
+                made_with = _fingerprint_of(stats, "settings")
+                made_of = _fingerprint_of(stats, "inputs")
     except OSError as exc:
         reason = "a symbolic link" if exc.errno == errno.ELOOP else os_reason(exc)
         raise MelcliError(f"cannot read {path}: {reason}; run 'melcli stats'") from None
@@ -417,18 +430,18 @@ def _load_stats(
         raise MelcliError(f"{path}: mean holds NaN or Inf values; run 'melcli stats'")
     tiny = np.finfo(np.float32).tiny
     std = np.where(np.isfinite(std) & (std > tiny), std, 1.0)
-    return mean.astype(np.float32), std.astype(np.float32), made_with
+    return mean.astype(np.float32), std.astype(np.float32), made_with, made_of
 
 
-def _settings_of(stats: Any) -> str | None:
-    """Return the ``settings`` a ``stats.npz`` holds: one short string, or None."""
-    if "settings" not in stats.files:
+def _fingerprint_of(stats: Any, name: str) -> str | None:
+    """Return the ``name`` a ``stats.npz`` holds: one short string, or None."""
+    if name not in stats.files:
         return None  # an older melcli's
-    with stats.zip.open("settings.npy") as member:  # its claim, before reading it
+    with stats.zip.open(f"{name}.npy") as member:  # its claim, before reading it
         shape, _, dtype, nbytes = npy_header(member)
     if dtype.kind != "U" or shape != () or nbytes > 256:
-        raise ValueError("settings is not one fingerprint")
-    return str(stats["settings"])
+        raise ValueError(f"{name} is not one fingerprint")
+    return str(stats[name])
 
 
 __all__ = ["CROPS", "Item", "SpectrogramDataset"]

@@ -162,6 +162,9 @@ class DatasetStats:
     #: The settings fingerprint the arrays were made with (as in the
     #: manifest), when known: a reader can tell statistics of other settings.
     settings: str | None = None
+    #: :func:`inputs_digest` of the inputs of the arrays, when they are every
+    #: array of their OUT (``melcli stats``): a reader can tell them stale.
+    inputs: str | None = None
 
     def __repr__(self) -> str:
         # Short: the dataclass's own would print every band and every file
@@ -185,6 +188,8 @@ class DatasetStats:
         }
         if self.settings is not None:
             arrays["settings"] = np.asarray(self.settings)
+        if self.inputs is not None:
+            arrays["inputs"] = np.asarray(self.inputs)
 
         def write(f: BinaryIO) -> None:
             np.savez(f, **arrays)
@@ -368,6 +373,8 @@ class Selection:
     warnings: list[str] = field(default_factory=list)
     #: The settings fingerprint of the arrays chosen (None without a manifest).
     settings: str | None = None
+    #: :func:`inputs_digest` of the entries chosen, when they are all of OUT's.
+    inputs: str | None = None
     #: The shape and dtype the manifest records of each array chosen, where
     #: it does (one array per input): an array changed in place is refused.
     recorded: dict[ArraySource, Recorded] = field(default_factory=dict)
@@ -420,16 +427,24 @@ def select_arrays(
     wanted = None
     if sources is not None:
         wanted = {os.path.abspath(os.fsdecode(s)) for s in sources}
-    entries = {
+    done = {
         key: entry
         for key, entry in manifest.entries.items()
         if entry.get("status") in ("written", "up-to-date")
-        and (wanted is None or entry.get("source_abs") in wanted)
+    }
+    entries = {
+        key: entry
+        for key, entry in done.items()
+        if wanted is None or entry.get("source_abs") in wanted
     }
     # Once every entry is read: an entry of the store is checked when it is.
     chosen.warnings = [read_only_problem(p) for p in manifest.problems]
     latest = _latest_settings(entries.values())
     chosen.settings = latest if isinstance(latest, str) else None
+    if len(entries) == len(done):  # all of OUT's: a reader can tell it stale
+        chosen.inputs = inputs_digest(
+            e for e in entries.values() if e.get("settings") == latest
+        )
     for key, entry in sorted(entries.items()):
         if entry.get("settings") != latest:
             chosen.other_settings += 1
@@ -452,6 +467,23 @@ def select_arrays(
             chosen.recorded[arrays[0]] = expected
         chosen.arrays.extend(arrays)
     return chosen
+
+
+def inputs_digest(entries: Iterable[Entry]) -> str:
+    """Return a digest of which inputs ``entries`` record, and of which version.
+
+    Each entry's key and input ``[size, mtime_ns]``: an input added, removed
+    or changed (its arrays made again) changes it; a PNG drawn, a status
+    flipped, a shard compacted do not. ``stats.npz`` records it, so that the
+    data loader tells statistics of an earlier state of OUT.
+    """
+    import hashlib
+    import json
+
+    rows = sorted([str(e.get("key")), e.get("input")] for e in entries)
+    return hashlib.sha256(
+        json.dumps(rows).encode("utf-8", "surrogateescape")
+    ).hexdigest()[:32]
 
 
 def _latest_settings(entries: Iterable[Entry]) -> object:
@@ -545,6 +577,7 @@ def _write_stats(
     if isinstance(paths, Selection):
         stats = compute(paths.arrays, recorded=paths.recorded)
         stats.settings = paths.settings
+        stats.inputs = paths.inputs
     else:
         stats = compute(paths)
     target = Path(dest) if dest is not None else out / STATS_NAME
@@ -563,6 +596,7 @@ __all__ = [
     "Selection",
     "arrays_of",
     "compute",
+    "inputs_digest",
     "select_arrays",
     "write_stats",
 ]
