@@ -249,10 +249,11 @@ class Store:
         melcli sets and records (:meth:`write`).
         """
         changes, mtime = self._last_write()
+        recorded = self.state("mtime")  # "": a store melcli cannot stamp
         return (
             bool(changes)
             and self.state("changes") == changes
-            and self.state("mtime") == mtime
+            and recorded in ("", mtime)
         )
 
     def rows(self) -> Iterator[tuple[str | None, bytes]]:
@@ -401,7 +402,7 @@ class Store:
                 # And the mtime it sets after the commit (_stamp): whole even
                 # seconds, which every file system and tar keeps as they are.
                 now = time.time_ns()
-                mtime = now - now % 2_000_000_000
+                mtime = now - now % 2_000_000_000 if self._may_stamp() else None
                 if drop_rows is not None:
                     self._drop_rows(list(drop_rows))
                 self._put(put)
@@ -420,11 +421,12 @@ class Store:
                         **(state or {}),
                         **more,
                         "changes": after,
-                        "mtime": str(mtime),
+                        "mtime": "" if mtime is None else str(mtime),
                     }.items(),
                 )
                 db.execute("COMMIT")
-                self._stamp(mtime)
+                if mtime is not None:
+                    self._stamp(mtime)
             except BaseException:
                 # SQLite may have rolled back already (a full disk): a second
                 # ROLLBACK would fail and hide the cause.
@@ -434,11 +436,27 @@ class Store:
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
+    def _may_stamp(self) -> bool:
+        """Return whether this process may set the store's mtime (it owns it).
+
+        A store another user owns (a shared folder) cannot be stamped: its
+        commits record no mtime, and only the change counter tells another
+        program's writes, as before.
+        """
+        geteuid = getattr(os, "geteuid", None)
+        if geteuid is None:  # not POSIX: no owners to refuse
+            return True
+        try:
+            owner = os.stat(self.path, follow_symlinks=False).st_uid
+        except OSError:
+            return False
+        return geteuid() in (0, owner)
+
     def _stamp(self, mtime: int) -> None:
         """Set the store's mtime to the one its last commit recorded.
 
-        Where it cannot be set (a file of another owner), the next run finds
-        the store not intact and checks every entry: slower, as safe.
+        Where it still cannot be set, the next run finds the store not intact
+        and checks every entry: slower, as safe.
         """
         with contextlib.suppress(OSError, NotImplementedError):
             os.utime(self.path, ns=(mtime, mtime), follow_symlinks=False)

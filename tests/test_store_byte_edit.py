@@ -11,6 +11,7 @@ changes the mtime.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,18 @@ def test_melclis_own_commits_keep_the_store_intact(built: Path, tmp_path: Path) 
     assert mel(tmp_path / "audio", built).stderr.startswith("1 written")
     with manifest_db.Store(built / STORE) as store:
         assert store.intact()
+
+
+def test_a_store_of_another_owner_is_not_stamped_and_stays_intact(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its mtime cannot be set: its commits record none, so that every run is
+    # not made to check every entry (only the change counter tells).
+    monkeypatch.setattr(os, "geteuid", lambda: 54321)
+    (tmp_path / "audio" / "dogs" / "a.wav").touch()
+    assert mel(tmp_path / "audio", built).stderr.startswith("1 written")
+    with manifest_db.Store(built / STORE) as store:
+        assert store.state("mtime") == ""
+        assert store.intact()
+    monkeypatch.undo()
+    assert mel(tmp_path / "audio", built).stderr == "0 written, 2 up to date.\n"
