@@ -201,6 +201,7 @@ def compute(
     paths: Iterable[str | os.PathLike[str] | Slice | Any],
     *,
     recorded: Mapping[ArraySource, Recorded] | None = None,
+    left_out: list[str] | None = None,
 ) -> DatasetStats:
     """Compute per-band statistics over every frame of the arrays ``paths``.
 
@@ -218,7 +219,9 @@ def compute(
     dataset made with other settings refuses it later (``stale``). Arrays no
     manifest records (any ``.npy`` file) leave ``settings`` None.
     ``recorded`` gives the shapes and dtypes by array instead, and skips the
-    look-up (:func:`select_arrays` finds them, and the settings).
+    look-up (:func:`select_arrays` finds them, and the settings). With
+    ``left_out``, an array that is not what its entry records is left out and
+    said there (one line each) instead of raising.
 
     Raises
     ------
@@ -250,7 +253,15 @@ def compute(
             else:  # a FIFO or a crafted header in OUT: refused, not waited on
                 S = load_npy(source)
             if expected is not None:
-                check_recorded(S, expected)
+                try:
+                    check_recorded(S, expected)
+                except ValueError as exc:
+                    if left_out is None:
+                        raise
+                    # The entry may be the crafted one (its shape is not among
+                    # the facts a run checks): said, and the batch goes on.
+                    left_out.append(f"{source}: {exc}; left out")
+                    continue
             running.add(S)
         except OSError as exc:
             raise MelcliError(f"{source}: {_os_problem(exc)}") from None
@@ -575,7 +586,7 @@ def _write_stats(
     dest: str | os.PathLike[str] | None,
 ) -> DatasetStats:
     if isinstance(paths, Selection):
-        stats = compute(paths.arrays, recorded=paths.recorded)
+        stats = compute(paths.arrays, recorded=paths.recorded, left_out=paths.warnings)
         stats.settings = paths.settings
         stats.inputs = paths.inputs
     else:
