@@ -32,8 +32,15 @@ import numpy as np
 
 from .errors import MelcliError, ParameterError, os_reason
 from .manifest import MANIFEST_NAME, Manifest, read_only_problem
-from .outdir import file_kind, load_npy, npy_header
-from .stats import STATS_NAME
+from .outdir import (
+    Recorded,
+    check_recorded,
+    file_kind,
+    load_npy,
+    npy_header,
+    recorded_array,
+)
+from .stats import STATS_NAME, inputs_digest
 from .storage import webdataset
 from .storage.tarshards import Slice
 
@@ -55,7 +62,10 @@ class Item:
     label_name: str
     #: The shape and dtype its manifest entry records, when it records them
     #: (one array per input): an array changed in place since is refused.
-    recorded: tuple[tuple[int, ...], str | None] | None = None
+    recorded: Recorded | None = None
+    #: The settings fingerprint its entry records (``melcli.stats.compute``
+    #: of items writes it with the statistics).
+    settings: str | None = None
 
 
 class SpectrogramDataset:
@@ -131,7 +141,7 @@ class SpectrogramDataset:
         self.pad_value = pad_value
         self.seed = seed
         self._rng: tuple[int, np.random.Generator] | None = None
-        self.items, settings = _items(self.out, label_column)
+        self.items, settings, inputs = _items(self.out, label_column)
         found = {item.label_name for item in self.items if item.label_name}
         if classes is None:
             self.classes = _sorted_classes(found)
@@ -149,13 +159,21 @@ class SpectrogramDataset:
         if normalize is not False:
             # OUT's own file: a link in OUT is not followed.
             path = self.out / STATS_NAME if normalize is True else Path(normalize)
-            self.mean, self.std, made_with = _load_stats(
+            self.mean, self.std, made_with, made_of = _load_stats(
                 path, follow=normalize is not True
             )
             if made_with is not None and settings and made_with not in settings:
                 raise MelcliError(
                     f"{path}: computed from arrays made with other settings than "
                     f"those of {self.out} (stale: run 'melcli stats {self.out}')"
+                )
+            # OUT's own statistics, of all its arrays: of these inputs? (Those
+            # given by path may be of some of them, a training split.)
+            if normalize is True and made_of is not None and made_of != inputs:
+                raise MelcliError(
+                    f"{path}: computed from other inputs than {self.out} holds now "
+                    "(added, removed or changed since; stale: run "
+                    f"'melcli stats {self.out}')"
                 )
 
     def __len__(self) -> int:
@@ -171,10 +189,13 @@ class SpectrogramDataset:
             if mapped.dtype.kind not in "fiub":
                 raise ValueError(f"array of dtype {mapped.dtype}, not real numbers")
             if item.recorded is not None:
-                _check_recorded(mapped, item.recorded)
+                check_recorded(mapped, item.recorded)
             x = np.array(mapped, dtype=np.float32)
         except OSError as exc:
-            reason = exc.strerror.lower() if exc.strerror else str(exc)
+            if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+                reason = "a symbolic link, not a file (links in OUT are not followed)"
+            else:
+                reason = exc.strerror.lower() if exc.strerror else str(exc)
             raise MelcliError(f"{item.array}: {reason}") from None
         except ValueError as exc:
             raise MelcliError(f"{item.array}: {exc}") from None
@@ -229,10 +250,11 @@ class SpectrogramDataset:
         return x
 
 
-def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
+def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], str]:
     """Return every array the manifest of ``out`` records as written, by path.
 
-    And the settings fingerprint they were made with, when the manifest says.
+    And the settings fingerprint they were made with, when the manifest says,
+    and :func:`melcli.stats.inputs_digest` of their entries.
 
     Raises :class:`MelcliError` if they were made with several settings: such
     arrays do not belong in one training set (a run with other settings over
@@ -249,9 +271,11 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
         raise MelcliError("; ".join(map(read_only_problem, manifest.problems)))
     items = []
     settings: dict[str, int] = {}
+    done = []
     for key, entry in entries:
         if entry.get("status") not in ("written", "up-to-date"):
             continue
+        done.append(entry)
         made_with = entry.get("settings")
         if isinstance(made_with, str):
             settings[made_with] = settings.get(made_with, 0) + 1
@@ -276,9 +300,19 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
                 f"{source or key} has no column {label_column!r} in its meta ({has})"
             )
         arrays = _arrays(out, manifest, key)
-        recorded = _recorded(entry) if len(arrays) == 1 else None
+        recorded = recorded_array(entry) if len(arrays) == 1 else None
         for array, path in arrays:
-            items.append(Item(array, path, source, meta, label, recorded))
+            items.append(
+                Item(
+                    array,
+                    path,
+                    source,
+                    meta,
+                    label,
+                    recorded,
+                    made_with if isinstance(made_with, str) else None,
+                )
+            )
     if len(settings) > 1:
         counts = ", ".join(str(n) for n in sorted(settings.values(), reverse=True))
         raise MelcliError(
@@ -286,7 +320,7 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str]]:
             f"({counts} inputs); run 'melcli mel' over every input with one set "
             "of settings, and --prune to delete the others"
         )
-    return items, set(settings)
+    return items, set(settings), inputs_digest(done)
 
 
 def _arrays(out: Path, manifest: Manifest, key: str) -> list[tuple[Path | Slice, str]]:
@@ -303,45 +337,6 @@ def _arrays(out: Path, manifest: Manifest, key: str) -> list[tuple[Path | Slice,
         return [(m, webdataset.key_to_path(m.name)) for m in members]
     names = sorted(str(n) for n in entry.get("stamps", {}) if str(n).endswith(".npy"))
     return [(_inside(out, name, key), name) for name in names]
-
-
-def _recorded(entry: dict[str, Any]) -> tuple[tuple[int, ...], str | None] | None:
-    """Return the shape and dtype ``entry`` records of its one array, if it does.
-
-    The dtype is a setting (``--dtype``), recorded in ``params`` when it is
-    not the default; an entry without ``params`` (an older melcli) says none.
-    """
-    shape = entry.get("shape")
-    if not isinstance(shape, list) or not all(_whole(n) for n in shape):
-        return None
-    params = entry.get("params")
-    dtype = None
-    if isinstance(params, dict):
-        try:  # OUT's: a name numpy does not know says nothing
-            dtype = np.dtype(str(params.get("dtype", "float32"))).name
-        except (TypeError, ValueError):
-            dtype = None
-    return tuple(shape), dtype
-
-
-def _check_recorded(
-    array: np.ndarray, recorded: tuple[tuple[int, ...], str | None]
-) -> None:
-    """Raise ValueError if ``array`` is not of the shape and dtype its entry records.
-
-    A size and a time can be kept while the bytes change (a crafted file, a
-    header rewritten): the run, which judges by size and time, does not see
-    it; a reader that reads the array does.
-    """
-    shape, dtype = recorded
-    if array.shape == shape and (dtype is None or array.dtype == np.dtype(dtype)):
-        return
-    expected = f"{shape} {dtype}" if dtype is not None else f"{shape}"
-    raise ValueError(
-        f"holds a {array.shape} {array.dtype} array, not the {expected} array its "
-        "manifest entry records: changed since melcli wrote it (delete it and run "
-        "'melcli mel' again)"
-    )
 
 
 def _inside(out: Path, name: str, key: str) -> Path:
@@ -399,12 +394,13 @@ def _sorted_classes(names: set[str]) -> list[str]:
 
 def _load_stats(
     path: Path, *, follow: bool = True
-) -> tuple[np.ndarray, np.ndarray, str | None]:
-    """Return ``mean`` and ``std`` (float32) of a ``stats.npz``, and its settings.
+) -> tuple[np.ndarray, np.ndarray, str | None, str | None]:
+    """Return ``mean`` and ``std`` (float32) of a ``stats.npz``, its settings, inputs.
 
-    The settings fingerprint of the arrays it was computed from, if it says
-    (``melcli stats`` writes it). Only a regular file is read (a FIFO is not
-    waited on); with ``follow`` false, a symbolic link is not followed either.
+    The settings fingerprint of the arrays it was computed from, and the
+    digest of their inputs, if it says (``melcli stats`` writes them). Only a
+    regular file is read (a FIFO is not waited on); with ``follow`` false, a
+    symbolic link is not followed either.
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
     try:
@@ -417,7 +413,8 @@ def _load_stats(
                     _check_bands(stats.zip, name, path)
                 mean = _real(stats["mean"])
                 std = _real(stats["std"])
-                made_with = _settings_of(stats)
+                made_with = _fingerprint_of(stats, "settings")
+                made_of = _fingerprint_of(stats, "inputs")
     except OSError as exc:
         reason = "a symbolic link" if exc.errno == errno.ELOOP else os_reason(exc)
         raise MelcliError(f"cannot read {path}: {reason}; run 'melcli stats'") from None
@@ -433,18 +430,18 @@ def _load_stats(
         raise MelcliError(f"{path}: mean holds NaN or Inf values; run 'melcli stats'")
     tiny = np.finfo(np.float32).tiny
     std = np.where(np.isfinite(std) & (std > tiny), std, 1.0)
-    return mean.astype(np.float32), std.astype(np.float32), made_with
+    return mean.astype(np.float32), std.astype(np.float32), made_with, made_of
 
 
-def _settings_of(stats: Any) -> str | None:
-    """Return the ``settings`` a ``stats.npz`` holds: one short string, or None."""
-    if "settings" not in stats.files:
+def _fingerprint_of(stats: Any, name: str) -> str | None:
+    """Return the ``name`` a ``stats.npz`` holds: one short string, or None."""
+    if name not in stats.files:
         return None  # an older melcli's
-    with stats.zip.open("settings.npy") as member:  # its claim, before reading it
+    with stats.zip.open(f"{name}.npy") as member:  # its claim, before reading it
         shape, _, dtype, nbytes = npy_header(member)
     if dtype.kind != "U" or shape != () or nbytes > 256:
-        raise ValueError("settings is not one fingerprint")
-    return str(stats["settings"])
+        raise ValueError(f"{name} is not one fingerprint")
+    return str(stats[name])
 
 
 __all__ = ["CROPS", "Item", "SpectrogramDataset"]

@@ -43,6 +43,7 @@ import multiprocessing
 import os
 import posixpath
 import re
+import stat
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -54,7 +55,15 @@ from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import LOCK_NAME, OutputLock, load_npy, read_regular, remove_leftovers
+from .outdir import (
+    LOCK_NAME,
+    OutputLock,
+    check_recorded,
+    load_npy,
+    read_regular,
+    recorded_array,
+    remove_leftovers,
+)
 from .report import display_path
 from .write import atomic_write
 
@@ -399,7 +408,7 @@ class _Maker:
             identities = [c.array[0] for c in drawn if c.array is not None]
             name = f"p-{_digest('sprite', THUMB_VERSION, identities)}.png"
             path = self.gallery / "thumbs" / name
-            if path.is_file():
+            if _regular(path):  # a link planted there is drawn over
                 self.done.reused += len(drawn)
             else:
                 self._sprite(path, drawn)
@@ -483,13 +492,20 @@ class _Maker:
             member = Slice(Path(shard), offset, size)
             stamps = entry.get("stamps")
             stamp = stamps.get(entry["shard"]) if isinstance(stamps, dict) else None
-            return (shard, offset, size, stamp), lambda: webdataset.read_npy(member)
+            one = len(samples) == 1
+            return (shard, offset, size, stamp), functools.partial(
+                _as_recorded, entry if one else None, webdataset.read_npy, member
+            )
         npy = self._inside(entry.get("npy"))
         if npy is None or not os.path.isfile(npy):
             return None
         stamps = entry.get("stamps")
         stamp = stamps.get(entry.get("npy")) if isinstance(stamps, dict) else None
-        return (npy, stamp), lambda: _load_npy(npy)
+        arrays = [n for n in stamps if str(n).endswith(".npy")] if stamps else []
+        one = isinstance(stamps, dict) and len(arrays) == 1
+        return (npy, stamp), functools.partial(
+            _as_recorded, entry if one else None, _load_npy, npy
+        )
 
     # -- paths
     def _inside(self, rel: object) -> str | None:
@@ -629,6 +645,14 @@ class _Card:
     notes: list[str] = field(default_factory=list)
 
 
+def _regular(path: Path) -> bool:
+    """Return whether ``path`` is a regular file, not a link to one (nor a FIFO)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _read_cache(path: Path) -> dict[str, str]:
     """Return the waveform envelopes an earlier build kept (none if unreadable).
 
@@ -683,6 +707,22 @@ def _problem(entry: Entry) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------- drawing
+def _as_recorded(
+    entry: Entry | None, load: Callable[[Any], np.ndarray], where: Any
+) -> np.ndarray:
+    """Return ``load(where)``, refused if not the array ``entry`` records.
+
+    ``entry`` is None for an entry of several arrays (segments as files).
+    An array changed in place, its size and time kept, is not drawn as if
+    it were the input's spectrogram: its card says why.
+    """
+    array = load(where)
+    recorded = recorded_array(entry) if entry is not None else None
+    if recorded is not None:
+        check_recorded(array, recorded)
+    return array
+
+
 def _load_npy(path: str) -> np.ndarray:
     """Memory-map an array (a thumbnail needs little of it), its header checked.
 

@@ -1595,14 +1595,12 @@ class _StoreReader:
 
 
 def _not_read(path: Path, exc: Exception) -> str:
-    return (
-        f"{path}: not read ({exc}); {MANIFEST_NAME} is read instead, and the "
-        "store rebuilt"
-    )
+    return f"{path}: not read ({exc}){_STORE_REBUILT}"
 
 
 #: How a problem's message ends where it was found by a run, which rebuilds.
 _REBUILT = re.compile(r"; (its|their) inputs are rebuilt$")
+_STORE_REBUILT = f"; {MANIFEST_NAME} is read instead, and the store rebuilt"
 
 
 def read_only_problem(problem: str) -> str:
@@ -1611,6 +1609,11 @@ def read_only_problem(problem: str) -> str:
     ``melcli stats``, ``gallery`` and the data loader rebuild nothing: their
     words for what a run would do.
     """
+    if problem.endswith(_STORE_REBUILT):
+        return (
+            problem[: -len(_STORE_REBUILT)]
+            + f"; {MANIFEST_NAME} is read instead ('melcli mel' rebuilds the store)"
+        )
     return _REBUILT.sub(r"; run 'melcli mel' again to rebuild \1 inputs", problem)
 
 

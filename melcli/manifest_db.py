@@ -51,6 +51,7 @@ import json
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -86,14 +87,22 @@ _PACKED = "typeof(key) = 'text' AND typeof(facts) = 'blob' AND length(facts) > 3
 _TEMP_SUFFIX = ".melcli-tmp"
 
 
+#: What ``sqlite3`` raises for a store it cannot use. SQLite's message may
+#: quote the file's bytes (``malformed database schema (state) - near
+#: "CR\xe6ATE"``), which Python then fails to decode: UnicodeDecodeError.
+SQLITE_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+
+
 class StoreError(Exception):
     """The store cannot be used: corrupt, crafted, or not a regular file."""
 
     @classmethod
-    def of(cls, exc: sqlite3.Error) -> StoreError:
+    def of(cls, exc: sqlite3.Error | UnicodeDecodeError) -> StoreError:
         """Return the error for SQLite's ``exc``, worded as the OS would."""
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
             return cls(os.strerror(errno.ENOSPC).lower())
+        if isinstance(exc, UnicodeDecodeError):  # SQLite's message, undecoded
+            return cls(bytes(exc.object).decode("utf-8", "replace"))
         return cls(str(exc))
 
 
@@ -148,14 +157,14 @@ class Store:
                 isolation_level=None,
                 check_same_thread=False,
             )
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         try:
             self._harden()
             if create:
                 self._create()
             self._check_schema()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             self.close()
             raise StoreError.of(exc) from None
         except StoreError:
@@ -170,7 +179,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection."""
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*SQLITE_ERRORS):
             self.db.close()
 
     def _harden(self) -> None:
@@ -211,27 +220,41 @@ class Store:
         written since by another program (an entry changed in place, which
         its packed facts would not show) is told by one read of 4 bytes.
         """
+        return self._last_write()[0]
+
+    def _last_write(self) -> tuple[str, str]:
+        """Return :meth:`changes` and the store's mtime (ns, as text; "" if unread)."""
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         try:
             fd = os.open(self.path, flags)
         except OSError:
-            return ""
+            return "", ""
         try:
+            mtime = str(os.fstat(fd).st_mtime_ns)
             header = os.pread(fd, 4, 24)
         except OSError:
-            return ""
+            return "", ""
         finally:
             os.close(fd)
-        return str(int.from_bytes(header, "big")) if len(header) == 4 else ""
+        changes = str(int.from_bytes(header, "big")) if len(header) == 4 else ""
+        return changes, mtime
 
     def intact(self) -> bool:
         """Return whether melcli's last commit is the last write to the store.
 
         False when another program wrote it since (see :meth:`changes`), or
-        when no commit recorded it (a store of an older melcli).
+        when no commit recorded it (a store of an older melcli). A program
+        that writes the file's bytes itself (a script, ``dd``, an editor)
+        keeps SQLite's change counter, but not the mtime each commit of
+        melcli sets and records (:meth:`write`).
         """
-        changes = self.changes()
-        return bool(changes) and self.state("changes") == changes
+        changes, mtime = self._last_write()
+        recorded = self.state("mtime")  # "": a store melcli cannot stamp
+        return (
+            bool(changes)
+            and self.state("changes") == changes
+            and recorded in ("", mtime)
+        )
 
     def rows(self) -> Iterator[tuple[str | None, bytes]]:
         """Yield each stored entry's key (as stored) and its JSON text, as bytes.
@@ -249,7 +272,7 @@ class Store:
             for key, text, is_text in self.db.execute(sql):
                 name = key.decode("ascii", "replace") if is_text else "\ufffd"
                 yield (name if name.isascii() else None), text
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def entries(self) -> Iterator[bytes]:
@@ -260,7 +283,7 @@ class Store:
                 if type(text) is not str:
                     raise StoreError("an entry that is not text")
                 yield text.encode("utf-8", "surrogateescape")
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def packed(self) -> tuple[dict[str, bytes], int]:
@@ -275,7 +298,7 @@ class Store:
             )
             # The rest (a plain count: no row's value looked at again).
             (rows,) = self.db.execute("SELECT count(*) FROM facts").fetchone()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         return packed, rows - len(packed)
 
@@ -307,7 +330,7 @@ class Store:
                 if type(key) is not str:
                     raise StoreError("a key that is not text")
                 yield key, facts, whole
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def sources(self) -> Iterator[tuple[object, object]]:
@@ -318,7 +341,7 @@ class Store:
         )
         try:
             yield from self.db.execute(sql).fetchall()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def entry(self, key: str) -> bytes | None:
@@ -327,7 +350,7 @@ class Store:
             rows = self.db.execute(
                 "SELECT entry FROM entries WHERE key = ?", (db_key(key),)
             ).fetchall()  # all: the statement is done, no lock held
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         if len(rows) != 1 or type(rows[0][0]) is not str:
             return None
@@ -340,7 +363,7 @@ class Store:
             row = self.db.execute(
                 "SELECT value FROM state WHERE name = ?", (name,)
             ).fetchone()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         return row[0] if row is not None and type(row[0]) is str else None
 
@@ -376,6 +399,10 @@ class Store:
                 # What the commit leaves in the header: one more (intact()).
                 before = self.changes()
                 after = str((int(before) + 1) % (1 << 32)) if before else ""
+                # And the mtime it sets after the commit (_stamp): whole even
+                # seconds, which every file system and tar keeps as they are.
+                now = time.time_ns()
+                mtime = now - now % 2_000_000_000 if self._may_stamp() else None
                 if drop_rows is not None:
                     self._drop_rows(list(drop_rows))
                 self._put(put)
@@ -390,17 +417,49 @@ class Store:
                 more = then(self) if then is not None else {}
                 db.executemany(
                     "INSERT OR REPLACE INTO state (name, value) VALUES (?, ?)",
-                    {**(state or {}), **more, "changes": after}.items(),
+                    {
+                        **(state or {}),
+                        **more,
+                        "changes": after,
+                        "mtime": "" if mtime is None else str(mtime),
+                    }.items(),
                 )
                 db.execute("COMMIT")
+                if mtime is not None:
+                    self._stamp(mtime)
             except BaseException:
                 # SQLite may have rolled back already (a full disk): a second
                 # ROLLBACK would fail and hide the cause.
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
+
+    def _may_stamp(self) -> bool:
+        """Return whether this process may set the store's mtime (it owns it).
+
+        A store another user owns (a shared folder) cannot be stamped: its
+        commits record no mtime, and only the change counter tells another
+        program's writes, as before.
+        """
+        geteuid = getattr(os, "geteuid", None)
+        if geteuid is None:  # not POSIX: no owners to refuse
+            return True
+        try:
+            owner = os.stat(self.path, follow_symlinks=False).st_uid
+        except OSError:
+            return False
+        return geteuid() in (0, owner)
+
+    def _stamp(self, mtime: int) -> None:
+        """Set the store's mtime to the one its last commit recorded.
+
+        Where it still cannot be set, the next run finds the store not intact
+        and checks every entry: slower, as safe.
+        """
+        with contextlib.suppress(OSError, NotImplementedError):
+            os.utime(self.path, ns=(mtime, mtime), follow_symlinks=False)
 
     def _drop_rows(self, rows: list[str]) -> None:
         for table in ("entries", "facts"):
@@ -468,7 +527,7 @@ class Store:
                 odd += [
                     k for k, s in zip(chunk, stored, strict=True) if s not in changed
                 ]
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         return odd
 
@@ -507,7 +566,7 @@ class Stage:
                 "CREATE TABLE staged (key BLOB PRIMARY KEY NOT NULL, line BLOB NOT "
                 "NULL, facts BLOB NOT NULL) WITHOUT ROWID"
             )
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def put(self, rows: Iterable[tuple[str, bytes, bytes]]) -> None:
@@ -517,7 +576,7 @@ class Stage:
                 "INSERT OR REPLACE INTO staged (key, line, facts) VALUES (?, ?, ?)",
                 ((_stage_key(k), line, facts) for k, line, facts in rows),
             )
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def get(self, key: str) -> tuple[bytes, bytes] | None:
@@ -526,7 +585,7 @@ class Stage:
             row = self.db.execute(
                 "SELECT line, facts FROM staged WHERE key = ?", (_stage_key(key),)
             ).fetchone()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
         return None if row is None else (bytes(row[0]), bytes(row[1]))
 
@@ -534,14 +593,14 @@ class Stage:
         """Forget ``key``."""
         try:
             self.db.execute("DELETE FROM staged WHERE key = ?", (_stage_key(key),))
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def close(self) -> None:
         """Close the connection (and so delete the file)."""
         db = getattr(self, "db", None)  # None: it could not be opened
         if db is not None:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*SQLITE_ERRORS):
                 db.close()
 
     def __del__(self) -> None:
@@ -564,6 +623,7 @@ def rebuild(path: Path) -> Store:
     bench/README.md).
     """
     temp = path.with_name(path.name + _TEMP_SUFFIX)
+    _refuse_folders(temp)
     _remove(temp)
     try:
         return Store(temp, create=True, synced=False)
@@ -591,18 +651,29 @@ def swap(store: Store, path: Path) -> None:
     untrusted: it is not melcli's to delete), and deletes ``store``.
     """
     store.close()
-    journal = _journal_of(path)
-    for name in (path, journal):
-        if os.path.isdir(name) and not os.path.islink(name):
-            _remove(store.path)
-            raise StoreError(f"{name.name} is a folder, not a file (remove it)")
+    try:
+        _refuse_folders(path)
+    except StoreError:
+        _remove(store.path)
+        raise
     try:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(journal)  # a hot journal of the store replaced
+            os.unlink(_journal_of(path))  # a hot journal of the store replaced
         os.replace(store.path, path)
     except BaseException:
         _remove(store.path)  # no store half made left in OUT
         raise
+
+
+def _refuse_folders(path: Path) -> None:
+    """Raise StoreError if a folder is in the place of the store ``path`` or journal.
+
+    OUT is untrusted: a folder there is not melcli's to delete, and SQLite
+    would fail on it with a message naming neither.
+    """
+    for name in (path, _journal_of(path)):
+        if os.path.isdir(name) and not os.path.islink(name):
+            raise StoreError(f"{name.name} is a folder, not a file (remove it)")
 
 
 def _check_file(path: Path, *, missing_ok: bool) -> None:

@@ -388,6 +388,54 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
 _READ_WHOLE = 1 << 24
 
 
+#: What a manifest entry records of its one array: its shape, and its dtype
+#: (None where the entry does not say).
+Recorded = tuple[tuple[int, ...], str | None]
+
+
+def recorded_array(entry: dict[str, Any]) -> Recorded | None:
+    """Return the shape and dtype ``entry`` records of its one array, if it does.
+
+    The dtype is a setting (``--dtype``), recorded in ``params`` when it is
+    not the default; an entry without ``params`` (an older melcli) says none.
+    Use it only for an entry of one array (segments as files are several).
+    """
+    import numpy as np
+
+    shape = entry.get("shape")
+    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+        return None
+    params = entry.get("params")
+    dtype = None
+    if isinstance(params, dict):
+        try:  # OUT's: a name numpy does not know says nothing
+            dtype = np.dtype(str(params.get("dtype", "float32"))).name
+        except (TypeError, ValueError):
+            dtype = None
+    return tuple(shape), dtype
+
+
+def check_recorded(array: np.ndarray, recorded: Recorded) -> None:
+    """Raise ValueError if ``array`` is not of the shape and dtype its entry records.
+
+    A size and a time can be kept while the bytes change (a crafted file, a
+    header rewritten): the run, which judges by size and time, does not see
+    it; every reader that reads the array (the data loader, ``melcli stats``,
+    the gallery) does.
+    """
+    import numpy as np
+
+    shape, dtype = recorded
+    if array.shape == shape and (dtype is None or array.dtype == np.dtype(dtype)):
+        return
+    expected = f"{shape} {dtype}" if dtype is not None else f"{shape}"
+    raise ValueError(
+        f"holds a {array.shape} {array.dtype} array, not the {expected} array its "
+        "manifest entry records: changed since melcli wrote it (delete it and run "
+        "'melcli mel' again)"
+    )
+
+
 def open_append(path: Path) -> int:
     """Open the regular file ``path`` to append (created if missing); return the fd.
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import posixpath
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,7 +38,8 @@ import numpy as np
 
 from .errors import MelcliError, os_reason
 from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
-from .outdir import OutputLock, load_npy, walk
+from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
+from .segment import segment_base
 from .storage import webdataset
 from .storage.tarshards import Slice
 from .write import atomic_write
@@ -160,6 +162,9 @@ class DatasetStats:
     #: The settings fingerprint the arrays were made with (as in the
     #: manifest), when known: a reader can tell statistics of other settings.
     settings: str | None = None
+    #: :func:`inputs_digest` of the inputs of the arrays, when they are every
+    #: array of their OUT (``melcli stats``): a reader can tell them stale.
+    inputs: str | None = None
 
     def __repr__(self) -> str:
         # Short: the dataclass's own would print every band and every file
@@ -183,6 +188,8 @@ class DatasetStats:
         }
         if self.settings is not None:
             arrays["settings"] = np.asarray(self.settings)
+        if self.inputs is not None:
+            arrays["inputs"] = np.asarray(self.inputs)
 
         def write(f: BinaryIO) -> None:
             np.savez(f, **arrays)
@@ -190,29 +197,71 @@ class DatasetStats:
         atomic_write(path, write)
 
 
-def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
+def compute(
+    paths: Iterable[str | os.PathLike[str] | Slice | Any],
+    *,
+    recorded: Mapping[ArraySource, Recorded] | None = None,
+    left_out: list[str] | None = None,
+) -> DatasetStats:
     """Compute per-band statistics over every frame of the arrays ``paths``.
 
     ``paths`` are ``.npy`` files, or ``.npy`` members of tar shards given as
     :class:`~melcli.storage.tarshards.Slice` (:func:`arrays_of` lists those of
-    a ``--format webdataset`` output). Each array is memory-mapped and read in
-    chunks: memory does not grow with the size of the arrays or their number.
+    a ``--format webdataset`` output), or the items of a
+    :class:`~melcli.data.SpectrogramDataset` (``ds.items``, or some of them).
+    Each array is memory-mapped and read in chunks: memory does not grow with
+    the size of the arrays or their number.
+
+    Each array of an output folder (a ``.npy`` file or shard member that its
+    manifest records) is held to the shape and dtype its entry records, and
+    when every array was made with one set of settings the result carries its
+    fingerprint (:attr:`DatasetStats.settings`, saved in the ``.npz``): a
+    dataset made with other settings refuses it later (``stale``). Arrays no
+    manifest records (any ``.npy`` file) leave ``settings`` None.
+    ``recorded`` gives the shapes and dtypes by array instead, and skips the
+    look-up (:func:`select_arrays` finds them, and the settings). With
+    ``left_out``, an array that is not what its entry records is left out and
+    said there (one line each) instead of raising.
 
     Raises
     ------
     MelcliError
-        Naming the file, if one cannot be read or does not fit the others; or
-        if there is no array at all.
+        Naming the file, if one cannot be read, is not what its entry records,
+        or does not fit the others; or if there is no array at all.
     """
     running = RunningStats()
     files: list[ArraySource] = []
+    made_with: set[str | None] = set()
+    lookup = _Provenance() if recorded is None else None
     for path in paths:
-        source = path if isinstance(path, Slice) else Path(path)
+        expected = None
+        if hasattr(path, "array") and hasattr(path, "recorded"):  # a dataset item
+            expected = path.recorded
+            made_with.add(getattr(path, "settings", None))
+            path = path.array
+            source = path if isinstance(path, Slice) else Path(path)
+        else:
+            source = path if isinstance(path, Slice) else Path(path)
+            if recorded is not None:
+                expected = recorded.get(source)
+            elif lookup is not None:
+                made, expected = lookup.of(source)
+                made_with.add(made)
         try:
             if isinstance(source, Slice):
                 S = webdataset.read_npy(source)
             else:  # a FIFO or a crafted header in OUT: refused, not waited on
                 S = load_npy(source)
+            if expected is not None:
+                try:
+                    check_recorded(S, expected)
+                except ValueError as exc:
+                    if left_out is None:
+                        raise
+                    # The entry may be the crafted one (its shape is not among
+                    # the facts a run checks): said, and the batch goes on.
+                    left_out.append(f"{source}: {exc}; left out")
+                    continue
             running.add(S)
         except OSError as exc:
             raise MelcliError(f"{source}: {_os_problem(exc)}") from None
@@ -220,6 +269,7 @@ def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
             raise MelcliError(f"{source}: {exc}") from None
         files.append(source)
     values = running.result()
+    settings = next(iter(made_with)) if len(made_with) == 1 else None  # or None
     return DatasetStats(
         mean=values["mean"],
         std=values["std"],
@@ -227,7 +277,93 @@ def compute(paths: Iterable[str | os.PathLike[str] | Slice]) -> DatasetStats:
         max=values["max"],
         count=int(values["count"]),
         files=files,
+        settings=settings,
     )
+
+
+class _Provenance:
+    """The manifest entries of arrays given by path: how each was made.
+
+    An array inside an output folder (a folder above it holds a manifest)
+    is looked up in that folder's manifest, loaded once: a ``.npy`` by its
+    path relative to OUT (a segment file by its input's), a shard member by
+    its shard and offset. The manifest is OUT's, untrusted: only what it
+    says of the array (its settings, shape and dtype) is used, to check it.
+    """
+
+    def __init__(self) -> None:
+        self._outs: dict[str, tuple[str, Manifest] | None] = {}
+        self._members: dict[str, dict[tuple[str, int], Entry]] = {}
+
+    def of(self, source: ArraySource) -> tuple[str | None, Recorded | None]:
+        """Return the settings and the recorded shape and dtype of ``source``.
+
+        ``(None, None)`` when no manifest records it.
+        """
+        path = os.path.abspath(source.path if isinstance(source, Slice) else source)
+        found = self._out_of(os.path.dirname(path))
+        if found is None:
+            return None, None
+        out, manifest = found
+        rel = os.path.relpath(path, out).replace(os.sep, "/")
+        try:
+            if isinstance(source, Slice):
+                entry = self._samples(out, manifest).get((rel, source.offset))
+                one = entry is not None and len(webdataset.entry_samples(entry)) == 1
+            else:
+                entry = manifest.entries.get(rel)
+                base = segment_base(os.path.basename(rel))
+                if entry is None and base is not None:
+                    folder = os.path.dirname(rel)
+                    entry = manifest.entries.get(posixpath.join(folder, base + ".npy"))
+                names = entry.get("stamps") if entry is not None else None
+                if not isinstance(names, dict) or rel not in names:
+                    return None, None  # not this array's entry
+                one = sum(1 for n in names if str(n).endswith(".npy")) == 1
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None, None
+        if entry is None or entry.get("status") not in ("written", "up-to-date"):
+            return None, None
+        settings = entry.get("settings")
+        return (
+            settings if isinstance(settings, str) else None,
+            recorded_array(entry) if one else None,
+        )
+
+    def _out_of(self, folder: str) -> tuple[str, Manifest] | None:
+        """Return the output folder at or above ``folder``, and its manifest."""
+        seen = []
+        found: tuple[str, Manifest] | None = None
+        while True:
+            if folder in self._outs:
+                found = self._outs[folder]
+                break
+            seen.append(folder)
+            if os.path.lexists(os.path.join(folder, MANIFEST_NAME)):
+                try:
+                    found = (folder, Manifest.load(Path(folder)))
+                except (OSError, MelcliError):
+                    found = None
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for folder in seen:
+            self._outs[folder] = found
+        return found
+
+    def _samples(self, out: str, manifest: Manifest) -> dict[tuple[str, int], Entry]:
+        """Return the sample entries of ``out`` by (shard, offset of their .npy)."""
+        if out not in self._members:
+            index: dict[tuple[str, int], Entry] = {}
+            for entry in manifest.entries.values():
+                if webdataset.is_sample(entry):
+                    for members in webdataset.entry_samples(entry).values():
+                        if "npy" in members:
+                            index[(str(entry["shard"]), members["npy"][0])] = entry
+            self._members[out] = index
+        return self._members[out]
 
 
 def _os_problem(exc: OSError) -> str:
@@ -248,6 +384,11 @@ class Selection:
     warnings: list[str] = field(default_factory=list)
     #: The settings fingerprint of the arrays chosen (None without a manifest).
     settings: str | None = None
+    #: :func:`inputs_digest` of the entries chosen, when they are all of OUT's.
+    inputs: str | None = None
+    #: The shape and dtype the manifest records of each array chosen, where
+    #: it does (one array per input): an array changed in place is refused.
+    recorded: dict[ArraySource, Recorded] = field(default_factory=dict)
 
 
 def arrays_of(
@@ -297,16 +438,24 @@ def select_arrays(
     wanted = None
     if sources is not None:
         wanted = {os.path.abspath(os.fsdecode(s)) for s in sources}
-    entries = {
+    done = {
         key: entry
         for key, entry in manifest.entries.items()
         if entry.get("status") in ("written", "up-to-date")
-        and (wanted is None or entry.get("source_abs") in wanted)
+    }
+    entries = {
+        key: entry
+        for key, entry in done.items()
+        if wanted is None or entry.get("source_abs") in wanted
     }
     # Once every entry is read: an entry of the store is checked when it is.
     chosen.warnings = [read_only_problem(p) for p in manifest.problems]
     latest = _latest_settings(entries.values())
     chosen.settings = latest if isinstance(latest, str) else None
+    if len(entries) == len(done):  # all of OUT's: a reader can tell it stale
+        chosen.inputs = inputs_digest(
+            e for e in entries.values() if e.get("settings") == latest
+        )
     for key, entry in sorted(entries.items()):
         if entry.get("settings") != latest:
             chosen.other_settings += 1
@@ -321,10 +470,31 @@ def select_arrays(
                     "link?): run 'melcli mel' again to rebuild it"
                 )
         if sample:
-            chosen.arrays.extend(webdataset.npy_members(manifest, key))
+            arrays: list[ArraySource] = list(webdataset.npy_members(manifest, key))
         else:
-            chosen.arrays.extend(out / name for name in files)
+            arrays = [out / name for name in files]
+        expected = recorded_array(entry) if len(arrays) == 1 else None
+        if expected is not None:
+            chosen.recorded[arrays[0]] = expected
+        chosen.arrays.extend(arrays)
     return chosen
+
+
+def inputs_digest(entries: Iterable[Entry]) -> str:
+    """Return a digest of which inputs ``entries`` record, and of which version.
+
+    Each entry's key and input ``[size, mtime_ns]``: an input added, removed
+    or changed (its arrays made again) changes it; a PNG drawn, a status
+    flipped, a shard compacted do not. ``stats.npz`` records it, so that the
+    data loader tells statistics of an earlier state of OUT.
+    """
+    import hashlib
+    import json
+
+    rows = sorted([str(e.get("key")), e.get("input")] for e in entries)
+    return hashlib.sha256(
+        json.dumps(rows).encode("utf-8", "surrogateescape")
+    ).hexdigest()[:32]
 
 
 def _latest_settings(entries: Iterable[Entry]) -> object:
@@ -416,8 +586,9 @@ def _write_stats(
     dest: str | os.PathLike[str] | None,
 ) -> DatasetStats:
     if isinstance(paths, Selection):
-        stats = compute(paths.arrays)
+        stats = compute(paths.arrays, recorded=paths.recorded, left_out=paths.warnings)
         stats.settings = paths.settings
+        stats.inputs = paths.inputs
     else:
         stats = compute(paths)
     target = Path(dest) if dest is not None else out / STATS_NAME
@@ -436,6 +607,7 @@ __all__ = [
     "Selection",
     "arrays_of",
     "compute",
+    "inputs_digest",
     "select_arrays",
     "write_stats",
 ]

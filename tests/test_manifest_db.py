@@ -66,11 +66,14 @@ def craft(out: Path, key: str, **fields: object) -> None:
 
 
 def as_if_melcli_wrote(out: Path) -> None:
-    """Record the store's next change counter, as a commit of melcli's does."""
+    """Record the next change counter and mtime, as a commit of melcli's does."""
     header = (out / STORE).read_bytes()[:100]
     after = (int.from_bytes(header[24:28], "big") + 1) % (1 << 32)
+    mtime = 2_000_000_000
     with sqlite3.connect(out / STORE) as db:
         db.execute("UPDATE state SET value = ? WHERE name = 'changes'", (str(after),))
+        db.execute("UPDATE state SET value = ? WHERE name = 'mtime'", (str(mtime),))
+    os.utime(out / STORE, ns=(mtime, mtime))
     with manifest_db.Store(out / STORE) as store:
         assert store.intact()
 

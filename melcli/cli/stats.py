@@ -55,7 +55,11 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
                         "them)",
                         err=True,
                     )
+            said = len(chosen.warnings)
             result = write_stats(out, paths=chosen)
+            if not quiet:  # arrays left out: not what their entries record
+                for warning in chosen.warnings[said:]:
+                    click.echo(f"warning: {display_path(warning)}", err=True)
     except UsageError as exc:
         raise CannotStart(str(exc)) from None
     except MelcliError as exc:
