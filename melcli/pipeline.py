@@ -473,10 +473,11 @@ def _resampled(loaded: dict[str, Ahead], *, params: MelParams) -> dict[str, Ahea
     return loaded
 
 
-#: Frames of power spectrum :func:`_mel_ahead` makes in one call, at most:
-#: its temporaries (the windowed frames in float64, their FFT in complex128
-#: and complex64) are about 40 kB a frame at ``n_fft=2048``, 10 MB for 256.
-AHEAD_MEL_FRAMES = 256
+#: Bytes of windowed frames (float64: ``8 * n_fft`` a frame) :func:`_mel_ahead`
+#: makes in one call, at most: with their FFT (complex128, then complex64)
+#: and power, the call's temporaries are about 2.5 times that, 10 MB (256
+#: frames at ``n_fft=2048``, 64 at 8192), whatever ``n_fft``.
+AHEAD_MEL_BYTES = 1 << 22
 
 
 def _mel_ahead(
@@ -487,7 +488,7 @@ def _mel_ahead(
     A tiny clip's mel spectrogram (3 frames) costs mostly the calls of its
     steps (framing, FFT, power, the mel product: tens of numpy calls), not
     their arithmetic: stacked as the channels of one signal, ``names`` pay
-    them once per call of up to :data:`AHEAD_MEL_FRAMES` frames. Each file's
+    them once per call of up to :data:`AHEAD_MEL_BYTES` of frames. Each file's
     spectrogram is the same, bit for bit, as made alone (every step works on
     each channel apart: the tests check it). The warnings raised are each
     file's (all have the same length), told again when its turn comes; if
@@ -496,7 +497,7 @@ def _mel_ahead(
     if params.kind not in ("mel", "mfcc") or params.sr is None or len(names) < 2:
         return
     frames = transform.n_frames(loaded[names[0]].wave.y.shape[-1], params)
-    per_call = AHEAD_MEL_FRAMES // max(frames, 1)
+    per_call = AHEAD_MEL_BYTES // (8 * params.n_fft * max(frames, 1))
     if frames < 1 or per_call < 2:
         return
     sr = params.sr

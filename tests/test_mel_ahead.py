@@ -120,7 +120,7 @@ def test_files_made_together_a_call_of_frames_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 3 frames each, 7 frames a call: two files a call, the fifth made alone.
-    monkeypatch.setattr(pipeline, "AHEAD_MEL_FRAMES", 7)
+    monkeypatch.setattr(pipeline, "AHEAD_MEL_BYTES", 7 * 8 * 2048)
     calls: list[tuple[int, ...]] = []
     real = pipeline.transform.mel_power
 
@@ -192,3 +192,26 @@ def test_the_basis_warning_goes_to_the_first_file_as_made_alone(tmp_path: Path) 
     assert "Empty filters" in want[0][0]
     assert want[1] == want[2] == ()
     assert [r.warnings for r in got] == want
+
+
+def test_a_larger_n_fft_makes_fewer_files_a_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cap is in bytes of frames: 4 frames of 2048 samples a call, 2 of 4096.
+    monkeypatch.setattr(pipeline, "AHEAD_MEL_BYTES", 4 * 8 * 2048)
+    calls: list[int] = []
+    real = pipeline.transform.mel_power
+
+    def spy(y: np.ndarray, **kw: object) -> np.ndarray:
+        calls.append(y.shape[0])
+        return real(y, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.transform, "mel_power", spy)
+    srcs = [_tiny(tmp_path / f"a{i}.wav", i, n=200) for i in range(4)]  # 1 frame
+    _, tasks = _both(tmp_path, srcs)
+
+    load_ahead(tasks, params=MelParams(hop_length=4096).validate())
+    assert calls == [4]
+    calls.clear()
+    load_ahead(tasks, params=MelParams(n_fft=4096, hop_length=4096).validate())
+    assert calls == [2, 2]
