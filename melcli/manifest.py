@@ -36,6 +36,7 @@ import stat
 import struct
 from collections.abc import (
     Callable,
+    Collection,
     ItemsView,
     Iterable,
     Iterator,
@@ -196,6 +197,37 @@ class Entries(MutableMapping[str, Entry]):
                 return None
             entry = self._whole(key, stored)
         return _dumps(entry), lean_facts(entry)
+
+    def puts(
+        self, keys: Collection[str]
+    ) -> Iterator[tuple[str, tuple[bytes, bytes] | None]]:
+        """Yield ``(key, put(key))`` for those of ``keys`` held, the staged ones last.
+
+        Those are read from the stage in one pass, in its order, not looked
+        up one by one: at a first run's commit every entry of the run is
+        staged, and a look-up each cost more than the whole pass (a query
+        each, and the stage's pages read in no order).
+        """
+        held, staged = self._held, self._staged
+        later = 0
+        for key in keys:
+            if key in held or key not in staged:
+                if key in self:
+                    yield key, self.put(key)
+            else:
+                later += 1
+        if not later:
+            return
+        assert self._stage is not None
+        try:
+            for key, line, packed in self._stage.rows():
+                if key in keys and key not in held and key in staged:
+                    later -= 1
+                    yield key, (line, packed)
+        except manifest_db.StoreError as exc:
+            raise MelcliError(f"cannot read a manifest entry back: {exc}") from None
+        if later:
+            raise KeyError(f"{later} staged entries not in the stage")
 
     def source_of(self, key: str) -> object:
         """Return ``source_abs`` of ``key``'s entry (None without one), not held.
@@ -867,8 +899,8 @@ class Manifest:
         count = len(entries.changed) + len(flip)  # entries changed
 
         def lines(keys: Iterable[str]) -> Iterator[tuple[str, bytes, bytes]]:
-            for key in keys:
-                put = entries.put(key) if key in entries else None
+            held = keys if isinstance(keys, (set, Entries)) else set(keys)
+            for key, put in entries.puts(held):
                 if put is not None:  # else the stored one stays
                     yield key, *put
 

@@ -589,6 +589,16 @@ class Stage:
             raise StoreError.of(exc) from None
         return None if row is None else (bytes(row[0]), bytes(row[1]))
 
+    def rows(self) -> Iterator[tuple[str, bytes, bytes]]:
+        """Yield every ``(key, JSON line, packed facts)`` held, in the keys' order."""
+        try:
+            cursor = self.db.execute("SELECT key, line, facts FROM staged ORDER BY key")
+            for key, line, facts in cursor:
+                name = bytes(key).decode("utf-8", "surrogatepass")
+                yield name, bytes(line), bytes(facts)
+        except sqlite3.Error as exc:
+            raise StoreError.of(exc) from None
+
     def drop(self, key: str) -> None:
         """Forget ``key``."""
         try:

@@ -946,6 +946,29 @@ def features(
             timings["stft"] = timings.get("stft", 0.0) + time.perf_counter() - t0
     else:
         S = mel_power(y, sr=sr, params=params, timings=timings)
+    return finish(S, params=params, timings=timings)
+
+
+def finish(
+    S: np.ndarray,
+    *,
+    params: MelParams,
+    timings: dict[str, float] | None = None,
+) -> np.ndarray:
+    """Run the steps of :func:`features` after the power spectrogram.
+
+    The scale step (→ DCT), cast to ``dtype``. For a power spectrogram made
+    apart (several files' at once: :func:`melcli.pipeline.load_ahead`).
+
+    Parameters
+    ----------
+    S : np.ndarray [shape=(..., n_bins, t)], float32
+        :func:`mel_power`'s (or :func:`spectrogram`'s) output for one file.
+    params : MelParams
+        The settings.
+    timings : dict or None
+        If given, seconds spent are added to ``"db"``.
+    """
     t0 = time.perf_counter()
     S_scaled = scale(S, params=params)
     if params.kind == "mfcc":
