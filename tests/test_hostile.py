@@ -37,9 +37,13 @@ from hostile_corpus import (
     tone,
 )
 
+from melcli import discover
 from melcli.discover import ignores_case, plan
 from melcli.report import display_path
 from melcli.write import TEMP_SUFFIX, temp_prefix
+
+#: The checkout whose melcli is under test.
+CHECKOUT = Path(discover.__file__).parents[1]
 
 BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-manifest.db"}
 
@@ -532,7 +536,8 @@ def faulty(tmp_path: Path) -> tuple[Path, dict[str, str], list[str]]:
     goods = good_files(src)
     sf.write(src / "hang.wav", tone(0.3), SR)
     sf.write(src / "oom.wav", tone(0.3), SR)
-    env = clean_env(PYTHONPATH=str(hooks))
+    # The hooks, then the melcli under test (not whichever one is installed).
+    env = clean_env(PYTHONPATH=os.pathsep.join([str(hooks), str(CHECKOUT)]))
     return src, env, goods
 
 
