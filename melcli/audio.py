@@ -95,6 +95,8 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     try:
         with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
+            if info.frames == 0:  # cut before its audio, as open_audio says
+                _check_no_frames(path, info, f)
             blocks = _gsm_blocks(f, str(f.extra_info))
             if blocks is not None and blocks[0] < info.frames:
                 info = dataclasses.replace(info, frames=blocks[0])
@@ -366,7 +368,9 @@ class _CheckedFile:
             warnings.warn(f"non-finite samples replaced by 0: {counts}", stacklevel=2)
         what = self._truncation()
         if what:
-            if params.truncated != "keep":
+            if params.truncated != "keep" or (self.at_end and not self.n_read):
+                # Read to its end, and nothing decoded: nothing to keep, the
+                # cut is the reason (not "no audio samples").
                 raise AudioError(what)
             warnings.warn(f"{what}; kept what was decoded", stacklevel=2)
             if self.at_end:  # the file's length is what it holds, not its claim
@@ -431,23 +435,12 @@ def open_audio(
             _open_decoder(path, keep=keep) as (f, info, claim),
         ):
             check_header(info)
-            if (
-                info.frames == 0
-                and info.format != "OGG"  # said below, in its own words
-                and (cut := containers.cut_before_audio(path))
-            ):
-                # A header cut inside its data chunk's own header: no samples,
-                # and not because the file announced none.
-                raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
+            if info.frames == 0:
+                _check_no_frames(path, info, f)
             # As its header says: a file cut short that claims more is not
             # skipped as short, it fails as cut (or is kept, with --truncated).
             claimed = info.frames if claim.frames is None else claim.frames
             check_min_duration(info, params, claimed=claimed)
-            if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
-                raise AudioError(
-                    "truncated: the stream ends without its end mark, and no "
-                    "audio could be decoded from it"
-                )
             start = int(params.offset * info.samplerate)
             if start and start >= info.frames:
                 raise AudioError(
@@ -469,6 +462,24 @@ def open_audio(
         raise AudioError(_describe_open_error(path, exc)) from None
 
 
+def _check_no_frames(
+    path: str | os.PathLike[str], info: AudioInfo, f: sf.SoundFile
+) -> None:
+    """Fail a file libsndfile opens with 0 frames because it was cut.
+
+    A header cut inside its data chunk's own header (or a header of a known
+    length cut) has no samples, and not because the file announced none; an
+    Ogg stream cut inside its headers ends without its end-of-stream page.
+    """
+    if info.format != "OGG" and (cut := containers.cut_before_audio(path)):
+        raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
+    if "ended unexpectedly" in str(f.extra_info):
+        raise AudioError(
+            "truncated: the stream ends without its end mark, and no "
+            "audio could be decoded from it"
+        )
+
+
 #: Why a FLAC cut before its first audio frame decodes nothing.
 FLAC_CUT_IN_METADATA = "the file ends inside its metadata, before any audio frame"
 
@@ -486,6 +497,11 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
     """
     reason = _describe_soundfile_error(exc)
+    if reason == _INFO_INCOMPLETE:
+        # libsndfile's rate is a signed int: 4 GHz is as "incomplete" as 0.
+        rate = containers.header_rate(path)
+        if rate is not None and rate != 0:
+            return _implausible_rate(rate)
     flac = containers.flac_header(path)
     if flac is None:
         cut = containers.cut_before_audio(path)
@@ -518,17 +534,40 @@ SNDFILE_PATH_MAX = 1024
 
 
 def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
-    """Open ``path`` for reading with libsndfile, however long the path is."""
+    """Open ``path`` for reading with libsndfile, by its content only.
+
+    However long the path is, and whatever its name: a file libsndfile does
+    not recognise by its content, it reads as headerless audio when its name
+    ends in ``.au`` or ``.snd`` (8 kHz µ-law: an HTML page named ``x.au`` was
+    decoded as noise). That guess is refused here, as libsndfile's own
+    "format not recognised". soundfile refuses to open a name ending in
+    ``.raw`` without a sample rate (a TypeError): such a file is opened by
+    descriptor, where no name is looked at.
+
+    Raises
+    ------
+    soundfile.SoundFileError
+        As libsndfile's ``sf_open`` does.
+    """
     name = os.fsencode(path)
-    if len(name) < SNDFILE_PATH_MAX:
-        return sf.SoundFile(name)
-    fd = os.open(name, os.O_RDONLY)
-    try:
-        return sf.SoundFile(fd, closefd=True)
-    except BaseException:
-        with contextlib.suppress(OSError):  # libsndfile may have closed it
-            os.close(fd)
-        raise
+    if len(name) < SNDFILE_PATH_MAX and name[-4:].lower() != b".raw":
+        f = sf.SoundFile(name)
+    else:
+        fd = os.open(name, os.O_RDONLY)
+        try:
+            f = sf.SoundFile(fd, closefd=True)
+        except BaseException:
+            with contextlib.suppress(OSError):  # libsndfile may have closed it
+                os.close(fd)
+            raise
+    if f.format == "RAW":  # never asked for: guessed from the name
+        f.close()
+        raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
+    return f
+
+
+#: libsndfile's error number for "Format not recognised".
+_SF_ERR_UNRECOGNISED_FORMAT = 1
 
 
 @contextlib.contextmanager
@@ -560,6 +599,8 @@ def _open_decoder(
                         frames=info.frames,
                         samplerate=info.samplerate,
                     )
+                    if claim.limit is not None:  # SDS: zeros for missing packets
+                        info = dataclasses.replace(info, frames=claim.limit)
                 else:
                     claim = _claimed_frames(f)
                     if info.subtype.startswith("MPEG_LAYER") and not claim.sized:
@@ -728,14 +769,23 @@ def check_header(info: AudioInfo) -> None:
             f"invalid header: {info.samplerate} Hz, {info.channels} channels"
         )
     if not MIN_SAMPLERATE <= info.samplerate <= MAX_SAMPLERATE:
-        raise AudioError(
-            f"implausible sample rate: {info.samplerate} Hz (melcli takes "
-            f"{MIN_SAMPLERATE} to {MAX_SAMPLERATE} Hz)"
-        )
+        raise AudioError(_implausible_rate(info.samplerate))
     if info.channels > MAX_CHANNELS:
         raise AudioError(
             f"implausible channel count: {info.channels} (at most {MAX_CHANNELS})"
         )
+
+
+def _implausible_rate(rate: float) -> str:
+    return (
+        f"implausible sample rate: {rate:.15g} Hz (melcli takes "
+        f"{MIN_SAMPLERATE} to {MAX_SAMPLERATE} Hz)"
+    )
+
+
+#: libsndfile's "SF_INFO struct incomplete": a rate or channel count it
+#: cannot take (0, or beyond its signed 32-bit int), said in words.
+_INFO_INCOMPLETE = "invalid header: sample rate or channel count is zero"
 
 
 def check_min_duration(info: AudioInfo, params: MelParams, *, claimed: int = 0) -> None:
@@ -1035,15 +1085,19 @@ def _native_stderr() -> Iterator[list[str]]:
     """Collect what C decoders print on file descriptor 2 while decoding.
 
     libmpg123 writes notes such as ``Illegal Audio-MPEG-Header`` straight to
-    fd 2, which would break melcli's one-line-per-file output. They are
-    captured here and returned, to be attached to the file they came from.
-    (fd 2 is process-wide: do not decode from several threads at once.)
+    fd 2, which would break melcli's one-line-per-file output; libsndfile's
+    SDS reader prints ``Error A : 00`` to fd 1, which would break the JSON
+    lines of ``melcli info --json``. Both are captured here and returned, to
+    be attached to the file they came from. (fds 1 and 2 are process-wide: do
+    not decode from several threads at once.)
 
     The capture goes to one temporary file per process, kept open and emptied
     after each use: creating one per file cost more than decoding a short one.
     """
     notes: list[str] = []
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
     try:
         saved = os.dup(2)
     except OSError:  # no fd 2 at all
@@ -1054,11 +1108,21 @@ def _native_stderr() -> Iterator[list[str]]:
     except OSError:
         os.close(saved)
         raise
+    try:
+        saved_out: int | None = os.dup(1)
+    except OSError:  # no fd 1
+        saved_out = None
     start = os.lseek(capture, 0, os.SEEK_END)  # nested: after the outer's notes
     os.dup2(capture, 2)
+    if saved_out is not None:
+        os.dup2(capture, 1)
     try:
         yield notes
     finally:
+        if saved_out is not None:
+            _flush_c_stdio()  # what a decoder printf'd, into the capture
+            os.dup2(saved_out, 1)
+            os.close(saved_out)
         os.dup2(saved, 2)
         os.close(saved)
         end = os.lseek(capture, 0, os.SEEK_END)
@@ -1068,6 +1132,28 @@ def _native_stderr() -> Iterator[list[str]]:
             os.lseek(capture, start, os.SEEK_SET)
             notes.extend(" ".join(line.split()) for line in text.splitlines())
             notes[:] = [n for n in notes if n]
+
+
+@functools.cache
+def _c_fflush() -> Callable[[object], int] | None:
+    """Return the C library's ``fflush``, or None where it cannot be had."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).fflush  # type: ignore[no-any-return]
+    except (ImportError, OSError, AttributeError):
+        return None
+
+
+def _flush_c_stdio() -> None:
+    """Write out what C code has buffered in its ``stdout`` (``fflush(NULL)``).
+
+    libsndfile's SDS reader ``printf``s to stdout; to a pipe or a file, C
+    buffers it and writes it later, to whatever fd 1 is then.
+    """
+    fflush = _c_fflush()
+    if fflush is not None:
+        fflush(None)
 
 
 #: This process's capture file for :func:`_native_stderr`: (pid, descriptor).
@@ -1148,7 +1234,7 @@ def _describe_soundfile_error(exc: sf.SoundFileError) -> str:
         # that _check_readable has already shown to be a readable regular file.
         return "not an audio file (no decodable audio found)"
     if "sf_info struct incomplete" in lowered:
-        return "invalid header: sample rate or channel count is zero"
+        return _INFO_INCOMPLETE
     if not text:
         return f"cannot decode ({type(exc).__name__})"
     return f"cannot decode: {text[0].lower()}{text[1:]}"

@@ -45,7 +45,7 @@ import functools
 import mmap
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -642,8 +642,45 @@ def _mat5_parts(f: BinaryIO, pos: int, end: int, size: int, order: str) -> str:
     return ""
 
 
+# ------------------------------------------------------------------- SDS
+#: A MIDI Sample Dump's header message, and each of its data packets: a
+#: packet is ``F0 7E cc 02 nn``, 120 bytes of samples, a checksum and ``F7``.
+_SDS_HEADER = 21
+_SDS_PACKET = 127
+_SDS_DATA = 120
+
+
+def _is_sds(head: bytes) -> bool:
+    """Whether ``head`` starts a MIDI Sample Dump: its header message's start."""
+    return head[:2] == b"\xf0\x7e" and head[3:4] == b"\x01"
+
+
+def _sds(f: BinaryIO, frames: int) -> Claim:
+    """Count the whole data packets of a MIDI Sample Dump (SDS) file.
+
+    The header gives the length in samples; libsndfile reports it whatever
+    the file holds, and decodes a packet cut short, or missing, as zeros.
+    Each sample takes ``ceil(bits / 7)`` bytes of a packet's 120 (7-bit MIDI
+    data bytes). The claim's limit is the samples in the whole packets.
+    """
+    head = f.read(_SDS_HEADER)
+    if len(head) < _SDS_HEADER or not _is_sds(head):
+        return Claim()
+    bits = head[6]
+    if not 8 <= bits <= 28:
+        return Claim()
+    per_packet = _SDS_DATA // -(-bits // 7)
+    size = os.fstat(f.fileno()).st_size
+    packets = max(0, size - _SDS_HEADER) // _SDS_PACKET
+    held = packets * per_packet
+    if held >= frames:
+        return Claim()
+    return Claim(frames=frames, sized=True, limit=held)
+
+
 _JUDGES = {
     "OGG": _ogg,
+    "SDS": _sds,
     "W64": _w64,
     "RF64": _rf64,
     "CAF": _caf,
@@ -707,6 +744,49 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     )
 
 
+def header_rate(path: str | os.PathLike[str]) -> float | None:
+    """Read the sample rate a WAV, RF64, W64, AU, AIFF or CAF header gives.
+
+    For saying what is wrong with a header libsndfile refuses as incomplete
+    (a rate of 0, or one that does not fit its signed 32-bit int: a WAV of
+    4 GHz). None for another format, or a header not read to its rate.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    try:
+        if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+            order = ">" if head[:4] == b"RIFX" else "<"
+            at = head.find(b"fmt ", 12)
+            if at < 0:
+                return None
+            return float(struct.unpack_from(order + "I", head, at + 12)[0])
+        if head[:4] == b"riff":
+            at = head.find(b"fmt ", 40)
+            if at < 0:
+                return None
+            return float(struct.unpack_from("<I", head, at + 28)[0])
+        if head[:4] == b".snd":
+            return float(struct.unpack_from(">I", head, 16)[0])
+        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            at = head.find(b"COMM", 12)
+            if at < 0:
+                return None
+            exponent, mantissa = struct.unpack_from(">HQ", head, at + 16)
+            sign = -1.0 if exponent & 0x8000 else 1.0
+            return float(sign * mantissa * 2.0 ** ((exponent & 0x7FFF) - 16383 - 63))
+        if head[:4] == b"caff":
+            at = head.find(b"desc", 8)
+            if at < 0:
+                return None
+            return float(struct.unpack_from(">d", head, at + 12)[0])
+    except (struct.error, OverflowError):
+        return None
+    return None
+
+
 def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     """Read the STREAMINFO of FLAC in Ogg (``.oga``), None if ``path`` is not that.
 
@@ -759,8 +839,10 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     megabytes) "not a regular file". Ogg: its last page incomplete, or not
     flagged end-of-stream; MP3: its ID3v2 tags or its first frame running
     past the end of the file; CAF (libsndfile calls every cut one
-    "malformed"), WAV and AIFF: a chunk running past the end of the file
-    before the audio data is whole. "" when not known to be cut.
+    "malformed"), WAV, AIFF, RF64, W64 and IFF 8SVX/16SV: a chunk running
+    past the end of the file before the audio data is whole; SDS, Psion WVE,
+    AVR, AU and NIST SPHERE: their header, of a known length, cut. "" when
+    not known to be cut.
     """
     try:
         with open(path, "rb") as f:
@@ -778,9 +860,86 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
             if head[:3] == b"ID3" or _frame(head[:4]) is not None:
                 return _mp3_cut_before_audio(f)
+            if head[:4] in (b"RF64", b"BW64") and head[8:12] == b"WAVE":
+                chunks = _rf64_chunks(f)
+                return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            if head[:4] == b"FORM" and head[8:12] in (b"8SVX", b"16SV"):
+                chunks = _iff_chunks(f, ">", b"BODY")
+                return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            size = os.fstat(f.fileno()).st_size
+            if head[:4] == b"riff":
+                if size < 40:  # its riff GUID and size, its wave GUID
+                    return "the file ends inside its Wave64 header"
+                return _chunks_cut(_w64_chunks(f), f, start=40, header=24, skip=0)
+            f.seek(0)
+            first = f.read(16)
+            for starts, length, name in _FIXED_HEADERS:
+                if starts(first) and size < length(f):
+                    return f"the file ends inside its {name} header"
     except (OSError, ValueError, IndexError, struct.error):
         pass
     return ""
+
+
+def _header_at(offset: int, minimum: int) -> Callable[[BinaryIO], int]:
+    """Return what reads a header's length, a big-endian word at ``offset``."""
+
+    def length(f: BinaryIO) -> int:
+        f.seek(offset)
+        word = f.read(4)
+        return max(minimum, int.from_bytes(word, "big")) if len(word) == 4 else 1 << 62
+
+    return length
+
+
+def _nist_header(f: BinaryIO) -> int:
+    """Return a NIST SPHERE header's length, its second line (1024 as a rule)."""
+    f.seek(0)
+    lines = f.read(16).split(b"\n")
+    return int(lines[1]) if len(lines) > 2 and lines[1].strip().isdigit() else 1 << 62
+
+
+#: Formats whose header has a known length, and whose file cut inside it
+#: libsndfile opens with 0 frames (or calls bad): whether the first 16 bytes
+#: are of the format, what reads the header's length, and the format's name.
+_FIXED_HEADERS: tuple[
+    tuple[Callable[[bytes], bool], Callable[[BinaryIO], int], str], ...
+] = (
+    (_is_sds, lambda f: _SDS_HEADER, "MIDI Sample Dump"),
+    (lambda b: b.startswith(b"ALawSoundFile**"), lambda f: 32, "Psion WVE"),
+    (lambda b: b.startswith(b"2BIT"), lambda f: 128, "AVR"),
+    (lambda b: b.startswith(b".snd"), _header_at(4, 24), "AU"),
+    (lambda b: b.startswith(b"NIST_1A\n"), _nist_header, "NIST SPHERE"),
+)
+
+
+def _w64_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
+    """Yield a Wave64 file's chunks as :func:`_caf_chunks` does a CAF's.
+
+    Each has a 16-byte GUID (its first four bytes name it: ``data``...) and a
+    64-bit size that counts its 24-byte header; chunks are padded to 8 bytes.
+    """
+    offset = 40
+    for _ in range(_MAX_BLOCKS):
+        f.seek(offset)
+        chunk = f.read(24)
+        if len(chunk) < 24:
+            return
+        (chunk_size,) = struct.unpack_from("<Q", chunk, 16)
+        if chunk_size < 24:
+            return
+        yield offset, chunk[:4], chunk_size - 24
+        offset += (chunk_size + 7) & ~7
+
+
+def _rf64_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
+    """Yield an RF64's chunks, its data chunk's size taken from ``ds64``."""
+    f.seek(28)
+    ds64 = f.read(8)
+    for offset, chunk, chunk_size in _iff_chunks(f, "<", b"data"):
+        if chunk[:4] == b"data" and chunk_size == 0xFFFFFFFF and len(ds64) == 8:
+            chunk_size = int.from_bytes(ds64, "little")
+        yield offset, chunk, chunk_size
 
 
 def _iff_chunks(
