@@ -187,6 +187,8 @@ class _CheckedFile:
         self.n_inf = 0
         self.n_read = 0
         self.nonzero = False
+        #: Whether a stream cut short was kept, with a warning saying so.
+        self.kept_cut = False
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._f, name)
@@ -373,6 +375,7 @@ class _CheckedFile:
                 # cut is the reason (not "no audio samples").
                 raise AudioError(what)
             warnings.warn(f"{what}; kept what was decoded", stacklevel=2)
+            self.kept_cut = True
             if self.at_end:  # the file's length is what it holds, not its claim
                 self.info = dataclasses.replace(self.info, frames=self.position)
         if self.n_read and not self.nonzero:
@@ -458,6 +461,10 @@ def open_audio(
             )
             yield checked, info, notes  # type: ignore[misc]
             checked.finish(params)
+        if checked.kept_cut:
+            # The decoder's notes on a cut stream (mpg123: "Xing stream size
+            # off by more than 1%") say the cut again, in its own words.
+            notes.clear()
     except sf.SoundFileError as exc:
         raise AudioError(_describe_open_error(path, exc)) from None
 
