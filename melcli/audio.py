@@ -639,6 +639,9 @@ def _open_decoder(
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
 UNKNOWN_LENGTH_CAF = "CAF of unknown length (its data size is -1)"
+#: A CAF of a codec libsndfile refuses (ALAC as ffmpeg writes it, with no
+#: bit depth in its format flags; AAC, IMA4...): "unsupported encoding".
+CAF_CODEC = "CAF audio in an encoding libsndfile does not read"
 #: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
 OGG_FLAC = "FLAC in Ogg"
 
@@ -646,8 +649,9 @@ OGG_FLAC = "FLAC in Ogg"
 def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
     """Return what ``path`` is, if libsndfile cannot open it and ffmpeg can.
 
-    MP4/AAC content, WebM or Matroska, a CAF of unknown length, or FLAC in
-    Ogg; None for anything else (libsndfile's own error stands).
+    MP4/AAC content, WebM or Matroska, a CAF of unknown length or of a codec
+    libsndfile refuses (its chunks whole), or FLAC in Ogg; None for anything
+    else (libsndfile's own error stands).
     """
     from . import ffmpeg
 
@@ -657,6 +661,8 @@ def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
         return ffmpeg.MATROSKA
     if containers.caf_size_unknown(path):
         return UNKNOWN_LENGTH_CAF
+    if containers.caf_codec(path) not in (None, "lpcm"):
+        return CAF_CODEC
     if containers.ogg_flac_header(path) is not None:
         return OGG_FLAC
     return None

@@ -1023,6 +1023,26 @@ def _mp3_cut_before_audio(f: BinaryIO) -> str:
     return _LAST_CUT if whole else "the file ends inside its first MPEG frame"
 
 
+def caf_codec(path: str | os.PathLike[str]) -> str | None:
+    """Return the format ID of a whole CAF's ``desc`` chunk (``"alac"``...).
+
+    None if ``path`` is not a CAF, or is cut before its audio data is whole
+    (a cut file is said as cut, not sent to another decoder).
+    """
+    try:
+        with open(path, "rb") as f:
+            codec = None
+            for _, chunk, _size in _caf_chunks(f):
+                if chunk[:4] == b"desc" and len(chunk) >= 24:
+                    codec = chunk[20:24].decode("latin-1")
+            f.seek(0)
+            if _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4):
+                return None
+    except (OSError, struct.error):
+        return None
+    return codec
+
+
 def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a CAF whose data chunk's size is -1 ("to the end").
 
