@@ -610,10 +610,8 @@ def _open_decoder(
                         info = dataclasses.replace(info, frames=claim.limit)
                 else:
                     claim = _claimed_frames(f)
-                    if info.subtype.startswith("MPEG_LAYER") and not claim.sized:
-                        # MP3 in a WAV: libsndfile's count is an estimate from
-                        # the data's size, as for a bare MP3; its frames say.
-                        claim = containers.claim(path, format="MP3", frames=info.frames)
+                    if info.subtype.startswith("MPEG_LAYER"):
+                        claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
                         info = dataclasses.replace(info, frames=claim.limit)
                 yield f, info, claim
@@ -639,6 +637,26 @@ def _open_decoder(
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
 UNKNOWN_LENGTH_CAF = "CAF of unknown length (its data size is -1)"
+
+
+def _mpeg_in_wav_claim(
+    path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo, *, sized: bool
+) -> Claim:
+    """Judge MP3 in a WAV by its frames, as a bare MP3 is.
+
+    libsndfile's count is an estimate from the data's size, as for a bare
+    MP3: the frames walked say what a decoder gives. A data chunk cut short
+    (``sized``) is said by its bytes, not by a length scaled from that
+    estimate (``of 3.07 s`` for a 3-s file).
+    """
+    walked = containers.claim(path, format="MP3", frames=info.frames)
+    match = _DATA_CHUNK.search(str(f.extra_info)) if sized else None
+    if match is not None and match.group(1):
+        claimed, held = int(match.group(1)), int(match.group(2))
+        return dataclasses.replace(walked, cut=containers.data_cut(held, claimed))
+    return walked
+
+
 #: A CAF of a codec libsndfile refuses (ALAC as ffmpeg writes it, with no
 #: bit depth in its format flags; AAC, IMA4...): "unsupported encoding".
 CAF_CODEC = "CAF audio in an encoding libsndfile does not read"
