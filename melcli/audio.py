@@ -627,6 +627,8 @@ def _open_decoder(
         # stream fails in ffmpeg, -xerror, unless cut between two frames).
         claimed = stream.frames if stream.format == "MP4" else 0
         claim = Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
+        if what == ffmpeg.MP4_OR_AAC and (cut := containers.mp4_cut(path)):
+            claim = dataclasses.replace(claim, cut=cut)  # fragments: no length
         if what == OGG_FLAC:  # ffmpeg reads a cut one to where it stops
             claim = dataclasses.replace(
                 containers.ogg_flac_claim(path, frames=info.frames),

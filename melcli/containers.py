@@ -1023,6 +1023,64 @@ def _mp3_cut_before_audio(f: BinaryIO) -> str:
     return _LAST_CUT if whole else "the file ends inside its first MPEG frame"
 
 
+#: Top-level boxes walked at most in an MP4 (a fragment is two: moof, mdat).
+_MAX_BOXES = 200_000
+
+
+def mp4_cut(path: str | os.PathLike[str]) -> str:
+    """Say how an MP4 (``ftyp`` first) was cut, from its top-level boxes, or "".
+
+    ffmpeg decodes what a cut fragmented MP4 holds without a word, and
+    ffprobe's length is that of the fragments present: a box running past
+    the end of the file says it was cut; so does a fragmented MP4 written by
+    ffmpeg (``Lavf`` in its ``moov``) that does not end with the ``mfra``
+    box ffmpeg ends every one with (to a pipe too). Another writer's
+    fragmented MP4 cut between two fragments cannot be told from a whole one.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if f.read(8)[4:8] != b"ftyp":
+                return ""
+            at, kinds, by_ffmpeg = 0, set(), False  # kinds: of the boxes seen
+            for _ in range(_MAX_BOXES):
+                if at >= size:
+                    break
+                f.seek(at)
+                head = f.read(16)
+                kind = head[4:8]
+                if len(kind) < 4 or not all(32 <= c < 127 or c == 0xA9 for c in kind):
+                    return ""  # bytes after the boxes: not a box, not a claim
+                name = kind.decode("latin-1")
+                box = int.from_bytes(head[:4], "big")
+                if box == 1 and len(head) == 16:
+                    box = int.from_bytes(head[8:16], "big")
+                elif box == 0:  # to the end of the file
+                    box = size - at
+                if box < 8:
+                    return ""  # not a box size: damage, for ffmpeg to judge
+                if at + box > size:
+                    return f"the file ends inside its {name!r} box"
+                if kind == b"moov":
+                    f.seek(at)
+                    moov = f.read(min(box, 1 << 20))
+                    by_ffmpeg = b"Lavf" in moov
+                    if b"mvex" in moov:  # its samples are in fragments
+                        kinds.add(b"mvex")
+                kinds.add(kind)
+                at += box
+    except OSError:
+        return ""
+    if b"mfra" in kinds or not by_ffmpeg or not kinds & {b"moof", b"mvex"}:
+        return ""
+    if b"moof" not in kinds:
+        return "the file ends before its first fragment"
+    return (
+        "the file ends after a whole fragment, without the 'mfra' box "
+        "ffmpeg ends a fragmented MP4 with"
+    )
+
+
 def caf_codec(path: str | os.PathLike[str]) -> str | None:
     """Return the format ID of a whole CAF's ``desc`` chunk (``"alac"``...).
 
