@@ -718,6 +718,8 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     """
     try:
         with open(path, "rb") as f:
+            start = _skip_id3v2_tags(f)  # some taggers put one before fLaC
+            f.seek(start)
             head = f.read(42)
             if head[:4] != b"fLaC" or (len(head) > 4 and head[4] & 0x7F != 0):
                 return None
@@ -727,7 +729,7 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
             samplerate = bits >> 44
             frames = bits & ((1 << 36) - 1)
             size = os.fstat(f.fileno()).st_size
-            pos, last = 42, bool(head[4] & 0x80)
+            pos, last = start + 42, bool(head[4] & 0x80)
             for _ in range(_MAX_BLOCKS):
                 if last or pos + 4 > size:
                     break
@@ -742,6 +744,19 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     return FlacHeader(
         samplerate=samplerate, frames=frames, cut_in_metadata=not last or pos >= size
     )
+
+
+def _skip_id3v2_tags(f: BinaryIO) -> int:
+    """Return where a file starts after the ID3v2 tags at its start (0: none)."""
+    start = 0
+    for _ in range(16):  # tags one after another: a few at most
+        f.seek(start)
+        tag = f.read(10)
+        if tag[:3] != b"ID3" or len(tag) < 10:
+            break
+        size = tag[6] << 21 | tag[7] << 14 | tag[8] << 7 | tag[9]
+        start += 10 + size + (10 if tag[5] & 0x10 else 0)
+    return start
 
 
 def header_rate(path: str | os.PathLike[str]) -> float | None:
