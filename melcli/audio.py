@@ -598,7 +598,8 @@ def _open_decoder(
     else:
         with f:
             info = _info_of(f)
-            if not _length_unknown(info):
+            chained = info.format == "OGG" and containers.ogg_chained(path)
+            if not _length_unknown(info) and not chained:
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
                         path,
@@ -616,7 +617,7 @@ def _open_decoder(
                         info = dataclasses.replace(info, frames=claim.limit)
                 yield f, info, claim
                 return
-        what = UNKNOWN_LENGTH_FLAC
+        what = CHAINED_OGG if chained else UNKNOWN_LENGTH_FLAC
     from . import ffmpeg
 
     strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
@@ -629,6 +630,9 @@ def _open_decoder(
         claim = Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
         if what == ffmpeg.MP4_OR_AAC and (cut := containers.mp4_cut(path)):
             claim = dataclasses.replace(claim, cut=cut)  # fragments: no length
+        if what == CHAINED_OGG:  # ffmpeg reads a cut one to where it stops
+            ogg = containers.claim(path, format="OGG", frames=info.frames)
+            claim = dataclasses.replace(claim, cut=ogg.cut)
         if what == OGG_FLAC:  # ffmpeg reads a cut one to where it stops
             claim = dataclasses.replace(
                 containers.ogg_flac_claim(path, frames=info.frames),
@@ -662,6 +666,8 @@ def _mpeg_in_wav_claim(
 #: A CAF of a codec libsndfile refuses (ALAC as ffmpeg writes it, with no
 #: bit depth in its format flags; AAC, IMA4...): "unsupported encoding".
 CAF_CODEC = "CAF audio in an encoding libsndfile does not read"
+#: Ogg streams one after another, of which libsndfile decodes the first only.
+CHAINED_OGG = "A chained Ogg file (several streams one after another)"
 #: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
 OGG_FLAC = "FLAC in Ogg"
 

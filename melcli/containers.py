@@ -155,6 +155,32 @@ def _ogg(f: BinaryIO, frames: int, samplerate: int = 0) -> Claim:
     return Claim()  # no page in the tail: junk after the stream, not a cut
 
 
+def ogg_chained(path: str | os.PathLike[str]) -> bool:
+    """Whether the Ogg file ``path`` ends in another stream than it starts with.
+
+    A chained Ogg file (streams one after another: an internet radio's
+    recording, a song per link, or files joined with ``cat``) has a last page
+    whose serial number is not its first page's. libsndfile decodes only the
+    first link, and calls that the whole file.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(27)
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - _OGG_MAX_PAGE))
+            tail = f.read()
+    except OSError:
+        return False
+    if head[:4] != b"OggS" or len(head) < 27:
+        return False
+    at = len(tail)
+    while (at := tail.rfind(b"OggS", 0, at)) >= 0:
+        header = tail[at : at + 27]
+        if len(header) == 27 and header[4] == 0 and header[5] <= 7:
+            return header[14:18] != head[14:18]
+    return False
+
+
 def _ogg_length(
     f: BinaryIO, serial: int, granule: int, samplerate: int
 ) -> tuple[int, int]:
