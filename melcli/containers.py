@@ -744,9 +744,12 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     """
     try:
         with open(path, "rb") as f:
-            start = _skip_id3v2_tags(f)  # some taggers put one before fLaC
-            f.seek(start)
+            start = 0
             head = f.read(42)
+            if head[:3] == b"ID3":  # some taggers put one before fLaC
+                start = _skip_id3v2_tags(f)
+                f.seek(start)
+                head = f.read(42)
             if head[:4] != b"fLaC" or (len(head) > 4 and head[4] & 0x7F != 0):
                 return None
             if len(head) < 42:
