@@ -95,6 +95,8 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     try:
         with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
+            if info.frames == 0:  # cut before its audio, as open_audio says
+                _check_no_frames(path, info, f)
             blocks = _gsm_blocks(f, str(f.extra_info))
             if blocks is not None and blocks[0] < info.frames:
                 info = dataclasses.replace(info, frames=blocks[0])
@@ -185,6 +187,8 @@ class _CheckedFile:
         self.n_inf = 0
         self.n_read = 0
         self.nonzero = False
+        #: Whether a stream cut short was kept, with a warning saying so.
+        self.kept_cut = False
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._f, name)
@@ -366,9 +370,12 @@ class _CheckedFile:
             warnings.warn(f"non-finite samples replaced by 0: {counts}", stacklevel=2)
         what = self._truncation()
         if what:
-            if params.truncated != "keep":
+            if params.truncated != "keep" or (self.at_end and not self.n_read):
+                # Read to its end, and nothing decoded: nothing to keep, the
+                # cut is the reason (not "no audio samples").
                 raise AudioError(what)
             warnings.warn(f"{what}; kept what was decoded", stacklevel=2)
+            self.kept_cut = True
             if self.at_end:  # the file's length is what it holds, not its claim
                 self.info = dataclasses.replace(self.info, frames=self.position)
         if self.n_read and not self.nonzero:
@@ -431,23 +438,12 @@ def open_audio(
             _open_decoder(path, keep=keep) as (f, info, claim),
         ):
             check_header(info)
-            if (
-                info.frames == 0
-                and info.format != "OGG"  # said below, in its own words
-                and (cut := containers.cut_before_audio(path))
-            ):
-                # A header cut inside its data chunk's own header: no samples,
-                # and not because the file announced none.
-                raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
+            if info.frames == 0:
+                _check_no_frames(path, info, f)
             # As its header says: a file cut short that claims more is not
             # skipped as short, it fails as cut (or is kept, with --truncated).
             claimed = info.frames if claim.frames is None else claim.frames
             check_min_duration(info, params, claimed=claimed)
-            if info.frames == 0 and "ended unexpectedly" in str(f.extra_info):
-                raise AudioError(
-                    "truncated: the stream ends without its end mark, and no "
-                    "audio could be decoded from it"
-                )
             start = int(params.offset * info.samplerate)
             if start and start >= info.frames:
                 raise AudioError(
@@ -465,8 +461,30 @@ def open_audio(
             )
             yield checked, info, notes  # type: ignore[misc]
             checked.finish(params)
+        if checked.kept_cut:
+            # The decoder's notes on a cut stream (mpg123: "Xing stream size
+            # off by more than 1%") say the cut again, in its own words.
+            notes.clear()
     except sf.SoundFileError as exc:
         raise AudioError(_describe_open_error(path, exc)) from None
+
+
+def _check_no_frames(
+    path: str | os.PathLike[str], info: AudioInfo, f: sf.SoundFile
+) -> None:
+    """Fail a file libsndfile opens with 0 frames because it was cut.
+
+    A header cut inside its data chunk's own header (or a header of a known
+    length cut) has no samples, and not because the file announced none; an
+    Ogg stream cut inside its headers ends without its end-of-stream page.
+    """
+    if info.format != "OGG" and (cut := containers.cut_before_audio(path)):
+        raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
+    if "ended unexpectedly" in str(f.extra_info):
+        raise AudioError(
+            "truncated: the stream ends without its end mark, and no "
+            "audio could be decoded from it"
+        )
 
 
 #: Why a FLAC cut before its first audio frame decodes nothing.
@@ -486,6 +504,11 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
     """
     reason = _describe_soundfile_error(exc)
+    if reason == _INFO_INCOMPLETE:
+        # libsndfile's rate is a signed int: 4 GHz is as "incomplete" as 0.
+        rate = containers.header_rate(path)
+        if rate is not None and rate != 0:
+            return _implausible_rate(rate)
     flac = containers.flac_header(path)
     if flac is None:
         cut = containers.cut_before_audio(path)
@@ -518,17 +541,40 @@ SNDFILE_PATH_MAX = 1024
 
 
 def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
-    """Open ``path`` for reading with libsndfile, however long the path is."""
+    """Open ``path`` for reading with libsndfile, by its content only.
+
+    However long the path is, and whatever its name: a file libsndfile does
+    not recognise by its content, it reads as headerless audio when its name
+    ends in ``.au`` or ``.snd`` (8 kHz µ-law: an HTML page named ``x.au`` was
+    decoded as noise). That guess is refused here, as libsndfile's own
+    "format not recognised". soundfile refuses to open a name ending in
+    ``.raw`` without a sample rate (a TypeError): such a file is opened by
+    descriptor, where no name is looked at.
+
+    Raises
+    ------
+    soundfile.SoundFileError
+        As libsndfile's ``sf_open`` does.
+    """
     name = os.fsencode(path)
-    if len(name) < SNDFILE_PATH_MAX:
-        return sf.SoundFile(name)
-    fd = os.open(name, os.O_RDONLY)
-    try:
-        return sf.SoundFile(fd, closefd=True)
-    except BaseException:
-        with contextlib.suppress(OSError):  # libsndfile may have closed it
-            os.close(fd)
-        raise
+    if len(name) < SNDFILE_PATH_MAX and name[-4:].lower() != b".raw":
+        f = sf.SoundFile(name)
+    else:
+        fd = os.open(name, os.O_RDONLY)
+        try:
+            f = sf.SoundFile(fd, closefd=True)
+        except BaseException:
+            with contextlib.suppress(OSError):  # libsndfile may have closed it
+                os.close(fd)
+            raise
+    if f.format == "RAW":  # never asked for: guessed from the name
+        f.close()
+        raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
+    return f
+
+
+#: libsndfile's error number for "Format not recognised".
+_SF_ERR_UNRECOGNISED_FORMAT = 1
 
 
 @contextlib.contextmanager
@@ -552,7 +598,8 @@ def _open_decoder(
     else:
         with f:
             info = _info_of(f)
-            if not _length_unknown(info):
+            chained = info.format == "OGG" and containers.ogg_chained(path)
+            if not _length_unknown(info) and not chained:
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
                         path,
@@ -560,17 +607,17 @@ def _open_decoder(
                         frames=info.frames,
                         samplerate=info.samplerate,
                     )
+                    if claim.limit is not None:  # SDS: zeros for missing packets
+                        info = dataclasses.replace(info, frames=claim.limit)
                 else:
                     claim = _claimed_frames(f)
-                    if info.subtype.startswith("MPEG_LAYER") and not claim.sized:
-                        # MP3 in a WAV: libsndfile's count is an estimate from
-                        # the data's size, as for a bare MP3; its frames say.
-                        claim = containers.claim(path, format="MP3", frames=info.frames)
+                    if info.subtype.startswith("MPEG_LAYER"):
+                        claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
                         info = dataclasses.replace(info, frames=claim.limit)
                 yield f, info, claim
                 return
-        what = UNKNOWN_LENGTH_FLAC
+        what = CHAINED_OGG if chained else UNKNOWN_LENGTH_FLAC
     from . import ffmpeg
 
     strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
@@ -581,6 +628,11 @@ def _open_decoder(
         # stream fails in ffmpeg, -xerror, unless cut between two frames).
         claimed = stream.frames if stream.format == "MP4" else 0
         claim = Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
+        if what == ffmpeg.MP4_OR_AAC and (cut := containers.mp4_cut(path)):
+            claim = dataclasses.replace(claim, cut=cut)  # fragments: no length
+        if what == CHAINED_OGG:  # ffmpeg reads a cut one to where it stops
+            ogg = containers.claim(path, format="OGG", frames=info.frames)
+            claim = dataclasses.replace(claim, cut=ogg.cut)
         if what == OGG_FLAC:  # ffmpeg reads a cut one to where it stops
             claim = dataclasses.replace(
                 containers.ogg_flac_claim(path, frames=info.frames),
@@ -591,6 +643,31 @@ def _open_decoder(
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
 UNKNOWN_LENGTH_CAF = "CAF of unknown length (its data size is -1)"
+
+
+def _mpeg_in_wav_claim(
+    path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo, *, sized: bool
+) -> Claim:
+    """Judge MP3 in a WAV by its frames, as a bare MP3 is.
+
+    libsndfile's count is an estimate from the data's size, as for a bare
+    MP3: the frames walked say what a decoder gives. A data chunk cut short
+    (``sized``) is said by its bytes, not by a length scaled from that
+    estimate (``of 3.07 s`` for a 3-s file).
+    """
+    walked = containers.claim(path, format="MP3", frames=info.frames)
+    match = _DATA_CHUNK.search(str(f.extra_info)) if sized else None
+    if match is not None and match.group(1):
+        claimed, held = int(match.group(1)), int(match.group(2))
+        return dataclasses.replace(walked, cut=containers.data_cut(held, claimed))
+    return walked
+
+
+#: A CAF of a codec libsndfile refuses (ALAC as ffmpeg writes it, with no
+#: bit depth in its format flags; AAC, IMA4...): "unsupported encoding".
+CAF_CODEC = "CAF audio in an encoding libsndfile does not read"
+#: Ogg streams one after another, of which libsndfile decodes the first only.
+CHAINED_OGG = "A chained Ogg file (several streams one after another)"
 #: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
 OGG_FLAC = "FLAC in Ogg"
 
@@ -598,8 +675,9 @@ OGG_FLAC = "FLAC in Ogg"
 def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
     """Return what ``path`` is, if libsndfile cannot open it and ffmpeg can.
 
-    MP4/AAC content, WebM or Matroska, a CAF of unknown length, or FLAC in
-    Ogg; None for anything else (libsndfile's own error stands).
+    MP4/AAC content, WebM or Matroska, a CAF of unknown length or of a codec
+    libsndfile refuses (its chunks whole), or FLAC in Ogg; None for anything
+    else (libsndfile's own error stands).
     """
     from . import ffmpeg
 
@@ -609,6 +687,8 @@ def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
         return ffmpeg.MATROSKA
     if containers.caf_size_unknown(path):
         return UNKNOWN_LENGTH_CAF
+    if containers.caf_codec(path) not in (None, "lpcm"):
+        return CAF_CODEC
     if containers.ogg_flac_header(path) is not None:
         return OGG_FLAC
     return None
@@ -728,14 +808,23 @@ def check_header(info: AudioInfo) -> None:
             f"invalid header: {info.samplerate} Hz, {info.channels} channels"
         )
     if not MIN_SAMPLERATE <= info.samplerate <= MAX_SAMPLERATE:
-        raise AudioError(
-            f"implausible sample rate: {info.samplerate} Hz (melcli takes "
-            f"{MIN_SAMPLERATE} to {MAX_SAMPLERATE} Hz)"
-        )
+        raise AudioError(_implausible_rate(info.samplerate))
     if info.channels > MAX_CHANNELS:
         raise AudioError(
             f"implausible channel count: {info.channels} (at most {MAX_CHANNELS})"
         )
+
+
+def _implausible_rate(rate: float) -> str:
+    return (
+        f"implausible sample rate: {rate:.15g} Hz (melcli takes "
+        f"{MIN_SAMPLERATE} to {MAX_SAMPLERATE} Hz)"
+    )
+
+
+#: libsndfile's "SF_INFO struct incomplete": a rate or channel count it
+#: cannot take (0, or beyond its signed 32-bit int), said in words.
+_INFO_INCOMPLETE = "invalid header: sample rate or channel count is zero"
 
 
 def check_min_duration(info: AudioInfo, params: MelParams, *, claimed: int = 0) -> None:
@@ -1035,15 +1124,19 @@ def _native_stderr() -> Iterator[list[str]]:
     """Collect what C decoders print on file descriptor 2 while decoding.
 
     libmpg123 writes notes such as ``Illegal Audio-MPEG-Header`` straight to
-    fd 2, which would break melcli's one-line-per-file output. They are
-    captured here and returned, to be attached to the file they came from.
-    (fd 2 is process-wide: do not decode from several threads at once.)
+    fd 2, which would break melcli's one-line-per-file output; libsndfile's
+    SDS reader prints ``Error A : 00`` to fd 1, which would break the JSON
+    lines of ``melcli info --json``. Both are captured here and returned, to
+    be attached to the file they came from. (fds 1 and 2 are process-wide: do
+    not decode from several threads at once.)
 
     The capture goes to one temporary file per process, kept open and emptied
     after each use: creating one per file cost more than decoding a short one.
     """
     notes: list[str] = []
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
     try:
         saved = os.dup(2)
     except OSError:  # no fd 2 at all
@@ -1054,11 +1147,21 @@ def _native_stderr() -> Iterator[list[str]]:
     except OSError:
         os.close(saved)
         raise
+    try:
+        saved_out: int | None = os.dup(1)
+    except OSError:  # no fd 1
+        saved_out = None
     start = os.lseek(capture, 0, os.SEEK_END)  # nested: after the outer's notes
     os.dup2(capture, 2)
+    if saved_out is not None:
+        os.dup2(capture, 1)
     try:
         yield notes
     finally:
+        if saved_out is not None:
+            _flush_c_stdio()  # what a decoder printf'd, into the capture
+            os.dup2(saved_out, 1)
+            os.close(saved_out)
         os.dup2(saved, 2)
         os.close(saved)
         end = os.lseek(capture, 0, os.SEEK_END)
@@ -1068,6 +1171,28 @@ def _native_stderr() -> Iterator[list[str]]:
             os.lseek(capture, start, os.SEEK_SET)
             notes.extend(" ".join(line.split()) for line in text.splitlines())
             notes[:] = [n for n in notes if n]
+
+
+@functools.cache
+def _c_fflush() -> Callable[[object], int] | None:
+    """Return the C library's ``fflush``, or None where it cannot be had."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).fflush  # type: ignore[no-any-return]
+    except (ImportError, OSError, AttributeError):
+        return None
+
+
+def _flush_c_stdio() -> None:
+    """Write out what C code has buffered in its ``stdout`` (``fflush(NULL)``).
+
+    libsndfile's SDS reader ``printf``s to stdout; to a pipe or a file, C
+    buffers it and writes it later, to whatever fd 1 is then.
+    """
+    fflush = _c_fflush()
+    if fflush is not None:
+        fflush(None)
 
 
 #: This process's capture file for :func:`_native_stderr`: (pid, descriptor).
@@ -1148,7 +1273,7 @@ def _describe_soundfile_error(exc: sf.SoundFileError) -> str:
         # that _check_readable has already shown to be a readable regular file.
         return "not an audio file (no decodable audio found)"
     if "sf_info struct incomplete" in lowered:
-        return "invalid header: sample rate or channel count is zero"
+        return _INFO_INCOMPLETE
     if not text:
         return f"cannot decode ({type(exc).__name__})"
     return f"cannot decode: {text[0].lower()}{text[1:]}"

@@ -45,7 +45,7 @@ import functools
 import mmap
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -153,6 +153,32 @@ def _ogg(f: BinaryIO, frames: int, samplerate: int = 0) -> Claim:
             return Claim(frames=length, tolerance=slack, sized=True)
         return Claim()
     return Claim()  # no page in the tail: junk after the stream, not a cut
+
+
+def ogg_chained(path: str | os.PathLike[str]) -> bool:
+    """Whether the Ogg file ``path`` ends in another stream than it starts with.
+
+    A chained Ogg file (streams one after another: an internet radio's
+    recording, a song per link, or files joined with ``cat``) has a last page
+    whose serial number is not its first page's. libsndfile decodes only the
+    first link, and calls that the whole file.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(27)
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - _OGG_MAX_PAGE))
+            tail = f.read()
+    except OSError:
+        return False
+    if head[:4] != b"OggS" or len(head) < 27:
+        return False
+    at = len(tail)
+    while (at := tail.rfind(b"OggS", 0, at)) >= 0:
+        header = tail[at : at + 27]
+        if len(header) == 27 and header[4] == 0 and header[5] <= 7:
+            return header[14:18] != head[14:18]
+    return False
 
 
 def _ogg_length(
@@ -642,8 +668,45 @@ def _mat5_parts(f: BinaryIO, pos: int, end: int, size: int, order: str) -> str:
     return ""
 
 
+# ------------------------------------------------------------------- SDS
+#: A MIDI Sample Dump's header message, and each of its data packets: a
+#: packet is ``F0 7E cc 02 nn``, 120 bytes of samples, a checksum and ``F7``.
+_SDS_HEADER = 21
+_SDS_PACKET = 127
+_SDS_DATA = 120
+
+
+def _is_sds(head: bytes) -> bool:
+    """Whether ``head`` starts a MIDI Sample Dump: its header message's start."""
+    return head[:2] == b"\xf0\x7e" and head[3:4] == b"\x01"
+
+
+def _sds(f: BinaryIO, frames: int) -> Claim:
+    """Count the whole data packets of a MIDI Sample Dump (SDS) file.
+
+    The header gives the length in samples; libsndfile reports it whatever
+    the file holds, and decodes a packet cut short, or missing, as zeros.
+    Each sample takes ``ceil(bits / 7)`` bytes of a packet's 120 (7-bit MIDI
+    data bytes). The claim's limit is the samples in the whole packets.
+    """
+    head = f.read(_SDS_HEADER)
+    if len(head) < _SDS_HEADER or not _is_sds(head):
+        return Claim()
+    bits = head[6]
+    if not 8 <= bits <= 28:
+        return Claim()
+    per_packet = _SDS_DATA // -(-bits // 7)
+    size = os.fstat(f.fileno()).st_size
+    packets = max(0, size - _SDS_HEADER) // _SDS_PACKET
+    held = packets * per_packet
+    if held >= frames:
+        return Claim()
+    return Claim(frames=frames, sized=True, limit=held)
+
+
 _JUDGES = {
     "OGG": _ogg,
+    "SDS": _sds,
     "W64": _w64,
     "RF64": _rf64,
     "CAF": _caf,
@@ -681,7 +744,12 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     """
     try:
         with open(path, "rb") as f:
+            start = 0
             head = f.read(42)
+            if head[:3] == b"ID3":  # some taggers put one before fLaC
+                start = _skip_id3v2_tags(f)
+                f.seek(start)
+                head = f.read(42)
             if head[:4] != b"fLaC" or (len(head) > 4 and head[4] & 0x7F != 0):
                 return None
             if len(head) < 42:
@@ -690,7 +758,7 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
             samplerate = bits >> 44
             frames = bits & ((1 << 36) - 1)
             size = os.fstat(f.fileno()).st_size
-            pos, last = 42, bool(head[4] & 0x80)
+            pos, last = start + 42, bool(head[4] & 0x80)
             for _ in range(_MAX_BLOCKS):
                 if last or pos + 4 > size:
                     break
@@ -705,6 +773,62 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     return FlacHeader(
         samplerate=samplerate, frames=frames, cut_in_metadata=not last or pos >= size
     )
+
+
+def _skip_id3v2_tags(f: BinaryIO) -> int:
+    """Return where a file starts after the ID3v2 tags at its start (0: none)."""
+    start = 0
+    for _ in range(16):  # tags one after another: a few at most
+        f.seek(start)
+        tag = f.read(10)
+        if tag[:3] != b"ID3" or len(tag) < 10:
+            break
+        size = tag[6] << 21 | tag[7] << 14 | tag[8] << 7 | tag[9]
+        start += 10 + size + (10 if tag[5] & 0x10 else 0)
+    return start
+
+
+def header_rate(path: str | os.PathLike[str]) -> float | None:
+    """Read the sample rate a WAV, RF64, W64, AU, AIFF or CAF header gives.
+
+    For saying what is wrong with a header libsndfile refuses as incomplete
+    (a rate of 0, or one that does not fit its signed 32-bit int: a WAV of
+    4 GHz). None for another format, or a header not read to its rate.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    try:
+        if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+            order = ">" if head[:4] == b"RIFX" else "<"
+            at = head.find(b"fmt ", 12)
+            if at < 0:
+                return None
+            return float(struct.unpack_from(order + "I", head, at + 12)[0])
+        if head[:4] == b"riff":
+            at = head.find(b"fmt ", 40)
+            if at < 0:
+                return None
+            return float(struct.unpack_from("<I", head, at + 28)[0])
+        if head[:4] == b".snd":
+            return float(struct.unpack_from(">I", head, 16)[0])
+        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            at = head.find(b"COMM", 12)
+            if at < 0:
+                return None
+            exponent, mantissa = struct.unpack_from(">HQ", head, at + 16)
+            sign = -1.0 if exponent & 0x8000 else 1.0
+            return float(sign * mantissa * 2.0 ** ((exponent & 0x7FFF) - 16383 - 63))
+        if head[:4] == b"caff":
+            at = head.find(b"desc", 8)
+            if at < 0:
+                return None
+            return float(struct.unpack_from(">d", head, at + 12)[0])
+    except (struct.error, OverflowError):
+        return None
+    return None
 
 
 def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
@@ -759,8 +883,10 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     megabytes) "not a regular file". Ogg: its last page incomplete, or not
     flagged end-of-stream; MP3: its ID3v2 tags or its first frame running
     past the end of the file; CAF (libsndfile calls every cut one
-    "malformed"), WAV and AIFF: a chunk running past the end of the file
-    before the audio data is whole. "" when not known to be cut.
+    "malformed"), WAV, AIFF, RF64, W64 and IFF 8SVX/16SV: a chunk running
+    past the end of the file before the audio data is whole; SDS, Psion WVE,
+    AVR, AU and NIST SPHERE: their header, of a known length, cut. "" when
+    not known to be cut.
     """
     try:
         with open(path, "rb") as f:
@@ -778,9 +904,86 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
             if head[:3] == b"ID3" or _frame(head[:4]) is not None:
                 return _mp3_cut_before_audio(f)
+            if head[:4] in (b"RF64", b"BW64") and head[8:12] == b"WAVE":
+                chunks = _rf64_chunks(f)
+                return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            if head[:4] == b"FORM" and head[8:12] in (b"8SVX", b"16SV"):
+                chunks = _iff_chunks(f, ">", b"BODY")
+                return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            size = os.fstat(f.fileno()).st_size
+            if head[:4] == b"riff":
+                if size < 40:  # its riff GUID and size, its wave GUID
+                    return "the file ends inside its Wave64 header"
+                return _chunks_cut(_w64_chunks(f), f, start=40, header=24, skip=0)
+            f.seek(0)
+            first = f.read(16)
+            for starts, length, name in _FIXED_HEADERS:
+                if starts(first) and size < length(f):
+                    return f"the file ends inside its {name} header"
     except (OSError, ValueError, IndexError, struct.error):
         pass
     return ""
+
+
+def _header_at(offset: int, minimum: int) -> Callable[[BinaryIO], int]:
+    """Return what reads a header's length, a big-endian word at ``offset``."""
+
+    def length(f: BinaryIO) -> int:
+        f.seek(offset)
+        word = f.read(4)
+        return max(minimum, int.from_bytes(word, "big")) if len(word) == 4 else 1 << 62
+
+    return length
+
+
+def _nist_header(f: BinaryIO) -> int:
+    """Return a NIST SPHERE header's length, its second line (1024 as a rule)."""
+    f.seek(0)
+    lines = f.read(16).split(b"\n")
+    return int(lines[1]) if len(lines) > 2 and lines[1].strip().isdigit() else 1 << 62
+
+
+#: Formats whose header has a known length, and whose file cut inside it
+#: libsndfile opens with 0 frames (or calls bad): whether the first 16 bytes
+#: are of the format, what reads the header's length, and the format's name.
+_FIXED_HEADERS: tuple[
+    tuple[Callable[[bytes], bool], Callable[[BinaryIO], int], str], ...
+] = (
+    (_is_sds, lambda f: _SDS_HEADER, "MIDI Sample Dump"),
+    (lambda b: b.startswith(b"ALawSoundFile**"), lambda f: 32, "Psion WVE"),
+    (lambda b: b.startswith(b"2BIT"), lambda f: 128, "AVR"),
+    (lambda b: b.startswith(b".snd"), _header_at(4, 24), "AU"),
+    (lambda b: b.startswith(b"NIST_1A\n"), _nist_header, "NIST SPHERE"),
+)
+
+
+def _w64_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
+    """Yield a Wave64 file's chunks as :func:`_caf_chunks` does a CAF's.
+
+    Each has a 16-byte GUID (its first four bytes name it: ``data``...) and a
+    64-bit size that counts its 24-byte header; chunks are padded to 8 bytes.
+    """
+    offset = 40
+    for _ in range(_MAX_BLOCKS):
+        f.seek(offset)
+        chunk = f.read(24)
+        if len(chunk) < 24:
+            return
+        (chunk_size,) = struct.unpack_from("<Q", chunk, 16)
+        if chunk_size < 24:
+            return
+        yield offset, chunk[:4], chunk_size - 24
+        offset += (chunk_size + 7) & ~7
+
+
+def _rf64_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
+    """Yield an RF64's chunks, its data chunk's size taken from ``ds64``."""
+    f.seek(28)
+    ds64 = f.read(8)
+    for offset, chunk, chunk_size in _iff_chunks(f, "<", b"data"):
+        if chunk[:4] == b"data" and chunk_size == 0xFFFFFFFF and len(ds64) == 8:
+            chunk_size = int.from_bytes(ds64, "little")
+        yield offset, chunk, chunk_size
 
 
 def _iff_chunks(
@@ -862,6 +1065,84 @@ def _mp3_cut_before_audio(f: BinaryIO) -> str:
         else:
             return ""
     return _LAST_CUT if whole else "the file ends inside its first MPEG frame"
+
+
+#: Top-level boxes walked at most in an MP4 (a fragment is two: moof, mdat).
+_MAX_BOXES = 200_000
+
+
+def mp4_cut(path: str | os.PathLike[str]) -> str:
+    """Say how an MP4 (``ftyp`` first) was cut, from its top-level boxes, or "".
+
+    ffmpeg decodes what a cut fragmented MP4 holds without a word, and
+    ffprobe's length is that of the fragments present: a box running past
+    the end of the file says it was cut; so does a fragmented MP4 written by
+    ffmpeg (``Lavf`` in its ``moov``) that does not end with the ``mfra``
+    box ffmpeg ends every one with (to a pipe too). Another writer's
+    fragmented MP4 cut between two fragments cannot be told from a whole one.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if f.read(8)[4:8] != b"ftyp":
+                return ""
+            at, kinds, by_ffmpeg = 0, set(), False  # kinds: of the boxes seen
+            for _ in range(_MAX_BOXES):
+                if at >= size:
+                    break
+                f.seek(at)
+                head = f.read(16)
+                kind = head[4:8]
+                if len(kind) < 4 or not all(32 <= c < 127 or c == 0xA9 for c in kind):
+                    return ""  # bytes after the boxes: not a box, not a claim
+                name = kind.decode("latin-1")
+                box = int.from_bytes(head[:4], "big")
+                if box == 1 and len(head) == 16:
+                    box = int.from_bytes(head[8:16], "big")
+                elif box == 0:  # to the end of the file
+                    box = size - at
+                if box < 8:
+                    return ""  # not a box size: damage, for ffmpeg to judge
+                if at + box > size:
+                    return f"the file ends inside its {name!r} box"
+                if kind == b"moov":
+                    f.seek(at)
+                    moov = f.read(min(box, 1 << 20))
+                    by_ffmpeg = b"Lavf" in moov
+                    if b"mvex" in moov:  # its samples are in fragments
+                        kinds.add(b"mvex")
+                kinds.add(kind)
+                at += box
+    except OSError:
+        return ""
+    if b"mfra" in kinds or not by_ffmpeg or not kinds & {b"moof", b"mvex"}:
+        return ""
+    if b"moof" not in kinds:
+        return "the file ends before its first fragment"
+    return (
+        "the file ends after a whole fragment, without the 'mfra' box "
+        "ffmpeg ends a fragmented MP4 with"
+    )
+
+
+def caf_codec(path: str | os.PathLike[str]) -> str | None:
+    """Return the format ID of a whole CAF's ``desc`` chunk (``"alac"``...).
+
+    None if ``path`` is not a CAF, or is cut before its audio data is whole
+    (a cut file is said as cut, not sent to another decoder).
+    """
+    try:
+        with open(path, "rb") as f:
+            codec = None
+            for _, chunk, _size in _caf_chunks(f):
+                if chunk[:4] == b"desc" and len(chunk) >= 24:
+                    codec = chunk[20:24].decode("latin-1")
+            f.seek(0)
+            if _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4):
+                return None
+    except (OSError, struct.error):
+        return None
+    return codec
 
 
 def caf_size_unknown(path: str | os.PathLike[str]) -> bool:

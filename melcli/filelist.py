@@ -156,17 +156,27 @@ def read_list(
             and _FIELD.search(path_column)
         ):
             fields = _template_fields(path_column, header, name)
-            listed = [
-                (line, _fill(path_column, row, fields), _meta(row, header, ""))
-                for line, row in rows
-            ]
-            return from_rows(listed, root=base, name=name, columns=tuple(header))
-        column = _path_column(header, path_column, name)
+            cells = [(line, _fill(path_column, row, fields), row) for line, row in rows]
+            column = ""
+        else:
+            column = _path_column(header, path_column, name)
+            cells = [(line, row.get(column) or "", row) for line, row in rows]
         listed = [
-            (line, row.get(column) or "", _meta(row, header, column))
-            for line, row in rows
+            (line, text, _meta(row, header, column))
+            for line, text, row in cells
+            if EXTRA_CELLS not in row
         ]
-        return from_rows(listed, root=base, name=name, columns=tuple(header))
+        result = from_rows(listed, root=base, name=name, columns=tuple(header))
+        for line, text, row in cells:
+            if EXTRA_CELLS in row:
+                where = f"line {line} of {name}"
+                result.problems.append(
+                    Problem(
+                        Path(os.path.join(base, text)) if text else Path(name),
+                        f"{where}: {row[EXTRA_CELLS]}",
+                    )
+                )
+        return result
     if text.endswith("\0"):  # find -print0, git ls-files -z: NUL ends each path
         paths = [(n, path, ()) for n, path in enumerate(text.split("\0"), start=1)]
         return from_rows([row for row in paths if row[1]], root=base, name=name)
@@ -316,6 +326,11 @@ def _read_stream(stream: TextIO) -> str:
     return stream.read().removeprefix("\ufeff")
 
 
+#: The key of a table row with more cells than its header has columns; the
+#: value says so (no header cell can hold a NUL: it ends the table's text).
+EXTRA_CELLS = "\0extra cells"
+
+
 def _table(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Return the header and ``(line, row)`` of each non-empty row."""
     # The csv module refuses a cell over 128 KiB (a long transcript, say): the
@@ -354,7 +369,16 @@ def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, st
             last = (begins, cells)
             if any(c.strip() for c in cells):
                 padded = cells + [""] * (len(header) - len(cells))
-                rows.append((reader.line_num, dict(zip(header, padded, strict=False))))
+                row = dict(zip(header, padded, strict=False))
+                if any(c.strip() for c in cells[len(header) :]):
+                    # csv would drop them: a label cut at an unquoted comma.
+                    row[EXTRA_CELLS] = (
+                        f"{len(cells)} cells, but its header names "
+                        f"{len(header)} columns: "
+                        f"{', '.join(map(repr, cells[len(header) :]))} would be "
+                        "lost (quote a cell that holds the delimiter)"
+                    )
+                rows.append((reader.line_num, row))
             begins = reader.line_num + 1
     except csv.Error as exc:
         raise UsageError(f"line {reader.line_num} of {name}: {exc}") from None

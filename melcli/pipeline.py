@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import time
 import warnings
@@ -89,6 +90,17 @@ def _spectrogram(
     if isinstance(source, np.ndarray):
         if sr is None:
             raise MelcliError("sr is required when source is an array")
+        if (
+            isinstance(sr, bool)
+            or not isinstance(sr, int | float | np.integer | np.floating)
+            or not math.isfinite(sr)
+            or sr <= 0
+        ):
+            raise ParameterError(f"sr={sr!r} must be a positive number")
+        if source.dtype.kind not in "fiub":  # complex, strings, objects
+            raise ParameterError(
+                f"source of dtype {source.dtype} must hold real numbers (samples)"
+            )
         y = np.asarray(source, dtype=np.float32)
         _check_samples(y)
         if params.mono and y.ndim == 2:

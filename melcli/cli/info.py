@@ -23,10 +23,11 @@ from .options import (
     read_listed,
     selection_options,
 )
+from .types import ExistingPath
 
 
 @cli.command(short_help="Show format, rate, channels and length of audio files.")
-@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("src", nargs=-1, type=ExistingPath(path_type=Path))
 @selection_options
 @info_list_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")

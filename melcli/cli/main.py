@@ -79,7 +79,8 @@ def _exit(code: int) -> None:
             click.echo("interrupted", err=True)
         code = 128 + signum
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None: started with fd 1 closed (>&-)
+            sys.stdout.flush()
     except BrokenPipeError:  # stdout closed early (| head)
         _drop_stdout()
         code = CLOSED_PIPE if code == 0 else code

@@ -47,7 +47,7 @@ from .options import (
     selection_options,
     stats_option,
 )
-from .types import SECONDS
+from .types import SECONDS, ExistingPath
 
 
 @cli.command(
@@ -55,7 +55,7 @@ from .types import SECONDS
     examples=MEL_EXAMPLES,
     short_help="Write a log-mel spectrogram .npy per audio file.",
 )
-@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("src", nargs=-1, type=ExistingPath(path_type=Path))
 @click.option(
     "-o",
     "--out",

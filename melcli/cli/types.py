@@ -1,14 +1,16 @@
-"""Option value types: a number or a word, seconds, and ``I/N`` shards."""
+"""Option value types: a number or a word, seconds, ``I/N`` shards, existing paths."""
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 from typing import Any
 
 import click
 
 from .. import shard as sharding
-from ..errors import MelcliError
+from ..errors import MelcliError, os_reason
 from ..session import MAX_SECONDS
 
 
@@ -90,3 +92,45 @@ class _ShardType(click.ParamType):  # type: ignore[type-arg]
 
 
 SHARD = _ShardType()
+
+
+class ExistingPath(click.Path):
+    """A path that must exist, and says why not when it is not a missing name.
+
+    click says ``Path 'x' does not exist`` whatever ``stat`` failed with: for
+    a symbolic link loop, a link to nothing, or a folder that cannot be
+    searched, which sends the user looking for a missing file.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(exists=True, **kwargs)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        """Check ``value`` as :class:`click.Path` does, naming a broken link."""
+        if isinstance(value, (str, bytes, os.PathLike)):
+            try:
+                os.stat(value)
+            except OSError as exc:
+                shown = click.format_filename(value)
+                if exc.errno == errno.ELOOP:
+                    where = "is" if os.path.islink(value) else "leads through"
+                    self.fail(
+                        f"Path {shown!r} {where} a symbolic link loop.", param, ctx
+                    )
+                if exc.errno == errno.ENOENT and os.path.islink(value):
+                    target = click.format_filename(os.readlink(os.fspath(value)))
+                    self.fail(
+                        f"Path {shown!r} is a symbolic link to {target!r}, "
+                        "which does not exist.",
+                        param,
+                        ctx,
+                    )
+                if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    self.fail(
+                        f"Path {shown!r} cannot be reached: {os_reason(exc)}.",
+                        param,
+                        ctx,
+                    )
+        return super().convert(value, param, ctx)
