@@ -88,7 +88,12 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    # With the submodules __getattr__ imports on first use: a notebook's
+    # completion of "melcli.st" offers melcli.stats.
+    from pkgutil import iter_modules
+
+    modules = {m.name for m in iter_modules(__path__) if not m.name.startswith("_")}
+    return sorted({*globals(), *_LAZY, *modules})
 
 
 __all__ = [

@@ -10,7 +10,11 @@ tests/test_api_submodules.py's, in a fresh interpreter.)
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
+from conftest import REPO
 
 import melcli
 import melcli.storage
@@ -27,3 +31,21 @@ def test_a_name_no_submodule_can_have_is_not_an_attribute(
     assert getattr(package, name, None) is None
     with pytest.raises(AttributeError, match="has no attribute"):
         getattr(package, name)
+
+
+def test_dir_lists_the_submodules_found_on_first_use() -> None:
+    # What a notebook completes after "melcli.": the documented submodules
+    # too, and nothing dir() lists fails to resolve.
+    code = (
+        "import melcli\n"
+        "names = dir(melcli)\n"
+        "assert {'stats', 'filelist', 'data', 'storage'} <= set(names), names\n"
+        "assert '__main__' not in names\n"
+        "for name in names:\n"
+        "    getattr(melcli, name)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO
+    )
+    assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr
