@@ -73,7 +73,13 @@ def __getattr__(name: str) -> Any:
         # (melcli.stats.compute, melcli.filelist.rows_of): imported on first use.
         from importlib.util import find_spec
 
-        if not name.startswith("_") and find_spec(f"{__name__}.{name}"):
+        # Only a name a submodule can have: "a.b" would import melcli.a.b or
+        # raise ModuleNotFoundError, where hasattr() needs AttributeError.
+        if (
+            name.isidentifier()
+            and not name.startswith("_")
+            and find_spec(f"{__name__}.{name}")
+        ):
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'melcli' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
@@ -82,7 +88,12 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    # With the submodules __getattr__ imports on first use: a notebook's
+    # completion of "melcli.st" offers melcli.stats.
+    from pkgutil import iter_modules
+
+    modules = {m.name for m in iter_modules(__path__) if not m.name.startswith("_")}
+    return sorted({*globals(), *_LAZY, *modules})
 
 
 __all__ = [

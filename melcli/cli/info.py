@@ -85,10 +85,6 @@ def info(
         if folded.show(problem.path, problem.reason):
             echo_error(problem.path, problem.reason)
         failed += 1
-    if hint:
-        for line in folded.lines():
-            click.echo(f"error: {display_path(line)}", err=True)
-        click.echo(f"warning: {display_path(hint)}", err=True)
     rows: list[dict[str, Any]] = []
     for path, _rel in found.files:
         try:
@@ -114,9 +110,12 @@ def info(
             click.echo(json.dumps(row, ensure_ascii=ascii_only))
         else:
             rows.append(row)
-    if not hint:  # else said above, before the hint
-        for line in folded.lines():
-            click.echo(f"error: {display_path(line)}", err=True)
+    # After every failure shown, how many more there were (the list's and
+    # the decoders' alike), then the hint, as "melcli mel" says them.
+    for line in folded.lines():
+        click.echo(f"error: {display_path(line)}", err=True)
+    if hint:
+        click.echo(f"warning: {display_path(hint)}", err=True)
     if not found.files and not failed:  # as "melcli mel" says it, not silently
         click.echo("warning: no audio files found", err=True)
     if summary:

@@ -263,7 +263,12 @@ def __getattr__(name: str) -> Any:
     # (melcli.storage.webdataset.key_to_path): imported on first use.
     from importlib.util import find_spec
 
-    if not name.startswith("_") and find_spec(f"{__name__}.{name}"):
+    # As melcli's own: only a name a submodule can have ("a.b" is not one).
+    if (
+        name.isidentifier()
+        and not name.startswith("_")
+        and find_spec(f"{__name__}.{name}")
+    ):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
