@@ -69,19 +69,9 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
-        # A submodule the docs name after a plain ``import melcli``
-        # (melcli.stats.compute, melcli.filelist.rows_of): imported on first use.
-        from importlib.util import find_spec
+        from ._lazy import submodule
 
-        # Only a name a submodule can have: "a.b" would import melcli.a.b or
-        # raise ModuleNotFoundError, where hasattr() needs AttributeError.
-        if (
-            name.isidentifier()
-            and not name.startswith("_")
-            and find_spec(f"{__name__}.{name}")
-        ):
-            return importlib.import_module(f".{name}", __name__)
-        raise AttributeError(f"module 'melcli' has no attribute {name!r}")
+        return submodule(__name__, name)
     value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     globals()[name] = value  # once: later lookups do not come here
     return value

@@ -259,18 +259,10 @@ def storages_in(manifest: Manifest) -> list[Storage]:
 
 
 def __getattr__(name: str) -> Any:
-    # A format's module the docs name after a plain ``import melcli``
-    # (melcli.storage.webdataset.key_to_path): imported on first use.
-    from importlib.util import find_spec
+    # A format's module the docs name after a plain ``import melcli``.
+    from .._lazy import submodule
 
-    # As melcli's own: only a name a submodule can have ("a.b" is not one).
-    if (
-        name.isidentifier()
-        and not name.startswith("_")
-        and find_spec(f"{__name__}.{name}")
-    ):
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return submodule(__name__, name)
 
 
 __all__ = [
