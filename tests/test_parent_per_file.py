@@ -2,21 +2,26 @@
 
 With two CPUs and two workers, every instruction this process spends on a file
 is taken from a worker: an entry is encoded as JSON once (for the journal, and
-that line is what the commit stores).
+that line is what the commit stores), and the pool waits for its workers
+without building a selector per wait.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from melcli import manifest
+from melcli import manifest, runners
 from melcli.manifest import Manifest
 from melcli.params import MelParams
+from melcli.runners import ProcessRunner
 from melcli.session import Inputs, RunOptions, run_session
 
 
@@ -93,3 +98,37 @@ def test_a_run_encodes_each_new_entry_once(tmp_path: Path, encoded: list[str]) -
     assert outcome.report.exit_code == 0
     assert sorted(encoded) == [f"{i}.npy" for i in range(4)]
     assert sorted(view(out)) == [f"{i}.npy" for i in range(4)]
+
+
+def _exit_soon() -> None:
+    time.sleep(0.05)
+
+
+def test_wait_finds_a_message_a_death_or_nothing() -> None:
+    ours, theirs = multiprocessing.Pipe()
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    process = context.Process(target=_exit_soon)
+    process.start()
+    try:
+        assert runners._wait([ours, process.sentinel], 0.0) == set()
+        theirs.send("hello")
+        assert runners._wait([ours, process.sentinel], 5.0) == {ours}
+        assert ours.recv() == "hello"
+        process.join(5.0)
+        assert runners._wait([ours, process.sentinel], 5.0) == {process.sentinel}
+        theirs.close()  # the other end closed: readable (EOF), as a dead worker's
+        assert runners._wait([ours], 5.0) == {ours}
+    finally:
+        process.join(5.0)
+        ours.close()
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_a_pool_collects_every_outcome_with_its_own_wait() -> None:
+    runner = ProcessRunner(2, preload=())
+    got = dict(runner.run(_square, range(40)))
+
+    assert got == {i: i * i for i in range(40)}
