@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
@@ -100,26 +100,29 @@ def test_a_run_encodes_each_new_entry_once(tmp_path: Path, encoded: list[str]) -
     assert sorted(view(out)) == [f"{i}.npy" for i in range(4)]
 
 
-def _exit_soon() -> None:
-    time.sleep(0.05)
+def _exit_when_told(conn: Connection) -> None:
+    conn.recv()
 
 
 def test_wait_finds_a_message_a_death_or_nothing() -> None:
     ours, theirs = multiprocessing.Pipe()
+    told, tell = multiprocessing.Pipe(duplex=False)
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    process = context.Process(target=_exit_soon)
+    process = context.Process(target=_exit_when_told, args=(told,))
     process.start()
     try:
         assert runners._wait([ours, process.sentinel], 0.0) == set()
         theirs.send("hello")
-        assert runners._wait([ours, process.sentinel], 5.0) == {ours}
+        assert runners._wait([ours, process.sentinel], 30.0) == {ours}
         assert ours.recv() == "hello"
-        process.join(5.0)
-        assert runners._wait([ours, process.sentinel], 5.0) == {process.sentinel}
+        tell.send("go")
+        process.join(30.0)
+        assert runners._wait([ours, process.sentinel], 30.0) == {process.sentinel}
         theirs.close()  # the other end closed: readable (EOF), as a dead worker's
-        assert runners._wait([ours], 5.0) == {ours}
+        assert runners._wait([ours], 30.0) == {ours}
     finally:
-        process.join(5.0)
+        tell.close()
+        process.join(30.0)
         ours.close()
 
 
