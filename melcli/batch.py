@@ -764,7 +764,12 @@ class _Run:
 
     # ------------------------------------------------------------ results
     def entry_of(
-        self, result: Result, job: Job | None, source: str | None = None
+        self,
+        result: Result,
+        job: Job | None,
+        source: str | None = None,
+        *,
+        key: str | None = None,
     ) -> dict[str, object]:
         stamp = self.build.stamp(job) if job is not None else None
         return _entry(
@@ -775,6 +780,7 @@ class _Run:
             stamp,
             changed=self.changed,
             source=source,
+            key=key,
         )
 
     def record(
@@ -796,15 +802,18 @@ class _Run:
             if task is not None:
                 self.handed.settle(task)
             self.report.add(result)
+            key = None
             if job is not None:
+                key = relative_key(job.npy_name, self.manifest.out)  # once a file
                 _remove_replaced(
                     result,
                     job,
                     self.elsewhere,
                     build=self.build,
                     params=self.params,
+                    key=key,
                 )
-            entry = self.entry_of(result, job, source)
+            entry = self.entry_of(result, job, source, key=key)
             if entry.get("png") and result.status is Status.WRITTEN:
                 entry["render"] = self.drawn_as
             # An up-to-date entry is the manifest's own, with a new status:
@@ -941,6 +950,7 @@ def _remove_replaced(
     *,
     build: BuildPlan,
     params: MelParams,
+    key: str | None = None,
 ) -> None:
     """Delete the outputs the last run wrote for ``job`` that this one did not.
 
@@ -956,7 +966,9 @@ def _remove_replaced(
         return
     manifest = elsewhere.manifest
     out = manifest.out
-    previous = manifest.entries.get(relative_key(job.npy_name, out))
+    if key is None:
+        key = relative_key(job.npy_name, out)
+    previous = manifest.entries.get(key)
     if previous:  # else nothing of it was there (a first run): nothing to delete
         now = {relative_key(p, out) for p in result.outputs}
         own: set[str] = set()  # its own names are free now: it wrote nothing
@@ -1101,12 +1113,14 @@ def _entry(
     *,
     changed: dict[str, object] | None = None,
     source: str | None = None,
+    key: str | None = None,
 ) -> dict[str, object]:
     """Return the manifest line for ``result``.
 
     ``fingerprint`` is the settings' fingerprint; ``changed`` the settings that
     differ from the defaults (:meth:`MelParams.changed`). ``source`` is the
-    path relative to SRC of an input without ``job``, where known.
+    path relative to SRC of an input without ``job``, where known; ``key``
+    the job's key (:func:`relative_key` of its array), if the caller has it.
     """
     if job is None:
         key = f"src:{os.fsdecode(result.src)}"
@@ -1118,7 +1132,8 @@ def _entry(
             "status": result.status.value,
             "error": result.reason,
         }
-    key = relative_key(job.npy_name, manifest.out)
+    if key is None:
+        key = relative_key(job.npy_name, manifest.out)
     if result.status is Status.UP_TO_DATE:
         previous = manifest.entries.get(key, {})  # not looked up for the others
         entry = {**previous, "status": result.status.value, "error": ""}

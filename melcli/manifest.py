@@ -196,6 +196,10 @@ class Entries(MutableMapping[str, Entry]):
             if stored is None:
                 return None
             entry = self._whole(key, stored)
+        else:  # set by this run: its line, if staged as it is, was encoded then
+            pending = self._pending.get(key)
+            if pending is not None and pending[0] is entry and pending[1]:
+                return pending[1], lean_facts(entry)
         return _dumps(entry), lean_facts(entry)
 
     def puts(
