@@ -608,12 +608,14 @@ class _Run:
                 sources = list(map(source_of, jobs))
                 with interrupts.deferred():  # counted, recorded and told together
                     flipped = flips[at : at + HOLD_EVERY]
-                    if build.refresh or flipped.count(0) < len(flipped):
+                    if build.refresh:  # a table row may change: one at a time
                         flipped += bytes(len(jobs) - len(flipped))
                         for job, flip in zip(jobs, flipped, strict=True):
                             self.record_up_to_date(job, flip=flip)
-                    else:  # the usual re-run: no entry of these changes
+                    else:  # the usual re-run: at most their statuses change
                         self.report.add_all_up_to_date(sources)
+                        if flipped.count(0) < len(flipped):
+                            self.mark_up_to_date(itertools.compress(jobs, flipped))
                     self.tell_up_to_date(sources)
         refused = (
             (Result(src=job.src, status=Status.FAILED, reason=why), job)
@@ -623,6 +625,19 @@ class _Run:
             with interrupts.deferred():
                 for result, job in pairs:
                     self.record(result, job)
+
+    def mark_up_to_date(self, jobs: Iterable[Job]) -> None:
+        """Flip the status of the entries of up-to-date ``jobs`` (from ``written``).
+
+        As :meth:`record_up_to_date` with ``flip`` does, for many at once.
+        """
+        out = self.manifest.out
+        prefix = os.path.join(os.fspath(out), "") if os.sep == "/" else "\0"
+        start = len(prefix)
+        self.manifest.entries.mark_all_up_to_date(
+            npy[start:] if npy.startswith(prefix) else relative_key(npy, out)
+            for npy in map(job_field("npy_name"), jobs)
+        )
 
     def record_up_to_date(self, job: Job, *, flip: bool | int = False) -> None:
         """Count an up-to-date input and note it in the manifest.

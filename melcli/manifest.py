@@ -466,6 +466,46 @@ class Entries(MutableMapping[str, Entry]):
                 self._flipped.add(key)
             self._last = (None, None)
 
+    def mark_all_up_to_date(self, keys: Iterable[str]) -> None:
+        """:meth:`mark_up_to_date` for each of ``keys``, the usual entries together.
+
+        The packed facts of an entry built with some settings are flipped as
+        the first such one was (its new status and settings made once).
+        """
+        facts, held, staged, flipped = (
+            self._facts,
+            self._held,
+            self._staged,
+            self._flipped,
+        )
+        stamps = _LEAN.size
+        #: By the bytes after the stamps (status, settings): the new ones, or
+        #: b"" where the status is up-to-date already.
+        tails: dict[bytes, bytes] = {}
+        flips = 0
+        for key in keys:
+            packed = facts.get(key)
+            if (
+                type(packed) is not bytes
+                or key in held
+                or key in staged
+                or (key in flipped)
+            ):
+                self.mark_up_to_date(key)
+                continue
+            tail = packed[stamps:]
+            new = tails.get(tail)
+            if new is None:
+                status, _, settings = tail.partition(b"\0")
+                up = status != b"up-to-date"
+                new = tails[tail] = b"up-to-date\0" + settings if up else b""
+            if new:
+                facts[key] = bytearray(packed[:stamps] + new)
+                flips += 1
+        if flips:
+            self._flips += flips
+            self._last = (None, None)
+
     def flipped(self) -> list[str]:
         """Return the keys whose only change is their status, to ``up-to-date``.
 
@@ -481,6 +521,33 @@ class Entries(MutableMapping[str, Entry]):
                 if type(v) is bytearray and k not in changed
             ]
         return flipped
+
+    def every_written(self) -> int:
+        """Return how many packed entries stored as ``written`` change, if all do.
+
+        The first re-run after a build flips every input's status: when each
+        entry whose packed facts say ``written`` is flipped (or changed, or
+        dropped: set anew), the store flips them all at once
+        (:meth:`manifest_db.Store.flip_every_written`). 0 when some stays
+        (an input left out of this run), or when few are flipped.
+        """
+        if self._flips < EVERY_WRITTEN_FROM:
+            return 0
+        changed, stamps = self.changed, _LEAN.size
+        end = stamps + len(_WRITTEN_TAIL)
+        count = 0
+        for key, packed in self._facts.items():
+            if type(packed) is bytearray:
+                count += 1
+            elif type(packed) is bytes and packed[stamps:end] == _WRITTEN_TAIL:
+                if key not in changed:
+                    return 0
+                count += 1
+        return count
+
+    def unpacked_flips(self) -> list[str]:
+        """Return the keys of :meth:`flipped` whose facts are not packed."""
+        return [k for k in self._flipped if k not in self.changed]
 
     # ------------------------------------------------------------- stage
     def stage(self, key: str, line: bytes | None = None) -> None:
@@ -555,6 +622,10 @@ class Entries(MutableMapping[str, Entry]):
             self._flips = 0
 
 
+#: Flips from which :meth:`Entries.every_written` looks at every entry.
+EVERY_WRITTEN_FROM = 1024
+#: The packed facts' status ``written``, after the stamps (:func:`lean_facts`).
+_WRITTEN_TAIL = b"written\0"
 #: Entries set through :meth:`Entries.stage` that go to the stage together.
 STAGE_EVERY = 256
 
@@ -899,6 +970,7 @@ class Manifest:
         if not (entries.changed or flip or self._rewrite or self._view_stale):
             return
         flip = [] if self._rewrite else flip
+        every = 0 if self._rewrite else entries.every_written()
         keys = entries if self._rewrite else set(entries.changed)
         count = len(entries.changed) + len(flip)  # entries changed
 
@@ -945,6 +1017,8 @@ class Manifest:
                     drop_rows=self._drop_rows,
                     flip=flip,
                     flipped=entries.flipped_facts,
+                    every_written=every,
+                    unpacked_flips=entries.unpacked_flips() if every else (),
                     rewrite=lines,
                     then=view,
                 )

@@ -375,6 +375,8 @@ class Store:
         drop_rows: Iterable[str] | None = None,
         flip: Iterable[str] = (),
         flipped: Callable[[str], bytes] = lambda key: b"",
+        every_written: int = 0,
+        unpacked_flips: Iterable[str] = (),
         rewrite: Callable[[list[str]], Iterable[tuple[str, bytes, bytes]]]
         | None = None,
         state: dict[str, str] | None = None,
@@ -388,7 +390,12 @@ class Store:
         another program. The entries ``flip`` change their status from
         ``written`` to ``up-to-date``, in place (:meth:`flip_status`), their
         packed facts becoming ``flipped(key)``; those that cannot be changed
-        so are stored as ``rewrite(keys)`` gives them. ``then`` runs inside
+        so are stored as ``rewrite(keys)`` gives them. With ``every_written``
+        (the first re-run after a build), ``flip`` holds every entry whose
+        packed facts say ``written``, that many of them counting those also
+        in ``put`` or ``drop``: they are flipped by one statement per table
+        (:meth:`flip_every_written`), and only ``unpacked_flips``, the keys of
+        ``flip`` whose facts are not packed, one by one. ``then`` runs inside
         the transaction, after the changes (it sees them), and returns more
         state to record; if it raises, nothing is changed.
         """
@@ -405,6 +412,9 @@ class Store:
                 mtime = now - now % 2_000_000_000 if self._may_stamp() else None
                 if drop_rows is not None:
                     self._drop_rows(list(drop_rows))
+                # Before the puts and drops: what they change is flipped too.
+                if every_written and self.flip_every_written(every_written):
+                    flip = unpacked_flips
                 self._put(put)
                 dropped = [(db_key(k),) for k in drop]
                 db.executemany("DELETE FROM entries WHERE key = ?", dropped)
@@ -488,6 +498,52 @@ class Store:
             ((db_key(k), packed) for k, packed in facts),
         )
 
+    def flip_every_written(self, count: int) -> bool:
+        """Flip every entry whose packed facts say ``written``, if ``count`` do.
+
+        Its status becomes ``up-to-date`` in its text (as :meth:`flip_status`
+        changes it: found once, in an entry as melcli writes it) and in its
+        packed facts (their bytes after the stamps), by one statement per
+        table, not one per entry. Unless exactly ``count`` entries and facts
+        are changed so (an entry not as melcli writes it, a store changed
+        meanwhile), nothing is, and False is returned: then flip them one by
+        one. Call it inside a transaction.
+        """
+        db = self.db
+        written = (
+            f"{_PACKED} AND substr(facts, {_STAMPS + 1}, {len(_WRITTEN)}) = :written"
+        )
+        once = (
+            "typeof(entry) = 'text' AND "
+            "length(replace(entry, :was, '')) = length(entry) - length(:was)"
+        )
+        try:
+            db.execute("SAVEPOINT flip")
+            before = db.total_changes
+            db.execute(
+                "UPDATE entries SET entry = replace(entry, :was, :now) WHERE key IN "
+                f"(SELECT key FROM facts WHERE {written}) AND {once}",
+                {"was": WRITTEN, "now": UP_TO_DATE, "written": _WRITTEN},
+            )
+            flipped = db.total_changes - before == count
+            if flipped:
+                before = db.total_changes
+                # Blobs: what || joins is cast back (bytes kept, NULs too).
+                db.execute(
+                    "UPDATE facts SET facts = CAST(substr(facts, 1, "
+                    f"{_STAMPS}) || :now || substr(facts, "
+                    f"{_STAMPS + len(_WRITTEN) + 1}) AS BLOB) "
+                    f"WHERE {written}",
+                    {"now": _UP_TO_DATE, "written": _WRITTEN},
+                )
+                flipped = db.total_changes - before == count
+            if not flipped:
+                db.execute("ROLLBACK TO flip")
+            db.execute("RELEASE flip")
+        except SQLITE_ERRORS as exc:
+            raise StoreError.of(exc) from None
+        return flipped
+
     def flip_status(self, keys: Iterable[str]) -> list[str]:
         """Change the status of the entries ``keys`` from written to up-to-date.
 
@@ -537,6 +593,10 @@ class Store:
 #: what it becomes when the entry's input is found up to date.
 WRITTEN = '"status": "written", "warnings": ['
 UP_TO_DATE = '"status": "up-to-date", "warnings": ['
+#: In packed facts: the stamps' bytes, then the status ``written`` or
+#: ``up-to-date`` and a NUL (see :func:`melcli.manifest.lean_facts`).
+_STAMPS = 32
+_WRITTEN, _UP_TO_DATE = b"written\0", b"up-to-date\0"
 #: Entries looked up by one statement (below SQLite's 32 766 parameters).
 _FLIP_CHUNK = 500
 
