@@ -51,7 +51,14 @@ from typing import Any, BinaryIO, Self, cast
 from . import manifest_db, manifest_view
 from .discover import Job, short_enough
 from .errors import MelcliError, os_reason
-from .outdir import OutDir, open_append, read_regular, safe_name
+from .outdir import (
+    OutDir,
+    array_differs,
+    open_append,
+    read_regular,
+    recorded_array,
+    safe_name,
+)
 from .segment import segment_base
 from .storage.tarshards import shard_index
 from .waveform import is_wave
@@ -657,6 +664,17 @@ class Manifest:
     _drop_rows: list[str] | None = field(default=None, repr=False, compare=False)
     #: Reads the entries held by their facts (None: all are held whole).
     _reader: _StoreReader | None = field(default=None, repr=False, compare=False)
+    #: Whether entries that cannot be trusted (read from ``manifest.jsonl``, a
+    #: journal, or a store another program wrote) are checked against the
+    #: header of their array (:func:`~melcli.outdir.array_differs`), and
+    #: dropped (their inputs rebuilt) when it disagrees: a run's, which
+    #: repairs them. Readers refuse such an array when they read it.
+    check_arrays: bool = field(default=False, repr=False, compare=False)
+    #: Whether OUT is only read (a command that reads it, a dry run): the store
+    #: is opened read-only, and nothing beside it is changed or deleted
+    #: (:class:`~melcli.manifest_db.Store`); one that cannot be read so is
+    #: not, ``manifest.jsonl`` is read instead.
+    read_only: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.entries, Entries):
@@ -717,7 +735,7 @@ class Manifest:
             return False
         view = manifest_db.file_id(self.path)
         try:
-            store = manifest_db.Store(store_path)
+            store = manifest_db.Store(store_path, read_only=self.read_only)
         except manifest_db.StoreError as exc:
             self.problems.append(_not_read(store_path, exc))
             return False
@@ -729,9 +747,12 @@ class Manifest:
             # Written by another program since melcli's last commit: an entry
             # changed in place is not seen in its packed facts; each is checked.
             intact = not dropped and store.intact()
-            disagree = 0
+            disagree, differ = 0, cast(list[Entry], [])
             if not intact:
-                dropped, disagree, self._drop_rows = _check_entries(store, facts, whole)
+                check = self._array_differs if self.check_arrays else None
+                dropped, disagree, differ, self._drop_rows = _check_entries(
+                    store, facts, whole, check
+                )
         except manifest_db.StoreError as exc:
             store.close()
             self.problems.append(_not_read(store_path, exc))
@@ -740,6 +761,8 @@ class Manifest:
             self.problems.append(_dropped(store_path, dropped))
         if disagree:
             self.problems.append(_disagreed(store_path, disagree))
+        if differ:
+            self.problems.append(_arrays_differ(store_path, len(differ)))
         # Kept open: the entries are read from it when used (the run holds
         # OUT's lock; a closed connection would check the schema again).
         reader = self._reader = _StoreReader(store, self.problems)
@@ -747,6 +770,8 @@ class Manifest:
         self.entries.load_facts(
             facts, read_one=reader.one, read_all=reader.all, read_sources=reader.sources
         )
+        for entry in differ:  # a change: written at the commit
+            self.entries[entry["key"]] = self._array_changed(entry)
         self._rewrite = store.version != manifest_db.VERSION  # an older store
         # One not as melcli left it: its bad rows deleted, the view written
         # whole, and the commit recorded (even with nothing else to write).
@@ -762,7 +787,49 @@ class Manifest:
         entries, problem = read_valid(path)
         if problem:
             self.problems.append(problem)
+        if self.check_arrays:
+            differ = 0
+            for i, entry in enumerate(entries):
+                if self._array_differs(entry):
+                    entries[i] = self._array_changed(entry)
+                    differ += 1
+            if differ:
+                self.problems.append(_arrays_differ(path, differ))
         return {entry["key"]: entry for entry in entries}
+
+    def _array_differs(self, entry: Entry) -> bool:
+        """Return whether the one array of the valid ``entry`` is not as recorded."""
+        npy = entry.get("npy")
+        if (
+            not npy
+            or entry.get("status") not in ("written", "up-to-date")
+            or "format" in entry
+            or [n for n in entry.get("stamps", {}) if n != entry.get("png")] != [npy]
+        ):
+            return False  # none, or several (segments), or a sample in a shard
+        recorded = recorded_array(entry)
+        path = self.outdir.path(npy)
+        if recorded is None or path is None:
+            return False
+        return array_differs(os.fspath(path), recorded)
+
+    def _array_changed(self, entry: Entry) -> Entry:
+        """Return ``entry``, whose array is not the one it records, as changed.
+
+        Its stamp of the array becomes one the array does not have: the
+        input is rebuilt ("output missing or changed"), and the rest of the
+        entry stands (its outputs its own to prune, its settings its own).
+        """
+        npy = entry["npy"]
+        path = self.outdir.path(npy)
+        try:
+            st = os.lstat(path) if path is not None else None
+        except OSError:
+            st = None
+        if st is None:  # gone since: that is seen by its stamp
+            return entry
+        stamp = [st.st_size, st.st_mtime_ns ^ 1]
+        return {**entry, "stamps": {**entry["stamps"], npy: stamp}}
 
     def begin(self) -> None:
         """Open the journal; until :meth:`commit`, it marks a run in progress.
@@ -868,6 +935,8 @@ class Manifest:
             When the manifest cannot be written (a full disk); the journal,
             and the previous manifest, are then left in place.
         """
+        if self.read_only:
+            raise MelcliError(f"{self.out}: read only, not written")
         make_folders(self.out)
         try:
             if self.store_path is None:
@@ -1520,23 +1589,31 @@ def _valid_facts(
 
 
 def _check_entries(
-    store: manifest_db.Store, facts: dict[str, str | bytes], whole: dict[str, Entry]
-) -> tuple[int, int, list[str]]:
+    store: manifest_db.Store,
+    facts: dict[str, str | bytes],
+    whole: dict[str, Entry],
+    array_differs: Callable[[Entry], bool] | None = None,
+) -> tuple[int, int, list[Entry], list[str]]:
     """Check every stored entry whole, and against the facts a re-run decides on.
 
     For a store another program wrote since melcli last did
     (:meth:`manifest_db.Store.intact`): an entry changed in place may no
     longer be valid (a field of the wrong type, not JSON), or no longer
-    say what its packed facts say (another status, settings or stamp); a row
-    of facts may have no entry. The facts of each such entry are dropped
-    from ``facts``, so that its input is rebuilt. Returns how many stored
+    say what its packed facts say (another status, settings or stamp), or
+    (with ``array_differs``) what its array's header says (another shape or
+    dtype); a row of facts may have no entry. The facts of each such entry
+    are dropped from ``facts``, so that its input is rebuilt (those that
+    disagree with their array are kept, and returned: the caller marks them
+    changed, their outputs still theirs to prune). Returns how many stored
     entries are not kept (invalid, under another key, without facts or
     without an entry), how many valid entries disagreed with their packed
-    facts, and the stored keys of the rows to delete (those of both).
+    facts, the entries that disagree with their array, and the stored keys
+    of the rows to delete.
     """
     kept: set[str] = set()  # keys whose facts a valid entry confirms
     columns = {manifest_db.db_key(key) for key in itertools.chain(facts, whole)}
     disagree = odd = 0
+    differ: list[Entry] = []
     it = store.rows()
     while chunk := list(itertools.islice(it, _CHUNK)):
         values = _parse_all([text for _, text in chunk])
@@ -1559,12 +1636,14 @@ def _check_entries(
                 continue
             if packed is not None or key in whole:
                 kept.add(key)
+                if array_differs is not None and array_differs(entry):
+                    differ.append(entry)
     for key in [k for k in facts if k not in kept]:
         del facts[key]
     for key in [k for k in whole if k not in kept]:
         del whole[key]
     bad = columns - {manifest_db.db_key(key) for key in kept}
-    return len(bad) - disagree + odd, disagree, sorted(bad)
+    return len(bad) - disagree + odd, disagree, differ, sorted(bad)
 
 
 def _parse_one(text: bytes) -> object:
@@ -1669,6 +1748,14 @@ def _disagreed(path: Path, count: int) -> str:
     return (
         f"{path}: {count} {said} with the facts stored beside them; their "
         "inputs are rebuilt"
+    )
+
+
+def _arrays_differ(path: Path, count: int) -> str:
+    said = "entry records" if count == 1 else "entries record"
+    return (
+        f"{path}: {count} {said} another array than the one in OUT (another "
+        "shape or dtype, or not a whole .npy file); their inputs are rebuilt"
     )
 
 

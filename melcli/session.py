@@ -437,9 +437,11 @@ def locked(out: Path) -> Iterator[None]:
         yield
 
 
-def _load_manifest(out: Path, shard: sharding.Shard | None) -> Manifest:
-    if shard is None:
-        return Manifest.load(out)
+def _load_manifest(
+    out: Path, shard: sharding.Shard | None, *, read_only: bool = False
+) -> Manifest:
+    if shard is None:  # a run repairs an entry its array disagrees with
+        return Manifest.load(out, check_arrays=True, read_only=read_only)
     return sharding.ShardManifest.load_part(out, shard)
 
 
@@ -589,7 +591,11 @@ def dry_run(
     Without OUT, against an empty manifest: everything is new.
     """
     kept = out.is_dir()
-    manifest = _load_manifest(out, options.shard) if kept else Manifest(out=out)
+    manifest = (
+        _load_manifest(out, options.shard, read_only=True)
+        if kept
+        else Manifest(out=out)
+    )
     build = decide(
         the_plan,
         manifest,
