@@ -214,6 +214,16 @@ def file_kind(mode: int) -> str:
     return "a special file"
 
 
+def require_folder(out: Path) -> None:
+    """Raise UsageError, as a run does, if ``out`` is there and is no folder.
+
+    For what only says what a run would do (``--dry-run``): a file, a FIFO,
+    a link to no folder in OUT's place fails the run before anything.
+    """
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise UsageError(f"cannot write to {display_path(out)}: {_not_a_folder(out)}")
+
+
 def _not_a_folder(path: Path) -> str:
     """Say what ``path``, which exists and is no folder, is instead."""
     try:

@@ -42,7 +42,7 @@ from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, pla
 from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
 from .manifest import Manifest, relative_key
-from .outdir import OutputLock, remove_leftovers
+from .outdir import OutputLock, remove_leftovers, require_folder
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import (
@@ -590,6 +590,7 @@ def dry_run(
 
     Without OUT, against an empty manifest: everything is new.
     """
+    require_folder(out)  # as the run fails, before anything
     kept = out.is_dir()
     manifest = (
         _load_manifest(out, options.shard, read_only=True)
