@@ -87,6 +87,12 @@ FACTS = (
     "meta",
 )
 
+#: The facts held of a sample in a shard (``--format webdataset``): those of
+#: every entry, and where its members are. Held as a dict of those alone, not
+#: the whole entry (its waveform summary, versions, paths...): a no-op over
+#: 100 000 samples held 3.3 kB of each.
+SAMPLE_FACTS = (*FACTS, "sample", "samples", "members", "span")
+
 #: Reads one stored entry, by key: the entry, or None if it cannot be used.
 Reader = Callable[[str], "Entry | None"]
 
@@ -120,7 +126,7 @@ class Entries(MutableMapping[str, Entry]):
         #: "written") are held as a ``bytearray`` of the new facts: the first
         #: re-run after a build flips every input, and a set of their keys
         #: would cost a hundred bytes more per input.
-        self._facts: dict[str, str | bytes | bytearray] = {}
+        self._facts: dict[str, str | bytes | bytearray | Entry] = {}
         #: How many of those there are.
         self._flips = 0
         #: Other stored entries whose status is now "up-to-date" (were "written").
@@ -128,6 +134,8 @@ class Entries(MutableMapping[str, Entry]):
         self._read_one: Reader | None = None
         self._read_all: Callable[[], Iterable[tuple[str, Entry | None]]] | None = None
         self._read_sources: Callable[[], Iterable[tuple[object, object]]] | None = None
+        #: The key of one stored sample held by its facts, if any (:meth:`kinds`).
+        self._sample: str | None = None
         #: The facts last asked for (cleared by any change).
         self._last: tuple[str | None, Entry | None] = (None, None)
         self.changed: set[str] = set()
@@ -148,14 +156,19 @@ class Entries(MutableMapping[str, Entry]):
 
     def load_facts(
         self,
-        facts: dict[str, str | bytes],
+        facts: dict[str, str | bytes | Entry],
         *,
         read_one: Reader,
         read_all: Callable[[], Iterable[tuple[str, Entry | None]]],
         read_sources: Callable[[], Iterable[tuple[object, object]]],
+        sample: str | None = None,
     ) -> None:
-        """Hold stored entries by their facts; ``read_one``, ``read_all`` read them."""
+        """Hold stored entries by their facts; ``read_one``, ``read_all`` read them.
+
+        ``sample``: the key of one of them that is a sample in a shard.
+        """
         self._facts.update(facts)
+        self._sample = sample
         self._read_one = read_one
         self._read_all = read_all
         self._read_sources = read_sources
@@ -357,8 +370,10 @@ class Entries(MutableMapping[str, Entry]):
                 "stamps": {key: stamps[2:]},
                 "npy": key,
             }
+        elif isinstance(text, dict):  # a sample's (SAMPLE_FACTS), held as they are
+            facts = dict(text) if key in self._flipped else text
         else:
-            values = json.loads(text)
+            values = json.loads(cast(str, text))
             facts = {n: v for n, v in zip(FACTS, values, strict=True) if v is not None}
         if key in self._flipped:
             facts["status"] = "up-to-date"
@@ -424,10 +439,16 @@ class Entries(MutableMapping[str, Entry]):
         """Yield the entries held whole, and the facts of one held by its facts.
 
         Enough to tell the storage formats of all: an entry with a ``format``
-        is held whole (see :func:`_valid_facts`), those held by their facts
+        is held whole, or is a sample held by its facts (one of which is
+        yielded: see :func:`_valid_facts`); the others held by their facts
         have none (``npy``).
         """
         yield from self._held.values()
+        sample = self._sample
+        if sample is not None and sample in self._facts and sample not in self._held:
+            facts = self.facts(sample)
+            if facts is not None:
+                yield facts
         for key in self._facts:
             if key not in self._held:
                 facts = self.facts(key)
@@ -743,7 +764,7 @@ class Manifest:
             if view is not None and view != store.state("view"):
                 store.close()
                 return False  # written since by another: merge, an older melcli
-            facts, whole, dropped = _read_facts(store)
+            facts, samples, dropped = _read_facts(store)
             # Written by another program since melcli's last commit: an entry
             # changed in place is not seen in its packed facts; each is checked.
             intact = not dropped and store.intact()
@@ -751,7 +772,7 @@ class Manifest:
             if not intact:
                 check = self._array_differs if self.check_arrays else None
                 dropped, disagree, differ, self._drop_rows = _check_entries(
-                    store, facts, whole, check
+                    store, facts, samples, check
                 )
         except manifest_db.StoreError as exc:
             store.close()
@@ -766,9 +787,12 @@ class Manifest:
         # Kept open: the entries are read from it when used (the run holds
         # OUT's lock; a closed connection would check the schema again).
         reader = self._reader = _StoreReader(store, self.problems)
-        self.entries.load(whole)
         self.entries.load_facts(
-            facts, read_one=reader.one, read_all=reader.all, read_sources=reader.sources
+            facts,
+            read_one=reader.one,
+            read_all=reader.all,
+            read_sources=reader.sources,
+            sample=next(iter(samples), None),
         )
         for entry in differ:  # a change: written at the commit
             self.entries[entry["key"]] = self._array_changed(entry)
@@ -1511,7 +1535,7 @@ def _plain_match(column: str, text: str) -> re.Match[str] | None:
 
 def _read_facts(
     store: manifest_db.Store,
-) -> tuple[dict[str, str | bytes], dict[str, Entry], int]:
+) -> tuple[dict[str, str | bytes | Entry], dict[str, Entry], int]:
     """Read the facts of every stored entry (see :func:`_valid_facts`).
 
     The usual ones packed, as the store's ``facts`` table holds them (one
@@ -1521,12 +1545,12 @@ def _read_facts(
     if store.version == 1:
         return _valid_facts(store.facts(FACTS))
     packed, others = store.packed()
-    facts = cast(dict[str, str | bytes], packed)
+    facts = cast(dict[str, str | bytes | Entry], packed)
     if not others:
         return facts, {}, 0
-    more, whole, dropped = _valid_facts(store.facts(FACTS, others=True))
+    more, samples, dropped = _valid_facts(store.facts(FACTS, others=True))
     facts.update(more)
-    return facts, whole, dropped
+    return facts, samples, dropped
 
 
 def _pack_match(plain: re.Match[str]) -> bytes:
@@ -1539,16 +1563,17 @@ def _valid_facts(
     rows: Iterable[tuple[str, str | None, str | None]],
     *,
     pack: Callable[[re.Match[str]], str | bytes] = _pack_match,
-) -> tuple[dict[str, str | bytes], dict[str, Entry], int]:
+) -> tuple[dict[str, str | bytes | Entry], dict[str, Entry], int]:
     """Check the facts of stored entries (:meth:`manifest_db.Store.facts`).
 
     Return the facts kept by key (the usual ones as ``pack`` holds them),
-    the entries read whole (samples in shards), and how many were dropped:
-    not JSON objects, or failing :func:`entry_problem` on their facts, or
-    stored under another key.
+    those of the samples in shards (read whole and checked, a chunk at a
+    time, and held as :data:`SAMPLE_FACTS`; also among the facts), and how
+    many were dropped: not JSON objects, or failing :func:`entry_problem` on
+    their facts, or stored under another key.
     """
-    facts: dict[str, str | bytes] = {}
-    whole: list[bytes] = []
+    facts: dict[str, str | bytes | Entry] = {}
+    samples: dict[str, Entry] = {}
     dropped = 0
     it = iter(rows)
     while chunk := list(itertools.islice(it, _CHUNK)):
@@ -1561,9 +1586,13 @@ def _valid_facts(
             continue
         chunk = [row for row in chunk if row[0] not in facts]
         texts = [text for _, text, full in chunk if text is not None and full is None]
-        whole += [
+        whole = [
             full.encode("utf-8", "surrogateescape") for _, _, full in chunk if full
         ]
+        entries, bad = _valid(whole, torn_last=False)
+        dropped += bad
+        for entry in entries:
+            samples[entry["key"]] = _sample_facts(entry)
         dropped += sum(1 for _, text, _ in chunk if text is None)
         values = _facts_values(texts)
         pairs = (
@@ -1584,13 +1613,18 @@ def _valid_facts(
                 dropped += 1
                 continue
             facts[key] = text
-    entries, bad = _valid(whole, torn_last=False)
-    return facts, {entry["key"]: entry for entry in entries}, dropped + bad
+    facts.update(samples)
+    return facts, samples, dropped
+
+
+def _sample_facts(entry: Entry) -> Entry:
+    """Return the :data:`SAMPLE_FACTS` of the sample ``entry`` (those it has)."""
+    return {name: entry[name] for name in SAMPLE_FACTS if name in entry}
 
 
 def _check_entries(
     store: manifest_db.Store,
-    facts: dict[str, str | bytes],
+    facts: dict[str, str | bytes | Entry],
     whole: dict[str, Entry],
     array_differs: Callable[[Entry], bool] | None = None,
 ) -> tuple[int, int, list[Entry], list[str]]:
