@@ -262,7 +262,7 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
     """
     if not (out / MANIFEST_NAME).is_file():
         raise MelcliError(f"{out} has no {MANIFEST_NAME}: not the output of a run")
-    manifest = Manifest.load(out)
+    manifest = Manifest.load(out, read_only=True)
     # Read whole first: an entry of the store is checked when it is read.
     entries = sorted(manifest.entries.items())
     if manifest.problems:

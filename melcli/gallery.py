@@ -230,7 +230,7 @@ def _build(
     jobs: int | None,
     progress: Progress | None,
 ) -> GalleryReport:
-    manifest = Manifest.load(root)
+    manifest = Manifest.load(root, read_only=True)
     entries = sorted(manifest.entries.values(), key=lambda e: str(e["key"]))
     column = _grouping(entries, group_by)
     gallery = _gallery_dir(root)

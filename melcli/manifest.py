@@ -51,7 +51,14 @@ from typing import Any, BinaryIO, Self, cast
 from . import manifest_db, manifest_view
 from .discover import Job, short_enough
 from .errors import MelcliError, os_reason
-from .outdir import OutDir, open_append, read_regular, safe_name
+from .outdir import (
+    OutDir,
+    array_differs,
+    open_append,
+    read_regular,
+    recorded_array,
+    safe_name,
+)
 from .segment import segment_base
 from .storage.tarshards import shard_index
 from .waveform import is_wave
@@ -79,6 +86,12 @@ FACTS = (
     "render",
     "meta",
 )
+
+#: The facts held of a sample in a shard (``--format webdataset``): those of
+#: every entry, and where its members are. Held as a dict of those alone, not
+#: the whole entry (its waveform summary, versions, paths...): a no-op over
+#: 100 000 samples held 3.3 kB of each.
+SAMPLE_FACTS = (*FACTS, "sample", "samples", "members", "span")
 
 #: Reads one stored entry, by key: the entry, or None if it cannot be used.
 Reader = Callable[[str], "Entry | None"]
@@ -113,7 +126,7 @@ class Entries(MutableMapping[str, Entry]):
         #: "written") are held as a ``bytearray`` of the new facts: the first
         #: re-run after a build flips every input, and a set of their keys
         #: would cost a hundred bytes more per input.
-        self._facts: dict[str, str | bytes | bytearray] = {}
+        self._facts: dict[str, str | bytes | bytearray | Entry] = {}
         #: How many of those there are.
         self._flips = 0
         #: Other stored entries whose status is now "up-to-date" (were "written").
@@ -121,6 +134,8 @@ class Entries(MutableMapping[str, Entry]):
         self._read_one: Reader | None = None
         self._read_all: Callable[[], Iterable[tuple[str, Entry | None]]] | None = None
         self._read_sources: Callable[[], Iterable[tuple[object, object]]] | None = None
+        #: The key of one stored sample held by its facts, if any (:meth:`kinds`).
+        self._sample: str | None = None
         #: The facts last asked for (cleared by any change).
         self._last: tuple[str | None, Entry | None] = (None, None)
         self.changed: set[str] = set()
@@ -141,14 +156,19 @@ class Entries(MutableMapping[str, Entry]):
 
     def load_facts(
         self,
-        facts: dict[str, str | bytes],
+        facts: dict[str, str | bytes | Entry],
         *,
         read_one: Reader,
         read_all: Callable[[], Iterable[tuple[str, Entry | None]]],
         read_sources: Callable[[], Iterable[tuple[object, object]]],
+        sample: str | None = None,
     ) -> None:
-        """Hold stored entries by their facts; ``read_one``, ``read_all`` read them."""
+        """Hold stored entries by their facts; ``read_one``, ``read_all`` read them.
+
+        ``sample``: the key of one of them that is a sample in a shard.
+        """
         self._facts.update(facts)
+        self._sample = sample
         self._read_one = read_one
         self._read_all = read_all
         self._read_sources = read_sources
@@ -350,8 +370,10 @@ class Entries(MutableMapping[str, Entry]):
                 "stamps": {key: stamps[2:]},
                 "npy": key,
             }
+        elif isinstance(text, dict):  # a sample's (SAMPLE_FACTS), held as they are
+            facts = dict(text) if key in self._flipped else text
         else:
-            values = json.loads(text)
+            values = json.loads(cast(str, text))
             facts = {n: v for n, v in zip(FACTS, values, strict=True) if v is not None}
         if key in self._flipped:
             facts["status"] = "up-to-date"
@@ -417,10 +439,16 @@ class Entries(MutableMapping[str, Entry]):
         """Yield the entries held whole, and the facts of one held by its facts.
 
         Enough to tell the storage formats of all: an entry with a ``format``
-        is held whole (see :func:`_valid_facts`), those held by their facts
+        is held whole, or is a sample held by its facts (one of which is
+        yielded: see :func:`_valid_facts`); the others held by their facts
         have none (``npy``).
         """
         yield from self._held.values()
+        sample = self._sample
+        if sample is not None and sample in self._facts and sample not in self._held:
+            facts = self.facts(sample)
+            if facts is not None:
+                yield facts
         for key in self._facts:
             if key not in self._held:
                 facts = self.facts(key)
@@ -728,6 +756,17 @@ class Manifest:
     _drop_rows: list[str] | None = field(default=None, repr=False, compare=False)
     #: Reads the entries held by their facts (None: all are held whole).
     _reader: _StoreReader | None = field(default=None, repr=False, compare=False)
+    #: Whether entries that cannot be trusted (read from ``manifest.jsonl``, a
+    #: journal, or a store another program wrote) are checked against the
+    #: header of their array (:func:`~melcli.outdir.array_differs`), and
+    #: dropped (their inputs rebuilt) when it disagrees: a run's, which
+    #: repairs them. Readers refuse such an array when they read it.
+    check_arrays: bool = field(default=False, repr=False, compare=False)
+    #: Whether OUT is only read (a command that reads it, a dry run): the store
+    #: is opened read-only, and nothing beside it is changed or deleted
+    #: (:class:`~melcli.manifest_db.Store`); one that cannot be read so is
+    #: not, ``manifest.jsonl`` is read instead.
+    read_only: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.entries, Entries):
@@ -788,7 +827,7 @@ class Manifest:
             return False
         view = manifest_db.file_id(self.path)
         try:
-            store = manifest_db.Store(store_path)
+            store = manifest_db.Store(store_path, read_only=self.read_only)
         except manifest_db.StoreError as exc:
             self.problems.append(_not_read(store_path, exc))
             return False
@@ -796,13 +835,16 @@ class Manifest:
             if view is not None and view != store.state("view"):
                 store.close()
                 return False  # written since by another: merge, an older melcli
-            facts, whole, dropped = _read_facts(store)
+            facts, samples, dropped = _read_facts(store)
             # Written by another program since melcli's last commit: an entry
             # changed in place is not seen in its packed facts; each is checked.
             intact = not dropped and store.intact()
-            disagree = 0
+            disagree, differ = 0, cast(list[Entry], [])
             if not intact:
-                dropped, disagree, self._drop_rows = _check_entries(store, facts, whole)
+                check = self._array_differs if self.check_arrays else None
+                dropped, disagree, differ, self._drop_rows = _check_entries(
+                    store, facts, samples, check
+                )
         except manifest_db.StoreError as exc:
             store.close()
             self.problems.append(_not_read(store_path, exc))
@@ -811,13 +853,20 @@ class Manifest:
             self.problems.append(_dropped(store_path, dropped))
         if disagree:
             self.problems.append(_disagreed(store_path, disagree))
+        if differ:
+            self.problems.append(_arrays_differ(store_path, len(differ)))
         # Kept open: the entries are read from it when used (the run holds
         # OUT's lock; a closed connection would check the schema again).
         reader = self._reader = _StoreReader(store, self.problems)
-        self.entries.load(whole)
         self.entries.load_facts(
-            facts, read_one=reader.one, read_all=reader.all, read_sources=reader.sources
+            facts,
+            read_one=reader.one,
+            read_all=reader.all,
+            read_sources=reader.sources,
+            sample=next(iter(samples), None),
         )
+        for entry in differ:  # a change: written at the commit
+            self.entries[entry["key"]] = self._array_changed(entry)
         self._rewrite = store.version != manifest_db.VERSION  # an older store
         # One not as melcli left it: its bad rows deleted, the view written
         # whole, and the commit recorded (even with nothing else to write).
@@ -833,7 +882,49 @@ class Manifest:
         entries, problem = read_valid(path)
         if problem:
             self.problems.append(problem)
+        if self.check_arrays:
+            differ = 0
+            for i, entry in enumerate(entries):
+                if self._array_differs(entry):
+                    entries[i] = self._array_changed(entry)
+                    differ += 1
+            if differ:
+                self.problems.append(_arrays_differ(path, differ))
         return {entry["key"]: entry for entry in entries}
+
+    def _array_differs(self, entry: Entry) -> bool:
+        """Return whether the one array of the valid ``entry`` is not as recorded."""
+        npy = entry.get("npy")
+        if (
+            not npy
+            or entry.get("status") not in ("written", "up-to-date")
+            or "format" in entry
+            or [n for n in entry.get("stamps", {}) if n != entry.get("png")] != [npy]
+        ):
+            return False  # none, or several (segments), or a sample in a shard
+        recorded = recorded_array(entry)
+        path = self.outdir.path(npy)
+        if recorded is None or path is None:
+            return False
+        return array_differs(os.fspath(path), recorded)
+
+    def _array_changed(self, entry: Entry) -> Entry:
+        """Return ``entry``, whose array is not the one it records, as changed.
+
+        Its stamp of the array becomes one the array does not have: the
+        input is rebuilt ("output missing or changed"), and the rest of the
+        entry stands (its outputs its own to prune, its settings its own).
+        """
+        npy = entry["npy"]
+        path = self.outdir.path(npy)
+        try:
+            st = os.lstat(path) if path is not None else None
+        except OSError:
+            st = None
+        if st is None:  # gone since: that is seen by its stamp
+            return entry
+        stamp = [st.st_size, st.st_mtime_ns ^ 1]
+        return {**entry, "stamps": {**entry["stamps"], npy: stamp}}
 
     def begin(self) -> None:
         """Open the journal; until :meth:`commit`, it marks a run in progress.
@@ -939,6 +1030,8 @@ class Manifest:
             When the manifest cannot be written (a full disk); the journal,
             and the previous manifest, are then left in place.
         """
+        if self.read_only:
+            raise MelcliError(f"{self.out}: read only, not written")
         make_folders(self.out)
         try:
             if self.store_path is None:
@@ -1516,7 +1609,7 @@ def _plain_match(column: str, text: str) -> re.Match[str] | None:
 
 def _read_facts(
     store: manifest_db.Store,
-) -> tuple[dict[str, str | bytes], dict[str, Entry], int]:
+) -> tuple[dict[str, str | bytes | Entry], dict[str, Entry], int]:
     """Read the facts of every stored entry (see :func:`_valid_facts`).
 
     The usual ones packed, as the store's ``facts`` table holds them (one
@@ -1526,12 +1619,12 @@ def _read_facts(
     if store.version == 1:
         return _valid_facts(store.facts(FACTS))
     packed, others = store.packed()
-    facts = cast(dict[str, str | bytes], packed)
+    facts = cast(dict[str, str | bytes | Entry], packed)
     if not others:
         return facts, {}, 0
-    more, whole, dropped = _valid_facts(store.facts(FACTS, others=True))
+    more, samples, dropped = _valid_facts(store.facts(FACTS, others=True))
     facts.update(more)
-    return facts, whole, dropped
+    return facts, samples, dropped
 
 
 def _pack_match(plain: re.Match[str]) -> bytes:
@@ -1544,16 +1637,17 @@ def _valid_facts(
     rows: Iterable[tuple[str, str | None, str | None]],
     *,
     pack: Callable[[re.Match[str]], str | bytes] = _pack_match,
-) -> tuple[dict[str, str | bytes], dict[str, Entry], int]:
+) -> tuple[dict[str, str | bytes | Entry], dict[str, Entry], int]:
     """Check the facts of stored entries (:meth:`manifest_db.Store.facts`).
 
     Return the facts kept by key (the usual ones as ``pack`` holds them),
-    the entries read whole (samples in shards), and how many were dropped:
-    not JSON objects, or failing :func:`entry_problem` on their facts, or
-    stored under another key.
+    those of the samples in shards (read whole and checked, a chunk at a
+    time, and held as :data:`SAMPLE_FACTS`; also among the facts), and how
+    many were dropped: not JSON objects, or failing :func:`entry_problem` on
+    their facts, or stored under another key.
     """
-    facts: dict[str, str | bytes] = {}
-    whole: list[bytes] = []
+    facts: dict[str, str | bytes | Entry] = {}
+    samples: dict[str, Entry] = {}
     dropped = 0
     it = iter(rows)
     while chunk := list(itertools.islice(it, _CHUNK)):
@@ -1566,9 +1660,13 @@ def _valid_facts(
             continue
         chunk = [row for row in chunk if row[0] not in facts]
         texts = [text for _, text, full in chunk if text is not None and full is None]
-        whole += [
+        whole = [
             full.encode("utf-8", "surrogateescape") for _, _, full in chunk if full
         ]
+        entries, bad = _valid(whole, torn_last=False)
+        dropped += bad
+        for entry in entries:
+            samples[entry["key"]] = _sample_facts(entry)
         dropped += sum(1 for _, text, _ in chunk if text is None)
         values = _facts_values(texts)
         pairs = (
@@ -1589,28 +1687,41 @@ def _valid_facts(
                 dropped += 1
                 continue
             facts[key] = text
-    entries, bad = _valid(whole, torn_last=False)
-    return facts, {entry["key"]: entry for entry in entries}, dropped + bad
+    facts.update(samples)
+    return facts, samples, dropped
+
+
+def _sample_facts(entry: Entry) -> Entry:
+    """Return the :data:`SAMPLE_FACTS` of the sample ``entry`` (those it has)."""
+    return {name: entry[name] for name in SAMPLE_FACTS if name in entry}
 
 
 def _check_entries(
-    store: manifest_db.Store, facts: dict[str, str | bytes], whole: dict[str, Entry]
-) -> tuple[int, int, list[str]]:
+    store: manifest_db.Store,
+    facts: dict[str, str | bytes | Entry],
+    whole: dict[str, Entry],
+    array_differs: Callable[[Entry], bool] | None = None,
+) -> tuple[int, int, list[Entry], list[str]]:
     """Check every stored entry whole, and against the facts a re-run decides on.
 
     For a store another program wrote since melcli last did
     (:meth:`manifest_db.Store.intact`): an entry changed in place may no
     longer be valid (a field of the wrong type, not JSON), or no longer
-    say what its packed facts say (another status, settings or stamp); a row
-    of facts may have no entry. The facts of each such entry are dropped
-    from ``facts``, so that its input is rebuilt. Returns how many stored
+    say what its packed facts say (another status, settings or stamp), or
+    (with ``array_differs``) what its array's header says (another shape or
+    dtype); a row of facts may have no entry. The facts of each such entry
+    are dropped from ``facts``, so that its input is rebuilt (those that
+    disagree with their array are kept, and returned: the caller marks them
+    changed, their outputs still theirs to prune). Returns how many stored
     entries are not kept (invalid, under another key, without facts or
     without an entry), how many valid entries disagreed with their packed
-    facts, and the stored keys of the rows to delete (those of both).
+    facts, the entries that disagree with their array, and the stored keys
+    of the rows to delete.
     """
     kept: set[str] = set()  # keys whose facts a valid entry confirms
     columns = {manifest_db.db_key(key) for key in itertools.chain(facts, whole)}
     disagree = odd = 0
+    differ: list[Entry] = []
     it = store.rows()
     while chunk := list(itertools.islice(it, _CHUNK)):
         values = _parse_all([text for _, text in chunk])
@@ -1633,12 +1744,14 @@ def _check_entries(
                 continue
             if packed is not None or key in whole:
                 kept.add(key)
+                if array_differs is not None and array_differs(entry):
+                    differ.append(entry)
     for key in [k for k in facts if k not in kept]:
         del facts[key]
     for key in [k for k in whole if k not in kept]:
         del whole[key]
     bad = columns - {manifest_db.db_key(key) for key in kept}
-    return len(bad) - disagree + odd, disagree, sorted(bad)
+    return len(bad) - disagree + odd, disagree, differ, sorted(bad)
 
 
 def _parse_one(text: bytes) -> object:
@@ -1743,6 +1856,14 @@ def _disagreed(path: Path, count: int) -> str:
     return (
         f"{path}: {count} {said} with the facts stored beside them; their "
         "inputs are rebuilt"
+    )
+
+
+def _arrays_differ(path: Path, count: int) -> str:
+    said = "entry records" if count == 1 else "entries record"
+    return (
+        f"{path}: {count} {said} another array than the one in OUT (another "
+        "shape or dtype, or not a whole .npy file); their inputs are rebuilt"
     )
 
 

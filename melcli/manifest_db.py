@@ -91,6 +91,8 @@ _TEMP_SUFFIX = ".melcli-tmp"
 #: quote the file's bytes (``malformed database schema (state) - near
 #: "CR\xe6ATE"``), which Python then fails to decode: UnicodeDecodeError.
 SQLITE_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+#: SQLite's code for a store opened read-only that holds a hot journal.
+_READONLY_ROLLBACK = getattr(sqlite3, "SQLITE_READONLY_ROLLBACK", 776)
 
 
 class StoreError(Exception):
@@ -99,8 +101,11 @@ class StoreError(Exception):
     @classmethod
     def of(cls, exc: sqlite3.Error | UnicodeDecodeError) -> StoreError:
         """Return the error for SQLite's ``exc``, worded as the OS would."""
-        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code == sqlite3.SQLITE_FULL:
             return cls(os.strerror(errno.ENOSPC).lower())
+        if code == _READONLY_ROLLBACK:  # opened read-only: not rolled back here
+            return cls("a journal a run left, which the next run rolls back")
         if isinstance(exc, UnicodeDecodeError):  # SQLite's message, undecoded
             return cls(bytes(exc.object).decode("utf-8", "replace"))
         return cls(str(exc))
@@ -135,7 +140,12 @@ class Store:
     """One open store (a context manager closing it).
 
     With ``synced=False`` SQLite never syncs it to disk (for a store made
-    under a temporary name: :func:`rebuild`).
+    under a temporary name: :func:`rebuild`). With ``read_only`` (the
+    commands that only read OUT, the dry run, the data loader), nothing is
+    written, created or deleted: a store SQLite would have to write to read
+    (a journal a killed run left to roll back, a header asking for WAL) is
+    not read (:class:`StoreError`); one with a ``-wal`` or ``-shm`` (never
+    melcli's) is read as a run reads it, without them (:func:`_read_only_mode`).
 
     Raises
     ------
@@ -144,15 +154,25 @@ class Store:
     """
 
     def __init__(
-        self, path: Path, *, create: bool = False, synced: bool = True
+        self,
+        path: Path,
+        *,
+        create: bool = False,
+        synced: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.path = path
         self.synced = synced
+        self.read_only = read_only
         _check_file(path, missing_ok=create)
-        _drop_odd_journal(path)
+        if read_only:
+            mode = _read_only_mode(path)
+        else:
+            _drop_odd_journal(path)
+            mode = "rwc" if create else "rw"
         try:
             self.db = sqlite3.connect(
-                f"file:{_quote(path)}?mode={'rwc' if create else 'rw'}",
+                f"file:{_quote(path)}?mode={mode}",
                 uri=True,
                 isolation_level=None,
                 check_same_thread=False,
@@ -187,6 +207,9 @@ class Store:
         db.execute("PRAGMA trusted_schema = OFF")
         db.execute("PRAGMA cell_size_check = ON")
         db.execute("PRAGMA mmap_size = 0")
+        if self.read_only:  # (a header asking for WAL was refused)
+            db.execute("PRAGMA query_only = ON")
+            return
         # A crafted header may ask for WAL: this store keeps one file.
         db.execute("PRAGMA journal_mode = DELETE")
         db.execute(f"PRAGMA synchronous = {'FULL' if self.synced else 'OFF'}")
@@ -656,7 +679,7 @@ class Stage:
             for key, line, facts in cursor:
                 name = bytes(key).decode("utf-8", "surrogatepass")
                 yield name, bytes(line), bytes(facts)
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
     def drop(self, key: str) -> None:
@@ -792,6 +815,52 @@ def _drop_odd_journal(path: Path) -> None:
             os.unlink(companion)
         except OSError as exc:
             raise StoreError(f"{companion} is not a file: {os_reason(exc)}") from None
+
+
+def _read_only_mode(path: Path) -> str:
+    """Return how SQLite opens the store ``path`` to read it without writing.
+
+    ``ro``, or ``ro&immutable=1`` when a ``-wal`` or ``-shm`` is beside it.
+    SQLite opens a ``-wal`` as a write-ahead log, whatever the header says,
+    and writes the log's index into the ``-shm`` (created, or a hard link
+    there to a file anywhere); melcli never writes either, and a run deletes
+    them and reads the store: an immutable store is read so (the file
+    alone, not locked: no run writes it meanwhile, or it would have deleted
+    them). Raises :class:`StoreError` for a store that cannot be read so: a
+    ``-journal`` that is not a regular file of one name (a FIFO would be
+    waited on), one beside a ``-wal`` (SQLite would roll back neither), and
+    a header asking for WAL. A journal a killed run left, SQLite refuses to
+    roll back (:meth:`StoreError.of`).
+    """
+    wal = any(
+        os.path.lexists(path.with_name(path.name + suffix))
+        for suffix in ("-wal", "-shm")
+    )
+    journal = _journal_of(path)
+    try:
+        st = os.lstat(journal)
+    except OSError:
+        pass
+    else:
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            raise StoreError(f"{journal.name} beside it is not a file of its own")
+        if wal:
+            raise StoreError(f"{journal.name} and a -wal or -shm beside it")
+        return "ro"
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise StoreError(os_reason(exc)) from None
+    try:
+        header = os.pread(fd, 2, 18)  # the file format's write and read versions
+    except OSError as exc:
+        raise StoreError(os_reason(exc)) from None
+    finally:
+        os.close(fd)
+    if len(header) == 2 and 2 in header:
+        raise StoreError("its header asks for a write-ahead log, never melcli's")
+    return "ro&immutable=1" if wal else "ro"
 
 
 def _quote(path: Path) -> str:

@@ -214,6 +214,16 @@ def file_kind(mode: int) -> str:
     return "a special file"
 
 
+def require_folder(out: Path) -> None:
+    """Raise UsageError, as a run does, if ``out`` is there and is no folder.
+
+    For what only says what a run would do (``--dry-run``): a file, a FIFO,
+    a link to no folder in OUT's place fails the run before anything.
+    """
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise UsageError(f"cannot write to {display_path(out)}: {_not_a_folder(out)}")
+
+
 def _not_a_folder(path: Path) -> str:
     """Say what ``path``, which exists and is no folder, is instead."""
     try:
@@ -434,6 +444,66 @@ def check_recorded(array: np.ndarray, recorded: Recorded) -> None:
         "manifest entry records: changed since melcli wrote it (delete it and run "
         "'melcli mel' again)"
     )
+
+
+def array_differs(path: str, recorded: Recorded) -> bool:
+    """Return whether the array file ``path`` is not the one its entry records.
+
+    True when ``path`` is a regular file whose ``.npy`` header announces
+    another shape or dtype than ``recorded``, or that is no whole ``.npy``
+    file (its size is not the header's): what every reader refuses
+    (:func:`check_recorded`, :func:`load_npy`). False when it agrees, and
+    when there is no regular file there (a run's stamps tell that).
+
+    For a run that cannot trust its entries (a store another program wrote,
+    a ``manifest.jsonl`` or journal read as the truth): a crafted ``shape``
+    or ``params`` is otherwise trusted by every run, and refused by every
+    reader, for good. The header melcli writes is compared as text, one
+    read; any other is parsed.
+    """
+    import numpy as np
+
+    shape, dtype = recorded
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        head = os.read(fd, 256)
+        if dtype is not None and head[:8] == b"\x93NUMPY\x01\x00" and len(head) > 10:
+            start = 10 + int.from_bytes(head[8:10], "little")
+            descr = np.dtype(dtype).str
+            text = (
+                f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape!r}, }}"
+            )
+            header = head[10:start]
+            if (
+                len(head) >= start
+                and header.endswith(b"\n")
+                and header[:-1].rstrip(b" ") == text.encode()
+            ):
+                nbytes = np.dtype(dtype).itemsize
+                for n in shape:
+                    nbytes *= n
+                return start + nbytes != st.st_size
+        # Not as melcli writes it: parsed (a header of another numpy, version 2).
+        with os.fdopen(os.dup(fd), "rb") as f:
+            f.seek(0)
+            try:
+                found, _, found_dtype, nbytes = npy_header(f)
+            except ValueError:
+                return True
+            data = f.tell()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    if data + nbytes != st.st_size or found != shape:
+        return True
+    return dtype is not None and found_dtype != np.dtype(dtype)
 
 
 def open_append(path: Path) -> int:

@@ -42,7 +42,7 @@ from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, pla
 from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
 from .manifest import Manifest, relative_key
-from .outdir import OutputLock, remove_leftovers
+from .outdir import OutputLock, remove_leftovers, require_folder
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import (
@@ -437,9 +437,11 @@ def locked(out: Path) -> Iterator[None]:
         yield
 
 
-def _load_manifest(out: Path, shard: sharding.Shard | None) -> Manifest:
-    if shard is None:
-        return Manifest.load(out)
+def _load_manifest(
+    out: Path, shard: sharding.Shard | None, *, read_only: bool = False
+) -> Manifest:
+    if shard is None:  # a run repairs an entry its array disagrees with
+        return Manifest.load(out, check_arrays=True, read_only=read_only)
     return sharding.ShardManifest.load_part(out, shard)
 
 
@@ -588,8 +590,13 @@ def dry_run(
 
     Without OUT, against an empty manifest: everything is new.
     """
+    require_folder(out)  # as the run fails, before anything
     kept = out.is_dir()
-    manifest = _load_manifest(out, options.shard) if kept else Manifest(out=out)
+    manifest = (
+        _load_manifest(out, options.shard, read_only=True)
+        if kept
+        else Manifest(out=out)
+    )
     build = decide(
         the_plan,
         manifest,

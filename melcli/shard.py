@@ -155,7 +155,7 @@ class ShardManifest(Manifest):
             webdataset``): those tars hold every shard's samples, and a shard
             would delete the ones its own part does not point at.
         """
-        manifest = cls.load(out, shard=shard)
+        manifest = cls.load(out, shard=shard, check_arrays=True)
         for entry in manifest.read(out / MANIFEST_NAME).values():
             if is_sample(entry):
                 raise UsageError(

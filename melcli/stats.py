@@ -341,7 +341,7 @@ class _Provenance:
             seen.append(folder)
             if os.path.lexists(os.path.join(folder, MANIFEST_NAME)):
                 try:
-                    found = (folder, Manifest.load(Path(folder)))
+                    found = (folder, Manifest.load(Path(folder), read_only=True))
                 except (OSError, MelcliError):
                     found = None
                 break
@@ -434,7 +434,7 @@ def select_arrays(
         if sources is None:
             chosen.arrays.extend(sorted(_walk_npy(out)))
         return chosen
-    manifest = Manifest.load(out)
+    manifest = Manifest.load(out, read_only=True)
     wanted = None
     if sources is not None:
         wanted = {os.path.abspath(os.fsdecode(s)) for s in sources}

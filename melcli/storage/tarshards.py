@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -427,7 +428,7 @@ def _bytes_of(data: Data, size: int) -> bytes:
     if isinstance(data, bytes):
         return data
     path, offset = (data.path, data.offset) if isinstance(data, Slice) else (data, 0)
-    with open(path, "rb") as src:
+    with _open_source(data, path) as src:
         src.seek(offset)
         block = src.read(size)
     if len(block) < size:
@@ -441,9 +442,27 @@ def _copy(data: Data, f: RawIOBase, size: int) -> None:
         _write_all(f, data)
         return
     path, offset = (data.path, data.offset) if isinstance(data, Slice) else (data, 0)
-    with open(path, "rb") as src:
+    with _open_source(data, path) as src:
         src.seek(offset)
         _copy_exact(src, f, size)
+
+
+def _open_source(data: Data, path: str | os.PathLike[str]) -> BinaryIO:
+    """Open the file a member is copied from.
+
+    A member of a shard (a :class:`Slice`: compaction copies the live samples
+    of OUT's shards) only from a regular file, not followed if a link, not
+    waited on if a FIFO: checked before, the shard may have been swapped
+    since for a link to a file outside OUT, whose bytes would be copied in.
+    """
+    if not isinstance(data, Slice):
+        return open(path, "rb")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    src = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        src.close()
+        raise OSError(f"{path}: not a regular file")
+    return src
 
 
 def _copy_exact(src: BinaryIO, dst: RawIOBase, size: int) -> None:

@@ -145,7 +145,10 @@ class SampleStore:
         self.params = params
         self.record = record
         used = [shard_index(n) for n in list_shards(self.out)]
-        used += [shard_index(str(e.get("shard"))) for e in manifest.entries.values()]
+        entries = manifest.entries  # by their facts: samples are not read whole
+        used += [
+            shard_index(str((entries.facts(k) or {}).get("shard"))) for k in entries
+        ]
         first = max((i for i in used if i is not None), default=-1) + 1
         self.writer = ShardWriter(self.out, max_bytes=shard_size, first_index=first)
         self._segment_files = segment.files_layout(params)
@@ -537,7 +540,9 @@ def sample_intact(manifest: Manifest, mkey: str) -> bool:
     re-run's time). A change inside an array's bytes is not seen (that
     would mean reading every shard on every run).
     """
-    entry = manifest.entries[mkey]
+    entry = manifest.entries.facts(mkey)  # not read whole: held by its facts
+    if entry is None:
+        return False
     path = os.path.join(manifest.out, entry["shard"])  # a string: no Path per sample
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -563,13 +568,13 @@ def sample_intact(manifest: Manifest, mkey: str) -> bool:
 
 def samples_by_shard(manifest: Manifest) -> dict[str, list[str]]:
     """Return the manifest keys of the samples each shard holds (live ones)."""
-    shards: dict[str, list[str]] = {}
-    for mkey, entry in manifest.entries.items():
-        if is_sample(entry):
-            shards.setdefault(entry["shard"], []).append(mkey)
-    for keys in shards.values():
-        keys.sort(key=lambda k: manifest.entries[k]["span"][0])
-    return shards
+    entries = manifest.entries  # by their facts: samples are not read whole
+    placed: dict[str, list[tuple[int, str]]] = {}
+    for mkey in entries:
+        entry = entries.facts(mkey)
+        if entry is not None and is_sample(entry):
+            placed.setdefault(entry["shard"], []).append((entry["span"][0], mkey))
+    return {name: [k for _, k in sorted(keys)] for name, keys in placed.items()}
 
 
 def dead_bytes(out: Path, name: str, mkeys: list[str], manifest: Manifest) -> int:
@@ -582,10 +587,8 @@ def dead_bytes(out: Path, name: str, mkeys: list[str], manifest: Manifest) -> in
     if stamp is None:
         return 0
     size = stamp[0]
-    live = sum(
-        int(manifest.entries[k]["span"][1]) - int(manifest.entries[k]["span"][0])
-        for k in mkeys
-    )
+    spans = [(manifest.entries.facts(k) or {}).get("span") or [0, 0] for k in mkeys]
+    live = sum(int(end) - int(start) for start, end in spans)
     return max(0, size - END_OF_ARCHIVE - live)
 
 
