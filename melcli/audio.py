@@ -615,7 +615,7 @@ def _open_decoder(
                         claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
                         info = dataclasses.replace(info, frames=claim.limit)
-                yield f, info, claim
+                yield f, info, _outer_claim(path, f, claim)
                 return
         what = CHAINED_OGG if chained else UNKNOWN_LENGTH_FLAC
     from . import ffmpeg
@@ -639,6 +639,33 @@ def _open_decoder(
                 stopped=stream.stopped,
             )
         yield f, info, claim
+
+
+#: libsndfile's log of an outer size (RIFF, RIFX, FORM; W64's riff, RF64's
+#: ds64) that is not the file's length: ``(claimed, what it should be)``.
+_OUTER_SIZE = re.compile(
+    r"^\s*(?:RIFF|RIFX|riff|FORM|Riff size)\s*:\s*(\d+)\s*\(should be (\d+)\)",
+    re.MULTILINE,
+)
+#: Formats whose outer header gives the file's length (libsndfile's names).
+_OUTER_SIZED = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64", "SVX"})
+
+
+def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) -> Claim:
+    """Add to ``claim`` a cut after the audio data, told by the outer size.
+
+    A WAV or AIFF cut inside a chunk after its audio data (``LIST``, ``id3 ``)
+    or on a chunk's end decodes whole in libsndfile: its outer header still
+    gives the length it had (see :func:`containers.outer_cut`). The file is
+    read only when libsndfile's log says that length is not the file's.
+    """
+    if claim.cut or claim.sized or f.format not in _OUTER_SIZED:
+        return claim
+    match = _OUTER_SIZE.search(str(f.extra_info))
+    if match is None or int(match.group(1)) <= int(match.group(2)):
+        return claim
+    cut = containers.outer_cut(path)
+    return dataclasses.replace(claim, cut=cut) if cut else claim
 
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.

@@ -9,7 +9,8 @@ libsndfile's frame count is not always a claim to check decoding against:
   file's tail (a page is at most 65 307 bytes).
 - **W64, RF64**: libsndfile reports the frames present, and the header's
   data size only in a log whose wording varies between versions. The data
-  chunk's size is read here (RF64: from the ``ds64`` chunk).
+  chunk's size is read here (RF64: from the ``ds64`` chunk). libsndfile
+  decodes the chunks after a W64's data as audio too: they are not read.
 - **CAF**: the same, and for ALAC the frames of whole packets only: the
   packet table (``pakt``) gives the frames of all of them.
 - **MP3** (MPEG-1, 2 and 2.5, layers I to III): without a Xing/Info header the
@@ -319,7 +320,13 @@ def _w64(f: BinaryIO, frames: int) -> Claim:
             break
         (chunk_size,) = struct.unpack_from("<Q", chunk, 16)
         if chunk[:4] == b"data":
-            return _data_claim(frames, offset + 24, chunk_size - 24, size)
+            claimed, held = chunk_size - 24, size - (offset + 24)
+            if 0 < claimed < held and frames > 0:
+                # libsndfile decodes the chunks after the data (a LIST, Sound
+                # Forge's markers) as audio too: the frames of the data only.
+                # (Rounded up: libsndfile's count drops a partial frame.)
+                return Claim(limit=-(-frames * claimed // held))
+            return _data_claim(frames, offset + 24, claimed, size)
         if chunk_size < 24:
             break
         offset += (chunk_size + 7) & ~7
@@ -896,8 +903,8 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
             if head[:4] == b"caff":
                 f.seek(0)
                 return _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4)
-            if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-                chunks = _iff_chunks(f, "<", b"data")
+            if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+                chunks = _iff_chunks(f, "<" if head[0] == ord("R") else ">", b"data")
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
             if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
                 chunks = _iff_chunks(f, ">", b"SSND")
@@ -1024,6 +1031,8 @@ def _chunks_cut(
     for offset, chunk, chunk_size in chunks:
         if chunk_size < 0:  # CAF's -1: the data runs to the end of the file
             return ""
+        if header != 24 and not _is_fourcc(chunk[:4]):
+            return ""  # not a chunk: the walk lost its way (an odd size unpadded)
         end = offset + header + chunk_size
         if chunk[:4] == b"data":
             held = size - (offset + header + skip)
@@ -1035,9 +1044,119 @@ def _chunks_cut(
     if end < size:  # less than a chunk header left
         return "the file ends inside a chunk header, before its audio data"
     # Every chunk whole and none of audio: a file without audio data (an empty
-    # AIFF is allowed no SSND chunk), or one cut on a chunk's end, which looks
-    # the same: libsndfile's reason stands (docs/bad-input.md).
-    return ""
+    # AIFF is allowed no SSND chunk), or one cut on a chunk's end: the length
+    # its outer header gives tells them apart (a placeholder does not, and
+    # then libsndfile's reason stands: docs/bad-input.md).
+    f.seek(0)
+    return _outer_cut(f)
+
+
+def _is_fourcc(name: bytes) -> bool:
+    """Whether ``name`` can be a RIFF, AIFF or CAF chunk's ID: 4 printable bytes.
+
+    (W64 chunks are named by GUIDs, some of which are not.)
+    """
+    return len(name) == 4 and all(32 <= c < 127 for c in name)
+
+
+#: Outer sizes from this many bytes up (32-bit fields) are placeholders that a
+#: program writing to a pipe puts there: 0xFFFFFFFF (ffmpeg), 0x7F000050 (sox's
+#: AIFF), 0x7FFFF000 (sox's WAV)...; so is 0. A cut file that claimed 2 GB or
+#: more is not told by its outer size.
+_UNKNOWN_OUTER = 0x7F000000
+#: Bytes an outer size may claim beyond the end of a whole file: the pad byte
+#: of an odd-sized last chunk is often left out, and some writers count the
+#: outer header's own 8 bytes. A chunk's header alone is 8.
+_OUTER_SLACK = 8
+
+
+def outer_cut(path: str | os.PathLike[str]) -> str:
+    """Say how a WAV, AIFF, RF64, W64 or IFF file was cut, by its outer size.
+
+    The ``RIFF``/``FORM`` header (RF64: its ``ds64`` chunk; W64: its ``riff``
+    GUID's size) gives the length of the whole file. A file shorter than
+    that, whose audio data chunk is whole, was cut after it: inside a
+    trailing chunk (``LIST``, ``id3 ``, ``cue ``...), or on a chunk's end.
+    libsndfile decodes such a file as whole. "" when not known to be cut (a
+    data chunk cut short is said by its own size, elsewhere).
+    """
+    try:
+        with open(path, "rb") as f:
+            return _outer_cut(f)
+    except (OSError, ValueError, IndexError, struct.error):
+        return ""
+
+
+def _outer_cut(f: BinaryIO) -> str:
+    """:func:`outer_cut` on an open file, read from its start."""
+    head = f.read(40)
+    size = os.fstat(f.fileno()).st_size
+    walk = _outer_walk(f, head)
+    if walk is None:
+        return ""
+    declared, outer, chunks, end, header, align = walk
+    short = declared - size
+    if short <= 0:
+        return ""
+    seen_data, last = False, f"{outer} header"
+    for offset, chunk, chunk_size in chunks:
+        if header == 8 and not _is_fourcc(chunk[:4]):
+            return ""  # not a chunk: the walk lost its way (an odd size unpadded)
+        is_data = chunk[:4] == b"data"
+        name = "audio data" if is_data else repr(chunk[:4].decode("latin-1"))
+        end = offset + header + chunk_size
+        if end > size:
+            if is_data:
+                return ""  # the audio itself cut: said by the data size
+            where = "after" if seen_data else "before"
+            return f"the file ends inside its {name} chunk, {where} its audio data"
+        seen_data = seen_data or is_data
+        last = f"{name} chunk"
+    where = "after" if seen_data else "before"
+    if size > -(-end // align) * align:  # bytes left, fewer than a chunk header
+        return f"the file ends inside a chunk header, {where} its audio data"
+    if short <= _OUTER_SLACK:
+        return ""
+    said = f"{short} bytes short of the length its {outer} header gives"
+    if seen_data:
+        return f"the file ends after its {last}, {said}"
+    return f"the file ends after its {last}, before its audio data ({said})"
+
+
+def _outer_walk(
+    f: BinaryIO, head: bytes
+) -> tuple[int, str, Iterator[tuple[int, bytes, int]], int, int, int] | None:
+    """Return what :func:`_outer_cut` walks, None for another file.
+
+    A chunked file's declared length, its outer header's name, its chunks
+    (as :func:`_iff_chunks` yields them, the data chunk as ``b"data"``),
+    where the first starts, a chunk header's size, and what chunks are padded
+    to. None too for a placeholder length.
+    """
+    kind, form = head[:4], head[8:12]
+    if kind in (b"RIFF", b"RIFX") and form == b"WAVE":
+        order = "<" if kind == b"RIFF" else ">"
+        (stored,) = struct.unpack_from(order + "I", head, 4)
+        if not 0 < stored < _UNKNOWN_OUTER:
+            return None
+        return 8 + stored, kind.decode(), _iff_chunks(f, order, b"data"), 12, 8, 2
+    if kind == b"FORM" and form in (b"AIFF", b"AIFC", b"8SVX", b"16SV"):
+        (stored,) = struct.unpack_from(">I", head, 4)
+        if not 0 < stored < _UNKNOWN_OUTER:
+            return None
+        data = b"SSND" if form in (b"AIFF", b"AIFC") else b"BODY"
+        return 8 + stored, "FORM", _iff_chunks(f, ">", data), 12, 8, 2
+    if kind in (b"RF64", b"BW64") and form == b"WAVE" and head[12:16] == b"ds64":
+        (stored,) = struct.unpack_from("<Q", head, 20)
+        if not 0 < stored < _UNKNOWN_SIZE:
+            return None
+        return 8 + stored, "ds64", _rf64_chunks(f), 12, 8, 2
+    if kind == b"riff" and len(head) >= 40:
+        (stored,) = struct.unpack_from("<Q", head, 16)  # counts the whole file
+        if not 0 < stored < _UNKNOWN_SIZE or stored == 0xFFFFFFFF:
+            return None
+        return stored, "riff", _w64_chunks(f), 40, 24, 8
+    return None
 
 
 def _mp3_cut_before_audio(f: BinaryIO) -> str:
