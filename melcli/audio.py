@@ -100,10 +100,15 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             blocks = _gsm_blocks(f, str(f.extra_info))
             if blocks is not None and blocks[0] < info.frames:
                 info = dataclasses.replace(info, frames=blocks[0])
-        if _length_unknown(info):  # counted as decoded (ffprobe does not know)
+        # Counted as decoded: ffprobe does not know the length of a FLAC that
+        # does not give it, and gives a chained Ogg's first link's.
+        what = UNKNOWN_LENGTH_FLAC if _length_unknown(info) else None
+        if info.format == "OGG" and containers.ogg_chained(path):
+            what = CHAINED_OGG
+        if what is not None:
             from . import ffmpeg
 
-            with ffmpeg.decode(path, what=UNKNOWN_LENGTH_FLAC) as (raw, _):
+            with ffmpeg.decode(path, what=what) as (raw, _):
                 info = dataclasses.replace(info, frames=int(raw.frames))
     except sf.SoundFileError as exc:
         from . import ffmpeg

@@ -157,12 +157,14 @@ def _ogg(f: BinaryIO, frames: int, samplerate: int = 0) -> Claim:
 
 
 def ogg_chained(path: str | os.PathLike[str]) -> bool:
-    """Whether the Ogg file ``path`` ends in another stream than it starts with.
+    """Whether the Ogg file ``path`` holds another stream after its first.
 
     A chained Ogg file (streams one after another: an internet radio's
     recording, a song per link, or files joined with ``cat``) has a last page
-    whose serial number is not its first page's. libsndfile decodes only the
-    first link, and calls that the whole file.
+    whose serial number is not its first page's, or (a file joined to a copy
+    of itself, a writer that reuses its serial number) a page that begins a
+    stream after the first one's audio has started. libsndfile decodes only
+    the first link, and calls that the whole file.
     """
     try:
         with open(path, "rb") as f:
@@ -170,15 +172,47 @@ def ogg_chained(path: str | os.PathLike[str]) -> bool:
             size = f.seek(0, os.SEEK_END)
             f.seek(max(0, size - _OGG_MAX_PAGE))
             tail = f.read()
-    except OSError:
+            if head[:4] != b"OggS" or len(head) < 27:
+                return False
+            at = len(tail)
+            while (at := tail.rfind(b"OggS", 0, at)) >= 0:
+                header = tail[at : at + 27]
+                if len(header) == 27 and header[4] == 0 and header[5] <= 7:
+                    if header[14:18] != head[14:18]:
+                        return True
+                    break
+            return _ogg_begins_again(f, size)
+    except (OSError, ValueError, IndexError):
         return False
-    if head[:4] != b"OggS" or len(head) < 27:
+
+
+#: The first bytes of the identification header that begins each stream
+#: melcli decodes from Ogg: Vorbis, Opus, FLAC, Speex.
+_OGG_IDS = (b"\x01vorbis", b"OpusHead", b"\x7fFLAC", b"Speex   ")
+
+
+def _ogg_begins_again(f: BinaryIO, size: int) -> bool:
+    """Whether a page after the first stream's headers begins a stream again.
+
+    A page that begins a stream has only its "beginning of stream" flag set,
+    and carries an identification header. The pages that begin the streams
+    of the first link (several when multiplexed) come first, one after
+    another; one found after them is a new link, whatever its serial number.
+    """
+    if size < 27:
         return False
-    at = len(tail)
-    while (at := tail.rfind(b"OggS", 0, at)) >= 0:
-        header = tail[at : at + 27]
-        if len(header) == 27 and header[4] == 0 and header[5] <= 7:
-            return header[14:18] != head[14:18]
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        at = 0
+        for _ in range(_MAX_BLOCKS):  # past the first link's beginning pages
+            if data[at : at + 4] != b"OggS" or not data[at + 5] & 0x02:
+                break
+            n = data[at + 26] if at + 27 <= size else 0
+            at += 27 + n + sum(data[at + 27 : at + 27 + n])
+        while (at := data.find(b"OggS\x00\x02", at)) >= 0:
+            n = data[at + 26] if at + 27 <= size else 0
+            if data[at + 27 + n : at + 35 + n].startswith(_OGG_IDS):
+                return True
+            at += 4
     return False
 
 

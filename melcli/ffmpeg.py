@@ -205,6 +205,11 @@ def decode(
                     _input(path),
                     "-map",
                     "0:a:0",
+                    # Time stamps from the sample count: a chained Ogg's next
+                    # link starts its own again, which the raw muxer called
+                    # an error ("non monotonically increasing dts").
+                    "-af",
+                    "asetpts=N/SR/TB",
                     "-ac",
                     str(stream.channels),
                     "-ar",
