@@ -27,7 +27,7 @@ from typing import NoReturn, overload
 import numpy as np
 import soundfile as sf
 
-from . import containers
+from . import containers, interrupts
 from .containers import Claim
 from .errors import AudioError, os_reason
 from .outdir import file_kind
@@ -92,6 +92,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         If the file cannot be opened or is not audio; the message says why.
     """
     _check_readable(path)
+    depth = len(_SWAPS)
     try:
         with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
@@ -124,6 +125,9 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             channels=stream.channels,
             frames=stream.frames,
         )
+    except BaseException:
+        _undo_swaps(depth)  # a signal where _native_stderr could not
+        raise
     check_header(info)
     return info
 
@@ -436,6 +440,7 @@ def open_audio(
         ``params.min_duration``.
     """
     _check_readable(path)
+    depth = len(_SWAPS)
     try:
         keep = params.truncated == "keep"
         with (
@@ -472,6 +477,9 @@ def open_audio(
             notes.clear()
     except sf.SoundFileError as exc:
         raise AudioError(_describe_open_error(path, exc)) from None
+    except BaseException:
+        _undo_swaps(depth)  # a signal where _native_stderr could not
+        raise
 
 
 def _check_no_frames(
@@ -942,20 +950,25 @@ def load(
     """
     clock = time.perf_counter
     t0 = clock()
-    with open_audio(path, params) as (f, info, notes):
-        frames = frames_to_read(info, params)
-        if max_seconds is not None:
-            available = info.frames - int(params.offset * info.samplerate)
-            wanted = available if frames < 0 else min(frames, available)
-            if (
-                wanted > max_seconds * info.samplerate
-                or wanted * info.channels > MAX_IN_MEMORY_SAMPLES
-            ):
-                return None
-        if info.subtype == "PCM_16":
-            data = f.read(frames=frames, dtype="int16", always_2d=True)
-        else:
-            data = f.read(frames=frames, dtype="float32", always_2d=True)
+    depth = len(_SWAPS)
+    try:
+        with open_audio(path, params) as (f, info, notes):
+            frames = frames_to_read(info, params)
+            if max_seconds is not None:
+                available = info.frames - int(params.offset * info.samplerate)
+                wanted = available if frames < 0 else min(frames, available)
+                if (
+                    wanted > max_seconds * info.samplerate
+                    or wanted * info.channels > MAX_IN_MEMORY_SAMPLES
+                ):
+                    return None
+            if info.subtype == "PCM_16":
+                data = f.read(frames=frames, dtype="int16", always_2d=True)
+            else:
+                data = f.read(frames=frames, dtype="float32", always_2d=True)
+    except BaseException:
+        _undo_swaps(depth)  # a signal inside open_audio's __enter__
+        raise
     info = held_info(f, info)
     warn_notes(notes)
     if data.shape[0] == 0:
@@ -1169,40 +1182,76 @@ def _native_stderr() -> Iterator[list[str]]:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, OSError, ValueError):
             stream.flush()
+    depth = len(_SWAPS)
     try:
-        saved = os.dup(2)
-    except OSError:  # no fd 2 at all
+        err_copy, out_copy = _copy_slot(depth), _copy_slot(depth + 1)
+        os.dup2(2, err_copy, inheritable=False)
+    except (OSError, ImportError):  # no fd 2 at all
         yield notes
         return
+    # Each swap is listed before it is made, and unlisted once undone: a
+    # signal's exception raised at any moment (even where this generator's
+    # finally never runs: contextlib's __enter__) leaves a list from which
+    # the caller puts fds 1 and 2 back (see _undo_swaps, open_audio); the
+    # copies are kept from one swap to the next, so none can leak.
+    _SWAPS.append((2, err_copy))
+    capture = start = -1
     try:
         capture = _capture_fd()
-    except OSError:
-        os.close(saved)
-        raise
-    try:
-        saved_out: int | None = os.dup(1)
-    except OSError:  # no fd 1
-        saved_out = None
-    start = os.lseek(capture, 0, os.SEEK_END)  # nested: after the outer's notes
-    os.dup2(capture, 2)
-    if saved_out is not None:
-        os.dup2(capture, 1)
-    try:
+        start = os.lseek(capture, 0, os.SEEK_END)  # nested: after the outer's notes
+        with contextlib.suppress(OSError):  # no fd 1: nothing to swap
+            os.dup2(1, out_copy, inheritable=False)
+            _SWAPS.append((1, out_copy))
+        os.dup2(capture, 2)
+        if len(_SWAPS) > depth + 1:
+            os.dup2(capture, 1)
         yield notes
     finally:
-        if saved_out is not None:
-            _flush_c_stdio()  # what a decoder printf'd, into the capture
-            os.dup2(saved_out, 1)
-            os.close(saved_out)
-        os.dup2(saved, 2)
-        os.close(saved)
-        end = os.lseek(capture, 0, os.SEEK_END)
+        _undo_swaps(depth)
+        end = os.lseek(capture, 0, os.SEEK_END) if start >= 0 else start
         if end > start:
             text = os.pread(capture, end - start, start).decode("utf-8", "replace")
             os.ftruncate(capture, start)
             os.lseek(capture, start, os.SEEK_SET)
             notes.extend(" ".join(line.split()) for line in text.splitlines())
             notes[:] = [n for n in notes if n]
+
+
+#: The swaps of fds 1 and 2 that :func:`_native_stderr` made and has not
+#: undone yet, innermost last: ``(fd, the descriptor holding what it was)``.
+_SWAPS: list[tuple[int, int]] = []
+#: The descriptors that hold what fds 2 and 1 were while swapped, by place in
+#: :data:`_SWAPS`: opened once (above 2), then reused.
+_COPIES: list[int] = []
+
+
+def _copy_slot(index: int) -> int:
+    """Return the descriptor that holds a swapped fd at ``index`` of the swaps."""
+    while len(_COPIES) <= index:
+        import fcntl  # POSIX only: elsewhere nothing is captured (ImportError)
+
+        _COPIES.append(fcntl.fcntl(2, fcntl.F_DUPFD_CLOEXEC, 3))
+    return _COPIES[index]
+
+
+def _undo_swaps(depth: int) -> None:
+    """Put fds 1 and 2 back as they were before all but the first ``depth`` swaps.
+
+    Safe to call again at any point of a call interrupted by a signal's
+    exception: a swap is unlisted only once undone.
+    """
+    while len(_SWAPS) > depth:
+        fd, copy = _SWAPS[-1]
+        if fd == 1:
+            _flush_c_stdio()  # what a decoder printf'd, into the capture
+        with contextlib.suppress(OSError):
+            os.dup2(copy, fd)
+        _SWAPS.pop()
+
+
+# A stop signal's handler puts them back before it raises, wherever the
+# decoding stands (the command's: its summary must reach the terminal).
+interrupts.put_back_before_stop(functools.partial(_undo_swaps, 0))
 
 
 @functools.cache
