@@ -236,16 +236,30 @@ class _CheckedFile:
         return data if always_2d or channels > 1 else data[:, 0]
 
     def _read_into(self, frames: int, dtype: str) -> np.ndarray:
-        """Read up to ``frames`` frames into one array, block by block."""
+        """Read up to ``frames`` frames into one array, block by block.
+
+        The array made first holds what the header says is left, at most: a
+        ``duration`` may ask for far more than the file holds (``--duration
+        1e9`` asked numpy for terabytes). What decodes beyond it is added.
+        """
         if frames <= READ_BLOCK:
             return self._read_block(frames, dtype)
-        out = np.empty((frames, self.info.channels), dtype=dtype)
+        left = max(self.info.frames - self.position, 0)
+        size = min(frames, left, MAX_IN_MEMORY_SAMPLES // self.info.channels)
+        out = np.empty((size, self.info.channels), dtype=dtype)
         n = 0
-        while n < frames and not self.at_end:
-            block = self._read_block(min(READ_BLOCK, frames - n), dtype)
+        while n < size and not self.at_end:
+            block = self._read_block(min(READ_BLOCK, size - n), dtype)
             out[n : n + len(block)] = block
             n += len(block)
-        return out[:n]
+        if n < size or n == frames or self.at_end:
+            return out[:n]
+        more = [out]
+        while n < frames and not self.at_end:
+            block = self._read_block(min(READ_BLOCK, frames - n), dtype)
+            more.append(block)
+            n += len(block)
+        return np.concatenate(more)
 
     def _read_block(self, frames: int, dtype: str) -> np.ndarray:
         if self.limit is not None and self.position + frames >= self.limit:
@@ -454,7 +468,7 @@ def open_audio(
             # skipped as short, it fails as cut (or is kept, with --truncated).
             claimed = info.frames if claim.frames is None else claim.frames
             check_min_duration(info, params, claimed=claimed)
-            start = int(params.offset * info.samplerate)
+            start = frames_in(params.offset, info.samplerate)
             if start and start >= info.frames:
                 raise AudioError(
                     f"offset={params.offset:g} s is past the end of the file "
@@ -888,7 +902,23 @@ def frames_to_read(info: AudioInfo, params: MelParams) -> int:
     """Return how many frames ``params.duration`` asks for (-1: to the end)."""
     if params.duration is None:
         return -1
-    return int(params.duration * info.samplerate)
+    return frames_in(params.duration, info.samplerate)
+
+
+#: More frames than any file holds (a 1 MHz stream of 146 years): what a
+#: longer offset or duration comes to.
+MAX_FRAMES = 1 << 52
+
+
+def frames_in(seconds: float, samplerate: float) -> int:
+    """Return the whole frames in ``seconds`` at ``samplerate``, at most MAX_FRAMES.
+
+    ``--offset 1e308`` or ``--duration 1e308`` are finite, and valid, but
+    their frames are not (``int(inf)`` raised OverflowError): they come to
+    :data:`MAX_FRAMES`, past the end of any file.
+    """
+    frames = seconds * samplerate
+    return int(frames) if frames < MAX_FRAMES else MAX_FRAMES
 
 
 @overload
@@ -955,7 +985,7 @@ def load(
         with open_audio(path, params) as (f, info, notes):
             frames = frames_to_read(info, params)
             if max_seconds is not None:
-                available = info.frames - int(params.offset * info.samplerate)
+                available = info.frames - frames_in(params.offset, info.samplerate)
                 wanted = available if frames < 0 else min(frames, available)
                 if (
                     wanted > max_seconds * info.samplerate
