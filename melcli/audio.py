@@ -1341,6 +1341,8 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
     """Fail early, in words, for what libsndfile would report as 'System error'."""
     try:
         st = os.stat(path)
+    except ValueError:  # no file can have such a name
+        raise AudioError("not a file name: the path holds a NUL byte") from None
     except FileNotFoundError:
         raise AudioError("file not found") from None
     except PermissionError:
