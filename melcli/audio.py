@@ -507,6 +507,11 @@ def _check_no_frames(
     """
     if info.format != "OGG" and (cut := containers.cut_before_audio(path)):
         raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
+    if info.format in ("WAV", "WAVEX") and (left := containers.unsized_data(path)):
+        raise AudioError(
+            f"unfinished header: its data chunk gives 0 bytes, and {left} bytes "
+            "follow it (a recording stopped before its sizes were written)"
+        )
     if "ended unexpectedly" in str(f.extra_info):
         raise AudioError(
             "truncated: the stream ends without its end mark, and no "
@@ -535,7 +540,11 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         # libsndfile's rate is a signed int: 4 GHz is as "incomplete" as 0.
         rate = containers.header_rate(path)
         if rate is not None and rate != 0:
-            return _implausible_rate(rate)
+            if not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
+                return _implausible_rate(rate)
+            # A rate melcli takes: libsndfile's "incomplete" is of something
+            # else (a WAV with two data chunks), not of the rate.
+            return _INFO_INCOMPLETE_OTHER
     flac = containers.flac_header(path)
     if flac is None:
         cut = containers.cut_before_audio(path)
@@ -879,6 +888,10 @@ def _implausible_rate(rate: float) -> str:
 #: libsndfile's "SF_INFO struct incomplete": a rate or channel count it
 #: cannot take (0, or beyond its signed 32-bit int), said in words.
 _INFO_INCOMPLETE = "invalid header: sample rate or channel count is zero"
+#: The same, for a header whose rate is one melcli takes.
+_INFO_INCOMPLETE_OTHER = (
+    "invalid header: libsndfile cannot make sense of it (SF_INFO struct incomplete)"
+)
 
 
 def check_min_duration(info: AudioInfo, params: MelParams, *, claimed: int = 0) -> None:

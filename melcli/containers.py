@@ -1193,6 +1193,37 @@ def _outer_walk(
     return None
 
 
+def unsized_data(path: str | os.PathLike[str]) -> int:
+    """Return the bytes after a WAV's data chunk of size 0, if they are not chunks.
+
+    A recorder writes its sizes once the recording ends: one that stopped
+    (killed, out of battery) leaves a data chunk of 0 bytes with the audio
+    after it. libsndfile decodes no frame of it; ffmpeg takes 0 as "to the
+    end". 0 for another file, or a data chunk of 0 bytes followed by chunks.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+                return 0
+            order = "<" if head[:4] == b"RIFF" else ">"
+            size = os.fstat(f.fileno()).st_size
+            for offset, chunk, chunk_size in _iff_chunks(f, order, b"data"):
+                if chunk[:4] == b"data":
+                    if chunk_size:
+                        return 0
+                    f.seek(offset + 8)
+                    after = f.read(8)
+                    if len(after) == 8 and _is_fourcc(after[:4]):
+                        (next_size,) = struct.unpack_from(order + "I", after, 4)
+                        if offset + 16 + next_size <= size:
+                            return 0  # a chunk follows: the data is empty
+                    return size - (offset + 8)
+    except (OSError, struct.error):
+        return 0
+    return 0
+
+
 def _mp3_cut_before_audio(f: BinaryIO) -> str:
     """Say whether an MPEG audio file ends inside its ID3v2 tags or a frame."""
     with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
