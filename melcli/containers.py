@@ -42,6 +42,7 @@ them, so the common path costs nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import mmap
 import os
@@ -401,7 +402,37 @@ def _caf(f: BinaryIO, frames: int) -> Claim:
             data = (offset + 16, chunk_size - 4)
     if frames < valid < _UNKNOWN_SIZE:
         return Claim(frames=valid, sized=True)
-    return Claim() if data is None else _data_claim(frames, *data, size)
+    claim = Claim() if data is None else _data_claim(frames, *data, size)
+    if claim.frames is None and not claim.cut:
+        f.seek(0)
+        claim = dataclasses.replace(claim, cut=_caf_tail_cut(f))
+    return claim
+
+
+def _caf_tail_cut(f: BinaryIO) -> str:
+    """Say how a CAF whose audio data is whole was cut in a chunk after it, or "".
+
+    A CAF has no outer size: a cut exactly between two chunks cannot be told
+    from a whole file; one inside a chunk after the data (``info``,
+    ``pakt``...) can. libsndfile decodes the first as whole, and calls a cut
+    inside the chunk after the data "malformed".
+    """
+    size = os.fstat(f.fileno()).st_size
+    seen_data, end = False, 8
+    for offset, chunk, chunk_size in _caf_chunks(f):
+        if chunk_size < 0 or not _is_fourcc(chunk[:4]):
+            return ""  # to the end of the file; or not a chunk
+        end = offset + 12 + chunk_size
+        if chunk[:4] == b"data":
+            seen_data = True
+            if end > size:
+                return ""  # the audio itself cut: said by the data size
+        elif end > size and seen_data:
+            name = chunk[:4].decode("latin-1")
+            return f"the file ends inside its {name!r} chunk, after its audio data"
+    if seen_data and 0 < size - end < 12:
+        return "the file ends inside a chunk header, after its audio data"
+    return ""
 
 
 def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
@@ -936,7 +967,9 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
                 return _ogg(f, 0).cut
             if head[:4] == b"caff":
                 f.seek(0)
-                return _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4)
+                cut = _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4)
+                f.seek(0)
+                return cut or _caf_tail_cut(f)
             if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
                 chunks = _iff_chunks(f, "<" if head[0] == ord("R") else ">", b"data")
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)

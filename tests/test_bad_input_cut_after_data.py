@@ -201,3 +201,28 @@ def test_the_command_fails_the_cut_file_and_goes_on(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert "truncated: decoded 1.00 s, then the file ends inside its 'LIST'" in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_a_caf_cut_in_a_chunk_after_its_data_is_not_written_as_whole(
+    tmp_path: Path,
+) -> None:
+    """A CAF has no outer size: a cut inside a chunk after its data still says."""
+    src = tmp_path / "src.caf"
+    sf.write(src, pcm(), SR, format="CAF", subtype="PCM_16")
+    data = src.read_bytes()
+    data_end = len(data)
+    info = b"\x00\x00\x00\x01title\x00hello\x00" + bytes(200)
+    data += b"info" + struct.pack(">q", len(info)) + info
+    whole = tmp_path / "whole.caf"
+    whole.write_bytes(data)
+    assert audio.load(whole, FAIL).y.shape == (SR,)
+    path = tmp_path / "cut.caf"
+    # Inside the next chunk's header (libsndfile decodes it whole), inside
+    # the chunk (libsndfile calls it malformed).
+    for at in (data_end + 4, data_end + 20, len(data) - 1):
+        path.write_bytes(data[:at])
+        with pytest.raises(audio.AudioError, match=r"after its audio data$"):
+            audio.load(path, FAIL)
+    path.write_bytes(data[: data_end + 4])
+    with pytest.warns(UserWarning, match=r"after its audio data; kept what was"):
+        assert audio.load(path, KEEP).y.shape == (SR,)
