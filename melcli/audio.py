@@ -106,6 +106,8 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         what = UNKNOWN_LENGTH_FLAC if _length_unknown(info) else None
         if info.format == "OGG" and containers.ogg_chained(path):
             what = CHAINED_OGG
+        if info.format == "MP3" and containers.mp3_joined(path):
+            what = JOINED_MP3
         if what is not None:
             from . import ffmpeg
 
@@ -485,9 +487,10 @@ def open_audio(
             )
             yield checked, info, notes  # type: ignore[misc]
             checked.finish(params)
-        if checked.kept_cut:
+        if checked.kept_cut or claim.quiet:
             # The decoder's notes on a cut stream (mpg123: "Xing stream size
-            # off by more than 1%") say the cut again, in its own words.
+            # off by more than 1%") say the cut again, in its own words; or
+            # they are of libsndfile's open of a file ffmpeg decoded.
             notes.clear()
     except sf.SoundFileError as exc:
         raise AudioError(_describe_open_error(path, exc)) from None
@@ -635,6 +638,7 @@ def _open_decoder(
         with f:
             info = _info_of(f)
             chained = info.format == "OGG" and containers.ogg_chained(path)
+            joined = False
             if not _length_unknown(info) and not chained:
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
@@ -643,6 +647,7 @@ def _open_decoder(
                         frames=info.frames,
                         samplerate=info.samplerate,
                     )
+                    joined = claim.joined
                     if claim.limit is not None:  # SDS: zeros for missing packets
                         info = dataclasses.replace(info, frames=claim.limit)
                 else:
@@ -651,9 +656,11 @@ def _open_decoder(
                         claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
                         info = dataclasses.replace(info, frames=claim.limit)
-                yield f, info, _outer_claim(path, f, claim)
-                return
+                if not joined:
+                    yield f, info, _outer_claim(path, f, claim)
+                    return
         what = CHAINED_OGG if chained else UNKNOWN_LENGTH_FLAC
+        what = JOINED_MP3 if joined else what
     from . import ffmpeg
 
     strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
@@ -669,6 +676,9 @@ def _open_decoder(
         if what == CHAINED_OGG:  # ffmpeg reads a cut one to where it stops
             ogg = containers.claim(path, format="OGG", frames=info.frames)
             claim = dataclasses.replace(claim, cut=ogg.cut)
+        if what == JOINED_MP3:  # so does it a cut MP3: its frames say
+            mp3 = containers.claim(path, format="MP3", frames=info.frames)
+            claim = dataclasses.replace(claim, cut=mp3.cut, quiet=True)
         if what == OGG_FLAC:  # ffmpeg reads a cut one to where it stops
             claim = dataclasses.replace(
                 containers.ogg_flac_claim(path, frames=info.frames),
@@ -731,6 +741,9 @@ def _mpeg_in_wav_claim(
 CAF_CODEC = "CAF audio in an encoding libsndfile does not read"
 #: Ogg streams one after another, of which libsndfile decodes the first only.
 CHAINED_OGG = "A chained Ogg file (several streams one after another)"
+#: MPEG audio streams one after another (files joined with ``cat``), of which
+#: libmpg123 decodes as many frames as the first one's Xing/Info header lists.
+JOINED_MP3 = "MP3 streams joined one after another"
 #: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
 OGG_FLAC = "FLAC in Ogg"
 

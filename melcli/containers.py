@@ -77,6 +77,13 @@ class Claim:
     limit : int or None
         Frames of audio the file holds, when the decoder gives more (noise
         decoded from a pad byte: see ``melcli.audio``); None: no limit.
+    joined : bool
+        Whether the file holds more than its header lists, which the decoder
+        stops at: MP3 streams joined one after another, whose first Xing/Info
+        header libmpg123 takes for the whole file's.
+    quiet : bool
+        Whether the decoder's notes are of an attempt given up (libsndfile's
+        open of a file then decoded through ffmpeg): not the file's.
     """
 
     frames: int | None = None
@@ -85,6 +92,8 @@ class Claim:
     sized: bool = False
     stopped: str = ""
     limit: int | None = None
+    joined: bool = False
+    quiet: bool = False
 
 
 def claim(
@@ -597,7 +606,15 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # one frame of slack for an encoder that counts that frame too.
     if n < count and not cut:
         cut = f"the file holds {n - 1} of the {count} MPEG frames its header lists"
-    return Claim(frames=count * spf - trim, cut=cut, tolerance=spf)
+    # More than one frame beyond: another stream follows (files joined with
+    # cat), and libmpg123 would stop where the first one's header says.
+    joined = n > count + 2
+    return Claim(frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined)
+
+
+def mp3_joined(path: str | os.PathLike[str]) -> bool:
+    """Whether the MP3 ``path`` holds more frames than its Xing/Info header lists."""
+    return claim(path, format="MP3", frames=0).joined
 
 
 # ------------------------------------------------------------------ NIST
