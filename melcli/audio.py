@@ -27,7 +27,7 @@ from typing import NoReturn, overload
 import numpy as np
 import soundfile as sf
 
-from . import containers
+from . import containers, interrupts
 from .containers import Claim
 from .errors import AudioError, os_reason
 from .outdir import file_kind
@@ -92,6 +92,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         If the file cannot be opened or is not audio; the message says why.
     """
     _check_readable(path)
+    depth = len(_SWAPS)
     try:
         with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
@@ -100,10 +101,17 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             blocks = _gsm_blocks(f, str(f.extra_info))
             if blocks is not None and blocks[0] < info.frames:
                 info = dataclasses.replace(info, frames=blocks[0])
-        if _length_unknown(info):  # counted as decoded (ffprobe does not know)
+        # Counted as decoded: ffprobe does not know the length of a FLAC that
+        # does not give it, and gives a chained Ogg's first link's.
+        what = UNKNOWN_LENGTH_FLAC if _length_unknown(info) else None
+        if info.format == "OGG" and containers.ogg_chained(path):
+            what = CHAINED_OGG
+        if info.format == "MP3" and containers.mp3_joined(path):
+            what = JOINED_MP3
+        if what is not None:
             from . import ffmpeg
 
-            with ffmpeg.decode(path, what=UNKNOWN_LENGTH_FLAC) as (raw, _):
+            with ffmpeg.decode(path, what=what) as (raw, _):
                 info = dataclasses.replace(info, frames=int(raw.frames))
     except sf.SoundFileError as exc:
         from . import ffmpeg
@@ -119,6 +127,9 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             channels=stream.channels,
             frames=stream.frames,
         )
+    except BaseException:
+        _undo_swaps(depth)  # a signal where _native_stderr could not
+        raise
     check_header(info)
     return info
 
@@ -227,16 +238,30 @@ class _CheckedFile:
         return data if always_2d or channels > 1 else data[:, 0]
 
     def _read_into(self, frames: int, dtype: str) -> np.ndarray:
-        """Read up to ``frames`` frames into one array, block by block."""
+        """Read up to ``frames`` frames into one array, block by block.
+
+        The array made first holds what the header says is left, at most: a
+        ``duration`` may ask for far more than the file holds (``--duration
+        1e9`` asked numpy for terabytes). What decodes beyond it is added.
+        """
         if frames <= READ_BLOCK:
             return self._read_block(frames, dtype)
-        out = np.empty((frames, self.info.channels), dtype=dtype)
+        left = max(self.info.frames - self.position, 0)
+        size = min(frames, left, MAX_IN_MEMORY_SAMPLES // self.info.channels)
+        out = np.empty((size, self.info.channels), dtype=dtype)
         n = 0
-        while n < frames and not self.at_end:
-            block = self._read_block(min(READ_BLOCK, frames - n), dtype)
+        while n < size and not self.at_end:
+            block = self._read_block(min(READ_BLOCK, size - n), dtype)
             out[n : n + len(block)] = block
             n += len(block)
-        return out[:n]
+        if n < size or n == frames or self.at_end:
+            return out[:n]
+        more = [out]
+        while n < frames and not self.at_end:
+            block = self._read_block(min(READ_BLOCK, frames - n), dtype)
+            more.append(block)
+            n += len(block)
+        return np.concatenate(more)
 
     def _read_block(self, frames: int, dtype: str) -> np.ndarray:
         if self.limit is not None and self.position + frames >= self.limit:
@@ -431,6 +456,7 @@ def open_audio(
         ``params.min_duration``.
     """
     _check_readable(path)
+    depth = len(_SWAPS)
     try:
         keep = params.truncated == "keep"
         with (
@@ -444,7 +470,7 @@ def open_audio(
             # skipped as short, it fails as cut (or is kept, with --truncated).
             claimed = info.frames if claim.frames is None else claim.frames
             check_min_duration(info, params, claimed=claimed)
-            start = int(params.offset * info.samplerate)
+            start = frames_in(params.offset, info.samplerate)
             if start and start >= info.frames:
                 raise AudioError(
                     f"offset={params.offset:g} s is past the end of the file "
@@ -461,12 +487,16 @@ def open_audio(
             )
             yield checked, info, notes  # type: ignore[misc]
             checked.finish(params)
-        if checked.kept_cut:
+        if checked.kept_cut or claim.quiet:
             # The decoder's notes on a cut stream (mpg123: "Xing stream size
-            # off by more than 1%") say the cut again, in its own words.
+            # off by more than 1%") say the cut again, in its own words; or
+            # they are of libsndfile's open of a file ffmpeg decoded.
             notes.clear()
     except sf.SoundFileError as exc:
         raise AudioError(_describe_open_error(path, exc)) from None
+    except BaseException:
+        _undo_swaps(depth)  # a signal where _native_stderr could not
+        raise
 
 
 def _check_no_frames(
@@ -480,6 +510,11 @@ def _check_no_frames(
     """
     if info.format != "OGG" and (cut := containers.cut_before_audio(path)):
         raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
+    if info.format in ("WAV", "WAVEX") and (left := containers.unsized_data(path)):
+        raise AudioError(
+            f"unfinished header: its data chunk gives 0 bytes, and {left} bytes "
+            "follow it (a recording stopped before its sizes were written)"
+        )
     if "ended unexpectedly" in str(f.extra_info):
         raise AudioError(
             "truncated: the stream ends without its end mark, and no "
@@ -508,7 +543,11 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         # libsndfile's rate is a signed int: 4 GHz is as "incomplete" as 0.
         rate = containers.header_rate(path)
         if rate is not None and rate != 0:
-            return _implausible_rate(rate)
+            if not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
+                return _implausible_rate(rate)
+            # A rate melcli takes: libsndfile's "incomplete" is of something
+            # else (a WAV with two data chunks), not of the rate.
+            return _INFO_INCOMPLETE_OTHER
     flac = containers.flac_header(path)
     if flac is None:
         cut = containers.cut_before_audio(path)
@@ -599,6 +638,7 @@ def _open_decoder(
         with f:
             info = _info_of(f)
             chained = info.format == "OGG" and containers.ogg_chained(path)
+            joined = False
             if not _length_unknown(info) and not chained:
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
@@ -607,6 +647,7 @@ def _open_decoder(
                         frames=info.frames,
                         samplerate=info.samplerate,
                     )
+                    joined = claim.joined
                     if claim.limit is not None:  # SDS: zeros for missing packets
                         info = dataclasses.replace(info, frames=claim.limit)
                 else:
@@ -615,9 +656,11 @@ def _open_decoder(
                         claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
                         info = dataclasses.replace(info, frames=claim.limit)
-                yield f, info, claim
-                return
+                if not joined:
+                    yield f, info, _outer_claim(path, f, claim)
+                    return
         what = CHAINED_OGG if chained else UNKNOWN_LENGTH_FLAC
+        what = JOINED_MP3 if joined else what
     from . import ffmpeg
 
     strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
@@ -633,12 +676,42 @@ def _open_decoder(
         if what == CHAINED_OGG:  # ffmpeg reads a cut one to where it stops
             ogg = containers.claim(path, format="OGG", frames=info.frames)
             claim = dataclasses.replace(claim, cut=ogg.cut)
+        if what == JOINED_MP3:  # so does it a cut MP3: its frames say
+            mp3 = containers.claim(path, format="MP3", frames=info.frames)
+            claim = dataclasses.replace(claim, cut=mp3.cut, quiet=True)
         if what == OGG_FLAC:  # ffmpeg reads a cut one to where it stops
             claim = dataclasses.replace(
                 containers.ogg_flac_claim(path, frames=info.frames),
                 stopped=stream.stopped,
             )
         yield f, info, claim
+
+
+#: libsndfile's log of an outer size (RIFF, RIFX, FORM; W64's riff, RF64's
+#: ds64) that is not the file's length: ``(claimed, what it should be)``.
+_OUTER_SIZE = re.compile(
+    r"^\s*(?:RIFF|RIFX|riff|FORM|Riff size)\s*:\s*(\d+)\s*\(should be (\d+)\)",
+    re.MULTILINE,
+)
+#: Formats whose outer header gives the file's length (libsndfile's names).
+_OUTER_SIZED = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64", "SVX"})
+
+
+def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) -> Claim:
+    """Add to ``claim`` a cut after the audio data, told by the outer size.
+
+    A WAV or AIFF cut inside a chunk after its audio data (``LIST``, ``id3 ``)
+    or on a chunk's end decodes whole in libsndfile: its outer header still
+    gives the length it had (see :func:`containers.outer_cut`). The file is
+    read only when libsndfile's log says that length is not the file's.
+    """
+    if claim.cut or claim.sized or f.format not in _OUTER_SIZED:
+        return claim
+    match = _OUTER_SIZE.search(str(f.extra_info))
+    if match is None or int(match.group(1)) <= int(match.group(2)):
+        return claim
+    cut = containers.outer_cut(path)
+    return dataclasses.replace(claim, cut=cut) if cut else claim
 
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
@@ -668,6 +741,9 @@ def _mpeg_in_wav_claim(
 CAF_CODEC = "CAF audio in an encoding libsndfile does not read"
 #: Ogg streams one after another, of which libsndfile decodes the first only.
 CHAINED_OGG = "A chained Ogg file (several streams one after another)"
+#: MPEG audio streams one after another (files joined with ``cat``), of which
+#: libmpg123 decodes as many frames as the first one's Xing/Info header lists.
+JOINED_MP3 = "MP3 streams joined one after another"
 #: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
 OGG_FLAC = "FLAC in Ogg"
 
@@ -825,6 +901,10 @@ def _implausible_rate(rate: float) -> str:
 #: libsndfile's "SF_INFO struct incomplete": a rate or channel count it
 #: cannot take (0, or beyond its signed 32-bit int), said in words.
 _INFO_INCOMPLETE = "invalid header: sample rate or channel count is zero"
+#: The same, for a header whose rate is one melcli takes.
+_INFO_INCOMPLETE_OTHER = (
+    "invalid header: libsndfile cannot make sense of it (SF_INFO struct incomplete)"
+)
 
 
 def check_min_duration(info: AudioInfo, params: MelParams, *, claimed: int = 0) -> None:
@@ -848,7 +928,23 @@ def frames_to_read(info: AudioInfo, params: MelParams) -> int:
     """Return how many frames ``params.duration`` asks for (-1: to the end)."""
     if params.duration is None:
         return -1
-    return int(params.duration * info.samplerate)
+    return frames_in(params.duration, info.samplerate)
+
+
+#: More frames than any file holds (a 1 MHz stream of 146 years): what a
+#: longer offset or duration comes to.
+MAX_FRAMES = 1 << 52
+
+
+def frames_in(seconds: float, samplerate: float) -> int:
+    """Return the whole frames in ``seconds`` at ``samplerate``, at most MAX_FRAMES.
+
+    ``--offset 1e308`` or ``--duration 1e308`` are finite, and valid, but
+    their frames are not (``int(inf)`` raised OverflowError): they come to
+    :data:`MAX_FRAMES`, past the end of any file.
+    """
+    frames = seconds * samplerate
+    return int(frames) if frames < MAX_FRAMES else MAX_FRAMES
 
 
 @overload
@@ -910,20 +1006,25 @@ def load(
     """
     clock = time.perf_counter
     t0 = clock()
-    with open_audio(path, params) as (f, info, notes):
-        frames = frames_to_read(info, params)
-        if max_seconds is not None:
-            available = info.frames - int(params.offset * info.samplerate)
-            wanted = available if frames < 0 else min(frames, available)
-            if (
-                wanted > max_seconds * info.samplerate
-                or wanted * info.channels > MAX_IN_MEMORY_SAMPLES
-            ):
-                return None
-        if info.subtype == "PCM_16":
-            data = f.read(frames=frames, dtype="int16", always_2d=True)
-        else:
-            data = f.read(frames=frames, dtype="float32", always_2d=True)
+    depth = len(_SWAPS)
+    try:
+        with open_audio(path, params) as (f, info, notes):
+            frames = frames_to_read(info, params)
+            if max_seconds is not None:
+                available = info.frames - frames_in(params.offset, info.samplerate)
+                wanted = available if frames < 0 else min(frames, available)
+                if (
+                    wanted > max_seconds * info.samplerate
+                    or wanted * info.channels > MAX_IN_MEMORY_SAMPLES
+                ):
+                    return None
+            if info.subtype == "PCM_16":
+                data = f.read(frames=frames, dtype="int16", always_2d=True)
+            else:
+                data = f.read(frames=frames, dtype="float32", always_2d=True)
+    except BaseException:
+        _undo_swaps(depth)  # a signal inside open_audio's __enter__
+        raise
     info = held_info(f, info)
     warn_notes(notes)
     if data.shape[0] == 0:
@@ -1137,40 +1238,76 @@ def _native_stderr() -> Iterator[list[str]]:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, OSError, ValueError):
             stream.flush()
+    depth = len(_SWAPS)
     try:
-        saved = os.dup(2)
-    except OSError:  # no fd 2 at all
+        err_copy, out_copy = _copy_slot(depth), _copy_slot(depth + 1)
+        os.dup2(2, err_copy, inheritable=False)
+    except (OSError, ImportError):  # no fd 2 at all
         yield notes
         return
+    # Each swap is listed before it is made, and unlisted once undone: a
+    # signal's exception raised at any moment (even where this generator's
+    # finally never runs: contextlib's __enter__) leaves a list from which
+    # the caller puts fds 1 and 2 back (see _undo_swaps, open_audio); the
+    # copies are kept from one swap to the next, so none can leak.
+    _SWAPS.append((2, err_copy))
+    capture = start = -1
     try:
         capture = _capture_fd()
-    except OSError:
-        os.close(saved)
-        raise
-    try:
-        saved_out: int | None = os.dup(1)
-    except OSError:  # no fd 1
-        saved_out = None
-    start = os.lseek(capture, 0, os.SEEK_END)  # nested: after the outer's notes
-    os.dup2(capture, 2)
-    if saved_out is not None:
-        os.dup2(capture, 1)
-    try:
+        start = os.lseek(capture, 0, os.SEEK_END)  # nested: after the outer's notes
+        with contextlib.suppress(OSError):  # no fd 1: nothing to swap
+            os.dup2(1, out_copy, inheritable=False)
+            _SWAPS.append((1, out_copy))
+        os.dup2(capture, 2)
+        if len(_SWAPS) > depth + 1:
+            os.dup2(capture, 1)
         yield notes
     finally:
-        if saved_out is not None:
-            _flush_c_stdio()  # what a decoder printf'd, into the capture
-            os.dup2(saved_out, 1)
-            os.close(saved_out)
-        os.dup2(saved, 2)
-        os.close(saved)
-        end = os.lseek(capture, 0, os.SEEK_END)
+        _undo_swaps(depth)
+        end = os.lseek(capture, 0, os.SEEK_END) if start >= 0 else start
         if end > start:
             text = os.pread(capture, end - start, start).decode("utf-8", "replace")
             os.ftruncate(capture, start)
             os.lseek(capture, start, os.SEEK_SET)
             notes.extend(" ".join(line.split()) for line in text.splitlines())
             notes[:] = [n for n in notes if n]
+
+
+#: The swaps of fds 1 and 2 that :func:`_native_stderr` made and has not
+#: undone yet, innermost last: ``(fd, the descriptor holding what it was)``.
+_SWAPS: list[tuple[int, int]] = []
+#: The descriptors that hold what fds 2 and 1 were while swapped, by place in
+#: :data:`_SWAPS`: opened once (above 2), then reused.
+_COPIES: list[int] = []
+
+
+def _copy_slot(index: int) -> int:
+    """Return the descriptor that holds a swapped fd at ``index`` of the swaps."""
+    while len(_COPIES) <= index:
+        import fcntl  # POSIX only: elsewhere nothing is captured (ImportError)
+
+        _COPIES.append(fcntl.fcntl(2, fcntl.F_DUPFD_CLOEXEC, 3))
+    return _COPIES[index]
+
+
+def _undo_swaps(depth: int) -> None:
+    """Put fds 1 and 2 back as they were before all but the first ``depth`` swaps.
+
+    Safe to call again at any point of a call interrupted by a signal's
+    exception: a swap is unlisted only once undone.
+    """
+    while len(_SWAPS) > depth:
+        fd, copy = _SWAPS[-1]
+        if fd == 1:
+            _flush_c_stdio()  # what a decoder printf'd, into the capture
+        with contextlib.suppress(OSError):
+            os.dup2(copy, fd)
+        _SWAPS.pop()
+
+
+# A stop signal's handler puts them back before it raises, wherever the
+# decoding stands (the command's: its summary must reach the terminal).
+interrupts.put_back_before_stop(functools.partial(_undo_swaps, 0))
 
 
 @functools.cache
@@ -1230,6 +1367,8 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
     """Fail early, in words, for what libsndfile would report as 'System error'."""
     try:
         st = os.stat(path)
+    except ValueError:  # no file can have such a name
+        raise AudioError("not a file name: the path holds a NUL byte") from None
     except FileNotFoundError:
         raise AudioError("file not found") from None
     except PermissionError:

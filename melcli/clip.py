@@ -188,7 +188,7 @@ def _load_window(
     with audio.open_audio(path, params) as (f, info, notes):
         sr = info.samplerate if params.sr is None else params.sr
         params.check_sr(sr)
-        wanted = info.frames - int(params.offset * info.samplerate)
+        wanted = info.frames - audio.frames_in(params.offset, info.samplerate)
         frames = audio.frames_to_read(info, params)
         if frames >= 0:
             wanted = min(wanted, frames)

@@ -9,7 +9,8 @@ libsndfile's frame count is not always a claim to check decoding against:
   file's tail (a page is at most 65 307 bytes).
 - **W64, RF64**: libsndfile reports the frames present, and the header's
   data size only in a log whose wording varies between versions. The data
-  chunk's size is read here (RF64: from the ``ds64`` chunk).
+  chunk's size is read here (RF64: from the ``ds64`` chunk). libsndfile
+  decodes the chunks after a W64's data as audio too: they are not read.
 - **CAF**: the same, and for ALAC the frames of whole packets only: the
   packet table (``pakt``) gives the frames of all of them.
 - **MP3** (MPEG-1, 2 and 2.5, layers I to III): without a Xing/Info header the
@@ -41,6 +42,7 @@ them, so the common path costs nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import mmap
 import os
@@ -75,6 +77,13 @@ class Claim:
     limit : int or None
         Frames of audio the file holds, when the decoder gives more (noise
         decoded from a pad byte: see ``melcli.audio``); None: no limit.
+    joined : bool
+        Whether the file holds more than its header lists, which the decoder
+        stops at: MP3 streams joined one after another, whose first Xing/Info
+        header libmpg123 takes for the whole file's.
+    quiet : bool
+        Whether the decoder's notes are of an attempt given up (libsndfile's
+        open of a file then decoded through ffmpeg): not the file's.
     """
 
     frames: int | None = None
@@ -83,6 +92,8 @@ class Claim:
     sized: bool = False
     stopped: str = ""
     limit: int | None = None
+    joined: bool = False
+    quiet: bool = False
 
 
 def claim(
@@ -156,12 +167,14 @@ def _ogg(f: BinaryIO, frames: int, samplerate: int = 0) -> Claim:
 
 
 def ogg_chained(path: str | os.PathLike[str]) -> bool:
-    """Whether the Ogg file ``path`` ends in another stream than it starts with.
+    """Whether the Ogg file ``path`` holds another stream after its first.
 
     A chained Ogg file (streams one after another: an internet radio's
     recording, a song per link, or files joined with ``cat``) has a last page
-    whose serial number is not its first page's. libsndfile decodes only the
-    first link, and calls that the whole file.
+    whose serial number is not its first page's, or (a file joined to a copy
+    of itself, a writer that reuses its serial number) a page that begins a
+    stream after the first one's audio has started. libsndfile decodes only
+    the first link, and calls that the whole file.
     """
     try:
         with open(path, "rb") as f:
@@ -169,15 +182,47 @@ def ogg_chained(path: str | os.PathLike[str]) -> bool:
             size = f.seek(0, os.SEEK_END)
             f.seek(max(0, size - _OGG_MAX_PAGE))
             tail = f.read()
-    except OSError:
+            if head[:4] != b"OggS" or len(head) < 27:
+                return False
+            at = len(tail)
+            while (at := tail.rfind(b"OggS", 0, at)) >= 0:
+                header = tail[at : at + 27]
+                if len(header) == 27 and header[4] == 0 and header[5] <= 7:
+                    if header[14:18] != head[14:18]:
+                        return True
+                    break
+            return _ogg_begins_again(f, size)
+    except (OSError, ValueError, IndexError):
         return False
-    if head[:4] != b"OggS" or len(head) < 27:
+
+
+#: The first bytes of the identification header that begins each stream
+#: melcli decodes from Ogg: Vorbis, Opus, FLAC, Speex.
+_OGG_IDS = (b"\x01vorbis", b"OpusHead", b"\x7fFLAC", b"Speex   ")
+
+
+def _ogg_begins_again(f: BinaryIO, size: int) -> bool:
+    """Whether a page after the first stream's headers begins a stream again.
+
+    A page that begins a stream has only its "beginning of stream" flag set,
+    and carries an identification header. The pages that begin the streams
+    of the first link (several when multiplexed) come first, one after
+    another; one found after them is a new link, whatever its serial number.
+    """
+    if size < 27:
         return False
-    at = len(tail)
-    while (at := tail.rfind(b"OggS", 0, at)) >= 0:
-        header = tail[at : at + 27]
-        if len(header) == 27 and header[4] == 0 and header[5] <= 7:
-            return header[14:18] != head[14:18]
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        at = 0
+        for _ in range(_MAX_BLOCKS):  # past the first link's beginning pages
+            if data[at : at + 4] != b"OggS" or not data[at + 5] & 0x02:
+                break
+            n = data[at + 26] if at + 27 <= size else 0
+            at += 27 + n + sum(data[at + 27 : at + 27 + n])
+        while (at := data.find(b"OggS\x00\x02", at)) >= 0:
+            n = data[at + 26] if at + 27 <= size else 0
+            if data[at + 27 + n : at + 35 + n].startswith(_OGG_IDS):
+                return True
+            at += 4
     return False
 
 
@@ -319,7 +364,13 @@ def _w64(f: BinaryIO, frames: int) -> Claim:
             break
         (chunk_size,) = struct.unpack_from("<Q", chunk, 16)
         if chunk[:4] == b"data":
-            return _data_claim(frames, offset + 24, chunk_size - 24, size)
+            claimed, held = chunk_size - 24, size - (offset + 24)
+            if 0 < claimed < held and frames > 0:
+                # libsndfile decodes the chunks after the data (a LIST, Sound
+                # Forge's markers) as audio too: the frames of the data only.
+                # (Rounded up: libsndfile's count drops a partial frame.)
+                return Claim(limit=-(-frames * claimed // held))
+            return _data_claim(frames, offset + 24, claimed, size)
         if chunk_size < 24:
             break
         offset += (chunk_size + 7) & ~7
@@ -360,7 +411,37 @@ def _caf(f: BinaryIO, frames: int) -> Claim:
             data = (offset + 16, chunk_size - 4)
     if frames < valid < _UNKNOWN_SIZE:
         return Claim(frames=valid, sized=True)
-    return Claim() if data is None else _data_claim(frames, *data, size)
+    claim = Claim() if data is None else _data_claim(frames, *data, size)
+    if claim.frames is None and not claim.cut:
+        f.seek(0)
+        claim = dataclasses.replace(claim, cut=_caf_tail_cut(f))
+    return claim
+
+
+def _caf_tail_cut(f: BinaryIO) -> str:
+    """Say how a CAF whose audio data is whole was cut in a chunk after it, or "".
+
+    A CAF has no outer size: a cut exactly between two chunks cannot be told
+    from a whole file; one inside a chunk after the data (``info``,
+    ``pakt``...) can. libsndfile decodes the first as whole, and calls a cut
+    inside the chunk after the data "malformed".
+    """
+    size = os.fstat(f.fileno()).st_size
+    seen_data, end = False, 8
+    for offset, chunk, chunk_size in _caf_chunks(f):
+        if chunk_size < 0 or not _is_fourcc(chunk[:4]):
+            return ""  # to the end of the file; or not a chunk
+        end = offset + 12 + chunk_size
+        if chunk[:4] == b"data":
+            seen_data = True
+            if end > size:
+                return ""  # the audio itself cut: said by the data size
+        elif end > size and seen_data:
+            name = chunk[:4].decode("latin-1")
+            return f"the file ends inside its {name!r} chunk, after its audio data"
+    if seen_data and 0 < size - end < 12:
+        return "the file ends inside a chunk header, after its audio data"
+    return ""
 
 
 def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
@@ -525,7 +606,15 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # one frame of slack for an encoder that counts that frame too.
     if n < count and not cut:
         cut = f"the file holds {n - 1} of the {count} MPEG frames its header lists"
-    return Claim(frames=count * spf - trim, cut=cut, tolerance=spf)
+    # More than one frame beyond: another stream follows (files joined with
+    # cat), and libmpg123 would stop where the first one's header says.
+    joined = n > count + 2
+    return Claim(frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined)
+
+
+def mp3_joined(path: str | os.PathLike[str]) -> bool:
+    """Whether the MP3 ``path`` holds more frames than its Xing/Info header lists."""
+    return claim(path, format="MP3", frames=0).joined
 
 
 # ------------------------------------------------------------------ NIST
@@ -895,9 +984,11 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
                 return _ogg(f, 0).cut
             if head[:4] == b"caff":
                 f.seek(0)
-                return _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4)
-            if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-                chunks = _iff_chunks(f, "<", b"data")
+                cut = _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4)
+                f.seek(0)
+                return cut or _caf_tail_cut(f)
+            if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+                chunks = _iff_chunks(f, "<" if head[0] == ord("R") else ">", b"data")
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
             if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
                 chunks = _iff_chunks(f, ">", b"SSND")
@@ -1024,6 +1115,8 @@ def _chunks_cut(
     for offset, chunk, chunk_size in chunks:
         if chunk_size < 0:  # CAF's -1: the data runs to the end of the file
             return ""
+        if header != 24 and not _is_fourcc(chunk[:4]):
+            return ""  # not a chunk: the walk lost its way (an odd size unpadded)
         end = offset + header + chunk_size
         if chunk[:4] == b"data":
             held = size - (offset + header + skip)
@@ -1035,9 +1128,150 @@ def _chunks_cut(
     if end < size:  # less than a chunk header left
         return "the file ends inside a chunk header, before its audio data"
     # Every chunk whole and none of audio: a file without audio data (an empty
-    # AIFF is allowed no SSND chunk), or one cut on a chunk's end, which looks
-    # the same: libsndfile's reason stands (docs/bad-input.md).
-    return ""
+    # AIFF is allowed no SSND chunk), or one cut on a chunk's end: the length
+    # its outer header gives tells them apart (a placeholder does not, and
+    # then libsndfile's reason stands: docs/bad-input.md).
+    f.seek(0)
+    return _outer_cut(f)
+
+
+def _is_fourcc(name: bytes) -> bool:
+    """Whether ``name`` can be a RIFF, AIFF or CAF chunk's ID: 4 printable bytes.
+
+    (W64 chunks are named by GUIDs, some of which are not.)
+    """
+    return len(name) == 4 and all(32 <= c < 127 for c in name)
+
+
+#: Outer sizes from this many bytes up (32-bit fields) are placeholders that a
+#: program writing to a pipe puts there: 0xFFFFFFFF (ffmpeg), 0x7F000050 (sox's
+#: AIFF), 0x7FFFF000 (sox's WAV)...; so is 0. A cut file that claimed 2 GB or
+#: more is not told by its outer size.
+_UNKNOWN_OUTER = 0x7F000000
+#: Bytes an outer size may claim beyond the end of a whole file: the pad byte
+#: of an odd-sized last chunk is often left out, and some writers count the
+#: outer header's own 8 bytes. A chunk's header alone is 8.
+_OUTER_SLACK = 8
+
+
+def outer_cut(path: str | os.PathLike[str]) -> str:
+    """Say how a WAV, AIFF, RF64, W64 or IFF file was cut, by its outer size.
+
+    The ``RIFF``/``FORM`` header (RF64: its ``ds64`` chunk; W64: its ``riff``
+    GUID's size) gives the length of the whole file. A file shorter than
+    that, whose audio data chunk is whole, was cut after it: inside a
+    trailing chunk (``LIST``, ``id3 ``, ``cue ``...), or on a chunk's end.
+    libsndfile decodes such a file as whole. "" when not known to be cut (a
+    data chunk cut short is said by its own size, elsewhere).
+    """
+    try:
+        with open(path, "rb") as f:
+            return _outer_cut(f)
+    except (OSError, ValueError, IndexError, struct.error):
+        return ""
+
+
+def _outer_cut(f: BinaryIO) -> str:
+    """:func:`outer_cut` on an open file, read from its start."""
+    head = f.read(40)
+    size = os.fstat(f.fileno()).st_size
+    walk = _outer_walk(f, head)
+    if walk is None:
+        return ""
+    declared, outer, chunks, end, header, align = walk
+    short = declared - size
+    if short <= 0:
+        return ""
+    seen_data, last = False, f"{outer} header"
+    for offset, chunk, chunk_size in chunks:
+        if header == 8 and not _is_fourcc(chunk[:4]):
+            return ""  # not a chunk: the walk lost its way (an odd size unpadded)
+        is_data = chunk[:4] == b"data"
+        name = "audio data" if is_data else repr(chunk[:4].decode("latin-1"))
+        end = offset + header + chunk_size
+        if end > size:
+            if is_data:
+                return ""  # the audio itself cut: said by the data size
+            where = "after" if seen_data else "before"
+            return f"the file ends inside its {name} chunk, {where} its audio data"
+        seen_data = seen_data or is_data
+        last = f"{name} chunk"
+    where = "after" if seen_data else "before"
+    if size > -(-end // align) * align:  # bytes left, fewer than a chunk header
+        return f"the file ends inside a chunk header, {where} its audio data"
+    if short <= _OUTER_SLACK:
+        return ""
+    said = f"{short} bytes short of the length its {outer} header gives"
+    if seen_data:
+        return f"the file ends after its {last}, {said}"
+    return f"the file ends after its {last}, before its audio data ({said})"
+
+
+def _outer_walk(
+    f: BinaryIO, head: bytes
+) -> tuple[int, str, Iterator[tuple[int, bytes, int]], int, int, int] | None:
+    """Return what :func:`_outer_cut` walks, None for another file.
+
+    A chunked file's declared length, its outer header's name, its chunks
+    (as :func:`_iff_chunks` yields them, the data chunk as ``b"data"``),
+    where the first starts, a chunk header's size, and what chunks are padded
+    to. None too for a placeholder length.
+    """
+    kind, form = head[:4], head[8:12]
+    if kind in (b"RIFF", b"RIFX") and form == b"WAVE":
+        order = "<" if kind == b"RIFF" else ">"
+        (stored,) = struct.unpack_from(order + "I", head, 4)
+        if not 0 < stored < _UNKNOWN_OUTER:
+            return None
+        return 8 + stored, kind.decode(), _iff_chunks(f, order, b"data"), 12, 8, 2
+    if kind == b"FORM" and form in (b"AIFF", b"AIFC", b"8SVX", b"16SV"):
+        (stored,) = struct.unpack_from(">I", head, 4)
+        if not 0 < stored < _UNKNOWN_OUTER:
+            return None
+        data = b"SSND" if form in (b"AIFF", b"AIFC") else b"BODY"
+        return 8 + stored, "FORM", _iff_chunks(f, ">", data), 12, 8, 2
+    if kind in (b"RF64", b"BW64") and form == b"WAVE" and head[12:16] == b"ds64":
+        (stored,) = struct.unpack_from("<Q", head, 20)
+        if not 0 < stored < _UNKNOWN_SIZE:
+            return None
+        return 8 + stored, "ds64", _rf64_chunks(f), 12, 8, 2
+    if kind == b"riff" and len(head) >= 40:
+        (stored,) = struct.unpack_from("<Q", head, 16)  # counts the whole file
+        if not 0 < stored < _UNKNOWN_SIZE or stored == 0xFFFFFFFF:
+            return None
+        return stored, "riff", _w64_chunks(f), 40, 24, 8
+    return None
+
+
+def unsized_data(path: str | os.PathLike[str]) -> int:
+    """Return the bytes after a WAV's data chunk of size 0, if they are not chunks.
+
+    A recorder writes its sizes once the recording ends: one that stopped
+    (killed, out of battery) leaves a data chunk of 0 bytes with the audio
+    after it. libsndfile decodes no frame of it; ffmpeg takes 0 as "to the
+    end". 0 for another file, or a data chunk of 0 bytes followed by chunks.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+                return 0
+            order = "<" if head[:4] == b"RIFF" else ">"
+            size = os.fstat(f.fileno()).st_size
+            for offset, chunk, chunk_size in _iff_chunks(f, order, b"data"):
+                if chunk[:4] == b"data":
+                    if chunk_size:
+                        return 0
+                    f.seek(offset + 8)
+                    after = f.read(8)
+                    if len(after) == 8 and _is_fourcc(after[:4]):
+                        (next_size,) = struct.unpack_from(order + "I", after, 4)
+                        if offset + 16 + next_size <= size:
+                            return 0  # a chunk follows: the data is empty
+                    return size - (offset + 8)
+    except (OSError, struct.error):
+        return 0
+    return 0
 
 
 def _mp3_cut_before_audio(f: BinaryIO) -> str:

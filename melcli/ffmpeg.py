@@ -135,6 +135,8 @@ def probe(
     try:
         result = _run(command, timeout=timeout, stdout=subprocess.PIPE)
     except _Failed as exc:  # MP4, ADTS, or a FLAC or CAF of a pipe: damaged
+        # (Cut after its index, "moov atom not found" says why nothing decodes.)
+        _fail_if_cut(path, only_in="moov")
         raise Unreadable(
             f"corrupt or truncated: ffprobe cannot read it ({exc.detail})"
         ) from None
@@ -144,6 +146,7 @@ def probe(
         samplerate = int(stream["sample_rate"])
         channels = int(stream["channels"])
     except (ValueError, KeyError, IndexError, TypeError):
+        _fail_if_cut(path)
         raise AudioError("not an audio file (ffprobe found no audio stream)") from None
     container = str(data.get("format", {}).get("format_name", ""))
     # Matroska gives its duration for the file, not for the stream.
@@ -159,6 +162,21 @@ def probe(
         channels=channels,
         frames=max(frames, 0),
     )
+
+
+def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
+    """Fail an MP4 that ffprobe cannot read as cut, if its boxes say it was.
+
+    A file cut inside its ``moov`` box (at its start, as ``-movflags
+    +faststart`` puts it) has no audio stream ffprobe can find, or one it
+    calls damaged ("contradictionary STSC and STCO"): it is not "not audio".
+    ``only_in``: only for a cut inside a box of this kind.
+    """
+    from .containers import mp4_cut
+
+    cut = mp4_cut(path)
+    if cut and (not only_in or cut.endswith(f"its {only_in!r} box")):
+        raise Unreadable(f"truncated: decoded 0.00 s, then {cut}")
 
 
 @contextlib.contextmanager
@@ -205,6 +223,11 @@ def decode(
                     _input(path),
                     "-map",
                     "0:a:0",
+                    # Time stamps from the sample count: a chained Ogg's next
+                    # link starts its own again, which the raw muxer called
+                    # an error ("non monotonically increasing dts").
+                    "-af",
+                    "asetpts=N/SR/TB",
                     "-ac",
                     str(stream.channels),
                     "-ar",

@@ -346,6 +346,8 @@ def _table(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, s
 def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first else ","
+    if delimiter not in first and ";" in first:
+        delimiter = ";"  # a spreadsheet's CSV where the decimal mark is a comma
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)

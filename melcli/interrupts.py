@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - not CPython
 # (see melcli.__main__).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 
@@ -114,7 +114,30 @@ def signal_number(exc: BaseException) -> int:
 
 def raise_interrupted(signum: int, frame: object) -> None:
     """Raise :class:`Interrupted` for ``signum`` (a signal handler)."""
+    _put_back()
     raise Interrupted(signum)
+
+
+#: What puts back process-wide state a block changes for a moment (the
+#: standard descriptors melcli.audio points at a capture file around a C
+#: decoder): run by the handlers here before they raise, since the block's
+#: own clean-up may never run (a signal inside contextlib's ``__enter__``).
+_PUT_BACK: list[Callable[[], object]] = []
+
+
+def put_back_before_stop(undo: Callable[[], object]) -> None:
+    """Have ``undo`` run by a stop signal's handler before it raises.
+
+    ``undo`` must be quick, safe to call at any moment of the main thread,
+    and safe to call when there is nothing to put back.
+    """
+    _PUT_BACK.append(undo)
+
+
+def _put_back() -> None:
+    for undo in _PUT_BACK:
+        with contextlib.suppress(Exception):
+            undo()
 
 
 def stop_on_signals() -> None:
@@ -193,6 +216,7 @@ def block_for_exit() -> int | None:
 def _stop(signum: int, frame: object) -> None:
     _note(signum, frame)
     _only_note()
+    _put_back()
     raise Interrupted(signum)
 
 
@@ -265,6 +289,7 @@ def _answer(alarm: int, frame: object) -> None:
         signal.setitimer(signal.ITIMER_REAL, ANSWER_AFTER)
         return
     _unanswered = None
+    _put_back()
     raise Interrupted(signum)
 
 
@@ -348,6 +373,7 @@ __all__ = [
     "deferred",
     "first_signal",
     "note_signals",
+    "put_back_before_stop",
     "raise_interrupted",
     "signal_number",
     "signals_blocked",

@@ -662,7 +662,7 @@ def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
     """Return ``[size, mtime_ns]`` of ``path``, or None if it cannot be read."""
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the name
         return None
     return [st.st_size, st.st_mtime_ns]
 

@@ -523,7 +523,7 @@ def waveform_envelope(
         wave = clip.load(path, params, key=key)
         return samples_envelope(wave.y, sr=wave.sr, columns=columns)
     with audio.open_audio(path, params) as (f, info, _notes):
-        start = int(params.offset * info.samplerate)
+        start = audio.frames_in(params.offset, info.samplerate)
         want = audio.frames_to_read(info, params)
         total = info.frames - start if want < 0 else min(want, info.frames - start)
         total = max(total, 1)

@@ -786,6 +786,7 @@ def test_info_summary_totals_for_a_dataset_card(
     assert totals == {
         "files": 3,
         "unreadable": 1,
+        "missing": 0,
         "seconds": 5.0,
         "hours": round(5 / 3600, 4),
         "samplerates": {"16000": 2, "44100": 1},

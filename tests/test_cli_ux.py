@@ -337,7 +337,7 @@ def test_known_variables_are_not_warned_about(mixed: Path, tmp_path: Path) -> No
     ("value", "message"),
     [
         ("abc", "'--n-mels' (from MELCLI_N_MELS): 'abc' is not a valid integer."),
-        ("0", "--n-mels (from MELCLI_N_MELS): n_mels=0 must be a positive integer"),
+        ("0", "--n-mels (from MELCLI_N_MELS): --n-mels 0 must be a positive integer"),
     ],
 )
 def test_a_bad_value_names_its_variable(

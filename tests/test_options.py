@@ -115,7 +115,7 @@ def audio(tmp_path: Path) -> Path:
         ("n_mels = 1e999", "'--n-mels': 'inf' is not a valid integer"),
         ("n_mels = -inf", "'--n-mels': '-inf' is not a valid integer"),
         ("n_mels = true", "'--n-mels': 'true' is not a valid integer"),
-        ("segment = nan", "segment=nan must be a finite number"),
+        ("segment = nan", "--segment nan must be a finite number"),
         ("jobs = {a = 1}", "jobs in pyproject.toml is a table, not a value"),
         ("n_mels = [64]", "n_mels in pyproject.toml is a list, not a value"),
         ("include = [['a']]", "include in pyproject.toml holds a list or table"),
@@ -172,8 +172,7 @@ def test_a_huge_size_is_a_usage_error_not_an_allocation(
 ) -> None:
     result = invoke("mel", audio, "-o", tmp_path / "out", option, value)
     assert result.exit_code == 2
-    name = option[2:].replace("-", "_")
-    assert f"{name}={value} must be at most {bound}" in result.stderr
+    assert f"{option} {value} must be at most {bound}" in result.stderr
 
 
 def test_the_bounds_hold_in_python_and_allow_what_models_use() -> None:

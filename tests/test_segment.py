@@ -247,9 +247,9 @@ def test_stack_manifest_records_starts(tmp_path: Path) -> None:
     ("args", "text"),
     [
         (["--segment", "1", "--png"], "--segment 1.0 cannot be combined with --png"),
-        (["--segment", "1", "--clip-duration", "2"], "cannot be combined with clip"),
-        (["--segment-hop", "1"], "segment_hop=1.0 needs segment to be set"),
-        (["--segment", "0"], "segment=0.0 must be positive"),
+        (["--segment", "1", "--clip-duration", "2"], "combined with --clip-duration"),
+        (["--segment-hop", "1"], "--segment-hop 1.0 needs segment to be set"),
+        (["--segment", "0"], "--segment 0.0 must be positive"),
     ],
 )
 def test_bad_combinations_are_usage_errors(

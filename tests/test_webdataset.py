@@ -245,7 +245,7 @@ def test_bad_shard_size_is_a_usage_error(audio: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "'--shard-size'" in result.stderr
-    assert "shard_size='1X' must be a size such as 1GB" in result.stderr
+    assert "--shard-size 1X must be a size such as 1GB" in result.stderr
     assert not (tmp_path / "wds").exists()
 
 

@@ -46,12 +46,31 @@ def one_line(text: str) -> str:
 
 #: ``name=value`` in the library's messages, for a setting that is an option.
 _SETTING = re.compile(r"\b([a-z][a-z0-9_]*)=('[^']*'|[^\s,;:)]+)")
+#: A setting named alone (``set hop_length``, ``uses top_db``): only names
+#: with an underscore, which no English word in a message has.
+_BARE_SETTING = re.compile(r"(?<![-\w.'/])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b(?![=.'/])")
 #: The settings that are options of the same name (dashes for underscores).
-_OPTIONS = frozenset((*MelParams.__dataclass_fields__, "png"))
+_OPTIONS = frozenset(
+    (*MelParams.__dataclass_fields__, "png", "png_style", "cmap", "waveform")
+)
+#: The settings whose False is a ``--no-`` option.
+_NEGATED = frozenset(
+    (
+        "center",
+        "mono",
+        "remove_dc_offset",
+        "round_to_power_of_two",
+        "snip_edges",
+        "use_energy",
+        "use_log_fbank",
+        "use_power",
+    )
+)
 #: The options of a run (``melcli.run``'s keywords), as the command spells them.
 _RUN_OPTIONS = {
     "scheduler": "scheduler",
     "shard": "shard",
+    "shard_size": "shard-size",
     "timeout": "timeout",
     "stats": "stats",
     "storage_format": "format",
@@ -67,16 +86,28 @@ def as_options(text: str, *, run_options: bool = False) -> str:
     is ``--format``). The Python API keeps its parameter names.
     """
 
+    def flag_of(name: str) -> str | None:
+        if run_options and name in _RUN_OPTIONS:
+            return f"--{_RUN_OPTIONS[name]}"
+        return f"--{name.replace('_', '-')}" if name in _OPTIONS else None
+
     def option(match: re.Match[str]) -> str:
         name, value = match[1], match[2]
-        if run_options and name in _RUN_OPTIONS:
-            name = _RUN_OPTIONS[name]
-        elif name not in _OPTIONS:
+        flag = flag_of(name)
+        if flag is None:
             return match[0]
-        flag = f"--{name.replace('_', '-')}"
-        return flag if value == "True" else f"{flag} {value.strip(chr(39))}"
+        if value == "True":
+            return flag
+        if value == "False" and name in _NEGATED:
+            return f"--no-{flag[2:]}"
+        if value == "None":  # the option not given: its default
+            return f"no {flag}"
+        return f"{flag} {value.strip(chr(39))}"
 
-    return _SETTING.sub(option, text)
+    def bare(match: re.Match[str]) -> str:
+        return flag_of(match[1]) or match[0]
+
+    return _BARE_SETTING.sub(bare, _SETTING.sub(option, text))
 
 
 def stats_line(stats: DatasetStats, dest: Path) -> str:

@@ -54,8 +54,9 @@ def info(
 
     With --summary, totals instead: files, hours, files per sample rate,
     channel count and format, the shortest and the longest file (with --json,
-    one object with the keys files, unreadable, seconds, hours, samplerates,
-    channels, formats, subtypes, shortest and longest).
+    one object with the keys files, unreadable, missing (rows of the list
+    that name no file to read), seconds, hours, samplerates, channels,
+    formats, subtypes, shortest and longest).
 
     The lengths are what the headers say, read without decoding: a file cut
     short may show the length it claims (a FLAC file does; a WAV file shows the
@@ -73,7 +74,10 @@ def info(
         src, extensions=chosen_extensions(extensions), include=include, exclude=exclude
     )
     listed = read_listed(files_from, path_column, list_root)
+    # A row of the list that names no file to read is missing, not unreadable.
+    missing = 0
     if listed is not None:
+        missing = len(listed.problems)
         found.problems.extend(listed.problems)
         found.files.extend((f.path, f.rel) for f in listed.files)
     failed = 0
@@ -119,7 +123,7 @@ def info(
     if not found.files and not failed:  # as "melcli mel" says it, not silently
         click.echo("warning: no audio files found", err=True)
     if summary:
-        totals = _summary(rows, unreadable=failed)
+        totals = _summary(rows, unreadable=failed - missing, missing=missing)
         if as_json:
             click.echo(json.dumps(totals, ensure_ascii=True))
         else:
@@ -129,7 +133,9 @@ def info(
     sys.exit(1 if failed else 0)
 
 
-def _summary(rows: list[dict[str, Any]], *, unreadable: int) -> dict[str, Any]:
+def _summary(
+    rows: list[dict[str, Any]], *, unreadable: int, missing: int
+) -> dict[str, Any]:
     """Totals of ``info`` rows: what a dataset card says about its audio."""
     from collections import Counter
 
@@ -146,6 +152,7 @@ def _summary(rows: list[dict[str, Any]], *, unreadable: int) -> dict[str, Any]:
     return {
         "files": len(rows),
         "unreadable": unreadable,
+        "missing": missing,
         "seconds": round(seconds, 3),
         "hours": round(seconds / 3600, 4),
         "samplerates": counts("samplerate"),
@@ -163,8 +170,11 @@ def _print_summary(totals: dict[str, Any]) -> None:
 
     seconds = totals["seconds"]
     files = f"{totals['files']}"
-    if totals["unreadable"]:
-        files += f" ({totals['unreadable']} unreadable, not counted)"
+    left_out = [
+        f"{totals[key]} {key}" for key in ("unreadable", "missing") if totals[key]
+    ]
+    if left_out:
+        files += f" ({', '.join(left_out)}, not counted)"
     lines = [
         ("files", files),
         ("duration", f"{totals['hours']:.2f} h ({seconds:.1f} s)"),

@@ -400,7 +400,10 @@ def run_options(values: dict[str, Any], *, dry_run: bool) -> RunOptions:
     try:
         shard_size = parse_size(values.pop("shard_size"))
     except ParameterError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--shard-size'") from None
+        from .console import as_options
+
+        message = as_options(str(exc), run_options=True)
+        raise click.BadParameter(message, param_hint="'--shard-size'") from None
     return RunOptions(
         **{name: values.pop(name) for name in _RUN_OPTIONS},
         storage_format=values.pop("storage_format"),
@@ -436,8 +439,10 @@ def render_from(values: dict[str, Any]) -> RenderParams:
     try:
         return render.validate()
     except ParameterError as exc:
+        from .console import as_options
+
         hint = option_hint(exc.param or "")
-        raise click.BadParameter(str(exc), param_hint=hint) from None
+        raise click.BadParameter(as_options(str(exc)), param_hint=hint) from None
 
 
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
@@ -474,8 +479,10 @@ def params_from(
     try:
         return MelParams(**fields).validate()
     except ParameterError as exc:
+        from .console import as_options
+
         hint = option_hint(exc.param) if exc.param else None
-        message = str(exc)
+        message = as_options(str(exc))
         preset = (from_preset or {}).get(exc.param or "")
         if preset is not None:
             message += " " + preset_clash(exc.param or "", *preset)

@@ -85,10 +85,12 @@ class _ShardType(click.ParamType):  # type: ignore[type-arg]
     ) -> Any:
         if isinstance(value, sharding.Shard):
             return value
+        from .console import as_options
+
         try:
             return sharding.Shard.parse(str(value))
         except MelcliError as exc:
-            self.fail(str(exc), param, ctx)
+            self.fail(as_options(str(exc), run_options=True), param, ctx)
 
 
 SHARD = _ShardType()
