@@ -13,7 +13,7 @@ import click
 from ..discover import find_audio
 from ..errors import MelcliError
 from ..report import display_path
-from .console import FoldedFailures, echo_error
+from .console import FoldedFailures, echo_error, one_line
 from .group import cli
 from .hints import wrong_root_hint
 from .options import (
@@ -36,6 +36,14 @@ from .types import ExistingPath
     is_flag=True,
     help="Print the totals a dataset card needs instead of one row per file.",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also list every path passed over, with why, and every unreadable "
+    "file (without it, a failure one cause explains, such as a decoder that is "
+    "not installed, is shown for three files, then counted).",
+)
 def info(
     src: tuple[Path, ...],
     extensions: tuple[str, ...],
@@ -46,6 +54,7 @@ def info(
     list_root: Path | None,
     as_json: bool,
     summary: bool,
+    verbose: bool,
 ) -> None:
     """Show format, encoding, rate, channels and length of the audio under SRC.
 
@@ -80,7 +89,14 @@ def info(
     hint = wrong_root_hint(listed)
     # A list none of whose files was found, a decoder not installed: a few
     # of the failures one cause explains, then a count.
-    folded = FoldedFailures(listed if hint else None, verbose=False, see_all="")
+    folded = FoldedFailures(
+        listed if hint else None, verbose=verbose, see_all="-v lists each"
+    )
+    if verbose:
+        skipped = found.skipped + ([] if listed is None else listed.skipped)
+        for passed in skipped:
+            reason = display_path(one_line(passed.reason))
+            click.echo(f"skipped {display_path(passed.path)}: {reason}", err=True)
     for problem in found.problems:
         if folded.show(problem.path, problem.reason):
             echo_error(problem.path, problem.reason)
