@@ -26,8 +26,8 @@ from ..report import (
     plural,
     stale_note,
 )
-from ..session import DryRun, Events, StatsOutcome
-from .hints import include_hint, wrong_root_hint
+from ..session import DryRun, Events, Inputs, StatsOutcome
+from .hints import include_hint, out_audio_hint, wrong_root_hint
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -257,6 +257,8 @@ class Console(Events):
         #: --include's patterns and the SRC they apply to (for a hint).
         self.include = include
         self.sources = sources
+        #: The extensions looked for in folders (for a hint: audio in OUT).
+        self.extensions: frozenset[str] = frozenset()
         self.quiet = quiet
         self.asked_verbose = verbose
         self.verbose = verbose and not quiet
@@ -274,21 +276,18 @@ class Console(Events):
         #: found, a decoder not installed): the first few, then a count.
         self.folded_failures = FoldedFailures(verbose=self.verbose)
 
-    def expect(
-        self,
-        include: tuple[str, ...],
-        sources: tuple[Path, ...],
-        listed: FileList | None,
-    ) -> None:
+    def expect(self, inputs: Inputs) -> None:
         """Note what the run was asked to take, for the hints said at its end.
 
         ``--include`` patterns that take nothing (:func:`include_hint`); a list
-        none of whose files was found (:func:`wrong_root_hint`).
+        none of whose files was found (:func:`wrong_root_hint`); audio in OUT,
+        inside SRC (:func:`out_audio_hint`).
         """
-        self.include, self.sources = include, sources
-        if hint := wrong_root_hint(listed):
+        self.include, self.sources = inputs.include, inputs.sources
+        self.extensions = inputs.extensions
+        if hint := wrong_root_hint(inputs.listed):
             self.notes.append(hint)
-            self.folded_failures = FoldedFailures(listed, verbose=self.verbose)
+            self.folded_failures = FoldedFailures(inputs.listed, verbose=self.verbose)
 
     def removed_leftover(self, path: Path) -> None:
         """Under ``--verbose``, name a temp file a killed run left."""
@@ -373,6 +372,8 @@ class Console(Events):
         self.close()
         report.warnings.extend(self.notes)
         if hint := include_hint(report, self.include, self.sources):
+            report.warnings.append(hint)
+        if hint := out_audio_hint(report, self.extensions):
             report.warnings.append(hint)
         print_outcome(
             report,

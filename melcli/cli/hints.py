@@ -160,3 +160,67 @@ def _is_file(path: Path) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except (OSError, ValueError):
         return False
+
+
+#: The reason an SRC's walk passes over OUT (melcli.discover).
+OUT_FOLDER = "output folder"
+#: How many entries of OUT :func:`out_audio_hint` looks through, at most.
+OUT_ENTRIES_LOOKED_AT = 10_000
+
+
+def out_audio_hint(report: Report, extensions: frozenset[str]) -> str | None:
+    """When OUT lies inside SRC and holds audio, say that its audio is not taken.
+
+    OUT is never walked as input (its outputs are not inputs), so audio in it
+    (``melcli mel audio -o audio/speech``, with ``audio/speech`` a folder of
+    clips) is passed over; ``-v`` says only ``skipped audio/speech: output
+    folder``. Said without ``-v``, once, before the summary. Only names are
+    looked at, through no link, and at most :data:`OUT_ENTRIES_LOOKED_AT`.
+    """
+    for result in report.with_status(Status.SKIPPED):
+        if result.reason != OUT_FOLDER:
+            continue
+        found, complete = _audio_in(result.src, extensions)
+        if not found:
+            continue
+        out = os.fsdecode(result.src)
+        count = plural(len(found), "audio file") if complete else "audio files"
+        more = ", ..." if len(found) > 1 or not complete else ""
+        return (
+            f"{out} holds {count} ({os.fsdecode(found[0])}{more}), not taken: "
+            "it is OUT, which is never read as input; give -o a folder of its own"
+        )
+    return None
+
+
+def _audio_in(folder: Path, extensions: frozenset[str]) -> tuple[list[Path], bool]:
+    """Return the audio files under ``folder`` (by name), and if all were seen.
+
+    Hidden entries are passed over, as the walk does; links are not followed.
+    Folder by folder, nearest first, at most :data:`OUT_ENTRIES_LOOKED_AT`.
+    """
+    found: list[Path] = []
+    folders = [folder]
+    left = OUT_ENTRIES_LOOKED_AT
+    while folders:
+        here = folders.pop(0)
+        try:
+            with os.scandir(here) as entries:
+                names = [
+                    (e.name, e.is_dir(follow_symlinks=False))
+                    for e in islice(entries, left + 1)
+                ]
+        except OSError:
+            continue
+        complete = len(names) <= left
+        left -= len(names)
+        for name, is_dir in sorted(names[: len(names) - (not complete)]):
+            if name.startswith("."):
+                continue
+            if is_dir:
+                folders.append(here / name)
+            elif os.path.splitext(name)[1][1:].lower() in extensions:
+                found.append(here / name)
+        if not complete:
+            return found, False
+    return found, True

@@ -200,7 +200,7 @@ def mel(
     check_run_options(options)
     inputs = Inputs(src, listed, chosen_extensions(extensions), include, exclude)
     console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
-    console.expect(include, src, listed)  # for hints: none taken, none found
+    console.expect(inputs)  # for hints: none taken, none found, audio in OUT
     try:
         outcome = run_session(
             inputs,
