@@ -466,7 +466,10 @@ def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
     if outcome is None:
         return
     if outcome.error is not None:
-        echo_error(outcome.path, outcome.error)
+        if os.fsdecode(outcome.path) in outcome.error:  # named once, not twice
+            click.echo(f"error: {display_path(outcome.error)}", err=True)
+        else:
+            echo_error(outcome.path, outcome.error)
     elif outcome.stats is None:
         if not quiet:
             click.echo(f"warning: no arrays: {outcome.path.name} not written", err=True)
