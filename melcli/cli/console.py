@@ -27,7 +27,12 @@ from ..report import (
     stale_note,
 )
 from ..session import DryRun, Events, Inputs, StatsOutcome
-from .hints import include_hint, out_audio_hint, wrong_root_hint
+from .hints import (
+    include_hint,
+    out_audio_hint,
+    shared_output_hint,
+    wrong_root_hint,
+)
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -375,6 +380,8 @@ class Console(Events):
             report.warnings.append(hint)
         if hint := out_audio_hint(report, self.extensions):
             report.warnings.append(hint)
+        if hint := shared_output_hint((r.src, r.reason) for r in report.failures):
+            report.warnings.append(hint)
         print_outcome(
             report,
             total=self.total,
@@ -507,6 +514,8 @@ def print_dry_run(
     if folded_failures is not None:  # no manifest is written
         for line in folded_failures.lines(see_all="-v lists each"):
             click.echo(f"error: {display_path(line)}", err=True)
+    if hint := shared_output_hint(plan.errors):
+        plan.warnings.append(hint)
     if not quiet:
         for warning in plan.warnings:
             click.echo(f"warning: {display_path(warning)}", err=True)

@@ -9,7 +9,9 @@ without their subfolder): said once, last, before the summary.
 from __future__ import annotations
 
 import os
+import re
 import stat
+from collections.abc import Iterable
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -224,3 +226,42 @@ def _audio_in(folder: Path, extensions: frozenset[str]) -> tuple[list[Path], boo
         if not complete:
             return found, False
     return found, True
+
+
+#: The reason of an input whose output another input would write too
+#: (melcli.discover): ``output OUT/a.npy would also be written by audio/a.wav``.
+_SHARED_OUTPUT = re.compile(r"output .+ would also be written by ")
+#: Of the extensions that clash, the ones a dataset most likely holds as a
+#: lossy copy of another: the one the hint suggests leaving out, first found.
+_LOSSY_FIRST = ("mp3", "m4a", "aac", "opus", "ogg", "oga", "webm", "mka")
+
+
+def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
+    """When inputs fail because their names differ only by extension, say how to pick.
+
+    ``a.wav`` and ``a.flac`` in one folder both make ``a.npy``: each fails,
+    naming the other. A folder of copies in two formats fails whole, file by
+    file; one line says what they have in common and how to keep one of each.
+    Inputs that clash otherwise (two folders' ``a.wav`` given directly, names
+    that differ only by case) are left to their own lines.
+    """
+    by_name: dict[tuple[Path, str], list[Path]] = {}
+    for src, reason in failures:
+        if src.suffix and _SHARED_OUTPUT.match(reason):
+            key = (src.parent, src.stem.casefold())
+            by_name.setdefault(key, []).append(src)
+    clashing = [
+        src
+        for srcs in by_name.values()
+        if len({src.suffix.lower() for src in srcs}) > 1
+        for src in srcs
+    ]
+    if not clashing:
+        return None
+    extensions = sorted({src.suffix[1:].lower() for src in clashing})
+    leave = next((e for e in _LOSSY_FIRST if e in extensions), extensions[-1])
+    return (
+        f"{plural(len(clashing), 'input')} failed because another input has the "
+        f"same name with another extension ({', '.join(extensions)}): keep one "
+        f"of each name, such as with --exclude '*.{leave}', or rename them"
+    )
