@@ -69,7 +69,7 @@ def info(
     The lengths are what the headers say, read without decoding: a file cut
     short may show the length it claims (a FLAC file does; a WAV file shows the
     data it holds), or 0 where the header leaves it to the end of the stream;
-    `melcli mel` decodes it and fails it as truncated.
+    'melcli mel' decodes it and fails it as truncated.
 
     Unreadable files are reported on stderr; the exit status is then 1.
     """

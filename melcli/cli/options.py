@@ -237,8 +237,8 @@ def stats_option(fn: F) -> F:
         "with_stats",
         is_flag=True,
         help="At the end, write per-band mean, std, min, max and frame count of "
-        "the run's arrays to OUT/stats.npz (as `melcli stats OUT`). Not with "
-        "--shard: run `melcli stats OUT` after `melcli merge OUT`.",
+        "the run's arrays to OUT/stats.npz (as 'melcli stats OUT'). Not with "
+        "--shard: run 'melcli stats OUT' after 'melcli merge OUT'.",
     )(fn)
 
 
