@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import sys
@@ -10,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..discover import find_audio
+from ..discover import Skipped, find_audio
 from ..errors import MelcliError
 from ..report import display_path
 from .console import FoldedFailures, echo_error, one_line
@@ -84,7 +85,12 @@ def info(
     listed = read_listed(files_from, path_column, list_root)
     if listed is not None:
         found.problems.extend(listed.problems)
-        found.files.extend((f.path, f.rel) for f in listed.files)
+        found.skipped.extend(listed.skipped)
+        for item in listed.files:  # matched relative to the root, as mel does
+            if why := _passed_over(item.rel, include, exclude):
+                found.skipped.append(Skipped(item.path, why, item.rel))
+            else:
+                found.files.append((item.path, item.rel))
     failed = 0
     hint = wrong_root_hint(listed)
     # A list none of whose files was found, a decoder not installed: a few
@@ -93,8 +99,7 @@ def info(
         listed if hint else None, verbose=verbose, see_all="-v lists each"
     )
     if verbose:
-        skipped = found.skipped + ([] if listed is None else listed.skipped)
-        for passed in skipped:
+        for passed in found.skipped:
             reason = display_path(one_line(passed.reason))
             click.echo(f"skipped {display_path(passed.path)}: {reason}", err=True)
     for problem in found.problems:
@@ -143,6 +148,16 @@ def info(
     elif not as_json:
         _print_table(rows)
     sys.exit(1 if failed else 0)
+
+
+def _passed_over(rel: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> str:
+    """Why ``--include``/``--exclude`` pass over a listed path; "" to take it."""
+    rel = rel.replace(os.sep, "/")
+    if include and not any(fnmatch.fnmatchcase(rel, p) for p in include):
+        return "does not match --include"
+    if any(fnmatch.fnmatchcase(rel, p) for p in exclude):
+        return "matches --exclude"
+    return ""
 
 
 def _summary(rows: list[dict[str, Any]], *, unreadable: int) -> dict[str, Any]:
