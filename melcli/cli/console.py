@@ -27,12 +27,7 @@ from ..report import (
     stale_note,
 )
 from ..session import DryRun, Events, Inputs, StatsOutcome
-from .hints import (
-    include_hint,
-    out_audio_hint,
-    shared_output_hint,
-    wrong_root_hint,
-)
+from .hints import run_hints, shared_output_hint, wrong_root_hint
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -376,12 +371,14 @@ class Console(Events):
         """Close the bar; print the removed and stale outputs, and the summary."""
         self.close()
         report.warnings.extend(self.notes)
-        if hint := include_hint(report, self.include, self.sources):
-            report.warnings.append(hint)
-        if hint := out_audio_hint(report, self.extensions):
-            report.warnings.append(hint)
-        if hint := shared_output_hint((r.src, r.reason) for r in report.failures):
-            report.warnings.append(hint)
+        report.warnings.extend(
+            run_hints(
+                report,
+                include=self.include,
+                sources=self.sources,
+                extensions=self.extensions,
+            )
+        )
         print_outcome(
             report,
             total=self.total,

@@ -16,6 +16,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..discover import DEFAULT_EXTENSIONS
 from ..report import Report, Status, plural
 
 if TYPE_CHECKING:
@@ -265,3 +266,69 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
         f"same name with another extension ({', '.join(extensions)}): keep one "
         f"of each name, such as with --exclude '*.{leave}', or rename them"
     )
+
+
+#: The reason of a file a folder's walk passes over by its name (melcli.discover).
+NOT_AUDIO_EXTENSION = "not an audio extension"
+#: Extensions not in the default ``--ext`` list whose files melcli decodes (by
+#: their content, through ffmpeg): video containers and audiobooks, such as a
+#: dataset of ``.mp4`` clips (VGGSound).
+DECODABLE_NOT_DEFAULT = frozenset(
+    {"3gp", "m4b", "m4v", "mka", "mkv", "mov", "mp4", "webm"}
+)
+
+
+def extension_hint(skipped: Iterable[Path], taken: Iterable[Path]) -> str | None:
+    """When files passed over by extension may hold audio, say the ``--ext`` to give.
+
+    Only for the default ``--ext`` (the caller's to check): a folder of
+    ``.mp4`` clips gave ``0 written, 3 skipped.`` and nothing else. ``--ext``
+    replaces the list, so the one suggested keeps the extensions of the files
+    taken too.
+    """
+    counts: dict[str, int] = {}
+    for path in skipped:
+        ext = path.suffix[1:].lower()
+        if ext in DECODABLE_NOT_DEFAULT:
+            counts[ext] = counts.get(ext, 0) + 1
+    if not counts:
+        return None
+    kept = {path.suffix[1:].lower() for path in taken} - {""}
+    n = sum(counts.values())
+    found = ", ".join(sorted(counts))
+    them = ("it" if n == 1 else "them") + (" too" if kept else "")
+    return (
+        f"{plural(n, 'file')} passed over by {'its' if n == 1 else 'their'} "
+        f"extension ({found}) may hold audio, which melcli decodes: to take "
+        f"{them}, give --ext {','.join(sorted(kept | set(counts)))}"
+    )
+
+
+def run_hints(
+    report: Report,
+    *,
+    include: tuple[str, ...],
+    sources: tuple[Path, ...],
+    extensions: frozenset[str],
+) -> list[str]:
+    """Return the hints said at the end of a run, before its summary.
+
+    ``--include`` that took nothing (:func:`include_hint`), audio in OUT not
+    taken (:func:`out_audio_hint`), inputs whose names differ only by
+    extension (:func:`shared_output_hint`), and, with the default ``--ext``,
+    files passed over that may hold audio (:func:`extension_hint`).
+    """
+    hints = [
+        include_hint(report, include, sources),
+        out_audio_hint(report, extensions),
+        shared_output_hint((r.src, r.reason) for r in report.failures),
+    ]
+    if extensions == DEFAULT_EXTENSIONS:
+        passed = report.with_status(Status.SKIPPED)
+        hints.append(
+            extension_hint(
+                (r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION),
+                (r.src for r in report.results if r.status is not Status.SKIPPED),
+            )
+        )
+    return [hint for hint in hints if hint]

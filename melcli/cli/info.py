@@ -7,16 +7,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..discover import Skipped, find_audio
+from ..discover import Found, Skipped, find_audio
 from ..errors import MelcliError
 from ..report import display_path
 from .console import FoldedFailures, echo_error, one_line
 from .group import cli
-from .hints import wrong_root_hint
+from .hints import NOT_AUDIO_EXTENSION, extension_hint, wrong_root_hint
 from .options import (
     check_list_options,
     chosen_extensions,
@@ -25,6 +25,10 @@ from .options import (
     selection_options,
 )
 from .types import ExistingPath
+
+if TYPE_CHECKING:
+    from ..audio import AudioInfo
+    from ..filelist import FileList
 
 
 @cli.command(short_help="Show format, rate, channels and length of audio files.")
@@ -79,18 +83,8 @@ def info(
     if not src and files_from is None:
         raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
     check_list_options(files_from, path_column=path_column, root=list_root)
-    found = find_audio(
-        src, extensions=chosen_extensions(extensions), include=include, exclude=exclude
-    )
     listed = read_listed(files_from, path_column, list_root)
-    if listed is not None:
-        found.problems.extend(listed.problems)
-        found.skipped.extend(listed.skipped)
-        for item in listed.files:  # matched relative to the root, as mel does
-            if why := _passed_over(item.rel, include, exclude):
-                found.skipped.append(Skipped(item.path, why, item.rel))
-            else:
-                found.files.append((item.path, item.rel))
+    found = _found(src, listed, extensions, include, exclude)
     failed = 0
     hint = wrong_root_hint(listed)
     # A list none of whose files was found, a decoder not installed: a few
@@ -115,15 +109,7 @@ def info(
                 echo_error(path, str(exc))
             failed += 1
             continue
-        row = {
-            "path": os.fsdecode(path),
-            "format": header.format,
-            "subtype": header.subtype,
-            "samplerate": header.samplerate,
-            "channels": header.channels,
-            "frames": header.frames,
-            "duration": round(header.duration, 6),
-        }
+        row = _row(path, header)
         if as_json and not summary:
             # A name that is not valid UTF-8 is written with \udcXX escapes,
             # which json.loads and os.fsencode turn back into its bytes.
@@ -139,6 +125,13 @@ def info(
         click.echo(f"warning: {display_path(hint)}", err=True)
     if not found.files and not failed:  # as "melcli mel" says it, not silently
         click.echo("warning: no audio files found", err=True)
+    if not extensions and (
+        more := extension_hint(
+            (s.path for s in found.skipped if s.reason == NOT_AUDIO_EXTENSION),
+            (path for path, _rel in found.files),
+        )
+    ):
+        click.echo(f"warning: {display_path(more)}", err=True)
     if summary:
         totals = _summary(rows, unreadable=failed)
         if as_json:
@@ -148,6 +141,41 @@ def info(
     elif not as_json:
         _print_table(rows)
     sys.exit(1 if failed else 0)
+
+
+def _found(
+    src: tuple[Path, ...],
+    listed: FileList | None,
+    extensions: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> Found:
+    """Return the files under SRC and in the list, chosen as ``melcli mel`` does."""
+    found = find_audio(
+        src, extensions=chosen_extensions(extensions), include=include, exclude=exclude
+    )
+    if listed is not None:
+        found.problems.extend(listed.problems)
+        found.skipped.extend(listed.skipped)
+        for item in listed.files:  # matched relative to the root, as mel does
+            if why := _passed_over(item.rel, include, exclude):
+                found.skipped.append(Skipped(item.path, why, item.rel))
+            else:
+                found.files.append((item.path, item.rel))
+    return found
+
+
+def _row(path: Path, header: AudioInfo) -> dict[str, Any]:
+    """Return one file's row: its path, and what its header says."""
+    return {
+        "path": os.fsdecode(path),
+        "format": header.format,
+        "subtype": header.subtype,
+        "samplerate": header.samplerate,
+        "channels": header.channels,
+        "frames": header.frames,
+        "duration": round(header.duration, 6),
+    }
 
 
 def _passed_over(rel: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> str:
