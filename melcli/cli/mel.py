@@ -47,7 +47,7 @@ from .options import (
     selection_options,
     stats_option,
 )
-from .types import SECONDS, ExistingPath
+from .types import SECONDS, ExistingPath, OutFolder
 
 
 @cli.command(
@@ -59,7 +59,7 @@ from .types import SECONDS, ExistingPath
 @click.option(
     "-o",
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutFolder(path_type=Path),
     help="Output folder; the input tree is mirrored into it.  [required]",
 )
 @click.option("--png", is_flag=True, help="Also write a PNG render of each array.")
