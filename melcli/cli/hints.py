@@ -71,6 +71,15 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     root = os.fsdecode(listed.root)
     where = "the current folder" if root in ("", ".") else root
     hint = f"no file listed in {listed.name} was found; its paths are taken "
+    if ext := _lacking_extension(listed):
+        if listed.path_column:
+            template = f"'{{{listed.path_column}}}.{ext}'"
+            how = f"make each path from its row with --path-column {template}"
+        elif listed.columns:
+            how = f"add .{ext} to the --path-column template"
+        else:
+            how = f"add .{ext} to each path"
+        return f"{hint}relative to {where}, and they are there with .{ext} added: {how}"
     base, holders = _found_in(listed)
     if len(holders) == 1:
         (holder,) = holders
@@ -105,6 +114,26 @@ FOLDERS_LOOKED_IN = 1000
 PARENTS_LOOKED_IN = 16
 #: How many of the subfolders holding the paths the hint names.
 HOLDERS_SHOWN = 3
+
+
+#: The extensions a list's names may lack, most common first.
+_EXTENSIONS_LOOKED_FOR = ("wav", "flac", "mp3", "ogg", "opus", "m4a")
+
+
+def _lacking_extension(listed: FileList) -> str | None:
+    """Return the extension the list's paths lack, when NAME.EXT are the files.
+
+    FSD50K's tables name each clip by its number (``fname`` 64760, the file
+    ``64760.wav``): the root is right, the paths are not. A few missing paths
+    spread over the list, each with one extension: the first that makes every
+    one a file.
+    """
+    step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
+    paths = [p.path for p in listed.problems[::step][:PATHS_LOOKED_FOR]]
+    for ext in _EXTENSIONS_LOOKED_FOR:
+        if all(_is_file(Path(f"{os.fsdecode(path)}.{ext}")) for path in paths):
+            return ext
+    return None
 
 
 def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
