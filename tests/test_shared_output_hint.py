@@ -94,3 +94,13 @@ def test_other_failures_are_not_counted() -> None:
         (Path("a.flac"), "output out/a.npy would also be written by a.wav"),
     ]
     assert shared_output_hint(failures) is None
+
+
+def test_the_pattern_suggested_is_quoted_for_the_shell() -> None:
+    reason = "output out/a.npy would also be written by someone else"
+    hint = shared_output_hint((Path(n), reason) for n in ["x/a.wav", "x/a.it's"])
+    assert hint is not None
+    assert "such as with --exclude '*.wav', or rename them" in hint
+    hint = shared_output_hint((Path(n), reason) for n in ["x/a.w v", "x/a.z'z"])
+    assert hint is not None
+    assert "--exclude '*.z'\"'\"'z'," in hint

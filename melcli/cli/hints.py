@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import stat
 from collections.abc import Iterable
 from itertools import islice
@@ -293,7 +294,8 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
     return (
         f"{plural(len(clashing), 'input')} failed because another input has the "
         f"same name with another extension ({', '.join(extensions)}): keep one "
-        f"of each name, such as with --exclude '*.{leave}', or rename them"
+        f"of each name, such as with --exclude {shlex.quote('*.' + leave)}, or "
+        "rename them"
     )
 
 
