@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 from conftest import invoke, mel, tone
 
-from melcli.cli.hints import DECODABLE_NOT_DEFAULT
+from melcli.cli.hints import DECODABLE_NOT_DEFAULT, extension_hint
 from melcli.discover import DEFAULT_EXTENSIONS
 
 needs_ffmpeg = pytest.mark.skipif(
@@ -107,3 +107,15 @@ def test_other_extensions_passed_over_say_nothing(tmp_path: Path) -> None:
 
 def test_the_decodable_extensions_are_not_default_ones() -> None:
     assert not DECODABLE_NOT_DEFAULT & DEFAULT_EXTENSIONS
+
+
+def test_only_extensions_a_walk_takes_are_kept() -> None:
+    # A file listed or named directly is taken whatever its extension: --ext
+    # need not name it (and "it's" would break the command pasted).
+    hint = extension_hint(
+        [Path("a/v.mp4")], [Path("a/x.wav"), Path("listed/y.it's"), Path("z")]
+    )
+    assert hint == (
+        "1 file passed over by its extension (mp4) may hold audio, which melcli "
+        "decodes: to take it too, give --ext mp4,wav"
+    )

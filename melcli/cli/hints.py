@@ -324,7 +324,9 @@ def extension_hint(skipped: Iterable[Path], taken: Iterable[Path]) -> str | None
             counts[ext] = counts.get(ext, 0) + 1
     if not counts:
         return None
-    kept = {path.suffix[1:].lower() for path in taken} - {""}
+    # Those a folder's walk took by the default list (a listed file is taken
+    # whatever its extension).
+    kept = {path.suffix[1:].lower() for path in taken} & DEFAULT_EXTENSIONS
     n = sum(counts.values())
     found = ", ".join(sorted(counts))
     them = ("it" if n == 1 else "them") + (" too" if kept else "")
