@@ -12,7 +12,7 @@ import os
 import re
 import shlex
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -351,17 +351,40 @@ def run_hints(
     extension (:func:`shared_output_hint`), and, with the default ``--ext``,
     files passed over that may hold audio (:func:`extension_hint`).
     """
+    passed = report.with_status(Status.SKIPPED)
+    by_name = [r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION]
+    taken = [r.src for r in report.results if r.status is not Status.SKIPPED]
     hints = [
         include_hint(report, include, sources),
         out_audio_hint(report, extensions),
         shared_output_hint((r.src, r.reason) for r in report.failures),
     ]
     if extensions == DEFAULT_EXTENSIONS:
-        passed = report.with_status(Status.SKIPPED)
-        hints.append(
-            extension_hint(
-                (r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION),
-                (r.src for r in report.results if r.status is not Status.SKIPPED),
-            )
-        )
+        hints.append(extension_hint(by_name, taken))
+    stopped = report.interrupted_by is not None or report.not_tried
+    if not taken and not stopped and not any(hints):
+        hints.append(none_taken_hint(by_name))
     return [hint for hint in hints if hint]
+
+
+#: How many extensions :func:`none_taken_hint` names.
+EXTENSIONS_SHOWN = 5
+
+
+def none_taken_hint(by_name: Sequence[Path]) -> str | None:
+    """When a run took no file, only files of other extensions: say so.
+
+    ``melcli mel ESC-50/meta -o features/`` (the table's folder, not the
+    audio's) said ``0 written, 1 skipped.``: as a folder with no file at all
+    does, say ``no audio files found``, and what was passed over.
+    """
+    if not by_name:
+        return None
+    names = sorted({p.suffix[1:].lower() or "no extension" for p in by_name})
+    shown = ", ".join(names[:EXTENSIONS_SHOWN])
+    more = ", ..." if len(names) > EXTENSIONS_SHOWN else ""
+    return (
+        f"no audio files found: {plural(len(by_name), 'file')} passed over for "
+        f"{'its' if len(by_name) == 1 else 'their'} extension ({shown}{more}); "
+        "-v lists each, --ext chooses the extensions"
+    )
