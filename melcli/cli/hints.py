@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..discover import DEFAULT_EXTENSIONS
-from ..report import Report, Status, plural
+from ..report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -201,7 +201,7 @@ OUT_FOLDER = "output folder"
 OUT_ENTRIES_LOOKED_AT = 10_000
 
 
-def out_audio_hint(report: Report, extensions: frozenset[str]) -> str | None:
+def out_audio_hint(passed: Sequence[Result], extensions: frozenset[str]) -> str | None:
     """When OUT lies inside SRC and holds audio, say that its audio is not taken.
 
     OUT is never walked as input (its outputs are not inputs), so audio in it
@@ -209,8 +209,9 @@ def out_audio_hint(report: Report, extensions: frozenset[str]) -> str | None:
     clips) is passed over; ``-v`` says only ``skipped audio/speech: output
     folder``. Said without ``-v``, once, before the summary. Only names are
     looked at, through no link, and at most :data:`OUT_ENTRIES_LOOKED_AT`.
+    ``passed`` are the run's skipped results.
     """
-    for result in report.with_status(Status.SKIPPED):
+    for result in passed:
         if result.reason != OUT_FOLDER:
             continue
         found, complete = _audio_in(result.src, extensions)
@@ -351,18 +352,24 @@ def run_hints(
     extension (:func:`shared_output_hint`), and, with the default ``--ext``,
     files passed over that may hold audio (:func:`extension_hint`).
     """
+    # Every input's result is not made here: on a re-run of 100 000 up-to-date
+    # inputs that would cost as much as the run. The skipped and the failed
+    # are few, and found without making the others'.
     passed = report.with_status(Status.SKIPPED)
     by_name = [r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION]
-    taken = [r.src for r in report.results if r.status is not Status.SKIPPED]
     hints = [
         include_hint(report, include, sources),
-        out_audio_hint(report, extensions),
+        out_audio_hint(passed, extensions),
         shared_output_hint((r.src, r.reason) for r in report.failures),
     ]
-    if extensions == DEFAULT_EXTENSIONS:
+    if extensions == DEFAULT_EXTENSIONS and any(
+        p.suffix[1:].lower() in DECODABLE_NOT_DEFAULT for p in by_name
+    ):  # then only, every result: the extensions taken
+        taken = (r.src for r in report.results if r.status is not Status.SKIPPED)
         hints.append(extension_hint(by_name, taken))
     stopped = report.interrupted_by is not None or report.not_tried
-    if not taken and not stopped and not any(hints):
+    nothing_taken = report.n_results == len(passed)
+    if nothing_taken and not stopped and not any(hints):
         hints.append(none_taken_hint(by_name))
     return [hint for hint in hints if hint]
 
