@@ -73,5 +73,11 @@ def test_a_run_stopped_before_any_file_says_nothing_of_it(stopped: str) -> None:
         report.interrupted_by = 2
     else:
         report.not_tried = 3
-    hints = run_hints(report, include=(), sources=(), extensions=DEFAULT_EXTENSIONS)
+    hints = run_hints(
+        report,
+        report.results,
+        include=(),
+        sources=(),
+        extensions=DEFAULT_EXTENSIONS,
+    )
     assert hints == []

@@ -275,6 +275,8 @@ class Console(Events):
         #: Failures one cause explains (a list none of whose files was
         #: found, a decoder not installed): the first few, then a count.
         self.folded_failures = FoldedFailures(verbose=self.verbose)
+        #: The inputs passed over (skipped), as they came.
+        self.passed: list[Result] = []
 
     def expect(self, inputs: Inputs) -> None:
         """Note what the run was asked to take, for the hints said at its end.
@@ -339,6 +341,7 @@ class Console(Events):
         if self.bar is not None:
             self.bar.update(1)
         if result.status is Status.SKIPPED:
+            self.passed.append(result)  # for the hints: few, and kept as they come
             if self.verbose:
                 reason = as_options(result.reason)
                 self.echo(f"skipped {display_path(result.src)}: {reason}")
@@ -374,6 +377,7 @@ class Console(Events):
         report.warnings.extend(
             run_hints(
                 report,
+                self.passed,
                 include=self.include,
                 sources=self.sources,
                 extensions=self.extensions,

@@ -340,6 +340,7 @@ def extension_hint(skipped: Iterable[Path], taken: Iterable[Path]) -> str | None
 
 def run_hints(
     report: Report,
+    passed: Sequence[Result],
     *,
     include: tuple[str, ...],
     sources: tuple[Path, ...],
@@ -347,15 +348,16 @@ def run_hints(
 ) -> list[str]:
     """Return the hints said at the end of a run, before its summary.
 
+    ``passed`` are the run's skipped results.
+
     ``--include`` that took nothing (:func:`include_hint`), audio in OUT not
     taken (:func:`out_audio_hint`), inputs whose names differ only by
     extension (:func:`shared_output_hint`), and, with the default ``--ext``,
     files passed over that may hold audio (:func:`extension_hint`).
     """
-    # Every input's result is not made here: on a re-run of 100 000 up-to-date
-    # inputs that would cost as much as the run. The skipped and the failed
-    # are few, and found without making the others'.
-    passed = report.with_status(Status.SKIPPED)
+    # No look at every result here: on a re-run of 100 000 up-to-date inputs
+    # that costs as much as the run, or more (each is made from its path).
+    # ``passed`` are the skipped results, as they came; the failed are few.
     by_name = [r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION]
     hints = [
         include_hint(report, include, sources),
@@ -368,7 +370,7 @@ def run_hints(
         taken = (r.src for r in report.results if r.status is not Status.SKIPPED)
         hints.append(extension_hint(by_name, taken))
     stopped = report.interrupted_by is not None or report.not_tried
-    nothing_taken = report.n_results == len(passed)
+    nothing_taken = report.n_results == report.count(Status.SKIPPED)
     if nothing_taken and not stopped and not any(hints):
         hints.append(none_taken_hint(by_name))
     return [hint for hint in hints if hint]
