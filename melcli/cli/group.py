@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 from typing import Any
 
 import click
@@ -65,6 +64,8 @@ class _Group(click.Group):
             and self.get_command(ctx, name) is None
             and os.path.exists(name)
         ):
+            import shlex  # here: only for this error
+
             from ..report import display_path
 
             what = "the audio under it" if os.path.isdir(name) else "it"

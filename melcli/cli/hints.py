@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import stat
 from collections.abc import Iterable, Sequence
 from itertools import islice
@@ -290,6 +289,8 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
     ]
     if not clashing:
         return None
+    import shlex  # here: not on every run
+
     extensions = sorted({src.suffix[1:].lower() for src in clashing})
     leave = next((e for e in _LOSSY_FIRST if e in extensions), extensions[-1])
     return (
