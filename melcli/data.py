@@ -260,6 +260,8 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
     arrays do not belong in one training set (a run with other settings over
     some of the inputs; ``--prune`` deletes the rest).
     """
+    if not os.path.exists(out):  # a typo, not a folder that is no run's output
+        raise MelcliError(f"{out}: no such folder (give the OUT of 'melcli mel')")
     if not (out / MANIFEST_NAME).is_file():
         raise MelcliError(f"{out} has no {MANIFEST_NAME}: not the output of a run")
     manifest = Manifest.load(out, read_only=True)

@@ -89,6 +89,8 @@ class FileList:
     problems: list[Problem] = field(default_factory=list)
     #: The header of a table (empty for plain text).
     columns: tuple[str, ...] = ()
+    #: The table's column of paths ("" for plain text, or a template).
+    path_column: str = ""
     #: Distinct listed paths found on disk, taken or not (listed twice with
     #: different rows): none found suggests the wrong ``root``.
     found: int = 0
@@ -167,6 +169,7 @@ def read_list(
             if EXTRA_CELLS not in row
         ]
         result = from_rows(listed, root=base, name=name, columns=tuple(header))
+        result.path_column = column
         for line, text, row in cells:
             if EXTRA_CELLS in row:
                 where = f"line {line} of {name}"

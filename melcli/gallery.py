@@ -60,6 +60,7 @@ from .outdir import (
     OutputLock,
     check_recorded,
     load_npy,
+    not_a_folder,
     read_regular,
     recorded_array,
     remove_leftovers,
@@ -870,6 +871,8 @@ def _gallery_dir(out: Path) -> Path:
             raise MelcliError(f"{path} is a symbolic link; remove it first")
         try:
             path.mkdir(exist_ok=True)
+        except FileExistsError:  # a file, a FIFO...: say which
+            raise MelcliError(f"cannot create {path}: {not_a_folder(path)}") from None
         except OSError as exc:
             raise MelcliError(f"cannot create {path}: {os_reason(exc)}") from None
         real = os.path.realpath(path)

@@ -221,10 +221,10 @@ def require_folder(out: Path) -> None:
     a link to no folder in OUT's place fails the run before anything.
     """
     if os.path.lexists(out) and not os.path.isdir(out):
-        raise UsageError(f"cannot write to {display_path(out)}: {_not_a_folder(out)}")
+        raise UsageError(f"cannot write to {display_path(out)}: {not_a_folder(out)}")
 
 
-def _not_a_folder(path: Path) -> str:
+def not_a_folder(path: Path) -> str:
     """Say what ``path``, which exists and is no folder, is instead."""
     try:
         mode = os.lstat(path).st_mode
@@ -584,7 +584,7 @@ class OutputLock:
             make_folders(folder)
         except FileExistsError:  # OUT is there, and no folder
             raise UsageError(
-                f"cannot write to {display_path(folder)}: {_not_a_folder(folder)}"
+                f"cannot write to {display_path(folder)}: {not_a_folder(folder)}"
             ) from None
         except OSError:
             pass  # said by the open below

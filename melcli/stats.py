@@ -522,9 +522,12 @@ def require_output(out: str | os.PathLike[str]) -> None:
     Raises
     ------
     MelcliError
-        If ``out`` holds neither.
+        If ``out`` holds neither, or is no folder.
     """
     out = Path(out)
+    if not os.path.isdir(out):  # a typo: not "no arrays"
+        what = "not a folder" if os.path.lexists(out) else "no such folder"
+        raise MelcliError(f"{out}: {what}")
     if not os.path.lexists(out / MANIFEST_NAME) and next(_walk_npy(out), None) is None:
         raise MelcliError(NO_ARRAYS)
 

@@ -122,7 +122,7 @@ def test_a_dry_run_and_info_fold_them_too(
         missing(table, 3),
         missing(table, 4),
         f"error: {N - 3} more files listed in {table} failed the same way "
-        "(such as: line 5: no such file or directory)",
+        "(such as: line 5: no such file or directory); -v lists each",
         hint(table),
     ]
 

@@ -67,5 +67,6 @@ def test_a_missing_decoder_is_said_for_three_files_then_counted(
     info = invoke("info", src)
     assert info.exit_code == 1
     assert info.stderr.splitlines()[-1] == (
-        f"error: {N - 3} more files failed the same way (such as: {NEEDS})"
+        f"error: {N - 3} more files failed the same way (such as: {NEEDS}); "
+        "-v lists each"
     )

@@ -26,8 +26,8 @@ from ..report import (
     plural,
     stale_note,
 )
-from ..session import DryRun, Events, StatsOutcome
-from .hints import include_hint, wrong_root_hint
+from ..session import DryRun, Events, Inputs, StatsOutcome
+from .hints import run_hints, shared_output_hint, wrong_root_hint
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -288,6 +288,8 @@ class Console(Events):
         #: --include's patterns and the SRC they apply to (for a hint).
         self.include = include
         self.sources = sources
+        #: The extensions looked for in folders (for a hint: audio in OUT).
+        self.extensions: frozenset[str] = frozenset()
         self.quiet = quiet
         self.asked_verbose = verbose
         self.verbose = verbose and not quiet
@@ -304,22 +306,21 @@ class Console(Events):
         #: Failures one cause explains (a list none of whose files was
         #: found, a decoder not installed): the first few, then a count.
         self.folded_failures = FoldedFailures(verbose=self.verbose)
+        #: The inputs passed over (skipped), as they came.
+        self.passed: list[Result] = []
 
-    def expect(
-        self,
-        include: tuple[str, ...],
-        sources: tuple[Path, ...],
-        listed: FileList | None,
-    ) -> None:
+    def expect(self, inputs: Inputs) -> None:
         """Note what the run was asked to take, for the hints said at its end.
 
         ``--include`` patterns that take nothing (:func:`include_hint`); a list
-        none of whose files was found (:func:`wrong_root_hint`).
+        none of whose files was found (:func:`wrong_root_hint`); audio in OUT,
+        inside SRC (:func:`out_audio_hint`).
         """
-        self.include, self.sources = include, sources
-        if hint := wrong_root_hint(listed):
+        self.include, self.sources = inputs.include, inputs.sources
+        self.extensions = inputs.extensions
+        if hint := wrong_root_hint(inputs.listed):
             self.notes.append(hint)
-            self.folded_failures = FoldedFailures(listed, verbose=self.verbose)
+            self.folded_failures = FoldedFailures(inputs.listed, verbose=self.verbose)
 
     def removed_leftover(self, path: Path) -> None:
         """Under ``--verbose``, name a temp file a killed run left."""
@@ -371,6 +372,7 @@ class Console(Events):
         if self.bar is not None:
             self.bar.update(1)
         if result.status is Status.SKIPPED:
+            self.passed.append(result)  # for the hints: few, and kept as they come
             if self.verbose:
                 reason = as_options(result.reason)
                 self.echo(f"skipped {display_path(result.src)}: {reason}")
@@ -403,8 +405,15 @@ class Console(Events):
         """Close the bar; print the removed and stale outputs, and the summary."""
         self.close()
         report.warnings.extend(self.notes)
-        if hint := include_hint(report, self.include, self.sources):
-            report.warnings.append(hint)
+        report.warnings.extend(
+            run_hints(
+                report,
+                self.passed,
+                include=self.include,
+                sources=self.sources,
+                extensions=self.extensions,
+            )
+        )
         print_outcome(
             report,
             total=self.total,
@@ -496,7 +505,10 @@ def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
     if outcome is None:
         return
     if outcome.error is not None:
-        echo_error(outcome.path, outcome.error)
+        if os.fsdecode(outcome.path) in outcome.error:  # named once, not twice
+            click.echo(f"error: {display_path(outcome.error)}", err=True)
+        else:
+            echo_error(outcome.path, outcome.error)
     elif outcome.stats is None:
         if not quiet:
             click.echo(f"warning: no arrays: {outcome.path.name} not written", err=True)
@@ -534,6 +546,8 @@ def print_dry_run(
     if folded_failures is not None:  # no manifest is written
         for line in folded_failures.lines(see_all="-v lists each"):
             click.echo(f"error: {display_path(line)}", err=True)
+    if hint := shared_output_hint(plan.errors):
+        plan.warnings.append(hint)
     if not quiet:
         for warning in plan.warnings:
             click.echo(f"warning: {display_path(warning)}", err=True)

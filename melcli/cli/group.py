@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -47,6 +48,32 @@ class _Group(click.Group):
             return super().make_context(*args, **kwargs)
         except BrokenPipeError:
             raise ClosedPipe from None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Refuse an unknown command; one that is a path was meant for ``mel``.
+
+        ``melcli audio/ -o features/`` (the subcommand forgotten) says how to
+        convert it, besides click's ``No such command 'audio/'``.
+        """
+        name = args[0] if args else ""
+        if (
+            name
+            and not name.startswith("-")
+            and self.get_command(ctx, name) is None
+            and os.path.exists(name)
+        ):
+            import shlex  # here: only for this error
+
+            from ..report import display_path
+
+            what = "the audio under it" if os.path.isdir(name) else "it"
+            ctx.fail(
+                f"No such command {display_path(repr(name))}. To convert {what}: "
+                f"melcli mel {display_path(shlex.quote(name))} -o OUT"
+            )
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

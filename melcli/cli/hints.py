@@ -9,12 +9,15 @@ without their subfolder): said once, last, before the summary.
 from __future__ import annotations
 
 import os
+import re
 import stat
+from collections.abc import Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..report import Report, Status, plural
+from ..discover import DEFAULT_EXTENSIONS
+from ..report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -68,6 +71,15 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     root = os.fsdecode(listed.root)
     where = "the current folder" if root in ("", ".") else root
     hint = f"no file listed in {listed.name} was found; its paths are taken "
+    if ext := _lacking_extension(listed):
+        if listed.path_column:
+            template = f"'{{{listed.path_column}}}.{ext}'"
+            how = f"make each path from its row with --path-column {template}"
+        elif listed.columns:
+            how = f"add .{ext} to the --path-column template"
+        else:
+            how = f"add .{ext} to each path"
+        return f"{hint}relative to {where}, and they are there with .{ext} added: {how}"
     base, holders = _found_in(listed)
     if len(holders) == 1:
         (holder,) = holders
@@ -102,6 +114,26 @@ FOLDERS_LOOKED_IN = 1000
 PARENTS_LOOKED_IN = 16
 #: How many of the subfolders holding the paths the hint names.
 HOLDERS_SHOWN = 3
+
+
+#: The extensions a list's names may lack, most common first.
+_EXTENSIONS_LOOKED_FOR = ("wav", "flac", "mp3", "ogg", "opus", "m4a")
+
+
+def _lacking_extension(listed: FileList) -> str | None:
+    """Return the extension the list's paths lack, when NAME.EXT are the files.
+
+    FSD50K's tables name each clip by its number (``fname`` 64760, the file
+    ``64760.wav``): the root is right, the paths are not. A few missing paths
+    spread over the list, each with one extension: the first that makes every
+    one a file.
+    """
+    step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
+    paths = [p.path for p in listed.problems[::step][:PATHS_LOOKED_FOR]]
+    for ext in _EXTENSIONS_LOOKED_FOR:
+        if all(_is_file(Path(f"{os.fsdecode(path)}.{ext}")) for path in paths):
+            return ext
+    return None
 
 
 def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
@@ -160,3 +192,209 @@ def _is_file(path: Path) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except (OSError, ValueError):
         return False
+
+
+#: The reason an SRC's walk passes over OUT (melcli.discover).
+OUT_FOLDER = "output folder"
+#: How many entries of OUT :func:`out_audio_hint` looks through, at most.
+OUT_ENTRIES_LOOKED_AT = 10_000
+
+
+def out_audio_hint(passed: Sequence[Result], extensions: frozenset[str]) -> str | None:
+    """When OUT lies inside SRC and holds audio, say that its audio is not taken.
+
+    OUT is never walked as input (its outputs are not inputs), so audio in it
+    (``melcli mel audio -o audio/speech``, with ``audio/speech`` a folder of
+    clips) is passed over; ``-v`` says only ``skipped audio/speech: output
+    folder``. Said without ``-v``, once, before the summary. Only names are
+    looked at, through no link, and at most :data:`OUT_ENTRIES_LOOKED_AT`.
+    ``passed`` are the run's skipped results.
+    """
+    for result in passed:
+        if result.reason != OUT_FOLDER:
+            continue
+        found, complete = _audio_in(result.src, extensions)
+        if not found:
+            continue
+        out = os.fsdecode(result.src)
+        count = plural(len(found), "audio file") if complete else "audio files"
+        more = ", ..." if len(found) > 1 or not complete else ""
+        return (
+            f"{out} holds {count} ({os.fsdecode(found[0])}{more}), not taken: "
+            "it is OUT, which is never read as input; give -o a folder of its own"
+        )
+    return None
+
+
+def _audio_in(folder: Path, extensions: frozenset[str]) -> tuple[list[Path], bool]:
+    """Return the audio files under ``folder`` (by name), and if all were seen.
+
+    Hidden entries are passed over, as the walk does; links are not followed.
+    Folder by folder, nearest first, at most :data:`OUT_ENTRIES_LOOKED_AT`.
+    """
+    found: list[Path] = []
+    folders = [folder]
+    left = OUT_ENTRIES_LOOKED_AT
+    while folders:
+        here = folders.pop(0)
+        try:
+            with os.scandir(here) as entries:
+                names = [
+                    (e.name, e.is_dir(follow_symlinks=False))
+                    for e in islice(entries, left + 1)
+                ]
+        except OSError:
+            continue
+        complete = len(names) <= left
+        left -= len(names)
+        for name, is_dir in sorted(names[: len(names) - (not complete)]):
+            if name.startswith("."):
+                continue
+            if is_dir:
+                folders.append(here / name)
+            elif os.path.splitext(name)[1][1:].lower() in extensions:
+                found.append(here / name)
+        if not complete:
+            return found, False
+    return found, True
+
+
+#: The reason of an input whose output another input would write too
+#: (melcli.discover): ``output OUT/a.npy would also be written by audio/a.wav``.
+_SHARED_OUTPUT = re.compile(r"output .+ would also be written by ")
+#: Of the extensions that clash, the ones a dataset most likely holds as a
+#: lossy copy of another: the one the hint suggests leaving out, first found.
+_LOSSY_FIRST = ("mp3", "m4a", "aac", "opus", "ogg", "oga", "webm", "mka")
+
+
+def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
+    """When inputs fail because their names differ only by extension, say how to pick.
+
+    ``a.wav`` and ``a.flac`` in one folder both make ``a.npy``: each fails,
+    naming the other. A folder of copies in two formats fails whole, file by
+    file; one line says what they have in common and how to keep one of each.
+    Inputs that clash otherwise (two folders' ``a.wav`` given directly, names
+    that differ only by case) are left to their own lines.
+    """
+    by_name: dict[tuple[Path, str], list[Path]] = {}
+    for src, reason in failures:
+        if src.suffix and _SHARED_OUTPUT.match(reason):
+            key = (src.parent, src.stem.casefold())
+            by_name.setdefault(key, []).append(src)
+    clashing = [
+        src
+        for srcs in by_name.values()
+        if len({src.suffix.lower() for src in srcs}) > 1
+        for src in srcs
+    ]
+    if not clashing:
+        return None
+    import shlex  # here: not on every run
+
+    extensions = sorted({src.suffix[1:].lower() for src in clashing})
+    leave = next((e for e in _LOSSY_FIRST if e in extensions), extensions[-1])
+    return (
+        f"{plural(len(clashing), 'input')} failed because another input has the "
+        f"same name with another extension ({', '.join(extensions)}): keep one "
+        f"of each name, such as with --exclude {shlex.quote('*.' + leave)}, or "
+        "rename them"
+    )
+
+
+#: The reason of a file a folder's walk passes over by its name (melcli.discover).
+NOT_AUDIO_EXTENSION = "not an audio extension"
+#: Extensions not in the default ``--ext`` list whose files melcli decodes (by
+#: their content, through ffmpeg): video containers and audiobooks, such as a
+#: dataset of ``.mp4`` clips (VGGSound).
+DECODABLE_NOT_DEFAULT = frozenset(
+    {"3gp", "m4b", "m4v", "mka", "mkv", "mov", "mp4", "webm"}
+)
+
+
+def extension_hint(skipped: Iterable[Path], taken: Iterable[Path]) -> str | None:
+    """When files passed over by extension may hold audio, say the ``--ext`` to give.
+
+    Only for the default ``--ext`` (the caller's to check): a folder of
+    ``.mp4`` clips gave ``0 written, 3 skipped.`` and nothing else. ``--ext``
+    replaces the list, so the one suggested keeps the extensions of the files
+    taken too.
+    """
+    counts: dict[str, int] = {}
+    for path in skipped:
+        ext = path.suffix[1:].lower()
+        if ext in DECODABLE_NOT_DEFAULT:
+            counts[ext] = counts.get(ext, 0) + 1
+    if not counts:
+        return None
+    # Those a folder's walk took by the default list (a listed file is taken
+    # whatever its extension).
+    kept = {path.suffix[1:].lower() for path in taken} & DEFAULT_EXTENSIONS
+    n = sum(counts.values())
+    found = ", ".join(sorted(counts))
+    them = ("it" if n == 1 else "them") + (" too" if kept else "")
+    return (
+        f"{plural(n, 'file')} passed over by {'its' if n == 1 else 'their'} "
+        f"extension ({found}) may hold audio, which melcli decodes: to take "
+        f"{them}, give --ext {','.join(sorted(kept | set(counts)))}"
+    )
+
+
+def run_hints(
+    report: Report,
+    passed: Sequence[Result],
+    *,
+    include: tuple[str, ...],
+    sources: tuple[Path, ...],
+    extensions: frozenset[str],
+) -> list[str]:
+    """Return the hints said at the end of a run, before its summary.
+
+    ``passed`` are the run's skipped results.
+
+    ``--include`` that took nothing (:func:`include_hint`), audio in OUT not
+    taken (:func:`out_audio_hint`), inputs whose names differ only by
+    extension (:func:`shared_output_hint`), and, with the default ``--ext``,
+    files passed over that may hold audio (:func:`extension_hint`).
+    """
+    # No look at every result here: on a re-run of 100 000 up-to-date inputs
+    # that costs as much as the run, or more (each is made from its path).
+    # ``passed`` are the skipped results, as they came; the failed are few.
+    by_name = [r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION]
+    hints = [
+        include_hint(report, include, sources),
+        out_audio_hint(passed, extensions),
+        shared_output_hint((r.src, r.reason) for r in report.failures),
+    ]
+    if extensions == DEFAULT_EXTENSIONS and any(
+        p.suffix[1:].lower() in DECODABLE_NOT_DEFAULT for p in by_name
+    ):  # then only, every result: the extensions taken
+        taken = (r.src for r in report.results if r.status is not Status.SKIPPED)
+        hints.append(extension_hint(by_name, taken))
+    stopped = report.interrupted_by is not None or report.not_tried
+    nothing_taken = report.n_results == report.count(Status.SKIPPED)
+    if nothing_taken and not stopped and not any(hints):
+        hints.append(none_taken_hint(by_name))
+    return [hint for hint in hints if hint]
+
+
+#: How many extensions :func:`none_taken_hint` names.
+EXTENSIONS_SHOWN = 5
+
+
+def none_taken_hint(by_name: Sequence[Path]) -> str | None:
+    """When a run took no file, only files of other extensions: say so.
+
+    ``melcli mel ESC-50/meta -o features/`` (the table's folder, not the
+    audio's) said ``0 written, 1 skipped.``: as a folder with no file at all
+    does, say ``no audio files found``, and what was passed over.
+    """
+    if not by_name:
+        return None
+    names = sorted({p.suffix[1:].lower() or "no extension" for p in by_name})
+    shown = ", ".join(names[:EXTENSIONS_SHOWN])
+    more = ", ..." if len(names) > EXTENSIONS_SHOWN else ""
+    return (
+        f"no audio files found: {plural(len(by_name), 'file')} passed over for "
+        f"{'its' if len(by_name) == 1 else 'their'} extension ({shown}{more}); "
+        "-v lists each, --ext chooses the extensions"
+    )

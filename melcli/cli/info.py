@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..discover import find_audio
+from ..discover import Found, Skipped, find_audio
 from ..errors import MelcliError
 from ..report import display_path
-from .console import FoldedFailures, echo_error
+from .console import FoldedFailures, echo_error, one_line
 from .group import cli
-from .hints import wrong_root_hint
+from .hints import NOT_AUDIO_EXTENSION, extension_hint, wrong_root_hint
 from .options import (
     check_list_options,
     chosen_extensions,
@@ -24,6 +25,10 @@ from .options import (
     selection_options,
 )
 from .types import ExistingPath
+
+if TYPE_CHECKING:
+    from ..audio import AudioInfo
+    from ..filelist import FileList
 
 
 @cli.command(short_help="Show format, rate, channels and length of audio files.")
@@ -36,6 +41,14 @@ from .types import ExistingPath
     is_flag=True,
     help="Print the totals a dataset card needs instead of one row per file.",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also list every path passed over, with why, and every unreadable "
+    "file (without it, a failure one cause explains, such as a decoder that is "
+    "not installed, is shown for three files, then counted).",
+)
 def info(
     src: tuple[Path, ...],
     extensions: tuple[str, ...],
@@ -46,6 +59,7 @@ def info(
     list_root: Path | None,
     as_json: bool,
     summary: bool,
+    verbose: bool,
 ) -> None:
     """Show format, encoding, rate, channels and length of the audio under SRC.
 
@@ -61,7 +75,7 @@ def info(
     The lengths are what the headers say, read without decoding: a file cut
     short may show the length it claims (a FLAC file does; a WAV file shows the
     data it holds), or 0 where the header leaves it to the end of the stream;
-    `melcli mel` decodes it and fails it as truncated.
+    'melcli mel' decodes it and fails it as truncated.
 
     Unreadable files are reported on stderr; the exit status is then 1.
     """
@@ -70,21 +84,21 @@ def info(
     if not src and files_from is None:
         raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
     check_list_options(files_from, path_column=path_column, root=list_root)
-    found = find_audio(
-        src, extensions=chosen_extensions(extensions), include=include, exclude=exclude
-    )
     listed = read_listed(files_from, path_column, list_root)
+    found = _found(src, listed, extensions, include, exclude)
     # A row of the list that names no file to read is missing, not unreadable.
-    missing = 0
-    if listed is not None:
-        missing = len(listed.problems)
-        found.problems.extend(listed.problems)
-        found.files.extend((f.path, f.rel) for f in listed.files)
+    missing = len(listed.problems) if listed is not None else 0
     failed = 0
     hint = wrong_root_hint(listed)
     # A list none of whose files was found, a decoder not installed: a few
     # of the failures one cause explains, then a count.
-    folded = FoldedFailures(listed if hint else None, verbose=False, see_all="")
+    folded = FoldedFailures(
+        listed if hint else None, verbose=verbose, see_all="-v lists each"
+    )
+    if verbose:
+        for passed in found.skipped:
+            reason = display_path(one_line(passed.reason))
+            click.echo(f"skipped {display_path(passed.path)}: {reason}", err=True)
     for problem in found.problems:
         if folded.show(problem.path, problem.reason):
             echo_error(problem.path, problem.reason)
@@ -98,15 +112,7 @@ def info(
                 echo_error(path, str(exc))
             failed += 1
             continue
-        row = {
-            "path": os.fsdecode(path),
-            "format": header.format,
-            "subtype": header.subtype,
-            "samplerate": header.samplerate,
-            "channels": header.channels,
-            "frames": header.frames,
-            "duration": round(header.duration, 6),
-        }
+        row = _row(path, header)
         if as_json and not summary:
             # A name that is not valid UTF-8 is written with \udcXX escapes,
             # which json.loads and os.fsencode turn back into its bytes.
@@ -122,6 +128,13 @@ def info(
         click.echo(f"warning: {display_path(hint)}", err=True)
     if not found.files and not failed:  # as "melcli mel" says it, not silently
         click.echo("warning: no audio files found", err=True)
+    if not extensions and (
+        more := extension_hint(
+            (s.path for s in found.skipped if s.reason == NOT_AUDIO_EXTENSION),
+            (path for path, _rel in found.files),
+        )
+    ):
+        click.echo(f"warning: {display_path(more)}", err=True)
     if summary:
         totals = _summary(rows, unreadable=failed - missing, missing=missing)
         if as_json:
@@ -131,6 +144,51 @@ def info(
     elif not as_json:
         _print_table(rows)
     sys.exit(1 if failed else 0)
+
+
+def _found(
+    src: tuple[Path, ...],
+    listed: FileList | None,
+    extensions: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> Found:
+    """Return the files under SRC and in the list, chosen as ``melcli mel`` does."""
+    found = find_audio(
+        src, extensions=chosen_extensions(extensions), include=include, exclude=exclude
+    )
+    if listed is not None:
+        found.problems.extend(listed.problems)
+        found.skipped.extend(listed.skipped)
+        for item in listed.files:  # matched relative to the root, as mel does
+            if why := _passed_over(item.rel, include, exclude):
+                found.skipped.append(Skipped(item.path, why, item.rel))
+            else:
+                found.files.append((item.path, item.rel))
+    return found
+
+
+def _row(path: Path, header: AudioInfo) -> dict[str, Any]:
+    """Return one file's row: its path, and what its header says."""
+    return {
+        "path": os.fsdecode(path),
+        "format": header.format,
+        "subtype": header.subtype,
+        "samplerate": header.samplerate,
+        "channels": header.channels,
+        "frames": header.frames,
+        "duration": round(header.duration, 6),
+    }
+
+
+def _passed_over(rel: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> str:
+    """Why ``--include``/``--exclude`` pass over a listed path; "" to take it."""
+    rel = rel.replace(os.sep, "/")
+    if include and not any(fnmatch.fnmatchcase(rel, p) for p in include):
+        return "does not match --include"
+    if any(fnmatch.fnmatchcase(rel, p) for p in exclude):
+        return "matches --exclude"
+    return ""
 
 
 def _summary(

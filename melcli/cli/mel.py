@@ -47,7 +47,7 @@ from .options import (
     selection_options,
     stats_option,
 )
-from .types import SECONDS, ExistingPath
+from .types import SECONDS, ExistingPath, OutFolder
 
 
 @cli.command(
@@ -59,7 +59,7 @@ from .types import SECONDS, ExistingPath
 @click.option(
     "-o",
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutFolder(path_type=Path),
     help="Output folder; the input tree is mirrored into it.  [required]",
 )
 @click.option("--png", is_flag=True, help="Also write a PNG render of each array.")
@@ -200,7 +200,7 @@ def mel(
     check_run_options(options)
     inputs = Inputs(src, listed, chosen_extensions(extensions), include, exclude)
     console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
-    console.expect(include, src, listed)  # for hints: none taken, none found
+    console.expect(inputs)  # for hints: none taken, none found, audio in OUT
     try:
         outcome = run_session(
             inputs,

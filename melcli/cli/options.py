@@ -67,6 +67,7 @@ def selection_options(fn: F) -> F:
             "extensions",
             multiple=True,
             metavar="EXT[,EXT...]",
+            callback=_names_extensions,
             help="Audio extensions to look for in folders, case-insensitive "
             "(repeat or comma-separate). [default: "
             + ", ".join(sorted(DEFAULT_EXTENSIONS))
@@ -237,8 +238,8 @@ def stats_option(fn: F) -> F:
         "with_stats",
         is_flag=True,
         help="At the end, write per-band mean, std, min, max and frame count of "
-        "the run's arrays to OUT/stats.npz (as `melcli stats OUT`). Not with "
-        "--shard: run `melcli stats OUT` after `melcli merge OUT`.",
+        "the run's arrays to OUT/stats.npz (as 'melcli stats OUT'). Not with "
+        "--shard: run 'melcli stats OUT' after 'melcli merge OUT'.",
     )(fn)
 
 
@@ -520,6 +521,21 @@ def _as_given(option: click.Option) -> str | None:
         return f"{option.opts[-1]} none" if takes_none else None
     shown = f"{default:g}" if isinstance(default, float) else str(default)
     return f"{option.opts[-1]} {shown}"
+
+
+def _names_extensions(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Refuse an ``--ext`` that names no extension (``--ext "$EXTS"``, unset).
+
+    It would take no file: every one passed over, and the run "succeeds".
+    """
+    for value in values:
+        if not any(e.strip().lstrip(".") for e in value.split(",")):
+            raise click.BadParameter(
+                f"{value!r} names no extension (such as --ext wav,flac)"
+            )
+    return values
 
 
 def chosen_extensions(values: tuple[str, ...]) -> frozenset[str]:

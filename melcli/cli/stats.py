@@ -28,7 +28,7 @@ from .group import CannotStart, cli
 def stats(out: Path, as_json: bool, quiet: bool) -> None:
     """Write per-band mean, std, min, max and the frame count to OUT/stats.npz.
 
-    OUT is the output folder of `melcli mel`. The arrays counted are those its
+    OUT is the output folder of 'melcli mel'. The arrays counted are those its
     manifest.jsonl records as written or up to date: .npy files, or with
     --format webdataset the .npy members of the samples in the shards (without a
     manifest: every *.npy under OUT). Bands are the second-to-last axis of each

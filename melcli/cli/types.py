@@ -136,3 +136,22 @@ class ExistingPath(click.Path):
                         ctx,
                     )
         return super().convert(value, param, ctx)
+
+
+class OutFolder(click.Path):
+    """The output folder (``-o``): an empty name is refused.
+
+    ``-o "$OUT"`` with ``OUT`` unset is ``-o ''``, which a path takes as the
+    current folder: the outputs and a manifest were written there.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(file_okay=False, **kwargs)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        """Refuse an empty name; check the rest as :class:`click.Path` does."""
+        if isinstance(value, (str, bytes)) and not value:
+            self.fail("an empty name (for the current folder, give '.')", param, ctx)
+        return super().convert(value, param, ctx)
