@@ -129,6 +129,13 @@ class Entries(MutableMapping[str, Entry]):
         self._facts: dict[str, str | bytes | bytearray | Entry] = {}
         #: How many of those there are.
         self._flips = 0
+        #: How many stored entries whose packed facts say "written" this run
+        #: dropped (since the last commit): the store still holds them.
+        self._gone = 0
+        #: Whether every packed fact held is a row of the store's own, as
+        #: stored (none packed from an entry's text): :meth:`every_written`
+        #: counts on it.
+        self.facts_as_stored = True
         #: Other stored entries whose status is now "up-to-date" (were "written").
         self._flipped: set[str] = set()
         self._read_one: Reader | None = None
@@ -162,13 +169,17 @@ class Entries(MutableMapping[str, Entry]):
         read_all: Callable[[], Iterable[tuple[str, Entry | None]]],
         read_sources: Callable[[], Iterable[tuple[object, object]]],
         sample: str | None = None,
+        as_stored: bool = True,
     ) -> None:
         """Hold stored entries by their facts; ``read_one``, ``read_all`` read them.
 
         ``sample``: the key of one of them that is a sample in a shard.
+        ``as_stored``: whether the packed ones are the store's rows of facts
+        as they are (not packed from the entries' text).
         """
         self._facts.update(facts)
         self._sample = sample
+        self.facts_as_stored = self.facts_as_stored and as_stored
         self._read_one = read_one
         self._read_all = read_all
         self._read_sources = read_sources
@@ -283,8 +294,13 @@ class Entries(MutableMapping[str, Entry]):
             self._staged.discard(key)
             assert self._stage is not None
             self._stage.drop(key)
-        if type(self._facts.pop(key, None)) is bytearray:
+        packed = self._facts.pop(key, None)
+        if type(packed) is bytearray:
             self._flips -= 1
+        if type(packed) is bytearray or (
+            type(packed) is bytes and packed[_LEAN.size :].startswith(_WRITTEN_TAIL)
+        ):
+            self._gone += 1  # still stored as "written" until the commit
         self._flipped.discard(key)
         self._last = (None, None)
         self.changed.add(key)
@@ -338,7 +354,7 @@ class Entries(MutableMapping[str, Entry]):
         self._held.clear()
         self._facts.clear()
         self._drop_stage()
-        self._flips = 0
+        self._flips = self._gone = 0
         self._flipped.clear()
         self._last = (None, None)
 
@@ -559,11 +575,11 @@ class Entries(MutableMapping[str, Entry]):
         (:meth:`manifest_db.Store.flip_every_written`). 0 when some stays
         (an input left out of this run), or when few are flipped.
         """
-        if self._flips < EVERY_WRITTEN_FROM:
-            return 0
+        if self._flips < EVERY_WRITTEN_FROM or not self.facts_as_stored:
+            return 0  # (facts packed from text: not those the store counts)
         changed, stamps = self.changed, _LEAN.size
         end = stamps + len(_WRITTEN_TAIL)
-        count = 0
+        count = self._gone  # dropped: flipped, then deleted
         for key, packed in self._facts.items():
             if type(packed) is bytearray:
                 count += 1
@@ -642,6 +658,7 @@ class Entries(MutableMapping[str, Entry]):
         """
         self.changed.clear()
         self._flipped.clear()
+        self._gone = 0
         if self._flips:  # stored now: the new facts are the stored ones
             facts = self._facts
             for key, packed in facts.items():  # values replaced, no key added
@@ -835,7 +852,7 @@ class Manifest:
             if view is not None and view != store.state("view"):
                 store.close()
                 return False  # written since by another: merge, an older melcli
-            facts, samples, dropped = _read_facts(store)
+            facts, samples, dropped, as_stored = _read_facts(store)
             # Written by another program since melcli's last commit: an entry
             # changed in place is not seen in its packed facts; each is checked.
             intact = not dropped and store.intact()
@@ -864,6 +881,7 @@ class Manifest:
             read_all=reader.all,
             read_sources=reader.sources,
             sample=next(iter(samples), None),
+            as_stored=as_stored,
         )
         for entry in differ:  # a change: written at the commit
             self.entries[entry["key"]] = self._array_changed(entry)
@@ -1609,22 +1627,23 @@ def _plain_match(column: str, text: str) -> re.Match[str] | None:
 
 def _read_facts(
     store: manifest_db.Store,
-) -> tuple[dict[str, str | bytes | Entry], dict[str, Entry], int]:
+) -> tuple[dict[str, str | bytes | Entry], dict[str, Entry], int, bool]:
     """Read the facts of every stored entry (see :func:`_valid_facts`).
 
     The usual ones packed, as the store's ``facts`` table holds them (one
     query of a small table); the others from the entries' JSON. A store of
-    version 1 has no such table: every entry's facts from its JSON.
+    version 1 has no such table: every entry's facts from its JSON. Last,
+    whether every packed one is a row of that table (none packed from JSON).
     """
     if store.version == 1:
-        return _valid_facts(store.facts(FACTS))
+        return (*_valid_facts(store.facts(FACTS)), False)
     packed, others = store.packed()
     facts = cast(dict[str, str | bytes | Entry], packed)
     if not others:
-        return facts, {}, 0
+        return facts, {}, 0, True
     more, samples, dropped = _valid_facts(store.facts(FACTS, others=True))
     facts.update(more)
-    return facts, samples, dropped
+    return facts, samples, dropped, not any(type(v) is bytes for v in more.values())
 
 
 def _pack_match(plain: re.Match[str]) -> bytes:
