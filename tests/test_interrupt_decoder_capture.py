@@ -71,6 +71,12 @@ def run_raising_at(
             return local
         return None
 
+    caller = sys._getframe()
+    # CPython 3.12 (3.12.1 here) turns opcode events on at sys.settrace only
+    # if a frame already asks for them: f_trace_opcodes set on a traced frame
+    # in its "call" event alone is ignored there, and no moment was reached.
+    # This frame asks first (untraced itself, it gets no events).
+    caller.f_trace_opcodes = True
     sys.settrace(tracer)
     try:
         call()
@@ -78,6 +84,7 @@ def run_raising_at(
         return False, count[0]
     finally:
         sys.settrace(None)
+        caller.f_trace_opcodes = False
     return True, count[0]
 
 
@@ -173,6 +180,7 @@ def tracer(frame, event, arg):
             return None  # another context manager than the capture
         frame.f_trace_opcodes = True
         return local
+sys._getframe().f_trace_opcodes = True  # for 3.12: see run_raising_at
 sys.settrace(tracer)
 sys.argv = ["melcli", *sys.argv[2:]]
 main()
