@@ -1250,7 +1250,8 @@ def _native_stderr() -> Iterator[list[str]]:
     # finally never runs: contextlib's __enter__) leaves a list from which
     # the caller puts fds 1 and 2 back (see _undo_swaps, open_audio); the
     # copies are kept from one swap to the next, so none can leak.
-    _SWAPS.append((2, err_copy))
+    mine = (2, err_copy)  # a new object: this capture's own place in the list
+    _SWAPS.append(mine)
     capture = start = -1
     try:
         capture = _capture_fd()
@@ -1263,8 +1264,14 @@ def _native_stderr() -> Iterator[list[str]]:
             os.dup2(capture, 1)
         yield notes
     finally:
-        _undo_swaps(depth)
-        end = os.lseek(capture, 0, os.SEEK_END) if start >= 0 else start
+        # Only while its swaps are listed. Once a caller undid them (a
+        # signal), this generator may be closed much later, by the garbage
+        # collector, in the middle of another capture: undoing that one's
+        # swaps and reading its notes would leave fd 2 on the capture file.
+        ours = len(_SWAPS) > depth and _SWAPS[depth] is mine
+        if ours:
+            _undo_swaps(depth)
+        end = os.lseek(capture, 0, os.SEEK_END) if ours and start >= 0 else start
         if end > start:
             text = os.pread(capture, end - start, start).decode("utf-8", "replace")
             os.ftruncate(capture, start)

@@ -192,6 +192,16 @@ def dataset(write_audio: WriteAudio, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def built(write_audio: WriteAudio, tmp_path: Path) -> Path:
+    """OUT (``tmp_path / "out"``) of one run over dogs/a.wav and cats/b.wav."""
+    write_audio("dogs/a.wav")
+    write_audio("cats/b.wav")
+    out = tmp_path / "out"
+    assert mel(tmp_path / "audio", out).exit_code == 0
+    return out
+
+
+@pytest.fixture
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No ``MELCLI_*`` variables from the caller's environment, and a current
     folder of its own (``tmp_path / "cwd"``, with no pyproject.toml)."""

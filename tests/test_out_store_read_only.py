@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import WriteAudio, invoke, mel
+from conftest import invoke, mel
 
 from melcli import manifest_db
 from melcli.data import SpectrogramDataset
@@ -29,15 +29,6 @@ from melcli.stats import compute
 pytestmark = pytest.mark.usefixtures("isolated")
 
 STORE = manifest_db.STORE_NAME
-
-
-@pytest.fixture
-def built(write_audio: WriteAudio, tmp_path: Path) -> Path:
-    write_audio("dogs/a.wav")
-    write_audio("cats/b.wav")
-    out = tmp_path / "out"
-    assert mel(tmp_path / "audio", out).exit_code == 0
-    return out
 
 
 def stats(out: Path) -> str:
