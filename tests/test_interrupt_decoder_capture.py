@@ -17,6 +17,7 @@ open descriptors after each.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import subprocess
@@ -97,15 +98,28 @@ def handler() -> None:
 
 
 def every_moment(call: Callable[[], object], raise_it: Callable[[], None]) -> None:
-    """Interrupt ``call`` at each moment in turn; fds 1 and 2 must come back."""
+    """Interrupt ``call`` at each moment in turn; fds 1 and 2 must come back.
+
+    A capture abandoned by the exception is closed when the garbage collector
+    gets to it: collected here after each moment (and before the first, for
+    what earlier tests left), so that what its closing does is seen at the
+    moment that left it, not at whichever moment the collector next runs
+    (test_capture_closed_late.py has a capture closed in another's middle).
+    """
     call()  # the capture file and the copies, made once per process
+    gc.collect()
     out, err = identity(1), identity(2)
     keep_out, keep_err = os.dup(1), os.dup(2)
     n_fds = open_fds()
     broken = []
     try:
         for moment in range(1, 10_000):
-            finished, count = run_raising_at(moment, raise_it, call)
+            gc.disable()
+            try:
+                finished, count = run_raising_at(moment, raise_it, call)
+            finally:
+                gc.enable()
+            gc.collect(0)  # what the call left is young: the collector was off
             state = (identity(1), identity(2), open_fds())
             if state != (out, err, n_fds):
                 broken.append((moment, state))
