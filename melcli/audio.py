@@ -494,6 +494,11 @@ def open_audio(
             notes.clear()
     except sf.SoundFileError as exc:
         raise AudioError(_describe_open_error(path, exc)) from None
+    except GeneratorExit:
+        # Closed while suspended at its yield: its capture's own finally has
+        # run. Maybe by the garbage collector, long after a signal, in the
+        # middle of another file's capture: whose swaps are not this one's.
+        raise
     except BaseException:
         _undo_swaps(depth)  # a signal where _native_stderr could not
         raise
