@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -24,6 +25,29 @@ from melcli import MelParams, audio
 def identity(fd: int) -> tuple[int, int]:
     st = os.fstat(fd)
     return st.st_dev, st.st_ino
+
+
+def capture_closing(stale: Any) -> None:
+    """Run a capture that closes ``stale`` between its two swaps.
+
+    It has listed its fd 2 swap, not yet its fd 1 one: the moment the
+    collector ran in CI, emulated by closing ``stale`` from the list's append.
+    """
+
+    class Closing(list):  # type: ignore[type-arg]
+        def append(self, item: object) -> None:
+            super().append(item)
+            if len(self) == 1:
+                stale.gen.close()
+
+    saved = audio._SWAPS
+    audio._SWAPS = Closing()
+    try:
+        current = audio._native_stderr()
+        current.__enter__()
+        current.__exit__(None, None, None)
+    finally:
+        audio._SWAPS = saved
 
 
 def test_a_capture_closed_late_leaves_the_next_one_alone() -> None:
@@ -54,23 +78,7 @@ def test_a_capture_closed_late_between_the_next_ones_swaps() -> None:
     stale.__enter__()
     audio._undo_swaps(0)
 
-    # The next capture has listed its fd 2 swap, not yet its fd 1 one: the
-    # moment the collector ran in CI. Emulated by closing the stale one from
-    # the list's append.
-    class Closing(list):  # type: ignore[type-arg]
-        def append(self, item: object) -> None:
-            super().append(item)
-            if len(self) == 1:
-                stale.gen.close()
-
-    saved = audio._SWAPS
-    audio._SWAPS = Closing()
-    try:
-        current = audio._native_stderr()
-        current.__enter__()
-        current.__exit__(None, None, None)
-    finally:
-        audio._SWAPS = saved
+    capture_closing(stale)
     assert (identity(2), identity(1)) == (err, out)
 
 
@@ -88,18 +96,5 @@ def test_an_open_audio_closed_late_between_the_next_captures_swaps(
     stale.__enter__()
     audio._undo_swaps(0)  # as melcli's stop handler does before it raises
 
-    class Closing(list):  # type: ignore[type-arg]
-        def append(self, item: object) -> None:
-            super().append(item)
-            if len(self) == 1:
-                stale.gen.close()
-
-    saved = audio._SWAPS
-    audio._SWAPS = Closing()
-    try:
-        current = audio._native_stderr()
-        current.__enter__()
-        current.__exit__(None, None, None)
-    finally:
-        audio._SWAPS = saved
+    capture_closing(stale)
     assert (identity(2), identity(1)) == (err, out)
