@@ -219,8 +219,7 @@ class ProcessRunner:
                     self.late.extend(came)
                     self.late.extend(_terminate(workers))
                 raise
-            for worker in workers:
-                worker.stop()
+            _stop_all(workers)
 
     def _drain(
         self,
@@ -610,13 +609,33 @@ class _Worker(Generic[T, R]):
 
     def stop(self) -> None:
         """Ask an idle worker to leave, and make sure it has."""
+        self.ask_to_stop()
+        self.reap()
+
+    def ask_to_stop(self) -> None:
+        """Tell an idle worker to leave (:meth:`reap` waits for it)."""
         with contextlib.suppress(OSError):
             self.conn.send(_STOP)
+
+    def reap(self) -> None:
+        """Wait for a worker told to leave (killed if still there a second on)."""
         self.process.join(1.0)
         if self.process.is_alive():
             self.process.kill()
             self.process.join(1.0)
         self.conn.close()
+
+
+def _stop_all(workers: Sequence[_Worker[Any, Any]]) -> None:
+    """Stop idle workers together: all are told to leave, then each is waited for.
+
+    A worker's exit (its memory given back) takes milliseconds; one after the
+    other, a run's end waited for each in turn.
+    """
+    for worker in workers:
+        worker.ask_to_stop()
+    for worker in workers:
+        worker.reap()
 
 
 _NO_CHANGE = contextlib.nullcontext()
