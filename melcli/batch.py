@@ -27,7 +27,7 @@ from .manifest import Entry, Manifest, file_stamp, relative_key, versions
 from .outdir import OutDir
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
-from .runners import Runner, run_batches
+from .runners import CountedItems, Runner, run_batches
 from .storage import (
     Storage,
     storage_for,
@@ -682,7 +682,8 @@ class _Run:
         """Hand the tasks to ``runner``; return its outcomes as they come, in lists."""
         work = _TaskWork(self.params, self.render)
         tasks = map(self.writer.stage, self.build.tasks)
-        return run_batches(runner, work, self.handed.track(tasks))
+        counted = CountedItems(self.handed.track(tasks), len(self.build.tasks))
+        return run_batches(runner, work, counted)
 
     def take_batch(
         self, outcomes: list[tuple[Task, Result | BaseException]], *, fail_fast: bool

@@ -15,6 +15,7 @@ import functools
 import importlib
 import itertools
 import math
+import operator
 import os
 import select
 import signal
@@ -202,6 +203,7 @@ class ProcessRunner:
         list handed on stays in :attr:`late` until the consumer asks for the
         next.
         """
+        total = operator.length_hint(items, -1)  # -1: not known
         pending = iter(items)
         first = next(pending, _NOTHING)
         if first is _NOTHING:  # nothing to do (an up-to-date re-run): no pool at all
@@ -213,24 +215,23 @@ class ProcessRunner:
         self.late = []
         with _blas_held_for_forks(context.get_start_method()):
             try:
-                yield from self._drain(context, fn, pending, workers, came)
+                supply = _Supply(pending, total if total >= 0 else None)
+                yield from self._drain(context, fn, supply, workers, came)
             except BaseException:  # interrupted, or the consumer stopped
                 with interrupts.deferred():  # a second Ctrl-C must not leave some
                     self.late.extend(came)
                     self.late.extend(_terminate(workers))
                 raise
-            for worker in workers:
-                worker.stop()
+            _stop_all(workers)
 
     def _drain(
         self,
         context: Any,
         fn: Callable[[T], R],
-        pending: Iterator[T],
+        supply: _Supply[T],
         workers: list[_Worker[T, R]],
         came: collections.deque[tuple[T, R | BaseException]],
     ) -> Iterator[list[tuple[T, R | BaseException]]]:
-        supply = _Supply(pending)
         pace = _Pace()
         while True:
             # The workers get their next items before the outcomes that came
@@ -286,7 +287,8 @@ class ProcessRunner:
         its pipe, so that it never waits for this process. What a worker is
         given goes in one message: with short items, several at once.
         """
-        depth, low = pace.depth(), pace.low()
+        low = pace.low()
+        depth = _even_depth(pace.depth(), supply.left(), workers, self.jobs)
         while True:
             # A worker is given more once it is down to ``low`` items not
             # started (or is being given some now), and then up to ``depth``:
@@ -610,13 +612,33 @@ class _Worker(Generic[T, R]):
 
     def stop(self) -> None:
         """Ask an idle worker to leave, and make sure it has."""
+        self.ask_to_stop()
+        self.reap()
+
+    def ask_to_stop(self) -> None:
+        """Tell an idle worker to leave (:meth:`reap` waits for it)."""
         with contextlib.suppress(OSError):
             self.conn.send(_STOP)
+
+    def reap(self) -> None:
+        """Wait for a worker told to leave (killed if still there a second on)."""
         self.process.join(1.0)
         if self.process.is_alive():
             self.process.kill()
             self.process.join(1.0)
         self.conn.close()
+
+
+def _stop_all(workers: Sequence[_Worker[Any, Any]]) -> None:
+    """Stop idle workers together: all are told to leave, then each is waited for.
+
+    A worker's exit (its memory given back) takes milliseconds; one after the
+    other, a run's end waited for each in turn.
+    """
+    for worker in workers:
+        worker.ask_to_stop()
+    for worker in workers:
+        worker.reap()
 
 
 _NO_CHANGE = contextlib.nullcontext()
@@ -970,12 +992,14 @@ _NOTHING = object()
 class _Supply(Generic[T]):
     """The items still to give: those given back (a lost worker's), then the rest."""
 
-    def __init__(self, pending: Iterator[T]) -> None:
+    def __init__(self, pending: Iterator[T], count: int | None = None) -> None:
         self.pending = pending
         #: Items to give again first (a lost worker's, not started).
         self.retry: collections.deque[T] = collections.deque()
         #: Whether ``pending`` has no more items.
         self.exhausted = False
+        #: How many items ``pending`` has left, if known.
+        self._count = count
 
     def next(self) -> T | object:
         """Return the next item to give, or ``_NOTHING``."""
@@ -984,9 +1008,60 @@ class _Supply(Generic[T]):
         if not self.exhausted:
             item = next(self.pending, _NOTHING)
             if item is not _NOTHING:
+                if self._count is not None:
+                    self._count = max(0, self._count - 1)
                 return item
         self.exhausted = True
         return _NOTHING
+
+    def left(self) -> int | None:
+        """How many items are still to give; None if not known."""
+        if self.exhausted:
+            return len(self.retry)
+        if self._count is None:
+            return None
+        return len(self.retry) + self._count
+
+
+def _even_depth(
+    depth: int, left: int | None, workers: Sequence[_Worker[Any, Any]], jobs: int
+) -> int:
+    """How many items a worker may hold: ``depth``, or its share of the last ones.
+
+    Once the items left to give and those the workers hold would not give
+    every worker ``depth``, each holds its share (at least one), so that the
+    workers finish together: given a whole ``depth`` of the last items, one
+    worker went on alone for as long as half a depth of items took, its
+    CPU's neighbour idle. ``left`` None (not known): ``depth``.
+    """
+    if left is None:
+        return depth
+    held = sum(w.left() for w in workers if w.alive)
+    return max(1, min(depth, math.ceil((left + held) / max(1, jobs))))
+
+
+class CountedItems(Generic[T]):
+    """An iterator over ``items`` that tells how many it has left.
+
+    As :func:`operator.length_hint` reads it: a :class:`ProcessRunner` given
+    one shares the last items out evenly among its workers (a generator
+    cannot tell).
+    """
+
+    def __init__(self, items: Iterable[T], count: int) -> None:
+        self._items = iter(items)
+        self._count = count
+
+    def __iter__(self) -> CountedItems[T]:
+        return self
+
+    def __next__(self) -> T:
+        item = next(self._items)
+        self._count = max(0, self._count - 1)
+        return item
+
+    def __length_hint__(self) -> int:
+        return self._count
 
 
 class _Pace:
@@ -1424,6 +1499,7 @@ _RESULTS: Any = None
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "CountedItems",
     "ProcessRunner",
     "Runner",
     "SerialRunner",
