@@ -676,8 +676,10 @@ def _open_decoder(
         # stream fails in ffmpeg, -xerror, unless cut between two frames).
         claimed = stream.frames if stream.format == "MP4" else 0
         claim = Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
-        if what == ffmpeg.MP4_OR_AAC and (cut := containers.mp4_cut(path)):
-            claim = dataclasses.replace(claim, cut=cut)  # fragments: no length
+        if what == ffmpeg.MP4_OR_AAC and (
+            cut := containers.mp4_cut(path) or ffmpeg.adts_cut(path)
+        ):  # fragments, ADTS: no length; ffmpeg drops a frame cut in its header
+            claim = dataclasses.replace(claim, cut=cut)
         if what == CHAINED_OGG:  # ffmpeg reads a cut one to where it stops
             ogg = containers.claim(path, format="OGG", frames=info.frames)
             claim = dataclasses.replace(claim, cut=ogg.cut)

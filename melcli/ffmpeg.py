@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import mmap
 import os
 import re
 import shutil
@@ -137,6 +138,8 @@ def probe(
     except _Failed as exc:  # MP4, ADTS, or a FLAC or CAF of a pipe: damaged
         # (Cut after its index, "moov atom not found" says why nothing decodes.)
         _fail_if_cut(path, only_in="moov")
+        if (cut := adts_cut(path)).endswith("first ADTS frame"):
+            raise Unreadable(f"truncated: decoded 0.00 s, then {cut}") from None
         raise Unreadable(
             f"corrupt or truncated: ffprobe cannot read it ({exc.detail})"
         ) from None
@@ -148,6 +151,12 @@ def probe(
     except (ValueError, KeyError, IndexError, TypeError):
         _fail_if_cut(path)
         raise AudioError("not an audio file (ffprobe found no audio stream)") from None
+    if samplerate <= 0 or channels <= 0:  # an ADTS header cut: rate 0, 0 channels
+        _fail_if_cut(path)
+        raise AudioError(
+            f"invalid header: ffprobe finds a sample rate of {samplerate} Hz and "
+            f"{channels} channels"
+        )
     container = str(data.get("format", {}).get("format_name", ""))
     # Matroska gives its duration for the file, not for the stream.
     duration = stream.get("duration", data.get("format", {}).get("duration", 0))
@@ -174,7 +183,7 @@ def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
     """
     from .containers import mp4_cut
 
-    cut = mp4_cut(path)
+    cut = mp4_cut(path) or adts_cut(path)
     if cut and (not only_in or cut.endswith(f"its {only_in!r} box")):
         raise Unreadable(f"truncated: decoded 0.00 s, then {cut}")
 
@@ -308,6 +317,71 @@ def _stopped(stream: Stream, decoded_bytes: int, detail: str) -> str:
         f"corrupt or truncated: decoding stopped at {decoded:.2f} s{of} "
         f"(ffmpeg: {detail})"
     )
+
+
+#: An ADTS frame's header (9 bytes with its CRC): sync word, rate, length.
+_ADTS_HEADER = 7
+#: ADTS frames walked at most (an hour at 48 kHz is about 170 000).
+_MAX_ADTS_FRAMES = 1_000_000
+
+
+def adts_cut(path: str | os.PathLike[str]) -> str:
+    """Say how an ADTS AAC stream was cut, from its frames' lengths, or "".
+
+    Each ADTS frame's header gives the frame's length. ffmpeg drops, without
+    a word, a last frame cut inside its header (a cut a few bytes past a
+    frame's start): the file decodes as a whole, shorter stream. A frame
+    running past the end of the file, or a header cut, is a cut. "" for a
+    stream that ends on a frame's end, or that stops being ADTS (an ID3v1
+    tag after it), or that is not ADTS.
+    """
+    try:
+        with (
+            open(path, "rb") as f,
+            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
+        ):
+            return _adts_walk(data)
+    except (OSError, ValueError):  # ValueError: an empty file has no map
+        pass
+    return ""
+
+
+def _adts_walk(data: mmap.mmap) -> str:
+    """Walk the ADTS frames of ``data`` (after its ID3v2 tags); see adts_cut."""
+    size = len(data)
+    pos = 0
+    for _ in range(16):  # ID3v2 tags before the stream, as HLS segments have
+        if data[pos : pos + 3] != b"ID3":
+            break
+        if pos + 10 > size:
+            return "the file ends inside its ID3v2 tag"
+        s = data[pos + 6 : pos + 10]
+        pos += 10 + (s[0] << 21 | s[1] << 14 | s[2] << 7 | s[3])
+        pos += 10 if data[pos - 5] & 0x10 else 0
+    if pos >= size:
+        return "the file ends inside its ID3v2 tag" if pos > size else ""
+    for frames in range(_MAX_ADTS_FRAMES):
+        if pos == size:
+            return ""
+        head = data[pos : pos + _ADTS_HEADER]
+        if head[0] != 0xFF or (len(head) > 1 and (head[1] & 0xF6) != 0xF0):
+            return ""  # no longer ADTS: not a cut this walk can tell
+        if len(head) < _ADTS_HEADER:
+            return _adts_where(frames)
+        length = (head[3] & 0x03) << 11 | head[4] << 3 | head[5] >> 5
+        if length < _ADTS_HEADER:
+            return ""
+        if pos + length > size:
+            return _adts_where(frames)
+        pos += length
+    return ""
+
+
+def _adts_where(whole: int) -> str:
+    """Say that the stream ends inside its first ADTS frame, or its last."""
+    if whole == 0:
+        return "the file ends inside its first ADTS frame"
+    return "the last ADTS frame is cut off"
 
 
 class Unreadable(AudioError):
