@@ -1394,3 +1394,37 @@ def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
     except OSError:
         return False
     return False
+
+
+#: Where an RF64's ``ds64`` chunk (first after ``WAVE``) holds the data size.
+RF64_DATA_SIZE_AT = 28
+
+
+def rf64_unsized_data(path: str | os.PathLike[str]) -> int:
+    """Return the bytes after an RF64's data chunk whose size was never written.
+
+    A program writing RF64 to a pipe (``ffmpeg -rf64 always ... pipe:``)
+    cannot seek back to fill in its sizes: its ``ds64`` chunk gives a data
+    size of 0 and its data chunk the placeholder 0xFFFFFFFF ("see ds64"), and
+    the audio runs to the end of the file. libsndfile and ffmpeg decode no
+    frame of it. 0 for another file.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(RF64_DATA_SIZE_AT + 8)
+            if (
+                len(head) < RF64_DATA_SIZE_AT + 8
+                or head[:4] != b"RF64"
+                or head[8:16] != b"WAVEds64"
+                or any(head[RF64_DATA_SIZE_AT:])
+            ):
+                return 0
+            size = os.fstat(f.fileno()).st_size
+            for offset, chunk, chunk_size in _iff_chunks(f, "<", b"data"):
+                if chunk[:4] == b"data":
+                    if chunk_size != 0xFFFFFFFF:
+                        return 0
+                    return max(size - (offset + 8), 0)
+    except (OSError, struct.error):
+        return 0
+    return 0
