@@ -980,6 +980,8 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     try:
         with open(path, "rb") as f:
             head = f.read(12)
+            if (cut := _cut_in_outer_header(head)) is not None:
+                return cut
             if head[:4] == b"OggS":
                 return _ogg(f, 0).cut
             if head[:4] == b"caff":
@@ -1014,6 +1016,36 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     except (OSError, ValueError, IndexError, struct.error):
         pass
     return ""
+
+
+#: Chunked formats' first four bytes, and the length of their outer header.
+_OUTER_HEADERS = {
+    b"RIFF": 12,
+    b"RIFX": 12,
+    b"RF64": 12,
+    b"BW64": 12,
+    b"FORM": 12,
+    b"caff": 9,  # its 8-byte header, and at least a byte of a chunk
+}
+
+
+def _cut_in_outer_header(head: bytes) -> str | None:
+    """Say that a file of ``head`` (its first 12 bytes) ends in its outer header.
+
+    ``RIFF`` and nothing more (a download stopped at once) names its
+    format: it is a cut file, not one libsndfile does not recognise. None
+    when ``head`` holds more, or does not start with one of those names.
+    """
+    needed = _OUTER_HEADERS.get(head[:4])
+    if needed is None or len(head) >= needed:
+        return None
+    if head[:4] == b"caff":
+        return (
+            "the file ends inside its CAF header"
+            if len(head) < 8
+            else ("the file ends after its CAF header, before its first chunk")
+        )
+    return f"the file ends inside its {head[:4].decode()} header"
 
 
 def _header_at(offset: int, minimum: int) -> Callable[[BinaryIO], int]:
