@@ -739,6 +739,10 @@ def _open_decoder(
             cut := containers.mp4_cut(path) or ffmpeg.adts_cut(path)
         ):  # fragments, ADTS: no length; ffmpeg drops a frame cut in its header
             claim = dataclasses.replace(claim, cut=cut)
+        if what in (ffmpeg.WAVPACK, ffmpeg.ASF) and (
+            cut := ffmpeg.walked_cut(path, what)
+        ):  # ffmpeg decodes one cut between two blocks or packets as whole
+            claim = dataclasses.replace(claim, cut=cut)
         if what == CHAINED_OGG:  # ffmpeg reads a cut one to where it stops
             ogg = containers.claim(path, format="OGG", frames=info.frames)
             claim = dataclasses.replace(claim, cut=ogg.cut)
@@ -833,7 +837,7 @@ def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
         return CAF_CODEC
     if containers.ogg_flac_header(path) is not None:
         return OGG_FLAC
-    return None
+    return ffmpeg.walked_codec(path)
 
 
 #: libsndfile's frame count for a FLAC stream whose header gives no length

@@ -25,6 +25,7 @@ import mmap
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -138,7 +139,7 @@ def probe(
     except _Failed as exc:  # MP4, ADTS, or a FLAC or CAF of a pipe: damaged
         # (Cut after its index, "moov atom not found" says why nothing decodes.)
         _fail_if_cut(path, only_in="moov")
-        if (cut := adts_cut(path)).endswith("first ADTS frame"):
+        if (cut := _cut_before_audio(path, what)) != "":
             raise Unreadable(f"truncated: decoded 0.00 s, then {cut}") from None
         raise Unreadable(
             f"corrupt or truncated: ffprobe cannot read it ({exc.detail})"
@@ -171,6 +172,15 @@ def probe(
         channels=channels,
         frames=max(frames, 0),
     )
+
+
+def _cut_before_audio(path: str | os.PathLike[str], what: str) -> str:
+    """Say how a file ffprobe cannot read was cut before its first audio, or ""."""
+    if what in (WAVPACK, ASF):
+        cut = walked_cut(path, what)
+        return cut if " ends inside its " in cut or "before its" in cut else ""
+    cut = adts_cut(path)
+    return cut if cut.endswith("first ADTS frame") else ""
 
 
 def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
@@ -382,6 +392,104 @@ def _adts_where(whole: int) -> str:
     if whole == 0:
         return "the file ends inside its first ADTS frame"
     return "the last ADTS frame is cut off"
+
+
+#: What needs ffmpeg, for WavPack (``.wv``) and Windows Media audio (``.wma``).
+WAVPACK = "WavPack audio"
+ASF = "WMA/ASF audio"
+#: The GUIDs of an ASF file's header object (its first 16 bytes) and data object.
+_ASF_HEADER = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+_ASF_DATA = bytes.fromhex("3626b2758e66cf11a6d900aa0062ce6c")
+#: A WavPack block's header: its id, size, version, and where its samples go.
+_WAVPACK_BLOCK = struct.Struct("<4sIHBBIII")
+#: Blocks walked at most in a WavPack file (each holds up to a second or so).
+_MAX_WAVPACK_BLOCKS = 1_000_000
+
+
+def walked_codec(path: str | os.PathLike[str]) -> str | None:
+    """Return what ``path`` is, if it starts as WavPack or ASF (WMA) does."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    if head[:4] == b"wvpk":
+        return WAVPACK
+    return ASF if head == _ASF_HEADER else None
+
+
+def walked_cut(path: str | os.PathLike[str], what: str) -> str:
+    """Say how a WavPack or ASF file was cut, from its own headers, or "".
+
+    ffmpeg decodes such a file cut between two blocks (WavPack) or packets
+    (ASF) without a word, as a whole, shorter one: a WavPack's first block
+    gives the stream's length, an ASF's data object its size.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            return _wavpack_cut(f, size) if what == WAVPACK else _asf_cut(f, size)
+    except (OSError, struct.error):
+        return ""
+
+
+def _wavpack_cut(f: IO[bytes], size: int) -> str:
+    """Walk a WavPack file's blocks; see :func:`walked_cut`."""
+    pos = total = end = 0
+    for _ in range(_MAX_WAVPACK_BLOCKS):
+        f.seek(pos)
+        head = f.read(_WAVPACK_BLOCK.size)
+        if head[:4] != b"wvpk":  # the end, an APEv2 or ID3v1 tag, or garbage
+            if pos == 0 or (head and len(head) < 4 and b"wvpk".startswith(head)):
+                return "the file ends inside its first WavPack block"
+            break
+        if len(head) < _WAVPACK_BLOCK.size:
+            return _wavpack_where(end)
+        _, length, _, index_high, total_high, total_low, index, samples = (
+            _WAVPACK_BLOCK.unpack(head)
+        )
+        if pos == 0 and total_low != 0xFFFFFFFF:  # else: not known
+            total = total_high << 32 | total_low
+        if pos + 8 + length > size:
+            return _wavpack_where(end)
+        end = max(end, (index_high << 32 | index) + samples)
+        pos += 8 + length
+    if end < total:
+        return (
+            f"the file ends after a whole WavPack block, {total - end} sample "
+            f"frames short of the {total} its header gives"
+        )
+    return ""
+
+
+def _wavpack_where(end: int) -> str:
+    """Say that the file ends inside its first WavPack block, or its last."""
+    if end == 0:
+        return "the file ends inside its first WavPack block"
+    return "the last WavPack block is cut off"
+
+
+def _asf_cut(f: IO[bytes], size: int) -> str:
+    """Compare an ASF file's length with its objects' sizes; see :func:`walked_cut`."""
+    head = f.read(24)
+    if len(head) < 24:
+        return "the file ends inside its ASF header object"
+    header = int.from_bytes(head[16:24], "little")
+    if header > size:
+        return "the file ends inside its ASF header object"
+    f.seek(header)
+    data = f.read(24)
+    if len(data) < 24:
+        return "the file ends after its ASF header object, before its audio data"
+    length = int.from_bytes(data[16:24], "little")
+    if data[:16] != _ASF_DATA or length < 50:  # 0: a stream of unknown length
+        return ""
+    if header + length > size:
+        return (
+            f"the file ends inside its ASF data object, {header + length - size} "
+            "bytes short of the length it gives"
+        )
+    return ""
 
 
 class Unreadable(AudioError):

@@ -305,9 +305,9 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
 NOT_AUDIO_EXTENSION = "not an audio extension"
 #: Extensions not in the default ``--ext`` list whose files melcli decodes (by
 #: their content, through ffmpeg): video containers and audiobooks, such as a
-#: dataset of ``.mp4`` clips (VGGSound).
+#: dataset of ``.mp4`` clips (VGGSound); WavPack and Windows Media audio.
 DECODABLE_NOT_DEFAULT = frozenset(
-    {"3gp", "m4b", "m4v", "mka", "mkv", "mov", "mp4", "webm"}
+    {"3gp", "m4b", "m4v", "mka", "mkv", "mov", "mp4", "webm", "wma", "wv"}
 )
 
 
