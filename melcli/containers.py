@@ -579,7 +579,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
         end = len(data)
         pos, first = _sync(data, _skip_id3v2(data), None)
         if first is None:
-            return Claim()
+            return _free_format_claim(data, frames)
         xing = _xing(data, pos, first)
         n, cut = 0, ""
         frame: _Frame | None = first
@@ -610,6 +610,22 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # cat), and libmpg123 would stop where the first one's header says.
     joined = n > count + 2
     return Claim(frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined)
+
+
+def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
+    """Return the claim of a stream whose frames are not walked (free format).
+
+    A free-format stream's headers give no bitrate, so its frames are not
+    walked. With a Xing/Info frame first, libmpg123 counts the frames it
+    lists: libsndfile's count is that claim. Without one, its count is an
+    estimate (``decoded 2.06 s of 2.07 s`` of a whole file): no claim.
+    """
+    start = _skip_id3v2(data)
+    if not _free_format(data[start : start + 4]):
+        return Claim()
+    if b"Xing" in data[start : start + 64] or b"Info" in data[start : start + 64]:
+        return Claim()
+    return Claim(tolerance=frames)
 
 
 def mp3_joined(path: str | os.PathLike[str]) -> bool:
@@ -995,7 +1011,7 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
             if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
                 chunks = _iff_chunks(f, ">", b"SSND")
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
-            if head[:3] == b"ID3" or _frame(head[:4]) is not None:
+            if head[:3] == b"ID3" or _frame(head[:4]) or _free_format(head[:4]):
                 return _mp3_cut_before_audio(f)
             if head[:4] in (b"RF64", b"BW64") and head[8:12] == b"WAVE":
                 chunks = _rf64_chunks(f)
@@ -1306,6 +1322,25 @@ def unsized_data(path: str | os.PathLike[str]) -> int:
     return 0
 
 
+#: A free-format MPEG stream (no bitrate in its headers) that libmpg123 finds
+#: no audio in: its frames' lengths come from where the next ones start, and
+#: it decodes once it holds a few whole frames.
+_FREE_FORMAT_CUT = "the file ends inside its first MPEG frames (free format)"
+
+
+def _free_format(b: bytes) -> bool:
+    """Whether ``b`` is a free-format MPEG audio frame header (bitrate index 0)."""
+    return (
+        len(b) >= 4
+        and b[0] == 0xFF
+        and b[1] & 0xE0 == 0xE0
+        and (b[1] >> 3) & 3 != 1  # a version
+        and (b[1] >> 1) & 3 != 0  # a layer
+        and b[2] >> 4 == 0
+        and (b[2] >> 2) & 3 != 3  # a sample rate
+    )
+
+
 def _mp3_cut_before_audio(f: BinaryIO) -> str:
     """Say whether an MPEG audio file ends inside its ID3v2 tags or a frame."""
     with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
@@ -1315,7 +1350,7 @@ def _mp3_cut_before_audio(f: BinaryIO) -> str:
             return "the file ends inside its ID3v2 tag"
         first = _frame(data[pos : pos + 4])
         if first is None:
-            return ""
+            return _FREE_FORMAT_CUT if _free_format(data[pos : pos + 4]) else ""
         whole = 0
         for _ in range(_MAX_BLOCKS):  # libsndfile opens a stream of a few frames
             frame = _frame(data[pos : pos + 4])
