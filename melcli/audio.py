@@ -551,6 +551,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         if rate is not None and rate != 0:
             if not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
                 return _implausible_rate(rate)
+            if cut := containers.cut_before_audio(path):  # a CAF cut in 'data'
+                return f"truncated: decoded 0.00 s, then {cut}"
             # A rate melcli takes: libsndfile's "incomplete" is of something
             # else (a WAV with two data chunks), not of the rate.
             return _INFO_INCOMPLETE_OTHER

@@ -444,6 +444,25 @@ def _caf_tail_cut(f: BinaryIO) -> str:
     return ""
 
 
+def _caf_without_data(f: BinaryIO) -> str:
+    """Say that a CAF of whole chunks ends before its data chunk, or "".
+
+    The CAF specification requires a data chunk: a file whose chunks are all
+    whole and none of them audio was cut on a chunk's end (libsndfile calls
+    it "malformed").
+    """
+    size = os.fstat(f.fileno()).st_size
+    last, end = "", 8
+    f.seek(0)
+    for offset, chunk, chunk_size in _caf_chunks(f):
+        if chunk[:4] == b"data" or chunk_size < 0 or not _is_fourcc(chunk[:4]):
+            return ""
+        last, end = chunk[:4].decode("latin-1"), offset + 12 + chunk_size
+    if not last or end != size:
+        return ""
+    return f"the file ends after its {last!r} chunk, before its audio data"
+
+
 def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
     """Yield a CAF's chunks: offset, first 28 bytes (header and start), size.
 
@@ -1004,7 +1023,7 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
                 f.seek(0)
                 cut = _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4)
                 f.seek(0)
-                return cut or _caf_tail_cut(f)
+                return cut or _caf_tail_cut(f) or _caf_without_data(f)
             if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
                 chunks = _iff_chunks(f, "<" if head[0] == ord("R") else ">", b"data")
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
@@ -1440,6 +1459,8 @@ def caf_codec(path: str | os.PathLike[str]) -> str | None:
                     codec = chunk[20:24].decode("latin-1")
             f.seek(0)
             if _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4):
+                return None
+            if _caf_without_data(f):  # cut: said as cut, not through ffmpeg
                 return None
     except (OSError, struct.error):
         return None
