@@ -269,8 +269,10 @@ def decode(
                     f"decodes into it; free some space there, or set TMPDIR)"
                 ) from None
             written = os.fstat(raw.fileno()).st_size
-            said = _stopped(stream, written, exc.detail)
             frame = 4 * stream.channels
+            if written < frame and (cut := _cut_before_audio(path, what)):
+                raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
+            said = _stopped(stream, written, exc.detail)
             if not keep:
                 raise AudioError(said) from None
             if written < frame:

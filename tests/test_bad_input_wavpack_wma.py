@@ -122,3 +122,18 @@ def test_the_command_writes_them_and_says_each_cut_one(
     result = CliRunner().invoke(cli, ["info", str(src / "a.wv"), str(src / "b.wma")])
     assert result.exit_code == 0, result.stderr
     assert "not an audio file" not in result.stderr
+
+
+def test_a_wavpack_cut_inside_its_first_block_says_so(
+    made: dict[str, bytes], tmp_path: Path
+) -> None:
+    data = made["wv"]
+    path = tmp_path / "cut.wv"
+    path.write_bytes(data[: wavpack_blocks(data)[1] - 100])  # ffprobe reads it
+    for truncated in ("fail", "keep"):
+        params = MelParams(sr=None, truncated=truncated).validate()
+        with pytest.raises(
+            audio.AudioError,
+            match=r"^truncated: decoded 0.00 s, then the file ends inside its first ",
+        ):
+            audio.load(path, params)
