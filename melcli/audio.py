@@ -741,7 +741,7 @@ def _open_decoder(
             cut := containers.mp4_cut(path) or ffmpeg.adts_cut(path)
         ):  # fragments, ADTS: no length; ffmpeg drops a frame cut in its header
             claim = dataclasses.replace(claim, cut=cut)
-        if what in (ffmpeg.WAVPACK, ffmpeg.ASF) and (
+        if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA) and (
             cut := ffmpeg.walked_cut(path, what)
         ):  # ffmpeg decodes one cut between two blocks or packets as whole
             claim = dataclasses.replace(claim, cut=cut)

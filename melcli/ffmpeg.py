@@ -430,9 +430,54 @@ def walked_cut(path: str | os.PathLike[str], what: str) -> str:
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
+            if what == MATROSKA:
+                return _matroska_cut(f, size)
             return _wavpack_cut(f, size) if what == WAVPACK else _asf_cut(f, size)
     except (OSError, struct.error):
         return ""
+
+
+def _vint(f: IO[bytes], *, marker: bool) -> int | None:
+    """Read an EBML variable-length integer (an element's ID, or its size).
+
+    None at the end of the file, or for a size of all ones ("unknown": a
+    stream written live).
+    """
+    first = f.read(1)
+    if not first or first[0] == 0:
+        return None
+    length = 9 - first[0].bit_length()
+    rest = f.read(length - 1)
+    if len(rest) < length - 1:
+        return None
+    value = int.from_bytes(first + rest, "big")
+    if marker:
+        return value
+    value &= (1 << (7 * length)) - 1
+    return None if value == (1 << (7 * length)) - 1 else value
+
+
+#: The IDs of Matroska's EBML header and Segment elements.
+_EBML, _SEGMENT = 0x1A45DFA3, 0x18538067
+
+
+def _matroska_cut(f: IO[bytes], size: int) -> str:
+    """Compare a Matroska file's length with its Segment's size; see walked_cut.
+
+    ffmpeg decodes one cut after its audio (inside its ``Cues``) as whole.
+    """
+    if _vint(f, marker=True) != _EBML or (header := _vint(f, marker=False)) is None:
+        return ""
+    f.seek(header, os.SEEK_CUR)
+    if _vint(f, marker=True) != _SEGMENT:
+        return ""
+    length = _vint(f, marker=False)
+    if length is None or f.tell() + length <= size:
+        return ""
+    return (
+        f"the file ends inside its Matroska segment, {f.tell() + length - size} "
+        "bytes short of the length it gives"
+    )
 
 
 def _wavpack_cut(f: IO[bytes], size: int) -> str:
