@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import io
 import math
 import os
 import re
@@ -22,7 +23,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NoReturn, overload
+from typing import Any, NoReturn, overload
 
 import numpy as np
 import soundfile as sf
@@ -550,6 +551,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         if rate is not None and rate != 0:
             if not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
                 return _implausible_rate(rate)
+            if cut := containers.cut_before_audio(path):  # a CAF cut in 'data'
+                return f"truncated: decoded 0.00 s, then {cut}"
             # A rate melcli takes: libsndfile's "incomplete" is of something
             # else (a WAV with two data chunks), not of the rate.
             return _INFO_INCOMPLETE_OTHER
@@ -614,7 +617,65 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
     if f.format == "RAW":  # never asked for: guessed from the name
         f.close()
         raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
+    if f.frames == 0 and f.format == "RF64":  # maybe written to a pipe
+        return _sized_rf64(name, f)
     return f
+
+
+class _SizedFile(io.FileIO):
+    """A file whose header reads with the data size its writer left out.
+
+    ``patch`` is read in place of the bytes at ``offset``: libsndfile then
+    decodes the audio an RF64 written to a pipe holds (its ``ds64`` data size
+    of 0), as it decodes a WAV written to a pipe (data size 0xFFFFFFFF).
+    """
+
+    def __init__(self, name: bytes, offset: int, patch: bytes) -> None:
+        super().__init__(name, "rb")
+        self.offset = offset
+        self.patch = patch
+
+    def readinto(self, buffer: Any) -> int:
+        at = self.tell()
+        n = super().readinto(buffer)
+        lo = max(at, self.offset)
+        hi = min(at + (n or 0), self.offset + len(self.patch))
+        if lo < hi:
+            view = memoryview(buffer).cast("B")
+            view[lo - at : hi - at] = self.patch[lo - self.offset : hi - self.offset]
+        return n or 0
+
+
+class _SoundFileOver(sf.SoundFile):  # type: ignore[misc]
+    """A soundfile over a Python file object, which closes it too."""
+
+    def __init__(self, raw: _SizedFile) -> None:
+        self._raw = raw
+        super().__init__(raw)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+def _sized_rf64(name: bytes, f: sf.SoundFile) -> sf.SoundFile:
+    """Reopen an RF64 written to a pipe with its data size read as to the end.
+
+    ``f`` (libsndfile's open, with 0 frames) is returned as it is for any
+    other RF64 with no frames (see :func:`containers.rf64_unsized_data`).
+    """
+    left = containers.rf64_unsized_data(os.fsdecode(name))
+    if not left:
+        return f
+    f.close()
+    raw = _SizedFile(name, containers.RF64_DATA_SIZE_AT, left.to_bytes(8, "little"))
+    try:
+        return _SoundFileOver(raw)
+    except BaseException:
+        raw.close()
+        raise
 
 
 #: libsndfile's error number for "Format not recognised".
@@ -676,8 +737,14 @@ def _open_decoder(
         # stream fails in ffmpeg, -xerror, unless cut between two frames).
         claimed = stream.frames if stream.format == "MP4" else 0
         claim = Claim(frames=max(claimed, info.frames), stopped=stream.stopped)
-        if what == ffmpeg.MP4_OR_AAC and (cut := containers.mp4_cut(path)):
-            claim = dataclasses.replace(claim, cut=cut)  # fragments: no length
+        if what == ffmpeg.MP4_OR_AAC and (
+            cut := containers.mp4_cut(path) or ffmpeg.adts_cut(path)
+        ):  # fragments, ADTS: no length; ffmpeg drops a frame cut in its header
+            claim = dataclasses.replace(claim, cut=cut)
+        if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA) and (
+            cut := ffmpeg.walked_cut(path, what)
+        ):  # ffmpeg decodes one cut between two blocks or packets as whole
+            claim = dataclasses.replace(claim, cut=cut)
         if what == CHAINED_OGG:  # ffmpeg reads a cut one to where it stops
             ogg = containers.claim(path, format="OGG", frames=info.frames)
             claim = dataclasses.replace(claim, cut=ogg.cut)
@@ -772,7 +839,7 @@ def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
         return CAF_CODEC
     if containers.ogg_flac_header(path) is not None:
         return OGG_FLAC
-    return None
+    return ffmpeg.walked_codec(path)
 
 
 #: libsndfile's frame count for a FLAC stream whose header gives no length

@@ -444,6 +444,25 @@ def _caf_tail_cut(f: BinaryIO) -> str:
     return ""
 
 
+def _caf_without_data(f: BinaryIO) -> str:
+    """Say that a CAF of whole chunks ends before its data chunk, or "".
+
+    The CAF specification requires a data chunk: a file whose chunks are all
+    whole and none of them audio was cut on a chunk's end (libsndfile calls
+    it "malformed").
+    """
+    size = os.fstat(f.fileno()).st_size
+    last, end = "", 8
+    f.seek(0)
+    for offset, chunk, chunk_size in _caf_chunks(f):
+        if chunk[:4] == b"data" or chunk_size < 0 or not _is_fourcc(chunk[:4]):
+            return ""
+        last, end = chunk[:4].decode("latin-1"), offset + 12 + chunk_size
+    if not last or end != size:
+        return ""
+    return f"the file ends after its {last!r} chunk, before its audio data"
+
+
 def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
     """Yield a CAF's chunks: offset, first 28 bytes (header and start), size.
 
@@ -579,7 +598,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
         end = len(data)
         pos, first = _sync(data, _skip_id3v2(data), None)
         if first is None:
-            return Claim()
+            return _free_format_claim(data, frames)
         xing = _xing(data, pos, first)
         n, cut = 0, ""
         frame: _Frame | None = first
@@ -610,6 +629,22 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # cat), and libmpg123 would stop where the first one's header says.
     joined = n > count + 2
     return Claim(frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined)
+
+
+def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
+    """Return the claim of a stream whose frames are not walked (free format).
+
+    A free-format stream's headers give no bitrate, so its frames are not
+    walked. With a Xing/Info frame first, libmpg123 counts the frames it
+    lists: libsndfile's count is that claim. Without one, its count is an
+    estimate (``decoded 2.06 s of 2.07 s`` of a whole file): no claim.
+    """
+    start = _skip_id3v2(data)
+    if not _free_format(data[start : start + 4]):
+        return Claim()
+    if b"Xing" in data[start : start + 64] or b"Info" in data[start : start + 64]:
+        return Claim()
+    return Claim(tolerance=frames)
 
 
 def mp3_joined(path: str | os.PathLike[str]) -> bool:
@@ -980,20 +1015,22 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     try:
         with open(path, "rb") as f:
             head = f.read(12)
+            if (cut := _cut_in_outer_header(head)) is not None:
+                return cut
             if head[:4] == b"OggS":
                 return _ogg(f, 0).cut
             if head[:4] == b"caff":
                 f.seek(0)
                 cut = _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4)
                 f.seek(0)
-                return cut or _caf_tail_cut(f)
+                return cut or _caf_tail_cut(f) or _caf_without_data(f)
             if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
                 chunks = _iff_chunks(f, "<" if head[0] == ord("R") else ">", b"data")
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
             if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
                 chunks = _iff_chunks(f, ">", b"SSND")
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
-            if head[:3] == b"ID3" or _frame(head[:4]) is not None:
+            if head[:3] == b"ID3" or _frame(head[:4]) or _free_format(head[:4]):
                 return _mp3_cut_before_audio(f)
             if head[:4] in (b"RF64", b"BW64") and head[8:12] == b"WAVE":
                 chunks = _rf64_chunks(f)
@@ -1014,6 +1051,36 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     except (OSError, ValueError, IndexError, struct.error):
         pass
     return ""
+
+
+#: Chunked formats' first four bytes, and the length of their outer header.
+_OUTER_HEADERS = {
+    b"RIFF": 12,
+    b"RIFX": 12,
+    b"RF64": 12,
+    b"BW64": 12,
+    b"FORM": 12,
+    b"caff": 9,  # its 8-byte header, and at least a byte of a chunk
+}
+
+
+def _cut_in_outer_header(head: bytes) -> str | None:
+    """Say that a file of ``head`` (its first 12 bytes) ends in its outer header.
+
+    ``RIFF`` and nothing more (a download stopped at once) names its
+    format: it is a cut file, not one libsndfile does not recognise. None
+    when ``head`` holds more, or does not start with one of those names.
+    """
+    needed = _OUTER_HEADERS.get(head[:4])
+    if needed is None or len(head) >= needed:
+        return None
+    if head[:4] == b"caff":
+        return (
+            "the file ends inside its CAF header"
+            if len(head) < 8
+            else ("the file ends after its CAF header, before its first chunk")
+        )
+    return f"the file ends inside its {head[:4].decode()} header"
 
 
 def _header_at(offset: int, minimum: int) -> Callable[[BinaryIO], int]:
@@ -1274,6 +1341,25 @@ def unsized_data(path: str | os.PathLike[str]) -> int:
     return 0
 
 
+#: A free-format MPEG stream (no bitrate in its headers) that libmpg123 finds
+#: no audio in: its frames' lengths come from where the next ones start, and
+#: it decodes once it holds a few whole frames.
+_FREE_FORMAT_CUT = "the file ends inside its first MPEG frames (free format)"
+
+
+def _free_format(b: bytes) -> bool:
+    """Whether ``b`` is a free-format MPEG audio frame header (bitrate index 0)."""
+    return (
+        len(b) >= 4
+        and b[0] == 0xFF
+        and b[1] & 0xE0 == 0xE0
+        and (b[1] >> 3) & 3 != 1  # a version
+        and (b[1] >> 1) & 3 != 0  # a layer
+        and b[2] >> 4 == 0
+        and (b[2] >> 2) & 3 != 3  # a sample rate
+    )
+
+
 def _mp3_cut_before_audio(f: BinaryIO) -> str:
     """Say whether an MPEG audio file ends inside its ID3v2 tags or a frame."""
     with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
@@ -1283,7 +1369,7 @@ def _mp3_cut_before_audio(f: BinaryIO) -> str:
             return "the file ends inside its ID3v2 tag"
         first = _frame(data[pos : pos + 4])
         if first is None:
-            return ""
+            return _FREE_FORMAT_CUT if _free_format(data[pos : pos + 4]) else ""
         whole = 0
         for _ in range(_MAX_BLOCKS):  # libsndfile opens a stream of a few frames
             frame = _frame(data[pos : pos + 4])
@@ -1374,6 +1460,8 @@ def caf_codec(path: str | os.PathLike[str]) -> str | None:
             f.seek(0)
             if _chunks_cut(_caf_chunks(f), f, start=8, header=12, skip=4):
                 return None
+            if _caf_without_data(f):  # cut: said as cut, not through ffmpeg
+                return None
     except (OSError, struct.error):
         return None
     return codec
@@ -1394,3 +1482,37 @@ def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
     except OSError:
         return False
     return False
+
+
+#: Where an RF64's ``ds64`` chunk (first after ``WAVE``) holds the data size.
+RF64_DATA_SIZE_AT = 28
+
+
+def rf64_unsized_data(path: str | os.PathLike[str]) -> int:
+    """Return the bytes after an RF64's data chunk whose size was never written.
+
+    A program writing RF64 to a pipe (``ffmpeg -rf64 always ... pipe:``)
+    cannot seek back to fill in its sizes: its ``ds64`` chunk gives a data
+    size of 0 and its data chunk the placeholder 0xFFFFFFFF ("see ds64"), and
+    the audio runs to the end of the file. libsndfile and ffmpeg decode no
+    frame of it. 0 for another file.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(RF64_DATA_SIZE_AT + 8)
+            if (
+                len(head) < RF64_DATA_SIZE_AT + 8
+                or head[:4] != b"RF64"
+                or head[8:16] != b"WAVEds64"
+                or any(head[RF64_DATA_SIZE_AT:])
+            ):
+                return 0
+            size = os.fstat(f.fileno()).st_size
+            for offset, chunk, chunk_size in _iff_chunks(f, "<", b"data"):
+                if chunk[:4] == b"data":
+                    if chunk_size != 0xFFFFFFFF:
+                        return 0
+                    return max(size - (offset + 8), 0)
+    except (OSError, struct.error):
+        return 0
+    return 0

@@ -21,9 +21,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import mmap
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -137,6 +139,8 @@ def probe(
     except _Failed as exc:  # MP4, ADTS, or a FLAC or CAF of a pipe: damaged
         # (Cut after its index, "moov atom not found" says why nothing decodes.)
         _fail_if_cut(path, only_in="moov")
+        if (cut := _cut_before_audio(path, what)) != "":
+            raise Unreadable(f"truncated: decoded 0.00 s, then {cut}") from None
         raise Unreadable(
             f"corrupt or truncated: ffprobe cannot read it ({exc.detail})"
         ) from None
@@ -148,6 +152,12 @@ def probe(
     except (ValueError, KeyError, IndexError, TypeError):
         _fail_if_cut(path)
         raise AudioError("not an audio file (ffprobe found no audio stream)") from None
+    if samplerate <= 0 or channels <= 0:  # an ADTS header cut: rate 0, 0 channels
+        _fail_if_cut(path)
+        raise AudioError(
+            f"invalid header: ffprobe finds a sample rate of {samplerate} Hz and "
+            f"{channels} channels"
+        )
     container = str(data.get("format", {}).get("format_name", ""))
     # Matroska gives its duration for the file, not for the stream.
     duration = stream.get("duration", data.get("format", {}).get("duration", 0))
@@ -164,6 +174,15 @@ def probe(
     )
 
 
+def _cut_before_audio(path: str | os.PathLike[str], what: str) -> str:
+    """Say how a file ffprobe cannot read was cut before its first audio, or ""."""
+    if what in (WAVPACK, ASF):
+        cut = walked_cut(path, what)
+        return cut if " ends inside its " in cut or "before its" in cut else ""
+    cut = adts_cut(path)
+    return cut if cut.endswith("first ADTS frame") else ""
+
+
 def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
     """Fail an MP4 that ffprobe cannot read as cut, if its boxes say it was.
 
@@ -174,7 +193,7 @@ def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
     """
     from .containers import mp4_cut
 
-    cut = mp4_cut(path)
+    cut = mp4_cut(path) or adts_cut(path)
     if cut and (not only_in or cut.endswith(f"its {only_in!r} box")):
         raise Unreadable(f"truncated: decoded 0.00 s, then {cut}")
 
@@ -250,8 +269,10 @@ def decode(
                     f"decodes into it; free some space there, or set TMPDIR)"
                 ) from None
             written = os.fstat(raw.fileno()).st_size
-            said = _stopped(stream, written, exc.detail)
             frame = 4 * stream.channels
+            if written < frame and (cut := _cut_before_audio(path, what)):
+                raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
+            said = _stopped(stream, written, exc.detail)
             if not keep:
                 raise AudioError(said) from None
             if written < frame:
@@ -308,6 +329,214 @@ def _stopped(stream: Stream, decoded_bytes: int, detail: str) -> str:
         f"corrupt or truncated: decoding stopped at {decoded:.2f} s{of} "
         f"(ffmpeg: {detail})"
     )
+
+
+#: An ADTS frame's header (9 bytes with its CRC): sync word, rate, length.
+_ADTS_HEADER = 7
+#: ADTS frames walked at most (an hour at 48 kHz is about 170 000).
+_MAX_ADTS_FRAMES = 1_000_000
+
+
+def adts_cut(path: str | os.PathLike[str]) -> str:
+    """Say how an ADTS AAC stream was cut, from its frames' lengths, or "".
+
+    Each ADTS frame's header gives the frame's length. ffmpeg drops, without
+    a word, a last frame cut inside its header (a cut a few bytes past a
+    frame's start): the file decodes as a whole, shorter stream. A frame
+    running past the end of the file, or a header cut, is a cut. "" for a
+    stream that ends on a frame's end, or that stops being ADTS (an ID3v1
+    tag after it), or that is not ADTS.
+    """
+    try:
+        with (
+            open(path, "rb") as f,
+            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
+        ):
+            return _adts_walk(data)
+    except (OSError, ValueError):  # ValueError: an empty file has no map
+        pass
+    return ""
+
+
+def _adts_walk(data: mmap.mmap) -> str:
+    """Walk the ADTS frames of ``data`` (after its ID3v2 tags); see adts_cut."""
+    size = len(data)
+    pos = 0
+    for _ in range(16):  # ID3v2 tags before the stream, as HLS segments have
+        if data[pos : pos + 3] != b"ID3":
+            break
+        if pos + 10 > size:
+            return "the file ends inside its ID3v2 tag"
+        s = data[pos + 6 : pos + 10]
+        pos += 10 + (s[0] << 21 | s[1] << 14 | s[2] << 7 | s[3])
+        pos += 10 if data[pos - 5] & 0x10 else 0
+    if pos >= size:
+        return "the file ends inside its ID3v2 tag" if pos > size else ""
+    for frames in range(_MAX_ADTS_FRAMES):
+        if pos == size:
+            return ""
+        head = data[pos : pos + _ADTS_HEADER]
+        if head[0] != 0xFF or (len(head) > 1 and (head[1] & 0xF6) != 0xF0):
+            return ""  # no longer ADTS: not a cut this walk can tell
+        if len(head) < _ADTS_HEADER:
+            return _adts_where(frames)
+        length = (head[3] & 0x03) << 11 | head[4] << 3 | head[5] >> 5
+        if length < _ADTS_HEADER:
+            return ""
+        if pos + length > size:
+            return _adts_where(frames)
+        pos += length
+    return ""
+
+
+def _adts_where(whole: int) -> str:
+    """Say that the stream ends inside its first ADTS frame, or its last."""
+    if whole == 0:
+        return "the file ends inside its first ADTS frame"
+    return "the last ADTS frame is cut off"
+
+
+#: What needs ffmpeg, for WavPack (``.wv``) and Windows Media audio (``.wma``).
+WAVPACK = "WavPack audio"
+ASF = "WMA/ASF audio"
+#: The GUIDs of an ASF file's header object (its first 16 bytes) and data object.
+_ASF_HEADER = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+_ASF_DATA = bytes.fromhex("3626b2758e66cf11a6d900aa0062ce6c")
+#: A WavPack block's header: its id, size, version, and where its samples go.
+_WAVPACK_BLOCK = struct.Struct("<4sIHBBIII")
+#: Blocks walked at most in a WavPack file (each holds up to a second or so).
+_MAX_WAVPACK_BLOCKS = 1_000_000
+
+
+def walked_codec(path: str | os.PathLike[str]) -> str | None:
+    """Return what ``path`` is, if it starts as WavPack or ASF (WMA) does."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    if head[:4] == b"wvpk":
+        return WAVPACK
+    return ASF if head == _ASF_HEADER else None
+
+
+def walked_cut(path: str | os.PathLike[str], what: str) -> str:
+    """Say how a WavPack or ASF file was cut, from its own headers, or "".
+
+    ffmpeg decodes such a file cut between two blocks (WavPack) or packets
+    (ASF) without a word, as a whole, shorter one: a WavPack's first block
+    gives the stream's length, an ASF's data object its size.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if what == MATROSKA:
+                return _matroska_cut(f, size)
+            return _wavpack_cut(f, size) if what == WAVPACK else _asf_cut(f, size)
+    except (OSError, struct.error):
+        return ""
+
+
+def _vint(f: IO[bytes], *, marker: bool) -> int | None:
+    """Read an EBML variable-length integer (an element's ID, or its size).
+
+    None at the end of the file, or for a size of all ones ("unknown": a
+    stream written live).
+    """
+    first = f.read(1)
+    if not first or first[0] == 0:
+        return None
+    length = 9 - first[0].bit_length()
+    rest = f.read(length - 1)
+    if len(rest) < length - 1:
+        return None
+    value = int.from_bytes(first + rest, "big")
+    if marker:
+        return value
+    value &= (1 << (7 * length)) - 1
+    return None if value == (1 << (7 * length)) - 1 else value
+
+
+#: The IDs of Matroska's EBML header and Segment elements.
+_EBML, _SEGMENT = 0x1A45DFA3, 0x18538067
+
+
+def _matroska_cut(f: IO[bytes], size: int) -> str:
+    """Compare a Matroska file's length with its Segment's size; see walked_cut.
+
+    ffmpeg decodes one cut after its audio (inside its ``Cues``) as whole.
+    """
+    if _vint(f, marker=True) != _EBML or (header := _vint(f, marker=False)) is None:
+        return ""
+    f.seek(header, os.SEEK_CUR)
+    if _vint(f, marker=True) != _SEGMENT:
+        return ""
+    length = _vint(f, marker=False)
+    if length is None or f.tell() + length <= size:
+        return ""
+    return (
+        f"the file ends inside its Matroska segment, {f.tell() + length - size} "
+        "bytes short of the length it gives"
+    )
+
+
+def _wavpack_cut(f: IO[bytes], size: int) -> str:
+    """Walk a WavPack file's blocks; see :func:`walked_cut`."""
+    pos = total = end = 0
+    for _ in range(_MAX_WAVPACK_BLOCKS):
+        f.seek(pos)
+        head = f.read(_WAVPACK_BLOCK.size)
+        if head[:4] != b"wvpk":  # the end, an APEv2 or ID3v1 tag, or garbage
+            if pos == 0 or (head and len(head) < 4 and b"wvpk".startswith(head)):
+                return "the file ends inside its first WavPack block"
+            break
+        if len(head) < _WAVPACK_BLOCK.size:
+            return _wavpack_where(end)
+        _, length, _, index_high, total_high, total_low, index, samples = (
+            _WAVPACK_BLOCK.unpack(head)
+        )
+        if pos == 0 and total_low != 0xFFFFFFFF:  # else: not known
+            total = total_high << 32 | total_low
+        if pos + 8 + length > size:
+            return _wavpack_where(end)
+        end = max(end, (index_high << 32 | index) + samples)
+        pos += 8 + length
+    if end < total:
+        return (
+            f"the file ends after a whole WavPack block, {total - end} sample "
+            f"frames short of the {total} its header gives"
+        )
+    return ""
+
+
+def _wavpack_where(end: int) -> str:
+    """Say that the file ends inside its first WavPack block, or its last."""
+    if end == 0:
+        return "the file ends inside its first WavPack block"
+    return "the last WavPack block is cut off"
+
+
+def _asf_cut(f: IO[bytes], size: int) -> str:
+    """Compare an ASF file's length with its objects' sizes; see :func:`walked_cut`."""
+    head = f.read(24)
+    if len(head) < 24:
+        return "the file ends inside its ASF header object"
+    header = int.from_bytes(head[16:24], "little")
+    if header > size:
+        return "the file ends inside its ASF header object"
+    f.seek(header)
+    data = f.read(24)
+    if len(data) < 24:
+        return "the file ends after its ASF header object, before its audio data"
+    length = int.from_bytes(data[16:24], "little")
+    if data[:16] != _ASF_DATA or length < 50:  # 0: a stream of unknown length
+        return ""
+    if header + length > size:
+        return (
+            f"the file ends inside its ASF data object, {header + length - size} "
+            "bytes short of the length it gives"
+        )
+    return ""
 
 
 class Unreadable(AudioError):

@@ -130,6 +130,10 @@ def read_list(
     """
     if isinstance(source, str | os.PathLike) and os.fspath(source) != STDIN:
         name = os.fspath(source)
+        if not name:  # --files-from "$LIST" with LIST unset
+            raise UsageError(
+                "the list's name is empty (give a file, or - for standard input)"
+            )
         default_root = os.path.dirname(name) or os.curdir
         try:
             if not stat.S_ISREG(os.stat(name).st_mode):

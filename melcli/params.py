@@ -406,7 +406,8 @@ class MelParams:
         if self.segment_hop is not None:
             if self.segment is None:
                 raise ParameterError(
-                    f"segment_hop={self.segment_hop!r} needs segment to be set",
+                    f"segment_hop={self.segment_hop!r} needs a segment length "
+                    "too: segment=None",
                     param="segment_hop",
                 )
             _positive("segment_hop", self.segment_hop)

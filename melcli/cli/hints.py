@@ -55,6 +55,10 @@ def include_hint(
     return hint
 
 
+#: The reason of a listed path that does not exist (``os.strerror(ENOENT)``).
+_MISSING = ": no such file or directory"
+
+
 def wrong_root_hint(listed: FileList | None) -> str | None:
     """When no file the list names was found, say where they were looked for.
 
@@ -68,6 +72,8 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     """
     if listed is None or not listed.problems or listed.found:
         return None
+    if not any(p.reason.endswith(_MISSING) for p in listed.problems):
+        return None  # folders, paths outside the root...: each said on its line
     root = os.fsdecode(listed.root)
     where = "the current folder" if root in ("", ".") else root
     hint = f"no file listed in {listed.name} was found; its paths are taken "
@@ -305,9 +311,9 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
 NOT_AUDIO_EXTENSION = "not an audio extension"
 #: Extensions not in the default ``--ext`` list whose files melcli decodes (by
 #: their content, through ffmpeg): video containers and audiobooks, such as a
-#: dataset of ``.mp4`` clips (VGGSound).
+#: dataset of ``.mp4`` clips (VGGSound); WavPack and Windows Media audio.
 DECODABLE_NOT_DEFAULT = frozenset(
-    {"3gp", "m4b", "m4v", "mka", "mkv", "mov", "mp4", "webm"}
+    {"3gp", "m4b", "m4v", "mka", "mkv", "mov", "mp4", "webm", "wma", "wv"}
 )
 
 
