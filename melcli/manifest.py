@@ -849,7 +849,9 @@ class Manifest:
             self.problems.append(_not_read(store_path, exc))
             return False
         try:
-            if view is not None and view != store.state("view"):
+            if view is not None and not manifest_db.same_view(
+                view, store.state("view")
+            ):
                 store.close()
                 return False  # written since by another: merge, an older melcli
             facts, samples, dropped, as_stored = _read_facts(store)

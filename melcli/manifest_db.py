@@ -15,9 +15,11 @@ something changed, for the readers of today's format (CI scripts,
 
 The view is the way back in: the store records the ``manifest.jsonl`` it
 wrote (size, mtime, inode). When the file there is another one (written by
-``melcli merge``, an older melcli, a person), it is read instead, and the
-store rewritten from it: an OUT written before the store existed is migrated
-on its first run, nothing rebuilt.
+``melcli merge``, an older melcli, a person: another size or mtime), it is
+read instead, and the store rewritten from it: an OUT written before the
+store existed is migrated on its first run, nothing rebuilt. A copy of the
+view with its times (another inode: ``cp -a``, a CI cache restored) is the
+view (:func:`same_view`).
 
 A store of version 1 (``entries`` and ``state`` only, melcli before the
 ``facts`` table) is read as it is, and rewritten whole at the end of that
@@ -134,6 +136,22 @@ def file_id(path: Path) -> str | None:
 def stat_id(st: os.stat_result) -> str:
     """Return :func:`file_id` of the file whose status is ``st``."""
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def same_view(found: str | None, recorded: str | None) -> bool:
+    """Return whether the view ``found`` (:func:`file_id`) is the one ``recorded``.
+
+    Or a copy of it: the same size and mtime (to the nanosecond), another
+    inode. An OUT copied with its times (``cp -a``, ``rsync -a``, a CI cache
+    restored) holds such a copy, on every run of a CI job; a view written
+    since by another program (``melcli merge``, an older melcli, a person)
+    has another mtime. Only which file to read depends on it: the store is
+    checked as it always is, and a view is written in place only where it
+    is the file itself (:func:`melcli.manifest_view.patch`).
+    """
+    if found is None or recorded is None:
+        return False
+    return found.rpartition(":")[0] == recorded.rpartition(":")[0]
 
 
 class Store:

@@ -26,7 +26,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .manifest_db import db_key, stat_id
+from .manifest_db import db_key, same_view, stat_id
 from .write import atomic_write
 
 #: The least room a line is given (spaces before its newline), in bytes.
@@ -59,11 +59,12 @@ def worth_patching(changes: int, entries: int) -> bool:
 def patch(path: Path, lines: Sequence[tuple[str, bytes]], view_id: str) -> str | None:
     """Write each ``(key, JSON line)`` over ``key``'s line of the view, in place.
 
-    Only when the file at ``path`` is still the view ``view_id`` names (a
-    regular file, not followed if a link, with no other name: a hard link's
-    may be outside OUT) and every key has a line there
-    with room for its new one; else nothing is written and None returned
-    (write it whole). Returns the view's new id.
+    Only when the file at ``path`` is still the view ``view_id`` names, or a
+    copy of it (:func:`~melcli.manifest_db.same_view`), a regular file (not
+    followed if a link) with no other name (a hard link's may be outside
+    OUT), and every key has a line there with room for its new one; else
+    nothing is written and None returned (write it whole). Returns the
+    view's new id.
     """
     try:
         fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -71,7 +72,7 @@ def patch(path: Path, lines: Sequence[tuple[str, bytes]], view_id: str) -> str |
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or stat_id(st) != view_id:
+        if not stat.S_ISREG(st.st_mode) or not same_view(stat_id(st), view_id):
             return None
         if st.st_nlink != 1:  # a hard link: its other names may be outside OUT
             return None
