@@ -675,6 +675,19 @@ _WRITTEN_TAIL = b"written\0"
 STAGE_EVERY = 256
 
 
+def holds_manifest(out: str | os.PathLike[str]) -> bool:
+    """Return whether ``out`` holds a run's manifest: its store or ``manifest.jsonl``.
+
+    Either one, whatever it holds (a reader says why it cannot read it): a
+    ``manifest.jsonl`` deleted, or a FIFO or folder in its place, leaves the
+    store, which the readers read as a run does.
+    """
+    return any(
+        os.path.lexists(os.path.join(out, name))
+        for name in (MANIFEST_NAME, manifest_db.STORE_NAME)
+    )
+
+
 def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
     """Return ``[size, mtime_ns]`` of ``path``, or None if it cannot be read."""
     try:

@@ -156,7 +156,11 @@ class ShardManifest(Manifest):
             would delete the ones its own part does not point at.
         """
         manifest = cls.load(out, shard=shard, check_arrays=True)
-        for entry in manifest.read(out / MANIFEST_NAME).values():
+        # The whole manifest read as a run reads it: its store, unless
+        # manifest.jsonl is no longer the store's view; its entries checked
+        # against their arrays when they cannot be trusted.
+        whole = Manifest.load(out, check_arrays=True, read_only=True)
+        for entry in whole.entries.values():
             if is_sample(entry):
                 raise UsageError(
                     f"{display_path(out)} holds --format webdataset samples, which "
@@ -165,6 +169,7 @@ class ShardManifest(Manifest):
                 )
             if entry["key"] not in manifest.entries and shard.owns(entry_name(entry)):
                 manifest.entries[entry["key"]] = entry
+        manifest.problems.extend(whole.problems)  # those found reading them too
         return manifest
 
 

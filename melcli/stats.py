@@ -37,7 +37,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import MelcliError, os_reason
-from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
+from .manifest import Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
 from .segment import segment_base
 from .storage import webdataset
@@ -339,7 +339,7 @@ class _Provenance:
                 found = self._outs[folder]
                 break
             seen.append(folder)
-            if os.path.lexists(os.path.join(folder, MANIFEST_NAME)):
+            if holds_manifest(folder):
                 try:
                     found = (folder, Manifest.load(Path(folder), read_only=True))
                 except (OSError, MelcliError):
@@ -430,7 +430,7 @@ def select_arrays(
     """
     out = Path(out)
     chosen = Selection()
-    if not os.path.lexists(out / MANIFEST_NAME):
+    if not holds_manifest(out):
         if sources is None:
             chosen.arrays.extend(sorted(_walk_npy(out)))
         return chosen
@@ -528,7 +528,7 @@ def require_output(out: str | os.PathLike[str]) -> None:
     if not os.path.isdir(out):  # a typo: not "no arrays"
         what = "not a folder" if os.path.lexists(out) else "no such folder"
         raise MelcliError(f"{out}: {what}")
-    if not os.path.lexists(out / MANIFEST_NAME) and next(_walk_npy(out), None) is None:
+    if not holds_manifest(out) and next(_walk_npy(out), None) is None:
         raise MelcliError(NO_ARRAYS)
 
 
