@@ -29,6 +29,7 @@ import errno
 import os
 import posixpath
 import stat
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,6 +224,11 @@ def compute(
     ``left_out``, an array that is not what its entry records is left out and
     said there (one line each) instead of raising.
 
+    What was wrong with a manifest looked up (its store not read, entries
+    dropped: their arrays are not held to anything) is said in ``left_out``
+    too, a line each, as ``melcli stats`` says it; without ``left_out``, as a
+    :class:`UserWarning`.
+
     Raises
     ------
     MelcliError
@@ -268,6 +274,12 @@ def compute(
         except (ValueError, MelcliError) as exc:
             raise MelcliError(f"{source}: {exc}") from None
         files.append(source)
+    if lookup is not None:
+        for problem in lookup.problems():
+            if left_out is not None:
+                left_out.append(problem)
+            else:
+                warnings.warn(problem, stacklevel=2)
     values = running.result()
     settings = next(iter(made_with)) if len(made_with) == 1 else None  # or None
     return DatasetStats(
@@ -294,6 +306,17 @@ class _Provenance:
     def __init__(self) -> None:
         self._outs: dict[str, tuple[str, Manifest] | None] = {}
         self._members: dict[str, dict[tuple[str, int], Entry]] = {}
+
+    def problems(self) -> list[str]:
+        """Say what was wrong with the manifests looked up, a line each."""
+        loaded = {id(m): m for _, m in filter(None, self._outs.values())}
+        return list(
+            dict.fromkeys(
+                read_only_problem(problem)
+                for manifest in loaded.values()
+                for problem in manifest.problems
+            )
+        )
 
     def of(self, source: ArraySource) -> tuple[str | None, Recorded | None]:
         """Return the settings and the recorded shape and dtype of ``source``.
