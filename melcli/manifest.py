@@ -818,6 +818,13 @@ class Manifest:
         return self.out / MANIFEST_NAME
 
     @property
+    def source(self) -> Path:
+        """The file the entries were read from: the store, or ``manifest.jsonl``."""
+        if self._reader is not None and self.store_path is not None:
+            return self.store_path
+        return self.path
+
+    @property
     def journal_path(self) -> Path:
         """``OUT/.melcli-journal.jsonl``."""
         return self.out / JOURNAL_NAME
@@ -884,7 +891,7 @@ class Manifest:
         if disagree:
             self.problems.append(_disagreed(store_path, disagree))
         if differ:
-            self.problems.append(_arrays_differ(store_path, len(differ)))
+            self.problems.append(arrays_differ(store_path, len(differ)))
         # Kept open: the entries are read from it when used (the run holds
         # OUT's lock; a closed connection would check the schema again).
         reader = self._reader = _StoreReader(store, self.problems)
@@ -920,7 +927,7 @@ class Manifest:
                     entries[i] = self._array_changed(entry)
                     differ += 1
             if differ:
-                self.problems.append(_arrays_differ(path, differ))
+                self.problems.append(arrays_differ(path, differ))
         return {entry["key"]: entry for entry in entries}
 
     def _array_differs(self, entry: Entry) -> bool:
@@ -1891,7 +1898,8 @@ def _disagreed(path: Path, count: int) -> str:
     )
 
 
-def _arrays_differ(path: Path, count: int) -> str:
+def arrays_differ(path: Path, count: int) -> str:
+    """Say that ``count`` entries of ``path`` record another array than OUT's."""
     said = "entry records" if count == 1 else "entries record"
     return (
         f"{path}: {count} {said} another array than the one in OUT (another "

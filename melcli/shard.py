@@ -32,6 +32,7 @@ from .manifest import (
     MANIFEST_NAME,
     Entry,
     Manifest,
+    arrays_differ,
     read_valid,
     write_entries,
 )
@@ -157,9 +158,9 @@ class ShardManifest(Manifest):
         """
         manifest = cls.load(out, shard=shard, check_arrays=True)
         # The whole manifest read as a run reads it: its store, unless
-        # manifest.jsonl is no longer the store's view; its entries checked
-        # against their arrays when they cannot be trusted.
-        whole = Manifest.load(out, check_arrays=True, read_only=True)
+        # manifest.jsonl is no longer the store's view.
+        whole = Manifest.load(out, read_only=True)
+        differ = 0
         for entry in whole.entries.values():
             if is_sample(entry):
                 raise UsageError(
@@ -168,8 +169,16 @@ class ShardManifest(Manifest):
                     "--shard, or give the shards another OUT"
                 )
             if entry["key"] not in manifest.entries and shard.owns(entry_name(entry)):
+                # Those it takes (and only those: the others are not its to
+                # rebuild) are checked against their arrays, as a run checks
+                # entries it cannot trust.
+                if manifest._array_differs(entry):
+                    entry = manifest._array_changed(entry)
+                    differ += 1
                 manifest.entries[entry["key"]] = entry
         manifest.problems.extend(whole.problems)  # those found reading them too
+        if differ:
+            manifest.problems.append(arrays_differ(whole.source, differ))
         return manifest
 
 
