@@ -347,7 +347,8 @@ class SampleStore:
         """Delete the files of an entry written as ``.npy`` before (a format change)."""
         previous = self.manifest.entries.get(mkey, {})
         if previous.get("format", "npy") != FORMAT:
-            self.manifest.outdir.remove(previous.get("stamps", {}))
+            outdir = self.manifest.outdir
+            outdir.remove_emptied_folders(outdir.remove(previous.get("stamps", {})))
 
     # ...................................................... after the run
     def compact(self) -> None:
