@@ -486,6 +486,17 @@ def select_arrays(
         sample = webdataset.is_sample(entry)
         files = [entry["shard"]] if sample else sorted(entry.get("stamps", {}))
         files = [n for n in files if sample or n.endswith(".npy")]
+        # A folder on the way out of OUT (a link): no run can put the array
+        # there, nor delete the entry's (its input may be there, and the
+        # entry kept): left out, said, rather than no statistics for good.
+        outside = [
+            problem
+            for name in files
+            if (problem := manifest.outdir.folder_problem(name.rpartition("/")[0]))
+        ]
+        if outside:
+            chosen.warnings.append(f"{out / files[0]}: left out: {outside[0]}")
+            continue
         for name in files:
             if manifest.outdir.file(name) is None:
                 raise MelcliError(
