@@ -33,6 +33,7 @@ from .manifest import (
     Entry,
     Manifest,
     arrays_differ,
+    read_only_problem,
     read_valid,
     write_entries,
 )
@@ -176,7 +177,9 @@ class ShardManifest(Manifest):
                     entry = manifest._array_changed(entry)
                     differ += 1
                 manifest.entries[entry["key"]] = entry
-        manifest.problems.extend(whole.problems)  # those found reading them too
+        # Those found reading them too; in the words of a reader: a shard
+        # rebuilds no store (the next run without --shard does).
+        manifest.problems.extend(map(read_only_problem, whole.problems))
         if differ:
             manifest.problems.append(arrays_differ(whole.source, differ))
         return manifest

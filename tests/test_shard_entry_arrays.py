@@ -74,3 +74,23 @@ def test_each_shard_repairs_its_own_and_says_only_those(
         assert result.stderr.splitlines()[-1] == "1 written."
     for result in again:
         assert result.stderr == "0 written, 1 up to date.\n"
+
+
+def test_a_store_not_read_is_said_as_a_reader_says_it(
+    built: Path, tmp_path: Path
+) -> None:
+    """A shard rebuilds no store: the line does not say it does."""
+    db = sqlite3.connect(built / manifest_db.STORE_NAME)
+    db.execute("CREATE TABLE extra (x)")
+    db.commit()
+    db.close()
+
+    result = mel(tmp_path / "audio", built, "--shard", "0/2")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"warning: {built}/{manifest_db.STORE_NAME}: not read (not the schema "
+        "melcli writes); manifest.jsonl is read instead ('melcli mel' rebuilds the "
+        "store)",
+        "0 written, 1 up to date.",
+    ]
