@@ -54,7 +54,7 @@ from urllib.parse import quote
 from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
-from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
+from .manifest import MANIFEST_NAME, Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import (
     LOCK_NAME,
     OutputLock,
@@ -204,7 +204,7 @@ def build_gallery(
     if page_size < 1:
         raise MelcliError(f"page_size={page_size!r} must be a positive integer")
     root = Path(out)
-    if not (root / MANIFEST_NAME).is_file():
+    if not holds_manifest(root):
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it
             with OutputLock(root):  # raises UsageError naming that run
                 pass
@@ -409,7 +409,7 @@ class _Maker:
             identities = [c.array[0] for c in drawn if c.array is not None]
             name = f"p-{_digest('sprite', THUMB_VERSION, identities)}.png"
             path = self.gallery / "thumbs" / name
-            if _regular(path):  # a link planted there is drawn over
+            if _sprite_kept(path, len(drawn)):  # else drawn over: a link, garbage
                 self.done.reused += len(drawn)
             else:
                 self._sprite(path, drawn)
@@ -646,12 +646,36 @@ class _Card:
     notes: list[str] = field(default_factory=list)
 
 
-def _regular(path: Path) -> bool:
-    """Return whether ``path`` is a regular file, not a link to one (nor a FIFO)."""
+#: How a PNG starts (its signature, then its IHDR chunk's length and type),
+#: and how it ends (an empty IEND chunk and its CRC).
+_PNG_START = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def _sprite_kept(path: Path, rows: int) -> bool:
+    """Return whether ``path`` holds a whole sprite of ``rows`` thumbnails.
+
+    A regular file (not a link, nor a FIFO), starting as a PNG of the
+    sprite's size and ending as a PNG: one an earlier build drew. Its name
+    says what it shows; the file is OUT's, untrusted: another file put there
+    (a hard link to anything, bytes cut short) is drawn over, not kept.
+    """
     try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size < 24 + len(_PNG_END):
+            return False
+        head = os.pread(fd, 24, 0)
+        tail = os.pread(fd, len(_PNG_END), st.st_size - len(_PNG_END))
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    size = CELL_WIDTH.to_bytes(4, "big") + (rows * CELL_HEIGHT).to_bytes(4, "big")
+    return head == _PNG_START + size and tail == _PNG_END
 
 
 def _read_cache(path: Path) -> dict[str, str]:

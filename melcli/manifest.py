@@ -675,6 +675,19 @@ _WRITTEN_TAIL = b"written\0"
 STAGE_EVERY = 256
 
 
+def holds_manifest(out: str | os.PathLike[str]) -> bool:
+    """Return whether ``out`` holds a run's manifest: its store or ``manifest.jsonl``.
+
+    Either one, whatever it holds (a reader says why it cannot read it): a
+    ``manifest.jsonl`` deleted, or a FIFO or folder in its place, leaves the
+    store, which the readers read as a run does.
+    """
+    return any(
+        os.path.lexists(os.path.join(out, name))
+        for name in (MANIFEST_NAME, manifest_db.STORE_NAME)
+    )
+
+
 def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
     """Return ``[size, mtime_ns]`` of ``path``, or None if it cannot be read."""
     try:
@@ -805,6 +818,13 @@ class Manifest:
         return self.out / MANIFEST_NAME
 
     @property
+    def source(self) -> Path:
+        """The file the entries were read from: the store, or ``manifest.jsonl``."""
+        if self._reader is not None and self.store_path is not None:
+            return self.store_path
+        return self.path
+
+    @property
     def journal_path(self) -> Path:
         """``OUT/.melcli-journal.jsonl``."""
         return self.out / JOURNAL_NAME
@@ -873,7 +893,7 @@ class Manifest:
         if disagree:
             self.problems.append(_disagreed(store_path, disagree))
         if differ:
-            self.problems.append(_arrays_differ(store_path, len(differ)))
+            self.problems.append(arrays_differ(store_path, len(differ)))
         # Kept open: the entries are read from it when used (the run holds
         # OUT's lock; a closed connection would check the schema again).
         reader = self._reader = _StoreReader(store, self.problems)
@@ -909,7 +929,7 @@ class Manifest:
                     entries[i] = self._array_changed(entry)
                     differ += 1
             if differ:
-                self.problems.append(_arrays_differ(path, differ))
+                self.problems.append(arrays_differ(path, differ))
         return {entry["key"]: entry for entry in entries}
 
     def _array_differs(self, entry: Entry) -> bool:
@@ -1880,7 +1900,8 @@ def _disagreed(path: Path, count: int) -> str:
     )
 
 
-def _arrays_differ(path: Path, count: int) -> str:
+def arrays_differ(path: Path, count: int) -> str:
+    """Say that ``count`` entries of ``path`` record another array than OUT's."""
     said = "entry records" if count == 1 else "entries record"
     return (
         f"{path}: {count} {said} another array than the one in OUT (another "

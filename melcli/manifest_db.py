@@ -125,12 +125,16 @@ def db_key(key: str) -> str:
 
 
 def file_id(path: Path) -> str | None:
-    """Return what tells one ``manifest.jsonl`` from another, or None if none."""
+    """Return what tells one ``manifest.jsonl`` from another, or None if none.
+
+    None too for what is not a regular file (a link, FIFO, folder): no view
+    that could be read instead of the store.
+    """
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    return stat_id(st)
+    return stat_id(st) if stat.S_ISREG(st.st_mode) else None
 
 
 def stat_id(st: os.stat_result) -> str:

@@ -179,6 +179,24 @@ class OutDir:
         """
         return remove_files(self.removable(names), failures=self.failures)
 
+    def remove_emptied_folders(self, removed: Iterable[Path]) -> None:
+        """Delete the folders of OUT that removing ``removed`` left empty.
+
+        Each removed file's folder, and the folders above it, up to (not
+        including) OUT, while they are empty: a format change leaves no
+        empty class folders behind. A folder that holds anything, or a link
+        in a folder's place, is left where it is (``rmdir`` deletes neither).
+        """
+        top = os.fspath(self.out)
+        for path in removed:
+            folder = os.path.dirname(os.fspath(path))
+            while folder != top and folder.startswith(self._prefix):
+                try:
+                    os.rmdir(folder)
+                except OSError:  # not empty, not a folder, not ours to delete
+                    break
+                folder = os.path.dirname(folder)
+
     def removable(self, names: Iterable[object]) -> list[Path]:
         """Return the files :meth:`remove` would delete of ``names`` (``--dry-run``).
 

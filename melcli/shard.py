@@ -32,6 +32,8 @@ from .manifest import (
     MANIFEST_NAME,
     Entry,
     Manifest,
+    arrays_differ,
+    read_only_problem,
     read_valid,
     write_entries,
 )
@@ -156,7 +158,11 @@ class ShardManifest(Manifest):
             would delete the ones its own part does not point at.
         """
         manifest = cls.load(out, shard=shard, check_arrays=True)
-        for entry in manifest.read(out / MANIFEST_NAME).values():
+        # The whole manifest read as a run reads it: its store, unless
+        # manifest.jsonl is no longer the store's view.
+        whole = Manifest.load(out, read_only=True)
+        differ = 0
+        for entry in whole.entries.values():
             if is_sample(entry):
                 raise UsageError(
                     f"{display_path(out)} holds --format webdataset samples, which "
@@ -164,7 +170,18 @@ class ShardManifest(Manifest):
                     "--shard, or give the shards another OUT"
                 )
             if entry["key"] not in manifest.entries and shard.owns(entry_name(entry)):
+                # Those it takes (and only those: the others are not its to
+                # rebuild) are checked against their arrays, as a run checks
+                # entries it cannot trust.
+                if manifest._array_differs(entry):
+                    entry = manifest._array_changed(entry)
+                    differ += 1
                 manifest.entries[entry["key"]] = entry
+        # Those found reading them too; in the words of a reader: a shard
+        # rebuilds no store (the next run without --shard does).
+        manifest.problems.extend(map(read_only_problem, whole.problems))
+        if differ:
+            manifest.problems.append(arrays_differ(whole.source, differ))
         return manifest
 
 

@@ -29,6 +29,7 @@ import errno
 import os
 import posixpath
 import stat
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import MelcliError, os_reason
-from .manifest import MANIFEST_NAME, Entry, Manifest, read_only_problem
+from .manifest import Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
 from .segment import segment_base
 from .storage import webdataset
@@ -223,6 +224,11 @@ def compute(
     ``left_out``, an array that is not what its entry records is left out and
     said there (one line each) instead of raising.
 
+    What was wrong with a manifest looked up (its store not read, entries
+    dropped: their arrays are not held to anything) is said in ``left_out``
+    too, a line each, as ``melcli stats`` says it; without ``left_out``, as a
+    :class:`UserWarning`.
+
     Raises
     ------
     MelcliError
@@ -268,6 +274,12 @@ def compute(
         except (ValueError, MelcliError) as exc:
             raise MelcliError(f"{source}: {exc}") from None
         files.append(source)
+    if lookup is not None:
+        for problem in lookup.problems():
+            if left_out is not None:
+                left_out.append(problem)
+            else:
+                warnings.warn(problem, stacklevel=2)
     values = running.result()
     settings = next(iter(made_with)) if len(made_with) == 1 else None  # or None
     return DatasetStats(
@@ -294,6 +306,17 @@ class _Provenance:
     def __init__(self) -> None:
         self._outs: dict[str, tuple[str, Manifest] | None] = {}
         self._members: dict[str, dict[tuple[str, int], Entry]] = {}
+
+    def problems(self) -> list[str]:
+        """Say what was wrong with the manifests looked up, a line each."""
+        loaded = {id(m): m for _, m in filter(None, self._outs.values())}
+        return list(
+            dict.fromkeys(
+                read_only_problem(problem)
+                for manifest in loaded.values()
+                for problem in manifest.problems
+            )
+        )
 
     def of(self, source: ArraySource) -> tuple[str | None, Recorded | None]:
         """Return the settings and the recorded shape and dtype of ``source``.
@@ -339,7 +362,7 @@ class _Provenance:
                 found = self._outs[folder]
                 break
             seen.append(folder)
-            if os.path.lexists(os.path.join(folder, MANIFEST_NAME)):
+            if holds_manifest(folder):
                 try:
                     found = (folder, Manifest.load(Path(folder), read_only=True))
                 except (OSError, MelcliError):
@@ -430,7 +453,7 @@ def select_arrays(
     """
     out = Path(out)
     chosen = Selection()
-    if not os.path.lexists(out / MANIFEST_NAME):
+    if not holds_manifest(out):
         if sources is None:
             chosen.arrays.extend(sorted(_walk_npy(out)))
         return chosen
@@ -463,6 +486,17 @@ def select_arrays(
         sample = webdataset.is_sample(entry)
         files = [entry["shard"]] if sample else sorted(entry.get("stamps", {}))
         files = [n for n in files if sample or n.endswith(".npy")]
+        # A folder on the way out of OUT (a link): no run can put the array
+        # there, nor delete the entry's (its input may be there, and the
+        # entry kept): left out, said, rather than no statistics for good.
+        outside = [
+            problem
+            for name in files
+            if (problem := manifest.outdir.folder_problem(name.rpartition("/")[0]))
+        ]
+        if outside:
+            chosen.warnings.append(f"{out / files[0]}: left out: {outside[0]}")
+            continue
         for name in files:
             if manifest.outdir.file(name) is None:
                 raise MelcliError(
@@ -528,7 +562,7 @@ def require_output(out: str | os.PathLike[str]) -> None:
     if not os.path.isdir(out):  # a typo: not "no arrays"
         what = "not a folder" if os.path.lexists(out) else "no such folder"
         raise MelcliError(f"{out}: {what}")
-    if not os.path.lexists(out / MANIFEST_NAME) and next(_walk_npy(out), None) is None:
+    if not holds_manifest(out) and next(_walk_npy(out), None) is None:
         raise MelcliError(NO_ARRAYS)
 
 

@@ -124,8 +124,16 @@ class NpyStorage:
         return manifest.out / key
 
     def forget(self, manifest: Manifest, key: str) -> list[Path]:
-        """Delete the outputs of ``key`` and forget it; return them."""
-        return manifest.prune(key)
+        """Delete the outputs of ``key`` and forget it; return them.
+
+        And the folders that leaves empty, in a run that is OUT's only
+        writer (not a ``--shard`` run: another shard may be about to write
+        into such a folder). The run prunes before any of its own work.
+        """
+        removed = manifest.prune(key)
+        if manifest.store_path is not None:  # the whole manifest: not a shard's
+            manifest.outdir.remove_emptied_folders(removed)
+        return removed
 
     def forgotten(self, manifest: Manifest, key: str) -> list[Path]:
         """Return the files :meth:`forget` would delete: those inside OUT."""

@@ -154,6 +154,7 @@ class SampleStore:
         self._segment_files = segment.files_layout(params)
         self.written: set[str] = set()
         self._origin: dict[Path, Job] = {}
+        self._next_stage = 0
         self._pending: dict[str, tuple[Result, Job]] = {}
         self._moving: dict[str, str] = {}
         #: Results counted as written whose shard could not be written, and why.
@@ -168,16 +169,22 @@ class SampleStore:
 
     # ...................................................... during the run
     def stage(self, task: Task) -> Task:
-        """Return ``task`` with its outputs redirected to hidden staging files."""
-        n = len(self._origin)
+        """Return ``task`` with its outputs redirected to hidden staging files.
+
+        Under names nothing in OUT holds: what is there was not put there by
+        this run (a folder planted under a staging name failed every input).
+        """
         job = task.job
-        npy = self.out / f".stage-{n}.npy{TEMP_SUFFIX}"
-        if self._segment_files:  # segments .stage-N.000.npy.melcli-tmp, ...
-            npy = segment.segment_path(npy, 0)
-        staged = job.replace(
-            npy=npy,
-            png=self.out / f".stage-{n}.png{TEMP_SUFFIX}" if job.png else None,
-        )
+        while True:
+            n = self._next_stage
+            self._next_stage += 1
+            npy = self.out / f".stage-{n}.npy{TEMP_SUFFIX}"
+            if self._segment_files:  # segments .stage-N.000.npy.melcli-tmp, ...
+                npy = segment.segment_path(npy, 0)
+            png = self.out / f".stage-{n}.png{TEMP_SUFFIX}" if job.png else None
+            if not any(p is not None and os.path.lexists(p) for p in (npy, png)):
+                break
+        staged = job.replace(npy=npy, png=png)
         self._origin[staged.npy] = job
         return dataclasses.replace(task, job=staged, render_only=False)
 
@@ -347,7 +354,8 @@ class SampleStore:
         """Delete the files of an entry written as ``.npy`` before (a format change)."""
         previous = self.manifest.entries.get(mkey, {})
         if previous.get("format", "npy") != FORMAT:
-            self.manifest.outdir.remove(previous.get("stamps", {}))
+            outdir = self.manifest.outdir
+            outdir.remove_emptied_folders(outdir.remove(previous.get("stamps", {})))
 
     # ...................................................... after the run
     def compact(self) -> None:
