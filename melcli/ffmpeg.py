@@ -367,9 +367,9 @@ def _adts_walk(data: mmap.mmap) -> str:
             break
         if pos + 10 > size:
             return "the file ends inside its ID3v2 tag"
-        s = data[pos + 6 : pos + 10]
+        flags, s = data[pos + 5], data[pos + 6 : pos + 10]
         pos += 10 + (s[0] << 21 | s[1] << 14 | s[2] << 7 | s[3])
-        pos += 10 if data[pos - 5] & 0x10 else 0
+        pos += 10 if flags & 0x10 else 0  # a footer follows the tag
     if pos >= size:
         return "the file ends inside its ID3v2 tag" if pos > size else ""
     for frames in range(_MAX_ADTS_FRAMES):
