@@ -38,13 +38,28 @@ from .batch import (
     run_plan,
     taken_over_warning,
 )
-from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
+from .discover import (
+    DEFAULT_EXTENSIONS,
+    Plan,
+    check_extensions,
+    collector_paused,
+    job_field,
+    plan,
+)
 from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
+from .hints import run_hints, wrong_root_hint
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
 from .params import MelParams, RenderParams
-from .report import Report, Result, Status, display_path, up_to_date_result
+from .report import (
+    Report,
+    Result,
+    Status,
+    display_path,
+    plural,
+    up_to_date_result,
+)
 from .runners import (
     DEFAULT_TIMEOUT,
     ProcessRunner,
@@ -329,6 +344,71 @@ class Outcome:
         return code or (1 if failed else 0)
 
 
+#: Why an empty name is not taken for a path: ``-o "$OUT"`` (or ``run(...,
+#: os.environ.get("OUT", ""))``) with the variable unset wrote into the
+#: current folder.
+EMPTY_NAME = "an empty name (for the current folder, give '.')"
+
+
+def check_name(path: str | bytes | os.PathLike[str], *, param: str) -> None:
+    """Raise :class:`ParameterError` if ``path`` is an empty name.
+
+    ``pathlib`` takes ``""`` for the current folder: OUT was written there,
+    and an SRC of ``""`` walked it.
+    """
+    if not os.fspath(path):
+        raise ParameterError(f"{param}='' is {EMPTY_NAME}", param=param)
+
+
+def check_inputs(
+    sources: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    files_from: object = None,
+    path_column: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> None:
+    """Raise :class:`ParameterError` for inputs a run refuses, as the command does.
+
+    No input at all (``param="sources"``), an empty name for OUT or an SRC,
+    OUT an input folder (``param="out"``), ``path_column`` or ``root``
+    without ``files_from``.
+    """
+    if not sources and files_from is None:
+        raise ParameterError(
+            "no input: give sources (audio files or folders) or files_from",
+            param="sources",
+        )
+    for source in sources:
+        check_name(source, param="sources")
+    check_name(out, param="out")
+    check_out([Path(s) for s in sources], Path(out))
+    check_list_options(files_from, path_column=path_column, root=root)
+
+
+def check_list_options(
+    files_from: object,
+    *,
+    path_column: str | None,
+    root: str | os.PathLike[str] | None,
+) -> None:
+    """Refuse ``path_column`` or ``root`` without a list: they would be ignored.
+
+    The error's ``param`` is the first of them given.
+    """
+    if files_from is not None:
+        return
+    given = {"path_column": path_column, "root": root}
+    named = [f"{k}={os.fspath(v)!r}" for k, v in given.items() if v is not None]
+    if named:
+        first = next(k for k, v in given.items() if v is not None)
+        raise ParameterError(
+            f"{' and '.join(named)} {'needs' if len(named) == 1 else 'need'} "
+            "files_from",
+            param=first,
+        )
+
+
 def check_out(sources: Iterable[Path], out: Path) -> None:
     """Raise :class:`ParameterError` (``param="out"``) if OUT is an input folder."""
     out_real = os.path.realpath(out)
@@ -373,12 +453,24 @@ def run_session(
     the_plan = sharding.with_shard(whole, options.shard)
     if options.shard is not None:
         events.sharded(options.shard, _total(whole))
+    # Said last, with the hints: a list none of whose files is found...
+    notes = [hint] if (hint := wrong_root_hint(inputs.listed)) else []
+    # ... and, last, that there is no input at all.
+    last = [_why_nothing(options.shard, _total(whole))] if not _total(the_plan) else []
+    hints = functools.partial(_hints, inputs=inputs, notes=notes, last=last)
     if options.dry_run:
         found = dry_run(the_plan, out, params=params, render=render, options=options)
+        found.warnings.extend(_plan_hints(the_plan, found, hints))
         return Outcome(dry_run=found, total=_total(the_plan))
     with _lock(out, options.shard):
         report = _build(
-            the_plan, out, params=params, render=render, options=options, events=events
+            the_plan,
+            out,
+            params=params,
+            render=render,
+            options=options,
+            events=events,
+            hints=hints,
         )
         stats = None
         if options.stats and report.interrupted_by is None:
@@ -453,8 +545,13 @@ def _build(
     render: RenderParams | None,
     options: RunOptions,
     events: Events,
+    hints: Callable[[Report, list[Result]], list[str]] | None = None,
 ) -> Report:
-    """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
+    """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop.
+
+    ``hints`` says, from the report and the inputs passed over, the warnings
+    added to the report's last (:func:`_hints`).
+    """
     with collector_paused():  # the plan's objects are not looked at again
         manifest = _load_manifest(out, options.shard)
     # A shard removes only its own temp files: other shards may be writing.
@@ -472,6 +569,15 @@ def _build(
             events.removed_leftover(leftover)
     events.started(_total(the_plan))
     runner = _runner(the_plan, out, params=params, options=options)
+    # The inputs passed over, for the hints: few, kept as they come (the
+    # report would make a result of every up-to-date input to find them).
+    passed: list[Result] = []
+
+    def on_result(result: Result) -> None:
+        if result.status is Status.SKIPPED:
+            passed.append(result)
+        events.result(result)
+
     try:
         with _stop_signals_interrupt():
             report = run_plan(
@@ -482,7 +588,7 @@ def _build(
                 force=options.force,
                 prune=options.prune,
                 fail_fast=options.fail_fast,
-                on_result=events.result,
+                on_result=on_result,
                 on_up_to_date=events.up_to_date,
                 storage=_storage(options),
                 render=render,
@@ -501,10 +607,67 @@ def _build(
         with interrupts.deferred():
             sweep()
     report.warnings.extend(dict.fromkeys(left))
+    if hints is not None:
+        report.warnings.extend(hints(report, passed))
     # The summary is told whole; a signal meanwhile acts after it.
     with interrupts.deferred():
         events.finished(report)
     return report
+
+
+def _hints(
+    report: Report,
+    passed: list[Result],
+    *,
+    inputs: Inputs,
+    notes: list[str],
+    last: list[str],
+) -> list[str]:
+    """Return the warnings about what a run took, said last (before its summary).
+
+    ``notes``, then :func:`melcli.hints.run_hints` (an ``--include`` that took
+    nothing, audio in OUT not taken, inputs whose names differ only by
+    extension, files that may hold audio passed over for their extension,
+    only files of other extensions found), then ``last``.
+    """
+    hints = run_hints(
+        report,
+        passed,
+        include=inputs.include,
+        sources=inputs.sources,
+        extensions=inputs.extensions,
+    )
+    return [*notes, *hints, *last]
+
+
+def _why_nothing(shard: sharding.Shard | None, total: int) -> str:
+    """Say why a run has no input: none found, or none in its shard."""
+    if shard is not None and total:
+        return f"no input falls in shard {shard} ({plural(total, 'input')} in all)"
+    return "no audio files found"
+
+
+def _plan_hints(
+    the_plan: Plan,
+    found: DryRun,
+    hints: Callable[[Report, list[Result]], list[str]],
+) -> list[str]:
+    """Return the hints a run of ``the_plan`` would give (:func:`_hints`).
+
+    From the report the run would make before its work: the inputs passed
+    over, those that would fail, and the others (as if up to date).
+    """
+    report = Report()
+    passed = [Result(s.path, Status.SKIPPED, s.reason) for s in the_plan.skipped]
+    for result in passed:
+        report.add(result)
+    for path, reason in found.errors:
+        report.add(Result(path, Status.FAILED, reason))
+    failing = {os.fspath(path) for path, _ in found.errors}
+    report.add_all_up_to_date(
+        [job.src_name for job in the_plan.jobs if job.src_name not in failing]
+    )
+    return hints(report, passed)
 
 
 @contextlib.contextmanager
@@ -787,18 +950,30 @@ def run(
     -------
     Report or DryRun
         Every file's result (``report.exit_code`` is 1 if any failed); with
-        ``dry_run``, what a run would build and delete, and why.
+        ``dry_run``, what a run would build and delete, and why. Their
+        ``warnings`` are what the command says last, in its words: audio in
+        ``out`` not taken, inputs whose names differ only by extension, files
+        passed over that may hold audio, ``include`` taking nothing, a list
+        none of whose files is found, no audio found.
 
     Raises
     ------
     ParameterError
-        If a setting or option is invalid, or options do not go together.
+        If a setting or option is invalid, or options do not go together; or
+        the inputs are refused as the command refuses them
+        (:func:`check_inputs`, :func:`melcli.discover.check_extensions`):
+        ``param`` names the keyword.
     UsageError
         If ``out`` is locked by another run, or the list cannot be read.
     RunInterrupted
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
+    sources = list(_one_or_many(sources))
+    check_inputs(
+        sources, out, files_from=files_from, path_column=path_column, root=root
+    )
+    check_extensions(extensions)
     params = (params or MelParams()).validate()
     segment.check_png(png, params)
     render = render.validate() if render is not None else None
@@ -860,6 +1035,7 @@ def _reported(outcome: Outcome) -> Report:
 __all__ = [
     "DEFAULT_SHARD_SIZE",
     "DEFAULT_TIMEOUT",
+    "EMPTY_NAME",
     "FORMATS",
     "DryRun",
     "Events",
@@ -868,6 +1044,9 @@ __all__ = [
     "RunArguments",
     "RunOptions",
     "StatsOutcome",
+    "check_inputs",
+    "check_list_options",
+    "check_name",
     "check_out",
     "dry_run",
     "locked",

@@ -13,10 +13,10 @@ import click
 
 from ..discover import Found, Skipped, find_audio
 from ..errors import MelcliError
+from ..hints import NOT_AUDIO_EXTENSION, extension_hint, wrong_root_hint
 from ..report import display_path
 from .console import FoldedFailures, echo_error, one_line
 from .group import cli
-from .hints import NOT_AUDIO_EXTENSION, extension_hint, wrong_root_hint
 from .options import (
     check_list_options,
     chosen_extensions,

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ..discover import DEFAULT_EXTENSIONS, normalize_extensions
+from .. import session
+from ..discover import DEFAULT_EXTENSIONS, check_extensions, normalize_extensions
 from ..errors import ParameterError, UsageError
 from ..filelist import FileList, read_list
 from ..params import (
@@ -34,7 +35,6 @@ from ..session import (
     DEFAULT_TIMEOUT,
     FORMATS,
     RunOptions,
-    check_out,
     parse_size,
 )
 from .config import option_hint
@@ -365,31 +365,51 @@ def check_inputs(
     path_column: str | None,
     root: Path | None,
 ) -> None:
-    """Say what is missing or wrong in SRC, ``-o`` and ``--files-from``."""
-    if not src and files_from is None:
-        raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
-    if out is None:
+    """Say what is missing or wrong in SRC, ``-o`` and ``--files-from``.
+
+    The library's checks (:func:`melcli.session.check_inputs`), in the
+    command's words.
+    """
+    if src and out is None:
         raise click.UsageError("Missing option '-o' / '--out'.")
     try:
-        check_out(src, out)
+        session.check_inputs(
+            src, out or ".", files_from=files_from, path_column=path_column, root=root
+        )
     except ParameterError as exc:
-        raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
-    check_list_options(files_from, path_column=path_column, root=root)
+        if exc.param == "sources":
+            raise click.UsageError(MISSING_SRC) from None
+        if exc.param == "out":
+            raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
+        raise _list_option_error(path_column, root) from None
+    if out is None:
+        raise click.UsageError("Missing option '-o' / '--out'.")
+
+
+#: SRC and --files-from both left out.
+MISSING_SRC = "Missing argument 'SRC...' (or --files-from FILE)."
 
 
 def check_list_options(
     files_from: str | None, *, path_column: str | None, root: Path | None
 ) -> None:
     """Refuse ``--path-column`` or ``--root`` without a list, naming the one given."""
-    if files_from is not None:
-        return
+    try:
+        session.check_list_options(files_from, path_column=path_column, root=root)
+    except ParameterError:
+        raise _list_option_error(path_column, root) from None
+
+
+def _list_option_error(
+    path_column: str | None, root: Path | None
+) -> click.BadParameter:
+    """``--path-column`` or ``--root`` without ``--files-from``, as click says it."""
     given = [
         f"'{flag}'"
         for flag, value in (("--path-column", path_column), ("--root", root))
         if value is not None
     ]
-    if given:
-        raise click.BadParameter("needs --files-from", param_hint=" / ".join(given))
+    return click.BadParameter("needs --files-from", param_hint=" / ".join(given))
 
 
 #: The options of ``mel`` that say how the run goes (:class:`RunOptions`).
@@ -531,10 +551,12 @@ def _names_extensions(
     It would take no file: every one passed over, and the run "succeeds".
     """
     for value in values:
-        if not any(e.strip().lstrip(".") for e in value.split(",")):
+        try:
+            check_extensions(value)
+        except ParameterError:
             raise click.BadParameter(
                 f"{value!r} names no extension (such as --ext wav,flac)"
-            )
+            ) from None
     return values
 
 

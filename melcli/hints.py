@@ -16,11 +16,11 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..discover import DEFAULT_EXTENSIONS
-from ..report import Report, Result, Status, plural
+from .discover import DEFAULT_EXTENSIONS
+from .report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
-    from ..filelist import FileList
+    from .filelist import FileList
 
 
 #: The reason of an input --include passes over (melcli.discover).
