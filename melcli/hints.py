@@ -59,6 +59,11 @@ def include_hint(
 _MISSING = ": no such file or directory"
 
 
+def found_nowhere(listed: FileList | None) -> bool:
+    """Whether ``listed`` names files, and none of them was found."""
+    return listed is not None and bool(listed.problems) and not listed.found
+
+
 def wrong_root_hint(listed: FileList | None) -> str | None:
     """When no file the list names was found, say where they were looked for.
 
@@ -70,8 +75,9 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     summary, after the first few missing files and the count of the others
     (:class:`FoldedFailures`).
     """
-    if listed is None or not listed.problems or listed.found:
+    if not found_nowhere(listed):
         return None
+    assert listed is not None
     if not any(p.reason.endswith(_MISSING) for p in listed.problems):
         return None  # folders, paths outside the root...: each said on its line
     root = os.fsdecode(listed.root)

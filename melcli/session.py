@@ -374,6 +374,16 @@ def check_inputs(
     OUT an input folder (``param="out"``), ``path_column`` or ``root``
     without ``files_from``.
     """
+    check_sources(sources, files_from=files_from)
+    check_name(out, param="out")
+    check_out([Path(s) for s in sources], Path(out))
+    check_list_options(files_from, path_column=path_column, root=root)
+
+
+def check_sources(
+    sources: Sequence[str | os.PathLike[str]], *, files_from: object = None
+) -> None:
+    """Refuse no input at all, or a source that is an empty name (``sources``)."""
     if not sources and files_from is None:
         raise ParameterError(
             "no input: give sources (audio files or folders) or files_from",
@@ -381,9 +391,6 @@ def check_inputs(
         )
     for source in sources:
         check_name(source, param="sources")
-    check_name(out, param="out")
-    check_out([Path(s) for s in sources], Path(out))
-    check_list_options(files_from, path_column=path_column, root=root)
 
 
 def check_list_options(
@@ -1048,6 +1055,7 @@ __all__ = [
     "check_list_options",
     "check_name",
     "check_out",
+    "check_sources",
     "dry_run",
     "locked",
     "parse_size",

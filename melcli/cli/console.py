@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..hints import wrong_root_hint
 from ..params import MelParams
 from ..report import (
     Progress,
@@ -296,9 +297,8 @@ class Console(Events):
         Its failures are folded (:class:`FoldedFailures`); the run's report
         says why, last (:func:`melcli.hints.wrong_root_hint`).
         """
-        listed = inputs.listed
-        if listed is not None and listed.problems and not listed.found:
-            self.folded_failures = FoldedFailures(listed, verbose=self.verbose)
+        if wrong_root_hint(inputs.listed):  # one mistake explains them all
+            self.folded_failures = FoldedFailures(inputs.listed, verbose=self.verbose)
 
     def removed_leftover(self, path: Path) -> None:
         """Under ``--verbose``, name a temp file a killed run left."""

@@ -386,6 +386,21 @@ def check_inputs(
         raise click.UsageError("Missing option '-o' / '--out'.")
 
 
+def check_list_inputs(
+    src: tuple[Path, ...],
+    files_from: str | None,
+    *,
+    path_column: str | None,
+    root: Path | None,
+) -> None:
+    """Say what is missing or wrong in SRC and ``--files-from`` (``info``)."""
+    try:
+        session.check_sources(src, files_from=files_from)
+    except ParameterError:
+        raise click.UsageError(MISSING_SRC) from None
+    check_list_options(files_from, path_column=path_column, root=root)
+
+
 #: SRC and --files-from both left out.
 MISSING_SRC = "Missing argument 'SRC...' (or --files-from FILE)."
 
