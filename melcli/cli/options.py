@@ -190,7 +190,7 @@ def clip_options(fn: F) -> F:
         ),
         click.option(
             "--seed",
-            type=click.IntRange(min=0),
+            type=int,
             default=d.seed,
             show_default=True,
             help="Seed of --crop random; each file's draw depends only on it and "
@@ -295,7 +295,7 @@ def bad_input_options(fn: F) -> F:
         ),
         click.option(
             "--min-duration",
-            type=click.FloatRange(min=0),
+            type=float,
             default=MelParams.min_duration,
             metavar="SECONDS",
             help="Skip files shorter than SECONDS (as their header says, before "
