@@ -278,29 +278,6 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def check_extensions(extensions: Iterable[str] | str) -> None:
-    """Raise :class:`ParameterError` for a value that names no extension.
-
-    ``extensions`` is as :func:`melcli.run` takes it: ``"wav,flac"``, or
-    several such strings (``--ext`` repeated). One that names none
-    (``--ext "$EXTS"`` with ``EXTS`` unset) would take no file: every one
-    passed over, and the run "succeeds".
-    """
-    from .errors import ParameterError
-
-    values: list[object] = (
-        [extensions] if isinstance(extensions, str) else list(extensions)
-    )
-    for value in values or [extensions]:
-        if not isinstance(value, str) or not any(
-            e.strip().lstrip(".") for e in value.split(",")
-        ):
-            raise ParameterError(
-                f"extensions={value!r} names no extension (such as 'wav,flac')",
-                param="extensions",
-            )
-
-
 def normalize_extensions(extensions: Iterable[str]) -> frozenset[str]:
     """Lower-case ``extensions`` and drop leading dots: ``".WAV"`` → ``"wav"``."""
     return frozenset(e.strip().lstrip(".").lower() for e in extensions if e.strip())

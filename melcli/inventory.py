@@ -19,10 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .discover import DEFAULT_EXTENSIONS, Found, Skipped, find_audio
+from .discover import (
+    DEFAULT_EXTENSIONS,
+    Found,
+    Skipped,
+    find_audio,
+    normalize_extensions,
+)
 from .errors import MelcliError
 from .filelist import FileList, read_list
 from .hints import NOT_AUDIO_EXTENSION, NOT_INCLUDED, extension_hint, wrong_root_hint
+from .inputs import check_extensions, check_list_options, check_sources, one_or_many
 
 
 def find_inputs(
@@ -224,10 +231,7 @@ def info(
     UsageError
         If the list cannot be read.
     """
-    from .discover import check_extensions, normalize_extensions
-    from .session import _one_or_many, check_list_options, check_sources
-
-    given = list(_one_or_many(sources))
+    given = list(one_or_many(sources))
     check_sources(given, files_from=files_from)
     check_list_options(files_from, path_column=path_column, root=root)
     check_extensions(extensions)
@@ -235,7 +239,7 @@ def info(
         DEFAULT_EXTENSIONS
         if extensions is DEFAULT_EXTENSIONS
         else normalize_extensions(
-            e for value in _one_or_many(extensions) for e in value.split(",")
+            e for value in one_or_many(extensions) for e in value.split(",")
         )
     )
     listed = (
@@ -247,8 +251,8 @@ def info(
         [Path(s) for s in given],
         listed=listed,
         extensions=chosen,
-        include=tuple(_one_or_many(include)),
-        exclude=tuple(_one_or_many(exclude)),
+        include=tuple(one_or_many(include)),
+        exclude=tuple(one_or_many(exclude)),
     )
     result = Inventory(skipped=found.skipped)
     result.failures = [(p.path, p.reason) for p in found.problems]

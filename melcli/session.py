@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict, Unpack, overload
+from typing import Literal, TypedDict, Unpack, overload
 
 from . import interrupts, segment
 from . import shard as sharding
@@ -41,7 +41,6 @@ from .batch import (
 from .discover import (
     DEFAULT_EXTENSIONS,
     Plan,
-    check_extensions,
     collector_paused,
     job_field,
     plan,
@@ -49,6 +48,8 @@ from .discover import (
 from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
 from .hints import run_hints, wrong_root_hint
+from .inputs import check_inputs, check_out
+from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
 from .params import MelParams, RenderParams
@@ -56,7 +57,6 @@ from .report import (
     Report,
     Result,
     Status,
-    display_path,
     plural,
     up_to_date_result,
 )
@@ -98,24 +98,6 @@ class Inputs:
         self.extensions = frozenset(_one_or_many(extensions, sep=","))
         self.include = tuple(_one_or_many(include))
         self.exclude = tuple(_one_or_many(exclude))
-
-
-def _one_or_many(
-    values: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
-    *,
-    sep: str | None = None,
-) -> Iterable[Any]:
-    """Take one path or pattern alone as one, not as its characters.
-
-    ``run("audio/", ...)`` or ``exclude="*_noisy.wav"`` would otherwise be
-    iterated letter by letter (``"*"`` then excludes every file). With
-    ``sep``, a string is a list (``"wav,flac"``, as ``--ext`` takes it).
-    """
-    if isinstance(values, str):
-        return values.split(sep) if sep else [values]
-    if isinstance(values, os.PathLike):
-        return [values]
-    return values
 
 
 @dataclass(frozen=True)
@@ -342,90 +324,6 @@ class Outcome:
         code = self.report.exit_code if self.report is not None else 0
         failed = self.stats is not None and self.stats.error is not None
         return code or (1 if failed else 0)
-
-
-#: Why an empty name is not taken for a path: ``-o "$OUT"`` (or ``run(...,
-#: os.environ.get("OUT", ""))``) with the variable unset wrote into the
-#: current folder.
-EMPTY_NAME = "an empty name (for the current folder, give '.')"
-
-
-def check_name(path: str | bytes | os.PathLike[str], *, param: str) -> None:
-    """Raise :class:`ParameterError` if ``path`` is an empty name.
-
-    ``pathlib`` takes ``""`` for the current folder: OUT was written there,
-    and an SRC of ``""`` walked it.
-    """
-    if not os.fspath(path):
-        raise ParameterError(f"{param}='' is {EMPTY_NAME}", param=param)
-
-
-def check_inputs(
-    sources: Sequence[str | os.PathLike[str]],
-    out: str | os.PathLike[str],
-    *,
-    files_from: object = None,
-    path_column: str | None = None,
-    root: str | os.PathLike[str] | None = None,
-) -> None:
-    """Raise :class:`ParameterError` for inputs a run refuses, as the command does.
-
-    No input at all (``param="sources"``), an empty name for OUT or an SRC,
-    OUT an input folder (``param="out"``), ``path_column`` or ``root``
-    without ``files_from``.
-    """
-    check_sources(sources, files_from=files_from)
-    check_name(out, param="out")
-    check_out([Path(s) for s in sources], Path(out))
-    check_list_options(files_from, path_column=path_column, root=root)
-
-
-def check_sources(
-    sources: Sequence[str | os.PathLike[str]], *, files_from: object = None
-) -> None:
-    """Refuse no input at all, or a source that is an empty name (``sources``)."""
-    if not sources and files_from is None:
-        raise ParameterError(
-            "no input: give sources (audio files or folders) or files_from",
-            param="sources",
-        )
-    for source in sources:
-        check_name(source, param="sources")
-
-
-def check_list_options(
-    files_from: object,
-    *,
-    path_column: str | None,
-    root: str | os.PathLike[str] | None,
-) -> None:
-    """Refuse ``path_column`` or ``root`` without a list: they would be ignored.
-
-    The error's ``param`` is the first of them given.
-    """
-    if files_from is not None:
-        return
-    given = {"path_column": path_column, "root": root}
-    named = [f"{k}={os.fspath(v)!r}" for k, v in given.items() if v is not None]
-    if named:
-        first = next(k for k, v in given.items() if v is not None)
-        raise ParameterError(
-            f"{' and '.join(named)} {'needs' if len(named) == 1 else 'need'} "
-            "files_from",
-            param=first,
-        )
-
-
-def check_out(sources: Iterable[Path], out: Path) -> None:
-    """Raise :class:`ParameterError` (``param="out"``) if OUT is an input folder."""
-    out_real = os.path.realpath(out)
-    for source in sources:
-        if source.is_dir() and os.path.realpath(source) == out_real:
-            raise ParameterError(
-                f"{display_path(out)} is also an input folder; choose another "
-                "output folder",
-                param="out",
-            )
 
 
 def run_session(
@@ -956,36 +854,24 @@ def run(
     Returns
     -------
     Report or DryRun
-        Every file's result (``report.exit_code`` is 1 if any failed); with
-        ``dry_run``, what a run would build and delete, and why. Their
-        ``warnings`` are what the command says last, in its words: audio in
-        ``out`` not taken, inputs whose names differ only by extension, files
-        passed over that may hold audio, ``include`` taking nothing, a list
-        none of whose files is found, no audio found.
+        Every file's result (``report.exit_code`` is 1 if any failed), or with
+        ``dry_run`` what a run would do; ``warnings``: the command's last words.
 
     Raises
     ------
     ParameterError
-        If a setting or option is invalid, or options do not go together; or
-        the inputs are refused as the command refuses them
-        (:func:`check_inputs`, :func:`melcli.discover.check_extensions`):
-        ``param`` names the keyword.
+        If a setting, option or input is refused; ``param`` names the keyword.
     UsageError
         If ``out`` is locked by another run, or the list cannot be read.
     RunInterrupted
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
-    sources = list(_one_or_many(sources))
-    check_inputs(
-        sources, out, files_from=files_from, path_column=path_column, root=root
-    )
-    check_extensions(extensions)
+    listed = (files_from, path_column, root)
+    taken = _inputs(sources, out, extensions, include, exclude, *listed)
     params = (params or MelParams()).validate()
     segment.check_png(png, params)
     render = render.validate() if render is not None else None
-    if files_from is not None and not isinstance(files_from, FileList):
-        files_from = read_list(files_from, path_column=path_column, root=root)
     options = RunOptions(
         jobs=jobs,
         scheduler=scheduler,
@@ -1000,7 +886,7 @@ def run(
         stats=stats,
     )
     outcome = run_session(
-        Inputs(sources, files_from, extensions, include, exclude),
+        taken,
         Path(out),
         params=params,
         render=render,
@@ -1009,6 +895,31 @@ def run(
         events=_OnResult(on_result),
     )
     return outcome.dry_run or _reported(outcome)
+
+
+def _inputs(
+    sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    extensions: Iterable[str] | str,
+    include: Sequence[str] | str,
+    exclude: Sequence[str] | str,
+    files_from: str | os.PathLike[str] | FileList | None,
+    path_column: str | None,
+    root: str | os.PathLike[str] | None,
+) -> Inputs:
+    """Check what :func:`run` is given, as the command checks it; read the list."""
+    sources = list(_one_or_many(sources))
+    check_inputs(
+        sources,
+        out,
+        files_from=files_from,
+        path_column=path_column,
+        root=root,
+        extensions=extensions,
+    )
+    if files_from is not None and not isinstance(files_from, FileList):
+        files_from = read_list(files_from, path_column=path_column, root=root)
+    return Inputs(sources, files_from, extensions, include, exclude)
 
 
 def _shard(shard: object) -> sharding.Shard | None:
@@ -1042,7 +953,6 @@ def _reported(outcome: Outcome) -> Report:
 __all__ = [
     "DEFAULT_SHARD_SIZE",
     "DEFAULT_TIMEOUT",
-    "EMPTY_NAME",
     "FORMATS",
     "DryRun",
     "Events",
@@ -1052,10 +962,7 @@ __all__ = [
     "RunOptions",
     "StatsOutcome",
     "check_inputs",
-    "check_list_options",
-    "check_name",
     "check_out",
-    "check_sources",
     "dry_run",
     "locked",
     "parse_size",

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
-from .. import session
-from ..discover import DEFAULT_EXTENSIONS, check_extensions, normalize_extensions
+from .. import inputs
+from ..discover import DEFAULT_EXTENSIONS, normalize_extensions
 from ..errors import ParameterError, UsageError
 from ..filelist import FileList, read_list
 from ..params import (
@@ -367,13 +367,13 @@ def check_inputs(
 ) -> None:
     """Say what is missing or wrong in SRC, ``-o`` and ``--files-from``.
 
-    The library's checks (:func:`melcli.session.check_inputs`), in the
+    The library's checks (:func:`melcli.inputs.check_inputs`), in the
     command's words.
     """
     if src and out is None:
         raise click.UsageError("Missing option '-o' / '--out'.")
     try:
-        session.check_inputs(
+        inputs.check_inputs(
             src, out or ".", files_from=files_from, path_column=path_column, root=root
         )
     except ParameterError as exc:
@@ -395,7 +395,7 @@ def check_list_inputs(
 ) -> None:
     """Say what is missing or wrong in SRC and ``--files-from`` (``info``)."""
     try:
-        session.check_sources(src, files_from=files_from)
+        inputs.check_sources(src, files_from=files_from)
     except ParameterError:
         raise click.UsageError(MISSING_SRC) from None
     check_list_options(files_from, path_column=path_column, root=root)
@@ -410,7 +410,7 @@ def check_list_options(
 ) -> None:
     """Refuse ``--path-column`` or ``--root`` without a list, naming the one given."""
     try:
-        session.check_list_options(files_from, path_column=path_column, root=root)
+        inputs.check_list_options(files_from, path_column=path_column, root=root)
     except ParameterError:
         raise _list_option_error(path_column, root) from None
 
@@ -567,7 +567,7 @@ def _names_extensions(
     """
     for value in values:
         try:
-            check_extensions(value)
+            inputs.check_extensions(value)
         except ParameterError:
             raise click.BadParameter(
                 f"{value!r} names no extension (such as --ext wav,flac)"

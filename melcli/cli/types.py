@@ -11,7 +11,8 @@ import click
 
 from .. import shard as sharding
 from ..errors import MelcliError, ParameterError, os_reason
-from ..session import EMPTY_NAME, MAX_SECONDS, check_name
+from ..inputs import EMPTY_NAME, check_name
+from ..session import MAX_SECONDS
 
 
 class _NumberOr(click.ParamType):  # type: ignore[type-arg]
