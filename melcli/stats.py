@@ -38,6 +38,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import MelcliError, os_reason
+from .inputs import check_name
 from .manifest import Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
 from .segment import segment_base
@@ -609,6 +610,7 @@ def write_stats(
         What was written: ``mean``, ``std``, ``min``, ``max`` [shape=(n_mels,)],
         float64, and ``count``, the number of frames.
     """
+    check_name(out, param="out")  # not the current folder
     out = Path(out)
     if paths is None:  # OUT's own arrays: read while no run changes them
         require_output(out)
