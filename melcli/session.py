@@ -941,8 +941,11 @@ def _reported(outcome: Outcome) -> Report:
     """Return the run's report; raise :class:`RunInterrupted` if a signal stopped it."""
     report = outcome.report
     assert report is not None
-    if outcome.stats is not None and outcome.stats.error is not None:
-        report.errors.append(f"{outcome.stats.path}: {outcome.stats.error}")
+    stats = outcome.stats
+    if stats is not None and stats.error is not None:
+        report.errors.append(f"{stats.path}: {stats.error}")
+    elif stats is not None and stats.stats is None:  # as the command says it
+        report.warnings.append(f"no arrays: {stats.path.name} not written")
     if report.interrupted_by is not None:
         raise RunInterrupted(report)
     return report
