@@ -8,6 +8,7 @@ click's usage errors that name the option.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -588,6 +589,13 @@ def read_listed(
     """Read ``--files-from`` (None without it); a bad list is a usage error."""
     if files_from is None:
         return None
+    if files_from == "-" and sys.stdin.isatty():
+        # Typed at a prompt, '--files-from -' waits for the list, silently.
+        click.echo(
+            "reading the list from the terminal: one path a line, then Ctrl-D "
+            "(or pipe it: find audio -name '*.wav' | melcli ... --files-from -)",
+            err=True,
+        )
     try:
         listed = read_list(files_from, path_column=path_column, root=root)
     except UsageError as exc:  # it may quote the list's header: escaped
