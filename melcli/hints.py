@@ -92,6 +92,11 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
         else:
             how = f"add .{ext} to each path"
         return f"{hint}relative to {where}, and they are there with .{ext} added: {how}"
+    if outside := _outside_root(listed):
+        return (
+            f"{hint}relative to {where}, and they lie outside it, in {outside}: "
+            f"give --root {outside}"
+        )
     base, holders = _found_in(listed)
     if len(holders) == 1:
         (holder,) = holders
@@ -146,6 +151,29 @@ def _lacking_extension(listed: FileList) -> str | None:
         if all(_is_file(Path(f"{os.fsdecode(path)}.{ext}")) for path in paths):
             return ext
     return None
+
+
+def _outside_root(listed: FileList) -> Path | None:
+    """Return the folder that holds a list's paths lying outside its root.
+
+    ``find /data/audio -name '*.wav' | melcli mel --files-from - -o out``:
+    absolute paths, each found but outside the root (the current folder),
+    fail as such; the folder they share is the ``--root`` to give. A few
+    paths spread over the list, each a file; None when one is not.
+    """
+    root = os.path.abspath(listed.root)
+    step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
+    folders = []
+    for problem in listed.problems[::step][:PATHS_LOOKED_FOR]:
+        path = os.path.abspath(problem.path)
+        inside = os.path.commonpath([root, path]) == root
+        if inside or not _is_file(Path(path)):
+            return None
+        folders.append(os.path.dirname(os.path.normpath(problem.path)))
+    try:  # as listed: relative paths give a relative folder
+        return Path(os.path.commonpath(folders)) if folders else None
+    except ValueError:  # absolute and relative paths mixed
+        return Path(os.path.commonpath([os.path.abspath(f) for f in folders]))
 
 
 def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
