@@ -310,7 +310,7 @@ class Console(Events):
         interval = self.progress_interval
         if not self.quiet and not sys.stderr.isatty() and interval > 0:
             self.progress = Progress(total=total, interval=interval)
-        if not self.quiet and sys.stderr.isatty():
+        if not self.quiet and sys.stderr.isatty() and total:  # none: no bar
             from tqdm import tqdm  # 30 ms of import: only when a bar is shown
 
             # No monitor thread: worker processes may be forked after this.
