@@ -38,13 +38,7 @@ from .batch import (
     run_plan,
     taken_over_warning,
 )
-from .discover import (
-    DEFAULT_EXTENSIONS,
-    Plan,
-    collector_paused,
-    job_field,
-    plan,
-)
+from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
 from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
 from .hints import run_hints, wrong_root_hint
@@ -53,13 +47,7 @@ from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
 from .params import MelParams, RenderParams
-from .report import (
-    Report,
-    Result,
-    Status,
-    plural,
-    up_to_date_result,
-)
+from .report import Report, Result, Status, plural, up_to_date_result
 from .runners import (
     DEFAULT_TIMEOUT,
     ProcessRunner,
