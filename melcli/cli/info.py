@@ -13,11 +13,10 @@ import click
 from ..report import display_path
 from .console import FoldedFailures, echo_error, one_line
 from .group import cli
+from .lists import check_list_inputs, read_listed
 from .options import (
-    check_list_inputs,
     chosen_extensions,
     info_list_options,
-    read_listed,
     selection_options,
 )
 from .types import ExistingPath

@@ -8,7 +8,6 @@ click's usage errors that name the option.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,8 +16,7 @@ import click
 
 from .. import inputs
 from ..discover import DEFAULT_EXTENSIONS, normalize_extensions
-from ..errors import ParameterError, UsageError
-from ..filelist import FileList, read_list
+from ..errors import ParameterError
 from ..params import (
     CROPS,
     NON_FINITE_POLICIES,
@@ -30,7 +28,6 @@ from ..params import (
     RenderParams,
 )
 from ..presets import PRESETS
-from ..report import display_path
 from ..session import (
     DEFAULT_SHARD_SIZE,
     DEFAULT_TIMEOUT,
@@ -47,6 +44,7 @@ from .help import (
     SCALE_OUT,
     help_group,
 )
+from .lists import MISSING_SRC, list_option_error
 from .types import SECONDS, SHARD
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -382,50 +380,9 @@ def check_inputs(
             raise click.UsageError(MISSING_SRC) from None
         if exc.param == "out":
             raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
-        raise _list_option_error(path_column, root) from None
+        raise list_option_error(path_column, root) from None
     if out is None:
         raise click.UsageError("Missing option '-o' / '--out'.")
-
-
-def check_list_inputs(
-    src: tuple[Path, ...],
-    files_from: str | None,
-    *,
-    path_column: str | None,
-    root: Path | None,
-) -> None:
-    """Say what is missing or wrong in SRC and ``--files-from`` (``info``)."""
-    try:
-        inputs.check_sources(src, files_from=files_from)
-    except ParameterError:
-        raise click.UsageError(MISSING_SRC) from None
-    check_list_options(files_from, path_column=path_column, root=root)
-
-
-#: SRC and --files-from both left out.
-MISSING_SRC = "Missing argument 'SRC...' (or --files-from FILE)."
-
-
-def check_list_options(
-    files_from: str | None, *, path_column: str | None, root: Path | None
-) -> None:
-    """Refuse ``--path-column`` or ``--root`` without a list, naming the one given."""
-    try:
-        inputs.check_list_options(files_from, path_column=path_column, root=root)
-    except ParameterError:
-        raise _list_option_error(path_column, root) from None
-
-
-def _list_option_error(
-    path_column: str | None, root: Path | None
-) -> click.BadParameter:
-    """``--path-column`` or ``--root`` without ``--files-from``, as click says it."""
-    given = [
-        f"'{flag}'"
-        for flag, value in (("--path-column", path_column), ("--root", root))
-        if value is not None
-    ]
-    return click.BadParameter("needs --files-from", param_hint=" / ".join(given))
 
 
 #: The options of ``mel`` that say how the run goes (:class:`RunOptions`).
@@ -581,25 +538,3 @@ def chosen_extensions(values: tuple[str, ...]) -> frozenset[str]:
     if not values:
         return DEFAULT_EXTENSIONS
     return normalize_extensions(e for value in values for e in value.split(","))
-
-
-def read_listed(
-    files_from: str | None, path_column: str | None, root: Path | None
-) -> FileList | None:
-    """Read ``--files-from`` (None without it); a bad list is a usage error."""
-    if files_from is None:
-        return None
-    if files_from == "-" and sys.stdin.isatty():
-        # Typed at a prompt, '--files-from -' waits for the list, silently.
-        click.echo(
-            "reading the list from the terminal: one path a line, then Ctrl-D "
-            "(or pipe it: find audio -name '*.wav' | melcli ... --files-from -)",
-            err=True,
-        )
-    try:
-        listed = read_list(files_from, path_column=path_column, root=root)
-    except UsageError as exc:  # it may quote the list's header: escaped
-        raise click.BadParameter(
-            display_path(str(exc)), param_hint="'--files-from'"
-        ) from None
-    return listed
