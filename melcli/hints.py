@@ -78,11 +78,16 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     if not found_nowhere(listed):
         return None
     assert listed is not None
-    if not any(p.reason.endswith(_MISSING) for p in listed.problems):
-        return None  # folders, paths outside the root...: each said on its line
     root = os.fsdecode(listed.root)
     where = "the current folder" if root in ("", ".") else root
     hint = f"no file listed in {listed.name} was found; its paths are taken "
+    if outside := _outside_root(listed):  # files, each outside the root
+        return (
+            f"{hint}relative to {where}, and they lie outside it, in {outside}: "
+            f"give --root {outside}"
+        )
+    if not any(p.reason.endswith(_MISSING) for p in listed.problems):
+        return None  # folders, paths outside the root...: each said on its line
     if ext := _lacking_extension(listed):
         if listed.path_column:
             template = f"'{{{listed.path_column}}}.{ext}'"
@@ -92,11 +97,6 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
         else:
             how = f"add .{ext} to each path"
         return f"{hint}relative to {where}, and they are there with .{ext} added: {how}"
-    if outside := _outside_root(listed):
-        return (
-            f"{hint}relative to {where}, and they lie outside it, in {outside}: "
-            f"give --root {outside}"
-        )
     base, holders = _found_in(listed)
     if len(holders) == 1:
         (holder,) = holders
