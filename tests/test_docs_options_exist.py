@@ -20,6 +20,7 @@ OTHER_PROGRAMS = {
     "--cpus-per-task",  # sbatch
     "--time",  # sbatch
     "--ogg",  # flac (docs/bad-input.md)
+    "--freeformat",  # lame (docs/bad-input.md)
     "--only",  # bench/ (docs/performance.md)
     "--rounds",  # bench/
     "--scale-sizes",  # bench/
