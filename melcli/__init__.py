@@ -8,10 +8,12 @@ The Python API behind the ``melcli`` command::
     S_db = melcli.mel_spectrogram(y, sr=16000, params=melcli.MelParams(n_mels=64))
     X = melcli.mel_spectrogram(y, sr=16000, params=melcli.preset_params("whisper"))
     report = melcli.run(["audio/"], "features/", png=True)     # a whole batch
+    print(report.warnings)       # what the command says last (audio in OUT...)
     print(report.summary())      # a second call: "0 written, 8 up to date."
     melcli.write_stats("features/")                            # features/stats.npz
     melcli.merge("features/")     # after --shard I/N runs, as 'melcli merge'
     melcli.build_gallery("features/")          # features/gallery/index.html
+    melcli.info(["audio/"]).summary()          # as 'melcli info audio/ --summary'
 
 Importing melcli imports neither click nor matplotlib, and numpy only when a
 name that needs it is first used (the command line's up-to-date re-runs never
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from .batch import RunInterrupted
     from .errors import AudioError, MelcliError, ParameterError, UsageError
     from .gallery import build_gallery
+    from .inventory import Inventory, info
     from .params import MelParams
     from .pipeline import mel_spectrogram, process_one
     from .presets import preset_params
@@ -60,6 +63,8 @@ _LAZY = {
     "run": "session",
     "RunInterrupted": "batch",
     "build_gallery": "gallery",
+    "info": "inventory",
+    "Inventory": "inventory",
     "mel_spectrogram": "pipeline",
     "process_one": "pipeline",
     "write_stats": "stats",
@@ -89,6 +94,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AudioError",
     "AudioInfo",
+    "Inventory",
     "MelParams",
     "MelcliError",
     "ParameterError",
@@ -99,6 +105,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "build_gallery",
+    "info",
     "mel_spectrogram",
     "merge",
     "preset_params",

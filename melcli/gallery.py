@@ -54,6 +54,7 @@ from urllib.parse import quote
 from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
+from .inputs import check_name
 from .manifest import MANIFEST_NAME, Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import (
     LOCK_NAME,
@@ -203,6 +204,7 @@ def build_gallery(
     """
     if page_size < 1:
         raise MelcliError(f"page_size={page_size!r} must be a positive integer")
+    check_name(out, param="out")  # not the current folder
     root = Path(out)
     if not holds_manifest(root):
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it

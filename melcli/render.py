@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,6 +290,10 @@ def constant_note(panels: np.ndarray) -> str:
     return f"every value is {low:g}: digital silence or a constant signal"
 
 
+#: matplotlib's warning for a character its fonts cannot draw.
+_MISSING_GLYPH = r"Glyph \d+ .* missing from font"
+
+
 def _draw(
     canvas: _Canvas,
     key: tuple[Any, ...],
@@ -328,8 +333,14 @@ def _draw(
             note.set_visible(True)
             ax.draw_artist(note)
             note.set_visible(False)
-    for ax in axes_titled:
-        ax.draw_artist(ax.title)
+    with warnings.catch_warnings():
+        # A name in a script the font lacks (CJK, with DejaVu Sans alone) is
+        # drawn with boxes for those characters: matplotlib warns once per
+        # character, which would be nine warnings of the file for "日本語 フォ
+        # ルダ/音声", none about its audio.
+        warnings.filterwarnings("ignore", message=_MISSING_GLYPH)
+        for ax in axes_titled:
+            ax.draw_artist(ax.title)
     if wave is not None and canvas.wave_ax is not None:
         envelope, seconds = wave
         ax = canvas.wave_ax

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict, Unpack, overload
+from typing import Literal, TypedDict, Unpack, overload
 
 from . import interrupts, segment
 from . import shard as sharding
@@ -41,10 +41,13 @@ from .batch import (
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
 from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
+from .hints import run_hints, wrong_root_hint
+from .inputs import check_inputs, check_out
+from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
 from .params import MelParams, RenderParams
-from .report import Report, Result, Status, display_path, up_to_date_result
+from .report import Report, Result, Status, plural, up_to_date_result
 from .runners import (
     DEFAULT_TIMEOUT,
     ProcessRunner,
@@ -83,24 +86,6 @@ class Inputs:
         self.extensions = frozenset(_one_or_many(extensions, sep=","))
         self.include = tuple(_one_or_many(include))
         self.exclude = tuple(_one_or_many(exclude))
-
-
-def _one_or_many(
-    values: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
-    *,
-    sep: str | None = None,
-) -> Iterable[Any]:
-    """Take one path or pattern alone as one, not as its characters.
-
-    ``run("audio/", ...)`` or ``exclude="*_noisy.wav"`` would otherwise be
-    iterated letter by letter (``"*"`` then excludes every file). With
-    ``sep``, a string is a list (``"wav,flac"``, as ``--ext`` takes it).
-    """
-    if isinstance(values, str):
-        return values.split(sep) if sep else [values]
-    if isinstance(values, os.PathLike):
-        return [values]
-    return values
 
 
 @dataclass(frozen=True)
@@ -329,18 +314,6 @@ class Outcome:
         return code or (1 if failed else 0)
 
 
-def check_out(sources: Iterable[Path], out: Path) -> None:
-    """Raise :class:`ParameterError` (``param="out"``) if OUT is an input folder."""
-    out_real = os.path.realpath(out)
-    for source in sources:
-        if source.is_dir() and os.path.realpath(source) == out_real:
-            raise ParameterError(
-                f"{display_path(out)} is also an input folder; choose another "
-                "output folder",
-                param="out",
-            )
-
-
 def run_session(
     inputs: Inputs,
     out: Path,
@@ -373,12 +346,24 @@ def run_session(
     the_plan = sharding.with_shard(whole, options.shard)
     if options.shard is not None:
         events.sharded(options.shard, _total(whole))
+    # Said last, with the hints: a list none of whose files is found...
+    notes = [hint] if (hint := wrong_root_hint(inputs.listed)) else []
+    # ... and, last, that there is no input at all.
+    last = [_why_nothing(options.shard, _total(whole))] if not _total(the_plan) else []
+    hints = functools.partial(_hints, inputs=inputs, notes=notes, last=last)
     if options.dry_run:
         found = dry_run(the_plan, out, params=params, render=render, options=options)
+        found.warnings.extend(_plan_hints(the_plan, found, hints))
         return Outcome(dry_run=found, total=_total(the_plan))
     with _lock(out, options.shard):
         report = _build(
-            the_plan, out, params=params, render=render, options=options, events=events
+            the_plan,
+            out,
+            params=params,
+            render=render,
+            options=options,
+            events=events,
+            hints=hints,
         )
         stats = None
         if options.stats and report.interrupted_by is None:
@@ -453,8 +438,13 @@ def _build(
     render: RenderParams | None,
     options: RunOptions,
     events: Events,
+    hints: Callable[[Report, list[Result]], list[str]] | None = None,
 ) -> Report:
-    """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop."""
+    """Run the plan under OUT's lock, turning SIGINT/SIGTERM into a clean stop.
+
+    ``hints`` says, from the report and the inputs passed over, the warnings
+    added to the report's last (:func:`_hints`).
+    """
     with collector_paused():  # the plan's objects are not looked at again
         manifest = _load_manifest(out, options.shard)
     # A shard removes only its own temp files: other shards may be writing.
@@ -472,6 +462,15 @@ def _build(
             events.removed_leftover(leftover)
     events.started(_total(the_plan))
     runner = _runner(the_plan, out, params=params, options=options)
+    # The inputs passed over, for the hints: few, kept as they come (the
+    # report would make a result of every up-to-date input to find them).
+    passed: list[Result] = []
+
+    def on_result(result: Result) -> None:
+        if result.status is Status.SKIPPED:
+            passed.append(result)
+        events.result(result)
+
     try:
         with _stop_signals_interrupt():
             report = run_plan(
@@ -482,7 +481,7 @@ def _build(
                 force=options.force,
                 prune=options.prune,
                 fail_fast=options.fail_fast,
-                on_result=events.result,
+                on_result=on_result,
                 on_up_to_date=events.up_to_date,
                 storage=_storage(options),
                 render=render,
@@ -501,10 +500,67 @@ def _build(
         with interrupts.deferred():
             sweep()
     report.warnings.extend(dict.fromkeys(left))
+    if hints is not None:
+        report.warnings.extend(hints(report, passed))
     # The summary is told whole; a signal meanwhile acts after it.
     with interrupts.deferred():
         events.finished(report)
     return report
+
+
+def _hints(
+    report: Report,
+    passed: list[Result],
+    *,
+    inputs: Inputs,
+    notes: list[str],
+    last: list[str],
+) -> list[str]:
+    """Return the warnings about what a run took, said last (before its summary).
+
+    ``notes``, then :func:`melcli.hints.run_hints` (an ``--include`` that took
+    nothing, audio in OUT not taken, inputs whose names differ only by
+    extension, files that may hold audio passed over for their extension,
+    only files of other extensions found), then ``last``.
+    """
+    hints = run_hints(
+        report,
+        passed,
+        include=inputs.include,
+        sources=inputs.sources,
+        extensions=inputs.extensions,
+    )
+    return [*notes, *hints, *last]
+
+
+def _why_nothing(shard: sharding.Shard | None, total: int) -> str:
+    """Say why a run has no input: none found, or none in its shard."""
+    if shard is not None and total:
+        return f"no input falls in shard {shard} ({plural(total, 'input')} in all)"
+    return "no audio files found"
+
+
+def _plan_hints(
+    the_plan: Plan,
+    found: DryRun,
+    hints: Callable[[Report, list[Result]], list[str]],
+) -> list[str]:
+    """Return the hints a run of ``the_plan`` would give (:func:`_hints`).
+
+    From the report the run would make before its work: the inputs passed
+    over, those that would fail, and the others (as if up to date).
+    """
+    report = Report()
+    passed = [Result(s.path, Status.SKIPPED, s.reason) for s in the_plan.skipped]
+    for result in passed:
+        report.add(result)
+    for path, reason in found.errors:
+        report.add(Result(path, Status.FAILED, reason))
+    failing = {os.fspath(path) for path, _ in found.errors}
+    report.add_all_up_to_date(
+        [job.src_name for job in the_plan.jobs if job.src_name not in failing]
+    )
+    return hints(report, passed)
 
 
 @contextlib.contextmanager
@@ -786,24 +842,24 @@ def run(
     Returns
     -------
     Report or DryRun
-        Every file's result (``report.exit_code`` is 1 if any failed); with
-        ``dry_run``, what a run would build and delete, and why.
+        Every file's result (``report.exit_code`` is 1 if any failed), or with
+        ``dry_run`` what a run would do; ``warnings``: the command's last words.
 
     Raises
     ------
     ParameterError
-        If a setting or option is invalid, or options do not go together.
+        If a setting, option or input is refused; ``param`` names the keyword.
     UsageError
         If ``out`` is locked by another run, or the list cannot be read.
     RunInterrupted
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
+    listed = (files_from, path_column, root)
+    taken = _inputs(sources, out, extensions, include, exclude, *listed)
     params = (params or MelParams()).validate()
     segment.check_png(png, params)
     render = render.validate() if render is not None else None
-    if files_from is not None and not isinstance(files_from, FileList):
-        files_from = read_list(files_from, path_column=path_column, root=root)
     options = RunOptions(
         jobs=jobs,
         scheduler=scheduler,
@@ -818,7 +874,7 @@ def run(
         stats=stats,
     )
     outcome = run_session(
-        Inputs(sources, files_from, extensions, include, exclude),
+        taken,
         Path(out),
         params=params,
         render=render,
@@ -827,6 +883,31 @@ def run(
         events=_OnResult(on_result),
     )
     return outcome.dry_run or _reported(outcome)
+
+
+def _inputs(
+    sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    extensions: Iterable[str] | str,
+    include: Sequence[str] | str,
+    exclude: Sequence[str] | str,
+    files_from: str | os.PathLike[str] | FileList | None,
+    path_column: str | None,
+    root: str | os.PathLike[str] | None,
+) -> Inputs:
+    """Check what :func:`run` is given, as the command checks it; read the list."""
+    sources = list(_one_or_many(sources))
+    check_inputs(
+        sources,
+        out,
+        files_from=files_from,
+        path_column=path_column,
+        root=root,
+        extensions=extensions,
+    )
+    if files_from is not None and not isinstance(files_from, FileList):
+        files_from = read_list(files_from, path_column=path_column, root=root)
+    return Inputs(sources, files_from, extensions, include, exclude)
 
 
 def _shard(shard: object) -> sharding.Shard | None:
@@ -848,8 +929,11 @@ def _reported(outcome: Outcome) -> Report:
     """Return the run's report; raise :class:`RunInterrupted` if a signal stopped it."""
     report = outcome.report
     assert report is not None
-    if outcome.stats is not None and outcome.stats.error is not None:
-        report.errors.append(f"{outcome.stats.path}: {outcome.stats.error}")
+    stats = outcome.stats
+    if stats is not None and stats.error is not None:
+        report.errors.append(f"{stats.path}: {stats.error}")
+    elif stats is not None and stats.stats is None:  # as the command says it
+        report.warnings.append(f"no arrays: {stats.path.name} not written")
     if report.interrupted_by is not None:
         raise RunInterrupted(report)
     return report
@@ -868,6 +952,7 @@ __all__ = [
     "RunArguments",
     "RunOptions",
     "StatsOutcome",
+    "check_inputs",
     "check_out",
     "dry_run",
     "locked",

@@ -28,6 +28,7 @@ from pathlib import Path
 from . import segment
 from .discover import DEFAULT_EXTENSIONS, Plan, plan
 from .errors import UsageError, os_reason
+from .inputs import check_name
 from .manifest import (
     MANIFEST_NAME,
     Entry,
@@ -257,6 +258,7 @@ def merge(
     UsageError
         If a run (a shard) is writing to ``out``.
     """
+    check_name(out, param="out")  # not the current folder
     folder = Path(out)
     # A folder with no part is said so without its lock, whose file would be
     # left in a folder melcli never wrote (melcli merge audio/).

@@ -38,6 +38,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import MelcliError, os_reason
+from .inputs import check_name
 from .manifest import Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
 from .segment import segment_base
@@ -166,6 +167,10 @@ class DatasetStats:
     #: :func:`inputs_digest` of the inputs of the arrays, when they are every
     #: array of their OUT (``melcli stats``): a reader can tell them stale.
     inputs: str | None = None
+    #: What was left out, and why, one line each (``melcli stats`` prints
+    #: them): entries of a damaged manifest, the arrays of inputs made with
+    #: other settings, arrays not what their entries record. Not saved.
+    warnings: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # Short: the dataclass's own would print every band and every file
@@ -609,6 +614,7 @@ def write_stats(
         What was written: ``mean``, ``std``, ``min``, ``max`` [shape=(n_mels,)],
         float64, and ``count``, the number of frames.
     """
+    check_name(out, param="out")  # not the current folder
     out = Path(out)
     if paths is None:  # OUT's own arrays: read while no run changes them
         require_output(out)
@@ -617,15 +623,34 @@ def write_stats(
     return _write_stats(out, paths, dest)
 
 
+def other_settings_line(count: int) -> str:
+    """Say that the arrays of ``count`` inputs of other settings were left out."""
+    return (
+        f"left out the arrays of {count} input{'s' if count > 1 else ''} made "
+        "with other settings than the latest ones ('melcli mel ... --prune' "
+        "deletes them)"
+    )
+
+
 def _write_stats(
     out: Path,
     paths: Iterable[str | os.PathLike[str] | Slice] | Selection,
     dest: str | os.PathLike[str] | None,
 ) -> DatasetStats:
     if isinstance(paths, Selection):
+        said = paths.warnings[:]
         stats = compute(paths.arrays, recorded=paths.recorded, left_out=paths.warnings)
         stats.settings = paths.settings
         stats.inputs = paths.inputs
+        stats.warnings = [
+            *said,
+            *(
+                [other_settings_line(paths.other_settings)]
+                if paths.other_settings
+                else []
+            ),
+            *paths.warnings[len(said) :],
+        ]
     else:
         stats = compute(paths)
     target = Path(dest) if dest is not None else out / STATS_NAME

@@ -18,8 +18,8 @@ import pytest
 import soundfile as sf
 from conftest import invoke, mel, tone
 
-from melcli.cli.hints import DECODABLE_NOT_DEFAULT, extension_hint
 from melcli.discover import DEFAULT_EXTENSIONS
+from melcli.hints import DECODABLE_NOT_DEFAULT, extension_hint
 
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (make tools)"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from melcli import report as report_module
-from melcli.cli.hints import run_hints
 from melcli.discover import DEFAULT_EXTENSIONS
+from melcli.hints import run_hints
 from melcli.report import Report, Result, Status
 
 

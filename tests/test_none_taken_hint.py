@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import invoke, mel, short_tones
 
-from melcli.cli.hints import none_taken_hint, run_hints
 from melcli.discover import DEFAULT_EXTENSIONS
+from melcli.hints import none_taken_hint, run_hints
 from melcli.report import Report, Result, Status
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import mel, short_tones
 
-from melcli.cli import hints
+from melcli import hints
 
 
 def hint(out: Path, count: str, example: Path, more: str = "") -> str:

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 from conftest import invoke, mel, tone
 
-from melcli.cli.hints import shared_output_hint
+from melcli.hints import shared_output_hint
 
 
 def clips(root: Path, names: list[str]) -> Path:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..hints import wrong_root_hint
 from ..params import MelParams
 from ..report import (
     Progress,
@@ -27,7 +28,6 @@ from ..report import (
     stale_note,
 )
 from ..session import DryRun, Events, Inputs, StatsOutcome
-from .hints import run_hints, shared_output_hint, wrong_root_hint
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -277,49 +277,27 @@ class Console(Events):
     """
 
     def __init__(
-        self,
-        *,
-        quiet: bool,
-        verbose: bool,
-        progress_interval: float = 0.0,
-        include: tuple[str, ...] = (),
-        sources: tuple[Path, ...] = (),
+        self, *, quiet: bool, verbose: bool, progress_interval: float = 0.0
     ) -> None:
-        #: --include's patterns and the SRC they apply to (for a hint).
-        self.include = include
-        self.sources = sources
-        #: The extensions looked for in folders (for a hint: audio in OUT).
-        self.extensions: frozenset[str] = frozenset()
         self.quiet = quiet
         self.asked_verbose = verbose
         self.verbose = verbose and not quiet
         self.progress_interval = progress_interval
-        self.total = 0
         self.bar: Any = None
         self.progress: Progress | None = None
         self.progressed = False
-        #: With --shard: the shard, and the inputs of all shards.
-        self.shard: tuple[object, int] | None = None
-        #: Warnings about the run, said last, before the summary.
-        self.notes: list[str] = []
         self.folded = FoldedWarnings()
         #: Failures one cause explains (a list none of whose files was
         #: found, a decoder not installed): the first few, then a count.
         self.folded_failures = FoldedFailures(verbose=self.verbose)
-        #: The inputs passed over (skipped), as they came.
-        self.passed: list[Result] = []
 
     def expect(self, inputs: Inputs) -> None:
-        """Note what the run was asked to take, for the hints said at its end.
+        """Note what the run was asked to take: a list none of whose files is found.
 
-        ``--include`` patterns that take nothing (:func:`include_hint`); a list
-        none of whose files was found (:func:`wrong_root_hint`); audio in OUT,
-        inside SRC (:func:`out_audio_hint`).
+        Its failures are folded (:class:`FoldedFailures`); the run's report
+        says why, last (:func:`melcli.hints.wrong_root_hint`).
         """
-        self.include, self.sources = inputs.include, inputs.sources
-        self.extensions = inputs.extensions
-        if hint := wrong_root_hint(inputs.listed):
-            self.notes.append(hint)
+        if wrong_root_hint(inputs.listed):  # one mistake explains them all
             self.folded_failures = FoldedFailures(inputs.listed, verbose=self.verbose)
 
     def removed_leftover(self, path: Path) -> None:
@@ -327,17 +305,12 @@ class Console(Events):
         if self.asked_verbose:
             click.echo(f"removed leftover {display_path(path)}", err=True)
 
-    def sharded(self, shard: object, total: int) -> None:
-        """Note the shard and the inputs of all shards (to explain an empty one)."""
-        self.shard = (shard, total)
-
     def started(self, total: int) -> None:
         """Start the progress bar, or the progress lines of a log."""
-        self.total = total
         interval = self.progress_interval
         if not self.quiet and not sys.stderr.isatty() and interval > 0:
             self.progress = Progress(total=total, interval=interval)
-        if not self.quiet and sys.stderr.isatty():
+        if not self.quiet and sys.stderr.isatty() and total:  # none: no bar
             from tqdm import tqdm  # 30 ms of import: only when a bar is shown
 
             # No monitor thread: worker processes may be forked after this.
@@ -372,7 +345,6 @@ class Console(Events):
         if self.bar is not None:
             self.bar.update(1)
         if result.status is Status.SKIPPED:
-            self.passed.append(result)  # for the hints: few, and kept as they come
             if self.verbose:
                 reason = as_options(result.reason)
                 self.echo(f"skipped {display_path(result.src)}: {reason}")
@@ -404,43 +376,23 @@ class Console(Events):
     def finished(self, report: Report) -> None:
         """Close the bar; print the removed and stale outputs, and the summary."""
         self.close()
-        report.warnings.extend(self.notes)
-        report.warnings.extend(
-            run_hints(
-                report,
-                self.passed,
-                include=self.include,
-                sources=self.sources,
-                extensions=self.extensions,
-            )
-        )
         print_outcome(
             report,
-            total=self.total,
             quiet=self.quiet,
             verbose=self.asked_verbose,
             recap=self.progressed,
-            nothing=self.why_nothing(),
             folded=() if self.verbose else self.folded.lines(),
             folded_failures=self.folded_failures,
         )
 
     def plan(self, plan: DryRun, *, as_json: bool) -> None:
-        """Show a dry run's plan (:func:`print_dry_run`), with this run's notes."""
+        """Show a dry run's plan (:func:`print_dry_run`)."""
         print_dry_run(
             plan,
-            self.notes,
             quiet=self.quiet,
             as_json=as_json,
             folded_failures=self.folded_failures,
         )
-
-    def why_nothing(self) -> str:
-        """Say why a run has no input: none found, or none in its shard."""
-        if self.shard is not None and self.shard[1]:
-            shard, total = self.shard
-            return f"no input falls in shard {shard} ({plural(total, 'input')} in all)"
-        return "no audio files found"
 
     def close(self) -> None:
         """Close the bar, if there is one."""
@@ -452,11 +404,9 @@ class Console(Events):
 def print_outcome(
     report: Report,
     *,
-    total: int,
     quiet: bool,
     verbose: bool,
     recap: bool,
-    nothing: str = "no audio files found",
     folded: Sequence[str] = (),
     folded_failures: FoldedFailures | None = None,
 ) -> None:
@@ -482,8 +432,6 @@ def print_outcome(
     for error in report.errors:
         click.echo(f"error: {display_path(one_line(error))}", err=True)
     if not quiet or report.interrupted_by is not None:
-        if total == 0:
-            click.echo(f"warning: {nothing}", err=True)
         click.echo(report.summary(), err=True)
     if not quiet and recap and report.failures:
         # In a long log the errors are far apart: all of them once more.
@@ -518,7 +466,6 @@ def print_stats(outcome: StatsOutcome | None, *, quiet: bool) -> None:
 
 def print_dry_run(
     plan: DryRun,
-    notes: Sequence[str] = (),
     *,
     quiet: bool,
     as_json: bool = False,
@@ -527,10 +474,9 @@ def print_dry_run(
     """List on stdout what a run would build and delete, and why.
 
     With ``as_json`` the plan goes to stdout as one JSON object, and the
-    lines to stderr. ``notes`` are warnings about the run (:attr:`Console.notes`);
-    ``folded_failures``, the failures of a list not found, to fold.
+    lines to stderr. ``folded_failures``: the failures of a list not found,
+    to fold.
     """
-    plan.warnings.extend(notes)
     err = as_json
     for src, reason in plan.builds:
         click.echo(f"would build {display_path(src)}: {reason}", err=err)
@@ -546,8 +492,6 @@ def print_dry_run(
     if folded_failures is not None:  # no manifest is written
         for line in folded_failures.lines(see_all="-v lists each"):
             click.echo(f"error: {display_path(line)}", err=True)
-    if hint := shared_output_hint(plan.errors):
-        plan.warnings.append(hint)
     if not quiet:
         for warning in plan.warnings:
             click.echo(f"warning: {display_path(warning)}", err=True)

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from ..discover import Found, Skipped, find_audio
-from ..errors import MelcliError
 from ..report import display_path
 from .console import FoldedFailures, echo_error, one_line
 from .group import cli
-from .hints import NOT_AUDIO_EXTENSION, extension_hint, wrong_root_hint
+from .lists import check_list_inputs, read_listed
 from .options import (
-    check_list_options,
     chosen_extensions,
     info_list_options,
-    read_listed,
     selection_options,
 )
 from .types import ExistingPath
-
-if TYPE_CHECKING:
-    from ..audio import AudioInfo
-    from ..filelist import FileList
 
 
 @cli.command(short_help="Show format, rate, channels and length of audio files.")
@@ -79,21 +70,27 @@ def info(
 
     Unreadable files are reported on stderr; the exit status is then 1.
     """
-    from ..audio import probe
+    from ..hints import wrong_root_hint
+    from ..inventory import find_inputs, inventory_warnings, iter_rows, summarize
 
-    if not src and files_from is None:
-        raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
-    check_list_options(files_from, path_column=path_column, root=list_root)
+    check_list_inputs(src, files_from, path_column=path_column, root=list_root)
     listed = read_listed(files_from, path_column, list_root)
-    found = _found(src, listed, extensions, include, exclude)
+    found = find_inputs(
+        src,
+        listed=listed,
+        extensions=chosen_extensions(extensions),
+        include=include,
+        exclude=exclude,
+    )
     # A row of the list that names no file to read is missing, not unreadable.
     missing = len(listed.problems) if listed is not None else 0
     failed = 0
-    hint = wrong_root_hint(listed)
     # A list none of whose files was found, a decoder not installed: a few
     # of the failures one cause explains, then a count.
     folded = FoldedFailures(
-        listed if hint else None, verbose=verbose, see_all="-v lists each"
+        listed if wrong_root_hint(listed) else None,
+        verbose=verbose,
+        see_all="-v lists each",
     )
     if verbose:
         for passed in found.skipped:
@@ -104,16 +101,12 @@ def info(
             echo_error(problem.path, problem.reason)
         failed += 1
     rows: list[dict[str, Any]] = []
-    for path, _rel in found.files:
-        try:
-            header = probe(path)
-        except MelcliError as exc:
-            if folded.show(path, str(exc)):
-                echo_error(path, str(exc))
+    for path, row, reason in iter_rows(found.files):
+        if row is None:
+            if folded.show(path, reason):
+                echo_error(path, reason)
             failed += 1
-            continue
-        row = _row(path, header)
-        if as_json and not summary:
+        elif as_json and not summary:
             # A name that is not valid UTF-8 is written with \udcXX escapes,
             # which json.loads and os.fsencode turn back into its bytes.
             ascii_only = not _is_utf8(os.fsdecode(path))
@@ -121,22 +114,15 @@ def info(
         else:
             rows.append(row)
     # After every failure shown, how many more there were (the list's and
-    # the decoders' alike), then the hint, as "melcli mel" says them.
+    # the decoders' alike), then the warnings, as "melcli mel" says them.
     for line in folded.lines():
         click.echo(f"error: {display_path(line)}", err=True)
-    if hint:
-        click.echo(f"warning: {display_path(hint)}", err=True)
-    if not found.files and not failed:  # as "melcli mel" says it, not silently
-        click.echo("warning: no audio files found", err=True)
-    if not extensions and (
-        more := extension_hint(
-            (s.path for s in found.skipped if s.reason == NOT_AUDIO_EXTENSION),
-            (path for path, _rel in found.files),
-        )
+    for warning in inventory_warnings(
+        found, listed, default_extensions=not extensions, failed=failed
     ):
-        click.echo(f"warning: {display_path(more)}", err=True)
+        click.echo(f"warning: {display_path(warning)}", err=True)
     if summary:
-        totals = _summary(rows, unreadable=failed - missing, missing=missing)
+        totals = summarize(rows, unreadable=failed - missing, missing=missing)
         if as_json:
             click.echo(json.dumps(totals, ensure_ascii=True))
         else:
@@ -144,82 +130,6 @@ def info(
     elif not as_json:
         _print_table(rows)
     sys.exit(1 if failed else 0)
-
-
-def _found(
-    src: tuple[Path, ...],
-    listed: FileList | None,
-    extensions: tuple[str, ...],
-    include: tuple[str, ...],
-    exclude: tuple[str, ...],
-) -> Found:
-    """Return the files under SRC and in the list, chosen as ``melcli mel`` does."""
-    found = find_audio(
-        src, extensions=chosen_extensions(extensions), include=include, exclude=exclude
-    )
-    if listed is not None:
-        found.problems.extend(listed.problems)
-        found.skipped.extend(listed.skipped)
-        for item in listed.files:  # matched relative to the root, as mel does
-            if why := _passed_over(item.rel, include, exclude):
-                found.skipped.append(Skipped(item.path, why, item.rel))
-            else:
-                found.files.append((item.path, item.rel))
-    return found
-
-
-def _row(path: Path, header: AudioInfo) -> dict[str, Any]:
-    """Return one file's row: its path, and what its header says."""
-    return {
-        "path": os.fsdecode(path),
-        "format": header.format,
-        "subtype": header.subtype,
-        "samplerate": header.samplerate,
-        "channels": header.channels,
-        "frames": header.frames,
-        "duration": round(header.duration, 6),
-    }
-
-
-def _passed_over(rel: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> str:
-    """Why ``--include``/``--exclude`` pass over a listed path; "" to take it."""
-    rel = rel.replace(os.sep, "/")
-    if include and not any(fnmatch.fnmatchcase(rel, p) for p in include):
-        return "does not match --include"
-    if any(fnmatch.fnmatchcase(rel, p) for p in exclude):
-        return "matches --exclude"
-    return ""
-
-
-def _summary(
-    rows: list[dict[str, Any]], *, unreadable: int, missing: int
-) -> dict[str, Any]:
-    """Totals of ``info`` rows: what a dataset card says about its audio."""
-    from collections import Counter
-
-    def counts(key: str) -> dict[str, int]:
-        found = Counter(str(r[key]) for r in rows)
-        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    seconds = sum(r["duration"] for r in rows)
-    by_length = sorted(rows, key=lambda r: (r["duration"], os.fsencode(r["path"])))
-
-    def one(r: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if r is None else {"path": r["path"], "duration": r["duration"]}
-
-    return {
-        "files": len(rows),
-        "unreadable": unreadable,
-        "missing": missing,
-        "seconds": round(seconds, 3),
-        "hours": round(seconds / 3600, 4),
-        "samplerates": counts("samplerate"),
-        "channels": counts("channels"),
-        "formats": counts("format"),
-        "subtypes": counts("subtype"),
-        "shortest": one(by_length[0] if rows else None),
-        "longest": one(by_length[-1] if rows else None),
-    }
 
 
 def _print_summary(totals: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from .console import Console, print_stats
 from .features import fbank_options, feature_options, pipeline_options
 from .group import CannotStart, cli
 from .help import MEL_EXAMPLES, GroupedHelp
+from .lists import read_listed
 from .options import (
     apply_preset,
     bad_input_options,
@@ -39,7 +40,6 @@ from .options import (
     image_options,
     list_options,
     params_from,
-    read_listed,
     render_from,
     run_options,
     scale_options,

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
+from .. import inputs
 from ..discover import DEFAULT_EXTENSIONS, normalize_extensions
-from ..errors import ParameterError, UsageError
-from ..filelist import FileList, read_list
+from ..errors import ParameterError
 from ..params import (
     CROPS,
     NON_FINITE_POLICIES,
@@ -28,13 +28,11 @@ from ..params import (
     RenderParams,
 )
 from ..presets import PRESETS
-from ..report import display_path
 from ..session import (
     DEFAULT_SHARD_SIZE,
     DEFAULT_TIMEOUT,
     FORMATS,
     RunOptions,
-    check_out,
     parse_size,
 )
 from .config import option_hint
@@ -46,6 +44,7 @@ from .help import (
     SCALE_OUT,
     help_group,
 )
+from .lists import MISSING_SRC, list_option_error
 from .types import SECONDS, SHARD
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -190,7 +189,7 @@ def clip_options(fn: F) -> F:
         ),
         click.option(
             "--seed",
-            type=click.IntRange(min=0),
+            type=int,
             default=d.seed,
             show_default=True,
             help="Seed of --crop random; each file's draw depends only on it and "
@@ -295,7 +294,7 @@ def bad_input_options(fn: F) -> F:
         ),
         click.option(
             "--min-duration",
-            type=click.FloatRange(min=0),
+            type=float,
             default=MelParams.min_duration,
             metavar="SECONDS",
             help="Skip files shorter than SECONDS (as their header says, before "
@@ -365,31 +364,25 @@ def check_inputs(
     path_column: str | None,
     root: Path | None,
 ) -> None:
-    """Say what is missing or wrong in SRC, ``-o`` and ``--files-from``."""
-    if not src and files_from is None:
-        raise click.UsageError("Missing argument 'SRC...' (or --files-from FILE).")
-    if out is None:
+    """Say what is missing or wrong in SRC, ``-o`` and ``--files-from``.
+
+    The library's checks (:func:`melcli.inputs.check_inputs`), in the
+    command's words.
+    """
+    if src and out is None:
         raise click.UsageError("Missing option '-o' / '--out'.")
     try:
-        check_out(src, out)
+        inputs.check_inputs(
+            src, out or ".", files_from=files_from, path_column=path_column, root=root
+        )
     except ParameterError as exc:
-        raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
-    check_list_options(files_from, path_column=path_column, root=root)
-
-
-def check_list_options(
-    files_from: str | None, *, path_column: str | None, root: Path | None
-) -> None:
-    """Refuse ``--path-column`` or ``--root`` without a list, naming the one given."""
-    if files_from is not None:
-        return
-    given = [
-        f"'{flag}'"
-        for flag, value in (("--path-column", path_column), ("--root", root))
-        if value is not None
-    ]
-    if given:
-        raise click.BadParameter("needs --files-from", param_hint=" / ".join(given))
+        if exc.param == "sources":
+            raise click.UsageError(MISSING_SRC) from None
+        if exc.param == "out":
+            raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
+        raise list_option_error(path_column, root) from None
+    if out is None:
+        raise click.UsageError("Missing option '-o' / '--out'.")
 
 
 #: The options of ``mel`` that say how the run goes (:class:`RunOptions`).
@@ -531,10 +524,12 @@ def _names_extensions(
     It would take no file: every one passed over, and the run "succeeds".
     """
     for value in values:
-        if not any(e.strip().lstrip(".") for e in value.split(",")):
+        try:
+            inputs.check_extensions(value)
+        except ParameterError:
             raise click.BadParameter(
                 f"{value!r} names no extension (such as --ext wav,flac)"
-            )
+            ) from None
     return values
 
 
@@ -543,18 +538,3 @@ def chosen_extensions(values: tuple[str, ...]) -> frozenset[str]:
     if not values:
         return DEFAULT_EXTENSIONS
     return normalize_extensions(e for value in values for e in value.split(","))
-
-
-def read_listed(
-    files_from: str | None, path_column: str | None, root: Path | None
-) -> FileList | None:
-    """Read ``--files-from`` (None without it); a bad list is a usage error."""
-    if files_from is None:
-        return None
-    try:
-        listed = read_list(files_from, path_column=path_column, root=root)
-    except UsageError as exc:  # it may quote the list's header: escaped
-        raise click.BadParameter(
-            display_path(str(exc)), param_hint="'--files-from'"
-        ) from None
-    return listed

@@ -37,7 +37,13 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
 
     Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
     """
-    from ..stats import STATS_NAME, require_output, select_arrays, write_stats
+    from ..stats import (
+        STATS_NAME,
+        other_settings_line,
+        require_output,
+        select_arrays,
+        write_stats,
+    )
 
     dest = out / STATS_NAME
     try:
@@ -48,13 +54,10 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
                 for warning in chosen.warnings:
                     click.echo(f"warning: {display_path(warning)}", err=True)
                 if n := chosen.other_settings:
-                    click.echo(
-                        f"warning: left out the arrays of {n} "
-                        f"input{'s' if n > 1 else ''} made with other settings "
-                        "than the latest ones ('melcli mel ... --prune' deletes "
-                        "them)",
-                        err=True,
-                    )
+                    line = other_settings_line(n)
+                    click.echo(f"warning: {display_path(line)}", err=True)
+            # Printed as they come (also before an error), not from
+            # result.warnings (what a Python caller gets).
             said = len(chosen.warnings)
             result = write_stats(out, paths=chosen)
             if not quiet:  # arrays left out: not what their entries record

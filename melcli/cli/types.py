@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from .. import shard as sharding
-from ..errors import MelcliError, os_reason
+from ..errors import MelcliError, ParameterError, os_reason
+from ..inputs import EMPTY_NAME, check_name
 from ..session import MAX_SECONDS
 
 
@@ -152,6 +153,9 @@ class OutFolder(click.Path):
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Any:
         """Refuse an empty name; check the rest as :class:`click.Path` does."""
-        if isinstance(value, (str, bytes)) and not value:
-            self.fail("an empty name (for the current folder, give '.')", param, ctx)
+        if isinstance(value, (str, bytes, os.PathLike)):
+            try:
+                check_name(value, param="out")
+            except ParameterError:
+                self.fail(EMPTY_NAME, param, ctx)
         return super().convert(value, param, ctx)

@@ -16,11 +16,11 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..discover import DEFAULT_EXTENSIONS
-from ..report import Report, Result, Status, plural
+from .discover import DEFAULT_EXTENSIONS
+from .report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
-    from ..filelist import FileList
+    from .filelist import FileList
 
 
 #: The reason of an input --include passes over (melcli.discover).
@@ -59,6 +59,11 @@ def include_hint(
 _MISSING = ": no such file or directory"
 
 
+def found_nowhere(listed: FileList | None) -> bool:
+    """Whether ``listed`` names files, and none of them was found."""
+    return listed is not None and bool(listed.problems) and not listed.found
+
+
 def wrong_root_hint(listed: FileList | None) -> str | None:
     """When no file the list names was found, say where they were looked for.
 
@@ -70,13 +75,19 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     summary, after the first few missing files and the count of the others
     (:class:`FoldedFailures`).
     """
-    if listed is None or not listed.problems or listed.found:
+    if not found_nowhere(listed):
         return None
-    if not any(p.reason.endswith(_MISSING) for p in listed.problems):
-        return None  # folders, paths outside the root...: each said on its line
+    assert listed is not None
     root = os.fsdecode(listed.root)
     where = "the current folder" if root in ("", ".") else root
     hint = f"no file listed in {listed.name} was found; its paths are taken "
+    if outside := _outside_root(listed):  # files, each outside the root
+        return (
+            f"{hint}relative to {where}, and they lie outside it, in {outside}: "
+            f"give --root {outside}"
+        )
+    if not any(p.reason.endswith(_MISSING) for p in listed.problems):
+        return None  # folders, paths outside the root...: each said on its line
     if ext := _lacking_extension(listed):
         if listed.path_column:
             template = f"'{{{listed.path_column}}}.{ext}'"
@@ -140,6 +151,29 @@ def _lacking_extension(listed: FileList) -> str | None:
         if all(_is_file(Path(f"{os.fsdecode(path)}.{ext}")) for path in paths):
             return ext
     return None
+
+
+def _outside_root(listed: FileList) -> Path | None:
+    """Return the folder that holds a list's paths lying outside its root.
+
+    ``find /data/audio -name '*.wav' | melcli mel --files-from - -o out``:
+    absolute paths, each found but outside the root (the current folder),
+    fail as such; the folder they share is the ``--root`` to give. A few
+    paths spread over the list, each a file; None when one is not.
+    """
+    root = os.path.abspath(listed.root)
+    step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
+    folders = []
+    for problem in listed.problems[::step][:PATHS_LOOKED_FOR]:
+        path = os.path.abspath(problem.path)
+        inside = os.path.commonpath([root, path]) == root
+        if inside or not _is_file(Path(path)):
+            return None
+        folders.append(os.path.dirname(os.path.normpath(problem.path)))
+    try:  # as listed: relative paths give a relative folder
+        return Path(os.path.commonpath(folders)) if folders else None
+    except ValueError:  # absolute and relative paths mixed
+        return Path(os.path.commonpath([os.path.abspath(f) for f in folders]))
 
 
 def _found_in(listed: FileList) -> tuple[Path, set[Path]]:

@@ -1,0 +1,79 @@
+"""``--files-from`` on the command line: its checks, and the list read.
+
+The library's checks (:mod:`melcli.inputs`) and reader
+(:func:`melcli.filelist.read_list`), their errors said as click's usage
+errors naming the options.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import inputs
+from ..errors import ParameterError, UsageError
+from ..filelist import FileList, read_list
+from ..report import display_path
+
+
+def check_list_inputs(
+    src: tuple[Path, ...],
+    files_from: str | None,
+    *,
+    path_column: str | None,
+    root: Path | None,
+) -> None:
+    """Say what is missing or wrong in SRC and ``--files-from`` (``info``)."""
+    try:
+        inputs.check_sources(src, files_from=files_from)
+    except ParameterError:
+        raise click.UsageError(MISSING_SRC) from None
+    check_list_options(files_from, path_column=path_column, root=root)
+
+
+#: SRC and --files-from both left out.
+MISSING_SRC = "Missing argument 'SRC...' (or --files-from FILE)."
+
+
+def check_list_options(
+    files_from: str | None, *, path_column: str | None, root: Path | None
+) -> None:
+    """Refuse ``--path-column`` or ``--root`` without a list, naming the one given."""
+    try:
+        inputs.check_list_options(files_from, path_column=path_column, root=root)
+    except ParameterError:
+        raise list_option_error(path_column, root) from None
+
+
+def list_option_error(path_column: str | None, root: Path | None) -> click.BadParameter:
+    """``--path-column`` or ``--root`` without ``--files-from``, as click says it."""
+    given = [
+        f"'{flag}'"
+        for flag, value in (("--path-column", path_column), ("--root", root))
+        if value is not None
+    ]
+    return click.BadParameter("needs --files-from", param_hint=" / ".join(given))
+
+
+def read_listed(
+    files_from: str | None, path_column: str | None, root: Path | None
+) -> FileList | None:
+    """Read ``--files-from`` (None without it); a bad list is a usage error."""
+    if files_from is None:
+        return None
+    if files_from == "-" and sys.stdin.isatty():
+        # Typed at a prompt, '--files-from -' waits for the list, silently.
+        click.echo(
+            "reading the list from the terminal: one path a line, then Ctrl-D "
+            "(or pipe it: find audio -name '*.wav' | melcli ... --files-from -)",
+            err=True,
+        )
+    try:
+        listed = read_list(files_from, path_column=path_column, root=root)
+    except UsageError as exc:  # it may quote the list's header: escaped
+        raise click.BadParameter(
+            display_path(str(exc)), param_hint="'--files-from'"
+        ) from None
+    return listed

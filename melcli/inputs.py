@@ -1,0 +1,142 @@
+"""What a run takes, and what it refuses before any work (as the command does).
+
+:func:`melcli.run`, :func:`melcli.info` and the command's option checks call
+these; each raises :class:`~melcli.errors.ParameterError` whose ``param``
+names the keyword, and the command spells it as its option.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import ParameterError
+from .report import display_path
+
+
+def one_or_many(
+    values: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    *,
+    sep: str | None = None,
+) -> Iterable[Any]:
+    """Take one path or pattern alone as one, not as its characters.
+
+    ``run("audio/", ...)`` or ``exclude="*_noisy.wav"`` would otherwise be
+    iterated letter by letter (``"*"`` then excludes every file). With
+    ``sep``, a string is a list (``"wav,flac"``, as ``--ext`` takes it).
+    """
+    if isinstance(values, str):
+        return values.split(sep) if sep else [values]
+    if isinstance(values, os.PathLike):
+        return [values]
+    return values
+
+
+#: Why an empty name is not taken for a path: ``-o "$OUT"`` (or ``run(...,
+#: os.environ.get("OUT", ""))``) with the variable unset wrote into the
+#: current folder.
+EMPTY_NAME = "an empty name (for the current folder, give '.')"
+
+
+def check_name(path: str | bytes | os.PathLike[str], *, param: str) -> None:
+    """Raise :class:`ParameterError` if ``path`` is an empty name.
+
+    ``pathlib`` takes ``""`` for the current folder: OUT was written there,
+    and an SRC of ``""`` walked it.
+    """
+    if not os.fspath(path):
+        raise ParameterError(f"{param}='' is {EMPTY_NAME}", param=param)
+
+
+def check_inputs(
+    sources: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    files_from: object = None,
+    path_column: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    extensions: Iterable[str] | str | None = None,
+) -> None:
+    """Raise :class:`ParameterError` for inputs a run refuses, as the command does.
+
+    No input at all (``param="sources"``), an empty name for OUT or an SRC,
+    OUT an input folder (``param="out"``), ``path_column`` or ``root``
+    without ``files_from``, ``extensions`` naming none (:func:`check_extensions`).
+    """
+    check_sources(sources, files_from=files_from)
+    check_name(out, param="out")
+    check_out([Path(s) for s in sources], Path(out))
+    check_list_options(files_from, path_column=path_column, root=root)
+    if extensions is not None:
+        check_extensions(extensions)
+
+
+def check_sources(
+    sources: Sequence[str | os.PathLike[str]], *, files_from: object = None
+) -> None:
+    """Refuse no input at all, or a source that is an empty name (``sources``)."""
+    if not sources and files_from is None:
+        raise ParameterError(
+            "no input: give sources (audio files or folders) or files_from",
+            param="sources",
+        )
+    for source in sources:
+        check_name(source, param="sources")
+
+
+def check_list_options(
+    files_from: object,
+    *,
+    path_column: str | None,
+    root: str | os.PathLike[str] | None,
+) -> None:
+    """Refuse ``path_column`` or ``root`` without a list: they would be ignored.
+
+    The error's ``param`` is the first of them given.
+    """
+    if files_from is not None:
+        return
+    given = {"path_column": path_column, "root": root}
+    named = [f"{k}={os.fspath(v)!r}" for k, v in given.items() if v is not None]
+    if named:
+        first = next(k for k, v in given.items() if v is not None)
+        raise ParameterError(
+            f"{' and '.join(named)} {'needs' if len(named) == 1 else 'need'} "
+            "files_from",
+            param=first,
+        )
+
+
+def check_out(sources: Iterable[Path], out: Path) -> None:
+    """Raise :class:`ParameterError` (``param="out"``) if OUT is an input folder."""
+    out_real = os.path.realpath(out)
+    for source in sources:
+        if source.is_dir() and os.path.realpath(source) == out_real:
+            raise ParameterError(
+                f"{display_path(out)} is also an input folder; choose another "
+                "output folder",
+                param="out",
+            )
+
+
+def check_extensions(extensions: Iterable[str] | str) -> None:
+    """Raise :class:`ParameterError` for a value that names no extension.
+
+    ``extensions`` is as :func:`melcli.run` takes it: ``"wav,flac"``, or
+    several such strings (``--ext`` repeated). One that names none
+    (``--ext "$EXTS"`` with ``EXTS`` unset) would take no file: every one
+    passed over, and the run "succeeds".
+    """
+    values: list[object] = (
+        [extensions] if isinstance(extensions, str) else list(extensions)
+    )
+    for value in values or [extensions]:
+        if not isinstance(value, str) or not any(
+            e.strip().lstrip(".") for e in value.split(",")
+        ):
+            raise ParameterError(
+                f"extensions={value!r} names no extension (such as 'wav,flac')",
+                param="extensions",
+            )

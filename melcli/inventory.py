@@ -1,0 +1,281 @@
+"""What audio a dataset holds, from the headers: ``melcli info`` as a library.
+
+:func:`info` (``melcli.info``) chooses the files as ``melcli mel`` does (folders walked,
+``extensions``, ``include``, ``exclude``, a ``files_from`` list), reads each
+one's header without decoding (:func:`melcli.audio.probe`) and returns an
+:class:`Inventory`: a row per file, the files that could not be read and why,
+the warnings the command prints, and :meth:`Inventory.summary`, the totals a
+dataset card needs (``melcli info --summary --json``). The command streams
+the same steps (:func:`find_inputs`, :func:`iter_rows`) and prints.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .discover import (
+    DEFAULT_EXTENSIONS,
+    Found,
+    Skipped,
+    find_audio,
+    normalize_extensions,
+)
+from .errors import MelcliError
+from .filelist import FileList, read_list
+from .hints import NOT_AUDIO_EXTENSION, NOT_INCLUDED, extension_hint, wrong_root_hint
+from .inputs import check_extensions, check_list_options, check_sources, one_or_many
+
+
+def find_inputs(
+    sources: Sequence[str | os.PathLike[str]],
+    *,
+    listed: FileList | None = None,
+    extensions: Iterable[str] = DEFAULT_EXTENSIONS,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> Found:
+    """Return the files under ``sources`` and in ``listed``, chosen as a run does.
+
+    A listed path is matched against ``include``/``exclude`` relative to the
+    list's root, as ``melcli mel`` matches it; a row naming no file is one
+    of the returned ``problems``.
+    """
+    found = find_audio(
+        sources, extensions=frozenset(extensions), include=include, exclude=exclude
+    )
+    if listed is not None:
+        found.problems.extend(listed.problems)
+        found.skipped.extend(listed.skipped)
+        for item in listed.files:
+            if why := _passed_over(item.rel, include, exclude):
+                found.skipped.append(Skipped(item.path, why, item.rel))
+            else:
+                found.files.append((item.path, item.rel))
+    return found
+
+
+def _passed_over(rel: str, include: Sequence[str], exclude: Sequence[str]) -> str:
+    """Why ``include``/``exclude`` pass over a listed path; "" to take it."""
+    rel = rel.replace(os.sep, "/")
+    if include and not any(fnmatch.fnmatchcase(rel, p) for p in include):
+        return NOT_INCLUDED
+    if any(fnmatch.fnmatchcase(rel, p) for p in exclude):
+        return "matches --exclude"
+    return ""
+
+
+def iter_rows(
+    files: Iterable[tuple[Path, str]],
+) -> Iterator[tuple[Path, dict[str, Any] | None, str]]:
+    """Read each file's header: ``(path, row, "")``, or ``(path, None, reason)``.
+
+    A row has the keys ``path``, ``format``, ``subtype``, ``samplerate``,
+    ``channels``, ``frames`` and ``duration`` (seconds, from the header).
+    """
+    from .audio import probe
+
+    for path, _rel in files:
+        try:
+            header = probe(path)
+        except MelcliError as exc:
+            yield path, None, str(exc)
+            continue
+        yield (
+            path,
+            {
+                "path": os.fsdecode(path),
+                "format": header.format,
+                "subtype": header.subtype,
+                "samplerate": header.samplerate,
+                "channels": header.channels,
+                "frames": header.frames,
+                "duration": round(header.duration, 6),
+            },
+            "",
+        )
+
+
+def summarize(
+    rows: Sequence[dict[str, Any]], *, unreadable: int = 0, missing: int = 0
+) -> dict[str, Any]:
+    """Return the totals of ``rows``: what a dataset card says about its audio.
+
+    The keys files, unreadable, missing (rows of a list that name no file),
+    seconds, hours, samplerates, channels, formats, subtypes (counts, most
+    common first), shortest and longest (path and duration, or None).
+    """
+
+    def counts(key: str) -> dict[str, int]:
+        found = Counter(str(r[key]) for r in rows)
+        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    seconds = sum(r["duration"] for r in rows)
+    by_length = sorted(rows, key=lambda r: (r["duration"], os.fsencode(r["path"])))
+
+    def one(r: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if r is None else {"path": r["path"], "duration": r["duration"]}
+
+    return {
+        "files": len(rows),
+        "unreadable": unreadable,
+        "missing": missing,
+        "seconds": round(seconds, 3),
+        "hours": round(seconds / 3600, 4),
+        "samplerates": counts("samplerate"),
+        "channels": counts("channels"),
+        "formats": counts("format"),
+        "subtypes": counts("subtype"),
+        "shortest": one(by_length[0] if rows else None),
+        "longest": one(by_length[-1] if rows else None),
+    }
+
+
+def inventory_warnings(
+    found: Found,
+    listed: FileList | None,
+    *,
+    default_extensions: bool,
+    failed: int,
+) -> list[str]:
+    """Return what ``melcli info`` says last, after the failures.
+
+    A list none of whose files is found (:func:`melcli.hints.wrong_root_hint`),
+    no audio found, and with the default extensions, files passed over that
+    may hold audio (:func:`melcli.hints.extension_hint`).
+    """
+    warnings = []
+    if hint := wrong_root_hint(listed):
+        warnings.append(hint)
+    if not found.files and not failed:
+        warnings.append("no audio files found")
+    if default_extensions and (
+        more := extension_hint(
+            (s.path for s in found.skipped if s.reason == NOT_AUDIO_EXTENSION),
+            (path for path, _rel in found.files),
+        )
+    ):
+        warnings.append(more)
+    return warnings
+
+
+@dataclass
+class Inventory:
+    """What :func:`info` found: a row per file read, and what was not.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One per file whose header was read (:func:`iter_rows`), in the order
+        of a run.
+    failures : list of (Path, str)
+        The files that could not be read, and the rows of a list that name no
+        file, with why.
+    missing : int
+        How many of ``failures`` are rows of a list that name no file.
+    skipped : list of Skipped
+        The paths passed over, and why (``melcli info -v``).
+    warnings : list of str
+        What the command says last: a list found elsewhere, no audio found,
+        files passed over that may hold audio.
+    """
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[tuple[Path, str]] = field(default_factory=list)
+    missing: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Return the totals, as ``melcli info --summary --json`` prints them."""
+        unreadable = len(self.failures) - self.missing
+        return summarize(self.rows, unreadable=unreadable, missing=self.missing)
+
+    @property
+    def exit_code(self) -> int:
+        """1 if a file could not be read, as the command exits; else 0."""
+        return 1 if self.failures else 0
+
+
+def info(
+    sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
+    *,
+    extensions: Iterable[str] | str = DEFAULT_EXTENSIONS,
+    include: Sequence[str] | str = (),
+    exclude: Sequence[str] | str = (),
+    files_from: str | os.PathLike[str] | FileList | None = None,
+    path_column: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> Inventory:
+    """Read the headers of the audio under ``sources`` (``melcli info``).
+
+    The files are chosen as :func:`melcli.run` chooses them, with the same
+    keywords, and refused as it refuses them.
+
+    Returns
+    -------
+    Inventory
+        A row per file, the failures, the warnings; ``.summary()`` the totals
+        (``melcli info --summary``).
+
+    Raises
+    ------
+    ParameterError
+        If no input is given, a source is an empty name, ``extensions`` names
+        none, or ``path_column``/``root`` come without ``files_from``.
+    UsageError
+        If the list cannot be read.
+    """
+    given = list(one_or_many(sources))
+    check_sources(given, files_from=files_from)
+    check_list_options(files_from, path_column=path_column, root=root)
+    check_extensions(extensions)
+    chosen = (
+        DEFAULT_EXTENSIONS
+        if extensions is DEFAULT_EXTENSIONS
+        else normalize_extensions(
+            e for value in one_or_many(extensions) for e in value.split(",")
+        )
+    )
+    listed = (
+        files_from
+        if files_from is None or isinstance(files_from, FileList)
+        else read_list(files_from, path_column=path_column, root=root)
+    )
+    found = find_inputs(
+        [Path(s) for s in given],
+        listed=listed,
+        extensions=chosen,
+        include=tuple(one_or_many(include)),
+        exclude=tuple(one_or_many(exclude)),
+    )
+    result = Inventory(skipped=found.skipped)
+    result.failures = [(p.path, p.reason) for p in found.problems]
+    result.missing = len(listed.problems) if listed is not None else 0
+    for path, row, reason in iter_rows(found.files):
+        if row is None:
+            result.failures.append((path, reason))
+        else:
+            result.rows.append(row)
+    result.warnings = inventory_warnings(
+        found,
+        listed,
+        default_extensions=chosen == DEFAULT_EXTENSIONS,
+        failed=len(result.failures),
+    )
+    return result
+
+
+__all__ = [
+    "Inventory",
+    "find_inputs",
+    "info",
+    "inventory_warnings",
+    "iter_rows",
+    "summarize",
+]
