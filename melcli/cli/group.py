@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -36,8 +37,47 @@ class ClosedPipe(Exception):
     """
 
 
+class StdoutFailed(Exception):
+    """Writing to stdout failed otherwise: a full disk (``> /dev/full``), EIO.
+
+    Its message is the system's reason (``No space left on device``).
+    """
+
+
+def _stdout_error(exc: OSError) -> Exception:
+    """``exc`` as :class:`ClosedPipe` or :class:`StdoutFailed` if stdout raised it.
+
+    The frame that raised holds the stream it wrote to (click's ``echo``
+    holds ``file``, :func:`json.dump` ``fp``): stdout is the one on fd 1.
+    Any other :class:`OSError` is returned as it is.
+    """
+    if isinstance(exc, BrokenPipeError):
+        return ClosedPipe()
+    tb = exc.__traceback__
+    if tb is None:
+        return exc
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    for value in tb.tb_frame.f_locals.values():
+        if value is sys.stdout or _on_fd(value, 1):
+            return StdoutFailed(exc.strerror or str(exc))
+    return exc
+
+
+def _on_fd(stream: object, fd: int) -> bool:
+    """Whether ``stream`` is a file object that writes to ``fd``."""
+    if not hasattr(stream, "write"):
+        return False
+    try:
+        return bool(stream.fileno() == fd)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 class _Group(click.Group):
-    """The command group; a closed stdout becomes :class:`ClosedPipe`.
+    """The command group; stdout closed or failing becomes an exception of its own.
+
+    :class:`ClosedPipe` or :class:`StdoutFailed`, not click's traceback.
 
     While the options are parsed (``--version``, ``--help``) and while the
     command runs.
@@ -46,8 +86,11 @@ class _Group(click.Group):
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
-        except BrokenPipeError:
-            raise ClosedPipe from None
+        except OSError as exc:
+            failed = _stdout_error(exc)
+            if failed is exc:
+                raise
+            raise failed from None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -78,8 +121,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except BrokenPipeError:
-            raise ClosedPipe from None
+        except OSError as exc:
+            failed = _stdout_error(exc)
+            if failed is exc:
+                raise
+            raise failed from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

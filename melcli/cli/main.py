@@ -12,7 +12,7 @@ import click
 from .. import interrupts
 from ..session import tune_allocator
 from .config import name_the_source
-from .group import ClosedPipe, cli
+from .group import ClosedPipe, StdoutFailed, cli
 
 #: The exit status of a command whose stdout was closed early (``| head``):
 #: that of a process killed by SIGPIPE, as a shell reports it (128 + 13).
@@ -63,6 +63,9 @@ def _run_command() -> int:
         except ClosedPipe:
             _drop_stdout()
             return CLOSED_PIPE
+        except StdoutFailed as exc:
+            _stdout_failed(str(exc))
+            return 1
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
@@ -84,9 +87,17 @@ def _exit(code: int) -> None:
     except BrokenPipeError:  # stdout closed early (| head)
         _drop_stdout()
         code = CLOSED_PIPE if code == 0 else code
-    except OSError:
-        pass
+    except OSError as exc:  # a full disk: what was printed is lost, say so
+        _stdout_failed(exc.strerror or str(exc))
+        code = code or 1
     sys.exit(code)
+
+
+def _stdout_failed(reason: str) -> None:
+    """Say that stdout could not be written, and drop what is left for it."""
+    _drop_stdout()
+    with contextlib.suppress(OSError):
+        click.echo(f"Error: cannot write to standard output: {reason}", err=True)
 
 
 def _drop_stdout() -> None:
