@@ -121,6 +121,18 @@ def check_out(sources: Iterable[Path], out: Path) -> None:
             )
 
 
+def readable_twice(extensions: Iterable[str] | str) -> Iterable[str] | str:
+    """Return ``extensions`` as a value that can be read more than once.
+
+    It is checked, then used: a generator would be empty the second time,
+    and the run would take no file. A string, set, tuple or list is kept
+    as it is (the default's identity too).
+    """
+    if isinstance(extensions, str | frozenset | set | tuple | list):
+        return extensions
+    return list(extensions)
+
+
 def check_extensions(extensions: Iterable[str] | str) -> None:
     """Raise :class:`ParameterError` for a value that names no extension.
 

@@ -29,7 +29,13 @@ from .discover import (
 from .errors import MelcliError
 from .filelist import FileList, read_list
 from .hints import NOT_AUDIO_EXTENSION, NOT_INCLUDED, extension_hint, wrong_root_hint
-from .inputs import check_extensions, check_list_options, check_sources, one_or_many
+from .inputs import (
+    check_extensions,
+    check_list_options,
+    check_sources,
+    one_or_many,
+    readable_twice,
+)
 
 
 def find_inputs(
@@ -234,6 +240,7 @@ def info(
     given = list(one_or_many(sources))
     check_sources(given, files_from=files_from)
     check_list_options(files_from, path_column=path_column, root=root)
+    extensions = readable_twice(extensions)
     check_extensions(extensions)
     chosen = (
         DEFAULT_EXTENSIONS

@@ -42,7 +42,7 @@ from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, pla
 from .errors import MelcliError, ParameterError, UsageError
 from .filelist import FileList, read_list
 from .hints import run_hints, wrong_root_hint
-from .inputs import check_inputs, check_out
+from .inputs import check_inputs, check_out, readable_twice
 from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
@@ -897,6 +897,7 @@ def _inputs(
 ) -> Inputs:
     """Check what :func:`run` is given, as the command checks it; read the list."""
     sources = list(_one_or_many(sources))
+    extensions = readable_twice(extensions)
     check_inputs(
         sources,
         out,
