@@ -94,9 +94,13 @@ def check_list_options(
 ) -> None:
     """Refuse ``path_column`` or ``root`` without a list: they would be ignored.
 
-    The error's ``param`` is the first of them given.
+    The error's ``param`` is the first of them given. A ``root`` that is an
+    empty name is refused too (``--root "$ROOT"`` unset: the current folder
+    in place of the list's own).
     """
     if files_from is not None:
+        if root is not None:
+            check_name(root, param="root")
         return
     given = {"path_column": path_column, "root": root}
     named = [f"{k}={os.fspath(v)!r}" for k, v in given.items() if v is not None]

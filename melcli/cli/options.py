@@ -45,7 +45,7 @@ from .help import (
     help_group,
 )
 from .lists import MISSING_SRC, list_option_error
-from .types import SECONDS, SHARD
+from .types import SECONDS, SHARD, ListRoot
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,7 +113,7 @@ def _list_options(*, table: str, root: str) -> Callable[[F], F]:
             click.option(
                 "--root",
                 "list_root",
-                type=click.Path(file_okay=False, path_type=Path),
+                type=ListRoot(path_type=Path),
                 metavar="DIR",
                 help=f"The folder the listed paths are relative to{root}. "
                 "[default: the folder of FILE; for '-' or a pipe the current "

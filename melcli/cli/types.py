@@ -159,3 +159,11 @@ class OutFolder(click.Path):
             except ParameterError:
                 self.fail(EMPTY_NAME, param, ctx)
         return super().convert(value, param, ctx)
+
+
+class ListRoot(OutFolder):
+    """The folder a list's paths are relative to (``--root``): an empty name is refused.
+
+    ``--root "$ROOT"`` with ``ROOT`` unset took the current folder, not the
+    list's own (the default), without a word.
+    """
