@@ -531,7 +531,7 @@ def _frame(b: bytes) -> _Frame | None:
     return _Frame((b[1] & 0x1E) << 8 | b[2] & 0x0C, length, samples, side_info)
 
 
-def _skip_id3v2(data: mmap.mmap) -> int:
+def skip_id3v2(data: mmap.mmap) -> int:
     """Return where the audio starts, after any ID3v2 tags.
 
     A tag's header holds its flags (a footer follows the tag when bit 4 is
@@ -596,7 +596,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
         return Claim()
     with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as data:
         end = len(data)
-        pos, first = _sync(data, _skip_id3v2(data), None)
+        pos, first = _sync(data, skip_id3v2(data), None)
         if first is None:
             return _free_format_claim(data, frames)
         xing = _xing(data, pos, first)
@@ -639,7 +639,7 @@ def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
     lists: libsndfile's count is that claim. Without one, its count is an
     estimate (``decoded 2.06 s of 2.07 s`` of a whole file): no claim.
     """
-    start = _skip_id3v2(data)
+    start = skip_id3v2(data)
     if not _free_format(data[start : start + 4]):
         return Claim()
     if b"Xing" in data[start : start + 64] or b"Info" in data[start : start + 64]:
@@ -1364,7 +1364,7 @@ def _mp3_cut_before_audio(f: BinaryIO) -> str:
     """Say whether an MPEG audio file ends inside its ID3v2 tags or a frame."""
     with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         size = len(data)
-        pos = _skip_id3v2(data)
+        pos = skip_id3v2(data)
         if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
             return "the file ends inside its ID3v2 tag"
         first = _frame(data[pos : pos + 4])

@@ -34,6 +34,7 @@ from typing import IO
 
 import soundfile as sf
 
+from .containers import skip_id3v2
 from .errors import AudioError
 
 #: Seconds one ffmpeg or ffprobe call may take before it is killed.
@@ -361,17 +362,11 @@ def adts_cut(path: str | os.PathLike[str]) -> str:
 def _adts_walk(data: mmap.mmap) -> str:
     """Walk the ADTS frames of ``data`` (after its ID3v2 tags); see adts_cut."""
     size = len(data)
-    pos = 0
-    for _ in range(16):  # ID3v2 tags before the stream, as HLS segments have
-        if data[pos : pos + 3] != b"ID3":
-            break
-        if pos + 10 > size:
-            return "the file ends inside its ID3v2 tag"
-        flags, s = data[pos + 5], data[pos + 6 : pos + 10]
-        pos += 10 + (s[0] << 21 | s[1] << 14 | s[2] << 7 | s[3])
-        pos += 10 if flags & 0x10 else 0  # a footer follows the tag
-    if pos >= size:
-        return "the file ends inside its ID3v2 tag" if pos > size else ""
+    pos = skip_id3v2(data)  # ID3v2 tags before the stream, as HLS segments have
+    if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
+        return "the file ends inside its ID3v2 tag"
+    if pos == size:
+        return ""
     for frames in range(_MAX_ADTS_FRAMES):
         if pos == size:
             return ""
