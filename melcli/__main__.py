@@ -12,11 +12,16 @@ import atexit
 import os
 import sys
 
-from . import interrupts
+from . import _collector, interrupts
 
 
 def main() -> None:
     """Run the ``melcli`` command (:func:`melcli.cli.main`)."""
+    if sys.argv[1:2] == ["mel"]:
+        # Its start-up, with the collector paused: the run resumes it as it
+        # starts its work (see melcli._collector). Other commands (gallery,
+        # stats, info) do their work without a run: left as they are.
+        _collector.pause()
     try:
         interrupts.stop_on_signals()
         from .cli import main as run_command

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import interrupts, segment
+from . import _collector, interrupts, segment
 from .discover import Job, Plan, Task, collector_paused, job_field
 from .errors import MelcliError, describe_exception
 from .manifest import Entry, Manifest, file_stamp, relative_key, versions
@@ -565,6 +565,9 @@ class _Run:
         # no task writes no file but the manifest: its journal is opened only
         # if it records something worth journaling, so a no-op writes nothing.
         outcomes: Iterator[list[tuple[Task, Result | BaseException]]] | None = None
+        # The command's start-up is over (numpy is imported, the plan made):
+        # the collector paused for it runs again, before any worker is forked.
+        _collector.resume()
         try:
             try:
                 self.settle_stale(prune=prune)
