@@ -322,12 +322,16 @@ class Store:
 
     def entries(self) -> Iterator[bytes]:
         """Yield the stored entries, JSON text as bytes, in key order."""
+        sql = "SELECT typeof(entry), CAST(entry AS BLOB) FROM entries ORDER BY key"
         try:
-            cursor = self.db.execute("SELECT entry FROM entries ORDER BY key")
-            for (text,) in cursor:
-                if type(text) is not str:
+            # As bytes: an entry as melcli writes it is ASCII, not decoded and
+            # encoded again (a whole view written from 100 000 of them).
+            for kind, line in self.db.execute(sql):
+                if kind != "text":
                     raise StoreError("an entry that is not text")
-                yield text.encode("utf-8", "surrogateescape")
+                if not line.isascii():  # UTF-8, as SQLite's text is read, or
+                    line = line.decode().encode("utf-8", "surrogateescape")
+                yield line
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
@@ -547,7 +551,7 @@ class Store:
         """Flip every entry whose packed facts say ``written``, if ``count`` do.
 
         Its status becomes ``up-to-date`` in its text (as :meth:`flip_status`
-        changes it: found once, in an entry as melcli writes it) and in its
+        changes it: the head of an entry as melcli writes it) and in its
         packed facts (their bytes after the stamps), by one statement per
         table, not one per entry. Unless exactly ``count`` entries and facts
         are changed so (an entry not as melcli writes it, a store changed
@@ -558,17 +562,13 @@ class Store:
         written = (
             f"{_PACKED} AND substr(facts, {_STAMPS + 1}, {len(_WRITTEN)}) = :written"
         )
-        once = (
-            "typeof(entry) = 'text' AND "
-            "length(replace(entry, :was, '')) = length(entry) - length(:was)"
-        )
         try:
             db.execute("SAVEPOINT flip")
             before = db.total_changes
             db.execute(
-                "UPDATE entries SET entry = replace(entry, :was, :now) WHERE key IN "
-                f"(SELECT key FROM facts WHERE {written}) AND {once}",
-                {"was": WRITTEN, "now": UP_TO_DATE, "written": _WRITTEN},
+                f"UPDATE entries SET entry = {_FLIPPED} WHERE key IN "
+                f"(SELECT key FROM facts WHERE {written}) AND {_FLIPPABLE}",
+                {**_FLIP_TEXT, "written": _WRITTEN},
             )
             flipped = db.total_changes - before == count
             if flipped:
@@ -592,23 +592,20 @@ class Store:
     def flip_status(self, keys: Iterable[str]) -> list[str]:
         """Change the status of the entries ``keys`` from written to up-to-date.
 
-        In place, with no entry read: an entry as melcli writes it (sorted
-        keys, :data:`WRITTEN` once) has that text replaced. Returns the keys
+        In place, with no entry read: an entry as melcli writes it has its
+        head changed (:data:`HEAD_WRITTEN`), or in one of an older melcli
+        (sorted keys), :data:`WRITTEN`, found once, replaced. Returns the keys
         whose entry is not so (nor changed): a caller writes them whole. Call
         it inside a transaction.
         """
         keys = list(keys)
         db = self.db
-        once = (
-            "typeof(entry) = 'text' AND "
-            "length(replace(entry, ?, '')) = length(entry) - ?"
-        )
         try:
             before = db.total_changes
             db.executemany(
-                "UPDATE entries SET entry = replace(entry, ?, ?) "
-                f"WHERE key = ? AND {once}",
-                ((WRITTEN, UP_TO_DATE, db_key(k), WRITTEN, len(WRITTEN)) for k in keys),
+                f"UPDATE entries SET entry = {_FLIPPED} "
+                f"WHERE key = :key AND {_FLIPPABLE}",
+                ({**_FLIP_TEXT, "key": db_key(k)} for k in keys),
             )
             if db.total_changes - before == len(keys):
                 return []  # the usual case: each was changed
@@ -621,8 +618,9 @@ class Store:
                     k
                     for (k,) in db.execute(
                         f"SELECT key FROM entries WHERE key IN ({marks}) AND "
-                        "typeof(entry) = 'text' AND instr(entry, ?) > 0",
-                        (*stored, UP_TO_DATE),
+                        "typeof(entry) = 'text' AND (substr(entry, 1, ?) = ? "
+                        "OR instr(entry, ?) > 0)",
+                        (*stored, len(HEAD_UP_TO_DATE), HEAD_UP_TO_DATE, UP_TO_DATE),
                     )
                 }
                 odd += [
@@ -633,11 +631,36 @@ class Store:
         return odd
 
 
-#: The status of an entry as melcli writes it (``json.dumps``, sorted keys:
-#: ``warnings``, a list, always comes next), found once in its text; and
-#: what it becomes when the entry's input is found up to date.
+#: The head of an entry as melcli writes it (``manifest._dumps``: its status
+#: first, the rest sorted by name), and what it becomes when the entry's
+#: input is found up to date: a flip changes the first bytes of the text.
+HEAD_WRITTEN = '{"status": "written", '
+HEAD_UP_TO_DATE = '{"status": "up-to-date", '
+#: The status of an entry as melcli wrote it before (``json.dumps``, sorted
+#: keys: ``warnings``, a list, always comes next), found once in its text;
+#: and what it becomes. Such an entry is flipped so, searched for (several
+#: times the cost of a head changed), until its input is rebuilt.
 WRITTEN = '"status": "written", "warnings": ['
 UP_TO_DATE = '"status": "up-to-date", "warnings": ['
+#: An entry's text flipped, from either form (the rest of the text of an
+#: entry as melcli writes it taken as bytes: not read character by character);
+#: which entries can be so.
+_FLIPPED = (
+    "CASE WHEN substr(entry, 1, :n) = :head THEN "
+    "CAST(:new_head || substr(CAST(entry AS BLOB), :n + 1) AS TEXT) "
+    "ELSE replace(entry, :was, :now) END"
+)
+_FLIPPABLE = (
+    "typeof(entry) = 'text' AND (substr(entry, 1, :n) = :head OR "
+    "length(replace(entry, :was, '')) = length(entry) - length(:was))"
+)
+_FLIP_TEXT = {
+    "n": len(HEAD_WRITTEN),
+    "head": HEAD_WRITTEN,
+    "new_head": HEAD_UP_TO_DATE,
+    "was": WRITTEN,
+    "now": UP_TO_DATE,
+}
 #: In packed facts: the stamps' bytes, then the status ``written`` or
 #: ``up-to-date`` and a NUL (see :func:`melcli.manifest.lean_facts`).
 _STAMPS = 32

@@ -20,11 +20,13 @@ run reads as the truth (as for a view rewritten whole).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from .manifest_db import db_key, same_view, stat_id
 from .write import atomic_write
@@ -37,14 +39,26 @@ _ALIGN = 16
 _PROBE = 4096
 
 
+#: What ends a line, by its length modulo :data:`_ALIGN`: its room and newline.
+_ENDS = tuple(b" " * (ROOM + (-(n + ROOM + 1)) % _ALIGN) + b"\n" for n in range(_ALIGN))
+#: Lines written to the file at once.
+_WRITE_EVERY = 256
+
+
 def padded(line: bytes) -> bytes:
     """Return the JSON ``line`` as the view holds it: with its room and newline."""
-    return line + b" " * (ROOM + (-(len(line) + ROOM + 1)) % _ALIGN) + b"\n"
+    return line + _ENDS[len(line) % _ALIGN]
 
 
 def write_whole(path: Path, lines: Iterable[bytes]) -> None:
     """Write the JSON ``lines`` (sorted by key) to ``path``, atomically."""
-    atomic_write(path, lambda f: f.writelines(padded(line) for line in lines))
+
+    def write(f: BinaryIO) -> None:
+        ends, align, it = _ENDS, _ALIGN, iter(lines)
+        while chunk := list(itertools.islice(it, _WRITE_EVERY)):
+            f.write(b"".join([line + ends[len(line) % align] for line in chunk]))
+
+    atomic_write(path, write)
 
 
 def worth_patching(changes: int, entries: int) -> bool:
