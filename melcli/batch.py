@@ -71,6 +71,9 @@ class BuildPlan:
     #: Keys of the other up-to-date inputs whose entry changes all the same:
     #: its status (``written`` before) or its table row (``meta``).
     refresh: set[str] = field(default_factory=set)
+    #: Keys of the entries, of inputs this run leaves out, whose outputs lie
+    #: under a folder leading out of OUT: forgotten (see :meth:`Manifest.astray`).
+    astray: list[str] = field(default_factory=list)
     _keys: set[str] | None = field(default=None, repr=False)
 
     def stamp(self, job: Job) -> list[int] | None:
@@ -191,6 +194,7 @@ def _decide(
         known += len(the_plan.jobs) - seen
     if known < len(entries):  # some entry is of an input left out, or gone
         build.stale = manifest.stale(build.keys)
+        build.astray = manifest.astray(build.keys, build.stale)
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
 
@@ -373,6 +377,16 @@ def refused_lines(outdir: OutDir) -> list[str]:
     ]
 
 
+def astray_lines(manifest: Manifest, keys: Iterable[str]) -> list[str]:
+    """Say, a line each, that the entries ``keys`` (outside OUT) are forgotten."""
+    outdir = manifest.outdir
+    return [
+        f"{outdir.out / key}: its manifest entry is dropped: "
+        f"{outdir.folder_problem(key.rpartition('/')[0]) or 'not inside OUT'}"
+        for key in keys
+    ]
+
+
 def left_in_out(manifest: Manifest, key: str) -> bool:
     """Return whether any output the entry ``key`` records is still in OUT.
 
@@ -522,6 +536,9 @@ class _Run:
         """
         manifest, report = self.manifest, self.report
         report.warnings.extend(manifest.problems)
+        report.warnings.extend(astray_lines(manifest, self.build.astray))
+        for key in self.build.astray:
+            manifest.forget(key)
         for key in self.build.stale:
             if not left_in_out(manifest, key):
                 manifest.forget(key)  # nothing on disk: just forget the input

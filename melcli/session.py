@@ -31,6 +31,7 @@ from . import shard as sharding
 from .batch import (
     BuildPlan,
     RunInterrupted,
+    astray_lines,
     decide,
     left_in_out,
     other_settings_warning,
@@ -683,6 +684,7 @@ def dry_run(
     )
     if kept:
         found.warnings = list(manifest.problems)
+        found.warnings.extend(astray_lines(manifest, build.astray))  # as the run
         if build.other_settings and options.prune:
             found.deletes = _forgotten(manifest, build.other_settings)
         elif build.other_settings:  # those with outputs left, as the run counts

@@ -16,6 +16,7 @@ import pytest
 from conftest import short_tones
 
 import melcli
+from melcli.data import SpectrogramDataset
 from melcli.shard import shard_of
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -109,3 +110,50 @@ def test_an_input_renamed_into_another_shard_keeps_its_new_output(
     made = (out / f"{stem}.npy").read_bytes()
     melcli.run([src], out, jobs=1, shard="0/2", prune=True)
     assert (out / f"{stem}.npy").read_bytes() == made
+
+
+# -----------------------------------------------------------------------------
+# - an entry (crafted, or of an input run from another SRC) whose outputs lie
+#   under a folder of OUT that is a link out of OUT, for an input that is
+#   still there but left out of the run, was kept by every run (--prune too:
+#   its input is not gone), and every reader refused OUT for it. A run now
+#   drops it, saying so; nothing outside OUT is touched.
+
+
+def _plant_astray(tmp_path: Path) -> tuple[Path, Path, Path]:
+    src = tmp_path / "src"
+    src.mkdir()
+    short_tones(src / "top", 2)
+    out = tmp_path / "out"
+    melcli.run([src], out, jobs=1)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "0.npy").write_bytes((out / "top" / "0.npy").read_bytes())
+    (out / "evil").symlink_to(elsewhere)
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    entry = next(json.loads(line) for line in lines if '"top/0.npy"' in line)
+    stamp = entry["stamps"]["top/0.npy"]
+    entry.update(key="evil/0.npy", npy="evil/0.npy", stamps={"evil/0.npy": stamp})
+    (out / "manifest.jsonl").write_text("\n".join([*lines, json.dumps(entry)]) + "\n")
+    return src, out, elsewhere
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_an_entry_under_a_link_out_of_out_is_dropped(
+    tmp_path: Path, prune: bool
+) -> None:
+    src, out, elsewhere = _plant_astray(tmp_path)
+    with pytest.raises(melcli.MelcliError, match="outside"):
+        SpectrogramDataset(out)
+    dry = melcli.run([src], out, jobs=1, prune=prune, dry_run=True)
+    assert any("evil/0.npy" in line for line in dry.warnings)
+    report = melcli.run([src], out, jobs=1, prune=prune)
+    assert any(
+        "evil/0.npy" in line and "leads outside" in line for line in report.warnings
+    )
+    assert "evil/0.npy" not in (out / "manifest.jsonl").read_text()
+    assert len(SpectrogramDataset(out)) == 2
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["0.npy"]
+    assert (out / "evil").is_symlink()  # not OUT's to delete: no output of a run
+    again = melcli.run([src], out, jobs=1)
+    assert not any("evil" in line for line in again.warnings)
