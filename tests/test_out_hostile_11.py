@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from conftest import short_tones
 
 import melcli
 from melcli.data import SpectrogramDataset
+from melcli.report import Status
 from melcli.shard import shard_of
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -157,3 +159,38 @@ def test_an_entry_under_a_link_out_of_out_is_dropped(
     assert (out / "evil").is_symlink()  # not OUT's to delete: no output of a run
     again = melcli.run([src], out, jobs=1)
     assert not any("evil" in line for line in again.warnings)
+
+
+# -----------------------------------------------------------------------------
+# - manifest_db.same_view takes a manifest.jsonl of the view's size and mtime
+#   for the view, whatever its content (a decision, documented there): the
+#   store is read and checked, the file is not believed, and the next commit
+#   that changes an entry writes it again. Pinned here.
+
+
+def test_a_view_forged_with_the_views_size_and_mtime_is_not_believed(
+    tmp_path: Path,
+) -> None:
+    src = short_tones(tmp_path / "src", 3)
+    out = tmp_path / "out"
+    melcli.run([src], out, jobs=1)
+    melcli.run([src], out, jobs=1)  # statuses flipped: the view settles
+    view = out / "manifest.jsonl"
+    st = view.stat()
+    lines = view.read_bytes().splitlines(keepends=True)
+    forged = json.loads(lines[0])
+    forged.update(key="../../victim.npy", npy="../../victim.npy", stamps={})
+    text = json.dumps(forged).encode()
+    body = (text + b"\n").ljust(st.st_size - 1, b" ") + b"\n"
+    assert len(body) == st.st_size
+    view.write_bytes(body)
+    os.utime(view, ns=(st.st_atime_ns, st.st_mtime_ns))
+    report = melcli.run([src], out, jobs=1)
+    assert report.count(Status.WRITTEN) == 0
+    assert report.count(Status.UP_TO_DATE) == 3
+    assert len(SpectrogramDataset(out)) == 3
+    # A change rewrites the view from the store: melcli's lines, every input.
+    (src / "0.wav").write_bytes((src / "0.wav").read_bytes())
+    melcli.run([src], out, jobs=1)
+    keys = sorted(json.loads(line)["key"] for line in view.read_text().splitlines())
+    assert keys == ["0.npy", "1.npy", "2.npy"]
