@@ -1491,6 +1491,10 @@ def read_valid(path: Path) -> tuple[list[Entry], str]:
     try:
         raw = read_regular(path)
     except OSError as exc:
+        if os.path.isdir(path) and not os.path.islink(path):
+            # No file melcli wrote, so no entry lost; nor will a run remove
+            # it (not melcli's to delete): said so, not "rebuilt" run after run.
+            return [], f"{path}: not read (a folder, not a file: remove it)"
         return [], f"{path}: not read ({_reason(exc)}); its inputs are rebuilt"
     if raw is None:
         return [], ""

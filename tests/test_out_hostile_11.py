@@ -194,3 +194,27 @@ def test_a_view_forged_with_the_views_size_and_mtime_is_not_believed(
     melcli.run([src], out, jobs=1)
     keys = sorted(json.loads(line)["key"] for line in view.read_text().splitlines())
     assert keys == ["0.npy", "1.npy", "2.npy"]
+
+
+# -----------------------------------------------------------------------------
+# - a folder in the journal's place (OUT/.melcli-journal.jsonl/) made every run
+#   say "not read (is a directory); its inputs are rebuilt" (none was) and
+#   every reader "run 'melcli mel' again to rebuild its inputs", which never
+#   helped: no run removes a folder (not melcli's to delete). Now each names
+#   it and says to remove it.
+
+
+def test_a_folder_in_the_journals_place_is_named_to_remove(tmp_path: Path) -> None:
+    src = short_tones(tmp_path / "src", 2)
+    out = tmp_path / "out"
+    melcli.run([src], out, jobs=1)
+    (out / ".melcli-journal.jsonl").mkdir()
+    (out / ".melcli-journal.jsonl" / "kept").write_text("someone's")
+    said = f"{out}/.melcli-journal.jsonl: not read (a folder, not a file: remove it)"
+    report = melcli.run([src], out, jobs=1)
+    assert said in report.warnings
+    assert not any("rebuilt" in line for line in report.warnings)
+    with pytest.raises(melcli.MelcliError) as caught:
+        SpectrogramDataset(out)
+    assert str(caught.value) == said
+    assert (out / ".melcli-journal.jsonl" / "kept").read_text() == "someone's"
