@@ -218,3 +218,74 @@ def test_a_folder_in_the_journals_place_is_named_to_remove(tmp_path: Path) -> No
         SpectrogramDataset(out)
     assert str(caught.value) == said
     assert (out / ".melcli-journal.jsonl" / "kept").read_text() == "someone's"
+
+
+# -----------------------------------------------------------------------------
+# - a shard (or a file a worker staged in OUT) swapped for a link to a file
+#   outside OUT after melcli checked it: the reader mapped the array by its
+#   name again (np.memmap(path)), and the shard writer copied a staged file
+#   opened by name, so the bytes of the file outside OUT were read. Now both
+#   read the file they checked, opened without following links.
+
+
+def _outside_npy(tmp_path: Path, value: float) -> Path:
+    import numpy as np
+
+    outside = tmp_path / "outside.npy"
+    np.save(outside, np.full((4, 4), value, dtype=np.float32))
+    return outside
+
+
+def test_a_shard_swapped_for_a_link_after_its_check_is_not_mapped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from melcli.storage import webdataset
+    from melcli.storage.tarshards import ShardWriter, Slice
+
+    out = tmp_path / "out"
+    out.mkdir()
+    array = tmp_path / "a.npy"
+    np.save(array, np.ones((4, 4), dtype=np.float32))
+    writer = ShardWriter(out, max_bytes=1 << 20)
+    writer.add("a", [("npy", array.read_bytes())])
+    (closed,) = writer.close()
+    offset, size = closed.samples[0][1].members["npy"]
+    outside = _outside_npy(tmp_path, 7.0)
+    # The same bytes at the same place, outside OUT.
+    data = closed.path.read_bytes()
+    (tmp_path / "outside.tar").write_bytes(
+        data.replace(array.read_bytes(), outside.read_bytes())
+    )
+    header = webdataset.npy_header
+
+    def swapped(f: object) -> object:
+        found = header(f)  # type: ignore[arg-type]
+        closed.path.unlink()
+        closed.path.symlink_to(tmp_path / "outside.tar")
+        return found
+
+    monkeypatch.setattr(webdataset, "npy_header", swapped)
+    mapped = webdataset.read_npy(Slice(closed.path, offset, size))
+    assert float(np.asarray(mapped).max()) == 1.0
+
+
+def test_a_staged_file_swapped_for_a_link_is_not_copied_into_a_shard(
+    tmp_path: Path,
+) -> None:
+    from melcli.storage.tarshards import ShardWriter
+
+    out = tmp_path / "out"
+    out.mkdir()
+    outside = _outside_npy(tmp_path, 7.0)
+    staged = out / ".stage-0.npy.melcli-tmp"
+    staged.symlink_to(outside)
+    writer = ShardWriter(out, max_bytes=1 << 20)
+    try:
+        with pytest.raises(OSError, match=r"symbolic link|not a regular"):
+            writer.add("a", [("npy", staged)])
+    finally:
+        writer.abort()
+    for shard in out.glob("*.tar"):
+        assert outside.read_bytes()[128:] not in shard.read_bytes()
