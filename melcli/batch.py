@@ -535,6 +535,8 @@ class _Run:
         And those of inputs left out that were made with other settings.
         """
         manifest, report = self.manifest, self.report
+        if prune and (self.build.stale or self.build.other_settings):
+            manifest.outdir.live = self.build.keys  # not deleted by another name
         report.warnings.extend(manifest.problems)
         report.warnings.extend(astray_lines(manifest, self.build.astray))
         for key in self.build.astray:

@@ -93,6 +93,10 @@ class OutDir:
         #: Files :meth:`removable` left alone, their folder leading out of OUT,
         #: and why (for the run, or the dry run, to say).
         self.refused: dict[str, str] = {}
+        #: The outputs (manifest keys) of the run's own inputs: never deleted,
+        #: even by another name (a folder of OUT linked to another one).
+        self.live: Container[str] = ()
+        self._aliases: dict[str, str | None] = {}
 
     def folder_problem(self, folder: str) -> str | None:
         """Say why ``folder`` is not inside OUT, or return None if it is.
@@ -217,8 +221,47 @@ class OutDir:
                     continue
             except OSError:
                 continue
+            assert isinstance(name, str)
+            if self.live and (other := self._live_alias(name)) is not None:
+                self.refused[name] = other
+                continue
             paths.append(path)
         return paths
+
+    def _live_alias(self, name: str) -> str | None:
+        """Say why ``name`` is a live output by another name, or return None.
+
+        A folder of OUT may be a symbolic link to another folder of OUT
+        (followed: it stays inside). Then ``sub/a.npy`` is ``other/a.npy``,
+        which one of the run's inputs may write: the entry of ``sub/a.npy``
+        (an input gone, a crafted entry) must not delete it.
+        """
+        folder, _, base = name.rpartition("/")
+        if not folder:
+            return None
+        try:
+            real = self._aliases[folder]
+        except KeyError:
+            if self._real is None:
+                self._real = os.path.realpath(self.out)
+            found = os.path.realpath(os.path.join(self.out, folder))
+            real = None
+            if found != os.path.join(self._real, folder):
+                real = os.path.relpath(found, self._real).replace(os.sep, "/")
+            self._aliases[folder] = real
+        if real is None:
+            return None
+        other = base if real == "." else f"{real}/{base}"
+        stem = other.removesuffix(".png").removesuffix(".npy")
+        segment = re.fullmatch(r"(.*)\.\d{3,}", stem, re.DOTALL)
+        claims = [stem + ".npy"] + ([segment[1] + ".000.npy"] if segment else [])
+        if not any(claim in self.live for claim in claims):
+            return None
+        return (
+            f"{os.path.join(os.fspath(self.out), folder)} is a symbolic link to "
+            f"{os.path.join(os.fspath(self.out), real)}: {other} is the output of "
+            "an input of this run"
+        )
 
 
 def file_kind(mode: int) -> str:

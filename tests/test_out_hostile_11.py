@@ -289,3 +289,47 @@ def test_a_staged_file_swapped_for_a_link_is_not_copied_into_a_shard(
         writer.abort()
     for shard in out.glob("*.tar"):
         assert outside.read_bytes()[128:] not in shard.read_bytes()
+
+
+# -----------------------------------------------------------------------------
+# - a folder of OUT that is a link to another folder of OUT (OUT/sub ->
+#   other; followed, as it stays inside OUT): a --prune of sub/0.npy's entry
+#   (its input gone, or a crafted entry) deleted other/0.npy, the live output
+#   of other/0.wav. Now a prune deletes no output of the run's own inputs by
+#   another name, and says so (the run and its dry run).
+
+
+def _aliased(tmp_path: Path) -> tuple[Path, Path, bytes]:
+    import soundfile as sf
+    from conftest import tone
+
+    src = tmp_path / "src"
+    for folder, freq in (("sub", 440.0), ("other", 2000.0)):
+        (src / folder).mkdir(parents=True)
+        sf.write(src / folder / "0.wav", tone(freq=freq, seconds=0.5), 22050)
+    out = tmp_path / "out"
+    melcli.run([src], out, jobs=1)
+    made = (out / "other" / "0.npy").read_bytes()
+    return src, out, made
+
+
+def test_a_prune_deletes_nothing_through_a_folder_linked_inside_out(
+    tmp_path: Path,
+) -> None:
+    src, out, made = _aliased(tmp_path)
+    (out / "sub" / "0.npy").unlink()
+    (out / "sub").rmdir()
+    (out / "sub").symlink_to("other")
+    (src / "sub" / "0.wav").unlink()  # its entry is stale now
+    dry = melcli.run([src], out, jobs=1, prune=True, dry_run=True)
+    assert not dry.pruned
+    report = melcli.run([src], out, jobs=1, prune=True)
+    assert (out / "other" / "0.npy").read_bytes() == made
+    assert not report.pruned
+    said = [line for line in report.warnings if "sub/0.npy: not deleted" in line]
+    assert said
+    assert "other/0.npy is the output of an input of this run" in said[0]
+    assert "sub/0.npy" not in (out / "manifest.jsonl").read_text()
+    again = melcli.run([src], out, jobs=1, prune=True)
+    assert (out / "other" / "0.npy").read_bytes() == made
+    assert not again.warnings
