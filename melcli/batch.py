@@ -148,6 +148,7 @@ def _decide(
 
     key_of = _key_of(out)
     build = BuildPlan(make_keys=lambda: {key_of(job.npy_name) for job in planned()})
+    manifest.outdir.live = lambda: build.keys  # never deleted by another name
     # key_of inlined for the usual output (a call less per input).
     prefix = os.path.join(os.fspath(out), "") if os.sep == "/" else "\0"
     start = len(prefix)
@@ -247,6 +248,8 @@ def _decide_other(
             sr = int(manifest.entries[key].get("sr", 0))
             task = Task(job, render_only=True, sr=sr)
     problem = storage.folder_problem(job, manifest.outdir)
+    if problem is None and storage.name == "npy":  # another input's, by a link?
+        problem = manifest.outdir.live_alias(key)
     if problem is not None:
         build.refused.append((job, f"cannot write output: {problem}"))
         return
@@ -535,8 +538,6 @@ class _Run:
         And those of inputs left out that were made with other settings.
         """
         manifest, report = self.manifest, self.report
-        if prune and (self.build.stale or self.build.other_settings):
-            manifest.outdir.live = self.build.keys  # not deleted by another name
         report.warnings.extend(manifest.problems)
         report.warnings.extend(astray_lines(manifest, self.build.astray))
         for key in self.build.astray:

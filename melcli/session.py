@@ -670,8 +670,6 @@ def dry_run(
     # An input gone that had failed, or whose outputs were deleted since, left
     # nothing: the run just forgets it.
     stale = [key for key in build.stale if left_in_out(manifest, key)]
-    if options.prune and (stale or build.other_settings):
-        manifest.outdir.live = build.keys  # as the run: not deleted by another name
     found = DryRun(
         builds=[
             (t.job.src, build.reasons.get(t.job.src_name, "new")) for t in build.tasks

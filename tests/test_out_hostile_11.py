@@ -293,10 +293,13 @@ def test_a_staged_file_swapped_for_a_link_is_not_copied_into_a_shard(
 
 # -----------------------------------------------------------------------------
 # - a folder of OUT that is a link to another folder of OUT (OUT/sub ->
-#   other; followed, as it stays inside OUT): a --prune of sub/0.npy's entry
-#   (its input gone, or a crafted entry) deleted other/0.npy, the live output
-#   of other/0.wav. Now a prune deletes no output of the run's own inputs by
-#   another name, and says so (the run and its dry run).
+#   other; followed, as it stays inside OUT): the inputs sub/0.wav and
+#   other/0.wav wrote one file (each run rebuilt one of them, and the loader
+#   gave both inputs one array), and a --prune of sub/0.npy's entry (its
+#   input gone, or a crafted entry) deleted other/0.npy, the live output of
+#   other/0.wav. Now neither writes nor deletes an output of the run's own
+#   inputs by another name: the input fails, the prune keeps it, both say why.
+#   (A link to a folder no input writes by its own name is still followed.)
 
 
 def _aliased(tmp_path: Path) -> tuple[Path, Path, bytes]:
@@ -311,6 +314,24 @@ def _aliased(tmp_path: Path) -> tuple[Path, Path, bytes]:
     melcli.run([src], out, jobs=1)
     made = (out / "other" / "0.npy").read_bytes()
     return src, out, made
+
+
+def test_an_input_writes_no_output_of_another_through_a_folder_linked_inside_out(
+    tmp_path: Path,
+) -> None:
+    src, out, made = _aliased(tmp_path)
+    (out / "sub" / "0.npy").unlink()
+    (out / "sub").rmdir()
+    (out / "sub").symlink_to("other")
+    for _ in range(2):
+        report = melcli.run([src], out, jobs=1)
+        (failed,) = [r for r in report.results if r.status is Status.FAILED]
+        assert failed.src == src / "sub" / "0.wav"
+        assert "other/0.npy is the output of an input of this run" in failed.reason
+        assert (out / "other" / "0.npy").read_bytes() == made
+    assert report.count(Status.UP_TO_DATE) == 1
+    ds = SpectrogramDataset(out)
+    assert [ds[i][1]["path"] for i in range(len(ds))] == ["other/0.npy"]
 
 
 def test_a_prune_deletes_nothing_through_a_folder_linked_inside_out(
