@@ -25,6 +25,7 @@ import re
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
@@ -102,13 +103,18 @@ def shard_of(name: str, count: int) -> int:
     return int.from_bytes(digest, "big") % count
 
 
-@dataclass
 class ShardPlan(Plan):
-    """A shard's part of a plan, and the jobs of the other shards."""
+    """A shard's part of a plan, and the jobs of the other shards.
 
-    #: The jobs of the whole plan that are other shards' (their outputs are
-    #: live: this shard never deletes them, whatever its manifest part says).
-    others: list[Job] = field(default_factory=list)
+    ``others``: the jobs of the whole plan that are other shards' (their
+    outputs are live: this shard never deletes them, whatever its manifest
+    part says). Not a dataclass of its own: making one costs every command
+    some millions of instructions at import.
+    """
+
+    def __init__(self, *, others: list[Job], **fields: list[Any]) -> None:
+        super().__init__(**fields)
+        self.others = others
 
 
 def select(the_plan: Plan, shard: Shard) -> ShardPlan:
