@@ -71,6 +71,9 @@ class BuildPlan:
     #: Keys of the other up-to-date inputs whose entry changes all the same:
     #: its status (``written`` before) or its table row (``meta``).
     refresh: set[str] = field(default_factory=set)
+    #: Keys of the entries, of inputs this run leaves out, whose outputs lie
+    #: under a folder leading out of OUT: forgotten (see :meth:`Manifest.astray`).
+    astray: list[str] = field(default_factory=list)
     _keys: set[str] | None = field(default=None, repr=False)
 
     def stamp(self, job: Job) -> list[int] | None:
@@ -145,6 +148,7 @@ def _decide(
 
     key_of = _key_of(out)
     build = BuildPlan(make_keys=lambda: {key_of(job.npy_name) for job in planned()})
+    manifest.outdir.live = lambda: build.keys  # never deleted by another name
     # key_of inlined for the usual output (a call less per input).
     prefix = os.path.join(os.fspath(out), "") if os.sep == "/" else "\0"
     start = len(prefix)
@@ -191,6 +195,7 @@ def _decide(
         known += len(the_plan.jobs) - seen
     if known < len(entries):  # some entry is of an input left out, or gone
         build.stale = manifest.stale(build.keys)
+        build.astray = manifest.astray(build.keys, build.stale)
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
 
@@ -243,6 +248,8 @@ def _decide_other(
             sr = int(manifest.entries[key].get("sr", 0))
             task = Task(job, render_only=True, sr=sr)
     problem = storage.folder_problem(job, manifest.outdir)
+    if problem is None and storage.name == "npy":  # another input's, by a link?
+        problem = manifest.outdir.live_alias(key)
     if problem is not None:
         build.refused.append((job, f"cannot write output: {problem}"))
         return
@@ -370,6 +377,16 @@ def refused_lines(outdir: OutDir) -> list[str]:
     return [
         f"{outdir.out / name}: not deleted: {why}"
         for name, why in sorted(outdir.refused.items())
+    ]
+
+
+def astray_lines(manifest: Manifest, keys: Iterable[str]) -> list[str]:
+    """Say, a line each, that the entries ``keys`` (outside OUT) are forgotten."""
+    outdir = manifest.outdir
+    return [
+        f"{outdir.out / key}: its manifest entry is dropped: "
+        f"{outdir.folder_problem(key.rpartition('/')[0]) or 'not inside OUT'}"
+        for key in keys
     ]
 
 
@@ -522,6 +539,9 @@ class _Run:
         """
         manifest, report = self.manifest, self.report
         report.warnings.extend(manifest.problems)
+        report.warnings.extend(astray_lines(manifest, self.build.astray))
+        for key in self.build.astray:
+            manifest.forget(key)
         for key in self.build.stale:
             if not left_in_out(manifest, key):
                 manifest.forget(key)  # nothing on disk: just forget the input

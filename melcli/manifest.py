@@ -1378,6 +1378,25 @@ class Manifest:
             if k not in keys and not os.path.lexists(_source_of(entries[k]))
         )
 
+    def astray(self, keys: set[str], stale: Iterable[str]) -> list[str]:
+        """Return the keys, not among ``keys`` nor ``stale``, of entries out of OUT.
+
+        Those whose every output lies under a folder of OUT that leads out of
+        it (a symbolic link): no run writes, reads or deletes through it, and
+        every reader refuses OUT for such an entry. Its input is still there
+        (not stale) but left out of this run, so nothing else would drop it.
+        """
+        entries, path = self.entries, self.outdir.path
+        skip = set(stale)
+        found = []
+        for key in entries:
+            if key in keys or key in skip:
+                continue
+            stamps = (entries.facts(key) or {}).get("stamps")
+            if stamps and all(path(name) is None for name in stamps):
+                found.append(key)
+        return sorted(found)
+
     def forget(self, key: str) -> None:
         """Drop ``key``'s entry (one with no outputs left to delete)."""
         if key in self.entries:
@@ -1472,6 +1491,10 @@ def read_valid(path: Path) -> tuple[list[Entry], str]:
     try:
         raw = read_regular(path)
     except OSError as exc:
+        if os.path.isdir(path) and not os.path.islink(path):
+            # No file melcli wrote, so no entry lost; nor will a run remove
+            # it (not melcli's to delete): said so, not "rebuilt" run after run.
+            return [], f"{path}: not read (a folder, not a file: remove it)"
         return [], f"{path}: not read ({_reason(exc)}); its inputs are rebuilt"
     if raw is None:
         return [], ""

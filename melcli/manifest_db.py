@@ -17,9 +17,10 @@ The view is the way back in: the store records the ``manifest.jsonl`` it
 wrote (size, mtime, inode). When the file there is another one (written by
 ``melcli merge``, an older melcli, a person: another size or mtime), it is
 read instead, and the store rewritten from it: an OUT written before the
-store existed is migrated on its first run, nothing rebuilt. A copy of the
-view with its times (another inode: ``cp -a``, a CI cache restored) is the
-view (:func:`same_view`).
+store existed is migrated on its first run, nothing rebuilt. A file of the
+view's size and mtime is the view, whatever its inode (a copy with its times:
+``cp -a``, a CI cache restored) and, by that rule, whatever its content
+(:func:`same_view` says why that is safe).
 
 A store of version 1 (``entries`` and ``state`` only, melcli before the
 ``facts`` table) is read as it is, and rewritten whole at the end of that
@@ -145,13 +146,26 @@ def stat_id(st: os.stat_result) -> str:
 def same_view(found: str | None, recorded: str | None) -> bool:
     """Return whether the view ``found`` (:func:`file_id`) is the one ``recorded``.
 
-    Or a copy of it: the same size and mtime (to the nanosecond), another
-    inode. An OUT copied with its times (``cp -a``, ``rsync -a``, a CI cache
-    restored) holds such a copy, on every run of a CI job; a view written
-    since by another program (``melcli merge``, an older melcli, a person)
-    has another mtime. Only which file to read depends on it: the store is
-    checked as it always is, and a view is written in place only where it
-    is the file itself (:func:`melcli.manifest_view.patch`).
+    Or a copy of it: the same size and mtime, any inode. An OUT copied with
+    its times (``cp -a``, ``rsync -a``, a CI cache restored) holds such a
+    copy, on every run of a CI job; a view written since by another program
+    (``melcli merge``, an older melcli, a person) has another mtime.
+
+    The mtime is compared to the nanosecond, but it is only as fine as the
+    file system keeps it: a clock tick on Linux (1 to 10 ms), 2 s on FAT.
+    So a file of the view's size written within the tick of melcli's last
+    commit, or given the view's mtime on purpose (``touch -r``, ``os.utime``),
+    is taken for the view though its content differs. That is a decision,
+    not a hole: only which file is read depends on it, and neither is
+    trusted more than the other. The store is then read and checked as it
+    always is (its schema, every entry with :func:`melcli.manifest.entry_problem`
+    when used, every name in OUT through :class:`melcli.outdir.OutDir`, every
+    array's stamp against the disk), and the file at ``manifest.jsonl`` is
+    neither read nor believed; it is written over whole at the next commit
+    that changes an entry (or patched in place, line by line, where melcli's
+    own lines are still there: :func:`melcli.manifest_view.patch`). Comparing
+    the content instead would read the whole view on every run, the cost the
+    store exists to avoid.
     """
     if found is None or recorded is None:
         return False

@@ -20,7 +20,7 @@ import contextlib
 import os
 import re
 import stat
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
@@ -93,6 +93,11 @@ class OutDir:
         #: Files :meth:`removable` left alone, their folder leading out of OUT,
         #: and why (for the run, or the dry run, to say).
         self.refused: dict[str, str] = {}
+        #: Gives the outputs (manifest keys) of the run's own inputs, asked
+        #: only of a folder linked to another folder of OUT: none of them is
+        #: deleted by another name (:meth:`live_alias`).
+        self.live: Callable[[], Container[str]] | None = None
+        self._aliases: dict[str, str | None] = {}
 
     def folder_problem(self, folder: str) -> str | None:
         """Say why ``folder`` is not inside OUT, or return None if it is.
@@ -217,8 +222,55 @@ class OutDir:
                     continue
             except OSError:
                 continue
+            assert isinstance(name, str)
+            if (other := self.live_alias(name)) is not None:
+                # Not deleted: said, as a folder leading out of OUT is.
+                self.refused[name] = other
+                continue
             paths.append(path)
         return paths
+
+    def live_alias(self, name: str) -> str | None:
+        """Say why ``name`` is one of the run's outputs by another name, or None.
+
+        A folder of OUT may be a symbolic link to another folder of OUT
+        (followed: it stays inside). Then ``sub/a.npy`` is ``other/a.npy``,
+        which one of the run's inputs may write (:attr:`live`, asked only for
+        such a folder): the entry of ``sub/a.npy`` (an input gone, a crafted
+        entry) must not delete it, nor the input ``sub/a.wav`` write over it.
+        """
+        folder, _, base = name.rpartition("/")
+        if not folder or self.live is None:
+            return None
+        real = self._alias(folder)
+        if real is None:
+            return None
+        other = base if real == "." else f"{real}/{base}"
+        stem = other.removesuffix(".png").removesuffix(".npy")
+        segment = re.fullmatch(r"(.*)\.\d{3,}", stem, re.DOTALL)
+        claims = [stem + ".npy"] + ([segment[1] + ".000.npy"] if segment else [])
+        keys = self.live()
+        if not any(claim in keys for claim in claims):
+            return None
+        return (
+            f"{os.path.join(os.fspath(self.out), folder)} is a symbolic link to "
+            f"{os.path.join(os.fspath(self.out), real)}: {other} is the output of "
+            "an input of this run"
+        )
+
+    def _alias(self, folder: str) -> str | None:
+        """Return where ``folder`` of OUT leads in OUT, if a link leads elsewhere."""
+        try:
+            real = self._aliases[folder]
+        except KeyError:
+            if self._real is None:
+                self._real = os.path.realpath(self.out)
+            found = os.path.realpath(os.path.join(self.out, folder))
+            real = None
+            if found != os.path.join(self._real, folder):
+                real = os.path.relpath(found, self._real).replace(os.sep, "/")
+            self._aliases[folder] = real
+        return real
 
 
 def file_kind(mode: int) -> str:

@@ -31,6 +31,7 @@ from . import shard as sharding
 from .batch import (
     BuildPlan,
     RunInterrupted,
+    astray_lines,
     decide,
     left_in_out,
     other_settings_warning,
@@ -423,11 +424,16 @@ def locked(out: Path) -> Iterator[None]:
 
 
 def _load_manifest(
-    out: Path, shard: sharding.Shard | None, *, read_only: bool = False
+    out: Path,
+    shard: sharding.Shard | None,
+    the_plan: Plan,
+    *,
+    read_only: bool = False,
 ) -> Manifest:
     if shard is None:  # a run repairs an entry its array disagrees with
         return Manifest.load(out, check_arrays=True, read_only=read_only)
-    return sharding.ShardManifest.load_part(out, shard)
+    others = sharding.others_of(the_plan)  # what other shards write is theirs
+    return sharding.ShardManifest.load_part(out, shard, others=others)
 
 
 def _build(
@@ -446,7 +452,7 @@ def _build(
     added to the report's last (:func:`_hints`).
     """
     with collector_paused():  # the plan's objects are not looked at again
-        manifest = _load_manifest(out, options.shard)
+        manifest = _load_manifest(out, options.shard, the_plan)
     # A shard removes only its own temp files: other shards may be writing.
     owned = (
         sharding.owned_outputs(the_plan, params=params)
@@ -649,7 +655,7 @@ def dry_run(
     require_folder(out)  # as the run fails, before anything
     kept = out.is_dir()
     manifest = (
-        _load_manifest(out, options.shard, read_only=True)
+        _load_manifest(out, options.shard, the_plan, read_only=True)
         if kept
         else Manifest(out=out)
     )
@@ -678,6 +684,7 @@ def dry_run(
     )
     if kept:
         found.warnings = list(manifest.problems)
+        found.warnings.extend(astray_lines(manifest, build.astray))  # as the run
         if build.other_settings and options.prune:
             found.deletes = _forgotten(manifest, build.other_settings)
         elif build.other_settings:  # those with outputs left, as the run counts

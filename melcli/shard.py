@@ -20,13 +20,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import posixpath
 import re
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import segment
-from .discover import DEFAULT_EXTENSIONS, Plan, plan
+from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .errors import UsageError, os_reason
 from .inputs import check_name
 from .manifest import (
@@ -36,6 +38,7 @@ from .manifest import (
     arrays_differ,
     read_only_problem,
     read_valid,
+    relative_key,
     write_entries,
 )
 from .outdir import LOCK_NAME, OutputLock
@@ -100,17 +103,41 @@ def shard_of(name: str, count: int) -> int:
     return int.from_bytes(digest, "big") % count
 
 
-def select(the_plan: Plan, shard: Shard) -> Plan:
+class ShardPlan(Plan):
+    """A shard's part of a plan, and the jobs of the other shards.
+
+    ``others``: the jobs of the whole plan that are other shards' (their
+    outputs are live: this shard never deletes them, whatever its manifest
+    part says). Not a dataclass of its own: making one costs every command
+    some millions of instructions at import.
+    """
+
+    def __init__(self, *, others: list[Job], **fields: list[Any]) -> None:
+        super().__init__(**fields)
+        self.others = others
+
+
+def select(the_plan: Plan, shard: Shard) -> ShardPlan:
     """Return the part of ``the_plan`` that is ``shard``'s business.
 
     Jobs go by their path relative to SRC (:attr:`Job.rel`); paths passed
     over or failing before any work go by their path as reached.
     """
-    return Plan(
-        jobs=[job for job in the_plan.jobs if shard.owns(job.rel)],
+    mine: list[Job] = []
+    others: list[Job] = []
+    for job in the_plan.jobs:
+        (mine if shard.owns(job.rel) else others).append(job)
+    return ShardPlan(
+        jobs=mine,
         skipped=[s for s in the_plan.skipped if shard.owns(os.fsdecode(s.path))],
         problems=[p for p in the_plan.problems if shard.owns(os.fsdecode(p.path))],
+        others=others,
     )
+
+
+def others_of(the_plan: Plan) -> list[Job]:
+    """Return the other shards' jobs of a shard's plan (none for a whole plan)."""
+    return the_plan.others if isinstance(the_plan, ShardPlan) else []
 
 
 def entry_name(entry: Entry) -> str:
@@ -148,8 +175,15 @@ class ShardManifest(Manifest):
         return self.out / f".melcli-journal.{self.shard.tag}.jsonl"
 
     @classmethod
-    def load_part(cls, out: Path, shard: Shard) -> ShardManifest:
+    def load_part(
+        cls, out: Path, shard: Shard, *, others: Iterable[Job] = ()
+    ) -> ShardManifest:
         """Read ``shard``'s part (and journal), completed from the whole manifest.
+
+        ``others`` are the jobs of the other shards: an entry for one of their
+        outputs (a crafted one, or an input renamed into another shard) is
+        dropped, so that this shard never prunes or rebuilds what another
+        shard writes: the output is kept, and left to its own shard.
 
         Raises
         ------
@@ -183,7 +217,35 @@ class ShardManifest(Manifest):
         manifest.problems.extend(map(read_only_problem, whole.problems))
         if differ:
             manifest.problems.append(arrays_differ(whole.source, differ))
+        manifest._drop_others(others)
         return manifest
+
+    def _drop_others(self, others: Iterable[Job]) -> None:
+        """Drop the entries whose outputs are those of ``others`` (other shards' jobs).
+
+        By the output's name without ``.npy``, so that either segment layout
+        of another shard's input is its own: ``a.npy`` and ``a.000.npy``.
+        """
+        stems = {relative_key(job.npy_name, self.out)[: -len(".npy")] for job in others}
+        if not stems:
+            return
+        theirs = [key for key in self.entries if _stem_in(key, stems)]
+        for key in theirs:
+            del self.entries[key]
+        if theirs:
+            self.problems.append(
+                f"{self.path}: dropped {len(theirs)} "
+                f"{'entry' if len(theirs) == 1 else 'entries'} of inputs "
+                "other shards write (their outputs are kept, left to those shards)"
+            )
+
+
+def _stem_in(key: str, stems: Container[str]) -> bool:
+    """Return whether the output ``key`` (``a.npy``, ``a.000.npy``) is of ``stems``."""
+    if key.removesuffix(".npy") in stems:
+        return True
+    base = segment.segment_base(posixpath.basename(key))
+    return base is not None and posixpath.join(posixpath.dirname(key), base) in stems
 
 
 def lock_name(shard: Shard) -> str:
@@ -441,9 +503,11 @@ __all__ = [
     "MergeReport",
     "Shard",
     "ShardManifest",
+    "ShardPlan",
     "entry_name",
     "lock_name",
     "merge",
+    "others_of",
     "owned_outputs",
     "select",
     "shard_of",

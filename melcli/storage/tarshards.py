@@ -450,13 +450,12 @@ def _copy(data: Data, f: RawIOBase, size: int) -> None:
 def _open_source(data: Data, path: str | os.PathLike[str]) -> BinaryIO:
     """Open the file a member is copied from.
 
-    A member of a shard (a :class:`Slice`: compaction copies the live samples
-    of OUT's shards) only from a regular file, not followed if a link, not
-    waited on if a FIFO: checked before, the shard may have been swapped
-    since for a link to a file outside OUT, whose bytes would be copied in.
+    Only from a regular file, not followed if a link, not waited on if a
+    FIFO: a member of a shard (a :class:`Slice`: compaction copies the live
+    samples of OUT's shards), checked before, may have been swapped since for
+    a link to a file outside OUT, whose bytes would be copied in; so may a
+    file a worker staged in OUT (in a shared folder, by another user).
     """
-    if not isinstance(data, Slice):
-        return open(path, "rb")
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     src = os.fdopen(fd, "rb")
     if not stat.S_ISREG(os.fstat(fd).st_mode):

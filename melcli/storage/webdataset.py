@@ -48,7 +48,13 @@ from .. import interrupts, segment
 from ..discover import Job, Task
 from ..errors import describe_exception, os_reason
 from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
-from ..outdir import OutDir, check_not_sparse, file_kind, npy_header, sparse
+from ..outdir import (
+    OutDir,
+    check_not_sparse,
+    file_kind,
+    npy_header,
+    sparse,
+)
 from ..params import MelParams
 from ..report import Result, Status
 from ..write import TEMP_SUFFIX, remove_files, remove_temp_files
@@ -311,9 +317,9 @@ class SampleStore:
         With segments, also their start times (``segments``, of a stack) or
         this segment's index and start (``segment``, ``start``), in seconds.
         """
-        import numpy as np
-
-        array = np.load(npy, mmap_mode="r")
+        # Its header only, from the file the worker staged (a link put in its
+        # place meanwhile is not followed, a FIFO not waited on).
+        shape, dtype = _staged_header(npy)
         effective = {**self._settings, "fmax": self.params.effective_fmax(result.sr)}
         meta = {
             "key": key,
@@ -322,8 +328,8 @@ class SampleStore:
             "samplerate": result.samplerate,
             "channels": result.channels,
             "duration": round(result.duration, 6),
-            "shape": list(array.shape),
-            "dtype": str(array.dtype),
+            "shape": list(shape),
+            "dtype": str(dtype),
             "settings": self._fingerprint,
             "params": effective,
             **({"meta": dict(job.meta)} if job.meta else {}),
@@ -487,6 +493,26 @@ def npy_members(manifest: Manifest, mkey: str) -> list[Slice]:
     ]
 
 
+def _staged_header(npy: Path) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """Return the shape and dtype the ``.npy`` file ``npy`` a worker staged holds.
+
+    Raises
+    ------
+    OSError
+        If it is not a regular file (a link is not followed), or not ``.npy``.
+    """
+    fd = os.open(npy, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{npy}: not a regular file ({file_kind(st.st_mode)})")
+        try:
+            shape, _, dtype, _ = npy_header(f)
+        except ValueError as exc:
+            raise OSError(f"{npy}: {exc}") from None
+    return shape, dtype
+
+
 def read_npy(member: Slice) -> np.ndarray:
     """Memory-map the ``.npy`` file stored as ``member`` of a shard.
 
@@ -522,16 +548,18 @@ def read_npy(member: Slice) -> np.ndarray:
                 f"member of {member.size} bytes does not hold a {shape} {dtype} array"
             )
         check_not_sparse(fd, nbytes, data)
-    if nbytes == 0:
-        return np.empty(shape, dtype=dtype)
-    mapped: np.ndarray = np.memmap(
-        member.path,
-        dtype=dtype,
-        mode="r",
-        offset=data,
-        shape=tuple(shape),
-        order="F" if fortran else "C",
-    )
+        if nbytes == 0:
+            return np.empty(shape, dtype=dtype)
+        # The file checked, not whatever its name leads to by now (a shard
+        # swapped for a link meanwhile would be followed out of OUT).
+        mapped: np.ndarray = np.memmap(
+            f,
+            dtype=dtype,
+            mode="r",
+            offset=data,
+            shape=tuple(shape),
+            order="F" if fortran else "C",
+        )
     return mapped
 
 
