@@ -632,19 +632,88 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
 
 
 def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
-    """Return the claim of a stream whose frames are not walked (free format).
+    """Return the claim of a free-format stream (see :func:`_free_format_cut`).
 
     A free-format stream's headers give no bitrate, so its frames are not
-    walked. With a Xing/Info frame first, libmpg123 counts the frames it
-    lists: libsndfile's count is that claim. Without one, its count is an
-    estimate (``decoded 2.06 s of 2.07 s`` of a whole file): no claim.
+    walked as others are. With a Xing/Info frame first, libmpg123 counts the
+    frames it lists: libsndfile's count is that claim. Without one, its count
+    is an estimate (``decoded 2.06 s of 2.07 s`` of a whole file): no length
+    is claimed, only a cut that the walk of its frames finds.
     """
     start = skip_id3v2(data)
     if not _free_format(data[start : start + 4]):
         return Claim()
     if b"Xing" in data[start : start + 64] or b"Info" in data[start : start + 64]:
         return Claim()
-    return Claim(tolerance=frames)
+    return Claim(cut=_free_format_cut(data, start), tolerance=frames)
+
+
+#: A free-format frame's shortest length, in bytes: a header and some data.
+_FREE_FORMAT_MIN = 24
+
+
+def _free_format_cut(data: mmap.mmap, start: int) -> str:
+    """Walk a free-format stream's frames: "the last MPEG frame is cut off", or "".
+
+    A free-format stream's bitrate is constant but not in its headers: its
+    frames are all one length, plus the padding slot of those whose padding
+    bit is set (4 bytes in layer I, 1 otherwise), so the distance from the
+    first header to the second gives every frame's length. A frame that runs
+    past the end of the file means the file was cut (libmpg123 decodes what
+    it holds without a word). A walk that meets bytes that are not a header
+    of the stream (a tag, junk, or a length guessed wrong) claims nothing.
+    """
+    end = len(data)
+    head = data[start : start + 4]
+    key = head[1], head[2] & 0xFC  # version, layer, protection; rate
+    slot = 4 if (head[1] >> 1) & 3 == 3 else 1  # layer I: 4-byte slots
+
+    def padded(at: int) -> int | None:
+        """Return the padding of a header of the stream at ``at``, or None."""
+        b = data[at : at + 4]
+        if len(b) < 4 or b[0] != 0xFF or (b[1], b[2] & 0xFC) != key:
+            return None
+        return slot if b[2] & 2 else 0
+
+    def cut_header(at: int) -> bool:
+        """Whether the file's last 1 to 3 bytes, from ``at``, begin a header."""
+        rest = data[at:end]
+        return (
+            0 < len(rest) < 4
+            and rest[:2] == head[: len(rest[:2])]
+            and (len(rest) < 3 or rest[2] & 0xFC == key[1])
+        )
+
+    # The second header: the first one the header after it confirms (a
+    # frame's data may hold the two bytes of a header).
+    second, base = start + _FREE_FORMAT_MIN, 0
+    while (second := data.find(bytes(head[:2]), second)) >= 0:
+        pad = padded(second)
+        if pad is not None:
+            base = second - start - (padded(start) or 0)
+            third = second + base + pad
+            if third >= end or padded(third) is not None or cut_header(third):
+                break
+        second += 1
+    if second < 0:
+        return ""
+    pos = start
+    for _ in range(_MAX_FREE_FRAMES):
+        pad = padded(pos)
+        if pad is None:
+            if cut_header(pos):
+                return _LAST_CUT  # a header cut (its padding bit not reached)
+            return ""  # the end, a tag, or not walked right: no claim
+        if pos + base + pad > end:
+            return _LAST_CUT
+        pos += base + pad
+        if pos == end:
+            return ""
+    return ""
+
+
+#: Frames walked at most in a free-format stream (10 hours at 44.1 kHz).
+_MAX_FREE_FRAMES = 1_400_000
 
 
 def mp3_joined(path: str | os.PathLike[str]) -> bool:
