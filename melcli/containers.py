@@ -1078,11 +1078,15 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     past the end of the file; CAF (libsndfile calls every cut one
     "malformed"), WAV, AIFF, RF64, W64 and IFF 8SVX/16SV: a chunk running
     past the end of the file before the audio data is whole; SDS, Psion WVE,
-    AVR, AU and NIST SPHERE: their header, of a known length, cut. "" when
-    not known to be cut.
+    AVR, AU, VOC and NIST SPHERE: their header, of a known length, cut; a file
+    of 4 bytes or more of a longer magic (Wave64, ASF...): cut inside it. ""
+    when not known to be cut.
     """
     try:
         with open(path, "rb") as f:
+            if magic := _cut_in_magic(f.read(_LONGEST_MAGIC)):
+                return magic
+            f.seek(0)
             head = f.read(12)
             if (cut := _cut_in_outer_header(head)) is not None:
                 return cut
@@ -1119,6 +1123,35 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
                     return f"the file ends inside its {name} header"
     except (OSError, ValueError, IndexError, struct.error):
         pass
+    return ""
+
+
+#: The first bytes of the formats whose magic is longer than four bytes, and
+#: what a file that holds only some of them ends inside.
+_MAGICS = (
+    (b"riff\x2e\x91\xcf\x11", "Wave64 header"),
+    (b"Creative Voice File\x1a", "VOC header"),
+    (b"NIST_1A\n", "NIST SPHERE header"),
+    (b"ALawSoundFile**", "Psion WVE header"),
+    (bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"), "ASF header object"),
+)
+_LONGEST_MAGIC = max(len(magic) for magic, _ in _MAGICS)
+
+
+def _cut_in_magic(head: bytes) -> str:
+    """Say that a file ends inside a format's first bytes (its magic), or "".
+
+    ``head`` is the file's first bytes: the whole file when shorter than a
+    magic. Four bytes or more of one name a format, as ``RIFF`` alone does
+    (15 of the 16 of an ASF file's GUID are no chance): the file is a cut
+    one, not one of no known format. Fewer (``RI``, ``.s``) do not tell a
+    cut file from any other few bytes, and are not called cut.
+    """
+    if len(head) < 4:
+        return ""
+    for magic, name in _MAGICS:
+        if len(head) < len(magic) and magic.startswith(head):
+            return f"the file ends inside its {name}"
     return ""
 
 
@@ -1181,6 +1214,7 @@ _FIXED_HEADERS: tuple[
     (lambda b: b.startswith(b"2BIT"), lambda f: 128, "AVR"),
     (lambda b: b.startswith(b".snd"), _header_at(4, 24), "AU"),
     (lambda b: b.startswith(b"NIST_1A\n"), _nist_header, "NIST SPHERE"),
+    (lambda b: b.startswith(b"Creative Voice F"), lambda f: 27, "VOC"),
 )
 
 
@@ -1248,7 +1282,9 @@ def _chunks_cut(
     """
     size = os.fstat(f.fileno()).st_size
     end = start
+    seen = False
     for offset, chunk, chunk_size in chunks:
+        seen = True
         if chunk_size < 0:  # CAF's -1: the data runs to the end of the file
             return ""
         if header != 24 and not _is_fourcc(chunk[:4]):
@@ -1268,7 +1304,13 @@ def _chunks_cut(
     # its outer header gives tells them apart (a placeholder does not, and
     # then libsndfile's reason stands: docs/bad-input.md).
     f.seek(0)
-    return _outer_cut(f)
+    if (cut := _outer_cut(f)) or seen:
+        return cut
+    # Its outer header and nothing after it (an RF64's size is in a chunk):
+    # every format of these has chunks, audio data among them.
+    f.seek(0)
+    outer = f.read(4).decode("latin-1")
+    return f"the file ends after its {outer} header, before its audio data"
 
 
 def _is_fourcc(name: bytes) -> bool:
