@@ -107,7 +107,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             claim = Claim()
             if what is None:
                 info, claim = _header_claim(path, f, info)
-            check_header(info)
+            check_header(info, path=path)
             if info.frames == 0:  # cut before its audio, as open_audio says
                 _check_no_frames(path, info, f)
             if claim.joined and info.format == "MP3":
@@ -532,7 +532,7 @@ def open_audio(
             _native_stderr() as notes,
             _open_decoder(path, keep=keep) as (f, info, claim),
         ):
-            check_header(info)
+            check_header(info, path=path)
             if info.frames == 0:
                 _check_no_frames(path, info, f)
             # As its header says: a file cut short that claims more is not
@@ -1011,8 +1011,13 @@ def _gsm_blocks(f: sf.SoundFile, log: str) -> tuple[int, int] | None:
     return held // align * per, claimed // align * per
 
 
-def check_header(info: AudioInfo) -> None:
+def check_header(
+    info: AudioInfo, *, path: str | os.PathLike[str] | None = None
+) -> None:
     """Reject a header whose rate or channel count cannot be real audio.
+
+    ``path``: the file, whose header's own rate is named when libsndfile's
+    is not it (an AIFF's rate of 0 Hz, or 1e-30, libsndfile reads as 1).
 
     Raises
     ------
@@ -1024,7 +1029,11 @@ def check_header(info: AudioInfo) -> None:
             f"invalid header: {info.samplerate} Hz, {info.channels} channels"
         )
     if not MIN_SAMPLERATE <= info.samplerate <= MAX_SAMPLERATE:
-        raise AudioError(_implausible_rate(info.samplerate))
+        rate: float = info.samplerate
+        if path is not None and info.format in ("AIFF", "CAF"):  # floats
+            own = containers.header_rate(path)
+            rate = own if own is not None and not math.isnan(own) else rate
+        raise AudioError(_implausible_rate(rate))
     if info.channels > MAX_CHANNELS:
         raise AudioError(
             f"implausible channel count: {info.channels} (at most {MAX_CHANNELS})"

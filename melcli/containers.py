@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import mmap
 import os
 import struct
@@ -1013,6 +1014,8 @@ def header_rate(path: str | os.PathLike[str]) -> float | None:
                 return None
             exponent, mantissa = struct.unpack_from(">HQ", head, at + 16)
             sign = -1.0 if exponent & 0x8000 else 1.0
+            if exponent & 0x7FFF == 0x7FFF:  # infinity, or not a number
+                return sign * math.inf if mantissa & ((1 << 63) - 1) == 0 else math.nan
             return float(sign * mantissa * 2.0 ** ((exponent & 0x7FFF) - 16383 - 63))
         if head[:4] == b"caff":
             at = head.find(b"desc", 8)
