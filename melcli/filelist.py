@@ -134,22 +134,7 @@ def read_list(
             raise UsageError(
                 "the list's name is empty (give a file, or - for standard input)"
             )
-        default_root = os.path.dirname(name) or os.curdir
-        try:
-            mode = os.stat(name).st_mode
-            if not stat.S_ISREG(mode):
-                # A pipe, as standard input is (<(find ...) is /dev/fd/63):
-                # its folder says nothing of where the listed files are.
-                default_root = os.curdir
-            with open(name, "rb") as f:
-                if _endless_device(mode, f):
-                    raise UsageError(f"cannot read {name}: a device, not a list")
-                raw = _read_bounded(f, name)
-        except OSError as exc:
-            raise UsageError(f"cannot read {name}: {os_reason(exc)}") from None
-        except ValueError:  # a NUL in the name
-            raise UsageError(f"cannot read {name!r}: a NUL byte in its name") from None
-        text = _decode(raw)
+        text, default_root = _read_named(name)
     else:
         stream = sys.stdin if not hasattr(source, "read") else source
         name = "<stdin>" if stream is sys.stdin else getattr(stream, "name", "<list>")
@@ -356,6 +341,28 @@ def _read_bounded(f: BinaryIO | TextIO, name: str) -> Any:
             break
     empty = "" if isinstance(f, io.TextIOBase) else b""
     return empty.join(blocks)
+
+
+def _read_named(name: str) -> tuple[str, str]:
+    """Return the text of the list ``name``, and the folder paths are relative to.
+
+    The list's own folder, or for a pipe (``<(find ...)`` is ``/dev/fd/63``)
+    the current one: a pipe's folder says nothing of where the files are.
+    """
+    default_root = os.path.dirname(name) or os.curdir
+    try:
+        mode = os.stat(name).st_mode
+        if not stat.S_ISREG(mode):
+            default_root = os.curdir
+        with open(name, "rb") as f:
+            if _endless_device(mode, f):
+                raise UsageError(f"cannot read {name}: a device, not a list")
+            raw = _read_bounded(f, name)
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {os_reason(exc)}") from None
+    except ValueError:  # a NUL in the name
+        raise UsageError(f"cannot read {name!r}: a NUL byte in its name") from None
+    return _decode(raw), default_root
 
 
 def _endless_device(mode: int, f: BinaryIO) -> bool:
