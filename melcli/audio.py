@@ -97,18 +97,27 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     try:
         with _native_stderr(), open_soundfile(path) as f:
             info = _info_of(f)
+            # Counted as decoded: ffprobe does not know the length of a FLAC
+            # that does not give it, and gives a chained Ogg's first link's.
+            what = UNKNOWN_LENGTH_FLAC if _length_unknown(info) else None
+            if info.format == "OGG" and containers.ogg_chained(path):
+                what = CHAINED_OGG
+            # Judged as a run judges the file before and after decoding it,
+            # in the same order: a file cut short fails here as it fails there.
+            claim = Claim()
+            if what is None:
+                info, claim = _header_claim(path, f, info)
+            check_header(info, path=path)
             if info.frames == 0:  # cut before its audio, as open_audio says
                 _check_no_frames(path, info, f)
-            blocks = _gsm_blocks(f, str(f.extra_info))
-            if blocks is not None and blocks[0] < info.frames:
-                info = dataclasses.replace(info, frames=blocks[0])
-        # Counted as decoded: ffprobe does not know the length of a FLAC that
-        # does not give it, and gives a chained Ogg's first link's.
-        what = UNKNOWN_LENGTH_FLAC if _length_unknown(info) else None
-        if info.format == "OGG" and containers.ogg_chained(path):
-            what = CHAINED_OGG
-        if info.format == "MP3" and containers.mp3_joined(path):
-            what = JOINED_MP3
+            if claim.joined and info.format == "MP3":
+                what = JOINED_MP3
+            elif what is None:
+                _check_flac_metadata(path, info)
+                if said := _CheckedFile(f, info, claim)._truncation():
+                    raise AudioError(said)
+                if info.frames == 0 and f.seekable():  # as load says
+                    raise AudioError("no audio samples (0 frames)")
         if what is not None:
             from . import ffmpeg
 
@@ -128,11 +137,70 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             channels=stream.channels,
             frames=stream.frames,
         )
+        if cut := _ffmpeg_cut(path, what):
+            # As a run says it (ffmpeg decodes such a file without a word),
+            # but for how much decodes: ffprobe's length is the header's.
+            if " first " in cut or " before its " in cut:
+                raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
+            raise AudioError(f"truncated: {cut}") from None
     except BaseException:
         _undo_swaps(depth)  # a signal where _native_stderr could not
         raise
     check_header(info)
     return info
+
+
+def _header_claim(
+    path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo
+) -> tuple[AudioInfo, Claim]:
+    """Return the header facts and what the container claims, as a run reads them.
+
+    For a file libsndfile opened as ``f`` (not a FLAC of unknown length, nor
+    a chained Ogg): the frames it holds are ``limit`` when its decoder would
+    give more (a GSM 6.10 pad byte, the chunks after a W64's audio data).
+    """
+    if info.format in containers.JUDGED:
+        claim = containers.claim(
+            path, format=info.format, frames=info.frames, samplerate=info.samplerate
+        )
+    else:
+        claim = _claimed_frames(f)
+        if info.subtype.startswith("MPEG_LAYER"):
+            claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
+    if claim.limit is not None:
+        info = dataclasses.replace(info, frames=claim.limit)
+    return info, _outer_claim(path, f, claim)
+
+
+def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
+    """Fail a FLAC cut inside its metadata, as a run fails it once it decodes.
+
+    libsndfile opens one whose STREAMINFO is whole, and its first read fails.
+    """
+    if info.format != "FLAC":
+        return
+    flac = containers.flac_header(path)
+    if flac is not None and flac.cut_in_metadata and flac.frames and flac.samplerate:
+        total = flac.frames / flac.samplerate
+        raise AudioError(_stopped_at(0.0, total, FLAC_CUT_IN_METADATA))
+
+
+def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
+    """Say how a file ffmpeg decodes was cut, from its own bytes, or "".
+
+    The checks a run makes after ffmpeg decoded such a file without a word
+    (see :func:`_open_decoder`): boxes, ADTS frames, WavPack blocks, ASF
+    and Matroska sizes, Ogg pages.
+    """
+    from . import ffmpeg
+
+    if what == ffmpeg.MP4_OR_AAC:
+        return containers.mp4_cut(path) or ffmpeg.adts_cut(path)
+    if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA):
+        return ffmpeg.walked_cut(path, what)
+    if what == OGG_FLAC:
+        return containers.claim(path, format="OGG", frames=0).cut
+    return ""
 
 
 class TooShort(AudioError):
@@ -464,7 +532,7 @@ def open_audio(
             _native_stderr() as notes,
             _open_decoder(path, keep=keep) as (f, info, claim),
         ):
-            check_header(info)
+            check_header(info, path=path)
             if info.frames == 0:
                 _check_no_frames(path, info, f)
             # As its header says: a file cut short that claims more is not
@@ -943,8 +1011,13 @@ def _gsm_blocks(f: sf.SoundFile, log: str) -> tuple[int, int] | None:
     return held // align * per, claimed // align * per
 
 
-def check_header(info: AudioInfo) -> None:
+def check_header(
+    info: AudioInfo, *, path: str | os.PathLike[str] | None = None
+) -> None:
     """Reject a header whose rate or channel count cannot be real audio.
+
+    ``path``: the file, whose header's own rate is named when libsndfile's
+    is not it (an AIFF's rate of 0 Hz, or 1e-30, libsndfile reads as 1).
 
     Raises
     ------
@@ -956,7 +1029,11 @@ def check_header(info: AudioInfo) -> None:
             f"invalid header: {info.samplerate} Hz, {info.channels} channels"
         )
     if not MIN_SAMPLERATE <= info.samplerate <= MAX_SAMPLERATE:
-        raise AudioError(_implausible_rate(info.samplerate))
+        rate: float = info.samplerate
+        if path is not None and info.format in ("AIFF", "CAF"):  # floats
+            own = containers.header_rate(path)
+            rate = own if own is not None and not math.isnan(own) else rate
+        raise AudioError(_implausible_rate(rate))
     if info.channels > MAX_CHANNELS:
         raise AudioError(
             f"implausible channel count: {info.channels} (at most {MAX_CHANNELS})"

@@ -264,7 +264,7 @@ def _made_from_another(manifest: Manifest, key: str, job: Job) -> str | None:
     The same file reached by another path (a link to SRC) is not another input.
     """
     source = manifest.entries.source_of(key)
-    if not isinstance(source, str) or source == os.path.abspath(job.src_name):
+    if not isinstance(source, str) or source == _absolute(job.src_name):
         return None
     try:
         return None if os.path.samefile(source, job.src_name) else source
@@ -283,6 +283,28 @@ def taken_over_warning(taken: list[tuple[str, str, str]], out: Path) -> str:
         "Folders with files of the same names need one run with all of them "
         "(each gets a folder in OUT) or an OUT each"
     )
+
+
+#: The working folder when last seen (see :func:`_absolute`).
+_cwd = ""
+
+
+def _absolute(path: str) -> str:
+    """Return ``os.path.abspath(path)``, also once the working folder is deleted.
+
+    ``rm -rf`` of the folder a run was started in fails its relative inputs
+    as not found, and ``os.getcwd`` with them (a traceback in the middle of
+    the run): their entries are made absolute from the folder last seen.
+    """
+    global _cwd
+    if os.path.isabs(path):
+        return os.path.normpath(path)
+    try:
+        _cwd = os.getcwd()
+    except OSError:
+        if not _cwd:
+            return os.path.normpath(path)
+    return os.path.normpath(os.path.join(_cwd, path))
 
 
 def _shown_source(source: str) -> str:
@@ -357,7 +379,7 @@ def _other_settings(
     ]
     if not found:
         return found
-    mine = {os.path.abspath(job.src_name) for job in the_plan.jobs}
+    mine = {_absolute(job.src_name) for job in the_plan.jobs}
     return sorted(k for k in found if manifest.entries[k].get("source_abs") not in mine)
 
 
@@ -1018,7 +1040,7 @@ def _remove_replaced(
             previous,
             lambda n: n in now or (n in build.keys and n not in own),
         )
-        if previous.get("source_abs") == os.path.abspath(job.src_name):
+        if previous.get("source_abs") == _absolute(job.src_name):
             # Rebuilt where it was: its earlier places were replaced when it
             # came here (and finding them reads every entry's source).
             return
@@ -1046,7 +1068,7 @@ class _Elsewhere:
                 self._index.setdefault(str(source), []).append(key)
         if not self._index:
             return []  # a first run
-        source = os.path.abspath(os.fsdecode(src))
+        source = _absolute(os.fsdecode(src))
         return [
             k
             for k in self._index.get(source, ())
@@ -1167,7 +1189,7 @@ def _entry(
             "key": key,
             **({"source": source} if source is not None else {}),
             "source_path": os.fsdecode(result.src),
-            "source_abs": os.path.abspath(os.fsdecode(result.src)),
+            "source_abs": _absolute(os.fsdecode(result.src)),
             "status": result.status.value,
             "error": result.reason,
         }
@@ -1185,7 +1207,7 @@ def _entry(
         "key": key,
         "source": job.rel,
         "source_path": source,
-        "source_abs": os.path.abspath(source),
+        "source_abs": _absolute(source),
         "status": result.status.value,
         "error": result.reason,
         "warnings": list(result.warnings),

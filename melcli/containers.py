@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import mmap
 import os
 import struct
@@ -632,19 +633,88 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
 
 
 def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
-    """Return the claim of a stream whose frames are not walked (free format).
+    """Return the claim of a free-format stream (see :func:`_free_format_cut`).
 
     A free-format stream's headers give no bitrate, so its frames are not
-    walked. With a Xing/Info frame first, libmpg123 counts the frames it
-    lists: libsndfile's count is that claim. Without one, its count is an
-    estimate (``decoded 2.06 s of 2.07 s`` of a whole file): no claim.
+    walked as others are. With a Xing/Info frame first, libmpg123 counts the
+    frames it lists: libsndfile's count is that claim. Without one, its count
+    is an estimate (``decoded 2.06 s of 2.07 s`` of a whole file): no length
+    is claimed, only a cut that the walk of its frames finds.
     """
     start = skip_id3v2(data)
     if not _free_format(data[start : start + 4]):
         return Claim()
     if b"Xing" in data[start : start + 64] or b"Info" in data[start : start + 64]:
         return Claim()
-    return Claim(tolerance=frames)
+    return Claim(cut=_free_format_cut(data, start), tolerance=frames)
+
+
+#: A free-format frame's shortest length, in bytes: a header and some data.
+_FREE_FORMAT_MIN = 24
+
+
+def _free_format_cut(data: mmap.mmap, start: int) -> str:
+    """Walk a free-format stream's frames: "the last MPEG frame is cut off", or "".
+
+    A free-format stream's bitrate is constant but not in its headers: its
+    frames are all one length, plus the padding slot of those whose padding
+    bit is set (4 bytes in layer I, 1 otherwise), so the distance from the
+    first header to the second gives every frame's length. A frame that runs
+    past the end of the file means the file was cut (libmpg123 decodes what
+    it holds without a word). A walk that meets bytes that are not a header
+    of the stream (a tag, junk, or a length guessed wrong) claims nothing.
+    """
+    end = len(data)
+    head = data[start : start + 4]
+    key = head[1], head[2] & 0xFC  # version, layer, protection; rate
+    slot = 4 if (head[1] >> 1) & 3 == 3 else 1  # layer I: 4-byte slots
+
+    def padded(at: int) -> int | None:
+        """Return the padding of a header of the stream at ``at``, or None."""
+        b = data[at : at + 4]
+        if len(b) < 4 or b[0] != 0xFF or (b[1], b[2] & 0xFC) != key:
+            return None
+        return slot if b[2] & 2 else 0
+
+    def cut_header(at: int) -> bool:
+        """Whether the file's last 1 to 3 bytes, from ``at``, begin a header."""
+        rest = data[at:end]
+        return (
+            0 < len(rest) < 4
+            and rest[:2] == head[: len(rest[:2])]
+            and (len(rest) < 3 or rest[2] & 0xFC == key[1])
+        )
+
+    # The second header: the first one the header after it confirms (a
+    # frame's data may hold the two bytes of a header).
+    second, base = start + _FREE_FORMAT_MIN, 0
+    while (second := data.find(bytes(head[:2]), second)) >= 0:
+        pad = padded(second)
+        if pad is not None:
+            base = second - start - (padded(start) or 0)
+            third = second + base + pad
+            if third >= end or padded(third) is not None or cut_header(third):
+                break
+        second += 1
+    if second < 0:
+        return ""
+    pos = start
+    for _ in range(_MAX_FREE_FRAMES):
+        pad = padded(pos)
+        if pad is None:
+            if cut_header(pos):
+                return _LAST_CUT  # a header cut (its padding bit not reached)
+            return ""  # the end, a tag, or not walked right: no claim
+        if pos + base + pad > end:
+            return _LAST_CUT
+        pos += base + pad
+        if pos == end:
+            return ""
+    return ""
+
+
+#: Frames walked at most in a free-format stream (10 hours at 44.1 kHz).
+_MAX_FREE_FRAMES = 1_400_000
 
 
 def mp3_joined(path: str | os.PathLike[str]) -> bool:
@@ -944,6 +1014,8 @@ def header_rate(path: str | os.PathLike[str]) -> float | None:
                 return None
             exponent, mantissa = struct.unpack_from(">HQ", head, at + 16)
             sign = -1.0 if exponent & 0x8000 else 1.0
+            if exponent & 0x7FFF == 0x7FFF:  # infinity, or not a number
+                return sign * math.inf if mantissa & ((1 << 63) - 1) == 0 else math.nan
             return float(sign * mantissa * 2.0 ** ((exponent & 0x7FFF) - 16383 - 63))
         if head[:4] == b"caff":
             at = head.find(b"desc", 8)
@@ -1009,11 +1081,15 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     past the end of the file; CAF (libsndfile calls every cut one
     "malformed"), WAV, AIFF, RF64, W64 and IFF 8SVX/16SV: a chunk running
     past the end of the file before the audio data is whole; SDS, Psion WVE,
-    AVR, AU and NIST SPHERE: their header, of a known length, cut. "" when
-    not known to be cut.
+    AVR, AU, VOC and NIST SPHERE: their header, of a known length, cut; a file
+    of 4 bytes or more of a longer magic (Wave64, ASF...): cut inside it. ""
+    when not known to be cut.
     """
     try:
         with open(path, "rb") as f:
+            if magic := _cut_in_magic(f.read(_LONGEST_MAGIC)):
+                return magic
+            f.seek(0)
             head = f.read(12)
             if (cut := _cut_in_outer_header(head)) is not None:
                 return cut
@@ -1050,6 +1126,35 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
                     return f"the file ends inside its {name} header"
     except (OSError, ValueError, IndexError, struct.error):
         pass
+    return ""
+
+
+#: The first bytes of the formats whose magic is longer than four bytes, and
+#: what a file that holds only some of them ends inside.
+_MAGICS = (
+    (b"riff\x2e\x91\xcf\x11", "Wave64 header"),
+    (b"Creative Voice File\x1a", "VOC header"),
+    (b"NIST_1A\n", "NIST SPHERE header"),
+    (b"ALawSoundFile**", "Psion WVE header"),
+    (bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"), "ASF header object"),
+)
+_LONGEST_MAGIC = max(len(magic) for magic, _ in _MAGICS)
+
+
+def _cut_in_magic(head: bytes) -> str:
+    """Say that a file ends inside a format's first bytes (its magic), or "".
+
+    ``head`` is the file's first bytes: the whole file when shorter than a
+    magic. Four bytes or more of one name a format, as ``RIFF`` alone does
+    (15 of the 16 of an ASF file's GUID are no chance): the file is a cut
+    one, not one of no known format. Fewer (``RI``, ``.s``) do not tell a
+    cut file from any other few bytes, and are not called cut.
+    """
+    if len(head) < 4:
+        return ""
+    for magic, name in _MAGICS:
+        if len(head) < len(magic) and magic.startswith(head):
+            return f"the file ends inside its {name}"
     return ""
 
 
@@ -1112,6 +1217,7 @@ _FIXED_HEADERS: tuple[
     (lambda b: b.startswith(b"2BIT"), lambda f: 128, "AVR"),
     (lambda b: b.startswith(b".snd"), _header_at(4, 24), "AU"),
     (lambda b: b.startswith(b"NIST_1A\n"), _nist_header, "NIST SPHERE"),
+    (lambda b: b.startswith(b"Creative Voice F"), lambda f: 27, "VOC"),
 )
 
 
@@ -1179,7 +1285,9 @@ def _chunks_cut(
     """
     size = os.fstat(f.fileno()).st_size
     end = start
+    seen = False
     for offset, chunk, chunk_size in chunks:
+        seen = True
         if chunk_size < 0:  # CAF's -1: the data runs to the end of the file
             return ""
         if header != 24 and not _is_fourcc(chunk[:4]):
@@ -1199,7 +1307,13 @@ def _chunks_cut(
     # its outer header gives tells them apart (a placeholder does not, and
     # then libsndfile's reason stands: docs/bad-input.md).
     f.seek(0)
-    return _outer_cut(f)
+    if (cut := _outer_cut(f)) or seen:
+        return cut
+    # Its outer header and nothing after it (an RF64's size is in a chunk):
+    # every format of these has chunks, audio data among them.
+    f.seek(0)
+    outer = f.read(4).decode("latin-1")
+    return f"the file ends after its {outer} header, before its audio data"
 
 
 def _is_fourcc(name: bytes) -> bool:

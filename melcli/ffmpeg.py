@@ -272,6 +272,11 @@ def decode(
             written = os.fstat(raw.fileno()).st_size
             frame = 4 * stream.channels
             if written < frame and (cut := _cut_before_audio(path, what)):
+                if cut.endswith("after its audio data"):  # whole, but not to ffmpeg
+                    raise AudioError(
+                        f"truncated: {cut}; ffmpeg decodes none of such a file "
+                        f"({exc.detail})"
+                    ) from None
                 raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
             said = _stopped(stream, written, exc.detail)
             if not keep:
@@ -484,6 +489,8 @@ def _wavpack_cut(f: IO[bytes], size: int) -> str:
         if head[:4] != b"wvpk":  # the end, an APEv2 or ID3v1 tag, or garbage
             if pos == 0 or (head and len(head) < 4 and b"wvpk".startswith(head)):
                 return "the file ends inside its first WavPack block"
+            if _ape_tag_cut(f, pos, size):
+                return "the file ends inside its APEv2 tag, after its audio data"
             break
         if len(head) < _WAVPACK_BLOCK.size:
             return _wavpack_where(end)
@@ -502,6 +509,29 @@ def _wavpack_cut(f: IO[bytes], size: int) -> str:
             f"frames short of the {total} its header gives"
         )
     return ""
+
+
+#: An APEv2 tag's header (or footer): its ID, version, size, items, flags.
+_APE_TAG = struct.Struct("<8sIIII8x")
+#: The flag of an APEv2 tag that has a header (its size does not count it).
+_APE_HAS_HEADER = 1 << 31
+
+
+def _ape_tag_cut(f: IO[bytes], pos: int, size: int) -> bool:
+    """Whether an APEv2 tag starts at ``pos`` and runs past the file's end.
+
+    ffmpeg writes one after a WavPack's blocks, and fails a file cut inside
+    it ("Invalid block header"): the audio before it is whole.
+    """
+    f.seek(pos)
+    head = f.read(_APE_TAG.size)
+    if not head or not b"APETAGEX".startswith(head[:8]):
+        return False
+    if len(head) < _APE_TAG.size:
+        return True  # the file ends inside the tag's header
+    _, _, length, _, flags = _APE_TAG.unpack(head)
+    whole = int(length) + (_APE_TAG.size if flags & _APE_HAS_HEADER else 0)
+    return pos + whole > size
 
 
 def _wavpack_where(end: int) -> str:

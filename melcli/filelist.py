@@ -27,7 +27,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
 from .discover import Problem, Skipped
 from .errors import UsageError, os_reason
@@ -134,18 +134,7 @@ def read_list(
             raise UsageError(
                 "the list's name is empty (give a file, or - for standard input)"
             )
-        default_root = os.path.dirname(name) or os.curdir
-        try:
-            if not stat.S_ISREG(os.stat(name).st_mode):
-                # A pipe, as standard input is (<(find ...) is /dev/fd/63):
-                # its folder says nothing of where the listed files are.
-                default_root = os.curdir
-            raw = Path(name).read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read {name}: {os_reason(exc)}") from None
-        except ValueError:  # a NUL in the name
-            raise UsageError(f"cannot read {name!r}: a NUL byte in its name") from None
-        text = _decode(raw)
+        text, default_root = _read_named(name)
     else:
         stream = sys.stdin if not hasattr(source, "read") else source
         name = "<stdin>" if stream is sys.stdin else getattr(stream, "name", "<list>")
@@ -326,11 +315,77 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+#: A list longer than this is not one (a million paths take some 100 MB):
+#: ``yes | melcli mel --files-from -``, or an audio file named by mistake.
+MAX_LIST_BYTES = 1 << 30
+
+
+def _read_bounded(f: BinaryIO | TextIO, name: str) -> Any:
+    """Read ``f`` to its end, in blocks, refusing more than :data:`MAX_LIST_BYTES`.
+
+    A list that never ends (``--files-from /dev/zero``, ``yes |``) was read
+    into memory until the memory ran out.
+    """
+    blocks: list[Any] = []
+    total = 0
+    size = 1 << 20
+    while block := f.read(size):
+        total += len(block)
+        if total > MAX_LIST_BYTES:
+            raise UsageError(
+                f"cannot read {name}: it holds more than "
+                f"{MAX_LIST_BYTES >> 20} MiB, more than a list of files does"
+            )
+        blocks.append(block)
+        if len(block) < size:  # its end (a terminal's Ctrl-D is read once)
+            break
+    empty = "" if isinstance(f, io.TextIOBase) else b""
+    return empty.join(blocks)
+
+
+def _read_named(name: str) -> tuple[str, str]:
+    """Return the text of the list ``name``, and the folder paths are relative to.
+
+    The list's own folder, or for a pipe (``<(find ...)`` is ``/dev/fd/63``)
+    the current one: a pipe's folder says nothing of where the files are.
+    """
+    default_root = os.path.dirname(name) or os.curdir
+    try:
+        mode = os.stat(name).st_mode
+        if not stat.S_ISREG(mode):
+            default_root = os.curdir
+        with open(name, "rb") as f:
+            if _endless_device(mode, f):
+                raise UsageError(f"cannot read {name}: a device, not a list")
+            raw = _read_bounded(f, name)
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {os_reason(exc)}") from None
+    except ValueError:  # a NUL in the name
+        raise UsageError(f"cannot read {name!r}: a NUL byte in its name") from None
+    return _decode(raw), default_root
+
+
+def _endless_device(mode: int, f: BinaryIO) -> bool:
+    """Whether ``f`` is a device whose reads may never end (``/dev/zero``).
+
+    A terminal and ``/dev/null`` end; a disk or ``/dev/urandom`` is no list.
+    """
+    if not (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) or f.isatty():
+        return False
+    try:
+        return not os.path.samefile(f.fileno(), os.devnull)
+    except OSError:
+        return True
+
+
 def _read_stream(stream: TextIO) -> str:
+    name = getattr(stream, "name", "<list>")
+    name = "<stdin>" if stream is sys.stdin else str(name)
     buffer = getattr(stream, "buffer", None)
     if buffer is not None:
-        return _decode(buffer.read())
-    return stream.read().removeprefix("\ufeff")
+        return _decode(_read_bounded(buffer, name))
+    text: str = _read_bounded(stream, name)
+    return text.removeprefix("\ufeff")
 
 
 #: The key of a table row with more cells than its header has columns; the

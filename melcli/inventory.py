@@ -55,6 +55,7 @@ def find_inputs(
     found = find_audio(
         sources, extensions=frozenset(extensions), include=include, exclude=exclude
     )
+    found.files = _once(found.files)
     if listed is not None:
         found.problems.extend(listed.problems)
         found.skipped.extend(listed.skipped)
@@ -64,6 +65,28 @@ def find_inputs(
             else:
                 found.files.append((item.path, item.rel))
     return found
+
+
+def _once(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """Drop a file found again for the same place, as a run drops its job.
+
+    ``a.wav a.wav``, ``audio audio/a.wav``: one file, one output, one row
+    (its hours were counted twice). A link to it, of another name, is
+    another input, as in a run. Paths are resolved only when a place repeats.
+    """
+    first: dict[str, Path] = {}
+    seen: set[tuple[str, str]] = set()
+    once = []
+    for path, rel in files:
+        other = first.setdefault(rel, path)
+        if other is not path:
+            seen.add((rel, os.path.realpath(other)))
+            key = (rel, os.path.realpath(path))
+            if key in seen:
+                continue
+            seen.add(key)
+        once.append((path, rel))
+    return once
 
 
 def _passed_over(rel: str, include: Sequence[str], exclude: Sequence[str]) -> str:

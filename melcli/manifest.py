@@ -1072,8 +1072,8 @@ class Manifest:
         """
         if self.read_only:
             raise MelcliError(f"{self.out}: read only, not written")
-        make_folders(self.out)
         try:
+            make_folders(self.out)  # gone: deleted with the folder it was in
             if self.store_path is None:
                 write_entries(self.path, self.entries)
             else:

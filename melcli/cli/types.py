@@ -100,12 +100,19 @@ SHARD = _ShardType()
 class ExistingPath(click.Path):
     """A path that must exist, and says why not when it is not a missing name.
 
+    Whether it can be read is left to the run: an unreadable input fails on
+    its own, as one in a folder does.
+
     click says ``Path 'x' does not exist`` whatever ``stat`` failed with: for
     a symbolic link loop, a link to nothing, or a folder that cannot be
     searched, which sends the user looking for a missing file.
     """
 
     def __init__(self, **kwargs: Any) -> None:
+        # Not click's readable check: a file or folder that cannot be read
+        # fails as one input (``permission denied``) and the batch goes on,
+        # as in a folder and as melcli.run does, not the whole command.
+        kwargs.setdefault("readable", False)
         super().__init__(exists=True, **kwargs)
 
     def convert(
