@@ -7,12 +7,13 @@ names the keyword, and the command spells it as its option.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ParameterError
+from .errors import ParameterError, os_reason
 from .report import display_path
 
 
@@ -84,6 +85,37 @@ def check_sources(
         )
     for source in sources:
         check_name(source, param="sources")
+        if (why := source_problem(source)) is not None:
+            raise ParameterError(why, param="sources")
+
+
+def source_problem(source: str | os.PathLike[str]) -> str | None:
+    """Say why ``source`` (an SRC) cannot be taken, or return None.
+
+    One sentence naming the path, as the command shows it after ``Invalid
+    value for '[SRC]...':`` and :func:`melcli.run` raises it: it does not
+    exist, it is a symbolic link loop or a link to nothing (not "does not
+    exist": the user looked for a missing file), it cannot be reached, or it
+    cannot be read. A run refuses it before any work, as a mistyped name.
+    """
+    shown = repr(os.fsdecode(source))
+    try:
+        os.stat(source)
+    except ValueError:  # a NUL byte: the run fails that input, with why
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            where = "is" if os.path.islink(source) else "leads through"
+            return f"Path {shown} {where} a symbolic link loop."
+        if exc.errno == errno.ENOENT and os.path.islink(source):
+            target = repr(os.fsdecode(os.readlink(os.fspath(source))))
+            return f"Path {shown} is a symbolic link to {target}, which does not exist."
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return f"Path {shown} does not exist."
+        return f"Path {shown} cannot be reached: {os_reason(exc)}."
+    if not os.access(source, os.R_OK):
+        return f"Path {shown} is not readable."
+    return None
 
 
 def check_list_options(
