@@ -28,6 +28,7 @@ from typing import Literal, TypedDict, Unpack, overload
 
 from . import interrupts, segment
 from . import shard as sharding
+from .applies import run_warnings
 from .batch import (
     BuildPlan,
     RunInterrupted,
@@ -873,6 +874,14 @@ def run(
         dry_run=dry_run,
         stats=stats,
     )
+    # First, as the command says them: the settings the run does not read.
+    unread = run_warnings(
+        params,
+        render=render,
+        png=png,
+        storage_format=storage_format,
+        shard_size=shard_size,
+    )
     outcome = run_session(
         taken,
         Path(out),
@@ -882,6 +891,9 @@ def run(
         options=options,
         events=_OnResult(on_result),
     )
+    said = outcome.dry_run or outcome.report
+    assert said is not None
+    said.warnings[:0] = unread
     return outcome.dry_run or _reported(outcome)
 
 

@@ -11,11 +11,10 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import invoke, short_tones
 
 import melcli
 from melcli import ParameterError
-
-from conftest import invoke, short_tones
 
 
 @pytest.mark.parametrize(
@@ -43,7 +42,7 @@ def test_a_missing_src_is_refused_by_the_api_as_by_the_command(
         melcli.run(["audio", name], "out")
     assert caught.value.param == "sources"
     assert str(caught.value) == said
-    with pytest.raises(ParameterError, match="^Path 'missing.wav' does not exist"):
+    with pytest.raises(ParameterError, match=r"^Path 'missing\.wav' does not exist"):
         melcli.run(["audio", "missing.wav"], "out", dry_run=True)
     assert not Path("out").exists()
     with pytest.raises(ParameterError) as caught:
@@ -54,3 +53,62 @@ def test_a_missing_src_is_refused_by_the_api_as_by_the_command(
     assert result.exit_code == 2
     assert f"Error: Invalid value for '[SRC]...': {said}\n" in result.stderr
     assert not Path("out").exists()
+
+
+def test_settings_the_kind_does_not_read_are_warned_of_by_the_api(
+    tmp_path: Path,
+) -> None:
+    src = short_tones(tmp_path / "audio")
+    params = melcli.MelParams(kind="fbank", n_mels=64, fmin=20.0, pad="repeat")
+    said = [
+        "pad='repeat' does nothing without clip_duration",
+        "n_mels=64 does not apply to kind='fbank'; use num_mel_bins",
+        "fmin=20.0 does not apply to kind='fbank'; use low_freq",
+    ]
+    plan = melcli.run(src, tmp_path / "out", params=params, dry_run=True)
+    assert plan.warnings[:3] == said
+    report = melcli.run(src, tmp_path / "out", params=params, jobs=1)
+    assert report.warnings[:3] == said
+    assert report.exit_code == 0
+    # The command says the same of its options, in its spelling.
+    result = invoke(
+        *("mel", src, "-o", tmp_path / "out2", "-j", "1", "--kind", "fbank"),
+        *("--n-mels", "64", "--fmin", "20", "--pad", "repeat"),
+    )
+    assert result.exit_code == 0
+    assert [line for line in result.stderr.splitlines() if "warning:" in line][:3] == [
+        "warning: --pad does nothing without --clip-duration",
+        "warning: --n-mels does not apply to --kind fbank; use --num-mel-bins",
+        "warning: --fmin does not apply to --kind fbank; use --low-freq",
+    ]
+
+
+def test_png_and_shard_settings_a_run_does_not_read_are_warned_of(
+    tmp_path: Path,
+) -> None:
+    from melcli.params import RenderParams
+
+    src = short_tones(tmp_path / "audio")
+    report = melcli.run(
+        src,
+        tmp_path / "out",
+        params=melcli.MelParams(kind="stft", n_mels=64),
+        render=RenderParams(waveform=True),
+        shard_size="1MB",
+        jobs=1,
+    )
+    assert report.warnings[:3] == [
+        "render.waveform=True does nothing without png=True",
+        "shard_size='1MB' does nothing without storage_format='webdataset'",
+        "n_mels=64 does not apply to kind='stft' (only to kind mel, mfcc)",
+    ]
+    # Settings the run reads, or left at their defaults, are not named.
+    report = melcli.run(
+        src,
+        tmp_path / "out3",
+        params=melcli.preset_params("whisper"),
+        render=RenderParams(waveform=True),
+        png=True,
+        jobs=1,
+    )
+    assert report.warnings == []
