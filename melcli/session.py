@@ -834,7 +834,9 @@ def run(
         How the run goes: see :class:`RunOptions` (``shard`` may also be
         ``"I/N"``, ``shard_size`` ``"500MB"``).
     stats : bool
-        At the end, write ``OUT/stats.npz``; an error doing so is in ``report.errors``.
+        At the end, write ``OUT/stats.npz``, and return them in ``report.stats``
+        (a :class:`~melcli.stats.DatasetStats`); an error doing so is in
+        ``report.errors``, no arrays at all in ``report.warnings``.
     on_result : callable or None
         Called with each :class:`Result` as it comes in.
     dry_run : bool
@@ -943,6 +945,8 @@ def _reported(outcome: Outcome) -> Report:
     report = outcome.report
     assert report is not None
     stats = outcome.stats
+    if stats is not None:  # what --stats prints, "wrote OUT/stats.npz: ..."
+        report.stats = stats.stats
     if stats is not None and stats.error is not None:
         report.errors.append(f"{stats.path}: {stats.error}")
     elif stats is not None and stats.stats is None:  # as the command says it

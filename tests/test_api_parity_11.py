@@ -112,3 +112,27 @@ def test_png_and_shard_settings_a_run_does_not_read_are_warned_of(
         jobs=1,
     )
     assert report.warnings == []
+
+
+def test_run_with_stats_returns_the_statistics_it_wrote(tmp_path: Path) -> None:
+    import numpy as np
+
+    src = short_tones(tmp_path / "audio")
+    out = tmp_path / "out"
+    report = melcli.run(src, out, stats=True, jobs=1)
+    # The command prints "wrote OUT/stats.npz: 128 bands, N frames from 3
+    # arrays"; the API gave nothing back but the file.
+    stats = report.stats
+    assert stats is not None
+    assert len(stats.files) == len(report.results) == 3
+    with np.load(out / "stats.npz") as saved:
+        assert stats.count == int(saved["count"])
+        np.testing.assert_array_equal(stats.mean, saved["mean"])
+        np.testing.assert_array_equal(stats.std, saved["std"])
+    # Without stats, or with no array to take them over: none.
+    assert melcli.run(src, out, jobs=1).stats is None
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    report = melcli.run(empty, tmp_path / "out2", stats=True, jobs=1)
+    assert report.stats is None
+    assert "no arrays: stats.npz not written" in report.warnings
