@@ -40,7 +40,7 @@ from .batch import (
     taken_over_warning,
 )
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
-from .errors import MelcliError, ParameterError, UsageError
+from .errors import MelcliError, ParameterError, UsageError, number
 from .filelist import FileList, read_list
 from .hints import run_hints, wrong_root_hint
 from .inputs import check_inputs, check_out, readable_twice
@@ -176,7 +176,7 @@ class RunOptions:
             # Dask cannot stop a task that is running; the scheduler's own
             # allowed-failures settle files that kill their worker.
             raise ParameterError(
-                f"timeout={self.timeout:g} cannot be combined with "
+                f"timeout={number(self.timeout)} cannot be combined with "
                 f"scheduler={self.scheduler!r} (a Dask task cannot be stopped "
                 "once it runs; leave the timeout out)",
                 param="timeout",
