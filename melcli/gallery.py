@@ -54,7 +54,7 @@ from urllib.parse import quote
 from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
-from .inputs import check_name
+from .inputs import check_jobs, check_name
 from .manifest import MANIFEST_NAME, Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import (
     LOCK_NAME,
@@ -200,11 +200,13 @@ def build_gallery(
         If a run is writing to ``out`` (OUT's lock is held meanwhile, as
         ``melcli stats`` holds it).
     ParameterError
-        If no entry's ``meta`` has the column ``group_by`` (nothing is written).
+        If no entry's ``meta`` has the column ``group_by`` (nothing is written),
+        or ``jobs`` is less than 1.
     """
     if page_size < 1:
         raise MelcliError(f"page_size={page_size!r} must be a positive integer")
     check_name(out, param="out")  # not the current folder
+    check_jobs(jobs)  # 0 or -1 drew in one process without a word; -j refuses them
     root = Path(out)
     if not holds_manifest(root):
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it

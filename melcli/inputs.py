@@ -8,6 +8,7 @@ names the keyword, and the command spells it as its option.
 from __future__ import annotations
 
 import errno
+import operator
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -155,6 +156,26 @@ def check_out(sources: Iterable[Path], out: Path) -> None:
                 "output folder",
                 param="out",
             )
+
+
+def check_jobs(jobs: object) -> None:
+    """Raise :class:`ParameterError` (``param="jobs"``) unless ``jobs`` is None or >= 1.
+
+    0 or -1 do not mean "every CPU" here (as in joblib): they are refused,
+    as ``-j 0`` is, in the same words.
+    """
+    if jobs is None:
+        return
+    try:
+        count = operator.index(jobs)  # type: ignore[arg-type]
+    except TypeError:
+        count = 0
+    if isinstance(jobs, bool) or count < 1:
+        raise ParameterError(
+            f"jobs={jobs!r} must be a whole number of worker processes, at least "
+            "1 (1 works in this process; left out: one per CPU)",
+            param="jobs",
+        )
 
 
 def readable_twice(extensions: Iterable[str] | str) -> Iterable[str] | str:

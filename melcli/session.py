@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import operator
 import os
 import signal
 import threading
@@ -43,7 +42,7 @@ from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, pla
 from .errors import MelcliError, ParameterError, UsageError, number
 from .filelist import FileList, read_list
 from .hints import run_hints, wrong_root_hint
-from .inputs import check_inputs, check_out, readable_twice
+from .inputs import check_inputs, check_jobs, check_out, readable_twice
 from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
@@ -141,13 +140,7 @@ class RunOptions:
         """
         storage_for(self.storage_format)  # one of FORMATS
         _check_seconds(self.timeout)
-        if self.jobs is not None and _count(self.jobs) < 1:
-            # As --jobs refuses it: 0 or -1 do not mean "every CPU" here.
-            raise ParameterError(
-                f"jobs={self.jobs!r} must be a whole number of at least 1 "
-                "(None: one per CPU)",
-                param="jobs",
-            )
+        check_jobs(self.jobs)  # as -j refuses it
         # Each message names the option given and the one it clashes with, as
         # the caller spelled them (the command turns them into --options).
         shard = (
@@ -182,16 +175,6 @@ class RunOptions:
                 param="timeout",
             )
         return self
-
-
-def _count(value: object) -> int:
-    """``value`` as a whole number (a numpy integer too); 0 for anything else."""
-    if isinstance(value, bool):
-        return 0
-    try:
-        return operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        return 0
 
 
 #: The longest time an option takes (about 31 years): beyond the system's

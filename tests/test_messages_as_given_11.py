@@ -74,3 +74,40 @@ def test_the_api_shows_the_numbers_given() -> None:
     with pytest.raises(ParameterError) as caught:
         melcli.MelParams(fmax=11025.5).check_sr(22050)
     assert str(caught.value).startswith("fmax=11025.5 must be at most")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5"])
+@pytest.mark.parametrize("command", ["mel", "gallery"])
+def test_jobs_says_what_it_takes(tmp_path: Path, command: str, value: str) -> None:
+    src = short_tones(tmp_path / "audio", 1)
+    out = tmp_path / "out"
+    if command == "gallery":
+        assert invoke("mel", src, "-o", out, "-j", "1", "--png").exit_code == 0
+    args = ("mel", src, "-o", out) if command == "mel" else ("gallery", out)
+    result = invoke(*args, "-j", value)
+    assert result.exit_code == 2
+    # click's range said "0 is not in the range x>=1."
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '-j' / '--jobs': --jobs {value} must be a whole "
+        "number of worker processes, at least 1 (1 works in this process; left "
+        "out: one per CPU)"
+    )
+
+
+@pytest.mark.parametrize("jobs", [0, -1, True])
+def test_the_api_refuses_jobs_as_the_command_does(tmp_path: Path, jobs: int) -> None:
+    src = short_tones(tmp_path / "audio", 1)
+    out = tmp_path / "out"
+    melcli.run(src, out, jobs=1, png=True)
+    said = (
+        f"jobs={jobs!r} must be a whole number of worker processes, at least 1 "
+        "(1 works in this process; left out: one per CPU)"
+    )
+    with pytest.raises(ParameterError) as caught:
+        melcli.run(src, out, jobs=jobs)
+    assert (caught.value.param, str(caught.value)) == ("jobs", said)
+    # build_gallery drew in one process without a word.
+    with pytest.raises(ParameterError) as caught:
+        melcli.build_gallery(out, jobs=jobs)
+    assert (caught.value.param, str(caught.value)) == ("jobs", said)
+    assert not (out / "gallery").exists()

@@ -71,6 +71,7 @@ _NEGATED = frozenset(
 )
 #: The options of a run (``melcli.run``'s keywords), as the command spells them.
 _RUN_OPTIONS = {
+    "jobs": "jobs",
     "scheduler": "scheduler",
     "shard": "shard",
     "shard_size": "shard-size",
