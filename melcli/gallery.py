@@ -116,6 +116,8 @@ class GalleryReport:
     inputs, problems, groups, pages : int
         Inputs shown as cards, failed and skipped inputs listed, groups, and
         data pages of cards.
+    failed, skipped : int
+        Of the ``problems``, those that failed and those that were skipped.
     drawn, reused : int
         Pictures (thumbnails of arrays) drawn by this build, and those kept
         from an earlier one.
@@ -148,6 +150,8 @@ class GalleryReport:
     removed: int = 0
     notes: list[str] = field(default_factory=list)
     unrecorded: int = 0
+    failed: int = 0
+    skipped: int = 0
 
 
 #: Called with (done, total) as inputs are processed.
@@ -286,6 +290,8 @@ def _build(
     report.removed = _remove_unused(gallery / "data", written, _DATA_NAME)
     report.removed += _remove_unused(gallery / "thumbs", used, _THUMB_NAME)
     report.inputs, report.problems = len(records), len(problems)
+    report.skipped = sum(1 for e in problems if e.get("status") == "skipped")
+    report.failed = report.problems - report.skipped
     report.groups, report.pages = len(groups), len(pages)
     report.from_run = sum(1 for record in records if "f" in record)
     return report

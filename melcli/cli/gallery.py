@@ -113,7 +113,7 @@ def summary(report: GalleryReport) -> str:
     """Say what the gallery shows and how its pictures were made, on one line."""
     line = (
         f"{plural(report.inputs, 'input')} in {plural(report.groups, 'group')}, "
-        f"{report.problems} failed or skipped; "
+        f"{report.failed} failed, {report.skipped} skipped; "
     )
     pictures = []
     if report.from_run:
