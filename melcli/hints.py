@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .discover import DEFAULT_EXTENSIONS
+from .filelist import PATH_COLUMNS
 from .report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
@@ -119,7 +120,31 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
             f"{hint}relative to {where}, and they are in the subfolders "
             f"{names}{more} of {base}: give --root {base}, and {template}"
         )
+    if column := _not_file_names(listed):
+        return f"{hint}relative to {where}, and {column}"
     return f"{hint}relative to {where}: give --root the folder that holds them"
+
+
+def _not_file_names(listed: FileList) -> str | None:
+    """Say that the list's ``--path-column`` holds no file names, and which may.
+
+    ``--path-column category`` over ESC-50's table looked for ``audio/dog``,
+    ``audio/rooster`` ...: the hint said to give another ``--root``, where the
+    column was the mistake. Said when no path taken from the column has an
+    extension; the table's columns named like file names are suggested.
+    """
+    column = listed.path_column
+    if column not in listed.columns:
+        return None  # plain text, or a template: the paths are made, not read
+    names = [Path(p.path).name for p in listed.problems[:PATHS_LOOKED_FOR]]
+    if not names or any(Path(name).suffix for name in names):
+        return None
+    others = [c for c in listed.columns if c != column and c.lower() in PATH_COLUMNS]
+    such = f"its column '{column}' holds no file names (such as '{names[0]}')"
+    if others:
+        return f"{such}: give --path-column {others[0]}"
+    columns = ", ".join(c for c in listed.columns if c != column)
+    return f"{such}: give --path-column the column of file names (of {columns})"
 
 
 #: How many missing paths of a list :func:`wrong_root_hint` looks for, spread
