@@ -84,6 +84,11 @@ def check_sources(
             "no input: give sources (audio files or folders) or files_from",
             param="sources",
         )
+    check_each_source(sources)
+
+
+def check_each_source(sources: Iterable[str | os.PathLike[str]]) -> None:
+    """Refuse a source that is an empty name, or missing (:func:`source_problem`)."""
     for source in sources:
         check_name(source, param="sources")
         if (why := source_problem(source)) is not None:

@@ -136,3 +136,27 @@ def test_run_with_stats_returns_the_statistics_it_wrote(tmp_path: Path) -> None:
     report = melcli.run(empty, tmp_path / "out2", stats=True, jobs=1)
     assert report.stats is None
     assert "no arrays: stats.npz not written" in report.warnings
+
+
+def test_merge_refuses_a_missing_source_as_the_command_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    short_tones(tmp_path / "audio", 2)
+    for shard in ("0/2", "1/2"):
+        assert melcli.run("audio", "out", shard=shard, jobs=1).exit_code == 0
+    # merge(sources=["gone"]) listed it as an input no shard covered.
+    with pytest.raises(ParameterError) as caught:
+        melcli.merge("out", sources=["gone"])
+    assert (caught.value.param, str(caught.value)) == (
+        "sources",
+        "Path 'gone' does not exist.",
+    )
+    result = invoke("merge", "out", "gone")
+    assert result.exit_code == 2
+    assert "Error: Invalid value for '[SRC]...': Path 'gone' does not exist.\n" in (
+        result.stderr
+    )
+    # One path alone is one source, not its letters.
+    report = melcli.merge("out", sources="audio")
+    assert (report.written, report.uncovered) == (True, [])
