@@ -72,3 +72,26 @@ def test_without_a_column_of_file_names_the_others_are_listed(tmp_path: Path) ->
         "its column 'category' holds no file names (such as 'dog'): give "
         "--path-column the column of file names (of name, fold)"
     )
+
+
+@pytest.mark.parametrize(("sep", "what"), [(",", "commas"), ("\t", "tabs")])
+def test_a_table_read_as_a_path_a_line_is_named(
+    tmp_path: Path, sep: str, what: str
+) -> None:
+    esc50(tmp_path)
+    audio = tmp_path / "ESC-50" / "audio"
+    listed = tmp_path / "meta.txt"  # not .csv: read as one path a line
+    listed.write_text(f"filename{sep}fold\n1-0-A-0.wav{sep}1\n")
+    args = ("--files-from", listed, "--root", audio)
+    result = invoke("mel", "-o", tmp_path / "out", "-j", "1", *args)
+    assert result.exit_code == 1
+    # It said: give --root the folder that holds them.
+    assert result.stderr.splitlines()[-2] == (
+        f"warning: no file listed in {listed} was found; its paths are taken "
+        f"relative to {audio}, and its lines hold {what}, as a table's rows do "
+        "(the first: filename, fold): give --path-column filename to read it as "
+        "a table"
+    )
+    # As it says.
+    result = invoke("mel", "-o", tmp_path / "out", "--path-column", "filename", *args)
+    assert result.stderr.splitlines()[-1] == "1 written."
