@@ -163,6 +163,8 @@ def _not_file_names(listed: FileList) -> str | None:
     column = listed.path_column
     if column not in listed.columns:
         return None  # plain text, or a template: the paths are made, not read
+    if column.lower() in PATH_COLUMNS:
+        return None  # named for paths (FSD50K's fname: names without .wav)
     names = [Path(p.path).name for p in listed.problems[:PATHS_LOOKED_FOR]]
     if not names or any(Path(name).suffix for name in names):
         return None
