@@ -160,3 +160,27 @@ def test_merge_refuses_a_missing_source_as_the_command_does(
     # One path alone is one source, not its letters.
     report = melcli.merge("out", sources="audio")
     assert (report.written, report.uncovered) == (True, [])
+
+
+def test_a_kind_a_preset_chose_is_said_to_come_from_it(tmp_path: Path) -> None:
+    src = short_tones(tmp_path / "audio", 1)
+    result = invoke(
+        *("mel", src, "-o", tmp_path / "out", "--dry-run"),
+        *("--preset", "ast", "--n-mels", "64"),
+    )
+    assert result.exit_code == 0
+    # It said "--kind fbank", which the user had not typed.
+    assert (
+        "warning: --n-mels does not apply to --kind fbank (from --preset ast); use "
+        "--num-mel-bins"
+    ) in result.stderr.splitlines()
+    # The API's settings are one MelParams: its kind is said as it is.
+    plan = melcli.run(
+        src,
+        tmp_path / "out",
+        params=melcli.preset_params("ast", n_mels=64),
+        dry_run=True,
+    )
+    assert plan.warnings[0] == (
+        "n_mels=64 does not apply to kind='fbank'; use num_mel_bins"
+    )

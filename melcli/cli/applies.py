@@ -40,9 +40,15 @@ def warn_inapplicable(ctx: click.Context, values: dict[str, Any]) -> None:
     chosen = [n for n in options if ctx.get_parameter_source(n) in explicit]
     settings = {**ctx.params, **values}  # with a preset's
 
+    preset: dict[str, tuple[str, Any]] = ctx.meta.get("melcli.preset", {})
+
     def spell(name: str, value: Any) -> str:
         flag = _option_as_given(options[name], value)
-        return f"{flag} {value}" if name in _WITH_VALUE and value is not NAME else flag
+        if name not in _WITH_VALUE or value is NAME:
+            return flag
+        if name in preset:  # --kind fbank, which the user did not type
+            return f"{flag} {value} (from --preset {preset[name][0]})"
+        return f"{flag} {value}"
 
     given = {name: settings.get(name) for name in chosen}
     for line in unread_warnings(given, settings, spell=spell):
