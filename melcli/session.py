@@ -817,9 +817,8 @@ def run(
         How the run goes: see :class:`RunOptions` (``shard`` may also be
         ``"I/N"``, ``shard_size`` ``"500MB"``).
     stats : bool
-        At the end, write ``OUT/stats.npz``, and return them in ``report.stats``
-        (a :class:`~melcli.stats.DatasetStats`); an error doing so is in
-        ``report.errors``, no arrays at all in ``report.warnings``.
+        At the end, write ``OUT/stats.npz``, returned in ``report.stats`` (a
+        ``DatasetStats``); an error doing so is in ``report.errors``.
     on_result : callable or None
         Called with each :class:`Result` as it comes in.
     dry_run : bool
@@ -843,9 +842,7 @@ def run(
     """
     listed = (files_from, path_column, root)
     taken = _inputs(sources, out, extensions, include, exclude, *listed)
-    params = (params or MelParams()).validate()
-    segment.check_png(png, params)
-    render = render.validate() if render is not None else None
+    params, render, unread = _settings(params, render, png, storage_format, shard_size)
     options = RunOptions(
         jobs=jobs,
         scheduler=scheduler,
@@ -859,14 +856,6 @@ def run(
         dry_run=dry_run,
         stats=stats,
     )
-    # First, as the command says them: the settings the run does not read.
-    unread = run_warnings(
-        params,
-        render=render,
-        png=png,
-        storage_format=storage_format,
-        shard_size=shard_size,
-    )
     outcome = run_session(
         taken,
         Path(out),
@@ -876,10 +865,7 @@ def run(
         options=options,
         events=_OnResult(on_result),
     )
-    said = outcome.dry_run or outcome.report
-    assert said is not None
-    said.warnings[:0] = unread
-    return outcome.dry_run or _reported(outcome)
+    return _said(outcome, unread)
 
 
 def _inputs(
@@ -906,6 +892,44 @@ def _inputs(
     if files_from is not None and not isinstance(files_from, FileList):
         files_from = read_list(files_from, path_column=path_column, root=root)
     return Inputs(sources, files_from, extensions, include, exclude)
+
+
+def _settings(
+    params: MelParams | None,
+    render: RenderParams | None,
+    png: bool,
+    storage_format: str,
+    shard_size: int | str,
+) -> tuple[MelParams, RenderParams | None, list[str]]:
+    """Validate what :func:`run` is given, as the command does.
+
+    Return the settings, and the warnings for those the run does not read
+    (:func:`melcli.applies.run_warnings`), which the command says too.
+    """
+    params = (params or MelParams()).validate()
+    segment.check_png(png, params)
+    render = render.validate() if render is not None else None
+    unread = run_warnings(
+        params,
+        render=render,
+        png=png,
+        storage_format=storage_format,
+        shard_size=shard_size,
+    )
+    return params, render, unread
+
+
+def _said(outcome: Outcome, unread: list[str]) -> Report | DryRun:
+    """Return what :func:`run` returns, ``unread`` first in its warnings.
+
+    The command says them first too, before the run starts.
+    """
+    if outcome.dry_run is not None:
+        outcome.dry_run.warnings[:0] = unread
+        return outcome.dry_run
+    assert outcome.report is not None
+    outcome.report.warnings[:0] = unread
+    return _reported(outcome)
 
 
 def _shard(shard: object) -> sharding.Shard | None:
