@@ -30,7 +30,7 @@ import soundfile as sf
 
 from . import containers, interrupts
 from .containers import Claim
-from .errors import AudioError, os_reason
+from .errors import AudioError, number, os_reason
 from .outdir import file_kind
 from .params import MelParams
 
@@ -542,7 +542,7 @@ def open_audio(
             start = frames_in(params.offset, info.samplerate)
             if start and start >= info.frames:
                 raise AudioError(
-                    f"offset={params.offset:g} s is past the end of the file "
+                    f"offset={number(params.offset)} s is past the end of the file "
                     f"({info.duration:.2f} s)"
                 )
             if start:
@@ -1069,7 +1069,8 @@ def check_min_duration(info: AudioInfo, params: MelParams, *, claimed: int = 0) 
         duration = claimed / info.samplerate
     if duration < params.min_duration:
         raise TooShort(
-            f"shorter than min_duration={params.min_duration:g} s ({duration:.3g} s)"
+            f"shorter than min_duration={number(params.min_duration)} s "
+            f"({duration:.3g} s)"
         )
 
 

@@ -394,6 +394,25 @@ def other_settings_warning(count: int, out: Path) -> str:
     )
 
 
+def _kept(report: Report, manifest: Manifest) -> str:
+    """Say, after a manifest not written, that what the run wrote is not lost.
+
+    "4 written." after ``cannot write OUT/manifest.jsonl`` left the user to
+    guess whether the arrays count: the journal holds them, and the next run
+    that can write the manifest takes them up rather than rebuilding them.
+    """
+    written = report.count(Status.WRITTEN)
+    if not written or manifest.journal_error:
+        return ""  # nothing written, or the journal's own warning says it
+    one = written == 1
+    return (
+        f"; the {written} output{'' if one else 's'} written "
+        f"{'is' if one else 'are'} recorded in {manifest.journal_path.name}, "
+        f"and the next run that can write the manifest takes {'it' if one else 'them'}"
+        " up without rebuilding"
+    )
+
+
 def refused_lines(outdir: OutDir) -> list[str]:
     """Say which files were not deleted because their folder leads out of OUT."""
     return [
@@ -816,7 +835,7 @@ class _Run:
         try:
             manifest.commit()
         except MelcliError as exc:  # a full disk: the journal stays
-            report.errors.append(str(exc))
+            report.errors.append(str(exc) + _kept(report, manifest))
         if manifest.journal_error:
             report.warnings.append(manifest.journal_error)
         if self.on_result is not None:

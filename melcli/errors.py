@@ -12,6 +12,20 @@ class MelcliError(Exception):
     """Base class of every error melcli raises on purpose."""
 
 
+def number(value: object) -> str:
+    """Write a number a user gave exactly: ``8000.123``, ``1e-05``, ``8000``.
+
+    ``:g`` kept six digits: ``fmin=8000.12 must be below fmax=8000.12`` for
+    8000.123 and 8000.12, and ``offset=1.23457e+06``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return repr(value)
+    value = float(value)  # a numpy float's repr names its type
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
 def os_reason(exc: OSError) -> str:
     """Return the cause of ``exc`` in words: ``no space left on device``."""
     return (exc.strerror or type(exc).__name__).lower()

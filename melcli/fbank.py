@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from .errors import AudioError
+from .errors import AudioError, number
 from .params import MelParams
 
 #: Kaldi's floor before the logarithm: float32's machine epsilon.
@@ -57,8 +57,8 @@ def frame_samples(sr: float, params: MelParams) -> tuple[int, int, int]:
     shift = int(sr * 0.001 * params.frame_shift)
     if length < 1 or shift < 1:
         raise AudioError(
-            f"frame_length={params.frame_length:g} ms and frame_shift="
-            f"{params.frame_shift:g} ms must be at least one sample at sr={sr:g}"
+            f"frame_length={number(params.frame_length)} ms and frame_shift="
+            f"{number(params.frame_shift)} ms must be at least one sample at sr={sr:g}"
         )
     n_fft = 1 << (length - 1).bit_length() if params.round_to_power_of_two else length
     return length, shift, n_fft
@@ -109,7 +109,7 @@ def frames_view(y: np.ndarray, *, sr: float, params: MelParams) -> np.ndarray:
     if t < 1 and params.snip_edges:
         raise AudioError(
             f"signal of {n} samples is shorter than one frame ({length} samples, "
-            f"{params.frame_length:g} ms)"
+            f"{number(params.frame_length)} ms)"
         )
     if t < 1:  # (n + shift // 2) // shift frames
         raise AudioError(

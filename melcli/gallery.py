@@ -54,7 +54,7 @@ from urllib.parse import quote
 from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
-from .inputs import check_name
+from .inputs import check_jobs, check_name
 from .manifest import MANIFEST_NAME, Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import (
     LOCK_NAME,
@@ -116,6 +116,8 @@ class GalleryReport:
     inputs, problems, groups, pages : int
         Inputs shown as cards, failed and skipped inputs listed, groups, and
         data pages of cards.
+    failed, skipped : int
+        Of the ``problems``, those that failed and those that were skipped.
     drawn, reused : int
         Pictures (thumbnails of arrays) drawn by this build, and those kept
         from an earlier one.
@@ -148,6 +150,8 @@ class GalleryReport:
     removed: int = 0
     notes: list[str] = field(default_factory=list)
     unrecorded: int = 0
+    failed: int = 0
+    skipped: int = 0
 
 
 #: Called with (done, total) as inputs are processed.
@@ -200,11 +204,13 @@ def build_gallery(
         If a run is writing to ``out`` (OUT's lock is held meanwhile, as
         ``melcli stats`` holds it).
     ParameterError
-        If no entry's ``meta`` has the column ``group_by`` (nothing is written).
+        If no entry's ``meta`` has the column ``group_by`` (nothing is written),
+        or ``jobs`` is less than 1.
     """
     if page_size < 1:
         raise MelcliError(f"page_size={page_size!r} must be a positive integer")
     check_name(out, param="out")  # not the current folder
+    check_jobs(jobs)  # 0 or -1 drew in one process without a word; -j refuses them
     root = Path(out)
     if not holds_manifest(root):
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it
@@ -284,6 +290,8 @@ def _build(
     report.removed = _remove_unused(gallery / "data", written, _DATA_NAME)
     report.removed += _remove_unused(gallery / "thumbs", used, _THUMB_NAME)
     report.inputs, report.problems = len(records), len(problems)
+    report.skipped = sum(1 for e in problems if e.get("status") == "skipped")
+    report.failed = report.problems - report.skipped
     report.groups, report.pages = len(groups), len(pages)
     report.from_run = sum(1 for record in records if "f" in record)
     return report

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .discover import DEFAULT_EXTENSIONS
+from .filelist import PATH_COLUMNS
 from .report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
@@ -119,7 +120,60 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
             f"{hint}relative to {where}, and they are in the subfolders "
             f"{names}{more} of {base}: give --root {base}, and {template}"
         )
+    if column := _not_file_names(listed) or _table_as_lines(listed):
+        return f"{hint}relative to {where}, and {column}"
     return f"{hint}relative to {where}: give --root the folder that holds them"
+
+
+def _table_as_lines(listed: FileList) -> str | None:
+    """Say that a list read a path a line holds a table's rows, and how to read it.
+
+    ``meta.txt`` holding ``filename,fold`` rows was read as paths named
+    ``filename,fold``, ``1-100038-A-14.wav,1``...: the hint said to give
+    another ``--root``. Said when every missing path holds a comma (or every
+    one a tab); ``--path-column`` reads the list as a table.
+    """
+    if listed.columns:
+        return None
+    texts = [
+        os.path.relpath(p.path, listed.root) for p in listed.problems[:PATHS_LOOKED_FOR]
+    ]
+    for sep, what in ((",", "commas"), ("\t", "tabs")):
+        if not texts or not all(sep in text for text in texts):
+            continue
+        cells = [c.strip() for text in texts for c in text.split(sep)]
+        named = [c for c in cells if c.lower() in PATH_COLUMNS]
+        column = named[0] if named else "NAME (the column of paths)"
+        first = ", ".join(c.strip() for c in texts[0].split(sep))
+        return (
+            f"its lines hold {what}, as a table's rows do (the first: {first}): "
+            f"give --path-column {column} to read it as a table"
+        )
+    return None
+
+
+def _not_file_names(listed: FileList) -> str | None:
+    """Say that the list's ``--path-column`` holds no file names, and which may.
+
+    ``--path-column category`` over ESC-50's table looked for ``audio/dog``,
+    ``audio/rooster`` ...: the hint said to give another ``--root``, where the
+    column was the mistake. Said when no path taken from the column has an
+    extension; the table's columns named like file names are suggested.
+    """
+    column = listed.path_column
+    if column not in listed.columns:
+        return None  # plain text, or a template: the paths are made, not read
+    if column.lower() in PATH_COLUMNS:
+        return None  # named for paths (FSD50K's fname: names without .wav)
+    names = [Path(p.path).name for p in listed.problems[:PATHS_LOOKED_FOR]]
+    if not names or any(Path(name).suffix for name in names):
+        return None
+    others = [c for c in listed.columns if c != column and c.lower() in PATH_COLUMNS]
+    such = f"its column '{column}' holds no file names (such as '{names[0]}')"
+    if others:
+        return f"{such}: give --path-column {others[0]}"
+    columns = ", ".join(c for c in listed.columns if c != column)
+    return f"{such}: give --path-column the column of file names (of {columns})"
 
 
 #: How many missing paths of a list :func:`wrong_root_hint` looks for, spread

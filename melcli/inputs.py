@@ -7,12 +7,14 @@ names the keyword, and the command spells it as its option.
 
 from __future__ import annotations
 
+import errno
+import operator
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ParameterError
+from .errors import ParameterError, os_reason
 from .report import display_path
 
 
@@ -82,8 +84,44 @@ def check_sources(
             "no input: give sources (audio files or folders) or files_from",
             param="sources",
         )
+    check_each_source(sources)
+
+
+def check_each_source(sources: Iterable[str | os.PathLike[str]]) -> None:
+    """Refuse a source that is an empty name, or missing (:func:`source_problem`)."""
     for source in sources:
         check_name(source, param="sources")
+        if (why := source_problem(source)) is not None:
+            raise ParameterError(why, param="sources")
+
+
+def source_problem(source: str | os.PathLike[str]) -> str | None:
+    """Say why ``source`` (an SRC) cannot be taken, or return None.
+
+    One sentence naming the path, as the command shows it after ``Invalid
+    value for '[SRC]...':`` and :func:`melcli.run` raises it: it does not
+    exist, it is a symbolic link loop or a link to nothing (not "does not
+    exist": the user looked for a missing file), or it cannot be reached. A
+    run refuses it before any work, as a mistyped name. One that exists but
+    cannot be read is not refused: it fails on its own (``permission
+    denied``) and the batch goes on, as a file in a folder does.
+    """
+    shown = repr(os.fsdecode(source))
+    try:
+        os.stat(source)
+    except ValueError:  # a NUL byte: the run fails that input, with why
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            where = "is" if os.path.islink(source) else "leads through"
+            return f"Path {shown} {where} a symbolic link loop."
+        if exc.errno == errno.ENOENT and os.path.islink(source):
+            target = repr(os.fsdecode(os.readlink(os.fspath(source))))
+            return f"Path {shown} is a symbolic link to {target}, which does not exist."
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return f"Path {shown} does not exist."
+        return f"Path {shown} cannot be reached: {os_reason(exc)}."
+    return None
 
 
 def check_list_options(
@@ -123,6 +161,26 @@ def check_out(sources: Iterable[Path], out: Path) -> None:
                 "output folder",
                 param="out",
             )
+
+
+def check_jobs(jobs: object) -> None:
+    """Raise :class:`ParameterError` (``param="jobs"``) unless ``jobs`` is None or >= 1.
+
+    0 or -1 do not mean "every CPU" here (as in joblib): they are refused,
+    as ``-j 0`` is, in the same words.
+    """
+    if jobs is None:
+        return
+    try:
+        count = operator.index(jobs)  # type: ignore[arg-type]
+    except TypeError:
+        count = 0
+    if isinstance(jobs, bool) or count < 1:
+        raise ParameterError(
+            f"jobs={jobs!r} must be a whole number of worker processes, at least "
+            "1 (1 works in this process; left out: one per CPU)",
+            param="jobs",
+        )
 
 
 def readable_twice(extensions: Iterable[str] | str) -> Iterable[str] | str:

@@ -19,7 +19,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from .errors import ParameterError
+from .errors import ParameterError, number
 
 #: Bumped whenever the bytes melcli writes for the same settings change.
 OUTPUT_FORMAT_VERSION = 1
@@ -356,7 +356,7 @@ class MelParams:
             _positive("fmax", self.fmax)
             if self.fmin >= self.fmax:
                 raise ParameterError(
-                    f"fmin={self.fmin:g} must be below fmax={self.fmax:g}",
+                    f"fmin={number(self.fmin)} must be below fmax={number(self.fmax)}",
                     param="fmin",
                 )
         if self.sr is not None:
@@ -486,8 +486,8 @@ class MelParams:
         _finite("high_freq", self.high_freq)
         if 0 < self.high_freq <= self.low_freq:
             raise ParameterError(
-                f"low_freq={self.low_freq:g} must be below high_freq="
-                f"{self.high_freq:g}",
+                f"low_freq={number(self.low_freq)} must be below high_freq="
+                f"{number(self.high_freq)}",
                 param="low_freq",
             )
         _non_negative("energy_floor", self.energy_floor)
@@ -520,14 +520,16 @@ class MelParams:
             ms = getattr(self, name)
             if _is_number(ms) and int(sr * 0.001 * ms) < 1:
                 raise ParameterError(
-                    f"{name}={ms:g} ms is less than one sample at {self._rate(sr)}",
+                    f"{name}={number(ms)} ms is less than one sample at "
+                    f"{self._rate(sr)}",
                     param=name,
                 )
         nyquist = sr / 2.0
         high = self.high_freq if self.high_freq > 0 else nyquist + self.high_freq
         if not 0 <= self.low_freq < high <= nyquist:
             raise ParameterError(
-                f"low_freq={self.low_freq:g} and high_freq={self.high_freq:g} "
+                f"low_freq={number(self.low_freq)} and "
+                f"high_freq={number(self.high_freq)} "
                 f"(that is {high:g} Hz) must satisfy 0 <= low_freq < high_freq <= "
                 f"the Nyquist frequency {nyquist:g} Hz ({self._rate(sr)}; a negative "
                 "high_freq is an offset from Nyquist)",
@@ -557,13 +559,14 @@ class MelParams:
         nyquist = sr / 2.0
         if self.fmax is not None and self.fmax > nyquist:
             raise ParameterError(
-                f"fmax={self.fmax:g} must be at most the Nyquist frequency "
+                f"fmax={number(self.fmax)} must be at most the Nyquist frequency "
                 f"{nyquist:g} Hz ({self._rate(sr)})",
                 param="fmax",
             )
         if self.fmin >= self.effective_fmax(sr):
             raise ParameterError(
-                f"fmin={self.fmin:g} must be below fmax={self.effective_fmax(sr):g} "
+                f"fmin={number(self.fmin)} must be below "
+                f"fmax={number(self.effective_fmax(sr))} "
                 f"({self._rate(sr)})",
                 param="fmin",
             )
@@ -585,7 +588,8 @@ class MelParams:
                 )
             if name != "segment_hop" and seconds * sr > MAX_CLIP_SAMPLES:
                 raise ParameterError(
-                    f"{name}={seconds:g} s is more than {MAX_CLIP_SAMPLES} samples "
+                    f"{name}={number(seconds)} s is more than {MAX_CLIP_SAMPLES} "
+                    "samples "
                     f"at {sr:g} Hz (at most {MAX_CLIP_SAMPLES / sr:.0f} s)",
                     param=name,
                 )

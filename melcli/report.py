@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .stats import DatasetStats
+
 
 class Status(enum.Enum):
     """The one state every input ends in."""
@@ -152,6 +156,10 @@ class Report:
     #: ``fail_fast`` stopped the run at a failure, leaving ``not_tried`` inputs.
     stopped_early: bool = False
     not_tried: int = 0
+    #: With ``stats=True``: the statistics written to ``OUT/stats.npz`` (what
+    #: ``--stats`` reports); None when none were written (see ``errors`` and
+    #: ``warnings``).
+    stats: DatasetStats | None = None
 
     def __init__(
         self,
@@ -183,6 +191,7 @@ class Report:
         self.errors = [] if errors is None else errors
         self.stopped_early = stopped_early
         self.not_tried = not_tried
+        self.stats = None
         for result in results:
             self.add(result)
 
@@ -193,7 +202,8 @@ class Report:
         return self.results == other.results and all(
             getattr(self, f.name) == getattr(other, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("_items", "_compact")
+            # stats: numpy arrays, which == does not make one bool of
+            if f.name not in ("_items", "_compact", "stats")
         )
 
     def __getstate__(self) -> dict[str, object]:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from . import interrupts, write
-from .errors import MelcliError
+from .errors import MelcliError, number
 from .params import MelParams
 
 T = TypeVar("T")
@@ -339,7 +339,7 @@ class ProcessRunner:
     def _time_out(self, worker: _Worker[T, R]) -> tuple[T, BaseException]:
         """Stop ``worker``, still on its first item after ``timeout``; fail the item."""
         return worker.abandon(
-            f"timed out after {self.timeout:g} s (--timeout); its worker process "
+            f"timed out after {number(self.timeout)} s (--timeout); its worker process "
             "was stopped",
             grace=_GRACE,
         )

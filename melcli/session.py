@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import operator
 import os
 import signal
 import threading
@@ -28,6 +27,7 @@ from typing import Literal, TypedDict, Unpack, overload
 
 from . import interrupts, segment
 from . import shard as sharding
+from .applies import run_warnings
 from .batch import (
     BuildPlan,
     RunInterrupted,
@@ -40,10 +40,10 @@ from .batch import (
     taken_over_warning,
 )
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
-from .errors import MelcliError, ParameterError, UsageError
+from .errors import MelcliError, ParameterError, UsageError, number
 from .filelist import FileList, read_list
 from .hints import run_hints, wrong_root_hint
-from .inputs import check_inputs, check_out, readable_twice
+from .inputs import check_inputs, check_jobs, check_out, readable_twice
 from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
@@ -141,13 +141,7 @@ class RunOptions:
         """
         storage_for(self.storage_format)  # one of FORMATS
         _check_seconds(self.timeout)
-        if self.jobs is not None and _count(self.jobs) < 1:
-            # As --jobs refuses it: 0 or -1 do not mean "every CPU" here.
-            raise ParameterError(
-                f"jobs={self.jobs!r} must be a whole number of at least 1 "
-                "(None: one per CPU)",
-                param="jobs",
-            )
+        check_jobs(self.jobs)  # as -j refuses it
         # Each message names the option given and the one it clashes with, as
         # the caller spelled them (the command turns them into --options).
         shard = (
@@ -176,22 +170,12 @@ class RunOptions:
             # Dask cannot stop a task that is running; the scheduler's own
             # allowed-failures settle files that kill their worker.
             raise ParameterError(
-                f"timeout={self.timeout:g} cannot be combined with "
+                f"timeout={number(self.timeout)} cannot be combined with "
                 f"scheduler={self.scheduler!r} (a Dask task cannot be stopped "
                 "once it runs; leave the timeout out)",
                 param="timeout",
             )
         return self
-
-
-def _count(value: object) -> int:
-    """``value`` as a whole number (a numpy integer too); 0 for anything else."""
-    if isinstance(value, bool):
-        return 0
-    try:
-        return operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        return 0
 
 
 #: The longest time an option takes (about 31 years): beyond the system's
@@ -840,7 +824,8 @@ def run(
         How the run goes: see :class:`RunOptions` (``shard`` may also be
         ``"I/N"``, ``shard_size`` ``"500MB"``).
     stats : bool
-        At the end, write ``OUT/stats.npz``; an error doing so is in ``report.errors``.
+        At the end, write ``OUT/stats.npz``, returned in ``report.stats`` (a
+        ``DatasetStats``); an error doing so is in ``report.errors``.
     on_result : callable or None
         Called with each :class:`Result` as it comes in.
     dry_run : bool
@@ -864,9 +849,7 @@ def run(
     """
     listed = (files_from, path_column, root)
     taken = _inputs(sources, out, extensions, include, exclude, *listed)
-    params = (params or MelParams()).validate()
-    segment.check_png(png, params)
-    render = render.validate() if render is not None else None
+    params, render, unread = _settings(params, render, png, storage_format, shard_size)
     options = RunOptions(
         jobs=jobs,
         scheduler=scheduler,
@@ -889,7 +872,7 @@ def run(
         options=options,
         events=_OnResult(on_result),
     )
-    return outcome.dry_run or _reported(outcome)
+    return _said(outcome, unread)
 
 
 def _inputs(
@@ -918,6 +901,44 @@ def _inputs(
     return Inputs(sources, files_from, extensions, include, exclude)
 
 
+def _settings(
+    params: MelParams | None,
+    render: RenderParams | None,
+    png: bool,
+    storage_format: str,
+    shard_size: int | str,
+) -> tuple[MelParams, RenderParams | None, list[str]]:
+    """Validate what :func:`run` is given, as the command does.
+
+    Return the settings, and the warnings for those the run does not read
+    (:func:`melcli.applies.run_warnings`), which the command says too.
+    """
+    params = (params or MelParams()).validate()
+    segment.check_png(png, params)
+    render = render.validate() if render is not None else None
+    unread = run_warnings(
+        params,
+        render=render,
+        png=png,
+        storage_format=storage_format,
+        shard_size=shard_size,
+    )
+    return params, render, unread
+
+
+def _said(outcome: Outcome, unread: list[str]) -> Report | DryRun:
+    """Return what :func:`run` returns, ``unread`` first in its warnings.
+
+    The command says them first too, before the run starts.
+    """
+    if outcome.dry_run is not None:
+        outcome.dry_run.warnings[:0] = unread
+        return outcome.dry_run
+    assert outcome.report is not None
+    outcome.report.warnings[:0] = unread
+    return _reported(outcome)
+
+
 def _shard(shard: object) -> sharding.Shard | None:
     """``shard`` as :func:`run` takes it: ``"I/N"``, a :class:`Shard` or None."""
     if shard is None or isinstance(shard, sharding.Shard):
@@ -938,6 +959,8 @@ def _reported(outcome: Outcome) -> Report:
     report = outcome.report
     assert report is not None
     stats = outcome.stats
+    if stats is not None:  # what --stats prints, "wrote OUT/stats.npz: ..."
+        report.stats = stats.stats
     if stats is not None and stats.error is not None:
         report.errors.append(f"{stats.path}: {stats.error}")
     elif stats is not None and stats.stats is None:  # as the command says it

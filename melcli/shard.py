@@ -30,7 +30,7 @@ from typing import Any
 from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .errors import UsageError, os_reason
-from .inputs import check_name
+from .inputs import check_each_source, check_name, one_or_many
 from .manifest import (
     MANIFEST_NAME,
     Entry,
@@ -299,7 +299,7 @@ class MergeReport:
 def merge(
     out: str | os.PathLike[str],
     *,
-    sources: Sequence[str | os.PathLike[str]] = (),
+    sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
     extensions: Iterable[str] = DEFAULT_EXTENSIONS,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -319,8 +319,12 @@ def merge(
     ------
     UsageError
         If a run (a shard) is writing to ``out``.
+    ParameterError
+        If a source does not exist (as ``melcli merge OUT SRC`` refuses it).
     """
     check_name(out, param="out")  # not the current folder
+    sources = list(one_or_many(sources))  # "audio/" is one, not 6 letters
+    check_each_source(sources)
     folder = Path(out)
     # A folder with no part is said so without its lock, whose file would be
     # left in a folder melcli never wrote (melcli merge audio/).

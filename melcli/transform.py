@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import AudioError
+from .errors import AudioError, number
 from .params import MelParams
 
 #: Bytes of float64 windowed frames per FFT block: the block's temporaries
@@ -1014,11 +1014,11 @@ def scale_not_finite(params: MelParams) -> str:
     tiny = float(np.finfo(np.float32).smallest_subnormal)
     if np.float32(params.amin) == 0:
         return (
-            f"amin={params.amin:g} is 0 in float32, the type the spectrogram is "
+            f"amin={number(params.amin)} is 0 in float32, the type the spectrogram is "
             f"computed in (smallest positive {tiny:.2g}): the logarithm of a zero "
             "power is -inf; use --amin 1e-38 or more"
         )
-    return f"the {params.scale} scale step is not finite (amin={params.amin:g})"
+    return f"the {params.scale} scale step is not finite (amin={number(params.amin)})"
 
 
 def why_not_finite(y: np.ndarray, *, sr: int, params: MelParams) -> str:

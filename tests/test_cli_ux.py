@@ -337,7 +337,7 @@ def test_known_variables_are_not_warned_about(mixed: Path, tmp_path: Path) -> No
     ("value", "message"),
     [
         ("abc", "'--n-mels' (from MELCLI_N_MELS): 'abc' is not a valid integer."),
-        ("0", "--n-mels (from MELCLI_N_MELS): --n-mels 0 must be a positive integer"),
+        ("0", "'--n-mels' (from MELCLI_N_MELS): --n-mels 0 must be a positive integer"),
     ],
 )
 def test_a_bad_value_names_its_variable(
@@ -569,7 +569,7 @@ def test_segment_with_png_names_the_options(mixed: Path, tmp_path: Path) -> None
     result = invoke("mel", mixed, "-o", tmp_path / "out", "--segment", "2", "--png")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for '--segment': --segment 2.0 cannot be combined "
+        "Error: Invalid value for '--segment': --segment 2 cannot be combined "
         "with --png"
     )
 

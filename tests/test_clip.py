@@ -275,4 +275,4 @@ def test_cli_rejects_a_bad_clip_option(dataset: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert "--clip-duration" in result.stderr
-    assert "--clip-duration -1.0 must be positive" in result.stderr
+    assert "--clip-duration -1 must be positive" in result.stderr

@@ -79,7 +79,7 @@ def test_gallery_lists_every_input_with_its_facts_and_links(
     result = invoke("gallery", out)
     assert result.exit_code == 0, result.stderr
     gallery = out / "gallery"
-    assert "4 inputs in 3 groups, 1 failed or skipped" in result.stderr
+    assert "4 inputs in 3 groups, 1 failed, 0 skipped" in result.stderr
     items = {item["n"]: item for item in pages(gallery)}
     assert sorted(items) == [
         "cats/meow.wav",
@@ -427,7 +427,7 @@ def test_older_outputs_without_waveforms_read_the_sources_once(
     assert (again.waves_read, again.waves_reused) == (0, 2)  # kept in cache.json
     said = invoke("gallery", out, "--read-sources").stderr.splitlines()[-1]
     assert said.endswith(
-        ": 2 inputs in 1 group, 0 failed or skipped; 0 pictures drawn, 2 kept; "
+        ": 2 inputs in 1 group, 0 failed, 0 skipped; 0 pictures drawn, 2 kept; "
         "0 waveforms read from the sources, 2 kept."
     )
     assert [i["v"] for i in pages(out / "gallery")] == [i["v"] for i in items.values()]
@@ -504,7 +504,7 @@ def test_group_by_lists_the_meta_columns(
     result = invoke("gallery", out, "--group-by", "speaker")
     assert result.exit_code == 0, result.stderr
     # One of each: no "1 inputs in 1 groups".
-    assert ": 1 input in 1 group, 0 failed or skipped; 1 picture drawn, 0 kept." in (
+    assert ": 1 input in 1 group, 0 failed, 0 skipped; 1 picture drawn, 0 kept." in (
         result.stderr
     )
 

@@ -271,8 +271,8 @@ def test_old_manifests_without_render_are_the_default_figure(
 @pytest.mark.parametrize(
     ("options", "text"),
     [
-        (("--cmap", "nope"), "Invalid value for --cmap: --cmap nope is not"),
-        (("--png-style", "image", "--waveform"), "Invalid value for --waveform"),
+        (("--cmap", "nope"), "Invalid value for '--cmap': --cmap nope is not"),
+        (("--png-style", "image", "--waveform"), "Invalid value for '--waveform'"),
         (("--png-style", "svg"), "'svg' is not one of 'figure', 'image'"),
     ],
 )

@@ -26,7 +26,7 @@ PYTHON_NAME = re.compile(r"\b[a-z][a-z0-9]*=|\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
 CASES = {
     "clamp on the dB scale": (
         ["--clamp", "8"],
-        "--clamp 8.0 applies to scale 'log' or 'log10' only "
+        "--clamp 8 applies to scale 'log' or 'log10' only "
         "(--scale db; the dB scale uses --top-db)",
     ),
     "a hop of 0": (["--hop-length", "0"], "--hop-length 0 must be a positive"),
@@ -53,7 +53,7 @@ CASES = {
     ),
     "segments of fixed-length clips": (
         ["--segment", "1", "--clip-duration", "2"],
-        "--segment 1.0 cannot be combined with --clip-duration 2.0",
+        "--segment 1 cannot be combined with --clip-duration 2",
     ),
     "a colormap matplotlib lacks": (
         ["--png", "--cmap", "bogus"],

@@ -38,6 +38,6 @@ def test_the_command_and_the_library_say_the_same(
     result = invoke("mel", src, "-o", tmp_path / "out", option, value)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        f"Error: Invalid value for {option}: {option} {typed} {words}"
+        f"Error: Invalid value for '{option}': {option} {value} {words}"
     )
     assert not (tmp_path / "out").exists()

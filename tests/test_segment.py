@@ -246,13 +246,13 @@ def test_stack_manifest_records_starts(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "text"),
     [
-        (["--segment", "1", "--png"], "--segment 1.0 cannot be combined with --png"),
+        (["--segment", "1", "--png"], "--segment 1 cannot be combined with --png"),
         (["--segment", "1", "--clip-duration", "2"], "combined with --clip-duration"),
         (
             ["--segment-hop", "1"],
-            "--segment-hop 1.0 needs a segment length too: no --segment",
+            "--segment-hop 1 needs a segment length too: no --segment",
         ),
-        (["--segment", "0"], "--segment 0.0 must be positive"),
+        (["--segment", "0"], "--segment 0 must be positive"),
     ],
 )
 def test_bad_combinations_are_usage_errors(

@@ -293,12 +293,12 @@ def name_the_source(exc: click.BadParameter) -> None:
 
 
 def option_hint(name: str) -> str:
-    """``--n-mels``, with ``(from MELCLI_N_MELS)`` when its value came from there.
+    """``'--n-mels'``, with ``(from MELCLI_N_MELS)`` when its value came from there.
 
     ``name`` is the parameter's name (``n_mels``); for the errors found once
     the options are parsed, in the command being run.
     """
-    hint = f"--{name.replace('_', '-')}"
+    hint = f"'--{name.replace('_', '-')}'"  # quoted, as click's own hints
     ctx = click.get_current_context(silent=True)
     param = None
     if ctx is not None:

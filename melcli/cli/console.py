@@ -49,6 +49,9 @@ _SETTING = re.compile(r"\b([a-z][a-z0-9_]*)=('[^']*'|[^\s,;:)]+)")
 #: A setting named alone (``set hop_length``, ``uses top_db``): only names
 #: with an underscore, which no English word in a message has.
 _BARE_SETTING = re.compile(r"(?<![-\w.'/])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b(?![=.'/])")
+#: A float with nothing after the point, as click makes ``--segment 1``: shown
+#: as given. (Others are shown exactly as Python writes them: ``1e-05``.)
+_WHOLE_FLOAT = re.compile(r"-?\d+\.0")
 #: The settings that are options of the same name (dashes for underscores).
 _OPTIONS = frozenset(
     (*MelParams.__dataclass_fields__, "png", "png_style", "cmap", "waveform")
@@ -68,6 +71,7 @@ _NEGATED = frozenset(
 )
 #: The options of a run (``melcli.run``'s keywords), as the command spells them.
 _RUN_OPTIONS = {
+    "jobs": "jobs",
     "scheduler": "scheduler",
     "shard": "shard",
     "shard_size": "shard-size",
@@ -80,7 +84,7 @@ _RUN_OPTIONS = {
 def as_options(text: str, *, run_options: bool = False) -> str:
     """Name settings as the command line spells them, in a library message.
 
-    ``segment=2.0 cannot be combined with png=True`` becomes ``--segment 2.0
+    ``segment=2.0 cannot be combined with png=True`` becomes ``--segment 2
     cannot be combined with --png``; ``min_duration=1.2 s``, ``--min-duration
     1.2 s``. With ``run_options``, a run's options too (``storage_format=``
     is ``--format``). The Python API keeps its parameter names.
@@ -102,6 +106,8 @@ def as_options(text: str, *, run_options: bool = False) -> str:
             return f"--no-{flag[2:]}"
         if value == "None":  # the option not given: its default
             return f"no {flag}"
+        if _WHOLE_FLOAT.fullmatch(value):  # --segment 1, not the 1.0 click made
+            value = value[:-2]
         return f"{flag} {value.strip(chr(39))}"
 
     def bare(match: re.Match[str]) -> str:

@@ -15,6 +15,7 @@ from ..errors import MelcliError, ParameterError, UsageError, os_reason
 from ..report import display_path, plural
 from .console import one_line
 from .group import CannotStart, cli
+from .options import JOBS
 
 
 @cli.command(short_help="Write a page to look at and listen to a run's inputs.")
@@ -43,9 +44,10 @@ from .group import CannotStart, cli
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    type=JOBS,
     default=None,
-    help="Processes drawing pages; 1 draws in this process. [default: number of CPUs]",
+    help="Processes drawing pages, 1 or more; 1 draws in this process. [default: "
+    "number of CPUs]",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def gallery(
@@ -111,7 +113,7 @@ def summary(report: GalleryReport) -> str:
     """Say what the gallery shows and how its pictures were made, on one line."""
     line = (
         f"{plural(report.inputs, 'input')} in {plural(report.groups, 'group')}, "
-        f"{report.problems} failed or skipped; "
+        f"{report.failed} failed, {report.skipped} skipped; "
     )
     pictures = []
     if report.from_run:

@@ -29,6 +29,7 @@ from .group import CannotStart, cli
 from .help import MEL_EXAMPLES, GroupedHelp
 from .lists import read_listed
 from .options import (
+    JOBS,
     apply_preset,
     bad_input_options,
     check_inputs,
@@ -67,9 +68,10 @@ from .types import SECONDS, ExistingPath, OutFolder
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    type=JOBS,
     default=None,
-    help="Worker processes; 1 runs in this process. [default: number of CPUs]",
+    help="Worker processes, 1 or more; 1 runs in this process. [default: number of "
+    "CPUs]",
 )
 @selection_options
 @list_options

@@ -13,11 +13,12 @@ from ..report import display_path
 from .console import echo_error, one_line
 from .group import CannotStart, cli
 from .options import chosen_extensions, selection_options
+from .types import ExistingPath
 
 
 @cli.command(short_help="Combine the manifests of --shard runs into one.")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("src", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("src", nargs=-1, type=ExistingPath(path_type=Path))
 @selection_options
 def merge(
     out: Path,

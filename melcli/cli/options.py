@@ -50,6 +50,33 @@ from .types import SECONDS, SHARD, ListRoot
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _Jobs(click.ParamType):  # type: ignore[type-arg]
+    """``-j``: worker processes, refused as :func:`melcli.run` refuses them.
+
+    click's range said ``0 is not in the range x>=1.``, not what -j takes.
+    """
+
+    name = "integer"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        from .console import as_options
+
+        try:
+            jobs = int(value) if isinstance(value, str) else value
+        except ValueError:
+            jobs = value
+        try:
+            inputs.check_jobs(jobs)
+        except ParameterError as exc:
+            self.fail(as_options(str(exc), run_options=True), param, ctx)
+        return jobs
+
+
+JOBS = _Jobs()
+
+
 def with_options(fn: F, options: Sequence[Callable[[Any], Any]]) -> F:
     """Decorate ``fn`` with ``options``, listed in the order --help shows them."""
     for option in reversed(options):

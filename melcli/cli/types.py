@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import math
 import os
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import click
 
 from .. import shard as sharding
-from ..errors import MelcliError, ParameterError, os_reason
-from ..inputs import EMPTY_NAME, check_name
+from ..errors import MelcliError, ParameterError
+from ..inputs import EMPTY_NAME, check_name, source_problem
 from ..session import MAX_SECONDS
 
 
@@ -98,14 +97,14 @@ SHARD = _ShardType()
 
 
 class ExistingPath(click.Path):
-    """A path that must exist, and says why not when it is not a missing name.
+    """A path that must exist, and says why not as :func:`melcli.run` does.
 
-    Whether it can be read is left to the run: an unreadable input fails on
-    its own, as one in a folder does.
-
-    click says ``Path 'x' does not exist`` whatever ``stat`` failed with: for
-    a symbolic link loop, a link to nothing, or a folder that cannot be
-    searched, which sends the user looking for a missing file.
+    The cause is the library's (:func:`melcli.inputs.source_problem`): click
+    says ``Path 'x' does not exist`` whatever ``stat`` failed with, for a
+    symbolic link loop, a link to nothing, or a folder that cannot be
+    searched, which sends the user looking for a missing file. Whether it
+    can be read is left to the run: an unreadable input fails on its own, as
+    one in a folder does.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -118,31 +117,9 @@ class ExistingPath(click.Path):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Any:
-        """Check ``value`` as :class:`click.Path` does, naming a broken link."""
-        if isinstance(value, (str, bytes, os.PathLike)):
-            try:
-                os.stat(value)
-            except OSError as exc:
-                shown = click.format_filename(value)
-                if exc.errno == errno.ELOOP:
-                    where = "is" if os.path.islink(value) else "leads through"
-                    self.fail(
-                        f"Path {shown!r} {where} a symbolic link loop.", param, ctx
-                    )
-                if exc.errno == errno.ENOENT and os.path.islink(value):
-                    target = click.format_filename(os.readlink(os.fspath(value)))
-                    self.fail(
-                        f"Path {shown!r} is a symbolic link to {target!r}, "
-                        "which does not exist.",
-                        param,
-                        ctx,
-                    )
-                if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
-                    self.fail(
-                        f"Path {shown!r} cannot be reached: {os_reason(exc)}.",
-                        param,
-                        ctx,
-                    )
+        """Check ``value`` as the library does, then convert it as a path."""
+        if isinstance(value, (str, os.PathLike)) and (why := source_problem(value)):
+            self.fail(why, param, ctx)
         return super().convert(value, param, ctx)
 
 
