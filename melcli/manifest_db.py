@@ -267,6 +267,11 @@ class Store:
             raise StoreError(f"version {version}, not {VERSION}")
         if sorted(rows) != _MASTER[version]:
             raise StoreError("not the schema melcli writes")
+        # Its text is read as UTF-8 bytes (rows(), a status flipped in place):
+        # a store made to keep it in UTF-16 is one melcli did not write.
+        (encoding,) = self.db.execute("PRAGMA encoding").fetchone()
+        if encoding != "UTF-8":
+            raise StoreError(f"text in {encoding}, not UTF-8")
         #: The schema's version: 1 has no ``facts`` (read, then rewritten).
         self.version: int = version
 
