@@ -349,7 +349,10 @@ class Store:
                 if kind != "text":
                     raise StoreError("an entry that is not text")
                 if not line.isascii():  # UTF-8, as SQLite's text is read, or
-                    line = line.decode().encode("utf-8", "surrogateescape")
+                    try:
+                        line.decode()
+                    except UnicodeDecodeError:  # (not SQLite's message: said so)
+                        raise StoreError("an entry that is not UTF-8 text") from None
                 yield line
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
