@@ -267,6 +267,11 @@ class Store:
             raise StoreError(f"version {version}, not {VERSION}")
         if sorted(rows) != _MASTER[version]:
             raise StoreError("not the schema melcli writes")
+        # Its text is read as UTF-8 bytes (rows(), a status flipped in place):
+        # a store made to keep it in UTF-16 is one melcli did not write.
+        (encoding,) = self.db.execute("PRAGMA encoding").fetchone()
+        if encoding != "UTF-8":
+            raise StoreError(f"text in {encoding}, not UTF-8")
         #: The schema's version: 1 has no ``facts`` (read, then rewritten).
         self.version: int = version
 
@@ -344,7 +349,10 @@ class Store:
                 if kind != "text":
                     raise StoreError("an entry that is not text")
                 if not line.isascii():  # UTF-8, as SQLite's text is read, or
-                    line = line.decode().encode("utf-8", "surrogateescape")
+                    try:
+                        line.decode()
+                    except UnicodeDecodeError:  # (not SQLite's message: said so)
+                        raise StoreError("an entry that is not UTF-8 text") from None
                 yield line
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
