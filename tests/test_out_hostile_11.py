@@ -316,13 +316,18 @@ def _aliased(tmp_path: Path) -> tuple[Path, Path, bytes]:
     return src, out, made
 
 
+def _link_sub_to_other(out: Path) -> None:
+    """Put a link to ``other`` in place of the built folder ``sub`` of OUT."""
+    (out / "sub" / "0.npy").unlink()
+    (out / "sub").rmdir()
+    (out / "sub").symlink_to("other")
+
+
 def test_an_input_writes_no_output_of_another_through_a_folder_linked_inside_out(
     tmp_path: Path,
 ) -> None:
     src, out, made = _aliased(tmp_path)
-    (out / "sub" / "0.npy").unlink()
-    (out / "sub").rmdir()
-    (out / "sub").symlink_to("other")
+    _link_sub_to_other(out)
     for _ in range(2):
         report = melcli.run([src], out, jobs=1)
         (failed,) = [r for r in report.results if r.status is Status.FAILED]
@@ -338,9 +343,7 @@ def test_a_prune_deletes_nothing_through_a_folder_linked_inside_out(
     tmp_path: Path,
 ) -> None:
     src, out, made = _aliased(tmp_path)
-    (out / "sub" / "0.npy").unlink()
-    (out / "sub").rmdir()
-    (out / "sub").symlink_to("other")
+    _link_sub_to_other(out)
     (src / "sub" / "0.wav").unlink()  # its entry is stale now
     dry = melcli.run([src], out, jobs=1, prune=True, dry_run=True)
     assert not dry.pruned
