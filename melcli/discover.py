@@ -23,7 +23,7 @@ import stat
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import UsageError, os_reason
 from .outdir import LOCK_NAME, reserved
@@ -875,20 +875,42 @@ def _is_symlink(path: str) -> bool:
         return False
 
 
+#: An item :func:`first_of_each` keeps or drops.
+T = TypeVar("T")
+
+
 def _unique(jobs: list[Job]) -> list[Job]:
     """Drop repeats of a job: the same file, reached twice, for the same output."""
-    first: dict[str, Job] = {}
+    return first_of_each(
+        jobs, operator.attrgetter("npy_name"), operator.attrgetter("src_name")
+    )
+
+
+def first_of_each(
+    items: list[T],
+    place: Callable[[T], str],
+    source: Callable[[T], str | os.PathLike[str]],
+) -> list[T]:
+    """Drop the items that are an earlier one's file again, for the same place.
+
+    Two items for one ``place`` (an output, a row) are one when their
+    ``source`` files are one file (``a.wav a.wav``, ``audio audio/a.wav``);
+    a link of another name is another item. Links are resolved only when two
+    items share a place.
+    """
+    first: dict[str, T] = {}
     seen: set[tuple[str, str]] = set()
     unique = []
-    for job in jobs:
-        other = first.setdefault(job.npy_name, job)
-        if other is not job:  # resolve links only when two jobs share an output
-            seen.add((os.path.realpath(other.src_name), other.npy_name))
-            key = (os.path.realpath(job.src_name), job.npy_name)
+    for item in items:
+        where = place(item)
+        other = first.setdefault(where, item)
+        if other is not item:
+            seen.add((os.path.realpath(source(other)), where))
+            key = (os.path.realpath(source(item)), where)
             if key in seen:
                 continue
             seen.add(key)
-        unique.append(job)
+        unique.append(item)
     return unique
 
 

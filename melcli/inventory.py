@@ -12,6 +12,7 @@ the same steps (:func:`find_inputs`, :func:`iter_rows`) and prints.
 from __future__ import annotations
 
 import fnmatch
+import operator
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,6 +25,7 @@ from .discover import (
     Found,
     Skipped,
     find_audio,
+    first_of_each,
     normalize_extensions,
 )
 from .errors import MelcliError
@@ -55,7 +57,11 @@ def find_inputs(
     found = find_audio(
         sources, extensions=frozenset(extensions), include=include, exclude=exclude
     )
-    found.files = _once(found.files)
+    # A file given twice for one place is one row, as it is one input in a
+    # run (its hours were counted twice).
+    found.files = first_of_each(
+        found.files, operator.itemgetter(1), operator.itemgetter(0)
+    )
     if listed is not None:
         found.problems.extend(listed.problems)
         found.skipped.extend(listed.skipped)
@@ -65,28 +71,6 @@ def find_inputs(
             else:
                 found.files.append((item.path, item.rel))
     return found
-
-
-def _once(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
-    """Drop a file found again for the same place, as a run drops its job.
-
-    ``a.wav a.wav``, ``audio audio/a.wav``: one file, one output, one row
-    (its hours were counted twice). A link to it, of another name, is
-    another input, as in a run. Paths are resolved only when a place repeats.
-    """
-    first: dict[str, Path] = {}
-    seen: set[tuple[str, str]] = set()
-    once = []
-    for path, rel in files:
-        other = first.setdefault(rel, path)
-        if other is not path:
-            seen.add((rel, os.path.realpath(other)))
-            key = (rel, os.path.realpath(path))
-            if key in seen:
-                continue
-            seen.add(key)
-        once.append((path, rel))
-    return once
 
 
 def _passed_over(rel: str, include: Sequence[str], exclude: Sequence[str]) -> str:
