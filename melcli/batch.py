@@ -557,6 +557,7 @@ class _Run:
             render=render,
         )
         self.drawn_as = (render or RenderParams()).fingerprint()
+        self.format = storage.name
         self.elsewhere = _Elsewhere(manifest)
         self.handed = HandedOut()
         #: While a batch is recorded: its results, told once it is.
@@ -883,26 +884,51 @@ class _Run:
         with interrupts.deferred():
             if task is not None:
                 self.handed.settle(task)
-            self.report.add(result)
-            key = None
+            key, kept = None, False
             if job is not None:
                 key = relative_key(job.npy_name, self.manifest.out)  # once a file
-                _remove_replaced(
-                    result,
-                    job,
-                    self.elsewhere,
-                    build=self.build,
-                    params=self.params,
-                    key=key,
-                )
-            entry = self.entry_of(result, job, source, key=key)
-            if entry.get("png") and result.status is Status.WRITTEN:
-                entry["render"] = self.drawn_as
-            # An up-to-date entry is the manifest's own, with a new status:
-            # nothing that a run killed later would need to know.
-            up_to_date = result.status is Status.UP_TO_DATE
-            self.manifest.record(entry, journal=not up_to_date)
+                kept = self.still_true(result, job, key)
+                if kept:
+                    result = dataclasses.replace(
+                        result, reason=f"{result.reason}; {KEPT_NOTE}"
+                    )
+                else:
+                    _remove_replaced(
+                        result,
+                        job,
+                        self.elsewhere,
+                        build=self.build,
+                        params=self.params,
+                        key=key,
+                    )
+            self.report.add(result)
+            if not kept:  # else its entry stays as it is
+                entry = self.entry_of(result, job, source, key=key)
+                if entry.get("png") and result.status is Status.WRITTEN:
+                    entry["render"] = self.drawn_as
+                # An up-to-date entry is the manifest's own, with a new status:
+                # nothing that a run killed later would need to know.
+                up_to_date = result.status is Status.UP_TO_DATE
+                self.manifest.record(entry, journal=not up_to_date)
         self._tell(result)
+
+    def still_true(self, result: Result, job: Job, key: str) -> bool:
+        """Return whether a failed rebuild leaves ``job``'s earlier outputs true.
+
+        Those of an input rebuilt though nothing changed (``--force``, a PNG
+        to draw): the same input facts, settings and format, its arrays as
+        recorded. A full disk during ``--force`` then loses no good output:
+        the entry and its files stay, and the next run finds them up to date.
+        """
+        if result.status is not Status.FAILED or key not in self.manifest.entries:
+            return False
+        why = self.manifest.why_rebuild(
+            key,
+            input_stamp=self.build.stamp(job),
+            settings=self.fingerprint,
+            format=self.format,
+        )
+        return why is None
 
     def record_sample(self, result: Result, job: Job, fields: dict[str, Any]) -> None:
         """Record a result the writer kept for later (a sample: once in place)."""
@@ -1123,6 +1149,9 @@ def _replace_other_places(
         manifest.forget(other)
         storage_of(entry).remove_replaced(manifest, entry, keep)
 
+
+#: Said of an input whose rebuild failed though nothing changed.
+KEPT_NOTE = "its earlier output, still up to date, is kept"
 
 #: Files recorded under one signal hold before a run's first task: a re-run
 #: records thousands, and a hold costs four ``signal()`` calls; Ctrl-C still
