@@ -31,6 +31,7 @@ import functools
 import itertools
 import json
 import os
+import posixpath
 import re
 import stat
 import struct
@@ -49,7 +50,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Self, cast
 
 from . import manifest_db, manifest_view
-from .discover import Job, short_enough
+from .discover import DEFAULT_EXTENSIONS, Job, short_enough
 from .errors import MelcliError, os_reason
 from .outdir import (
     OutDir,
@@ -1372,11 +1373,48 @@ class Manifest:
         narrower SRC) still exists: its entry and outputs are not stale.
         """
         entries = self.entries  # read whole: only those left out of the run
-        return sorted(
-            k
-            for k in entries
-            if k not in keys and not os.path.lexists(_source_of(entries[k]))
-        )
+        left_out = [k for k in entries if k not in keys]
+        gone = [k for k in left_out if not os.path.lexists(_source_of(entries[k]))]
+        if not gone:
+            return gone
+        return sorted(self._trusted_stale(gone, left_out, keys))
+
+    def _trusted_stale(
+        self, gone: list[str], left_out: list[str], keys: set[str]
+    ) -> Iterator[str]:
+        """Yield the keys of ``gone`` whose claim to be stale can be trusted.
+
+        An entry whose output is not its own input's name (``x.npy`` for
+        ``gone.wav``: crafted, as any line in OUT may be) is dropped, with one
+        line, its files kept: it would have deleted another input's output.
+        One whose output an audio file beside a known input folder still
+        writes (``x.npy`` of ``SRC/x.flac``, an input this run leaves out) is
+        left alone: that output is the live input's.
+        """
+        entries = self.entries
+        untrusted = [
+            k for k in gone if entries[k].get("stamps") and not _own_key(k, entries[k])
+        ]
+        for key in untrusted:
+            del entries[key]
+        if untrusted:
+            one = len(untrusted) == 1
+            self.problems.append(
+                f"{self.source}: dropped {len(untrusted)} "
+                f"{'entry' if one else 'entries'} whose output is not named after "
+                f"{'its' if one else 'their'} input (e.g. {untrusted[0]}); nothing "
+                "is deleted because of "
+                f"{'it' if one else 'them'}"
+            )
+        # The SRC folders of the entries: those left out, and a few of the run's.
+        sample = itertools.islice((k for k in keys if k in entries), 64)
+        known = itertools.chain((k for k in left_out if k in entries), sample)
+        roots = {r for k in known if (r := _root_of(entries.get(k)))}
+        found = _Folders()
+        for key in (k for k in gone if k in entries):
+            stem = _output_stem(key)
+            if stem is None or not any(found.writes(root, stem) for root in roots):
+                yield key
 
     def astray(self, keys: set[str], stale: Iterable[str]) -> list[str]:
         """Return the keys, not among ``keys`` nor ``stale``, of entries out of OUT.
@@ -2128,6 +2166,72 @@ def _own_output(key: str, name: str) -> bool:
         return True
     stem = key.removesuffix(".000.npy")
     return stem != key and segment_base(name) == stem
+
+
+def _input_stem(source: str) -> str:
+    """``dogs/a.wav`` -> ``dogs/a``: a source's output name less ``.npy``.
+
+    As :func:`melcli.discover._job` makes it: the suffix of the last name,
+    not of ``.x`` nor ``x.``.
+    """
+    dot = source.rfind(".")
+    return source[:dot] if source.rfind("/") + 1 < dot < len(source) - 1 else source
+
+
+def _own_key(key: str, entry: Entry) -> bool:
+    """Return whether ``key`` is the output name of ``entry``'s own input.
+
+    ``a.npy`` (or ``a.000.npy``, one file per segment) of ``a.wav``; by its
+    path relative to SRC, else (an entry without one) by its file name.
+    """
+    source = entry.get("source")
+    if not isinstance(source, str) or not source:
+        source = os.path.basename(_source_of(entry))
+        key = posixpath.basename(key)
+    stem = _input_stem(source)
+    return key in (f"{stem}.npy", f"{stem}.000.npy")
+
+
+def _output_stem(key: str) -> str | None:
+    """``dogs/a.npy`` and ``dogs/a.000.npy`` -> ``dogs/a``; None for no array."""
+    if not key.endswith(".npy"):
+        return None
+    base = segment_base(posixpath.basename(key))
+    if base is None:
+        return key[: -len(".npy")]
+    return posixpath.join(posixpath.dirname(key), base)
+
+
+def _root_of(entry: Entry | None) -> str | None:
+    """Return the SRC folder of ``entry``'s input, with a final ``/``, if sure."""
+    if not entry:
+        return None
+    source, absolute = entry.get("source"), entry.get("source_abs")
+    if not (isinstance(source, str) and isinstance(absolute, str) and source):
+        return None
+    if not absolute.endswith(f"/{source}"):
+        return None
+    return absolute[: -len(source)]
+
+
+class _Folders:
+    """Which audio files each folder of SRC holds, listed once each."""
+
+    def __init__(self) -> None:
+        self._stems: dict[str, set[str]] = {}
+
+    def writes(self, root: str, stem: str) -> bool:
+        """Return whether an audio file ``root + stem + .EXT`` exists (as an input)."""
+        folder, _, name = (root + stem).rpartition("/")
+        stems = self._stems.get(folder)
+        if stems is None:
+            stems = self._stems[folder] = set()
+            with contextlib.suppress(OSError, ValueError):
+                for found in os.listdir(folder or "/"):
+                    head, dot, ext = found.rpartition(".")
+                    if dot and head and ext.lower() in DEFAULT_EXTENSIONS:
+                        stems.add(head)
+        return name in stems
 
 
 def _source_of(entry: Entry) -> str:
