@@ -194,7 +194,7 @@ def _decide(
     if sifted:  # those it took off are entries of this run's inputs
         known += len(the_plan.jobs) - seen
     if known < len(entries):  # some entry is of an input left out, or gone
-        build.stale = manifest.stale(build.keys)
+        build.stale = manifest.stale(build.keys, the_plan.jobs)
         build.astray = manifest.astray(build.keys, build.stale)
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
@@ -839,6 +839,7 @@ class _Run:
             manifest.commit()
         except MelcliError as exc:  # a full disk: the journal stays
             report.errors.append(str(exc) + _kept(report, manifest))
+        report.warnings.extend(manifest.late_problems)
         if manifest.journal_error:
             report.warnings.append(manifest.journal_error)
         if self.on_result is not None:

@@ -773,6 +773,10 @@ class Manifest:
     recovered: bool = False
     journal_error: str = ""
     problems: list[str] = field(default_factory=list)
+    #: What :meth:`commit` found and dropped (entries of a store written by
+    #: another program, made to look untouched): their inputs are rebuilt by
+    #: the next run.
+    late_problems: list[str] = field(default_factory=list)
     _journal: BinaryIO | None = None
     #: Inside :meth:`journal_batch`: journal lines wait for its end.
     _batch: bool = field(default=False, repr=False, compare=False)
@@ -1132,7 +1136,11 @@ class Manifest:
                     patched = manifest_view.patch(self.path, lines, known)
                     if patched is not None:
                         return {"view": patched}
-            manifest_view.write_whole(self.path, store.entries())
+            bad: list[str] = []  # rows another program wrote, made to look intact
+            manifest_view.write_whole(self.path, store.entries(bad))
+            if bad:
+                store.drop_entries(bad)
+                self.late_problems.append(_dropped(store_path, len(bad)))
             return {"view": manifest_db.file_id(self.path) or ""}
 
         if self._rewrite:
@@ -1366,21 +1374,23 @@ class Manifest:
         recorded = (self.entries.facts(key) or {}).get("stamps", {}).get(png)
         return recorded is not None and recorded == self.outdir.stamp(png)
 
-    def stale(self, keys: set[str]) -> list[str]:
+    def stale(self, keys: set[str], jobs: Iterable[Job] = ()) -> list[str]:
         """Return the keys, not among ``keys``, of entries whose input is gone.
 
         An input merely left out of this run (by ``--include``, ``--ext`` or a
-        narrower SRC) still exists: its entry and outputs are not stale.
+        narrower SRC) still exists: its entry and outputs are not stale. Nor
+        are those whose claim cannot be trusted (:meth:`_trusted_stale`), by
+        the SRC folders of the run's ``jobs`` and of the entries left out.
         """
         entries = self.entries  # read whole: only those left out of the run
         left_out = [k for k in entries if k not in keys]
         gone = [k for k in left_out if not os.path.lexists(_source_of(entries[k]))]
         if not gone:
             return gone
-        return sorted(self._trusted_stale(gone, left_out, keys))
+        return sorted(self._trusted_stale(gone, left_out, jobs))
 
     def _trusted_stale(
-        self, gone: list[str], left_out: list[str], keys: set[str]
+        self, gone: list[str], left_out: list[str], jobs: Iterable[Job]
     ) -> Iterator[str]:
         """Yield the keys of ``gone`` whose claim to be stale can be trusted.
 
@@ -1388,8 +1398,9 @@ class Manifest:
         ``gone.wav``: crafted, as any line in OUT may be) is dropped, with one
         line, its files kept: it would have deleted another input's output.
         One whose output an audio file beside a known input folder still
-        writes (``x.npy`` of ``SRC/x.flac``, an input this run leaves out) is
-        left alone: that output is the live input's.
+        writes (``x.npy`` of ``SRC/x.flac``, an input this run leaves out; by
+        the SRC folders of ``jobs`` and of the entries ``left_out``) is left
+        alone: that output is the live input's.
         """
         entries = self.entries
         untrusted = [
@@ -1406,10 +1417,13 @@ class Manifest:
                 "is deleted because of "
                 f"{'it' if one else 'them'}"
             )
-        # The SRC folders of the entries: those left out, and a few of the run's.
-        sample = itertools.islice((k for k in keys if k in entries), 64)
-        known = itertools.chain((k for k in left_out if k in entries), sample)
-        roots = {r for k in known if (r := _root_of(entries.get(k)))}
+        # The SRC folders of the run's ``jobs``, and of the entries left out.
+        roots = {r for k in left_out if k in entries and (r := _root_of(entries[k]))}
+        roots.update(
+            job.src_name[: -len(job.rel)]
+            for job in jobs
+            if job.src_name.endswith(f"/{job.rel}")
+        )
         found = _Folders()
         for key in (k for k in gone if k in entries):
             stem = _output_stem(key)
@@ -1621,6 +1635,10 @@ def _valid(lines: Iterable[bytes], *, torn_last: bool) -> tuple[list[Entry], int
     chunk = list(itertools.islice(it, _CHUNK))
     while chunk:
         following = list(itertools.islice(it, _CHUNK))
+        if max(map(len, chunk)) > manifest_db.MAX_ENTRY:  # crafted: not parsed
+            short = [line for line in chunk if len(line) <= manifest_db.MAX_ENTRY]
+            dropped += len(chunk) - len(short)
+            chunk = short
         body = [line for line in chunk if line.strip()]
         parsed = _parse_all(body)
         if parsed is None:  # some line is not JSON: each alone
