@@ -24,7 +24,7 @@ from . import _collector, interrupts, segment
 from .discover import Job, Plan, Task, collector_paused, job_field
 from .errors import MelcliError, describe_exception
 from .manifest import Entry, Manifest, file_stamp, relative_key, versions
-from .outdir import OutDir
+from .outdir import OutDir, folder_id
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import CountedItems, Runner, run_batches
@@ -558,6 +558,8 @@ class _Run:
         )
         self.drawn_as = (render or RenderParams()).fingerprint()
         self.format = storage.name
+        #: OUT's device and inode once a run with work made it (see finish).
+        self.out_id: tuple[int, int] | None = None
         self.elsewhere = _Elsewhere(manifest)
         self.handed = HandedOut()
         #: While a batch is recorded: its results, told once it is.
@@ -637,6 +639,7 @@ class _Run:
                 self.settle_stale(prune=prune)
                 if self.build.tasks:
                     self.manifest.begin()
+                    self.out_id = folder_id(self.manifest.out)  # made by now
                 self.record_known(the_plan)
                 outcomes = self.run_tasks(runner)
                 for batch in outcomes:
@@ -834,6 +837,7 @@ class _Run:
         report.warnings.extend(self.writer.notes)
         report.warnings.extend(refused_lines(manifest.outdir))
         report.errors.extend(manifest.outdir.failures)  # kept, in the manifest
+        self.lost_with_out()
         report.elapsed = time.perf_counter() - self.started
         try:
             manifest.commit()
@@ -845,6 +849,30 @@ class _Run:
         if self.on_result is not None:
             for result in told:
                 self.on_result(result)
+
+    def lost_with_out(self) -> None:
+        """Count as failed what OUT, deleted or replaced during the run, took along.
+
+        "99 written." after ``rm -rf OUT`` mid-run, and a manifest recording
+        them all: those whose outputs are gone are failed, and forgotten (the
+        next run builds them again). Costs a stat unless OUT was replaced.
+        """
+        manifest = self.manifest
+        if self.out_id is None or folder_id(manifest.out) == self.out_id:
+            return
+        reason = "its output was deleted during the run, with OUT"
+        lost = self.report.fail_lost(
+            reason, lambda r: not all(map(os.path.lexists, r.outputs))
+        )
+        for result in lost:
+            for name in result.outputs:
+                manifest.forget(relative_key(name, manifest.out))
+        if lost:
+            self.report.errors.append(
+                f"{manifest.out}: deleted or replaced during the run: "
+                f"{len(lost)} of the outputs it wrote are gone (counted failed, "
+                "rebuilt by the next run)"
+            )
 
     # ------------------------------------------------------------ results
     def entry_of(
