@@ -584,7 +584,7 @@ class _Run:
         And those of inputs left out that were made with other settings.
         """
         manifest, report = self.manifest, self.report
-        report.warnings.extend(manifest.problems)
+        report.warnings.extend(manifest.problems_of_run(lambda: self.build.keys))
         report.warnings.extend(astray_lines(manifest, self.build.astray))
         for key in self.build.astray:
             manifest.forget(key)
@@ -870,7 +870,8 @@ class _Run:
         if lost:
             self.report.errors.append(
                 f"{manifest.out}: deleted or replaced during the run: "
-                f"{len(lost)} of the outputs it wrote are gone (counted failed, "
+                f"{len(lost)} of the outputs it wrote "
+                f"{'is' if len(lost) == 1 else 'are'} gone (counted failed, "
                 "rebuilt by the next run)"
             )
 

@@ -38,6 +38,7 @@ import struct
 from collections.abc import (
     Callable,
     Collection,
+    Container,
     ItemsView,
     Iterable,
     Iterator,
@@ -777,6 +778,9 @@ class Manifest:
     #: another program, made to look untouched): their inputs are rebuilt by
     #: the next run.
     late_problems: list[str] = field(default_factory=list)
+    #: Keys of the entries changed by another program that no longer agree
+    #: with their facts (dropped: their inputs are rebuilt when next run).
+    disagreed: list[str] = field(default_factory=list)
     _journal: BinaryIO | None = None
     #: Inside :meth:`journal_batch`: journal lines wait for its end.
     _batch: bool = field(default=False, repr=False, compare=False)
@@ -883,7 +887,7 @@ class Manifest:
             # Written by another program since melcli's last commit: an entry
             # changed in place is not seen in its packed facts; each is checked.
             intact = not dropped and store.intact()
-            disagree, differ = 0, cast(list[Entry], [])
+            disagree, differ = cast(list[str], []), cast(list[Entry], [])
             if not intact:
                 check = self._array_differs if self.check_arrays else None
                 dropped, disagree, differ, self._drop_rows = _check_entries(
@@ -896,7 +900,8 @@ class Manifest:
         if dropped:
             self.problems.append(_dropped(store_path, dropped))
         if disagree:
-            self.problems.append(_disagreed(store_path, disagree))
+            self.problems.append(_disagreed(store_path, len(disagree)))
+            self.disagreed = disagree
         if differ:
             self.problems.append(arrays_differ(store_path, len(differ)))
         # Kept open: the entries are read from it when used (the run holds
@@ -917,6 +922,37 @@ class Manifest:
         # whole, and the commit recorded (even with nothing else to write).
         self._view_stale = view is None or not intact
         return True
+
+    def problems_of_run(self, keys: Callable[[], Container[str]]) -> list[str]:
+        """Return :attr:`problems` as a run says them; ``keys()``: its outputs.
+
+        Of the entries that no longer agree with their facts, only those of
+        the run's inputs are rebuilt now: the others (left out, ``--include``)
+        by the next run that takes them.
+        """
+        if not self.disagreed:
+            return self.problems
+        run = keys()
+        now = sum(1 for key in self.disagreed if key in run)
+        later = len(self.disagreed) - now
+        if not later:
+            return self.problems
+        line = _disagreed(self.source, len(self.disagreed))
+        head = line.removesuffix("; their inputs are rebuilt")
+        them = "it" if later == 1 else "them"
+        if now:
+            said = (
+                f"{head}; {now} of their inputs {'is' if now == 1 else 'are'} "
+                f"rebuilt now, the {later} left out of this run by the next run "
+                f"that takes {them}"
+            )
+        else:
+            inputs = "input is" if later == 1 else "inputs are"
+            said = (
+                f"{head}; their {inputs} left out of this run: rebuilt by the "
+                f"next run that takes {them}"
+            )
+        return [said if p == line else p for p in self.problems]
 
     def read(self, path: Path) -> dict[str, Entry]:
         """Return the valid entries of the manifest file ``path``, by key.
@@ -1821,7 +1857,7 @@ def _check_entries(
     facts: dict[str, str | bytes | Entry],
     whole: dict[str, Entry],
     array_differs: Callable[[Entry], bool] | None = None,
-) -> tuple[int, int, list[Entry], list[str]]:
+) -> tuple[int, list[str], list[Entry], list[str]]:
     """Check every stored entry whole, and against the facts a re-run decides on.
 
     For a store another program wrote since melcli last did
@@ -1834,13 +1870,14 @@ def _check_entries(
     disagree with their array are kept, and returned: the caller marks them
     changed, their outputs still theirs to prune). Returns how many stored
     entries are not kept (invalid, under another key, without facts or
-    without an entry), how many valid entries disagreed with their packed
-    facts, the entries that disagree with their array, and the stored keys
+    without an entry), the keys of the valid entries that disagreed with their
+    packed facts, the entries that disagree with their array, and the stored keys
     of the rows to delete.
     """
     kept: set[str] = set()  # keys whose facts a valid entry confirms
     columns = {manifest_db.db_key(key) for key in itertools.chain(facts, whole)}
-    disagree = odd = 0
+    odd = 0
+    disagree: list[str] = []
     differ: list[Entry] = []
     it = store.rows()
     while chunk := list(itertools.islice(it, _CHUNK)):
@@ -1860,7 +1897,7 @@ def _check_entries(
                 continue
             packed = facts.get(key)
             if type(packed) is bytes and lean_facts(entry) != packed:
-                disagree += 1
+                disagree.append(key)
                 continue
             if packed is not None or key in whole:
                 kept.add(key)
@@ -1871,7 +1908,7 @@ def _check_entries(
     for key in [k for k in whole if k not in kept]:
         del whole[key]
     bad = columns - {manifest_db.db_key(key) for key in kept}
-    return len(bad) - disagree + odd, disagree, differ, sorted(bad)
+    return len(bad) - len(disagree) + odd, disagree, differ, sorted(bad)
 
 
 def _line_break_in(text: bytes) -> bool:
