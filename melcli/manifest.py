@@ -774,13 +774,6 @@ class Manifest:
     recovered: bool = False
     journal_error: str = ""
     problems: list[str] = field(default_factory=list)
-    #: What :meth:`commit` found and dropped (entries of a store written by
-    #: another program, made to look untouched): their inputs are rebuilt by
-    #: the next run.
-    late_problems: list[str] = field(default_factory=list)
-    #: Keys of the entries changed by another program that no longer agree
-    #: with their facts (dropped: their inputs are rebuilt when next run).
-    disagreed: list[str] = field(default_factory=list)
     _journal: BinaryIO | None = None
     #: Inside :meth:`journal_batch`: journal lines wait for its end.
     _batch: bool = field(default=False, repr=False, compare=False)
@@ -808,6 +801,13 @@ class Manifest:
     read_only: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        #: What :meth:`commit` found and dropped (entries of a store written by
+        #: another program, made to look untouched): their inputs are rebuilt
+        #: by the next run.
+        self.late_problems: list[str] = []
+        #: Keys of the entries changed by another program that no longer agree
+        #: with their facts (dropped: their inputs are rebuilt when next run).
+        self.disagreed: list[str] = []
         if not isinstance(self.entries, Entries):
             self.entries = Entries(self.entries)
         # What a run records goes to the store at its commit: it need not
