@@ -24,7 +24,7 @@ from . import _collector, interrupts, segment
 from .discover import Job, Plan, Task, collector_paused, job_field
 from .errors import MelcliError, describe_exception
 from .manifest import Entry, Manifest, file_stamp, relative_key, versions
-from .outdir import OutDir
+from .outdir import OutDir, folder_id
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import CountedItems, Runner, run_batches
@@ -194,7 +194,7 @@ def _decide(
     if sifted:  # those it took off are entries of this run's inputs
         known += len(the_plan.jobs) - seen
     if known < len(entries):  # some entry is of an input left out, or gone
-        build.stale = manifest.stale(build.keys)
+        build.stale = manifest.stale(build.keys, the_plan.jobs)
         build.astray = manifest.astray(build.keys, build.stale)
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
@@ -557,6 +557,9 @@ class _Run:
             render=render,
         )
         self.drawn_as = (render or RenderParams()).fingerprint()
+        self.format = storage.name
+        #: OUT's device and inode once a run with work made it (see finish).
+        self.out_id: tuple[int, int] | None = None
         self.elsewhere = _Elsewhere(manifest)
         self.handed = HandedOut()
         #: While a batch is recorded: its results, told once it is.
@@ -581,7 +584,7 @@ class _Run:
         And those of inputs left out that were made with other settings.
         """
         manifest, report = self.manifest, self.report
-        report.warnings.extend(manifest.problems)
+        report.warnings.extend(manifest.problems_of_run(lambda: self.build.keys))
         report.warnings.extend(astray_lines(manifest, self.build.astray))
         for key in self.build.astray:
             manifest.forget(key)
@@ -636,6 +639,7 @@ class _Run:
                 self.settle_stale(prune=prune)
                 if self.build.tasks:
                     self.manifest.begin()
+                    self.out_id = folder_id(self.manifest.out)  # made by now
                 self.record_known(the_plan)
                 outcomes = self.run_tasks(runner)
                 for batch in outcomes:
@@ -833,16 +837,43 @@ class _Run:
         report.warnings.extend(self.writer.notes)
         report.warnings.extend(refused_lines(manifest.outdir))
         report.errors.extend(manifest.outdir.failures)  # kept, in the manifest
+        self.lost_with_out()
         report.elapsed = time.perf_counter() - self.started
         try:
             manifest.commit()
         except MelcliError as exc:  # a full disk: the journal stays
             report.errors.append(str(exc) + _kept(report, manifest))
+        report.warnings.extend(manifest.late_problems)
         if manifest.journal_error:
             report.warnings.append(manifest.journal_error)
         if self.on_result is not None:
             for result in told:
                 self.on_result(result)
+
+    def lost_with_out(self) -> None:
+        """Count as failed what OUT, deleted or replaced during the run, took along.
+
+        "99 written." after ``rm -rf OUT`` mid-run, and a manifest recording
+        them all: those whose outputs are gone are failed, and forgotten (the
+        next run builds them again). Costs a stat unless OUT was replaced.
+        """
+        manifest = self.manifest
+        if self.out_id is None or folder_id(manifest.out) == self.out_id:
+            return
+        reason = "its output was deleted during the run, with OUT"
+        lost = self.report.fail_lost(
+            reason, lambda r: not all(map(os.path.lexists, r.outputs))
+        )
+        for result in lost:
+            for name in result.outputs:
+                manifest.forget(relative_key(name, manifest.out))
+        if lost:
+            self.report.errors.append(
+                f"{manifest.out}: deleted or replaced during the run: "
+                f"{len(lost)} of the outputs it wrote "
+                f"{'is' if len(lost) == 1 else 'are'} gone (counted failed, "
+                "rebuilt by the next run)"
+            )
 
     # ------------------------------------------------------------ results
     def entry_of(
@@ -883,26 +914,51 @@ class _Run:
         with interrupts.deferred():
             if task is not None:
                 self.handed.settle(task)
-            self.report.add(result)
-            key = None
+            key, kept = None, False
             if job is not None:
                 key = relative_key(job.npy_name, self.manifest.out)  # once a file
-                _remove_replaced(
-                    result,
-                    job,
-                    self.elsewhere,
-                    build=self.build,
-                    params=self.params,
-                    key=key,
-                )
-            entry = self.entry_of(result, job, source, key=key)
-            if entry.get("png") and result.status is Status.WRITTEN:
-                entry["render"] = self.drawn_as
-            # An up-to-date entry is the manifest's own, with a new status:
-            # nothing that a run killed later would need to know.
-            up_to_date = result.status is Status.UP_TO_DATE
-            self.manifest.record(entry, journal=not up_to_date)
+                kept = self.still_true(result, job, key)
+                if kept:
+                    result = dataclasses.replace(
+                        result, reason=f"{result.reason}; {KEPT_NOTE}"
+                    )
+                else:
+                    _remove_replaced(
+                        result,
+                        job,
+                        self.elsewhere,
+                        build=self.build,
+                        params=self.params,
+                        key=key,
+                    )
+            self.report.add(result)
+            if not kept:  # else its entry stays as it is
+                entry = self.entry_of(result, job, source, key=key)
+                if entry.get("png") and result.status is Status.WRITTEN:
+                    entry["render"] = self.drawn_as
+                # An up-to-date entry is the manifest's own, with a new status:
+                # nothing that a run killed later would need to know.
+                up_to_date = result.status is Status.UP_TO_DATE
+                self.manifest.record(entry, journal=not up_to_date)
         self._tell(result)
+
+    def still_true(self, result: Result, job: Job, key: str) -> bool:
+        """Return whether a failed rebuild leaves ``job``'s earlier outputs true.
+
+        Those of an input rebuilt though nothing changed (``--force``, a PNG
+        to draw): the same input facts, settings and format, its arrays as
+        recorded. A full disk during ``--force`` then loses no good output:
+        the entry and its files stay, and the next run finds them up to date.
+        """
+        if result.status is not Status.FAILED or key not in self.manifest.entries:
+            return False
+        why = self.manifest.why_rebuild(
+            key,
+            input_stamp=self.build.stamp(job),
+            settings=self.fingerprint,
+            format=self.format,
+        )
+        return why is None
 
     def record_sample(self, result: Result, job: Job, fields: dict[str, Any]) -> None:
         """Record a result the writer kept for later (a sample: once in place)."""
@@ -1123,6 +1179,9 @@ def _replace_other_places(
         manifest.forget(other)
         storage_of(entry).remove_replaced(manifest, entry, keep)
 
+
+#: Said of an input whose rebuild failed though nothing changed.
+KEPT_NOTE = "its earlier output, still up to date, is kept"
 
 #: Files recorded under one signal hold before a run's first task: a re-run
 #: records thousands, and a hold costs four ``signal()`` calls; Ctrl-C still

@@ -31,12 +31,14 @@ import functools
 import itertools
 import json
 import os
+import posixpath
 import re
 import stat
 import struct
 from collections.abc import (
     Callable,
     Collection,
+    Container,
     ItemsView,
     Iterable,
     Iterator,
@@ -49,7 +51,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Self, cast
 
 from . import manifest_db, manifest_view
-from .discover import Job, short_enough
+from .discover import DEFAULT_EXTENSIONS, Job, short_enough
 from .errors import MelcliError, os_reason
 from .outdir import (
     OutDir,
@@ -799,6 +801,13 @@ class Manifest:
     read_only: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        #: What :meth:`commit` found and dropped (entries of a store written by
+        #: another program, made to look untouched): their inputs are rebuilt
+        #: by the next run.
+        self.late_problems: list[str] = []
+        #: Keys of the entries changed by another program that no longer agree
+        #: with their facts (dropped: their inputs are rebuilt when next run).
+        self.disagreed: list[str] = []
         if not isinstance(self.entries, Entries):
             self.entries = Entries(self.entries)
         # What a run records goes to the store at its commit: it need not
@@ -878,7 +887,7 @@ class Manifest:
             # Written by another program since melcli's last commit: an entry
             # changed in place is not seen in its packed facts; each is checked.
             intact = not dropped and store.intact()
-            disagree, differ = 0, cast(list[Entry], [])
+            disagree, differ = cast(list[str], []), cast(list[Entry], [])
             if not intact:
                 check = self._array_differs if self.check_arrays else None
                 dropped, disagree, differ, self._drop_rows = _check_entries(
@@ -891,7 +900,8 @@ class Manifest:
         if dropped:
             self.problems.append(_dropped(store_path, dropped))
         if disagree:
-            self.problems.append(_disagreed(store_path, disagree))
+            self.problems.append(_disagreed(store_path, len(disagree)))
+            self.disagreed = disagree
         if differ:
             self.problems.append(arrays_differ(store_path, len(differ)))
         # Kept open: the entries are read from it when used (the run holds
@@ -912,6 +922,37 @@ class Manifest:
         # whole, and the commit recorded (even with nothing else to write).
         self._view_stale = view is None or not intact
         return True
+
+    def problems_of_run(self, keys: Callable[[], Container[str]]) -> list[str]:
+        """Return :attr:`problems` as a run says them; ``keys()``: its outputs.
+
+        Of the entries that no longer agree with their facts, only those of
+        the run's inputs are rebuilt now: the others (left out, ``--include``)
+        by the next run that takes them.
+        """
+        if not self.disagreed:
+            return self.problems
+        run = keys()
+        now = sum(1 for key in self.disagreed if key in run)
+        later = len(self.disagreed) - now
+        if not later:
+            return self.problems
+        line = _disagreed(self.source, len(self.disagreed))
+        head = line.removesuffix("; their inputs are rebuilt")
+        them = "it" if later == 1 else "them"
+        if now:
+            said = (
+                f"{head}; {now} of their inputs {'is' if now == 1 else 'are'} "
+                f"rebuilt now, the {later} left out of this run by the next run "
+                f"that takes {them}"
+            )
+        else:
+            inputs = "input is" if later == 1 else "inputs are"
+            said = (
+                f"{head}; their {inputs} left out of this run: rebuilt by the "
+                f"next run that takes {them}"
+            )
+        return [said if p == line else p for p in self.problems]
 
     def read(self, path: Path) -> dict[str, Entry]:
         """Return the valid entries of the manifest file ``path``, by key.
@@ -1131,7 +1172,11 @@ class Manifest:
                     patched = manifest_view.patch(self.path, lines, known)
                     if patched is not None:
                         return {"view": patched}
-            manifest_view.write_whole(self.path, store.entries())
+            bad: list[str] = []  # rows another program wrote, made to look intact
+            manifest_view.write_whole(self.path, store.entries(bad))
+            if bad:
+                store.drop_entries(bad)
+                self.late_problems.append(_dropped(store_path, len(bad)))
             return {"view": manifest_db.file_id(self.path) or ""}
 
         if self._rewrite:
@@ -1365,18 +1410,61 @@ class Manifest:
         recorded = (self.entries.facts(key) or {}).get("stamps", {}).get(png)
         return recorded is not None and recorded == self.outdir.stamp(png)
 
-    def stale(self, keys: set[str]) -> list[str]:
+    def stale(self, keys: set[str], jobs: Iterable[Job] = ()) -> list[str]:
         """Return the keys, not among ``keys``, of entries whose input is gone.
 
         An input merely left out of this run (by ``--include``, ``--ext`` or a
-        narrower SRC) still exists: its entry and outputs are not stale.
+        narrower SRC) still exists: its entry and outputs are not stale. Nor
+        are those whose claim cannot be trusted (:meth:`_trusted_stale`), by
+        the SRC folders of the run's ``jobs`` and of the entries left out.
         """
         entries = self.entries  # read whole: only those left out of the run
-        return sorted(
-            k
-            for k in entries
-            if k not in keys and not os.path.lexists(_source_of(entries[k]))
+        left_out = [k for k in entries if k not in keys]
+        gone = [k for k in left_out if not os.path.lexists(_source_of(entries[k]))]
+        if not gone:
+            return gone
+        return sorted(self._trusted_stale(gone, left_out, jobs))
+
+    def _trusted_stale(
+        self, gone: list[str], left_out: list[str], jobs: Iterable[Job]
+    ) -> Iterator[str]:
+        """Yield the keys of ``gone`` whose claim to be stale can be trusted.
+
+        An entry whose output is not its own input's name (``x.npy`` for
+        ``gone.wav``: crafted, as any line in OUT may be) is dropped, with one
+        line, its files kept: it would have deleted another input's output.
+        One whose output an audio file beside a known input folder still
+        writes (``x.npy`` of ``SRC/x.flac``, an input this run leaves out; by
+        the SRC folders of ``jobs`` and of the entries ``left_out``) is left
+        alone: that output is the live input's.
+        """
+        entries = self.entries
+        untrusted = [
+            k for k in gone if entries[k].get("stamps") and not _own_key(k, entries[k])
+        ]
+        for key in untrusted:
+            del entries[key]
+        if untrusted:
+            one = len(untrusted) == 1
+            self.problems.append(
+                f"{self.source}: dropped {len(untrusted)} "
+                f"{'entry' if one else 'entries'} whose output is not named after "
+                f"{'its' if one else 'their'} input (e.g. {untrusted[0]}); nothing "
+                "is deleted because of "
+                f"{'it' if one else 'them'}"
+            )
+        # The SRC folders of the run's ``jobs``, and of the entries left out.
+        roots = {r for k in left_out if k in entries and (r := _root_of(entries[k]))}
+        roots.update(
+            job.src_name[: -len(job.rel)]
+            for job in jobs
+            if job.src_name.endswith(f"/{job.rel}")
         )
+        found = _Folders()
+        for key in (k for k in gone if k in entries):
+            stem = _output_stem(key)
+            if stem is None or not any(found.writes(root, stem) for root in roots):
+                yield key
 
     def astray(self, keys: set[str], stale: Iterable[str]) -> list[str]:
         """Return the keys, not among ``keys`` nor ``stale``, of entries out of OUT.
@@ -1583,6 +1671,10 @@ def _valid(lines: Iterable[bytes], *, torn_last: bool) -> tuple[list[Entry], int
     chunk = list(itertools.islice(it, _CHUNK))
     while chunk:
         following = list(itertools.islice(it, _CHUNK))
+        if max(map(len, chunk)) > manifest_db.MAX_ENTRY:  # crafted: not parsed
+            short = [line for line in chunk if len(line) <= manifest_db.MAX_ENTRY]
+            dropped += len(chunk) - len(short)
+            chunk = short
         body = [line for line in chunk if line.strip()]
         parsed = _parse_all(body)
         if parsed is None:  # some line is not JSON: each alone
@@ -1765,7 +1857,7 @@ def _check_entries(
     facts: dict[str, str | bytes | Entry],
     whole: dict[str, Entry],
     array_differs: Callable[[Entry], bool] | None = None,
-) -> tuple[int, int, list[Entry], list[str]]:
+) -> tuple[int, list[str], list[Entry], list[str]]:
     """Check every stored entry whole, and against the facts a re-run decides on.
 
     For a store another program wrote since melcli last did
@@ -1778,13 +1870,14 @@ def _check_entries(
     disagree with their array are kept, and returned: the caller marks them
     changed, their outputs still theirs to prune). Returns how many stored
     entries are not kept (invalid, under another key, without facts or
-    without an entry), how many valid entries disagreed with their packed
-    facts, the entries that disagree with their array, and the stored keys
+    without an entry), the keys of the valid entries that disagreed with their
+    packed facts, the entries that disagree with their array, and the stored keys
     of the rows to delete.
     """
     kept: set[str] = set()  # keys whose facts a valid entry confirms
     columns = {manifest_db.db_key(key) for key in itertools.chain(facts, whole)}
-    disagree = odd = 0
+    odd = 0
+    disagree: list[str] = []
     differ: list[Entry] = []
     it = store.rows()
     while chunk := list(itertools.islice(it, _CHUNK)):
@@ -1804,7 +1897,7 @@ def _check_entries(
                 continue
             packed = facts.get(key)
             if type(packed) is bytes and lean_facts(entry) != packed:
-                disagree += 1
+                disagree.append(key)
                 continue
             if packed is not None or key in whole:
                 kept.add(key)
@@ -1815,7 +1908,7 @@ def _check_entries(
     for key in [k for k in whole if k not in kept]:
         del whole[key]
     bad = columns - {manifest_db.db_key(key) for key in kept}
-    return len(bad) - disagree + odd, disagree, differ, sorted(bad)
+    return len(bad) - len(disagree) + odd, disagree, differ, sorted(bad)
 
 
 def _line_break_in(text: bytes) -> bool:
@@ -2128,6 +2221,72 @@ def _own_output(key: str, name: str) -> bool:
         return True
     stem = key.removesuffix(".000.npy")
     return stem != key and segment_base(name) == stem
+
+
+def _input_stem(source: str) -> str:
+    """``dogs/a.wav`` -> ``dogs/a``: a source's output name less ``.npy``.
+
+    As :func:`melcli.discover._job` makes it: the suffix of the last name,
+    not of ``.x`` nor ``x.``.
+    """
+    dot = source.rfind(".")
+    return source[:dot] if source.rfind("/") + 1 < dot < len(source) - 1 else source
+
+
+def _own_key(key: str, entry: Entry) -> bool:
+    """Return whether ``key`` is the output name of ``entry``'s own input.
+
+    ``a.npy`` (or ``a.000.npy``, one file per segment) of ``a.wav``; by its
+    path relative to SRC, else (an entry without one) by its file name.
+    """
+    source = entry.get("source")
+    if not isinstance(source, str) or not source:
+        source = os.path.basename(_source_of(entry))
+        key = posixpath.basename(key)
+    stem = _input_stem(source)
+    return key in (f"{stem}.npy", f"{stem}.000.npy")
+
+
+def _output_stem(key: str) -> str | None:
+    """``dogs/a.npy`` and ``dogs/a.000.npy`` -> ``dogs/a``; None for no array."""
+    if not key.endswith(".npy"):
+        return None
+    base = segment_base(posixpath.basename(key))
+    if base is None:
+        return key[: -len(".npy")]
+    return posixpath.join(posixpath.dirname(key), base)
+
+
+def _root_of(entry: Entry | None) -> str | None:
+    """Return the SRC folder of ``entry``'s input, with a final ``/``, if sure."""
+    if not entry:
+        return None
+    source, absolute = entry.get("source"), entry.get("source_abs")
+    if not (isinstance(source, str) and isinstance(absolute, str) and source):
+        return None
+    if not absolute.endswith(f"/{source}"):
+        return None
+    return absolute[: -len(source)]
+
+
+class _Folders:
+    """Which audio files each folder of SRC holds, listed once each."""
+
+    def __init__(self) -> None:
+        self._stems: dict[str, set[str]] = {}
+
+    def writes(self, root: str, stem: str) -> bool:
+        """Return whether an audio file ``root + stem + .EXT`` exists (as an input)."""
+        folder, _, name = (root + stem).rpartition("/")
+        stems = self._stems.get(folder)
+        if stems is None:
+            stems = self._stems[folder] = set()
+            with contextlib.suppress(OSError, ValueError):
+                for found in os.listdir(folder or "/"):
+                    head, dot, ext = found.rpartition(".")
+                    if dot and head and ext.lower() in DEFAULT_EXTENSIONS:
+                        stems.add(head)
+        return name in stems
 
 
 def _source_of(entry: Entry) -> str:

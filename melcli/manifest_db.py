@@ -88,6 +88,12 @@ _MASTER = {VERSION: _master(_SCHEMA), 1: _master((_ENTRIES, _STATE))}
 #: A row of ``facts`` that holds the usual facts (else: read the entry's JSON).
 _PACKED = "typeof(key) = 'text' AND typeof(facts) = 'blob' AND length(facts) > 32"
 _TEMP_SUFFIX = ".melcli-tmp"
+#: The longest entry read (in characters; melcli's are some 1 KiB, a few
+#: hundred KiB with 10 000s of segments): a longer one, crafted, is dropped
+#: unread (its input rebuilt), not parsed into many times its size in memory.
+MAX_ENTRY = 1 << 20
+#: SQL: the entry is text no longer than :data:`MAX_ENTRY` (else not read).
+_READABLE = f"typeof(entry) = 'text' AND length(entry) <= {MAX_ENTRY}"
 
 
 #: What ``sqlite3`` raises for a store it cannot use. SQLite's message may
@@ -329,7 +335,7 @@ class Store:
         where the entry is not text.
         """
         sql = (
-            "SELECT CAST(key AS BLOB), CASE WHEN typeof(entry) = 'text' THEN "
+            f"SELECT CAST(key AS BLOB), CASE WHEN {_READABLE} THEN "
             "CAST(entry AS BLOB) ELSE x'' END, typeof(key) = 'text' FROM entries"
         )
         try:
@@ -339,21 +345,44 @@ class Store:
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
-    def entries(self) -> Iterator[bytes]:
-        """Yield the stored entries, JSON text as bytes, in key order."""
-        sql = "SELECT typeof(entry), CAST(entry AS BLOB) FROM entries ORDER BY key"
+    def entries(self, bad: list[str] | None = None) -> Iterator[bytes]:
+        """Yield the stored entries, JSON text as bytes, in key order.
+
+        Not those that are no line of JSON text: not text, not UTF-8, longer
+        than :data:`MAX_ENTRY`, holding a line break (a store written by
+        another program, made to look untouched): their keys as stored go to
+        ``bad`` (for :meth:`drop_entries`), or with ``bad`` None, the first
+        raises :class:`StoreError`.
+        """
+        sql = (
+            f"SELECT key, {_READABLE}, CASE WHEN {_READABLE} THEN "
+            "CAST(entry AS BLOB) END FROM entries ORDER BY key"
+        )
         try:
             # As bytes: an entry as melcli writes it is ASCII, not decoded and
             # encoded again (a whole view written from 100 000 of them).
-            for kind, line in self.db.execute(sql):
-                if kind != "text":
-                    raise StoreError("an entry that is not text")
-                if not line.isascii():  # UTF-8, as SQLite's text is read, or
+            for key, readable, line in self.db.execute(sql):
+                problem = "" if readable else "an entry that is not text, or too long"
+                if not problem and not line.isascii():  # UTF-8, as SQLite reads
                     try:
                         line.decode()
                     except UnicodeDecodeError:  # (not SQLite's message: said so)
-                        raise StoreError("an entry that is not UTF-8 text") from None
-                yield line
+                        problem = "an entry that is not UTF-8 text"
+                if not problem and (b"\n" in line or b"\r" in line):
+                    problem = "an entry that holds a line break"
+                if not problem:
+                    yield line
+                elif bad is None:
+                    raise StoreError(problem)
+                else:
+                    bad.append(key)
+        except SQLITE_ERRORS as exc:
+            raise StoreError.of(exc) from None
+
+    def drop_entries(self, keys: list[str]) -> None:
+        """Delete the entries ``keys`` (as stored) and their facts, in a write."""
+        try:
+            self._drop_rows(keys)
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
@@ -393,8 +422,8 @@ class Store:
         sql = (
             "SELECT key, CASE WHEN ok THEN json_extract(entry, "
             f"{paths}) END, CASE WHEN ok AND json_extract(entry, '$.format') "
-            "IS NOT NULL THEN entry END FROM (SELECT key, entry, typeof(entry) = "
-            f"'text' AND json_valid(entry) AS ok FROM entries {only}) ORDER BY key"
+            f"IS NOT NULL THEN entry END FROM (SELECT key, entry, {_READABLE} "
+            f"AND json_valid(entry) AS ok FROM entries {only}) ORDER BY key"
         )
         try:
             for key, facts, whole in self.db.execute(sql):
@@ -408,7 +437,7 @@ class Store:
         """Yield each stored entry's ``key`` and ``source_abs``, unchecked."""
         sql = (
             "SELECT json_extract(entry, '$.key'), json_extract(entry, '$.source_abs') "
-            "FROM entries WHERE typeof(entry) = 'text' AND json_valid(entry)"
+            f"FROM entries WHERE {_READABLE} AND json_valid(entry)"
         )
         try:
             yield from self.db.execute(sql).fetchall()
@@ -419,7 +448,9 @@ class Store:
         """Return the stored entry ``key`` (JSON text as bytes), or None."""
         try:
             rows = self.db.execute(
-                "SELECT entry FROM entries WHERE key = ?", (db_key(key),)
+                f"SELECT CASE WHEN {_READABLE} THEN entry END FROM entries "
+                "WHERE key = ?",
+                (db_key(key),),
             ).fetchall()  # all: the statement is done, no lock held
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None

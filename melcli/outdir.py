@@ -284,6 +284,19 @@ def file_kind(mode: int) -> str:
     return "a special file"
 
 
+def folder_id(path: Path) -> tuple[int, int] | None:
+    """Return the device and inode of the folder ``path``; None if there is none.
+
+    A run notes OUT's once it made it: another one at the end means OUT was
+    deleted (or replaced) during the run, with what had been written into it.
+    """
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
+
+
 def require_folder(out: Path) -> None:
     """Raise UsageError, as a run does, if ``out`` is there and is no folder.
 

@@ -261,6 +261,25 @@ class Report:
         self._counts[new.status] += 1
         self.png_only += new.png_only - result.png_only
 
+    def fail_lost(self, reason: str, lost: Callable[[Result], bool]) -> list[Result]:
+        """Count each written result that is ``lost`` as failed for ``reason``.
+
+        Returns those results, as they were. For outputs gone after they were
+        written (OUT deleted during the run): one pass, however many.
+        """
+        items = self.results
+        found = []
+        for i, result in enumerate(items):
+            if result.status is Status.WRITTEN and lost(result):
+                found.append(result)
+                items[i] = dataclasses.replace(
+                    result, status=Status.FAILED, reason=reason, outputs=()
+                )
+                self._counts[Status.WRITTEN] -= 1
+                self._counts[Status.FAILED] += 1
+                self.png_only -= result.png_only
+        return found
+
     def add_up_to_date(self, src: str) -> None:
         """Record that the input ``src`` is up to date (its result made if asked)."""
         self._items.append(src)

@@ -112,6 +112,7 @@ def test_a_dry_run_says_exactly_what_the_prune_deletes(
             "npy": key,
             "png": png,
             "stamps": stamps,
+            "source": key.removesuffix(".npy") + ".wav",  # its own, or dropped
             "source_abs": gone,
             **fields,
         }

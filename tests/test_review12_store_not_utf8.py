@@ -43,10 +43,12 @@ def test_an_entry_not_utf8_is_named_so_not_quoted_whole(tmp_path: Path) -> None:
 
     result = mel(src, out, "-j", "1")
 
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
-    assert errors, result.stderr
-    for line in errors:
-        assert "not UTF-8" in line
+    # Dropped in one line (its input rebuilt by the next run), the view written
+    # without it: no error (test_out_store_forged_12 says more).
+    assert result.exit_code == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "dropped 1" in line]
+    assert said, result.stderr
+    for line in said:
         assert '"stamps"' not in line  # not the entry's text
         assert len(line) < 400
     assert "Traceback" not in result.stderr
