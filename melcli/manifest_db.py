@@ -88,10 +88,12 @@ _MASTER = {VERSION: _master(_SCHEMA), 1: _master((_ENTRIES, _STATE))}
 #: A row of ``facts`` that holds the usual facts (else: read the entry's JSON).
 _PACKED = "typeof(key) = 'text' AND typeof(facts) = 'blob' AND length(facts) > 32"
 _TEMP_SUFFIX = ".melcli-tmp"
-#: The longest entry read (in characters; melcli's are some 1 KiB, a few
-#: hundred KiB with 10 000s of segments): a longer one, crafted, is dropped
+#: The longest entry read (in characters): a longer one, crafted, is dropped
 #: unread (its input rebuilt), not parsed into many times its size in memory.
-MAX_ENTRY = 1 << 20
+#: melcli's own are some 1 KiB, and about 53 bytes more per segment with
+#: ``--segment-layout files``: 16 MiB holds some 300 000 segments (a 12-hour
+#: recording cut into 1-s segments takes 2.3 MB; tests/test_entry_cap_13.py).
+MAX_ENTRY = 16 << 20
 #: SQL: the entry is text no longer than :data:`MAX_ENTRY` (else not read).
 _READABLE = f"typeof(entry) = 'text' AND length(entry) <= {MAX_ENTRY}"
 

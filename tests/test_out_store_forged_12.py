@@ -26,7 +26,7 @@ from melcli import manifest_db
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
-MAX_ENTRY = 1 << 20  # manifest_db.MAX_ENTRY (here too: the old code had none)
+MAX_ENTRY = 16 << 20  # manifest_db.MAX_ENTRY (here too: the old code had none)
 TOO_LONG = ["x" * (MAX_ENTRY + 1)]
 
 

@@ -319,7 +319,7 @@ def test_huge_deep_and_non_object_lines_are_dropped(src: Path, tmp_path: Path) -
     raw = (out / MANIFEST_NAME).read_bytes()
     junk = [
         b"[" * 200_000,  # too deep for the JSON parser (RecursionError)
-        b'{"key": "' + b"x" * 5_000_000 + b'"}',  # huge, valid, no fields
+        b'{"key": "' + b"x" * 17_000_000 + b'"}',  # huge, valid, no fields
         b"[1, 2]",
         b'"text"',
         b"null",
@@ -333,7 +333,7 @@ def test_huge_deep_and_non_object_lines_are_dropped(src: Path, tmp_path: Path) -
 
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[-1] == "0 written, 3 up to date."
-    # The 5 MB line too: longer than an entry can be (manifest_db.MAX_ENTRY).
+    # The 17 MB line too: longer than an entry can be (manifest_db.MAX_ENTRY).
     assert "dropped 8 invalid entries" in result.stderr
     assert len(entries(out)) == len(lines)
 
