@@ -54,7 +54,7 @@ from urllib.parse import quote
 from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
 from .errors import MelcliError, ParameterError, describe_exception, os_reason
-from .inputs import check_jobs, check_name
+from .inputs import check_jobs, check_out_folder
 from .manifest import MANIFEST_NAME, Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import (
     LOCK_NAME,
@@ -205,11 +205,12 @@ def build_gallery(
         ``melcli stats`` holds it).
     ParameterError
         If no entry's ``meta`` has the column ``group_by`` (nothing is written),
-        or ``jobs`` is less than 1.
+        ``jobs`` is less than 1, or ``out`` does not exist or is no folder
+        (``param="out"``, in the command's words).
     """
     if page_size < 1:
         raise MelcliError(f"page_size={page_size!r} must be a positive integer")
-    check_name(out, param="out")  # not the current folder
+    check_out_folder(out)  # as the command says it; not the current folder
     check_jobs(jobs)  # 0 or -1 drew in one process without a word; -j refuses them
     root = Path(out)
     if not holds_manifest(root):

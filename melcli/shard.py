@@ -30,7 +30,7 @@ from typing import Any
 from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .errors import UsageError, os_reason
-from .inputs import check_each_source, check_name, one_or_many
+from .inputs import check_each_source, check_out_folder, one_or_many
 from .manifest import (
     MANIFEST_NAME,
     Entry,
@@ -320,9 +320,10 @@ def merge(
     UsageError
         If a run (a shard) is writing to ``out``.
     ParameterError
-        If a source does not exist (as ``melcli merge OUT SRC`` refuses it).
+        If ``out`` is no folder (``param="out"``) or a source does not exist
+        (``param="sources"``), as ``melcli merge OUT SRC`` refuses them.
     """
-    check_name(out, param="out")  # not the current folder
+    check_out_folder(out)  # as the command says it; not the current folder
     sources = list(one_or_many(sources))  # "audio/" is one, not 6 letters
     check_each_source(sources)
     folder = Path(out)

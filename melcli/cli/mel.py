@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import MelcliError
+from ..errors import MelcliError, ParameterError
 from ..report import PROGRESS_INTERVAL
 from ..session import Inputs, run_session
 from .applies import warn_inapplicable
@@ -27,7 +27,7 @@ from .console import Console, print_stats
 from .features import fbank_options, feature_options, pipeline_options
 from .group import CannotStart, cli
 from .help import MEL_EXAMPLES, GroupedHelp
-from .lists import read_listed
+from .lists import read_listed, source_error
 from .options import (
     JOBS,
     apply_preset,
@@ -48,7 +48,7 @@ from .options import (
     selection_options,
     stats_option,
 )
-from .types import SECONDS, ExistingPath, OutFolder
+from .types import SECONDS, SOURCE, OutFolder
 
 
 @cli.command(
@@ -56,7 +56,7 @@ from .types import SECONDS, ExistingPath, OutFolder
     examples=MEL_EXAMPLES,
     short_help="Write a log-mel spectrogram .npy per audio file.",
 )
-@click.argument("src", nargs=-1, type=ExistingPath(path_type=Path))
+@click.argument("src", nargs=-1, type=SOURCE)
 @click.option(
     "-o",
     "--out",
@@ -147,7 +147,7 @@ from .types import SECONDS, ExistingPath, OutFolder
 def mel(
     ctx: click.Context,
     /,
-    src: tuple[Path, ...],
+    src: tuple[str, ...],
     out: Path | None,
     png: bool,
     extensions: tuple[str, ...],
@@ -213,6 +213,10 @@ def mel(
             options=options,
             events=console,
         )
+    except ParameterError as exc:  # an SRC inside another: refused as a bad SRC
+        if exc.param == "sources":
+            raise source_error(exc, src) from None
+        raise CannotStart(str(exc)) from None
     except MelcliError as exc:
         raise CannotStart(str(exc)) from None
     finally:

@@ -44,7 +44,7 @@ from .help import (
     SCALE_OUT,
     help_group,
 )
-from .lists import MISSING_SRC, list_option_error
+from .lists import list_option_error, source_error
 from .types import SECONDS, SHARD, ListRoot
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -384,7 +384,7 @@ def check_png_option(png: bool, params: MelParams) -> None:
 
 
 def check_inputs(
-    src: tuple[Path, ...],
+    src: tuple[str, ...],
     out: Path | None,
     files_from: str | None,
     *,
@@ -404,7 +404,7 @@ def check_inputs(
         )
     except ParameterError as exc:
         if exc.param == "sources":
-            raise click.UsageError(MISSING_SRC) from None
+            raise source_error(exc, src) from None
         if exc.param == "out":
             raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
         raise list_option_error(path_column, root) from None

@@ -10,7 +10,7 @@ import click
 
 from .. import shard as sharding
 from ..errors import MelcliError, ParameterError
-from ..inputs import EMPTY_NAME, check_name, source_problem
+from ..inputs import EMPTY_NAME, check_name
 from ..session import MAX_SECONDS
 
 
@@ -96,31 +96,45 @@ class _ShardType(click.ParamType):  # type: ignore[type-arg]
 SHARD = _ShardType()
 
 
-class ExistingPath(click.Path):
-    """A path that must exist, and says why not as :func:`melcli.run` does.
+class Given(click.ParamType):  # type: ignore[type-arg]
+    """A path as given (SRC, a run's OUT to read), checked by the library, not here.
 
-    The cause is the library's (:func:`melcli.inputs.source_problem`): click
-    says ``Path 'x' does not exist`` whatever ``stat`` failed with, for a
-    symbolic link loop, a link to nothing, or a folder that cannot be
-    searched, which sends the user looking for a missing file. Whether it
-    can be read is left to the run: an unreadable input fails on its own, as
-    one in a folder does.
+    :func:`melcli.run`, :func:`melcli.info`, :func:`melcli.write_stats`,
+    :func:`melcli.build_gallery` and :func:`melcli.merge` refuse a path that
+    does not exist, once, when they check their inputs
+    (:func:`melcli.inputs.check_each_source`, :func:`~melcli.inputs.check_out_folder`),
+    and the command says their words (``Path 'x' is a symbolic link loop.``).
+    :class:`click.Path` would have looked at it first (``stat``, again for
+    ``exists``), in its own words (``Directory 'x' does not exist.`` for a
+    loop), and at parse time: before ``--print-config``, which needs none.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        # Not click's readable check: a file or folder that cannot be read
-        # fails as one input (``permission denied``) and the batch goes on,
-        # as in a folder and as melcli.run does, not the whole command.
-        kwargs.setdefault("readable", False)
-        super().__init__(exists=True, **kwargs)
+    name = "path"
+
+    def __init__(self, completes: str = "file") -> None:
+        self.completes = completes  # what the shell offers: "file" or "dir"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Any:
-        """Check ``value`` as the library does, then convert it as a path."""
-        if isinstance(value, (str, os.PathLike)) and (why := source_problem(value)):
-            self.fail(why, param, ctx)
-        return super().convert(value, param, ctx)
+        """Return ``value`` as given: the library checks it."""
+        # As given: a Path would take "" (``"$SRC"`` unset) for the current
+        # folder, which the library refuses by name.
+        return value
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        """Let the shell complete a file (or folder) name."""
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type=self.completes)]
+
+
+#: An SRC: a file or a folder.
+SOURCE = Given()
+#: The OUT of a run, to read (``stats``, ``gallery``, ``merge``).
+RUN_FOLDER = Given("dir")
 
 
 class OutFolder(click.Path):
