@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ParameterError
+from .errors import ParameterError, one_of
 from .params import MelParams
 
 #: Tested against the reference implementation, run in the test.
@@ -484,7 +484,7 @@ def get(name: str) -> Preset:
         return PRESETS[name]
     except KeyError:
         raise ParameterError(
-            f"preset={name!r} must be one of {', '.join(PRESETS)}", param="preset"
+            one_of("preset", name, list(PRESETS)), param="preset"
         ) from None
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .. import shard as sharding
-from ..errors import MelcliError, ParameterError
+from ..errors import MelcliError, ParameterError, nearest
 from ..inputs import EMPTY_NAME, check_name
 from ..session import MAX_SECONDS
 
@@ -45,6 +45,28 @@ REF = _NumberOr({"max": "max"})
 OPTIONAL_FLOAT = _NumberOr({"none": None})
 OPTIONAL_INT = _NumberOr({"none": None}, number=int)
 NORM = _NumberOr({"slaney": "slaney", "none": None})
+
+
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """click's choice of words, naming the nearest for a typo.
+
+    ``--preset wisper``: ``'wisper' is not one of 'whisper', ... Did you mean
+    'whisper'?``, as click suggests a command (``mle``) or an option
+    (``--n-mel``); the library's message suggests the same
+    (:func:`melcli.errors.one_of`).
+    """
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        """Return the choice ``value`` names, or fail naming the nearest."""
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            near = nearest(value, [str(choice) for choice in self.choices])
+            if near is None:
+                raise
+            self.fail(f"{exc.message} Did you mean {near!r}?", param, ctx)
 
 
 class _Seconds(click.ParamType):  # type: ignore[type-arg]
