@@ -56,6 +56,44 @@ def include_hint(
     return hint
 
 
+#: What makes a pattern a pattern (:func:`fnmatch.fnmatch`'s wildcards).
+_WILDCARDS = frozenset("*?[")
+
+
+def expanded_pattern_hint(
+    option: str, patterns: Sequence[str], sources: Sequence[os.PathLike[str] | str]
+) -> str | None:
+    """When the shell expanded an unquoted ``--include``/``--exclude``, say so.
+
+    ``--include audio/*.wav`` unquoted reaches melcli as ``--include
+    audio/a.wav audio/b.wav ...``: the first file's name is the pattern, the
+    others are taken as SRC (and ``--exclude *_noisy.wav`` then converts the
+    very files it was to leave out). A pattern with no wildcard that names
+    an existing file, beside files given as SRC in its folder, is that.
+    """
+    for pattern in patterns:
+        if _WILDCARDS.intersection(pattern) or not os.path.isfile(pattern):
+            continue
+        folder = os.path.dirname(pattern)
+        beside = [
+            s
+            for s in sources
+            if os.path.dirname(os.fspath(s)) == folder and os.path.isfile(s)
+        ]
+        if not beside:
+            continue
+        # Matched against paths relative to SRC, where '*' also matches '/'.
+        guess = f"*{os.path.splitext(pattern)[1]}"
+        more = plural(len(beside), "more file")
+        return (
+            f"{option} {pattern!r} names a file, and {more} in its folder "
+            f"{'was' if len(beside) == 1 else 'were'} given as SRC: the shell "
+            "expanded an unquoted pattern; quote the pattern, such as "
+            f"{option} '{guess}'"
+        )
+    return None
+
+
 #: The reason of a listed path that does not exist (``os.strerror(ENOENT)``).
 _MISSING = ": no such file or directory"
 
@@ -440,11 +478,13 @@ def run_hints(
     include: tuple[str, ...],
     sources: tuple[Path, ...],
     extensions: frozenset[str],
+    exclude: tuple[str, ...] = (),
 ) -> list[str]:
     """Return the hints said at the end of a run, before its summary.
 
     ``passed`` are the run's skipped results.
 
+    A pattern the shell expanded (:func:`expanded_pattern_hint`), an
     ``--include`` that took nothing (:func:`include_hint`), audio in OUT not
     taken (:func:`out_audio_hint`), inputs whose names differ only by
     extension (:func:`shared_output_hint`), and, with the default ``--ext``,
@@ -455,6 +495,8 @@ def run_hints(
     # ``passed`` are the skipped results, as they came; the failed are few.
     by_name = [r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION]
     hints = [
+        expanded_pattern_hint("--include", include, sources)
+        or expanded_pattern_hint("--exclude", exclude, sources),
         include_hint(report, include, sources),
         out_audio_hint(passed, extensions),
         shared_output_hint((r.src, r.reason) for r in report.failures),

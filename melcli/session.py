@@ -519,6 +519,7 @@ def _hints(
         include=inputs.include,
         sources=inputs.sources,
         extensions=inputs.extensions,
+        exclude=inputs.exclude,
     )
     return [*notes, *hints, *last]
 
