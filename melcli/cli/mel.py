@@ -188,11 +188,14 @@ def mel(
     """
     tell_outside_settings(ctx, verbose=verbose and not quiet)
     apply_preset(ctx, values)
-    warn_inapplicable(ctx, values)
+    chosen = dict(values)  # the parsers below take theirs out of values
     render = render_from(values)
     params = params_from(values, from_preset=ctx.meta.get("melcli.preset"))
     options = run_options(values, dry_run=dry_run)
     check_png_option(png, params)
+    # Once they are valid: an option refused (--cmvn mean with --kind mel) is
+    # said once, as the error, not also as an option the run does not read.
+    unread = warn_inapplicable(ctx, chosen, quiet=quiet)
     if print_config:
         print_effective_config(ctx)
         return
@@ -222,11 +225,14 @@ def mel(
     finally:
         console.close()
     if outcome.dry_run is not None:
-        console.plan(outcome.dry_run, as_json=as_json)
+        console.plan(outcome.dry_run, as_json=as_json, said=unread)
         return
     print_stats(outcome.stats, quiet=quiet)
     if as_json and outcome.report is not None:
-        click.echo(json.dumps(outcome.report.to_json(), ensure_ascii=True))
+        # With the warnings said first, as melcli.run's report holds them.
+        row = outcome.report.to_json()
+        row["warnings"] = [*unread, *outcome.report.warnings]
+        click.echo(json.dumps(row, ensure_ascii=True))
     sys.exit(outcome.exit_code)
 
 
