@@ -160,7 +160,33 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
         )
     if column := _not_file_names(listed) or _table_as_lines(listed):
         return f"{hint}relative to {where}, and {column}"
+    if windows := _windows_paths(listed):
+        return f"{hint}relative to {where}, and {windows}"
     return f"{hint}relative to {where}: give --root the folder that holds them"
+
+
+def _windows_paths(listed: FileList) -> str | None:
+    """Say that the list's paths have backslashes between folders, as Windows's.
+
+    A table made on Windows was told to give another ``--root``; here a
+    backslash is a character of a file's name, not a folder's end. Said
+    when every path looked at holds one, and with '/' instead they are there.
+    """
+    looked_at = listed.problems[:PATHS_LOOKED_FOR]
+    texts = [os.path.relpath(p.path, listed.root) for p in looked_at]
+    if not texts or not all("\\" in text for text in texts):
+        return None
+    found = [
+        text
+        for text in texts
+        if os.path.isfile(os.path.join(listed.root, text.replace("\\", "/")))
+    ]
+    if not found:
+        return None
+    return (
+        f"they have backslashes between folders, as Windows writes them "
+        f"({found[0]}), and with '/' they are there: write them with '/'"
+    )
 
 
 def _table_as_lines(listed: FileList) -> str | None:
