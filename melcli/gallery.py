@@ -53,7 +53,13 @@ from urllib.parse import quote
 
 from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
-from .errors import MelcliError, ParameterError, describe_exception, os_reason
+from .errors import (
+    MelcliError,
+    ParameterError,
+    describe_exception,
+    nearest,
+    os_reason,
+)
 from .inputs import check_jobs, check_out_folder
 from .manifest import MANIFEST_NAME, Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import (
@@ -312,9 +318,11 @@ def _grouping(entries: list[Entry], group_by: str | None) -> str:
         columns = sorted({str(column) for meta in metas for column in meta})
         if group_by not in columns:
             choices = ", ".join(repr(c) for c in [FOLDER, *columns])
+            near = nearest(group_by, [FOLDER, *columns])
             raise ParameterError(
                 f"group_by={group_by!r} is not a column of the manifest's meta "
-                f"labels; choose one of {choices}",
+                f"labels; choose one of {choices}"
+                + ("" if near is None else f"; did you mean {near!r}?"),
                 param="group_by",
             )
         return group_by

@@ -140,3 +140,16 @@ def test_options_not_read_are_quiet_under_q_and_kept_in_json(tmp_path: Path) -> 
     assert report.to_json()["warnings"] == [
         "n_mels=64 does not apply to kind='fbank'; use num_mel_bins"
     ]
+
+
+def test_a_gallery_column_mistyped_names_the_nearest(tmp_path: Path) -> None:
+    src = tmp_path / "audio"
+    short_tones(src, n=1)
+    listed = tmp_path / "meta.csv"
+    listed.write_text("filename,category\n0.wav,dog\n")
+    melcli.run([], tmp_path / "out", files_from=listed, root=src, jobs=1)
+    with pytest.raises(ParameterError, match=r"; did you mean 'category'\?$"):
+        melcli.build_gallery(tmp_path / "out", group_by="categry")
+    result = invoke("gallery", tmp_path / "out", "--group-by", "categry")
+    assert result.exit_code == 2
+    assert result.stderr.endswith("; did you mean 'category'?\n")
