@@ -96,7 +96,10 @@ def _stft_options(d: MelParams) -> list[Callable[[Any], Any]]:
             type=Choice(WINDOWS),
             default=d.window,
             show_default=True,
-            help="Window function.",
+            # The names in the text, wrapped: as a metavar they made a line
+            # of 120 characters.
+            metavar="NAME",
+            help=f"Window function: {', '.join(WINDOWS)}.",
         ),
         click.option(
             "--center/--no-center",
@@ -200,9 +203,10 @@ def feature_options(fn: F) -> F:
             "--preset",
             type=Choice(list(PRESETS)),
             default=None,
-            help="Set every setting a model's front end pins (see 'melcli "
-            "presets'); options given explicitly, in the environment or in a "
-            "config file still win.",
+            metavar="NAME",  # as --window's
+            help=f"Set every setting a model's front end pins: {', '.join(PRESETS)} "
+            "(see 'melcli presets'). Options given explicitly, in the environment "
+            "or in a config file still win.",
         ),
         click.option(
             "--kind",
