@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .discover import DEFAULT_EXTENSIONS, normalize_extensions
 from .errors import ParameterError, os_reason
 from .report import display_path
 
@@ -229,6 +230,21 @@ def readable_twice(extensions: Iterable[str] | str) -> Iterable[str] | str:
     if isinstance(extensions, str | frozenset | set | tuple | list):
         return extensions
     return list(extensions)
+
+
+def extension_set(extensions: Iterable[str] | str) -> frozenset[str]:
+    """Return the extensions ``extensions`` names, lower-case, without dots.
+
+    As ``--ext`` takes them, once or repeated: ``"wav,flac"``, ``["wav",
+    "flac"]`` and ``["wav,flac"]`` alike (the last took no file in
+    :func:`melcli.run`, a file ending in ``.wav,flac``). The default set is
+    returned as it is.
+    """
+    if extensions is DEFAULT_EXTENSIONS:
+        return DEFAULT_EXTENSIONS
+    return normalize_extensions(
+        e for value in one_or_many(extensions) for e in value.split(",")
+    )
 
 
 def check_extensions(extensions: Iterable[str] | str) -> None:

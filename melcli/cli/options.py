@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from .. import inputs
-from ..discover import DEFAULT_EXTENSIONS, normalize_extensions
+from ..discover import DEFAULT_EXTENSIONS
 from ..errors import ParameterError
 from ..params import (
     CROPS,
@@ -562,6 +562,4 @@ def _names_extensions(
 
 def chosen_extensions(values: tuple[str, ...]) -> frozenset[str]:
     """Return the ``--ext`` values (repeated or comma-separated), or the default."""
-    if not values:
-        return DEFAULT_EXTENSIONS
-    return normalize_extensions(e for value in values for e in value.split(","))
+    return inputs.extension_set(values) if values else DEFAULT_EXTENSIONS
