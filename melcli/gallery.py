@@ -211,11 +211,14 @@ def build_gallery(
         ``melcli stats`` holds it).
     ParameterError
         If no entry's ``meta`` has the column ``group_by`` (nothing is written),
-        ``jobs`` is less than 1, or ``out`` does not exist or is no folder
-        (``param="out"``, in the command's words).
+        ``jobs`` or ``page_size`` is less than 1, or ``out`` does not exist or
+        is no folder (``param="out"``, in the command's words).
     """
-    if page_size < 1:
-        raise MelcliError(f"page_size={page_size!r} must be a positive integer")
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        # A setting refused, as every other: ParameterError naming it.
+        raise ParameterError(
+            f"page_size={page_size!r} must be a positive integer", param="page_size"
+        )
     check_out_folder(out)  # as the command says it; not the current folder
     check_jobs(jobs)  # 0 or -1 drew in one process without a word; -j refuses them
     root = Path(out)

@@ -175,3 +175,17 @@ def test_the_command_refuses_a_missing_src_only_once_it_needs_it(
     assert result.stderr.endswith(
         "Error: Invalid value for '[SRC]...': Path 'missing.wav' does not exist.\n"
     )
+
+
+@pytest.mark.parametrize("page_size", [0, -1, 2.5, "10", True])
+def test_a_bad_page_size_is_a_parameter_error(
+    tmp_path: Path, page_size: object
+) -> None:
+    # A MelcliError (0), a TypeError ("10"), or taken (2.5, True: a page of 1).
+    src = short_tones(tmp_path / "audio", n=1)
+    melcli.run(src, tmp_path / "out", jobs=1)
+    with pytest.raises(ParameterError) as caught:
+        melcli.build_gallery(tmp_path / "out", page_size=page_size)  # type: ignore[arg-type]
+    assert caught.value.param == "page_size"
+    assert str(caught.value) == f"page_size={page_size!r} must be a positive integer"
+    assert not (tmp_path / "out" / "gallery").exists()
