@@ -283,6 +283,8 @@ def _build(
     atomic_write(gallery / CACHE_NAME, functools.partial(_write_all, data=blob))
     records = [record for page in pages for record in page]
     groups = _groups(records)
+    if group_by is None and (note := _one_group_note(entries, column, groups)):
+        report.notes.append(note)
     problem_pages = [
         [_problem(e) for e in problems[i : i + PROBLEMS_PAGE_SIZE]]
         for i in range(0, len(problems), PROBLEMS_PAGE_SIZE)
@@ -351,6 +353,32 @@ def _name_of(entry: Entry) -> str:
         return source
     key = str(entry["key"])
     return key[len("src:") :] if key.startswith("src:") else key
+
+
+#: How many columns :func:`_one_group_note` names.
+COLUMNS_SHOWN = 5
+
+
+def _one_group_note(
+    entries: list[Entry], column: str, groups: list[list[Any]]
+) -> str | None:
+    """When every input is in one folder but a list labels them, say how to group.
+
+    ESC-50's table has ``category``, not ``label``: its 2000 inputs, in one
+    folder, made one group, with nothing said of ``--group-by category``.
+    """
+    if column != FOLDER or len(groups) != 1:
+        return None
+    metas = [e["meta"] for e in entries if isinstance(e.get("meta"), dict)]
+    columns = sorted({str(name) for meta in metas for name in meta})
+    if not columns:
+        return None
+    shown = ", ".join(columns[:COLUMNS_SHOWN])
+    more = ", ..." if len(columns) > COLUMNS_SHOWN else ""
+    return (
+        "every input is in one folder, so in one group; --group-by COLUMN "
+        f"groups them by a column of their list: {shown}{more}"
+    )
 
 
 def _groups(records: list[dict[str, Any]]) -> list[list[Any]]:
