@@ -189,3 +189,25 @@ def test_a_bad_page_size_is_a_parameter_error(
     assert caught.value.param == "page_size"
     assert str(caught.value) == f"page_size={page_size!r} must be a positive integer"
     assert not (tmp_path / "out" / "gallery").exists()
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_out_in_place_of_a_file_is_refused_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dry_run: bool
+) -> None:
+    # The command said click's "Directory 'a.npy' is a file." (a usage error),
+    # melcli.run "cannot write to a.npy: a file, not a folder" (UsageError),
+    # and the command that too for a link loop in OUT's place.
+    monkeypatch.chdir(tmp_path)
+    short_tones(Path("audio"), n=1)
+    Path("a.npy").write_bytes(b"")
+    os.symlink("loop", "loop")
+    for out, what in (("a.npy", "a file, not a folder"), ("loop", "a symbolic link")):
+        with pytest.raises(melcli.UsageError) as caught:
+            melcli.run("audio", out, jobs=1, dry_run=dry_run)
+        said = str(caught.value)
+        assert said.startswith(f"cannot write to {out}: {what}")
+        dry = ("--dry-run",) if dry_run else ()
+        result = invoke("mel", "audio", "-o", out, "-j", "1", *dry)
+        assert result.exit_code == 2
+        assert result.stderr == f"Error: {said}\n"

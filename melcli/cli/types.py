@@ -163,7 +163,10 @@ class OutFolder(click.Path):
     """The output folder (``-o``): an empty name is refused.
 
     ``-o "$OUT"`` with ``OUT`` unset is ``-o ''``, which a path takes as the
-    current folder: the outputs and a manifest were written there.
+    current folder: the outputs and a manifest were written there. What is
+    in OUT's place is the run's to say (``cannot write to x: a file, not a
+    folder``), as :func:`melcli.run` says it: click said ``Directory 'x' is
+    a file.`` for a file, and let a link loop through to the run.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -172,18 +175,32 @@ class OutFolder(click.Path):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Any:
-        """Refuse an empty name; check the rest as :class:`click.Path` does."""
+        """Refuse an empty name; leave the rest to the run."""
+        self.refuse_empty(value, param, ctx)
+        return self.coerce_path_result(value)
+
+    def refuse_empty(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> None:
+        """Fail if ``value`` is an empty name."""
         if isinstance(value, (str, bytes, os.PathLike)):
             try:
                 check_name(value, param="out")
             except ParameterError:
                 self.fail(EMPTY_NAME, param, ctx)
-        return super().convert(value, param, ctx)
 
 
 class ListRoot(OutFolder):
     """The folder a list's paths are relative to (``--root``): an empty name is refused.
 
     ``--root "$ROOT"`` with ``ROOT`` unset took the current folder, not the
-    list's own (the default), without a word.
+    list's own (the default), without a word. The rest is checked as
+    :class:`click.Path` checks it.
     """
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        """Refuse an empty name; check the rest as :class:`click.Path` does."""
+        self.refuse_empty(value, param, ctx)
+        return click.Path.convert(self, value, param, ctx)
