@@ -15,7 +15,7 @@ import click
 
 from ..errors import MelcliError, ParameterError
 from ..report import PROGRESS_INTERVAL
-from ..session import Inputs, run_session
+from ..session import Inputs, Outcome, run_session
 from .applies import warn_inapplicable
 from .config import (
     add_envvars,
@@ -206,24 +206,8 @@ def mel(
     inputs = Inputs(src, listed, chosen_extensions(extensions), include, exclude)
     console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
     console.expect(inputs)  # for hints: none taken, none found, audio in OUT
-    try:
-        outcome = run_session(
-            inputs,
-            out,
-            params=params,
-            render=render,
-            png=png,
-            options=options,
-            events=console,
-        )
-    except ParameterError as exc:  # an SRC inside another: refused as a bad SRC
-        if exc.param == "sources":
-            raise source_error(exc, src) from None
-        raise CannotStart(str(exc)) from None
-    except MelcliError as exc:
-        raise CannotStart(str(exc)) from None
-    finally:
-        console.close()
+    settings = {"params": params, "render": render, "png": png, "options": options}
+    outcome = _run(inputs, out, src=src, console=console, **settings)
     if outcome.dry_run is not None:
         console.plan(outcome.dry_run, as_json=as_json, said=unread)
         return
@@ -234,6 +218,31 @@ def mel(
         row["warnings"] = [*unread, *outcome.report.warnings]
         click.echo(json.dumps(row, ensure_ascii=True))
     sys.exit(outcome.exit_code)
+
+
+def _run(
+    inputs: Inputs,
+    out: Path,
+    *,
+    src: tuple[str, ...],
+    console: Console,
+    **settings: Any,
+) -> Outcome:
+    """Do the run, telling ``console``; say why it cannot start (exit status 2).
+
+    An SRC inside another is refused as a bad SRC; OUT locked by another
+    run, or no folder, as the run says it.
+    """
+    try:
+        return run_session(inputs, out, events=console, **settings)
+    except ParameterError as exc:
+        if exc.param == "sources":
+            raise source_error(exc, src) from None
+        raise CannotStart(str(exc)) from None
+    except MelcliError as exc:
+        raise CannotStart(str(exc)) from None
+    finally:
+        console.close()
 
 
 add_envvars(mel)
