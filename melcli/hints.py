@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -160,8 +160,8 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
         )
     if column := _not_file_names(listed) or _table_as_lines(listed):
         return f"{hint}relative to {where}, and {column}"
-    if windows := _windows_paths(listed):
-        return f"{hint}relative to {where}, and {windows}"
+    if near_miss := _windows_paths(listed) or _spaced_cells(listed):
+        return f"{hint}relative to {where}, and {near_miss}"
     return f"{hint}relative to {where}: give --root the folder that holds them"
 
 
@@ -172,20 +172,50 @@ def _windows_paths(listed: FileList) -> str | None:
     backslash is a character of a file's name, not a folder's end. Said
     when every path looked at holds one, and with '/' instead they are there.
     """
-    looked_at = listed.problems[:PATHS_LOOKED_FOR]
-    texts = [os.path.relpath(p.path, listed.root) for p in looked_at]
-    if not texts or not all("\\" in text for text in texts):
-        return None
-    found = [
-        text
-        for text in texts
-        if os.path.isfile(os.path.join(listed.root, text.replace("\\", "/")))
-    ]
-    if not found:
+    found = _found_as(listed, lambda text: text.replace("\\", "/"))
+    if found is None:
         return None
     return (
         f"they have backslashes between folders, as Windows writes them "
-        f"({found[0]}), and with '/' they are there: write them with '/'"
+        f"({found}), and with '/' they are there: write them with '/'"
+    )
+
+
+def _spaced_cells(listed: FileList) -> str | None:
+    """Say that the list's paths begin or end with spaces, found without them.
+
+    ``fold, filename`` then ``1, a.wav``: a table written with a space after
+    each comma gives the path ``" a.wav"``, and the hint said to give another
+    ``--root``. Said when every path looked at has a space at an end, and
+    without it they are there.
+    """
+    found = _found_as(listed, str.strip)
+    if found is None:
+        return None
+    return (
+        f"they begin or end with spaces ({found!r}), as the cells of a table "
+        "written with a space after each comma do, and without them they are "
+        "there: write the table without those spaces"
+    )
+
+
+def _found_as(listed: FileList, fix: Callable[[str], str]) -> str | None:
+    """Return the first path ``fix`` changes and finds, if it changes every one.
+
+    The paths looked at are the first :data:`PATHS_LOOKED_FOR` missing ones,
+    relative to the list's root.
+    """
+    looked_at = listed.problems[:PATHS_LOOKED_FOR]
+    texts = [os.path.relpath(p.path, listed.root) for p in looked_at]
+    if not texts or any(fix(text) == text for text in texts):
+        return None
+    return next(
+        (
+            text
+            for text in texts
+            if os.path.isfile(os.path.join(listed.root, fix(text)))
+        ),
+        None,
     )
 
 

@@ -44,3 +44,20 @@ def test_a_backslash_in_a_real_name_is_left_alone(
     Path("meta.csv").write_text("filename\nfold1\\a.wav\n")
     report = melcli.run([], "out", files_from="meta.csv", jobs=1)
     assert report.warnings[-1].endswith("give --root the folder that holds them")
+
+
+def test_cells_with_spaces_after_commas_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "fold, filename" then "1, 0.wav": the path is " 0.wav", and the hint
+    # said to give --root.
+    monkeypatch.chdir(tmp_path)
+    short_tones(Path("audio"), n=2)
+    Path("audio/meta.csv").write_text("fold, filename\n1, 0.wav\n2, 1.wav\n")
+    report = melcli.run([], "out", files_from="audio/meta.csv", jobs=1)
+    assert report.warnings[-1] == (
+        "no file listed in audio/meta.csv was found; its paths are taken relative "
+        "to audio, and they begin or end with spaces (' 0.wav'), as the cells of a "
+        "table written with a space after each comma do, and without them they "
+        "are there: write the table without those spaces"
+    )
