@@ -153,3 +153,15 @@ def test_a_gallery_column_mistyped_names_the_nearest(tmp_path: Path) -> None:
     result = invoke("gallery", tmp_path / "out", "--group-by", "categry")
     assert result.exit_code == 2
     assert result.stderr.endswith("; did you mean 'category'?\n")
+
+
+def test_a_mistyped_setting_given_to_a_preset_names_the_nearest() -> None:
+    # As click says "No such option '--n-mel'. (Did you mean ... '--n-mels'?)";
+    # preset_params raised Python's TypeError from MelParams.
+    with pytest.raises(ParameterError) as caught:
+        melcli.preset_params("whisper", n_mel=64)
+    assert caught.value.param == "n_mel"
+    assert str(caught.value) == (
+        "'n_mel' is not a setting (a MelParams field); did you mean 'n_mels'?"
+    )
+    assert melcli.preset_params("whisper", n_mels=64).n_mels == 64
