@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import UsageError, os_reason
+from .errors import ParameterError, os_reason
 from .outdir import LOCK_NAME, reserved
 
 if TYPE_CHECKING:
@@ -388,7 +388,9 @@ def _find(
 def _refuse_nested(
     sources: Sequence[str | os.PathLike[str]], folders: Sequence[str | os.PathLike[str]]
 ) -> None:
-    """Raise :class:`UsageError` if an input is inside an input folder.
+    """Raise :class:`ParameterError` (``param="sources"``) if an input is in an SRC.
+
+    A source refused, as one that does not exist is.
 
     Its files would be converted twice: once in each folder's mirror, or as a
     file given alone (at OUT's top) and in its folder's mirror. The same
@@ -412,9 +414,10 @@ def _refuse_nested(
         above, parent = place, os.path.dirname(place)
         while parent != above:  # up to the root, whose parent is itself
             if parent in real:
-                raise UsageError(
+                raise ParameterError(
                     f"{given} is inside {real[parent]}, also given: its "
-                    "files would be converted twice; give only one of them"
+                    "files would be converted twice; give only one of them",
+                    param="sources",
                 )
             above, parent = parent, os.path.dirname(parent)
 

@@ -7,6 +7,10 @@ and says what is wrong, in words.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # nothing imported at start-up for these
+    from collections.abc import Iterable, Sequence
+
 
 class MelcliError(Exception):
     """Base class of every error melcli raises on purpose."""
@@ -24,6 +28,31 @@ def number(value: object) -> str:
     if value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return repr(value)
+
+
+def nearest(value: object, choices: Iterable[str]) -> str | None:
+    """Return the one of ``choices`` that ``value`` looks like a typo of, or None.
+
+    ``"wisper"`` gives ``"whisper"``; a value like none of them gives None.
+    """
+    if not isinstance(value, str):
+        return None
+    from difflib import get_close_matches  # here: only for an error
+
+    by_lower = {choice.lower(): choice for choice in choices}
+    found = get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[found[0]] if found else None
+
+
+def one_of(name: str, value: object, choices: Sequence[str]) -> str:
+    """Say that ``value`` of the setting ``name`` is none of ``choices``.
+
+    ``preset='wisper' must be one of whisper, ...; did you mean 'whisper'?``:
+    the nearest, as click suggests a command or option for a typo.
+    """
+    text = f"{name}={value!r} must be one of {', '.join(choices)}"
+    near = nearest(value, choices)
+    return text if near is None else f"{text}; did you mean {near!r}?"
 
 
 def os_reason(exc: OSError) -> str:

@@ -53,8 +53,14 @@ from urllib.parse import quote
 
 from . import interrupts, runners, waveform
 from ._gallery_page import PAGE_TEMPLATE
-from .errors import MelcliError, ParameterError, describe_exception, os_reason
-from .inputs import check_jobs, check_name
+from .errors import (
+    MelcliError,
+    ParameterError,
+    describe_exception,
+    nearest,
+    os_reason,
+)
+from .inputs import check_jobs, check_out_folder
 from .manifest import MANIFEST_NAME, Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import (
     LOCK_NAME,
@@ -205,11 +211,15 @@ def build_gallery(
         ``melcli stats`` holds it).
     ParameterError
         If no entry's ``meta`` has the column ``group_by`` (nothing is written),
-        or ``jobs`` is less than 1.
+        ``jobs`` or ``page_size`` is less than 1, or ``out`` does not exist or
+        is no folder (``param="out"``, in the command's words).
     """
-    if page_size < 1:
-        raise MelcliError(f"page_size={page_size!r} must be a positive integer")
-    check_name(out, param="out")  # not the current folder
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        # A setting refused, as every other: ParameterError naming it.
+        raise ParameterError(
+            f"page_size={page_size!r} must be a positive integer", param="page_size"
+        )
+    check_out_folder(out)  # as the command says it; not the current folder
     check_jobs(jobs)  # 0 or -1 drew in one process without a word; -j refuses them
     root = Path(out)
     if not holds_manifest(root):
@@ -273,6 +283,8 @@ def _build(
     atomic_write(gallery / CACHE_NAME, functools.partial(_write_all, data=blob))
     records = [record for page in pages for record in page]
     groups = _groups(records)
+    if group_by is None and (note := _one_group_note(entries, column, groups)):
+        report.notes.append(note)
     problem_pages = [
         [_problem(e) for e in problems[i : i + PROBLEMS_PAGE_SIZE]]
         for i in range(0, len(problems), PROBLEMS_PAGE_SIZE)
@@ -311,9 +323,11 @@ def _grouping(entries: list[Entry], group_by: str | None) -> str:
         columns = sorted({str(column) for meta in metas for column in meta})
         if group_by not in columns:
             choices = ", ".join(repr(c) for c in [FOLDER, *columns])
+            near = nearest(group_by, [FOLDER, *columns])
             raise ParameterError(
                 f"group_by={group_by!r} is not a column of the manifest's meta "
-                f"labels; choose one of {choices}",
+                f"labels; choose one of {choices}"
+                + ("" if near is None else f"; did you mean {near!r}?"),
                 param="group_by",
             )
         return group_by
@@ -339,6 +353,32 @@ def _name_of(entry: Entry) -> str:
         return source
     key = str(entry["key"])
     return key[len("src:") :] if key.startswith("src:") else key
+
+
+#: How many columns :func:`_one_group_note` names.
+COLUMNS_SHOWN = 5
+
+
+def _one_group_note(
+    entries: list[Entry], column: str, groups: list[list[Any]]
+) -> str | None:
+    """When every input is in one folder but a list labels them, say how to group.
+
+    ESC-50's table has ``category``, not ``label``: its 2000 inputs, in one
+    folder, made one group, with nothing said of ``--group-by category``.
+    """
+    if column != FOLDER or len(groups) != 1:
+        return None
+    metas = [e["meta"] for e in entries if isinstance(e.get("meta"), dict)]
+    columns = sorted({str(name) for meta in metas for name in meta})
+    if not columns:
+        return None
+    shown = ", ".join(columns[:COLUMNS_SHOWN])
+    more = ", ..." if len(columns) > COLUMNS_SHOWN else ""
+    return (
+        "every input is in one folder, so in one group; --group-by COLUMN "
+        f"groups them by a column of their list: {shown}{more}"
+    )
 
 
 def _groups(records: list[dict[str, Any]]) -> list[list[Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,6 +54,44 @@ def include_hint(
             rel = example.relative_to(src).as_posix()
             return f"{hint} ({os.fsdecode(example)} is {rel})"
     return hint
+
+
+#: What makes a pattern a pattern (:func:`fnmatch.fnmatch`'s wildcards).
+_WILDCARDS = frozenset("*?[")
+
+
+def expanded_pattern_hint(
+    option: str, patterns: Sequence[str], sources: Sequence[os.PathLike[str] | str]
+) -> str | None:
+    """When the shell expanded an unquoted ``--include``/``--exclude``, say so.
+
+    ``--include audio/*.wav`` unquoted reaches melcli as ``--include
+    audio/a.wav audio/b.wav ...``: the first file's name is the pattern, the
+    others are taken as SRC (and ``--exclude *_noisy.wav`` then converts the
+    very files it was to leave out). A pattern with no wildcard that names
+    an existing file, beside files given as SRC in its folder, is that.
+    """
+    for pattern in patterns:
+        if _WILDCARDS.intersection(pattern) or not os.path.isfile(pattern):
+            continue
+        folder = os.path.dirname(pattern)
+        beside = [
+            s
+            for s in sources
+            if os.path.dirname(os.fspath(s)) == folder and os.path.isfile(s)
+        ]
+        if not beside:
+            continue
+        # Matched against paths relative to SRC, where '*' also matches '/'.
+        guess = f"*{os.path.splitext(pattern)[1]}"
+        more = plural(len(beside), "more file")
+        return (
+            f"{option} {pattern!r} names a file, and {more} in its folder "
+            f"{'was' if len(beside) == 1 else 'were'} given as SRC: the shell "
+            "expanded an unquoted pattern; quote the pattern, such as "
+            f"{option} '{guess}'"
+        )
+    return None
 
 
 #: The reason of a listed path that does not exist (``os.strerror(ENOENT)``).
@@ -122,7 +160,63 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
         )
     if column := _not_file_names(listed) or _table_as_lines(listed):
         return f"{hint}relative to {where}, and {column}"
+    if near_miss := _windows_paths(listed) or _spaced_cells(listed):
+        return f"{hint}relative to {where}, and {near_miss}"
     return f"{hint}relative to {where}: give --root the folder that holds them"
+
+
+def _windows_paths(listed: FileList) -> str | None:
+    """Say that the list's paths have backslashes between folders, as Windows's.
+
+    A table made on Windows was told to give another ``--root``; here a
+    backslash is a character of a file's name, not a folder's end. Said
+    when every path looked at holds one, and with '/' instead they are there.
+    """
+    found = _found_as(listed, lambda text: text.replace("\\", "/"))
+    if found is None:
+        return None
+    return (
+        f"they have backslashes between folders, as Windows writes them "
+        f"({found}), and with '/' they are there: write them with '/'"
+    )
+
+
+def _spaced_cells(listed: FileList) -> str | None:
+    """Say that the list's paths begin or end with spaces, found without them.
+
+    ``fold, filename`` then ``1, a.wav``: a table written with a space after
+    each comma gives the path ``" a.wav"``, and the hint said to give another
+    ``--root``. Said when every path looked at has a space at an end, and
+    without it they are there.
+    """
+    found = _found_as(listed, str.strip)
+    if found is None:
+        return None
+    return (
+        f"they begin or end with spaces ({found!r}), as the cells of a table "
+        "written with a space after each comma do, and without them they are "
+        "there: write the table without those spaces"
+    )
+
+
+def _found_as(listed: FileList, fix: Callable[[str], str]) -> str | None:
+    """Return the first path ``fix`` changes and finds, if it changes every one.
+
+    The paths looked at are the first :data:`PATHS_LOOKED_FOR` missing ones,
+    relative to the list's root.
+    """
+    looked_at = listed.problems[:PATHS_LOOKED_FOR]
+    texts = [os.path.relpath(p.path, listed.root) for p in looked_at]
+    if not texts or any(fix(text) == text for text in texts):
+        return None
+    return next(
+        (
+            text
+            for text in texts
+            if os.path.isfile(os.path.join(listed.root, fix(text)))
+        ),
+        None,
+    )
 
 
 def _table_as_lines(listed: FileList) -> str | None:
@@ -440,11 +534,13 @@ def run_hints(
     include: tuple[str, ...],
     sources: tuple[Path, ...],
     extensions: frozenset[str],
+    exclude: tuple[str, ...] = (),
 ) -> list[str]:
     """Return the hints said at the end of a run, before its summary.
 
     ``passed`` are the run's skipped results.
 
+    A pattern the shell expanded (:func:`expanded_pattern_hint`), an
     ``--include`` that took nothing (:func:`include_hint`), audio in OUT not
     taken (:func:`out_audio_hint`), inputs whose names differ only by
     extension (:func:`shared_output_hint`), and, with the default ``--ext``,
@@ -455,6 +551,8 @@ def run_hints(
     # ``passed`` are the skipped results, as they came; the failed are few.
     by_name = [r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION]
     hints = [
+        expanded_pattern_hint("--include", include, sources)
+        or expanded_pattern_hint("--exclude", exclude, sources),
         include_hint(report, include, sources),
         out_audio_hint(passed, extensions),
         shared_output_hint((r.src, r.reason) for r in report.failures),

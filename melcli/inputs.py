@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .discover import DEFAULT_EXTENSIONS, normalize_extensions
 from .errors import ParameterError, os_reason
 from .report import display_path
 
@@ -124,6 +125,37 @@ def source_problem(source: str | os.PathLike[str]) -> str | None:
     return None
 
 
+def out_problem(out: str | os.PathLike[str]) -> str | None:
+    """Say why ``out``, a run's OUT to read, cannot be taken, or return None.
+
+    For what reads a run's OUT (``melcli stats``, ``gallery``, ``merge`` and
+    their functions): it does not exist (as :func:`source_problem` says of
+    an SRC), or it is no folder. One sentence naming the path, as the
+    command shows it after ``Invalid value for 'OUT':``.
+    """
+    if (why := source_problem(out)) is not None:
+        return why
+    try:
+        if os.path.isdir(out):
+            return None
+    except ValueError:  # a NUL byte
+        return None
+    from .outdir import not_a_folder
+
+    return f"Path {os.fsdecode(out)!r} is {not_a_folder(Path(out))}."
+
+
+def check_out_folder(out: str | os.PathLike[str]) -> None:
+    """Raise :class:`ParameterError` (``param="out"``) unless ``out`` is a folder.
+
+    An empty name is refused too (:func:`check_name`): it would be the
+    current folder.
+    """
+    check_name(out, param="out")
+    if (why := out_problem(out)) is not None:
+        raise ParameterError(why, param="out")
+
+
 def check_list_options(
     files_from: object,
     *,
@@ -155,7 +187,12 @@ def check_out(sources: Iterable[Path], out: Path) -> None:
     """Raise :class:`ParameterError` (``param="out"``) if OUT is an input folder."""
     out_real = os.path.realpath(out)
     for source in sources:
-        if source.is_dir() and os.path.realpath(source) == out_real:
+        try:
+            real = os.path.realpath(source)
+        except ValueError:  # a NUL byte: the run fails that input, with why
+            continue
+        # Whether it is a folder only when it is OUT: one stat less per SRC.
+        if real == out_real and source.is_dir():
             raise ParameterError(
                 f"{display_path(out)} is also an input folder; choose another "
                 "output folder",
@@ -193,6 +230,21 @@ def readable_twice(extensions: Iterable[str] | str) -> Iterable[str] | str:
     if isinstance(extensions, str | frozenset | set | tuple | list):
         return extensions
     return list(extensions)
+
+
+def extension_set(extensions: Iterable[str] | str) -> frozenset[str]:
+    """Return the extensions ``extensions`` names, lower-case, without dots.
+
+    As ``--ext`` takes them, once or repeated: ``"wav,flac"``, ``["wav",
+    "flac"]`` and ``["wav,flac"]`` alike (the last took no file in
+    :func:`melcli.run`, a file ending in ``.wav,flac``). The default set is
+    returned as it is.
+    """
+    if extensions is DEFAULT_EXTENSIONS:
+        return DEFAULT_EXTENSIONS
+    return normalize_extensions(
+        e for value in one_or_many(extensions) for e in value.split(",")
+    )
 
 
 def check_extensions(extensions: Iterable[str] | str) -> None:

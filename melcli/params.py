@@ -19,7 +19,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from .errors import ParameterError, number
+from .errors import ParameterError, number, one_of
 
 #: Bumped whenever the bytes melcli writes for the same settings change.
 OUTPUT_FORMAT_VERSION = 1
@@ -652,8 +652,7 @@ class RenderParams:
         """Check the style and the colormap name; return ``self``."""
         if self.style not in STYLES:
             raise ParameterError(
-                f"png_style={self.style!r} must be one of {', '.join(STYLES)}",
-                param="png_style",
+                one_of("png_style", self.style, STYLES), param="png_style"
             )
         if self.waveform and self.style != "figure":
             raise ParameterError(
@@ -719,6 +718,4 @@ def _positive_int(name: str, value: object, *, at_most: int | None = None) -> No
 
 def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ParameterError(
-            f"{name}={value!r} must be one of {', '.join(choices)}", param=name
-        )
+        raise ParameterError(one_of(name, value, choices), param=name)

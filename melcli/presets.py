@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ParameterError
+from .errors import ParameterError, nearest, one_of
 from .params import MelParams
 
 #: Tested against the reference implementation, run in the test.
@@ -484,7 +484,7 @@ def get(name: str) -> Preset:
         return PRESETS[name]
     except KeyError:
         raise ParameterError(
-            f"preset={name!r} must be one of {', '.join(PRESETS)}", param="preset"
+            one_of("preset", name, list(PRESETS)), param="preset"
         ) from None
 
 
@@ -498,8 +498,23 @@ def preset_params(name: str, **overrides: Any) -> MelParams:
     80
     >>> melcli.preset_params("whisper", n_mels=128).n_mels
     128
+
+    Raises
+    ------
+    ParameterError
+        If there is no preset ``name``, or an override is no setting (as
+        ``--n-mel`` is no option: the nearest is named).
     """
-    return get(name).params(**overrides)
+    preset = get(name)
+    fields = list(MelParams.__dataclass_fields__)
+    for key in overrides:
+        if key not in fields:
+            near = nearest(key, fields)
+            hint = "" if near is None else f"; did you mean {near!r}?"
+            raise ParameterError(
+                f"{key!r} is not a setting (a MelParams field){hint}", param=key
+            )
+    return preset.params(**overrides)
 
 
 __all__ = [

@@ -43,7 +43,13 @@ from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, pla
 from .errors import MelcliError, ParameterError, UsageError, number
 from .filelist import FileList, read_list
 from .hints import run_hints, wrong_root_hint
-from .inputs import check_inputs, check_jobs, check_out, readable_twice
+from .inputs import (
+    check_inputs,
+    check_jobs,
+    check_out,
+    extension_set,
+    readable_twice,
+)
 from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
@@ -84,7 +90,7 @@ class Inputs:
     ) -> None:
         self.sources = tuple(Path(s) for s in _one_or_many(sources))
         self.listed = listed
-        self.extensions = frozenset(_one_or_many(extensions, sep=","))
+        self.extensions = extension_set(extensions)
         self.include = tuple(_one_or_many(include))
         self.exclude = tuple(_one_or_many(exclude))
 
@@ -519,6 +525,7 @@ def _hints(
         include=inputs.include,
         sources=inputs.sources,
         extensions=inputs.extensions,
+        exclude=inputs.exclude,
     )
     return [*notes, *hints, *last]
 

@@ -30,7 +30,14 @@ from typing import Any
 from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .errors import UsageError, os_reason
-from .inputs import check_each_source, check_name, one_or_many
+from .inputs import (
+    check_each_source,
+    check_extensions,
+    check_out_folder,
+    extension_set,
+    one_or_many,
+    readable_twice,
+)
 from .manifest import (
     MANIFEST_NAME,
     Entry,
@@ -300,9 +307,9 @@ def merge(
     out: str | os.PathLike[str],
     *,
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
-    extensions: Iterable[str] = DEFAULT_EXTENSIONS,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
+    extensions: Iterable[str] | str = DEFAULT_EXTENSIONS,
+    include: Sequence[str] | str = (),
+    exclude: Sequence[str] | str = (),
 ) -> MergeReport:
     """Combine the shards' manifest parts under ``out`` into ``out/manifest.jsonl``.
 
@@ -320,11 +327,19 @@ def merge(
     UsageError
         If a run (a shard) is writing to ``out``.
     ParameterError
-        If a source does not exist (as ``melcli merge OUT SRC`` refuses it).
+        If ``out`` is no folder (``param="out"``), a source does not exist
+        (``param="sources"``) or ``extensions`` names none, as ``melcli merge
+        OUT SRC`` refuses them.
     """
-    check_name(out, param="out")  # not the current folder
+    check_out_folder(out)  # as the command says it; not the current folder
     sources = list(one_or_many(sources))  # "audio/" is one, not 6 letters
     check_each_source(sources)
+    # As run() takes them: "wav" is one extension and "dogs/*" one pattern
+    # (letter by letter, "*" took every file, "w", "a", "v" none).
+    extensions = readable_twice(extensions)
+    check_extensions(extensions)
+    extensions = extension_set(extensions)
+    include, exclude = tuple(one_or_many(include)), tuple(one_or_many(exclude))
     folder = Path(out)
     # A folder with no part is said so without its lock, whose file would be
     # left in a folder melcli never wrote (melcli merge audio/).

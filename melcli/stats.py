@@ -38,7 +38,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import MelcliError, os_reason
-from .inputs import check_name
+from .inputs import check_name, check_out_folder
 from .manifest import Entry, Manifest, holds_manifest, read_only_problem
 from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
 from .segment import segment_base
@@ -560,13 +560,14 @@ def require_output(out: str | os.PathLike[str]) -> None:
 
     Raises
     ------
+    ParameterError
+        If ``out`` does not exist or is no folder (a typo: not "no arrays"),
+        in the words ``melcli stats`` says it (:func:`check_out_folder`).
     MelcliError
-        If ``out`` holds neither, or is no folder.
+        If ``out`` holds neither.
     """
+    check_out_folder(out)
     out = Path(out)
-    if not os.path.isdir(out):  # a typo: not "no arrays"
-        what = "not a folder" if os.path.lexists(out) else "no such folder"
-        raise MelcliError(f"{out}: {what}")
     if not holds_manifest(out) and next(_walk_npy(out), None) is None:
         raise MelcliError(NO_ARRAYS)
 

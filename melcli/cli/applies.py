@@ -22,11 +22,15 @@ __all__ = ["APPLIES", "warn_inapplicable"]
 _WITH_VALUE = ("kind", "storage_format")
 
 
-def warn_inapplicable(ctx: click.Context, values: dict[str, Any]) -> None:
+def warn_inapplicable(
+    ctx: click.Context, values: dict[str, Any], *, quiet: bool = False
+) -> list[str]:
     """Warn once per option set explicitly that the run does not read.
 
     Those ``values["kind"]`` does not read, and those that need another
     option the run does not have (``--waveform`` without ``--png``).
+    Return the warnings (also with ``quiet``, which prints none): ``--json``
+    holds them, as :func:`melcli.run`'s report does.
     """
     from click.core import ParameterSource
 
@@ -51,14 +55,18 @@ def warn_inapplicable(ctx: click.Context, values: dict[str, Any]) -> None:
         return f"{flag} {value}"
 
     given = {name: settings.get(name) for name in chosen}
-    for line in unread_warnings(given, settings, spell=spell):
-        click.echo(f"warning: {line}", err=True)
-    _warn_preset_dropped(ctx, kind, options)
+    lines = unread_warnings(given, settings, spell=spell)
+    if dropped := _preset_dropped(ctx, kind, options):
+        lines.append(dropped)
+    if not quiet:
+        for line in lines:
+            click.echo(f"warning: {line}", err=True)
+    return lines
 
 
-def _warn_preset_dropped(
+def _preset_dropped(
     ctx: click.Context, kind: str, options: dict[str, click.Option]
-) -> None:
+) -> str | None:
     """Warn when ``--kind`` leaves out settings a ``--preset`` filled in.
 
     ``--preset whisper --kind fbank`` would otherwise give Kaldi's 23 bins
@@ -67,16 +75,15 @@ def _warn_preset_dropped(
     taken: dict[str, tuple[str, Any]] = ctx.meta.get("melcli.preset", {})
     dropped = [name for name, _ in inapplicable(kind, list(taken))]
     if not dropped:
-        return
+        return None
     preset = taken[dropped[0]][0]
     shown = [_option_as_given(options[n], taken[n][1]) for n in dropped]
     listed = ", ".join(shown[:4]) + (
         f" and {len(shown) - 4} more" if len(shown) > 4 else ""
     )
-    click.echo(
-        f"warning: --kind {kind} does not read --preset {preset}'s {listed}: "
-        f"the output is not {preset}'s",
-        err=True,
+    return (
+        f"--kind {kind} does not read --preset {preset}'s {listed}: "
+        f"the output is not {preset}'s"
     )
 
 

@@ -108,7 +108,8 @@ def as_options(text: str, *, run_options: bool = False) -> str:
             return f"no {flag}"
         if _WHOLE_FLOAT.fullmatch(value):  # --segment 1, not the 1.0 click made
             value = value[:-2]
-        return f"{flag} {value.strip(chr(39))}"
+        # An empty value stays quoted: "--jobs ''", not "--jobs  must be".
+        return f"{flag} {value.strip(chr(39)) or value}"
 
     def bare(match: re.Match[str]) -> str:
         return flag_of(match[1]) or match[0]
@@ -391,13 +392,14 @@ class Console(Events):
             folded_failures=self.folded_failures,
         )
 
-    def plan(self, plan: DryRun, *, as_json: bool) -> None:
+    def plan(self, plan: DryRun, *, as_json: bool, said: Sequence[str] = ()) -> None:
         """Show a dry run's plan (:func:`print_dry_run`)."""
         print_dry_run(
             plan,
             quiet=self.quiet,
             as_json=as_json,
             folded_failures=self.folded_failures,
+            said=said,
         )
 
     def close(self) -> None:
@@ -476,12 +478,14 @@ def print_dry_run(
     quiet: bool,
     as_json: bool = False,
     folded_failures: FoldedFailures | None = None,
+    said: Sequence[str] = (),
 ) -> None:
     """List on stdout what a run would build and delete, and why.
 
     With ``as_json`` the plan goes to stdout as one JSON object, and the
     lines to stderr. ``folded_failures``: the failures of a list not found,
-    to fold.
+    to fold. ``said``: the warnings said before the run (options it does
+    not read), first in the JSON's, as :func:`melcli.run`'s plan holds them.
     """
     err = as_json
     for src, reason in plan.builds:
@@ -506,7 +510,9 @@ def print_dry_run(
             f"would delete {display_path(path)}: made with other settings", err=err
         )
     if as_json:
-        click.echo(json.dumps(plan.to_json(), ensure_ascii=True))
+        row = plan.to_json()
+        row["warnings"] = [*said, *plan.warnings]
+        click.echo(json.dumps(row, ensure_ascii=True))
     if not quiet:
         parts = [f"{len(plan.builds)} to build", f"{plan.up_to_date} up to date"]
         if deleted := len(plan.pruned) + len(plan.deletes):  # as the run says it

@@ -21,7 +21,7 @@ from ..params import (
 from ..presets import PRESETS
 from .help import FBANK, FEATURES, PIPELINE, help_group
 from .options import with_options
-from .types import NORM, OPTIONAL_FLOAT, OPTIONAL_INT, REF, SAMPLE_RATE
+from .types import NORM, OPTIONAL_FLOAT, OPTIONAL_INT, REF, SAMPLE_RATE, Choice
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,7 +65,7 @@ def _load_options(d: MelParams) -> list[Callable[[Any], Any]]:
         ),
         click.option(
             "--res-type",
-            type=click.Choice(RES_TYPES),
+            type=Choice(RES_TYPES),
             default=d.res_type,
             show_default=True,
             help="Resampler, as in librosa.resample.",
@@ -93,10 +93,13 @@ def _stft_options(d: MelParams) -> list[Callable[[Any], Any]]:
         ),
         click.option(
             "--window",
-            type=click.Choice(WINDOWS),
+            type=Choice(WINDOWS),
             default=d.window,
             show_default=True,
-            help="Window function.",
+            # The names in the text, wrapped: as a metavar they made a line
+            # of 120 characters.
+            metavar="NAME",
+            help=f"Window function: {', '.join(WINDOWS)}.",
         ),
         click.option(
             "--center/--no-center",
@@ -106,7 +109,7 @@ def _stft_options(d: MelParams) -> list[Callable[[Any], Any]]:
         ),
         click.option(
             "--pad-mode",
-            type=click.Choice(PAD_MODES),
+            type=Choice(PAD_MODES),
             default=d.pad_mode,
             show_default=True,
             help="Padding used with --center.",
@@ -183,7 +186,7 @@ def _mel_options(d: MelParams) -> list[Callable[[Any], Any]]:
         ),
         click.option(
             "--dtype",
-            type=click.Choice(DTYPES),
+            type=Choice(DTYPES),
             default=d.dtype,
             show_default=True,
             help="Type of the arrays written.",
@@ -198,15 +201,16 @@ def feature_options(fn: F) -> F:
     options = [
         click.option(
             "--preset",
-            type=click.Choice(list(PRESETS)),
+            type=Choice(list(PRESETS)),
             default=None,
-            help="Set every setting a model's front end pins (see 'melcli "
-            "presets'); options given explicitly, in the environment or in a "
-            "config file still win.",
+            metavar="NAME",  # as --window's
+            help=f"Set every setting a model's front end pins: {', '.join(PRESETS)} "
+            "(see 'melcli presets'). Options given explicitly, in the environment "
+            "or in a config file still win.",
         ),
         click.option(
             "--kind",
-            type=click.Choice(KINDS),
+            type=Choice(KINDS),
             default=d.kind,
             show_default=True,
             help="mel bands (n_mels, frames); linear STFT bins (1 + n_fft // 2, "
@@ -223,7 +227,7 @@ def feature_options(fn: F) -> F:
         ),
         click.option(
             "--scale",
-            type=click.Choice(SCALES),
+            type=Choice(SCALES),
             default=d.scale,
             show_default=True,
             help="The log step: db (power_to_db with --ref, --amin, --top-db), "
@@ -317,7 +321,7 @@ def _frame_options(d: MelParams) -> list[Callable[[Any], Any]]:
         ),
         click.option(
             "--window-type",
-            type=click.Choice(WINDOW_TYPES),
+            type=Choice(WINDOW_TYPES),
             default=d.window_type,
             show_default=True,
             help="--kind fbank: Kaldi's window; hanning is symmetric (Kaldi, "
@@ -383,7 +387,7 @@ def _filterbank_options(d: MelParams) -> list[Callable[[Any], Any]]:
         ),
         click.option(
             "--cmvn",
-            type=click.Choice(CMVN_MODES),
+            type=Choice(CMVN_MODES),
             default=d.cmvn,
             show_default=True,
             help="--kind fbank: per bin, over the file's frames: mean subtracts "

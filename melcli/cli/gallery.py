@@ -15,11 +15,13 @@ from ..errors import MelcliError, ParameterError, UsageError, os_reason
 from ..report import display_path, plural
 from .console import one_line
 from .group import CannotStart, cli
+from .lists import out_error
 from .options import JOBS
+from .types import RUN_FOLDER
 
 
 @cli.command(short_help="Write a page to look at and listen to a run's inputs.")
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=RUN_FOLDER)
 @click.option(
     "--group-by",
     metavar="folder|COLUMN",
@@ -51,7 +53,7 @@ from .options import JOBS
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def gallery(
-    out: Path,
+    out: str,
     group_by: str | None,
     waveforms: bool,
     read_sources: bool,
@@ -82,6 +84,8 @@ def gallery(
             jobs=jobs,
         )
     except ParameterError as exc:
+        if exc.param == "out":
+            raise out_error(exc) from None
         message = str(exc).replace("group_by=", "", 1)
         raise click.BadParameter(message, param_hint="'--group-by'") from None
     except UsageError as exc:  # a run holds OUT
@@ -90,7 +94,7 @@ def gallery(
         click.echo(f"error: {display_path(str(exc))}", err=True)
         sys.exit(1)
     except OSError as exc:  # a picture or page not written: a full disk...
-        where = exc.filename or out / "gallery"
+        where = exc.filename or Path(out) / "gallery"
         click.echo(
             f"error: cannot write {display_path(where)}: {os_reason(exc)}", err=True
         )

@@ -10,20 +10,21 @@ from typing import Any
 
 import click
 
+from ..errors import ParameterError
 from ..report import display_path
 from .console import FoldedFailures, echo_error, one_line
 from .group import cli
-from .lists import check_list_inputs, read_listed
+from .lists import check_list_inputs, read_listed, source_error
 from .options import (
     chosen_extensions,
     info_list_options,
     selection_options,
 )
-from .types import ExistingPath
+from .types import SOURCE
 
 
 @cli.command(short_help="Show format, rate, channels and length of audio files.")
-@click.argument("src", nargs=-1, type=ExistingPath(path_type=Path))
+@click.argument("src", nargs=-1, type=SOURCE)
 @selection_options
 @info_list_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
@@ -41,7 +42,7 @@ from .types import ExistingPath
     "not installed, is shown for three files, then counted).",
 )
 def info(
-    src: tuple[Path, ...],
+    src: tuple[str, ...],
     extensions: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -75,13 +76,16 @@ def info(
 
     check_list_inputs(src, files_from, path_column=path_column, root=list_root)
     listed = read_listed(files_from, path_column, list_root)
-    found = find_inputs(
-        src,
-        listed=listed,
-        extensions=chosen_extensions(extensions),
-        include=include,
-        exclude=exclude,
-    )
+    try:
+        found = find_inputs(
+            src,
+            listed=listed,
+            extensions=chosen_extensions(extensions),
+            include=include,
+            exclude=exclude,
+        )
+    except ParameterError as exc:  # an SRC inside another
+        raise source_error(exc, src) from None
     # A row of the list that names no file to read is missing, not unreadable.
     missing = len(listed.problems) if listed is not None else 0
     failed = 0

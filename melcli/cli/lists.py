@@ -8,6 +8,7 @@ errors naming the options.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -19,7 +20,7 @@ from ..report import display_path
 
 
 def check_list_inputs(
-    src: tuple[Path, ...],
+    src: tuple[str, ...],
     files_from: str | None,
     *,
     path_column: str | None,
@@ -28,13 +29,32 @@ def check_list_inputs(
     """Say what is missing or wrong in SRC and ``--files-from`` (``info``)."""
     try:
         inputs.check_sources(src, files_from=files_from)
-    except ParameterError:
-        raise click.UsageError(MISSING_SRC) from None
+    except ParameterError as exc:
+        raise source_error(exc, src) from None
     check_list_options(files_from, path_column=path_column, root=root)
 
 
 #: SRC and --files-from both left out.
 MISSING_SRC = "Missing argument 'SRC...' (or --files-from FILE)."
+
+
+def source_error(exc: ParameterError, src: Sequence[object]) -> click.UsageError:
+    """Say the library's refusal of the sources (``param="sources"``) as click would.
+
+    None given: click's own words for a missing argument. One refused
+    (``Path 'x' does not exist.``, an empty name, one inside another): as
+    click says a bad value, naming SRC.
+    """
+    if not src:
+        return click.UsageError(MISSING_SRC)
+    message = str(exc).replace("sources='' is ", "", 1)  # as -o '' is said
+    return click.BadParameter(message, param_hint="'[SRC]...'")
+
+
+def out_error(exc: ParameterError) -> click.BadParameter:
+    """Say the library's refusal of a run's OUT (``param="out"``), naming OUT."""
+    message = str(exc).replace("out='' is ", "", 1)  # as -o '' is said
+    return click.BadParameter(message, param_hint="'OUT'")
 
 
 def check_list_options(

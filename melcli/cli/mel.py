@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from ..errors import MelcliError
+from ..errors import MelcliError, ParameterError
 from ..report import PROGRESS_INTERVAL
-from ..session import Inputs, run_session
+from ..session import Inputs, Outcome, run_session
 from .applies import warn_inapplicable
 from .config import (
     add_envvars,
@@ -27,7 +27,7 @@ from .console import Console, print_stats
 from .features import fbank_options, feature_options, pipeline_options
 from .group import CannotStart, cli
 from .help import MEL_EXAMPLES, GroupedHelp
-from .lists import read_listed
+from .lists import read_listed, source_error
 from .options import (
     JOBS,
     apply_preset,
@@ -48,7 +48,7 @@ from .options import (
     selection_options,
     stats_option,
 )
-from .types import SECONDS, ExistingPath, OutFolder
+from .types import SECONDS, SOURCE, OutFolder
 
 
 @cli.command(
@@ -56,7 +56,7 @@ from .types import SECONDS, ExistingPath, OutFolder
     examples=MEL_EXAMPLES,
     short_help="Write a log-mel spectrogram .npy per audio file.",
 )
-@click.argument("src", nargs=-1, type=ExistingPath(path_type=Path))
+@click.argument("src", nargs=-1, type=SOURCE)
 @click.option(
     "-o",
     "--out",
@@ -147,7 +147,7 @@ from .types import SECONDS, ExistingPath, OutFolder
 def mel(
     ctx: click.Context,
     /,
-    src: tuple[Path, ...],
+    src: tuple[str, ...],
     out: Path | None,
     png: bool,
     extensions: tuple[str, ...],
@@ -188,11 +188,14 @@ def mel(
     """
     tell_outside_settings(ctx, verbose=verbose and not quiet)
     apply_preset(ctx, values)
-    warn_inapplicable(ctx, values)
+    chosen = dict(values)  # the parsers below take theirs out of values
     render = render_from(values)
     params = params_from(values, from_preset=ctx.meta.get("melcli.preset"))
     options = run_options(values, dry_run=dry_run)
     check_png_option(png, params)
+    # Once they are valid: an option refused (--cmvn mean with --kind mel) is
+    # said once, as the error, not also as an option the run does not read.
+    unread = warn_inapplicable(ctx, chosen, quiet=quiet)
     if print_config:
         print_effective_config(ctx)
         return
@@ -203,27 +206,43 @@ def mel(
     inputs = Inputs(src, listed, chosen_extensions(extensions), include, exclude)
     console = Console(quiet=quiet, verbose=verbose, progress_interval=progress_interval)
     console.expect(inputs)  # for hints: none taken, none found, audio in OUT
+    settings = {"params": params, "render": render, "png": png, "options": options}
+    outcome = _run(inputs, out, src=src, console=console, **settings)
+    if outcome.dry_run is not None:
+        console.plan(outcome.dry_run, as_json=as_json, said=unread)
+        return
+    print_stats(outcome.stats, quiet=quiet)
+    if as_json and outcome.report is not None:
+        # With the warnings said first, as melcli.run's report holds them.
+        row = outcome.report.to_json()
+        row["warnings"] = [*unread, *outcome.report.warnings]
+        click.echo(json.dumps(row, ensure_ascii=True))
+    sys.exit(outcome.exit_code)
+
+
+def _run(
+    inputs: Inputs,
+    out: Path,
+    *,
+    src: tuple[str, ...],
+    console: Console,
+    **settings: Any,
+) -> Outcome:
+    """Do the run, telling ``console``; say why it cannot start (exit status 2).
+
+    An SRC inside another is refused as a bad SRC; OUT locked by another
+    run, or no folder, as the run says it.
+    """
     try:
-        outcome = run_session(
-            inputs,
-            out,
-            params=params,
-            render=render,
-            png=png,
-            options=options,
-            events=console,
-        )
+        return run_session(inputs, out, events=console, **settings)
+    except ParameterError as exc:
+        if exc.param == "sources":
+            raise source_error(exc, src) from None
+        raise CannotStart(str(exc)) from None
     except MelcliError as exc:
         raise CannotStart(str(exc)) from None
     finally:
         console.close()
-    if outcome.dry_run is not None:
-        console.plan(outcome.dry_run, as_json=as_json)
-        return
-    print_stats(outcome.stats, quiet=quiet)
-    if as_json and outcome.report is not None:
-        click.echo(json.dumps(outcome.report.to_json(), ensure_ascii=True))
-    sys.exit(outcome.exit_code)
 
 
 add_envvars(mel)

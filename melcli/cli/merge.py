@@ -8,21 +8,22 @@ from pathlib import Path
 import click
 
 from .. import shard as sharding
-from ..errors import MelcliError
+from ..errors import MelcliError, ParameterError
 from ..report import display_path
 from .console import echo_error, one_line
 from .group import CannotStart, cli
+from .lists import out_error, source_error
 from .options import chosen_extensions, selection_options
-from .types import ExistingPath
+from .types import RUN_FOLDER, SOURCE
 
 
 @cli.command(short_help="Combine the manifests of --shard runs into one.")
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("src", nargs=-1, type=ExistingPath(path_type=Path))
+@click.argument("out", type=RUN_FOLDER)
+@click.argument("src", nargs=-1, type=SOURCE)
 @selection_options
 def merge(
-    out: Path,
-    src: tuple[Path, ...],
+    out: str,
+    src: tuple[str, ...],
     extensions: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -48,6 +49,10 @@ def merge(
             include=include,
             exclude=exclude,
         )
+    except ParameterError as exc:  # OUT or an SRC refused
+        if exc.param == "out":
+            raise out_error(exc) from None
+        raise source_error(exc, src) from None
     except MelcliError as exc:
         raise CannotStart(str(exc)) from None
     for warning in report.warnings:

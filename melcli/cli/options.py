@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from .. import inputs
-from ..discover import DEFAULT_EXTENSIONS, normalize_extensions
+from ..discover import DEFAULT_EXTENSIONS
 from ..errors import ParameterError
 from ..params import (
     CROPS,
@@ -44,8 +44,8 @@ from .help import (
     SCALE_OUT,
     help_group,
 )
-from .lists import MISSING_SRC, list_option_error
-from .types import SECONDS, SHARD, ListRoot
+from .lists import list_option_error, source_error
+from .types import SECONDS, SHARD, Choice, ListRoot
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -169,7 +169,7 @@ def format_options(fn: F) -> F:
         click.option(
             "--format",
             "storage_format",
-            type=click.Choice(FORMATS),
+            type=Choice(FORMATS),
             default="npy",
             show_default=True,
             help="npy: one .npy per input, mirroring SRC. webdataset: samples "
@@ -202,14 +202,14 @@ def clip_options(fn: F) -> F:
         ),
         click.option(
             "--pad",
-            type=click.Choice(PADS),
+            type=Choice(PADS),
             default=d.pad,
             show_default=True,
             help="How --clip-duration completes a shorter waveform, at its end.",
         ),
         click.option(
             "--crop",
-            type=click.Choice(CROPS),
+            type=Choice(CROPS),
             default=d.crop,
             show_default=True,
             help="Which part of a longer waveform --clip-duration keeps.",
@@ -247,7 +247,7 @@ def segment_options(fn: F) -> F:
         ),
         click.option(
             "--segment-layout",
-            type=click.Choice(SEGMENT_LAYOUTS),
+            type=Choice(SEGMENT_LAYOUTS),
             default=d.segment_layout,
             show_default=True,
             help="'stack': one (n_segments, n_mels, frames) array per file; "
@@ -275,7 +275,7 @@ def image_options(fn: F) -> F:
     options = [
         click.option(
             "--png-style",
-            type=click.Choice(STYLES),
+            type=Choice(STYLES),
             default="figure",
             show_default=True,
             help="figure: axes, labels and colorbar; image: exactly frames x bins "
@@ -304,7 +304,7 @@ def bad_input_options(fn: F) -> F:
     options = [
         click.option(
             "--truncated",
-            type=click.Choice(TRUNCATED_POLICIES),
+            type=Choice(TRUNCATED_POLICIES),
             default=MelParams.truncated,
             show_default=True,
             help="A file whose audio ends before its header says (cut download, "
@@ -313,7 +313,7 @@ def bad_input_options(fn: F) -> F:
         ),
         click.option(
             "--non-finite",
-            type=click.Choice(NON_FINITE_POLICIES),
+            type=Choice(NON_FINITE_POLICIES),
             default=MelParams.non_finite,
             show_default=True,
             help="A file with NaN or Inf samples fails, or with 'zero' they are "
@@ -384,7 +384,7 @@ def check_png_option(png: bool, params: MelParams) -> None:
 
 
 def check_inputs(
-    src: tuple[Path, ...],
+    src: tuple[str, ...],
     out: Path | None,
     files_from: str | None,
     *,
@@ -404,7 +404,7 @@ def check_inputs(
         )
     except ParameterError as exc:
         if exc.param == "sources":
-            raise click.UsageError(MISSING_SRC) from None
+            raise source_error(exc, src) from None
         if exc.param == "out":
             raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
         raise list_option_error(path_column, root) from None
@@ -562,6 +562,4 @@ def _names_extensions(
 
 def chosen_extensions(values: tuple[str, ...]) -> frozenset[str]:
     """Return the ``--ext`` values (repeated or comma-separated), or the default."""
-    if not values:
-        return DEFAULT_EXTENSIONS
-    return normalize_extensions(e for value in values for e in value.split(","))
+    return inputs.extension_set(values) if values else DEFAULT_EXTENSIONS

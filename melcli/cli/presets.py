@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..errors import nearest
 from ..presets import PRESETS
 from .group import cli
 
@@ -20,8 +21,10 @@ class PresetName(click.Choice):  # type: ignore[type-arg]
         """Return ``value`` if it names a preset, else fail listing them."""
         if value in PRESETS:
             return value
+        near = nearest(value, PRESETS)
         raise click.BadParameter(
-            f"{value!r} is not a preset; the presets are: {', '.join(PRESETS)}",
+            f"{value!r} is not a preset; the presets are: {', '.join(PRESETS)}"
+            + ("" if near is None else f". Did you mean {near!r}?"),
             ctx=ctx,
             param=param,
             param_hint="'NAME'",

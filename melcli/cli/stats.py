@@ -9,15 +9,17 @@ from pathlib import Path
 
 import click
 
-from ..errors import MelcliError, UsageError
+from ..errors import MelcliError, ParameterError, UsageError
 from ..report import display_path
 from ..session import locked
 from .console import echo_error, stats_line
 from .group import CannotStart, cli
+from .lists import out_error
+from .types import RUN_FOLDER
 
 
 @cli.command(short_help="Write per-band mean, std, min and max to OUT/stats.npz.")
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=RUN_FOLDER)
 @click.option(
     "--json",
     "as_json",
@@ -25,7 +27,7 @@ from .group import CannotStart, cli
     help="Also print count, n_bands, arrays and the per-band values as JSON.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def stats(out: Path, as_json: bool, quiet: bool) -> None:
+def stats(out: str, as_json: bool, quiet: bool) -> None:
     """Write per-band mean, std, min, max and the frame count to OUT/stats.npz.
 
     OUT is the output folder of 'melcli mel'. The arrays counted are those its
@@ -45,10 +47,10 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
         write_stats,
     )
 
-    dest = out / STATS_NAME
+    dest = Path(out) / STATS_NAME
     try:
         require_output(out)
-        with locked(out):
+        with locked(Path(out)):
             chosen = select_arrays(out)
             if not quiet:
                 for warning in chosen.warnings:
@@ -63,6 +65,8 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
             if not quiet:  # arrays left out: not what their entries record
                 for warning in chosen.warnings[said:]:
                     click.echo(f"warning: {display_path(warning)}", err=True)
+    except ParameterError as exc:  # OUT missing, or no folder
+        raise out_error(exc) from None
     except UsageError as exc:
         raise CannotStart(str(exc)) from None
     except MelcliError as exc:
@@ -71,7 +75,7 @@ def stats(out: Path, as_json: bool, quiet: bool) -> None:
         if os.fsdecode(out) in message:
             click.echo(f"error: {display_path(message)}", err=True)
         else:
-            echo_error(out, f"{message} ({STATS_NAME} not written)")
+            echo_error(Path(out), f"{message} ({STATS_NAME} not written)")
         sys.exit(1)
     if as_json:
         row = {

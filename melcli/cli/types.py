@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from .. import shard as sharding
-from ..errors import MelcliError, ParameterError
-from ..inputs import EMPTY_NAME, check_name, source_problem
+from ..errors import MelcliError, ParameterError, nearest
+from ..inputs import EMPTY_NAME, check_name
 from ..session import MAX_SECONDS
 
 
@@ -45,6 +45,28 @@ REF = _NumberOr({"max": "max"})
 OPTIONAL_FLOAT = _NumberOr({"none": None})
 OPTIONAL_INT = _NumberOr({"none": None}, number=int)
 NORM = _NumberOr({"slaney": "slaney", "none": None})
+
+
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """click's choice of words, naming the nearest for a typo.
+
+    ``--preset wisper``: ``'wisper' is not one of 'whisper', ... Did you mean
+    'whisper'?``, as click suggests a command (``mle``) or an option
+    (``--n-mel``); the library's message suggests the same
+    (:func:`melcli.errors.one_of`).
+    """
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        """Return the choice ``value`` names, or fail naming the nearest."""
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            near = nearest(value, [str(choice) for choice in self.choices])
+            if near is None:
+                raise
+            self.fail(f"{exc.message} Did you mean {near!r}?", param, ctx)
 
 
 class _Seconds(click.ParamType):  # type: ignore[type-arg]
@@ -96,38 +118,55 @@ class _ShardType(click.ParamType):  # type: ignore[type-arg]
 SHARD = _ShardType()
 
 
-class ExistingPath(click.Path):
-    """A path that must exist, and says why not as :func:`melcli.run` does.
+class Given(click.ParamType):  # type: ignore[type-arg]
+    """A path as given (SRC, a run's OUT to read), checked by the library, not here.
 
-    The cause is the library's (:func:`melcli.inputs.source_problem`): click
-    says ``Path 'x' does not exist`` whatever ``stat`` failed with, for a
-    symbolic link loop, a link to nothing, or a folder that cannot be
-    searched, which sends the user looking for a missing file. Whether it
-    can be read is left to the run: an unreadable input fails on its own, as
-    one in a folder does.
+    :func:`melcli.run`, :func:`melcli.info`, :func:`melcli.write_stats`,
+    :func:`melcli.build_gallery` and :func:`melcli.merge` refuse a path that
+    does not exist, once, when they check their inputs
+    (:func:`melcli.inputs.check_each_source`, :func:`~melcli.inputs.check_out_folder`),
+    and the command says their words (``Path 'x' is a symbolic link loop.``).
+    :class:`click.Path` would have looked at it first (``stat``, again for
+    ``exists``), in its own words (``Directory 'x' does not exist.`` for a
+    loop), and at parse time: before ``--print-config``, which needs none.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        # Not click's readable check: a file or folder that cannot be read
-        # fails as one input (``permission denied``) and the batch goes on,
-        # as in a folder and as melcli.run does, not the whole command.
-        kwargs.setdefault("readable", False)
-        super().__init__(exists=True, **kwargs)
+    name = "path"
+
+    def __init__(self, completes: str = "file") -> None:
+        self.completes = completes  # what the shell offers: "file" or "dir"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Any:
-        """Check ``value`` as the library does, then convert it as a path."""
-        if isinstance(value, (str, os.PathLike)) and (why := source_problem(value)):
-            self.fail(why, param, ctx)
-        return super().convert(value, param, ctx)
+        """Return ``value`` as given: the library checks it."""
+        # As given: a Path would take "" (``"$SRC"`` unset) for the current
+        # folder, which the library refuses by name.
+        return value
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        """Let the shell complete a file (or folder) name."""
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type=self.completes)]
+
+
+#: An SRC: a file or a folder.
+SOURCE = Given()
+#: The OUT of a run, to read (``stats``, ``gallery``, ``merge``).
+RUN_FOLDER = Given("dir")
 
 
 class OutFolder(click.Path):
     """The output folder (``-o``): an empty name is refused.
 
     ``-o "$OUT"`` with ``OUT`` unset is ``-o ''``, which a path takes as the
-    current folder: the outputs and a manifest were written there.
+    current folder: the outputs and a manifest were written there. What is
+    in OUT's place is the run's to say (``cannot write to x: a file, not a
+    folder``), as :func:`melcli.run` says it: click said ``Directory 'x' is
+    a file.`` for a file, and let a link loop through to the run.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -136,18 +175,32 @@ class OutFolder(click.Path):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Any:
-        """Refuse an empty name; check the rest as :class:`click.Path` does."""
+        """Refuse an empty name; leave the rest to the run."""
+        self.refuse_empty(value, param, ctx)
+        return self.coerce_path_result(value)
+
+    def refuse_empty(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> None:
+        """Fail if ``value`` is an empty name."""
         if isinstance(value, (str, bytes, os.PathLike)):
             try:
                 check_name(value, param="out")
             except ParameterError:
                 self.fail(EMPTY_NAME, param, ctx)
-        return super().convert(value, param, ctx)
 
 
 class ListRoot(OutFolder):
     """The folder a list's paths are relative to (``--root``): an empty name is refused.
 
     ``--root "$ROOT"`` with ``ROOT`` unset took the current folder, not the
-    list's own (the default), without a word.
+    list's own (the default), without a word. The rest is checked as
+    :class:`click.Path` checks it.
     """
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        """Refuse an empty name; check the rest as :class:`click.Path` does."""
+        self.refuse_empty(value, param, ctx)
+        return click.Path.convert(self, value, param, ctx)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ..errors import ParameterError
+from ..errors import ParameterError, one_of
 
 if TYPE_CHECKING:
     from ..discover import Job, Task
@@ -216,8 +216,7 @@ def storage_for(name: str, *, shard_size: int = 0) -> Storage:
     """
     if name not in _FORMATS:
         raise ParameterError(
-            f"storage_format={name!r} must be one of {', '.join(FORMATS)}",
-            param="storage_format",
+            one_of("storage_format", name, FORMATS), param="storage_format"
         )
     module = importlib.import_module(_FORMATS[name])
     storage: Storage = module.STORAGE(shard_size=shard_size)
