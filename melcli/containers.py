@@ -762,23 +762,53 @@ def _voc(f: BinaryIO, frames: int) -> Claim:
 
     Each block but the terminator (type 0) has a 24-bit length; libsndfile
     reports the frames present and only logs that the file "seems truncated".
+    It reads the first sound block's samples to the end of the file, less the
+    one byte of the terminator, whatever the block lengths say (sox's are 8
+    bytes short): so the file must end with that byte, after whole sample
+    frames, or what it decodes is not what was written.
     """
     head = f.read(26)
     if len(head) < 26 or not head.startswith(b"Creative Voice File\x1a"):
         return Claim()
     size = os.fstat(f.fileno()).st_size
     (pos,) = struct.unpack_from("<H", head, 20)
+    sound: tuple[int, int] | None = None  # first samples' offset, frame size
+    channels = 1  # from an extended block (type 8), for a type 1 after it
     for _ in range(_MAX_BLOCKS):
         f.seek(pos)
-        block = f.read(4)
+        block = f.read(16)
         if len(block) < 4 or block[0] not in _VOC_BLOCKS:
             # The end, the terminator, or bytes after a block whose length
-            # its writer got wrong (sox's are 8 bytes short): no claim.
-            return Claim()
-        pos += 4 + int.from_bytes(block[1:4], "little")
-        if pos > size:
-            return Claim(cut="the last VOC block is cut off")
-    return Claim()
+            # its writer got wrong (sox's): the file's end tells.
+            break
+        end = pos + 4 + int.from_bytes(block[1:4], "little")
+        if sound is None:
+            if block[0] == 8 and len(block) >= 8:
+                channels = block[7] + 1
+            elif block[0] == 1 and len(block) >= 6:
+                # 8-bit unsigned; other codecs (ADPCM) are packed: no frame size
+                sound = (pos + 6, channels if block[5] == 0 else 0)
+            elif block[0] == 9 and len(block) >= 16:
+                sound = (pos + 16, block[8] // 8 * block[9])
+        if end > size:
+            return Claim(cut=_VOC_CUT)
+        if block[0] == 9 and end + _SOX_VOC_SHORT + 1 == size:
+            break  # sox's one block, its terminator after it
+        pos = end
+    if sound is None:
+        return Claim()
+    start, frame = sound
+    f.seek(size - 1)
+    if size <= start or f.read(1) != b"\0" or (frame and (size - 1 - start) % frame):
+        return Claim(cut=_VOC_CUT)
+    held = (size - 1 - start) // frame if frame else None
+    # libsndfile decodes an 8-bit type 9 block's terminator as one more sample.
+    return Claim(limit=held if held is not None and frames > held else None)
+
+
+_VOC_CUT = "the last VOC block is cut off"
+#: Bytes by which sox's VOC sound block (type 9) lengths fall short.
+_SOX_VOC_SHORT = 8
 
 
 #: The VOC block types that have a length (0 is the terminator).
@@ -1081,7 +1111,8 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     past the end of the file; CAF (libsndfile calls every cut one
     "malformed"), WAV, AIFF, RF64, W64 and IFF 8SVX/16SV: a chunk running
     past the end of the file before the audio data is whole; SDS, Psion WVE,
-    AVR, AU, VOC and NIST SPHERE: their header, of a known length, cut; a file
+    AVR, AU, VOC and NIST SPHERE: their header, of a known length, cut (a VOC
+    also when it does not end as a whole one does: see :func:`_voc`); a file
     of 4 bytes or more of a longer magic (Wave64, ASF...): cut inside it. ""
     when not known to be cut.
     """
@@ -1114,6 +1145,10 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
             if head[:4] == b"FORM" and head[8:12] in (b"8SVX", b"16SV"):
                 chunks = _iff_chunks(f, ">", b"BODY")
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            if head[:4] == b"Crea":  # libsndfile refuses an 8-bit one cut
+                f.seek(0)
+                if cut := _voc(f, 0).cut:
+                    return cut
             size = os.fstat(f.fileno()).st_size
             if head[:4] == b"riff":
                 if size < 40:  # its riff GUID and size, its wave GUID
