@@ -971,7 +971,7 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
             start = 0
             head = f.read(42)
             if head[:3] == b"ID3":  # some taggers put one before fLaC
-                start = _skip_id3v2_tags(f)
+                start = skip_id3v2_tags(f)
                 f.seek(start)
                 head = f.read(42)
             if head[:4] != b"fLaC" or (len(head) > 4 and head[4] & 0x7F != 0):
@@ -999,8 +999,13 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     )
 
 
-def _skip_id3v2_tags(f: BinaryIO) -> int:
-    """Return where a file starts after the ID3v2 tags at its start (0: none)."""
+def skip_id3v2_tags(f: BinaryIO) -> int:
+    """Return where a file starts after the ID3v2 tags at its start (0: none).
+
+    As :func:`skip_id3v2` does, on an open file: for checks that read a few
+    bytes of a file (ADTS, FLAC behind tags) rather than map it. Past the
+    end of the file when the last tag runs past it.
+    """
     start = 0
     for _ in range(16):  # tags one after another: a few at most
         f.seek(start)

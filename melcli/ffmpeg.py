@@ -34,7 +34,7 @@ from typing import IO
 
 import soundfile as sf
 
-from .containers import skip_id3v2
+from .containers import skip_id3v2, skip_id3v2_tags
 from .errors import AudioError
 
 #: Seconds one ffmpeg or ffprobe call may take before it is killed.
@@ -95,13 +95,9 @@ def is_mp4_or_aac(path: str | os.PathLike[str]) -> bool:
             head = f.read(12)
             if head[4:8] == b"ftyp":
                 return True
-            for _ in range(16):  # tags one after another: a few at most
-                if head[:3] != b"ID3" or len(head) < 10:
-                    break
-                size = head[6] << 21 | head[7] << 14 | head[8] << 7 | head[9]
-                f.seek(size + (10 if head[5] & 0x10 else 0), os.SEEK_CUR)
-                f.seek(-2, os.SEEK_CUR)  # 12 bytes were read, the header is 10
-                head = f.read(12)
+            if head[:3] == b"ID3":
+                f.seek(skip_id3v2_tags(f))
+                head = f.read(2)
     except OSError:
         return False
     # ADTS: 12-bit sync word, then layer 00 (MPEG audio layer bits are non-zero).
