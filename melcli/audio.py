@@ -798,7 +798,11 @@ def _open_decoder(
     from . import ffmpeg
 
     strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
-    with ffmpeg.decode(path, what=what, keep=keep, strict=strict) as (f, stream):
+    walked = functools.partial(_ffmpeg_cut, path, what)
+    with ffmpeg.decode(path, what=what, keep=keep, strict=strict, walked=walked) as (
+        f,
+        stream,
+    ):
         info = _info_of(f, format=stream.format, subtype=stream.codec)
         # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
         # from the bitrate, and a FLAC of unknown length says nothing (a cut

@@ -28,7 +28,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -203,6 +203,7 @@ def decode(
     what: str = MP4_OR_AAC,
     keep: bool = False,
     strict: bool = True,
+    walked: Callable[[], str] | None = None,
 ) -> Iterator[tuple[sf.SoundFile, Stream]]:
     """Decode ``path`` with ffmpeg; yield a soundfile over the samples, and the stream.
 
@@ -212,7 +213,10 @@ def decode(
     decoded yields that audio, and ``stream.stopped`` says where and why.
     Without ``strict``, ffmpeg runs without ``-xerror``: for a CAF of unknown
     length, whose demuxer flags the short last packet at the end of the file
-    as corrupt (its PCM has nothing else to check).
+    as corrupt (its PCM has nothing else to check). ``walked`` says how the
+    file's own bytes show it cut (its boxes, frames, blocks or sizes), or "":
+    a stream ffmpeg stops decoding is said cut in those words, as one it
+    decodes to its cut without a word is, not in ffmpeg's.
 
     Raises
     ------
@@ -275,6 +279,9 @@ def decode(
                     ) from None
                 raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
             said = _stopped(stream, written, exc.detail)
+            if walked is not None and (cut := walked()):
+                decoded = written // frame / stream.samplerate
+                said = f"truncated: decoded {decoded:.2f} s, then {cut}"
             if not keep:
                 raise AudioError(said) from None
             if written < frame:
