@@ -115,7 +115,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             elif what is None:
                 _check_flac_metadata(path, info)
                 if said := _CheckedFile(f, info, claim)._truncation():
-                    raise AudioError(said)
+                    raise AudioError(_undecoded(said, claim, info))
                 if info.frames == 0 and f.seekable():  # as load says
                     raise AudioError("no audio samples (0 frames)")
         if what is not None:
@@ -148,6 +148,21 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         raise
     check_header(info)
     return info
+
+
+def _undecoded(said: str, claim: Claim, info: AudioInfo) -> str:
+    """Say a cut MP3 found without decoding as such: no "decoded 1.50 s" in it.
+
+    libsndfile's length of an MP3 is its Xing/Info header's count, or an
+    estimate from its bitrate, not what the file holds (other formats'
+    lengths are what they hold: a WAV's from its size, an Ogg's from its
+    last page): what a run decodes of it is not known without decoding.
+    """
+    if info.format == "MP3" and claim.cut and said.endswith(f", then {claim.cut}"):
+        if " first " in claim.cut or " before its " in claim.cut:
+            return f"truncated: decoded 0.00 s, then {claim.cut}"
+        return f"truncated: {claim.cut}"
+    return said
 
 
 def _header_claim(

@@ -644,17 +644,29 @@ def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
     start = skip_id3v2(data)
     if not _free_format(data[start : start + 4]):
         return Claim()
-    if b"Xing" in data[start : start + 64] or b"Info" in data[start : start + 64]:
-        return Claim()
-    return Claim(cut=_free_format_cut(data, start), tolerance=frames)
+    cut, walked = _free_format_cut(data, start)
+    head = data[start : start + 64]
+    at = max(head.find(b"Xing"), head.find(b"Info"))
+    if at < 0:
+        return Claim(cut=cut, tolerance=frames)
+    # libsndfile's count is the header's: a cut file looks whole until it
+    # decodes, unless its frames, walked, say so (as ``melcli info`` reads).
+    listed = struct.unpack_from(">II", head + bytes(12), at + 4)
+    count = listed[1] if listed[0] & 1 else 0
+    if not cut and walked and walked - 1 < count:
+        cut = f"the file holds {walked - 1} of the {count} MPEG frames its header lists"
+    return Claim(cut=cut)
 
 
 #: A free-format frame's shortest length, in bytes: a header and some data.
 _FREE_FORMAT_MIN = 24
 
 
-def _free_format_cut(data: mmap.mmap, start: int) -> str:
+def _free_format_cut(data: mmap.mmap, start: int) -> tuple[str, int]:
     """Walk a free-format stream's frames: "the last MPEG frame is cut off", or "".
+
+    Returned with the frames walked when the walk met the end of the file
+    after a whole frame (0 otherwise: it did not reach the end).
 
     A free-format stream's bitrate is constant but not in its headers: its
     frames are all one length, plus the padding slot of those whose padding
@@ -697,20 +709,20 @@ def _free_format_cut(data: mmap.mmap, start: int) -> str:
                 break
         second += 1
     if second < 0:
-        return ""
+        return "", 0
     pos = start
-    for _ in range(_MAX_FREE_FRAMES):
+    for n in range(1, _MAX_FREE_FRAMES + 1):
         pad = padded(pos)
         if pad is None:
             if cut_header(pos):
-                return _LAST_CUT  # a header cut (its padding bit not reached)
-            return ""  # the end, a tag, or not walked right: no claim
+                return _LAST_CUT, 0  # a header cut (its padding bit not reached)
+            return "", 0  # the end, a tag, or not walked right: no claim
         if pos + base + pad > end:
-            return _LAST_CUT
+            return _LAST_CUT, 0
         pos += base + pad
         if pos == end:
-            return ""
-    return ""
+            return "", n
+    return "", 0
 
 
 #: Frames walked at most in a free-format stream (10 hours at 44.1 kHz).
