@@ -188,9 +188,11 @@ def _header_claim(
 
 
 def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
-    """Fail a FLAC cut inside its metadata, as a run fails it once it decodes.
+    """Fail a FLAC cut inside its metadata or frames, as a run fails it decoding.
 
-    libsndfile opens one whose STREAMINFO is whole, and its first read fails.
+    libsndfile opens one whose STREAMINFO is whole, and its first read fails
+    (one cut in its frames, when decoding reaches the cut). For ``info``,
+    which does not decode: a run finds the cut by decoding.
     """
     if info.format != "FLAC":
         return
@@ -198,6 +200,12 @@ def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
     if flac is not None and flac.cut_in_metadata and flac.frames and flac.samplerate:
         total = flac.frames / flac.samplerate
         raise AudioError(_stopped_at(0.0, total, FLAC_CUT_IN_METADATA))
+    # Cut inside its frames, or shorter than its STREAMINFO says: a run's
+    # decoder loses sync there; its last frame tells without decoding.
+    if tail := containers.flac_tail_cut(path):
+        cause = FLAC_LOST_SYNC if tail.frame_cut else "its frames end there"
+        sr = tail.samplerate
+        raise AudioError(_stopped_at(tail.decoded / sr, tail.total / sr, cause))
 
 
 def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
@@ -613,6 +621,9 @@ def _check_no_frames(
 
 #: Why a FLAC cut before its first audio frame decodes nothing.
 FLAC_CUT_IN_METADATA = "the file ends inside its metadata, before any audio frame"
+#: libFLAC's words for a frame it cannot decode (cut, or damaged): what a
+#: run says of a FLAC cut inside its frames, and ``info`` of it.
+FLAC_LOST_SYNC = "flac decoder lost sync"
 
 
 def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -> str:

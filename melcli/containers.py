@@ -50,7 +50,7 @@ import os
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from .errors import AudioError
 
@@ -1009,6 +1009,178 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     return FlacHeader(
         samplerate=samplerate, frames=frames, cut_in_metadata=not last or pos >= size
     )
+
+
+def flac_tail_cut(path: str | os.PathLike[str]) -> FlacTail | None:
+    """Say where a FLAC's last frame shows it cut or damaged, without decoding.
+
+    Each frame's header gives its first sample (or its number, in a stream
+    of fixed block size) and its block size, and its last two bytes are a
+    CRC-16 of the whole frame. A whole stream's last frame ends the file
+    (or an ID3v1 or APEv2 tag after it) with a CRC that matches, and ends
+    on the number of samples STREAMINFO announces. A file cut inside its
+    frames ends in a frame whose CRC does not match; one cut between two
+    frames, or whose STREAMINFO announces more than it holds, ends before
+    that number: libFLAC finds either when it decodes there ("lost sync"),
+    and ``melcli info``, which does not decode, here. None when it is not
+    known to be cut: whole, its length not announced, or no frame header
+    found near its end.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(42)
+            start = 0
+            if head[:3] == b"ID3":
+                start = skip_id3v2_tags(f)
+                f.seek(start)
+                head = f.read(42)
+            if head[:4] != b"fLaC" or len(head) < 42:
+                return None
+            min_block, max_block = struct.unpack_from(">HH", head, 8)
+            max_frame = int.from_bytes(head[15:18], "big")
+            bits = int.from_bytes(head[18:26], "big")
+            stream = _FlacStream(
+                samplerate=bits >> 44,
+                channels=(bits >> 41 & 7) + 1,
+                bits=(bits >> 36 & 31) + 1,
+                fixed=max_block if min_block == max_block else 0,
+            )
+            total = bits & ((1 << 36) - 1)
+            if not total or not stream.samplerate:
+                return None
+            size = os.fstat(f.fileno()).st_size
+            window = min(size - start - 42, (max_frame or _FLAC_TAIL) + 16)
+            f.seek(size - window)
+            tail = f.read(window)
+    except OSError:
+        return None
+    ends = [len(tail)]
+    if tail[-128:-125] == b"TAG":  # an ID3v1 tag after the frames
+        ends.append(len(tail) - 128)
+    if (ape := tail.rfind(b"APETAGEX")) > 0:
+        ends.append(ape)
+    last = None
+    at = len(tail)
+    while (at := tail.rfind(b"\xff", 0, at)) >= 0:
+        frame = _flac_frame(tail, at, stream)
+        if frame is None:
+            continue
+        first, block = frame
+        if any(_flac_crc_ends(tail, at, end) for end in ends):
+            if first + block < total:
+                return FlacTail(first + block, total, stream.samplerate, False)
+            return None
+        last = last or frame
+    if last is not None and last[0] + last[1] <= total:
+        return FlacTail(last[0], total, stream.samplerate, True)
+    return None
+
+
+class FlacTail(NamedTuple):
+    """Where a FLAC's frames end, short of the samples STREAMINFO announces."""
+
+    #: Samples in the whole frames before the end or the cut (decoded).
+    decoded: int
+    #: Samples STREAMINFO announces.
+    total: int
+    samplerate: int
+    #: Whether the last frame is cut (or damaged), not whole.
+    frame_cut: bool
+
+
+@dataclass(frozen=True)
+class _FlacStream:
+    samplerate: int
+    channels: int
+    bits: int
+    fixed: int  # the block size of a stream of fixed blocks, else 0
+
+
+#: Bytes searched for a FLAC's last frame when STREAMINFO gives no frame size.
+_FLAC_TAIL = 1 << 20
+#: FLAC block sizes by a frame header's code (0: reserved; -1, -2: the size
+#: follows the header's number, in 1 or 2 bytes).
+_FLAC_BLOCKS = (0, 192, 576, 1152, 2304, 4608, -1, -2, *(256 << n for n in range(8)))
+#: Sample rates and sample sizes by a frame header's codes (0: STREAMINFO's).
+_FLAC_RATES: tuple[int, ...] = (0, 88200, 176400, 192000, 8000, 16000, 22050)
+_FLAC_RATES += (24000, 32000, 44100, 48000, 96000)
+_FLAC_BITS = (0, 8, 12, -1, 16, 20, 24, 32)
+
+
+def _flac_frame(data: bytes, at: int, stream: _FlacStream) -> tuple[int, int] | None:
+    """Read the FLAC frame header at ``at``: ``(first sample, block size)``.
+
+    None unless the bytes there are a header of ``stream`` (its rate,
+    channels and sample size, where the header gives them) whose CRC-8
+    matches: a frame's data holds many a ``0xFF``.
+    """
+    b = data[at : at + 16]
+    if len(b) < 6 or b[1] & 0xFE != 0xF8 or b[3] & 1:
+        return None
+    code, rate, channels = b[2] >> 4, b[2] & 15, b[3] >> 4
+    size = _FLAC_BITS[b[3] >> 1 & 7]
+    if code == 0 or rate == 15 or size < 0 or (size and size != stream.bits):
+        return None
+    if rate < len(_FLAC_RATES) and rate and _FLAC_RATES[rate] != stream.samplerate:
+        return None
+    if channels > 10 or (channels + 1 if channels < 8 else 2) != stream.channels:
+        return None
+    # The frame's (or first sample's) number, coded as UTF-8 is: 1 to 7 bytes.
+    lead = b[4]
+    length = 1 if lead < 0x80 else 8 - (~lead & 0xFF).bit_length()  # leading 1s
+    if lead >= 0x80 and not 2 <= length <= 7:
+        return None
+    number = lead & (0xFF >> (length + 1)) if length > 1 else lead
+    for byte in b[5 : 4 + length]:
+        if byte & 0xC0 != 0x80:
+            return None
+        number = number << 6 | byte & 0x3F
+    pos = 4 + length
+    block = _FLAC_BLOCKS[code]
+    if block < 0:
+        block = int.from_bytes(b[pos : pos - block], "big") + 1
+        pos += -_FLAC_BLOCKS[code]
+    pos += {12: 1, 13: 2, 14: 2}.get(rate, 0)
+    if pos >= len(b) or _crc8(b[:pos]) != b[pos]:
+        return None
+    variable = b[1] & 1
+    return (number if variable or not stream.fixed else number * stream.fixed), block
+
+
+def _flac_crc_ends(data: bytes, at: int, end: int) -> bool:
+    """Whether a frame from ``at`` ends at ``end`` with its CRC-16."""
+    return end - at > 6 and _crc16(data[at : end - 2]) == int.from_bytes(
+        data[end - 2 : end], "big"
+    )
+
+
+def _crc_table(poly: int, width: int) -> tuple[int, ...]:
+    top, mask = 1 << (width - 1), (1 << width) - 1
+    table = []
+    for n in range(256):
+        crc = n << (width - 8)
+        for _ in range(8):
+            crc = (crc << 1 ^ poly if crc & top else crc << 1) & mask
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC8 = _crc_table(0x07, 8)
+_CRC16 = _crc_table(0x8005, 16)
+
+
+def _crc8(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc = _CRC8[crc ^ byte]
+    return crc
+
+
+def _crc16(data: bytes) -> int:
+    crc, table = 0, _CRC16
+    for byte in data:
+        crc = (crc << 8 & 0xFFFF) ^ table[crc >> 8 ^ byte]
+    return crc
 
 
 def skip_id3v2_tags(f: BinaryIO) -> int:
