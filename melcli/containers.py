@@ -486,6 +486,42 @@ def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
         offset += 12 + chunk_size
 
 
+def caf_to_the_end_cut(path: str | os.PathLike[str]) -> str:
+    """Say how a CAF whose data runs to the end of the file (size -1) was cut, or "".
+
+    Such a file (written to a pipe) holds no length; but its packets of
+    constant size (PCM: one sample frame each, its ``desc`` gives their
+    bytes) must be whole: a file that ends inside one was cut there (ffmpeg
+    stops at it, "Invalid PCM packet"). One cut between two cannot be told
+    from a whole, shorter file.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            packet = 0
+            for offset, chunk, chunk_size in _caf_chunks(f):
+                kind = chunk[:4]
+                if kind == b"desc":
+                    f.seek(offset + 12 + 16)  # its bytes and frames per packet
+                    desc = f.read(8)
+                    if len(desc) == 8:
+                        packet, frames_per_packet = struct.unpack(">II", desc)
+                        packet = packet if frames_per_packet == 1 else 0
+                elif kind == b"data" and chunk_size == -1:
+                    audio = offset + 12 + 4  # after its edit count
+                    if size < audio:
+                        return (
+                            "the file ends inside its 'data' chunk's header, "
+                            "before its audio"
+                        )
+                    if packet and (size - audio) % packet:
+                        return "the file ends inside a sample frame"
+                    return ""
+    except (OSError, struct.error):
+        pass
+    return ""
+
+
 # ------------------------------------------------------------------- MP3
 _KBPS = {
     (1, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
