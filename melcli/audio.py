@@ -213,7 +213,8 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
 
     The checks a run makes after ffmpeg decoded such a file without a word
     (see :func:`_open_decoder`): boxes, ADTS frames, WavPack blocks, ASF
-    and Matroska sizes, Ogg pages, a piped CAF's sample frames.
+    and Matroska sizes, Ogg pages, a piped CAF's sample frames, a CAF's
+    chunks.
     """
     from . import ffmpeg
 
@@ -225,6 +226,8 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
         return containers.claim(path, format="OGG", frames=0).cut
     if what == UNKNOWN_LENGTH_CAF:
         return containers.caf_to_the_end_cut(path)
+    if what == CAF_CODEC:  # its packet table ('pakt') follows its audio
+        return containers.cut_before_audio(path)
     return ""
 
 
@@ -851,8 +854,9 @@ def _open_decoder(
         if what == JOINED_MP3:  # so does it a cut MP3: its frames say
             mp3 = containers.claim(path, format="MP3", frames=info.frames)
             claim = dataclasses.replace(claim, cut=mp3.cut, quiet=True)
-        if what == UNKNOWN_LENGTH_CAF and (cut := containers.caf_to_the_end_cut(path)):
-            claim = dataclasses.replace(claim, cut=cut)  # inside a sample frame
+        if what in (UNKNOWN_LENGTH_CAF, CAF_CODEC) and (cut := _ffmpeg_cut(path, what)):
+            # Inside a sample frame; inside its packet table, after its audio
+            claim = dataclasses.replace(claim, cut=cut)
         if what == OGG_FLAC:  # ffmpeg reads a cut one to where it stops
             claim = dataclasses.replace(
                 containers.ogg_flac_claim(path, frames=info.frames),

@@ -176,6 +176,10 @@ def _cut_before_audio(path: str | os.PathLike[str], what: str) -> str:
     if what in (WAVPACK, ASF):
         cut = walked_cut(path, what)
         return cut if " ends inside its " in cut or "before its" in cut else ""
+    if what.startswith("CAF "):  # ALAC's packet table, after the audio, cut
+        from .containers import cut_before_audio
+
+        return cut_before_audio(path)
     cut = adts_cut(path)
     return cut if cut.endswith("first ADTS frame") else ""
 
