@@ -282,10 +282,7 @@ def decode(
                         f"({exc.detail})"
                     ) from None
                 raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
-            said = _stopped(stream, written, exc.detail)
-            if walked is not None and (cut := walked()):
-                decoded = written // frame / stream.samplerate
-                said = f"truncated: decoded {decoded:.2f} s, then {cut}"
+            said = _stopped(stream, written, exc.detail, walked)
             if not keep:
                 raise AudioError(said) from None
             if written < frame:
@@ -328,14 +325,22 @@ def _tool(name: str, what: str) -> str:
     return found
 
 
-def _stopped(stream: Stream, decoded_bytes: int, detail: str) -> str:
+def _stopped(
+    stream: Stream,
+    decoded_bytes: int,
+    detail: str,
+    walked: Callable[[], str] | None = None,
+) -> str:
     """Say that a stream was cut short or damaged, where decoding stopped, and why.
 
     ``decoded_bytes`` of 32-bit float samples came before ffmpeg stopped; an
     MP4 says how long it is (ADTS gives only a guess, a FLAC of unknown
-    length nothing), as libsndfile's files do in the same message.
+    length nothing), as libsndfile's files do in the same message. A cut
+    that ``walked`` finds in the file's own bytes is said in its words.
     """
     decoded = decoded_bytes / (4 * stream.channels) / stream.samplerate
+    if walked is not None and (cut := walked()):
+        return f"truncated: decoded {decoded:.2f} s, then {cut}"
     total = stream.frames / stream.samplerate if stream.format == "MP4" else 0
     of = f" of {total:.2f} s" if total > 0 else ""
     return (
