@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
+
+# Held from here: a stop signal while the modules below load waits, pending,
+# for interrupts.stop_on_signals, which unblocks it (Python's own handler
+# printed a traceback, or an import's weakref callback dropped it: exit 0).
+if hasattr(signal, "pthread_sigmask"):  # not on Windows
+    _STOPS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    signal.pthread_sigmask(
+        signal.SIG_BLOCK, [s for s in _STOPS if signal.getsignal(s) != signal.SIG_IGN]
+    )
 
 from . import _collector, interrupts
 

@@ -115,7 +115,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             elif what is None:
                 _check_flac_metadata(path, info)
                 if said := _CheckedFile(f, info, claim)._truncation():
-                    raise AudioError(said)
+                    raise AudioError(_undecoded(said, claim, info))
                 if info.frames == 0 and f.seekable():  # as load says
                     raise AudioError("no audio samples (0 frames)")
         if what is not None:
@@ -150,6 +150,21 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     return info
 
 
+def _undecoded(said: str, claim: Claim, info: AudioInfo) -> str:
+    """Say a cut MP3 found without decoding as such: no "decoded 1.50 s" in it.
+
+    libsndfile's length of an MP3 is its Xing/Info header's count, or an
+    estimate from its bitrate, not what the file holds (other formats'
+    lengths are what they hold: a WAV's from its size, an Ogg's from its
+    last page): what a run decodes of it is not known without decoding.
+    """
+    if info.format == "MP3" and claim.cut and said.endswith(f", then {claim.cut}"):
+        if " first " in claim.cut or " before its " in claim.cut:
+            return f"truncated: decoded 0.00 s, then {claim.cut}"
+        return f"truncated: {claim.cut}"
+    return said
+
+
 def _header_claim(
     path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo
 ) -> tuple[AudioInfo, Claim]:
@@ -173,9 +188,11 @@ def _header_claim(
 
 
 def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
-    """Fail a FLAC cut inside its metadata, as a run fails it once it decodes.
+    """Fail a FLAC cut inside its metadata or frames, as a run fails it decoding.
 
-    libsndfile opens one whose STREAMINFO is whole, and its first read fails.
+    libsndfile opens one whose STREAMINFO is whole, and its first read fails
+    (one cut in its frames, when decoding reaches the cut). For ``info``,
+    which does not decode: a run finds the cut by decoding.
     """
     if info.format != "FLAC":
         return
@@ -183,6 +200,12 @@ def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
     if flac is not None and flac.cut_in_metadata and flac.frames and flac.samplerate:
         total = flac.frames / flac.samplerate
         raise AudioError(_stopped_at(0.0, total, FLAC_CUT_IN_METADATA))
+    # Cut inside its frames, or shorter than its STREAMINFO says: a run's
+    # decoder loses sync there; its last frame tells without decoding.
+    if tail := containers.flac_tail_cut(path):
+        cause = FLAC_LOST_SYNC if tail.frame_cut else "its frames end there"
+        sr = tail.samplerate
+        raise AudioError(_stopped_at(tail.decoded / sr, tail.total / sr, cause))
 
 
 def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
@@ -190,7 +213,8 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
 
     The checks a run makes after ffmpeg decoded such a file without a word
     (see :func:`_open_decoder`): boxes, ADTS frames, WavPack blocks, ASF
-    and Matroska sizes, Ogg pages.
+    and Matroska sizes, Ogg pages, a piped CAF's sample frames, a CAF's
+    chunks.
     """
     from . import ffmpeg
 
@@ -200,6 +224,10 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
         return ffmpeg.walked_cut(path, what)
     if what == OGG_FLAC:
         return containers.claim(path, format="OGG", frames=0).cut
+    if what == UNKNOWN_LENGTH_CAF:
+        return containers.caf_to_the_end_cut(path)
+    if what == CAF_CODEC:  # its packet table ('pakt') follows its audio
+        return containers.cut_before_audio(path)
     return ""
 
 
@@ -598,6 +626,9 @@ def _check_no_frames(
 
 #: Why a FLAC cut before its first audio frame decodes nothing.
 FLAC_CUT_IN_METADATA = "the file ends inside its metadata, before any audio frame"
+#: libFLAC's words for a frame it cannot decode (cut, or damaged): what a
+#: run says of a FLAC cut inside its frames, and ``info`` of it.
+FLAC_LOST_SYNC = "flac decoder lost sync"
 
 
 def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -> str:
@@ -798,7 +829,11 @@ def _open_decoder(
     from . import ffmpeg
 
     strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
-    with ffmpeg.decode(path, what=what, keep=keep, strict=strict) as (f, stream):
+    walked = functools.partial(_ffmpeg_cut, path, what)
+    with ffmpeg.decode(path, what=what, keep=keep, strict=strict, walked=walked) as (
+        f,
+        stream,
+    ):
         info = _info_of(f, format=stream.format, subtype=stream.codec)
         # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
         # from the bitrate, and a FLAC of unknown length says nothing (a cut
@@ -819,6 +854,9 @@ def _open_decoder(
         if what == JOINED_MP3:  # so does it a cut MP3: its frames say
             mp3 = containers.claim(path, format="MP3", frames=info.frames)
             claim = dataclasses.replace(claim, cut=mp3.cut, quiet=True)
+        if what in (UNKNOWN_LENGTH_CAF, CAF_CODEC) and (cut := _ffmpeg_cut(path, what)):
+            # Inside a sample frame; inside its packet table, after its audio
+            claim = dataclasses.replace(claim, cut=cut)
         if what == OGG_FLAC:  # ffmpeg reads a cut one to where it stops
             claim = dataclasses.replace(
                 containers.ogg_flac_claim(path, frames=info.frames),

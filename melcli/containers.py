@@ -50,7 +50,7 @@ import os
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from .errors import AudioError
 
@@ -486,6 +486,42 @@ def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
         offset += 12 + chunk_size
 
 
+def caf_to_the_end_cut(path: str | os.PathLike[str]) -> str:
+    """Say how a CAF whose data runs to the end of the file (size -1) was cut, or "".
+
+    Such a file (written to a pipe) holds no length; but its packets of
+    constant size (PCM: one sample frame each, its ``desc`` gives their
+    bytes) must be whole: a file that ends inside one was cut there (ffmpeg
+    stops at it, "Invalid PCM packet"). One cut between two cannot be told
+    from a whole, shorter file.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            packet = 0
+            for offset, chunk, chunk_size in _caf_chunks(f):
+                kind = chunk[:4]
+                if kind == b"desc":
+                    f.seek(offset + 12 + 16)  # its bytes and frames per packet
+                    desc = f.read(8)
+                    if len(desc) == 8:
+                        packet, frames_per_packet = struct.unpack(">II", desc)
+                        packet = packet if frames_per_packet == 1 else 0
+                elif kind == b"data" and chunk_size == -1:
+                    audio = offset + 12 + 4  # after its edit count
+                    if size < audio:
+                        return (
+                            "the file ends inside its 'data' chunk's header, "
+                            "before its audio"
+                        )
+                    if packet and (size - audio) % packet:
+                        return "the file ends inside a sample frame"
+                    return ""
+    except (OSError, struct.error):
+        pass
+    return ""
+
+
 # ------------------------------------------------------------------- MP3
 _KBPS = {
     (1, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
@@ -644,17 +680,29 @@ def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
     start = skip_id3v2(data)
     if not _free_format(data[start : start + 4]):
         return Claim()
-    if b"Xing" in data[start : start + 64] or b"Info" in data[start : start + 64]:
-        return Claim()
-    return Claim(cut=_free_format_cut(data, start), tolerance=frames)
+    cut, walked = _free_format_cut(data, start)
+    head = data[start : start + 64]
+    at = max(head.find(b"Xing"), head.find(b"Info"))
+    if at < 0:
+        return Claim(cut=cut, tolerance=frames)
+    # libsndfile's count is the header's: a cut file looks whole until it
+    # decodes, unless its frames, walked, say so (as ``melcli info`` reads).
+    listed = struct.unpack_from(">II", head + bytes(12), at + 4)
+    count = listed[1] if listed[0] & 1 else 0
+    if not cut and walked and walked - 1 < count:
+        cut = f"the file holds {walked - 1} of the {count} MPEG frames its header lists"
+    return Claim(cut=cut)
 
 
 #: A free-format frame's shortest length, in bytes: a header and some data.
 _FREE_FORMAT_MIN = 24
 
 
-def _free_format_cut(data: mmap.mmap, start: int) -> str:
+def _free_format_cut(data: mmap.mmap, start: int) -> tuple[str, int]:
     """Walk a free-format stream's frames: "the last MPEG frame is cut off", or "".
+
+    Returned with the frames walked when the walk met the end of the file
+    after a whole frame (0 otherwise: it did not reach the end).
 
     A free-format stream's bitrate is constant but not in its headers: its
     frames are all one length, plus the padding slot of those whose padding
@@ -697,20 +745,20 @@ def _free_format_cut(data: mmap.mmap, start: int) -> str:
                 break
         second += 1
     if second < 0:
-        return ""
+        return "", 0
     pos = start
-    for _ in range(_MAX_FREE_FRAMES):
+    for n in range(1, _MAX_FREE_FRAMES + 1):
         pad = padded(pos)
         if pad is None:
             if cut_header(pos):
-                return _LAST_CUT  # a header cut (its padding bit not reached)
-            return ""  # the end, a tag, or not walked right: no claim
+                return _LAST_CUT, 0  # a header cut (its padding bit not reached)
+            return "", 0  # the end, a tag, or not walked right: no claim
         if pos + base + pad > end:
-            return _LAST_CUT
+            return _LAST_CUT, 0
         pos += base + pad
         if pos == end:
-            return ""
-    return ""
+            return "", n
+    return "", 0
 
 
 #: Frames walked at most in a free-format stream (10 hours at 44.1 kHz).
@@ -762,23 +810,53 @@ def _voc(f: BinaryIO, frames: int) -> Claim:
 
     Each block but the terminator (type 0) has a 24-bit length; libsndfile
     reports the frames present and only logs that the file "seems truncated".
+    It reads the first sound block's samples to the end of the file, less the
+    one byte of the terminator, whatever the block lengths say (sox's are 8
+    bytes short): so the file must end with that byte, after whole sample
+    frames, or what it decodes is not what was written.
     """
     head = f.read(26)
     if len(head) < 26 or not head.startswith(b"Creative Voice File\x1a"):
         return Claim()
     size = os.fstat(f.fileno()).st_size
     (pos,) = struct.unpack_from("<H", head, 20)
+    sound: tuple[int, int] | None = None  # first samples' offset, frame size
+    channels = 1  # from an extended block (type 8), for a type 1 after it
     for _ in range(_MAX_BLOCKS):
         f.seek(pos)
-        block = f.read(4)
+        block = f.read(16)
         if len(block) < 4 or block[0] not in _VOC_BLOCKS:
             # The end, the terminator, or bytes after a block whose length
-            # its writer got wrong (sox's are 8 bytes short): no claim.
-            return Claim()
-        pos += 4 + int.from_bytes(block[1:4], "little")
-        if pos > size:
-            return Claim(cut="the last VOC block is cut off")
-    return Claim()
+            # its writer got wrong (sox's): the file's end tells.
+            break
+        end = pos + 4 + int.from_bytes(block[1:4], "little")
+        if sound is None:
+            if block[0] == 8 and len(block) >= 8:
+                channels = block[7] + 1
+            elif block[0] == 1 and len(block) >= 6:
+                # 8-bit unsigned; other codecs (ADPCM) are packed: no frame size
+                sound = (pos + 6, channels if block[5] == 0 else 0)
+            elif block[0] == 9 and len(block) >= 16:
+                sound = (pos + 16, block[8] // 8 * block[9])
+        if end > size:
+            return Claim(cut=_VOC_CUT)
+        if block[0] == 9 and end + _SOX_VOC_SHORT + 1 == size:
+            break  # sox's one block, its terminator after it
+        pos = end
+    if sound is None:
+        return Claim()
+    start, frame = sound
+    f.seek(size - 1)
+    if size <= start or f.read(1) != b"\0" or (frame and (size - 1 - start) % frame):
+        return Claim(cut=_VOC_CUT)
+    held = (size - 1 - start) // frame if frame else None
+    # libsndfile decodes an 8-bit type 9 block's terminator as one more sample.
+    return Claim(limit=held if held is not None and frames > held else None)
+
+
+_VOC_CUT = "the last VOC block is cut off"
+#: Bytes by which sox's VOC sound block (type 9) lengths fall short.
+_SOX_VOC_SHORT = 8
 
 
 #: The VOC block types that have a length (0 is the terminator).
@@ -941,7 +1019,7 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
             start = 0
             head = f.read(42)
             if head[:3] == b"ID3":  # some taggers put one before fLaC
-                start = _skip_id3v2_tags(f)
+                start = skip_id3v2_tags(f)
                 f.seek(start)
                 head = f.read(42)
             if head[:4] != b"fLaC" or (len(head) > 4 and head[4] & 0x7F != 0):
@@ -969,8 +1047,185 @@ def flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     )
 
 
-def _skip_id3v2_tags(f: BinaryIO) -> int:
-    """Return where a file starts after the ID3v2 tags at its start (0: none)."""
+def flac_tail_cut(path: str | os.PathLike[str]) -> FlacTail | None:
+    """Say where a FLAC's last frame shows it cut or damaged, without decoding.
+
+    Each frame's header gives its first sample (or its number, in a stream
+    of fixed block size) and its block size, and its last two bytes are a
+    CRC-16 of the whole frame. A whole stream's last frame ends the file
+    (or an ID3v1 or APEv2 tag after it) with a CRC that matches, and ends
+    on the number of samples STREAMINFO announces. A file cut inside its
+    frames ends in a frame whose CRC does not match; one cut between two
+    frames, or whose STREAMINFO announces more than it holds, ends before
+    that number: libFLAC finds either when it decodes there ("lost sync"),
+    and ``melcli info``, which does not decode, here. None when it is not
+    known to be cut: whole, its length not announced, or no frame header
+    found near its end.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(42)
+            start = 0
+            if head[:3] == b"ID3":
+                start = skip_id3v2_tags(f)
+                f.seek(start)
+                head = f.read(42)
+            if head[:4] != b"fLaC" or len(head) < 42:
+                return None
+            min_block, max_block = struct.unpack_from(">HH", head, 8)
+            max_frame = int.from_bytes(head[15:18], "big")
+            bits = int.from_bytes(head[18:26], "big")
+            stream = _FlacStream(
+                samplerate=bits >> 44,
+                channels=(bits >> 41 & 7) + 1,
+                bits=(bits >> 36 & 31) + 1,
+                fixed=max_block if min_block == max_block else 0,
+            )
+            total = bits & ((1 << 36) - 1)
+            if not total or not stream.samplerate:
+                return None
+            size = os.fstat(f.fileno()).st_size
+            window = min(size - start - 42, (max_frame or _FLAC_TAIL) + 16)
+            f.seek(size - window)
+            tail = f.read(window)
+    except OSError:
+        return None
+    ends = [len(tail)]
+    if tail[-128:-125] == b"TAG":  # an ID3v1 tag after the frames
+        ends.append(len(tail) - 128)
+    if (ape := tail.rfind(b"APETAGEX")) > 0:
+        ends.append(ape)
+    last = None
+    at = len(tail)
+    while (at := tail.rfind(b"\xff", 0, at)) >= 0:
+        frame = _flac_frame(tail, at, stream)
+        if frame is None:
+            continue
+        first, block = frame
+        if any(_flac_crc_ends(tail, at, end) for end in ends):
+            if first + block < total:
+                return FlacTail(first + block, total, stream.samplerate, False)
+            return None
+        last = last or frame
+    if last is not None and last[0] + last[1] <= total:
+        return FlacTail(last[0], total, stream.samplerate, True)
+    return None
+
+
+class FlacTail(NamedTuple):
+    """Where a FLAC's frames end, short of the samples STREAMINFO announces."""
+
+    #: Samples in the whole frames before the end or the cut (decoded).
+    decoded: int
+    #: Samples STREAMINFO announces.
+    total: int
+    samplerate: int
+    #: Whether the last frame is cut (or damaged), not whole.
+    frame_cut: bool
+
+
+@dataclass(frozen=True)
+class _FlacStream:
+    samplerate: int
+    channels: int
+    bits: int
+    fixed: int  # the block size of a stream of fixed blocks, else 0
+
+
+#: Bytes searched for a FLAC's last frame when STREAMINFO gives no frame size.
+_FLAC_TAIL = 1 << 20
+#: FLAC block sizes by a frame header's code (0: reserved; -1, -2: the size
+#: follows the header's number, in 1 or 2 bytes).
+_FLAC_BLOCKS = (0, 192, 576, 1152, 2304, 4608, -1, -2, *(256 << n for n in range(8)))
+#: Sample rates and sample sizes by a frame header's codes (0: STREAMINFO's).
+_FLAC_RATES: tuple[int, ...] = (0, 88200, 176400, 192000, 8000, 16000, 22050)
+_FLAC_RATES += (24000, 32000, 44100, 48000, 96000)
+_FLAC_BITS = (0, 8, 12, -1, 16, 20, 24, 32)
+
+
+def _flac_frame(data: bytes, at: int, stream: _FlacStream) -> tuple[int, int] | None:
+    """Read the FLAC frame header at ``at``: ``(first sample, block size)``.
+
+    None unless the bytes there are a header of ``stream`` (its rate,
+    channels and sample size, where the header gives them) whose CRC-8
+    matches: a frame's data holds many a ``0xFF``.
+    """
+    b = data[at : at + 16]
+    if len(b) < 6 or b[1] & 0xFE != 0xF8 or b[3] & 1:
+        return None
+    code, rate, channels = b[2] >> 4, b[2] & 15, b[3] >> 4
+    size = _FLAC_BITS[b[3] >> 1 & 7]
+    if code == 0 or rate == 15 or size < 0 or (size and size != stream.bits):
+        return None
+    if rate < len(_FLAC_RATES) and rate and _FLAC_RATES[rate] != stream.samplerate:
+        return None
+    if channels > 10 or (channels + 1 if channels < 8 else 2) != stream.channels:
+        return None
+    # The frame's (or first sample's) number, coded as UTF-8 is: 1 to 7 bytes.
+    lead = b[4]
+    length = 1 if lead < 0x80 else 8 - (~lead & 0xFF).bit_length()  # leading 1s
+    if lead >= 0x80 and not 2 <= length <= 7:
+        return None
+    number = lead & (0xFF >> (length + 1)) if length > 1 else lead
+    for byte in b[5 : 4 + length]:
+        if byte & 0xC0 != 0x80:
+            return None
+        number = number << 6 | byte & 0x3F
+    pos = 4 + length
+    block = _FLAC_BLOCKS[code]
+    if block < 0:
+        block = int.from_bytes(b[pos : pos - block], "big") + 1
+        pos += -_FLAC_BLOCKS[code]
+    pos += {12: 1, 13: 2, 14: 2}.get(rate, 0)
+    if pos >= len(b) or _crc8(b[:pos]) != b[pos]:
+        return None
+    variable = b[1] & 1
+    return (number if variable or not stream.fixed else number * stream.fixed), block
+
+
+def _flac_crc_ends(data: bytes, at: int, end: int) -> bool:
+    """Whether a frame from ``at`` ends at ``end`` with its CRC-16."""
+    return end - at > 6 and _crc16(data[at : end - 2]) == int.from_bytes(
+        data[end - 2 : end], "big"
+    )
+
+
+def _crc_table(poly: int, width: int) -> tuple[int, ...]:
+    top, mask = 1 << (width - 1), (1 << width) - 1
+    table = []
+    for n in range(256):
+        crc = n << (width - 8)
+        for _ in range(8):
+            crc = (crc << 1 ^ poly if crc & top else crc << 1) & mask
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC8 = _crc_table(0x07, 8)
+_CRC16 = _crc_table(0x8005, 16)
+
+
+def _crc8(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc = _CRC8[crc ^ byte]
+    return crc
+
+
+def _crc16(data: bytes) -> int:
+    crc, table = 0, _CRC16
+    for byte in data:
+        crc = (crc << 8 & 0xFFFF) ^ table[crc >> 8 ^ byte]
+    return crc
+
+
+def skip_id3v2_tags(f: BinaryIO) -> int:
+    """Return where a file starts after the ID3v2 tags at its start (0: none).
+
+    As :func:`skip_id3v2` does, on an open file: for checks that read a few
+    bytes of a file (ADTS, FLAC behind tags) rather than map it. Past the
+    end of the file when the last tag runs past it.
+    """
     start = 0
     for _ in range(16):  # tags one after another: a few at most
         f.seek(start)
@@ -1081,7 +1336,8 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
     past the end of the file; CAF (libsndfile calls every cut one
     "malformed"), WAV, AIFF, RF64, W64 and IFF 8SVX/16SV: a chunk running
     past the end of the file before the audio data is whole; SDS, Psion WVE,
-    AVR, AU, VOC and NIST SPHERE: their header, of a known length, cut; a file
+    AVR, AU, VOC and NIST SPHERE: their header, of a known length, cut (a VOC
+    also when it does not end as a whole one does: see :func:`_voc`); a file
     of 4 bytes or more of a longer magic (Wave64, ASF...): cut inside it. ""
     when not known to be cut.
     """
@@ -1114,6 +1370,10 @@ def cut_before_audio(path: str | os.PathLike[str]) -> str:
             if head[:4] == b"FORM" and head[8:12] in (b"8SVX", b"16SV"):
                 chunks = _iff_chunks(f, ">", b"BODY")
                 return _chunks_cut(chunks, f, start=12, header=8, skip=0)
+            if head[:4] == b"Crea":  # libsndfile refuses an 8-bit one cut
+                f.seek(0)
+                if cut := _voc(f, 0).cut:
+                    return cut
             size = os.fstat(f.fileno()).st_size
             if head[:4] == b"riff":
                 if size < 40:  # its riff GUID and size, its wave GUID

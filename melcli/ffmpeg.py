@@ -28,13 +28,13 @@ import shutil
 import struct
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
 import soundfile as sf
 
-from .containers import skip_id3v2
+from .containers import skip_id3v2, skip_id3v2_tags
 from .errors import AudioError
 
 #: Seconds one ffmpeg or ffprobe call may take before it is killed.
@@ -95,13 +95,9 @@ def is_mp4_or_aac(path: str | os.PathLike[str]) -> bool:
             head = f.read(12)
             if head[4:8] == b"ftyp":
                 return True
-            for _ in range(16):  # tags one after another: a few at most
-                if head[:3] != b"ID3" or len(head) < 10:
-                    break
-                size = head[6] << 21 | head[7] << 14 | head[8] << 7 | head[9]
-                f.seek(size + (10 if head[5] & 0x10 else 0), os.SEEK_CUR)
-                f.seek(-2, os.SEEK_CUR)  # 12 bytes were read, the header is 10
-                head = f.read(12)
+            if head[:3] == b"ID3":
+                f.seek(skip_id3v2_tags(f))
+                head = f.read(2)
     except OSError:
         return False
     # ADTS: 12-bit sync word, then layer 00 (MPEG audio layer bits are non-zero).
@@ -180,6 +176,10 @@ def _cut_before_audio(path: str | os.PathLike[str], what: str) -> str:
     if what in (WAVPACK, ASF):
         cut = walked_cut(path, what)
         return cut if " ends inside its " in cut or "before its" in cut else ""
+    if what.startswith("CAF "):  # ALAC's packet table, after the audio, cut
+        from .containers import cut_before_audio
+
+        return cut_before_audio(path)
     cut = adts_cut(path)
     return cut if cut.endswith("first ADTS frame") else ""
 
@@ -207,6 +207,7 @@ def decode(
     what: str = MP4_OR_AAC,
     keep: bool = False,
     strict: bool = True,
+    walked: Callable[[], str] | None = None,
 ) -> Iterator[tuple[sf.SoundFile, Stream]]:
     """Decode ``path`` with ffmpeg; yield a soundfile over the samples, and the stream.
 
@@ -216,7 +217,10 @@ def decode(
     decoded yields that audio, and ``stream.stopped`` says where and why.
     Without ``strict``, ffmpeg runs without ``-xerror``: for a CAF of unknown
     length, whose demuxer flags the short last packet at the end of the file
-    as corrupt (its PCM has nothing else to check).
+    as corrupt (its PCM has nothing else to check). ``walked`` says how the
+    file's own bytes show it cut (its boxes, frames, blocks or sizes), or "":
+    a stream ffmpeg stops decoding is said cut in those words, as one it
+    decodes to its cut without a word is, not in ffmpeg's.
 
     Raises
     ------
@@ -278,7 +282,7 @@ def decode(
                         f"({exc.detail})"
                     ) from None
                 raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
-            said = _stopped(stream, written, exc.detail)
+            said = _stopped(stream, written, exc.detail, walked)
             if not keep:
                 raise AudioError(said) from None
             if written < frame:
@@ -321,14 +325,22 @@ def _tool(name: str, what: str) -> str:
     return found
 
 
-def _stopped(stream: Stream, decoded_bytes: int, detail: str) -> str:
+def _stopped(
+    stream: Stream,
+    decoded_bytes: int,
+    detail: str,
+    walked: Callable[[], str] | None = None,
+) -> str:
     """Say that a stream was cut short or damaged, where decoding stopped, and why.
 
     ``decoded_bytes`` of 32-bit float samples came before ffmpeg stopped; an
     MP4 says how long it is (ADTS gives only a guess, a FLAC of unknown
-    length nothing), as libsndfile's files do in the same message.
+    length nothing), as libsndfile's files do in the same message. A cut
+    that ``walked`` finds in the file's own bytes is said in its words.
     """
     decoded = decoded_bytes / (4 * stream.channels) / stream.samplerate
+    if walked is not None and (cut := walked()):
+        return f"truncated: decoded {decoded:.2f} s, then {cut}"
     total = stream.frames / stream.samplerate if stream.format == "MP4" else 0
     of = f" of {total:.2f} s" if total > 0 else ""
     return (

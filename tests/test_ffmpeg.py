@@ -26,8 +26,7 @@ pytestmark = pytest.mark.skipif(
         (
             "fast.m4a",
             ("-c:a", "aac", "-movflags", "+faststart"),
-            r"corrupt or truncated: decoding stopped at 1\.\d\d s of 3\.00 s "
-            r"\(ffmpeg: .+\)",
+            r"truncated: decoded 1\.\d\d s, then the file ends inside its 'mdat' box",
         ),
         # MP4 with its index at the end (ffmpeg's default): the index is gone.
         (
@@ -40,7 +39,7 @@ pytestmark = pytest.mark.skipif(
         (
             "bare.aac",
             ("-c:a", "aac", "-f", "adts"),
-            r"corrupt or truncated: decoding stopped at 1\.\d\d s \(ffmpeg: .+\)",
+            r"truncated: decoded 1\.\d\d s, then the last ADTS frame is cut off",
         ),
     ],
 )

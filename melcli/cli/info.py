@@ -64,10 +64,10 @@ def info(
     that name no file to read), seconds, hours, samplerates, channels,
     formats, subtypes, shortest and longest).
 
-    The lengths are what the headers say, read without decoding: a file cut
-    short may show the length it claims (a FLAC file does; a WAV file shows the
-    data it holds), or 0 where the header leaves it to the end of the stream;
-    'melcli mel' decodes it and fails it as truncated.
+    The lengths are what the headers say, read without decoding. A file its
+    own bytes show cut short (a WAV's sizes, an MP3's frames, a FLAC's last
+    frame) fails here as 'melcli mel' fails it; damage only decoding finds (a
+    frame damaged inside a whole file) is listed, and 'melcli mel' fails it.
 
     Unreadable files are reported on stderr; the exit status is then 1.
     """
