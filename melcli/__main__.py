@@ -12,7 +12,7 @@ import atexit
 import os
 import sys
 
-from . import _collector, interrupts
+from . import _collector, _zygote, interrupts
 
 
 def main() -> None:
@@ -24,6 +24,10 @@ def main() -> None:
         _collector.pause()
     try:
         interrupts.stop_on_signals()
+        if _zygote.wanted(sys.argv[1:]):
+            # The pool's imports, on the other core while this one parses
+            # and plans (see melcli._zygote).
+            _zygote.launch(_zygote.preload_for(sys.argv[1:]))
         from .cli import main as run_command
     except KeyboardInterrupt as exc:
         interrupts.note_signals()
