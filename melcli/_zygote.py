@@ -14,7 +14,8 @@ The server ignores Ctrl-C and SIGHUP from its first instruction (blocked
 across the fork), and ends with the run: stopped (:func:`stop`) when the run
 ends or knows it runs no pool, or on its own once the run is gone (killed).
 Its socket is in a folder of its own that only this user can enter, removed
-by whichever of the two ends last.
+by whichever of the two ends last; where both were killed at once (SIGKILL to
+the whole group), by the next server (:func:`_sweep`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import atexit
 import contextlib
 import os
 import signal
+import stat
 import sys
 from typing import Any
 
@@ -101,7 +103,7 @@ def launch(preload: list[str]) -> None:
     import tempfile
 
     try:  # a folder only this user can enter, as multiprocessing's own
-        folder = tempfile.mkdtemp(prefix="melcli-server-")
+        folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{_this_run()}-")
     except OSError:
         return  # no server: the workers are forked from this process
     address = os.path.join(folder, "server")
@@ -124,6 +126,7 @@ def launch(preload: list[str]) -> None:
         if pid == 0:
             try:
                 os.close(alive_w)
+                _sweep(folder)
                 _serve(listener.fileno(), alive_r, preload)
             finally:  # the run has ended: the last holder of "alive" is gone
                 _remove(address)
@@ -171,10 +174,59 @@ def _serve(listener: int, alive_r: int, preload: list[str]) -> None:
     forkserver.main(listener, alive_r, [])
 
 
+#: The start of a server's folder's name; then its run's pid and start time.
+_PREFIX = "melcli-server-"
+
+
+def _this_run() -> str:
+    """Return ``PID-START`` for this process (its start time from /proc, or 0)."""
+    return f"{os.getpid()}-{_start_time(os.getpid()) or 0}"
+
+
+def _start_time(pid: int) -> int | None:
+    """Return when process ``pid`` started (clock ticks after boot), None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return int(stat.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _sweep(folder: str) -> None:
+    """Remove the sockets other servers left, where their run is gone.
+
+    A server removes its own as it leaves, but not when it is killed with
+    its run (SIGKILL to the whole process group). Only this user's folders
+    named so, whose run (pid and start time) no longer runs.
+    """
+    here = os.path.dirname(folder)
+    try:
+        entries = list(os.scandir(here))
+    except OSError:
+        return
+    uid = os.getuid()
+    for entry in entries:
+        if not entry.name.startswith(_PREFIX) or entry.path == folder:
+            continue
+        pid, _, rest = entry.name[len(_PREFIX) :].partition("-")
+        start = rest.partition("-")[0]
+        if not (pid.isdigit() and start.isdigit()) or start == "0":
+            continue  # not one of ours, or its run cannot be told gone
+        if _start_time(int(pid)) == int(start):
+            continue  # its run is still there
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != uid:
+                continue
+        except OSError:
+            continue
+        _remove(os.path.join(entry.path, "server"))
+
+
 def _remove(address: str) -> None:
-    """Remove the server's socket and its folder, if still there."""
+    """Remove the server's socket and its folder, if still there (nothing else)."""
     with contextlib.suppress(OSError):
-        os.unlink(address)
+        if stat.S_ISSOCK(os.lstat(address).st_mode):
+            os.unlink(address)
     with contextlib.suppress(OSError):
         os.rmdir(os.path.dirname(address))
 

@@ -225,6 +225,49 @@ def test_a_run_killed_with_sigkill_leaves_nothing(tmp_path: Path) -> None:
         with_group_killed(proc)
 
 
+@needs_server
+@pytest.mark.slow
+def test_a_run_killed_with_its_whole_group_leaves_its_socket_to_the_next(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL to the group kills the server too: the next run's server tidies."""
+    proc, server = _started(tmp_path)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=STOP_LIMIT)
+        wait_for(lambda: all(_gone(p) for p in server), timeout=STOP_LIMIT)
+        left = _sockets(tmp_path)
+        assert len(left) == 1
+        socket = left[0] / "server"
+        assert socket.is_socket()
+    finally:
+        with_group_killed(proc)
+    # Another user's, one of a run still going, a file that is not a socket:
+    # left as they are.
+    alive = (
+        tmp_path / f"melcli-server-{os.getpid()}-{_zygote._start_time(os.getpid())}-x"
+    )
+    alive.mkdir()
+    (alive / "server").touch()
+    not_socket = tmp_path / "melcli-server-1-1-x"
+    not_socket.mkdir()
+    (not_socket / "server").write_text("kept")
+
+    done = subprocess.run(
+        [*MEL, tmp_path / "audio", "-o", tmp_path / "out2", "-j", "2"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=RUN_LIMIT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not socket.exists()
+    assert not socket.parent.exists()
+    assert sorted(_sockets(tmp_path)) == sorted([alive, not_socket])
+    assert (not_socket / "server").read_text() == "kept"
+
+
 def with_group_killed(proc: subprocess.Popen[str]) -> None:
     """SIGKILL what is left of ``proc``'s group (a failed test's), and reap it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
