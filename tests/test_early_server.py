@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -134,11 +137,24 @@ def test_too_many_mels_are_left_to_the_filterbank() -> None:
 
 
 # -------------------------------------------------------------- the run
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A folder with a short path, the runs' TMPDIR.
+
+    A socket's path holds at most 107 bytes: under pytest's own folders (with
+    xdist's ``popen-gwN``) the server's would not fit, and the run would go
+    on without it, as it should.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="melcli-test-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @needs_server
-def test_the_run_itself_never_imports_numpy(tmp_path: Path) -> None:
-    src = short_tones(tmp_path / "audio", n=6)
-    out = tmp_path / "out"
-    seen = tmp_path / "seen"
+def test_the_run_itself_never_imports_numpy(short_tmp: Path) -> None:
+    src = short_tones(short_tmp / "audio", n=6)
+    out = short_tmp / "out"
+    seen = short_tmp / "seen"
     code = (
         "import atexit, sys\n"
         f"atexit.register(lambda: open({str(seen)!r}, 'w').write("
@@ -150,7 +166,7 @@ def test_the_run_itself_never_imports_numpy(tmp_path: Path) -> None:
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env=_env(tmp_path),
+        env=_env(short_tmp),
         capture_output=True,
         text=True,
         timeout=RUN_LIMIT,
@@ -159,7 +175,7 @@ def test_the_run_itself_never_imports_numpy(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "6 written" in done.stderr
     assert seen.read_text() == "[]"
-    assert _sockets(tmp_path) == []
+    assert _sockets(short_tmp) == []
 
 
 MEL = [sys.executable, "-m", "melcli", "mel"]
@@ -167,21 +183,21 @@ MEL = [sys.executable, "-m", "melcli", "mel"]
 SLOW = ["--n-fft", "8192", "--hop-length", "16"]
 
 
-def _started(tmp_path: Path) -> tuple[subprocess.Popen[str], list[int]]:
+def _started(short_tmp: Path) -> tuple[subprocess.Popen[str], list[int]]:
     """Start ``melcli mel -j 2`` on slow files; return it and its server's pid."""
-    src = short_tones(tmp_path / "audio", n=40)
+    src = short_tones(short_tmp / "audio", n=40)
     proc = subprocess.Popen(
-        [*MEL, src, "-o", tmp_path / "out", "-j", "2", *SLOW],
+        [*MEL, src, "-o", short_tmp / "out", "-j", "2", *SLOW],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(tmp_path),
+        env=_env(short_tmp),
         start_new_session=True,
     )
     try:
         wait_for(
-            lambda: _sockets(tmp_path) or proc.poll() is not None, timeout=STOP_LIMIT
+            lambda: _sockets(short_tmp) or proc.poll() is not None, timeout=STOP_LIMIT
         )
         assert proc.poll() is None, "the run ended before its server was seen"
     except BaseException:
@@ -192,23 +208,23 @@ def _started(tmp_path: Path) -> tuple[subprocess.Popen[str], list[int]]:
 
 @needs_server
 @pytest.mark.slow
-def test_ctrl_c_as_the_server_starts_leaves_nothing(tmp_path: Path) -> None:
-    proc, server = _started(tmp_path)
+def test_ctrl_c_as_the_server_starts_leaves_nothing(short_tmp: Path) -> None:
+    proc, server = _started(short_tmp)
     try:
         os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole group
         _, err = proc.communicate(timeout=STOP_LIMIT)
         assert proc.returncode == 128 + signal.SIGINT, err
         assert "Traceback" not in err, err
         wait_for(lambda: all(_gone(p) for p in server), timeout=STOP_LIMIT)
-        assert _sockets(tmp_path) == []
+        assert _sockets(short_tmp) == []
     finally:
         with_group_killed(proc)
 
 
 @needs_server
 @pytest.mark.slow
-def test_a_run_killed_with_sigkill_leaves_nothing(tmp_path: Path) -> None:
-    proc, server = _started(tmp_path)
+def test_a_run_killed_with_sigkill_leaves_nothing(short_tmp: Path) -> None:
+    proc, server = _started(short_tmp)
     try:
         assert server, "no server among the run's children"
         # Its workers, once it has some (children of the server).
@@ -220,7 +236,7 @@ def test_a_run_killed_with_sigkill_leaves_nothing(tmp_path: Path) -> None:
         proc.kill()
         proc.communicate(timeout=STOP_LIMIT)
         wait_for(lambda: all(_gone(p) for p in server + workers), timeout=STOP_LIMIT)
-        wait_for(lambda: _sockets(tmp_path) == [], timeout=STOP_LIMIT)
+        wait_for(lambda: _sockets(short_tmp) == [], timeout=STOP_LIMIT)
     finally:
         with_group_killed(proc)
 
@@ -228,15 +244,15 @@ def test_a_run_killed_with_sigkill_leaves_nothing(tmp_path: Path) -> None:
 @needs_server
 @pytest.mark.slow
 def test_a_run_killed_with_its_whole_group_leaves_its_socket_to_the_next(
-    tmp_path: Path,
+    short_tmp: Path,
 ) -> None:
     """SIGKILL to the group kills the server too: the next run's server tidies."""
-    proc, server = _started(tmp_path)
+    proc, server = _started(short_tmp)
     try:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=STOP_LIMIT)
         wait_for(lambda: all(_gone(p) for p in server), timeout=STOP_LIMIT)
-        left = _sockets(tmp_path)
+        left = _sockets(short_tmp)
         assert len(left) == 1
         socket = left[0] / "server"
         assert socket.is_socket()
@@ -245,17 +261,17 @@ def test_a_run_killed_with_its_whole_group_leaves_its_socket_to_the_next(
     # Another user's, one of a run still going, a file that is not a socket:
     # left as they are.
     alive = (
-        tmp_path / f"melcli-server-{os.getpid()}-{_zygote._start_time(os.getpid())}-x"
+        short_tmp / f"melcli-server-{os.getpid()}-{_zygote._start_time(os.getpid())}-x"
     )
     alive.mkdir()
     (alive / "server").touch()
-    not_socket = tmp_path / "melcli-server-1-1-x"
+    not_socket = short_tmp / "melcli-server-1-1-x"
     not_socket.mkdir()
     (not_socket / "server").write_text("kept")
 
     done = subprocess.run(
-        [*MEL, tmp_path / "audio", "-o", tmp_path / "out2", "-j", "2"],
-        env=_env(tmp_path),
+        [*MEL, short_tmp / "audio", "-o", short_tmp / "out2", "-j", "2"],
+        env=_env(short_tmp),
         capture_output=True,
         text=True,
         timeout=RUN_LIMIT,
@@ -264,7 +280,7 @@ def test_a_run_killed_with_its_whole_group_leaves_its_socket_to_the_next(
     assert done.returncode == 0, done.stderr
     assert not socket.exists()
     assert not socket.parent.exists()
-    assert sorted(_sockets(tmp_path)) == sorted([alive, not_socket])
+    assert sorted(_sockets(short_tmp)) == sorted([alive, not_socket])
     assert (not_socket / "server").read_text() == "kept"
 
 
