@@ -22,7 +22,7 @@ if hasattr(signal, "pthread_sigmask"):  # not on Windows
         signal.SIG_BLOCK, [s for s in _STOPS if signal.getsignal(s) != signal.SIG_IGN]
     )
 
-from . import _collector, interrupts
+from . import _collector, _zygote, interrupts
 
 
 def main() -> None:
@@ -34,6 +34,10 @@ def main() -> None:
         _collector.pause()
     try:
         interrupts.stop_on_signals()
+        if _zygote.wanted(sys.argv[1:]):
+            # The pool's imports, on the other core while this one parses
+            # and plans (see melcli._zygote).
+            _zygote.launch(_zygote.preload_for(sys.argv[1:]))
         from .cli import main as run_command
     except KeyboardInterrupt as exc:
         interrupts.note_signals()

@@ -564,7 +564,8 @@ class _Run:
         self.handed = HandedOut()
         #: While a batch is recorded: its results, told once it is.
         self._told: list[Result] | None = None
-        if self.build.tasks:  # before any worker starts (they inherit the basis)
+        if self.build.tasks and not _surely_no_settings_warning(params):
+            # Before any worker starts (forked ones inherit the basis).
             from .pipeline import settings_warnings  # numpy: only when there is work
 
             self.report.warnings.extend(
@@ -1047,6 +1048,24 @@ class HandedOut:
     def pending(self) -> list[Task]:
         """Return the tasks handed out and not settled."""
         return list(self._out.values())
+
+
+def _surely_no_settings_warning(params: MelParams) -> bool:
+    """Whether the settings surely raise no warning, told without numpy.
+
+    The usual case: at a fixed rate every mel filter covers an FFT bin
+    (:func:`melcli.melscale.no_empty_filter`), or the rate is each file's
+    own. This process then need not import numpy at all (its workers do).
+    """
+    from .melscale import no_empty_filter
+
+    if params.sr is None or params.kind == "stft":
+        return True
+    try:
+        params.check_sr(params.sr)
+    except MelcliError:
+        return True  # every file fails with the reason
+    return no_empty_filter(params, params.sr)
 
 
 class _TaskWork:

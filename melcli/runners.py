@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from . import interrupts, write
+from . import _zygote, interrupts, write
 from .errors import MelcliError, number
 from .params import MelParams
 
@@ -181,6 +181,8 @@ class ProcessRunner:
         self.late: list[tuple[Any, Any]] = []
         #: A dead worker's temp files are removed by the pool itself.
         self.lost_workers = False
+        #: How its workers start (multiprocessing's name), once it has any.
+        self._method = _start_method()
 
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
@@ -353,13 +355,21 @@ class ProcessRunner:
         :func:`melcli.interrupts.ctrl_c_ignored_by_new_programs`). Started
         early, its imports also overlap this process's planning.
         """
-        if _start_method() == "forkserver":
+        if _start_method() == "forkserver" and not _zygote.running():
             launch_fork_server(self.preload)
 
     def _context(self) -> Any:
         import multiprocessing
 
-        context = multiprocessing.get_context(_start_method())
+        method = _start_method()
+        # Forked from this process, unless a fork server was forked as the
+        # command started, with the pool's imports (see melcli._zygote).
+        if method == "fork" and _zygote.adopt(self.preload):
+            method = "forkserver"
+        else:
+            _zygote.stop()
+        self._method = method
+        context = multiprocessing.get_context(method)
         if isinstance(context, multiprocessing.context.ForkServerContext):
             context.set_forkserver_preload(_server_preload(self.preload))
         else:  # forked workers inherit what this process has imported...
@@ -376,7 +386,7 @@ class ProcessRunner:
     @property
     def _worker_warm_up(self) -> Callable[[], None] | None:
         """What a worker runs first: the warm-up, unless forked, and the setup."""
-        warm_up = None if _start_method() == "fork" else self.warm_up
+        warm_up = None if self._method == "fork" else self.warm_up
         if warm_up is None or self.setup is None:
             return warm_up or self.setup
         return functools.partial(_in_turn, (warm_up, self.setup))
@@ -1305,7 +1315,8 @@ def _start_method() -> str:
     interpreter and imports them again (a cost per run: bench/README.md,
     "Figures behind the code"). Python 3.12 deprecates fork() in a process
     with threads (numpy's BLAS pool counts), so from 3.12 on the fork server
-    is used.
+    is used. (The command forks one of its own as it starts, where this says
+    "fork": a pool takes its workers from it, see melcli._zygote.)
     """
     if sys.platform == "linux" and sys.version_info < (3, 12):
         return "fork"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict, Unpack, overload
 
-from . import interrupts, segment
+from . import _zygote, interrupts, segment
 from . import shard as sharding
 from .applies import run_warnings
 from .batch import (
@@ -589,6 +589,7 @@ def _runner(
     """Return the local pool, or with a scheduler a Dask cluster."""
     jobs = options.jobs if options.jobs is not None else default_jobs()
     if options.scheduler is not None:
+        _zygote.stop()  # forked as the command started, for a pool: none here
         from .cluster import make_dask_runner
 
         return make_dask_runner(options.scheduler, jobs=jobs, out=out, params=params)
@@ -597,6 +598,8 @@ def _runner(
     runner = make_runner(jobs, total, png=png, params=params, timeout=options.timeout)
     if isinstance(runner, ProcessRunner) and the_plan.jobs:
         runner.start_server()  # now, while this process has one thread
+    else:
+        _zygote.stop()  # forked as the command started, for a pool: none
     return runner
 
 
