@@ -16,7 +16,13 @@ import sys
 # Held from here: a stop signal while the modules below load waits, pending,
 # for interrupts.stop_on_signals, which unblocks it (Python's own handler
 # printed a traceback, or an import's weakref callback dropped it: exit 0).
-if hasattr(signal, "pthread_sigmask"):  # not on Windows
+# Only in the command itself ('melcli', 'python -m melcli'): a program that
+# imports this module without running main() would keep them blocked, it and
+# every program it starts (the mask is inherited: SIGTERM would not stop them).
+if hasattr(signal, "pthread_sigmask") and (  # not on Windows
+    __name__ == "__main__"
+    or os.path.basename((getattr(sys, "argv", None) or [""])[0]) == "melcli"
+):
     _STOPS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     signal.pthread_sigmask(
         signal.SIG_BLOCK, [s for s in _STOPS if signal.getsignal(s) != signal.SIG_IGN]

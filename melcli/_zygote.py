@@ -69,7 +69,7 @@ def wanted(argv: list[str]) -> bool:
             return False
     out = _value(argv, "-o", "--out")
     return out is not None and not any(
-        os.path.lexists(os.path.join(out, name)) for name in _KEPT
+        os.path.lexists(os.path.join(out, name)) for name in _kept(argv)
     )
 
 
@@ -77,8 +77,29 @@ def wanted(argv: list[str]) -> bool:
 _KEPT = ("manifest.jsonl", ".melcli-manifest.db")
 
 
+def _kept(argv: list[str]) -> tuple[str, ...]:
+    """Return :data:`_KEPT`, and with ``--shard I/N`` that shard's manifest part.
+
+    A shard's re-run keeps its own part (``manifest.shard-IIII-of-NNNN.jsonl``,
+    :attr:`melcli.shard.Shard.tag`): without it, every up-to-date re-run of a
+    shard forked a server and killed it (its CPU doubled).
+    """
+    shard = _value(argv, "--shard", "--shard")
+    if shard is None:
+        return _KEPT
+    index, _, count = shard.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        return _KEPT  # refused by the run
+    width = max(4, len(str(n)))
+    return (*_KEPT, f"manifest.shard-{i:0{width}d}-of-{n:0{width}d}.jsonl")
+
+
 #: Options after which no pool runs.
-_NO_POOL = frozenset({"--help", "-h", "--dry-run", "--scheduler", "--list-presets"})
+_NO_POOL = frozenset(
+    {"--help", "-h", "--dry-run", "--scheduler", "--list-presets", "--print-config"}
+)
 
 
 def _value(argv: list[str], short: str, long: str) -> str | None:

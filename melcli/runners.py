@@ -273,6 +273,31 @@ class ProcessRunner:
                         worker.items.clear()
                     came.extend(outcomes)
 
+    def _new_worker(
+        self, context: Any, fn: Callable[[T], R], pace: _Pace
+    ) -> _Worker[T, R]:
+        """Start a worker; once more if its fork server ended before answering.
+
+        A fork server killed while a start waits for it (by the OOM killer,
+        by hand, or in its imports) hangs up: an ``EOFError`` (or a
+        refused connection) that ended the run as ``Aborted!``, nothing said.
+        Once it has exited, multiprocessing starts a new one at the next
+        start; a second hang-up fails the run with the reason.
+        """
+        for attempt in (1, 2):
+            try:
+                return _Worker(context, fn, self._worker_warm_up, self.timeout, pace)
+            except (EOFError, ConnectionError) as exc:
+                if attempt == 1 and _fork_server_ended(context):
+                    continue
+                if isinstance(exc, OSError):
+                    raise
+                raise MelcliError(
+                    "cannot start a worker process: its fork server ended "
+                    "before starting it"
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _hand_out(
         self,
         context: Any,
@@ -308,9 +333,7 @@ class ProcessRunner:
             fresh = free is None or (free.items and len(workers) < self.jobs)
             if fresh:
                 try:
-                    free = _Worker(
-                        context, fn, self._worker_warm_up, self.timeout, pace
-                    )
+                    free = self._new_worker(context, fn, pace)
                 except OSError as exc:
                     if exc.errno not in _NO_MORE_FILES or not live:
                         raise _cannot_start(exc) from None
@@ -670,6 +693,33 @@ def launch_fork_server(preload: Sequence[str]) -> None:
     _start_resource_tracker()
     with interrupts.signals_blocked(), interrupts.ctrl_c_ignored_by_new_programs():
         forkserver.ensure_running()
+
+
+def _fork_server_ended(context: Any, wait: float = 5.0) -> bool:
+    """Return whether the pool's fork server has ended, waiting up to ``wait`` s.
+
+    It hung up: it is ending, and is taken for gone once it has exited (not
+    reaped here: multiprocessing reaps it, and starts another). False for
+    another start method, or a server that is not this process's child.
+    """
+    if context.get_start_method() != "forkserver" or not hasattr(os, "waitid"):
+        return False  # (no waitid on macOS)
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if pid is None:
+        return False
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            if os.waitid(os.P_PID, pid, flags) is not None:
+                return True
+        except ChildProcessError:
+            return False
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
 
 
 def _start_resource_tracker() -> None:
