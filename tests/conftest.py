@@ -270,6 +270,15 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tf, "MEL_CHUNK_FRAMES", 150)
 
 
+def children(pid: int) -> list[int]:
+    """The pids of process ``pid``'s children (none if it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
 def wait_for(condition: Callable[[], object], *, timeout: float = RUN_LIMIT) -> None:
     """Poll ``condition`` until it is true; fail the test after ``timeout`` s."""
     deadline = time.monotonic() + timeout

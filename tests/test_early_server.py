@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RUN_LIMIT, STOP_LIMIT, short_tones, wait_for
+from conftest import RUN_LIMIT, STOP_LIMIT, children, short_tones, wait_for
 
 from melcli import _zygote, transform
 from melcli.melscale import no_empty_filter
@@ -45,14 +45,6 @@ def _env(tmp: Path) -> dict[str, str]:
 
 def _sockets(tmp: Path) -> list[Path]:
     return list(tmp.glob("melcli-server-*"))
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
 
 
 def _gone(pid: int) -> bool:
@@ -196,14 +188,18 @@ def _started(short_tmp: Path) -> tuple[subprocess.Popen[str], list[int]]:
         start_new_session=True,
     )
     try:
+        # The socket is made before the fork: wait for the server itself too.
         wait_for(
-            lambda: _sockets(short_tmp) or proc.poll() is not None, timeout=STOP_LIMIT
+            lambda: (
+                (_sockets(short_tmp) and children(proc.pid)) or proc.poll() is not None
+            ),
+            timeout=STOP_LIMIT,
         )
         assert proc.poll() is None, "the run ended before its server was seen"
     except BaseException:
         with_group_killed(proc)
         raise
-    return proc, _children(proc.pid)
+    return proc, children(proc.pid)
 
 
 @needs_server
@@ -229,10 +225,10 @@ def test_a_run_killed_with_sigkill_leaves_nothing(short_tmp: Path) -> None:
         assert server, "no server among the run's children"
         # Its workers, once it has some (children of the server).
         wait_for(
-            lambda: any(_children(p) for p in server) or proc.poll() is not None,
+            lambda: any(children(p) for p in server) or proc.poll() is not None,
             timeout=STOP_LIMIT,
         )
-        workers = [w for p in server for w in _children(p)]
+        workers = [w for p in server for w in children(p)]
         proc.kill()
         proc.communicate(timeout=STOP_LIMIT)
         wait_for(lambda: all(_gone(p) for p in server + workers), timeout=STOP_LIMIT)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RUN_LIMIT, STOP_LIMIT, WriteAudio, short_tones, wait_for
+from conftest import RUN_LIMIT, STOP_LIMIT, WriteAudio, children, short_tones, wait_for
 from test_batch import AllAtOnce  # its lists, its attributes
 from test_interrupt import (  # the fixtures and checks of SIGINT and SIGTERM
     N_FILES,
@@ -244,14 +244,6 @@ def test_leaving_the_pages_early_stops_the_workers_at_once(tmp_path: Path) -> No
     assert list(tmp_path.iterdir()) == [], "a worker went on drawing its pages"
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
-
-
 def _group_gone(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -274,7 +266,7 @@ def drawing(runs: Runs, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     code, _, err = runs.run("mel", src, "-o", out, "-j", "2", "-q")
     assert code == 0, err
     proc = runs.start("gallery", out, "-j", "2")
-    wait_for(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None)
+    wait_for(lambda: len(children(proc.pid)) >= 2 or proc.poll() is not None)
     assert proc.poll() is None, "the gallery ended before its workers started"
     return proc, out
 
@@ -309,7 +301,7 @@ def test_the_workers_of_a_gallery_killed_with_sigkill_end_too(
     runs: Runs, tmp_path: Path
 ) -> None:
     proc, _ = drawing(runs, tmp_path)
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     proc.kill()
     proc.wait()  # not its pipes: workers left running hold them open
 
