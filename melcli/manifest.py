@@ -1454,13 +1454,14 @@ class Manifest:
                 f"{'it' if one else 'them'}"
             )
         # The SRC folders of the run's ``jobs``, and of the entries left out.
-        roots = {r for k in left_out if k in entries and (r := _root_of(entries[k]))}
-        roots.update(
+        own = {
             job.src_name[: -len(job.rel)]
             for job in jobs
             if job.src_name.endswith(f"/{job.rel}")
-        )
-        found = _Folders()
+        }
+        roots = {r for k in left_out if k in entries and (r := _root_of(entries[k]))}
+        roots.update(own)
+        found = _Folders(own)
         for key in (k for k in gone if k in entries):
             stem = _output_stem(key)
             if stem is None or not any(found.writes(root, stem) for root in roots):
@@ -2270,14 +2271,28 @@ def _root_of(entry: Entry | None) -> str | None:
 
 
 class _Folders:
-    """Which audio files each folder of SRC holds, listed once each."""
+    """Which audio files the folders of SRC hold.
 
-    def __init__(self) -> None:
+    A folder inside one of the run's own SRC folders (``own``, each with a
+    final ``/``) is listed once. One only OUT's entries name is not listed:
+    nothing outside the run's SRC is read because of what OUT holds. There
+    a name is looked up, extension by extension, as an entry's own source is.
+    """
+
+    def __init__(self, own: Iterable[str]) -> None:
+        self._own = tuple(own)
         self._stems: dict[str, set[str]] = {}
 
     def writes(self, root: str, stem: str) -> bool:
         """Return whether an audio file ``root + stem + .EXT`` exists (as an input)."""
-        folder, _, name = (root + stem).rpartition("/")
+        path = root + stem
+        if not self._own or not path.startswith(self._own):
+            return any(
+                os.path.lexists(f"{path}.{ext}")
+                for extension in DEFAULT_EXTENSIONS
+                for ext in (extension, extension.upper())
+            )
+        folder, _, name = path.rpartition("/")
         stems = self._stems.get(folder)
         if stems is None:
             stems = self._stems[folder] = set()
