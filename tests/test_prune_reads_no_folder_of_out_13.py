@@ -22,12 +22,13 @@ import melcli
 pytestmark = pytest.mark.usefixtures("isolated")
 
 
-def _craft(out: Path, key: str, source_abs: str) -> None:
+def _craft(out: Path, key: str, source_abs: str, **fields: str) -> None:
+    """Make ``key``'s entry claim its input was ``source_abs`` (and ``fields``)."""
     lines = (out / "manifest.jsonl").read_text().splitlines()
     entries = [json.loads(line) for line in lines]
     for entry in entries:
         if entry["key"] == key:
-            entry.update(source_path=source_abs, source_abs=source_abs)
+            entry.update(source_path=source_abs, source_abs=source_abs, **fields)
     (out / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
 
 
@@ -72,12 +73,7 @@ def test_a_live_input_beside_a_narrower_src_still_keeps_its_output(
     melcli.run([src], out, jobs=1)
     before = (out / "cats" / "1.npy").read_bytes()
     gone = str(tmp_path / "gone" / "cats" / "1.WAV")
-    lines = (out / "manifest.jsonl").read_text().splitlines()
-    entries = [json.loads(line) for line in lines]
-    for entry in entries:
-        if entry["key"] == "cats/1.npy":
-            entry.update(source_path=gone, source_abs=gone, source="cats/1.WAV")
-    (out / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    _craft(out, "cats/1.npy", gone, source="cats/1.WAV")
 
     report = melcli.run([src / "dogs"], out, jobs=1, prune=True)
 
