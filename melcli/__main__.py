@@ -33,6 +33,7 @@ from . import _collector, _zygote, interrupts
 
 def main() -> None:
     """Run the ``melcli`` command (:func:`melcli.cli.main`)."""
+    _open_standard_streams()
     if sys.argv[1:2] == ["mel"]:
         # Its start-up, with the collector paused: the run resumes it as it
         # starts its work (see melcli._collector). Other commands (gallery,
@@ -55,6 +56,32 @@ def main() -> None:
     except SystemExit as exc:
         leave_now(exc.code)
         raise
+
+
+def _open_standard_streams() -> None:
+    """Point a closed stdin, stdout or stderr (``<&-``, ``>&-``, ``2>&-``) at /dev/null.
+
+    A closed standard descriptor is the next one the run opens: an array, the
+    store, a decoder's pipe would take its number, and whatever then writes to
+    "stderr" (libsndfile, ffmpeg, a warning) would write into it. Python also
+    leaves ``sys.stderr`` None, where progress and the summary go: the run
+    stopped there with status 1, without a word.
+    """
+    for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            null = os.open(os.devnull, mode)
+        except OSError:
+            continue
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def leave_now(code: object) -> None:
