@@ -30,18 +30,27 @@ def number(value: object) -> str:
     return repr(value)
 
 
-def nearest(value: object, choices: Iterable[str]) -> str | None:
+def nearest(
+    value: object, choices: Iterable[str], *, cutoff: float = 0.6
+) -> str | None:
     """Return the one of ``choices`` that ``value`` looks like a typo of, or None.
 
     ``"wisper"`` gives ``"whisper"``; a value like none of them gives None.
+    ``cutoff``: how alike they must be (:func:`difflib.get_close_matches`).
     """
     if not isinstance(value, str):
         return None
     from difflib import get_close_matches  # here: only for an error
 
     by_lower = {choice.lower(): choice for choice in choices}
-    found = get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
+    found = get_close_matches(value.lower(), list(by_lower), n=1, cutoff=cutoff)
     return by_lower[found[0]] if found else None
+
+
+def did_you_mean(value: object, choices: Iterable[str]) -> str:
+    """Return ``"; did you mean 'whisper'?"`` for the :func:`nearest`, or ``""``."""
+    near = nearest(value, choices)
+    return "" if near is None else f"; did you mean {near!r}?"
 
 
 def one_of(name: str, value: object, choices: Sequence[str]) -> str:
@@ -51,8 +60,7 @@ def one_of(name: str, value: object, choices: Sequence[str]) -> str:
     the nearest, as click suggests a command or option for a typo.
     """
     text = f"{name}={value!r} must be one of {', '.join(choices)}"
-    near = nearest(value, choices)
-    return text if near is None else f"{text}; did you mean {near!r}?"
+    return text + did_you_mean(value, choices)
 
 
 def os_reason(exc: OSError) -> str:

@@ -57,7 +57,7 @@ from .errors import (
     MelcliError,
     ParameterError,
     describe_exception,
-    nearest,
+    did_you_mean,
     os_reason,
 )
 from .inputs import check_jobs, check_out_folder
@@ -323,11 +323,10 @@ def _grouping(entries: list[Entry], group_by: str | None) -> str:
         columns = sorted({str(column) for meta in metas for column in meta})
         if group_by not in columns:
             choices = ", ".join(repr(c) for c in [FOLDER, *columns])
-            near = nearest(group_by, [FOLDER, *columns])
             raise ParameterError(
                 f"group_by={group_by!r} is not a column of the manifest's meta "
                 f"labels; choose one of {choices}"
-                + ("" if near is None else f"; did you mean {near!r}?"),
+                + did_you_mean(group_by, [FOLDER, *columns]),
                 param="group_by",
             )
         return group_by

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ParameterError, nearest, one_of
+from .errors import ParameterError, did_you_mean, one_of
 from .params import MelParams
 
 #: Tested against the reference implementation, run in the test.
@@ -509,10 +509,10 @@ def preset_params(name: str, **overrides: Any) -> MelParams:
     fields = list(MelParams.__dataclass_fields__)
     for key in overrides:
         if key not in fields:
-            near = nearest(key, fields)
-            hint = "" if near is None else f"; did you mean {near!r}?"
             raise ParameterError(
-                f"{key!r} is not a setting (a MelParams field){hint}", param=key
+                f"{key!r} is not a setting (a MelParams field)"
+                + did_you_mean(key, fields),
+                param=key,
             )
     return preset.params(**overrides)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from ..errors import nearest
 from ..report import display_path
 
 
@@ -71,13 +72,10 @@ def load_config(ctx: click.Context, path: Path | None) -> None:
     defaults = {}
     for key, value in table.items():
         if key not in keys:
-            import difflib  # only for a key to correct
-
             spelled = [k for k in keys if "_" not in k]  # n-mels, not n_mels too
             # Compared as spelled there: "n_mel" is as close to it as "n-mel".
-            wanted = key.replace("_", "-")
-            close = difflib.get_close_matches(wanted, spelled, n=1, cutoff=0.75)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = nearest(key.replace("_", "-"), spelled, cutoff=0.75)
+            hint = f" (did you mean {close!r}?)" if close else ""
             raise click.BadParameter(
                 f"unknown key {key!r} in {source}{hint}", param_hint="'--config'"
             )
@@ -266,11 +264,8 @@ def warn_unknown_envvars(command: click.Command) -> None:
     for name in sorted(os.environ):
         if not name.startswith(ENV_PREFIX) or name in known:
             continue
-        import difflib  # only for a name to correct: not on every run
-
-        suffix = name.removeprefix(ENV_PREFIX)
-        close = difflib.get_close_matches(suffix, suffixes, n=1, cutoff=0.75)
-        hint = f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else ""
+        close = nearest(name.removeprefix(ENV_PREFIX), suffixes, cutoff=0.75)
+        hint = f" (did you mean {ENV_PREFIX}{close}?)" if close else ""
         click.echo(
             f"warning: {name} is set but names no option of melcli "
             f"{command.name}{hint}; it is ignored",
