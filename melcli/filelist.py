@@ -127,6 +127,8 @@ def read_list(
     ------
     UsageError
         If the list cannot be read, or the path column is not in the header.
+    TypeError
+        If ``source`` is none of the above.
     """
     if isinstance(source, str | os.PathLike) and os.fspath(source) != STDIN:
         name = os.fspath(source)
@@ -135,11 +137,15 @@ def read_list(
                 "the list's name is empty (give a file, or - for standard input)"
             )
         text, default_root = _read_named(name)
-    else:
+    elif hasattr(source, "read") or source == STDIN:
         stream = sys.stdin if not hasattr(source, "read") else source
         name = "<stdin>" if stream is sys.stdin else getattr(stream, "name", "<list>")
         default_root = os.curdir
         text = _read_stream(stream)  # type: ignore[arg-type]
+    else:  # a number or bytes would have been read as standard input
+        raise TypeError(
+            f"the list must be a path, '-' or an open text stream, not {source!r}"
+        )
     if table is None:
         table = path_column is not None or name.lower().endswith(TABLE_SUFFIXES)
     base = Path(root if root is not None else default_root)
@@ -214,6 +220,11 @@ def from_rows(
         joined = os.path.join(root_path, text)  # an absolute text stays as it is
         full = os.path.abspath(joined)  # normalised too
         path = Path(os.path.normpath(joined))
+        if os.path.join(full, "") == inside:  # ".", "a/..": no file's name
+            result.problems.append(
+                Problem(path, f"{where}: is the root folder {root_path}, not a file")
+            )
+            continue
         if not full.startswith(inside):
             result.problems.append(  # as listed: audio/../x.wav, not x.wav
                 Problem(

@@ -16,6 +16,7 @@ from typing import Any
 
 from .discover import DEFAULT_EXTENSIONS, normalize_extensions
 from .errors import ParameterError, os_reason
+from .filelist import FileList
 from .report import display_path
 
 
@@ -169,6 +170,7 @@ def check_list_options(
     in place of the list's own).
     """
     if files_from is not None:
+        check_list_kind(files_from)
         if root is not None:
             check_name(root, param="root")
         return
@@ -181,6 +183,23 @@ def check_list_options(
             "files_from",
             param=first,
         )
+
+
+def check_list_kind(files_from: object) -> None:
+    """Refuse a ``files_from`` that is no list: a number, bytes, a list of paths.
+
+    A path, ``"-"``, an open text stream and a :class:`~melcli.filelist.FileList`
+    are lists; anything else would have been read as standard input.
+    """
+    if isinstance(files_from, str | os.PathLike | FileList):
+        return
+    if hasattr(files_from, "read"):
+        return
+    raise ParameterError(
+        f"files_from={files_from!r} must be the list's path, '-' for standard "
+        "input, an open text stream or a FileList",
+        param="files_from",
+    )
 
 
 def check_out(sources: Iterable[Path], out: Path) -> None:

@@ -40,7 +40,7 @@ from .batch import (
     taken_over_warning,
 )
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
-from .errors import MelcliError, ParameterError, UsageError, number
+from .errors import MelcliError, ParameterError, UsageError, did_you_mean, number
 from .filelist import FileList, read_list
 from .hints import run_hints, wrong_root_hint
 from .inputs import (
@@ -809,6 +809,7 @@ def run(
     stats: bool = False,
     on_result: Callable[[Result], None] | None = None,
     dry_run: bool = False,
+    **unknown: object,
 ) -> Report | DryRun:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
 
@@ -856,7 +857,12 @@ def run(
     RunInterrupted
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
+    TypeError
+        For a keyword :func:`run` does not take; a setting (``n_mels=64``)
+        is told where it goes (``params=MelParams(n_mels=64)``).
     """
+    if unknown:
+        raise TypeError(_unknown_keyword(*next(iter(unknown.items()))))
     listed = (files_from, path_column, root)
     taken = _inputs(sources, out, extensions, include, exclude, *listed)
     params, render, unread = _settings(params, render, png, storage_format, shard_size)
@@ -883,6 +889,23 @@ def run(
         events=_OnResult(on_result),
     )
     return _said(outcome, unread)
+
+
+def _unknown_keyword(name: str, value: object) -> str:
+    """Say that :func:`run` takes no keyword ``name``, and what it may mean.
+
+    The command's setting options are fields of :class:`MelParams` or
+    :class:`RenderParams` here: the message names the one to use.
+    """
+    said = f"run() got an unexpected keyword argument {name!r}"
+    for kind, keyword in ((MelParams, "params"), (RenderParams, "render")):
+        if name in kind.__dataclass_fields__:
+            return (
+                f"{said}; a setting goes in {keyword}: "
+                f"{keyword}={kind.__module__}.{kind.__name__}({name}={value!r})"
+            )
+    keywords = [*RunArguments.__annotations__, "dry_run"]
+    return said + did_you_mean(name, keywords)
 
 
 def _inputs(
