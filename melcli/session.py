@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypedDict, Unpack, overload
+from typing import Literal, ParamSpec, TypedDict, TypeVar, Unpack, overload
 
 from . import _zygote, interrupts, segment
 from . import shard as sharding
@@ -70,6 +71,9 @@ from .storage.webdataset import DEFAULT_SHARD_SIZE
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .stats import DatasetStats
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class Inputs:
@@ -764,6 +768,38 @@ class RunArguments(TypedDict, total=False):
     on_result: Callable[[Result], None] | None
 
 
+def _settings_told(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Make a keyword ``function`` does not take a TypeError that says more.
+
+    ``run(src, out, n_mels=64)``: the command's setting options are fields of
+    :class:`MelParams` or :class:`RenderParams` here; the message names the
+    one to use (:func:`_unknown_keyword`), or the keyword meant.
+    """
+    taken = inspect.signature(function).parameters
+
+    @functools.wraps(function)
+    def told(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        for name, value in kwargs.items():
+            if name not in taken:
+                raise TypeError(_unknown_keyword(name, value))
+        return function(*args, **kwargs)
+
+    return told
+
+
+def _unknown_keyword(name: str, value: object) -> str:
+    """Say that :func:`run` takes no keyword ``name``, and what it may mean."""
+    said = f"run() got an unexpected keyword argument {name!r}"
+    for kind, keyword in ((MelParams, "params"), (RenderParams, "render")):
+        if name in kind.__dataclass_fields__:
+            return (
+                f"{said}; a setting goes in {keyword}: "
+                f"{keyword}={kind.__module__}.{kind.__name__}({name}={value!r})"
+            )
+    keywords = [*RunArguments.__annotations__, "dry_run"]
+    return said + did_you_mean(name, keywords)
+
+
 @overload
 def run(
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
@@ -784,6 +820,7 @@ def run(
 ) -> DryRun: ...
 
 
+@_settings_told
 def run(
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -809,7 +846,6 @@ def run(
     stats: bool = False,
     on_result: Callable[[Result], None] | None = None,
     dry_run: bool = False,
-    **unknown: object,
 ) -> Report | DryRun:
     """Convert every audio file under ``sources`` into ``out`` (``melcli mel``).
 
@@ -857,12 +893,7 @@ def run(
     RunInterrupted
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
-    TypeError
-        For a keyword :func:`run` does not take; a setting (``n_mels=64``)
-        is told where it goes (``params=MelParams(n_mels=64)``).
     """
-    if unknown:
-        raise TypeError(_unknown_keyword(*next(iter(unknown.items()))))
     listed = (files_from, path_column, root)
     taken = _inputs(sources, out, extensions, include, exclude, *listed)
     params, render, unread = _settings(params, render, png, storage_format, shard_size)
@@ -889,23 +920,6 @@ def run(
         events=_OnResult(on_result),
     )
     return _said(outcome, unread)
-
-
-def _unknown_keyword(name: str, value: object) -> str:
-    """Say that :func:`run` takes no keyword ``name``, and what it may mean.
-
-    The command's setting options are fields of :class:`MelParams` or
-    :class:`RenderParams` here: the message names the one to use.
-    """
-    said = f"run() got an unexpected keyword argument {name!r}"
-    for kind, keyword in ((MelParams, "params"), (RenderParams, "render")):
-        if name in kind.__dataclass_fields__:
-            return (
-                f"{said}; a setting goes in {keyword}: "
-                f"{keyword}={kind.__module__}.{kind.__name__}({name}={value!r})"
-            )
-    keywords = [*RunArguments.__annotations__, "dry_run"]
-    return said + did_you_mean(name, keywords)
 
 
 def _inputs(
