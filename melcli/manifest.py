@@ -748,6 +748,41 @@ def installed_version(name: str) -> str:
         return "unknown"
 
 
+class EntryTooLong(MelcliError):
+    """An entry longer than a run reads back: not recorded (its input fails).
+
+    A run drops a longer one unread (:data:`manifest_db.MAX_ENTRY`), taking it
+    for a crafted one: recorded, it would be rebuilt by every run. Tens of
+    thousands of segments with ``--segment-layout files`` make one, or a
+    huge cell in a ``--files-from`` table row.
+    """
+
+    def __init__(self, entry: Entry, size: int) -> None:
+        self.size = size
+        stamps = entry.get("stamps")
+        samples = entry.get("samples")
+        count = max(
+            len(stamps) if isinstance(stamps, dict) else 0,
+            len(samples) if isinstance(samples, dict) else 0,
+        )
+        meta = entry.get("meta")
+        row = len(json.dumps(meta)) if isinstance(meta, dict) else 0
+        if count > 1 and row < size // 2:
+            cause = (
+                f"its {count} segments; give --segment-layout stack (one array) "
+                "or a longer --segment-hop"
+            )
+        elif row:
+            cause = f"its row of the file list ({row / (1 << 20):.1f} MiB)"
+        else:
+            cause = "what it records"
+        super().__init__(
+            f"too much to record: its manifest entry would take {size:,} bytes, "
+            f"more than the {manifest_db.MAX_RECORDED:,} melcli reads back from "
+            f"OUT, for {cause}"
+        )
+
+
 @dataclass
 class Manifest:
     """The manifest of one output folder, with its journal.
@@ -1039,11 +1074,21 @@ class Manifest:
         If the journal cannot be written (a full disk), :attr:`journal_error`
         says why and the journal is left as it is (a torn last line is
         dropped when read): a run killed later rebuilds what it lacks.
+
+        Raises
+        ------
+        EntryTooLong
+            When ``entry``'s line is longer than a run reads back
+            (:data:`~melcli.manifest_db.MAX_RECORDED`): nothing is recorded.
         """
+        # Once, for the journal and the stage; an entry not journaled is the
+        # manifest's own, read back, unless its table row is new.
+        line = _dumps(entry) if journal or "meta" in entry else b""
+        if len(line) > manifest_db.MAX_RECORDED:  # never read back: not kept
+            raise EntryTooLong(entry, len(line))
         self.entries[entry["key"]] = entry
         if not journal:
             return
-        line = _dumps(entry)  # once, for the journal and the stage
         self.entries.stage(entry["key"], line)  # the run's own: out of memory
         if self.journal_error:
             return

@@ -94,6 +94,12 @@ _TEMP_SUFFIX = ".melcli-tmp"
 #: ``--segment-layout files``: 16 MiB holds some 300 000 segments (a 12-hour
 #: recording cut into 1-s segments takes 2.3 MB; tests/test_entry_cap_13.py).
 MAX_ENTRY = 16 << 20
+#: The longest entry a run records (in bytes), a little under :data:`MAX_ENTRY`:
+#: room for its status to become ``up-to-date`` in place and for the spaces
+#: ``manifest.jsonl`` ends its line with, so that what a run writes is always
+#: read back. A longer one is not recorded: its input fails, its outputs
+#: removed (:class:`melcli.manifest.EntryTooLong`).
+MAX_RECORDED = MAX_ENTRY - 1024
 #: SQL: the entry is text no longer than :data:`MAX_ENTRY` (else not read).
 _READABLE = f"typeof(entry) = 'text' AND length(entry) <= {MAX_ENTRY}"
 
