@@ -321,13 +321,14 @@ def not_a_folder(path: Path) -> str:
     return f"not a folder ({file_kind(mode)})"
 
 
-def read_regular(path: Path) -> bytes | None:
+def read_regular(path: Path, *, max_size: int | None = None) -> bytes | None:
     """Return the bytes of the regular file ``path``; None if there is none.
 
     A symbolic link, folder, FIFO or device in its place is not read (nor
     followed, nor waited on): it raises ``OSError`` saying what it is. So
     is a file with holes: melcli writes every byte of its files, and a sparse
     one can claim terabytes that take no room on disk, then all in memory.
+    So is a file of more than ``max_size`` bytes, if given (none is read).
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -343,7 +344,9 @@ def read_regular(path: Path) -> bytes | None:
             raise OSError("not a regular file")
         if _has_hole(fd, st.st_size):
             raise OSError("a sparse file (with holes), not one melcli wrote")
-        return f.read()
+        if max_size is not None and st.st_size > max_size:
+            raise OSError(f"{st.st_size:,} bytes, more than the {max_size:,} read")
+        return f.read(max_size if max_size is not None else -1)
 
 
 def _has_hole(fd: int, size: int, start: int = 0) -> bool:
