@@ -57,7 +57,7 @@ from .outdir import (
     OutDir,
     array_differs,
     open_append,
-    read_regular,
+    open_regular,
     recorded_array,
     safe_name,
 )
@@ -1623,17 +1623,58 @@ def read_valid(path: Path) -> tuple[list[Entry], str]:
     last line (a killed writer's) is dropped without a word.
     """
     try:
-        raw = read_regular(path)
+        f = open_regular(path)
+        if f is None:
+            return [], ""
+        with f:  # read a block at a time: not the whole file at once
+            too_long = [0]
+            entries, dropped = _valid(_lines(f, too_long), torn_last=True)
     except OSError as exc:
         if os.path.isdir(path) and not os.path.islink(path):
             # No file melcli wrote, so no entry lost; nor will a run remove
             # it (not melcli's to delete): said so, not "rebuilt" run after run.
             return [], f"{path}: not read (a folder, not a file: remove it)"
         return [], f"{path}: not read ({_reason(exc)}); its inputs are rebuilt"
-    if raw is None:
-        return [], ""
-    entries, dropped = _valid(raw.split(b"\n"), torn_last=True)
+    dropped += too_long[0]
     return entries, _dropped(path, dropped) if dropped else ""
+
+
+#: Bytes of a manifest file read at once.
+_BLOCK = 1 << 20
+
+
+def _lines(f: BinaryIO, too_long: list[int]) -> Iterator[bytes]:
+    """Yield the lines of ``f`` (without their newlines), read a block at a time.
+
+    A line longer than :data:`manifest_db.MAX_ENTRY` is not held: it is
+    counted in ``too_long[0]`` and passed over. So a crafted file of
+    gigabytes takes a block and at most one line of memory, beyond the
+    entries kept; one of melcli's is some 1 KiB a line.
+    """
+    cap = manifest_db.MAX_ENTRY
+    head: list[bytes] = []  # the start of the line being read, over blocks
+    size = 0  # its length so far; -1 once it is too long (passed over)
+    while block := f.read(_BLOCK):
+        lines = block.split(b"\n")
+        rest = lines.pop()  # the start of a line that ends in a later block
+        if lines:
+            if size < 0 or size + len(lines[0]) > cap:
+                too_long[0] += 1
+                del lines[0]
+            elif head:
+                lines[0] = b"".join([*head, lines[0]])
+            head, size = [], 0
+            yield from lines  # (each shorter than a block, the first but)
+        if size >= 0:
+            size += len(rest)
+            if size > cap:
+                head, size = [], -1
+            elif rest:
+                head.append(rest)
+    if size < 0:
+        too_long[0] += 1
+    else:  # empty after a last newline: what follows it is no torn line
+        yield b"".join(head)
 
 
 #: The usual facts, packed (:func:`lean_facts`): the input's stamp and the

@@ -330,6 +330,21 @@ def read_regular(path: Path, *, max_size: int | None = None) -> bytes | None:
     one can claim terabytes that take no room on disk, then all in memory.
     So is a file of more than ``max_size`` bytes, if given (none is read).
     """
+    f = open_regular(path)
+    if f is None:
+        return None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        if max_size is not None and size > max_size:
+            raise OSError(f"{size:,} bytes, more than the {max_size:,} read")
+        return f.read(max_size if max_size is not None else -1)
+
+
+def open_regular(path: Path) -> BinaryIO | None:
+    """Open the regular file ``path`` to read it; None if there is none.
+
+    Raises ``OSError`` for what :func:`read_regular` does not read.
+    """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
@@ -338,15 +353,17 @@ def read_regular(path: Path, *, max_size: int | None = None) -> bytes | None:
         if os.path.islink(path):
             raise OSError("a symbolic link, not a file") from None
         raise exc
-    with os.fdopen(fd, "rb") as f:
+    f = os.fdopen(fd, "rb")
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError("not a regular file")
         if _has_hole(fd, st.st_size):
             raise OSError("a sparse file (with holes), not one melcli wrote")
-        if max_size is not None and st.st_size > max_size:
-            raise OSError(f"{st.st_size:,} bytes, more than the {max_size:,} read")
-        return f.read(max_size if max_size is not None else -1)
+    except BaseException:
+        f.close()
+        raise
+    return f
 
 
 def _has_hole(fd: int, size: int, start: int = 0) -> bool:
