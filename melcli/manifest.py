@@ -748,6 +748,10 @@ def installed_version(name: str) -> str:
         return "unknown"
 
 
+class _ViewWritten(manifest_db.StoreError):
+    """The store could not be put in place, but ``manifest.jsonl`` was written."""
+
+
 class EntryTooLong(MelcliError):
     """An entry longer than a run reads back: not recorded (its input fails).
 
@@ -909,6 +913,10 @@ class Manifest:
         view = manifest_db.file_id(self.path)
         try:
             store = manifest_db.Store(store_path, read_only=self.read_only)
+        except manifest_db.StoreBlocked as exc:
+            if self.read_only:  # else the commit says it, once
+                self.problems.append(_not_read(store_path, exc))
+            return False
         except manifest_db.StoreError as exc:
             self.problems.append(_not_read(store_path, exc))
             return False
@@ -1158,6 +1166,7 @@ class Manifest:
         """
         if self.read_only:
             raise MelcliError(f"{self.out}: read only, not written")
+        blocked = None
         try:
             make_folders(self.out)  # gone: deleted with the folder it was in
             if self.store_path is None:
@@ -1166,6 +1175,11 @@ class Manifest:
                 self._write_store(self.store_path)
         except OSError as exc:
             raise MelcliError(f"cannot write {self.path}: {os_reason(exc)}") from None
+        except _ViewWritten as exc:  # the journal is not needed: the view has all
+            blocked = MelcliError(
+                f"cannot write {self.store_path}: {exc}; {MANIFEST_NAME} records "
+                "this run (and is read whole by every run until then)"
+            )
         except manifest_db.StoreError as exc:
             raise MelcliError(f"cannot write {self.path}: {exc}") from None
         finally:  # the journal stays on disk when the manifest is not written
@@ -1174,6 +1188,8 @@ class Manifest:
                 self._journal = None
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             self.journal_path.unlink()
+        if blocked is not None:
+            raise blocked
 
     def _write_store(self, store_path: Path) -> None:
         """Write the entries that changed to the store, and its view if needed.
@@ -1231,7 +1247,10 @@ class Manifest:
             except BaseException:
                 manifest_db.discard(store)
                 raise
-            manifest_db.swap(store, store_path)
+            try:
+                manifest_db.swap(store, store_path)
+            except manifest_db.StoreBlocked as exc:
+                raise _ViewWritten(str(exc)) from None
         else:
             with manifest_db.Store(store_path) as store, self._reading(store):
                 store.write(
@@ -2072,12 +2091,16 @@ class _StoreReader:
 
 
 def _not_read(path: Path, exc: Exception) -> str:
+    if isinstance(exc, manifest_db.StoreBlocked):
+        return f"{path}: not read ({exc}){_STORE_BLOCKED}"
     return f"{path}: not read ({exc}){_STORE_REBUILT}"
 
 
 #: How a problem's message ends where it was found by a run, which rebuilds.
 _REBUILT = re.compile(r"; (its|their) inputs are rebuilt$")
 _STORE_REBUILT = f"; {MANIFEST_NAME} is read instead, and the store rebuilt"
+#: A folder in the store's place, or its journal's: no run writes the store.
+_STORE_BLOCKED = f"; {MANIFEST_NAME} is read instead (no store is written until then)"
 
 
 def read_only_problem(problem: str) -> str:

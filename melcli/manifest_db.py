@@ -128,6 +128,14 @@ class StoreError(Exception):
         return cls(str(exc))
 
 
+class StoreBlocked(StoreError):
+    """A folder is where the store or its journal is written (not melcli's to delete).
+
+    No store can be written while it is there; ``manifest.jsonl`` is read
+    instead, and a run writes it whole.
+    """
+
+
 def db_key(key: str) -> str:
     r"""Return ``key`` as the store spells it: JSON-escaped (ASCII), no quotes.
 
@@ -872,7 +880,11 @@ def _refuse_folders(path: Path) -> None:
     """
     for name in (path, _journal_of(path)):
         if os.path.isdir(name) and not os.path.islink(name):
-            raise StoreError(f"{name.name} is a folder, not a file (remove it)")
+            raise StoreBlocked(_folder_in_place(name))
+
+
+def _folder_in_place(path: Path) -> str:
+    return f"{path.name} is a folder, not a file (remove it)"
 
 
 def _check_file(path: Path, *, missing_ok: bool) -> None:
@@ -886,6 +898,8 @@ def _check_file(path: Path, *, missing_ok: bool) -> None:
         raise StoreError(os_reason(exc)) from None
     if stat.S_ISLNK(st.st_mode):
         raise StoreError("a symbolic link, not a file")
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreBlocked(_folder_in_place(path))
     if not stat.S_ISREG(st.st_mode):
         raise StoreError("not a regular file")
     if st.st_nlink > 1:  # SQLite writes in place: through the other names too
@@ -917,6 +931,8 @@ def _drop_odd_journal(path: Path) -> None:
             continue
         if kept and stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
             continue
+        if stat.S_ISDIR(st.st_mode):  # not melcli's to delete, nor to write
+            raise StoreBlocked(_folder_in_place(companion))
         try:
             os.unlink(companion)
         except OSError as exc:
@@ -948,6 +964,8 @@ def _read_only_mode(path: Path) -> str:
     except OSError:
         pass
     else:
+        if stat.S_ISDIR(st.st_mode):
+            raise StoreBlocked(_folder_in_place(journal))
         if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
             raise StoreError(f"{journal.name} beside it is not a file of its own")
         if wal:
