@@ -62,7 +62,14 @@ from .errors import (
     os_reason,
 )
 from .inputs import check_jobs, check_out_folder
-from .manifest import MANIFEST_NAME, Entry, Manifest, holds_manifest, read_only_problem
+from .manifest import (
+    MANIFEST_NAME,
+    Entry,
+    Manifest,
+    holds_manifest,
+    read_only_problem,
+    unfinished,
+)
 from .outdir import (
     LOCK_NAME,
     OutputLock,
@@ -227,7 +234,10 @@ def build_gallery(
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it
             with OutputLock(root):  # raises UsageError naming that run
                 pass
-        raise MelcliError(f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)")
+        said = (
+            unfinished(root) or f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)"
+        )
+        raise MelcliError(said)
     with OutputLock(root):  # no run changes OUT's arrays while they are drawn
         return _build(
             root,

@@ -60,6 +60,7 @@ from .outdir import (
     open_regular,
     recorded_array,
     safe_name,
+    writer_of,
 )
 from .segment import segment_base
 from .storage.tarshards import shard_index
@@ -687,6 +688,28 @@ def holds_manifest(out: str | os.PathLike[str]) -> bool:
     return any(
         os.path.lexists(os.path.join(out, name))
         for name in (MANIFEST_NAME, manifest_db.STORE_NAME)
+    )
+
+
+def unfinished(out: str | os.PathLike[str]) -> str | None:
+    """Say why ``out``, with no manifest, holds a run's journal; None if it does not.
+
+    A run writes its manifest at its end: before that (still running, killed,
+    or unable to write it: a full disk) OUT holds its outputs and its journal
+    alone. For a reader, whose "not the output of a run" would not be so.
+    """
+    if not os.path.lexists(os.path.join(out, JOURNAL_NAME)):
+        return None
+    holder = writer_of(Path(out))
+    if holder is not None:
+        return (
+            f"{out}: no {MANIFEST_NAME} yet: another melcli run ({holder}) is "
+            "writing to it; wait for it to finish"
+        )
+    return (
+        f"{out}: no {MANIFEST_NAME}: the run that wrote there was stopped or "
+        f"could not write it (its journal, {JOURNAL_NAME}, is there); run "
+        "'melcli mel' into it again to finish"
     )
 
 

@@ -748,6 +748,35 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_release_in_child)
 
 
+def writer_of(out: Path) -> str | None:
+    """Say which melcli run holds ``out``'s lock to write it (``pid N``), or None.
+
+    Without taking the lock, nor creating or writing anything: for a reader
+    (the data loader) telling a run still writing OUT from one that stopped.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking
+        return None
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(out / LOCK_NAME, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:  # a whole run, or melcli merge
+            return _holder(fd, shared=True)
+        except OSError:
+            return None
+        return None
+    finally:
+        os.close(fd)  # (and so the shared lock, if taken)
+
+
 def _holder(fd: int, *, shared: bool) -> str:
     """Say who holds the lock on ``fd``: ``pid N``, or ``--shard runs``.
 
