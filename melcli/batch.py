@@ -411,7 +411,7 @@ def _kept(report: Report, manifest: Manifest) -> str:
     written = report.count(Status.WRITTEN)
     if not written or manifest.journal_error:
         return ""  # nothing written, or the journal's own warning says it
-    if not os.path.isfile(manifest.journal_path):
+    if not os.path.lexists(manifest.journal_path):  # (a link: not followed)
         return ""  # gone with its folder (OUT, or the working folder, deleted)
     one = written == 1
     return (

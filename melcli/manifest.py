@@ -920,7 +920,7 @@ class Manifest:
             manifest.entries.load(manifest.read(manifest.path))
         manifest.entries.update(manifest.read(manifest.journal_path))
         journal = manifest.journal_path
-        manifest.recovered = os.path.isfile(journal) and not os.path.islink(journal)
+        manifest.recovered = _lstat_is(journal, stat.S_ISREG)  # a link: not followed
         return manifest
 
     def _read_store(self) -> bool:
@@ -1591,6 +1591,18 @@ class Manifest:
         return removed
 
 
+def _lstat_is(path: str | os.PathLike[str], kind: Callable[[int], bool]) -> bool:
+    """Return whether ``path`` is of ``kind`` (``stat.S_ISDIR``), a link not followed.
+
+    ``os.path.isdir`` follows a link: OUT's may lead anywhere, and nothing
+    outside OUT is looked at because of what OUT holds.
+    """
+    try:
+        return kind(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _cut_torn_line(fd: int) -> None:
     """Cut what follows the last newline of the file ``fd`` (a torn line) off it."""
     size = end = os.fstat(fd).st_size
@@ -1672,7 +1684,7 @@ def read_valid(path: Path) -> tuple[list[Entry], str]:
             too_long = [0]
             entries, dropped = _valid(_lines(f, too_long), torn_last=True)
     except OSError as exc:
-        if os.path.isdir(path) and not os.path.islink(path):
+        if _lstat_is(path, stat.S_ISDIR):
             # No file melcli wrote, so no entry lost; nor will a run remove
             # it (not melcli's to delete): said so, not "rebuilt" run after run.
             return [], f"{path}: not read (a folder, not a file: remove it)"

@@ -879,7 +879,11 @@ def _refuse_folders(path: Path) -> None:
     would fail on it with a message naming neither.
     """
     for name in (path, _journal_of(path)):
-        if os.path.isdir(name) and not os.path.islink(name):
+        try:  # a link is not followed (nor looked at through: it may lead anywhere)
+            folder = stat.S_ISDIR(os.lstat(name).st_mode)
+        except OSError:
+            folder = False
+        if folder:
             raise StoreBlocked(_folder_in_place(name))
 
 
