@@ -100,6 +100,11 @@ MAX_ENTRY = 16 << 20
 #: read back. A longer one is not recorded: its input fails, its outputs
 #: removed (:class:`melcli.manifest.EntryTooLong`).
 MAX_RECORDED = MAX_ENTRY - 1024
+#: The longest value SQLite reads from the store (in bytes) but while a run
+#: writes it: room for an entry of :data:`MAX_ENTRY` characters, as melcli
+#: writes them (ASCII). A longer one makes the store unread (rebuilt from
+#: ``manifest.jsonl``), or its entry dropped, not loaded whole into memory.
+MAX_VALUE = MAX_ENTRY + (1 << 20)
 #: SQL: the entry is text no longer than :data:`MAX_ENTRY` (else not read).
 _READABLE = f"typeof(entry) = 'text' AND length(entry) <= {MAX_ENTRY}"
 
@@ -121,6 +126,8 @@ class StoreError(Exception):
         code = getattr(exc, "sqlite_errorcode", None)
         if code == sqlite3.SQLITE_FULL:
             return cls(os.strerror(errno.ENOSPC).lower())
+        if code == getattr(sqlite3, "SQLITE_TOOBIG", 18):  # over MAX_VALUE
+            return cls(f"a value of more than the {MAX_VALUE >> 20} MiB melcli reads")
         if code == _READONLY_ROLLBACK:  # opened read-only: not rolled back here
             return cls("a journal a run left, which the next run rolls back")
         if isinstance(exc, UnicodeDecodeError):  # SQLite's message, undecoded
@@ -262,6 +269,11 @@ class Store:
 
     def _harden(self) -> None:
         db = self.db
+        # No value read is longer (SQLite's "string or blob too big", a
+        # StoreError): a crafted row of a gigabyte is refused, not loaded
+        # whole into memory to find its length. Lifted while this run writes
+        # (write()): what it reads then was checked, or is its own.
+        self._limit = db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE)
         db.execute("PRAGMA trusted_schema = OFF")
         db.execute("PRAGMA cell_size_check = ON")
         db.execute("PRAGMA mmap_size = 0")
@@ -518,6 +530,7 @@ class Store:
         state to record; if it raises, nothing is changed.
         """
         db = self.db
+        limit = db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, self._limit)
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -563,6 +576,8 @@ class Store:
                 raise
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
+        finally:
+            db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limit)
 
     def _may_stamp(self) -> bool:
         """Return whether this process may set the store's mtime (it owns it).
