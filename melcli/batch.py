@@ -81,6 +81,9 @@ class BuildPlan:
     #: Keys of the entries, of inputs this run leaves out, whose outputs lie
     #: under a folder leading out of OUT: forgotten (see :meth:`Manifest.astray`).
     astray: list[str] = field(default_factory=list)
+    #: Keys of the other entries of inputs this run leaves out whose outputs
+    #: are all gone: forgotten (see :meth:`Manifest.vanished`).
+    vanished: list[str] = field(default_factory=list)
     _keys: set[str] | None = field(default=None, repr=False)
 
     def stamp(self, job: Job) -> list[int] | None:
@@ -203,6 +206,8 @@ def _decide(
     if known < len(entries):  # some entry is of an input left out, or gone
         build.stale = manifest.stale(build.keys, the_plan.jobs)
         build.astray = manifest.astray(build.keys, build.stale)
+        skip = (*build.stale, *build.astray)
+        build.vanished = manifest.vanished(build.keys, skip)
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
 
@@ -594,7 +599,7 @@ class _Run:
         manifest, report = self.manifest, self.report
         report.warnings.extend(manifest.problems_of_run(lambda: self.build.keys))
         report.warnings.extend(astray_lines(manifest, self.build.astray))
-        for key in self.build.astray:
+        for key in (*self.build.astray, *self.build.vanished):
             manifest.forget(key)
         for key in self.build.stale:
             if not left_in_out(manifest, key):

@@ -1573,6 +1573,27 @@ class Manifest:
                 found.append(key)
         return sorted(found)
 
+    def vanished(self, keys: set[str], skip: Iterable[str]) -> list[str]:
+        """Return the keys, not among ``keys`` nor ``skip``, of entries gone from OUT.
+
+        Those that record outputs none of which is in OUT (deleted by hand,
+        or never there: a crafted entry under another name of a live input,
+        which no run rebuilds, nor ``--prune`` deletes, its input being
+        there). Forgotten, they cost nothing: an input left out of this run
+        whose outputs are gone is rebuilt by the next run that takes it, as
+        it would be anyway; kept, ``melcli stats`` and the loader refuse OUT.
+        """
+        entries, holds = self.entries, self.outdir.holds_any
+        skipped = set(skip)
+        found = []
+        for key in entries:
+            if key in keys or key in skipped:
+                continue
+            stamps = (entries.facts(key) or {}).get("stamps")
+            if isinstance(stamps, dict) and stamps and not holds(stamps):
+                found.append(key)
+        return sorted(found)
+
     def forget(self, key: str) -> None:
         """Drop ``key``'s entry (one with no outputs left to delete)."""
         if key in self.entries:
