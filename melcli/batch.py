@@ -23,7 +23,14 @@ from typing import Any, TypeVar
 from . import _collector, interrupts, segment
 from .discover import Job, Plan, Task, collector_paused, job_field
 from .errors import MelcliError, describe_exception
-from .manifest import Entry, Manifest, file_stamp, relative_key, versions
+from .manifest import (
+    Entry,
+    EntryTooLong,
+    Manifest,
+    file_stamp,
+    relative_key,
+    versions,
+)
 from .outdir import OutDir, folder_id
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, display_path, up_to_date_result
@@ -74,6 +81,9 @@ class BuildPlan:
     #: Keys of the entries, of inputs this run leaves out, whose outputs lie
     #: under a folder leading out of OUT: forgotten (see :meth:`Manifest.astray`).
     astray: list[str] = field(default_factory=list)
+    #: Keys of the other entries of inputs this run leaves out whose outputs
+    #: are all gone: forgotten (see :meth:`Manifest.vanished`).
+    vanished: list[str] = field(default_factory=list)
     _keys: set[str] | None = field(default=None, repr=False)
 
     def stamp(self, job: Job) -> list[int] | None:
@@ -196,6 +206,8 @@ def _decide(
     if known < len(entries):  # some entry is of an input left out, or gone
         build.stale = manifest.stale(build.keys, the_plan.jobs)
         build.astray = manifest.astray(build.keys, build.stale)
+        skip = (*build.stale, *build.astray)
+        build.vanished = manifest.vanished(build.keys, skip)
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
 
@@ -404,7 +416,7 @@ def _kept(report: Report, manifest: Manifest) -> str:
     written = report.count(Status.WRITTEN)
     if not written or manifest.journal_error:
         return ""  # nothing written, or the journal's own warning says it
-    if not os.path.isfile(manifest.journal_path):
+    if not os.path.lexists(manifest.journal_path):  # (a link: not followed)
         return ""  # gone with its folder (OUT, or the working folder, deleted)
     one = written == 1
     return (
@@ -587,7 +599,7 @@ class _Run:
         manifest, report = self.manifest, self.report
         report.warnings.extend(manifest.problems_of_run(lambda: self.build.keys))
         report.warnings.extend(astray_lines(manifest, self.build.astray))
-        for key in self.build.astray:
+        for key in (*self.build.astray, *self.build.vanished):
             manifest.forget(key)
         for key in self.build.stale:
             if not left_in_out(manifest, key):
@@ -681,8 +693,11 @@ class _Run:
                     flipped = flips[at : at + HOLD_EVERY]
                     if build.refresh:  # a table row may change: one at a time
                         flipped += bytes(len(jobs) - len(flipped))
-                        for job, flip in zip(jobs, flipped, strict=True):
+                        told = [
                             self.record_up_to_date(job, flip=flip)
+                            for job, flip in zip(jobs, flipped, strict=True)
+                        ]
+                        sources = list(itertools.compress(sources, told))
                     else:  # the usual re-run: at most their statuses change
                         self.report.add_all_up_to_date(sources)
                         if flipped.count(0) < len(flipped):
@@ -710,25 +725,25 @@ class _Run:
             for npy in map(job_field("npy_name"), jobs)
         )
 
-    def record_up_to_date(self, job: Job, *, flip: bool | int = False) -> None:
+    def record_up_to_date(self, job: Job, *, flip: bool | int = False) -> bool:
         """Count an up-to-date input and note it in the manifest.
 
         No result is made for it (:meth:`Report.add_up_to_date`), its entry
         is not read whole, nor journaled: only its status changes
         (``up-to-date``: with ``flip``, one of :attr:`BuildPlan.flips`), or
         with a table row that changed (``--files-from``), its ``meta``.
-        Called with signals held, as :meth:`tell_up_to_date` is.
+        Called with signals held, as :meth:`tell_up_to_date` is. Returns
+        False when it failed instead: a new row too long to record (its
+        array and entry kept as they were; told as a failure).
         """
-        self.report.add_up_to_date(job.src_name)
         if flip:
+            self.report.add_up_to_date(job.src_name)
             key = relative_key(job.npy_name, self.manifest.out)
             self.manifest.entries.mark_up_to_date(key)
-            return
+            return True
         refresh = self.build.refresh
-        if not refresh:  # the usual re-run: its entry stays as it is
-            return
         manifest = self.manifest
-        key = relative_key(job.npy_name, manifest.out)
+        key = relative_key(job.npy_name, manifest.out) if refresh else ""
         if key in refresh:
             refresh.discard(key)  # told once: one copy of each key kept, not two
             facts = manifest.entries.facts(key) or {}
@@ -737,7 +752,17 @@ class _Run:
             else:
                 entry = {**manifest.entries[key], "status": Status.UP_TO_DATE.value}
                 entry.pop("meta", None)
-                manifest.record({**entry, "error": "", **_meta(job)}, journal=False)
+                try:
+                    manifest.record({**entry, "error": "", **_meta(job)}, journal=False)
+                except EntryTooLong as exc:  # its array kept, its entry as it was
+                    reason = f"{exc}; {KEPT_NOTE}"
+                    failed = Result(src=job.src, status=Status.FAILED, reason=reason)
+                    self.report.add(failed)
+                    self._tell(failed)
+                    return False
+        # The usual re-run: its entry stays as it is.
+        self.report.add_up_to_date(job.src_name)
+        return True
 
     def tell_up_to_date(self, sources: list[str]) -> None:
         """Tell ``on_up_to_date`` of up-to-date inputs, else ``on_result`` of each."""
@@ -932,7 +957,6 @@ class _Run:
                         params=self.params,
                         key=key,
                     )
-            self.report.add(result)
             if not kept:  # else its entry stays as it is
                 entry = self.entry_of(result, job, source, key=key)
                 if entry.get("png") and result.status is Status.WRITTEN:
@@ -940,8 +964,40 @@ class _Run:
                 # An up-to-date entry is the manifest's own, with a new status:
                 # nothing that a run killed later would need to know.
                 up_to_date = result.status is Status.UP_TO_DATE
-                self.manifest.record(entry, journal=not up_to_date)
+                try:
+                    self.manifest.record(entry, journal=not up_to_date)
+                except EntryTooLong as exc:
+                    result = self.not_recorded(result, job, entry, exc)
+            self.report.add(result)
         self._tell(result)
+
+    def not_recorded(
+        self, result: Result, job: Job | None, entry: Entry, exc: EntryTooLong
+    ) -> Result:
+        """Fail ``result``, whose ``entry`` is too long to record; return it failed.
+
+        Its outputs are deleted (none stays in OUT that no entry records),
+        and the failure is recorded, without its table row if that is what
+        is too long.
+        """
+        manifest = self.manifest
+        stamps = entry.get("stamps") or {}
+        if result.status is Status.WRITTEN and stamps:
+            outdir = manifest.outdir
+            outdir.remove_emptied_folders(outdir.remove(stamps))
+        failed = dataclasses.replace(
+            result, status=Status.FAILED, reason=str(exc), outputs=()
+        )
+        entry = self.entry_of(failed, job)
+        for _ in range(2):
+            try:
+                manifest.record(entry)
+                break
+            except EntryTooLong:
+                entry.pop("meta", None)  # a failure is told without its row
+        else:  # (a failure's entry is short but for its row)
+            manifest.forget(str(entry["key"]))
+        return failed
 
     def still_true(self, result: Result, job: Job, key: str) -> bool:
         """Return whether a failed rebuild leaves ``job``'s earlier outputs true.
@@ -962,7 +1018,13 @@ class _Run:
         return why is None
 
     def record_sample(self, result: Result, job: Job, fields: dict[str, Any]) -> None:
-        """Record a result the writer kept for later (a sample: once in place)."""
+        """Record a result the writer kept for later (a sample: once in place).
+
+        Raises
+        ------
+        EntryTooLong
+            When its entry is too long to record (nothing is recorded).
+        """
         entry = self.entry_of(result, job)
         if "png" in fields["members"]:
             entry["render"] = self.drawn_as

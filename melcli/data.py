@@ -31,7 +31,13 @@ from typing import Any
 import numpy as np
 
 from .errors import MelcliError, ParameterError, os_reason
-from .manifest import MANIFEST_NAME, Manifest, holds_manifest, read_only_problem
+from .manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    holds_manifest,
+    read_only_problem,
+    unfinished,
+)
 from .outdir import (
     Recorded,
     check_recorded,
@@ -263,7 +269,10 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
     if not os.path.exists(out):  # a typo, not a folder that is no run's output
         raise MelcliError(f"{out}: no such folder (give the OUT of 'melcli mel')")
     if not holds_manifest(out):
-        raise MelcliError(f"{out} has no {MANIFEST_NAME}: not the output of a run")
+        said = (
+            unfinished(out) or f"{out} has no {MANIFEST_NAME}: not the output of a run"
+        )
+        raise MelcliError(said)
     manifest = Manifest.load(out, read_only=True)
     # Read whole first: an entry of the store is checked when it is read.
     entries = sorted(manifest.entries.items())

@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import mmap
 import multiprocessing
@@ -61,7 +62,14 @@ from .errors import (
     os_reason,
 )
 from .inputs import check_jobs, check_out_folder
-from .manifest import MANIFEST_NAME, Entry, Manifest, holds_manifest, read_only_problem
+from .manifest import (
+    MANIFEST_NAME,
+    Entry,
+    Manifest,
+    holds_manifest,
+    read_only_problem,
+    unfinished,
+)
 from .outdir import (
     LOCK_NAME,
     OutputLock,
@@ -226,7 +234,10 @@ def build_gallery(
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it
             with OutputLock(root):  # raises UsageError naming that run
                 pass
-        raise MelcliError(f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)")
+        said = (
+            unfinished(root) or f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)"
+        )
+        raise MelcliError(said)
     with OutputLock(root):  # no run changes OUT's arrays while they are drawn
         return _build(
             root,
@@ -262,7 +273,13 @@ def _build(
         index=gallery / "index.html",
         notes=[*(read_only_problem(p) for p in manifest.problems), *left],
     )
-    maker = _Maker(root, gallery, waveforms=waveforms, read_sources=read_sources)
+    maker = _Maker(
+        root,
+        gallery,
+        waveforms=waveforms,
+        read_sources=read_sources,
+        inputs=len(cards),
+    )
     chunks = [cards[i : i + page_size] for i in range(0, len(cards), page_size)]
     labels = [[_group_of(e, column) for e in chunk] for chunk in chunks]
     pages: list[list[dict[str, Any]]] = []
@@ -402,7 +419,13 @@ class _Maker:
     """
 
     def __init__(
-        self, out: Path, gallery: Path, *, waveforms: bool, read_sources: bool
+        self,
+        out: Path,
+        gallery: Path,
+        *,
+        waveforms: bool,
+        read_sources: bool,
+        inputs: int = 0,
     ) -> None:
         self.out = out
         self.real_out = os.path.realpath(out)
@@ -410,7 +433,10 @@ class _Maker:
         self.real_gallery = os.path.realpath(gallery)
         self.waveforms = waveforms
         self.read_sources = read_sources
-        self.waves_before = _read_cache(gallery / CACHE_NAME)
+        # Used only for the waveforms read from sources: not read otherwise.
+        self.waves_before = (
+            _read_cache(gallery / CACHE_NAME, inputs=inputs) if read_sources else {}
+        )
         self.done = _PageDone()
 
     def card(self, entry: Entry, group: str) -> _Card:
@@ -727,14 +753,21 @@ def _sprite_kept(path: Path, rows: int) -> bool:
     return head == _PNG_START + size and tail == _PNG_END
 
 
-def _read_cache(path: Path) -> dict[str, str]:
+#: The most bytes ``cache.json`` holds per input (a key and the longest envelope).
+CACHE_PER_INPUT = 2 * waveform.MAX_COLUMNS + 64
+
+
+def _read_cache(path: Path, *, inputs: int) -> dict[str, str]:
     """Return the waveform envelopes an earlier build kept (none if unreadable).
 
     It is in OUT, untrusted: a link is not followed, a FIFO not waited on, and
-    JSON nested too deep for Python's parser is no cache either.
+    JSON nested too deep for Python's parser is no cache either. Nor is a file
+    larger than a build of ``inputs`` inputs writes (not read into memory),
+    and only as many envelopes are kept, under keys such as a build makes.
     """
+    limit = (inputs + 1) * CACHE_PER_INPUT
     try:
-        data = json.loads(read_regular(path) or b"null")
+        data = json.loads(read_regular(path, max_size=limit) or b"null")
     except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict) or data.get("version") != THUMB_VERSION:
@@ -742,7 +775,16 @@ def _read_cache(path: Path) -> dict[str, str]:
     waves = data.get("waves")
     if not isinstance(waves, dict):
         return {}
-    return {k: v for k, v in waves.items() if waveform.is_envelope(v)}
+    kept = (
+        (k, v)
+        for k, v in waves.items()
+        if _CACHE_KEY.fullmatch(k) and waveform.is_envelope(v)
+    )
+    return dict(itertools.islice(kept, inputs))
+
+
+#: A key of ``cache.json``: :func:`_digest`'s.
+_CACHE_KEY = re.compile(r"[0-9a-f]{24}")
 
 
 def _source(entry: Entry) -> str | None:

@@ -57,9 +57,10 @@ from .outdir import (
     OutDir,
     array_differs,
     open_append,
-    read_regular,
+    open_regular,
     recorded_array,
     safe_name,
+    writer_of,
 )
 from .segment import segment_base
 from .storage.tarshards import shard_index
@@ -690,6 +691,28 @@ def holds_manifest(out: str | os.PathLike[str]) -> bool:
     )
 
 
+def unfinished(out: str | os.PathLike[str]) -> str | None:
+    """Say why ``out``, with no manifest, holds a run's journal; None if it does not.
+
+    A run writes its manifest at its end: before that (still running, killed,
+    or unable to write it: a full disk) OUT holds its outputs and its journal
+    alone. For a reader, whose "not the output of a run" would not be so.
+    """
+    if not os.path.lexists(os.path.join(out, JOURNAL_NAME)):
+        return None
+    holder = writer_of(Path(out))
+    if holder is not None:
+        return (
+            f"{out}: no {MANIFEST_NAME} yet: another melcli run ({holder}) is "
+            "writing to it; wait for it to finish"
+        )
+    return (
+        f"{out}: no {MANIFEST_NAME}: the run that wrote there was stopped or "
+        f"could not write it (its journal, {JOURNAL_NAME}, is there); run "
+        "'melcli mel' into it again to finish"
+    )
+
+
 def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
     """Return ``[size, mtime_ns]`` of ``path``, or None if it cannot be read."""
     try:
@@ -746,6 +769,45 @@ def installed_version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+class _ViewWritten(manifest_db.StoreError):
+    """The store could not be put in place, but ``manifest.jsonl`` was written."""
+
+
+class EntryTooLong(MelcliError):
+    """An entry longer than a run reads back: not recorded (its input fails).
+
+    A run drops a longer one unread (:data:`manifest_db.MAX_ENTRY`), taking it
+    for a crafted one: recorded, it would be rebuilt by every run. Tens of
+    thousands of segments with ``--segment-layout files`` make one, or a
+    huge cell in a ``--files-from`` table row.
+    """
+
+    def __init__(self, entry: Entry, size: int) -> None:
+        self.size = size
+        stamps = entry.get("stamps")
+        samples = entry.get("samples")
+        count = max(
+            len(stamps) if isinstance(stamps, dict) else 0,
+            len(samples) if isinstance(samples, dict) else 0,
+        )
+        meta = entry.get("meta")
+        row = len(json.dumps(meta)) if isinstance(meta, dict) else 0
+        if count > 1 and row < size // 2:
+            cause = (
+                f"its {count} segments; give --segment-layout stack (one array) "
+                "or a longer --segment-hop"
+            )
+        elif row:
+            cause = f"its row of the file list ({row / (1 << 20):.1f} MiB)"
+        else:
+            cause = "what it records"
+        super().__init__(
+            f"too much to record: its manifest entry would take {size:,} bytes, "
+            f"more than the {manifest_db.MAX_RECORDED:,} melcli reads back from "
+            f"OUT, for {cause}"
+        )
 
 
 @dataclass
@@ -858,7 +920,7 @@ class Manifest:
             manifest.entries.load(manifest.read(manifest.path))
         manifest.entries.update(manifest.read(manifest.journal_path))
         journal = manifest.journal_path
-        manifest.recovered = os.path.isfile(journal) and not os.path.islink(journal)
+        manifest.recovered = _lstat_is(journal, stat.S_ISREG)  # a link: not followed
         return manifest
 
     def _read_store(self) -> bool:
@@ -874,6 +936,10 @@ class Manifest:
         view = manifest_db.file_id(self.path)
         try:
             store = manifest_db.Store(store_path, read_only=self.read_only)
+        except manifest_db.StoreBlocked as exc:
+            if self.read_only:  # else the commit says it, once
+                self.problems.append(_not_read(store_path, exc))
+            return False
         except manifest_db.StoreError as exc:
             self.problems.append(_not_read(store_path, exc))
             return False
@@ -1039,11 +1105,21 @@ class Manifest:
         If the journal cannot be written (a full disk), :attr:`journal_error`
         says why and the journal is left as it is (a torn last line is
         dropped when read): a run killed later rebuilds what it lacks.
+
+        Raises
+        ------
+        EntryTooLong
+            When ``entry``'s line is longer than a run reads back
+            (:data:`~melcli.manifest_db.MAX_RECORDED`): nothing is recorded.
         """
+        # Once, for the journal and the stage; an entry not journaled is the
+        # manifest's own, read back, unless its table row is new.
+        line = _dumps(entry) if journal or "meta" in entry else b""
+        if len(line) > manifest_db.MAX_RECORDED:  # never read back: not kept
+            raise EntryTooLong(entry, len(line))
         self.entries[entry["key"]] = entry
         if not journal:
             return
-        line = _dumps(entry)  # once, for the journal and the stage
         self.entries.stage(entry["key"], line)  # the run's own: out of memory
         if self.journal_error:
             return
@@ -1113,6 +1189,7 @@ class Manifest:
         """
         if self.read_only:
             raise MelcliError(f"{self.out}: read only, not written")
+        blocked = None
         try:
             make_folders(self.out)  # gone: deleted with the folder it was in
             if self.store_path is None:
@@ -1121,6 +1198,11 @@ class Manifest:
                 self._write_store(self.store_path)
         except OSError as exc:
             raise MelcliError(f"cannot write {self.path}: {os_reason(exc)}") from None
+        except _ViewWritten as exc:  # the journal is not needed: the view has all
+            blocked = MelcliError(
+                f"cannot write {self.store_path}: {exc}; {MANIFEST_NAME} records "
+                "this run (and is read whole by every run until then)"
+            )
         except manifest_db.StoreError as exc:
             raise MelcliError(f"cannot write {self.path}: {exc}") from None
         finally:  # the journal stays on disk when the manifest is not written
@@ -1129,6 +1211,8 @@ class Manifest:
                 self._journal = None
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             self.journal_path.unlink()
+        if blocked is not None:
+            raise blocked
 
     def _write_store(self, store_path: Path) -> None:
         """Write the entries that changed to the store, and its view if needed.
@@ -1186,7 +1270,10 @@ class Manifest:
             except BaseException:
                 manifest_db.discard(store)
                 raise
-            manifest_db.swap(store, store_path)
+            try:
+                manifest_db.swap(store, store_path)
+            except manifest_db.StoreBlocked as exc:
+                raise _ViewWritten(str(exc)) from None
         else:
             with manifest_db.Store(store_path) as store, self._reading(store):
                 store.write(
@@ -1486,6 +1573,27 @@ class Manifest:
                 found.append(key)
         return sorted(found)
 
+    def vanished(self, keys: set[str], skip: Iterable[str]) -> list[str]:
+        """Return the keys, not among ``keys`` nor ``skip``, of entries gone from OUT.
+
+        Those that record outputs none of which is in OUT (deleted by hand,
+        or never there: a crafted entry under another name of a live input,
+        which no run rebuilds, nor ``--prune`` deletes, its input being
+        there). Forgotten, they cost nothing: an input left out of this run
+        whose outputs are gone is rebuilt by the next run that takes it, as
+        it would be anyway; kept, ``melcli stats`` and the loader refuse OUT.
+        """
+        entries, holds = self.entries, self.outdir.holds_any
+        skipped = set(skip)
+        found = []
+        for key in entries:
+            if key in keys or key in skipped:
+                continue
+            stamps = (entries.facts(key) or {}).get("stamps")
+            if isinstance(stamps, dict) and stamps and not holds(stamps):
+                found.append(key)
+        return sorted(found)
+
     def forget(self, key: str) -> None:
         """Drop ``key``'s entry (one with no outputs left to delete)."""
         if key in self.entries:
@@ -1502,6 +1610,18 @@ class Manifest:
         if len(self.outdir.failures) == failed:
             self.entries.pop(key)
         return removed
+
+
+def _lstat_is(path: str | os.PathLike[str], kind: Callable[[int], bool]) -> bool:
+    """Return whether ``path`` is of ``kind`` (``stat.S_ISDIR``), a link not followed.
+
+    ``os.path.isdir`` follows a link: OUT's may lead anywhere, and nothing
+    outside OUT is looked at because of what OUT holds.
+    """
+    try:
+        return kind(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _cut_torn_line(fd: int) -> None:
@@ -1578,17 +1698,58 @@ def read_valid(path: Path) -> tuple[list[Entry], str]:
     last line (a killed writer's) is dropped without a word.
     """
     try:
-        raw = read_regular(path)
+        f = open_regular(path)
+        if f is None:
+            return [], ""
+        with f:  # read a block at a time: not the whole file at once
+            too_long = [0]
+            entries, dropped = _valid(_lines(f, too_long), torn_last=True)
     except OSError as exc:
-        if os.path.isdir(path) and not os.path.islink(path):
+        if _lstat_is(path, stat.S_ISDIR):
             # No file melcli wrote, so no entry lost; nor will a run remove
             # it (not melcli's to delete): said so, not "rebuilt" run after run.
             return [], f"{path}: not read (a folder, not a file: remove it)"
         return [], f"{path}: not read ({_reason(exc)}); its inputs are rebuilt"
-    if raw is None:
-        return [], ""
-    entries, dropped = _valid(raw.split(b"\n"), torn_last=True)
+    dropped += too_long[0]
     return entries, _dropped(path, dropped) if dropped else ""
+
+
+#: Bytes of a manifest file read at once.
+_BLOCK = 1 << 20
+
+
+def _lines(f: BinaryIO, too_long: list[int]) -> Iterator[bytes]:
+    """Yield the lines of ``f`` (without their newlines), read a block at a time.
+
+    A line longer than :data:`manifest_db.MAX_ENTRY` is not held: it is
+    counted in ``too_long[0]`` and passed over. So a crafted file of
+    gigabytes takes a block and at most one line of memory, beyond the
+    entries kept; one of melcli's is some 1 KiB a line.
+    """
+    cap = manifest_db.MAX_ENTRY
+    head: list[bytes] = []  # the start of the line being read, over blocks
+    size = 0  # its length so far; -1 once it is too long (passed over)
+    while block := f.read(_BLOCK):
+        lines = block.split(b"\n")
+        rest = lines.pop()  # the start of a line that ends in a later block
+        if lines:
+            if size < 0 or size + len(lines[0]) > cap:
+                too_long[0] += 1
+                del lines[0]
+            elif head:
+                lines[0] = b"".join([*head, lines[0]])
+            head, size = [], 0
+            yield from lines  # (each shorter than a block, the first but)
+        if size >= 0:
+            size += len(rest)
+            if size > cap:
+                head, size = [], -1
+            elif rest:
+                head.append(rest)
+    if size < 0:
+        too_long[0] += 1
+    else:  # empty after a last newline: what follows it is no torn line
+        yield b"".join(head)
 
 
 #: The usual facts, packed (:func:`lean_facts`): the input's stamp and the
@@ -1986,12 +2147,16 @@ class _StoreReader:
 
 
 def _not_read(path: Path, exc: Exception) -> str:
+    if isinstance(exc, manifest_db.StoreBlocked):
+        return f"{path}: not read ({exc}){_STORE_BLOCKED}"
     return f"{path}: not read ({exc}){_STORE_REBUILT}"
 
 
 #: How a problem's message ends where it was found by a run, which rebuilds.
 _REBUILT = re.compile(r"; (its|their) inputs are rebuilt$")
 _STORE_REBUILT = f"; {MANIFEST_NAME} is read instead, and the store rebuilt"
+#: A folder in the store's place, or its journal's: no run writes the store.
+_STORE_BLOCKED = f"; {MANIFEST_NAME} is read instead (no store is written until then)"
 
 
 def read_only_problem(problem: str) -> str:

@@ -94,6 +94,17 @@ _TEMP_SUFFIX = ".melcli-tmp"
 #: ``--segment-layout files``: 16 MiB holds some 300 000 segments (a 12-hour
 #: recording cut into 1-s segments takes 2.3 MB; tests/test_entry_cap_13.py).
 MAX_ENTRY = 16 << 20
+#: The longest entry a run records (in bytes), a little under :data:`MAX_ENTRY`:
+#: room for its status to become ``up-to-date`` in place and for the spaces
+#: ``manifest.jsonl`` ends its line with, so that what a run writes is always
+#: read back. A longer one is not recorded: its input fails, its outputs
+#: removed (:class:`melcli.manifest.EntryTooLong`).
+MAX_RECORDED = MAX_ENTRY - 1024
+#: The longest value SQLite reads from the store (in bytes) but while a run
+#: writes it: room for an entry of :data:`MAX_ENTRY` characters, as melcli
+#: writes them (ASCII). A longer one makes the store unread (rebuilt from
+#: ``manifest.jsonl``), or its entry dropped, not loaded whole into memory.
+MAX_VALUE = MAX_ENTRY + (1 << 20)
 #: SQL: the entry is text no longer than :data:`MAX_ENTRY` (else not read).
 _READABLE = f"typeof(entry) = 'text' AND length(entry) <= {MAX_ENTRY}"
 
@@ -115,11 +126,21 @@ class StoreError(Exception):
         code = getattr(exc, "sqlite_errorcode", None)
         if code == sqlite3.SQLITE_FULL:
             return cls(os.strerror(errno.ENOSPC).lower())
+        if code == getattr(sqlite3, "SQLITE_TOOBIG", 18):  # over MAX_VALUE
+            return cls(f"a value of more than the {MAX_VALUE >> 20} MiB melcli reads")
         if code == _READONLY_ROLLBACK:  # opened read-only: not rolled back here
             return cls("a journal a run left, which the next run rolls back")
         if isinstance(exc, UnicodeDecodeError):  # SQLite's message, undecoded
             return cls(bytes(exc.object).decode("utf-8", "replace"))
         return cls(str(exc))
+
+
+class StoreBlocked(StoreError):
+    """A folder is where the store or its journal is written (not melcli's to delete).
+
+    No store can be written while it is there; ``manifest.jsonl`` is read
+    instead, and a run writes it whole.
+    """
 
 
 def db_key(key: str) -> str:
@@ -248,6 +269,11 @@ class Store:
 
     def _harden(self) -> None:
         db = self.db
+        # No value read is longer (SQLite's "string or blob too big", a
+        # StoreError): a crafted row of a gigabyte is refused, not loaded
+        # whole into memory to find its length. Lifted while this run writes
+        # (write()): what it reads then was checked, or is its own.
+        self._limit = db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE)
         db.execute("PRAGMA trusted_schema = OFF")
         db.execute("PRAGMA cell_size_check = ON")
         db.execute("PRAGMA mmap_size = 0")
@@ -504,6 +530,7 @@ class Store:
         state to record; if it raises, nothing is changed.
         """
         db = self.db
+        limit = db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, self._limit)
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -549,6 +576,8 @@ class Store:
                 raise
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
+        finally:
+            db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limit)
 
     def _may_stamp(self) -> bool:
         """Return whether this process may set the store's mtime (it owns it).
@@ -865,8 +894,16 @@ def _refuse_folders(path: Path) -> None:
     would fail on it with a message naming neither.
     """
     for name in (path, _journal_of(path)):
-        if os.path.isdir(name) and not os.path.islink(name):
-            raise StoreError(f"{name.name} is a folder, not a file (remove it)")
+        try:  # a link is not followed (nor looked at through: it may lead anywhere)
+            folder = stat.S_ISDIR(os.lstat(name).st_mode)
+        except OSError:
+            folder = False
+        if folder:
+            raise StoreBlocked(_folder_in_place(name))
+
+
+def _folder_in_place(path: Path) -> str:
+    return f"{path.name} is a folder, not a file (remove it)"
 
 
 def _check_file(path: Path, *, missing_ok: bool) -> None:
@@ -880,6 +917,8 @@ def _check_file(path: Path, *, missing_ok: bool) -> None:
         raise StoreError(os_reason(exc)) from None
     if stat.S_ISLNK(st.st_mode):
         raise StoreError("a symbolic link, not a file")
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreBlocked(_folder_in_place(path))
     if not stat.S_ISREG(st.st_mode):
         raise StoreError("not a regular file")
     if st.st_nlink > 1:  # SQLite writes in place: through the other names too
@@ -911,6 +950,8 @@ def _drop_odd_journal(path: Path) -> None:
             continue
         if kept and stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
             continue
+        if stat.S_ISDIR(st.st_mode):  # not melcli's to delete, nor to write
+            raise StoreBlocked(_folder_in_place(companion))
         try:
             os.unlink(companion)
         except OSError as exc:
@@ -942,6 +983,8 @@ def _read_only_mode(path: Path) -> str:
     except OSError:
         pass
     else:
+        if stat.S_ISDIR(st.st_mode):
+            raise StoreBlocked(_folder_in_place(journal))
         if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
             raise StoreError(f"{journal.name} beside it is not a file of its own")
         if wal:

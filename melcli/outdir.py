@@ -321,13 +321,29 @@ def not_a_folder(path: Path) -> str:
     return f"not a folder ({file_kind(mode)})"
 
 
-def read_regular(path: Path) -> bytes | None:
+def read_regular(path: Path, *, max_size: int | None = None) -> bytes | None:
     """Return the bytes of the regular file ``path``; None if there is none.
 
     A symbolic link, folder, FIFO or device in its place is not read (nor
     followed, nor waited on): it raises ``OSError`` saying what it is. So
     is a file with holes: melcli writes every byte of its files, and a sparse
     one can claim terabytes that take no room on disk, then all in memory.
+    So is a file of more than ``max_size`` bytes, if given (none is read).
+    """
+    f = open_regular(path)
+    if f is None:
+        return None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        if max_size is not None and size > max_size:
+            raise OSError(f"{size:,} bytes, more than the {max_size:,} read")
+        return f.read(max_size if max_size is not None else -1)
+
+
+def open_regular(path: Path) -> BinaryIO | None:
+    """Open the regular file ``path`` to read it; None if there is none.
+
+    Raises ``OSError`` for what :func:`read_regular` does not read.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -337,13 +353,17 @@ def read_regular(path: Path) -> bytes | None:
         if os.path.islink(path):
             raise OSError("a symbolic link, not a file") from None
         raise exc
-    with os.fdopen(fd, "rb") as f:
+    f = os.fdopen(fd, "rb")
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError("not a regular file")
         if _has_hole(fd, st.st_size):
             raise OSError("a sparse file (with holes), not one melcli wrote")
-        return f.read()
+    except BaseException:
+        f.close()
+        raise
+    return f
 
 
 def _has_hole(fd: int, size: int, start: int = 0) -> bool:
@@ -726,6 +746,35 @@ def _release_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_release_in_child)
+
+
+def writer_of(out: Path) -> str | None:
+    """Say which melcli run holds ``out``'s lock to write it (``pid N``), or None.
+
+    Without taking the lock, nor creating or writing anything: for a reader
+    (the data loader) telling a run still writing OUT from one that stopped.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking
+        return None
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(out / LOCK_NAME, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:  # a whole run, or melcli merge
+            return _holder(fd, shared=True)
+        except OSError:
+            return None
+        return None
+    finally:
+        os.close(fd)  # (and so the shared lock, if taken)
 
 
 def _holder(fd: int, *, shared: bool) -> str:

@@ -397,7 +397,7 @@ def _merge(
     owner: dict[str, int] = {}
     for index, path in sorted(parts.items()):
         shard = Shard(index, count)
-        if ShardManifest(out=out, shard=shard).journal_path.exists():
+        if os.path.lexists(ShardManifest(out=out, shard=shard).journal_path):
             report.errors.append(
                 f"shard {shard} was interrupted (its journal is left): "
                 "run it again, then merge"

@@ -834,7 +834,7 @@ def test_a_folder_in_the_stores_place_is_named_and_left_alone(
 
     assert result.exit_code == 1
     assert (
-        f"error: cannot write {out / MANIFEST_NAME}: {STORE_NAME} is a folder, "
+        f"error: cannot write {out / STORE_NAME}: {STORE_NAME} is a folder, "
         "not a file (remove it)"
     ) in result.stderr
     assert (store / "kept").is_dir()

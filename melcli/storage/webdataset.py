@@ -47,7 +47,14 @@ from urllib.parse import unquote_to_bytes
 from .. import interrupts, segment
 from ..discover import Job, Task
 from ..errors import describe_exception, os_reason
-from ..manifest import Entry, Manifest, file_stamp, relative_key, versions
+from ..manifest import (
+    Entry,
+    EntryTooLong,
+    Manifest,
+    file_stamp,
+    relative_key,
+    versions,
+)
 from ..outdir import (
     OutDir,
     check_not_sparse,
@@ -350,7 +357,10 @@ class SampleStore:
                     result, job = pending
                     self._replace(relative_key(job.npy, self.out))
                     fields = sample_fields(key, placement, shard, stamp)
-                    self.record(result, job, fields)
+                    try:
+                        self.record(result, job, fields)
+                    except EntryTooLong as exc:  # its bytes are dead in the shard
+                        self.lost.append((result, str(exc)))
                 else:  # a sample copied by compact(): same entry, new place
                     self._moved(key, placement, shard, stamp)
             # The shard is in place: its records must not wait for the batch.
@@ -442,7 +452,9 @@ class SampleStore:
         entry = dict(self.manifest.entries[mkey])
         entry.pop("samples", None)
         fields = sample_fields(key, placement, shard, stamp)
-        self.manifest.record({**entry, **fields})
+        # Too long now (more digits in its offsets): left at its old place.
+        with contextlib.suppress(EntryTooLong):
+            self.manifest.record({**entry, **fields})
 
 
 def sample_fields(
