@@ -428,11 +428,11 @@ def _caf_tail_cut(f: BinaryIO) -> str:
     inside the chunk after the data "malformed".
     """
     size = os.fstat(f.fileno()).st_size
-    seen_data, end = False, 8
+    seen_data, end, odd = False, 8, False
     for offset, chunk, chunk_size in _caf_chunks(f):
         if chunk_size < 0 or not _is_fourcc(chunk[:4]):
             return ""  # to the end of the file; or not a chunk
-        end = offset + 12 + chunk_size
+        end, odd = offset + 12 + chunk_size, bool(chunk_size & 1)
         if chunk[:4] == b"data":
             seen_data = True
             if end > size:
@@ -440,9 +440,22 @@ def _caf_tail_cut(f: BinaryIO) -> str:
         elif end > size and seen_data:
             name = chunk[:4].decode("latin-1")
             return f"the file ends inside its {name!r} chunk, after its audio data"
-    if seen_data and 0 < size - end < 12:
+    if seen_data and 0 < size - end < 12 and not (odd and _pad_byte(f, end, size)):
         return "the file ends inside a chunk header, after its audio data"
     return ""
+
+
+def _pad_byte(f: BinaryIO, end: int, size: int) -> bool:
+    """Tell whether the one byte at ``end``, the file's last, is a zero pad byte.
+
+    The CAF specification pads no chunk, but libsndfile ends a file whose
+    last chunk (its audio data) has an odd size with one zero byte: that
+    file is whole, not cut inside a chunk header.
+    """
+    if size - end != 1:
+        return False
+    f.seek(end)
+    return f.read(1) == b"\0"
 
 
 def _caf_without_data(f: BinaryIO) -> str:
