@@ -273,6 +273,7 @@ class _CheckedFile:
         *,
         reopen: Callable[[], sf.SoundFile] | None = None,
         path: str | os.PathLike[str] | None = None,
+        start: int = 0,
     ) -> None:
         self._f = f
         #: The file, to say why a FLAC cut short decodes nothing.
@@ -288,7 +289,8 @@ class _CheckedFile:
         self.claimed = info.frames if claim.frames is None else claim.frames
         #: Frames read at most: what the decoder gives after them is not audio.
         self.limit = claim.limit
-        self.position = f.tell() if f.seekable() else 0
+        #: Where reading starts: a stream (not seekable) was read up to it.
+        self.position = f.tell() if f.seekable() else start
         self.at_end = False
         self.error = ""
         self.n_nan = 0
@@ -460,7 +462,7 @@ class _CheckedFile:
         while got < frames and step:
             try:
                 with reopen() as f:
-                    f.seek(self.position + got)
+                    _seek(f, self.position + got)
                     while got < frames:
                         want = min(step, frames - got)
                         block = f.read(frames=want, dtype=dtype, always_2d=True)
@@ -574,13 +576,14 @@ def open_audio(
                     f"({info.duration:.2f} s)"
                 )
             if start:
-                f.seek(start)
+                _seek(f, start)
             checked = _CheckedFile(
                 f,
                 info,
                 claim,
                 reopen=functools.partial(open_soundfile, path) if keep else None,
                 path=path,
+                start=start,
             )
             yield checked, info, notes  # type: ignore[misc]
             checked.finish(params)
@@ -718,6 +721,32 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
         raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
     if f.frames == 0 and f.format == "RF64":  # maybe written to a pipe
         return _sized_rf64(name, f)
+    return _seek_checked(f)
+
+
+def _seek(f: sf.SoundFile, frame: int) -> None:
+    """Go to ``frame`` of a file just opened: a seek, or a stream's reads."""
+    if f.seekable():
+        f.seek(frame)
+        return
+    while frame > 0:  # read, and drop what is read
+        got = len(f.read(frames=min(frame, READ_BLOCK), dtype="float32"))
+        if not got:
+            return
+        frame -= got
+
+
+def _seek_checked(f: sf.SoundFile) -> sf.SoundFile:
+    """Mark ``f`` as a stream when libsndfile calls it seekable but cannot seek.
+
+    libsndfile's DWVW decoder (AIFF) says its files are seekable, and then
+    fails every seek but one to the start ("internal psf_fseek() failed"):
+    soundfile seeks to the new position after each read, so a whole file
+    failed as cut at 0.00 s, while ``melcli info`` listed it. Read as a
+    stream, front to back, as GSM 6.10 is, it decodes.
+    """
+    if f.subtype.startswith("DWVW"):
+        f._info.seekable = 0
     return f
 
 
