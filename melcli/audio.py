@@ -658,6 +658,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
             # A rate melcli takes: libsndfile's "incomplete" is of something
             # else (a WAV with two data chunks), not of the rate.
             return _INFO_INCOMPLETE_OTHER
+        if said := containers.opus_preskip_past_end(path):
+            return said
     flac = containers.flac_header(path)
     if flac is None:
         cut = containers.cut_before_audio(path)

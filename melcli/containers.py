@@ -297,6 +297,44 @@ def _ogg_start(
     return 0, 0
 
 
+def opus_preskip_past_end(path: str | os.PathLike[str]) -> str:
+    """Say that an Ogg Opus file's pre-skip leaves no audio, or "".
+
+    The pre-skip (samples at 48 kHz its decoder drops at the start) of such a
+    file is as long as its stream, or longer: libsndfile then counts no
+    frames, and refuses it as "SF_INFO struct incomplete", which melcli said
+    as a rate or channel count of zero.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(27 + 255 + 19)
+            if head[:4] != b"OggS" or len(head) < 28:
+                return ""
+            packet = head[27 + head[26] :]
+            if packet[:8] != b"OpusHead" or len(packet) < 12:
+                return ""
+            (preskip,) = struct.unpack_from("<H", packet, 10)
+            serial = head[14:18]
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - 2 * _OGG_MAX_PAGE))
+            tail = f.read()
+    except OSError:
+        return ""
+    at = len(tail)
+    while (at := tail.rfind(b"OggS", 0, at)) >= 0:
+        header = tail[at : at + 27]
+        if len(header) == 27 and header[14:18] == serial:
+            (granule,) = struct.unpack_from("<q", header, 6)
+            if 0 <= granule <= preskip:
+                return (
+                    f"invalid header: its Opus pre-skip of {preskip} samples "
+                    f"(at 48 kHz) is not shorter than its whole stream, {granule} "
+                    "samples: no audio is left to decode"
+                )
+            return ""
+    return ""
+
+
 #: An Opus frame's samples at 48 kHz, by its configuration (RFC 6716, 3.1).
 _OPUS_FRAME = [480, 960, 1920, 2880] * 3 + [480, 960] * 2 + [120, 240, 480, 960] * 4
 
