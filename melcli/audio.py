@@ -299,6 +299,9 @@ class _CheckedFile:
         self.nonzero = False
         #: Whether a stream cut short was kept, with a warning saying so.
         self.kept_cut = False
+        #: Whether the caller leaves the decoding to another open of the file
+        #: (a long file, streamed): a cut to keep is then said by that one.
+        self.handed_over = False
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._f, name)
@@ -493,6 +496,8 @@ class _CheckedFile:
                 raise AudioError(f"non-finite samples: {counts}")
             warnings.warn(f"non-finite samples replaced by 0: {counts}", stacklevel=2)
         what = self._truncation()
+        if what and params.truncated == "keep" and self.handed_over:
+            return
         if what:
             if params.truncated != "keep" or (self.at_end and not self.n_read):
                 # Read to its end, and nothing decoded: nothing to keep, the
@@ -527,7 +532,11 @@ class _CheckedFile:
                 said += f" ({missing} sample frame{'s' * (missing > 1)} missing)"
             return said
         if self.claim.cut:
-            return f"truncated: decoded {held / sr:.2f} s, then {self.claim.cut}"
+            said = f"truncated: decoded {held / sr:.2f} s, then {self.claim.cut}"
+            # Not read to its end (a long file handed to the streaming path, a
+            # clip of its start): an MP3's header length is no count of what
+            # it holds, so what would decode is not known.
+            return said if self.at_end else _undecoded(said, self.claim, self.info)
         return ""
 
 
@@ -1236,6 +1245,7 @@ def load(
                     wanted > max_seconds * info.samplerate
                     or wanted * info.channels > MAX_IN_MEMORY_SAMPLES
                 ):
+                    f.handed_over = True  # type: ignore[attr-defined]
                     return None
             if info.subtype == "PCM_16":
                 data = f.read(frames=frames, dtype="int16", always_2d=True)
