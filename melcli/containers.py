@@ -657,7 +657,18 @@ def _partial_header(rest: bytes, stream: int) -> bool:
 
 
 def _xing(data: mmap.mmap, pos: int, frame: _Frame) -> tuple[int, int] | None:
-    """Return ``(frames, delay + padding)`` from a Xing/Info (and LAME) header."""
+    """Return ``(frames, delay + padding)`` from a Xing/Info (and LAME) header.
+
+    Or from a VBRI header (Fraunhofer's encoders), always 32 bytes after the
+    frame header: its frame count is as much a claim as a Xing header's, and
+    a file cut between two frames holds fewer (libmpg123 takes no length
+    from it, so it decoded such a file to its cut as if whole). Its delay is
+    not a trim libmpg123 makes.
+    """
+    vbri = pos + 4 + 32
+    if data[vbri : vbri + 4] == b"VBRI" and len(data) >= vbri + 18:
+        version, count = struct.unpack(">H8xI", data[vbri + 4 : vbri + 18])
+        return (count, 0) if version == 1 and count else None
     at = pos + 4 + frame.side_info
     if data[at : at + 4] not in (b"Xing", b"Info"):
         return None
