@@ -732,6 +732,15 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
         raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
     if f.frames == 0 and f.format == "RF64":  # maybe written to a pipe
         return _sized_rf64(name, f)
+    if f.frames == 0 and f.format == "AU" and containers.au_oversized_data(path):
+        # A size libsndfile reads as negative: read as "unknown", to the end.
+        f.close()
+        raw = _SizedFile(name, containers.AU_DATA_SIZE_AT, containers.AU_SIZE_UNKNOWN)
+        try:
+            return _seek_checked(_SoundFileOver(raw))
+        except BaseException:
+            raw.close()
+            raise
     return _seek_checked(f)
 
 

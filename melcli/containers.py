@@ -1952,3 +1952,32 @@ def rf64_unsized_data(path: str | os.PathLike[str]) -> int:
     except (OSError, struct.error):
         return 0
     return 0
+
+
+#: Where an AU (Sun/NeXT) header gives its data size, and its "unknown" value.
+AU_DATA_SIZE_AT = 8
+AU_SIZE_UNKNOWN = b"\xff\xff\xff\xff"
+
+
+def au_oversized_data(path: str | os.PathLike[str]) -> int:
+    """Return the bytes after an AU header whose data size is 2 GiB or more.
+
+    libsndfile reads the AU data size as a signed number: from 0x7FFFFFFF up
+    (but 0xFFFFFFFF, its "unknown") it opens such a file with 0 frames, and
+    melcli said ``no audio samples (0 frames)`` of the audio it holds. Such a
+    size is as much a placeholder as a WAV's of 2 GiB (a stream's writer that
+    could not seek back), and the audio runs to the end of the file. 0 for
+    another file.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+            size = os.fstat(f.fileno()).st_size
+    except OSError:
+        return 0
+    if len(head) < 24 or head[:4] != b".snd":
+        return 0
+    offset, data_size = struct.unpack_from(">II", head, 4)
+    if not 0x7FFFFFFF <= data_size < 0xFFFFFFFF or offset < 24:
+        return 0
+    return max(size - int(offset), 0)
