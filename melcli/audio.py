@@ -143,6 +143,9 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             if " first " in cut or " before its " in cut:
                 raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
             raise AudioError(f"truncated: {cut}") from None
+        if what == OGG_BEHIND_OTHER:  # ffprobe's length of Opus counts its pre-skip
+            with ffmpeg.decode(path, what=what) as (raw, _):
+                info = dataclasses.replace(info, frames=int(raw.frames))
     except BaseException:
         _undo_swaps(depth)  # a signal where _native_stderr could not
         raise
@@ -222,7 +225,7 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
         return containers.mp4_cut(path) or ffmpeg.adts_cut(path)
     if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA):
         return ffmpeg.walked_cut(path, what)
-    if what == OGG_FLAC:
+    if what in (OGG_FLAC, OGG_BEHIND_OTHER):
         return containers.claim(path, format="OGG", frames=0).cut
     if what == UNKNOWN_LENGTH_CAF:
         return containers.caf_to_the_end_cut(path)
@@ -897,7 +900,7 @@ def _open_decoder(
             cut := ffmpeg.walked_cut(path, what)
         ):  # ffmpeg decodes one cut between two blocks or packets as whole
             claim = dataclasses.replace(claim, cut=cut)
-        if what == CHAINED_OGG:  # ffmpeg reads a cut one to where it stops
+        if what in (CHAINED_OGG, OGG_BEHIND_OTHER):  # ffmpeg reads a cut one
             ogg = containers.claim(path, format="OGG", frames=info.frames)
             claim = dataclasses.replace(claim, cut=ogg.cut)
         if what == JOINED_MP3:  # so does it a cut MP3: its frames say
@@ -973,6 +976,9 @@ CHAINED_OGG = "A chained Ogg file (several streams one after another)"
 JOINED_MP3 = "MP3 streams joined one after another"
 #: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
 OGG_FLAC = "FLAC in Ogg"
+#: An Ogg file whose first stream is not audio (a Theora video's, a Skeleton
+#: index), which libsndfile refuses: its first audio stream is decoded.
+OGG_BEHIND_OTHER = "Audio in an Ogg file that begins with another stream (a video)"
 
 
 def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
@@ -994,6 +1000,8 @@ def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
         return CAF_CODEC
     if containers.ogg_flac_header(path) is not None:
         return OGG_FLAC
+    if containers.ogg_audio_behind_other(path):
+        return OGG_BEHIND_OTHER
     return ffmpeg.walked_codec(path)
 
 

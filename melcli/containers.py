@@ -202,6 +202,36 @@ def ogg_chained(path: str | os.PathLike[str]) -> bool:
 _OGG_IDS = (b"\x01vorbis", b"OpusHead", b"\x7fFLAC", b"Speex   ")
 
 
+def ogg_audio_behind_other(path: str | os.PathLike[str]) -> bool:
+    """Whether the Ogg file ``path`` begins with a stream that is not audio.
+
+    An Ogg video (Theora, and its Vorbis or Opus sound), or an Ogg file whose
+    first stream is a Skeleton index, begins with the pages that begin each
+    of its streams (RFC 3533, section 4): libsndfile reads only the first
+    stream, and refuses a file whose first stream is not audio ("file
+    contains data in an unimplemented format"). True when such a first
+    stream is followed by a beginning page of audio.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(64 * 1024)  # the beginning pages come first
+    except OSError:
+        return False
+    at, first = 0, True
+    for _ in range(_MAX_BLOCKS):
+        if data[at : at + 4] != b"OggS" or at + 27 > len(data):
+            return False
+        if not data[at + 5] & 0x02:  # past the beginning pages
+            return False
+        n = data[at + 26]
+        packet = data[at + 27 + n : at + 35 + n]
+        if packet.startswith(_OGG_IDS):
+            return not first
+        first = False
+        at += 27 + n + sum(data[at + 27 : at + 27 + n])
+    return False
+
+
 def _ogg_begins_again(f: BinaryIO, size: int) -> bool:
     """Whether a page after the first stream's headers begins a stream again.
 
