@@ -203,12 +203,22 @@ def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
     if flac is not None and flac.cut_in_metadata and flac.frames and flac.samplerate:
         total = flac.frames / flac.samplerate
         raise AudioError(_stopped_at(0.0, total, FLAC_CUT_IN_METADATA))
-    # Cut inside its frames, or shorter than its STREAMINFO says: a run's
-    # decoder loses sync there; its last frame tells without decoding.
+    if said := _flac_tail(path):
+        raise AudioError(said)
+
+
+def _flac_tail(path: str | os.PathLike[str]) -> str:
+    """Say how a FLAC was cut inside its frames, from its last frame, or "".
+
+    Cut inside its frames, or shorter than its STREAMINFO says: a decoder
+    loses sync there; its last frame tells without decoding (for ``info``,
+    and for a run that reads only the start of the file).
+    """
     if tail := containers.flac_tail_cut(path):
         cause = FLAC_LOST_SYNC if tail.frame_cut else "its frames end there"
         sr = tail.samplerate
-        raise AudioError(_stopped_at(tail.decoded / sr, tail.total / sr, cause))
+        return _stopped_at(tail.decoded / sr, tail.total / sr, cause)
+    return ""
 
 
 def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
@@ -534,6 +544,11 @@ class _CheckedFile:
                 missing = self.claimed - held
                 said += f" ({missing} sample frame{'s' * (missing > 1)} missing)"
             return said
+        # Only its start read (--duration, a clip, a long file handed on): a
+        # cut a FLAC's decoder would find further on is told by its last frame.
+        flac = not self.at_end and self.info.format == "FLAC" and self.path
+        if flac and (said := _flac_tail(self.path)):  # type: ignore[arg-type]
+            return said
         if self.claim.cut:
             said = f"truncated: decoded {held / sr:.2f} s, then {self.claim.cut}"
             # Not read to its end (a long file handed to the streaming path, a
@@ -583,12 +598,19 @@ def open_audio(
             check_min_duration(info, params, claimed=claimed)
             start = frames_in(params.offset, info.samplerate)
             if start and start >= info.frames:
+                if not keep:  # past the end of a cut file: the cut is the reason
+                    _fail_if_cut(path, f, info, claim)
                 raise AudioError(
                     f"offset={number(params.offset)} s is past the end of the file "
                     f"({info.duration:.2f} s)"
                 )
             if start:
-                _seek(f, start)
+                try:
+                    _seek(f, start)
+                except sf.SoundFileError:
+                    if not keep:  # libFLAC cannot seek past a cut: said as cut
+                        _fail_if_cut(path, f, info, claim)
+                    raise
             checked = _CheckedFile(
                 f,
                 info,
@@ -614,6 +636,20 @@ def open_audio(
     except BaseException:
         _undo_swaps(depth)  # a signal where _native_stderr could not
         raise
+
+
+def _fail_if_cut(
+    path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo, claim: Claim
+) -> None:
+    """Fail a file its header or its container shows cut, as ``info`` does.
+
+    Before decoding: for an ``offset`` past what a cut file holds, or that
+    its decoder cannot seek to, the cut is the reason, in the words
+    :func:`probe` says it with.
+    """
+    said = _CheckedFile(f, info, claim, path=path)._truncation()
+    if said:
+        raise AudioError(_undecoded(said, claim, info))
 
 
 def _check_no_frames(
