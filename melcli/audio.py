@@ -626,6 +626,10 @@ def open_audio(
             # off by more than 1%") say the cut again, in its own words; or
             # they are of libsndfile's open of a file ffmpeg decoded.
             notes.clear()
+        elif start and info.subtype.startswith("MPEG_LAYER"):
+            # A seek lands on a frame whose bit reservoir is in the frames
+            # before it: libmpg123 says so of a whole file, as an error.
+            notes[:] = [n for n in notes if not _RESERVOIR_AFTER_SEEK.search(n)]
     except sf.SoundFileError as exc:
         raise AudioError(_describe_open_error(path, exc)) from None
     except GeneratorExit:
@@ -636,6 +640,13 @@ def open_audio(
     except BaseException:
         _undo_swaps(depth)  # a signal where _native_stderr could not
         raise
+
+
+#: libmpg123's note on the first frame decoded after a seek (``--offset``),
+#: whose bit reservoir lies in the frames before it, which it skipped.
+_RESERVOIR_AFTER_SEEK = re.compile(
+    r"part2_3_length \(\d+\) too large for available bit count \(\d+\)"
+)
 
 
 def _fail_if_cut(
