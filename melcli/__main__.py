@@ -46,11 +46,14 @@ def main() -> None:
             # and plans (see melcli._zygote).
             _zygote.launch(_zygote.preload_for(sys.argv[1:]))
         from .cli import main as run_command
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        stop = interrupts.interrupt_in(exc)  # 3.11: wrapped in __set_name__
+        if stop is None:
+            raise
         interrupts.note_signals()
         sys.stderr.write("interrupted\n")
         interrupts.block_for_exit()
-        sys.exit(128 + interrupts.signal_number(exc))
+        sys.exit(128 + interrupts.signal_number(stop))
     try:
         run_command()
     except SystemExit as exc:

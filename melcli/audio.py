@@ -143,6 +143,9 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             if " first " in cut or " before its " in cut:
                 raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
             raise AudioError(f"truncated: {cut}") from None
+        if what == OGG_BEHIND_OTHER:  # ffprobe's length of Opus counts its pre-skip
+            with ffmpeg.decode(path, what=what) as (raw, _):
+                info = dataclasses.replace(info, frames=int(raw.frames))
     except BaseException:
         _undo_swaps(depth)  # a signal where _native_stderr could not
         raise
@@ -200,12 +203,22 @@ def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
     if flac is not None and flac.cut_in_metadata and flac.frames and flac.samplerate:
         total = flac.frames / flac.samplerate
         raise AudioError(_stopped_at(0.0, total, FLAC_CUT_IN_METADATA))
-    # Cut inside its frames, or shorter than its STREAMINFO says: a run's
-    # decoder loses sync there; its last frame tells without decoding.
+    if said := _flac_tail(path):
+        raise AudioError(said)
+
+
+def _flac_tail(path: str | os.PathLike[str]) -> str:
+    """Say how a FLAC was cut inside its frames, from its last frame, or "".
+
+    Cut inside its frames, or shorter than its STREAMINFO says: a decoder
+    loses sync there; its last frame tells without decoding (for ``info``,
+    and for a run that reads only the start of the file).
+    """
     if tail := containers.flac_tail_cut(path):
         cause = FLAC_LOST_SYNC if tail.frame_cut else "its frames end there"
         sr = tail.samplerate
-        raise AudioError(_stopped_at(tail.decoded / sr, tail.total / sr, cause))
+        return _stopped_at(tail.decoded / sr, tail.total / sr, cause)
+    return ""
 
 
 def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
@@ -222,7 +235,7 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
         return containers.mp4_cut(path) or ffmpeg.adts_cut(path)
     if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA):
         return ffmpeg.walked_cut(path, what)
-    if what == OGG_FLAC:
+    if what in (OGG_FLAC, OGG_BEHIND_OTHER):
         return containers.claim(path, format="OGG", frames=0).cut
     if what == UNKNOWN_LENGTH_CAF:
         return containers.caf_to_the_end_cut(path)
@@ -273,6 +286,7 @@ class _CheckedFile:
         *,
         reopen: Callable[[], sf.SoundFile] | None = None,
         path: str | os.PathLike[str] | None = None,
+        start: int = 0,
     ) -> None:
         self._f = f
         #: The file, to say why a FLAC cut short decodes nothing.
@@ -288,7 +302,8 @@ class _CheckedFile:
         self.claimed = info.frames if claim.frames is None else claim.frames
         #: Frames read at most: what the decoder gives after them is not audio.
         self.limit = claim.limit
-        self.position = f.tell() if f.seekable() else 0
+        #: Where reading starts: a stream (not seekable) was read up to it.
+        self.position = f.tell() if f.seekable() else start
         self.at_end = False
         self.error = ""
         self.n_nan = 0
@@ -297,6 +312,9 @@ class _CheckedFile:
         self.nonzero = False
         #: Whether a stream cut short was kept, with a warning saying so.
         self.kept_cut = False
+        #: Whether the caller leaves the decoding to another open of the file
+        #: (a long file, streamed): a cut to keep is then said by that one.
+        self.handed_over = False
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._f, name)
@@ -460,7 +478,7 @@ class _CheckedFile:
         while got < frames and step:
             try:
                 with reopen() as f:
-                    f.seek(self.position + got)
+                    _seek(f, self.position + got)
                     while got < frames:
                         want = min(step, frames - got)
                         block = f.read(frames=want, dtype=dtype, always_2d=True)
@@ -491,6 +509,8 @@ class _CheckedFile:
                 raise AudioError(f"non-finite samples: {counts}")
             warnings.warn(f"non-finite samples replaced by 0: {counts}", stacklevel=2)
         what = self._truncation()
+        if what and params.truncated == "keep" and self.handed_over:
+            return
         if what:
             if params.truncated != "keep" or (self.at_end and not self.n_read):
                 # Read to its end, and nothing decoded: nothing to keep, the
@@ -524,8 +544,17 @@ class _CheckedFile:
                 missing = self.claimed - held
                 said += f" ({missing} sample frame{'s' * (missing > 1)} missing)"
             return said
+        # Only its start read (--duration, a clip, a long file handed on): a
+        # cut a FLAC's decoder would find further on is told by its last frame.
+        flac = not self.at_end and self.info.format == "FLAC" and self.path
+        if flac and (said := _flac_tail(self.path)):  # type: ignore[arg-type]
+            return said
         if self.claim.cut:
-            return f"truncated: decoded {held / sr:.2f} s, then {self.claim.cut}"
+            said = f"truncated: decoded {held / sr:.2f} s, then {self.claim.cut}"
+            # Not read to its end (a long file handed to the streaming path, a
+            # clip of its start): an MP3's header length is no count of what
+            # it holds, so what would decode is not known.
+            return said if self.at_end else _undecoded(said, self.claim, self.info)
         return ""
 
 
@@ -569,18 +598,26 @@ def open_audio(
             check_min_duration(info, params, claimed=claimed)
             start = frames_in(params.offset, info.samplerate)
             if start and start >= info.frames:
+                if not keep:  # past the end of a cut file: the cut is the reason
+                    _fail_if_cut(path, f, info, claim)
                 raise AudioError(
                     f"offset={number(params.offset)} s is past the end of the file "
                     f"({info.duration:.2f} s)"
                 )
             if start:
-                f.seek(start)
+                try:
+                    _seek(f, start)
+                except sf.SoundFileError:
+                    if not keep:  # libFLAC cannot seek past a cut: said as cut
+                        _fail_if_cut(path, f, info, claim)
+                    raise
             checked = _CheckedFile(
                 f,
                 info,
                 claim,
                 reopen=functools.partial(open_soundfile, path) if keep else None,
                 path=path,
+                start=start,
             )
             yield checked, info, notes  # type: ignore[misc]
             checked.finish(params)
@@ -589,6 +626,10 @@ def open_audio(
             # off by more than 1%") say the cut again, in its own words; or
             # they are of libsndfile's open of a file ffmpeg decoded.
             notes.clear()
+        elif start and info.subtype.startswith("MPEG_LAYER"):
+            # A seek lands on a frame whose bit reservoir is in the frames
+            # before it: libmpg123 says so of a whole file, as an error.
+            notes[:] = [n for n in notes if not _RESERVOIR_AFTER_SEEK.search(n)]
     except sf.SoundFileError as exc:
         raise AudioError(_describe_open_error(path, exc)) from None
     except GeneratorExit:
@@ -599,6 +640,27 @@ def open_audio(
     except BaseException:
         _undo_swaps(depth)  # a signal where _native_stderr could not
         raise
+
+
+#: libmpg123's note on the first frame decoded after a seek (``--offset``),
+#: whose bit reservoir lies in the frames before it, which it skipped.
+_RESERVOIR_AFTER_SEEK = re.compile(
+    r"part2_3_length \(\d+\) too large for available bit count \(\d+\)"
+)
+
+
+def _fail_if_cut(
+    path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo, claim: Claim
+) -> None:
+    """Fail a file its header or its container shows cut, as ``info`` does.
+
+    Before decoding: for an ``offset`` past what a cut file holds, or that
+    its decoder cannot seek to, the cut is the reason, in the words
+    :func:`probe` says it with.
+    """
+    said = _CheckedFile(f, info, claim, path=path)._truncation()
+    if said:
+        raise AudioError(_undecoded(said, claim, info))
 
 
 def _check_no_frames(
@@ -655,6 +717,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
             # A rate melcli takes: libsndfile's "incomplete" is of something
             # else (a WAV with two data chunks), not of the rate.
             return _INFO_INCOMPLETE_OTHER
+        if said := containers.opus_preskip_past_end(path):
+            return said
     flac = containers.flac_header(path)
     if flac is None:
         cut = containers.cut_before_audio(path)
@@ -718,6 +782,41 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
         raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
     if f.frames == 0 and f.format == "RF64":  # maybe written to a pipe
         return _sized_rf64(name, f)
+    if f.frames == 0 and f.format == "AU" and containers.au_oversized_data(path):
+        # A size libsndfile reads as negative: read as "unknown", to the end.
+        f.close()
+        raw = _SizedFile(name, containers.AU_DATA_SIZE_AT, containers.AU_SIZE_UNKNOWN)
+        try:
+            return _seek_checked(_SoundFileOver(raw))
+        except BaseException:
+            raw.close()
+            raise
+    return _seek_checked(f)
+
+
+def _seek(f: sf.SoundFile, frame: int) -> None:
+    """Go to ``frame`` of a file just opened: a seek, or a stream's reads."""
+    if f.seekable():
+        f.seek(frame)
+        return
+    while frame > 0:  # read, and drop what is read
+        got = len(f.read(frames=min(frame, READ_BLOCK), dtype="float32"))
+        if not got:
+            return
+        frame -= got
+
+
+def _seek_checked(f: sf.SoundFile) -> sf.SoundFile:
+    """Mark ``f`` as a stream when libsndfile calls it seekable but cannot seek.
+
+    libsndfile's DWVW decoder (AIFF) says its files are seekable, and then
+    fails every seek but one to the start ("internal psf_fseek() failed"):
+    soundfile seeks to the new position after each read, so a whole file
+    failed as cut at 0.00 s, while ``melcli info`` listed it. Read as a
+    stream, front to back, as GSM 6.10 is, it decodes.
+    """
+    if f.subtype.startswith("DWVW"):
+        f._info.seekable = 0
     return f
 
 
@@ -848,7 +947,7 @@ def _open_decoder(
             cut := ffmpeg.walked_cut(path, what)
         ):  # ffmpeg decodes one cut between two blocks or packets as whole
             claim = dataclasses.replace(claim, cut=cut)
-        if what == CHAINED_OGG:  # ffmpeg reads a cut one to where it stops
+        if what in (CHAINED_OGG, OGG_BEHIND_OTHER):  # ffmpeg reads a cut one
             ogg = containers.claim(path, format="OGG", frames=info.frames)
             claim = dataclasses.replace(claim, cut=ogg.cut)
         if what == JOINED_MP3:  # so does it a cut MP3: its frames say
@@ -924,6 +1023,9 @@ CHAINED_OGG = "A chained Ogg file (several streams one after another)"
 JOINED_MP3 = "MP3 streams joined one after another"
 #: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
 OGG_FLAC = "FLAC in Ogg"
+#: An Ogg file whose first stream is not audio (a Theora video's, a Skeleton
+#: index), which libsndfile refuses: its first audio stream is decoded.
+OGG_BEHIND_OTHER = "Audio in an Ogg file that begins with another stream (a video)"
 
 
 def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
@@ -945,6 +1047,8 @@ def _through_ffmpeg(path: str | os.PathLike[str]) -> str | None:
         return CAF_CODEC
     if containers.ogg_flac_header(path) is not None:
         return OGG_FLAC
+    if containers.ogg_audio_behind_other(path):
+        return OGG_BEHIND_OTHER
     return ffmpeg.walked_codec(path)
 
 
@@ -1205,6 +1309,7 @@ def load(
                     wanted > max_seconds * info.samplerate
                     or wanted * info.channels > MAX_IN_MEMORY_SAMPLES
                 ):
+                    f.handed_over = True  # type: ignore[attr-defined]
                     return None
             if info.subtype == "PCM_16":
                 data = f.read(frames=frames, dtype="int16", always_2d=True)

@@ -202,6 +202,36 @@ def ogg_chained(path: str | os.PathLike[str]) -> bool:
 _OGG_IDS = (b"\x01vorbis", b"OpusHead", b"\x7fFLAC", b"Speex   ")
 
 
+def ogg_audio_behind_other(path: str | os.PathLike[str]) -> bool:
+    """Whether the Ogg file ``path`` begins with a stream that is not audio.
+
+    An Ogg video (Theora, and its Vorbis or Opus sound), or an Ogg file whose
+    first stream is a Skeleton index, begins with the pages that begin each
+    of its streams (RFC 3533, section 4): libsndfile reads only the first
+    stream, and refuses a file whose first stream is not audio ("file
+    contains data in an unimplemented format"). True when such a first
+    stream is followed by a beginning page of audio.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(64 * 1024)  # the beginning pages come first
+    except OSError:
+        return False
+    at, first = 0, True
+    for _ in range(_MAX_BLOCKS):
+        if data[at : at + 4] != b"OggS" or at + 27 > len(data):
+            return False
+        if not data[at + 5] & 0x02:  # past the beginning pages
+            return False
+        n = data[at + 26]
+        packet = data[at + 27 + n : at + 35 + n]
+        if packet.startswith(_OGG_IDS):
+            return not first
+        first = False
+        at += 27 + n + sum(data[at + 27 : at + 27 + n])
+    return False
+
+
 def _ogg_begins_again(f: BinaryIO, size: int) -> bool:
     """Whether a page after the first stream's headers begins a stream again.
 
@@ -295,6 +325,44 @@ def _ogg_start(
             return 0, max(0, granule - max(0, ended - 1) * least)
         offset += 27 + len(lacing) + sum(lacing)
     return 0, 0
+
+
+def opus_preskip_past_end(path: str | os.PathLike[str]) -> str:
+    """Say that an Ogg Opus file's pre-skip leaves no audio, or "".
+
+    The pre-skip (samples at 48 kHz its decoder drops at the start) of such a
+    file is as long as its stream, or longer: libsndfile then counts no
+    frames, and refuses it as "SF_INFO struct incomplete", which melcli said
+    as a rate or channel count of zero.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(27 + 255 + 19)
+            if head[:4] != b"OggS" or len(head) < 28:
+                return ""
+            packet = head[27 + head[26] :]
+            if packet[:8] != b"OpusHead" or len(packet) < 12:
+                return ""
+            (preskip,) = struct.unpack_from("<H", packet, 10)
+            serial = head[14:18]
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - 2 * _OGG_MAX_PAGE))
+            tail = f.read()
+    except OSError:
+        return ""
+    at = len(tail)
+    while (at := tail.rfind(b"OggS", 0, at)) >= 0:
+        header = tail[at : at + 27]
+        if len(header) == 27 and header[14:18] == serial:
+            (granule,) = struct.unpack_from("<q", header, 6)
+            if 0 <= granule <= preskip:
+                return (
+                    f"invalid header: its Opus pre-skip of {preskip} samples "
+                    f"(at 48 kHz) is not shorter than its whole stream, {granule} "
+                    "samples: no audio is left to decode"
+                )
+            return ""
+    return ""
 
 
 #: An Opus frame's samples at 48 kHz, by its configuration (RFC 6716, 3.1).
@@ -428,11 +496,11 @@ def _caf_tail_cut(f: BinaryIO) -> str:
     inside the chunk after the data "malformed".
     """
     size = os.fstat(f.fileno()).st_size
-    seen_data, end = False, 8
+    seen_data, end, odd = False, 8, False
     for offset, chunk, chunk_size in _caf_chunks(f):
         if chunk_size < 0 or not _is_fourcc(chunk[:4]):
             return ""  # to the end of the file; or not a chunk
-        end = offset + 12 + chunk_size
+        end, odd = offset + 12 + chunk_size, bool(chunk_size & 1)
         if chunk[:4] == b"data":
             seen_data = True
             if end > size:
@@ -440,9 +508,22 @@ def _caf_tail_cut(f: BinaryIO) -> str:
         elif end > size and seen_data:
             name = chunk[:4].decode("latin-1")
             return f"the file ends inside its {name!r} chunk, after its audio data"
-    if seen_data and 0 < size - end < 12:
+    if seen_data and 0 < size - end < 12 and not (odd and _pad_byte(f, end, size)):
         return "the file ends inside a chunk header, after its audio data"
     return ""
+
+
+def _pad_byte(f: BinaryIO, end: int, size: int) -> bool:
+    """Tell whether the one byte at ``end``, the file's last, is a zero pad byte.
+
+    The CAF specification pads no chunk, but libsndfile ends a file whose
+    last chunk (its audio data) has an odd size with one zero byte: that
+    file is whole, not cut inside a chunk header.
+    """
+    if size - end != 1:
+        return False
+    f.seek(end)
+    return f.read(1) == b"\0"
 
 
 def _caf_without_data(f: BinaryIO) -> str:
@@ -606,7 +687,18 @@ def _partial_header(rest: bytes, stream: int) -> bool:
 
 
 def _xing(data: mmap.mmap, pos: int, frame: _Frame) -> tuple[int, int] | None:
-    """Return ``(frames, delay + padding)`` from a Xing/Info (and LAME) header."""
+    """Return ``(frames, delay + padding)`` from a Xing/Info (and LAME) header.
+
+    Or from a VBRI header (Fraunhofer's encoders), always 32 bytes after the
+    frame header: its frame count is as much a claim as a Xing header's, and
+    a file cut between two frames holds fewer (libmpg123 takes no length
+    from it, so it decoded such a file to its cut as if whole). Its delay is
+    not a trim libmpg123 makes.
+    """
+    vbri = pos + 4 + 32
+    if data[vbri : vbri + 4] == b"VBRI" and len(data) >= vbri + 18:
+        version, count = struct.unpack(">H8xI", data[vbri + 4 : vbri + 18])
+        return (count, 0) if version == 1 and count else None
     at = pos + 4 + frame.side_info
     if data[at : at + 4] not in (b"Xing", b"Info"):
         return None
@@ -1890,3 +1982,32 @@ def rf64_unsized_data(path: str | os.PathLike[str]) -> int:
     except (OSError, struct.error):
         return 0
     return 0
+
+
+#: Where an AU (Sun/NeXT) header gives its data size, and its "unknown" value.
+AU_DATA_SIZE_AT = 8
+AU_SIZE_UNKNOWN = b"\xff\xff\xff\xff"
+
+
+def au_oversized_data(path: str | os.PathLike[str]) -> int:
+    """Return the bytes after an AU header whose data size is 2 GiB or more.
+
+    libsndfile reads the AU data size as a signed number: from 0x7FFFFFFF up
+    (but 0xFFFFFFFF, its "unknown") it opens such a file with 0 frames, and
+    melcli said ``no audio samples (0 frames)`` of the audio it holds. Such a
+    size is as much a placeholder as a WAV's of 2 GiB (a stream's writer that
+    could not seek back), and the audio runs to the end of the file. 0 for
+    another file.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+            size = os.fstat(f.fileno()).st_size
+    except OSError:
+        return 0
+    if len(head) < 24 or head[:4] != b".snd":
+        return 0
+    offset, data_size = struct.unpack_from(">II", head, 4)
+    if not 0x7FFFFFFF <= data_size < 0xFFFFFFFF or offset < 24:
+        return 0
+    return max(size - int(offset), 0)

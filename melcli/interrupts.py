@@ -107,6 +107,24 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+def interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
+    """Return the KeyboardInterrupt ``exc`` is, or that it wraps; else None.
+
+    Python 3.11 wraps an exception raised while a class is made, in a
+    descriptor's ``__set_name__`` (a dataclass's fields), in a RuntimeError
+    ("Error calling __set_name__ ..."), the KeyboardInterrupt as its cause:
+    a stop signal that arrived while a module defining a dataclass was
+    imported ended the command with a traceback and status 1.
+    """
+    for _ in range(8):  # a chain of causes, not a loop
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        if not isinstance(exc, RuntimeError) or exc.__cause__ is None:
+            return None
+        exc = exc.__cause__
+    return None
+
+
 def signal_number(exc: BaseException) -> int:
     """Return the signal behind a KeyboardInterrupt: its own, else SIGINT."""
     return int(getattr(exc, "signum", signal.SIGINT))

@@ -34,9 +34,12 @@ def main() -> None:
             code = _run_command()
         finally:
             interrupts.note_signals()  # from here on a signal changes the status
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        stop = interrupts.interrupt_in(exc)  # 3.11: wrapped in __set_name__
+        if stop is None:
+            raise
         click.echo("interrupted", err=True)
-        code = 128 + interrupts.signal_number(exc)
+        code = 128 + interrupts.signal_number(stop)
     # The process ends here: spare it the garbage collector's last pass over
     # every object it made. With Dask loaded (--scheduler local) that pass
     # took 60-80 ms of each run (measured); the system reclaims it all.
