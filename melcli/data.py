@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MelcliError, ParameterError, os_reason
+from .errors import MelcliError, ParameterError, did_you_mean, os_reason
 from .manifest import MANIFEST_NAME, Manifest, holds_manifest, read_only_problem
 from .outdir import (
     Recorded,
@@ -110,9 +110,11 @@ class SpectrogramDataset:
     ------
     MelcliError
         If OUT has no manifest, a manifest entry names a path outside OUT,
-        or an item has no ``label_column`` value or one not in ``classes``.
+        or an item has a label not in ``classes``.
     ParameterError
-        For a bad ``frames`` or ``crop``.
+        For a bad ``frames`` or ``crop``, or an item without a
+        ``label_column`` value (``param="label_column"``; a typo names the
+        nearest column).
     """
 
     def __init__(
@@ -298,8 +300,10 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
                 else "it has none: meta holds the other columns of a table given "
                 "to --files-from, files_from= in melcli.run"
             )
-            raise MelcliError(
-                f"{source or key} has no column {label_column!r} in its meta ({has})"
+            raise ParameterError(
+                f"{source or key} has no column {label_column!r} in its meta "
+                f"({has}){did_you_mean(label_column, meta)}",
+                param="label_column",
             )
         arrays = _arrays(out, manifest, key)
         recorded = recorded_array(entry) if len(arrays) == 1 else None
