@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MelcliError, ParameterError, did_you_mean, os_reason
+from .errors import MelcliError, ParameterError, did_you_mean, one_of, os_reason
 from .manifest import MANIFEST_NAME, Manifest, holds_manifest, read_only_problem
 from .outdir import (
     Recorded,
@@ -134,9 +134,7 @@ class SpectrogramDataset:
                 f"frames={frames!r} must be a positive integer", param="frames"
             )
         if crop not in CROPS:
-            raise ParameterError(
-                f"crop={crop!r} must be one of {', '.join(CROPS)}", param="crop"
-            )
+            raise ParameterError(one_of("crop", crop, CROPS), param="crop")
         self.out = Path(out)
         self.frames = frames
         self.crop = crop

@@ -3,7 +3,8 @@
 Seen in a newcomer's trial: ``SpectrogramDataset("features/",
 label_column="categry")`` over ESC-50's outputs listed the columns, and nothing
 more, where ``--preset wisper`` and ``--group-by categroy`` say ``did you mean``.
-It is a bad parameter: a ``ParameterError`` whose ``param`` names it.
+It is a bad parameter: a ``ParameterError`` whose ``param`` names it. So is
+``crop="centre"``, which now names ``center``.
 """
 
 from __future__ import annotations
@@ -44,3 +45,12 @@ def test_a_column_like_none_names_none(listed: Path) -> None:
         SpectrogramDataset(listed, label_column="speaker")
     assert str(caught.value).endswith("(it has: category, fold)")
     assert SpectrogramDataset(listed, label_column="category").classes == ["cat", "dog"]
+
+
+def test_a_mistyped_crop_names_the_nearest_too(listed: Path) -> None:
+    with pytest.raises(ParameterError) as caught:
+        SpectrogramDataset(listed, frames=10, crop="centre")
+    assert caught.value.param == "crop"
+    assert str(caught.value) == (
+        "crop='centre' must be one of start, center, random; did you mean 'center'?"
+    )
