@@ -99,7 +99,8 @@ def folder_pattern_hint(
 ) -> str | None:
     """When an ``--include``/``--exclude`` pattern names a folder, say so.
 
-    Patterns are matched against each file's path relative to its SRC:
+    Patterns are matched against each file's path relative to its SRC (or
+    a list's root):
     ``--exclude dogs`` (or ``dogs/``, or ``audio/dogs`` with SRC ``audio``)
     leaves out nothing, the files in it being ``dogs/bark1.wav``...; ``dogs/*``
     is what takes or leaves them. Only a pattern without wildcards that is a
@@ -586,10 +587,12 @@ def run_hints(
     sources: tuple[Path, ...],
     extensions: frozenset[str],
     exclude: tuple[str, ...] = (),
+    list_root: Path | None = None,
 ) -> list[str]:
     """Return the hints said at the end of a run, before its summary.
 
-    ``passed`` are the run's skipped results.
+    ``passed`` are the run's skipped results; ``list_root`` the root of a
+    ``--files-from`` list, whose paths the patterns match too.
 
     A pattern the shell expanded (:func:`expanded_pattern_hint`), a pattern
     that names a folder (:func:`folder_pattern_hint`), an ``--include`` that
@@ -602,12 +605,13 @@ def run_hints(
     # that costs as much as the run, or more (each is made from its path).
     # ``passed`` are the skipped results, as they came; the failed are few.
     by_name = [r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION]
-    folder_included = folder_pattern_hint("--include", include, sources)
+    folders = [*sources, *([list_root] if list_root is not None else [])]
+    folder_included = folder_pattern_hint("--include", include, folders)
     hints = [
         expanded_pattern_hint("--include", include, sources)
         or expanded_pattern_hint("--exclude", exclude, sources),
         folder_included or include_hint(report, include, sources),
-        folder_pattern_hint("--exclude", exclude, sources),
+        folder_pattern_hint("--exclude", exclude, folders),
         out_audio_hint(passed, extensions),
         shared_output_hint((r.src, r.reason) for r in report.failures),
     ]

@@ -74,3 +74,10 @@ def test_patterns_that_match_files_or_no_folder_get_no_such_warning(
 ) -> None:
     report = melcli.run(["audio"], "out", exclude=pattern, jobs=1)
     assert not any("names a folder" in w for w in report.warnings), report.warnings
+
+
+def test_a_folder_under_a_lists_root_is_said_too(audio: Path) -> None:
+    Path("meta.csv").write_text("path\ndogs/0.wav\ncats/0.wav\n")
+    report = melcli.run([], "out", files_from="meta.csv", root="audio", exclude="dogs")
+    assert report.count(melcli.Status.WRITTEN) == 2
+    assert report.warnings == [_exclude_hint("dogs", "dogs")]
