@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MelcliError, ParameterError, os_reason
+from .errors import MelcliError, ParameterError, did_you_mean, one_of, os_reason
 from .manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -116,9 +116,11 @@ class SpectrogramDataset:
     ------
     MelcliError
         If OUT has no manifest, a manifest entry names a path outside OUT,
-        or an item has no ``label_column`` value or one not in ``classes``.
+        or an item has a label not in ``classes``.
     ParameterError
-        For a bad ``frames`` or ``crop``.
+        For a bad ``frames`` or ``crop``, or an item without a
+        ``label_column`` value (``param="label_column"``; a typo names the
+        nearest column).
     """
 
     def __init__(
@@ -138,9 +140,7 @@ class SpectrogramDataset:
                 f"frames={frames!r} must be a positive integer", param="frames"
             )
         if crop not in CROPS:
-            raise ParameterError(
-                f"crop={crop!r} must be one of {', '.join(CROPS)}", param="crop"
-            )
+            raise ParameterError(one_of("crop", crop, CROPS), param="crop")
         self.out = Path(out)
         self.frames = frames
         self.crop = crop
@@ -307,8 +307,10 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
                 else "it has none: meta holds the other columns of a table given "
                 "to --files-from, files_from= in melcli.run"
             )
-            raise MelcliError(
-                f"{source or key} has no column {label_column!r} in its meta ({has})"
+            raise ParameterError(
+                f"{source or key} has no column {label_column!r} in its meta "
+                f"({has}){did_you_mean(label_column, meta)}",
+                param="label_column",
             )
         arrays = _arrays(out, manifest, key)
         recorded = recorded_array(entry) if len(arrays) == 1 else None

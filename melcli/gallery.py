@@ -145,7 +145,11 @@ class GalleryReport:
         Files of an earlier build no page uses any more, deleted.
     notes : list of str
         Inputs whose picture or waveform could not be made, and why (the page
-        says so on their card too).
+        says so on their card too), and what the build says about OUT.
+    input_notes : list of (str, str)
+        The notes about inputs, as ``(input, why)``: those of ``notes`` that
+        name an input, to count alike ones (``source file not found`` for
+        every input of an OUT whose sources were moved).
     unrecorded : int
         Inputs shown without a waveform because the run recorded none and
         ``read_sources`` was not set.
@@ -163,6 +167,7 @@ class GalleryReport:
     from_run: int = 0
     removed: int = 0
     notes: list[str] = field(default_factory=list)
+    input_notes: list[tuple[str, str]] = field(default_factory=list)
     unrecorded: int = 0
     failed: int = 0
     skipped: int = 0
@@ -295,7 +300,8 @@ def _build(
         report.waves_read += page.waves_read
         report.waves_reused += page.waves_reused
         report.unrecorded += page.unrecorded
-        report.notes.extend(page.notes)
+        report.notes.extend(f"{name}: {why}" for name, why in page.notes)
+        report.input_notes.extend(page.notes)
     blob = _script_json({"version": THUMB_VERSION, "waves": waves}).encode("ascii")
     atomic_write(gallery / CACHE_NAME, functools.partial(_write_all, data=blob))
     records = [record for page in pages for record in page]
@@ -494,7 +500,7 @@ class _Maker:
         for card in cards:
             if card.notes:
                 card.record["x"] = card.notes
-                self.done.notes.extend(f"{card.name}: {n}" for n in card.notes)
+                self.done.notes.extend((card.name, n) for n in card.notes)
         self.done.records = [c.record for c in cards]
         return self.done
 
@@ -618,7 +624,7 @@ class _PageDone:
     waves_read: int = 0
     waves_reused: int = 0
     unrecorded: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 #: What the worker processes of :func:`_make_pages` work on (inherited by fork).

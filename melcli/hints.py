@@ -94,6 +94,58 @@ def expanded_pattern_hint(
     return None
 
 
+def folder_pattern_hint(
+    option: str, patterns: Sequence[str], sources: Sequence[os.PathLike[str] | str]
+) -> str | None:
+    """When an ``--include``/``--exclude`` pattern names a folder, say so.
+
+    Patterns are matched against each file's path relative to its SRC (or
+    a list's root):
+    ``--exclude dogs`` (or ``dogs/``, or ``audio/dogs`` with SRC ``audio``)
+    leaves out nothing, the files in it being ``dogs/bark1.wav``...; ``dogs/*``
+    is what takes or leaves them. Only a pattern without wildcards that is a
+    folder in an SRC folder is said so: it can match no file.
+    """
+    folders = [os.fspath(s) for s in sources if os.path.isdir(s)]
+    for pattern in patterns:
+        name = pattern.rstrip("/")
+        if not name or _WILDCARDS.intersection(name):
+            continue
+        for folder in folders:
+            rel = _folder_under(name, folder)
+            if rel is None:
+                continue
+            does = "takes" if option == "--include" else "leaves out"
+            return (
+                f"{option} {pattern!r} names a folder, and patterns are matched "
+                "against each file's path relative to its SRC: it "
+                f"{does} no file; to match the files in it, give "
+                f"{option} '{rel}/*'"
+            )
+    return None
+
+
+def _folder_under(name: str, folder: str) -> str | None:
+    """Return ``name`` as a folder's path relative to ``folder``, if it is one.
+
+    ``name`` is taken relative to ``folder`` (``dogs``), or as written, from the
+    current folder (``audio/dogs``), when that lies inside ``folder``.
+    """
+    inside = os.path.normpath(name)
+    if (
+        not os.path.isabs(name)
+        and inside != "."
+        and not inside.startswith("..")
+        and os.path.isdir(os.path.join(folder, name))
+    ):
+        return inside.replace(os.sep, "/")
+    if os.path.isdir(name):
+        rel = os.path.relpath(os.path.abspath(name), os.path.abspath(folder))
+        if rel != "." and not rel.startswith(".."):
+            return rel.replace(os.sep, "/")
+    return None
+
+
 #: The reason of a listed path that does not exist (``os.strerror(ENOENT)``).
 _MISSING = ": no such file or directory"
 
@@ -535,13 +587,16 @@ def run_hints(
     sources: tuple[Path, ...],
     extensions: frozenset[str],
     exclude: tuple[str, ...] = (),
+    list_root: Path | None = None,
 ) -> list[str]:
     """Return the hints said at the end of a run, before its summary.
 
-    ``passed`` are the run's skipped results.
+    ``passed`` are the run's skipped results; ``list_root`` the root of a
+    ``--files-from`` list, whose paths the patterns match too.
 
-    A pattern the shell expanded (:func:`expanded_pattern_hint`), an
-    ``--include`` that took nothing (:func:`include_hint`), audio in OUT not
+    A pattern the shell expanded (:func:`expanded_pattern_hint`), a pattern
+    that names a folder (:func:`folder_pattern_hint`), an ``--include`` that
+    took nothing (:func:`include_hint`), audio in OUT not
     taken (:func:`out_audio_hint`), inputs whose names differ only by
     extension (:func:`shared_output_hint`), and, with the default ``--ext``,
     files passed over that may hold audio (:func:`extension_hint`).
@@ -550,10 +605,13 @@ def run_hints(
     # that costs as much as the run, or more (each is made from its path).
     # ``passed`` are the skipped results, as they came; the failed are few.
     by_name = [r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION]
+    folders = [*sources, *([list_root] if list_root is not None else [])]
+    folder_included = folder_pattern_hint("--include", include, folders)
     hints = [
         expanded_pattern_hint("--include", include, sources)
         or expanded_pattern_hint("--exclude", exclude, sources),
-        include_hint(report, include, sources),
+        folder_included or include_hint(report, include, sources),
+        folder_pattern_hint("--exclude", exclude, folders),
         out_audio_hint(passed, extensions),
         shared_output_hint((r.src, r.reason) for r in report.failures),
     ]

@@ -58,8 +58,9 @@ def mel_spectrogram(
     Raises
     ------
     ParameterError
-        If the array is not of one of those shapes, holds no sample, or a
-        sample that is not finite.
+        If the array is not of one of those shapes, holds no sample or more
+        channels than samples (``soundfile.read``'s ``(n, channels)``: give
+        its ``.T``), or a sample that is not finite.
     MelcliError
         If the file cannot be read, or the result is not finite (too loud for
         float32): as ``melcli mel`` fails such a file, in the same words, with
@@ -137,6 +138,14 @@ def _check_samples(y: np.ndarray) -> None:
         raise ParameterError(
             f"source of shape {y.shape} must hold samples of shape (n,) or "
             "(channels, n), n > 0"
+        )
+    if y.ndim == 2 and y.shape[0] > y.shape[1]:
+        # soundfile.read's layout: a stereo file made 66150 "channels" of 2
+        # samples, and a (128, 1) spectrogram of nothing, without a word.
+        raise ParameterError(
+            f"source of shape {y.shape} holds more channels than samples: samples "
+            "are (channels, n), as librosa takes them; soundfile.read gives "
+            "(n, channels): pass its transpose, y.T"
         )
     if not np.isfinite(y).all():
         raise ParameterError(

@@ -530,6 +530,7 @@ def _hints(
         sources=inputs.sources,
         extensions=inputs.extensions,
         exclude=inputs.exclude,
+        list_root=inputs.listed.root if inputs.listed is not None else None,
     )
     return [*notes, *hints, *last]
 

@@ -30,9 +30,11 @@ from typing import Any
 from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .errors import UsageError, os_reason
+from .filelist import FileList, read_list
 from .inputs import (
     check_each_source,
     check_extensions,
+    check_list_options,
     check_out_folder,
     extension_set,
     one_or_many,
@@ -274,7 +276,7 @@ class MergeReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     #: Entries dropped from the parts (invalid: their inputs are rebuilt).
     warnings: list[str] = field(default_factory=list)
-    #: Given SRC: inputs no shard covered.
+    #: Given SRC or a list: inputs no shard covered.
     uncovered: list[Path] = field(default_factory=list)
     #: Manifest parts found, and whether they fit together.
     parts: int = 0
@@ -299,7 +301,7 @@ class MergeReport:
         detail = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
         line = f"merged {self.shards} shards: {self.entries} inputs ({detail})."
         if self.uncovered:
-            line += f" In no shard: {len(self.uncovered)} of the inputs under SRC."
+            line += f" In no shard: {len(self.uncovered)} of the inputs given."
         return line
 
 
@@ -310,12 +312,16 @@ def merge(
     extensions: Iterable[str] | str = DEFAULT_EXTENSIONS,
     include: Sequence[str] | str = (),
     exclude: Sequence[str] | str = (),
+    files_from: str | os.PathLike[str] | FileList | None = None,
+    path_column: str | None = None,
+    root: str | os.PathLike[str] | None = None,
 ) -> MergeReport:
     """Combine the shards' manifest parts under ``out`` into ``out/manifest.jsonl``.
 
     Every shard ``0 .. N-1`` of one ``N`` must have a finished part (no
     journal left), and no input may be in two parts; otherwise nothing is
-    written. With ``sources`` (and the selection the shards ran with), the
+    written. With ``sources`` or ``files_from`` (and the selection the shards
+    ran with: ``path_column``, ``root`` as :func:`melcli.run` takes them), the
     inputs found there that no part covers are listed. The parts are kept: a
     shard can be run again and the parts merged again. A journal of an
     interrupted unsharded run is left alone (the next run folds it in).
@@ -328,8 +334,11 @@ def merge(
         If a run (a shard) is writing to ``out``.
     ParameterError
         If ``out`` is no folder (``param="out"``), a source does not exist
-        (``param="sources"``) or ``extensions`` names none, as ``melcli merge
-        OUT SRC`` refuses them.
+        (``param="sources"``), ``extensions`` names none, or ``path_column``
+        or ``root`` is given without ``files_from``, as ``melcli merge OUT
+        SRC`` refuses them.
+    UsageError
+        If the list cannot be read, as :func:`melcli.run` says it.
     """
     check_out_folder(out)  # as the command says it; not the current folder
     sources = list(one_or_many(sources))  # "audio/" is one, not 6 letters
@@ -340,6 +349,9 @@ def merge(
     check_extensions(extensions)
     extensions = extension_set(extensions)
     include, exclude = tuple(one_or_many(include)), tuple(one_or_many(exclude))
+    check_list_options(files_from, path_column=path_column, root=root)
+    if files_from is not None and not isinstance(files_from, FileList):
+        files_from = read_list(files_from, path_column=path_column, root=root)
     folder = Path(out)
     # A folder with no part is said so without its lock, whose file would be
     # left in a folder melcli never wrote (melcli merge audio/).
@@ -351,6 +363,7 @@ def merge(
             extensions=extensions,
             include=include,
             exclude=exclude,
+            listed=files_from,
         )
 
 
@@ -361,6 +374,7 @@ def _merge(
     extensions: Iterable[str],
     include: Sequence[str],
     exclude: Sequence[str],
+    listed: FileList | None,
 ) -> MergeReport:
     report = MergeReport()
     found = _find_parts(out, report)
@@ -425,9 +439,14 @@ def _merge(
             report.failed.append(
                 (str(entry.get("source_path", entry["key"])), entry.get("error", ""))
             )
-    if sources:
+    if sources or listed is not None:
         the_plan = plan(
-            sources, out, extensions=extensions, include=include, exclude=exclude
+            sources,
+            out,
+            extensions=extensions,
+            include=include,
+            exclude=exclude,
+            listed=listed,
         )
         # By input rather than by key: a key also depends on settings the
         # merge does not know (segment files, storage format).

@@ -296,7 +296,7 @@ def test_merge_lists_inputs_no_shard_covered(
     result = merge(out, many)
     assert result.exit_code == 1
     assert f"error: {late}: in no shard" in result.stderr
-    assert last_line(result).endswith("In no shard: 1 of the inputs under SRC.")
+    assert last_line(result).endswith("In no shard: 1 of the inputs given.")
     # Without SRC, merge cannot know about it.
     assert merge(out).exit_code == 0
 

@@ -48,6 +48,11 @@ def _default_extensions() -> list[str]:
     return sorted(DEFAULT_EXTENSIONS)
 
 
+#: Options that name a file or folder: ``~`` starts a home folder there, as in a
+#: shell (a TOML file is read by no shell: ``out = "~/features"`` made a folder
+#: named ``~`` in the current one).
+_PATHS = {"out", "files_from", "list_root"}
+
 #: Options whose empty value stands for a default list (--print-config shows it).
 _EMPTY_MEANS = {"extensions": _default_extensions}
 
@@ -80,6 +85,8 @@ def load_config(ctx: click.Context, path: Path | None) -> None:
                 f"unknown key {key!r} in {source}{hint}", param_hint="'--config'"
             )
         name = keys[key]
+        if isinstance(value, str) and name in _PATHS and value.startswith("~"):
+            value = os.path.expanduser(value)
         if isinstance(value, str) and name in _MULTIPLE:
             # As on the command line: ext = "wav,flac"; include = "dogs/*".
             value = value.split(",") if name == "extensions" else [value]

@@ -182,14 +182,20 @@ class FoldedWarnings:
             self._kind_of[warning] = kind
         return kind
 
+    def folded(self) -> list[tuple[int, str]]:
+        """Return, per kind shown no more, how many were not shown, and one of them."""
+        return [
+            (n - self.shown, self._example[kind])
+            for kind, n in self._seen.items()
+            if n > self.shown
+        ]
+
     def lines(self) -> list[str]:
         """Say, per kind, how many more files were warned so (one line each)."""
         return [
-            f"{plural(n - self.shown, 'more file')} warned the same way "
-            f"(such as: {self._example[kind]}); -v lists each, and the manifest "
-            "records every file's warnings"
-            for kind, n in self._seen.items()
-            if n > self.shown
+            f"{plural(n, 'more file')} warned the same way (such as: {example}); "
+            "-v lists each, and the manifest records every file's warnings"
+            for n, example in self.folded()
         ]
 
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 from ..errors import MelcliError, ParameterError, UsageError, os_reason
 from ..report import display_path, plural
-from .console import one_line
+from .console import FoldedWarnings, one_line
 from .group import CannotStart, cli
 from .lists import out_error
 from .options import JOBS
@@ -100,8 +100,8 @@ def gallery(
         )
         sys.exit(1)
     if not quiet:
-        for note in report.notes:
-            click.echo(f"note: {display_path(one_line(note))}", err=True)
+        for line in note_lines(report):
+            click.echo(f"note: {display_path(one_line(line))}", err=True)
         if report.unrecorded:
             click.echo(
                 f"note: {plural(report.unrecorded, 'input')} shown without a "
@@ -111,6 +111,33 @@ def gallery(
                 err=True,
             )
         click.echo(f"{display_path(report.index)}: {summary(report)}", err=True)
+
+
+def note_lines(report: GalleryReport) -> list[str]:
+    """Return the notes to print: those about OUT, and about inputs folded.
+
+    A note about inputs is shown for the first few of its kind (the same
+    words, whatever the numbers), the rest counted in one line at the end: an
+    OUT whose sources moved since the run would otherwise give a line per
+    input. Each card of the page says its own.
+    """
+    folds = FoldedWarnings()
+    about_inputs = iter(report.input_notes)
+    pending = next(about_inputs, None)
+    lines = []
+    for note in report.notes:
+        if pending is not None and note == f"{pending[0]}: {pending[1]}":
+            shown = folds.shown_of([pending[1]])
+            pending = next(about_inputs, None)
+            if not shown:
+                continue
+        lines.append(note)
+    for n, example in folds.folded():
+        lines.append(
+            f"{plural(n, 'more input')} noted the same way (such as: {example}); "
+            "the page says so on each card"
+        )
+    return lines
 
 
 def summary(report: GalleryReport) -> str:

@@ -12,8 +12,8 @@ from ..errors import MelcliError, ParameterError
 from ..report import display_path
 from .console import echo_error, one_line
 from .group import CannotStart, cli
-from .lists import out_error, source_error
-from .options import chosen_extensions, selection_options
+from .lists import check_list_options, out_error, read_listed, source_error
+from .options import chosen_extensions, merge_list_options, selection_options
 from .types import RUN_FOLDER, SOURCE
 
 
@@ -21,18 +21,23 @@ from .types import RUN_FOLDER, SOURCE
 @click.argument("out", type=RUN_FOLDER)
 @click.argument("src", nargs=-1, type=SOURCE)
 @selection_options
+@merge_list_options
 def merge(
     out: str,
     src: tuple[str, ...],
     extensions: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    files_from: str | None,
+    path_column: str | None,
+    list_root: Path | None,
 ) -> None:
     """Combine the manifests of 'melcli mel --shard I/N' runs into OUT/manifest.jsonl.
 
     Every shard 0..N-1 must have finished, and no input may be in two shards'
-    manifests; with SRC (and the --ext/--include/--exclude the shards used),
-    the inputs no shard covered are listed too. A later run without --shard
+    manifests; with SRC or --files-from (and the --ext/--include/--exclude,
+    --path-column and --root the shards used), the inputs no shard covered
+    are listed too. A later run without --shard
     then finds everything up to date. The shards' manifests are kept: a shard
     can be run again and merged again.
 
@@ -41,6 +46,8 @@ def merge(
     interrupted or still running, shards of different N, an input in two
     shards).
     """
+    check_list_options(files_from, path_column=path_column, root=list_root)
+    listed = read_listed(files_from, path_column, list_root)
     try:
         report = sharding.merge(
             out,
@@ -48,6 +55,7 @@ def merge(
             extensions=chosen_extensions(extensions),
             include=include,
             exclude=exclude,
+            files_from=listed,
         )
     except ParameterError as exc:  # OUT or an SRC refused
         if exc.param == "out":

@@ -158,6 +158,11 @@ list_options = _list_options(
     "Outputs mirror the paths relative to --root.",
     root=", and mirrored from",
 )
+#: ``merge``'s: the list the shards ran over, to find the inputs none covered.
+merge_list_options = _list_options(
+    table=", as the shards were given it: its files that no shard covered are listed.",
+    root="",
+)
 #: ``info``'s: it only reads the files (a table's other columns are not shown).
 info_list_options = _list_options(table="; the other columns are not shown.", root="")
 
