@@ -1493,7 +1493,9 @@ def _warm_up(params: MelParams) -> None:
     """Compute once, before forking, what every worker would compute first.
 
     Quietly: a warning about the settings (an empty mel filter) is the run's
-    to report, once (:func:`melcli.pipeline.settings_warnings`).
+    to report, once (:func:`melcli.pipeline.settings_warnings`). Each result
+    is cached by all the settings it depends on (the window, the filterbank
+    and its bands), so that one computed for other settings is never used.
     """
     from . import transform
 
@@ -1507,19 +1509,60 @@ def _warm_up(params: MelParams) -> None:
                 fbank.filters(params.sr, params=params)
         elif params.sr is not None:
             transform.mel_basis(params.sr, params=params)
+            if params.kind in ("mel", "mfcc"):
+                transform.mel_bands(params.sr, params=params)
     with transform.one_blas_thread():
         pass
+
+
+#: What a worker imports as it starts, where it comes from a fork server:
+#: its hand-over (the shared value it marks its item in), and the FFT, at its
+#: first file.
+WORKER_IMPORTS = (
+    "multiprocessing.popen_forkserver",
+    "multiprocessing.sharedctypes",
+    "numpy.fft",
+)
+
+
+def warm_fork_server(params: MelParams | None) -> None:
+    """Do in a fork server, once, what each worker forked from it would do first.
+
+    Import :data:`WORKER_IMPORTS`, hold BLAS at one thread for good (each
+    worker's :func:`_keep_one_blas_thread` then has nothing to do), and with
+    ``params`` (a guess at the run's settings) :func:`_warm_up`. A wrong
+    guess costs its computing and nothing else: what is computed is cached by
+    the settings it depends on, and a worker computes those it is given.
+    """
+    global _BLAS_HELD
+    for module in WORKER_IMPORTS:
+        importlib.import_module(module)
+    from . import transform
+
+    transform.keep_one_blas_thread()
+    _BLAS_HELD = True
+    if params is not None and (params.norm is None or isinstance(params.norm, str)):
+        # (A p-norm's filterbank is librosa's: its import is 1-2 s.)
+        with contextlib.suppress(Exception):  # a guess: the run checks its own
+            _warm_up(params)
+
+
+#: True in a fork server that holds BLAS at one thread, and in its workers.
+_BLAS_HELD = False
 
 
 def _keep_one_blas_thread() -> None:
     """Run BLAS on one thread for the rest of this worker's life.
 
     As every file would (:func:`melcli.transform.one_blas_thread`), at once:
-    setting and restoring the limit around each file cost ~0.1 ms.
+    setting and restoring the limit around each file cost ~0.1 ms. Nothing
+    to do in a worker forked from a server that did it (:func:`warm_fork_server`):
+    no library was loaded since.
     """
     from . import transform
 
-    transform.keep_one_blas_thread()
+    if not _BLAS_HELD:
+        transform.keep_one_blas_thread()
 
 
 @contextlib.contextmanager
