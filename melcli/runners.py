@@ -1493,9 +1493,7 @@ def _warm_up(params: MelParams) -> None:
     """Compute once, before forking, what every worker would compute first.
 
     Quietly: a warning about the settings (an empty mel filter) is the run's
-    to report, once (:func:`melcli.pipeline.settings_warnings`). Each result
-    is cached by all the settings it depends on (the window, the filterbank
-    and its bands), so that one computed for other settings is never used.
+    to report, once (:func:`melcli.pipeline.settings_warnings`).
     """
     from . import transform
 
@@ -1509,8 +1507,6 @@ def _warm_up(params: MelParams) -> None:
                 fbank.filters(params.sr, params=params)
         elif params.sr is not None:
             transform.mel_basis(params.sr, params=params)
-            if params.kind in ("mel", "mfcc"):
-                transform.mel_bands(params.sr, params=params)
     with transform.one_blas_thread():
         pass
 
@@ -1530,9 +1526,10 @@ def warm_fork_server(params: MelParams | None) -> None:
 
     Import :data:`WORKER_IMPORTS`, hold BLAS at one thread for good (each
     worker's :func:`_keep_one_blas_thread` then has nothing to do), and with
-    ``params`` (a guess at the run's settings) :func:`_warm_up`. A wrong
-    guess costs its computing and nothing else: what is computed is cached by
-    the settings it depends on, and a worker computes those it is given.
+    ``params`` (a guess at the run's settings) :func:`_warm_up` and the mel
+    filterbank's bands. A wrong guess costs its computing and nothing else:
+    each result is cached by all the settings it depends on (the window, the
+    filterbank, its bands), and a worker computes those it is given.
     """
     global _BLAS_HELD
     for module in WORKER_IMPORTS:
@@ -1545,6 +1542,10 @@ def warm_fork_server(params: MelParams | None) -> None:
         # (A p-norm's filterbank is librosa's: its import is 1-2 s.)
         with contextlib.suppress(Exception):  # a guess: the run checks its own
             _warm_up(params)
+            if params.sr is not None and params.kind in ("mel", "mfcc"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    transform.mel_bands(params.sr, params=params)
 
 
 #: True in a fork server that holds BLAS at one thread, and in its workers.

@@ -122,25 +122,30 @@ def test_the_task_work_is_not_the_runs_module() -> None:
 # --------------------------------------------------------------- the warm-up
 #: In a worker: for settings P at rate SR, whether the filterbank was in the
 #: cache already (computed by the server), and whether it is the one computed
-#: afresh for P; the window likewise; and BLAS's threads.
+#: afresh for P; the window likewise; whether its bands were; BLAS's threads.
 FILTERBANK = """
 import numpy as np
 from threadpoolctl import threadpool_info
 from melcli import transform
 cached = transform._mel_basis.cache_info().hits
 M = transform.mel_basis(SR, params=P)
+basis_cached = transform._mel_basis.cache_info().hits > cached
 window = transform.stft_window.cache_info().hits
 w = transform.stft_window(P.window, P.effective_win_length, P.n_fft)
+window_cached = transform.stft_window.cache_info().hits > window
+bands = transform._mel_bands.cache_info().hits
+transform.mel_bands(SR, params=P)
 out = {
-    "basis cached": transform._mel_basis.cache_info().hits > cached,
+    "basis cached": basis_cached,
     "basis right": bool(np.array_equal(
         M, transform._mel_basis.__wrapped__(*transform._basis_key(SR, P))
     )),
     "rows": M.shape[0],
-    "window cached": transform.stft_window.cache_info().hits > window,
+    "window cached": window_cached,
     "window right": bool(np.array_equal(
         w, transform.stft_window.__wrapped__(P.window, P.effective_win_length, P.n_fft)
     )),
+    "bands cached": transform._mel_bands.cache_info().hits > bands,
     "blas threads": sorted({i["num_threads"] for i in threadpool_info()
                             if i["user_api"] == "blas"}),
 }
@@ -171,6 +176,7 @@ def test_the_server_computes_the_guessed_filterbank_for_its_workers(
         "rows": MelParams().n_mels,
         "window cached": True,
         "window right": True,
+        "bands cached": True,
         "blas threads": [1],
     }
 
@@ -202,3 +208,4 @@ def test_a_wrong_guess_is_not_used(short_tmp: Path) -> None:
     )
     assert got["rows"] == 64
     assert [got[k] for k in SAID] == [False, True, False, True]
+    assert got["bands cached"] is False
