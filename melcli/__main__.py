@@ -44,7 +44,7 @@ def main() -> None:
         if _zygote.wanted(sys.argv[1:]):
             # The pool's imports, on the other core while this one parses
             # and plans (see melcli._zygote).
-            _zygote.launch(_zygote.preload_for(sys.argv[1:]))
+            _zygote.launch(_zygote.preload_for(sys.argv[1:]), sys.argv[1:])
         from .cli import main as run_command
     except (KeyboardInterrupt, RuntimeError) as exc:
         stop = interrupts.interrupt_in(exc)  # 3.11: wrapped in __set_name__

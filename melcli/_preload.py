@@ -2,7 +2,10 @@
 
 Forked workers inherit these modules instead of importing them again. With the
 default settings the pipeline needs neither librosa nor scipy (their import
-costs 1-2 s), so they are not preloaded: only what every file uses.
+costs 1-2 s), so they are not preloaded: only what every file uses. Nor the
+run around the tasks (:mod:`melcli.batch`, the manifest, SQLite): a worker
+runs :class:`melcli.work.TaskWork`, and the server's imports are on the way
+to the first file (see :mod:`melcli._zygote`).
 """
 
 # ruff: noqa: F401
@@ -13,4 +16,4 @@ import soundfile
 import soxr
 import threadpoolctl
 
-from . import batch, pipeline, runners
+from . import pipeline, runners, work

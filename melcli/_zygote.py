@@ -117,8 +117,12 @@ def _value(argv: list[str], short: str, long: str) -> str | None:
     return value
 
 
-def launch(preload: list[str]) -> None:
-    """Fork the server, which imports ``preload`` and waits for work."""
+def launch(preload: list[str], argv: list[str] | None = None) -> None:
+    """Fork the server, which imports ``preload`` and waits for work.
+
+    ``argv`` (the command's words) is what it guesses the run's settings
+    from, to compute once what each worker would (see :func:`_guess`).
+    """
     global _server, _preload
     import socket
     import tempfile
@@ -148,7 +152,7 @@ def launch(preload: list[str]) -> None:
             try:
                 os.close(alive_w)
                 _sweep(folder)
-                _serve(listener.fileno(), alive_r, preload)
+                _serve(listener.fileno(), alive_r, preload, argv or [])
             finally:  # the run has ended: the last holder of "alive" is gone
                 _remove(address)
                 os._exit(0)
@@ -163,8 +167,13 @@ def launch(preload: list[str]) -> None:
         atexit.register(stop)
 
 
-def _serve(listener: int, alive_r: int, preload: list[str]) -> None:
+def _serve(listener: int, alive_r: int, preload: list[str], argv: list[str]) -> None:
     """Run the server: set up as multiprocessing's would be, import, serve.
+
+    Between its imports and serving, it does what each worker would do first
+    (:func:`melcli.runners.warm_fork_server`): on a quiet machine it is ready
+    after the run's process, which then waits for it, and the workers, each on
+    a core of its own, wait for their warm-up; done here, it is done once.
 
     It leaves (:class:`SystemExit`) once the run has closed its end of the
     "alive" pipe, killed or not: not with ``PR_SET_PDEATHSIG``, so that it
@@ -187,12 +196,34 @@ def _serve(listener: int, alive_r: int, preload: list[str]) -> None:
 
     for module in preload:
         importlib.import_module(module)
+    runners.warm_fork_server(_guess(argv))
     from . import _collector
 
     _collector.resume()  # workers collect as forked ones do: start-up frozen
     from multiprocessing import forkserver
 
     forkserver.main(listener, alive_r, [])
+
+
+def _guess(argv: list[str]) -> Any:
+    """Return the settings ``melcli ARGV`` likely runs with, or None.
+
+    The defaults, or those of the preset named (``--preset``, or
+    ``MELCLI_PRESET``); other options, the environment and a configuration
+    file may change them: the guess is only used where it is right (see
+    :func:`melcli.runners.warm_fork_server`).
+    """
+    name = _value(argv, "--preset", "--preset") or os.environ.get("MELCLI_PRESET")
+    try:
+        if name is None:
+            from .params import MelParams
+
+            return MelParams()
+        from .presets import preset_params
+
+        return preset_params(name)
+    except Exception:  # no such preset: the run says so
+        return None
 
 
 #: The start of a server's folder's name; then its run's pid and start time.

@@ -42,6 +42,7 @@ from .storage import (
     storages_in,
     wants_nothing_for_plain,
 )
+from .work import TaskWork
 from .write import remove_temp_files
 
 
@@ -776,7 +777,7 @@ class _Run:
         self, runner: Runner
     ) -> Iterator[list[tuple[Task, Result | BaseException]]]:
         """Hand the tasks to ``runner``; return its outcomes as they come, in lists."""
-        work = _TaskWork(self.params, self.render)
+        work = TaskWork(self.params, self.render)
         tasks = map(self.writer.stage, self.build.tasks)
         counted = CountedItems(self.handed.track(tasks), len(self.build.tasks))
         return run_batches(runner, work, counted)
@@ -1128,38 +1129,6 @@ def _surely_no_settings_warning(params: MelParams) -> bool:
     except MelcliError:
         return True  # every file fails with the reason
     return no_empty_filter(params, params.sr)
-
-
-class _TaskWork:
-    """Runs a task: :func:`melcli.pipeline.process_task`, imported on first use.
-
-    The pipeline imports numpy, soundfile and soxr, about half of an
-    up-to-date re-run's time; a run with nothing to build never needs them.
-
-    A pool worker given several tasks at once first calls :meth:`prepare`
-    (see :class:`melcli.runners.ProcessRunner`): small inputs are loaded
-    ahead, together (:func:`melcli.pipeline.load_ahead`).
-    """
-
-    def __init__(self, params: MelParams, render: RenderParams | None) -> None:
-        self.params = params
-        self.render = render
-        self.ahead: dict[str, Any] = {}
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"params": self.params, "render": self.render, "ahead": {}}
-
-    def __call__(self, task: Task) -> Result:
-        from .pipeline import process_task
-
-        ahead = self.ahead.pop(task.job.src_name, None) if self.ahead else None
-        return process_task(task, params=self.params, render=self.render, ahead=ahead)
-
-    def prepare(self, tasks: Sequence[Task], started: Callable[[int], None]) -> None:
-        """Load the small inputs of ``tasks`` ahead; ``started(i)``: on ``tasks[i]``."""
-        from .pipeline import load_ahead
-
-        self.ahead = load_ahead(tasks, params=self.params, started=started)
 
 
 def _remove_replaced(

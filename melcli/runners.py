@@ -1511,15 +1511,59 @@ def _warm_up(params: MelParams) -> None:
         pass
 
 
+#: What a worker imports as it starts, where it comes from a fork server:
+#: its hand-over (the shared value it marks its item in), and the FFT, at its
+#: first file.
+WORKER_IMPORTS = (
+    "multiprocessing.popen_forkserver",
+    "multiprocessing.sharedctypes",
+    "numpy.fft",
+)
+
+
+def warm_fork_server(params: MelParams | None) -> None:
+    """Do in a fork server, once, what each worker forked from it would do first.
+
+    Import :data:`WORKER_IMPORTS`, hold BLAS at one thread for good (each
+    worker's :func:`_keep_one_blas_thread` then has nothing to do), and with
+    ``params`` (a guess at the run's settings) :func:`_warm_up` and the mel
+    filterbank's bands. A wrong guess costs its computing and nothing else:
+    each result is cached by all the settings it depends on (the window, the
+    filterbank, its bands), and a worker computes those it is given.
+    """
+    global _BLAS_HELD
+    for module in WORKER_IMPORTS:
+        importlib.import_module(module)
+    from . import transform
+
+    transform.keep_one_blas_thread()
+    _BLAS_HELD = True
+    if params is not None and (params.norm is None or isinstance(params.norm, str)):
+        # (A p-norm's filterbank is librosa's: its import is 1-2 s.)
+        with contextlib.suppress(Exception):  # a guess: the run checks its own
+            _warm_up(params)
+            if params.sr is not None and params.kind in ("mel", "mfcc"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    transform.mel_bands(params.sr, params=params)
+
+
+#: True in a fork server that holds BLAS at one thread, and in its workers.
+_BLAS_HELD = False
+
+
 def _keep_one_blas_thread() -> None:
     """Run BLAS on one thread for the rest of this worker's life.
 
     As every file would (:func:`melcli.transform.one_blas_thread`), at once:
-    setting and restoring the limit around each file cost ~0.1 ms.
+    setting and restoring the limit around each file cost ~0.1 ms. Nothing
+    to do in a worker forked from a server that did it (:func:`warm_fork_server`):
+    no library was loaded since.
     """
     from . import transform
 
-    transform.keep_one_blas_thread()
+    if not _BLAS_HELD:
+        transform.keep_one_blas_thread()
 
 
 @contextlib.contextmanager
