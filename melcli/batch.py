@@ -377,9 +377,10 @@ def _other_settings(
 
     Those of inputs this run leaves out; not those of stale inputs (reported
     as such), nor this run's own inputs (rebuilt, or replaced when their
-    segment layout changed).
+    segment layout changed), nor those the run forgets at its start (astray,
+    vanished: gone from the manifest before ``--prune`` would delete them).
     """
-    skip = build.keys.union(build.stale)
+    skip = build.keys.union(build.stale, build.astray, build.vanished)
     entries = manifest.entries
     found = [
         k
