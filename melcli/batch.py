@@ -85,6 +85,9 @@ class BuildPlan:
     #: Keys of the other entries of inputs this run leaves out whose outputs
     #: are all gone: forgotten (see :meth:`Manifest.vanished`).
     vanished: list[str] = field(default_factory=list)
+    #: Keys of the ``src:`` entries (passed over before) of inputs this run
+    #: takes: forgotten (see :meth:`Manifest.taken_now`).
+    taken_now: list[str] = field(default_factory=list)
     _keys: set[str] | None = field(default=None, repr=False)
 
     def stamp(self, job: Job) -> list[int] | None:
@@ -209,6 +212,10 @@ def _decide(
         build.astray = manifest.astray(build.keys, build.stale)
         skip = (*build.stale, *build.astray)
         build.vanished = manifest.vanished(build.keys, skip)
+        jobs = the_plan.jobs
+        build.taken_now = manifest.taken_now(
+            build.keys, lambda: {job.src_name: _absolute(job.src_name) for job in jobs}
+        )
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
 
@@ -377,9 +384,10 @@ def _other_settings(
 
     Those of inputs this run leaves out; not those of stale inputs (reported
     as such), nor this run's own inputs (rebuilt, or replaced when their
-    segment layout changed).
+    segment layout changed), nor those the run forgets at its start (astray,
+    vanished: gone from the manifest before ``--prune`` would delete them).
     """
-    skip = build.keys.union(build.stale)
+    skip = build.keys.union(build.stale, build.astray, build.vanished)
     entries = manifest.entries
     found = [
         k
@@ -600,7 +608,8 @@ class _Run:
         manifest, report = self.manifest, self.report
         report.warnings.extend(manifest.problems_of_run(lambda: self.build.keys))
         report.warnings.extend(astray_lines(manifest, self.build.astray))
-        for key in (*self.build.astray, *self.build.vanished):
+        build = self.build
+        for key in (*build.astray, *build.vanished, *build.taken_now):
             manifest.forget(key)
         for key in self.build.stale:
             if not left_in_out(manifest, key):

@@ -1594,6 +1594,33 @@ class Manifest:
                 found.append(key)
         return sorted(found)
 
+    def taken_now(
+        self, keys: set[str], taken: Callable[[], Mapping[str, str]]
+    ) -> list[str]:
+        """Return the ``src:`` keys, not among ``keys``, of inputs this run takes.
+
+        An input passed over (``--include`` left it out) or failed before any
+        work is recorded under ``src:PATH``. A later run that takes it records
+        it under its output's key, and the old entry says what is no longer
+        so: unless the input was rebuilt (a new place forgets it), it stayed
+        for good, the gallery counting the input as skipped too. ``taken``
+        maps each of the run's inputs, by its path as reached, to its absolute
+        path (made only if there is such an entry). Only the entries of those
+        paths are read, to check that they are of the same file (a run from
+        another working folder reaches another file by that path).
+        """
+        entries = self.entries
+        passed = [k for k in entries if k.startswith("src:") and k not in keys]
+        if not passed:
+            return []
+        inputs = taken()
+        return [
+            k
+            for k in passed
+            if (path := inputs.get(k[len("src:") :])) is not None
+            and _source_of(entries.get(k) or {}) == path
+        ]
+
     def forget(self, key: str) -> None:
         """Drop ``key``'s entry (one with no outputs left to delete)."""
         if key in self.entries:
