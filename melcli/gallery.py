@@ -45,6 +45,7 @@ import os
 import posixpath
 import re
 import stat
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -675,6 +676,7 @@ def _make_pages(
     pool = ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
     )
+    stopped: list[Any] = []
     try:
         size = max(1, len(chunks) // (jobs * 8))
         with interrupts.signals_blocked():  # forked here: blocked until set up
@@ -685,11 +687,15 @@ def _make_pages(
                 progress(done, total)
             yield page
     except BaseException:
-        _stop_workers(pool)
+        stopped = _stop_workers(pool)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        _WORK = None
+        killer = _kill_later(stopped)
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            killer.cancel()
+            _WORK = None
 
 
 def _init_worker(parent: int) -> None:
@@ -703,18 +709,48 @@ def _init_worker(parent: int) -> None:
     runners.end_with_parent(parent)
 
 
-def _stop_workers(pool: Any) -> None:
+#: Seconds a page worker sent SIGTERM has to leave before it is sent SIGKILL.
+STOP_GRACE = 1.0
+
+
+def _stop_workers(pool: Any) -> list[Any]:
     """Stop a pool's workers now, not after the pages they have queued.
 
     SIGTERM: a worker drawing a picture removes its temporary file and leaves.
+    Return the workers, for :func:`_kill_later`.
     """
+    processes = list((pool._processes or {}).values())
     stop = getattr(pool, "terminate_workers", None)  # Python 3.14
     if stop is not None:
         stop()
-        return
-    for process in list((pool._processes or {}).values()):
+        return processes
+    for process in processes:
         with contextlib.suppress(OSError, ValueError):
             process.terminate()
+    return processes
+
+
+def _kill_later(processes: list[Any]) -> threading.Timer:
+    """SIGKILL those of ``processes`` still alive after a grace period.
+
+    The pool's shutdown waits for every worker: one that did not leave on
+    SIGTERM (its exit lost in a finalizer, the signal still blocked at its
+    start, C code that does not return) held the command forever. Started
+    while the shutdown waits, so that the pool meets its workers' ends in the
+    order it always did; cancelled once it is done.
+    """
+
+    def kill() -> None:
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError):
+                if process.is_alive():
+                    process.kill()
+
+    timer = threading.Timer(STOP_GRACE, kill)
+    timer.daemon = True
+    if processes:
+        timer.start()
+    return timer
 
 
 @dataclass
