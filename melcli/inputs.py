@@ -16,7 +16,7 @@ from typing import Any
 
 from .discover import DEFAULT_EXTENSIONS, normalize_extensions
 from .errors import ParameterError, os_reason
-from .filelist import FileList
+from .filelist import FileList, read_list
 from .report import display_path
 
 
@@ -200,6 +200,22 @@ def check_list_kind(files_from: object) -> None:
         "input, an open text stream or a FileList",
         param="files_from",
     )
+
+
+def read_listed(
+    files_from: str | os.PathLike[str] | FileList | None,
+    *,
+    path_column: str | None,
+    root: str | os.PathLike[str] | None,
+) -> FileList | None:
+    """Read the list ``files_from`` names (:func:`~melcli.filelist.read_list`).
+
+    As :func:`melcli.run`, :func:`melcli.info` and :func:`melcli.merge` take
+    it: a :class:`~melcli.filelist.FileList` (or None) is returned as it is.
+    """
+    if files_from is None or isinstance(files_from, FileList):
+        return files_from
+    return read_list(files_from, path_column=path_column, root=root)
 
 
 def check_out(sources: Iterable[Path], out: Path) -> None:

@@ -26,16 +26,17 @@ from .discover import (
     Skipped,
     find_audio,
     first_of_each,
-    normalize_extensions,
 )
 from .errors import MelcliError
-from .filelist import FileList, read_list
+from .filelist import FileList
 from .hints import NOT_AUDIO_EXTENSION, NOT_INCLUDED, extension_hint, wrong_root_hint
 from .inputs import (
     check_extensions,
     check_list_options,
     check_sources,
+    extension_set,
     one_or_many,
+    read_listed,
     readable_twice,
 )
 
@@ -249,18 +250,8 @@ def info(
     check_list_options(files_from, path_column=path_column, root=root)
     extensions = readable_twice(extensions)
     check_extensions(extensions)
-    chosen = (
-        DEFAULT_EXTENSIONS
-        if extensions is DEFAULT_EXTENSIONS
-        else normalize_extensions(
-            e for value in one_or_many(extensions) for e in value.split(",")
-        )
-    )
-    listed = (
-        files_from
-        if files_from is None or isinstance(files_from, FileList)
-        else read_list(files_from, path_column=path_column, root=root)
-    )
+    chosen = extension_set(extensions)
+    listed = read_listed(files_from, path_column=path_column, root=root)
     found = find_inputs(
         [Path(s) for s in given],
         listed=listed,

@@ -42,13 +42,14 @@ from .batch import (
 )
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
 from .errors import MelcliError, ParameterError, UsageError, did_you_mean, number
-from .filelist import FileList, read_list
+from .filelist import FileList
 from .hints import run_hints, wrong_root_hint
 from .inputs import (
     check_inputs,
     check_jobs,
     check_out,
     extension_set,
+    read_listed,
     readable_twice,
 )
 from .inputs import one_or_many as _one_or_many
@@ -944,9 +945,8 @@ def _inputs(
         root=root,
         extensions=extensions,
     )
-    if files_from is not None and not isinstance(files_from, FileList):
-        files_from = read_list(files_from, path_column=path_column, root=root)
-    return Inputs(sources, files_from, extensions, include, exclude)
+    listed = read_listed(files_from, path_column=path_column, root=root)
+    return Inputs(sources, listed, extensions, include, exclude)
 
 
 def _settings(

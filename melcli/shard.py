@@ -30,7 +30,7 @@ from typing import Any
 from . import segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .errors import UsageError, os_reason
-from .filelist import FileList, read_list
+from .filelist import FileList
 from .inputs import (
     check_each_source,
     check_extensions,
@@ -38,6 +38,7 @@ from .inputs import (
     check_out_folder,
     extension_set,
     one_or_many,
+    read_listed,
     readable_twice,
 )
 from .manifest import (
@@ -350,8 +351,7 @@ def merge(
     extensions = extension_set(extensions)
     include, exclude = tuple(one_or_many(include)), tuple(one_or_many(exclude))
     check_list_options(files_from, path_column=path_column, root=root)
-    if files_from is not None and not isinstance(files_from, FileList):
-        files_from = read_list(files_from, path_column=path_column, root=root)
+    listed = read_listed(files_from, path_column=path_column, root=root)
     folder = Path(out)
     # A folder with no part is said so without its lock, whose file would be
     # left in a folder melcli never wrote (melcli merge audio/).
@@ -363,7 +363,7 @@ def merge(
             extensions=extensions,
             include=include,
             exclude=exclude,
-            listed=files_from,
+            listed=listed,
         )
 
 
