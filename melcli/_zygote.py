@@ -58,6 +58,8 @@ def wanted(argv: list[str]) -> bool:
     if argv[:1] != ["mel"] or not _NO_POOL.isdisjoint(argv):
         return False
     jobs = _value(argv, "-j", "--jobs")
+    if jobs is None:  # then MELCLI_JOBS, then a configuration file's
+        jobs = os.environ.get("MELCLI_JOBS") or _configured_jobs(argv)
     if jobs is not None:
         if jobs.strip() in ("0", "1"):
             return False
@@ -71,6 +73,36 @@ def wanted(argv: list[str]) -> bool:
     return out is not None and not any(
         os.path.lexists(os.path.join(out, name)) for name in _kept(argv)
     )
+
+
+def _configured_jobs(argv: list[str]) -> str | None:
+    """Return the ``jobs`` a configuration file sets, by a look at its lines; or None.
+
+    ``--config FILE``'s, else ``pyproject.toml``'s under ``[tool.melcli]`` (as
+    :func:`melcli.cli.config.load_config` reads them). A guess, as
+    :func:`wanted` is: ``jobs = 1`` in another table reads as melcli's, which
+    costs a run with a pool the server's head start, no more.
+    """
+    path = _value(argv, "--config", "--config")
+    try:  # (a FIFO there must not hold the run up: not read)
+        fd = os.open(path or "pyproject.toml", os.O_RDONLY | os.O_NONBLOCK)
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.read(fd, 1 << 16)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if path is None and b"[tool.melcli]" not in text:
+        return None
+    import re  # (only here: most runs read no such file)
+
+    # A ``jobs`` line, by the words alone (no TOML parser to import).
+    found = re.search(rb"""^[ \t]*"?jobs"?[ \t]*=[ \t]*["']?([0-9]+)""", text, re.M)
+    return found[1].decode() if found else None
 
 
 #: What a run keeps in OUT (melcli.manifest.MANIFEST_NAME, manifest_db.STORE_NAME).
