@@ -157,11 +157,9 @@ def launch(preload: list[str], argv: list[str] | None = None) -> None:
     """
     global _server, _preload
     import socket
-    import tempfile
 
-    try:  # a folder only this user can enter, as multiprocessing's own
-        folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{_this_run()}-")
-    except OSError:
+    folder = _socket_folder()
+    if folder is None:
         return  # no server: the workers are forked from this process
     address = os.path.join(folder, "server")
     listener = socket.socket(socket.AF_UNIX)
@@ -197,6 +195,32 @@ def launch(preload: list[str], argv: list[str] | None = None) -> None:
         _server = (pid, alive_w, address)
         _preload = list(preload)
         atexit.register(stop)
+
+
+#: The most bytes of a socket's path (``sun_path``, less its NUL).
+_SOCKET_PATH_MAX = 107
+
+
+def _socket_folder() -> str | None:
+    """Make the server's socket folder, that only this user can enter; None if not.
+
+    In the temporary folder (``TMPDIR``), or in ``/tmp`` where a socket's path
+    there would be too long to bind (a CI runner's or a test's TMPDIR): the
+    run then went on without its server, silently slower.
+    """
+    import tempfile
+
+    prefix = f"{_PREFIX}{_this_run()}-"
+    for where in (None, "/tmp"):
+        try:
+            folder = tempfile.mkdtemp(prefix=prefix, dir=where)
+        except OSError:
+            continue
+        if len(os.fsencode(os.path.join(folder, "server"))) <= _SOCKET_PATH_MAX:
+            return folder
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+    return None
 
 
 def _serve(listener: int, alive_r: int, preload: list[str], argv: list[str]) -> None:
