@@ -173,6 +173,18 @@ class GalleryReport:
     failed: int = 0
     skipped: int = 0
 
+    def to_json(self) -> dict[str, object]:
+        """Return what the build did for ``melcli gallery --json``."""
+        counts = (
+            "inputs groups pages failed skipped drawn reused from_run "
+            "waves_read waves_reused unrecorded removed"
+        )
+        return {
+            "index": os.fsdecode(self.index),
+            **{name: getattr(self, name) for name in counts.split()},
+            "notes": list(self.notes),
+        }
+
 
 #: Called with (done, total) as inputs are processed.
 Progress = Callable[[int, int], None]
