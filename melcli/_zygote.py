@@ -58,6 +58,8 @@ def wanted(argv: list[str]) -> bool:
     if argv[:1] != ["mel"] or not _NO_POOL.isdisjoint(argv):
         return False
     jobs = _value(argv, "-j", "--jobs")
+    if jobs is None:  # then MELCLI_JOBS, then a configuration file's
+        jobs = os.environ.get("MELCLI_JOBS") or _configured_jobs(argv)
     if jobs is not None:
         if jobs.strip() in ("0", "1"):
             return False
@@ -71,6 +73,36 @@ def wanted(argv: list[str]) -> bool:
     return out is not None and not any(
         os.path.lexists(os.path.join(out, name)) for name in _kept(argv)
     )
+
+
+def _configured_jobs(argv: list[str]) -> str | None:
+    """Return the ``jobs`` a configuration file sets, by a look at its lines; or None.
+
+    ``--config FILE``'s, else ``pyproject.toml``'s under ``[tool.melcli]`` (as
+    :func:`melcli.cli.config.load_config` reads them). A guess, as
+    :func:`wanted` is: ``jobs = 1`` in another table reads as melcli's, which
+    costs a run with a pool the server's head start, no more.
+    """
+    path = _value(argv, "--config", "--config")
+    try:  # (a FIFO there must not hold the run up: not read)
+        fd = os.open(path or "pyproject.toml", os.O_RDONLY | os.O_NONBLOCK)
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.read(fd, 1 << 16)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if path is None and b"[tool.melcli]" not in text:
+        return None
+    import re  # (only here: most runs read no such file)
+
+    # A ``jobs`` line, by the words alone (no TOML parser to import).
+    found = re.search(rb"""^[ \t]*"?jobs"?[ \t]*=[ \t]*["']?([0-9]+)""", text, re.M)
+    return found[1].decode() if found else None
 
 
 #: What a run keeps in OUT (melcli.manifest.MANIFEST_NAME, manifest_db.STORE_NAME).
@@ -125,11 +157,9 @@ def launch(preload: list[str], argv: list[str] | None = None) -> None:
     """
     global _server, _preload
     import socket
-    import tempfile
 
-    try:  # a folder only this user can enter, as multiprocessing's own
-        folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{_this_run()}-")
-    except OSError:
+    folder = _socket_folder()
+    if folder is None:
         return  # no server: the workers are forked from this process
     address = os.path.join(folder, "server")
     listener = socket.socket(socket.AF_UNIX)
@@ -165,6 +195,32 @@ def launch(preload: list[str], argv: list[str] | None = None) -> None:
         _server = (pid, alive_w, address)
         _preload = list(preload)
         atexit.register(stop)
+
+
+#: The most bytes of a socket's path (``sun_path``, less its NUL).
+_SOCKET_PATH_MAX = 107
+
+
+def _socket_folder() -> str | None:
+    """Make the server's socket folder, that only this user can enter; None if not.
+
+    In the temporary folder (``TMPDIR``), or in ``/tmp`` where a socket's path
+    there would be too long to bind (a CI runner's or a test's TMPDIR): the
+    run then went on without its server, silently slower.
+    """
+    import tempfile
+
+    prefix = f"{_PREFIX}{_this_run()}-"
+    for where in (None, "/tmp"):
+        try:
+            folder = tempfile.mkdtemp(prefix=prefix, dir=where)
+        except OSError:
+            continue
+        if len(os.fsencode(os.path.join(folder, "server"))) <= _SOCKET_PATH_MAX:
+            return folder
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+    return None
 
 
 def _serve(listener: int, alive_r: int, preload: list[str], argv: list[str]) -> None:

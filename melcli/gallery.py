@@ -173,6 +173,18 @@ class GalleryReport:
     failed: int = 0
     skipped: int = 0
 
+    def to_json(self) -> dict[str, object]:
+        """Return what the build did for ``melcli gallery --json``."""
+        counts = (
+            "inputs groups pages failed skipped drawn reused from_run "
+            "waves_read waves_reused unrecorded removed"
+        )
+        return {
+            "index": os.fsdecode(self.index),
+            **{name: getattr(self, name) for name in counts.split()},
+            "notes": list(self.notes),
+        }
+
 
 #: Called with (done, total) as inputs are processed.
 Progress = Callable[[int, int], None]
@@ -677,6 +689,7 @@ def _make_pages(
         jobs, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
     )
     stopped: list[Any] = []
+    hook = _CancelledPagesQuiet.install()
     try:
         size = max(1, len(chunks) // (jobs * 8))
         with interrupts.signals_blocked():  # forked here: blocked until set up
@@ -695,7 +708,43 @@ def _make_pages(
             pool.shutdown(wait=True, cancel_futures=True)
         finally:
             killer.cancel()
+            hook.remove()
             _WORK = None
+
+
+class _CancelledPagesQuiet:
+    """Keep Python 3.11's pool from printing a traceback as the gallery stops.
+
+    Where the workers die (stopped by Ctrl-C) before the pool's manager thread
+    has dropped the pages ``map()`` cancelled, 3.11's ``terminate_broken``
+    sets an exception on a cancelled future: ``InvalidStateError``, raised in
+    that thread, printed as a traceback (3.12 ignores it). Installed as
+    ``threading.excepthook`` while the pool runs; every other exception goes
+    to the hook there was.
+    """
+
+    def __init__(self, previous: Callable[[Any], object]) -> None:
+        self.previous = previous
+
+    @classmethod
+    def install(cls) -> _CancelledPagesQuiet:
+        hook = cls(threading.excepthook)
+        threading.excepthook = hook
+        return hook
+
+    def __call__(self, args: Any) -> object:
+        from concurrent.futures import InvalidStateError, process
+
+        manager = getattr(process, "_ExecutorManagerThread", ())
+        kind = args.exc_type
+        if kind is not None and issubclass(kind, InvalidStateError):
+            return None if isinstance(args.thread, manager) else self.previous(args)
+        return self.previous(args)
+
+    def remove(self) -> None:
+        """Put the hook there was back, unless another was set meanwhile."""
+        if threading.excepthook is self:
+            threading.excepthook = self.previous
 
 
 def _init_worker(parent: int) -> None:

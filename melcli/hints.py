@@ -42,6 +42,12 @@ def include_hint(
     passed = [r.src for r in skipped if r.reason == NOT_INCLUDED]
     if not passed or len(skipped) < report.n_results:  # some were taken
         return None
+    return _took_none(include, passed, sources)
+
+
+def _took_none(
+    include: Sequence[str], passed: Sequence[Path], sources: Sequence[Path]
+) -> str:
     # As written: the line is escaped once, where it is printed.
     patterns = " ".join(f"'{p}'" for p in include)
     hint = (
@@ -605,13 +611,14 @@ def run_hints(
     # that costs as much as the run, or more (each is made from its path).
     # ``passed`` are the skipped results, as they came; the failed are few.
     by_name = [r.src for r in passed if r.reason == NOT_AUDIO_EXTENSION]
-    folders = [*sources, *([list_root] if list_root is not None else [])]
-    folder_included = folder_pattern_hint("--include", include, folders)
     hints = [
-        expanded_pattern_hint("--include", include, sources)
-        or expanded_pattern_hint("--exclude", exclude, sources),
-        folder_included or include_hint(report, include, sources),
-        folder_pattern_hint("--exclude", exclude, folders),
+        *selection_hints(
+            include,
+            exclude,
+            sources,
+            list_root=list_root,
+            took_none=lambda: include_hint(report, include, sources),
+        ),
         out_audio_hint(passed, extensions),
         shared_output_hint((r.src, r.reason) for r in report.failures),
     ]
@@ -625,6 +632,47 @@ def run_hints(
     if nothing_taken and not stopped and not any(hints):
         hints.append(none_taken_hint(by_name))
     return [hint for hint in hints if hint]
+
+
+def selection_hints(
+    include: Sequence[str],
+    exclude: Sequence[str],
+    sources: Sequence[Path],
+    *,
+    list_root: Path | None,
+    took_none: Callable[[], str | None],
+) -> list[str]:
+    """Return what to say of the ``--include``/``--exclude`` patterns, if anything.
+
+    A pattern the shell expanded (:func:`expanded_pattern_hint`), one that
+    names a folder (:func:`folder_pattern_hint`), else ``took_none()``: an
+    ``--include`` that took no file (:func:`include_hint`). For a run and for
+    ``melcli info`` alike.
+    """
+    folders = [*sources, *([list_root] if list_root is not None else [])]
+    hints = [
+        expanded_pattern_hint("--include", include, sources)
+        or expanded_pattern_hint("--exclude", exclude, sources),
+        folder_pattern_hint("--include", include, folders) or took_none(),
+        folder_pattern_hint("--exclude", exclude, folders),
+    ]
+    return [hint for hint in hints if hint]
+
+
+def found_include_hint(
+    include: Sequence[str],
+    passed: Sequence[tuple[Path, str]],
+    sources: Sequence[Path],
+    *,
+    taken: int,
+) -> str | None:
+    """:func:`include_hint` of what was found (``melcli info``)."""
+    if not include or taken:
+        return None
+    left = [path for path, why in passed if why == NOT_INCLUDED]
+    if not left:
+        return None
+    return _took_none(include, left, sources)
 
 
 #: How many extensions :func:`none_taken_hint` names.

@@ -29,7 +29,14 @@ from .discover import (
 )
 from .errors import MelcliError
 from .filelist import FileList
-from .hints import NOT_AUDIO_EXTENSION, NOT_INCLUDED, extension_hint, wrong_root_hint
+from .hints import (
+    NOT_AUDIO_EXTENSION,
+    NOT_INCLUDED,
+    extension_hint,
+    found_include_hint,
+    selection_hints,
+    wrong_root_hint,
+)
 from .inputs import (
     check_extensions,
     check_list_options,
@@ -156,17 +163,35 @@ def inventory_warnings(
     *,
     default_extensions: bool,
     failed: int,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    sources: Sequence[str | os.PathLike[str]] = (),
 ) -> list[str]:
     """Return what ``melcli info`` says last, after the failures.
 
     A list none of whose files is found (:func:`melcli.hints.wrong_root_hint`),
-    no audio found, and with the default extensions, files passed over that
-    may hold audio (:func:`melcli.hints.extension_hint`).
+    what ``include``/``exclude`` patterns do not do as meant, as a run says it
+    (:func:`melcli.hints.selection_hints`), no audio found, and with the
+    default extensions, files passed over that may hold audio
+    (:func:`melcli.hints.extension_hint`).
     """
     warnings = []
     if hint := wrong_root_hint(listed):
         warnings.append(hint)
-    if not found.files and not failed:
+    folders = [Path(s) for s in sources]
+    warnings += selection_hints(
+        include,
+        exclude,
+        folders,
+        list_root=listed.root if listed is not None else None,
+        took_none=lambda: found_include_hint(
+            include,
+            [(s.path, s.reason) for s in found.skipped],
+            folders,
+            taken=len(found.files) + failed,
+        ),
+    )
+    if not found.files and not failed and not warnings:
         warnings.append("no audio files found")
     if default_extensions and (
         more := extension_hint(
@@ -272,6 +297,9 @@ def info(
         listed,
         default_extensions=chosen == DEFAULT_EXTENSIONS,
         failed=len(result.failures),
+        include=tuple(one_or_many(include)),
+        exclude=tuple(one_or_many(exclude)),
+        sources=given,
     )
     return result
 

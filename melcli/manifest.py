@@ -2200,6 +2200,19 @@ def read_only_problem(problem: str) -> str:
     return _REBUILT.sub(r"; run 'melcli mel' again to rebuild \1 inputs", problem)
 
 
+def dry_run_problem(problem: str) -> str:
+    """Say ``problem`` (one of :attr:`Manifest.problems`) as ``--dry-run`` does.
+
+    A dry run rebuilds nothing either: what a run would do, in the future.
+    """
+    if problem.endswith(_STORE_REBUILT):
+        return (
+            problem[: -len(_STORE_REBUILT)]
+            + f"; {MANIFEST_NAME} is read instead (a run rebuilds the store)"
+        )
+    return _REBUILT.sub(r"; a run rebuilds \1 inputs", problem)
+
+
 def _dropped(path: Path, dropped: int) -> str:
     noun = "entry" if dropped == 1 else "entries"
     return (

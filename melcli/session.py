@@ -53,7 +53,7 @@ from .inputs import (
     readable_twice,
 )
 from .inputs import one_or_many as _one_or_many
-from .manifest import Manifest, relative_key
+from .manifest import Manifest, dry_run_problem, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
 from .params import MelParams, RenderParams
 from .report import Report, Result, Status, plural, up_to_date_result
@@ -683,7 +683,7 @@ def dry_run(
         up_to_date=len(build.up_to_date),
     )
     if kept:
-        found.warnings = list(manifest.problems)
+        found.warnings = list(map(dry_run_problem, manifest.problems))
         found.warnings.extend(astray_lines(manifest, build.astray))  # as the run
         if build.other_settings and options.prune:
             found.deletes = _forgotten(manifest, build.other_settings)

@@ -291,6 +291,21 @@ class MergeReport:
             return 2
         return 1 if self.failed or self.uncovered else 0
 
+    def to_json(self) -> dict[str, object]:
+        """Return what :func:`merge` found for ``melcli merge --json``."""
+        return {
+            "merged": self.written and not self.errors,
+            "shards": self.shards,
+            "parts": self.parts,
+            "inputs": self.entries,
+            "counts": dict(sorted(self.counts.items())),
+            "failures": [{"path": p, "reason": why} for p, why in self.failed],
+            "uncovered": [os.fsdecode(p) for p in self.uncovered],
+            "warnings": list(self.warnings),
+            "errors": list(self.errors),
+            "exit_code": self.exit_code,
+        }
+
     def summary(self) -> str:
         """One line, e.g. ``merged 4 shards: 120 inputs (118 written, 2 failed).``."""
         if self.errors and self.fit:  # but the manifest could not be written

@@ -39,7 +39,7 @@ import numpy as np
 
 from .errors import MelcliError, os_reason
 from .inputs import check_name, check_out_folder
-from .manifest import Entry, Manifest, holds_manifest, read_only_problem
+from .manifest import Entry, Manifest, holds_manifest, read_only_problem, unfinished
 from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
 from .segment import segment_base
 from .storage import webdataset
@@ -435,7 +435,14 @@ def arrays_of(
 
     ``sources``, if given, keeps only the entries of these inputs (``melcli
     mel --stats``: the run's own); it needs the manifest.
+
+    Raises
+    ------
+    MelcliError
+        If ``out`` holds a run's journal but no manifest: the arrays of a run
+        stopped midway (:func:`require_output`).
     """
+    _require_finished(out)
     return select_arrays(out, sources=sources).arrays
 
 
@@ -564,12 +571,24 @@ def require_output(out: str | os.PathLike[str]) -> None:
         If ``out`` does not exist or is no folder (a typo: not "no arrays"),
         in the words ``melcli stats`` says it (:func:`check_out_folder`).
     MelcliError
-        If ``out`` holds neither.
+        If ``out`` holds neither, or holds a run's journal but no manifest.
     """
     check_out_folder(out)
+    _require_finished(out)
     out = Path(out)
     if not holds_manifest(out) and next(_walk_npy(out), None) is None:
         raise MelcliError(NO_ARRAYS)
+
+
+def _require_finished(out: str | os.PathLike[str]) -> None:
+    """Refuse an OUT whose first run was stopped before writing its manifest.
+
+    Its arrays are only some of its inputs' (or a running run's): statistics
+    of them would pass for the dataset's. A folder of arrays with no journal
+    (made by hand) is walked, as the docs say.
+    """
+    if not holds_manifest(out) and (problem := unfinished(out)):
+        raise MelcliError(problem)
 
 
 def _walk_npy(out: Path) -> Iterator[Path]:

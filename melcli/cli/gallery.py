@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +52,13 @@ from .types import RUN_FOLDER
     help="Processes drawing pages, 1 or more; 1 draws in this process. [default: "
     "number of CPUs]",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Also print what the build did (counts, notes, the page's path) as one "
+    "JSON object on stdout.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def gallery(
     out: str,
@@ -58,6 +66,7 @@ def gallery(
     waveforms: bool,
     read_sources: bool,
     jobs: int | None,
+    as_json: bool,
     quiet: bool,
 ) -> None:
     """Write OUT/gallery/index.html: look at and listen to the run's inputs.
@@ -111,6 +120,8 @@ def gallery(
                 err=True,
             )
         click.echo(f"{display_path(report.index)}: {summary(report)}", err=True)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=True))
 
 
 def note_lines(report: GalleryReport) -> list[str]:

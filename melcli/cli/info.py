@@ -122,7 +122,13 @@ def info(
     for line in folded.lines():
         click.echo(f"error: {display_path(line)}", err=True)
     for warning in inventory_warnings(
-        found, listed, default_extensions=not extensions, failed=failed
+        found,
+        listed,
+        default_extensions=not extensions,
+        failed=failed,
+        include=include,
+        exclude=exclude,
+        sources=src,
     ):
         click.echo(f"warning: {display_path(warning)}", err=True)
     if summary:

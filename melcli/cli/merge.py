@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,6 +23,13 @@ from .types import RUN_FOLDER, SOURCE
 @click.argument("src", nargs=-1, type=SOURCE)
 @selection_options
 @merge_list_options
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Also print what was merged (counts, failures, inputs in no shard, "
+    "errors) as one JSON object on stdout.",
+)
 def merge(
     out: str,
     src: tuple[str, ...],
@@ -31,6 +39,7 @@ def merge(
     files_from: str | None,
     path_column: str | None,
     list_root: Path | None,
+    as_json: bool,
 ) -> None:
     """Combine the manifests of 'melcli mel --shard I/N' runs into OUT/manifest.jsonl.
 
@@ -73,4 +82,6 @@ def merge(
         click.echo(f"error: {display_path(missed)}: in no shard", err=True)
     if report.parts or not report.errors:  # else the error said it all
         click.echo(report.summary(), err=True)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=True))
     sys.exit(report.exit_code)

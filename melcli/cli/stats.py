@@ -33,9 +33,10 @@ def stats(out: str, as_json: bool, quiet: bool) -> None:
     OUT is the output folder of 'melcli mel'. The arrays counted are those its
     manifest.jsonl records as written or up to date: .npy files, or with
     --format webdataset the .npy members of the samples in the shards (without a
-    manifest: every *.npy under OUT). Bands are the second-to-last axis of each
-    array; every other axis (channels, segments, frames) is pooled. std is the
-    population standard deviation. Values are float64, accumulated stably.
+    manifest: every *.npy under OUT, but not in the OUT of a run stopped before
+    writing one). Bands are the second-to-last axis of each array; every other
+    axis (channels, segments, frames) is pooled. std is the population standard
+    deviation. Values are float64, accumulated stably.
 
     Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
     """
