@@ -628,6 +628,31 @@ def open_append(path: Path) -> int:
     return fd
 
 
+#: Seconds to wait, one after the other, for a lock held a moment.
+_LOCK_RETRIES = (0.005, 0.01, 0.02, 0.05)
+
+
+def _flock_soon(fd: int, mode: int) -> None:
+    """Lock ``fd`` now, or within a tenth of a second; else BlockingIOError.
+
+    A reader (the data loader, the gallery) asking whether a run writes OUT
+    (:func:`writer_of`) holds a shared lock for microseconds: a run starting
+    in that instant was refused as "another melcli run". A run holds it for
+    as long as it runs.
+    """
+    import fcntl
+    import time
+
+    for pause in (*_LOCK_RETRIES, None):
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if pause is None:
+                raise
+            time.sleep(pause)
+
+
 class OutputLock:
     """Exclusive, non-blocking lock on an output folder (a context manager).
 
@@ -656,7 +681,7 @@ class OutputLock:
         fd = self._open()
         try:
             mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
-            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            _flock_soon(fd, mode)
         except BlockingIOError:
             holder = _holder(fd, shared=self.shared)
             os.close(fd)
