@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,14 @@ import pytest
 
 from melcli.discover import Job, Task
 from melcli.report import Result, Status
-from melcli.runners import ProcessRunner, _Pace, run_batches
+from melcli.runners import (
+    COLLECT_EVERY,
+    DEPTH,
+    SEND_EVERY,
+    ProcessRunner,
+    _Pace,
+    run_batches,
+)
 
 
 def _job(i: int, *, png: bool = False, meta: bool = False, stamp: bool = True) -> Job:
@@ -176,3 +184,62 @@ def test_a_pool_runs_tasks_with_their_fields_intact() -> None:
     assert sorted(got, key=lambda pair: pair[0].sr) == [(t, t) for t in tasks]
     assert all(tuple(a.job) == tuple(b.job) for a, b in got)  # stamps too
     assert all((a.render_only, a.sr) == (b.render_only, b.sr) for a, b in got)
+
+
+def test_short_items_wake_this_process_every_40_ms_at_most() -> None:
+    # Every collection wakes this process on a CPU its workers need (and each
+    # worker sends what it finished about twice a nap): with 2.4-ms files
+    # (5-s Whisper inputs), naps of 20 ms cost a fifth more of this
+    # process's CPU per file, and three times the system time.
+    pace = _Pace()
+    pace.add(0.0024)
+    pace.last = time.monotonic() + 1.0  # just collected, whatever the clock says
+    assert pace.nap() >= 0.04
+    assert pace.nap() / 2 >= SEND_EVERY  # a nap finds what was done before it
+    # Enough held to last until the nap after next, even at the shortest
+    # items the depth's cap allows for.
+    assert pace.low() * pace.seconds >= 2 * pace.nap()
+    tiny = _Pace()
+    tiny.add(0.0008)
+    assert tiny.low() * 0.0008 >= 2 * COLLECT_EVERY
+
+
+@pytest.mark.parametrize(
+    ("seconds", "short"), [(0.001, True), (0.012, True), (0.03, False)]
+)
+def test_items_under_20_ms_are_collected_in_naps(seconds: float, short: bool) -> None:
+    # Longer items are collected one by one, as each is done (2 held each).
+    pace = _Pace()
+    pace.add(seconds)
+    pace.last = time.monotonic() + 1.0
+    assert pace.short() is short
+    assert (pace.nap() == COLLECT_EVERY) is short
+    assert (pace.depth() > DEPTH) is short
+
+
+def test_the_first_worker_is_sent_its_items_before_the_second_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A worker's start (a fork and multiprocessing's hand-over) takes
+    # milliseconds: the first worker works meanwhile, instead of waiting for
+    # the second to be there before anything is sent.
+    from melcli import runners
+
+    events: list[str] = []
+    real_send, real_new = runners._Worker.send, runners.ProcessRunner._new_worker
+
+    def send(self: Any) -> None:
+        events.append("send")
+        real_send(self)
+
+    def new_worker(self: Any, *args: Any) -> Any:
+        events.append("start")
+        return real_new(self, *args)
+
+    monkeypatch.setattr(runners._Worker, "send", send)
+    monkeypatch.setattr(runners.ProcessRunner, "_new_worker", new_worker)
+    got = dict(ProcessRunner(2, preload=()).run(_same, range(10)))
+    assert got == {i: i for i in range(10)}
+    starts = [i for i, event in enumerate(events) if event == "start"]
+    assert len(starts) == 2, events
+    assert "send" in events[starts[0] : starts[1]], events
