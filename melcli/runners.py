@@ -1057,9 +1057,8 @@ SHORT_ITEM = 0.02
 #: Seconds between two collections of outcomes when items are short (see
 #: :class:`_Pace`). Each collection wakes this process on a CPU its workers
 #: need, its caches filled with theirs: with 5-s Whisper files (about 2.4 ms
-#: each), 50 ms naps instead of 20 took a third of the system time and a
-#: fifth of this process's CPU per file (bench/README.md, "Figures behind the
-#: code").
+#: each), 50 ms naps instead of 20 took 7-42% of this process's CPU per file
+#: (bench/README.md, "Figures behind the code").
 COLLECT_EVERY = 0.05
 #: Seconds a worker keeps the outcomes of its finished items before it sends
 #: them, together (all of them, at the latest, when the items of a message
