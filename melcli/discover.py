@@ -182,7 +182,10 @@ class Job(tuple):  # type: ignore[type-arg]
         )
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_job_of, tuple(self))
+        # Rebuilt by tuple.__new__ itself, its fields as they are (already
+        # strings and a tuple): no Python call per job when a pool worker
+        # unpickles its tasks (see bench/README.md, "Figures behind the code").
+        return (tuple.__new__, (Job, tuple(self)))
 
 
 _FIELDS = ("src_name", "rel", "npy_name", "png_name", "meta")
@@ -202,19 +205,6 @@ def job_field(name: str) -> Callable[[Job], Any]:
     return _GETTERS[name]
 
 
-def _job_of(
-    src: str,
-    rel: str,
-    npy: str,
-    png: str | None,
-    meta: tuple[tuple[str, str], ...],
-    size: int | None = None,
-    mtime: int | None = None,
-) -> Job:
-    stamp = None if size is None or mtime is None else [size, mtime]
-    return Job(src, rel, npy, png, meta, stamp=stamp)
-
-
 @dataclass(frozen=True, slots=True)  # one per input to build: no __dict__
 class Task:
     """One unit of work for a runner: a whole job, or only its PNG."""
@@ -223,6 +213,16 @@ class Task:
     render_only: bool = False
     #: For ``render_only``: the rate the existing array was computed at.
     sr: int = 0
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle as its fields: a pool sends every task to a worker.
+
+        (A slotted dataclass pickles through ``dataclasses.fields()`` on both
+        sides, a Python loop each way.)
+        """
+        if not self.render_only and not self.sr:
+            return (Task, (self.job,))
+        return (Task, (self.job, self.render_only, self.sr))
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ class Result:
             self.status.value,
             self.reason,
             self.warnings,
-            tuple(os.fspath(p) for p in self.outputs),
+            tuple(map(os.fspath, self.outputs)),
             self.shape,
             self.samplerate,
             self.channels,
@@ -117,8 +117,13 @@ def _result(
     *rest: object,
 ) -> Result:
     """Rebuild a pickled :class:`Result` (see :meth:`Result.__reduce__`)."""
-    paths = tuple(Path(p) for p in outputs)
-    return Result(Path(src), Status(status), reason, warnings, paths, *rest)  # type: ignore[arg-type]
+    paths = tuple(map(Path, outputs))
+    return Result(Path(src), _STATUSES[status], reason, warnings, paths, *rest)  # type: ignore[arg-type]
+
+
+#: Each status by its value: a dictionary look-up, where ``Status(value)``
+#: goes through the Enum's Python ``__call__`` (once per result a pool sends).
+_STATUSES = {status.value: status for status in Status}
 
 
 @dataclass

@@ -316,6 +316,7 @@ class ProcessRunner:
         """
         low = pace.low()
         depth = _even_depth(pace.depth(), supply.left(), workers, self.jobs)
+        lost = False
         while True:
             # A worker is given more once it is down to ``low`` items not
             # started (or is being given some now), and then up to ``depth``:
@@ -332,6 +333,9 @@ class ProcessRunner:
                 break
             fresh = free is None or (free.items and len(workers) < self.jobs)
             if fresh:
+                # The workers there are start on what they were given while
+                # the next one starts (a fork and a hand-over: milliseconds).
+                lost = self._send(supply, workers) or lost
                 try:
                     free = self._new_worker(context, fn, pace)
                 except OSError as exc:
@@ -345,6 +349,10 @@ class ProcessRunner:
                 workers.append(free)
             assert free is not None
             free.give(item)  # type: ignore[arg-type]
+        return self._send(supply, workers) or lost
+
+    def _send(self, supply: _Supply[T], workers: list[_Worker[T, R]]) -> bool:
+        """Send each worker what it was given; return whether a worker was lost."""
         lost = False
         for worker in [w for w in workers if w.unsent]:
             items = list(worker.unsent)
@@ -620,8 +628,23 @@ class _Worker(Generic[T, R]):
     def collect_all(self) -> list[tuple[T, R | BaseException]]:
         """Collect every outcome the worker has sent (at least one: it is ready)."""
         outcomes = [self.collect()]
-        while self.alive and self.items and self.has_message():
-            outcomes.append(self.collect())
+        came, items = self._came, self.items
+        while self.alive and items and self.has_message():
+            if not came:  # a message not read yet, or the end of the pipe
+                outcomes.append(self.collect())
+                continue
+            # The rest of a message already read: the outcomes of short
+            # items come dozens at a time, and each costs this process
+            # (on a CPU its workers need) a few calls less taken so.
+            count = min(len(came), len(items))
+            seconds = [0.0] * count
+            for i in range(count):
+                _ok, value, seconds[i] = came.popleft()
+                outcomes.append((items.popleft(), value))
+            self.taken += count
+            self._start_clock()
+            if self.pace is not None:
+                self.pace.add_all(seconds)
         return outcomes
 
     def abandon(self, reason: str, *, grace: float = 0.0) -> tuple[T, BaseException]:
@@ -1028,18 +1051,25 @@ _STOP = "melcli-worker-stop"
 #: already in its pipe when it finishes one (measured side by side: see
 #: bench/README.md, "Figures behind the code").
 DEPTH = 2
-#: Seconds between two collections of outcomes when items are shorter (see
-#: :class:`_Pace`).
-COLLECT_EVERY = 0.02
+#: Items shorter than this many seconds are collected in naps (see
+#: :class:`_Pace`); longer ones one by one, as each is done.
+SHORT_ITEM = 0.02
+#: Seconds between two collections of outcomes when items are short (see
+#: :class:`_Pace`). Each collection wakes this process on a CPU its workers
+#: need, its caches filled with theirs: with 5-s Whisper files (about 2.4 ms
+#: each), 50 ms naps instead of 20 took 7-42% of this process's CPU per file
+#: (bench/README.md, "Figures behind the code").
+COLLECT_EVERY = 0.05
 #: Seconds a worker keeps the outcomes of its finished items before it sends
 #: them, together (all of them, at the latest, when the items of a message
 #: are done): a message and a wake-up each, both sides, cost more than a tiny
 #: file's bookkeeping. Half a nap (:data:`COLLECT_EVERY`), so that a nap
 #: finds what was done before it; an item longer than this is sent alone,
 #: as soon as it is done.
-SEND_EVERY = 0.01
-#: The most items a worker holds when items are short.
-MAX_DEPTH = 128
+SEND_EVERY = 0.025
+#: The most items a worker holds when items are short: :data:`AHEAD_NAPS`
+#: naps' worth of items down to 0.8 ms each.
+MAX_DEPTH = 256
 #: Naps' worth of items a worker holds when items are short, once topped
 #: up; it is topped up when down to half of that (:meth:`_Pace.low`): what a
 #: nap takes, and as long again for this process to record what came
@@ -1131,9 +1161,9 @@ class _Pace:
     workers, each wake-up takes a CPU from one of them, with caches that the
     worker has just filled with its own data: a cost that matters when items
     are short (figures: bench/README.md, "Figures behind the code"). So when
-    items take less than :data:`COLLECT_EVERY` (a moving average of what
-    workers report), this process sleeps that long (waking at once if a
-    worker dies), then takes every outcome that has come, and each worker
+    items take less than :data:`SHORT_ITEM` (a moving average of what
+    workers report), this process sleeps :data:`COLLECT_EVERY` (waking at
+    once if a worker dies), then takes every outcome that has come, and each worker
     holds enough items to last :data:`AHEAD_NAPS` naps. Longer items are
     collected one by one, as they finish, with :data:`DEPTH` items per worker.
     """
@@ -1155,9 +1185,16 @@ class _Pace:
         else:
             self.seconds += 0.2 * (seconds - self.seconds)
 
+    def add_all(self, seconds: Iterable[float]) -> None:
+        """Take several items' times into the average, in order (as :meth:`add`)."""
+        average = self.seconds
+        for value in seconds:
+            average = value if average is None else average + 0.2 * (value - average)
+        self.seconds = average
+
     def short(self) -> bool:
-        """Whether items take less than :data:`COLLECT_EVERY`."""
-        return self.seconds is not None and self.seconds < COLLECT_EVERY
+        """Whether items take less than :data:`SHORT_ITEM`."""
+        return self.seconds is not None and self.seconds < SHORT_ITEM
 
     def nap(self) -> float:
         """Seconds to wait before collecting outcomes (0: as each comes).

@@ -79,6 +79,7 @@ def test_the_last_items_are_shared_so_that_the_workers_finish_together(
     # down to half. Given a whole depth of the last items, one worker went on
     # alone for up to half a depth of items while the other had none.
     monkeypatch.setattr(runners, "_Worker", _FakeWorker)
+    monkeypatch.setattr(runners, "COLLECT_EVERY", 0.02)  # the depth of 9 below
     pool = ProcessRunner(2, preload=())
     pace = runners._Pace()
     pace.seconds = 0.012
