@@ -215,7 +215,7 @@ def _flac_tail(path: str | os.PathLike[str]) -> str:
     and for a run that reads only the start of the file).
     """
     if tail := containers.flac_tail_cut(path):
-        cause = FLAC_LOST_SYNC if tail.frame_cut else "its frames end there"
+        cause = FLAC_LOST_SYNC if tail.frame_cut else FLAC_FRAMES_END
         sr = tail.samplerate
         return _stopped_at(tail.decoded / sr, tail.total / sr, cause)
     return ""
@@ -404,7 +404,7 @@ class _CheckedFile:
                 reached = self.position + len(block)
             else:
                 block = self._salvage(frames, dtype)
-            self.error = _cause(reason)
+            self.error = self._cause_at(reason, reached)
             self.stopped_at = reached
             self.at_end = True
             if self.reopen is None and self.n_read == 0:
@@ -433,6 +433,22 @@ class _CheckedFile:
         self.n_read += len(block)
         self.position += len(block)
         return block
+
+    def _cause_at(self, reason: str, reached: int) -> str:
+        """Why decoding stopped at frame ``reached``, in libsndfile's words.
+
+        A FLAC cut exactly between two frames: libFLAC finds no next frame
+        and libsndfile says ``internal psf_fseek() failed``. Its last frame
+        ends there, as ``melcli info`` tells it (:func:`_flac_tail`): said in
+        the same words, ``its frames end there``. (libsndfile gives all but
+        the last sample of that frame: its read of the last fails.)
+        """
+        if self.info.format == "FLAC" and self.path is not None:
+            tail = containers.flac_tail_cut(self.path)
+            last = tail.decoded if tail is not None and not tail.frame_cut else -2
+            if last - 1 <= reached <= last:
+                return FLAC_FRAMES_END
+        return _cause(reason)
 
     def _nothing_decoded(self, reason: str) -> NoReturn:
         """Raise the error of a stream of which nothing decodes."""
@@ -696,6 +712,9 @@ FLAC_CUT_IN_METADATA = "the file ends inside its metadata, before any audio fram
 #: libFLAC's words for a frame it cannot decode (cut, or damaged): what a
 #: run says of a FLAC cut inside its frames, and ``info`` of it.
 FLAC_LOST_SYNC = "flac decoder lost sync"
+#: What a run and ``info`` say of a FLAC cut between two frames, short of the
+#: samples its STREAMINFO announces.
+FLAC_FRAMES_END = "its frames end there"
 
 
 def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -> str:
