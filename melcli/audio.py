@@ -1032,7 +1032,7 @@ _SAMPLE_BYTES = {
     "DOUBLE": 8,
 }
 #: Formats whose audio data may run to the end of the file, its size not
-#: given (see :func:`containers.data_to_the_end`); WAV and AIFF only when
+#: given (see :func:`containers.to_the_end_cut`); WAV and AIFF only when
 #: libsndfile's log shows a placeholder for it (``Claim.to_end``).
 _TO_THE_END = frozenset({"AU", "RF64", "W64", "IRCAM", "PAF", "NIST"})
 _TO_THE_END_LOGGED = frozenset({"WAV", "WAVEX", "AIFF"})
@@ -1055,8 +1055,7 @@ def _partial_frame(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) 
         claim.to_end and f.format in _TO_THE_END_LOGGED
     ):
         return ""
-    held = containers.data_to_the_end(path)
-    return containers.PARTIAL_FRAME if held % (width * f.channels) else ""
+    return containers.to_the_end_cut(path, width * f.channels)
 
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.

@@ -197,3 +197,34 @@ def test_command_fails_the_cut_file_writes_the_rest_and_keeps_it_when_asked(
     assert kept.exit_code == 0, kept.stderr
     assert "inside a sample frame; kept what was decoded" in kept.stderr
     assert np.load(out / "cut.npy").shape == np.load(out / "whole.npy").shape
+
+
+#: (format, how it runs to its end, where its audio starts, what its chunks
+#: are padded to).
+PADDED = {
+    "wav": ("WAV", wav_sox, (b"data", 8), 2),
+    "aiff": ("AIFF", aiff_ffmpeg, (b"SSND", 16), 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PADDED))
+def test_the_pad_after_data_of_an_odd_size_is_no_cut(tmp_path: Path, case: str) -> None:
+    """sox and ffmpeg pad odd-sized data to an even length, even on a pipe."""
+    fmt, unsize, (marker, after), align = PADDED[case]
+    sized = tmp_path / f"sized.{EXT[fmt]}"
+    sf.write(sized, STEREO[:1001, 0], SR, format=fmt, subtype="PCM_24")
+    data = bytearray(sized.read_bytes())
+    unsize(data)
+    end = _find(data, marker) + after + 1001 * 3  # 3003 bytes: odd
+    pad = -(1001 * 3) % align
+    padded = tmp_path / f"padded.{EXT[fmt]}"
+    padded.write_bytes(bytes(data[:end]) + bytes(pad))
+    expected = audio.load(sized, PARAMS).y
+    np.testing.assert_array_equal(audio.load(padded, PARAMS).y, expected)
+    assert audio.probe(padded).frames == 1001
+    # As long, but its last bytes are not a pad's zeros: cut inside a frame.
+    cut_short = tmp_path / f"cut.{EXT[fmt]}"
+    cut_short.write_bytes(bytes(data[:end]) + b"\x7f" * pad)
+    said = r"^truncated: decoded 0\.1\d s, then the file ends inside a sample frame$"
+    with pytest.raises(audio.AudioError, match=said):
+        audio.load(cut_short, PARAMS)
