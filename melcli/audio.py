@@ -215,7 +215,7 @@ def _flac_tail(path: str | os.PathLike[str]) -> str:
     and for a run that reads only the start of the file).
     """
     if tail := containers.flac_tail_cut(path):
-        cause = FLAC_LOST_SYNC if tail.frame_cut else "its frames end there"
+        cause = FLAC_LOST_SYNC if tail.frame_cut else FLAC_FRAMES_END
         sr = tail.samplerate
         return _stopped_at(tail.decoded / sr, tail.total / sr, cause)
     return ""
@@ -404,7 +404,7 @@ class _CheckedFile:
                 reached = self.position + len(block)
             else:
                 block = self._salvage(frames, dtype)
-            self.error = _cause(reason)
+            self.error = self._cause_at(reason, reached)
             self.stopped_at = reached
             self.at_end = True
             if self.reopen is None and self.n_read == 0:
@@ -433,6 +433,22 @@ class _CheckedFile:
         self.n_read += len(block)
         self.position += len(block)
         return block
+
+    def _cause_at(self, reason: str, reached: int) -> str:
+        """Why decoding stopped at frame ``reached``, in libsndfile's words.
+
+        A FLAC cut exactly between two frames: libFLAC finds no next frame
+        and libsndfile says ``internal psf_fseek() failed``. Its last frame
+        ends there, as ``melcli info`` tells it (:func:`_flac_tail`): said in
+        the same words, ``its frames end there``. (libsndfile gives all but
+        the last sample of that frame: its read of the last fails.)
+        """
+        if self.info.format == "FLAC" and self.path is not None:
+            tail = containers.flac_tail_cut(self.path)
+            last = tail.decoded if tail is not None and not tail.frame_cut else -2
+            if last - 1 <= reached <= last:
+                return FLAC_FRAMES_END
+        return _cause(reason)
 
     def _nothing_decoded(self, reason: str) -> NoReturn:
         """Raise the error of a stream of which nothing decodes."""
@@ -696,6 +712,9 @@ FLAC_CUT_IN_METADATA = "the file ends inside its metadata, before any audio fram
 #: libFLAC's words for a frame it cannot decode (cut, or damaged): what a
 #: run says of a FLAC cut inside its frames, and ``info`` of it.
 FLAC_LOST_SYNC = "flac decoder lost sync"
+#: What a run and ``info`` say of a FLAC cut between two frames, short of the
+#: samples its STREAMINFO announces.
+FLAC_FRAMES_END = "its frames end there"
 
 
 def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -> str:
@@ -987,13 +1006,56 @@ def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) ->
     gives the length it had (see :func:`containers.outer_cut`). The file is
     read only when libsndfile's log says that length is not the file's.
     """
-    if claim.cut or claim.sized or f.format not in _OUTER_SIZED:
+    if claim.cut or claim.sized:
+        return claim
+    if cut := _partial_frame(path, f, claim):
+        return dataclasses.replace(claim, cut=cut)
+    if f.format not in _OUTER_SIZED:
         return claim
     match = _OUTER_SIZE.search(str(f.extra_info))
     if match is None or int(match.group(1)) <= int(match.group(2)):
         return claim
     cut = containers.outer_cut(path)
     return dataclasses.replace(claim, cut=cut) if cut else claim
+
+
+#: Bytes per sample of the encodings whose sample frames are all one size.
+_SAMPLE_BYTES = {
+    "PCM_S8": 1,
+    "PCM_U8": 1,
+    "ULAW": 1,
+    "ALAW": 1,
+    "PCM_16": 2,
+    "PCM_24": 3,
+    "PCM_32": 4,
+    "FLOAT": 4,
+    "DOUBLE": 8,
+}
+#: Formats whose audio data may run to the end of the file, its size not
+#: given (see :func:`containers.to_the_end_cut`); WAV and AIFF only when
+#: libsndfile's log shows a placeholder for it (``Claim.to_end``).
+_TO_THE_END = frozenset({"AU", "RF64", "W64", "IRCAM", "PAF", "NIST"})
+_TO_THE_END_LOGGED = frozenset({"WAV", "WAVEX", "AIFF"})
+
+
+def _partial_frame(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) -> str:
+    """Say that a file's audio data, running to its end, ends inside a frame.
+
+    A file written to a pipe (a placeholder for its data size) or of a
+    format whose header gives none (IRCAM, PAF) holds no length to check:
+    libsndfile reads whole sample frames to the end of the file and drops
+    the bytes of a last, partial one without a word. Those bytes are the
+    only sign of a cut (one between two frames cannot be told from a whole,
+    shorter file), as they are of a CAF written to a pipe. "" if not cut so.
+    """
+    width = _SAMPLE_BYTES.get(f.subtype)
+    if width is None or f.channels <= 0 or f.frames <= 0:
+        return ""
+    if f.format not in _TO_THE_END and not (
+        claim.to_end and f.format in _TO_THE_END_LOGGED
+    ):
+        return ""
+    return containers.to_the_end_cut(path, width * f.channels)
 
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
@@ -1087,11 +1149,12 @@ _MPC2K_FRAMES = re.compile(r"^\s*Frames\s*:\s*(\d+)", re.MULTILINE)
 SALVAGE_STEP = 4096
 
 #: Data sizes from this many bytes up are placeholders, not claims: a program
-#: writing WAV to a pipe cannot seek back to fill in the size, and writes
-#: 0xFFFFFFFF (ffmpeg), 0x7FFFFF00 (arecord) or 0x7FFFF000 (sox) instead. Such
-#: a file holds all its audio; only a cut file that claimed 2 GiB or more goes
-#: undetected.
-UNKNOWN_DATA_SIZE = 0x7FFFF000
+#: writing WAV or AIFF to a pipe cannot seek back to fill in the size, and
+#: writes 0xFFFFFFFF (ffmpeg), 0x7FFFFF00 (arecord), 0x7FFFF000 (sox's WAV) or
+#: 0x7F000008 (sox's AIFF) instead. Such a file holds all its audio; only a
+#: cut file that claimed 2 GB or more goes undetected (one cut inside a sample
+#: frame is still told: see :func:`_partial_frame`).
+UNKNOWN_DATA_SIZE = containers.UNKNOWN_DATA_SIZE
 
 
 def _claimed_frames(f: sf.SoundFile) -> Claim:
@@ -1110,6 +1173,7 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
     if blocks is not None and blocks[0] < frames:
         frames = limit = blocks[0]
     match = _DATA_CHUNK.search(log)
+    to_end = False
     if match:
         claimed, held = match.group(1, 2) if match.group(1) else match.group(3, 4)
         claimed_bytes, held_bytes = int(claimed), int(held)
@@ -1124,9 +1188,11 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
             if blocks is not None:  # the blocks claimed, not the bytes
                 claimed_frames = max(blocks[1], frames + 1)
             return Claim(frames=claimed_frames, sized=True, limit=limit)
+        else:  # a placeholder (0 too: an AIFF's SSND), not a claim
+            to_end = True
     if f.format == "MPC2K" and (match := _MPC2K_FRAMES.search(log)):
         return Claim(frames=max(frames, int(match.group(1))), sized=True)
-    return Claim(frames=frames, limit=limit)
+    return Claim(frames=frames, limit=limit, to_end=to_end)
 
 
 #: libsndfile's log of a WAV's block layout, and of its data chunk's size

@@ -33,7 +33,10 @@ libsndfile's frame count is not always a claim to check decoding against:
   libsndfile decodes what is there without a word.
 
 IRCAM, PAF, PVF and XI headers hold no length at all (the data runs to the
-end of the file): a file of theirs cut short cannot be told from a shorter one.
+end of the file): a file of theirs cut between two sample frames cannot be
+told from a shorter one; one cut inside a sample frame can, as can a file
+written to a pipe, whose data size is a placeholder (see
+:func:`to_the_end_cut`).
 
 Other formats (WAV, AIFF, AU, FLAC) are left to :mod:`melcli.audio`,
 which reads the claims libsndfile makes for them; no byte is read here for
@@ -85,6 +88,10 @@ class Claim:
     quiet : bool
         Whether the decoder's notes are of an attempt given up (libsndfile's
         open of a file then decoded through ffmpeg): not the file's.
+    to_end : bool
+        Whether libsndfile's log shows a WAV's or AIFF's data size that is a
+        placeholder (0, 0xFFFFFFFF...): its audio runs to the end of the file
+        (see :func:`to_the_end_cut`).
     """
 
     frames: int | None = None
@@ -95,6 +102,7 @@ class Claim:
     limit: int | None = None
     joined: bool = False
     quiet: bool = False
+    to_end: bool = False
 
 
 def claim(
@@ -2011,3 +2019,111 @@ def au_oversized_data(path: str | os.PathLike[str]) -> int:
     if not 0x7FFFFFFF <= data_size < 0xFFFFFFFF or offset < 24:
         return 0
     return max(size - int(offset), 0)
+
+
+#: What a file whose audio data runs to its end ends inside, when that data
+#: is not a whole number of sample frames.
+PARTIAL_FRAME = "the file ends inside a sample frame"
+#: Data sizes from this many bytes up (32-bit fields) are placeholders a
+#: program writing to a pipe puts there, as outer sizes are (see
+#: :data:`_UNKNOWN_OUTER`): 0xFFFFFFFF (ffmpeg), 0x7FFFFF00 (arecord),
+#: 0x7FFFF000 (sox's WAV), 0x7F000008 (sox's AIFF ``SSND``).
+UNKNOWN_DATA_SIZE = _UNKNOWN_OUTER
+#: The IRCAM magics libsndfile reads (its ``ircam.c``), as masks and values of
+#: the first four bytes read big-endian; the data starts at byte 1024.
+_IRCAM_MAGICS = ((0xFFFF00FF, 0x64A30000), (0xFF00FFFF, 0x0000A364))
+_IRCAM_DATA_AT = 1024
+#: Where a PAF (Ensoniq PARIS) file's audio data starts.
+_PAF_DATA_AT = 2048
+
+
+def to_the_end_cut(path: str | os.PathLike[str], frame_bytes: int) -> str:
+    """Say whether a file's audio data, running to its end, ends inside a frame.
+
+    A file whose header gives no size for its audio data (IRCAM, PAF, a NIST
+    SPHERE without ``sample_count``), or a placeholder for it (a WAV, AIFF,
+    AU, RF64 or Wave64 written to a pipe: its writer could not seek back to
+    fill it in), holds its audio from where its data starts to the end of
+    the file, in whole sample frames of ``frame_bytes``. One that ends
+    inside one was cut (:data:`PARTIAL_FRAME`); one cut between two cannot
+    be told from a whole, shorter file. The zero byte that pads a chunk to
+    an even length, which writers add after data of an odd size, is no part
+    of a frame. "" for a file not cut so, or whose
+    data is sized (its size checked elsewhere).
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(40)
+            size = os.fstat(f.fileno()).st_size
+            found = _data_start_to_the_end(f, head)
+            if found is None:
+                return ""
+            start, align = found
+            held = size - start
+            if held <= 0 or held % frame_bytes == 0:
+                return ""
+            for pad in range(1, align):
+                audio = held - pad
+                if audio % frame_bytes == 0 and -(-audio // align) * align == held:
+                    f.seek(start + audio)
+                    if f.read(pad) == bytes(pad):
+                        return ""
+    except (OSError, ValueError, IndexError, struct.error):
+        return ""
+    return PARTIAL_FRAME
+
+
+def _data_start_to_the_end(f: BinaryIO, head: bytes) -> tuple[int, int] | None:
+    """Return where the audio data of :func:`to_the_end_cut` starts, and its padding.
+
+    What its chunk is padded to: 2 bytes (RIFF, AIFF), else 1 (no pad; one
+    after a Wave64's data, to 8 bytes, libsndfile decodes as audio).
+    None if the data is sized.
+    """
+    kind, form = head[:4], head[8:12]
+    magic = int.from_bytes(head[:4], "big") if len(head) >= 4 else -1
+    if kind in (b"RIFF", b"RIFX") and form == b"WAVE":
+        order = "<" if kind == b"RIFF" else ">"
+        for offset, chunk, chunk_size in _iff_chunks(f, order, b"data"):
+            if chunk[:4] == b"data":
+                return (offset + 8, 2) if chunk_size >= UNKNOWN_DATA_SIZE else None
+        return None
+    if kind == b"FORM" and form in (b"AIFF", b"AIFC"):
+        for offset, chunk, chunk_size in _iff_chunks(f, ">", b"SSND"):
+            if chunk[:4] == b"data":
+                if 0 < chunk_size < UNKNOWN_DATA_SIZE:
+                    return None
+                f.seek(offset + 8)  # its offset and block size come first
+                skip = int.from_bytes(f.read(4), "big")
+                return offset + 16 + skip, 2
+        return None
+    if kind in (b"RF64", b"BW64") and form == b"WAVE" and head[12:16] == b"ds64":
+        if any(head[RF64_DATA_SIZE_AT : RF64_DATA_SIZE_AT + 8]):
+            return None  # its ds64 chunk gives the size
+        for offset, chunk, chunk_size in _iff_chunks(f, "<", b"data"):
+            if chunk[:4] == b"data":
+                return (offset + 8, 2) if chunk_size == 0xFFFFFFFF else None
+        return None
+    if kind == b"riff" and len(head) >= 40:
+        for offset, chunk, chunk_size in _w64_chunks(f):
+            if chunk[:4] == b"data":
+                # 0: libsndfile reads it to the end too (libsndfile's own
+                # W64 written to a pipe)
+                unsized = chunk_size == 0 or chunk_size >= _UNKNOWN_SIZE
+                return (offset + 24, 1) if unsized else None
+        return None
+    if kind == b".snd" and len(head) >= 24:
+        offset, data_size = struct.unpack_from(">II", head, 4)
+        return (offset, 1) if data_size >= 0x7FFFFFFF else None
+    if any(magic & mask == value for mask, value in _IRCAM_MAGICS):
+        return _IRCAM_DATA_AT, 1
+    if kind in (b" paf", b"fap "):
+        return _PAF_DATA_AT, 1
+    if head.startswith(b"NIST_1A\n"):
+        header = _nist_header(f)
+        f.seek(0)
+        text = f.read(min(header, 1 << 16))
+        if any(line.split()[:1] == [b"sample_count"] for line in text.split(b"\n")):
+            return None
+        return header, 1
+    return None
