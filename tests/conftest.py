@@ -62,6 +62,24 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 #: of the progress lines pass --progress-interval.
 QUIET_LOGS = ("MELCLI_PROGRESS_INTERVAL", "0")
 os.environ[QUIET_LOGS[0]] = QUIET_LOGS[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a command a test runs: no ``MELCLI_*``, then ``extra``.
+
+    But :data:`QUIET_LOGS`: without it a run lasting past the default
+    interval (a loaded machine) printed progress lines and a recap where a
+    test expected its summary last.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MELCLI_") or k == QUIET_LOGS[0]
+    }
+    env.update(extra)
+    return env
+
+
 #: The modules that take longest, longest first. ``make test`` runs the tests
 #: in two processes, a module at a time each (pytest-xdist's ``--dist loadfile``
 #: with ``--no-loadscope-reorder``: modules are handed out in collection order):

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import RUN_LIMIT, STOP_LIMIT, noise_clips, wait_for
+from conftest import RUN_LIMIT, STOP_LIMIT, clean_env, noise_clips, wait_for
 
 from melcli import cluster as melcli_cluster
 from melcli.cli import cli
@@ -58,10 +58,6 @@ def start_cluster() -> Any:
 def melcli_command() -> list[str]:
     script = Path(sys.executable).with_name("melcli")
     return [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MELCLI_")}
 
 
 def invoke(*args: object) -> Any:

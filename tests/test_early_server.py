@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RUN_LIMIT, STOP_LIMIT, children, short_tones, wait_for
+from conftest import RUN_LIMIT, STOP_LIMIT, children, clean_env, short_tones, wait_for
 
 from melcli import _zygote, transform
 from melcli.melscale import no_empty_filter
@@ -38,9 +38,7 @@ needs_server = pytest.mark.skipif(
 
 
 def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MELCLI_")}
-    env["TMPDIR"] = str(tmp)  # where the server's socket folder goes
-    return env
+    return clean_env(TMPDIR=str(tmp))  # where the server's socket folder goes
 
 
 def _sockets(tmp: Path) -> list[Path]:

@@ -8,13 +8,12 @@ by the run itself before its first worker, on one core.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import RUN_LIMIT, short_tones
+from conftest import RUN_LIMIT, clean_env, short_tones
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or sys.version_info >= (3, 12),
@@ -36,8 +35,7 @@ def test_a_long_tmpdir_still_gets_the_server(tmp_path: Path) -> None:
         "from melcli.__main__ import main\n"
         "main()\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MELCLI_")}
-    env["TMPDIR"] = str(tmp)
+    env = clean_env(TMPDIR=str(tmp))
     proc = subprocess.Popen(
         [sys.executable, "-c", code],
         env=env,

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import RUN_LIMIT
+from conftest import RUN_LIMIT, clean_env
 from hostile_corpus import (
     SR,
     Case,
@@ -52,12 +52,6 @@ BOOKKEEPING = {"manifest.jsonl", ".melcli.lock", ".melcli-manifest.db"}
 def melcli_command() -> list[str]:
     script = Path(sys.executable).with_name("melcli")
     return [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MELCLI_")}
-    env.update(extra)
-    return env
 
 
 @dataclass

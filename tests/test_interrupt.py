@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from conftest import (
     RUN_LIMIT,
     STOP_LIMIT,
+    clean_env,
     interrupted_by_sigterm,
     noise_clips,
     tone,
@@ -60,10 +61,6 @@ HANG = (
 def melcli_command() -> list[str]:
     script = Path(sys.executable).with_name("melcli")
     return [str(script)] if script.exists() else [sys.executable, "-m", "melcli"]
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MELCLI_")}
 
 
 class Runs:

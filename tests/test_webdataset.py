@@ -29,6 +29,7 @@ from conftest import (
     RUN_LIMIT,
     STOP_LIMIT,
     WriteAudio,
+    clean_env,
     interrupted_by_sigterm,
     mel,
     noise,
@@ -443,7 +444,7 @@ def test_a_stopped_run_leaves_no_torn_shard_and_the_next_run_completes(
     # Each array is ~55 kB: about one sample per 60-kB shard, so shards close
     # (and are recorded) while the run goes on.
     cmd = [*_melcli(), "mel", str(audio), "-o", str(out), "-j", "2", *WDS, *slow]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MELCLI_")}
+    env = clean_env()
     proc = subprocess.Popen(
         cmd, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
     )

@@ -14,7 +14,6 @@ The server's work is on the way to a pool's first file (melcli._zygote):
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RUN_LIMIT
+from conftest import RUN_LIMIT, clean_env
 
 from melcli.params import MelParams
 from melcli.work import TaskWork
@@ -71,8 +70,7 @@ def _in_a_worker(
         _zygote.stop()
         """
     )
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MELCLI_")}
-    environ["TMPDIR"] = str(tmp)  # the server's socket folder
+    environ = clean_env(TMPDIR=str(tmp))  # the server's socket folder
     done = subprocess.run(
         [sys.executable, "-c", script],
         env={**environ, **env},
