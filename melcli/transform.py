@@ -60,15 +60,16 @@ import numpy as np
 from .errors import AudioError, number
 from .params import MelParams
 
-#: Bytes of float64 windowed frames per FFT block: the block's temporaries
-#: stay in cache, and under glibc's default allocator settings they are reused
-#: from the heap rather than mapped afresh for every block. Since the power is
-#: written straight into the mel chunk, 256 KB blocks beat 512 KB ones: the
-#: mel power of a 10-s clip 0.93-0.99x (median 0.94x), of a 5-s Whisper file
-#: 0.95-0.97x, in five alternating runs in one process (1 MB: 0.92-1.05x).
-#: Sized in bytes, not frames, so that a small ``n_fft`` (Whisper's 400) gets
-#: as many frames per FFT call as its cache share allows (16 frames at 2048).
-BLOCK_BYTES = 1 << 18
+#: Bytes of float64 windowed frames per FFT block: the block's buffers
+#: (:class:`PowerBlocks`) stay in cache. Each block costs a dozen numpy calls
+#: beside its arithmetic (and numpy's FFT makes its plan anew at every call):
+#: since the buffers are kept from block to block, 512 KB blocks beat 256 KB
+#: ones, per ``process_one``, alternating file by file in one process, 4
+#: rounds: 0.96-0.99x on 10-s clips, 0.97-0.99x on 5-s Whisper files (1 MB:
+#: 0.95-0.99x and 1.00-1.04x). Sized in bytes, not frames, so that a small
+#: ``n_fft`` (Whisper's 400) gets as many frames per FFT call as its cache
+#: share allows (32 frames at 2048).
+BLOCK_BYTES = 1 << 19
 #: Frames per FFT block instead of :data:`BLOCK_BYTES` (tests set it, to cross
 #: many block boundaries); ``None`` sizes blocks by bytes.
 BLOCK_FRAMES: int | None = None
@@ -224,7 +225,7 @@ class PowerBlocks:
     the float64 window, numpy's float64 FFT, its result rounded to complex64,
     ``re ** 2 + im ** 2`` in float32. A block's work is a few numpy calls, so
     their cost beside the arithmetic matters (a 10-s clip at the defaults is
-    27 blocks of 16 frames): every step writes into buffers made once per
+    14 blocks of 32 frames): every step writes into buffers made once per
     signal, not into new arrays; the samples of a block are cast to float64
     before the window product (exact), so that under :func:`frame_buffers`
     numpy multiplies each frame where it lies instead of copying it into its
@@ -291,7 +292,7 @@ def _rfft(n_fft: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
 
     numpy 2's ``rfft`` is a Python function around a compiled ufunc, and its
     checks (the norm, the axis, the output's type and shape) cost a few
-    microseconds a call, 27 calls for a 10-s clip. The ufunc is called
+    microseconds a call, 14 calls for a 10-s clip. The ufunc is called
     directly where numpy has it and gives ``rfft``'s result on a probe, bit
     for bit; otherwise ``rfft`` itself.
     """
