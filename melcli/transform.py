@@ -331,12 +331,17 @@ def frame_buffers(n_fft: int) -> Iterator[None]:
     elements at once, even where no cast is needed: each frame's product is
     read twice and written twice. With a buffer no longer than a frame, each
     frame is multiplied in place. Set once around a loop of blocks (setting it
-    costs a few microseconds); restored on leaving, with the error settings.
+    costs a few microseconds); restored on leaving.
     """
     size = max(16, min(n_fft, 1 << 20) // 16 * 16)  # numpy: a multiple of 16
-    with np.errstate():  # restores the buffer size when left
-        np.setbufsize(size)
-        yield
+    # numpy 2 ties the size to the error state (a context variable: this
+    # thread's, this context's); numpy 1 does not, hence the finally.
+    with np.errstate():
+        old = np.setbufsize(size)
+        try:
+            yield
+        finally:
+            np.setbufsize(old)
 
 
 def frames_power(
