@@ -230,7 +230,7 @@ class PowerBlocks:
     before the window product (exact), so that under :func:`frame_buffers`
     numpy multiplies each frame where it lies instead of copying it into its
     own buffer to cast it; and the FFT is numpy's own ufunc called directly
-    (:func:`_rfft`). Figures in bench/README.md ("Issue 19, thirteenth round").
+    (:func:`_rfft`). Figures in bench/README.md ("Issue 19, fourteenth round").
 
     Parameters
     ----------
