@@ -60,15 +60,16 @@ import numpy as np
 from .errors import AudioError, number
 from .params import MelParams
 
-#: Bytes of float64 windowed frames per FFT block: the block's temporaries
-#: stay in cache, and under glibc's default allocator settings they are reused
-#: from the heap rather than mapped afresh for every block. Since the power is
-#: written straight into the mel chunk, 256 KB blocks beat 512 KB ones: the
-#: mel power of a 10-s clip 0.93-0.99x (median 0.94x), of a 5-s Whisper file
-#: 0.95-0.97x, in five alternating runs in one process (1 MB: 0.92-1.05x).
-#: Sized in bytes, not frames, so that a small ``n_fft`` (Whisper's 400) gets
-#: as many frames per FFT call as its cache share allows (16 frames at 2048).
-BLOCK_BYTES = 1 << 18
+#: Bytes of float64 windowed frames per FFT block: the block's buffers
+#: (:class:`PowerBlocks`) stay in cache. Each block costs a dozen numpy calls
+#: beside its arithmetic (and numpy's FFT makes its plan anew at every call):
+#: since the buffers are kept from block to block, 512 KB blocks beat 256 KB
+#: ones, per ``process_one``, alternating file by file in one process, 4
+#: rounds: 0.96-0.99x on 10-s clips, 0.97-0.99x on 5-s Whisper files (1 MB:
+#: 0.95-0.99x and 1.00-1.04x). Sized in bytes, not frames, so that a small
+#: ``n_fft`` (Whisper's 400) gets as many frames per FFT call as its cache
+#: share allows (32 frames at 2048).
+BLOCK_BYTES = 1 << 19
 #: Frames per FFT block instead of :data:`BLOCK_BYTES` (tests set it, to cross
 #: many block boundaries); ``None`` sizes blocks by bytes.
 BLOCK_FRAMES: int | None = None
@@ -195,14 +196,13 @@ def n_frames(n_samples: int, params: MelParams) -> int:
     return 1 + (padded - params.n_fft) // hop - int(params.drop_last_frame)
 
 
-def _power_blocks(
-    y: np.ndarray, params: MelParams
-) -> tuple[Callable[..., np.ndarray], int]:
+def _power_blocks(y: np.ndarray, params: MelParams) -> tuple[PowerBlocks, int]:
     """Return ``(block, t)``, the STFT power by blocks and the number of frames.
 
     ``block(start, stop, out=None)`` is ``|STFT| ** power`` of frames
     ``start..stop``, shaped ``(..., stop - start, 1 + n_fft // 2)`` (frames
-    first), written into ``out`` when given (and returned).
+    first), written into ``out`` when given (and returned); see
+    :class:`PowerBlocks`.
     """
     n = y.shape[-1]
     # Uncentred and shorter than n_fft: _frames_source says so, as before.
@@ -213,18 +213,135 @@ def _power_blocks(
             + (", the last frame dropped" if params.drop_last_frame else "")
         )
     x = _frames_source(y, params)
-    frames = np.lib.stride_tricks.sliding_window_view(x, params.n_fft, axis=-1)
-    frames = frames[..., :: params.effective_hop_length, :]
-    if params.drop_last_frame:
-        frames = frames[..., :-1, :]
-    window = stft_window(params.window, params.effective_win_length, params.n_fft)
+    hop = params.effective_hop_length
+    t = (x.shape[-1] - params.n_fft) // hop + 1 - int(params.drop_last_frame)
+    return PowerBlocks(x, params), t
 
-    def block(start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
-        return _frames_power(
-            frames[..., start:stop, :], window, params.power, params.stft_eps, out
+
+class PowerBlocks:
+    """The STFT power of a (padded) signal, block of frames by block of frames.
+
+    As ``librosa.stft`` computes it, the same numbers: float32 samples times
+    the float64 window, numpy's float64 FFT, its result rounded to complex64,
+    ``re ** 2 + im ** 2`` in float32. A block's work is a few numpy calls, so
+    their cost beside the arithmetic matters (a 10-s clip at the defaults is
+    14 blocks of 32 frames): every step writes into buffers made once per
+    signal, not into new arrays; the samples of a block are cast to float64
+    before the window product (exact), so that under :func:`frame_buffers`
+    numpy multiplies each frame where it lies instead of copying it into its
+    own buffer to cast it; and the FFT is numpy's own ufunc called directly
+    (:func:`_rfft`). Figures in bench/README.md ("Issue 19, fourteenth round").
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(..., n)], float32
+        The padded signal: frame ``k`` is ``x[..., k * hop : k * hop + n_fft]``.
+    params : MelParams
+        Uses ``n_fft, hop_length, win_length, window, power, stft_eps``.
+    """
+
+    def __init__(self, x: np.ndarray, params: MelParams) -> None:
+        self.x = x
+        self.n_fft = params.n_fft
+        self.hop = params.effective_hop_length
+        self.power = params.power
+        self.eps = params.stft_eps
+        self.window = stft_window(
+            params.window, params.effective_win_length, self.n_fft
         )
+        self.rfft = _rfft(self.n_fft)
+        self.frames = 0  # the buffers' capacity, in frames
 
-    return block, frames.shape[-2]
+    def _make_buffers(self, k: int) -> None:
+        lead = self.x.shape[:-1]
+        n_bins = 1 + self.n_fft // 2
+        self.samples = np.empty((*lead, (k - 1) * self.hop + self.n_fft))
+        self.windowed = np.empty((*lead, k, self.n_fft))
+        self.spectrum = np.empty((*lead, k, n_bins), np.complex128)
+        self.spectrum32 = np.empty((*lead, k, n_bins), np.complex64)
+        self.squares = np.empty((*lead, k, n_bins), np.float32)
+        self.frames = k
+
+    def __call__(
+        self, start: int, stop: int, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the power of frames ``start..stop``, in ``out`` if given."""
+        k = stop - start
+        if k > self.frames:
+            self._make_buffers(k)
+        first = start * self.hop
+        m = (k - 1) * self.hop + self.n_fft
+        np.copyto(self.samples[..., :m], self.x[..., first : first + m])
+        size = self.samples.itemsize
+        frames = np.ndarray(  # the frames' view, made directly: cheaper
+            (*self.samples.shape[:-1], k, self.n_fft),
+            dtype=np.float64,
+            buffer=self.samples,
+            strides=(*self.samples.strides[:-1], self.hop * size, size),
+        )
+        windowed = np.multiply(frames, self.window, out=self.windowed[..., :k, :])
+        D = self.rfft(windowed, self.spectrum[..., :k, :])
+        D32 = self.spectrum32[..., :k, :]
+        np.copyto(D32, D, casting="same_kind")  # librosa's STFT dtype
+        return _power(D32, self.power, self.eps, out, self.squares[..., :k, :])
+
+
+@functools.cache
+def _rfft(n_fft: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Return ``rfft(a, out)``: ``np.fft.rfft(a, axis=-1, out=out)``, for ``n_fft``.
+
+    numpy 2's ``rfft`` is a Python function around a compiled ufunc, and its
+    checks (the norm, the axis, the output's type and shape) cost a few
+    microseconds a call, 14 calls for a 10-s clip. The ufunc is called
+    directly where numpy has it and gives ``rfft``'s result on a probe, bit
+    for bit; otherwise ``rfft`` itself.
+    """
+
+    def checked(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        out[...] = np.fft.rfft(a, axis=-1)
+        return out
+
+    try:
+        from numpy.fft import _pocketfft_umath  # type: ignore[attr-defined]
+
+        ufunc = getattr(
+            _pocketfft_umath, "rfft_n_even" if n_fft % 2 == 0 else "rfft_n_odd"
+        )
+        axes = [(-1,), (), (-1,)]
+
+        def direct(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+            result: np.ndarray = ufunc(a, 1.0, axes=axes, out=out)
+            return result
+
+        probe = np.sin(np.arange(2 * n_fft, dtype=np.float64) ** 1.5).reshape(2, -1)
+        got = direct(probe, np.empty((2, 1 + n_fft // 2), np.complex128))
+        if np.array_equal(got, np.fft.rfft(probe, axis=-1)):
+            return direct
+    except Exception:  # another numpy: its rfft
+        pass
+    return checked
+
+
+@contextlib.contextmanager
+def frame_buffers(n_fft: int) -> Iterator[None]:
+    """Give numpy's ufuncs buffers of at most one frame, for :class:`PowerBlocks`.
+
+    With its default buffer (8192 elements), numpy's iterator copies frames
+    of a few thousand samples into the buffer to run its loop over more
+    elements at once, even where no cast is needed: each frame's product is
+    read twice and written twice. With a buffer no longer than a frame, each
+    frame is multiplied in place. Set once around a loop of blocks (setting it
+    costs a few microseconds); restored on leaving.
+    """
+    size = max(16, min(n_fft, 1 << 20) // 16 * 16)  # numpy: a multiple of 16
+    # numpy 2 ties the size to the error state (a context variable: this
+    # thread's, this context's); numpy 1 does not, hence the finally.
+    with np.errstate():
+        old = np.setbufsize(size)
+        try:
+            yield
+        finally:
+            np.setbufsize(old)
 
 
 def frames_power(
@@ -258,24 +375,38 @@ def frames_power(
     S : np.ndarray [shape=(..., k, 1 + n_fft // 2)], float32
         Or ``(..., 1 + n_fft // 2, k)`` with ``bins_first``.
     """
-    S = _frames_power(frames, window, power, eps)
+    S = _frames_power(frames * window, power, eps)
     # The FFT runs along each frame's contiguous samples either way: a
     # transposed FFT reads the frames' view across its strides, which is slower.
     return np.swapaxes(S, -1, -2) if bins_first else S
 
 
 def _frames_power(
-    frames: np.ndarray,
-    window: np.ndarray,
+    windowed: np.ndarray,
     power: float,
     eps: float,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
-    D = np.fft.rfft(frames * window, axis=-1)
+    D = np.fft.rfft(windowed, axis=-1)
     D = D.astype(np.complex64)  # librosa's STFT dtype for float32 input
+    return _power(D, power, eps, out)
+
+
+def _power(
+    D: np.ndarray,
+    power: float,
+    eps: float,
+    out: np.ndarray | None = None,
+    squares: np.ndarray | None = None,
+) -> np.ndarray:
+    """Return ``|D| ** power`` of complex64 ``D``, in ``out`` if given.
+
+    ``squares``: a float32 buffer shaped as ``D`` for the default's second
+    square (a new array if None).
+    """
     if power == 2.0 and not eps:  # the default: the squares summed in ``out``
         S: np.ndarray = np.square(D.real, out=out)
-        S += np.square(D.imag)
+        S += np.square(D.imag, out=squares)
         return S
     if eps:
         S = np.square(D.real)
@@ -307,7 +438,13 @@ def spectrogram(y: np.ndarray, *, params: MelParams) -> np.ndarray:
     S : np.ndarray [shape=(..., 1 + n_fft // 2, t)], float32
     """
     block, t = _power_blocks(y, params)
-    return np.ascontiguousarray(np.swapaxes(block(0, t), -1, -2))
+    S = np.empty((*y.shape[:-1], t, 1 + params.n_fft // 2), np.float32)
+    step = block_frames(params.n_fft)
+    with frame_buffers(params.n_fft):
+        for start in range(0, t, step):
+            stop = min(start + step, t)
+            block(start, stop, S[..., start:stop, :])
+    return np.ascontiguousarray(np.swapaxes(S, -1, -2))
 
 
 # ----------------------------------------------------------------------- mel
@@ -695,7 +832,7 @@ def mel_power(
     t_mel = 0.0
     chunks = []
     power = np.empty((*y.shape[:-1], size, 1 + params.n_fft // 2), np.float32)
-    with one_blas_thread():
+    with one_blas_thread(), frame_buffers(params.n_fft):
         for first in range(0, t_total, size):
             # Each block's power is written straight into the chunk the mel
             # products read: no copy of the power spectrum (1.8 MB a 10-s clip).
