@@ -24,18 +24,50 @@ def one_or_many(
     values: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
     *,
     sep: str | None = None,
+    param: str | None = None,
 ) -> Iterable[Any]:
     """Take one path or pattern alone as one, not as its characters.
 
     ``run("audio/", ...)`` or ``exclude="*_noisy.wav"`` would otherwise be
     iterated letter by letter (``"*"`` then excludes every file). With
     ``sep``, a string is a list (``"wav,flac"``, as ``--ext`` takes it).
+
+    With ``param`` (the keyword: ``sources``, ``include``, ``exclude``), each
+    value is checked: a path or pattern as ``bytes`` (``os.listdir(b".")``'s)
+    is taken as its name; anything else that is no ``str`` nor path raises
+    :class:`ParameterError` naming ``param`` (``run(42)`` was a TypeError from
+    deep inside, ``run(b"audio/")`` one about ``int``).
     """
     if isinstance(values, str):
         return values.split(sep) if sep else [values]
+    if isinstance(values, bytes):
+        return [os.fsdecode(values)]
     if isinstance(values, os.PathLike):
         return [values]
-    return values
+    return values if param is None else _checked(values, param)
+
+
+def _checked(values: object, param: str) -> list[Any]:
+    """Return ``values`` as a list of names and paths, or raise ParameterError."""
+    what, kinds = ("a path", "str or os.PathLike")
+    if param != "sources":
+        what, kinds = ("a pattern", "a str")
+    try:
+        items: list[Any] = list(values)  # type: ignore[call-overload]
+    except TypeError:
+        raise ParameterError(
+            f"{param} must be {what} or a list of them, not {type(values).__name__}",
+            param=param,
+        ) from None
+    for i, item in enumerate(items):
+        if isinstance(item, bytes):
+            items[i] = os.fsdecode(item)
+        elif not isinstance(item, str | os.PathLike):
+            raise ParameterError(
+                f"{param}[{i}] must be {what} ({kinds}), not {type(item).__name__}",
+                param=param,
+            )
+    return items
 
 
 #: Why an empty name is not taken for a path: ``-o "$OUT"`` (or ``run(...,

@@ -270,7 +270,9 @@ def info(
     UsageError
         If the list cannot be read.
     """
-    given = list(one_or_many(sources))
+    given = list(one_or_many(sources, param="sources"))
+    include = tuple(one_or_many(include, param="include"))
+    exclude = tuple(one_or_many(exclude, param="exclude"))
     check_sources(given, files_from=files_from)
     check_list_options(files_from, path_column=path_column, root=root)
     extensions = readable_twice(extensions)
@@ -281,8 +283,8 @@ def info(
         [Path(s) for s in given],
         listed=listed,
         extensions=chosen,
-        include=tuple(one_or_many(include)),
-        exclude=tuple(one_or_many(exclude)),
+        include=include,
+        exclude=exclude,
     )
     result = Inventory(skipped=found.skipped)
     result.failures = [(p.path, p.reason) for p in found.problems]
@@ -297,8 +299,8 @@ def info(
         listed,
         default_extensions=chosen == DEFAULT_EXTENSIONS,
         failed=len(result.failures),
-        include=tuple(one_or_many(include)),
-        exclude=tuple(one_or_many(exclude)),
+        include=include,
+        exclude=exclude,
         sources=given,
     )
     return result

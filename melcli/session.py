@@ -93,11 +93,11 @@ class Inputs:
         include: Iterable[str] | str = (),
         exclude: Iterable[str] | str = (),
     ) -> None:
-        self.sources = tuple(Path(s) for s in _one_or_many(sources))
+        self.sources = tuple(Path(s) for s in _one_or_many(sources, param="sources"))
         self.listed = listed
         self.extensions = extension_set(extensions)
-        self.include = tuple(_one_or_many(include))
-        self.exclude = tuple(_one_or_many(exclude))
+        self.include = tuple(_one_or_many(include, param="include"))
+        self.exclude = tuple(_one_or_many(exclude, param="exclude"))
 
 
 @dataclass(frozen=True)
@@ -935,7 +935,9 @@ def _inputs(
     root: str | os.PathLike[str] | None,
 ) -> Inputs:
     """Check what :func:`run` is given, as the command checks it; read the list."""
-    sources = list(_one_or_many(sources))
+    sources = list(_one_or_many(sources, param="sources"))
+    include = tuple(_one_or_many(include, param="include"))
+    exclude = tuple(_one_or_many(exclude, param="exclude"))
     extensions = readable_twice(extensions)
     check_inputs(
         sources,

@@ -357,14 +357,15 @@ def merge(
         If the list cannot be read, as :func:`melcli.run` says it.
     """
     check_out_folder(out)  # as the command says it; not the current folder
-    sources = list(one_or_many(sources))  # "audio/" is one, not 6 letters
+    sources = list(one_or_many(sources, param="sources"))  # "audio/": one, not 6
     check_each_source(sources)
     # As run() takes them: "wav" is one extension and "dogs/*" one pattern
     # (letter by letter, "*" took every file, "w", "a", "v" none).
     extensions = readable_twice(extensions)
     check_extensions(extensions)
     extensions = extension_set(extensions)
-    include, exclude = tuple(one_or_many(include)), tuple(one_or_many(exclude))
+    include = tuple(one_or_many(include, param="include"))
+    exclude = tuple(one_or_many(exclude, param="exclude"))
     check_list_options(files_from, path_column=path_column, root=root)
     listed = read_listed(files_from, path_column=path_column, root=root)
     folder = Path(out)
