@@ -539,11 +539,13 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
 
     extensions = sorted({src.suffix[1:].lower() for src in clashing})
     leave = next((e for e in _LOSSY_FIRST if e in extensions), extensions[-1])
+    # Patterns match case and all: '*.wav' leaves out no UPPER.WAV.
+    spelled = sorted({s.suffix[1:] for s in clashing if s.suffix[1:].lower() == leave})
+    exclude = " ".join(f"--exclude {shlex.quote('*.' + s)}" for s in spelled)
     return (
         f"{plural(len(clashing), 'input')} failed because another input has the "
         f"same name with another extension ({', '.join(extensions)}): keep one "
-        f"of each name, such as with --exclude {shlex.quote('*.' + leave)}, or "
-        "rename them"
+        f"of each name, such as with {exclude}, or rename them"
     )
 
 
