@@ -539,12 +539,39 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
 
     extensions = sorted({src.suffix[1:].lower() for src in clashing})
     leave = next((e for e in _LOSSY_FIRST if e in extensions), extensions[-1])
+    # Patterns match case and all: '*.wav' leaves out no UPPER.WAV.
+    spelled = sorted({s.suffix[1:] for s in clashing if s.suffix[1:].lower() == leave})
+    exclude = " ".join(f"--exclude {shlex.quote('*.' + s)}" for s in spelled)
     return (
         f"{plural(len(clashing), 'input')} failed because another input has the "
         f"same name with another extension ({', '.join(extensions)}): keep one "
-        f"of each name, such as with --exclude {shlex.quote('*.' + leave)}, or "
-        "rename them"
+        f"of each name, such as with {exclude}, or rename them"
     )
+
+
+#: Extensions of the tables and lists of files ``--files-from`` reads.
+LIST_EXTENSIONS = frozenset({"csv", "tsv", "txt", "lst", "scp"})
+#: How the decoder's reason for a file that holds no audio begins.
+_NOT_AUDIO = "not an audio file"
+
+
+def list_as_source_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
+    """When a dataset's table was given as an input, say to give it to ``--files-from``.
+
+    ``melcli mel ESC-50/meta/esc50.csv -o features/`` (the table in SRC's
+    place) failed it as ``not an audio file`` and said no more: its rows name
+    the audio.
+    """
+    for src, reason in failures:
+        if src.suffix[1:].lower() in LIST_EXTENSIONS and reason.startswith(_NOT_AUDIO):
+            import shlex  # here: not on every run
+
+            name = os.fsdecode(src)
+            return (
+                f"{name} is not audio; to take the files it lists (a table, or "
+                f"one path a line), give --files-from {shlex.quote(name)}"
+            )
+    return None
 
 
 #: The reason of a file a folder's walk passes over by its name (melcli.discover).
@@ -604,7 +631,8 @@ def run_hints(
     that names a folder (:func:`folder_pattern_hint`), an ``--include`` that
     took nothing (:func:`include_hint`), audio in OUT not
     taken (:func:`out_audio_hint`), inputs whose names differ only by
-    extension (:func:`shared_output_hint`), and, with the default ``--ext``,
+    extension (:func:`shared_output_hint`), a table given as an input
+    (:func:`list_as_source_hint`), and, with the default ``--ext``,
     files passed over that may hold audio (:func:`extension_hint`).
     """
     # No look at every result here: on a re-run of 100 000 up-to-date inputs
@@ -621,6 +649,7 @@ def run_hints(
         ),
         out_audio_hint(passed, extensions),
         shared_output_hint((r.src, r.reason) for r in report.failures),
+        list_as_source_hint((r.src, r.reason) for r in report.failures),
     ]
     if extensions == DEFAULT_EXTENSIONS and any(
         p.suffix[1:].lower() in DECODABLE_NOT_DEFAULT for p in by_name

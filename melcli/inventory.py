@@ -12,13 +12,15 @@ the same steps (:func:`find_inputs`, :func:`iter_rows`) and prints.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import inspect
 import operator
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .discover import (
     DEFAULT_EXTENSIONS,
@@ -27,13 +29,14 @@ from .discover import (
     find_audio,
     first_of_each,
 )
-from .errors import MelcliError
+from .errors import MelcliError, did_you_mean
 from .filelist import FileList
 from .hints import (
     NOT_AUDIO_EXTENSION,
     NOT_INCLUDED,
     extension_hint,
     found_include_hint,
+    list_as_source_hint,
     selection_hints,
     wrong_root_hint,
 )
@@ -133,8 +136,10 @@ def summarize(
     """
 
     def counts(key: str) -> dict[str, int]:
-        found = Counter(str(r[key]) for r in rows)
-        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+        # Ties in order of the values: 8000 Hz before 11025 Hz, not after.
+        found = Counter(r[key] for r in rows)
+        ranked = sorted(found.items(), key=lambda kv: (-kv[1], _in_order(kv[0])))
+        return {str(value): n for value, n in ranked}
 
     seconds = sum(r["duration"] for r in rows)
     by_length = sorted(rows, key=lambda r: (r["duration"], os.fsencode(r["path"])))
@@ -157,6 +162,13 @@ def summarize(
     }
 
 
+def _in_order(value: object) -> tuple[int, float, str]:
+    """Sort numbers (rates, channel counts) by value, before words (formats)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
+
+
 def inventory_warnings(
     found: Found,
     listed: FileList | None,
@@ -166,13 +178,16 @@ def inventory_warnings(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     sources: Sequence[str | os.PathLike[str]] = (),
+    failures: Iterable[tuple[Path, str]] = (),
 ) -> list[str]:
     """Return what ``melcli info`` says last, after the failures.
 
     A list none of whose files is found (:func:`melcli.hints.wrong_root_hint`),
     what ``include``/``exclude`` patterns do not do as meant, as a run says it
-    (:func:`melcli.hints.selection_hints`), no audio found, and with the
-    default extensions, files passed over that may hold audio
+    (:func:`melcli.hints.selection_hints`), a table given as an input
+    (:func:`melcli.hints.list_as_source_hint`, of the files that could not be
+    read, ``failures``), no audio found, and with the default extensions,
+    files passed over that may hold audio
     (:func:`melcli.hints.extension_hint`).
     """
     warnings = []
@@ -191,6 +206,8 @@ def inventory_warnings(
             taken=len(found.files) + failed,
         ),
     )
+    if hint := list_as_source_hint(failures):
+        warnings.append(hint)
     if not found.files and not failed and not warnings:
         warnings.append("no audio files found")
     if default_extensions and (
@@ -241,6 +258,45 @@ class Inventory:
         return 1 if self.failures else 0
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+#: The options of ``melcli info`` that are no keyword of :func:`info` by their
+#: own name: what info() gives instead (``{value}``: the value given).
+_COMMAND_OPTIONS = {
+    "src": "the sources are info()'s first argument: info(['audio/'])",
+    "ext": "--ext is extensions={value}",
+    "summary": "info() returns an Inventory: its .summary() is the totals "
+    "--summary prints",
+    "json": "info() returns an Inventory: its .rows are the objects --json prints",
+    "verbose": "info() prints nothing: the Inventory's .failures and .warnings "
+    "hold what the command says",
+}
+
+
+def _options_told(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Make a keyword ``function`` does not take a TypeError that says more.
+
+    ``info(src, ext="wav")``, as ``melcli info --ext wav``: the message names
+    the keyword to give (``extensions``), or the keyword meant.
+    """
+    taken = inspect.signature(function).parameters
+
+    @functools.wraps(function)
+    def told(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        for name, value in kwargs.items():
+            if name not in taken:
+                said = f"info() got an unexpected keyword argument {name!r}"
+                if name in _COMMAND_OPTIONS:
+                    hint = _COMMAND_OPTIONS[name].format(value=repr(value))
+                    raise TypeError(f"{said}; {hint}")
+                raise TypeError(said + did_you_mean(name, taken))
+        return function(*args, **kwargs)
+
+    return told
+
+
+@_options_told
 def info(
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
     *,
@@ -302,6 +358,7 @@ def info(
         include=include,
         exclude=exclude,
         sources=given,
+        failures=result.failures,
     )
     return result
 

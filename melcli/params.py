@@ -16,7 +16,9 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from .errors import ParameterError, number, one_of
@@ -326,6 +328,12 @@ class MelParams:
             Naming the first invalid setting and echoing its value.
         """
         if self.sr is not None:
+            meant = None if isinstance(self.sr, int) else rate_meant(self.sr)
+            if meant is not None:
+                raise ParameterError(
+                    f"sr={self.sr!r} must be a positive integer, in Hz: sr={meant}",
+                    param="sr",
+                )
             _positive_int("sr", self.sr)
         _non_negative("offset", self.offset)
         if self.duration is not None:
@@ -707,6 +715,41 @@ def _non_negative(name: str, value: object) -> None:
     _finite(name, value)
     if value < 0:  # type: ignore[operator]
         raise ParameterError(f"{name}={value!r} must not be negative", param=name)
+
+
+#: A rate as people write it: ``16000``, ``16000.0``, ``16k``, ``44.1 kHz``.
+_RATE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(k?)(?:hz)?\s*", re.IGNORECASE)
+
+
+def rate_meant(value: object) -> int | None:
+    """Return the whole number of Hz ``value`` spells, or None.
+
+    ``16000`` for ``"16k"``, ``"16 kHz"``, ``"16000Hz"`` or ``16000.0``: the
+    usage error for such a sample rate says the integer to give instead.
+
+    Examples
+    --------
+    >>> rate_meant("44.1k"), rate_meant("16kHz"), rate_meant(8000.0)
+    (44100, 16000, 8000)
+    >>> rate_meant("fast") is None, rate_meant("0.5") is None
+    (True, True)
+    """
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, str | int) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        return None
+    match = _RATE.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        hz = Decimal(match[1]) * (1000 if match[2] else 1)
+    except InvalidOperation:
+        return None
+    if hz < 1 or hz != hz.to_integral_value():
+        return None
+    return int(hz)
 
 
 def _positive_int(name: str, value: object, *, at_most: int | None = None) -> None:

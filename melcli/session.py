@@ -789,9 +789,36 @@ def _settings_told(function: Callable[_P, _T]) -> Callable[_P, _T]:
     return told
 
 
+#: The options of ``melcli mel`` that are no keyword of :func:`run` by their
+#: own name: what run() takes instead (``{value}``: the value given).
+_PRINTS_NOTHING = (
+    "run() prints nothing: it returns the report the command prints "
+    "(report.summary(), report.to_json(), report.failures); on_result sees "
+    "each file's result as it comes"
+)
+_COMMAND_OPTIONS = {
+    "src": "the sources are run()'s first argument: run(['audio/'], 'features/')",
+    "ext": "--ext is extensions={value}",
+    "format": "--format is storage_format={value}",
+    "preset": "--preset is params=melcli.preset_params({value}) "
+    "(with overrides: melcli.preset_params({value}, n_mels=64))",
+    "png_style": "--png-style is render=melcli.params.RenderParams(style={value})",
+    "json": _PRINTS_NOTHING,
+    "quiet": _PRINTS_NOTHING,
+    "verbose": _PRINTS_NOTHING,
+    "progress_interval": _PRINTS_NOTHING,
+    "config": "config files and MELCLI_* variables are the command's: give "
+    "the settings in params (melcli.params.MelParams)",
+    "print_config": "config files and MELCLI_* variables are the command's: "
+    "give the settings in params (melcli.params.MelParams)",
+}
+
+
 def _unknown_keyword(name: str, value: object) -> str:
     """Say that :func:`run` takes no keyword ``name``, and what it may mean."""
     said = f"run() got an unexpected keyword argument {name!r}"
+    if name in _COMMAND_OPTIONS:
+        return f"{said}; {_COMMAND_OPTIONS[name].format(value=repr(value))}"
     for kind, keyword in ((MelParams, "params"), (RenderParams, "render")):
         if name in kind.__dataclass_fields__:
             return (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import stat
 from pathlib import Path
@@ -102,8 +101,9 @@ def _as_given(value: Any, key: str, source: Path | None, *, kind: str) -> Any:
     ``kind`` is ``"flag"``, ``"list"`` (an option taking several values) or
     ``""``. A TOML value click would turn into a traceback instead of a
     message is passed on as the text it stands for (``inf``, ``nan``;
-    ``true`` for an option that is no flag), so the option's own check words
-    the error, as for the same text in a ``MELCLI_*`` variable.
+    ``true`` for an option that is no flag; any float, which click would cut
+    to an integer option's whole part), so the option's own check words the
+    error, as for the same text in a ``MELCLI_*`` variable.
     """
     if isinstance(value, list) and kind == "list":
         if any(isinstance(v, list | dict) for v in value):
@@ -120,8 +120,10 @@ def _as_given(value: Any, key: str, source: Path | None, *, kind: str) -> Any:
         )
     if isinstance(value, bool):
         return value if kind == "flag" else str(value).lower()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+    if isinstance(value, float):
+        # As its text, checked as a MELCLI_* variable's: click would cut
+        # n-mels = 64.5 to 64 without a word.
+        return repr(value)
     if isinstance(value, int | float | str):
         return value
     return str(value)  # a TOML date or time: as written

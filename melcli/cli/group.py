@@ -98,9 +98,17 @@ class _Group(click.Group):
         """Refuse an unknown command; one that is a path was meant for ``mel``.
 
         ``melcli audio/ -o features/`` (the subcommand forgotten) says how to
-        convert it, besides click's ``No such command 'audio/'``.
+        convert it, besides click's ``No such command 'audio/'``; ``melcli
+        help`` (as git and pip spell it) names ``--help``.
         """
         name = args[0] if args else ""
+        if name == "help" and self.get_command(ctx, name) is None:
+            topic = args[1] if len(args) > 1 else ""  # melcli help mel
+            topic = topic if self.get_command(ctx, topic) else "COMMAND"
+            ctx.fail(
+                "No such command 'help'. The commands and what they do: melcli "
+                f"--help; a command's options: melcli {topic} --help"
+            )
         if (
             name
             and not name.startswith("-")

@@ -88,7 +88,7 @@ def info(
         raise source_error(exc, src) from None
     # A row of the list that names no file to read is missing, not unreadable.
     missing = len(listed.problems) if listed is not None else 0
-    failed = 0
+    failures = [(problem.path, problem.reason) for problem in found.problems]
     # A list none of whose files was found, a decoder not installed: a few
     # of the failures one cause explains, then a count.
     folded = FoldedFailures(
@@ -100,16 +100,15 @@ def info(
         for passed in found.skipped:
             reason = display_path(one_line(passed.reason))
             click.echo(f"skipped {display_path(passed.path)}: {reason}", err=True)
-    for problem in found.problems:
-        if folded.show(problem.path, problem.reason):
-            echo_error(problem.path, problem.reason)
-        failed += 1
+    for path, reason in failures:
+        if folded.show(path, reason):
+            echo_error(path, reason)
     rows: list[dict[str, Any]] = []
     for path, row, reason in iter_rows(found.files):
         if row is None:
             if folded.show(path, reason):
                 echo_error(path, reason)
-            failed += 1
+            failures.append((path, reason))
         elif as_json and not summary:
             # A name that is not valid UTF-8 is written with \udcXX escapes,
             # which json.loads and os.fsencode turn back into its bytes.
@@ -117,6 +116,7 @@ def info(
             click.echo(json.dumps(row, ensure_ascii=ascii_only))
         else:
             rows.append(row)
+    failed = len(failures)
     # After every failure shown, how many more there were (the list's and
     # the decoders' alike), then the warnings, as "melcli mel" says them.
     for line in folded.lines():
@@ -129,6 +129,7 @@ def info(
         include=include,
         exclude=exclude,
         sources=src,
+        failures=failures,
     ):
         click.echo(f"warning: {display_path(warning)}", err=True)
     if summary:

@@ -11,6 +11,7 @@ import click
 from .. import shard as sharding
 from ..errors import MelcliError, ParameterError, nearest
 from ..inputs import EMPTY_NAME, check_name
+from ..params import rate_meant
 from ..session import MAX_SECONDS
 
 
@@ -34,13 +35,25 @@ class _NumberOr(click.ParamType):  # type: ignore[type-arg]
         try:
             return self.number(value)
         except ValueError:
-            self.fail(f"{value!r} is not {self.name}", param, ctx)
+            self.fail(f"{value!r} is not {self.name}{self.hint(value)}", param, ctx)
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
         return "|".join(["NUMBER" if self.number is float else "INT", *self.words])
 
+    def hint(self, value: str) -> str:
+        """Return what to give instead of ``value``, after a ``; ``, or ``""``."""
+        return ""
 
-SAMPLE_RATE = _NumberOr({"native": None}, number=int)
+
+class _SampleRate(_NumberOr):
+    """A rate in Hz, or ``native``: ``16k`` is refused, naming ``16000``."""
+
+    def hint(self, value: str) -> str:
+        meant = rate_meant(value)
+        return "" if meant is None else f"; give {meant} (in Hz)"
+
+
+SAMPLE_RATE = _SampleRate({"native": None}, number=int)
 REF = _NumberOr({"max": "max"})
 OPTIONAL_FLOAT = _NumberOr({"none": None})
 OPTIONAL_INT = _NumberOr({"none": None}, number=int)
