@@ -252,10 +252,7 @@ def _decide_other(
         build.taken_over.append((key, was, job.src_name))
         why = f"made from another input, {_shown_source(was)}, before"
     task = Task(job)
-    if why is not None:
-        if job.stamp != stamp:  # else the job's own (see BuildPlan.stamp)
-            build.inputs[job.src_name] = stamp
-    else:
+    if why is None:
         redo = storage.redo(manifest, key, job, drawn_as=drawn_as)
         if redo is None:
             build.up_to_date.append(job)
@@ -267,6 +264,8 @@ def _decide_other(
         if render_only:
             sr = int(manifest.entries[key].get("sr", 0))
             task = Task(job, render_only=True, sr=sr)
+    if job.stamp != stamp:  # else the job's own (see BuildPlan.stamp)
+        build.inputs[job.src_name] = stamp
     problem = storage.folder_problem(job, manifest.outdir)
     if problem is None and storage.name == "npy":  # another input's, by a link?
         problem = manifest.outdir.live_alias(key)
@@ -977,21 +976,48 @@ class _Run:
                 try:
                     self.manifest.record(entry, journal=not up_to_date)
                 except EntryTooLong as exc:
-                    result = self.not_recorded(result, job, entry, exc)
+                    result = self.not_recorded(result, job, entry, exc, key=key)
             self.report.add(result)
         self._tell(result)
 
     def not_recorded(
-        self, result: Result, job: Job | None, entry: Entry, exc: EntryTooLong
+        self,
+        result: Result,
+        job: Job | None,
+        entry: Entry,
+        exc: EntryTooLong,
+        *,
+        key: str | None = None,
     ) -> Result:
         """Fail ``result``, whose ``entry`` is too long to record; return it failed.
 
         Its outputs are deleted (none stays in OUT that no entry records),
         and the failure is recorded, without its table row if that is what
-        is too long.
+        is too long. But where the earlier entry is still true (only a PNG
+        was drawn, the array up to date), that entry and the outputs it
+        records as they are stay; only the new files are deleted.
         """
         manifest = self.manifest
         stamps = entry.get("stamps") or {}
+        if (
+            result.status is Status.WRITTEN
+            and job is not None
+            and key is not None
+            and self.still_true(
+                dataclasses.replace(result, status=Status.FAILED), job, key
+            )
+        ):
+            earlier = (manifest.entries.facts(key) or {}).get("stamps") or {}
+            stamp = manifest.outdir.stamp
+            new = {n: s for n, s in stamps.items() if earlier.get(n) != stamp(n)}
+            manifest.outdir.remove(new)
+            return dataclasses.replace(
+                result,
+                status=Status.FAILED,
+                reason=f"{exc}; {KEPT_NOTE}",
+                outputs=(),
+                png_only=False,
+            )
         if result.status is Status.WRITTEN and stamps:
             outdir = manifest.outdir
             outdir.remove_emptied_folders(outdir.remove(stamps))
