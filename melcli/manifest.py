@@ -1626,6 +1626,26 @@ class Manifest:
         if key in self.entries:
             del self.entries[key]
 
+    def own_outputs(self, key: str, entry: Entry) -> list[str]:
+        """Return the files ``entry`` (under ``key``) records that are its own alone.
+
+        Not those that are the output of another entry, or of one of the
+        run's inputs (:attr:`OutDir.live`), under its own name: a segment
+        file name ``a.001.npy`` that ``a.000.npy``'s entry records is
+        ``SRC/a.001.wav``'s array too (crafted, or made with another segment
+        layout). Deleting the one entry's files must not delete the other's.
+        """
+        names = [n for n in entry.get("stamps", {}) if isinstance(n, str)]
+        if len(names) <= 1:  # the usual entry: its key alone
+            return names
+        live = self.outdir.live() if self.outdir.live is not None else ()
+        entries = self.entries
+        return [
+            n
+            for n in names
+            if n == key or not (n in live or (n != key and n in entries))
+        ]
+
     def prune(self, key: str) -> list[Path]:
         """Delete the outputs of ``key`` and forget it; return what was removed.
 
@@ -1633,7 +1653,7 @@ class Manifest:
         is kept: its outputs are still there, and the next run tries again.
         """
         failed = len(self.outdir.failures)
-        removed = self.outdir.remove(self.entries[key].get("stamps", {}))
+        removed = self.outdir.remove(self.own_outputs(key, self.entries[key]))
         if len(self.outdir.failures) == failed:
             self.entries.pop(key)
         return removed
