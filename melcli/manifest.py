@@ -2400,7 +2400,11 @@ def entry_problem(entry: object) -> str | None:
         return "not a JSON object"
     fields: dict[str, object] = entry
     key = entry.get("key")
-    if not isinstance(key, str) or not (key.startswith("src:") or safe_name(key)):
+    if not isinstance(key, str):
+        return "key"
+    # An output's key is its array's name: no other file of OUT (another
+    # input's PNG, melcli's own files) is an entry's to delete.
+    if not (key.startswith("src:") or (key.endswith(".npy") and safe_name(key))):
         return "key"
     for name, value in fields.items():
         spec = _SCHEMA.get(name)
