@@ -28,6 +28,7 @@ from .manifest import (
     EntryTooLong,
     Manifest,
     file_stamp,
+    own_key,
     relative_key,
     versions,
 )
@@ -371,7 +372,11 @@ def _new_place(
         return None  # the usual case, and every input of a first run
     other = relative_key(segment.other_layout(job.npy, params=params), manifest.out)
     was = [
-        k for k in places if k not in (key, other) and manifest.entries[k].get("stamps")
+        k
+        for k in places
+        if k not in (key, other)
+        and (entry := manifest.entries[k]).get("stamps")
+        and own_key(k, entry)  # else crafted: nothing of it is replaced
     ]
     return f"new place in OUT (was {', '.join(was)})" if was else None
 
@@ -1262,7 +1267,8 @@ def _replace_other_places(
             continue
         entry = manifest.entries[other]
         manifest.forget(other)
-        storage_of(entry).remove_replaced(manifest, entry, keep)
+        if own_key(other, entry):  # else crafted: another input's file, kept
+            storage_of(entry).remove_replaced(manifest, entry, keep)
 
 
 #: Said of an input whose rebuild failed though nothing changed.

@@ -1527,7 +1527,7 @@ class Manifest:
         """
         entries = self.entries
         untrusted = [
-            k for k in gone if entries[k].get("stamps") and not _own_key(k, entries[k])
+            k for k in gone if entries[k].get("stamps") and not own_key(k, entries[k])
         ]
         for key in untrusted:
             del entries[key]
@@ -2463,8 +2463,11 @@ def _input_stem(source: str) -> str:
     return source[:dot] if source.rfind("/") + 1 < dot < len(source) - 1 else source
 
 
-def _own_key(key: str, entry: Entry) -> bool:
+def own_key(key: str, entry: Entry) -> bool:
     """Return whether ``key`` is the output name of ``entry``'s own input.
+
+    An entry read from OUT whose key is not (``dogs/b.npy`` claiming to be of
+    ``dogs/a.wav``) is crafted: nothing is deleted because of it.
 
     ``a.npy`` (or ``a.000.npy``, one file per segment) of ``a.wav``; by its
     path relative to SRC, else (an entry without one) by its file name.
