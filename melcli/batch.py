@@ -405,7 +405,12 @@ def _other_settings(
     if not found:
         return found
     mine = {_absolute(job.src_name) for job in the_plan.jobs}
-    return sorted(k for k in found if manifest.entries[k].get("source_abs") not in mine)
+    return sorted(
+        k
+        for k in found
+        if (entry := manifest.entries[k]).get("source_abs") not in mine
+        and own_key(k, entry)  # else crafted: another input's file, kept
+    )
 
 
 def other_settings_warning(count: int, out: Path) -> str:
