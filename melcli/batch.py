@@ -262,9 +262,11 @@ def _decide_other(
                 build.refresh.add(key)
             return
         why, render_only = redo
-        if render_only:
-            sr = int(manifest.entries[key].get("sr", 0))
+        sr = manifest.entries[key].get("sr", 0) if render_only else 0
+        if isinstance(sr, int) and sr > 0:
             task = Task(job, render_only=True, sr=sr)
+        # else (no rate its PNG can be drawn at: an older or a crafted
+        # entry) the array is made again with it
     if job.stamp != stamp:  # else the job's own (see BuildPlan.stamp)
         build.inputs[job.src_name] = stamp
     problem = storage.folder_problem(job, manifest.outdir)
