@@ -26,7 +26,7 @@ from melcli.stats import STATS_NAME
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
-CLAIM = 48 << 20  # bytes of the one value of ``mean``
+CLAIM = 16 << 20  # bytes of the one value of ``mean``
 
 
 def _header(dtype: str, shape: tuple[int, ...]) -> bytes:
