@@ -28,6 +28,7 @@ from .manifest import (
     EntryTooLong,
     Manifest,
     file_stamp,
+    own_key,
     relative_key,
     versions,
 )
@@ -252,10 +253,7 @@ def _decide_other(
         build.taken_over.append((key, was, job.src_name))
         why = f"made from another input, {_shown_source(was)}, before"
     task = Task(job)
-    if why is not None:
-        if job.stamp != stamp:  # else the job's own (see BuildPlan.stamp)
-            build.inputs[job.src_name] = stamp
-    else:
+    if why is None:
         redo = storage.redo(manifest, key, job, drawn_as=drawn_as)
         if redo is None:
             build.up_to_date.append(job)
@@ -264,9 +262,13 @@ def _decide_other(
                 build.refresh.add(key)
             return
         why, render_only = redo
-        if render_only:
-            sr = int(manifest.entries[key].get("sr", 0))
+        sr = manifest.entries[key].get("sr", 0) if render_only else 0
+        if isinstance(sr, int) and sr > 0:
             task = Task(job, render_only=True, sr=sr)
+        # else (no rate its PNG can be drawn at: an older or a crafted
+        # entry) the array is made again with it
+    if job.stamp != stamp:  # else the job's own (see BuildPlan.stamp)
+        build.inputs[job.src_name] = stamp
     problem = storage.folder_problem(job, manifest.outdir)
     if problem is None and storage.name == "npy":  # another input's, by a link?
         problem = manifest.outdir.live_alias(key)
@@ -372,7 +374,11 @@ def _new_place(
         return None  # the usual case, and every input of a first run
     other = relative_key(segment.other_layout(job.npy, params=params), manifest.out)
     was = [
-        k for k in places if k not in (key, other) and manifest.entries[k].get("stamps")
+        k
+        for k in places
+        if k not in (key, other)
+        and (entry := manifest.entries[k]).get("stamps")
+        and own_key(k, entry)  # else crafted: nothing of it is replaced
     ]
     return f"new place in OUT (was {', '.join(was)})" if was else None
 
@@ -401,7 +407,12 @@ def _other_settings(
     if not found:
         return found
     mine = {_absolute(job.src_name) for job in the_plan.jobs}
-    return sorted(k for k in found if manifest.entries[k].get("source_abs") not in mine)
+    return sorted(
+        k
+        for k in found
+        if (entry := manifest.entries[k]).get("source_abs") not in mine
+        and own_key(k, entry)  # else crafted: another input's file, kept
+    )
 
 
 def other_settings_warning(count: int, out: Path) -> str:
@@ -977,21 +988,48 @@ class _Run:
                 try:
                     self.manifest.record(entry, journal=not up_to_date)
                 except EntryTooLong as exc:
-                    result = self.not_recorded(result, job, entry, exc)
+                    result = self.not_recorded(result, job, entry, exc, key=key)
             self.report.add(result)
         self._tell(result)
 
     def not_recorded(
-        self, result: Result, job: Job | None, entry: Entry, exc: EntryTooLong
+        self,
+        result: Result,
+        job: Job | None,
+        entry: Entry,
+        exc: EntryTooLong,
+        *,
+        key: str | None = None,
     ) -> Result:
         """Fail ``result``, whose ``entry`` is too long to record; return it failed.
 
         Its outputs are deleted (none stays in OUT that no entry records),
         and the failure is recorded, without its table row if that is what
-        is too long.
+        is too long. But where the earlier entry is still true (only a PNG
+        was drawn, the array up to date), that entry and the outputs it
+        records as they are stay; only the new files are deleted.
         """
         manifest = self.manifest
         stamps = entry.get("stamps") or {}
+        if (
+            result.status is Status.WRITTEN
+            and job is not None
+            and key is not None
+            and self.still_true(
+                dataclasses.replace(result, status=Status.FAILED), job, key
+            )
+        ):
+            earlier = (manifest.entries.facts(key) or {}).get("stamps") or {}
+            stamp = manifest.outdir.stamp
+            new = {n: s for n, s in stamps.items() if earlier.get(n) != stamp(n)}
+            manifest.outdir.remove(new)
+            return dataclasses.replace(
+                result,
+                status=Status.FAILED,
+                reason=f"{exc}; {KEPT_NOTE}",
+                outputs=(),
+                png_only=False,
+            )
         if result.status is Status.WRITTEN and stamps:
             outdir = manifest.outdir
             outdir.remove_emptied_folders(outdir.remove(stamps))
@@ -1236,7 +1274,8 @@ def _replace_other_places(
             continue
         entry = manifest.entries[other]
         manifest.forget(other)
-        storage_of(entry).remove_replaced(manifest, entry, keep)
+        if own_key(other, entry):  # else crafted: another input's file, kept
+            storage_of(entry).remove_replaced(manifest, entry, keep)
 
 
 #: Said of an input whose rebuild failed though nothing changed.

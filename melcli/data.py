@@ -377,11 +377,16 @@ def _check_bands(archive: zipfile.ZipFile, name: str, path: Path) -> None:
     (compressed zeros): numpy would allocate all of it to read the array.
     """
     with archive.open(f"{name}.npy") as member:
-        shape = npy_header(member)[0]  # type: ignore[arg-type]
+        shape, _, dtype, _ = npy_header(member)  # type: ignore[arg-type]
     if len(shape) != 1 or not 0 < shape[0] <= MAX_BANDS:
         raise MelcliError(
             f"{path}: {name} of shape {shape} is not one value per band "
             f"(at most {MAX_BANDS}); run 'melcli stats'"
+        )
+    # Nor values of a gigabyte each (a dtype "S1000000000"): numbers only.
+    if dtype.kind not in "fiub" or dtype.itemsize > 8:
+        raise MelcliError(
+            f"{path}: {name} holds {dtype} values, not numbers; run 'melcli stats'"
         )
 
 

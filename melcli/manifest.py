@@ -1527,7 +1527,7 @@ class Manifest:
         """
         entries = self.entries
         untrusted = [
-            k for k in gone if entries[k].get("stamps") and not _own_key(k, entries[k])
+            k for k in gone if entries[k].get("stamps") and not own_key(k, entries[k])
         ]
         for key in untrusted:
             del entries[key]
@@ -1626,6 +1626,26 @@ class Manifest:
         if key in self.entries:
             del self.entries[key]
 
+    def own_outputs(self, key: str, entry: Entry) -> list[str]:
+        """Return the files ``entry`` (under ``key``) records that are its own alone.
+
+        Not those that are the output of another entry, or of one of the
+        run's inputs (:attr:`OutDir.live`), under its own name: a segment
+        file name ``a.001.npy`` that ``a.000.npy``'s entry records is
+        ``SRC/a.001.wav``'s array too (crafted, or made with another segment
+        layout). Deleting the one entry's files must not delete the other's.
+        """
+        names = [n for n in entry.get("stamps", {}) if isinstance(n, str)]
+        if len(names) <= 1:  # the usual entry: its key alone
+            return names
+        live = self.outdir.live() if self.outdir.live is not None else ()
+        entries = self.entries
+        return [
+            n
+            for n in names
+            if n == key or not (n in live or (n != key and n in entries))
+        ]
+
     def prune(self, key: str) -> list[Path]:
         """Delete the outputs of ``key`` and forget it; return what was removed.
 
@@ -1633,7 +1653,7 @@ class Manifest:
         is kept: its outputs are still there, and the next run tries again.
         """
         failed = len(self.outdir.failures)
-        removed = self.outdir.remove(self.entries[key].get("stamps", {}))
+        removed = self.outdir.remove(self.own_outputs(key, self.entries[key]))
         if len(self.outdir.failures) == failed:
             self.entries.pop(key)
         return removed
@@ -2380,7 +2400,11 @@ def entry_problem(entry: object) -> str | None:
         return "not a JSON object"
     fields: dict[str, object] = entry
     key = entry.get("key")
-    if not isinstance(key, str) or not (key.startswith("src:") or safe_name(key)):
+    if not isinstance(key, str):
+        return "key"
+    # An output's key is its array's name: no other file of OUT (another
+    # input's PNG, melcli's own files) is an entry's to delete.
+    if not (key.startswith("src:") or (key.endswith(".npy") and safe_name(key))):
         return "key"
     for name, value in fields.items():
         spec = _SCHEMA.get(name)
@@ -2439,8 +2463,11 @@ def _input_stem(source: str) -> str:
     return source[:dot] if source.rfind("/") + 1 < dot < len(source) - 1 else source
 
 
-def _own_key(key: str, entry: Entry) -> bool:
+def own_key(key: str, entry: Entry) -> bool:
     """Return whether ``key`` is the output name of ``entry``'s own input.
+
+    An entry read from OUT whose key is not (``dogs/b.npy`` claiming to be of
+    ``dogs/a.wav``) is crafted: nothing is deleted because of it.
 
     ``a.npy`` (or ``a.000.npy``, one file per segment) of ``a.wav``; by its
     path relative to SRC, else (an entry without one) by its file name.

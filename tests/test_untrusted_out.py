@@ -465,7 +465,8 @@ def test_crafted_shard_names_never_copy_files_from_outside(
     for shard in ["../victim/p1", str(victim / "p1"), "shard-000009.tar"]:
         entry = dict(lines[0], shard=shard, span=[0, n], members={"npy": [0, n]})
         entry["stamps"] = {shard: [n, (victim / "p1").stat().st_mtime_ns]}
-        entry["key"] = entry["sample"] = f"x{len(crafted)}"
+        entry["sample"] = f"x{len(crafted)}"
+        entry["key"] = f"x{len(crafted)}.npy"  # an array's name, as a key must be
         if input_gone:
             entry["source_abs"] = str(tmp_path / "gone.wav")
         crafted.append(entry)

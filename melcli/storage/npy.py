@@ -137,13 +137,17 @@ class NpyStorage:
 
     def forgotten(self, manifest: Manifest, key: str) -> list[Path]:
         """Return the files :meth:`forget` would delete: those inside OUT."""
-        return manifest.outdir.removable(manifest.entries[key].get("stamps", {}))
+        return manifest.outdir.removable(
+            manifest.own_outputs(key, manifest.entries[key])
+        )
 
     def remove_replaced(
         self, manifest: Manifest, entry: Entry, keep: Callable[[str], bool]
     ) -> None:
         """Delete the files of ``entry`` that ``keep`` does not keep."""
-        manifest.outdir.remove(n for n in entry.get("stamps", {}) if not keep(n))
+        key = entry.get("key")
+        own = manifest.own_outputs(key, entry) if isinstance(key, str) else []
+        manifest.outdir.remove(n for n in own if not keep(n))
 
     def tidy(self, manifest: Manifest) -> None:
         """Do nothing: every file is deleted when its entry goes."""

@@ -371,7 +371,8 @@ class SampleStore:
         previous = self.manifest.entries.get(mkey, {})
         if previous.get("format", "npy") != FORMAT:
             outdir = self.manifest.outdir
-            outdir.remove_emptied_folders(outdir.remove(previous.get("stamps", {})))
+            own = self.manifest.own_outputs(mkey, previous)
+            outdir.remove_emptied_folders(outdir.remove(own))
 
     # ...................................................... after the run
     def compact(self) -> None:
