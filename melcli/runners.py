@@ -1056,20 +1056,21 @@ DEPTH = 2
 SHORT_ITEM = 0.02
 #: Seconds between two collections of outcomes when items are short (see
 #: :class:`_Pace`). Each collection wakes this process on a CPU its workers
-#: need, its caches filled with theirs: with 5-s Whisper files (about 2.4 ms
-#: each), 50 ms naps instead of 20 took 7-42% of this process's CPU per file
-#: (bench/README.md, "Figures behind the code").
-COLLECT_EVERY = 0.05
+#: need, its caches filled with theirs. 50 ms naps (with 25-ms sends and up
+#: to 256 items) took less of this process's CPU with 5-s Whisper files, but
+#: no whole run's, and made 10-s FLAC clips (19 ms each) 3-5% slower at
+#: ``-j 2`` (bench/README.md, "Figures behind the code").
+COLLECT_EVERY = 0.02
 #: Seconds a worker keeps the outcomes of its finished items before it sends
 #: them, together (all of them, at the latest, when the items of a message
 #: are done): a message and a wake-up each, both sides, cost more than a tiny
 #: file's bookkeeping. Half a nap (:data:`COLLECT_EVERY`), so that a nap
 #: finds what was done before it; an item longer than this is sent alone,
 #: as soon as it is done.
-SEND_EVERY = 0.025
+SEND_EVERY = 0.01
 #: The most items a worker holds when items are short: :data:`AHEAD_NAPS`
-#: naps' worth of items down to 0.8 ms each.
-MAX_DEPTH = 256
+#: naps' worth of items down to 0.6 ms each.
+MAX_DEPTH = 128
 #: Naps' worth of items a worker holds when items are short, once topped
 #: up; it is topped up when down to half of that (:meth:`_Pace.low`): what a
 #: nap takes, and as long again for this process to record what came

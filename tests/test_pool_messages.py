@@ -186,16 +186,14 @@ def test_a_pool_runs_tasks_with_their_fields_intact() -> None:
     assert all((a.render_only, a.sr) == (b.render_only, b.sr) for a, b in got)
 
 
-def test_short_items_wake_this_process_every_40_ms_at_most() -> None:
-    # Every collection wakes this process on a CPU its workers need (and each
-    # worker sends what it finished about twice a nap): with 2.4-ms files
-    # (5-s Whisper inputs), naps of 20 ms cost a fifth more of this
-    # process's CPU per file, and three times the system time.
+def test_a_nap_finds_what_was_done_before_it() -> None:
+    # Every collection wakes this process on a CPU its workers need; each
+    # worker sends what it finished about twice a nap.
     pace = _Pace()
     pace.add(0.0024)
     pace.last = time.monotonic() + 1.0  # just collected, whatever the clock says
-    assert pace.nap() >= 0.04
-    assert pace.nap() / 2 >= SEND_EVERY  # a nap finds what was done before it
+    assert pace.nap() == COLLECT_EVERY
+    assert pace.nap() / 2 >= SEND_EVERY
     # Enough held to last until the nap after next, even at the shortest
     # items the depth's cap allows for.
     assert pace.low() * pace.seconds >= 2 * pace.nap()

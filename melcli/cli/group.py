@@ -129,6 +129,16 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.NoSuchOption as exc:
+            # 'melcli mel --version': click suggested --duration or --json.
+            if exc.option_name not in ("--version", "-V"):
+                raise
+            raise click.NoSuchOption(
+                exc.option_name,
+                message=f"No such option '{exc.option_name}' for a command; "
+                "the version: melcli --version",
+                ctx=exc.ctx,
+            ) from None
         except OSError as exc:
             failed = _stdout_error(exc)
             if failed is exc:
