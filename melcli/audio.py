@@ -263,11 +263,11 @@ MAX_IN_MEMORY_SAMPLES = 1 << 26
 READ_BLOCK = 1 << 20
 #: Frames of a block looked at first for a sample that is not zero.
 _HEAD = 1 << 12
-#: Frames decoded and mixed to mono at a time (:func:`_read_mono`,
-#: :class:`_MonoMix`): a 10-s stereo clip's samples (1.76 MB as 16-bit, 3.5 MB
-#: as float pairs) went through memory, where a block stays in a core's
-#: cache (bench/README.md, issue 19, eleventh and thirteenth rounds).
-MIX_BLOCK_FRAMES = 1 << 15
+#: Frames of 16-bit stereo mixed at a time (:func:`_pcm16_to_float`): 512 KB
+#: of float32 pairs, which stay in a core's cache, where a whole 10-s clip's
+#: float copy (3.5 MB) went through memory (bench/README.md, issue 19,
+#: eleventh round).
+MIX_BLOCK_FRAMES = 1 << 16
 
 
 class SilentInput(UserWarning):
@@ -383,39 +383,7 @@ class _CheckedFile:
             n += len(block)
         return np.concatenate(more)
 
-    def blocks(self, frames: int, dtype: str, size: int) -> Iterator[np.ndarray]:
-        """Read as :meth:`read` does, in blocks of at most ``size`` frames.
-
-        Yields the blocks [shape=(k, channels)] as decoded and checked, each
-        a view of one buffer that the next block overwrites: use each block
-        before asking for the next. The samples of a file then never sit in
-        memory whole (a 10-s stereo clip's 1.76 MB, written by the decoder
-        and read back by the mix, went through the shared cache twice).
-        """
-        left = self.left()  # seekable: soundfile reads no further (see read)
-        hint = left if frames < 0 else min(frames, left or frames)
-        size = min(size, hint) if hint > 0 else size
-        buffer = np.empty((size, self.info.channels), dtype=dtype)
-        n = 0
-        while not self.at_end and (frames < 0 or n < frames):
-            want = size if frames < 0 else min(size, frames - n)
-            block = self._read_block(
-                min(want, left) if left else want, dtype, out=buffer
-            )
-            n += len(block)
-            if left:
-                left -= len(block)
-                self.at_end = self.at_end or not left
-            if len(block):
-                yield block
-
-    def left(self) -> int:
-        """Return the frames the header says are left (0: a stream, not said)."""
-        return max(self.info.frames - self.position, 0) if self._f.seekable() else 0
-
-    def _read_block(
-        self, frames: int, dtype: str, *, out: np.ndarray | None = None
-    ) -> np.ndarray:
+    def _read_block(self, frames: int, dtype: str) -> np.ndarray:
         if self.limit is not None and self.position + frames >= self.limit:
             frames = self.limit - self.position
             if frames <= 0:
@@ -423,12 +391,7 @@ class _CheckedFile:
         if self.at_end:
             return np.empty((0, self.info.channels), dtype=dtype)
         try:
-            if out is None:
-                block: np.ndarray = self._f.read(
-                    frames=frames, dtype=dtype, always_2d=True
-                )
-            else:
-                block = out[: _read_into(self._f, out[:frames])]
+            block: np.ndarray = self._f.read(frames=frames, dtype=dtype, always_2d=True)
         except sf.SoundFileError as exc:
             reason = _describe_soundfile_error(exc)
             reached = self._tell(default=self.position)
@@ -598,33 +561,6 @@ class _CheckedFile:
             # it holds, so what would decode is not known.
             return said if self.at_end else _undecoded(said, self.claim, self.info)
         return ""
-
-
-def _read_into(f: sf.SoundFile, out: np.ndarray) -> int:
-    """Decode up to ``len(out)`` frames into ``out``; return how many came.
-
-    As ``f.read(out=out)``, without the seek soundfile makes after every
-    read to the position libsndfile is already at: a FLAC decoder seeks by
-    decoding its frame again (3.7M instructions more per 10-s clip read in
-    27 blocks), and one cut short fails the seek ("internal psf_fseek()
-    failed") before the read's own error is seen ("lost sync"). libsndfile
-    reads no further than the frame count it gives, as soundfile would ask.
-    """
-    snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
-    handle = getattr(f, "_file", None)
-    ctype = {"int16": "short", "float32": "float"}.get(out.dtype.name)
-    if snd is None or ffi is None or handle is None or ctype is None:
-        return len(f.read(out=out))  # another soundfile: its own way
-    f._check_if_closed()
-    got = int(
-        getattr(snd, f"sf_readf_{ctype}")(
-            handle, ffi.cast(f"{ctype} *", out.ctypes.data), len(out)
-        )
-    )
-    error = snd.sf_error(handle)
-    if error:
-        raise sf.LibsndfileError(error)
-    return got
 
 
 @contextlib.contextmanager
@@ -1380,111 +1316,32 @@ def load(
                 ):
                     f.handed_over = True  # type: ignore[attr-defined]
                     return None
-            dtype = "int16" if info.subtype == "PCM_16" else "float32"
-            # 16-bit PCM only: a decoder may stop at a damaged stretch when
-            # asked for the whole file, and read on past it in smaller reads
-            # (libvorbis), which a cut file must not do.
-            if params.mono and dtype == "int16":  # mixed as it decodes
-                y, mixing = _read_mono(f, frames)  # type: ignore[arg-type]
+            if info.subtype == "PCM_16":
+                data = f.read(frames=frames, dtype="int16", always_2d=True)
             else:
-                data = f.read(frames=frames, dtype=dtype, always_2d=True)
+                data = f.read(frames=frames, dtype="float32", always_2d=True)
     except BaseException:
         _undo_swaps(depth)  # a signal inside open_audio's __enter__
         raise
     info = held_info(f, info)
     warn_notes(notes)
-    t1 = clock()
-    if not (params.mono and dtype == "int16"):
-        if data.shape[0] == 0:
-            raise AudioError("no audio samples (0 frames)")
-        if data.dtype == np.int16:
-            y = _pcm16_to_float(data, mono=False)
-        else:
-            y = to_mono(data) if params.mono else np.ascontiguousarray(data.T)
-        mixing = clock() - t1
-    elif y.shape[0] == 0:
+    if data.shape[0] == 0:
         raise AudioError("no audio samples (0 frames)")
+    t1 = clock()
+
+    if data.dtype == np.int16:
+        y = _pcm16_to_float(data, mono=params.mono)
+    else:
+        y = to_mono(data) if params.mono else np.ascontiguousarray(data.T)
     t2 = clock()
-    decoding = t2 - t0 - mixing
     if not resampled:
         if timings is not None:
-            timings.update(decode=decoding, mix=mixing)
+            timings.update(decode=t1 - t0, mix=t2 - t1)
         return Waveform(y=y, sr=info.samplerate, info=info)
     y, sr = to_rate(y, info.samplerate, params)
     if timings is not None:
-        timings.update(decode=decoding, mix=mixing, resample=clock() - t2)
+        timings.update(decode=t1 - t0, mix=t2 - t1, resample=clock() - t2)
     return Waveform(y=y, sr=sr, info=info)
-
-
-def _read_mono(f: _CheckedFile, frames: int) -> tuple[np.ndarray, float]:
-    """Decode ``frames`` of 16-bit ``f`` (-1: to the end) mixed to mono, by blocks.
-
-    Returns the float32 samples, the same numbers as :func:`_pcm16_to_float`
-    on the whole file, bit for bit (each frame is mixed alone), and the
-    seconds spent mixing. Each block is mixed as soon as it is decoded,
-    while it is in the core's cache: decoded whole, a 10-s stereo clip's
-    samples (1.76 MB) were written out by the decoder and read back by the
-    mix through the cache two pool workers share (bench/README.md, issue 19,
-    thirteenth round).
-    """
-    clock = time.perf_counter
-    channels = f.info.channels
-    size = f.left() if frames < 0 else min(frames, f.left())
-    y = np.empty(min(size, MAX_IN_MEMORY_SAMPLES // channels), dtype=np.float32)
-    mix = _MonoMix(channels, min(len(y), MIX_BLOCK_FRAMES) or MIX_BLOCK_FRAMES)
-    more: list[np.ndarray] = []  # what decodes beyond the header's length
-    n = 0
-    mixing = 0.0
-    for block in f.blocks(frames, "int16", MIX_BLOCK_FRAMES):
-        t = clock()
-        k = max(min(len(block), len(y) - n), 0)
-        if k:
-            mix(block[:k], y[n : n + k])
-        if k < len(block):
-            more.append(np.empty(len(block) - k, dtype=np.float32))
-            mix(block[k:], more[-1])
-        n += len(block)
-        mixing += clock() - t
-    if more:
-        y = np.concatenate([y, *more])
-    elif n < len(y):  # cut short: what it holds, not what it claimed
-        y = y[:n].copy()
-    return y, mixing
-
-
-class _MonoMix:
-    """Mixes blocks of 16-bit samples [shape=(k, channels)] to float32 in ``out``.
-
-    The numbers of :func:`to_mono` on libsndfile's float samples, frame by
-    frame: the integers summed, then scaled by 2**-15 and divided by the
-    channel count, all exact in float32. Stereo goes through one buffer of
-    float pairs, of up to ``size`` frames.
-    """
-
-    def __init__(self, channels: int, size: int) -> None:
-        self.channels = channels
-        self.pairs = np.empty((size if channels == 2 else 0, 2), dtype=np.float32)
-
-    def __call__(self, block: np.ndarray, out: np.ndarray) -> None:
-        channels = self.channels
-        if channels == 2:
-            # The sum of two 16-bit samples fits float32 (17 bits), and so
-            # does the scale by 2**-16 (the division by 2 included); cast
-            # over contiguous memory, then the columns added.
-            both = self.pairs[: len(block)]
-            np.copyto(both, block)
-            np.add(both[:, 0], both[:, 1], out=out)
-            out *= np.float32(0.5 / 32768.0)
-        elif channels == 1:
-            np.copyto(out, block[:, 0])
-            out *= np.float32(1.0 / 32768.0)
-        else:
-            total = block[:, 0].astype(np.int32)
-            for c in range(1, channels):
-                total += block[:, c]
-            np.copyto(out, total)
-            out *= np.float32(1.0 / 32768.0)
-            out /= np.float32(channels)
 
 
 def held_info(f: sf.SoundFile, info: AudioInfo) -> AudioInfo:
@@ -1535,19 +1392,52 @@ def _pcm16_to_float(data: np.ndarray, *, mono: bool) -> np.ndarray:
     float32, and so is the sum of up to 512 such channels: summing the
     integers first, then scaling and dividing by the channel count, gives the
     very numbers of :func:`to_mono` on float samples, for half the work.
-    Mixed in blocks of :data:`MIX_BLOCK_FRAMES` (see :class:`_MonoMix`).
     """
+    scale = np.float32(1.0 / 32768.0)
     if not mono:
         y = data.T.astype(np.float32)
-        y *= np.float32(1.0 / 32768.0)
+        y *= scale
         return y
+    channels = data.shape[1]
+    if channels == 2:
+        return _mix_pcm16_stereo(data)
+    if channels == 1:
+        y = data[:, 0].astype(np.float32)
+        y *= scale
+        return y
+    total = data[:, 0].astype(np.int32)
+    for c in range(1, channels):
+        total += data[:, c]
+    y = total.astype(np.float32)
+    y *= scale
+    y /= np.float32(channels)
+    return y
+
+
+def _mix_pcm16_stereo(data: np.ndarray) -> np.ndarray:
+    """Mix 16-bit stereo ``data`` [shape=(n, 2)] to float32, exactly.
+
+    The sum of two 16-bit samples is exact in float32 (17 bits), and so is
+    the scale by 2**-16 (the division by 2 included): each block is cast over
+    contiguous memory, then its two columns are added (0.52-0.56 against
+    0.65-0.66 ms per 10-s clip for splitting each frame's two samples, read as
+    one int32, by shifts). In blocks of :data:`MIX_BLOCK_FRAMES`, through one
+    small buffer: cast whole, a clip's float pairs were a temporary twice the
+    size of the mix, written to fresh memory at every file, which two workers
+    on one shared cache paid for in memory traffic.
+    """
     n = data.shape[0]
-    y = np.empty(n, dtype=np.float32)
-    mix = _MonoMix(data.shape[1], min(n, MIX_BLOCK_FRAMES))
+    mixed = np.empty(n, dtype=np.float32)
+    pairs = np.empty((min(n, MIX_BLOCK_FRAMES), 2), dtype=np.float32)
+    scale = np.float32(0.5 / 32768.0)
     for start in range(0, n, MIX_BLOCK_FRAMES):
         block = data[start : start + MIX_BLOCK_FRAMES]
-        mix(block, y[start : start + len(block)])
-    return y
+        both = pairs[: len(block)]
+        np.copyto(both, block)
+        out = mixed[start : start + len(block)]
+        np.add(both[:, 0], both[:, 1], out=out)
+        out *= scale
+    return mixed
 
 
 def resample(
