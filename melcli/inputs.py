@@ -34,7 +34,8 @@ def one_or_many(
 
     With ``param`` (the keyword: ``sources``, ``include``, ``exclude``), each
     value is checked: a path or pattern as ``bytes`` (``os.listdir(b".")``'s)
-    is taken as its name; anything else that is no ``str`` nor path raises
+    is taken as its name, a pattern as a path (``Path("dogs/*")``) as its
+    text; anything else that is no ``str`` nor path raises
     :class:`ParameterError` naming ``param`` (``run(42)`` was a TypeError from
     deep inside, ``run(b"audio/")`` one about ``int``).
     """
@@ -43,8 +44,17 @@ def one_or_many(
     if isinstance(values, bytes):
         return [os.fsdecode(values)]
     if isinstance(values, os.PathLike):
-        return [values]
+        return [values] if param in (None, "sources") else [_pattern(values)]
     return values if param is None else _checked(values, param)
+
+
+def _pattern(path: os.PathLike[Any]) -> str:
+    """Return the pattern a path names: ``Path("dogs/*")`` is ``"dogs/*"``.
+
+    (fnmatch takes only a str: a ``pathlib`` pattern was a TypeError from
+    deep inside.)
+    """
+    return os.fsdecode(os.fspath(path))
 
 
 def _checked(values: object, param: str) -> list[Any]:
@@ -62,6 +72,8 @@ def _checked(values: object, param: str) -> list[Any]:
     for i, item in enumerate(items):
         if isinstance(item, bytes):
             items[i] = os.fsdecode(item)
+        elif isinstance(item, os.PathLike) and param != "sources":
+            items[i] = _pattern(item)
         elif not isinstance(item, str | os.PathLike):
             raise ParameterError(
                 f"{param}[{i}] must be {what} ({kinds}), not {type(item).__name__}",

@@ -208,7 +208,9 @@ def inventory_warnings(
     )
     if hint := list_as_source_hint(failures):
         warnings.append(hint)
-    if not found.files and not failed and not warnings:
+    # Said as a run says it: always when nothing at all was found (a pattern
+    # hint does not say that); else only when no hint said why none was taken.
+    if not found.files and not failed and (not found.skipped or not warnings):
         warnings.append("no audio files found")
     if default_extensions and (
         more := extension_hint(
