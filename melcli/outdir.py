@@ -689,6 +689,9 @@ class OutputLock:
                 f"another melcli run ({holder}) is writing to {self.path.parent}; "
                 "wait for it to finish"
             ) from None
+        except BaseException:  # Ctrl-C while it waited a moment: no fd left open
+            os.close(fd)
+            raise
         # Shared holders leave the last exclusive one's pid. A hard link's
         # other names may be outside OUT: the pid is not written over them.
         if not self.shared and os.fstat(fd).st_nlink == 1:

@@ -52,3 +52,16 @@ def test_a_run_s_lock_is_still_refused(tmp_path: Path) -> None:
             outdir.OutputLock(tmp_path).__enter__()
     finally:
         os.close(other)
+
+
+def test_a_stop_while_it_waits_leaves_no_descriptor_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stopped(fd: int, operation: int) -> None:
+        raise KeyboardInterrupt  # Ctrl-C in the wait between two tries
+
+    monkeypatch.setattr(outdir, "_flock_soon", stopped)
+    before = set(os.listdir("/proc/self/fd"))
+    with pytest.raises(KeyboardInterrupt):
+        outdir.OutputLock(tmp_path).__enter__()
+    assert set(os.listdir("/proc/self/fd")) == before
