@@ -2212,12 +2212,9 @@ def read_only_problem(problem: str) -> str:
     ``melcli stats``, ``gallery`` and the data loader rebuild nothing: their
     words for what a run would do.
     """
-    if problem.endswith(_STORE_REBUILT):
-        return (
-            problem[: -len(_STORE_REBUILT)]
-            + f"; {MANIFEST_NAME} is read instead ('melcli mel' rebuilds the store)"
-        )
-    return _REBUILT.sub(r"; run 'melcli mel' again to rebuild \1 inputs", problem)
+    return _reworded(
+        problem, "'melcli mel' rebuilds", "run 'melcli mel' again to rebuild"
+    )
 
 
 def dry_run_problem(problem: str) -> str:
@@ -2225,12 +2222,20 @@ def dry_run_problem(problem: str) -> str:
 
     A dry run rebuilds nothing either: what a run would do, in the future.
     """
+    return _reworded(problem, "a run rebuilds", "a run rebuilds")
+
+
+def _reworded(problem: str, store: str, inputs: str) -> str:
+    """Say ``problem`` in other words for what a run says it does.
+
+    ``store`` before "the store", ``inputs`` before "its/their inputs".
+    """
     if problem.endswith(_STORE_REBUILT):
         return (
             problem[: -len(_STORE_REBUILT)]
-            + f"; {MANIFEST_NAME} is read instead (a run rebuilds the store)"
+            + f"; {MANIFEST_NAME} is read instead ({store} the store)"
         )
-    return _REBUILT.sub(r"; a run rebuilds \1 inputs", problem)
+    return _REBUILT.sub(rf"; {inputs} \1 inputs", problem)
 
 
 def _dropped(path: Path, dropped: int) -> str:
