@@ -399,8 +399,12 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
             # and the earlier figure from the same runs: each side's median
             # of runs on N less its median on N/2, then their ratio.
             "j2_speedup_rounds": _finite(rounds),
-            "j2_speedup_low": _finite([min(rounds)])[0] if rounds else None,
-            "j2_speedup_high": _finite([max(rounds)])[0] if rounds else None,
+            "j2_speedup_low": _finite([min(rounds)])[0]
+            if speedup is not None
+            else None,
+            "j2_speedup_high": _finite([max(rounds)])[0]
+            if speedup is not None
+            else None,
             "j2_speedup_of_medians": _speedup(timings) if cpus > 1 else None,
             "j2_cpu_over_j1": pool_cpu,
             "j2_cpu_over_j1_rounds": _finite(
