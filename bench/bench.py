@@ -59,6 +59,7 @@ FULL: dict[str, Any] = {
     "floor_files": 120,
     "short_files": 600,
     "floor_reps": 3,
+    "floor_rounds": 10,
     "gallery_files": 20_000,
     "scale_sizes": "10000,100000",
 }
@@ -73,6 +74,7 @@ QUICK: dict[str, Any] = {
     "floor_files": 4,
     "short_files": 6,
     "floor_reps": 1,
+    "floor_rounds": 1,
     "gallery_files": 60,
     "scale_sizes": "200,600",
 }
@@ -131,7 +133,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--png-files", type=int, help="clips for (b) [100]")
     parser.add_argument("--profile-files", type=int, help="clips for (p) [30]")
     parser.add_argument(
-        "--rounds", type=int, help="rounds for (a), (b), (e), (f), (h), (i) [3]"
+        "--rounds", type=int, help="rounds for (a), (b), (e), (h), (i) [3]"
+    )
+    parser.add_argument(
+        "--floor-rounds",
+        type=int,
+        help="rounds for (f), each giving its own -j 2 / -j 1 [10]",
     )
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
@@ -186,6 +193,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         "rounds",
         "startup_rounds",
         "floor_reps",
+        "floor_rounds",
         "gallery_files",
     ):
         if values[key] < 1:

@@ -60,6 +60,8 @@ class Config:
     #: (s): tiny files per size, and another checkout's melcli to run beside.
     scale_sizes: tuple[int, ...] = (10_000, 100_000)
     scale_vs: Path | None = None
+    #: (f)'s rounds (bench.py always gives it; the default is for tests).
+    floor_rounds: int = 1
 
 
 @dataclass(frozen=True)
@@ -273,22 +275,32 @@ def race(
     rounds: int,
     *,
     verify: Callable[[dict[str, Path]], Sanity] | None = None,
+    order: Callable[[int], Sequence[Contender]] | None = None,
 ) -> tuple[dict[str, Timings], Sanity | None]:
     """Run every contender ``rounds`` times, alternating, each into a fresh folder.
 
     The order rotates from round to round, so no contender always runs first
-    (or right after the heaviest one). ``verify`` is called once, with the
-    first round's output folders, before they are removed; later rounds remove
-    each output folder as soon as its run ends.
+    (or right after the heaviest one); ``order``, given the round's index,
+    may set it instead (every contender once a round). ``verify`` is called
+    once, with the first round's output folders, before they are removed;
+    later rounds remove each output folder as soon as its run ends. Each
+    contender's ``runs[i]`` is its run of round ``i``.
     """
     timings = {c.name: Timings() for c in contenders}
     sanity = None
     for round_index in range(rounds):
         shift = round_index % len(contenders)
+        ordered = (
+            order(round_index)
+            if order is not None
+            else [*contenders[shift:], *contenders[:shift]]
+        )
+        if sorted(c.name for c in ordered) != sorted(timings):
+            raise BenchError(f"round {round_index + 1}: not every contender once")
         keep = verify is not None and sanity is None
         folders: dict[str, Path] = {}
         try:
-            for contender in [*contenders[shift:], *contenders[:shift]]:
+            for contender in ordered:
                 out = folders[contender.name] = new_output(contender.name)
                 run = run_process(contender.command(out))
                 timings[contender.name].runs.append(run)

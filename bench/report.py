@@ -152,6 +152,7 @@ def write_json(
             "profile_files": cfg.profile_files,
             "rounds": cfg.rounds,
             "startup_rounds": cfg.startup_rounds,
+            "floor_rounds": cfg.floor_rounds,
             "long_minutes": cfg.long_minutes,
             "floor_files": cfg.floor_files,
             "short_files": cfg.short_files,

@@ -39,16 +39,31 @@ settings; the same clips as FLAC, Ogg Vorbis and MP3 (there, the decoder
 alone is the other yardstick); and many 5-s mono 16 kHz WAV files with
 ``--preset whisper``. Each also runs ``-j 2`` on the N and N/2 files, against ``-j 1``.
 
+``-j 2`` / ``-j 1`` is a ratio of two differences of about half a second of
+wall time each, and the machine's speed drifts in episodes of seconds (a
+fixed FFT loop's CPU time moved by 30% between back-to-back runs): a median
+of each contender's runs over a few rounds, taken apart, moved the ratio by
+0.2-0.4 between quiet runs of the same code. So melcli's four runs of a
+round (``-j 1`` and ``-j 2`` on N and N/2 files) run back to back, in an
+order that rotates from round to round, each round gives its own ratio
+(the same machine state on both sides of it, a slower moment slowing both
+differences alike), and the figure is the median of every round's ratio
+over ``--floor-rounds`` rounds, shown with the lowest and highest round's
+(bench/README.md, issue 19, sixteenth round).
+
 It uses the benchmark's harness (``bench/harness.py``) and data (``bench/data.py``).
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import os
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +87,7 @@ from harness import (
     Config,
     Contender,
     Outcome,
+    ProcessRun,
     Timings,
     available_cpus,
     log,
@@ -258,19 +274,26 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
     lines = [
         "(f) the floor: the chain's stages alone (librosa's arithmetic), run as "
         "bench/floor_baseline.py beside melcli -j 1, both per file (whole runs on "
-        f"N and N/2 files: start-up set aside), {plural(cfg.rounds, 'round')}; "
+        f"N and N/2 files: start-up set aside), {plural(cfg.floor_rounds, 'round')}; "
         "CPU time for both (a busy machine delays a run more than it slows its "
         "work); 'stages ms': each stage timed alone in process, the least of "
         f"{cfg.floor_reps}; 'floor / stages': the floor program measured as melcli "
         "is, over the stages' sum (what the way of measuring adds, which no "
         "program escapes: the checked '/ stages' carries it); -j 2 / -j 1 per "
-        "file in wall time (whole runs on N and "
-        "N/2 files: start-up set aside), and -j 2's CPU time per file over -j 1's "
-        "(what the pool and two busy workers add; steady when other work takes "
-        "the second CPU, which the wall-time ratio is not)"
+        "file in wall time: melcli's four runs of a round (-j 1 and -j 2 on N "
+        "and N/2 files) back to back, in an order rotating from round to round, "
+        "the ratio of what N/2 more files add to each, round by round: the "
+        "median over rounds, and ('rounds') the lowest and highest round's; and "
+        "-j 2's CPU time per file over -j 1's, medians of runs (what the pool "
+        "and two busy workers add; steady when other work takes the second "
+        "CPU, which the wall-time ratio is not)"
     ]
     rows, checks, notes = [], [], []
-    data: dict[str, Any] = {"cpus": cpus, "rounds": cfg.rounds, "workloads": {}}
+    data: dict[str, Any] = {
+        "cpus": cpus,
+        "rounds": cfg.floor_rounds,
+        "workloads": {},
+    }
     rows_of = workloads(cfg, dataset)
     for w in rows_of:
         log(f"  (f) {w.name} ...")
@@ -294,14 +317,20 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
                 Contender("j2-half", melcli_mel(w.half, "-j", "2", *w.options)),
             ]
         with folder:
-            timings, _ = race(contenders, cfg.rounds)
+            timings, _ = race(
+                contenders,
+                cfg.floor_rounds,
+                order=functools.partial(round_order, contenders),
+            )
         per_file = _per_file(timings, "j1", w.files - half)
         floor_run = _per_file(timings, "floor", w.files - half)
         fitted = per_file > 0
         ratio = per_file / floor_run if fitted and floor_run > 0 else float("nan")
         stages_ratio = per_file / floor_s if fitted else float("nan")
         decoder_ratio = per_file / stage_s["decode"] if fitted else float("nan")
-        speedup = _speedup(timings) if cpus > 1 else None
+        # -j 2 over -j 1, wall time, round by round (the module's notes).
+        rounds = round_ratios(timings, "j1", "j2", wall) if cpus > 1 else []
+        speedup = median_ratio(rounds)
         # CPU time per file at -j 2 over -j 1: what the pool adds (its parent,
         # pipes, forks) and what two workers sharing caches cost each other.
         # Unlike the wall-time speedup, other work on the machine barely moves
@@ -323,9 +352,17 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
                 f"{floor_run / floor_s:.2f}x" if floor_run > 0 else "n/a",
                 f"{decoder_ratio:.2f}x" if fitted else "n/a",
                 f"{speedup:.2f}x" if speedup is not None else "n/a",
+                f"{min(rounds):.2f}-{max(rounds):.2f}"
+                if speedup is not None
+                else "n/a",
                 f"{pool_cpu:.2f}x" if pool_cpu is not None else "n/a",
             ]
         )
+        if cpus > 1 and speedup is None:
+            notes.append(
+                f"note: (f) {w.name}: in some round neither -j 1 nor -j 2 took "
+                "longer on N files than on N/2: too few files to fit -j 2 / -j 1"
+            )
         if not fitted or floor_run <= 0:
             notes.append(
                 f"note: (f) {w.name}: N and N/2 files took the same time; "
@@ -358,7 +395,21 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
             "floor_over_stages": floor_run / floor_s if floor_run > 0 else None,
             "melcli_over_decoder": decoder_ratio if fitted else None,
             "j2_speedup": speedup,
+            # Each round's -j 2 / -j 1 (the median of which is j2_speedup),
+            # and the earlier figure from the same runs: each side's median
+            # of runs on N less its median on N/2, then their ratio.
+            "j2_speedup_rounds": _finite(rounds),
+            "j2_speedup_low": _finite([min(rounds)])[0]
+            if speedup is not None
+            else None,
+            "j2_speedup_high": _finite([max(rounds)])[0]
+            if speedup is not None
+            else None,
+            "j2_speedup_of_medians": _speedup(timings) if cpus > 1 else None,
             "j2_cpu_over_j1": pool_cpu,
+            "j2_cpu_over_j1_rounds": _finite(
+                round_ratios(timings, "j2", "j1", cpu) if cpus > 1 else []
+            ),
             "contenders": {
                 k: t.as_json(files=n, audio_seconds=n * w.seconds)
                 for k, t in timings.items()
@@ -377,6 +428,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "floor / stages",
         "/ decode",
         "-j 2 / -j 1",
+        "rounds",
         "CPU -j 2 / -j 1",
     ]
     lines += [*table(header, rows)]
@@ -384,11 +436,80 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
     return Outcome(data=data, checks=checks, lines=lines, notes=notes)
 
 
-def _speedup(timings: dict[str, Timings]) -> float | None:
-    """-j 2 over -j 1 per file: the wall time N/2 more files add to each.
+#: melcli's runs a -j 2 / -j 1 ratio is taken from, back to back in a round.
+QUAD = ("j1", "j1-half", "j2", "j2-half")
 
-    A whole run's start-up (about 0.2 s, the pool's too) is a large part of
-    a run of a few seconds, and would hide how fast the files go.
+
+def round_order(contenders: Sequence[Contender], index: int) -> list[Contender]:
+    """Round ``index``'s order: melcli's :data:`QUAD` back to back, then the rest.
+
+    The four rotate from round to round (each takes each place once in four
+    rounds); the others (the floor program's two runs) swap from round to round.
+    """
+    quad = [c for c in contenders if c.name in QUAD]
+    rest = [c for c in contenders if c.name not in QUAD]
+    shift = index % len(quad) if quad else 0
+    return [*quad[shift:], *quad[:shift], *(rest[::-1] if index % 2 else rest)]
+
+
+def wall(run: ProcessRun) -> float:
+    return run.seconds
+
+
+def cpu(run: ProcessRun) -> float:
+    return run.cpu_seconds
+
+
+def round_ratios(
+    timings: dict[str, Timings],
+    top: str,
+    bottom: str,
+    clock: Callable[[ProcessRun], float],
+) -> list[float]:
+    """Per round: what N/2 more files add to ``top`` over what they add to ``bottom``.
+
+    "What they add" is the run on N files less the run on N/2 (``name`` and
+    ``name-half``) of the same round, by ``clock``: the start-up, in both,
+    cancels. Every round gives its ratio; where ``bottom`` gained nothing it
+    is infinite if ``top`` did, and NaN if neither did (nothing to fit).
+    """
+    added = {
+        name: [
+            clock(whole) - clock(half)
+            for whole, half in zip(
+                timings[name].runs, timings[f"{name}-half"].runs, strict=True
+            )
+        ]
+        for name in (top, bottom)
+    }
+    return [_ratio(t, b) for t, b in zip(added[top], added[bottom], strict=True)]
+
+
+def _ratio(top: float, bottom: float) -> float:
+    if bottom > 0:
+        return top / bottom
+    return math.inf if top > 0 else math.nan
+
+
+def median_ratio(ratios: Sequence[float]) -> float | None:
+    """The median of every round's ratio; None if none, or if a round had none."""
+    if not ratios or any(math.isnan(r) for r in ratios):
+        return None
+    return float(statistics.median(ratios))
+
+
+def _finite(ratios: Sequence[float]) -> list[float | None]:
+    """``ratios`` for JSON: an infinite or NaN ratio as null (the runs are there)."""
+    return [r if math.isfinite(r) else None for r in ratios]
+
+
+def _speedup(timings: dict[str, Timings]) -> float | None:
+    """-j 2 over -j 1 per file as before the sixteenth round: medians of runs apart.
+
+    The wall time N/2 more files add to each (a whole run's start-up, about
+    0.2 s, the pool's too, would hide how fast the files go), each the median
+    of the runs on N less the median of the runs on N/2. Kept in the JSON
+    beside :func:`round_ratios`' median, from the same runs.
     """
     j1 = timings["j1"].median - timings["j1-half"].median
     j2 = timings["j2"].median - timings["j2-half"].median
