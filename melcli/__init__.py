@@ -20,9 +20,47 @@ name that needs it is first used (the command line's up-to-date re-runs never
 need it).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: it imports a module, which
+# a Python not started by an editable install has not loaded, before the
+# statement below could hold the signals (a Ctrl-C meanwhile: a traceback).
+import _signal  # type: ignore[import-not-found]  # loaded at start-up: no import
+import sys
 
-import importlib
+
+def _is_the_command() -> bool:
+    """Whether this process is the ``melcli`` command, importing this package first.
+
+    The console script (``argv[0]`` is .../melcli), or ``python -m melcli``
+    (``argv[0]`` is ``-m`` while the package is imported to find its
+    ``__main__``, and the module given to ``-m`` is melcli's): not a program
+    that imports melcli, nor ``python -m`` of another package that does.
+    """
+    argv = getattr(sys, "argv", None) or [""]
+    if argv[0] != "-m":
+        return bool(argv[0].replace("\\", "/").rpartition("/")[2] == "melcli")
+    orig = getattr(sys, "orig_argv", [])
+    for i, arg in enumerate(orig[1:], 1):
+        if arg.startswith("-m"):  # -m melcli, -mmelcli
+            module = arg[2:] or "".join(orig[i + 1 : i + 2])
+            return module in ("melcli", "melcli.__main__")
+    return False
+
+
+# The command holds its stop signals from here, its first statement, until
+# melcli.__main__.main() takes them in hand (interrupts.stop_on_signals): a
+# Ctrl-C while the command's first modules load (those melcli.__main__
+# imports, before it could hold them itself) printed a traceback.
+if hasattr(_signal, "pthread_sigmask") and _is_the_command():  # not Windows
+    _signal.pthread_sigmask(
+        _signal.SIG_BLOCK,
+        [
+            s
+            for s in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)
+            if _signal.getsignal(s) != _signal.SIG_IGN
+        ],
+    )
+
+import importlib  # noqa: E402
 
 # Not from typing, whose import is most of this module's time: the command
 # takes Ctrl-C in hand only once this package is imported (see __main__).
@@ -72,7 +110,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     if name not in _LAZY:
         from ._lazy import submodule
 

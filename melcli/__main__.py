@@ -13,8 +13,9 @@ import os
 import signal
 import sys
 
-# Held from here: a stop signal while the modules below load waits, pending,
-# for interrupts.stop_on_signals, which unblocks it (Python's own handler
+# Held from here (in the command, already from melcli/__init__.py's first
+# statement: see there): a stop signal while the modules below load waits,
+# pending, for interrupts.stop_on_signals, which unblocks it (Python's own handler
 # printed a traceback, or an import's weakref callback dropped it: exit 0).
 # Only in the command itself ('melcli', 'python -m melcli'): a program that
 # imports this module without running main() would keep them blocked, it and

@@ -249,8 +249,14 @@ class DaskRunner:
         cluster = None
         try:
             if self.scheduler == LOCAL:
-                cluster = _local_cluster(self.jobs)
-                client = Client(cluster, set_as_default=False)
+                # Started whole, the stop signals held: interrupted while its
+                # workers start, Dask printed tracebacks (from its own exit
+                # handler closing workers not yet started, from workers whose
+                # semaphores were gone). One that came meanwhile acts on
+                # leaving this block, with a cluster that can be closed.
+                with interrupts.deferred():
+                    cluster = _local_cluster(self.jobs)
+                    client = Client(cluster, set_as_default=False)
             elif self.scheduler.endswith(".json"):
                 if not os.path.isfile(self.scheduler):
                     raise UsageError(
@@ -272,6 +278,11 @@ class DaskRunner:
             raise UsageError(
                 f"cannot reach the Dask scheduler at {self.scheduler}: {exc}"
             ) from None
+        except BaseException:  # a stop signal, once the cluster started
+            if cluster is not None:
+                with interrupts.deferred():
+                    cluster.close()
+            raise
         try:
             yield client
         finally:

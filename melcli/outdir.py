@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
+from . import interrupts
 from .errors import UsageError, os_reason
 from .report import display_path
 from .write import TEMP_SUFFIX, make_folders, remove_files
@@ -678,20 +679,30 @@ class OutputLock:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no locking
             return self
-        fd = self._open()
         try:
-            mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
+            # Taken whole, the stop signals held (a wait of 85 ms at most): a
+            # Ctrl-C once the lock was taken, before this returned, left it
+            # held by an open descriptor no one would close, and a Python
+            # caller's next run on OUT was refused as "another melcli run"
+            # for as long as its process lived (a notebook's kernel).
+            with interrupts.deferred():
+                self._fd = self._open()
+                self._lock(self._fd, fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX)
+        except BaseException:  # refused, or a stop signal: nothing left open
+            with interrupts.deferred():
+                self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _lock(self, fd: int, mode: int) -> None:
+        try:
             _flock_soon(fd, mode)
         except BlockingIOError:
             holder = _holder(fd, shared=self.shared)
-            os.close(fd)
             raise UsageError(
                 f"another melcli run ({holder}) is writing to {self.path.parent}; "
                 "wait for it to finish"
             ) from None
-        except BaseException:  # Ctrl-C while it waited a moment: no fd left open
-            os.close(fd)
-            raise
         # Shared holders leave the last exclusive one's pid. A hard link's
         # other names may be outside OUT: the pid is not written over them.
         if not self.shared and os.fstat(fd).st_nlink == 1:
@@ -700,9 +711,7 @@ class OutputLock:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
                 os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
         _HELD.add(fd)
-        return self
 
     def _open(self) -> int:
         """Open the lock file: a regular file, never a link, FIFO or folder."""

@@ -865,6 +865,12 @@ def _death_reason(exitcode: int | None) -> str:
         if -exitcode == signal.SIGKILL:
             return f"worker process died (killed by {name}: out of memory, or killed)"
         return f"worker process died (killed by {name})"
+    if exitcode is not None and exitcode > 128:
+        # A worker sent SIGTERM (by hand, a system stopping processes) deletes
+        # its temp file and exits with 128 + the signal: say which.
+        with contextlib.suppress(ValueError):
+            name = signal.Signals(exitcode - 128).name
+            return f"worker process died (exit status {exitcode}: stopped by {name})"
     return f"worker process died (exit status {exitcode})"
 
 
