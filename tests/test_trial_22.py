@@ -51,3 +51,36 @@ def test_a_clean_dry_run_still_exits_0(tmp_path: Path) -> None:
     assert plan.stderr.splitlines()[-1] == (
         "2 to build, 0 up to date (dry run: nothing written)."
     )
+
+
+# ------------------------------------------------------------- melcli presets
+# 'melcli presets' printed about 220 lines (every preset's settings, sources,
+# test and notes): the names a newcomer looks for scrolled away. Now one line
+# each; NAME or --all shows the details.
+
+
+def test_presets_lists_one_line_per_preset_and_says_how_to_see_more() -> None:
+    from melcli.presets import PRESETS
+
+    result = invoke("presets")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(PRESETS)
+    for line, preset in zip(lines, PRESETS.values(), strict=True):
+        name, summary = line.split(maxsplit=1)
+        assert (name, summary) == (preset.name, preset.summary)
+    assert "settings:" not in result.stdout
+    assert "'melcli presets NAME'" in result.stderr
+    assert "--all" in result.stderr
+
+
+def test_presets_all_and_name_show_the_details() -> None:
+    from melcli.presets import PRESETS
+
+    every = invoke("presets", "--all")
+    one = invoke("presets", "whisper")
+    assert every.exit_code == one.exit_code == 0
+    assert every.stdout.count("\n  settings: ") == len(PRESETS)
+    assert every.stdout.startswith(one.stdout)
+    assert one.stdout.startswith("whisper: ")
+    assert "  source:   " in one.stdout
