@@ -62,6 +62,57 @@ def _took_none(
     return hint
 
 
+def case_only_hints(notes: dict[tuple[str, str], list[str]]) -> list[str]:
+    """Say which files a pattern missed by the case of their letters alone.
+
+    ``notes`` (:func:`melcli.discover.note_case_only`): ``(option, pattern)``
+    -> the paths relative to SRC it matches once case is ignored. Patterns
+    match case and all, where ``--ext`` does not: ``--exclude '*.wav'``
+    keeps ``UPPER.WAV``; the hint gives the pattern spelled as the file is,
+    when the two differ in their extension only.
+    """
+    hints = []
+    for (option, pattern), rels in notes.items():
+        first = rels[0]
+        files = (
+            first
+            if len(rels) == 1
+            else f"{first} and {plural(len(rels) - 1, 'more file')}"
+        )
+        did = "left out" if option == "--include" else "did not leave out"
+        what = "take" if option == "--include" else "leave"
+        them = "it" if len(rels) == 1 else "them"
+        hint = (
+            f"{option} '{pattern}' {did} {files}, which it matches but for the "
+            "case of letters (patterns match case and all, unlike --ext)"
+        )
+        spelled = _spelled_as(pattern, rels)
+        if spelled:
+            more = " ".join(f"{option} '{p}'" for p in spelled)
+            out = "" if option == "--include" else " out"
+            hint += f": to {what} {them}{out} too, add {more}"
+        hints.append(hint)
+    return hints
+
+
+def _spelled_as(pattern: str, rels: Sequence[str]) -> list[str]:
+    """Return ``pattern`` with its extension spelled as in ``rels``, if it ends in one.
+
+    ``'*.wav'`` and ``UPPER.WAV`` give ``['*.WAV']``; a pattern whose other
+    letters differ from the files' gives none.
+    """
+    stem, dot, ext = pattern.rpartition(".")
+    if not dot or not ext or _WILDCARDS.intersection(ext) or "/" in ext:
+        return []
+    spellings = {rel.rpartition(".")[2] for rel in rels if "." in rel}
+    found = sorted(e for e in spellings if e != ext and e.casefold() == ext.casefold())
+    if not found or any(
+        not rel.casefold().endswith("." + ext.casefold()) for rel in rels
+    ):
+        return []
+    return [f"{stem}.{e}" for e in found]
+
+
 #: What makes a pattern a pattern (:func:`fnmatch.fnmatch`'s wildcards).
 _WILDCARDS = frozenset("*?[")
 

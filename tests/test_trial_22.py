@@ -84,3 +84,93 @@ def test_presets_all_and_name_show_the_details() -> None:
     assert every.stdout.startswith(one.stdout)
     assert one.stdout.startswith("whisper: ")
     assert "  source:   " in one.stdout
+
+
+# ---------------------------------------------- patterns that miss by case
+# --ext is case-insensitive, --include/--exclude match case and all (kept so:
+# a pattern means what it spells, see test_trial21_clash_case.py). A newcomer's
+# --exclude '*.wav' silently kept sub/UPPER.WAV, and --include '*.wav' silently
+# left it out: now a warning names the file and the pattern to add.
+
+
+def _upper_and_lower(tmp_path: Path) -> Path:
+    src = tmp_path / "audio"
+    (src / "sub").mkdir(parents=True)
+    for rel in ("a.wav", "sub/UPPER.WAV", "sub/Other.WAV", "b.flac"):
+        sf.write(src / rel, tone(sr=8000, seconds=0.2), 8000)
+    return src
+
+
+def _warnings(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("warning: ")]
+
+
+def test_an_exclude_that_misses_by_case_says_so(tmp_path: Path) -> None:
+    src = _upper_and_lower(tmp_path)
+    result = mel(src, tmp_path / "out", "--exclude", "*.wav")
+    assert result.exit_code == 0
+    assert _warnings(result.stderr) == [
+        "warning: --exclude '*.wav' did not leave out sub/Other.WAV and 1 more "
+        "file, which it matches but for the case of letters (patterns match "
+        "case and all, unlike --ext): to leave them out too, add --exclude '*.WAV'"
+    ]
+    # The pattern it gives does what it says.
+    again = mel(src, tmp_path / "out2", "--exclude", "*.wav", "--exclude", "*.WAV")
+    assert _warnings(again.stderr) == []
+    assert [p.name for p in (tmp_path / "out2").rglob("*.npy")] == ["b.npy"]
+
+
+def test_an_include_that_misses_by_case_says_so_in_a_dry_run_too(
+    tmp_path: Path,
+) -> None:
+    src = _upper_and_lower(tmp_path)
+    hint = (
+        "warning: --include '*.wav' left out sub/Other.WAV and 1 more file, "
+        "which it matches but for the case of letters (patterns match case and "
+        "all, unlike --ext): to take them too, add --include '*.WAV'"
+    )
+    plan = mel(src, tmp_path / "out", "--include", "*.wav", "--dry-run")
+    assert _warnings(plan.stderr) == [hint]
+    run = mel(src, tmp_path / "out", "--include", "*.wav")
+    assert _warnings(run.stderr) == [hint]
+    import melcli
+
+    report = melcli.run([src], tmp_path / "api", include="*.wav", jobs=1)
+    assert report.warnings == [hint.removeprefix("warning: ")]
+
+
+def test_a_folder_pattern_that_misses_by_case_names_the_file(tmp_path: Path) -> None:
+    src = _upper_and_lower(tmp_path)
+    result = mel(src, tmp_path / "out", "--exclude", "SUB/*")
+    assert _warnings(result.stderr) == [
+        "warning: --exclude 'SUB/*' did not leave out sub/Other.WAV and 1 more "
+        "file, which it matches but for the case of letters (patterns match "
+        "case and all, unlike --ext)"
+    ]
+
+
+def test_info_and_listed_files_say_it_too(tmp_path: Path) -> None:
+    src = _upper_and_lower(tmp_path)
+    info = invoke("info", src, "--exclude", "*/upper.wav")
+    assert _warnings(info.stderr) == [
+        "warning: --exclude '*/upper.wav' did not leave out sub/UPPER.WAV, which "
+        "it matches but for the case of letters (patterns match case and all, "
+        "unlike --ext): to leave it out too, add --exclude '*/upper.WAV'"
+    ]
+    listed = src / "list.txt"
+    listed.write_text("a.wav\nsub/UPPER.WAV\n")
+    run = invoke(
+        "mel", "--files-from", listed, "-o", tmp_path / "out", "--include", "*.wav"
+    )
+    assert _warnings(run.stderr) == [
+        "warning: --include '*.wav' left out sub/UPPER.WAV, which it matches but "
+        "for the case of letters (patterns match case and all, unlike --ext): to "
+        "take it too, add --include '*.WAV'"
+    ]
+
+
+def test_patterns_that_match_as_spelled_say_nothing(tmp_path: Path) -> None:
+    src = _upper_and_lower(tmp_path)
+    result = mel(src, tmp_path / "out", "--include", "sub/*", "--exclude", "*.flac")
+    assert result.exit_code == 0
+    assert _warnings(result.stderr) == []
