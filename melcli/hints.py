@@ -248,8 +248,9 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     base, holders = _found_in(listed)
     if len(holders) == 1:
         (holder,) = holders
+        there = "the current folder" if holder == Path(os.curdir) else holder
         return (
-            f"{hint}relative to {where}, and they are in {holder}: give --root {holder}"
+            f"{hint}relative to {where}, and they are in {there}: give --root {holder}"
         )
     template = (
         "make each path from its row with a --path-column template naming the "
@@ -442,8 +443,10 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
     right root (a table at the top of a dataset, its audio in ``audio/``; or
     beside it, in ``meta/``); in several of one folder's, the table gives
     names without their subfolder (UrbanSound8K's table, in ``metadata/``,
-    its audio in ``audio/fold1/`` ...). Empty when one of the paths is not
-    found.
+    its audio in ``audio/fold1/`` ...). First, the root's parent and the
+    current folder themselves: a table whose paths start with the root's
+    name (``audio/dogs/a.wav``, given ``--root audio``). Empty when one of
+    the paths is not found.
     """
     root = listed.root
     step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
@@ -453,6 +456,12 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
         if rel.startswith(os.pardir) or os.path.lexists(problem.path):
             return root, set()  # not a path missing from the root
         rels.append(rel)
+    # Paths that already hold the root's own name (audio/dogs/a.wav listed,
+    # with --root audio): they are where the root's parent, or the current
+    # folder, is taken for the root.
+    for base in dict.fromkeys((root.parent, Path(os.curdir))):
+        if base != root and all(_is_file(base / rel) for rel in rels):
+            return base, {base}
     beside = _folders_in(root.parent)[:PARENTS_LOOKED_IN]
     for base in dict.fromkeys((root, root.parent, *beside)):
         folders = _folders_in(base)

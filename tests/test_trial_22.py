@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import soundfile as sf
 from conftest import invoke, mel, tone
 
@@ -174,3 +175,48 @@ def test_patterns_that_match_as_spelled_say_nothing(tmp_path: Path) -> None:
     result = mel(src, tmp_path / "out", "--include", "sub/*", "--exclude", "*.flac")
     assert result.exit_code == 0
     assert _warnings(result.stderr) == []
+
+
+# ------------------------------------ a list whose paths already hold --root
+# The README shows 'melcli mel --files-from meta.csv --root audio/ ...'; a
+# table whose paths already start with audio/ (audio/dogs/a.wav), given so,
+# found nothing, and the last line said only 'give --root the folder that
+# holds them'.
+
+
+def _table_with_root_in_paths(tmp_path: Path) -> Path:
+    for rel in ("audio/dogs/a.wav", "audio/cats/b.wav"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / rel, tone(sr=8000, seconds=0.2), 8000)
+    table = tmp_path / "meta.csv"
+    table.write_text("path,label\naudio/dogs/a.wav,dog\naudio/cats/b.wav,cat\n")
+    return table
+
+
+def test_paths_that_start_with_the_root_name_the_right_root(tmp_path: Path) -> None:
+    table = _table_with_root_in_paths(tmp_path)
+    root = tmp_path / "audio"
+    result = invoke("mel", "--files-from", table, "--root", root, "-o", tmp_path / "o")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-2] == (
+        f"warning: no file listed in {table} was found; its paths are taken "
+        f"relative to {root}, and they are in {tmp_path}: give --root {tmp_path}"
+    )
+    fixed = invoke(
+        "mel", "--files-from", table, "--root", tmp_path, "-o", tmp_path / "o"
+    )
+    assert fixed.exit_code == 0, fixed.stderr
+
+
+def test_from_the_current_folder_it_says_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _table_with_root_in_paths(tmp_path)
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "l.txt").write_text("audio/dogs/a.wav\n")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("mel", "--files-from", "lists/l.txt", "--root", "audio", "-o", "o")
+    assert result.stderr.splitlines()[-2] == (
+        "warning: no file listed in lists/l.txt was found; its paths are taken "
+        "relative to audio, and they are in the current folder: give --root ."
+    )
