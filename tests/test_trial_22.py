@@ -220,3 +220,20 @@ def test_from_the_current_folder_it_says_the_current_folder(
         "warning: no file listed in lists/l.txt was found; its paths are taken "
         "relative to audio, and they are in the current folder: give --root ."
     )
+
+
+# ------------------------------------------------------ --shard-size 10
+# A newcomer read --shard-size as files per shard: '--shard-size 10' was refused
+# as 'must be at least 10240 bytes (one tar record)', not saying it is a size.
+
+
+def test_a_shard_size_given_as_a_count_says_it_is_bytes(tmp_path: Path) -> None:
+    src = _clashing(tmp_path)
+    result = mel(src, tmp_path / "out", "--format", "webdataset", "--shard-size", "10")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--shard-size': --shard-size 10 must be at least "
+        "10240 bytes (one tar record): it is a size in bytes, such as 500MB, not "
+        "a number of files"
+    )
+    assert not (tmp_path / "out").exists()
