@@ -237,3 +237,39 @@ def test_a_shard_size_given_as_a_count_says_it_is_bytes(tmp_path: Path) -> None:
         "a number of files"
     )
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------- a --path-column with a typo
+# '--path-column fold{folds}/...' listed the columns but did not point at
+# 'fold', where --preset, --group-by and config keys name the nearest.
+
+
+def _us8k_table(tmp_path: Path) -> Path:
+    table = tmp_path / "us8k.csv"
+    table.write_text("slice_file_name,fold,class\na.wav,1,dog\n")
+    return table
+
+
+def test_a_path_template_column_typo_names_the_nearest(tmp_path: Path) -> None:
+    table = _us8k_table(tmp_path)
+    template = "fold{folds}/{slice_file_name}"
+    result = invoke(
+        "mel", "--files-from", table, "--path-column", template, "-o", tmp_path / "o"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].endswith(
+        f"has no column 'folds' (in --path-column '{template}'); its columns: "
+        "slice_file_name, fold, class; did you mean 'fold'?"
+    )
+
+
+def test_a_path_column_typo_names_the_nearest(tmp_path: Path) -> None:
+    table = _us8k_table(tmp_path)
+    result = invoke(
+        "mel", "--files-from", table, "--path-column", "Class", "-o", tmp_path / "o"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].endswith(
+        "has no column 'Class'; its columns: slice_file_name, fold, class; "
+        "did you mean 'class'?"
+    )
