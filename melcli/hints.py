@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .discover import DEFAULT_EXTENSIONS
-from .filelist import PATH_COLUMNS
+from .filelist import PATH_COLUMNS, TABLE_SUFFIXES
 from .report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
@@ -634,6 +634,51 @@ def list_as_source_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
     return None
 
 
+#: How many tables passed over :func:`table_in_tree_hint` reads the header of.
+TABLES_LOOKED_AT = 5
+
+
+def table_in_tree_hint(by_name: Sequence[Path]) -> str | None:
+    """When a folder's walk passed over a table of its files, say to list them.
+
+    ``melcli mel ESC-50 -o features/`` took the audio and passed over
+    ``meta/esc50.csv`` in silence: the arrays then carry no labels (the
+    dataset loader gives every one the class ``audio``, their folder). A
+    ``.csv``/``.tsv`` passed over whose header names a path column
+    (:data:`~melcli.filelist.PATH_COLUMNS`) is said, with the option to give.
+    """
+    tables = [p for p in by_name if p.suffix.lower() in TABLE_SUFFIXES]
+    for path in tables[:TABLES_LOOKED_AT]:
+        column = _path_column_of(path)
+        if column is None:
+            continue
+        import shlex  # here: not on every run
+
+        name = os.fsdecode(path)
+        return (
+            f"{name} was passed over, and it is a table of files (column "
+            f"{column!r}): to keep its other columns (labels, folds) with each "
+            f"array, as meta, give --files-from {shlex.quote(name)} instead of "
+            "the folder"
+        )
+    return None
+
+
+def _path_column_of(path: Path) -> str | None:
+    """Return the path column a table's header names, if it names one."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    line = head.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r")
+    delimiter = (
+        "\t" if "\t" in line else ";" if ";" in line and "," not in line else ","
+    )
+    cells = [c.strip().strip('"').strip() for c in line.split(delimiter)]
+    return next((c for c in cells if c.lower() in PATH_COLUMNS), None)
+
+
 #: The reason of a file a folder's walk passes over by its name (melcli.discover).
 NOT_AUDIO_EXTENSION = "not an audio extension"
 #: Extensions not in the default ``--ext`` list whose files melcli decodes (by
@@ -692,8 +737,10 @@ def run_hints(
     took nothing (:func:`include_hint`), audio in OUT not
     taken (:func:`out_audio_hint`), inputs whose names differ only by
     extension (:func:`shared_output_hint`), a table given as an input
-    (:func:`list_as_source_hint`), and, with the default ``--ext``,
-    files passed over that may hold audio (:func:`extension_hint`).
+    (:func:`list_as_source_hint`), with the default ``--ext``, files passed
+    over that may hold audio (:func:`extension_hint`), and, when audio was
+    taken from folders alone, a table of it passed over
+    (:func:`table_in_tree_hint`).
     """
     # No look at every result here: on a re-run of 100 000 up-to-date inputs
     # that costs as much as the run, or more (each is made from its path).
@@ -720,6 +767,8 @@ def run_hints(
     nothing_taken = report.n_results == report.count(Status.SKIPPED)
     if nothing_taken and not stopped and not any(hints):
         hints.append(none_taken_hint(by_name))
+    elif not nothing_taken and list_root is None:  # taken without their labels
+        hints.append(table_in_tree_hint(by_name))
     return [hint for hint in hints if hint]
 
 

@@ -273,3 +273,61 @@ def test_a_path_column_typo_names_the_nearest(tmp_path: Path) -> None:
         "has no column 'Class'; its columns: slice_file_name, fold, class; "
         "did you mean 'class'?"
     )
+
+
+# ------------------------------------------- a dataset's table in the tree
+# 'melcli mel ESC-50 -o features/' took the audio and passed over
+# meta/esc50.csv in silence: every array lost its labels (SpectrogramDataset
+# then gave all of them the one class 'audio', their folder).
+
+
+def _esc50_like(tmp_path: Path, header: str = "filename,fold,category") -> Path:
+    root = tmp_path / "ESC-50"
+    (root / "audio").mkdir(parents=True)
+    (root / "meta").mkdir()
+    rows = []
+    for k, label in enumerate(("dog", "rain")):
+        sf.write(root / "audio" / f"{k}.wav", tone(sr=8000, seconds=0.2), 8000)
+        rows.append(f"{k}.wav,1,{label}")
+    (root / "meta" / "esc50.csv").write_text("\n".join([header, *rows]) + "\n")
+    (root / "README.txt").write_text("a dataset\n")
+    return root
+
+
+def test_a_table_of_the_files_passed_over_in_the_tree_is_said(tmp_path: Path) -> None:
+    root = _esc50_like(tmp_path)
+    table = root / "meta" / "esc50.csv"
+    hint = (
+        f"warning: {table} was passed over, and it is a table of files (column "
+        "'filename'): to keep its other columns (labels, folds) with each array, "
+        f"as meta, give --files-from {table} instead of the folder"
+    )
+    run = mel(root, tmp_path / "out")
+    assert run.exit_code == 0
+    assert _warnings(run.stderr) == [hint]
+    plan = mel(root, tmp_path / "out2", "--dry-run")
+    assert _warnings(plan.stderr) == [hint]
+    import melcli
+
+    report = melcli.run([root], tmp_path / "api", jobs=1)
+    assert report.warnings == [hint.removeprefix("warning: ")]
+
+
+def test_a_table_that_names_no_files_or_a_run_from_the_list_says_nothing(
+    tmp_path: Path,
+) -> None:
+    root = _esc50_like(tmp_path, header="name,fold,category")
+    assert _warnings(mel(root, tmp_path / "out").stderr) == []
+    root = _esc50_like(tmp_path / "b")
+    listed = invoke(
+        "mel",
+        "--files-from",
+        root / "meta" / "esc50.csv",
+        "--root",
+        root / "audio",
+        root / "meta",
+        "-o",
+        tmp_path / "out3",
+    )
+    assert listed.exit_code == 0, listed.stderr
+    assert _warnings(listed.stderr) == []
