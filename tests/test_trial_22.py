@@ -1,9 +1,13 @@
-"""What a newcomer's trial run (session 22) tripped on.
+"""What a newcomer's trial run (session 22) tripped on; each section says how.
 
 - ``--dry-run`` printed ``error:`` lines for inputs that would fail (two inputs
   writing one output, a listed file not found) and exited 0: a CI step that
   checks a plan with ``melcli mel --dry-run`` saw success, and the last line
   counted only what would be built.
+- ``melcli presets`` printed some 220 lines; ``--include``/``--exclude`` missed
+  files by case in silence; a list whose paths start with ``--root``'s name;
+  ``--shard-size 10``; a ``--path-column`` typo; a dataset's table passed over
+  in the tree (its labels lost).
 """
 
 from __future__ import annotations
