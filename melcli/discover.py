@@ -257,6 +257,8 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: As :attr:`Found.case_only`.
+    case_only: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -292,6 +294,9 @@ class Found:
     problems: list[Problem] = field(default_factory=list)
     #: Per file: the input folder it was found in (None: given directly).
     folder_of: list[Path | None] = field(default_factory=list)
+    #: Files an ``--include``/``--exclude`` pattern matches only when case is
+    #: ignored (:func:`note_case_only`): ``(option, pattern)`` -> their paths.
+    case_only: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def find_audio(
@@ -439,7 +444,34 @@ def keep(
     passed_over = _passed_over(rel, path, include, exclude, source)
     if passed_over is not None:
         found.skipped.append(passed_over)
+    note_case_only(rel, passed_over, include, exclude, found.case_only)
     return passed_over is None
+
+
+def note_case_only(
+    rel: str,
+    passed_over: object,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    notes: dict[tuple[str, str], list[str]],
+) -> None:
+    """Note in ``notes`` the patterns that missed ``rel`` by case alone.
+
+    Patterns match case and all (``--exclude '*.wav'`` keeps ``X.WAV``),
+    where ``--ext`` does not: a file an ``--include`` left out, or an
+    ``--exclude`` did not, that the pattern matches once case is ignored, is
+    said at the end (:func:`melcli.hints.case_only_hint`).
+    """
+    if passed_over is None:
+        missed = [("--exclude", p) for p in exclude]
+    elif include and getattr(passed_over, "reason", "") == "does not match --include":
+        missed = [("--include", p) for p in include]
+    else:
+        return
+    folded = rel.casefold()
+    for option, pattern in missed:
+        if fnmatch.fnmatchcase(folded, pattern.casefold()):
+            notes.setdefault((option, pattern), []).append(rel)
 
 
 def _passed_over(
@@ -550,13 +582,18 @@ def plan(
             candidates += jobs
             folders.add(jobs[0][2].rpartition("/")[0])
             may_overwrite = may_overwrite or (folder is None and _is_output(jobs[0]))
-    result = Plan(skipped=found.skipped, problems=found.problems)
+    result = Plan(
+        skipped=found.skipped, problems=found.problems, case_only=found.case_only
+    )
     if listed is not None:
         result.skipped.extend(listed.skipped)
         result.problems.extend(listed.problems)
         for item in listed.files:
             passed_over = _passed_over(
                 item.rel, item.path, include, exclude, _posix(item.rel)
+            )
+            note_case_only(
+                _posix(item.rel), passed_over, include, exclude, result.case_only
             )
             if passed_over is not None:
                 result.skipped.append(passed_over)

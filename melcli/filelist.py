@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from .discover import Problem, Skipped
-from .errors import UsageError, os_reason
+from .errors import UsageError, did_you_mean, os_reason
 
 #: Names a table's path column is recognised by when ``path`` is not among
 #: the columns (and exactly one of these is), case-insensitively.
@@ -489,6 +489,7 @@ def _path_column(header: list[str], wanted: str | None, name: str) -> str:
             return wanted
         raise UsageError(
             f"{name} has no column {wanted!r}; its columns: {', '.join(header)}"
+            + did_you_mean(wanted, header)
         )
     if "path" in header:
         return "path"
@@ -527,6 +528,7 @@ def _template_fields(template: str, header: list[str], name: str) -> list[str]:
         raise UsageError(
             f"{name} has no column {unknown[0]!r} (in --path-column "
             f"{template!r}); its columns: {', '.join(header)}"
+            + did_you_mean(unknown[0], header)
         )
     return fields
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .discover import DEFAULT_EXTENSIONS
-from .filelist import PATH_COLUMNS
+from .filelist import PATH_COLUMNS, TABLE_SUFFIXES
 from .report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
@@ -60,6 +60,57 @@ def _took_none(
             rel = example.relative_to(src).as_posix()
             return f"{hint} ({os.fsdecode(example)} is {rel})"
     return hint
+
+
+def case_only_hints(notes: dict[tuple[str, str], list[str]]) -> list[str]:
+    """Say which files a pattern missed by the case of their letters alone.
+
+    ``notes`` (:func:`melcli.discover.note_case_only`): ``(option, pattern)``
+    -> the paths relative to SRC it matches once case is ignored. Patterns
+    match case and all, where ``--ext`` does not: ``--exclude '*.wav'``
+    keeps ``UPPER.WAV``; the hint gives the pattern spelled as the file is,
+    when the two differ in their extension only.
+    """
+    hints = []
+    for (option, pattern), rels in notes.items():
+        first = rels[0]
+        files = (
+            first
+            if len(rels) == 1
+            else f"{first} and {plural(len(rels) - 1, 'more file')}"
+        )
+        did = "left out" if option == "--include" else "did not leave out"
+        what = "take" if option == "--include" else "leave"
+        them = "it" if len(rels) == 1 else "them"
+        hint = (
+            f"{option} '{pattern}' {did} {files}, which it matches but for the "
+            "case of letters (patterns match case and all, unlike --ext)"
+        )
+        spelled = _spelled_as(pattern, rels)
+        if spelled:
+            more = " ".join(f"{option} '{p}'" for p in spelled)
+            out = "" if option == "--include" else " out"
+            hint += f": to {what} {them}{out} too, add {more}"
+        hints.append(hint)
+    return hints
+
+
+def _spelled_as(pattern: str, rels: Sequence[str]) -> list[str]:
+    """Return ``pattern`` with its extension spelled as in ``rels``, if it ends in one.
+
+    ``'*.wav'`` and ``UPPER.WAV`` give ``['*.WAV']``; a pattern whose other
+    letters differ from the files' gives none.
+    """
+    stem, dot, ext = pattern.rpartition(".")
+    if not dot or not ext or _WILDCARDS.intersection(ext) or "/" in ext:
+        return []
+    spellings = {rel.rpartition(".")[2] for rel in rels if "." in rel}
+    found = sorted(e for e in spellings if e != ext and e.casefold() == ext.casefold())
+    if not found or any(
+        not rel.casefold().endswith("." + ext.casefold()) for rel in rels
+    ):
+        return []
+    return [f"{stem}.{e}" for e in found]
 
 
 #: What makes a pattern a pattern (:func:`fnmatch.fnmatch`'s wildcards).
@@ -197,8 +248,9 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     base, holders = _found_in(listed)
     if len(holders) == 1:
         (holder,) = holders
+        there = "the current folder" if holder == Path(os.curdir) else holder
         return (
-            f"{hint}relative to {where}, and they are in {holder}: give --root {holder}"
+            f"{hint}relative to {where}, and they are in {there}: give --root {holder}"
         )
     template = (
         "make each path from its row with a --path-column template naming the "
@@ -391,8 +443,10 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
     right root (a table at the top of a dataset, its audio in ``audio/``; or
     beside it, in ``meta/``); in several of one folder's, the table gives
     names without their subfolder (UrbanSound8K's table, in ``metadata/``,
-    its audio in ``audio/fold1/`` ...). Empty when one of the paths is not
-    found.
+    its audio in ``audio/fold1/`` ...). First, the root's parent and the
+    current folder themselves: a table whose paths start with the root's
+    name (``audio/dogs/a.wav``, given ``--root audio``). Empty when one of
+    the paths is not found.
     """
     root = listed.root
     step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
@@ -402,6 +456,12 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
         if rel.startswith(os.pardir) or os.path.lexists(problem.path):
             return root, set()  # not a path missing from the root
         rels.append(rel)
+    # Paths that already hold the root's own name (audio/dogs/a.wav listed,
+    # with --root audio): they are where the root's parent, or the current
+    # folder, is taken for the root.
+    for base in dict.fromkeys((root.parent, Path(os.curdir))):
+        if base != root and all(_is_file(base / rel) for rel in rels):
+            return base, {base}
     beside = _folders_in(root.parent)[:PARENTS_LOOKED_IN]
     for base in dict.fromkeys((root, root.parent, *beside)):
         folders = _folders_in(base)
@@ -574,6 +634,51 @@ def list_as_source_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
     return None
 
 
+#: How many tables passed over :func:`table_in_tree_hint` reads the header of.
+TABLES_LOOKED_AT = 5
+
+
+def table_in_tree_hint(by_name: Sequence[Path]) -> str | None:
+    """When a folder's walk passed over a table of its files, say to list them.
+
+    ``melcli mel ESC-50 -o features/`` took the audio and passed over
+    ``meta/esc50.csv`` in silence: the arrays then carry no labels (the
+    dataset loader gives every one the class ``audio``, their folder). A
+    ``.csv``/``.tsv`` passed over whose header names a path column
+    (:data:`~melcli.filelist.PATH_COLUMNS`) is said, with the option to give.
+    """
+    tables = [p for p in by_name if p.suffix.lower() in TABLE_SUFFIXES]
+    for path in tables[:TABLES_LOOKED_AT]:
+        column = _path_column_of(path)
+        if column is None:
+            continue
+        import shlex  # here: not on every run
+
+        name = os.fsdecode(path)
+        return (
+            f"{name} was passed over, and it is a table of files (column "
+            f"{column!r}): to keep its other columns (labels, folds) with each "
+            f"array, as meta, give --files-from {shlex.quote(name)} instead of "
+            "the folder"
+        )
+    return None
+
+
+def _path_column_of(path: Path) -> str | None:
+    """Return the path column a table's header names, if it names one."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    line = head.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r")
+    delimiter = (
+        "\t" if "\t" in line else ";" if ";" in line and "," not in line else ","
+    )
+    cells = [c.strip().strip('"').strip() for c in line.split(delimiter)]
+    return next((c for c in cells if c.lower() in PATH_COLUMNS), None)
+
+
 #: The reason of a file a folder's walk passes over by its name (melcli.discover).
 NOT_AUDIO_EXTENSION = "not an audio extension"
 #: Extensions not in the default ``--ext`` list whose files melcli decodes (by
@@ -632,8 +737,10 @@ def run_hints(
     took nothing (:func:`include_hint`), audio in OUT not
     taken (:func:`out_audio_hint`), inputs whose names differ only by
     extension (:func:`shared_output_hint`), a table given as an input
-    (:func:`list_as_source_hint`), and, with the default ``--ext``,
-    files passed over that may hold audio (:func:`extension_hint`).
+    (:func:`list_as_source_hint`), with the default ``--ext``, files passed
+    over that may hold audio (:func:`extension_hint`), and, when audio was
+    taken from folders alone, a table of it passed over
+    (:func:`table_in_tree_hint`).
     """
     # No look at every result here: on a re-run of 100 000 up-to-date inputs
     # that costs as much as the run, or more (each is made from its path).
@@ -660,6 +767,8 @@ def run_hints(
     nothing_taken = report.n_results == report.count(Status.SKIPPED)
     if nothing_taken and not stopped and not any(hints):
         hints.append(none_taken_hint(by_name))
+    elif not nothing_taken and list_root is None:  # taken without their labels
+        hints.append(table_in_tree_hint(by_name))
     return [hint for hint in hints if hint]
 
 

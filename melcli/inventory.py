@@ -28,12 +28,14 @@ from .discover import (
     Skipped,
     find_audio,
     first_of_each,
+    note_case_only,
 )
 from .errors import MelcliError, did_you_mean
 from .filelist import FileList
 from .hints import (
     NOT_AUDIO_EXTENSION,
     NOT_INCLUDED,
+    case_only_hints,
     extension_hint,
     found_include_hint,
     list_as_source_hint,
@@ -77,10 +79,14 @@ def find_inputs(
         found.problems.extend(listed.problems)
         found.skipped.extend(listed.skipped)
         for item in listed.files:
+            skipped = None
             if why := _passed_over(item.rel, include, exclude):
-                found.skipped.append(Skipped(item.path, why, item.rel))
+                skipped = Skipped(item.path, why, item.rel)
+                found.skipped.append(skipped)
             else:
                 found.files.append((item.path, item.rel))
+            rel = item.rel.replace(os.sep, "/")
+            note_case_only(rel, skipped, include, exclude, found.case_only)
     return found
 
 
@@ -193,6 +199,7 @@ def inventory_warnings(
     warnings = []
     if hint := wrong_root_hint(listed):
         warnings.append(hint)
+    warnings += case_only_hints(found.case_only)
     folders = [Path(s) for s in sources]
     warnings += selection_hints(
         include,

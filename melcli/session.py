@@ -43,7 +43,7 @@ from .batch import (
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
 from .errors import MelcliError, ParameterError, UsageError, did_you_mean, number
 from .filelist import FileList
-from .hints import run_hints, wrong_root_hint
+from .hints import case_only_hints, run_hints, wrong_root_hint
 from .inputs import (
     check_inputs,
     check_jobs,
@@ -344,6 +344,7 @@ def run_session(
         events.sharded(options.shard, _total(whole))
     # Said last, with the hints: a list none of whose files is found...
     notes = [hint] if (hint := wrong_root_hint(inputs.listed)) else []
+    notes += case_only_hints(whole.case_only)  # a pattern that missed by case
     # ... and, last, that there is no input at all.
     last = [_why_nothing(options.shard, _total(whole))] if not _total(the_plan) else []
     hints = functools.partial(_hints, inputs=inputs, notes=notes, last=last)

@@ -122,7 +122,7 @@ class ShardPlan(Plan):
     some millions of instructions at import.
     """
 
-    def __init__(self, *, others: list[Job], **fields: list[Any]) -> None:
+    def __init__(self, *, others: list[Job], **fields: Any) -> None:
         super().__init__(**fields)
         self.others = others
 

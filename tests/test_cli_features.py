@@ -193,7 +193,7 @@ def test_bad_feature_options_name_the_option(
 
 
 def test_presets_lists_each_with_sources_and_test_kind() -> None:
-    result = invoke("presets")
+    result = invoke("presets", "--all")
     assert result.exit_code == 0
     for preset in presets.PRESETS.values():
         assert f"{preset.name}: {preset.summary}" in result.stdout

@@ -41,7 +41,7 @@ def test_dry_run_json_is_the_plan_on_stdout(mixed: Path, tmp_path: Path) -> None
     assert invoke("mel", mixed / "a.wav", "-o", out, "-j", "1").exit_code == 0
     (mixed / "c.flac").write_bytes((mixed / "c.wav").read_bytes())  # both c.npy
     result = invoke("mel", mixed, "-o", out, "--json", "--dry-run")
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # c.wav and c.flac would fail
     plan = json.loads(result.stdout)  # and nothing else on stdout
     assert plan["dry_run"] is True
     assert plan["up_to_date"] == 1

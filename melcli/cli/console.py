@@ -521,6 +521,8 @@ def print_dry_run(
         click.echo(json.dumps(row, ensure_ascii=True))
     if not quiet:
         parts = [f"{len(plan.builds)} to build", f"{plan.up_to_date} up to date"]
+        if plan.errors:  # as the run would count them: not among those to build
+            parts.append(f"{len(plan.errors)} would fail")
         if deleted := len(plan.pruned) + len(plan.deletes):  # as the run says it
             parts.append(f"{plural(deleted, 'file')} to delete")
         elif plan.stale:

@@ -182,9 +182,10 @@ def mel(
     come from MELCLI_<OPTION> environment variables (MELCLI_N_MELS=64) or a
     config file; the command line wins, then the environment, then the file.
 
-    Exit status: 0 all written or up to date, 1 some file failed, 2 usage
-    error or OUT locked by another run, 130/143/129 interrupted (SIGINT,
-    SIGTERM, SIGHUP), 141 stdout closed early (| head).
+    Exit status: 0 all written or up to date, 1 some file failed (with
+    --dry-run: would fail), 2 usage error or OUT locked by another run,
+    130/143/129 interrupted (SIGINT, SIGTERM, SIGHUP), 141 stdout closed
+    early (| head).
     """
     tell_outside_settings(ctx, verbose=verbose and not quiet)
     apply_preset(ctx, values)
@@ -210,7 +211,9 @@ def mel(
     outcome = _run(inputs, out, src=src, console=console, **settings)
     if outcome.dry_run is not None:
         console.plan(outcome.dry_run, as_json=as_json, said=unread)
-        return
+        # As the run would end: a plan with inputs that would fail is no
+        # success (a CI check 'melcli mel --dry-run' must see them).
+        sys.exit(1 if outcome.dry_run.errors else 0)
     print_stats(outcome.stats, quiet=quiet)
     if as_json and outcome.report is not None:
         # With the warnings said first, as melcli.run's report holds them.

@@ -104,7 +104,7 @@ def selection_options(fn: F) -> F:
             multiple=True,
             metavar="GLOB",
             help="Only take files whose path relative to SRC matches GLOB "
-            "(fnmatch; '*' also matches '/'; repeatable).",
+            "(fnmatch, case-sensitive; '*' also matches '/'; repeatable).",
         ),
         click.option(
             "--exclude",

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..errors import nearest
-from ..presets import PRESETS
+from ..presets import PRESETS, Preset
 from .group import cli
 
 
@@ -33,41 +33,72 @@ class PresetName(click.Choice):  # type: ignore[type-arg]
 
 @cli.command("presets", short_help="List the model presets and where they come from.")
 @click.argument("names", nargs=-1, type=PresetName(list(PRESETS)), metavar="[NAME]...")
+@click.option(
+    "-a",
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Every preset's settings and sources (without NAME or --all: one line each).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per preset.")
-def presets_command(names: tuple[str, ...], as_json: bool) -> None:
+def presets_command(names: tuple[str, ...], show_all: bool, as_json: bool) -> None:
     """List the model presets, their settings, and where each comes from.
 
-    For each preset (or each NAME given): the settings it pins, as melcli options;
-    the sources of those facts (repository: file); and whether the tests
-    compare it with the reference code itself or with its documented
+    Without NAME: one line per preset, its name and what it is. For each NAME
+    given (or every preset, with --all): the settings it pins, as melcli
+    options; the sources of those facts (repository: file); and whether the
+    tests compare it with the reference code itself or with its documented
     arithmetic, within 1e-4. Use one with 'melcli mel --preset NAME'.
     """
     chosen = [PRESETS[n] for n in names] if names else list(PRESETS.values())
+    if as_json:
+        for preset in chosen:
+            click.echo(json.dumps(_as_row(preset)))
+        return
+    if not names and not show_all:
+        _echo_short(chosen)
+        return
     for i, preset in enumerate(chosen):
-        if as_json:
-            row = {
-                "name": preset.name,
-                "summary": preset.summary,
-                "settings": dict(preset.settings),
-                "sources": list(preset.sources),
-                "tested": preset.tested,
-                "test": preset.test,
-                "notes": preset.notes,
-            }
-            click.echo(json.dumps(row))
-            continue
         if i:
             click.echo("")
-        click.echo(f"{preset.name}: {preset.summary}")
-        options = " ".join(
-            _as_option(key, value) for key, value in preset.settings.items()
-        )
-        _echo_wrapped("settings", options)
-        for source in preset.sources:
-            _echo_wrapped("source", source)
-        _echo_wrapped("tested", f"against the {preset.tested}: {preset.test}")
-        if preset.notes:
-            _echo_wrapped("notes", preset.notes)
+        _echo_long(preset)
+
+
+def _as_row(preset: Preset) -> dict[str, Any]:
+    """One preset as ``--json`` prints it."""
+    return {
+        "name": preset.name,
+        "summary": preset.summary,
+        "settings": dict(preset.settings),
+        "sources": list(preset.sources),
+        "tested": preset.tested,
+        "test": preset.test,
+        "notes": preset.notes,
+    }
+
+
+def _echo_short(chosen: list[Preset]) -> None:
+    """One line per preset; then, on stderr, how to see one in full."""
+    width = max(len(preset.name) for preset in chosen) + 2
+    for preset in chosen:
+        click.echo(f"{preset.name:<{width}}{preset.summary}")
+    click.echo(
+        "\nUse one with 'melcli mel --preset NAME'. 'melcli presets NAME' shows its "
+        "settings and sources; --all shows every preset's.",
+        err=True,
+    )
+
+
+def _echo_long(preset: Preset) -> None:
+    """Print a preset's settings, sources, test and notes, wrapped."""
+    click.echo(f"{preset.name}: {preset.summary}")
+    options = " ".join(_as_option(key, value) for key, value in preset.settings.items())
+    _echo_wrapped("settings", options)
+    for source in preset.sources:
+        _echo_wrapped("source", source)
+    _echo_wrapped("tested", f"against the {preset.tested}: {preset.test}")
+    if preset.notes:
+        _echo_wrapped("notes", preset.notes)
 
 
 def _as_option(key: str, value: Any) -> str:

@@ -91,7 +91,8 @@ def parse_size(text: str | int) -> int:
     if size < MIN_SHARD_BYTES:
         raise ParameterError(
             f"shard_size={text!r} must be at least {MIN_SHARD_BYTES} bytes "
-            "(one tar record)",
+            "(one tar record): it is a size in bytes, such as 500MB, not a "
+            "number of files",
             param="shard_size",
         )
     return size
