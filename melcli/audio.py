@@ -187,6 +187,8 @@ def _header_claim(
             claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
     if claim.limit is not None:
         info = dataclasses.replace(info, frames=claim.limit)
+    if claim.estimated and claim.frames:  # the frames walked, not libmpg123's guess
+        info = dataclasses.replace(info, frames=claim.frames)
     return info, _outer_claim(path, f, claim)
 
 
@@ -926,7 +928,7 @@ def _open_decoder(
         with f:
             info = _info_of(f)
             chained = info.format == "OGG" and containers.ogg_chained(path)
-            joined = False
+            joined = short = False
             if not _length_unknown(info) and not chained:
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
@@ -944,15 +946,21 @@ def _open_decoder(
                         claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
                         info = dataclasses.replace(info, frames=claim.limit)
-                if not joined:
+                short = _decodes_short(info, claim)
+                if claim.estimated and claim.frames:  # not libmpg123's estimate
+                    info = dataclasses.replace(info, frames=claim.frames)
+                if not joined and not short:
                     yield f, info, _outer_claim(path, f, claim)
                     return
         what = CHAINED_OGG if chained else UNKNOWN_LENGTH_FLAC
         what = JOINED_MP3 if joined else what
+        what = VBR_MP3 if short else what
     from . import ffmpeg
 
     strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
     walked = functools.partial(_ffmpeg_cut, path, what)
+    if what == VBR_MP3:  # its frames' walk, or its WAV data chunk's size, says
+        walked = functools.partial(str, claim.cut)
     with ffmpeg.decode(path, what=what, keep=keep, strict=strict, walked=walked) as (
         f,
         stream,
@@ -977,6 +985,8 @@ def _open_decoder(
         if what == JOINED_MP3:  # so does it a cut MP3: its frames say
             mp3 = containers.claim(path, format="MP3", frames=info.frames)
             claim = dataclasses.replace(claim, cut=mp3.cut, quiet=True)
+        if what == VBR_MP3:
+            claim = dataclasses.replace(claim, cut=walked(), quiet=True)
         if what in (UNKNOWN_LENGTH_CAF, CAF_CODEC) and (cut := _ffmpeg_cut(path, what)):
             # Inside a sample frame; inside its packet table, after its audio
             claim = dataclasses.replace(claim, cut=cut)
@@ -994,6 +1004,21 @@ _OUTER_SIZE = re.compile(
     r"^\s*(?:RIFF|RIFX|riff|FORM|Riff size)\s*:\s*(\d+)\s*\(should be (\d+)\)",
     re.MULTILINE,
 )
+
+
+def _decodes_short(info: AudioInfo, claim: Claim) -> bool:
+    """Whether libsndfile would stop short of an MPEG stream's frames.
+
+    It decodes no further than its count, an estimate for a stream without
+    a Xing/Info header (``Claim.estimated``): more than a frame short of the
+    frames walked (a cut last frame is one), the stream is decoded through
+    ffmpeg.
+    """
+    if not claim.estimated or claim.frames is None:
+        return False
+    return info.frames < claim.frames - claim.tolerance
+
+
 #: Formats whose outer header gives the file's length (libsndfile's names).
 _OUTER_SIZED = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64", "SVX"})
 
@@ -1088,6 +1113,10 @@ CHAINED_OGG = "A chained Ogg file (several streams one after another)"
 #: MPEG audio streams one after another (files joined with ``cat``), of which
 #: libmpg123 decodes as many frames as the first one's Xing/Info header lists.
 JOINED_MP3 = "MP3 streams joined one after another"
+#: A variable-bitrate MPEG stream (bare, or in a WAV) without a Xing/Info or
+#: VBRI header, of which libsndfile decodes as many frames as libmpg123
+#: estimates from the first frame's bitrate (see ``Claim.estimated``).
+VBR_MP3 = "A variable-bitrate MP3 without a Xing/Info header"
 #: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
 OGG_FLAC = "FLAC in Ogg"
 #: An Ogg file whose first stream is not audio (a Theora video's, a Skeleton

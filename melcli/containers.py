@@ -92,6 +92,13 @@ class Claim:
         Whether libsndfile's log shows a WAV's or AIFF's data size that is a
         placeholder (0, 0xFFFFFFFF...): its audio runs to the end of the file
         (see :func:`to_the_end_cut`).
+    estimated : bool
+        Whether libsndfile's count of an MPEG stream is an estimate, and
+        ``frames`` the frames walked: without a Xing/Info or VBRI header,
+        libmpg123 estimates the length from the first frame's bitrate. Of a
+        variable-bitrate stream, that is wide of the mark either way, and
+        libsndfile decodes no further than its count (a whole file failed as
+        cut at a third of its length).
     """
 
     frames: int | None = None
@@ -103,6 +110,7 @@ class Claim:
     joined: bool = False
     quiet: bool = False
     to_end: bool = False
+    estimated: bool = False
 
 
 def claim(
@@ -756,7 +764,8 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # less the delay and padding a LAME tag records; one frame of tolerance.
     spf = first.samples
     if xing is None:
-        return Claim(frames=n * spf, cut=cut, tolerance=spf)
+        # libsndfile's count is then an estimate (see Claim.estimated).
+        return Claim(frames=n * spf, cut=cut, tolerance=spf, estimated=n > 0)
     count, trim = xing
     # LAME, ffmpeg and libsndfile count the frames after the Xing/Info frame;
     # one frame of slack for an encoder that counts that frame too.
