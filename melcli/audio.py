@@ -1080,7 +1080,15 @@ def _partial_frame(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) 
         claim.to_end and f.format in _TO_THE_END_LOGGED
     ):
         return ""
+    if f.format == "PAF" and f.subtype == "PCM_24":
+        # Packed in blocks of 10 frames, 32 bytes a channel: a whole file
+        # of 8000 frames (25 600 bytes) is no whole number of 3-byte ones.
+        return containers.to_the_end_cut(path, PAF24_BLOCK * f.channels)
     return containers.to_the_end_cut(path, width * f.channels)
+
+
+#: Bytes a channel of a 24-bit PAF's block of 10 sample frames takes.
+PAF24_BLOCK = 32
 
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
