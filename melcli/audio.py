@@ -1019,6 +1019,8 @@ def _decodes_short(info: AudioInfo, claim: Claim) -> bool:
     return info.frames < claim.frames - claim.tolerance
 
 
+#: Formats libsndfile writes to a pipe with its header again before its audio.
+_HEADER_AGAIN = frozenset({"W64", "CAF", "PVF"})
 #: Formats whose outer header gives the file's length (libsndfile's names).
 _OUTER_SIZED = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64", "SVX"})
 
@@ -1031,6 +1033,8 @@ def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) ->
     gives the length it had (see :func:`containers.outer_cut`). The file is
     read only when libsndfile's log says that length is not the file's.
     """
+    if f.format in _HEADER_AGAIN and (said := containers.header_again(path)):
+        raise AudioError(said)
     if claim.cut or claim.sized:
         return claim
     if cut := _partial_frame(path, f, claim):

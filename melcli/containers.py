@@ -1793,6 +1793,56 @@ def _outer_walk(
     return None
 
 
+#: What a file whose header is written again where its audio begins says.
+HEADER_AGAIN = (
+    "unfinished header: written to a pipe (as by 'sox ... -t {kind} -'), it "
+    "repeats its header where its audio should begin, and its sizes do not "
+    "say where the audio is"
+)
+
+
+def header_again(path: str | os.PathLike[str]) -> str:
+    """Say that a W64, CAF or PVF repeats its header where its audio begins, or "".
+
+    libsndfile (sox's W64, CAF, PVF) writing to a pipe cannot seek back to
+    fill in its header: it writes it once more before the audio, and a W64
+    and a CAF once more after it. Read from the first header, the second is
+    audio: a W64's, 26 frames of noise before the audio and 26 after it,
+    written as whole (a PVF's 4 before it); a CAF's data chunk is empty, and
+    the rest of the file a chunk of the header's name ('caff').
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+            if head[:4] == b"riff" and len(head) == 16:
+                offset = 40
+                for _ in range(_MAX_BLOCKS):
+                    f.seek(offset)
+                    chunk = f.read(24)
+                    if len(chunk) < 24:
+                        return ""
+                    (chunk_size,) = struct.unpack_from("<Q", chunk, 16)
+                    if chunk[:4] == b"data":
+                        again = f.read(16) == head
+                        return HEADER_AGAIN.format(kind="w64") if again else ""
+                    if chunk_size < 24:
+                        return ""
+                    offset += (chunk_size + 7) & ~7
+            elif head[:4] == b"caff":
+                f.seek(0)
+                if any(chunk[:4] == b"caff" for _, chunk, _size in _caf_chunks(f)):
+                    return HEADER_AGAIN.format(kind="caf")
+            elif head[:5] == b"PVF1\n":
+                f.seek(0)
+                text = f.read(64)
+                start = text.find(b"\n", 5) + 1
+                if start and text[start : start + 5] == head[:5]:
+                    return HEADER_AGAIN.format(kind="pvf")
+    except (OSError, struct.error):
+        return ""
+    return ""
+
+
 def unsized_data(path: str | os.PathLike[str]) -> int:
     """Return the bytes after a WAV's data chunk of size 0, if they are not chunks.
 
