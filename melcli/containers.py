@@ -2059,12 +2059,14 @@ AU_SIZE_UNKNOWN = b"\xff\xff\xff\xff"
 def au_oversized_data(path: str | os.PathLike[str]) -> int:
     """Return the bytes after an AU header whose data size is 2 GiB or more.
 
-    libsndfile reads the AU data size as a signed number: from 0x7FFFFFFF up
-    (but 0xFFFFFFFF, its "unknown") it opens such a file with 0 frames, and
+    libsndfile reads the AU data size as a signed number, added to the data
+    offset: from 0x7FFFFFFF up (but 0xFFFFFFFF, its "unknown"), and from
+    where that sum passes 0x7FFFFFFF, it opens such a file with 0 frames, and
     melcli said ``no audio samples (0 frames)`` of the audio it holds. Such a
     size is as much a placeholder as a WAV's of 2 GiB (a stream's writer that
     could not seek back), and the audio runs to the end of the file. 0 for
-    another file.
+    another file. (From :data:`UNKNOWN_DATA_SIZE` up: what libsndfile opens
+    with 0 frames is the caller's test.)
     """
     try:
         with open(path, "rb") as f:
@@ -2075,7 +2077,7 @@ def au_oversized_data(path: str | os.PathLike[str]) -> int:
     if len(head) < 24 or head[:4] != b".snd":
         return 0
     offset, data_size = struct.unpack_from(">II", head, 4)
-    if not 0x7FFFFFFF <= data_size < 0xFFFFFFFF or offset < 24:
+    if not UNKNOWN_DATA_SIZE <= data_size < 0xFFFFFFFF or offset < 24:
         return 0
     return max(size - int(offset), 0)
 
@@ -2173,7 +2175,7 @@ def _data_start_to_the_end(f: BinaryIO, head: bytes) -> tuple[int, int] | None:
         return None
     if kind == b".snd" and len(head) >= 24:
         offset, data_size = struct.unpack_from(">II", head, 4)
-        return (offset, 1) if data_size >= 0x7FFFFFFF else None
+        return (offset, 1) if data_size >= UNKNOWN_DATA_SIZE else None
     if any(magic & mask == value for mask, value in _IRCAM_MAGICS):
         return _IRCAM_DATA_AT, 1
     if kind in (b" paf", b"fap "):
