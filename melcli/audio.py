@@ -703,6 +703,8 @@ def _check_no_frames(
             "follow it (a recording stopped before its sizes were written)"
         )
     if "ended unexpectedly" in str(f.extra_info):
+        if info.format == "OGG" and (damage := containers.ogg_damage(path)):
+            raise AudioError(f"corrupt: {damage}, and no audio decodes before it")
         raise AudioError(
             "truncated: the stream ends without its end mark, and no "
             "audio could be decoded from it"
@@ -732,6 +734,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
     """
     reason = _describe_soundfile_error(exc)
+    if "malformed" in reason and (damage := containers.ogg_damage(path)):
+        return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if reason == _INFO_INCOMPLETE:
         # libsndfile's rate is a signed int: 4 GHz is as "incomplete" as 0.
         rate = containers.header_rate(path)

@@ -621,7 +621,8 @@ def _run(
     if result.returncode != 0 or errors:
         # The first line says what went wrong, the last what it led to
         # ("invalid residual; decode_frame() failed").
-        detail = f"exit status {result.returncode}"
+        # ffmpeg's ALAC decoder stops at damage (-xerror) without a word.
+        detail = f"it gives no reason, exit status {result.returncode}"
         if errors:
             said = (_last_words(line) for line in (errors[0], errors[-1]))
             detail = "; ".join(dict.fromkeys(said))
