@@ -122,7 +122,11 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             from . import ffmpeg
 
             with ffmpeg.decode(path, what=what) as (raw, _):
-                info = dataclasses.replace(info, frames=int(raw.frames))
+                # At ffmpeg's rate, as a run decodes it: Opus at 48 kHz, which
+                # libsndfile opens at the rate its header names (24 kHz...).
+                info = dataclasses.replace(
+                    info, frames=int(raw.frames), samplerate=int(raw.samplerate)
+                )
     except sf.SoundFileError as exc:
         from . import ffmpeg
 
