@@ -121,11 +121,18 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         if what is not None:
             from . import ffmpeg
 
-            with ffmpeg.decode(path, what=what) as (raw, _):
+            links = containers.ogg_links(path) if what == CHAINED_OGG else []
+            with ffmpeg.decode(path, what=what, links=links) as (raw, _):
                 # At ffmpeg's rate, as a run decodes it: Opus at 48 kHz, which
                 # libsndfile opens at the rate its header names (24 kHz...).
                 info = dataclasses.replace(
                     info, frames=int(raw.frames), samplerate=int(raw.samplerate)
+                )
+            # ffmpeg decodes a cut chain to its cut without a word; a run
+            # then fails it by its last page (see _open_decoder): so here.
+            if what == CHAINED_OGG and (cut := _ffmpeg_cut(path, what)):
+                raise AudioError(
+                    f"truncated: decoded {info.duration:.2f} s, then {cut}"
                 )
     except sf.SoundFileError as exc:
         from . import ffmpeg
@@ -241,7 +248,7 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
         return containers.mp4_cut(path) or ffmpeg.adts_cut(path)
     if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA):
         return ffmpeg.walked_cut(path, what)
-    if what in (OGG_FLAC, OGG_BEHIND_OTHER):
+    if what in (OGG_FLAC, OGG_BEHIND_OTHER, CHAINED_OGG):
         return containers.claim(path, format="OGG", frames=0).cut
     if what == UNKNOWN_LENGTH_CAF:
         return containers.caf_to_the_end_cut(path)
@@ -969,10 +976,10 @@ def _open_decoder(
     walked = functools.partial(_ffmpeg_cut, path, what)
     if what == VBR_MP3:  # its frames' walk, or its WAV data chunk's size, says
         walked = functools.partial(str, claim.cut)
-    with ffmpeg.decode(path, what=what, keep=keep, strict=strict, walked=walked) as (
-        f,
-        stream,
-    ):
+    links = containers.ogg_links(path) if what == CHAINED_OGG else []
+    with ffmpeg.decode(
+        path, what=what, keep=keep, strict=strict, walked=walked, links=links
+    ) as (f, stream):
         info = _info_of(f, format=stream.format, subtype=stream.codec)
         # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
         # from the bitrate, and a FLAC of unknown length says nothing (a cut

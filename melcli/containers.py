@@ -272,6 +272,43 @@ def ogg_chained(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+def ogg_links(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
+    """Return where each link of a chained Ogg file starts and ends, in bytes.
+
+    A link begins with the pages that begin its streams (only their "beginning
+    of stream" flag set), one after another; a beginning page after a page
+    of audio starts the next link. An empty list for a file of one link, or
+    whose pages cannot be walked from end to end (damage, a cut, junk): it
+    is decoded whole.
+    """
+    try:
+        with (
+            open(path, "rb") as f,
+            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
+        ):
+            size, at, starts, in_audio = len(data), 0, [0], False
+            for _ in range(_MAX_OGG_PAGES):
+                if at == size:
+                    break
+                if data[at : at + 4] != b"OggS" or at + 27 > size:
+                    return []
+                begins = bool(data[at + 5] & 0x02)
+                if begins and in_audio:
+                    starts.append(at)
+                in_audio = not begins
+                n = data[at + 26]
+                at += 27 + n + sum(data[at + 27 : at + 27 + n])
+                if at > size:
+                    return []  # a cut: said by the last page, elsewhere
+            else:
+                return []
+    except (OSError, ValueError):
+        return []
+    if len(starts) < 2:
+        return []
+    return list(zip(starts, [*starts[1:], size], strict=True))
+
+
 #: The first bytes of the identification header that begins each stream
 #: melcli decodes from Ogg: Vorbis, Opus, FLAC, Speex.
 _OGG_IDS = (b"\x01vorbis", b"OpusHead", b"\x7fFLAC", b"Speex   ")
