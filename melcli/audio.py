@@ -1078,7 +1078,7 @@ _SAMPLE_BYTES = {
 #: Formats whose audio data may run to the end of the file, its size not
 #: given (see :func:`containers.to_the_end_cut`); WAV and AIFF only when
 #: libsndfile's log shows a placeholder for it (``Claim.to_end``).
-_TO_THE_END = frozenset({"AU", "RF64", "W64", "IRCAM", "PAF", "NIST"})
+_TO_THE_END = frozenset({"AU", "RF64", "W64", "IRCAM", "PAF", "NIST", "PVF"})
 _TO_THE_END_LOGGED = frozenset({"WAV", "WAVEX", "AIFF"})
 
 

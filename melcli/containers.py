@@ -2197,8 +2197,8 @@ _PAF_DATA_AT = 2048
 def to_the_end_cut(path: str | os.PathLike[str], frame_bytes: int) -> str:
     """Say whether a file's audio data, running to its end, ends inside a frame.
 
-    A file whose header gives no size for its audio data (IRCAM, PAF, a NIST
-    SPHERE without ``sample_count``), or a placeholder for it (a WAV, AIFF,
+    A file whose header gives no size for its audio data (IRCAM, PAF, PVF, a
+    NIST SPHERE without ``sample_count``), or a placeholder for it (a WAV, AIFF,
     AU, RF64 or Wave64 written to a pipe: its writer could not seek back to
     fill it in), holds its audio from where its data starts to the end of
     the file, in whole sample frames of ``frame_bytes``. One that ends
@@ -2276,6 +2276,9 @@ def _data_start_to_the_end(f: BinaryIO, head: bytes) -> tuple[int, int] | None:
         return _IRCAM_DATA_AT, 1
     if kind in (b" paf", b"fap "):
         return _PAF_DATA_AT, 1
+    if head[:5] == b"PVF1\n":  # "PVF1\n<channels> <rate> <bits>\n", then the data
+        end = head.find(b"\n", 5)
+        return (end + 1, 1) if end > 0 else None
     if head.startswith(b"NIST_1A\n"):
         header = _nist_header(f)
         f.seek(0)

@@ -328,16 +328,23 @@ def _link_files(
 def _link_file(path: str | os.PathLike[str], start: int, end: int) -> Iterator[str]:
     """Copy bytes ``start`` to ``end`` of ``path`` to a temporary file; name it."""
     with tempfile.NamedTemporaryFile(suffix=".ogg") as part:
-        with open(path, "rb") as f:
-            f.seek(start)
-            left = end - start
-            while left > 0:
-                block = f.read(min(left, 1 << 20))
-                if not block:
-                    break
-                part.write(block)
-                left -= len(block)
-        part.flush()
+        try:
+            with open(path, "rb") as f:
+                f.seek(start)
+                left = end - start
+                while left > 0:
+                    block = f.read(min(left, 1 << 20))
+                    if not block:
+                        break
+                    part.write(block)
+                    left -= len(block)
+            part.flush()
+        except OSError as exc:
+            raise AudioError(
+                f"cannot copy a link of the chained Ogg file to a temporary file "
+                f"in {tempfile.gettempdir()}: {exc.strerror or exc} (free some "
+                f"space there, or set TMPDIR)"
+            ) from None
         yield part.name
 
 
