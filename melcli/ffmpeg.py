@@ -243,36 +243,8 @@ def decode(
         try:
             for part in _link_files(path, links):
                 with part as name:
-                    _run(
-                        [
-                            _tool("ffmpeg", what),
-                            "-nostdin",
-                            "-v",
-                            "error",
-                            *(["-xerror"] if strict else []),
-                            "-i",
-                            _input(name),
-                            "-map",
-                            "0:a:0",
-                            # Time stamps from the sample count: a chained
-                            # Ogg's next link starts its own again, which the
-                            # raw muxer called an error ("non monotonically
-                            # increasing dts").
-                            "-af",
-                            "asetpts=N/SR/TB",
-                            "-ac",
-                            str(stream.channels),
-                            "-ar",
-                            str(stream.samplerate),
-                            "-f",
-                            "f32le",
-                            "-c:a",
-                            "pcm_f32le",
-                            "-",
-                        ],
-                        timeout=timeout,
-                        stdout=raw,
-                    )
+                    command = _decode_command(name, stream, what, strict=strict)
+                    _run(command, timeout=timeout, stdout=raw)
         except _Failed as exc:  # it stopped at the first bad frame (-xerror)
             room = _NO_ROOM.search(exc.detail)
             if room:  # the input is not at fault: nothing of it is kept
@@ -307,6 +279,37 @@ def decode(
             channels=stream.channels,
         ) as f:
             yield f, stream
+
+
+def _decode_command(
+    path: str | os.PathLike[str], stream: Stream, what: str, *, strict: bool
+) -> list[str]:
+    """Return the ffmpeg command decoding ``path`` to 32-bit floats on stdout."""
+    return [
+        _tool("ffmpeg", what),
+        "-nostdin",
+        "-v",
+        "error",
+        *(["-xerror"] if strict else []),
+        "-i",
+        _input(path),
+        "-map",
+        "0:a:0",
+        # Time stamps from the sample count: a chained Ogg's next link starts
+        # its own again, which the raw muxer called an error ("non
+        # monotonically increasing dts").
+        "-af",
+        "asetpts=N/SR/TB",
+        "-ac",
+        str(stream.channels),
+        "-ar",
+        str(stream.samplerate),
+        "-f",
+        "f32le",
+        "-c:a",
+        "pcm_f32le",
+        "-",
+    ]
 
 
 def _link_files(
