@@ -121,8 +121,19 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         if what is not None:
             from . import ffmpeg
 
-            with ffmpeg.decode(path, what=what) as (raw, _):
-                info = dataclasses.replace(info, frames=int(raw.frames))
+            links = containers.ogg_links(path) if what == CHAINED_OGG else []
+            with ffmpeg.decode(path, what=what, links=links) as (raw, _):
+                # At ffmpeg's rate, as a run decodes it: Opus at 48 kHz, which
+                # libsndfile opens at the rate its header names (24 kHz...).
+                info = dataclasses.replace(
+                    info, frames=int(raw.frames), samplerate=int(raw.samplerate)
+                )
+            # ffmpeg decodes a cut chain to its cut without a word; a run
+            # then fails it by its last page (see _open_decoder): so here.
+            if what == CHAINED_OGG and (cut := _ffmpeg_cut(path, what)):
+                raise AudioError(
+                    f"truncated: decoded {info.duration:.2f} s, then {cut}"
+                )
     except sf.SoundFileError as exc:
         from . import ffmpeg
 
@@ -187,6 +198,8 @@ def _header_claim(
             claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
     if claim.limit is not None:
         info = dataclasses.replace(info, frames=claim.limit)
+    if claim.estimated and claim.frames:  # the frames walked, not libmpg123's guess
+        info = dataclasses.replace(info, frames=claim.frames)
     return info, _outer_claim(path, f, claim)
 
 
@@ -235,7 +248,7 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
         return containers.mp4_cut(path) or ffmpeg.adts_cut(path)
     if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA):
         return ffmpeg.walked_cut(path, what)
-    if what in (OGG_FLAC, OGG_BEHIND_OTHER):
+    if what in (OGG_FLAC, OGG_BEHIND_OTHER, CHAINED_OGG):
         return containers.claim(path, format="OGG", frames=0).cut
     if what == UNKNOWN_LENGTH_CAF:
         return containers.caf_to_the_end_cut(path)
@@ -701,6 +714,8 @@ def _check_no_frames(
             "follow it (a recording stopped before its sizes were written)"
         )
     if "ended unexpectedly" in str(f.extra_info):
+        if info.format == "OGG" and (damage := containers.ogg_damage(path)):
+            raise AudioError(f"corrupt: {damage}, and no audio decodes before it")
         raise AudioError(
             "truncated: the stream ends without its end mark, and no "
             "audio could be decoded from it"
@@ -730,6 +745,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
     """
     reason = _describe_soundfile_error(exc)
+    if "malformed" in reason and (damage := containers.ogg_damage(path)):
+        return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if reason == _INFO_INCOMPLETE:
         # libsndfile's rate is a signed int: 4 GHz is as "incomplete" as 0.
         rate = containers.header_rate(path)
@@ -926,7 +943,7 @@ def _open_decoder(
         with f:
             info = _info_of(f)
             chained = info.format == "OGG" and containers.ogg_chained(path)
-            joined = False
+            joined = short = False
             if not _length_unknown(info) and not chained:
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
@@ -944,19 +961,25 @@ def _open_decoder(
                         claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
                         info = dataclasses.replace(info, frames=claim.limit)
-                if not joined:
+                short = _decodes_short(info, claim)
+                if claim.estimated and claim.frames:  # not libmpg123's estimate
+                    info = dataclasses.replace(info, frames=claim.frames)
+                if not joined and not short:
                     yield f, info, _outer_claim(path, f, claim)
                     return
         what = CHAINED_OGG if chained else UNKNOWN_LENGTH_FLAC
         what = JOINED_MP3 if joined else what
+        what = VBR_MP3 if short else what
     from . import ffmpeg
 
     strict = what != UNKNOWN_LENGTH_CAF  # its last packet is short: "corrupt"
     walked = functools.partial(_ffmpeg_cut, path, what)
-    with ffmpeg.decode(path, what=what, keep=keep, strict=strict, walked=walked) as (
-        f,
-        stream,
-    ):
+    if what == VBR_MP3:  # its frames' walk, or its WAV data chunk's size, says
+        walked = functools.partial(str, claim.cut)
+    links = containers.ogg_links(path) if what == CHAINED_OGG else []
+    with ffmpeg.decode(
+        path, what=what, keep=keep, strict=strict, walked=walked, links=links
+    ) as (f, stream):
         info = _info_of(f, format=stream.format, subtype=stream.codec)
         # An MP4 says how long it is; for bare ADTS, ffprobe only guesses
         # from the bitrate, and a FLAC of unknown length says nothing (a cut
@@ -977,6 +1000,8 @@ def _open_decoder(
         if what == JOINED_MP3:  # so does it a cut MP3: its frames say
             mp3 = containers.claim(path, format="MP3", frames=info.frames)
             claim = dataclasses.replace(claim, cut=mp3.cut, quiet=True)
+        if what == VBR_MP3:
+            claim = dataclasses.replace(claim, cut=walked(), quiet=True)
         if what in (UNKNOWN_LENGTH_CAF, CAF_CODEC) and (cut := _ffmpeg_cut(path, what)):
             # Inside a sample frame; inside its packet table, after its audio
             claim = dataclasses.replace(claim, cut=cut)
@@ -994,6 +1019,23 @@ _OUTER_SIZE = re.compile(
     r"^\s*(?:RIFF|RIFX|riff|FORM|Riff size)\s*:\s*(\d+)\s*\(should be (\d+)\)",
     re.MULTILINE,
 )
+
+
+def _decodes_short(info: AudioInfo, claim: Claim) -> bool:
+    """Whether libsndfile would stop short of an MPEG stream's frames.
+
+    It decodes no further than its count, an estimate for a stream without
+    a Xing/Info header (``Claim.estimated``): more than a frame short of the
+    frames walked (a cut last frame is one), the stream is decoded through
+    ffmpeg.
+    """
+    if not claim.estimated or claim.frames is None:
+        return False
+    return info.frames < claim.frames - claim.tolerance
+
+
+#: Formats libsndfile writes to a pipe with its header again before its audio.
+_HEADER_AGAIN = frozenset({"W64", "CAF", "PVF"})
 #: Formats whose outer header gives the file's length (libsndfile's names).
 _OUTER_SIZED = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64", "SVX"})
 
@@ -1006,6 +1048,8 @@ def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) ->
     gives the length it had (see :func:`containers.outer_cut`). The file is
     read only when libsndfile's log says that length is not the file's.
     """
+    if f.format in _HEADER_AGAIN and (said := containers.header_again(path)):
+        raise AudioError(said)
     if claim.cut or claim.sized:
         return claim
     if cut := _partial_frame(path, f, claim):
@@ -1034,7 +1078,7 @@ _SAMPLE_BYTES = {
 #: Formats whose audio data may run to the end of the file, its size not
 #: given (see :func:`containers.to_the_end_cut`); WAV and AIFF only when
 #: libsndfile's log shows a placeholder for it (``Claim.to_end``).
-_TO_THE_END = frozenset({"AU", "RF64", "W64", "IRCAM", "PAF", "NIST"})
+_TO_THE_END = frozenset({"AU", "RF64", "W64", "IRCAM", "PAF", "NIST", "PVF"})
 _TO_THE_END_LOGGED = frozenset({"WAV", "WAVEX", "AIFF"})
 
 
@@ -1055,7 +1099,15 @@ def _partial_frame(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) 
         claim.to_end and f.format in _TO_THE_END_LOGGED
     ):
         return ""
+    if f.format == "PAF" and f.subtype == "PCM_24":
+        # Packed in blocks of 10 frames, 32 bytes a channel: a whole file
+        # of 8000 frames (25 600 bytes) is no whole number of 3-byte ones.
+        return containers.to_the_end_cut(path, PAF24_BLOCK * f.channels)
     return containers.to_the_end_cut(path, width * f.channels)
+
+
+#: Bytes a channel of a 24-bit PAF's block of 10 sample frames takes.
+PAF24_BLOCK = 32
 
 
 #: A CAF written to a pipe: libsndfile calls its data size of -1 malformed.
@@ -1088,6 +1140,10 @@ CHAINED_OGG = "A chained Ogg file (several streams one after another)"
 #: MPEG audio streams one after another (files joined with ``cat``), of which
 #: libmpg123 decodes as many frames as the first one's Xing/Info header lists.
 JOINED_MP3 = "MP3 streams joined one after another"
+#: A variable-bitrate MPEG stream (bare, or in a WAV) without a Xing/Info or
+#: VBRI header, of which libsndfile decodes as many frames as libmpg123
+#: estimates from the first frame's bitrate (see ``Claim.estimated``).
+VBR_MP3 = "A variable-bitrate MP3 without a Xing/Info header"
 #: FLAC in an Ogg container (``.oga``), which libsndfile 1.2 cannot open.
 OGG_FLAC = "FLAC in Ogg"
 #: An Ogg file whose first stream is not audio (a Theora video's, a Skeleton

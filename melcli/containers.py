@@ -51,6 +51,7 @@ import math
 import mmap
 import os
 import struct
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
@@ -92,6 +93,13 @@ class Claim:
         Whether libsndfile's log shows a WAV's or AIFF's data size that is a
         placeholder (0, 0xFFFFFFFF...): its audio runs to the end of the file
         (see :func:`to_the_end_cut`).
+    estimated : bool
+        Whether libsndfile's count of an MPEG stream is an estimate, and
+        ``frames`` the frames walked: without a Xing/Info or VBRI header,
+        libmpg123 estimates the length from the first frame's bitrate. Of a
+        variable-bitrate stream, that is wide of the mark either way, and
+        libsndfile decodes no further than its count (a whole file failed as
+        cut at a third of its length).
     """
 
     frames: int | None = None
@@ -103,6 +111,7 @@ class Claim:
     joined: bool = False
     quiet: bool = False
     to_end: bool = False
+    estimated: bool = False
 
 
 def claim(
@@ -175,6 +184,64 @@ def _ogg(f: BinaryIO, frames: int, samplerate: int = 0) -> Claim:
     return Claim()  # no page in the tail: junk after the stream, not a cut
 
 
+#: Each byte's bits in reverse order: the Ogg checksum is zlib's CRC-32 (the
+#: same polynomial) on reflected bytes, reflected back, without its inversions.
+_REVERSED_BITS = bytes(int(f"{n:08b}"[::-1], 2) for n in range(256))
+#: Ogg pages walked at most for :func:`ogg_damage` (hours of audio).
+_MAX_OGG_PAGES = 1_000_000
+
+
+def _ogg_checksum(page: bytes) -> int:
+    """Return the CRC-32 of an Ogg page, its checksum field zeroed.
+
+    RFC 3533: polynomial 0x04C11DB7, no reflection, initial value and final
+    XOR 0.
+    """
+    raw = zlib.crc32(page.translate(_REVERSED_BITS), 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return int(f"{raw:032b}"[::-1], 2)
+
+
+def ogg_damage(path: str | os.PathLike[str]) -> str:
+    """Say where an Ogg file is damaged, from its pages' checksums, or "".
+
+    Every page carries a CRC-32 of itself: a page whose checksum does not
+    match, or bytes between two pages that are no page, are damage (a bad
+    copy, a disk error), not a cut. libsndfile says only that such a file
+    is "malformed", or decodes nothing of it and says its stream "ended
+    unexpectedly" (it read no end-of-stream page past the damage). "" when
+    every page is whole and sound, or the file ends inside one (a cut,
+    said elsewhere).
+    """
+    try:
+        with (
+            open(path, "rb") as f,
+            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
+        ):
+            size, at = len(data), 0
+            if data[:4] != b"OggS":
+                return ""  # not an Ogg file
+            for _ in range(_MAX_OGG_PAGES):
+                if at >= size:
+                    return ""
+                if data[at : at + 4] != b"OggS":
+                    return f"bytes that are no Ogg page at byte {at}"
+                if at + 27 > size or at + 27 + data[at + 26] > size:
+                    return ""
+                lacing = data[at + 27 : at + 27 + data[at + 26]]
+                end = at + 27 + len(lacing) + sum(lacing)
+                if end > size:
+                    return ""
+                page = bytearray(data[at:end])
+                (stored,) = struct.unpack_from("<I", page, 22)
+                page[22:26] = bytes(4)
+                if _ogg_checksum(bytes(page)) != stored:
+                    return f"its Ogg page at byte {at} is damaged (its checksum fails)"
+                at = end
+    except (OSError, ValueError):
+        return ""
+    return ""
+
+
 def ogg_chained(path: str | os.PathLike[str]) -> bool:
     """Whether the Ogg file ``path`` holds another stream after its first.
 
@@ -203,6 +270,43 @@ def ogg_chained(path: str | os.PathLike[str]) -> bool:
             return _ogg_begins_again(f, size)
     except (OSError, ValueError, IndexError):
         return False
+
+
+def ogg_links(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
+    """Return where each link of a chained Ogg file starts and ends, in bytes.
+
+    A link begins with the pages that begin its streams (only their "beginning
+    of stream" flag set), one after another; a beginning page after a page
+    of audio starts the next link. An empty list for a file of one link, or
+    whose pages cannot be walked from end to end (damage, a cut, junk): it
+    is decoded whole.
+    """
+    try:
+        with (
+            open(path, "rb") as f,
+            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
+        ):
+            size, at, starts, in_audio = len(data), 0, [0], False
+            for _ in range(_MAX_OGG_PAGES):
+                if at == size:
+                    break
+                if data[at : at + 4] != b"OggS" or at + 27 > size:
+                    return []
+                begins = bool(data[at + 5] & 0x02)
+                if begins and in_audio:
+                    starts.append(at)
+                in_audio = not begins
+                n = data[at + 26]
+                at += 27 + n + sum(data[at + 27 : at + 27 + n])
+                if at > size:
+                    return []  # a cut: said by the last page, elsewhere
+            else:
+                return []
+    except (OSError, ValueError):
+        return []
+    if len(starts) < 2:
+        return []
+    return list(zip(starts, [*starts[1:], size], strict=True))
 
 
 #: The first bytes of the identification header that begins each stream
@@ -756,7 +860,8 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # less the delay and padding a LAME tag records; one frame of tolerance.
     spf = first.samples
     if xing is None:
-        return Claim(frames=n * spf, cut=cut, tolerance=spf)
+        # libsndfile's count is then an estimate (see Claim.estimated).
+        return Claim(frames=n * spf, cut=cut, tolerance=spf, estimated=n > 0)
     count, trim = xing
     # LAME, ffmpeg and libsndfile count the frames after the Xing/Info frame;
     # one frame of slack for an encoder that counts that frame too.
@@ -1784,6 +1889,56 @@ def _outer_walk(
     return None
 
 
+#: What a file whose header is written again where its audio begins says.
+HEADER_AGAIN = (
+    "unfinished header: written to a pipe (as by 'sox ... -t {kind} -'), it "
+    "repeats its header where its audio should begin, and its sizes do not "
+    "say where the audio is"
+)
+
+
+def header_again(path: str | os.PathLike[str]) -> str:
+    """Say that a W64, CAF or PVF repeats its header where its audio begins, or "".
+
+    libsndfile (sox's W64, CAF, PVF) writing to a pipe cannot seek back to
+    fill in its header: it writes it once more before the audio, and a W64
+    and a CAF once more after it. Read from the first header, the second is
+    audio: a W64's, 26 frames of noise before the audio and 26 after it,
+    written as whole (a PVF's 4 before it); a CAF's data chunk is empty, and
+    the rest of the file a chunk of the header's name ('caff').
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+            if head[:4] == b"riff" and len(head) == 16:
+                offset = 40
+                for _ in range(_MAX_BLOCKS):
+                    f.seek(offset)
+                    chunk = f.read(24)
+                    if len(chunk) < 24:
+                        return ""
+                    (chunk_size,) = struct.unpack_from("<Q", chunk, 16)
+                    if chunk[:4] == b"data":
+                        again = f.read(16) == head
+                        return HEADER_AGAIN.format(kind="w64") if again else ""
+                    if chunk_size < 24:
+                        return ""
+                    offset += (chunk_size + 7) & ~7
+            elif head[:4] == b"caff":
+                f.seek(0)
+                if any(chunk[:4] == b"caff" for _, chunk, _size in _caf_chunks(f)):
+                    return HEADER_AGAIN.format(kind="caf")
+            elif head[:5] == b"PVF1\n":
+                f.seek(0)
+                text = f.read(64)
+                start = text.find(b"\n", 5) + 1
+                if start and text[start : start + 5] == head[:5]:
+                    return HEADER_AGAIN.format(kind="pvf")
+    except (OSError, struct.error):
+        return ""
+    return ""
+
+
 def unsized_data(path: str | os.PathLike[str]) -> int:
     """Return the bytes after a WAV's data chunk of size 0, if they are not chunks.
 
@@ -2000,12 +2155,14 @@ AU_SIZE_UNKNOWN = b"\xff\xff\xff\xff"
 def au_oversized_data(path: str | os.PathLike[str]) -> int:
     """Return the bytes after an AU header whose data size is 2 GiB or more.
 
-    libsndfile reads the AU data size as a signed number: from 0x7FFFFFFF up
-    (but 0xFFFFFFFF, its "unknown") it opens such a file with 0 frames, and
+    libsndfile reads the AU data size as a signed number, added to the data
+    offset: from 0x7FFFFFFF up (but 0xFFFFFFFF, its "unknown"), and from
+    where that sum passes 0x7FFFFFFF, it opens such a file with 0 frames, and
     melcli said ``no audio samples (0 frames)`` of the audio it holds. Such a
     size is as much a placeholder as a WAV's of 2 GiB (a stream's writer that
     could not seek back), and the audio runs to the end of the file. 0 for
-    another file.
+    another file. (From :data:`UNKNOWN_DATA_SIZE` up: what libsndfile opens
+    with 0 frames is the caller's test.)
     """
     try:
         with open(path, "rb") as f:
@@ -2016,7 +2173,7 @@ def au_oversized_data(path: str | os.PathLike[str]) -> int:
     if len(head) < 24 or head[:4] != b".snd":
         return 0
     offset, data_size = struct.unpack_from(">II", head, 4)
-    if not 0x7FFFFFFF <= data_size < 0xFFFFFFFF or offset < 24:
+    if not UNKNOWN_DATA_SIZE <= data_size < 0xFFFFFFFF or offset < 24:
         return 0
     return max(size - int(offset), 0)
 
@@ -2040,8 +2197,8 @@ _PAF_DATA_AT = 2048
 def to_the_end_cut(path: str | os.PathLike[str], frame_bytes: int) -> str:
     """Say whether a file's audio data, running to its end, ends inside a frame.
 
-    A file whose header gives no size for its audio data (IRCAM, PAF, a NIST
-    SPHERE without ``sample_count``), or a placeholder for it (a WAV, AIFF,
+    A file whose header gives no size for its audio data (IRCAM, PAF, PVF, a
+    NIST SPHERE without ``sample_count``), or a placeholder for it (a WAV, AIFF,
     AU, RF64 or Wave64 written to a pipe: its writer could not seek back to
     fill it in), holds its audio from where its data starts to the end of
     the file, in whole sample frames of ``frame_bytes``. One that ends
@@ -2114,11 +2271,14 @@ def _data_start_to_the_end(f: BinaryIO, head: bytes) -> tuple[int, int] | None:
         return None
     if kind == b".snd" and len(head) >= 24:
         offset, data_size = struct.unpack_from(">II", head, 4)
-        return (offset, 1) if data_size >= 0x7FFFFFFF else None
+        return (offset, 1) if data_size >= UNKNOWN_DATA_SIZE else None
     if any(magic & mask == value for mask, value in _IRCAM_MAGICS):
         return _IRCAM_DATA_AT, 1
     if kind in (b" paf", b"fap "):
         return _PAF_DATA_AT, 1
+    if head[:5] == b"PVF1\n":  # "PVF1\n<channels> <rate> <bits>\n", then the data
+        end = head.find(b"\n", 5)
+        return (end + 1, 1) if end > 0 else None
     if head.startswith(b"NIST_1A\n"):
         header = _nist_header(f)
         f.seek(0)
