@@ -55,7 +55,7 @@ from .inputs import (
 from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, dry_run_problem, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
-from .params import MelParams, RenderParams
+from .params import MelParams, RenderParams, check_flag
 from .report import Report, Result, Status, plural, up_to_date_result
 from .runners import (
     DEFAULT_TIMEOUT,
@@ -153,6 +153,8 @@ class RunOptions:
         storage_for(self.storage_format)  # one of FORMATS
         _check_seconds(self.timeout)
         check_jobs(self.jobs)  # as -j refuses it
+        for name in ("force", "prune", "fail_fast", "dry_run", "stats"):
+            check_flag(name, getattr(self, name))  # force="no" was True
         # Each message names the option given and the one it clashes with, as
         # the caller spelled them (the command turns them into --options).
         shard = (
@@ -923,6 +925,13 @@ def run(
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
+    if on_result is not None and not callable(on_result):
+        # It raised TypeError at the first file's result, past the checks.
+        raise ParameterError(
+            f"on_result must be a function of a Result, or None, not "
+            f"{type(on_result).__name__}",
+            param="on_result",
+        )
     listed = (files_from, path_column, root)
     taken = _inputs(sources, out, extensions, include, exclude, *listed)
     params, render, unread = _settings(params, render, png, storage_format, shard_size)
@@ -990,6 +999,21 @@ def _settings(
     Return the settings, and the warnings for those the run does not read
     (:func:`melcli.applies.run_warnings`), which the command says too.
     """
+    # Each a ParameterError naming it, not an AttributeError from inside.
+    for name, value, kind in (
+        ("params", params, MelParams),
+        ("render", render, RenderParams),
+    ):
+        if value is not None and not isinstance(value, kind):
+            spelled = (
+                f"melcli.{'params.' if kind is RenderParams else ''}{kind.__name__}"
+            )
+            raise ParameterError(
+                f"{name} must be a {spelled} or None, not {type(value).__name__}"
+                f" ({name}={spelled}(...))",
+                param=name,
+            )
+    check_flag("png", png)
     params = (params or MelParams()).validate()
     segment.check_png(png, params)
     render = render.validate() if render is not None else None
