@@ -45,16 +45,7 @@ def presets_command(names: tuple[str, ...], as_json: bool) -> None:
     chosen = [PRESETS[n] for n in names] if names else list(PRESETS.values())
     for i, preset in enumerate(chosen):
         if as_json:
-            row = {
-                "name": preset.name,
-                "summary": preset.summary,
-                "settings": dict(preset.settings),
-                "sources": list(preset.sources),
-                "tested": preset.tested,
-                "test": preset.test,
-                "notes": preset.notes,
-            }
-            click.echo(json.dumps(row))
+            click.echo(json.dumps(preset.to_json()))
             continue
         if i:
             click.echo("")
