@@ -151,6 +151,12 @@ class RunOptions:
         The error's ``param`` is the option to blame (``shard``, ``timeout``).
         """
         storage_for(self.storage_format)  # one of FORMATS
+        if self.scheduler is not None and not isinstance(self.scheduler, str):
+            raise ParameterError(  # scheduler=3 failed inside the Dask client
+                f"scheduler={self.scheduler!r} must be 'local', an address "
+                "(tcp://HOST:PORT) or a scheduler file's path",
+                param="scheduler",
+            )
         _check_seconds(self.timeout)
         check_jobs(self.jobs)  # as -j refuses it
         for name in ("force", "prune", "fail_fast", "dry_run", "stats"):
