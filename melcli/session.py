@@ -746,6 +746,14 @@ class _OnResult(Events):
     """Events that only pass each result on (``melcli.run(on_result=...)``)."""
 
     def __init__(self, on_result: Callable[[Result], None] | None) -> None:
+        if on_result is not None and not callable(on_result):
+            # It raised TypeError at the first file's result, past the checks;
+            # made before the run starts, this is before any work.
+            raise ParameterError(
+                f"on_result must be a function of a Result, or None, not "
+                f"{type(on_result).__name__}",
+                param="on_result",
+            )
         self.on_result = on_result
 
     def result(self, result: Result) -> None:
@@ -931,13 +939,6 @@ def run(
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
-    if on_result is not None and not callable(on_result):
-        # It raised TypeError at the first file's result, past the checks.
-        raise ParameterError(
-            f"on_result must be a function of a Result, or None, not "
-            f"{type(on_result).__name__}",
-            param="on_result",
-        )
     listed = (files_from, path_column, root)
     taken = _inputs(sources, out, extensions, include, exclude, *listed)
     params, render, unread = _settings(params, render, png, storage_format, shard_size)
