@@ -81,7 +81,8 @@ from .outdir import (
     recorded_array,
     remove_leftovers,
 )
-from .report import display_path
+from .params import check_flag
+from .report import display_path, plural
 from .write import atomic_write
 
 if TYPE_CHECKING:
@@ -185,6 +186,33 @@ class GalleryReport:
             "notes": list(self.notes),
         }
 
+    def summary(self) -> str:
+        """Say what the page shows and how its pictures were made, on one line.
+
+        What ``melcli gallery`` prints last, after ``OUT/gallery/index.html:``
+        (``8 inputs in 2 groups, 1 failed, 0 skipped; 8 pictures drawn, 0
+        kept.``).
+        """
+        line = (
+            f"{plural(self.inputs, 'input')} in {plural(self.groups, 'group')}, "
+            f"{self.failed} failed, {self.skipped} skipped; "
+        )
+        pictures = []
+        if self.from_run:
+            pictures.append(f"{plural(self.from_run, 'picture')} from the run")
+        if self.drawn or self.reused or not self.from_run:
+            drawn = (
+                f"{self.drawn} drawn"
+                if pictures
+                else f"{plural(self.drawn, 'picture')} drawn"
+            )
+            pictures.append(f"{drawn}, {self.reused} kept")
+        line += ", ".join(pictures)
+        if self.waves_read or self.waves_reused:  # read_sources
+            read = plural(self.waves_read, "waveform")
+            line += f"; {read} read from the sources, {self.waves_reused} kept"
+        return line + "."
+
 
 #: Called with (done, total) as inputs are processed.
 Progress = Callable[[int, int], None]
@@ -247,6 +275,8 @@ def build_gallery(
         )
     check_out_folder(out)  # as the command says it; not the current folder
     check_jobs(jobs)  # 0 or -1 drew in one process without a word; -j refuses them
+    check_flag("waveforms", waveforms)  # "no" was True
+    check_flag("read_sources", read_sources)
     root = Path(out)
     if not holds_manifest(root):
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it

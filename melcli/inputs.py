@@ -94,6 +94,10 @@ def check_name(path: str | bytes | os.PathLike[str], *, param: str) -> None:
     ``pathlib`` takes ``""`` for the current folder: OUT was written there,
     and an SRC of ``""`` walked it.
     """
+    if not isinstance(path, str | bytes | os.PathLike):  # run(src, 3): TypeError
+        raise ParameterError(
+            f"{param} must be a path, not {type(path).__name__}", param=param
+        )
     if not os.fspath(path):
         raise ParameterError(f"{param}='' is {EMPTY_NAME}", param=param)
 
@@ -308,7 +312,14 @@ def readable_twice(extensions: Iterable[str] | str) -> Iterable[str] | str:
     """
     if isinstance(extensions, str | frozenset | set | tuple | list):
         return extensions
-    return list(extensions)
+    try:
+        return list(extensions)
+    except TypeError:  # extensions=3: "'int' object is not iterable"
+        raise ParameterError(
+            f"extensions must be a string or a list of them, not "
+            f"{type(extensions).__name__} (such as 'wav,flac')",
+            param="extensions",
+        ) from None
 
 
 def extension_set(extensions: Iterable[str] | str) -> frozenset[str]:

@@ -327,6 +327,7 @@ class MelParams:
         ParameterError
             Naming the first invalid setting and echoing its value.
         """
+        self._validate_nones()
         if self.sr is not None:
             meant = None if isinstance(self.sr, int) else rate_meant(self.sr)
             if meant is not None:
@@ -396,6 +397,8 @@ class MelParams:
         _choice("non_finite", self.non_finite, NON_FINITE_POLICIES)
         if self.min_duration is not None:
             _non_negative("min_duration", self.min_duration)
+        for name in _FLAGS:  # mono='no' was taken as True: a string is truthy
+            check_flag(name, getattr(self, name))
         return self
 
     def _validate_clip_and_segments(self) -> None:
@@ -522,6 +525,23 @@ class MelParams:
                         param=name,
                     )
 
+    def _validate_nones(self) -> None:
+        """Refuse a string for None (``fmax="none"``, as ``--fmax none``).
+
+        It said "must be a finite number" without naming the value to give.
+        """
+        for name, word in _NONE_WORDS.items():
+            value = getattr(self, name)
+            if isinstance(value, str) and value.strip().lower() in (word, "none"):
+                flag = f"--{name.replace('_', '-')}"
+                said = f"None is {flag} {word}" if name in _NONE_OPTIONS else ""
+                raise ParameterError(
+                    f"{name}={value!r} must be None, not a string ({said})"
+                    if said
+                    else f"{name}={value!r} must be None, not a string",
+                    param=name,
+                )
+
     def _check_fbank_sr(self, sr: float) -> None:
         """Fail if Kaldi's frames or filters do not fit a signal at ``sr``."""
         for name in ("frame_length", "frame_shift"):
@@ -635,6 +655,22 @@ CMAP, IMAGE_CMAP = "magma", "gray"
 STYLES = ("figure", "image")
 
 
+#: The settings that may be None, and the command's word for it.
+_NONE_WORDS = {
+    name: "native" if name == "sr" else "none"
+    for name, f in MelParams.__dataclass_fields__.items()
+    if f.type.endswith("| None")
+}
+
+#: The settings whose option takes a word for None (``--sr native``).
+_NONE_OPTIONS = ("sr", "fmax", "norm", "top_db", "clamp", "pad_length", "num_frames")
+
+#: The on/off settings (``--mono/--no-mono``...): each must be a bool.
+_FLAGS = tuple(
+    name for name, f in MelParams.__dataclass_fields__.items() if f.type == "bool"
+)
+
+
 @dataclass(frozen=True)
 class RenderParams:
     """How PNGs are drawn; changing these re-renders PNGs, never arrays.
@@ -662,6 +698,7 @@ class RenderParams:
             raise ParameterError(
                 one_of("png_style", self.style, STYLES), param="png_style"
             )
+        check_flag("waveform", self.waveform)
         if self.waveform and self.style != "figure":
             raise ParameterError(
                 "waveform=True needs png_style='figure'", param="waveform"
@@ -696,6 +733,17 @@ class RenderParams:
 
 
 # ---------------------------------------------------------------------- helpers
+def check_flag(name: str, value: object) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is True or False.
+
+    An on/off keyword of the API is what a ``--flag/--no-flag`` option of the
+    command gives: ``mono="no"`` or ``force="false"`` are strings, truthy,
+    and were taken as True without a word.
+    """
+    if not isinstance(value, bool):
+        raise ParameterError(f"{name}={value!r} must be True or False", param=name)
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

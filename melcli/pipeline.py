@@ -60,7 +60,9 @@ def mel_spectrogram(
     ParameterError
         If the array is not of one of those shapes, holds no sample or more
         channels than samples (``soundfile.read``'s ``(n, channels)``: give
-        its ``.T``), or a sample that is not finite.
+        its ``.T``), or a sample that is not finite; if ``sr`` is missing for
+        an array or given with a file (resample with ``params.sr``), or
+        ``source`` or ``params`` is of another type (``param`` names it).
     MelcliError
         If the file cannot be read, or the result is not finite (too loud for
         float32): as ``melcli mel`` fails such a file, in the same words, with
@@ -73,6 +75,7 @@ def mel_spectrogram(
     >>> melcli.mel_spectrogram(y, sr=22050).shape
     (128, 44)
     """
+    _check_source(source, sr=sr, params=params)
     params = (params or MelParams()).validate()
     if params.sr is not None and _a_presets_own(params):
         settings_warnings(params)  # its documented quirks, cached without a word
@@ -89,15 +92,13 @@ def _spectrogram(
 ) -> np.ndarray:
     """Do :func:`mel_spectrogram`'s work, with its settings validated."""
     if isinstance(source, np.ndarray):
-        if sr is None:
-            raise MelcliError("sr is required when source is an array")
         if (
             isinstance(sr, bool)
             or not isinstance(sr, int | float | np.integer | np.floating)
             or not math.isfinite(sr)
             or sr <= 0
         ):
-            raise ParameterError(f"sr={sr!r} must be a positive number")
+            raise ParameterError(f"sr={sr!r} must be a positive number", param="sr")
         if source.dtype.kind not in "fiub":  # complex, strings, objects
             raise ParameterError(
                 f"source of dtype {source.dtype} must hold real numbers (samples)"
@@ -126,6 +127,42 @@ def _spectrogram(
     if not np.isfinite(S_db).all():  # as process_one fails such a file
         raise MelcliError(transform.why_not_finite(y, sr=sr, params=params))
     return S_db
+
+
+def _check_source(source: object, *, sr: object, params: object) -> None:
+    """Refuse what :func:`mel_spectrogram` is given wrong, naming the keyword.
+
+    ``params={...}`` raised AttributeError, a list of samples TypeError; an
+    array without ``sr`` was a MelcliError (a file's fault, not a setting);
+    ``sr`` with a file was passed over without a word (the file was
+    resampled to ``params.sr``, not to it).
+    """
+    if params is not None and not isinstance(params, MelParams):
+        raise ParameterError(
+            f"params must be a melcli.MelParams or None, not {type(params).__name__} "
+            "(params=melcli.MelParams(...))",
+            param="params",
+        )
+    if isinstance(source, np.ndarray):
+        if sr is None:
+            raise ParameterError(
+                "sr is required when source is an array: the rate of its samples",
+                param="sr",
+            )
+    elif isinstance(source, str | bytes | os.PathLike):
+        if sr is not None:
+            raise ParameterError(
+                f"sr={sr!r} is the rate of an array source; a file's own is read "
+                "from it, and the rate to resample to is params.sr "
+                f"(params=melcli.MelParams(sr={sr!r}))",
+                param="sr",
+            )
+    else:
+        raise ParameterError(
+            f"source must be a path or a numpy array of samples, not "
+            f"{type(source).__name__} (np.asarray(samples, dtype=np.float32))",
+            param="source",
+        )
 
 
 def _check_samples(y: np.ndarray) -> None:

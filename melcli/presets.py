@@ -65,6 +65,22 @@ class Preset:
         """Return the validated settings of this preset, with ``overrides``."""
         return MelParams(**{**self.settings, **overrides}).validate()
 
+    def to_json(self) -> dict[str, Any]:
+        """Return what ``melcli presets --json`` prints for this preset.
+
+        ``name``, ``summary``, ``settings`` (the :class:`MelParams` fields it
+        pins), ``sources``, ``tested``, ``test`` and ``notes``, plain values.
+        """
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "settings": dict(self.settings),
+            "sources": list(self.sources),
+            "tested": self.tested,
+            "test": self.test,
+            "notes": self.notes,
+        }
+
 
 def _settings(**values: Any) -> Mapping[str, Any]:
     unknown = set(values) - set(MelParams.__dataclass_fields__)

@@ -55,7 +55,7 @@ from .inputs import (
 from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, dry_run_problem, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
-from .params import MelParams, RenderParams
+from .params import MelParams, RenderParams, check_flag
 from .report import Report, Result, Status, plural, up_to_date_result
 from .runners import (
     DEFAULT_TIMEOUT,
@@ -151,8 +151,16 @@ class RunOptions:
         The error's ``param`` is the option to blame (``shard``, ``timeout``).
         """
         storage_for(self.storage_format)  # one of FORMATS
+        if self.scheduler is not None and not isinstance(self.scheduler, str):
+            raise ParameterError(  # scheduler=3 failed inside the Dask client
+                f"scheduler={self.scheduler!r} must be 'local', an address "
+                "(tcp://HOST:PORT) or a scheduler file's path",
+                param="scheduler",
+            )
         _check_seconds(self.timeout)
         check_jobs(self.jobs)  # as -j refuses it
+        for name in ("force", "prune", "fail_fast", "dry_run", "stats"):
+            check_flag(name, getattr(self, name))  # force="no" was True
         # Each message names the option given and the one it clashes with, as
         # the caller spelled them (the command turns them into --options).
         shard = (
@@ -739,6 +747,14 @@ class _OnResult(Events):
     """Events that only pass each result on (``melcli.run(on_result=...)``)."""
 
     def __init__(self, on_result: Callable[[Result], None] | None) -> None:
+        if on_result is not None and not callable(on_result):
+            # It raised TypeError at the first file's result, past the checks;
+            # made before the run starts, this is before any work.
+            raise ParameterError(
+                f"on_result must be a function of a Result, or None, not "
+                f"{type(on_result).__name__}",
+                param="on_result",
+            )
         self.on_result = on_result
 
     def result(self, result: Result) -> None:
@@ -991,6 +1007,21 @@ def _settings(
     Return the settings, and the warnings for those the run does not read
     (:func:`melcli.applies.run_warnings`), which the command says too.
     """
+    # Each a ParameterError naming it, not an AttributeError from inside.
+    for name, value, kind in (
+        ("params", params, MelParams),
+        ("render", render, RenderParams),
+    ):
+        if value is not None and not isinstance(value, kind):
+            spelled = (
+                f"melcli.{'params.' if kind is RenderParams else ''}{kind.__name__}"
+            )
+            raise ParameterError(
+                f"{name} must be a {spelled} or None, not {type(value).__name__}"
+                f" ({name}={spelled}(...))",
+                param=name,
+            )
+    check_flag("png", png)
     params = (params or MelParams()).validate()
     segment.check_png(png, params)
     render = render.validate() if render is not None else None

@@ -171,6 +171,23 @@ class DatasetStats:
     #: them): entries of a damaged manifest, the arrays of inputs made with
     #: other settings, arrays not what their entries record. Not saved.
     warnings: list[str] = field(default_factory=list)
+    #: Where :func:`write_stats` wrote them (``OUT/stats.npz``); None if not.
+    path: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return what ``melcli stats --json`` prints: a dict of plain values.
+
+        ``path`` (where they were written, or None), ``arrays`` (how many),
+        ``count`` (frames), ``n_bands``, and ``mean``, ``std``, ``min``,
+        ``max`` as lists of floats.
+        """
+        return {
+            "path": None if self.path is None else os.fsdecode(self.path),
+            "arrays": len(self.files),
+            "count": self.count,
+            "n_bands": len(self.mean),
+            **{k: getattr(self, k).tolist() for k in ("mean", "std", "min", "max")},
+        }
 
     def __repr__(self) -> str:
         # Short: the dataclass's own would print every band and every file
@@ -678,6 +695,7 @@ def _write_stats(
         stats.save(target)
     except OSError as exc:  # a folder in its place, a full disk
         raise MelcliError(f"cannot write {target}: {os_reason(exc)}") from None
+    stats.path = target
     return stats
 
 

@@ -119,7 +119,7 @@ def gallery(
                 "source files the manifest names",
                 err=True,
             )
-        click.echo(f"{display_path(report.index)}: {summary(report)}", err=True)
+        click.echo(f"{display_path(report.index)}: {report.summary()}", err=True)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=True))
 
@@ -149,26 +149,3 @@ def note_lines(report: GalleryReport) -> list[str]:
             "the page says so on each card"
         )
     return lines
-
-
-def summary(report: GalleryReport) -> str:
-    """Say what the gallery shows and how its pictures were made, on one line."""
-    line = (
-        f"{plural(report.inputs, 'input')} in {plural(report.groups, 'group')}, "
-        f"{report.failed} failed, {report.skipped} skipped; "
-    )
-    pictures = []
-    if report.from_run:
-        pictures.append(f"{plural(report.from_run, 'picture')} from the run")
-    if report.drawn or report.reused or not report.from_run:
-        drawn = (
-            f"{report.drawn} drawn"
-            if pictures
-            else (f"{plural(report.drawn, 'picture')} drawn")
-        )
-        pictures.append(f"{drawn}, {report.reused} kept")
-    line += ", ".join(pictures)
-    if report.waves_read or report.waves_reused:  # --read-sources
-        read = plural(report.waves_read, "waveform")
-        line += f"; {read} read from the sources, {report.waves_reused} kept"
-    return line + "."

@@ -53,7 +53,7 @@ def presets_command(names: tuple[str, ...], show_all: bool, as_json: bool) -> No
     chosen = [PRESETS[n] for n in names] if names else list(PRESETS.values())
     if as_json:
         for preset in chosen:
-            click.echo(json.dumps(_as_row(preset)))
+            click.echo(json.dumps(preset.to_json()))
         return
     if not names and not show_all:
         _echo_short(chosen)
@@ -62,19 +62,6 @@ def presets_command(names: tuple[str, ...], show_all: bool, as_json: bool) -> No
         if i:
             click.echo("")
         _echo_long(preset)
-
-
-def _as_row(preset: Preset) -> dict[str, Any]:
-    """One preset as ``--json`` prints it."""
-    return {
-        "name": preset.name,
-        "summary": preset.summary,
-        "settings": dict(preset.settings),
-        "sources": list(preset.sources),
-        "tested": preset.tested,
-        "test": preset.test,
-        "notes": preset.notes,
-    }
 
 
 def _echo_short(chosen: list[Preset]) -> None:

@@ -79,13 +79,6 @@ def stats(out: str, as_json: bool, quiet: bool) -> None:
             echo_error(Path(out), f"{message} ({STATS_NAME} not written)")
         sys.exit(1)
     if as_json:
-        row = {
-            "path": os.fsdecode(dest),
-            "arrays": len(result.files),
-            "count": result.count,
-            "n_bands": len(result.mean),
-            **{k: getattr(result, k).tolist() for k in ("mean", "std", "min", "max")},
-        }
-        click.echo(json.dumps(row))
+        click.echo(json.dumps(result.to_json()))
     if not quiet:
         click.echo(stats_line(result, dest), err=True)
