@@ -797,7 +797,7 @@ class _Run:
         self, runner: Runner
     ) -> Iterator[list[tuple[Task, Result | BaseException]]]:
         """Hand the tasks to ``runner``; return its outcomes as they come, in lists."""
-        work = TaskWork(self.params, self.render)
+        work = TaskWork(self.params, self.render, self.manifest.out)
         tasks = map(self.writer.stage, self.build.tasks)
         counted = CountedItems(self.handed.track(tasks), len(self.build.tasks))
         return run_batches(runner, work, counted)

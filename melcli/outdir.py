@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from .errors import UsageError, os_reason
 from .report import display_path
-from .write import TEMP_SUFFIX, make_folders, remove_files
+from .write import TEMP_SUFFIX, confine, make_folders, remove_files
 
 if TYPE_CHECKING:
     import numpy as np
@@ -672,6 +672,9 @@ class OutputLock:
         self.path = out / name
         self.shared = shared
         self._fd: int | None = None
+        #: While held, outputs under OUT are written through its folders'
+        #: descriptors (:func:`melcli.write.confine`).
+        self._confined = confine(out)
 
     def __enter__(self) -> OutputLock:
         try:
@@ -702,6 +705,7 @@ class OutputLock:
                 os.write(fd, str(os.getpid()).encode())
         self._fd = fd
         _HELD.add(fd)
+        self._confined.__enter__()
         return self
 
     def _open(self) -> int:
@@ -750,6 +754,7 @@ class OutputLock:
         tb: TracebackType | None,
     ) -> None:
         if self._fd is not None:
+            self._confined.__exit__(None, None, None)
             _HELD.discard(self._fd)
             os.close(self._fd)  # closing releases the lock
             self._fd = None
