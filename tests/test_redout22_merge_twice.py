@@ -3,8 +3,8 @@
 A crafted (or mistaken: two runs of other shard counts' parts renamed) part
 can repeat thousands of another part's entries: ``merge`` printed one error
 line per input, thousands of lines burying what to do. A few are still said
-one line each; past that, one line per pair of shards, with the count and
-the first few names.
+one line each (tests/test_shard.py); past that, one line per pair of
+shards, with the count and the first few names.
 """
 
 from __future__ import annotations
@@ -58,22 +58,3 @@ def test_many_inputs_in_two_parts_are_said_in_one_line(
     named = said[0].partition(f"of {COUNT}: ")[2].split(" and ")[0].split(", ")
     assert 0 < len(named) < 20  # a few names, not all of them
     assert not (out / "manifest.jsonl").exists()
-
-
-def test_one_input_in_two_parts_is_still_named_alone(
-    write_audio: WriteAudio, tmp_path: Path
-) -> None:
-    for i in range(4):
-        write_audio(f"c/clip{i}.wav", noise(seed=i, seconds=0.2))
-    audio, out = tmp_path / "audio", tmp_path / "out"
-    for i in range(COUNT):
-        invoke("mel", audio, "-o", out, "--shard", f"{i}/{COUNT}", "-j", "1")
-    first = part(out, 0).read_text(encoding="utf-8").splitlines()[0]
-    with open(part(out, 1), "a", encoding="utf-8") as f:
-        f.write(first + "\n")
-
-    result = invoke("merge", out)
-
-    assert result.exit_code == 2
-    key = json.loads(first)["key"]
-    assert f"{key} is in the parts of shards 0 and 1 of {COUNT}" in result.stderr
