@@ -82,7 +82,7 @@ from .outdir import (
     remove_leftovers,
 )
 from .report import display_path
-from .write import atomic_write
+from .write import atomic_write, open_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -827,7 +827,7 @@ def _sprite_kept(path: Path, rows: int) -> bool:
     (a hard link to anything, bytes cut short) is drawn over, not kept.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return False
     try:

@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from .errors import UsageError, os_reason
 from .report import display_path
-from .write import TEMP_SUFFIX, confine, make_folders, remove_files
+from .write import (
+    TEMP_SUFFIX,
+    LeadsOutside,
+    confine,
+    make_folders,
+    open_file,
+    open_folder,
+    remove_files,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -110,17 +118,16 @@ class OutDir:
             return self._folders[folder]
         except KeyError:
             pass
-        if self._real is None:
-            self._real = os.path.realpath(self.out)
         problem = None
         if folder:
-            real = os.path.realpath(os.path.join(self.out, folder))
-            if not (real + os.sep).startswith(self._real.rstrip(os.sep) + os.sep):
-                shown = os.path.join(os.fspath(self.out), folder)
-                problem = (
-                    f"{shown} leads outside the output folder (a symbolic link, "
-                    f"to {real}); melcli writes only inside OUT"
-                )
+            # Walked down from OUT, a link judged by its text: what is outside
+            # OUT is not looked at, not even to resolve a path.
+            try:
+                os.close(open_folder(os.fspath(self.out), folder))
+            except LeadsOutside as exc:
+                problem = str(exc)
+            except OSError:  # not there (yet), or a file: said when written
+                pass
         self._folders[folder] = problem
         return problem
 
@@ -346,7 +353,7 @@ def open_regular(path: Path) -> BinaryIO | None:
     Raises ``OSError`` for what :func:`read_regular` does not read.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -472,7 +479,7 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
     """
     import numpy as np
 
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    fd = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -568,7 +575,8 @@ def array_differs(path: str, recorded: Recorded) -> bool:
 
     shape, dtype = recorded
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = open_file(path, flags)
     except OSError:
         return False
     try:

@@ -13,6 +13,7 @@ import errno
 import functools
 import io
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -190,12 +191,21 @@ def _create_temp(
 
 
 class LeadsOutside(MelcliError, OSError):
-    """A folder on an output's way is a symbolic link that leads out of OUT."""
+    """A folder on an output's way is a symbolic link that leads out of OUT.
+
+    ``filename`` is that link, ``target`` where it leads (by its text: what
+    is there is not looked at); ``strerror`` says why in words without them.
+    """
+
+    def __init__(self, link: str, target: str) -> None:
+        why = "a folder on its way is a symbolic link out of the output folder"
+        super().__init__(errno.EXDEV, why, link)
+        self.target = target
 
     def __str__(self) -> str:
         return (
-            f"{self.filename} leads outside the output folder (a symbolic link); "
-            "melcli writes only inside OUT"
+            f"{self.filename} leads outside the output folder (a symbolic link, "
+            f"to {self.target}); melcli writes only inside OUT"
         )
 
 
@@ -209,17 +219,20 @@ def confine(root: str | os.PathLike[str]) -> Iterator[None]:
     by path, as before. For this process (a run, and each of its workers).
     """
     key = os.path.abspath(root)
-    _ROOTS[key] = _ROOTS.get(key, 0) + 1
+    with _ROOTS_LOCK:  # threads of one process (a loader's) share the roots
+        _ROOTS[key] = _ROOTS.get(key, 0) + 1
     try:
         yield
     finally:
-        left = _ROOTS.pop(key) - 1
-        if left:
-            _ROOTS[key] = left
+        with _ROOTS_LOCK:
+            left = _ROOTS.pop(key) - 1
+            if left:
+                _ROOTS[key] = left
 
 
 #: The folders :func:`confine` keeps outputs under, and how many times each.
 _ROOTS: dict[str, int] = {}
+_ROOTS_LOCK = threading.Lock()
 
 
 def _confining(path: str | os.PathLike[str]) -> tuple[str, str] | None:
@@ -228,7 +241,7 @@ def _confining(path: str | os.PathLike[str]) -> tuple[str, str] | None:
         return None
     full = os.path.abspath(path)
     best = None
-    for root in _ROOTS:
+    for root in tuple(_ROOTS):  # another thread may add one meanwhile
         top = root.rstrip(os.sep) + os.sep
         if full.startswith(top) and (best is None or len(root) > len(best)):
             best = root
@@ -251,7 +264,7 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
     pending = [part for part in reversed(folder.split("/")) if part]
     where: list[str] = []  # the folders below root down to fd's
     links = 0
-    link = ""  # the last link followed: the one a ".." leaves root by
+    link = target = ""  # the last link followed: the one a ".." leaves root by
     fd = os.open(root, _FOLDER)
     try:
         while pending:
@@ -260,8 +273,9 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
                 continue
             if part == "..":
                 if not where:
-                    shown = link or os.path.join(root, folder)
-                    raise LeadsOutside(errno.EXDEV, "outside", shown)
+                    if not link:  # not from folder's own text: a safe name
+                        raise LeadsOutside(os.path.join(root, folder), "..")
+                    raise LeadsOutside(link, target)
                 new = os.open("..", _FOLDER, dir_fd=fd)
                 where.pop()
             else:
@@ -271,15 +285,21 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
                     if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
                         raise
                     try:
-                        target = os.readlink(part, dir_fd=fd)
+                        text = os.readlink(part, dir_fd=fd)
                     except OSError:
                         raise exc from None  # a file in a folder's place
                     links += 1
+                    if links > _MAX_LINKS:
+                        raise OSError(
+                            errno.ELOOP, os.strerror(errno.ELOOP), link
+                        ) from None
                     link = os.path.join(root, *where, part)
-                    inside = _under(root, target) if os.path.isabs(target) else target
-                    if inside is None or links > _MAX_LINKS:
-                        raise LeadsOutside(errno.EXDEV, "outside", link) from None
-                    if os.path.isabs(target):  # from root again
+                    # Where it leads, as its text says (an absolute text as is).
+                    target = os.path.normpath(os.path.join(root, *where, text))
+                    inside = _under(root, text) if os.path.isabs(text) else text
+                    if inside is None:
+                        raise LeadsOutside(link, target) from None
+                    if os.path.isabs(text):  # from root again
                         os.close(fd)
                         fd = os.open(root, _FOLDER)
                         where = []
@@ -292,6 +312,26 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def open_file(path: str | os.PathLike[str], flags: int, mode: int = 0o666) -> int:
+    """``os.open(path, flags, mode)``; under a :func:`confine` root, without leaving it.
+
+    For a file of OUT, read or written in place: its folder is opened by
+    :func:`open_folder` (a link out of OUT on the way raises
+    :class:`LeadsOutside`), the file relative to it, never through a link
+    (``O_NOFOLLOW``: a link in its place raises ``ELOOP``, as before).
+    """
+    found = _confining(path)
+    if found is None:
+        return os.open(path, flags, mode)
+    root, rel = found
+    folder, _, base = rel.rpartition("/")
+    fd = open_folder(root, folder)
+    try:
+        return os.open(base or ".", flags | _NOFOLLOW, mode, dir_fd=fd)
+    finally:
+        os.close(fd)
 
 
 def _open_part(part: str, fd: int, *, create: bool) -> int:
