@@ -36,10 +36,11 @@ def built(write_audio: WriteAudio, tmp_path: Path) -> Path:
 
 
 def planted(tmp_path: Path, out: Path) -> Path:
-    """Swap OUT/dogs for a link to a folder outside OUT holding another a.npy."""
+    """Swap OUT/dogs for a link to a folder outside OUT holding a like a.npy."""
     outside = tmp_path / "outside"
     outside.mkdir()
-    np.save(outside / "a.npy", np.full((128, 6), 7.0, np.float32))
+    shape = np.load(out / "dogs" / "a.npy").shape  # as its entry records
+    np.save(outside / "a.npy", np.full(shape, 7.0, np.float32))
     shutil.move(out / "dogs", tmp_path / "dogs-kept")
     os.symlink(outside, out / "dogs")
     return outside
