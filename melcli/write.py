@@ -218,7 +218,11 @@ def confine(root: str | os.PathLike[str]) -> Iterator[None]:
     below it. Outputs elsewhere (a user's own :func:`save_npy`) are written
     by path, as before. For this process (a run, and each of its workers).
     """
-    key = os.path.abspath(root)
+    try:
+        key = os.path.abspath(root)
+    except OSError:  # a relative root, the working folder deleted: as before
+        yield
+        return
     with _ROOTS_LOCK:  # threads of one process (a loader's) share the roots
         _ROOTS[key] = _ROOTS.get(key, 0) + 1
     try:
@@ -239,7 +243,10 @@ def _confining(path: str | os.PathLike[str]) -> tuple[str, str] | None:
     """Return ``(root, name under it)`` if ``path`` is under a :func:`confine` root."""
     if not _ROOTS or os.open not in os.supports_dir_fd:
         return None
-    full = os.path.abspath(path)
+    try:
+        full = os.path.abspath(path)
+    except OSError:  # the working folder deleted: a relative path leads nowhere
+        return None
     best = None
     for root in tuple(_ROOTS):  # another thread may add one meanwhile
         top = root.rstrip(os.sep) + os.sep
@@ -265,7 +272,13 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
     where: list[str] = []  # the folders below root down to fd's
     links = 0
     link = target = ""  # the last link followed: the one a ".." leaves root by
-    fd = os.open(root, _FOLDER)
+    try:
+        fd = os.open(root, _FOLDER)
+    except FileNotFoundError:
+        if not create:
+            raise
+        make_folders(root)  # OUT deleted during the run: made again, as by path
+        fd = os.open(root, _FOLDER)
     try:
         while pending:
             part = pending.pop()
