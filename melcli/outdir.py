@@ -172,7 +172,19 @@ class OutDir:
             return None
         if not stat.S_ISREG(st.st_mode):
             return None
+        if self.live is not None and self.live_alias(name) is not None:
+            # Another input's output by this name (a folder linked to its
+            # folder): not this entry's file, however alike their stamps.
+            return None
         return [st.st_size, st.st_mtime_ns]
+
+    def aliased(self, folder: str) -> bool:
+        """Return whether ``folder`` of OUT is reached through a link to another of OUT.
+
+        Its files are then looked up by :meth:`stamp`, which knows them for
+        another input's outputs (:meth:`live_alias`), not by folder.
+        """
+        return bool(folder) and self._alias(folder) is not None
 
     def file(self, name: object) -> Path | None:
         """Return ``OUT/name`` if it is a regular file inside OUT, else None."""
