@@ -634,14 +634,57 @@ class _Run:
             for key in self.build.other_settings:
                 self.prune(key)
         elif self.build.other_settings:
-            count = 0
+            kept = []
             for key in self.build.other_settings:
                 if left_in_out(manifest, key):
-                    count += 1
+                    kept.append(key)
                 else:
                     manifest.forget(key)
-            if count:
-                report.warnings.append(other_settings_warning(count, manifest.out))
+            if kept:
+                report.warnings.append(other_settings_warning(len(kept), manifest.out))
+                self.refuse_over_kept(kept)
+
+    def refuse_over_kept(self, kept: list[str]) -> None:
+        """Fail the tasks that would write over the outputs of ``kept`` entries.
+
+        ``kept``: entries of inputs this run leaves out, made with other
+        settings and kept in OUT (no ``--prune``). Their files stay theirs:
+        with one file per segment, ``a.wav``'s ``a.001.npy`` is the plain
+        array of ``a.001.wav`` (or the other way round) made by a run of
+        other settings; written over, the kept entry was silently wrong, and
+        the next run of those settings wrote it back over the other.
+        """
+        manifest = self.manifest
+        claimed: dict[str, str] = {}  # a kept output's name -> its entry's key
+        by_base: dict[str, str] = {}  # NAME of a kept NAME.NNN.npy -> that name
+        for key in kept:
+            for name in manifest.entries[key].get("stamps") or {}:
+                claimed.setdefault(name, key)
+                if (base := segment.segment_base(name)) is not None:
+                    by_base.setdefault(base, name)
+        files = segment.files_layout(self.params)
+        tasks = []
+        for task in self.build.tasks:
+            names = [relative_key(n, manifest.out) for n in task.job.output_names]
+            hit = next((n for n in names if n in claimed), None)
+            if hit is None and files and by_base:
+                base = segment.segment_base(names[0])  # NAME.000.npy: its segments
+                hit = by_base.get(base) if base is not None else None
+            if hit is None:
+                tasks.append(task)
+                continue
+            entry = manifest.entries[claimed[hit]]
+            source = entry.get("source_path") or claimed[hit]
+            self.build.refused.append(
+                (
+                    task.job,
+                    f"cannot write output: {manifest.out / hit} is an output of "
+                    f"{source}, made with other settings and kept; delete it "
+                    "with --prune, or write to another OUT",
+                )
+            )
+            self.build.reasons.pop(task.job.src_name, None)
+        self.build.tasks = tasks
 
     def prune(self, key: str) -> None:
         """Delete the outputs of ``key`` and count them, or neither (on Ctrl-C).
@@ -797,7 +840,7 @@ class _Run:
         self, runner: Runner
     ) -> Iterator[list[tuple[Task, Result | BaseException]]]:
         """Hand the tasks to ``runner``; return its outcomes as they come, in lists."""
-        work = TaskWork(self.params, self.render)
+        work = TaskWork(self.params, self.render, self.manifest.out)
         tasks = map(self.writer.stage, self.build.tasks)
         counted = CountedItems(self.handed.track(tasks), len(self.build.tasks))
         return run_batches(runner, work, counted)

@@ -45,10 +45,12 @@ from .outdir import (
     load_npy,
     npy_header,
     recorded_array,
+    safe_name,
 )
 from .stats import STATS_NAME, inputs_digest
 from .storage import webdataset
 from .storage.tarshards import Slice
+from .write import LeadsOutside, confine, open_folder
 
 #: How a longer array is cut to ``frames`` (``crop=``).
 CROPS = ("start", "center", "random")
@@ -191,14 +193,19 @@ class SpectrogramDataset:
             if isinstance(item.array, Slice):
                 mapped = webdataset.read_npy(item.array)
             else:  # a FIFO or a crafted header in OUT: refused, not waited on
-                mapped = load_npy(item.array)
+                # Read from OUT down (a folder swapped for a link out of OUT
+                # since the dataset was made is not followed), in any process.
+                with confine(self.out):
+                    mapped = load_npy(item.array)
             if mapped.dtype.kind not in "fiub":
                 raise ValueError(f"array of dtype {mapped.dtype}, not real numbers")
             if item.recorded is not None:
                 check_recorded(mapped, item.recorded)
             x = np.array(mapped, dtype=np.float32)
         except OSError as exc:
-            if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+            if isinstance(exc, LeadsOutside):
+                reason = str(exc)
+            elif exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link
                 reason = "a symbolic link, not a file (links in OUT are not followed)"
             else:
                 reason = exc.strerror.lower() if exc.strerror else str(exc)
@@ -353,17 +360,24 @@ def _arrays(out: Path, manifest: Manifest, key: str) -> list[tuple[Path | Slice,
 
 
 def _inside(out: Path, name: str, key: str) -> Path:
-    """Return ``out / name``, or raise if it is not a file name inside OUT."""
-    path = out / name
-    real_out = os.path.realpath(out)
-    if (
-        os.path.isabs(name)
-        or os.path.commonpath([real_out, os.path.realpath(path)]) != real_out
-    ):
-        raise MelcliError(
-            f"{out / MANIFEST_NAME}: entry {key!r} names {name!r}, outside {out}"
-        )
-    return path
+    """Return ``out / name``, or raise if it is not a file name inside OUT.
+
+    Judged from OUT alone: the name as written (no ``..``, not absolute),
+    then its folder walked down from OUT, a link judged by its text
+    (:func:`melcli.write.open_folder`): nothing outside OUT is looked at.
+    """
+    if safe_name(name):
+        try:
+            os.close(open_folder(os.fspath(out), name.rpartition("/")[0]))
+        except LeadsOutside:
+            pass
+        except OSError:  # not there, or a file: said when it is read
+            return out / name
+        else:
+            return out / name
+    raise MelcliError(
+        f"{out / MANIFEST_NAME}: entry {key!r} names {name!r}, outside {out}"
+    )
 
 
 #: The most bands a ``stats.npz`` may hold: an STFT of the largest n_fft.

@@ -83,7 +83,7 @@ from .outdir import (
 )
 from .params import check_flag
 from .report import display_path, plural
-from .write import atomic_write
+from .write import atomic_write, open_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -857,7 +857,7 @@ def _sprite_kept(path: Path, rows: int) -> bool:
     (a hard link to anything, bytes cut short) is drawn over, not kept.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return False
     try:

@@ -1708,6 +1708,8 @@ class _FolderOf:
             return self.fd
         if self.outdir.folder_problem(folder) is not None:
             return self.fd
+        if self.outdir.live is not None and self.outdir.aliased(folder):
+            return self.fd  # by OutDir.stamp: another input's files, perhaps
         path = os.path.join(self.outdir.out, folder) if folder else self.outdir.out
         if not short_enough(path):  # found by name, but not by its path
             return self.fd

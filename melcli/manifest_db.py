@@ -345,6 +345,11 @@ class Store:
         that writes the file's bytes itself (a script, ``dd``, an editor)
         keeps SQLite's change counter, but not the mtime each commit of
         melcli sets and records (:meth:`write`).
+
+        Nor when ``entries`` and ``facts`` hold different numbers of rows
+        (each entry has one of each): a store edited and given back both
+        stamps, an entry's row deleted but not its facts, had runs decide
+        from facts no entry stood behind. Two counts of the keys' indexes.
         """
         changes, mtime = self._last_write()
         recorded = self.state("mtime")  # "": a store melcli cannot stamp
@@ -352,7 +357,19 @@ class Store:
             bool(changes)
             and self.state("changes") == changes
             and recorded in ("", mtime)
+            and self._paired()
         )
+
+    def _paired(self) -> bool:
+        """Return whether ``entries`` and ``facts`` hold as many rows."""
+        if self.version == 1:  # no facts table
+            return True
+        sql = "SELECT (SELECT count(*) FROM entries) = (SELECT count(*) FROM facts)"
+        try:
+            (same,) = self.db.execute(sql).fetchone()
+        except SQLITE_ERRORS as exc:
+            raise StoreError.of(exc) from None
+        return bool(same)
 
     def rows(self) -> Iterator[tuple[str | None, bytes]]:
         """Yield each stored entry's key (as stored) and its JSON text, as bytes.

@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from . import interrupts
 from .errors import UsageError, os_reason
 from .report import display_path
-from .write import TEMP_SUFFIX, make_folders, remove_files
+from .write import (
+    TEMP_SUFFIX,
+    LeadsOutside,
+    confine,
+    make_folders,
+    open_file,
+    open_folder,
+    remove_files,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,17 +119,16 @@ class OutDir:
             return self._folders[folder]
         except KeyError:
             pass
-        if self._real is None:
-            self._real = os.path.realpath(self.out)
         problem = None
         if folder:
-            real = os.path.realpath(os.path.join(self.out, folder))
-            if not (real + os.sep).startswith(self._real.rstrip(os.sep) + os.sep):
-                shown = os.path.join(os.fspath(self.out), folder)
-                problem = (
-                    f"{shown} leads outside the output folder (a symbolic link, "
-                    f"to {real}); melcli writes only inside OUT"
-                )
+            # Walked down from OUT, a link judged by its text: what is outside
+            # OUT is not looked at, not even to resolve a path.
+            try:
+                os.close(open_folder(os.fspath(self.out), folder))
+            except LeadsOutside as exc:
+                problem = str(exc)
+            except OSError:  # not there (yet), or a file: said when written
+                pass
         self._folders[folder] = problem
         return problem
 
@@ -166,7 +173,19 @@ class OutDir:
             return None
         if not stat.S_ISREG(st.st_mode):
             return None
+        if self.live is not None and self.live_alias(name) is not None:
+            # Another input's output by this name (a folder linked to its
+            # folder): not this entry's file, however alike their stamps.
+            return None
         return [st.st_size, st.st_mtime_ns]
+
+    def aliased(self, folder: str) -> bool:
+        """Return whether ``folder`` of OUT is reached through a link to another of OUT.
+
+        Its files are then looked up by :meth:`stamp`, which knows them for
+        another input's outputs (:meth:`live_alias`), not by folder.
+        """
+        return bool(folder) and self._alias(folder) is not None
 
     def file(self, name: object) -> Path | None:
         """Return ``OUT/name`` if it is a regular file inside OUT, else None."""
@@ -347,7 +366,7 @@ def open_regular(path: Path) -> BinaryIO | None:
     Raises ``OSError`` for what :func:`read_regular` does not read.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -473,7 +492,7 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
     """
     import numpy as np
 
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    fd = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -569,7 +588,8 @@ def array_differs(path: str, recorded: Recorded) -> bool:
 
     shape, dtype = recorded
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = open_file(path, flags)
     except OSError:
         return False
     try:
@@ -673,6 +693,10 @@ class OutputLock:
         self.path = out / name
         self.shared = shared
         self._fd: int | None = None
+        #: While held, outputs under OUT are written through its folders'
+        #: descriptors (:func:`melcli.write.confine`).
+        self._confined = confine(out)
+        self._confining = False
 
     def __enter__(self) -> OutputLock:
         try:
@@ -688,6 +712,8 @@ class OutputLock:
             with interrupts.deferred():
                 self._fd = self._open()
                 self._lock(self._fd, fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX)
+                self._confined.__enter__()
+                self._confining = True
         except BaseException:  # refused, or a stop signal: nothing left open
             with interrupts.deferred():
                 self.__exit__(None, None, None)
@@ -758,6 +784,9 @@ class OutputLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._confining:
+            self._confining = False
+            self._confined.__exit__(None, None, None)
         if self._fd is not None:
             _HELD.discard(self._fd)
             os.close(self._fd)  # closing releases the lock

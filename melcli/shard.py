@@ -425,6 +425,7 @@ def _merge(
         )
     merged: dict[str, Entry] = {}
     owner: dict[str, int] = {}
+    twice: dict[tuple[int, int], list[str]] = {}
     for index, path in sorted(parts.items()):
         shard = Shard(index, count)
         if os.path.lexists(ShardManifest(out=out, shard=shard).journal_path):
@@ -438,12 +439,11 @@ def _merge(
         for entry in entries:
             key = entry["key"]
             if key in owner and owner[key] != index:
-                report.errors.append(
-                    f"{key} is in the parts of shards {owner[key]} and {index} "
-                    f"of {count}"
-                )
+                twice.setdefault((owner[key], index), []).append(key)
             owner[key] = index
             merged[key] = entry
+    for (first, then), keys in twice.items():
+        report.errors.extend(_in_two_parts(keys, first, then, count))
     if report.errors:
         return report
     report.fit = True
@@ -477,6 +477,24 @@ def _merge(
         return report
     report.written = True
     return report
+
+
+def _in_two_parts(keys: list[str], first: int, then: int, count: int) -> list[str]:
+    """Say which ``keys`` are in the parts of shards ``first`` and ``then``.
+
+    One line each for a few; past :data:`SHOWN_TWICE`, one line for them all
+    (a crafted or mistaken part can hold thousands), naming the first few.
+    """
+    shards = f"the parts of shards {first} and {then} of {count}"
+    if len(keys) <= SHOWN_TWICE:
+        return [f"{key} is in {shards}" for key in keys]
+    shown = ", ".join(keys[:SHOWN_TWICE])
+    more = len(keys) - SHOWN_TWICE
+    return [f"{len(keys)} inputs are in {shards}: {shown} and {more} more"]
+
+
+#: Inputs in two shards' parts said one line each; more are said in one line.
+SHOWN_TWICE = 5
 
 
 def _find_parts(out: Path, report: MergeReport) -> dict[tuple[int, int], Path]:

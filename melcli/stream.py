@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ import soundfile as sf
 from . import audio, transform
 from .errors import AudioError
 from .params import MelParams
-from .write import TEMP_SUFFIX, atomic_write, make_folders
+from .write import atomic_write, scratch_file
 
 #: Files longer than this (in seconds, after --offset/--duration) are streamed.
 STREAM_SECONDS = 600.0
@@ -112,10 +111,9 @@ def stream_to_npy(
         As :func:`melcli.audio.load`.
     """
     t = timings if timings is not None else {}
-    make_folders(npy.parent)
     if params.kind == "fbank":
         return _stream_fbank(path, npy, params, t)
-    with tempfile.TemporaryFile(dir=npy.parent, suffix=TEMP_SUFFIX) as power_file:
+    with scratch_file(npy) as power_file:
         info, sr, n_frames_total, peak = _mel_power_to_file(path, power_file, params, t)
         channels = info.channels if not params.mono else 1
         rows = params.n_mels * (1 if params.mono else channels)
@@ -356,7 +354,7 @@ def _stream_fbank(
     """
     from . import fbank
 
-    with tempfile.TemporaryFile(dir=npy.parent, suffix=TEMP_SUFFIX) as frames_file:
+    with scratch_file(npy) as frames_file:
         with audio.open_audio(path, params) as (f, info, notes):
             channels = 1 if params.mono else info.channels
             sr = info.samplerate if params.sr is None else params.sr

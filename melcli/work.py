@@ -11,6 +11,8 @@ way to a pool's first file.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,20 +33,37 @@ class TaskWork:
     ahead, together (:func:`melcli.pipeline.load_ahead`).
     """
 
-    def __init__(self, params: MelParams, render: RenderParams | None) -> None:
+    def __init__(
+        self,
+        params: MelParams,
+        render: RenderParams | None,
+        out: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.params = params
         self.render = render
+        #: OUT: the task's outputs are written without leaving it
+        #: (:func:`melcli.write.confine`), in whichever process runs it.
+        self.out = None if out is None else os.fspath(out)
         self.ahead: dict[str, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"params": self.params, "render": self.render, "ahead": {}}
+        return {
+            "params": self.params,
+            "render": self.render,
+            "out": self.out,
+            "ahead": {},
+        }
 
     def __call__(self, task: Task) -> Result:
         """Run ``task``, with its input if :meth:`prepare` loaded it ahead."""
         from .pipeline import process_task
+        from .write import confine
 
         ahead = self.ahead.pop(task.job.src_name, None) if self.ahead else None
-        return process_task(task, params=self.params, render=self.render, ahead=ahead)
+        with contextlib.nullcontext() if self.out is None else confine(self.out):
+            return process_task(
+                task, params=self.params, render=self.render, ahead=ahead
+            )
 
     def prepare(self, tasks: Sequence[Task], started: Callable[[int], None]) -> None:
         """Load the small inputs of ``tasks`` ahead; ``started(i)``: on ``tasks[i]``."""

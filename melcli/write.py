@@ -13,12 +13,13 @@ import errno
 import functools
 import io
 import os
+import threading
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from .errors import os_reason
+from .errors import MelcliError, os_reason
 
 if TYPE_CHECKING:  # imported by save_npy: planning a run never loads numpy
     import numpy as np
@@ -63,9 +64,9 @@ class AtomicFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        fd, tmp = _create_temp(path)
-        self.tmp = Path(tmp)
-        self.file: BinaryIO = os.fdopen(fd, "wb")
+        self._temp = _Temp(path)
+        self.tmp = Path(self._temp.name)
+        self.file: BinaryIO = os.fdopen(self._temp.fd, "wb")
 
     def commit(self) -> None:
         """Close the file and rename it to its final name."""
@@ -73,7 +74,7 @@ class AtomicFile:
             self.file.close()
             if _commit_check is not None:
                 _commit_check()
-            os.replace(self.tmp, self.path)
+            self._temp.commit()
         except BaseException:
             self.discard()
             raise
@@ -82,26 +83,104 @@ class AtomicFile:
         """Close and delete the temporary file; the final name is untouched."""
         with contextlib.suppress(OSError):  # flushing a full disk fails again
             self.file.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.tmp)
+        self._temp.discard()
 
 
-def _create_temp(path: str | os.PathLike[str]) -> tuple[int, str]:
+class _Temp:
+    """The hidden temporary file of ``path``, created in its folder (made as needed).
+
+    Under a folder melcli writes into (:func:`confine`), the file is created,
+    and later renamed, relative to a descriptor of its folder, opened from
+    that folder down without following a symbolic link that leads out of it
+    (:func:`open_folder`): a folder of OUT swapped for a link to elsewhere
+    while a run writes (a shared OUT) takes no output outside OUT. ``fd`` is
+    the file's descriptor, which the caller writes and closes.
+    """
+
+    __slots__ = ("base", "fd", "folder_fd", "name", "path", "temp")
+
+    def __init__(self, path: str | os.PathLike[str], *, read: bool = False) -> None:
+        self.path = path
+        self.folder_fd: int | None = None
+        found = _confining(path)
+        if found is None:
+            self.fd, self.name = _create_temp(path, read=read)
+            return
+        root, rel = found
+        folder, _, self.base = rel.rpartition("/")
+        self.folder_fd = open_folder(root, folder, create=True)
+        try:
+            self.fd, self.temp = _create_temp(
+                self.base, dir_fd=self.folder_fd, read=read
+            )
+        except BaseException:
+            os.close(self.folder_fd)
+            raise
+        self.name = os.path.join(os.path.dirname(path), self.temp)
+
+    def commit(self) -> None:
+        """Give the (closed) file its final name."""
+        fd = self.folder_fd
+        if fd is None:
+            os.replace(self.name, self.path)
+            return
+        self.folder_fd = None
+        try:
+            os.replace(self.temp, self.base, src_dir_fd=fd, dst_dir_fd=fd)
+        finally:
+            os.close(fd)
+
+    def discard(self) -> None:
+        """Delete the (closed) file, if it is there."""
+        fd = self.folder_fd
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                if fd is None:
+                    os.unlink(self.name)
+                else:
+                    os.unlink(self.temp, dir_fd=fd)
+        finally:
+            if fd is not None:
+                self.folder_fd = None
+                os.close(fd)
+
+
+def scratch_file(path: str | os.PathLike[str]) -> BinaryIO:
+    """Return a file to write and read back, in the folder of the output ``path``.
+
+    Made as an output's temporary file is (its folder made as needed, and
+    inside OUT under :func:`confine`), and deleted at once: it has no name,
+    and its space is freed when it is closed.
+    """
+    temp = _Temp(path, read=True)
+    try:
+        temp.discard()
+    except BaseException:
+        os.close(temp.fd)
+        raise
+    return os.fdopen(temp.fd, "w+b")
+
+
+def _create_temp(
+    path: str | os.PathLike[str], *, dir_fd: int | None = None, read: bool = False
+) -> tuple[int, str]:
     """Create the hidden temporary file of ``path`` in its folder; return (fd, name).
 
-    Parent folders are created as needed.
+    Parent folders are created as needed (not with ``dir_fd``, where ``path``
+    is a name in that open folder). With ``read``, open to read it back too.
     """
     folder = os.path.dirname(path)
     prefix = os.path.join(folder, temp_prefix(path))
     # Cheaper than tempfile.mkstemp (a third of a small output's cost), and
     # the folder is made only when the file cannot be created without it.
-    made = False
+    made = dir_fd is not None
+    flags = (_CREATE ^ os.O_WRONLY) | os.O_RDWR if read else _CREATE
     while True:
         tmp = f"{prefix}{os.urandom(_RANDOM_PART // 2).hex()}{TEMP_SUFFIX}"
         try:
             # With the usual permissions (0o666 less the umask), as the
             # final file should have: nothing to change at commit.
-            return os.open(tmp, _CREATE, 0o666), tmp
+            return os.open(tmp, flags, 0o666, dir_fd=dir_fd), tmp
         except FileExistsError:  # 1 in 4 billion: draw another name
             continue
         except FileNotFoundError:  # the first output in its folder
@@ -109,6 +188,193 @@ def _create_temp(path: str | os.PathLike[str]) -> tuple[int, str]:
                 raise
             make_folders(folder)
             made = True
+
+
+class LeadsOutside(MelcliError, OSError):
+    """A folder on an output's way is a symbolic link that leads out of OUT.
+
+    ``filename`` is that link, ``target`` where it leads (by its text: what
+    is there is not looked at); ``strerror`` says why in words without them.
+    """
+
+    def __init__(self, link: str, target: str) -> None:
+        why = "a folder on its way is a symbolic link out of the output folder"
+        super().__init__(errno.EXDEV, why, link)
+        self.target = target
+
+    def __str__(self) -> str:
+        return (
+            f"{self.filename} leads outside the output folder (a symbolic link, "
+            f"to {self.target}); melcli writes only inside OUT"
+        )
+
+
+@contextlib.contextmanager
+def confine(root: str | os.PathLike[str]) -> Iterator[None]:
+    """Write every output under ``root`` through :func:`open_folder`, meanwhile.
+
+    ``root`` (OUT) itself may be reached through symbolic links (the user
+    named it); the folders below it are trusted only as far as they stay
+    below it. Outputs elsewhere (a user's own :func:`save_npy`) are written
+    by path, as before. For this process (a run, and each of its workers).
+    """
+    try:
+        key = os.path.abspath(root)
+    except OSError:  # a relative root, the working folder deleted: as before
+        yield
+        return
+    with _ROOTS_LOCK:  # threads of one process (a loader's) share the roots
+        _ROOTS[key] = _ROOTS.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        with _ROOTS_LOCK:
+            left = _ROOTS.pop(key) - 1
+            if left:
+                _ROOTS[key] = left
+
+
+#: The folders :func:`confine` keeps outputs under, and how many times each.
+_ROOTS: dict[str, int] = {}
+_ROOTS_LOCK = threading.Lock()
+
+
+def _confining(path: str | os.PathLike[str]) -> tuple[str, str] | None:
+    """Return ``(root, name under it)`` if ``path`` is under a :func:`confine` root."""
+    if not _ROOTS or os.open not in os.supports_dir_fd:
+        return None
+    try:
+        full = os.path.abspath(path)
+    except OSError:  # the working folder deleted: a relative path leads nowhere
+        return None
+    best = None
+    for root in tuple(_ROOTS):  # another thread may add one meanwhile
+        top = root.rstrip(os.sep) + os.sep
+        if full.startswith(top) and (best is None or len(root) > len(best)):
+            best = root
+    if best is None:
+        return None
+    return best, full[len(best.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+
+
+def open_folder(root: str, folder: str, *, create: bool = False) -> int:
+    """Open the folder ``root/folder`` without leaving ``root``; return its descriptor.
+
+    Each part of ``folder`` is opened from the one above it, never following
+    a symbolic link blindly: a link is followed only where it leads, by its
+    own text, to a folder under ``root`` (walked the same way), as
+    ``openat2(RESOLVE_IN_ROOT)`` would. So what a run checked before it
+    started cannot be swapped under it: a folder replaced meanwhile by a link
+    to elsewhere raises :class:`LeadsOutside`, a file in a folder's place
+    ``NotADirectoryError``. With ``create``, missing folders are made.
+    """
+    pending = [part for part in reversed(folder.split("/")) if part]
+    where: list[str] = []  # the folders below root down to fd's
+    links = 0
+    link = target = ""  # the last link followed: the one a ".." leaves root by
+    try:
+        fd = os.open(root, _FOLDER)
+    except FileNotFoundError:
+        if not create:
+            raise
+        make_folders(root)  # OUT deleted during the run: made again, as by path
+        fd = os.open(root, _FOLDER)
+    try:
+        while pending:
+            part = pending.pop()
+            if part == ".":
+                continue
+            if part == "..":
+                if not where:
+                    if not link:  # not from folder's own text: a safe name
+                        raise LeadsOutside(os.path.join(root, folder), "..")
+                    raise LeadsOutside(link, target)
+                new = os.open("..", _FOLDER, dir_fd=fd)
+                where.pop()
+            else:
+                try:
+                    new = _open_part(part, fd, create=create)
+                except OSError as exc:
+                    if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                        raise
+                    try:
+                        text = os.readlink(part, dir_fd=fd)
+                    except OSError:
+                        raise exc from None  # a file in a folder's place
+                    links += 1
+                    if links > _MAX_LINKS:
+                        raise OSError(
+                            errno.ELOOP, os.strerror(errno.ELOOP), link
+                        ) from None
+                    link = os.path.join(root, *where, part)
+                    # Where it leads, as its text says (an absolute text as is).
+                    target = os.path.normpath(os.path.join(root, *where, text))
+                    inside = _under(root, text) if os.path.isabs(text) else text
+                    if inside is None:
+                        raise LeadsOutside(link, target) from None
+                    if os.path.isabs(text):  # from root again
+                        os.close(fd)
+                        fd = os.open(root, _FOLDER)
+                        where = []
+                    pending.extend(p for p in reversed(inside.split("/")) if p)
+                    continue
+                where.append(part)
+            os.close(fd)
+            fd = new
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_file(path: str | os.PathLike[str], flags: int, mode: int = 0o666) -> int:
+    """``os.open(path, flags, mode)``; under a :func:`confine` root, without leaving it.
+
+    For a file of OUT, read or written in place: its folder is opened by
+    :func:`open_folder` (a link out of OUT on the way raises
+    :class:`LeadsOutside`), the file relative to it, never through a link
+    (``O_NOFOLLOW``: a link in its place raises ``ELOOP``, as before).
+    """
+    found = _confining(path)
+    if found is None:
+        return os.open(path, flags, mode)
+    root, rel = found
+    folder, _, base = rel.rpartition("/")
+    fd = open_folder(root, folder)
+    try:
+        return os.open(base or ".", flags | _NOFOLLOW, mode, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _open_part(part: str, fd: int, *, create: bool) -> int:
+    """Open the folder ``part`` of the folder ``fd`` (not a link); make it if asked."""
+    try:
+        return os.open(part, _FOLDER | _NOFOLLOW, dir_fd=fd)
+    except FileNotFoundError:
+        if not create:
+            raise
+    with contextlib.suppress(FileExistsError):  # made meanwhile: opened below
+        os.mkdir(part, dir_fd=fd)
+    return os.open(part, _FOLDER | _NOFOLLOW, dir_fd=fd)
+
+
+def _under(root: str, target: str) -> str | None:
+    """Return the absolute ``target`` relative to ``root``, if it is under it.
+
+    Under ``root`` as named, or as it really is (OUT reached through a link).
+    """
+    for top in dict.fromkeys((root, os.path.realpath(root))):
+        top = top.rstrip(os.sep)
+        if target == top or target.startswith(top + os.sep):
+            return target[len(top) :].lstrip(os.sep) or "."
+    return None
+
+
+_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: Symbolic links followed on one folder's way, as Linux's own limit.
+_MAX_LINKS = 40
 
 
 def make_folders(folder: str | os.PathLike[str]) -> None:
@@ -248,18 +514,17 @@ def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
         body = array.reshape(-1, order=order).view(np.uint8).data
     else:
         body = array.tobytes(order=order)
-    fd, tmp = _create_temp(path)
+    temp = _Temp(path)
     try:
         try:
-            _write_all(fd, header, body)
+            _write_all(temp.fd, header, body)
         finally:
-            os.close(fd)
+            os.close(temp.fd)
         if _commit_check is not None:
             _commit_check()
-        os.replace(tmp, path)
+        temp.commit()
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        temp.discard()
         raise
 
 
@@ -318,11 +583,12 @@ def remove_files(
     removed = []
     for path in paths:
         try:
-            path.unlink()
+            _unlink(path)
         except FileNotFoundError:
             continue
         except OSError as exc:
-            said = f"cannot delete {os.fsdecode(path)}: {os_reason(exc)}"
+            reason = str(exc) if isinstance(exc, LeadsOutside) else os_reason(exc)
+            said = f"cannot delete {os.fsdecode(path)}: {reason}"
             if failures is None:
                 warnings.warn(said, stacklevel=2)
             else:
@@ -330,3 +596,22 @@ def remove_files(
             continue
         removed.append(path)
     return removed
+
+
+def _unlink(path: Path) -> None:
+    """Delete ``path``; under a :func:`confine` root, without leaving it.
+
+    A folder on its way swapped for a link to elsewhere since the file was
+    chosen raises :class:`LeadsOutside`: nothing outside OUT is deleted.
+    """
+    found = _confining(path)
+    if found is None:
+        path.unlink()
+        return
+    root, rel = found
+    folder, _, base = rel.rpartition("/")
+    fd = open_folder(root, folder)
+    try:
+        os.unlink(base, dir_fd=fd)
+    finally:
+        os.close(fd)

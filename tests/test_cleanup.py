@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from melcli import segment
+from melcli import segment, write
 from melcli.cli import cli
 
 # -----------------------------------------------------------------------------
@@ -38,6 +38,7 @@ def undeletable(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         real_unlink(self, missing_ok)
 
     monkeypatch.setattr(pathlib.Path, "unlink", unlink)
+    monkeypatch.setattr(write, "_unlink", unlink)  # OUT's files: by descriptor
     return refused
 
 
@@ -122,6 +123,7 @@ def temp_undeletable(monkeypatch: pytest.MonkeyPatch) -> None:
         real_unlink(self, missing_ok)
 
     monkeypatch.setattr(pathlib.Path, "unlink", unlink)
+    monkeypatch.setattr(write, "_unlink", unlink)  # OUT's files: by descriptor
 
 
 def test_a_killed_runs_temp_file_that_cannot_be_deleted(

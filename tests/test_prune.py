@@ -13,9 +13,12 @@ import pytest
 import soundfile as sf
 from conftest import mel, tone
 
+from melcli import write
 from melcli.manifest import MANIFEST_NAME
 
 pytestmark = pytest.mark.usefixtures("isolated")
+#: Deletes a file of OUT (tests refuse it by patching this and Path.unlink).
+REAL_UNLINK = write._unlink
 
 
 def entries(out: Path) -> list[dict[str, Any]]:
@@ -49,6 +52,7 @@ def test_an_interrupted_prune_says_what_it_had_deleted(
         unlink(path, missing_ok)
 
     monkeypatch.setattr(Path, "unlink", ctrl_c_on_the_second)
+    monkeypatch.setattr(write, "_unlink", ctrl_c_on_the_second)
     result = mel(src, out, "--prune", "-v")
 
     assert result.exit_code == 130
@@ -69,6 +73,7 @@ def test_an_interrupted_prune_says_what_it_had_deleted(
 
     assert calls[2] == out / "dogs" / "b.npy"
     monkeypatch.setattr(Path, "unlink", unlink)
+    monkeypatch.setattr(write, "_unlink", REAL_UNLINK)
     again = mel(src, out, "--prune", "--json")
     assert again.exit_code == 0, again.stderr
     summary = json.loads(again.stdout)
@@ -183,6 +188,7 @@ def test_a_file_the_prune_cannot_delete_is_an_error_and_stays_recorded(
         unlink(path, missing_ok)
 
     monkeypatch.setattr(Path, "unlink", refused)
+    monkeypatch.setattr(write, "_unlink", refused)
     result = mel(src, out, "--prune", "-v")
 
     assert result.exit_code == 1
@@ -191,6 +197,7 @@ def test_a_file_the_prune_cannot_delete_is_an_error_and_stays_recorded(
     assert f"error: cannot delete {out / 'dogs' / 'a.npy'}: permission denied" in lines
     assert "dogs/a.npy" in {e["key"] for e in entries(out)}  # tried again next time
     monkeypatch.setattr(Path, "unlink", unlink)
+    monkeypatch.setattr(write, "_unlink", REAL_UNLINK)
     again = mel(src, out, "--prune")
     assert again.exit_code == 0, again.stderr
     assert not (out / "dogs" / "a.npy").exists()
