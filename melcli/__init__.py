@@ -37,12 +37,31 @@ def _is_the_command() -> bool:
     """
     argv = getattr(sys, "argv", None) or [""]
     if argv[0] != "-m":
-        return bool(argv[0].replace("\\", "/").rpartition("/")[2] == "melcli")
+        # A program of its own named melcli that imports the package (a
+        # wrapper calling melcli.run) is not the command: only the script
+        # importing melcli.__main__, whose main() unblocks them, holds them.
+        named = argv[0].replace("\\", "/").rpartition("/")[2] == "melcli"
+        return named and _importing("melcli.__main__")
     orig = getattr(sys, "orig_argv", [])
     for i, arg in enumerate(orig[1:], 1):
         if arg.startswith("-m"):  # -m melcli, -mmelcli
             module = arg[2:] or "".join(orig[i + 1 : i + 2])
             return module in ("melcli", "melcli.__main__")
+    return False
+
+
+def _importing(module: str) -> bool:
+    """Whether this package is imported on the way to ``module`` (its submodule).
+
+    Python imports a package before its submodule: the import system's frame
+    loading ``module`` is then below this one.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "_find_and_load" and frame.f_locals.get("name") == module:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
     return False
 
 
