@@ -59,7 +59,7 @@ FULL: dict[str, Any] = {
     "floor_files": 120,
     "short_files": 600,
     "floor_reps": 3,
-    "floor_rounds": 10,
+    "floor_rounds": 8,
     "gallery_files": 20_000,
     "scale_sizes": "10000,100000",
 }
@@ -138,7 +138,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument(
         "--floor-rounds",
         type=int,
-        help="rounds for (f), each giving its own -j 2 / -j 1 [10]",
+        help="rounds for (f), each giving its own -j 2 / -j 1 [8]",
     )
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")

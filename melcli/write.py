@@ -97,11 +97,12 @@ class _Temp:
     the file's descriptor, which the caller writes and closes.
     """
 
-    __slots__ = ("base", "fd", "folder_fd", "name", "path", "temp")
+    __slots__ = ("base", "done", "fd", "folder_fd", "name", "path", "temp")
 
     def __init__(self, path: str | os.PathLike[str], *, read: bool = False) -> None:
         self.path = path
         self.folder_fd: int | None = None
+        self.done = False
         found = _confining(path)
         if found is None:
             self.fd, self.name = _create_temp(path, read=read)
@@ -123,15 +124,19 @@ class _Temp:
         fd = self.folder_fd
         if fd is None:
             os.replace(self.name, self.path)
-            return
-        self.folder_fd = None
-        try:
+        else:
+            # The folder's descriptor kept until the file has its name: a
+            # failed rename's temporary file is deleted through it, not by a
+            # path a swapped folder could lead elsewhere.
             os.replace(self.temp, self.base, src_dir_fd=fd, dst_dir_fd=fd)
-        finally:
+            self.folder_fd = None
             os.close(fd)
+        self.done = True
 
     def discard(self) -> None:
-        """Delete the (closed) file, if it is there."""
+        """Delete the (closed) file, if it is there (not once committed)."""
+        if self.done:
+            return
         fd = self.folder_fd
         try:
             with contextlib.suppress(FileNotFoundError):
@@ -271,7 +276,6 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
     pending = [part for part in reversed(folder.split("/")) if part]
     where: list[str] = []  # the folders below root down to fd's
     links = 0
-    link = target = ""  # the last link followed: the one a ".." leaves root by
     try:
         fd = os.open(root, _FOLDER)
     except FileNotFoundError:
@@ -284,11 +288,9 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
             part = pending.pop()
             if part == ".":
                 continue
-            if part == "..":
+            if part == "..":  # from folder's own text (a link's is resolved)
                 if not where:
-                    if not link:  # not from folder's own text: a safe name
-                        raise LeadsOutside(os.path.join(root, folder), "..")
-                    raise LeadsOutside(link, target)
+                    raise LeadsOutside(os.path.join(root, folder), "..")
                 new = os.open("..", _FOLDER, dir_fd=fd)
                 where.pop()
             else:
@@ -301,21 +303,22 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
                         text = os.readlink(part, dir_fd=fd)
                     except OSError:
                         raise exc from None  # a file in a folder's place
+                    link = os.path.join(root, *where, part)
                     links += 1
                     if links > _MAX_LINKS:
                         raise OSError(
                             errno.ELOOP, os.strerror(errno.ELOOP), link
                         ) from None
-                    link = os.path.join(root, *where, part)
-                    # Where it leads, as its text says (an absolute text as is).
-                    target = os.path.normpath(os.path.join(root, *where, text))
-                    inside = _under(root, text) if os.path.isabs(text) else text
+                    # Where it leads, as its text says, from root again: the
+                    # folders walked so far are real ones (links resolved), so
+                    # the text's ".." are taken by name (out/a -> ../out/b).
+                    inside = _led_to(root, where, text)
                     if inside is None:
+                        target = os.path.normpath(os.path.join(root, *where, text))
                         raise LeadsOutside(link, target) from None
-                    if os.path.isabs(text):  # from root again
-                        os.close(fd)
-                        fd = os.open(root, _FOLDER)
-                        where = []
+                    os.close(fd)
+                    fd = os.open(root, _FOLDER)
+                    where = []
                     pending.extend(p for p in reversed(inside.split("/")) if p)
                     continue
                 where.append(part)
@@ -359,15 +362,19 @@ def _open_part(part: str, fd: int, *, create: bool) -> int:
     return os.open(part, _FOLDER | _NOFOLLOW, dir_fd=fd)
 
 
-def _under(root: str, target: str) -> str | None:
-    """Return the absolute ``target`` relative to ``root``, if it is under it.
+def _led_to(root: str, where: list[str], text: str) -> str | None:
+    """Where a link in ``root/where`` with ``text`` leads, relative to ``root``.
 
-    Under ``root`` as named, or as it really is (OUT reached through a link).
+    None if not under ``root``, as named or as it really is (OUT reached
+    through a link): the text read by name, nothing outside looked at.
     """
     for top in dict.fromkeys((root, os.path.realpath(root))):
-        top = top.rstrip(os.sep)
-        if target == top or target.startswith(top + os.sep):
-            return target[len(top) :].lstrip(os.sep) or "."
+        top = top.rstrip(os.sep) or os.sep
+        target = os.path.normpath(os.path.join(top, *where, text))
+        if target == top:
+            return "."
+        if target.startswith(top.rstrip(os.sep) + os.sep):
+            return target[len(top.rstrip(os.sep)) + 1 :]
     return None
 
 

@@ -238,7 +238,7 @@ def test_the_rounds_of_f_are_an_option_of_their_own(
         monkeypatch.delitem(sys.modules, name, raising=False)
     import bench
 
-    assert bench.parse_args([]).floor_rounds == 10
+    assert bench.parse_args([]).floor_rounds == 8
     assert bench.parse_args(["--quick"]).floor_rounds == 1
     cfg = bench.parse_args(["--floor-rounds", "4", "--rounds", "2"])
     assert (cfg.floor_rounds, cfg.rounds) == (4, 2)
