@@ -416,11 +416,19 @@ def _table(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, s
         csv.field_size_limit(limit)
 
 
+def delimiter_of(first: str) -> str:
+    """Return the delimiter of a table whose first line is ``first``.
+
+    A tab if it holds one, else a comma, or a semicolon where it holds one and
+    no comma (a spreadsheet's CSV where the decimal mark is a comma).
+    """
+    if "\t" in first:
+        return "\t"
+    return ";" if ";" in first and "," not in first else ","
+
+
 def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first else ","
-    if delimiter not in first and ";" in first:
-        delimiter = ";"  # a spreadsheet's CSV where the decimal mark is a comma
+    delimiter = delimiter_of(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .discover import DEFAULT_EXTENSIONS
-from .filelist import PATH_COLUMNS, TABLE_SUFFIXES
+from .filelist import PATH_COLUMNS, TABLE_SUFFIXES, delimiter_of
 from .report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
@@ -672,10 +672,7 @@ def _path_column_of(path: Path) -> str | None:
     except OSError:
         return None
     line = head.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r")
-    delimiter = (
-        "\t" if "\t" in line else ";" if ";" in line and "," not in line else ","
-    )
-    cells = [c.strip().strip('"').strip() for c in line.split(delimiter)]
+    cells = [c.strip().strip('"').strip() for c in line.split(delimiter_of(line))]
     return next((c for c in cells if c.lower() in PATH_COLUMNS), None)
 
 

@@ -103,13 +103,11 @@ class _Temp:
         self.path = path
         self.folder_fd: int | None = None
         self.done = False
-        found = _confining(path)
+        found = _folder_of(path, create=True)
         if found is None:
             self.fd, self.name = _create_temp(path, read=read)
             return
-        root, rel = found
-        folder, _, self.base = rel.rpartition("/")
-        self.folder_fd = open_folder(root, folder, create=True)
+        self.folder_fd, self.base = found
         try:
             self.fd, self.temp = _create_temp(
                 self.base, dir_fd=self.folder_fd, read=read
@@ -338,16 +336,30 @@ def open_file(path: str | os.PathLike[str], flags: int, mode: int = 0o666) -> in
     :class:`LeadsOutside`), the file relative to it, never through a link
     (``O_NOFOLLOW``: a link in its place raises ``ELOOP``, as before).
     """
-    found = _confining(path)
+    found = _folder_of(path)
     if found is None:
         return os.open(path, flags, mode)
-    root, rel = found
-    folder, _, base = rel.rpartition("/")
-    fd = open_folder(root, folder)
+    fd, base = found
     try:
         return os.open(base or ".", flags | _NOFOLLOW, mode, dir_fd=fd)
     finally:
         os.close(fd)
+
+
+def _folder_of(
+    path: str | os.PathLike[str], *, create: bool = False
+) -> tuple[int, str] | None:
+    """Return ``path``'s folder, opened by :func:`open_folder`, and its name.
+
+    Under a :func:`confine` root only: None elsewhere (``path`` is then used
+    as it is). The caller closes the descriptor.
+    """
+    found = _confining(path)
+    if found is None:
+        return None
+    root, rel = found
+    folder, _, base = rel.rpartition("/")
+    return open_folder(root, folder, create=create), base
 
 
 def _open_part(part: str, fd: int, *, create: bool) -> int:
@@ -611,13 +623,11 @@ def _unlink(path: Path) -> None:
     A folder on its way swapped for a link to elsewhere since the file was
     chosen raises :class:`LeadsOutside`: nothing outside OUT is deleted.
     """
-    found = _confining(path)
+    found = _folder_of(path)
     if found is None:
         path.unlink()
         return
-    root, rel = found
-    folder, _, base = rel.rpartition("/")
-    fd = open_folder(root, folder)
+    fd, base = found
     try:
         os.unlink(base, dir_fd=fd)
     finally:
