@@ -1,0 +1,219 @@
+"""OUT as hostile state, 23rd round: what melcli deletes and holds stays in OUT.
+
+- Folders emptied by a prune or a format change are deleted by name from
+  their parent, opened from OUT down: one swapped for a link out of OUT
+  leads nowhere (``rmdir`` by path followed it, deleting an empty folder
+  outside OUT).
+- A killed worker's temporary files are looked for, and deleted, through
+  their folder opened from OUT down: a folder swapped for a link out of OUT
+  is not listed (nothing outside OUT is read).
+- The lock of :func:`melcli.write.confine`'s roots is made anew in a forked
+  child (held by another thread at the fork, the child's first confine
+  waited forever).
+- :func:`melcli.write.open_folder` interrupted at any call leaks no folder
+  descriptor (the next folder's was lost).
+- :class:`melcli.outdir.OutputLock` entered again refuses without giving up
+  the lock it holds, and says a lock of this process is its own.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from melcli import write
+from melcli.errors import UsageError
+from melcli.outdir import OutDir, OutputLock
+
+
+def open_descriptors() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+needs_proc = pytest.mark.skipif(
+    not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc"
+)
+
+
+def test_emptied_folder_swapped_for_link_out_deletes_nothing_outside(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    outside = tmp_path / "outside"
+    (outside / "b").mkdir(parents=True)  # an empty folder of someone else's
+    out.mkdir()
+    (out / "a").symlink_to(outside)  # OUT/a was a folder; swapped meanwhile
+    OutDir(out).remove_emptied_folders([out / "a" / "b" / "x.npy"])
+    assert (outside / "b").is_dir()
+    assert (out / "a").is_symlink()
+
+
+def test_emptied_folders_still_deleted_up_to_out(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "a" / "b").mkdir(parents=True)
+    (out / "keep").mkdir()
+    (out / "keep" / "c").mkdir()
+    (out / "keep" / "file").write_bytes(b"")
+    OutDir(out).remove_emptied_folders(
+        [out / "a" / "b" / "x.npy", out / "keep" / "c" / "y.npy"]
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["keep"]
+    assert sorted(p.name for p in (out / "keep").iterdir()) == ["file"]
+
+
+def test_temp_files_not_listed_through_a_link_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out.mkdir()
+    (outside / ".x.npy.0123abcd.melcli-tmp").write_bytes(b"not OUT's")
+    (out / "a").symlink_to(outside)
+    listed: list[object] = []
+    real = os.listdir
+
+    def listdir(path: object = ".") -> list[str]:
+        listed.append(path)
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "listdir", listdir)
+    failures: list[str] = []
+    with write.confine(out):
+        removed = write.remove_temp_files([out / "a" / "x.npy"], failures=failures)
+    assert removed == []
+    assert (outside / ".x.npy.0123abcd.melcli-tmp").exists()
+    assert not [p for p in listed if not isinstance(p, int)], listed
+
+
+def test_temp_files_deleted_through_their_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    temp = out / "a" / ".x.npy.0123abcd.melcli-tmp"
+    temp.write_bytes(b"")
+    (out / "a" / ".y.npy.0123abcd.melcli-tmp").write_bytes(b"")  # another's
+    with write.confine(out):
+        removed = write.remove_temp_files([out / "a" / "x.npy"])
+    assert removed == [temp]
+    assert sorted(p.name for p in (out / "a").iterdir()) == [
+        ".y.npy.0123abcd.melcli-tmp"
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_confine_in_a_child_forked_while_another_thread_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with write._ROOTS_LOCK:
+            held.set()
+            release.wait(60)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert held.wait(60)
+        pid = os.fork()
+        if pid == 0:  # the child: confine must not wait on the parent's thread
+            code = 1
+            try:
+                with write.confine(tmp_path):
+                    code = 0
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child's confine waited on a lock never released")
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        release.set()
+        thread.join()
+
+
+@needs_proc
+@pytest.mark.parametrize("at", [1, 2, 3])
+def test_open_folder_interrupted_at_a_close_leaks_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    (tmp_path / "a" / "b" / "c").mkdir(parents=True)
+    real = os.close
+    calls = [0]
+
+    def close(fd: int) -> None:
+        real(fd)
+        calls[0] += 1
+        if calls[0] == at:  # a signal handled as the close returns
+            raise KeyboardInterrupt
+
+    before = open_descriptors()
+    monkeypatch.setattr(os, "close", close)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            os.close(write.open_folder(os.fspath(tmp_path), "a/b/c"))
+    finally:
+        monkeypatch.undo()
+    assert open_descriptors() == before
+
+
+@needs_proc
+def test_open_folder_interrupted_after_following_a_link_leaks_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "real" / "c").mkdir(parents=True)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "b").symlink_to("../real")
+    real = os.readlink
+
+    def readlink(*args: object, **kwargs: object) -> str:
+        text = real(*args, **kwargs)  # type: ignore[arg-type]
+        raise KeyboardInterrupt(text)
+
+    before = open_descriptors()
+    monkeypatch.setattr(os, "readlink", readlink)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            write.open_folder(os.fspath(tmp_path), "a/b/c")
+    finally:
+        monkeypatch.undo()
+    assert open_descriptors() == before
+    os.close(write.open_folder(os.fspath(tmp_path), "a/b/c"))
+
+
+def test_output_lock_entered_again_keeps_its_lock(tmp_path: Path) -> None:
+    lock = OutputLock(tmp_path)
+    with lock:
+        with pytest.raises(UsageError, match="already"), lock:
+            pass
+        # Still held: another holder is refused.
+        with pytest.raises(UsageError), OutputLock(tmp_path):
+            pass
+    # And given up at the end: another can take it.
+    with OutputLock(tmp_path):
+        pass
+    assert not write._ROOTS
+
+
+def test_output_lock_of_this_process_said_so(tmp_path: Path) -> None:
+    with (
+        OutputLock(tmp_path),
+        pytest.raises(UsageError) as caught,
+        OutputLock(tmp_path),
+    ):
+        pass
+    assert "this process" in str(caught.value)
+    assert "another melcli run" not in str(caught.value)
