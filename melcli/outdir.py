@@ -504,9 +504,17 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
         disagrees with its header, or it is large and sparse
         (:func:`check_not_sparse`); the message says which.
     """
+    return load_npy_at(open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+
+
+def load_npy_at(fd: int) -> np.ndarray:
+    """:func:`load_npy` of the file open on ``fd`` (closed here, whatever happens).
+
+    For a reader that opened the file itself, from its folder's descriptor
+    (the data loader's).
+    """
     import numpy as np
 
-    fd = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
