@@ -214,6 +214,7 @@ def test_loader_opens_each_array_once_from_folders_opened_once(
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", spy)
+    monkeypatch.setattr(os, "supports_dir_fd", os.supports_dir_fd | {spy})
     again = [dataset[i][0] for i in range(4)]
     monkeypatch.undo()
     assert len(opened) == 4, opened
