@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 from conftest import WriteAudio, mel, noise
 
-from melcli import write
+from melcli import manifest, write
 from melcli.data import SpectrogramDataset
 from melcli.errors import UsageError
 from melcli.outdir import OutDir, OutputLock
@@ -229,3 +229,40 @@ def test_loader_opens_each_array_once_from_folders_opened_once(
     assert (dataset[at][0] == 3.0).all()
     copy = pickle.loads(pickle.dumps(dataset))
     assert (copy[at][0] == 3.0).all()
+
+
+@pytest.mark.usefixtures("isolated")
+def test_include_run_reads_no_left_out_entry_whole(
+    write_audio: WriteAudio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of one input (``--include``) over a large OUT reads no other entry whole.
+
+    Each left-out input's entry was read whole (a query, parsed, checked) to
+    see whether its input was gone, and its ``src:`` entry (passed over)
+    read whole to be compared, journaled and staged again, run after run.
+    """
+    for i in range(24):
+        write_audio(f"c{i % 2}/a{i:02d}.wav", noise(seconds=0.1, seed=i))
+    src, out = tmp_path / "audio", tmp_path / "out"
+    assert mel(src, out).exit_code == 0
+    assert mel(src, out, "--include", "c0/a00.wav").exit_code == 0
+    view = (out / "manifest.jsonl").read_bytes()
+    read: list[str] = []
+    real = manifest._StoreReader.one
+
+    def one(self: Any, key: str) -> Any:
+        read.append(key)
+        return real(self, key)
+
+    monkeypatch.setattr(manifest._StoreReader, "one", one)
+    result = mel(src, out, "--include", "c0/a00.wav")
+    assert result.exit_code == 0, result.stderr
+    assert read == []
+    assert (out / "manifest.jsonl").read_bytes() == view
+    assert not list(out.glob(".melcli-journal*"))
+    # An input gone meanwhile is still found stale (its entry read then).
+    (src / "c1" / "a01.wav").unlink()
+    result = mel(src, out, "--include", "c0/a00.wav", "--prune")
+    assert result.exit_code == 0, result.stderr
+    assert not (out / "c1" / "a01.npy").exists()
+    assert (out / "c1" / "a03.npy").exists()
