@@ -266,3 +266,28 @@ def test_include_run_reads_no_left_out_entry_whole(
     assert result.exit_code == 0, result.stderr
     assert not (out / "c1" / "a01.npy").exists()
     assert (out / "c1" / "a03.npy").exists()
+
+
+@pytest.mark.usefixtures("isolated")
+def test_dry_run_says_an_input_would_not_write_over_a_kept_output(
+    write_audio: WriteAudio, tmp_path: Path
+) -> None:
+    """``--dry-run`` fails, as the run does, an input whose output is kept as another's.
+
+    The dry run said it would build ``a.wav`` (into ``a.000.npy``,
+    ``a.001.npy``, ...), which the run then refused: ``a.001.npy`` is the
+    kept array of ``a.001.wav``, made with other settings.
+    """
+    write_audio("a.wav", noise(seconds=0.7, seed=1))
+    write_audio("a.001.wav", noise(seconds=0.3, seed=2))
+    src, out = tmp_path / "audio", tmp_path / "out"
+    assert mel(src, out, "--include", "a.001.wav").exit_code == 0
+    options = ("--include", "a.wav", "--segment", "0.2", "--segment-layout", "files")
+    dry = mel(src, out, *options, "--dry-run")
+    run = mel(src, out, *options)
+    assert run.exit_code == 1
+    refusal = [line for line in run.stderr.splitlines() if "a.001.npy" in line]
+    assert refusal, run.stderr
+    assert dry.exit_code == run.exit_code, dry.stderr
+    assert refusal[0] in dry.stderr.splitlines()
+    assert "0 to build" in dry.stderr, dry.stderr
