@@ -1118,8 +1118,12 @@ class _Run:
         )
         return why is None
 
-    def record_sample(self, result: Result, job: Job, fields: dict[str, Any]) -> None:
+    def record_sample(
+        self, result: Result, job: Job, fields: dict[str, Any], *, check: bool = False
+    ) -> None:
         """Record a result the writer kept for later (a sample: once in place).
+
+        With ``check``, record nothing: only raise if it could not be.
 
         Raises
         ------
@@ -1129,6 +1133,9 @@ class _Run:
         entry = self.entry_of(result, job)
         if "png" in fields["members"]:
             entry["render"] = self.drawn_as
+        if check:
+            self.manifest.check_length({**entry, **fields})
+            return
         self.manifest.record({**entry, **fields})
         _replace_other_places(job, self.elsewhere, build=self.build, params=self.params)
 

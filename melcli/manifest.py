@@ -1120,6 +1120,12 @@ class Manifest:
                     "run is killed, the next one rebuilds what it wrote"
                 )
 
+    def check_length(self, entry: Entry) -> None:
+        """Raise :class:`EntryTooLong` if :meth:`record` would refuse ``entry``."""
+        line = _dumps(entry)
+        if len(line) > manifest_db.MAX_RECORDED:
+            raise EntryTooLong(entry, len(line))
+
     def record(self, entry: Entry, *, journal: bool = True) -> None:
         """Store ``entry`` and (unless ``journal`` is False) append it to the journal.
 

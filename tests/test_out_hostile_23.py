@@ -15,6 +15,10 @@
 - The data loader resolves OUT, and opens each folder, once: an array is
   one ``open`` relative to its folder's descriptor (walked from OUT for
   every item, it cost 4 system calls and 12 % more instructions an array).
+- ``--include`` runs read no left-out entry whole; ``--dry-run`` says an
+  input that would write over a kept output of other settings fails.
+- A webdataset sample whose entry is too long to record leaves no dead
+  bytes (its ``KEY.json``) in a shard.
 - :class:`melcli.outdir.OutputLock` entered again refuses without giving up
   the lock it holds, and says a lock of this process is its own.
 """
@@ -32,9 +36,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import WriteAudio, mel, noise
+import soundfile as sf
+from conftest import WriteAudio, invoke, mel, noise
 
-from melcli import manifest, write
+from melcli import manifest, manifest_db, write
 from melcli.data import SpectrogramDataset
 from melcli.errors import UsageError
 from melcli.outdir import OutDir, OutputLock
@@ -291,3 +296,33 @@ def test_dry_run_says_an_input_would_not_write_over_a_kept_output(
     assert dry.exit_code == run.exit_code, dry.stderr
     assert refusal[0] in dry.stderr.splitlines()
     assert "0 to build" in dry.stderr, dry.stderr
+
+
+@pytest.mark.usefixtures("isolated")
+def test_webdataset_sample_too_long_to_record_leaves_no_bytes_in_a_shard(
+    tmp_path: Path,
+) -> None:
+    """A sample whose entry cannot be recorded fails before its shard takes it.
+
+    It was refused once its shard closed: its ``KEY.json`` (holding a table
+    row of 16 MiB) stayed in the shard as dead bytes, beside the samples
+    recorded.
+    """
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("big", "small"):
+        sf.write(audio / f"{name}.wav", noise(sr=8000, seconds=0.3), 8000)
+    huge = "x" * (manifest_db.MAX_ENTRY + 1)
+    table = tmp_path / "list.csv"
+    table.write_text(f"path,note\nbig.wav,{huge}\nsmall.wav,fine\n")
+    out = tmp_path / "out"
+    options = ("--files-from", table, "--root", audio, "-j", "1")
+    result = invoke("mel", *options, "-o", out, "--format", "webdataset")
+    assert result.exit_code == 1, result.stderr
+    said = [line for line in result.stderr.splitlines() if "big.wav" in line]
+    assert len(said) == 1, result.stderr
+    assert "too much to record" in said[0]
+    shards = sorted(out.glob("shard-*.tar"))
+    assert shards
+    assert sum(p.stat().st_size for p in shards) < 1 << 20
+    assert len(SpectrogramDataset(out)) == 1
