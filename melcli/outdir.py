@@ -755,12 +755,6 @@ class OutputLock:
         try:
             _flock_soon(fd, mode)
         except BlockingIOError:
-            if _held_here(fd):
-                raise UsageError(
-                    f"this process holds the lock on {self.path.parent} already "
-                    "(a melcli call made from inside another one on that folder, "
-                    "such as from a run's callback); call it once that one is over"
-                ) from None
             holder = _holder(fd, shared=self.shared)
             raise UsageError(
                 f"another melcli run ({holder}) is writing to {self.path.parent}; "
@@ -832,19 +826,6 @@ class OutputLock:
 
 #: The descriptors of the locks this process holds.
 _HELD: set[int] = set()
-
-
-def _held_here(fd: int) -> bool:
-    """Return whether this process holds a lock on the file ``fd`` is open on."""
-    try:
-        st = os.fstat(fd)
-        for held in _HELD:
-            other = os.fstat(held)
-            if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
-                return True
-    except OSError:
-        pass
-    return False
 
 
 def _release_in_child() -> None:
