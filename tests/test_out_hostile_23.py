@@ -25,10 +25,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -315,3 +317,68 @@ def test_webdataset_sample_too_long_to_record_leaves_no_bytes_in_a_shard(
     assert shards
     assert sum(p.stat().st_size for p in shards) < 1 << 20
     assert len(SpectrogramDataset(out)) == 1
+
+
+def forge_swapped_row(store: Path, planted: str) -> str:
+    """Put a row of no facts in place of an entry's row, then restore the stamps.
+
+    The rows of ``entries`` and ``facts`` still count the same.
+    """
+    with sqlite3.connect(store) as db:
+        key, text = db.execute(
+            "SELECT key, entry FROM entries ORDER BY key LIMIT 1"
+        ).fetchone()
+        entry = json.loads(text)
+        db.execute("DELETE FROM entries WHERE key = ?", (key,))
+        stamp = entry["stamps"].pop(key)
+        entry.update(key=planted, npy=planted, stamps={planted: stamp})
+        db.execute("INSERT INTO entries VALUES (?, ?)", (planted, json.dumps(entry)))
+        (mtime,) = db.execute("SELECT value FROM state WHERE name = 'mtime'").fetchone()
+        (changes,) = db.execute(
+            "SELECT value FROM state WHERE name = 'changes'"
+        ).fetchone()
+    db.close()
+    with store.open("r+b") as f:  # the change counter melcli's commit left
+        f.seek(24)
+        f.write(int(changes).to_bytes(4, "big"))
+    os.utime(store, ns=(int(mtime), int(mtime)))
+    return str(key)
+
+
+@pytest.mark.usefixtures("isolated")
+def test_a_row_of_no_facts_swapped_in_is_not_written_to_the_view(
+    write_audio: WriteAudio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store's row of no facts, in place of a missing one, stays out of the view.
+
+    Counted, the tables agreed; a run that wrote ``manifest.jsonl`` whole
+    wrote the planted entry into it (for every tool that reads it), and the
+    entry whose row was gone stayed believed up to date.
+    """
+    for name in ("a.wav", "b.wav", "c.wav"):
+        write_audio(name, noise(seconds=0.2))
+    src, out = tmp_path / "audio", tmp_path / "out"
+    assert mel(src, out).exit_code == 0
+    assert mel(src, out).exit_code == 0
+    (out / "planted.npy").write_bytes((out / "b.npy").read_bytes())
+    gone = forge_swapped_row(out / manifest_db.STORE_NAME, "planted.npy")
+    # A run that writes the view whole (many changes in a large OUT).
+    monkeypatch.setattr(manifest.manifest_view, "worth_patching", lambda *a: False)
+    (src / "c.wav").touch()
+    result = mel(src, out)
+    assert result.exit_code == 0, result.stderr
+    monkeypatch.undo()
+    keys = [
+        json.loads(line)["key"]
+        for line in (out / "manifest.jsonl").read_text().splitlines()
+    ]
+    assert "planted.npy" not in keys
+    with sqlite3.connect(out / manifest_db.STORE_NAME) as db:
+        rows = {k for (k,) in db.execute("SELECT key FROM entries")}
+    db.close()
+    assert "planted.npy" not in rows
+    again = mel(src, out)
+    assert again.exit_code == 0, again.stderr
+    assert again.stderr.splitlines()[-1] == "1 written, 2 up to date.", again.stderr
+    assert len(SpectrogramDataset(out)) == 3
+    assert gone in [i.path for i in SpectrogramDataset(out).items]
