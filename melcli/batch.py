@@ -415,6 +415,51 @@ def _other_settings(
     )
 
 
+def refuse_over_kept(
+    build: BuildPlan, manifest: Manifest, kept: list[str], *, params: MelParams
+) -> None:
+    """Fail the tasks of ``build`` that would write over the outputs of ``kept``.
+
+    ``kept``: entries of inputs this run leaves out, made with other
+    settings and kept in OUT (no ``--prune``). Their files stay theirs:
+    with one file per segment, ``a.wav``'s ``a.001.npy`` is the plain
+    array of ``a.001.wav`` (or the other way round) made by a run of
+    other settings; written over, the kept entry was silently wrong, and
+    the next run of those settings wrote it back over the other. The tasks
+    go to :attr:`BuildPlan.refused`, as the run and its ``--dry-run`` say.
+    """
+    claimed: dict[str, str] = {}  # a kept output's name -> its entry's key
+    by_base: dict[str, str] = {}  # NAME of a kept NAME.NNN.npy -> that name
+    for key in kept:
+        for name in manifest.entries[key].get("stamps") or {}:
+            claimed.setdefault(name, key)
+            if (base := segment.segment_base(name)) is not None:
+                by_base.setdefault(base, name)
+    files = segment.files_layout(params)
+    tasks = []
+    for task in build.tasks:
+        names = [relative_key(n, manifest.out) for n in task.job.output_names]
+        hit = next((n for n in names if n in claimed), None)
+        if hit is None and files and by_base:
+            base = segment.segment_base(names[0])  # NAME.000.npy: its segments
+            hit = by_base.get(base) if base is not None else None
+        if hit is None:
+            tasks.append(task)
+            continue
+        entry = manifest.entries[claimed[hit]]
+        source = entry.get("source_path") or claimed[hit]
+        build.refused.append(
+            (
+                task.job,
+                f"cannot write output: {manifest.out / hit} is an output of "
+                f"{source}, made with other settings and kept; delete it "
+                "with --prune, or write to another OUT",
+            )
+        )
+        build.reasons.pop(task.job.src_name, None)
+    build.tasks = tasks
+
+
 def other_settings_warning(count: int, out: Path) -> str:
     """Say that ``count`` inputs left out of a run keep outputs of other settings."""
     inputs = "input" if count == 1 else "inputs"
@@ -647,44 +692,9 @@ class _Run:
     def refuse_over_kept(self, kept: list[str]) -> None:
         """Fail the tasks that would write over the outputs of ``kept`` entries.
 
-        ``kept``: entries of inputs this run leaves out, made with other
-        settings and kept in OUT (no ``--prune``). Their files stay theirs:
-        with one file per segment, ``a.wav``'s ``a.001.npy`` is the plain
-        array of ``a.001.wav`` (or the other way round) made by a run of
-        other settings; written over, the kept entry was silently wrong, and
-        the next run of those settings wrote it back over the other.
+        See :func:`refuse_over_kept`.
         """
-        manifest = self.manifest
-        claimed: dict[str, str] = {}  # a kept output's name -> its entry's key
-        by_base: dict[str, str] = {}  # NAME of a kept NAME.NNN.npy -> that name
-        for key in kept:
-            for name in manifest.entries[key].get("stamps") or {}:
-                claimed.setdefault(name, key)
-                if (base := segment.segment_base(name)) is not None:
-                    by_base.setdefault(base, name)
-        files = segment.files_layout(self.params)
-        tasks = []
-        for task in self.build.tasks:
-            names = [relative_key(n, manifest.out) for n in task.job.output_names]
-            hit = next((n for n in names if n in claimed), None)
-            if hit is None and files and by_base:
-                base = segment.segment_base(names[0])  # NAME.000.npy: its segments
-                hit = by_base.get(base) if base is not None else None
-            if hit is None:
-                tasks.append(task)
-                continue
-            entry = manifest.entries[claimed[hit]]
-            source = entry.get("source_path") or claimed[hit]
-            self.build.refused.append(
-                (
-                    task.job,
-                    f"cannot write output: {manifest.out / hit} is an output of "
-                    f"{source}, made with other settings and kept; delete it "
-                    "with --prune, or write to another OUT",
-                )
-            )
-            self.build.reasons.pop(task.job.src_name, None)
-        self.build.tasks = tasks
+        refuse_over_kept(self.build, self.manifest, kept, params=self.params)
 
     def prune(self, key: str) -> None:
         """Delete the outputs of ``key`` and count them, or neither (on Ctrl-C).
@@ -1108,8 +1118,12 @@ class _Run:
         )
         return why is None
 
-    def record_sample(self, result: Result, job: Job, fields: dict[str, Any]) -> None:
+    def record_sample(
+        self, result: Result, job: Job, fields: dict[str, Any], *, check: bool = False
+    ) -> None:
         """Record a result the writer kept for later (a sample: once in place).
+
+        With ``check``, record nothing: only raise if it could not be.
 
         Raises
         ------
@@ -1119,6 +1133,9 @@ class _Run:
         entry = self.entry_of(result, job)
         if "png" in fields["members"]:
             entry["render"] = self.drawn_as
+        if check:
+            self.manifest.check_length({**entry, **fields})
+            return
         self.manifest.record({**entry, **fields})
         _replace_other_places(job, self.elsewhere, build=self.build, params=self.params)
 

@@ -19,9 +19,11 @@ manifest naming a path outside it is rejected when the dataset is made.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+import weakref
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,7 +44,7 @@ from .outdir import (
     Recorded,
     check_recorded,
     file_kind,
-    load_npy,
+    load_npy_at,
     npy_header,
     recorded_array,
     safe_name,
@@ -50,7 +52,7 @@ from .outdir import (
 from .stats import STATS_NAME, inputs_digest
 from .storage import webdataset
 from .storage.tarshards import Slice
-from .write import LeadsOutside, confine, open_folder
+from .write import LeadsOutside, open_folder
 
 #: How a longer array is cut to ``frames`` (``crop=``).
 CROPS = ("start", "center", "random")
@@ -149,6 +151,7 @@ class SpectrogramDataset:
         self.pad_value = pad_value
         self.seed = seed
         self._rng: tuple[int, np.random.Generator] | None = None
+        self._folders = _Folders(self.out)
         self.items, settings, inputs = _items(self.out, label_column)
         found = {item.label_name for item in self.items if item.label_name}
         if classes is None:
@@ -195,8 +198,7 @@ class SpectrogramDataset:
             else:  # a FIFO or a crafted header in OUT: refused, not waited on
                 # Read from OUT down (a folder swapped for a link out of OUT
                 # since the dataset was made is not followed), in any process.
-                with confine(self.out):
-                    mapped = load_npy(item.array)
+                mapped = load_npy_at(self._folders.open(item.path))
             if mapped.dtype.kind not in "fiub":
                 raise ValueError(f"array of dtype {mapped.dtype}, not real numbers")
             if item.recorded is not None:
@@ -261,6 +263,76 @@ class SpectrogramDataset:
             pad = [(0, 0)] * (x.ndim - 1) + [(0, self.frames - n)]
             return np.pad(x, pad, constant_values=fill)
         return x
+
+
+class _Folders:
+    """The folders of OUT the dataset reads arrays from, each opened once.
+
+    OUT is resolved once, when the dataset is made; each folder is opened
+    from it down the first time an array of it is read
+    (:func:`melcli.write.open_folder`: a symbolic link is followed only
+    where its text leads under OUT), and its descriptor kept: an array is
+    then one ``open`` relative to it, never through a link
+    (``O_NOFOLLOW``), as cheap as opening it by path. A folder swapped for a
+    link since is not followed: the descriptor is the folder that was
+    checked. One deleted since (a run's prune) is opened anew.
+
+    At most :attr:`KEPT` descriptors are kept; the arrays of other folders
+    open theirs each time. A copy (pickled for a DataLoader's worker) opens
+    its own.
+    """
+
+    #: The most folder descriptors kept open.
+    KEPT = 64
+
+    def __init__(self, out: Path) -> None:
+        self.root = os.path.abspath(out)
+        self.fds: dict[str, int] = {}
+        weakref.finalize(self, _close_all, self.fds)
+
+    def __getstate__(self) -> str:
+        return self.root
+
+    def __setstate__(self, root: str) -> None:
+        self.root = root
+        self.fds = {}
+        weakref.finalize(self, _close_all, self.fds)
+
+    def open(self, name: str) -> int:
+        """Open the file ``name`` of OUT (``/``-separated) to read; return its fd."""
+        folder, _, base = name.rpartition("/")
+        fd = self.fds.get(folder)
+        if fd is not None:
+            try:
+                return os.open(base, _READ, dir_fd=fd)
+            except FileNotFoundError:
+                if os.fstat(fd).st_nlink:  # the folder is there: not the file
+                    raise
+                # The folder deleted since (maybe made again): opened anew.
+                # Its descriptor is closed with the others (another thread
+                # may be opening a file in it).
+                if self.fds.get(folder) == fd:
+                    del self.fds[folder]
+                    self.fds[f"\0{fd}"] = fd  # no folder's name holds a NUL
+        fd = open_folder(self.root, folder)
+        try:
+            return os.open(base, _READ, dir_fd=fd)
+        finally:
+            if len(self.fds) < self.KEPT and self.fds.setdefault(folder, fd) == fd:
+                fd = -1  # kept (another thread's, if it kept one meanwhile)
+            if fd >= 0:
+                os.close(fd)
+
+
+#: How an array of OUT is opened: never through a link, nor waiting on a FIFO.
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def _close_all(fds: dict[str, int]) -> None:
+    for fd in fds.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    fds.clear()
 
 
 def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], str]:

@@ -144,6 +144,8 @@ class Entries(MutableMapping[str, Entry]):
         self._read_one: Reader | None = None
         self._read_all: Callable[[], Iterable[tuple[str, Entry | None]]] | None = None
         self._read_sources: Callable[[], Iterable[tuple[object, object]]] | None = None
+        #: Reads one stored entry's text as it is stored (None: none usable).
+        self._read_text: Callable[[str], bytes | None] | None = None
         #: The key of one stored sample held by its facts, if any (:meth:`kinds`).
         self._sample: str | None = None
         #: The facts last asked for (cleared by any change).
@@ -171,6 +173,7 @@ class Entries(MutableMapping[str, Entry]):
         read_one: Reader,
         read_all: Callable[[], Iterable[tuple[str, Entry | None]]],
         read_sources: Callable[[], Iterable[tuple[object, object]]],
+        read_text: Callable[[str], bytes | None] | None = None,
         sample: str | None = None,
         as_stored: bool = True,
     ) -> None:
@@ -186,6 +189,7 @@ class Entries(MutableMapping[str, Entry]):
         self._read_one = read_one
         self._read_all = read_all
         self._read_sources = read_sources
+        self._read_text = read_text
 
     # ------------------------------------------------------------ mapping
     def __getitem__(self, key: str) -> Entry:
@@ -280,6 +284,22 @@ class Entries(MutableMapping[str, Entry]):
             elif key in self._facts and self._read_one is not None:
                 entry = self._read_one(key)
         return None if entry is None else entry.get("source_abs")
+
+    def stored_as(self, key: str, line: bytes) -> bool:
+        """Return whether the stored entry ``key``, not read since, is ``line``.
+
+        Its text compared as stored, one look-up, nothing parsed: an entry
+        set again as it was (an input passed over by ``--include`` run after
+        run) need not be read whole, nor written again.
+        """
+        if (
+            self._read_text is None
+            or key in self._held
+            or key in self._staged
+            or key not in self._facts
+        ):
+            return False
+        return self._read_text(key) == line
 
     def __setitem__(self, key: str, value: Entry) -> None:
         # (get() would raise and catch a KeyError for every new key)
@@ -978,6 +998,7 @@ class Manifest:
             read_one=reader.one,
             read_all=reader.all,
             read_sources=reader.sources,
+            read_text=reader.text,
             sample=next(iter(samples), None),
             as_stored=as_stored,
         )
@@ -1099,6 +1120,12 @@ class Manifest:
                     "run is killed, the next one rebuilds what it wrote"
                 )
 
+    def check_length(self, entry: Entry) -> None:
+        """Raise :class:`EntryTooLong` if :meth:`record` would refuse ``entry``."""
+        line = _dumps(entry)
+        if len(line) > manifest_db.MAX_RECORDED:
+            raise EntryTooLong(entry, len(line))
+
     def record(self, entry: Entry, *, journal: bool = True) -> None:
         """Store ``entry`` and (unless ``journal`` is False) append it to the journal.
 
@@ -1117,7 +1144,12 @@ class Manifest:
         line = _dumps(entry) if journal or "meta" in entry else b""
         if len(line) > manifest_db.MAX_RECORDED:  # never read back: not kept
             raise EntryTooLong(entry, len(line))
-        self.entries[entry["key"]] = entry
+        key = entry["key"]
+        # An input passed over (``src:``), as the store has it already: it
+        # is neither read whole to be compared, nor journaled, nor staged.
+        if key[:4] == "src:" and line and self.entries.stored_as(key, line):
+            return
+        self.entries[key] = entry
         if not journal:
             return
         self.entries.stage(entry["key"], line)  # the run's own: out of memory
@@ -1257,7 +1289,13 @@ class Manifest:
                     if patched is not None:
                         return {"view": patched}
             bad: list[str] = []  # rows another program wrote, made to look intact
-            manifest_view.write_whole(self.path, store.entries(bad))
+            # Only the rows of the run's entries (its facts): a store made to
+            # look intact may hold a row of no facts in place of one that is
+            # missing (counted, they agreed). The one goes, and the facts of
+            # the other too, so its input is rebuilt by the next run.
+            missing = {manifest_db.db_key(key) for key in entries}
+            manifest_view.write_whole(self.path, store.entries(bad, keys=missing))
+            bad += missing
             if bad:
                 store.drop_entries(bad)
                 self.late_problems.append(_dropped(store_path, len(bad)))
@@ -1505,9 +1543,22 @@ class Manifest:
         are those whose claim cannot be trusted (:meth:`_trusted_stale`), by
         the SRC folders of the run's ``jobs`` and of the entries left out.
         """
-        entries = self.entries  # read whole: only those left out of the run
+        entries = self.entries
         left_out = [k for k in entries if k not in keys]
-        gone = [k for k in left_out if not os.path.lexists(_source_of(entries[k]))]
+        if not left_out:
+            return left_out
+        # Their inputs' paths as stored, all in one query: an entry is read
+        # whole (and checked) only when its input seems gone. Read each
+        # whole, a run of a few inputs (--include) over a large OUT read
+        # every other entry of it.
+        said = dict(entries.sources()) if len(left_out) > _READ_ALONE else {}
+        gone = []
+        for key in left_out:
+            source = said.get(key)
+            if isinstance(source, str) and source and os.path.lexists(source):
+                continue
+            if not os.path.lexists(_source_of(entries[key])):
+                gone.append(key)
         if not gone:
             return gone
         return sorted(self._trusted_stale(gone, left_out, jobs))
@@ -2178,6 +2229,13 @@ class _StoreReader:
         self.problems.append(_dropped(self.store.path, 1))
         return None
 
+    def text(self, key: str) -> bytes | None:
+        """Return the stored entry ``key``'s text as it is (unchecked), or None."""
+        try:
+            return self.store.entry(key)
+        except manifest_db.StoreError:
+            return None
+
     def sources(self) -> Iterator[tuple[object, object]]:
         """Yield every stored entry's key and ``source_abs``, as stored."""
         try:
@@ -2541,6 +2599,11 @@ class _Folders:
                     if dot and head and ext.lower() in DEFAULT_EXTENSIONS:
                         stems.add(head)
         return name in stems
+
+
+#: Up to this many entries left out of a run are each read whole by
+#: :meth:`Manifest.stale`; more, their sources are first read in one query.
+_READ_ALONE = 16
 
 
 def _source_of(entry: Entry) -> str:

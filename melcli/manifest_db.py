@@ -390,14 +390,18 @@ class Store:
         except SQLITE_ERRORS as exc:
             raise StoreError.of(exc) from None
 
-    def entries(self, bad: list[str] | None = None) -> Iterator[bytes]:
+    def entries(
+        self, bad: list[str] | None = None, *, keys: set[str] | None = None
+    ) -> Iterator[bytes]:
         """Yield the stored entries, JSON text as bytes, in key order.
 
         Not those that are no line of JSON text: not text, not UTF-8, longer
         than :data:`MAX_ENTRY`, holding a line break (a store written by
         another program, made to look untouched): their keys as stored go to
         ``bad`` (for :meth:`drop_entries`), or with ``bad`` None, the first
-        raises :class:`StoreError`.
+        raises :class:`StoreError`. With ``keys`` (as stored), nor a row
+        under another key: one no facts stand behind (another program's).
+        Those yielded are taken out of ``keys``: what is left has no row.
         """
         sql = (
             f"SELECT key, {_READABLE}, CASE WHEN {_READABLE} THEN "
@@ -408,6 +412,11 @@ class Store:
             # encoded again (a whole view written from 100 000 of them).
             for key, readable, line in self.db.execute(sql):
                 problem = "" if readable else "an entry that is not text, or too long"
+                if keys is not None:
+                    if key in keys:
+                        keys.discard(key)
+                    elif not problem:
+                        problem = "an entry of no facts"
                 if not problem and not line.isascii():  # UTF-8, as SQLite reads
                     try:
                         line.decode()

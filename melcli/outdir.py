@@ -211,16 +211,30 @@ class OutDir:
         including) OUT, while they are empty: a format change leaves no
         empty class folders behind. A folder that holds anything, or a link
         in a folder's place, is left where it is (``rmdir`` deletes neither).
+        Each folder is deleted by its name in the folder above it, opened
+        from OUT down (:func:`melcli.write.open_folder`): one swapped for a
+        link out of OUT meanwhile leads nowhere, and nothing outside OUT is
+        deleted (by path, ``rmdir`` followed it to an empty folder there).
         """
-        top = os.fspath(self.out)
+        root = os.fspath(self.out)
         for path in removed:
-            folder = os.path.dirname(os.fspath(path))
-            while folder != top and folder.startswith(self._prefix):
+            name = os.fspath(path)
+            if not name.startswith(self._prefix):
+                continue
+            folder = os.path.dirname(name[len(self._prefix) :]).replace(os.sep, "/")
+            while folder:
+                above, _, base = folder.rpartition("/")
                 try:
-                    os.rmdir(folder)
+                    fd = open_folder(root, above)
+                except OSError:  # gone, or leading out of OUT
+                    break
+                try:
+                    os.rmdir(base, dir_fd=fd)
                 except OSError:  # not empty, not a folder, not ours to delete
                     break
-                folder = os.path.dirname(folder)
+                finally:
+                    os.close(fd)
+                folder = above
 
     def removable(self, names: Iterable[object]) -> list[Path]:
         """Return the files :meth:`remove` would delete of ``names`` (``--dry-run``).
@@ -490,9 +504,17 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
         disagrees with its header, or it is large and sparse
         (:func:`check_not_sparse`); the message says which.
     """
+    return load_npy_at(open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+
+
+def load_npy_at(fd: int) -> np.ndarray:
+    """:func:`load_npy` of the file open on ``fd`` (closed here, whatever happens).
+
+    For a reader that opened the file itself, from its folder's descriptor
+    (the data loader's).
+    """
     import numpy as np
 
-    fd = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -703,6 +725,15 @@ class OutputLock:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no locking
             return self
+        if self._fd is not None:
+            # Entered again, it opened the file anew, was refused by its own
+            # lock, and its cleanup closed the confinement and forgot the
+            # descriptor that held it: OUT stayed locked for as long as the
+            # process lived.
+            raise UsageError(
+                f"the lock on {display_path(self.path.parent)} is held already "
+                "by this very call; it is not taken twice"
+            )
         try:
             # Taken whole, the stop signals held (a wait of 85 ms at most): a
             # Ctrl-C once the lock was taken, before this returned, left it

@@ -36,6 +36,7 @@ from .batch import (
     decide,
     left_in_out,
     other_settings_warning,
+    refuse_over_kept,
     refused_lines,
     run_plan,
     taken_over_warning,
@@ -679,6 +680,15 @@ def dry_run(
     # An input gone that had failed, or whose outputs were deleted since, left
     # nothing: the run just forgets it.
     stale = [key for key in build.stale if left_in_out(manifest, key)]
+    # Those of other settings that stay, as the run counts them; it fails an
+    # input that would write over one of their files (said so here too).
+    kept_other = (
+        []
+        if options.prune or not build.other_settings
+        else [k for k in build.other_settings if left_in_out(manifest, k)]
+    )
+    if kept_other:
+        refuse_over_kept(build, manifest, kept_other, params=params)
     found = DryRun(
         builds=[
             (t.job.src, build.reasons.get(t.job.src_name, "new")) for t in build.tasks
@@ -696,10 +706,8 @@ def dry_run(
         found.warnings.extend(astray_lines(manifest, build.astray))  # as the run
         if build.other_settings and options.prune:
             found.deletes = _forgotten(manifest, build.other_settings)
-        elif build.other_settings:  # those with outputs left, as the run counts
-            left = functools.partial(left_in_out, manifest)
-            if count := sum(map(left, build.other_settings)):
-                found.warnings.append(other_settings_warning(count, out))
+        elif kept_other:  # those with outputs left, as the run counts
+            found.warnings.append(other_settings_warning(len(kept_other), out))
         found.warnings.extend(refused_lines(manifest.outdir))  # as the run says
         if build.taken_over:
             found.warnings.append(taken_over_warning(build.taken_over, out))

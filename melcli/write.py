@@ -242,6 +242,22 @@ _ROOTS: dict[str, int] = {}
 _ROOTS_LOCK = threading.Lock()
 
 
+def _new_roots_lock() -> None:
+    """Make :data:`_ROOTS_LOCK` anew in a process forked from this one.
+
+    A child is forked with the lock as it was: held, if another thread of
+    the parent was in :func:`confine` at that instant (a loader's thread
+    while a DataLoader forks its workers). No thread of the child would ever
+    release it, and the child's first :func:`confine` waited forever.
+    """
+    global _ROOTS_LOCK
+    _ROOTS_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_roots_lock)
+
+
 def _confining(path: str | os.PathLike[str]) -> tuple[str, str] | None:
     """Return ``(root, name under it)`` if ``path`` is under a :func:`confine` root."""
     if not _ROOTS or os.open not in os.supports_dir_fd:
@@ -281,6 +297,12 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
             raise
         make_folders(root)  # OUT deleted during the run: made again, as by path
         fd = os.open(root, _FOLDER)
+    # Every descriptor this holds is in fd or new (-1: none), and each is
+    # handed from one to the other by assignments alone, no call between:
+    # Python runs a signal's handler only at a call or a loop's turn, so a
+    # KeyboardInterrupt at any moment finds each open one there, closed
+    # once below (an API caller's Ctrl-C leaked the next folder's).
+    new = -1
     try:
         while pending:
             part = pending.pop()
@@ -314,16 +336,19 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
                     if inside is None:
                         target = os.path.normpath(os.path.join(root, *where, text))
                         raise LeadsOutside(link, target) from None
-                    os.close(fd)
+                    fd, old = -1, fd
+                    os.close(old)
                     fd = os.open(root, _FOLDER)
                     where = []
                     pending.extend(p for p in reversed(inside.split("/")) if p)
                     continue
                 where.append(part)
-            os.close(fd)
-            fd = new
+            fd, new, old = new, -1, fd
+            os.close(old)
     except BaseException:
-        os.close(fd)
+        for held in (fd, new):
+            if held >= 0:
+                os.close(held)
         raise
     return fd
 
@@ -483,18 +508,49 @@ def remove_temp_files(
 ) -> list[Path]:
     """Delete the temporary files of ``paths`` (a worker killed while writing them).
 
-    ``failures``: as :func:`remove_files`.
+    ``failures``: as :func:`remove_files`. Under a :func:`confine` root, each
+    folder is listed, and its files deleted, through its descriptor opened
+    from OUT down (:func:`open_folder`): a folder swapped for a link out of
+    OUT is neither listed nor emptied.
     """
-    found: list[Path] = []
+    found: list[Path] = []  # listed by path (outside a confine root)
+    removed: list[Path] = []  # deleted through their folder's descriptor
     for path in paths:
         prefix = temp_prefix(path)
-        with contextlib.suppress(OSError):
-            found.extend(
-                path.parent / name
-                for name in os.listdir(path.parent)
-                if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
-            )
-    return remove_files(found, failures=failures)
+        try:
+            where = _folder_of(path)
+        except OSError:  # gone, or leading out of OUT: none of OUT's there
+            continue
+        if where is None:
+            with contextlib.suppress(OSError):
+                found.extend(
+                    path.parent / name
+                    for name in os.listdir(path.parent)
+                    if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
+                )
+            continue
+        fd = where[0]
+        try:
+            for name in os.listdir(fd):
+                if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
+                    temp = path.parent / name
+                    try:
+                        os.unlink(name, dir_fd=fd)
+                    except FileNotFoundError:
+                        continue
+                    except OSError as exc:
+                        said = f"cannot delete {temp}: {os_reason(exc)}"
+                        if failures is None:
+                            warnings.warn(said, stacklevel=2)
+                        else:
+                            failures.append(said)
+                        continue
+                    removed.append(temp)
+        except OSError:  # the folder not readable: nothing to delete
+            pass
+        finally:
+            os.close(fd)
+    return removed + remove_files(found, failures=failures)
 
 
 def _short_write(path: Path, exc: OSError) -> OSError:

@@ -30,9 +30,21 @@ if TYPE_CHECKING:
     from ..params import MelParams
     from ..report import Result
 
-#: Called with a stored result once it may be recorded in the manifest: the
-#: result, the job, and the manifest fields the format adds (none for npy).
-Recorder = Callable[["Result", "Job", dict[str, Any]], None]
+
+class Recorder(Protocol):
+    """Called with a stored result once it may be recorded in the manifest.
+
+    The result, the job, and the manifest fields the format adds (none for
+    npy). With ``check``, nothing is recorded: it only raises, as recording
+    would, :class:`melcli.manifest.EntryTooLong` for an entry too long to
+    record (asked before a sample's bytes go into a shard).
+    """
+
+    def __call__(
+        self, result: Result, job: Job, fields: dict[str, Any], *, check: bool = False
+    ) -> None:
+        """Record ``result`` with ``fields`` (with ``check``: only raise)."""
+
 
 #: What an input whose array is up to date still needs: why, and whether
 #: drawing its PNG is all (else it is built again).

@@ -39,12 +39,13 @@ import dataclasses
 import json
 import os
 import stat
+import types
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote_to_bytes
 
-from .. import interrupts, segment
+from .. import interrupts, manifest_db, segment
 from ..discover import Job, Task
 from ..errors import describe_exception, os_reason
 from ..manifest import (
@@ -79,6 +80,7 @@ from .tarshards import (
     member_header_ok,
     parse_size,
     shard_index,
+    shard_name,
 )
 
 if TYPE_CHECKING:  # imported where arrays are read: planning never loads numpy
@@ -243,14 +245,17 @@ class SampleStore:
         try:
             samples = self._samples(result, job, staged)
             key = samples[0][0]
+            self._check_length(result, job, samples)
             self._recorded(self.writer.add_group(samples))
-        except OSError as exc:
+        except (OSError, EntryTooLong) as exc:
             if isinstance(exc, ShardLost):
                 self._lost(exc)
             return dataclasses.replace(
                 result,
                 status=Status.FAILED,
-                reason=describe_exception(exc),
+                reason=str(exc)
+                if isinstance(exc, EntryTooLong)
+                else (describe_exception(exc)),
                 outputs=(),
             )
         finally:
@@ -315,6 +320,43 @@ class SampleStore:
             meta = self._describe(key, result, job, npy, **where)
             samples.append((key, [("npy", npy), ("json", meta)]))
         return samples
+
+    def _check_length(
+        self,
+        result: Result,
+        job: Job,
+        samples: list[tuple[str, list[tuple[str, Data]]]],
+    ) -> None:
+        """Raise :class:`EntryTooLong` before a sample whose entry cannot be recorded.
+
+        Recorded once its shard is closed, it was refused then, its bytes
+        left dead in the shard: a ``KEY.json`` of a 16 MiB table row each
+        (each segment's). Its entry is made with the widest numbers its
+        place can take, only when it may be that long (its row and keys,
+        escaped at most 12 characters each, with 1 MiB for the rest): the
+        usual sample costs a sum.
+        """
+        meta = job.meta
+        row = sum(len(k) + len(v) for k, v in meta)
+        keys = sum(len(key) for key, _ in samples)
+        if (
+            12 * (row + 3 * keys) + 256 * len(samples) + (1 << 20)
+            < manifest_db.MAX_RECORDED
+        ):
+            return
+        big = 10**15  # as wide as an offset or a size in a shard can be
+        placed = {key: {suffix: [big, big] for suffix, _ in m} for key, m in samples}
+        first = samples[0][0]
+        placement = Placement(
+            shard="",
+            start=big,
+            end=big,
+            members=placed[first],
+            group=placed if len(samples) > 1 else {},
+        )
+        shard = cast(ClosedShard, types.SimpleNamespace(name=shard_name(big)))
+        fields = sample_fields(first, placement, shard, [big, big * 10**4])
+        self.record(result, job, fields, check=True)
 
     def _describe(
         self, key: str, result: Result, job: Job, npy: Path, **extra: object
