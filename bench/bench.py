@@ -56,9 +56,9 @@ FULL: dict[str, Any] = {
     "rounds": 3,
     "startup_rounds": 7,
     "long_minutes": 60.0,
-    "floor_files": 120,
-    "short_files": 600,
-    "floor_reps": 3,
+    "floor_files": 240,
+    "floor_wav_files": 600,
+    "short_files": 1800,
     "floor_rounds": 8,
     "gallery_files": 20_000,
     "scale_sizes": "10000,100000",
@@ -72,8 +72,8 @@ QUICK: dict[str, Any] = {
     "startup_rounds": 1,
     "long_minutes": 1.0,
     "floor_files": 4,
+    "floor_wav_files": 4,
     "short_files": 6,
-    "floor_reps": 1,
     "floor_rounds": 1,
     "gallery_files": 60,
     "scale_sizes": "200,600",
@@ -142,13 +142,17 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     )
     parser.add_argument("--startup-rounds", type=int, help="rounds for (c) [7]")
     parser.add_argument("--long-minutes", type=float, help="length for (d) [60]")
-    parser.add_argument("--floor-files", type=int, help="10-s clips for (f) [120]")
-    parser.add_argument("--gallery-files", type=int, help="clips for (g) [20000]")
     parser.add_argument(
-        "--short-files", type=int, help="5-s 16 kHz files for (f) [600]"
+        "--floor-files",
+        type=int,
+        help="10-s clips for (f)'s FLAC, Ogg and MP3 workloads [240]",
     )
     parser.add_argument(
-        "--floor-reps", type=int, help="repetitions of each stage in (f) [3]"
+        "--floor-wav-files", type=int, help="10-s clips for (f)'s WAV workload [600]"
+    )
+    parser.add_argument("--gallery-files", type=int, help="clips for (g) [20000]")
+    parser.add_argument(
+        "--short-files", type=int, help="5-s 16 kHz files for (f) [1800]"
     )
     parser.add_argument(
         "--scale-sizes", help="tiny files for (s), comma-separated [10000,100000]"
@@ -184,7 +188,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     unknown = [w for w in workloads if w not in WORKLOADS]
     if unknown:
         parser.error(f"--only: unknown workload {', '.join(unknown)}")
-    for key in ("files", "scale_files", "floor_files", "short_files"):
+    for key in (
+        "files",
+        "scale_files",
+        "floor_files",
+        "floor_wav_files",
+        "short_files",
+    ):
         if values[key] < 2:
             parser.error(f"--{key.replace('_', '-')}={values[key]} must be at least 2")
     for key in (
@@ -192,7 +202,6 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         "profile_files",
         "rounds",
         "startup_rounds",
-        "floor_reps",
         "floor_rounds",
         "gallery_files",
     ):

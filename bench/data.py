@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -163,6 +164,36 @@ class Dataset:
         for index in range(n):
             clip = self.base / "clips" / _clip_rel(index % GALLERY_DISTINCT)
             linked = view / _clip_rel(index).parent / f"clip_{index:05d}.wav"
+            if not (linked.exists() and os.path.samefile(clip, linked)):
+                linked.parent.mkdir(parents=True, exist_ok=True)
+                linked.unlink(missing_ok=True)
+                _link_or_copy(clip, linked)
+        return view
+
+    def pooled_set(
+        self, pool: str, n: int, make: Callable[[int, Path], bool], *, suffix: str
+    ) -> Path:
+        """``pool/sets/nN``: hard links to the first ``n`` files of ``pool/clips``.
+
+        ``make(index, path)`` makes pool file ``index`` at ``path`` where it is
+        missing or incomplete (under a temporary name, then renamed) and says
+        whether it wrote it. Every size is a view of one pool, as
+        :meth:`clip_set` is of the clips: N/2 files are the first half of N's,
+        made once, not encoded a second time.
+        """
+        self._mark_ignored()
+        root = self.base / pool
+        made = 0
+        for index in range(n):
+            rel = _clip_rel(index).with_suffix(suffix)
+            made += make(index, root / "clips" / rel)
+        if made:
+            log(f"generated {made} files in {root / 'clips'}")
+            _flush_to_disk()
+        view = root / "sets" / f"n{n}"
+        for index in range(n):
+            rel = _clip_rel(index).with_suffix(suffix)
+            clip, linked = root / "clips" / rel, view / rel
             if not (linked.exists() and os.path.samefile(clip, linked)):
                 linked.parent.mkdir(parents=True, exist_ok=True)
                 linked.unlink(missing_ok=True)

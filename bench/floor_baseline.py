@@ -1,6 +1,6 @@
 """(f)'s floor as a program: each stage of the chain once per file, nothing else.
 
-    python bench/floor_baseline.py DATA OUT [--preset NAME]
+    python bench/floor_baseline.py DATA OUT [--preset NAME] [--times NPY]
 
 For every file under DATA (sorted), the stages melcli's chain runs, each
 written with plain numpy, soxr and soundfile as librosa computes it (float64
@@ -21,8 +21,12 @@ states both offsets.
 (f) runs it as a whole process, beside melcli's runs, on the same N and N/2
 files, and takes its cost per file the way it takes melcli's (CPU time, the
 difference over N/2: start-up and imports set aside), so that the two sides
-are measured at the same moments, by the same clock. (f) also imports
-:class:`Stages` to time each stage alone, in its own process.
+are measured at the same moments, by the same clock. Each stage is also
+timed where it runs (``--times``: CPU seconds per file and stage), and (f)'s
+per-stage floor is the least of those over its rounds: the stages as a
+process doing only them runs them, once per file, each new output a new
+file, its allocator tuned as melcli's is (bench/README.md, issue 19,
+seventeenth round, says why not in (f)'s own process, back to back).
 
 (f) passes ``--filters``: the window and mel filterbank, computed by librosa
 in its own process, so that this one does not import librosa. Like melcli's
@@ -34,6 +38,7 @@ did not would pay page faults, not arithmetic.
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +159,42 @@ class Stages:
             np.save(f, S, allow_pickle=False)
 
 
+#: The chain's stages, in order: the columns of ``--times``.
+STAGES = ("decode", "mix", "resample", "stft", "mel", "scale", "save")
+
+
+def run(stages: Stages, data: Path, out: Path, files: list[Path]) -> np.ndarray:
+    """Run the chain on every file; return each stage's CPU seconds, file by file.
+
+    Shape ``(len(files), len(STAGES))``. Each stage is timed where it runs,
+    once per file, in the chain: its input just made by the stage before,
+    its output a new file. Timing costs eight reads of the process's CPU
+    clock per file (a few microseconds), paid by every run of the program.
+    """
+    clock = time.process_time
+    times = np.zeros((len(files), len(STAGES)))
+    for index, path in enumerate(files):
+        target = out / path.relative_to(data).with_suffix(".npy")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        t0 = clock()
+        v = stages.decode(path)
+        t1 = clock()
+        v = stages.mix(v)
+        t2 = clock()
+        v = stages.resample(v)
+        t3 = clock()
+        v = stages.stft(v)
+        t4 = clock()
+        v = stages.mel(v)
+        t5 = clock()
+        v = stages.scale(v)
+        t6 = clock()
+        stages.save(v, target)
+        t7 = clock()
+        times[index] = (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="a folder of audio files")
@@ -161,6 +202,11 @@ def main() -> None:
     parser.add_argument("--preset", help="a melcli preset's settings")
     parser.add_argument(
         "--filters", type=Path, help="an .npz of the window and mel filterbank"
+    )
+    parser.add_argument(
+        "--times",
+        type=Path,
+        help="write each file's CPU seconds per stage here (.npy, files x stages)",
     )
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
@@ -176,12 +222,10 @@ def main() -> None:
     sr_in = sf.info(str(files[0])).samplerate
     stages = Stages(settings_of(options), sr_in, filters)
     with threadpool_limits(1, "blas"):
-        for path in files:
-            target = args.out / path.relative_to(args.data).with_suffix(".npy")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            y = stages.resample(stages.mix(stages.decode(path)))
-            S = stages.scale(stages.mel(stages.stft(y)))
-            stages.save(S, target)
+        times = run(stages, args.data, args.out, files)
+    if args.times:
+        with args.times.open("wb") as f:
+            np.save(f, times, allow_pickle=False)
 
 
 if __name__ == "__main__":

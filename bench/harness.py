@@ -50,7 +50,6 @@ class Config:
     long_minutes: float
     floor_files: int
     short_files: int
-    floor_reps: int
     gallery_files: int
     workloads: tuple[str, ...]
     skip_long: bool
@@ -62,6 +61,8 @@ class Config:
     scale_vs: Path | None = None
     #: (f)'s rounds (bench.py always gives it; the default is for tests).
     floor_rounds: int = 1
+    #: (f)'s WAV clips (bench.py always gives it; the default is for tests).
+    floor_wav_files: int = 2
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,7 @@ def write_json(
             "floor_rounds": cfg.floor_rounds,
             "long_minutes": cfg.long_minutes,
             "floor_files": cfg.floor_files,
+            "floor_wav_files": cfg.floor_wav_files,
             "short_files": cfg.short_files,
             "gallery_files": cfg.gallery_files,
             "workloads": list(cfg.workloads),

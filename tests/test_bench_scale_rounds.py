@@ -41,7 +41,6 @@ def _config(scale: Any, tmp_path: Path) -> Any:
         long_minutes=1,
         floor_files=1,
         short_files=1,
-        floor_reps=1,
         gallery_files=1,
         workloads=("s",),
         skip_long=False,

@@ -6,44 +6,53 @@ written with plain numpy, soxr and soundfile as librosa computes it (float64
 FFT frames, a dense mel product): ``bench/floor_baseline.py``, what a program
 doing nothing but that arithmetic pays. It runs as a whole process beside
 melcli's ``-j 1`` runs, in the same rounds, on the same N and N/2 files, and
-both costs per file are taken the same way: the difference over N/2, with
-start-up and imports set aside. Both are CPU time (user + system, of the
+both costs per file are taken the same way: each round's run on N files
+less the same round's run on N/2 (start-up and imports set aside), the
+median over the rounds. Both are CPU time (user + system, of the
 process and its children): on a shared machine, other work delays a run far
 more than it slows the run's own work. Their ratio says how much melcli spends
 on anything else (decode checks, bookkeeping, atomic writes).
 
-Measured side by side, the two sides see the same machine: a floor timed once
-beforehand, each stage the least of a few repetitions, while melcli's runs
-took the median of whole runs later, moved the ratio with the load between
-those moments and with the asymmetry of the two statistics (one noisy run
-gave Whisper 2.07x, a quieter one 1.22x). Those per-stage least times are
-still measured, in this process (``stages ms``): where the time goes, and the
-decoder alone, the compressed formats' other yardstick. Their sum is the
-issue's floor (the least each stage needs) and melcli's ratio to it
-(``/ stages``) is what is checked; the floor program does librosa's float64
-arithmetic, which melcli beats on WAV, so ``/ floor`` is shown, not checked.
+The stages are timed where the floor program runs them (``--times``: each
+stage's CPU time, file by file, in the chain), in every round's run on the
+N files; per file and stage the least over the rounds, summed over the
+stages, is the floor (``stages ms``): the least each stage needs, as the
+issue defines it, and melcli's ratio to it (``/ stages``) is what is
+checked, with each round's (``rounds``: the lowest and highest). Until the
+seventeenth round (bench/README.md, issue 19) the stages were timed in this
+process, before the race: each stage three times back to back on the same
+file (its input, its code and its buffers hot from the repetition before),
+every output written over one file, at one moment of the machine's. That
+came out 5-10% under the same stages' least as a chain runs them (Whisper
+1.39 against 1.52 ms), and away from the moments melcli's runs saw.
 
-The two yardsticks are not measured alike, and ``floor / stages`` shows by
-how much: the floor program, the stages' own work as a process, measured as
-melcli is, cost 1.04-1.41x their sum in two runs (bench/README.md, issue 19,
-seventh round). That share of ``/ stages`` is the way of measuring (least of
-a few in-process repetitions against the median of whole runs, cold caches,
-the kernel's work for new files), not melcli's. The floor's work, for its
-part, leaves out what melcli must do (the temporary file and rename of an
-atomic write, the truncation checks, the waveform summary, the manifest)
-and overstates one stage: its mel product is librosa's dense one, 2.6x the
-banded product melcli uses, which would lower the floor 6-8%.
+The checked ratio sets a median (melcli's rounds) against a least (the
+stages'), and a busy machine raises the first more than the second: each
+round's -j 1 over that round's own stages as run is shown beside it (a
+note under the table, and the JSON), and ``floor / stages`` (the floor
+program's whole cost per file, as melcli's is taken, over the floor) says
+how far a round's run is from the least. The floor program does librosa's
+float64 arithmetic, which melcli beats on WAV, so ``/ floor`` is shown, not
+checked. The floor's work, for its part, leaves out what melcli must do
+(the temporary file and rename of an atomic write, the truncation checks,
+the waveform summary, the manifest) and overstates one stage: its mel
+product is librosa's dense one, 2.6x the banded product melcli uses, which
+would lower the floor 6-8%.
 
 The workloads: the 10-s stereo 44.1 kHz WAV clips of (a) with default
-settings; the same clips as FLAC, Ogg Vorbis and MP3 (there, the decoder
-alone is the other yardstick); and many 5-s mono 16 kHz WAV files with
-``--preset whisper``. Each also runs ``-j 2`` on the N and N/2 files, against ``-j 1``.
+settings (``--floor-wav-files``, 600); the same clips as FLAC, Ogg Vorbis
+and MP3 (``--floor-files``, 240; there, the decoder alone is the other
+yardstick); and many 5-s mono 16 kHz WAV files with ``--preset whisper``
+(``--short-files``, 1800). Sized so that N/2 more files add about a second
+to a ``-j 2`` run, against start-up jitter of tens of ms. Each also runs
+``-j 2`` on the N and N/2 files, against ``-j 1``.
 
-``-j 2`` / ``-j 1`` is a ratio of two differences of about half a second of
-wall time each, and the machine's speed drifts in episodes of seconds (a
-fixed FFT loop's CPU time moved by 30% between back-to-back runs): a median
-of each contender's runs over a few rounds, taken apart, moved the ratio by
-0.2-0.4 between quiet runs of the same code. So melcli's four runs of a
+``-j 2`` / ``-j 1`` is a ratio of two differences of wall time (half a
+second each before the seventeenth round, about a second and two now), and
+the machine's speed drifts in episodes of seconds (a fixed FFT loop's CPU
+time moved by 30% between back-to-back runs): a median of each contender's
+runs over a few rounds, taken apart, moved the ratio by 0.2-0.4 between
+quiet runs of the same code. So melcli's four runs of a
 round (``-j 1`` and ``-j 2`` on N and N/2 files) run back to back, in an
 order that rotates from round to round, each round gives its own ratio
 (the same machine state on both sides of it, a slower moment slowing both
@@ -57,12 +66,12 @@ It uses the benchmark's harness (``bench/harness.py``) and data (``bench/data.py
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +88,7 @@ from data import (
     synthesize,
     warm_page_cache,
 )
-from floor_baseline import Stages, settings_of
+from floor_baseline import STAGES, Stages, settings_of
 from harness import (
     BENCH_DIR,
     Check,
@@ -138,47 +147,57 @@ class Workload:
 
 # ================================================================== test audio
 def compressed_set(dataset: Dataset, n: int, fmt: str, subtype: str) -> Path:
-    """The first ``n`` clips of (a), encoded as ``fmt``, in their class folders."""
+    """The first ``n`` clips of (a), encoded as ``fmt``, in their class folders.
+
+    Encoded once into a pool (``compressed/EXT/clips``); each size is a folder
+    of hard links to its first files (an MP3 takes 0.3 s of CPU to encode).
+    """
     wav = dataset.clip_set(n)
     ext = fmt.lower()
-    root = dataset.base / "compressed" / ext / f"n{n}"
-    for path in sorted(wav.rglob("*.wav")):
-        target = root / path.relative_to(wav).with_suffix(f".{ext}")
+
+    def make(index: int, target: Path) -> bool:
         if target.exists():  # written under a temporary name: complete
-            continue
-        data, sr = sf.read(str(path), dtype="float32")
+            return False
+        data, sr = sf.read(str(wav / _clip_rel(index)), dtype="float32")
         temp = _temp_name(target).with_suffix(f".tmp.{ext}")
         sf.write(str(temp), data, sr, format=fmt, subtype=subtype)
         os.replace(temp, target)
-    return root
+        return True
+
+    return dataset.pooled_set(f"compressed/{ext}", n, make, suffix=f".{ext}")
 
 
 def short_set(dataset: Dataset, n: int) -> Path:
-    """``n`` 5-s mono 16 kHz 16-bit WAV files (signals as :func:`data.synthesize`)."""
-    root = dataset.base / "short" / f"n{n}"
+    """``n`` 5-s mono 16 kHz 16-bit WAV files (signals as :func:`data.synthesize`).
+
+    Made once into a pool (``short/clips``); each size is a folder of hard
+    links to its first files.
+    """
     frames = SHORT_SECONDS * SHORT_SR
-    for index in range(n):
-        path = root / _clip_rel(index)
+
+    def make(index: int, path: Path) -> bool:
         try:
-            complete = sf.info(str(path)).frames == frames
+            if sf.info(str(path)).frames == frames:
+                return False
         except (OSError, RuntimeError):
-            complete = False
-        if not complete:
-            mono = synthesize(_rng(3, index), frames).mean(axis=1)
-            temp = _temp_name(path)
-            sf.write(str(temp), mono, SHORT_SR, format="WAV", subtype="PCM_16")
-            os.replace(temp, path)
-    return root
+            pass
+        mono = synthesize(_rng(3, index), frames).mean(axis=1)
+        temp = _temp_name(path)
+        sf.write(str(temp), mono, SHORT_SR, format="WAV", subtype="PCM_16")
+        os.replace(temp, path)
+        return True
+
+    return dataset.pooled_set("short", n, make, suffix=".wav")
 
 
 def workloads(cfg: Config, dataset: Dataset) -> list[Workload]:
-    n, short = cfg.floor_files, cfg.short_files
+    n, wav_n, short = cfg.floor_files, cfg.floor_wav_files, cfg.short_files
     wav = Workload(
         "wav",
-        f"{n} x 10-s stereo 44.1 kHz WAV, defaults",
-        dataset.clip_set(n),
-        dataset.clip_set(n // 2),
-        n,
+        f"{wav_n} x 10-s stereo 44.1 kHz WAV, defaults",
+        dataset.clip_set(wav_n),
+        dataset.clip_set(wav_n // 2),
+        wav_n,
         (),
         False,
     )
@@ -187,7 +206,7 @@ def workloads(cfg: Config, dataset: Dataset) -> list[Workload]:
         rows.append(
             Workload(
                 ext,
-                f"the same clips as {fmt} ({subtype}), defaults",
+                f"{n} of the same clips as {fmt} ({subtype}), defaults",
                 compressed_set(dataset, n, fmt, subtype),
                 compressed_set(dataset, n // 2, fmt, subtype),
                 n,
@@ -215,8 +234,17 @@ def workloads(cfg: Config, dataset: Dataset) -> list[Workload]:
 FLOOR_SCRIPT = BENCH_DIR / "floor_baseline.py"
 
 
-def floor_baseline(src: Path, options: tuple[str, ...], filters: Path) -> Command:
-    """``python bench/floor_baseline.py SRC OUT [--preset NAME] --filters NPZ``."""
+def floor_baseline(
+    src: Path,
+    options: tuple[str, ...],
+    filters: Path,
+    times: Callable[[], Path] | None = None,
+) -> Command:
+    """``python bench/floor_baseline.py SRC OUT [--preset NAME] --filters NPZ``.
+
+    With ``times``, each run also writes its stages' CPU times per file
+    (``--times``) to the path ``times()`` gives it.
+    """
     preset = list(options[options.index("--preset") :][:2]) if options else []
     return lambda out: [
         sys.executable,
@@ -226,6 +254,7 @@ def floor_baseline(src: Path, options: tuple[str, ...], filters: Path) -> Comman
         *preset,
         "--filters",
         str(filters),
+        *(["--times", str(times())] if times is not None else []),
     ]
 
 
@@ -235,36 +264,50 @@ def save_filters(stages: Stages, path: Path) -> Path:
     return path
 
 
-def floor_per_file(files: list[Path], stages: Stages, *, reps: int) -> dict[str, float]:
-    """Mean over files of each stage's least CPU time (of ``reps``), in seconds."""
-    from threadpoolctl import threadpool_limits
+def stage_floor(times: Sequence[np.ndarray]) -> dict[str, float]:
+    """Each stage's least CPU seconds per file: the per-stage floor.
 
-    totals: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="melcli-floor-") as tmp:
-        out = Path(tmp) / "x.npy"
-        with threadpool_limits(1, "blas"):
-            # The first pass, on the first file, is a warm-up and not counted.
-            for index, path in enumerate([files[0], *files]):
-                steps: list[tuple[str, Callable[[Any], Any]]] = [
-                    ("decode", stages.decode),
-                    ("mix", stages.mix),
-                    ("resample", stages.resample),
-                    ("stft", stages.stft),
-                    ("mel", stages.mel),
-                    ("scale", stages.scale),
-                    ("save", lambda S: stages.save(S, out)),
-                ]
-                value: Any = path
-                for name, step in steps:
-                    best = float("inf")
-                    for _ in range(reps):
-                        t0 = time.process_time()
-                        result = step(value)
-                        best = min(best, time.process_time() - t0)
-                    if index:
-                        totals[name] = totals.get(name, 0.0) + best
-                    value = result
-    return {name: total / len(files) for name, total in totals.items()}
+    ``times`` holds one ``(files, stages)`` array per round, the floor
+    program's ``--times`` of its run on the N files. Per file and stage the
+    least over the rounds, then the mean over the files. The first file is
+    left out (where there are others): every run pays each stage's first
+    call there (its plans, its buffers), which no round escapes.
+    """
+    stacked = np.stack([np.asarray(t, dtype=float) for t in times])
+    if stacked.shape[1] > 1:
+        stacked = stacked[:, 1:]
+    least = stacked.min(axis=0).mean(axis=0)
+    return {name: float(s) for name, s in zip(STAGES, least, strict=True)}
+
+
+def stage_rounds(times: Sequence[np.ndarray]) -> list[float]:
+    """Each round's stages per file, summed (the mean over the files, the first
+    left out as in :func:`stage_floor`): what one run paid, not the least."""
+    rounds = []
+    for t in times:
+        t = np.asarray(t, dtype=float)
+        rounds.append(float(t[1:].sum(axis=1).mean() if len(t) > 1 else t.sum()))
+    return rounds
+
+
+def per_file_rounds(
+    timings: dict[str, Timings],
+    name: str,
+    more: int,
+    clock: Callable[[ProcessRun], float] | None = None,
+) -> list[float]:
+    """Per round: ``name``'s run on N files less its run on N/2, per file more.
+
+    CPU time by default (user + system, children included). The two runs of
+    a round are the same round's, as in :func:`round_ratios`.
+    """
+    clock = clock or cpu
+    return [
+        (clock(whole) - clock(half)) / more
+        for whole, half in zip(
+            timings[name].runs, timings[f"{name}-half"].runs, strict=True
+        )
+    ]
 
 
 # ==================================================================== workload
@@ -276,10 +319,12 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "bench/floor_baseline.py beside melcli -j 1, both per file (whole runs on "
         f"N and N/2 files: start-up set aside), {plural(cfg.floor_rounds, 'round')}; "
         "CPU time for both (a busy machine delays a run more than it slows its "
-        "work); 'stages ms': each stage timed alone in process, the least of "
-        f"{cfg.floor_reps}; 'floor / stages': the floor program measured as melcli "
-        "is, over the stages' sum (what the way of measuring adds, which no "
-        "program escapes: the checked '/ stages' carries it); -j 2 / -j 1 per "
+        "work), the median over rounds of each round's N run less its N/2; "
+        "'stages ms': each stage's CPU time as the floor program runs it (once "
+        "per file, in the chain), per file the least over the rounds; '/ stages' "
+        "(checked) and its 'rounds', the lowest and highest round's; 'floor / "
+        "stages': the floor program's whole cost per file over the stages' least "
+        "(its loop, and the rounds' noise against their least); -j 2 / -j 1 per "
         "file in wall time: melcli's four runs of a round (-j 1 and -j 2 on N "
         "and N/2 files) back to back, in an order rotating from round to round, "
         "the ratio of what N/2 more files add to each, round by round: the "
@@ -298,124 +343,10 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
     for w in rows_of:
         log(f"  (f) {w.name} ...")
         warm_page_cache(w.src)
-        files = sorted(p for p in w.src.rglob("*") if p.is_file())
-        stages = Stages(settings_of(w.options), sf.info(str(files[0])).samplerate)
-        stage_s = floor_per_file(files, stages, reps=cfg.floor_reps)
-        floor_s = sum(stage_s.values())
-        half = w.files // 2
-        folder = tempfile.TemporaryDirectory(prefix="melcli-floor-")
-        filters = save_filters(stages, Path(folder.name) / "filters.npz")
-        contenders = [
-            Contender("floor", floor_baseline(w.src, w.options, filters)),
-            Contender("floor-half", floor_baseline(w.half, w.options, filters)),
-            Contender("j1", melcli_mel(w.src, "-j", "1", *w.options)),
-            Contender("j1-half", melcli_mel(w.half, "-j", "1", *w.options)),
-        ]
-        if cpus > 1:
-            contenders += [
-                Contender("j2", melcli_mel(w.src, "-j", "2", *w.options)),
-                Contender("j2-half", melcli_mel(w.half, "-j", "2", *w.options)),
-            ]
-        with folder:
-            timings, _ = race(
-                contenders,
-                cfg.floor_rounds,
-                order=functools.partial(round_order, contenders),
-            )
-        per_file = _per_file(timings, "j1", w.files - half)
-        floor_run = _per_file(timings, "floor", w.files - half)
-        fitted = per_file > 0
-        ratio = per_file / floor_run if fitted and floor_run > 0 else float("nan")
-        stages_ratio = per_file / floor_s if fitted else float("nan")
-        decoder_ratio = per_file / stage_s["decode"] if fitted else float("nan")
-        # -j 2 over -j 1, wall time, round by round (the module's notes).
-        rounds = round_ratios(timings, "j1", "j2", wall) if cpus > 1 else []
-        speedup = median_ratio(rounds)
-        # CPU time per file at -j 2 over -j 1: what the pool adds (its parent,
-        # pipes, forks) and what two workers sharing caches cost each other.
-        # Unlike the wall-time speedup, other work on the machine barely moves
-        # it: near 1.0 with a low speedup says the second CPU was busy.
-        pool_cpu = None
-        if speedup is not None and fitted:
-            j2_cpu = _per_file(timings, "j2", w.files - half)
-            pool_cpu = j2_cpu / per_file if j2_cpu > 0 else None
-        rows.append(
-            [
-                w.name,
-                f"{stage_s['decode'] * 1e3:.2f}",
-                f"{(floor_s - stage_s['decode']) * 1e3:.2f}",
-                f"{floor_s * 1e3:.2f}",
-                f"{floor_run * 1e3:.2f}" if floor_run > 0 else "n/a",
-                f"{per_file * 1e3:.2f}" if fitted else "n/a",
-                f"{ratio:.2f}x" if not np.isnan(ratio) else "n/a",
-                f"{stages_ratio:.2f}x" if fitted else "n/a",
-                f"{floor_run / floor_s:.2f}x" if floor_run > 0 else "n/a",
-                f"{decoder_ratio:.2f}x" if fitted else "n/a",
-                f"{speedup:.2f}x" if speedup is not None else "n/a",
-                f"{min(rounds):.2f}-{max(rounds):.2f}"
-                if speedup is not None
-                else "n/a",
-                f"{pool_cpu:.2f}x" if pool_cpu is not None else "n/a",
-            ]
-        )
-        if cpus > 1 and speedup is None:
-            notes.append(
-                f"note: (f) {w.name}: in some round neither -j 1 nor -j 2 took "
-                "longer on N files than on N/2: too few files to fit -j 2 / -j 1"
-            )
-        if not fitted or floor_run <= 0:
-            notes.append(
-                f"note: (f) {w.name}: N and N/2 files took the same time; "
-                "too few files to fit a per-file cost"
-            )
-        if w.compressed:
-            target = TARGET_DECODER
-        else:
-            target = TARGET_SHORT if w.name == "whisper" else TARGET_WAV
-        # The issue's floor: the least each stage needs (the per-stage least
-        # times); the floor program raced beside is shown, not checked: on WAV
-        # it does librosa's float64 arithmetic, which melcli beats.
-        checks.append(_at_most(f"{w.name}: -j 1 / floor", stages_ratio, target))
-        if speedup is not None:
-            checks.append(
-                ratio_check(
-                    "f", f"{w.name}: -j 2 / -j 1", speedup, at_least=TARGET_TWO_WORKERS
-                )
-            )
-        notes.extend(spread_notes({f"{w.name} {k}": t for k, t in timings.items()}))
-        data["workloads"][w.name] = {
-            "title": w.title,
-            "files": w.files,
-            "floor_ms_per_file": {k: v * 1e3 for k, v in stage_s.items()},
-            "floor_ms": floor_s * 1e3,
-            "floor_run_ms_per_file": floor_run * 1e3 if floor_run > 0 else None,
-            "melcli_j1_ms_per_file": per_file * 1e3 if fitted else None,
-            "melcli_over_floor": None if np.isnan(ratio) else ratio,
-            "melcli_over_stages": stages_ratio if fitted else None,
-            "floor_over_stages": floor_run / floor_s if floor_run > 0 else None,
-            "melcli_over_decoder": decoder_ratio if fitted else None,
-            "j2_speedup": speedup,
-            # Each round's -j 2 / -j 1 (the median of which is j2_speedup),
-            # and the earlier figure from the same runs: each side's median
-            # of runs on N less its median on N/2, then their ratio.
-            "j2_speedup_rounds": _finite(rounds),
-            "j2_speedup_low": _finite([min(rounds)])[0]
-            if speedup is not None
-            else None,
-            "j2_speedup_high": _finite([max(rounds)])[0]
-            if speedup is not None
-            else None,
-            "j2_speedup_of_medians": _speedup(timings) if cpus > 1 else None,
-            "j2_cpu_over_j1": pool_cpu,
-            "j2_cpu_over_j1_rounds": _finite(
-                round_ratios(timings, "j2", "j1", cpu) if cpus > 1 else []
-            ),
-            "contenders": {
-                k: t.as_json(files=n, audio_seconds=n * w.seconds)
-                for k, t in timings.items()
-                for n in [half if k.endswith("-half") else w.files]
-            },
-        }
+        row, check, note, data["workloads"][w.name] = _measure(cfg, w, cpus)
+        rows.append(row)
+        checks.extend(check)
+        notes.extend(note)
     header = [
         "workload",
         "decode ms",
@@ -425,6 +356,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "melcli -j 1 ms",
         "/ floor",
         "/ stages",
+        "rounds",
         "floor / stages",
         "/ decode",
         "-j 2 / -j 1",
@@ -434,6 +366,164 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
     lines += [*table(header, rows)]
     lines += [f"  {w.name}: {w.title}" for w in rows_of]
     return Outcome(data=data, checks=checks, lines=lines, notes=notes)
+
+
+def _measure(
+    cfg: Config, w: Workload, cpus: int
+) -> tuple[list[str], list[Check], list[str], dict[str, Any]]:
+    """Race one workload's contenders; its table row, checks, notes and JSON."""
+    files = sorted(p for p in w.src.rglob("*") if p.is_file())
+    stages = Stages(settings_of(w.options), sf.info(str(files[0])).samplerate)
+    half = w.files // 2
+    more = w.files - half
+    folder = tempfile.TemporaryDirectory(prefix="melcli-floor-")
+    scratch = Path(folder.name)
+    filters = save_filters(stages, scratch / "filters.npz")
+    made = {"floor": itertools.count(), "floor-half": itertools.count()}
+
+    def times(name: str) -> Callable[[], Path]:
+        return lambda: scratch / f"{name}-{next(made[name])}.npy"
+
+    contenders = [
+        Contender("floor", floor_baseline(w.src, w.options, filters, times("floor"))),
+        Contender(
+            "floor-half",
+            floor_baseline(w.half, w.options, filters, times("floor-half")),
+        ),
+        Contender("j1", melcli_mel(w.src, "-j", "1", *w.options)),
+        Contender("j1-half", melcli_mel(w.half, "-j", "1", *w.options)),
+    ]
+    if cpus > 1:
+        contenders += [
+            Contender("j2", melcli_mel(w.src, "-j", "2", *w.options)),
+            Contender("j2-half", melcli_mel(w.half, "-j", "2", *w.options)),
+        ]
+    with folder:
+        timings, _ = race(
+            contenders,
+            cfg.floor_rounds,
+            order=functools.partial(round_order, contenders),
+        )
+        stage_times = [
+            np.load(scratch / f"floor-{r}.npy") for r in range(cfg.floor_rounds)
+        ]
+    stage_s = stage_floor(stage_times)
+    floor_s = sum(stage_s.values())
+    j1_rounds = per_file_rounds(timings, "j1", more)
+    floor_rounds = per_file_rounds(timings, "floor", more)
+    per_file = float(statistics.median(j1_rounds))
+    floor_run = float(statistics.median(floor_rounds))
+    fitted = per_file > 0
+    ratio = per_file / floor_run if fitted and floor_run > 0 else float("nan")
+    stages_ratio = per_file / floor_s if fitted else float("nan")
+    over_stages = [c / floor_s for c in j1_rounds]
+    # Each round's -j 1 over the same round's stages as run (not their
+    # least): both sides one pass, at one moment. Shown, not checked.
+    as_run = stage_rounds(stage_times)
+    paired = [c / s for c, s in zip(j1_rounds, as_run, strict=True) if s > 0]
+    decoder_ratio = per_file / stage_s["decode"] if fitted else float("nan")
+    # -j 2 over -j 1, wall time, round by round (the module's notes).
+    rounds = round_ratios(timings, "j1", "j2", wall) if cpus > 1 else []
+    speedup = median_ratio(rounds)
+    # CPU time per file at -j 2 over -j 1: what the pool adds (its parent,
+    # pipes, forks) and what two workers sharing caches cost each other.
+    # Unlike the wall-time speedup, other work on the machine barely moves
+    # it: near 1.0 with a low speedup says the second CPU was busy.
+    pool_cpu = None
+    if speedup is not None and fitted:
+        j2_cpu = _per_file(timings, "j2", more)
+        pool_cpu = j2_cpu / _per_file(timings, "j1", more) if j2_cpu > 0 else None
+    row = [
+        w.name,
+        f"{stage_s['decode'] * 1e3:.2f}",
+        f"{(floor_s - stage_s['decode']) * 1e3:.2f}",
+        f"{floor_s * 1e3:.2f}",
+        f"{floor_run * 1e3:.2f}" if floor_run > 0 else "n/a",
+        f"{per_file * 1e3:.2f}" if fitted else "n/a",
+        f"{ratio:.2f}x" if not np.isnan(ratio) else "n/a",
+        f"{stages_ratio:.2f}x" if fitted else "n/a",
+        f"{min(over_stages):.2f}-{max(over_stages):.2f}" if fitted else "n/a",
+        f"{floor_run / floor_s:.2f}x" if floor_run > 0 else "n/a",
+        f"{decoder_ratio:.2f}x" if fitted else "n/a",
+        f"{speedup:.2f}x" if speedup is not None else "n/a",
+        f"{min(rounds):.2f}-{max(rounds):.2f}" if speedup is not None else "n/a",
+        f"{pool_cpu:.2f}x" if pool_cpu is not None else "n/a",
+    ]
+    notes = []
+    if paired and fitted:
+        notes.append(
+            f"(f) {w.name}: -j 1 over each round's stages as run (not their "
+            f"least): median {statistics.median(paired):.2f}x "
+            f"({min(paired):.2f}-{max(paired):.2f}); stages as run "
+            f"{min(as_run) * 1e3:.2f}-{max(as_run) * 1e3:.2f} ms, "
+            f"their least {floor_s * 1e3:.2f} ms"
+        )
+    if cpus > 1 and speedup is None:
+        notes.append(
+            f"note: (f) {w.name}: in some round neither -j 1 nor -j 2 took "
+            "longer on N files than on N/2: too few files to fit -j 2 / -j 1"
+        )
+    if not fitted or floor_run <= 0:
+        notes.append(
+            f"note: (f) {w.name}: N and N/2 files took the same time; "
+            "too few files to fit a per-file cost"
+        )
+    if w.compressed:
+        target = TARGET_DECODER
+    else:
+        target = TARGET_SHORT if w.name == "whisper" else TARGET_WAV
+    # The issue's floor: the least each stage needs (each stage's least over
+    # the rounds); the floor program's whole cost is shown, not checked: on
+    # WAV it does librosa's float64 arithmetic, which melcli beats.
+    checks = [_at_most(f"{w.name}: -j 1 / floor", stages_ratio, target)]
+    if speedup is not None:
+        checks.append(
+            ratio_check(
+                "f", f"{w.name}: -j 2 / -j 1", speedup, at_least=TARGET_TWO_WORKERS
+            )
+        )
+    notes.extend(spread_notes({f"{w.name} {k}": t for k, t in timings.items()}))
+    data = {
+        "title": w.title,
+        "files": w.files,
+        "floor_ms_per_file": {k: v * 1e3 for k, v in stage_s.items()},
+        "floor_ms": floor_s * 1e3,
+        # Each round's stages per file as run (not the least): their spread.
+        "stages_ms_rounds": [s * 1e3 for s in as_run],
+        "floor_run_ms_per_file": floor_run * 1e3 if floor_run > 0 else None,
+        "floor_run_ms_per_file_rounds": [c * 1e3 for c in floor_rounds],
+        "melcli_j1_ms_per_file": per_file * 1e3 if fitted else None,
+        "melcli_j1_ms_per_file_rounds": [c * 1e3 for c in j1_rounds],
+        # Before the seventeenth round: each side's median CPU apart.
+        "melcli_j1_ms_per_file_of_medians": _per_file(timings, "j1", more) * 1e3,
+        "melcli_over_floor": None if np.isnan(ratio) else ratio,
+        "melcli_over_stages": stages_ratio if fitted else None,
+        "melcli_over_stages_rounds": over_stages,
+        "melcli_over_stages_as_run_rounds": paired,
+        "melcli_over_stages_as_run": float(statistics.median(paired))
+        if paired
+        else None,
+        "floor_over_stages": floor_run / floor_s if floor_run > 0 else None,
+        "melcli_over_decoder": decoder_ratio if fitted else None,
+        "j2_speedup": speedup,
+        # Each round's -j 2 / -j 1 (the median of which is j2_speedup),
+        # and the earlier figure from the same runs: each side's median
+        # of runs on N less its median on N/2, then their ratio.
+        "j2_speedup_rounds": _finite(rounds),
+        "j2_speedup_low": _finite([min(rounds)])[0] if speedup is not None else None,
+        "j2_speedup_high": _finite([max(rounds)])[0] if speedup is not None else None,
+        "j2_speedup_of_medians": _speedup(timings) if cpus > 1 else None,
+        "j2_cpu_over_j1": pool_cpu,
+        "j2_cpu_over_j1_rounds": _finite(
+            round_ratios(timings, "j2", "j1", cpu) if cpus > 1 else []
+        ),
+        "contenders": {
+            k: t.as_json(files=n, audio_seconds=n * w.seconds)
+            for k, t in timings.items()
+            for n in [half if k.endswith("-half") else w.files]
+        },
+    }
+    return row, checks, notes, data
 
 
 #: melcli's runs a -j 2 / -j 1 ratio is taken from, back to back in a round.
