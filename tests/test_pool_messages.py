@@ -9,6 +9,7 @@ Python calls the way takes (not its time).
 
 from __future__ import annotations
 
+import gc
 import pickle
 import sys
 import time
@@ -42,18 +43,27 @@ def _job(i: int, *, png: bool = False, meta: bool = False, stamp: bool = True) -
 
 
 def _python_calls(action: Callable[[], Any]) -> list[str]:
-    """Run ``action``; return the Python functions it called (not C ones)."""
+    """Run ``action``; return the Python functions it called (not C ones).
+
+    With the cyclic collector paused: a collection during ``action`` runs
+    ``gc.callbacks`` (hypothesis registers one in every process that ran one
+    of its tests), which would count as calls of the pickling.
+    """
     called: list[str] = []
 
     def profile(frame: Any, event: str, arg: Any) -> None:
         if event == "call":
             called.append(frame.f_code.co_qualname)
 
+    enabled = gc.isenabled()
+    gc.disable()
     sys.setprofile(profile)
     try:
         action()
     finally:
         sys.setprofile(None)
+        if enabled:
+            gc.enable()
     return called
 
 
