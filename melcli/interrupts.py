@@ -8,7 +8,9 @@ them disagree (a file counted as written that the manifest does not know).
 The command line goes further (:func:`stop_on_signals`): the first SIGINT or
 SIGTERM raises :class:`Interrupted` (a KeyboardInterrupt that knows its
 signal), and every later one is only noted, so that a second Ctrl-C a few
-milliseconds after the first cannot cut the clean-up short.
+milliseconds after the first cannot cut the clean-up short. A run started
+from Python (``melcli.run``) does the same for the call's length only
+(:func:`stopping_a_call`), leaving a caller's own handlers alone.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def deferred() -> Iterator[None]:
     between would leave the summary counting files the manifest does not know,
     or samples in a shard the manifest does not know. In the main thread, the
     signals' handlers are swapped for ones that only note the signal; on
-    leaving, the previous handlers are restored and called for what arrived.
+    leaving, the previous handlers are restored and called for what arrived,
+    and a stop signal Python dropped meanwhile (see :func:`_answer_later`)
+    is raised.
     Elsewhere (no signal handlers there), and inside another such block (whose
     end acts on them), this does nothing.
     """
