@@ -295,6 +295,11 @@ def _answer_later(signum: int) -> None:
         return
     if not _answering and not (_call is not None and _call.alarm):
         return  # SIGALRM is the caller's (a handler, or a timer running)
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        return  # a finaliser run by another thread: no handler can be set there
     signal.signal(signal.SIGALRM, _answer)
     signal.setitimer(signal.ITIMER_REAL, ANSWER_AFTER)
 

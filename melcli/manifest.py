@@ -1792,9 +1792,12 @@ class _FolderOf:
 
     def close(self) -> None:
         """Close the folder held open, if one is."""
-        if self.fd >= 0:
-            os.close(self.fd)
-        self.name, self.fd = None, -1
+        # Forgotten first: a signal right after the close would leave the
+        # number, closed, for the ``finally`` that calls this again (EBADF
+        # over the interrupt, or another file's descriptor closed).
+        fd, self.name, self.fd = self.fd, None, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 #: Whether files can be looked up relative to an open folder, links not followed.
