@@ -438,7 +438,7 @@ def _end_call(call: Call, taken: dict[signal.Signals, Any], hook: Any) -> None:
     global _call, _unanswered
     for signum, handler in taken.items():
         signal.signal(signum, handler)  # a signal from now on: the caller's
-    if call.alarm:
+    if call.alarm and signal.getsignal(signal.SIGALRM) is _answer:  # set here
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
     if _unanswered is not None:
