@@ -356,9 +356,9 @@ def run_session(
             call=call,
         )
     if outcome.report is not None and outcome.report.interrupted_by is None:
-        # A signal whose KeyboardInterrupt was dropped (in a finaliser) or
-        # caught (by an on_result callback) and the run went on to its end:
-        # it was still asked to stop, as the command says (status 130).
+        # A signal whose KeyboardInterrupt was dropped (raised in a finaliser)
+        # or swallowed (an on_result callback's ``except``), the run gone on
+        # to its end: it was still asked to stop, as the command says (130).
         outcome.report.interrupted_by = call.stopped_by
     return outcome
 
