@@ -977,7 +977,7 @@ def run(
         dry_run=dry_run,
         stats=stats,
     )
-    try:
+    with _stopped_before_work():
         outcome = run_session(
             taken,
             Path(out),
@@ -987,12 +987,23 @@ def run(
             options=options,
             events=_OnResult(on_result),
         )
+    return _said(outcome, unread)
+
+
+@contextlib.contextmanager
+def _stopped_before_work() -> Iterator[None]:
+    """Raise :class:`RunInterrupted` for a stop before any work too.
+
+    A signal while :func:`run` plans or locks OUT: nothing was done, and the
+    caller catches it as any other stop.
+    """
+    try:
+        yield
     except RunInterrupted:
         raise
-    except KeyboardInterrupt as exc:  # before any work (planning, locking OUT)
+    except KeyboardInterrupt as exc:
         stopped = Report(interrupted_by=interrupts.signal_number(exc))
         raise RunInterrupted(stopped) from exc
-    return _said(outcome, unread)
 
 
 def _inputs(
