@@ -8,7 +8,9 @@ them disagree (a file counted as written that the manifest does not know).
 The command line goes further (:func:`stop_on_signals`): the first SIGINT or
 SIGTERM raises :class:`Interrupted` (a KeyboardInterrupt that knows its
 signal), and every later one is only noted, so that a second Ctrl-C a few
-milliseconds after the first cannot cut the clean-up short.
+milliseconds after the first cannot cut the clean-up short. A run started
+from Python (``melcli.run``) does the same for the call's length only
+(:func:`stopping_a_call`), leaving a caller's own handlers alone.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def deferred() -> Iterator[None]:
     between would leave the summary counting files the manifest does not know,
     or samples in a shard the manifest does not know. In the main thread, the
     signals' handlers are swapped for ones that only note the signal; on
-    leaving, the previous handlers are restored and called for what arrived.
+    leaving, the previous handlers are restored and called for what arrived,
+    and a stop signal Python dropped meanwhile (see :func:`_answer_later`)
+    is raised.
     Elsewhere (no signal handlers there), and inside another such block (whose
     end acts on them), this does nothing.
     """
@@ -74,6 +78,8 @@ def deferred() -> Iterator[None]:
                 handler(signum, None)
             elif handler == signal.SIG_DFL:
                 signal.raise_signal(signum)
+        if _unanswered is not None:  # dropped before or in the block: now
+            _raise_unanswered()
 
 
 #: Whether a :func:`deferred` block is running (in the main thread).
@@ -259,10 +265,15 @@ ANSWER_AFTER = 0.002
 def _unraisable(unraisable: Any) -> None:
     """``sys.unraisablehook``: take the :class:`Interrupted` Python drops.
 
-    Anything else goes to the hook this one replaced.
+    In a call of the API (:func:`stopping_a_call`), any KeyboardInterrupt (a
+    caller's own SIGINT handler may raise one). Anything else goes to the
+    hook this one replaced.
     """
-    if _answering and isinstance(unraisable.exc_value, Interrupted):
-        _answer_later(unraisable.exc_value.signum)
+    exc = unraisable.exc_value
+    if (_answering and isinstance(exc, Interrupted)) or (
+        _call is not None and isinstance(exc, KeyboardInterrupt)
+    ):
+        _answer_later(signal_number(exc))
     else:
         _unraisable.previous(unraisable)  # type: ignore[attr-defined]
 
@@ -279,11 +290,29 @@ def _answer_later(signum: int) -> None:
     wherever the program is then; if that is such a place too, once more.
     """
     global _unanswered
+    _unanswered = signum  # else at the end of the next held block (deferred)
     if not hasattr(signal, "setitimer"):  # pragma: no cover - not POSIX
         return
-    _unanswered = signum
+    if not _answering and not (_call is not None and _call.alarm):
+        return  # SIGALRM is the caller's (a handler, or a timer running)
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        return  # a finaliser run by another thread: no handler can be set there
     signal.signal(signal.SIGALRM, _answer)
     signal.setitimer(signal.ITIMER_REAL, ANSWER_AFTER)
+
+
+def _raise_unanswered() -> None:
+    """Raise the :class:`Interrupted` Python dropped, if it is not raised yet."""
+    global _unanswered
+    signum = _unanswered
+    if signum is None:
+        return
+    _unanswered = None
+    _put_back()
+    raise Interrupted(signum)
 
 
 def _inside_the_hook(frame: Any) -> bool:
@@ -306,7 +335,125 @@ def _answer(alarm: int, frame: object) -> None:
     if held or _inside_the_hook(frame):  # at their end, then
         signal.setitimer(signal.ITIMER_REAL, ANSWER_AFTER)
         return
-    _unanswered = None
+    _raise_unanswered()
+
+
+class Call:
+    """A call of the Python API that stops on signals (:func:`stopping_a_call`).
+
+    Attributes
+    ----------
+    first : int or None
+        The stop signal that stopped it (raised as :class:`Interrupted`), if any.
+    dropped : int or None
+        A stop signal whose exception Python dropped (raised in a finaliser)
+        and that was not raised again before the call ended.
+    taken : bool
+        Whether the call took the signals in hand (in the main thread, not
+        in the command).
+    alarm : bool
+        Whether SIGALRM was free (its default handler, no timer running): a
+        dropped signal is then raised again at once, by a timer (else at the
+        end of the next held block).
+    """
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.dropped: int | None = None
+        self.taken = False
+        self.alarm = False
+
+    @property
+    def stopped_by(self) -> int | None:
+        """The stop signal the call saw, raised or dropped; None if none came."""
+        return self.first if self.first is not None else self.dropped
+
+
+#: The API call stopping on signals now (:func:`stopping_a_call`), if any.
+_call: Call | None = None
+
+
+@contextlib.contextmanager
+def stopping_a_call() -> Iterator[Call]:
+    """Stop a call of the Python API (``melcli.run``) on signals, as the command does.
+
+    For the call's length, in the main thread, the stop signals still at
+    Python's default handling (SIGINT's KeyboardInterrupt, SIGTERM and SIGHUP
+    ending the process) are taken: the first raises :class:`Interrupted`, and
+    later ones are only noted, so that a second Ctrl-C cannot cut the run's
+    clean-up short. A handler of the caller's own is left in place (and is
+    called, as the caller meant); so is an ignored signal (``nohup``).
+
+    A KeyboardInterrupt that Python drops (raised by the handler while the
+    garbage collector runs a finaliser: "Exception ignored in ...") is raised
+    again: at once by a timer if SIGALRM is free, else at the end of the next
+    block that holds the signals (:func:`deferred`); one still not raised when
+    the call ends is in :attr:`Call.dropped`. Everything is put back when the
+    call ends.
+
+    Does nothing in the command, which takes the signals for its whole life
+    (:func:`stop_on_signals`), inside another such call, or outside the main
+    thread, where Python runs no signal handler: a signal then goes to the
+    main thread, as it would without melcli.
+    """
+    global _call
+    call = Call()
+    threading = sys.modules.get("threading")  # none: only the main thread
+    if (
+        _answering
+        or _call is not None
+        or (
+            threading is not None
+            and threading.current_thread() is not threading.main_thread()
+        )
+    ):
+        yield call
+        return
+    taken = {
+        s: handler
+        for s in STOP_SIGNALS
+        if (handler := signal.getsignal(s))
+        in (signal.SIG_DFL, signal.default_int_handler)
+    }
+    hook = sys.unraisablehook
+    if hasattr(signal, "setitimer"):
+        call.alarm = signal.getsignal(
+            signal.SIGALRM
+        ) == signal.SIG_DFL and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    _call = call
+    call.taken = True
+    try:
+        for signum in taken:
+            signal.signal(signum, _call_stop)
+        if hook is not _unraisable:
+            _unraisable.previous = hook  # type: ignore[attr-defined]
+            sys.unraisablehook = _unraisable
+        yield call
+    finally:
+        _end_call(call, taken, hook)
+
+
+def _end_call(call: Call, taken: dict[signal.Signals, Any], hook: Any) -> None:
+    """Put back what :func:`stopping_a_call` changed; note a signal left dropped."""
+    global _call, _unanswered
+    for signum, handler in taken.items():
+        signal.signal(signum, handler)  # a signal from now on: the caller's
+    if call.alarm and signal.getsignal(signal.SIGALRM) is _answer:  # set here
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    if _unanswered is not None:
+        call.dropped, _unanswered = _unanswered, None
+    _call = None
+    if hook is not _unraisable and sys.unraisablehook is _unraisable:
+        sys.unraisablehook = hook
+
+
+def _call_stop(signum: int, frame: object) -> None:
+    """Raise the first stop signal of a call (see stopping_a_call); note the rest."""
+    call = _call
+    if call is None or call.first is not None:
+        return  # the call is stopping: its clean-up runs to its end
+    call.first = signum
     _put_back()
     raise Interrupted(signum)
 
@@ -385,6 +532,7 @@ def _one_thread() -> bool:
 
 __all__ = [
     "STOP_SIGNALS",
+    "Call",
     "Interrupted",
     "block_for_exit",
     "ctrl_c_ignored_by_new_programs",
@@ -396,4 +544,5 @@ __all__ = [
     "signal_number",
     "signals_blocked",
     "stop_on_signals",
+    "stopping_a_call",
 ]

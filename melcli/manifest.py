@@ -667,6 +667,11 @@ class Entries(MutableMapping[str, Entry]):
             raise KeyError(key)
         return row
 
+    def close(self) -> None:
+        """Close the staged entries' database (and so its temporary file)."""
+        if self._stage is not None:
+            self._stage.close()
+
     def _drop_stage(self) -> None:
         if self._stage is not None:
             self._stage.close()
@@ -942,6 +947,22 @@ class Manifest:
         journal = manifest.journal_path
         manifest.recovered = _lstat_is(journal, stat.S_ISREG)  # a link: not followed
         return manifest
+
+    def close(self) -> None:
+        """Close the store's connection, the staged entries and the journal.
+
+        Once the run is over, also when it was interrupted: an exception kept
+        by the caller (``melcli.RunInterrupted``) holds the run's frames, and
+        so the manifest, until it is collected. A journal left uncommitted
+        stays on disk, for the next run to recover from.
+        """
+        if self._reader is not None:
+            self._reader.store.close()
+        self.entries.close()
+        journal, self._journal = self._journal, None
+        if journal is not None:
+            with contextlib.suppress(OSError):
+                journal.close()
 
     def _read_store(self) -> bool:
         """Hold the store's entries by their facts; False to read ``manifest.jsonl``.
@@ -1771,9 +1792,12 @@ class _FolderOf:
 
     def close(self) -> None:
         """Close the folder held open, if one is."""
-        if self.fd >= 0:
-            os.close(self.fd)
-        self.name, self.fd = None, -1
+        # Forgotten first: a signal right after the close would leave the
+        # number, closed, for the ``finally`` that calls this again (EBADF
+        # over the interrupt, or another file's descriptor closed).
+        fd, self.name, self.fd = self.fd, None, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 #: Whether files can be looked up relative to an open folder, links not followed.

@@ -19,8 +19,6 @@ import contextlib
 import functools
 import inspect
 import os
-import signal
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -344,6 +342,39 @@ def run_session(
     """
     options.validate()
     events = events or Events()
+    # From Python, a signal stops the run as it stops the command (which
+    # takes them for its whole life: this does nothing there).
+    with interrupts.stopping_a_call() as call:
+        outcome = _session(
+            inputs,
+            out,
+            params=params,
+            render=render,
+            png=png,
+            options=options,
+            events=events,
+            call=call,
+        )
+    if outcome.report is not None and outcome.report.interrupted_by is None:
+        # A signal whose KeyboardInterrupt was dropped (raised in a finaliser)
+        # or swallowed (an on_result callback's ``except``), the run gone on
+        # to its end: it was still asked to stop, as the command says (130).
+        outcome.report.interrupted_by = call.stopped_by
+    return outcome
+
+
+def _session(
+    inputs: Inputs,
+    out: Path,
+    *,
+    params: MelParams,
+    render: RenderParams | None,
+    png: bool,
+    options: RunOptions,
+    events: Events,
+    call: interrupts.Call,
+) -> Outcome:
+    """Do :func:`run_session`'s run, signals taken in hand (``call``)."""
     check_out(inputs.sources, out)
     if options.scheduler is not None and not options.dry_run:
         _prepare_cluster(options.scheduler)
@@ -373,7 +404,12 @@ def run_session(
         )
         stats = None
         if options.stats and report.interrupted_by is None:
-            stats = _write_stats(report, out)
+            try:
+                stats = _write_stats(report, out)
+            except KeyboardInterrupt as exc:
+                if not call.taken:  # the command: it says so after its summary
+                    raise
+                report.interrupted_by = interrupts.signal_number(exc)
     return Outcome(report=report, stats=stats, total=_total(the_plan))
 
 
@@ -483,7 +519,7 @@ def _build(
         events.result(result)
 
     try:
-        with _stop_signals_interrupt():
+        with contextlib.closing(manifest):  # the store's connection, at once
             report = run_plan(
                 the_plan,
                 params=params,
@@ -574,29 +610,6 @@ def _plan_hints(
         [job.src_name for job in the_plan.jobs if job.src_name not in failing]
     )
     return hints(report, passed)
-
-
-@contextlib.contextmanager
-def _stop_signals_interrupt() -> Iterator[None]:
-    """Let SIGTERM and SIGHUP stop a run as Ctrl-C does, unless handled already.
-
-    (The command sets them all for its whole life, see
-    :func:`melcli.interrupts.stop_on_signals`; this is for a run started from
-    Python. Only the main thread can set a handler.)
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {
-        signum: signal.signal(signum, interrupts.raise_interrupted)
-        for signum in interrupts.STOP_SIGNALS
-        if signum != signal.SIGINT and signal.getsignal(signum) == signal.SIG_DFL
-    }
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _runner(
@@ -964,16 +977,33 @@ def run(
         dry_run=dry_run,
         stats=stats,
     )
-    outcome = run_session(
-        taken,
-        Path(out),
-        params=params,
-        render=render,
-        png=png,
-        options=options,
-        events=_OnResult(on_result),
-    )
+    with _stopped_before_work():
+        outcome = run_session(
+            taken,
+            Path(out),
+            params=params,
+            render=render,
+            png=png,
+            options=options,
+            events=_OnResult(on_result),
+        )
     return _said(outcome, unread)
+
+
+@contextlib.contextmanager
+def _stopped_before_work() -> Iterator[None]:
+    """Raise :class:`RunInterrupted` for a stop before any work too.
+
+    A signal while :func:`run` plans or locks OUT: nothing was done, and the
+    caller catches it as any other stop.
+    """
+    try:
+        yield
+    except RunInterrupted:
+        raise
+    except KeyboardInterrupt as exc:
+        stopped = Report(interrupted_by=interrupts.signal_number(exc))
+        raise RunInterrupted(stopped) from exc
 
 
 def _inputs(
