@@ -559,6 +559,18 @@ class _CheckedFile:
                 SilentInput("digital silence: every sample is zero"), stacklevel=2
             )
 
+    def _ogg_damage(self) -> str:
+        """Say where an Ogg file decoded short is damaged inside, or "".
+
+        libvorbis and libopus skip a page whose checksum fails (or bytes that
+        are no page) and decode on: the stream then ends short of its last
+        page's granule position, as a cut one does. Its pages say which.
+        Read only once the file is known short: nothing for a whole file.
+        """
+        if self.info.format != "OGG" or self.path is None:
+            return ""
+        return containers.ogg_damage(self.path)
+
     def _truncation(self) -> str:
         """Say how the stream was cut short, or return "" if it was not."""
         sr = self.info.samplerate
@@ -574,6 +586,8 @@ class _CheckedFile:
         known = self.at_end or self.claim.sized
         if known and held < self.claimed - self.claim.tolerance:
             said = f"truncated: decoded {held / sr:.2f} s of {total:.2f} s"
+            if damage := self._ogg_damage():  # a page lost inside, not a cut
+                return f"corrupt: {damage}; decoded {held / sr:.2f} s of {total:.2f} s"
             if f"{held / sr:.2f}" == f"{total:.2f}":  # a few samples short
                 missing = self.claimed - held
                 said += f" ({missing} sample frame{'s' * (missing > 1)} missing)"
