@@ -201,6 +201,84 @@ def _ogg_checksum(page: bytes) -> int:
     return int(f"{raw:032b}"[::-1], 2)
 
 
+class _OggPage(NamedTuple):
+    """An Ogg page's place and header fields (RFC 3533, section 6)."""
+
+    #: Where the page begins (its ``OggS``).
+    at: int
+    #: Its header type flags: 0x02 begins a stream, 0x04 ends one.
+    flags: int
+    #: Where its body begins, after the segment table its header sizes.
+    body: int
+    #: Where it ends: past the end of the bytes walked when it is cut.
+    end: int
+
+
+class _OggWalk:
+    """Walk Ogg pages from one to the next, by their lengths, from byte 0.
+
+    ``read(at, n)`` gives the bytes at ``at`` (fewer at the end); ``size`` is
+    how many there are. Iterating yields each page whose 27-byte header is
+    there, the last one maybe cut (its :attr:`_OggPage.end` past ``size``).
+    Once it stops, :attr:`stop` says why and :attr:`at` where:
+
+    - ``"end"``: the last page ends exactly at ``size``;
+    - ``"junk"``: the bytes at :attr:`at` are no page (no ``OggS``: junk,
+      damage, or a file cut inside the four bytes);
+    - ``"cut"``: the page at :attr:`at` runs past ``size`` (its header, its
+      segment table or its body); :attr:`at` is its start if its header is
+      cut, else its end;
+    - ``"limit"``: ``limit`` pages were walked; :attr:`at` is the next one.
+
+    Nothing is mapped: a file shortened meanwhile reads short, where a
+    mapping of it would die of SIGBUS.
+    """
+
+    def __init__(self, read: Callable[[int, int], bytes], size: int, limit: int):
+        self.read = read
+        self.size = size
+        self.limit = limit
+        self.at = 0
+        self.stop = ""
+
+    def __iter__(self) -> Iterator[_OggPage]:
+        at, size = 0, self.size
+        for _ in range(self.limit):
+            if at >= size:
+                self.at, self.stop = at, "end"
+                return
+            header = self.read(at, 27)
+            if header[:4] != b"OggS":
+                self.at, self.stop = at, "junk"
+                return
+            if len(header) < 27:
+                self.at, self.stop = at, "cut"
+                return
+            body = at + 27 + header[26]
+            end = body + sum(self.read(at + 27, header[26]))
+            yield _OggPage(at, header[5], body, end)
+            if body > size or end > size:
+                self.at, self.stop = end, "cut"
+                return
+            at = end
+        self.at, self.stop = at, "limit"
+
+
+def _reader(f: BinaryIO) -> Callable[[int, int], bytes]:
+    """Return ``read(at, n)`` of the open file ``f``."""
+
+    def read(at: int, n: int) -> bytes:
+        f.seek(at)
+        return f.read(n)
+
+    return read
+
+
+def _ogg_walk(f: BinaryIO, limit: int) -> _OggWalk:
+    """Return the walk of the pages of the open file ``f``, from its start."""
+    return _OggWalk(_reader(f), f.seek(0, os.SEEK_END), limit)
+
+
 def ogg_damage(path: str | os.PathLike[str]) -> str:
     """Say where an Ogg file is damaged, from its pages' checksums, or "".
 
@@ -213,32 +291,25 @@ def ogg_damage(path: str | os.PathLike[str]) -> str:
     said elsewhere).
     """
     try:
-        with (
-            open(path, "rb") as f,
-            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
-        ):
-            size, at = len(data), 0
-            if data[:4] != b"OggS":
-                return ""  # not an Ogg file
-            for _ in range(_MAX_OGG_PAGES):
-                if at >= size:
-                    return ""
-                if data[at : at + 4] != b"OggS":
-                    return f"bytes that are no Ogg page at byte {at}"
-                if at + 27 > size or at + 27 + data[at + 26] > size:
-                    return ""
-                lacing = data[at + 27 : at + 27 + data[at + 26]]
-                end = at + 27 + len(lacing) + sum(lacing)
-                if end > size:
-                    return ""
-                page = bytearray(data[at:end])
-                (stored,) = struct.unpack_from("<I", page, 22)
-                page[22:26] = bytes(4)
-                if _ogg_checksum(bytes(page)) != stored:
-                    return f"its Ogg page at byte {at} is damaged (its checksum fails)"
-                at = end
+        with open(path, "rb") as f:
+            walk = _ogg_walk(f, _MAX_OGG_PAGES)
+            for page in walk:
+                if page.end > walk.size:
+                    return ""  # a cut: said by the last page, elsewhere
+                data = bytearray(walk.read(page.at, page.end - page.at))
+                if len(data) < page.end - page.at:
+                    return ""  # shortened meanwhile
+                (stored,) = struct.unpack_from("<I", data, 22)
+                data[22:26] = bytes(4)
+                if _ogg_checksum(bytes(data)) != stored:
+                    return (
+                        f"its Ogg page at byte {page.at} is damaged "
+                        "(its checksum fails)"
+                    )
     except (OSError, ValueError):
         return ""
+    if walk.stop == "junk" and walk.at > 0:  # at 0: not an Ogg file
+        return f"bytes that are no Ogg page at byte {walk.at}"
     return ""
 
 
@@ -282,31 +353,19 @@ def ogg_links(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
     is decoded whole.
     """
     try:
-        with (
-            open(path, "rb") as f,
-            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
-        ):
-            size, at, starts, in_audio = len(data), 0, [0], False
-            for _ in range(_MAX_OGG_PAGES):
-                if at == size:
-                    break
-                if data[at : at + 4] != b"OggS" or at + 27 > size:
-                    return []
-                begins = bool(data[at + 5] & 0x02)
+        with open(path, "rb") as f:
+            walk = _ogg_walk(f, _MAX_OGG_PAGES)
+            starts, in_audio = [0], False
+            for page in walk:
+                begins = bool(page.flags & 0x02)
                 if begins and in_audio:
-                    starts.append(at)
+                    starts.append(page.at)
                 in_audio = not begins
-                n = data[at + 26]
-                at += 27 + n + sum(data[at + 27 : at + 27 + n])
-                if at > size:
-                    return []  # a cut: said by the last page, elsewhere
-            else:
-                return []
     except (OSError, ValueError):
         return []
-    if len(starts) < 2:
+    if walk.stop != "end" or len(starts) < 2:
         return []
-    return list(zip(starts, [*starts[1:], size], strict=True))
+    return list(zip(starts, [*starts[1:], walk.size], strict=True))
 
 
 #: The first bytes of the identification header that begins each stream
@@ -329,19 +388,17 @@ def ogg_audio_behind_other(path: str | os.PathLike[str]) -> bool:
             data = f.read(64 * 1024)  # the beginning pages come first
     except OSError:
         return False
-    at, first = 0, True
-    for _ in range(_MAX_BLOCKS):
-        if data[at : at + 4] != b"OggS" or at + 27 > len(data):
+    walk = _OggWalk(lambda at, n: data[at : at + n], len(data), _MAX_BLOCKS)
+    for i, page in enumerate(walk):
+        if not page.flags & 0x02:  # past the beginning pages
             return False
-        if not data[at + 5] & 0x02:  # past the beginning pages
-            return False
-        n = data[at + 26]
-        packet = data[at + 27 + n : at + 35 + n]
-        if packet.startswith(_OGG_IDS):
-            return not first
-        first = False
-        at += 27 + n + sum(data[at + 27 : at + 27 + n])
+        if data[page.body : page.body + 8].startswith(_OGG_IDS):
+            return i > 0
     return False
+
+
+#: Bytes read at a time when looking for a page that begins a stream.
+_FIND_BLOCK = 1 << 20
 
 
 def _ogg_begins_again(f: BinaryIO, size: int) -> bool:
@@ -354,18 +411,29 @@ def _ogg_begins_again(f: BinaryIO, size: int) -> bool:
     """
     if size < 27:
         return False
-    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        at = 0
-        for _ in range(_MAX_BLOCKS):  # past the first link's beginning pages
-            if data[at : at + 4] != b"OggS" or not data[at + 5] & 0x02:
-                break
-            n = data[at + 26] if at + 27 <= size else 0
-            at += 27 + n + sum(data[at + 27 : at + 27 + n])
-        while (at := data.find(b"OggS\x00\x02", at)) >= 0:
-            n = data[at + 26] if at + 27 <= size else 0
-            if data[at + 27 + n : at + 35 + n].startswith(_OGG_IDS):
-                return True
-            at += 4
+    walk, at = _OggWalk(_reader(f), size, _MAX_BLOCKS), 0
+    for page in walk:  # past the first link's beginning pages
+        if not page.flags & 0x02:
+            at = page.at
+            break
+    else:
+        at = walk.at
+    read = _reader(f)
+    mark = b"OggS\x00\x02"
+    while at < size:  # a block at a time, each overlapping the last by a mark
+        block = read(at, _FIND_BLOCK + len(mark) - 1)
+        found = block.find(mark)
+        if found < 0:
+            if len(block) < _FIND_BLOCK + len(mark) - 1:
+                return False
+            at += _FIND_BLOCK
+            continue
+        at += found
+        head = read(at, 27)
+        n = head[26] if len(head) == 27 else 0
+        if read(at + 27 + n, 8).startswith(_OGG_IDS):
+            return True
+        at += 4
     return False
 
 
