@@ -48,13 +48,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import mmap
 import os
 import struct
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, Protocol, overload
 
 from .errors import AudioError
 
@@ -829,7 +828,105 @@ def _frame(b: bytes) -> _Frame | None:
     return _Frame((b[1] & 0x1E) << 8 | b[2] & 0x0C, length, samples, side_info)
 
 
-def skip_id3v2(data: mmap.mmap) -> int:
+class Buffer(Protocol):
+    """Bytes of a file to walk: :class:`bytes`, or a :class:`_FileBytes`."""
+
+    def __len__(self) -> int: ...
+
+    @overload
+    def __getitem__(self, key: int) -> int: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> bytes: ...
+
+    def find(self, sub: bytes, start: int = 0) -> int:
+        """Return where ``sub`` first is from ``start`` on, or -1."""
+        ...
+
+
+#: Files up to this size are read whole to be walked; larger ones a window
+#: at a time (an hours-long MP3 is not held in memory).
+_WHOLE = 32 << 20
+#: Bytes read at a time from a larger file.
+_WINDOW = 4 << 20
+
+
+def file_bytes(f: BinaryIO) -> Buffer:
+    """Return the bytes of the open file ``f``, to walk its frames.
+
+    Read, never mapped: a file shortened meanwhile (another program
+    rewriting it) reads short, and its walk sees a cut, where a mapping
+    of it killed the process with SIGBUS on the first byte past its new
+    end. Small files are read whole; larger ones a window at a time.
+    """
+    size = os.fstat(f.fileno()).st_size
+    f.seek(0)
+    if size <= _WHOLE:
+        return f.read()
+    return _FileBytes(f, size)
+
+
+class _FileBytes:
+    """A large file's bytes, read a window at a time (see :func:`file_bytes`).
+
+    ``len`` is the file's size when opened; a read past what it holds now
+    gives fewer bytes, as a slice of :class:`bytes` past its end does.
+    """
+
+    def __init__(self, f: BinaryIO, size: int) -> None:
+        self._f = f
+        self._size = size
+        self._start = 0
+        self._window = b""
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _span(self, lo: int, hi: int) -> bytes:
+        hi = min(hi, self._size)
+        if hi <= lo:
+            return b""
+        start, window = self._start, self._window
+        if lo < start or hi > start + len(window):
+            self._f.seek(lo)
+            self._start, self._window = lo, self._f.read(max(hi - lo, _WINDOW))
+            start, window = self._start, self._window
+        return window[lo - start : hi - start]
+
+    @overload
+    def __getitem__(self, key: int) -> int: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> bytes: ...
+
+    def __getitem__(self, key: int | slice) -> int | bytes:
+        if isinstance(key, slice):
+            lo, hi, step = key.indices(self._size)
+            if step != 1:
+                raise ValueError("a step is not supported")
+            return self._span(lo, hi)
+        at = key + self._size if key < 0 else key
+        got = self._span(at, at + 1)
+        if not got:
+            raise IndexError("index out of range")
+        return got[0]
+
+    def find(self, sub: bytes, start: int = 0) -> int:
+        """Return where ``sub`` first is from ``start`` on, or -1."""
+        at = max(start, 0)
+        want = _WINDOW + len(sub) - 1  # each block overlaps the next by that
+        while at < self._size:
+            block = self._span(at, at + want)
+            found = block.find(sub)
+            if found >= 0:
+                return at + found
+            if len(block) < want:
+                return -1
+            at += _WINDOW
+        return -1
+
+
+def skip_id3v2(data: Buffer) -> int:
     """Return where the audio starts, after any ID3v2 tags.
 
     A tag's header holds its flags (a footer follows the tag when bit 4 is
@@ -845,7 +942,7 @@ def skip_id3v2(data: mmap.mmap) -> int:
     return pos
 
 
-def _sync(data: mmap.mmap, pos: int, stream: int | None) -> tuple[int, _Frame | None]:
+def _sync(data: Buffer, pos: int, stream: int | None) -> tuple[int, _Frame | None]:
     """Find the next frame confirmed by the one after it (or ending the file)."""
     end = len(data)
     while (pos := data.find(b"\xff", pos)) >= 0 and pos + 4 <= end:
@@ -866,7 +963,7 @@ def _partial_header(rest: bytes, stream: int) -> bool:
     return len(rest) < 2 or rest[1] & 0x1E == stream >> 8
 
 
-def _xing(data: mmap.mmap, pos: int, frame: _Frame) -> tuple[int, int] | None:
+def _xing(data: Buffer, pos: int, frame: _Frame) -> tuple[int, int] | None:
     """Return ``(frames, delay + padding)`` from a Xing/Info (and LAME) header.
 
     Or from a VBRI header (Fraunhofer's encoders), always 32 bytes after the
@@ -900,30 +997,29 @@ _LAST_CUT = "the last MPEG frame is cut off"
 
 def _mp3(f: BinaryIO, frames: int) -> Claim:
     """Walk an MPEG audio stream frame by frame (see the module notes)."""
-    fileno = f.fileno()
-    if os.fstat(fileno).st_size == 0:
+    data = file_bytes(f)
+    if not data:
         return Claim()
-    with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as data:
-        end = len(data)
-        pos, first = _sync(data, skip_id3v2(data), None)
-        if first is None:
-            return _free_format_claim(data, frames)
-        xing = _xing(data, pos, first)
-        n, cut = 0, ""
-        frame: _Frame | None = first
-        while frame is not None:
-            after = pos + frame.length
-            if after > end:
+    end = len(data)
+    pos, first = _sync(data, skip_id3v2(data), None)
+    if first is None:
+        return _free_format_claim(data, frames)
+    xing = _xing(data, pos, first)
+    n, cut = 0, ""
+    frame: _Frame | None = first
+    while frame is not None:
+        after = pos + frame.length
+        if after > end:
+            cut = _LAST_CUT
+            break
+        n += 1
+        pos = after
+        frame = _frame(data[pos : pos + 4])
+        if frame is None or frame.stream != first.stream:
+            if _partial_header(data[pos : pos + 4], first.stream):
                 cut = _LAST_CUT
                 break
-            n += 1
-            pos = after
-            frame = _frame(data[pos : pos + 4])
-            if frame is None or frame.stream != first.stream:
-                if _partial_header(data[pos : pos + 4], first.stream):
-                    cut = _LAST_CUT
-                    break
-                pos, frame = _sync(data, pos, first.stream)  # junk, then more?
+            pos, frame = _sync(data, pos, first.stream)  # junk, then more?
     # A decoder gives every whole frame (a Xing/Info frame carries no audio),
     # less the delay and padding a LAME tag records; one frame of tolerance.
     spf = first.samples
@@ -941,7 +1037,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     return Claim(frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined)
 
 
-def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
+def _free_format_claim(data: Buffer, frames: int) -> Claim:
     """Return the claim of a free-format stream (see :func:`_free_format_cut`).
 
     A free-format stream's headers give no bitrate, so its frames are not
@@ -971,7 +1067,7 @@ def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
 _FREE_FORMAT_MIN = 24
 
 
-def _free_format_cut(data: mmap.mmap, start: int) -> tuple[str, int]:
+def _free_format_cut(data: Buffer, start: int) -> tuple[str, int]:
     """Walk a free-format stream's frames: "the last MPEG frame is cut off", or "".
 
     Returned with the frames walked when the walk met the end of the file
@@ -2059,28 +2155,28 @@ def _free_format(b: bytes) -> bool:
 
 def _mp3_cut_before_audio(f: BinaryIO) -> str:
     """Say whether an MPEG audio file ends inside its ID3v2 tags or a frame."""
-    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        size = len(data)
-        pos = skip_id3v2(data)
-        if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
-            return "the file ends inside its ID3v2 tag"
-        first = _frame(data[pos : pos + 4])
-        if first is None:
-            return _FREE_FORMAT_CUT if _free_format(data[pos : pos + 4]) else ""
-        whole = 0
-        for _ in range(_MAX_BLOCKS):  # libsndfile opens a stream of a few frames
-            frame = _frame(data[pos : pos + 4])
-            if frame is None or frame.stream != first.stream:
-                if _partial_header(data[pos : pos + 4], first.stream):
-                    break
-                f.seek(0)
-                return _mp3(f, 0).cut  # more after the frames: the full walk says
-            pos += frame.length
-            if pos > size:
+    data = file_bytes(f)
+    size = len(data)
+    pos = skip_id3v2(data)
+    if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
+        return "the file ends inside its ID3v2 tag"
+    first = _frame(data[pos : pos + 4])
+    if first is None:
+        return _FREE_FORMAT_CUT if _free_format(data[pos : pos + 4]) else ""
+    whole = 0
+    for _ in range(_MAX_BLOCKS):  # libsndfile opens a stream of a few frames
+        frame = _frame(data[pos : pos + 4])
+        if frame is None or frame.stream != first.stream:
+            if _partial_header(data[pos : pos + 4], first.stream):
                 break
-            whole += 1
-        else:
-            return ""
+            f.seek(0)
+            return _mp3(f, 0).cut  # more after the frames: the full walk says
+        pos += frame.length
+        if pos > size:
+            break
+        whole += 1
+    else:
+        return ""
     return _LAST_CUT if whole else "the file ends inside its first MPEG frame"
 
 
