@@ -193,7 +193,7 @@ def _header_claim(
             path, format=info.format, frames=info.frames, samplerate=info.samplerate
         )
     else:
-        claim = _claimed_frames(f)
+        claim = _claimed_frames(f, info)
         if info.subtype.startswith("MPEG_LAYER"):
             claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
     if claim.limit is not None:
@@ -559,6 +559,18 @@ class _CheckedFile:
                 SilentInput("digital silence: every sample is zero"), stacklevel=2
             )
 
+    def _ogg_damage(self) -> str:
+        """Say where an Ogg file decoded short is damaged inside, or "".
+
+        libvorbis and libopus skip a page whose checksum fails (or bytes that
+        are no page) and decode on: the stream then ends short of its last
+        page's granule position, as a cut one does. Its pages say which.
+        Read only once the file is known short: nothing for a whole file.
+        """
+        if self.info.format != "OGG" or self.path is None:
+            return ""
+        return containers.ogg_damage(self.path)
+
     def _truncation(self) -> str:
         """Say how the stream was cut short, or return "" if it was not."""
         sr = self.info.samplerate
@@ -574,6 +586,8 @@ class _CheckedFile:
         known = self.at_end or self.claim.sized
         if known and held < self.claimed - self.claim.tolerance:
             said = f"truncated: decoded {held / sr:.2f} s of {total:.2f} s"
+            if damage := self._ogg_damage():  # a page lost inside, not a cut
+                return f"corrupt: {damage}; decoded {held / sr:.2f} s of {total:.2f} s"
             if f"{held / sr:.2f}" == f"{total:.2f}":  # a few samples short
                 missing = self.claimed - held
                 said += f" ({missing} sample frame{'s' * (missing > 1)} missing)"
@@ -956,7 +970,7 @@ def _open_decoder(
                     if claim.limit is not None:  # SDS: zeros for missing packets
                         info = dataclasses.replace(info, frames=claim.limit)
                 else:
-                    claim = _claimed_frames(f)
+                    claim = _claimed_frames(f, info)
                     if info.subtype.startswith("MPEG_LAYER"):
                         claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
@@ -1213,7 +1227,7 @@ SALVAGE_STEP = 4096
 UNKNOWN_DATA_SIZE = containers.UNKNOWN_DATA_SIZE
 
 
-def _claimed_frames(f: sf.SoundFile) -> Claim:
+def _claimed_frames(f: sf.SoundFile, info: AudioInfo) -> Claim:
     """Return the frames the header claims, which libsndfile may have cut down.
 
     For a WAV, AIFF or AU whose data chunk claims more bytes than the file
@@ -1224,6 +1238,9 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
     """
     frames = int(f.frames)
     log = str(f.extra_info)
+    width = _WIDTHS.get(info.subtype, 0)
+    if width and f"Block Align   : {info.channels * width}\n" not in log:
+        _check_sample_width(log)  # not as the bit width gives: a closer look
     blocks = _gsm_blocks(f, log)
     limit = None
     if blocks is not None and blocks[0] < frames:
@@ -1249,6 +1266,52 @@ def _claimed_frames(f: sf.SoundFile) -> Claim:
     if f.format == "MPC2K" and (match := _MPC2K_FRAMES.search(log)):
         return Claim(frames=max(frames, int(match.group(1))), sized=True)
     return Claim(frames=frames, limit=limit, to_end=to_end)
+
+
+#: The bytes a sample of the subtypes libsndfile decodes by a WAV's bit width
+#: alone (its block align unread).
+_WIDTHS = {
+    "PCM_U8": 1,
+    "PCM_S8": 1,
+    "PCM_16": 2,
+    "PCM_24": 3,
+    "PCM_32": 4,
+    "FLOAT": 4,
+    "DOUBLE": 8,
+}
+#: libsndfile's log of a WAV's ``fmt `` chunk: channels, rate, block align,
+#: bit width, bytes a second.
+_FMT = re.compile(
+    r"Channels\s*:\s*(\d+)\s+Sample Rate\s*:\s*(\d+)\s+Block Align\s*:\s*(\d+)"
+    r"\s+Bit Width\s*:\s*(\d+)\s+Bytes/sec\s*:\s*(\d+)"
+)
+
+
+def _check_sample_width(log: str) -> None:
+    """Fail a PCM or float WAV whose bit width its other fields contradict.
+
+    libsndfile (and ffmpeg) decode a WAV's samples by its bit width alone. A
+    header whose block align and byte rate both give another sample size (a
+    16-bit file whose bit width says 24) decoded as noise, at full scale,
+    of the wrong length, without a word. Such a header is refused, naming
+    the fields. A block align alone at odds (0, or garbage, with a byte rate
+    that agrees with the bit width) decodes right, and is taken.
+    """
+    match = _FMT.search(log) if "Block Align" in log else None  # a WAV's fmt
+    if match is None:
+        return
+    channels, rate, align, bits, per_second = map(int, match.groups())
+    width = -(-bits // 8)  # bytes a sample: 12-bit samples take 2
+    if channels <= 0 or align == channels * width:
+        return
+    if align % channels == 0 and per_second == rate * align:
+        size = align // channels
+        raise AudioError(
+            f"invalid header: its block align ({align} bytes a frame) and byte "
+            f"rate ({per_second} a second) give {size}-byte samples for "
+            f"{channels} channel{'s' * (channels > 1)}, its bit width "
+            f"{bits}-bit ones: decoded, it would be noise"
+        )
 
 
 #: libsndfile's log of a WAV's block layout, and of its data chunk's size

@@ -48,13 +48,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import mmap
 import os
 import struct
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, Protocol, overload
 
 from .errors import AudioError
 
@@ -201,6 +200,84 @@ def _ogg_checksum(page: bytes) -> int:
     return int(f"{raw:032b}"[::-1], 2)
 
 
+class _OggPage(NamedTuple):
+    """An Ogg page's place and header fields (RFC 3533, section 6)."""
+
+    #: Where the page begins (its ``OggS``).
+    at: int
+    #: Its header type flags: 0x02 begins a stream, 0x04 ends one.
+    flags: int
+    #: Where its body begins, after the segment table its header sizes.
+    body: int
+    #: Where it ends: past the end of the bytes walked when it is cut.
+    end: int
+
+
+class _OggWalk:
+    """Walk Ogg pages from one to the next, by their lengths, from byte 0.
+
+    ``read(at, n)`` gives the bytes at ``at`` (fewer at the end); ``size`` is
+    how many there are. Iterating yields each page whose 27-byte header is
+    there, the last one maybe cut (its :attr:`_OggPage.end` past ``size``).
+    Once it stops, :attr:`stop` says why and :attr:`at` where:
+
+    - ``"end"``: the last page ends exactly at ``size``;
+    - ``"junk"``: the bytes at :attr:`at` are no page (no ``OggS``: junk,
+      damage, or a file cut inside the four bytes);
+    - ``"cut"``: the page at :attr:`at` runs past ``size`` (its header, its
+      segment table or its body); :attr:`at` is its start if its header is
+      cut, else its end;
+    - ``"limit"``: ``limit`` pages were walked; :attr:`at` is the next one.
+
+    Nothing is mapped: a file shortened meanwhile reads short, where a
+    mapping of it would die of SIGBUS.
+    """
+
+    def __init__(self, read: Callable[[int, int], bytes], size: int, limit: int):
+        self.read = read
+        self.size = size
+        self.limit = limit
+        self.at = 0
+        self.stop = ""
+
+    def __iter__(self) -> Iterator[_OggPage]:
+        at, size = 0, self.size
+        for _ in range(self.limit):
+            if at >= size:
+                self.at, self.stop = at, "end"
+                return
+            header = self.read(at, 27)
+            if header[:4] != b"OggS":
+                self.at, self.stop = at, "junk"
+                return
+            if len(header) < 27:
+                self.at, self.stop = at, "cut"
+                return
+            body = at + 27 + header[26]
+            end = body + sum(self.read(at + 27, header[26]))
+            yield _OggPage(at, header[5], body, end)
+            if body > size or end > size:
+                self.at, self.stop = end, "cut"
+                return
+            at = end
+        self.at, self.stop = at, "limit"
+
+
+def _reader(f: BinaryIO) -> Callable[[int, int], bytes]:
+    """Return ``read(at, n)`` of the open file ``f``."""
+
+    def read(at: int, n: int) -> bytes:
+        f.seek(at)
+        return f.read(n)
+
+    return read
+
+
+def _ogg_walk(f: BinaryIO, limit: int) -> _OggWalk:
+    """Return the walk of the pages of the open file ``f``, from its start."""
+    return _OggWalk(_reader(f), f.seek(0, os.SEEK_END), limit)
+
+
 def ogg_damage(path: str | os.PathLike[str]) -> str:
     """Say where an Ogg file is damaged, from its pages' checksums, or "".
 
@@ -213,32 +290,25 @@ def ogg_damage(path: str | os.PathLike[str]) -> str:
     said elsewhere).
     """
     try:
-        with (
-            open(path, "rb") as f,
-            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
-        ):
-            size, at = len(data), 0
-            if data[:4] != b"OggS":
-                return ""  # not an Ogg file
-            for _ in range(_MAX_OGG_PAGES):
-                if at >= size:
-                    return ""
-                if data[at : at + 4] != b"OggS":
-                    return f"bytes that are no Ogg page at byte {at}"
-                if at + 27 > size or at + 27 + data[at + 26] > size:
-                    return ""
-                lacing = data[at + 27 : at + 27 + data[at + 26]]
-                end = at + 27 + len(lacing) + sum(lacing)
-                if end > size:
-                    return ""
-                page = bytearray(data[at:end])
-                (stored,) = struct.unpack_from("<I", page, 22)
-                page[22:26] = bytes(4)
-                if _ogg_checksum(bytes(page)) != stored:
-                    return f"its Ogg page at byte {at} is damaged (its checksum fails)"
-                at = end
+        with open(path, "rb") as f:
+            walk = _ogg_walk(f, _MAX_OGG_PAGES)
+            for page in walk:
+                if page.end > walk.size:
+                    return ""  # a cut: said by the last page, elsewhere
+                data = bytearray(walk.read(page.at, page.end - page.at))
+                if len(data) < page.end - page.at:
+                    return ""  # shortened meanwhile
+                (stored,) = struct.unpack_from("<I", data, 22)
+                data[22:26] = bytes(4)
+                if _ogg_checksum(bytes(data)) != stored:
+                    return (
+                        f"its Ogg page at byte {page.at} is damaged "
+                        "(its checksum fails)"
+                    )
     except (OSError, ValueError):
         return ""
+    if walk.stop == "junk" and walk.at > 0:  # at 0: not an Ogg file
+        return f"bytes that are no Ogg page at byte {walk.at}"
     return ""
 
 
@@ -282,31 +352,19 @@ def ogg_links(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
     is decoded whole.
     """
     try:
-        with (
-            open(path, "rb") as f,
-            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
-        ):
-            size, at, starts, in_audio = len(data), 0, [0], False
-            for _ in range(_MAX_OGG_PAGES):
-                if at == size:
-                    break
-                if data[at : at + 4] != b"OggS" or at + 27 > size:
-                    return []
-                begins = bool(data[at + 5] & 0x02)
+        with open(path, "rb") as f:
+            walk = _ogg_walk(f, _MAX_OGG_PAGES)
+            starts, in_audio = [0], False
+            for page in walk:
+                begins = bool(page.flags & 0x02)
                 if begins and in_audio:
-                    starts.append(at)
+                    starts.append(page.at)
                 in_audio = not begins
-                n = data[at + 26]
-                at += 27 + n + sum(data[at + 27 : at + 27 + n])
-                if at > size:
-                    return []  # a cut: said by the last page, elsewhere
-            else:
-                return []
     except (OSError, ValueError):
         return []
-    if len(starts) < 2:
+    if walk.stop != "end" or len(starts) < 2:
         return []
-    return list(zip(starts, [*starts[1:], size], strict=True))
+    return list(zip(starts, [*starts[1:], walk.size], strict=True))
 
 
 #: The first bytes of the identification header that begins each stream
@@ -329,19 +387,17 @@ def ogg_audio_behind_other(path: str | os.PathLike[str]) -> bool:
             data = f.read(64 * 1024)  # the beginning pages come first
     except OSError:
         return False
-    at, first = 0, True
-    for _ in range(_MAX_BLOCKS):
-        if data[at : at + 4] != b"OggS" or at + 27 > len(data):
+    walk = _OggWalk(lambda at, n: data[at : at + n], len(data), _MAX_BLOCKS)
+    for i, page in enumerate(walk):
+        if not page.flags & 0x02:  # past the beginning pages
             return False
-        if not data[at + 5] & 0x02:  # past the beginning pages
-            return False
-        n = data[at + 26]
-        packet = data[at + 27 + n : at + 35 + n]
-        if packet.startswith(_OGG_IDS):
-            return not first
-        first = False
-        at += 27 + n + sum(data[at + 27 : at + 27 + n])
+        if data[page.body : page.body + 8].startswith(_OGG_IDS):
+            return i > 0
     return False
+
+
+#: Bytes read at a time when looking for a page that begins a stream.
+_FIND_BLOCK = 1 << 20
 
 
 def _ogg_begins_again(f: BinaryIO, size: int) -> bool:
@@ -354,18 +410,29 @@ def _ogg_begins_again(f: BinaryIO, size: int) -> bool:
     """
     if size < 27:
         return False
-    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        at = 0
-        for _ in range(_MAX_BLOCKS):  # past the first link's beginning pages
-            if data[at : at + 4] != b"OggS" or not data[at + 5] & 0x02:
-                break
-            n = data[at + 26] if at + 27 <= size else 0
-            at += 27 + n + sum(data[at + 27 : at + 27 + n])
-        while (at := data.find(b"OggS\x00\x02", at)) >= 0:
-            n = data[at + 26] if at + 27 <= size else 0
-            if data[at + 27 + n : at + 35 + n].startswith(_OGG_IDS):
-                return True
-            at += 4
+    walk, at = _OggWalk(_reader(f), size, _MAX_BLOCKS), 0
+    for page in walk:  # past the first link's beginning pages
+        if not page.flags & 0x02:
+            at = page.at
+            break
+    else:
+        at = walk.at
+    read = _reader(f)
+    mark = b"OggS\x00\x02"
+    while at < size:  # a block at a time, each overlapping the last by a mark
+        block = read(at, _FIND_BLOCK + len(mark) - 1)
+        found = block.find(mark)
+        if found < 0:
+            if len(block) < _FIND_BLOCK + len(mark) - 1:
+                return False
+            at += _FIND_BLOCK
+            continue
+        at += found
+        head = read(at, 27)
+        n = head[26] if len(head) == 27 else 0
+        if read(at + 27 + n, 8).startswith(_OGG_IDS):
+            return True
+        at += 4
     return False
 
 
@@ -761,7 +828,105 @@ def _frame(b: bytes) -> _Frame | None:
     return _Frame((b[1] & 0x1E) << 8 | b[2] & 0x0C, length, samples, side_info)
 
 
-def skip_id3v2(data: mmap.mmap) -> int:
+class Buffer(Protocol):
+    """Bytes of a file to walk: :class:`bytes`, or a :class:`_FileBytes`."""
+
+    def __len__(self) -> int: ...
+
+    @overload
+    def __getitem__(self, key: int) -> int: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> bytes: ...
+
+    def find(self, sub: bytes, start: int = 0) -> int:
+        """Return where ``sub`` first is from ``start`` on, or -1."""
+        ...
+
+
+#: Files up to this size are read whole to be walked; larger ones a window
+#: at a time (an hours-long MP3 is not held in memory).
+_WHOLE = 32 << 20
+#: Bytes read at a time from a larger file.
+_WINDOW = 4 << 20
+
+
+def file_bytes(f: BinaryIO) -> Buffer:
+    """Return the bytes of the open file ``f``, to walk its frames.
+
+    Read, never mapped: a file shortened meanwhile (another program
+    rewriting it) reads short, and its walk sees a cut, where a mapping
+    of it killed the process with SIGBUS on the first byte past its new
+    end. Small files are read whole; larger ones a window at a time.
+    """
+    size = os.fstat(f.fileno()).st_size
+    f.seek(0)
+    if size <= _WHOLE:
+        return f.read()
+    return _FileBytes(f, size)
+
+
+class _FileBytes:
+    """A large file's bytes, read a window at a time (see :func:`file_bytes`).
+
+    ``len`` is the file's size when opened; a read past what it holds now
+    gives fewer bytes, as a slice of :class:`bytes` past its end does.
+    """
+
+    def __init__(self, f: BinaryIO, size: int) -> None:
+        self._f = f
+        self._size = size
+        self._start = 0
+        self._window = b""
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _span(self, lo: int, hi: int) -> bytes:
+        hi = min(hi, self._size)
+        if hi <= lo:
+            return b""
+        start, window = self._start, self._window
+        if lo < start or hi > start + len(window):
+            self._f.seek(lo)
+            self._start, self._window = lo, self._f.read(max(hi - lo, _WINDOW))
+            start, window = self._start, self._window
+        return window[lo - start : hi - start]
+
+    @overload
+    def __getitem__(self, key: int) -> int: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> bytes: ...
+
+    def __getitem__(self, key: int | slice) -> int | bytes:
+        if isinstance(key, slice):
+            lo, hi, step = key.indices(self._size)
+            if step != 1:
+                raise ValueError("a step is not supported")
+            return self._span(lo, hi)
+        at = key + self._size if key < 0 else key
+        got = self._span(at, at + 1)
+        if not got:
+            raise IndexError("index out of range")
+        return got[0]
+
+    def find(self, sub: bytes, start: int = 0) -> int:
+        """Return where ``sub`` first is from ``start`` on, or -1."""
+        at = max(start, 0)
+        want = _WINDOW + len(sub) - 1  # each block overlaps the next by that
+        while at < self._size:
+            block = self._span(at, at + want)
+            found = block.find(sub)
+            if found >= 0:
+                return at + found
+            if len(block) < want:
+                return -1
+            at += _WINDOW
+        return -1
+
+
+def skip_id3v2(data: Buffer) -> int:
     """Return where the audio starts, after any ID3v2 tags.
 
     A tag's header holds its flags (a footer follows the tag when bit 4 is
@@ -777,7 +942,7 @@ def skip_id3v2(data: mmap.mmap) -> int:
     return pos
 
 
-def _sync(data: mmap.mmap, pos: int, stream: int | None) -> tuple[int, _Frame | None]:
+def _sync(data: Buffer, pos: int, stream: int | None) -> tuple[int, _Frame | None]:
     """Find the next frame confirmed by the one after it (or ending the file)."""
     end = len(data)
     while (pos := data.find(b"\xff", pos)) >= 0 and pos + 4 <= end:
@@ -798,7 +963,7 @@ def _partial_header(rest: bytes, stream: int) -> bool:
     return len(rest) < 2 or rest[1] & 0x1E == stream >> 8
 
 
-def _xing(data: mmap.mmap, pos: int, frame: _Frame) -> tuple[int, int] | None:
+def _xing(data: Buffer, pos: int, frame: _Frame) -> tuple[int, int] | None:
     """Return ``(frames, delay + padding)`` from a Xing/Info (and LAME) header.
 
     Or from a VBRI header (Fraunhofer's encoders), always 32 bytes after the
@@ -832,30 +997,29 @@ _LAST_CUT = "the last MPEG frame is cut off"
 
 def _mp3(f: BinaryIO, frames: int) -> Claim:
     """Walk an MPEG audio stream frame by frame (see the module notes)."""
-    fileno = f.fileno()
-    if os.fstat(fileno).st_size == 0:
+    data = file_bytes(f)
+    if not data:
         return Claim()
-    with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as data:
-        end = len(data)
-        pos, first = _sync(data, skip_id3v2(data), None)
-        if first is None:
-            return _free_format_claim(data, frames)
-        xing = _xing(data, pos, first)
-        n, cut = 0, ""
-        frame: _Frame | None = first
-        while frame is not None:
-            after = pos + frame.length
-            if after > end:
+    end = len(data)
+    pos, first = _sync(data, skip_id3v2(data), None)
+    if first is None:
+        return _free_format_claim(data, frames)
+    xing = _xing(data, pos, first)
+    n, cut = 0, ""
+    frame: _Frame | None = first
+    while frame is not None:
+        after = pos + frame.length
+        if after > end:
+            cut = _LAST_CUT
+            break
+        n += 1
+        pos = after
+        frame = _frame(data[pos : pos + 4])
+        if frame is None or frame.stream != first.stream:
+            if _partial_header(data[pos : pos + 4], first.stream):
                 cut = _LAST_CUT
                 break
-            n += 1
-            pos = after
-            frame = _frame(data[pos : pos + 4])
-            if frame is None or frame.stream != first.stream:
-                if _partial_header(data[pos : pos + 4], first.stream):
-                    cut = _LAST_CUT
-                    break
-                pos, frame = _sync(data, pos, first.stream)  # junk, then more?
+            pos, frame = _sync(data, pos, first.stream)  # junk, then more?
     # A decoder gives every whole frame (a Xing/Info frame carries no audio),
     # less the delay and padding a LAME tag records; one frame of tolerance.
     spf = first.samples
@@ -873,7 +1037,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     return Claim(frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined)
 
 
-def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
+def _free_format_claim(data: Buffer, frames: int) -> Claim:
     """Return the claim of a free-format stream (see :func:`_free_format_cut`).
 
     A free-format stream's headers give no bitrate, so its frames are not
@@ -903,7 +1067,7 @@ def _free_format_claim(data: mmap.mmap, frames: int) -> Claim:
 _FREE_FORMAT_MIN = 24
 
 
-def _free_format_cut(data: mmap.mmap, start: int) -> tuple[str, int]:
+def _free_format_cut(data: Buffer, start: int) -> tuple[str, int]:
     """Walk a free-format stream's frames: "the last MPEG frame is cut off", or "".
 
     Returned with the frames walked when the walk met the end of the file
@@ -1991,28 +2155,28 @@ def _free_format(b: bytes) -> bool:
 
 def _mp3_cut_before_audio(f: BinaryIO) -> str:
     """Say whether an MPEG audio file ends inside its ID3v2 tags or a frame."""
-    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        size = len(data)
-        pos = skip_id3v2(data)
-        if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
-            return "the file ends inside its ID3v2 tag"
-        first = _frame(data[pos : pos + 4])
-        if first is None:
-            return _FREE_FORMAT_CUT if _free_format(data[pos : pos + 4]) else ""
-        whole = 0
-        for _ in range(_MAX_BLOCKS):  # libsndfile opens a stream of a few frames
-            frame = _frame(data[pos : pos + 4])
-            if frame is None or frame.stream != first.stream:
-                if _partial_header(data[pos : pos + 4], first.stream):
-                    break
-                f.seek(0)
-                return _mp3(f, 0).cut  # more after the frames: the full walk says
-            pos += frame.length
-            if pos > size:
+    data = file_bytes(f)
+    size = len(data)
+    pos = skip_id3v2(data)
+    if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
+        return "the file ends inside its ID3v2 tag"
+    first = _frame(data[pos : pos + 4])
+    if first is None:
+        return _FREE_FORMAT_CUT if _free_format(data[pos : pos + 4]) else ""
+    whole = 0
+    for _ in range(_MAX_BLOCKS):  # libsndfile opens a stream of a few frames
+        frame = _frame(data[pos : pos + 4])
+        if frame is None or frame.stream != first.stream:
+            if _partial_header(data[pos : pos + 4], first.stream):
                 break
-            whole += 1
-        else:
-            return ""
+            f.seek(0)
+            return _mp3(f, 0).cut  # more after the frames: the full walk says
+        pos += frame.length
+        if pos > size:
+            break
+        whole += 1
+    else:
+        return ""
     return _LAST_CUT if whole else "the file ends inside its first MPEG frame"
 
 

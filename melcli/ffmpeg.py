@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import mmap
 import os
 import re
 import shutil
@@ -34,7 +33,7 @@ from typing import IO
 
 import soundfile as sf
 
-from .containers import skip_id3v2, skip_id3v2_tags
+from .containers import Buffer, file_bytes, skip_id3v2, skip_id3v2_tags
 from .errors import AudioError
 
 #: Seconds one ffmpeg or ffprobe call may take before it is killed.
@@ -416,17 +415,14 @@ def adts_cut(path: str | os.PathLike[str]) -> str:
     tag after it), or that is not ADTS.
     """
     try:
-        with (
-            open(path, "rb") as f,
-            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data,
-        ):
-            return _adts_walk(data)
-    except (OSError, ValueError):  # ValueError: an empty file has no map
+        with open(path, "rb") as f:
+            return _adts_walk(file_bytes(f))
+    except OSError:
         pass
     return ""
 
 
-def _adts_walk(data: mmap.mmap) -> str:
+def _adts_walk(data: Buffer) -> str:
     """Walk the ADTS frames of ``data`` (after its ID3v2 tags); see adts_cut."""
     size = len(data)
     pos = skip_id3v2(data)  # ID3v2 tags before the stream, as HLS segments have

@@ -165,10 +165,13 @@ def read_list(
         listed = [
             (line, text, _meta(row, header, column))
             for line, text, row in cells
-            if EXTRA_CELLS not in row
+            if EXTRA_CELLS not in row and not _blank(text)
         ]
         result = from_rows(listed, root=base, name=name, columns=tuple(header))
         result.path_column = column
+        result.problems.extend(
+            _blank_problem(line, name) for line, text, _ in cells if _blank(text)
+        )
         for line, text, row in cells:
             if EXTRA_CELLS in row:
                 where = f"line {line} of {name}"
@@ -303,7 +306,28 @@ def rows_of(
             if k != path_column
         )
         listed.append((n, str(row.get(path_column) or ""), meta))
-    return from_rows(listed, root=root, name=name)
+    result = from_rows([r for r in listed if not _blank(r[1])], root=root, name=name)
+    result.problems.extend(_blank_problem(n, name) for n, t, _ in listed if _blank(t))
+    return result
+
+
+def _blank(text: str) -> bool:
+    """Whether a table's path cell holds only spaces (or tabs): no path.
+
+    Such a cell (a spreadsheet's ``a.wav, ,x`` or a column padded for the
+    eye) names no file: it was joined to the root as a folder named ``"   "``
+    and failed as "no such file or directory". Not for the lines of a plain
+    list (those of only spaces are skipped as empty) nor a NUL-separated one
+    (a name of spaces is a name there).
+    """
+    return bool(text) and text.isspace()
+
+
+def _blank_problem(line: int, name: str) -> Problem:
+    """Return the problem of a row whose path (or a template's cell) is blank."""
+    return Problem(
+        Path(name), f"line {line} of {name}: no path (its cell holds only spaces)"
+    )
 
 
 def _decode(raw: bytes) -> str:
@@ -544,10 +568,13 @@ def _template_fields(template: str, header: list[str], name: str) -> list[str]:
 def _fill(template: str, row: dict[str, str], fields: list[str]) -> str:
     """Return ``template`` with each ``{column}`` replaced by the row's cell.
 
-    An empty cell makes no path (the line fails as having none).
+    An empty cell makes no path (the line fails as having none); one of only
+    spaces makes a blank one (it fails as such, see :func:`_blank`).
     """
     if any(not row.get(f) for f in fields):
         return ""
+    if any(_blank(row[f]) for f in fields):
+        return " "
     return _FIELD.sub(lambda m: row[m.group(1)], template)
 
 
