@@ -30,7 +30,7 @@ import soundfile as sf
 
 from . import containers, interrupts
 from .containers import Claim
-from .errors import AudioError, number, os_reason
+from .errors import AudioError, ParameterError, number, os_reason
 from .outdir import file_kind
 from .params import MelParams
 
@@ -91,7 +91,13 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     ------
     AudioError
         If the file cannot be opened or is not audio; the message says why.
+    ParameterError
+        If ``path`` is no path (``probe(3)`` read file descriptor 3).
     """
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise ParameterError(
+            f"path must be a path, not {type(path).__name__}", param="path"
+        )
     _check_readable(path)
     depth = len(_SWAPS)
     try:

@@ -62,7 +62,7 @@ from .errors import (
     did_you_mean,
     os_reason,
 )
-from .inputs import check_jobs, check_out_folder
+from .inputs import check_jobs, check_out_folder, path_of
 from .manifest import (
     MANIFEST_NAME,
     Entry,
@@ -277,7 +277,7 @@ def build_gallery(
     check_jobs(jobs)  # 0 or -1 drew in one process without a word; -j refuses them
     check_flag("waveforms", waveforms)  # "no" was True
     check_flag("read_sources", read_sources)
-    root = Path(out)
+    root = path_of(out, param="out")
     if not holds_manifest(root):
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it
             with OutputLock(root):  # raises UsageError naming that run

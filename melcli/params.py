@@ -694,15 +694,12 @@ class RenderParams:
 
     def validate(self) -> RenderParams:
         """Check the style and the colormap name; return ``self``."""
+        # Named by their keywords here (the command says --png-style).
         if self.style not in STYLES:
-            raise ParameterError(
-                one_of("png_style", self.style, STYLES), param="png_style"
-            )
+            raise ParameterError(one_of("style", self.style, STYLES), param="style")
         check_flag("waveform", self.waveform)
         if self.waveform and self.style != "figure":
-            raise ParameterError(
-                "waveform=True needs png_style='figure'", param="waveform"
-            )
+            raise ParameterError("waveform=True needs style='figure'", param="waveform")
         if self.cmap is not None:
             from matplotlib import colormaps
 

@@ -48,6 +48,7 @@ from .inputs import (
     check_jobs,
     check_out,
     extension_set,
+    path_of,
     read_listed,
     readable_twice,
 )
@@ -961,6 +962,7 @@ def run(
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
+    out = path_of(out, param="out")  # b"features": a name, as a source's
     listed = (files_from, path_column, root)
     taken = _inputs(sources, out, extensions, include, exclude, *listed)
     params, render, unread = _settings(params, render, png, storage_format, shard_size)
@@ -980,7 +982,7 @@ def run(
     with _stopped_before_work():
         outcome = run_session(
             taken,
-            Path(out),
+            out,
             params=params,
             render=render,
             png=png,

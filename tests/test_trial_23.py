@@ -34,3 +34,49 @@ def test_a_path_column_error_names_path_column(tmp_path: Path, column: str) -> N
     with pytest.raises(melcli.UsageError) as info:
         melcli.run([], tmp_path / "o", files_from=table, path_column=column)
     assert info.value.param == "path_column"
+
+
+@pytest.mark.parametrize(
+    ("call", "param"),
+    [
+        (lambda: melcli.params.RenderParams(style="x").validate(), "style"),
+        (lambda: melcli.probe(3), "path"),
+        (lambda: melcli.write_stats("features", dest=3), "dest"),
+        (lambda: melcli.write_stats("features", paths=3), "paths"),
+    ],
+)
+def test_the_api_refuses_a_wrong_type_naming_its_keyword(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call, param: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    short_tones(tmp_path / "audio")
+    melcli.run(["audio"], "features", jobs=1)
+    with pytest.raises(melcli.ParameterError) as info:
+        call()
+    assert info.value.param == param
+    assert str(info.value).startswith(f"{param}")
+
+
+def test_the_api_takes_out_as_bytes(tmp_path: Path) -> None:
+    short_tones(tmp_path / "audio")
+    out = tmp_path / "features"
+    report = melcli.run([tmp_path / "audio"], bytes(out), jobs=1)
+    assert report.summary() == "3 written."
+    assert sorted(p.name for p in out.glob("*.npy")) == ["0.npy", "1.npy", "2.npy"]
+    assert melcli.write_stats(bytes(out)).count > 0
+
+
+def test_the_command_names_png_style(tmp_path: Path) -> None:
+    short_tones(tmp_path / "audio")
+    result = invoke(
+        "mel",
+        tmp_path / "audio",
+        "-o",
+        tmp_path / "o",
+        "--png",
+        "--png-style",
+        "image",
+        "--waveform",
+    )
+    assert result.exit_code == 2
+    assert "--waveform needs --png-style figure" in result.stderr
