@@ -80,3 +80,16 @@ def test_the_command_names_png_style(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--waveform needs --png-style figure" in result.stderr
+
+
+def test_a_preset_with_another_kind_warns_it_is_not_the_model_s() -> None:
+    with pytest.warns(UserWarning, match=r"^kind='fbank' does not read preset "):
+        params = melcli.preset_params("whisper", kind="fbank")
+    assert params.kind == "fbank"
+    with pytest.warns(UserWarning, match=r"the output is not whisper's$"):
+        melcli.preset_params("whisper", kind="fbank")
+
+
+def test_a_preset_with_its_own_kind_or_other_overrides_says_nothing() -> None:
+    assert melcli.preset_params("ast", kind="fbank").num_mel_bins == 128
+    assert melcli.preset_params("whisper", n_mels=128).n_mels == 128
