@@ -8,6 +8,7 @@ without their subfolder): said once, last, before the summary.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import stat
@@ -54,12 +55,70 @@ def _took_none(
         f"--include {patterns} took none of {plural(len(passed), 'file')} found: "
         "patterns are matched against each path relative to its SRC"
     )
-    example = passed[0]
-    for src in sources:
-        if src.is_dir() and example.is_relative_to(src):
-            rel = example.relative_to(src).as_posix()
-            return f"{hint} ({os.fsdecode(example)} is {rel})"
-    return hint
+    found = _relative_to_sources(passed, sources)
+    if not found:
+        return hint
+    (src, example, rel) = found[0]
+    rels = [r for _, _, r in found]
+    for pattern in include:
+        if (fix := _pattern_that_takes(pattern, rels, src)) is not None:
+            taken = sum(fnmatch.fnmatchcase(r, fix) for r in rels)
+            return (
+                f"{hint} ({os.fsdecode(example)} is {rel}); --include '{fix}' "
+                f"takes {taken} of them"
+            )
+    first = include[0].split("/", 1)[0]
+    if "/" in include[0] and first and not _WILDCARDS.intersection(first):
+        # --include 'SUB/*': no folder of that name where the files are.
+        folders = sorted({r.split("/", 1)[0] for s, _, r in found if "/" in r})
+        shown = ", ".join(folders[:EXTENSIONS_SHOWN]) + (
+            ", ..." if len(folders) > EXTENSIONS_SHOWN else ""
+        )
+        under = os.fsdecode(src)
+        return f"{hint}, and no path under {under} begins with {first}/" + (
+            f" (its folders: {shown})" if folders else " (it holds no folder)"
+        )
+    return f"{hint} ({os.fsdecode(example)} is {rel})"
+
+
+def _relative_to_sources(
+    passed: Sequence[Path], sources: Sequence[Path]
+) -> list[tuple[Path, Path, str]]:
+    """Return ``(SRC, path, path relative to SRC)`` of the files under an SRC folder."""
+    folders = [src for src in sources if src.is_dir()]
+    found = []
+    for path in passed:
+        src = next((s for s in folders if path.is_relative_to(s)), None)
+        if src is not None:
+            found.append((src, path, path.relative_to(src).as_posix()))
+    return found
+
+
+def _pattern_that_takes(pattern: str, rels: Sequence[str], src: Path) -> str | None:
+    """Return ``pattern`` as meant, if it takes some of ``rels`` once fixed.
+
+    A pattern written from the current folder (``audio/dogs/*`` for SRC
+    ``audio``, or from SRC's absolute path) without those leading folders;
+    one written from a folder inside SRC (``dogs/*`` for SRC ``data``, whose
+    paths are ``audio/dogs/...``) with ``*/`` before it.
+    """
+    parts = pattern.split("/")
+    here = Path(os.path.abspath(src)).parts[1:]  # SRC's folders, from the top
+
+    def names_src(lead: list[str]) -> bool:  # the folders before SRC's paths
+        if not lead[0]:  # from the top: all of SRC's
+            return tuple(lead[1:]) == here
+        return len(lead) <= len(here) and tuple(lead) == here[len(here) - len(lead) :]
+
+    candidates = [
+        "/".join(parts[k:]) for k in range(1, len(parts)) if names_src(parts[:k])
+    ]
+    if parts[0] and not _WILDCARDS.intersection(parts[0]) and len(parts) > 1:
+        candidates.append("*/" + pattern)
+    for candidate in candidates:
+        if candidate and any(fnmatch.fnmatchcase(r, candidate) for r in rels):
+            return candidate
+    return None
 
 
 def case_only_hints(notes: dict[tuple[str, str], list[str]]) -> list[str]:

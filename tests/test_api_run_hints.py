@@ -96,7 +96,8 @@ def test_run_reports_an_include_that_takes_nothing(tmp_path: Path) -> None:
     report = melcli.run([src], tmp_path / "out", include=f"{src}/*", jobs=1)
     assert report.warnings == [
         f"--include '{src}/*' took none of 1 file found: patterns are matched "
-        f"against each path relative to its SRC ({src / '0.wav'} is 0.wav)"
+        f"against each path relative to its SRC ({src / '0.wav'} is 0.wav); "
+        "--include '*' takes 1 of them"
     ]
 
 

@@ -93,3 +93,54 @@ def test_a_preset_with_another_kind_warns_it_is_not_the_model_s() -> None:
 def test_a_preset_with_its_own_kind_or_other_overrides_says_nothing() -> None:
     assert melcli.preset_params("ast", kind="fbank").num_mel_bins == 128
     assert melcli.preset_params("whisper", n_mels=128).n_mels == 128
+
+
+def _folds(root: Path) -> Path:
+    """UrbanSound8K's shape: ``audio/fold1/...``, ``audio/fold2/...``."""
+    (root / "audio").mkdir()
+    for fold in ("fold1", "fold2"):
+        short_tones(root / "audio" / fold, 2)
+    return root / "audio"
+
+
+def test_an_include_naming_no_folder_says_which_folders_there_are(
+    tmp_path: Path,
+) -> None:
+    src = _folds(tmp_path)
+    report = melcli.run([src], tmp_path / "o", include="SUB/*", dry_run=True)
+    assert report.warnings == [
+        "--include 'SUB/*' took none of 4 files found: patterns are matched "
+        f"against each path relative to its SRC, and no path under {src} begins "
+        "with SUB/ (its folders: fold1, fold2)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "fix", "n"),
+    [
+        ("{src}/fold1/*", "fold1/*", 2),  # from the top
+        ("audio/fold1/*", "fold1/*", 2),  # from SRC's parent
+        ("fold2/*", None, 0),  # as meant: takes its files, nothing said
+    ],
+)
+def test_an_include_written_from_elsewhere_says_the_pattern_that_takes(
+    tmp_path: Path, pattern: str, fix: str | None, n: int
+) -> None:
+    src = _folds(tmp_path)
+    pattern = pattern.format(src=src)
+    result = invoke("mel", src, "-o", tmp_path / "o", "--include", pattern, "--dry-run")
+    warned = [line for line in result.stderr.splitlines() if "warning" in line]
+    if fix is None:
+        assert warned == []
+        return
+    [line] = warned
+    assert line.endswith(f"; --include '{fix}' takes {n} of them")
+    again = invoke("mel", src, "-o", tmp_path / "o", "--include", fix, "--dry-run")
+    assert "warning" not in again.stderr
+
+
+def test_an_include_from_a_folder_inside_src_says_so(tmp_path: Path) -> None:
+    _folds(tmp_path)  # SRC tmp_path: paths are audio/fold1/...
+    report = melcli.run([tmp_path], tmp_path / "o", include="fold1/*", dry_run=True)
+    [line] = report.warnings
+    assert line.endswith("; --include '*/fold1/*' takes 2 of them")
