@@ -823,7 +823,9 @@ def run_hints(
     nothing_taken = report.n_results == report.count(Status.SKIPPED)
     if nothing_taken and not stopped and not any(hints):
         hints.append(none_taken_hint(by_name))
-    elif not nothing_taken and list_root is None:  # taken without their labels
+    elif list_root is None and report.count(Status.WRITTEN):
+        # Arrays written without their labels: said when they are made, not
+        # again on each re-run that finds them up to date.
         hints.append(table_in_tree_hint(by_name))
     return [hint for hint in hints if hint]
 

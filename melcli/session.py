@@ -607,8 +607,15 @@ def _plan_hints(
     for path, reason in found.errors:
         report.add(Result(path, Status.FAILED, reason))
     failing = {os.fspath(path) for path, _ in found.errors}
+    built = {os.fspath(path) for path, _ in found.builds}
+    for path in built - failing:  # as the run would: written
+        report.add(Result(Path(path), Status.WRITTEN))
     report.add_all_up_to_date(
-        [job.src_name for job in the_plan.jobs if job.src_name not in failing]
+        [
+            job.src_name
+            for job in the_plan.jobs
+            if job.src_name not in failing and job.src_name not in built
+        ]
     )
     return hints(report, passed)
 

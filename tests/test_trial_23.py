@@ -144,3 +144,23 @@ def test_an_include_from_a_folder_inside_src_says_so(tmp_path: Path) -> None:
     report = melcli.run([tmp_path], tmp_path / "o", include="fold1/*", dry_run=True)
     [line] = report.warnings
     assert line.endswith("; --include '*/fold1/*' takes 2 of them")
+
+
+def test_a_table_in_the_tree_is_said_when_arrays_are_made_not_on_each_re_run(
+    tmp_path: Path,
+) -> None:
+    _esc50(tmp_path)  # tmp_path/audio and tmp_path/meta/esc50.csv
+    out = tmp_path / "features"
+    said = "meta/esc50.csv was passed over, and it is a table of files"
+    first = melcli.run([tmp_path], out, jobs=1)
+    assert any(said in w for w in first.warnings)
+    again = melcli.run([tmp_path], out, jobs=1)
+    assert again.count(melcli.Status.UP_TO_DATE) == 3
+    assert not any(said in w for w in again.warnings)
+    plan = melcli.run([tmp_path], out, dry_run=True)
+    assert not any(said in w for w in plan.warnings)
+    (tmp_path / "audio" / "0.wav").write_bytes((tmp_path / "audio/1.wav").read_bytes())
+    plan = melcli.run([tmp_path], out, dry_run=True)  # 0.wav changed: one to build
+    assert any(said in w for w in plan.warnings)
+    result = invoke("mel", tmp_path, "-o", out, "-j", "1")
+    assert said in result.stderr
