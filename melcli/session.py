@@ -608,8 +608,8 @@ def _plan_hints(
         report.add(Result(path, Status.FAILED, reason))
     failing = {os.fspath(path) for path, _ in found.errors}
     built = {os.fspath(path) for path, _ in found.builds}
-    for path in built - failing:  # as the run would: written
-        report.add(Result(Path(path), Status.WRITTEN))
+    for name in built - failing:  # as the run would: written
+        report.add(Result(Path(name), Status.WRITTEN))
     report.add_all_up_to_date(
         [
             job.src_name

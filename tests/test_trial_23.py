@@ -5,6 +5,8 @@ Each test here failed on the code before its fix.
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,53 @@ def test_a_table_in_the_tree_is_said_when_arrays_are_made_not_on_each_re_run(
     assert any(said in w for w in plan.warnings)
     result = invoke("mel", tmp_path, "-o", out, "-j", "1")
     assert said in result.stderr
+
+
+def _sprites(gallery: Path) -> dict[str, object]:
+    import numpy as np
+    from PIL import Image
+
+    return {
+        p.name: np.asarray(Image.open(p)) for p in sorted(gallery.glob("thumbs/*.png"))
+    }
+
+
+def test_a_gallery_regrouped_copies_its_thumbnails_rather_than_draw_them(
+    tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    table = _esc50(tmp_path)
+    out = tmp_path / "features"
+    melcli.run([], out, files_from=table, root=tmp_path / "audio", jobs=1)
+    first = melcli.build_gallery(out, jobs=1, group_by="folder")
+    assert (first.drawn, first.reused) == (3, 0)
+    again = melcli.build_gallery(out, jobs=1, group_by="fold")  # other pages
+    assert (again.drawn, again.reused) == (0, 3)
+    copied = _sprites(out / "gallery")
+    shutil.rmtree(out / "gallery")
+    fresh = melcli.build_gallery(out, jobs=1, group_by="fold")
+    assert fresh.drawn == 3
+    drawn = _sprites(out / "gallery")
+    assert copied.keys() == drawn.keys()
+    for name, pixels in drawn.items():
+        assert np.array_equal(copied[name], pixels)
+
+
+def test_a_gallery_links_the_sprite_it_wrote_when_a_picture_fails(
+    tmp_path: Path,
+) -> None:
+    table = _esc50(tmp_path)
+    out = tmp_path / "features"
+    melcli.run([], out, files_from=table, root=tmp_path / "audio", jobs=1)
+    (out / "0.npy").write_bytes((out / "0.npy").read_bytes()[:200])
+    report = melcli.build_gallery(out, jobs=1)
+    assert report.drawn == 2
+    assert any("0.wav: no picture" in note for note in report.notes)
+    page = (out / "gallery/data/page-00000.js").read_text()
+    linked = set(re.findall(r'"i":"thumbs/(p-[0-9a-f]+\.png)"', page))
+    assert len(linked) == 1
+    assert (out / "gallery/thumbs" / linked.pop()).is_file()
+    again = melcli.build_gallery(out, jobs=1, group_by="fold")
+    assert (again.drawn, again.reused) == (0, 2)  # the good ones copied
+    assert any("0.wav: no picture" in note for note in again.notes)
