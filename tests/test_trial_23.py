@@ -20,7 +20,7 @@ def _esc50(tmp_path: Path) -> Path:
     short_tones(tmp_path / "audio")
     meta = tmp_path / "meta"
     meta.mkdir()
-    rows = "".join(f"{k}.wav,{k + 1},dog\n" for k in range(3))
+    rows = "".join(f"{k}.wav,{3 - k},dog\n" for k in range(3))  # folds: 3, 2, 1
     (meta / "esc50.csv").write_text("filename,fold,category\n" + rows)
     return meta / "esc50.csv"
 
