@@ -216,3 +216,30 @@ def test_a_gallery_links_the_sprite_it_wrote_when_a_picture_fails(
     again = melcli.build_gallery(out, jobs=1, group_by="fold")
     assert (again.drawn, again.reused) == (0, 2)  # the good ones copied
     assert any("0.wav: no picture" in note for note in again.notes)
+
+
+def test_info_has_a_streaming_form_the_command_prints(tmp_path: Path) -> None:
+    import json
+
+    from melcli.inventory import iter_info
+
+    src = short_tones(tmp_path / "audio")
+    (src / "broken.wav").write_bytes(b"RIFF")
+    scan = iter_info(src)
+    assert scan.inventory.rows == []
+    assert scan.inventory.failures == []
+    seen = iter(scan)
+    path, row, reason = next(seen)  # one header read: one row so far
+    assert (path.name, reason) == ("0.wav", "")
+    assert scan.inventory.rows == [row]
+    rest = list(seen)
+    assert [p.name for p, _, _ in rest] == ["1.wav", "2.wav", "broken.wav"]
+    assert [p.name for p, _ in scan.inventory.failures] == ["broken.wav"]
+    assert scan.inventory.rows == melcli.info(src).rows
+    streamed = iter_info(src, keep_rows=False)
+    rows = [row for _, row, _ in streamed if row is not None]
+    assert streamed.inventory.rows == []
+    assert len(rows) == 3
+    result = invoke("info", src, "--json")
+    assert [json.loads(line) for line in result.stdout.splitlines()] == rows
+    assert result.exit_code == scan.inventory.exit_code == 1
