@@ -22,6 +22,7 @@ from .filelist import PATH_COLUMNS, TABLE_SUFFIXES, delimiter_of
 from .report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
+    from .discover import Problem
     from .filelist import FileList
 
 
@@ -666,6 +667,34 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
         f"same name with another extension ({', '.join(extensions)}): keep one "
         f"of each name, such as with {exclude}, or rename them"
     )
+
+
+def with_own_faults(problems: list[Problem]) -> list[Problem]:
+    """Say of inputs failed for a shared output whether they fail on their own too.
+
+    ``b.wav`` and ``b.flac`` both cut short failed only as clashing: once
+    one was left out (``--exclude '*.flac'``), the other failed as cut, a
+    run later. Each is probed as ``melcli info`` reads it (its header, and
+    what its bytes show of a cut), and its own fault is added to its reason.
+    """
+    if not any(_SHARED_OUTPUT.match(p.reason) for p in problems):
+        return problems
+    import dataclasses
+
+    from .audio import probe  # here: only when inputs clash
+    from .errors import MelcliError, os_reason
+
+    said = []
+    for problem in problems:
+        if _SHARED_OUTPUT.match(problem.reason):
+            try:
+                probe(problem.path)
+            except (MelcliError, OSError) as exc:
+                fault = str(exc) if isinstance(exc, MelcliError) else os_reason(exc)
+                reason = f"{problem.reason}, and it fails on its own: {fault}"
+                problem = dataclasses.replace(problem, reason=reason)
+        said.append(problem)
+    return said
 
 
 #: Extensions of the tables and lists of files ``--files-from`` reads.

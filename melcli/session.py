@@ -42,7 +42,7 @@ from .batch import (
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
 from .errors import MelcliError, ParameterError, UsageError, did_you_mean, number
 from .filelist import FileList
-from .hints import case_only_hints, run_hints, wrong_root_hint
+from .hints import case_only_hints, run_hints, with_own_faults, wrong_root_hint
 from .inputs import (
     check_inputs,
     check_jobs,
@@ -381,6 +381,8 @@ def _session(
         _prepare_cluster(options.scheduler)
     whole = _plan(inputs, out, png=png)
     the_plan = sharding.with_shard(whole, options.shard)
+    # Clashing inputs that are broken too: said now, not a run later.
+    the_plan.problems = with_own_faults(the_plan.problems)
     if options.shard is not None:
         events.sharded(options.shard, _total(whole))
     # Said last, with the hints: a list none of whose files is found...

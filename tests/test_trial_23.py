@@ -243,3 +243,29 @@ def test_info_has_a_streaming_form_the_command_prints(tmp_path: Path) -> None:
     result = invoke("info", src, "--json")
     assert [json.loads(line) for line in result.stdout.splitlines()] == rows
     assert result.exit_code == scan.inventory.exit_code == 1
+
+
+def test_inputs_that_clash_say_when_they_are_broken_too(tmp_path: Path) -> None:
+    src = short_tones(tmp_path / "audio", 2)  # 0.wav, 1.wav: whole
+    whole = (src / "0.wav").read_bytes()
+    (src / "0.flac").write_bytes(whole[:100])  # not audio as a FLAC
+    (src / "1.wav").write_bytes((src / "1.wav").read_bytes()[:1000])  # cut
+    (src / "1.flac").write_bytes(whole)  # a WAV named .flac, whole
+    plan = melcli.run([src], tmp_path / "o", dry_run=True)
+    reasons = {path.name: why for path, why in plan.errors}
+    own = ", and it fails on its own: "
+    assert own not in reasons["0.wav"]
+    assert own not in reasons["1.flac"]
+    faults = {}
+    for name in ("0.flac", "1.wav"):  # as melcli info says them
+        with pytest.raises(melcli.AudioError) as info:
+            melcli.probe(src / name)
+        faults[name] = str(info.value)
+        assert reasons[name].endswith(f"{own}{faults[name]}")
+    assert faults["1.wav"].startswith("truncated: decoded ")
+    result = invoke("mel", src, "-o", tmp_path / "o", "-j", "1")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    line = next(s for s in lines if s.startswith(f"error: {src}/1.wav: "))
+    assert f"output {tmp_path}/o/1.npy would also be written by " in line
+    assert line.endswith(f"{own}{faults['1.wav']}")
