@@ -712,16 +712,16 @@ def dry_run(
     )
     if kept_other:
         refuse_over_kept(build, manifest, kept_other, params=params)
+    builds, empty = _builds(build, manifest)
     found = DryRun(
-        builds=[
-            (t.job.src, build.reasons.get(t.job.src_name, "new")) for t in build.tasks
-        ],
+        builds=builds,
         stale=[] if options.prune else [_shown(manifest, key) for key in stale],
         # What the prune would delete, as it checks it (inside OUT, no folder).
         pruned=_forgotten(manifest, stale) if options.prune else [],
         shards=_shard_cleanup(build, manifest, params=params, options=options),
         errors=[(p.path, p.reason) for p in the_plan.problems]
-        + [(job.src, why) for job, why in build.refused],
+        + [(job.src, why) for job, why in build.refused]
+        + empty,
         up_to_date=len(build.up_to_date),
     )
     if kept:
@@ -735,6 +735,36 @@ def dry_run(
         if build.taken_over:
             found.warnings.append(taken_over_warning(build.taken_over, out))
     return found
+
+
+#: What a run says of an input of 0 bytes (melcli.audio), which a dry run,
+#: opening no file, sees by its size.
+EMPTY_FILE = "empty file (0 bytes)"
+
+
+def _builds(
+    build: BuildPlan, manifest: Manifest
+) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """Return what a run would build, and why; and the inputs it would fail as empty.
+
+    A dry run opens no file: a file cut short or not audio fails only when
+    run. What it knows, it says: an input of 0 bytes (its size, found by the
+    walk) would fail, and an input that failed last time says why it did.
+    """
+    builds, empty = [], []
+    for task in build.tasks:
+        job = task.job
+        if job.stamp is not None and job.stamp[0] == 0:
+            empty.append((job.src, EMPTY_FILE))
+            continue
+        why = build.reasons.get(job.src_name, "new")
+        if why == "failed last time":
+            entry = manifest.entries.get(relative_key(job.npy_name, manifest.out))
+            error = entry.get("error") if isinstance(entry, dict) else None
+            if isinstance(error, str) and error:  # OUT's: escaped where shown
+                why = f"{why}: {error}"
+        builds.append((job.src, why))
+    return builds, empty
 
 
 def _shard_cleanup(

@@ -269,3 +269,29 @@ def test_inputs_that_clash_say_when_they_are_broken_too(tmp_path: Path) -> None:
     line = next(s for s in lines if s.startswith(f"error: {src}/1.wav: "))
     assert f"output {tmp_path}/o/1.npy would also be written by " in line
     assert line.endswith(f"{own}{faults['1.wav']}")
+
+
+def test_a_dry_run_sees_empty_files_and_says_why_a_file_failed_before(
+    tmp_path: Path,
+) -> None:
+    src = short_tones(tmp_path / "audio", 2)
+    (src / "empty.wav").write_bytes(b"")
+    (src / "text.wav").write_text("hello\n")
+    out = tmp_path / "o"
+    plan = melcli.run([src], out, dry_run=True)
+    assert plan.errors == [(src / "empty.wav", "empty file (0 bytes)")]
+    assert [p.name for p, _ in plan.builds] == ["0.wav", "1.wav", "text.wav"]
+    dry = invoke("mel", src, "-o", out, "--dry-run")
+    assert dry.exit_code == 1
+    assert dry.stderr.splitlines()[-1] == (
+        "3 to build, 0 up to date, 1 would fail (dry run: nothing written, "
+        "nothing decoded)."
+    )
+    report = melcli.run([src], out, jobs=1)
+    failed = dict((r.src.name, r.reason) for r in report.failures)
+    assert set(failed) == {"empty.wav", "text.wav"}
+    plan = melcli.run([src], out, dry_run=True)
+    assert plan.builds == [
+        (src / "text.wav", f"failed last time: {failed['text.wav']}")
+    ]
+    assert plan.errors == [(src / "empty.wav", failed["empty.wav"])]
