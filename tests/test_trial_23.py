@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 from conftest import invoke, short_tones
 
 import melcli
@@ -295,3 +296,37 @@ def test_a_dry_run_sees_empty_files_and_says_why_a_file_failed_before(
         (src / "text.wav", f"failed last time: {failed['text.wav']}")
     ]
     assert plan.errors == [(src / "empty.wav", failed["empty.wav"])]
+
+
+def test_truncated_keep_redoes_only_the_files_it_changes(tmp_path: Path) -> None:
+    import numpy as np
+
+    src = short_tones(tmp_path / "audio", 3)
+    whole = (src / "2.wav").read_bytes()
+    (src / "2.wav").write_bytes(whole[: len(whole) // 2])  # cut short
+    nan = np.full(800, 0.1, np.float32)
+    nan[5] = np.nan
+    sf.write(src / "nan.wav", nan, 8000, subtype="FLOAT")
+    out = tmp_path / "o"
+    first = melcli.run([src], out, jobs=1)
+    assert (first.count(melcli.Status.WRITTEN), len(first.failures)) == (2, 2)
+    keep = melcli.MelParams(truncated="keep")
+    kept = melcli.run([src], out, jobs=1, params=keep)
+    assert [r.src.name for r in kept.with_status(melcli.Status.WRITTEN)] == ["2.wav"]
+    assert kept.count(melcli.Status.UP_TO_DATE) == 2
+    assert [r.src.name for r in kept.failures] == ["nan.wav"]
+    again = melcli.run([src], out, jobs=1, params=keep)
+    assert again.count(melcli.Status.UP_TO_DATE) == 3
+    both = keep.replace(non_finite="zero")
+    zeroed = melcli.run([src], out, jobs=1, params=both)
+    assert [r.src.name for r in zeroed.with_status(melcli.Status.WRITTEN)] == [
+        "nan.wav"
+    ]
+    plan = melcli.run([src], out, dry_run=True)  # the defaults: fail both
+    assert sorted(p.name for p, _ in plan.builds) == ["2.wav", "nan.wav"]
+    assert plan.up_to_date == 2
+    back = melcli.run([src], out, jobs=1)
+    assert sorted(r.src.name for r in back.failures) == ["2.wav", "nan.wav"]
+    assert not (out / "2.npy").exists()  # a cut file is not left as if whole
+    assert not (out / "nan.npy").exists()
+    assert back.count(melcli.Status.UP_TO_DATE) == 2
