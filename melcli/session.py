@@ -1001,8 +1001,7 @@ def run(
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
-    out = path_of(out, param="out")  # b"features": a name, as a source's
-    listed = (files_from, path_column, root)
+    out, listed = path_of(out, param="out"), (files_from, path_column, root)
     taken = _inputs(sources, out, extensions, include, exclude, *listed)
     params, render, unread = _settings(params, render, png, storage_format, shard_size)
     options = RunOptions(
