@@ -30,9 +30,9 @@ import soundfile as sf
 
 from . import containers, interrupts
 from .containers import Claim
-from .errors import AudioError, number, os_reason
+from .errors import AudioError, ParameterError, number, os_reason
 from .outdir import file_kind
-from .params import MelParams
+from .params import KEPT_CUT, ZEROED, MelParams
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,13 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     ------
     AudioError
         If the file cannot be opened or is not audio; the message says why.
+    ParameterError
+        If ``path`` is no path (``probe(3)`` read file descriptor 3).
     """
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise ParameterError(
+            f"path must be a path, not {type(path).__name__}", param="path"
+        )
     _check_readable(path)
     depth = len(_SWAPS)
     try:
@@ -541,7 +547,7 @@ class _CheckedFile:
                 counts += " (or float64 values beyond float32's range, ±3.4e38)"
             if params.non_finite != "zero":
                 raise AudioError(f"non-finite samples: {counts}")
-            warnings.warn(f"non-finite samples replaced by 0: {counts}", stacklevel=2)
+            warnings.warn(f"{ZEROED}: {counts}", stacklevel=2)
         what = self._truncation()
         if what and params.truncated == "keep" and self.handed_over:
             return
@@ -550,7 +556,7 @@ class _CheckedFile:
                 # Read to its end, and nothing decoded: nothing to keep, the
                 # cut is the reason (not "no audio samples").
                 raise AudioError(what)
-            warnings.warn(f"{what}; kept what was decoded", stacklevel=2)
+            warnings.warn(f"{what}{KEPT_CUT}", stacklevel=2)
             self.kept_cut = True
             if self.at_end:  # the file's length is what it holds, not its claim
                 self.info = dataclasses.replace(self.info, frames=self.position)

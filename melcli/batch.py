@@ -33,7 +33,7 @@ from .manifest import (
     versions,
 )
 from .outdir import OutDir, folder_id
-from .params import MelParams, RenderParams
+from .params import MelParams, RenderParams, policies_applied
 from .report import Report, Result, Status, display_path, up_to_date_result
 from .runners import CountedItems, Runner, run_batches
 from .storage import (
@@ -244,7 +244,11 @@ def _decide_other(
         "forced"
         if force
         else manifest.why_rebuild(
-            key, input_stamp=stamp, settings=settings, format=storage.name
+            key,
+            input_stamp=stamp,
+            settings=settings,
+            format=storage.name,
+            policies=params.policies(),
         )
     )
     if why == "new":
@@ -1115,6 +1119,7 @@ class _Run:
             input_stamp=self.build.stamp(job),
             settings=self.fingerprint,
             format=self.format,
+            policies=self.params.policies(),
         )
         return why is None
 
@@ -1454,6 +1459,13 @@ def _entry(
         "stamps": {name: manifest.outdir.stamp(name) for name in outputs},
         "input": input_stamp if input_stamp is not None else file_stamp(job.src),
         "settings": fingerprint,
+        # The policies that made this output (an input cut short, kept):
+        # a run without them redoes it (the fingerprint leaves them out).
+        **(
+            {"policies": made_by}
+            if (made_by := policies_applied(result.warnings))
+            else {}
+        ),
         "params": changed or {},
         "samplerate": result.samplerate,
         "channels": result.channels,

@@ -98,6 +98,12 @@ class ParameterError(MelcliError, ValueError):
 class UsageError(MelcliError):
     """The command as a whole cannot run (missing input, output inside input...)."""
 
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        #: The keyword (option) at fault, when one is: ``path_column`` for a
+        #: ``--path-column`` the list has no column for.
+        self.param = param
+
 
 class AudioError(MelcliError):
     """One input file cannot be turned into a spectrogram; the batch goes on."""

@@ -521,7 +521,8 @@ def _path_column(header: list[str], wanted: str | None, name: str) -> str:
             return wanted
         raise UsageError(
             f"{name} has no column {wanted!r}; its columns: {', '.join(header)}"
-            + did_you_mean(wanted, header)
+            + did_you_mean(wanted, header),
+            param="path_column",
         )
     if "path" in header:
         return "path"
@@ -553,14 +554,16 @@ def _template_fields(template: str, header: list[str], name: str) -> list[str]:
     if "{" in (rest := _FIELD.sub("", template)) or "}" in rest:
         raise UsageError(
             f"--path-column {template!r}: a brace without its pair; a template "
-            "names each column in braces, as in 'fold{fold}/{slice_file_name}'"
+            "names each column in braces, as in 'fold{fold}/{slice_file_name}'",
+            param="path_column",
         )
     unknown = [f for f in fields if f not in header]
     if unknown:
         raise UsageError(
             f"{name} has no column {unknown[0]!r} (in --path-column "
             f"{template!r}); its columns: {', '.join(header)}"
-            + did_you_mean(unknown[0], header)
+            + did_you_mean(unknown[0], header),
+            param="path_column",
         )
     return fields
 

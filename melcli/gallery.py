@@ -62,7 +62,7 @@ from .errors import (
     did_you_mean,
     os_reason,
 )
-from .inputs import check_jobs, check_out_folder
+from .inputs import check_jobs, check_out_folder, path_of
 from .manifest import (
     MANIFEST_NAME,
     Entry,
@@ -277,7 +277,7 @@ def build_gallery(
     check_jobs(jobs)  # 0 or -1 drew in one process without a word; -j refuses them
     check_flag("waveforms", waveforms)  # "no" was True
     check_flag("read_sources", read_sources)
-    root = Path(out)
+    root = path_of(out, param="out")
     if not holds_manifest(root):
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it
             with OutputLock(root):  # raises UsageError naming that run
@@ -333,11 +333,13 @@ def _build(
     pages: list[list[dict[str, Any]]] = []
     used: set[str] = set()
     waves: dict[str, str] = {}
+    rows: dict[str, tuple[str, int, int]] = {}
     jobs = runners.default_jobs() if jobs is None else jobs
     for page in _make_pages(maker, chunks, labels, jobs=jobs, progress=progress):
         pages.append(page.records)
         used |= page.used
         waves.update(page.waves)
+        rows.update(page.rows)
         report.drawn += page.drawn
         report.reused += page.reused
         report.waves_read += page.waves_read
@@ -345,7 +347,8 @@ def _build(
         report.unrecorded += page.unrecorded
         report.notes.extend(f"{name}: {why}" for name, why in page.notes)
         report.input_notes.extend(page.notes)
-    blob = _script_json({"version": THUMB_VERSION, "waves": waves}).encode("ascii")
+    cache = {"version": THUMB_VERSION, "waves": waves, "rows": rows}
+    blob = _script_json(cache).encode("ascii")
     atomic_write(gallery / CACHE_NAME, functools.partial(_write_all, data=blob))
     records = [record for page in pages for record in page]
     groups = _groups(records)
@@ -482,10 +485,13 @@ class _Maker:
         self.real_gallery = os.path.realpath(gallery)
         self.waveforms = waveforms
         self.read_sources = read_sources
-        # Used only for the waveforms read from sources: not read otherwise.
-        self.waves_before = (
-            _read_cache(gallery / CACHE_NAME, inputs=inputs) if read_sources else {}
-        )
+        before = _read_cache(gallery / CACHE_NAME, inputs=inputs)
+        # The waveforms only when read from sources: not used otherwise.
+        self.waves_before = before.waves if read_sources else {}
+        #: Where an earlier build drew each thumbnail: pages regrouped
+        #: (``group_by``) or shifted copy them rather than draw them again.
+        self.rows_before = before.rows
+        self.sprites_before: dict[str, Any] = {}  # a few, decoded: name -> pixels
         self.done = _PageDone()
 
     def card(self, entry: Entry, group: str) -> _Card:
@@ -533,13 +539,17 @@ class _Maker:
             identities = [c.array[0] for c in drawn if c.array is not None]
             name = f"p-{_digest('sprite', THUMB_VERSION, identities)}.png"
             path = self.gallery / "thumbs" / name
+            written = name
             if _sprite_kept(path, len(drawn)):  # else drawn over: a link, garbage
                 self.done.reused += len(drawn)
             else:
-                self._sprite(path, drawn)
-            self.done.used.add(name)
+                written = self._sprite(path, drawn)
+            self.done.used.add(written)
             for row, card in enumerate(drawn):
-                card.record.update(i=f"thumbs/{name}", r=row, k=len(drawn))
+                card.record.update(i=f"thumbs/{written}", r=row, k=len(drawn))
+                if not any(n.startswith(_NO_PICTURE) for n in card.notes):
+                    key = _row_key(card.array)
+                    self.done.rows[key] = (written, row, len(drawn))
         for card in cards:
             if card.notes:
                 card.record["x"] = card.notes
@@ -548,7 +558,12 @@ class _Maker:
         return self.done
 
     # -- pictures
-    def _sprite(self, path: Path, cards: list[_Card]) -> None:
+    def _sprite(self, path: Path, cards: list[_Card]) -> str:
+        """Draw ``cards``' thumbnails into ``path``; return the name written.
+
+        A sprite with a picture that could not be made is named otherwise:
+        drawn again next time, so that the notes are too.
+        """
         import numpy as np
         from PIL import Image
 
@@ -558,12 +573,17 @@ class _Maker:
         failed = False
         for card in cards:
             assert card.array is not None
+            if (cell := self._drawn_before(card.array)) is not None:
+                cells.append(cell)
+                self.done.reused += 1
+                continue
             try:
                 cells.append(_thumbnail(card.array[1]()))
                 self.done.drawn += 1
             except (OSError, ValueError, MemoryError, MelcliError) as exc:
                 reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
-                card.notes.append(f"no picture: {reason or describe_exception(exc)}")
+                why = reason or describe_exception(exc)
+                card.notes.append(f"{_NO_PICTURE}: {why}")
                 cells.append(np.zeros((CELL_HEIGHT, CELL_WIDTH), np.uint8))
                 failed = True
         image = Image.fromarray(np.concatenate(cells, axis=0), mode="P")
@@ -577,10 +597,40 @@ class _Maker:
         if failed:  # drawn again next time, so that the notes are too
             path = path.with_name(f"p-{_digest('failed', path.name)}.png")
         atomic_write(path, write)
-        if failed:
-            self.done.used.add(path.name)
-            for card in cards:
-                card.record["i"] = f"thumbs/{path.name}"
+        return path.name
+
+    def _drawn_before(self, array: tuple[Any, Any]) -> Any:
+        """Return the thumbnail of ``array`` an earlier build drew, if it is kept.
+
+        Read from that build's sprite, which this build has not yet deleted
+        (untrusted: one that is not a whole sprite of its size is not read).
+        """
+        import numpy as np
+
+        found = self.rows_before.get(_row_key(array))
+        if found is None:
+            return None
+        name, row, rows = found
+        pixels = self.sprites_before.get(name)
+        if pixels is None:
+            path = self.gallery / "thumbs" / name
+            if not _sprite_kept(path, rows):
+                return None
+            try:
+                from PIL import Image
+
+                with Image.open(path) as image:
+                    if image.mode != "P":
+                        return None
+                    pixels = np.asarray(image)
+            except (OSError, ValueError, SyntaxError, MemoryError):
+                return None
+            if pixels.shape != (rows * CELL_HEIGHT, CELL_WIDTH):
+                return None
+            if len(self.sprites_before) >= _SPRITES_HELD:
+                self.sprites_before.pop(next(iter(self.sprites_before)))
+            self.sprites_before[name] = pixels
+        return np.array(pixels[row * CELL_HEIGHT : (row + 1) * CELL_HEIGHT])
 
     def _waveform(self, card: _Card, source: str, stamp: object) -> None:
         key = _digest("wave", THUMB_VERSION, source, stamp)
@@ -662,6 +712,8 @@ class _PageDone:
     records: list[dict[str, Any]] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
     waves: dict[str, str] = field(default_factory=dict)
+    #: Where each thumbnail drawn or kept is: its key to (sprite, row, rows).
+    rows: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     drawn: int = 0
     reused: int = 0
     waves_read: int = 0
@@ -876,32 +928,78 @@ def _sprite_kept(path: Path, rows: int) -> bool:
 
 #: The most bytes ``cache.json`` holds per input (a key and the longest envelope).
 CACHE_PER_INPUT = 2 * waveform.MAX_COLUMNS + 64
+#: And for where its thumbnail is (a key, a sprite's name, two numbers).
+ROW_PER_INPUT = 96
+#: The most rows a sprite recorded in ``cache.json`` may have (a page's inputs).
+MAX_SPRITE_ROWS = 1_000_000
+#: How a card's note begins when its thumbnail could not be drawn.
+_NO_PICTURE = "no picture"
+#: How many earlier sprites a build holds decoded at once, to copy rows from.
+_SPRITES_HELD = 4
 
 
-def _read_cache(path: Path, *, inputs: int) -> dict[str, str]:
-    """Return the waveform envelopes an earlier build kept (none if unreadable).
+@dataclass
+class _Cache:
+    """What an earlier build kept in ``cache.json``."""
+
+    #: Waveform envelopes read from sources, by key.
+    waves: dict[str, str] = field(default_factory=dict)
+    #: Where each thumbnail is: its key (:func:`_row_key`) to (sprite, row, rows).
+    rows: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+
+
+def _read_cache(path: Path, *, inputs: int) -> _Cache:
+    """Return what an earlier build kept (nothing if unreadable).
 
     It is in OUT, untrusted: a link is not followed, a FIFO not waited on, and
     JSON nested too deep for Python's parser is no cache either. Nor is a file
     larger than a build of ``inputs`` inputs writes (not read into memory),
-    and only as many envelopes are kept, under keys such as a build makes.
+    and only as many envelopes and thumbnails are kept, under keys such as a
+    build makes, naming sprites such as a build names.
     """
-    limit = (inputs + 1) * CACHE_PER_INPUT
+    limit = (inputs + 1) * (CACHE_PER_INPUT + ROW_PER_INPUT)
     try:
         data = json.loads(read_regular(path, max_size=limit) or b"null")
     except (OSError, ValueError, RecursionError):
-        return {}
+        return _Cache()
     if not isinstance(data, dict) or data.get("version") != THUMB_VERSION:
-        return {}
+        return _Cache()
+    found = _Cache()
     waves = data.get("waves")
-    if not isinstance(waves, dict):
-        return {}
-    kept = (
-        (k, v)
-        for k, v in waves.items()
-        if _CACHE_KEY.fullmatch(k) and waveform.is_envelope(v)
+    if isinstance(waves, dict):
+        kept = (
+            (k, v)
+            for k, v in waves.items()
+            if _CACHE_KEY.fullmatch(k) and waveform.is_envelope(v)
+        )
+        found.waves = dict(itertools.islice(kept, inputs))
+    rows = data.get("rows")
+    if isinstance(rows, dict):
+        where = (
+            (k, (v[0], v[1], v[2]))
+            for k, v in rows.items()
+            if _CACHE_KEY.fullmatch(k) and _is_row(v)
+        )
+        found.rows = dict(itertools.islice(where, inputs))
+    return found
+
+
+def _is_row(value: object) -> bool:
+    """Whether ``value`` is a ``[sprite, row, rows]`` such as a build records."""
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and _THUMB_NAME.fullmatch(value[0]) is not None
+        and all(type(n) is int for n in value[1:])
+        and 0 <= value[1] < value[2] <= MAX_SPRITE_ROWS
     )
-    return dict(itertools.islice(kept, inputs))
+
+
+def _row_key(array: tuple[Any, Any] | None) -> str:
+    """Return the key of a thumbnail: what its array's identity says it shows."""
+    assert array is not None
+    return _digest("row", THUMB_VERSION, array[0])
 
 
 #: A key of ``cache.json``: :func:`_digest`'s.

@@ -8,6 +8,7 @@ without their subfolder): said once, last, before the summary.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import stat
@@ -21,6 +22,7 @@ from .filelist import PATH_COLUMNS, TABLE_SUFFIXES, delimiter_of
 from .report import Report, Result, Status, plural
 
 if TYPE_CHECKING:
+    from .discover import Problem
     from .filelist import FileList
 
 
@@ -54,12 +56,70 @@ def _took_none(
         f"--include {patterns} took none of {plural(len(passed), 'file')} found: "
         "patterns are matched against each path relative to its SRC"
     )
-    example = passed[0]
-    for src in sources:
-        if src.is_dir() and example.is_relative_to(src):
-            rel = example.relative_to(src).as_posix()
-            return f"{hint} ({os.fsdecode(example)} is {rel})"
-    return hint
+    found = _relative_to_sources(passed, sources)
+    if not found:
+        return hint
+    (src, example, rel) = found[0]
+    rels = [r for _, _, r in found]
+    for pattern in include:
+        if (fix := _pattern_that_takes(pattern, rels, src)) is not None:
+            taken = sum(fnmatch.fnmatchcase(r, fix) for r in rels)
+            return (
+                f"{hint} ({os.fsdecode(example)} is {rel}); --include '{fix}' "
+                f"takes {taken} of them"
+            )
+    first = include[0].split("/", 1)[0]
+    if "/" in include[0] and first and not _WILDCARDS.intersection(first):
+        # --include 'SUB/*': no folder of that name where the files are.
+        folders = sorted({r.split("/", 1)[0] for s, _, r in found if "/" in r})
+        shown = ", ".join(folders[:EXTENSIONS_SHOWN]) + (
+            ", ..." if len(folders) > EXTENSIONS_SHOWN else ""
+        )
+        under = os.fsdecode(src)
+        return f"{hint}, and no path under {under} begins with {first}/" + (
+            f" (its folders: {shown})" if folders else " (it holds no folder)"
+        )
+    return f"{hint} ({os.fsdecode(example)} is {rel})"
+
+
+def _relative_to_sources(
+    passed: Sequence[Path], sources: Sequence[Path]
+) -> list[tuple[Path, Path, str]]:
+    """Return ``(SRC, path, path relative to SRC)`` of the files under an SRC folder."""
+    folders = [src for src in sources if src.is_dir()]
+    found = []
+    for path in passed:
+        src = next((s for s in folders if path.is_relative_to(s)), None)
+        if src is not None:
+            found.append((src, path, path.relative_to(src).as_posix()))
+    return found
+
+
+def _pattern_that_takes(pattern: str, rels: Sequence[str], src: Path) -> str | None:
+    """Return ``pattern`` as meant, if it takes some of ``rels`` once fixed.
+
+    A pattern written from the current folder (``audio/dogs/*`` for SRC
+    ``audio``, or from SRC's absolute path) without those leading folders;
+    one written from a folder inside SRC (``dogs/*`` for SRC ``data``, whose
+    paths are ``audio/dogs/...``) with ``*/`` before it.
+    """
+    parts = pattern.split("/")
+    here = Path(os.path.abspath(src)).parts[1:]  # SRC's folders, from the top
+
+    def names_src(lead: list[str]) -> bool:  # the folders before SRC's paths
+        if not lead[0]:  # from the top: all of SRC's
+            return tuple(lead[1:]) == here
+        return len(lead) <= len(here) and tuple(lead) == here[len(here) - len(lead) :]
+
+    candidates = [
+        "/".join(parts[k:]) for k in range(1, len(parts)) if names_src(parts[:k])
+    ]
+    if parts[0] and not _WILDCARDS.intersection(parts[0]) and len(parts) > 1:
+        candidates.append("*/" + pattern)
+    for candidate in candidates:
+        if candidate and any(fnmatch.fnmatchcase(r, candidate) for r in rels):
+            return candidate
+    return None
 
 
 def case_only_hints(notes: dict[tuple[str, str], list[str]]) -> list[str]:
@@ -609,6 +669,34 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
     )
 
 
+def with_own_faults(problems: list[Problem]) -> list[Problem]:
+    """Say of inputs failed for a shared output whether they fail on their own too.
+
+    ``b.wav`` and ``b.flac`` both cut short failed only as clashing: once
+    one was left out (``--exclude '*.flac'``), the other failed as cut, a
+    run later. Each is probed as ``melcli info`` reads it (its header, and
+    what its bytes show of a cut), and its own fault is added to its reason.
+    """
+    if not any(_SHARED_OUTPUT.match(p.reason) for p in problems):
+        return problems
+    import dataclasses
+
+    from .audio import probe  # here: only when inputs clash
+    from .errors import MelcliError, os_reason
+
+    said = []
+    for problem in problems:
+        if _SHARED_OUTPUT.match(problem.reason):
+            try:
+                probe(problem.path)
+            except (MelcliError, OSError) as exc:
+                fault = str(exc) if isinstance(exc, MelcliError) else os_reason(exc)
+                reason = f"{problem.reason}, and it fails on its own: {fault}"
+                problem = dataclasses.replace(problem, reason=reason)
+        said.append(problem)
+    return said
+
+
 #: Extensions of the tables and lists of files ``--files-from`` reads.
 LIST_EXTENSIONS = frozenset({"csv", "tsv", "txt", "lst", "scp"})
 #: How the decoder's reason for a file that holds no audio begins.
@@ -764,7 +852,9 @@ def run_hints(
     nothing_taken = report.n_results == report.count(Status.SKIPPED)
     if nothing_taken and not stopped and not any(hints):
         hints.append(none_taken_hint(by_name))
-    elif not nothing_taken and list_root is None:  # taken without their labels
+    elif list_root is None and report.count(Status.WRITTEN):
+        # Arrays written without their labels: said when they are made, not
+        # again on each re-run that finds them up to date.
         hints.append(table_in_tree_hint(by_name))
     return [hint for hint in hints if hint]
 

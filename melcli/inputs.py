@@ -89,17 +89,35 @@ EMPTY_NAME = "an empty name (for the current folder, give '.')"
 
 
 def check_name(path: str | bytes | os.PathLike[str], *, param: str) -> None:
-    """Raise :class:`ParameterError` if ``path`` is an empty name.
+    """Raise :class:`ParameterError` if ``path`` is an empty name, or no path.
 
     ``pathlib`` takes ``""`` for the current folder: OUT was written there,
-    and an SRC of ``""`` walked it.
+    and an SRC of ``""`` walked it. An ``int`` is no path either (``open(3)``
+    would take it for a file descriptor).
     """
-    if not isinstance(path, str | bytes | os.PathLike):  # run(src, 3): TypeError
+    path_of(path, param=param)
+
+
+def path_of(path: object, *, param: str) -> Path:
+    """Return ``path`` as a :class:`~pathlib.Path`, or raise :class:`ParameterError`.
+
+    A name as ``bytes`` (``os.listdir(b".")``'s) is taken as the name it
+    spells, as a source is; anything that is no ``str``, ``bytes`` nor path
+    (``run(src, 3)``, ``probe(3)``, ``write_stats(out, dest=3)``), and an
+    empty name, are refused naming ``param``.
+    """
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, str | os.PathLike):
         raise ParameterError(
             f"{param} must be a path, not {type(path).__name__}", param=param
         )
-    if not os.fspath(path):
+    name = os.fspath(path)
+    if not isinstance(name, str):  # a PathLike of bytes
+        name = os.fsdecode(name)
+    if not name:
         raise ParameterError(f"{param}='' is {EMPTY_NAME}", param=param)
+    return path if isinstance(path, Path) else Path(name)
 
 
 def check_inputs(

@@ -5,8 +5,8 @@
 one's header without decoding (:func:`melcli.audio.probe`) and returns an
 :class:`Inventory`: a row per file, the files that could not be read and why,
 the warnings the command prints, and :meth:`Inventory.summary`, the totals a
-dataset card needs (``melcli info --summary --json``). The command streams
-the same steps (:func:`find_inputs`, :func:`iter_rows`) and prints.
+dataset card needs (``melcli info --summary --json``). :func:`iter_info` is
+the same a header at a time: the command iterates it and prints.
 """
 
 from __future__ import annotations
@@ -305,8 +305,59 @@ def _options_told(function: Callable[_P, _T]) -> Callable[_P, _T]:
     return told
 
 
-@_options_told
-def info(
+class InfoScan:
+    """:func:`info` as it goes: iterate it for each file's header as it is read.
+
+    Before the iteration, :attr:`inventory` holds the paths passed over
+    (``.skipped``) and the inputs refused before any header is read
+    (``.failures``: a list's rows that name no file, a loop of links...);
+    each ``(path, row, reason)`` the iteration yields is added to it (a row,
+    or with ``row`` None, a failure and why), and after it, its
+    ``.warnings``. What ``melcli info`` prints as it goes (``--json`` one
+    object per line, each failure as it comes).
+    """
+
+    def __init__(
+        self,
+        found: Found,
+        listed: FileList | None,
+        *,
+        sources: Sequence[str | os.PathLike[str]],
+        include: tuple[str, ...],
+        exclude: tuple[str, ...],
+        default_extensions: bool,
+        keep_rows: bool,
+    ) -> None:
+        self.inventory = Inventory(skipped=found.skipped)
+        self.inventory.failures = [(p.path, p.reason) for p in found.problems]
+        self.inventory.missing = len(listed.problems) if listed is not None else 0
+        self._found, self._listed = found, listed
+        self._sources, self._include, self._exclude = sources, include, exclude
+        self._default_extensions = default_extensions
+        self._keep_rows = keep_rows
+
+    def __iter__(self) -> Iterator[tuple[Path, dict[str, Any] | None, str]]:
+        """Yield ``(path, row, "")`` or ``(path, None, reason)`` per file, in order."""
+        result = self.inventory
+        for path, row, reason in iter_rows(self._found.files):
+            if row is None:
+                result.failures.append((path, reason))
+            elif self._keep_rows:
+                result.rows.append(row)
+            yield path, row, reason
+        result.warnings = inventory_warnings(
+            self._found,
+            self._listed,
+            default_extensions=self._default_extensions,
+            failed=len(result.failures),
+            include=self._include,
+            exclude=self._exclude,
+            sources=self._sources,
+            failures=result.failures,
+        )
+
+
+def iter_info(
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
     *,
     extensions: Iterable[str] | str = DEFAULT_EXTENSIONS,
@@ -315,25 +366,13 @@ def info(
     files_from: str | os.PathLike[str] | FileList | None = None,
     path_column: str | None = None,
     root: str | os.PathLike[str] | None = None,
-) -> Inventory:
-    """Read the headers of the audio under ``sources`` (``melcli info``).
+    keep_rows: bool = True,
+) -> InfoScan:
+    """:func:`info` as an iterable (:class:`InfoScan`): a header at a time.
 
-    The files are chosen as :func:`melcli.run` chooses them, with the same
-    keywords, and refused as it refuses them.
-
-    Returns
-    -------
-    Inventory
-        A row per file, the failures, the warnings; ``.summary()`` the totals
-        (``melcli info --summary``).
-
-    Raises
-    ------
-    ParameterError
-        If no input is given, a source is an empty name, ``extensions`` names
-        none, or ``path_column``/``root`` come without ``files_from``.
-    UsageError
-        If the list cannot be read.
+    The same keywords, checked alike before any file is read; with
+    ``keep_rows=False`` the rows are yielded and not kept (a million files'
+    rows streamed as ``melcli info --json`` prints them).
     """
     given = list(one_or_many(sources, param="sources"))
     include = tuple(one_or_many(include, param="include"))
@@ -351,32 +390,69 @@ def info(
         include=include,
         exclude=exclude,
     )
-    result = Inventory(skipped=found.skipped)
-    result.failures = [(p.path, p.reason) for p in found.problems]
-    result.missing = len(listed.problems) if listed is not None else 0
-    for path, row, reason in iter_rows(found.files):
-        if row is None:
-            result.failures.append((path, reason))
-        else:
-            result.rows.append(row)
-    result.warnings = inventory_warnings(
+    return InfoScan(
         found,
         listed,
-        default_extensions=chosen == DEFAULT_EXTENSIONS,
-        failed=len(result.failures),
+        sources=given,
         include=include,
         exclude=exclude,
-        sources=given,
-        failures=result.failures,
+        default_extensions=chosen == DEFAULT_EXTENSIONS,
+        keep_rows=keep_rows,
     )
-    return result
+
+
+@_options_told
+def info(
+    sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
+    *,
+    extensions: Iterable[str] | str = DEFAULT_EXTENSIONS,
+    include: Sequence[str] | str = (),
+    exclude: Sequence[str] | str = (),
+    files_from: str | os.PathLike[str] | FileList | None = None,
+    path_column: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> Inventory:
+    """Read the headers of the audio under ``sources`` (``melcli info``).
+
+    The files are chosen as :func:`melcli.run` chooses them, with the same
+    keywords, and refused as it refuses them. :func:`iter_info` gives each
+    file's header as it is read.
+
+    Returns
+    -------
+    Inventory
+        A row per file, the failures, the warnings; ``.summary()`` the totals
+        (``melcli info --summary``).
+
+    Raises
+    ------
+    ParameterError
+        If no input is given, a source is an empty name, ``extensions`` names
+        none, or ``path_column``/``root`` come without ``files_from``.
+    UsageError
+        If the list cannot be read.
+    """
+    scan = iter_info(
+        sources,
+        extensions=extensions,
+        include=include,
+        exclude=exclude,
+        files_from=files_from,
+        path_column=path_column,
+        root=root,
+    )
+    for _ in scan:
+        pass
+    return scan.inventory
 
 
 __all__ = [
+    "InfoScan",
     "Inventory",
     "find_inputs",
     "info",
     "inventory_warnings",
+    "iter_info",
     "iter_rows",
     "summarize",
 ]

@@ -88,6 +88,7 @@ FACTS = (
     "shard",
     "render",
     "meta",
+    "policies",
 )
 
 #: The facts held of a sample in a shard (``--format webdataset``): those of
@@ -1518,11 +1519,14 @@ class Manifest:
         input_stamp: list[int] | None,
         settings: str,
         format: str = "npy",
+        policies: Mapping[str, str] | None = None,
     ) -> str | None:
         """Return why the array under ``key`` must be (re)built, or None if not.
 
         ``input_stamp`` is the input's :func:`file_stamp` now; ``format`` the
-        storage format of this run (``npy`` or ``webdataset``). Reasons:
+        storage format of this run (``npy`` or ``webdataset``); ``policies``
+        this run's :data:`~melcli.params.POLICIES`, which an entry made by
+        one (an input cut short and kept) must still have. Reasons:
         ``new``, ``failed last time``, ``settings changed``, ``format changed``,
         ``input changed``, ``output missing or changed``.
         """
@@ -1533,6 +1537,11 @@ class Manifest:
             return "failed last time"
         if entry.get("settings") != settings:
             return "settings changed"
+        made_by = entry.get("policies")
+        if isinstance(made_by, dict) and policies is not None:  # else not told
+            changed = (policies.get(n) != value for n, value in made_by.items())
+            if any(changed):
+                return "settings changed"
         if entry.get("format", "npy") != format:
             return "format changed"
         if entry.get("input") != input_stamp:
@@ -1880,7 +1889,7 @@ def _lines(f: BinaryIO, too_long: list[int]) -> Iterator[bytes]:
 #: array's, then ``status NUL settings`` in UTF-8.
 _LEAN = struct.Struct("<4q")
 #: Fields no usual entry has (the array alone: no PNG, no table row...).
-_NOT_USUAL = ("format", "png", "shard", "render", "meta")
+_NOT_USUAL = ("format", "png", "shard", "render", "meta", "policies")
 
 
 def lean_facts(entry: Entry) -> bytes:
@@ -2015,11 +2024,12 @@ def _plain_facts(number: str) -> re.Pattern[str]:
     return re.compile(
         r'\["([ !#-\[\]-~]+)","([^"\\]*)","([^"\\]*)",null,'
         rf"\[({number}),({number})\],"
-        rf'\{{"\1":\[({number}),({number})\]\}},"\1",null,null,null,null\]'
+        rf'\{{"\1":\[({number}),({number})\]\}},"\1",null,null,null,null,null\]'
     )
 
 
-#: The facts of one ``.npy`` with no PNG nor table row, as SQLite writes them:
+#: The facts of one ``.npy`` with no PNG nor table row (nor shard, render,
+#: meta, policies: the nulls), as SQLite writes them:
 #: a key that JSON spells as it is, a status and settings, the input's stamp,
 #: the array's (under the key), the array itself: the usual entry.
 _PLAIN = _plain_facts("[0-9]{1,19}")
@@ -2472,6 +2482,10 @@ _SCHEMA: dict[str, tuple[type, ...] | Callable[[object], bool]] = {
     ),
     "span": lambda v: _is_stamp(v) and v[0] <= v[1],  # type: ignore[index]
     "wave": is_wave,
+    "policies": lambda v: (
+        isinstance(v, dict)
+        and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())
+    ),
 }
 
 

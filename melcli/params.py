@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -637,15 +638,54 @@ class MelParams:
         default = MelParams().to_dict()
         return {k: v for k, v in self.to_dict().items() if v != default[k]}
 
+    def policies(self) -> dict[str, str]:
+        """Return the :data:`POLICIES` of these settings, by name."""
+        return {name: getattr(self, name) for name in POLICIES}
+
     def replace(self, **changes: Any) -> MelParams:
         """Return a copy with ``changes`` applied (not validated)."""
         return dataclasses.replace(self, **changes)
 
     def fingerprint(self) -> str:
-        """Return a short hash of everything that changes the written bytes."""
-        payload = {"format": OUTPUT_FORMAT_VERSION, **self.to_dict()}
+        """Return a short hash of everything that changes every input's bytes.
+
+        The :data:`POLICIES` are left out (as their defaults): they change
+        the outputs of a few inputs (cut short, non-finite), whose entries
+        record them (:func:`policies_applied`), not every one.
+        """
+        usual = self.replace(**{name: _POLICY_DEFAULTS[name] for name in POLICIES})
+        payload = {"format": OUTPUT_FORMAT_VERSION, **usual.to_dict()}
         blob = json.dumps(payload, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+#: The settings that decide what becomes of some inputs only: one cut short
+#: (``truncated``), one with NaN or Inf samples (``non_finite``). Changing
+#: one redoes the inputs whose output it made (recorded in their entries as
+#: ``policies``), and the inputs that failed; not every input.
+POLICIES = ("truncated", "non_finite")
+_POLICY_DEFAULTS = {
+    name: MelParams.__dataclass_fields__[name].default for name in POLICIES
+}
+#: How the warning of an input a policy kept ends or begins (melcli.audio).
+KEPT_CUT = "; kept what was decoded"
+ZEROED = "non-finite samples replaced by 0"
+
+
+def policies_applied(warnings: Iterable[str]) -> dict[str, str]:
+    """Return the :data:`POLICIES` that made an output, from its warnings.
+
+    ``{"truncated": "keep"}`` for an input cut short and kept, ``{"non_finite":
+    "zero"}`` for one whose NaN and Inf samples were replaced: the settings
+    that input's output depends on beyond the fingerprint.
+    """
+    applied = {}
+    for warning in warnings:
+        if warning.endswith(KEPT_CUT):
+            applied["truncated"] = "keep"
+        elif warning.startswith(ZEROED):
+            applied["non_finite"] = "zero"
+    return applied
 
 
 # ----------------------------------------------------------------- renders
@@ -694,15 +734,12 @@ class RenderParams:
 
     def validate(self) -> RenderParams:
         """Check the style and the colormap name; return ``self``."""
+        # Named by their keywords here (the command says --png-style).
         if self.style not in STYLES:
-            raise ParameterError(
-                one_of("png_style", self.style, STYLES), param="png_style"
-            )
+            raise ParameterError(one_of("style", self.style, STYLES), param="style")
         check_flag("waveform", self.waveform)
         if self.waveform and self.style != "figure":
-            raise ParameterError(
-                "waveform=True needs png_style='figure'", param="waveform"
-            )
+            raise ParameterError("waveform=True needs style='figure'", param="waveform")
         if self.cmap is not None:
             from matplotlib import colormaps
 

@@ -520,6 +520,13 @@ def preset_params(name: str, **overrides: Any) -> MelParams:
     ParameterError
         If there is no preset ``name``, or an override is no setting (as
         ``--n-mel`` is no option: the nearest is named).
+
+    Warns
+    -----
+    UserWarning
+        If a ``kind`` override does not read the preset's settings
+        (``preset_params("whisper", kind="fbank")`` is Kaldi's 23 bins, none
+        of Whisper's), as ``--preset whisper --kind fbank`` warns.
     """
     preset = get(name)
     fields = list(MelParams.__dataclass_fields__)
@@ -530,7 +537,32 @@ def preset_params(name: str, **overrides: Any) -> MelParams:
                 + did_you_mean(key, fields),
                 param=key,
             )
-    return preset.params(**overrides)
+    params = preset.params(**overrides)
+    if (said := _kind_drops(preset, overrides)) is not None:
+        import warnings
+
+        warnings.warn(said, UserWarning, stacklevel=2)
+    return params
+
+
+def _kind_drops(preset: Preset, overrides: Mapping[str, Any]) -> str | None:
+    """Say which of ``preset``'s settings a ``kind`` override leaves unread."""
+    kind = overrides.get("kind", preset.settings.get("kind", "mel"))
+    if kind == preset.settings.get("kind", "mel"):
+        return None
+    from .applies import inapplicable
+
+    kept = [k for k in preset.settings if k not in overrides]
+    dropped = [name for name, _ in inapplicable(kind, kept)]
+    if not dropped:
+        return None
+    listed = ", ".join(dropped[:4]) + (
+        f" and {len(dropped) - 4} more" if len(dropped) > 4 else ""
+    )
+    return (
+        f"kind={kind!r} does not read preset {preset.name}'s {listed}: the "
+        f"output is not {preset.name}'s"
+    )
 
 
 __all__ = [

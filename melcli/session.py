@@ -42,12 +42,13 @@ from .batch import (
 from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
 from .errors import MelcliError, ParameterError, UsageError, did_you_mean, number
 from .filelist import FileList
-from .hints import case_only_hints, run_hints, wrong_root_hint
+from .hints import case_only_hints, run_hints, with_own_faults, wrong_root_hint
 from .inputs import (
     check_inputs,
     check_jobs,
     check_out,
     extension_set,
+    path_of,
     read_listed,
     readable_twice,
 )
@@ -380,6 +381,8 @@ def _session(
         _prepare_cluster(options.scheduler)
     whole = _plan(inputs, out, png=png)
     the_plan = sharding.with_shard(whole, options.shard)
+    # Clashing inputs that are broken too: said now, not a run later.
+    the_plan.problems = with_own_faults(the_plan.problems)
     if options.shard is not None:
         events.sharded(options.shard, _total(whole))
     # Said last, with the hints: a list none of whose files is found...
@@ -606,8 +609,15 @@ def _plan_hints(
     for path, reason in found.errors:
         report.add(Result(path, Status.FAILED, reason))
     failing = {os.fspath(path) for path, _ in found.errors}
+    built = {os.fspath(path) for path, _ in found.builds}
+    for name in built - failing:  # as the run would: written
+        report.add(Result(Path(name), Status.WRITTEN))
     report.add_all_up_to_date(
-        [job.src_name for job in the_plan.jobs if job.src_name not in failing]
+        [
+            job.src_name
+            for job in the_plan.jobs
+            if job.src_name not in failing and job.src_name not in built
+        ]
     )
     return hints(report, passed)
 
@@ -702,16 +712,16 @@ def dry_run(
     )
     if kept_other:
         refuse_over_kept(build, manifest, kept_other, params=params)
+    builds, empty = _builds(build, manifest)
     found = DryRun(
-        builds=[
-            (t.job.src, build.reasons.get(t.job.src_name, "new")) for t in build.tasks
-        ],
+        builds=builds,
         stale=[] if options.prune else [_shown(manifest, key) for key in stale],
         # What the prune would delete, as it checks it (inside OUT, no folder).
         pruned=_forgotten(manifest, stale) if options.prune else [],
         shards=_shard_cleanup(build, manifest, params=params, options=options),
         errors=[(p.path, p.reason) for p in the_plan.problems]
-        + [(job.src, why) for job, why in build.refused],
+        + [(job.src, why) for job, why in build.refused]
+        + empty,
         up_to_date=len(build.up_to_date),
     )
     if kept:
@@ -725,6 +735,36 @@ def dry_run(
         if build.taken_over:
             found.warnings.append(taken_over_warning(build.taken_over, out))
     return found
+
+
+#: What a run says of an input of 0 bytes (melcli.audio), which a dry run,
+#: opening no file, sees by its size.
+EMPTY_FILE = "empty file (0 bytes)"
+
+
+def _builds(
+    build: BuildPlan, manifest: Manifest
+) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """Return what a run would build, and why; and the inputs it would fail as empty.
+
+    A dry run opens no file: a file cut short or not audio fails only when
+    run. What it knows, it says: an input of 0 bytes (its size, found by the
+    walk) would fail, and an input that failed last time says why it did.
+    """
+    builds, empty = [], []
+    for task in build.tasks:
+        job = task.job
+        if job.stamp is not None and job.stamp[0] == 0:
+            empty.append((job.src, EMPTY_FILE))
+            continue
+        why = build.reasons.get(job.src_name, "new")
+        if why == "failed last time":
+            entry = manifest.entries.get(relative_key(job.npy_name, manifest.out))
+            error = entry.get("error") if isinstance(entry, dict) else None
+            if isinstance(error, str) and error:  # OUT's: escaped where shown
+                why = f"{why}: {error}"
+        builds.append((job.src, why))
+    return builds, empty
 
 
 def _shard_cleanup(
@@ -961,7 +1001,7 @@ def run(
         On SIGINT (Ctrl-C), SIGTERM or SIGHUP, once what finished is recorded: a
         :class:`KeyboardInterrupt` whose ``report`` says what was done.
     """
-    listed = (files_from, path_column, root)
+    out, listed = path_of(out, param="out"), (files_from, path_column, root)
     taken = _inputs(sources, out, extensions, include, exclude, *listed)
     params, render, unread = _settings(params, render, png, storage_format, shard_size)
     options = RunOptions(
@@ -980,7 +1020,7 @@ def run(
     with _stopped_before_work():
         outcome = run_session(
             taken,
-            Path(out),
+            out,
             params=params,
             render=render,
             png=png,

@@ -38,6 +38,7 @@ from .inputs import (
     check_out_folder,
     extension_set,
     one_or_many,
+    path_of,
     read_listed,
     readable_twice,
 )
@@ -368,7 +369,7 @@ def merge(
     exclude = tuple(one_or_many(exclude, param="exclude"))
     check_list_options(files_from, path_column=path_column, root=root)
     listed = read_listed(files_from, path_column=path_column, root=root)
-    folder = Path(out)
+    folder = path_of(out, param="out")
     # A folder with no part is said so without its lock, whose file would be
     # left in a folder melcli never wrote (melcli merge audio/).
     unlocked = not _find_parts(folder, MergeReport())

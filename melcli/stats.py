@@ -37,8 +37,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .errors import MelcliError, os_reason
-from .inputs import check_name, check_out_folder
+from .errors import MelcliError, ParameterError, os_reason
+from .inputs import check_out_folder, path_of
 from .manifest import Entry, Manifest, holds_manifest, read_only_problem, unfinished
 from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
 from .segment import segment_base
@@ -591,8 +591,8 @@ def require_output(out: str | os.PathLike[str]) -> None:
         If ``out`` holds neither, or holds a run's journal but no manifest.
     """
     check_out_folder(out)
+    out = path_of(out, param="out")
     _require_finished(out)
-    out = Path(out)
     if not holds_manifest(out) and next(_walk_npy(out), None) is None:
         raise MelcliError(NO_ARRAYS)
 
@@ -651,12 +651,21 @@ def write_stats(
         What was written: ``mean``, ``std``, ``min``, ``max`` [shape=(n_mels,)],
         float64, and ``count``, the number of frames.
     """
-    check_name(out, param="out")  # not the current folder
-    out = Path(out)
+    out = path_of(out, param="out")  # not the current folder, nor a number
+    if dest is not None:  # refused before the arrays are read
+        dest = path_of(dest, param="dest")
     if paths is None:  # OUT's own arrays: read while no run changes them
         require_output(out)
         with OutputLock(out):
             return _write_stats(out, select_arrays(out), dest)
+    if isinstance(paths, str | bytes | os.PathLike):  # one array: not its letters
+        paths = [os.fsdecode(paths) if isinstance(paths, bytes) else paths]
+    elif not isinstance(paths, Selection | Iterable):
+        raise ParameterError(
+            f"paths must be a list of arrays or a Selection, not "
+            f"{type(paths).__name__}",
+            param="paths",
+        )
     return _write_stats(out, paths, dest)
 
 

@@ -58,7 +58,7 @@ def test_the_command_dry_run_says_audio_in_out(tmp_path: Path) -> None:
     hint = out_hint(out, "2 audio files", out / "0.wav", ", ...")
     assert result.stderr.splitlines() == [
         f"warning: {hint}",
-        "2 to build, 0 up to date (dry run: nothing written).",
+        "2 to build, 0 up to date (dry run: nothing written, nothing decoded).",
     ]
     as_json = mel(src, out, "--dry-run", "--json")
     assert json.loads(as_json.stdout)["warnings"] == [hint]
@@ -96,7 +96,8 @@ def test_run_reports_an_include_that_takes_nothing(tmp_path: Path) -> None:
     report = melcli.run([src], tmp_path / "out", include=f"{src}/*", jobs=1)
     assert report.warnings == [
         f"--include '{src}/*' took none of 1 file found: patterns are matched "
-        f"against each path relative to its SRC ({src / '0.wav'} is 0.wav)"
+        f"against each path relative to its SRC ({src / '0.wav'} is 0.wav); "
+        "--include '*' takes 1 of them"
     ]
 
 

@@ -845,7 +845,8 @@ def test_files_from_with_the_wrong_root_says_where_it_looked(
     plan = invoke("mel", "--files-from", table, "-o", out, "--dry-run")
     assert stderr_lines(plan)[-2:] == [
         hint,
-        "0 to build, 0 up to date, 1 would fail (dry run: nothing written).",
+        "0 to build, 0 up to date, 1 would fail (dry run: "
+        "nothing written, nothing decoded).",
     ]
     info = invoke("info", "--files-from", table)
     assert info.exit_code == 1

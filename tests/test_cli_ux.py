@@ -46,10 +46,11 @@ def test_dry_run_json_is_the_plan_on_stdout(mixed: Path, tmp_path: Path) -> None
     assert plan["dry_run"] is True
     assert plan["up_to_date"] == 1
     assert [Path(b["path"]).name for b in plan["build"]] == [
-        f"{n}.wav" for n in "bdefghij"
+        f"{n}.wav" for n in "defghij"
     ]
     assert {b["reason"] for b in plan["build"]} == {"new"}
     assert sorted(Path(f["path"]).name for f in plan["failures"]) == [
+        "b.wav",  # empty: seen by its size
         "c.flac",
         "c.wav",
     ]
@@ -79,7 +80,7 @@ def test_dry_run_calls_stale_only_outputs_there_are(
     assert plan.stderr.splitlines() == [
         f"stale {out / 'c.npy'}: its input is gone",
         "0 to build, 8 up to date, 1 stale output (--prune removes it) "
-        "(dry run: nothing written).",
+        "(dry run: nothing written, nothing decoded).",
     ]
     run = invoke("mel", mixed, "-o", out, "--json")
     assert json.loads(run.stdout)["stale"] == [str(out / "c.npy")]
@@ -401,7 +402,8 @@ def test_include_that_takes_nothing_says_how_paths_are_matched(
     assert result.stderr.splitlines() == [
         f"warning: --include '{pattern}' took none of 1 file found: patterns "
         "are matched against each path relative to its SRC "
-        f"({src / 'dogs' / 'bark.wav'} is dogs/bark.wav)",
+        f"({src / 'dogs' / 'bark.wav'} is dogs/bark.wav); --include 'dogs/*' "
+        "takes 1 of them",
         "0 written, 1 skipped.",
     ]
     assert len(json.loads(result.stdout)["warnings"]) == 1

@@ -4,8 +4,8 @@ It is in OUT, untrusted. It was read whole, whatever its size: a crafted one
 of gigabytes was read into memory and parsed by every ``melcli gallery
 --read-sources``. A build keeps one envelope per input (a 24-digit key and
 at most ``2 * waveform.MAX_COLUMNS`` characters), so a larger file is not
-read (the envelopes are read from the sources again), nor is it read at all
-when the sources are not (the cache is not used then).
+read (the envelopes are read from the sources again), and its envelopes are
+not used when the sources are not read.
 """
 
 from __future__ import annotations
@@ -71,21 +71,20 @@ def test_a_huge_cache_is_not_read(write_audio: WriteAudio, tmp_path: Path) -> No
     assert len(cache["waves"]) == 1  # as a build writes it, once more
 
 
-def test_the_cache_is_not_read_when_the_sources_are_not(
-    write_audio: WriteAudio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_cached_waveforms_are_not_used_when_the_sources_are_not_read(
+    write_audio: WriteAudio, tmp_path: Path
 ) -> None:
+    # The cache is read (it says where each thumbnail is), its waveforms not.
     out = _older_out(write_audio, tmp_path)
     build_gallery(out, read_sources=True, jobs=1)
     path = out / "gallery" / gallery.CACHE_NAME
-    read: list[object] = []
-    real = gallery.read_regular
+    cache = json.loads(path.read_text())
+    ((key, _),) = cache["waves"].items()
+    forged = "AA" * waveform.COLUMNS
+    path.write_text(json.dumps({**cache, "waves": {key: forged}}))
 
-    def read_regular(name: Path, **options: object) -> bytes | None:
-        read.append(name)
-        return real(name, **options)  # type: ignore[arg-type]
+    again = build_gallery(out, jobs=1)
 
-    monkeypatch.setattr(gallery, "read_regular", read_regular)
-
-    build_gallery(out, jobs=1)
-
-    assert path not in read
+    assert (again.waves_read, again.waves_reused, again.unrecorded) == (0, 0, 1)
+    page = (out / "gallery" / "data" / "page-00000.js").read_text()
+    assert forged not in page

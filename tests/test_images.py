@@ -216,9 +216,9 @@ def test_waveform_envelope_bounds_the_samples(write_audio: WriteAudio) -> None:
 def test_render_params_are_validated() -> None:
     with pytest.raises(melcli.ParameterError, match="cmap='nope' is not a matplotlib"):
         RenderParams(cmap="nope").validate()
-    with pytest.raises(melcli.ParameterError, match="needs png_style='figure'"):
+    with pytest.raises(melcli.ParameterError, match="needs style='figure'"):
         RenderParams(style="image", waveform=True).validate()
-    with pytest.raises(melcli.ParameterError, match="png_style='svg'"):
+    with pytest.raises(melcli.ParameterError, match="style='svg'"):
         RenderParams(style="svg").validate()
 
 

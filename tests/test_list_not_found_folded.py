@@ -113,7 +113,8 @@ def test_a_dry_run_and_info_fold_them_too(
         f"error: {N - 3} more files listed in {table} failed the same way "
         "(such as: line 5: no such file or directory); -v lists each",
         hint(table),
-        "0 to build, 0 up to date, 12 would fail (dry run: nothing written).",
+        "0 to build, 0 up to date, 12 would fail (dry run: "
+        "nothing written, nothing decoded).",
     ]
     info = invoke("info", "--files-from", table)
     assert info.exit_code == 1

@@ -565,7 +565,9 @@ def test_the_usual_facts_are_checked_by_their_shape_as_entry_problem_would(
     from melcli.manifest import FACTS, _plain, entry_problem
 
     values = [key, "written", "f00d", None, [1, mtime], {key: [2, 3]}, key]
-    text = json.dumps(values + [None] * 4, separators=(",", ":"))
+    text = json.dumps(
+        values + [None] * (len(FACTS) - len(values)), separators=(",", ":")
+    )
     fields = {
         n: v for n, v in zip(FACTS, json.loads(text), strict=True) if v is not None
     }

@@ -153,7 +153,8 @@ def test_a_dry_run_says_exactly_what_the_prune_deletes(
     assert plan["delete"] == pruned == [str(p) for p in (*gone_inputs, *other)]
     assert plan["stale"] == []
     assert dry.stderr.splitlines()[-1] == (
-        "0 to build, 3 up to date, 8 files to delete (dry run: nothing written)."
+        "0 to build, 3 up to date, 8 files to delete (dry run: "
+        "nothing written, nothing decoded)."
     )
     assert [x for x in dry.stdout.splitlines() if x.startswith("would delete")] == [
         *(f"would delete {p}: its input is gone" for p in gone_inputs),

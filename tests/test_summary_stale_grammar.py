@@ -19,7 +19,7 @@ def test_one_stale_output_is_it_and_two_are_them(tmp_path: Path) -> None:
     plan = mel(src, out, "--dry-run")
     assert plan.stderr.splitlines()[-1] == (
         "0 to build, 3 up to date, 1 stale output (--prune removes it) "
-        "(dry run: nothing written)."
+        "(dry run: nothing written, nothing decoded)."
     )
     (src / "1.wav").unlink()
     two = mel(src, out)

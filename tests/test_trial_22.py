@@ -34,7 +34,8 @@ def test_a_dry_run_with_inputs_that_would_fail_exits_1(tmp_path: Path) -> None:
     assert run.exit_code == 1
     assert plan.exit_code == run.exit_code
     assert plan.stderr.splitlines()[-1] == (
-        "1 to build, 0 up to date, 2 would fail (dry run: nothing written)."
+        "1 to build, 0 up to date, 2 would fail (dry run: "
+        "nothing written, nothing decoded)."
     )
     assert not (tmp_path / "out").exists()
 
@@ -54,7 +55,7 @@ def test_a_clean_dry_run_still_exits_0(tmp_path: Path) -> None:
     plan = mel(src, tmp_path / "out", "--dry-run", "--exclude", "*.flac")
     assert plan.exit_code == 0, plan.stderr
     assert plan.stderr.splitlines()[-1] == (
-        "2 to build, 0 up to date (dry run: nothing written)."
+        "2 to build, 0 up to date (dry run: nothing written, nothing decoded)."
     )
 
 

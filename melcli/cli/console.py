@@ -495,7 +495,9 @@ def print_dry_run(
     """
     err = as_json
     for src, reason in plan.builds:
-        click.echo(f"would build {display_path(src)}: {reason}", err=err)
+        # The reason may quote OUT's manifest (why it failed last time).
+        why = display_path(one_line(reason))
+        click.echo(f"would build {display_path(src)}: {why}", err=err)
     for path in plan.stale:
         click.echo(f"stale {display_path(path)}: its input is gone", err=err)
     for path in plan.pruned:
@@ -527,4 +529,6 @@ def print_dry_run(
             parts.append(f"{plural(deleted, 'file')} to delete")
         elif plan.stale:
             parts.append(stale_note(len(plan.stale)))
-        click.echo(f"{', '.join(parts)} (dry run: nothing written).", err=True)
+        # A file is not opened: one cut short or not audio fails only when run.
+        said = "dry run: nothing written, nothing decoded"
+        click.echo(f"{', '.join(parts)} ({said}).", err=True)

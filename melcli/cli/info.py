@@ -72,23 +72,25 @@ def info(
     Unreadable files are reported on stderr; the exit status is then 1.
     """
     from ..hints import wrong_root_hint
-    from ..inventory import find_inputs, inventory_warnings, iter_rows, summarize
+    from ..inventory import iter_info
 
     check_list_inputs(src, files_from, path_column=path_column, root=list_root)
     listed = read_listed(files_from, path_column, list_root)
+    streamed = as_json and not summary  # each row printed as read, not kept
     try:
-        found = find_inputs(
+        scan = iter_info(
             src,
-            listed=listed,
             extensions=chosen_extensions(extensions),
             include=include,
             exclude=exclude,
+            files_from=listed,
+            keep_rows=not streamed,
         )
     except ParameterError as exc:  # an SRC inside another
-        raise source_error(exc, src) from None
-    # A row of the list that names no file to read is missing, not unreadable.
-    missing = len(listed.problems) if listed is not None else 0
-    failures = [(problem.path, problem.reason) for problem in found.problems]
+        if exc.param == "sources":
+            raise source_error(exc, src) from None
+        raise click.UsageError(str(exc)) from None
+    found = scan.inventory
     # A list none of whose files was found, a decoder not installed: a few
     # of the failures one cause explains, then a count.
     folded = FoldedFailures(
@@ -100,47 +102,33 @@ def info(
         for passed in found.skipped:
             reason = display_path(one_line(passed.reason))
             click.echo(f"skipped {display_path(passed.path)}: {reason}", err=True)
-    for path, reason in failures:
+    for path, reason in found.failures:
         if folded.show(path, reason):
             echo_error(path, reason)
-    rows: list[dict[str, Any]] = []
-    for path, row, reason in iter_rows(found.files):
+    for path, row, reason in scan:
         if row is None:
             if folded.show(path, reason):
                 echo_error(path, reason)
-            failures.append((path, reason))
-        elif as_json and not summary:
+        elif streamed:
             # A name that is not valid UTF-8 is written with \udcXX escapes,
             # which json.loads and os.fsencode turn back into its bytes.
             ascii_only = not _is_utf8(os.fsdecode(path))
             click.echo(json.dumps(row, ensure_ascii=ascii_only))
-        else:
-            rows.append(row)
-    failed = len(failures)
     # After every failure shown, how many more there were (the list's and
     # the decoders' alike), then the warnings, as "melcli mel" says them.
     for line in folded.lines():
         click.echo(f"error: {display_path(line)}", err=True)
-    for warning in inventory_warnings(
-        found,
-        listed,
-        default_extensions=not extensions,
-        failed=failed,
-        include=include,
-        exclude=exclude,
-        sources=src,
-        failures=failures,
-    ):
+    for warning in found.warnings:
         click.echo(f"warning: {display_path(warning)}", err=True)
     if summary:
-        totals = summarize(rows, unreadable=failed - missing, missing=missing)
+        totals = found.summary()
         if as_json:
             click.echo(json.dumps(totals, ensure_ascii=True))
         else:
             _print_summary(totals)
     elif not as_json:
-        _print_table(rows)
-    sys.exit(1 if failed else 0)
+        _print_table(found.rows)
+    sys.exit(found.exit_code)
 
 
 def _print_summary(totals: dict[str, Any]) -> None:

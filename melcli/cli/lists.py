@@ -93,7 +93,9 @@ def read_listed(
     try:
         listed = read_list(files_from, path_column=path_column, root=root)
     except UsageError as exc:  # it may quote the list's header: escaped
+        # A --path-column naming no column of the list is that option's fault.
+        option = "--path-column" if exc.param == "path_column" else "--files-from"
         raise click.BadParameter(
-            display_path(str(exc)), param_hint="'--files-from'"
+            display_path(str(exc)), param_hint=f"'{option}'"
         ) from None
     return listed

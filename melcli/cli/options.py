@@ -8,6 +8,7 @@ click's usage errors that name the option.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -467,8 +468,12 @@ def render_from(values: dict[str, Any]) -> RenderParams:
     except ParameterError as exc:
         from .console import as_options
 
-        hint = option_hint(exc.param or "")
-        raise click.BadParameter(as_options(str(exc)), param_hint=hint) from None
+        # RenderParams names its own keywords: style is --png-style.
+        said = re.sub(r"\bstyle=", "png_style=", str(exc))
+        param = "png_style" if exc.param == "style" else exc.param or ""
+        raise click.BadParameter(
+            as_options(said), param_hint=option_hint(param)
+        ) from None
 
 
 _PARAM_NAMES = tuple(MelParams.__dataclass_fields__)
