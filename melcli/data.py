@@ -20,6 +20,7 @@ manifest naming a path outside it is rejected when the dataset is made.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import stat
@@ -76,6 +77,11 @@ class Item:
     #: The settings fingerprint its entry records (``melcli.stats.compute``
     #: of items writes it with the statistics).
     settings: str | None = None
+    #: OUT, absolute, as resolved when the dataset was made: the ``.npy``
+    #: ``path`` is read from it down (by the dataset, and by
+    #: ``melcli.stats.compute`` of items), never through a folder swapped
+    #: since for a link out of OUT.
+    out: str = ""
 
 
 class SpectrogramDataset:
@@ -353,6 +359,7 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
         )
         raise MelcliError(said)
     manifest = Manifest.load(out, read_only=True)
+    root = os.path.abspath(out)  # resolved once: a later chdir changes nothing
     # Read whole first: an entry of the store is checked when it is read.
     entries = sorted(manifest.entries.items())
     if manifest.problems:
@@ -391,7 +398,7 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
                 f"({has}){did_you_mean(label_column, meta)}",
                 param="label_column",
             )
-        arrays = _arrays(out, manifest, key)
+        arrays = _arrays(out, manifest, key, root=root)
         recorded = recorded_array(entry) if len(arrays) == 1 else None
         for array, path in arrays:
             items.append(
@@ -403,6 +410,7 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
                     label,
                     recorded,
                     made_with if isinstance(made_with, str) else None,
+                    root,
                 )
             )
     if len(settings) > 1:
@@ -415,8 +423,15 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
     return items, set(settings), inputs_digest(done)
 
 
-def _arrays(out: Path, manifest: Manifest, key: str) -> list[tuple[Path | Slice, str]]:
-    """Return the arrays of entry ``key``, each confined to OUT."""
+def _arrays(
+    out: Path, manifest: Manifest, key: str, *, root: str
+) -> list[tuple[Path | Slice, str]]:
+    """Return the arrays of entry ``key``, each confined to OUT.
+
+    A sample's shard (a name directly in OUT) by its absolute path under
+    ``root``, as the ``.npy`` files are read: a relative one read another
+    OUT's shard once the process changed its working folder.
+    """
     entry = manifest.entries[key]
     if webdataset.is_sample(entry):
         _inside(out, str(entry["shard"]), key)
@@ -426,7 +441,13 @@ def _arrays(out: Path, manifest: Manifest, key: str) -> list[tuple[Path | Slice,
             members = []
         if not members or not all(_whole(m.offset) and _whole(m.size) for m in members):
             raise MelcliError(f"{out / MANIFEST_NAME}: entry {key!r}: bad members")
-        return [(m, webdataset.key_to_path(m.name)) for m in members]
+        return [
+            (
+                dataclasses.replace(m, path=Path(root, m.path.name)),
+                webdataset.key_to_path(m.name),
+            )
+            for m in members
+        ]
     names = sorted(str(n) for n in entry.get("stamps", {}) if str(n).endswith(".npy"))
     return [(_inside(out, name, key), name) for name in names]
 

@@ -44,7 +44,7 @@ from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_arr
 from .segment import segment_base
 from .storage import webdataset
 from .storage.tarshards import Slice
-from .write import atomic_write
+from .write import LeadsOutside, atomic_write, confine
 
 #: An array to read: a ``.npy`` file, or an ``.npy`` member of a tar shard.
 ArraySource = Path | Slice
@@ -263,9 +263,11 @@ def compute(
     lookup = _Provenance() if recorded is None else None
     for path in paths:
         expected = None
+        root = name = ""  # a dataset item's OUT (absolute) and name under it
         if hasattr(path, "array") and hasattr(path, "recorded"):  # a dataset item
             expected = path.recorded
             made_with.add(getattr(path, "settings", None))
+            root, name = getattr(path, "out", ""), getattr(path, "path", "")
             path = path.array
             source = path if isinstance(path, Slice) else Path(path)
         else:
@@ -278,6 +280,9 @@ def compute(
         try:
             if isinstance(source, Slice):
                 S = webdataset.read_npy(source)
+            elif root and name:  # from its OUT down: no link out followed since
+                with confine(root):
+                    S = load_npy(os.path.join(root, name))
             else:  # a FIFO or a crafted header in OUT: refused, not waited on
                 S = load_npy(source)
             if expected is not None:
@@ -413,6 +418,8 @@ class _Provenance:
 
 def _os_problem(exc: OSError) -> str:
     """Say why an array could not be opened: ``a symbolic link, not a file``."""
+    if isinstance(exc, LeadsOutside):  # a folder of OUT swapped for a link out
+        return str(exc)
     if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link
         return "a symbolic link, not a file"
     return os_reason(exc) if exc.errno is not None else str(exc)
@@ -679,6 +686,15 @@ def other_settings_line(count: int) -> str:
 
 
 def _write_stats(
+    out: Path,
+    paths: Iterable[str | os.PathLike[str] | Slice] | Selection,
+    dest: str | os.PathLike[str] | None,
+) -> DatasetStats:
+    with confine(out):  # its arrays read from OUT down, as a run writes them
+        return _compute_and_save(out, paths, dest)
+
+
+def _compute_and_save(
     out: Path,
     paths: Iterable[str | os.PathLike[str] | Slice] | Selection,
     dest: str | os.PathLike[str] | None,
