@@ -327,6 +327,7 @@ def _build(
         waveforms=waveforms,
         read_sources=read_sources,
         inputs=len(cards),
+        page_size=page_size,
     )
     chunks = [cards[i : i + page_size] for i in range(0, len(cards), page_size)]
     labels = [[_group_of(e, column) for e in chunk] for chunk in chunks]
@@ -478,6 +479,7 @@ class _Maker:
         waveforms: bool,
         read_sources: bool,
         inputs: int = 0,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         self.out = out
         self.real_out = os.path.realpath(out)
@@ -485,7 +487,7 @@ class _Maker:
         self.real_gallery = os.path.realpath(gallery)
         self.waveforms = waveforms
         self.read_sources = read_sources
-        before = _read_cache(gallery / CACHE_NAME, inputs=inputs)
+        before = _read_cache(gallery / CACHE_NAME, inputs=inputs, max_rows=page_size)
         # The waveforms only when read from sources: not used otherwise.
         self.waves_before = before.waves if read_sources else {}
         #: Where an earlier build drew each thumbnail: pages regrouped
@@ -613,17 +615,8 @@ class _Maker:
         name, row, rows = found
         pixels = self.sprites_before.get(name)
         if pixels is None:
-            path = self.gallery / "thumbs" / name
-            if not _sprite_kept(path, rows):
-                return None
-            try:
-                from PIL import Image
-
-                with Image.open(path) as image:
-                    if image.mode != "P":
-                        return None
-                    pixels = np.asarray(image)
-            except (OSError, ValueError, SyntaxError, MemoryError):
+            pixels = _read_sprite(self.gallery / "thumbs" / name, rows)
+            if pixels is None:
                 return None
             if pixels.shape != (rows * CELL_HEIGHT, CELL_WIDTH):
                 return None
@@ -901,37 +894,80 @@ _PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
 def _sprite_kept(path: Path, rows: int) -> bool:
-    """Return whether ``path`` holds a whole sprite of ``rows`` thumbnails.
+    """Return whether ``path`` holds a whole sprite of ``rows`` thumbnails."""
+    fd = _open_sprite(path, rows)
+    if fd is None:
+        return False
+    os.close(fd)
+    return True
+
+
+def _open_sprite(path: Path, rows: int) -> int | None:
+    """Open ``path`` if it holds a whole sprite of ``rows`` thumbnails.
 
     A regular file (not a link, nor a FIFO), starting as a PNG of the
     sprite's size and ending as a PNG: one an earlier build drew. Its name
     says what it shows; the file is OUT's, untrusted: another file put there
     (a hard link to anything, bytes cut short) is drawn over, not kept.
+    Return its descriptor, so that what is read is the file checked.
     """
     try:
         fd = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return False
+        return None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size < 24 + len(_PNG_END):
-            return False
-        head = os.pread(fd, 24, 0)
-        tail = os.pread(fd, len(_PNG_END), st.st_size - len(_PNG_END))
+            head = tail = b""
+        else:
+            head = os.pread(fd, 24, 0)
+            tail = os.pread(fd, len(_PNG_END), st.st_size - len(_PNG_END))
     except OSError:
-        return False
-    finally:
-        os.close(fd)
+        head = tail = b""
     size = CELL_WIDTH.to_bytes(4, "big") + (rows * CELL_HEIGHT).to_bytes(4, "big")
-    return head == _PNG_START + size and tail == _PNG_END
+    if head == _PNG_START + size and tail == _PNG_END:
+        return fd
+    os.close(fd)
+    return None
+
+
+def _read_sprite(path: Path, rows: int) -> Any:
+    """Return the pixels of an earlier build's sprite of ``rows`` rows, or None.
+
+    Untrusted (see :func:`_open_sprite`): one that does not decode as such a
+    sprite is not read. ``rows`` is at most a page's inputs, so Pillow's
+    guard against decompression bombs is not what bounds it; caught anyway.
+    """
+    import numpy as np
+    from PIL import Image
+
+    fd = _open_sprite(path, rows)
+    if fd is None:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as file, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                if image.mode != "P":
+                    return None
+                pixels = np.asarray(image)
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        MemoryError,
+        Image.DecompressionBombError,
+    ):
+        return None
+    if pixels.shape != (rows * CELL_HEIGHT, CELL_WIDTH):
+        return None
+    return pixels
 
 
 #: The most bytes ``cache.json`` holds per input (a key and the longest envelope).
 CACHE_PER_INPUT = 2 * waveform.MAX_COLUMNS + 64
 #: And for where its thumbnail is (a key, a sprite's name, two numbers).
 ROW_PER_INPUT = 96
-#: The most rows a sprite recorded in ``cache.json`` may have (a page's inputs).
-MAX_SPRITE_ROWS = 1_000_000
 #: How a card's note begins when its thumbnail could not be drawn.
 _NO_PICTURE = "no picture"
 #: How many earlier sprites a build holds decoded at once, to copy rows from.
@@ -948,14 +984,15 @@ class _Cache:
     rows: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
 
-def _read_cache(path: Path, *, inputs: int) -> _Cache:
+def _read_cache(path: Path, *, inputs: int, max_rows: int = PAGE_SIZE) -> _Cache:
     """Return what an earlier build kept (nothing if unreadable).
 
     It is in OUT, untrusted: a link is not followed, a FIFO not waited on, and
     JSON nested too deep for Python's parser is no cache either. Nor is a file
     larger than a build of ``inputs`` inputs writes (not read into memory),
     and only as many envelopes and thumbnails are kept, under keys such as a
-    build makes, naming sprites such as a build names.
+    build makes, naming sprites such as a build names, of at most
+    ``max_rows`` thumbnails (a page's: decoding one is bounded by it).
     """
     limit = (inputs + 1) * (CACHE_PER_INPUT + ROW_PER_INPUT)
     try:
@@ -978,13 +1015,13 @@ def _read_cache(path: Path, *, inputs: int) -> _Cache:
         where = (
             (k, (v[0], v[1], v[2]))
             for k, v in rows.items()
-            if _CACHE_KEY.fullmatch(k) and _is_row(v)
+            if _CACHE_KEY.fullmatch(k) and _is_row(v, max_rows)
         )
         found.rows = dict(itertools.islice(where, inputs))
     return found
 
 
-def _is_row(value: object) -> bool:
+def _is_row(value: object, max_rows: int) -> bool:
     """Whether ``value`` is a ``[sprite, row, rows]`` such as a build records."""
     return (
         isinstance(value, list)
@@ -992,7 +1029,7 @@ def _is_row(value: object) -> bool:
         and isinstance(value[0], str)
         and _THUMB_NAME.fullmatch(value[0]) is not None
         and all(type(n) is int for n in value[1:])
-        and 0 <= value[1] < value[2] <= MAX_SPRITE_ROWS
+        and 0 <= value[1] < value[2] <= max_rows
     )
 
 

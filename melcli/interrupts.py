@@ -380,7 +380,7 @@ def stopping_a_call() -> Iterator[Call]:
     For the call's length, in the main thread, the stop signals still at
     Python's default handling (SIGINT's KeyboardInterrupt, SIGTERM and SIGHUP
     ending the process) are taken: the first raises :class:`Interrupted`, and
-    later ones are only noted, so that a second Ctrl-C cannot cut the run's
+    later ones are ignored, so that a second Ctrl-C cannot cut the run's
     clean-up short. A handler of the caller's own is left in place (and is
     called, as the caller meant); so is an ignored signal (``nohup``).
 
@@ -449,7 +449,11 @@ def _end_call(call: Call, taken: dict[signal.Signals, Any], hook: Any) -> None:
 
 
 def _call_stop(signum: int, frame: object) -> None:
-    """Raise the first stop signal of a call (see stopping_a_call); note the rest."""
+    """Raise the first stop signal of a call (see stopping_a_call).
+
+    Later ones are ignored: the run's clean-up runs to its end, and the call
+    raises :class:`~melcli.RunInterrupted` for the first.
+    """
     call = _call
     if call is None or call.first is not None:
         return  # the call is stopping: its clean-up runs to its end
