@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .errors import MelcliError, ParameterError, did_you_mean, one_of, os_reason
+from .inputs import path_of
 from .manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -145,13 +146,17 @@ class SpectrogramDataset:
         pad_value: float | None = None,
         seed: int | None = None,
     ) -> None:
-        if frames is not None and (isinstance(frames, bool) or frames < 1):
-            raise ParameterError(
-                f"frames={frames!r} must be a positive integer", param="frames"
-            )
+        _check_keywords(
+            frames=frames,
+            pad_value=pad_value,
+            seed=seed,
+            label_column=label_column,
+            classes=classes,
+            normalize=normalize,
+        )
         if crop not in CROPS:
             raise ParameterError(one_of("crop", crop, CROPS), param="crop")
-        self.out = Path(out)
+        self.out = path_of(out, param="out")
         self.frames = frames
         self.crop = crop
         self.pad_value = pad_value
@@ -269,6 +274,58 @@ class SpectrogramDataset:
             pad = [(0, 0)] * (x.ndim - 1) + [(0, self.frames - n)]
             return np.pad(x, pad, constant_values=fill)
         return x
+
+
+def _check_keywords(
+    *,
+    frames: object,
+    pad_value: object,
+    seed: object,
+    label_column: object,
+    classes: object,
+    normalize: object,
+) -> None:
+    """Refuse a keyword of :class:`SpectrogramDataset` of the wrong type, by name.
+
+    Before, ``frames=2.5`` was taken and failed at the first item, and
+    ``frames="x"``, ``seed="1"`` or ``classes="dog"`` (read letter by
+    letter) gave a TypeError or a wrong dataset.
+    """
+
+    def whole(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if frames is not None and not (whole(frames) and frames >= 1):  # type: ignore[operator]
+        raise ParameterError(
+            f"frames={frames!r} must be a positive integer", param="frames"
+        )
+    if pad_value is not None and (
+        isinstance(pad_value, bool) or not isinstance(pad_value, int | float)
+    ):
+        raise ParameterError(
+            f"pad_value={pad_value!r} must be a number or None", param="pad_value"
+        )
+    if seed is not None and not whole(seed):
+        raise ParameterError(f"seed={seed!r} must be an integer or None", param="seed")
+    if label_column is not None and not isinstance(label_column, str):
+        raise ParameterError(
+            f"label_column={label_column!r} must be a column's name or None",
+            param="label_column",
+        )
+    if classes is not None and (
+        isinstance(classes, str | bytes)
+        or not isinstance(classes, Sequence)
+        or not all(isinstance(c, str) for c in classes)
+    ):
+        raise ParameterError(
+            f"classes={classes!r} must be a list of class names or None",
+            param="classes",
+        )
+    if not isinstance(normalize, bool | str | os.PathLike):
+        raise ParameterError(
+            f"normalize={normalize!r} must be True, False or a stats.npz path",
+            param="normalize",
+        )
 
 
 class _Folders:
