@@ -509,48 +509,31 @@ def remove_temp_files(
     """Delete the temporary files of ``paths`` (a worker killed while writing them).
 
     ``failures``: as :func:`remove_files`. Under a :func:`confine` root, each
-    folder is listed, and its files deleted, through its descriptor opened
-    from OUT down (:func:`open_folder`): a folder swapped for a link out of
-    OUT is neither listed nor emptied.
+    folder is listed through its descriptor opened from OUT down
+    (:func:`open_folder`), and its files deleted as :func:`remove_files`
+    deletes (each from OUT down): a folder swapped for a link out of OUT is
+    neither listed nor emptied.
     """
-    found: list[Path] = []  # listed by path (outside a confine root)
-    removed: list[Path] = []  # deleted through their folder's descriptor
+    found: list[Path] = []
     for path in paths:
         prefix = temp_prefix(path)
         try:
             where = _folder_of(path)
         except OSError:  # gone, or leading out of OUT: none of OUT's there
             continue
-        if where is None:
-            with contextlib.suppress(OSError):
-                found.extend(
-                    path.parent / name
-                    for name in os.listdir(path.parent)
-                    if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
-                )
-            continue
-        fd = where[0]
+        listed: Path | int = path.parent if where is None else where[0]
         try:
-            for name in os.listdir(fd):
-                if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
-                    temp = path.parent / name
-                    try:
-                        os.unlink(name, dir_fd=fd)
-                    except FileNotFoundError:
-                        continue
-                    except OSError as exc:
-                        said = f"cannot delete {temp}: {os_reason(exc)}"
-                        if failures is None:
-                            warnings.warn(said, stacklevel=2)
-                        else:
-                            failures.append(said)
-                        continue
-                    removed.append(temp)
+            found.extend(
+                path.parent / name
+                for name in os.listdir(listed)
+                if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
+            )
         except OSError:  # the folder not readable: nothing to delete
             pass
         finally:
-            os.close(fd)
-    return removed + remove_files(found, failures=failures)
+            if where is not None:
+                os.close(where[0])
+    return remove_files(found, failures=failures)
 
 
 def _short_write(path: Path, exc: OSError) -> OSError:
