@@ -60,6 +60,14 @@ differences alike), and the figure is the median of every round's ratio
 over ``--floor-rounds`` rounds, shown with the lowest and highest round's
 (bench/README.md, issue 19, sixteenth round).
 
+Beside it, a control (``pair / -j 1``, shown, not checked): two independent
+``melcli -j 1`` runs started together, each on half of the files (on N: its
+two halves; on N/2: its two halves, quarters of N), each into its own OUT,
+raced in the same rounds (beside the four, which stay back to back) and
+taken the same way, round by round: the speed any two processes at once get
+on that workload on this machine, against which ``-j 2`` is shown as a share
+(``-j 2 / pair``; bench/README.md, issue 19, nineteenth round).
+
 It uses the benchmark's harness (``bench/harness.py``) and data (``bench/data.py``).
 """
 
