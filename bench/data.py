@@ -171,7 +171,13 @@ class Dataset:
         return view
 
     def pooled_set(
-        self, pool: str, n: int, make: Callable[[int, Path], bool], *, suffix: str
+        self,
+        pool: str,
+        n: int,
+        make: Callable[[int, Path], bool],
+        *,
+        suffix: str,
+        start: int = 0,
     ) -> Path:
         """``pool/sets/nN``: hard links to the first ``n`` files of ``pool/clips``.
 
@@ -179,19 +185,20 @@ class Dataset:
         missing or incomplete (under a temporary name, then renamed) and says
         whether it wrote it. Every size is a view of one pool, as
         :meth:`clip_set` is of the clips: N/2 files are the first half of N's,
-        made once, not encoded a second time.
+        made once, not encoded a second time. With ``start``, the ``n`` files
+        from that one on (``pool/sets/nN-fromS``).
         """
         self._mark_ignored()
         root = self.base / pool
         made = 0
-        for index in range(n):
+        for index in range(start, start + n):
             rel = _clip_rel(index).with_suffix(suffix)
             made += make(index, root / "clips" / rel)
         if made:
             log(f"generated {made} files in {root / 'clips'}")
             _flush_to_disk()
-        view = root / "sets" / f"n{n}"
-        for index in range(n):
+        view = root / "sets" / (f"n{n}" if start == 0 else f"n{n}-from{start}")
+        for index in range(start, start + n):
             rel = _clip_rel(index).with_suffix(suffix)
             clip, linked = root / "clips" / rel, view / rel
             if not (linked.exists() and os.path.samefile(clip, linked)):

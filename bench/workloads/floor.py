@@ -60,6 +60,14 @@ differences alike), and the figure is the median of every round's ratio
 over ``--floor-rounds`` rounds, shown with the lowest and highest round's
 (bench/README.md, issue 19, sixteenth round).
 
+Beside it, a control (``pair / -j 1``, shown, not checked): two independent
+``melcli -j 1`` runs started together, each on half of the files (on N: its
+two halves; on N/2: its two halves, quarters of N), each into its own OUT,
+raced in the same rounds (beside the four, which stay back to back) and
+taken the same way, round by round: the speed any two processes at once get
+on that workload on this machine, against which ``-j 2`` is shown as a share
+(``-j 2 / pair``; bench/README.md, issue 19, nineteenth round).
+
 It uses the benchmark's harness (``bench/harness.py``) and data (``bench/data.py``).
 """
 
@@ -98,6 +106,7 @@ from harness import (
     Outcome,
     ProcessRun,
     Timings,
+    at_once,
     available_cpus,
     log,
     melcli_mel,
@@ -133,7 +142,12 @@ COMPRESSED = (
 
 @dataclass(frozen=True)
 class Workload:
-    """One row of (f): a folder of N files, its first N/2, melcli's options."""
+    """One row of (f): a folder of N files, its first N/2, melcli's options.
+
+    ``pair`` holds the N files in two folders (the first N/2, the rest) and
+    ``pair_half`` the N/2 files likewise, for the control: two independent
+    ``-j 1`` runs at once, one on each (none where either is empty).
+    """
 
     name: str
     title: str
@@ -143,16 +157,20 @@ class Workload:
     options: tuple[str, ...]
     compressed: bool
     seconds: float = CLIP_SECONDS
+    pair: tuple[Path, ...] = ()
+    pair_half: tuple[Path, ...] = ()
 
 
 # ================================================================== test audio
-def compressed_set(dataset: Dataset, n: int, fmt: str, subtype: str) -> Path:
-    """The first ``n`` clips of (a), encoded as ``fmt``, in their class folders.
+def compressed_set(
+    dataset: Dataset, n: int, fmt: str, subtype: str, *, start: int = 0
+) -> Path:
+    """The first ``n`` clips of (a) (or from ``start``), encoded as ``fmt``.
 
     Encoded once into a pool (``compressed/EXT/clips``); each size is a folder
     of hard links to its first files (an MP3 takes 0.3 s of CPU to encode).
     """
-    wav = dataset.clip_set(n)
+    wav = dataset.clip_set(start + n)
     ext = fmt.lower()
 
     def make(index: int, target: Path) -> bool:
@@ -164,14 +182,16 @@ def compressed_set(dataset: Dataset, n: int, fmt: str, subtype: str) -> Path:
         os.replace(temp, target)
         return True
 
-    return dataset.pooled_set(f"compressed/{ext}", n, make, suffix=f".{ext}")
+    return dataset.pooled_set(
+        f"compressed/{ext}", n, make, suffix=f".{ext}", start=start
+    )
 
 
-def short_set(dataset: Dataset, n: int) -> Path:
+def short_set(dataset: Dataset, n: int, *, start: int = 0) -> Path:
     """``n`` 5-s mono 16 kHz 16-bit WAV files (signals as :func:`data.synthesize`).
 
     Made once into a pool (``short/clips``); each size is a folder of hard
-    links to its first files.
+    links to its first files (or to those from ``start``).
     """
     frames = SHORT_SECONDS * SHORT_SR
 
@@ -187,11 +207,34 @@ def short_set(dataset: Dataset, n: int) -> Path:
         os.replace(temp, path)
         return True
 
-    return dataset.pooled_set("short", n, make, suffix=".wav")
+    return dataset.pooled_set("short", n, make, suffix=".wav", start=start)
+
+
+def halves(view: Callable[[int, int], Path], n: int) -> tuple[Path, ...]:
+    """The first ``n`` files of a set in two folders: the first ``n // 2``, the rest.
+
+    ``view(count, start)`` gives the folder of ``count`` files from ``start``;
+    nothing where a half would be empty.
+    """
+    first = n // 2
+    return (view(first, 0), view(n - first, first)) if first > 0 else ()
+
+
+def pairs(
+    view: Callable[[int, int], Path], n: int
+) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """The control's folders: N files in two halves, N/2 in two (quarters of N)."""
+    if n // 2 // 2 == 0:
+        return (), ()
+    return halves(view, n), halves(view, n // 2)
 
 
 def workloads(cfg: Config, dataset: Dataset) -> list[Workload]:
     n, wav_n, short = cfg.floor_files, cfg.floor_wav_files, cfg.short_files
+
+    def clips(count: int, start: int) -> Path:
+        return dataset.clip_set(count, start=start)
+
     wav = Workload(
         "wav",
         f"{wav_n} x 10-s stereo 44.1 kHz WAV, defaults",
@@ -200,9 +243,12 @@ def workloads(cfg: Config, dataset: Dataset) -> list[Workload]:
         wav_n,
         (),
         False,
+        CLIP_SECONDS,
+        *pairs(clips, wav_n),
     )
     rows = [wav]
     for ext, fmt, subtype in COMPRESSED:
+        encoded = functools.partial(_encoded, dataset, fmt, subtype)
         rows.append(
             Workload(
                 ext,
@@ -212,8 +258,14 @@ def workloads(cfg: Config, dataset: Dataset) -> list[Workload]:
                 n,
                 (),
                 True,
+                CLIP_SECONDS,
+                *pairs(encoded, n),
             )
         )
+
+    def shorts(count: int, start: int) -> Path:
+        return short_set(dataset, count, start=start)
+
     rows.append(
         Workload(
             "whisper",
@@ -224,9 +276,14 @@ def workloads(cfg: Config, dataset: Dataset) -> list[Workload]:
             ("--preset", "whisper"),
             False,
             SHORT_SECONDS,
+            *pairs(shorts, short),
         )
     )
     return rows
+
+
+def _encoded(dataset: Dataset, fmt: str, subtype: str, count: int, start: int) -> Path:
+    return compressed_set(dataset, count, fmt, subtype, start=start)
 
 
 # ======================================================================= floor
@@ -331,7 +388,12 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "median over rounds, and ('rounds') the lowest and highest round's; and "
         "-j 2's CPU time per file over -j 1's, medians of runs (what the pool "
         "and two busy workers add; steady when other work takes the second "
-        "CPU, which the wall-time ratio is not)"
+        "CPU, which the wall-time ratio is not); 'pair / -j 1' (the control, "
+        "not checked): two independent melcli -j 1 runs started together, each "
+        "on half of the files (on N: halves; on N/2: quarters), in the same "
+        "rounds and taken the same way, the speed two processes at once get on "
+        "this machine and workload, and '-j 2 / pair', -j 2's speed as a share "
+        "of theirs (round by round, medians)"
     ]
     rows, checks, notes = [], [], []
     data: dict[str, Any] = {
@@ -361,6 +423,8 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "/ decode",
         "-j 2 / -j 1",
         "rounds",
+        "pair / -j 1",
+        "-j 2 / pair",
         "CPU -j 2 / -j 1",
     ]
     lines += [*table(header, rows)]
@@ -398,6 +462,12 @@ def _measure(
             Contender("j2", melcli_mel(w.src, "-j", "2", *w.options)),
             Contender("j2-half", melcli_mel(w.half, "-j", "2", *w.options)),
         ]
+    if cpus > 1 and w.pair and w.pair_half:
+        # The control: what two processes at once get here (see pair_control).
+        contenders += [
+            Contender(name, at_once([melcli_mel(p, "-j", "1", *w.options) for p in ps]))
+            for name, ps in (("pair", w.pair), ("pair-half", w.pair_half))
+        ]
     with folder:
         timings, _ = race(
             contenders,
@@ -433,6 +503,8 @@ def _measure(
     if speedup is not None and fitted:
         j2_cpu = _per_file(timings, "j2", more)
         pool_cpu = j2_cpu / _per_file(timings, "j1", more) if j2_cpu > 0 else None
+    control = pair_control(timings, more)
+    pair_speedup, j2_of_pair = control["pair_speedup"], control["j2_of_pair"]
     row = [
         w.name,
         f"{stage_s['decode'] * 1e3:.2f}",
@@ -447,6 +519,8 @@ def _measure(
         f"{decoder_ratio:.2f}x" if fitted else "n/a",
         f"{speedup:.2f}x" if speedup is not None else "n/a",
         f"{min(rounds):.2f}-{max(rounds):.2f}" if speedup is not None else "n/a",
+        f"{pair_speedup:.2f}x" if pair_speedup is not None else "n/a",
+        f"{j2_of_pair:.0%}" if j2_of_pair is not None else "n/a",
         f"{pool_cpu:.2f}x" if pool_cpu is not None else "n/a",
     ]
     notes = []
@@ -458,6 +532,7 @@ def _measure(
             f"{min(as_run) * 1e3:.2f}-{max(as_run) * 1e3:.2f} ms, "
             f"their least {floor_s * 1e3:.2f} ms"
         )
+    notes.extend(control_notes(w.name, control))
     if cpus > 1 and speedup is None:
         notes.append(
             f"note: (f) {w.name}: in some round neither -j 1 nor -j 2 took "
@@ -517,6 +592,7 @@ def _measure(
         "j2_cpu_over_j1_rounds": _finite(
             round_ratios(timings, "j2", "j1", cpu) if cpus > 1 else []
         ),
+        **control,
         "contenders": {
             k: t.as_json(files=n, audio_seconds=n * w.seconds)
             for k, t in timings.items()
@@ -528,6 +604,8 @@ def _measure(
 
 #: melcli's runs a -j 2 / -j 1 ratio is taken from, back to back in a round.
 QUAD = ("j1", "j1-half", "j2", "j2-half")
+#: The control's runs: two independent -j 1 at once, on N and on N/2 files.
+PAIR = ("pair", "pair-half")
 
 
 def round_order(contenders: Sequence[Contender], index: int) -> list[Contender]:
@@ -535,11 +613,82 @@ def round_order(contenders: Sequence[Contender], index: int) -> list[Contender]:
 
     The four rotate from round to round (each takes each place once in four
     rounds); the others (the floor program's two runs) swap from round to round.
+    The control's two runs (:data:`PAIR`, where there are) sit beside the four,
+    which they leave back to back: after them in even rounds, before them in
+    odd ones, their own order swapped every second round (each of the two takes
+    each of its four places once in four rounds).
     """
     quad = [c for c in contenders if c.name in QUAD]
-    rest = [c for c in contenders if c.name not in QUAD]
+    pair = [c for c in contenders if c.name in PAIR]
+    rest = [c for c in contenders if c.name not in QUAD + PAIR]
     shift = index % len(quad) if quad else 0
-    return [*quad[shift:], *quad[:shift], *(rest[::-1] if index % 2 else rest)]
+    quad = [*quad[shift:], *quad[:shift]]
+    pair = pair[::-1] if index // 2 % 2 else pair
+    melcli = [*pair, *quad] if index % 2 else [*quad, *pair]
+    return [*melcli, *(rest[::-1] if index % 2 else rest)]
+
+
+def pair_control(timings: dict[str, Timings], more: int) -> dict[str, Any]:
+    """The control: two independent ``-j 1`` runs at once against ``-j 1`` and ``-j 2``.
+
+    ``pair`` runs ``melcli -j 1`` on each half of the N files at once (each
+    into its own OUT, no pool, nothing shared but the machine), ``pair-half``
+    on each half of the N/2 files; both pay two start-ups side by side, which
+    cancel in their difference as one start-up does in ``-j 1``'s. Round by
+    round, as :func:`round_ratios`: ``pair_speedup`` is what N/2 more files
+    add to ``-j 1`` over what they add to the pair (the speed two processes at
+    once get on this workload here, the machine's own ratio), ``j2_of_pair``
+    what they add to the pair over what they add to ``-j 2`` (``-j 2``'s speed
+    as a share of the pair's; ``-j 1`` is not in it). Medians over the rounds,
+    each round's in ``*_rounds``; and the pair's CPU time per file over
+    ``-j 1``'s, taken as ``j2_cpu_over_j1`` is. A reading aid, not a target.
+    All None (lists empty) without the pair's runs.
+    """
+    if "pair" not in timings or "j2" not in timings:
+        return {
+            "pair_speedup": None,
+            "pair_speedup_rounds": [],
+            "pair_speedup_low": None,
+            "pair_speedup_high": None,
+            "j2_of_pair": None,
+            "j2_of_pair_rounds": [],
+            "pair_cpu_over_j1": None,
+            "pair_cpu_over_j1_rounds": [],
+        }
+    ceiling = round_ratios(timings, "j1", "pair", wall)
+    share = round_ratios(timings, "pair", "j2", wall)
+    fitted = median_ratio(ceiling) is not None
+    j1_cpu, pair_cpu = (_per_file(timings, n, more) for n in ("j1", "pair"))
+    return {
+        "pair_speedup": median_ratio(ceiling),
+        "pair_speedup_rounds": _finite(ceiling),
+        # As j2_speedup_low and _high: null where infinite.
+        "pair_speedup_low": _finite([min(ceiling)])[0] if fitted else None,
+        "pair_speedup_high": _finite([max(ceiling)])[0] if fitted else None,
+        "j2_of_pair": median_ratio(share),
+        "j2_of_pair_rounds": _finite(share),
+        "pair_cpu_over_j1": pair_cpu / j1_cpu if j1_cpu > 0 and pair_cpu > 0 else None,
+        "pair_cpu_over_j1_rounds": _finite(round_ratios(timings, "pair", "j1", cpu)),
+    }
+
+
+def control_notes(name: str, control: dict[str, Any]) -> list[str]:
+    """A line under the table: the control's lowest and highest rounds."""
+    if control["pair_speedup"] is None:
+        return []
+    low, high = (
+        math.inf if x is None else x  # null: infinite (an undefined round: no figure)
+        for x in (control["pair_speedup_low"], control["pair_speedup_high"])
+    )
+    share = [r for r in control["j2_of_pair_rounds"] if r is not None]
+    cpu = control["pair_cpu_over_j1"]
+    return [
+        f"(f) {name}: pair / -j 1 (two -j 1 at once; shown, not checked) "
+        f"rounds {low:.2f}-{high:.2f}; -j 2 / pair rounds "
+        + (f"{min(share):.0%}-{max(share):.0%}" if share else "n/a")
+        + "; CPU pair / -j 1 "
+        + (f"{cpu:.2f}x" if cpu is not None else "n/a")
+    ]
 
 
 def wall(run: ProcessRun) -> float:
