@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from data import DEFAULT_DATA, Dataset
-from harness import Check, Config, log
+from harness import Check, Config, log, scratch_root
 from report import checks_lines, facts_lines, machine_facts, say, write_json
 from workloads import WORKLOADS
 
@@ -83,7 +83,13 @@ QUICK: dict[str, Any] = {
 def run_all(cfg: Config) -> int:
     """Run the selected workloads, print the report, write the JSON; exit status."""
     facts = machine_facts()
-    say(*facts_lines(facts), "")
+    with scratch_root(cfg.data) as (_, where):
+        facts["scratch"] = where
+        say(*facts_lines(facts), f"  {where}", "")
+        return _run_workloads(cfg, facts)
+
+
+def _run_workloads(cfg: Config, facts: dict[str, Any]) -> int:
     dataset = Dataset(cfg.data)
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
