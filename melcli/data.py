@@ -2,9 +2,10 @@
 
 A map-style dataset over the arrays of a ``melcli mel`` run, read through its
 ``manifest.jsonl``: ``.npy`` files, or the ``.npy`` members of the tar shards
-of ``--format webdataset`` (memory-mapped at the offsets the manifest
-records). It needs only numpy, and is a PyTorch ``Dataset`` as it is (it has
-``__len__`` and ``__getitem__``)::
+of ``--format webdataset`` (read at the offsets the manifest records; read,
+never memory-mapped: see :class:`melcli.outdir.NpyFile`). It needs only
+numpy, and is a PyTorch ``Dataset`` as it is (it has ``__len__`` and
+``__getitem__``)::
 
     from torch.utils.data import DataLoader
     from melcli.data import SpectrogramDataset
@@ -46,8 +47,8 @@ from .outdir import (
     Recorded,
     check_recorded,
     file_kind,
-    load_npy_at,
     npy_header,
+    open_npy_at,
     recorded_array,
     safe_name,
 )
@@ -204,17 +205,21 @@ class SpectrogramDataset:
     def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, Any]]:
         item = self.items[index]
         try:
+            # Read, never mapped: an array cut short by another program
+            # meanwhile is an error naming it, not a crash (NpyFile).
             if isinstance(item.array, Slice):
-                mapped = webdataset.read_npy(item.array)
+                array = webdataset.open_npy(item.array)
             else:  # a FIFO or a crafted header in OUT: refused, not waited on
                 # Read from OUT down (a folder swapped for a link out of OUT
                 # since the dataset was made is not followed), in any process.
-                mapped = load_npy_at(self._folders.open(item.path))
-            if mapped.dtype.kind not in "fiub":
-                raise ValueError(f"array of dtype {mapped.dtype}, not real numbers")
-            if item.recorded is not None:
-                check_recorded(mapped, item.recorded)
-            x = np.array(mapped, dtype=np.float32)
+                array = open_npy_at(self._folders.open(item.path))
+            with array:
+                if array.dtype.kind not in "fiub":
+                    raise ValueError(f"array of dtype {array.dtype}, not real numbers")
+                if item.recorded is not None:
+                    check_recorded(array, item.recorded)
+                # float32 as read: no copy of a float32 array
+                x = np.asarray(array.read(), dtype=np.float32)
         except OSError as exc:
             if isinstance(exc, LeadsOutside):
                 reason = str(exc)
