@@ -304,16 +304,7 @@ def compute(
                 made, expected = lookup.of(source)
                 made_with.add(made)
         try:
-            # Read in chunks, never mapped: an array cut short by another
-            # program meanwhile is an error naming it, not a crash (NpyFile).
-            if isinstance(source, Slice):
-                S = webdataset.open_npy(source)
-            elif root and name:  # from its OUT down: no link out followed since
-                with confine(root):
-                    S = open_npy(os.path.join(root, name))
-            else:  # a FIFO or a crafted header in OUT: refused, not waited on
-                S = open_npy(source)
-            with S:
+            with _open_array(source, root, name) as S:
                 if expected is not None:
                     try:
                         check_recorded(S, expected)
@@ -347,6 +338,21 @@ def compute(
         files=files,
         settings=settings,
     )
+
+
+def _open_array(source: Path | Slice, root: str, name: str) -> NpyFile:
+    """Open the array ``source`` (``name`` under ``root``, a dataset item's OUT).
+
+    To read in chunks, never mapped: an array cut short by another program
+    meanwhile is an error naming it, not a crash (:class:`NpyFile`).
+    """
+    if isinstance(source, Slice):
+        return webdataset.open_npy(source)
+    if root and name:  # from its OUT down: no link out followed since
+        with confine(root):
+            return open_npy(os.path.join(root, name))
+    # A FIFO or a crafted header in OUT: refused, not waited on.
+    return open_npy(source)
 
 
 class _Provenance:
