@@ -424,14 +424,16 @@ def check_not_sparse(fd: int, nbytes: int, start: int) -> None:
     terabytes that a sparse file holds in no block on disk, and reading them
     would take hours. melcli writes every byte of its arrays, so one of more
     than :data:`_READ_WHOLE` bytes (read in parts where it can be) with a
-    hole is not read. (A smaller one is read whole, as any: a file system that makes
-    holes of zeros, such as ZFS with compression, may hold a silent input's
-    array so.)
+    hole is not read. (A smaller one is read whole, as any: a file system
+    that makes holes of zeros, such as ZFS with compression, may hold a
+    silent input's array so.)
 
     Raises
     ------
     ValueError
-        Saying that the file is sparse and how much it claims.
+        Saying that the file is sparse and how much it claims, or
+        :class:`CutShort` if it ends before ``start + nbytes`` (cut short
+        since its size was checked: its end would look like a hole).
     """
     if nbytes > _READ_WHOLE and os.fstat(fd).st_size < start + nbytes:
         # Its size was checked: cut short since (an end is a hole to SEEK_HOLE)
