@@ -605,6 +605,11 @@ def _load_stats(
     except OSError as exc:
         reason = "a symbolic link" if exc.errno == errno.ELOOP else os_reason(exc)
         raise MelcliError(f"cannot read {path}: {reason}; run 'melcli stats'") from None
+    except EOFError:  # zipfile's, of a member's data shorter than it records
+        raise MelcliError(
+            f"cannot read {path}: cut short while read (truncated by another "
+            "program?); run 'melcli stats'"
+        ) from None
     except (ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
         # TypeError, AttributeError: an .npy file, not an .npz archive
         raise MelcliError(

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import RUN_LIMIT, clean_env, mel, tone
+from conftest import RUN_LIMIT, clean_env, invoke, mel, tone
 
 from melcli.outdir import _READ_WHOLE, load_npy
 
@@ -173,6 +173,43 @@ except MelcliError as exc:
     survived(child)
     assert child.stdout.startswith(f"refused: {shard}"), child.stdout
     assert "cut short while read" in child.stdout
+
+
+def test_dataset_stats_npz_cut_while_read(out: Path) -> None:
+    """``normalize=True`` with an ``OUT/stats.npz`` cut inside its last array once
+    its directory was read: an error naming it, not zipfile's EOFError."""
+    import struct
+    import zipfile
+
+    assert invoke("stats", out).exit_code == 0
+    npz = out / "stats.npz"
+    with zipfile.ZipFile(npz) as archive:
+        last = max(info.header_offset for info in archive.infolist())
+    with open(npz, "rb") as f:  # stored: its .npy header, then its data
+        f.seek(last + 26)
+        name, extra = struct.unpack("<HH", f.read(4))
+        data = last + 30 + name + extra
+        f.seek(data + 8)  # an .npy header of version 1: its length
+        data += 10 + struct.unpack("<H", f.read(2))[0]
+    child = in_child(
+        """
+import sys
+from melcli.data import SpectrogramDataset
+from melcli.errors import MelcliError
+cut_in("melcli.data", "_check_bands", sys.argv[2], int(sys.argv[3]))
+try:
+    SpectrogramDataset(sys.argv[1], normalize=True)
+except MelcliError as exc:
+    print("refused:", exc)
+""",
+        out,
+        npz,
+        data + 2,  # inside the array's data, after its header
+    )
+    survived(child)
+    assert child.stdout.startswith(f"refused: cannot read {npz}: cut short"), (
+        child.stdout + child.stderr
+    )
 
 
 # ------------------------------------------------------------ melcli stats
