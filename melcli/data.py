@@ -44,6 +44,7 @@ from .manifest import (
     unfinished,
 )
 from .outdir import (
+    NpyFile,
     Recorded,
     check_recorded,
     file_kind,
@@ -218,8 +219,7 @@ class SpectrogramDataset:
                     raise ValueError(f"array of dtype {array.dtype}, not real numbers")
                 if item.recorded is not None:
                     check_recorded(array, item.recorded)
-                # float32 as read: no copy of a float32 array
-                x = np.asarray(array.read(), dtype=np.float32)
+                x = self._read(array)
         except OSError as exc:
             if isinstance(exc, LeadsOutside):
                 reason = str(exc)
@@ -259,17 +259,41 @@ class SpectrogramDataset:
             self._rng = (os.getpid(), np.random.default_rng(self.seed))
         return self._rng[1]
 
+    def _read(self, array: NpyFile) -> np.ndarray:
+        """Read ``array`` as float32: whole, or the window :meth:`_fit` keeps.
+
+        A large array (:attr:`NpyFile.large`) longer than :attr:`frames` is
+        read in that window only: memory and reads bounded by ``frames``,
+        whatever its length (an hour-long input's 80 MB array gives its 216
+        frames). The window is the one :meth:`_fit` cuts (the same random
+        draw), so ``x`` is the same.
+        """
+        n = array.shape[-1] if array.ndim >= 2 else 0
+        if self.frames is None or n <= self.frames or not array.large:
+            # float32 as read: no copy of a float32 array
+            return np.asarray(array.read(), dtype=np.float32)
+        start = self._start(n)
+        *outer, bands, _ = array.shape
+        x = np.empty((*outer, bands, self.frames), np.float32)
+        for lead, matrix in enumerate(x.reshape(-1, bands, self.frames)):
+            matrix[...] = array.part(lead, start, start + self.frames)
+        return x
+
+    def _start(self, n: int) -> int:
+        """Return where the window of :attr:`frames` of ``n`` frames begins."""
+        assert self.frames is not None
+        if self.crop == "start":
+            return 0
+        if self.crop == "center":
+            return (n - self.frames) // 2
+        return int(self._generator().integers(0, n - self.frames + 1))
+
     def _fit(self, x: np.ndarray) -> np.ndarray:
         """Cut or pad the last axis of ``x`` to :attr:`frames`."""
         assert self.frames is not None
         n = x.shape[-1]
         if n > self.frames:
-            if self.crop == "start":
-                start = 0
-            elif self.crop == "center":
-                start = (n - self.frames) // 2
-            else:
-                start = int(self._generator().integers(0, n - self.frames + 1))
+            start = self._start(n)
             return np.ascontiguousarray(x[..., start : start + self.frames])
         if n < self.frames:
             fill = self.pad_value

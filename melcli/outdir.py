@@ -622,6 +622,15 @@ class NpyFile:
         self._fd = fd
         self._close = weakref.finalize(self, os.close, fd)
 
+    @property
+    def large(self) -> bool:
+        """Whether the array is large: a reader of parts reads it in parts.
+
+        Of more than :data:`_READ_WHOLE` bytes; a smaller one is read whole
+        at once (one read costs less than a read per band).
+        """
+        return self.nbytes > _READ_WHOLE
+
     def close(self) -> None:
         """Close the file (reading after that raises ValueError)."""
         self._close()
@@ -728,7 +737,7 @@ def read_if_small(array: NpyFile) -> np.ndarray | NpyFile:
     For a reader of parts (:meth:`NpyFile.part`): one read of a small array
     costs less than a read per band.
     """
-    return array.read() if array.nbytes <= _READ_WHOLE else array
+    return array if array.large else array.read()
 
 
 #: Arrays of more bytes than this are read in parts by the readers that can
