@@ -2,9 +2,10 @@
 
 A map-style dataset over the arrays of a ``melcli mel`` run, read through its
 ``manifest.jsonl``: ``.npy`` files, or the ``.npy`` members of the tar shards
-of ``--format webdataset`` (memory-mapped at the offsets the manifest
-records). It needs only numpy, and is a PyTorch ``Dataset`` as it is (it has
-``__len__`` and ``__getitem__``)::
+of ``--format webdataset`` (read at the offsets the manifest records; read,
+never memory-mapped: see :class:`melcli.outdir.NpyFile`). It needs only
+numpy, and is a PyTorch ``Dataset`` as it is (it has ``__len__`` and
+``__getitem__``)::
 
     from torch.utils.data import DataLoader
     from melcli.data import SpectrogramDataset
@@ -43,11 +44,12 @@ from .manifest import (
     unfinished,
 )
 from .outdir import (
+    NpyFile,
     Recorded,
     check_recorded,
     file_kind,
-    load_npy_at,
     npy_header,
+    open_npy_at,
     recorded_array,
     safe_name,
 )
@@ -204,17 +206,20 @@ class SpectrogramDataset:
     def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, Any]]:
         item = self.items[index]
         try:
+            # Read, never mapped: an array cut short by another program
+            # meanwhile is an error naming it, not a crash (NpyFile).
             if isinstance(item.array, Slice):
-                mapped = webdataset.read_npy(item.array)
+                array = webdataset.open_npy(item.array)
             else:  # a FIFO or a crafted header in OUT: refused, not waited on
                 # Read from OUT down (a folder swapped for a link out of OUT
                 # since the dataset was made is not followed), in any process.
-                mapped = load_npy_at(self._folders.open(item.path))
-            if mapped.dtype.kind not in "fiub":
-                raise ValueError(f"array of dtype {mapped.dtype}, not real numbers")
-            if item.recorded is not None:
-                check_recorded(mapped, item.recorded)
-            x = np.array(mapped, dtype=np.float32)
+                array = open_npy_at(self._folders.open(item.path))
+            with array:
+                if array.dtype.kind not in "fiub":
+                    raise ValueError(f"array of dtype {array.dtype}, not real numbers")
+                if item.recorded is not None:
+                    check_recorded(array, item.recorded)
+                x = self._read(array)
         except OSError as exc:
             if isinstance(exc, LeadsOutside):
                 reason = str(exc)
@@ -254,17 +259,41 @@ class SpectrogramDataset:
             self._rng = (os.getpid(), np.random.default_rng(self.seed))
         return self._rng[1]
 
+    def _read(self, array: NpyFile) -> np.ndarray:
+        """Read ``array`` as float32: whole, or the window :meth:`_fit` keeps.
+
+        A large array (:attr:`NpyFile.large`) longer than :attr:`frames` is
+        read in that window only: memory and reads bounded by ``frames``,
+        whatever its length (an hour-long input's 80 MB array gives its 216
+        frames). The window is the one :meth:`_fit` cuts (the same random
+        draw), so ``x`` is the same.
+        """
+        n = array.shape[-1] if array.ndim >= 2 else 0
+        if self.frames is None or n <= self.frames or not array.large:
+            # float32 as read: no copy of a float32 array
+            return np.asarray(array.read(), dtype=np.float32)
+        start = self._start(n)
+        *outer, bands, _ = array.shape
+        x = np.empty((*outer, bands, self.frames), np.float32)
+        for lead, matrix in enumerate(x.reshape(-1, bands, self.frames)):
+            matrix[...] = array.part(lead, start, start + self.frames)
+        return x
+
+    def _start(self, n: int) -> int:
+        """Return where the window of :attr:`frames` of ``n`` frames begins."""
+        assert self.frames is not None
+        if self.crop == "start":
+            return 0
+        if self.crop == "center":
+            return (n - self.frames) // 2
+        return int(self._generator().integers(0, n - self.frames + 1))
+
     def _fit(self, x: np.ndarray) -> np.ndarray:
         """Cut or pad the last axis of ``x`` to :attr:`frames`."""
         assert self.frames is not None
         n = x.shape[-1]
         if n > self.frames:
-            if self.crop == "start":
-                start = 0
-            elif self.crop == "center":
-                start = (n - self.frames) // 2
-            else:
-                start = int(self._generator().integers(0, n - self.frames + 1))
+            start = self._start(n)
             return np.ascontiguousarray(x[..., start : start + self.frames])
         if n < self.frames:
             fill = self.pad_value
@@ -600,6 +629,11 @@ def _load_stats(
     except OSError as exc:
         reason = "a symbolic link" if exc.errno == errno.ELOOP else os_reason(exc)
         raise MelcliError(f"cannot read {path}: {reason}; run 'melcli stats'") from None
+    except EOFError:  # zipfile's, of a member's data shorter than it records
+        raise MelcliError(
+            f"cannot read {path}: cut short while read (truncated by another "
+            "program?); run 'melcli stats'"
+        ) from None
     except (ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
         # TypeError, AttributeError: an .npy file, not an .npz archive
         raise MelcliError(

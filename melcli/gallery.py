@@ -39,7 +39,6 @@ import functools
 import hashlib
 import itertools
 import json
-import mmap
 import multiprocessing
 import os
 import posixpath
@@ -73,10 +72,12 @@ from .manifest import (
 )
 from .outdir import (
     LOCK_NAME,
+    NpyFile,
     OutputLock,
     check_recorded,
-    load_npy,
     not_a_folder,
+    open_npy,
+    read_if_small,
     read_regular,
     recorded_array,
     remove_leftovers,
@@ -87,6 +88,8 @@ from .write import atomic_write, open_file
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from .storage.tarshards import Slice
 
 #: The gallery's folder under OUT.
 GALLERY_DIR = "gallery"
@@ -580,7 +583,12 @@ class _Maker:
                 self.done.reused += 1
                 continue
             try:
-                cells.append(_thumbnail(card.array[1]()))
+                array = card.array[1]()
+                try:
+                    cells.append(_thumbnail(array))
+                finally:
+                    if isinstance(array, NpyFile):
+                        array.close()
                 self.done.drawn += 1
             except (OSError, ValueError, MemoryError, MelcliError) as exc:
                 reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
@@ -662,7 +670,7 @@ class _Maker:
             stamp = stamps.get(entry["shard"]) if isinstance(stamps, dict) else None
             one = len(samples) == 1
             return (shard, offset, size, stamp), functools.partial(
-                _as_recorded, entry if one else None, webdataset.read_npy, member
+                _as_recorded, entry if one else None, _open_member, member
             )
         npy = self._inside(entry.get("npy"))
         if npy is None or not os.path.isfile(npy):
@@ -1080,8 +1088,8 @@ def _problem(entry: Entry) -> dict[str, Any]:
 
 # -------------------------------------------------------------- drawing
 def _as_recorded(
-    entry: Entry | None, load: Callable[[Any], np.ndarray], where: Any
-) -> np.ndarray:
+    entry: Entry | None, load: Callable[[Any], np.ndarray | NpyFile], where: Any
+) -> np.ndarray | NpyFile:
     """Return ``load(where)``, refused if not the array ``entry`` records.
 
     ``entry`` is None for an entry of several arrays (segments as files).
@@ -1091,25 +1099,33 @@ def _as_recorded(
     array = load(where)
     recorded = recorded_array(entry) if entry is not None else None
     if recorded is not None:
-        check_recorded(array, recorded)
+        try:
+            check_recorded(array, recorded)
+        except BaseException:
+            if isinstance(array, NpyFile):
+                array.close()
+            raise
     return array
 
 
-def _load_npy(path: str) -> np.ndarray:
-    """Memory-map an array (a thumbnail needs little of it), its header checked.
+def _load_npy(path: str) -> np.ndarray | NpyFile:
+    """Read a small array whole; open a large one, to read what a thumbnail needs.
 
-    Read at random: the kernel's read-ahead around each of a long array's
-    runs (see :data:`THUMB_RUN`) read 50 s of zeros from a sparse one.
+    Its header checked (:func:`melcli.outdir.open_npy`). Never mapped: an
+    array cut short by another program while it is read is a card's note,
+    not a crash (:class:`melcli.outdir.NpyFile`).
     """
-    array = load_npy(path)
-    mapping = getattr(array, "_mmap", None)  # np.memmap's (large arrays only)
-    if mapping is not None and hasattr(mmap, "MADV_RANDOM"):
-        with contextlib.suppress(OSError, ValueError):
-            mapping.madvise(mmap.MADV_RANDOM)
-    return array
+    return read_if_small(open_npy(path))
 
 
-def _thumbnail(S: np.ndarray) -> np.ndarray:
+def _open_member(member: Slice) -> np.ndarray | NpyFile:
+    """:func:`_load_npy` of a shard's member."""
+    from .storage import webdataset
+
+    return read_if_small(webdataset.open_npy(member))
+
+
+def _thumbnail(S: np.ndarray | NpyFile) -> np.ndarray:
     """Draw ``S`` [shape=(n_bins, t) or (k, n_bins, t)] as one sprite cell.
 
     Returns indices into the 256 colours of magma (the sprite is a palette
@@ -1129,21 +1145,31 @@ def _thumbnail(S: np.ndarray) -> np.ndarray:
     """
     import numpy as np
 
-    S = np.asarray(S)
+    if not isinstance(S, NpyFile):
+        S = np.asarray(S)
     if S.dtype.kind not in "fiu" or S.ndim not in (2, 3) or 0 in S.shape:
         raise ValueError(f"not a spectrogram: a {S.shape} {S.dtype} array")
-    panels = S[np.newaxis] if S.ndim == 2 else S[:4]
-    count, bins, frames = panels.shape
+    count = 1 if S.ndim == 2 else min(S.shape[0], 4)
+    bins, frames = S.shape[-2:]
     y = np.arange(CELL_HEIGHT) * (count * bins) // CELL_HEIGHT  # top row first
+    picked = y // bins, bins - 1 - y % bins  # (panel, bin) of each row
+    starts = [0]
     if frames > THUMB_FRAMES:  # a run of frames per column, each pooled
         span = frames - THUMB_RUN
         starts = [i * span // (CELL_WIDTH - 1) for i in range(CELL_WIDTH)]
+    if isinstance(S, NpyFile):  # read, those rows and runs only
+        run = THUMB_RUN if frames > THUMB_FRAMES else frames
+        rows = _read_rows(S, picked, starts, run)
+    elif frames > THUMB_FRAMES:
+        panels = S[np.newaxis] if S.ndim == 2 else S[:4]
         runs = np.array(starts, np.int64)[:, None] + np.arange(THUMB_RUN)
-        picked = (y // bins)[:, None, None], (bins - 1 - y % bins)[:, None, None]
-        rows = panels[(*picked, runs)].max(axis=2).astype(np.float32)
-        frames = CELL_WIDTH
+        at = picked[0][:, None, None], picked[1][:, None, None]
+        rows = panels[(*at, runs)].max(axis=2).astype(np.float32)
     else:
-        rows = panels[y // bins, bins - 1 - y % bins].astype(np.float32)
+        panels = S[np.newaxis] if S.ndim == 2 else S[:4]
+        rows = panels[picked].astype(np.float32)
+    if frames > THUMB_FRAMES:
+        frames = CELL_WIDTH
     step = -(-frames // CELL_WIDTH)
     if step > 1:
         full = frames // step
@@ -1167,6 +1193,34 @@ def _thumbnail(S: np.ndarray) -> np.ndarray:
     scaled = np.clip((cell - lo) * (255 / (hi - lo)) + 0.5, 0, 255)
     index: np.ndarray = scaled.astype(np.uint8)
     return index
+
+
+def _read_rows(
+    S: NpyFile, picked: tuple[np.ndarray, np.ndarray], starts: list[int], run: int
+) -> np.ndarray:
+    """Return the thumbnail's rows of ``S``, read from its file [shape=(rows, k)].
+
+    ``picked``: the (panel, bin) of each row. One run of ``run`` frames
+    from each of ``starts``: the whole row (one start, every frame), or
+    each run pooled to its maximum (as :func:`_thumbnail` pools an array
+    in memory). A read per panel's rows and run: what a thumbnail of a long
+    array needs of its file, not the whole of it.
+    """
+    import numpy as np
+
+    panels, bands = picked
+    pooled = len(starts) > 1
+    rows = np.empty((len(panels), len(starts) if pooled else run), np.float32)
+    for panel in np.unique(panels):
+        mine = panels == panel
+        wanted = [int(b) for b in bands[mine]]
+        for i, start in enumerate(starts):
+            part = S.part(int(panel), start, start + run, wanted)
+            if pooled:
+                rows[mine, i] = part.max(axis=1)
+            else:
+                rows[mine] = part
+    return rows
 
 
 def _wave_data(source: str) -> str:

@@ -20,7 +20,8 @@ import contextlib
 import os
 import re
 import stat
-from collections.abc import Callable, Container, Iterable, Iterator
+import weakref
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
@@ -422,16 +423,21 @@ def check_not_sparse(fd: int, nbytes: int, start: int) -> None:
     An array read from OUT is untrusted: a crafted header can claim
     terabytes that a sparse file holds in no block on disk, and reading them
     would take hours. melcli writes every byte of its arrays, so one of more
-    than :data:`_READ_WHOLE` bytes (read by mapping it) with a hole is not
-    read. (A smaller one is read whole, as any: a file system that makes
-    holes of zeros, such as ZFS with compression, may hold a silent input's
-    array so.)
+    than :data:`_READ_WHOLE` bytes (read in parts where it can be) with a
+    hole is not read. (A smaller one is read whole, as any: a file system
+    that makes holes of zeros, such as ZFS with compression, may hold a
+    silent input's array so.)
 
     Raises
     ------
     ValueError
-        Saying that the file is sparse and how much it claims.
+        Saying that the file is sparse and how much it claims, or
+        :class:`CutShort` if it ends before ``start + nbytes`` (cut short
+        since its size was checked: its end would look like a hole).
     """
+    if nbytes > _READ_WHOLE and os.fstat(fd).st_size < start + nbytes:
+        # Its size was checked: cut short since (an end is a hole to SEEK_HOLE)
+        raise cut_short(os.fstat(fd).st_size - start, nbytes)
     if sparse(fd, start, nbytes):
         raise ValueError(
             f"a sparse file (with holes) claiming an array of {_size(nbytes)}: "
@@ -488,21 +494,24 @@ def npy_header(f: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
 
 
 def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
-    """Memory-map the ``.npy`` array in the regular file ``path``, read-only.
+    """Read the ``.npy`` array in the regular file ``path``, whole.
 
     The file may be stale, corrupt or crafted: its header is checked against
-    its size before anything is mapped (a header claiming terabytes is not
+    its size before anything is read (a header claiming terabytes is not
     allocated), an array of Python objects is refused, and a link, FIFO or
-    folder in its place is not followed nor waited on.
+    folder in its place is not followed nor waited on. It is read, never
+    memory-mapped (see :class:`NpyFile`): another program cutting it short
+    meanwhile makes a :class:`CutShort` error, not a crash.
 
     Raises
     ------
     OSError
-        If the file cannot be opened, or is not a regular file.
+        If the file cannot be opened or read, or is not a regular file.
     ValueError
         If it is not an ``.npy`` file, holds Python objects, its size
-        disagrees with its header, or it is large and sparse
-        (:func:`check_not_sparse`); the message says which.
+        disagrees with its header, it is large and sparse
+        (:func:`check_not_sparse`), or it was cut short while read
+        (:class:`CutShort`); the message says which.
     """
     return load_npy_at(open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
 
@@ -513,33 +522,226 @@ def load_npy_at(fd: int) -> np.ndarray:
     For a reader that opened the file itself, from its folder's descriptor
     (the data loader's).
     """
-    import numpy as np
-
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
-        shape, fortran, dtype, nbytes = npy_header(f)
-        data = f.tell()
-        if data + nbytes != st.st_size:
-            raise ValueError(
-                f"a file of {st.st_size} bytes cannot hold the "
-                f"{tuple(shape)} {dtype} array its header announces"
-            )
-        check_not_sparse(fd, nbytes, data)
-        order: Literal["C", "F"] = "F" if fortran else "C"
-        array: np.ndarray
-        if nbytes <= _READ_WHOLE:  # small: one read costs less than a mapping
-            whole = np.frombuffer(bytearray(f.read(nbytes)), dtype=dtype)
-            array = whole.reshape(tuple(shape), order=order)
-        else:
-            array = np.memmap(
-                f, dtype=dtype, mode="r", offset=data, shape=tuple(shape), order=order
-            )
-        return array
+    with open_npy_at(fd) as array:
+        return array.read()
 
 
-#: Arrays up to this many bytes are read by :func:`load_npy`, larger mapped.
+def open_npy(path: str | os.PathLike[str]) -> NpyFile:
+    """Open the ``.npy`` array in the file ``path``, checked as by :func:`load_npy`.
+
+    Nothing of the array is read yet: a reader of part of it (a thumbnail,
+    statistics in chunks) reads just that part, in memory bounded by it.
+    """
+    return open_npy_at(open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+
+
+def open_npy_at(fd: int) -> NpyFile:
+    """:func:`open_npy` of the file open on ``fd``, which the result then owns.
+
+    ``fd`` is closed here if the array is refused.
+
+    Raises
+    ------
+    OSError, ValueError
+        As :func:`load_npy`.
+    """
+    try:
+        with os.fdopen(os.dup(fd), "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
+            shape, fortran, dtype, nbytes = npy_header(f)
+            data = f.tell()
+            if data + nbytes != st.st_size:
+                raise ValueError(
+                    f"a file of {st.st_size} bytes cannot hold the "
+                    f"{tuple(shape)} {dtype} array its header announces"
+                )
+            check_not_sparse(fd, nbytes, data)
+    except BaseException:
+        os.close(fd)
+        raise
+    return NpyFile(fd, shape=shape, fortran=fortran, dtype=dtype, at=data)
+
+
+class CutShort(ValueError):
+    """An array's file held fewer bytes when read than when it was checked.
+
+    Another program cut it short (truncated it in place) meanwhile: what was
+    read is not the array, and is not returned.
+    """
+
+
+def cut_short(left: int, nbytes: int) -> CutShort:
+    """Return the error of an array of ``nbytes`` read when ``left`` were left."""
+    return CutShort(
+        f"cut short while read: {max(0, left)} of the {nbytes} bytes of its "
+        "array are left (truncated by another program since its header was "
+        "checked?)"
+    )
+
+
+class NpyFile:
+    """An ``.npy`` array in a file of OUT, its header checked, read on demand.
+
+    Read with ``pread``, never memory-mapped: a file of OUT is untrusted, and
+    another program may truncate it in place while melcli reads it. Through a
+    mapping, the pages past the new end are gone and touching them kills the
+    process with SIGBUS, a signal Python cannot turn into an exception. Read,
+    a file cut short gives fewer bytes than its header announced:
+    :class:`CutShort`, naming the cause, and nothing is taken as whole.
+
+    Parameters
+    ----------
+    fd : int
+        The file, open to read; owned (closed by :meth:`close`, or when this
+        object is collected).
+    shape, fortran, dtype
+        What the file's header announces.
+    at : int
+        Where the array's bytes begin in the file.
+    """
+
+    def __init__(
+        self,
+        fd: int,
+        *,
+        shape: tuple[int, ...],
+        fortran: bool,
+        dtype: np.dtype[Any],
+        at: int,
+    ) -> None:
+        self.shape = shape
+        self.fortran = fortran
+        self.dtype = dtype
+        self.ndim = len(shape)
+        self.at = at
+        self.nbytes = dtype.itemsize
+        for n in shape:
+            self.nbytes *= n
+        self._fd = fd
+        self._close = weakref.finalize(self, os.close, fd)
+
+    @property
+    def large(self) -> bool:
+        """Whether the array is large: a reader of parts reads it in parts.
+
+        Of more than :data:`_READ_WHOLE` bytes; a smaller one is read whole
+        at once (one read costs less than a read per band).
+        """
+        return self.nbytes > _READ_WHOLE
+
+    def close(self) -> None:
+        """Close the file (reading after that raises ValueError)."""
+        self._close()
+
+    def __enter__(self) -> NpyFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def read(self) -> np.ndarray:
+        """Return the whole array, read into memory of its size."""
+        buffer = self._read(self.at, self.nbytes)
+        order: Literal["C", "F"] = "F" if self.fortran else "C"
+        return buffer.view(self.dtype).reshape(self.shape, order=order)
+
+    def part(
+        self, lead: int, start: int, stop: int, bands: Sequence[int] | None = None
+    ) -> np.ndarray:
+        """Return ``S.reshape(-1, n_bands, n_frames)[lead, bands, start:stop]``.
+
+        ``S`` being this array: frames ``start`` to ``stop`` of the ``bands``
+        (all by default) of its ``lead``-th ``(n_bands, n_frames)`` matrix,
+        as a new ``(len(bands), stop - start)`` array. Only those bytes are
+        read (C order: a read per band; Fortran order: the frames' bytes of
+        every band), so memory is bounded by the part, whatever the array's
+        size.
+        """
+        import numpy as np
+
+        if self.ndim < 2:
+            raise ValueError(f"an array of shape {self.shape} has no (bands, frames)")
+        *outer, n_bands, n_frames = self.shape
+        picked = list(range(n_bands)) if bands is None else [int(b) for b in bands]
+        count = 1
+        for n in outer:
+            count *= n
+        start, stop = max(0, start), min(n_frames, stop)
+        width = max(0, stop - start)
+        if not 0 <= lead < count or any(not 0 <= b < n_bands for b in picked):
+            raise IndexError(f"no ({lead}, {bands}) in an array of {self.shape}")
+        size = self.dtype.itemsize
+        if not self.fortran:
+            first = (lead * n_bands * n_frames + start) * size
+            if bands is None and width == n_frames:  # the whole matrix, at once
+                out = self._read(self.at + first, n_bands * width * size)
+            else:
+                out = np.empty(len(picked) * width * size, np.uint8)
+                row = width * size
+                for i, b in enumerate(picked):
+                    at = self.at + first + b * n_frames * size
+                    self._read(at, row, out[i * row : (i + 1) * row])
+            return out.view(self.dtype).reshape(len(picked), width)
+        # Fortran order: frame t of every band and matrix lies together.
+        matrices = count * n_bands
+        block = self._read(self.at + start * matrices * size, width * matrices * size)
+        frames = block.view(self.dtype).reshape(matrices, width, order="F")
+        index = np.unravel_index(lead, tuple(outer)) if outer else ()
+        rows = [
+            int(np.ravel_multi_index((*index, b), (*outer, n_bands), order="F"))
+            for b in picked
+        ]
+        return frames[rows]
+
+    def _read(self, at: int, nbytes: int, into: np.ndarray | None = None) -> np.ndarray:
+        """Read ``nbytes`` at byte ``at`` into ``into`` (or new bytes); return them.
+
+        In pieces of at most :data:`_PIECE` bytes (an interrupt is seen
+        between them). Fewer bytes than asked: :class:`CutShort`.
+        """
+        import numpy as np
+
+        if not self._close.alive:
+            raise ValueError("read of a closed array file")
+        buffer = np.empty(nbytes, np.uint8) if into is None else into
+        view = memoryview(buffer).cast("B")  # type: ignore[arg-type]
+        done = 0
+        while done < nbytes:
+            n = _pread_into(self._fd, view[done : done + _PIECE], at + done)
+            if n == 0:
+                raise cut_short(at - self.at + done, self.nbytes)
+            done += n
+        return buffer
+
+
+def _pread_into(fd: int, view: memoryview, at: int) -> int:
+    """Read into ``view`` from byte ``at`` of ``fd``; return how many bytes came."""
+    if _PREADV is not None:
+        got: int = _PREADV(fd, [view], at)
+        return got
+    os.lseek(fd, at, os.SEEK_SET)  # the file is this reader's own descriptor
+    return os.readv(fd, [view])
+
+
+_PREADV = getattr(os, "preadv", None)
+
+#: Bytes read by one call at most (an interrupt waits for one piece at most).
+_PIECE = 1 << 24
+
+
+def read_if_small(array: NpyFile) -> np.ndarray | NpyFile:
+    """Return ``array`` read whole if it is small, else ``array`` itself.
+
+    For a reader of parts (:meth:`NpyFile.part`): one read of a small array
+    costs less than a read per band.
+    """
+    return array if array.large else array.read()
+
+
+#: Arrays of more bytes than this are read in parts by the readers that can
+#: (statistics, thumbnails), and are checked for holes before they are read.
 _READ_WHOLE = 1 << 24
 
 
@@ -570,7 +772,7 @@ def recorded_array(entry: dict[str, Any]) -> Recorded | None:
     return tuple(shape), dtype
 
 
-def check_recorded(array: np.ndarray, recorded: Recorded) -> None:
+def check_recorded(array: np.ndarray | NpyFile, recorded: Recorded) -> None:
     """Raise ValueError if ``array`` is not of the shape and dtype its entry records.
 
     A size and a time can be kept while the bytes change (a crafted file, a

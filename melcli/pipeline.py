@@ -23,7 +23,7 @@ import numpy as np
 
 from . import audio, clip, segment, stream, transform, waveform
 from .discover import Job, Task
-from .errors import MelcliError, ParameterError, describe_exception
+from .errors import MelcliError, ParameterError, describe_exception, os_reason
 from .outdir import load_npy
 from .params import MelParams, RenderParams
 from .report import Result, Status
@@ -225,6 +225,7 @@ def process_one(
     sr = 0
     shape: tuple[int, ...] = ()
     glance = None  # the waveform at a glance, for the gallery
+    S_db: np.ndarray | None = None
     with _one_file() as outcome:
         if ahead is not None:
             wave: audio.Waveform | None = ahead.wave
@@ -238,8 +239,7 @@ def process_one(
                 job.src, job.npy, params=params, timings=timings
             )
             info, shape = streamed.info, streamed.shape
-            S_db = np.load(job.npy, mmap_mode="r")
-            sr = streamed.sr
+            sr = streamed.sr  # the array read back for the PNG only (below)
         else:
             info, sr = wave.info, wave.sr
             params.check_sr(sr)
@@ -265,6 +265,8 @@ def process_one(
         t1 = time.perf_counter()
         if job.png is not None:
             try:
+                if S_db is None:  # streamed: read back
+                    S_db = _read_back(job.npy)
                 y = None if wave is None else wave.y  # not decoded again
                 _render(job, S_db, sr=sr, params=params, render=render, y=y)
             except BaseException:
@@ -598,6 +600,24 @@ def _mel_ahead(
 
 def _messages(caught: list[warnings.WarningMessage]) -> tuple[Warning, ...]:
     return tuple(w.message for w in caught if isinstance(w.message, Warning))
+
+
+def _read_back(npy: Path) -> np.ndarray:
+    """Return the array just streamed to ``npy``, read (never memory-mapped).
+
+    OUT's file: another program may have cut it short since it was written,
+    and a mapping of it would kill the process (SIGBUS) when it is drawn.
+
+    Raises
+    ------
+    MelcliError
+        Naming the file and why it could not be read back.
+    """
+    try:
+        return load_npy(npy)
+    except (OSError, ValueError) as exc:
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise MelcliError(f"{npy}: just written, not read back: {reason}") from None
 
 
 def _existing_array(npy: Path, *, params: MelParams) -> np.ndarray | None:

@@ -40,7 +40,16 @@ import numpy as np
 from .errors import MelcliError, ParameterError, os_reason
 from .inputs import check_out_folder, path_of
 from .manifest import Entry, Manifest, holds_manifest, read_only_problem, unfinished
-from .outdir import OutputLock, Recorded, check_recorded, load_npy, recorded_array, walk
+from .outdir import (
+    NpyFile,
+    OutputLock,
+    Recorded,
+    check_recorded,
+    open_npy,
+    read_if_small,
+    recorded_array,
+    walk,
+)
 from .segment import segment_base
 from .storage import webdataset
 from .storage.tarshards import Slice
@@ -74,29 +83,45 @@ class RunningStats:
         """Bands seen so far (``None`` before the first frame)."""
         return len(self.mean) if self.count else None
 
-    def add(self, S: np.ndarray) -> None:
+    def add(self, S: np.ndarray | NpyFile) -> None:
         """Add every frame of ``S`` [shape=(..., n_bands, frames)].
+
+        ``S`` may be an array file (:func:`melcli.outdir.open_npy`): a large
+        one is read chunk by chunk (memory bounded by a chunk), never mapped.
 
         Raises
         ------
         MelcliError
             If ``S`` has fewer than 2 dimensions, non-finite values, or another
             number of bands than the arrays before it.
+        ValueError
+            If the file of ``S`` was cut short while read
+            (:class:`melcli.outdir.CutShort`).
         """
         if S.ndim < 2:
             raise MelcliError(f"array of shape {S.shape} has no (bands, frames) axes")
         if S.dtype.kind not in "fiub":  # complex, text, records, dates...
             raise MelcliError(f"array of dtype {S.dtype} does not hold real numbers")
-        bands = S.reshape(-1, S.shape[-2], S.shape[-1])  # a view for .npy memmaps
-        if self.n_bands is not None and bands.shape[1] != self.n_bands:
+        if isinstance(S, NpyFile):
+            S = read_if_small(S)
+        *outer, n_bands, n_frames = S.shape
+        if self.n_bands is not None and n_bands != self.n_bands:
             raise MelcliError(
-                f"array has {bands.shape[1]} bands, the arrays before it {self.n_bands}"
+                f"array has {n_bands} bands, the arrays before it {self.n_bands}"
             )
-        for block in bands:
-            for start in range(0, block.shape[-1], CHUNK_FRAMES):
-                chunk = np.asarray(
-                    block[:, start : start + CHUNK_FRAMES], dtype=np.float64
-                )
+        if isinstance(S, np.ndarray):
+            bands = S.reshape(-1, n_bands, n_frames)  # a view
+            count = len(bands)
+        else:
+            count = int(np.prod(outer, dtype=np.int64))
+        for lead in range(count):
+            for start in range(0, n_frames, CHUNK_FRAMES):
+                stop = start + CHUNK_FRAMES
+                if isinstance(S, np.ndarray):
+                    part = bands[lead, :, start:stop]
+                else:  # read, that chunk only
+                    part = S.part(lead, start, stop)
+                chunk = np.asarray(part, dtype=np.float64)
                 if not np.isfinite(chunk).all():
                     raise MelcliError("array holds NaN or Inf values")
                 self.merge(_chunk_stats(chunk))
@@ -232,8 +257,9 @@ def compute(
     :class:`~melcli.storage.tarshards.Slice` (:func:`arrays_of` lists those of
     a ``--format webdataset`` output), or the items of a
     :class:`~melcli.data.SpectrogramDataset` (``ds.items``, or some of them).
-    Each array is memory-mapped and read in chunks: memory does not grow with
-    the size of the arrays or their number.
+    Each array is read in chunks (never memory-mapped: one cut short by
+    another program meanwhile is an error naming it, not a crash): memory
+    does not grow with the size of the arrays or their number.
 
     Each array of an output folder (a ``.npy`` file or shard member that its
     manifest records) is held to the shape and dtype its entry records, and
@@ -278,24 +304,18 @@ def compute(
                 made, expected = lookup.of(source)
                 made_with.add(made)
         try:
-            if isinstance(source, Slice):
-                S = webdataset.read_npy(source)
-            elif root and name:  # from its OUT down: no link out followed since
-                with confine(root):
-                    S = load_npy(os.path.join(root, name))
-            else:  # a FIFO or a crafted header in OUT: refused, not waited on
-                S = load_npy(source)
-            if expected is not None:
-                try:
-                    check_recorded(S, expected)
-                except ValueError as exc:
-                    if left_out is None:
-                        raise
-                    # The entry may be the crafted one (its shape is not among
-                    # the facts a run checks): said, and the batch goes on.
-                    left_out.append(f"{source}: {exc}; left out")
-                    continue
-            running.add(S)
+            with _open_array(source, root, name) as S:
+                if expected is not None:
+                    try:
+                        check_recorded(S, expected)
+                    except ValueError as exc:
+                        if left_out is None:
+                            raise
+                        # The entry may be the crafted one (its shape is not
+                        # among the facts a run checks): said, the batch goes on.
+                        left_out.append(f"{source}: {exc}; left out")
+                        continue
+                running.add(S)
         except OSError as exc:
             raise MelcliError(f"{source}: {_os_problem(exc)}") from None
         except (ValueError, MelcliError) as exc:
@@ -318,6 +338,21 @@ def compute(
         files=files,
         settings=settings,
     )
+
+
+def _open_array(source: Path | Slice, root: str, name: str) -> NpyFile:
+    """Open the array ``source`` (``name`` under ``root``, a dataset item's OUT).
+
+    To read in chunks, never mapped: an array cut short by another program
+    meanwhile is an error naming it, not a crash (:class:`NpyFile`).
+    """
+    if isinstance(source, Slice):
+        return webdataset.open_npy(source)
+    if root and name:  # from its OUT down: no link out followed since
+        with confine(root):
+            return open_npy(os.path.join(root, name))
+    # A FIFO or a crafted header in OUT: refused, not waited on.
+    return open_npy(source)
 
 
 class _Provenance:

@@ -57,6 +57,7 @@ from ..manifest import (
     versions,
 )
 from ..outdir import (
+    NpyFile,
     OutDir,
     check_not_sparse,
     file_kind,
@@ -569,10 +570,27 @@ def _staged_header(npy: Path) -> tuple[tuple[int, ...], np.dtype[Any]]:
 
 
 def read_npy(member: Slice) -> np.ndarray:
-    """Memory-map the ``.npy`` file stored as ``member`` of a shard.
+    """Read the ``.npy`` file stored as ``member`` of a shard, whole.
 
-    The npy header is parsed at the member's offset; the data that follows is
-    mapped read-only, without copying (a zero-size array is returned as is).
+    Read, never memory-mapped: a shard cut short by another program while
+    it is read gives :class:`melcli.outdir.CutShort`, not a crash (see
+    :class:`melcli.outdir.NpyFile`).
+
+    Raises
+    ------
+    OSError, ValueError
+        As :func:`open_npy`.
+    """
+    with open_npy(member) as array:
+        return array.read()
+
+
+def open_npy(member: Slice) -> NpyFile:
+    """Open the ``.npy`` file stored as ``member`` of a shard, to read in parts.
+
+    The npy header is parsed at the member's offset and checked against the
+    member's size; nothing of the array is read yet
+    (:meth:`melcli.outdir.NpyFile.part` reads a part of it).
 
     Raises
     ------
@@ -580,42 +598,37 @@ def read_npy(member: Slice) -> np.ndarray:
         If the member is not an ``.npy`` file, holds Python objects, its
         size disagrees with its header, or it is large and holds a hole
         (:func:`melcli.outdir.check_not_sparse`).
+    OSError
+        If the shard is not a regular file, or cannot be read.
     """
-    import numpy as np
-
     # The shard is OUT's: a FIFO, device or link in its place is refused, not
     # waited on nor followed; a member past its end (a cut shard) is refused.
     fd = os.open(member.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
-        if member.offset + member.size > st.st_size:
-            raise ValueError(
-                f"the shard ends at byte {st.st_size}, before the member's end "
-                f"(byte {member.offset + member.size}): cut short?"
-            )
-        f.seek(member.offset)
-        shape, fortran, dtype, nbytes = npy_header(f)
-        data = f.tell()
-        if data - member.offset + nbytes != member.size:
-            raise ValueError(
-                f"member of {member.size} bytes does not hold a {shape} {dtype} array"
-            )
-        check_not_sparse(fd, nbytes, data)
-        if nbytes == 0:
-            return np.empty(shape, dtype=dtype)
-        # The file checked, not whatever its name leads to by now (a shard
-        # swapped for a link meanwhile would be followed out of OUT).
-        mapped: np.ndarray = np.memmap(
-            f,
-            dtype=dtype,
-            mode="r",
-            offset=data,
-            shape=tuple(shape),
-            order="F" if fortran else "C",
-        )
-    return mapped
+    try:
+        with os.fdopen(os.dup(fd), "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
+            if member.offset + member.size > st.st_size:
+                raise ValueError(
+                    f"the shard ends at byte {st.st_size}, before the member's end "
+                    f"(byte {member.offset + member.size}): cut short?"
+                )
+            f.seek(member.offset)
+            shape, fortran, dtype, nbytes = npy_header(f)
+            data = f.tell()
+            if data - member.offset + nbytes != member.size:
+                raise ValueError(
+                    f"member of {member.size} bytes does not hold a {shape} {dtype} "
+                    "array"
+                )
+            check_not_sparse(fd, nbytes, data)
+    except BaseException:
+        os.close(fd)
+        raise
+    # The file checked, not whatever its name leads to by now (a shard
+    # swapped for a link meanwhile would be followed out of OUT).
+    return NpyFile(fd, shape=shape, fortran=fortran, dtype=dtype, at=data)
 
 
 def sample_intact(manifest: Manifest, mkey: str) -> bool:
@@ -835,6 +848,7 @@ __all__ = [
     "job_key",
     "key_to_path",
     "npy_members",
+    "open_npy",
     "plan_cleanup",
     "read_npy",
     "remove_unreferenced",
