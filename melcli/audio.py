@@ -194,6 +194,7 @@ def _header_claim(
     a chained Ogg): the frames it holds are ``limit`` when its decoder would
     give more (a GSM 6.10 pad byte, the chunks after a W64's audio data).
     """
+    check_layout(path, f, info)
     if info.format in containers.JUDGED:
         claim = containers.claim(
             path, format=info.format, frames=info.frames, samplerate=info.samplerate
@@ -1244,9 +1245,6 @@ def _claimed_frames(f: sf.SoundFile, info: AudioInfo) -> Claim:
     """
     frames = int(f.frames)
     log = str(f.extra_info)
-    width = _WIDTHS.get(info.subtype, 0)
-    if width and f"Block Align   : {info.channels * width}\n" not in log:
-        _check_sample_width(log)  # not as the bit width gives: a closer look
     blocks = _gsm_blocks(f, log)
     limit = None
     if blocks is not None and blocks[0] < frames:
@@ -1291,6 +1289,118 @@ _FMT = re.compile(
     r"Channels\s*:\s*(\d+)\s+Sample Rate\s*:\s*(\d+)\s+Block Align\s*:\s*(\d+)"
     r"\s+Bit Width\s*:\s*(\d+)\s+Bytes/sec\s*:\s*(\d+)"
 )
+
+
+def check_layout(
+    path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo
+) -> None:
+    """Fail a PCM file whose header's sample layout its other fields contradict.
+
+    libsndfile decodes PCM by the one field that names the sample size (a
+    WAV's, W64's or RF64's bit width, an AIFF's sample size) and reads the
+    others only to log them: a header at odds with itself decoded as noise,
+    or 48 dB too quiet, without a word. Read from libsndfile's log, which
+    holds them all; the samples are read only for a WAVE_FORMAT_EXTENSIBLE
+    header whose valid bits are fewer than its bit width.
+
+    Raises
+    ------
+    AudioError
+        ``invalid header: ...`` or ``invalid samples: ...``, naming the fields.
+    """
+    width = _WIDTHS.get(info.subtype, 0)
+    if not width:
+        return
+    log = str(f.extra_info)
+    if f"Block Align   : {info.channels * width}\n" not in log:
+        _check_sample_width(log)  # not as the bit width gives: a closer look
+    if "'SSND' chunk" in log:
+        _check_aiff_sample_size(log)
+    if "Valid Bits" in log and info.subtype.startswith("PCM"):
+        _check_valid_bits(path, log)
+
+
+#: libsndfile's log of an AIFF whose ``COMM`` frame count is not what its
+#: ``SSND`` chunk holds at its sample size (then decoded by the second).
+_AIFF_FRAMES = re.compile(
+    r"Frames\s*:\s*(\d+)\s+Channels\s*:\s*(\d+)\s+Sample Size\s*:\s*(\d+)"
+    r".*?SSND\s*:\s*(\d+)(\s*\(should be)?.*?Offset\s*:\s*(\d+)"
+    r".*?\*\*\* Frame count read from 'COMM' chunk",
+    re.DOTALL,
+)
+
+
+def _check_aiff_sample_size(log: str) -> None:
+    """Fail a PCM AIFF whose sample size its frame count and data contradict.
+
+    An AIFF has no block align: its ``COMM`` chunk's frame count is what
+    tells. A 16-bit file whose sample size says 24 holds 2 bytes a sample of
+    its frames in its ``SSND`` chunk; libsndfile decodes it as 24-bit noise,
+    two thirds of its length, and only logs that the counts differ. A
+    data chunk cut short (its size larger than the file) is not this: said
+    as cut, elsewhere.
+    """
+    match = _AIFF_FRAMES.search(log)
+    if match is None or match.group(5):
+        return
+    frames, channels, bits, ssnd, offset = (
+        int(match.group(i)) for i in (1, 2, 3, 4, 6)
+    )
+    held = ssnd - 8 - offset
+    if frames <= 0 or channels <= 0 or held <= 0 or held % (frames * channels):
+        return
+    size = held // (frames * channels)
+    if size in (1, 2, 3, 4) and size != -(-bits // 8):
+        raise AudioError(
+            f"invalid header: its frame count ({frames}) and its 'SSND' chunk "
+            f"({held} bytes) give {size}-byte samples for {channels} "
+            f"channel{'s' * (channels > 1)}, its sample size {bits}-bit ones: "
+            "decoded, it would be noise"
+        )
+
+
+#: libsndfile's log of a WAVE_FORMAT_EXTENSIBLE header's bit widths.
+_VALID_BITS = re.compile(r"Bit Width\s*:\s*(\d+).*?Valid Bits\s*:\s*(\d+)", re.DOTALL)
+
+
+def _check_valid_bits(path: str | os.PathLike[str], log: str) -> None:
+    """Fail samples stored in the low bits of a wider container, as said above.
+
+    WAVE_FORMAT_EXTENSIBLE puts a sample's valid bits at the top of its
+    container, the padding bits below them zero: 24-bit audio in 32-bit
+    samples is read as 32-bit, which is right. A writer that put them at the
+    bottom (the top byte only a sign) made a file libsndfile and ffmpeg
+    decode 2**8 times too quiet (48 dB), at full precision, without a word.
+    Its padding bits are not zero, and every sample fits in the low bits:
+    that is refused. Padding bits not zero, with samples at full scale (its
+    valid bits miscounted), decode right: taken. The samples are read until
+    a block that holds audio settles it (for a whole file only when it does
+    not: digital silence, or every sample in the low bits).
+    """
+    match = _VALID_BITS.search(log)
+    if match is None:
+        return
+    bits, valid = int(match.group(1)), int(match.group(2))
+    if not 0 < valid < bits <= 32:
+        return
+    pad = bits - valid
+    padding = (1 << (32 - valid)) - 1  # as int32 samples, a bit width's top
+    below = 1 << (31 - pad)  # samples with their valid bits at the bottom fit
+    low = False
+    with open_soundfile(path) as g:
+        while len(block := g.read(READ_BLOCK, dtype="int32")):
+            if not (low_bits := bool((block & padding).any())) and block.any():
+                return  # padding bits zero: as the specification says
+            if low_bits and (block.max() >= below or block.min() < -below):
+                return  # full scale: decoded right
+            low = low or low_bits
+    if low:
+        raise AudioError(
+            f"invalid samples: its header gives {valid} valid bits of {bits}, at "
+            f"the top of each sample, but its samples fill the low {valid} bits "
+            f"(the top {pad} are sign only): decoded, it would be "
+            f"{20 * math.log10(2) * pad:.0f} dB too quiet"
+        )
 
 
 def _check_sample_width(log: str) -> None:
