@@ -120,6 +120,9 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
                 what = JOINED_MP3
             elif what is None:
                 _check_flac_metadata(path, info)
+                if info.format == "OGG" and (damage := containers.ogg_damage(path)):
+                    # A run finds it decoding short; its pages say so here.
+                    raise AudioError(f"corrupt: {damage}")
                 if said := _CheckedFile(f, info, claim)._truncation():
                     raise AudioError(_undecoded(said, claim, info))
                 if info.frames == 0 and f.seekable():  # as load says

@@ -179,6 +179,11 @@ def _ogg(f: BinaryIO, frames: int, samplerate: int = 0) -> Claim:
         length, slack = _ogg_length(f, serial, granule, samplerate)
         if frames < length - slack and length < _UNKNOWN_SIZE:
             return Claim(frames=length, tolerance=slack, sized=True)
+        if frames < length < _UNKNOWN_SIZE and _ogg_damage(f):
+            # Short by less than a stream may start late, and a page lost:
+            # libvorbis drops a damaged last page, and libsndfile counts the
+            # frames to the page before it (0.3 s lost, written as whole).
+            return Claim(frames=length, sized=True)
         return Claim()
     return Claim()  # no page in the tail: junk after the stream, not a cut
 
@@ -291,20 +296,25 @@ def ogg_damage(path: str | os.PathLike[str]) -> str:
     """
     try:
         with open(path, "rb") as f:
-            walk = _ogg_walk(f, _MAX_OGG_PAGES)
-            for page in walk:
-                if page.end > walk.size:
-                    return ""  # a cut: said by the last page, elsewhere
-                data = bytearray(walk.read(page.at, page.end - page.at))
-                if len(data) < page.end - page.at:
-                    return ""  # shortened meanwhile
-                (stored,) = struct.unpack_from("<I", data, 22)
-                data[22:26] = bytes(4)
-                if _ogg_checksum(bytes(data)) != stored:
-                    return (
-                        f"its Ogg page at byte {page.at} is damaged "
-                        "(its checksum fails)"
-                    )
+            return _ogg_damage(f)
+    except OSError:
+        return ""
+
+
+def _ogg_damage(f: BinaryIO) -> str:
+    """:func:`ogg_damage` of the open file ``f``."""
+    try:
+        walk = _ogg_walk(f, _MAX_OGG_PAGES)
+        for page in walk:
+            if page.end > walk.size:
+                return ""  # a cut: said by the last page, elsewhere
+            data = bytearray(walk.read(page.at, page.end - page.at))
+            if len(data) < page.end - page.at:
+                return ""  # shortened meanwhile
+            (stored,) = struct.unpack_from("<I", data, 22)
+            data[22:26] = bytes(4)
+            if _ogg_checksum(bytes(data)) != stored:
+                return f"its Ogg page at byte {page.at} is damaged (its checksum fails)"
     except (OSError, ValueError):
         return ""
     if walk.stop == "junk" and walk.at > 0:  # at 0: not an Ogg file
