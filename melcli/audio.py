@@ -781,13 +781,18 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
                 return f"truncated: decoded 0.00 s, then {cut}"
             # A rate melcli takes: libsndfile's "incomplete" is of something
             # else (a WAV with two data chunks), not of the rate.
+            if order := containers.chunk_order(path):
+                return f"invalid header: {order}"
             return _INFO_INCOMPLETE_OTHER
         if said := containers.opus_preskip_past_end(path):
             return said
     flac = containers.flac_header(path)
     if flac is None:
-        cut = containers.cut_before_audio(path)
-        return f"truncated: decoded 0.00 s, then {cut}" if cut else reason
+        if cut := containers.cut_before_audio(path):
+            return f"truncated: decoded 0.00 s, then {cut}"
+        if order := containers.chunk_order(path):
+            return f"invalid header: {order}"
+        return reason
     if not flac.frames or not flac.samplerate:  # its length is not known
         if flac.cut_in_metadata:
             return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"
@@ -969,6 +974,7 @@ def _open_decoder(
             chained = info.format == "OGG" and containers.ogg_chained(path)
             joined = short = False
             if not _length_unknown(info) and not chained:
+                check_layout(path, f, info)
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
                         path,

@@ -2063,6 +2063,54 @@ def _outer_walk(
     return None
 
 
+def chunk_order(path: str | os.PathLike[str]) -> str:
+    """Say what is wrong with the order of a whole WAV's or AIFF's chunks, or "".
+
+    libsndfile says ``No 'data' chunk marker`` of a WAV whose ``fmt `` chunk
+    comes twice, or after its audio data, or not at all (its data chunk
+    there, whole); ``SF_INFO struct incomplete`` of one whose audio is in two
+    data chunks, and ``channel count is zero`` of an AIFF without ``COMM``.
+    Said here naming the chunks. "" when a chunk runs past the end of the
+    file (a cut, said elsewhere), or the walk finds bytes that are no chunk.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            kind, form = head[:4], head[8:12]
+            if kind in (b"RIFF", b"RIFX", b"RF64", b"BW64") and form == b"WAVE":
+                chunks = _iff_chunks(f, ">" if kind == b"RIFX" else "<", b"data")
+                fmt, data = b"fmt ", "'data'"
+            elif kind == b"FORM" and form in (b"AIFF", b"AIFC"):
+                chunks, fmt, data = _iff_chunks(f, ">", b"SSND"), b"COMM", "'SSND'"
+            else:
+                return ""
+            size = os.fstat(f.fileno()).st_size
+            names = []
+            for offset, chunk, chunk_size in chunks:
+                name = chunk[:4]
+                if not _is_fourcc(name):
+                    return ""
+                if offset + 8 + chunk_size > size and not (
+                    name == b"data" and kind in (b"RF64", b"BW64")
+                ):
+                    return ""  # cut (an RF64's data size is in its ds64)
+                names.append(name)
+    except (OSError, struct.error):
+        return ""
+    said = repr(fmt.decode("latin-1"))
+    if b"data" not in names:
+        return ""
+    if names.count(b"data") > 1:
+        return f"its audio is in {names.count(b'data')} {data} chunks, not one"
+    if fmt not in names:
+        return f"it has no {said} chunk"
+    if (n := names.count(fmt)) > 1:
+        return f"its {said} chunk comes {'twice' if n == 2 else f'{n} times'}"
+    if names.index(fmt) > names.index(b"data"):
+        return f"its {said} chunk comes after its audio data"
+    return ""
+
+
 #: What a file whose header is written again where its audio begins says.
 HEADER_AGAIN = (
     "unfinished header: written to a pipe (as by 'sox ... -t {kind} -'), it "
