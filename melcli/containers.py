@@ -596,7 +596,14 @@ def check_data_held(held: int, claimed: int, unknown: int) -> None:
 
 def data_cut(held: int, claimed: int) -> str:
     """Say where a file ends in its data chunk: ``held`` of ``claimed`` bytes."""
-    return f"the file ends {held} bytes into its audio data chunk of {claimed} bytes"
+    return (
+        f"the file ends {n_bytes(held)} into its audio data chunk of {n_bytes(claimed)}"
+    )
+
+
+def n_bytes(n: int) -> str:
+    """Say ``n`` bytes in words: ``1 byte``, ``2 bytes``."""
+    return f"{n} byte{'s' * (n != 1)}"
 
 
 def _data_claim(frames: int, data_offset: int, claimed_bytes: int, size: int) -> Claim:
@@ -2021,7 +2028,7 @@ def _outer_cut(f: BinaryIO) -> str:
         return f"the file ends inside a chunk header, {where} its audio data"
     if short <= _OUTER_SLACK:
         return ""
-    said = f"{short} bytes short of the length its {outer} header gives"
+    said = f"{n_bytes(short)} short of the length its {outer} header gives"
     if seen_data:
         return f"the file ends after its {last}, {said}"
     return f"the file ends after its {last}, before its audio data ({said})"
