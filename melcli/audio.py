@@ -1080,6 +1080,8 @@ def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) ->
     """
     if f.format in _HEADER_AGAIN and (said := containers.header_again(path)):
         raise AudioError(said)
+    if "Unknown chunk marker" in str(f.extra_info) and f.format in ("WAV", "WAVEX"):
+        _check_audio_after_data(path, f)
     if claim.cut or claim.sized:
         return claim
     if cut := _partial_frame(path, f, claim):
@@ -1091,6 +1093,23 @@ def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) ->
         return claim
     cut = containers.outer_cut(path)
     return dataclasses.replace(claim, cut=cut) if cut else claim
+
+
+def _check_audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> None:
+    """Fail a WAV whose data size stops short of the audio after it.
+
+    See :func:`containers.audio_after_data`: libsndfile decoded what the
+    size gave, and the run wrote that part as the whole recording.
+    """
+    given, left = containers.audio_after_data(path)
+    width = _SAMPLE_BYTES.get(f.subtype, 1) * max(f.channels, 1)
+    if given and left >= width:
+        seconds = given // width / f.samplerate if f.samplerate > 0 else 0.0
+        raise AudioError(
+            f"unfinished header: its data chunk gives {given} bytes "
+            f"({seconds:.2f} s), and {left} bytes that are no chunk follow it "
+            "(a recording stopped after its sizes were last written)"
+        )
 
 
 #: Bytes per sample of the encodings whose sample frames are all one size.

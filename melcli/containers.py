@@ -2199,6 +2199,48 @@ def unsized_data(path: str | os.PathLike[str]) -> int:
     return 0
 
 
+def audio_after_data(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """Return a WAV's data size and the bytes after it that are no chunk, or (0, 0).
+
+    A recorder that writes its sizes now and then, and stopped between two
+    writes (killed, out of battery), leaves a data size short of the audio
+    after it: libsndfile decodes what the size gives, and logs the rest as
+    an unknown chunk. Bytes after the data that are no chunk (nor one whose
+    pad byte was left out), not all zeros, and at least ``frame`` bytes are
+    such audio. (0, 0) for another file.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+                return 0, 0
+            order = "<" if head[:4] == b"RIFF" else ">"
+            size = os.fstat(f.fileno()).st_size
+            for offset, chunk, chunk_size in _iff_chunks(f, order, b"data"):
+                if chunk[:4] != b"data":
+                    continue
+                end = offset + 8 + chunk_size
+                if not 0 < chunk_size < UNKNOWN_DATA_SIZE or end >= size:
+                    return 0, 0
+                f.seek(end)
+                after = f.read(_AFTER_DATA)
+                if (
+                    _is_fourcc(after[:4])
+                    or _is_fourcc(after[1:5])  # a pad byte, then a chunk
+                    or not after.strip(b"\0")
+                    or after[:3] in (b"ID3", b"TAG")
+                ):
+                    return 0, 0
+                return chunk_size, size - end
+    except (OSError, struct.error):
+        return 0, 0
+    return 0, 0
+
+
+#: Bytes after a WAV's data chunk looked at (:func:`audio_after_data`).
+_AFTER_DATA = 4096
+
+
 #: A free-format MPEG stream (no bitrate in its headers) that libmpg123 finds
 #: no audio in: its frames' lengths come from where the next ones start, and
 #: it decodes once it holds a few whole frames.
