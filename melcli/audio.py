@@ -1080,7 +1080,10 @@ def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) ->
     """
     if f.format in _HEADER_AGAIN and (said := containers.header_again(path)):
         raise AudioError(said)
-    if "Unknown chunk marker" in str(f.extra_info) and f.format in ("WAV", "WAVEX"):
+    if f.format == "CAF" or (
+        f.format in _OUTER_SIZED
+        and re.search(r"Unknown chunk marker|> file length", str(f.extra_info))
+    ):
         _check_audio_after_data(path, f)
     if claim.cut or claim.sized:
         return claim
@@ -1101,13 +1104,14 @@ def _check_audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> No
     See :func:`containers.audio_after_data`: libsndfile decoded what the
     size gave, and the run wrote that part as the whole recording.
     """
-    given, left = containers.audio_after_data(path)
+    name, given, left = containers.audio_after_data(path)
     width = _SAMPLE_BYTES.get(f.subtype, 1) * max(f.channels, 1)
     if given and left >= width:
         seconds = given // width / f.samplerate if f.samplerate > 0 else 0.0
         raise AudioError(
-            f"unfinished header: its data chunk gives {given} bytes "
-            f"({seconds:.2f} s), and {left} bytes that are no chunk follow it "
+            f"unfinished header: its {name} chunk gives {given} bytes "
+            f"({seconds:.2f} s), and {containers.n_bytes(left)} that are no "
+            "chunk follow it "
             "(a recording stopped after its sizes were last written)"
         )
 

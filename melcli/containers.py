@@ -2199,42 +2199,85 @@ def unsized_data(path: str | os.PathLike[str]) -> int:
     return 0
 
 
-def audio_after_data(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """Return a WAV's data size and the bytes after it that are no chunk, or (0, 0).
+def audio_after_data(path: str | os.PathLike[str]) -> tuple[str, int, int]:
+    """Return a file's audio data chunk, its size, and the bytes after it if no chunk.
 
     A recorder that writes its sizes now and then, and stopped between two
     writes (killed, out of battery), leaves a data size short of the audio
-    after it: libsndfile decodes what the size gives, and logs the rest as
-    an unknown chunk. Bytes after the data that are no chunk (nor one whose
-    pad byte was left out), not all zeros, and at least ``frame`` bytes are
-    such audio. (0, 0) for another file.
+    after it: libsndfile decodes what the size gives (WAV, AIFF, W64, RF64,
+    CAF alike), and logs the rest, if at all, as an unknown chunk. Bytes
+    after the data that are no chunk (nor one after a pad byte), not all
+    zeros, nor an ID3 tag, are such audio; unless its outer size gives more
+    than the file holds (a file cut inside a chunk after its audio data).
+    ``("", 0, 0)`` for another file.
     """
     try:
         with open(path, "rb") as f:
-            head = f.read(12)
-            if head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
-                return 0, 0
-            order = "<" if head[:4] == b"RIFF" else ">"
+            found = _data_and_after(f)
+            if found is None:
+                return "", 0, 0
+            name, start, given, header = found
             size = os.fstat(f.fileno()).st_size
-            for offset, chunk, chunk_size in _iff_chunks(f, order, b"data"):
-                if chunk[:4] != b"data":
-                    continue
-                end = offset + 8 + chunk_size
-                if not 0 < chunk_size < UNKNOWN_DATA_SIZE or end >= size:
-                    return 0, 0
-                f.seek(end)
-                after = f.read(_AFTER_DATA)
-                if (
-                    _is_fourcc(after[:4])
-                    or _is_fourcc(after[1:5])  # a pad byte, then a chunk
-                    or not after.strip(b"\0")
-                    or after[:3] in (b"ID3", b"TAG")
-                ):
-                    return 0, 0
-                return chunk_size, size - end
+            end = start + given
+            if not 0 < given < _UNKNOWN_SIZE or size - end < header:
+                return "", 0, 0  # fewer bytes than a chunk header: a cut
+            f.seek(0)
+            walk = _outer_walk(f, f.read(40))
+            if walk is not None and walk[0] > size:
+                return "", 0, 0  # a file cut after its data (said elsewhere)
+            f.seek(end)
+            after = f.read(_AFTER_DATA)
     except (OSError, struct.error):
-        return 0, 0
-    return 0, 0
+        return "", 0, 0
+    if not after.strip(b"\0") or after[:3] in (b"ID3", b"TAG"):
+        return "", 0, 0
+    if header == 24:  # Wave64: a GUID, and a size that counts its 24 bytes
+        pad = -end % 8
+        chunk = after[pad : pad + 24]
+        length = int.from_bytes(chunk[16:], "little")
+        if len(chunk) == 24 and 24 <= length <= size - end - pad:
+            return "", 0, 0
+    elif _is_fourcc(after[:4]) or _is_fourcc(after[1:5]):
+        return "", 0, 0  # a chunk, maybe after a pad byte
+    return name, given, size - end
+
+
+def _data_and_after(f: BinaryIO) -> tuple[str, int, int, int] | None:
+    """Find the audio data chunk of a RIFF, AIFF, RF64, W64 or CAF file.
+
+    Returns its name, where its audio starts, its bytes of audio, and the
+    size of a chunk's header (CAF: 12, RIFF and AIFF: 8, W64: 24); None if
+    none.
+    """
+    head = f.read(16)
+    kind, form = head[:4], head[8:12]
+    f.seek(0)
+    if kind in (b"RIFF", b"RIFX") and form == b"WAVE":
+        chunks, name = _iff_chunks(f, "<" if kind == b"RIFF" else ">", b"data"), "data"
+    elif kind == b"FORM" and form in (b"AIFF", b"AIFC"):
+        chunks, name = _iff_chunks(f, ">", b"SSND"), "SSND"
+    elif kind in (b"RF64", b"BW64") and form == b"WAVE":
+        chunks, name = _rf64_chunks(f), "data"
+    elif kind == b"riff" and len(head) == 16:
+        for offset, chunk, chunk_size in _w64_chunks(f):
+            if chunk[:4] == b"data":
+                return "data", offset + 24, chunk_size, 24
+        return None
+    elif kind == b"caff":
+        for offset, chunk, chunk_size in _caf_chunks(f):
+            if chunk[:4] == b"data":
+                return "data", offset + 16, chunk_size - 4, 12  # its edit count
+        return None
+    else:
+        return None
+    for offset, chunk, chunk_size in chunks:
+        if chunk[:4] == b"data":
+            if name == "SSND":  # its offset and block size, then the audio
+                f.seek(offset + 8)
+                (skip,) = struct.unpack(">I", f.read(4))
+                return name, offset + 16 + skip, chunk_size - 8 - skip, 8
+            return name, offset + 8, chunk_size, 8
+    return None
 
 
 #: Bytes after a WAV's data chunk looked at (:func:`audio_after_data`).

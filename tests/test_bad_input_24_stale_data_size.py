@@ -5,6 +5,7 @@ leaves a data size that gives part of its audio; the rest follows as bytes
 that are no chunk. libsndfile decoded what the size gave, and the run wrote
 half a recording as the whole one, without a word. Bytes after the data
 that are a chunk, a chunk after a pad byte, zeros or an ID3 tag are not this.
+AIFF, W64, RF64 and CAF alike (libsndfile logs nothing of a CAF's).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 from conftest import mel, tone
 
 from melcli import MelParams, audio
@@ -53,17 +55,58 @@ def test_the_run_says_one_line_and_writes_the_rest(tmp_path: Path) -> None:
     src.mkdir()
     (src / "stale.wav").write_bytes(wav(36 + HALF, HALF))
     whole = 36 + len(PCM)
-    # Not this: a tag, zeros, or a chunk after a pad byte follow the data.
+    # Not this: a tag, zeros, a chunk after a pad byte, or a W64 chunk named
+    # by a GUID that is not text follow the data.
     tag = b"TAG" + b"a title".ljust(125, b"\0")
     (src / "tag.wav").write_bytes(wav(whole, len(PCM), tag))
     (src / "zeros.wav").write_bytes(wav(whole, len(PCM), bytes(512)))
     odd = wav(whole, len(PCM) - 1, b"")[:-1] + b"\0" + b"LIST" + struct.pack("<I", 4)
     (src / "odd.wav").write_bytes(odd + b"INFO")
+    with_marker(src / "marker.w64")
     result = mel(src, tmp_path / "out")
     assert result.exit_code == 1, result.stderr
     lines = [line for line in result.stderr.splitlines() if "stale.wav" in line]
     assert len(lines) == 1, result.stderr
     assert lines[0].endswith(SAID)
     written = sorted(p.name for p in (tmp_path / "out").rglob("*.npy"))
-    assert written == ["odd.npy", "tag.npy", "zeros.npy"], result.stderr
+    assert written == ["marker.npy", "odd.npy", "tag.npy", "zeros.npy"], result.stderr
     assert np.load(tmp_path / "out" / "tag.npy").shape[1] > 60
+
+
+def stale(path: Path, fmt: str) -> Path:
+    """A 2-s 16-bit ``fmt`` file whose data size gives its first second only."""
+    sf.write(path, tone(seconds=2.0, sr=SR), SR, format=fmt, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.find(b"SSND" if fmt == "AIFF" else b"data")
+    if fmt == "AIFF":  # and its COMM frame count, as a recorder writes both
+        struct.pack_into(">I", data, at + 4, HALF + 8)
+        struct.pack_into(">I", data, data.find(b"COMM") + 10, SR)
+    elif fmt == "W64":  # a GUID, then a size that counts its 24 bytes
+        struct.pack_into("<Q", data, at + 16, HALF + 24)
+    elif fmt == "RF64":  # the size in its ds64 chunk
+        struct.pack_into("<Q", data, 28, HALF)
+    elif fmt == "CAF":  # counts its 4-byte edit count
+        struct.pack_into(">q", data, at + 4, HALF + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["AIFF", "W64", "RF64", "CAF"])
+def test_every_container_with_a_data_size(tmp_path: Path, fmt: str) -> None:
+    path = stale(tmp_path / f"a.{fmt.lower()}", fmt)
+    name = "SSND" if fmt == "AIFF" else "data"
+    said = SAID.replace("its data chunk", f"its {name} chunk")
+    for read in (audio.probe, lambda p: audio.load(p, PARAMS)):
+        with pytest.raises(audio.AudioError) as caught:
+            read(path)
+        assert str(caught.value) == said
+
+
+def with_marker(path: Path) -> Path:
+    """A whole 2-s W64 with a chunk named by a GUID that is not text after its data."""
+    sf.write(path, tone(seconds=2.0, sr=SR), SR, format="W64", subtype="PCM_16")
+    marker = bytes.fromhex("5662f7ab2d39d211869c00c04f8edb8a")  # Sound Forge's
+    data = path.read_bytes()
+    data += bytes(-len(data) % 8) + marker + struct.pack("<Q", 32) + bytes(8)
+    path.write_bytes(data[:16] + struct.pack("<Q", len(data)) + data[24:])
+    return path
