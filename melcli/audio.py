@@ -790,7 +790,7 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     if flac is None:
         if cut := containers.cut_before_audio(path):
             return f"truncated: decoded 0.00 s, then {cut}"
-        if order := containers.chunk_order(path):
+        if order := containers.chunk_order(path) or containers.caf_layout(path):
             return f"invalid header: {order}"
         return reason
     if not flac.frames or not flac.samplerate:  # its length is not known

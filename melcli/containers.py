@@ -2410,6 +2410,35 @@ def caf_codec(path: str | os.PathLike[str]) -> str | None:
     return codec
 
 
+def caf_layout(path: str | os.PathLike[str]) -> str:
+    """Say how a linear PCM CAF's ``desc`` chunk contradicts itself, or "".
+
+    Its bytes a packet (one sample frame) and its bits a channel must agree:
+    libsndfile refuses one where they do not, as "unsupported encoding"
+    (the words of a codec it does not read).
+    """
+    try:
+        with open(path, "rb") as f:
+            for offset, chunk, _size in _caf_chunks(f):
+                if chunk[:4] == b"desc":
+                    f.seek(offset + 12)
+                    desc = f.read(32)
+                    break
+            else:
+                return ""
+    except (OSError, struct.error):
+        return ""
+    if len(desc) < 32 or desc[8:12] != b"lpcm":
+        return ""
+    packet, frames, channels, bits = struct.unpack_from(">IIII", desc, 16)
+    if frames != 1 or channels == 0 or packet == channels * -(-bits // 8):
+        return ""
+    return (
+        f"its 'desc' chunk gives {n_bytes(packet)} a sample frame for "
+        f"{channels} channel{'s' * (channels > 1)} of {bits}-bit samples"
+    )
+
+
 def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a CAF whose data chunk's size is -1 ("to the end").
 

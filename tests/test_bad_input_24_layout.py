@@ -152,3 +152,26 @@ def test_the_run_says_one_line_each_and_writes_the_rest(tmp_path: Path) -> None:
         assert "invalid header: " in said[0] or "invalid samples: " in said[0]
     written = sorted(p.name for p in (tmp_path / "out").rglob("*.npy"))
     assert written == ["good.npy"]
+
+
+@pytest.mark.parametrize(
+    ("subtype", "field", "value", "said"),
+    [
+        ("PCM_16", 28, 24, "2 bytes a sample frame for 1 channel of 24-bit samples"),
+        ("PCM_16", 16, 3, "3 bytes a sample frame for 1 channel of 16-bit samples"),
+        ("FLOAT", 28, 16, "4 bytes a sample frame for 1 channel of 16-bit samples"),
+    ],
+)
+def test_a_caf_desc_at_odds_with_itself_says_so(
+    tmp_path: Path, subtype: str, field: int, value: int, said: str
+) -> None:
+    # libsndfile: "supported file format but unsupported encoding", the
+    # words of a codec it does not read.
+    path = tmp_path / "a.caf"
+    sf.write(path, tone(seconds=1.0, sr=SR), SR, subtype=subtype, format="CAF")
+    data = bytearray(path.read_bytes())
+    struct.pack_into(">I", data, data.find(b"desc") + 12 + field, value)
+    path.write_bytes(bytes(data))
+    with pytest.raises(audio.AudioError) as caught:
+        audio.probe(path)
+    assert str(caught.value) == f"invalid header: its 'desc' chunk gives {said}"
