@@ -197,20 +197,21 @@ def _header_claim(
     a chained Ogg): the frames it holds are ``limit`` when its decoder would
     give more (a GSM 6.10 pad byte, the chunks after a W64's audio data).
     """
-    check_layout(path, f, info)
+    log = _log(f, info)
+    check_layout(path, f, info, log=log)
     if info.format in containers.JUDGED:
         claim = containers.claim(
             path, format=info.format, frames=info.frames, samplerate=info.samplerate
         )
     else:
-        claim = _claimed_frames(f, info)
+        claim = _claimed_frames(f, info, log=log)
         if info.subtype.startswith("MPEG_LAYER"):
             claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
     if claim.limit is not None:
         info = dataclasses.replace(info, frames=claim.limit)
     if claim.estimated and claim.frames:  # the frames walked, not libmpg123's guess
         info = dataclasses.replace(info, frames=claim.frames)
-    return info, _outer_claim(path, f, claim)
+    return info, _outer_claim(path, f, claim, log=log)
 
 
 def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
@@ -974,7 +975,8 @@ def _open_decoder(
             chained = info.format == "OGG" and containers.ogg_chained(path)
             joined = short = False
             if not _length_unknown(info) and not chained:
-                check_layout(path, f, info)
+                log = _log(f, info)
+                check_layout(path, f, info, log=log)
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
                         path,
@@ -986,7 +988,7 @@ def _open_decoder(
                     if claim.limit is not None:  # SDS: zeros for missing packets
                         info = dataclasses.replace(info, frames=claim.limit)
                 else:
-                    claim = _claimed_frames(f, info)
+                    claim = _claimed_frames(f, info, log=log)
                     if info.subtype.startswith("MPEG_LAYER"):
                         claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
@@ -995,7 +997,7 @@ def _open_decoder(
                 if claim.estimated and claim.frames:  # not libmpg123's estimate
                     info = dataclasses.replace(info, frames=claim.frames)
                 if not joined and not short:
-                    yield f, info, _outer_claim(path, f, claim)
+                    yield f, info, _outer_claim(path, f, claim, log=log)
                     return
         what = CHAINED_OGG if chained else UNKNOWN_LENGTH_FLAC
         what = JOINED_MP3 if joined else what
@@ -1070,7 +1072,9 @@ _HEADER_AGAIN = frozenset({"W64", "CAF", "PVF"})
 _OUTER_SIZED = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64", "SVX"})
 
 
-def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) -> Claim:
+def _outer_claim(
+    path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim, *, log: str = ""
+) -> Claim:
     """Add to ``claim`` a cut after the audio data, told by the outer size.
 
     A WAV or AIFF cut inside a chunk after its audio data (``LIST``, ``id3 ``)
@@ -1082,7 +1086,7 @@ def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) ->
         raise AudioError(said)
     if f.format == "CAF" or (
         f.format in _OUTER_SIZED
-        and re.search(r"Unknown chunk marker|> file length", str(f.extra_info))
+        and _AFTER_DATA_LOGGED.search(log := log or str(f.extra_info))
     ):
         _check_audio_after_data(path, f)
     if claim.cut or claim.sized:
@@ -1091,7 +1095,7 @@ def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) ->
         return dataclasses.replace(claim, cut=cut)
     if f.format not in _OUTER_SIZED:
         return claim
-    match = _OUTER_SIZE.search(str(f.extra_info))
+    match = _OUTER_SIZE.search(log or str(f.extra_info))
     if match is None or int(match.group(1)) <= int(match.group(2)):
         return claim
     cut = containers.outer_cut(path)
@@ -1114,6 +1118,21 @@ def _check_audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> No
             "chunk follow it "
             "(a recording stopped after its sizes were last written)"
         )
+
+
+#: libsndfile's log of bytes after the audio data it could not walk as chunks.
+_AFTER_DATA_LOGGED = re.compile(r"Unknown chunk marker|> file length")
+
+
+def _log(f: sf.SoundFile, info: AudioInfo) -> str:
+    """Return libsndfile's log of ``f``, or "" where no check reads it.
+
+    Read once per open (each read costs about 80 000 instructions): by
+    :func:`check_layout`, :func:`_claimed_frames` and :func:`_outer_claim`.
+    """
+    if info.subtype in _WIDTHS or info.format not in containers.JUDGED:
+        return str(f.extra_info)
+    return ""
 
 
 #: Bytes per sample of the encodings whose sample frames are all one size.
@@ -1266,7 +1285,7 @@ SALVAGE_STEP = 4096
 UNKNOWN_DATA_SIZE = containers.UNKNOWN_DATA_SIZE
 
 
-def _claimed_frames(f: sf.SoundFile, info: AudioInfo) -> Claim:
+def _claimed_frames(f: sf.SoundFile, info: AudioInfo, *, log: str = "") -> Claim:
     """Return the frames the header claims, which libsndfile may have cut down.
 
     For a WAV, AIFF or AU whose data chunk claims more bytes than the file
@@ -1276,7 +1295,7 @@ def _claimed_frames(f: sf.SoundFile, info: AudioInfo) -> Claim:
     (:data:`UNKNOWN_DATA_SIZE`) claims nothing.
     """
     frames = int(f.frames)
-    log = str(f.extra_info)
+    log = log or str(f.extra_info)
     blocks = _gsm_blocks(f, log)
     limit = None
     if blocks is not None and blocks[0] < frames:
@@ -1324,7 +1343,7 @@ _FMT = re.compile(
 
 
 def check_layout(
-    path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo
+    path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo, *, log: str = ""
 ) -> None:
     """Fail a PCM file whose header's sample layout its other fields contradict.
 
@@ -1343,7 +1362,7 @@ def check_layout(
     width = _WIDTHS.get(info.subtype, 0)
     if not width:
         return
-    log = str(f.extra_info)
+    log = log or str(f.extra_info)
     if f"Block Align   : {info.channels * width}\n" not in log:
         _check_sample_width(log)  # not as the bit width gives: a closer look
     if "'SSND' chunk" in log:
