@@ -1084,11 +1084,18 @@ def _outer_claim(
     """
     if f.format in _HEADER_AGAIN and (said := containers.header_again(path)):
         raise AudioError(said)
-    if f.format == "CAF" or (
-        f.format in _OUTER_SIZED
-        and _AFTER_DATA_LOGGED.search(log := log or str(f.extra_info))
+    if (
+        not claim.cut
+        and (
+            f.format == "CAF"
+            or (
+                f.format in _OUTER_SIZED
+                and _AFTER_DATA_LOGGED.search(log := log or str(f.extra_info))
+            )
+        )
+        and (after := _audio_after_data(path, f))
     ):
-        _check_audio_after_data(path, f)
+        claim = dataclasses.replace(claim, cut=after)
     if claim.cut or claim.sized:
         return claim
     if cut := _partial_frame(path, f, claim):
@@ -1102,22 +1109,25 @@ def _outer_claim(
     return dataclasses.replace(claim, cut=cut) if cut else claim
 
 
-def _check_audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> None:
-    """Fail a WAV whose data size stops short of the audio after it.
+def _audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> str:
+    """Say why a file's data size may stop short of the audio after it ("" if not).
 
-    See :func:`containers.audio_after_data`: libsndfile decoded what the
-    size gave, and the run wrote that part as the whole recording.
+    See :func:`containers.audio_after_data`: libsndfile decodes what the size
+    gives. Bytes after it that are no chunk are most often the rest of a
+    recording whose sizes were not written again (a run wrote half a
+    recording as the whole), but may be junk appended to a whole file: the
+    file is taken as cut short there, so the default fails it and
+    ``truncated="keep"`` writes what the size gives.
     """
     name, given, left = containers.audio_after_data(path)
     width = _SAMPLE_BYTES.get(f.subtype, 1) * max(f.channels, 1)
-    if given and left >= width:
-        seconds = given // width / f.samplerate if f.samplerate > 0 else 0.0
-        raise AudioError(
-            f"unfinished header: its {name} chunk gives {given} bytes "
-            f"({seconds:.2f} s), and {containers.n_bytes(left)} that are no "
-            "chunk follow it "
-            "(a recording stopped after its sizes were last written)"
-        )
+    if not given or left < width:
+        return ""
+    return (
+        f"{containers.n_bytes(left)} that are no chunk follow its {name} chunk: "
+        "audio its sizes do not count (a recording stopped after they were last "
+        "written), or bytes that are not audio"
+    )
 
 
 #: libsndfile's log of bytes after the audio data it could not walk as chunks.

@@ -15,21 +15,11 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from conftest import invoke, mel, tone
+from test_bad_input_23_ogg_damage import pages
 
 from melcli import MelParams, audio
 
 PARAMS = MelParams(sr=None).validate()
-
-
-def pages(data: bytes) -> list[tuple[int, int]]:
-    """Where each page of an Ogg file starts and ends."""
-    at, found = 0, []
-    while at < len(data):
-        n = data[at + 26]
-        end = at + 27 + n + sum(data[at + 27 : at + 27 + n])
-        found.append((at, end))
-        at = end
-    return found
 
 
 def damaged(folder: Path, subtype: str, page: int) -> tuple[Path, int]:

@@ -34,9 +34,9 @@ def wav(riff: int, data: int, tail: bytes = b"") -> bytes:
 
 HALF = len(PCM) // 2
 SAID = (
-    f"unfinished header: its data chunk gives {HALF} bytes (1.00 s), and "
-    f"{HALF} bytes that are no chunk follow it (a recording stopped after its "
-    "sizes were last written)"
+    f"truncated: decoded 1.00 s, then {HALF} bytes that are no chunk follow its "
+    "data chunk: audio its sizes do not count (a recording stopped after they "
+    "were last written), or bytes that are not audio"
 )
 
 
@@ -110,3 +110,32 @@ def with_marker(path: Path) -> Path:
     data += bytes(-len(data) % 8) + marker + struct.pack("<Q", 32) + bytes(8)
     path.write_bytes(data[:16] + struct.pack("<Q", len(data)) + data[24:])
     return path
+
+
+def test_junk_after_a_whole_file_is_kept_with_truncated_keep(tmp_path: Path) -> None:
+    """Bytes that are no chunk may also be junk appended to a whole file.
+
+    They are told the same way (nothing in them says which), as a cut: the
+    default fails the file, naming both readings, and ``--truncated keep``
+    writes what the data size gives, with a warning.
+    """
+    src = tmp_path / "in"
+    src.mkdir()
+    junk = bytes(0x80 | i % 7 for i in range(200))
+    (src / "junk.wav").write_bytes(wav(36 + len(PCM), len(PCM), junk))
+    failed = mel(src, tmp_path / "out")
+    assert failed.exit_code == 1, failed.stderr
+    assert "200 bytes that are no chunk follow its data chunk" in failed.stderr
+    kept = mel(src, tmp_path / "kept", "--truncated", "keep")
+    assert kept.exit_code == 0, kept.stderr
+    assert "kept what was decoded" in kept.stderr
+    whole = mel_of(tmp_path, wav(36 + len(PCM), len(PCM)))
+    assert np.array_equal(np.load(tmp_path / "kept" / "junk.npy"), whole)
+
+
+def mel_of(tmp_path: Path, data: bytes) -> np.ndarray:
+    src = tmp_path / "whole"
+    src.mkdir()
+    (src / "junk.wav").write_bytes(data)
+    assert mel(src, tmp_path / "whole-out").exit_code == 0
+    return np.load(tmp_path / "whole-out" / "junk.npy")
