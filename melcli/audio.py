@@ -120,6 +120,9 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
                 what = JOINED_MP3
             elif what is None:
                 _check_flac_metadata(path, info)
+                if info.format == "OGG" and (damage := containers.ogg_damage(path)):
+                    # A run finds it decoding short; its pages say so here.
+                    raise AudioError(f"corrupt: {damage}")
                 if said := _CheckedFile(f, info, claim)._truncation():
                     raise AudioError(_undecoded(said, claim, info))
                 if info.frames == 0 and f.seekable():  # as load says
@@ -194,19 +197,21 @@ def _header_claim(
     a chained Ogg): the frames it holds are ``limit`` when its decoder would
     give more (a GSM 6.10 pad byte, the chunks after a W64's audio data).
     """
+    log = _log(f, info)
+    check_layout(path, f, info, log=log)
     if info.format in containers.JUDGED:
         claim = containers.claim(
             path, format=info.format, frames=info.frames, samplerate=info.samplerate
         )
     else:
-        claim = _claimed_frames(f, info)
+        claim = _claimed_frames(f, info, log=log)
         if info.subtype.startswith("MPEG_LAYER"):
             claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
     if claim.limit is not None:
         info = dataclasses.replace(info, frames=claim.limit)
     if claim.estimated and claim.frames:  # the frames walked, not libmpg123's guess
         info = dataclasses.replace(info, frames=claim.frames)
-    return info, _outer_claim(path, f, claim)
+    return info, _outer_claim(path, f, claim, log=log)
 
 
 def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
@@ -777,13 +782,18 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
                 return f"truncated: decoded 0.00 s, then {cut}"
             # A rate melcli takes: libsndfile's "incomplete" is of something
             # else (a WAV with two data chunks), not of the rate.
+            if order := containers.chunk_order(path):
+                return f"invalid header: {order}"
             return _INFO_INCOMPLETE_OTHER
         if said := containers.opus_preskip_past_end(path):
             return said
     flac = containers.flac_header(path)
     if flac is None:
-        cut = containers.cut_before_audio(path)
-        return f"truncated: decoded 0.00 s, then {cut}" if cut else reason
+        if cut := containers.cut_before_audio(path):
+            return f"truncated: decoded 0.00 s, then {cut}"
+        if order := containers.chunk_order(path) or containers.caf_layout(path):
+            return f"invalid header: {order}"
+        return reason
     if not flac.frames or not flac.samplerate:  # its length is not known
         if flac.cut_in_metadata:
             return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"
@@ -965,6 +975,8 @@ def _open_decoder(
             chained = info.format == "OGG" and containers.ogg_chained(path)
             joined = short = False
             if not _length_unknown(info) and not chained:
+                log = _log(f, info)
+                check_layout(path, f, info, log=log)
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
                         path,
@@ -976,7 +988,7 @@ def _open_decoder(
                     if claim.limit is not None:  # SDS: zeros for missing packets
                         info = dataclasses.replace(info, frames=claim.limit)
                 else:
-                    claim = _claimed_frames(f, info)
+                    claim = _claimed_frames(f, info, log=log)
                     if info.subtype.startswith("MPEG_LAYER"):
                         claim = _mpeg_in_wav_claim(path, f, info, sized=claim.sized)
                     if claim.limit is not None:  # noise after the audio
@@ -985,7 +997,7 @@ def _open_decoder(
                 if claim.estimated and claim.frames:  # not libmpg123's estimate
                     info = dataclasses.replace(info, frames=claim.frames)
                 if not joined and not short:
-                    yield f, info, _outer_claim(path, f, claim)
+                    yield f, info, _outer_claim(path, f, claim, log=log)
                     return
         what = CHAINED_OGG if chained else UNKNOWN_LENGTH_FLAC
         what = JOINED_MP3 if joined else what
@@ -1060,7 +1072,9 @@ _HEADER_AGAIN = frozenset({"W64", "CAF", "PVF"})
 _OUTER_SIZED = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64", "SVX"})
 
 
-def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) -> Claim:
+def _outer_claim(
+    path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim, *, log: str = ""
+) -> Claim:
     """Add to ``claim`` a cut after the audio data, told by the outer size.
 
     A WAV or AIFF cut inside a chunk after its audio data (``LIST``, ``id3 ``)
@@ -1070,17 +1084,65 @@ def _outer_claim(path: str | os.PathLike[str], f: sf.SoundFile, claim: Claim) ->
     """
     if f.format in _HEADER_AGAIN and (said := containers.header_again(path)):
         raise AudioError(said)
+    if (
+        not claim.cut
+        and (
+            f.format == "CAF"
+            or (
+                f.format in _OUTER_SIZED
+                and _AFTER_DATA_LOGGED.search(log := log or str(f.extra_info))
+            )
+        )
+        and (after := _audio_after_data(path, f))
+    ):
+        claim = dataclasses.replace(claim, cut=after)
     if claim.cut or claim.sized:
         return claim
     if cut := _partial_frame(path, f, claim):
         return dataclasses.replace(claim, cut=cut)
     if f.format not in _OUTER_SIZED:
         return claim
-    match = _OUTER_SIZE.search(str(f.extra_info))
+    match = _OUTER_SIZE.search(log or str(f.extra_info))
     if match is None or int(match.group(1)) <= int(match.group(2)):
         return claim
     cut = containers.outer_cut(path)
     return dataclasses.replace(claim, cut=cut) if cut else claim
+
+
+def _audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> str:
+    """Say why a file's data size may stop short of the audio after it ("" if not).
+
+    See :func:`containers.audio_after_data`: libsndfile decodes what the size
+    gives. Bytes after it that are no chunk are most often the rest of a
+    recording whose sizes were not written again (a run wrote half a
+    recording as the whole), but may be junk appended to a whole file: the
+    file is taken as cut short there, so the default fails it and
+    ``truncated="keep"`` writes what the size gives.
+    """
+    name, given, left = containers.audio_after_data(path)
+    width = _SAMPLE_BYTES.get(f.subtype, 1) * max(f.channels, 1)
+    if not given or left < width:
+        return ""
+    return (
+        f"{containers.n_bytes(left)} that are no chunk follow its {name} chunk: "
+        "audio its sizes do not count (a recording stopped after they were last "
+        "written), or bytes that are not audio"
+    )
+
+
+#: libsndfile's log of bytes after the audio data it could not walk as chunks.
+_AFTER_DATA_LOGGED = re.compile(r"Unknown chunk marker|> file length")
+
+
+def _log(f: sf.SoundFile, info: AudioInfo) -> str:
+    """Return libsndfile's log of ``f``, or "" where no check reads it.
+
+    Read once per open (each read costs about 80 000 instructions): by
+    :func:`check_layout`, :func:`_claimed_frames` and :func:`_outer_claim`.
+    """
+    if info.subtype in _WIDTHS or info.format not in containers.JUDGED:
+        return str(f.extra_info)
+    return ""
 
 
 #: Bytes per sample of the encodings whose sample frames are all one size.
@@ -1233,7 +1295,7 @@ SALVAGE_STEP = 4096
 UNKNOWN_DATA_SIZE = containers.UNKNOWN_DATA_SIZE
 
 
-def _claimed_frames(f: sf.SoundFile, info: AudioInfo) -> Claim:
+def _claimed_frames(f: sf.SoundFile, info: AudioInfo, *, log: str = "") -> Claim:
     """Return the frames the header claims, which libsndfile may have cut down.
 
     For a WAV, AIFF or AU whose data chunk claims more bytes than the file
@@ -1243,10 +1305,7 @@ def _claimed_frames(f: sf.SoundFile, info: AudioInfo) -> Claim:
     (:data:`UNKNOWN_DATA_SIZE`) claims nothing.
     """
     frames = int(f.frames)
-    log = str(f.extra_info)
-    width = _WIDTHS.get(info.subtype, 0)
-    if width and f"Block Align   : {info.channels * width}\n" not in log:
-        _check_sample_width(log)  # not as the bit width gives: a closer look
+    log = log or str(f.extra_info)
     blocks = _gsm_blocks(f, log)
     limit = None
     if blocks is not None and blocks[0] < frames:
@@ -1291,6 +1350,118 @@ _FMT = re.compile(
     r"Channels\s*:\s*(\d+)\s+Sample Rate\s*:\s*(\d+)\s+Block Align\s*:\s*(\d+)"
     r"\s+Bit Width\s*:\s*(\d+)\s+Bytes/sec\s*:\s*(\d+)"
 )
+
+
+def check_layout(
+    path: str | os.PathLike[str], f: sf.SoundFile, info: AudioInfo, *, log: str = ""
+) -> None:
+    """Fail a PCM file whose header's sample layout its other fields contradict.
+
+    libsndfile decodes PCM by the one field that names the sample size (a
+    WAV's, W64's or RF64's bit width, an AIFF's sample size) and reads the
+    others only to log them: a header at odds with itself decoded as noise,
+    or 48 dB too quiet, without a word. Read from libsndfile's log, which
+    holds them all; the samples are read only for a WAVE_FORMAT_EXTENSIBLE
+    header whose valid bits are fewer than its bit width.
+
+    Raises
+    ------
+    AudioError
+        ``invalid header: ...`` or ``invalid samples: ...``, naming the fields.
+    """
+    width = _WIDTHS.get(info.subtype, 0)
+    if not width:
+        return
+    log = log or str(f.extra_info)
+    if f"Block Align   : {info.channels * width}\n" not in log:
+        _check_sample_width(log)  # not as the bit width gives: a closer look
+    if "'SSND' chunk" in log:
+        _check_aiff_sample_size(log)
+    if "Valid Bits" in log and info.subtype.startswith("PCM"):
+        _check_valid_bits(path, log)
+
+
+#: libsndfile's log of an AIFF whose ``COMM`` frame count is not what its
+#: ``SSND`` chunk holds at its sample size (then decoded by the second).
+_AIFF_FRAMES = re.compile(
+    r"Frames\s*:\s*(\d+)\s+Channels\s*:\s*(\d+)\s+Sample Size\s*:\s*(\d+)"
+    r".*?SSND\s*:\s*(\d+)(\s*\(should be)?.*?Offset\s*:\s*(\d+)"
+    r".*?\*\*\* Frame count read from 'COMM' chunk",
+    re.DOTALL,
+)
+
+
+def _check_aiff_sample_size(log: str) -> None:
+    """Fail a PCM AIFF whose sample size its frame count and data contradict.
+
+    An AIFF has no block align: its ``COMM`` chunk's frame count is what
+    tells. A 16-bit file whose sample size says 24 holds 2 bytes a sample of
+    its frames in its ``SSND`` chunk; libsndfile decodes it as 24-bit noise,
+    two thirds of its length, and only logs that the counts differ. A
+    data chunk cut short (its size larger than the file) is not this: said
+    as cut, elsewhere.
+    """
+    match = _AIFF_FRAMES.search(log)
+    if match is None or match.group(5):
+        return
+    frames, channels, bits, ssnd, offset = (
+        int(match.group(i)) for i in (1, 2, 3, 4, 6)
+    )
+    held = ssnd - 8 - offset
+    if frames <= 0 or channels <= 0 or held <= 0 or held % (frames * channels):
+        return
+    size = held // (frames * channels)
+    if size in (1, 2, 3, 4) and size != -(-bits // 8):
+        raise AudioError(
+            f"invalid header: its frame count ({frames}) and its 'SSND' chunk "
+            f"({held} bytes) give {size}-byte samples for {channels} "
+            f"channel{'s' * (channels > 1)}, its sample size {bits}-bit ones: "
+            "decoded, it would be noise"
+        )
+
+
+#: libsndfile's log of a WAVE_FORMAT_EXTENSIBLE header's bit widths.
+_VALID_BITS = re.compile(r"Bit Width\s*:\s*(\d+).*?Valid Bits\s*:\s*(\d+)", re.DOTALL)
+
+
+def _check_valid_bits(path: str | os.PathLike[str], log: str) -> None:
+    """Fail samples stored in the low bits of a wider container, as said above.
+
+    WAVE_FORMAT_EXTENSIBLE puts a sample's valid bits at the top of its
+    container, the padding bits below them zero: 24-bit audio in 32-bit
+    samples is read as 32-bit, which is right. A writer that put them at the
+    bottom (the top byte only a sign) made a file libsndfile and ffmpeg
+    decode 2**8 times too quiet (48 dB), at full precision, without a word.
+    Its padding bits are not zero, and every sample fits in the low bits:
+    that is refused. Padding bits not zero, with samples at full scale (its
+    valid bits miscounted), decode right: taken. The samples are read until
+    a block that holds audio settles it (for a whole file only when it does
+    not: digital silence, or every sample in the low bits).
+    """
+    match = _VALID_BITS.search(log)
+    if match is None:
+        return
+    bits, valid = int(match.group(1)), int(match.group(2))
+    if not 0 < valid < bits <= 32:
+        return
+    pad = bits - valid
+    padding = (1 << (32 - valid)) - 1  # as int32 samples, a bit width's top
+    below = 1 << (31 - pad)  # samples with their valid bits at the bottom fit
+    low = False
+    with open_soundfile(path) as g:
+        while len(block := g.read(READ_BLOCK, dtype="int32")):
+            if not (low_bits := bool((block & padding).any())) and block.any():
+                return  # padding bits zero: as the specification says
+            if low_bits and (block.max() >= below or block.min() < -below):
+                return  # full scale: decoded right
+            low = low or low_bits
+    if low:
+        raise AudioError(
+            f"invalid samples: its header gives {valid} valid bits of {bits}, at "
+            f"the top of each sample, but its samples fill the low {valid} bits "
+            f"(the top {pad} are sign only): decoded, it would be "
+            f"{20 * math.log10(2) * pad:.0f} dB too quiet"
+        )
 
 
 def _check_sample_width(log: str) -> None:

@@ -179,6 +179,11 @@ def _ogg(f: BinaryIO, frames: int, samplerate: int = 0) -> Claim:
         length, slack = _ogg_length(f, serial, granule, samplerate)
         if frames < length - slack and length < _UNKNOWN_SIZE:
             return Claim(frames=length, tolerance=slack, sized=True)
+        if frames < length < _UNKNOWN_SIZE and _ogg_damage(f):
+            # Short by less than a stream may start late, and a page lost:
+            # libvorbis drops a damaged last page, and libsndfile counts the
+            # frames to the page before it (0.3 s lost, written as whole).
+            return Claim(frames=length, sized=True)
         return Claim()
     return Claim()  # no page in the tail: junk after the stream, not a cut
 
@@ -291,20 +296,25 @@ def ogg_damage(path: str | os.PathLike[str]) -> str:
     """
     try:
         with open(path, "rb") as f:
-            walk = _ogg_walk(f, _MAX_OGG_PAGES)
-            for page in walk:
-                if page.end > walk.size:
-                    return ""  # a cut: said by the last page, elsewhere
-                data = bytearray(walk.read(page.at, page.end - page.at))
-                if len(data) < page.end - page.at:
-                    return ""  # shortened meanwhile
-                (stored,) = struct.unpack_from("<I", data, 22)
-                data[22:26] = bytes(4)
-                if _ogg_checksum(bytes(data)) != stored:
-                    return (
-                        f"its Ogg page at byte {page.at} is damaged "
-                        "(its checksum fails)"
-                    )
+            return _ogg_damage(f)
+    except OSError:
+        return ""
+
+
+def _ogg_damage(f: BinaryIO) -> str:
+    """:func:`ogg_damage` of the open file ``f``."""
+    try:
+        walk = _ogg_walk(f, _MAX_OGG_PAGES)
+        for page in walk:
+            if page.end > walk.size:
+                return ""  # a cut: said by the last page, elsewhere
+            data = bytearray(walk.read(page.at, page.end - page.at))
+            if len(data) < page.end - page.at:
+                return ""  # shortened meanwhile
+            (stored,) = struct.unpack_from("<I", data, 22)
+            data[22:26] = bytes(4)
+            if _ogg_checksum(bytes(data)) != stored:
+                return f"its Ogg page at byte {page.at} is damaged (its checksum fails)"
     except (OSError, ValueError):
         return ""
     if walk.stop == "junk" and walk.at > 0:  # at 0: not an Ogg file
@@ -586,7 +596,14 @@ def check_data_held(held: int, claimed: int, unknown: int) -> None:
 
 def data_cut(held: int, claimed: int) -> str:
     """Say where a file ends in its data chunk: ``held`` of ``claimed`` bytes."""
-    return f"the file ends {held} bytes into its audio data chunk of {claimed} bytes"
+    return (
+        f"the file ends {n_bytes(held)} into its audio data chunk of {n_bytes(claimed)}"
+    )
+
+
+def n_bytes(n: int) -> str:
+    """Say ``n`` bytes in words: ``1 byte``, ``2 bytes``."""
+    return f"{n} byte{'s' * (n != 1)}"
 
 
 def _data_claim(frames: int, data_offset: int, claimed_bytes: int, size: int) -> Claim:
@@ -2011,7 +2028,7 @@ def _outer_cut(f: BinaryIO) -> str:
         return f"the file ends inside a chunk header, {where} its audio data"
     if short <= _OUTER_SLACK:
         return ""
-    said = f"{short} bytes short of the length its {outer} header gives"
+    said = f"{n_bytes(short)} short of the length its {outer} header gives"
     if seen_data:
         return f"the file ends after its {last}, {said}"
     return f"the file ends after its {last}, before its audio data ({said})"
@@ -2051,6 +2068,54 @@ def _outer_walk(
             return None
         return stored, "riff", _w64_chunks(f), 40, 24, 8
     return None
+
+
+def chunk_order(path: str | os.PathLike[str]) -> str:
+    """Say what is wrong with the order of a whole WAV's or AIFF's chunks, or "".
+
+    libsndfile says ``No 'data' chunk marker`` of a WAV whose ``fmt `` chunk
+    comes twice, or after its audio data, or not at all (its data chunk
+    there, whole); ``SF_INFO struct incomplete`` of one whose audio is in two
+    data chunks, and ``channel count is zero`` of an AIFF without ``COMM``.
+    Said here naming the chunks. "" when a chunk runs past the end of the
+    file (a cut, said elsewhere), or the walk finds bytes that are no chunk.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            kind, form = head[:4], head[8:12]
+            if kind in (b"RIFF", b"RIFX", b"RF64", b"BW64") and form == b"WAVE":
+                chunks = _iff_chunks(f, ">" if kind == b"RIFX" else "<", b"data")
+                fmt, data = b"fmt ", "'data'"
+            elif kind == b"FORM" and form in (b"AIFF", b"AIFC"):
+                chunks, fmt, data = _iff_chunks(f, ">", b"SSND"), b"COMM", "'SSND'"
+            else:
+                return ""
+            size = os.fstat(f.fileno()).st_size
+            names = []
+            for offset, chunk, chunk_size in chunks:
+                name = chunk[:4]
+                if not _is_fourcc(name):
+                    return ""
+                if offset + 8 + chunk_size > size and not (
+                    name == b"data" and kind in (b"RF64", b"BW64")
+                ):
+                    return ""  # cut (an RF64's data size is in its ds64)
+                names.append(name)
+    except (OSError, struct.error):
+        return ""
+    said = repr(fmt.decode("latin-1"))
+    if b"data" not in names:
+        return ""
+    if names.count(b"data") > 1:
+        return f"its audio is in {names.count(b'data')} {data} chunks, not one"
+    if fmt not in names:
+        return f"it has no {said} chunk"
+    if (n := names.count(fmt)) > 1:
+        return f"its {said} chunk comes {'twice' if n == 2 else f'{n} times'}"
+    if names.index(fmt) > names.index(b"data"):
+        return f"its {said} chunk comes after its audio data"
+    return ""
 
 
 #: What a file whose header is written again where its audio begins says.
@@ -2132,6 +2197,91 @@ def unsized_data(path: str | os.PathLike[str]) -> int:
     except (OSError, struct.error):
         return 0
     return 0
+
+
+def audio_after_data(path: str | os.PathLike[str]) -> tuple[str, int, int]:
+    """Return a file's audio data chunk, its size, and the bytes after it if no chunk.
+
+    A recorder that writes its sizes now and then, and stopped between two
+    writes (killed, out of battery), leaves a data size short of the audio
+    after it: libsndfile decodes what the size gives (WAV, AIFF, W64, RF64,
+    CAF alike), and logs the rest, if at all, as an unknown chunk. Bytes
+    after the data that are no chunk (nor one after a pad byte), not all
+    zeros, nor an ID3 tag, are such audio; unless its outer size gives more
+    than the file holds (a file cut inside a chunk after its audio data).
+    ``("", 0, 0)`` for another file.
+    """
+    try:
+        with open(path, "rb") as f:
+            found = _data_and_after(f)
+            if found is None:
+                return "", 0, 0
+            name, start, given, header = found
+            size = os.fstat(f.fileno()).st_size
+            end = start + given
+            if not 0 < given < _UNKNOWN_SIZE or size - end < header:
+                return "", 0, 0  # fewer bytes than a chunk header: a cut
+            f.seek(0)
+            walk = _outer_walk(f, f.read(40))
+            if walk is not None and walk[0] > size:
+                return "", 0, 0  # a file cut after its data (said elsewhere)
+            f.seek(end)
+            after = f.read(_AFTER_DATA)
+    except (OSError, struct.error):
+        return "", 0, 0
+    if not after.strip(b"\0") or after[:3] in (b"ID3", b"TAG"):
+        return "", 0, 0
+    if header == 24:  # Wave64: a GUID, and a size that counts its 24 bytes
+        pad = -end % 8
+        chunk = after[pad : pad + 24]
+        length = int.from_bytes(chunk[16:], "little")
+        if len(chunk) == 24 and 24 <= length <= size - end - pad:
+            return "", 0, 0
+    elif _is_fourcc(after[:4]) or _is_fourcc(after[1:5]):
+        return "", 0, 0  # a chunk, maybe after a pad byte
+    return name, given, size - end
+
+
+def _data_and_after(f: BinaryIO) -> tuple[str, int, int, int] | None:
+    """Find the audio data chunk of a RIFF, AIFF, RF64, W64 or CAF file.
+
+    Returns its name, where its audio starts, its bytes of audio, and the
+    size of a chunk's header (CAF: 12, RIFF and AIFF: 8, W64: 24); None if
+    none.
+    """
+    head = f.read(16)
+    kind, form = head[:4], head[8:12]
+    f.seek(0)
+    if kind in (b"RIFF", b"RIFX") and form == b"WAVE":
+        chunks, name = _iff_chunks(f, "<" if kind == b"RIFF" else ">", b"data"), "data"
+    elif kind == b"FORM" and form in (b"AIFF", b"AIFC"):
+        chunks, name = _iff_chunks(f, ">", b"SSND"), "SSND"
+    elif kind in (b"RF64", b"BW64") and form == b"WAVE":
+        chunks, name = _rf64_chunks(f), "data"
+    elif kind == b"riff" and len(head) == 16:
+        for offset, chunk, chunk_size in _w64_chunks(f):
+            if chunk[:4] == b"data":
+                return "data", offset + 24, chunk_size, 24
+        return None
+    elif kind == b"caff":
+        for offset, chunk, chunk_size in _caf_chunks(f):
+            if chunk[:4] == b"data":
+                return "data", offset + 16, chunk_size - 4, 12  # its edit count
+        return None
+    else:
+        return None
+    for offset, chunk, chunk_size in chunks:
+        if chunk[:4] == b"data":
+            if name == "SSND":  # its offset and block size, then the audio
+                f.seek(offset + 8)
+                (skip,) = struct.unpack(">I", f.read(4))
+                return name, offset + 16 + skip, chunk_size - 8 - skip, 8
+            return name, offset + 8, chunk_size, 8
+    return None
+
+
+#: Bytes after a WAV's data chunk looked at (:func:`audio_after_data`).
+_AFTER_DATA = 4096
 
 
 #: A free-format MPEG stream (no bitrate in its headers) that libmpg123 finds
@@ -2258,6 +2408,35 @@ def caf_codec(path: str | os.PathLike[str]) -> str | None:
     except (OSError, struct.error):
         return None
     return codec
+
+
+def caf_layout(path: str | os.PathLike[str]) -> str:
+    """Say how a linear PCM CAF's ``desc`` chunk contradicts itself, or "".
+
+    Its bytes a packet (one sample frame) and its bits a channel must agree:
+    libsndfile refuses one where they do not, as "unsupported encoding"
+    (the words of a codec it does not read).
+    """
+    try:
+        with open(path, "rb") as f:
+            for offset, chunk, _size in _caf_chunks(f):
+                if chunk[:4] == b"desc":
+                    f.seek(offset + 12)
+                    desc = f.read(32)
+                    break
+            else:
+                return ""
+    except (OSError, struct.error):
+        return ""
+    if len(desc) < 32 or desc[8:12] != b"lpcm":
+        return ""
+    packet, frames, channels, bits = struct.unpack_from(">IIII", desc, 16)
+    if frames != 1 or channels == 0 or packet == channels * -(-bits // 8):
+        return ""
+    return (
+        f"its 'desc' chunk gives {n_bytes(packet)} a sample frame for "
+        f"{channels} channel{'s' * (channels > 1)} of {bits}-bit samples"
+    )
 
 
 def caf_size_unknown(path: str | os.PathLike[str]) -> bool:

@@ -33,7 +33,7 @@ from typing import IO
 
 import soundfile as sf
 
-from .containers import Buffer, file_bytes, skip_id3v2, skip_id3v2_tags
+from .containers import Buffer, file_bytes, n_bytes, skip_id3v2, skip_id3v2_tags
 from .errors import AudioError
 
 #: Seconds one ffmpeg or ffprobe call may take before it is killed.
@@ -533,8 +533,8 @@ def _matroska_cut(f: IO[bytes], size: int) -> str:
     if length is None or f.tell() + length <= size:
         return ""
     return (
-        f"the file ends inside its Matroska segment, {f.tell() + length - size} "
-        "bytes short of the length it gives"
+        f"the file ends inside its Matroska segment, "
+        f"{n_bytes(f.tell() + length - size)} short of the length it gives"
     )
 
 
@@ -616,8 +616,8 @@ def _asf_cut(f: IO[bytes], size: int) -> str:
         return ""
     if header + length > size:
         return (
-            f"the file ends inside its ASF data object, {header + length - size} "
-            "bytes short of the length it gives"
+            f"the file ends inside its ASF data object, "
+            f"{n_bytes(header + length - size)} short of the length it gives"
         )
     return ""
 
