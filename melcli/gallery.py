@@ -218,6 +218,7 @@ class GalleryReport:
 Progress = Callable[[int, int], None]
 
 
+@interrupts.stops_on_signals
 def build_gallery(
     out: str | os.PathLike[str],
     *,

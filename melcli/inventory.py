@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from . import interrupts
 from .discover import (
     DEFAULT_EXTENSIONS,
     Found,
@@ -402,6 +403,7 @@ def iter_info(
 
 
 @_options_told
+@interrupts.stops_on_signals
 def info(
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
     *,
