@@ -106,10 +106,16 @@ STOP_SIGNALS = _stop_signals()
 class Interrupted(KeyboardInterrupt):
     """A stop signal, raised in the main thread like Ctrl-C's KeyboardInterrupt.
 
+    ``melcli.write_stats``, ``merge``, ``build_gallery`` and ``info`` raise
+    it once what they leave in OUT is whole (see :func:`stops_on_signals`);
+    ``melcli.run`` raises :class:`~melcli.RunInterrupted`, one of these.
+
     Attributes
     ----------
     signum : int
         The signal: the exit status is ``128 + signum`` (130, 143; SIGHUP 129).
+    message : str or None
+        What was stopped (``melcli.write_stats interrupted by SIGINT``).
     """
 
     def __init__(self, signum: int, message: str | None = None) -> None:
@@ -380,6 +386,8 @@ class Call:
         self.alarm = False
         #: Whether the call is putting back the handlers it changed.
         self.ending = False
+        #: What its end lets go (:func:`undo_when_the_call_ends`).
+        self.undo: list[Callable[[], object]] = []
 
     @property
     def stopped_by(self) -> int | None:
@@ -448,7 +456,25 @@ def stopping_a_call() -> Iterator[Call]:
             sys.unraisablehook = _unraisable
         yield call
     finally:
-        _end_call(call, taken, hook)
+        try:
+            with deferred():  # each, whatever lands meanwhile
+                for undo in call.undo:
+                    with contextlib.suppress(Exception):
+                        undo()
+        finally:
+            _end_call(call, taken, hook)
+
+
+def undo_when_the_call_ends(undo: Callable[[], object]) -> None:
+    """Have ``undo`` run as the API call under way (:func:`stopping_a_call`) ends.
+
+    For what must not outlive the call whatever moment a signal lands (OUT's
+    lock): its own ``__exit__`` can be stopped at its first line, before it
+    lets anything go. ``undo`` must do nothing when done already. Outside a
+    call (the command, whose process ends), nothing is kept.
+    """
+    if _call is not None:
+        _call.undo.append(undo)
 
 
 def _end_call(call: Call, taken: dict[signal.Signals, Any], hook: Any) -> None:
@@ -632,4 +658,5 @@ __all__ = [
     "stop_on_signals",
     "stopping_a_call",
     "stops_on_signals",
+    "undo_when_the_call_ends",
 ]

@@ -402,8 +402,8 @@ def iter_info(
     )
 
 
+@interrupts.stops_on_signals  # outermost: its end is the call's
 @_options_told
-@interrupts.stops_on_signals
 def info(
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
     *,

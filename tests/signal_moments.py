@@ -76,7 +76,9 @@ def stop_at(call: Callable[[], object], at: int, again: int | None = None) -> st
     """Run ``call``, a signal at moment ``at`` (and ``again``); say how it ended.
 
     ``"returned"``, or the exception's class name, a space and its ``signum``
-    (``None`` for Python's bare ``KeyboardInterrupt``).
+    (``None`` for Python's bare ``KeyboardInterrupt``); ``"not reached"`` if
+    this run of ``call`` had fewer moments (a cache warm, a collection not
+    due this time).
     """
     tracer = _Tracer((at,) if again is None else (at, again))
     sys.settrace(tracer)
@@ -86,7 +88,7 @@ def stop_at(call: Callable[[], object], at: int, again: int | None = None) -> st
         return f"{type(exc).__name__} {getattr(exc, 'signum', None)}"
     finally:
         sys.settrace(None)
-    return "returned"
+    return "returned" if tracer.fired else "not reached"
 
 
 def chosen(

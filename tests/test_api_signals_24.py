@@ -7,14 +7,18 @@ functions of the API that read or write OUT did not, and a Ctrl-C there:
 - as a temporary file was made (``os.open`` or ``os.fdopen`` returned, the
   handler ran before the result was kept), left it in OUT for good;
 - a second one during the clean-up cut that short (a temporary file left);
+- as OUT's lock was let go, kept it locked for the process's life;
+- in a gallery build, left the old ``index.html`` with the new build's data
+  pages (of another page size, other inputs);
 - inside numpy's zip writer (``stats.npz``), printed "Exception ignored in
   ZipFile.__del__";
 - where Python dropped it (a finaliser), was lost: the call went on.
 
 Each case is a script of its own (tests/signal_moments.py traces it): it
 runs the call once to number its bytecodes, then once per moment chosen
-(every bytecode of melcli/write.py, where files are made and renamed, and
-some of the rest), a Ctrl-C landing there, and checks what is left.
+(every one where temporary files are made and renamed and OUT's lock is
+taken and let go, and some of the rest), a Ctrl-C landing there, and checks
+what is left.
 """
 
 from __future__ import annotations
@@ -50,10 +54,16 @@ def temps():
         for d, _, files in os.walk(OUT) for f in files if NAME in f
     )
 
-#: Where temporary files are made, written, renamed and deleted.
-WRITES = tuple(
-    f"melcli/write.py:{name}"
-    for name in ("atomic_write", "__init__", "_create_temp", "commit", "discard")
+#: Where temporary files are made, written, renamed and deleted, and OUT's
+#: lock taken and let go.
+WRITES = (
+    *(
+        f"melcli/write.py:{name}"
+        for name in ("atomic_write", "__init__", "_create_temp", "commit", "discard")
+    ),
+    "melcli/write.py:confine",
+    "melcli/outdir.py:__enter__",
+    "melcli/outdir.py:__exit__",
 )
 
 def sweep(call, restore, check, *, near=WRITES, others=40):
@@ -65,6 +75,9 @@ def sweep(call, restore, check, *, near=WRITES, others=40):
     for at in tried:
         again = at + SECOND if SECOND else None
         ended = stop_at(call, at, again)
+        if ended == "not reached":
+            restore()
+            continue
         problems = []
         if ended != "Interrupted 2":
             problems.append(ended)
@@ -151,17 +164,23 @@ def check():
     with open(os.path.join(gallery, "index.html"), encoding="utf-8") as f:
         html = f.read()
     said = re.search(r'id="melcli-data" type="application/json">(.*?)</script>', html)
-    pages = json.loads(said.group(1))["pages"]
+    summary = json.loads(said.group(1))
     problems = []
-    for number in range(pages):
-        page = os.path.join(gallery, "data", f"page-{number:05d}.js")
+    for number in range(summary["pages"]):  # its own, not another build's
+        tag = f"-{summary['data']}" if "data" in summary else ""  # older: none
+        page = os.path.join(gallery, "data", f"page-{number:05d}{tag}.js")
         if not os.path.exists(page):
             problems.append(f"no {page}")
             continue
         with open(page, encoding="utf-8") as f:
-            for sprite in set(re.findall(r'thumbs/(p-[0-9a-f]+[.]png)', f.read())):
-                if not os.path.exists(os.path.join(gallery, "thumbs", sprite)):
-                    problems.append(f"no {sprite}")
+            text = f.read()
+        for sprite in set(re.findall(r'thumbs/(p-[0-9a-f]+[.]png)', text)):
+            if not os.path.exists(os.path.join(gallery, "thumbs", sprite)):
+                problems.append(f"no {sprite}")
+        items = json.loads(text[text.index("[") : text.rindex("]") + 1])
+        size = summary["pageSize"]
+        if len(items) != min(size, summary["inputs"] - number * size):
+            problems.append(f"{page}: {len(items)} inputs, not the index's")
     return problems
 
 build = lambda: melcli.build_gallery(OUT, jobs=1, page_size=2)
