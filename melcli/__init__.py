@@ -91,6 +91,7 @@ if TYPE_CHECKING:
     from .batch import RunInterrupted
     from .errors import AudioError, MelcliError, ParameterError, UsageError
     from .gallery import build_gallery
+    from .interrupts import Interrupted
     from .inventory import Inventory, info
     from .params import MelParams
     from .pipeline import mel_spectrogram, process_one
@@ -119,6 +120,7 @@ _LAZY = {
     "probe": "audio",
     "run": "session",
     "RunInterrupted": "batch",
+    "Interrupted": "interrupts",
     "build_gallery": "gallery",
     "info": "inventory",
     "Inventory": "inventory",
@@ -151,6 +153,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AudioError",
     "AudioInfo",
+    "Interrupted",
     "Inventory",
     "MelParams",
     "MelcliError",

@@ -5,8 +5,8 @@
 every element with ``createElement`` and sets names, reasons and warnings as
 ``textContent``: nothing from OUT is ever parsed as markup.
 
-Data pages (``data/page-NNNNN.js``) call ``melcliPage(kind, number, items)``;
-they are loaded with ``<script>`` elements, which work from ``file://``.
+Data pages (``data/page-NNNNN-TAG.js``; ``TAG``: the summary's ``data``) call
+``melcliPage(kind, number, items)``; they are loaded with ``<script>`` elements, which work from ``file://``.
 An item is ``{n: name, g: group, d: seconds, s: shape, sr: rate, w: warnings,
 z: silent, pk/rm: peak and RMS level in dBFS (null: silence), c: clipped,
 f: the run's figure, i/r/k: the page's thumbnails and this input's row of k,
@@ -98,7 +98,7 @@ main { flex: 1; padding: 10px; min-width: 0; }
       if (pending[key]) { pending[key].push({ resolve, reject }); return; }
       pending[key] = [{ resolve, reject }];
       const script = document.createElement("script");
-      script.src = "data/" + kind + "-" + String(number).padStart(5, "0") + ".js";
+      script.src = "data/" + kind + "-" + String(number).padStart(5, "0") + "-" + G.data + ".js";
       script.onerror = function () {
         (pending[key] || []).forEach((p) => p.reject(new Error("cannot load " + script.src)));
         delete pending[key];

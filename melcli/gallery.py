@@ -6,8 +6,10 @@ no network):
 
 - ``index.html``: the page and a summary (counts per status and per group);
   everything per input is in the data pages;
-- ``data/page-NNNNN.js``: :data:`PAGE_SIZE` inputs each, sorted by group then
-  name; ``data/problems-NNNNN.js``: the failed and skipped inputs with their
+- ``data/page-NNNNN-TAG.js``: :data:`PAGE_SIZE` inputs each, sorted by group
+  then name (``TAG``: a digest of the build's pages, which ``index.html``
+  names, so that the index in place always shows its own pages);
+  ``data/problems-NNNNN-TAG.js``: the failed and skipped inputs with their
   reasons. The page loads them with ``<script>`` elements (``fetch`` is not
   allowed on ``file://``), one at a time, as it shows or searches them: its
   first load is the same size whatever the dataset's;
@@ -120,7 +122,8 @@ FOLDER = "folder"
 DEFAULT_LABEL = "label"
 
 _OK = ("written", "up-to-date")
-_DATA_NAME = re.compile(r"(page|problems)-\d{5}\.js")
+#: A data page: its number, and the tag of its build's pages (none: older).
+_DATA_NAME = re.compile(r"((?:page|problems)-\d{5})(-[0-9a-f]{12})?\.js")
 _THUMB_NAME = re.compile(r"p-[0-9a-f]{24}\.png")
 
 
@@ -221,6 +224,7 @@ class GalleryReport:
 Progress = Callable[[int, int], None]
 
 
+@interrupts.stops_on_signals
 def build_gallery(
     out: str | os.PathLike[str],
     *,
@@ -362,18 +366,29 @@ def _build(
         [_problem(e) for e in problems[i : i + PROBLEMS_PAGE_SIZE]]
         for i in range(0, len(problems), PROBLEMS_PAGE_SIZE)
     ]
+    # Named by a digest of all of them, which index.html names: until the
+    # new index.html is in place, the old one shows its own pages (a build
+    # stopped half way left the old page with the new build's data pages).
+    tag = _pages_tag(pages, problem_pages)
     written = {
-        *_write_pages(gallery, "page", pages),
-        *_write_pages(gallery, "problems", problem_pages),
+        *_write_pages(gallery, "page", pages, tag),
+        *_write_pages(gallery, "problems", problem_pages, tag),
     }
     summary = _summary(
         root, entries, records, groups, column, page_size, len(pages), problems
     )
     summary["problemPages"] = len(problem_pages)
+    summary["data"] = tag
     html = PAGE_TEMPLATE.replace("/*MELCLI_DATA*/", _script_json(summary))
     atomic_write(report.index, lambda f: _write_text(f, html))
-    report.removed = _remove_unused(gallery / "data", written, _DATA_NAME)
-    report.removed += _remove_unused(gallery / "thumbs", used, _THUMB_NAME)
+    # A data page of the earlier build is not counted where this build has
+    # its number: it is replaced (under its build's name), not gone.
+    pages_now = {_page_of(name) for name in written}
+    report.removed = sum(
+        _page_of(name) not in pages_now
+        for name in _remove_unused(gallery / "data", written, _DATA_NAME)
+    )
+    report.removed += len(_remove_unused(gallery / "thumbs", used, _THUMB_NAME))
     report.inputs, report.problems = len(records), len(problems)
     report.skipped = sum(1 for e in problems if e.get("status") == "skipped")
     report.failed = report.problems - report.skipped
@@ -1306,27 +1321,46 @@ def _gallery_dir(out: Path) -> Path:
     return gallery
 
 
+def _page_text(kind: str, number: int, items: list[dict[str, Any]]) -> bytes:
+    text = f"melcliPage({json.dumps(kind)},{number},{_script_json(items)});\n"
+    return text.encode("utf-8")
+
+
+def _pages_tag(*kinds: list[list[dict[str, Any]]]) -> str:
+    """Return the digest of the data pages (12 hex digits), made one at a time."""
+    digest = hashlib.sha256()
+    for kind, pages in zip(("page", "problems"), kinds, strict=True):
+        for number, items in enumerate(pages):
+            digest.update(_page_text(kind, number, items))
+    return digest.hexdigest()[:12]
+
+
 def _write_pages(
-    gallery: Path, kind: str, pages: list[list[dict[str, Any]]]
+    gallery: Path, kind: str, pages: list[list[dict[str, Any]]], tag: str
 ) -> Iterable[str]:
     for number, items in enumerate(pages):
-        name = f"{kind}-{number:05d}.js"
-        text = f"melcliPage({json.dumps(kind)},{number},{_script_json(items)});\n"
-        write = functools.partial(_write_all, data=text.encode("utf-8"))
+        name = f"{kind}-{number:05d}-{tag}.js"
+        write = functools.partial(_write_all, data=_page_text(kind, number, items))
         atomic_write(gallery / "data" / name, write)
         yield name
 
 
-def _remove_unused(folder: Path, used: set[str], pattern: re.Pattern[str]) -> int:
-    """Delete files of ``folder`` named like ``pattern`` that are not in ``used``."""
-    removed = 0
+def _page_of(name: str) -> str:
+    """Return the data page ``name`` is (``page-00003``), of whichever build."""
+    found = _DATA_NAME.fullmatch(name)
+    return found.group(1) if found else name
+
+
+def _remove_unused(folder: Path, used: set[str], pattern: re.Pattern[str]) -> list[str]:
+    """Delete files of ``folder`` named like ``pattern`` not in ``used``; name them."""
+    removed = []
     for name in os.listdir(folder):
         if pattern.fullmatch(name) and name not in used:
             try:
                 os.unlink(folder / name)
             except OSError:
                 continue
-            removed += 1
+            removed.append(name)
     return removed
 
 

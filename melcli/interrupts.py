@@ -16,6 +16,7 @@ from Python (``melcli.run``) does the same for the call's length only
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -31,7 +32,10 @@ except ImportError:  # pragma: no cover - not CPython
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from typing import Any
+    from typing import Any, ParamSpec, TypeVar
+
+    P = ParamSpec("P")
+    R = TypeVar("R")
 
 
 @contextlib.contextmanager
@@ -102,15 +106,33 @@ STOP_SIGNALS = _stop_signals()
 class Interrupted(KeyboardInterrupt):
     """A stop signal, raised in the main thread like Ctrl-C's KeyboardInterrupt.
 
+    ``melcli.write_stats``, ``merge``, ``build_gallery`` and ``info`` raise
+    it once what they leave in OUT is whole (see :func:`stops_on_signals`);
+    ``melcli.run`` raises :class:`~melcli.RunInterrupted`, one of these.
+
     Attributes
     ----------
     signum : int
         The signal: the exit status is ``128 + signum`` (130, 143; SIGHUP 129).
+    message : str or None
+        What was stopped (``melcli.write_stats interrupted by SIGINT``).
     """
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, message: str | None = None) -> None:
         super().__init__(signum)
         self.signum = signum
+        self.message = message
+
+    def __str__(self) -> str:
+        """Return what was stopped, and by which signal."""
+        return self.message or f"interrupted by {_name_of(self.signum)}"
+
+
+def _name_of(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
@@ -362,6 +384,10 @@ class Call:
         self.dropped: int | None = None
         self.taken = False
         self.alarm = False
+        #: Whether the call is putting back the handlers it changed.
+        self.ending = False
+        #: What its end lets go (:func:`undo_when_the_call_ends`).
+        self.undo: list[Callable[[], object]] = []
 
     @property
     def stopped_by(self) -> int | None:
@@ -430,22 +456,55 @@ def stopping_a_call() -> Iterator[Call]:
             sys.unraisablehook = _unraisable
         yield call
     finally:
-        _end_call(call, taken, hook)
+        try:
+            with deferred():  # each, whatever lands meanwhile
+                for undo in call.undo:
+                    with contextlib.suppress(Exception):
+                        undo()
+        finally:
+            _end_call(call, taken, hook)
+
+
+def undo_when_the_call_ends(undo: Callable[[], object]) -> None:
+    """Have ``undo`` run as the API call under way (:func:`stopping_a_call`) ends.
+
+    For what must not outlive the call whatever moment a signal lands (OUT's
+    lock): its own ``__exit__`` can be stopped at its first line, before it
+    lets anything go. ``undo`` must do nothing when done already. Outside a
+    call (the command, whose process ends), nothing is kept.
+    """
+    if _call is not None:
+        _call.undo.append(undo)
 
 
 def _end_call(call: Call, taken: dict[signal.Signals, Any], hook: Any) -> None:
-    """Put back what :func:`stopping_a_call` changed; note a signal left dropped."""
+    """Put back what :func:`stopping_a_call` changed; note a signal left dropped.
+
+    Whatever moment a signal lands: SIGINT's handler is put back last, and
+    until then one only notes it (:attr:`Call.dropped`). A Ctrl-C as SIGINT's
+    was put back first raised Python's KeyboardInterrupt from here, the rest
+    not put back: every later call in the process took no signal in hand.
+    """
     global _call, _unanswered
-    for signum, handler in taken.items():
-        signal.signal(signum, handler)  # a signal from now on: the caller's
-    if call.alarm and signal.getsignal(signal.SIGALRM) is _answer:  # set here
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    if _unanswered is not None:
-        call.dropped, _unanswered = _unanswered, None
-    _call = None
-    if hook is not _unraisable and sys.unraisablehook is _unraisable:
-        sys.unraisablehook = hook
+    call.ending = True
+    try:
+        for signum, handler in taken.items():
+            if signum != signal.SIGINT:  # a signal from now on: the caller's
+                signal.signal(signum, handler)
+        if call.alarm and signal.getsignal(signal.SIGALRM) is _answer:  # set here
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        if _unanswered is not None and call.dropped is None:
+            call.dropped = _unanswered
+        _unanswered = None
+        if hook is not _unraisable and sys.unraisablehook is _unraisable:
+            sys.unraisablehook = hook
+    finally:
+        try:
+            if signal.SIGINT in taken:
+                signal.signal(signal.SIGINT, taken[signal.SIGINT])
+        finally:
+            _call = None  # an assignment: no signal lands in between
 
 
 def _call_stop(signum: int, frame: object) -> None:
@@ -457,9 +516,58 @@ def _call_stop(signum: int, frame: object) -> None:
     call = _call
     if call is None or call.first is not None:
         return  # the call is stopping: its clean-up runs to its end
+    if call.ending:  # its handlers being put back: raised as the call returns
+        call.dropped = call.dropped or signum
+        return
     call.first = signum
     _put_back()
     raise Interrupted(signum)
+
+
+def stops_on_signals(func: Callable[P, R]) -> Callable[P, R]:
+    """Make a function of the Python API stop on signals as ``melcli.run`` does.
+
+    The call runs inside :func:`stopping_a_call`: the first SIGINT, SIGTERM or
+    SIGHUP (those at Python's defaults) raises :class:`Interrupted` wherever
+    it lands, and later ones are ignored, so that the function's own clean-up
+    (a temporary file deleted, OUT's lock let go) runs to its end; SIGTERM
+    and SIGHUP no longer end the process half way through a write. One that
+    Python dropped (raised in a finaliser) and the call went on past is
+    raised as the call returns, what it wrote kept: the caller asked to stop.
+    An exception the function raised because of the signal (a pool whose
+    workers it stopped) comes out as :class:`Interrupted` too, its cause kept.
+
+    In the command, which takes the signals for its whole life, and outside
+    the main thread, this changes nothing (see :func:`stopping_a_call`).
+    """
+    name = f"melcli.{func.__name__}"
+
+    @functools.wraps(func)
+    def stopping(*args: P.args, **kwargs: P.kwargs) -> R:
+        call = Call()
+        try:
+            with stopping_a_call() as call:
+                result = func(*args, **kwargs)
+        except Interrupted as exc:
+            if exc.message is None and call.taken:
+                exc.message = f"{name} interrupted by {_name_of(exc.signum)}"
+            raise
+        except BaseException as exc:
+            # A KeyboardInterrupt of the caller's own handler, or one raised
+            # as the signals were taken in hand; or what the function raised
+            # because of the signal (a pool whose workers it stopped).
+            stop = call.stopped_by
+            if stop is None and not isinstance(exc, KeyboardInterrupt):
+                raise
+            signum = signal_number(exc) if stop is None else stop
+            said = f"{name} interrupted by {_name_of(signum)}"
+            raise Interrupted(signum, said) from exc
+        if call.dropped is not None:
+            said = f"{name} interrupted by {_name_of(call.dropped)}"
+            raise Interrupted(call.dropped, said)
+        return result
+
+    return stopping
 
 
 @contextlib.contextmanager
@@ -549,4 +657,6 @@ __all__ = [
     "signals_blocked",
     "stop_on_signals",
     "stopping_a_call",
+    "stops_on_signals",
+    "undo_when_the_call_ends",
 ]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from . import interrupts
 from .discover import (
     DEFAULT_EXTENSIONS,
     Found,
@@ -401,6 +402,7 @@ def iter_info(
     )
 
 
+@interrupts.stops_on_signals  # outermost: its end is the call's
 @_options_told
 def info(
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),

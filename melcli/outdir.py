@@ -947,6 +947,8 @@ class OutputLock:
                 self._lock(self._fd, fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX)
                 self._confined.__enter__()
                 self._confining = True
+                # Let go as an API call ends, if not by then (see __exit__).
+                interrupts.undo_when_the_call_ends(self._let_go)
         except BaseException:  # refused, or a stop signal: nothing left open
             with interrupts.deferred():
                 self.__exit__(None, None, None)
@@ -1017,13 +1019,25 @@ class OutputLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._confining:
-            self._confining = False
-            self._confined.__exit__(None, None, None)
-        if self._fd is not None:
-            _HELD.discard(self._fd)
-            os.close(self._fd)  # closing releases the lock
-            self._fd = None
+        self._let_go()
+
+    def _let_go(self) -> None:
+        """End the confinement and release the lock, if not done yet.
+
+        Whole, the stop signals held: a Ctrl-C as the confinement ended
+        skipped closing the lock's descriptor, and OUT stayed locked for as
+        long as the caller's process lived. One at ``__exit__``'s first line
+        stops it before this: an API call lets go as it ends
+        (:func:`melcli.interrupts.undo_when_the_call_ends`).
+        """
+        with interrupts.deferred():
+            if self._confining:
+                self._confining = False
+                self._confined.__exit__(None, None, None)
+            if self._fd is not None:
+                _HELD.discard(self._fd)
+                os.close(self._fd)  # closing releases the lock
+                self._fd = None
 
 
 #: The descriptors of the locks this process holds.

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import segment
+from . import interrupts, segment
 from .discover import DEFAULT_EXTENSIONS, Job, Plan, plan
 from .errors import UsageError, os_reason
 from .filelist import FileList
@@ -322,6 +322,7 @@ class MergeReport:
         return line
 
 
+@interrupts.stops_on_signals
 def merge(
     out: str | os.PathLike[str],
     *,

@@ -37,6 +37,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from . import interrupts
 from .errors import MelcliError, ParameterError, os_reason
 from .inputs import check_out_folder, path_of
 from .manifest import Entry, Manifest, holds_manifest, read_only_problem, unfinished
@@ -240,7 +241,10 @@ class DatasetStats:
             arrays["inputs"] = np.asarray(self.inputs)
 
         def write(f: BinaryIO) -> None:
-            np.savez(f, **arrays)
+            # Whole, a few kilobytes: numpy's zip file stopped half way (a
+            # Ctrl-C) printed "Exception ignored in ZipFile.__del__".
+            with interrupts.deferred():
+                np.savez(f, **arrays)
 
         atomic_write(path, write)
 
@@ -665,6 +669,7 @@ def _walk_npy(out: Path) -> Iterator[Path]:
                         yield Path(path)
 
 
+@interrupts.stops_on_signals
 def write_stats(
     out: str | os.PathLike[str],
     *,

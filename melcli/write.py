@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
+from . import interrupts
 from .errors import MelcliError, os_reason
 
 if TYPE_CHECKING:  # imported by save_npy: planning a run never loads numpy
@@ -34,15 +35,20 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     Parent folders are created as needed. If ``write`` raises, the temporary
     file is removed and the exception propagates; ``path`` is untouched.
     """
-    target = AtomicFile(path)
+    target: AtomicFile | None = None
     try:
+        # Made and kept whole: a signal's handler runs as a call of a class
+        # returns, before its result is kept (the temporary file was left).
+        with interrupts.deferred():
+            target = AtomicFile(path)
         write(target.file)
     except BaseException as exc:
         # numpy reports a short write as "N requested and M written": say why
         # (before removing the temp file, which frees the space it took).
         short = isinstance(exc, OSError) and exc.errno is None
         explained = _short_write(path, exc) if short else None  # type: ignore[arg-type]
-        target.discard()
+        if target is not None:
+            target.discard()
         if explained is not None:
             raise explained from None
         raise
@@ -63,10 +69,25 @@ class AtomicFile:
     """
 
     def __init__(self, path: Path) -> None:
+        self._open(path)
+
+    def _open(self, path: Path) -> None:
         self.path = path
-        self._temp = _Temp(path)
-        self.tmp = Path(self._temp.name)
-        self.file: BinaryIO = os.fdopen(self._temp.fd, "wb")
+        try:
+            # Whole or not at all: a stop signal as the file object was made
+            # (after os.fdopen returned, before it was kept) left the
+            # temporary file behind, and its descriptor open.
+            with interrupts.deferred():
+                self._temp = _Temp(path)
+                self.tmp = Path(self._temp.name)
+                self.file: BinaryIO = os.fdopen(self._temp.fd, "wb")
+        except BaseException:  # the signal held meanwhile, or a real error
+            if hasattr(self, "file"):
+                self.discard()
+            elif hasattr(self, "_temp"):
+                os.close(self._temp.fd)
+                self._temp.discard()
+            raise
 
     def commit(self) -> None:
         """Close the file and rename it to its final name."""
@@ -100,6 +121,23 @@ class _Temp:
     __slots__ = ("base", "done", "fd", "folder_fd", "name", "path", "temp")
 
     def __init__(self, path: str | os.PathLike[str], *, read: bool = False) -> None:
+        self._make(path, read=read)
+
+    @classmethod
+    def made(cls, path: str | os.PathLike[str], *, read: bool = False) -> _Temp:
+        """Return ``_Temp(path)``, kept by the caller whatever signal comes.
+
+        Python runs a signal's handler as a call of a class returns (a C
+        call), before its result is kept: ``_Temp(path)`` then left the file
+        it had made behind. This method is a Python function, whose return
+        Python does not interrupt; the caller keeps its result with no call
+        between, then removes the file on any exception.
+        """
+        temp = cls.__new__(cls)  # nothing made yet
+        temp._make(path, read=read)
+        return temp
+
+    def _make(self, path: str | os.PathLike[str], *, read: bool) -> None:
         self.path = path
         self.folder_fd: int | None = None
         self.done = False
@@ -115,7 +153,12 @@ class _Temp:
         except BaseException:
             os.close(self.folder_fd)
             raise
-        self.name = os.path.join(os.path.dirname(path), self.temp)
+        try:
+            self.name = os.path.join(os.path.dirname(path), self.temp)
+        except BaseException:  # a stop signal: the caller never got the file
+            os.close(self.fd)
+            self.discard()
+            raise
 
     def commit(self) -> None:
         """Give the (closed) file its final name."""
@@ -155,7 +198,7 @@ def scratch_file(path: str | os.PathLike[str]) -> BinaryIO:
     inside OUT under :func:`confine`), and deleted at once: it has no name,
     and its space is freed when it is closed.
     """
-    temp = _Temp(path, read=True)
+    temp = _Temp.made(path, read=True)
     try:
         temp.discard()
     except BaseException:
@@ -191,6 +234,14 @@ def _create_temp(
                 raise
             make_folders(folder)
             made = True
+        except BaseException as exc:
+            # A stop signal's handler runs as os.open returns, before its
+            # descriptor is kept: the file exists, and no one would delete
+            # it. (Its descriptor is lost; the process is stopping.)
+            if not isinstance(exc, Exception):
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=dir_fd)
+            raise
 
 
 class LeadsOutside(MelcliError, OSError):
@@ -572,7 +623,7 @@ def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
         body = array.reshape(-1, order=order).view(np.uint8).data
     else:
         body = array.tobytes(order=order)
-    temp = _Temp(path)
+    temp = _Temp.made(path)
     try:
         try:
             _write_all(temp.fd, header, body)

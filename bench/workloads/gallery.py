@@ -126,10 +126,8 @@ def first_page_bytes(gallery_dir: Path) -> int:
 
     data = gallery_dir / "data"
     files = [gallery_dir / "index.html"]
-    files += [
-        p for p in (data / "page-00000.js", data / "problems-00000.js") if p.exists()
-    ]
-    page = (data / "page-00000.js").read_text()
+    files += [*data.glob("page-00000-*.js"), *data.glob("problems-00000-*.js")]
+    page = next(data.glob("page-00000-*.js")).read_text()
     for url in sorted(set(re.findall(r'"i":"([^"]+)"', page))):
         files.append(gallery_dir / url)  # waveforms are data in the page itself
     return sum(p.stat().st_size for p in files)
