@@ -435,32 +435,34 @@ def stopping_a_call() -> Iterator[Call]:
     ):
         yield call
         return
+    # _signal, not signal (as in deferred): a script may call info() per file.
     taken = {
         s: handler
         for s in STOP_SIGNALS
-        if (handler := signal.getsignal(s))
+        if (handler := _signal.getsignal(s))
         in (signal.SIG_DFL, signal.default_int_handler)
     }
     hook = sys.unraisablehook
     if hasattr(signal, "setitimer"):
-        call.alarm = signal.getsignal(
+        call.alarm = _signal.getsignal(
             signal.SIGALRM
         ) == signal.SIG_DFL and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     _call = call
     call.taken = True
     try:
         for signum in taken:
-            signal.signal(signum, _call_stop)
+            _signal.signal(signum, _call_stop)
         if hook is not _unraisable:
             _unraisable.previous = hook  # type: ignore[attr-defined]
             sys.unraisablehook = _unraisable
         yield call
     finally:
         try:
-            with deferred():  # each, whatever lands meanwhile
-                for undo in call.undo:
-                    with contextlib.suppress(Exception):
-                        undo()
+            if call.undo:
+                with deferred():  # each, whatever lands meanwhile
+                    for undo in call.undo:
+                        with contextlib.suppress(Exception):
+                            undo()
         finally:
             _end_call(call, taken, hook)
 
@@ -490,8 +492,8 @@ def _end_call(call: Call, taken: dict[signal.Signals, Any], hook: Any) -> None:
     try:
         for signum, handler in taken.items():
             if signum != signal.SIGINT:  # a signal from now on: the caller's
-                signal.signal(signum, handler)
-        if call.alarm and signal.getsignal(signal.SIGALRM) is _answer:  # set here
+                _signal.signal(signum, handler)
+        if call.alarm and _signal.getsignal(signal.SIGALRM) is _answer:  # set here
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
         if _unanswered is not None and call.dropped is None:
@@ -502,7 +504,7 @@ def _end_call(call: Call, taken: dict[signal.Signals, Any], hook: Any) -> None:
     finally:
         try:
             if signal.SIGINT in taken:
-                signal.signal(signal.SIGINT, taken[signal.SIGINT])
+                _signal.signal(signal.SIGINT, taken[signal.SIGINT])
         finally:
             _call = None  # an assignment: no signal lands in between
 

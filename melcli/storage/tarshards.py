@@ -29,6 +29,7 @@ from io import RawIOBase
 from pathlib import Path
 from typing import BinaryIO
 
+from .. import interrupts
 from ..errors import ParameterError
 from ..write import AtomicFile
 
@@ -330,7 +331,10 @@ class ShardWriter:
         if self._file is None or self._open is None:
             name = shard_name(self.next_index, prefix=self.prefix)
             self.next_index += 1
-            self._file = AtomicFile(self.out / name)
+            # Made and kept whole, as atomic_write makes its file: a signal as
+            # the class call returned left the temporary file behind.
+            with interrupts.deferred():
+                self._file = AtomicFile(self.out / name)
             self._open = ClosedShard(name=name, path=self.out / name)
             self._offset = 0
         raw: RawIOBase = self._file.file.raw  # type: ignore[attr-defined]
