@@ -8,10 +8,12 @@ untouched, and unread.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import WriteAudio
 
 from melcli import outdir
 
@@ -76,3 +78,36 @@ def test_remove_leftovers_deletes_nothing_through_a_swapped_folder(
     _swapping_scandir(monkeypatch, out / "sub", outside)
     assert outdir.remove_leftovers(out) == []
     assert (outside / TEMP).read_bytes() == b"not melcli's"
+
+
+def _swapped_out(
+    tmp_path: Path, write_audio: WriteAudio
+) -> tuple[Path, Path, list[Path]]:
+    """A run's OUT, listed by ``arrays_of``, then its folder swapped for a link out."""
+    from melcli import run
+    from melcli.stats import arrays_of
+
+    src = tmp_path / "src"
+    write_audio("sub/a.wav", root=src)
+    out = tmp_path / "out"
+    run(src, out)
+    listed = arrays_of(out)
+    assert listed == [out / "sub" / "a.npy"]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(out / "sub" / "a.npy", outside / "a.npy")
+    os.rename(out / "sub", tmp_path / "moved")
+    (out / "sub").symlink_to(outside, target_is_directory=True)
+    return out, outside, listed
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_stats_of_listed_arrays_reads_nothing_through_a_link_out(
+    tmp_path: Path, write_audio: WriteAudio, named: bool
+) -> None:
+    from melcli import MelcliError
+    from melcli.stats import compute
+
+    out, _, listed = _swapped_out(tmp_path, write_audio)
+    with pytest.raises(MelcliError, match="leads outside the output folder"):
+        compute(listed, out=out) if named else compute(listed)
