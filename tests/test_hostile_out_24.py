@@ -111,3 +111,84 @@ def test_stats_of_listed_arrays_reads_nothing_through_a_link_out(
     out, _, listed = _swapped_out(tmp_path, write_audio)
     with pytest.raises(MelcliError, match="leads outside the output folder"):
         compute(listed, out=out) if named else compute(listed)
+
+
+def _crafted_gone(tmp_path: Path, n: int, *, live_roots: bool) -> tuple[Path, Path]:
+    """A run's OUT, plus ``n`` entries of inputs gone, each of its own folder.
+
+    With ``live_roots``, ``n`` more entries of inputs that are there, each in a
+    folder of its own (a forger finds such files anywhere).
+    """
+    import json
+
+    from conftest import short_tones
+
+    import melcli
+
+    src = short_tones(tmp_path / "src", 1)
+    out = tmp_path / "out"
+    melcli.run([src], out, jobs=1)
+    line = (out / "manifest.jsonl").read_text().splitlines()[0]
+    entry = json.loads(line)
+    lines = [line]
+    for i in range(n):
+        kinds = [("gone", tmp_path / "nowhere" / f"r{i}")]
+        if live_roots:
+            there = tmp_path / "elsewhere" / f"r{i}"
+            there.mkdir(parents=True)
+            (there / f"l{i}.wav").write_bytes(b"")
+            kinds.append(("l", there))
+        for kind, folder in kinds:
+            name = f"{kind[0]}{i}"
+            (out / f"{name}.npy").write_bytes(b"")
+            lines.append(
+                json.dumps(
+                    entry
+                    | {
+                        "key": f"{name}.npy",
+                        "npy": f"{name}.npy",
+                        "source": f"{name}.wav",
+                        "source_abs": os.fspath(folder / f"{name}.wav"),
+                        "source_path": os.fspath(folder / f"{name}.wav"),
+                        "stamps": {f"{name}.npy": [0, 1]},
+                    }
+                )
+            )
+    (out / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    return src, out
+
+
+def _counted_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the paths ``manifest`` looks up (``os.path.lexists``/``isdir``)."""
+    seen: list[str] = []
+    for name in ("lexists", "isdir"):
+        real = getattr(os.path, name)
+
+        def spy(path: str, real: object = real) -> bool:
+            seen.append(os.fspath(path))
+            return real(path)  # type: ignore[operator, no-any-return]
+
+        monkeypatch.setattr(os.path, name, spy)
+    return seen
+
+
+@pytest.mark.parametrize("live_roots", [False, True])
+def test_crafted_entries_each_of_its_folder_cost_a_rerun_few_lookups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, live_roots: bool
+) -> None:
+    """Each gone entry was looked for in every folder the others name: n² * 34."""
+    import melcli
+
+    n = 120
+    src, out = _crafted_gone(tmp_path, n, live_roots=live_roots)
+    seen = _counted_lookups(monkeypatch)
+    report = melcli.run([src], out, jobs=1)
+    outside = [p for p in seen if not p.startswith((os.fspath(src), os.fspath(out)))]
+    assert len(outside) < 400 * n, len(outside)  # was n * n * 34
+    assert report.exit_code == 0
+    assert report.summary().startswith("0 written, 1 up to date"), report.summary()
+    if live_roots:  # the budget spent: kept, said, nothing deleted
+        assert any("kept" in w and "too many" in w for w in report.warnings)
+        assert all((out / f"g{i}.npy").exists() for i in range(n))
+    else:  # each gone entry looked for in its own folder alone: stale
+        assert len(report.stale) == n
