@@ -7,14 +7,17 @@ untouched, and unread.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WriteAudio
+from conftest import WriteAudio, short_tones
 
+import melcli
 from melcli import outdir
 
 TEMP = ".a.npy.0123abcd.melcli-tmp"
@@ -192,3 +195,53 @@ def test_crafted_entries_each_of_its_folder_cost_a_rerun_few_lookups(
         assert all((out / f"g{i}.npy").exists() for i in range(n))
     else:  # each gone entry looked for in its own folder alone: stale
         assert len(report.stale) == n
+
+
+def _swap_rows(out: Path) -> None:
+    """Put another entry's row in ``0.npy``'s place, the store's stamps given back.
+
+    The change counter in the header and the mtime as melcli's last commit
+    left them, the counts of both tables equal: only the keys differ.
+    """
+    db = out / ".melcli-manifest.db"
+    con = sqlite3.connect(db)
+    state = dict(con.execute("SELECT name, value FROM state"))
+    (text,) = con.execute("SELECT entry FROM entries WHERE key = '1.npy'").fetchone()
+    entry = json.loads(text)
+    entry |= {
+        "key": "z.npy",
+        "npy": "z.npy",
+        "source": "z.wav",
+        "source_abs": entry["source_abs"][: -len("1.wav")] + "z.wav",
+        "source_path": entry["source_path"][: -len("1.wav")] + "z.wav",
+        "stamps": {"z.npy": entry["stamps"]["1.npy"]},
+    }
+    os.link(out / "1.npy", out / "z.npy")
+    with con:
+        con.execute("DELETE FROM entries WHERE key = '0.npy'")
+        con.execute("INSERT INTO entries VALUES ('z.npy', ?)", (json.dumps(entry),))
+    con.close()
+    changes = int(state["changes"]).to_bytes(4, "big")
+    with open(db, "r+b") as f:
+        for offset in (24, 92):  # the counter, and the number it is valid for
+            f.seek(offset)
+            f.write(changes)
+    mtime = int(state["mtime"])
+    os.utime(db, ns=(mtime, mtime))
+
+
+def test_a_row_swapped_in_the_store_is_told_by_the_next_run(tmp_path: Path) -> None:
+    """The run rebuilt nothing, for good, while ``melcli stats`` said to run again."""
+    src = short_tones(tmp_path / "src", 3)
+    out = tmp_path / "out"
+    melcli.run([src], out, jobs=1)
+    melcli.run([src], out, jobs=1)  # every status up-to-date: the no-op's store
+    _swap_rows(out)
+
+    report = melcli.run([src], out, jobs=1)
+
+    assert report.summary().startswith("1 written, 2 up to date"), report.summary()
+    assert any("dropped 2 invalid entries" in w for w in report.warnings)
+    stats = melcli.write_stats(out)
+    assert len(stats.files) == 3
+    assert not stats.warnings
