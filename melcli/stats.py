@@ -273,12 +273,9 @@ def compute(
     ``left_out``, an array that is not what its entry records is left out and
     said there (one line each) instead of raising.
 
-    ``out``: the output folder the arrays are in (``compute(arrays_of(out),
-    out=out)``). Each array under it is opened from ``out`` down, never
-    through a symbolic link out of it: a folder of OUT swapped for a link to
-    elsewhere since the arrays were listed raises, nothing outside is read.
-    An array that the manifest of an output folder above it records is read
-    so too, from that folder down, ``out`` or not.
+    ``out``: the arrays' output folder (``compute(arrays_of(out), out=out)``):
+    each under it is read from it down, never through a link out of it (it
+    raises). So is one an output folder's manifest records, ``out`` or not.
 
     What was wrong with a manifest looked up (its store not read, entries
     dropped: their arrays are not held to anything) is said in ``left_out``
@@ -312,8 +309,7 @@ def compute(
             elif lookup is not None:
                 made, expected, root = lookup.of(source)
                 made_with.add(made)
-            if given and not isinstance(source, Slice):
-                root = given
+            root = given if given and not isinstance(source, Slice) else root
         try:
             with _open_array(source, root, name) as S:
                 if expected is not None:
