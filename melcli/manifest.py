@@ -1603,8 +1603,15 @@ class Manifest:
         line, its files kept: it would have deleted another input's output.
         One whose output an audio file beside a known input folder still
         writes (``x.npy`` of ``SRC/x.flac``, an input this run leaves out; by
-        the SRC folders of ``jobs`` and of the entries ``left_out``) is left
-        alone: that output is the live input's.
+        the SRC folders of ``jobs``, of its own input, and of the entries
+        ``left_out`` whose input is there) is left alone: that output is the
+        live input's.
+
+        The folders only OUT names are looked in name by name, each gone
+        entry in each: a crafted manifest of thousands of entries, each of
+        its own folder, made that millions of look-ups (a re-run of hours).
+        Past :data:`_FOREIGN_LOOKUPS` per entry, the rest are kept (said in
+        one line): an output is never deleted unchecked.
         """
         entries = self.entries
         untrusted = [
@@ -1627,13 +1634,37 @@ class Manifest:
             for job in jobs
             if job.src_name.endswith(f"/{job.rel}")
         }
-        roots = {r for k in left_out if k in entries and (r := _root_of(entries[k]))}
+        # Those of the entries whose input is there (a folder whose every
+        # input the manifest knows is gone holds none of them: a crafted
+        # entry's own folder is looked in for it alone).
+        gone_now = set(gone)
+        roots = {
+            r
+            for k in left_out
+            if k in entries and k not in gone_now and (r := _root_of(entries[k]))
+        }
         roots.update(own)
-        found = _Folders(own)
+        found = _Folders(own, budget=_FOREIGN_LOOKUPS * (len(entries) + 64))
+        kept = 0
         for key in (k for k in gone if k in entries):
             stem = _output_stem(key)
-            if stem is None or not any(found.writes(root, stem) for root in roots):
+            if stem is None:
                 yield key
+                continue
+            mine = _root_of(entries[key])
+            if any(found.writes(root, stem) for root in roots) or (
+                mine is not None and mine not in roots and found.writes(mine, stem)
+            ):
+                kept += found.spent
+            else:
+                yield key
+        if kept:
+            self.problems.append(
+                f"{self.source}: kept {kept} "
+                f"{'entry' if kept == 1 else 'entries'} whose input is gone, and "
+                f"{'its' if kept == 1 else 'their'} outputs: it names too many "
+                "input folders to look in for audio that still writes them"
+            )
 
     def astray(self, keys: set[str], stale: Iterable[str]) -> list[str]:
         """Return the keys, not among ``keys`` nor ``stale``, of entries out of OUT.
@@ -2614,19 +2645,25 @@ class _Folders:
     a name is looked up, extension by extension, as an entry's own source is.
     """
 
-    def __init__(self, own: Iterable[str]) -> None:
+    def __init__(self, own: Iterable[str], *, budget: int) -> None:
         self._own = tuple(own)
         self._stems: dict[str, set[str]] = {}
+        #: Look-ups left in folders only OUT names, each a file system call.
+        self._budget = budget
+        #: Whether :meth:`writes` ran out of them (and said True unchecked).
+        self.spent = False
+        #: Whether a folder only OUT names is there, by its path.
+        self._there: dict[str, bool] = {}
 
     def writes(self, root: str, stem: str) -> bool:
-        """Return whether an audio file ``root + stem + .EXT`` exists (as an input)."""
+        """Return whether an audio file ``root + stem + .EXT`` exists (as an input).
+
+        True, unchecked, once the look-ups in folders only OUT names are
+        spent (:attr:`spent`).
+        """
         path = root + stem
         if not self._own or not path.startswith(self._own):
-            return any(
-                os.path.lexists(f"{path}.{ext}")
-                for extension in DEFAULT_EXTENSIONS
-                for ext in (extension, extension.upper())
-            )
+            return self._named(path)
         folder, _, name = path.rpartition("/")
         stems = self._stems.get(folder)
         if stems is None:
@@ -2637,6 +2674,38 @@ class _Folders:
                     if dot and head and ext.lower() in DEFAULT_EXTENSIONS:
                         stems.add(head)
         return name in stems
+
+    def _spend(self, calls: int) -> bool:
+        """Take ``calls`` look-ups from the budget; False (and spent) if none left."""
+        self._budget -= calls
+        self.spent = self.spent or self._budget < 0
+        return not self.spent
+
+    def _named(self, path: str) -> bool:
+        """:meth:`writes` in a folder only OUT names: each name looked up."""
+        folder = os.path.dirname(path)
+        there = self._there.get(folder)
+        if there is None:
+            there = self._spend(1) and os.path.isdir(folder)
+            self._there[folder] = there
+        if self.spent:
+            return True
+        if not there:
+            return False
+        if not self._spend(_LOOKUPS):
+            return True
+        return any(
+            os.path.lexists(f"{path}.{ext}")
+            for extension in DEFAULT_EXTENSIONS
+            for ext in (extension, extension.upper())
+        )
+
+
+#: File system calls :meth:`_Folders.writes` makes for one name in a folder.
+_LOOKUPS = 2 * len(DEFAULT_EXTENSIONS)
+#: Look-ups in folders only OUT names, per entry of the manifest: room for an
+#: OUT of inputs from several SRC folders, not for one folder per entry.
+_FOREIGN_LOOKUPS = 4 * _LOOKUPS
 
 
 #: Up to this many entries left out of a run are each read whole by

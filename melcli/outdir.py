@@ -1124,28 +1124,70 @@ def walk(
     thousand folders deep (crafted, or a runaway script) ended the command in
     a RecursionError. With ``hidden=False``, folders named ``.*`` are not
     walked.
+
+    Each folder below ``top`` is opened from the descriptor of the one above
+    it, never through a link (as ``os.fwalk``): a folder swapped for a link
+    to elsewhere between its listing and its turn is passed over, not
+    listed (by path, the walk went on outside OUT). ``top`` itself may be
+    reached through links (the user named it). One descriptor is held per
+    level below ``top``; a level past the process's limit is passed over.
     """
-    stack = [os.fspath(top)]
-    while stack:
-        folder = stack.pop()
-        names: list[str] = []
-        folders: list[str] = []
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    try:
-                        below = entry.is_dir(follow_symlinks=False)
-                    except OSError:
-                        below = False
-                    (folders if below else names).append(entry.name)
-        except OSError:
-            continue
-        yield folder, names
-        stack.extend(
-            os.path.join(folder, name)
-            for name in sorted(folders, reverse=True)
-            if hidden or name[0] != "."
-        )
+    root = os.fspath(top)
+    try:
+        fd = os.open(root, _FOLDER)
+    except OSError:
+        return
+    # Each frame: a folder's descriptor, its path, its folders yet to walk
+    # (names, last first). Every descriptor held is in fd or a frame.
+    frames: list[tuple[int, str, list[str]]] = []
+    try:
+        while fd >= 0:
+            listed = _list_folder(fd)
+            if listed is None:
+                fd, held = -1, fd
+                os.close(held)
+            else:
+                names, folders = listed
+                yield root, names
+                below = [n for n in folders if hidden or n[0] != "."]
+                frames.append((fd, root, sorted(below, reverse=True)))
+                fd = -1
+            while fd < 0 and frames:  # the next folder that opens
+                parent, folder, below = frames[-1]
+                if not below:
+                    frames.pop()
+                    os.close(parent)
+                    continue
+                name = below.pop()
+                root = os.path.join(folder, name)
+                with contextlib.suppress(OSError):  # a link, a file, gone
+                    fd = os.open(name, _FOLDER | _NOFOLLOW, dir_fd=parent)
+    finally:
+        for held, _, _ in frames:
+            os.close(held)
+        if fd >= 0:
+            os.close(fd)
+
+
+_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _list_folder(fd: int) -> tuple[list[str], list[str]] | None:
+    """Return the names in the folder open on ``fd``: (not folders, folders)."""
+    names: list[str] = []
+    folders: list[str] = []
+    try:
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                try:
+                    below = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    below = False
+                (folders if below else names).append(entry.name)
+    except OSError:
+        return None
+    return names, folders
 
 
 def remove_leftovers(

@@ -252,6 +252,7 @@ class DatasetStats:
 def compute(
     paths: Iterable[str | os.PathLike[str] | Slice | Any],
     *,
+    out: str | os.PathLike[str] | None = None,
     recorded: Mapping[ArraySource, Recorded] | None = None,
     left_out: list[str] | None = None,
 ) -> DatasetStats:
@@ -276,6 +277,10 @@ def compute(
     ``left_out``, an array that is not what its entry records is left out and
     said there (one line each) instead of raising.
 
+    ``out``: the arrays' output folder (``compute(arrays_of(out), out=out)``):
+    each under it is read from it down, never through a link out of it (it
+    raises). So is one an output folder's manifest records, ``out`` or not.
+
     What was wrong with a manifest looked up (its store not read, entries
     dropped: their arrays are not held to anything) is said in ``left_out``
     too, a line each, as ``melcli stats`` says it; without ``left_out``, as a
@@ -287,13 +292,14 @@ def compute(
         Naming the file, if one cannot be read, is not what its entry records,
         or does not fit the others; or if there is no array at all.
     """
+    given = "" if out is None else os.path.abspath(path_of(out, param="out"))
     running = RunningStats()
     files: list[ArraySource] = []
     made_with: set[str | None] = set()
-    lookup = _Provenance() if recorded is None else None
+    lookup = _Provenance(given) if recorded is None else None
     for path in paths:
         expected = None
-        root = name = ""  # a dataset item's OUT (absolute) and name under it
+        root = name = ""  # the array's OUT (absolute) and its name under it
         if hasattr(path, "array") and hasattr(path, "recorded"):  # a dataset item
             expected = path.recorded
             made_with.add(getattr(path, "settings", None))
@@ -305,8 +311,9 @@ def compute(
             if recorded is not None:
                 expected = recorded.get(source)
             elif lookup is not None:
-                made, expected = lookup.of(source)
+                made, expected, root = lookup.of(source)
                 made_with.add(made)
+            root = given if given and not isinstance(source, Slice) else root
         try:
             with _open_array(source, root, name) as S:
                 if expected is not None:
@@ -345,16 +352,18 @@ def compute(
 
 
 def _open_array(source: Path | Slice, root: str, name: str) -> NpyFile:
-    """Open the array ``source`` (``name`` under ``root``, a dataset item's OUT).
+    """Open the array ``source``; from ``root`` (its OUT) down if given.
+
+    ``name``: its name under ``root``, where it is known (a dataset item's).
 
     To read in chunks, never mapped: an array cut short by another program
     meanwhile is an error naming it, not a crash (:class:`NpyFile`).
     """
     if isinstance(source, Slice):
         return webdataset.open_npy(source)
-    if root and name:  # from its OUT down: no link out followed since
+    if root:  # from its OUT down: no link out followed since
         with confine(root):
-            return open_npy(os.path.join(root, name))
+            return open_npy(os.path.join(root, name) if name else source)
     # A FIFO or a crafted header in OUT: refused, not waited on.
     return open_npy(source)
 
@@ -369,7 +378,11 @@ class _Provenance:
     says of the array (its settings, shape and dtype) is used, to check it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, out: str = "") -> None:
+        #: The output folder the caller named (absolute), if any: an array
+        #: below it is looked up in its manifest alone, no folder between
+        #: them looked at (one may be a link out of it).
+        self._given = os.path.join(out, "") if out else ""
         self._outs: dict[str, tuple[str, Manifest] | None] = {}
         self._members: dict[str, dict[tuple[str, int], Entry]] = {}
 
@@ -384,15 +397,20 @@ class _Provenance:
             )
         )
 
-    def of(self, source: ArraySource) -> tuple[str | None, Recorded | None]:
+    def of(self, source: ArraySource) -> tuple[str | None, Recorded | None, str]:
         """Return the settings and the recorded shape and dtype of ``source``.
 
-        ``(None, None)`` when no manifest records it.
+        And the output folder whose manifest records it (absolute): it is
+        read from there down, as an array of OUT. ``(None, None, "")`` when
+        no manifest records it.
         """
         path = os.path.abspath(source.path if isinstance(source, Slice) else source)
-        found = self._out_of(os.path.dirname(path))
+        folder = os.path.dirname(path)
+        if self._given and path.startswith(self._given):
+            folder = os.path.dirname(self._given)
+        found = self._out_of(folder)
         if found is None:
-            return None, None
+            return None, None, ""
         out, manifest = found
         rel = os.path.relpath(path, out).replace(os.sep, "/")
         try:
@@ -407,16 +425,17 @@ class _Provenance:
                     entry = manifest.entries.get(posixpath.join(folder, base + ".npy"))
                 names = entry.get("stamps") if entry is not None else None
                 if not isinstance(names, dict) or rel not in names:
-                    return None, None  # not this array's entry
+                    return None, None, ""  # not this array's entry
                 one = sum(1 for n in names if str(n).endswith(".npy")) == 1
         except (KeyError, TypeError, ValueError, AttributeError):
-            return None, None
+            return None, None, ""
         if entry is None or entry.get("status") not in ("written", "up-to-date"):
-            return None, None
+            return None, None, ""
         settings = entry.get("settings")
         return (
             settings if isinstance(settings, str) else None,
             recorded_array(entry) if one else None,
+            out,
         )
 
     def _out_of(self, folder: str) -> tuple[str, Manifest] | None:

@@ -367,6 +367,9 @@ def test_a_row_of_no_facts_swapped_in_is_not_written_to_the_view(
     (src / "c.wav").touch()
     result = mel(src, out)
     assert result.exit_code == 0, result.stderr
+    # The tables' keys differ: told at once (24), the missing one rebuilt now.
+    last = result.stderr.splitlines()[-1]
+    assert last == "2 written, 1 up to date.", result.stderr
     monkeypatch.undo()
     keys = [
         json.loads(line)["key"]
@@ -379,6 +382,6 @@ def test_a_row_of_no_facts_swapped_in_is_not_written_to_the_view(
     assert "planted.npy" not in rows
     again = mel(src, out)
     assert again.exit_code == 0, again.stderr
-    assert again.stderr.splitlines()[-1] == "1 written, 2 up to date.", again.stderr
+    assert again.stderr.splitlines()[-1] == "0 written, 3 up to date.", again.stderr
     assert len(SpectrogramDataset(out)) == 3
     assert gone in [i.path for i in SpectrogramDataset(out).items]
