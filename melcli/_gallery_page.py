@@ -18,6 +18,11 @@ a: audio, v: waveform envelope (:mod:`melcli.waveform`'s text), x: notes}``.
 
 from __future__ import annotations
 
+#: Inputs per page of cards (and per data file): with the run's figures (about
+#: 70 kB each) a page's pictures stay under 2 MB. Here, not in melcli.gallery:
+#: ``melcli gallery --help`` shows it without importing the builder.
+PAGE_SIZE = 24
+
 PAGE_TEMPLATE = r"""<!DOCTYPE html>
 <html lang="en">
 <head>

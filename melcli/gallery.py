@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from . import interrupts, runners, waveform
-from ._gallery_page import PAGE_TEMPLATE
+from ._gallery_page import PAGE_SIZE, PAGE_TEMPLATE
 from .errors import (
     MelcliError,
     ParameterError,
@@ -93,9 +93,6 @@ if TYPE_CHECKING:
 
 #: The gallery's folder under OUT.
 GALLERY_DIR = "gallery"
-#: Inputs per page of cards (and per data file): with the run's figures (about
-#: 70 kB each) a page's pictures stay under 2 MB.
-PAGE_SIZE = 24
 #: Failed and skipped inputs per data file.
 PROBLEMS_PAGE_SIZE = 500
 #: Groups listed in the page itself; more are counted, not listed.

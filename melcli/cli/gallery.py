@@ -12,6 +12,7 @@ import click
 if TYPE_CHECKING:
     from ..gallery import GalleryReport
 
+from .._gallery_page import PAGE_SIZE
 from ..errors import MelcliError, ParameterError, UsageError, os_reason
 from ..report import display_path, plural
 from .console import FoldedWarnings, one_line
@@ -53,6 +54,14 @@ from .types import RUN_FOLDER
     "number of CPUs]",
 )
 @click.option(
+    "--page-size",
+    type=int,
+    default=PAGE_SIZE,
+    show_default=True,
+    metavar="N",
+    help="Inputs per data page: what the page loads at a time.",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -66,6 +75,7 @@ def gallery(
     waveforms: bool,
     read_sources: bool,
     jobs: int | None,
+    page_size: int,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -91,12 +101,14 @@ def gallery(
             waveforms=waveforms,
             read_sources=read_sources,
             jobs=jobs,
+            page_size=page_size,
         )
     except ParameterError as exc:
         if exc.param == "out":
             raise out_error(exc) from None
-        message = str(exc).replace("group_by=", "", 1)
-        raise click.BadParameter(message, param_hint="'--group-by'") from None
+        option = f"--{(exc.param or 'group_by').replace('_', '-')}"
+        message = str(exc).replace(f"{exc.param}=", "", 1)
+        raise click.BadParameter(message, param_hint=f"'{option}'") from None
     except UsageError as exc:  # a run holds OUT
         raise CannotStart(str(exc)) from None
     except MelcliError as exc:
