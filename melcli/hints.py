@@ -628,6 +628,8 @@ def _audio_in(folder: Path, extensions: frozenset[str]) -> tuple[list[Path], boo
 #: The reason of an input whose output another input would write too
 #: (melcli.discover): ``output OUT/a.npy would also be written by audio/a.wav``.
 _SHARED_OUTPUT = re.compile(r"output .+ would also be written by ")
+#: What :func:`with_own_faults` adds to it when the input fails on its own too.
+OWN_FAULT = ", and it fails on its own: "
 #: Of the extensions that clash, the ones a dataset most likely holds as a
 #: lossy copy of another: the one the hint suggests leaving out, first found.
 _LOSSY_FIRST = ("mp3", "m4a", "aac", "opus", "ogg", "oga", "webm", "mka")
@@ -639,33 +641,66 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
     ``a.wav`` and ``a.flac`` in one folder both make ``a.npy``: each fails,
     naming the other. A folder of copies in two formats fails whole, file by
     file; one line says what they have in common and how to keep one of each.
-    Inputs that clash otherwise (two folders' ``a.wav`` given directly, names
-    that differ only by case) are left to their own lines.
+    The ``--exclude`` it gives keeps, of each name, an input that does not fail
+    on its own too (:func:`with_own_faults`); when no one extension does, or
+    every input of a name is broken, it says so instead. Inputs that clash
+    otherwise (two folders' ``a.wav`` given directly, names that differ only
+    by case) are left to their own lines.
     """
-    by_name: dict[tuple[Path, str], list[Path]] = {}
+    by_name: dict[tuple[Path, str], list[tuple[Path, bool]]] = {}
     for src, reason in failures:
         if src.suffix and _SHARED_OUTPUT.match(reason):
             key = (src.parent, src.stem.casefold())
-            by_name.setdefault(key, []).append(src)
-    clashing = [
-        src
-        for srcs in by_name.values()
-        if len({src.suffix.lower() for src in srcs}) > 1
-        for src in srcs
+            by_name.setdefault(key, []).append((src, OWN_FAULT in reason))
+    groups = [
+        group
+        for group in by_name.values()
+        if len({s.suffix.lower() for s, _ in group}) > 1
     ]
-    if not clashing:
+    if not groups:
         return None
+    clashing = [src for group in groups for src, _ in group]
+    extensions = sorted({src.suffix[1:].lower() for src in clashing})
+    said = (
+        f"{plural(len(clashing), 'input')} failed because another input has the "
+        f"same name with another extension ({', '.join(extensions)})"
+    )
+    # Of each name, the inputs that do not fail on their own: one must stay.
+    whole = [[s for s, broken in group if not broken] for group in groups]
+    if not any(whole):
+        return (
+            f"{said}, and each of them fails on its own too (see its line): "
+            "leaving one of each name out would not help; replace them"
+        )
+    broken = sum(not w for w in whole)
+    also = (
+        f"; of {plural(broken, 'name')}, every input fails on its own too (see "
+        "their lines)"
+        if broken
+        else ""
+    )
+    # Leave out an extension that keeps a whole input of every name that has one.
+    ordered = [*(e for e in _LOSSY_FIRST if e in extensions), *reversed(extensions)]
+    leave = next(
+        (
+            e
+            for e in ordered
+            if all(any(s.suffix[1:].lower() != e for s in w) for w in whole if w)
+        ),
+        None,
+    )
+    if leave is None:
+        return (
+            f"{said}: keep of each name the input that does not fail on its own "
+            f"too (see their lines), or rename them{also}"
+        )
     import shlex  # here: not on every run
 
-    extensions = sorted({src.suffix[1:].lower() for src in clashing})
-    leave = next((e for e in _LOSSY_FIRST if e in extensions), extensions[-1])
     # Patterns match case and all: '*.wav' leaves out no UPPER.WAV.
     spelled = sorted({s.suffix[1:] for s in clashing if s.suffix[1:].lower() == leave})
     exclude = " ".join(f"--exclude {shlex.quote('*.' + s)}" for s in spelled)
     return (
-        f"{plural(len(clashing), 'input')} failed because another input has the "
-        f"same name with another extension ({', '.join(extensions)}): keep one "
-        f"of each name, such as with {exclude}, or rename them"
+        f"{said}: keep one of each name, such as with {exclude}, or rename them{also}"
     )
 
 
@@ -691,7 +726,7 @@ def with_own_faults(problems: list[Problem]) -> list[Problem]:
                 probe(problem.path)
             except (MelcliError, OSError) as exc:
                 fault = str(exc) if isinstance(exc, MelcliError) else os_reason(exc)
-                reason = f"{problem.reason}, and it fails on its own: {fault}"
+                reason = f"{problem.reason}{OWN_FAULT}{fault}"
                 problem = dataclasses.replace(problem, reason=reason)
         said.append(problem)
     return said
