@@ -25,9 +25,8 @@ from ..report import (
     Status,
     display_path,
     plural,
-    stale_note,
 )
-from ..session import DryRun, Events, Inputs, StatsOutcome
+from ..session import FAILED_LAST_TIME, DryRun, Events, Inputs, StatsOutcome
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -497,7 +496,9 @@ def print_dry_run(
     for src, reason in plan.builds:
         # The reason may quote OUT's manifest (why it failed last time).
         why = display_path(one_line(reason))
-        click.echo(f"would build {display_path(src)}: {why}", err=err)
+        again = reason.startswith(FAILED_LAST_TIME)  # as it was: not a change
+        verb = "would try again" if again else "would build"
+        click.echo(f"{verb} {display_path(src)}: {why}", err=err)
     for path in plan.stale:
         click.echo(f"stale {display_path(path)}: its input is gone", err=err)
     for path in plan.pruned:
@@ -522,13 +523,4 @@ def print_dry_run(
         row["warnings"] = [*said, *plan.warnings]
         click.echo(json.dumps(row, ensure_ascii=True))
     if not quiet:
-        parts = [f"{len(plan.builds)} to build", f"{plan.up_to_date} up to date"]
-        if plan.errors:  # as the run would count them: not among those to build
-            parts.append(f"{len(plan.errors)} would fail")
-        if deleted := len(plan.pruned) + len(plan.deletes):  # as the run says it
-            parts.append(f"{plural(deleted, 'file')} to delete")
-        elif plan.stale:
-            parts.append(stale_note(len(plan.stale)))
-        # A file is not opened: one cut short or not audio fails only when run.
-        said = "dry run: nothing written, nothing decoded"
-        click.echo(f"{', '.join(parts)} ({said}).", err=True)
+        click.echo(plan.summary(), err=True)
