@@ -201,3 +201,28 @@ def test_a_missing_stats_npz_names_out_in_the_command_to_run(tmp_path: Path) -> 
     assert f"write it with melcli.write_stats({str(out)!r}, paths=..., " in str(
         caught.value
     )
+
+
+def test_merge_takes_quiet_as_the_other_commands_do(tmp_path: Path) -> None:
+    src = short_tones(tmp_path / "audio", 3)
+    out = tmp_path / "out"
+    for i in range(2):
+        melcli.run([src], out, jobs=1, shard=f"{i}/2")
+    said = invoke("merge", out, src)
+    assert said.exit_code == 0
+    assert said.stderr == f"{melcli.merge(out, sources=[src]).summary()}\n"
+    quiet = invoke("merge", out, src, "-q")
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+    (src / "new.wav").write_bytes((src / "0.wav").read_bytes())  # in no shard
+    quiet = invoke("merge", out, src, "-q")
+    assert quiet.exit_code == 1
+    assert quiet.stderr == f"error: {src}/new.wav: in no shard\n"
+
+
+@pytest.mark.parametrize("name", ["mel", "info", "stats", "merge", "gallery"])
+def test_each_command_says_its_exit_statuses_alike(name: str) -> None:
+    text = invoke(name, "--help").stdout
+    assert "Exit status: 0 " in text
+    assert ", 2 usage error" in text or "; 2 nothing merged" in text
+    if name in ("mel", "stats", "gallery"):  # they hold OUT's lock
+        assert "2 usage error or" in " ".join(text.split())
