@@ -226,3 +226,17 @@ def test_each_command_says_its_exit_statuses_alike(name: str) -> None:
     assert ", 2 usage error" in text or "; 2 nothing merged" in text
     if name in ("mel", "stats", "gallery"):  # they hold OUT's lock
         assert "2 usage error or" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("names", [["meta.csv"], ["clip.mp4"], []])
+def test_info_says_what_it_passed_over_as_a_run_does(
+    tmp_path: Path, names: list[str]
+) -> None:
+    src = tmp_path / "folder"
+    src.mkdir()
+    for name in names:
+        (src / name).write_text("filename,category\n")
+    run = melcli.run([src], tmp_path / "o", jobs=1)
+    assert melcli.info([src]).warnings == run.warnings
+    result = invoke("info", src)
+    assert result.stderr == "".join(f"warning: {w}\n" for w in run.warnings)
