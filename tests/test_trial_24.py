@@ -46,7 +46,7 @@ COMMAND_ONLY = {
 }
 API_ONLY = {
     "mel": {"params", "render", "on_result"},  # the settings' objects, a callback
-    "gallery": {"progress"},  # a callback; the command draws no bar
+    "gallery": {"progress"},  # a callback: the command shows a bar, or log lines
     # The statistics of some arrays only (a training split), written elsewhere:
     # one call in Python, see docs/datasets.md.
     "stats": {"paths", "dest"},
@@ -240,3 +240,19 @@ def test_info_says_what_it_passed_over_as_a_run_does(
     assert melcli.info([src]).warnings == run.warnings
     result = invoke("info", src)
     assert result.stderr == "".join(f"warning: {w}\n" for w in run.warnings)
+
+
+def test_gallery_prints_progress_lines_in_a_log_as_a_run_does(tmp_path: Path) -> None:
+    src = short_tones(tmp_path / "audio", 3)
+    out = tmp_path / "out"
+    melcli.run([src], out, jobs=1)
+    options = ("-j", "1", "--page-size", "1")
+    result = invoke("gallery", out, *options, "--progress-interval", "0.000001")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert [line.split(",")[0] for line in lines[:-1]] == [
+        f"progress: {k}/3 files ({100 * k // 3}%)" for k in (1, 2, 3)
+    ]
+    assert lines[-1].startswith(f"{out}/gallery/index.html: 3 inputs")
+    quiet = invoke("gallery", out, *options, "-q", "--progress-interval", "0.000001")
+    assert (quiet.exit_code, quiet.stderr) == (0, "")

@@ -414,6 +414,47 @@ class Console(Events):
             self.bar = None
 
 
+class CountShown:
+    """The progress of work counted in inputs, shown as a run shows its files.
+
+    Called with ``(done, total)`` (as :func:`melcli.build_gallery` calls its
+    ``progress``): a bar on a terminal, elsewhere a :class:`Progress` line every
+    ``interval`` seconds (0: none); nothing with ``quiet``. :meth:`close` when done.
+    """
+
+    def __init__(self, *, quiet: bool, interval: float) -> None:
+        self.quiet = quiet
+        self.interval = interval
+        self.bar: Any = None
+        self.progress: Progress | None = None
+        self.done: int | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        """Note that ``done`` of ``total`` inputs are done; show it when due."""
+        if self.done is None:  # the first: the total is known from here
+            self.done = 0
+            if not self.quiet and sys.stderr.isatty() and total:
+                from tqdm import tqdm  # only when a bar is shown
+
+                tqdm.monitor_interval = 0  # no thread: pages may be forked
+                self.bar = tqdm(
+                    total=total, unit="input", file=sys.stderr, dynamic_ncols=True
+                )
+            elif not self.quiet and not sys.stderr.isatty() and self.interval > 0:
+                self.progress = Progress(total=total, interval=self.interval)
+        n, self.done = done - self.done, done
+        if self.bar is not None:
+            self.bar.update(n)
+        if self.progress is not None and (line := self.progress.update(n)):
+            click.echo(line, err=True)
+
+    def close(self) -> None:
+        """Close the bar, if there is one."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def print_outcome(
     report: Report,
     *,

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 
 from .._gallery_page import PAGE_SIZE
 from ..errors import MelcliError, ParameterError, UsageError, os_reason
-from ..report import display_path, plural
-from .console import FoldedWarnings, one_line
+from ..report import PROGRESS_INTERVAL, display_path, plural
+from .console import CountShown, FoldedWarnings, one_line
 from .group import CannotStart, cli
 from .lists import out_error
 from .options import JOBS
-from .types import RUN_FOLDER
+from .types import RUN_FOLDER, SECONDS
 
 
 @cli.command(short_help="Write a page to look at and listen to a run's inputs.")
@@ -69,6 +69,16 @@ from .types import RUN_FOLDER
     "JSON object on stdout.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option(
+    "--progress-interval",
+    type=SECONDS,
+    default=PROGRESS_INTERVAL,
+    show_default=True,
+    metavar="SECONDS",
+    envvar="MELCLI_PROGRESS_INTERVAL",
+    help="When stderr is not a terminal (CI logs), print a progress line this "
+    "often: done/total, files/s, elapsed, time left; 0 turns it off.",
+)
 def gallery(
     out: str,
     group_by: str | None,
@@ -78,6 +88,7 @@ def gallery(
     page_size: int,
     as_json: bool,
     quiet: bool,
+    progress_interval: float,
 ) -> None:
     """Write OUT/gallery/index.html: look at and listen to the run's inputs.
 
@@ -94,6 +105,7 @@ def gallery(
     """
     from ..gallery import build_gallery
 
+    shown = CountShown(quiet=quiet, interval=progress_interval)
     try:
         report = build_gallery(
             out,
@@ -102,6 +114,7 @@ def gallery(
             read_sources=read_sources,
             jobs=jobs,
             page_size=page_size,
+            progress=shown,
         )
     except ParameterError as exc:
         if exc.param == "out":
@@ -120,6 +133,8 @@ def gallery(
             f"error: cannot write {display_path(where)}: {os_reason(exc)}", err=True
         )
         sys.exit(1)
+    finally:
+        shown.close()
     if not quiet:
         for line in note_lines(report):
             click.echo(f"note: {display_path(one_line(line))}", err=True)
