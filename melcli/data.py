@@ -27,7 +27,7 @@ import os
 import stat
 import weakref
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,9 +101,11 @@ class SpectrogramDataset:
     out : path-like
         The output folder of ``melcli mel`` (with its ``manifest.jsonl``).
     label_column : str or None
-        Take each item's class from this ``meta`` column. ``None``: from the
-        first folder of its source path (``dogs/bark1.wav`` -> ``dogs``);
-        a file at the top has no class.
+        Take each item's class from this ``meta`` column. ``None``: from its
+        ``label`` column when every item has one (a ``path,label`` table, as
+        ``melcli gallery`` groups them), else from the first folder of its
+        source path (``dogs/bark1.wav`` -> ``dogs``); a file at the top has
+        no class.
     classes : sequence of str or None
         The class list, in label order. ``None``: the classes found, sorted
         (numerically when every one is an integer), so labels are stable
@@ -427,6 +429,24 @@ def _close_all(fds: dict[str, int]) -> None:
     fds.clear()
 
 
+#: The ``meta`` column a class is taken from when no ``label_column`` is given
+#: and every input has it (a ``path,label`` table), as ``melcli gallery``
+#: groups by it.
+DEFAULT_LABEL = "label"
+
+
+def _all_labelled(entries: Iterable[Any]) -> bool:
+    """Whether every written entry's ``meta`` has a :data:`DEFAULT_LABEL` column."""
+    done = [
+        e
+        for e in entries
+        if isinstance(e, dict) and e.get("status") in ("written", "up-to-date")
+    ]
+    return bool(done) and all(
+        isinstance(e.get("meta"), dict) and DEFAULT_LABEL in e["meta"] for e in done
+    )
+
+
 def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], str]:
     """Return every array the manifest of ``out`` records as written, by path.
 
@@ -455,6 +475,8 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
     items = []
     settings: dict[str, int] = {}
     done = []
+    if label_column is None and _all_labelled(e for _, e in entries):
+        label_column = DEFAULT_LABEL  # as the gallery groups them
     for key, entry in entries:
         if entry.get("status") not in ("written", "up-to-date"):
             continue

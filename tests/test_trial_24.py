@@ -256,3 +256,19 @@ def test_gallery_prints_progress_lines_in_a_log_as_a_run_does(tmp_path: Path) ->
     assert lines[-1].startswith(f"{out}/gallery/index.html: 3 inputs")
     quiet = invoke("gallery", out, *options, "-q", "--progress-interval", "0.000001")
     assert (quiet.exit_code, quiet.stderr) == (0, "")
+
+
+def test_the_loader_takes_the_label_column_the_gallery_groups_by(
+    tmp_path: Path,
+) -> None:
+    # A path,label table of files in one folder: the classes were the folder's
+    # name, one class, where the gallery showed two groups.
+    short_tones(tmp_path / "clips", 2)
+    table = tmp_path / "meta.csv"
+    table.write_text("path,label\nclips/0.wav,dog\nclips/1.wav,cat\n")
+    out = tmp_path / "out"
+    melcli.run([], out, jobs=1, files_from=table)
+    ds = SpectrogramDataset(out)
+    assert ds.classes == ["cat", "dog"]
+    assert [ds[i][1]["class"] for i in range(2)] == ["dog", "cat"]
+    assert melcli.build_gallery(out, jobs=1).to_json()["groups"] == 2
