@@ -635,7 +635,13 @@ OWN_FAULT = ", and it fails on its own: "
 _LOSSY_FIRST = ("mp3", "m4a", "aac", "opus", "ogg", "oga", "webm", "mka")
 
 
-def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
+def shared_output_hint(
+    failures: Iterable[tuple[Path, str]],
+    *,
+    taken: Iterable[Path] = (),
+    sources: Sequence[Path] = (),
+    list_root: Path | None = None,
+) -> str | None:
     """When inputs fail because their names differ only by extension, say how to pick.
 
     ``a.wav`` and ``a.flac`` in one folder both make ``a.npy``: each fails,
@@ -646,6 +652,11 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
     every input of a name is broken, it says so instead. Inputs that clash
     otherwise (two folders' ``a.wav`` given directly, names that differ only
     by case) are left to their own lines.
+
+    ``taken`` are the run's other inputs (read only when inputs clash): an
+    ``--exclude '*.wav'`` that would also leave out WAVs that clash with
+    nothing is not given; the clashing inputs are named instead (as paths
+    relative to their SRC in ``sources``, or to ``list_root``).
     """
     by_name: dict[tuple[Path, str], list[tuple[Path, bool]]] = {}
     for src, reason in failures:
@@ -681,27 +692,68 @@ def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
     )
     # Leave out an extension that keeps a whole input of every name that has one.
     ordered = [*(e for e in _LOSSY_FIRST if e in extensions), *reversed(extensions)]
-    leave = next(
-        (
-            e
-            for e in ordered
-            if all(any(s.suffix[1:].lower() != e for s in w) for w in whole if w)
-        ),
-        None,
-    )
-    if leave is None:
+    can_leave = [
+        e
+        for e in ordered
+        if all(any(s.suffix[1:].lower() != e for s in w) for w in whole if w)
+    ]
+    if not can_leave:
         return (
             f"{said}: keep of each name the input that does not fail on its own "
             f"too (see their lines), or rename them{also}"
         )
-    import shlex  # here: not on every run
-
     # Patterns match case and all: '*.wav' leaves out no UPPER.WAV.
-    spelled = sorted({s.suffix[1:] for s in clashing if s.suffix[1:].lower() == leave})
-    exclude = " ".join(f"--exclude {shlex.quote('*.' + s)}" for s in spelled)
+    others = {s.suffix[1:] for s in set(taken).difference(clashing) if s.suffix}
+    clean = [e for e in can_leave if not any(s.lower() == e for s in others)]
+    leave = clean[0] if clean else can_leave[0]
+    left_out = sorted(s for s in clashing if s.suffix[1:].lower() == leave)
+    exclude = _exclude_options(left_out, sources, list_root, by_name=not clean)
     return (
         f"{said}: keep one of each name, such as with {exclude}, or rename them{also}"
     )
+
+
+#: At most this many inputs are named in one hint's ``--exclude`` options.
+_EXCLUDES_SHOWN = 3
+
+
+def _exclude_options(
+    left_out: Sequence[Path],
+    sources: Sequence[Path],
+    list_root: Path | None,
+    *,
+    by_name: bool,
+) -> str:
+    """Return the ``--exclude`` options that leave out ``left_out``.
+
+    ``--exclude '*.wav'`` when no other input has their extension (as
+    spelled); else one ``--exclude`` per input, its path relative to its SRC
+    (or ``list_root``) with the pattern's wildcards escaped, the first few
+    shown.
+    """
+    import glob  # here: not on every run
+    import shlex
+
+    if not by_name:
+        spelled = sorted({s.suffix[1:] for s in left_out})
+        return " ".join(f"--exclude {shlex.quote('*.' + s)}" for s in spelled)
+    rels = [glob.escape(_rel_of(p, sources, list_root)) for p in left_out]
+    shown = " ".join(f"--exclude {shlex.quote(r)}" for r in rels[:_EXCLUDES_SHOWN])
+    if len(rels) <= _EXCLUDES_SHOWN:
+        return shown
+    ext = left_out[0].suffix
+    return (
+        f"{shown} and so on (one --exclude for each of the {len(rels)} {ext} "
+        f"inputs that clash: '*{ext}' would leave out other inputs too)"
+    )
+
+
+def _rel_of(path: Path, sources: Sequence[Path], list_root: Path | None) -> str:
+    """Return ``path`` as ``--include``/``--exclude`` patterns see it."""
+    for root in (list_root,) if list_root is not None else sources:
+        if path.is_relative_to(root) and path != root:
+            return path.relative_to(root).as_posix()
+    return path.name  # an input given directly, as a file
 
 
 def with_own_faults(problems: list[Problem]) -> list[Problem]:
@@ -875,7 +927,13 @@ def run_hints(
             took_none=lambda: include_hint(report, include, sources),
         ),
         out_audio_hint(passed, extensions),
-        shared_output_hint((r.src, r.reason) for r in report.failures),
+        shared_output_hint(
+            ((r.src, r.reason) for r in report.failures),
+            # Every input, read only when some clash: few runs.
+            taken=(r.src for r in report.results if r.status is not Status.SKIPPED),
+            sources=sources,
+            list_root=list_root,
+        ),
         list_as_source_hint((r.src, r.reason) for r in report.failures),
     ]
     if extensions == DEFAULT_EXTENSIONS and any(

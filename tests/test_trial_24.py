@@ -127,11 +127,13 @@ def test_a_clash_hint_leaves_out_the_broken_one(tmp_path: Path) -> None:
     src = short_tones(tmp_path / "audio", 1)
     _clashing(src, wav_whole=False, mp3_whole=True)
     hint = _hint(melcli.run([src], tmp_path / "o", jobs=1))
-    assert "such as with --exclude '*.wav', or rename them" in hint
-    # Taken at its word, it writes the whole one.
-    report = melcli.run([src], tmp_path / "o", jobs=1, exclude="*.wav")
+    # Named: '*.wav' would leave out 0.wav too, which clashes with nothing.
+    assert "such as with --exclude a.wav, or rename them" in hint
+    # Taken at its word, it writes the whole one, and 0.wav.
+    report = melcli.run([src], tmp_path / "o", jobs=1, exclude="a.wav")
     assert [r.src.name for r in report.failures] == []
     assert (tmp_path / "o" / "a.npy").is_file()
+    assert (tmp_path / "o" / "0.npy").is_file()
 
 
 def test_a_clash_hint_says_which_names_no_exclude_mends(tmp_path: Path) -> None:
