@@ -27,7 +27,7 @@ import os
 import stat
 import weakref
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ import numpy as np
 
 from .errors import MelcliError, ParameterError, did_you_mean, one_of, os_reason
 from .inputs import path_of
+from .labels import default_label
 from .manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -429,24 +430,6 @@ def _close_all(fds: dict[str, int]) -> None:
     fds.clear()
 
 
-#: The ``meta`` column a class is taken from when no ``label_column`` is given
-#: and every input has it (a ``path,label`` table), as ``melcli gallery``
-#: groups by it.
-DEFAULT_LABEL = "label"
-
-
-def _all_labelled(entries: Iterable[Any]) -> bool:
-    """Whether every written entry's ``meta`` has a :data:`DEFAULT_LABEL` column."""
-    done = [
-        e
-        for e in entries
-        if isinstance(e, dict) and e.get("status") in ("written", "up-to-date")
-    ]
-    return bool(done) and all(
-        isinstance(e.get("meta"), dict) and DEFAULT_LABEL in e["meta"] for e in done
-    )
-
-
 def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], str]:
     """Return every array the manifest of ``out`` records as written, by path.
 
@@ -475,8 +458,8 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
     items = []
     settings: dict[str, int] = {}
     done = []
-    if label_column is None and _all_labelled(e for _, e in entries):
-        label_column = DEFAULT_LABEL  # as the gallery groups them
+    if label_column is None:  # as the gallery groups them
+        label_column = default_label(e for _, e in entries)
     for key, entry in entries:
         if entry.get("status") not in ("written", "up-to-date"):
             continue

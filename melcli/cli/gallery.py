@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 
 from .._gallery_page import PAGE_SIZE
 from ..errors import MelcliError, ParameterError, UsageError, os_reason
-from ..report import PROGRESS_INTERVAL, display_path, plural
+from ..report import display_path, plural
 from .console import CountShown, FoldedWarnings, one_line
 from .group import CannotStart, cli
 from .lists import out_error
-from .options import JOBS
-from .types import RUN_FOLDER, SECONDS
+from .options import JOBS, progress_option
+from .types import RUN_FOLDER
 
 
 @cli.command(short_help="Write a page to look at and listen to a run's inputs.")
@@ -29,8 +29,8 @@ from .types import RUN_FOLDER, SECONDS
     metavar="folder|COLUMN",
     default=None,
     help="Group inputs by their folder, or by this column of the manifest's "
-    "meta labels (--files-from). [default: the 'label' column if the entries "
-    "have one, else folder]",
+    "meta labels (--files-from). [default: the 'label' column if every input "
+    "written has one, as SpectrogramDataset labels them; else folder]",
 )
 @click.option(
     "--waveforms/--no-waveforms",
@@ -69,16 +69,7 @@ from .types import RUN_FOLDER, SECONDS
     "JSON object on stdout.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-@click.option(
-    "--progress-interval",
-    type=SECONDS,
-    default=PROGRESS_INTERVAL,
-    show_default=True,
-    metavar="SECONDS",
-    envvar="MELCLI_PROGRESS_INTERVAL",
-    help="When stderr is not a terminal (CI logs), print a progress line this "
-    "often: done/total, files/s, elapsed, time left; 0 turns it off.",
-)
+@progress_option
 def gallery(
     out: str,
     group_by: str | None,
