@@ -638,7 +638,7 @@ _LOSSY_FIRST = ("mp3", "m4a", "aac", "opus", "ogg", "oga", "webm", "mka")
 def shared_output_hint(
     failures: Iterable[tuple[Path, str]],
     *,
-    taken: Iterable[Path] = (),
+    taken: Callable[[], Iterable[Path]] = tuple,
     sources: Sequence[Path] = (),
     list_root: Path | None = None,
 ) -> str | None:
@@ -653,7 +653,7 @@ def shared_output_hint(
     otherwise (two folders' ``a.wav`` given directly, names that differ only
     by case) are left to their own lines.
 
-    ``taken`` are the run's other inputs (read only when inputs clash): an
+    ``taken()`` gives the run's inputs (called only when inputs clash): an
     ``--exclude '*.wav'`` that would also leave out WAVs that clash with
     nothing is not given; the clashing inputs are named instead (as paths
     relative to their SRC in ``sources``, or to ``list_root``).
@@ -703,8 +703,14 @@ def shared_output_hint(
             f"too (see their lines), or rename them{also}"
         )
     # Patterns match case and all: '*.wav' leaves out no UPPER.WAV.
-    others = {s.suffix[1:] for s in set(taken).difference(clashing) if s.suffix}
-    clean = [e for e in can_leave if not any(s.lower() == e for s in others)]
+    others = {s.suffix[1:] for s in set(taken()).difference(clashing) if s.suffix}
+    clean = [
+        e
+        for e in can_leave
+        if others.isdisjoint(
+            s.suffix[1:] for s in clashing if s.suffix[1:].lower() == e
+        )
+    ]
     leave = clean[0] if clean else can_leave[0]
     left_out = sorted(s for s in clashing if s.suffix[1:].lower() == leave)
     exclude = _exclude_options(left_out, sources, list_root, by_name=not clean)
@@ -930,7 +936,9 @@ def run_hints(
         shared_output_hint(
             ((r.src, r.reason) for r in report.failures),
             # Every input, read only when some clash: few runs.
-            taken=(r.src for r in report.results if r.status is not Status.SKIPPED),
+            taken=lambda: (
+                r.src for r in report.results if r.status is not Status.SKIPPED
+            ),
             sources=sources,
             list_root=list_root,
         ),
