@@ -18,6 +18,11 @@ a: audio, v: waveform envelope (:mod:`melcli.waveform`'s text), x: notes}``.
 
 from __future__ import annotations
 
+#: Inputs per page of cards (and per data file): with the run's figures (about
+#: 70 kB each) a page's pictures stay under 2 MB. Here, not in melcli.gallery:
+#: ``melcli gallery --help`` shows it without importing the builder.
+PAGE_SIZE = 24
+
 PAGE_TEMPLATE = r"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -56,6 +61,8 @@ main { flex: 1; padding: 10px; min-width: 0; }
 .pager { margin: 12px 0; display: flex; gap: 10px; align-items: center; }
 #problems table { border-collapse: collapse; width: 100%; background: #fff; }
 #problems td, #problems th { border: 1px solid #ddd; padding: 3px 6px; text-align: left; overflow-wrap: anywhere; }
+#problems th { overflow-wrap: normal; white-space: nowrap; }
+#problems td.name { min-width: 14em; }
 #status { color: #555; }
 </style>
 </head>

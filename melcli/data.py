@@ -36,6 +36,7 @@ import numpy as np
 
 from .errors import MelcliError, ParameterError, did_you_mean, one_of, os_reason
 from .inputs import path_of
+from .labels import default_label
 from .manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -101,9 +102,11 @@ class SpectrogramDataset:
     out : path-like
         The output folder of ``melcli mel`` (with its ``manifest.jsonl``).
     label_column : str or None
-        Take each item's class from this ``meta`` column. ``None``: from the
-        first folder of its source path (``dogs/bark1.wav`` -> ``dogs``);
-        a file at the top has no class.
+        Take each item's class from this ``meta`` column. ``None``: from its
+        ``label`` column when every item has one (a ``path,label`` table, as
+        ``melcli gallery`` groups them), else from the first folder of its
+        source path (``dogs/bark1.wav`` -> ``dogs``); a file at the top has
+        no class.
     classes : sequence of str or None
         The class list, in label order. ``None``: the classes found, sorted
         (numerically when every one is an integer), so labels are stable
@@ -184,7 +187,7 @@ class SpectrogramDataset:
             # OUT's own file: a link in OUT is not followed.
             path = self.out / STATS_NAME if normalize is True else Path(normalize)
             self.mean, self.std, made_with, made_of = _load_stats(
-                path, follow=normalize is not True
+                path, follow=normalize is not True, remedy=_stats_remedy(self.out, path)
             )
             if made_with is not None and settings and made_with not in settings:
                 raise MelcliError(
@@ -455,6 +458,8 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
     items = []
     settings: dict[str, int] = {}
     done = []
+    if label_column is None:  # as the gallery groups them
+        label_column = default_label(e for _, e in entries)
     for key, entry in entries:
         if entry.get("status") not in ("written", "up-to-date"):
             continue
@@ -563,7 +568,22 @@ def _inside(out: Path, name: str, key: str) -> Path:
 MAX_BANDS = (1 << 16) // 2 + 1
 
 
-def _check_bands(archive: zipfile.ZipFile, name: str, path: Path) -> None:
+def _stats_remedy(out: Path, path: Path) -> str:
+    """Say how to make the ``stats.npz`` at ``path`` for the run in ``out``.
+
+    ``run 'melcli stats features'``: OUT named, as the command needs it (and
+    as the messages of stale statistics name it).
+    """
+    command = f"'melcli stats {os.fsdecode(out)}'"
+    if path == out / STATS_NAME:
+        return f"run {command}"
+    return (
+        f"write it with melcli.write_stats({os.fsdecode(out)!r}, paths=..., "
+        f"dest={os.fsdecode(path)!r}), or run {command} and give normalize=True"
+    )
+
+
+def _check_bands(archive: zipfile.ZipFile, name: str, path: Path, remedy: str) -> None:
     """Refuse a ``stats.npz`` array that is not one value per band, from its header.
 
     A crafted archive can claim billions of values in a few kilobytes
@@ -574,13 +594,11 @@ def _check_bands(archive: zipfile.ZipFile, name: str, path: Path) -> None:
     if len(shape) != 1 or not 0 < shape[0] <= MAX_BANDS:
         raise MelcliError(
             f"{path}: {name} of shape {shape} is not one value per band "
-            f"(at most {MAX_BANDS}); run 'melcli stats'"
+            f"(at most {MAX_BANDS}); {remedy}"
         )
     # Nor values of a gigabyte each (a dtype "S1000000000"): numbers only.
     if dtype.kind not in "fiub" or dtype.itemsize > 8:
-        raise MelcliError(
-            f"{path}: {name} holds {dtype} values, not numbers; run 'melcli stats'"
-        )
+        raise MelcliError(f"{path}: {name} holds {dtype} values, not numbers; {remedy}")
 
 
 def _real(values: object) -> np.ndarray:
@@ -604,7 +622,7 @@ def _sorted_classes(names: set[str]) -> list[str]:
 
 
 def _load_stats(
-    path: Path, *, follow: bool = True
+    path: Path, *, follow: bool = True, remedy: str = "run 'melcli stats OUT'"
 ) -> tuple[np.ndarray, np.ndarray, str | None, str | None]:
     """Return ``mean`` and ``std`` (float32) of a ``stats.npz``, its settings, inputs.
 
@@ -621,29 +639,29 @@ def _load_stats(
                 raise MelcliError(f"cannot read {path}: {file_kind(mode)}, not a file")
             with np.load(f, allow_pickle=False) as stats:
                 for name in ("mean", "std"):  # before numpy allocates their claim
-                    _check_bands(stats.zip, name, path)
+                    _check_bands(stats.zip, name, path, remedy)
                 mean = _real(stats["mean"])
                 std = _real(stats["std"])
                 made_with = _fingerprint_of(stats, "settings")
                 made_of = _fingerprint_of(stats, "inputs")
     except OSError as exc:
         reason = "a symbolic link" if exc.errno == errno.ELOOP else os_reason(exc)
-        raise MelcliError(f"cannot read {path}: {reason}; run 'melcli stats'") from None
+        raise MelcliError(f"cannot read {path}: {reason}; {remedy}") from None
     except EOFError:  # zipfile's, of a member's data shorter than it records
         raise MelcliError(
             f"cannot read {path}: cut short while read (truncated by another "
-            "program?); run 'melcli stats'"
+            f"program?); {remedy}"
         ) from None
     except (ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
         # TypeError, AttributeError: an .npy file, not an .npz archive
         raise MelcliError(
             f"cannot read {path}: not the stats.npz of 'melcli stats' (with "
-            "arrays mean and std); run 'melcli stats'"
+            f"arrays mean and std); {remedy}"
         ) from None
     if mean.ndim != 1 or mean.shape != std.shape:
         raise MelcliError(f"{path}: mean and std are not one value per band")
     if not np.isfinite(mean).all():
-        raise MelcliError(f"{path}: mean holds NaN or Inf values; run 'melcli stats'")
+        raise MelcliError(f"{path}: mean holds NaN or Inf values; {remedy}")
     tiny = np.finfo(np.float32).tiny
     std = np.where(np.isfinite(std) & (std > tiny), std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32), made_with, made_of

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from . import interrupts, runners, waveform
-from ._gallery_page import PAGE_TEMPLATE
+from ._gallery_page import PAGE_SIZE, PAGE_TEMPLATE
 from .errors import (
     MelcliError,
     ParameterError,
@@ -64,6 +64,7 @@ from .errors import (
     os_reason,
 )
 from .inputs import check_jobs, check_out_folder, path_of
+from .labels import DEFAULT_LABEL, default_label
 from .manifest import (
     MANIFEST_NAME,
     Entry,
@@ -95,9 +96,6 @@ if TYPE_CHECKING:
 
 #: The gallery's folder under OUT.
 GALLERY_DIR = "gallery"
-#: Inputs per page of cards (and per data file): with the run's figures (about
-#: 70 kB each) a page's pictures stay under 2 MB.
-PAGE_SIZE = 24
 #: Failed and skipped inputs per data file.
 PROBLEMS_PAGE_SIZE = 500
 #: Groups listed in the page itself; more are counted, not listed.
@@ -118,8 +116,6 @@ WAVE_COLUMNS = waveform.COLUMNS
 CACHE_NAME = "cache.json"
 #: ``group_by`` value that groups by the input's folder.
 FOLDER = "folder"
-#: The ``meta`` column grouped by when ``group_by`` is not given and entries have it.
-DEFAULT_LABEL = "label"
 
 _OK = ("written", "up-to-date")
 #: A data page: its number, and the tag of its build's pages (none: older).
@@ -245,7 +241,8 @@ def build_gallery(
         ``"folder"``: group inputs by their folder under SRC. Any other value:
         by that column of the entries' ``meta`` labels (``--files-from``);
         entries without it form the group ``(no COLUMN)``. None: by the
-        ``label`` column when entries have one, else by folder.
+        ``label`` column when every written entry has one, else by folder
+        (:func:`melcli.labels.default_label`: as the loader labels them).
     waveforms, read_sources : bool
         Show each input's waveform envelope, the one the run recorded; with
         ``read_sources``, for an input without one (an older OUT, a file too
@@ -362,6 +359,8 @@ def _build(
     groups = _groups(records)
     if group_by is None and (note := _one_group_note(entries, column, groups)):
         report.notes.append(note)
+    if group_by is None and (note := _partly_labelled_note(entries, column)):
+        report.notes.append(note)
     problem_pages = [
         [_problem(e) for e in problems[i : i + PROBLEMS_PAGE_SIZE]]
         for i in range(0, len(problems), PROBLEMS_PAGE_SIZE)
@@ -418,10 +417,7 @@ def _grouping(entries: list[Entry], group_by: str | None) -> str:
                 param="group_by",
             )
         return group_by
-    has_label = any(
-        isinstance(e.get("meta"), dict) and DEFAULT_LABEL in e["meta"] for e in entries
-    )
-    return DEFAULT_LABEL if has_label else FOLDER
+    return default_label(entries) or FOLDER  # as the loader labels them
 
 
 def _group_of(entry: Entry, column: str) -> str:
@@ -465,6 +461,31 @@ def _one_group_note(
     return (
         "every input is in one folder, so in one group; --group-by COLUMN "
         f"groups them by a column of their list: {shown}{more}"
+    )
+
+
+def _partly_labelled_note(entries: list[Entry], column: str) -> str | None:
+    """When some inputs have a ``label`` column, but not all, say why by folder.
+
+    An OUT of a ``path,label`` table's run and of a folder's: grouped by
+    folder, as :func:`melcli.labels.default_label` rules (and the loader
+    labels them), where grouping by ``label`` would show the rest as
+    ``(no label)``.
+    """
+    if column != FOLDER:
+        return None
+    written = [e for e in entries if e.get("status") in _OK]
+    labelled = sum(
+        1
+        for e in written
+        if isinstance(e.get("meta"), dict) and DEFAULT_LABEL in e["meta"]
+    )
+    if not labelled:
+        return None
+    return (
+        f"{labelled} of {plural(len(written), 'input')} have a '{DEFAULT_LABEL}' "
+        "column, the others none: grouped by folder, as SpectrogramDataset "
+        f"labels them; --group-by {DEFAULT_LABEL} groups by it"
     )
 
 

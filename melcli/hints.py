@@ -628,45 +628,138 @@ def _audio_in(folder: Path, extensions: frozenset[str]) -> tuple[list[Path], boo
 #: The reason of an input whose output another input would write too
 #: (melcli.discover): ``output OUT/a.npy would also be written by audio/a.wav``.
 _SHARED_OUTPUT = re.compile(r"output .+ would also be written by ")
+#: What :func:`with_own_faults` adds to it when the input fails on its own too.
+OWN_FAULT = ", and it fails on its own: "
 #: Of the extensions that clash, the ones a dataset most likely holds as a
 #: lossy copy of another: the one the hint suggests leaving out, first found.
 _LOSSY_FIRST = ("mp3", "m4a", "aac", "opus", "ogg", "oga", "webm", "mka")
 
 
-def shared_output_hint(failures: Iterable[tuple[Path, str]]) -> str | None:
+def shared_output_hint(
+    failures: Iterable[tuple[Path, str]],
+    *,
+    taken: Callable[[], Iterable[Path]] = tuple,
+    sources: Sequence[Path] = (),
+    list_root: Path | None = None,
+) -> str | None:
     """When inputs fail because their names differ only by extension, say how to pick.
 
     ``a.wav`` and ``a.flac`` in one folder both make ``a.npy``: each fails,
     naming the other. A folder of copies in two formats fails whole, file by
     file; one line says what they have in common and how to keep one of each.
-    Inputs that clash otherwise (two folders' ``a.wav`` given directly, names
-    that differ only by case) are left to their own lines.
+    The ``--exclude`` it gives keeps, of each name, an input that does not fail
+    on its own too (:func:`with_own_faults`); when no one extension does, or
+    every input of a name is broken, it says so instead. Inputs that clash
+    otherwise (two folders' ``a.wav`` given directly, names that differ only
+    by case) are left to their own lines.
+
+    ``taken()`` gives the run's inputs (called only when inputs clash): an
+    ``--exclude '*.wav'`` that would also leave out WAVs that clash with
+    nothing is not given; the clashing inputs are named instead (as paths
+    relative to their SRC in ``sources``, or to ``list_root``).
     """
-    by_name: dict[tuple[Path, str], list[Path]] = {}
+    by_name: dict[tuple[Path, str], list[tuple[Path, bool]]] = {}
     for src, reason in failures:
         if src.suffix and _SHARED_OUTPUT.match(reason):
             key = (src.parent, src.stem.casefold())
-            by_name.setdefault(key, []).append(src)
-    clashing = [
-        src
-        for srcs in by_name.values()
-        if len({src.suffix.lower() for src in srcs}) > 1
-        for src in srcs
+            by_name.setdefault(key, []).append((src, OWN_FAULT in reason))
+    groups = [
+        group
+        for group in by_name.values()
+        if len({s.suffix.lower() for s, _ in group}) > 1
     ]
-    if not clashing:
+    if not groups:
         return None
-    import shlex  # here: not on every run
-
+    clashing = [src for group in groups for src, _ in group]
     extensions = sorted({src.suffix[1:].lower() for src in clashing})
-    leave = next((e for e in _LOSSY_FIRST if e in extensions), extensions[-1])
-    # Patterns match case and all: '*.wav' leaves out no UPPER.WAV.
-    spelled = sorted({s.suffix[1:] for s in clashing if s.suffix[1:].lower() == leave})
-    exclude = " ".join(f"--exclude {shlex.quote('*.' + s)}" for s in spelled)
-    return (
+    said = (
         f"{plural(len(clashing), 'input')} failed because another input has the "
-        f"same name with another extension ({', '.join(extensions)}): keep one "
-        f"of each name, such as with {exclude}, or rename them"
+        f"same name with another extension ({', '.join(extensions)})"
     )
+    # Of each name, the inputs that do not fail on their own: one must stay.
+    whole = [[s for s, broken in group if not broken] for group in groups]
+    if not any(whole):
+        return (
+            f"{said}, and each of them fails on its own too (see its line): "
+            "leaving one of each name out would not help; replace them"
+        )
+    broken = sum(not w for w in whole)
+    also = (
+        f"; of {plural(broken, 'name')}, every input fails on its own too (see "
+        "their lines)"
+        if broken
+        else ""
+    )
+    # Leave out an extension that keeps a whole input of every name that has one.
+    ordered = [*(e for e in _LOSSY_FIRST if e in extensions), *reversed(extensions)]
+    can_leave = [
+        e
+        for e in ordered
+        if all(any(s.suffix[1:].lower() != e for s in w) for w in whole if w)
+    ]
+    if not can_leave:
+        return (
+            f"{said}: keep of each name the input that does not fail on its own "
+            f"too (see their lines), or rename them{also}"
+        )
+    # Patterns match case and all: '*.wav' leaves out no UPPER.WAV.
+    others = {s.suffix[1:] for s in set(taken()).difference(clashing) if s.suffix}
+    clean = [
+        e
+        for e in can_leave
+        if others.isdisjoint(
+            s.suffix[1:] for s in clashing if s.suffix[1:].lower() == e
+        )
+    ]
+    leave = clean[0] if clean else can_leave[0]
+    left_out = sorted(s for s in clashing if s.suffix[1:].lower() == leave)
+    exclude = _exclude_options(left_out, sources, list_root, by_name=not clean)
+    return (
+        f"{said}: keep one of each name, such as with {exclude}, or rename them{also}"
+    )
+
+
+#: At most this many inputs are named in one hint's ``--exclude`` options.
+_EXCLUDES_SHOWN = 3
+
+
+def _exclude_options(
+    left_out: Sequence[Path],
+    sources: Sequence[Path],
+    list_root: Path | None,
+    *,
+    by_name: bool,
+) -> str:
+    """Return the ``--exclude`` options that leave out ``left_out``.
+
+    ``--exclude '*.wav'`` when no other input has their extension (as
+    spelled); else one ``--exclude`` per input, its path relative to its SRC
+    (or ``list_root``) with the pattern's wildcards escaped, the first few
+    shown.
+    """
+    import glob  # here: not on every run
+    import shlex
+
+    if not by_name:
+        spelled = sorted({s.suffix[1:] for s in left_out})
+        return " ".join(f"--exclude {shlex.quote('*.' + s)}" for s in spelled)
+    rels = [glob.escape(_rel_of(p, sources, list_root)) for p in left_out]
+    shown = " ".join(f"--exclude {shlex.quote(r)}" for r in rels[:_EXCLUDES_SHOWN])
+    if len(rels) <= _EXCLUDES_SHOWN:
+        return shown
+    ext = left_out[0].suffix
+    return (
+        f"{shown} and so on (one --exclude for each of the {len(rels)} {ext} "
+        f"inputs that clash: '*{ext}' would leave out other inputs too)"
+    )
+
+
+def _rel_of(path: Path, sources: Sequence[Path], list_root: Path | None) -> str:
+    """Return ``path`` as ``--include``/``--exclude`` patterns see it."""
+    for root in (list_root,) if list_root is not None else sources:
+        if path.is_relative_to(root) and path != root:
+            return path.relative_to(root).as_posix()
+    return path.name  # an input given directly, as a file
 
 
 def with_own_faults(problems: list[Problem]) -> list[Problem]:
@@ -691,7 +784,7 @@ def with_own_faults(problems: list[Problem]) -> list[Problem]:
                 probe(problem.path)
             except (MelcliError, OSError) as exc:
                 fault = str(exc) if isinstance(exc, MelcliError) else os_reason(exc)
-                reason = f"{problem.reason}, and it fails on its own: {fault}"
+                reason = f"{problem.reason}{OWN_FAULT}{fault}"
                 problem = dataclasses.replace(problem, reason=reason)
         said.append(problem)
     return said
@@ -840,7 +933,15 @@ def run_hints(
             took_none=lambda: include_hint(report, include, sources),
         ),
         out_audio_hint(passed, extensions),
-        shared_output_hint((r.src, r.reason) for r in report.failures),
+        shared_output_hint(
+            ((r.src, r.reason) for r in report.failures),
+            # Every input, read only when some clash: few runs.
+            taken=lambda: (
+                r.src for r in report.results if r.status is not Status.SKIPPED
+            ),
+            sources=sources,
+            list_root=list_root,
+        ),
         list_as_source_hint((r.src, r.reason) for r in report.failures),
     ]
     if extensions == DEFAULT_EXTENSIONS and any(

@@ -40,6 +40,7 @@ from .hints import (
     extension_hint,
     found_include_hint,
     list_as_source_hint,
+    none_taken_hint,
     selection_hints,
     wrong_root_hint,
 )
@@ -217,15 +218,18 @@ def inventory_warnings(
     if hint := list_as_source_hint(failures):
         warnings.append(hint)
     # Said as a run says it: always when nothing at all was found (a pattern
-    # hint does not say that); else only when no hint said why none was taken.
-    if not found.files and not failed and (not found.skipped or not warnings):
-        warnings.append("no audio files found")
-    if default_extensions and (
-        more := extension_hint(
-            (s.path for s in found.skipped if s.reason == NOT_AUDIO_EXTENSION),
-            (path for path, _rel in found.files),
-        )
-    ):
+    # hint does not say that); else only when no hint said why none was taken
+    # (the extension hint says which files were passed over, and what to give).
+    by_name = [s.path for s in found.skipped if s.reason == NOT_AUDIO_EXTENSION]
+    more = (
+        extension_hint(by_name, (path for path, _rel in found.files))
+        if default_extensions
+        else None
+    )
+    nothing = not found.files and not failed and not more
+    if nothing and (not found.skipped or not warnings):  # and what it passed over
+        warnings.append(none_taken_hint(by_name) or "no audio files found")
+    if more:
         warnings.append(more)
     return warnings
 

@@ -56,7 +56,7 @@ from .inputs import one_or_many as _one_or_many
 from .manifest import Manifest, dry_run_problem, relative_key
 from .outdir import OutputLock, remove_leftovers, require_folder
 from .params import MelParams, RenderParams, check_flag
-from .report import Report, Result, Status, plural, up_to_date_result
+from .report import Report, Result, Status, plural, stale_note, up_to_date_result
 from .runners import (
     DEFAULT_TIMEOUT,
     ProcessRunner,
@@ -271,6 +271,39 @@ class DryRun:
     #: Outputs ``--prune`` would delete: made with other settings.
     deletes: list[Path] = field(default_factory=list)
     up_to_date: int = 0
+
+    @property
+    def retries(self) -> list[tuple[Path, str]]:
+        """The :attr:`builds` that failed last time and would be tried again as then.
+
+        Neither the input nor the settings changed since: unless what failed
+        was not the file (a decoder since installed, a timeout, a full disk),
+        the run fails them again.
+        """
+        return [(p, why) for p, why in self.builds if why.startswith(FAILED_LAST_TIME)]
+
+    def summary(self) -> str:
+        """Return the line ``melcli mel --dry-run`` ends with.
+
+        ``3 to build, 297 up to date, 1 to try again, unchanged since it
+        failed, 2 would fail (dry run: nothing written, nothing decoded).``
+        """
+        retries = len(self.retries)
+        parts = [
+            f"{len(self.builds) - retries} to build",
+            f"{self.up_to_date} up to date",
+        ]
+        if retries:  # built, but not as a change would be: said apart
+            they = "it" if retries == 1 else "they"
+            parts.append(f"{retries} to try again, unchanged since {they} failed")
+        if self.errors:  # as the run would count them: not among those to build
+            parts.append(f"{len(self.errors)} would fail")
+        if deleted := len(self.pruned) + len(self.deletes):  # as the run says it
+            parts.append(f"{plural(deleted, 'file')} to delete")
+        elif self.stale:
+            parts.append(stale_note(len(self.stale)))
+        # A file is not opened: one cut short or not audio fails only when run.
+        return f"{', '.join(parts)} (dry run: nothing written, nothing decoded)."
 
     def to_json(self) -> dict[str, object]:
         """Return the plan for ``--dry-run --json``, in the plan's order."""
@@ -712,7 +745,7 @@ def dry_run(
     )
     if kept_other:
         refuse_over_kept(build, manifest, kept_other, params=params)
-    builds, empty = _builds(build, manifest)
+    builds, empty = _builds(build, manifest, settings=params.fingerprint())
     found = DryRun(
         builds=builds,
         stale=[] if options.prune else [_shown(manifest, key) for key in stale],
@@ -737,19 +770,23 @@ def dry_run(
     return found
 
 
+#: Why an input is built again: its entry records a failure.
+FAILED_LAST_TIME = "failed last time"
 #: What a run says of an input of 0 bytes (melcli.audio), which a dry run,
 #: opening no file, sees by its size.
 EMPTY_FILE = "empty file (0 bytes)"
 
 
 def _builds(
-    build: BuildPlan, manifest: Manifest
+    build: BuildPlan, manifest: Manifest, *, settings: str
 ) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
     """Return what a run would build, and why; and the inputs it would fail as empty.
 
     A dry run opens no file: a file cut short or not audio fails only when
     run. What it knows, it says: an input of 0 bytes (its size, found by the
-    walk) would fail, and an input that failed last time says why it did.
+    walk) would fail, and an input that failed last time says why it did, and
+    whether its input or the settings changed since (else it is tried again as
+    it was: :attr:`DryRun.retries`).
     """
     builds, empty = [], []
     for task in build.tasks:
@@ -758,9 +795,14 @@ def _builds(
             empty.append((job.src, EMPTY_FILE))
             continue
         why = build.reasons.get(job.src_name, "new")
-        if why == "failed last time":
+        if why == FAILED_LAST_TIME:
             entry = manifest.entries.get(relative_key(job.npy_name, manifest.out))
-            error = entry.get("error") if isinstance(entry, dict) else None
+            entry = entry if isinstance(entry, dict) else {}
+            error = entry.get("error")
+            if entry.get("input") not in (None, build.stamp(job)):
+                why = f"input changed since it {why}"
+            elif entry.get("settings") not in (None, settings):
+                why = f"settings changed since it {why}"
             if isinstance(error, str) and error:  # OUT's: escaped where shown
                 why = f"{why}: {error}"
         builds.append((job.src, why))

@@ -216,7 +216,15 @@ def test_grouping_by_a_meta_column(src: Path, tmp_path: Path) -> None:
         if entry["key"] in labels:
             entry["meta"] = {"label": labels[entry["key"]], "speaker": "ann"}
     path.write_text("".join(json.dumps(e) + "\n" for e in entries))
-    build_gallery(out, waveforms=False)  # 'label' by default, when present
+    # Not every input written has a 'label' (silence.wav): by folder, as the
+    # loader labels them (melcli.labels), and a note says how to group by it.
+    report = build_gallery(out, waveforms=False)
+    assert summary(out / "gallery")["groupBy"] == "folder"
+    assert (
+        "3 of 4 inputs have a 'label' column, the others none: grouped by folder, "
+        "as SpectrogramDataset labels them; --group-by label groups by it"
+    ) in report.notes
+    build_gallery(out, waveforms=False, group_by="label")
     groups = summary(out / "gallery")["groups"]
     assert [g[:2] for g in groups] == [
         ["(no label)", 1],

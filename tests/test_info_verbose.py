@@ -59,4 +59,7 @@ def test_without_verbose_nothing_passed_over_is_listed(tmp_path: Path) -> None:
     (src / "notes.txt").write_text("recorded in a hurry")
     result = invoke("info", src)
     assert result.exit_code == 0
-    assert result.stderr == "warning: no audio files found\n"
+    assert result.stderr == (
+        "warning: no audio files found: 1 file passed over for its extension "
+        "(txt); -v lists each, --ext chooses the extensions\n"
+    )

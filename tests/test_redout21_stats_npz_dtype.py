@@ -67,5 +67,5 @@ def test_a_stats_value_claiming_megabytes_is_refused_from_its_header(
         tracemalloc.stop()
 
     assert str(out / STATS_NAME) in str(caught.value)
-    assert "run 'melcli stats'" in str(caught.value)
+    assert f"run 'melcli stats {out}'" in str(caught.value)
     assert peak < CLAIM // 4

@@ -25,9 +25,8 @@ from ..report import (
     Status,
     display_path,
     plural,
-    stale_note,
 )
-from ..session import DryRun, Events, Inputs, StatsOutcome
+from ..session import FAILED_LAST_TIME, DryRun, Events, Inputs, StatsOutcome
 
 if TYPE_CHECKING:
     from ..filelist import FileList
@@ -415,6 +414,47 @@ class Console(Events):
             self.bar = None
 
 
+class CountShown:
+    """The progress of work counted in inputs, shown as a run shows its files.
+
+    Called with ``(done, total)`` (as :func:`melcli.build_gallery` calls its
+    ``progress``): a bar on a terminal, elsewhere a :class:`Progress` line every
+    ``interval`` seconds (0: none); nothing with ``quiet``. :meth:`close` when done.
+    """
+
+    def __init__(self, *, quiet: bool, interval: float) -> None:
+        self.quiet = quiet
+        self.interval = interval
+        self.bar: Any = None
+        self.progress: Progress | None = None
+        self.done: int | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        """Note that ``done`` of ``total`` inputs are done; show it when due."""
+        if self.done is None:  # the first: the total is known from here
+            self.done = 0
+            if not self.quiet and sys.stderr.isatty() and total:
+                from tqdm import tqdm  # only when a bar is shown
+
+                tqdm.monitor_interval = 0  # no thread: pages may be forked
+                self.bar = tqdm(
+                    total=total, unit="input", file=sys.stderr, dynamic_ncols=True
+                )
+            elif not self.quiet and not sys.stderr.isatty() and self.interval > 0:
+                self.progress = Progress(total=total, interval=self.interval)
+        n, self.done = done - self.done, done
+        if self.bar is not None:
+            self.bar.update(n)
+        if self.progress is not None and (line := self.progress.update(n)):
+            click.echo(line, err=True)
+
+    def close(self) -> None:
+        """Close the bar, if there is one."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def print_outcome(
     report: Report,
     *,
@@ -497,7 +537,9 @@ def print_dry_run(
     for src, reason in plan.builds:
         # The reason may quote OUT's manifest (why it failed last time).
         why = display_path(one_line(reason))
-        click.echo(f"would build {display_path(src)}: {why}", err=err)
+        again = reason.startswith(FAILED_LAST_TIME)  # as it was: not a change
+        verb = "would try again" if again else "would build"
+        click.echo(f"{verb} {display_path(src)}: {why}", err=err)
     for path in plan.stale:
         click.echo(f"stale {display_path(path)}: its input is gone", err=err)
     for path in plan.pruned:
@@ -522,13 +564,4 @@ def print_dry_run(
         row["warnings"] = [*said, *plan.warnings]
         click.echo(json.dumps(row, ensure_ascii=True))
     if not quiet:
-        parts = [f"{len(plan.builds)} to build", f"{plan.up_to_date} up to date"]
-        if plan.errors:  # as the run would count them: not among those to build
-            parts.append(f"{len(plan.errors)} would fail")
-        if deleted := len(plan.pruned) + len(plan.deletes):  # as the run says it
-            parts.append(f"{plural(deleted, 'file')} to delete")
-        elif plan.stale:
-            parts.append(stale_note(len(plan.stale)))
-        # A file is not opened: one cut short or not audio fails only when run.
-        said = "dry run: nothing written, nothing decoded"
-        click.echo(f"{', '.join(parts)} ({said}).", err=True)
+        click.echo(plan.summary(), err=True)

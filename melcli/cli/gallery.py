@@ -12,12 +12,13 @@ import click
 if TYPE_CHECKING:
     from ..gallery import GalleryReport
 
+from .._gallery_page import PAGE_SIZE
 from ..errors import MelcliError, ParameterError, UsageError, os_reason
 from ..report import display_path, plural
-from .console import FoldedWarnings, one_line
+from .console import CountShown, FoldedWarnings, one_line
 from .group import CannotStart, cli
 from .lists import out_error
-from .options import JOBS
+from .options import JOBS, progress_option
 from .types import RUN_FOLDER
 
 
@@ -28,8 +29,8 @@ from .types import RUN_FOLDER
     metavar="folder|COLUMN",
     default=None,
     help="Group inputs by their folder, or by this column of the manifest's "
-    "meta labels (--files-from). [default: the 'label' column if the entries "
-    "have one, else folder]",
+    "meta labels (--files-from). [default: the 'label' column if every input "
+    "written has one, as SpectrogramDataset labels them; else folder]",
 )
 @click.option(
     "--waveforms/--no-waveforms",
@@ -53,6 +54,14 @@ from .types import RUN_FOLDER
     "number of CPUs]",
 )
 @click.option(
+    "--page-size",
+    type=int,
+    default=PAGE_SIZE,
+    show_default=True,
+    metavar="N",
+    help="Inputs per data page: what the page loads at a time.",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -60,14 +69,17 @@ from .types import RUN_FOLDER
     "JSON object on stdout.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@progress_option
 def gallery(
     out: str,
     group_by: str | None,
     waveforms: bool,
     read_sources: bool,
     jobs: int | None,
+    page_size: int,
     as_json: bool,
     quiet: bool,
+    progress_interval: float,
 ) -> None:
     """Write OUT/gallery/index.html: look at and listen to the run's inputs.
 
@@ -84,6 +96,7 @@ def gallery(
     """
     from ..gallery import build_gallery
 
+    shown = CountShown(quiet=quiet, interval=progress_interval)
     try:
         report = build_gallery(
             out,
@@ -91,12 +104,15 @@ def gallery(
             waveforms=waveforms,
             read_sources=read_sources,
             jobs=jobs,
+            page_size=page_size,
+            progress=shown,
         )
     except ParameterError as exc:
         if exc.param == "out":
             raise out_error(exc) from None
-        message = str(exc).replace("group_by=", "", 1)
-        raise click.BadParameter(message, param_hint="'--group-by'") from None
+        option = f"--{(exc.param or 'group_by').replace('_', '-')}"
+        message = str(exc).replace(f"{exc.param}=", "", 1)
+        raise click.BadParameter(message, param_hint=f"'{option}'") from None
     except UsageError as exc:  # a run holds OUT
         raise CannotStart(str(exc)) from None
     except MelcliError as exc:
@@ -108,6 +124,8 @@ def gallery(
             f"error: cannot write {display_path(where)}: {os_reason(exc)}", err=True
         )
         sys.exit(1)
+    finally:
+        shown.close()
     if not quiet:
         for line in note_lines(report):
             click.echo(f"note: {display_path(one_line(line))}", err=True)

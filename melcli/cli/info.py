@@ -69,7 +69,8 @@ def info(
     frame) fails here as 'melcli mel' fails it; damage only decoding finds (a
     frame damaged inside a whole file) is listed, and 'melcli mel' fails it.
 
-    Unreadable files are reported on stderr; the exit status is then 1.
+    Exit status: 0 every file read, 1 some file unreadable or missing (each
+    said on stderr), 2 usage error.
     """
     from ..hints import wrong_root_hint
     from ..inventory import iter_info

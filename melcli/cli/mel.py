@@ -14,7 +14,6 @@ from typing import Any
 import click
 
 from ..errors import MelcliError, ParameterError
-from ..report import PROGRESS_INTERVAL
 from ..session import Inputs, Outcome, run_session
 from .applies import warn_inapplicable
 from .config import (
@@ -41,6 +40,7 @@ from .options import (
     image_options,
     list_options,
     params_from,
+    progress_option,
     render_from,
     run_options,
     scale_options,
@@ -48,7 +48,7 @@ from .options import (
     selection_options,
     stats_option,
 )
-from .types import SECONDS, SOURCE, OutFolder
+from .types import SOURCE, OutFolder
 
 
 @cli.command(
@@ -134,15 +134,7 @@ from .types import SECONDS, SOURCE, OutFolder
     "three files, then counted); first, the settings a config file or "
     "MELCLI_* variable set.",
 )
-@click.option(
-    "--progress-interval",
-    type=SECONDS,
-    default=PROGRESS_INTERVAL,
-    show_default=True,
-    metavar="SECONDS",
-    help="When stderr is not a terminal (CI logs), print a progress line this "
-    "often: done/total, files/s, elapsed, time left; 0 turns it off.",
-)
+@progress_option
 @click.pass_context
 def mel(
     ctx: click.Context,

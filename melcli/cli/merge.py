@@ -30,6 +30,7 @@ from .types import RUN_FOLDER, SOURCE
     help="Also print what was merged (counts, failures, inputs in no shard, "
     "errors) as one JSON object on stdout.",
 )
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def merge(
     out: str,
     src: tuple[str, ...],
@@ -40,6 +41,7 @@ def merge(
     path_column: str | None,
     list_root: Path | None,
     as_json: bool,
+    quiet: bool,
 ) -> None:
     """Combine the manifests of 'melcli mel --shard I/N' runs into OUT/manifest.jsonl.
 
@@ -72,7 +74,7 @@ def merge(
         raise source_error(exc, src) from None
     except MelcliError as exc:
         raise CannotStart(str(exc)) from None
-    for warning in report.warnings:
+    for warning in () if quiet else report.warnings:
         click.echo(f"warning: {display_path(warning)}", err=True)
     for error in report.errors:
         click.echo(f"error: {display_path(error)}", err=True)
@@ -80,7 +82,7 @@ def merge(
         echo_error(Path(path), f"failed in its shard: {one_line(reason)}")
     for missed in report.uncovered:
         click.echo(f"error: {display_path(missed)}: in no shard", err=True)
-    if report.parts or not report.errors:  # else the error said it all
+    if not quiet and (report.parts or not report.errors):  # else the error said it
         click.echo(report.summary(), err=True)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=True))

@@ -29,6 +29,7 @@ from ..params import (
     RenderParams,
 )
 from ..presets import PRESETS
+from ..report import PROGRESS_INTERVAL
 from ..session import (
     DEFAULT_SHARD_SIZE,
     DEFAULT_TIMEOUT,
@@ -261,6 +262,24 @@ def segment_options(fn: F) -> F:
         ),
     ]
     return with_options(fn, options)
+
+
+def progress_option(fn: F) -> F:
+    """``--progress-interval``: a progress line this often in a log (mel, gallery).
+
+    From ``MELCLI_PROGRESS_INTERVAL`` too (for ``mel``, as every option is),
+    so a CI log sets it once for both commands.
+    """
+    return click.option(
+        "--progress-interval",
+        type=SECONDS,
+        default=PROGRESS_INTERVAL,
+        show_default=True,
+        metavar="SECONDS",
+        envvar="MELCLI_PROGRESS_INTERVAL",
+        help="When stderr is not a terminal (CI logs), print a progress line this "
+        "often: done/total, files/s, elapsed, time left; 0 turns it off.",
+    )(fn)
 
 
 def stats_option(fn: F) -> F:

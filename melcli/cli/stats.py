@@ -38,7 +38,8 @@ def stats(out: str, as_json: bool, quiet: bool) -> None:
     axis (channels, segments, frames) is pooled. std is the population standard
     deviation. Values are float64, accumulated stably.
 
-    Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error.
+    Exit status: 0 written, 1 no arrays or an unreadable one, 2 usage error
+    or a run writing to OUT.
     """
     from ..stats import (
         STATS_NAME,
