@@ -786,6 +786,8 @@ def _make_pages(
     global _WORK
     done = 0
     total = sum(len(c) for c in chunks)
+    if progress is not None:  # its clock starts before the first page, not after
+        progress(0, total)
     fork = "fork" in multiprocessing.get_all_start_methods()
     if jobs <= 1 or len(chunks) < 2 * jobs or not fork:
         pages: Iterable[_PageDone] = (

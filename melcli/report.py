@@ -503,8 +503,11 @@ class Progress:
         total: int,
         interval: float = PROGRESS_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        unit: str = "files",
     ) -> None:
         self.total = total
+        #: What is counted, plural (``files``; a gallery's ``inputs``).
+        self.unit = unit
         self.interval = interval
         self.clock = clock
         self.done = 0
@@ -526,8 +529,8 @@ class Progress:
         rate = self.done / elapsed
         percent = f" ({100 * self.done // self.total}%)" if self.total else ""
         parts = [
-            f"progress: {self.done}/{self.total} files{percent}",
-            f"{rate:.1f} files/s",
+            f"progress: {self.done}/{self.total} {self.unit}{percent}",
+            f"{rate:.1f} {self.unit}/s",
             f"{_duration(elapsed)} elapsed",
         ]
         if rate > 0 and self.done < self.total:

@@ -58,6 +58,8 @@ def test_ctrl_c_with_a_worker_deaf_to_sigterm_ends_the_pages() -> None:
     ended: list[BaseException] = []
 
     def progress(done: int, total: int) -> None:
+        if done == 0:  # called before the first page: no worker yet
+            return
         stuck_first.wait(STOP_LIMIT)
         raise KeyboardInterrupt  # Ctrl-C, once one worker is stuck
 

@@ -253,7 +253,7 @@ def test_gallery_prints_progress_lines_in_a_log_as_a_run_does(tmp_path: Path) ->
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
     assert [line.split(",")[0] for line in lines[:-1]] == [
-        f"progress: {k}/3 files ({100 * k // 3}%)" for k in (1, 2, 3)
+        f"progress: {k}/3 inputs ({100 * k // 3}%)" for k in (1, 2, 3)
     ]
     assert lines[-1].startswith(f"{out}/gallery/index.html: 3 inputs")
     quiet = invoke("gallery", out, *options, "-q", "--progress-interval", "0.000001")

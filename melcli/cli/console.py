@@ -441,11 +441,13 @@ class CountShown:
                     total=total, unit="input", file=sys.stderr, dynamic_ncols=True
                 )
             elif not self.quiet and not sys.stderr.isatty() and self.interval > 0:
-                self.progress = Progress(total=total, interval=self.interval)
+                self.progress = Progress(
+                    total=total, interval=self.interval, unit="inputs"
+                )
         n, self.done = done - self.done, done
         if self.bar is not None:
             self.bar.update(n)
-        if self.progress is not None and (line := self.progress.update(n)):
+        if self.progress is not None and n and (line := self.progress.update(n)):
             click.echo(line, err=True)
 
     def close(self) -> None:
