@@ -58,7 +58,7 @@ FULL: dict[str, Any] = {
     "long_minutes": 60.0,
     "floor_files": 240,
     "floor_wav_files": 600,
-    "short_files": 1800,
+    "short_files": 4800,
     "floor_rounds": 8,
     "gallery_files": 20_000,
     "scale_sizes": "10000,100000",
@@ -158,7 +158,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     )
     parser.add_argument("--gallery-files", type=int, help="clips for (g) [20000]")
     parser.add_argument(
-        "--short-files", type=int, help="5-s 16 kHz files for (f) [1800]"
+        "--short-files",
+        type=int,
+        help="5-s 16 kHz files for (f)'s Whisper workload [4800: N/2 more files "
+        "add about 2 s to a -j 2 run]",
     )
     parser.add_argument(
         "--scale-sizes", help="tiny files for (s), comma-separated [10000,100000]"

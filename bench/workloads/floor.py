@@ -99,15 +99,19 @@ from data import (
 from floor_baseline import STAGES, Stages, settings_of
 from harness import (
     BENCH_DIR,
+    Attempt,
     Check,
     Command,
     Config,
     Contender,
     Outcome,
+    OverlapRule,
     ProcessRun,
     Timings,
     at_once,
     available_cpus,
+    first_attempts,
+    interference,
     log,
     melcli_mel,
     plural,
@@ -129,6 +133,12 @@ TARGET_SHORT = 1.5
 TARGET_DECODER = 1.1
 #: -j 2 over -j 1 per file (start-up set aside), at least.
 TARGET_TWO_WORKERS = 1.8
+
+#: The rule for rounds whose runs overlapped other work (bench/README.md, issue
+#: 19, twenty-first round): a round in which any run's others' CPU and steal
+#: came to more than a tenth of a CPU is run again, at most twice, at most
+#: half the rounds in a workload; the last attempt stands.
+RULE = OverlapRule(share=0.10, retries=2)
 
 SHORT_SR = 16_000
 SHORT_SECONDS = 5
@@ -446,6 +456,7 @@ def _measure(
     made = {"floor": itertools.count(), "floor-half": itertools.count()}
 
     def times(name: str) -> Callable[[], Path]:
+        # One file per run, attempts the rule replaced included.
         return lambda: scratch / f"{name}-{next(made[name])}.npy"
 
     contenders = [
@@ -468,14 +479,18 @@ def _measure(
             Contender(name, at_once([melcli_mel(p, "-j", "1", *w.options) for p in ps]))
             for name, ps in (("pair", w.pair), ("pair-half", w.pair_half))
         ]
+    replaced: list[Attempt] = []
     with folder:
         timings, _ = race(
             contenders,
             cfg.floor_rounds,
             order=functools.partial(round_order, contenders),
+            rule=RULE,
+            replaced=replaced,
         )
         stage_times = [
-            np.load(scratch / f"floor-{r}.npy") for r in range(cfg.floor_rounds)
+            np.load(scratch / f"floor-{i}.npy")
+            for i in final_attempts(cfg.floor_rounds, replaced)
         ]
     stage_s = stage_floor(stage_times)
     floor_s = sum(stage_s.values())
@@ -503,6 +518,7 @@ def _measure(
     if speedup is not None and fitted:
         j2_cpu = _per_file(timings, "j2", more)
         pool_cpu = j2_cpu / _per_file(timings, "j1", more) if j2_cpu > 0 else None
+    overlap = overlap_summary(timings, replaced, RULE, cpus)
     control = pair_control(timings, more)
     pair_speedup, j2_of_pair = control["pair_speedup"], control["j2_of_pair"]
     row = [
@@ -533,6 +549,7 @@ def _measure(
             f"their least {floor_s * 1e3:.2f} ms"
         )
     notes.extend(control_notes(w.name, control))
+    notes.extend(overlap_notes(w.name, overlap, RULE))
     if cpus > 1 and speedup is None:
         notes.append(
             f"note: (f) {w.name}: in some round neither -j 1 nor -j 2 took "
@@ -593,6 +610,7 @@ def _measure(
             round_ratios(timings, "j2", "j1", cpu) if cpus > 1 else []
         ),
         **control,
+        **overlap,
         "contenders": {
             k: t.as_json(files=n, audio_seconds=n * w.seconds)
             for k, t in timings.items()
@@ -600,6 +618,86 @@ def _measure(
         },
     }
     return row, checks, notes, data
+
+
+def final_attempts(rounds: int, replaced: Sequence[Attempt]) -> list[int]:
+    """Each round's last attempt, counted over every attempt of the race.
+
+    Attempts run in order (a round's, then the next round's); a round has one
+    more than the rule replaced in it. The index of the round's last is the
+    index of the floor program's ``--times`` file of the run that stands.
+    """
+    attempts = (1 + sum(a.round == r for a in replaced) for r in range(rounds))
+    return [end - 1 for end in itertools.accumulate(attempts)]
+
+
+def overlap_summary(
+    timings: dict[str, Timings],
+    replaced: Sequence[Attempt],
+    rule: OverlapRule,
+    cpus: int,
+) -> dict[str, Any]:
+    """What other work did during the runs, and what the rule did about it.
+
+    Per round (the attempt that stands) the highest interference of its runs
+    (others' CPU and steal, a share of one CPU; null where not measured); the
+    rounds the rule ran again and how many attempts it replaced, each kept;
+    the rounds still over the threshold (the rule's re-runs used up); and
+    ``-j 2`` / ``-j 1`` on each round's first attempt, the figure without the
+    rule, beside the checked one.
+    """
+    rounds = len(next(iter(timings.values())).runs) if timings else 0
+    worst: list[float | None] = []
+    for r in range(rounds):
+        shares = [interference(t.runs[r]) for t in timings.values()]
+        known = [x for x in shares if x is not None]
+        worst.append(max(known) if known else None)
+    first = first_attempts(timings, replaced)
+    raw = round_ratios(first, "j1", "j2", wall) if cpus > 1 and "j2" in first else []
+    return {
+        "overlap_rule": {
+            "share": rule.share,
+            "retries": rule.retries,
+            "budget": rule.allowed(rounds),
+        },
+        "interference_rounds": worst,
+        "rounds_rerun": sorted({a.round + 1 for a in replaced}),
+        "attempts_replaced": [a.as_json() for a in replaced],
+        "rounds_overlapped": [
+            r + 1 for r, x in enumerate(worst) if x is not None and x > rule.share
+        ],
+        "j2_speedup_first_attempts": median_ratio(raw),
+        "j2_speedup_first_attempts_rounds": _finite(raw),
+    }
+
+
+def overlap_notes(name: str, overlap: dict[str, Any], rule: OverlapRule) -> list[str]:
+    """A line under the table: other work during the runs, and the rule's re-runs."""
+    worst = [x for x in overlap["interference_rounds"] if x is not None]
+    if not worst:
+        return [f"(f) {name}: other work during the runs: not measured (no /proc/stat)"]
+    rerun, left = overlap["rounds_rerun"], overlap["rounds_overlapped"]
+    raw = overlap["j2_speedup_first_attempts"]
+    # null: an infinite round (as in j2_speedup_rounds)
+    known = [
+        math.inf if r is None else r
+        for r in overlap["j2_speedup_first_attempts_rounds"]
+    ]
+    attempts = plural(len(overlap["attempts_replaced"]), "attempt")
+    return [
+        f"(f) {name}: others' CPU and steal, the most in any run of a round, "
+        f"as a share of one CPU: median {statistics.median(worst):.0%}, highest "
+        f"{max(worst):.0%}; rounds run again (a run over {rule.share:.0%}): "
+        + (f"{', '.join(map(str, rerun))} ({attempts} replaced)" if rerun else "none")
+        + "; still over it: "
+        + (", ".join(map(str, left)) if left else "none")
+        + (
+            f"; -j 2 / -j 1 on the first attempts {raw:.2f}x "
+            f"({min(known):.2f}-{max(known):.2f})"
+            if raw is not None and known and rerun
+            else ""
+        )
+    ]
 
 
 #: melcli's runs a -j 2 / -j 1 ratio is taken from, back to back in a round.
