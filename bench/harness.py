@@ -64,6 +64,8 @@ class Config:
     floor_rounds: int = 1
     #: (f)'s WAV clips (bench.py always gives it; the default is for tests).
     floor_wav_files: int = 2
+    #: (f)'s workloads to run, by name (empty: all of them).
+    floor_only: tuple[str, ...] = ()
 
 
 #: What the spawner reads around each run, in ticks (USER_HZ): /proc/stat's

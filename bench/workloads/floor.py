@@ -163,6 +163,9 @@ TARGET_TWO_WORKERS = 1.8
 #: half the rounds in a workload; the last attempt stands.
 RULE = OverlapRule(share=0.10, retries=2)
 
+#: (f)'s workloads, by name, in the order they run (``--floor-only``).
+FLOOR_WORKLOADS = ("wav", "flac", "ogg", "mp3", "whisper")
+
 SHORT_SR = 16_000
 SHORT_SECONDS = 5
 #: The compressed copies of the clips: folder name, soundfile format, subtype.
@@ -438,7 +441,8 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "rounds": cfg.floor_rounds,
         "workloads": {},
     }
-    rows_of = workloads(cfg, dataset)
+    only = getattr(cfg, "floor_only", ())
+    rows_of = [w for w in workloads(cfg, dataset) if not only or w.name in only]
     for w in rows_of:
         log(f"  (f) {w.name} ...")
         warm_page_cache(w.src)
