@@ -46,6 +46,7 @@ from data import DEFAULT_DATA, Dataset
 from harness import Check, Config, log, scratch_root
 from report import checks_lines, facts_lines, machine_facts, say, write_json
 from workloads import WORKLOADS
+from workloads.floor import FLOOR_WORKLOADS
 
 #: Sizes by default, and with --quick (options given explicitly win over both).
 FULL: dict[str, Any] = {
@@ -58,7 +59,7 @@ FULL: dict[str, Any] = {
     "long_minutes": 60.0,
     "floor_files": 240,
     "floor_wav_files": 600,
-    "short_files": 1800,
+    "short_files": 4800,
     "floor_rounds": 8,
     "gallery_files": 20_000,
     "scale_sizes": "10000,100000",
@@ -158,7 +159,15 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     )
     parser.add_argument("--gallery-files", type=int, help="clips for (g) [20000]")
     parser.add_argument(
-        "--short-files", type=int, help="5-s 16 kHz files for (f) [1800]"
+        "--short-files",
+        type=int,
+        help="5-s 16 kHz files for (f)'s Whisper workload [4800: N/2 more files "
+        "add about 2 s to a -j 2 run]",
+    )
+    parser.add_argument(
+        "--floor-only",
+        default="",
+        help=f"(f)'s workloads to run, e.g. whisper [all: {','.join(FLOOR_WORKLOADS)}]",
     )
     parser.add_argument(
         "--scale-sizes", help="tiny files for (s), comma-separated [10000,100000]"
@@ -194,6 +203,15 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     unknown = [w for w in workloads if w not in WORKLOADS]
     if unknown:
         parser.error(f"--only: unknown workload {', '.join(unknown)}")
+    floor_only = tuple(
+        w for w in dict.fromkeys(args.floor_only.replace(" ", "").split(",")) if w
+    )
+    unknown = [w for w in floor_only if w not in FLOOR_WORKLOADS]
+    if unknown:
+        parser.error(
+            f"--floor-only: unknown workload {', '.join(unknown)} "
+            f"(one of {', '.join(FLOOR_WORKLOADS)})"
+        )
     for key in (
         "files",
         "scale_files",
@@ -227,6 +245,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         json_path=args.json,
         quick=args.quick,
         scale_vs=args.scale_vs.resolve() if args.scale_vs else None,
+        floor_only=floor_only,
         **values,
     )
 

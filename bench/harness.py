@@ -10,6 +10,7 @@ lines of its table.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -63,6 +64,66 @@ class Config:
     floor_rounds: int = 1
     #: (f)'s WAV clips (bench.py always gives it; the default is for tests).
     floor_wav_files: int = 2
+    #: (f)'s workloads to run, by name (empty: all of them).
+    floor_only: tuple[str, ...] = ()
+
+
+#: What the spawner reads around each run, in ticks (USER_HZ): /proc/stat's
+#: first line's first eight columns, and the CPU time of the kernel's threads
+#: (kthreadd and its children: utime + stime from each /proc/PID/stat).
+STAT_COLUMNS = (
+    "user",
+    "nice",
+    "system",
+    "idle",
+    "iowait",
+    "irq",
+    "softirq",
+    "steal",
+    "kernel_threads",
+)
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the whole machine did while one run ran (``/proc/stat``, every CPU).
+
+    CPU seconds summed over the CPUs, from the tick counts read just before the
+    run started and just after it was reaped: ``busy`` (user, nice, system,
+    irq, softirq: guest time is in user), ``iowait`` (idle with I/O pending)
+    and ``steal`` (a CPU of this VM runnable while the host ran something
+    else); and ``kernel_threads``, the part of ``busy`` the kernel's own
+    threads took (write-back, reclaim, soft interrupts deferred to a thread:
+    some of it may be the run's own files' doing). The counts are ticks (10
+    ms at USER_HZ 100) charged where the tick falls, so each figure is good
+    to a few ticks.
+    """
+
+    busy: float
+    iowait: float
+    steal: float
+    kernel_threads: float = 0.0
+
+    @classmethod
+    def between(cls, before: Sequence[int], after: Sequence[int]) -> Machine:
+        """From two readings of :data:`STAT_COLUMNS` (ticks)."""
+        deltas = (b - a for a, b in zip(before, after, strict=True))
+        d = dict(zip(STAT_COLUMNS, deltas, strict=True))
+        tick = 1 / _user_hz()
+        busy = d["user"] + d["nice"] + d["system"] + d["irq"] + d["softirq"]
+        return cls(
+            busy * tick,
+            d["iowait"] * tick,
+            d["steal"] * tick,
+            d["kernel_threads"] * tick,
+        )
+
+
+def _user_hz() -> int:
+    try:
+        return os.sysconf("SC_CLK_TCK")
+    except (AttributeError, ValueError, OSError):
+        return 100
 
 
 @dataclass(frozen=True)
@@ -73,6 +134,33 @@ class ProcessRun:
     peak_rss_bytes: int
     #: user + system CPU time of the process and the children it waited for.
     cpu_seconds: float = 0.0
+    #: What the machine did meanwhile (None where /proc/stat is not read).
+    machine: Machine | None = None
+    #: Of ``cpu_seconds``, the system time; and the minor page faults (both
+    #: of the process and the children it waited for; None: not measured).
+    system_seconds: float | None = None
+    minor_faults: int | None = None
+
+    @property
+    def others_cpu_seconds(self) -> float | None:
+        """CPU seconds the machine was busy with anything but this run.
+
+        The machine's busy time less the run's own CPU time (its process and
+        the children it reaped): other processes, kernel threads (the write-
+        back of the run's own files among them), interrupts. Can come out a
+        little below zero (ticks against exact rusage). None without a reading.
+        """
+        if self.machine is None:
+            return None
+        return self.machine.busy - self.cpu_seconds
+
+    @property
+    def others_share(self) -> float | None:
+        """:attr:`others_cpu_seconds` as a share of one CPU over the run's wall time."""
+        others = self.others_cpu_seconds
+        if others is None or self.seconds <= 0:
+            return None
+        return others / self.seconds
 
 
 class BenchError(Exception):
@@ -114,22 +202,54 @@ def run_process(argv: Sequence[str]) -> ProcessRun:
     if not answer:
         _stop_spawner()
         raise BenchError(f"the spawner ended: {' '.join(argv)}")
-    seconds, code, maxrss, cpu, tail = json.loads(answer)
+    seconds, code, maxrss, cpu, tail, stat, (system, faults) = json.loads(answer)
     if code != 0:
         raise BenchError(f"exit status {code}: {' '.join(argv)}\n{tail}")
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     scale = 1 if sys.platform == "darwin" else 1024
-    return ProcessRun(seconds=seconds, peak_rss_bytes=maxrss * scale, cpu_seconds=cpu)
+    return ProcessRun(
+        seconds=seconds,
+        peak_rss_bytes=maxrss * scale,
+        cpu_seconds=cpu,
+        machine=Machine.between(*stat) if stat else None,
+        system_seconds=system,
+        minor_faults=faults,
+    )
 
 
 #: The program that starts each measured command for :func:`run_process`: it
 #: reads ``[argv, env]`` lines, runs each to completion, and answers with
-#: ``[seconds, exit status, ru_maxrss, cpu seconds, stderr's tail]``.
+#: ``[seconds, exit status, ru_maxrss, cpu seconds, stderr's tail, stat,
+#: [system seconds, minor faults]]``, ``stat`` the machine's CPU ticks
+#: (:data:`STAT_COLUMNS`) read just before the start and just after the end
+#: (null where /proc/stat cannot be read).
 _SPAWNER = """
 import json, os, subprocess, sys, tempfile, time
+def kernel_threads():
+    ticks = 0
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                line = f.read()
+            rest = line[line.rindex(b")") + 2 :].split()
+            if pid == "2" or rest[1] == b"2":
+                ticks += int(rest[11]) + int(rest[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return ticks
+def stat(before):
+    # The walk over /proc (about 2 ms) outside the window /proc/stat spans.
+    try:
+        threads = kernel_threads() if before else 0
+        with open("/proc/stat", "rb") as f:
+            ticks = [int(x) for x in f.readline().split()[1:9]]
+        return ticks + [threads if before else kernel_threads()]
+    except (OSError, ValueError):
+        return None
 for line in sys.stdin:
     argv, env = json.loads(line)
     with tempfile.TemporaryFile() as err:
+        before = stat(True)
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=env)
         try:
@@ -139,11 +259,15 @@ for line in sys.stdin:
             proc.wait()
             raise
         seconds = time.perf_counter() - start
+        after = stat(False)
         code = os.waitstatus_to_exitcode(status)
         err.seek(0)
         tail = err.read().decode(errors="replace").strip()[-2000:] if code else ""
     cpu = usage.ru_utime + usage.ru_stime
-    print(json.dumps([seconds, code, usage.ru_maxrss, cpu, tail]), flush=True)
+    ticks = [before, after] if before and after and len(before) == 9 else None
+    own = [usage.ru_stime, usage.ru_minflt]
+    answer = [seconds, code, usage.ru_maxrss, cpu, tail, ticks, own]
+    print(json.dumps(answer), flush=True)
 """
 
 _spawners: list[subprocess.Popen[str]] = []
@@ -243,6 +367,12 @@ class Timings:
     def as_json(self, *, files: int, audio_seconds: float) -> dict[str, Any]:
         return {
             "seconds": self.seconds,
+            # Run by run, as "seconds": the run's own CPU and what else the
+            # machine did meanwhile (null where not measured).
+            "cpu_seconds": [run.cpu_seconds for run in self.runs],
+            "system_seconds": [run.system_seconds for run in self.runs],
+            "minor_faults": [run.minor_faults for run in self.runs],
+            "machine": [machine_json(run) for run in self.runs],
             "median_seconds": self.median,
             "min_seconds": min(self.seconds),
             "max_seconds": max(self.seconds),
@@ -250,6 +380,104 @@ class Timings:
             "files_per_second": files / self.median,
             "realtime_factor": audio_seconds / self.median,
         }
+
+
+def machine_json(run: ProcessRun) -> dict[str, float | None] | None:
+    """What else the machine did during ``run``, for the JSON (None: not measured).
+
+    CPU seconds summed over the CPUs: ``others_cpu_seconds`` (busy less the
+    run's own), of which ``kernel_threads_seconds``; ``steal_seconds``,
+    ``iowait_seconds``; and ``interference``, others' CPU and steal as a share
+    of one CPU over the run's wall time (what :class:`OverlapRule` reads).
+    """
+    m = run.machine
+    if m is None:
+        return None
+    return {
+        "busy_seconds": m.busy,
+        "others_cpu_seconds": run.others_cpu_seconds,
+        "kernel_threads_seconds": m.kernel_threads,
+        "steal_seconds": m.steal,
+        "iowait_seconds": m.iowait,
+        "interference": interference(run),
+    }
+
+
+def interference(run: ProcessRun) -> float | None:
+    """Others' CPU time and steal during ``run``, as a share of one CPU.
+
+    The machine's busy time less the run's own (other processes, kernel
+    threads, interrupts), plus the time the host took from this VM's CPUs
+    (steal), over the run's wall time: 0.25 is a quarter of a CPU taken from
+    the run's moments on average. None where not measured.
+    """
+    others = run.others_cpu_seconds
+    if others is None or run.machine is None or run.seconds <= 0:
+        return None
+    return (max(0.0, others) + run.machine.steal) / run.seconds
+
+
+@dataclass(frozen=True)
+class OverlapRule:
+    """A pre-declared rule: a round whose runs overlapped other work is run again.
+
+    After each round of a :func:`race`, if any run's :func:`interference`
+    exceeded ``share`` (of one CPU), the whole round is run again, every
+    contender in the same order, up to ``retries`` times a round and ``budget``
+    times a race (None: half the rounds, rounded up); the last attempt stands,
+    overlapped or not. Every contender and both sides of every ratio alike; the
+    rule reads only what other work did, never a contender's own time. The
+    replaced attempts are kept (:class:`Attempt`), to be counted and shown.
+    """
+
+    share: float = 0.10
+    retries: int = 2
+    budget: int | None = None
+
+    def overlapped(self, runs: dict[str, ProcessRun]) -> list[tuple[str, float]]:
+        """The runs of a round over the threshold, and their interference."""
+        return [
+            (name, share)
+            for name, run in runs.items()
+            if (share := interference(run)) is not None and share > self.share
+        ]
+
+    def allowed(self, rounds: int) -> int:
+        """Re-runs a race of ``rounds`` rounds may make in all."""
+        return self.budget if self.budget is not None else (rounds + 1) // 2
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A round's attempt replaced under an :class:`OverlapRule`."""
+
+    round: int  # 0-based
+    attempt: int  # 1: the round's first
+    runs: dict[str, ProcessRun]
+    overlapped: tuple[tuple[str, float], ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "round": self.round + 1,
+            "attempt": self.attempt,
+            "overlapped": [{"run": n, "interference": s} for n, s in self.overlapped],
+            "seconds": {name: run.seconds for name, run in self.runs.items()},
+            "cpu_seconds": {name: run.cpu_seconds for name, run in self.runs.items()},
+            "machine": {name: machine_json(run) for name, run in self.runs.items()},
+        }
+
+
+def first_attempts(
+    timings: dict[str, Timings], replaced: Sequence[Attempt]
+) -> dict[str, Timings]:
+    """Each round's first attempt: the runs as they would be without the rule."""
+    first = {a.round: a.runs for a in replaced if a.attempt == 1}
+    return {
+        name: Timings(
+            [first[i][name] if i in first else run for i, run in enumerate(t.runs)]
+        )
+        for name, t in timings.items()
+    }
 
 
 #: The ext2/3/4 attribute that spreads a folder's subfolders over the disk's
@@ -325,6 +553,8 @@ def race(
     *,
     verify: Callable[[dict[str, Path]], Sanity] | None = None,
     order: Callable[[int], Sequence[Contender]] | None = None,
+    rule: OverlapRule | None = None,
+    replaced: list[Attempt] | None = None,
 ) -> tuple[dict[str, Timings], Sanity | None]:
     """Run every contender ``rounds`` times, alternating, each into a fresh folder.
 
@@ -333,10 +563,13 @@ def race(
     may set it instead (every contender once a round). ``verify`` is called
     once, with the first round's output folders, before they are removed;
     later rounds remove each output folder as soon as its run ends. Each
-    contender's ``runs[i]`` is its run of round ``i``.
+    contender's ``runs[i]`` is its run of round ``i``. With ``rule``, a round
+    whose runs overlapped other work is run again (:class:`OverlapRule`), and
+    each attempt it replaced is appended to ``replaced``.
     """
     timings = {c.name: Timings() for c in contenders}
     sanity = None
+    left = rule.allowed(rounds) if rule is not None else 0
     for round_index in range(rounds):
         shift = round_index % len(contenders)
         ordered = (
@@ -346,25 +579,47 @@ def race(
         )
         if sorted(c.name for c in ordered) != sorted(timings):
             raise BenchError(f"round {round_index + 1}: not every contender once")
-        keep = verify is not None and sanity is None
-        folders: dict[str, Path] = {}
-        try:
-            for contender in ordered:
-                out = folders[contender.name] = new_output(contender.name)
-                run = run_process(contender.command(out))
-                timings[contender.name].runs.append(run)
-                log(
-                    f"  round {round_index + 1}/{rounds} {contender.name}: "
-                    f"{run.seconds:.2f} s"
-                )
-                if not keep:
-                    remove(folders.pop(contender.name))
-            if verify is not None and keep:
-                sanity = verify(folders)
-        finally:
-            for out in folders.values():
-                remove(out)
+        for attempt in itertools.count(1):
+            keep = verify is not None and sanity is None
+            folders: dict[str, Path] = {}
+            try:
+                runs = _one_round(ordered, f"{round_index + 1}/{rounds}", folders, keep)
+                if verify is not None and keep:
+                    sanity = verify(folders)
+            finally:
+                for out in folders.values():
+                    remove(out)
+            over = rule.overlapped(runs) if rule is not None else []
+            if not over or rule is None or attempt > rule.retries or left <= 0:
+                break
+            left -= 1
+            if replaced is not None:
+                replaced.append(Attempt(round_index, attempt, runs, tuple(over)))
+            named = ", ".join(f"{n} {s:.0%}" for n, s in over)
+            log(
+                f"  round {round_index + 1}: others' CPU over the rule ({named}): again"
+            )
+        for name, run in runs.items():
+            timings[name].runs.append(run)
     return timings, sanity
+
+
+def _one_round(
+    ordered: Sequence[Contender], label: str, folders: dict[str, Path], keep: bool
+) -> dict[str, ProcessRun]:
+    """Run each contender once, in order, each into a new folder in ``folders``.
+
+    Without ``keep`` each folder is removed (and dropped from ``folders``) as
+    soon as its run ends; with it, the caller removes them after verifying.
+    """
+    runs: dict[str, ProcessRun] = {}
+    for contender in ordered:
+        out = folders[contender.name] = new_output(contender.name)
+        run = runs[contender.name] = run_process(contender.command(out))
+        log(f"  round {label} {contender.name}: {run.seconds:.2f} s")
+        if not keep:
+            remove(folders.pop(contender.name))
+    return runs
 
 
 @dataclass(frozen=True)

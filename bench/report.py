@@ -157,6 +157,7 @@ def write_json(
             "floor_files": cfg.floor_files,
             "floor_wav_files": cfg.floor_wav_files,
             "short_files": cfg.short_files,
+            "floor_only": list(cfg.floor_only),
             "gallery_files": cfg.gallery_files,
             "workloads": list(cfg.workloads),
             "skip_long": cfg.skip_long,
