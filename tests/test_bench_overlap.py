@@ -323,6 +323,12 @@ def test_the_floor_workload_checks_the_rounds_that_stood_and_shows_the_first(
     assert "whisper" in line
     assert "rounds run again (a run over 10%): 2" in line
     assert f"first attempts {statistics.median(first):.2f}x" in line
+    # '/ stages' without the rule: melcli's -j 1 and the stages' least both
+    # from the first attempts (round 2's cheap stages among them).
+    first_stages = 0.02 / (len(floor.STAGES) * 0.0001)
+    assert w["melcli_over_stages_first_attempts"] == pytest.approx(first_stages)
+    assert w["melcli_over_stages"] == pytest.approx(0.02 / (len(floor.STAGES) * 0.001))
+    assert f"-j 1 / stages on the first attempts {first_stages:.2f}x" in line
 
 
 def test_the_whisper_workload_is_sized_for_two_seconds_at_j2(

@@ -523,6 +523,10 @@ def _measure(
             np.load(scratch / f"floor-{i}.npy")
             for i in final_attempts(cfg.floor_rounds, replaced)
         ]
+        first_stage_times = [
+            np.load(scratch / f"floor-{i}.npy")
+            for i in first_attempt_indices(cfg.floor_rounds, replaced)
+        ]
     stage_s = stage_floor(stage_times)
     floor_s = sum(stage_s.values())
     j1_rounds = per_file_rounds(timings, "j1", more)
@@ -550,6 +554,13 @@ def _measure(
         j2_cpu = _per_file(timings, "j2", more)
         pool_cpu = j2_cpu / _per_file(timings, "j1", more) if j2_cpu > 0 else None
     overlap = overlap_summary(timings, replaced, RULE, cpus)
+    # '/ stages' as it would be without the rule: both of its sides (melcli's
+    # -j 1 rounds and the stages' least) from each round's first attempt.
+    first_j1 = per_file_rounds(first_attempts(timings, replaced), "j1", more)
+    first_floor = sum(stage_floor(first_stage_times).values())
+    overlap["melcli_over_stages_first_attempts"] = (
+        float(statistics.median(first_j1)) / first_floor if first_floor > 0 else None
+    )
     control = pair_control(timings, more)
     pair_speedup, j2_of_pair = control["pair_speedup"], control["j2_of_pair"]
     row = [
@@ -662,6 +673,16 @@ def final_attempts(rounds: int, replaced: Sequence[Attempt]) -> list[int]:
     return [end - 1 for end in itertools.accumulate(attempts)]
 
 
+def first_attempt_indices(rounds: int, replaced: Sequence[Attempt]) -> list[int]:
+    """Each round's first attempt, counted over every attempt of the race.
+
+    As :func:`final_attempts`: the index of the floor program's ``--times``
+    file of the round's first run, the one the rule may have replaced.
+    """
+    ends = final_attempts(rounds, replaced)
+    return [0, *(end + 1 for end in ends[:-1])] if ends else []
+
+
 def overlap_summary(
     timings: dict[str, Timings],
     replaced: Sequence[Attempt],
@@ -726,6 +747,12 @@ def overlap_notes(name: str, overlap: dict[str, Any], rule: OverlapRule) -> list
             f"; -j 2 / -j 1 on the first attempts {raw:.2f}x "
             f"({min(known):.2f}-{max(known):.2f})"
             if raw is not None and known and rerun
+            else ""
+        )
+        + (
+            f"; -j 1 / stages on the first attempts {stages:.2f}x"
+            if (stages := overlap.get("melcli_over_stages_first_attempts")) is not None
+            and rerun
             else ""
         )
     ]
