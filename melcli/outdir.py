@@ -33,10 +33,12 @@ from .write import (
     TEMP_SUFFIX,
     LeadsOutside,
     confine,
+    is_temp_of,
     make_folders,
     open_file,
     open_folder,
     remove_files,
+    temp_prefix,
 )
 
 if TYPE_CHECKING:
@@ -1199,17 +1201,41 @@ def remove_leftovers(
     """Delete temporary files a killed run left under ``out``; return them.
 
     With ``owned``, only the temporary files of those final paths (a shard's
-    outputs: other shards may be writing theirs at the same time).
-    ``failures``: as :func:`melcli.write.remove_files`.
+    outputs: other shards may be writing theirs at the same time), each
+    known by its exact form (:func:`melcli.write.is_temp_of`), not by a
+    name's start: ``a.npy``'s are not ``a.npy.x.npy``'s. One of a long name
+    (cut, with a hash of the whole) is matched by its prefix, when
+    ``owned`` can be gone through (a set). ``failures``: as
+    :func:`melcli.write.remove_files`.
     """
+    cut: dict[str, set[str]] | None = None
+
+    def ours(folder: str, name: str) -> bool:
+        nonlocal cut
+        if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+            return False
+        if owned is None:
+            return True
+        if Path(folder) / final_name(name) in owned and is_temp_of(
+            name, f".{final_name(name)}."
+        ):
+            return True
+        if not isinstance(owned, Iterable):
+            return False
+        if cut is None:  # long outputs' prefixes, by folder, made once
+            cut = {}
+            for path in owned:
+                prefix = temp_prefix(path)
+                if prefix != f".{path.name}.":
+                    cut.setdefault(os.fspath(path.parent), set()).add(prefix)
+        return any(is_temp_of(name, p) for p in cut.get(folder, ()))
+
     return remove_files(
         (
             Path(folder) / name
             for folder, files in walk(out)
             for name in files
-            if name.startswith(".")
-            and name.endswith(TEMP_SUFFIX)
-            and (owned is None or Path(folder) / final_name(name) in owned)
+            if ours(os.fspath(Path(folder)), name)
         ),
         failures=failures,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import io
 import os
 import threading
@@ -521,6 +522,10 @@ NAME_MAX = 255
 #: Characters of the random part between the prefix and the suffix (hex digits:
 #: no dot, see :func:`melcli.outdir.final_name`).
 _RANDOM_PART = 8
+#: Hex digits of the hash after a cut name (:func:`temp_prefix`).
+_HASH_PART = 8
+#: The random part's characters (hex digits; older melclis' ``tempfile``'s too).
+_HEX = frozenset("0123456789abcdefghijklmnopqrstuvwxyz_")
 #: How a temporary file is opened, as :func:`tempfile.mkstemp` opens one: a new
 #: file or an error, never an existing one (nor a symbolic link's target).
 _CREATE = (
@@ -537,12 +542,15 @@ def temp_prefix(path: str | os.PathLike[str]) -> str:
 
     A long ``NAME`` is cut (at a character boundary) so that the temporary
     name still fits in :data:`NAME_MAX` bytes: an output whose own name fits
-    can always be written.
+    can always be written. The cut name is followed by a hash of the whole
+    one (``.NAME-CUT.HASH.``): two names alike in their first 225 bytes
+    have prefixes of their own, and one's temporary files are never taken
+    for the other's (:func:`is_temp_of`).
     """
     budget = NAME_MAX - len(TEMP_SUFFIX) - _RANDOM_PART - 2
-    name = os.fsencode(os.path.basename(path))
+    name = whole = os.fsencode(os.path.basename(path))
     if len(name) > budget:
-        name = name[:budget]
+        name = name[: budget - 1 - _HASH_PART]
         while name:  # do not end inside a multi-byte character
             try:
                 name.decode("utf-8")
@@ -551,7 +559,25 @@ def temp_prefix(path: str | os.PathLike[str]) -> str:
                 if exc.start < len(name) - 4:
                     break  # not UTF-8 anyway: any cut will do
                 name = name[:-1]
+        tag = hashlib.blake2b(whole, digest_size=_HASH_PART // 2).hexdigest()
+        return f".{os.fsdecode(name)}.{tag}."
     return f".{os.fsdecode(name)}."
+
+
+def is_temp_of(name: str, prefix: str) -> bool:
+    """Return whether ``name`` is a temporary file of the output of ``prefix``.
+
+    ``prefix`` is :func:`temp_prefix`'s; the name must be it, the random
+    part and :data:`TEMP_SUFFIX`, exactly: ``.a.npy.x.npy.1f2e3d4c.melcli-tmp``
+    (of ``a.npy.x.npy``) starts with ``.a.npy.`` but is not ``a.npy``'s.
+    """
+    rest = name[len(prefix) :]
+    return (
+        name.startswith(prefix)
+        and len(rest) == _RANDOM_PART + len(TEMP_SUFFIX)
+        and rest.endswith(TEMP_SUFFIX)
+        and all(c in _HEX for c in rest[:_RANDOM_PART])
+    )
 
 
 def remove_temp_files(
@@ -577,7 +603,7 @@ def remove_temp_files(
             found.extend(
                 path.parent / name
                 for name in os.listdir(listed)
-                if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
+                if is_temp_of(name, prefix)
             )
         except OSError:  # the folder not readable: nothing to delete
             pass
