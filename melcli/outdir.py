@@ -1130,9 +1130,13 @@ def walk(
     Each folder below ``top`` is opened from the descriptor of the one above
     it, never through a link (as ``os.fwalk``): a folder swapped for a link
     to elsewhere between its listing and its turn is passed over, not
-    listed (by path, the walk went on outside OUT). ``top`` itself may be
-    reached through links (the user named it). One descriptor is held per
-    level below ``top``; a level past the process's limit is passed over.
+    listed (by path, the walk went on outside OUT). A descriptor follows its
+    folder where it is moved: before a folder is listed, each folder on its
+    way is checked to be still where it was found, by name from ``top``
+    (:func:`_in_place`); one moved out of OUT meanwhile is passed over, its
+    folders too. ``top`` itself may be reached through links (the user named
+    it). One descriptor is held per level below ``top``; a level past the
+    process's limit is passed over.
     """
     root = os.fspath(top)
     try:
@@ -1140,22 +1144,24 @@ def walk(
     except OSError:
         return
     # Each frame: a folder's descriptor, its path, its folders yet to walk
-    # (names, last first). Every descriptor held is in fd or a frame.
-    frames: list[tuple[int, str, list[str]]] = []
+    # (names, last first), its name in the one above. Every descriptor held
+    # is in fd or a frame.
+    frames: list[tuple[int, str, list[str], str]] = []
+    name = ""
     try:
         while fd >= 0:
-            listed = _list_folder(fd)
-            if listed is None:
+            listed = _list_folder(fd) if _in_place(frames, fd, name) else None
+            if listed is None or not _in_place(frames, fd, name):
                 fd, held = -1, fd
                 os.close(held)
             else:
                 names, folders = listed
                 yield root, names
                 below = [n for n in folders if hidden or n[0] != "."]
-                frames.append((fd, root, sorted(below, reverse=True)))
+                frames.append((fd, root, sorted(below, reverse=True), name))
                 fd = -1
             while fd < 0 and frames:  # the next folder that opens
-                parent, folder, below = frames[-1]
+                parent, folder, below, _ = frames[-1]
                 if not below:
                     frames.pop()
                     os.close(parent)
@@ -1165,10 +1171,34 @@ def walk(
                 with contextlib.suppress(OSError):  # a link, a file, gone
                     fd = os.open(name, _FOLDER | _NOFOLLOW, dir_fd=parent)
     finally:
-        for held, _, _ in frames:
+        for held, _, _, _ in frames:
             os.close(held)
         if fd >= 0:
             os.close(fd)
+
+
+def _in_place(frames: Sequence[tuple[int, str, Any, str]], fd: int, name: str) -> bool:
+    """Return whether the folder open on ``fd`` is still where :func:`walk` found it.
+
+    Each folder on its way (``frames``, from the top, then ``fd`` by
+    ``name``) must still be, by its name in the folder above, the very
+    folder open on its descriptor: one renamed out of OUT (its descriptor,
+    and those below it, following it there) is not.
+    """
+    if not frames:
+        return True
+    chain = [(held, named) for held, _, _, named in frames[1:]] + [(fd, name)]
+    above = frames[0][0]
+    try:
+        for held, named in chain:
+            there = os.stat(named, dir_fd=above, follow_symlinks=False)
+            st = os.fstat(held)
+            if (there.st_ino, there.st_dev) != (st.st_ino, st.st_dev):
+                return False
+            above = held
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)

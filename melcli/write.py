@@ -363,8 +363,15 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
             if part == "..":  # from folder's own text (a link's is resolved)
                 if not where:
                     raise LeadsOutside(os.path.join(root, folder), "..")
-                new = os.open("..", _FOLDER, dir_fd=fd)
-                where.pop()
+                # Walked down from root again, by name: the folder open on
+                # fd may have been moved out of OUT since it was opened (a
+                # descriptor follows its folder), and its ".." with it.
+                fd, old = -1, fd
+                os.close(old)
+                fd = os.open(root, _FOLDER)
+                pending.extend(reversed(where[:-1]))
+                where = []
+                continue
             else:
                 try:
                     new = _open_part(part, fd, create=create)
