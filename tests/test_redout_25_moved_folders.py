@@ -68,3 +68,31 @@ def test_dot_dot_is_walked_from_out_not_from_a_moved_folder(
         (out / "a" / "c").stat().st_ino,
         (out / "a" / "c").stat().st_dev,
     )
+
+
+def test_the_loader_reads_nothing_of_a_folder_moved_out_meanwhile(
+    tmp_path: Path,
+) -> None:
+
+    import numpy as np
+    from conftest import two_classes
+
+    import melcli
+    from melcli.data import SpectrogramDataset
+    from melcli.errors import MelcliError
+
+    src = two_classes(tmp_path / "src")
+    out = tmp_path / "out"
+    assert melcli.run([src], out, jobs=1).exit_code == 0
+    ds = SpectrogramDataset(out)
+    index = [item.path for item in ds.items].index("dogs/a.npy")
+    first = np.asarray(ds[index][0])  # its folder now held open
+    elsewhere = tmp_path / "elsewhere"
+    os.rename(out / "dogs", elsewhere)
+    np.save(elsewhere / "a.npy", np.full_like(first, 7.0))
+
+    try:
+        again = np.asarray(ds[index][0])
+    except MelcliError:
+        return  # refused: its folder is not in OUT any more
+    assert not np.all(again == 7.0)
