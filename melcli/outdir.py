@@ -1131,12 +1131,11 @@ def walk(
     it, never through a link (as ``os.fwalk``): a folder swapped for a link
     to elsewhere between its listing and its turn is passed over, not
     listed (by path, the walk went on outside OUT). A descriptor follows its
-    folder where it is moved: before a folder is listed, each folder on its
-    way is checked to be still where it was found, by name from ``top``
-    (:func:`_in_place`); one moved out of OUT meanwhile is passed over, its
-    folders too. ``top`` itself may be reached through links (the user named
-    it). One descriptor is held per level below ``top``; a level past the
-    process's limit is passed over.
+    folder where it is moved: before a folder is listed, it is checked to
+    be still below ``top`` (:func:`_in_place`); one moved out of OUT
+    meanwhile is passed over, its folders too. ``top`` itself may be reached
+    through links (the user named it). One descriptor is held per level
+    below ``top``; a level past the process's limit is passed over.
     """
     root = os.fspath(top)
     try:
@@ -1144,21 +1143,22 @@ def walk(
     except OSError:
         return
     # Each frame: a folder's descriptor, its path, its folders yet to walk
-    # (names, last first), its name in the one above. Every descriptor held
-    # is in fd or a frame.
-    frames: list[tuple[int, str, list[str], str]] = []
-    name = ""
+    # (names, last first), its inode and device. Every descriptor held is
+    # in fd or a frame.
+    frames: list[tuple[int, str, list[str], tuple[int, int]]] = []
     try:
         while fd >= 0:
-            listed = _list_folder(fd) if _in_place(frames, fd, name) else None
-            if listed is None or not _in_place(frames, fd, name):
+            listed = _list_folder(fd) if _in_place(frames, fd) else None
+            if listed is None or not _in_place(frames, fd):
                 fd, held = -1, fd
                 os.close(held)
             else:
                 names, folders = listed
                 yield root, names
                 below = [n for n in folders if hidden or n[0] != "."]
-                frames.append((fd, root, sorted(below, reverse=True), name))
+                st = os.fstat(fd)
+                ident = (st.st_ino, st.st_dev)
+                frames.append((fd, root, sorted(below, reverse=True), ident))
                 fd = -1
             while fd < 0 and frames:  # the next folder that opens
                 parent, folder, below, _ = frames[-1]
@@ -1177,28 +1177,31 @@ def walk(
             os.close(fd)
 
 
-def _in_place(frames: Sequence[tuple[int, str, Any, str]], fd: int, name: str) -> bool:
+def _in_place(
+    frames: Sequence[tuple[int, str, list[str], tuple[int, int]]], fd: int
+) -> bool:
     """Return whether the folder open on ``fd`` is still where :func:`walk` found it.
 
-    Each folder on its way (``frames``, from the top, then ``fd`` by
-    ``name``) must still be, by its name in the folder above, the very
-    folder open on its descriptor: one renamed out of OUT (its descriptor,
-    and those below it, following it there) is not.
+    Its ``..``, as many levels up as it is below ``top`` (``frames``, one
+    per level), must still be ``top`` (one ``stat``, the kernel walking up):
+    a folder renamed out of OUT, its descriptor following it, is not below
+    it any more. (Past :data:`_UP_MOST` levels, the folder that many levels
+    up, itself checked so when it was listed.)
     """
     if not frames:
         return True
-    chain = [(held, named) for held, _, _, named in frames[1:]] + [(fd, name)]
-    above = frames[0][0]
+    up = min(len(frames), _UP_MOST)
+    _, _, _, above = frames[len(frames) - up]
     try:
-        for held, named in chain:
-            there = os.stat(named, dir_fd=above, follow_symlinks=False)
-            st = os.fstat(held)
-            if (there.st_ino, there.st_dev) != (st.st_ino, st.st_dev):
-                return False
-            above = held
+        st = os.stat("/".join([".."] * up), dir_fd=fd)
     except (OSError, ValueError):
         return False
-    return True
+    return (st.st_ino, st.st_dev) == above
+
+
+#: The most levels :func:`_in_place` looks up at once (``../`` each: a path
+#: of PATH_MAX bytes holds some 1 300).
+_UP_MOST = 1000
 
 
 _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
