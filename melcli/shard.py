@@ -142,6 +142,7 @@ def select(the_plan: Plan, shard: Shard) -> ShardPlan:
         jobs=mine,
         skipped=[s for s in the_plan.skipped if shard.owns(os.fsdecode(s.path))],
         problems=[p for p in the_plan.problems if shard.owns(os.fsdecode(p.path))],
+        roots=the_plan.roots,
         others=others,
     )
 
