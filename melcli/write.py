@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import hashlib
 import io
 import os
 import threading
@@ -566,6 +565,8 @@ def temp_prefix(path: str | os.PathLike[str]) -> str:
                 if exc.start < len(name) - 4:
                     break  # not UTF-8 anyway: any cut will do
                 name = name[:-1]
+        import hashlib  # here: a long name is rare, the import is not free
+
         tag = hashlib.blake2b(whole, digest_size=_HASH_PART // 2).hexdigest()
         return f".{os.fsdecode(name)}.{tag}."
     return f".{os.fsdecode(name)}."
