@@ -766,7 +766,7 @@ def dry_run(
         build,
         manifest,
         settings=params.fingerprint(),
-        files=_storage(options).name == "npy",
+        files=kept and _storage(options).name == "npy",  # no OUT: nothing there
     )
     found = DryRun(
         builds=builds,
