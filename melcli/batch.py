@@ -209,7 +209,7 @@ def _decide(
     if sifted:  # those it took off are entries of this run's inputs
         known += len(the_plan.jobs) - seen
     if known < len(entries):  # some entry is of an input left out, or gone
-        build.stale = manifest.stale(build.keys, the_plan.jobs)
+        build.stale = manifest.stale(build.keys, the_plan.jobs, roots=the_plan.roots)
         build.astray = manifest.astray(build.keys, build.stale)
         skip = (*build.stale, *build.astray)
         build.vanished = manifest.vanished(build.keys, skip)

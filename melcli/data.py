@@ -370,7 +370,10 @@ class _Folders:
     then one ``open`` relative to it, never through a link
     (``O_NOFOLLOW``), as cheap as opening it by path. A folder swapped for a
     link since is not followed: the descriptor is the folder that was
-    checked. One deleted since (a run's prune) is opened anew.
+    checked. One deleted since (a run's prune) is opened anew. A descriptor
+    follows its folder where it is moved: one moved out of OUT since (its
+    ``..`` so many levels up no longer OUT, one ``stat`` per array) is
+    dropped, and the folder opened anew from OUT by its name.
 
     At most :attr:`KEPT` descriptors are kept; the arrays of other folders
     open theirs each time. A copy (pickled for a DataLoader's worker) opens
@@ -383,6 +386,10 @@ class _Folders:
     def __init__(self, out: Path) -> None:
         self.root = os.path.abspath(out)
         self.fds: dict[str, int] = {}
+        #: How many levels below OUT each kept folder is: its ``..`` that
+        #: many times over is OUT while it is in place.
+        self.ups: dict[int, str] = {}
+        self._top: tuple[int, int] | None = None
         weakref.finalize(self, _close_all, self.fds)
 
     def __getstate__(self) -> str:
@@ -391,7 +398,35 @@ class _Folders:
     def __setstate__(self, root: str) -> None:
         self.root = root
         self.fds = {}
+        self.ups = {}
+        self._top = None
         weakref.finalize(self, _close_all, self.fds)
+
+    def _in_place(self, fd: int) -> bool:
+        """Return whether the kept folder ``fd`` is still inside OUT."""
+        up = self.ups.get(fd)
+        if up is None or self._top is None:
+            return False
+        try:
+            st = os.stat(up, dir_fd=fd)
+        except OSError:
+            return False
+        return (st.st_ino, st.st_dev) == self._top
+
+    def _ups_to_top(self, fd: int) -> str | None:
+        """Return the ``../..`` that leads from ``fd`` to OUT, if within 64 levels."""
+        try:
+            if self._top is None:
+                st = os.stat(self.root)
+                self._top = (st.st_ino, st.st_dev)
+            for depth in range(64):
+                up = "/".join([".."] * depth) or "."
+                st = os.stat(up, dir_fd=fd)
+                if (st.st_ino, st.st_dev) == self._top:
+                    return up
+        except OSError:
+            return None
+        return None
 
     def open(self, name: str) -> int:
         """Open the file ``name`` of OUT (``/``-separated) to read; return its fd."""
@@ -399,13 +434,15 @@ class _Folders:
         fd = self.fds.get(folder)
         if fd is not None:
             try:
+                if not self._in_place(fd):  # moved out of OUT: not used
+                    raise FileNotFoundError
                 return os.open(base, _READ, dir_fd=fd)
             except FileNotFoundError:
-                if os.fstat(fd).st_nlink:  # the folder is there: not the file
-                    raise
-                # The folder deleted since (maybe made again): opened anew.
-                # Its descriptor is closed with the others (another thread
-                # may be opening a file in it).
+                if os.fstat(fd).st_nlink and self._in_place(fd):
+                    raise  # the folder is there: not the file
+                # The folder deleted or moved since (maybe made again):
+                # opened anew. Its descriptor is closed with the others
+                # (another thread may be opening a file in it).
                 if self.fds.get(folder) == fd:
                     del self.fds[folder]
                     self.fds[f"\0{fd}"] = fd  # no folder's name holds a NUL
@@ -413,8 +450,11 @@ class _Folders:
         try:
             return os.open(base, _READ, dir_fd=fd)
         finally:
-            if len(self.fds) < self.KEPT and self.fds.setdefault(folder, fd) == fd:
-                fd = -1  # kept (another thread's, if it kept one meanwhile)
+            up = self._ups_to_top(fd) if len(self.fds) < self.KEPT else None
+            if up is not None:
+                self.ups[fd] = up
+                if self.fds.setdefault(folder, fd) == fd:
+                    fd = -1  # kept (another thread's, if it kept one meanwhile)
             if fd >= 0:
                 os.close(fd)
 

@@ -259,6 +259,10 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)
     #: As :attr:`Found.case_only`.
     case_only: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: The input folders (and a list's root) the plan was made of, absolute,
+    #: each with a final ``/``: the only places a run looks for the inputs
+    #: OUT's manifest records (:meth:`melcli.manifest.Manifest.stale`).
+    roots: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
@@ -583,7 +587,10 @@ def plan(
             folders.add(jobs[0][2].rpartition("/")[0])
             may_overwrite = may_overwrite or (folder is None and _is_output(jobs[0]))
     result = Plan(
-        skipped=found.skipped, problems=found.problems, case_only=found.case_only
+        skipped=found.skipped,
+        problems=found.problems,
+        case_only=found.case_only,
+        roots=input_roots(sources, listed),
     )
     if listed is not None:
         result.skipped.extend(listed.skipped)
@@ -616,6 +623,23 @@ def plan(
         _unique(candidates), result, out_dir=out_dir, fold_case=fold_case
     )
     return result
+
+
+def input_roots(
+    sources: Sequence[str | os.PathLike[str]], listed: FileList | None = None
+) -> tuple[str, ...]:
+    """Return the folders among ``sources`` (and ``listed``'s root), absolute.
+
+    Each with a final ``/``.
+    """
+    folders = [os.fspath(s) for s in sources if os.path.isdir(s)]
+    if listed is not None:
+        folders.append(os.fspath(listed.root))
+    roots: dict[str, None] = {}
+    for folder in folders:
+        with contextlib.suppress(OSError):  # the working folder deleted
+            roots[os.path.join(os.path.abspath(folder), "")] = None
+    return tuple(roots)
 
 
 def _is_output(job: Job) -> bool:

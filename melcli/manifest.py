@@ -1565,18 +1565,30 @@ class Manifest:
         recorded = (self.entries.facts(key) or {}).get("stamps", {}).get(png)
         return recorded is not None and recorded == self.outdir.stamp(png)
 
-    def stale(self, keys: set[str], jobs: Iterable[Job] = ()) -> list[str]:
+    def stale(
+        self, keys: set[str], jobs: Iterable[Job] = (), *, roots: Iterable[str] = ()
+    ) -> list[str]:
         """Return the keys, not among ``keys``, of entries whose input is gone.
 
         An input merely left out of this run (by ``--include``, ``--ext`` or a
         narrower SRC) still exists: its entry and outputs are not stale. Nor
-        are those whose claim cannot be trusted (:meth:`_trusted_stale`), by
-        the SRC folders of the run's ``jobs`` and of the entries left out.
+        are those whose claim cannot be trusted (:meth:`_trusted_stale`).
+
+        Only the run's own input folders are looked in: ``roots`` (absolute,
+        each with a final ``/``: :attr:`melcli.discover.Plan.roots`), else
+        those of its ``jobs``. An entry whose input lies elsewhere (by the
+        path OUT records, which may be crafted) is not looked up at all: it
+        is kept, as an input left out is. Nothing outside the run's inputs
+        is looked at because of what OUT holds.
         """
         entries = self.entries
         left_out = [k for k in entries if k not in keys]
         if not left_out:
             return left_out
+        jobs = list(jobs)
+        own = tuple(roots) or _job_roots(jobs)
+        if not own:
+            return []
         # Their inputs' paths as stored, all in one query: an entry is read
         # whole (and checked) only when its input seems gone. Read each
         # whole, a run of a few inputs (--include) over a large OUT read
@@ -1585,16 +1597,19 @@ class Manifest:
         gone = []
         for key in left_out:
             source = said.get(key)
-            if isinstance(source, str) and source and os.path.lexists(source):
+            if (isinstance(source, str) and source) and (
+                not _inside(source, own) or os.path.lexists(source)
+            ):
                 continue
-            if not os.path.lexists(_source_of(entries[key])):
+            source = _source_of(entries[key])
+            if _inside(source, own) and not os.path.lexists(source):
                 gone.append(key)
         if not gone:
             return gone
-        return sorted(self._trusted_stale(gone, left_out, jobs))
+        return sorted(self._trusted_stale(gone, left_out, own))
 
     def _trusted_stale(
-        self, gone: list[str], left_out: list[str], jobs: Iterable[Job]
+        self, gone: list[str], left_out: list[str], own: tuple[str, ...]
     ) -> Iterator[str]:
         """Yield the keys of ``gone`` whose claim to be stale can be trusted.
 
@@ -1603,15 +1618,9 @@ class Manifest:
         line, its files kept: it would have deleted another input's output.
         One whose output an audio file beside a known input folder still
         writes (``x.npy`` of ``SRC/x.flac``, an input this run leaves out; by
-        the SRC folders of ``jobs``, of its own input, and of the entries
-        ``left_out`` whose input is there) is left alone: that output is the
-        live input's.
-
-        The folders only OUT names are looked in name by name, each gone
-        entry in each: a crafted manifest of thousands of entries, each of
-        its own folder, made that millions of look-ups (a re-run of hours).
-        Past :data:`_FOREIGN_LOOKUPS` per entry, the rest are kept (said in
-        one line): an output is never deleted unchecked.
+        the SRC folders of its own input, and of the entries ``left_out``
+        whose input is there, all inside the run's input folders ``own``) is
+        left alone: that output is the live input's.
         """
         entries = self.entries
         untrusted = [
@@ -1628,43 +1637,33 @@ class Manifest:
                 "is deleted because of "
                 f"{'it' if one else 'them'}"
             )
-        # The SRC folders of the run's ``jobs``, and of the entries left out.
-        own = {
-            job.src_name[: -len(job.rel)]
-            for job in jobs
-            if job.src_name.endswith(f"/{job.rel}")
-        }
-        # Those of the entries whose input is there (a folder whose every
-        # input the manifest knows is gone holds none of them: a crafted
-        # entry's own folder is looked in for it alone).
+        # The SRC folders of the entries whose input is there (a folder whose
+        # every input the manifest knows is gone holds none of them: a
+        # crafted entry's own folder is looked in for it alone), inside the
+        # run's own.
         gone_now = set(gone)
         roots = {
             r
             for k in left_out
-            if k in entries and k not in gone_now and (r := _root_of(entries[k]))
+            if k in entries
+            and k not in gone_now
+            and (r := _root_of(entries[k]))
+            and _inside(r, own)
         }
         roots.update(own)
-        found = _Folders(own, budget=_FOREIGN_LOOKUPS * (len(entries) + 64))
-        kept = 0
+        found = _Folders()
         for key in (k for k in gone if k in entries):
             stem = _output_stem(key)
             if stem is None:
                 yield key
                 continue
             mine = _root_of(entries[key])
-            if any(found.writes(root, stem) for root in roots) or (
+            if mine is not None and not _inside(mine, own):
+                mine = None
+            if not any(found.writes(root, stem) for root in roots) and not (
                 mine is not None and mine not in roots and found.writes(mine, stem)
             ):
-                kept += found.spent
-            else:
                 yield key
-        if kept:
-            self.problems.append(
-                f"{self.source}: kept {kept} "
-                f"{'entry' if kept == 1 else 'entries'} whose input is gone, and "
-                f"{'its' if kept == 1 else 'their'} outputs: it names too many "
-                "input folders to look in for audio that still writes them"
-            )
 
     def astray(self, keys: set[str], stale: Iterable[str]) -> list[str]:
         """Return the keys, not among ``keys`` nor ``stale``, of entries out of OUT.
@@ -2637,34 +2636,14 @@ def _root_of(entry: Entry | None) -> str | None:
 
 
 class _Folders:
-    """Which audio files the folders of SRC hold.
+    """Which audio files the folders of the run's SRC hold, each listed once."""
 
-    A folder inside one of the run's own SRC folders (``own``, each with a
-    final ``/``) is listed once. One only OUT's entries name is not listed:
-    nothing outside the run's SRC is read because of what OUT holds. There
-    a name is looked up, extension by extension, as an entry's own source is.
-    """
-
-    def __init__(self, own: Iterable[str], *, budget: int) -> None:
-        self._own = tuple(own)
+    def __init__(self) -> None:
         self._stems: dict[str, set[str]] = {}
-        #: Look-ups left in folders only OUT names, each a file system call.
-        self._budget = budget
-        #: Whether :meth:`writes` ran out of them (and said True unchecked).
-        self.spent = False
-        #: Whether a folder only OUT names is there, by its path.
-        self._there: dict[str, bool] = {}
 
     def writes(self, root: str, stem: str) -> bool:
-        """Return whether an audio file ``root + stem + .EXT`` exists (as an input).
-
-        True, unchecked, once the look-ups in folders only OUT names are
-        spent (:attr:`spent`).
-        """
-        path = root + stem
-        if not self._own or not path.startswith(self._own):
-            return self._named(path)
-        folder, _, name = path.rpartition("/")
+        """Return whether an audio file ``root + stem + .EXT`` exists (as an input)."""
+        folder, _, name = (root + stem).rpartition("/")
         stems = self._stems.get(folder)
         if stems is None:
             stems = self._stems[folder] = set()
@@ -2675,37 +2654,29 @@ class _Folders:
                         stems.add(head)
         return name in stems
 
-    def _spend(self, calls: int) -> bool:
-        """Take ``calls`` look-ups from the budget; False (and spent) if none left."""
-        self._budget -= calls
-        self.spent = self.spent or self._budget < 0
-        return not self.spent
 
-    def _named(self, path: str) -> bool:
-        """:meth:`writes` in a folder only OUT names: each name looked up."""
-        folder = os.path.dirname(path)
-        there = self._there.get(folder)
-        if there is None:
-            there = self._spend(1) and os.path.isdir(folder)
-            self._there[folder] = there
-        if self.spent:
-            return True
-        if not there:
-            return False
-        if not self._spend(_LOOKUPS):
-            return True
-        return any(
-            os.path.lexists(f"{path}.{ext}")
-            for extension in DEFAULT_EXTENSIONS
-            for ext in (extension, extension.upper())
-        )
+def _inside(path: str, roots: tuple[str, ...]) -> bool:
+    """Return whether ``path`` (as OUT records it) lies inside one of ``roots``.
+
+    ``roots`` are absolute, each with a final ``/``. A path with a ``..``,
+    ``.`` or empty part, or a NUL, is not: it could lead anywhere.
+    """
+    return (
+        path.startswith(roots)
+        and "\0" not in path
+        and os.path.normpath(path) == path.rstrip("/")
+    )
 
 
-#: File system calls :meth:`_Folders.writes` makes for one name in a folder.
-_LOOKUPS = 2 * len(DEFAULT_EXTENSIONS)
-#: Look-ups in folders only OUT names, per entry of the manifest: room for an
-#: OUT of inputs from several SRC folders, not for one folder per entry.
-_FOREIGN_LOOKUPS = 4 * _LOOKUPS
+def _job_roots(jobs: Iterable[Job]) -> tuple[str, ...]:
+    """Return the input folders of ``jobs``, absolute, each with a final ``/``."""
+    roots: dict[str, None] = {}
+    for job in jobs:
+        name, rel = job.src_name, job.rel
+        if name.endswith(f"/{rel}"):
+            with contextlib.suppress(OSError):
+                roots[os.path.join(os.path.abspath(name[: -len(rel)]), "")] = None
+    return tuple(roots)
 
 
 #: Up to this many entries left out of a run are each read whole by

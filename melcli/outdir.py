@@ -33,10 +33,12 @@ from .write import (
     TEMP_SUFFIX,
     LeadsOutside,
     confine,
+    is_temp_of,
     make_folders,
     open_file,
     open_folder,
     remove_files,
+    temp_prefix,
 )
 
 if TYPE_CHECKING:
@@ -1128,9 +1130,12 @@ def walk(
     Each folder below ``top`` is opened from the descriptor of the one above
     it, never through a link (as ``os.fwalk``): a folder swapped for a link
     to elsewhere between its listing and its turn is passed over, not
-    listed (by path, the walk went on outside OUT). ``top`` itself may be
-    reached through links (the user named it). One descriptor is held per
-    level below ``top``; a level past the process's limit is passed over.
+    listed (by path, the walk went on outside OUT). A descriptor follows its
+    folder where it is moved: before a folder is listed, it is checked to
+    be still below ``top`` (:func:`_in_place`); one moved out of OUT
+    meanwhile is passed over, its folders too. ``top`` itself may be reached
+    through links (the user named it). One descriptor is held per level
+    below ``top``; a level past the process's limit is passed over.
     """
     root = os.fspath(top)
     try:
@@ -1138,22 +1143,25 @@ def walk(
     except OSError:
         return
     # Each frame: a folder's descriptor, its path, its folders yet to walk
-    # (names, last first). Every descriptor held is in fd or a frame.
-    frames: list[tuple[int, str, list[str]]] = []
+    # (names, last first), its inode and device. Every descriptor held is
+    # in fd or a frame.
+    frames: list[tuple[int, str, list[str], tuple[int, int]]] = []
     try:
         while fd >= 0:
-            listed = _list_folder(fd)
-            if listed is None:
+            listed = _list_folder(fd) if _in_place(frames, fd) else None
+            if listed is None or not _in_place(frames, fd):
                 fd, held = -1, fd
                 os.close(held)
             else:
                 names, folders = listed
                 yield root, names
                 below = [n for n in folders if hidden or n[0] != "."]
-                frames.append((fd, root, sorted(below, reverse=True)))
+                st = os.fstat(fd)
+                ident = (st.st_ino, st.st_dev)
+                frames.append((fd, root, sorted(below, reverse=True), ident))
                 fd = -1
             while fd < 0 and frames:  # the next folder that opens
-                parent, folder, below = frames[-1]
+                parent, folder, below, _ = frames[-1]
                 if not below:
                     frames.pop()
                     os.close(parent)
@@ -1163,10 +1171,37 @@ def walk(
                 with contextlib.suppress(OSError):  # a link, a file, gone
                     fd = os.open(name, _FOLDER | _NOFOLLOW, dir_fd=parent)
     finally:
-        for held, _, _ in frames:
+        for held, _, _, _ in frames:
             os.close(held)
         if fd >= 0:
             os.close(fd)
+
+
+def _in_place(
+    frames: Sequence[tuple[int, str, list[str], tuple[int, int]]], fd: int
+) -> bool:
+    """Return whether the folder open on ``fd`` is still where :func:`walk` found it.
+
+    Its ``..``, as many levels up as it is below ``top`` (``frames``, one
+    per level), must still be ``top`` (one ``stat``, the kernel walking up):
+    a folder renamed out of OUT, its descriptor following it, is not below
+    it any more. (Past :data:`_UP_MOST` levels, the folder that many levels
+    up, itself checked so when it was listed.)
+    """
+    if not frames:
+        return True
+    up = min(len(frames), _UP_MOST)
+    _, _, _, above = frames[len(frames) - up]
+    try:
+        st = os.stat("/".join([".."] * up), dir_fd=fd)
+    except (OSError, ValueError):
+        return False
+    return (st.st_ino, st.st_dev) == above
+
+
+#: The most levels :func:`_in_place` looks up at once (``../`` each: a path
+#: of PATH_MAX bytes holds some 1 300).
+_UP_MOST = 1000
 
 
 _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -1199,17 +1234,41 @@ def remove_leftovers(
     """Delete temporary files a killed run left under ``out``; return them.
 
     With ``owned``, only the temporary files of those final paths (a shard's
-    outputs: other shards may be writing theirs at the same time).
-    ``failures``: as :func:`melcli.write.remove_files`.
+    outputs: other shards may be writing theirs at the same time), each
+    known by its exact form (:func:`melcli.write.is_temp_of`), not by a
+    name's start: ``a.npy``'s are not ``a.npy.x.npy``'s. One of a long name
+    (cut, with a hash of the whole) is matched by its prefix, when
+    ``owned`` can be gone through (a set). ``failures``: as
+    :func:`melcli.write.remove_files`.
     """
+    cut: dict[str, set[str]] | None = None
+
+    def ours(folder: str, name: str) -> bool:
+        nonlocal cut
+        if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+            return False
+        if owned is None:
+            return True
+        if Path(folder) / final_name(name) in owned and is_temp_of(
+            name, f".{final_name(name)}."
+        ):
+            return True
+        if not isinstance(owned, Iterable):
+            return False
+        if cut is None:  # long outputs' prefixes, by folder, made once
+            cut = {}
+            for path in owned:
+                prefix = temp_prefix(path)
+                if prefix != f".{path.name}.":
+                    cut.setdefault(os.fspath(path.parent), set()).add(prefix)
+        return any(is_temp_of(name, p) for p in cut.get(folder, ()))
+
     return remove_files(
         (
             Path(folder) / name
             for folder, files in walk(out)
             for name in files
-            if name.startswith(".")
-            and name.endswith(TEMP_SUFFIX)
-            and (owned is None or Path(folder) / final_name(name) in owned)
+            if ours(os.fspath(Path(folder)), name)
         ),
         failures=failures,
     )

@@ -16,9 +16,11 @@ command parses its options, calls :func:`run_session` and prints.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import inspect
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from . import _zygote, interrupts, segment
 from . import shard as sharding
 from .applies import run_warnings
 from .batch import (
+    KEPT_NOTE,
     BuildPlan,
     RunInterrupted,
     astray_lines,
@@ -39,8 +42,22 @@ from .batch import (
     run_plan,
     taken_over_warning,
 )
-from .discover import DEFAULT_EXTENSIONS, Plan, collector_paused, job_field, plan
-from .errors import MelcliError, ParameterError, UsageError, did_you_mean, number
+from .discover import (
+    DEFAULT_EXTENSIONS,
+    Plan,
+    Task,
+    collector_paused,
+    job_field,
+    plan,
+)
+from .errors import (
+    MelcliError,
+    ParameterError,
+    UsageError,
+    describe_exception,
+    did_you_mean,
+    number,
+)
 from .filelist import FileList
 from .hints import case_only_hints, run_hints, with_own_faults, wrong_root_hint
 from .inputs import (
@@ -745,7 +762,12 @@ def dry_run(
     )
     if kept_other:
         refuse_over_kept(build, manifest, kept_other, params=params)
-    builds, empty = _builds(build, manifest, settings=params.fingerprint())
+    builds, empty = _builds(
+        build,
+        manifest,
+        settings=params.fingerprint(),
+        files=kept and _storage(options).name == "npy",  # no OUT: nothing there
+    )
     found = DryRun(
         builds=builds,
         stale=[] if options.prune else [_shown(manifest, key) for key in stale],
@@ -778,7 +800,7 @@ EMPTY_FILE = "empty file (0 bytes)"
 
 
 def _builds(
-    build: BuildPlan, manifest: Manifest, *, settings: str
+    build: BuildPlan, manifest: Manifest, *, settings: str, files: bool = True
 ) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
     """Return what a run would build, and why; and the inputs it would fail as empty.
 
@@ -786,13 +808,18 @@ def _builds(
     run. What it knows, it says: an input of 0 bytes (its size, found by the
     walk) would fail, and an input that failed last time says why it did, and
     whether its input or the settings changed since (else it is tried again as
-    it was: :attr:`DryRun.retries`).
+    it was: :attr:`DryRun.retries`). With ``files`` (outputs written as files
+    of OUT), an output whose place a folder of OUT holds fails as the run
+    fails it (not "PNG missing": no PNG can be drawn there).
     """
     builds, empty = [], []
     for task in build.tasks:
         job = task.job
         if job.stamp is not None and job.stamp[0] == 0:
             empty.append((job.src, EMPTY_FILE))
+            continue
+        if files and (blocked := _folder_in_place(task, manifest)):
+            empty.append((job.src, blocked))
             continue
         why = build.reasons.get(job.src_name, "new")
         if why == FAILED_LAST_TIME:
@@ -807,6 +834,28 @@ def _builds(
                 why = f"{why}: {error}"
         builds.append((job.src, why))
     return builds, empty
+
+
+def _folder_in_place(task: Task, manifest: Manifest) -> str | None:
+    """Say why ``task`` cannot write an output a folder of OUT stands in for.
+
+    As the run says it (``cannot write output: is a directory``); looked at
+    inside OUT only (:meth:`melcli.outdir.OutDir.path`), a link not followed.
+    """
+    job = task.job
+    names = (job.png_name,) if task.render_only else job.output_names
+    for name in names:
+        if name is None:
+            continue
+        path = manifest.outdir.path(relative_key(name, manifest.out))
+        try:
+            if path is None or not stat.S_ISDIR(os.lstat(path).st_mode):
+                continue
+        except (OSError, ValueError):
+            continue
+        why = describe_exception(OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
+        return f"{why}; {KEPT_NOTE}" if task.render_only else why
+    return None
 
 
 def _shard_cleanup(

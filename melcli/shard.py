@@ -52,7 +52,7 @@ from .manifest import (
     relative_key,
     write_entries,
 )
-from .outdir import LOCK_NAME, OutputLock
+from .outdir import LOCK_NAME, OutDir, OutputLock
 from .params import MelParams
 from .report import display_path
 from .storage.webdataset import is_sample
@@ -142,6 +142,7 @@ def select(the_plan: Plan, shard: Shard) -> ShardPlan:
         jobs=mine,
         skipped=[s for s in the_plan.skipped if shard.owns(os.fsdecode(s.path))],
         problems=[p for p in the_plan.problems if shard.owns(os.fsdecode(p.path))],
+        roots=the_plan.roots,
         others=others,
     )
 
@@ -449,6 +450,7 @@ def _merge(
     if report.errors:
         return report
     report.fit = True
+    _drop_not_in_out(out, merged, report)
     report.entries = len(merged)
     for entry in merged.values():
         status = str(entry.get("status", "?"))
@@ -479,6 +481,39 @@ def _merge(
         return report
     report.written = True
     return report
+
+
+def _drop_not_in_out(out: Path, merged: dict[str, Entry], report: MergeReport) -> None:
+    """Drop the entries of ``merged`` whose outputs are not in OUT as recorded.
+
+    A part is OUT's, untrusted: an entry's outputs may have been deleted or
+    changed since, or a folder on their way swapped for a symbolic link out
+    of OUT. Such an entry is not counted as written (its input is rebuilt by
+    the next run, as the run itself would find it), with one warning.
+    """
+    outdir = OutDir(out)
+    dropped: list[str] = []
+    why = ""
+    for key, entry in merged.items():
+        stamps = entry.get("stamps")
+        if not stamps or entry.get("status") == "failed":
+            continue
+        for name, recorded in stamps.items():
+            if outdir.stamp(name) != recorded:
+                dropped.append(key)
+                problem = outdir.folder_problem(name.rpartition("/")[0])
+                why = why or (problem or f"{out / name}: missing or changed")
+                break
+    for key in dropped:
+        del merged[key]
+    if dropped:
+        one = len(dropped) == 1
+        report.warnings.append(
+            f"{out / MANIFEST_NAME}: dropped {len(dropped)} "
+            f"{'entry' if one else 'entries'} whose outputs are not in OUT as "
+            f"{'its' if one else 'their'} manifest part records (e.g. {dropped[0]}: "
+            f"{why}); {'its input is' if one else 'their inputs are'} rebuilt"
+        )
 
 
 def _in_two_parts(keys: list[str], first: int, then: int, count: int) -> list[str]:

@@ -362,8 +362,15 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
             if part == "..":  # from folder's own text (a link's is resolved)
                 if not where:
                     raise LeadsOutside(os.path.join(root, folder), "..")
-                new = os.open("..", _FOLDER, dir_fd=fd)
-                where.pop()
+                # Walked down from root again, by name: the folder open on
+                # fd may have been moved out of OUT since it was opened (a
+                # descriptor follows its folder), and its ".." with it.
+                fd, old = -1, fd
+                os.close(old)
+                fd = os.open(root, _FOLDER)
+                pending.extend(reversed(where[:-1]))
+                where = []
+                continue
             else:
                 try:
                     new = _open_part(part, fd, create=create)
@@ -521,6 +528,10 @@ NAME_MAX = 255
 #: Characters of the random part between the prefix and the suffix (hex digits:
 #: no dot, see :func:`melcli.outdir.final_name`).
 _RANDOM_PART = 8
+#: Hex digits of the hash after a cut name (:func:`temp_prefix`).
+_HASH_PART = 8
+#: The random part's characters (hex digits; older melclis' ``tempfile``'s too).
+_HEX = frozenset("0123456789abcdefghijklmnopqrstuvwxyz_")
 #: How a temporary file is opened, as :func:`tempfile.mkstemp` opens one: a new
 #: file or an error, never an existing one (nor a symbolic link's target).
 _CREATE = (
@@ -537,12 +548,15 @@ def temp_prefix(path: str | os.PathLike[str]) -> str:
 
     A long ``NAME`` is cut (at a character boundary) so that the temporary
     name still fits in :data:`NAME_MAX` bytes: an output whose own name fits
-    can always be written.
+    can always be written. The cut name is followed by a hash of the whole
+    one (``.NAME-CUT.HASH.``): two names alike in their first 225 bytes
+    have prefixes of their own, and one's temporary files are never taken
+    for the other's (:func:`is_temp_of`).
     """
     budget = NAME_MAX - len(TEMP_SUFFIX) - _RANDOM_PART - 2
-    name = os.fsencode(os.path.basename(path))
+    name = whole = os.fsencode(os.path.basename(path))
     if len(name) > budget:
-        name = name[:budget]
+        name = name[: budget - 1 - _HASH_PART]
         while name:  # do not end inside a multi-byte character
             try:
                 name.decode("utf-8")
@@ -551,7 +565,27 @@ def temp_prefix(path: str | os.PathLike[str]) -> str:
                 if exc.start < len(name) - 4:
                     break  # not UTF-8 anyway: any cut will do
                 name = name[:-1]
+        import hashlib  # here: a long name is rare, the import is not free
+
+        tag = hashlib.blake2b(whole, digest_size=_HASH_PART // 2).hexdigest()
+        return f".{os.fsdecode(name)}.{tag}."
     return f".{os.fsdecode(name)}."
+
+
+def is_temp_of(name: str, prefix: str) -> bool:
+    """Return whether ``name`` is a temporary file of the output of ``prefix``.
+
+    ``prefix`` is :func:`temp_prefix`'s; the name must be it, the random
+    part and :data:`TEMP_SUFFIX`, exactly: ``.a.npy.x.npy.1f2e3d4c.melcli-tmp``
+    (of ``a.npy.x.npy``) starts with ``.a.npy.`` but is not ``a.npy``'s.
+    """
+    rest = name[len(prefix) :]
+    return (
+        name.startswith(prefix)
+        and len(rest) == _RANDOM_PART + len(TEMP_SUFFIX)
+        and rest.endswith(TEMP_SUFFIX)
+        and all(c in _HEX for c in rest[:_RANDOM_PART])
+    )
 
 
 def remove_temp_files(
@@ -577,7 +611,7 @@ def remove_temp_files(
             found.extend(
                 path.parent / name
                 for name in os.listdir(listed)
-                if name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
+                if is_temp_of(name, prefix)
             )
         except OSError:  # the folder not readable: nothing to delete
             pass

@@ -106,7 +106,7 @@ def test_a_dry_run_says_exactly_what_the_prune_deletes(
     (out / "e.npy").write_bytes(b"e")
     (out / "e.png").write_bytes(b"e")
     lines = entries(out)
-    gone = str(tmp_path / "gone.wav")
+    gone = str(src / "gone.wav")  # inside SRC: else not looked up (kept)
 
     def crafted(key: str, png: str | None = None, **fields: Any) -> dict[str, Any]:
         names = [key] if png is None else [key, png]

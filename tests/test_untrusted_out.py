@@ -187,7 +187,7 @@ def test_crafted_stamps_never_delete_outside_out(
     before = state(victim)
     stamps = {outside_names(victim)[which]: [len(SECRET), 1]}
     if how == "prune gone input":  # an input that is gone: pruned
-        gone = str(tmp_path / "gone.wav")
+        gone = str(src / "gone.wav")  # inside SRC: else not looked up (kept)
         crafted = dict(lines[0], key="old/z.npy", npy="old/z.npy", stamps=stamps)
         lines.append(dict(crafted, source_abs=gone, source_path=gone))
         options: tuple[str, ...] = ("--prune",)
@@ -221,7 +221,7 @@ def test_stamps_through_a_symlinked_folder_in_out_are_not_deleted(
     (out / "old").mkdir()
     (out / "old" / "z.npy").write_bytes(b"z")
     before = state(victim)
-    gone = str(tmp_path / "gone.wav")
+    gone = str(src / "gone.wav")  # inside SRC: else not looked up (kept)
     crafted = [
         dict(
             lines[0],
@@ -468,7 +468,7 @@ def test_crafted_shard_names_never_copy_files_from_outside(
         entry["sample"] = f"x{len(crafted)}"
         entry["key"] = f"x{len(crafted)}.npy"  # an array's name, as a key must be
         if input_gone:
-            entry["source_abs"] = str(tmp_path / "gone.wav")
+            entry["source_abs"] = str(src / "gone.wav")  # inside SRC: looked up
         crafted.append(entry)
     write_lines(out / MANIFEST_NAME, lines + crafted)
     before = state(victim)
