@@ -42,6 +42,9 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         with interrupts.deferred():
             target = AtomicFile(path)
         write(target.file)
+        # In the try: a signal at commit's first line (before its own try)
+        # left the temporary file behind.
+        target.commit()
     except BaseException as exc:
         # numpy reports a short write as "N requested and M written": say why
         # (before removing the temp file, which frees the space it took).
@@ -52,7 +55,6 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         if explained is not None:
             raise explained from None
         raise
-    target.commit()
 
 
 class AtomicFile:
