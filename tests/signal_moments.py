@@ -81,9 +81,12 @@ class _Watcher:
         if before == _START and not self.exact:  # a new frame: who called it?
             caller = frame.f_back
             # (3.11 runs a function called with *args through C.)
-            if caller is not None and self.last.get(id(caller)) == _CALL:
-                if frame.f_code.co_name not in _THROUGH_C:
-                    self.inline.add(id(caller))
+            if (
+                caller is not None
+                and self.last.get(id(caller)) == _CALL
+                and frame.f_code.co_name not in _THROUGH_C
+            ):
+                self.inline.add(id(caller))
         moment = before in (_START, _YIELD) or before in _AFTER
         if before in _AFTER and key in self.inline:
             self.inline.discard(key)
