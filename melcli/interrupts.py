@@ -750,6 +750,38 @@ def stops_on_signals(func: Callable[P, R]) -> Callable[P, R]:
     return stopping
 
 
+def os_open(
+    path: str | os.PathLike[str],
+    flags: int,
+    mode: int = 0o777,
+    *,
+    dir_fd: int | None = None,
+) -> int:
+    """``os.open``, whose descriptor a stop signal cannot lose.
+
+    Python runs a signal's handler as a C function returns, before its
+    result is kept: the descriptor ``os.open`` returned was lost, open for
+    the process's life (an API caller's). Here it is opened by C code that
+    keeps it in a list (``list.extend`` of a ``map``: no bytecode between
+    the two), and closed if the handler raises. That costs a microsecond
+    over ``os.open``: paid only in a call of the API (:func:`stopping_a_call`),
+    whose caller lives on; the command, and its workers, end when stopped.
+    """
+    if _call is None:
+        return os.open(path, flags, mode, dir_fd=dir_fd)
+    kept: list[int] = []
+    try:
+        opening = (
+            os.open if dir_fd is None else functools.partial(os.open, dir_fd=dir_fd)
+        )
+        kept.extend(map(opening, (path,), (flags,), (mode,)))
+    except BaseException:
+        for fd in kept:
+            os.close(fd)
+        raise
+    return kept[0]  # a Python function's return: no signal lands here
+
+
 @contextlib.contextmanager
 def signals_blocked() -> Iterator[None]:
     """Block the stop signals in this thread while the block runs.
@@ -831,6 +863,7 @@ __all__ = [
     "deferred",
     "first_signal",
     "note_signals",
+    "os_open",
     "put_back_before_stop",
     "raise_interrupted",
     "signal_number",
