@@ -52,8 +52,9 @@ def temps():
     )
 
 
+@interrupts.stops_on_signals  # as an API function: its signals taken in hand
 def the_call():
-    with interrupts.stopping_a_call("melcli.test"), write.confine(OUT):
+    with write.confine(OUT):
         if KIND == "atomic":
             write.atomic_write(Path(target), lambda f: f.write(b"x" * 100))
         elif KIND == "npy":
