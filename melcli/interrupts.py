@@ -130,21 +130,16 @@ def _handlers_back(previous: dict[signal.Signals, Any]) -> None:
     """Set each handler of ``previous`` back, even if one set back raises meanwhile.
 
     Setting a handler first runs those of the signals pending: one put back
-    already (Python's KeyboardInterrupt) raised there, and the handlers after
-    it in the loop were left noting signals for good (a later SIGTERM
-    ignored). The first such exception is raised once all are back.
+    already (a caller's own that raises) raised there, and, set one by one in
+    a loop of Python, the handlers after it were left noting signals for
+    good (a later SIGTERM ignored). Set by C code (``list(map(...))``: no
+    bytecode between two), and set again if one raised.
     """
-    left = list(previous.items())
-    raised: BaseException | None = None
-    while left:
-        try:
-            while left:
-                _signal.signal(*left[-1])
-                left.pop()
-        except BaseException as exc:
-            raised = raised or exc
-    if raised is not None:
-        raise raised
+    try:
+        list(map(_signal.signal, previous, previous.values()))
+    except BaseException:
+        list(map(_signal.signal, previous, previous.values()))
+        raise
 
 
 #: Whether a :func:`deferred` block is running (in the main thread).
