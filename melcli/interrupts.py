@@ -11,6 +11,14 @@ signal), and every later one is only noted, so that a second Ctrl-C a few
 milliseconds after the first cannot cut the clean-up short. A run started
 from Python (``melcli.run``) does the same for the call's length only
 (:func:`stopping_a_call`), leaving a caller's own handlers alone.
+
+The first signal wins: the exit status (the :class:`Interrupted` raised) is
+that of the first stop signal Python handled. Signals that arrive while
+Python cannot handle them yet (held blocked while the command's modules
+load, or while a worker is forked; or both pending as the main thread
+returns from C code) are handled in the order of their numbers (SIGHUP 1,
+SIGINT 2, SIGTERM 15), as :func:`block_for_exit` decides for those still
+pending: which of them was sent first is not known to the process.
 """
 
 from __future__ import annotations
