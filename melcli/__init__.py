@@ -131,12 +131,24 @@ _LAZY = {
 }
 
 
+#: Public functions that write into OUT, as the API gives them: stopping on
+#: signals as ``run`` does (melcli.interrupts.stops_on_signals). Their
+#: modules' own names stay bare, for the pipeline's workers.
+_STOPPING = {"process_one"}
+
+
 def __getattr__(name: str) -> "Any":
     if name not in _LAZY:
         from ._lazy import submodule
 
         return submodule(__name__, name)
     value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _STOPPING:
+        from .interrupts import stops_on_signals
+
+        value = stops_on_signals(value)
+        # Pickled (a pool's task) by this name, which gives this object.
+        value.__module__, value.__qualname__ = __name__, name
     globals()[name] = value  # once: later lookups do not come here
     return value
 

@@ -11,6 +11,14 @@ signal), and every later one is only noted, so that a second Ctrl-C a few
 milliseconds after the first cannot cut the clean-up short. A run started
 from Python (``melcli.run``) does the same for the call's length only
 (:func:`stopping_a_call`), leaving a caller's own handlers alone.
+
+The first signal wins: the exit status (the :class:`Interrupted` raised) is
+that of the first stop signal Python handled. Signals that arrive while
+Python cannot handle them yet (held blocked while the command's modules
+load, or while a worker is forked; or both pending as the main thread
+returns from C code) are handled in the order of their numbers (SIGHUP 1,
+SIGINT 2, SIGTERM 15), as :func:`block_for_exit` decides for those still
+pending: which of them was sent first is not known to the process.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import functools
 import os
 import signal
 import sys
+from _thread import get_ident as _get_ident
 
 try:  # signal's C half, without the enum conversions (see deferred)
     import _signal  # type: ignore[import-not-found]
@@ -38,44 +47,83 @@ if TYPE_CHECKING:
     R = TypeVar("R")
 
 
-@contextlib.contextmanager
-def deferred() -> Iterator[None]:
+def deferred() -> contextlib.AbstractContextManager[None]:
     """Hold SIGINT, SIGTERM and SIGHUP until the block is done, then act on them.
 
     Counting a result and recording it in the manifest must happen together,
     as must closing a shard and recording its samples: a KeyboardInterrupt in
     between would leave the summary counting files the manifest does not know,
-    or samples in a shard the manifest does not know. In the main thread, the
-    signals' handlers are swapped for ones that only note the signal; on
-    leaving, the previous handlers are restored and called for what arrived,
-    and a stop signal Python dropped meanwhile (see :func:`_answer_later`)
-    is raised.
-    Elsewhere (no signal handlers there), and inside another such block (whose
-    end acts on them), this does nothing.
+    or samples in a shard the manifest does not know. In the main thread:
+
+    - where every stop signal's handler is this module's (the command's, or
+      an API call's that took them all), the block only sets a flag its
+      handlers read: one that arrives meanwhile is noted, and raised as the
+      block ends (a quarter of a microsecond, not the 4 us of six handler
+      swaps; and no moment where some handlers are put back and others not);
+    - elsewhere, the signals' handlers are swapped for ones that only note
+      the signal; on leaving, the previous handlers are restored (each, even
+      if one restored already raises meanwhile) and called for what arrived.
+
+    Either way, a stop signal Python dropped meanwhile (see
+    :func:`_answer_later`) is then raised. Outside the main thread (no
+    signal handlers there), and inside another such block (whose end acts on
+    them), this does nothing.
     """
-    global _holding
+    if _holding:
+        return _NOTHING
+    if _ours:
+        if _get_ident() == _main_ident:
+            return _HOLD
+        return _NOTHING
     threading = sys.modules.get("threading")  # none: only the main thread
-    if _holding or (
-        threading is not None
-        and threading.current_thread() is not threading.main_thread()
+    if threading is not None and threading.current_thread() is not (
+        threading.main_thread()
     ):
-        yield
-        return
+        return _NOTHING
+    return _swapped()
+
+
+class _Hold:
+    """:func:`deferred` where the handlers are this module's: a flag they read."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _holding
+        _holding = True
+
+    def __exit__(self, *exc: object) -> None:
+        global _holding, _held
+        _holding = False
+        signum = _held
+        if signum is not None:  # the handler's exception, raised now
+            _held = None
+            _put_back()
+            raise Interrupted(signum)
+        if _unanswered is not None:  # dropped before or in the block: now
+            _raise_unanswered()
+
+
+_HOLD = _Hold()
+_NOTHING = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _swapped() -> Iterator[None]:
+    """:func:`deferred` with the handlers swapped for ones that only note."""
+    global _holding
     arrived: list[signal.Signals] = []
-    held = STOP_SIGNALS
-    # _signal, not signal: its enum conversions made this block cost 15 us, and
-    # a run holds the signals twice per file.
+    # _signal, not signal: its enum conversions made this block cost 15 us.
     previous = {
         s: _signal.signal(s, lambda n, f: arrived.append(signal.Signals(n)))
-        for s in held
+        for s in STOP_SIGNALS
     }
     _holding = True
     try:
         yield
     finally:
         _holding = False
-        for s, handler in previous.items():
-            _signal.signal(s, handler)
+        _handlers_back(previous)
         for signum in dict.fromkeys(arrived):
             handler = previous[signum]
             if callable(handler):
@@ -86,8 +134,43 @@ def deferred() -> Iterator[None]:
             _raise_unanswered()
 
 
+def _handlers_back(previous: dict[signal.Signals, Any]) -> None:
+    """Set each handler of ``previous`` back, even if one set back raises meanwhile.
+
+    Setting a handler first runs those of the signals pending: one put back
+    already (a caller's own that raises) raised there, and, set one by one in
+    a loop of Python, the handlers after it were left noting signals for
+    good (a later SIGTERM ignored). Set by C code (``list(map(...))``: no
+    bytecode between two), and set again if one raised.
+    """
+    try:
+        list(map(_signal.signal, previous, previous.values()))
+    except BaseException:
+        list(map(_signal.signal, previous, previous.values()))
+        raise
+
+
 #: Whether a :func:`deferred` block is running (in the main thread).
 _holding = False
+#: Whether every stop signal's handler is this module's (:func:`stop_on_signals`,
+#: or a :func:`stopping_a_call` that took them all): they read ``_holding``.
+_ours = False
+#: The thread that set ``_ours`` (the main thread, where handlers run).
+_main_ident: int | None = None
+#: A stop signal that arrived in a :func:`deferred` block, raised at its end.
+_held: int | None = None
+
+
+def _not_ours_in_a_child() -> None:
+    """Forget the parent's handlers in a forked worker, which sets its own."""
+    global _ours, _holding, _held
+    _ours = False
+    _holding = False
+    _held = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_not_ours_in_a_child)
 
 
 def _stop_signals() -> tuple[signal.Signals, ...]:
@@ -101,6 +184,10 @@ def _stop_signals() -> tuple[signal.Signals, ...]:
 #: The signals a run stops on: a closed terminal's SIGHUP as SIGTERM, and
 #: nohup's choice kept (this module is imported first: see melcli.__main__).
 STOP_SIGNALS = _stop_signals()
+#: The same as numbers: an enum's hash is a Python function (dicts of them
+#: cost a call of the API a microsecond).
+_STOP_NUMBERS = tuple(int(s) for s in STOP_SIGNALS)
+_SIGINT = int(signal.SIGINT)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -122,10 +209,15 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(signum)
         self.signum = signum
         self.message = message
+        #: The call stopped (``melcli.info``), when ``message`` is None.
+        self.what: str | None = None
 
     def __str__(self) -> str:
         """Return what was stopped, and by which signal."""
-        return self.message or f"interrupted by {_name_of(self.signum)}"
+        if self.message:
+            return self.message
+        said = f"interrupted by {_name_of(self.signum)}"
+        return f"{self.what} {said}" if self.what else said
 
 
 def _name_of(signum: int) -> str:
@@ -203,7 +295,9 @@ def stop_on_signals() -> None:
         return
     for signum in STOP_SIGNALS:
         signal.signal(signum, _stop)
-    global _answering
+    global _answering, _ours, _main_ident
+    _main_ident = _get_ident()
+    _ours = True  # its handlers, from now to the exit: deferred reads a flag
     _answering = True
     if sys.unraisablehook is not _unraisable:
         _unraisable.previous = sys.unraisablehook  # type: ignore[attr-defined]
@@ -260,8 +354,12 @@ def block_for_exit() -> int | None:
 
 
 def _stop(signum: int, frame: object) -> None:
+    global _held
     _note(signum, frame)
     _only_note()
+    if _holding:  # raised as the deferred block ends
+        _held = signum
+        return
     _put_back()
     raise Interrupted(signum)
 
@@ -315,7 +413,7 @@ def _answer_later(signum: int) -> None:
     _unanswered = signum  # else at the end of the next held block (deferred)
     if not hasattr(signal, "setitimer"):  # pragma: no cover - not POSIX
         return
-    if not _answering and not (_call is not None and _call.alarm):
+    if not _answering and not (_call is not None and _alarm_free(_call)):
         return  # SIGALRM is the caller's (a handler, or a timer running)
     threading = sys.modules.get("threading")
     if threading is not None and threading.current_thread() is not (
@@ -374,9 +472,9 @@ class Call:
         Whether the call took the signals in hand (in the main thread, not
         in the command).
     alarm : bool
-        Whether SIGALRM was free (its default handler, no timer running): a
-        dropped signal is then raised again at once, by a timer (else at the
-        end of the next held block).
+        Whether SIGALRM was free (its default handler, no timer running) when
+        a dropped signal was to be raised again: then at once, by a timer
+        (else at the end of the next held block).
     """
 
     def __init__(self) -> None:
@@ -399,8 +497,7 @@ class Call:
 _call: Call | None = None
 
 
-@contextlib.contextmanager
-def stopping_a_call() -> Iterator[Call]:
+def stopping_a_call(name: str | None = None) -> _Taking:
     """Stop a call of the Python API (``melcli.run``) on signals, as the command does.
 
     For the call's length, in the main thread, the stop signals still at
@@ -414,49 +511,74 @@ def stopping_a_call() -> Iterator[Call]:
     garbage collector runs a finaliser: "Exception ignored in ...") is raised
     again: at once by a timer if SIGALRM is free, else at the end of the next
     block that holds the signals (:func:`deferred`); one still not raised when
-    the call ends is in :attr:`Call.dropped`. Everything is put back when the
-    call ends.
+    the call ends is in :attr:`Call.dropped`, and with ``name`` (the call's,
+    ``melcli.info``) raised as the block ends, as :class:`Interrupted` (before
+    SIGINT's handler is put back: a second Ctrl-C then cannot replace it with
+    Python's bare KeyboardInterrupt). Everything is put back when the call
+    ends.
 
     Does nothing in the command, which takes the signals for its whole life
     (:func:`stop_on_signals`), inside another such call, or outside the main
     thread, where Python runs no signal handler: a signal then goes to the
     main thread, as it would without melcli.
     """
-    global _call
-    call = Call()
-    threading = sys.modules.get("threading")  # none: only the main thread
-    if (
-        _answering
-        or _call is not None
-        or (
-            threading is not None
-            and threading.current_thread() is not threading.main_thread()
-        )
-    ):
-        yield call
-        return
-    # _signal, not signal (as in deferred): a script may call info() per file.
-    taken = {
-        s: handler
-        for s in STOP_SIGNALS
-        if (handler := _signal.getsignal(s))
-        in (signal.SIG_DFL, signal.default_int_handler)
-    }
-    hook = sys.unraisablehook
-    if hasattr(signal, "setitimer"):
-        call.alarm = _signal.getsignal(
-            signal.SIGALRM
-        ) == signal.SIG_DFL and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-    _call = call
-    call.taken = True
-    try:
-        for signum in taken:
-            _signal.signal(signum, _call_stop)
-        if hook is not _unraisable:
-            _unraisable.previous = hook  # type: ignore[attr-defined]
-            sys.unraisablehook = _unraisable
-        yield call
-    finally:
+    return _Taking(name)
+
+
+class _Taking:
+    """:func:`stopping_a_call`'s block (a class: a generator's costs 2 us more)."""
+
+    __slots__ = ("call", "hook", "name", "taken")
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+        self.call = Call()
+        self.taken: dict[int, Any] | None = None
+
+    def __enter__(self) -> Call:
+        global _call, _ours, _main_ident
+        call = self.call
+        if _answering or _call is not None or not _in_main_thread():
+            return call
+        # _signal, not signal (as in deferred): a script may call info() per file.
+        taken = {
+            s: handler
+            for s in _STOP_NUMBERS
+            if (handler := _signal.getsignal(s)) in _DEFAULTS
+        }
+        self.hook = sys.unraisablehook
+        self.taken = taken
+        _call = call
+        call.taken = True
+        try:
+            for signum in taken:
+                _signal.signal(signum, _call_stop)
+            if len(taken) == len(STOP_SIGNALS):  # all: deferred reads a flag
+                _main_ident = _get_ident()
+                _ours = True
+            if self.hook is not _unraisable:
+                _unraisable.previous = self.hook  # type: ignore[attr-defined]
+                sys.unraisablehook = _unraisable
+        except BaseException as exc:  # a signal as they were taken: no call
+            self.end(exc)
+            raise
+        return call
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        self.end(exc)
+
+    def end(self, exc: BaseException | None = None) -> None:
+        """End the call: run its undo list, put back what it changed.
+
+        Done once (later calls do nothing): a caller calls it again where the
+        block's ``__exit__`` may have been stopped at its first line (the
+        first signal, raised before anything was put back).
+        """
+        taken = self.taken
+        call = self.call
+        if taken is None or call.ending:
+            return
+        call.ending = True  # from here a signal is only noted (Call.dropped)
         try:
             if call.undo:
                 with deferred():  # each, whatever lands meanwhile
@@ -464,7 +586,38 @@ def stopping_a_call() -> Iterator[Call]:
                         with contextlib.suppress(Exception):
                             undo()
         finally:
-            _end_call(call, taken, hook)
+            dropped = None
+            name = self.name
+            if name is not None:
+                if exc is None:
+                    dropped = Interrupted(0)  # made now: no call after
+                    dropped.what = name
+                elif isinstance(exc, Interrupted) and exc.message is None:
+                    exc.what = name
+            _end_call(call, taken, self.hook, dropped)
+
+
+_SIGALRM = int(getattr(signal, "SIGALRM", 14))
+#: The handlers a call takes the place of: Python's own.
+_DEFAULTS = (_signal.SIG_DFL, _signal.default_int_handler)
+
+
+def _alarm_free(call: Call) -> bool:
+    """Whether ``call`` may use SIGALRM (:attr:`Call.alarm`), asked when first needed.
+
+    Free if at its default with no timer running (asked only then: a call
+    that drops no signal, nearly all, pays no system call for it).
+    """
+    if not call.alarm and hasattr(signal, "setitimer"):
+        call.alarm = _signal.getsignal(signal.SIGALRM) == _signal.SIG_DFL and (
+            signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        )
+    return call.alarm
+
+
+def _in_main_thread() -> bool:
+    threading = sys.modules.get("threading")  # none: only the main thread
+    return threading is None or _get_ident() == threading.main_thread().ident
 
 
 def undo_when_the_call_ends(undo: Callable[[], object]) -> None:
@@ -479,21 +632,29 @@ def undo_when_the_call_ends(undo: Callable[[], object]) -> None:
         _call.undo.append(undo)
 
 
-def _end_call(call: Call, taken: dict[signal.Signals, Any], hook: Any) -> None:
+def _end_call(
+    call: Call,
+    taken: dict[int, Any],
+    hook: Any,
+    dropped: Interrupted | None = None,
+) -> None:
     """Put back what :func:`stopping_a_call` changed; note a signal left dropped.
 
     Whatever moment a signal lands: SIGINT's handler is put back last, and
     until then one only notes it (:attr:`Call.dropped`). A Ctrl-C as SIGINT's
     was put back first raised Python's KeyboardInterrupt from here, the rest
     not put back: every later call in the process took no signal in hand.
+    With ``dropped`` (made beforehand), a signal left dropped is raised as it,
+    before SIGINT's handler is put back: nothing is called after that.
     """
-    global _call, _unanswered
-    call.ending = True
+    global _call, _unanswered, _ours
+    call.ending = True  # (set already by _Taking.end)
+    _ours = False  # from here, deferred swaps the handlers it finds
     try:
         for signum, handler in taken.items():
-            if signum != signal.SIGINT:  # a signal from now on: the caller's
+            if signum != _SIGINT:  # a signal from now on: the caller's
                 _signal.signal(signum, handler)
-        if call.alarm and _signal.getsignal(signal.SIGALRM) is _answer:  # set here
+        if call.alarm and _signal.getsignal(_SIGALRM) is _answer:  # set here
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
         if _unanswered is not None and call.dropped is None:
@@ -501,10 +662,14 @@ def _end_call(call: Call, taken: dict[signal.Signals, Any], hook: Any) -> None:
         _unanswered = None
         if hook is not _unraisable and sys.unraisablehook is _unraisable:
             sys.unraisablehook = hook
+        if dropped is not None and call.dropped is not None:
+            dropped.signum = call.dropped
+            dropped.args = (call.dropped,)
+            raise dropped
     finally:
         try:
-            if signal.SIGINT in taken:
-                _signal.signal(signal.SIGINT, taken[signal.SIGINT])
+            if _SIGINT in taken:
+                _signal.signal(_SIGINT, taken[_SIGINT])
         finally:
             _call = None  # an assignment: no signal lands in between
 
@@ -515,6 +680,7 @@ def _call_stop(signum: int, frame: object) -> None:
     Later ones are ignored: the run's clean-up runs to its end, and the call
     raises :class:`~melcli.RunInterrupted` for the first.
     """
+    global _held
     call = _call
     if call is None or call.first is not None:
         return  # the call is stopping: its clean-up runs to its end
@@ -522,8 +688,22 @@ def _call_stop(signum: int, frame: object) -> None:
         call.dropped = call.dropped or signum
         return
     call.first = signum
+    if _holding:  # raised as the deferred block ends
+        _held = signum
+        return
     _put_back()
     raise Interrupted(signum)
+
+
+def _as_interrupted(exc: BaseException, call: Call, name: str) -> BaseException:
+    """Return what a call stopped by a signal raises for ``exc`` (itself if not so)."""
+    stop = call.first
+    if stop is None:
+        stop = call.dropped if call.dropped is not None else _unanswered
+    if stop is None and not isinstance(exc, KeyboardInterrupt):
+        return exc
+    signum = signal_number(exc) if stop is None else stop
+    return Interrupted(signum, f"{name} interrupted by {_name_of(signum)}")
 
 
 def stops_on_signals(func: Callable[P, R]) -> Callable[P, R]:
@@ -546,30 +726,63 @@ def stops_on_signals(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def stopping(*args: P.args, **kwargs: P.kwargs) -> R:
-        call = Call()
+        # Everything inside the block, its end raising (a dropped signal) or
+        # naming the Interrupted: after it, with SIGINT's handler put back,
+        # a second Ctrl-C would replace it with a bare KeyboardInterrupt.
+        taking = _Taking(name if _call is None else None)
         try:
-            with stopping_a_call() as call:
-                result = func(*args, **kwargs)
-        except Interrupted as exc:
-            if exc.message is None and call.taken:
-                exc.message = f"{name} interrupted by {_name_of(exc.signum)}"
-            raise
+            with taking as call:
+                try:
+                    return func(*args, **kwargs)
+                except Interrupted:
+                    raise
+                except BaseException as exc:
+                    # A KeyboardInterrupt of the caller's own handler, or one
+                    # raised as the signals were taken in hand; or what the
+                    # function raised because of the signal (a pool whose
+                    # workers it stopped).
+                    stopped = _as_interrupted(exc, call, name)
+                    if stopped is exc:
+                        raise
+                    raise stopped from exc
         except BaseException as exc:
-            # A KeyboardInterrupt of the caller's own handler, or one raised
-            # as the signals were taken in hand; or what the function raised
-            # because of the signal (a pool whose workers it stopped).
-            stop = call.stopped_by
-            if stop is None and not isinstance(exc, KeyboardInterrupt):
-                raise
-            signum = signal_number(exc) if stop is None else stop
-            said = f"{name} interrupted by {_name_of(signum)}"
-            raise Interrupted(signum, said) from exc
-        if call.dropped is not None:
-            said = f"{name} interrupted by {_name_of(call.dropped)}"
-            raise Interrupted(call.dropped, said)
-        return result
+            if taking.taken is not None and not taking.call.ending:
+                taking.end(exc)  # its __exit__ stopped at its first line
+            raise
 
     return stopping
+
+
+def os_open(
+    path: str | os.PathLike[str],
+    flags: int,
+    mode: int = 0o777,
+    *,
+    dir_fd: int | None = None,
+) -> int:
+    """``os.open``, whose descriptor a stop signal cannot lose.
+
+    Python runs a signal's handler as a C function returns, before its
+    result is kept: the descriptor ``os.open`` returned was lost, open for
+    the process's life (an API caller's). Here it is opened by C code that
+    keeps it in a list (``list.extend`` of a ``map``: no bytecode between
+    the two), and closed if the handler raises. That costs a microsecond
+    over ``os.open``: paid only in a call of the API (:func:`stopping_a_call`),
+    whose caller lives on; the command, and its workers, end when stopped.
+    """
+    if _call is None:
+        return os.open(path, flags, mode, dir_fd=dir_fd)
+    kept: list[int] = []
+    try:
+        opening = (
+            os.open if dir_fd is None else functools.partial(os.open, dir_fd=dir_fd)
+        )
+        kept.extend(map(opening, (path,), (flags,), (mode,)))
+    except BaseException:
+        for fd in kept:
+            os.close(fd)
+        raise
+    return kept[0]  # a Python function's return: no signal lands here
 
 
 @contextlib.contextmanager
@@ -653,6 +866,7 @@ __all__ = [
     "deferred",
     "first_signal",
     "note_signals",
+    "os_open",
     "put_back_before_stop",
     "raise_interrupted",
     "signal_number",

@@ -362,6 +362,7 @@ class InfoScan:
         )
 
 
+@interrupts.stops_on_signals  # its walk of the sources (each header: probe's)
 def iter_info(
     sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
     *,

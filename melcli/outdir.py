@@ -390,7 +390,16 @@ def open_regular(path: Path) -> BinaryIO | None:
         if os.path.islink(path):
             raise OSError("a symbolic link, not a file") from None
         raise exc
-    f = os.fdopen(fd, "rb")
+    # Kept by C code as it is made (open(), then list.extend: no moment
+    # between): a signal as os.fdopen returned, or at its start, lost it.
+    kept: list[BinaryIO] = []
+    try:
+        kept.extend(map(open, (fd,), ("rb",)))  # type: ignore[arg-type]
+    except BaseException:
+        if not kept:
+            os.close(fd)
+        raise
+    f = kept[0]
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

@@ -395,17 +395,23 @@ def run_session(
     events = events or Events()
     # From Python, a signal stops the run as it stops the command (which
     # takes them for its whole life: this does nothing there).
-    with interrupts.stopping_a_call() as call:
-        outcome = _session(
-            inputs,
-            out,
-            params=params,
-            render=render,
-            png=png,
-            options=options,
-            events=events,
-            call=call,
-        )
+    taking = interrupts.stopping_a_call()
+    try:
+        with taking as call:
+            outcome = _session(
+                inputs,
+                out,
+                params=params,
+                render=render,
+                png=png,
+                options=options,
+                events=events,
+                call=call,
+            )
+    except BaseException as exc:
+        if taking.taken is not None and not taking.call.ending:
+            taking.end(exc)  # its __exit__ stopped at its first line
+        raise
     if outcome.report is not None and outcome.report.interrupted_by is None:
         # A signal whose KeyboardInterrupt was dropped (raised in a finaliser)
         # or swallowed (an on_result callback's ``except``), the run gone on

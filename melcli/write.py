@@ -42,6 +42,9 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         with interrupts.deferred():
             target = AtomicFile(path)
         write(target.file)
+        # In the try: a signal at commit's first line (before its own try)
+        # left the temporary file behind.
+        target.commit()
     except BaseException as exc:
         # numpy reports a short write as "N requested and M written": say why
         # (before removing the temp file, which frees the space it took).
@@ -52,7 +55,6 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         if explained is not None:
             raise explained from None
         raise
-    target.commit()
 
 
 class AtomicFile:
@@ -226,7 +228,7 @@ def _create_temp(
         try:
             # With the usual permissions (0o666 less the umask), as the
             # final file should have: nothing to change at commit.
-            return os.open(tmp, flags, 0o666, dir_fd=dir_fd), tmp
+            return interrupts.os_open(tmp, flags, 0o666, dir_fd=dir_fd), tmp
         except FileExistsError:  # 1 in 4 billion: draw another name
             continue
         except FileNotFoundError:  # the first output in its folder
@@ -237,7 +239,7 @@ def _create_temp(
         except BaseException as exc:
             # A stop signal's handler runs as os.open returns, before its
             # descriptor is kept: the file exists, and no one would delete
-            # it. (Its descriptor is lost; the process is stopping.)
+            # it. (Its descriptor is closed by interrupts.os_open.)
             if not isinstance(exc, Exception):
                 with contextlib.suppress(OSError):
                     os.unlink(tmp, dir_fd=dir_fd)
@@ -341,13 +343,14 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
     pending = [part for part in reversed(folder.split("/")) if part]
     where: list[str] = []  # the folders below root down to fd's
     links = 0
+    # interrupts.os_open: a signal as os.open returned lost the descriptor.
     try:
-        fd = os.open(root, _FOLDER)
+        fd = interrupts.os_open(root, _FOLDER)
     except FileNotFoundError:
         if not create:
             raise
         make_folders(root)  # OUT deleted during the run: made again, as by path
-        fd = os.open(root, _FOLDER)
+        fd = interrupts.os_open(root, _FOLDER)
     # Every descriptor this holds is in fd or new (-1: none), and each is
     # handed from one to the other by assignments alone, no call between:
     # Python runs a signal's handler only at a call or a loop's turn, so a
@@ -367,7 +370,7 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
                 # descriptor follows its folder), and its ".." with it.
                 fd, old = -1, fd
                 os.close(old)
-                fd = os.open(root, _FOLDER)
+                fd = interrupts.os_open(root, _FOLDER)
                 pending.extend(reversed(where[:-1]))
                 where = []
                 continue
@@ -396,7 +399,7 @@ def open_folder(root: str, folder: str, *, create: bool = False) -> int:
                         raise LeadsOutside(link, target) from None
                     fd, old = -1, fd
                     os.close(old)
-                    fd = os.open(root, _FOLDER)
+                    fd = interrupts.os_open(root, _FOLDER)
                     where = []
                     pending.extend(p for p in reversed(inside.split("/")) if p)
                     continue
@@ -421,12 +424,22 @@ def open_file(path: str | os.PathLike[str], flags: int, mode: int = 0o666) -> in
     """
     found = _folder_of(path)
     if found is None:
-        return os.open(path, flags, mode)
-    fd, base = found
+        return interrupts.os_open(path, flags, mode)
+    folder, base = found
+    opened = -1
     try:
-        return os.open(base or ".", flags | _NOFOLLOW, mode, dir_fd=fd)
-    finally:
-        os.close(fd)
+        opened = interrupts.os_open(base or ".", flags | _NOFOLLOW, mode, dir_fd=folder)
+        # Handed over by assignment, then closed: a signal as os.close
+        # returned (a return value waiting while a finally block ran) lost
+        # the file's descriptor.
+        folder, old = -1, folder
+        os.close(old)
+    except BaseException:
+        for held in (folder, opened):
+            if held >= 0:
+                os.close(held)
+        raise
+    return opened
 
 
 def _folder_of(
@@ -448,13 +461,13 @@ def _folder_of(
 def _open_part(part: str, fd: int, *, create: bool) -> int:
     """Open the folder ``part`` of the folder ``fd`` (not a link); make it if asked."""
     try:
-        return os.open(part, _FOLDER | _NOFOLLOW, dir_fd=fd)
+        return interrupts.os_open(part, _FOLDER | _NOFOLLOW, dir_fd=fd)
     except FileNotFoundError:
         if not create:
             raise
     with contextlib.suppress(FileExistsError):  # made meanwhile: opened below
         os.mkdir(part, dir_fd=fd)
-    return os.open(part, _FOLDER | _NOFOLLOW, dir_fd=fd)
+    return interrupts.os_open(part, _FOLDER | _NOFOLLOW, dir_fd=fd)
 
 
 def _led_to(root: str, where: list[str], text: str) -> str | None:
