@@ -841,7 +841,7 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
     if len(name) < SNDFILE_PATH_MAX and name[-4:].lower() != b".raw":
         f = sf.SoundFile(name)
     else:
-        fd = os.open(name, os.O_RDONLY)
+        fd = interrupts.os_open(name, os.O_RDONLY)
         try:
             f = sf.SoundFile(fd, closefd=True)
         except BaseException:
@@ -2069,7 +2069,7 @@ def _check_readable(path: str | os.PathLike[str]) -> None:
         raise AudioError("empty file (0 bytes)")
     try:
         # A bare descriptor: a Python file object costs more than the check.
-        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        os.close(interrupts.os_open(path, os.O_RDONLY | os.O_NONBLOCK))
     except PermissionError:
         raise AudioError("permission denied") from None
     except OSError as exc:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import interrupts
 from .errors import ParameterError, os_reason
 from .outdir import LOCK_NAME, reserved
 
@@ -814,7 +815,7 @@ class _Walk:
         fd = -1
         if _DIR_FD and short_enough(folder):
             with contextlib.suppress(OSError):  # read: its entries by path, then
-                fd = os.open(folder, _FOLDER_FLAGS)
+                fd = interrupts.os_open(folder, _FOLDER_FLAGS)
         try:
             return self.names(folder, names, prefix, real, ancestors, fd)
         finally:

@@ -754,7 +754,7 @@ def stops_on_signals(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def os_open(
-    path: str | os.PathLike[str],
+    path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
     flags: int,
     mode: int = 0o777,
     *,

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Self, cast
 
-from . import manifest_db, manifest_view
+from . import interrupts, manifest_db, manifest_view
 from .discover import DEFAULT_EXTENSIONS, Job, short_enough
 from .errors import MelcliError, os_reason
 from .outdir import (
@@ -1826,7 +1826,7 @@ class _FolderOf:
             return self.fd
         flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
         with contextlib.suppress(OSError):  # missing: its files are too
-            self.fd = os.open(path, flags)
+            self.fd = interrupts.os_open(path, flags)
         return self.fd
 
     def close(self) -> None:

@@ -58,6 +58,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from . import interrupts
 from .errors import os_reason
 
 STORE_NAME = ".melcli-manifest.db"
@@ -324,7 +325,7 @@ class Store:
         """Return :meth:`changes` and the store's mtime (ns, as text; "" if unread)."""
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         try:
-            fd = os.open(self.path, flags)
+            fd = interrupts.os_open(self.path, flags)
         except OSError:
             return "", ""
         try:
@@ -1030,7 +1031,7 @@ def _read_only_mode(path: Path) -> str:
         return "ro"
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        fd = os.open(path, flags)
+        fd = interrupts.os_open(path, flags)
     except OSError as exc:
         raise StoreError(os_reason(exc)) from None
     try:

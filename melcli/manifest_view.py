@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from . import interrupts
 from .manifest_db import db_key, same_view, stat_id
 from .write import atomic_write
 
@@ -81,7 +82,7 @@ def patch(path: Path, lines: Sequence[tuple[str, bytes]], view_id: str) -> str |
     view's new id.
     """
     try:
-        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = interrupts.os_open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return None
     try:

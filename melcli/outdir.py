@@ -873,7 +873,7 @@ def open_append(path: Path) -> int:
     written through: ``OSError`` instead.
     """
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
-    fd = os.open(path, flags, 0o644)
+    fd = interrupts.os_open(path, flags, 0o644)
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
@@ -1001,7 +1001,7 @@ class OutputLock:
         except OSError:
             pass  # said by the open below
         try:
-            fd = os.open(self.path, flags, 0o644)
+            fd = interrupts.os_open(self.path, flags, 0o644)
         except OSError as exc:
             reason = os_reason(exc)
             try:
@@ -1084,7 +1084,7 @@ def writer_of(out: Path) -> str | None:
         return None
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(out / LOCK_NAME, flags)
+        fd = interrupts.os_open(out / LOCK_NAME, flags)
     except OSError:
         return None
     try:
@@ -1148,7 +1148,7 @@ def walk(
     """
     root = os.fspath(top)
     try:
-        fd = os.open(root, _FOLDER)
+        fd = interrupts.os_open(root, _FOLDER)
     except OSError:
         return
     # Each frame: a folder's descriptor, its path, its folders yet to walk
@@ -1178,7 +1178,7 @@ def walk(
                 name = below.pop()
                 root = os.path.join(folder, name)
                 with contextlib.suppress(OSError):  # a link, a file, gone
-                    fd = os.open(name, _FOLDER | _NOFOLLOW, dir_fd=parent)
+                    fd = interrupts.os_open(name, _FOLDER | _NOFOLLOW, dir_fd=parent)
     finally:
         for held, _, _, _ in frames:
             os.close(held)

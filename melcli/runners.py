@@ -799,7 +799,7 @@ def _room_to_start() -> None:
     held: list[int] = []
     try:
         for _ in range(FDS_TO_START):
-            held.append(os.open(os.devnull, os.O_RDONLY))
+            held.append(interrupts.os_open(os.devnull, os.O_RDONLY))
     finally:
         for fd in held:
             os.close(fd)

@@ -461,7 +461,9 @@ def _open_source(data: Data, path: str | os.PathLike[str]) -> BinaryIO:
     a link to a file outside OUT, whose bytes would be copied in; so may a
     file a worker staged in OUT (in a shared folder, by another user).
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = interrupts.os_open(
+        path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    )
     src = os.fdopen(fd, "rb")
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         src.close()

@@ -477,7 +477,7 @@ class SampleStore:
         """
         start, end = span
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = interrupts.os_open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return False  # said when it is copied
         try:
@@ -557,7 +557,9 @@ def _staged_header(npy: Path) -> tuple[tuple[int, ...], np.dtype[Any]]:
     OSError
         If it is not a regular file (a link is not followed), or not ``.npy``.
     """
-    fd = os.open(npy, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = interrupts.os_open(
+        npy, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    )
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -603,7 +605,7 @@ def open_npy(member: Slice) -> NpyFile:
     """
     # The shard is OUT's: a FIFO, device or link in its place is refused, not
     # waited on nor followed; a member past its end (a cut shard) is refused.
-    fd = os.open(member.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    fd = interrupts.os_open(member.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         with os.fdopen(os.dup(fd), "rb") as f:
             st = os.fstat(fd)
@@ -649,7 +651,7 @@ def sample_intact(manifest: Manifest, mkey: str) -> bool:
         return False
     path = os.path.join(manifest.out, entry["shard"])  # a string: no Path per sample
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = interrupts.os_open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return False
     try:
