@@ -239,10 +239,53 @@ def _flac_tail(path: str | os.PathLike[str]) -> str:
     and for a run that reads only the start of the file).
     """
     if tail := containers.flac_tail_cut(path):
+        decoded = tail.decoded + _flac_decodes_on(path, tail)
+        if decoded >= tail.total:
+            return ""
         cause = FLAC_LOST_SYNC if tail.frame_cut else FLAC_FRAMES_END
         sr = tail.samplerate
-        return _stopped_at(tail.decoded / sr, tail.total / sr, cause)
+        return _stopped_at(decoded / sr, tail.total / sr, cause)
     return ""
+
+
+#: Samples decoded at most to settle what a FLAC's last frame header leaves
+#: open (:func:`_flac_decodes_on`): two frames of the largest block size;
+#: or the whole stream, from its start, when it is no longer than this.
+_FLAC_SETTLE = 2 * 65535
+_FLAC_SETTLE_WHOLE = 1 << 21
+
+
+def _flac_decodes_on(path: str | os.PathLike[str], tail: containers.FlacTail) -> int:
+    """Return the samples a FLAC its last frame headers show cut decodes past them.
+
+    The walk back from a file's end (:func:`containers.flac_tail_cut`) takes
+    the last frame header it finds for the stream's last frame; after a
+    whole stream, bytes that are no frame (junk appended, a copy of the
+    file's start) hold frame headers too, or none whose CRC ends the file:
+    such a file decodes whole, as a run finds, and is no cut; and a whole
+    frame before such bytes decodes, as a run's decoding does. Decoding
+    settles it: a stream of up to :data:`_FLAC_SETTLE_WHOLE` samples from
+    its start, as a run reads it (libFLAC's seek is misled by frames of
+    another stream after the end); a longer one from where the walk says
+    its frames end, when a frame or two are left; else 0 (the walk's word
+    stands).
+    """
+    left = tail.total - tail.decoded
+    start = 0 if tail.total <= _FLAC_SETTLE_WHOLE else tail.decoded
+    if left <= 0 or tail.total - start > max(_FLAC_SETTLE, _FLAC_SETTLE_WHOLE):
+        return 0
+    try:
+        with _native_stderr(), open_soundfile(path) as f:
+            if f.frames != tail.total:
+                return 0
+            if start:
+                f.seek(start)
+            # One read, as a run's: libsndfile's FLAC reader fails reads in
+            # small steps where one read goes on (a psf_fseek() it makes).
+            got = len(f.read(tail.total - start, "int16"))
+    except (sf.SoundFileError, RuntimeError):
+        return 0  # cut, as walked
+    return max(start + got - tail.decoded, 0)
 
 
 def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
@@ -735,7 +778,8 @@ def _check_no_frames(
         raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
     if info.format in ("WAV", "WAVEX") and (left := containers.unsized_data(path)):
         raise AudioError(
-            f"unfinished header: its data chunk gives 0 bytes, and {left} bytes "
+            f"unfinished header: its {containers.quoted(b'data')} chunk gives 0 bytes, "
+            f"and {left} bytes "
             "follow it (a recording stopped before its sizes were written)"
         )
     if "ended unexpectedly" in str(f.extra_info):
@@ -1124,7 +1168,8 @@ def _audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> str:
     if not given or left < width:
         return ""
     return (
-        f"{containers.n_bytes(left)} that are no chunk follow its {name} chunk: "
+        f"{containers.n_bytes(left)} that are no chunk follow its "
+        f"{containers.quoted(name)} chunk: "
         "audio its sizes do not count (a recording stopped after they were last "
         "written), or bytes that are not audio"
     )

@@ -606,6 +606,21 @@ def n_bytes(n: int) -> str:
     return f"{n} byte{'s' * (n != 1)}"
 
 
+def quoted(name: bytes | str) -> str:
+    r"""Quote a chunk's, box's or tag's name from a file as every message does.
+
+    Always in single quotes, ``'LIST'``, ``'fmt '`` (``repr`` switched to
+    double quotes for a name holding one); a byte outside printable ASCII,
+    or a quote or backslash, is escaped (``'lp\x01m'``), so that a crafted
+    name cannot forge a log line.
+    """
+    raw = name.encode("latin-1", "replace") if isinstance(name, str) else name
+    said = "".join(
+        chr(c) if 32 <= c < 127 and c not in (39, 92) else f"\\x{c:02x}" for c in raw
+    )
+    return f"'{said}'"
+
+
 def _data_claim(frames: int, data_offset: int, claimed_bytes: int, size: int) -> Claim:
     """Scale libsndfile's ``frames`` (the bytes present) to the bytes claimed."""
     held = size - data_offset
@@ -703,7 +718,9 @@ def _caf_tail_cut(f: BinaryIO) -> str:
                 return ""  # the audio itself cut: said by the data size
         elif end > size and seen_data:
             name = chunk[:4].decode("latin-1")
-            return f"the file ends inside its {name!r} chunk, after its audio data"
+            return (
+                f"the file ends inside its {quoted(name)} chunk, after its audio data"
+            )
     if seen_data and 0 < size - end < 12 and not (odd and _pad_byte(f, end, size)):
         return "the file ends inside a chunk header, after its audio data"
     return ""
@@ -738,7 +755,7 @@ def _caf_without_data(f: BinaryIO) -> str:
         last, end = chunk[:4].decode("latin-1"), offset + 12 + chunk_size
     if not last or end != size:
         return ""
-    return f"the file ends after its {last!r} chunk, before its audio data"
+    return f"the file ends after its {quoted(last)} chunk, before its audio data"
 
 
 def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
@@ -788,8 +805,8 @@ def caf_to_the_end_cut(path: str | os.PathLike[str]) -> str:
                     audio = offset + 12 + 4  # after its edit count
                     if size < audio:
                         return (
-                            "the file ends inside its 'data' chunk's header, "
-                            "before its audio"
+                            f"the file ends inside its {quoted(b'data')} chunk's "
+                            "header, before its audio"
                         )
                     if packet and (size - audio) % packet:
                         return "the file ends inside a sample frame"
@@ -1471,7 +1488,9 @@ def flac_tail_cut(path: str | os.PathLike[str]) -> FlacTail | None:
             if not total or not stream.samplerate:
                 return None
             size = os.fstat(f.fileno()).st_size
-            window = min(size - start - 42, (max_frame or _FLAC_TAIL) + 16)
+            # Two of its largest frames: the last whole one is found behind
+            # bytes after it that are no frame (junk, or the start of a cut one).
+            window = min(size - start - 42, 2 * (max_frame or _FLAC_TAIL) + 16)
             f.seek(size - window)
             tail = f.read(window)
     except OSError:
@@ -1945,7 +1964,9 @@ def _chunks_cut(
             return data_cut(max(held, 0), claimed) if held < claimed else ""
         if end > size:
             name = chunk[:4].decode("latin-1")
-            return f"the file ends inside its {name!r} chunk, before its audio data"
+            return (
+                f"the file ends inside its {quoted(name)} chunk, before its audio data"
+            )
     if end < size:  # less than a chunk header left
         return "the file ends inside a chunk header, before its audio data"
     # Every chunk whole and none of audio: a file without audio data (an empty
@@ -2009,12 +2030,12 @@ def _outer_cut(f: BinaryIO) -> str:
     short = declared - size
     if short <= 0:
         return ""
-    seen_data, last = False, f"{outer} header"
+    seen_data, last = False, outer
     for offset, chunk, chunk_size in chunks:
         if header == 8 and not _is_fourcc(chunk[:4]):
             return ""  # not a chunk: the walk lost its way (an odd size unpadded)
         is_data = chunk[:4] == b"data"
-        name = "audio data" if is_data else repr(chunk[:4].decode("latin-1"))
+        name = "audio data" if is_data else quoted(chunk[:4])
         end = offset + header + chunk_size
         if end > size:
             if is_data:
@@ -2028,7 +2049,7 @@ def _outer_cut(f: BinaryIO) -> str:
         return f"the file ends inside a chunk header, {where} its audio data"
     if short <= _OUTER_SLACK:
         return ""
-    said = f"{n_bytes(short)} short of the length its {outer} header gives"
+    said = f"{n_bytes(short)} short of the length its {outer} gives"
     if seen_data:
         return f"the file ends after its {last}, {said}"
     return f"the file ends after its {last}, before its audio data ({said})"
@@ -2050,23 +2071,30 @@ def _outer_walk(
         (stored,) = struct.unpack_from(order + "I", head, 4)
         if not 0 < stored < _UNKNOWN_OUTER:
             return None
-        return 8 + stored, kind.decode(), _iff_chunks(f, order, b"data"), 12, 8, 2
+        return (
+            8 + stored,
+            f"{kind.decode()} header",
+            _iff_chunks(f, order, b"data"),
+            12,
+            8,
+            2,
+        )
     if kind == b"FORM" and form in (b"AIFF", b"AIFC", b"8SVX", b"16SV"):
         (stored,) = struct.unpack_from(">I", head, 4)
         if not 0 < stored < _UNKNOWN_OUTER:
             return None
         data = b"SSND" if form in (b"AIFF", b"AIFC") else b"BODY"
-        return 8 + stored, "FORM", _iff_chunks(f, ">", data), 12, 8, 2
+        return 8 + stored, "FORM header", _iff_chunks(f, ">", data), 12, 8, 2
     if kind in (b"RF64", b"BW64") and form == b"WAVE" and head[12:16] == b"ds64":
         (stored,) = struct.unpack_from("<Q", head, 20)
         if not 0 < stored < _UNKNOWN_SIZE:
             return None
-        return 8 + stored, "ds64", _rf64_chunks(f), 12, 8, 2
+        return 8 + stored, f"{quoted(b'ds64')} chunk", _rf64_chunks(f), 12, 8, 2
     if kind == b"riff" and len(head) >= 40:
         (stored,) = struct.unpack_from("<Q", head, 16)  # counts the whole file
         if not 0 < stored < _UNKNOWN_SIZE or stored == 0xFFFFFFFF:
             return None
-        return stored, "riff", _w64_chunks(f), 40, 24, 8
+        return stored, "Wave64 header", _w64_chunks(f), 40, 24, 8
     return None
 
 
@@ -2086,9 +2114,13 @@ def chunk_order(path: str | os.PathLike[str]) -> str:
             kind, form = head[:4], head[8:12]
             if kind in (b"RIFF", b"RIFX", b"RF64", b"BW64") and form == b"WAVE":
                 chunks = _iff_chunks(f, ">" if kind == b"RIFX" else "<", b"data")
-                fmt, data = b"fmt ", "'data'"
+                fmt, data = b"fmt ", quoted(b"data")
             elif kind == b"FORM" and form in (b"AIFF", b"AIFC"):
-                chunks, fmt, data = _iff_chunks(f, ">", b"SSND"), b"COMM", "'SSND'"
+                chunks, fmt, data = (
+                    _iff_chunks(f, ">", b"SSND"),
+                    b"COMM",
+                    quoted(b"SSND"),
+                )
             else:
                 return ""
             size = os.fstat(f.fileno()).st_size
@@ -2104,7 +2136,7 @@ def chunk_order(path: str | os.PathLike[str]) -> str:
                 names.append(name)
     except (OSError, struct.error):
         return ""
-    said = repr(fmt.decode("latin-1"))
+    said = quoted(fmt)
     if b"data" not in names:
         return ""
     if names.count(b"data") > 1:
@@ -2367,7 +2399,7 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
                 if box < 8:
                     return ""  # not a box size: damage, for ffmpeg to judge
                 if at + box > size:
-                    return f"the file ends inside its {name!r} box"
+                    return f"the file ends inside its {quoted(name)} box"
                 if kind == b"moov":
                     f.seek(at)
                     moov = f.read(min(box, 1 << 20))
@@ -2434,7 +2466,7 @@ def caf_layout(path: str | os.PathLike[str]) -> str:
     if frames != 1 or channels == 0 or packet == channels * -(-bits // 8):
         return ""
     return (
-        f"its 'desc' chunk gives {n_bytes(packet)} a sample frame for "
+        f"its {quoted(b'desc')} chunk gives {n_bytes(packet)} a sample frame for "
         f"{channels} channel{'s' * (channels > 1)} of {bits}-bit samples"
     )
 

@@ -33,7 +33,14 @@ from typing import IO
 
 import soundfile as sf
 
-from .containers import Buffer, file_bytes, n_bytes, skip_id3v2, skip_id3v2_tags
+from .containers import (
+    Buffer,
+    file_bytes,
+    n_bytes,
+    quoted,
+    skip_id3v2,
+    skip_id3v2_tags,
+)
 from .errors import AudioError
 
 #: Seconds one ffmpeg or ffprobe call may take before it is killed.
@@ -125,7 +132,8 @@ def probe(
         "-select_streams",
         "a:0",
         "-show_entries",
-        "stream=codec_name,sample_rate,channels,duration:format=format_name,duration",
+        "stream=codec_name,codec_tag_string,sample_rate,channels,duration"
+        ":format=format_name,duration",
         "-of",
         "json",
         _input(path),
@@ -153,6 +161,14 @@ def probe(
         raise AudioError(
             f"invalid header: ffprobe finds a sample rate of {samplerate} Hz and "
             f"{channels} channels"
+        )
+    if stream.get("codec_name", "none") == "none":
+        # A codec tag ffmpeg has no decoder for (a CAF's format ID damaged,
+        # or one of no codec at all): "Decoder (codec none) not found".
+        tag = str(stream.get("codec_tag_string", "")) or "none"
+        raise AudioError(
+            f"cannot decode: its audio is in an encoding neither libsndfile nor "
+            f"ffmpeg reads (its codec tag: {quoted(tag)})"
         )
     container = str(data.get("format", {}).get("format_name", ""))
     # Matroska gives its duration for the file, not for the stream.
@@ -194,7 +210,7 @@ def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
     from .containers import mp4_cut
 
     cut = mp4_cut(path) or adts_cut(path)
-    if cut and (not only_in or cut.endswith(f"its {only_in!r} box")):
+    if cut and (not only_in or cut.endswith(f"its {quoted(only_in)} box")):
         raise Unreadable(f"truncated: decoded 0.00 s, then {cut}")
 
 
