@@ -1417,6 +1417,8 @@ def check_layout(
     width = _WIDTHS.get(info.subtype, 0)
     if not width:
         return
+    if info.format == "CAF" and (said := containers.caf_partial_frame(path)):
+        raise AudioError(f"invalid header: {said}")
     log = log or str(f.extra_info)
     if f"Block Align   : {info.channels * width}\n" not in log:
         _check_sample_width(log)  # not as the bit width gives: a closer look

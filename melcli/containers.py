@@ -2471,6 +2471,45 @@ def caf_layout(path: str | os.PathLike[str]) -> str:
     )
 
 
+def caf_partial_frame(path: str | os.PathLike[str]) -> str:
+    """Say that a linear PCM CAF's data size is no whole number of frames, or "".
+
+    A CAF's ``desc`` chunk gives its bytes a sample frame and its bits a
+    channel, and nothing else in the file does: one whose two fields agree
+    on another sample size than its audio's (24-bit over 16-bit data) is
+    decoded as noise, without a word from libsndfile. Its data chunk, whose
+    size counts whole frames of the audio's own size, then holds no whole
+    number of the frames its ``desc`` gives (but for one in as many files
+    as the two sizes' ratio: 16-bit data read as 24-bit, one in three),
+    which libsndfile rounds down without a word. Said of the size the data
+    chunk gives, not of what the file holds (a cut file is said as cut).
+    """
+    try:
+        with open(path, "rb") as f:
+            desc, size = b"", None
+            for offset, chunk, chunk_size in _caf_chunks(f):
+                if chunk[:4] == b"desc":
+                    f.seek(offset + 12)
+                    desc = f.read(32)
+                elif chunk[:4] == b"data":
+                    size = chunk_size - 4  # its edit count comes first
+                    break
+    except (OSError, struct.error):
+        return ""
+    if len(desc) < 32 or desc[8:12] != b"lpcm" or size is None or size < 0:
+        return ""
+    packet, frames, channels, bits = struct.unpack_from(">IIII", desc, 16)
+    if frames != 1 or packet == 0 or size % packet == 0:
+        return ""
+    return (
+        f"its {quoted(b'data')} chunk holds {n_bytes(size)} of audio, not a whole "
+        f"number of the {packet}-byte sample frames its {quoted(b'desc')} chunk "
+        f"gives ({channels} channel{'s' * (channels != 1)} of {bits}-bit samples): "
+        "a header at odds with its audio (samples of another size, decoded as "
+        "it gives them, are noise)"
+    )
+
+
 def caf_size_unknown(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a CAF whose data chunk's size is -1 ("to the end").
 
