@@ -199,6 +199,7 @@ def _header_claim(
     """
     log = _log(f, info)
     check_layout(path, f, info, log=log)
+    _check_joined(path, info)
     if info.format in containers.JUDGED:
         claim = containers.claim(
             path, format=info.format, frames=info.frames, samplerate=info.samplerate
@@ -228,6 +229,19 @@ def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
         total = flac.frames / flac.samplerate
         raise AudioError(_stopped_at(0.0, total, FLAC_CUT_IN_METADATA))
     if said := _flac_tail(path):
+        raise AudioError(said)
+
+
+def _check_joined(path: str | os.PathLike[str], info: AudioInfo) -> None:
+    """Fail a file another one follows, which libsndfile opens as its first alone.
+
+    See :func:`containers.joined_file`; for the formats of
+    :data:`containers.JOINED_UNSAID` (a WAV or AIFF so joined, libsndfile
+    refuses: said when it does).
+    """
+    if info.format in containers.JOINED_UNSAID and (
+        said := containers.joined_file(path)
+    ):
         raise AudioError(said)
 
 
@@ -814,6 +828,10 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
     """
     reason = _describe_soundfile_error(exc)
+    if ("chunk marker" in reason or "'FORM' marker" in reason) and (
+        joined := containers.joined_file(path)
+    ):
+        return joined  # libsndfile: "No 'RIFF' chunk marker", of the second
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if reason == _INFO_INCOMPLETE:
@@ -1021,6 +1039,7 @@ def _open_decoder(
             if not _length_unknown(info) and not chained:
                 log = _log(f, info)
                 check_layout(path, f, info, log=log)
+                _check_joined(path, info)
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
                         path,

@@ -2098,6 +2098,76 @@ def _outer_walk(
     return None
 
 
+#: What begins a file of each kind, and its name, for :func:`joined_file`.
+_FILE_MAGICS = (
+    (b"RIFF", "WAV"),
+    (b"RIFX", "WAV"),
+    (b"RF64", "RF64"),
+    (b"BW64", "RF64"),
+    (b"FORM", "AIFF"),
+    (b"riff\x2e\x91\xcf\x11", "Wave64"),
+    (b".snd", "AU"),
+    (b"caff", "CAF"),
+    (b"fLaC", "FLAC"),
+    (b"OggS", "Ogg"),
+    (b"ID3", "MP3"),
+)
+_AN = frozenset({"AIFF", "AU", "MP3", "Ogg", "RF64"})
+#: Formats libsndfile opens whole when another file follows them: it stops
+#: at the length their header gives (a WAV's or AIFF's it refuses instead,
+#: in words about its own header: ``No 'RIFF' chunk marker``).
+JOINED_UNSAID = frozenset({"W64", "RF64", "AU"})
+
+
+def joined_file(path: str | os.PathLike[str]) -> str:
+    """Say that another audio file follows the length a file's header gives, or "".
+
+    Files joined one after another (``cat a.wav b.wav``): libsndfile decodes
+    a Wave64's, RF64's or AU's first part as the whole file, and refuses a
+    WAV's or AIFF's saying its header is bad. The length comes from the
+    outer header (RIFF, FORM, ds64, Wave64's riff), or an AU's data offset
+    and size; a file starting there (after a pad byte too) is named.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(40)
+            size = os.fstat(f.fileno()).st_size
+            end = _declared_end(f, head)
+            if end is None or not 0 < end < size:
+                return ""
+            f.seek(end)
+            after = f.read(16)
+    except (OSError, ValueError, struct.error):
+        return ""
+    for skip in (0, 1):
+        for magic, kind in _FILE_MAGICS:
+            if after[skip : skip + len(magic)] == magic and (
+                len(magic) != 4
+                or magic in (b"OggS", b"fLaC", b".snd", b"caff")
+                or after[skip + 8 : skip + 12] in (b"WAVE", b"AIFF", b"AIFC")
+            ):
+                what = f"{'an' if kind in _AN else 'a'} {kind} file"
+                return (
+                    f"cannot decode: {what} follows the {n_bytes(end)} its header "
+                    "gives (files joined one after another: melcli does not split "
+                    "them)"
+                )
+        if after[:1] != b"\0":
+            break
+    return ""
+
+
+def _declared_end(f: BinaryIO, head: bytes) -> int | None:
+    """Return where a file ends by its outer header (:func:`joined_file`), or None."""
+    walk = _outer_walk(f, head)
+    if walk is not None:
+        return walk[0]
+    if head[:4] == b".snd" and len(head) >= 12:
+        offset, data_size = struct.unpack_from(">II", head, 4)
+        return offset + data_size if data_size < UNKNOWN_DATA_SIZE else None
+    return None
+
+
 def chunk_order(path: str | os.PathLike[str]) -> str:
     """Say what is wrong with the order of a whole WAV's or AIFF's chunks, or "".
 
