@@ -314,7 +314,7 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
 
     if what == ffmpeg.MP4_OR_AAC:
         return containers.mp4_cut(path) or ffmpeg.adts_cut(path)
-    if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA):
+    if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA, ffmpeg.AMR):
         return ffmpeg.walked_cut(path, what)
     if what in (OGG_FLAC, OGG_BEHIND_OTHER, CHAINED_OGG):
         return containers.claim(path, format="OGG", frames=0).cut
@@ -1085,7 +1085,7 @@ def _open_decoder(
             cut := containers.mp4_cut(path) or ffmpeg.adts_cut(path)
         ):  # fragments, ADTS: no length; ffmpeg drops a frame cut in its header
             claim = dataclasses.replace(claim, cut=cut)
-        if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA) and (
+        if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA, ffmpeg.AMR) and (
             cut := ffmpeg.walked_cut(path, what)
         ):  # ffmpeg decodes one cut between two blocks or packets as whole
             claim = dataclasses.replace(claim, cut=cut)
