@@ -143,6 +143,10 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
                 raise AudioError(
                     f"truncated: decoded {info.duration:.2f} s, then {cut}"
                 )
+            if what == JOINED_MP3 and claim.cut:  # its frames walked, as a run's
+                raise AudioError(
+                    f"truncated: decoded {info.duration:.2f} s, then {claim.cut}"
+                )
     except sf.SoundFileError as exc:
         from . import ffmpeg
 

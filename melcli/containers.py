@@ -303,9 +303,11 @@ def ogg_damage(path: str | os.PathLike[str]) -> str:
 
 def _ogg_damage(f: BinaryIO) -> str:
     """:func:`ogg_damage` of the open file ``f``."""
+    flags = 0
     try:
         walk = _ogg_walk(f, _MAX_OGG_PAGES)
         for page in walk:
+            flags = page.flags
             if page.end > walk.size:
                 return ""  # a cut: said by the last page, elsewhere
             data = bytearray(walk.read(page.at, page.end - page.at))
@@ -318,8 +320,21 @@ def _ogg_damage(f: BinaryIO) -> str:
     except (OSError, ValueError):
         return ""
     if walk.stop == "junk" and walk.at > 0:  # at 0: not an Ogg file
+        if flags & _OGG_EOS and not _ogg_page_after(f, walk.at):
+            return ""  # bytes after the stream's end (a tag, junk): it decodes whole
         return f"bytes that are no Ogg page at byte {walk.at}"
     return ""
+
+
+def _ogg_page_after(f: BinaryIO, at: int) -> bool:
+    """Whether an ``OggS`` capture pattern is in the open file ``f`` after ``at``."""
+    f.seek(at)
+    tail = b""
+    while block := f.read(1 << 20):
+        if b"OggS" in tail[-3:] + block:
+            return True
+        tail = block
+    return False
 
 
 def ogg_chained(path: str | os.PathLike[str]) -> bool:
