@@ -836,6 +836,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         joined := containers.joined_file(path)
     ):
         return joined  # libsndfile: "No 'RIFF' chunk marker", of the second
+    if reason in _UNSAID_LAYOUT and (said := _header_layout(path)):
+        return said
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if reason == _INFO_INCOMPLETE:
@@ -865,6 +867,34 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
             return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"
         return reason
     return _stopped_at(0.0, flac.frames / flac.samplerate, _cause(reason, flac))
+
+
+#: libsndfile's words for a header whose channel count or sample size it
+#: cannot take, which name neither.
+_UNSAID_LAYOUT = frozenset(
+    {
+        "cannot decode: unspecified internal error",
+        "cannot decode: too many channels specified",
+        "cannot decode: bad channel count",
+    }
+)
+#: The widest samples of any format libsndfile reads (float64).
+_MAX_SAMPLE_BITS = 64
+
+
+def _header_layout(path: str | os.PathLike[str]) -> str:
+    """Name the channel count or sample size libsndfile refuses, from the header."""
+    layout = containers.header_layout(path)
+    if layout is None:
+        return ""
+    channels, bits = layout
+    if channels > MAX_CHANNELS:
+        return f"implausible channel count: {channels} (at most {MAX_CHANNELS})"
+    if bits > _MAX_SAMPLE_BITS or bits == 0:
+        return (
+            f"invalid header: its samples are {bits}-bit (at most {_MAX_SAMPLE_BITS})"
+        )
+    return ""
 
 
 def _stopped_at(decoded: float, total: float, cause: str) -> str:

@@ -1702,6 +1702,52 @@ def header_rate(path: str | os.PathLike[str]) -> float | None:
     return None
 
 
+def header_layout(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """Read the channels and bits a sample a WAV, RF64, W64, AIFF or CAF header gives.
+
+    For saying what is wrong with a header libsndfile refuses in words that
+    do not say (``unspecified internal error`` of 65281 channels, or of
+    32800-bit samples). An AU's channels, its bits -1 (its encoding gives
+    them). None for another format, or a header not read that far.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    try:
+        if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+            order = ">" if head[:4] == b"RIFX" else "<"
+            at = head.find(b"fmt ", 12)
+            if at < 0:
+                return None
+            channels, bits = struct.unpack_from(order + "H10xH", head, at + 10)
+            return channels, bits
+        if head[:4] == b"riff":
+            at = head.find(b"fmt ", 40)
+            if at < 0:
+                return None
+            channels, bits = struct.unpack_from("<H10xH", head, at + 26)
+            return channels, bits
+        if head[:4] == b".snd":
+            return struct.unpack_from(">I", head, 20)[0], -1
+        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            at = head.find(b"COMM", 12)
+            if at < 0:
+                return None
+            channels, bits = struct.unpack_from(">H4xH", head, at + 8)
+            return channels, bits
+        if head[:4] == b"caff":
+            at = head.find(b"desc", 8)
+            if at < 0:
+                return None
+            channels, bits = struct.unpack_from(">II", head, at + 12 + 24)
+            return channels, bits
+    except struct.error:
+        return None
+    return None
+
+
 def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
     """Read the STREAMINFO of FLAC in Ogg (``.oga``), None if ``path`` is not that.
 
