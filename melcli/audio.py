@@ -161,12 +161,16 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             channels=stream.channels,
             frames=stream.frames,
         )
+        if what == ffmpeg.AMR and not info.frames:  # ffprobe: no length, so short
+            info = dataclasses.replace(info, frames=ffmpeg.amr_frames(path))
         if cut := _ffmpeg_cut(path, what):
             # As a run says it (ffmpeg decodes such a file without a word),
             # but for how much decodes: ffprobe's length is the header's.
             if " first " in cut or " before its " in cut:
                 raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
             raise AudioError(f"truncated: {cut}") from None
+        if info.frames == 0 and what == ffmpeg.AMR:  # as a run says it
+            raise AudioError("no audio samples (0 frames)") from None
         if what == OGG_BEHIND_OTHER:  # ffprobe's length of Opus counts its pre-skip
             with ffmpeg.decode(path, what=what) as (raw, _):
                 info = dataclasses.replace(info, frames=int(raw.frames))

@@ -526,6 +526,27 @@ def walked_cut(path: str | os.PathLike[str], what: str) -> str:
         return ""
 
 
+def amr_frames(path: str | os.PathLike[str]) -> int:
+    """Return the sample frames of an AMR file's whole frames (walked), or 0.
+
+    ffprobe gives no length for an AMR file of a frame or two: its frames
+    say it (160 samples each, narrowband; 320, wideband).
+    """
+    try:
+        with open(path, "rb") as f:
+            data = file_bytes(f)
+    except OSError:
+        return 0
+    magic = next((m for m in _AMR_MAGICS if data[: len(m)] == m), b"")
+    if not magic:
+        return 0
+    sizes, pos, n = _AMR_MAGICS[magic], len(magic), 0
+    while n < _MAX_AMR_FRAMES and pos < len(data) and sizes[data[pos] >> 3 & 15]:
+        pos += sizes[data[pos] >> 3 & 15]
+        n += pos <= len(data)
+    return n * (160 if magic == b"#!AMR\n" else 320)
+
+
 def _amr_cut(data: Buffer) -> str:
     """Walk an AMR file's frames: say that its last is cut off, or "".
 

@@ -73,3 +73,17 @@ def test_amr_cut_inside_its_first_frame(amr: bytes, tmp_path: Path) -> None:
         with pytest.raises(audio.AudioError) as caught:
             read(path)
         assert str(caught.value) == said
+
+
+def test_a_short_amr_file_is_as_long_in_info_as_in_a_run(
+    amr: bytes, tmp_path: Path
+) -> None:
+    """ffprobe gives no length for a frame or two: the frames walked do."""
+    path = tmp_path / "a.amr"
+    path.write_bytes(amr[: 6 + 13])  # its magic and one 13-byte frame
+    assert audio.probe(path).frames == 160
+    assert audio.load(path, PARAMS).y.shape == (160,)
+    path.write_bytes(amr[:6])  # its magic alone
+    for read in (audio.probe, lambda p: audio.load(p, PARAMS)):
+        with pytest.raises(audio.AudioError, match=r"^no audio samples \(0 frames\)$"):
+            read(path)
