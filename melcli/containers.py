@@ -737,7 +737,14 @@ def _caf_tail_cut(f: BinaryIO) -> str:
                 f"the file ends inside its {quoted(name)} chunk, after its audio data"
             )
     if seen_data and 0 < size - end < 12 and not (odd and _pad_byte(f, end, size)):
-        return "the file ends inside a chunk header, after its audio data"
+        f.seek(end)
+        rest = f.read(12)
+        if odd and rest[:1] == b"\0":  # libsndfile's pad byte, then more
+            rest = rest[1:]
+        # A chunk's header begins with its name: bytes that cannot begin one
+        # (zeros, junk) are no cut, and libsndfile decodes the audio whole.
+        if all(32 <= c < 127 for c in rest[:4]):
+            return "the file ends inside a chunk header, after its audio data"
     return ""
 
 
