@@ -294,7 +294,7 @@ def _flac_decodes_on(path: str | os.PathLike[str], tail: containers.FlacTail) ->
     """
     left = tail.total - tail.decoded
     start = 0 if tail.total <= _FLAC_SETTLE_WHOLE else tail.decoded
-    if left <= 0 or tail.total - start > max(_FLAC_SETTLE, _FLAC_SETTLE_WHOLE):
+    if left <= 0 or (start and left > _FLAC_SETTLE):
         return 0
     try:
         with _native_stderr(), open_soundfile(path) as f:
