@@ -143,6 +143,10 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
                 raise AudioError(
                     f"truncated: decoded {info.duration:.2f} s, then {cut}"
                 )
+            if what == JOINED_MP3 and claim.cut:  # its frames walked, as a run's
+                raise AudioError(
+                    f"truncated: decoded {info.duration:.2f} s, then {claim.cut}"
+                )
     except sf.SoundFileError as exc:
         from . import ffmpeg
 
@@ -157,12 +161,16 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             channels=stream.channels,
             frames=stream.frames,
         )
+        if what == ffmpeg.AMR and not info.frames:  # ffprobe: no length, so short
+            info = dataclasses.replace(info, frames=ffmpeg.amr_frames(path))
         if cut := _ffmpeg_cut(path, what):
             # As a run says it (ffmpeg decodes such a file without a word),
             # but for how much decodes: ffprobe's length is the header's.
             if " first " in cut or " before its " in cut:
                 raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
             raise AudioError(f"truncated: {cut}") from None
+        if info.frames == 0 and what == ffmpeg.AMR:  # as a run says it
+            raise AudioError("no audio samples (0 frames)") from None
         if what == OGG_BEHIND_OTHER:  # ffprobe's length of Opus counts its pre-skip
             with ffmpeg.decode(path, what=what) as (raw, _):
                 info = dataclasses.replace(info, frames=int(raw.frames))
@@ -199,6 +207,7 @@ def _header_claim(
     """
     log = _log(f, info)
     check_layout(path, f, info, log=log)
+    _check_joined(path, info)
     if info.format in containers.JUDGED:
         claim = containers.claim(
             path, format=info.format, frames=info.frames, samplerate=info.samplerate
@@ -231,6 +240,19 @@ def _check_flac_metadata(path: str | os.PathLike[str], info: AudioInfo) -> None:
         raise AudioError(said)
 
 
+def _check_joined(path: str | os.PathLike[str], info: AudioInfo) -> None:
+    """Fail a file another one follows, which libsndfile opens as its first alone.
+
+    See :func:`containers.joined_file`; for the formats of
+    :data:`containers.JOINED_UNSAID` (a WAV or AIFF so joined, libsndfile
+    refuses: said when it does).
+    """
+    if info.format in containers.JOINED_UNSAID and (
+        said := containers.joined_file(path)
+    ):
+        raise AudioError(said)
+
+
 def _flac_tail(path: str | os.PathLike[str]) -> str:
     """Say how a FLAC was cut inside its frames, from its last frame, or "".
 
@@ -239,10 +261,53 @@ def _flac_tail(path: str | os.PathLike[str]) -> str:
     and for a run that reads only the start of the file).
     """
     if tail := containers.flac_tail_cut(path):
+        decoded = tail.decoded + _flac_decodes_on(path, tail)
+        if decoded >= tail.total:
+            return ""
         cause = FLAC_LOST_SYNC if tail.frame_cut else FLAC_FRAMES_END
         sr = tail.samplerate
-        return _stopped_at(tail.decoded / sr, tail.total / sr, cause)
+        return _stopped_at(decoded / sr, tail.total / sr, cause)
     return ""
+
+
+#: Samples decoded at most to settle what a FLAC's last frame header leaves
+#: open (:func:`_flac_decodes_on`): two frames of the largest block size;
+#: or the whole stream, from its start, when it is no longer than this.
+_FLAC_SETTLE = 2 * 65535
+_FLAC_SETTLE_WHOLE = 1 << 21
+
+
+def _flac_decodes_on(path: str | os.PathLike[str], tail: containers.FlacTail) -> int:
+    """Return the samples a FLAC its last frame headers show cut decodes past them.
+
+    The walk back from a file's end (:func:`containers.flac_tail_cut`) takes
+    the last frame header it finds for the stream's last frame; after a
+    whole stream, bytes that are no frame (junk appended, a copy of the
+    file's start) hold frame headers too, or none whose CRC ends the file:
+    such a file decodes whole, as a run finds, and is no cut; and a whole
+    frame before such bytes decodes, as a run's decoding does. Decoding
+    settles it: a stream of up to :data:`_FLAC_SETTLE_WHOLE` samples from
+    its start, as a run reads it (libFLAC's seek is misled by frames of
+    another stream after the end); a longer one from where the walk says
+    its frames end, when a frame or two are left; else 0 (the walk's word
+    stands).
+    """
+    left = tail.total - tail.decoded
+    start = 0 if tail.total <= _FLAC_SETTLE_WHOLE else tail.decoded
+    if left <= 0 or (start and left > _FLAC_SETTLE):
+        return 0
+    try:
+        with _native_stderr(), open_soundfile(path) as f:
+            if f.frames != tail.total:
+                return 0
+            if start:
+                f.seek(start)
+            # One read, as a run's: libsndfile's FLAC reader fails reads in
+            # small steps where one read goes on (a psf_fseek() it makes).
+            got = len(f.read(tail.total - start, "int16"))
+    except (sf.SoundFileError, RuntimeError):
+        return 0  # cut, as walked
+    return max(start + got - tail.decoded, 0)
 
 
 def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
@@ -257,7 +322,7 @@ def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
 
     if what == ffmpeg.MP4_OR_AAC:
         return containers.mp4_cut(path) or ffmpeg.adts_cut(path)
-    if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA):
+    if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA, ffmpeg.AMR):
         return ffmpeg.walked_cut(path, what)
     if what in (OGG_FLAC, OGG_BEHIND_OTHER, CHAINED_OGG):
         return containers.claim(path, format="OGG", frames=0).cut
@@ -735,7 +800,8 @@ def _check_no_frames(
         raise AudioError(f"truncated: decoded 0.00 s, then {cut}")
     if info.format in ("WAV", "WAVEX") and (left := containers.unsized_data(path)):
         raise AudioError(
-            f"unfinished header: its data chunk gives 0 bytes, and {left} bytes "
+            f"unfinished header: its {containers.quoted(b'data')} chunk gives 0 bytes, "
+            f"and {left} bytes "
             "follow it (a recording stopped before its sizes were written)"
         )
     if "ended unexpectedly" in str(f.extra_info):
@@ -770,6 +836,12 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
     """
     reason = _describe_soundfile_error(exc)
+    if ("chunk marker" in reason or "'FORM' marker" in reason) and (
+        joined := containers.joined_file(path)
+    ):
+        return joined  # libsndfile: "No 'RIFF' chunk marker", of the second
+    if reason in _UNSAID_LAYOUT and (said := _header_layout(path)):
+        return said
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if reason == _INFO_INCOMPLETE:
@@ -799,6 +871,34 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
             return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"
         return reason
     return _stopped_at(0.0, flac.frames / flac.samplerate, _cause(reason, flac))
+
+
+#: libsndfile's words for a header whose channel count or sample size it
+#: cannot take, which name neither.
+_UNSAID_LAYOUT = frozenset(
+    {
+        "cannot decode: unspecified internal error",
+        "cannot decode: too many channels specified",
+        "cannot decode: bad channel count",
+    }
+)
+#: The widest samples of any format libsndfile reads (float64).
+_MAX_SAMPLE_BITS = 64
+
+
+def _header_layout(path: str | os.PathLike[str]) -> str:
+    """Name the channel count or sample size libsndfile refuses, from the header."""
+    layout = containers.header_layout(path)
+    if layout is None:
+        return ""
+    channels, bits = layout
+    if channels > MAX_CHANNELS:
+        return f"implausible channel count: {channels} (at most {MAX_CHANNELS})"
+    if bits > _MAX_SAMPLE_BITS or bits == 0:
+        return (
+            f"invalid header: its samples are {bits}-bit (at most {_MAX_SAMPLE_BITS})"
+        )
+    return ""
 
 
 def _stopped_at(decoded: float, total: float, cause: str) -> str:
@@ -977,6 +1077,7 @@ def _open_decoder(
             if not _length_unknown(info) and not chained:
                 log = _log(f, info)
                 check_layout(path, f, info, log=log)
+                _check_joined(path, info)
                 if info.format in containers.JUDGED:
                     claim = containers.claim(
                         path,
@@ -1022,7 +1123,7 @@ def _open_decoder(
             cut := containers.mp4_cut(path) or ffmpeg.adts_cut(path)
         ):  # fragments, ADTS: no length; ffmpeg drops a frame cut in its header
             claim = dataclasses.replace(claim, cut=cut)
-        if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA) and (
+        if what in (ffmpeg.WAVPACK, ffmpeg.ASF, ffmpeg.MATROSKA, ffmpeg.AMR) and (
             cut := ffmpeg.walked_cut(path, what)
         ):  # ffmpeg decodes one cut between two blocks or packets as whole
             claim = dataclasses.replace(claim, cut=cut)
@@ -1124,7 +1225,8 @@ def _audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> str:
     if not given or left < width:
         return ""
     return (
-        f"{containers.n_bytes(left)} that are no chunk follow its {name} chunk: "
+        f"{containers.n_bytes(left)} that are no chunk follow its "
+        f"{containers.quoted(name)} chunk: "
         "audio its sizes do not count (a recording stopped after they were last "
         "written), or bytes that are not audio"
     )
@@ -1372,6 +1474,8 @@ def check_layout(
     width = _WIDTHS.get(info.subtype, 0)
     if not width:
         return
+    if info.format == "CAF" and (said := containers.caf_partial_frame(path)):
+        raise AudioError(f"invalid header: {said}")
     log = log or str(f.extra_info)
     if f"Block Align   : {info.channels * width}\n" not in log:
         _check_sample_width(log)  # not as the bit width gives: a closer look

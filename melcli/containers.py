@@ -303,9 +303,11 @@ def ogg_damage(path: str | os.PathLike[str]) -> str:
 
 def _ogg_damage(f: BinaryIO) -> str:
     """:func:`ogg_damage` of the open file ``f``."""
+    flags = 0
     try:
         walk = _ogg_walk(f, _MAX_OGG_PAGES)
         for page in walk:
+            flags = page.flags
             if page.end > walk.size:
                 return ""  # a cut: said by the last page, elsewhere
             data = bytearray(walk.read(page.at, page.end - page.at))
@@ -318,8 +320,21 @@ def _ogg_damage(f: BinaryIO) -> str:
     except (OSError, ValueError):
         return ""
     if walk.stop == "junk" and walk.at > 0:  # at 0: not an Ogg file
+        if flags & _OGG_EOS and not _ogg_page_after(f, walk.at):
+            return ""  # bytes after the stream's end (a tag, junk): it decodes whole
         return f"bytes that are no Ogg page at byte {walk.at}"
     return ""
+
+
+def _ogg_page_after(f: BinaryIO, at: int) -> bool:
+    """Whether an ``OggS`` capture pattern is in the open file ``f`` after ``at``."""
+    f.seek(at)
+    tail = b""
+    while block := f.read(1 << 20):
+        if b"OggS" in tail[-3:] + block:
+            return True
+        tail = block
+    return False
 
 
 def ogg_chained(path: str | os.PathLike[str]) -> bool:
@@ -606,6 +621,21 @@ def n_bytes(n: int) -> str:
     return f"{n} byte{'s' * (n != 1)}"
 
 
+def quoted(name: bytes | str) -> str:
+    r"""Quote a chunk's, box's or tag's name from a file as every message does.
+
+    Always in single quotes, ``'LIST'``, ``'fmt '`` (``repr`` switched to
+    double quotes for a name holding one); a byte outside printable ASCII,
+    or a quote or backslash, is escaped (``'lp\x01m'``), so that a crafted
+    name cannot forge a log line.
+    """
+    raw = name.encode("latin-1", "replace") if isinstance(name, str) else name
+    said = "".join(
+        chr(c) if 32 <= c < 127 and c not in (39, 92) else f"\\x{c:02x}" for c in raw
+    )
+    return f"'{said}'"
+
+
 def _data_claim(frames: int, data_offset: int, claimed_bytes: int, size: int) -> Claim:
     """Scale libsndfile's ``frames`` (the bytes present) to the bytes claimed."""
     held = size - data_offset
@@ -703,9 +733,18 @@ def _caf_tail_cut(f: BinaryIO) -> str:
                 return ""  # the audio itself cut: said by the data size
         elif end > size and seen_data:
             name = chunk[:4].decode("latin-1")
-            return f"the file ends inside its {name!r} chunk, after its audio data"
+            return (
+                f"the file ends inside its {quoted(name)} chunk, after its audio data"
+            )
     if seen_data and 0 < size - end < 12 and not (odd and _pad_byte(f, end, size)):
-        return "the file ends inside a chunk header, after its audio data"
+        f.seek(end)
+        rest = f.read(12)
+        if odd and rest[:1] == b"\0":  # libsndfile's pad byte, then more
+            rest = rest[1:]
+        # A chunk's header begins with its name: bytes that cannot begin one
+        # (zeros, junk) are no cut, and libsndfile decodes the audio whole.
+        if all(32 <= c < 127 for c in rest[:4]):
+            return "the file ends inside a chunk header, after its audio data"
     return ""
 
 
@@ -738,7 +777,7 @@ def _caf_without_data(f: BinaryIO) -> str:
         last, end = chunk[:4].decode("latin-1"), offset + 12 + chunk_size
     if not last or end != size:
         return ""
-    return f"the file ends after its {last!r} chunk, before its audio data"
+    return f"the file ends after its {quoted(last)} chunk, before its audio data"
 
 
 def _caf_chunks(f: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
@@ -788,8 +827,8 @@ def caf_to_the_end_cut(path: str | os.PathLike[str]) -> str:
                     audio = offset + 12 + 4  # after its edit count
                     if size < audio:
                         return (
-                            "the file ends inside its 'data' chunk's header, "
-                            "before its audio"
+                            f"the file ends inside its {quoted(b'data')} chunk's "
+                            "header, before its audio"
                         )
                     if packet and (size - audio) % packet:
                         return "the file ends inside a sample frame"
@@ -1471,7 +1510,9 @@ def flac_tail_cut(path: str | os.PathLike[str]) -> FlacTail | None:
             if not total or not stream.samplerate:
                 return None
             size = os.fstat(f.fileno()).st_size
-            window = min(size - start - 42, (max_frame or _FLAC_TAIL) + 16)
+            # Two of its largest frames: the last whole one is found behind
+            # bytes after it that are no frame (junk, or the start of a cut one).
+            window = min(size - start - 42, 2 * (max_frame or _FLAC_TAIL) + 16)
             f.seek(size - window)
             tail = f.read(window)
     except OSError:
@@ -1664,6 +1705,52 @@ def header_rate(path: str | os.PathLike[str]) -> float | None:
                 return None
             return float(struct.unpack_from(">d", head, at + 12)[0])
     except (struct.error, OverflowError):
+        return None
+    return None
+
+
+def header_layout(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """Read the channels and bits a sample a WAV, RF64, W64, AIFF or CAF header gives.
+
+    For saying what is wrong with a header libsndfile refuses in words that
+    do not say (``unspecified internal error`` of 65281 channels, or of
+    32800-bit samples). An AU's channels, its bits -1 (its encoding gives
+    them). None for another format, or a header not read that far.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    try:
+        if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+            order = ">" if head[:4] == b"RIFX" else "<"
+            at = head.find(b"fmt ", 12)
+            if at < 0:
+                return None
+            channels, bits = struct.unpack_from(order + "H10xH", head, at + 10)
+            return channels, bits
+        if head[:4] == b"riff":
+            at = head.find(b"fmt ", 40)
+            if at < 0:
+                return None
+            channels, bits = struct.unpack_from("<H10xH", head, at + 26)
+            return channels, bits
+        if head[:4] == b".snd":
+            return struct.unpack_from(">I", head, 20)[0], -1
+        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            at = head.find(b"COMM", 12)
+            if at < 0:
+                return None
+            channels, bits = struct.unpack_from(">H4xH", head, at + 8)
+            return channels, bits
+        if head[:4] == b"caff":
+            at = head.find(b"desc", 8)
+            if at < 0:
+                return None
+            channels, bits = struct.unpack_from(">II", head, at + 12 + 24)
+            return channels, bits
+    except struct.error:
         return None
     return None
 
@@ -1945,7 +2032,9 @@ def _chunks_cut(
             return data_cut(max(held, 0), claimed) if held < claimed else ""
         if end > size:
             name = chunk[:4].decode("latin-1")
-            return f"the file ends inside its {name!r} chunk, before its audio data"
+            return (
+                f"the file ends inside its {quoted(name)} chunk, before its audio data"
+            )
     if end < size:  # less than a chunk header left
         return "the file ends inside a chunk header, before its audio data"
     # Every chunk whole and none of audio: a file without audio data (an empty
@@ -2009,12 +2098,12 @@ def _outer_cut(f: BinaryIO) -> str:
     short = declared - size
     if short <= 0:
         return ""
-    seen_data, last = False, f"{outer} header"
+    seen_data, last = False, outer
     for offset, chunk, chunk_size in chunks:
         if header == 8 and not _is_fourcc(chunk[:4]):
             return ""  # not a chunk: the walk lost its way (an odd size unpadded)
         is_data = chunk[:4] == b"data"
-        name = "audio data" if is_data else repr(chunk[:4].decode("latin-1"))
+        name = "audio data" if is_data else quoted(chunk[:4])
         end = offset + header + chunk_size
         if end > size:
             if is_data:
@@ -2028,7 +2117,7 @@ def _outer_cut(f: BinaryIO) -> str:
         return f"the file ends inside a chunk header, {where} its audio data"
     if short <= _OUTER_SLACK:
         return ""
-    said = f"{n_bytes(short)} short of the length its {outer} header gives"
+    said = f"{n_bytes(short)} short of the length its {outer} gives"
     if seen_data:
         return f"the file ends after its {last}, {said}"
     return f"the file ends after its {last}, before its audio data ({said})"
@@ -2050,23 +2139,100 @@ def _outer_walk(
         (stored,) = struct.unpack_from(order + "I", head, 4)
         if not 0 < stored < _UNKNOWN_OUTER:
             return None
-        return 8 + stored, kind.decode(), _iff_chunks(f, order, b"data"), 12, 8, 2
+        return (
+            8 + stored,
+            f"{kind.decode()} header",
+            _iff_chunks(f, order, b"data"),
+            12,
+            8,
+            2,
+        )
     if kind == b"FORM" and form in (b"AIFF", b"AIFC", b"8SVX", b"16SV"):
         (stored,) = struct.unpack_from(">I", head, 4)
         if not 0 < stored < _UNKNOWN_OUTER:
             return None
         data = b"SSND" if form in (b"AIFF", b"AIFC") else b"BODY"
-        return 8 + stored, "FORM", _iff_chunks(f, ">", data), 12, 8, 2
+        return 8 + stored, "FORM header", _iff_chunks(f, ">", data), 12, 8, 2
     if kind in (b"RF64", b"BW64") and form == b"WAVE" and head[12:16] == b"ds64":
         (stored,) = struct.unpack_from("<Q", head, 20)
         if not 0 < stored < _UNKNOWN_SIZE:
             return None
-        return 8 + stored, "ds64", _rf64_chunks(f), 12, 8, 2
+        return 8 + stored, f"{quoted(b'ds64')} chunk", _rf64_chunks(f), 12, 8, 2
     if kind == b"riff" and len(head) >= 40:
         (stored,) = struct.unpack_from("<Q", head, 16)  # counts the whole file
         if not 0 < stored < _UNKNOWN_SIZE or stored == 0xFFFFFFFF:
             return None
-        return stored, "riff", _w64_chunks(f), 40, 24, 8
+        return stored, "Wave64 header", _w64_chunks(f), 40, 24, 8
+    return None
+
+
+#: What begins a file of each kind, and its name, for :func:`joined_file`.
+_FILE_MAGICS = (
+    (b"RIFF", "WAV"),
+    (b"RIFX", "WAV"),
+    (b"RF64", "RF64"),
+    (b"BW64", "RF64"),
+    (b"FORM", "AIFF"),
+    (b"riff\x2e\x91\xcf\x11", "Wave64"),
+    (b".snd", "AU"),
+    (b"caff", "CAF"),
+    (b"fLaC", "FLAC"),
+    (b"OggS", "Ogg"),
+    (b"ID3", "MP3"),
+)
+_AN = frozenset({"AIFF", "AU", "MP3", "Ogg", "RF64"})
+#: Formats libsndfile opens whole when another file follows them: it stops
+#: at the length their header gives (a WAV's or AIFF's it refuses instead,
+#: in words about its own header: ``No 'RIFF' chunk marker``).
+JOINED_UNSAID = frozenset({"W64", "RF64", "AU"})
+
+
+def joined_file(path: str | os.PathLike[str]) -> str:
+    """Say that another audio file follows the length a file's header gives, or "".
+
+    Files joined one after another (``cat a.wav b.wav``): libsndfile decodes
+    a Wave64's, RF64's or AU's first part as the whole file, and refuses a
+    WAV's or AIFF's saying its header is bad. The length comes from the
+    outer header (RIFF, FORM, ds64, Wave64's riff), or an AU's data offset
+    and size; a file starting there (after a pad byte too) is named.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(40)
+            size = os.fstat(f.fileno()).st_size
+            end = _declared_end(f, head)
+            if end is None or not 0 < end < size:
+                return ""
+            f.seek(end)
+            after = f.read(16)
+    except (OSError, ValueError, struct.error):
+        return ""
+    for skip in (0, 1):
+        for magic, kind in _FILE_MAGICS:
+            if after[skip : skip + len(magic)] == magic and (
+                len(magic) != 4
+                or magic in (b"OggS", b"fLaC", b".snd", b"caff")
+                or after[skip + 8 : skip + 12] in (b"WAVE", b"AIFF", b"AIFC")
+            ):
+                what = f"{'an' if kind in _AN else 'a'} {kind} file"
+                return (
+                    f"cannot decode: {what} follows the {n_bytes(end)} its header "
+                    "gives (files joined one after another: melcli does not split "
+                    "them)"
+                )
+        if after[:1] != b"\0":
+            break
+    return ""
+
+
+def _declared_end(f: BinaryIO, head: bytes) -> int | None:
+    """Return where a file ends by its outer header (:func:`joined_file`), or None."""
+    walk = _outer_walk(f, head)
+    if walk is not None:
+        return walk[0]
+    if head[:4] == b".snd" and len(head) >= 12:
+        offset, data_size = struct.unpack_from(">II", head, 4)
+        return offset + data_size if data_size < UNKNOWN_DATA_SIZE else None
     return None
 
 
@@ -2086,9 +2252,13 @@ def chunk_order(path: str | os.PathLike[str]) -> str:
             kind, form = head[:4], head[8:12]
             if kind in (b"RIFF", b"RIFX", b"RF64", b"BW64") and form == b"WAVE":
                 chunks = _iff_chunks(f, ">" if kind == b"RIFX" else "<", b"data")
-                fmt, data = b"fmt ", "'data'"
+                fmt, data = b"fmt ", quoted(b"data")
             elif kind == b"FORM" and form in (b"AIFF", b"AIFC"):
-                chunks, fmt, data = _iff_chunks(f, ">", b"SSND"), b"COMM", "'SSND'"
+                chunks, fmt, data = (
+                    _iff_chunks(f, ">", b"SSND"),
+                    b"COMM",
+                    quoted(b"SSND"),
+                )
             else:
                 return ""
             size = os.fstat(f.fileno()).st_size
@@ -2104,7 +2274,7 @@ def chunk_order(path: str | os.PathLike[str]) -> str:
                 names.append(name)
     except (OSError, struct.error):
         return ""
-    said = repr(fmt.decode("latin-1"))
+    said = quoted(fmt)
     if b"data" not in names:
         return ""
     if names.count(b"data") > 1:
@@ -2367,7 +2537,7 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
                 if box < 8:
                     return ""  # not a box size: damage, for ffmpeg to judge
                 if at + box > size:
-                    return f"the file ends inside its {name!r} box"
+                    return f"the file ends inside its {quoted(name)} box"
                 if kind == b"moov":
                     f.seek(at)
                     moov = f.read(min(box, 1 << 20))
@@ -2434,8 +2604,47 @@ def caf_layout(path: str | os.PathLike[str]) -> str:
     if frames != 1 or channels == 0 or packet == channels * -(-bits // 8):
         return ""
     return (
-        f"its 'desc' chunk gives {n_bytes(packet)} a sample frame for "
+        f"its {quoted(b'desc')} chunk gives {n_bytes(packet)} a sample frame for "
         f"{channels} channel{'s' * (channels > 1)} of {bits}-bit samples"
+    )
+
+
+def caf_partial_frame(path: str | os.PathLike[str]) -> str:
+    """Say that a linear PCM CAF's data size is no whole number of frames, or "".
+
+    A CAF's ``desc`` chunk gives its bytes a sample frame and its bits a
+    channel, and nothing else in the file does: one whose two fields agree
+    on another sample size than its audio's (24-bit over 16-bit data) is
+    decoded as noise, without a word from libsndfile. Its data chunk, whose
+    size counts whole frames of the audio's own size, then holds no whole
+    number of the frames its ``desc`` gives (but for one in as many files
+    as the two sizes' ratio: 16-bit data read as 24-bit, one in three),
+    which libsndfile rounds down without a word. Said of the size the data
+    chunk gives, not of what the file holds (a cut file is said as cut).
+    """
+    try:
+        with open(path, "rb") as f:
+            desc, size = b"", None
+            for offset, chunk, chunk_size in _caf_chunks(f):
+                if chunk[:4] == b"desc":
+                    f.seek(offset + 12)
+                    desc = f.read(32)
+                elif chunk[:4] == b"data":
+                    size = chunk_size - 4  # its edit count comes first
+                    break
+    except (OSError, struct.error):
+        return ""
+    if len(desc) < 32 or desc[8:12] != b"lpcm" or size is None or size < 0:
+        return ""
+    packet, frames, channels, bits = struct.unpack_from(">IIII", desc, 16)
+    if frames != 1 or packet == 0 or size % packet == 0:
+        return ""
+    return (
+        f"its {quoted(b'data')} chunk holds {n_bytes(size)} of audio, not a whole "
+        f"number of the {packet}-byte sample frames its {quoted(b'desc')} chunk "
+        f"gives ({channels} channel{'s' * (channels != 1)} of {bits}-bit samples): "
+        "a header at odds with its audio (samples of another size, decoded as "
+        "it gives them, are noise)"
     )
 
 

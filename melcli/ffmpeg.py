@@ -33,7 +33,14 @@ from typing import IO
 
 import soundfile as sf
 
-from .containers import Buffer, file_bytes, n_bytes, skip_id3v2, skip_id3v2_tags
+from .containers import (
+    Buffer,
+    file_bytes,
+    n_bytes,
+    quoted,
+    skip_id3v2,
+    skip_id3v2_tags,
+)
 from .errors import AudioError
 
 #: Seconds one ffmpeg or ffprobe call may take before it is killed.
@@ -125,7 +132,8 @@ def probe(
         "-select_streams",
         "a:0",
         "-show_entries",
-        "stream=codec_name,sample_rate,channels,duration:format=format_name,duration",
+        "stream=codec_name,codec_tag_string,sample_rate,channels,duration"
+        ":format=format_name,duration",
         "-of",
         "json",
         _input(path),
@@ -154,6 +162,14 @@ def probe(
             f"invalid header: ffprobe finds a sample rate of {samplerate} Hz and "
             f"{channels} channels"
         )
+    if stream.get("codec_name", "none") == "none":
+        # A codec tag ffmpeg has no decoder for (a CAF's format ID damaged,
+        # or one of no codec at all): "Decoder (codec none) not found".
+        tag = str(stream.get("codec_tag_string", "")) or "none"
+        raise AudioError(
+            f"cannot decode: its audio is in an encoding neither libsndfile nor "
+            f"ffmpeg reads (its codec tag: {quoted(tag)})"
+        )
     container = str(data.get("format", {}).get("format_name", ""))
     # Matroska gives its duration for the file, not for the stream.
     duration = stream.get("duration", data.get("format", {}).get("duration", 0))
@@ -172,7 +188,7 @@ def probe(
 
 def _cut_before_audio(path: str | os.PathLike[str], what: str) -> str:
     """Say how a file ffprobe cannot read was cut before its first audio, or ""."""
-    if what in (WAVPACK, ASF):
+    if what in (WAVPACK, ASF, AMR):
         cut = walked_cut(path, what)
         return cut if " ends inside its " in cut or "before its" in cut else ""
     if what.startswith("CAF "):  # ALAC's packet table, after the audio, cut
@@ -194,7 +210,7 @@ def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
     from .containers import mp4_cut
 
     cut = mp4_cut(path) or adts_cut(path)
-    if cut and (not only_in or cut.endswith(f"its {only_in!r} box")):
+    if cut and (not only_in or cut.endswith(f"its {quoted(only_in)} box")):
         raise Unreadable(f"truncated: decoded 0.00 s, then {cut}")
 
 
@@ -457,6 +473,17 @@ def _adts_where(whole: int) -> str:
 #: What needs ffmpeg, for WavPack (``.wv``) and Windows Media audio (``.wma``).
 WAVPACK = "WavPack audio"
 ASF = "WMA/ASF audio"
+#: What needs ffmpeg, for AMR speech (``.amr``, ``.awb``: phone recordings).
+AMR = "AMR audio"
+#: An AMR file's magic (RFC 4867, section 5), and its frames' bytes by
+#: frame type, its table of contents byte included (0: a type reserved;
+#: 1: no data, or a frame lost). Narrowband first, then wideband.
+_AMR_MAGICS = {
+    b"#!AMR\n": (13, 14, 16, 18, 20, 21, 27, 32, 6, 0, 0, 0, 0, 0, 0, 1),
+    b"#!AMR-WB\n": (18, 24, 33, 37, 41, 47, 51, 59, 61, 6, 0, 0, 0, 0, 1, 1),
+}
+#: Frames walked at most in an AMR file (50 a second: 5.5 hours).
+_MAX_AMR_FRAMES = 1_000_000
 #: The GUIDs of an ASF file's header object (its first 16 bytes) and data object.
 _ASF_HEADER = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
 _ASF_DATA = bytes.fromhex("3626b2758e66cf11a6d900aa0062ce6c")
@@ -475,6 +502,8 @@ def walked_codec(path: str | os.PathLike[str]) -> str | None:
         return None
     if head[:4] == b"wvpk":
         return WAVPACK
+    if any(head.startswith(magic) for magic in _AMR_MAGICS):
+        return AMR
     return ASF if head == _ASF_HEADER else None
 
 
@@ -490,9 +519,58 @@ def walked_cut(path: str | os.PathLike[str], what: str) -> str:
             size = os.fstat(f.fileno()).st_size
             if what == MATROSKA:
                 return _matroska_cut(f, size)
+            if what == AMR:
+                return _amr_cut(file_bytes(f))
             return _wavpack_cut(f, size) if what == WAVPACK else _asf_cut(f, size)
     except (OSError, struct.error):
         return ""
+
+
+def amr_frames(path: str | os.PathLike[str]) -> int:
+    """Return the sample frames of an AMR file's whole frames (walked), or 0.
+
+    ffprobe gives no length for an AMR file of a frame or two: its frames
+    say it (160 samples each, narrowband; 320, wideband).
+    """
+    try:
+        with open(path, "rb") as f:
+            data = file_bytes(f)
+    except OSError:
+        return 0
+    magic = next((m for m in _AMR_MAGICS if data[: len(m)] == m), b"")
+    if not magic:
+        return 0
+    sizes, pos, n = _AMR_MAGICS[magic], len(magic), 0
+    while n < _MAX_AMR_FRAMES and pos < len(data) and sizes[data[pos] >> 3 & 15]:
+        pos += sizes[data[pos] >> 3 & 15]
+        n += pos <= len(data)
+    return n * (160 if magic == b"#!AMR\n" else 320)
+
+
+def _amr_cut(data: Buffer) -> str:
+    """Walk an AMR file's frames: say that its last is cut off, or "".
+
+    Each frame's first byte gives its type, and so its length: ffmpeg drops
+    a frame cut short without a word (a whole, shorter file). A frame of a
+    reserved type ends the walk: damage, for ffmpeg to judge. Multichannel
+    AMR (``#!AMR_MC1.0``) is not walked.
+    """
+    magic = next((m for m in _AMR_MAGICS if data[: len(m)] == m), b"")
+    if not magic:
+        return ""
+    sizes, pos, size = _AMR_MAGICS[magic], len(magic), len(data)
+    for frames in range(_MAX_AMR_FRAMES):
+        if pos >= size:
+            return ""
+        length = sizes[data[pos] >> 3 & 15]
+        if not length:
+            return ""
+        if pos + length > size:
+            if frames == 0:
+                return "the file ends inside its first AMR frame"
+            return "the last AMR frame is cut off"
+        pos += length
+    return ""
 
 
 def _vint(f: IO[bytes], *, marker: bool) -> int | None:

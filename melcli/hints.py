@@ -861,9 +861,9 @@ def _path_column_of(path: Path) -> str | None:
 NOT_AUDIO_EXTENSION = "not an audio extension"
 #: Extensions not in the default ``--ext`` list whose files melcli decodes (by
 #: their content, through ffmpeg): video containers and audiobooks, such as a
-#: dataset of ``.mp4`` clips (VGGSound); WavPack and Windows Media audio.
+#: dataset of ``.mp4`` clips (VGGSound); WavPack, Windows Media audio, AMR.
 DECODABLE_NOT_DEFAULT = frozenset(
-    {"3gp", "m4b", "m4v", "mka", "mkv", "mov", "mp4", "webm", "wma", "wv"}
+    {"3gp", "amr", "awb", "m4b", "m4v", "mka", "mkv", "mov", "mp4", "webm", "wma", "wv"}
 )
 
 

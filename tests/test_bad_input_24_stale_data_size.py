@@ -35,7 +35,7 @@ def wav(riff: int, data: int, tail: bytes = b"") -> bytes:
 HALF = len(PCM) // 2
 SAID = (
     f"truncated: decoded 1.00 s, then {HALF} bytes that are no chunk follow its "
-    "data chunk: audio its sizes do not count (a recording stopped after they "
+    "'data' chunk: audio its sizes do not count (a recording stopped after they "
     "were last written), or bytes that are not audio"
 )
 
@@ -95,7 +95,7 @@ def stale(path: Path, fmt: str) -> Path:
 def test_every_container_with_a_data_size(tmp_path: Path, fmt: str) -> None:
     path = stale(tmp_path / f"a.{fmt.lower()}", fmt)
     name = "SSND" if fmt == "AIFF" else "data"
-    said = SAID.replace("its data chunk", f"its {name} chunk")
+    said = SAID.replace("its 'data' chunk", f"its '{name}' chunk")
     for read in (audio.probe, lambda p: audio.load(p, PARAMS)):
         with pytest.raises(audio.AudioError) as caught:
             read(path)
@@ -125,7 +125,7 @@ def test_junk_after_a_whole_file_is_kept_with_truncated_keep(tmp_path: Path) -> 
     (src / "junk.wav").write_bytes(wav(36 + len(PCM), len(PCM), junk))
     failed = mel(src, tmp_path / "out")
     assert failed.exit_code == 1, failed.stderr
-    assert "200 bytes that are no chunk follow its data chunk" in failed.stderr
+    assert "200 bytes that are no chunk follow its 'data' chunk" in failed.stderr
     kept = mel(src, tmp_path / "kept", "--truncated", "keep")
     assert kept.exit_code == 0, kept.stderr
     assert "kept what was decoded" in kept.stderr

@@ -41,7 +41,7 @@ def test_a_recording_never_finalised_says_so(tmp_path: Path) -> None:
     path = tmp_path / "rec.wav"
     path.write_bytes(chunks(FMT, chunk(b"data", PCM, size=0)))
     said = (
-        r"^unfinished header: its data chunk gives 0 bytes, and 16000 bytes "
+        r"^unfinished header: its 'data' chunk gives 0 bytes, and 16000 bytes "
         r"follow it \(a recording stopped before its sizes were written\)$"
     )
     with pytest.raises(audio.AudioError, match=said):
