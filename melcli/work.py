@@ -132,7 +132,9 @@ class TaskWork:
         end = min(self._next + READ_AHEAD, len(coming))
         for i in range(max(self._read_to, self._next), end):
             job = coming[i].job
-            if not coming[i].render_only and job.stamp and job.stamp[0] <= READ_MAX:
+            # (Size 0: a FIFO or a device, as discovery saw it, or an empty
+            # file: never opened here.)
+            if not coming[i].render_only and job.stamp and 0 < job.stamp[0] <= READ_MAX:
                 read_ahead(job.src_name)
         self._read_to = max(self._read_to, end)
         reads = _disk_reads()
@@ -162,11 +164,17 @@ def read_ahead(path: str) -> None:
     """Ask the kernel to read the regular file ``path`` into its cache, not waiting.
 
     A hint: any error (gone, a folder, no such call) is left to the task.
+    Anything but a regular file is left unopened (a FIFO's writer would be
+    woken, a terminal could become this process's); one swapped in since is
+    opened without blocking nor taking a terminal, and left at once.
     """
     if not hasattr(os, "posix_fadvise"):  # (not on macOS)
         return
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return
+        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+        fd = os.open(path, flags)
     except OSError:
         return
     try:

@@ -162,3 +162,39 @@ def test_reading_ahead_a_file_asks_the_kernel(
     monkeypatch.setattr(os, "posix_fadvise", fadvise)
     work.read_ahead(str(src))
     assert asked == [os.POSIX_FADV_WILLNEED]
+
+
+def test_inputs_of_size_0_are_never_read_ahead(
+    tmp_path: Path, runs: dict[str, list[str]]
+) -> None:
+    # Discovery gives a FIFO (or a device) the size 0: opened, a FIFO would
+    # wake a writer waiting on it (hit by EPIPE as it is closed).
+    tasks = _tasks(tmp_path, 3)
+    fifo = tmp_path / "pipe.wav"
+    tasks.insert(2, Task(Job(fifo, fifo.name, tmp_path / "p.npy", stamp=[0, 1])))
+    runs["cold"] = ["in000.wav"]
+    fn = work.TaskWork(MelParams(), None)
+    fn.expect(tasks)
+    fn(tasks[0])
+    fn(tasks[1])
+    assert runs["ahead"] == [tasks[3].job.src_name]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_not_opened_to_be_read_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    opened: list[str] = []
+    real = os.open
+
+    def spy(path: str, *args: int, **kwargs: object) -> int:
+        opened.append(os.fspath(path))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    work.read_ahead(str(tmp_path / "gone.wav"))  # (the function exists)
+    monkeypatch.setattr(os, "open", spy)
+    work.read_ahead(str(fifo))
+    work.read_ahead(str(tmp_path))
+    assert opened == []
