@@ -855,6 +855,7 @@ class _Run:
     ) -> Iterator[list[tuple[Task, Result | BaseException]]]:
         """Hand the tasks to ``runner``; return its outcomes as they come, in lists."""
         work = TaskWork(self.params, self.render, self.manifest.out)
+        work.expect(self.build.tasks)  # in this process (-j 1): read ahead if cold
         tasks = map(self.writer.stage, self.build.tasks)
         counted = CountedItems(self.handed.track(tasks), len(self.build.tasks))
         return run_batches(runner, work, counted)
