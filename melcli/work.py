@@ -17,6 +17,8 @@ import stat
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import interrupts
+
 if TYPE_CHECKING:
     from .discover import Task
     from .params import MelParams, RenderParams
@@ -40,9 +42,10 @@ class TaskWork:
     those of the whole run (``-j 1``); and on, as long as that reads from the
     disk. A 5-s file read cold waited for the disk twice, 1.4-1.8 ms each,
     more than its work, and this machine drops cached pages within seconds
-    (bench/README.md, issue 19, "twenty-second round"). With the inputs
-    cached, nothing is read ahead: each would cost an open and a look at its
-    pages.
+    (bench/README.md, issue 19, "twenty-second round"). Any read from the
+    disk counts, the run's own first imports too (their pages leave the cache
+    as well): a run over cached inputs may read ahead a few tasks' inputs
+    after its first, at an open and a look at the pages (about 12 us) each.
     """
 
     def __init__(
@@ -174,7 +177,7 @@ def read_ahead(path: str) -> None:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return
         flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-        fd = os.open(path, flags)
+        fd = interrupts.os_open(path, flags)
     except OSError:
         return
     try:
