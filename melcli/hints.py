@@ -722,6 +722,52 @@ def shared_output_hint(
     )
 
 
+def direct_file_clash_hint(
+    failures: Iterable[tuple[Path, str]], sources: Sequence[Path]
+) -> str | None:
+    """When a file given directly clashes with another input, say why and what to give.
+
+    A file named on the command line is written at OUT's top, whatever its
+    folder; so is each file at the top of the one SRC folder (mirrored into
+    OUT itself), and every other file given directly. ``x/a.wav audio/``
+    with an ``audio/a.wav`` makes two ``OUT/a.npy``: each fails naming the
+    other, and this says that the file given directly is the cause, and
+    that giving its folder instead (each SRC folder then gets a subfolder
+    of OUT) or another OUT mends it.
+    """
+    files = {os.path.abspath(s): s for s in sources if not os.path.isdir(s)}
+    if not files:
+        return None
+    clashing = sorted(
+        {
+            files[full]
+            for src, reason in failures
+            if _SHARED_OUTPUT.match(reason) and (full := os.path.abspath(src)) in files
+        }
+    )
+    if not clashing:
+        return None
+    shown = ", ".join(os.fsdecode(p) for p in clashing[:HOLDERS_SHOWN])
+    if len(clashing) > HOLDERS_SHOWN:
+        shown += ", ..."
+    folders = sorted({os.path.dirname(os.fsdecode(p)) or os.curdir for p in clashing})
+    one = len(clashing) == 1
+    them = "it" if one else "them"
+    given = (
+        f"{shown}, given as a file, is"
+        if one
+        else f"{len(clashing)} inputs given as files ({shown}) are"
+    )
+    its = "its folder" if one else "their folder" + ("s" if len(folders) > 1 else "")
+    return (
+        f"{given} written at OUT's top (a file given directly always is), where "
+        "another input of the same name is written too: give "
+        f"{its} {' '.join(map(shell_word, folders[:HOLDERS_SHOWN]))} instead (each "
+        f"SRC folder then gets its own subfolder of OUT), or run {them} with "
+        "another -o"
+    )
+
+
 #: At most this many inputs are named in one hint's ``--exclude`` options.
 _EXCLUDES_SHOWN = 3
 
@@ -945,6 +991,7 @@ def run_hints(
             list_root=list_root,
         ),
         list_as_source_hint((r.src, r.reason) for r in report.failures),
+        direct_file_clash_hint(((r.src, r.reason) for r in report.failures), sources),
     ]
     if extensions == DEFAULT_EXTENSIONS and any(
         p.suffix[1:].lower() in DECODABLE_NOT_DEFAULT for p in by_name
