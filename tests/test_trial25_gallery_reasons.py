@@ -43,4 +43,3 @@ def test_clashing_pairs_are_one_common_reason(tmp_path: Path) -> None:
     # Reasons that are the same words are said whole.
     (bad_reason,) = {f.reason for f in report.failures if f.src.stem.startswith("bad")}
     assert bad == bad_reason
-
