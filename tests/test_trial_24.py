@@ -47,9 +47,8 @@ COMMAND_ONLY = {
 API_ONLY = {
     "mel": {"params", "render", "on_result"},  # the settings' objects, a callback
     "gallery": {"progress"},  # a callback: the command shows a bar, or log lines
-    # The statistics of some arrays only (a training split), written elsewhere:
-    # one call in Python, see docs/datasets.md.
-    "stats": {"paths", "dest"},
+    # Any arrays, not those of a list's inputs (files_from): Python only.
+    "stats": {"paths"},
 }
 
 

@@ -119,7 +119,9 @@ def selection_options(fn: F) -> F:
     return with_options(fn, options)
 
 
-def _list_options(*, table: str, root: str) -> Callable[[F], F]:
+def _list_options(
+    *, table: str, root: str, take: str = "Also take the files listed in FILE"
+) -> Callable[[F], F]:
     """Make the ``--files-from`` bundle, saying what the command does with the list."""
 
     @help_group(INPUT_SELECTION)
@@ -128,7 +130,7 @@ def _list_options(*, table: str, root: str) -> Callable[[F], F]:
             click.option(
                 "--files-from",
                 metavar="FILE",
-                help="Also take the files listed in FILE ('-': standard input): "
+                help=f"{take} ('-': standard input): "
                 "one path a line, or a CSV/TSV table with a header (.csv/.tsv, or "
                 f"with --path-column){table}",
             ),
@@ -164,6 +166,13 @@ list_options = _list_options(
 merge_list_options = _list_options(
     table=", as the shards were given it: its files that no shard covered are listed.",
     root="",
+)
+#: ``stats``': the arrays of a split's inputs (a training split's list).
+stats_list_options = _list_options(
+    take="Only the arrays of the inputs listed in FILE, a split's list",
+    table=", as 'melcli mel' was given it (a training split: the rows of the "
+    "training folds). Needs --dest.",
+    root=", as 'melcli mel' was given it",
 )
 #: ``info``'s: it only reads the files (a table's other columns are not shown).
 info_list_options = _list_options(table="; the other columns are not shown.", root="")
