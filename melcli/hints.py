@@ -735,14 +735,15 @@ def direct_file_clash_hint(
     that giving its folder instead (each SRC folder then gets a subfolder
     of OUT) or another OUT mends it.
     """
-    files = {os.path.abspath(s): s for s in sources if not os.path.isdir(s)}
-    if not files:
-        return None
+    # A failed input that is one of the sources as given: a file given
+    # directly (no file under a folder SRC is spelled as the folder). Told
+    # by name alone: nothing is looked up (the working folder may be gone).
+    as_given = {Path(s) for s in sources}
     clashing = sorted(
         {
-            files[full]
+            Path(src)
             for src, reason in failures
-            if _SHARED_OUTPUT.match(reason) and (full := os.path.abspath(src)) in files
+            if _SHARED_OUTPUT.match(reason) and Path(src) in as_given
         }
     )
     if not clashing:

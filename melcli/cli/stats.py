@@ -15,8 +15,16 @@ from ..session import locked
 from .console import echo_error, stats_line
 from .group import CannotStart, cli
 from .lists import check_list_options, out_error, read_listed
-from .options import stats_list_options
+from .options import make_list_options
 from .types import RUN_FOLDER
+
+#: The arrays of a split's inputs (a training split's list), as ``mel`` read it.
+stats_list_options = make_list_options(
+    take="Only the arrays of the inputs listed in FILE, a split's list",
+    table=", as 'melcli mel' was given it (a training split: the rows of the "
+    "training folds). Needs --dest.",
+    root=", as 'melcli mel' was given it",
+)
 
 
 @cli.command(short_help="Write per-band mean, std, min and max to OUT/stats.npz.")
