@@ -34,7 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MelcliError, ParameterError, did_you_mean, one_of, os_reason
+from .errors import (
+    MelcliError,
+    ParameterError,
+    did_you_mean,
+    one_of,
+    os_reason,
+    shell_command,
+)
 from .inputs import path_of
 from .labels import default_label
 from .manifest import (
@@ -192,15 +199,15 @@ class SpectrogramDataset:
             if made_with is not None and settings and made_with not in settings:
                 raise MelcliError(
                     f"{path}: computed from arrays made with other settings than "
-                    f"those of {self.out} (stale: run 'melcli stats {self.out}')"
+                    f"those of {self.out} (stale: {_stats_remedy(self.out, path)})"
                 )
             # OUT's own statistics, of all its arrays: of these inputs? (Those
             # given by path may be of some of them, a training split.)
             if normalize is True and made_of is not None and made_of != inputs:
                 raise MelcliError(
                     f"{path}: computed from other inputs than {self.out} holds now "
-                    "(added, removed or changed since; stale: run "
-                    f"'melcli stats {self.out}')"
+                    "(added, removed or changed since; stale: "
+                    f"{_stats_remedy(self.out, path)})"
                 )
 
     def __len__(self) -> int:
@@ -611,15 +618,19 @@ MAX_BANDS = (1 << 16) // 2 + 1
 def _stats_remedy(out: Path, path: Path) -> str:
     """Say how to make the ``stats.npz`` at ``path`` for the run in ``out``.
 
-    ``run 'melcli stats features'``: OUT named, as the command needs it (and
-    as the messages of stale statistics name it).
+    ``run 'melcli stats features'``: OUT named, as the command needs it,
+    quoted as a shell reads it back (``"melcli stats 'my features'"``). A
+    file elsewhere (a training split's) is written by ``--dest``.
     """
-    command = f"'melcli stats {os.fsdecode(out)}'"
     if path == out / STATS_NAME:
-        return f"run {command}"
+        return f"run {shell_command('melcli', 'stats', out)}"
+    split = shell_command(
+        "melcli", "stats", out, "--files-from", "LIST", "--dest", path
+    )
     return (
-        f"write it with melcli.write_stats({os.fsdecode(out)!r}, paths=..., "
-        f"dest={os.fsdecode(path)!r}), or run {command} and give normalize=True"
+        f"write it with {split} (melcli.write_stats({os.fsdecode(out)!r}, "
+        f"files_from=..., dest={os.fsdecode(path)!r})), or run "
+        f"{shell_command('melcli', 'stats', out)} and give normalize=True"
     )
 
 

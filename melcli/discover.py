@@ -17,6 +17,7 @@ import contextlib
 import errno
 import fnmatch
 import gc
+import glob
 import operator
 import os
 import stat
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import interrupts
-from .errors import ParameterError, os_reason
+from .errors import ParameterError, os_reason, shell_word
 from .outdir import LOCK_NAME, reserved
 
 if TYPE_CHECKING:
@@ -682,7 +683,7 @@ def _drop_reserved(
                     job.src,
                     f"its output would be inside {Path(out_dir, top)}, a name melcli "
                     "keeps for its own files in OUT: rename the folder, or leave "
-                    f"it out with --exclude '{top}/*'",
+                    f"it out with --exclude {shell_word(glob.escape(top) + '/*')}",
                     job.rel,
                 )
             )

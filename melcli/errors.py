@@ -7,6 +7,8 @@ and says what is wrong, in words.
 
 from __future__ import annotations
 
+import os
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # nothing imported at start-up for these
     from collections.abc import Iterable, Sequence
@@ -61,6 +63,36 @@ def one_of(name: str, value: object, choices: Sequence[str]) -> str:
     """
     text = f"{name}={value!r} must be one of {', '.join(choices)}"
     return text + did_you_mean(value, choices)
+
+
+def shell_word(word: str | os.PathLike[str]) -> str:
+    """Return ``word`` as a shell reads it back: ``features``, ``'my features'``.
+
+    For the commands and options messages tell a user to give (``give --root
+    'ESC 50/audio'``): pasted into a shell, a name with spaces or quotes is
+    one word. A name with a single quote is put in double quotes when it
+    holds nothing a shell expands there (``"dog's"``).
+    """
+    import shlex  # here: only for a message
+
+    text = os.fsdecode(word)
+    if "'" in text and text and not set(text) & set('"$`\\!'):
+        return f'"{text}"'
+    return shlex.quote(text)
+
+
+def shell_command(*words: str | os.PathLike[str]) -> str:
+    """Return a command a message tells to run, quoted: ``'melcli stats features'``.
+
+    Each word after the first two is a name (:func:`shell_word`). A command
+    holding single quotes is shown in double quotes (``"melcli stats 'my
+    out'"``), and one holding both kinds as it is, so that its own quotes
+    stay those a shell reads.
+    """
+    text = " ".join([*map(os.fsdecode, words[:2]), *map(shell_word, words[2:])])
+    if "'" not in text:
+        return f"'{text}'"
+    return f'"{text}"' if '"' not in text else text
 
 
 def os_reason(exc: OSError) -> str:

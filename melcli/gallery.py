@@ -1401,10 +1401,9 @@ def _summary(
     for entry in entries:
         status = _text(entry.get("status", "unknown"))
         statuses[status] = statuses.get(status, 0) + 1
-    reasons: dict[str, int] = {}
-    for entry in problems:
-        reason = _text(entry.get("error", "")) or "(no reason recorded)"
-        reasons[reason] = reasons.get(reason, 0) + 1
+    reasons = common_reasons(
+        _text(entry.get("error", "")) or "(no reason recorded)" for entry in problems
+    )
     return {
         "title": _text(os.path.basename(os.path.abspath(out))),
         "inputs": len(records),
@@ -1418,8 +1417,48 @@ def _summary(
         "pageSize": page_size,
         "pages": pages,
         "problems": len(problems),
-        "reasons": sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:50],
+        "reasons": reasons[:50],
     }
+
+
+#: A word of a reason that names a file or folder: it holds a ``/``, or ends
+#: in an extension (``a.flac,``); and a number (``1.50``, ``0.14``).
+_NAME_WORD = re.compile(r"[^\s(]*/[^\s),;]*|[^\s(/]+\.[A-Za-z][A-Za-z0-9]{0,4}\b")
+_NUMBER_WORD = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])")
+#: Words left out, one after another (a name with spaces): one left out.
+_LEFT_OUT_RUN = re.compile(r"\u2026(?:[\s,]*\u2026)+")
+
+
+def reason_kind(reason: str) -> str:
+    """Return ``reason`` with the names of files and the numbers left out (``…``).
+
+    ``output OUT/a.npy would also be written by audio/a.flac`` and its
+    ``b.npy``/``b.flac`` twin are one kind: ``output … would also be
+    written by …``; ``truncated: decoded 1.50 s of 3.00 s`` and every other
+    cut file's, ``truncated: decoded … s of … s``.
+    """
+    kind = _NUMBER_WORD.sub("\u2026", _NAME_WORD.sub("\u2026", reason))
+    return _LEFT_OUT_RUN.sub("\u2026", kind)
+
+
+def common_reasons(reasons: Iterable[str]) -> list[tuple[str, int]]:
+    """Count ``reasons`` by kind (:func:`reason_kind`), most common first.
+
+    A kind met once is said as it is; a kind of several reasons, with the
+    names and numbers they differ in left out (those they share are kept:
+    ``not an audio file (format not recognised)`` stays whole).
+    """
+    counts: dict[str, int] = {}
+    said: dict[str, str | None] = {}  # the reason, while all of a kind are it
+    for reason in reasons:
+        kind = reason_kind(reason)
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind not in said:
+            said[kind] = reason
+        elif said[kind] != reason:
+            said[kind] = None
+    shown = [(said[kind] or kind, n) for kind, n in counts.items()]
+    return sorted(shown, key=lambda kv: (-kv[1], kv[0]))
 
 
 # ----------------------------------------------------------------- helpers

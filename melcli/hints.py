@@ -9,6 +9,7 @@ without their subfolder): said once, last, before the summary.
 from __future__ import annotations
 
 import fnmatch
+import glob
 import os
 import re
 import stat
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .discover import DEFAULT_EXTENSIONS
+from .errors import shell_word
 from .filelist import PATH_COLUMNS, TABLE_SUFFIXES, delimiter_of
 from .report import Report, Result, Status, plural
 
@@ -51,7 +53,7 @@ def _took_none(
     include: Sequence[str], passed: Sequence[Path], sources: Sequence[Path]
 ) -> str:
     # As written: the line is escaped once, where it is printed.
-    patterns = " ".join(f"'{p}'" for p in include)
+    patterns = " ".join(map(shell_word, include))
     hint = (
         f"--include {patterns} took none of {plural(len(passed), 'file')} found: "
         "patterns are matched against each path relative to its SRC"
@@ -65,8 +67,8 @@ def _took_none(
         if (fix := _pattern_that_takes(pattern, rels, src)) is not None:
             taken = sum(fnmatch.fnmatchcase(r, fix) for r in rels)
             return (
-                f"{hint} ({os.fsdecode(example)} is {rel}); --include '{fix}' "
-                f"takes {taken} of them"
+                f"{hint} ({os.fsdecode(example)} is {rel}); --include "
+                f"{shell_word(fix)} takes {taken} of them"
             )
     first = include[0].split("/", 1)[0]
     if "/" in include[0] and first and not _WILDCARDS.intersection(first):
@@ -143,12 +145,12 @@ def case_only_hints(notes: dict[tuple[str, str], list[str]]) -> list[str]:
         what = "take" if option == "--include" else "leave"
         them = "it" if len(rels) == 1 else "them"
         hint = (
-            f"{option} '{pattern}' {did} {files}, which it matches but for the "
-            "case of letters (patterns match case and all, unlike --ext)"
+            f"{option} {shell_word(pattern)} {did} {files}, which it matches but "
+            "for the case of letters (patterns match case and all, unlike --ext)"
         )
         spelled = _spelled_as(pattern, rels)
         if spelled:
-            more = " ".join(f"{option} '{p}'" for p in spelled)
+            more = " ".join(f"{option} {shell_word(p)}" for p in spelled)
             out = "" if option == "--include" else " out"
             hint += f": to {what} {them}{out} too, add {more}"
         hints.append(hint)
@@ -206,7 +208,7 @@ def expanded_pattern_hint(
             f"{option} {pattern!r} names a file, and {more} in its folder "
             f"{'was' if len(beside) == 1 else 'were'} given as SRC: the shell "
             "expanded an unquoted pattern; quote the pattern, such as "
-            f"{option} '{guess}'"
+            f"{option} {shell_word(guess)}"
         )
     return None
 
@@ -237,7 +239,7 @@ def folder_pattern_hint(
                 f"{option} {pattern!r} names a folder, and patterns are matched "
                 "against each file's path relative to its SRC: it "
                 f"{does} no file; to match the files in it, give "
-                f"{option} '{rel}/*'"
+                f"{option} {shell_word(glob.escape(rel) + '/*')}"
             )
     return None
 
@@ -292,13 +294,13 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     if outside := _outside_root(listed):  # files, each outside the root
         return (
             f"{hint}relative to {where}, and they lie outside it, in {outside}: "
-            f"give --root {outside}"
+            f"give --root {shell_word(outside)}"
         )
     if not any(p.reason.endswith(_MISSING) for p in listed.problems):
         return None  # folders, paths outside the root...: each said on its line
     if ext := _lacking_extension(listed):
         if listed.path_column:
-            template = f"'{{{listed.path_column}}}.{ext}'"
+            template = shell_word(f"{{{listed.path_column}}}.{ext}")
             how = f"make each path from its row with --path-column {template}"
         elif listed.columns:
             how = f"add .{ext} to the --path-column template"
@@ -310,7 +312,8 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
         (holder,) = holders
         there = "the current folder" if holder == Path(os.curdir) else holder
         return (
-            f"{hint}relative to {where}, and they are in {there}: give --root {holder}"
+            f"{hint}relative to {where}, and they are in {there}: give --root "
+            f"{shell_word(holder)}"
         )
     template = (
         "make each path from its row with a --path-column template naming the "
@@ -326,7 +329,7 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     if holders:
         return (
             f"{hint}relative to {where}, and they are in the subfolders "
-            f"{names}{more} of {base}: give --root {base}, and {template}"
+            f"{names}{more} of {base}: give --root {shell_word(base)}, and {template}"
         )
     if column := _not_file_names(listed) or _table_as_lines(listed):
         return f"{hint}relative to {where}, and {column}"
@@ -719,6 +722,53 @@ def shared_output_hint(
     )
 
 
+def direct_file_clash_hint(
+    failures: Iterable[tuple[Path, str]], sources: Sequence[Path]
+) -> str | None:
+    """When a file given directly clashes with another input, say why and what to give.
+
+    A file named on the command line is written at OUT's top, whatever its
+    folder; so is each file at the top of the one SRC folder (mirrored into
+    OUT itself), and every other file given directly. ``x/a.wav audio/``
+    with an ``audio/a.wav`` makes two ``OUT/a.npy``: each fails naming the
+    other, and this says that the file given directly is the cause, and
+    that giving its folder instead (each SRC folder then gets a subfolder
+    of OUT) or another OUT mends it.
+    """
+    # A failed input that is one of the sources as given: a file given
+    # directly (no file under a folder SRC is spelled as the folder). Told
+    # by name alone: nothing is looked up (the working folder may be gone).
+    as_given = {Path(s) for s in sources}
+    clashing = sorted(
+        {
+            Path(src)
+            for src, reason in failures
+            if _SHARED_OUTPUT.match(reason) and Path(src) in as_given
+        }
+    )
+    if not clashing:
+        return None
+    shown = ", ".join(os.fsdecode(p) for p in clashing[:HOLDERS_SHOWN])
+    if len(clashing) > HOLDERS_SHOWN:
+        shown += ", ..."
+    folders = sorted({os.path.dirname(os.fsdecode(p)) or os.curdir for p in clashing})
+    one = len(clashing) == 1
+    them = "it" if one else "them"
+    given = (
+        f"{shown}, given as a file, is"
+        if one
+        else f"{len(clashing)} inputs given as files ({shown}) are"
+    )
+    its = "its folder" if one else "their folder" + ("s" if len(folders) > 1 else "")
+    return (
+        f"{given} written at OUT's top (a file given directly always is), where "
+        "another input of the same name is written too: give "
+        f"{its} {' '.join(map(shell_word, folders[:HOLDERS_SHOWN]))} instead (each "
+        f"SRC folder then gets its own subfolder of OUT), or run {them} with "
+        "another -o"
+    )
+
+
 #: At most this many inputs are named in one hint's ``--exclude`` options.
 _EXCLUDES_SHOWN = 3
 
@@ -737,7 +787,6 @@ def _exclude_options(
     (or ``list_root``) with the pattern's wildcards escaped, the first few
     shown.
     """
-    import glob  # here: not on every run
     import shlex
 
     if not by_name:
@@ -943,6 +992,7 @@ def run_hints(
             list_root=list_root,
         ),
         list_as_source_hint((r.src, r.reason) for r in report.failures),
+        direct_file_clash_hint(((r.src, r.reason) for r in report.failures), sources),
     ]
     if extensions == DEFAULT_EXTENSIONS and any(
         p.suffix[1:].lower() in DECODABLE_NOT_DEFAULT for p in by_name

@@ -170,6 +170,49 @@ def summarize(
     }
 
 
+class Totals(dict[str, Any]):
+    """The totals of :func:`summarize`; ``str()`` gives them as ``info --summary`` does.
+
+    A dict of the keys ``melcli info --summary --json`` prints; its text is
+    one line a total, ``files``, ``duration``, ``sample rates``, ... with
+    the shortest and the longest file (their names escaped as in every
+    message).
+    """
+
+    def __str__(self) -> str:
+        return "\n".join(summary_lines(self))
+
+
+def summary_lines(totals: dict[str, Any]) -> list[str]:
+    """Return the lines ``melcli info --summary`` prints of ``totals``."""
+    from .report import display_path
+
+    def listing(counts: dict[str, int], unit: str = "") -> str:
+        return ", ".join(f"{k}{unit}: {n}" for k, n in counts.items()) or "-"
+
+    seconds = totals["seconds"]
+    files = f"{totals['files']}"
+    left_out = [
+        f"{totals[key]} {key}" for key in ("unreadable", "missing") if totals[key]
+    ]
+    if left_out:
+        files += f" ({', '.join(left_out)}, not counted)"
+    lines = [
+        ("files", files),
+        ("duration", f"{totals['hours']:.2f} h ({seconds:.1f} s)"),
+        ("sample rates", listing(totals["samplerates"], " Hz")),
+        ("channels", listing(totals["channels"])),
+        ("formats", listing(totals["formats"])),
+        ("encodings", listing(totals["subtypes"])),
+    ]
+    for end in ("shortest", "longest"):
+        if totals[end] is not None:
+            r = totals[end]
+            lines.append((end, f"{r['duration']:.3f} s  {display_path(r['path'])}"))
+    width = max(len(label) for label, _ in lines)
+    return [f"{label.ljust(width)}  {value}" for label, value in lines]
+
+
 def _in_order(value: object) -> tuple[int, float, str]:
     """Sort numbers (rates, channel counts) by value, before words (formats)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -261,10 +304,16 @@ class Inventory:
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict[str, Any]:
-        """Return the totals, as ``melcli info --summary --json`` prints them."""
+    def summary(self) -> Totals:
+        """Return the totals: what ``melcli info --summary`` prints.
+
+        A dict, as ``--summary --json`` prints it (``inv.summary()["hours"]``);
+        its ``str()`` is the text ``--summary`` prints, so that
+        ``print(inv.summary())`` shows it, as ``print(report.summary())``
+        shows a run's summary line.
+        """
         unreadable = len(self.failures) - self.missing
-        return summarize(self.rows, unreadable=unreadable, missing=self.missing)
+        return Totals(summarize(self.rows, unreadable=unreadable, missing=self.missing))
 
     @property
     def exit_code(self) -> int:
@@ -456,10 +505,12 @@ def info(
 __all__ = [
     "InfoScan",
     "Inventory",
+    "Totals",
     "find_inputs",
     "info",
     "inventory_warnings",
     "iter_info",
     "iter_rows",
     "summarize",
+    "summary_lines",
 ]

@@ -39,7 +39,8 @@ import numpy as np
 
 from . import interrupts
 from .errors import MelcliError, ParameterError, os_reason
-from .inputs import check_out_folder, path_of
+from .filelist import FileList
+from .inputs import check_list_options, check_out_folder, path_of, read_listed
 from .manifest import Entry, Manifest, holds_manifest, read_only_problem, unfinished
 from .outdir import (
     NpyFile,
@@ -51,6 +52,7 @@ from .outdir import (
     recorded_array,
     walk,
 )
+from .report import plural
 from .segment import segment_base
 from .storage import webdataset
 from .storage.tarshards import Slice
@@ -499,6 +501,9 @@ class Selection:
     #: The shape and dtype the manifest records of each array chosen, where
     #: it does (one array per input): an array changed in place is refused.
     recorded: dict[ArraySource, Recorded] = field(default_factory=dict)
+    #: With ``sources``: those of them the manifest records as written or up
+    #: to date (of any settings), as its entries spell them.
+    sources: set[str] = field(default_factory=set)
 
 
 def arrays_of(
@@ -565,6 +570,8 @@ def select_arrays(
         for key, entry in done.items()
         if wanted is None or entry.get("source_abs") in wanted
     }
+    if wanted is not None:
+        chosen.sources = {e["source_abs"] for e in entries.values()}
     # Once every entry is read: an entry of the store is checked when it is.
     chosen.warnings = [read_only_problem(p) for p in manifest.problems]
     latest = _latest_settings(entries.values())
@@ -694,6 +701,9 @@ def write_stats(
     *,
     paths: Iterable[str | os.PathLike[str] | Slice] | Selection | None = None,
     dest: str | os.PathLike[str] | None = None,
+    files_from: str | os.PathLike[str] | FileList | None = None,
+    path_column: str | None = None,
+    root: str | os.PathLike[str] | None = None,
 ) -> DatasetStats:
     """Compute the statistics of an output tree and write ``OUT/stats.npz``.
 
@@ -706,7 +716,15 @@ def write_stats(
         :class:`Selection` (:func:`select_arrays`) also gives their settings,
         written with the statistics (``settings``), as they are when omitted.
     dest : path-like or None
-        Where to write; ``OUT/stats.npz`` when omitted.
+        Where to write; ``OUT/stats.npz`` when omitted (not with
+        ``files_from``: some inputs' statistics are not OUT's).
+    files_from : path-like, ``"-"``, text stream, FileList or None
+        Only the arrays of the inputs this list names, as ``melcli mel
+        --files-from`` reads it (a training split: ``melcli stats OUT
+        --files-from train.csv --dest train_stats.npz``); see
+        :func:`select_listed`.
+    path_column, root : str, path-like or None
+        How to read ``files_from``, as :func:`melcli.run` takes them.
 
     Without ``paths``, OUT's lock is held meanwhile, as ``melcli stats``
     holds it: a run writing to OUT makes it raise ``UsageError``.
@@ -718,12 +736,24 @@ def write_stats(
         float64, and ``count``, the number of frames.
     """
     out = path_of(out, param="out")  # not the current folder, nor a number
+    check_list_options(files_from, path_column=path_column, root=root)
     if dest is not None:  # refused before the arrays are read
         dest = path_of(dest, param="dest")
+    if files_from is not None:
+        if paths is not None:
+            raise ParameterError(
+                "give paths or files_from, not both", param="files_from"
+            )
+        if dest is None:
+            raise ParameterError(split_needs_dest(out), param="dest")
+    listed = read_listed(files_from, path_column=path_column, root=root)
     if paths is None:  # OUT's own arrays: read while no run changes them
         require_output(out)
         with OutputLock(out):
-            return _write_stats(out, select_arrays(out), dest)
+            chosen = (
+                select_arrays(out) if listed is None else select_listed(out, listed)
+            )
+            return _write_stats(out, chosen, dest)
     if isinstance(paths, str | bytes | os.PathLike):  # one array: not its letters
         paths = [os.fsdecode(paths) if isinstance(paths, bytes) else paths]
     elif not isinstance(paths, Selection | Iterable):
@@ -733,6 +763,71 @@ def write_stats(
             param="paths",
         )
     return _write_stats(out, paths, dest)
+
+
+def split_needs_dest(out: str | os.PathLike[str], *, dest: str = "dest") -> str:
+    """Say why a list's statistics need ``dest`` (``--dest`` for the command)."""
+    return (
+        f"the statistics of the inputs of a list need a file of their own: give "
+        f"{dest} (such as train_stats.npz); {Path(out) / STATS_NAME} holds those "
+        "of every array of OUT"
+    )
+
+
+#: At most this many inputs without an array are named.
+_UNMATCHED_SHOWN = 3
+
+
+def select_listed(out: str | os.PathLike[str], listed: FileList) -> Selection:
+    """Choose the arrays of ``out`` made from the inputs ``listed`` names.
+
+    A training split's list (``train.csv``, the rows of folds 1-4), read as
+    ``melcli mel --files-from`` reads it, with the same ``root``: its paths
+    are matched with the inputs the manifest records. Listed inputs that
+    have no array in OUT (they failed, or were never run into it) are left
+    out, said in ``warnings``.
+
+    Raises
+    ------
+    MelcliError
+        If a row of the list names no file (a missing file, a path outside
+        the root: the statistics would not be of the split it lists), or no
+        listed input has an array in OUT (the wrong ``root``?).
+    """
+    out = Path(out)
+    from .hints import wrong_root_hint  # here: only for a list
+
+    if hint := wrong_root_hint(listed):
+        raise MelcliError(f"{hint}; no statistics written")
+    if listed.problems:
+        first = listed.problems[0]
+        more = len(listed.problems) - 1
+        raise MelcliError(
+            f"{first.path}: {first.reason}"
+            + (f" (and {plural(more, 'more row')} of {listed.name})" if more else "")
+            + f"; no statistics written: they would not be of every input "
+            f"{listed.name} lists"
+        )
+    wanted = {os.path.abspath(f.path): f.path for f in listed.files}
+    chosen = select_arrays(out, sources=list(wanted))
+    if not chosen.sources:
+        raise MelcliError(
+            f"none of the {plural(len(wanted), 'input')} listed in {listed.name} "
+            f"has an array in {out}: give the OUT 'melcli mel' wrote them into, "
+            f"and the --root it was given (the paths are taken relative to "
+            f"{listed.root})"
+        )
+    unmatched = [path for full, path in wanted.items() if full not in chosen.sources]
+    if unmatched:
+        shown = ", ".join(map(os.fsdecode, unmatched[:_UNMATCHED_SHOWN]))
+        if len(unmatched) > _UNMATCHED_SHOWN:
+            shown += ", ..."
+        chosen.warnings.append(
+            f"left out {plural(len(unmatched), 'input')} listed in {listed.name} "
+            f"that {'has' if len(unmatched) == 1 else 'have'} no array in {out} "
+            f"(failed, or not run into it): {shown}"
+        )
+    return chosen
 
 
 def other_settings_line(count: int) -> str:
@@ -793,5 +888,6 @@ __all__ = [
     "compute",
     "inputs_digest",
     "select_arrays",
+    "select_listed",
     "write_stats",
 ]

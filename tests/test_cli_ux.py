@@ -516,8 +516,9 @@ def test_an_unknown_preset_is_named_with_the_list() -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0].endswith(" presets [OPTIONS] [NAME]...")
     assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for 'NAME': 'foo' is not a preset; the presets are: "
-        + ", ".join(PRESETS)
+        "Error: Invalid value for '[NAME]...': 'foo' is not one of "
+        + ", ".join(map(repr, PRESETS))
+        + "."
     )
     assert invoke("presets", "ast").stdout.startswith("ast: ")
 

@@ -65,7 +65,9 @@ def test_names_given_twice_from_two_folders_get_no_extension_hint(
     result = invoke("mel", one / "a.wav", two / "a.wav", "-o", tmp_path / "out")
     assert result.exit_code == 1
     assert "would also be written by" in result.stderr
-    assert "warning" not in result.stderr
+    assert "another extension" not in result.stderr
+    # What is said instead: files given directly go to OUT's top.
+    assert "2 inputs given as files" in result.stderr
 
 
 @pytest.mark.parametrize(

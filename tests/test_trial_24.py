@@ -47,9 +47,8 @@ COMMAND_ONLY = {
 API_ONLY = {
     "mel": {"params", "render", "on_result"},  # the settings' objects, a callback
     "gallery": {"progress"},  # a callback: the command shows a bar, or log lines
-    # The statistics of some arrays only (a training split), written elsewhere:
-    # one call in Python, see docs/datasets.md.
-    "stats": {"paths", "dest"},
+    # Any arrays, not those of a list's inputs (files_from): Python only.
+    "stats": {"paths"},
 }
 
 
@@ -195,14 +194,12 @@ def test_a_missing_stats_npz_names_out_in_the_command_to_run(tmp_path: Path) -> 
         SpectrogramDataset(out, normalize=True)
     assert str(caught.value) == (
         f"cannot read {out}/stats.npz: no such file or directory; "
-        f"run 'melcli stats {out}'"
+        f"run \"melcli stats '{out}'\""
     )
     given = tmp_path / "train.npz"
     with pytest.raises(melcli.MelcliError) as caught:
         SpectrogramDataset(out, normalize=given)
-    assert f"write it with melcli.write_stats({str(out)!r}, paths=..., " in str(
-        caught.value
-    )
+    assert f"(melcli.write_stats({str(out)!r}, files_from=..., " in str(caught.value)
 
 
 def test_merge_takes_quiet_as_the_other_commands_do(tmp_path: Path) -> None:

@@ -126,38 +126,10 @@ def info(
         if as_json:
             click.echo(json.dumps(totals, ensure_ascii=True))
         else:
-            _print_summary(totals)
+            click.echo(str(totals))
     elif not as_json:
         _print_table(found.rows)
     sys.exit(found.exit_code)
-
-
-def _print_summary(totals: dict[str, Any]) -> None:
-    def listing(counts: dict[str, int], unit: str = "") -> str:
-        return ", ".join(f"{k}{unit}: {n}" for k, n in counts.items()) or "-"
-
-    seconds = totals["seconds"]
-    files = f"{totals['files']}"
-    left_out = [
-        f"{totals[key]} {key}" for key in ("unreadable", "missing") if totals[key]
-    ]
-    if left_out:
-        files += f" ({', '.join(left_out)}, not counted)"
-    lines = [
-        ("files", files),
-        ("duration", f"{totals['hours']:.2f} h ({seconds:.1f} s)"),
-        ("sample rates", listing(totals["samplerates"], " Hz")),
-        ("channels", listing(totals["channels"])),
-        ("formats", listing(totals["formats"])),
-        ("encodings", listing(totals["subtypes"])),
-    ]
-    for end in ("shortest", "longest"):
-        if totals[end] is not None:
-            r = totals[end]
-            lines.append((end, f"{r['duration']:.3f} s  {display_path(r['path'])}"))
-    width = max(len(label) for label, _ in lines)
-    for label, value in lines:
-        click.echo(f"{label.ljust(width)}  {value}")
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:

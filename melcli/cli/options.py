@@ -119,7 +119,9 @@ def selection_options(fn: F) -> F:
     return with_options(fn, options)
 
 
-def _list_options(*, table: str, root: str) -> Callable[[F], F]:
+def make_list_options(
+    *, table: str, root: str, take: str = "Also take the files listed in FILE"
+) -> Callable[[F], F]:
     """Make the ``--files-from`` bundle, saying what the command does with the list."""
 
     @help_group(INPUT_SELECTION)
@@ -128,7 +130,7 @@ def _list_options(*, table: str, root: str) -> Callable[[F], F]:
             click.option(
                 "--files-from",
                 metavar="FILE",
-                help="Also take the files listed in FILE ('-': standard input): "
+                help=f"{take} ('-': standard input): "
                 "one path a line, or a CSV/TSV table with a header (.csv/.tsv, or "
                 f"with --path-column){table}",
             ),
@@ -155,18 +157,20 @@ def _list_options(*, table: str, root: str) -> Callable[[F], F]:
 
 
 #: ``mel``'s: the other columns become labels, outputs mirror the paths.
-list_options = _list_options(
+list_options = make_list_options(
     table=" whose other columns go into each input's manifest entry as 'meta'. "
     "Outputs mirror the paths relative to --root.",
     root=", and mirrored from",
 )
 #: ``merge``'s: the list the shards ran over, to find the inputs none covered.
-merge_list_options = _list_options(
+merge_list_options = make_list_options(
     table=", as the shards were given it: its files that no shard covered are listed.",
     root="",
 )
 #: ``info``'s: it only reads the files (a table's other columns are not shown).
-info_list_options = _list_options(table="; the other columns are not shown.", root="")
+info_list_options = make_list_options(
+    table="; the other columns are not shown.", root=""
+)
 
 
 @help_group(OUTPUT)

@@ -7,32 +7,13 @@ from typing import Any
 
 import click
 
-from ..errors import nearest
 from ..presets import PRESETS, Preset
 from .group import cli
-
-
-class PresetName(click.Choice):  # type: ignore[type-arg]
-    """A preset's name; anything else is an error listing them all."""
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Any:
-        """Return ``value`` if it names a preset, else fail listing them."""
-        if value in PRESETS:
-            return value
-        near = nearest(value, PRESETS)
-        raise click.BadParameter(
-            f"{value!r} is not a preset; the presets are: {', '.join(PRESETS)}"
-            + ("" if near is None else f". Did you mean {near!r}?"),
-            ctx=ctx,
-            param=param,
-            param_hint="'NAME'",
-        )
+from .types import Choice
 
 
 @cli.command("presets", short_help="List the model presets and where they come from.")
-@click.argument("names", nargs=-1, type=PresetName(list(PRESETS)), metavar="[NAME]...")
+@click.argument("names", nargs=-1, type=Choice(list(PRESETS)), metavar="[NAME]...")
 @click.option(
     "-a",
     "--all",
