@@ -222,7 +222,7 @@ class DatasetStats:
         # (2000 paths for ESC-50) where a notebook shows the value.
         return (
             f"DatasetStats({len(self.mean)} bands, {self.count} frames from "
-            f"{len(self.files)} arrays, settings={self.settings!r})"
+            f"{plural(len(self.files), 'array')}, settings={self.settings!r})"
         )
 
     def save(self, path: Path) -> None:
@@ -744,7 +744,7 @@ def write_stats(
             raise ParameterError(
                 "give paths or files_from, not both", param="files_from"
             )
-        if dest is None:
+        if dest is None or is_outs_stats(dest, out):
             raise ParameterError(split_needs_dest(out), param="dest")
     listed = read_listed(files_from, path_column=path_column, root=root)
     if paths is None:  # OUT's own arrays: read while no run changes them
@@ -763,6 +763,17 @@ def write_stats(
             param="paths",
         )
     return _write_stats(out, paths, dest)
+
+
+def is_outs_stats(dest: str | os.PathLike[str], out: str | os.PathLike[str]) -> bool:
+    """Whether ``dest`` names ``OUT/stats.npz``, however spelled (``x/..``, a link)."""
+    own = Path(out) / STATS_NAME
+    if os.path.realpath(dest) == os.path.realpath(own):
+        return True
+    try:
+        return os.path.samefile(dest, own)  # a hard link to it
+    except (OSError, ValueError):  # either missing: not the same file
+        return False
 
 
 def split_needs_dest(out: str | os.PathLike[str], *, dest: str = "dest") -> str:

@@ -807,7 +807,7 @@ def test_stats_without_a_manifest_does_not_follow_links(
     result = invoke("stats", out)
 
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.splitlines()[-1].endswith("4 bands, 5 frames from 1 arrays")
+    assert result.stderr.splitlines()[-1].endswith("4 bands, 5 frames from 1 array")
 
 
 def test_stats_npz_that_is_a_folder_fails_cleanly(src: Path, tmp_path: Path) -> None:

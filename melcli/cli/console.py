@@ -120,7 +120,7 @@ def stats_line(stats: DatasetStats, dest: Path) -> str:
     """Say what was written to ``dest``: bands, frames and arrays."""
     return (
         f"wrote {display_path(dest)}: {len(stats.mean)} bands, "
-        f"{stats.count} frames from {len(stats.files)} arrays"
+        f"{stats.count} frames from {plural(len(stats.files), 'array')}"
     )
 
 

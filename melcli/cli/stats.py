@@ -73,6 +73,7 @@ def stats(
     """
     from ..stats import (
         STATS_NAME,
+        is_outs_stats,
         other_settings_line,
         require_output,
         select_arrays,
@@ -82,7 +83,7 @@ def stats(
     )
 
     check_list_options(files_from, path_column=path_column, root=list_root)
-    if files_from is not None and dest is None:
+    if files_from is not None and (dest is None or is_outs_stats(dest, out)):
         raise click.BadParameter(
             display_path(split_needs_dest(out, dest="--dest FILE")),
             param_hint="'--files-from' / '--dest'",
