@@ -760,11 +760,15 @@ def direct_file_clash_hint(
         else f"{len(clashing)} inputs given as files ({shown}) are"
     )
     its = "its folder" if one else "their folder" + ("s" if len(folders) > 1 else "")
+    named = ", ".join(map(shell_word, folders[:HOLDERS_SHOWN]))
+    if len(folders) > HOLDERS_SHOWN:
+        named += ", ..."
     return (
         f"{given} written at OUT's top (a file given directly always is), where "
-        "another input of the same name is written too: give "
-        f"{its} {' '.join(map(shell_word, folders[:HOLDERS_SHOWN]))} instead (each "
-        f"SRC folder then gets its own subfolder of OUT), or run {them} with "
+        f"another input of the same name is written too: give {its} as SRC "
+        f"instead ({named}; each SRC folder gets its own subfolder of OUT, and "
+        f"every audio file in it is taken), or list just the files in a "
+        f"--files-from list (their paths are mirrored), or run {them} with "
         "another -o"
     )
 

@@ -29,8 +29,10 @@ def test_a_file_given_directly_that_clashes_is_told_why(tmp_path: Path) -> None:
     assert len(report.failures) == 2
     (hint,) = _direct_hints(report.warnings)
     assert hint.startswith(f"{extra / '0.wav'}, given as a file, is written at OUT's")
-    folder = hint.split("give its folder ", 1)[1].split(" instead", 1)[0]
+    folder = hint.split("as SRC instead (", 1)[1].split(";", 1)[0]
     assert shlex.split(folder) == [str(extra)]
+    assert "every audio file in it is taken" in hint
+    assert "--files-from list (their paths are mirrored)" in hint
     # The command says the same, in a dry run too.
     said = invoke("mel", extra / "0.wav", audio, "-o", tmp_path / "o2", "--dry-run")
     assert said.exit_code == 1
@@ -43,7 +45,7 @@ def test_files_given_directly_are_counted(tmp_path: Path) -> None:
     report = melcli.run([a / "0.wav", a / "1.wav", b], tmp_path / "out", jobs=1)
     (hint,) = _direct_hints(report.warnings)
     assert hint.startswith(f"2 inputs given as files ({a / '0.wav'}, {a / '1.wav'})")
-    assert f"give their folder {a} instead" in hint
+    assert f"give their folder as SRC instead ({a};" in hint
     # Not said of a clash inside one folder (a.wav and a.flac).
     shutil.copy(b / "0.wav", b / "0.flac")
     report = melcli.run([b], tmp_path / "o2", jobs=1)
