@@ -270,10 +270,9 @@ def _flac_tail(path: str | os.PathLike[str]) -> str:
     return ""
 
 
-#: Samples decoded at most to settle what a FLAC's last frame header leaves
-#: open (:func:`_flac_decodes_on`): two frames of the largest block size;
-#: or the whole stream, from its start, when it is no longer than this.
-_FLAC_SETTLE = 2 * 65535
+#: Samples of a FLAC decoded in one read to settle what its last frame
+#: header leaves open (:func:`_flac_decodes_on`); a longer stream is decoded
+#: in blocks of :data:`READ_BLOCK`, as a run reads it.
 _FLAC_SETTLE_WHOLE = 1 << 21
 
 
@@ -286,28 +285,46 @@ def _flac_decodes_on(path: str | os.PathLike[str], tail: containers.FlacTail) ->
     file's start) hold frame headers too, or none whose CRC ends the file:
     such a file decodes whole, as a run finds, and is no cut; and a whole
     frame before such bytes decodes, as a run's decoding does. Decoding
-    settles it: a stream of up to :data:`_FLAC_SETTLE_WHOLE` samples from
-    its start, as a run reads it (libFLAC's seek is misled by frames of
-    another stream after the end); a longer one from where the walk says
-    its frames end, when a frame or two are left; else 0 (the walk's word
-    stands).
+    from the stream's start settles it, as a run reads it: never a seek to
+    where the walk says the frames end, which libFLAC takes among the
+    copied frames after the end (a 60-s stream with its first 100 kB
+    appended was said cut at 7.71 s). Only a file the walk shows cut pays
+    the decoding; a whole one is never decoded.
     """
-    left = tail.total - tail.decoded
-    start = 0 if tail.total <= _FLAC_SETTLE_WHOLE else tail.decoded
-    if left <= 0 or (start and left > _FLAC_SETTLE):
+    if tail.total <= tail.decoded:
         return 0
     try:
         with _native_stderr(), open_soundfile(path) as f:
             if f.frames != tail.total:
                 return 0
-            if start:
-                f.seek(start)
-            # One read, as a run's: libsndfile's FLAC reader fails reads in
-            # small steps where one read goes on (a psf_fseek() it makes).
-            got = len(f.read(tail.total - start, "int16"))
+            got = _flac_decoded(f, tail.total)
     except (sf.SoundFileError, RuntimeError):
         return 0  # cut, as walked
-    return max(start + got - tail.decoded, 0)
+    return max(got - tail.decoded, 0)
+
+
+def _flac_decoded(f: sf.SoundFile, total: int) -> int:
+    """Decode ``f`` from its start as a run does: the samples it reaches.
+
+    A stream of up to :data:`_FLAC_SETTLE_WHOLE` samples in one read (a
+    run's of such a stream: libsndfile's FLAC reader fails reads in small
+    steps where one read goes on, a psf_fseek() it makes); a longer one in
+    blocks of :data:`READ_BLOCK`, and where a read fails, the decoder's
+    position after it, as a run's :meth:`_CheckedFile._read_block` takes it.
+    """
+    if total <= _FLAC_SETTLE_WHOLE:
+        return len(f.read(total, "int16"))  # a failure: cut as walked
+    got = 0
+    try:
+        while got < total:
+            n = len(f.read(min(READ_BLOCK, total - got), "int16"))
+            got += n
+            if n == 0:
+                break
+    except (sf.SoundFileError, RuntimeError):
+        with contextlib.suppress(sf.SoundFileError, RuntimeError):
+            got = max(got, int(f.tell()))
+    return got
 
 
 def _ffmpeg_cut(path: str | os.PathLike[str], what: str) -> str:
