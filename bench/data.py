@@ -7,10 +7,13 @@ over a shared pool of clips, so every workload and size reuses the same files.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -282,3 +285,65 @@ def warm_page_cache(src: Path) -> None:
         with path.open("rb") as f:
             while f.read(1 << 22):
                 pass
+
+
+#: The child that holds a workload's inputs in memory (:func:`held_in_cache`):
+#: maps every file named on stdin, locks its mappings, says ``ready`` (or why
+#: not) and waits for stdin's end.
+_HOLDER = r"""
+import ctypes, mmap, os, sys
+maps = []
+for line in sys.stdin.readline().split("\0"):
+    if not line:
+        continue
+    with open(line, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size:
+            maps.append(mmap.mmap(f.fileno(), size, prot=mmap.PROT_READ))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.mlockall(1) != 0:  # MCL_CURRENT: reads every page in, keeps it
+    print("not held: mlockall: " + os.strerror(ctypes.get_errno()), flush=True)
+else:
+    print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def held_in_cache(src: Path) -> Iterator[str]:
+    """Keep the files under ``src`` in the page cache while the block runs.
+
+    This VM pages out file pages left unused for a second or so (DAMON's
+    ``pageout``, ``/sys/kernel/mm/damon/admin``): a workload's inputs, read
+    once by :func:`warm_page_cache`, were read again from the disk in the
+    middle of its runs (bench/README.md, issue 19, twenty-second round), at
+    waits of milliseconds that vary with the host's disk, in every
+    contender alike. A child process maps every file and locks the mappings
+    (``mlockall``), so their pages stay cached (root, or a large enough
+    ``ulimit -l``), as on a machine whose page cache keeps a dataset it just
+    read. Yields a line saying whether they are held, or why not (then they
+    are only warmed).
+    """
+    warm_page_cache(src)
+    paths = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file())
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    try:
+        child.stdin.write("\0".join(map(str, paths)) + "\n")
+        child.stdin.flush()
+        said = child.stdout.readline().strip() or "not held: the holder ended"
+        yield (
+            f"inputs held in the page cache ({len(paths)} files, mlockall)"
+            if said == "ready"
+            else f"inputs {said}"
+        )
+    finally:
+        child.stdin.close()
+        child.wait()
+        child.stdout.close()

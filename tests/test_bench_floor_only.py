@@ -6,6 +6,7 @@ runs are faked (no melcli is started): what is checked is which workloads run.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -53,7 +54,9 @@ def test_only_the_workloads_named_run(
         rows.append(floor.Workload(name, name, src, half, 8, (), False))
     monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: rows)
     monkeypatch.setattr(floor, "available_cpus", lambda: 1)
-    monkeypatch.setattr(floor, "warm_page_cache", lambda path: None)
+    monkeypatch.setattr(
+        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
+    )
     monkeypatch.setattr(
         floor, "sf", SimpleNamespace(info=lambda p: SimpleNamespace(samplerate=16000))
     )

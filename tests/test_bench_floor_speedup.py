@@ -8,6 +8,7 @@ started): what is checked is the arithmetic and which run goes where.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import statistics
 import sys
@@ -169,7 +170,9 @@ def test_the_floor_workload_checks_the_median_of_the_rounds(
     work = floor.Workload("wav", "120 clips", src, half, 120, (), False)
     monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: [work])
     monkeypatch.setattr(floor, "available_cpus", lambda: 2)
-    monkeypatch.setattr(floor, "warm_page_cache", lambda path: None)
+    monkeypatch.setattr(
+        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
+    )
     monkeypatch.setattr(
         floor, "sf", SimpleNamespace(info=lambda p: SimpleNamespace(samplerate=44100))
     )

@@ -10,6 +10,7 @@ checked for shape.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
@@ -124,7 +125,9 @@ def test_the_workload_checks_melcli_against_the_least_over_rounds(
     work = floor.Workload("whisper", "120 files", src, half, 120, (), False)
     monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: [work])
     monkeypatch.setattr(floor, "available_cpus", lambda: 1)
-    monkeypatch.setattr(floor, "warm_page_cache", lambda path: None)
+    monkeypatch.setattr(
+        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
+    )
     monkeypatch.setattr(
         floor, "sf", SimpleNamespace(info=lambda p: SimpleNamespace(samplerate=16000))
     )

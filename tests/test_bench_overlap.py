@@ -9,6 +9,7 @@ each run goes.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import sys
 from pathlib import Path
@@ -244,7 +245,9 @@ def test_the_floor_workload_checks_the_rounds_that_stood_and_shows_the_first(
     work = floor.Workload("whisper", "120 files", src, half, 120, (), False)
     monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: [work])
     monkeypatch.setattr(floor, "available_cpus", lambda: 2)
-    monkeypatch.setattr(floor, "warm_page_cache", lambda path: None)
+    monkeypatch.setattr(
+        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
+    )
     monkeypatch.setattr(
         floor, "sf", SimpleNamespace(info=lambda p: SimpleNamespace(samplerate=16000))
     )

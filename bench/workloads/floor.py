@@ -116,8 +116,8 @@ from data import (
     _clip_rel,
     _rng,
     _temp_name,
+    held_in_cache,
     synthesize,
-    warm_page_cache,
 )
 from floor_baseline import STAGES, Stages, settings_of
 from harness import (
@@ -445,8 +445,10 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
     rows_of = [w for w in workloads(cfg, dataset) if not only or w.name in only]
     for w in rows_of:
         log(f"  (f) {w.name} ...")
-        warm_page_cache(w.src)
-        row, check, note, data["workloads"][w.name] = _measure(cfg, w, cpus)
+        with held_in_cache(w.src) as held:
+            row, check, note, data["workloads"][w.name] = _measure(cfg, w, cpus)
+        data["workloads"][w.name]["inputs"] = held
+        note.append(f"(f) {w.name}: {held}")
         rows.append(row)
         checks.extend(check)
         notes.extend(note)
