@@ -293,7 +293,7 @@ def warm_page_cache(src: Path) -> None:
 _HOLDER = r"""
 import ctypes, mmap, os, sys
 maps = []
-for line in sys.stdin.readline().split("\0"):
+for line in sys.stdin.readline().rstrip("\n").split("\0"):
     if not line:
         continue
     with open(line, "rb") as f:
