@@ -2702,9 +2702,15 @@ def _dumps(entry: Entry) -> bytes:
     """
     status = entry.get("status")
     if type(status) is not str or len(entry) < 2:
-        return json.dumps(entry, ensure_ascii=True, sort_keys=True).encode("ascii")
+        return _SORTED(entry).encode("ascii")
     rest = dict(entry)
     del rest["status"]
-    head = json.dumps(status, ensure_ascii=True)
-    tail = json.dumps(rest, ensure_ascii=True, sort_keys=True)
-    return f'{{"status": {head}, {tail[1:]}'.encode("ascii")
+    return f'{{"status": {_QUOTED(status)}, {_SORTED(rest)[1:]}'.encode("ascii")
+
+
+#: ``json.dumps(obj, ensure_ascii=True, sort_keys=True)``, its encoder made
+#: once: ``json.dumps`` with any option makes a new one per call, and a run
+#: encodes an entry per file, in the process its pool workers wait on.
+_SORTED = json.JSONEncoder(ensure_ascii=True, sort_keys=True).encode
+#: ``json.dumps(text, ensure_ascii=True)`` for a string.
+_QUOTED = json.encoder.encode_basestring_ascii

@@ -62,6 +62,16 @@ from . import interrupts
 from .errors import os_reason
 
 STORE_NAME = ".melcli-manifest.db"
+#: The page size (bytes) of a store melcli makes (one made before keeps its
+#: own). A row of a ``WITHOUT ROWID`` table is kept whole in its page only up
+#: to about a quarter of the page (1002 bytes in SQLite's default 4096-byte
+#: pages); melcli's entries are some 1.1 KB, so each took a 4-KiB overflow
+#: page of its own besides: a store (and a run's stage) four times the size
+#: of its entries, and each entry written about three times as dear (4800
+#: Whisper entries: 10-11 against 3.7-3.9 us each, and a commit's pass over
+#: them 2.6 against 0.9 us), in the process a pool's workers wait on
+#: (bench/README.md, issue 19, "twenty-fourth round").
+PAGE_SIZE = 16384
 #: Bumped when the schema changes (a store of another version is rebuilt;
 #: one of version 1 is read, then rewritten).
 VERSION = 2
@@ -287,6 +297,8 @@ class Store:
 
     def _create(self) -> None:
         db = self.db
+        # Set before anything is written (a new file: see rebuild).
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.execute("BEGIN IMMEDIATE")
         for ddl in _SCHEMA:
             db.execute(ddl)
@@ -792,6 +804,10 @@ _WRITTEN, _UP_TO_DATE = b"written\0", b"up-to-date\0"
 _FLIP_CHUNK = 500
 
 
+#: The stage's page size (bytes), as the store's (:data:`PAGE_SIZE`).
+STAGE_PAGE_SIZE = 16384
+
+
 class Stage:
     """Entries a run changed, waiting for its commit, out of memory.
 
@@ -811,6 +827,8 @@ class Stage:
     def __init__(self) -> None:
         try:
             self.db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+            # Before the table is made (a database's page size is set then).
+            self.db.execute(f"PRAGMA page_size = {STAGE_PAGE_SIZE}")
             self.db.execute("PRAGMA journal_mode = OFF")
             self.db.execute("PRAGMA synchronous = OFF")
             self.db.execute(
