@@ -62,6 +62,34 @@ differences alike), and the figure is the median of every round's ratio
 over ``--floor-rounds`` rounds, shown with the lowest and highest round's
 (bench/README.md, issue 19, sixteenth round).
 
+Since the twenty-fourth round (bench/README.md, issue 19) each round's
+ratio is taken inside the runs, not from their differences: after each run,
+before its OUT is removed, the harness reads every output's mtime (when its
+last byte was written; melcli's rename keeps it), and a run's steady window
+is its outputs from the (k+1)-th completion to the (n-k)-th, k a tenth of
+its n outputs (:meth:`harness.Completions.window`): start-up, imports, a
+pool's start and the run's end (one worker idle while the other finishes,
+the last bookkeeping) fall outside it, as what both runs of a difference
+pay once falls out of the difference. A contender's time per file in a
+round is its two runs' windows pooled (N and N/2 files: their time over
+their outputs), and the round's ratio is ``-j 1``'s over ``-j 2``'s; the
+figure checked is the median of the rounds' ratios, as before. Every
+contender is taken alike (the control's two processes' outputs together, one
+OUT). Each run's difference stands on its own total time, and an episode
+of a second in any of the four runs moves a Whisper round's ratio by
+half; a window is 80% of its run, and an episode moves it by its share
+of the window. What it leaves out that a difference keeps: per-file work
+done after the last outputs or before the first (a backlog the parent
+drains at the end, say); ``wall_ms_per_file`` in the JSON and a line under
+the table give each melcli contender's time per file both ways, to show
+it. The figure by differences is printed beside it (the table's last
+column, a line under it: ``j2_speedup_by_differences``), from the same
+runs; where the outputs' times cannot be read the figure checked is that
+one, and the line says so. The spawner also times a fixed loop (about 10
+ms of CPU) just before and just after each run (``probe_cpu_seconds`` in
+the JSON, every run): the machine's speed at each run's edges. No rule
+reads it.
+
 Beside it, a control (``pair / -j 1``, shown, not checked): two independent
 ``melcli -j 1`` runs started together, each on half of the files (on N: its
 two halves; on N/2: its two halves, quarters of N), each into its own OUT,
@@ -420,8 +448,11 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "(its loop, and the rounds' noise against their least); -j 2 / -j 1 per "
         "file in wall time: melcli's four runs of a round (-j 1 and -j 2 on N "
         "and N/2 files) back to back, in an order rotating from round to round, "
-        "the ratio of what N/2 more files add to each, round by round: the "
-        "median over rounds, and ('rounds') the lowest and highest round's; and "
+        "each contender's time per file in its runs' steady windows (its outputs' "
+        "completion times, the first and last tenth left out; N and N/2 pooled), "
+        "the ratio round by round: the median over rounds, and ('rounds') the "
+        "lowest and highest round's ('by N - N/2', shown: the ratio of what N/2 "
+        "more files add to each, as checked until the twenty-fourth round); and "
         "-j 2's CPU time per file over -j 1's, medians of runs (what the pool "
         "and two busy workers add; steady when other work takes the second "
         "CPU, which the wall-time ratio is not); 'pair / -j 1' (the control, "
@@ -429,8 +460,9 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "on half of the files (on N: halves; on N/2: quarters), in the same "
         "rounds and taken the same way, the speed two processes at once get on "
         "this machine and workload, and '-j 2 / pair', -j 2's speed as a share "
-        "of theirs (round by round, medians); a round in which any run's "
-        "others' CPU and steal (the machine's busy time less the run's own) came "
+        "of theirs (round by round, medians, steady windows); a round in which "
+        "any run's others' CPU and steal (the machine's busy time less the "
+        "run's own) came "
         f"to more than {RULE.share:.0%} of a CPU is run again, at most "
         f"{RULE.retries} times, the last attempt standing (a line under the "
         "table per workload; every run's in the JSON)"
@@ -469,6 +501,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "pair / -j 1",
         "-j 2 / pair",
         "CPU -j 2 / -j 1",
+        "-j 2 / -j 1 by N - N/2",
     ]
     lines += [*table(header, rows)]
     lines += [f"  {w.name}: {w.title}" for w in rows_of]
@@ -520,6 +553,7 @@ def _measure(
             order=functools.partial(round_order, contenders),
             rule=RULE,
             replaced=replaced,
+            outputs=".npy",
         )
         stage_times = [
             np.load(scratch / f"floor-{i}.npy")
@@ -544,9 +578,14 @@ def _measure(
     as_run = stage_rounds(stage_times)
     paired = [c / s for c, s in zip(j1_rounds, as_run, strict=True) if s > 0]
     decoder_ratio = per_file / stage_s["decode"] if fitted else float("nan")
-    # -j 2 over -j 1, wall time, round by round (the module's notes).
-    rounds = round_ratios(timings, "j1", "j2", wall) if cpus > 1 else []
+    # -j 2 over -j 1, wall time, round by round (the module's notes): in the
+    # runs' steady parts (from their outputs' times) where they were read,
+    # else (and beside it, always) by differences of whole runs.
+    old_rounds = round_ratios(timings, "j1", "j2", wall) if cpus > 1 else []
+    steady = steady_ratios(timings, "j1", "j2") if cpus > 1 else None
+    rounds = steady if steady is not None else old_rounds
     speedup = median_ratio(rounds)
+    old_speedup = median_ratio(old_rounds)
     # CPU time per file at -j 2 over -j 1: what the pool adds (its parent,
     # pipes, forks) and what two workers sharing caches cost each other.
     # Unlike the wall-time speedup, other work on the machine barely moves
@@ -556,6 +595,17 @@ def _measure(
         j2_cpu = _per_file(timings, "j2", more)
         pool_cpu = j2_cpu / _per_file(timings, "j1", more) if j2_cpu > 0 else None
     overlap = overlap_summary(timings, replaced, RULE, cpus)
+    first_steady = (
+        steady_ratios(first_attempts(timings, replaced), "j1", "j2")
+        if steady is not None
+        else None
+    )
+    overlap["j2_speedup_steady_first_attempts"] = (
+        median_ratio(first_steady) if first_steady is not None else None
+    )
+    overlap["j2_speedup_steady_first_attempts_rounds"] = (
+        _finite(first_steady) if first_steady is not None else []
+    )
     # '/ stages' as it would be without the rule: both of its sides (melcli's
     # -j 1 rounds and the stages' least) from each round's first attempt.
     first_j1 = per_file_rounds(first_attempts(timings, replaced), "j1", more)
@@ -582,6 +632,7 @@ def _measure(
         f"{pair_speedup:.2f}x" if pair_speedup is not None else "n/a",
         f"{j2_of_pair:.0%}" if j2_of_pair is not None else "n/a",
         f"{pool_cpu:.2f}x" if pool_cpu is not None else "n/a",
+        f"{old_speedup:.2f}x" if old_speedup is not None else "n/a",
     ]
     notes = []
     if paired and fitted:
@@ -592,6 +643,7 @@ def _measure(
             f"{min(as_run) * 1e3:.2f}-{max(as_run) * 1e3:.2f} ms, "
             f"their least {floor_s * 1e3:.2f} ms"
         )
+    notes.extend(speedup_notes(w.name, steady, old_rounds, speeds(timings, more)))
     notes.extend(control_notes(w.name, control))
     notes.extend(overlap_notes(w.name, overlap, RULE))
     if cpus > 1 and speedup is None:
@@ -641,13 +693,22 @@ def _measure(
         else None,
         "floor_over_stages": floor_run / floor_s if floor_run > 0 else None,
         "melcli_over_decoder": decoder_ratio if fitted else None,
+        # The figure checked: the median of each round's -j 2 / -j 1 in the
+        # runs' steady parts ("steady"), or by differences of whole runs
+        # ("differences") where the outputs' times were not read.
         "j2_speedup": speedup,
-        # Each round's -j 2 / -j 1 (the median of which is j2_speedup),
-        # and the earlier figure from the same runs: each side's median
-        # of runs on N less its median on N/2, then their ratio.
+        "j2_speedup_method": "steady" if steady is not None else "differences",
         "j2_speedup_rounds": _finite(rounds),
         "j2_speedup_low": _finite([min(rounds)])[0] if speedup is not None else None,
         "j2_speedup_high": _finite([max(rounds)])[0] if speedup is not None else None,
+        # By differences (N run less N/2 run, round by round; checked until
+        # the twenty-fourth round), from the same runs, always.
+        "j2_speedup_by_differences": old_speedup,
+        "j2_speedup_by_differences_rounds": _finite(old_rounds),
+        # Time per file, median over rounds, each way (wall ms): steady
+        # windows pooled over N and N/2, and N run less N/2 run.
+        "wall_ms_per_file": speeds(timings, more),
+        # Each side's median of runs on N less its median on N/2.
         "j2_speedup_of_medians": _speedup(timings) if cpus > 1 else None,
         "j2_cpu_over_j1": pool_cpu,
         "j2_cpu_over_j1_rounds": _finite(
@@ -731,12 +792,14 @@ def overlap_notes(name: str, overlap: dict[str, Any], rule: OverlapRule) -> list
     if not worst:
         return [f"(f) {name}: other work during the runs: not measured (no /proc/stat)"]
     rerun, left = overlap["rounds_rerun"], overlap["rounds_overlapped"]
-    raw = overlap["j2_speedup_first_attempts"]
+    # The figure as checked (steady where read), on the first attempts.
+    steady = overlap.get("j2_speedup_steady_first_attempts")
+    key = "j2_speedup_first_attempts"
+    if steady is not None:
+        key = "j2_speedup_steady_first_attempts"
+    raw = overlap[key]
     # null: an infinite round (as in j2_speedup_rounds)
-    known = [
-        math.inf if r is None else r
-        for r in overlap["j2_speedup_first_attempts_rounds"]
-    ]
+    known = [math.inf if r is None else r for r in overlap[f"{key}_rounds"]]
     attempts = plural(len(overlap["attempts_replaced"]), "attempt")
     return [
         f"(f) {name}: others' CPU and steal, the most in any run of a round, "
@@ -804,6 +867,9 @@ def pair_control(timings: dict[str, Timings], more: int) -> dict[str, Any]:
     """
     if "pair" not in timings or "j2" not in timings:
         return {
+            "pair_speedup_by_differences": None,
+            "pair_speedup_by_differences_rounds": [],
+            "j2_of_pair_by_differences": None,
             "pair_speedup": None,
             "pair_speedup_rounds": [],
             "pair_speedup_low": None,
@@ -813,11 +879,19 @@ def pair_control(timings: dict[str, Timings], more: int) -> dict[str, Any]:
             "pair_cpu_over_j1": None,
             "pair_cpu_over_j1_rounds": [],
         }
-    ceiling = round_ratios(timings, "j1", "pair", wall)
-    share = round_ratios(timings, "pair", "j2", wall)
+    old_ceiling = round_ratios(timings, "j1", "pair", wall)
+    old_share = round_ratios(timings, "pair", "j2", wall)
+    steady_ceiling = steady_ratios(timings, "j1", "pair")
+    steady_share = steady_ratios(timings, "pair", "j2")
+    # Taken as -j 2 / -j 1 is: in the steady parts where they were read.
+    ceiling = old_ceiling if steady_ceiling is None else steady_ceiling
+    share = old_share if steady_share is None else steady_share
     fitted = median_ratio(ceiling) is not None
     j1_cpu, pair_cpu = (_per_file(timings, n, more) for n in ("j1", "pair"))
     return {
+        "pair_speedup_by_differences": median_ratio(old_ceiling),
+        "pair_speedup_by_differences_rounds": _finite(old_ceiling),
+        "j2_of_pair_by_differences": median_ratio(old_share),
         "pair_speedup": median_ratio(ceiling),
         "pair_speedup_rounds": _finite(ceiling),
         # As j2_speedup_low and _high: null where infinite.
@@ -847,6 +921,68 @@ def control_notes(name: str, control: dict[str, Any]) -> list[str]:
         + "; CPU pair / -j 1 "
         + (f"{cpu:.2f}x" if cpu is not None else "n/a")
     ]
+
+
+def speeds(timings: dict[str, Timings], more: int) -> dict[str, dict[str, float]]:
+    """Wall ms per file of each melcli contender, both ways, medians over rounds.
+
+    ``steady``: the time per file in the runs' steady windows (N and N/2
+    pooled, as :func:`steady_ratios`); ``differences``: the run on N files
+    less the run on N/2, over the N/2 more. Where the two differ, the
+    runs' start or end holds per-file work the steady window leaves out (a
+    backlog drained after the last outputs, say). Empty where not read.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for name in ("j1", "j2", "pair"):
+        if name not in timings or f"{name}-half" not in timings:
+            continue
+        pooled = []
+        for whole, half in zip(
+            timings[name].runs, timings[f"{name}-half"].runs, strict=True
+        ):
+            windows = [r.outputs.window() if r.outputs else None for r in (whole, half)]
+            if all(windows):
+                pooled.append(
+                    sum(w[1] for w in windows if w) / sum(w[0] for w in windows if w)
+                )
+        diffs = per_file_rounds(timings, name, more, wall)
+        if pooled and len(pooled) == len(diffs):
+            out[name] = {
+                "steady": float(statistics.median(pooled)) * 1e3,
+                "differences": float(statistics.median(diffs)) * 1e3,
+            }
+    return out
+
+
+def speedup_notes(
+    name: str,
+    steady: Sequence[float] | None,
+    old: Sequence[float],
+    ms: dict[str, dict[str, float]],
+) -> list[str]:
+    """Lines under the table: -j 2 / -j 1 both ways, and ms per file both ways."""
+    if not old:
+        return []
+    lines = []
+    by_diff = median_ratio(old)
+    shown = f"{by_diff:.2f}x" if by_diff is not None else "n/a"
+    line = (
+        f"(f) {name}: -j 2 / -j 1 by differences (N run less N/2 run, round "
+        f"by round; checked until the twenty-fourth round): {shown} (rounds "
+        f"{min(old):.2f}-{max(old):.2f})"
+    )
+    if steady is None:
+        line += "; the outputs' times were not read: it is the figure checked"
+    lines.append(line)
+    if ms:
+        lines.append(
+            f"(f) {name}: wall ms per file, steady windows / N less N/2 (medians "
+            "over rounds): "
+            + ", ".join(
+                f"{k} {v['steady']:.3f} / {v['differences']:.3f}" for k, v in ms.items()
+            )
+        )
+    return lines
 
 
 def wall(run: ProcessRun) -> float:
@@ -880,6 +1016,34 @@ def round_ratios(
         for name in (top, bottom)
     }
     return [_ratio(t, b) for t, b in zip(added[top], added[bottom], strict=True)]
+
+
+def steady_ratios(
+    timings: dict[str, Timings], top: str, bottom: str
+) -> list[float] | None:
+    """Per round: ``top``'s time per file over ``bottom``'s, in their steady parts.
+
+    Each contender's runs of the round on N and N/2 files (``name`` and
+    ``name-half``) are pooled: the outputs completed in each run's steady
+    window (:meth:`harness.Completions.window`, the first and last tenth of
+    its outputs left out), over the windows' time; the time per file is the
+    second over the first. Every round gives its ratio, as
+    :func:`round_ratios`. None where a run's outputs were not read or a
+    window is empty: then no figure.
+    """
+    per_file: dict[str, list[float]] = {}
+    for name in (top, bottom):
+        rows = []
+        for whole, half in zip(
+            timings[name].runs, timings[f"{name}-half"].runs, strict=True
+        ):
+            windows = [r.outputs.window() if r.outputs else None for r in (whole, half)]
+            if any(w is None for w in windows):
+                return None
+            files = sum(w[0] for w in windows if w)
+            rows.append(sum(w[1] for w in windows if w) / files)
+        per_file[name] = rows
+    return [t / b for t, b in zip(per_file[top], per_file[bottom], strict=True)]
 
 
 def _ratio(top: float, bottom: float) -> float:
