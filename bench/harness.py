@@ -439,6 +439,9 @@ class Contender:
 
     name: str
     command: Command
+    #: Read the completion times of its output files of this suffix after
+    #: each run (:class:`Completions`; None: not read).
+    outputs: str | None = None
 
 
 @dataclass
@@ -661,7 +664,6 @@ def race(
     order: Callable[[int], Sequence[Contender]] | None = None,
     rule: OverlapRule | None = None,
     replaced: list[Attempt] | None = None,
-    outputs: str | None = None,
 ) -> tuple[dict[str, Timings], Sanity | None]:
     """Run every contender ``rounds`` times, alternating, each into a fresh folder.
 
@@ -672,10 +674,10 @@ def race(
     later rounds remove each output folder as soon as its run ends. Each
     contender's ``runs[i]`` is its run of round ``i``. With ``rule``, a round
     whose runs overlapped other work is run again (:class:`OverlapRule`), and
-    each attempt it replaced is appended to ``replaced``. With ``outputs``
-    (a suffix), each run's output files of that suffix are looked at after it
-    ends, before its folder is removed: their completion times are the run's
-    ``outputs`` (:class:`Completions`).
+    each attempt it replaced is appended to ``replaced``. A contender with
+    ``outputs`` (a suffix) has its output files of that suffix looked at after
+    each run, before its folder is removed: their completion times are the
+    run's ``outputs`` (:class:`Completions`).
     """
     timings = {c.name: Timings() for c in contenders}
     sanity = None
@@ -693,9 +695,7 @@ def race(
             keep = verify is not None and sanity is None
             folders: dict[str, Path] = {}
             try:
-                runs = _one_round(
-                    ordered, f"{round_index + 1}/{rounds}", folders, keep, outputs
-                )
+                runs = _one_round(ordered, f"{round_index + 1}/{rounds}", folders, keep)
                 if verify is not None and keep:
                     sanity = verify(folders)
             finally:
@@ -721,21 +721,20 @@ def _one_round(
     label: str,
     folders: dict[str, Path],
     keep: bool,
-    outputs: str | None = None,
 ) -> dict[str, ProcessRun]:
     """Run each contender once, in order, each into a new folder in ``folders``.
 
     Without ``keep`` each folder is removed (and dropped from ``folders``) as
     soon as its run ends; with it, the caller removes them after verifying.
-    With ``outputs``, the run's :class:`Completions` are read first.
+    A contender's :class:`Completions` are read first, if it asks.
     """
     runs: dict[str, ProcessRun] = {}
     for contender in ordered:
         out = folders[contender.name] = new_output(contender.name)
         start = time.time_ns()
         run = run_process(contender.command(out))
-        if outputs is not None:
-            done = completions(out, outputs, start, time.time_ns())
+        if contender.outputs is not None:
+            done = completions(out, contender.outputs, start, time.time_ns())
             run = dataclasses.replace(run, outputs=done)
         runs[contender.name] = run
         log(f"  round {label} {contender.name}: {run.seconds:.2f} s")
