@@ -214,3 +214,17 @@ def test_every_run_is_probed_before_and_after(floor: Any) -> None:
     record = h.Timings([run]).as_json(files=1, audio_seconds=1.0)
     assert record["probe_cpu_seconds"] == [run.probe]
     assert record["outputs"] == [None]
+
+
+def test_the_probe_is_shown_under_the_table(floor: Any) -> None:
+    h = sys.modules["harness"]
+    probes = {"j1": (0.007, 0.009), "j2": (0.012, 0.008), "floor": (0.1, 0.1)}
+    t = {k: h.Timings([h.ProcessRun(1.0, 1, 1.0, probe=p)]) for k, p in probes.items()}
+
+    (line,) = floor.probe_notes("whisper", t)
+
+    # melcli's runs only (not the floor program's): 7, 8, 9 and 12 ms.
+    assert "median 8.5, 7.0-12.0" in line
+    assert (
+        floor.probe_notes("whisper", {"j1": h.Timings([h.ProcessRun(1, 1, 1)])}) == []
+    )

@@ -649,6 +649,7 @@ def _measure(
             f"their least {floor_s * 1e3:.2f} ms"
         )
     notes.extend(speedup_notes(w.name, steady, old_rounds, speeds(timings, more)))
+    notes.extend(probe_notes(w.name, timings))
     notes.extend(control_notes(w.name, control))
     notes.extend(overlap_notes(w.name, overlap, RULE))
     if cpus > 1 and speedup is None:
@@ -988,6 +989,25 @@ def speedup_notes(
             )
         )
     return lines
+
+
+def probe_notes(name: str, timings: dict[str, Timings]) -> list[str]:
+    """A line under the table: the speed probe around melcli's runs (not used)."""
+    probes = [
+        ms * 1e3
+        for key in QUAD + PAIR
+        if key in timings
+        for run in timings[key].runs
+        if run.probe is not None
+        for ms in run.probe
+    ]
+    if not probes:
+        return []
+    return [
+        f"(f) {name}: speed probe (a fixed loop's CPU ms just before and after "
+        f"each melcli run; read by no rule): median {statistics.median(probes):.1f}, "
+        f"{min(probes):.1f}-{max(probes):.1f}"
+    ]
 
 
 def wall(run: ProcessRun) -> float:
