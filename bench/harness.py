@@ -167,6 +167,15 @@ class Completions:
         seconds = self.times[last] - self.times[first]
         return (last - first, seconds) if seconds > 0 else None
 
+    @property
+    def edges(self) -> float:
+        """The run's time outside its outputs: start to the first, last to the end.
+
+        Start-up, discovery and planning before the first output; the run's
+        closing work (its manifest, the pool's end) after the last.
+        """
+        return self.times[0] + (self.end - self.times[-1]) if self.times else self.end
+
     def as_json(self) -> dict[str, Any]:
         steady = self.window()
         n = len(self.times)

@@ -14,7 +14,6 @@ import contextlib
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -85,28 +84,67 @@ def test_completions_are_the_outputs_mtimes_in_every_subfolder(
     assert record["deciles_seconds"][-1] == 3.0
 
 
-def runs_of(h: Any, total: list[float], per_file: list[float], n: int) -> list[Any]:
-    """Runs whose wall time is ``total`` and whose steady pace is ``per_file``."""
-    return [
-        h.ProcessRun(
-            s,
-            10**7,
-            s,
-            outputs=h.Completions(0, s, steady_times(n, p, head=s / 4, tail=s / 8)),
-        )
-        for s, p in zip(total, per_file, strict=True)
-    ]
+def completions(
+    h: Any, n: int, pace: float, *, first: float, after: float, episode: float = 0.0
+) -> Any:
+    """``n`` outputs at ``pace`` from ``first`` on, the run ending ``after`` the last.
+
+    ``episode`` seconds are lost after the 2nd output (inside the first tenth).
+    """
+    times = tuple(first + pace * i + (episode if i >= 2 else 0.0) for i in range(n))
+    return h.Completions(0, times[-1] + after, times)
+
+
+def run(h: Any, outputs: Any) -> Any:
+    return h.ProcessRun(outputs.end, 10**7, outputs.end, outputs=outputs)
+
+
+def test_the_time_per_file_is_the_pace_plus_what_more_files_add_at_the_edges(
+    floor: Any,
+) -> None:
+    h = sys.modules["harness"]
+    # Discovery of 500 more files: 0.1 s more before the first output; the
+    # manifest at the end 0.05 s more; the pace 4 ms in both runs.
+    whole = run(h, completions(h, 1000, 0.004, first=0.5, after=0.25))
+    half = run(h, completions(h, 500, 0.004, first=0.4, after=0.2))
+
+    assert floor.steady_per_file(whole, half) == pytest.approx(0.004 + 0.15 / 500)
+    # Start-up both runs pay once cancels: the same figure 2 s later.
+    late = run(h, completions(h, 1000, 0.004, first=2.5, after=0.25))
+    later = run(h, completions(h, 500, 0.004, first=2.4, after=0.2))
+    assert floor.steady_per_file(late, later) == pytest.approx(0.004 + 0.15 / 500)
+    # An episode among the first tenth of the outputs: outside the pace and
+    # the edges, where a difference of the runs' whole times takes it all.
+    slowed = run(h, completions(h, 1000, 0.004, first=0.5, after=0.25, episode=1.5))
+    assert floor.steady_per_file(slowed, half) == pytest.approx(0.004 + 0.15 / 500)
+    assert (slowed.seconds - half.seconds) / 500 > 0.006
+    assert floor.steady_per_file(half, whole) is None  # N/2 wrote more
+    assert floor.steady_per_file(h.ProcessRun(1.0, 1, 1.0), half) is None
 
 
 def test_each_round_pools_its_n_and_half_runs_steady_windows(floor: Any) -> None:
     h = sys.modules["harness"]
-    # Episodes in the runs' start-ups and tails make the differences swing;
-    # the steady paces are -j 1 4 ms (N) and 4.4 ms (N/2), -j 2 2 ms.
+    # -j 1's pace 4 ms (N) and 4.4 ms (N/2), -j 2's 2 ms; episodes in the
+    # runs' first tenth make the differences swing.
     t = {
-        "j1": h.Timings(runs_of(h, [9.0, 12.0], [0.004, 0.004], 1000)),
-        "j1-half": h.Timings(runs_of(h, [5.5, 4.0], [0.0044, 0.0044], 500)),
-        "j2": h.Timings(runs_of(h, [5.0, 4.0], [0.002, 0.002], 1000)),
-        "j2-half": h.Timings(runs_of(h, [2.0, 3.0], [0.002, 0.002], 500)),
+        "j1": h.Timings(
+            [
+                run(h, completions(h, 1000, 0.004, first=0.5, after=0.2)),
+                run(h, completions(h, 1000, 0.004, first=0.5, after=0.2, episode=2)),
+            ]
+        ),
+        "j1-half": h.Timings(
+            [run(h, completions(h, 500, 0.0044, first=0.5, after=0.2))] * 2
+        ),
+        "j2": h.Timings(
+            [
+                run(h, completions(h, 1000, 0.002, first=0.7, after=0.3, episode=1)),
+                run(h, completions(h, 1000, 0.002, first=0.7, after=0.3)),
+            ]
+        ),
+        "j2-half": h.Timings(
+            [run(h, completions(h, 500, 0.002, first=0.7, after=0.3))] * 2
+        ),
     }
 
     steady = floor.steady_ratios(t, "j1", "j2")
@@ -115,7 +153,8 @@ def test_each_round_pools_its_n_and_half_runs_steady_windows(floor: Any) -> None
     # N: 799 completions in the window, N/2: 399; pooled per file.
     j1 = (799 * 0.004 + 399 * 0.0044) / (799 + 399)
     assert steady == pytest.approx([j1 / 0.002, j1 / 0.002])
-    assert old == pytest.approx([3.5 / 3.0, 8.0 / 1.0])
+    assert old[0] < 1.2
+    assert old[1] > 3.5
     no_outputs = {k: h.Timings([h.ProcessRun(1.0, 1, 1.0)] * 2) for k in t}
     assert floor.steady_ratios(no_outputs, "j1", "j2") is None
 
@@ -143,7 +182,7 @@ def test_the_floor_workload_checks_the_steady_figure_and_shows_the_old(
         "Stages",
         lambda settings, sr: SimpleNamespace(window=np.ones(4), M=np.ones((2, 3))),
     )
-    # Each round, a start-up episode of its own in one run; paces steady.
+    # Each round, an episode of its own in one run; paces steady.
     episode = [0.0, 1.5, 0.0, 0.8]
     calls: list[list[str]] = []
 
@@ -161,25 +200,28 @@ def test_the_floor_workload_checks_the_steady_figure_and_shows_the_old(
         j = argv[argv.index("-j") + 1]
         pace = 0.02 if j == "1" else 0.011
         late = episode[r] if (j, n) == (("1", 120) if r == 1 else ("2", 120)) else 0
-        start = 0.3 + late
-        now = time.time_ns()
+        now = clock[0]
         assert out is not None
-        for i in range(n):
+        for i in range(n):  # the episode after the second output
             path = out / f"f{i}.npy"
             path.touch()
-            stamp = now + round((start + pace * i) * 1e9)
+            stamp = now + round((0.3 + pace * i + (late if i >= 2 else 0)) * 1e9)
             os.utime(path, ns=(stamp, stamp))
-        seconds = start + pace * n
+        seconds = 0.3 + pace * n + late
+        clock[0] += round(seconds * 1e9)
         return h.ProcessRun(seconds, 10**7, seconds)
 
     monkeypatch.setattr(h, "run_process", run_process)
+    # The wall clock the harness reads around each run: the runs' own.
+    clock = [1_700_000_000 * 10**9]
+    monkeypatch.setattr(h, "time", SimpleNamespace(time_ns=lambda: clock[0]))
     cfg = SimpleNamespace(floor_files=120, short_files=600, floor_rounds=4)
 
     outcome = floor.floor(cfg, dataset=None)
 
     w = outcome.data["workloads"]["wav"]
     assert w["j2_speedup_method"] == "steady"
-    assert w["j2_speedup_rounds"] == pytest.approx([0.02 / 0.011] * 4, rel=0.01)
+    assert w["j2_speedup_rounds"] == pytest.approx([0.02 / 0.011] * 4, rel=1e-6)
     checks = {c.measure: c for c in outcome.checks}
     assert checks["wav: -j 2 / -j 1"].value == w["j2_speedup"]
     # By differences, the episodes move the rounds they are in.
@@ -188,7 +230,7 @@ def test_the_floor_workload_checks_the_steady_figure_and_shows_the_old(
     assert old[1] > 2.5
     assert old[3] < 1.0
     assert w["j2_speedup_by_differences"] == pytest.approx(statistics.median(old))
-    assert w["wall_ms_per_file"]["j1"]["steady"] == pytest.approx(20, rel=0.05)
+    assert w["wall_ms_per_file"]["j1"]["steady"] == pytest.approx(20, rel=1e-6)
     j1_outputs = w["contenders"]["j1"]["outputs"]
     assert [o["outputs"] for o in j1_outputs] == [120] * 4
     shown = f"{w['j2_speedup_by_differences']:.2f}x"

@@ -63,32 +63,34 @@ over ``--floor-rounds`` rounds, shown with the lowest and highest round's
 (bench/README.md, issue 19, sixteenth round).
 
 Since the twenty-fourth round (bench/README.md, issue 19) each round's
-ratio is taken inside the runs, not from their differences: after each run,
-before its OUT is removed, the harness reads every output's mtime (when its
-last byte was written; melcli's rename keeps it), and a run's steady window
-is its outputs from the (k+1)-th completion to the (n-k)-th, k a tenth of
-its n outputs (:meth:`harness.Completions.window`): start-up, imports, a
-pool's start and the run's end (one worker idle while the other finishes,
-the last bookkeeping) fall outside it, as what both runs of a difference
-pay once falls out of the difference. A contender's time per file in a
-round is its two runs' windows pooled (N and N/2 files: their time over
-their outputs), and the round's ratio is ``-j 1``'s over ``-j 2``'s; the
-figure checked is the median of the rounds' ratios, as before. Every
-contender is taken alike (the control's two processes' outputs together, one
-OUT). Each run's difference stands on its own total time, and an episode
-of a second in any of the four runs moves a Whisper round's ratio by
-half; a window is 80% of its run, and an episode moves it by its share
-of the window. What it leaves out that a difference keeps: per-file work
-done after the last outputs or before the first (a backlog the parent
-drains at the end, say); ``wall_ms_per_file`` in the JSON and a line under
-the table give each melcli contender's time per file both ways, to show
-it. The figure by differences is printed beside it (the table's last
-column, a line under it: ``j2_speedup_by_differences``), from the same
-runs; where the outputs' times cannot be read the figure checked is that
-one, and the line says so. The spawner also times a fixed loop (about 10
-ms of CPU) just before and just after each run (``probe_cpu_seconds`` in
-the JSON, every run): the machine's speed at each run's edges. No rule
-reads it.
+ratio is taken from when the runs' outputs were completed, not from the
+runs' whole times alone: after each melcli run, before its OUT is removed,
+the harness reads every output's mtime (when its last byte was written;
+melcli's rename keeps it). A contender's wall time per file in a round
+(:func:`steady_per_file`) is its pace (a run's steady window is its outputs
+from the (k+1)-th completion to the (n-k)-th, k a tenth of its n outputs,
+:meth:`harness.Completions.window`; the N and N/2 runs' windows pooled,
+their time over their outputs) plus its edges (what the N/2 more files add
+to the time outside the outputs, start to the first and the last to the
+end, per file more: discovery, planning, the manifest at the end count, as
+in a difference; the start-up, a pool's start and end cancel). The round's
+ratio is ``-j 1``'s over ``-j 2``'s; the figure checked is the median of
+the rounds' ratios, as before. Every melcli contender is taken alike (the
+control's two processes' outputs together, one OUT). Why: a difference of
+two whole runs carries each run's every episode (a second in any of the
+four runs moves a Whisper round's ratio by half); the pace carries an
+episode by its share of the windows' time, the edges (a second or two of a
+run) only the episodes that land in them. The tenth left out at each end
+is fixed, not fitted. ``wall_ms_per_file`` in the JSON and a line under
+the table give each contender's time per file as checked, its pace alone,
+and by differences. The figure by differences is printed beside the one
+checked (the table's last column, a line under it:
+``j2_speedup_by_differences``), from the same runs; where the outputs'
+times cannot be read the figure checked is that one, and the line says so.
+The spawner also times a fixed loop (about 10 ms of CPU) just before and
+just after each run (``probe_cpu_seconds`` in the JSON, every run; a line
+under the table): the machine's speed at each run's edges. No rule reads
+it.
 
 Beside it, a control (``pair / -j 1``, shown, not checked): two independent
 ``melcli -j 1`` runs started together, each on half of the files (on N: its
@@ -449,9 +451,11 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "(its loop, and the rounds' noise against their least); -j 2 / -j 1 per "
         "file in wall time: melcli's four runs of a round (-j 1 and -j 2 on N "
         "and N/2 files) back to back, in an order rotating from round to round, "
-        "each contender's time per file in its runs' steady windows (its outputs' "
-        "completion times, the first and last tenth left out; N and N/2 pooled), "
-        "the ratio round by round: the median over rounds, and ('rounds') the "
+        "each contender's time per file from its outputs' completion times (its "
+        "pace in the runs' steady windows, the first and last tenth of outputs "
+        "left out, N and N/2 pooled, plus what N/2 more files add before the "
+        "first output and after the last), the ratio round by round: the median "
+        "over rounds, and ('rounds') the "
         "lowest and highest round's ('by N - N/2', shown: the ratio of what N/2 "
         "more files add to each, as checked until the twenty-fourth round); and "
         "-j 2's CPU time per file over -j 1's, medians of runs (what the pool "
@@ -930,31 +934,33 @@ def control_notes(name: str, control: dict[str, Any]) -> list[str]:
 
 
 def speeds(timings: dict[str, Timings], more: int) -> dict[str, dict[str, float]]:
-    """Wall ms per file of each melcli contender, both ways, medians over rounds.
+    """Wall ms per file of each melcli contender, each way, medians over rounds.
 
-    ``steady``: the time per file in the runs' steady windows (N and N/2
-    pooled, as :func:`steady_ratios`); ``differences``: the run on N files
-    less the run on N/2, over the N/2 more. Where the two differ, the
-    runs' start or end holds per-file work the steady window leaves out (a
-    backlog drained after the last outputs, say). Empty where not read.
+    ``steady``: as checked (:func:`steady_per_file`); ``window``: its pace
+    alone (the steady windows, N and N/2 pooled, without the edges);
+    ``differences``: the run on N files less the run on N/2, over the N/2
+    more. ``steady`` less ``window`` is the per-file work outside the
+    outputs. Empty where the outputs were not read.
     """
     out: dict[str, dict[str, float]] = {}
     for name in ("j1", "j2", "pair"):
         if name not in timings or f"{name}-half" not in timings:
             continue
-        pooled = []
-        for whole, half in zip(
-            timings[name].runs, timings[f"{name}-half"].runs, strict=True
-        ):
-            windows = [r.outputs.window() if r.outputs else None for r in (whole, half)]
-            if all(windows):
-                pooled.append(
-                    sum(w[1] for w in windows if w) / sum(w[0] for w in windows if w)
-                )
-        diffs = per_file_rounds(timings, name, more, wall)
-        if pooled and len(pooled) == len(diffs):
+        runs = list(zip(timings[name].runs, timings[f"{name}-half"].runs, strict=True))
+        steady = [steady_per_file(whole, half) for whole, half in runs]
+        paces = [
+            (ws[0][1] + ws[1][1]) / (ws[0][0] + ws[1][0])
+            for whole, half in runs
+            if whole.outputs and half.outputs
+            for ws in [(whole.outputs.window(), half.outputs.window())]
+            if ws[0] and ws[1]
+        ]
+        known = [x for x in steady if x is not None]
+        if known and len(known) == len(runs) == len(paces):
+            diffs = per_file_rounds(timings, name, more, wall)
             out[name] = {
-                "steady": float(statistics.median(pooled)) * 1e3,
+                "steady": float(statistics.median(known)) * 1e3,
+                "window": float(statistics.median(paces)) * 1e3,
                 "differences": float(statistics.median(diffs)) * 1e3,
             }
     return out
@@ -982,10 +988,11 @@ def speedup_notes(
     lines.append(line)
     if ms:
         lines.append(
-            f"(f) {name}: wall ms per file, steady windows / N less N/2 (medians "
-            "over rounds): "
+            f"(f) {name}: wall ms per file as checked / its steady windows alone / "
+            "N run less N/2 run (medians over rounds): "
             + ", ".join(
-                f"{k} {v['steady']:.3f} / {v['differences']:.3f}" for k, v in ms.items()
+                f"{k} {v['steady']:.3f} / {v['window']:.3f} / {v['differences']:.3f}"
+                for k, v in ms.items()
             )
         )
     return lines
@@ -1043,18 +1050,44 @@ def round_ratios(
     return [_ratio(t, b) for t, b in zip(added[top], added[bottom], strict=True)]
 
 
+def steady_per_file(whole: ProcessRun, half: ProcessRun) -> float | None:
+    """A contender's wall time per file in one round, from its runs' outputs.
+
+    Two parts, both from the runs on N and N/2 files (``whole``, ``half``):
+
+    - the pace: the outputs completed in each run's steady window
+      (:meth:`harness.Completions.window`: the first and last tenth of its
+      outputs left out), the two windows pooled, their time over their
+      outputs;
+    - the edges: what the N/2 more files add to the run's time outside its
+      outputs (start to the first output, the last output to the end:
+      :attr:`harness.Completions.edges`), per file more. Per-file work done
+      there (discovery, planning, the manifest at the end) counts, as in a
+      difference of whole runs; what both runs pay once cancels.
+
+    None where a run's outputs were not read, a window is empty, or the N
+    run wrote no more outputs than the N/2 run.
+    """
+    outs = [whole.outputs, half.outputs]
+    if outs[0] is None or outs[1] is None:
+        return None
+    windows = [o.window() for o in outs]
+    more = len(outs[0].times) - len(outs[1].times)
+    if windows[0] is None or windows[1] is None or more <= 0:
+        return None
+    pace = (windows[0][1] + windows[1][1]) / (windows[0][0] + windows[1][0])
+    return pace + (outs[0].edges - outs[1].edges) / more
+
+
 def steady_ratios(
     timings: dict[str, Timings], top: str, bottom: str
 ) -> list[float] | None:
-    """Per round: ``top``'s time per file over ``bottom``'s, in their steady parts.
+    """Per round: ``top``'s wall time per file over ``bottom``'s, from the outputs.
 
-    Each contender's runs of the round on N and N/2 files (``name`` and
-    ``name-half``) are pooled: the outputs completed in each run's steady
-    window (:meth:`harness.Completions.window`, the first and last tenth of
-    its outputs left out), over the windows' time; the time per file is the
-    second over the first. Every round gives its ratio, as
-    :func:`round_ratios`. None where a run's outputs were not read or a
-    window is empty: then no figure.
+    Each side's time per file from its runs of the round on N and N/2 files
+    (``name`` and ``name-half``), by :func:`steady_per_file`. Every round
+    gives its ratio, as :func:`round_ratios` does. None where any run's
+    figure is missing (outputs not read): then no figure.
     """
     per_file: dict[str, list[float]] = {}
     for name in (top, bottom):
@@ -1062,13 +1095,12 @@ def steady_ratios(
         for whole, half in zip(
             timings[name].runs, timings[f"{name}-half"].runs, strict=True
         ):
-            windows = [r.outputs.window() if r.outputs else None for r in (whole, half)]
-            if any(w is None for w in windows):
+            pf = steady_per_file(whole, half)
+            if pf is None:
                 return None
-            files = sum(w[0] for w in windows if w)
-            rows.append(sum(w[1] for w in windows if w) / files)
+            rows.append(pf)
         per_file[name] = rows
-    return [t / b for t, b in zip(per_file[top], per_file[bottom], strict=True)]
+    return [_ratio(t, b) for t, b in zip(per_file[top], per_file[bottom], strict=True)]
 
 
 def _ratio(top: float, bottom: float) -> float:
