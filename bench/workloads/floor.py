@@ -703,9 +703,9 @@ def _measure(
         else None,
         "floor_over_stages": floor_run / floor_s if floor_run > 0 else None,
         "melcli_over_decoder": decoder_ratio if fitted else None,
-        # The figure checked: the median of each round's -j 2 / -j 1 in the
-        # runs' steady parts ("steady"), or by differences of whole runs
-        # ("differences") where the outputs' times were not read.
+        # The figure checked: the median of each round's -j 2 / -j 1 from
+        # the outputs' completion times ("steady": steady_per_file), or by
+        # differences of whole runs ("differences") where they were not read.
         "j2_speedup": speedup,
         "j2_speedup_method": "steady" if steady is not None else "differences",
         "j2_speedup_rounds": _finite(rounds),
@@ -715,8 +715,8 @@ def _measure(
         # the twenty-fourth round), from the same runs, always.
         "j2_speedup_by_differences": old_speedup,
         "j2_speedup_by_differences_rounds": _finite(old_rounds),
-        # Time per file, median over rounds, each way (wall ms): steady
-        # windows pooled over N and N/2, and N run less N/2 run.
+        # Wall ms per file, medians over rounds: as checked (pace + edges),
+        # the pace alone, and the N run less the N/2 run.
         "wall_ms_per_file": speeds(timings, more),
         # Each side's median of runs on N less its median on N/2.
         "j2_speedup_of_medians": _speedup(timings) if cpus > 1 else None,
