@@ -10,6 +10,7 @@ lines of its table.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import math
@@ -20,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +128,84 @@ def _user_hz() -> int:
         return 100
 
 
+#: The share of a run's outputs left out at each end of its steady window.
+STEADY_TAIL = 0.10
+
+
+@dataclass(frozen=True)
+class Completions:
+    """When a run's outputs were completed, read from their mtimes after it ended.
+
+    ``times``: each output's mtime (the moment its last byte was written; an
+    atomic write's rename keeps it), in seconds after the run was started
+    (``start_ns``, the wall clock just before it), sorted; ``end``: when it
+    was reaped, likewise. The file system stamps them from a coarse clock
+    (a few ms), read once, after the run: nothing inside the run is timed.
+    """
+
+    start_ns: int
+    end: float
+    times: tuple[float, ...]
+
+    def window(self, tail: float = STEADY_TAIL) -> tuple[int, float] | None:
+        """Outputs completed in the steady part of the run, and over how long.
+
+        With ``n`` outputs and ``k = floor(n * tail)``: the (k+1)-th completion
+        to the (n-k)-th, that is ``n - 2k - 1`` completions after the first of
+        them, over the time between the two. The first ``k`` (the start-up, the
+        first imports, a pool's start) and the last ``k`` (the end: one worker
+        idle while the other finishes, the run's last bookkeeping) are left
+        out, as a run on N files less a run on N/2 leaves out what both pay
+        once. None with fewer than two completions in the window or none of
+        its time.
+        """
+        n = len(self.times)
+        k = int(n * tail)
+        first, last = k, n - 1 - k
+        if last - first < 2:
+            return None
+        seconds = self.times[last] - self.times[first]
+        return (last - first, seconds) if seconds > 0 else None
+
+    @property
+    def edges(self) -> float:
+        """The run's time outside its outputs: start to the first, last to the end.
+
+        Start-up, discovery and planning before the first output; the run's
+        closing work (its manifest, the pool's end) after the last.
+        """
+        return self.times[0] + (self.end - self.times[-1]) if self.times else self.end
+
+    def as_json(self) -> dict[str, Any]:
+        steady = self.window()
+        n = len(self.times)
+        deciles = [self.times[min(n - 1, n * i // 10)] for i in range(11)] if n else []
+        return {
+            "outputs": n,
+            "steady_outputs": steady[0] if steady else None,
+            "steady_seconds": steady[1] if steady else None,
+            "steady_per_second": steady[0] / steady[1] if steady else None,
+            # Seconds after the start: the first output, every tenth, the last.
+            "deciles_seconds": deciles,
+            "end_seconds": self.end,
+        }
+
+
+def completions(out: Path, suffix: str, start_ns: int, end_ns: int) -> Completions:
+    """Every ``suffix`` file under ``out``'s completion time (its mtime)."""
+    stamps = []
+    for folder, _, names in os.walk(out):
+        for name in names:
+            if name.endswith(suffix):
+                with contextlib.suppress(OSError):
+                    stamps.append(os.stat(os.path.join(folder, name)).st_mtime_ns)
+    return Completions(
+        start_ns,
+        (end_ns - start_ns) / 1e9,
+        tuple(sorted((t - start_ns) / 1e9 for t in stamps)),
+    )
+
+
 @dataclass(frozen=True)
 class ProcessRun:
     """One whole-process run: wall time and peak resident memory."""
@@ -140,6 +220,11 @@ class ProcessRun:
     #: of the process and the children it waited for; None: not measured).
     system_seconds: float | None = None
     minor_faults: int | None = None
+    #: A fixed CPU loop's CPU seconds, timed by the spawner just before the
+    #: run and just after it (the machine's speed then; None: not measured).
+    probe: tuple[float, float] | None = None
+    #: When the run's outputs were completed (None: not read).
+    outputs: Completions | None = None
 
     @property
     def others_cpu_seconds(self) -> float | None:
@@ -202,7 +287,7 @@ def run_process(argv: Sequence[str]) -> ProcessRun:
     if not answer:
         _stop_spawner()
         raise BenchError(f"the spawner ended: {' '.join(argv)}")
-    seconds, code, maxrss, cpu, tail, stat, (system, faults) = json.loads(answer)
+    seconds, code, maxrss, cpu, tail, stat, (system, faults), probe = json.loads(answer)
     if code != 0:
         raise BenchError(f"exit status {code}: {' '.join(argv)}\n{tail}")
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
@@ -214,15 +299,18 @@ def run_process(argv: Sequence[str]) -> ProcessRun:
         machine=Machine.between(*stat) if stat else None,
         system_seconds=system,
         minor_faults=faults,
+        probe=tuple(probe) if probe else None,
     )
 
 
 #: The program that starts each measured command for :func:`run_process`: it
 #: reads ``[argv, env]`` lines, runs each to completion, and answers with
 #: ``[seconds, exit status, ru_maxrss, cpu seconds, stderr's tail, stat,
-#: [system seconds, minor faults]]``, ``stat`` the machine's CPU ticks
+#: [system seconds, minor faults], probe]``, ``stat`` the machine's CPU ticks
 #: (:data:`STAT_COLUMNS`) read just before the start and just after the end
-#: (null where /proc/stat cannot be read).
+#: (null where /proc/stat cannot be read), ``probe`` the CPU seconds a fixed
+#: loop (:data:`PROBE_LOOPS` steps, about 10 ms) took just before the start
+#: and just after the end: the machine's speed at those moments.
 _SPAWNER = """
 import json, os, subprocess, sys, tempfile, time
 def kernel_threads():
@@ -246,9 +334,16 @@ def stat(before):
         return ticks + [threads if before else kernel_threads()]
     except (OSError, ValueError):
         return None
+def probe():
+    start = time.thread_time()
+    total = 0
+    for i in range(PROBE_LOOPS):
+        total += i * i
+    return time.thread_time() - start
 for line in sys.stdin:
     argv, env = json.loads(line)
     with tempfile.TemporaryFile() as err:
+        speed = [probe()]
         before = stat(True)
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=env)
@@ -260,15 +355,19 @@ for line in sys.stdin:
             raise
         seconds = time.perf_counter() - start
         after = stat(False)
+        speed.append(probe())
         code = os.waitstatus_to_exitcode(status)
         err.seek(0)
         tail = err.read().decode(errors="replace").strip()[-2000:] if code else ""
     cpu = usage.ru_utime + usage.ru_stime
     ticks = [before, after] if before and after and len(before) == 9 else None
     own = [usage.ru_stime, usage.ru_minflt]
-    answer = [seconds, code, usage.ru_maxrss, cpu, tail, ticks, own]
+    answer = [seconds, code, usage.ru_maxrss, cpu, tail, ticks, own, speed]
     print(json.dumps(answer), flush=True)
 """
+
+#: The spawner's speed probe: steps of a fixed pure-Python loop (about 10 ms).
+PROBE_LOOPS = 150_000
 
 _spawners: list[subprocess.Popen[str]] = []
 
@@ -278,7 +377,12 @@ def _spawner() -> subprocess.Popen[str]:
     if not _spawners or _spawners[0].poll() is not None:
         _spawners[:] = [
             subprocess.Popen(
-                [sys.executable, "-S", "-c", _SPAWNER],
+                [
+                    sys.executable,
+                    "-S",
+                    "-c",
+                    f"PROBE_LOOPS = {PROBE_LOOPS}\n{_SPAWNER}",
+                ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -344,6 +448,9 @@ class Contender:
 
     name: str
     command: Command
+    #: Read the completion times of its output files of this suffix after
+    #: each run (:class:`Completions`; None: not read).
+    outputs: str | None = None
 
 
 @dataclass
@@ -373,6 +480,12 @@ class Timings:
             "system_seconds": [run.system_seconds for run in self.runs],
             "minor_faults": [run.minor_faults for run in self.runs],
             "machine": [machine_json(run) for run in self.runs],
+            # The spawner's fixed loop just before and after each run.
+            "probe_cpu_seconds": [run.probe for run in self.runs],
+            # When each run's outputs were completed (where read).
+            "outputs": [
+                run.outputs.as_json() if run.outputs else None for run in self.runs
+            ],
             "median_seconds": self.median,
             "min_seconds": min(self.seconds),
             "max_seconds": max(self.seconds),
@@ -464,6 +577,11 @@ class Attempt:
             "seconds": {name: run.seconds for name, run in self.runs.items()},
             "cpu_seconds": {name: run.cpu_seconds for name, run in self.runs.items()},
             "machine": {name: machine_json(run) for name, run in self.runs.items()},
+            "probe_cpu_seconds": {name: run.probe for name, run in self.runs.items()},
+            "outputs": {
+                name: run.outputs.as_json() if run.outputs else None
+                for name, run in self.runs.items()
+            },
         }
 
 
@@ -565,7 +683,10 @@ def race(
     later rounds remove each output folder as soon as its run ends. Each
     contender's ``runs[i]`` is its run of round ``i``. With ``rule``, a round
     whose runs overlapped other work is run again (:class:`OverlapRule`), and
-    each attempt it replaced is appended to ``replaced``.
+    each attempt it replaced is appended to ``replaced``. A contender with
+    ``outputs`` (a suffix) has its output files of that suffix looked at after
+    each run, before its folder is removed: their completion times are the
+    run's ``outputs`` (:class:`Completions`).
     """
     timings = {c.name: Timings() for c in contenders}
     sanity = None
@@ -605,17 +726,26 @@ def race(
 
 
 def _one_round(
-    ordered: Sequence[Contender], label: str, folders: dict[str, Path], keep: bool
+    ordered: Sequence[Contender],
+    label: str,
+    folders: dict[str, Path],
+    keep: bool,
 ) -> dict[str, ProcessRun]:
     """Run each contender once, in order, each into a new folder in ``folders``.
 
     Without ``keep`` each folder is removed (and dropped from ``folders``) as
     soon as its run ends; with it, the caller removes them after verifying.
+    A contender's :class:`Completions` are read first, if it asks.
     """
     runs: dict[str, ProcessRun] = {}
     for contender in ordered:
         out = folders[contender.name] = new_output(contender.name)
-        run = runs[contender.name] = run_process(contender.command(out))
+        start = time.time_ns()
+        run = run_process(contender.command(out))
+        if contender.outputs is not None:
+            done = completions(out, contender.outputs, start, time.time_ns())
+            run = dataclasses.replace(run, outputs=done)
+        runs[contender.name] = run
         log(f"  round {label} {contender.name}: {run.seconds:.2f} s")
         if not keep:
             remove(folders.pop(contender.name))

@@ -62,6 +62,36 @@ differences alike), and the figure is the median of every round's ratio
 over ``--floor-rounds`` rounds, shown with the lowest and highest round's
 (bench/README.md, issue 19, sixteenth round).
 
+Since the twenty-fifth round (bench/README.md, issue 19) each round's
+ratio is taken from when the runs' outputs were completed, not from the
+runs' whole times alone: after each melcli run, before its OUT is removed,
+the harness reads every output's mtime (when its last byte was written;
+melcli's rename keeps it). A contender's wall time per file in a round
+(:func:`steady_per_file`) is its pace (a run's steady window is its outputs
+from the (k+1)-th completion to the (n-k)-th, k a tenth of its n outputs,
+:meth:`harness.Completions.window`; the N and N/2 runs' windows pooled,
+their time over their outputs) plus its edges (what the N/2 more files add
+to the time outside the outputs, start to the first and the last to the
+end, per file more: discovery, planning, the manifest at the end count, as
+in a difference; the start-up, a pool's start and end cancel). The round's
+ratio is ``-j 1``'s over ``-j 2``'s; the figure checked is the median of
+the rounds' ratios, as before. Every melcli contender is taken alike (the
+control's two processes' outputs together, one OUT). Why: a difference of
+two whole runs carries each run's every episode (a second in any of the
+four runs moves a Whisper round's ratio by half); the pace carries an
+episode by its share of the windows' time, the edges (a second or two of a
+run) only the episodes that land in them. The tenth left out at each end
+is fixed, not fitted. ``wall_ms_per_file`` in the JSON and a line under
+the table give each contender's time per file as checked, its pace alone,
+and by differences. The figure by differences is printed beside the one
+checked (the table's last column, a line under it:
+``j2_speedup_by_differences``), from the same runs; where the outputs'
+times cannot be read the figure checked is that one, and the line says so.
+The spawner also times a fixed loop (about 10 ms of CPU) just before and
+just after each run (``probe_cpu_seconds`` in the JSON, every run; a line
+under the table): the machine's speed at each run's edges. No rule reads
+it.
+
 Beside it, a control (``pair / -j 1``, shown, not checked): two independent
 ``melcli -j 1`` runs started together, each on half of the files (on N: its
 two halves; on N/2: its two halves, quarters of N), each into its own OUT,
@@ -96,6 +126,7 @@ It uses the benchmark's harness (``bench/harness.py``) and data (``bench/data.py
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -420,8 +451,13 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "(its loop, and the rounds' noise against their least); -j 2 / -j 1 per "
         "file in wall time: melcli's four runs of a round (-j 1 and -j 2 on N "
         "and N/2 files) back to back, in an order rotating from round to round, "
-        "the ratio of what N/2 more files add to each, round by round: the "
-        "median over rounds, and ('rounds') the lowest and highest round's; and "
+        "each contender's time per file from its outputs' completion times (its "
+        "pace in the runs' steady windows, the first and last tenth of outputs "
+        "left out, N and N/2 pooled, plus what N/2 more files add before the "
+        "first output and after the last), the ratio round by round: the median "
+        "over rounds, and ('rounds') the "
+        "lowest and highest round's ('by N - N/2', shown: the ratio of what N/2 "
+        "more files add to each, as checked until the twenty-fifth round); and "
         "-j 2's CPU time per file over -j 1's, medians of runs (what the pool "
         "and two busy workers add; steady when other work takes the second "
         "CPU, which the wall-time ratio is not); 'pair / -j 1' (the control, "
@@ -429,8 +465,9 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "on half of the files (on N: halves; on N/2: quarters), in the same "
         "rounds and taken the same way, the speed two processes at once get on "
         "this machine and workload, and '-j 2 / pair', -j 2's speed as a share "
-        "of theirs (round by round, medians); a round in which any run's "
-        "others' CPU and steal (the machine's busy time less the run's own) came "
+        "of theirs (round by round, medians, steady windows); a round in which "
+        "any run's others' CPU and steal (the machine's busy time less the "
+        "run's own) came "
         f"to more than {RULE.share:.0%} of a CPU is run again, at most "
         f"{RULE.retries} times, the last attempt standing (a line under the "
         "table per workload; every run's in the JSON)"
@@ -469,6 +506,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "pair / -j 1",
         "-j 2 / pair",
         "CPU -j 2 / -j 1",
+        "-j 2 / -j 1 by N - N/2",
     ]
     lines += [*table(header, rows)]
     lines += [f"  {w.name}: {w.title}" for w in rows_of]
@@ -512,6 +550,11 @@ def _measure(
             Contender(name, at_once([melcli_mel(p, "-j", "1", *w.options) for p in ps]))
             for name, ps in (("pair", w.pair), ("pair-half", w.pair_half))
         ]
+    # melcli's runs: their outputs' completion times (steady_ratios).
+    contenders = [
+        c if c.name.startswith("floor") else dataclasses.replace(c, outputs=".npy")
+        for c in contenders
+    ]
     replaced: list[Attempt] = []
     with folder:
         timings, _ = race(
@@ -544,9 +587,14 @@ def _measure(
     as_run = stage_rounds(stage_times)
     paired = [c / s for c, s in zip(j1_rounds, as_run, strict=True) if s > 0]
     decoder_ratio = per_file / stage_s["decode"] if fitted else float("nan")
-    # -j 2 over -j 1, wall time, round by round (the module's notes).
-    rounds = round_ratios(timings, "j1", "j2", wall) if cpus > 1 else []
+    # -j 2 over -j 1, wall time, round by round (the module's notes): in the
+    # runs' steady parts (from their outputs' times) where they were read,
+    # else (and beside it, always) by differences of whole runs.
+    old_rounds = round_ratios(timings, "j1", "j2", wall) if cpus > 1 else []
+    steady = steady_ratios(timings, "j1", "j2") if cpus > 1 else None
+    rounds = steady if steady is not None else old_rounds
     speedup = median_ratio(rounds)
+    old_speedup = median_ratio(old_rounds)
     # CPU time per file at -j 2 over -j 1: what the pool adds (its parent,
     # pipes, forks) and what two workers sharing caches cost each other.
     # Unlike the wall-time speedup, other work on the machine barely moves
@@ -556,6 +604,17 @@ def _measure(
         j2_cpu = _per_file(timings, "j2", more)
         pool_cpu = j2_cpu / _per_file(timings, "j1", more) if j2_cpu > 0 else None
     overlap = overlap_summary(timings, replaced, RULE, cpus)
+    first_steady = (
+        steady_ratios(first_attempts(timings, replaced), "j1", "j2")
+        if steady is not None
+        else None
+    )
+    overlap["j2_speedup_steady_first_attempts"] = (
+        median_ratio(first_steady) if first_steady is not None else None
+    )
+    overlap["j2_speedup_steady_first_attempts_rounds"] = (
+        _finite(first_steady) if first_steady is not None else []
+    )
     # '/ stages' as it would be without the rule: both of its sides (melcli's
     # -j 1 rounds and the stages' least) from each round's first attempt.
     first_j1 = per_file_rounds(first_attempts(timings, replaced), "j1", more)
@@ -582,6 +641,7 @@ def _measure(
         f"{pair_speedup:.2f}x" if pair_speedup is not None else "n/a",
         f"{j2_of_pair:.0%}" if j2_of_pair is not None else "n/a",
         f"{pool_cpu:.2f}x" if pool_cpu is not None else "n/a",
+        f"{old_speedup:.2f}x" if old_speedup is not None else "n/a",
     ]
     notes = []
     if paired and fitted:
@@ -592,6 +652,8 @@ def _measure(
             f"{min(as_run) * 1e3:.2f}-{max(as_run) * 1e3:.2f} ms, "
             f"their least {floor_s * 1e3:.2f} ms"
         )
+    notes.extend(speedup_notes(w.name, steady, old_rounds, speeds(timings, more)))
+    notes.extend(probe_notes(w.name, timings))
     notes.extend(control_notes(w.name, control))
     notes.extend(overlap_notes(w.name, overlap, RULE))
     if cpus > 1 and speedup is None:
@@ -641,13 +703,22 @@ def _measure(
         else None,
         "floor_over_stages": floor_run / floor_s if floor_run > 0 else None,
         "melcli_over_decoder": decoder_ratio if fitted else None,
+        # The figure checked: the median of each round's -j 2 / -j 1 from
+        # the outputs' completion times ("steady": steady_per_file), or by
+        # differences of whole runs ("differences") where they were not read.
         "j2_speedup": speedup,
-        # Each round's -j 2 / -j 1 (the median of which is j2_speedup),
-        # and the earlier figure from the same runs: each side's median
-        # of runs on N less its median on N/2, then their ratio.
+        "j2_speedup_method": "steady" if steady is not None else "differences",
         "j2_speedup_rounds": _finite(rounds),
         "j2_speedup_low": _finite([min(rounds)])[0] if speedup is not None else None,
         "j2_speedup_high": _finite([max(rounds)])[0] if speedup is not None else None,
+        # By differences (N run less N/2 run, round by round; checked until
+        # the twenty-fifth round), from the same runs, always.
+        "j2_speedup_by_differences": old_speedup,
+        "j2_speedup_by_differences_rounds": _finite(old_rounds),
+        # Wall ms per file, medians over rounds: as checked (pace + edges),
+        # the pace alone, and the N run less the N/2 run.
+        "wall_ms_per_file": speeds(timings, more),
+        # Each side's median of runs on N less its median on N/2.
         "j2_speedup_of_medians": _speedup(timings) if cpus > 1 else None,
         "j2_cpu_over_j1": pool_cpu,
         "j2_cpu_over_j1_rounds": _finite(
@@ -731,12 +802,14 @@ def overlap_notes(name: str, overlap: dict[str, Any], rule: OverlapRule) -> list
     if not worst:
         return [f"(f) {name}: other work during the runs: not measured (no /proc/stat)"]
     rerun, left = overlap["rounds_rerun"], overlap["rounds_overlapped"]
-    raw = overlap["j2_speedup_first_attempts"]
+    # The figure as checked (steady where read), on the first attempts.
+    steady = overlap.get("j2_speedup_steady_first_attempts")
+    key = "j2_speedup_first_attempts"
+    if steady is not None:
+        key = "j2_speedup_steady_first_attempts"
+    raw = overlap[key]
     # null: an infinite round (as in j2_speedup_rounds)
-    known = [
-        math.inf if r is None else r
-        for r in overlap["j2_speedup_first_attempts_rounds"]
-    ]
+    known = [math.inf if r is None else r for r in overlap[f"{key}_rounds"]]
     attempts = plural(len(overlap["attempts_replaced"]), "attempt")
     return [
         f"(f) {name}: others' CPU and steal, the most in any run of a round, "
@@ -804,6 +877,9 @@ def pair_control(timings: dict[str, Timings], more: int) -> dict[str, Any]:
     """
     if "pair" not in timings or "j2" not in timings:
         return {
+            "pair_speedup_by_differences": None,
+            "pair_speedup_by_differences_rounds": [],
+            "j2_of_pair_by_differences": None,
             "pair_speedup": None,
             "pair_speedup_rounds": [],
             "pair_speedup_low": None,
@@ -813,11 +889,19 @@ def pair_control(timings: dict[str, Timings], more: int) -> dict[str, Any]:
             "pair_cpu_over_j1": None,
             "pair_cpu_over_j1_rounds": [],
         }
-    ceiling = round_ratios(timings, "j1", "pair", wall)
-    share = round_ratios(timings, "pair", "j2", wall)
+    old_ceiling = round_ratios(timings, "j1", "pair", wall)
+    old_share = round_ratios(timings, "pair", "j2", wall)
+    steady_ceiling = steady_ratios(timings, "j1", "pair")
+    steady_share = steady_ratios(timings, "pair", "j2")
+    # Taken as -j 2 / -j 1 is: in the steady parts where they were read.
+    ceiling = old_ceiling if steady_ceiling is None else steady_ceiling
+    share = old_share if steady_share is None else steady_share
     fitted = median_ratio(ceiling) is not None
     j1_cpu, pair_cpu = (_per_file(timings, n, more) for n in ("j1", "pair"))
     return {
+        "pair_speedup_by_differences": median_ratio(old_ceiling),
+        "pair_speedup_by_differences_rounds": _finite(old_ceiling),
+        "j2_of_pair_by_differences": median_ratio(old_share),
         "pair_speedup": median_ratio(ceiling),
         "pair_speedup_rounds": _finite(ceiling),
         # As j2_speedup_low and _high: null where infinite.
@@ -846,6 +930,90 @@ def control_notes(name: str, control: dict[str, Any]) -> list[str]:
         + (f"{min(share):.0%}-{max(share):.0%}" if share else "n/a")
         + "; CPU pair / -j 1 "
         + (f"{cpu:.2f}x" if cpu is not None else "n/a")
+    ]
+
+
+def speeds(timings: dict[str, Timings], more: int) -> dict[str, dict[str, float]]:
+    """Wall ms per file of each melcli contender, each way, medians over rounds.
+
+    ``steady``: as checked (:func:`steady_per_file`); ``window``: its pace
+    alone (the steady windows, N and N/2 pooled, without the edges);
+    ``differences``: the run on N files less the run on N/2, over the N/2
+    more. ``steady`` less ``window`` is the per-file work outside the
+    outputs. Empty where the outputs were not read.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for name in ("j1", "j2", "pair"):
+        if name not in timings or f"{name}-half" not in timings:
+            continue
+        runs = list(zip(timings[name].runs, timings[f"{name}-half"].runs, strict=True))
+        steady = [steady_per_file(whole, half) for whole, half in runs]
+        paces = [
+            (ws[0][1] + ws[1][1]) / (ws[0][0] + ws[1][0])
+            for whole, half in runs
+            if whole.outputs and half.outputs
+            for ws in [(whole.outputs.window(), half.outputs.window())]
+            if ws[0] and ws[1]
+        ]
+        known = [x for x in steady if x is not None]
+        if known and len(known) == len(runs) == len(paces):
+            diffs = per_file_rounds(timings, name, more, wall)
+            out[name] = {
+                "steady": float(statistics.median(known)) * 1e3,
+                "window": float(statistics.median(paces)) * 1e3,
+                "differences": float(statistics.median(diffs)) * 1e3,
+            }
+    return out
+
+
+def speedup_notes(
+    name: str,
+    steady: Sequence[float] | None,
+    old: Sequence[float],
+    ms: dict[str, dict[str, float]],
+) -> list[str]:
+    """Lines under the table: -j 2 / -j 1 both ways, and ms per file both ways."""
+    if not old:
+        return []
+    lines = []
+    by_diff = median_ratio(old)
+    shown = f"{by_diff:.2f}x" if by_diff is not None else "n/a"
+    line = (
+        f"(f) {name}: -j 2 / -j 1 by differences (N run less N/2 run, round "
+        f"by round; checked until the twenty-fifth round): {shown} (rounds "
+        f"{min(old):.2f}-{max(old):.2f})"
+    )
+    if steady is None:
+        line += "; the outputs' times were not read: it is the figure checked"
+    lines.append(line)
+    if ms:
+        lines.append(
+            f"(f) {name}: wall ms per file as checked / its steady windows alone / "
+            "N run less N/2 run (medians over rounds): "
+            + ", ".join(
+                f"{k} {v['steady']:.3f} / {v['window']:.3f} / {v['differences']:.3f}"
+                for k, v in ms.items()
+            )
+        )
+    return lines
+
+
+def probe_notes(name: str, timings: dict[str, Timings]) -> list[str]:
+    """A line under the table: the speed probe around melcli's runs (not used)."""
+    probes = [
+        ms * 1e3
+        for key in QUAD + PAIR
+        if key in timings
+        for run in timings[key].runs
+        if run.probe is not None
+        for ms in run.probe
+    ]
+    if not probes:
+        return []
+    return [
+        f"(f) {name}: speed probe (a fixed loop's CPU ms just before and after "
+        f"each melcli run; read by no rule): median {statistics.median(probes):.1f}, "
+        f"{min(probes):.1f}-{max(probes):.1f}"
     ]
 
 
@@ -880,6 +1048,59 @@ def round_ratios(
         for name in (top, bottom)
     }
     return [_ratio(t, b) for t, b in zip(added[top], added[bottom], strict=True)]
+
+
+def steady_per_file(whole: ProcessRun, half: ProcessRun) -> float | None:
+    """A contender's wall time per file in one round, from its runs' outputs.
+
+    Two parts, both from the runs on N and N/2 files (``whole``, ``half``):
+
+    - the pace: the outputs completed in each run's steady window
+      (:meth:`harness.Completions.window`: the first and last tenth of its
+      outputs left out), the two windows pooled, their time over their
+      outputs;
+    - the edges: what the N/2 more files add to the run's time outside its
+      outputs (start to the first output, the last output to the end:
+      :attr:`harness.Completions.edges`), per file more. Per-file work done
+      there (discovery, planning, the manifest at the end) counts, as in a
+      difference of whole runs; what both runs pay once cancels.
+
+    None where a run's outputs were not read, a window is empty, or the N
+    run wrote no more outputs than the N/2 run.
+    """
+    outs = [whole.outputs, half.outputs]
+    if outs[0] is None or outs[1] is None:
+        return None
+    windows = [o.window() for o in outs]
+    more = len(outs[0].times) - len(outs[1].times)
+    if windows[0] is None or windows[1] is None or more <= 0:
+        return None
+    pace = (windows[0][1] + windows[1][1]) / (windows[0][0] + windows[1][0])
+    return pace + (outs[0].edges - outs[1].edges) / more
+
+
+def steady_ratios(
+    timings: dict[str, Timings], top: str, bottom: str
+) -> list[float] | None:
+    """Per round: ``top``'s wall time per file over ``bottom``'s, from the outputs.
+
+    Each side's time per file from its runs of the round on N and N/2 files
+    (``name`` and ``name-half``), by :func:`steady_per_file`. Every round
+    gives its ratio, as :func:`round_ratios` does. None where any run's
+    figure is missing (outputs not read): then no figure.
+    """
+    per_file: dict[str, list[float]] = {}
+    for name in (top, bottom):
+        rows = []
+        for whole, half in zip(
+            timings[name].runs, timings[f"{name}-half"].runs, strict=True
+        ):
+            pf = steady_per_file(whole, half)
+            if pf is None:
+                return None
+            rows.append(pf)
+        per_file[name] = rows
+    return [_ratio(t, b) for t, b in zip(per_file[top], per_file[bottom], strict=True)]
 
 
 def _ratio(top: float, bottom: float) -> float:
