@@ -628,6 +628,25 @@ def _audio_in(folder: Path, extensions: frozenset[str]) -> tuple[list[Path], boo
     return found, True
 
 
+def not_an_out_hint(folder: str | os.PathLike[str]) -> str:
+    """Say what to give instead of ``folder``, which holds no run's output.
+
+    A reader of OUT (``melcli stats``, ``melcli gallery``, the data loader)
+    given a folder ``melcli mel`` never wrote: most often the audio itself
+    (SRC given for OUT), else a wrong path, or a run not made yet. Only names
+    are looked at, through no link, at most :data:`OUT_ENTRIES_LOOKED_AT`.
+    """
+    found, complete = _audio_in(Path(folder), DEFAULT_EXTENSIONS)
+    if not found:
+        return "give the OUT folder a run wrote ('melcli mel SRC -o OUT' makes one)"
+    first = os.path.relpath(found[0], folder)
+    more = ", ..." if len(found) > 1 or not complete else ""
+    return (
+        f"it holds audio files ({first}{more}), not arrays: run 'melcli mel' on "
+        "it first ('melcli mel SRC -o OUT'), then give OUT"
+    )
+
+
 #: The reason of an input whose output another input would write too
 #: (melcli.discover): ``output OUT/a.npy would also be written by audio/a.wav``.
 _SHARED_OUTPUT = re.compile(r"output .+ would also be written by ")
