@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import invoke
 
 import melcli
 from melcli.data import SpectrogramDataset
-
-from conftest import invoke
 
 REMEDY = "'melcli mel SRC -o OUT'"
 
@@ -42,7 +41,14 @@ def test_stats_of_an_audio_folder_says_it_is_audio_and_what_to_run(
     assert sorted(p.name for p in audio.iterdir()) == ["dogs"]  # left as it was
 
 
-@pytest.mark.parametrize("reader", ["loader", "write_stats", "gallery"])
+READERS = {
+    "loader": SpectrogramDataset,
+    "write_stats": melcli.write_stats,
+    "gallery": melcli.build_gallery,
+}
+
+
+@pytest.mark.parametrize("reader", READERS)
 def test_every_reader_of_out_names_the_remedy(
     tmp_path: Path, audio: Path, reader: str
 ) -> None:
@@ -50,12 +56,7 @@ def test_every_reader_of_out_names_the_remedy(
     empty.mkdir()
     for folder, said in ((empty, "give the OUT folder a run wrote"), (audio, "bark")):
         with pytest.raises(melcli.MelcliError) as caught:
-            if reader == "loader":
-                SpectrogramDataset(folder)
-            elif reader == "write_stats":
-                melcli.write_stats(folder)
-            else:
-                melcli.build_gallery(folder)
+            READERS[reader](folder)
         assert REMEDY in str(caught.value)
         assert said in str(caught.value)
 
