@@ -902,31 +902,75 @@ def table_in_tree_hint(by_name: Sequence[Path]) -> str | None:
     """
     tables = [p for p in by_name if p.suffix.lower() in TABLE_SUFFIXES]
     for path in tables[:TABLES_LOOKED_AT]:
-        column = _path_column_of(path)
-        if column is None:
+        found = _path_column_of(path)
+        if found is None:
             continue
+        column, first = found
         import shlex  # here: not on every run
 
         name = os.fsdecode(path)
+        # Its paths are relative to its own folder unless --root says: ESC-50's
+        # meta/esc50.csv names files in ESC-50/audio, which the option must
+        # give too, or the run it advises finds none of them.
+        root = _root_of(path.parent, first) if first else None
+        with_root = "" if root is None else f" --root {shlex.quote(root)}"
         return (
             f"{name} was passed over, and it is a table of files (column "
             f"{column!r}): to keep its other columns (labels, folds) with each "
-            f"array, as meta, give --files-from {shlex.quote(name)} instead of "
-            "the folder"
+            f"array, as meta, give --files-from {shlex.quote(name)}{with_root} "
+            "instead of the folder"
         )
     return None
 
 
-def _path_column_of(path: Path) -> str | None:
-    """Return the path column a table's header names, if it names one."""
+def _path_column_of(path: Path) -> tuple[str, str] | None:
+    """Return the path column a table's header names, and its first row's cell."""
     try:
         with open(path, "rb") as f:
             head = f.read(4096)
     except OSError:
         return None
-    line = head.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r")
-    cells = [c.strip().strip('"').strip() for c in line.split(delimiter_of(line))]
-    return next((c for c in cells if c.lower() in PATH_COLUMNS), None)
+    lines = head.decode("utf-8-sig", "replace").splitlines()
+    if not lines:
+        return None
+    delimiter = delimiter_of(lines[0])
+    cells = [c.strip().strip('"').strip() for c in lines[0].split(delimiter)]
+    at = next((i for i, c in enumerate(cells) if c.lower() in PATH_COLUMNS), None)
+    if at is None:
+        return None
+    whole = len(lines) > 2 or len(head) < 4096  # its second line is whole
+    row = lines[1].split(delimiter) if len(lines) > 1 and whole else []
+    first = row[at].strip().strip('"').strip() if at < len(row) else ""
+    return cells[at], first
+
+
+#: How many folders :func:`_root_of` looks in, at most.
+ROOT_FOLDERS_LOOKED_IN = 100
+
+
+def _root_of(table_folder: Path, first: str) -> str | None:
+    """Return the ``--root`` a table's first path needs, or None if it needs none.
+
+    None too where it is not found: in the table's folder, its parent, or one
+    folder down from either (``ESC-50/meta/esc50.csv`` naming
+    ``ESC-50/audio/1-100038-A-14.wav``: ``ESC-50/audio``).
+    """
+    if os.path.isabs(first) or _is_file(table_folder / first):
+        return None
+    for base in (table_folder, table_folder.parent):
+        try:
+            with os.scandir(base) as entries:
+                folders = sorted(
+                    e.name
+                    for e in islice(entries, ROOT_FOLDERS_LOOKED_IN)
+                    if not e.name.startswith(".") and e.is_dir()
+                )
+        except OSError:
+            continue
+        for root in (base, *(base / name for name in folders)):
+            if root != table_folder and _is_file(root / first):
+                return os.fsdecode(root)
+    return None
 
 
 #: The reason of a file a folder's walk passes over by its name (melcli.discover).
