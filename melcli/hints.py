@@ -1118,6 +1118,8 @@ def found_include_hint(
     return _took_none(include, left, sources)
 
 
+#: The name of a run's manifest in OUT (melcli.manifest.MANIFEST_NAME).
+_MANIFEST_NAME = "manifest.jsonl"
 #: How many extensions :func:`none_taken_hint` names.
 EXTENSIONS_SHOWN = 5
 
@@ -1134,8 +1136,17 @@ def none_taken_hint(by_name: Sequence[Path]) -> str | None:
     names = sorted({p.suffix[1:].lower() or "no extension" for p in by_name})
     shown = ", ".join(names[:EXTENSIONS_SHOWN])
     more = ", ..." if len(names) > EXTENSIONS_SHOWN else ""
+    # A run's OUT given for SRC (melcli mel features/ -o ..., melcli info
+    # features/): its arrays are no audio; say what it is.
+    out = next((p.parent for p in by_name if p.name == _MANIFEST_NAME), None)
+    what = (
+        ""
+        if out is None
+        else f" {os.fsdecode(out)} is the output of 'melcli mel' (it holds "
+        f"{_MANIFEST_NAME}), not audio: give the audio folder it was made from;"
+    )
     return (
-        f"no audio files found: {plural(len(by_name), 'file')} passed over for "
+        f"no audio files found:{what} {plural(len(by_name), 'file')} passed over for "
         f"{'its' if len(by_name) == 1 else 'their'} extension ({shown}{more}); "
         "-v lists each, --ext chooses the extensions"
     )
