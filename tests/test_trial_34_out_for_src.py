@@ -41,8 +41,10 @@ def test_a_target_given_last_is_named_for_o(
         f"as -o {features}: each SRC is read, only -o is written"
     )
     # An input folder that exists and is no OUT is not taken for one.
-    other = invoke("mel", audio, audio)
-    assert other.stderr.splitlines()[-1] == "Error: Missing option '-o' / '--out'."
+    # Nor is a missing file with an audio extension (a typo, not a folder).
+    for last in (audio, tmp_path / "typo.wav"):
+        other = invoke("mel", audio, last)
+        assert other.stderr.splitlines()[-1] == "Error: Missing option '-o' / '--out'."
 
 
 def test_a_runs_out_given_as_audio_is_named(audio: Path, tmp_path: Path) -> None:

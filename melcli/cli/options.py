@@ -452,9 +452,14 @@ def _out_meant(src: tuple[str, ...]) -> str:
         return ""
     from ..manifest import holds_manifest
 
+    from ..discover import DEFAULT_EXTENSIONS
+
     last = src[-1]
-    if os.path.lexists(last) and not (os.path.isdir(last) and holds_manifest(last)):
-        return ""
+    if os.path.lexists(last):
+        if not (os.path.isdir(last) and holds_manifest(last)):
+            return ""
+    elif os.path.splitext(last)[1][1:].lower() in DEFAULT_EXTENSIONS:
+        return ""  # an audio file mistyped, not a folder to make
     import shlex
 
     return (
