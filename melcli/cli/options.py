@@ -450,9 +450,8 @@ def _out_meant(src: tuple[str, ...]) -> str:
     """
     if len(src) < 2:
         return ""
-    from ..manifest import holds_manifest
-
     from ..discover import DEFAULT_EXTENSIONS
+    from ..manifest import holds_manifest
 
     last = src[-1]
     if os.path.lexists(last):
