@@ -647,6 +647,30 @@ def not_an_out_hint(folder: str | os.PathLike[str]) -> str:
     )
 
 
+def out_meant(src: Sequence[str]) -> str:
+    """Say ``-o LAST`` when the last of several SRC looks like the OUT meant.
+
+    ``melcli mel audio/ features/``, as ``cp`` is given its target: the last
+    is no input when it does not exist yet, or holds a run's manifest.
+    """
+    if len(src) < 2:
+        return ""
+    from .manifest import holds_manifest
+
+    last = src[-1]
+    if os.path.lexists(last):
+        if not (os.path.isdir(last) and holds_manifest(last)):
+            return ""
+    elif os.path.splitext(last)[1][1:].lower() in DEFAULT_EXTENSIONS:
+        return ""  # an audio file mistyped, not a folder to make
+    import shlex  # here: not on every run
+
+    return (
+        f" To write into {shlex.quote(last)}, give it as -o {shlex.quote(last)}: "
+        "each SRC is read, only -o is written"
+    )
+
+
 #: The reason of an input whose output another input would write too
 #: (melcli.discover): ``output OUT/a.npy would also be written by audio/a.wav``.
 _SHARED_OUTPUT = re.compile(r"output .+ would also be written by ")

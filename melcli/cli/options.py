@@ -8,7 +8,6 @@ click's usage errors that name the option.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -427,7 +426,9 @@ def check_inputs(
     command's words.
     """
     if src and out is None:
-        raise click.UsageError("Missing option '-o' / '--out'." + _out_meant(src))
+        from ..hints import out_meant
+
+        raise click.UsageError("Missing option '-o' / '--out'." + out_meant(src))
     try:
         inputs.check_inputs(
             src, out or ".", files_from=files_from, path_column=path_column, root=root
@@ -440,31 +441,6 @@ def check_inputs(
         raise list_option_error(path_column, root) from None
     if out is None:
         raise click.UsageError("Missing option '-o' / '--out'.")
-
-
-def _out_meant(src: tuple[str, ...]) -> str:
-    """Say ``-o LAST`` when the last of several SRC looks like the OUT meant.
-
-    ``melcli mel audio/ features/``, as ``cp`` is given its target: the last
-    is no input when it does not exist yet, or holds a run's manifest.
-    """
-    if len(src) < 2:
-        return ""
-    from ..discover import DEFAULT_EXTENSIONS
-    from ..manifest import holds_manifest
-
-    last = src[-1]
-    if os.path.lexists(last):
-        if not (os.path.isdir(last) and holds_manifest(last)):
-            return ""
-    elif os.path.splitext(last)[1][1:].lower() in DEFAULT_EXTENSIONS:
-        return ""  # an audio file mistyped, not a folder to make
-    import shlex
-
-    return (
-        f" To write into {shlex.quote(last)}, give it as -o {shlex.quote(last)}: "
-        "each SRC is read, only -o is written"
-    )
 
 
 #: The options of ``mel`` that say how the run goes (:class:`RunOptions`).
