@@ -490,9 +490,14 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
     if not os.path.exists(out):  # a typo, not a folder that is no run's output
         raise MelcliError(f"{out}: no such folder (give the OUT of 'melcli mel')")
     if not holds_manifest(out):
-        said = (
-            unfinished(out) or f"{out} has no {MANIFEST_NAME}: not the output of a run"
-        )
+        said = unfinished(out)
+        if said is None:
+            from .hints import not_an_out_hint
+
+            said = (
+                f"{out} has no {MANIFEST_NAME}: not the output of a run; "
+                f"{not_an_out_hint(out)}"
+            )
         raise MelcliError(said)
     manifest = Manifest.load(out, read_only=True)
     root = os.path.abspath(out)  # resolved once: a later chdir changes nothing

@@ -286,9 +286,14 @@ def build_gallery(
         if os.path.lexists(root / LOCK_NAME):  # a first run may be writing it
             with OutputLock(root):  # raises UsageError naming that run
                 pass
-        said = (
-            unfinished(root) or f"{root}: no {MANIFEST_NAME} (run 'melcli mel' into it)"
-        )
+        said = unfinished(root)
+        if said is None:
+            from .hints import not_an_out_hint
+
+            said = (
+                f"{root}: no {MANIFEST_NAME}: not the output of a run; "
+                f"{not_an_out_hint(root)}"
+            )
         raise MelcliError(said)
     with OutputLock(root):  # no run changes OUT's arrays while they are drawn
         return _build(

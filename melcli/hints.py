@@ -628,6 +628,49 @@ def _audio_in(folder: Path, extensions: frozenset[str]) -> tuple[list[Path], boo
     return found, True
 
 
+def not_an_out_hint(folder: str | os.PathLike[str]) -> str:
+    """Say what to give instead of ``folder``, which holds no run's output.
+
+    A reader of OUT (``melcli stats``, ``melcli gallery``, the data loader)
+    given a folder ``melcli mel`` never wrote: most often the audio itself
+    (SRC given for OUT), else a wrong path, or a run not made yet. Only names
+    are looked at, through no link, at most :data:`OUT_ENTRIES_LOOKED_AT`.
+    """
+    found, complete = _audio_in(Path(folder), DEFAULT_EXTENSIONS)
+    if not found:
+        return "give the OUT folder a run wrote ('melcli mel SRC -o OUT' makes one)"
+    first = os.path.relpath(found[0], folder)
+    more = ", ..." if len(found) > 1 or not complete else ""
+    return (
+        f"it holds audio files ({first}{more}), not arrays: run 'melcli mel' on "
+        "it first ('melcli mel SRC -o OUT'), then give OUT"
+    )
+
+
+def out_meant(src: Sequence[str]) -> str:
+    """Say ``-o LAST`` when the last of several SRC looks like the OUT meant.
+
+    ``melcli mel audio/ features/``, as ``cp`` is given its target: the last
+    is no input when it does not exist yet, or holds a run's manifest.
+    """
+    if len(src) < 2:
+        return ""
+    from .manifest import holds_manifest
+
+    last = src[-1]
+    if os.path.lexists(last):
+        if not (os.path.isdir(last) and holds_manifest(last)):
+            return ""
+    elif os.path.splitext(last)[1][1:].lower() in DEFAULT_EXTENSIONS:
+        return ""  # an audio file mistyped, not a folder to make
+    import shlex  # here: not on every run
+
+    return (
+        f" To write into {shlex.quote(last)}, give it as -o {shlex.quote(last)}: "
+        "each SRC is read, only -o is written"
+    )
+
+
 #: The reason of an input whose output another input would write too
 #: (melcli.discover): ``output OUT/a.npy would also be written by audio/a.wav``.
 _SHARED_OUTPUT = re.compile(r"output .+ would also be written by ")
@@ -883,31 +926,75 @@ def table_in_tree_hint(by_name: Sequence[Path]) -> str | None:
     """
     tables = [p for p in by_name if p.suffix.lower() in TABLE_SUFFIXES]
     for path in tables[:TABLES_LOOKED_AT]:
-        column = _path_column_of(path)
-        if column is None:
+        found = _path_column_of(path)
+        if found is None:
             continue
+        column, first = found
         import shlex  # here: not on every run
 
         name = os.fsdecode(path)
+        # Its paths are relative to its own folder unless --root says: ESC-50's
+        # meta/esc50.csv names files in ESC-50/audio, which the option must
+        # give too, or the run it advises finds none of them.
+        root = _root_of(path.parent, first) if first else None
+        with_root = "" if root is None else f" --root {shlex.quote(root)}"
         return (
             f"{name} was passed over, and it is a table of files (column "
             f"{column!r}): to keep its other columns (labels, folds) with each "
-            f"array, as meta, give --files-from {shlex.quote(name)} instead of "
-            "the folder"
+            f"array, as meta, give --files-from {shlex.quote(name)}{with_root} "
+            "instead of the folder"
         )
     return None
 
 
-def _path_column_of(path: Path) -> str | None:
-    """Return the path column a table's header names, if it names one."""
+def _path_column_of(path: Path) -> tuple[str, str] | None:
+    """Return the path column a table's header names, and its first row's cell."""
     try:
         with open(path, "rb") as f:
             head = f.read(4096)
     except OSError:
         return None
-    line = head.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r")
-    cells = [c.strip().strip('"').strip() for c in line.split(delimiter_of(line))]
-    return next((c for c in cells if c.lower() in PATH_COLUMNS), None)
+    lines = head.decode("utf-8-sig", "replace").splitlines()
+    if not lines:
+        return None
+    delimiter = delimiter_of(lines[0])
+    cells = [c.strip().strip('"').strip() for c in lines[0].split(delimiter)]
+    at = next((i for i, c in enumerate(cells) if c.lower() in PATH_COLUMNS), None)
+    if at is None:
+        return None
+    whole = len(lines) > 2 or len(head) < 4096  # its second line is whole
+    row = lines[1].split(delimiter) if len(lines) > 1 and whole else []
+    first = row[at].strip().strip('"').strip() if at < len(row) else ""
+    return cells[at], first
+
+
+#: How many folders :func:`_root_of` looks in, at most.
+ROOT_FOLDERS_LOOKED_IN = 100
+
+
+def _root_of(table_folder: Path, first: str) -> str | None:
+    """Return the ``--root`` a table's first path needs, or None if it needs none.
+
+    None too where it is not found: in the table's folder, its parent, or one
+    folder down from either (``ESC-50/meta/esc50.csv`` naming
+    ``ESC-50/audio/1-100038-A-14.wav``: ``ESC-50/audio``).
+    """
+    if os.path.isabs(first) or _is_file(table_folder / first):
+        return None
+    for base in (table_folder, table_folder.parent):
+        try:
+            with os.scandir(base) as entries:
+                folders = sorted(
+                    e.name
+                    for e in islice(entries, ROOT_FOLDERS_LOOKED_IN)
+                    if not e.name.startswith(".") and e.is_dir()
+                )
+        except OSError:
+            continue
+        for root in (base, *(base / name for name in folders)):
+            if root != table_folder and _is_file(root / first):
+                return os.fsdecode(root)
+    return None
 
 
 #: The reason of a file a folder's walk passes over by its name (melcli.discover).
@@ -1055,6 +1142,8 @@ def found_include_hint(
     return _took_none(include, left, sources)
 
 
+#: The name of a run's manifest in OUT (melcli.manifest.MANIFEST_NAME).
+_MANIFEST_NAME = "manifest.jsonl"
 #: How many extensions :func:`none_taken_hint` names.
 EXTENSIONS_SHOWN = 5
 
@@ -1071,8 +1160,17 @@ def none_taken_hint(by_name: Sequence[Path]) -> str | None:
     names = sorted({p.suffix[1:].lower() or "no extension" for p in by_name})
     shown = ", ".join(names[:EXTENSIONS_SHOWN])
     more = ", ..." if len(names) > EXTENSIONS_SHOWN else ""
+    # A run's OUT given for SRC (melcli mel features/ -o ..., melcli info
+    # features/): its arrays are no audio; say what it is.
+    out = next((p.parent for p in by_name if p.name == _MANIFEST_NAME), None)
+    what = (
+        ""
+        if out is None
+        else f" {os.fsdecode(out)} is the output of 'melcli mel' (it holds "
+        f"{_MANIFEST_NAME}), not audio: give the audio folder it was made from;"
+    )
     return (
-        f"no audio files found: {plural(len(by_name), 'file')} passed over for "
+        f"no audio files found:{what} {plural(len(by_name), 'file')} passed over for "
         f"{'its' if len(by_name) == 1 else 'their'} extension ({shown}{more}); "
         "-v lists each, --ext chooses the extensions"
     )

@@ -489,19 +489,20 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
 
 
 def get(name: str) -> Preset:
-    """Return the preset called ``name``.
+    """Return the preset called ``name``, in any case (``"Whisper"`` too).
+
+    As ``--preset`` takes it: the names are lower case, and one typed as a
+    model's own name (``WHISPER``, ``AST``) means that preset.
 
     Raises
     ------
     ParameterError
         If there is none, listing the names.
     """
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ParameterError(
-            one_of("preset", name, list(PRESETS)), param="preset"
-        ) from None
+    preset = PRESETS.get(name.lower()) if isinstance(name, str) else None
+    if preset is None:
+        raise ParameterError(one_of("preset", name, list(PRESETS)), param="preset")
+    return preset
 
 
 def preset_params(name: str, **overrides: Any) -> MelParams:

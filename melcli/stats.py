@@ -666,7 +666,9 @@ def require_output(out: str | os.PathLike[str]) -> None:
     out = path_of(out, param="out")
     _require_finished(out)
     if not holds_manifest(out) and next(_walk_npy(out), None) is None:
-        raise MelcliError(NO_ARRAYS)
+        from .hints import not_an_out_hint
+
+        raise MelcliError(f"{NO_ARRAYS}: {not_an_out_hint(out)}")
 
 
 def _require_finished(out: str | os.PathLike[str]) -> None:

@@ -456,7 +456,8 @@ def test_stats_with_no_arrays_names_the_folder(tmp_path: Path) -> None:
     result = invoke("stats", tmp_path / "empty")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: {tmp_path / 'empty'}: no arrays to compute statistics over "
+        f"error: {tmp_path / 'empty'}: no arrays to compute statistics over: "
+        "give the OUT folder a run wrote ('melcli mel SRC -o OUT' makes one) "
         "(stats.npz not written)"
     ]
 
@@ -469,8 +470,9 @@ def test_stats_and_merge_of_an_audio_folder_leave_no_lock_file_in_it(
     stats = invoke("stats", mixed)
     assert (stats.exit_code, stats.stderr) == (
         1,
-        f"error: {mixed}: no arrays to compute statistics over "
-        "(stats.npz not written)\n",
+        f"error: {mixed}: no arrays to compute statistics over: it holds audio "
+        "files (a.wav, ...), not arrays: run 'melcli mel' on it first ('melcli mel "
+        "SRC -o OUT'), then give OUT (stats.npz not written)\n",
     )
     assert invoke("merge", mixed).exit_code == 2
     with pytest.raises(melcli.MelcliError, match="no arrays to compute statistics"):

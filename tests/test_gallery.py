@@ -306,7 +306,7 @@ def test_gallery_folder_leading_out_of_out_is_refused(
 def test_gallery_of_a_folder_without_manifest_says_so(tmp_path: Path) -> None:
     result = invoke("gallery", tmp_path)
     assert result.exit_code == 1
-    assert f"error: {tmp_path}: no manifest.jsonl (run 'melcli mel' into it)" in (
+    assert f"error: {tmp_path}: no manifest.jsonl: not the output of a run; " in (
         result.stderr
     )
     assert not (tmp_path / "gallery").exists()

@@ -37,6 +37,7 @@ def test_gallery_of_a_folder_melcli_never_wrote_says_no_manifest(
     result = invoke("gallery", out)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {out}: no manifest.jsonl (run 'melcli mel' into it)\n"
+        f"error: {out}: no manifest.jsonl: not the output of a run; give the OUT "
+        "folder a run wrote ('melcli mel SRC -o OUT' makes one)\n"
     )
     assert sorted(out.iterdir()) == []  # no lock file left in someone's folder

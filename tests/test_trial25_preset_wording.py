@@ -19,7 +19,7 @@ def _said(*args: str) -> str:
     return last.split(": ", 2)[2]  # after the option or argument named
 
 
-@pytest.mark.parametrize("typo", ["wisper", "WHISPER", "zzzz"])
+@pytest.mark.parametrize("typo", ["wisper", "WHISPR", "zzzz"])  # WHISPER is whisper
 def test_both_say_a_mistyped_preset_in_the_same_words(typo: str) -> None:
     by_option = _said("mel", "a.wav", "-o", "out", "--preset", typo)
     by_name = _said("presets", typo)

@@ -305,7 +305,8 @@ def test_a_table_of_the_files_passed_over_in_the_tree_is_said(tmp_path: Path) ->
     hint = (
         f"warning: {table} was passed over, and it is a table of files (column "
         "'filename'): to keep its other columns (labels, folds) with each array, "
-        f"as meta, give --files-from {table} instead of the folder"
+        f"as meta, give --files-from {table} --root {root / 'audio'} instead of "
+        "the folder"
     )
     run = mel(root, tmp_path / "out")
     assert run.exit_code == 0

@@ -201,7 +201,7 @@ def feature_options(fn: F) -> F:
     options = [
         click.option(
             "--preset",
-            type=Choice(list(PRESETS)),
+            type=Choice(list(PRESETS), case_sensitive=False),  # WHISPER too
             default=None,
             metavar="NAME",  # as --window's
             help=f"Set every setting a model's front end pins: {', '.join(PRESETS)} "

@@ -426,7 +426,9 @@ def check_inputs(
     command's words.
     """
     if src and out is None:
-        raise click.UsageError("Missing option '-o' / '--out'.")
+        from ..hints import out_meant
+
+        raise click.UsageError("Missing option '-o' / '--out'." + out_meant(src))
     try:
         inputs.check_inputs(
             src, out or ".", files_from=files_from, path_column=path_column, root=root

@@ -13,7 +13,12 @@ from .types import Choice
 
 
 @cli.command("presets", short_help="List the model presets and where they come from.")
-@click.argument("names", nargs=-1, type=Choice(list(PRESETS)), metavar="[NAME]...")
+@click.argument(
+    "names",
+    nargs=-1,
+    type=Choice(list(PRESETS), case_sensitive=False),  # as --preset takes them
+    metavar="[NAME]...",
+)
 @click.option(
     "-a",
     "--all",
