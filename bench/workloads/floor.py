@@ -87,6 +87,9 @@ and by differences. The figure by differences is printed beside the one
 checked (the table's last column, a line under it:
 ``j2_speedup_by_differences``), from the same runs; where the outputs'
 times cannot be read the figure checked is that one, and the line says so.
+What a user's clock shows is a third line, not checked: each round's whole
+``-j 1`` run on N files over its whole ``-j 2`` run (start-up, the pool's
+start and the last worker's tail included; ``j2_speedup_whole_command``).
 The spawner also times a fixed loop (about 10 ms of CPU) just before and
 just after each run (``probe_cpu_seconds`` in the JSON, every run; a line
 under the table): the machine's speed at each run's edges. No rule reads
@@ -653,6 +656,8 @@ def _measure(
             f"their least {floor_s * 1e3:.2f} ms"
         )
     notes.extend(speedup_notes(w.name, steady, old_rounds, speeds(timings, more)))
+    whole = whole_command_ratios(timings, "j1", "j2") if cpus > 1 else []
+    notes.extend(whole_command_notes(w.name, whole, w.files))
     notes.extend(probe_notes(w.name, timings))
     notes.extend(control_notes(w.name, control))
     notes.extend(overlap_notes(w.name, overlap, RULE))
@@ -715,6 +720,10 @@ def _measure(
         # the twenty-fifth round), from the same runs, always.
         "j2_speedup_by_differences": old_speedup,
         "j2_speedup_by_differences_rounds": _finite(old_rounds),
+        # What a user's clock shows: the whole -j 1 run on N files over the
+        # whole -j 2 run on them, start-up and tail included (shown only).
+        "j2_speedup_whole_command": median_ratio(whole) if whole else None,
+        "j2_speedup_whole_command_rounds": _finite(whole),
         # Wall ms per file, medians over rounds: as checked (pace + edges),
         # the pace alone, and the N run less the N/2 run.
         "wall_ms_per_file": speeds(timings, more),
@@ -996,6 +1005,33 @@ def speedup_notes(
             )
         )
     return lines
+
+
+def whole_command_ratios(
+    timings: dict[str, Timings], top: str, bottom: str
+) -> list[float]:
+    """Per round: ``top``'s whole run on N files over ``bottom``'s, wall time.
+
+    What ``time melcli mel ...`` shows a user: start-up, the pool's start and
+    the last worker's tail all in, where the checked figure (per file) sets
+    them aside. Shown, never checked.
+    """
+    return [
+        _ratio(t.seconds, b.seconds)
+        for t, b in zip(timings[top].runs, timings[bottom].runs, strict=True)
+    ]
+
+
+def whole_command_notes(name: str, whole: Sequence[float], files: int) -> list[str]:
+    """A line under the table: -j 2 / -j 1 as whole commands on the N files."""
+    ratio = median_ratio(whole) if whole else None
+    if ratio is None:
+        return []
+    return [
+        f"(f) {name}: -j 2 / -j 1 as whole commands on its {files} files "
+        f"(start-up and tail included, what `time` shows; not checked): "
+        f"{ratio:.2f}x (rounds {min(whole):.2f}-{max(whole):.2f})"
+    ]
 
 
 def probe_notes(name: str, timings: dict[str, Timings]) -> list[str]:
