@@ -65,7 +65,7 @@ from .outdir import (
 from .segment import segment_base
 from .storage.tarshards import shard_index
 from .waveform import is_wave
-from .write import atomic_write, make_folders
+from .write import atomic_write, make_folders, open_folder
 
 MANIFEST_NAME = "manifest.jsonl"
 JOURNAL_NAME = ".melcli-journal.jsonl"
@@ -1824,9 +1824,10 @@ class _FolderOf:
         path = os.path.join(self.outdir.out, folder) if folder else self.outdir.out
         if not short_enough(path):  # found by name, but not by its path
             return self.fd
-        flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+        # Opened from OUT down: a folder swapped for a link out of OUT since
+        # folder_problem found it inside is not followed (by path, it was).
         with contextlib.suppress(OSError):  # missing: its files are too
-            self.fd = interrupts.os_open(path, flags)
+            self.fd = open_folder(os.fspath(self.outdir.out), folder)
         return self.fd
 
     def close(self) -> None:

@@ -110,6 +110,16 @@ class OutDir:
         #: deleted by another name (:meth:`live_alias`).
         self.live: Callable[[], Container[str]] | None = None
         self._aliases: dict[str, str | None] = {}
+        #: The folder of OUT held open to look its files up in (by name, not
+        #: by path: a folder swapped for a link since it was checked leads
+        #: nowhere), and its descriptor (-1: none there): one at a time,
+        #: closed with this object (or :meth:`close`).
+        self._held: list[Any] = [None, -1]
+        self._release = weakref.finalize(self, _let_go, self._held)
+
+    def close(self) -> None:
+        """Close the folder of OUT held open, if one is (reopened when needed)."""
+        _let_go(self._held)
 
     def folder_problem(self, folder: str) -> str | None:
         """Say why ``folder`` is not inside OUT, or return None if it is.
@@ -155,8 +165,8 @@ class OutDir:
             if path is None:
                 if safe_name(name):
                     return True
-            elif os.path.lexists(path):
-                return True
+            elif self._lstat(name) is not None or self.path(name) is None:
+                return True  # (the second: its folder found leading out by now)
         return False
 
     def stamp(self, name: object) -> list[int] | None:
@@ -170,17 +180,60 @@ class OutDir:
         assert isinstance(name, str)
         if self.folder_problem(name.rpartition("/")[0]) is not None:
             return None
-        try:
-            st = os.lstat(self._prefix + name)  # a string: no Path per file
-        except OSError:
-            return None
-        if not stat.S_ISREG(st.st_mode):
+        st = self._lstat(name)
+        if st is None or not stat.S_ISREG(st.st_mode):
             return None
         if self.live is not None and self.live_alias(name) is not None:
             # Another input's output by this name (a folder linked to its
             # folder): not this entry's file, however alike their stamps.
             return None
         return [st.st_size, st.st_mtime_ns]
+
+    def _lstat(self, name: str) -> os.stat_result | None:
+        """Return the status of ``OUT/name`` (a link's own), or None if none.
+
+        ``name`` is safe and its folder found inside OUT (by
+        :meth:`folder_problem`). It is looked up by its name in its folder,
+        opened from OUT down (:func:`melcli.write.open_folder`), not by its
+        path: a folder swapped for a link out of OUT since it was checked
+        (or a link above it) is not followed to a file outside. Held open
+        for the next name of the same folder (a manifest's keys come folder
+        by folder). By path where the system looks up no name in a folder.
+        """
+        folder, _, base = name.rpartition("/")
+        held = self._held
+        fresh = held[0] != folder
+        if fresh:
+            self._hold(folder)
+        while True:
+            try:
+                if held[1] >= 0:
+                    return os.stat(base, dir_fd=held[1], follow_symlinks=False)
+                if held[1] == _BY_PATH:  # too long a path is not found by it
+                    return os.lstat(self._prefix + name)  # a string: no Path
+            except (OSError, ValueError):
+                pass
+            if fresh:
+                return None
+            # Not in the folder held since an earlier name: it may have been
+            # deleted and made again (a prune, then a write) since: opened anew.
+            fresh = True
+            self._hold(folder)
+
+    def _hold(self, folder: str) -> None:
+        """Hold ``folder`` of OUT open (opened from OUT down), or none if it is not."""
+        held = self._held
+        _let_go(held)
+        held[0] = folder
+        if not _LOOKUP_IN_FOLDER or not _short_enough(self._prefix + folder):
+            held[1] = _BY_PATH
+            return
+        try:
+            held[1] = open_folder(os.fspath(self.out), folder)
+        except LeadsOutside as exc:  # swapped for a link since it was checked
+            self._folders[folder] = str(exc)
+        except OSError:  # missing, or a file in its place
+            pass
 
     def aliased(self, folder: str) -> bool:
         """Return whether ``folder`` of OUT is reached through a link to another of OUT.
@@ -254,12 +307,12 @@ class OutDir:
                     folder = name.rpartition("/")[0]
                     self.refused[name] = self.folder_problem(folder) or ""
                 continue
-            try:
-                if stat.S_ISDIR(os.lstat(path).st_mode):
-                    continue
-            except OSError:
-                continue
             assert isinstance(name, str)
+            st = self._lstat(name)
+            if st is None and self.path(name) is None:  # leading out by now
+                self.refused[name] = self.folder_problem(name.rpartition("/")[0]) or ""
+            if st is None or stat.S_ISDIR(st.st_mode):
+                continue
             if (other := self.live_alias(name)) is not None:
                 # Not deleted: said, as a folder leading out of OUT is.
                 self.refused[name] = other
@@ -308,6 +361,43 @@ class OutDir:
                 real = os.path.relpath(found, self._real).replace(os.sep, "/")
             self._aliases[folder] = real
         return real
+
+
+def _let_go(held: list[Any]) -> None:
+    """Close the folder :class:`OutDir` holds open, forgetting it first.
+
+    Forgotten before it is closed: a signal as ``os.close`` returns leaves
+    no closed number behind to be closed again (another file's, by then).
+    """
+    fd, held[0], held[1] = held[1], None, -1
+    if fd >= 0:
+        os.close(fd)
+
+
+#: :class:`OutDir`'s mark of a folder whose files are looked up by path.
+_BY_PATH = -2
+
+
+def _short_enough(folder: str) -> bool:
+    """Whether every file of ``folder`` is found by its path too (as discover's)."""
+    return len(os.fsencode(folder)) + 1 + 255 < _PATH_MAX
+
+
+def _path_max() -> int:
+    try:
+        return os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 1024
+
+
+_PATH_MAX = _path_max()
+
+#: Whether a name can be looked up in an open folder, links not followed.
+_LOOKUP_IN_FOLDER = (
+    os.stat in os.supports_dir_fd
+    and os.open in os.supports_dir_fd
+    and os.stat in os.supports_follow_symlinks
+)
 
 
 def file_kind(mode: int) -> str:
