@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Self, cast
 
-from . import interrupts, manifest_db, manifest_view
+from . import manifest_db, manifest_view
 from .discover import DEFAULT_EXTENSIONS, Job, short_enough
 from .errors import MelcliError, os_reason
 from .outdir import (

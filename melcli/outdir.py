@@ -165,7 +165,7 @@ class OutDir:
             if path is None:
                 if safe_name(name):
                     return True
-            elif self._lstat(name) is not None or self.path(name) is None:
+            elif self._lstat(str(name)) is not None or self.path(name) is None:
                 return True  # (the second: its folder found leading out by now)
         return False
 
@@ -614,14 +614,16 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
         (:func:`check_not_sparse`), or it was cut short while read
         (:class:`CutShort`); the message says which.
     """
-    return load_npy_at(open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+    with open_npy(path) as array:
+        return array.read()
 
 
-def load_npy_at(fd: int) -> np.ndarray:
+def load_npy_at(fd: int | Owned) -> np.ndarray:
     """:func:`load_npy` of the file open on ``fd`` (closed here, whatever happens).
 
     For a reader that opened the file itself, from its folder's descriptor
-    (the data loader's).
+    (the data loader's): best handed over in an :class:`Owned` it was opened
+    into, so that no moment between its open and this call leaves it open.
     """
     with open_npy_at(fd) as array:
         return array.read()
@@ -633,21 +635,30 @@ def open_npy(path: str | os.PathLike[str]) -> NpyFile:
     Nothing of the array is read yet: a reader of part of it (a thumbnail,
     statistics in chunks) reads just that part, in memory bounded by it.
     """
-    return open_npy_at(open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+    owned = Owned()  # before the open: the descriptor is never without an owner
+    owned.held[0] = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    return open_npy_at(owned)
 
 
-def open_npy_at(fd: int) -> NpyFile:
+def open_npy_at(fd: int | Owned) -> NpyFile:
     """:func:`open_npy` of the file open on ``fd``, which the result then owns.
 
-    ``fd`` is closed here if the array is refused.
+    ``fd`` is closed here if the array is refused (whatever is raised, a
+    signal's exception too). An :class:`Owned` the file was opened into is
+    closed when collected even if this call never starts; a bare descriptor
+    is owned from this call's first line.
 
     Raises
     ------
     OSError, ValueError
         As :func:`load_npy`.
     """
+    owned = fd if isinstance(fd, Owned) else Owned(fd)
     try:
-        with os.fdopen(os.dup(fd), "rb") as f:
+        fd = owned.fd
+        # Read through the descriptor itself (closefd=False), not a copy of
+        # it: a copy made by os.dup was lost to a signal as dup returned.
+        with os.fdopen(fd, "rb", closefd=False) as f:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
@@ -659,10 +670,46 @@ def open_npy_at(fd: int) -> NpyFile:
                     f"{tuple(shape)} {dtype} array its header announces"
                 )
             check_not_sparse(fd, nbytes, data)
+        return NpyFile(owned, shape=shape, fortran=fortran, dtype=dtype, at=data)
     except BaseException:
-        os.close(fd)
+        owned.close()
         raise
-    return NpyFile(fd, shape=shape, fortran=fortran, dtype=dtype, at=data)
+
+
+class Owned:
+    """A file descriptor with one owner: closed once (:meth:`close`, or collected).
+
+    Made before the file is opened, the descriptor stored in it straight
+    from the call that opened it (``owned.held[0] = open_file(...)``: no
+    moment between, Python running a signal's handler only at a call's
+    start or a C call's return), then handed on as an object: an exception
+    at any moment after (a signal's, as the next function starts) leaves
+    it to be closed with the object, never open and unowned. Closing it
+    again, or after it was collected, does nothing.
+    """
+
+    __slots__ = ("__weakref__", "_finalizer", "held")
+
+    def __init__(self, fd: int = -1) -> None:
+        #: ``[fd]``, -1 when none is held (closed, or not opened yet).
+        self.held = [fd]
+        self._finalizer = weakref.finalize(self, _close_held, self.held)
+
+    @property
+    def fd(self) -> int:
+        """The descriptor, or -1 if it is closed (or was never opened)."""
+        return self.held[0]
+
+    def close(self) -> None:
+        """Close the descriptor, if it is still open."""
+        _close_held(self.held)
+
+
+def _close_held(held: list[int]) -> None:
+    """Close ``held[0]`` once: forgotten first, then closed."""
+    fd, held[0] = held[0], -1
+    if fd >= 0:
+        os.close(fd)
 
 
 class CutShort(ValueError):
@@ -694,9 +741,10 @@ class NpyFile:
 
     Parameters
     ----------
-    fd : int
+    fd : int or Owned
         The file, open to read; owned (closed by :meth:`close`, or when this
-        object is collected).
+        object is collected). Given as an :class:`Owned`, it is that one's
+        (closed once, whatever happens as this object is made).
     shape, fortran, dtype
         What the file's header announces.
     at : int
@@ -705,13 +753,14 @@ class NpyFile:
 
     def __init__(
         self,
-        fd: int,
+        fd: int | Owned,
         *,
         shape: tuple[int, ...],
         fortran: bool,
         dtype: np.dtype[Any],
         at: int,
     ) -> None:
+        owned = fd if isinstance(fd, Owned) else Owned(fd)
         self.shape = shape
         self.fortran = fortran
         self.dtype = dtype
@@ -720,8 +769,7 @@ class NpyFile:
         self.nbytes = dtype.itemsize
         for n in shape:
             self.nbytes *= n
-        self._fd = fd
-        self._close = weakref.finalize(self, os.close, fd)
+        self._owned = owned
 
     @property
     def large(self) -> bool:
@@ -734,7 +782,7 @@ class NpyFile:
 
     def close(self) -> None:
         """Close the file (reading after that raises ValueError)."""
-        self._close()
+        self._owned.close()
 
     def __enter__(self) -> NpyFile:
         return self
@@ -804,13 +852,14 @@ class NpyFile:
         """
         import numpy as np
 
-        if not self._close.alive:
+        fd = self._owned.fd
+        if fd < 0:
             raise ValueError("read of a closed array file")
         buffer = np.empty(nbytes, np.uint8) if into is None else into
         view = memoryview(buffer).cast("B")  # type: ignore[arg-type]
         done = 0
         while done < nbytes:
-            n = _pread_into(self._fd, view[done : done + _PIECE], at + done)
+            n = _pread_into(fd, view[done : done + _PIECE], at + done)
             if n == 0:
                 raise cut_short(at - self.at + done, self.nbytes)
             done += n

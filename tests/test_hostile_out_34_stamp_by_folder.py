@@ -72,7 +72,8 @@ def test_stamp_follows_a_folder_deleted_and_made_again(tmp_path: Path) -> None:
     np.save(out / "sub" / "a.npy", np.zeros((2, 3), np.float32))
     outdir = OutDir(out)
     first = outdir.stamp("sub/a.npy")
-    assert first is not None and first[0] == os.path.getsize(out / "sub" / "a.npy")
+    assert first is not None
+    assert first[0] == os.path.getsize(out / "sub" / "a.npy")
     os.unlink(out / "sub" / "a.npy")
     os.rmdir(out / "sub")
     (out / "sub").mkdir()
