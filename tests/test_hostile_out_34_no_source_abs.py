@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import invoke, mel, short_tones
 
 
@@ -30,14 +31,19 @@ def _strip_source_abs(out: Path) -> None:
 
 
 def test_prune_removes_the_output_of_a_gone_input_whose_entry_is_old(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    src = short_tones(tmp_path / "src", 3)
-    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)  # source_path relative to it, as usual
+    src = short_tones(Path("src"), 3)
+    out = Path("out")
     assert mel(src, out).exit_code == 0
     _strip_source_abs(out)
     (src / "1.wav").unlink()
-    result = mel(src, out, "--prune")
+    elsewhere = tmp_path / "elsewhere"  # a run from another folder, as CI's
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = mel(tmp_path / src, tmp_path / out, "--prune")
+    monkeypatch.chdir(tmp_path)
     assert result.exit_code == 0, result.output
     assert not (out / "1.npy").exists()
     assert (out / "0.npy").exists()
@@ -48,11 +54,14 @@ def test_prune_removes_the_output_of_a_gone_input_whose_entry_is_old(
     assert keys == ["0.npy", "2.npy"]
 
 
-def test_an_old_entry_of_another_src_is_kept(tmp_path: Path) -> None:
+def test_an_old_entry_of_another_src_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``mel A B`` then ``mel A --prune``: B's old entries are not A's to prune."""
-    a = short_tones(tmp_path / "a", 2)
-    b = short_tones(tmp_path / "b", 2)
-    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    a = short_tones(Path("a"), 2)
+    b = short_tones(Path("b"), 2)
+    out = Path("out")
     assert invoke("mel", a, b, "-o", out, "-j", "1").exit_code == 0
     _strip_source_abs(out)
     (a / "0.wav").unlink()
