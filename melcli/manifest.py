@@ -1014,7 +1014,9 @@ class Manifest:
             self.problems.append(arrays_differ(store_path, len(differ)))
         # Kept open: the entries are read from it when used (the run holds
         # OUT's lock; a closed connection would check the schema again).
-        reader = self._reader = _StoreReader(store, self.problems)
+        reader = self._reader = _StoreReader(
+            store, self.problems, out=self.out if self.read_only else None
+        )
         self.entries.load_facts(
             facts,
             read_one=reader.one,
@@ -2298,9 +2300,20 @@ def _facts_values(texts: list[str]) -> list[list[object] | None]:
 class _StoreReader:
     """Reads stored entries whole when they are used, checking each."""
 
-    def __init__(self, store: manifest_db.Store, problems: list[str]) -> None:
+    def __init__(
+        self,
+        store: manifest_db.Store,
+        problems: list[str],
+        *,
+        out: Path | None = None,
+    ) -> None:
         self.store = store
         self.problems = problems
+        #: OUT, for a reader that rebuilds nothing (``melcli stats``, the
+        #: loader): the keys of the entries found unusable, said in one line.
+        self.out = out
+        self.unusable: list[str] = []
+        self._said = ""
 
     def one(self, key: str) -> Entry | None:
         """Return the entry ``key``, or None (said in the problems) if unusable."""
@@ -2311,7 +2324,19 @@ class _StoreReader:
         entries, _ = _valid([text] if text is not None else [], torn_last=False)
         if len(entries) == 1 and entries[0]["key"] == key:
             return entries[0]
-        self.problems.append(_dropped(self.store.path, 1))
+        if self.out is None:  # a run: its input is rebuilt now
+            self.problems.append(_dropped(self.store.path, 1))
+            return None
+        # Read whole only now, in a store whose facts a run trusts (as melcli
+        # left it, by its stamps): the next run finds the array up to date by
+        # them and reads no entry, so "run melcli mel again" was never so.
+        self.unusable.append(key)
+        line = _unusable(self.store.path, self.out, self.unusable)
+        if self._said and self._said in self.problems:
+            self.problems[self.problems.index(self._said)] = line
+        else:
+            self.problems.append(line)
+        self._said = line
         return None
 
     def text(self, key: str) -> bytes | None:
@@ -2381,6 +2406,20 @@ def _reworded(problem: str, store: str, inputs: str) -> str:
             + f"; {MANIFEST_NAME} is read instead ({store} the store)"
         )
     return _REBUILT.sub(rf"; {inputs} \1 inputs", problem)
+
+
+def _unusable(path: Path, out: Path, keys: list[str]) -> str:
+    """Say that the stored entries of ``keys`` cannot be used, and what rebuilds it."""
+    one = len(keys) == 1
+    first = out / keys[0]
+    return (
+        f"{path}: {len(keys)} stored {'entry' if one else 'entries'} cannot be used "
+        f"(e.g. that of {keys[0]}: not a JSON object of the expected fields and "
+        "types, or not of its key), though the facts stored beside "
+        f"{'it' if one else 'them'} say up to date: delete "
+        f"{first if one else f'{first} and the others'} and run 'melcli mel' "
+        f"again to rebuild {'it' if one else 'them'}"
+    )
 
 
 def _dropped(path: Path, dropped: int) -> str:

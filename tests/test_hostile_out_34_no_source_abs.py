@@ -1,4 +1,4 @@
-"""An entry that records no absolute input path: --prune looks for its input by its place.
+"""An entry that records no absolute input path: --prune finds its input by its place.
 
 An entry of an older melcli (before ``source_abs``), or one edited, records
 its input's ``source`` (its path as mirrored into OUT) and ``source_path``
