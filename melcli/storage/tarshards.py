@@ -365,8 +365,19 @@ class ShardWriter:
 
 
 def read_member(path: Path, offset: int, size: int) -> bytes:
-    """Return ``size`` bytes of the shard ``path`` from ``offset``."""
+    """Return ``size`` bytes of the shard ``path`` from ``offset``.
+
+    ``offset`` and ``size`` may come from OUT's manifest (untrusted): a
+    member past the end of the file raises ``ValueError`` before anything
+    is allocated for it.
+    """
     with open(path, "rb") as f:
+        end = os.fstat(f.fileno()).st_size
+        if offset < 0 or size < 0 or offset + size > end:
+            raise ValueError(
+                f"{path}: no member of {size} bytes at byte {offset} (the file "
+                f"has {end})"
+            )
         f.seek(offset)
         return f.read(size)
 
@@ -389,11 +400,24 @@ def member_header_ok(block: bytes, name: str, size: int) -> bool:
 
 
 def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
-    """Yield ``(name, bytes)`` of each file in the tar ``path``, in order."""
+    """Yield ``(name, bytes)`` of each file in the tar ``path``, in order.
+
+    The shard may be crafted (OUT is untrusted): a member whose header
+    claims more bytes than the file holds past it raises ``ValueError``
+    before anything is read (its claim was allocated whole: a
+    ``MemoryError``, or gigabytes taken for a file of a few kilobytes).
+    """
     import tarfile  # here: a run that makes no tar (a no-op) does not import it
 
     with tarfile.open(path, "r:") as tar:
+        assert tar.fileobj is not None
+        size = os.fstat(tar.fileobj.fileno()).st_size
         for info in tar:
+            if info.isfile() and info.offset_data + info.size > size:
+                raise ValueError(
+                    f"{path}: member {info.name!r} claims {info.size} bytes, past "
+                    f"the end of the file ({size} bytes)"
+                )
             extracted = tar.extractfile(info) if info.isfile() else None
             if extracted is not None:
                 yield info.name, extracted.read()

@@ -1,0 +1,50 @@
+"""A shard member claiming more bytes than the file holds is refused, not allocated.
+
+``iter_members`` and ``read_member`` (:mod:`melcli.storage.tarshards`) read a
+member whole by the size its tar header (or OUT's manifest) claims: a
+crafted shard of ten kilobytes whose header says 2**62 bytes raised
+``MemoryError`` (a claim of some gigabytes was taken, then read short).
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from melcli.storage.tarshards import iter_members, read_member
+
+
+def _shard_claiming(path: Path, size: int) -> None:
+    """Write a tar of one 10-byte member whose header claims ``size`` bytes."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        info = tarfile.TarInfo("a.npy")
+        info.size = 10
+        tar.addfile(info, io.BytesIO(b"0123456789"))
+    data = bytearray(buffer.getvalue())
+    data[124:136] = b"\x80" + size.to_bytes(11, "big")  # base-256, as GNU tar
+    data[148:156] = b" " * 8
+    data[148:156] = b"%06o\0 " % sum(data[:512])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("size", [2**62, 2**33, 20_000])
+def test_iter_members_refuses_a_member_past_the_end(tmp_path: Path, size: int) -> None:
+    shard = tmp_path / "shard-000000.tar"
+    _shard_claiming(shard, size)
+    with pytest.raises(ValueError, match="past the end of the file"):
+        list(iter_members(shard))
+
+
+@pytest.mark.parametrize(("offset", "size"), [(512, 2**62), (2**62, 10), (-1, 10)])
+def test_read_member_refuses_a_member_past_the_end(
+    tmp_path: Path, offset: int, size: int
+) -> None:
+    shard = tmp_path / "shard-000000.tar"
+    _shard_claiming(shard, 10)
+    with pytest.raises(ValueError, match="no member of"):
+        read_member(shard, offset, size)
+    assert read_member(shard, 512, 10) == b"0123456789"
