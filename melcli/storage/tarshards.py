@@ -409,9 +409,8 @@ def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
     """
     import tarfile  # here: a run that makes no tar (a no-op) does not import it
 
-    with tarfile.open(path, "r:") as tar:
-        assert tar.fileobj is not None
-        size = os.fstat(tar.fileobj.fileno()).st_size
+    with open(path, "rb") as f, tarfile.open(fileobj=f, mode="r:") as tar:
+        size = os.fstat(f.fileno()).st_size
         for info in tar:
             if info.isfile() and info.offset_data + info.size > size:
                 raise ValueError(
