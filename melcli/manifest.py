@@ -2409,16 +2409,25 @@ def _reworded(problem: str, store: str, inputs: str) -> str:
 
 
 def _unusable(path: Path, out: Path, keys: list[str]) -> str:
-    """Say that the stored entries of ``keys`` cannot be used, and what rebuilds it."""
+    """Say that the stored entries of ``keys`` cannot be used, and what mends them.
+
+    One: its array deleted, the next run rebuilds it. More: the store
+    deleted, the next run reads ``manifest.jsonl`` instead, checking every
+    entry (and rebuilding the inputs of those it drops), and writes the
+    store anew.
+    """
     one = len(keys) == 1
-    first = out / keys[0]
-    return (
+    said = (
         f"{path}: {len(keys)} stored {'entry' if one else 'entries'} cannot be used "
         f"(e.g. that of {keys[0]}: not a JSON object of the expected fields and "
-        "types, or not of its key), though the facts stored beside "
-        f"{'it' if one else 'them'} say up to date: delete "
-        f"{first if one else f'{first} and the others'} and run 'melcli mel' "
-        f"again to rebuild {'it' if one else 'them'}"
+        "types, naming a file outside OUT, or not of its key), though the facts "
+        f"stored beside {'it' if one else 'them'} say up to date: "
+    )
+    if one:
+        return f"{said}delete {out / keys[0]} and run 'melcli mel' again to rebuild it"
+    return (
+        f"{said}delete {path} and run 'melcli mel' again (it reads "
+        f"{out / MANIFEST_NAME} instead, checking every entry)"
     )
 
 

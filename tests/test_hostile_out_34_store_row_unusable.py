@@ -80,3 +80,29 @@ def test_a_reader_names_what_rebuilds_an_unusable_stored_entry(
     again = invoke("stats", out)
     assert again.exit_code == 0
     assert "warning" not in again.stderr, again.stderr
+
+
+def test_several_unusable_stored_entries_are_said_once_with_a_remedy(
+    tmp_path: Path,
+) -> None:
+    src = short_tones(tmp_path / "src", 3)
+    out = tmp_path / "out"
+    assert mel(src, out).exit_code == 0
+    assert mel(src, out).exit_code == 0
+    _edit_as_if_untouched(
+        out / ".melcli-manifest.db",
+        "UPDATE entries SET entry = replace(entry, '\"stamps\": {', "
+        "'\"stamps\": 7, \"x\": {') WHERE key != '2.npy'",
+    )
+    stats = invoke("stats", out)
+    store = out / ".melcli-manifest.db"
+    lines = [line for line in stats.stderr.splitlines() if str(store) in line]
+    assert len(lines) == 1, stats.stderr
+    assert "2 stored entries cannot be used" in lines[0]
+    assert f"delete {store} and run 'melcli mel' again" in lines[0]
+    store.unlink()  # as said
+    assert mel(src, out).exit_code == 0
+    assert len(SpectrogramDataset(out)) == 3
+    again = invoke("stats", out)
+    assert again.exit_code == 0
+    assert "warning" not in again.stderr, again.stderr
