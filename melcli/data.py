@@ -62,6 +62,7 @@ from .outdir import (
     open_npy_at,
     recorded_array,
     safe_name,
+    with_remedy,
 )
 from .stats import STATS_NAME, inputs_digest
 from .storage import webdataset
@@ -245,7 +246,13 @@ class SpectrogramDataset:
                 reason = exc.strerror.lower() if exc.strerror else str(exc)
             raise MelcliError(f"{item.array}: {reason}") from None
         except ValueError as exc:
-            raise MelcliError(f"{item.array}: {exc}") from None
+            said = str(exc) if item.recorded is None else with_remedy(str(exc))
+            raise MelcliError(f"{item.array}: {said}") from None
+        if not np.isfinite(x).all():  # no melcli array holds one: not trained on
+            said = "the array holds NaN or Inf values"
+            if item.recorded is not None:
+                said = with_remedy(said)
+            raise MelcliError(f"{item.array}: {said}")
         if self.mean is not None and self.std is not None:
             if x.ndim < 2 or x.shape[-2] != len(self.mean):
                 raise MelcliError(

@@ -922,6 +922,20 @@ def recorded_array(entry: dict[str, Any]) -> Recorded | None:
     return tuple(shape), dtype
 
 
+#: What rebuilds an array of OUT that a reader cannot use while its manifest
+#: entry says it is there: a run judges by size and time, and finds it up to
+#: date as long as they are kept.
+REBUILD = "delete it and run 'melcli mel' again to rebuild it"
+
+
+def with_remedy(problem: str) -> str:
+    """Say ``problem`` of an array OUT's manifest records with what rebuilds it.
+
+    Unless it says already (:func:`check_recorded`'s words do).
+    """
+    return problem if "'melcli mel'" in problem else f"{problem} ({REBUILD})"
+
+
 def check_recorded(array: np.ndarray | NpyFile, recorded: Recorded) -> None:
     """Raise ValueError if ``array`` is not of the shape and dtype its entry records.
 

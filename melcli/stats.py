@@ -51,6 +51,7 @@ from .outdir import (
     read_if_small,
     recorded_array,
     walk,
+    with_remedy,
 )
 from .report import plural
 from .segment import segment_base
@@ -332,7 +333,10 @@ def compute(
         except OSError as exc:
             raise MelcliError(f"{source}: {_os_problem(exc)}") from None
         except (ValueError, MelcliError) as exc:
-            raise MelcliError(f"{source}: {exc}") from None
+            # An array OUT's manifest records: a run finds it up to date by its
+            # size and time, kept; said what rebuilds it.
+            said = str(exc) if expected is None else with_remedy(str(exc))
+            raise MelcliError(f"{source}: {said}") from None
         files.append(source)
     if lookup is not None:
         for problem in lookup.problems():
