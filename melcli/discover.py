@@ -13,6 +13,7 @@ say why.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import fnmatch
@@ -832,8 +833,10 @@ class _Walk:
             with contextlib.suppress(OSError):  # read: its entries by path, then
                 fd = interrupts.os_open(folder, _FOLDER_FLAGS)
         try:
-            if not in_out and LOCK_NAME in names:  # (a name hidden: listed last)
-                in_out = _is_lock_file(folder, fd)
+            if not in_out:  # names sorted: looked up, not scanned
+                at = bisect.bisect_left(names, LOCK_NAME)
+                if names[at : at + 1] == [LOCK_NAME]:
+                    in_out = _is_lock_file(folder, fd)
             return self.names(folder, names, prefix, real, ancestors, fd, in_out)
         finally:
             if fd >= 0:
