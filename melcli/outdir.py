@@ -933,7 +933,7 @@ def with_remedy(problem: str) -> str:
 
     Unless it says already (:func:`check_recorded`'s words do).
     """
-    return problem if "'melcli mel'" in problem else f"{problem} ({REBUILD})"
+    return problem if "'melcli mel'" in problem else f"{problem}; {REBUILD}"
 
 
 def check_recorded(array: np.ndarray | NpyFile, recorded: Recorded) -> None:

@@ -61,12 +61,12 @@ def test_an_unusable_array_is_refused_with_what_rebuilds_it(
     with pytest.raises(MelcliError) as refused:
         dataset[i]
     assert str(refused.value).startswith(f"{out / '0.npy'}: ")
-    assert str(refused.value).endswith(f"({REMEDY})")
+    assert str(refused.value).endswith(f"; {REMEDY}")
     stats = invoke("stats", out)
     assert stats.exit_code == 1
-    assert stats.stderr.rstrip().endswith(f"({REMEDY})"), stats.stderr
+    assert stats.stderr.rstrip().endswith(f"; {REMEDY}"), stats.stderr
     gallery = invoke("gallery", out)
-    assert f"({REMEDY})" in gallery.stderr, gallery.stderr
+    assert f"; {REMEDY}" in gallery.stderr, gallery.stderr
     (out / "0.npy").unlink()  # as said
     assert "1 written, 1 up to date." in mel(src, out).stderr
     assert [x.shape for x, _ in SpectrogramDataset(out)] == [(128, 9)] * 2
