@@ -1597,33 +1597,13 @@ class Manifest:
         # every other entry of it.
         said = dict(entries.sources()) if len(left_out) > _READ_ALONE else {}
         gone = []
-        places: list[tuple[str, str]] | None = None
         for key in left_out:
             source = said.get(key)
             if (isinstance(source, str) and source) and (
                 not _inside(source, own) or os.path.lexists(source)
             ):
                 continue
-            entry = entries[key]
-            source = _source_of(entry)
-            if not entry.get("source_abs") and not source.startswith("/"):
-                # An entry that records no absolute path (an older melcli's,
-                # or edited): its input looked for by what it does record,
-                # its path in its SRC, in the run's own folders: kept for
-                # good otherwise, its input gone or not.
-                if places is None:
-                    places = _places(jobs, own)
-                # Gone when its folder is there and it is not: a folder not
-                # there may be another SRC's mirror (a run of two SRC before).
-                found = _by_place(entry, places)
-                if found and all(
-                    _inside(path, own)
-                    and os.path.isdir(os.path.dirname(path))
-                    and not os.path.lexists(path)
-                    for path in found
-                ):
-                    gone.append(key)
-                continue
+            source = _source_of(entries[key])
             if _inside(source, own) and not os.path.lexists(source):
                 gone.append(key)
         if not gone:
@@ -2751,47 +2731,6 @@ def _job_roots(jobs: Iterable[Job]) -> tuple[str, ...]:
 #: Up to this many entries left out of a run are each read whole by
 #: :meth:`Manifest.stale`; more, their sources are first read in one query.
 _READ_ALONE = 16
-
-
-def _places(jobs: Iterable[Job], roots: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Return each of ``roots`` with where its inputs go in OUT: ``(root, mirror)``.
-
-    ``mirror`` is the start of an input's ``source`` (its path as mirrored,
-    ``""`` or the SRC folder's own name and ``/`` when a run takes several),
-    read off the first job of each root.
-    """
-    found: dict[str, str] = {}
-    for job in jobs:
-        if len(found) == len(roots):
-            break
-        try:
-            name = os.path.abspath(job.src_name)
-        except (OSError, ValueError):  # the working folder deleted
-            continue
-        for root in roots:
-            if root not in found and name.startswith(root):
-                tail = name[len(root) :]
-                if tail and job.rel.endswith(tail):
-                    found[root] = job.rel[: -len(tail)]
-    return list(found.items())
-
-
-def _by_place(entry: Entry, places: list[tuple[str, str]]) -> list[str]:
-    """Return where ``entry``'s input may be in the run's own folders, by ``source``.
-
-    For an entry that records no absolute path: its ``source`` (its path as
-    mirrored into OUT) under each root whose inputs are mirrored where it
-    says. None when no root is (an input of a SRC this run does not take):
-    it is then not known to be gone.
-    """
-    source = entry.get("source")
-    if not isinstance(source, str) or not source:
-        return []
-    return [
-        root + source[len(mirror) :]
-        for root, mirror in places
-        if source.startswith(mirror) and len(source) > len(mirror)
-    ]
 
 
 def _source_of(entry: Entry) -> str:
