@@ -768,9 +768,12 @@ class _Walk:
         are followed; symlinks to folders are followed unless they lead back
         to a folder already being walked (a loop). Not in an output folder
         of melcli (one that holds its lock file, :data:`LOCK_NAME`, or below
-        one): OUT is untrusted (a CI cache, a shared folder), and nothing
-        outside it is read because of what it holds, so a link there is
-        passed over, said why. Each entry is stat-ed once; a job's
+        one) other than this run's own OUT: another OUT is untrusted (a CI
+        cache, a shared folder), and nothing outside it is read because of
+        what it holds, so a link there is passed over, said why (``melcli
+        info`` has no OUT of its own: every OUT's links are). A SRC inside
+        the run's own OUT (``mel proj/audio -o proj``) is what the user named
+        as audio to read: its links are followed. Each entry is stat-ed once; a job's
         ``stamp`` is what that found.
 
         The walk does not recurse: it keeps a stack of the folders it is in,
@@ -783,7 +786,7 @@ class _Walk:
             return
         #: The real paths of the folders being walked: a link to one is a loop.
         ancestors = {root_real}
-        in_out = _in_an_output_folder(root_real)
+        in_out = _in_an_output_folder(root_real, self.out_real)
         first = self.folder(root, "", root_real, ancestors, in_out=in_out)
         stack = [(iter(first), root_real)]
         while stack:
@@ -812,8 +815,8 @@ class _Walk:
 
         Returns its pieces in order: lists of jobs, and between them its
         subfolders to walk, each as ``(path, prefix, real path, in_out)``:
-        ``in_out`` whether it is in an output folder of melcli (``folder``
-        is, or holds its lock file).
+        ``in_out`` whether it is in an output folder of melcli other than
+        the run's own OUT (``folder`` is, or holds its lock file).
 
         Its entries are looked up by name in the folder, held open while they
         are (a shorter lookup than each one's whole path), where the system
@@ -835,7 +838,7 @@ class _Walk:
         try:
             if not in_out:  # names sorted: looked up, not scanned
                 at = bisect.bisect_left(names, LOCK_NAME)
-                if names[at : at + 1] == [LOCK_NAME]:
+                if names[at : at + 1] == [LOCK_NAME] and real != self.out_real:
                     in_out = _is_lock_file(folder, fd)
             return self.names(folder, names, prefix, real, ancestors, fd, in_out)
         finally:
@@ -940,14 +943,16 @@ def _is_lock_file(folder: str, fd: int) -> bool:
     return stat.S_ISREG(st.st_mode)
 
 
-def _in_an_output_folder(real: str) -> bool:
+def _in_an_output_folder(real: str, own: str | None) -> bool:
     """Whether the folder ``real`` (a real path) is, or is inside, an output folder.
 
-    One that holds melcli's lock file, :data:`LOCK_NAME`: a walk from
-    ``OUT/sub`` treats its links as one from OUT does.
+    One that holds melcli's lock file, :data:`LOCK_NAME`, other than
+    ``own``, the run's own OUT (a real path; None for readers such as
+    ``melcli info``): a walk from ``OUT/sub`` treats its links as one from
+    OUT does, unless OUT is where this run writes.
     """
     while True:
-        if _is_lock_file(real, -1):
+        if real != own and _is_lock_file(real, -1):
             return True
         above = os.path.dirname(real)
         if above == real:
