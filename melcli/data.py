@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from . import interrupts
 from .errors import (
     MelcliError,
     ParameterError,
@@ -53,6 +54,7 @@ from .manifest import (
 )
 from .outdir import (
     NpyFile,
+    Owned,
     Recorded,
     check_recorded,
     file_kind,
@@ -60,6 +62,7 @@ from .outdir import (
     open_npy_at,
     recorded_array,
     safe_name,
+    with_remedy,
 )
 from .stats import STATS_NAME, inputs_digest
 from .storage import webdataset
@@ -223,7 +226,11 @@ class SpectrogramDataset:
             else:  # a FIFO or a crafted header in OUT: refused, not waited on
                 # Read from OUT down (a folder swapped for a link out of OUT
                 # since the dataset was made is not followed), in any process.
-                array = open_npy_at(self._folders.open(item.path))
+                # Opened into its owner: a Ctrl-C at any moment after leaves
+                # it to be closed with that, not open for the process's life.
+                owned = Owned()
+                self._folders.open(item.path, owned)
+                array = open_npy_at(owned)
             with array:
                 if array.dtype.kind not in "fiub":
                     raise ValueError(f"array of dtype {array.dtype}, not real numbers")
@@ -239,7 +246,13 @@ class SpectrogramDataset:
                 reason = exc.strerror.lower() if exc.strerror else str(exc)
             raise MelcliError(f"{item.array}: {reason}") from None
         except ValueError as exc:
-            raise MelcliError(f"{item.array}: {exc}") from None
+            said = str(exc) if item.recorded is None else with_remedy(str(exc))
+            raise MelcliError(f"{item.array}: {said}") from None
+        if not np.isfinite(x).all():  # no melcli array holds one: not trained on
+            said = "the array holds NaN or Inf values"
+            if item.recorded is not None:
+                said = with_remedy(said)
+            raise MelcliError(f"{item.array}: {said}")
         if self.mean is not None and self.std is not None:
             if x.ndim < 2 or x.shape[-2] != len(self.mean):
                 raise MelcliError(
@@ -435,15 +448,21 @@ class _Folders:
             return None
         return None
 
-    def open(self, name: str) -> int:
-        """Open the file ``name`` of OUT (``/``-separated) to read; return its fd."""
+    def open(self, name: str, into: Owned) -> None:
+        """Open the file ``name`` of OUT (``/``-separated) to read, into ``into``.
+
+        Its descriptor goes straight into its owner: a Ctrl-C as the folder
+        is kept or closed after (a return value waiting while a ``finally``
+        block ran) lost it, open for the process's life.
+        """
         folder, _, base = name.rpartition("/")
         fd = self.fds.get(folder)
         if fd is not None:
             try:
                 if not self._in_place(fd):  # moved out of OUT: not used
                     raise FileNotFoundError
-                return os.open(base, _READ, dir_fd=fd)
+                into.held[0] = interrupts.os_open(base, _READ, dir_fd=fd, keep=True)
+                return
             except FileNotFoundError:
                 if os.fstat(fd).st_nlink and self._in_place(fd):
                     raise  # the folder is there: not the file
@@ -455,7 +474,7 @@ class _Folders:
                     self.fds[f"\0{fd}"] = fd  # no folder's name holds a NUL
         fd = open_folder(self.root, folder)
         try:
-            return os.open(base, _READ, dir_fd=fd)
+            into.held[0] = interrupts.os_open(base, _READ, dir_fd=fd, keep=True)
         finally:
             up = self._ups_to_top(fd) if len(self.fds) < self.KEPT else None
             if up is not None:
@@ -688,8 +707,10 @@ def _load_stats(
     symbolic link is not followed either.
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
+    owned = Owned()  # the descriptor's owner before it is open (see Owned)
     try:
-        with os.fdopen(os.open(path, flags), "rb") as f:
+        owned.held[0] = interrupts.os_open(path, flags, keep=True)
+        with os.fdopen(owned.fd, "rb", closefd=False) as f:
             mode = os.fstat(f.fileno()).st_mode
             if not stat.S_ISREG(mode):
                 raise MelcliError(f"cannot read {path}: {file_kind(mode)}, not a file")
@@ -714,6 +735,8 @@ def _load_stats(
             f"cannot read {path}: not the stats.npz of 'melcli stats' (with "
             f"arrays mean and std); {remedy}"
         ) from None
+    finally:
+        owned.close()
     if mean.ndim != 1 or mean.shape != std.shape:
         raise MelcliError(f"{path}: mean and std are not one value per band")
     if not np.isfinite(mean).all():

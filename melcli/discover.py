@@ -13,6 +13,7 @@ say why.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import fnmatch
@@ -765,8 +766,15 @@ class _Walk:
         folder. The order is sorted, name by name down the tree (a folder's
         entries interleave files and subfolders by name). Symlinks to files
         are followed; symlinks to folders are followed unless they lead back
-        to a folder already being walked (a loop). Each entry is stat-ed
-        once; a job's ``stamp`` is what that found.
+        to a folder already being walked (a loop). Not in an output folder
+        of melcli (one that holds its lock file, :data:`LOCK_NAME`, or below
+        one) other than this run's own OUT: another OUT is untrusted (a CI
+        cache, a shared folder), and nothing outside it is read because of
+        what it holds, so a link there is passed over, said why (``melcli
+        info`` has no OUT of its own: every OUT's links are). A SRC inside
+        the run's own OUT (``mel proj/audio -o proj``) is what the user named
+        as audio to read: its links are followed. Each entry is stat-ed once; a job's
+        ``stamp`` is what that found.
 
         The walk does not recurse: it keeps a stack of the folders it is in,
         each as what is left of it, so a tree of any depth is walked (Python
@@ -778,27 +786,37 @@ class _Walk:
             return
         #: The real paths of the folders being walked: a link to one is a loop.
         ancestors = {root_real}
-        stack = [(iter(self.folder(root, "", root_real, ancestors)), root_real)]
+        in_out = _in_an_output_folder(root_real, self.out_real)
+        first = self.folder(root, "", root_real, ancestors, in_out=in_out)
+        stack = [(iter(first), root_real)]
         while stack:
             for piece in stack[-1][0]:
                 if isinstance(piece, list):
                     yield piece
                 else:  # a subfolder: walked before the rest of this folder
-                    path, prefix, real = piece
+                    path, prefix, real, in_out = piece
                     ancestors.add(real)
-                    below = self.folder(path, prefix, real, ancestors)
+                    below = self.folder(path, prefix, real, ancestors, in_out=in_out)
                     stack.append((iter(below), real))
                     break
             else:  # this folder is done
                 ancestors.discard(stack.pop()[1])
 
     def folder(
-        self, folder: str, prefix: str, real: str, ancestors: set[str]
-    ) -> list[list[Job] | tuple[str, str, str]]:
+        self,
+        folder: str,
+        prefix: str,
+        real: str,
+        ancestors: set[str],
+        *,
+        in_out: bool = False,
+    ) -> list[list[Job] | tuple[str, str, str, bool]]:
         """Take the entries of ``folder`` (``prefix`` from the root, ``real`` path).
 
         Returns its pieces in order: lists of jobs, and between them its
-        subfolders to walk, each as ``(path, prefix, real path)``.
+        subfolders to walk, each as ``(path, prefix, real path, in_out)``:
+        ``in_out`` whether it is in an output folder of melcli other than
+        the run's own OUT (``folder`` is, or holds its lock file).
 
         Its entries are looked up by name in the folder, held open while they
         are (a shorter lookup than each one's whole path), where the system
@@ -818,7 +836,11 @@ class _Walk:
             with contextlib.suppress(OSError):  # read: its entries by path, then
                 fd = interrupts.os_open(folder, _FOLDER_FLAGS)
         try:
-            return self.names(folder, names, prefix, real, ancestors, fd)
+            if not in_out:  # names sorted: looked up, not scanned
+                at = bisect.bisect_left(names, LOCK_NAME)
+                if names[at : at + 1] == [LOCK_NAME] and real != self.out_real:
+                    in_out = _is_lock_file(folder, fd)
+            return self.names(folder, names, prefix, real, ancestors, fd, in_out)
         finally:
             if fd >= 0:
                 os.close(fd)
@@ -831,11 +853,16 @@ class _Walk:
         real: str,
         ancestors: set[str],
         fd: int = -1,
-    ) -> list[list[Job] | tuple[str, str, str]]:
-        """Take the entries ``names`` of ``folder`` (open as ``fd``, or -1)."""
+        in_out: bool = False,
+    ) -> list[list[Job] | tuple[str, str, str, bool]]:
+        """Take the entries ``names`` of ``folder`` (open as ``fd``, or -1).
+
+        With ``in_out`` (an output folder of melcli), a symbolic link is
+        passed over, not followed.
+        """
         result, out_real, exts, png = self.result, self.out_real, self.exts, self.png
         rel_base, out_base = self.mirror + prefix, self.out_base + prefix
-        pieces: list[list[Job] | tuple[str, str, str]] = []
+        pieces: list[list[Job] | tuple[str, str, str, bool]] = []
         hits: list[Job] = []
         add, new = hits.append, tuple.__new__
         base = folder if folder.endswith("/") else folder + "/"
@@ -846,7 +873,15 @@ class _Walk:
                 result.skipped.append(Skipped(Path(path), "hidden", rel_base + name))
                 continue
             try:
-                st = os_stat(name, dir_fd=fd) if fd >= 0 else os_stat(path)
+                if in_out:  # the link's own status: never followed
+                    st = os.lstat(name, dir_fd=fd) if fd >= 0 else os.lstat(path)
+                    if stat.S_ISLNK(st.st_mode):
+                        result.skipped.append(
+                            Skipped(Path(path), _LINK_IN_OUT, rel_base + name)
+                        )
+                        continue
+                else:
+                    st = os_stat(name, dir_fd=fd) if fd >= 0 else os_stat(path)
             except OSError as exc:
                 rel = rel_base + name
                 if exc.errno == errno.ELOOP:  # links that lead to each other
@@ -870,7 +905,7 @@ class _Walk:
                         pieces.append(hits)
                         hits = []
                         add = hits.append
-                    pieces.append((path, f"{prefix}{name}/", below))
+                    pieces.append((path, f"{prefix}{name}/", below, in_out))
                 continue
             # Its suffix, as pathlib's: of a name that has more than a suffix.
             stem, _, ext = name.rpartition(".")
@@ -887,6 +922,42 @@ class _Walk:
         if hits:
             pieces.append(hits)
         return pieces
+
+
+#: Why a link in an output folder of melcli is passed over.
+_LINK_IN_OUT = (
+    "a symbolic link in an output folder of melcli (holding .melcli.lock): "
+    "not followed, as nothing outside OUT is read because of what it holds"
+)
+
+
+def _is_lock_file(folder: str, fd: int) -> bool:
+    """Whether ``folder`` (open as ``fd``, or -1) holds the lock file of an OUT."""
+    try:
+        if fd >= 0:
+            st = os.lstat(LOCK_NAME, dir_fd=fd)
+        else:
+            st = os.lstat(os.path.join(folder, LOCK_NAME))
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode)
+
+
+def _in_an_output_folder(real: str, own: str | None) -> bool:
+    """Whether the folder ``real`` (a real path) is, or is inside, an output folder.
+
+    One that holds melcli's lock file, :data:`LOCK_NAME`, other than
+    ``own``, the run's own OUT (a real path; None for readers such as
+    ``melcli info``): a walk from ``OUT/sub`` treats its links as one from
+    OUT does, unless OUT is where this run writes.
+    """
+    while True:
+        if real != own and _is_lock_file(real, -1):
+            return True
+        above = os.path.dirname(real)
+        if above == real:
+            return False
+        real = above
 
 
 def _real_below(real: str, name: str, path: str, fd: int) -> str:

@@ -84,6 +84,7 @@ from .outdir import (
     read_regular,
     recorded_array,
     remove_leftovers,
+    with_remedy,
 )
 from .params import check_flag
 from .report import display_path, plural
@@ -634,6 +635,8 @@ class _Maker:
             except (OSError, ValueError, MemoryError, MelcliError) as exc:
                 reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
                 why = reason or describe_exception(exc)
+                if isinstance(exc, ValueError | MelcliError):  # its bytes: rebuilt
+                    why = with_remedy(why)
                 card.notes.append(f"{_NO_PICTURE}: {why}")
                 cells.append(np.zeros((CELL_HEIGHT, CELL_WIDTH), np.uint8))
                 failed = True

@@ -759,6 +759,7 @@ def os_open(
     mode: int = 0o777,
     *,
     dir_fd: int | None = None,
+    keep: bool = False,
 ) -> int:
     """``os.open``, whose descriptor a stop signal cannot lose.
 
@@ -769,8 +770,11 @@ def os_open(
     the two), and closed if the handler raises. That costs a microsecond
     over ``os.open``: paid only in a call of the API (:func:`stopping_a_call`),
     whose caller lives on; the command, and its workers, end when stopped.
+    With ``keep``, outside a call too: a reader the API hands out that runs
+    later in the caller's own loop (the training loader), where Ctrl-C's
+    KeyboardInterrupt lands as well.
     """
-    if _call is None:
+    if _call is None and not keep:
         return os.open(path, flags, mode, dir_fd=dir_fd)
     kept: list[int] = []
     try:

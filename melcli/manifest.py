@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Self, cast
 
-from . import interrupts, manifest_db, manifest_view
+from . import manifest_db, manifest_view
 from .discover import DEFAULT_EXTENSIONS, Job, short_enough
 from .errors import MelcliError, os_reason
 from .outdir import (
@@ -65,7 +65,7 @@ from .outdir import (
 from .segment import segment_base
 from .storage.tarshards import shard_index
 from .waveform import is_wave
-from .write import atomic_write, make_folders
+from .write import atomic_write, make_folders, open_folder
 
 MANIFEST_NAME = "manifest.jsonl"
 JOURNAL_NAME = ".melcli-journal.jsonl"
@@ -1014,7 +1014,9 @@ class Manifest:
             self.problems.append(arrays_differ(store_path, len(differ)))
         # Kept open: the entries are read from it when used (the run holds
         # OUT's lock; a closed connection would check the schema again).
-        reader = self._reader = _StoreReader(store, self.problems)
+        reader = self._reader = _StoreReader(
+            store, self.problems, out=self.out if self.read_only else None
+        )
         self.entries.load_facts(
             facts,
             read_one=reader.one,
@@ -1824,9 +1826,10 @@ class _FolderOf:
         path = os.path.join(self.outdir.out, folder) if folder else self.outdir.out
         if not short_enough(path):  # found by name, but not by its path
             return self.fd
-        flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+        # Opened from OUT down: a folder swapped for a link out of OUT since
+        # folder_problem found it inside is not followed (by path, it was).
         with contextlib.suppress(OSError):  # missing: its files are too
-            self.fd = interrupts.os_open(path, flags)
+            self.fd = open_folder(os.fspath(self.outdir.out), folder)
         return self.fd
 
     def close(self) -> None:
@@ -2277,9 +2280,20 @@ def _facts_values(texts: list[str]) -> list[list[object] | None]:
 class _StoreReader:
     """Reads stored entries whole when they are used, checking each."""
 
-    def __init__(self, store: manifest_db.Store, problems: list[str]) -> None:
+    def __init__(
+        self,
+        store: manifest_db.Store,
+        problems: list[str],
+        *,
+        out: Path | None = None,
+    ) -> None:
         self.store = store
         self.problems = problems
+        #: OUT, for a reader that rebuilds nothing (``melcli stats``, the
+        #: loader): the keys of the entries found unusable, said in one line.
+        self.out = out
+        self.unusable: list[str] = []
+        self._said = ""
 
     def one(self, key: str) -> Entry | None:
         """Return the entry ``key``, or None (said in the problems) if unusable."""
@@ -2290,7 +2304,19 @@ class _StoreReader:
         entries, _ = _valid([text] if text is not None else [], torn_last=False)
         if len(entries) == 1 and entries[0]["key"] == key:
             return entries[0]
-        self.problems.append(_dropped(self.store.path, 1))
+        if self.out is None:  # a run: its input is rebuilt now
+            self.problems.append(_dropped(self.store.path, 1))
+            return None
+        # Read whole only now, in a store whose facts a run trusts (as melcli
+        # left it, by its stamps): the next run finds the array up to date by
+        # them and reads no entry, so "run melcli mel again" was never so.
+        self.unusable.append(key)
+        line = _unusable(self.store.path, self.out, self.unusable)
+        if self._said and self._said in self.problems:
+            self.problems[self.problems.index(self._said)] = line
+        else:
+            self.problems.append(line)
+        self._said = line
         return None
 
     def text(self, key: str) -> bytes | None:
@@ -2360,6 +2386,29 @@ def _reworded(problem: str, store: str, inputs: str) -> str:
             + f"; {MANIFEST_NAME} is read instead ({store} the store)"
         )
     return _REBUILT.sub(rf"; {inputs} \1 inputs", problem)
+
+
+def _unusable(path: Path, out: Path, keys: list[str]) -> str:
+    """Say that the stored entries of ``keys`` cannot be used, and what mends them.
+
+    One: its array deleted, the next run rebuilds it. More: the store
+    deleted, the next run reads ``manifest.jsonl`` instead, checking every
+    entry (and rebuilding the inputs of those it drops), and writes the
+    store anew.
+    """
+    one = len(keys) == 1
+    said = (
+        f"{path}: {len(keys)} stored {'entry' if one else 'entries'} cannot be used "
+        f"(e.g. that of {keys[0]}: not a JSON object of the expected fields and "
+        "types, naming a file outside OUT, or not of its key), though the facts "
+        f"stored beside {'it' if one else 'them'} say up to date: "
+    )
+    if one:
+        return f"{said}delete {out / keys[0]} and run 'melcli mel' again to rebuild it"
+    return (
+        f"{said}delete {path} and run 'melcli mel' again (it reads "
+        f"{out / MANIFEST_NAME} instead, checking every entry)"
+    )
 
 
 def _dropped(path: Path, dropped: int) -> str:

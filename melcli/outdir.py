@@ -110,6 +110,16 @@ class OutDir:
         #: deleted by another name (:meth:`live_alias`).
         self.live: Callable[[], Container[str]] | None = None
         self._aliases: dict[str, str | None] = {}
+        #: The folder of OUT held open to look its files up in (by name, not
+        #: by path: a folder swapped for a link since it was checked leads
+        #: nowhere), and its descriptor (-1: none there): one at a time,
+        #: closed with this object (or :meth:`close`).
+        self._held: list[Any] = [None, -1]
+        self._release = weakref.finalize(self, _let_go, self._held)
+
+    def close(self) -> None:
+        """Close the folder of OUT held open, if one is (reopened when needed)."""
+        _let_go(self._held)
 
     def folder_problem(self, folder: str) -> str | None:
         """Say why ``folder`` is not inside OUT, or return None if it is.
@@ -155,8 +165,8 @@ class OutDir:
             if path is None:
                 if safe_name(name):
                     return True
-            elif os.path.lexists(path):
-                return True
+            elif self._lstat(str(name)) is not None or self.path(name) is None:
+                return True  # (the second: its folder found leading out by now)
         return False
 
     def stamp(self, name: object) -> list[int] | None:
@@ -170,17 +180,60 @@ class OutDir:
         assert isinstance(name, str)
         if self.folder_problem(name.rpartition("/")[0]) is not None:
             return None
-        try:
-            st = os.lstat(self._prefix + name)  # a string: no Path per file
-        except OSError:
-            return None
-        if not stat.S_ISREG(st.st_mode):
+        st = self._lstat(name)
+        if st is None or not stat.S_ISREG(st.st_mode):
             return None
         if self.live is not None and self.live_alias(name) is not None:
             # Another input's output by this name (a folder linked to its
             # folder): not this entry's file, however alike their stamps.
             return None
         return [st.st_size, st.st_mtime_ns]
+
+    def _lstat(self, name: str) -> os.stat_result | None:
+        """Return the status of ``OUT/name`` (a link's own), or None if none.
+
+        ``name`` is safe and its folder found inside OUT (by
+        :meth:`folder_problem`). It is looked up by its name in its folder,
+        opened from OUT down (:func:`melcli.write.open_folder`), not by its
+        path: a folder swapped for a link out of OUT since it was checked
+        (or a link above it) is not followed to a file outside. Held open
+        for the next name of the same folder (a manifest's keys come folder
+        by folder). By path where the system looks up no name in a folder.
+        """
+        folder, _, base = name.rpartition("/")
+        held = self._held
+        fresh = held[0] != folder
+        if fresh:
+            self._hold(folder)
+        while True:
+            try:
+                if held[1] >= 0:
+                    return os.stat(base, dir_fd=held[1], follow_symlinks=False)
+                if held[1] == _BY_PATH:  # too long a path is not found by it
+                    return os.lstat(self._prefix + name)  # a string: no Path
+            except (OSError, ValueError):
+                pass
+            if fresh:
+                return None
+            # Not in the folder held since an earlier name: it may have been
+            # deleted and made again (a prune, then a write) since: opened anew.
+            fresh = True
+            self._hold(folder)
+
+    def _hold(self, folder: str) -> None:
+        """Hold ``folder`` of OUT open (opened from OUT down), or none if it is not."""
+        held = self._held
+        _let_go(held)
+        held[0] = folder
+        if not _LOOKUP_IN_FOLDER or not _short_enough(self._prefix + folder):
+            held[1] = _BY_PATH
+            return
+        try:
+            held[1] = open_folder(os.fspath(self.out), folder)
+        except LeadsOutside as exc:  # swapped for a link since it was checked
+            self._folders[folder] = str(exc)
+        except OSError:  # missing, or a file in its place
+            pass
 
     def aliased(self, folder: str) -> bool:
         """Return whether ``folder`` of OUT is reached through a link to another of OUT.
@@ -254,12 +307,12 @@ class OutDir:
                     folder = name.rpartition("/")[0]
                     self.refused[name] = self.folder_problem(folder) or ""
                 continue
-            try:
-                if stat.S_ISDIR(os.lstat(path).st_mode):
-                    continue
-            except OSError:
-                continue
             assert isinstance(name, str)
+            st = self._lstat(name)
+            if st is None and self.path(name) is None:  # leading out by now
+                self.refused[name] = self.folder_problem(name.rpartition("/")[0]) or ""
+            if st is None or stat.S_ISDIR(st.st_mode):
+                continue
             if (other := self.live_alias(name)) is not None:
                 # Not deleted: said, as a folder leading out of OUT is.
                 self.refused[name] = other
@@ -308,6 +361,43 @@ class OutDir:
                 real = os.path.relpath(found, self._real).replace(os.sep, "/")
             self._aliases[folder] = real
         return real
+
+
+def _let_go(held: list[Any]) -> None:
+    """Close the folder :class:`OutDir` holds open, forgetting it first.
+
+    Forgotten before it is closed: a signal as ``os.close`` returns leaves
+    no closed number behind to be closed again (another file's, by then).
+    """
+    fd, held[0], held[1] = held[1], None, -1
+    if fd >= 0:
+        os.close(fd)
+
+
+#: :class:`OutDir`'s mark of a folder whose files are looked up by path.
+_BY_PATH = -2
+
+
+def _short_enough(folder: str) -> bool:
+    """Whether every file of ``folder`` is found by its path too (as discover's)."""
+    return len(os.fsencode(folder)) + 1 + 255 < _PATH_MAX
+
+
+def _path_max() -> int:
+    try:
+        return os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 1024
+
+
+_PATH_MAX = _path_max()
+
+#: Whether a name can be looked up in an open folder, links not followed.
+_LOOKUP_IN_FOLDER = (
+    os.stat in os.supports_dir_fd
+    and os.open in os.supports_dir_fd
+    and os.stat in os.supports_follow_symlinks
+)
 
 
 def file_kind(mode: int) -> str:
@@ -524,14 +614,16 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
         (:func:`check_not_sparse`), or it was cut short while read
         (:class:`CutShort`); the message says which.
     """
-    return load_npy_at(open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+    with open_npy(path) as array:
+        return array.read()
 
 
-def load_npy_at(fd: int) -> np.ndarray:
+def load_npy_at(fd: int | Owned) -> np.ndarray:
     """:func:`load_npy` of the file open on ``fd`` (closed here, whatever happens).
 
     For a reader that opened the file itself, from its folder's descriptor
-    (the data loader's).
+    (the data loader's): best handed over in an :class:`Owned` it was opened
+    into, so that no moment between its open and this call leaves it open.
     """
     with open_npy_at(fd) as array:
         return array.read()
@@ -543,21 +635,30 @@ def open_npy(path: str | os.PathLike[str]) -> NpyFile:
     Nothing of the array is read yet: a reader of part of it (a thumbnail,
     statistics in chunks) reads just that part, in memory bounded by it.
     """
-    return open_npy_at(open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+    owned = Owned()  # before the open: the descriptor is never without an owner
+    owned.held[0] = open_file(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    return open_npy_at(owned)
 
 
-def open_npy_at(fd: int) -> NpyFile:
+def open_npy_at(fd: int | Owned) -> NpyFile:
     """:func:`open_npy` of the file open on ``fd``, which the result then owns.
 
-    ``fd`` is closed here if the array is refused.
+    ``fd`` is closed here if the array is refused (whatever is raised, a
+    signal's exception too). An :class:`Owned` the file was opened into is
+    closed when collected even if this call never starts; a bare descriptor
+    is owned from this call's first line.
 
     Raises
     ------
     OSError, ValueError
         As :func:`load_npy`.
     """
+    owned = fd if isinstance(fd, Owned) else Owned(fd)
     try:
-        with os.fdopen(os.dup(fd), "rb") as f:
+        fd = owned.fd
+        # Read through the descriptor itself (closefd=False), not a copy of
+        # it: a copy made by os.dup was lost to a signal as dup returned.
+        with os.fdopen(fd, "rb", closefd=False) as f:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
@@ -569,10 +670,46 @@ def open_npy_at(fd: int) -> NpyFile:
                     f"{tuple(shape)} {dtype} array its header announces"
                 )
             check_not_sparse(fd, nbytes, data)
+        return NpyFile(owned, shape=shape, fortran=fortran, dtype=dtype, at=data)
     except BaseException:
-        os.close(fd)
+        owned.close()
         raise
-    return NpyFile(fd, shape=shape, fortran=fortran, dtype=dtype, at=data)
+
+
+class Owned:
+    """A file descriptor with one owner: closed once (:meth:`close`, or collected).
+
+    Made before the file is opened, the descriptor stored in it straight
+    from the call that opened it (``owned.held[0] = open_file(...)``: no
+    moment between, Python running a signal's handler only at a call's
+    start or a C call's return), then handed on as an object: an exception
+    at any moment after (a signal's, as the next function starts) leaves
+    it to be closed with the object, never open and unowned. Closing it
+    again, or after it was collected, does nothing.
+    """
+
+    __slots__ = ("__weakref__", "_finalizer", "held")
+
+    def __init__(self, fd: int = -1) -> None:
+        #: ``[fd]``, -1 when none is held (closed, or not opened yet).
+        self.held = [fd]
+        self._finalizer = weakref.finalize(self, _close_held, self.held)
+
+    @property
+    def fd(self) -> int:
+        """The descriptor, or -1 if it is closed (or was never opened)."""
+        return self.held[0]
+
+    def close(self) -> None:
+        """Close the descriptor, if it is still open."""
+        _close_held(self.held)
+
+
+def _close_held(held: list[int]) -> None:
+    """Close ``held[0]`` once: forgotten first, then closed."""
+    fd, held[0] = held[0], -1
+    if fd >= 0:
+        os.close(fd)
 
 
 class CutShort(ValueError):
@@ -604,9 +741,10 @@ class NpyFile:
 
     Parameters
     ----------
-    fd : int
+    fd : int or Owned
         The file, open to read; owned (closed by :meth:`close`, or when this
-        object is collected).
+        object is collected). Given as an :class:`Owned`, it is that one's
+        (closed once, whatever happens as this object is made).
     shape, fortran, dtype
         What the file's header announces.
     at : int
@@ -615,13 +753,14 @@ class NpyFile:
 
     def __init__(
         self,
-        fd: int,
+        fd: int | Owned,
         *,
         shape: tuple[int, ...],
         fortran: bool,
         dtype: np.dtype[Any],
         at: int,
     ) -> None:
+        owned = fd if isinstance(fd, Owned) else Owned(fd)
         self.shape = shape
         self.fortran = fortran
         self.dtype = dtype
@@ -630,8 +769,7 @@ class NpyFile:
         self.nbytes = dtype.itemsize
         for n in shape:
             self.nbytes *= n
-        self._fd = fd
-        self._close = weakref.finalize(self, os.close, fd)
+        self._owned = owned
 
     @property
     def large(self) -> bool:
@@ -644,7 +782,7 @@ class NpyFile:
 
     def close(self) -> None:
         """Close the file (reading after that raises ValueError)."""
-        self._close()
+        self._owned.close()
 
     def __enter__(self) -> NpyFile:
         return self
@@ -714,13 +852,14 @@ class NpyFile:
         """
         import numpy as np
 
-        if not self._close.alive:
+        fd = self._owned.fd
+        if fd < 0:
             raise ValueError("read of a closed array file")
         buffer = np.empty(nbytes, np.uint8) if into is None else into
         view = memoryview(buffer).cast("B")  # type: ignore[arg-type]
         done = 0
         while done < nbytes:
-            n = _pread_into(self._fd, view[done : done + _PIECE], at + done)
+            n = _pread_into(fd, view[done : done + _PIECE], at + done)
             if n == 0:
                 raise cut_short(at - self.at + done, self.nbytes)
             done += n
@@ -781,6 +920,20 @@ def recorded_array(entry: dict[str, Any]) -> Recorded | None:
         except (TypeError, ValueError):
             dtype = None
     return tuple(shape), dtype
+
+
+#: What rebuilds an array of OUT that a reader cannot use while its manifest
+#: entry says it is there: a run judges by size and time, and finds it up to
+#: date as long as they are kept.
+REBUILD = "delete it and run 'melcli mel' again to rebuild it"
+
+
+def with_remedy(problem: str) -> str:
+    """Say ``problem`` of an array OUT's manifest records with what rebuilds it.
+
+    Unless it says already (:func:`check_recorded`'s words do).
+    """
+    return problem if "'melcli mel'" in problem else f"{problem}; {REBUILD}"
 
 
 def check_recorded(array: np.ndarray | NpyFile, recorded: Recorded) -> None:

@@ -51,6 +51,7 @@ from .outdir import (
     read_if_small,
     recorded_array,
     walk,
+    with_remedy,
 )
 from .report import plural
 from .segment import segment_base
@@ -324,15 +325,15 @@ def compute(
                     except ValueError as exc:
                         if left_out is None:
                             raise
-                        # The entry may be the crafted one (its shape is not
-                        # among the facts a run checks): said, the batch goes on.
+                        # A crafted entry's shape (no fact a run checks): said.
                         left_out.append(f"{source}: {exc}; left out")
                         continue
                 running.add(S)
         except OSError as exc:
             raise MelcliError(f"{source}: {_os_problem(exc)}") from None
-        except (ValueError, MelcliError) as exc:
-            raise MelcliError(f"{source}: {exc}") from None
+        except (ValueError, MelcliError) as exc:  # (one OUT records: rebuilt so)
+            said = str(exc) if expected is None else with_remedy(str(exc))
+            raise MelcliError(f"{source}: {said}") from None
         files.append(source)
     if lookup is not None:
         for problem in lookup.problems():

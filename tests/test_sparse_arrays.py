@@ -74,7 +74,7 @@ def test_stats_names_a_sparse_array_and_reads_none_of_it(out: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"error: {out / 'dogs' / 'a.npy'}: {SPARSE} (melcli writes every byte of "
-        "its arrays)"
+        "its arrays); delete it and run 'melcli mel' again to rebuild it"
     ]
     assert not (out / "stats.npz").exists()
 

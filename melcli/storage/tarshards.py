@@ -365,8 +365,19 @@ class ShardWriter:
 
 
 def read_member(path: Path, offset: int, size: int) -> bytes:
-    """Return ``size`` bytes of the shard ``path`` from ``offset``."""
+    """Return ``size`` bytes of the shard ``path`` from ``offset``.
+
+    ``offset`` and ``size`` may come from OUT's manifest (untrusted): a
+    member past the end of the file raises ``ValueError`` before anything
+    is allocated for it.
+    """
     with open(path, "rb") as f:
+        end = os.fstat(f.fileno()).st_size
+        if offset < 0 or size < 0 or offset + size > end:
+            raise ValueError(
+                f"{path}: no member of {size} bytes at byte {offset} (the file "
+                f"has {end})"
+            )
         f.seek(offset)
         return f.read(size)
 
@@ -388,15 +399,66 @@ def member_header_ok(block: bytes, name: str, size: int) -> bool:
     )
 
 
+class _Bounded:
+    """A shard as :mod:`tarfile` reads it: ``read(n)`` asks for at most the bytes left.
+
+    :mod:`tarfile` reads the data of a pax (``x``, ``g``) or GNU long-name
+    (``L``, ``K``) header whole, at the size the header claims, inside
+    ``for info in tar``; a buffered ``read(n)`` allocates ``n`` bytes
+    first. A crafted 10-KB shard claiming 2**40 bytes was a ``MemoryError``.
+    Bounded by the file's size, every such read (of any header type, or a
+    member's data) comes back short, and :mod:`tarfile` raises ``ReadError``.
+    """
+
+    def __init__(self, f: BinaryIO, size: int) -> None:
+        self._f = f
+        self._size = size
+
+    def read(self, n: int | None = -1) -> bytes:
+        left = max(0, self._size - self._f.tell())
+        return self._f.read(left if n is None or n < 0 else min(n, left))
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def write(self, data: bytes) -> int:
+        raise OSError("a shard is read here, not written")
+
+    def close(self) -> None:
+        """Leave the file to its owner (``iter_members``'s ``with``)."""
+
+
 def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
-    """Yield ``(name, bytes)`` of each file in the tar ``path``, in order."""
+    """Yield ``(name, bytes)`` of each file in the tar ``path``, in order.
+
+    The shard may be crafted (OUT is untrusted): a header of any type whose
+    claim runs past the end of the file, or a shard tarfile cannot read,
+    raises ``ValueError`` and nothing is allocated for the claim (tarfile
+    reads through :class:`_Bounded`).
+    """
     import tarfile  # here: a run that makes no tar (a no-op) does not import it
 
-    with tarfile.open(path, "r:") as tar:
-        for info in tar:
-            extracted = tar.extractfile(info) if info.isfile() else None
-            if extracted is not None:
-                yield info.name, extracted.read()
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            with tarfile.open(fileobj=_Bounded(f, size), mode="r:") as tar:
+                for info in tar:
+                    if info.isfile() and info.offset_data + info.size > size:
+                        raise ValueError(
+                            f"{path}: member {info.name!r} claims {info.size} "
+                            f"bytes, past the end of the file ({size} bytes)"
+                        )
+                    extracted = tar.extractfile(info) if info.isfile() else None
+                    if extracted is not None:
+                        yield info.name, extracted.read()
+        except tarfile.TarError as error:
+            raise ValueError(
+                f"{path}: not a tar melcli can read ({error}; the file has "
+                f"{size} bytes)"
+            ) from None
 
 
 def _header(name: str, size: int, mtime: int) -> bytes:

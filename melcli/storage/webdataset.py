@@ -59,6 +59,7 @@ from ..manifest import (
 from ..outdir import (
     NpyFile,
     OutDir,
+    Owned,
     check_not_sparse,
     file_kind,
     npy_header,
@@ -605,9 +606,15 @@ def open_npy(member: Slice) -> NpyFile:
     """
     # The shard is OUT's: a FIFO, device or link in its place is refused, not
     # waited on nor followed; a member past its end (a cut shard) is refused.
-    fd = interrupts.os_open(member.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    owned = Owned()  # before the open: the descriptor is never without an owner
+    owned.held[0] = interrupts.os_open(
+        member.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+    )
     try:
-        with os.fdopen(os.dup(fd), "rb") as f:
+        fd = owned.fd
+        # Read through the descriptor itself, not a copy (os.dup's was lost
+        # to a signal as dup returned).
+        with os.fdopen(fd, "rb", closefd=False) as f:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise OSError(f"not a regular file ({file_kind(st.st_mode)})")
@@ -625,12 +632,12 @@ def open_npy(member: Slice) -> NpyFile:
                     "array"
                 )
             check_not_sparse(fd, nbytes, data)
+        # The file checked, not whatever its name leads to by now (a shard
+        # swapped for a link meanwhile would be followed out of OUT).
+        return NpyFile(owned, shape=shape, fortran=fortran, dtype=dtype, at=data)
     except BaseException:
-        os.close(fd)
+        owned.close()
         raise
-    # The file checked, not whatever its name leads to by now (a shard
-    # swapped for a link meanwhile would be followed out of OUT).
-    return NpyFile(fd, shape=shape, fortran=fortran, dtype=dtype, at=data)
 
 
 def sample_intact(manifest: Manifest, mkey: str) -> bool:
