@@ -863,7 +863,7 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if reason == _INFO_INCOMPLETE:
         # libsndfile's rate is a signed int: 4 GHz is as "incomplete" as 0.
-        rate = containers.header_rate(path)
+        rate = containers.header_fields(path).rate
         if rate is not None and rate != 0:
             if not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
                 return _implausible_rate(rate)
@@ -905,7 +905,7 @@ _MAX_SAMPLE_BITS = 64
 
 def _header_layout(path: str | os.PathLike[str]) -> str:
     """Name the channel count or sample size libsndfile refuses, from the header."""
-    layout = containers.header_layout(path)
+    layout = containers.header_fields(path).layout
     if layout is None:
         return ""
     channels, bits = layout
@@ -1661,7 +1661,7 @@ def check_header(
     if not MIN_SAMPLERATE <= info.samplerate <= MAX_SAMPLERATE:
         rate: float = info.samplerate
         if path is not None and info.format in ("AIFF", "CAF"):  # floats
-            own = containers.header_rate(path)
+            own = containers.header_fields(path).rate
             rate = own if own is not None and not math.isnan(own) else rate
         raise AudioError(_implausible_rate(rate))
     if info.channels > MAX_CHANNELS:

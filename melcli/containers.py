@@ -45,6 +45,7 @@ them, so the common path costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -1664,95 +1665,87 @@ def skip_id3v2_tags(f: BinaryIO) -> int:
     return start
 
 
-def header_rate(path: str | os.PathLike[str]) -> float | None:
-    """Read the sample rate a WAV, RF64, W64, AU, AIFF or CAF header gives.
+class HeaderFields(NamedTuple):
+    """The rate and layout a WAV, RF64, W64, AU, AIFF or CAF header gives.
 
-    For saying what is wrong with a header libsndfile refuses as incomplete
-    (a rate of 0, or one that does not fit its signed 32-bit int: a WAV of
-    4 GHz). None for another format, or a header not read to its rate.
+    Each None where the header is not read that far (or the file is another).
     """
-    try:
-        with open(path, "rb") as f:
-            head = f.read(1 << 16)
-    except OSError:
-        return None
-    try:
-        if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
-            order = ">" if head[:4] == b"RIFX" else "<"
-            at = head.find(b"fmt ", 12)
-            if at < 0:
-                return None
-            return float(struct.unpack_from(order + "I", head, at + 12)[0])
-        if head[:4] == b"riff":
-            at = head.find(b"fmt ", 40)
-            if at < 0:
-                return None
-            return float(struct.unpack_from("<I", head, at + 28)[0])
-        if head[:4] == b".snd":
-            return float(struct.unpack_from(">I", head, 16)[0])
-        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-            at = head.find(b"COMM", 12)
-            if at < 0:
-                return None
-            exponent, mantissa = struct.unpack_from(">HQ", head, at + 16)
-            sign = -1.0 if exponent & 0x8000 else 1.0
-            if exponent & 0x7FFF == 0x7FFF:  # infinity, or not a number
-                return sign * math.inf if mantissa & ((1 << 63) - 1) == 0 else math.nan
-            return float(sign * mantissa * 2.0 ** ((exponent & 0x7FFF) - 16383 - 63))
-        if head[:4] == b"caff":
-            at = head.find(b"desc", 8)
-            if at < 0:
-                return None
-            return float(struct.unpack_from(">d", head, at + 12)[0])
-    except (struct.error, OverflowError):
-        return None
+
+    #: Its sample rate (an AIFF's 80-bit float may be inf or NaN).
+    rate: float | None = None
+    #: Its channels and bits a sample (an AU's bits: -1, its encoding gives them).
+    layout: tuple[int, int] | None = None
+
+
+#: Where each header's fields are: its chunk's name and where to look for it
+#: (None: at the start of the file), the rate's offset and kind from there
+#: (``"e"``: AIFF's 80-bit float), and the channels' and bits' struct and offset.
+_HEADER_FIELDS = {
+    "WAVE": (b"fmt ", 12, 12, "I", "H10xH", 10),
+    "W64": (b"fmt ", 40, 28, "I", "H10xH", 26),
+    "AU": (None, 0, 16, "I", "I", 20),
+    "AIFF": (b"COMM", 12, 16, "e", "H4xH", 8),
+    "CAF": (b"desc", 8, 12, "d", "II", 36),
+}
+
+
+def _header_kind(head: bytes) -> tuple[str, str] | None:
+    """Return which of :data:`_HEADER_FIELDS` ``head`` starts, and its byte order."""
+    kind, form = head[:4], head[8:12]
+    if kind in (b"RIFF", b"RIFX", b"RF64", b"BW64") and form == b"WAVE":
+        return "WAVE", ">" if kind == b"RIFX" else "<"
+    if kind == b"riff":
+        return "W64", "<"
+    if kind == b".snd":
+        return "AU", ">"
+    if kind == b"FORM" and form in (b"AIFF", b"AIFC"):
+        return "AIFF", ">"
+    if kind == b"caff":
+        return "CAF", ">"
     return None
 
 
-def header_layout(path: str | os.PathLike[str]) -> tuple[int, int] | None:
-    """Read the channels and bits a sample a WAV, RF64, W64, AIFF or CAF header gives.
+def _extended(head: bytes, at: int) -> float:
+    """Read an AIFF's 80-bit float (its rate) at ``at``."""
+    exponent, mantissa = struct.unpack_from(">HQ", head, at)
+    sign = -1.0 if exponent & 0x8000 else 1.0
+    if exponent & 0x7FFF == 0x7FFF:  # infinity, or not a number
+        return sign * math.inf if mantissa & ((1 << 63) - 1) == 0 else math.nan
+    return float(sign * mantissa * 2.0 ** ((exponent & 0x7FFF) - 16383 - 63))
+
+
+def header_fields(path: str | os.PathLike[str]) -> HeaderFields:
+    """Read the rate, channels and bits a WAV, RF64, W64, AU, AIFF or CAF header gives.
 
     For saying what is wrong with a header libsndfile refuses in words that
-    do not say (``unspecified internal error`` of 65281 channels, or of
-    32800-bit samples). An AU's channels, its bits -1 (its encoding gives
-    them). None for another format, or a header not read that far.
+    do not say: a rate of 0, or one that does not fit its signed 32-bit int
+    (a WAV of 4 GHz), is "incomplete"; 65281 channels, or 32800-bit samples,
+    an ``unspecified internal error``. Fields not read: None.
     """
     try:
         with open(path, "rb") as f:
             head = f.read(1 << 16)
     except OSError:
-        return None
-    try:
-        if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
-            order = ">" if head[:4] == b"RIFX" else "<"
-            at = head.find(b"fmt ", 12)
-            if at < 0:
-                return None
-            channels, bits = struct.unpack_from(order + "H10xH", head, at + 10)
-            return channels, bits
-        if head[:4] == b"riff":
-            at = head.find(b"fmt ", 40)
-            if at < 0:
-                return None
-            channels, bits = struct.unpack_from("<H10xH", head, at + 26)
-            return channels, bits
-        if head[:4] == b".snd":
-            return struct.unpack_from(">I", head, 20)[0], -1
-        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-            at = head.find(b"COMM", 12)
-            if at < 0:
-                return None
-            channels, bits = struct.unpack_from(">H4xH", head, at + 8)
-            return channels, bits
-        if head[:4] == b"caff":
-            at = head.find(b"desc", 8)
-            if at < 0:
-                return None
-            channels, bits = struct.unpack_from(">II", head, at + 12 + 24)
-            return channels, bits
-    except struct.error:
-        return None
-    return None
+        return HeaderFields()
+    found = _header_kind(head)
+    if found is None:
+        return HeaderFields()
+    kind, order = found
+    chunk, after, rate_at, rate_kind, layout_kind, layout_at = _HEADER_FIELDS[kind]
+    at = 0 if chunk is None else head.find(chunk, after)
+    if at < 0:
+        return HeaderFields()
+    rate: float | None = None
+    layout: tuple[int, int] | None = None
+    with contextlib.suppress(struct.error, OverflowError):
+        if rate_kind == "e":
+            rate = _extended(head, at + rate_at)
+        else:
+            rate = float(struct.unpack_from(order + rate_kind, head, at + rate_at)[0])
+    with contextlib.suppress(struct.error):
+        fields = struct.unpack_from(order + layout_kind, head, at + layout_at)
+        layout = (fields[0], fields[1]) if len(fields) == 2 else (fields[0], -1)
+    return HeaderFields(rate, layout)
 
 
 def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
