@@ -1050,6 +1050,46 @@ def _xing(data: Buffer, pos: int, frame: _Frame) -> tuple[int, int] | None:
 
 
 _LAST_CUT = "the last MPEG frame is cut off"
+#: The tags of encoders whose Xing/Info frame ends in a LAME tag with a CRC.
+_LAME_TAGS = (b"LAME", b"L3.9")
+
+
+def _xing_damage(data: Buffer, pos: int, frame: _Frame, end: int) -> str:
+    """Say why a Xing/Info header's frame count is wrong, not the file cut, or "".
+
+    Its count is more frames than the file holds (the stream's frames, from
+    ``pos``, end at ``end``). The header is damaged, not the file cut, when
+    its LAME tag's CRC-16 (of the frame up to it) fails, or when its byte
+    count is the stream's or the file's size: what it lists is all there.
+    """
+    at = pos + 4 + frame.side_info
+    if data[at : at + 4] not in (b"Xing", b"Info"):
+        return ""  # VBRI: no checksum, nor a size that says more
+    (flags,) = struct.unpack(">I", data[at + 4 : at + 8])
+    sized = at + 8 + 4 * (flags & 1)
+    lame = sized + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1) + 4 * (flags >> 3 & 1)
+    stored = data[lame + 34 : lame + 36]
+    if (
+        data[lame : lame + 4] in _LAME_TAGS
+        and len(stored) == 2
+        and _crc16_arc(data[pos : lame + 34]) != int.from_bytes(stored, "big")
+    ):
+        return "its LAME tag's checksum fails"
+    if flags & 2:
+        (size,) = struct.unpack(">I", data[sized : sized + 4])
+        if size in (end - pos, end, len(data)):
+            return f"its byte count, {size}, is the stream's"
+    return ""
+
+
+def _crc16_arc(data: bytes) -> int:
+    """CRC-16/ARC (reflected polynomial 0x8005), as a LAME tag's checksum."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = crc >> 1 ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
 
 
 def _mp3(f: BinaryIO, frames: int) -> Claim:
@@ -1062,7 +1102,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     if first is None:
         return _free_format_claim(data, frames)
     xing = _xing(data, pos, first)
-    n, cut = 0, ""
+    pos_first, n, cut = pos, 0, ""
     frame: _Frame | None = first
     while frame is not None:
         after = pos + frame.length
@@ -1087,6 +1127,12 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # LAME, ffmpeg and libsndfile count the frames after the Xing/Info frame;
     # one frame of slack for an encoder that counts that frame too.
     if n < count and not cut:
+        if damage := _xing_damage(data, pos_first, first, pos):
+            # Not a cut: its frames are all there, its count is not to be believed.
+            raise AudioError(
+                f"corrupt: its Xing/Info header is damaged ({damage}): it lists "
+                f"{count} MPEG frames, the file holds {n - 1}"
+            )
         cut = f"the file holds {n - 1} of the {count} MPEG frames its header lists"
     # More than one frame beyond: another stream follows (files joined with
     # cat), and libmpg123 would stop where the first one's header says.
