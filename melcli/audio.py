@@ -261,23 +261,25 @@ def _flac_tail(path: str | os.PathLike[str]) -> str:
     and for a run that reads only the start of the file).
     """
     if tail := containers.flac_tail_cut(path):
-        decoded = tail.decoded + _flac_decodes_on(path, tail)
+        decoded = _flac_decodes_to(path, tail)
         if decoded >= tail.total:
             return ""
-        cause = FLAC_LOST_SYNC if tail.frame_cut else FLAC_FRAMES_END
+        # Short of the walk's last frames: damage before them stops decoding.
+        before = decoded < tail.decoded - 1
+        cause = FLAC_LOST_SYNC if tail.frame_cut or before else FLAC_FRAMES_END
         sr = tail.samplerate
         return _stopped_at(decoded / sr, tail.total / sr, cause)
     return ""
 
 
 #: Samples of a FLAC decoded in one read to settle what its last frame
-#: header leaves open (:func:`_flac_decodes_on`); a longer stream is decoded
+#: header leaves open (:func:`_flac_decodes_to`); a longer stream is decoded
 #: in blocks of :data:`READ_BLOCK`, as a run reads it.
 _FLAC_SETTLE_WHOLE = 1 << 21
 
 
-def _flac_decodes_on(path: str | os.PathLike[str], tail: containers.FlacTail) -> int:
-    """Return the samples a FLAC its last frame headers show cut decodes past them.
+def _flac_decodes_to(path: str | os.PathLike[str], tail: containers.FlacTail) -> int:
+    """Return the samples a FLAC its last frame headers show cut decodes to.
 
     The walk back from a file's end (:func:`containers.flac_tail_cut`) takes
     the last frame header it finds for the stream's last frame; after a
@@ -289,18 +291,24 @@ def _flac_decodes_on(path: str | os.PathLike[str], tail: containers.FlacTail) ->
     where the walk says the frames end, which libFLAC takes among the
     copied frames after the end (a 60-s stream with its first 100 kB
     appended was said cut at 7.71 s). Only a file the walk shows cut pays
-    the decoding; a whole one is never decoded.
+    the decoding; a whole one is never decoded. A frame damaged before the
+    walk's last ones stops decoding there, as a run's does: where it stops
+    is said, not where the walk's frames end. The walk's figure when the
+    file does not open.
     """
     if tail.total <= tail.decoded:
-        return 0
+        return tail.decoded
     try:
         with _native_stderr(), open_soundfile(path) as f:
             if f.frames != tail.total:
-                return 0
+                return tail.decoded
             got = _flac_decoded(f, tail.total)
     except (sf.SoundFileError, RuntimeError):
-        return 0  # cut, as walked
-    return max(got - tail.decoded, 0)
+        return tail.decoded  # cut, as walked
+    # libsndfile gives all but the last sample of a last frame it cannot
+    # read past (that is where the walk's frames end), or no position at
+    # all after a failed seek past it (0): the walk's figure.
+    return tail.decoded if got <= 0 or tail.decoded - 1 <= got <= tail.decoded else got
 
 
 def _flac_decoded(f: sf.SoundFile, total: int) -> int:
@@ -312,10 +320,10 @@ def _flac_decoded(f: sf.SoundFile, total: int) -> int:
     blocks of :data:`READ_BLOCK`, and where a read fails, the decoder's
     position after it, as a run's :meth:`_CheckedFile._read_block` takes it.
     """
-    if total <= _FLAC_SETTLE_WHOLE:
-        return len(f.read(total, "int16"))  # a failure: cut as walked
     got = 0
     try:
+        if total <= _FLAC_SETTLE_WHOLE:
+            return len(f.read(total, "int16"))
         while got < total:
             n = len(f.read(min(READ_BLOCK, total - got), "int16"))
             got += n
