@@ -861,10 +861,10 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
     """
     reason = _describe_soundfile_error(exc)
-    if ("chunk marker" in reason or "'FORM' marker" in reason) and (
-        joined := containers.joined_file(path)
-    ):
-        return joined  # libsndfile: "No 'RIFF' chunk marker", of the second
+    if joined := containers.joined_file(path):
+        # libsndfile: "No 'RIFF' chunk marker", of the second; of a CAF of
+        # ALAC, which ffmpeg decodes, its own cut 'caff' chunk.
+        return joined
     if reason in _UNSAID_LAYOUT and (said := _header_layout(path)):
         return said
     if "malformed" in reason and (damage := containers.ogg_damage(path)):

@@ -2223,7 +2223,7 @@ _AN = frozenset({"AIFF", "AU", "MP3", "Ogg", "RF64"})
 #: Formats libsndfile opens whole when another file follows them: it stops
 #: at the length their header gives (a WAV's or AIFF's it refuses instead,
 #: in words about its own header: ``No 'RIFF' chunk marker``).
-JOINED_UNSAID = frozenset({"W64", "RF64", "AU"})
+JOINED_UNSAID = frozenset({"W64", "RF64", "AU", "CAF"})
 
 
 def joined_file(path: str | os.PathLike[str]) -> str:
@@ -2254,10 +2254,10 @@ def joined_file(path: str | os.PathLike[str]) -> str:
                 or after[skip + 8 : skip + 12] in (b"WAVE", b"AIFF", b"AIFC")
             ):
                 what = f"{'an' if kind in _AN else 'a'} {kind} file"
+                gives = "its chunks take" if head[:4] == b"caff" else "its header gives"
                 return (
-                    f"cannot decode: {what} follows the {n_bytes(end)} its header "
-                    "gives (files joined one after another: melcli does not split "
-                    "them)"
+                    f"cannot decode: {what} follows the {n_bytes(end)} {gives} "
+                    "(files joined one after another: melcli does not split them)"
                 )
         if after[:1] != b"\0":
             break
@@ -2272,6 +2272,28 @@ def _declared_end(f: BinaryIO, head: bytes) -> int | None:
     if head[:4] == b".snd" and len(head) >= 12:
         offset, data_size = struct.unpack_from(">II", head, 4)
         return offset + data_size if data_size < UNKNOWN_DATA_SIZE else None
+    if head[:4] == b"caff":
+        return _caf_again(f)
+    return None
+
+
+#: A CAF data chunk's bytes before its audio: its edit count.
+_CAF_EDIT_COUNT = 4
+
+
+def _caf_again(f: BinaryIO) -> int | None:
+    """Return where a CAF's chunks run into a CAF's header, after its audio, or None.
+
+    A CAF has no outer size: its chunks, walked, run into the next file's
+    ``caff`` header (files joined with ``cat``), or, of a CAF written to a
+    pipe, into its header written once more (:func:`header_again`).
+    """
+    f.seek(0)
+    audio = False
+    for offset, chunk, size in _caf_chunks(f):
+        if chunk[:4] == b"caff":
+            return offset if audio else None
+        audio = audio or (chunk[:4] == b"data" and size > _CAF_EDIT_COUNT)
     return None
 
 
@@ -2364,7 +2386,9 @@ def header_again(path: str | os.PathLike[str]) -> str:
                     offset += (chunk_size + 7) & ~7
             elif head[:4] == b"caff":
                 f.seek(0)
-                if any(chunk[:4] == b"caff" for _, chunk, _size in _caf_chunks(f)):
+                again = any(chunk[:4] == b"caff" for _, chunk, _size in _caf_chunks(f))
+                # Its audio before the header again: another file, joined.
+                if again and _caf_again(f) is None:
                     return HEADER_AGAIN.format(kind="caf")
             elif head[:5] == b"PVF1\n":
                 f.seek(0)
