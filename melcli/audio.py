@@ -888,7 +888,11 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     if flac is None:
         if cut := containers.cut_before_audio(path):
             return f"truncated: decoded 0.00 s, then {cut}"
-        if order := containers.chunk_order(path) or containers.caf_layout(path):
+        if order := (
+            containers.chunk_order(path)
+            or containers.caf_layout(path)
+            or (containers.stray_chunk(path) if _UNSAID_CHUNKS(reason) else "")
+        ):
             return f"invalid header: {order}"
         return reason
     if not flac.frames or not flac.samplerate:  # its length is not known
@@ -907,6 +911,9 @@ _UNSAID_LAYOUT = frozenset(
         "cannot decode: bad channel count",
     }
 )
+#: libsndfile's words of a WAV or AIFF whose chunks lose their way before
+#: its audio (:func:`containers.stray_chunk`), which do not say where.
+_UNSAID_CHUNKS = re.compile(r"chunk marker|unspecified internal error").search
 #: The widest samples of any format libsndfile reads (float64).
 _MAX_SAMPLE_BITS = 64
 

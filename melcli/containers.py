@@ -1058,9 +1058,10 @@ def _xing_damage(data: Buffer, pos: int, frame: _Frame, end: int) -> str:
     """Say why a Xing/Info header's frame count is wrong, not the file cut, or "".
 
     Its count is more frames than the file holds (the stream's frames, from
-    ``pos``, end at ``end``). The header is damaged, not the file cut, when
-    its LAME tag's CRC-16 (of the frame up to it) fails, or when its byte
-    count is the stream's or the file's size: what it lists is all there.
+    ``pos``, end at ``end``; -1: frames are lost inside it). The header is
+    damaged, not the file cut, when its LAME tag's CRC-16 (of the frame up
+    to it) fails, or when its byte count is the size of a stream whose
+    frames follow one another to its end: what it lists is all there.
     """
     at = pos + 4 + frame.side_info
     if data[at : at + 4] not in (b"Xing", b"Info"):
@@ -1075,11 +1076,16 @@ def _xing_damage(data: Buffer, pos: int, frame: _Frame, end: int) -> str:
         and _crc16_arc(data[pos : lame + 34]) != int.from_bytes(stored, "big")
     ):
         return "its LAME tag's checksum fails"
-    if flags & 2:
+    if flags & 2 and end > 0:
         (size,) = struct.unpack(">I", data[sized : sized + 4])
         if size in (end - pos, end, len(data)):
             return f"its byte count, {size}, is the stream's"
     return ""
+
+
+def _id3v1_ends(data: Buffer, pos: int) -> bool:
+    """Whether an ID3v1 tag (128 bytes, ``TAG``) is all that is left from ``pos``."""
+    return len(data) - pos == 128 and data[pos : pos + 3] == b"TAG"
 
 
 def _crc16_arc(data: bytes) -> int:
@@ -1103,6 +1109,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
         return _free_format_claim(data, frames)
     xing = _xing(data, pos, first)
     pos_first, n, cut = pos, 0, ""
+    whole = True  # its frames one after another to its end: none lost inside
     frame: _Frame | None = first
     while frame is not None:
         after = pos + frame.length
@@ -1116,6 +1123,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
             if _partial_header(data[pos : pos + 4], first.stream):
                 cut = _LAST_CUT
                 break
+            whole = whole and (pos == end or _id3v1_ends(data, pos))
             pos, frame = _sync(data, pos, first.stream)  # junk, then more?
     # A decoder gives every whole frame (a Xing/Info frame carries no audio),
     # less the delay and padding a LAME tag records; one frame of tolerance.
@@ -1127,7 +1135,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # LAME, ffmpeg and libsndfile count the frames after the Xing/Info frame;
     # one frame of slack for an encoder that counts that frame too.
     if n < count and not cut:
-        if damage := _xing_damage(data, pos_first, first, pos):
+        if damage := _xing_damage(data, pos_first, first, pos if whole else -1):
             # Not a cut: its frames are all there, its count is not to be believed.
             raise AudioError(
                 f"corrupt: its Xing/Info header is damaged ({damage}): it lists "
@@ -2347,6 +2355,53 @@ def chunk_order(path: str | os.PathLike[str]) -> str:
     if names.index(fmt) > names.index(b"data"):
         return f"its {said} chunk comes after its audio data"
     return ""
+
+
+def stray_chunk(path: str | os.PathLike[str]) -> str:
+    """Say where a WAV's or AIFF's chunks lose their way before its audio, or "".
+
+    Walked from the first, each chunk's size says where the next begins;
+    bytes there that are no chunk's name (junk, zeros, or one byte short of
+    a chunk: an odd-sized one without its pad byte) end libsndfile's walk,
+    which says ``No 'data' chunk marker`` of a file that has one.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            kind, form = head[:4], head[8:12]
+            if kind in (b"RIFF", b"RIFX") and form == b"WAVE":
+                order, data = ">" if kind == b"RIFX" else "<", b"data"
+            elif kind == b"FORM" and form in (b"AIFF", b"AIFC"):
+                order, data = ">", b"SSND"
+            else:
+                return ""
+            previous: tuple[bytes, int] | None = None
+            offset = 0
+            for at, chunk, chunk_size in _iff_chunks(f, order, data):
+                name = chunk[:4]
+                if name == b"data":
+                    return ""
+                if not _is_fourcc(name):
+                    offset = at
+                    break
+                previous = name, chunk_size
+            else:
+                return ""
+            f.seek(offset - 1)
+            near = f.read(4 + 1)
+            f.seek(0)
+            found = file_bytes(f).find(data, offset - 1)
+    except (OSError, struct.error):
+        return ""
+    said = f"the bytes at byte {offset} are no chunk ({quoted(name)}), before its audio"
+    if previous is not None and previous[1] & 1 and _is_fourcc(near[:4]):
+        said = (
+            f"its {quoted(previous[0])} chunk of {n_bytes(previous[1])} lacks the "
+            f"pad byte after it (an odd size), so the chunk after it is not found"
+        )
+    if found > 0:
+        said += f" (its {quoted(data)} chunk is at byte {found})"
+    return said
 
 
 #: What a file whose header is written again where its audio begins says.
