@@ -2698,6 +2698,59 @@ def caf_codec(path: str | os.PathLike[str]) -> str | None:
     return codec
 
 
+#: An ALAC magic cookie's settings (ALACSpecificConfig): samples a packet,
+#: its version, bits a sample, three Rice parameters, channels, and sizes.
+_ALAC_CONFIG = struct.Struct(">IBBBBBBHIII")
+#: The bits a sample ALAC takes, and its most channels.
+_ALAC_BITS = (16, 20, 24, 32)
+_ALAC_CHANNELS = 8
+
+
+def caf_cookie_damage(path: str | os.PathLike[str]) -> str:
+    """Say what is wrong with an ALAC CAF's magic cookie (``kuki``), or "".
+
+    ALAC cannot be decoded without it: the cookie gives the samples a
+    packet, bits a sample and channels (ffmpeg refuses a damaged one in
+    words that name no part of the file: ``4294967295; set_info failed``).
+    Checked against the ``desc`` chunk, which gives the same.
+    """
+    try:
+        with open(path, "rb") as f:
+            desc = cookie = None
+            for offset, chunk, size in _caf_chunks(f):
+                if chunk[:4] == b"desc" and len(chunk) >= 28:
+                    f.seek(offset + 12)
+                    desc = f.read(32)
+                elif chunk[:4] == b"kuki" and 0 <= size < 1 << 16:
+                    f.seek(offset + 12)
+                    cookie = f.read(size)
+    except (OSError, struct.error):
+        return ""
+    if desc is None or len(desc) < 32 or desc[8:12] != b"alac":
+        return ""
+    name = f"its ALAC magic cookie ({quoted(b'kuki')} chunk)"
+    if cookie is None:
+        return (
+            f"it has no ALAC magic cookie ({quoted(b'kuki')} chunk), needed to decode"
+        )
+    for atom in (b"frma", b"alac"):  # as a QuickTime atom: its header first
+        if cookie[4:8] == atom:
+            cookie = cookie[12:]
+    if len(cookie) < _ALAC_CONFIG.size:
+        held = n_bytes(len(cookie))
+        return f"{name} holds {held}, not the {_ALAC_CONFIG.size} of its settings"
+    frames, _, bits, *_, channels, _, _, _, _ = _ALAC_CONFIG.unpack_from(cookie)
+    per_packet, desc_channels = struct.unpack_from(">II", desc, 20)
+    damaged, desc_says = f"{name} is damaged: it gives", f"its {quoted(b'desc')} chunk"
+    if frames == 0 or frames != per_packet:
+        return f"{damaged} {frames} samples a packet, {desc_says} {per_packet}"
+    if bits not in _ALAC_BITS:
+        return f"{damaged} {bits}-bit samples (ALAC's are 16, 20, 24 or 32)"
+    if not 0 < channels <= _ALAC_CHANNELS or channels != desc_channels:
+        return f"{damaged} {channels} channels, {desc_says} {desc_channels}"
+    return ""
+
+
 def caf_layout(path: str | os.PathLike[str]) -> str:
     """Say how a linear PCM CAF's ``desc`` chunk contradicts itself, or "".
 

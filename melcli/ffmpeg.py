@@ -125,6 +125,8 @@ def probe(
     AudioError
         If ffprobe is missing, fails, times out, or finds no audio stream.
     """
+    if damage := _settings_damage(path, what):  # ffmpeg's words do not say
+        raise Unreadable(f"corrupt: {damage}")
     command = [
         _tool("ffprobe", what),
         "-v",
@@ -197,6 +199,18 @@ def _cut_before_audio(path: str | os.PathLike[str], what: str) -> str:
         return cut_before_audio(path)
     cut = adts_cut(path)
     return cut if cut.endswith("first ADTS frame") else ""
+
+
+def _settings_damage(path: str | os.PathLike[str], what: str) -> str:
+    """Say how the decoder's settings a file holds are damaged, or "".
+
+    An ALAC CAF's magic cookie (:func:`containers.caf_cookie_damage`).
+    """
+    if not what.startswith("CAF "):
+        return ""
+    from .containers import caf_cookie_damage
+
+    return caf_cookie_damage(path)
 
 
 def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
