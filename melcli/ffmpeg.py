@@ -125,10 +125,11 @@ def probe(
     AudioError
         If ffprobe is missing, fails, times out, or finds no audio stream.
     """
+    ffprobe = _tool("ffprobe", what)
     if damage := _settings_damage(path, what):  # ffmpeg's words do not say
         raise Unreadable(f"corrupt: {damage}")
     command = [
-        _tool("ffprobe", what),
+        ffprobe,
         "-v",
         "error",
         "-select_streams",
