@@ -163,6 +163,15 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         )
         if what == ffmpeg.AMR and not info.frames:  # ffprobe: no length, so short
             info = dataclasses.replace(info, frames=ffmpeg.amr_frames(path))
+        if what == ffmpeg.MP4_OR_AAC and stream.format != "MP4":
+            # Bare ADTS: ffprobe guesses its length from the bitrate; its
+            # frames say what a run decodes (at ffmpeg's rate: HE-AAC's twice).
+            adts = ffmpeg.adts_walk(path)
+            if adts.junk:  # as a run stops there
+                raise AudioError(adts.junk) from None
+            if adts.samples and adts.samplerate:
+                frames = adts.samples * info.samplerate // adts.samplerate
+                info = dataclasses.replace(info, frames=frames)
         if cut := _ffmpeg_cut(path, what):
             # As a run says it (ffmpeg decodes such a file without a word),
             # but for how much decodes: ffprobe's length is the header's.

@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 import soundfile as sf
 
@@ -269,9 +269,15 @@ def decode(
         if keep:  # an MP4 cut before its index ("moov"): no audio can be found
             raise AudioError(f"{exc}; no audio decodes, so none is kept") from None
         raise
+    walk = adts_walk(path) if what == MP4_OR_AAC else AdtsWalk()
+    if walk.junk and not keep:  # ffmpeg may fail there, or skip it: failed
+        raise AudioError(walk.junk)
+    if (walk.padded or walk.junk) and not links:
+        links = [(0, walk.end)]  # its whole frames, not what follows them
     with tempfile.TemporaryFile() as raw:
         try:
-            for part in _link_files(path, links):
+            suffix = ".aac" if what == MP4_OR_AAC else ".ogg"
+            for part in _link_files(path, links, suffix=suffix):
                 with part as name:
                     command = _decode_command(name, stream, what, strict=strict)
                     _run(command, timeout=timeout, stdout=raw)
@@ -299,6 +305,8 @@ def decode(
                 raise AudioError(f"{said}; no audio decoded, so none is kept") from None
             raw.truncate(written - written % frame)  # whole sample frames only
             stream = dataclasses.replace(stream, stopped=said)
+        if walk.junk:  # kept: what its frames decode to before the junk
+            stream = dataclasses.replace(stream, stopped=walk.junk)
         raw.seek(0)
         with sf.SoundFile(
             raw,
@@ -343,7 +351,10 @@ def _decode_command(
 
 
 def _link_files(
-    path: str | os.PathLike[str], links: Sequence[tuple[int, int]]
+    path: str | os.PathLike[str],
+    links: Sequence[tuple[int, int]],
+    *,
+    suffix: str = ".ogg",
 ) -> Iterator[contextlib.AbstractContextManager[str | os.PathLike[str]]]:
     """Yield what names the file to decode, or each link of it in turn.
 
@@ -354,13 +365,15 @@ def _link_files(
         yield contextlib.nullcontext(path)
         return
     for start, end in links:
-        yield _link_file(path, start, end)
+        yield _link_file(path, start, end, suffix=suffix)
 
 
 @contextlib.contextmanager
-def _link_file(path: str | os.PathLike[str], start: int, end: int) -> Iterator[str]:
+def _link_file(
+    path: str | os.PathLike[str], start: int, end: int, *, suffix: str
+) -> Iterator[str]:
     """Copy bytes ``start`` to ``end`` of ``path`` to a temporary file; name it."""
-    with tempfile.NamedTemporaryFile(suffix=".ogg") as part:
+    with tempfile.NamedTemporaryFile(suffix=suffix) as part:
         try:
             with open(path, "rb") as f:
                 f.seek(start)
@@ -374,7 +387,7 @@ def _link_file(path: str | os.PathLike[str], start: int, end: int) -> Iterator[s
             part.flush()
         except OSError as exc:
             raise AudioError(
-                f"cannot copy a link of the chained Ogg file to a temporary file "
+                f"cannot copy the part of the file to decode to a temporary file "
                 f"in {tempfile.gettempdir()}: {exc.strerror or exc} (free some "
                 f"space there, or set TMPDIR)"
             ) from None
@@ -445,37 +458,100 @@ def adts_cut(path: str | os.PathLike[str]) -> str:
     stream that ends on a frame's end, or that stops being ADTS (an ID3v1
     tag after it), or that is not ADTS.
     """
+    return adts_walk(path).cut
+
+
+class AdtsWalk(NamedTuple):
+    """What walking an ADTS stream's frames finds (see :func:`adts_walk`)."""
+
+    #: How the stream was cut ("" if not known to be).
+    cut: str = ""
+    #: Samples a channel its whole frames decode to (1024 a raw data block).
+    samples: int = 0
+    #: Where its whole frames end, and the file's size.
+    end: int = 0
+    size: int = 0
+    #: Whether only zeros (or an ID3v1 tag) follow its whole frames: no audio.
+    padded: bool = False
+    #: The sample rate its first frame's header gives (0: none walked).
+    samplerate: int = 0
+
+    @property
+    def junk(self) -> str:
+        """Say that bytes that are no ADTS frame follow its whole frames, or "".
+
+        ffmpeg stops decoding there (``-xerror``), in words that do not say
+        where: "Error decoding AAC frame header".
+        """
+        if self.cut or self.padded or not self.samplerate or self.end >= self.size:
+            return ""
+        return (
+            f"corrupt: decoding stopped at {self.samples / self.samplerate:.2f} s: "
+            f"the bytes at byte {self.end} are no ADTS frame"
+        )
+
+
+def adts_walk(path: str | os.PathLike[str]) -> AdtsWalk:
+    """Walk the ADTS frames of ``path``: its cut, samples, and where they end.
+
+    ``padded`` when what follows its last whole frame is zeros (a writer's
+    padding to a block) or an ID3v1 tag: ffmpeg fails a stream so padded
+    (``-xerror``: "Input/output error", or "Error decoding AAC frame
+    header"), whose every frame is whole.
+    """
     try:
         with open(path, "rb") as f:
-            return _adts_walk(file_bytes(f))
+            data = file_bytes(f)
+            walk = _adts_walk(data)
+            if walk.cut or not walk.samples or walk.end == walk.size:
+                return walk
+            rest = data[walk.end : walk.end + _ADTS_PADDING + 1]
     except OSError:
-        pass
-    return ""
+        return AdtsWalk()
+    if walk.end + len(rest) == walk.size and (
+        not rest.strip(b"\0")
+        or (len(rest) == 128 and rest[:3] == b"TAG")
+        or rest[:8] == b"APETAGEX"
+    ):
+        return walk._replace(padded=True)
+    return walk
 
 
-def _adts_walk(data: Buffer) -> str:
-    """Walk the ADTS frames of ``data`` (after its ID3v2 tags); see adts_cut."""
+#: Bytes of zeros after an ADTS stream's frames taken as padding at most.
+_ADTS_PADDING = 16 << 20
+
+
+def _adts_walk(data: Buffer) -> AdtsWalk:
+    """Walk the ADTS frames of ``data`` (after its ID3v2 tags); see adts_walk."""
     size = len(data)
     pos = skip_id3v2(data)  # ID3v2 tags before the stream, as HLS segments have
     if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
-        return "the file ends inside its ID3v2 tag"
-    if pos == size:
-        return ""
+        return AdtsWalk("the file ends inside its ID3v2 tag", 0, 0, size)
+    samples = rate = 0
     for frames in range(_MAX_ADTS_FRAMES):
         if pos == size:
-            return ""
+            break
         head = data[pos : pos + _ADTS_HEADER]
         if head[0] != 0xFF or (len(head) > 1 and (head[1] & 0xF6) != 0xF0):
-            return ""  # no longer ADTS: not a cut this walk can tell
+            break  # no longer ADTS: not a cut this walk can tell
         if len(head) < _ADTS_HEADER:
-            return _adts_where(frames)
+            return AdtsWalk(_adts_where(frames), samples, pos, size)
         length = (head[3] & 0x03) << 11 | head[4] << 3 | head[5] >> 5
         if length < _ADTS_HEADER:
-            return ""
+            break
         if pos + length > size:
-            return _adts_where(frames)
+            return AdtsWalk(_adts_where(frames), samples, pos, size)
+        samples += 1024 * ((head[6] & 0x03) + 1)
+        rate = rate or _ADTS_RATES[head[2] >> 2 & 0x0F]
         pos += length
-    return ""
+    return AdtsWalk("", samples, pos, size, samplerate=rate)
+
+
+#: ADTS sample rates by index (ISO 14496-3; 13-15 reserved, 0).
+_ADTS_RATES = (
+    96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050,
+    16000, 12000, 11025, 8000, 7350, 0, 0, 0,
+)  # fmt: skip
 
 
 def _adts_where(whole: int) -> str:
