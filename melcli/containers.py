@@ -229,10 +229,10 @@ class _OggWalk:
 
     - ``"end"``: the last page ends exactly at ``size``;
     - ``"junk"``: the bytes at :attr:`at` are no page (no ``OggS``: junk,
-      damage, or a file cut inside the four bytes);
-    - ``"cut"``: the page at :attr:`at` runs past ``size`` (its header, its
-      segment table or its body); :attr:`at` is its start if its header is
-      cut, else its end;
+      or damage);
+    - ``"cut"``: the page at :attr:`at` runs past ``size`` (its header, even
+      inside ``OggS``, its segment table or its body); :attr:`at` is its
+      start if its header is cut, else its end;
     - ``"limit"``: ``limit`` pages were walked; :attr:`at` is the next one.
 
     Nothing is mapped: a file shortened meanwhile reads short, where a
@@ -254,7 +254,9 @@ class _OggWalk:
                 return
             header = self.read(at, 27)
             if header[:4] != b"OggS":
-                self.at, self.stop = at, "junk"
+                # A file cut inside the four bytes: its first bytes, then the end.
+                cut = len(header) < 4 and b"OggS".startswith(header)
+                self.at, self.stop = at, "cut" if cut else "junk"
                 return
             if len(header) < 27:
                 self.at, self.stop = at, "cut"
