@@ -2646,7 +2646,11 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
                 f.seek(at)
                 head = f.read(16)
                 kind = head[4:8]
-                if len(kind) < 4 or not all(32 <= c < 127 or c == 0xA9 for c in kind):
+                if len(head) < 8 and b"moov" not in kinds:  # no index yet: cut
+                    return "the file ends inside a box's header"
+                if len(head) < 8:
+                    return ""  # bytes after a whole file's boxes: not a claim
+                if not all(32 <= c < 127 or c == 0xA9 for c in kind):
                     return ""  # bytes after the boxes: not a box, not a claim
                 name = kind.decode("latin-1")
                 box = int.from_bytes(head[:4], "big")

@@ -144,8 +144,9 @@ def probe(
     try:
         result = _run(command, timeout=timeout, stdout=subprocess.PIPE)
     except _Failed as exc:  # MP4, ADTS, or a FLAC or CAF of a pipe: damaged
-        # (Cut after its index, "moov atom not found" says why nothing decodes.)
-        _fail_if_cut(path, only_in="moov")
+        # Cut inside its index (faststart), or inside its audio before its
+        # index at the end: ffprobe's "moov atom not found" does not say cut.
+        _fail_if_cut(path, only_mp4=True)
         if (cut := _cut_before_audio(path, what)) != "":
             raise Unreadable(f"truncated: decoded 0.00 s, then {cut}") from None
         raise Unreadable(
@@ -214,18 +215,18 @@ def _settings_damage(path: str | os.PathLike[str], what: str) -> str:
     return caf_cookie_damage(path)
 
 
-def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
+def _fail_if_cut(path: str | os.PathLike[str], *, only_mp4: bool = False) -> None:
     """Fail an MP4 that ffprobe cannot read as cut, if its boxes say it was.
 
     A file cut inside its ``moov`` box (at its start, as ``-movflags
     +faststart`` puts it) has no audio stream ffprobe can find, or one it
-    calls damaged ("contradictionary STSC and STCO"): it is not "not audio".
-    ``only_in``: only for a cut inside a box of this kind.
+    calls damaged ("contradictionary STSC and STCO"): it is not "not audio";
+    nor is one cut inside its audio (``mdat``) before its index at the end
+    ("moov atom not found"). ``only_mp4``: not by its ADTS frames.
     """
     from .containers import mp4_cut
 
-    cut = mp4_cut(path) or adts_cut(path)
-    if cut and (not only_in or cut.endswith(f"its {quoted(only_in)} box")):
+    if cut := mp4_cut(path) or ("" if only_mp4 else adts_cut(path)):
         raise Unreadable(f"truncated: decoded 0.00 s, then {cut}")
 
 
