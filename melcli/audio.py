@@ -876,6 +876,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         return joined
     if reason in _UNSAID_LAYOUT and (said := _header_layout(path)):
         return said
+    if reason == _UNIMPLEMENTED and (said := _header_layout(path, pcm=True)):
+        return said  # a PCM WAV's of 0-bit samples
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if reason == _INFO_INCOMPLETE:
@@ -927,12 +929,22 @@ _UNSAID_CHUNKS = re.compile(r"chunk marker|unspecified internal error").search
 _MAX_SAMPLE_BITS = 64
 
 
-def _header_layout(path: str | os.PathLike[str]) -> str:
-    """Name the channel count or sample size libsndfile refuses, from the header."""
-    layout = containers.header_fields(path).layout
-    if layout is None:
+#: libsndfile's words for a WAV's format it does not read: of PCM, too, whose
+#: samples are 0-bit (a compressed format's bits may be 0: not a fault).
+_UNIMPLEMENTED = "cannot decode: file contains data in an unimplemented format"
+#: WAV format tags whose samples' bits are their size: PCM, float, extensible.
+_PCM_TAGS = frozenset({1, 3, 0xFFFE})
+
+
+def _header_layout(path: str | os.PathLike[str], *, pcm: bool = False) -> str:
+    """Name the channel count or sample size libsndfile refuses, from the header.
+
+    ``pcm``: only of a WAV or W64 of PCM or float samples.
+    """
+    fields = containers.header_fields(path)
+    if fields.layout is None or (pcm and fields.tag not in _PCM_TAGS):
         return ""
-    channels, bits = layout
+    channels, bits = fields.layout
     if channels > MAX_CHANNELS:
         return f"implausible channel count: {channels} (at most {MAX_CHANNELS})"
     if bits > _MAX_SAMPLE_BITS or bits == 0:

@@ -1731,6 +1731,8 @@ class HeaderFields(NamedTuple):
     rate: float | None = None
     #: Its channels and bits a sample (an AU's bits: -1, its encoding gives them).
     layout: tuple[int, int] | None = None
+    #: A WAV's or W64's format tag (1: PCM, 3: float, 0xFFFE: extensible...).
+    tag: int | None = None
 
 
 #: Where each header's fields are: its chunk's name and where to look for it
@@ -1801,7 +1803,11 @@ def header_fields(path: str | os.PathLike[str]) -> HeaderFields:
     with contextlib.suppress(struct.error):
         fields = struct.unpack_from(order + layout_kind, head, at + layout_at)
         layout = (fields[0], fields[1]) if len(fields) == 2 else (fields[0], -1)
-    return HeaderFields(rate, layout)
+    tag = None
+    if kind in ("WAVE", "W64"):  # its format tag: just before its channels
+        with contextlib.suppress(struct.error):
+            (tag,) = struct.unpack_from(order + "H", head, at + layout_at - 2)
+    return HeaderFields(rate, layout, tag)
 
 
 def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
