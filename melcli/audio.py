@@ -945,6 +945,8 @@ def _header_layout(path: str | os.PathLike[str], *, pcm: bool = False) -> str:
     if fields.layout is None or (pcm and fields.tag not in _PCM_TAGS):
         return ""
     channels, bits = fields.layout
+    if channels == 0:
+        return "invalid header: 0 channels"
     if channels > MAX_CHANNELS:
         return f"implausible channel count: {channels} (at most {MAX_CHANNELS})"
     if bits > _MAX_SAMPLE_BITS or bits == 0:
@@ -1698,7 +1700,7 @@ def check_header(
         rate: float = info.samplerate
         if path is not None and info.format in ("AIFF", "CAF"):  # floats
             own = containers.header_fields(path).rate
-            rate = own if own is not None and not math.isnan(own) else rate
+            rate = own if own is not None else rate  # NaN: libsndfile reads 2**26
         raise AudioError(_implausible_rate(rate))
     if info.channels > MAX_CHANNELS:
         raise AudioError(
@@ -1707,6 +1709,8 @@ def check_header(
 
 
 def _implausible_rate(rate: float) -> str:
+    if math.isnan(rate):  # an AIFF's or CAF's float
+        return "invalid header: its sample rate is not a number (NaN)"
     return (
         f"implausible sample rate: {rate:.15g} Hz (melcli takes "
         f"{MIN_SAMPLERATE} to {MAX_SAMPLERATE} Hz)"
