@@ -880,6 +880,10 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         return said  # a PCM WAV's of 0-bit samples
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
+    if (
+        reason in _UNSAID_LAYOUT or "malformed" in reason or reason == _INFO_INCOMPLETE
+    ) and (said := _ogg_header_fault(path)):
+        return said
     if reason == _INFO_INCOMPLETE:
         # libsndfile's rate is a signed int: 4 GHz is as "incomplete" as 0.
         rate = containers.header_fields(path).rate
@@ -953,6 +957,26 @@ def _header_layout(path: str | os.PathLike[str], *, pcm: bool = False) -> str:
         return (
             f"invalid header: its samples are {bits}-bit (at most {_MAX_SAMPLE_BITS})"
         )
+    return ""
+
+
+def _ogg_header_fault(path: str | os.PathLike[str]) -> str:
+    """Name what a Vorbis or Opus identification header gives that cannot be."""
+    header = containers.ogg_id_header(path)
+    if header is None:
+        return ""
+    codec, channels, rate, mapping = header
+    if channels == 0:
+        return "invalid header: 0 channels"
+    if channels > MAX_CHANNELS:
+        return f"implausible channel count: {channels} (at most {MAX_CHANNELS})"
+    if codec == "Opus" and mapping == 0 and channels > 2:
+        return (
+            f"invalid header: its Opus header gives {channels} channels for "
+            f"channel mapping family 0 (mono or stereo only)"
+        )
+    if codec == "Vorbis" and not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
+        return _implausible_rate(rate)
     return ""
 
 

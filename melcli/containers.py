@@ -340,6 +340,41 @@ def _ogg_page_after(f: BinaryIO, at: int) -> bool:
     return False
 
 
+class OggIdHeader(NamedTuple):
+    """What a Vorbis or Opus stream's identification header gives."""
+
+    codec: str  # "Vorbis" or "Opus"
+    channels: int
+    samplerate: int  # Opus: the input's rate (0: not given), not decoding's
+    mapping: int  # Opus: its channel mapping family; Vorbis: 0
+
+
+def ogg_id_header(path: str | os.PathLike[str]) -> OggIdHeader | None:
+    """Read the identification header on an Ogg file's first page, or None.
+
+    For saying what is wrong with one libsndfile refuses in words that do
+    not say ("file is malformed", "unspecified internal error").
+    """
+    try:
+        with open(path, "rb") as f:
+            page = f.read(_OGG_MAX_PAGE)
+    except OSError:
+        return None
+    if page[:4] != b"OggS" or len(page) < 27:
+        return None
+    body = page[27 + page[26] :]
+    try:
+        if body[:7] == b"\x01vorbis":
+            channels, rate = struct.unpack_from("<BI", body, 11)
+            return OggIdHeader("Vorbis", channels, rate, 0)
+        if body[:8] == b"OpusHead":
+            channels, _, rate, _, mapping = struct.unpack_from("<BHIhB", body, 9)
+            return OggIdHeader("Opus", channels, rate, mapping)
+    except struct.error:
+        return None
+    return None
+
+
 def ogg_chained(path: str | os.PathLike[str]) -> bool:
     """Whether the Ogg file ``path`` holds another stream after its first.
 
