@@ -164,14 +164,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         if what == ffmpeg.AMR and not info.frames:  # ffprobe: no length, so short
             info = dataclasses.replace(info, frames=ffmpeg.amr_frames(path))
         if what == ffmpeg.MP4_OR_AAC and stream.format != "MP4":
-            # Bare ADTS: ffprobe guesses its length from the bitrate; its
-            # frames say what a run decodes (at ffmpeg's rate: HE-AAC's twice).
-            adts = ffmpeg.adts_walk(path)
-            if adts.junk:  # as a run stops there
-                raise AudioError(adts.junk) from None
-            if adts.samples and adts.samplerate:
-                frames = adts.samples * info.samplerate // adts.samplerate
-                info = dataclasses.replace(info, frames=frames)
+            info = _adts_info(path, info)
         if cut := _ffmpeg_cut(path, what):
             # As a run says it (ffmpeg decodes such a file without a word),
             # but for how much decodes: ffprobe's length is the header's.
@@ -187,6 +180,24 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         _undo_swaps(depth)  # a signal where _native_stderr could not
         raise
     check_header(info)
+    return info
+
+
+def _adts_info(path: str | os.PathLike[str], info: AudioInfo) -> AudioInfo:
+    """Return a bare ADTS stream's header facts with the length its frames give.
+
+    ffprobe guesses its length from the bitrate; its frames say what a run
+    decodes (at ffmpeg's rate: HE-AAC's twice its frames' rate). One with
+    bytes among its frames that are no frame fails, as a run stops there.
+    """
+    from . import ffmpeg
+
+    adts = ffmpeg.adts_walk(path)
+    if adts.junk:
+        raise AudioError(adts.junk)
+    if adts.samples and adts.samplerate:
+        frames = adts.samples * info.samplerate // adts.samplerate
+        info = dataclasses.replace(info, frames=frames)
     return info
 
 
