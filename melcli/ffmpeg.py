@@ -495,10 +495,11 @@ class AdtsWalk(NamedTuple):
 def adts_walk(path: str | os.PathLike[str]) -> AdtsWalk:
     """Walk the ADTS frames of ``path``: its cut, samples, and where they end.
 
-    ``padded`` when what follows its last whole frame is zeros (a writer's
-    padding to a block) or an ID3v1 tag: ffmpeg fails a stream so padded
-    (``-xerror``: "Input/output error", or "Error decoding AAC frame
-    header"), whose every frame is whole.
+    ``padded`` when what follows its last whole frame is fewer zeros than
+    a block (a writer's padding to one) or an ID3v1 or APEv2 tag (more zeros
+    to the end are a cut: a preallocated file never finished): ffmpeg fails
+    a stream so padded (``-xerror``: "Input/output error", or "Error
+    decoding AAC frame header"), whose every frame is whole.
     """
     try:
         with open(path, "rb") as f:
@@ -506,11 +507,18 @@ def adts_walk(path: str | os.PathLike[str]) -> AdtsWalk:
             walk = _adts_walk(data)
             if walk.cut or not walk.samples or walk.end == walk.size:
                 return walk
-            rest = data[walk.end : walk.end + _ADTS_PADDING + 1]
+            rest = data[walk.end : walk.end + _ADTS_PADDING]
+            zeros = _zeros_from(data)
     except OSError:
         return AdtsWalk()
+    if zeros <= walk.end < walk.size and walk.size - zeros >= _ADTS_PADDING:
+        # its frames run into them: the last may hold some zeros of them
+        return walk._replace(
+            cut=f"only zeros from byte {zeros} to the end (a file preallocated "
+            f"and never finished?)"
+        )
     if walk.end + len(rest) == walk.size and (
-        not rest.strip(b"\0")
+        zeros <= walk.end
         or (len(rest) == 128 and rest[:3] == b"TAG")
         or rest[:8] == b"APETAGEX"
     ):
@@ -518,8 +526,24 @@ def adts_walk(path: str | os.PathLike[str]) -> AdtsWalk:
     return walk
 
 
-#: Bytes of zeros after an ADTS stream's frames taken as padding at most.
-_ADTS_PADDING = 16 << 20
+#: Bytes of zeros after an ADTS stream's frames taken as a writer's padding,
+#: less than: one block (a sector is 512 bytes, a page or cluster 4096). A
+#: longer run of zeros to the end is the unwritten rest of a file made at its
+#: full size before its bytes came (a download, a copy): a cut, however whole
+#: the frames before it are.
+_ADTS_PADDING = 4096
+
+
+def _zeros_from(data: Buffer) -> int:
+    """Where the zeros that end ``data`` begin (its size: none end it)."""
+    end = len(data)
+    while end:
+        chunk = bytes(data[max(0, end - (1 << 20)) : end])
+        kept = len(chunk.rstrip(b"\0"))
+        if kept:
+            return end - len(chunk) + kept
+        end -= len(chunk)
+    return 0
 
 
 def _adts_walk(data: Buffer) -> AdtsWalk:
@@ -542,6 +566,13 @@ def _adts_walk(data: Buffer) -> AdtsWalk:
             break
         if pos + length > size:
             return AdtsWalk(_adts_where(frames), samples, pos, size)
+        if not bytes(data[pos + _ADTS_HEADER : pos + length]).strip(b"\0"):
+            # No raw data block is all zeros (each ends with an END element,
+            # bits 111): a header cut and zero-filled, or zeros that look
+            # like one. A cut if only zeros follow; else no frame.
+            if _zeros_from(data) <= pos + 5:
+                return AdtsWalk(_adts_where(frames), samples, pos, size)
+            break
         samples += 1024 * ((head[6] & 0x03) + 1)
         rate = rate or _ADTS_RATES[head[2] >> 2 & 0x0F]
         pos += length

@@ -29,7 +29,7 @@ def adts(tmp_path: Path) -> bytes:
     return ffmpeg_tone(tmp_path / "tone.aac", "-c:a", "aac", "-f", "adts")
 
 
-@pytest.mark.parametrize("padding", [1, 3, 100, 100_000])
+@pytest.mark.parametrize("padding", [1, 3, 100, 4095])
 def test_zero_padding_after_the_frames_decodes_as_the_stream(
     tmp_path: Path, padding: int
 ) -> None:
