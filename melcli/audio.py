@@ -169,7 +169,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             # As a run says it (ffmpeg decodes such a file without a word),
             # but for how much decodes: ffprobe's length is the header's.
             if " first " in cut or " before its " in cut:
-                raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
+                raise AudioError(containers.cut_of_nothing(cut)) from None
             raise AudioError(f"truncated: {cut}") from None
         if info.frames == 0 and what == ffmpeg.AMR:  # as a run says it
             raise AudioError("no audio samples (0 frames)") from None

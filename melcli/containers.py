@@ -2665,6 +2665,21 @@ def _mp3_cut_before_audio(f: BinaryIO) -> str:
 _MAX_BOXES = 200_000
 
 
+#: How :func:`mp4_cut` ends a cut before an MP4's index: none of it decodes.
+BEFORE_INDEX = ", before its index ('moov')"
+
+
+def cut_of_nothing(cut: str) -> str:
+    """Say a file cut before any of its audio decodes: ``cut`` says where.
+
+    "decoded 0.00 s, then" where a decoder finds a stream and decodes none
+    of it; an MP4 cut before its index has no stream to decode: said so.
+    """
+    if cut.endswith(BEFORE_INDEX):
+        return f"truncated: {cut}: no audio decodes"
+    return f"truncated: decoded 0.00 s, then {cut}"
+
+
 def mp4_cut(path: str | os.PathLike[str]) -> str:
     """Say how an MP4 (``ftyp`` first) was cut, from its top-level boxes, or "".
 
@@ -2680,7 +2695,8 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
             size = os.fstat(f.fileno()).st_size
             if f.read(8)[4:8] != b"ftyp":
                 return ""
-            at, kinds, by_ffmpeg = 0, set(), False  # kinds: of the boxes seen
+            kinds: set[bytes] = set()  # of the boxes seen
+            at, by_ffmpeg = 0, False
             for _ in range(_MAX_BOXES):
                 if at >= size:
                     break
@@ -2688,7 +2704,7 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
                 head = f.read(16)
                 kind = head[4:8]
                 if len(head) < 8 and b"moov" not in kinds:  # no index yet: cut
-                    return "the file ends inside a box's header"
+                    return f"the file ends inside a box's header{BEFORE_INDEX}"
                 if len(head) < 8:
                     return ""  # bytes after a whole file's boxes: not a claim
                 if not all(32 <= c < 127 or c == 0xA9 for c in kind):
@@ -2702,7 +2718,8 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
                 if box < 8:
                     return ""  # not a box size: damage, for ffmpeg to judge
                 if at + box > size:
-                    return f"the file ends inside its {quoted(name)} box"
+                    before = "" if kinds & {b"moov", kind} else BEFORE_INDEX
+                    return f"the file ends inside its {quoted(name)} box{before}"
                 if kind == b"moov":
                     f.seek(at)
                     moov = f.read(min(box, 1 << 20))

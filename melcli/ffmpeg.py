@@ -224,10 +224,10 @@ def _fail_if_cut(path: str | os.PathLike[str], *, only_mp4: bool = False) -> Non
     nor is one cut inside its audio (``mdat``) before its index at the end
     ("moov atom not found"). ``only_mp4``: not by its ADTS frames.
     """
-    from .containers import mp4_cut
+    from .containers import cut_of_nothing, mp4_cut
 
     if cut := mp4_cut(path) or ("" if only_mp4 else adts_cut(path)):
-        raise Unreadable(f"truncated: decoded 0.00 s, then {cut}")
+        raise Unreadable(cut_of_nothing(cut))
 
 
 @contextlib.contextmanager
@@ -268,7 +268,8 @@ def decode(
         stream = probe(path, timeout=timeout, what=what)
     except Unreadable as exc:
         if keep:  # an MP4 cut before its index ("moov"): no audio can be found
-            raise AudioError(f"{exc}; no audio decodes, so none is kept") from None
+            said = str(exc).removesuffix(": no audio decodes")
+            raise AudioError(f"{said}; no audio decodes, so none is kept") from None
         raise
     walk = adts_walk(path) if what == MP4_OR_AAC else AdtsWalk()
     if walk.junk and not keep:  # ffmpeg may fail there, or skip it: failed

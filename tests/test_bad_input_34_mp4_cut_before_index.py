@@ -3,6 +3,8 @@
 ffmpeg writes the index after the audio unless asked (``+faststart``): cut
 anywhere before it, nothing decodes and ffprobe says "moov atom not found",
 which melcli passed on as "corrupt or truncated: ffprobe cannot read it".
+It is said without a length decoded ("decoded 0.00 s" read oddly where
+no stream is found).
 The file's top-level boxes say it was cut, and inside which; a file cut
 inside a box's header, before any index, is cut too. A whole file with a
 few bytes after its boxes still decodes.
@@ -31,7 +33,10 @@ def test_cut_before_its_index(tmp_path: Path, where: float, inside: str) -> None
     at = int(where * len(data)) if where < 1 else int(where)
     path = tmp_path / "cut.m4a"
     path.write_bytes(data[:at])
-    said = f"truncated: decoded 0.00 s, then the file ends inside {inside}"
+    said = (
+        f"truncated: the file ends inside {inside}, before its index ('moov'): "
+        "no audio decodes"
+    )
     with pytest.raises(audio.AudioError) as info:
         audio.probe(path)
     assert str(info.value) == said
