@@ -2718,7 +2718,8 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
                 if box < 8:
                     return ""  # not a box size: damage, for ffmpeg to judge
                 if at + box > size:
-                    before = "" if kinds & {b"moov", kind} else BEFORE_INDEX
+                    indexed = b"moov" in kinds or kind == b"moov"
+                    before = "" if indexed else BEFORE_INDEX
                     return f"the file ends inside its {quoted(name)} box{before}"
                 if kind == b"moov":
                     f.seek(at)
