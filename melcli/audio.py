@@ -885,10 +885,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         # libsndfile: "No 'RIFF' chunk marker", of the second; of a CAF of
         # ALAC, which ffmpeg decodes, its own cut 'caff' chunk.
         return joined
-    if reason in _UNSAID_LAYOUT and (said := _header_layout(path)):
-        return said
-    if reason == _UNIMPLEMENTED and (said := _header_layout(path, pcm=True)):
-        return said  # a PCM WAV's of 0-bit samples
+    if said := header_fault(path):
+        return said  # libsndfile's words name no field, or another
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if (
@@ -944,30 +942,43 @@ _UNSAID_CHUNKS = re.compile(r"chunk marker|unspecified internal error").search
 _MAX_SAMPLE_BITS = 64
 
 
-#: libsndfile's words for a WAV's format it does not read: of PCM, too, whose
-#: samples are 0-bit (a compressed format's bits may be 0: not a fault).
-_UNIMPLEMENTED = "cannot decode: file contains data in an unimplemented format"
 #: WAV format tags whose samples' bits are their size: PCM, float, extensible.
 _PCM_TAGS = frozenset({1, 3, 0xFFFE})
+#: AIFF-C compression types and CAF format IDs of PCM or float samples.
+_PCM_CODECS = frozenset(
+    {b"NONE", b"sowt", b"twos", b"raw ", b"in24", b"in32", b"fl32", b"fl64"}
+    | {b"FL32", b"FL64", b"lpcm"}
+)
 
 
-def _header_layout(path: str | os.PathLike[str], *, pcm: bool = False) -> str:
-    """Name the channel count or sample size libsndfile refuses, from the header.
+def header_fault(path: str | os.PathLike[str]) -> str:
+    """Name a rate, channel count or sample size no audio can have, or "".
 
-    ``pcm``: only of a WAV or W64 of PCM or float samples.
+    One check, worded the same, for every header :func:`containers.
+    header_fields` reads (WAV, RF64, W64, AU, AIFF, CAF): libsndfile's words
+    for them name another fault or none ("unimplemented format" of a 0-bit
+    PCM WAV, "unsupported encoding" of a CAF of 0 channels, "channel count
+    is zero"). Bits count where they are the samples' size (PCM or float;
+    a compressed format's, GSM's, may be 0); more than 64 nowhere.
     """
     fields = containers.header_fields(path)
-    if fields.layout is None or (pcm and fields.tag not in _PCM_TAGS):
-        return ""
-    channels, bits = fields.layout
-    if channels == 0:
-        return "invalid header: 0 channels"
-    if channels > MAX_CHANNELS:
-        return f"implausible channel count: {channels} (at most {MAX_CHANNELS})"
-    if bits > _MAX_SAMPLE_BITS or bits == 0:
-        return (
-            f"invalid header: its samples are {bits}-bit (at most {_MAX_SAMPLE_BITS})"
-        )
+    if fields.layout is not None:
+        channels, bits = fields.layout
+        if channels == 0:
+            return "invalid header: 0 channels"
+        if channels > MAX_CHANNELS:
+            return f"implausible channel count: {channels} (at most {MAX_CHANNELS})"
+        pcm = fields.tag in _PCM_TAGS or fields.codec in _PCM_CODECS
+        if fields.codec is None and fields.tag is None:
+            pcm = bits >= 0  # an AIFF (not AIFF-C): PCM; an AU's: -1, not read
+        if bits > _MAX_SAMPLE_BITS or (bits == 0 and pcm):
+            return (
+                f"invalid header: its samples are {bits}-bit "
+                f"(at most {_MAX_SAMPLE_BITS})"
+            )
+    rate = fields.rate
+    if rate is not None and not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
+        return _implausible_rate(rate)
     return ""
 
 

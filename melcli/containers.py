@@ -1768,6 +1768,8 @@ class HeaderFields(NamedTuple):
     layout: tuple[int, int] | None = None
     #: A WAV's or W64's format tag (1: PCM, 3: float, 0xFFFE: extensible...).
     tag: int | None = None
+    #: An AIFF-C's compression type, a CAF's format ID (b"lpcm"...).
+    codec: bytes | None = None
 
 
 #: Where each header's fields are: its chunk's name and where to look for it
@@ -1842,7 +1844,10 @@ def header_fields(path: str | os.PathLike[str]) -> HeaderFields:
     if kind in ("WAVE", "W64"):  # its format tag: just before its channels
         with contextlib.suppress(struct.error):
             (tag,) = struct.unpack_from(order + "H", head, at + layout_at - 2)
-    return HeaderFields(rate, layout, tag)
+    codec = None
+    if kind == "CAF" or (kind == "AIFF" and head[8:12] == b"AIFC"):
+        codec = head[at + 20 : at + 24] if kind == "CAF" else head[at + 26 : at + 30]
+    return HeaderFields(rate, layout, tag, codec)
 
 
 def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
