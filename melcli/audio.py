@@ -885,7 +885,7 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         # libsndfile: "No 'RIFF' chunk marker", of the second; of a CAF of
         # ALAC, which ffmpeg decodes, its own cut 'caff' chunk.
         return joined
-    if said := header_fault(path):
+    if "Malformed" not in reason and (said := header_fault(path)):
         return said  # libsndfile's words name no field, or another
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
