@@ -163,11 +163,13 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         )
         if what == ffmpeg.AMR and not info.frames:  # ffprobe: no length, so short
             info = dataclasses.replace(info, frames=ffmpeg.amr_frames(path))
+        if what == ffmpeg.MP4_OR_AAC and stream.format != "MP4":
+            info = _adts_info(path, info)
         if cut := _ffmpeg_cut(path, what):
             # As a run says it (ffmpeg decodes such a file without a word),
             # but for how much decodes: ffprobe's length is the header's.
             if " first " in cut or " before its " in cut:
-                raise AudioError(f"truncated: decoded 0.00 s, then {cut}") from None
+                raise AudioError(containers.cut_of_nothing(cut)) from None
             raise AudioError(f"truncated: {cut}") from None
         if info.frames == 0 and what == ffmpeg.AMR:  # as a run says it
             raise AudioError("no audio samples (0 frames)") from None
@@ -178,6 +180,24 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         _undo_swaps(depth)  # a signal where _native_stderr could not
         raise
     check_header(info)
+    return info
+
+
+def _adts_info(path: str | os.PathLike[str], info: AudioInfo) -> AudioInfo:
+    """Return a bare ADTS stream's header facts with the length its frames give.
+
+    ffprobe guesses its length from the bitrate; its frames say what a run
+    decodes (at ffmpeg's rate: HE-AAC's twice its frames' rate). One with
+    bytes among its frames that are no frame fails, as a run stops there.
+    """
+    from . import ffmpeg
+
+    adts = ffmpeg.adts_walk(path)
+    if adts.junk:
+        raise AudioError(adts.junk)
+    if adts.samples and adts.samplerate:
+        frames = adts.samples * info.samplerate // adts.samplerate
+        info = dataclasses.replace(info, frames=frames)
     return info
 
 
@@ -261,23 +281,25 @@ def _flac_tail(path: str | os.PathLike[str]) -> str:
     and for a run that reads only the start of the file).
     """
     if tail := containers.flac_tail_cut(path):
-        decoded = tail.decoded + _flac_decodes_on(path, tail)
+        decoded = _flac_decodes_to(path, tail)
         if decoded >= tail.total:
             return ""
-        cause = FLAC_LOST_SYNC if tail.frame_cut else FLAC_FRAMES_END
+        # Short of the walk's last frames: damage before them stops decoding.
+        before = decoded < tail.decoded - 1
+        cause = FLAC_LOST_SYNC if tail.frame_cut or before else FLAC_FRAMES_END
         sr = tail.samplerate
         return _stopped_at(decoded / sr, tail.total / sr, cause)
     return ""
 
 
 #: Samples of a FLAC decoded in one read to settle what its last frame
-#: header leaves open (:func:`_flac_decodes_on`); a longer stream is decoded
+#: header leaves open (:func:`_flac_decodes_to`); a longer stream is decoded
 #: in blocks of :data:`READ_BLOCK`, as a run reads it.
 _FLAC_SETTLE_WHOLE = 1 << 21
 
 
-def _flac_decodes_on(path: str | os.PathLike[str], tail: containers.FlacTail) -> int:
-    """Return the samples a FLAC its last frame headers show cut decodes past them.
+def _flac_decodes_to(path: str | os.PathLike[str], tail: containers.FlacTail) -> int:
+    """Return the samples a FLAC its last frame headers show cut decodes to.
 
     The walk back from a file's end (:func:`containers.flac_tail_cut`) takes
     the last frame header it finds for the stream's last frame; after a
@@ -289,18 +311,24 @@ def _flac_decodes_on(path: str | os.PathLike[str], tail: containers.FlacTail) ->
     where the walk says the frames end, which libFLAC takes among the
     copied frames after the end (a 60-s stream with its first 100 kB
     appended was said cut at 7.71 s). Only a file the walk shows cut pays
-    the decoding; a whole one is never decoded.
+    the decoding; a whole one is never decoded. A frame damaged before the
+    walk's last ones stops decoding there, as a run's does: where it stops
+    is said, not where the walk's frames end. The walk's figure when the
+    file does not open.
     """
     if tail.total <= tail.decoded:
-        return 0
+        return tail.decoded
     try:
         with _native_stderr(), open_soundfile(path) as f:
             if f.frames != tail.total:
-                return 0
+                return tail.decoded
             got = _flac_decoded(f, tail.total)
     except (sf.SoundFileError, RuntimeError):
-        return 0  # cut, as walked
-    return max(got - tail.decoded, 0)
+        return tail.decoded  # cut, as walked
+    # libsndfile gives all but the last sample of a last frame it cannot
+    # read past (that is where the walk's frames end), or no position at
+    # all after a failed seek past it (0): the walk's figure.
+    return tail.decoded if got <= 0 or tail.decoded - 1 <= got <= tail.decoded else got
 
 
 def _flac_decoded(f: sf.SoundFile, total: int) -> int:
@@ -312,10 +340,10 @@ def _flac_decoded(f: sf.SoundFile, total: int) -> int:
     blocks of :data:`READ_BLOCK`, and where a read fails, the decoder's
     position after it, as a run's :meth:`_CheckedFile._read_block` takes it.
     """
-    if total <= _FLAC_SETTLE_WHOLE:
-        return len(f.read(total, "int16"))  # a failure: cut as walked
     got = 0
     try:
+        if total <= _FLAC_SETTLE_WHOLE:
+            return len(f.read(total, "int16"))
         while got < total:
             n = len(f.read(min(READ_BLOCK, total - got), "int16"))
             got += n
@@ -853,17 +881,21 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     is, ``corrupt or truncated: decoding stopped at 0.00 s of 3.00 s (...)``.
     """
     reason = _describe_soundfile_error(exc)
-    if ("chunk marker" in reason or "'FORM' marker" in reason) and (
-        joined := containers.joined_file(path)
-    ):
-        return joined  # libsndfile: "No 'RIFF' chunk marker", of the second
-    if reason in _UNSAID_LAYOUT and (said := _header_layout(path)):
-        return said
+    if joined := containers.joined_file(path):
+        # libsndfile: "No 'RIFF' chunk marker", of the second; of a CAF of
+        # ALAC, which ffmpeg decodes, its own cut 'caff' chunk.
+        return joined
+    if "Malformed" not in reason and (said := header_fault(path)):
+        return said  # libsndfile's words name no field, or another
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
+    if (
+        reason in _UNSAID_LAYOUT or "malformed" in reason or reason == _INFO_INCOMPLETE
+    ) and (said := _ogg_header_fault(path)):
+        return said
     if reason == _INFO_INCOMPLETE:
         # libsndfile's rate is a signed int: 4 GHz is as "incomplete" as 0.
-        rate = containers.header_rate(path)
+        rate = containers.header_fields(path).rate
         if rate is not None and rate != 0:
             if not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
                 return _implausible_rate(rate)
@@ -880,7 +912,11 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
     if flac is None:
         if cut := containers.cut_before_audio(path):
             return f"truncated: decoded 0.00 s, then {cut}"
-        if order := containers.chunk_order(path) or containers.caf_layout(path):
+        if order := (
+            containers.chunk_order(path)
+            or containers.caf_layout(path)
+            or (containers.stray_chunk(path) if _UNSAID_CHUNKS(reason) else "")
+        ):
             return f"invalid header: {order}"
         return reason
     if not flac.frames or not flac.samplerate:  # its length is not known
@@ -899,22 +935,70 @@ _UNSAID_LAYOUT = frozenset(
         "cannot decode: bad channel count",
     }
 )
+#: libsndfile's words of a WAV or AIFF whose chunks lose their way before
+#: its audio (:func:`containers.stray_chunk`), which do not say where.
+_UNSAID_CHUNKS = re.compile(r"chunk marker|unspecified internal error").search
 #: The widest samples of any format libsndfile reads (float64).
 _MAX_SAMPLE_BITS = 64
 
 
-def _header_layout(path: str | os.PathLike[str]) -> str:
-    """Name the channel count or sample size libsndfile refuses, from the header."""
-    layout = containers.header_layout(path)
-    if layout is None:
+#: WAV format tags whose samples' bits are their size: PCM, float, extensible.
+_PCM_TAGS = frozenset({1, 3, 0xFFFE})
+#: AIFF-C compression types and CAF format IDs of PCM or float samples.
+_PCM_CODECS = frozenset(
+    {b"NONE", b"sowt", b"twos", b"raw ", b"in24", b"in32", b"fl32", b"fl64"}
+    | {b"FL32", b"FL64", b"lpcm"}
+)
+
+
+def header_fault(path: str | os.PathLike[str]) -> str:
+    """Name a rate, channel count or sample size no audio can have, or "".
+
+    One check, worded the same, for every header :func:`containers.
+    header_fields` reads (WAV, RF64, W64, AU, AIFF, CAF): libsndfile's words
+    for them name another fault or none ("unimplemented format" of a 0-bit
+    PCM WAV, "unsupported encoding" of a CAF of 0 channels, "channel count
+    is zero"). Bits count where they are the samples' size (PCM or float;
+    a compressed format's, GSM's, may be 0); more than 64 nowhere.
+    """
+    fields = containers.header_fields(path)
+    if fields.layout is not None:
+        channels, bits = fields.layout
+        if channels == 0:
+            return "invalid header: 0 channels"
+        if channels > MAX_CHANNELS:
+            return f"implausible channel count: {channels} (at most {MAX_CHANNELS})"
+        pcm = fields.tag in _PCM_TAGS or fields.codec in _PCM_CODECS
+        if fields.codec is None and fields.tag is None:
+            pcm = bits >= 0  # an AIFF (not AIFF-C): PCM; an AU's: -1, not read
+        if bits > _MAX_SAMPLE_BITS or (bits == 0 and pcm):
+            return (
+                f"invalid header: its samples are {bits}-bit "
+                f"(at most {_MAX_SAMPLE_BITS})"
+            )
+    rate = fields.rate
+    if rate is not None and not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
+        return _implausible_rate(rate)
+    return ""
+
+
+def _ogg_header_fault(path: str | os.PathLike[str]) -> str:
+    """Name what a Vorbis or Opus identification header gives that cannot be."""
+    header = containers.ogg_id_header(path)
+    if header is None:
         return ""
-    channels, bits = layout
+    codec, channels, rate, mapping = header
+    if channels == 0:
+        return "invalid header: 0 channels"
     if channels > MAX_CHANNELS:
         return f"implausible channel count: {channels} (at most {MAX_CHANNELS})"
-    if bits > _MAX_SAMPLE_BITS or bits == 0:
+    if codec == "Opus" and mapping == 0 and channels > 2:
         return (
-            f"invalid header: its samples are {bits}-bit (at most {_MAX_SAMPLE_BITS})"
+            f"invalid header: its Opus header gives {channels} channels for "
+            f"channel mapping family 0 (mono or stereo only)"
         )
+    if codec == "Vorbis" and not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
+        return _implausible_rate(rate)
     return ""
 
 
@@ -1661,8 +1745,8 @@ def check_header(
     if not MIN_SAMPLERATE <= info.samplerate <= MAX_SAMPLERATE:
         rate: float = info.samplerate
         if path is not None and info.format in ("AIFF", "CAF"):  # floats
-            own = containers.header_rate(path)
-            rate = own if own is not None and not math.isnan(own) else rate
+            own = containers.header_fields(path).rate
+            rate = own if own is not None else rate  # NaN: libsndfile reads 2**26
         raise AudioError(_implausible_rate(rate))
     if info.channels > MAX_CHANNELS:
         raise AudioError(
@@ -1671,6 +1755,8 @@ def check_header(
 
 
 def _implausible_rate(rate: float) -> str:
+    if math.isnan(rate):  # an AIFF's or CAF's float
+        return "invalid header: its sample rate is not a number (NaN)"
     return (
         f"implausible sample rate: {rate:.15g} Hz (melcli takes "
         f"{MIN_SAMPLERATE} to {MAX_SAMPLERATE} Hz)"

@@ -45,6 +45,7 @@ them, so the common path costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -228,10 +229,10 @@ class _OggWalk:
 
     - ``"end"``: the last page ends exactly at ``size``;
     - ``"junk"``: the bytes at :attr:`at` are no page (no ``OggS``: junk,
-      damage, or a file cut inside the four bytes);
-    - ``"cut"``: the page at :attr:`at` runs past ``size`` (its header, its
-      segment table or its body); :attr:`at` is its start if its header is
-      cut, else its end;
+      or damage);
+    - ``"cut"``: the page at :attr:`at` runs past ``size`` (its header, even
+      inside ``OggS``, its segment table or its body); :attr:`at` is its
+      start if its header is cut, else its end;
     - ``"limit"``: ``limit`` pages were walked; :attr:`at` is the next one.
 
     Nothing is mapped: a file shortened meanwhile reads short, where a
@@ -253,7 +254,9 @@ class _OggWalk:
                 return
             header = self.read(at, 27)
             if header[:4] != b"OggS":
-                self.at, self.stop = at, "junk"
+                # A file cut inside the four bytes: its first bytes, then the end.
+                cut = len(header) < 4 and b"OggS".startswith(header)
+                self.at, self.stop = at, "cut" if cut else "junk"
                 return
             if len(header) < 27:
                 self.at, self.stop = at, "cut"
@@ -335,6 +338,41 @@ def _ogg_page_after(f: BinaryIO, at: int) -> bool:
             return True
         tail = block
     return False
+
+
+class OggIdHeader(NamedTuple):
+    """What a Vorbis or Opus stream's identification header gives."""
+
+    codec: str  # "Vorbis" or "Opus"
+    channels: int
+    samplerate: int  # Opus: the input's rate (0: not given), not decoding's
+    mapping: int  # Opus: its channel mapping family; Vorbis: 0
+
+
+def ogg_id_header(path: str | os.PathLike[str]) -> OggIdHeader | None:
+    """Read the identification header on an Ogg file's first page, or None.
+
+    For saying what is wrong with one libsndfile refuses in words that do
+    not say ("file is malformed", "unspecified internal error").
+    """
+    try:
+        with open(path, "rb") as f:
+            page = f.read(_OGG_MAX_PAGE)
+    except OSError:
+        return None
+    if page[:4] != b"OggS" or len(page) < 27:
+        return None
+    body = page[27 + page[26] :]
+    try:
+        if body[:7] == b"\x01vorbis":
+            channels, rate = struct.unpack_from("<BI", body, 11)
+            return OggIdHeader("Vorbis", channels, rate, 0)
+        if body[:8] == b"OpusHead":
+            channels, _, rate, _, mapping = struct.unpack_from("<BHIhB", body, 9)
+            return OggIdHeader("Opus", channels, rate, mapping)
+    except struct.error:
+        return None
+    return None
 
 
 def ogg_chained(path: str | os.PathLike[str]) -> bool:
@@ -1049,6 +1087,52 @@ def _xing(data: Buffer, pos: int, frame: _Frame) -> tuple[int, int] | None:
 
 
 _LAST_CUT = "the last MPEG frame is cut off"
+#: The tags of encoders whose Xing/Info frame ends in a LAME tag with a CRC.
+_LAME_TAGS = (b"LAME", b"L3.9")
+
+
+def _xing_damage(data: Buffer, pos: int, frame: _Frame, end: int) -> str:
+    """Say why a Xing/Info header's frame count is wrong, not the file cut, or "".
+
+    Its count is more frames than the file holds (the stream's frames, from
+    ``pos``, end at ``end``; -1: frames are lost inside it). The header is
+    damaged, not the file cut, when its LAME tag's CRC-16 (of the frame up
+    to it) fails, or when its byte count is the size of a stream whose
+    frames follow one another to its end: what it lists is all there.
+    """
+    at = pos + 4 + frame.side_info
+    if data[at : at + 4] not in (b"Xing", b"Info"):
+        return ""  # VBRI: no checksum, nor a size that says more
+    (flags,) = struct.unpack(">I", data[at + 4 : at + 8])
+    sized = at + 8 + 4 * (flags & 1)
+    lame = sized + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1) + 4 * (flags >> 3 & 1)
+    stored = data[lame + 34 : lame + 36]
+    if (
+        data[lame : lame + 4] in _LAME_TAGS
+        and len(stored) == 2
+        and _crc16_arc(data[pos : lame + 34]) != int.from_bytes(stored, "big")
+    ):
+        return "its LAME tag's checksum fails"
+    if flags & 2 and end > 0:
+        (size,) = struct.unpack(">I", data[sized : sized + 4])
+        if size in (end - pos, end, len(data)):
+            return f"its byte count, {size}, is the stream's"
+    return ""
+
+
+def _id3v1_ends(data: Buffer, pos: int) -> bool:
+    """Whether an ID3v1 tag (128 bytes, ``TAG``) is all that is left from ``pos``."""
+    return len(data) - pos == 128 and data[pos : pos + 3] == b"TAG"
+
+
+def _crc16_arc(data: bytes) -> int:
+    """CRC-16/ARC (reflected polynomial 0x8005), as a LAME tag's checksum."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = crc >> 1 ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
 
 
 def _mp3(f: BinaryIO, frames: int) -> Claim:
@@ -1061,7 +1145,8 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     if first is None:
         return _free_format_claim(data, frames)
     xing = _xing(data, pos, first)
-    n, cut = 0, ""
+    pos_first, n, cut = pos, 0, ""
+    whole = True  # its frames one after another to its end: none lost inside
     frame: _Frame | None = first
     while frame is not None:
         after = pos + frame.length
@@ -1075,6 +1160,7 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
             if _partial_header(data[pos : pos + 4], first.stream):
                 cut = _LAST_CUT
                 break
+            whole = whole and (pos == end or _id3v1_ends(data, pos))
             pos, frame = _sync(data, pos, first.stream)  # junk, then more?
     # A decoder gives every whole frame (a Xing/Info frame carries no audio),
     # less the delay and padding a LAME tag records; one frame of tolerance.
@@ -1086,6 +1172,12 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # LAME, ffmpeg and libsndfile count the frames after the Xing/Info frame;
     # one frame of slack for an encoder that counts that frame too.
     if n < count and not cut:
+        if damage := _xing_damage(data, pos_first, first, pos if whole else -1):
+            # Not a cut: its frames are all there, its count is not to be believed.
+            raise AudioError(
+                f"corrupt: its Xing/Info header is damaged ({damage}): it lists "
+                f"{count} MPEG frames, the file holds {n - 1}"
+            )
         cut = f"the file holds {n - 1} of the {count} MPEG frames its header lists"
     # More than one frame beyond: another stream follows (files joined with
     # cat), and libmpg123 would stop where the first one's header says.
@@ -1664,95 +1756,98 @@ def skip_id3v2_tags(f: BinaryIO) -> int:
     return start
 
 
-def header_rate(path: str | os.PathLike[str]) -> float | None:
-    """Read the sample rate a WAV, RF64, W64, AU, AIFF or CAF header gives.
+class HeaderFields(NamedTuple):
+    """The rate and layout a WAV, RF64, W64, AU, AIFF or CAF header gives.
 
-    For saying what is wrong with a header libsndfile refuses as incomplete
-    (a rate of 0, or one that does not fit its signed 32-bit int: a WAV of
-    4 GHz). None for another format, or a header not read to its rate.
+    Each None where the header is not read that far (or the file is another).
     """
-    try:
-        with open(path, "rb") as f:
-            head = f.read(1 << 16)
-    except OSError:
-        return None
-    try:
-        if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
-            order = ">" if head[:4] == b"RIFX" else "<"
-            at = head.find(b"fmt ", 12)
-            if at < 0:
-                return None
-            return float(struct.unpack_from(order + "I", head, at + 12)[0])
-        if head[:4] == b"riff":
-            at = head.find(b"fmt ", 40)
-            if at < 0:
-                return None
-            return float(struct.unpack_from("<I", head, at + 28)[0])
-        if head[:4] == b".snd":
-            return float(struct.unpack_from(">I", head, 16)[0])
-        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-            at = head.find(b"COMM", 12)
-            if at < 0:
-                return None
-            exponent, mantissa = struct.unpack_from(">HQ", head, at + 16)
-            sign = -1.0 if exponent & 0x8000 else 1.0
-            if exponent & 0x7FFF == 0x7FFF:  # infinity, or not a number
-                return sign * math.inf if mantissa & ((1 << 63) - 1) == 0 else math.nan
-            return float(sign * mantissa * 2.0 ** ((exponent & 0x7FFF) - 16383 - 63))
-        if head[:4] == b"caff":
-            at = head.find(b"desc", 8)
-            if at < 0:
-                return None
-            return float(struct.unpack_from(">d", head, at + 12)[0])
-    except (struct.error, OverflowError):
-        return None
+
+    #: Its sample rate (an AIFF's 80-bit float may be inf or NaN).
+    rate: float | None = None
+    #: Its channels and bits a sample (an AU's bits: -1, its encoding gives them).
+    layout: tuple[int, int] | None = None
+    #: A WAV's or W64's format tag (1: PCM, 3: float, 0xFFFE: extensible...).
+    tag: int | None = None
+    #: An AIFF-C's compression type, a CAF's format ID (b"lpcm"...).
+    codec: bytes | None = None
+
+
+#: Where each header's fields are: its chunk's name and where to look for it
+#: (None: at the start of the file), the rate's offset and kind from there
+#: (``"e"``: AIFF's 80-bit float), and the channels' and bits' struct and offset.
+_HEADER_FIELDS = {
+    "WAVE": (b"fmt ", 12, 12, "I", "H10xH", 10),
+    "W64": (b"fmt ", 40, 28, "I", "H10xH", 26),
+    "AU": (None, 0, 16, "I", "I", 20),
+    "AIFF": (b"COMM", 12, 16, "e", "H4xH", 8),
+    "CAF": (b"desc", 8, 12, "d", "II", 36),
+}
+
+
+def _header_kind(head: bytes) -> tuple[str, str] | None:
+    """Return which of :data:`_HEADER_FIELDS` ``head`` starts, and its byte order."""
+    kind, form = head[:4], head[8:12]
+    if kind in (b"RIFF", b"RIFX", b"RF64", b"BW64") and form == b"WAVE":
+        return "WAVE", ">" if kind == b"RIFX" else "<"
+    if kind == b"riff":
+        return "W64", "<"
+    if kind == b".snd":
+        return "AU", ">"
+    if kind == b"FORM" and form in (b"AIFF", b"AIFC"):
+        return "AIFF", ">"
+    if kind == b"caff":
+        return "CAF", ">"
     return None
 
 
-def header_layout(path: str | os.PathLike[str]) -> tuple[int, int] | None:
-    """Read the channels and bits a sample a WAV, RF64, W64, AIFF or CAF header gives.
+def _extended(head: bytes, at: int) -> float:
+    """Read an AIFF's 80-bit float (its rate) at ``at``."""
+    exponent, mantissa = struct.unpack_from(">HQ", head, at)
+    sign = -1.0 if exponent & 0x8000 else 1.0
+    if exponent & 0x7FFF == 0x7FFF:  # infinity, or not a number
+        return sign * math.inf if mantissa & ((1 << 63) - 1) == 0 else math.nan
+    return float(sign * mantissa * 2.0 ** ((exponent & 0x7FFF) - 16383 - 63))
+
+
+def header_fields(path: str | os.PathLike[str]) -> HeaderFields:
+    """Read the rate, channels and bits a WAV, RF64, W64, AU, AIFF or CAF header gives.
 
     For saying what is wrong with a header libsndfile refuses in words that
-    do not say (``unspecified internal error`` of 65281 channels, or of
-    32800-bit samples). An AU's channels, its bits -1 (its encoding gives
-    them). None for another format, or a header not read that far.
+    do not say: a rate of 0, or one that does not fit its signed 32-bit int
+    (a WAV of 4 GHz), is "incomplete"; 65281 channels, or 32800-bit samples,
+    an ``unspecified internal error``. Fields not read: None.
     """
     try:
         with open(path, "rb") as f:
             head = f.read(1 << 16)
     except OSError:
-        return None
-    try:
-        if head[:4] in (b"RIFF", b"RIFX", b"RF64", b"BW64") and head[8:12] == b"WAVE":
-            order = ">" if head[:4] == b"RIFX" else "<"
-            at = head.find(b"fmt ", 12)
-            if at < 0:
-                return None
-            channels, bits = struct.unpack_from(order + "H10xH", head, at + 10)
-            return channels, bits
-        if head[:4] == b"riff":
-            at = head.find(b"fmt ", 40)
-            if at < 0:
-                return None
-            channels, bits = struct.unpack_from("<H10xH", head, at + 26)
-            return channels, bits
-        if head[:4] == b".snd":
-            return struct.unpack_from(">I", head, 20)[0], -1
-        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-            at = head.find(b"COMM", 12)
-            if at < 0:
-                return None
-            channels, bits = struct.unpack_from(">H4xH", head, at + 8)
-            return channels, bits
-        if head[:4] == b"caff":
-            at = head.find(b"desc", 8)
-            if at < 0:
-                return None
-            channels, bits = struct.unpack_from(">II", head, at + 12 + 24)
-            return channels, bits
-    except struct.error:
-        return None
-    return None
+        return HeaderFields()
+    found = _header_kind(head)
+    if found is None:
+        return HeaderFields()
+    kind, order = found
+    chunk, after, rate_at, rate_kind, layout_kind, layout_at = _HEADER_FIELDS[kind]
+    at = 0 if chunk is None else head.find(chunk, after)
+    if at < 0:
+        return HeaderFields()
+    rate: float | None = None
+    layout: tuple[int, int] | None = None
+    with contextlib.suppress(struct.error, OverflowError):
+        if rate_kind == "e":
+            rate = _extended(head, at + rate_at)
+        else:
+            rate = float(struct.unpack_from(order + rate_kind, head, at + rate_at)[0])
+    with contextlib.suppress(struct.error):
+        fields = struct.unpack_from(order + layout_kind, head, at + layout_at)
+        layout = (fields[0], fields[1]) if len(fields) == 2 else (fields[0], -1)
+    tag = None
+    if kind in ("WAVE", "W64"):  # its format tag: just before its channels
+        with contextlib.suppress(struct.error):
+            (tag,) = struct.unpack_from(order + "H", head, at + layout_at - 2)
+    codec = None
+    if kind == "CAF" or (kind == "AIFF" and head[8:12] == b"AIFC"):
+        codec = head[at + 20 : at + 24] if kind == "CAF" else head[at + 26 : at + 30]
+    return HeaderFields(rate, layout, tag, codec)
 
 
 def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
@@ -2184,7 +2279,7 @@ _AN = frozenset({"AIFF", "AU", "MP3", "Ogg", "RF64"})
 #: Formats libsndfile opens whole when another file follows them: it stops
 #: at the length their header gives (a WAV's or AIFF's it refuses instead,
 #: in words about its own header: ``No 'RIFF' chunk marker``).
-JOINED_UNSAID = frozenset({"W64", "RF64", "AU"})
+JOINED_UNSAID = frozenset({"W64", "RF64", "AU", "CAF"})
 
 
 def joined_file(path: str | os.PathLike[str]) -> str:
@@ -2215,10 +2310,10 @@ def joined_file(path: str | os.PathLike[str]) -> str:
                 or after[skip + 8 : skip + 12] in (b"WAVE", b"AIFF", b"AIFC")
             ):
                 what = f"{'an' if kind in _AN else 'a'} {kind} file"
+                gives = "its chunks take" if head[:4] == b"caff" else "its header gives"
                 return (
-                    f"cannot decode: {what} follows the {n_bytes(end)} its header "
-                    "gives (files joined one after another: melcli does not split "
-                    "them)"
+                    f"cannot decode: {what} follows the {n_bytes(end)} {gives} "
+                    "(files joined one after another: melcli does not split them)"
                 )
         if after[:1] != b"\0":
             break
@@ -2233,6 +2328,28 @@ def _declared_end(f: BinaryIO, head: bytes) -> int | None:
     if head[:4] == b".snd" and len(head) >= 12:
         offset, data_size = struct.unpack_from(">II", head, 4)
         return offset + data_size if data_size < UNKNOWN_DATA_SIZE else None
+    if head[:4] == b"caff":
+        return _caf_again(f)
+    return None
+
+
+#: A CAF data chunk's bytes before its audio: its edit count.
+_CAF_EDIT_COUNT = 4
+
+
+def _caf_again(f: BinaryIO) -> int | None:
+    """Return where a CAF's chunks run into a CAF's header, after its audio, or None.
+
+    A CAF has no outer size: its chunks, walked, run into the next file's
+    ``caff`` header (files joined with ``cat``), or, of a CAF written to a
+    pipe, into its header written once more (:func:`header_again`).
+    """
+    f.seek(0)
+    audio = False
+    for offset, chunk, size in _caf_chunks(f):
+        if chunk[:4] == b"caff":
+            return offset if audio else None
+        audio = audio or (chunk[:4] == b"data" and size > _CAF_EDIT_COUNT)
     return None
 
 
@@ -2288,6 +2405,53 @@ def chunk_order(path: str | os.PathLike[str]) -> str:
     return ""
 
 
+def stray_chunk(path: str | os.PathLike[str]) -> str:
+    """Say where a WAV's or AIFF's chunks lose their way before its audio, or "".
+
+    Walked from the first, each chunk's size says where the next begins;
+    bytes there that are no chunk's name (junk, zeros, or one byte short of
+    a chunk: an odd-sized one without its pad byte) end libsndfile's walk,
+    which says ``No 'data' chunk marker`` of a file that has one.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            kind, form = head[:4], head[8:12]
+            if kind in (b"RIFF", b"RIFX") and form == b"WAVE":
+                order, data = ">" if kind == b"RIFX" else "<", b"data"
+            elif kind == b"FORM" and form in (b"AIFF", b"AIFC"):
+                order, data = ">", b"SSND"
+            else:
+                return ""
+            previous: tuple[bytes, int] | None = None
+            offset = 0
+            for at, chunk, chunk_size in _iff_chunks(f, order, data):
+                name = chunk[:4]
+                if name == b"data":
+                    return ""
+                if not _is_fourcc(name):
+                    offset = at
+                    break
+                previous = name, chunk_size
+            else:
+                return ""
+            f.seek(offset - 1)
+            near = f.read(4 + 1)
+            f.seek(0)
+            found = file_bytes(f).find(data, offset - 1)
+    except (OSError, struct.error):
+        return ""
+    said = f"the bytes at byte {offset} are no chunk ({quoted(name)}), before its audio"
+    if previous is not None and previous[1] & 1 and _is_fourcc(near[:4]):
+        said = (
+            f"its {quoted(previous[0])} chunk of {n_bytes(previous[1])} lacks the "
+            f"pad byte after it (an odd size), so the chunk after it is not found"
+        )
+    if found > 0:
+        said += f" (its {quoted(data)} chunk is at byte {found})"
+    return said
+
+
 #: What a file whose header is written again where its audio begins says.
 HEADER_AGAIN = (
     "unfinished header: written to a pipe (as by 'sox ... -t {kind} -'), it "
@@ -2325,7 +2489,9 @@ def header_again(path: str | os.PathLike[str]) -> str:
                     offset += (chunk_size + 7) & ~7
             elif head[:4] == b"caff":
                 f.seek(0)
-                if any(chunk[:4] == b"caff" for _, chunk, _size in _caf_chunks(f)):
+                again = any(chunk[:4] == b"caff" for _, chunk, _size in _caf_chunks(f))
+                # Its audio before the header again: another file, joined.
+                if again and _caf_again(f) is None:
                     return HEADER_AGAIN.format(kind="caf")
             elif head[:5] == b"PVF1\n":
                 f.seek(0)
@@ -2504,6 +2670,21 @@ def _mp3_cut_before_audio(f: BinaryIO) -> str:
 _MAX_BOXES = 200_000
 
 
+#: How :func:`mp4_cut` ends a cut before an MP4's index: none of it decodes.
+BEFORE_INDEX = ", before its index ('moov')"
+
+
+def cut_of_nothing(cut: str) -> str:
+    """Say a file cut before any of its audio decodes: ``cut`` says where.
+
+    "decoded 0.00 s, then" where a decoder finds a stream and decodes none
+    of it; an MP4 cut before its index has no stream to decode: said so.
+    """
+    if cut.endswith(BEFORE_INDEX):
+        return f"truncated: {cut}: no audio decodes"
+    return f"truncated: decoded 0.00 s, then {cut}"
+
+
 def mp4_cut(path: str | os.PathLike[str]) -> str:
     """Say how an MP4 (``ftyp`` first) was cut, from its top-level boxes, or "".
 
@@ -2519,14 +2700,19 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
             size = os.fstat(f.fileno()).st_size
             if f.read(8)[4:8] != b"ftyp":
                 return ""
-            at, kinds, by_ffmpeg = 0, set(), False  # kinds: of the boxes seen
+            kinds: set[bytes] = set()  # of the boxes seen
+            at, by_ffmpeg = 0, False
             for _ in range(_MAX_BOXES):
                 if at >= size:
                     break
                 f.seek(at)
                 head = f.read(16)
                 kind = head[4:8]
-                if len(kind) < 4 or not all(32 <= c < 127 or c == 0xA9 for c in kind):
+                if len(head) < 8 and b"moov" not in kinds:  # no index yet: cut
+                    return f"the file ends inside a box's header{BEFORE_INDEX}"
+                if len(head) < 8:
+                    return ""  # bytes after a whole file's boxes: not a claim
+                if not all(32 <= c < 127 or c == 0xA9 for c in kind):
                     return ""  # bytes after the boxes: not a box, not a claim
                 name = kind.decode("latin-1")
                 box = int.from_bytes(head[:4], "big")
@@ -2537,7 +2723,9 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
                 if box < 8:
                     return ""  # not a box size: damage, for ffmpeg to judge
                 if at + box > size:
-                    return f"the file ends inside its {quoted(name)} box"
+                    indexed = b"moov" in kinds or kind == b"moov"
+                    before = "" if indexed else BEFORE_INDEX
+                    return f"the file ends inside its {quoted(name)} box{before}"
                 if kind == b"moov":
                     f.seek(at)
                     moov = f.read(min(box, 1 << 20))
@@ -2578,6 +2766,59 @@ def caf_codec(path: str | os.PathLike[str]) -> str | None:
     except (OSError, struct.error):
         return None
     return codec
+
+
+#: An ALAC magic cookie's settings (ALACSpecificConfig): samples a packet,
+#: its version, bits a sample, three Rice parameters, channels, and sizes.
+_ALAC_CONFIG = struct.Struct(">IBBBBBBHIII")
+#: The bits a sample ALAC takes, and its most channels.
+_ALAC_BITS = (16, 20, 24, 32)
+_ALAC_CHANNELS = 8
+
+
+def caf_cookie_damage(path: str | os.PathLike[str]) -> str:
+    """Say what is wrong with an ALAC CAF's magic cookie (``kuki``), or "".
+
+    ALAC cannot be decoded without it: the cookie gives the samples a
+    packet, bits a sample and channels (ffmpeg refuses a damaged one in
+    words that name no part of the file: ``4294967295; set_info failed``).
+    Checked against the ``desc`` chunk, which gives the same.
+    """
+    try:
+        with open(path, "rb") as f:
+            desc = cookie = None
+            for offset, chunk, size in _caf_chunks(f):
+                if chunk[:4] == b"desc" and len(chunk) >= 28:
+                    f.seek(offset + 12)
+                    desc = f.read(32)
+                elif chunk[:4] == b"kuki" and 0 <= size < 1 << 16:
+                    f.seek(offset + 12)
+                    cookie = f.read(size)
+    except (OSError, struct.error):
+        return ""
+    if desc is None or len(desc) < 32 or desc[8:12] != b"alac":
+        return ""
+    name = f"its ALAC magic cookie ({quoted(b'kuki')} chunk)"
+    if cookie is None:
+        return (
+            f"it has no ALAC magic cookie ({quoted(b'kuki')} chunk), needed to decode"
+        )
+    for atom in (b"frma", b"alac"):  # as a QuickTime atom: its header first
+        if cookie[4:8] == atom:
+            cookie = cookie[12:]
+    if len(cookie) < _ALAC_CONFIG.size:
+        held = n_bytes(len(cookie))
+        return f"{name} holds {held}, not the {_ALAC_CONFIG.size} of its settings"
+    frames, _, bits, *_, channels, _, _, _, _ = _ALAC_CONFIG.unpack_from(cookie)
+    per_packet, desc_channels = struct.unpack_from(">II", desc, 20)
+    damaged, desc_says = f"{name} is damaged: it gives", f"its {quoted(b'desc')} chunk"
+    if frames == 0 or frames != per_packet:
+        return f"{damaged} {frames} samples a packet, {desc_says} {per_packet}"
+    if bits not in _ALAC_BITS:
+        return f"{damaged} {bits}-bit samples (ALAC's are 16, 20, 24 or 32)"
+    if not 0 < channels <= _ALAC_CHANNELS or channels != desc_channels:
+        return f"{damaged} {channels} channels, {desc_says} {desc_channels}"
+    return ""
 
 
 def caf_layout(path: str | os.PathLike[str]) -> str:

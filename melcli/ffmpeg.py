@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 import soundfile as sf
 
@@ -125,8 +125,11 @@ def probe(
     AudioError
         If ffprobe is missing, fails, times out, or finds no audio stream.
     """
+    ffprobe = _tool("ffprobe", what)
+    if damage := _settings_damage(path, what):  # ffmpeg's words do not say
+        raise Unreadable(f"corrupt: {damage}")
     command = [
-        _tool("ffprobe", what),
+        ffprobe,
         "-v",
         "error",
         "-select_streams",
@@ -141,8 +144,9 @@ def probe(
     try:
         result = _run(command, timeout=timeout, stdout=subprocess.PIPE)
     except _Failed as exc:  # MP4, ADTS, or a FLAC or CAF of a pipe: damaged
-        # (Cut after its index, "moov atom not found" says why nothing decodes.)
-        _fail_if_cut(path, only_in="moov")
+        # Cut inside its index (faststart), or inside its audio before its
+        # index at the end: ffprobe's "moov atom not found" does not say cut.
+        _fail_if_cut(path, only_mp4=True)
         if (cut := _cut_before_audio(path, what)) != "":
             raise Unreadable(f"truncated: decoded 0.00 s, then {cut}") from None
         raise Unreadable(
@@ -199,19 +203,31 @@ def _cut_before_audio(path: str | os.PathLike[str], what: str) -> str:
     return cut if cut.endswith("first ADTS frame") else ""
 
 
-def _fail_if_cut(path: str | os.PathLike[str], *, only_in: str = "") -> None:
+def _settings_damage(path: str | os.PathLike[str], what: str) -> str:
+    """Say how the decoder's settings a file holds are damaged, or "".
+
+    An ALAC CAF's magic cookie (:func:`containers.caf_cookie_damage`).
+    """
+    if not what.startswith("CAF "):
+        return ""
+    from .containers import caf_cookie_damage
+
+    return caf_cookie_damage(path)
+
+
+def _fail_if_cut(path: str | os.PathLike[str], *, only_mp4: bool = False) -> None:
     """Fail an MP4 that ffprobe cannot read as cut, if its boxes say it was.
 
     A file cut inside its ``moov`` box (at its start, as ``-movflags
     +faststart`` puts it) has no audio stream ffprobe can find, or one it
-    calls damaged ("contradictionary STSC and STCO"): it is not "not audio".
-    ``only_in``: only for a cut inside a box of this kind.
+    calls damaged ("contradictionary STSC and STCO"): it is not "not audio";
+    nor is one cut inside its audio (``mdat``) before its index at the end
+    ("moov atom not found"). ``only_mp4``: not by its ADTS frames.
     """
-    from .containers import mp4_cut
+    from .containers import cut_of_nothing, mp4_cut
 
-    cut = mp4_cut(path) or adts_cut(path)
-    if cut and (not only_in or cut.endswith(f"its {quoted(only_in)} box")):
-        raise Unreadable(f"truncated: decoded 0.00 s, then {cut}")
+    if cut := mp4_cut(path) or ("" if only_mp4 else adts_cut(path)):
+        raise Unreadable(cut_of_nothing(cut))
 
 
 @contextlib.contextmanager
@@ -252,11 +268,18 @@ def decode(
         stream = probe(path, timeout=timeout, what=what)
     except Unreadable as exc:
         if keep:  # an MP4 cut before its index ("moov"): no audio can be found
-            raise AudioError(f"{exc}; no audio decodes, so none is kept") from None
+            said = str(exc).removesuffix(": no audio decodes")
+            raise AudioError(f"{said}; no audio decodes, so none is kept") from None
         raise
+    walk = adts_walk(path) if what == MP4_OR_AAC else AdtsWalk()
+    if walk.junk and not keep:  # ffmpeg may fail there, or skip it: failed
+        raise AudioError(walk.junk)
+    if (walk.padded or walk.junk) and not links:
+        links = [(0, walk.end)]  # its whole frames, not what follows them
     with tempfile.TemporaryFile() as raw:
         try:
-            for part in _link_files(path, links):
+            suffix = ".aac" if what == MP4_OR_AAC else ".ogg"
+            for part in _link_files(path, links, suffix=suffix):
                 with part as name:
                     command = _decode_command(name, stream, what, strict=strict)
                     _run(command, timeout=timeout, stdout=raw)
@@ -284,6 +307,8 @@ def decode(
                 raise AudioError(f"{said}; no audio decoded, so none is kept") from None
             raw.truncate(written - written % frame)  # whole sample frames only
             stream = dataclasses.replace(stream, stopped=said)
+        if walk.junk:  # kept: what its frames decode to before the junk
+            stream = dataclasses.replace(stream, stopped=walk.junk)
         raw.seek(0)
         with sf.SoundFile(
             raw,
@@ -328,7 +353,10 @@ def _decode_command(
 
 
 def _link_files(
-    path: str | os.PathLike[str], links: Sequence[tuple[int, int]]
+    path: str | os.PathLike[str],
+    links: Sequence[tuple[int, int]],
+    *,
+    suffix: str = ".ogg",
 ) -> Iterator[contextlib.AbstractContextManager[str | os.PathLike[str]]]:
     """Yield what names the file to decode, or each link of it in turn.
 
@@ -339,13 +367,15 @@ def _link_files(
         yield contextlib.nullcontext(path)
         return
     for start, end in links:
-        yield _link_file(path, start, end)
+        yield _link_file(path, start, end, suffix=suffix)
 
 
 @contextlib.contextmanager
-def _link_file(path: str | os.PathLike[str], start: int, end: int) -> Iterator[str]:
+def _link_file(
+    path: str | os.PathLike[str], start: int, end: int, *, suffix: str
+) -> Iterator[str]:
     """Copy bytes ``start`` to ``end`` of ``path`` to a temporary file; name it."""
-    with tempfile.NamedTemporaryFile(suffix=".ogg") as part:
+    with tempfile.NamedTemporaryFile(suffix=suffix) as part:
         try:
             with open(path, "rb") as f:
                 f.seek(start)
@@ -359,7 +389,7 @@ def _link_file(path: str | os.PathLike[str], start: int, end: int) -> Iterator[s
             part.flush()
         except OSError as exc:
             raise AudioError(
-                f"cannot copy a link of the chained Ogg file to a temporary file "
+                f"cannot copy the part of the file to decode to a temporary file "
                 f"in {tempfile.gettempdir()}: {exc.strerror or exc} (free some "
                 f"space there, or set TMPDIR)"
             ) from None
@@ -430,37 +460,131 @@ def adts_cut(path: str | os.PathLike[str]) -> str:
     stream that ends on a frame's end, or that stops being ADTS (an ID3v1
     tag after it), or that is not ADTS.
     """
+    return adts_walk(path).cut
+
+
+class AdtsWalk(NamedTuple):
+    """What walking an ADTS stream's frames finds (see :func:`adts_walk`)."""
+
+    #: How the stream was cut ("" if not known to be).
+    cut: str = ""
+    #: Samples a channel its whole frames decode to (1024 a raw data block).
+    samples: int = 0
+    #: Where its whole frames end, and the file's size.
+    end: int = 0
+    size: int = 0
+    #: Whether only zeros (or an ID3v1 tag) follow its whole frames: no audio.
+    padded: bool = False
+    #: The sample rate its first frame's header gives (0: none walked).
+    samplerate: int = 0
+
+    @property
+    def junk(self) -> str:
+        """Say that bytes that are no ADTS frame follow its whole frames, or "".
+
+        ffmpeg stops decoding there (``-xerror``), in words that do not say
+        where: "Error decoding AAC frame header".
+        """
+        if self.cut or self.padded or not self.samplerate or self.end >= self.size:
+            return ""
+        return (
+            f"corrupt: decoding stopped at {self.samples / self.samplerate:.2f} s: "
+            f"the bytes at byte {self.end} are no ADTS frame"
+        )
+
+
+def adts_walk(path: str | os.PathLike[str]) -> AdtsWalk:
+    """Walk the ADTS frames of ``path``: its cut, samples, and where they end.
+
+    ``padded`` when what follows its last whole frame is fewer zeros than
+    a block (a writer's padding to one) or an ID3v1 or APEv2 tag (more zeros
+    to the end are a cut: a preallocated file never finished): ffmpeg fails
+    a stream so padded (``-xerror``: "Input/output error", or "Error
+    decoding AAC frame header"), whose every frame is whole.
+    """
     try:
         with open(path, "rb") as f:
-            return _adts_walk(file_bytes(f))
+            data = file_bytes(f)
+            walk = _adts_walk(data)
+            if walk.cut or not walk.samples or walk.end == walk.size:
+                return walk
+            rest = data[walk.end : walk.end + _ADTS_PADDING]
+            zeros = _zeros_from(data)
     except OSError:
-        pass
-    return ""
+        return AdtsWalk()
+    if zeros <= walk.end < walk.size and walk.size - zeros >= _ADTS_PADDING:
+        # its frames run into them: the last may hold some zeros of them
+        return walk._replace(
+            cut=f"only zeros from byte {zeros} to the end (a file preallocated "
+            f"and never finished?)"
+        )
+    if walk.end + len(rest) == walk.size and (
+        zeros <= walk.end
+        or (len(rest) == 128 and rest[:3] == b"TAG")
+        or rest[:8] == b"APETAGEX"
+    ):
+        return walk._replace(padded=True)
+    return walk
 
 
-def _adts_walk(data: Buffer) -> str:
-    """Walk the ADTS frames of ``data`` (after its ID3v2 tags); see adts_cut."""
+#: Bytes of zeros after an ADTS stream's frames taken as a writer's padding,
+#: less than: one block (a sector is 512 bytes, a page or cluster 4096). A
+#: longer run of zeros to the end is the unwritten rest of a file made at its
+#: full size before its bytes came (a download, a copy): a cut, however whole
+#: the frames before it are.
+_ADTS_PADDING = 4096
+
+
+def _zeros_from(data: Buffer) -> int:
+    """Where the zeros that end ``data`` begin (its size: none end it)."""
+    end = len(data)
+    while end:
+        chunk = bytes(data[max(0, end - (1 << 20)) : end])
+        kept = len(chunk.rstrip(b"\0"))
+        if kept:
+            return end - len(chunk) + kept
+        end -= len(chunk)
+    return 0
+
+
+def _adts_walk(data: Buffer) -> AdtsWalk:
+    """Walk the ADTS frames of ``data`` (after its ID3v2 tags); see adts_walk."""
     size = len(data)
     pos = skip_id3v2(data)  # ID3v2 tags before the stream, as HLS segments have
     if pos > size or data[pos : pos + 3] == b"ID3":  # a tag or its header cut
-        return "the file ends inside its ID3v2 tag"
-    if pos == size:
-        return ""
+        return AdtsWalk("the file ends inside its ID3v2 tag", 0, 0, size)
+    samples = rate = 0
     for frames in range(_MAX_ADTS_FRAMES):
         if pos == size:
-            return ""
+            break
         head = data[pos : pos + _ADTS_HEADER]
         if head[0] != 0xFF or (len(head) > 1 and (head[1] & 0xF6) != 0xF0):
-            return ""  # no longer ADTS: not a cut this walk can tell
+            break  # no longer ADTS: not a cut this walk can tell
         if len(head) < _ADTS_HEADER:
-            return _adts_where(frames)
+            return AdtsWalk(_adts_where(frames), samples, pos, size)
         length = (head[3] & 0x03) << 11 | head[4] << 3 | head[5] >> 5
         if length < _ADTS_HEADER:
-            return ""
+            break
         if pos + length > size:
-            return _adts_where(frames)
+            return AdtsWalk(_adts_where(frames), samples, pos, size)
+        if not bytes(data[pos + _ADTS_HEADER : pos + length]).strip(b"\0"):
+            # No raw data block is all zeros (each ends with an END element,
+            # bits 111): a header cut and zero-filled, or zeros that look
+            # like one. A cut if only zeros follow; else no frame.
+            if _zeros_from(data) <= pos + 5:
+                return AdtsWalk(_adts_where(frames), samples, pos, size)
+            break
+        samples += 1024 * ((head[6] & 0x03) + 1)
+        rate = rate or _ADTS_RATES[head[2] >> 2 & 0x0F]
         pos += length
-    return ""
+    return AdtsWalk("", samples, pos, size, samplerate=rate)
+
+
+#: ADTS sample rates by index (ISO 14496-3; 13-15 reserved, 0).
+_ADTS_RATES = (
+    96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050,
+    16000, 12000, 11025, 8000, 7350, 0, 0, 0,
+)  # fmt: skip
 
 
 def _adts_where(whole: int) -> str:

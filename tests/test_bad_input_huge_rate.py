@@ -63,5 +63,6 @@ def test_a_rate_of_zero_is_still_said_as_zero(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["info", str(path)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {path}: invalid header: sample rate or channel count is zero\n"
+        f"error: {path}: implausible sample rate: 0 Hz (melcli takes 1000 to "
+        "1000000 Hz)\n"
     )

@@ -40,6 +40,7 @@ CUT_REASON = re.compile(
     r"|corrupt or truncated: decoding stopped at"
     r"|corrupt or truncated: ffprobe cannot read it"
     r"|truncated: the stream ends without its end mark"
+    r"|truncated: the file ends inside .*, before its index \('moov'\)"
     r"|cannot decode|not an audio file|no audio samples)"
 )
 #: The first length a message names, in seconds.
