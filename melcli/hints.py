@@ -14,6 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -321,6 +322,20 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     )
     names = ", ".join(sorted(h.name for h in holders)[:HOLDERS_SHOWN])
     more = ", ..." if len(holders) > HOLDERS_SHOWN else ""
+    if holders and (place := _listed_place(listed)):  # its rows, as the walk's hint
+        if place.template:  # what makes them found, as the walk's hint says
+            there = f"its subfolders {names}{more}"
+            option = f"--path-column {shell_word(place.template)}"
+            if place.root != listed.root:
+                there = f"the subfolders {names}{more} of {place.root}"
+                option = f"--root {shell_word(place.root)} {option}"
+            return f"{hint}relative to {where}, and they are in {there}: give {option}"
+        return (
+            f"{hint}relative to {where}, and they are in the subfolders "
+            f"{names}{more} of {place.root}, which no column of its first rows "
+            "names, so no --path-column template finds them: list each file with "
+            f"its subfolder, and give --root {shell_word(place.root)}"
+        )
     if holders and base == listed.root:
         return (
             f"{hint}relative to {where}, and they are in its subfolders "
@@ -336,6 +351,21 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     if near_miss := _windows_paths(listed) or _spaced_cells(listed):
         return f"{hint}relative to {where}, and {near_miss}"
     return f"{hint}relative to {where}: give --root the folder that holds them"
+
+
+def _listed_place(listed: FileList) -> TablePlace | None:
+    """Return where a table's first rows' files are (:func:`table_place`).
+
+    None for a list that is no table read from a file with a path column, or
+    whose first rows' files lie in one folder.
+    """
+    if listed.path_column not in listed.columns or not listed.columns:
+        return None
+    path = Path(listed.name)
+    if not _is_file(path):
+        return None
+    place = table_place(path, listed.path_column, listed.root)
+    return place if place is not None and (place.template or place.holders) else None
 
 
 def _windows_paths(listed: FileList) -> str | None:
@@ -501,15 +531,8 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
     """Return where a list's missing paths are: a folder, and its subfolders.
 
     A few missing paths spread over the list, each taken relative to the root,
-    are looked for in each subfolder of the root, then of the root's parent,
-    then of each folder beside the root. Found in one subfolder, it is the
-    right root (a table at the top of a dataset, its audio in ``audio/``; or
-    beside it, in ``meta/``); in several of one folder's, the table gives
-    names without their subfolder (UrbanSound8K's table, in ``metadata/``,
-    its audio in ``audio/fold1/`` ...). First, the root's parent and the
-    current folder themselves: a table whose paths start with the root's
-    name (``audio/dogs/a.wav``, given ``--root audio``). Empty when one of
-    the paths is not found.
+    are looked for as :func:`located` says. Empty when one of them is not a
+    path missing from the root, or is not found.
     """
     root = listed.root
     step = max(1, len(listed.problems) // PATHS_LOOKED_FOR)
@@ -519,24 +542,42 @@ def _found_in(listed: FileList) -> tuple[Path, set[Path]]:
         if rel.startswith(os.pardir) or os.path.lexists(problem.path):
             return root, set()  # not a path missing from the root
         rels.append(rel)
-    # Paths that already hold the root's own name (audio/dogs/a.wav listed,
-    # with --root audio): they are where the root's parent, or the current
-    # folder, is taken for the root.
-    for base in dict.fromkeys((root.parent, Path(os.curdir))):
-        if base != root and all(_is_file(base / rel) for rel in rels):
-            return base, {base}
+    base, holders = located(root, rels)
+    return base, set(holders)
+
+
+def located(root: Path, rels: Sequence[str]) -> tuple[Path, list[Path]]:
+    """Return where paths relative to ``root`` are: a folder, and each one's.
+
+    Each path is looked for in the root itself, then in the root's parent and
+    the current folder (a table whose paths start with the root's name,
+    ``audio/dogs/a.wav`` given ``--root audio``), then in each subfolder of the
+    root, of the root's parent, and of each folder beside the root. Found in
+    one subfolder, it is the right root (a table at the top of a dataset, its
+    audio in ``audio/``; or beside it, in ``meta/``); in several of one
+    folder's, the table gives names without their subfolder (UrbanSound8K's
+    table, in ``metadata/``, its audio in ``audio/fold1/`` ...). The folder
+    holding each path comes in the order of ``rels``; empty when one of them
+    is found nowhere. Used by both the hint of a failed run
+    (:func:`wrong_root_hint`) and the walk's (:func:`table_in_tree_hint`).
+    """
+    if not rels:
+        return root, []
+    for base in dict.fromkeys((root, root.parent, Path(os.curdir))):
+        if all(_is_file(base / rel) for rel in rels):
+            return base, [base] * len(rels)
     beside = _folders_in(root.parent)[:PARENTS_LOOKED_IN]
     for base in dict.fromkeys((root, root.parent, *beside)):
         folders = _folders_in(base)
-        holders = set()
+        holders = []
         for rel in rels:
             holder = next((d for d in folders if _is_file(d / rel)), None)
             if holder is None:
                 break
-            holders.add(holder)
+            holders.append(holder)
         else:
             return base, holders
-    return root, set()
+    return root, []
 
 
 def _folders_in(base: Path) -> list[Path]:
@@ -922,79 +963,163 @@ def table_in_tree_hint(by_name: Sequence[Path]) -> str | None:
     ``meta/esc50.csv`` in silence: the arrays then carry no labels (the
     dataset loader gives every one the class ``audio``, their folder). A
     ``.csv``/``.tsv`` passed over whose header names a path column
-    (:data:`~melcli.filelist.PATH_COLUMNS`) is said, with the option to give.
+    (:data:`~melcli.filelist.PATH_COLUMNS`) is said, with the options that
+    make its first rows' files found (:func:`table_place`): ``--root`` where
+    they lie elsewhere (ESC-50's ``audio/``), and a ``--path-column``
+    template where they lie in subfolders a column names (one per class).
+    Where they are not found so, no run is advised: it would find none.
     """
     tables = [p for p in by_name if p.suffix.lower() in TABLE_SUFFIXES]
     for path in tables[:TABLES_LOOKED_AT]:
-        found = _path_column_of(path)
-        if found is None:
+        head = _table_head(path)
+        if head is None:
             continue
-        column, first = found
+        column = head[0]
         import shlex  # here: not on every run
 
         name = os.fsdecode(path)
-        # Its paths are relative to its own folder unless --root says: ESC-50's
-        # meta/esc50.csv names files in ESC-50/audio, which the option must
-        # give too, or the run it advises finds none of them.
-        root = _root_of(path.parent, first) if first else None
-        with_root = "" if root is None else f" --root {shlex.quote(root)}"
+        said = f"{name} was passed over, and it is a table of files (column {column!r})"
+        place = table_place(path, column)
+        if place is None:
+            return (
+                f"{said}, but the files its first rows name are not found in its "
+                "folder, its parent, or a folder below either: give --files-from "
+                f"{shlex.quote(name)} with --root the folder that holds them to "
+                "keep its other columns (labels, folds) with each array, as meta"
+            )
+        if place.holders:
+            names = ", ".join(sorted(h.name for h in place.holders)[:HOLDERS_SHOWN])
+            more = ", ..." if len(place.holders) > HOLDERS_SHOWN else ""
+            return (
+                f"{said}; its files are in the subfolders {names}{more} of "
+                f"{place.root}, which none of its columns names, so no "
+                "--path-column template finds them: a run with --files-from "
+                f"{shlex.quote(name)} would take none of them"
+            )
+        options = f"--files-from {shlex.quote(name)}"
+        if place.root != path.parent:
+            options += f" --root {shlex.quote(os.fsdecode(place.root))}"
+        if place.template:
+            options += f" --path-column {shlex.quote(place.template)}"
         return (
-            f"{name} was passed over, and it is a table of files (column "
-            f"{column!r}): to keep its other columns (labels, folds) with each "
-            f"array, as meta, give --files-from {shlex.quote(name)}{with_root} "
-            "instead of the folder"
+            f"{said}: to keep its other columns (labels, folds) with each array, "
+            f"as meta, give {options} instead of the folder"
         )
     return None
 
 
-def _path_column_of(path: Path) -> tuple[str, str] | None:
-    """Return the path column a table's header names, and its first row's cell."""
+#: How many bytes of a table :func:`_table_head` reads, at most.
+TABLE_HEAD_BYTES = 65536
+
+
+def _table_head(path: Path) -> tuple[str, list[dict[str, str]]] | None:
+    """Return a table's path column and its first rows (each column to its cell).
+
+    None when its header names no path column (:data:`PATH_COLUMNS`). The rows
+    are the first :data:`PATHS_LOOKED_FOR` whole lines with a path.
+    """
+    import csv  # here: only for a table
+
     try:
         with open(path, "rb") as f:
-            head = f.read(4096)
+            head = f.read(TABLE_HEAD_BYTES)
     except OSError:
         return None
-    lines = head.decode("utf-8-sig", "replace").splitlines()
+    text = head.decode("utf-8-sig", "replace")
+    if len(head) == TABLE_HEAD_BYTES:  # its last line may be cut
+        text = text[: text.rfind("\n") + 1]
+    lines = text.splitlines()
     if not lines:
         return None
-    delimiter = delimiter_of(lines[0])
-    cells = [c.strip().strip('"').strip() for c in lines[0].split(delimiter)]
-    at = next((i for i, c in enumerate(cells) if c.lower() in PATH_COLUMNS), None)
+    reader = csv.reader(lines, delimiter=delimiter_of(lines[0]))
+    header = [c.strip() for c in next(reader)]
+    at = next((i for i, c in enumerate(header) if c.lower() in PATH_COLUMNS), None)
     if at is None:
         return None
-    whole = len(lines) > 2 or len(head) < 4096  # its second line is whole
-    row = lines[1].split(delimiter) if len(lines) > 1 and whole else []
-    first = row[at].strip().strip('"').strip() if at < len(row) else ""
-    return cells[at], first
+    rows = []
+    for cells in islice(reader, 4 * PATHS_LOOKED_FOR):
+        row = {c: cell.strip() for c, cell in zip(header, cells, strict=False)}
+        if row.get(header[at]):
+            rows.append(row)
+    return header[at], rows[:PATHS_LOOKED_FOR]
 
 
-#: How many folders :func:`_root_of` looks in, at most.
-ROOT_FOLDERS_LOOKED_IN = 100
+@dataclass(frozen=True)
+class TablePlace:
+    """Where the files a table's first rows name are (:func:`table_place`)."""
+
+    #: The folder the paths are relative to: the ``--root`` they need.
+    root: Path
+    #: The ``--path-column`` template that finds them ("": the column does).
+    template: str = ""
+    #: The subfolders of ``root`` holding them, when no template finds them.
+    holders: tuple[Path, ...] = ()
 
 
-def _root_of(table_folder: Path, first: str) -> str | None:
-    """Return the ``--root`` a table's first path needs, or None if it needs none.
+def table_place(
+    table: Path, column: str | None = None, root: Path | None = None
+) -> TablePlace | None:
+    """Return where the files a table's first rows name are; None if not found.
 
-    None too where it is not found: in the table's folder, its parent, or one
-    folder down from either (``ESC-50/meta/esc50.csv`` naming
-    ``ESC-50/audio/1-100038-A-14.wav``: ``ESC-50/audio``).
+    ``column`` is the table's path column (None: the one its header names);
+    the paths are relative to ``root`` (None: the table's folder), and looked
+    for as :func:`located` says. In one folder, it is the root to give. In
+    several subfolders of one, the template is the one whose each path, made
+    from its row, is each file (``{label}/{filename}``, ``fold{fold}/...``);
+    without such a template, those subfolders are given. Paths that need no
+    root (absolute ones, or none in the first rows): the table's folder.
     """
-    if os.path.isabs(first) or _is_file(table_folder / first):
+    head = _table_head(table)
+    if head is None:
         return None
-    for base in (table_folder, table_folder.parent):
-        try:
-            with os.scandir(base) as entries:
-                folders = sorted(
-                    e.name
-                    for e in islice(entries, ROOT_FOLDERS_LOOKED_IN)
-                    if not e.name.startswith(".") and e.is_dir()
-                )
-        except OSError:
+    column = head[0] if column is None else column
+    rows = [row for row in head[1] if row.get(column)]
+    cells = [row[column] for row in rows]
+    root = table.parent if root is None else root
+    if not cells or any(os.path.isabs(cell) for cell in cells):
+        return TablePlace(root)
+    base, holders = located(root, cells)
+    if not holders:
+        return None
+    if len(set(holders)) == 1:
+        return TablePlace(holders[0])
+    template = _template_of(base, rows, column, [h.name for h in holders])
+    if template:
+        return TablePlace(base, template)
+    return TablePlace(base, holders=tuple(sorted(set(holders))))
+
+
+def _template_of(
+    base: Path, rows: Sequence[dict[str, str]], column: str, subs: Sequence[str]
+) -> str:
+    """Return the template making each row's path with its subfolder, or "".
+
+    A column whose cell is each row's subfolder, or a part of it with the same
+    text around it in every row (``dogs`` for ``dog``: ``{label}s``;
+    ``fold1`` for ``1``: ``fold{fold}``); the template is kept only when each
+    row's path made from it is a file below ``base``.
+    """
+    for name in rows[0]:
+        if name == column or "{" in name or "}" in name:
             continue
-        for root in (base, *(base / name for name in folders)):
-            if root != table_folder and _is_file(root / first):
-                return os.fsdecode(root)
-    return None
+        common: set[tuple[str, str]] | None = None
+        for row, sub in zip(rows, subs, strict=True):
+            value = row.get(name, "")
+            at = (
+                [m.start() for m in re.finditer(re.escape(value), sub)] if value else []
+            )
+            forms = {(sub[:i], sub[i + len(value) :]) for i in at}
+            common = forms if common is None else common & forms
+            if not common:
+                break
+        for before, after in sorted(common or (), key=lambda f: len(f[0] + f[1])):
+            if "{" in before + after or "}" in before + after:
+                continue
+            template = f"{before}{{{name}}}{after}/{{{column}}}"
+            made = (f"{before}{row[name]}{after}/{row[column]}" for row in rows)
+            if all(_is_file(base / path) for path in made):
+                return template
+    return ""
 
 
 #: The reason of a file a folder's walk passes over by its name (melcli.discover).

@@ -37,9 +37,8 @@ def test_names_in_the_subfolders_of_a_folder_beside_the_table(
         assert warnings == [
             f"warning: no file listed in {table} was found; its paths are taken "
             f"relative to {table.parent}, and they are in the subfolders fold1, "
-            f"fold2, fold3 of {audio}: give --root {audio}, and make each path "
-            "from its row with a --path-column template naming the columns, such "
-            "as 'fold{fold}/{slice_file_name}'"
+            f"fold2, fold3 of {audio}: give --root {audio} --path-column "
+            "'fold{fold}/{slice_file_name}'"
         ]
     # What the hint says works.
     right = invoke(

@@ -36,8 +36,7 @@ def test_names_spread_over_subfolders_point_at_a_template(
         assert last_warning(result.stderr) == (
             f"warning: no file listed in {table} was found; its paths are taken "
             f"relative to {audio}, and they are in its subfolders fold1, "
-            "fold2, fold3: make each path from its row with a --path-column "
-            "template naming the columns, such as 'fold{fold}/{slice_file_name}'"
+            "fold2, fold3: give --path-column 'fold{fold}/{slice_file_name}'"
         )
     # The template the hint names works.
     right = invoke(
