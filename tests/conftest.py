@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import hypothesis
 import numpy as np
@@ -371,3 +374,30 @@ def ffmpeg_tone(path: Path, *options: str) -> bytes:
         check=True,
     )  # fmt: skip
     return path.read_bytes()
+
+
+def bench_module(monkeypatch: pytest.MonkeyPatch, module: str) -> Any:
+    """The bench's ``module`` (``"workloads.floor"``, ``"harness"``), imported afresh.
+
+    bench/ is put first on ``sys.path`` for the test, and the bench's own
+    modules are dropped from ``sys.modules`` first: each test sees the
+    modules as a fresh ``bench/bench.py`` run would, whatever an earlier test
+    patched in them.
+    """
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    for name in BENCH_MODULES:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    return importlib.import_module(module)
+
+
+#: The modules of bench/ a test may import, dropped before each import.
+BENCH_MODULES = (
+    "bench",
+    "data",
+    "floor_baseline",
+    "harness",
+    "report",
+    "workloads",
+    "workloads.floor",
+    "workloads.scale",
+)

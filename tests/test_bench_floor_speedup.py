@@ -18,18 +18,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import bench_module
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 @pytest.fixture
 def floor(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.syspath_prepend(str(BENCH))
-    for name in ("harness", "data", "floor_baseline", "workloads", "workloads.floor"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import workloads.floor as floor
-
-    return floor
+    return bench_module(monkeypatch, "workloads.floor")
 
 
 def timings(floor: Any, **seconds: list[float]) -> dict[str, Any]:

@@ -22,19 +22,14 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import clean_env
+from conftest import bench_module, clean_env
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 @pytest.fixture
 def floor(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.syspath_prepend(str(BENCH))
-    for name in ("harness", "data", "floor_baseline", "workloads", "workloads.floor"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import workloads.floor as floor
-
-    return floor
+    return bench_module(monkeypatch, "workloads.floor")
 
 
 def test_the_stage_floor_is_each_stages_least_over_rounds_file_by_file(

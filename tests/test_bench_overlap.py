@@ -18,18 +18,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import bench_module
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 @pytest.fixture
 def h(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.syspath_prepend(str(BENCH))
-    for name in ("harness", "data", "floor_baseline", "workloads", "workloads.floor"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import harness
-
-    return harness
+    return bench_module(monkeypatch, "harness")
 
 
 def run(h: Any, wall: float, own: float, others: float, steal: float = 0.0) -> Any:

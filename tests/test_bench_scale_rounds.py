@@ -9,23 +9,16 @@ faked here (no melcli is started): what is checked is which run goes where.
 from __future__ import annotations
 
 import itertools
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from conftest import bench_module
 
 
 @pytest.fixture
 def scale(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.syspath_prepend(str(BENCH))
-    for name in ("harness", "data", "workloads", "workloads.scale"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import workloads.scale as scale
-
-    return scale
+    return bench_module(monkeypatch, "workloads.scale")
 
 
 def _config(scale: Any, tmp_path: Path) -> Any:

@@ -16,18 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from conftest import bench_module
 
 
 @pytest.fixture
 def bench(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.syspath_prepend(str(BENCH))
-    for name in ("harness", "data", "report", "workloads", "bench"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import bench as module
-
-    return module
+    return bench_module(monkeypatch, "bench")
 
 
 def test_outputs_are_made_under_the_scratch_folder(bench: Any, tmp_path: Path) -> None:

@@ -8,22 +8,15 @@ table gives that ratio too, round by round, from the runs on N files.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from conftest import bench_module
 
 
 @pytest.fixture
 def floor(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.syspath_prepend(str(BENCH))
-    for name in ("harness", "data", "floor_baseline", "workloads", "workloads.floor"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import workloads.floor as floor
-
-    return floor
+    return bench_module(monkeypatch, "workloads.floor")
 
 
 def test_whole_command_ratio_is_each_rounds_j1_run_over_its_j2_run(floor: Any) -> None:
