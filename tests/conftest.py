@@ -12,6 +12,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import hypothesis
@@ -401,3 +402,32 @@ BENCH_MODULES = (
     "workloads.floor",
     "workloads.scale",
 )
+
+
+def fake_floor_machine(
+    floor: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    work: Any,
+    *,
+    cpus: int,
+    samplerate: int,
+) -> None:
+    """Make bench (f) run ``work`` alone, with ``cpus`` CPUs, on no real audio.
+
+    Its inputs are not held in the page cache, their rate is ``samplerate``,
+    and the floor program's settings and stages are stand-ins: what a test
+    of (f)'s arithmetic fakes around its runs (``run_process`` stays its own).
+    """
+    monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: [work])
+    monkeypatch.setattr(floor, "available_cpus", lambda: cpus)
+    monkeypatch.setattr(
+        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
+    )
+    rate = SimpleNamespace(samplerate=samplerate)
+    monkeypatch.setattr(floor, "sf", SimpleNamespace(info=lambda p: rate))
+    monkeypatch.setattr(floor, "settings_of", lambda options: None)
+    monkeypatch.setattr(
+        floor,
+        "Stages",
+        lambda settings, sr: SimpleNamespace(window=np.ones(4), M=np.ones((2, 3))),
+    )

@@ -11,7 +11,6 @@ folders each run gets and what the table and the JSON say.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import statistics
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import bench_module
+from conftest import bench_module, fake_floor_machine
 
 
 @pytest.fixture
@@ -224,20 +223,7 @@ def test_the_floor_workload_shows_the_control_and_checks_only_the_speedup(
         "wav", "120 clips", f["whole"], f["half"], 120, (), False, 10.0,
         (f["pa"], f["pb"]), (f["qa"], f["qb"]),
     )  # fmt: skip
-    monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: [work])
-    monkeypatch.setattr(floor, "available_cpus", lambda: 2)
-    monkeypatch.setattr(
-        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
-    )
-    monkeypatch.setattr(
-        floor, "sf", SimpleNamespace(info=lambda p: SimpleNamespace(samplerate=44100))
-    )
-    monkeypatch.setattr(floor, "settings_of", lambda options: None)
-    monkeypatch.setattr(
-        floor,
-        "Stages",
-        lambda settings, sr: SimpleNamespace(window=np.ones(4), M=np.ones((2, 3))),
-    )
+    fake_floor_machine(floor, monkeypatch, work, cpus=2, samplerate=44100)
     slow_j1 = [1.0, 1.3, 0.9, 1.2]
     slow_j2 = [0.9, 1.0, 1.2, 1.5]
     slow_pair = [1.0, 1.1, 1.3, 1.0]

@@ -8,7 +8,6 @@ started): what is checked is the arithmetic and which run goes where.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import statistics
 import sys
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import bench_module
+from conftest import bench_module, fake_floor_machine
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
@@ -164,20 +163,7 @@ def test_the_floor_workload_checks_the_median_of_the_rounds(
         folder.mkdir()
         (folder / "a.wav").touch()
     work = floor.Workload("wav", "120 clips", src, half, 120, (), False)
-    monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: [work])
-    monkeypatch.setattr(floor, "available_cpus", lambda: 2)
-    monkeypatch.setattr(
-        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
-    )
-    monkeypatch.setattr(
-        floor, "sf", SimpleNamespace(info=lambda p: SimpleNamespace(samplerate=44100))
-    )
-    monkeypatch.setattr(floor, "settings_of", lambda options: None)
-    monkeypatch.setattr(
-        floor,
-        "Stages",
-        lambda settings, sr: SimpleNamespace(window=np.ones(4), M=np.ones((2, 3))),
-    )
+    fake_floor_machine(floor, monkeypatch, work, cpus=2, samplerate=44100)
     # Round by round, -j 1's runs are slowed by one factor, -j 2's by another.
     slow_j1 = [1.0, 1.3, 0.9, 1.2, 1.0]
     slow_j2 = [0.9, 1.0, 1.2, 1.5, 0.8]

@@ -10,7 +10,6 @@ checked for shape.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import bench_module, clean_env
+from conftest import bench_module, clean_env, fake_floor_machine
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
@@ -118,20 +117,7 @@ def test_the_workload_checks_melcli_against_the_least_over_rounds(
         folder.mkdir()
         (folder / "a.wav").touch()
     work = floor.Workload("whisper", "120 files", src, half, 120, (), False)
-    monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: [work])
-    monkeypatch.setattr(floor, "available_cpus", lambda: 1)
-    monkeypatch.setattr(
-        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
-    )
-    monkeypatch.setattr(
-        floor, "sf", SimpleNamespace(info=lambda p: SimpleNamespace(samplerate=16000))
-    )
-    monkeypatch.setattr(floor, "settings_of", lambda options: None)
-    monkeypatch.setattr(
-        floor,
-        "Stages",
-        lambda settings, sr: SimpleNamespace(window=np.ones(4), M=np.ones((2, 3))),
-    )
+    fake_floor_machine(floor, monkeypatch, work, cpus=1, samplerate=16000)
     # Round r's stages cost slow[r] ms per file each, but for one file whose
     # stage is quick in one round only; melcli -j 1 costs 2.4 ms per file
     # (CPU), slowed by each round's own factor.

@@ -9,7 +9,6 @@ each run goes.
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import bench_module
+from conftest import bench_module, fake_floor_machine
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
@@ -239,20 +238,7 @@ def test_the_floor_workload_checks_the_rounds_that_stood_and_shows_the_first(
         folder.mkdir()
         (folder / "a.wav").touch()
     work = floor.Workload("whisper", "120 files", src, half, 120, (), False)
-    monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: [work])
-    monkeypatch.setattr(floor, "available_cpus", lambda: 2)
-    monkeypatch.setattr(
-        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
-    )
-    monkeypatch.setattr(
-        floor, "sf", SimpleNamespace(info=lambda p: SimpleNamespace(samplerate=16000))
-    )
-    monkeypatch.setattr(floor, "settings_of", lambda options: None)
-    monkeypatch.setattr(
-        floor,
-        "Stages",
-        lambda settings, sr: SimpleNamespace(window=np.ones(4), M=np.ones((2, 3))),
-    )
+    fake_floor_machine(floor, monkeypatch, work, cpus=2, samplerate=16000)
     # Attempt 1 (round 2's first) overlapped other work: others take half a
     # CPU in every run and -j 2's N run is twice as slow. Round 2 is run again.
     busy = 1

@@ -10,7 +10,6 @@ differences is still there beside it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import statistics
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import bench_module
+from conftest import bench_module, fake_floor_machine
 
 
 @pytest.fixture
@@ -162,20 +161,7 @@ def test_the_floor_workload_checks_the_steady_figure_and_shows_the_old(
         folder.mkdir()
         (folder / "a.wav").touch()
     work = floor.Workload("wav", "120 clips", src, half, 120, (), False)
-    monkeypatch.setattr(floor, "workloads", lambda cfg, dataset: [work])
-    monkeypatch.setattr(floor, "available_cpus", lambda: 2)
-    monkeypatch.setattr(
-        floor, "held_in_cache", lambda path: contextlib.nullcontext("inputs (test)")
-    )
-    monkeypatch.setattr(
-        floor, "sf", SimpleNamespace(info=lambda p: SimpleNamespace(samplerate=44100))
-    )
-    monkeypatch.setattr(floor, "settings_of", lambda options: None)
-    monkeypatch.setattr(
-        floor,
-        "Stages",
-        lambda settings, sr: SimpleNamespace(window=np.ones(4), M=np.ones((2, 3))),
-    )
+    fake_floor_machine(floor, monkeypatch, work, cpus=2, samplerate=44100)
     # Each round, an episode of its own in one run; paces steady.
     episode = [0.0, 1.5, 0.0, 0.8]
     calls: list[list[str]] = []
