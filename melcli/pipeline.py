@@ -436,6 +436,14 @@ AHEAD_MAX_SECONDS = 10.0
 #: Decoded samples (all channels) held ahead at once, at most: 32 MB of
 #: float32, before resampling.
 AHEAD_MAX_SAMPLES = 1 << 23
+#: A decoded input of more samples than this (all channels, before
+#: resampling: 512 KiB of float32, 3 s at 44.1 kHz mono) gains nothing from
+#: being loaded with others: its mel spectrogram is too long to be made with
+#: theirs, and the resampler's filter (30-260 us) is a small part of its
+#: cost; several of them held and resampled as one block cost more than one
+#: by one (10-s FLAC clips: 3-7% more CPU a file, and a fresh huge page a
+#: file; bench/README.md, issue 19, "twenty-sixth round").
+AHEAD_MAX_FILE_SAMPLES = 1 << 17
 
 
 def load_ahead(
@@ -452,14 +460,16 @@ def load_ahead(
     are resampled as the channels of one signal (:func:`audio.resample_many`:
     the same numbers as one by one).
 
-    Inputs already at ``params.sr`` gain nothing: loading stops at the first
-    one (the others are likely alike), and once :data:`AHEAD_MAX_SAMPLES` are
-    held. Only what loads exactly as :func:`process_one` would load it alone
-    is kept: a task that is not a small input's whole array (``stamp`` at
-    most :data:`AHEAD_MAX_BYTES`, and at most :data:`AHEAD_MAX_SECONDS`
-    long), an input that fails or warns while loading, and every task when
-    ``params`` clip, segment or resample otherwise than soxr, are left out,
-    for :func:`process_one` to load (and fail, or warn, as the file's own).
+    Inputs already at ``params.sr`` gain nothing, nor inputs longer than
+    :data:`AHEAD_MAX_FILE_SAMPLES`: loading stops at the first one (the others
+    are likely alike; that one is kept, resampled alone), and once
+    :data:`AHEAD_MAX_SAMPLES` are held. Only what loads exactly as
+    :func:`process_one` would load it alone is kept: a task that is not a
+    small input's whole array (``stamp`` at most :data:`AHEAD_MAX_BYTES`, and
+    at most :data:`AHEAD_MAX_SECONDS` long), an input that fails or warns
+    while loading, and every task when ``params`` clip, segment or resample
+    otherwise than soxr, are left out, for :func:`process_one` to load (and
+    fail, or warn, as the file's own).
     ``started(i)`` is called before ``tasks[i]`` is opened: if a decoder
     crashes the process, that one is to blame.
 
@@ -503,8 +513,8 @@ def load_ahead(
             if wave is not None and len(caught) == before:
                 loaded[task.job.src_name] = Ahead(wave, timings)
                 held += wave.y.size
-                if wave.sr == params.sr:
-                    break  # at the rate asked for: nothing to gain ahead
+                if wave.sr == params.sr or wave.y.size > AHEAD_MAX_FILE_SAMPLES:
+                    break  # at the rate asked for, or long: nothing to gain
     return _resampled(loaded, params=params)
 
 
