@@ -442,7 +442,7 @@ AHEAD_MAX_SAMPLES = 1 << 23
 #: theirs, and the resampler's filter (30-260 us) is a small part of its
 #: cost; several of them held and resampled as one block cost more than one
 #: by one (10-s FLAC clips: 3-7% more CPU a file, and a fresh huge page a
-#: file; bench/README.md, issue 19, "twenty-sixth round").
+#: file; bench/README.md, issue 19, "twenty-seventh round").
 AHEAD_MAX_FILE_SAMPLES = 1 << 17
 
 
