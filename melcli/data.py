@@ -515,7 +515,7 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
 
             said = (
                 f"{out} has no {MANIFEST_NAME}: not the output of a run; "
-                f"{not_an_out_hint(out)}"
+                f"{not_an_out_hint(out, api=True)}"
             )
         raise MelcliError(said)
     manifest = Manifest.load(out, read_only=True)
