@@ -106,17 +106,20 @@ class SpectrogramDataset:
     input's path relative to its SRC or list root), ``meta`` (its row of a
     ``--files-from`` table, strings), ``class`` (the class name, ``""`` when
     it has none) and ``label`` (its index in :attr:`classes`, -1 when none).
+    :attr:`label_column` is the ``meta`` column the classes were taken from
+    (None: the folders).
 
     Parameters
     ----------
     out : path-like
         The output folder of ``melcli mel`` (with its ``manifest.jsonl``).
     label_column : str or None
-        Take each item's class from this ``meta`` column. ``None``: from its
-        ``label`` column when every item has one (a ``path,label`` table, as
-        ``melcli gallery`` groups them), else from the first folder of its
+        Take each item's class from this ``meta`` column. ``None``: from the
+        first of the columns ``label`` (a ``path,label`` table), ``class``
+        (UrbanSound8K's) and ``category`` (ESC-50's) that every item has, as
+        ``melcli gallery`` groups them, else from the first folder of its
         source path (``dogs/bark1.wav`` -> ``dogs``); a file at the top has
-        no class.
+        no class. :attr:`label_column` says which was taken.
     classes : sequence of str or None
         The class list, in label order. ``None``: the classes found, sorted
         (numerically when every one is an integer), so labels are stable
@@ -178,7 +181,7 @@ class SpectrogramDataset:
         self.seed = seed
         self._rng: tuple[int, np.random.Generator] | None = None
         self._folders = _Folders(self.out)
-        self.items, settings, inputs = _items(self.out, label_column)
+        self.items, settings, inputs, self.label_column = _items(self.out, label_column)
         found = {item.label_name for item in self.items if item.label_name}
         if classes is None:
             self.classes = _sorted_classes(found)
@@ -496,11 +499,14 @@ def _close_all(fds: dict[str, int]) -> None:
     fds.clear()
 
 
-def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], str]:
+def _items(
+    out: Path, label_column: str | None
+) -> tuple[list[Item], set[str], str, str | None]:
     """Return every array the manifest of ``out`` records as written, by path.
 
     And the settings fingerprint they were made with, when the manifest says,
-    and :func:`melcli.stats.inputs_digest` of their entries.
+    :func:`melcli.stats.inputs_digest` of their entries, and the ``meta``
+    column their classes are taken from (None: their folders).
 
     Raises :class:`MelcliError` if they were made with several settings: such
     arrays do not belong in one training set (a run with other settings over
@@ -515,7 +521,7 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
 
             said = (
                 f"{out} has no {MANIFEST_NAME}: not the output of a run; "
-                f"{not_an_out_hint(out)}"
+                f"{not_an_out_hint(out, api=True)}"
             )
         raise MelcliError(said)
     manifest = Manifest.load(out, read_only=True)
@@ -582,7 +588,7 @@ def _items(out: Path, label_column: str | None) -> tuple[list[Item], set[str], s
             f"({counts} inputs); run 'melcli mel' over every input with one set "
             "of settings, and --prune to delete the others"
         )
-    return items, set(settings), inputs_digest(done)
+    return items, set(settings), inputs_digest(done), label_column
 
 
 def _arrays(

@@ -39,14 +39,21 @@ def nearest(
 
     ``"wisper"`` gives ``"whisper"``; a value like none of them gives None.
     ``cutoff``: how alike they must be (:func:`difflib.get_close_matches`).
+    A name cut short is the start of the one meant: of those alike, one that
+    begins with ``value`` is taken first (``file``: ``filename``, not
+    ``src_file``, as alike by letters).
     """
     if not isinstance(value, str):
         return None
     from difflib import get_close_matches  # here: only for an error
 
     by_lower = {choice.lower(): choice for choice in choices}
-    found = get_close_matches(value.lower(), list(by_lower), n=1, cutoff=cutoff)
-    return by_lower[found[0]] if found else None
+    typed = value.lower()
+    found = get_close_matches(
+        typed, list(by_lower), n=len(by_lower) or 1, cutoff=cutoff
+    )
+    begun = [name for name in found if name.startswith(typed)]
+    return by_lower[(begun or found)[0]] if found else None
 
 
 def did_you_mean(value: object, choices: Iterable[str]) -> str:

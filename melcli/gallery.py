@@ -64,7 +64,7 @@ from .errors import (
     os_reason,
 )
 from .inputs import check_jobs, check_out_folder, path_of
-from .labels import DEFAULT_LABEL, default_label
+from .labels import default_label, partly_labelled
 from .manifest import (
     MANIFEST_NAME,
     Entry,
@@ -242,8 +242,9 @@ def build_gallery(
         ``"folder"``: group inputs by their folder under SRC. Any other value:
         by that column of the entries' ``meta`` labels (``--files-from``);
         entries without it form the group ``(no COLUMN)``. None: by the
-        ``label`` column when every written entry has one, else by folder
-        (:func:`melcli.labels.default_label`: as the loader labels them).
+        first of ``label``, ``class``, ``category`` that every written entry
+        has, else by folder (:func:`melcli.labels.default_label`: as the
+        loader labels them).
     waveforms, read_sources : bool
         Show each input's waveform envelope, the one the run recorded; with
         ``read_sources``, for an input without one (an older OUT, a file too
@@ -453,8 +454,9 @@ def _one_group_note(
 ) -> str | None:
     """When every input is in one folder but a list labels them, say how to group.
 
-    ESC-50's table has ``category``, not ``label``: its 2000 inputs, in one
-    folder, made one group, with nothing said of ``--group-by category``.
+    A table whose labels are in a column of another name than
+    :data:`melcli.labels.LABEL_COLUMNS` (``species``): its inputs, in one
+    folder, made one group, with nothing said of ``--group-by species``.
     """
     if column != FOLDER or len(groups) != 1:
         return None
@@ -471,27 +473,20 @@ def _one_group_note(
 
 
 def _partly_labelled_note(entries: list[Entry], column: str) -> str | None:
-    """When some inputs have a ``label`` column, but not all, say why by folder.
+    """When some inputs have a label column (``label``...), not all, say why by folder.
 
     An OUT of a ``path,label`` table's run and of a folder's: grouped by
     folder, as :func:`melcli.labels.default_label` rules (and the loader
     labels them), where grouping by ``label`` would show the rest as
     ``(no label)``.
     """
-    if column != FOLDER:
+    if column != FOLDER or (partly := partly_labelled(entries)) is None:
         return None
-    written = [e for e in entries if e.get("status") in _OK]
-    labelled = sum(
-        1
-        for e in written
-        if isinstance(e.get("meta"), dict) and DEFAULT_LABEL in e["meta"]
-    )
-    if not labelled:
-        return None
+    label, labelled, written = partly
     return (
-        f"{labelled} of {plural(len(written), 'input')} have a '{DEFAULT_LABEL}' "
+        f"{labelled} of {plural(written, 'input')} have a '{label}' "
         "column, the others none: grouped by folder, as SpectrogramDataset "
-        f"labels them; --group-by {DEFAULT_LABEL} groups by it"
+        f"labels them; --group-by {label} groups by it"
     )
 
 

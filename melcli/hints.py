@@ -29,6 +29,22 @@ if TYPE_CHECKING:
     from .filelist import FileList
 
 
+def spelled_option(
+    name: str, value: str | os.PathLike[str] | None = None, *, api: bool = False
+) -> str:
+    """Spell an option a hint says to give, for the command or for Python.
+
+    ``spelled_option("root", "ESC 50/audio")`` is ``--root 'ESC 50/audio'`` (pasted
+    into a shell, one word); with ``api``, the keyword of the function that
+    read the list: ``root='ESC 50/audio'``. Without a value, the name alone
+    (``--path-column``, ``path_column``).
+    """
+    if api:
+        return name if value is None else f"{name}={os.fsdecode(value)!r}"
+    flag = "--" + name.replace("_", "-")
+    return flag if value is None else f"{flag} {shell_word(value)}"
+
+
 #: The reason of an input --include passes over (melcli.discover).
 NOT_INCLUDED = "does not match --include"
 
@@ -275,8 +291,11 @@ def found_nowhere(listed: FileList | None) -> bool:
     return listed is not None and bool(listed.problems) and not listed.found
 
 
-def wrong_root_hint(listed: FileList | None) -> str | None:
+def wrong_root_hint(listed: FileList | None, *, api: bool = False) -> str | None:
     """When no file the list names was found, say where they were looked for.
+
+    The options to give are spelled for the command (``--root audio``), or
+    with ``api`` as the keywords of a Python call (``root='audio'``).
 
     The usual cause is a table kept apart from its audio (ESC-50's
     ``meta/esc50.csv`` and ``audio/``) given without ``--root``, or a table
@@ -295,16 +314,18 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     if outside := _outside_root(listed):  # files, each outside the root
         return (
             f"{hint}relative to {where}, and they lie outside it, in {outside}: "
-            f"give --root {shell_word(outside)}"
+            f"give {spelled_option('root', outside, api=api)}"
         )
     if not any(p.reason.endswith(_MISSING) for p in listed.problems):
         return None  # folders, paths outside the root...: each said on its line
     if ext := _lacking_extension(listed):
         if listed.path_column:
-            template = shell_word(f"{{{listed.path_column}}}.{ext}")
-            how = f"make each path from its row with --path-column {template}"
+            template = spelled_option(
+                "path_column", f"{{{listed.path_column}}}.{ext}", api=api
+            )
+            how = f"make each path from its row with {template}"
         elif listed.columns:
-            how = f"add .{ext} to the --path-column template"
+            how = f"add .{ext} to the {spelled_option('path_column', api=api)} template"
         else:
             how = f"add .{ext} to each path"
         return f"{hint}relative to {where}, and they are there with .{ext} added: {how}"
@@ -313,11 +334,12 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
         (holder,) = holders
         there = "the current folder" if holder == Path(os.curdir) else holder
         return (
-            f"{hint}relative to {where}, and they are in {there}: give --root "
-            f"{shell_word(holder)}"
+            f"{hint}relative to {where}, and they are in {there}: give "
+            f"{spelled_option('root', holder, api=api)}"
         )
+    column_option = spelled_option("path_column", api=api)
     template = (
-        "make each path from its row with a --path-column template naming the "
+        f"make each path from its row with a {column_option} template naming the "
         "columns, such as 'fold{fold}/{slice_file_name}'"
     )
     names = ", ".join(sorted(h.name for h in holders)[:HOLDERS_SHOWN])
@@ -325,16 +347,18 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     if holders and (place := _listed_place(listed)):  # its rows, as the walk's hint
         if place.template:  # what makes them found, as the walk's hint says
             there = f"its subfolders {names}{more}"
-            option = f"--path-column {shell_word(place.template)}"
+            give = spelled_option("path_column", place.template, api=api)
             if place.root != listed.root:
                 there = f"the subfolders {names}{more} of {place.root}"
-                option = f"--root {shell_word(place.root)} {option}"
-            return f"{hint}relative to {where}, and they are in {there}: give {option}"
+                also = spelled_option("root", place.root, api=api)
+                give = f"{also}, {give}" if api else f"{also} {give}"
+            return f"{hint}relative to {where}, and they are in {there}: give {give}"
         return (
             f"{hint}relative to {where}, and they are in the subfolders "
             f"{names}{more} of {place.root}, which no column of its first rows "
-            "names, so no --path-column template finds them: list each file with "
-            f"its subfolder, and give --root {shell_word(place.root)}"
+            f"names, so no {column_option} template finds them: list each file "
+            "with its subfolder, and give "
+            f"{spelled_option('root', place.root, api=api)}"
         )
     if holders and base == listed.root:
         return (
@@ -344,13 +368,17 @@ def wrong_root_hint(listed: FileList | None) -> str | None:
     if holders:
         return (
             f"{hint}relative to {where}, and they are in the subfolders "
-            f"{names}{more} of {base}: give --root {shell_word(base)}, and {template}"
+            f"{names}{more} of {base}: give "
+            f"{spelled_option('root', base, api=api)}, and {template}"
         )
-    if column := _not_file_names(listed) or _table_as_lines(listed):
+    if column := _not_file_names(listed, api=api) or _table_as_lines(listed, api=api):
         return f"{hint}relative to {where}, and {column}"
     if near_miss := _windows_paths(listed) or _spaced_cells(listed):
         return f"{hint}relative to {where}, and {near_miss}"
-    return f"{hint}relative to {where}: give --root the folder that holds them"
+    return (
+        f"{hint}relative to {where}: give {spelled_option('root', api=api)} the folder "
+        "that holds them"
+    )
 
 
 def _listed_place(listed: FileList) -> TablePlace | None:
@@ -422,7 +450,7 @@ def _found_as(listed: FileList, fix: Callable[[str], str]) -> str | None:
     )
 
 
-def _table_as_lines(listed: FileList) -> str | None:
+def _table_as_lines(listed: FileList, *, api: bool = False) -> str | None:
     """Say that a list read a path a line holds a table's rows, and how to read it.
 
     ``meta.txt`` holding ``filename,fold`` rows was read as paths named
@@ -440,16 +468,20 @@ def _table_as_lines(listed: FileList) -> str | None:
             continue
         cells = [c.strip() for text in texts for c in text.split(sep)]
         named = [c for c in cells if c.lower() in PATH_COLUMNS]
-        column = named[0] if named else "NAME (the column of paths)"
+        give = (
+            spelled_option("path_column", named[0], api=api)
+            if named
+            else f"{spelled_option('path_column', api=api)} NAME (the column of paths)"
+        )
         first = ", ".join(c.strip() for c in texts[0].split(sep))
         return (
             f"its lines hold {what}, as a table's rows do (the first: {first}): "
-            f"give --path-column {column} to read it as a table"
+            f"give {give} to read it as a table"
         )
     return None
 
 
-def _not_file_names(listed: FileList) -> str | None:
+def _not_file_names(listed: FileList, *, api: bool = False) -> str | None:
     """Say that the list's ``--path-column`` holds no file names, and which may.
 
     ``--path-column category`` over ESC-50's table looked for ``audio/dog``,
@@ -468,9 +500,12 @@ def _not_file_names(listed: FileList) -> str | None:
     others = [c for c in listed.columns if c != column and c.lower() in PATH_COLUMNS]
     such = f"its column '{column}' holds no file names (such as '{names[0]}')"
     if others:
-        return f"{such}: give --path-column {others[0]}"
+        return f"{such}: give {spelled_option('path_column', others[0], api=api)}"
     columns = ", ".join(c for c in listed.columns if c != column)
-    return f"{such}: give --path-column the column of file names (of {columns})"
+    return (
+        f"{such}: give {spelled_option('path_column', api=api)} the column of file "
+        f"names (of {columns})"
+    )
 
 
 #: How many missing paths of a list :func:`wrong_root_hint` looks for, spread
@@ -669,19 +704,27 @@ def _audio_in(folder: Path, extensions: frozenset[str]) -> tuple[list[Path], boo
     return found, True
 
 
-def not_an_out_hint(folder: str | os.PathLike[str]) -> str:
+def not_an_out_hint(folder: str | os.PathLike[str], *, api: bool = False) -> str:
     """Say what to give instead of ``folder``, which holds no run's output.
 
     A reader of OUT (``melcli stats``, ``melcli gallery``, the data loader)
     given a folder ``melcli mel`` never wrote: most often the audio itself
     (SRC given for OUT), else a wrong path, or a run not made yet. Only names
     are looked at, through no link, at most :data:`OUT_ENTRIES_LOOKED_AT`.
+    With ``api``, in the words of a Python caller: ``melcli.run``, ``out``.
     """
     found, complete = _audio_in(Path(folder), DEFAULT_EXTENSIONS)
     if not found:
+        if api:
+            return "give the out folder of a run (melcli.run(sources, out) makes one)"
         return "give the OUT folder a run wrote ('melcli mel SRC -o OUT' makes one)"
     first = os.path.relpath(found[0], folder)
     more = ", ..." if len(found) > 1 or not complete else ""
+    if api:
+        return (
+            f"it holds audio files ({first}{more}), not arrays: convert them "
+            "first (melcli.run([folder], out)), then give that out"
+        )
     return (
         f"it holds audio files ({first}{more}), not arrays: run 'melcli mel' on "
         "it first ('melcli mel SRC -o OUT'), then give OUT"

@@ -288,6 +288,9 @@ class DryRun:
     #: Outputs ``--prune`` would delete: made with other settings.
     deletes: list[Path] = field(default_factory=list)
     up_to_date: int = 0
+    #: Paths the run would pass over, and why (not audio by extension...), as
+    #: it counts them ``skipped``.
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
     def retries(self) -> list[tuple[Path, str]]:
@@ -302,14 +305,17 @@ class DryRun:
     def summary(self) -> str:
         """Return the line ``melcli mel --dry-run`` ends with.
 
-        ``3 to build, 297 up to date, 1 to try again, unchanged since it
-        failed, 2 would fail (dry run: nothing written, nothing decoded).``
+        ``3 to build, 297 up to date, 1 skipped, 1 to try again, unchanged
+        since it failed, 2 would fail (dry run: nothing written, nothing
+        decoded).``
         """
         retries = len(self.retries)
         parts = [
             f"{len(self.builds) - retries} to build",
             f"{self.up_to_date} up to date",
         ]
+        if self.skipped:  # as the run's summary counts them
+            parts.append(f"{len(self.skipped)} skipped")
         if retries:  # built, but not as a change would be: said apart
             they = "it" if retries == 1 else "they"
             parts.append(f"{retries} to try again, unchanged since {they} failed")
@@ -332,6 +338,7 @@ class DryRun:
             "dry_run": True,
             "build": by_path(self.builds),
             "up_to_date": self.up_to_date,
+            "skipped": len(self.skipped),
             "stale": [os.fsdecode(p) for p in self.stale],
             "delete": [os.fsdecode(p) for p in (*self.pruned, *self.deletes)],
             "shards": list(self.shards),
@@ -784,6 +791,7 @@ def dry_run(
         + [(job.src, why) for job, why in build.refused]
         + empty,
         up_to_date=len(build.up_to_date),
+        skipped=[(s.path, s.reason) for s in the_plan.skipped],
     )
     if kept:
         found.warnings = list(map(dry_run_problem, manifest.problems))

@@ -648,12 +648,13 @@ def _latest_settings(entries: Iterable[Entry]) -> object:
 NO_ARRAYS = "no arrays to compute statistics over"
 
 
-def require_output(out: str | os.PathLike[str]) -> None:
+def require_output(out: str | os.PathLike[str], *, api: bool = True) -> None:
     """Check that ``out`` holds a manifest or an array, before locking it.
 
     A folder that holds neither is no run's OUT (``melcli stats audio/``, SRC
     given for OUT): it fails here, so that its lock file is not left in a
-    folder melcli never wrote.
+    folder melcli never wrote. What to do is said to a Python caller
+    (``melcli.run``), or without ``api`` in the command's words.
 
     Raises
     ------
@@ -669,7 +670,7 @@ def require_output(out: str | os.PathLike[str]) -> None:
     if not holds_manifest(out) and next(_walk_npy(out), None) is None:
         from .hints import not_an_out_hint
 
-        raise MelcliError(f"{NO_ARRAYS}: {not_an_out_hint(out)}")
+        raise MelcliError(f"{NO_ARRAYS}: {not_an_out_hint(out, api=api)}")
 
 
 def _require_finished(out: str | os.PathLike[str]) -> None:
@@ -792,14 +793,18 @@ def split_needs_dest(out: str | os.PathLike[str], *, dest: str = "dest") -> str:
 _UNMATCHED_SHOWN = 3
 
 
-def select_listed(out: str | os.PathLike[str], listed: FileList) -> Selection:
+def select_listed(
+    out: str | os.PathLike[str], listed: FileList, *, api: bool = True
+) -> Selection:
     """Choose the arrays of ``out`` made from the inputs ``listed`` names.
 
     A training split's list (``train.csv``, the rows of folds 1-4), read as
     ``melcli mel --files-from`` reads it, with the same ``root``: its paths
     are matched with the inputs the manifest records. Listed inputs that
     have no array in OUT (they failed, or were never run into it) are left
-    out, said in ``warnings``.
+    out, said in ``warnings``. What to give instead is said to a Python
+    caller (``root='audio'``), or without ``api`` in the command's words
+    (``--root audio``).
 
     Raises
     ------
@@ -809,9 +814,9 @@ def select_listed(out: str | os.PathLike[str], listed: FileList) -> Selection:
         listed input has an array in OUT (the wrong ``root``?).
     """
     out = Path(out)
-    from .hints import wrong_root_hint  # here: only for a list
+    from .hints import spelled_option, wrong_root_hint  # here: only for a list
 
-    if hint := wrong_root_hint(listed):
+    if hint := wrong_root_hint(listed, api=api):
         raise MelcliError(f"{hint}; no statistics written")
     if listed.problems:
         first = listed.problems[0]
@@ -825,11 +830,13 @@ def select_listed(out: str | os.PathLike[str], listed: FileList) -> Selection:
     wanted = {os.path.abspath(f.path): f.path for f in listed.files}
     chosen = select_arrays(out, sources=list(wanted))
     if not chosen.sources:
+        wrote = "melcli.run" if api else "'melcli mel'"
+        root = spelled_option("root", api=api)
         raise MelcliError(
             f"none of the {plural(len(wanted), 'input')} listed in {listed.name} "
-            f"has an array in {out}: give the OUT 'melcli mel' wrote them into, "
-            f"and the --root it was given (the paths are taken relative to "
-            f"{listed.root})"
+            f"has an array in {out}: give the {'out' if api else 'OUT'} {wrote} "
+            f"wrote them into, and the {root} it was given (the paths are taken "
+            f"relative to {listed.root})"
         )
     unmatched = [path for full, path in wanted.items() if full not in chosen.sources]
     if unmatched:
@@ -844,12 +851,16 @@ def select_listed(out: str | os.PathLike[str], listed: FileList) -> Selection:
     return chosen
 
 
-def other_settings_line(count: int) -> str:
-    """Say that the arrays of ``count`` inputs of other settings were left out."""
+def other_settings_line(count: int, *, api: bool = True) -> str:
+    """Say that the arrays of ``count`` inputs of other settings were left out.
+
+    And what deletes them: ``melcli.run(..., prune=True)``, or without ``api``
+    the command's ``--prune``.
+    """
+    prune = "melcli.run(..., prune=True)" if api else "'melcli mel ... --prune'"
     return (
         f"left out the arrays of {count} input{'s' if count > 1 else ''} made "
-        "with other settings than the latest ones ('melcli mel ... --prune' "
-        "deletes them)"
+        f"with other settings than the latest ones ({prune} deletes them)"
     )
 
 

@@ -58,7 +58,8 @@ def test_the_command_dry_run_says_audio_in_out(tmp_path: Path) -> None:
     hint = out_hint(out, "2 audio files", out / "0.wav", ", ...")
     assert result.stderr.splitlines() == [
         f"warning: {hint}",
-        "2 to build, 0 up to date (dry run: nothing written, nothing decoded).",
+        "2 to build, 0 up to date, 1 skipped (dry run: nothing written, nothing "
+        "decoded).",
     ]
     as_json = mel(src, out, "--dry-run", "--json")
     assert json.loads(as_json.stdout)["warnings"] == [hint]

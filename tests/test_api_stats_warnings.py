@@ -22,6 +22,11 @@ OTHER_SETTINGS = (
     "left out the arrays of 1 input made with other settings than the latest "
     "ones ('melcli mel ... --prune' deletes them)"
 )
+#: The same, to a Python caller (in its words: tests/test_trial_35_stats_api_words.py).
+API_OTHER_SETTINGS = (
+    "left out the arrays of 1 input made with other settings than the latest "
+    "ones (melcli.run(..., prune=True) deletes them)"
+)
 
 
 def test_arrays_of_other_settings_are_said(tmp_path: Path) -> None:
@@ -30,7 +35,7 @@ def test_arrays_of_other_settings_are_said(tmp_path: Path) -> None:
     assert mel(src, out, "--n-mels", "80").exit_code == 0
     assert mel(src, out, "--include", "dogs/*").exit_code == 0  # cats/ kept
     stats = melcli.write_stats(out)
-    assert stats.warnings == [OTHER_SETTINGS]
+    assert stats.warnings == [API_OTHER_SETTINGS]
     assert len(stats.files) == 1
     command = invoke("stats", out)
     assert command.exit_code == 0

@@ -28,6 +28,6 @@ def test_a_folder_that_is_no_output_keeps_its_message(tmp_path: Path) -> None:
     with pytest.raises(MelcliError) as caught:
         SpectrogramDataset(tmp_path)
     assert str(caught.value) == (
-        f"{tmp_path} has no manifest.jsonl: not the output of a run; give the OUT "
-        "folder a run wrote ('melcli mel SRC -o OUT' makes one)"
+        f"{tmp_path} has no manifest.jsonl: not the output of a run; give the out "
+        "folder of a run (melcli.run(sources, out) makes one)"
     )

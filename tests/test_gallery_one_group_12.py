@@ -1,8 +1,9 @@
 """A gallery of a list's inputs all in one folder says how to group them.
 
-ESC-50's table labels each file in ``category`` (not ``label``, the column
-grouped by default); its files are all in one folder: the page showed one
-group of 2000, with nothing said of ``--group-by category``.
+A table that labels each file in a column of another name than those grouped
+by default (``species``, not ``label``, ``class`` or ``category``), its files
+all in one folder: the page showed one group, with nothing said of
+``--group-by species``.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ def _listed(tmp_path: Path, header: str, rows: list[str]) -> Path:
 
 NOTE = (
     "every input is in one folder, so in one group; --group-by COLUMN groups "
-    "them by a column of their list: category, fold"
+    "them by a column of their list: fold, species"
 )
 
 
 def test_one_folder_of_labelled_inputs_gets_a_note(tmp_path: Path) -> None:
     out = _listed(
         tmp_path,
-        "filename,fold,category",
+        "filename,fold,species",
         ["0.wav,1,dog", "1.wav,2,cat", "2.wav,1,dog"],
     )
     assert melcli.build_gallery(out, jobs=1).notes == [NOTE]
@@ -42,7 +43,7 @@ def test_one_folder_of_labelled_inputs_gets_a_note(tmp_path: Path) -> None:
     assert f"note: {NOTE}\n" in result.stderr
     # Grouped as told, or by 'label': nothing to say.
     assert melcli.build_gallery(out, jobs=1, group_by="folder").notes == []
-    report = melcli.build_gallery(out, jobs=1, group_by="category")
+    report = melcli.build_gallery(out, jobs=1, group_by="species")
     assert (report.groups, report.notes) == (2, [])
 
 

@@ -35,7 +35,8 @@ def test_the_block_says_what_its_prints_show() -> None:
         "8 written, 2 skipped.",
         "0 written, 8 up to date, 2 skipped.",
         "8 []",
-        "0 to build, 8 up to date (dry run: nothing written, nothing decoded).",
+        "0 to build, 8 up to date, 2 skipped (dry run: nothing written, nothing "
+        "decoded).",
     ]
 
 

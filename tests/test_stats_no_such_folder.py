@@ -36,6 +36,6 @@ def test_an_empty_folder_still_has_no_arrays(tmp_path: Path) -> None:
     with pytest.raises(MelcliError) as caught:
         melcli.write_stats(tmp_path)
     assert str(caught.value) == (
-        "no arrays to compute statistics over: give the OUT folder a run wrote "
-        "('melcli mel SRC -o OUT' makes one)"
+        "no arrays to compute statistics over: give the out folder of a run "
+        "(melcli.run(sources, out) makes one)"
     )

@@ -55,7 +55,8 @@ def test_a_clean_dry_run_still_exits_0(tmp_path: Path) -> None:
     plan = mel(src, tmp_path / "out", "--dry-run", "--exclude", "*.flac")
     assert plan.exit_code == 0, plan.stderr
     assert plan.stderr.splitlines()[-1] == (
-        "2 to build, 0 up to date (dry run: nothing written, nothing decoded)."
+        "2 to build, 0 up to date, 1 skipped (dry run: nothing written, "
+        "nothing decoded)."
     )
 
 

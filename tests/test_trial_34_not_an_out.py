@@ -41,10 +41,12 @@ def test_stats_of_an_audio_folder_says_it_is_audio_and_what_to_run(
     assert sorted(p.name for p in audio.iterdir()) == ["dogs"]  # left as it was
 
 
+#: Each reader, the remedy it names and what it says of an empty folder: the
+#: Python-only readers in a Python caller's words (melcli.run).
 READERS = {
-    "loader": SpectrogramDataset,
-    "write_stats": melcli.write_stats,
-    "gallery": melcli.build_gallery,
+    "loader": (SpectrogramDataset, "melcli.run(", "give the out folder of a run"),
+    "write_stats": (melcli.write_stats, "melcli.run(", "give the out folder of a run"),
+    "gallery": (melcli.build_gallery, REMEDY, "give the OUT folder a run wrote"),
 }
 
 
@@ -54,10 +56,11 @@ def test_every_reader_of_out_names_the_remedy(
 ) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    for folder, said in ((empty, "give the OUT folder a run wrote"), (audio, "bark")):
+    read, remedy, of_empty = READERS[reader]
+    for folder, said in ((empty, of_empty), (audio, "bark")):
         with pytest.raises(melcli.MelcliError) as caught:
-            READERS[reader](folder)
-        assert REMEDY in str(caught.value)
+            read(folder)
+        assert remedy in str(caught.value)
         assert said in str(caught.value)
 
 

@@ -402,6 +402,7 @@ class Console(Events):
         print_dry_run(
             plan,
             quiet=self.quiet,
+            verbose=self.verbose,
             as_json=as_json,
             folded_failures=self.folded_failures,
             said=said,
@@ -524,11 +525,15 @@ def print_dry_run(
     plan: DryRun,
     *,
     quiet: bool,
+    verbose: bool = False,
     as_json: bool = False,
     folded_failures: FoldedFailures | None = None,
     said: Sequence[str] = (),
 ) -> None:
     """List on stdout what a run would build and delete, and why.
+
+    With ``verbose``, first the paths it would pass over, as the run's ``-v``
+    lists them (on stderr).
 
     With ``as_json`` the plan goes to stdout as one JSON object, and the
     lines to stderr. ``folded_failures``: the failures of a list not found,
@@ -536,6 +541,10 @@ def print_dry_run(
     not read), first in the JSON's, as :func:`melcli.run`'s plan holds them.
     """
     err = as_json
+    if verbose:
+        for src, reason in plan.skipped:
+            why = as_options(reason)
+            click.echo(f"skipped {display_path(src)}: {why}", err=True)
     for src, reason in plan.builds:
         # The reason may quote OUT's manifest (why it failed last time).
         why = display_path(one_line(reason))

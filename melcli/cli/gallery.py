@@ -29,8 +29,9 @@ from .types import RUN_FOLDER
     metavar="folder|COLUMN",
     default=None,
     help="Group inputs by their folder, or by this column of the manifest's "
-    "meta labels (--files-from). [default: the 'label' column if every input "
-    "written has one, as SpectrogramDataset labels them; else folder]",
+    "meta labels (--files-from). [default: the first of the columns label, "
+    "class, category that every input written has, as SpectrogramDataset "
+    "labels them; else folder]",
 )
 @click.option(
     "--waveforms/--no-waveforms",

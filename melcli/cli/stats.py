@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -91,13 +92,13 @@ def stats(
     listed = read_listed(files_from, path_column, list_root)
     target = dest if dest is not None else Path(out) / STATS_NAME
     try:
-        require_output(out)
+        require_output(out, api=False)
         with locked(Path(out)):
             if listed is None:
                 chosen = select_arrays(out)
             else:
                 try:
-                    chosen = select_listed(out, listed)
+                    chosen = select_listed(out, listed, api=False)
                 except MelcliError as exc:  # it names the row, or the list
                     click.echo(f"error: {display_path(str(exc))}", err=True)
                     sys.exit(1)
@@ -105,7 +106,7 @@ def stats(
                 for warning in chosen.warnings:
                     click.echo(f"warning: {display_path(warning)}", err=True)
                 if n := chosen.other_settings:
-                    line = other_settings_line(n)
+                    line = other_settings_line(n, api=False)
                     click.echo(f"warning: {display_path(line)}", err=True)
             # Printed as they come (also before an error), not from
             # result.warnings (what a Python caller gets).
@@ -121,7 +122,7 @@ def stats(
     except MelcliError as exc:
         # Name OUT, unless the message names a file in it (an array, stats.npz).
         message = str(exc)
-        if os.fsdecode(out) in message:
+        if _names_out(message, out):
             click.echo(f"error: {display_path(message)}", err=True)
         else:
             echo_error(
@@ -133,3 +134,16 @@ def stats(
         click.echo(json.dumps(result.to_json()))
     if not quiet:
         click.echo(stats_line(result, target), err=True)
+
+
+def _names_out(message: str, out: str) -> bool:
+    """Whether ``message`` names OUT, or a file in it, as a path of its own.
+
+    ``ds/x.npy: missing``, ``ds: no manifest.jsonl ...``; not the letters of
+    a word (OUT ``ds``, and ``it holds audio files``).
+    """
+    names = {os.fsdecode(out), os.fspath(Path(out))}
+    return any(
+        re.search(rf"(?:^|\s){re.escape(name.rstrip('/'))}[/:]", message)
+        for name in names
+    )
