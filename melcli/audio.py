@@ -887,6 +887,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         return joined
     if "Malformed" not in reason and (said := header_fault(path)):
         return said  # libsndfile's words name no field, or another
+    if reason in _WIDTH_REFUSED and (said := unread_width(path)):
+        return said  # libsndfile's words say neither what nor why
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if (
@@ -980,6 +982,58 @@ def header_fault(path: str | os.PathLike[str]) -> str:
     if rate is not None and not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
         return _implausible_rate(rate)
     return ""
+
+
+#: libsndfile's words when it refuses samples of a width it does not read.
+_WIDTH_REFUSED = frozenset(
+    {
+        "cannot decode: file contains data in an unimplemented format",
+        "cannot decode: unspecified internal error",
+        "cannot decode: supported file format but unsupported encoding",
+    }
+)
+#: The widths of samples libsndfile reads, in bits: integers (a 12-bit or
+#: 20-bit sample is stored in 2 or 3 bytes, and read), and floats.
+_READ_INT_BITS = range(1, 33)
+_READ_FLOAT_BITS = (32, 64)
+
+
+def unread_width(path: str | os.PathLike[str]) -> str:
+    """Say that a header's samples are of a width libsndfile does not read, or "".
+
+    A 64-bit integer PCM WAV (``ffmpeg -c:a pcm_s64le``), a 40- or 48-bit
+    one, a 16-bit float one: libsndfile refuses each in words that name
+    neither the samples nor a way out ("file contains data in an
+    unimplemented format", "unspecified internal error"). Said for every
+    header :func:`containers.header_fields` reads (WAV, RF64, W64, AIFF, CAF)
+    whose samples are PCM or float, with what to do.
+    """
+    fields = containers.header_fields(path)
+    if fields.layout is None:
+        return ""
+    bits = fields.layout[1]
+    pcm = fields.tag in _PCM_TAGS or fields.codec in _PCM_CODECS
+    if fields.codec is None and fields.tag is None:
+        pcm = bits >= 0  # an AIFF (not AIFF-C): PCM; an AU's: -1, not read
+    if not pcm or not 0 < bits <= _MAX_SAMPLE_BITS:
+        return ""
+    if fields.floating:
+        if bits in _READ_FLOAT_BITS:
+            return ""
+        what, remedy = "floats", ""
+    else:
+        if bits in _READ_INT_BITS:
+            return ""
+        what = "integers"
+        # ffmpeg reads 64-bit integers in a WAV, W64 or CAF (not in an AIFF).
+        by_ffmpeg = bits == 64 and (fields.tag is not None or fields.codec == b"lpcm")
+        remedy = ", e.g. ffmpeg -i IN -c:a pcm_f32le OUT.wav" if by_ffmpeg else ""
+    return (
+        f"unsupported samples: {bits}-bit {what}, a width libsndfile (melcli's "
+        f"decoder for this format) does not read: it reads integers of up to "
+        f"32 bits and 32- or 64-bit floats; convert the file to 32-bit float "
+        f"samples first{remedy}"
+    )
 
 
 def _ogg_header_fault(path: str | os.PathLike[str]) -> str:

@@ -1770,6 +1770,9 @@ class HeaderFields(NamedTuple):
     tag: int | None = None
     #: An AIFF-C's compression type, a CAF's format ID (b"lpcm"...).
     codec: bytes | None = None
+    #: Whether its samples are floating point (a WAV's tag 3, a CAF's flag,
+    #: an AIFF-C's ``fl32``/``fl64``); False for integers or not known.
+    floating: bool = False
 
 
 #: Where each header's fields are: its chunk's name and where to look for it
@@ -1847,7 +1850,10 @@ def header_fields(path: str | os.PathLike[str]) -> HeaderFields:
     codec = None
     if kind == "CAF" or (kind == "AIFF" and head[8:12] == b"AIFC"):
         codec = head[at + 20 : at + 24] if kind == "CAF" else head[at + 26 : at + 30]
-    return HeaderFields(rate, layout, tag, codec)
+    floating = tag == 3 or (codec or b"").lower() in (b"fl32", b"fl64")
+    if codec == b"lpcm":  # its format flags: bit 0, floating point
+        floating = bool(head[at + 27 : at + 28]) and bool(head[at + 27] & 1)
+    return HeaderFields(rate, layout, tag, codec, floating)
 
 
 def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
