@@ -559,11 +559,15 @@ def _adts_walk(data: Buffer) -> AdtsWalk:
             break
         head = data[pos : pos + _ADTS_HEADER]
         if head[0] != 0xFF or (len(head) > 1 and (head[1] & 0xF6) != 0xF0):
+            if _header_cut_then_zeros(data, pos):
+                return AdtsWalk(_adts_where(frames), samples, pos, size)
             break  # no longer ADTS: not a cut this walk can tell
         if len(head) < _ADTS_HEADER:
             return AdtsWalk(_adts_where(frames), samples, pos, size)
         length = (head[3] & 0x03) << 11 | head[4] << 3 | head[5] >> 5
         if length < _ADTS_HEADER:
+            if _header_cut_then_zeros(data, pos):
+                return AdtsWalk(_adts_where(frames), samples, pos, size)
             break
         if pos + length > size:
             return AdtsWalk(_adts_where(frames), samples, pos, size)
@@ -578,6 +582,24 @@ def _adts_walk(data: Buffer) -> AdtsWalk:
         rate = rate or _ADTS_RATES[head[2] >> 2 & 0x0F]
         pos += length
     return AdtsWalk("", samples, pos, size, samplerate=rate)
+
+
+def _header_cut_then_zeros(data: Buffer, pos: int) -> bool:
+    """Whether a frame header cut in its first bytes, then only zeros, is at ``pos``.
+
+    A file made at its full size and filled as its bytes came (a download, a
+    copy never finished) ends in zeros where its bytes stopped: one stopped
+    1 to 4 bytes into a frame's header has a sync word cut (``FF`` then a
+    zero) or a length of zeros, which is no frame; read so, such a file was
+    "corrupt" (or, stopped in its first frame, "a sample rate of 0 Hz"),
+    where a file cut there without the zeros is cut.
+    """
+    if data[pos : pos + 1] != b"\xff":
+        return False
+    end = _zeros_from(data)
+    if not pos < end <= pos + 4:
+        return False
+    return end == pos + 1 or (data[pos + 1] & 0xF6) == 0xF0
 
 
 #: ADTS sample rates by index (ISO 14496-3; 13-15 reserved, 0).

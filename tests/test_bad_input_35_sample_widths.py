@@ -105,13 +105,3 @@ def test_ffmpeg_named_only_where_it_reads_the_file(tmp_path: Path) -> None:
             melcli.probe(CASES[name](tmp_path / name))
         named = name in ("s64.wav", "s64.caf")
         assert (remedy in str(caught.value)) == named, (name, str(caught.value))
-
-
-def test_widths_libsndfile_reads_still_decode(tmp_path: Path) -> None:
-    for bits, tag in ((16, 1), (24, 1), (32, 1), (32, 3), (64, 3)):
-        if tag == 3:
-            data = Y.astype("<f4" if bits == 32 else "<f8").tobytes()
-        else:
-            data = ints(bits)
-        path = wav(tmp_path / f"ok{bits}_{tag}.wav", tag=tag, bits=bits, data=data)
-        assert melcli.probe(path).frames == len(Y)
