@@ -1375,6 +1375,8 @@ def _audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> str:
     file is taken as cut short there, so the default fails it and
     ``truncated="keep"`` writes what the size gives.
     """
+    if zeros := containers.zeros_after_data(path):
+        return zeros
     name, given, left = containers.audio_after_data(path)
     width = _SAMPLE_BYTES.get(f.subtype, 1) * max(f.channels, 1)
     if not given or left < width:
@@ -1388,7 +1390,7 @@ def _audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> str:
 
 
 #: libsndfile's log of bytes after the audio data it could not walk as chunks.
-_AFTER_DATA_LOGGED = re.compile(r"Unknown chunk marker|> file length")
+_AFTER_DATA_LOGGED = re.compile(r"Unknown chunk marker|> file length|Have 0 marker")
 
 
 def _log(f: sf.SoundFile, info: AudioInfo) -> str:

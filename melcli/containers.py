@@ -1020,6 +1020,18 @@ class _FileBytes:
         return -1
 
 
+def zeros_from(data: Buffer) -> int:
+    """Where the zeros that end ``data`` begin (its size: none end it)."""
+    end = len(data)
+    while end:
+        chunk = bytes(data[max(0, end - (1 << 20)) : end])
+        kept = len(chunk.rstrip(b"\0"))
+        if kept:
+            return end - len(chunk) + kept
+        end -= len(chunk)
+    return 0
+
+
 def skip_id3v2(data: Buffer) -> int:
     """Return where the audio starts, after any ID3v2 tags.
 
@@ -2582,6 +2594,49 @@ def audio_after_data(path: str | os.PathLike[str]) -> tuple[str, int, int]:
     elif _is_fourcc(after[:4]) or _is_fourcc(after[1:5]):
         return "", 0, 0  # a chunk, maybe after a pad byte
     return name, given, size - end
+
+
+#: Zeros after a file's audio that a writer may leave as padding, fewer than:
+#: one block (a sector is 512 bytes, a page or cluster 4096). More are the
+#: unwritten rest of a file made at its full size (see :func:`zeros_after_data`).
+ZERO_PADDING = 4096
+
+
+def zeros_after_data(path: str | os.PathLike[str]) -> str:
+    """Say that only zeros follow the audio data chunk, where chunks should be, or "".
+
+    A recorder that writes its sizes now and then into a file made at its
+    full size (or a copy made so, never finished) leaves a data size short
+    of the file, and zeros after it where its audio never came: the outer
+    size (``RIFF``, ``FORM``, ``ds64``, Wave64's) counts them as chunks.
+    libsndfile decodes what the data size gives without a word: a WAV of
+    3 s whose data chunk said 100 bytes was written as 3 ms. Zeros past the
+    length the outer size gives (appended to a whole file), or fewer than
+    :data:`ZERO_PADDING`, are not a claim.
+    """
+    try:
+        with open(path, "rb") as f:
+            found = _data_and_after(f)
+            if found is None:
+                return ""
+            _, start, given, _ = found
+            size = os.fstat(f.fileno()).st_size
+            end = start + given
+            if not 0 < given < _UNKNOWN_SIZE or size - end < ZERO_PADDING:
+                return ""
+            f.seek(0)
+            walk = _outer_walk(f, f.read(40))
+            if walk is None or walk[0] < size - _OUTER_SLACK:
+                return ""
+            if zeros_from(file_bytes(f)) > end + 1:  # a pad byte may end the data
+                return ""
+    except (OSError, struct.error):
+        return ""
+    return (
+        f"only zeros from byte {end} to the end, {n_bytes(size - end)} that its "
+        f"{walk[1]} counts as chunks (a recording stopped before its sizes were "
+        f"written again, or a file preallocated and never finished?)"
+    )
 
 
 def _data_and_after(f: BinaryIO) -> tuple[str, int, int, int] | None:

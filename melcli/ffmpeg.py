@@ -40,6 +40,7 @@ from .containers import (
     quoted,
     skip_id3v2,
     skip_id3v2_tags,
+    zeros_from,
 )
 from .errors import AudioError
 
@@ -509,7 +510,7 @@ def adts_walk(path: str | os.PathLike[str]) -> AdtsWalk:
             if walk.cut or not walk.samples or walk.end == walk.size:
                 return walk
             rest = data[walk.end : walk.end + _ADTS_PADDING]
-            zeros = _zeros_from(data)
+            zeros = zeros_from(data)
     except OSError:
         return AdtsWalk()
     if zeros <= walk.end < walk.size and walk.size - zeros >= _ADTS_PADDING:
@@ -533,18 +534,6 @@ def adts_walk(path: str | os.PathLike[str]) -> AdtsWalk:
 #: full size before its bytes came (a download, a copy): a cut, however whole
 #: the frames before it are.
 _ADTS_PADDING = 4096
-
-
-def _zeros_from(data: Buffer) -> int:
-    """Where the zeros that end ``data`` begin (its size: none end it)."""
-    end = len(data)
-    while end:
-        chunk = bytes(data[max(0, end - (1 << 20)) : end])
-        kept = len(chunk.rstrip(b"\0"))
-        if kept:
-            return end - len(chunk) + kept
-        end -= len(chunk)
-    return 0
 
 
 def _adts_walk(data: Buffer) -> AdtsWalk:
@@ -575,7 +564,7 @@ def _adts_walk(data: Buffer) -> AdtsWalk:
             # No raw data block is all zeros (each ends with an END element,
             # bits 111): a header cut and zero-filled, or zeros that look
             # like one. A cut if only zeros follow; else no frame.
-            if _zeros_from(data) <= pos + 5:
+            if zeros_from(data) <= pos + 5:
                 return AdtsWalk(_adts_where(frames), samples, pos, size)
             break
         samples += 1024 * ((head[6] & 0x03) + 1)
@@ -596,7 +585,7 @@ def _header_cut_then_zeros(data: Buffer, pos: int) -> bool:
     """
     if data[pos : pos + 1] != b"\xff":
         return False
-    end = _zeros_from(data)
+    end = zeros_from(data)
     if not pos < end <= pos + 4:
         return False
     return end == pos + 1 or (data[pos + 1] & 0xF6) == 0xF0
