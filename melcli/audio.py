@@ -700,7 +700,15 @@ class _CheckedFile:
             return self.claim.stopped
         if self.error:  # where it broke: the same whether salvaged or not
             decoded = max(self.stopped_at, self.position)
+            if self.claim.damage:  # what the decoder met there, in words
+                return _stopped_at(decoded / sr, total, self.claim.damage)
+            if self.claim.cut and self.error == _MPG123_ANY:
+                # libmpg123's words for any error; the walk of its frames
+                # says what stopped it, as ``melcli info`` says it.
+                return f"truncated: decoded {decoded / sr:.2f} s, then {self.claim.cut}"
             return _stopped_at(decoded / sr, total, self.error)
+        if self.claim.damage:  # skipped by the decoder without a word
+            return f"corrupt: {self.claim.damage}"
         # Read to the end, or only the start (a clip, a duration): then a data
         # size's shortfall is still known from the header.
         held = self.position if self.at_end else self.info.frames
@@ -725,6 +733,10 @@ class _CheckedFile:
             # it holds, so what would decode is not known.
             return said if self.at_end else _undecoded(said, self.claim, self.info)
         return ""
+
+
+#: What libsndfile says of any error libmpg123 meets decoding an MP3.
+_MPG123_ANY = "unspecified internal error"
 
 
 @contextlib.contextmanager

@@ -100,6 +100,10 @@ class Claim:
         variable-bitrate stream, that is wide of the mark either way, and
         libsndfile decodes no further than its count (a whole file failed as
         cut at a third of its length).
+    damage : str
+        Where the stream is damaged inside, in words ("" if not known to be):
+        an MPEG stream's bytes that are zeros among (or before) its frames.
+        The decoder may skip them without a word.
     """
 
     frames: int | None = None
@@ -112,6 +116,7 @@ class Claim:
     quiet: bool = False
     to_end: bool = False
     estimated: bool = False
+    damage: str = ""
 
 
 def claim(
@@ -1153,11 +1158,16 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     if not data:
         return Claim()
     end = len(data)
-    pos, first = _sync(data, skip_id3v2(data), None)
+    start = skip_id3v2(data)
+    pos, first = _sync(data, start, None)
     if first is None:
         return _free_format_claim(data, frames)
+    # After ID3v2 tags its start is there: zeros a tag's size leaves out are
+    # its padding (a tagger's slip), unless more than a block of them.
+    least = ZERO_PADDING if start else _ZERO_GAP
+    lost = _zeros_lost(data, start, pos, "before its first MPEG frame", least=least)
     xing = _xing(data, pos, first)
-    pos_first, n, cut = pos, 0, ""
+    pos_first, n, cut, unfinished = pos, 0, "", ""
     whole = True  # its frames one after another to its end: none lost inside
     frame: _Frame | None = first
     while frame is not None:
@@ -1173,16 +1183,26 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
                 cut = _LAST_CUT
                 break
             whole = whole and (pos == end or _id3v1_ends(data, pos))
+            stopped = pos
             pos, frame = _sync(data, pos, first.stream)  # junk, then more?
+            if frame is not None:
+                lost = lost or _zeros_lost(data, stopped, pos, _AMONG)
+            else:
+                unfinished = _zeros_to_the_end(data, stopped)
     # A decoder gives every whole frame (a Xing/Info frame carries no audio),
     # less the delay and padding a LAME tag records; one frame of tolerance.
     spf = first.samples
     if xing is None:
+        cut = cut or unfinished  # more zeros than a writer pads with
         # libsndfile's count is then an estimate (see Claim.estimated).
-        return Claim(frames=n * spf, cut=cut, tolerance=spf, estimated=n > 0)
+        return Claim(
+            frames=n * spf, cut=cut, tolerance=spf, estimated=n > 0, damage=lost
+        )
     count, trim = xing
     # LAME, ffmpeg and libsndfile count the frames after the Xing/Info frame;
     # one frame of slack for an encoder that counts that frame too.
+    if n < count and unfinished and not cut:
+        cut = unfinished  # the frames its header lists never all came
     if n < count and not cut:
         if damage := _xing_damage(data, pos_first, first, pos if whole else -1):
             # Not a cut: its frames are all there, its count is not to be believed.
@@ -1194,7 +1214,69 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # More than one frame beyond: another stream follows (files joined with
     # cat), and libmpg123 would stop where the first one's header says.
     joined = n > count + 2
-    return Claim(frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined)
+    return Claim(
+        frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined, damage=lost
+    )
+
+
+#: Zeros after a file's audio that a writer may leave as padding, fewer than:
+#: one block (a sector is 512 bytes, a page or cluster 4096). More are the
+#: unwritten rest of a file made at its full size (see :func:`zeros_after_data`).
+ZERO_PADDING = 4096
+
+
+#: Zeros among an MPEG stream's frames (or before them) from this many bytes
+#: on are audio lost (a sector is 512 bytes), not a writer's padding.
+_ZERO_GAP = 512
+#: What zeros where a file's bytes should be most likely are.
+_UNFINISHED = " (a file preallocated and never finished?)"
+
+
+def _zeros_lost(
+    data: Buffer, start: int, stop: int, where: str, *, least: int = _ZERO_GAP
+) -> str:
+    """Say that bytes from ``start`` to ``stop`` hold zeros lost from a stream, or "".
+
+    A download or copy written into a file made at its full size, which
+    never got some of its bytes, holds zeros there: libmpg123 skips them as
+    junk without a word, and a file whose first frames were lost was written
+    as a whole, shorter one (or one whose middle was lost failed as "an
+    unspecified internal error" in a run while ``melcli info`` listed it).
+    Fewer than ``least`` zeros in a row, or other bytes, are left to the
+    decoder.
+    """
+    if data[start : start + 3] == b"ID3":  # another stream's tags (files joined)
+        start += skip_id3v2(data[start : start + (1 << 20)])
+        least = ZERO_PADDING
+    gap = bytes(data[start:stop]) if stop - start >= least else b""
+    at = gap.find(bytes(least))
+    if at < 0:
+        return ""
+    run = len(gap) - at - len(gap[at:].lstrip(b"\0"))
+    return (
+        f"its bytes {start + at} to {start + at + run}, {where}, are all zeros: "
+        f"the audio there is lost"
+    )
+
+
+#: Where :func:`_zeros_lost` finds zeros between two frames.
+_AMONG = "among its MPEG frames"
+
+
+def _zeros_to_the_end(data: Buffer, stopped: int) -> str:
+    """Say that only zeros follow a stream's frames from ``stopped`` on, or "".
+
+    :data:`ZERO_PADDING` zeros or more to the end are the unwritten rest of
+    a file made at its full size (a download or copy never finished), as
+    after an ADTS stream's frames (``melcli.ffmpeg``); fewer, a writer's
+    padding to a block.
+    """
+    if stopped >= len(data) or data[len(data) - 1]:
+        return ""
+    zeros = zeros_from(data)
+    if zeros > stopped + 1 or len(data) - zeros < ZERO_PADDING:
+        return ""
+    return f"only zeros from byte {zeros} to the end{_UNFINISHED}"
 
 
 def _free_format_claim(data: Buffer, frames: int) -> Claim:
@@ -2594,12 +2676,6 @@ def audio_after_data(path: str | os.PathLike[str]) -> tuple[str, int, int]:
     elif _is_fourcc(after[:4]) or _is_fourcc(after[1:5]):
         return "", 0, 0  # a chunk, maybe after a pad byte
     return name, given, size - end
-
-
-#: Zeros after a file's audio that a writer may leave as padding, fewer than:
-#: one block (a sector is 512 bytes, a page or cluster 4096). More are the
-#: unwritten rest of a file made at its full size (see :func:`zeros_after_data`).
-ZERO_PADDING = 4096
 
 
 def zeros_after_data(path: str | os.PathLike[str]) -> str:
