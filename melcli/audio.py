@@ -141,11 +141,11 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             # then fails it by its last page (see _open_decoder): so here.
             if what == CHAINED_OGG and (cut := _ffmpeg_cut(path, what)):
                 raise AudioError(
-                    f"truncated: decoded {info.duration:.2f} s, then {cut}"
+                    containers.cut_after(info.frames, info.samplerate, cut)
                 )
             if what == JOINED_MP3 and claim.cut:  # its frames walked, as a run's
                 raise AudioError(
-                    f"truncated: decoded {info.duration:.2f} s, then {claim.cut}"
+                    containers.cut_after(info.frames, info.samplerate, claim.cut)
                 )
     except sf.SoundFileError as exc:
         from . import ffmpeg
@@ -705,7 +705,7 @@ class _CheckedFile:
             if self.claim.cut and self.error == _MPG123_ANY:
                 # libmpg123's words for any error; the walk of its frames
                 # says what stopped it, as ``melcli info`` says it.
-                return f"truncated: decoded {decoded / sr:.2f} s, then {self.claim.cut}"
+                return containers.cut_after(decoded, sr, self.claim.cut)
             return _stopped_at(decoded / sr, total, self.error)
         if self.claim.damage:  # skipped by the decoder without a word
             return f"corrupt: {self.claim.damage}"
@@ -714,6 +714,8 @@ class _CheckedFile:
         held = self.position if self.at_end else self.info.frames
         known = self.at_end or self.claim.sized
         if known and held < self.claimed - self.claim.tolerance:
+            if not held and self.claim.cut:  # where, not "decoded 0.00 s of 2.00 s"
+                return containers.cut_of_nothing(self.claim.cut)
             said = f"truncated: decoded {held / sr:.2f} s of {total:.2f} s"
             if damage := self._ogg_damage():  # a page lost inside, not a cut
                 return f"corrupt: {damage}; decoded {held / sr:.2f} s of {total:.2f} s"
@@ -727,7 +729,7 @@ class _CheckedFile:
         if flac and (said := _flac_tail(self.path)):  # type: ignore[arg-type]
             return said
         if self.claim.cut:
-            said = f"truncated: decoded {held / sr:.2f} s, then {self.claim.cut}"
+            said = containers.cut_after(held, sr, self.claim.cut)
             # Not read to its end (a long file handed to the streaming path, a
             # clip of its start): an MP3's header length is no count of what
             # it holds, so what would decode is not known.

@@ -50,6 +50,7 @@ import dataclasses
 import functools
 import math
 import os
+import re
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -2815,11 +2816,28 @@ def cut_of_nothing(cut: str) -> str:
     """Say a file cut before any of its audio decodes: ``cut`` says where.
 
     "decoded 0.00 s, then" where a decoder finds a stream and decodes none
-    of it; an MP4 cut before its index has no stream to decode: said so.
+    of it; an MP4 cut before its index, or inside it, or before any of its
+    samples (its boxes say so: :func:`mp4_cut`), has no stream ffmpeg finds
+    or decodes any of: "no audio decodes" (not "decoded 0.00 s").
     """
-    if cut.endswith(BEFORE_INDEX):
+    if cut.endswith(BEFORE_INDEX) or _MP4_WORDS.search(cut):
         return f"truncated: {cut}: no audio decodes"
     return f"truncated: decoded 0.00 s, then {cut}"
+
+
+def cut_after(frames: int, samplerate: float, cut: str) -> str:
+    """Say a file was cut after ``frames`` decoded: ``cut`` says where.
+
+    ``truncated: decoded 1.50 s, then the last MPEG frame is cut off``; of
+    a file of which nothing decoded, as :func:`cut_of_nothing` says it.
+    """
+    if frames <= 0 or samplerate <= 0:
+        return cut_of_nothing(cut)
+    return f"truncated: decoded {frames / samplerate:.2f} s, then {cut}"
+
+
+#: The words of an MP4's cut (:func:`mp4_cut`), which no other format's use.
+_MP4_WORDS = re.compile(r" box\b| box's | fragment\b")
 
 
 def mp4_cut(path: str | os.PathLike[str]) -> str:
@@ -2847,6 +2865,9 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
                 kind = head[4:8]
                 if len(head) < 8 and b"moov" not in kinds:  # no index yet: cut
                     return f"the file ends inside a box's header{BEFORE_INDEX}"
+                if len(head) < 8 and b"mvex" in kinds:  # fragments to follow
+                    first = "" if b"moof" in kinds else ", before its first fragment"
+                    return f"the file ends inside a box's header{first}"
                 if len(head) < 8:
                     return ""  # bytes after a whole file's boxes: not a claim
                 if not all(32 <= c < 127 or c == 0xA9 for c in kind):

@@ -35,6 +35,7 @@ import soundfile as sf
 
 from .containers import (
     Buffer,
+    cut_after,
     file_bytes,
     n_bytes,
     quoted,
@@ -436,7 +437,7 @@ def _stopped(
     """
     decoded = decoded_bytes / (4 * stream.channels) / stream.samplerate
     if walked is not None and (cut := walked()):
-        return f"truncated: decoded {decoded:.2f} s, then {cut}"
+        return cut_after(decoded_bytes // (4 * stream.channels), stream.samplerate, cut)
     total = stream.frames / stream.samplerate if stream.format == "MP4" else 0
     of = f" of {total:.2f} s" if total > 0 else ""
     return (
