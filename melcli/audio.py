@@ -1120,6 +1120,12 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
     if f.format == "RAW":  # never asked for: guessed from the name
         f.close()
         raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
+    if f.format == "MP3" and _is_aac(path):
+        # ADTS named .mp3: libmpg123, chosen by the name, finds MPEG frame
+        # headers in its AAC data and decodes noise (a 3-s stream failed as
+        # cut at 0.10 s of 0.27 s); ffmpeg decodes it (_through_ffmpeg).
+        f.close()
+        raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
     if f.frames == 0 and f.format == "RF64":  # maybe written to a pipe
         return _sized_rf64(name, f)
     if f.frames == 0 and f.format == "AU" and containers.au_oversized_data(path):
@@ -1132,6 +1138,13 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
             raw.close()
             raise
     return _seek_checked(f)
+
+
+def _is_aac(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` holds MP4 or ADTS AAC content (see ffmpeg.is_mp4_or_aac)."""
+    from . import ffmpeg
+
+    return ffmpeg.is_mp4_or_aac(path)
 
 
 def _seek(f: sf.SoundFile, frame: int) -> None:
@@ -1230,6 +1243,7 @@ def _open_decoder(
     ``keep``, a stream ffmpeg stops decoding yields what decoded before, and
     the claim says where and why it stopped (``Claim.stopped``).
     """
+    refused = False  # by libsndfile: its decoder's notes are of that attempt
     try:
         f = open_soundfile(path)
     except sf.SoundFileError:
@@ -1238,6 +1252,7 @@ def _open_decoder(
         what = _through_ffmpeg(path)
         if what is None:
             raise
+        refused = True
     else:
         with f:
             info = _info_of(f)
@@ -1312,6 +1327,8 @@ def _open_decoder(
                 containers.ogg_flac_claim(path, frames=info.frames),
                 stopped=stream.stopped,
             )
+        if refused:  # libmpg123's notes on ADTS named .mp3, which it gave up
+            claim = dataclasses.replace(claim, quiet=True)
         yield f, info, claim
 
 
