@@ -1696,7 +1696,7 @@ def flac_tail_cut(path: str | os.PathLike[str]) -> FlacTail | None:
             total = bits & ((1 << 36) - 1)
             if not total or not stream.samplerate:
                 return None
-            size = os.fstat(f.fileno()).st_size
+            size = _before_zeros(f)
             # Two of its largest frames: the last whole one is found behind
             # bytes after it that are no frame (junk, or the start of a cut one).
             window = min(size - start - 42, 2 * (max_frame or _FLAC_TAIL) + 16)
@@ -1724,6 +1724,23 @@ def flac_tail_cut(path: str | os.PathLike[str]) -> FlacTail | None:
     if last is not None and last[0] + last[1] <= total:
         return FlacTail(last[0], total, stream.samplerate, True)
     return None
+
+
+def _before_zeros(f: BinaryIO) -> int:
+    """Return the size of ``f``, or where the zeros that end it start.
+
+    :data:`ZERO_PADDING` zeros or more to the end are the unwritten rest of
+    a file made at its full size (a download or copy never finished): a
+    FLAC's frames end before them, where libFLAC loses sync in a run, and
+    ``melcli info`` listed such a file as whole (no frame header in its
+    last bytes). Fewer are a writer's padding, left in the file.
+    """
+    size = os.fstat(f.fileno()).st_size
+    f.seek(max(size - 1, 0))
+    if f.read(1) != b"\0":
+        return size
+    zeros = zeros_from(file_bytes(f))
+    return zeros if size - zeros >= ZERO_PADDING else size
 
 
 class FlacTail(NamedTuple):
