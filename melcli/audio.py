@@ -934,12 +934,18 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
             or (containers.stray_chunk(path) if _UNSAID_CHUNKS(reason) else "")
         ):
             return f"invalid header: {order}"
+        if reason.startswith(_NOT_AUDIO) and (zeros := containers.leading_zeros(path)):
+            return zeros
         return reason
     if not flac.frames or not flac.samplerate:  # its length is not known
         if flac.cut_in_metadata:
             return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"
         return reason
     return _stopped_at(0.0, flac.frames / flac.samplerate, _cause(reason, flac))
+
+
+#: How libsndfile's words for a file it finds no audio in begin, in melcli's.
+_NOT_AUDIO = "not an audio file ("
 
 
 #: libsndfile's words for a header whose channel count or sample size it

@@ -1264,6 +1264,45 @@ def _zeros_lost(
 _AMONG = "among its MPEG frames"
 
 
+#: Zeros read at most at the start of a file (:func:`leading_zeros`).
+_LEADING_MAX = 16 << 20
+
+
+def leading_zeros(path: str | os.PathLike[str]) -> str:
+    """Say that a file no format is found in begins with zeros, or "".
+
+    A file made at its full size and filled as its bytes came (a download, a
+    copy) holds zeros where they never came: at its start, where its format
+    is said (``RIFF``, ``fLaC``, ``OggS``...), libsndfile finds none ("format
+    not recognised"). :data:`_ZERO_GAP` zeros or more are said, and whether
+    anything follows them.
+    """
+    try:
+        with open(path, "rb") as f:
+            lead = 0
+            while lead < _LEADING_MAX:
+                block = f.read(1 << 20)
+                kept = len(block.lstrip(b"\0"))
+                lead += len(block) - kept
+                if kept or not block:
+                    break
+            rest = bool(kept)
+    except OSError:
+        return ""
+    if lead < _ZERO_GAP:
+        return ""
+    if not rest and lead < _LEADING_MAX:
+        return (
+            f"not an audio file: its {n_bytes(lead)} are all zeros (a file made "
+            f"at its full size whose bytes never came?)"
+        )
+    more = " or more" if not rest else ""
+    return (
+        f"not an audio file (format not recognised): its first {n_bytes(lead)}{more} "
+        f"are zeros, where its format would be said (its start lost?)"
+    )
+
+
 def _zeros_to_the_end(data: Buffer, stopped: int) -> str:
     """Say that only zeros follow a stream's frames from ``stopped`` on, or "".
 
