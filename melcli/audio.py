@@ -901,8 +901,6 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
         return joined
     if "Malformed" not in reason and (said := header_fault(path)):
         return said  # libsndfile's words name no field, or another
-    if reason in _WIDTH_REFUSED and (said := unread_width(path)):
-        return said  # libsndfile's words say neither what nor why
     if "malformed" in reason and (damage := containers.ogg_damage(path)):
         return f"corrupt: {damage}"  # libsndfile: "file is malformed"
     if (
@@ -934,6 +932,8 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
             or (containers.stray_chunk(path) if _UNSAID_CHUNKS(reason) else "")
         ):
             return f"invalid header: {order}"
+        if reason in _WIDTH_REFUSED and (said := unread_width(path)):
+            return said  # libsndfile's words say neither what nor why
         if reason.startswith(_NOT_AUDIO) and (zeros := containers.leading_zeros(path)):
             return zeros
         return reason
