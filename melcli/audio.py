@@ -141,11 +141,11 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             # then fails it by its last page (see _open_decoder): so here.
             if what == CHAINED_OGG and (cut := _ffmpeg_cut(path, what)):
                 raise AudioError(
-                    f"truncated: decoded {info.duration:.2f} s, then {cut}"
+                    containers.cut_after(info.frames, info.samplerate, cut)
                 )
             if what == JOINED_MP3 and claim.cut:  # its frames walked, as a run's
                 raise AudioError(
-                    f"truncated: decoded {info.duration:.2f} s, then {claim.cut}"
+                    containers.cut_after(info.frames, info.samplerate, claim.cut)
                 )
     except sf.SoundFileError as exc:
         from . import ffmpeg
@@ -700,12 +700,22 @@ class _CheckedFile:
             return self.claim.stopped
         if self.error:  # where it broke: the same whether salvaged or not
             decoded = max(self.stopped_at, self.position)
+            if self.claim.damage:  # what the decoder met there, in words
+                return _stopped_at(decoded / sr, total, self.claim.damage)
+            if self.claim.cut and self.error == _MPG123_ANY:
+                # libmpg123's words for any error; the walk of its frames
+                # says what stopped it, as ``melcli info`` says it.
+                return containers.cut_after(decoded, sr, self.claim.cut)
             return _stopped_at(decoded / sr, total, self.error)
+        if self.claim.damage:  # skipped by the decoder without a word
+            return f"corrupt: {self.claim.damage}"
         # Read to the end, or only the start (a clip, a duration): then a data
         # size's shortfall is still known from the header.
         held = self.position if self.at_end else self.info.frames
         known = self.at_end or self.claim.sized
         if known and held < self.claimed - self.claim.tolerance:
+            if not held and self.claim.cut:  # where, not "decoded 0.00 s of 2.00 s"
+                return containers.cut_of_nothing(self.claim.cut)
             said = f"truncated: decoded {held / sr:.2f} s of {total:.2f} s"
             if damage := self._ogg_damage():  # a page lost inside, not a cut
                 return f"corrupt: {damage}; decoded {held / sr:.2f} s of {total:.2f} s"
@@ -719,12 +729,16 @@ class _CheckedFile:
         if flac and (said := _flac_tail(self.path)):  # type: ignore[arg-type]
             return said
         if self.claim.cut:
-            said = f"truncated: decoded {held / sr:.2f} s, then {self.claim.cut}"
+            said = containers.cut_after(held, sr, self.claim.cut)
             # Not read to its end (a long file handed to the streaming path, a
             # clip of its start): an MP3's header length is no count of what
             # it holds, so what would decode is not known.
             return said if self.at_end else _undecoded(said, self.claim, self.info)
         return ""
+
+
+#: What libsndfile says of any error libmpg123 meets decoding an MP3.
+_MPG123_ANY = "unspecified internal error"
 
 
 @contextlib.contextmanager
@@ -918,12 +932,20 @@ def _describe_open_error(path: str | os.PathLike[str], exc: sf.SoundFileError) -
             or (containers.stray_chunk(path) if _UNSAID_CHUNKS(reason) else "")
         ):
             return f"invalid header: {order}"
+        if reason in _WIDTH_REFUSED and (said := unread_width(path)):
+            return said  # libsndfile's words say neither what nor why
+        if reason.startswith(_NOT_AUDIO) and (zeros := containers.leading_zeros(path)):
+            return zeros
         return reason
     if not flac.frames or not flac.samplerate:  # its length is not known
         if flac.cut_in_metadata:
             return f"corrupt or truncated: {FLAC_CUT_IN_METADATA}"
         return reason
     return _stopped_at(0.0, flac.frames / flac.samplerate, _cause(reason, flac))
+
+
+#: How libsndfile's words for a file it finds no audio in begin, in melcli's.
+_NOT_AUDIO = "not an audio file ("
 
 
 #: libsndfile's words for a header whose channel count or sample size it
@@ -980,6 +1002,58 @@ def header_fault(path: str | os.PathLike[str]) -> str:
     if rate is not None and not MIN_SAMPLERATE <= rate <= MAX_SAMPLERATE:
         return _implausible_rate(rate)
     return ""
+
+
+#: libsndfile's words when it refuses samples of a width it does not read.
+_WIDTH_REFUSED = frozenset(
+    {
+        "cannot decode: file contains data in an unimplemented format",
+        "cannot decode: unspecified internal error",
+        "cannot decode: supported file format but unsupported encoding",
+    }
+)
+#: The widths of samples libsndfile reads, in bits: integers (a 12-bit or
+#: 20-bit sample is stored in 2 or 3 bytes, and read), and floats.
+_READ_INT_BITS = range(1, 33)
+_READ_FLOAT_BITS = (32, 64)
+
+
+def unread_width(path: str | os.PathLike[str]) -> str:
+    """Say that a header's samples are of a width libsndfile does not read, or "".
+
+    A 64-bit integer PCM WAV (``ffmpeg -c:a pcm_s64le``), a 40- or 48-bit
+    one, a 16-bit float one: libsndfile refuses each in words that name
+    neither the samples nor a way out ("file contains data in an
+    unimplemented format", "unspecified internal error"). Said for every
+    header :func:`containers.header_fields` reads (WAV, RF64, W64, AIFF, CAF)
+    whose samples are PCM or float, with what to do.
+    """
+    fields = containers.header_fields(path)
+    if fields.layout is None:
+        return ""
+    bits = fields.layout[1]
+    pcm = fields.tag in _PCM_TAGS or fields.codec in _PCM_CODECS
+    if fields.codec is None and fields.tag is None:
+        pcm = bits >= 0  # an AIFF (not AIFF-C): PCM; an AU's: -1, not read
+    if not pcm or not 0 < bits <= _MAX_SAMPLE_BITS:
+        return ""
+    if fields.floating:
+        if bits in _READ_FLOAT_BITS:
+            return ""
+        what, remedy = "floats", ""
+    else:
+        if bits in _READ_INT_BITS:
+            return ""
+        what = "integers"
+        # ffmpeg reads 64-bit integers in a WAV, W64 or CAF (not in an AIFF).
+        by_ffmpeg = bits == 64 and (fields.tag is not None or fields.codec == b"lpcm")
+        remedy = ", e.g. ffmpeg -i IN -c:a pcm_f32le OUT.wav" if by_ffmpeg else ""
+    return (
+        f"unsupported samples: {bits}-bit {what}, a width libsndfile (melcli's "
+        f"decoder for this format) does not read: it reads integers of up to "
+        f"32 bits and 32- or 64-bit floats; convert the file to 32-bit float "
+        f"samples first{remedy}"
+    )
 
 
 def _ogg_header_fault(path: str | os.PathLike[str]) -> str:
@@ -1052,6 +1126,12 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
     if f.format == "RAW":  # never asked for: guessed from the name
         f.close()
         raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
+    if f.format == "MP3" and _is_aac(path):
+        # ADTS named .mp3: libmpg123, chosen by the name, finds MPEG frame
+        # headers in its AAC data and decodes noise (a 3-s stream failed as
+        # cut at 0.10 s of 0.27 s); ffmpeg decodes it (_through_ffmpeg).
+        f.close()
+        raise sf.LibsndfileError(_SF_ERR_UNRECOGNISED_FORMAT)
     if f.frames == 0 and f.format == "RF64":  # maybe written to a pipe
         return _sized_rf64(name, f)
     if f.frames == 0 and f.format == "AU" and containers.au_oversized_data(path):
@@ -1064,6 +1144,13 @@ def open_soundfile(path: str | os.PathLike[str]) -> sf.SoundFile:
             raw.close()
             raise
     return _seek_checked(f)
+
+
+def _is_aac(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` holds MP4 or ADTS AAC content (see ffmpeg.is_mp4_or_aac)."""
+    from . import ffmpeg
+
+    return ffmpeg.is_mp4_or_aac(path)
 
 
 def _seek(f: sf.SoundFile, frame: int) -> None:
@@ -1162,6 +1249,7 @@ def _open_decoder(
     ``keep``, a stream ffmpeg stops decoding yields what decoded before, and
     the claim says where and why it stopped (``Claim.stopped``).
     """
+    refused = False  # by libsndfile: its decoder's notes are of that attempt
     try:
         f = open_soundfile(path)
     except sf.SoundFileError:
@@ -1170,6 +1258,7 @@ def _open_decoder(
         what = _through_ffmpeg(path)
         if what is None:
             raise
+        refused = True
     else:
         with f:
             info = _info_of(f)
@@ -1244,6 +1333,8 @@ def _open_decoder(
                 containers.ogg_flac_claim(path, frames=info.frames),
                 stopped=stream.stopped,
             )
+        if refused:  # libmpg123's notes on ADTS named .mp3, which it gave up
+            claim = dataclasses.replace(claim, quiet=True)
         yield f, info, claim
 
 
@@ -1321,6 +1412,8 @@ def _audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> str:
     file is taken as cut short there, so the default fails it and
     ``truncated="keep"`` writes what the size gives.
     """
+    if zeros := containers.zeros_after_data(path):
+        return zeros
     name, given, left = containers.audio_after_data(path)
     width = _SAMPLE_BYTES.get(f.subtype, 1) * max(f.channels, 1)
     if not given or left < width:
@@ -1334,7 +1427,7 @@ def _audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> str:
 
 
 #: libsndfile's log of bytes after the audio data it could not walk as chunks.
-_AFTER_DATA_LOGGED = re.compile(r"Unknown chunk marker|> file length")
+_AFTER_DATA_LOGGED = re.compile(r"Unknown chunk marker|> file length|Have 0 marker")
 
 
 def _log(f: sf.SoundFile, info: AudioInfo) -> str:

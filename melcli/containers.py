@@ -50,6 +50,7 @@ import dataclasses
 import functools
 import math
 import os
+import re
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -100,6 +101,10 @@ class Claim:
         variable-bitrate stream, that is wide of the mark either way, and
         libsndfile decodes no further than its count (a whole file failed as
         cut at a third of its length).
+    damage : str
+        Where the stream is damaged inside, in words ("" if not known to be):
+        an MPEG stream's bytes that are zeros among (or before) its frames.
+        The decoder may skip them without a word.
     """
 
     frames: int | None = None
@@ -112,6 +117,7 @@ class Claim:
     quiet: bool = False
     to_end: bool = False
     estimated: bool = False
+    damage: str = ""
 
 
 def claim(
@@ -1020,6 +1026,18 @@ class _FileBytes:
         return -1
 
 
+def zeros_from(data: Buffer) -> int:
+    """Where the zeros that end ``data`` begin (its size: none end it)."""
+    end = len(data)
+    while end:
+        chunk = bytes(data[max(0, end - (1 << 20)) : end])
+        kept = len(chunk.rstrip(b"\0"))
+        if kept:
+            return end - len(chunk) + kept
+        end -= len(chunk)
+    return 0
+
+
 def skip_id3v2(data: Buffer) -> int:
     """Return where the audio starts, after any ID3v2 tags.
 
@@ -1141,11 +1159,16 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     if not data:
         return Claim()
     end = len(data)
-    pos, first = _sync(data, skip_id3v2(data), None)
+    start = skip_id3v2(data)
+    pos, first = _sync(data, start, None)
     if first is None:
         return _free_format_claim(data, frames)
+    # After ID3v2 tags its start is there: zeros a tag's size leaves out are
+    # its padding (a tagger's slip), unless more than a block of them.
+    least = ZERO_PADDING if start else _ZERO_GAP
+    lost = _zeros_lost(data, start, pos, "before its first MPEG frame", least=least)
     xing = _xing(data, pos, first)
-    pos_first, n, cut = pos, 0, ""
+    pos_first, n, cut, unfinished = pos, 0, "", ""
     whole = True  # its frames one after another to its end: none lost inside
     frame: _Frame | None = first
     while frame is not None:
@@ -1161,16 +1184,26 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
                 cut = _LAST_CUT
                 break
             whole = whole and (pos == end or _id3v1_ends(data, pos))
+            stopped = pos
             pos, frame = _sync(data, pos, first.stream)  # junk, then more?
+            if frame is not None:
+                lost = lost or _zeros_lost(data, stopped, pos, _AMONG)
+            else:
+                unfinished = _zeros_to_the_end(data, stopped)
     # A decoder gives every whole frame (a Xing/Info frame carries no audio),
     # less the delay and padding a LAME tag records; one frame of tolerance.
     spf = first.samples
     if xing is None:
+        cut = cut or unfinished  # more zeros than a writer pads with
         # libsndfile's count is then an estimate (see Claim.estimated).
-        return Claim(frames=n * spf, cut=cut, tolerance=spf, estimated=n > 0)
+        return Claim(
+            frames=n * spf, cut=cut, tolerance=spf, estimated=n > 0, damage=lost
+        )
     count, trim = xing
     # LAME, ffmpeg and libsndfile count the frames after the Xing/Info frame;
     # one frame of slack for an encoder that counts that frame too.
+    if n < count and unfinished and not cut:
+        cut = unfinished  # the frames its header lists never all came
     if n < count and not cut:
         if damage := _xing_damage(data, pos_first, first, pos if whole else -1):
             # Not a cut: its frames are all there, its count is not to be believed.
@@ -1182,7 +1215,108 @@ def _mp3(f: BinaryIO, frames: int) -> Claim:
     # More than one frame beyond: another stream follows (files joined with
     # cat), and libmpg123 would stop where the first one's header says.
     joined = n > count + 2
-    return Claim(frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined)
+    return Claim(
+        frames=count * spf - trim, cut=cut, tolerance=spf, joined=joined, damage=lost
+    )
+
+
+#: Zeros after a file's audio that a writer may leave as padding, fewer than:
+#: one block (a sector is 512 bytes, a page or cluster 4096). More are the
+#: unwritten rest of a file made at its full size (see :func:`zeros_after_data`).
+ZERO_PADDING = 4096
+
+
+#: Zeros among an MPEG stream's frames (or before them) from this many bytes
+#: on are audio lost (a sector is 512 bytes), not a writer's padding.
+_ZERO_GAP = 512
+#: What zeros where a file's bytes should be most likely are.
+_UNFINISHED = " (a file preallocated and never finished?)"
+
+
+def _zeros_lost(
+    data: Buffer, start: int, stop: int, where: str, *, least: int = _ZERO_GAP
+) -> str:
+    """Say that bytes from ``start`` to ``stop`` hold zeros lost from a stream, or "".
+
+    A download or copy written into a file made at its full size, which
+    never got some of its bytes, holds zeros there: libmpg123 skips them as
+    junk without a word, and a file whose first frames were lost was written
+    as a whole, shorter one (or one whose middle was lost failed as "an
+    unspecified internal error" in a run while ``melcli info`` listed it).
+    Fewer than ``least`` zeros in a row, or other bytes, are left to the
+    decoder.
+    """
+    if data[start : start + 3] == b"ID3":  # another stream's tags (files joined)
+        start += skip_id3v2(data[start : start + (1 << 20)])
+        least = ZERO_PADDING
+    gap = bytes(data[start:stop]) if stop - start >= least else b""
+    at = gap.find(bytes(least))
+    if at < 0:
+        return ""
+    run = len(gap) - at - len(gap[at:].lstrip(b"\0"))
+    return (
+        f"its bytes {start + at} to {start + at + run}, {where}, are all zeros: "
+        f"the audio there is lost"
+    )
+
+
+#: Where :func:`_zeros_lost` finds zeros between two frames.
+_AMONG = "among its MPEG frames"
+
+
+#: Zeros read at most at the start of a file (:func:`leading_zeros`).
+_LEADING_MAX = 16 << 20
+
+
+def leading_zeros(path: str | os.PathLike[str]) -> str:
+    """Say that a file no format is found in begins with zeros, or "".
+
+    A file made at its full size and filled as its bytes came (a download, a
+    copy) holds zeros where they never came: at its start, where its format
+    is said (``RIFF``, ``fLaC``, ``OggS``...), libsndfile finds none ("format
+    not recognised"). :data:`_ZERO_GAP` zeros or more are said, and whether
+    anything follows them.
+    """
+    try:
+        with open(path, "rb") as f:
+            lead = 0
+            while lead < _LEADING_MAX:
+                block = f.read(1 << 20)
+                kept = len(block.lstrip(b"\0"))
+                lead += len(block) - kept
+                if kept or not block:
+                    break
+            rest = bool(kept)
+    except OSError:
+        return ""
+    if lead < _ZERO_GAP:
+        return ""
+    if not rest and lead < _LEADING_MAX:
+        return (
+            f"not an audio file: its {n_bytes(lead)} are all zeros (a file made "
+            f"at its full size whose bytes never came?)"
+        )
+    more = " or more" if not rest else ""
+    return (
+        f"not an audio file (format not recognised): its first {n_bytes(lead)}{more} "
+        f"are zeros, where its format would be said (its start lost?)"
+    )
+
+
+def _zeros_to_the_end(data: Buffer, stopped: int) -> str:
+    """Say that only zeros follow a stream's frames from ``stopped`` on, or "".
+
+    :data:`ZERO_PADDING` zeros or more to the end are the unwritten rest of
+    a file made at its full size (a download or copy never finished), as
+    after an ADTS stream's frames (``melcli.ffmpeg``); fewer, a writer's
+    padding to a block.
+    """
+    if stopped >= len(data) or data[len(data) - 1]:
+        return ""
+    zeros = zeros_from(data)
+    if zeros > stopped + 1 or len(data) - zeros < ZERO_PADDING:
+        return ""
+    return f"only zeros from byte {zeros} to the end{_UNFINISHED}"
 
 
 def _free_format_claim(data: Buffer, frames: int) -> Claim:
@@ -1601,7 +1735,7 @@ def flac_tail_cut(path: str | os.PathLike[str]) -> FlacTail | None:
             total = bits & ((1 << 36) - 1)
             if not total or not stream.samplerate:
                 return None
-            size = os.fstat(f.fileno()).st_size
+            size = _before_zeros(f)
             # Two of its largest frames: the last whole one is found behind
             # bytes after it that are no frame (junk, or the start of a cut one).
             window = min(size - start - 42, 2 * (max_frame or _FLAC_TAIL) + 16)
@@ -1629,6 +1763,23 @@ def flac_tail_cut(path: str | os.PathLike[str]) -> FlacTail | None:
     if last is not None and last[0] + last[1] <= total:
         return FlacTail(last[0], total, stream.samplerate, True)
     return None
+
+
+def _before_zeros(f: BinaryIO) -> int:
+    """Return the size of ``f``, or where the zeros that end it start.
+
+    :data:`ZERO_PADDING` zeros or more to the end are the unwritten rest of
+    a file made at its full size (a download or copy never finished): a
+    FLAC's frames end before them, where libFLAC loses sync in a run, and
+    ``melcli info`` listed such a file as whole (no frame header in its
+    last bytes). Fewer are a writer's padding, left in the file.
+    """
+    size = os.fstat(f.fileno()).st_size
+    f.seek(max(size - 1, 0))
+    if f.read(1) != b"\0":
+        return size
+    zeros = zeros_from(file_bytes(f))
+    return zeros if size - zeros >= ZERO_PADDING else size
 
 
 class FlacTail(NamedTuple):
@@ -1770,6 +1921,9 @@ class HeaderFields(NamedTuple):
     tag: int | None = None
     #: An AIFF-C's compression type, a CAF's format ID (b"lpcm"...).
     codec: bytes | None = None
+    #: Whether its samples are floating point (a WAV's tag 3, a CAF's flag,
+    #: an AIFF-C's ``fl32``/``fl64``); False for integers or not known.
+    floating: bool = False
 
 
 #: Where each header's fields are: its chunk's name and where to look for it
@@ -1847,7 +2001,10 @@ def header_fields(path: str | os.PathLike[str]) -> HeaderFields:
     codec = None
     if kind == "CAF" or (kind == "AIFF" and head[8:12] == b"AIFC"):
         codec = head[at + 20 : at + 24] if kind == "CAF" else head[at + 26 : at + 30]
-    return HeaderFields(rate, layout, tag, codec)
+    floating = tag == 3 or (codec or b"").lower() in (b"fl32", b"fl64")
+    if codec == b"lpcm":  # its format flags: bit 0, floating point
+        floating = bool(head[at + 27 : at + 28]) and bool(head[at + 27] & 1)
+    return HeaderFields(rate, layout, tag, codec, floating)
 
 
 def ogg_flac_header(path: str | os.PathLike[str]) -> FlacHeader | None:
@@ -2578,6 +2735,43 @@ def audio_after_data(path: str | os.PathLike[str]) -> tuple[str, int, int]:
     return name, given, size - end
 
 
+def zeros_after_data(path: str | os.PathLike[str]) -> str:
+    """Say that only zeros follow the audio data chunk, where chunks should be, or "".
+
+    A recorder that writes its sizes now and then into a file made at its
+    full size (or a copy made so, never finished) leaves a data size short
+    of the file, and zeros after it where its audio never came: the outer
+    size (``RIFF``, ``FORM``, ``ds64``, Wave64's) counts them as chunks.
+    libsndfile decodes what the data size gives without a word: a WAV of
+    3 s whose data chunk said 100 bytes was written as 3 ms. Zeros past the
+    length the outer size gives (appended to a whole file), or fewer than
+    :data:`ZERO_PADDING`, are not a claim.
+    """
+    try:
+        with open(path, "rb") as f:
+            found = _data_and_after(f)
+            if found is None:
+                return ""
+            _, start, given, _ = found
+            size = os.fstat(f.fileno()).st_size
+            end = start + given
+            if not 0 < given < _UNKNOWN_SIZE or size - end < ZERO_PADDING:
+                return ""
+            f.seek(0)
+            walk = _outer_walk(f, f.read(40))
+            if walk is None or walk[0] < size - _OUTER_SLACK:
+                return ""
+            if zeros_from(file_bytes(f)) > end + 1:  # a pad byte may end the data
+                return ""
+    except (OSError, struct.error):
+        return ""
+    return (
+        f"only zeros from byte {end} to the end, {n_bytes(size - end)} that its "
+        f"{walk[1]} counts as chunks (a recording stopped before its sizes were "
+        f"written again, or a file preallocated and never finished?)"
+    )
+
+
 def _data_and_after(f: BinaryIO) -> tuple[str, int, int, int] | None:
     """Find the audio data chunk of a RIFF, AIFF, RF64, W64 or CAF file.
 
@@ -2678,11 +2872,28 @@ def cut_of_nothing(cut: str) -> str:
     """Say a file cut before any of its audio decodes: ``cut`` says where.
 
     "decoded 0.00 s, then" where a decoder finds a stream and decodes none
-    of it; an MP4 cut before its index has no stream to decode: said so.
+    of it; an MP4 cut before its index, or inside it, or before any of its
+    samples (its boxes say so: :func:`mp4_cut`), has no stream ffmpeg finds
+    or decodes any of: "no audio decodes" (not "decoded 0.00 s").
     """
-    if cut.endswith(BEFORE_INDEX):
+    if cut.endswith(BEFORE_INDEX) or _MP4_WORDS.search(cut):
         return f"truncated: {cut}: no audio decodes"
     return f"truncated: decoded 0.00 s, then {cut}"
+
+
+def cut_after(frames: int, samplerate: float, cut: str) -> str:
+    """Say a file was cut after ``frames`` decoded: ``cut`` says where.
+
+    ``truncated: decoded 1.50 s, then the last MPEG frame is cut off``; of
+    a file of which nothing decoded, as :func:`cut_of_nothing` says it.
+    """
+    if frames <= 0 or samplerate <= 0:
+        return cut_of_nothing(cut)
+    return f"truncated: decoded {frames / samplerate:.2f} s, then {cut}"
+
+
+#: The words of an MP4's cut (:func:`mp4_cut`), which no other format's use.
+_MP4_WORDS = re.compile(r" box\b| box's | fragment\b")
 
 
 def mp4_cut(path: str | os.PathLike[str]) -> str:
@@ -2710,6 +2921,9 @@ def mp4_cut(path: str | os.PathLike[str]) -> str:
                 kind = head[4:8]
                 if len(head) < 8 and b"moov" not in kinds:  # no index yet: cut
                     return f"the file ends inside a box's header{BEFORE_INDEX}"
+                if len(head) < 8 and b"mvex" in kinds:  # fragments to follow
+                    first = "" if b"moof" in kinds else ", before its first fragment"
+                    return f"the file ends inside a box's header{first}"
                 if len(head) < 8:
                     return ""  # bytes after a whole file's boxes: not a claim
                 if not all(32 <= c < 127 or c == 0xA9 for c in kind):

@@ -35,11 +35,13 @@ import soundfile as sf
 
 from .containers import (
     Buffer,
+    cut_after,
     file_bytes,
     n_bytes,
     quoted,
     skip_id3v2,
     skip_id3v2_tags,
+    zeros_from,
 )
 from .errors import AudioError
 
@@ -435,7 +437,7 @@ def _stopped(
     """
     decoded = decoded_bytes / (4 * stream.channels) / stream.samplerate
     if walked is not None and (cut := walked()):
-        return f"truncated: decoded {decoded:.2f} s, then {cut}"
+        return cut_after(decoded_bytes // (4 * stream.channels), stream.samplerate, cut)
     total = stream.frames / stream.samplerate if stream.format == "MP4" else 0
     of = f" of {total:.2f} s" if total > 0 else ""
     return (
@@ -509,7 +511,7 @@ def adts_walk(path: str | os.PathLike[str]) -> AdtsWalk:
             if walk.cut or not walk.samples or walk.end == walk.size:
                 return walk
             rest = data[walk.end : walk.end + _ADTS_PADDING]
-            zeros = _zeros_from(data)
+            zeros = zeros_from(data)
     except OSError:
         return AdtsWalk()
     if zeros <= walk.end < walk.size and walk.size - zeros >= _ADTS_PADDING:
@@ -535,18 +537,6 @@ def adts_walk(path: str | os.PathLike[str]) -> AdtsWalk:
 _ADTS_PADDING = 4096
 
 
-def _zeros_from(data: Buffer) -> int:
-    """Where the zeros that end ``data`` begin (its size: none end it)."""
-    end = len(data)
-    while end:
-        chunk = bytes(data[max(0, end - (1 << 20)) : end])
-        kept = len(chunk.rstrip(b"\0"))
-        if kept:
-            return end - len(chunk) + kept
-        end -= len(chunk)
-    return 0
-
-
 def _adts_walk(data: Buffer) -> AdtsWalk:
     """Walk the ADTS frames of ``data`` (after its ID3v2 tags); see adts_walk."""
     size = len(data)
@@ -559,11 +549,15 @@ def _adts_walk(data: Buffer) -> AdtsWalk:
             break
         head = data[pos : pos + _ADTS_HEADER]
         if head[0] != 0xFF or (len(head) > 1 and (head[1] & 0xF6) != 0xF0):
+            if _header_cut_then_zeros(data, pos):
+                return AdtsWalk(_adts_where(frames), samples, pos, size)
             break  # no longer ADTS: not a cut this walk can tell
         if len(head) < _ADTS_HEADER:
             return AdtsWalk(_adts_where(frames), samples, pos, size)
         length = (head[3] & 0x03) << 11 | head[4] << 3 | head[5] >> 5
         if length < _ADTS_HEADER:
+            if _header_cut_then_zeros(data, pos):
+                return AdtsWalk(_adts_where(frames), samples, pos, size)
             break
         if pos + length > size:
             return AdtsWalk(_adts_where(frames), samples, pos, size)
@@ -571,13 +565,31 @@ def _adts_walk(data: Buffer) -> AdtsWalk:
             # No raw data block is all zeros (each ends with an END element,
             # bits 111): a header cut and zero-filled, or zeros that look
             # like one. A cut if only zeros follow; else no frame.
-            if _zeros_from(data) <= pos + 5:
+            if zeros_from(data) <= pos + 5:
                 return AdtsWalk(_adts_where(frames), samples, pos, size)
             break
         samples += 1024 * ((head[6] & 0x03) + 1)
         rate = rate or _ADTS_RATES[head[2] >> 2 & 0x0F]
         pos += length
     return AdtsWalk("", samples, pos, size, samplerate=rate)
+
+
+def _header_cut_then_zeros(data: Buffer, pos: int) -> bool:
+    """Whether a frame header cut in its first bytes, then only zeros, is at ``pos``.
+
+    A file made at its full size and filled as its bytes came (a download, a
+    copy never finished) ends in zeros where its bytes stopped: one stopped
+    1 to 4 bytes into a frame's header has a sync word cut (``FF`` then a
+    zero) or a length of zeros, which is no frame; read so, such a file was
+    "corrupt" (or, stopped in its first frame, "a sample rate of 0 Hz"),
+    where a file cut there without the zeros is cut.
+    """
+    if data[pos : pos + 1] != b"\xff":
+        return False
+    end = zeros_from(data)
+    if not pos < end <= pos + 4:
+        return False
+    return end == pos + 1 or (data[pos + 1] & 0xF6) == 0xF0
 
 
 #: ADTS sample rates by index (ISO 14496-3; 13-15 reserved, 0).

@@ -81,7 +81,7 @@ def test_a_fragmented_mp4_cut_between_or_inside_boxes_fails_as_cut(
         with pytest.raises(audio.AudioError, match=r"^(corrupt or )?truncated: "):
             audio.load(cut, FAIL)
         if at < found[3][0]:  # in or before the first fragment: nothing to keep
-            with pytest.raises(audio.AudioError, match=r"^truncated: decoded 0\.00 s"):
+            with pytest.raises(audio.AudioError, match=r": no audio decodes"):
                 audio.load(cut, KEEP)
             continue
         with warnings.catch_warnings(record=True) as caught:
