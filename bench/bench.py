@@ -55,6 +55,7 @@ FULL: dict[str, Any] = {
     "png_files": 100,
     "profile_files": 30,
     "rounds": 3,
+    "throughput_rounds": 8,
     "startup_rounds": 7,
     "long_minutes": 60.0,
     "floor_files": 240,
@@ -70,6 +71,7 @@ QUICK: dict[str, Any] = {
     "png_files": 3,
     "profile_files": 3,
     "rounds": 1,
+    "throughput_rounds": 1,
     "startup_rounds": 1,
     "long_minutes": 1.0,
     "floor_files": 4,
@@ -140,7 +142,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--png-files", type=int, help="clips for (b) [100]")
     parser.add_argument("--profile-files", type=int, help="clips for (p) [30]")
     parser.add_argument(
-        "--rounds", type=int, help="rounds for (a), (b), (e), (h), (i) [3]"
+        "--rounds", type=int, help="rounds for (b), (e), (h), (i), (k), (r), (s) [3]"
+    )
+    parser.add_argument(
+        "--throughput-rounds",
+        type=int,
+        help="rounds for (a), each giving its own ratios (their median is "
+        "checked) [8: about 16 s a round on a quiet machine]",
     )
     parser.add_argument(
         "--floor-rounds",
@@ -225,6 +233,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         "png_files",
         "profile_files",
         "rounds",
+        "throughput_rounds",
         "startup_rounds",
         "floor_rounds",
         "gallery_files",

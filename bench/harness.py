@@ -68,6 +68,8 @@ class Config:
     floor_wav_files: int = 2
     #: (f)'s workloads to run, by name (empty: all of them).
     floor_only: tuple[str, ...] = ()
+    #: (a)'s rounds (bench.py always gives it; the default is for tests).
+    throughput_rounds: int = 1
 
 
 #: What the spawner reads around each run, in ticks (USER_HZ): /proc/stat's

@@ -151,6 +151,7 @@ def write_json(
             "png_files": cfg.png_files,
             "profile_files": cfg.profile_files,
             "rounds": cfg.rounds,
+            "throughput_rounds": cfg.throughput_rounds,
             "startup_rounds": cfg.startup_rounds,
             "floor_rounds": cfg.floor_rounds,
             "long_minutes": cfg.long_minutes,

@@ -401,6 +401,7 @@ BENCH_MODULES = (
     "workloads",
     "workloads.floor",
     "workloads.scale",
+    "workloads.throughput",
 )
 
 

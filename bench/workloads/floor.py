@@ -124,6 +124,14 @@ cannot see: episodes in a run's own CPU time (quiet runs showed them in
 every contender), which the larger sets and the median over rounds are
 left to absorb.
 
+Since the twenty-sixth round a line under the table gives, for each melcli
+contender, each end's excess per extra file: the time before the steady
+window (start to its first output) and after it (its last output to the
+end), less the round's pace times the outputs there, the N run's less the
+N/2 run's, over the N/2 more files (:func:`end_excess`); and a warning where
+-j 2's, as a share of its pace, exceeds -j 1's by more than 2% (shown, not
+checked: it says where per-file time outside the windows grows with N).
+
 It uses the benchmark's harness (``bench/harness.py``) and data (``bench/data.py``).
 """
 
@@ -156,6 +164,7 @@ from data import (
 from floor_baseline import STAGES, Stages, settings_of
 from harness import (
     BENCH_DIR,
+    STEADY_TAIL,
     Attempt,
     Check,
     Command,
@@ -656,6 +665,8 @@ def _measure(
             f"their least {floor_s * 1e3:.2f} ms"
         )
     notes.extend(speedup_notes(w.name, steady, old_rounds, speeds(timings, more)))
+    excess = end_excess(timings, more)
+    notes.extend(excess_notes(w.name, excess))
     whole = whole_command_ratios(timings, "j1", "j2") if cpus > 1 else []
     notes.extend(whole_command_notes(w.name, whole, w.files))
     notes.extend(probe_notes(w.name, timings))
@@ -727,6 +738,8 @@ def _measure(
         # Wall ms per file, medians over rounds: as checked (pace + edges),
         # the pace alone, and the N run less the N/2 run.
         "wall_ms_per_file": speeds(timings, more),
+        # Each end's excess over the pace per extra file (shown, not checked).
+        "excess_ms_per_extra_file": excess,
         # Each side's median of runs on N less its median on N/2.
         "j2_speedup_of_medians": _speedup(timings) if cpus > 1 else None,
         "j2_cpu_over_j1": pool_cpu,
@@ -1004,6 +1017,106 @@ def speedup_notes(
                 for k, v in ms.items()
             )
         )
+    return lines
+
+
+#: The line under (f)'s table warns where -j 2's excess per extra file at
+#: either end, as a share of its pace, is over -j 1's by more than this.
+EXCESS_WARNING = 0.02
+
+
+def run_excess(run: ProcessRun, pace: float) -> tuple[float, float] | None:
+    """A run's time at each end of its steady window beyond ``pace`` per output.
+
+    With ``n`` outputs and ``k`` a tenth of them (as
+    :meth:`harness.Completions.window`): the head is the start to the
+    (k+1)-th completion, less ``pace`` times those k+1 outputs; the tail is
+    the (n-k)-th completion to the run's end, less ``pace`` times the k
+    outputs after it. The two and the window's time make up the run's. None
+    where the outputs were not read or the window is empty.
+    """
+    done = run.outputs
+    if done is None or done.window() is None:
+        return None
+    n = len(done.times)
+    k = int(n * STEADY_TAIL)
+    head = done.times[k] - pace * (k + 1)
+    tail = done.end - done.times[n - 1 - k] - pace * k
+    return head, tail
+
+
+def end_excess(timings: dict[str, Timings], more: int) -> dict[str, dict[str, Any]]:
+    """Each melcli contender's head and tail excess per extra file, ms.
+
+    Per round, with the round's pace (its N and N/2 runs' windows pooled, as
+    :func:`steady_per_file` takes it): each end's excess (:func:`run_excess`)
+    in the run on N files less the run on N/2, over the N/2 more files; the
+    medians over the rounds (``head``, ``tail``), every round's, and the
+    pace's median. Where both ends cost a run no more than its pace, the two
+    are zero; per-file work at an end (the edges
+    :func:`steady_per_file` counts, and any slower first or last tenth of the
+    outputs) shows here. Shown, not checked (the twenty-sixth round). Empty
+    where the outputs were not read.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name in ("j1", "j2", "pair"):
+        if name not in timings or f"{name}-half" not in timings:
+            continue
+        heads, tails, paces = [], [], []
+        for whole, half in zip(
+            timings[name].runs, timings[f"{name}-half"].runs, strict=True
+        ):
+            windows = [r.outputs.window() if r.outputs else None for r in (whole, half)]
+            if windows[0] is None or windows[1] is None:
+                break
+            pace = (windows[0][1] + windows[1][1]) / (windows[0][0] + windows[1][0])
+            ends = [run_excess(whole, pace), run_excess(half, pace)]
+            if ends[0] is None or ends[1] is None:
+                break
+            heads.append((ends[0][0] - ends[1][0]) / more * 1e3)
+            tails.append((ends[0][1] - ends[1][1]) / more * 1e3)
+            paces.append(pace * 1e3)
+        else:
+            if heads:
+                out[name] = {
+                    "head": float(statistics.median(heads)),
+                    "tail": float(statistics.median(tails)),
+                    "pace": float(statistics.median(paces)),
+                    "head_rounds": heads,
+                    "tail_rounds": tails,
+                }
+    return out
+
+
+def excess_notes(name: str, excess: dict[str, dict[str, Any]]) -> list[str]:
+    """Lines under the table: each end's excess per extra file; -j 2's warning."""
+    if not excess:
+        return []
+    lines = [
+        f"(f) {name}: each end's excess per extra file (the time before the "
+        "steady window and after it, less the pace times their outputs, N run "
+        "less N/2 run over the N/2 more files; medians over rounds; shown, not "
+        "checked): "
+        + ", ".join(
+            f"{k} head {v['head']:.3f} ms, tail {v['tail']:.3f} ms "
+            f"(pace {v['pace']:.3f} ms)"
+            for k, v in excess.items()
+        )
+    ]
+    if "j1" in excess and "j2" in excess:
+        j1, j2 = excess["j1"], excess["j2"]
+        for end in ("head", "tail"):
+            over = j2[end] / j2["pace"] - j1[end] / j1["pace"]
+            if over > EXCESS_WARNING:
+                lines.append(
+                    f"warning: (f) {name}: -j 2's {end} excess per extra file, "
+                    f"{j2[end]:.3f} ms ({j2[end] / j2['pace']:.1%} of its pace), "
+                    f"exceeds -j 1's, {j1[end]:.3f} ms "
+                    f"({j1[end] / j1['pace']:.1%}), by {over:.1%} of the pace "
+                    f"(more than {EXCESS_WARNING:.0%}): N/2 more files add "
+                    "more at that end of -j 2's runs than at -j 1's, beyond "
+                    "their paces (shown, not checked)"
+                )
     return lines
 
 
