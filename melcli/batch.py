@@ -288,14 +288,36 @@ def _made_from_another(manifest: Manifest, key: str, job: Job) -> str | None:
 
     An input that is gone was moved or renamed: its output is simply rebuilt.
     The same file reached by another path (a link to SRC) is not another input.
+
+    The path is OUT's word: looked up only if it can be the input of an
+    output of this name (an absolute path, none of its parts ``..``, of the
+    same name as ``job``'s but for the extension). Any other (crafted: a
+    file of the user's, outside OUT) is not looked at, nor said to be there.
     """
     source = manifest.entries.source_of(key)
     if not isinstance(source, str) or source == _absolute(job.src_name):
+        return None
+    if not _may_be_input_of(source, job.src_name):
         return None
     try:
         return None if os.path.samefile(source, job.src_name) else source
     except (OSError, ValueError):  # gone (or a NUL in a crafted entry)
         return None
+
+
+def _may_be_input_of(source: str, src_name: str) -> bool:
+    """Return whether ``source`` (as OUT records it) may be ``src_name``'s input then.
+
+    An absolute, normalised path without a NUL, whose name is that of
+    ``src_name`` but for the extension (``a/2.flac`` and ``b/2.wav`` both
+    make ``2.npy``).
+    """
+    if "\0" in source or not os.path.isabs(source):
+        return False
+    if os.path.normpath(source) != source:
+        return False
+    stem = os.path.splitext(os.path.basename(source))[0]
+    return stem == os.path.splitext(os.path.basename(src_name))[0]
 
 
 def taken_over_warning(taken: list[tuple[str, str, str]], out: Path) -> str:
