@@ -66,15 +66,3 @@ def test_a_rebuild_looks_up_no_file_the_entry_names_out_of_reason(
     assert run.exit_code == 0, run.stderr
     assert "still there" not in run.stderr, run.stderr
     assert looked_up == []
-
-
-def test_another_input_of_the_same_name_still_there_is_said(tmp_path: Path) -> None:
-    """What the look-up is for: the same names in two SRC folders, one OUT."""
-    first = short_tones(tmp_path / "first", 2)
-    second = short_tones(tmp_path / "second", 2)
-    out = tmp_path / "out"
-    assert mel(first, out).exit_code == 0
-    (second / "0.wav").write_bytes((second / "1.wav").read_bytes())  # changed
-    run = mel(second, out)
-    assert run.exit_code == 0, run.stderr
-    assert f"was made from {first / '0.wav'}, which is still there" in run.stderr
