@@ -56,6 +56,9 @@ from .errors import MelcliError, os_reason
 from .outdir import (
     OutDir,
     array_differs,
+    folder_id,
+    folder_place,
+    in_place,
     open_append,
     open_regular,
     recorded_array,
@@ -1420,7 +1423,7 @@ class Manifest:
             if size != input_stamp[0] or mtime != input_stamp[1]:
                 return None
             folder, _, name = key.rpartition("/")
-            fd = folder_of.fd if folder == folder_of.name else folder_of.open(folder)
+            fd = folder_of.held(folder)
             if fd < 0:  # not a folder inside OUT, or no lookup by folder here
                 return status if stamp_of(key) == [array_size, array_mtime] else None
             try:  # a name alone (no "/"): a file of that folder, or none
@@ -1493,9 +1496,7 @@ class Manifest:
                     yield job
                     continue
                 folder, _, name = key.rpartition("/")
-                fd = (
-                    folder_of.fd if folder == folder_of.name else folder_of.open(folder)
-                )
+                fd = folder_of.held(folder)
                 if fd < 0:  # not held open: looked up by the caller
                     yield job
                     continue
@@ -1812,6 +1813,24 @@ class _FolderOf:
         self.outdir = outdir
         self.name: str | None = None
         self.fd = -1
+        #: The ``../..`` from the folder held to OUT, and OUT's (device, inode).
+        self._up: str | None = None
+        self._top = folder_id(outdir.out)
+
+    def held(self, folder: str) -> int:
+        """Return the descriptor of ``folder``, held open (opened now if not yet).
+
+        The folder held since an earlier name is looked in only if it is
+        still where it was opened (:func:`~melcli.outdir.in_place`): one moved
+        out of OUT meanwhile (its descriptor follows it) is opened anew, by
+        its name, from OUT down.
+        """
+        if folder != self.name:
+            return self.open(folder)
+        fd, up = self.fd, self._up
+        if fd < 0 or (up is not None and in_place(fd, up, self._top)):
+            return fd
+        return self.open(folder)
 
     def open(self, folder: str) -> int:
         """Hold ``folder`` (relative to OUT) open instead; return its descriptor."""
@@ -1830,6 +1849,8 @@ class _FolderOf:
         # folder_problem found it inside is not followed (by path, it was).
         with contextlib.suppress(OSError):  # missing: its files are too
             self.fd = open_folder(os.fspath(self.outdir.out), folder)
+            # None (too deep to tell where it is): opened anew for each name.
+            self._up = folder_place(self.fd, self._top)
         return self.fd
 
     def close(self) -> None:
@@ -1837,7 +1858,7 @@ class _FolderOf:
         # Forgotten first: a signal right after the close would leave the
         # number, closed, for the ``finally`` that calls this again (EBADF
         # over the interrupt, or another file's descriptor closed).
-        fd, self.name, self.fd = self.fd, None, -1
+        fd, self.name, self.fd, self._up = self.fd, None, -1, None
         if fd >= 0:
             os.close(fd)
 

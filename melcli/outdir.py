@@ -114,7 +114,11 @@ class OutDir:
         #: by path: a folder swapped for a link since it was checked leads
         #: nowhere), and its descriptor (-1: none there): one at a time,
         #: closed with this object (or :meth:`close`).
-        self._held: list[Any] = [None, -1]
+        #: (Its name, its descriptor, and the ``../..`` from it to OUT:
+        #: :func:`in_place` before each look-up in it; None: none found.)
+        self._held: list[Any] = [None, -1, ""]
+        #: OUT's inode and device (:func:`folder_place`), once a folder is held.
+        self._top: tuple[int, int] | None = None
         self._release = weakref.finalize(self, _let_go, self._held)
 
     def close(self) -> None:
@@ -202,12 +206,16 @@ class OutDir:
         """
         folder, _, base = name.rpartition("/")
         held = self._held
-        fresh = held[0] != folder
+        fresh = held[0] != folder or held[2] is None  # (None: opened each time)
         if fresh:
             self._hold(folder)
         while True:
             try:
                 if held[1] >= 0:
+                    # Held since an earlier name: a folder moved out of OUT
+                    # meanwhile (its descriptor follows it) is not looked in.
+                    if not (fresh or in_place(held[1], held[2], self._top)):
+                        raise FileNotFoundError
                     return os.stat(base, dir_fd=held[1], follow_symlinks=False)
                 if held[1] == _BY_PATH:  # too long a path is not found by it
                     return os.lstat(self._prefix + name)  # a string: no Path
@@ -229,11 +237,16 @@ class OutDir:
             held[1] = _BY_PATH
             return
         try:
-            held[1] = open_folder(os.fspath(self.out), folder)
+            if self._top is None:
+                self._top = folder_id(self.out)
+            fd = open_folder(os.fspath(self.out), folder)
         except LeadsOutside as exc:  # swapped for a link since it was checked
             self._folders[folder] = str(exc)
+            return
         except OSError:  # missing, or a file in its place
-            pass
+            return
+        # None: too deep to tell where it is later; opened anew for each name.
+        held[1], held[2] = fd, folder_place(fd, self._top)
 
     def aliased(self, folder: str) -> bool:
         """Return whether ``folder`` of OUT is reached through a link to another of OUT.
@@ -369,13 +382,51 @@ def _let_go(held: list[Any]) -> None:
     Forgotten before it is closed: a signal as ``os.close`` returns leaves
     no closed number behind to be closed again (another file's, by then).
     """
-    fd, held[0], held[1] = held[1], None, -1
+    fd, held[0], held[1], held[2] = held[1], None, -1, ""
     if fd >= 0:
         os.close(fd)
 
 
 #: :class:`OutDir`'s mark of a folder whose files are looked up by path.
 _BY_PATH = -2
+
+
+def folder_place(fd: int, top: tuple[int, int] | None) -> str | None:
+    """Return the ``../..`` that leads from the folder ``fd`` up to OUT, or None.
+
+    ``top``: OUT's (device, inode) (:func:`folder_id`). None when OUT is not
+    found within :data:`_PLACE_MOST` levels up (or ``top`` is None). Asked
+    once, as the folder is opened from OUT down; then :func:`in_place`.
+    """
+    if top is None:
+        return None
+    for depth in range(_PLACE_MOST):
+        up = "/".join([".."] * depth) or "."
+        try:
+            st = os.stat(up, dir_fd=fd)
+        except (OSError, ValueError):
+            return None
+        if (st.st_dev, st.st_ino) == top:
+            return up
+    return None
+
+
+def in_place(fd: int, up: str, top: tuple[int, int] | None) -> bool:
+    """Return whether the folder ``fd`` is still where :func:`folder_place` found it.
+
+    A descriptor follows its folder where it is moved: one moved out of OUT
+    since it was opened has no longer OUT ``up`` (its ``../..``) from it.
+    One ``stat``, the kernel walking up.
+    """
+    try:
+        st = os.stat(up, dir_fd=fd)
+    except (OSError, ValueError):
+        return False
+    return top is not None and (st.st_dev, st.st_ino) == top
+
+
+#: The most levels below OUT a folder is held open at (:func:`folder_place`).
+_PLACE_MOST = 256
 
 
 def _short_enough(folder: str) -> bool:

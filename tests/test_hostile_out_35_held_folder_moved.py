@@ -1,0 +1,107 @@
+"""A folder of OUT held open, moved out of OUT meanwhile, is not looked in.
+
+A run looks the arrays of OUT up by name in their folder, held open from one
+name to the next (opened from OUT down: no link followed out of it). But a
+descriptor follows its folder where it is moved: ``OUT/dogs`` renamed to
+``/elsewhere/dogs`` while held, the next look-ups went on in it, outside
+OUT, and found its arrays there "up to date" -- an input said up to date
+whose array is not in OUT. The held folder is now checked to be still where
+it was opened (its ``..``, so many levels up, OUT) before each look-up; one
+moved is opened anew by its name, from OUT down.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import mel, short_tones
+
+from melcli.discover import Job
+from melcli.manifest import Manifest, file_stamp
+from melcli.outdir import OutDir
+from melcli.params import MelParams
+
+pytestmark = pytest.mark.usefixtures("isolated")
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    """SRC/dogs/{0,1,2}.wav built into OUT (tmp_path / "out"); return OUT."""
+    (tmp_path / "src").mkdir()
+    short_tones(tmp_path / "src" / "dogs", 3)
+    out = tmp_path / "out"
+    assert mel(tmp_path / "src", out).exit_code == 0
+    return out
+
+
+def _move_out(out: Path) -> Path:
+    """Move OUT/dogs out of OUT; return where it went."""
+    away = out.parent / "elsewhere"
+    os.rename(out / "dogs", away)
+    return away
+
+
+def test_outdir_looks_in_no_held_folder_moved_out(built: Path) -> None:
+    outdir = OutDir(built)
+    try:
+        assert outdir.stamp("dogs/0.npy") is not None  # "dogs" held open now
+        away = _move_out(built)
+        assert (away / "1.npy").is_file()
+        assert outdir.stamp("dogs/1.npy") is None
+        assert outdir.file("dogs/2.npy") is None
+        assert not outdir.holds_any(["dogs/2.npy"])
+    finally:
+        outdir.close()
+
+
+def test_a_run_finds_up_to_date_no_array_moved_out_of_out(built: Path) -> None:
+    settings = MelParams().fingerprint()
+    src = built.parent / "src" / "dogs"
+    manifest = Manifest.load(built)
+    try:
+        with manifest.unchanged_test(settings=settings) as test:
+            stamp = file_stamp(src / "0.wav")
+            assert test("dogs/0.npy", stamp) is not None
+            _move_out(built)
+            found = [test(f"dogs/{n}.npy", file_stamp(src / f"{n}.wav")) for n in "12"]
+        assert found == [None, None]
+    finally:
+        manifest.close()
+
+
+def test_sifting_finds_up_to_date_no_array_moved_out_of_out(built: Path) -> None:
+    settings = MelParams().fingerprint()
+    src = built.parent / "src" / "dogs"
+    jobs = [
+        Job(
+            src / f"{n}.wav",
+            f"dogs/{n}.wav",
+            built / "dogs" / f"{n}.npy",
+            stamp=file_stamp(src / f"{n}.wav"),
+        )
+        for n in "012"
+    ]
+
+    def moved_after_the_first() -> Iterator[Job]:
+        yield jobs[0]
+        _move_out(built)
+        yield from jobs[1:]
+
+    manifest = Manifest.load(built)
+    up: list[Job] = []
+    try:
+        rest = list(
+            manifest.sift_unchanged(
+                moved_after_the_first(),
+                settings=settings,
+                up_to_date=up,
+                flips=bytearray(),
+            )
+        )
+    finally:
+        manifest.close()
+    assert up == jobs[:1]
+    assert rest == jobs[1:]
