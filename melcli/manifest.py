@@ -1457,7 +1457,9 @@ class Manifest:
         with the input's and the array's stamps packed alike, not unpacked
         and compared number by number. The arrays are looked up as
         :meth:`unchanged_test` does, in their folder held open (a job whose
-        folder cannot be, is yielded).
+        folder cannot be, is yielded). A folder moved out of OUT while held is
+        found so once the loop is done with it: the jobs found up to date in
+        it are yielded after all (:meth:`_FolderOf.taken_back`).
         """
         entries = self.entries
         facts, held, flipped = entries._facts, entries._held, entries._flipped
@@ -1474,6 +1476,7 @@ class Manifest:
         # None held whole (the usual re-run; decide reads a few more whole, as
         # stored: their packed facts say the same).
         clean = not held and not flipped
+        since = 0  # where the jobs found up to date in the folder held begin
         try:
             for job in jobs:
                 _, _, npy, png, meta, size, mtime = job  # at once, not a call each
@@ -1496,7 +1499,12 @@ class Manifest:
                     yield job
                     continue
                 folder, _, name = key.rpartition("/")
-                fd = folder_of.held(folder)
+                if folder != folder_of.name or folder_of.deep:
+                    yield from folder_of.taken_back(up_to_date, flips, since)
+                    since = len(up_to_date)
+                    fd = folder_of.open(folder)
+                else:
+                    fd = folder_of.fd
                 if fd < 0:  # not held open: looked up by the caller
                     yield job
                     continue
@@ -1512,6 +1520,7 @@ class Manifest:
                     flip(written_before)
                     continue
                 yield job
+            yield from folder_of.taken_back(up_to_date, flips, since)
         finally:
             folder_of.close()
 
@@ -1831,6 +1840,27 @@ class _FolderOf:
         if fd < 0 or (up is not None and in_place(fd, up, self._top)):
             return fd
         return self.open(folder)
+
+    @property
+    def deep(self) -> bool:
+        """Whether the folder held is too deep to tell where it is (opened per name)."""
+        return self.fd >= 0 and self._up is None
+
+    def taken_back(self, found: list[Job], flips: bytearray, since: int) -> list[Job]:
+        """Take ``found[since:]`` (and their ``flips``) back if the folder moved.
+
+        For a loop over many names (:meth:`Manifest.sift_unchanged`) that
+        checks where the folder is once, when it is done with it, not before
+        each name (a ``stat`` each: a no-op re-run of 20 000 inputs took 19%
+        more CPU): the jobs found up to date in a folder moved out of OUT
+        meanwhile are returned, to be decided again (their arrays are no
+        longer in OUT). ``found[since:]``: those found in the folder held.
+        """
+        if self.fd < 0 or self._up is None or in_place(self.fd, self._up, self._top):
+            return []
+        moved = found[since:]
+        del found[since:], flips[since:]
+        return moved
 
     def open(self, folder: str) -> int:
         """Hold ``folder`` (relative to OUT) open instead; return its descriptor."""
