@@ -249,7 +249,10 @@ def build_gallery(
         Show each input's waveform envelope, the one the run recorded; with
         ``read_sources``, for an input without one (an older OUT, a file too
         long to hold), read from the source file the manifest names (kept in
-        ``cache.json``). Only for an OUT you trust: the manifest names them.
+        ``cache.json``), and each source file looked up, to note those not
+        found. Only for an OUT you trust: the manifest names them. Without
+        it, no file outside OUT is looked at: the page links each source as
+        the manifest names it.
     page_size : int
         Inputs per page.
     jobs : int or None
@@ -562,9 +565,13 @@ class _Maker:
             if card.array is None:
                 card.notes.append("no picture: the array is missing")
         source = _source(entry)
-        if source is not None and os.path.isfile(source):
+        if source is not None and not self.read_sources:
+            # OUT's word, linked as it is: no file outside OUT is looked at
+            # because OUT names it (the page says so of one it cannot play).
             record["a"] = self._url(source)
-            if self.waveforms and wave is None and self.read_sources:
+        elif source is not None and os.path.isfile(source):
+            record["a"] = self._url(source)
+            if self.waveforms and wave is None:
                 self._waveform(card, source, entry.get("input"))
         else:
             card.notes.append("source file not found")
