@@ -76,6 +76,7 @@ from .manifest import (
 from .outdir import (
     LOCK_NAME,
     NpyFile,
+    OutDir,
     OutputLock,
     check_recorded,
     not_a_folder,
@@ -525,6 +526,7 @@ class _Maker:
         page_size: int = PAGE_SIZE,
     ) -> None:
         self.out = out
+        self.outdir = OutDir(out)
         self.real_out = os.path.realpath(out)
         self.gallery = gallery
         self.real_gallery = os.path.realpath(gallery)
@@ -558,7 +560,7 @@ class _Maker:
                 record["v"] = wave["env"]
         card = _Card(record=record, name=name)
         png = self._inside(entry.get("png"))
-        if png is not None and os.path.isfile(png):
+        if png is not None:
             record["i"] = record["f"] = self._url(png)  # the run's own figure
         else:
             card.array = self._array_location(entry)
@@ -701,7 +703,7 @@ class _Maker:
 
         if webdataset.is_sample(entry):
             shard = self._inside(entry.get("shard"))
-            if shard is None or not os.path.isfile(shard):
+            if shard is None:
                 return None
             try:
                 samples = webdataset.entry_samples(entry)
@@ -719,7 +721,7 @@ class _Maker:
                 _as_recorded, entry if one else None, _open_member, member
             )
         npy = self._inside(entry.get("npy"))
-        if npy is None or not os.path.isfile(npy):
+        if npy is None:
             return None
         stamps = entry.get("stamps")
         stamp = stamps.get(entry.get("npy")) if isinstance(stamps, dict) else None
@@ -731,13 +733,19 @@ class _Maker:
 
     # -- paths
     def _inside(self, rel: object) -> str | None:
-        """Return ``OUT/rel`` if ``rel`` is a relative path that stays in OUT."""
-        if not isinstance(rel, str) or not rel or "\0" in rel or os.path.isabs(rel):
+        """Return ``OUT/rel`` if it is a regular file that stays in OUT, else None.
+
+        Its folders judged as a run judges them (:class:`~melcli.outdir.OutDir`:
+        a link by its text, nothing outside OUT looked at, not even to
+        resolve it), the file itself looked up in its folder, a link in its
+        place not followed (``os.path.realpath`` and ``isfile`` looked up
+        whatever a link of OUT led to, outside too).
+        """
+        if self.outdir.file(rel) is None:
             return None
+        assert isinstance(rel, str)
         path = os.path.join(self.out, rel)
-        real = os.path.realpath(path)
-        if os.path.commonpath([real, self.real_out]) != self.real_out:
-            return None
+        real = os.path.realpath(path)  # through OUT's own links alone now
         if os.path.commonpath([real, self.real_gallery]) == self.real_gallery:
             return None  # the gallery's own files are not inputs' outputs
         return path

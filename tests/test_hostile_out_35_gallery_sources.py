@@ -70,3 +70,30 @@ def test_the_gallery_looks_up_no_source_the_manifest_names(
     assert report.inputs == 2
     assert looked_up == []
     assert "source file not found" not in result.stderr
+
+
+def test_the_gallery_follows_no_link_of_out_to_a_file_outside(
+    tmp_path: Path, looked_up: list[str]
+) -> None:
+    """Arrays replaced by links out of OUT: said missing, their targets not looked at.
+
+    The gallery resolved each array's path (``os.path.realpath``: an
+    ``lstat`` of every part of where a link leads) before refusing one that
+    leads out of OUT, so a crafted OUT had it look up any path.
+    """
+    src = short_tones(tmp_path / "src", 3)
+    out = tmp_path / "out"
+    assert mel(src, out).exit_code == 0
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "secret.npy").write_bytes((out / "0.npy").read_bytes())
+    os.mkfifo(private / "fifo")
+    for name, target in (("0.npy", "secret.npy"), ("1.npy", "fifo")):
+        (out / name).unlink()
+        (out / name).symlink_to(private / target)
+    looked_up.clear()
+    report = melcli.build_gallery(out, jobs=1)
+    assert looked_up == []
+    missing = sorted(name for name, why in report.input_notes if "missing" in why)
+    assert missing == ["0.wav", "1.wav"], report.input_notes
+    assert report.inputs == 3
