@@ -2184,6 +2184,7 @@ def _unsafe_keys(packed: Mapping[str, bytes]) -> list[str]:
     joined = "\n" + "\n".join(packed) + "\n"
     if (
         joined.count(".npy\n") == len(packed)
+        and joined.count("\n") == len(packed) + 1  # no key holds a newline
         and joined.isascii()
         and joined.replace("\n", "").isprintable()
         and not any(

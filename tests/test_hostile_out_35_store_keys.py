@@ -87,3 +87,36 @@ def test_a_packed_row_of_an_unsafe_key_is_dropped_and_deleted(
     assert len(SpectrogramDataset(out)) == 3
     again = mel(src, out)
     assert "warning" not in again.stderr, again.stderr
+
+
+@pytest.mark.parametrize("key", ["0.wav", "manifest.jsonl"])
+def test_a_key_holding_a_newline_does_not_let_another_bad_key_pass(
+    tmp_path: Path, key: str
+) -> None:
+    # "1.npy\n2.npy" ends in ".npy" twice once the keys are joined: the quick
+    # check over all keys counted it as two good keys, and let ``key`` pass.
+    src = short_tones(tmp_path / "src", 3)
+    out = tmp_path / "out"
+    assert mel(src, out).exit_code == 0
+    assert mel(src, out).exit_code == 0
+    store = out / ".melcli-manifest.db"
+    statements = []
+    for bad in (key, "1.npy\n2.npy"):
+        quoted = bad.replace("\n", "' || char(10) || '")
+        spelt = bad.replace("\n", "\\n")  # as JSON spells it in the entry
+        statements += [
+            f"INSERT INTO facts SELECT '{quoted}', facts FROM facts "
+            "WHERE key = '0.npy'",
+            f"INSERT INTO entries SELECT '{quoted}', replace(entry, '\"0.npy\"', "
+            f"'\"{spelt}\"') FROM entries WHERE key = '0.npy'",
+        ]
+    _edit_as_if_untouched(store, *statements)
+    assert {key, "1.npy\n2.npy"} <= _stored_keys(store)
+    with pytest.raises(MelcliError) as refused:
+        SpectrogramDataset(out)
+    assert "dropped 2 invalid entries" in str(refused.value), str(refused.value)
+    run = mel(src, out)
+    assert run.exit_code == 0, run.stderr
+    assert "0 written, 3 up to date." in run.stderr, run.stderr
+    assert _stored_keys(store) == {"0.npy", "1.npy", "2.npy"}
+    assert len(SpectrogramDataset(out)) == 3
