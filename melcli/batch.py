@@ -14,6 +14,7 @@ import functools
 import itertools
 import os
 import signal
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _collector, interrupts, segment
-from .discover import Job, Plan, Task, collector_paused, job_field
+from .discover import (
+    DEFAULT_EXTENSIONS,
+    Job,
+    Plan,
+    Task,
+    collector_paused,
+    job_field,
+)
 from .errors import MelcliError, describe_exception
 from .manifest import (
     Entry,
@@ -300,9 +308,13 @@ def _made_from_another(manifest: Manifest, key: str, job: Job) -> str | None:
     if not _may_be_input_of(source, job.src_name):
         return None
     try:
-        return None if os.path.samefile(source, job.src_name) else source
+        then = os.stat(source)
+        if not stat.S_ISREG(then.st_mode):  # a folder is no input
+            return None
+        now = os.stat(job.src_name)
     except (OSError, ValueError):  # gone (or a NUL in a crafted entry)
         return None
+    return None if (then.st_dev, then.st_ino) == (now.st_dev, now.st_ino) else source
 
 
 def _may_be_input_of(source: str, src_name: str) -> bool:
@@ -310,14 +322,19 @@ def _may_be_input_of(source: str, src_name: str) -> bool:
 
     An absolute, normalised path without a NUL, whose name is that of
     ``src_name`` but for the extension (``a/2.flac`` and ``b/2.wav`` both
-    make ``2.npy``).
+    make ``2.npy``), and that extension one of audio melcli takes (or
+    ``src_name``'s own): ``private/2.key`` or ``private/2`` is no input.
     """
     if "\0" in source or not os.path.isabs(source):
         return False
     if os.path.normpath(source) != source:
         return False
-    stem = os.path.splitext(os.path.basename(source))[0]
-    return stem == os.path.splitext(os.path.basename(src_name))[0]
+    stem, ext = os.path.splitext(os.path.basename(source))
+    own_stem, own_ext = os.path.splitext(os.path.basename(src_name))
+    if stem != own_stem:
+        return False
+    ext = ext.lower()
+    return ext == own_ext.lower() or ext[1:] in DEFAULT_EXTENSIONS
 
 
 def taken_over_warning(taken: list[tuple[str, str, str]], out: Path) -> str:
