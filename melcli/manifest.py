@@ -55,6 +55,7 @@ from .discover import DEFAULT_EXTENSIONS, Job, short_enough
 from .errors import MelcliError, os_reason
 from .outdir import (
     OutDir,
+    Place,
     array_differs,
     folder_id,
     folder_place,
@@ -1822,8 +1823,10 @@ class _FolderOf:
         self.outdir = outdir
         self.name: str | None = None
         self.fd = -1
-        #: The ``../..`` from the folder held to OUT, and OUT's (device, inode).
-        self._up: str | None = None
+        #: Where the folder held was found (its path, and a
+        #: :data:`~melcli.outdir.Place`), and OUT's (device, inode).
+        self._path = ""
+        self._place: Place | None = None
         self._top = folder_id(outdir.out)
 
     def held(self, folder: str) -> int:
@@ -1836,15 +1839,15 @@ class _FolderOf:
         """
         if folder != self.name:
             return self.open(folder)
-        fd, up = self.fd, self._up
-        if fd < 0 or (up is not None and in_place(fd, up, self._top)):
+        fd, place = self.fd, self._place
+        if fd < 0 or (place is not None and in_place(fd, place, self._top, self._path)):
             return fd
         return self.open(folder)
 
     @property
     def deep(self) -> bool:
         """Whether the folder held is too deep to tell where it is (opened per name)."""
-        return self.fd >= 0 and self._up is None
+        return self.fd >= 0 and self._place is None
 
     def taken_back(self, found: list[Job], flips: bytearray, since: int) -> list[Job]:
         """Take ``found[since:]`` (and their ``flips``) back if the folder moved.
@@ -1856,7 +1859,12 @@ class _FolderOf:
         meanwhile are returned, to be decided again (their arrays are no
         longer in OUT). ``found[since:]``: those found in the folder held.
         """
-        if self.fd < 0 or self._up is None or in_place(self.fd, self._up, self._top):
+        place = self._place
+        if (
+            self.fd < 0
+            or place is None
+            or in_place(self.fd, place, self._top, self._path)
+        ):
             return []
         moved = found[since:]
         del found[since:], flips[since:]
@@ -1880,7 +1888,7 @@ class _FolderOf:
         with contextlib.suppress(OSError):  # missing: its files are too
             self.fd = open_folder(os.fspath(self.outdir.out), folder)
             # None (too deep to tell where it is): opened anew for each name.
-            self._up = folder_place(self.fd, self._top)
+            self._place, self._path = folder_place(self.fd, self._top), str(path)
         return self.fd
 
     def close(self) -> None:
@@ -1888,7 +1896,7 @@ class _FolderOf:
         # Forgotten first: a signal right after the close would leave the
         # number, closed, for the ``finally`` that calls this again (EBADF
         # over the interrupt, or another file's descriptor closed).
-        fd, self.name, self.fd, self._up = self.fd, None, -1, None
+        fd, self.name, self.fd, self._place = self.fd, None, -1, None
         if fd >= 0:
             os.close(fd)
 

@@ -114,8 +114,9 @@ class OutDir:
         #: by path: a folder swapped for a link since it was checked leads
         #: nowhere), and its descriptor (-1: none there): one at a time,
         #: closed with this object (or :meth:`close`).
-        #: (Its name, its descriptor, and the ``../..`` from it to OUT:
-        #: :func:`in_place` before each look-up in it; None: none found.)
+        #: (Its name, its descriptor, and where it was found (a
+        #: :data:`Place`): :func:`in_place` before each look-up in it; None:
+        #: too deep to tell.)
         self._held: list[Any] = [None, -1, ""]
         #: OUT's inode and device (:func:`folder_place`), once a folder is held.
         self._top: tuple[int, int] | None = None
@@ -214,7 +215,10 @@ class OutDir:
                 if held[1] >= 0:
                     # Held since an earlier name: a folder moved out of OUT
                     # meanwhile (its descriptor follows it) is not looked in.
-                    if not (fresh or in_place(held[1], held[2], self._top)):
+                    if not (
+                        fresh
+                        or in_place(held[1], held[2], self._top, self._prefix + folder)
+                    ):
                         raise FileNotFoundError
                     return os.stat(base, dir_fd=held[1], follow_symlinks=False)
                 if held[1] == _BY_PATH:  # too long a path is not found by it
@@ -391,8 +395,13 @@ def _let_go(held: list[Any]) -> None:
 _BY_PATH = -2
 
 
-def folder_place(fd: int, top: tuple[int, int] | None) -> str | None:
-    """Return the ``../..`` that leads from the folder ``fd`` up to OUT, or None.
+#: Where a folder held open was found (:func:`folder_place`): the ``../..``
+#: from it up to OUT, and its own (device, inode).
+Place = tuple[str, tuple[int, int]]
+
+
+def folder_place(fd: int, top: tuple[int, int] | None) -> Place | None:
+    """Return where the folder ``fd`` is: the ``../..`` up to OUT, and its own id.
 
     ``top``: OUT's (device, inode) (:func:`folder_id`). None when OUT is not
     found within :data:`_PLACE_MOST` levels up (or ``top`` is None). Asked
@@ -400,29 +409,40 @@ def folder_place(fd: int, top: tuple[int, int] | None) -> str | None:
     """
     if top is None:
         return None
+    own = None
     for depth in range(_PLACE_MOST):
         up = "/".join([".."] * depth) or "."
         try:
             st = os.stat(up, dir_fd=fd)
         except (OSError, ValueError):
             return None
+        if own is None:
+            own = (st.st_dev, st.st_ino)
         if (st.st_dev, st.st_ino) == top:
-            return up
+            return up, own
     return None
 
 
-def in_place(fd: int, up: str, top: tuple[int, int] | None) -> bool:
+def in_place(fd: int, place: Place, top: tuple[int, int] | None, path: str) -> bool:
     """Return whether the folder ``fd`` is still where :func:`folder_place` found it.
 
     A descriptor follows its folder where it is moved: one moved out of OUT
-    since it was opened has no longer OUT ``up`` (its ``../..``) from it.
-    One ``stat``, the kernel walking up.
+    since it was opened has no longer OUT ``up`` (its ``../..``) from it; one
+    renamed inside OUT (``OUT/dogs`` to ``OUT/cats``, or ``OUT/x/dogs``) is
+    no longer the folder its name ``path`` (``OUT/dogs``) leads to. Two
+    ``stat``: the kernel walking up, and down by the name.
     """
+    up, own = place
     try:
         st = os.stat(up, dir_fd=fd)
+        named = os.stat(path, follow_symlinks=False)
     except (OSError, ValueError):
         return False
-    return top is not None and (st.st_dev, st.st_ino) == top
+    return (
+        top is not None
+        and (st.st_dev, st.st_ino) == top
+        and (named.st_dev, named.st_ino) == own
+    )
 
 
 #: The most levels below OUT a folder is held open at (:func:`folder_place`).

@@ -9,13 +9,15 @@ whose array is not in OUT. The held folder is now checked to be still where
 it was opened (its ``..``, so many levels up, OUT): before each look-up
 (``OutDir``, a run's test of one input), or, in the loop that sifts a whole
 re-run, once it is done with the folder, the jobs found in it taken back.
-A folder moved is opened anew by its name, from OUT down.
+A folder moved is opened anew by its name, from OUT down. So is one renamed
+inside OUT (``OUT/dogs`` to ``OUT/cats``): it is checked to be still the
+folder its name leads to.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,18 +41,30 @@ def built(tmp_path: Path) -> Path:
     return out
 
 
-def _move_out(out: Path) -> Path:
-    """Move OUT/dogs out of OUT; return where it went."""
-    away = out.parent / "elsewhere"
-    os.rename(out / "dogs", away)
-    return away
+#: Where OUT/dogs is moved while held: out of OUT, or renamed inside OUT
+#: (at the same depth, or deeper): no longer the folder "dogs" of OUT.
+PLACES = ["../elsewhere", "cats", "x/dogs"]
 
 
-def test_outdir_looks_in_no_held_folder_moved_out(built: Path) -> None:
+@pytest.fixture(params=PLACES)
+def move_dogs(request: pytest.FixtureRequest) -> Callable[[Path], Path]:
+    def move(out: Path) -> Path:
+        """Move OUT/dogs to the place asked for; return where it went."""
+        away = out / request.param
+        away.parent.mkdir(exist_ok=True)
+        os.rename(out / "dogs", away)
+        return away
+
+    return move
+
+
+def test_outdir_looks_in_no_held_folder_moved_out(
+    built: Path, move_dogs: Callable[[Path], Path]
+) -> None:
     outdir = OutDir(built)
     try:
         assert outdir.stamp("dogs/0.npy") is not None  # "dogs" held open now
-        away = _move_out(built)
+        away = move_dogs(built)
         assert (away / "1.npy").is_file()
         assert outdir.stamp("dogs/1.npy") is None
         assert outdir.file("dogs/2.npy") is None
@@ -59,7 +73,9 @@ def test_outdir_looks_in_no_held_folder_moved_out(built: Path) -> None:
         outdir.close()
 
 
-def test_a_run_finds_up_to_date_no_array_moved_out_of_out(built: Path) -> None:
+def test_a_run_finds_up_to_date_no_array_moved_out_of_out(
+    built: Path, move_dogs: Callable[[Path], Path]
+) -> None:
     settings = MelParams().fingerprint()
     src = built.parent / "src" / "dogs"
     manifest = Manifest.load(built)
@@ -67,14 +83,16 @@ def test_a_run_finds_up_to_date_no_array_moved_out_of_out(built: Path) -> None:
         with manifest.unchanged_test(settings=settings) as test:
             stamp = file_stamp(src / "0.wav")
             assert test("dogs/0.npy", stamp) is not None
-            _move_out(built)
+            move_dogs(built)
             found = [test(f"dogs/{n}.npy", file_stamp(src / f"{n}.wav")) for n in "12"]
         assert found == [None, None]
     finally:
         manifest.close()
 
 
-def test_sifting_finds_up_to_date_no_array_moved_out_of_out(built: Path) -> None:
+def test_sifting_finds_up_to_date_no_array_moved_out_of_out(
+    built: Path, move_dogs: Callable[[Path], Path]
+) -> None:
     settings = MelParams().fingerprint()
     src = built.parent / "src" / "dogs"
     jobs = [
@@ -89,7 +107,7 @@ def test_sifting_finds_up_to_date_no_array_moved_out_of_out(built: Path) -> None
 
     def moved_after_the_first() -> Iterator[Job]:
         yield jobs[0]
-        _move_out(built)
+        move_dogs(built)
         yield from jobs[1:]
 
     manifest = Manifest.load(built)
