@@ -197,7 +197,14 @@ def _decide(
         jobs = manifest.sift_unchanged(
             jobs, settings=settings, up_to_date=up_to_date, flips=flips
         )
-    with manifest.unchanged_test(settings=settings, format=storage.name) as unchanged:
+    # Each folder of OUT the others are looked up in is checked once, as the
+    # loop leaves it (see _decide_again).
+    recent: list[tuple[Job, str, list[int] | None]] = []
+    again, folder = recent[:], None
+    with (
+        manifest.unchanged_test(settings=settings, format=storage.name) as unchanged,
+        manifest.outdir.checked_by_folder() as moved,
+    ):
         for job in jobs:
             seen += 1
             src, _, npy, png, meta, size, mtime = job  # at once, not a call each
@@ -213,7 +220,21 @@ def _decide(
                     known += 1
                     continue
             known += key in entries
+            here = key.rpartition("/")[0]
+            if here != folder:
+                if moved():
+                    again += recent
+                recent, folder = [], here
+            ups, tasks = len(up_to_date), len(build.tasks)
             other(job, key, stamp)
+            if len(up_to_date) > ups or (  # found in OUT as recorded
+                len(build.tasks) > tasks and build.tasks[-1].render_only
+            ):
+                recent.append((job, key, stamp))
+        if moved():
+            again += recent
+    if again:
+        _decide_again(build, again, other)
     if sifted:  # those it took off are entries of this run's inputs
         known += len(the_plan.jobs) - seen
     if known < len(entries):  # some entry is of an input left out, or gone
@@ -227,6 +248,31 @@ def _decide(
         )
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
+
+
+def _decide_again(
+    build: BuildPlan,
+    again: list[tuple[Job, str, list[int] | None]],
+    decide: Callable[[Job, str, list[int] | None], None],
+) -> None:
+    """Take ``again``'s jobs back from ``build`` and ``decide`` on them anew.
+
+    Their arrays were found, up to date (or only a PNG to draw), in a folder
+    of OUT that moved while it was held (out of OUT, or renamed): looked up
+    again by their names. The folders are checked once each, as the loop
+    goes on to another and at its end (:meth:`OutDir.checked_by_folder`),
+    not before each look-up (a ``stat`` an input).
+    """
+    taken = {id(job) for job, _, _ in again}
+    keep = [i for i, job in enumerate(build.up_to_date) if id(job) not in taken]
+    build.up_to_date[:] = [build.up_to_date[i] for i in keep]
+    build.flips[:] = bytes(build.flips[i] for i in keep)
+    build.tasks[:] = [
+        t for t in build.tasks if not (t.render_only and id(t.job) in taken)
+    ]
+    for job, key, stamp in again:
+        build.refresh.discard(key)
+        decide(job, key, stamp)
 
 
 def _decide_other(

@@ -7,8 +7,9 @@ descriptor follows its folder where it is moved: ``OUT/dogs`` renamed to
 OUT, and found its arrays there "up to date" -- an input said up to date
 whose array is not in OUT. The held folder is now checked to be still where
 it was opened (its ``..``, so many levels up, OUT): before each look-up
-(``OutDir``, a run's test of one input), or, in the loop that sifts a whole
-re-run, once it is done with the folder, the jobs found in it taken back.
+(``OutDir`` alone, a run's test of one input), or, in the loops that decide
+on a whole re-run (sifting the usual inputs; table rows and PNG jobs), once
+each is done with the folder, the jobs found in it taken back.
 A folder moved is opened anew by its name, from OUT down. So is one renamed
 inside OUT (``OUT/dogs`` to ``OUT/cats``): it is checked to be still the
 folder its name leads to.
@@ -21,7 +22,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import mel, short_tones
+from click.testing import Result
+from conftest import invoke, mel, short_tones
 
 from melcli.discover import Job
 from melcli.manifest import Manifest, file_stamp
@@ -126,3 +128,79 @@ def test_sifting_finds_up_to_date_no_array_moved_out_of_out(
     # All three were looked up in "dogs", which is no longer in OUT.
     assert up == []
     assert sorted(rest) == sorted(jobs)
+
+
+def _table(tmp_path: Path, n: int) -> tuple[Path, Path]:
+    """SRC/dogs/{0..n-1}.wav and a table of them (path,label); return both."""
+    (tmp_path / "src").mkdir()
+    short_tones(tmp_path / "src" / "dogs", n)
+    table = tmp_path / "table.csv"
+    rows = "".join(f"dogs/{k}.wav,dog\n" for k in range(n))
+    table.write_text("path,label\n" + rows)
+    return tmp_path / "src", table
+
+
+def _by_table(src: Path, table: Path, out: Path, *options: object) -> Result:
+    return invoke(
+        "mel", "--files-from", table, "--root", src, "-o", out, "-j", "1", *options
+    )
+
+
+@pytest.mark.parametrize("png", [[], ["--png"]], ids=["table", "png"])
+def test_a_table_re_run_finds_up_to_date_no_array_of_a_folder_moved_while_held(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    move_dogs: Callable[[Path], Path],
+    png: list[str],
+) -> None:
+    # Table rows and PNG jobs are decided one by one, their arrays looked up
+    # in their folder held open, checked once the run is done with it: what
+    # was found up to date in it before it moved is decided again.
+    src, table = _table(tmp_path, 3)
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert _by_table(src, table, out, *png).exit_code == 0
+    real, moved = OutDir.stamp, []
+
+    def stamp(self: OutDir, name: object) -> list[int] | None:
+        found = real(self, name)
+        if name == "dogs/0.npy" and not moved:
+            moved.append(move_dogs(out))  # once dogs/0.npy was looked up in it
+        return found
+
+    monkeypatch.setattr(OutDir, "stamp", stamp)
+    run = _by_table(src, table, out, *png)
+    assert run.exit_code == 0, run.stderr
+    assert moved
+    assert "3 written." in run.stderr, run.stderr
+    assert sorted(p.name for p in (out / "dogs").glob("*.npy")) == [
+        "0.npy",
+        "1.npy",
+        "2.npy",
+    ]
+
+
+@pytest.mark.parametrize("png", [[], ["--png"]], ids=["table", "png"])
+def test_a_no_op_table_re_run_stats_in_out_about_once_an_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, png: list[str]
+) -> None:
+    n = 40
+    src, table = _table(tmp_path, n)
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert _by_table(src, table, out, *png).exit_code == 0
+    calls = []
+    real, inside = os.stat, os.fspath(out)
+
+    def counted(*args: object, **kw: object) -> os.stat_result:
+        if "dir_fd" in kw or os.fspath(args[0]).startswith(inside):  # type: ignore[call-overload]
+            calls.append(args[0])  # a look-up in OUT
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", counted)
+    run = _by_table(src, table, out, *png)
+    monkeypatch.undo()
+    assert f"0 written, {n} up to date" in run.stderr, run.stderr
+    # Each row: its array's stamp (and its PNG's); a few for the run and the
+    # folder (a stat before each look-up: one more a row).
+    assert len(calls) <= n * (1 + len(png)) + 20, len(calls)
