@@ -188,6 +188,12 @@ main { flex: 1; padding: 10px; min-width: 0; }
       audio.controls = true;
       audio.preload = "none";
       audio.src = item.a;
+      // Linked as the manifest names it, not looked up (unless --read-sources):
+      // one that cannot be played (moved since the run) is said so here.
+      audio.addEventListener("error", () => {
+        if (node.querySelector(".unplayable")) return;
+        node.appendChild(el("div", "notes unplayable", "source file not found, or not playable"));
+      });
       node.appendChild(audio);
     }
     const name = el("div", "name", item.n);

@@ -14,6 +14,7 @@ import functools
 import itertools
 import os
 import signal
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _collector, interrupts, segment
-from .discover import Job, Plan, Task, collector_paused, job_field
+from .discover import (
+    DEFAULT_EXTENSIONS,
+    Job,
+    Plan,
+    Task,
+    collector_paused,
+    job_field,
+)
 from .errors import MelcliError, describe_exception
 from .manifest import (
     Entry,
@@ -189,7 +197,14 @@ def _decide(
         jobs = manifest.sift_unchanged(
             jobs, settings=settings, up_to_date=up_to_date, flips=flips
         )
-    with manifest.unchanged_test(settings=settings, format=storage.name) as unchanged:
+    # Each folder of OUT the others are looked up in is checked once, as the
+    # loop leaves it (see _decide_again).
+    recent: list[tuple[Job, str, list[int] | None]] = []
+    again, folder = recent[:], None
+    with (
+        manifest.unchanged_test(settings=settings, format=storage.name) as unchanged,
+        manifest.outdir.checked_by_folder() as moved,
+    ):
         for job in jobs:
             seen += 1
             src, _, npy, png, meta, size, mtime = job  # at once, not a call each
@@ -205,7 +220,21 @@ def _decide(
                     known += 1
                     continue
             known += key in entries
+            here = key.rpartition("/")[0]
+            if here != folder:
+                if moved():
+                    again += recent
+                recent, folder = [], here
+            ups, tasks = len(up_to_date), len(build.tasks)
             other(job, key, stamp)
+            if len(up_to_date) > ups or (  # found in OUT as recorded
+                len(build.tasks) > tasks and build.tasks[-1].render_only
+            ):
+                recent.append((job, key, stamp))
+        if moved():
+            again += recent
+    if again:
+        _decide_again(build, again, other)
     if sifted:  # those it took off are entries of this run's inputs
         known += len(the_plan.jobs) - seen
     if known < len(entries):  # some entry is of an input left out, or gone
@@ -219,6 +248,31 @@ def _decide(
         )
         build.other_settings = _other_settings(the_plan, manifest, build, settings)
     return build
+
+
+def _decide_again(
+    build: BuildPlan,
+    again: list[tuple[Job, str, list[int] | None]],
+    decide: Callable[[Job, str, list[int] | None], None],
+) -> None:
+    """Take ``again``'s jobs back from ``build`` and ``decide`` on them anew.
+
+    Their arrays were found, up to date (or only a PNG to draw), in a folder
+    of OUT that moved while it was held (out of OUT, or renamed): looked up
+    again by their names. The folders are checked once each, as the loop
+    goes on to another and at its end (:meth:`OutDir.checked_by_folder`),
+    not before each look-up (a ``stat`` an input).
+    """
+    taken = {id(job) for job, _, _ in again}
+    keep = [i for i, job in enumerate(build.up_to_date) if id(job) not in taken]
+    build.up_to_date[:] = [build.up_to_date[i] for i in keep]
+    build.flips[:] = bytes(build.flips[i] for i in keep)
+    build.tasks[:] = [
+        t for t in build.tasks if not (t.render_only and id(t.job) in taken)
+    ]
+    for job, key, stamp in again:
+        build.refresh.discard(key)
+        decide(job, key, stamp)
 
 
 def _decide_other(
@@ -288,14 +342,45 @@ def _made_from_another(manifest: Manifest, key: str, job: Job) -> str | None:
 
     An input that is gone was moved or renamed: its output is simply rebuilt.
     The same file reached by another path (a link to SRC) is not another input.
+
+    The path is OUT's word: looked up only if it can be the input of an
+    output of this name (an absolute path, none of its parts ``..``, of the
+    same name as ``job``'s but for the extension). Any other (crafted: a
+    file of the user's, outside OUT) is not looked at, nor said to be there.
     """
     source = manifest.entries.source_of(key)
     if not isinstance(source, str) or source == _absolute(job.src_name):
         return None
+    if not _may_be_input_of(source, job.src_name):
+        return None
     try:
-        return None if os.path.samefile(source, job.src_name) else source
+        then = os.stat(source)
+        if not stat.S_ISREG(then.st_mode):  # a folder is no input
+            return None
+        now = os.stat(job.src_name)
     except (OSError, ValueError):  # gone (or a NUL in a crafted entry)
         return None
+    return None if (then.st_dev, then.st_ino) == (now.st_dev, now.st_ino) else source
+
+
+def _may_be_input_of(source: str, src_name: str) -> bool:
+    """Return whether ``source`` (as OUT records it) may be ``src_name``'s input then.
+
+    An absolute, normalised path without a NUL, whose name is that of
+    ``src_name`` but for the extension (``a/2.flac`` and ``b/2.wav`` both
+    make ``2.npy``), and that extension one of audio melcli takes (or
+    ``src_name``'s own): ``private/2.key`` or ``private/2`` is no input.
+    """
+    if "\0" in source or not os.path.isabs(source):
+        return False
+    if os.path.normpath(source) != source:
+        return False
+    stem, ext = os.path.splitext(os.path.basename(source))
+    own_stem, own_ext = os.path.splitext(os.path.basename(src_name))
+    if stem != own_stem:
+        return False
+    ext = ext.lower()
+    return ext == own_ext.lower() or ext[1:] in DEFAULT_EXTENSIONS
 
 
 def taken_over_warning(taken: list[tuple[str, str, str]], out: Path) -> str:

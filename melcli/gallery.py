@@ -76,6 +76,7 @@ from .manifest import (
 from .outdir import (
     LOCK_NAME,
     NpyFile,
+    OutDir,
     OutputLock,
     check_recorded,
     not_a_folder,
@@ -249,7 +250,10 @@ def build_gallery(
         Show each input's waveform envelope, the one the run recorded; with
         ``read_sources``, for an input without one (an older OUT, a file too
         long to hold), read from the source file the manifest names (kept in
-        ``cache.json``). Only for an OUT you trust: the manifest names them.
+        ``cache.json``), and each source file looked up, to note those not
+        found. Only for an OUT you trust: the manifest names them. Without
+        it, no file outside OUT is looked at: the page links each source as
+        the manifest names it.
     page_size : int
         Inputs per page.
     jobs : int or None
@@ -522,6 +526,7 @@ class _Maker:
         page_size: int = PAGE_SIZE,
     ) -> None:
         self.out = out
+        self.outdir = OutDir(out)
         self.real_out = os.path.realpath(out)
         self.gallery = gallery
         self.real_gallery = os.path.realpath(gallery)
@@ -555,16 +560,20 @@ class _Maker:
                 record["v"] = wave["env"]
         card = _Card(record=record, name=name)
         png = self._inside(entry.get("png"))
-        if png is not None and os.path.isfile(png):
+        if png is not None:
             record["i"] = record["f"] = self._url(png)  # the run's own figure
         else:
             card.array = self._array_location(entry)
             if card.array is None:
                 card.notes.append("no picture: the array is missing")
         source = _source(entry)
-        if source is not None and os.path.isfile(source):
+        if source is not None and not self.read_sources:
+            # OUT's word, linked as it is: no file outside OUT is looked at
+            # because OUT names it (the page says so of one it cannot play).
             record["a"] = self._url(source)
-            if self.waveforms and wave is None and self.read_sources:
+        elif source is not None and os.path.isfile(source):
+            record["a"] = self._url(source)
+            if self.waveforms and wave is None:
                 self._waveform(card, source, entry.get("input"))
         else:
             card.notes.append("source file not found")
@@ -694,7 +703,7 @@ class _Maker:
 
         if webdataset.is_sample(entry):
             shard = self._inside(entry.get("shard"))
-            if shard is None or not os.path.isfile(shard):
+            if shard is None:
                 return None
             try:
                 samples = webdataset.entry_samples(entry)
@@ -712,7 +721,7 @@ class _Maker:
                 _as_recorded, entry if one else None, _open_member, member
             )
         npy = self._inside(entry.get("npy"))
-        if npy is None or not os.path.isfile(npy):
+        if npy is None:
             return None
         stamps = entry.get("stamps")
         stamp = stamps.get(entry.get("npy")) if isinstance(stamps, dict) else None
@@ -724,13 +733,19 @@ class _Maker:
 
     # -- paths
     def _inside(self, rel: object) -> str | None:
-        """Return ``OUT/rel`` if ``rel`` is a relative path that stays in OUT."""
-        if not isinstance(rel, str) or not rel or "\0" in rel or os.path.isabs(rel):
+        """Return ``OUT/rel`` if it is a regular file that stays in OUT, else None.
+
+        Its folders judged as a run judges them (:class:`~melcli.outdir.OutDir`:
+        a link by its text, nothing outside OUT looked at, not even to
+        resolve it), the file itself looked up in its folder, a link in its
+        place not followed (``os.path.realpath`` and ``isfile`` looked up
+        whatever a link of OUT led to, outside too).
+        """
+        if self.outdir.file(rel) is None:
             return None
+        assert isinstance(rel, str)
         path = os.path.join(self.out, rel)
-        real = os.path.realpath(path)
-        if os.path.commonpath([real, self.real_out]) != self.real_out:
-            return None
+        real = os.path.realpath(path)  # through OUT's own links alone now
         if os.path.commonpath([real, self.real_gallery]) == self.real_gallery:
             return None  # the gallery's own files are not inputs' outputs
         return path

@@ -5,7 +5,8 @@ the run printed ``note: 1-100000-A-0.wav: source file not found`` once per
 input, 50 lines for 50 clips (2000 for the real ESC-50), before its one line of
 summary. A kind of note is now shown for three inputs and the rest counted in
 one line, as ``melcli mel`` does with a kind of warning; the API's report
-keeps every note, with the input each names.
+keeps every note, with the input each names. (Source files are looked up,
+and noted, with ``--read-sources`` alone: the manifest names them.)
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def test_a_note_about_every_input_is_shown_three_times_then_counted(
     tmp_path: Path,
 ) -> None:
     out = _moved(tmp_path, 5)
-    result = invoke("gallery", out, "-j", "1")
+    result = invoke("gallery", out, "-j", "1", "--read-sources")
     assert result.exit_code == 0, result.stderr
     notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
     assert len(notes) == 4, result.stderr
@@ -51,11 +52,11 @@ def test_three_are_shown_in_full_and_the_report_keeps_every_one(
     tmp_path: Path,
 ) -> None:
     out = _moved(tmp_path, 3)
-    result = invoke("gallery", out, "-j", "1")
+    result = invoke("gallery", out, "-j", "1", "--read-sources")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.count(f": {MISSING}\n") == 3
     assert "more input" not in result.stderr
-    report = melcli.build_gallery(out, jobs=1)
+    report = melcli.build_gallery(out, jobs=1, read_sources=True)
     names = [name for name, _ in report.input_notes]
     assert sorted(names) == ["0.wav", "1.wav", "2.wav"]
     assert {why for _, why in report.input_notes} == {MISSING}
@@ -68,10 +69,10 @@ def test_notes_about_out_are_not_folded_with_those_about_inputs(
     out = _moved(tmp_path, 4)
     with (out / "manifest.jsonl").open("a") as manifest:
         manifest.write("not json\n")
-    report = melcli.build_gallery(out, jobs=1)
+    report = melcli.build_gallery(out, jobs=1, read_sources=True)
     about_out = [n for n in report.notes if not n.endswith(MISSING)]
     assert about_out, report.notes  # the damaged line is said
-    result = invoke("gallery", out, "-j", "1")
+    result = invoke("gallery", out, "-j", "1", "--read-sources")
     for note in about_out:
         assert f"note: {note}\n" in result.stderr
     assert result.stderr.count(f": {MISSING}\n") == 3

@@ -44,7 +44,9 @@ from .types import RUN_FOLDER
     is_flag=True,
     help="For inputs the run recorded no waveform of (an OUT from an older "
     "melcli, files too long to hold), read it from the source files the "
-    "manifest names, once (kept until they change). Only for an OUT you trust.",
+    "manifest names, once (kept until they change); and note the source files "
+    "not found. Only for an OUT you trust: without it no file outside OUT is "
+    "looked at.",
 )
 @click.option(
     "-j",
