@@ -1363,6 +1363,9 @@ def _decodes_short(info: AudioInfo, claim: Claim) -> bool:
 _HEADER_AGAIN = frozenset({"W64", "CAF", "PVF"})
 #: Formats whose outer header gives the file's length (libsndfile's names).
 _OUTER_SIZED = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64", "SVX"})
+#: Formats whose data size no outer size checks (and libsndfile logs nothing
+#: after it): what follows their audio is always looked at.
+_NO_OUTER_SIZE = frozenset({"AU", "CAF"})
 
 
 def _outer_claim(
@@ -1380,7 +1383,7 @@ def _outer_claim(
     if (
         not claim.cut
         and (
-            f.format == "CAF"
+            f.format in _NO_OUTER_SIZE
             or (
                 f.format in _OUTER_SIZED
                 and _AFTER_DATA_LOGGED.search(log := log or str(f.extra_info))
@@ -1418,11 +1421,19 @@ def _audio_after_data(path: str | os.PathLike[str], f: sf.SoundFile) -> str:
     width = _SAMPLE_BYTES.get(f.subtype, 1) * max(f.channels, 1)
     if not given or left < width:
         return ""
+    if f.format == "AU":  # no chunks: one data size
+        what, sizes, they = (
+            "follow the audio its data size gives",
+            "size does",
+            "it was",
+        )
+    else:
+        what = f"that are no chunk follow its {containers.quoted(name)} chunk"
+        sizes, they = "sizes do", "they were"
     return (
-        f"{containers.n_bytes(left)} that are no chunk follow its "
-        f"{containers.quoted(name)} chunk: "
-        "audio its sizes do not count (a recording stopped after they were last "
-        "written), or bytes that are not audio"
+        f"{containers.n_bytes(left)} {what}: audio its {sizes} not count "
+        f"(a recording stopped after {they} last written), or bytes that are "
+        "not audio"
     )
 
 

@@ -2702,7 +2702,8 @@ def audio_after_data(path: str | os.PathLike[str]) -> tuple[str, int, int]:
     after the data that are no chunk (nor one after a pad byte), not all
     zeros, nor an ID3 tag, are such audio; unless its outer size gives more
     than the file holds (a file cut inside a chunk after its audio data).
-    ``("", 0, 0)`` for another file.
+    An AU has no chunks: any bytes after the audio its data size gives are
+    such audio. ``("", 0, 0)`` for another file.
     """
     try:
         with open(path, "rb") as f:
@@ -2724,6 +2725,8 @@ def audio_after_data(path: str | os.PathLike[str]) -> tuple[str, int, int]:
         return "", 0, 0
     if not after.strip(b"\0") or after[:3] in (b"ID3", b"TAG"):
         return "", 0, 0
+    if not header:  # an AU: no chunk follows its audio
+        return name, given, size - end
     if header == 24:  # Wave64: a GUID, and a size that counts its 24 bytes
         pad = -end % 8
         chunk = after[pad : pad + 24]
@@ -2745,43 +2748,58 @@ def zeros_after_data(path: str | os.PathLike[str]) -> str:
     libsndfile decodes what the data size gives without a word: a WAV of
     3 s whose data chunk said 100 bytes was written as 3 ms. Zeros past the
     length the outer size gives (appended to a whole file), or fewer than
-    :data:`ZERO_PADDING`, are not a claim.
+    :data:`ZERO_PADDING`, are not a claim. An AU and a CAF have no outer
+    size: zeros after an AU's audio (it has no chunks), or where a CAF's
+    next chunk should be (no chunk's type is four zeros), are the claim.
     """
     try:
         with open(path, "rb") as f:
             found = _data_and_after(f)
             if found is None:
                 return ""
-            _, start, given, _ = found
+            _, start, given, header = found
             size = os.fstat(f.fileno()).st_size
             end = start + given
             if not 0 < given < _UNKNOWN_SIZE or size - end < ZERO_PADDING:
                 return ""
             f.seek(0)
-            walk = _outer_walk(f, f.read(40))
-            if walk is None or walk[0] < size - _OUTER_SLACK:
+            head = f.read(40)
+            walk = _outer_walk(f, head)
+            if head[:4] == b".snd":
+                counts = "that its header's data size does not count"
+            elif head[:4] == b"caff":
+                counts = f"where a chunk should follow its {quoted(b'data')} chunk"
+            elif walk is None or walk[0] < size - _OUTER_SLACK:
                 return ""
-            if zeros_from(file_bytes(f)) > end + 1:  # a pad byte may end the data
+            else:
+                counts = f"that its {walk[1]} counts as chunks"
+            pad = 0 if header in (0, 12) else 1  # a pad byte may end the data
+            if zeros_from(file_bytes(f)) > end + pad:
                 return ""
     except (OSError, struct.error):
         return ""
     return (
-        f"only zeros from byte {end} to the end, {n_bytes(size - end)} that its "
-        f"{walk[1]} counts as chunks (a recording stopped before its sizes were "
-        f"written again, or a file preallocated and never finished?)"
+        f"only zeros from byte {end} to the end, {n_bytes(size - end)} {counts} "
+        f"(a recording stopped before its sizes were written again, or a file "
+        f"preallocated and never finished?)"
     )
 
 
 def _data_and_after(f: BinaryIO) -> tuple[str, int, int, int] | None:
-    """Find the audio data chunk of a RIFF, AIFF, RF64, W64 or CAF file.
+    """Find the audio data chunk of a RIFF, AIFF, RF64, W64 or CAF file, or an AU's.
 
     Returns its name, where its audio starts, its bytes of audio, and the
-    size of a chunk's header (CAF: 12, RIFF and AIFF: 8, W64: 24); None if
-    none.
+    size of a chunk's header (CAF: 12, RIFF and AIFF: 8, W64: 24, AU: 0, it
+    has no chunks); None if none, or an AU's data size is a placeholder.
     """
     head = f.read(16)
     kind, form = head[:4], head[8:12]
     f.seek(0)
+    if kind == b".snd" and len(head) >= 12:
+        offset, data_size = struct.unpack_from(">II", head, 4)
+        if offset < 24 or data_size >= UNKNOWN_DATA_SIZE:
+            return None
+        return "data", offset, data_size, 0
     if kind in (b"RIFF", b"RIFX") and form == b"WAVE":
         chunks, name = _iff_chunks(f, "<" if kind == b"RIFF" else ">", b"data"), "data"
     elif kind == b"FORM" and form in (b"AIFF", b"AIFC"):
