@@ -600,6 +600,37 @@ def first_attempts(
     }
 
 
+def rule_record(
+    timings: dict[str, Timings], replaced: Sequence[Attempt], rule: OverlapRule
+) -> dict[str, Any]:
+    """What other work did in a race's rounds, and what ``rule`` did about it.
+
+    Per round (the attempt that stands) the highest :func:`interference` of its
+    runs (null where not measured), the rounds run again, every attempt
+    replaced (each kept), and the rounds still over the threshold (the rule's
+    re-runs used up): the same record for every race run under a rule.
+    """
+    rounds = len(next(iter(timings.values())).runs) if timings else 0
+    worst: list[float | None] = []
+    for r in range(rounds):
+        shares = [interference(t.runs[r]) for t in timings.values()]
+        known = [x for x in shares if x is not None]
+        worst.append(max(known) if known else None)
+    return {
+        "overlap_rule": {
+            "share": rule.share,
+            "retries": rule.retries,
+            "budget": rule.allowed(rounds),
+        },
+        "interference_rounds": worst,
+        "rounds_rerun": sorted({a.round + 1 for a in replaced}),
+        "attempts_replaced": [a.as_json() for a in replaced],
+        "rounds_overlapped": [
+            r + 1 for r, x in enumerate(worst) if x is not None and x > rule.share
+        ],
+    }
+
+
 #: The ext2/3/4 attribute that spreads a folder's subfolders over the disk's
 #: block groups (``chattr +T``, the Orlov allocator's "top of a hierarchy").
 SPREAD_ATTRIBUTE = "+T"

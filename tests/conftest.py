@@ -280,6 +280,23 @@ def librosa_melspectrogram(y: np.ndarray, p: MelParams, sr: int = 22050) -> np.n
 
 
 @pytest.fixture
+def looked_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """Record every path under ``tmp_path / "private"`` that is stat'ed or opened."""
+    private = os.fspath(tmp_path / "private")
+    seen: list[str] = []
+    for name in ("stat", "lstat", "open"):
+        real = getattr(os, name)
+
+        def watch(path: object, *args: object, _real: object = real, **kw: object):  # type: ignore[no-untyped-def]
+            if isinstance(path, str | Path) and os.fspath(path).startswith(private):
+                seen.append(os.fspath(path))
+            return _real(path, *args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(os, name, watch)
+    return seen
+
+
+@pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stream everything over 1 s, in odd-sized blocks, to cross many boundaries."""
     from melcli import stream

@@ -22,23 +22,6 @@ import melcli
 pytestmark = pytest.mark.usefixtures("isolated")
 
 
-@pytest.fixture
-def looked_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """Record every path under ``tmp_path / "private"`` that is stat'ed or opened."""
-    private = os.fspath(tmp_path / "private")
-    seen: list[str] = []
-    for name in ("stat", "lstat", "open"):
-        real = getattr(os, name)
-
-        def watch(path: object, *args: object, _real: object = real, **kw: object):  # type: ignore[no-untyped-def]
-            if isinstance(path, str | Path) and os.fspath(path).startswith(private):
-                seen.append(os.fspath(path))
-            return _real(path, *args, **kw)  # type: ignore[operator]
-
-        monkeypatch.setattr(os, name, watch)
-    return seen
-
-
 def _crafted(tmp_path: Path) -> Path:
     """An OUT whose manifest names a private file as an input's source."""
     src = short_tones(tmp_path / "src", 2)

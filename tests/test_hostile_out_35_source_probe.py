@@ -14,30 +14,12 @@ said to be there only if it is a file.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from conftest import mel, short_tones
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-@pytest.fixture
-def looked_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """Record every path under ``tmp_path / "private"`` that is stat'ed or opened."""
-    private = os.fspath(tmp_path / "private")
-    seen: list[str] = []
-    for name in ("stat", "lstat", "open"):
-        real = getattr(os, name)
-
-        def watch(path: object, *args: object, _real: object = real, **kw: object):  # type: ignore[no-untyped-def]
-            if isinstance(path, str | Path) and os.fspath(path).startswith(private):
-                seen.append(os.fspath(path))
-            return _real(path, *args, **kw)  # type: ignore[operator]
-
-        monkeypatch.setattr(os, name, watch)
-    return seen
 
 
 def _entries(out: Path) -> list[dict[str, object]]:

@@ -177,12 +177,12 @@ from harness import (
     at_once,
     available_cpus,
     first_attempts,
-    interference,
     log,
     melcli_mel,
     plural,
     race,
     ratio_check,
+    rule_record,
     spread_notes,
     table,
 )
@@ -793,26 +793,10 @@ def overlap_summary(
     ``-j 2`` / ``-j 1`` on each round's first attempt, the figure without the
     rule, beside the checked one.
     """
-    rounds = len(next(iter(timings.values())).runs) if timings else 0
-    worst: list[float | None] = []
-    for r in range(rounds):
-        shares = [interference(t.runs[r]) for t in timings.values()]
-        known = [x for x in shares if x is not None]
-        worst.append(max(known) if known else None)
     first = first_attempts(timings, replaced)
     raw = round_ratios(first, "j1", "j2", wall) if cpus > 1 and "j2" in first else []
     return {
-        "overlap_rule": {
-            "share": rule.share,
-            "retries": rule.retries,
-            "budget": rule.allowed(rounds),
-        },
-        "interference_rounds": worst,
-        "rounds_rerun": sorted({a.round + 1 for a in replaced}),
-        "attempts_replaced": [a.as_json() for a in replaced],
-        "rounds_overlapped": [
-            r + 1 for r, x in enumerate(worst) if x is not None and x > rule.share
-        ],
+        **rule_record(timings, replaced, rule),
         "j2_speedup_first_attempts": median_ratio(raw),
         "j2_speedup_first_attempts_rounds": _finite(raw),
     }

@@ -29,11 +29,11 @@ from harness import (
     baseline,
     comparer,
     first_attempts,
-    interference,
     melcli_mel,
     plural,
     race,
     ratio_check,
+    rule_record,
     spread_notes,
     table,
 )
@@ -133,13 +133,6 @@ def round_by_round(
         ]
         for n in names
     }
-    worst: list[float | None] = []
-    for r in range(len(timings["melcli"].runs)):
-        known = [
-            x for t in timings.values() if (x := interference(t.runs[r])) is not None
-        ]
-        worst.append(max(known) if known else None)
-    rounds = len(worst)
     return {
         "ratio_method": "median of per-round ratios (melcli in the middle)",
         "ratios": {n: float(statistics.median(r)) for n, r in ratio_rounds.items()},
@@ -150,17 +143,7 @@ def round_by_round(
         "ratios_of_medians_first_attempts": {
             n: first[n].median / first["melcli"].median for n in names
         },
-        "overlap_rule": {
-            "share": RULE.share,
-            "retries": RULE.retries,
-            "budget": RULE.allowed(rounds),
-        },
-        "interference_rounds": worst,
-        "rounds_rerun": sorted({a.round + 1 for a in replaced}),
-        "attempts_replaced": [a.as_json() for a in replaced],
-        "rounds_overlapped": [
-            r + 1 for r, x in enumerate(worst) if x is not None and x > RULE.share
-        ],
+        **rule_record(timings, replaced, RULE),
     }
 
 
