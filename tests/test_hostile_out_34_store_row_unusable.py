@@ -14,36 +14,15 @@ delete the array, and the next run rebuilds it.
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import invoke, mel, short_tones
+from conftest import edit_store_as_if_untouched, invoke, mel, short_tones
 
 from melcli.data import SpectrogramDataset
 from melcli.errors import MelcliError
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def _edit_as_if_untouched(store: Path, sql: str) -> None:
-    """Run ``sql`` on ``store``, then give it back the stamps melcli recorded."""
-    db = sqlite3.connect(store, isolation_level=None)
-    db.execute(sql)
-    with store.open("rb") as f:  # SQLite's change counter, after that write
-        f.seek(24)
-        counter = int.from_bytes(f.read(4), "big")
-    # The next write (this one) leaves counter + 1: recorded as melcli does.
-    db.execute(
-        "INSERT OR REPLACE INTO state VALUES ('changes', ?)", (str(counter + 1),)
-    )
-    (mtime,) = db.execute("SELECT value FROM state WHERE name = 'mtime'").fetchone()
-    db.close()
-    with store.open("rb") as f:
-        f.seek(24)
-        assert int.from_bytes(f.read(4), "big") == counter + 1
-    os.utime(store, ns=(int(mtime), int(mtime)))
 
 
 @pytest.mark.parametrize(
@@ -65,7 +44,7 @@ def test_a_reader_names_what_rebuilds_an_unusable_stored_entry(
     out = tmp_path / "out"
     assert mel(src, out).exit_code == 0
     assert mel(src, out).exit_code == 0  # the store as a re-run leaves it
-    _edit_as_if_untouched(out / ".melcli-manifest.db", sql)
+    edit_store_as_if_untouched(out / ".melcli-manifest.db", sql)
     assert "0 written, 3 up to date." in mel(src, out).stderr  # by its facts
     with pytest.raises(MelcliError) as refused:
         SpectrogramDataset(out)
@@ -89,7 +68,7 @@ def test_several_unusable_stored_entries_are_said_once_with_a_remedy(
     out = tmp_path / "out"
     assert mel(src, out).exit_code == 0
     assert mel(src, out).exit_code == 0
-    _edit_as_if_untouched(
+    edit_store_as_if_untouched(
         out / ".melcli-manifest.db",
         "UPDATE entries SET entry = replace(entry, '\"stamps\": {', "
         "'\"stamps\": 7, \"x\": {') WHERE key != '2.npy'",

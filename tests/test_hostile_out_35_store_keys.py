@@ -13,35 +13,16 @@ deletes it.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import invoke, mel, short_tones
+from conftest import edit_store_as_if_untouched, invoke, mel, short_tones
 
 from melcli.data import SpectrogramDataset
 from melcli.errors import MelcliError
 
 pytestmark = pytest.mark.usefixtures("isolated")
-
-
-def _edit_as_if_untouched(store: Path, *sql: str) -> None:
-    """Run ``sql`` on ``store``, then give it back the stamps melcli recorded."""
-    db = sqlite3.connect(store, isolation_level=None)
-    db.execute("BEGIN")
-    for statement in sql:
-        db.execute(statement)
-    db.execute("COMMIT")
-    with store.open("rb") as f:  # SQLite's change counter, after that write
-        f.seek(24)
-        counter = int.from_bytes(f.read(4), "big")
-    db.execute(
-        "INSERT OR REPLACE INTO state VALUES ('changes', ?)", (str(counter + 1),)
-    )
-    (mtime,) = db.execute("SELECT value FROM state WHERE name = 'mtime'").fetchone()
-    db.close()
-    os.utime(store, ns=(int(mtime), int(mtime)))
 
 
 def _stored_keys(store: Path) -> set[str]:
@@ -65,7 +46,7 @@ def test_a_packed_row_of_an_unsafe_key_is_dropped_and_deleted(
     assert mel(src, out).exit_code == 0
     assert mel(src, out).exit_code == 0  # the store as a re-run leaves it
     store = out / ".melcli-manifest.db"
-    _edit_as_if_untouched(
+    edit_store_as_if_untouched(
         store,
         f"INSERT INTO facts SELECT '{key}', facts FROM facts WHERE key = '0.npy'",
         f"INSERT INTO entries SELECT '{key}', replace(entry, '\"0.npy\"', "
@@ -110,7 +91,7 @@ def test_a_key_holding_a_newline_does_not_let_another_bad_key_pass(
             f"INSERT INTO entries SELECT '{quoted}', replace(entry, '\"0.npy\"', "
             f"'\"{spelt}\"') FROM entries WHERE key = '0.npy'",
         ]
-    _edit_as_if_untouched(store, *statements)
+    edit_store_as_if_untouched(store, *statements)
     assert {key, "1.npy\n2.npy"} <= _stored_keys(store)
     with pytest.raises(MelcliError) as refused:
         SpectrogramDataset(out)
