@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import RUN_LIMIT, clean_env, tone
+from conftest import RUN_LIMIT, clean_env, mel, tone
 
 from melcli.cli import cli
+from melcli.hints import shared_output_hint
 from melcli.presets import PRESETS
 
 
@@ -121,3 +123,88 @@ def test_presets_all_piped_to_head_ends_0(tmp_path: Path) -> None:
         stderr = proc.stderr.read()
     assert proc.wait(timeout=RUN_LIMIT) == 0, stderr
     assert first.decode().startswith(f"{next(iter(PRESETS))}: ")
+
+
+# ------------------------------------------------ the --exclude a clash hint gives
+# A name in three formats (a.wav a.flac a.ogg), or names that clash in other
+# pairs (a.wav a.flac, b.wav b.ogg): the hint gave one --exclude ('*.ogg'),
+# and a run that followed it failed the rest of the clash again, with another
+# hint ('*.flac'), a run later.
+
+
+def _hinted_excludes(stderr: str) -> list[str]:
+    """The options of the last warning's 'keep one of each name, such as with ...'."""
+    [hint] = [ln for ln in stderr.splitlines() if "keep one of each name" in ln]
+    words = hint.split("such as with ", 1)[1].rsplit(", or rename them", 1)[0]
+    return shlex.split(words)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["a.wav", "a.flac", "a.ogg", "b.wav"],
+        ["a.wav", "a.flac", "b.wav", "b.ogg", "c.flac"],
+        ["d/a.wav", "d/a.flac", "d/a.ogg", "d/a.aiff", "e/b.wav", "e/b.ogg"],
+    ],
+)
+def test_following_the_clash_hint_mends_the_run(
+    tmp_path: Path, names: list[str]
+) -> None:
+    src = tmp_path / "audio"
+    for k, rel in enumerate(names):
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(src / rel, tone(300.0 + 40 * k, sr=8000, seconds=0.2), 8000)
+    first = mel(src, tmp_path / "out")
+    assert first.exit_code == 1
+    excludes = _hinted_excludes(first.stderr)
+    assert excludes[0::2] == ["--exclude"] * (len(excludes) // 2)
+    again = mel(src, tmp_path / "out", *excludes)
+    assert again.exit_code == 0, again.stderr
+    assert "warning" not in again.stderr
+    stems = {str(Path(n).with_suffix("")) for n in names}
+    arrays = {
+        str(p.relative_to(tmp_path / "out").with_suffix(""))
+        for p in (tmp_path / "out").rglob("*.npy")
+    }
+    assert arrays == stems
+
+
+def test_the_clash_hint_keeps_a_whole_input_of_three(tmp_path: Path) -> None:
+    """Of a.wav (cut short), a.flac and a.ogg the hint keeps a whole one."""
+    src = tmp_path / "audio"
+    src.mkdir()
+    for k, name in enumerate(["a.wav", "a.flac", "a.ogg", "b.wav"]):
+        sf.write(src / name, tone(300.0 + 40 * k, sr=8000, seconds=0.5), 8000)
+    whole = (src / "a.wav").read_bytes()
+    (src / "a.wav").write_bytes(whole[: len(whole) // 2])  # header says 0.5 s
+    first = mel(src, tmp_path / "out")
+    assert first.exit_code == 1
+    assert "a.wav: output" in first.stderr
+    assert "fails on its own: truncated" in first.stderr
+    excludes = _hinted_excludes(first.stderr)
+    again = mel(src, tmp_path / "out", *excludes)
+    assert again.exit_code == 0, again.stderr
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.npy")) == [
+        "a.npy",
+        "b.npy",
+    ]
+
+
+def test_the_clash_hint_by_name_counts_each_extension_left_out() -> None:
+    """Patterns would leave out other inputs: the files are named, and counted."""
+    reason = "output out/a.npy would also be written by someone else"
+    names = [Path(f"x/{s}.{e}") for s in "abcd" for e in ("wav", "flac", "ogg")]
+    others = [Path(f"x/z.{e}") for e in ("wav", "flac", "ogg")]
+    hint = shared_output_hint(
+        ((n, reason) for n in names),
+        taken=lambda: [*names, *others],
+        sources=[Path("x")],
+    )
+    assert hint is not None
+    shown = hint.split("such as with ", 1)[1].split(" and so on", 1)[0]
+    left = [Path("x", w) for w in shlex.split(shown)[1::2]]
+    assert set(left) <= set(names)
+    left_exts = sorted({p.suffix for p in left})
+    assert len(left_exts) == 2  # of three formats, two are left out
+    n_left = sum(p.suffix in left_exts for p in names)
+    assert f"each of the {n_left} {left_exts[0]} and {left_exts[1]} inputs" in hint
