@@ -208,3 +208,23 @@ def test_the_clash_hint_by_name_counts_each_extension_left_out() -> None:
     assert len(left_exts) == 2  # of three formats, two are left out
     n_left = sum(p.suffix in left_exts for p in names)
     assert f"each of the {n_left} {left_exts[0]} and {left_exts[1]} inputs" in hint
+
+
+# ------------------------------------------- -v of a --format webdataset run
+# Each input written was said as 'wrote OUT/shard-000000.tar', the same line
+# for every input: -v did not say which files were written.
+
+
+def test_verbose_webdataset_lines_name_each_input(tmp_path: Path) -> None:
+    src = tmp_path / "audio"
+    src.mkdir()
+    names = ["a.wav", "b.wav"]
+    for k, name in enumerate(names):
+        sf.write(src / name, tone(300.0 + 40 * k, sr=8000, seconds=0.2), 8000)
+    result = mel(src, tmp_path / "out", "--format", "webdataset", "-v")
+    assert result.exit_code == 0, result.stderr
+    wrote = [ln for ln in result.stderr.splitlines() if ln.startswith("wrote ")]
+    assert len(wrote) == len(names)
+    assert len(set(wrote)) == len(names)
+    for name in names:
+        assert [ln for ln in wrote if ln.endswith(f"{src / name})")], name
