@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import RUN_LIMIT, clean_env, mel, tone
+from conftest import RUN_LIMIT, clean_env, invoke, mel, tone
 
 from melcli.cli import cli
 from melcli.hints import shared_output_hint
@@ -228,3 +228,53 @@ def test_verbose_webdataset_lines_name_each_input(tmp_path: Path) -> None:
     assert len(set(wrote)) == len(names)
     for name in names:
         assert [ln for ln in wrote if ln.endswith(f"{src / name})")], name
+
+
+# --------------------------------------------- an input's outputs moved in OUT
+# README's usage lines 'melcli mel audio/ -o features/ --png' then
+# 'find audio -name "*.wav" | melcli mel --files-from - -o features/' into one
+# OUT: the second run wrote features/audio/dogs/a.npy and deleted the first
+# run's features/dogs/a.npy and .png, and said nothing, not even with -v.
+
+
+def test_a_run_that_moves_outputs_says_so(tmp_path: Path) -> None:
+    src = tmp_path / "audio"
+    (src / "dogs").mkdir(parents=True)
+    names = ["dogs/a.wav", "dogs/b.wav"]
+    for k, rel in enumerate(names):
+        sf.write(src / rel, tone(300.0 + 40 * k, sr=8000, seconds=0.2), 8000)
+    out = tmp_path / "out"
+    assert mel(src, out, "--png").exit_code == 0
+    listed = tmp_path / "list.txt"
+    listed.write_text("".join(f"audio/{rel}\n" for rel in names))
+    run = ("--files-from", listed, "--root", tmp_path)
+    plan = invoke("mel", "-o", out, *run, "--dry-run")
+    result = invoke("mel", "-o", out, "-j", "1", *run)
+    assert result.exit_code == 0, result.stderr
+    # The old outputs are gone, and both runs said which.
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.npy")) == [
+        f"audio/{rel[:-4]}.npy" for rel in names
+    ]
+    assert not list(out.rglob("*.png"))
+    first_old = out / f"{names[0][:-4]}.npy"
+    first_new = out / f"audio/{names[0][:-4]}.npy"
+    for said in (plan.stderr, result.stderr):
+        [warning] = [ln for ln in said.splitlines() if ln.startswith("warning:")]
+        assert f"{first_new} (and 1 more input)" in warning
+        assert f"made {first_old} before, which is deleted" in warning
+
+
+def test_the_api_report_holds_the_move_warning(tmp_path: Path) -> None:
+    import melcli
+
+    src = tmp_path / "audio"
+    src.mkdir()
+    sf.write(src / "a.wav", tone(sr=8000, seconds=0.2), 8000)
+    out = tmp_path / "out"
+    assert not melcli.run([src], out, jobs=1).failures
+    listed = tmp_path / "list.txt"
+    listed.write_text("audio/a.wav\n")
+    plan = melcli.run([], out, files_from=listed, root=tmp_path, dry_run=True)
+    report = melcli.run([], out, files_from=listed, root=tmp_path, jobs=1)
+    for warnings in (plan.warnings, report.warnings):
+        assert [w for w in warnings if f"made {out / 'a.npy'} before" in w]
