@@ -824,10 +824,13 @@ def shared_output_hint(
     others = {s.suffix[1:] for s in set(taken()).difference(clashing) if s.suffix}
     leave = _extensions_to_leave(groups, extensions, others)
     if leave is None:
-        return (
-            f"{said}: keep of each name the input that does not fail on its own "
-            f"too (see their lines), or rename them{also}"
+        # Too many extensions to try, or none leaves one of each name.
+        which = (
+            "the input that does not fail on its own too (see their lines)"
+            if any(broken for group in groups for _, broken in group)
+            else "one input"
         )
+        return f"{said}: keep of each name {which}, or rename them{also}"
     chosen, clean = leave
     left_out = sorted(s for s in clashing if s.suffix[1:].lower() in chosen)
     exclude = _exclude_options(left_out, sources, list_root, by_name=not clean)

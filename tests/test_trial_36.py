@@ -278,3 +278,32 @@ def test_the_api_report_holds_the_move_warning(tmp_path: Path) -> None:
     report = melcli.run([], out, files_from=listed, root=tmp_path, jobs=1)
     for warnings in (plan.warnings, report.warnings):
         assert [w for w in warnings if f"made {out / 'a.npy'} before" in w]
+
+
+#: Over the 10 clashing extensions the hint tries to leave out.
+MANY_EXTENSIONS = "aac aif aiff au flac m4a oga ogg rf64 w64 wave".split()  # noqa: SIM905
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        # More clashing extensions than the hint tries.
+        [f"a.{e}" for e in MANY_EXTENSIONS],
+        # Names clashing in a cycle: no extension left out keeps one of each.
+        ["a.wav", "a.flac", "b.flac", "b.ogg", "c.ogg", "c.wav"],
+    ],
+)
+def test_clash_hint_without_exclude_says_no_input_fails_on_its_own(
+    names: list[str],
+) -> None:
+    """No --exclude to give, and no input broken: the hint claims none is."""
+
+    inputs = [Path("x") / name for name in names]
+    reason = "output out/a.npy would also be written by someone else"
+    hint = shared_output_hint(
+        ((p, reason) for p in inputs), taken=lambda: inputs, sources=[Path("x")]
+    )
+    assert hint is not None
+    assert "on its own" not in hint
+    assert "keep of each name one input, or rename them" in hint
+    assert "--exclude" not in hint
