@@ -85,6 +85,9 @@ class BuildPlan:
     #: another input that is still there (two SRC folders with the same
     #: names run into one OUT): this run replaces that input's output.
     taken_over: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``(key, earlier keys)`` of the inputs to build at a new place in OUT,
+    #: whose outputs at their earlier places the run deletes.
+    moved: list[tuple[str, list[str]]] = field(default_factory=list)
     #: Keys of the other up-to-date inputs whose entry changes all the same:
     #: its status (``written`` before) or its table row (``meta``).
     refresh: set[str] = field(default_factory=set)
@@ -306,7 +309,9 @@ def _decide_other(
         )
     )
     if why == "new":
-        why = _new_place(job, key, elsewhere, params=params) or why
+        if places := _earlier_places(job, key, elsewhere, params=params):
+            build.moved.append((key, places))
+            why = f"new place in OUT (was {', '.join(places)})"
     elif why is not None and (was := _made_from_another(manifest, key, job)):
         build.taken_over.append((key, was, job.src_name))
         why = f"made from another input, {_shown_source(was)}, before"
@@ -450,26 +455,44 @@ def _refresh(facts: Entry | None, job: Job) -> bool:
     )
 
 
-def _new_place(
+def _earlier_places(
     job: Job, key: str, elsewhere: _Elsewhere, *, params: MelParams
-) -> str | None:
-    """Say where a new input's outputs were before, if it had others in OUT.
+) -> list[str]:
+    """Return the keys where a new input's outputs were before, if it had others.
 
-    E.g. several SRC folders, before they had subfolders of their own.
+    E.g. several SRC folders, before they had subfolders of their own, or
+    the same file given another way (a folder, then a list of another root).
     """
     manifest = elsewhere.manifest
     places = elsewhere(job.src_name)
     if not places:
-        return None  # the usual case, and every input of a first run
+        return []  # the usual case, and every input of a first run
     other = relative_key(segment.other_layout(job.npy, params=params), manifest.out)
-    was = [
+    return [
         k
         for k in places
         if k not in (key, other)
         and (entry := manifest.entries[k]).get("stamps")
         and own_key(k, entry)  # else crafted: nothing of it is replaced
     ]
-    return f"new place in OUT (was {', '.join(was)})" if was else None
+
+
+def moved_warning(moved: list[tuple[str, list[str]]], out: Path) -> str:
+    """Say that this run moves inputs to a new place in OUT, deleting the old outputs.
+
+    Silent, a run over ``audio/`` and then one of ``find audio | ...
+    --files-from -`` into one OUT took the first run's arrays and PNGs away
+    (``OUT/dogs/a.npy`` became ``OUT/audio/dogs/a.npy``), and nothing said so.
+    """
+    key, was = moved[0]
+    more = len(moved) - 1
+    also = f" (and {more} more {'input' if more == 1 else 'inputs'})" if more else ""
+    return (
+        f"{display_path(out / key)}{also} is written at a new place in OUT: its "
+        f"input made {display_path(out / was[0])} before, which is deleted. An "
+        "input has one place in OUT, its path relative to its SRC folder or "
+        "--root; given another way, it moves"
+    )
 
 
 def _other_settings(
@@ -740,6 +763,8 @@ class _Run:
         if self.build.taken_over:
             taken = taken_over_warning(self.build.taken_over, manifest.out)
             self.report.warnings.append(taken)
+        if self.build.moved:
+            self.report.warnings.append(moved_warning(self.build.moved, manifest.out))
         # What the run leaves to tidy: its own format's, and earlier runs'.
         self.storages = {s.name: s for s in (*storages_in(manifest), storage)}
         self.writer = storage.writer(manifest, params=params, record=self.record_sample)

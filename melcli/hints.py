@@ -820,33 +820,86 @@ def shared_output_hint(
         if broken
         else ""
     )
-    # Leave out an extension that keeps a whole input of every name that has one.
-    ordered = [*(e for e in _LOSSY_FIRST if e in extensions), *reversed(extensions)]
-    can_leave = [
-        e
-        for e in ordered
-        if all(any(s.suffix[1:].lower() != e for s in w) for w in whole if w)
-    ]
-    if not can_leave:
-        return (
-            f"{said}: keep of each name the input that does not fail on its own "
-            f"too (see their lines), or rename them{also}"
-        )
     # Patterns match case and all: '*.wav' leaves out no UPPER.WAV.
     others = {s.suffix[1:] for s in set(taken()).difference(clashing) if s.suffix}
-    clean = [
-        e
-        for e in can_leave
-        if others.isdisjoint(
-            s.suffix[1:] for s in clashing if s.suffix[1:].lower() == e
+    leave = _extensions_to_leave(groups, extensions, others)
+    if leave is None:
+        # Too many extensions to try, or none leaves one of each name.
+        which = (
+            "the input that does not fail on its own too (see their lines)"
+            if any(broken for group in groups for _, broken in group)
+            else "one input"
         )
-    ]
-    leave = clean[0] if clean else can_leave[0]
-    left_out = sorted(s for s in clashing if s.suffix[1:].lower() == leave)
+        return f"{said}: keep of each name {which}, or rename them{also}"
+    chosen, clean = leave
+    left_out = sorted(s for s in clashing if s.suffix[1:].lower() in chosen)
     exclude = _exclude_options(left_out, sources, list_root, by_name=not clean)
     return (
         f"{said}: keep one of each name, such as with {exclude}, or rename them{also}"
     )
+
+
+#: Above this many clashing extensions, the sets of them to leave out are not
+#: all tried (2 ** n): the hint then names no --exclude.
+_EXTENSIONS_TRIED = 10
+
+
+def _extensions_to_leave(
+    groups: Sequence[Sequence[tuple[Path, bool]]],
+    extensions: Sequence[str],
+    others: set[str],
+) -> tuple[frozenset[str], bool] | None:
+    """Return the extensions whose leaving out keeps one input of each name.
+
+    ``groups``: per name, its inputs and whether each fails on its own.
+    Leaving out the chosen extensions keeps exactly one input of each name
+    that has a whole one, a whole one (one extension per name is not enough
+    for three formats of a name, nor for names that clash in different
+    pairs: ``a.wav a.flac b.wav b.ogg``), and at least one of each name
+    whose every input is broken. Preferred: leaving out no other input's
+    extension as spelled (``others``: then '*.wav' names no other input),
+    keeping fewer lossy copies, fewer options, the lossy extensions first
+    (:data:`_LOSSY_FIRST`). Returns them and whether they are that clean;
+    None when no choice does it.
+    """
+    import itertools
+
+    if len(extensions) > _EXTENSIONS_TRIED:
+        return None
+    ordered = [
+        *(e for e in _LOSSY_FIRST if e in extensions),
+        *(e for e in reversed(extensions) if e not in _LOSSY_FIRST),
+    ]
+    rank = {e: i for i, e in enumerate(ordered)}
+    # Names alike for the choice count once: a dataset in two formats is one.
+    kinds = {
+        tuple(sorted((s.suffix[1:].lower(), broken) for s, broken in group))
+        for group in groups
+    }
+    spelled = {
+        e: {s.suffix[1:] for g in groups for s, _ in g if s.suffix[1:].lower() == e}
+        for e in ordered
+    }
+    best: tuple[tuple[object, ...], frozenset[str], bool] | None = None
+    for size in range(1, len(ordered)):
+        for chosen in itertools.combinations(ordered, size):
+            leave = frozenset(chosen)
+            lossy_kept = 0
+            for kind in kinds:
+                kept = [(e, broken) for e, broken in kind if e not in leave]
+                if all(broken for _, broken in kind):
+                    if not kept:
+                        break
+                    continue
+                if len(kept) != 1 or kept[0][1]:
+                    break
+                lossy_kept += kept[0][0] in _LOSSY_FIRST
+            else:
+                clean = all(others.isdisjoint(spelled[e]) for e in leave)
+                score = (not clean, lossy_kept, size, sorted(rank[e] for e in leave))
+                if best is None or score < best[0]:
+                    best = (score, leave, clean)
+    return None if best is None else (best[1], best[2])
 
 
 def direct_file_clash_hint(
@@ -927,10 +980,15 @@ def _exclude_options(
     shown = " ".join(f"--exclude {shlex.quote(r)}" for r in rels[:_EXCLUDES_SHOWN])
     if len(rels) <= _EXCLUDES_SHOWN:
         return shown
-    ext = left_out[0].suffix
+    exts = sorted({p.suffix for p in left_out})
+    if len(exts) == 1:
+        which, why = exts[0], f"'*{exts[0]}' would leave out other inputs too"
+    else:  # three formats of a name, or names that clash in other pairs
+        which = ", ".join(exts[:-1]) + f" and {exts[-1]}"
+        why = "patterns of their extensions would leave out other inputs too"
     return (
-        f"{shown} and so on (one --exclude for each of the {len(rels)} {ext} "
-        f"inputs that clash: '*{ext}' would leave out other inputs too)"
+        f"{shown} and so on (one --exclude for each of the {len(rels)} {which} "
+        f"inputs that clash: {why})"
     )
 
 

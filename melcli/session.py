@@ -36,6 +36,7 @@ from .batch import (
     astray_lines,
     decide,
     left_in_out,
+    moved_warning,
     other_settings_warning,
     refuse_over_kept,
     refused_lines,
@@ -803,6 +804,8 @@ def dry_run(
         found.warnings.extend(refused_lines(manifest.outdir))  # as the run says
         if build.taken_over:
             found.warnings.append(taken_over_warning(build.taken_over, out))
+        if build.moved:
+            found.warnings.append(moved_warning(build.moved, out))
     return found
 
 

@@ -12,6 +12,7 @@ import click
 
 from ..errors import nearest
 from ..report import display_path
+from .group import echo_whole
 
 
 def _option_keys(command: click.Command) -> dict[str, str]:
@@ -165,7 +166,7 @@ def print_effective_config(ctx: click.Context) -> None:
         ParameterSource.DEFAULT_MAP: f"config {ctx.meta.get('melcli.config')}",
         ParameterSource.DEFAULT: "default",
     }
-    click.echo("[tool.melcli]")
+    lines = ["[tool.melcli]"]
     from_preset = ctx.meta.get("melcli.preset", {})
     for param in ctx.command.params:
         if not isinstance(param, click.Option) or param.name in _NOT_CONFIGURABLE:
@@ -183,9 +184,10 @@ def print_effective_config(ctx: click.Context) -> None:
             value = _EMPTY_MEANS[param.name]()  # what the run takes
         shown = _toml_value(param, value)
         if shown is None:  # unset, with no word for it: keep the line valid TOML
-            click.echo(f"# {key} is unset  # {where}")
+            lines.append(f"# {key} is unset  # {where}")
         else:
-            click.echo(f"{key} = {shown}  # {where}")
+            lines.append(f"{key} = {shown}  # {where}")
+    echo_whole(lines)  # whole: '| head -3' ends as for 'seq 3'
 
 
 def tell_outside_settings(ctx: click.Context, *, verbose: bool) -> None:

@@ -383,6 +383,10 @@ class Console(Events):
                 self.echo(f"wrote {pngs} (its array was up to date)")
             else:
                 outputs = ", ".join(display_path(p) for p in result.outputs)
+                if result.outputs and result.outputs[0].suffix == ".tar":
+                    # --format webdataset: the shard holds many inputs' samples,
+                    # and was named once per input, the same words each time.
+                    outputs += f" (from {display_path(result.src)})"
                 self.echo(f"wrote {outputs}")
 
     def finished(self, report: Report) -> None:

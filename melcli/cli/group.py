@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -28,6 +29,20 @@ def _version_message() -> str:
         f"melcli {__version__} (librosa {librosa_version}, "
         f"Python {platform.python_version()})"
     )
+
+
+def echo_whole(lines: Iterable[str]) -> None:
+    """Print ``lines`` on stdout in one write, as ``seq 3`` does at its exit.
+
+    ``click.echo`` flushes each line: a reader that stops after the first
+    (``melcli presets --all | head -1``) closed the pipe before the next
+    write, which then failed (exit status 141), or not, as the two processes
+    happened to run. Written whole, an output the pipe holds (64 KiB) is in
+    it before the reader can close it: exit status 0, every time.
+    """
+    shown = list(lines)
+    if shown:
+        click.echo("\n".join(shown))
 
 
 class ClosedPipe(Exception):

@@ -13,7 +13,7 @@ import click
 from ..errors import ParameterError
 from ..report import display_path
 from .console import FoldedFailures, echo_error, one_line
-from .group import cli
+from .group import cli, echo_whole
 from .lists import check_list_inputs, read_listed, source_error
 from .options import (
     chosen_extensions,
@@ -159,9 +159,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    click.echo(line(headers))
-    for row in table:
-        click.echo(line(row))
+    # Whole, as 'melcli presets' prints: the table is made at the end anyway.
+    echo_whole([line(headers), *(line(row) for row in table)])
 
 
 def _is_utf8(text: str) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import click
 
 from ..presets import PRESETS, Preset
-from .group import cli
+from .group import cli, echo_whole
 from .types import Choice
 
 
@@ -38,23 +39,23 @@ def presets_command(names: tuple[str, ...], show_all: bool, as_json: bool) -> No
     """
     chosen = [PRESETS[n] for n in names] if names else list(PRESETS.values())
     if as_json:
-        for preset in chosen:
-            click.echo(json.dumps(preset.to_json()))
+        echo_whole(json.dumps(preset.to_json()) for preset in chosen)
         return
     if not names and not show_all:
         _echo_short(chosen)
         return
+    lines: list[str] = []
     for i, preset in enumerate(chosen):
         if i:
-            click.echo("")
-        _echo_long(preset)
+            lines.append("")
+        lines.extend(_long(preset))
+    echo_whole(lines)
 
 
 def _echo_short(chosen: list[Preset]) -> None:
     """One line per preset; then, on stderr, how to see one in full."""
     width = max(len(preset.name) for preset in chosen) + 2
-    for preset in chosen:
-        click.echo(f"{preset.name:<{width}}{preset.summary}")
+    echo_whole(f"{preset.name:<{width}}{preset.summary}" for preset in chosen)
     click.echo(
         "\nUse one with 'melcli mel --preset NAME'. 'melcli presets NAME' shows its "
         "settings and sources; --all shows every preset's.",
@@ -62,16 +63,16 @@ def _echo_short(chosen: list[Preset]) -> None:
     )
 
 
-def _echo_long(preset: Preset) -> None:
-    """Print a preset's settings, sources, test and notes, wrapped."""
-    click.echo(f"{preset.name}: {preset.summary}")
+def _long(preset: Preset) -> Iterator[str]:
+    """Yield a preset's settings, sources, test and notes, wrapped, line by line."""
+    yield f"{preset.name}: {preset.summary}"
     options = " ".join(_as_option(key, value) for key, value in preset.settings.items())
-    _echo_wrapped("settings", options)
+    yield from _wrapped("settings", options)
     for source in preset.sources:
-        _echo_wrapped("source", source)
-    _echo_wrapped("tested", f"against the {preset.tested}: {preset.test}")
+        yield from _wrapped("source", source)
+    yield from _wrapped("tested", f"against the {preset.tested}: {preset.test}")
     if preset.notes:
-        _echo_wrapped("notes", preset.notes)
+        yield from _wrapped("notes", preset.notes)
 
 
 def _as_option(key: str, value: Any) -> str:
@@ -92,7 +93,7 @@ def _as_option(key: str, value: Any) -> str:
     return f"--{flag} {value}"
 
 
-def _echo_wrapped(label: str, text: str) -> None:
+def _wrapped(label: str, text: str) -> Iterator[str]:
     import textwrap
 
     # A source path longer than a line stays whole, to be copied as it is.
@@ -103,4 +104,4 @@ def _echo_wrapped(label: str, text: str) -> None:
         break_long_words=False,
     )
     for j, line in enumerate(lines):
-        click.echo(f"  {label + ':' if j == 0 else '':<10}{line}")
+        yield f"  {label + ':' if j == 0 else '':<10}{line}"
