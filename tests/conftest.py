@@ -66,6 +66,14 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 #: of the progress lines pass --progress-interval.
 QUIET_LOGS = ("MELCLI_PROGRESS_INTERVAL", "0")
 os.environ[QUIET_LOGS[0]] = QUIET_LOGS[1]
+# The caller's own MELCLI_* settings (a developer's shell, a CI job's
+# variables) changed what the tests' in-process runs and the commands they
+# start do (MELCLI_N_MELS=40: five tests of test_cli.py failed): the tests run
+# with melcli's defaults, whatever the environment. A test of a variable sets
+# it itself (monkeypatch, clean_env).
+for _name in [n for n in os.environ if n.startswith("MELCLI_")]:
+    if _name != QUIET_LOGS[0]:
+        del os.environ[_name]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

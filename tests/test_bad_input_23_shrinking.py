@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import REPO, clean_env, tone
+from conftest import REPO, RUN_LIMIT, clean_env, tone
 
 CHILD = """
 import os, sys
@@ -50,7 +50,7 @@ def run_child(path: Path, what: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-c", CHILD, str(path), what],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
         cwd=REPO,
         env=clean_env(PYTHONPATH=str(REPO)),
         check=False,

@@ -24,7 +24,7 @@ PARAMS = MelParams(sr=None).validate()
 def sox_amr(path: Path) -> bytes | None:
     """Two seconds of a 440 Hz tone as AMR narrowband, if sox can write it."""
     made = subprocess.run(
-        ["sox", "-n", "-r", "8000", "-c", "1", "-t", "amr-nb", str(path),
+        ["sox", "-R", "-n", "-r", "8000", "-c", "1", "-t", "amr-nb", str(path),
          "synth", "2", "sine", "440", "vol", "0.5"],
         capture_output=True, check=False,
     )  # fmt: skip

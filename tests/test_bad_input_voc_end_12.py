@@ -31,7 +31,7 @@ def _sox_voc(tmp_path: Path, *options: str) -> Path:
     wav = tmp_path / "tone.wav"
     sf.write(wav, tone(440.0, sr=8000, seconds=1.0), 8000, subtype="PCM_16")
     voc = tmp_path / "whole.voc"
-    subprocess.run(["sox", str(wav), *options, str(voc)], check=True)
+    subprocess.run(["sox", "-R", str(wav), *options, str(voc)], check=True)
     return voc
 
 

@@ -16,6 +16,7 @@ import sys
 import textwrap
 
 import pytest
+from conftest import RUN_LIMIT
 
 from melcli import interrupts
 
@@ -62,7 +63,7 @@ def test_signal_while_a_class_is_made(where: str, sig: str, status: int) -> None
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=RUN_LIMIT,
     )
     assert result.returncode == status, result.stderr
     assert "Traceback" not in result.stderr

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import RUN_LIMIT
+
 #: Runs the command's entry point (as the ``melcli`` script does) with
 #: ``argv[2:]``, after registering an atexit function and leaving text in
 #: stdout's buffer; with ``argv[1] == "thread"``, while a thread that is not a
@@ -35,7 +37,7 @@ def run(tmp_path: Path, mode: str, *args: str) -> subprocess.CompletedProcess[st
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
         check=False,
     )
 

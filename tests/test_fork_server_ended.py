@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import RUN_LIMIT
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="a fork server, /proc: Linux"
@@ -67,7 +68,7 @@ def _run(tmp_path: Path, *, always: bool) -> str:
         [sys.executable, str(script)],
         capture_output=True,
         text=True,
-        timeout=120,  # a 2-core box at load 8; a hang fails here
+        timeout=RUN_LIMIT,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)},
     )
     assert mark.exists(), done.stderr  # the server did die under the run

@@ -661,7 +661,7 @@ def test_a_ctrl_c_while_the_resource_tracker_starts_is_not_lost(
         capture_output=True,
         text=True,
         env=clean_env(),
-        timeout=120,
+        timeout=RUN_LIMIT,
         check=False,
     )
     assert (proc.returncode, proc.stderr) == (0, "")

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import RUN_LIMIT
 
 from melcli import MelParams, audio, interrupts
 
@@ -216,7 +217,9 @@ def test_the_command_stopped_at_moments_of_the_capture_says_so(
         out = tmp_path / f"out{moment}"
         command = [sys.executable, "-c", DRIVER, str(moment)]
         command += ["mel", str(src), "-o", str(out), "-j", "1"]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=RUN_LIMIT
+        )
         last = (done.stderr.splitlines() or [""])[-1]
         if done.returncode != 130 or not last.startswith("interrupted: "):
             lost.append((moment, done.returncode, done.stderr[-300:]))

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import RUN_LIMIT
+
 from melcli.manifest import JOURNAL_NAME, Manifest
 
 #: Records the entries named on the command line in OUT's journal (each
@@ -43,7 +45,7 @@ def test_a_run_after_one_killed_mid_line_journals_its_entries_whole(
         [sys.executable, "-c", RECORD_AND_DIE, str(tmp_path), "c.npy", "d.npy"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
         check=False,
     )
     assert proc.returncode < 0, proc.stderr

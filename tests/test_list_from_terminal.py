@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, short_tones
+from conftest import REPO, RUN_LIMIT, short_tones
 
 HINT = (
     "reading the list from the terminal: one path a line, then Ctrl-D (or pipe "
@@ -37,7 +37,7 @@ def test_a_terminal_is_told_how_to_end_the_list(tmp_path: Path) -> None:
     )
     os.close(terminal)
     os.write(main, b"0.wav\n\x04")
-    _, stderr = done.communicate(timeout=120)
+    _, stderr = done.communicate(timeout=RUN_LIMIT)
     os.close(main)
     assert done.returncode == 0, stderr
     assert stderr.splitlines() == [HINT, "1 written."]
@@ -52,7 +52,7 @@ def test_a_pipe_is_not_told(tmp_path: Path) -> None:
         capture_output=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == "1 written.\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import WriteAudio, mel, memory_grown_here
+from conftest import RUN_LIMIT, WriteAudio, mel, memory_grown_here
 
 from melcli import manifest_db
 from melcli.discover import Job
@@ -956,7 +956,7 @@ def test_a_run_killed_with_entries_staged_commits_nothing_and_is_recovered(
         [sys.executable, "-c", KILLED_WHILE_STAGING, str(out), "5"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=RUN_LIMIT,
         check=False,
     )
     assert proc.returncode == -signal.SIGKILL, proc.stderr

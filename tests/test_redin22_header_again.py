@@ -29,7 +29,7 @@ SAID = "unfinished header: written to a pipe (as by 'sox ... -t {kind} -')"
 def sox_to_pipe(path: Path, kind: str, *options: str) -> Path:
     """Half a second of a tone, written by sox to a pipe, as ``kind``."""
     sox = subprocess.Popen(
-        ["sox", "-n", *options, "-t", kind, "-", "synth", "0.5", "sine", "440"],
+        ["sox", "-R", "-n", *options, "-t", kind, "-", "synth", "0.5", "sine", "440"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
@@ -58,7 +58,7 @@ def test_header_written_again_fails_in_info_and_a_run(
     # The same, written by sox to a file it can seek in, is read.
     seekable = tmp_path / f"seekable.{kind}"
     subprocess.run(
-        ["sox", "-n", *options, str(seekable), "synth", "0.5", "sine", "440"],
+        ["sox", "-R", "-n", *options, str(seekable), "synth", "0.5", "sine", "440"],
         check=True,
         stderr=subprocess.DEVNULL,
     )
