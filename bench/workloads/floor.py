@@ -132,6 +132,22 @@ N/2 run's, over the N/2 more files (:func:`end_excess`); and a warning where
 -j 2's, as a share of its pace, exceeds -j 1's by more than 2% (shown, not
 checked: it says where per-file time outside the windows grows with N).
 
+Since the twenty-eighth round (bench/README.md, issue 19) the figures
+checked take each melcli contender as the stages are taken, at its least
+(:func:`least_per_file`): each run's steady window cut into :data:`PIECES`
+pieces of equal counts of outputs, a tenth of the run each, the same
+outputs at the same place in every round; at each place the least time per
+output over the rounds; the N and N/2 runs pooled; plus the median of the
+rounds' edges. ``/ stages`` is ``-j 1``'s over the stages' least, ``-j 2 /
+-j 1`` the two contenders' ratio, the control likewise. Why: on Whisper the
+host slowed runs in spells of seconds (system time, up to doubling a file)
+that fell in a different part of each run, and nothing in a round moved
+together, so a median over rounds of melcli against the stages' least
+carried the spells on one side only. The figures checked before (CPU time
+by differences for ``/ stages``, the median of the rounds' ratios for
+``-j 2 / -j 1``) are printed beside them and kept in the JSON; where the
+outputs' times were not read they are the figures checked.
+
 It uses the benchmark's harness (``bench/harness.py``) and data (``bench/data.py``).
 """
 
@@ -461,7 +477,13 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "per file, in the chain), per file the least over the rounds; '/ stages' "
         "(checked) and its 'rounds', the lowest and highest round's; 'floor / "
         "stages': the floor program's whole cost per file over the stages' least "
-        "(its loop, and the rounds' noise against their least); -j 2 / -j 1 per "
+        "(its loop, and the rounds' noise against their least); since the "
+        "twenty-eighth round '/ stages' and -j 2 / -j 1 take each melcli "
+        "contender at its least, as the stages (each tenth of its runs' "
+        "outputs, the least over the rounds, N and N/2 pooled, wall time, plus "
+        "the median edges; 'melcli -j 1 ms'), 'rounds' each round's, and the "
+        "figures checked until then beside ('/ stages, CPU N - N/2'; '-j 2 / "
+        "-j 1 median of rounds'); -j 2 / -j 1 per "
         "file in wall time: melcli's four runs of a round (-j 1 and -j 2 on N "
         "and N/2 files) back to back, in an order rotating from round to round, "
         "each contender's time per file from its outputs' completion times (its "
