@@ -1089,9 +1089,9 @@ def least_notes(
     """
     if not j1_least:
         return [
-            f"(f) {name}: the outputs' times were not read: '/ stages' and "
-            "-j 2 / -j 1 are taken as before the twenty-eighth round (medians "
-            "over rounds)"
+            f"(f) {name}: the outputs' times were not read, or too few to cut "
+            "in tenths: '/ stages' and -j 2 / -j 1 are taken as before the "
+            "twenty-eighth round (medians over rounds)"
         ]
     diff = "n/a" if math.isnan(by_differences) else f"{by_differences:.2f}x"
     spread = (
