@@ -132,6 +132,22 @@ N/2 run's, over the N/2 more files (:func:`end_excess`); and a warning where
 -j 2's, as a share of its pace, exceeds -j 1's by more than 2% (shown, not
 checked: it says where per-file time outside the windows grows with N).
 
+Since the twenty-eighth round (bench/README.md, issue 19) the figures
+checked take each melcli contender as the stages are taken, at its least
+(:func:`least_per_file`): each run's steady window cut into :data:`PIECES`
+pieces of equal counts of outputs, a tenth of the run each, the same
+outputs at the same place in every round; at each place the least time per
+output over the rounds; the N and N/2 runs pooled; plus the median of the
+rounds' edges. ``/ stages`` is ``-j 1``'s over the stages' least, ``-j 2 /
+-j 1`` the two contenders' ratio, the control likewise. Why: on Whisper the
+host slowed runs in spells of seconds (system time, up to doubling a file)
+that fell in a different part of each run, and nothing in a round moved
+together, so a median over rounds of melcli against the stages' least
+carried the spells on one side only. The figures checked before (CPU time
+by differences for ``/ stages``, the median of the rounds' ratios for
+``-j 2 / -j 1``) are printed beside them and kept in the JSON; where the
+outputs' times were not read they are the figures checked.
+
 It uses the benchmark's harness (``bench/harness.py``) and data (``bench/data.py``).
 """
 
@@ -168,6 +184,7 @@ from harness import (
     Attempt,
     Check,
     Command,
+    Completions,
     Config,
     Contender,
     Outcome,
@@ -460,7 +477,13 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "per file, in the chain), per file the least over the rounds; '/ stages' "
         "(checked) and its 'rounds', the lowest and highest round's; 'floor / "
         "stages': the floor program's whole cost per file over the stages' least "
-        "(its loop, and the rounds' noise against their least); -j 2 / -j 1 per "
+        "(its loop, and the rounds' noise against their least); since the "
+        "twenty-eighth round '/ stages' and -j 2 / -j 1 take each melcli "
+        "contender at its least, as the stages (each tenth of its runs' "
+        "outputs, the least over the rounds, N and N/2 pooled, wall time, plus "
+        "the median edges; 'melcli -j 1 ms'), 'rounds' each round's, and the "
+        "figures checked until then beside ('/ stages, CPU N - N/2'; '-j 2 / "
+        "-j 1 median of rounds'); -j 2 / -j 1 per "
         "file in wall time: melcli's four runs of a round (-j 1 and -j 2 on N "
         "and N/2 files) back to back, in an order rotating from round to round, "
         "each contender's time per file from its outputs' completion times (its "
@@ -511,6 +534,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "/ floor",
         "/ stages",
         "rounds",
+        "/ stages, CPU N - N/2",
         "floor / stages",
         "/ decode",
         "-j 2 / -j 1",
@@ -518,6 +542,7 @@ def floor(cfg: Config, dataset: Dataset) -> Outcome:
         "pair / -j 1",
         "-j 2 / pair",
         "CPU -j 2 / -j 1",
+        "-j 2 / -j 1 median of rounds",
         "-j 2 / -j 1 by N - N/2",
     ]
     lines += [*table(header, rows)]
@@ -592,20 +617,42 @@ def _measure(
     floor_run = float(statistics.median(floor_rounds))
     fitted = per_file > 0
     ratio = per_file / floor_run if fitted and floor_run > 0 else float("nan")
-    stages_ratio = per_file / floor_s if fitted else float("nan")
-    over_stages = [c / floor_s for c in j1_rounds]
+    # -j 1 per file as checked (the twenty-eighth round): its least, as the
+    # stages' (least_per_file: wall time from the outputs, each tenth of
+    # the outputs its least over the rounds). Where the outputs were not
+    # read, and beside it always, the CPU time N/2 more files add, the
+    # median over the rounds (checked until the twenty-seventh round).
+    by_differences = per_file / floor_s if fitted else float("nan")
+    diff_rounds = [c / floor_s for c in j1_rounds]
+    j1_least = least_per_file(timings, "j1")
+    j1_steady = [
+        steady_per_file(whole, half)
+        for whole, half in zip(timings["j1"].runs, timings["j1-half"].runs, strict=True)
+    ]
+    if j1_least is not None and all(x is not None for x in j1_steady):
+        checked_j1 = j1_least
+        over_stages = [x / floor_s for x in j1_steady if x is not None]
+    else:
+        checked_j1, over_stages = per_file, diff_rounds
+    fitted = checked_j1 > 0
+    stages_ratio = checked_j1 / floor_s if fitted else float("nan")
     # Each round's -j 1 over the same round's stages as run (not their
     # least): both sides one pass, at one moment. Shown, not checked.
     as_run = stage_rounds(stage_times)
     paired = [c / s for c, s in zip(j1_rounds, as_run, strict=True) if s > 0]
-    decoder_ratio = per_file / stage_s["decode"] if fitted else float("nan")
+    decoder_ratio = checked_j1 / stage_s["decode"] if fitted else float("nan")
     # -j 2 over -j 1, wall time, round by round (the module's notes): in the
     # runs' steady parts (from their outputs' times) where they were read,
     # else (and beside it, always) by differences of whole runs.
     old_rounds = round_ratios(timings, "j1", "j2", wall) if cpus > 1 else []
     steady = steady_ratios(timings, "j1", "j2") if cpus > 1 else None
     rounds = steady if steady is not None else old_rounds
-    speedup = median_ratio(rounds)
+    # Checked (the twenty-eighth round): each side's least (least_ratio);
+    # the median of the rounds' ratios (checked from the twenty-fifth round
+    # to the twenty-seventh) beside it, and where the outputs were not read.
+    by_rounds = median_ratio(rounds)
+    least = least_ratio(timings, "j1", "j2") if cpus > 1 else None
+    speedup = least if least is not None and by_rounds is not None else by_rounds
     old_speedup = median_ratio(old_rounds)
     # CPU time per file at -j 2 over -j 1: what the pool adds (its parent,
     # pipes, forks) and what two workers sharing caches cost each other.
@@ -627,12 +674,21 @@ def _measure(
     overlap["j2_speedup_steady_first_attempts_rounds"] = (
         _finite(first_steady) if first_steady is not None else []
     )
+    # The figures as checked, on each round's first attempt.
+    first = first_attempts(timings, replaced)
+    overlap["j2_speedup_least_first_attempts"] = (
+        least_ratio(first, "j1", "j2") if cpus > 1 else None
+    )
+    first_least = least_per_file(first, "j1")
     # '/ stages' as it would be without the rule: both of its sides (melcli's
     # -j 1 rounds and the stages' least) from each round's first attempt.
     first_j1 = per_file_rounds(first_attempts(timings, replaced), "j1", more)
     first_floor = sum(stage_floor(first_stage_times).values())
     overlap["melcli_over_stages_first_attempts"] = (
-        float(statistics.median(first_j1)) / first_floor if first_floor > 0 else None
+        (first_least if first_least is not None else float(statistics.median(first_j1)))
+        / first_floor
+        if first_floor > 0
+        else None
     )
     control = pair_control(timings, more)
     pair_speedup, j2_of_pair = control["pair_speedup"], control["j2_of_pair"]
@@ -642,10 +698,11 @@ def _measure(
         f"{(floor_s - stage_s['decode']) * 1e3:.2f}",
         f"{floor_s * 1e3:.2f}",
         f"{floor_run * 1e3:.2f}" if floor_run > 0 else "n/a",
-        f"{per_file * 1e3:.2f}" if fitted else "n/a",
+        f"{checked_j1 * 1e3:.2f}" if fitted else "n/a",
         f"{ratio:.2f}x" if not np.isnan(ratio) else "n/a",
         f"{stages_ratio:.2f}x" if fitted else "n/a",
         f"{min(over_stages):.2f}-{max(over_stages):.2f}" if fitted else "n/a",
+        f"{by_differences:.2f}x" if not np.isnan(by_differences) else "n/a",
         f"{floor_run / floor_s:.2f}x" if floor_run > 0 else "n/a",
         f"{decoder_ratio:.2f}x" if fitted else "n/a",
         f"{speedup:.2f}x" if speedup is not None else "n/a",
@@ -653,6 +710,7 @@ def _measure(
         f"{pair_speedup:.2f}x" if pair_speedup is not None else "n/a",
         f"{j2_of_pair:.0%}" if j2_of_pair is not None else "n/a",
         f"{pool_cpu:.2f}x" if pool_cpu is not None else "n/a",
+        f"{by_rounds:.2f}x" if by_rounds is not None else "n/a",
         f"{old_speedup:.2f}x" if old_speedup is not None else "n/a",
     ]
     notes = []
@@ -664,6 +722,11 @@ def _measure(
             f"{min(as_run) * 1e3:.2f}-{max(as_run) * 1e3:.2f} ms, "
             f"their least {floor_s * 1e3:.2f} ms"
         )
+    notes.extend(
+        least_notes(
+            w.name, checked_j1 is j1_least, by_differences, diff_rounds, by_rounds
+        )
+    )
     notes.extend(speedup_notes(w.name, steady, old_rounds, speeds(timings, more)))
     excess = end_excess(timings, more)
     notes.extend(excess_notes(w.name, excess))
@@ -711,19 +774,46 @@ def _measure(
         # Before the seventeenth round: each side's median CPU apart.
         "melcli_j1_ms_per_file_of_medians": _per_file(timings, "j1", more) * 1e3,
         "melcli_over_floor": None if np.isnan(ratio) else ratio,
+        # Checked: -j 1 at its least (the twenty-eighth round), each round's
+        # pace and edges beside it ("least"); by CPU differences, the median
+        # over rounds, where the outputs were not read ("differences").
         "melcli_over_stages": stages_ratio if fitted else None,
+        "melcli_over_stages_method": "least"
+        if checked_j1 is j1_least
+        else "differences",
+        "melcli_j1_ms_per_file_least": None if j1_least is None else j1_least * 1e3,
         "melcli_over_stages_rounds": over_stages,
+        # Checked until the twenty-seventh round, from the same runs, always.
+        "melcli_over_stages_by_differences": None
+        if np.isnan(by_differences)
+        else by_differences,
+        "melcli_over_stages_by_differences_rounds": diff_rounds,
         "melcli_over_stages_as_run_rounds": paired,
         "melcli_over_stages_as_run": float(statistics.median(paired))
         if paired
         else None,
         "floor_over_stages": floor_run / floor_s if floor_run > 0 else None,
         "melcli_over_decoder": decoder_ratio if fitted else None,
-        # The figure checked: the median of each round's -j 2 / -j 1 from
-        # the outputs' completion times ("steady": steady_per_file), or by
-        # differences of whole runs ("differences") where they were not read.
+        # The figure checked: each side's least (least_ratio; "least", the
+        # twenty-eighth round), else the median of each round's -j 2 / -j 1
+        # from the outputs' completion times ("steady": steady_per_file), or
+        # by differences of whole runs ("differences") where they were not
+        # read. The rounds (and their lowest and highest) are each round's.
         "j2_speedup": speedup,
-        "j2_speedup_method": "steady" if steady is not None else "differences",
+        "j2_speedup_method": "least"
+        if least is not None and speedup is least
+        else "steady"
+        if steady is not None
+        else "differences",
+        # Checked from the twenty-fifth round to the twenty-seventh.
+        "j2_speedup_median_of_rounds": by_rounds,
+        # Each melcli contender's least wall ms per file (least_per_file).
+        "least_ms_per_file": {
+            k: x * 1e3
+            for k in ("j1", "j2", "pair")
+            for x in [least_per_file(timings, k)]
+            if x is not None
+        },
         "j2_speedup_rounds": _finite(rounds),
         "j2_speedup_low": _finite([min(rounds)])[0] if speedup is not None else None,
         "j2_speedup_high": _finite([max(rounds)])[0] if speedup is not None else None,
@@ -887,10 +977,12 @@ def pair_control(timings: dict[str, Timings], more: int) -> dict[str, Any]:
             "pair_speedup_by_differences_rounds": [],
             "j2_of_pair_by_differences": None,
             "pair_speedup": None,
+            "pair_speedup_median_of_rounds": None,
             "pair_speedup_rounds": [],
             "pair_speedup_low": None,
             "pair_speedup_high": None,
             "j2_of_pair": None,
+            "j2_of_pair_median_of_rounds": None,
             "j2_of_pair_rounds": [],
             "pair_cpu_over_j1": None,
             "pair_cpu_over_j1_rounds": [],
@@ -904,16 +996,25 @@ def pair_control(timings: dict[str, Timings], more: int) -> dict[str, Any]:
     share = old_share if steady_share is None else steady_share
     fitted = median_ratio(ceiling) is not None
     j1_cpu, pair_cpu = (_per_file(timings, n, more) for n in ("j1", "pair"))
+    # As -j 2 / -j 1 is checked (the twenty-eighth round): each side's least.
+    least_ceiling = least_ratio(timings, "j1", "pair")
+    least_share = least_ratio(timings, "pair", "j2")
     return {
         "pair_speedup_by_differences": median_ratio(old_ceiling),
         "pair_speedup_by_differences_rounds": _finite(old_ceiling),
         "j2_of_pair_by_differences": median_ratio(old_share),
-        "pair_speedup": median_ratio(ceiling),
+        "pair_speedup": least_ceiling
+        if least_ceiling is not None and fitted
+        else median_ratio(ceiling),
+        "pair_speedup_median_of_rounds": median_ratio(ceiling),
         "pair_speedup_rounds": _finite(ceiling),
         # As j2_speedup_low and _high: null where infinite.
         "pair_speedup_low": _finite([min(ceiling)])[0] if fitted else None,
         "pair_speedup_high": _finite([max(ceiling)])[0] if fitted else None,
-        "j2_of_pair": median_ratio(share),
+        "j2_of_pair": least_share
+        if least_share is not None and median_ratio(share) is not None
+        else median_ratio(share),
+        "j2_of_pair_median_of_rounds": median_ratio(share),
         "j2_of_pair_rounds": _finite(share),
         "pair_cpu_over_j1": pair_cpu / j1_cpu if j1_cpu > 0 and pair_cpu > 0 else None,
         "pair_cpu_over_j1_rounds": _finite(round_ratios(timings, "pair", "j1", cpu)),
@@ -970,6 +1071,43 @@ def speeds(timings: dict[str, Timings], more: int) -> dict[str, dict[str, float]
                 "differences": float(statistics.median(diffs)) * 1e3,
             }
     return out
+
+
+def least_notes(
+    name: str,
+    j1_least: bool,
+    by_differences: float,
+    diff_rounds: Sequence[float],
+    by_rounds: float | None,
+) -> list[str]:
+    """A line under the table: the figures checked until the twenty-seventh round.
+
+    ``j1_least``: whether ``/ stages`` is taken at melcli's least (its
+    outputs were read); ``by_differences`` and its rounds: ``/ stages`` from
+    -j 1's CPU time, N run less N/2 run, the median over rounds;
+    ``by_rounds``: -j 2 / -j 1 as the median of the rounds' ratios.
+    """
+    if not j1_least:
+        return [
+            f"(f) {name}: the outputs' times were not read, or too few to cut "
+            "in tenths: '/ stages' and -j 2 / -j 1 are taken as before the "
+            "twenty-eighth round (medians over rounds)"
+        ]
+    diff = "n/a" if math.isnan(by_differences) else f"{by_differences:.2f}x"
+    spread = (
+        f" (rounds {min(diff_rounds):.2f}-{max(diff_rounds):.2f})"
+        if diff_rounds
+        else ""
+    )
+    rounds = "n/a" if by_rounds is None else f"{by_rounds:.2f}x"
+    return [
+        f"(f) {name}: checked since the twenty-eighth round: each melcli "
+        "contender at its least (each tenth of its runs' outputs, the least "
+        "over the rounds, as the stages' least; plus the median edges), wall "
+        "time; as checked until then: -j 1 / stages by CPU, N run less N/2, "
+        f"median over rounds {diff}{spread}; -j 2 / -j 1 median of the "
+        f"rounds' ratios {rounds}"
+    ]
 
 
 def speedup_notes(
@@ -1234,6 +1372,89 @@ def steady_ratios(
             rows.append(pf)
         per_file[name] = rows
     return [_ratio(t, b) for t, b in zip(per_file[top], per_file[bottom], strict=True)]
+
+
+#: Pieces a run's steady window is cut into for :func:`least_pace` (the
+#: twenty-eighth round): eight, each a tenth of the run's outputs (the
+#: window is the middle eight tenths), the same outputs in every round.
+PIECES = 8
+
+
+def window_pieces(done: Completions, pieces: int = PIECES) -> list[tuple[int, float]]:
+    """A run's steady window cut into ``pieces`` runs of outputs in a row.
+
+    The window of :meth:`harness.Completions.window` (the (k+1)-th completion
+    to the (n-k)-th), cut at equal counts of completions: each piece's
+    completions after its first, and their time, in order; the pieces add
+    up to the window. Empty where the window has fewer completions than
+    ``pieces``.
+    """
+    n = len(done.times)
+    first, last = int(n * STEADY_TAIL), n - 1 - int(n * STEADY_TAIL)
+    if last - first < pieces:
+        return []
+    cuts = [first + (last - first) * j // pieces for j in range(pieces + 1)]
+    return [(b - a, done.times[b] - done.times[a]) for a, b in itertools.pairwise(cuts)]
+
+
+def least_pace(runs: Sequence[ProcessRun]) -> tuple[int, float] | None:
+    """Runs of one contender on the same files, round by round: their least pace.
+
+    Each run's steady window in :data:`PIECES` pieces (:func:`window_pieces`;
+    the same place in every round holds the same outputs); at each place,
+    the least time per output over the rounds, times the first round's
+    outputs there. Returns the outputs and that least time, summed over the
+    places: the floor's own estimator (per file and stage, the least over
+    the rounds) at the finest grain the bench sees melcli at, a tenth of a
+    run's outputs. None where a run's outputs were not read or its window
+    is too short to cut.
+    """
+    cut = [window_pieces(r.outputs) if r.outputs else [] for r in runs]
+    if not cut or any(len(c) != PIECES for c in cut):
+        return None
+    outputs = seconds = 0.0
+    for place in range(PIECES):
+        n = cut[0][place][0]
+        outputs += n
+        seconds += n * min(c[place][1] / c[place][0] for c in cut)
+    return int(outputs), seconds
+
+
+def least_per_file(timings: dict[str, Timings], name: str) -> float | None:
+    """A contender's wall seconds per file at its least (the twenty-eighth round).
+
+    Its least pace (:func:`least_pace`) over its runs on N files and, apart,
+    on N/2, the two pooled (their least times over their outputs, as
+    :func:`steady_per_file` pools a round's two windows); plus its edges,
+    what N/2 more files add outside the outputs (per file, each round's as
+    :func:`steady_per_file` takes it, the median over the rounds). None
+    where any run's outputs were not read.
+    """
+    if name not in timings or f"{name}-half" not in timings:
+        return None
+    whole, half = timings[name].runs, timings[f"{name}-half"].runs
+    paces = [least_pace(whole), least_pace(half)]
+    if paces[0] is None or paces[1] is None:
+        return None
+    edges = []
+    for w, h in zip(whole, half, strict=True):
+        # least_pace read them all
+        assert w.outputs is not None
+        assert h.outputs is not None
+        more = len(w.outputs.times) - len(h.outputs.times)
+        if more <= 0:
+            return None
+        edges.append((w.outputs.edges - h.outputs.edges) / more)
+    pace = (paces[0][1] + paces[1][1]) / (paces[0][0] + paces[1][0])
+    return pace + float(statistics.median(edges))
+
+
+def least_ratio(timings: dict[str, Timings], top: str, bottom: str) -> float | None:
+    """``top``'s :func:`least_per_file` over ``bottom``'s; None where either is."""
+    t, b = least_per_file(timings, top), least_per_file(timings, bottom)
+    if t is None or b is None or b <= 0:
+        return None
+    return t / b
 
 
 def _ratio(top: float, bottom: float) -> float:
