@@ -107,38 +107,27 @@ class SerialRunner:
     def run(
         self, fn: Callable[[T], R], items: Iterable[T]
     ) -> Iterator[tuple[T, R | BaseException]]:
-        """Yield ``(item, fn(item))`` one by one.
-
-        From the first item to the last, BLAS runs on one thread
-        (:func:`melcli.transform.hold_one_blas_thread`: set once, not once a
-        file); restored when the items end or the iterator is closed.
-        """
+        """Yield ``(item, fn(item))`` one by one."""
         self.late = []
-        preload: Sequence[str] | None = self.preload
-        with contextlib.ExitStack() as held:
-            for item in items:
-                if preload is not None:
-                    # The first item would import these (soxr's module set-up
-                    # among them) with signals live: a signal's exception raised
-                    # inside a C++ extension's set-up aborts the process
-                    # (nanobind: status -6). So they are imported first, with
-                    # Ctrl-C held until they are done; only once there is an
-                    # item (an up-to-date run needs none).
-                    with interrupts.deferred():
-                        for module in preload:
-                            importlib.import_module(module)
-                        from . import transform
-
-                        held.enter_context(transform.hold_one_blas_thread())
-                    preload = None
-                outcome: R | BaseException
-                try:
-                    outcome = fn(item)
-                except Exception as exc:
-                    outcome = exc
-                self.late = [(item, outcome)]  # until the consumer asks for the next
-                yield item, outcome
-                self.late = []
+        preload = self.preload
+        for item in items:
+            # The first item would import these (soxr's module set-up among
+            # them) with signals live: a signal's exception raised inside a C++
+            # extension's set-up aborts the process (nanobind: status -6). So
+            # they are imported first, with Ctrl-C held until they are done;
+            # only once there is an item (an up-to-date run needs none).
+            with interrupts.deferred():
+                for module in preload:
+                    importlib.import_module(module)
+            preload = []
+            outcome: R | BaseException
+            try:
+                outcome = fn(item)
+            except Exception as exc:
+                outcome = exc
+            self.late = [(item, outcome)]  # until the consumer asks for the next
+            yield item, outcome
+            self.late = []
 
 
 class ProcessRunner:

@@ -755,28 +755,9 @@ def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
     workers share it. One thread makes them reproducible, and is faster for
     these small products anyway, especially with N workers on N cores.
     """
-    if _ONE_THREAD_FOR_GOOD or _HELD:
+    if _ONE_THREAD_FOR_GOOD:
         return contextlib.nullcontext()
     return _blas_controller().limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
-
-
-@contextlib.contextmanager
-def hold_one_blas_thread() -> Iterator[None]:
-    """Run BLAS on one thread until the block ends, as :func:`one_blas_thread`.
-
-    For a run's loop in its own process (``-j 1``): inside it each file's
-    :func:`one_blas_thread` has nothing left to do. Setting the limit and
-    restoring it took about 90k instructions a file, 0.7% of a 5-s Whisper
-    file (bench/README.md, issue 19, "twenty-ninth round"). Restored as it
-    was when the block ends.
-    """
-    global _HELD
-    with one_blas_thread():
-        _HELD += 1
-        try:
-            yield
-        finally:
-            _HELD -= 1
 
 
 def keep_one_blas_thread() -> None:
@@ -815,8 +796,6 @@ def blas_above_one_thread() -> list[Any]:
 
 #: Set by :func:`keep_one_blas_thread`.
 _ONE_THREAD_FOR_GOOD = False
-#: Blocks of :func:`hold_one_blas_thread` entered and not left.
-_HELD = 0
 
 
 def mel_power(
