@@ -52,7 +52,7 @@ from typing import Any, BinaryIO, Self, cast
 
 from . import manifest_db, manifest_view
 from .discover import DEFAULT_EXTENSIONS, Job, short_enough
-from .errors import MelcliError, os_reason
+from .errors import MelcliError, os_reason, shell_command
 from .outdir import (
     OutDir,
     Place,
@@ -729,7 +729,7 @@ def unfinished(out: str | os.PathLike[str]) -> str | None:
     alone. For a reader, whose "not the output of a run" would not be so.
     """
     if not os.path.lexists(os.path.join(out, JOURNAL_NAME)):
-        return None
+        return _unmerged(out)
     holder = writer_of(Path(out))
     if holder is not None:
         return (
@@ -740,6 +740,36 @@ def unfinished(out: str | os.PathLike[str]) -> str | None:
         f"{out}: no {MANIFEST_NAME}: the run that wrote there was stopped or "
         f"could not write it (its journal, {JOURNAL_NAME}, is there); run "
         "'melcli mel' into it again to finish"
+    )
+
+
+#: A ``--shard I/N`` run's manifest part (see :mod:`melcli.shard`).
+SHARD_PART = re.compile(r"manifest\.shard-(\d+)-of-(\d+)\.jsonl")
+
+
+def _unmerged(out: str | os.PathLike[str]) -> str | None:
+    """Say that ``out``, with no manifest, holds ``--shard`` parts not merged.
+
+    Its arrays are those of shards that ran, finished or not, and no run
+    checked that every input is in one of them: ``melcli stats`` computed
+    statistics of them as of a whole dataset, while the loader refused
+    ``out`` as "not the output of a run". Both now say what to do. Only the
+    names in ``out`` are looked at (a part is read by ``melcli merge``).
+    """
+    try:
+        with os.scandir(out) as found:
+            part = min(
+                (e.name for e in found if SHARD_PART.fullmatch(e.name)), default=None
+            )
+    except (OSError, ValueError):
+        return None
+    if part is None:
+        return None
+    return (
+        f"{out}: no {MANIFEST_NAME}: it holds the manifest parts of "
+        f"'melcli mel --shard I/N' runs ({part}), not merged yet; once every "
+        f"shard has finished, run {shell_command('melcli', 'merge', out)} "
+        "(melcli.merge)"
     )
 
 
