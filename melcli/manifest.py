@@ -2864,8 +2864,20 @@ _READ_ALONE = 16
 
 
 def _source_of(entry: Entry) -> str:
-    """Return the input's absolute path (or its path as reached, in older entries)."""
-    return str(entry.get("source_abs") or entry.get("source_path", ""))
+    """Return the input's absolute path, as ``source_abs`` records it.
+
+    An older entry has none: its ``source_path`` (the path as that run
+    reached it), made absolute from the working folder, as that version of
+    melcli looked it up. Left relative, it was never inside the run's input
+    folders: never stale, its outputs kept for good, even by ``--prune``.
+    Not normalised: a path with a ``..`` part is still refused as leading
+    anywhere (:func:`_inside`).
+    """
+    source = str(entry.get("source_abs") or entry.get("source_path", ""))
+    if source and not entry.get("source_abs") and not os.path.isabs(source):
+        with contextlib.suppress(OSError, ValueError):  # no working folder
+            source = os.path.join(os.getcwd(), source)
+    return source
 
 
 def _write_all(f: BinaryIO, data: bytes) -> None:
