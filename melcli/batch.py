@@ -248,7 +248,9 @@ def _decide(
         build.astray = manifest.astray(build.keys, build.stale)
         skip = (*build.stale, *build.astray)
         build.vanished = manifest.vanished(build.keys, skip)
-        build.failed_elsewhere = manifest.failed_elsewhere(build.keys, the_plan)
+        build.failed_elsewhere = manifest.failed_elsewhere(
+            build.keys, (*skip, *build.vanished), the_plan.jobs, roots=the_plan.roots
+        )
         jobs = the_plan.jobs
         build.taken_now = manifest.taken_now(
             build.keys, lambda: {job.src_name: _absolute(job.src_name) for job in jobs}

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Self, cast
 
 from . import manifest_db, manifest_view
-from .discover import DEFAULT_EXTENSIONS, Job, Plan, short_enough
+from .discover import DEFAULT_EXTENSIONS, Job, short_enough
 from .errors import MelcliError, os_reason, shell_command
 from .outdir import (
     OutDir,
@@ -1758,16 +1758,20 @@ class Manifest:
                 found.append(key)
         return sorted(found)
 
-    def failed_elsewhere(self, keys: set[str], the_plan: Plan) -> list[str]:
+    def failed_elsewhere(
+        self,
+        keys: set[str],
+        skip: Iterable[str],
+        jobs: Iterable[Job] = (),
+        *,
+        roots: Iterable[str] = (),
+    ) -> list[str]:
         """Return the keys of failed entries of inputs outside the run's folders.
 
-        Not among ``keys``; the run's input folders are ``the_plan``'s (as
-        for :meth:`stale`). None is stale, astray or vanished: those are of
-        inputs inside them, or record outputs.
-
-        An input that failed records no output; one outside every input
-        folder of this run is not looked up (:meth:`stale`), so its entry
-        stayed for good: a run given the wrong inputs by mistake
+        Not among ``keys`` nor ``skip``; ``roots`` and ``jobs`` as for
+        :meth:`stale`. An input that failed records no output; one outside
+        every input folder of this run is not looked up (:meth:`stale`), so
+        its entry stayed for good: a run given the wrong inputs by mistake
         (``--files-from`` a list of another tree) left failures that every
         later run kept and the gallery counted. Forgotten, they cost nothing:
         no output of theirs is in OUT, and a run that takes the input again
@@ -1775,17 +1779,19 @@ class Manifest:
         is gone, or kept as that of an input left out: it still fails.)
         """
         entries = self.entries
+        skipped = set(skip)
         failed = [
             k
             for k in entries
             if k not in keys
+            and k not in skipped
             and (facts := entries.facts(k)) is not None
             and facts.get("status") == "failed"
             and not facts.get("stamps")
         ]
         if not failed:
             return failed
-        own = tuple(the_plan.roots) or _job_roots(the_plan.jobs)
+        own = tuple(roots) or _job_roots(jobs)
         if not own:
             return []
         return sorted(
