@@ -97,9 +97,6 @@ class BuildPlan:
     #: Keys of the other entries of inputs this run leaves out whose outputs
     #: are all gone: forgotten (see :meth:`Manifest.vanished`).
     vanished: list[str] = field(default_factory=list)
-    #: The keys of failed entries (no output) of inputs outside the run's input
-    #: folders: forgotten, said (see :meth:`Manifest.failed_elsewhere`).
-    failed_elsewhere: list[str] = field(default_factory=list)
     #: Keys of the ``src:`` entries (passed over before) of inputs this run
     #: takes: forgotten (see :meth:`Manifest.taken_now`).
     taken_now: list[str] = field(default_factory=list)
@@ -248,9 +245,6 @@ def _decide(
         build.astray = manifest.astray(build.keys, build.stale)
         skip = (*build.stale, *build.astray)
         build.vanished = manifest.vanished(build.keys, skip)
-        build.failed_elsewhere = manifest.failed_elsewhere(
-            build.keys, (*skip, *build.vanished), the_plan.jobs, roots=the_plan.roots
-        )
         jobs = the_plan.jobs
         build.taken_now = manifest.taken_now(
             build.keys, lambda: {job.src_name: _absolute(job.src_name) for job in jobs}
@@ -628,22 +622,6 @@ def astray_lines(manifest: Manifest, keys: Iterable[str]) -> list[str]:
     ]
 
 
-def failed_elsewhere_line(manifest: Manifest, keys: list[str]) -> str:
-    """Say that the failed entries ``keys``, of inputs elsewhere, are forgotten."""
-    n = len(keys)
-    it = "it" if n == 1 else "them"
-    first = manifest.entries.get(keys[0]) or {}
-    source = first.get("source_abs") or first.get("source_path") or keys[0]
-    shown = os.fsdecode(source) if isinstance(source, str | bytes) else keys[0]
-    return (
-        f"{manifest.source}: forgot {n} failed "
-        f"{'entry' if n == 1 else 'entries'} of "
-        f"{'an input' if n == 1 else 'inputs'} outside this run's input folders "
-        f"(e.g. {shown!r}): no output of {it} is in OUT, and a run over {it} "
-        f"tries {it} again"
-    )
-
-
 def left_in_out(manifest: Manifest, key: str) -> bool:
     """Return whether any output the entry ``key`` records is still in OUT.
 
@@ -801,16 +779,7 @@ class _Run:
         report.warnings.extend(manifest.problems_of_run(lambda: self.build.keys))
         report.warnings.extend(astray_lines(manifest, self.build.astray))
         build = self.build
-        if build.failed_elsewhere:
-            report.warnings.append(
-                failed_elsewhere_line(manifest, build.failed_elsewhere)
-            )
-        for key in (
-            *build.astray,
-            *build.vanished,
-            *build.taken_now,
-            *build.failed_elsewhere,
-        ):
+        for key in (*build.astray, *build.vanished, *build.taken_now):
             manifest.forget(key)
         for key in self.build.stale:
             if not left_in_out(manifest, key):

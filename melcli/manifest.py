@@ -1758,50 +1758,6 @@ class Manifest:
                 found.append(key)
         return sorted(found)
 
-    def failed_elsewhere(
-        self,
-        keys: set[str],
-        skip: Iterable[str],
-        jobs: Iterable[Job] = (),
-        *,
-        roots: Iterable[str] = (),
-    ) -> list[str]:
-        """Return the keys of failed entries of inputs outside the run's folders.
-
-        Not among ``keys`` nor ``skip``; ``roots`` and ``jobs`` as for
-        :meth:`stale`. An input that failed records no output; one outside
-        every input folder of this run is not looked up (:meth:`stale`), so
-        its entry stayed for good: a run given the wrong inputs by mistake
-        (``--files-from`` a list of another tree) left failures that every
-        later run kept and the gallery counted. Forgotten, they cost nothing:
-        no output of theirs is in OUT, and a run that takes the input again
-        tries it again. (One inside the run's folders is stale if its input
-        is gone, or kept as that of an input left out: it still fails.)
-        """
-        entries = self.entries
-        skipped = set(skip)
-        failed = [
-            k
-            for k in entries
-            if k not in keys
-            and k not in skipped
-            and (facts := entries.facts(k)) is not None
-            and facts.get("status") == "failed"
-            and not facts.get("stamps")
-        ]
-        if not failed:
-            return failed
-        own = tuple(roots) or _job_roots(jobs)
-        if not own:
-            return []
-        return sorted(
-            k
-            for k in failed
-            if (entry := entries.get(k)) is not None
-            and not entry.get("stamps")
-            and not _inside(_source_of(entry), own)
-        )
-
     def taken_now(
         self, keys: set[str], taken: Callable[[], Mapping[str, str]]
     ) -> list[str]:
