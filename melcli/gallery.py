@@ -85,11 +85,12 @@ from .outdir import (
     read_regular,
     recorded_array,
     remove_leftovers,
+    walk,
     with_remedy,
 )
 from .params import check_flag
 from .report import display_path, plural
-from .write import atomic_write, open_file
+from .write import atomic_write, open_file, open_folder
 
 if TYPE_CHECKING:
     import numpy as np
@@ -529,7 +530,10 @@ class _Maker:
         self.outdir = OutDir(out)
         self.real_out = os.path.realpath(out)
         self.gallery = gallery
-        self.real_gallery = os.path.realpath(gallery)
+        #: The (device, inode) of the gallery's folders (made inside OUT, no
+        #: link: :func:`_gallery_dir`), and whether each folder of OUT is one.
+        self._gallery_ids = _folder_ids(gallery)
+        self._in_gallery: dict[str, bool] = {}
         self.waveforms = waveforms
         self.read_sources = read_sources
         before = _read_cache(gallery / CACHE_NAME, inputs=inputs, max_rows=page_size)
@@ -744,11 +748,32 @@ class _Maker:
         if self.outdir.file(rel) is None:
             return None
         assert isinstance(rel, str)
-        path = os.path.join(self.out, rel)
-        real = os.path.realpath(path)  # through OUT's own links alone now
-        if os.path.commonpath([real, self.real_gallery]) == self.real_gallery:
+        if self._gallery_holds(rel.rpartition("/")[0]):
             return None  # the gallery's own files are not inputs' outputs
-        return path
+        return os.path.join(self.out, rel)
+
+    def _gallery_holds(self, folder: str) -> bool:
+        """Whether ``folder`` of OUT is one of the gallery's (or out of reach).
+
+        Told by the folder itself, opened from OUT down (a link judged by its
+        text), not by its path resolved: ``os.path.realpath`` of a folder
+        swapped for a link since it was checked looked up what the link led
+        to, outside OUT.
+        """
+        found = self._in_gallery.get(folder)
+        if found is None:
+            try:
+                fd = open_folder(os.fspath(self.out), folder)
+            except (OSError, ValueError):  # not there now, or leads out: not read
+                found = True
+            else:
+                try:
+                    st = os.fstat(fd)
+                finally:
+                    os.close(fd)
+                found = (st.st_dev, st.st_ino) in self._gallery_ids
+            self._in_gallery[folder] = found
+        return found
 
     def _url(self, path: str) -> str:
         """Return a percent-encoded link to ``path`` relative to the gallery.
@@ -1343,6 +1368,17 @@ def _soundfile_envelope(source: str, columns: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ output
+def _folder_ids(gallery: Path) -> set[tuple[int, int]]:
+    """Return the (device, inode) of ``gallery`` and of every folder below it."""
+    ids = set()
+    for folder, _ in walk(gallery):  # links not followed
+        with contextlib.suppress(OSError):
+            st = os.lstat(folder)
+            if stat.S_ISDIR(st.st_mode):
+                ids.add((st.st_dev, st.st_ino))
+    return ids
+
+
 def _gallery_dir(out: Path) -> Path:
     """Create ``OUT/gallery`` (and its folders), refusing one that leads out of OUT."""
     gallery = out / GALLERY_DIR

@@ -44,6 +44,7 @@ from collections.abc import (
     Iterator,
     Mapping,
     MutableMapping,
+    Sequence,
     ValuesView,
 )
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ from typing import Any, BinaryIO, Self, cast
 
 from . import manifest_db, manifest_view
 from .discover import DEFAULT_EXTENSIONS, Job, short_enough
-from .errors import MelcliError, os_reason
+from .errors import MelcliError, os_reason, shell_command
 from .outdir import (
     OutDir,
     Place,
@@ -729,7 +730,7 @@ def unfinished(out: str | os.PathLike[str]) -> str | None:
     alone. For a reader, whose "not the output of a run" would not be so.
     """
     if not os.path.lexists(os.path.join(out, JOURNAL_NAME)):
-        return None
+        return _unmerged(out)
     holder = writer_of(Path(out))
     if holder is not None:
         return (
@@ -740,6 +741,36 @@ def unfinished(out: str | os.PathLike[str]) -> str | None:
         f"{out}: no {MANIFEST_NAME}: the run that wrote there was stopped or "
         f"could not write it (its journal, {JOURNAL_NAME}, is there); run "
         "'melcli mel' into it again to finish"
+    )
+
+
+#: A ``--shard I/N`` run's manifest part (see :mod:`melcli.shard`).
+SHARD_PART = re.compile(r"manifest\.shard-(\d+)-of-(\d+)\.jsonl")
+
+
+def _unmerged(out: str | os.PathLike[str]) -> str | None:
+    """Say that ``out``, with no manifest, holds ``--shard`` parts not merged.
+
+    Its arrays are those of shards that ran, finished or not, and no run
+    checked that every input is in one of them: ``melcli stats`` computed
+    statistics of them as of a whole dataset, while the loader refused
+    ``out`` as "not the output of a run". Both now say what to do. Only the
+    names in ``out`` are looked at (a part is read by ``melcli merge``).
+    """
+    try:
+        with os.scandir(out) as found:
+            part = min(
+                (e.name for e in found if SHARD_PART.fullmatch(e.name)), default=None
+            )
+    except (OSError, ValueError):
+        return None
+    if part is None:
+        return None
+    return (
+        f"{out}: no {MANIFEST_NAME}: it holds the manifest parts of "
+        f"'melcli mel --shard I/N' runs ({part}), not merged yet; once every "
+        f"shard has finished, run {shell_command('melcli', 'merge', out)} "
+        "(melcli.merge)"
     )
 
 
@@ -1478,50 +1509,59 @@ class Manifest:
         # stored: their packed facts say the same).
         clean = not held and not flipped
         since = 0  # where the jobs found up to date in the folder held begin
+        # Where, since then, the caller added jobs it decided itself (those
+        # yielded to it): not the folder's, not taken back with it.
+        theirs: list[tuple[int, int]] = []
         try:
             for job in jobs:
                 _, _, npy, png, meta, size, mtime = job  # at once, not a call each
                 key = npy[start:]
                 packed = facts.get(key) if npy[:start] == prefix else None
+                # Else not the usual input, or facts not packed: yielded.
                 if (
-                    type(packed) is not bytes
-                    or png is not None
-                    or meta
-                    or size is None
-                    or not (clean or (key not in held and key not in flipped))
+                    type(packed) is bytes
+                    and png is None
+                    and not meta
+                    and size is not None
+                    and (clean or (key not in held and key not in flipped))
                 ):
-                    yield job  # not the usual input, or facts not packed
-                    continue
-                if len(packed) == up_size and packed.endswith(up):
-                    written_before = False
-                elif len(packed) == written_size and packed.endswith(written):
-                    written_before = True
-                else:  # failed, or built with other settings
-                    yield job
-                    continue
-                folder, _, name = key.rpartition("/")
-                if folder != folder_of.name or folder_of.deep:
-                    yield from folder_of.taken_back(up_to_date, flips, since)
-                    since = len(up_to_date)
-                    fd = folder_of.open(folder)
-                else:
-                    fd = folder_of.fd
-                if fd < 0:  # not held open: looked up by the caller
-                    yield job
-                    continue
-                try:  # a name alone (no "/"): a file of that folder
-                    st = os_stat(name, dir_fd=fd, follow_symlinks=False)
-                except (OSError, ValueError):  # missing
-                    yield job
-                    continue
-                if packed[:tail] == pack(
-                    size, mtime, st.st_size, st.st_mtime_ns
-                ) and is_file(st.st_mode):
-                    add(job)
-                    flip(written_before)
-                    continue
+                    if len(packed) == up_size and packed.endswith(up):
+                        written_before: bool | None = False
+                    elif len(packed) == written_size and packed.endswith(written):
+                        written_before = True
+                    else:  # failed, or built with other settings
+                        written_before = None
+                    if written_before is not None:
+                        folder, _, name = key.rpartition("/")
+                        if folder != folder_of.name or folder_of.deep:
+                            yield from folder_of.taken_back(
+                                up_to_date, flips, since, theirs
+                            )
+                            since, theirs = len(up_to_date), []
+                            fd = folder_of.open(folder)
+                        else:
+                            fd = folder_of.fd
+                        # Not held open (fd < 0): looked up by the caller.
+                        try:  # a name alone (no "/"): a file of that folder
+                            st = None
+                            if fd >= 0:
+                                st = os_stat(name, dir_fd=fd, follow_symlinks=False)
+                        except (OSError, ValueError):  # missing
+                            pass
+                        if (
+                            st is not None
+                            and packed[:tail]
+                            == pack(size, mtime, st.st_size, st.st_mtime_ns)
+                            and is_file(st.st_mode)
+                        ):
+                            add(job)
+                            flip(written_before)
+                            continue
+                n = len(up_to_date)
                 yield job
-            yield from folder_of.taken_back(up_to_date, flips, since)
+                if len(up_to_date) > n:
+                    theirs.append((n, len(up_to_date)))
+            yield from folder_of.taken_back(up_to_date, flips, since, theirs)
         finally:
             folder_of.close()
 
@@ -1849,7 +1889,13 @@ class _FolderOf:
         """Whether the folder held is too deep to tell where it is (opened per name)."""
         return self.fd >= 0 and self._place is None
 
-    def taken_back(self, found: list[Job], flips: bytearray, since: int) -> list[Job]:
+    def taken_back(
+        self,
+        found: list[Job],
+        flips: bytearray,
+        since: int,
+        theirs: Sequence[tuple[int, int]] = (),
+    ) -> list[Job]:
         """Take ``found[since:]`` (and their ``flips``) back if the folder moved.
 
         For a loop over many names (:meth:`Manifest.sift_unchanged`) that
@@ -1857,7 +1903,10 @@ class _FolderOf:
         each name (a ``stat`` each: a no-op re-run of 20 000 inputs took 19%
         more CPU): the jobs found up to date in a folder moved out of OUT
         meanwhile are returned, to be decided again (their arrays are no
-        longer in OUT). ``found[since:]``: those found in the folder held.
+        longer in OUT). ``found[since:]``: those found in the folder held,
+        but the ranges ``theirs`` (``(start, end)`` in order: added by the
+        loop's caller, which decided them; taken back, they were decided
+        twice, as if found in the folder).
         """
         place = self._place
         if (
@@ -1866,8 +1915,18 @@ class _FolderOf:
             or in_place(self.fd, place, self._top, self._path)
         ):
             return []
-        moved = found[since:]
-        del found[since:], flips[since:]
+        moved: list[Job] = []
+        kept: list[Job] = []
+        kept_flips = bytearray()
+        at = since
+        for first, end in theirs:
+            moved += found[at:first]
+            kept += found[first:end]
+            kept_flips += flips[first:end]
+            at = end
+        moved += found[at:]
+        found[since:] = kept
+        flips[since:] = kept_flips
         return moved
 
     def open(self, folder: str) -> int:
@@ -2834,8 +2893,20 @@ _READ_ALONE = 16
 
 
 def _source_of(entry: Entry) -> str:
-    """Return the input's absolute path (or its path as reached, in older entries)."""
-    return str(entry.get("source_abs") or entry.get("source_path", ""))
+    """Return the input's absolute path, as ``source_abs`` records it.
+
+    An older entry has none: its ``source_path`` (the path as that run
+    reached it), made absolute from the working folder, as that version of
+    melcli looked it up. Left relative, it was never inside the run's input
+    folders: never stale, its outputs kept for good, even by ``--prune``.
+    Not normalised: a path with a ``..`` part is still refused as leading
+    anywhere (:func:`_inside`).
+    """
+    source = str(entry.get("source_abs") or entry.get("source_path", ""))
+    if source and not entry.get("source_abs") and not os.path.isabs(source):
+        with contextlib.suppress(OSError, ValueError):  # no working folder
+            source = os.path.join(os.getcwd(), source)
+    return source
 
 
 def _write_all(f: BinaryIO, data: bytes) -> None:

@@ -1388,10 +1388,67 @@ def _holder(fd: int, *, shared: bool) -> str:
         else:  # only shared holders: shards
             fcntl.flock(fd, fcntl.LOCK_UN)
             return "--shard runs"
-    # The file is OUT's, and may be crafted: only a number is said, so that
-    # it cannot forge a line of the message ("9\nerror: ...").
+    # Who holds it, as the system says: the pid in the file is only the one
+    # the last exclusive holder wrote (if it could: not over a hard link,
+    # nor on a full disk), and OUT's, which may be crafted or stale -- a
+    # killed run's (its lock died with it: no longer held), or a process of
+    # another machine or container sharing OUT.
+    holders = _flock_holders(fd)
+    if holders:
+        return f"pid {', '.join(map(str, holders))}"
+    # Not told (not Linux; a holder in another container): the file's, if
+    # such a process runs here. Only a number is said, so that a crafted
+    # file cannot forge a line of the message ("9\nerror: ...").
     pid = os.read(fd, 32).strip()
-    return f"pid {pid.decode() if pid.isdigit() else '?'}"
+    if not pid.isdigit() or len(pid) > 10:
+        return "pid ?"
+    if not _running(int(pid)):
+        return (
+            f"pid ?; {LOCK_NAME} names pid {int(pid)}, which is not running "
+            "here: perhaps a run on another machine or container sharing it"
+        )
+    return f"pid {int(pid)}"
+
+
+def _flock_holders(fd: int) -> list[int]:
+    """Return the pids the system says hold a ``flock`` on ``fd``'s file.
+
+    But this process (another "run" in it, holding the lock by another
+    descriptor: said by the file). From ``/proc/locks`` (Linux), by the
+    file's device and inode; [] where it cannot tell. The exclusive holders
+    if any (those a run waits for), else the shared ones.
+    """
+    try:
+        st = os.fstat(fd)
+        with open("/proc/locks", "rb") as f:
+            text = f.read(1 << 22)
+    except OSError:
+        return []
+    where = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    found: dict[int, bool] = {}
+    for line in text.decode("ascii", "replace").splitlines():
+        words = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 17417 fe:00:12156930 0 EOF"; a waiter's
+        # line has "->" after the number.
+        if len(words) < 6 or words[1] != "FLOCK" or words[5] != where:
+            continue
+        if words[4].isdigit() and int(words[4]) not in (0, os.getpid()):
+            found[int(words[4])] = words[3] == "WRITE"
+    exclusive = sorted(pid for pid, writes in found.items() if writes)
+    return exclusive or sorted(found)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` runs here (one of another user's counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # none, or past any pid
+        return False
+    except OSError:  # EPERM: there, another user's
+        return True
+    return True
 
 
 def walk(

@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import os
 import posixpath
-import re
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ from .inputs import (
 )
 from .manifest import (
     MANIFEST_NAME,
+    SHARD_PART,
     Entry,
     Manifest,
     arrays_differ,
@@ -56,8 +56,6 @@ from .outdir import LOCK_NAME, OutDir, OutputLock
 from .params import MelParams
 from .report import display_path
 from .storage.webdataset import is_sample
-
-_PART = re.compile(r"manifest\.shard-(\d+)-of-(\d+)\.jsonl")
 
 
 @dataclass(frozen=True)
@@ -543,7 +541,7 @@ def _find_parts(out: Path, report: MergeReport) -> dict[tuple[int, int], Path]:
     """
     found: dict[tuple[int, int], Path] = {}
     for path in sorted(out.glob("manifest.shard-*-of-*.jsonl")):
-        match = _PART.fullmatch(path.name)
+        match = SHARD_PART.fullmatch(path.name)
         if not match:
             continue
         index, count = int(match[1]), int(match[2])

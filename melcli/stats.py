@@ -770,11 +770,19 @@ def write_stats(
 
 
 def is_outs_stats(dest: str | os.PathLike[str], out: str | os.PathLike[str]) -> bool:
-    """Whether ``dest`` names ``OUT/stats.npz``, however spelled (``x/..``, a link)."""
-    own = Path(out) / STATS_NAME
-    if os.path.realpath(dest) == os.path.realpath(own):
+    """Whether ``dest`` names ``OUT/stats.npz``, however spelled (``x/..``, a link).
+
+    ``OUT/stats.npz`` is OUT's, untrusted: a link there is not followed (it
+    is replaced, not written through, and the loader does not read through
+    it). Followed, a link to the user's own ``train_stats.npz`` made that
+    file "OUT's statistics", and ``--dest train_stats.npz`` was refused.
+    """
+    own = os.path.join(os.path.realpath(out), STATS_NAME)
+    if os.path.realpath(dest) == own:
         return True
     try:
+        if not stat.S_ISREG(os.lstat(own).st_mode):  # a link: not OUT's file
+            return False
         return os.path.samefile(dest, own)  # a hard link to it
     except (OSError, ValueError):  # either missing: not the same file
         return False
