@@ -778,7 +778,13 @@ def is_outs_stats(dest: str | os.PathLike[str], out: str | os.PathLike[str]) -> 
     file "OUT's statistics", and ``--dest train_stats.npz`` was refused.
     """
     own = os.path.join(os.path.realpath(out), STATS_NAME)
-    if os.path.realpath(dest) == own:
+    # Its folder resolved, not its last part: OUT/stats.npz that is a link
+    # is still that name (replacing it replaces OUT's file).
+    absolute = os.path.abspath(dest)
+    named = os.path.join(
+        os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute)
+    )
+    if own in (named, os.path.realpath(dest)):
         return True
     try:
         if not stat.S_ISREG(os.lstat(own).st_mode):  # a link: not OUT's file

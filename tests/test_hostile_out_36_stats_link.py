@@ -62,3 +62,30 @@ def test_outs_own_file_is_still_refused_however_spelled(out: Path) -> None:
     hard = out.parent / "hard.npz"
     os.link(own, hard)
     assert is_outs_stats(hard, out)
+
+
+def test_out_stats_named_through_its_link_is_still_refused(
+    out: Path, tmp_path: Path
+) -> None:
+    """``--dest OUT/stats.npz`` is OUT's name whatever OUT's entry there is.
+
+    With a link there, the name was resolved through it (not OUT's then),
+    and a list's statistics replaced OUT's: one input's numbers read by the
+    loader as every array's.
+    """
+    elsewhere = tmp_path / "train_stats.npz"
+    elsewhere.write_bytes(b"the user's own")
+    own = out / STATS_NAME
+    own.symlink_to(elsewhere)
+    assert is_outs_stats(own, out)
+    assert is_outs_stats(out / "dogs" / ".." / STATS_NAME, out)
+    listed = tmp_path / "train.csv"
+    listed.write_text("path\ndogs/0.wav\n")
+    result = invoke(
+        "stats", out, "--files-from", listed, "--root", tmp_path / "src",
+        "--dest", own,
+    )  # fmt: skip
+    assert result.exit_code == 2, result.stderr
+    assert "file of their own" in result.stderr
+    assert os.readlink(own) == str(elsewhere)
+    assert elsewhere.read_bytes() == b"the user's own"
